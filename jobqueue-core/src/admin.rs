@@ -1,0 +1,627 @@
+//! The operator API: inspect queues and jobs, retry, delete, purge, pause.
+//!
+//! The dashboard, the JSON API and the `jobqueue` CLI are thin layers over
+//! this module. Every call costs Redis O(page size) or O(number of queues
+//! and workers): nothing here loads a whole set.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::Error;
+use crate::keys::QueueKeys;
+use crate::record::{ErrorEntry, decode_record, record_id_bytes, split_record, uuid_v7_millis};
+use crate::store::Store;
+use crate::worker_info::WorkerInfo;
+
+/// Largest page the listing calls return.
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+/// How many jobs the bulk actions move per script call.
+const BULK_BATCH: usize = 1000;
+
+/// A state in which jobs wait in a sorted set (and can be listed by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobSet {
+    /// Delayed or scheduled jobs, by run-at.
+    Scheduled,
+    /// Failed jobs waiting for their next attempt, by retry-at.
+    Retry,
+    /// Jobs that will not run again, by time of death.
+    Dead,
+}
+
+impl JobSet {
+    /// The set's key for `queue`.
+    pub fn key<'q>(&self, queue: &'q QueueKeys) -> &'q str {
+        match self {
+            JobSet::Scheduled => queue.scheduled(),
+            JobSet::Retry => queue.retry(),
+            JobSet::Dead => queue.dead(),
+        }
+    }
+
+    /// All three sets.
+    pub const ALL: [JobSet; 3] = [JobSet::Scheduled, JobSet::Retry, JobSet::Dead];
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting in the ready list (or priority set).
+    Ready,
+    /// Scheduled for later.
+    Scheduled,
+    /// Waiting for a retry.
+    Retry,
+    /// Dead.
+    Dead,
+    /// Leased by a worker (running, or fetched and about to run).
+    Active,
+}
+
+impl From<JobSet> for JobState {
+    fn from(set: JobSet) -> Self {
+        match set {
+            JobSet::Scheduled => JobState::Scheduled,
+            JobSet::Retry => JobState::Retry,
+            JobSet::Dead => JobState::Dead,
+        }
+    }
+}
+
+/// One job as an operator sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobInfo {
+    /// The job id (nil when the record is too damaged to carry one).
+    pub id: Uuid,
+    /// Its queue.
+    pub queue: String,
+    /// Its state.
+    pub state: JobState,
+    /// The job type, or `None` when the record could not be decoded.
+    pub job_type: Option<String>,
+    /// Attempts made so far.
+    pub attempt: u32,
+    /// Per-job attempt limit, when set.
+    pub max_attempts: Option<u32>,
+    /// Priority within the queue.
+    pub priority: i16,
+    /// When it was enqueued.
+    pub enqueued_at: Option<DateTime<Utc>>,
+    /// The sorted-set score as a time: run-at, retry-at or died-at.
+    pub at: Option<DateTime<Utc>>,
+    /// Error history, oldest first.
+    pub errors: Vec<ErrorEntry>,
+    /// The payload as text (lossy UTF-8 for damaged records).
+    pub payload: String,
+    /// Why the record could not be decoded, when it could not.
+    pub decode_error: Option<String>,
+}
+
+impl JobInfo {
+    /// Builds the view of one stored record.
+    pub fn from_record(queue: &str, state: JobState, record: &[u8], at_ms: Option<i64>) -> Self {
+        let at = at_ms.and_then(millis_to_datetime);
+        match decode_record(record) {
+            Ok((envelope, payload)) => Self {
+                id: envelope.id,
+                queue: queue.to_owned(),
+                state,
+                enqueued_at: uuid_v7_millis(&envelope.id).and_then(millis_to_datetime),
+                job_type: Some(envelope.job_type),
+                attempt: envelope.attempt,
+                max_attempts: envelope.max_attempts,
+                priority: envelope.priority,
+                at,
+                errors: envelope.errors,
+                payload: String::from_utf8_lossy(payload).into_owned(),
+                decode_error: None,
+            },
+            Err(err) => {
+                let id = record_id_bytes(record)
+                    .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                    .and_then(|text| text.parse().ok())
+                    .unwrap_or(Uuid::nil());
+                let payload = split_record(record).map_or(record, |(_, payload)| payload);
+                Self {
+                    id,
+                    queue: queue.to_owned(),
+                    state,
+                    job_type: None,
+                    attempt: 0,
+                    max_attempts: None,
+                    priority: 0,
+                    enqueued_at: uuid_v7_millis(&id).and_then(millis_to_datetime),
+                    at,
+                    errors: Vec::new(),
+                    payload: String::from_utf8_lossy(payload).into_owned(),
+                    decode_error: Some(err.to_string()),
+                }
+            }
+        }
+    }
+}
+
+/// Sizes and counters of one queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueInfo {
+    /// Queue name.
+    pub name: String,
+    /// Jobs ready to run (ready list plus priority set).
+    pub ready: u64,
+    /// Scheduled jobs.
+    pub scheduled: u64,
+    /// Jobs waiting for a retry.
+    pub retry: u64,
+    /// Dead jobs.
+    pub dead: u64,
+    /// Jobs leased by workers.
+    pub active: u64,
+    /// Age of the oldest ready job, ms (0 when none is ready).
+    pub latency_ms: u64,
+    /// True while paused.
+    pub paused: bool,
+    /// Jobs that succeeded, all time (flushed by workers about every second).
+    pub processed: u64,
+    /// Failed attempts, all time.
+    pub failed: u64,
+    /// Dead jobs trimmed by the dead-set limits, all time.
+    pub dead_trimmed: u64,
+    /// Jobs put back after their worker's lease lapsed, all time.
+    pub reclaimed: u64,
+}
+
+/// Totals over all queues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Jobs that succeeded, all time.
+    pub processed: u64,
+    /// Failed attempts, all time.
+    pub failed: u64,
+}
+
+/// Inspects and repairs queues. Get one from [`crate::Client::admin`].
+#[derive(Debug, Clone)]
+pub struct Admin {
+    store: Store,
+}
+
+impl Admin {
+    /// An operator API over `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Names of all known queues.
+    pub async fn queue_names(&self) -> Result<Vec<String>, Error> {
+        self.store.queue_names().await
+    }
+
+    /// Every known queue with its sizes and counters.
+    pub async fn queues(&self) -> Result<Vec<QueueInfo>, Error> {
+        let mut infos = Vec::new();
+        for name in self.store.queue_names().await? {
+            infos.push(self.queue(&name).await?);
+        }
+        Ok(infos)
+    }
+
+    /// Sizes and counters of one queue.
+    pub async fn queue(&self, name: &str) -> Result<QueueInfo, Error> {
+        const OP: &str = "queue_info";
+        let q = self.store.queue_keys(name)?;
+        let mut conn = self.store.connection();
+        let (ready, prioritised, scheduled, retry, dead, paused, head, stats, leases, now): QueueSnapshot = redis::pipe()
+            .llen(q.ready())
+            .zcard(q.priority())
+            .zcard(q.scheduled())
+            .zcard(q.retry())
+            .zcard(q.dead())
+            .exists(q.paused())
+            .lindex(q.ready(), 0)
+            .hgetall(q.stats())
+            .zrange(q.leases(), 0, (MAX_PAGE_SIZE - 1) as isize)
+            .cmd("TIME")
+            .query_async(&mut conn)
+            .await
+            .map_err(Error::redis(OP))?;
+        let mut active_pipe = redis::pipe();
+        for worker in &leases {
+            active_pipe.hlen(q.active(worker));
+        }
+        let active: Vec<u64> = if leases.is_empty() {
+            Vec::new()
+        } else {
+            active_pipe
+                .query_async(&mut conn)
+                .await
+                .map_err(Error::redis(OP))?
+        };
+        let now_ms = now.0 * 1000 + now.1 / 1000;
+        let latency_ms = head
+            .as_deref()
+            .and_then(record_ready_ms)
+            .map_or(0, |ready_ms| u64::try_from(now_ms - ready_ms).unwrap_or(0));
+        let counter = |field: &str| stats.get(field).copied().unwrap_or(0);
+        Ok(QueueInfo {
+            name: name.to_owned(),
+            ready: ready + prioritised,
+            scheduled,
+            retry,
+            dead,
+            active: active.iter().sum(),
+            latency_ms,
+            paused,
+            processed: counter("processed"),
+            failed: counter("failed"),
+            dead_trimmed: counter("dead_trimmed"),
+            reclaimed: counter("reclaimed"),
+        })
+    }
+
+    /// Processed and failed totals over all queues.
+    pub async fn totals(&self) -> Result<Totals, Error> {
+        let stats: HashMap<String, u64> = redis::cmd("HGETALL")
+            .arg(self.store.keys().stats())
+            .query_async(&mut self.store.connection())
+            .await
+            .map_err(Error::redis("totals"))?;
+        Ok(Totals {
+            processed: stats.get("processed").copied().unwrap_or(0),
+            failed: stats.get("failed").copied().unwrap_or(0),
+        })
+    }
+
+    /// One page of a waiting set: scheduled and retry jobs soonest first,
+    /// dead jobs most recent first.
+    pub async fn list(
+        &self,
+        queue: &str,
+        set: JobSet,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<JobInfo>, Error> {
+        const OP: &str = "list_jobs";
+        let q = self.store.queue_keys(queue)?;
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let (start, stop) = (offset as isize, (offset + limit - 1) as isize);
+        let mut conn = self.store.connection();
+        let mut cmd = redis::cmd(if set == JobSet::Dead {
+            "ZREVRANGE"
+        } else {
+            "ZRANGE"
+        });
+        let entries: Vec<(String, f64)> = cmd
+            .arg(set.key(&q))
+            .arg(start)
+            .arg(stop)
+            .arg("WITHSCORES")
+            .query_async(&mut conn)
+            .await
+            .map_err(Error::redis(OP))?;
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = entries.iter().map(|(id, _)| id.as_str()).collect();
+        let records: Vec<Option<Vec<u8>>> = redis::cmd("HMGET")
+            .arg(q.jobs())
+            .arg(&ids)
+            .query_async(&mut conn)
+            .await
+            .map_err(Error::redis(OP))?;
+        Ok(entries
+            .iter()
+            .zip(records)
+            .filter_map(|((_, score), record)| {
+                record.map(|r| JobInfo::from_record(queue, set.into(), &r, Some(*score as i64)))
+            })
+            .collect())
+    }
+
+    /// One page of the ready jobs, in the order they will run (ready list;
+    /// prioritised jobs are listed by [`Admin::list_prioritised`]).
+    pub async fn list_ready(
+        &self,
+        queue: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<JobInfo>, Error> {
+        let q = self.store.queue_keys(queue)?;
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let records: Vec<Vec<u8>> = redis::cmd("LRANGE")
+            .arg(q.ready())
+            .arg(offset)
+            .arg(offset + limit - 1)
+            .query_async(&mut self.store.connection())
+            .await
+            .map_err(Error::redis("list_ready"))?;
+        Ok(records
+            .iter()
+            .map(|r| JobInfo::from_record(queue, JobState::Ready, r, None))
+            .collect())
+    }
+
+    /// One page of the prioritised ready jobs, in the order they will run.
+    pub async fn list_prioritised(
+        &self,
+        queue: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<JobInfo>, Error> {
+        let q = self.store.queue_keys(queue)?;
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let records: Vec<Vec<u8>> = redis::cmd("ZRANGE")
+            .arg(q.priority())
+            .arg(offset)
+            .arg(offset + limit - 1)
+            .query_async(&mut self.store.connection())
+            .await
+            .map_err(Error::redis("list_prioritised"))?;
+        Ok(records
+            .iter()
+            .map(|r| JobInfo::from_record(queue, JobState::Ready, r, None))
+            .collect())
+    }
+
+    /// Jobs leased by workers on `queue` (running or about to run).
+    pub async fn list_active(&self, queue: &str, limit: usize) -> Result<Vec<JobInfo>, Error> {
+        const OP: &str = "list_active";
+        let q = self.store.queue_keys(queue)?;
+        let mut conn = self.store.connection();
+        let workers: Vec<String> = redis::cmd("ZRANGE")
+            .arg(q.leases())
+            .arg(0)
+            .arg(MAX_PAGE_SIZE - 1)
+            .query_async(&mut conn)
+            .await
+            .map_err(Error::redis(OP))?;
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let mut out = Vec::new();
+        for worker in workers {
+            if out.len() >= limit {
+                break;
+            }
+            let records: Vec<Vec<u8>> = redis::cmd("HVALS")
+                .arg(q.active(&worker))
+                .query_async(&mut conn)
+                .await
+                .map_err(Error::redis(OP))?;
+            out.extend(
+                records
+                    .iter()
+                    .take(limit - out.len())
+                    .map(|r| JobInfo::from_record(queue, JobState::Active, r, None)),
+            );
+        }
+        Ok(out)
+    }
+
+    /// A scheduled, retrying or dead job by id; `None` when it is in none
+    /// of those sets (ready, running, finished or unknown).
+    pub async fn job(&self, queue: &str, id: Uuid) -> Result<Option<JobInfo>, Error> {
+        let q = self.store.queue_keys(queue)?;
+        let id_text = id.to_string();
+        let (record, scores): (Option<Vec<u8>>, SetScores) = redis::pipe()
+            .hget(q.jobs(), &id_text)
+            .zscore(q.scheduled(), &id_text)
+            .zscore(q.retry(), &id_text)
+            .zscore(q.dead(), &id_text)
+            .query_async(&mut self.store.connection())
+            .await
+            .map(|(record, s, r, d)| (record, (s, r, d)))
+            .map_err(Error::redis("job"))?;
+        let Some(record) = record else {
+            return Ok(None);
+        };
+        let (state, score) = match scores {
+            (Some(s), _, _) => (JobState::Scheduled, s),
+            (_, Some(r), _) => (JobState::Retry, r),
+            (_, _, Some(d)) => (JobState::Dead, d),
+            _ => return Ok(None),
+        };
+        Ok(Some(JobInfo::from_record(
+            queue,
+            state,
+            &record,
+            Some(score as i64),
+        )))
+    }
+
+    /// Makes jobs of a waiting set ready now. Dead jobs get a fresh set of
+    /// attempts. Returns how many moved.
+    pub async fn retry(&self, queue: &str, set: JobSet, ids: &[Uuid]) -> Result<u64, Error> {
+        let q = self.store.queue_keys(queue)?;
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let mut moved = 0;
+        for chunk in ids.chunks(BULK_BATCH) {
+            moved += self
+                .store
+                .requeue(&q, set.key(&q), chunk, set == JobSet::Dead)
+                .await?;
+        }
+        Ok(moved)
+    }
+
+    /// Makes every job of a waiting set ready now, in batches. Returns how many moved.
+    pub async fn retry_all(&self, queue: &str, set: JobSet) -> Result<u64, Error> {
+        let q = self.store.queue_keys(queue)?;
+        self.drain_set(&q, set, |ids| {
+            let q = &q;
+            async move {
+                self.store
+                    .requeue(q, set.key(q), &ids, set == JobSet::Dead)
+                    .await
+            }
+        })
+        .await
+    }
+
+    /// Deletes jobs from a waiting set. Returns how many were deleted.
+    pub async fn delete(&self, queue: &str, set: JobSet, ids: &[Uuid]) -> Result<u64, Error> {
+        let q = self.store.queue_keys(queue)?;
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let mut deleted = 0;
+        for chunk in ids.chunks(BULK_BATCH) {
+            deleted += self.store.delete_jobs(&q, set.key(&q), chunk).await?;
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes every job of a waiting set, in batches. Returns how many.
+    pub async fn delete_all(&self, queue: &str, set: JobSet) -> Result<u64, Error> {
+        let q = self.store.queue_keys(queue)?;
+        self.drain_set(&q, set, |ids| {
+            let q = &q;
+            async move { self.store.delete_jobs(q, set.key(q), &ids).await }
+        })
+        .await
+    }
+
+    /// Drops every ready job of `queue`. Returns how many.
+    pub async fn purge(&self, queue: &str) -> Result<u64, Error> {
+        let q = self.store.queue_keys(queue)?;
+        self.store.purge(&q).await
+    }
+
+    /// Pauses `queue`: workers stop fetching from it within a second
+    /// (in-flight jobs finish). Producers can still enqueue.
+    pub async fn pause(&self, queue: &str) -> Result<(), Error> {
+        let q = self.store.queue_keys(queue)?;
+        redis::pipe()
+            .set(q.paused(), 1)
+            .ignore()
+            .publish(q.events(), "p")
+            .ignore()
+            .query_async::<()>(&mut self.store.connection())
+            .await
+            .map_err(Error::redis("pause"))?;
+        self.store.register_queues([queue]).await
+    }
+
+    /// Resumes a paused queue.
+    pub async fn resume(&self, queue: &str) -> Result<(), Error> {
+        let q = self.store.queue_keys(queue)?;
+        redis::pipe()
+            .del(q.paused())
+            .ignore()
+            .publish(q.events(), "u")
+            .ignore()
+            .query_async::<()>(&mut self.store.connection())
+            .await
+            .map_err(Error::redis("resume"))
+    }
+
+    /// Live worker processes (those that beat within their lease).
+    pub async fn workers(&self) -> Result<Vec<WorkerInfo>, Error> {
+        const OP: &str = "workers";
+        let keys = self.store.keys();
+        let mut conn = self.store.connection();
+        let ids: Vec<String> = redis::cmd("ZREVRANGE")
+            .arg(keys.workers())
+            .arg(0)
+            .arg(MAX_PAGE_SIZE - 1)
+            .query_async(&mut conn)
+            .await
+            .map_err(Error::redis(OP))?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.hgetall(keys.worker(id));
+        }
+        let hashes: Vec<HashMap<String, String>> = pipe
+            .query_async(&mut conn)
+            .await
+            .map_err(Error::redis(OP))?;
+        Ok(hashes.iter().filter_map(WorkerInfo::from_fields).collect())
+    }
+
+    /// Applies `action` to the set in batches of ids until it is empty, or
+    /// until as many batches as the set had at the start have run (so a set
+    /// that keeps filling up cannot keep the call going forever).
+    async fn drain_set<F, Fut>(
+        &self,
+        q: &QueueKeys,
+        set: JobSet,
+        mut action: F,
+    ) -> Result<u64, Error>
+    where
+        F: FnMut(Vec<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<u64, Error>>,
+    {
+        let mut conn = self.store.connection();
+        let size: u64 = redis::cmd("ZCARD")
+            .arg(set.key(q))
+            .query_async(&mut conn)
+            .await
+            .map_err(Error::redis("bulk_action"))?;
+        let mut total = 0;
+        let max_rounds = size / BULK_BATCH as u64 + 2;
+        for _ in 0..max_rounds {
+            let ids: Vec<String> = redis::cmd("ZRANGE")
+                .arg(set.key(q))
+                .arg(0)
+                .arg(BULK_BATCH - 1)
+                .query_async(&mut conn)
+                .await
+                .map_err(Error::redis("bulk_action"))?;
+            if ids.is_empty() {
+                break;
+            }
+            total += action(ids).await?;
+        }
+        Ok(total)
+    }
+}
+
+/// Reply of the queue-info pipeline: list and set sizes, paused flag, head
+/// of the ready list, counters, lease holders and the Redis clock.
+type QueueSnapshot = (
+    u64,
+    u64,
+    u64,
+    u64,
+    u64,
+    bool,
+    Option<Vec<u8>>,
+    HashMap<String, u64>,
+    Vec<String>,
+    (i64, i64),
+);
+
+/// A job id's score in the scheduled, retry and dead sets.
+type SetScores = (Option<f64>, Option<f64>, Option<f64>);
+
+/// When a stored ready record became ready: its run_at, else its id's time.
+fn record_ready_ms(record: &[u8]) -> Option<i64> {
+    let (envelope, _) = split_record(record)?;
+    let text = std::str::from_utf8(envelope).ok()?;
+    if let Some(pos) = text.find(",\"run_at\":") {
+        let digits: String = text[pos + 10..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '-')
+            .collect();
+        return digits.parse().ok();
+    }
+    let id: Uuid = std::str::from_utf8(record_id_bytes(record)?)
+        .ok()?
+        .parse()
+        .ok()?;
+    uuid_v7_millis(&id)
+}
+
+/// Milliseconds since the epoch as a UTC time.
+pub fn millis_to_datetime(ms: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms).single()
+}

@@ -1,0 +1,286 @@
+//! [`Client`]: the producer. Enqueues typed jobs, one at a time or in bulk.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::admin::Admin;
+use crate::config::ClientConfig;
+use crate::enqueue_options::{Destination, JobBuilder, JobOptions, PreparedJob, RunAt};
+use crate::error::Error;
+use crate::job::{Job, validate_job_type};
+use crate::keys::QueueKeys;
+use crate::record::{Envelope, encode_job_record};
+use crate::store::enqueue::{EnqueueCall, MAX_RECORDS_PER_CALL};
+use crate::store::{ScheduleAt, Store};
+
+/// Highest accepted priority magnitude.
+pub const MAX_PRIORITY: i16 = 100;
+
+/// Enqueues jobs. Cheap to clone: clones share one Redis connection.
+///
+/// ```no_run
+/// use jobqueue_core::{Client, Job, JobContext, JobError};
+/// use serde::{Deserialize, Serialize};
+/// use std::time::Duration;
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct SendWelcomeEmail { user_id: u64, email: String }
+///
+/// impl Job for SendWelcomeEmail {
+///     const NAME: &'static str = "send_welcome_email";
+///     async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> { Ok(()) }
+/// }
+///
+/// # async fn demo() -> Result<(), jobqueue_core::Error> {
+/// let client = Client::connect("redis://127.0.0.1:6379").await?;
+/// let job = || SendWelcomeEmail { user_id: 1, email: "a@example.com".into() };
+/// let id = client.enqueue(job()).await?;                          // now
+/// client.enqueue_in(Duration::from_secs(30), job()).await?;       // delayed
+/// client.enqueue_at(chrono::Utc::now(), job()).await?;            // at a time
+/// client.job(job()).queue("mail").max_attempts(5).enqueue().await?; // with options
+/// client.enqueue_bulk((0..1000).map(|_| job())).await?;           // one round trip
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    store: Store,
+    config: ClientConfig,
+    /// Queue keys built so far (also: queues already registered).
+    queues: RwLock<Vec<Arc<QueueKeys>>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("prefix", &self.inner.config.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Connects to the Redis at `url` with default settings.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::with_config(ClientConfig::new(url)).await
+    }
+
+    /// Connects with the given settings.
+    pub async fn with_config(config: ClientConfig) -> Result<Self, Error> {
+        let store = Store::connect(&config.redis_url, &config.prefix, config.connection).await?;
+        Ok(Self {
+            inner: Arc::new(ClientInner {
+                store,
+                config,
+                queues: RwLock::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// The settings this client was built with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// The underlying store (low-level, one method per state transition).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The operator API: inspect queues and jobs, retry, delete, pause.
+    pub fn admin(&self) -> Admin {
+        Admin::new(self.inner.store.clone())
+    }
+
+    /// Enqueues `job` to run now on its type's queue.
+    pub async fn enqueue<J: Job>(&self, job: J) -> Result<Uuid, Error> {
+        JobBuilder::new(self, job).enqueue().await
+    }
+
+    /// Enqueues `job` to run after `delay`.
+    pub async fn enqueue_in<J: Job>(&self, delay: Duration, job: J) -> Result<Uuid, Error> {
+        JobBuilder::new(self, job).delay(delay).enqueue().await
+    }
+
+    /// Enqueues `job` to run at `at` (at once if `at` is past).
+    pub async fn enqueue_at<J: Job>(&self, at: DateTime<Utc>, job: J) -> Result<Uuid, Error> {
+        JobBuilder::new(self, job).run_at(at).enqueue().await
+    }
+
+    /// Starts an enqueue with per-job options.
+    pub fn job<J: Job>(&self, job: J) -> JobBuilder<'_, J> {
+        JobBuilder::new(self, job)
+    }
+
+    /// Enqueues many jobs of one type with their type's defaults, in one
+    /// round trip (batches of up to 1000 records per script call, all
+    /// pipelined). Returns the ids in order.
+    pub async fn enqueue_bulk<J, I>(&self, jobs: I) -> Result<Vec<Uuid>, Error>
+    where
+        J: Job,
+        I: IntoIterator<Item = J>,
+    {
+        let options = JobOptions::default();
+        let prepared = jobs
+            .into_iter()
+            .map(|job| self.prepare(&job, &options))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.enqueue_prepared(prepared).await
+    }
+
+    /// Enqueues prepared jobs (any types, queues and options) in one round
+    /// trip. Jobs for the same queue keep their order.
+    pub async fn enqueue_prepared<I>(&self, jobs: I) -> Result<Vec<Uuid>, Error>
+    where
+        I: IntoIterator<Item = PreparedJob>,
+    {
+        let jobs: Vec<PreparedJob> = jobs.into_iter().collect();
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut queue_keys: Vec<Arc<QueueKeys>> = Vec::new();
+        for job in &jobs {
+            if !queue_keys.iter().any(|q| q.name() == job.queue) {
+                queue_keys.push(self.queue_keys(&job.queue).await?);
+            }
+        }
+        let keys_of = |name: &str| queue_keys.iter().find(|q| q.name() == name);
+        let mut calls: Vec<EnqueueCall<'_>> = Vec::new();
+        for job in &jobs {
+            let Some(queue) = keys_of(&job.queue) else {
+                continue;
+            };
+            push_into_calls(&mut calls, queue, job);
+        }
+        self.inner.store.enqueue_pipelined(&calls).await?;
+        Ok(jobs.iter().map(|job| job.id).collect())
+    }
+
+    /// Encodes a job with options into a [`PreparedJob`].
+    pub(crate) fn prepare<J: Job>(
+        &self,
+        job: &J,
+        options: &JobOptions,
+    ) -> Result<PreparedJob, Error> {
+        const OP: &str = "enqueue";
+        validate_job_type(J::NAME)?;
+        if options.priority.abs() > MAX_PRIORITY {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "priority {} is outside -{MAX_PRIORITY}..={MAX_PRIORITY}",
+                    options.priority
+                ),
+            ));
+        }
+        if options.max_attempts == Some(0) {
+            return Err(Error::invalid(OP, "max_attempts must be at least 1"));
+        }
+        let queue = options.queue.as_deref().unwrap_or(J::QUEUE);
+        crate::keys::validate_queue_name(queue)?;
+
+        let mut envelope = Envelope::new(J::NAME);
+        envelope.max_attempts = options
+            .max_attempts
+            .filter(|&attempts| attempts != J::MAX_ATTEMPTS);
+        envelope.priority = options.priority;
+        envelope.backoff = options.backoff.clone();
+        envelope.timeout_ms = match options.timeout {
+            Some(timeout) if timeout != J::TIMEOUT => {
+                Some(timeout.map_or(0, |t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)))
+            }
+            _ => None,
+        };
+        envelope.version = J::VERSION;
+
+        let (record, payload_len) = encode_job_record(&envelope, job)?;
+        let limit = self.inner.config.max_payload_bytes;
+        if payload_len > limit {
+            return Err(Error::PayloadTooLarge {
+                op: OP,
+                job_type: J::NAME.to_owned(),
+                size: payload_len,
+                limit,
+            });
+        }
+        let destination = match options.run_at {
+            RunAt::Now if options.priority != 0 => Destination::Priority,
+            RunAt::Now => Destination::Ready,
+            RunAt::In(delay) => Destination::Scheduled(ScheduleAt::In(
+                u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            )),
+            RunAt::At(at) => Destination::Scheduled(ScheduleAt::At(at.timestamp_millis())),
+        };
+        Ok(PreparedJob {
+            id: envelope.id,
+            queue: queue.to_owned(),
+            record,
+            destination,
+        })
+    }
+
+    /// Sends one prepared job (the single-enqueue hot path: one script call).
+    pub(crate) async fn send_one(&self, job: PreparedJob) -> Result<(), Error> {
+        let queue = self.queue_keys(&job.queue).await?;
+        let store = &self.inner.store;
+        match job.destination {
+            Destination::Ready => store.enqueue_ready(&queue, &job.record).await.map(|_| ()),
+            Destination::Priority => store.enqueue_priority(&queue, &job.record).await,
+            Destination::Scheduled(at) => store.schedule(&queue, &job.record, at).await,
+        }
+    }
+
+    /// Keys of `queue`, registering the queue name on first use.
+    async fn queue_keys(&self, queue: &str) -> Result<Arc<QueueKeys>, Error> {
+        if let Ok(known) = self.inner.queues.read()
+            && let Some(keys) = known.iter().find(|q| q.name() == queue)
+        {
+            return Ok(keys.clone());
+        }
+        let keys = Arc::new(self.inner.store.queue_keys(queue)?);
+        self.inner.store.register_queues([queue]).await?;
+        if let Ok(mut known) = self.inner.queues.write()
+            && !known.iter().any(|q| q.name() == queue)
+        {
+            known.push(keys.clone());
+        }
+        Ok(keys)
+    }
+}
+
+/// Appends `job` to the last call when it goes to the same queue and
+/// script and the call has room; otherwise starts a new call.
+fn push_into_calls<'a>(
+    calls: &mut Vec<EnqueueCall<'a>>,
+    queue: &'a QueueKeys,
+    job: &'a PreparedJob,
+) {
+    let same_queue = |q: &QueueKeys| std::ptr::eq(q, queue);
+    match (calls.last_mut(), job.destination) {
+        (Some(EnqueueCall::Ready(q, records)), Destination::Ready)
+            if same_queue(q) && records.len() < MAX_RECORDS_PER_CALL =>
+        {
+            records.push(&job.record);
+        }
+        (Some(EnqueueCall::Priority(q, records)), Destination::Priority)
+            if same_queue(q) && records.len() < MAX_RECORDS_PER_CALL =>
+        {
+            records.push(&job.record);
+        }
+        (Some(EnqueueCall::Scheduled(q, items)), Destination::Scheduled(at))
+            if same_queue(q) && items.len() < MAX_RECORDS_PER_CALL =>
+        {
+            items.push((&job.record, at));
+        }
+        (_, Destination::Ready) => calls.push(EnqueueCall::Ready(queue, vec![&job.record])),
+        (_, Destination::Priority) => calls.push(EnqueueCall::Priority(queue, vec![&job.record])),
+        (_, Destination::Scheduled(at)) => {
+            calls.push(EnqueueCall::Scheduled(queue, vec![(&job.record, at)]));
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! [`ClientConfig`]: where Redis is and how to talk to it.
+
+use std::time::Duration;
+
+use crate::keys::DEFAULT_PREFIX;
+use crate::store::ConnectionSettings;
+
+/// Default Redis URL.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// Default largest payload a producer accepts: 1 MiB. Redis handles bigger
+/// values, but multi-megabyte jobs slow every queue operation they pass
+/// through; store big data elsewhere and enqueue a reference to it.
+pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+
+/// Environment variable read by [`ClientConfig::from_env`] for the URL.
+pub const ENV_REDIS_URL: &str = "JOBQUEUE_REDIS_URL";
+/// Environment variable read by [`ClientConfig::from_env`] for the prefix.
+pub const ENV_PREFIX: &str = "JOBQUEUE_PREFIX";
+
+/// Settings of a [`crate::Client`].
+///
+/// ```
+/// use jobqueue_core::ClientConfig;
+/// use std::time::Duration;
+///
+/// let config = ClientConfig::new("redis://127.0.0.1:6379")
+///     .prefix("myapp")
+///     .max_payload_bytes(256 * 1024)
+///     .response_timeout(Duration::from_secs(2));
+/// assert_eq!(config.prefix_str(), "myapp");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct ClientConfig {
+    pub(crate) redis_url: String,
+    pub(crate) prefix: String,
+    pub(crate) max_payload_bytes: usize,
+    pub(crate) connection: ConnectionSettings,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self::new(DEFAULT_REDIS_URL)
+    }
+}
+
+impl ClientConfig {
+    /// Settings for the Redis at `redis_url`, with defaults for the rest.
+    pub fn new(redis_url: impl Into<String>) -> Self {
+        Self {
+            redis_url: redis_url.into(),
+            prefix: DEFAULT_PREFIX.to_owned(),
+            max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
+            connection: ConnectionSettings::default(),
+        }
+    }
+
+    /// Settings from `JOBQUEUE_REDIS_URL` and `JOBQUEUE_PREFIX`, with
+    /// defaults for whatever is unset.
+    pub fn from_env() -> Self {
+        let url = std::env::var(ENV_REDIS_URL).unwrap_or_else(|_| DEFAULT_REDIS_URL.to_owned());
+        let config = Self::new(url);
+        match std::env::var(ENV_PREFIX) {
+            Ok(prefix) if !prefix.is_empty() => config.prefix(prefix),
+            _ => config,
+        }
+    }
+
+    /// Key prefix (default `jq`): apps sharing one Redis use different prefixes.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Largest accepted payload (default 1 MiB); larger jobs are refused at enqueue.
+    pub fn max_payload_bytes(mut self, bytes: usize) -> Self {
+        self.max_payload_bytes = bytes;
+        self
+    }
+
+    /// Limit for establishing a connection (default 2 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connection.connect_timeout = timeout;
+        self
+    }
+
+    /// Limit for one command's reply (default 5 s).
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.connection.response_timeout = timeout;
+        self
+    }
+
+    /// The Redis URL.
+    pub fn redis_url(&self) -> &str {
+        &self.redis_url
+    }
+
+    /// The key prefix.
+    pub fn prefix_str(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The payload size limit.
+    pub fn max_payload(&self) -> usize {
+        self.max_payload_bytes
+    }
+
+    /// The connection timeouts.
+    pub fn connection_settings(&self) -> ConnectionSettings {
+        self.connection
+    }
+}

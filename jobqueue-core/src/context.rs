@@ -1,0 +1,141 @@
+//! [`JobContext`]: what a running job knows about itself.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// Handed to [`crate::Job::perform`]: the job's identity, which attempt this
+/// is, and a cancellation token.
+///
+/// The token fires when the run's timeout expires or when the worker's
+/// shutdown grace period runs out; long jobs should check it (or
+/// `select!` on [`JobContext::cancelled`]) to stop early and cleanly.
+#[derive(Debug, Clone)]
+pub struct JobContext {
+    id: Uuid,
+    job_type: Arc<str>,
+    queue: Arc<str>,
+    attempt: u32,
+    max_attempts: u32,
+    enqueued_at: DateTime<Utc>,
+    worker_id: Arc<str>,
+    cancel: CancellationToken,
+    span: tracing::Span,
+}
+
+/// Everything needed to build a [`JobContext`]; used by worker runtimes
+/// and by test helpers that run jobs inline.
+#[derive(Debug, Clone)]
+pub struct JobContextParts {
+    /// The job id.
+    pub id: Uuid,
+    /// The job type name.
+    pub job_type: Arc<str>,
+    /// The queue the job was fetched from.
+    pub queue: Arc<str>,
+    /// This run's attempt number (1 = first run).
+    pub attempt: u32,
+    /// Most attempts before the job is dead.
+    pub max_attempts: u32,
+    /// When the job was enqueued.
+    pub enqueued_at: DateTime<Utc>,
+    /// Identity of the worker process running the job.
+    pub worker_id: Arc<str>,
+    /// Fires on timeout or shutdown.
+    pub cancel: CancellationToken,
+    /// The span the job runs in.
+    pub span: tracing::Span,
+}
+
+impl JobContext {
+    /// Builds a context from its parts.
+    pub fn new(parts: JobContextParts) -> Self {
+        let JobContextParts {
+            id,
+            job_type,
+            queue,
+            attempt,
+            max_attempts,
+            enqueued_at,
+            worker_id,
+            cancel,
+            span,
+        } = parts;
+        Self {
+            id,
+            job_type,
+            queue,
+            attempt,
+            max_attempts,
+            enqueued_at,
+            worker_id,
+            cancel,
+            span,
+        }
+    }
+
+    /// The job id (a UUID v7).
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// The job type name.
+    pub fn job_type(&self) -> &str {
+        &self.job_type
+    }
+
+    /// The queue the job came from.
+    pub fn queue(&self) -> &str {
+        &self.queue
+    }
+
+    /// Which attempt this run is: 1 for the first run, 2 for the first retry, …
+    ///
+    /// An attempt above 1 without an earlier error means an earlier run was
+    /// lost with its worker: make handlers idempotent.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Most attempts before the job is dead.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// True when this is the last attempt the job gets.
+    pub fn is_last_attempt(&self) -> bool {
+        self.attempt >= self.max_attempts
+    }
+
+    /// When the job was first enqueued.
+    pub fn enqueued_at(&self) -> DateTime<Utc> {
+        self.enqueued_at
+    }
+
+    /// Identity of the worker process running the job.
+    pub fn worker_id(&self) -> &str {
+        &self.worker_id
+    }
+
+    /// The token that fires on timeout or shutdown.
+    pub fn cancellation_token(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
+    /// True once the run was asked to stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Completes when the run is asked to stop.
+    pub async fn cancelled(&self) {
+        self.cancel.cancelled().await;
+    }
+
+    /// The tracing span the job runs in (job id, type, queue, attempt).
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+}

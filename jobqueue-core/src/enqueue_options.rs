@@ -1,0 +1,194 @@
+//! Per-job options and the [`JobBuilder`] returned by [`Client::job`].
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::backoff::BackoffPolicy;
+use crate::client::Client;
+use crate::error::Error;
+use crate::job::Job;
+
+/// When a job should run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunAt {
+    /// As soon as a worker is free.
+    Now,
+    /// After this delay (measured on the Redis clock).
+    In(Duration),
+    /// At this instant (compared with the Redis clock).
+    At(DateTime<Utc>),
+}
+
+/// Options of one enqueue; unset options fall back to the job type's constants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobOptions {
+    /// Queue name.
+    pub queue: Option<String>,
+    /// Priority within the queue (higher first); default 0.
+    pub priority: i16,
+    /// Most attempts, first run included.
+    pub max_attempts: Option<u32>,
+    /// Backoff policy for retries.
+    pub backoff: Option<BackoffPolicy>,
+    /// Time limit of one run; `Some(None)` means no limit.
+    pub timeout: Option<Option<Duration>>,
+    /// When to run.
+    pub run_at: RunAt,
+}
+
+impl Default for JobOptions {
+    fn default() -> Self {
+        Self {
+            queue: None,
+            priority: 0,
+            max_attempts: None,
+            backoff: None,
+            timeout: None,
+            run_at: RunAt::Now,
+        }
+    }
+}
+
+/// Builds one enqueue with options; finish with [`JobBuilder::enqueue`].
+///
+/// ```no_run
+/// # use jobqueue_core::{Client, Job, JobContext, JobError};
+/// # use serde::{Deserialize, Serialize};
+/// # use std::time::Duration;
+/// # #[derive(Serialize, Deserialize)] struct Report { id: u64 }
+/// # impl Job for Report {
+/// #     const NAME: &'static str = "report";
+/// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+/// # }
+/// # async fn demo(client: Client) -> Result<(), jobqueue_core::Error> {
+/// let id = client
+///     .job(Report { id: 7 })
+///     .queue("reports")
+///     .priority(5)
+///     .max_attempts(3)
+///     .timeout(Duration::from_secs(120))
+///     .delay(Duration::from_secs(30))
+///     .enqueue()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a JobBuilder does nothing until .enqueue() is awaited"]
+pub struct JobBuilder<'c, J: Job> {
+    client: &'c Client,
+    job: J,
+    options: JobOptions,
+}
+
+impl<'c, J: Job> JobBuilder<'c, J> {
+    pub(crate) fn new(client: &'c Client, job: J) -> Self {
+        Self {
+            client,
+            job,
+            options: JobOptions::default(),
+        }
+    }
+
+    /// Sends the job to `queue` instead of the job type's queue.
+    pub fn queue(mut self, queue: impl Into<String>) -> Self {
+        self.options.queue = Some(queue.into());
+        self
+    }
+
+    /// Priority within the queue, -100..=100; higher runs first. A job
+    /// with priority p is ordered as if it had been ready p minutes
+    /// earlier, so low priorities wait longer but never forever.
+    pub fn priority(mut self, priority: i16) -> Self {
+        self.options.priority = priority;
+        self
+    }
+
+    /// Most attempts (first run included) before the job is dead.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.options.max_attempts = Some(attempts);
+        self
+    }
+
+    /// Backoff policy between retries of this job.
+    pub fn backoff(mut self, policy: BackoffPolicy) -> Self {
+        self.options.backoff = Some(policy);
+        self
+    }
+
+    /// Time limit of one run.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.options.timeout = Some(Some(timeout));
+        self
+    }
+
+    /// No time limit for this job's runs.
+    pub fn no_timeout(mut self) -> Self {
+        self.options.timeout = Some(None);
+        self
+    }
+
+    /// Run after `delay`.
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.options.run_at = RunAt::In(delay);
+        self
+    }
+
+    /// Run at `at` (or at once if `at` is past).
+    pub fn run_at(mut self, at: DateTime<Utc>) -> Self {
+        self.options.run_at = RunAt::At(at);
+        self
+    }
+
+    /// All options at once.
+    pub fn options(mut self, options: JobOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Encodes the job without sending it, for [`Client::enqueue_prepared`].
+    pub fn prepare(self) -> Result<PreparedJob, Error> {
+        self.client.prepare(&self.job, &self.options)
+    }
+
+    /// Enqueues the job; returns its id once Redis has it.
+    pub async fn enqueue(self) -> Result<Uuid, Error> {
+        let prepared = self.client.prepare(&self.job, &self.options)?;
+        let id = prepared.id;
+        self.client.send_one(prepared).await?;
+        Ok(id)
+    }
+}
+
+/// A job encoded and ready to send; see [`JobBuilder::prepare`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedJob {
+    pub(crate) id: Uuid,
+    pub(crate) queue: String,
+    pub(crate) record: Vec<u8>,
+    pub(crate) destination: Destination,
+}
+
+impl PreparedJob {
+    /// The job id.
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// The queue it goes to.
+    pub fn queue(&self) -> &str {
+        &self.queue
+    }
+
+    /// The encoded record.
+    pub fn record(&self) -> &[u8] {
+        &self.record
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Destination {
+    Ready,
+    Priority,
+    Scheduled(crate::store::ScheduleAt),
+}

@@ -1,0 +1,178 @@
+//! The error type of `jobqueue-core`.
+//!
+//! Every variant names the operation that failed (`op`, e.g. `"enqueue"`)
+//! so a log line says what was being done, and [`Error::kind`] gives a
+//! coarse [`ErrorKind`] to match on.
+
+use uuid::Uuid;
+
+/// What went wrong, coarsely; stable for matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Redis could not be reached, timed out, or refused the command.
+    Unavailable,
+    /// An argument was invalid (bad queue name, payload too large, …).
+    InvalidArgument,
+    /// The job, queue or worker does not exist.
+    NotFound,
+    /// The operation conflicts with the current state (lock held, …).
+    Conflict,
+    /// The data layout in Redis does not match this build.
+    Schema,
+    /// A job could not be encoded or a record could not be decoded.
+    Codec,
+}
+
+/// Errors returned by the client, the store and the operator API.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A Redis command failed (connection refused, timeout, server error).
+    #[error("{op}: Redis command failed: {source}")]
+    Redis {
+        /// The operation that failed.
+        op: &'static str,
+        /// The Redis client's error.
+        #[source]
+        source: redis::RedisError,
+    },
+    /// An argument was rejected before anything was sent.
+    #[error("{op}: {message}")]
+    InvalidArgument {
+        /// The operation that failed.
+        op: &'static str,
+        /// What was wrong, in words.
+        message: String,
+    },
+    /// A job's payload exceeds the configured size limit.
+    #[error(
+        "{op}: payload of job type '{job_type}' is {size} bytes, above the limit of {limit} bytes \
+         (raise it with ClientConfig::max_payload_bytes)"
+    )]
+    PayloadTooLarge {
+        /// The operation that failed.
+        op: &'static str,
+        /// The job type.
+        job_type: String,
+        /// Encoded payload size in bytes.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A job could not be serialized.
+    #[error("{op}: could not encode job of type '{job_type}': {source}")]
+    Encode {
+        /// The operation that failed.
+        op: &'static str,
+        /// The job type.
+        job_type: String,
+        /// The serializer's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A record read from Redis could not be decoded.
+    #[error("{op}: could not decode job record: {message}")]
+    Decode {
+        /// The operation that failed.
+        op: &'static str,
+        /// What was wrong, in words.
+        message: String,
+    },
+    /// The job does not exist (in the state where it was looked for).
+    #[error("{op}: job {id} not found")]
+    JobNotFound {
+        /// The operation that failed.
+        op: &'static str,
+        /// The job id.
+        id: Uuid,
+    },
+    /// The Redis data was written by a newer jobqueue than this one.
+    #[error(
+        "the Redis data layout is schema version {found}, newer than this build of jobqueue \
+         supports ({supported}); upgrade jobqueue before starting workers against it"
+    )]
+    SchemaTooNew {
+        /// Version found in Redis.
+        found: u32,
+        /// Newest version this build knows.
+        supported: u32,
+    },
+    /// The Redis data needs migrations this process was not allowed to run.
+    #[error(
+        "the Redis data layout is schema version {found}, this build needs {required}; \
+         run `jobqueue migrate` (or enable migrate-on-start)"
+    )]
+    SchemaOutdated {
+        /// Version found in Redis.
+        found: u32,
+        /// Version this build needs.
+        required: u32,
+    },
+    /// Another process holds the migration lock.
+    #[error("migrations are already running in another process (lock {lock_key} is held)")]
+    MigrationLocked {
+        /// The lock key.
+        lock_key: String,
+    },
+    /// Redis replied with something the caller did not expect.
+    #[error("{op}: unexpected reply from Redis: {detail}")]
+    Protocol {
+        /// The operation that failed.
+        op: &'static str,
+        /// What was unexpected.
+        detail: String,
+    },
+}
+
+impl Error {
+    /// The coarse kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Redis { .. } | Error::Protocol { .. } => ErrorKind::Unavailable,
+            Error::InvalidArgument { .. } | Error::PayloadTooLarge { .. } => {
+                ErrorKind::InvalidArgument
+            }
+            Error::Encode { .. } | Error::Decode { .. } => ErrorKind::Codec,
+            Error::JobNotFound { .. } => ErrorKind::NotFound,
+            Error::MigrationLocked { .. } => ErrorKind::Conflict,
+            Error::SchemaTooNew { .. } | Error::SchemaOutdated { .. } => ErrorKind::Schema,
+        }
+    }
+
+    /// The operation that failed, when the error names one.
+    pub fn op(&self) -> Option<&'static str> {
+        match self {
+            Error::Redis { op, .. }
+            | Error::InvalidArgument { op, .. }
+            | Error::PayloadTooLarge { op, .. }
+            | Error::Encode { op, .. }
+            | Error::Decode { op, .. }
+            | Error::JobNotFound { op, .. }
+            | Error::Protocol { op, .. } => Some(op),
+            _ => None,
+        }
+    }
+
+    /// Wraps a Redis error with the operation it interrupted.
+    pub(crate) fn redis(op: &'static str) -> impl FnOnce(redis::RedisError) -> Error {
+        move |source| Error::Redis { op, source }
+    }
+
+    pub(crate) fn protocol(op: &'static str, detail: impl Into<String>) -> Error {
+        Error::Protocol {
+            op,
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn invalid(op: &'static str, message: impl Into<String>) -> Error {
+        Error::InvalidArgument {
+            op,
+            message: message.into(),
+        }
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

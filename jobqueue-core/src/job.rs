@@ -1,0 +1,106 @@
+//! The [`Job`] trait: a typed job, its defaults and its handler.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::backoff::BackoffPolicy;
+use crate::context::JobContext;
+use crate::job_error::JobError;
+
+/// The queue a job goes to when neither the job type nor the call names one.
+pub const DEFAULT_QUEUE: &str = "default";
+
+/// Default number of attempts (the first run included) before a job is dead.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 25;
+
+/// Default time limit of one run (30 minutes).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Longest accepted job type name, in bytes.
+pub const MAX_JOB_TYPE_LEN: usize = 128;
+
+/// A typed background job.
+///
+/// The struct is the payload (serialized with serde as JSON); [`Job::NAME`]
+/// routes it to the handler registered for it; [`Job::perform`] is the
+/// handler. The producer and the worker share the type, so both ends are
+/// checked at compile time.
+///
+/// Defaults can be set per job type with the associated constants and
+/// overridden per enqueue with [`crate::Client::job`].
+///
+/// ```
+/// use jobqueue_core::{Job, JobContext, JobError};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct SendWelcomeEmail {
+///     user_id: u64,
+///     email: String,
+/// }
+///
+/// impl Job for SendWelcomeEmail {
+///     const NAME: &'static str = "send_welcome_email";
+///     const QUEUE: &'static str = "mail";
+///     const MAX_ATTEMPTS: u32 = 5;
+///
+///     async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+///         tracing::info!(user = self.user_id, attempt = ctx.attempt(), "sending welcome email");
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The job type name: stable across deploys, unique per application.
+    /// 1-128 characters of `A-Z a-z 0-9 _ - . :`.
+    const NAME: &'static str;
+
+    /// Queue used when the enqueue call does not name one.
+    const QUEUE: &'static str = DEFAULT_QUEUE;
+
+    /// Attempts (first run included) before the job is moved to the dead set.
+    const MAX_ATTEMPTS: u32 = DEFAULT_MAX_ATTEMPTS;
+
+    /// Time limit of one run; `None` lets a run take as long as it needs.
+    const TIMEOUT: Option<Duration> = Some(DEFAULT_TIMEOUT);
+
+    /// Version of this job's payload shape; see [`Job::upcast`].
+    const VERSION: u32 = 0;
+
+    /// Delay before retry number `retry` (1 = first retry) when the job
+    /// was enqueued without a per-job backoff policy.
+    ///
+    /// The default is [`BackoffPolicy::default`]; override it for any curve.
+    fn retry_delay(retry: u32) -> Duration {
+        BackoffPolicy::default().delay(retry)
+    }
+
+    /// Rewrites a payload written by an older version of this job type
+    /// (`from_version` < [`Job::VERSION`]) into the current shape, before it
+    /// is deserialized. The default returns it unchanged.
+    fn upcast(from_version: u32, payload: serde_json::Value) -> serde_json::Value {
+        let _ = from_version;
+        payload
+    }
+
+    /// Runs the job. Return an error to retry it (see [`JobError`] for
+    /// permanent failures and snoozing).
+    fn perform(&self, ctx: &JobContext) -> impl Future<Output = Result<(), JobError>> + Send;
+}
+
+/// Checks a job type name: 1-128 bytes of `A-Z a-z 0-9 _ - . :`.
+pub fn validate_job_type(name: &str) -> Result<(), crate::Error> {
+    if crate::keys::is_valid_name(name, MAX_JOB_TYPE_LEN) {
+        Ok(())
+    } else {
+        Err(crate::Error::invalid(
+            "job_type",
+            format!(
+                "job type name {name:?} must be 1-{MAX_JOB_TYPE_LEN} characters of A-Z a-z 0-9 _ - . :"
+            ),
+        ))
+    }
+}

@@ -1,0 +1,314 @@
+//! Every Redis key name jobqueue uses, built in one place.
+//!
+//! Nobody formats a key string anywhere else: scripts receive their keys in
+//! `KEYS` from these functions, so a script never touches a key it did not
+//! declare (Redis Cluster requirement) and every key sits under the
+//! configured prefix (DESIGN.md invariant 6).
+//!
+//! All keys of one queue carry the queue name as a Redis Cluster hash tag,
+//! `{queue}`, so every per-queue script touches a single slot (invariant 4).
+//!
+//! | key | type | holds |
+//! | --- | --- | --- |
+//! | `P:schema` | string | schema version of the data layout |
+//! | `P:migrate:lock` | string | migration lock (owner token, with TTL) |
+//! | `P:queues` | set | names of all known queues |
+//! | `P:workers` | zset | worker id → last heartbeat (ms, Redis clock) |
+//! | `P:worker:<wid>` | hash | worker process info (host, pid, queues, …) |
+//! | `P:stats` | hash | global `processed` / `failed` totals |
+//! | `P:stats:minute:<epoch minute>` | hash | per-minute history bucket (TTL) |
+//! | `P:stats:day:<YYYY-MM-DD>` | hash | per-day history bucket (TTL) |
+//! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) |
+//! | `P:{Q}:priority` | zset | records with a non-zero priority, by effective ready time |
+//! | `P:{Q}:scheduled` | zset | job id → run-at (ms) |
+//! | `P:{Q}:retry` | zset | job id → retry-at (ms) |
+//! | `P:{Q}:dead` | zset | job id → died-at (ms) |
+//! | `P:{Q}:jobs` | hash | job id → record, for scheduled, retry and dead jobs |
+//! | `P:{Q}:leases` | zset | worker id → lease deadline (ms, Redis clock) |
+//! | `P:{Q}:active:<wid>` | hash | job id → record, jobs leased by one worker |
+//! | `P:{Q}:stats` | hash | per-queue counters |
+//! | `P:{Q}:stats:day:<YYYY-MM-DD>` | hash | per-queue per-day history bucket (TTL) |
+//! | `P:{Q}:paused` | string | present while the queue is paused |
+//! | `P:{Q}:events` | pub/sub channel | wake-ups: new work, new earliest schedule, pause, resume |
+
+use crate::error::Error;
+
+/// The default key prefix.
+pub const DEFAULT_PREFIX: &str = "jq";
+
+/// Longest accepted queue name, in bytes.
+pub const MAX_QUEUE_NAME_LEN: usize = 128;
+
+/// Builds key names under one prefix.
+///
+/// ```
+/// use jobqueue_core::keys::Keys;
+/// let keys = Keys::new("jq").unwrap();
+/// let q = keys.queue("mail").unwrap();
+/// assert_eq!(q.ready(), "jq:{mail}:ready");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// Validates `prefix` and returns a key builder for it.
+    ///
+    /// A prefix is non-empty, at most 64 bytes, and holds no braces (they
+    /// would break the `{queue}` hash tag) and no whitespace.
+    pub fn new(prefix: &str) -> Result<Self, Error> {
+        let valid = !prefix.is_empty()
+            && prefix.len() <= 64
+            && !prefix
+                .chars()
+                .any(|c| c == '{' || c == '}' || c.is_whitespace() || c.is_control());
+        if !valid {
+            return Err(Error::InvalidArgument {
+                op: "keys",
+                message: format!(
+                    "key prefix {prefix:?} must be 1-64 characters without braces or whitespace"
+                ),
+            });
+        }
+        Ok(Self {
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    /// The prefix every key starts with.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Keys of one queue; fails if the name is not a valid queue name.
+    pub fn queue(&self, queue: &str) -> Result<QueueKeys, Error> {
+        validate_queue_name(queue)?;
+        Ok(QueueKeys::new(&self.prefix, queue))
+    }
+
+    /// Schema version of the data layout.
+    pub fn schema(&self) -> String {
+        format!("{}:schema", self.prefix)
+    }
+
+    /// Lock held while migrations run.
+    pub fn migrate_lock(&self) -> String {
+        format!("{}:migrate:lock", self.prefix)
+    }
+
+    /// Set of all known queue names.
+    pub fn queues(&self) -> String {
+        format!("{}:queues", self.prefix)
+    }
+
+    /// Sorted set of live worker ids by last heartbeat.
+    pub fn workers(&self) -> String {
+        format!("{}:workers", self.prefix)
+    }
+
+    /// Info hash of one worker process.
+    pub fn worker(&self, worker_id: &str) -> String {
+        format!("{}:worker:{}", self.prefix, worker_id)
+    }
+
+    /// Global processed / failed totals.
+    pub fn stats(&self) -> String {
+        format!("{}:stats", self.prefix)
+    }
+
+    /// Global per-minute history bucket; `epoch_minute` is Unix seconds / 60.
+    pub fn stats_minute(&self, epoch_minute: i64) -> String {
+        format!("{}:stats:minute:{}", self.prefix, epoch_minute)
+    }
+
+    /// Global per-day history bucket; `day` is `YYYY-MM-DD` (UTC).
+    pub fn stats_day(&self, day: &str) -> String {
+        format!("{}:stats:day:{}", self.prefix, day)
+    }
+}
+
+/// Keys of one queue, all sharing the `{queue}` hash tag.
+///
+/// The fixed key names are built once, so hot paths (enqueue, fetch, ack)
+/// do not format strings per call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueKeys {
+    queue: String,
+    base: String,
+    ready: String,
+    priority: String,
+    scheduled: String,
+    retry: String,
+    dead: String,
+    jobs: String,
+    leases: String,
+    stats: String,
+    paused: String,
+    events: String,
+}
+
+impl QueueKeys {
+    fn new(prefix: &str, queue: &str) -> Self {
+        let base = format!("{prefix}:{{{queue}}}");
+        let key = |suffix: &str| format!("{base}:{suffix}");
+        Self {
+            queue: queue.to_owned(),
+            ready: key("ready"),
+            priority: key("priority"),
+            scheduled: key("scheduled"),
+            retry: key("retry"),
+            dead: key("dead"),
+            jobs: key("jobs"),
+            leases: key("leases"),
+            stats: key("stats"),
+            paused: key("paused"),
+            events: key("events"),
+            base,
+        }
+    }
+
+    /// The queue's name.
+    pub fn name(&self) -> &str {
+        &self.queue
+    }
+
+    /// List of records ready to run.
+    pub fn ready(&self) -> &str {
+        &self.ready
+    }
+
+    /// Sorted set of prioritised records.
+    pub fn priority(&self) -> &str {
+        &self.priority
+    }
+
+    /// Sorted set of scheduled job ids by run-at.
+    pub fn scheduled(&self) -> &str {
+        &self.scheduled
+    }
+
+    /// Sorted set of failed job ids waiting for their retry, by retry-at.
+    pub fn retry(&self) -> &str {
+        &self.retry
+    }
+
+    /// Sorted set of dead job ids by time of death.
+    pub fn dead(&self) -> &str {
+        &self.dead
+    }
+
+    /// Hash of job records for scheduled, retry and dead jobs.
+    pub fn jobs(&self) -> &str {
+        &self.jobs
+    }
+
+    /// Sorted set of worker leases on this queue.
+    pub fn leases(&self) -> &str {
+        &self.leases
+    }
+
+    /// Per-queue counters.
+    pub fn stats(&self) -> &str {
+        &self.stats
+    }
+
+    /// Present while the queue is paused.
+    pub fn paused(&self) -> &str {
+        &self.paused
+    }
+
+    /// Pub/sub channel for wake-ups about this queue.
+    pub fn events(&self) -> &str {
+        &self.events
+    }
+
+    /// Hash of the records one worker holds leased.
+    pub fn active(&self, worker_id: &str) -> String {
+        format!("{}:active:{}", self.base, worker_id)
+    }
+
+    /// Per-queue per-day history bucket; `day` is `YYYY-MM-DD` (UTC).
+    pub fn stats_day(&self, day: &str) -> String {
+        format!("{}:stats:day:{}", self.base, day)
+    }
+}
+
+/// Checks a queue name: 1-128 bytes of ASCII letters, digits and `_ - . :`.
+pub fn validate_queue_name(queue: &str) -> Result<(), Error> {
+    if is_valid_name(queue, MAX_QUEUE_NAME_LEN) {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument {
+            op: "keys",
+            message: format!(
+                "queue name {queue:?} must be 1-{MAX_QUEUE_NAME_LEN} characters of A-Z a-z 0-9 _ - . :"
+            ),
+        })
+    }
+}
+
+/// True when `name` is 1..=`max_len` bytes of ASCII letters, digits and `_ - . :`.
+pub(crate) fn is_valid_name(name: &str, max_len: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max_len
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_keys_share_one_hash_tag() {
+        let keys = Keys::new("app1").unwrap();
+        let q = keys.queue("mail").unwrap();
+        for key in [
+            q.ready().to_owned(),
+            q.priority().to_owned(),
+            q.scheduled().to_owned(),
+            q.retry().to_owned(),
+            q.dead().to_owned(),
+            q.jobs().to_owned(),
+            q.leases().to_owned(),
+            q.active("w1"),
+            q.stats().to_owned(),
+            q.stats_day("2026-01-01"),
+            q.paused().to_owned(),
+            q.events().to_owned(),
+        ] {
+            assert!(key.starts_with("app1:{mail}:"), "{key}");
+        }
+    }
+
+    #[test]
+    fn every_key_is_under_the_prefix() {
+        let keys = Keys::new("p").unwrap();
+        for key in [
+            keys.schema(),
+            keys.migrate_lock(),
+            keys.queues(),
+            keys.workers(),
+            keys.worker("w"),
+            keys.stats(),
+            keys.stats_minute(1),
+            keys.stats_day("2026-01-01"),
+        ] {
+            assert!(key.starts_with("p:"), "{key}");
+        }
+    }
+
+    #[test]
+    fn rejects_names_that_would_break_the_hash_tag() {
+        assert!(Keys::new("a{b").is_err());
+        assert!(Keys::new("").is_err());
+        let keys = Keys::new("jq").unwrap();
+        assert!(keys.queue("a}b").is_err());
+        assert!(keys.queue("with space").is_err());
+        assert!(keys.queue("").is_err());
+        assert!(keys.queue(&"x".repeat(129)).is_err());
+        assert!(keys.queue("critical.v2:eu-west_1").is_ok());
+    }
+}

@@ -1,0 +1,67 @@
+//! # jobqueue-core
+//!
+//! Typed background jobs on Redis: the [`Job`] trait, the wire format
+//! ([`record`]), the Redis [`store`] (one atomic Lua script per state
+//! transition), the producer [`Client`], retry [`backoff`], the operator
+//! API ([`admin`]) and the [`schema`] migrator.
+//!
+//! Workers live in the `jobqueue-worker` crate; the dashboard and the
+//! `jobqueue` CLI in `jobqueue-dashboard`.
+//!
+//! ```no_run
+//! use jobqueue_core::{Client, Job, JobContext, JobError};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! struct SendWelcomeEmail { user_id: u64, email: String }
+//!
+//! impl Job for SendWelcomeEmail {
+//!     const NAME: &'static str = "send_welcome_email";
+//!     async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+//!         tracing::info!(job = %ctx.id(), "welcome, {}", self.email);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # async fn demo() -> Result<(), jobqueue_core::Error> {
+//! let client = Client::connect("redis://127.0.0.1:6379").await?;
+//! let id = client
+//!     .enqueue(SendWelcomeEmail { user_id: 1, email: "ada@example.com".into() })
+//!     .await?;
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod admin;
+pub mod backoff;
+mod client;
+mod config;
+mod context;
+mod enqueue_options;
+mod error;
+mod job;
+mod job_error;
+pub mod keys;
+pub mod record;
+pub mod schema;
+pub mod store;
+mod worker_info;
+
+pub use admin::{Admin, JobInfo, JobSet, JobState, QueueInfo, Totals};
+pub use backoff::BackoffPolicy;
+pub use client::{Client, MAX_PRIORITY};
+pub use config::{
+    ClientConfig, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REDIS_URL, ENV_PREFIX, ENV_REDIS_URL,
+};
+pub use context::{JobContext, JobContextParts};
+pub use enqueue_options::{JobBuilder, JobOptions, PreparedJob, RunAt};
+pub use error::{Error, ErrorKind, Result};
+pub use job::{
+    DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, validate_job_type,
+};
+pub use job_error::{JobError, JobErrorAction};
+pub use worker_info::WorkerInfo;
+
+/// Re-exported so users need not depend on these crates directly.
+pub use {chrono, serde_json, tokio_util, uuid};

@@ -1,0 +1,47 @@
+--[[ promote.lua — due scheduled jobs and due retries become ready.
+
+Moves every job whose run-at is not after now (Redis clock) from the
+scheduled and retry sets to the ready list (or the priority set), at most
+ARGV[2] per call. Atomic, so with any number of schedulers calling it each
+due job is promoted exactly once, and never early. Returns the next due
+time and the Redis clock so the caller can sleep exactly until then without
+comparing two clocks.
+
+KEYS[1]  P:{Q}:scheduled zset  id → run-at ms
+KEYS[2]  P:{Q}:retry     zset  id → retry-at ms
+KEYS[3]  P:{Q}:jobs      hash  id → record
+KEYS[4]  P:{Q}:ready     list
+KEYS[5]  P:{Q}:priority  zset
+ARGV[1]  P:{Q}:events    pub/sub channel
+ARGV[2]  most jobs to move in this call
+
+Returns: {moved, next run-at ms or -1 when nothing is scheduled, now ms}
+]]
+local now = now_ms()
+local limit = tonumber(ARGV[2])
+local moved = 0
+for _, set_key in ipairs({KEYS[1], KEYS[2]}) do
+  if moved < limit then
+    local ids = redis.call('ZRANGEBYSCORE', set_key, '-inf', now, 'LIMIT', 0, limit - moved)
+    if #ids > 0 then
+      local records = redis.call('HMGET', KEYS[3], unpack(ids))
+      for i = 1, #ids do
+        if records[i] then
+          make_ready(KEYS[4], KEYS[5], records[i], now)
+          moved = moved + 1
+        end
+      end
+      redis.call('ZREM', set_key, unpack(ids))
+      redis.call('HDEL', KEYS[3], unpack(ids))
+    end
+  end
+end
+if moved > 0 then
+  redis.call('PUBLISH', ARGV[1], 'r')
+end
+local next_due = -1
+for _, set_key in ipairs({KEYS[1], KEYS[2]}) do
+  local head = min_score(set_key)
+  if head and (next_due == -1 or head < next_due) then next_due = head end
+end
+return {moved, next_due, now}

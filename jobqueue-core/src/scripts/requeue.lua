@@ -1,0 +1,35 @@
+--[[ requeue.lua — operator action: waiting or dead jobs run now.
+
+Moves the given jobs from a scheduled, retry or dead set to the ready list
+(or the priority set). With reset = 1 (retrying dead jobs) the attempt
+count starts over so the job gets its full attempts again; its error
+history is kept. Ids not in the set are skipped.
+
+KEYS[1]  P:{Q}:scheduled | P:{Q}:retry | P:{Q}:dead   zset
+KEYS[2]  P:{Q}:jobs      hash
+KEYS[3]  P:{Q}:ready     list
+KEYS[4]  P:{Q}:priority  zset
+ARGV[1]  P:{Q}:events    pub/sub channel
+ARGV[2]  reset attempts: '1' or '0'
+ARGV[3…] job ids
+
+Returns: number of jobs made ready.
+]]
+local now = now_ms()
+local moved = 0
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  if redis.call('ZREM', KEYS[1], id) == 1 then
+    local record = redis.call('HGET', KEYS[2], id)
+    redis.call('HDEL', KEYS[2], id)
+    if record then
+      if ARGV[2] == '1' then record = reset_attempt(record) end
+      make_ready(KEYS[3], KEYS[4], record, now)
+      moved = moved + 1
+    end
+  end
+end
+if moved > 0 then
+  redis.call('PUBLISH', ARGV[1], 'r')
+end
+return moved

@@ -1,0 +1,54 @@
+--[[ schedule.lua — enqueue jobs that run later (delayed or at a set time).
+
+Each job gets its run-at on the Redis clock: `now + delay` for a delay, or
+the given instant. A job whose run-at is not in the future is made ready at
+once. The record gets its run_at member and is kept in the jobs hash; the
+scheduled set orders the ids by run-at. When a job becomes the earliest
+scheduled one, schedulers are told (PUBLISH 's') so they re-arm their timer:
+delayed jobs run on time without polling.
+
+KEYS[1]  P:{Q}:scheduled zset  id → run-at ms
+KEYS[2]  P:{Q}:jobs      hash  id → record
+KEYS[3]  P:{Q}:ready     list
+KEYS[4]  P:{Q}:priority  zset
+ARGV[1]  P:{Q}:events    pub/sub channel
+ARGV[2…] triples: record, 'in' | 'at', milliseconds (delay, or instant since the epoch)
+
+Returns: {scheduled, made ready now}
+]]
+local now = now_ms()
+for i = 2, #ARGV, 3 do
+  if not is_record(ARGV[i]) then
+    return redis.error_reply('ERR jobqueue: argument ' .. i .. ' is not a job record')
+  end
+  if ARGV[i + 1] ~= 'in' and ARGV[i + 1] ~= 'at' then
+    return redis.error_reply('ERR jobqueue: argument ' .. (i + 1) .. " must be 'in' or 'at'")
+  end
+end
+local previous_head = min_score(KEYS[1])
+local earliest = nil
+local scheduled, ready_now = 0, 0
+local ready_before = redis.call('LLEN', KEYS[3]) + redis.call('ZCARD', KEYS[4])
+for i = 2, #ARGV, 3 do
+  local record, mode, ms = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]) or 0
+  local at = ms
+  if mode == 'in' then at = now + ms end
+  record = set_run_at(record, at)
+  if at <= now then
+    make_ready(KEYS[3], KEYS[4], record, now)
+    ready_now = ready_now + 1
+  else
+    local id = record_id(record)
+    redis.call('ZADD', KEYS[1], at, id)
+    redis.call('HSET', KEYS[2], id, record)
+    scheduled = scheduled + 1
+    if earliest == nil or at < earliest then earliest = at end
+  end
+end
+if earliest and (previous_head == nil or earliest < previous_head) then
+  redis.call('PUBLISH', ARGV[1], 's')
+end
+if ready_now > 0 and ready_before == 0 then
+  redis.call('PUBLISH', ARGV[1], 'r')
+end
+return {scheduled, ready_now}

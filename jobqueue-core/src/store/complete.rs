@@ -1,0 +1,172 @@
+//! Completion transitions: `ack.lua`, `retry.lua`, `bury.lua`.
+//!
+//! A worker finishes jobs in batches: everything one worker finished on one
+//! queue since its last flush goes out as at most three script calls in a
+//! single round trip.
+
+use std::time::Duration;
+
+use redis::Value;
+
+use super::scripts::{SCRIPTS, ScriptCall, invoke_pipelined};
+use super::{Store, array_reply, int_reply};
+use crate::error::Error;
+use crate::keys::QueueKeys;
+
+/// How many dead jobs a queue keeps, and for how long.
+///
+/// Defaults: 10,000 jobs and 180 days per queue, as Sidekiq's dead set.
+/// Older or excess dead jobs are trimmed (oldest first) and counted in the
+/// queue's `dead_trimmed` counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadLimits {
+    /// Most dead jobs kept per queue.
+    pub max_jobs: u64,
+    /// Most age of a dead job.
+    pub max_age: Duration,
+}
+
+impl Default for DeadLimits {
+    fn default() -> Self {
+        Self {
+            max_jobs: 10_000,
+            max_age: Duration::from_secs(180 * 24 * 3600),
+        }
+    }
+}
+
+/// A failed (or snoozed) job that runs again after a delay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryEntry {
+    /// The job id as leased (the record's 36 id bytes).
+    pub id: Vec<u8>,
+    /// Delay from now (Redis clock) until the retry is due.
+    pub delay_ms: u64,
+    /// The updated record (attempt count and error history).
+    pub record: Vec<u8>,
+}
+
+/// A job that will not run again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuryEntry {
+    /// The job id as leased (the record's 36 id bytes).
+    pub leased_id: Vec<u8>,
+    /// The id it is filed under in the dead set: the same, unless the
+    /// leased record was too damaged to carry a valid id.
+    pub dead_id: String,
+    /// The final record, with the reason in its error history.
+    pub record: Vec<u8>,
+}
+
+/// Everything one worker finished on one queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompletionBatch {
+    /// Ids (as leased) of jobs that succeeded.
+    pub acks: Vec<Vec<u8>>,
+    /// Jobs to retry later.
+    pub retries: Vec<RetryEntry>,
+    /// Jobs for the dead set.
+    pub buries: Vec<BuryEntry>,
+}
+
+impl CompletionBatch {
+    /// True when there is nothing to send.
+    pub fn is_empty(&self) -> bool {
+        self.acks.is_empty() && self.retries.is_empty() && self.buries.is_empty()
+    }
+
+    /// Number of jobs in the batch.
+    pub fn len(&self) -> usize {
+        self.acks.len() + self.retries.len() + self.buries.len()
+    }
+}
+
+/// What a completion flush did. Counts below the batch's mean some jobs
+/// were no longer leased by this worker (its lease lapsed and they were
+/// reclaimed): those were left where they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CompletionReport {
+    /// Jobs acknowledged.
+    pub acked: u64,
+    /// Jobs moved to the retry set.
+    pub retried: u64,
+    /// Jobs moved to the dead set.
+    pub buried: u64,
+    /// Old dead jobs trimmed to keep the dead set within its limits.
+    pub trimmed: u64,
+}
+
+impl Store {
+    /// Records the outcome of finished jobs leased by `worker_id` on `queue`.
+    pub async fn complete(
+        &self,
+        queue: &QueueKeys,
+        active_key: &str,
+        batch: &CompletionBatch,
+        dead_limits: DeadLimits,
+    ) -> Result<CompletionReport, Error> {
+        const OP: &str = "complete";
+        let mut calls: Vec<(ScriptCall, Kind)> = Vec::with_capacity(3);
+        for chunk in batch.acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
+            let mut call = SCRIPTS.ack.call(&[active_key]);
+            for id in chunk {
+                call.push_arg(id.as_slice());
+            }
+            calls.push((call, Kind::Ack));
+        }
+        for chunk in batch.retries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
+            let mut call = SCRIPTS
+                .retry
+                .call(&[active_key, queue.retry(), queue.jobs()])
+                .arg(queue.events());
+            for entry in chunk {
+                call.push_arg(entry.id.as_slice());
+                call.push_arg(entry.delay_ms);
+                call.push_arg(entry.record.as_slice());
+            }
+            calls.push((call, Kind::Retry));
+        }
+        for chunk in batch.buries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
+            let mut call = SCRIPTS
+                .bury
+                .call(&[active_key, queue.dead(), queue.jobs(), queue.stats()])
+                .arg(dead_limits.max_jobs)
+                .arg(u64::try_from(dead_limits.max_age.as_millis()).unwrap_or(u64::MAX));
+            for entry in chunk {
+                call.push_arg(entry.leased_id.as_slice());
+                call.push_arg(entry.dead_id.as_str());
+                call.push_arg(entry.record.as_slice());
+            }
+            calls.push((call, Kind::Bury));
+        }
+        let (script_calls, kinds): (Vec<ScriptCall>, Vec<Kind>) = calls.into_iter().unzip();
+        let replies = invoke_pipelined(&mut self.conn.clone(), &script_calls, OP).await?;
+        let mut report = CompletionReport::default();
+        for (reply, kind) in replies.into_iter().zip(kinds) {
+            match kind {
+                Kind::Ack => report.acked += count(&reply)?,
+                Kind::Retry => report.retried += count(&reply)?,
+                Kind::Bury => {
+                    let parts = array_reply(reply, OP)?;
+                    if parts.len() != 2 {
+                        return Err(Error::protocol(OP, "bury reply is not {buried, trimmed}"));
+                    }
+                    report.buried += count(&parts[0])?;
+                    report.trimmed += count(&parts[1])?;
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Ack,
+    Retry,
+    Bury,
+}
+
+fn count(reply: &Value) -> Result<u64, Error> {
+    Ok(u64::try_from(int_reply(reply, "complete")?).unwrap_or(0))
+}

@@ -1,0 +1,80 @@
+//! Fetch transition: `fetch.lua`.
+
+use redis::Value;
+
+use super::scripts::SCRIPTS;
+use super::{Store, array_reply, int_reply};
+use crate::error::Error;
+use crate::keys::QueueKeys;
+
+/// Most jobs leased in one fetch call.
+pub const MAX_FETCH_BATCH: usize = 1000;
+
+/// What a fetch found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchStatus {
+    /// Zero or more records were leased.
+    Ok,
+    /// The queue is paused: nothing was leased.
+    Paused,
+    /// The worker holds no lease on the queue (first fetch, or lease lost):
+    /// heartbeat, then fetch again.
+    NoLease,
+}
+
+/// The reply of one fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchReply {
+    /// Whether anything could be leased.
+    pub status: FetchStatus,
+    /// The leased records, in the order they should run.
+    pub records: Vec<Vec<u8>>,
+}
+
+impl Store {
+    /// Leases up to `max` ready jobs of `queue` to worker `worker_id`, whose
+    /// active hash is `active_key` (`QueueKeys::active(worker_id)`).
+    pub async fn fetch(
+        &self,
+        queue: &QueueKeys,
+        active_key: &str,
+        worker_id: &str,
+        max: usize,
+    ) -> Result<FetchReply, Error> {
+        const OP: &str = "fetch";
+        let max = max.clamp(1, MAX_FETCH_BATCH);
+        let reply: Value = SCRIPTS
+            .fetch
+            .call(&[
+                queue.ready(),
+                queue.priority(),
+                active_key,
+                queue.leases(),
+                queue.paused(),
+            ])
+            .arg(worker_id)
+            .arg(max)
+            .invoke(&mut self.conn.clone(), OP)
+            .await?;
+        let mut items = array_reply(reply, OP)?.into_iter();
+        let status = match items.next() {
+            Some(first) => match int_reply(&first, OP)? {
+                0 => FetchStatus::Ok,
+                1 => FetchStatus::Paused,
+                2 => FetchStatus::NoLease,
+                other => return Err(Error::protocol(OP, format!("unknown status {other}"))),
+            },
+            None => return Err(Error::protocol(OP, "empty reply")),
+        };
+        let records = items
+            .map(|item| match item {
+                Value::BulkString(bytes) => Ok(bytes),
+                other => Err(Error::protocol(
+                    OP,
+                    format!("expected a record, got {other:?}"),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(FetchReply { status, records })
+    }
+}

@@ -1,0 +1,64 @@
+//! Operator transitions: `requeue.lua`, `delete_jobs.lua`, `purge.lua`.
+//! The [`crate::admin`] API builds on these.
+
+use redis::Value;
+
+use super::scripts::SCRIPTS;
+use super::{Store, int_reply};
+use crate::error::Error;
+use crate::keys::QueueKeys;
+
+impl Store {
+    /// Moves jobs from a waiting set (`set_key`: the queue's scheduled,
+    /// retry or dead set) to ready. `reset_attempts` gives them a fresh set
+    /// of attempts. Returns how many moved.
+    pub async fn requeue(
+        &self,
+        queue: &QueueKeys,
+        set_key: &str,
+        ids: &[String],
+        reset_attempts: bool,
+    ) -> Result<u64, Error> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut call = SCRIPTS
+            .requeue
+            .call(&[set_key, queue.jobs(), queue.ready(), queue.priority()])
+            .arg(queue.events())
+            .arg(if reset_attempts { "1" } else { "0" });
+        for id in ids {
+            call.push_arg(id.as_str());
+        }
+        let reply: Value = call.invoke(&mut self.conn.clone(), "requeue").await?;
+        Ok(u64::try_from(int_reply(&reply, "requeue")?).unwrap_or(0))
+    }
+
+    /// Deletes jobs from a waiting set (scheduled, retry or dead).
+    pub async fn delete_jobs(
+        &self,
+        queue: &QueueKeys,
+        set_key: &str,
+        ids: &[String],
+    ) -> Result<u64, Error> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut call = SCRIPTS.delete_jobs.call(&[set_key, queue.jobs()]);
+        for id in ids {
+            call.push_arg(id.as_str());
+        }
+        let reply: Value = call.invoke(&mut self.conn.clone(), "delete_jobs").await?;
+        Ok(u64::try_from(int_reply(&reply, "delete_jobs")?).unwrap_or(0))
+    }
+
+    /// Drops every ready job of `queue`. Returns how many were dropped.
+    pub async fn purge(&self, queue: &QueueKeys) -> Result<u64, Error> {
+        let reply: Value = SCRIPTS
+            .purge
+            .call(&[queue.ready(), queue.priority()])
+            .invoke(&mut self.conn.clone(), "purge")
+            .await?;
+        Ok(u64::try_from(int_reply(&reply, "purge")?).unwrap_or(0))
+    }
+}

@@ -1,0 +1,233 @@
+//! The Lua scripts, one per state transition, and how they are called.
+//!
+//! Each script lives in `src/scripts/<transition>.lua` with a header naming
+//! its KEYS, ARGV and return value; `lib.lua` (shared helpers) is prepended
+//! at compile time. Scripts are called by SHA (`EVALSHA`); when Redis does
+//! not know a script (after a restart or `SCRIPT FLUSH`), it is loaded and
+//! the call repeated once.
+
+use std::sync::LazyLock;
+
+use redis::{Cmd, FromRedisValue, ToRedisArgs, Value};
+
+use crate::error::Error;
+use crate::store::connection::RedisConnection;
+
+/// One Lua script with its SHA1.
+#[derive(Debug)]
+pub struct LuaScript {
+    name: &'static str,
+    source: &'static str,
+    sha: String,
+}
+
+impl LuaScript {
+    fn new(name: &'static str, source: &'static str) -> Self {
+        let sha = sha1_smol::Sha1::from(source).digest().to_string();
+        Self { name, source, sha }
+    }
+
+    /// Starts a call with the script's keys.
+    pub(crate) fn call(&'static self, keys: &[&str]) -> ScriptCall {
+        let mut cmd = Cmd::new();
+        cmd.arg("EVALSHA").arg(&self.sha).arg(keys.len());
+        for key in keys {
+            cmd.arg(*key);
+        }
+        ScriptCall { script: self, cmd }
+    }
+}
+
+macro_rules! lua {
+    ($name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("../scripts/lib.lua"),
+                include_str!(concat!("../scripts/", $name, ".lua"))
+            ),
+        )
+    };
+}
+
+/// Every script, loaded once per process.
+pub(crate) struct Scripts {
+    pub enqueue: LuaScript,
+    pub enqueue_priority: LuaScript,
+    pub schedule: LuaScript,
+    pub fetch: LuaScript,
+    pub ack: LuaScript,
+    pub retry: LuaScript,
+    pub bury: LuaScript,
+    pub promote: LuaScript,
+    pub heartbeat: LuaScript,
+    pub expired_leases: LuaScript,
+    pub reclaim: LuaScript,
+    pub handback: LuaScript,
+    pub requeue: LuaScript,
+    pub delete_jobs: LuaScript,
+    pub purge: LuaScript,
+    pub unlock: LuaScript,
+}
+
+pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
+    enqueue: lua!("enqueue"),
+    enqueue_priority: lua!("enqueue_priority"),
+    schedule: lua!("schedule"),
+    fetch: lua!("fetch"),
+    ack: lua!("ack"),
+    retry: lua!("retry"),
+    bury: lua!("bury"),
+    promote: lua!("promote"),
+    heartbeat: lua!("heartbeat"),
+    expired_leases: lua!("expired_leases"),
+    reclaim: lua!("reclaim"),
+    handback: lua!("handback"),
+    requeue: lua!("requeue"),
+    delete_jobs: lua!("delete_jobs"),
+    purge: lua!("purge"),
+    unlock: lua!("unlock"),
+});
+
+impl Scripts {
+    /// All scripts, for loading them up front.
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 16] {
+        [
+            &self.enqueue,
+            &self.enqueue_priority,
+            &self.schedule,
+            &self.fetch,
+            &self.ack,
+            &self.retry,
+            &self.bury,
+            &self.promote,
+            &self.heartbeat,
+            &self.expired_leases,
+            &self.reclaim,
+            &self.handback,
+            &self.requeue,
+            &self.delete_jobs,
+            &self.purge,
+            &self.unlock,
+        ]
+    }
+}
+
+/// A prepared `EVALSHA` of one script.
+pub(crate) struct ScriptCall {
+    script: &'static LuaScript,
+    cmd: Cmd,
+}
+
+impl ScriptCall {
+    /// Appends an `ARGV` value.
+    pub(crate) fn arg<T: ToRedisArgs>(mut self, value: T) -> Self {
+        self.cmd.arg(value);
+        self
+    }
+
+    /// Appends an `ARGV` value in place.
+    pub(crate) fn push_arg<T: ToRedisArgs>(&mut self, value: T) {
+        self.cmd.arg(value);
+    }
+
+    /// Runs the script; loads it first if Redis does not know it.
+    pub(crate) async fn invoke<T: FromRedisValue>(
+        &self,
+        conn: &mut RedisConnection,
+        op: &'static str,
+    ) -> Result<T, Error> {
+        match self.cmd.query_async(conn).await {
+            Err(e) if is_noscript(&e) => {
+                load(conn, self.script, op).await?;
+                self.cmd.query_async(conn).await.map_err(Error::redis(op))
+            }
+            other => other.map_err(Error::redis(op)),
+        }
+    }
+}
+
+/// Runs several script calls in one round trip (not atomically: each
+/// script is its own transition). Returns one raw reply per call, in
+/// order; a call that failed in Redis yields an error.
+pub(crate) async fn invoke_pipelined(
+    conn: &mut RedisConnection,
+    calls: &[ScriptCall],
+    op: &'static str,
+) -> Result<Vec<Value>, Error> {
+    if calls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    pipe.ignore_errors();
+    for call in calls {
+        pipe.add_command(call.cmd.clone());
+    }
+    let mut replies: Vec<Value> = pipe.query_async(conn).await.map_err(Error::redis(op))?;
+    if replies.len() != calls.len() {
+        return Err(Error::protocol(
+            op,
+            format!("{} replies for {} commands", replies.len(), calls.len()),
+        ));
+    }
+    // Redis forgot the scripts (restart, SCRIPT FLUSH): load them and repeat
+    // only the calls that were refused, so no transition runs twice.
+    for (reply, call) in replies.iter_mut().zip(calls) {
+        if let Value::ServerError(err) = reply
+            && err.kind() == Some(redis::ServerErrorKind::NoScript)
+        {
+            load(conn, call.script, op).await?;
+            *reply = call.cmd.query_async(conn).await.map_err(Error::redis(op))?;
+        }
+    }
+    replies
+        .into_iter()
+        .map(|reply| match reply {
+            Value::ServerError(err) => Err(Error::redis(op)(err.into())),
+            other => Ok(other),
+        })
+        .collect()
+}
+
+/// Loads every script into Redis (done once at start-up so the first
+/// calls do not pay for a NOSCRIPT round trip).
+pub(crate) async fn load_all(conn: &mut RedisConnection) -> Result<(), Error> {
+    let mut pipe = redis::pipe();
+    for script in SCRIPTS.all() {
+        pipe.cmd("SCRIPT").arg("LOAD").arg(script.source);
+    }
+    let shas: Vec<String> = pipe
+        .query_async(conn)
+        .await
+        .map_err(Error::redis("load_scripts"))?;
+    for (sha, script) in shas.iter().zip(SCRIPTS.all()) {
+        if *sha != script.sha {
+            return Err(Error::protocol(
+                "load_scripts",
+                format!(
+                    "Redis returned SHA {sha} for script {}, expected {}",
+                    script.name, script.sha
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn load(
+    conn: &mut RedisConnection,
+    script: &'static LuaScript,
+    op: &'static str,
+) -> Result<(), Error> {
+    redis::cmd("SCRIPT")
+        .arg("LOAD")
+        .arg(script.source)
+        .query_async::<String>(conn)
+        .await
+        .map(|_| ())
+        .map_err(Error::redis(op))
+}
+
+fn is_noscript(error: &redis::RedisError) -> bool {
+    error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript)
+}

@@ -1,0 +1,43 @@
+//! A worker process for the process-level tests: runs `TestJob`s and
+//! `NoopJob`s, configured through `JQ_*` environment variables, prints
+//! `READY <worker id>` once started and exits 0 after a graceful shutdown.
+
+use std::time::Duration;
+
+use jobqueue_core::ClientConfig;
+use jobqueue_tests::jobs::{NoopJob, TestJob};
+use jobqueue_worker::{Worker, shutdown_signal};
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    env(name, &default.to_string()).parse().unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    jobqueue_tests::init_tracing();
+    let config = ClientConfig::new(env("JQ_URL", "redis://127.0.0.1:6379"))
+        .prefix(env("JQ_PREFIX", "jq"));
+    let queues: Vec<String> = env("JQ_QUEUES", "default")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let lease = Duration::from_millis(env_u64("JQ_LEASE_MS", 2000));
+    let worker = Worker::builder_with_config(config)
+        .register::<TestJob>()
+        .register::<NoopJob>()
+        .queues(queues)
+        .concurrency(env_u64("JQ_CONCURRENCY", 10) as usize)
+        .lease(lease)
+        .shutdown_grace(Duration::from_millis(env_u64("JQ_GRACE_MS", 5000)))
+        .start()
+        .await?;
+    println!("READY {}", worker.worker_id());
+    shutdown_signal().await;
+    let report = worker.shutdown().await;
+    eprintln!("test_worker {} handed back {}", report.worker_id, report.handed_back);
+    Ok(())
+}

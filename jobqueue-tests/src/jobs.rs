@@ -1,0 +1,161 @@
+//! Test jobs that leave a trace in Redis every time they run.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use jobqueue_core::{Job, JobContext, JobError};
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+
+/// A configurable job: records its start and finish in Redis under `key`,
+/// and can sleep, fail a number of times, fail permanently or panic.
+///
+/// Traces (all under `key`, which tests put under their prefix):
+/// * `{key}:started` hash: job id → runs started
+/// * `{key}:done` hash: job id → runs finished successfully
+/// * `{key}:lateness` list: start time − `due_ms`, in ms (when `due_ms` is set)
+/// * `{key}:attempts` list: `"<id>:<attempt>"` per start
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TestJob {
+    /// Redis to record into.
+    pub url: String,
+    /// Key stem of the traces.
+    pub key: String,
+    /// Sleep this long before finishing.
+    #[serde(default)]
+    pub sleep_ms: u64,
+    /// Fail (retryably) on the first N attempts.
+    #[serde(default)]
+    pub fail_times: u32,
+    /// Panic instead of running.
+    #[serde(default)]
+    pub panic: bool,
+    /// Fail permanently.
+    #[serde(default)]
+    pub permanent: bool,
+    /// Snooze this long on the first attempt.
+    #[serde(default)]
+    pub snooze_ms: Option<u64>,
+    /// Keep sleeping even when cancelled.
+    #[serde(default)]
+    pub ignore_cancel: bool,
+    /// When the job was due (ms since epoch), to record lateness.
+    #[serde(default)]
+    pub due_ms: Option<i64>,
+    /// Free-form tag.
+    #[serde(default)]
+    pub tag: u64,
+}
+
+impl TestJob {
+    /// A job that just records that it ran.
+    pub fn new(url: &str, key: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            key: key.to_owned(),
+            ..Self::default()
+        }
+    }
+}
+
+impl Job for TestJob {
+    const NAME: &'static str = "test_job";
+    const MAX_ATTEMPTS: u32 = 5;
+
+    fn retry_delay(_retry: u32) -> Duration {
+        Duration::from_millis(50)
+    }
+
+    async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let started_ms = chrono::Utc::now().timestamp_millis();
+        let mut conn = connection(&self.url).await?;
+        let id = ctx.id().to_string();
+        let mut pipe = redis::pipe();
+        pipe.hincr(format!("{}:started", self.key), &id, 1)
+            .ignore()
+            .rpush(
+                format!("{}:attempts", self.key),
+                format!("{id}:{}", ctx.attempt()),
+            )
+            .ignore();
+        if let Some(due) = self.due_ms {
+            pipe.rpush(format!("{}:lateness", self.key), started_ms - due)
+                .ignore();
+        }
+        pipe.query_async::<()>(&mut conn).await?;
+
+        if let Some(ms) = self.snooze_ms
+            && ctx.attempt() == 1
+        {
+            return Err(JobError::snooze(Duration::from_millis(ms)));
+        }
+        if self.panic {
+            panic!("test job {id} panics on purpose");
+        }
+        if self.permanent {
+            return Err(JobError::permanent("this job can never succeed"));
+        }
+        if ctx.attempt() <= self.fail_times {
+            return Err(JobError::retry(format!(
+                "planned failure on attempt {}",
+                ctx.attempt()
+            )));
+        }
+        if self.sleep_ms > 0 {
+            let sleep = tokio::time::sleep(Duration::from_millis(self.sleep_ms));
+            if self.ignore_cancel {
+                sleep.await;
+            } else {
+                tokio::select! {
+                    () = sleep => {}
+                    () = ctx.cancelled() => return Err(JobError::retry("cancelled")),
+                }
+            }
+        }
+        let _: i64 = conn.hincr(format!("{}:done", self.key), &id, 1).await?;
+        Ok(())
+    }
+}
+
+/// A job that does nothing (throughput and shape tests).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoopJob {
+    /// Anything.
+    pub n: u64,
+}
+
+impl Job for NoopJob {
+    const NAME: &'static str = "noop";
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        Ok(())
+    }
+}
+
+/// Shared connections per URL, so thousands of test jobs do not each connect.
+async fn connection(url: &str) -> Result<redis::aio::MultiplexedConnection, JobError> {
+    static CONNECTIONS: OnceLock<Mutex<HashMap<String, redis::aio::MultiplexedConnection>>> =
+        OnceLock::new();
+    let cache = CONNECTIONS.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(conn) = cache.lock().ok().and_then(|c| c.get(url).cloned()) {
+        return Ok(conn);
+    }
+    let conn = redis::Client::open(url)?
+        .get_multiplexed_async_connection()
+        .await?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(url.to_owned(), conn.clone());
+    }
+    Ok(conn)
+}
+
+/// Reads a trace hash (`{key}:started` or `{key}:done`): job id → count.
+pub async fn trace_counts(url: &str, key: &str) -> HashMap<String, u64> {
+    let mut conn = redis::Client::open(url)
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    conn.hgetall(key).await.expect("HGETALL")
+}

@@ -1,0 +1,119 @@
+//! Recording outcomes in Redis, in batches.
+//!
+//! Finished runs are sent here over a channel. The task takes whatever has
+//! accumulated (at least one, at most 1000), groups it by queue and writes
+//! each group with one pipelined round trip (`ack.lua`, `retry.lua`,
+//! `bury.lua`). While one batch is on the wire the next one accumulates, so
+//! batches grow with load without any timer adding latency.
+//!
+//! A batch that cannot be written (Redis down) is retried with backoff until
+//! it is: a finished job stays leased until its outcome is recorded, and if
+//! this process dies first the lease lapses and the job runs again
+//! (at-least-once).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jobqueue_core::store::{BuryEntry, CompletionBatch, RetryEntry};
+use tokio::sync::mpsc;
+
+use crate::backoff::RetryBackoff;
+use crate::runner::Outcome;
+use crate::runtime::Shared;
+
+/// Most outcomes written in one flush.
+const MAX_BATCH: usize = 1000;
+
+/// One finished run.
+pub(crate) struct Finished {
+    pub(crate) queue: usize,
+    pub(crate) leased_id: Vec<u8>,
+    pub(crate) outcome: Outcome,
+}
+
+/// Writes outcomes until every sender is gone and the channel is drained.
+pub(crate) async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finished>) {
+    let mut buffer = Vec::with_capacity(64);
+    while let Some(first) = finished.recv().await {
+        buffer.push(first);
+        while buffer.len() < MAX_BATCH {
+            match finished.try_recv() {
+                Ok(next) => buffer.push(next),
+                Err(_) => break,
+            }
+        }
+        write(&shared, std::mem::take(&mut buffer)).await;
+    }
+}
+
+/// Writes one batch, retrying until Redis accepts it.
+async fn write(shared: &Shared, batch: Vec<Finished>) {
+    let mut per_queue: Vec<CompletionBatch> = vec![CompletionBatch::default(); shared.queues.len()];
+    for Finished {
+        queue,
+        leased_id,
+        outcome,
+    } in batch
+    {
+        let target = &mut per_queue[queue];
+        match outcome {
+            Outcome::Succeeded => target.acks.push(leased_id),
+            Outcome::Retry { delay, record, .. } => target.retries.push(RetryEntry {
+                id: leased_id,
+                delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                record,
+            }),
+            Outcome::Dead { dead_id, record } => target.buries.push(BuryEntry {
+                leased_id,
+                dead_id,
+                record,
+            }),
+        }
+    }
+    for (queue, batch) in shared.queues.iter().zip(per_queue) {
+        if batch.is_empty() {
+            continue;
+        }
+        let mut backoff = RetryBackoff::new(Duration::from_millis(50), Duration::from_secs(5));
+        loop {
+            match shared
+                .store
+                .complete(
+                    &queue.keys,
+                    &queue.active_key,
+                    &batch,
+                    shared.config.dead_limits,
+                )
+                .await
+            {
+                Ok(report) => {
+                    let recorded = report.acked + report.retried + report.buried;
+                    if recorded < batch.len() as u64 {
+                        tracing::warn!(
+                            queue = %queue.name,
+                            finished = batch.len(),
+                            recorded,
+                            "some finished jobs were no longer leased by this worker (its lease \
+                             lapsed and they were put back); they may run again"
+                        );
+                    }
+                    if report.trimmed > 0 {
+                        tracing::info!(queue = %queue.name, trimmed = report.trimmed, "dead set trimmed to its limits");
+                    }
+                    break;
+                }
+                Err(err) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(
+                        queue = %queue.name,
+                        jobs = batch.len(),
+                        error = %err,
+                        retry_in_ms = delay.as_millis() as u64,
+                        "could not record finished jobs; retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+}

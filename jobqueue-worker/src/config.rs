@@ -1,0 +1,168 @@
+//! [`WorkerConfig`]: every setting of a worker process and its default.
+
+use std::time::Duration;
+
+use jobqueue_core::DEFAULT_QUEUE;
+use jobqueue_core::store::DeadLimits;
+
+/// Which queues a worker fetches from, and in what order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueOrder {
+    /// Always try the queues in this order: a later queue gets jobs only
+    /// when every earlier one is empty.
+    Strict(Vec<String>),
+    /// Each fetch picks the first queue to try at random, in proportion to
+    /// the weights (then the rest in weighted random order), so every queue
+    /// gets its share and none starves.
+    Weighted(Vec<(String, u32)>),
+}
+
+impl QueueOrder {
+    /// The queue names, in configured order.
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            QueueOrder::Strict(names) => names.clone(),
+            QueueOrder::Weighted(weighted) => weighted.iter().map(|(q, _)| q.clone()).collect(),
+        }
+    }
+}
+
+/// Settings of a worker. Build with [`crate::Worker::builder`].
+///
+/// | setting | default | meaning |
+/// | --- | --- | --- |
+/// | `queues` | `["default"]`, strict | queues to fetch from |
+/// | `concurrency` | 10 | jobs run at once |
+/// | `lease` | 30 s | how long a fetched job stays leased without a heartbeat |
+/// | `heartbeat_interval` | lease / 6 (5 s) | how often leases are renewed |
+/// | `reap_interval` | lease / 6 (5 s) | how often lapsed leases of other workers are looked for |
+/// | `shutdown_grace` | 25 s | how long in-flight jobs may finish after a stop signal |
+/// | `idle_poll_interval` | 2 s | fetch retry when idle and no wake-up arrived |
+/// | `max_fetch_batch` | 100 | most jobs leased per fetch call |
+/// | `stats_flush_interval` | 1 s | how often counters are written to Redis |
+/// | `dead_limits` | 10,000 jobs, 180 days per queue | bounds of the dead set |
+/// | `migrate_on_start` | false | apply pending schema migrations at start-up |
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerConfig {
+    /// Queues and their order.
+    pub queues: QueueOrder,
+    /// Jobs run at once.
+    pub concurrency: usize,
+    /// Lease length.
+    pub lease: Duration,
+    /// Lease renewal period.
+    pub heartbeat_interval: Duration,
+    /// Period of the search for lapsed leases.
+    pub reap_interval: Duration,
+    /// Time in-flight jobs get to finish after a stop signal.
+    pub shutdown_grace: Duration,
+    /// Fetch retry period when idle.
+    pub idle_poll_interval: Duration,
+    /// Most jobs leased per fetch call.
+    pub max_fetch_batch: usize,
+    /// Stats flush period.
+    pub stats_flush_interval: Duration,
+    /// Dead set bounds.
+    pub dead_limits: DeadLimits,
+    /// Apply pending schema migrations at start-up.
+    pub migrate_on_start: bool,
+}
+
+/// Default lease length.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            queues: QueueOrder::Strict(vec![DEFAULT_QUEUE.to_owned()]),
+            concurrency: 10,
+            lease: DEFAULT_LEASE,
+            heartbeat_interval: DEFAULT_LEASE / 6,
+            reap_interval: DEFAULT_LEASE / 6,
+            shutdown_grace: Duration::from_secs(25),
+            idle_poll_interval: Duration::from_secs(2),
+            max_fetch_batch: 100,
+            stats_flush_interval: Duration::from_secs(1),
+            dead_limits: DeadLimits::default(),
+            migrate_on_start: false,
+        }
+    }
+}
+
+impl WorkerConfig {
+    /// Checks the settings fit together; returns what is wrong otherwise.
+    pub fn validate(&self) -> Result<(), String> {
+        let names = self.queues.names();
+        if names.is_empty() {
+            return Err("at least one queue is needed".into());
+        }
+        for name in &names {
+            jobqueue_core::keys::validate_queue_name(name).map_err(|e| e.to_string())?;
+        }
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted.len() != names.len() {
+            return Err("a queue is listed twice".into());
+        }
+        if let QueueOrder::Weighted(weighted) = &self.queues
+            && weighted.iter().any(|(_, w)| *w == 0)
+        {
+            return Err("queue weights must be at least 1".into());
+        }
+        if self.concurrency == 0 {
+            return Err("concurrency must be at least 1".into());
+        }
+        if self.lease < Duration::from_millis(500) {
+            return Err("lease must be at least 500 ms".into());
+        }
+        if self.heartbeat_interval.is_zero() || self.heartbeat_interval * 2 > self.lease {
+            return Err(format!(
+                "heartbeat interval ({:?}) must be positive and at most half the lease ({:?})",
+                self.heartbeat_interval, self.lease
+            ));
+        }
+        if self.reap_interval.is_zero() || self.idle_poll_interval.is_zero() {
+            return Err("reap and idle-poll intervals must be positive".into());
+        }
+        if self.stats_flush_interval.is_zero() {
+            return Err("stats flush interval must be positive".into());
+        }
+        if self.max_fetch_batch == 0 {
+            return Err("max fetch batch must be at least 1".into());
+        }
+        if self.dead_limits.max_jobs == 0 {
+            return Err("the dead set must keep at least one job".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(WorkerConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn rejects_settings_that_would_lose_leases() {
+        let config = WorkerConfig {
+            heartbeat_interval: Duration::from_secs(20),
+            ..WorkerConfig::default()
+        };
+        assert!(config.validate().is_err());
+        let config = WorkerConfig {
+            queues: QueueOrder::Strict(vec!["a".into(), "a".into()]),
+            ..WorkerConfig::default()
+        };
+        assert!(config.validate().is_err());
+        let config = WorkerConfig {
+            queues: QueueOrder::Weighted(vec![("a".into(), 0)]),
+            ..WorkerConfig::default()
+        };
+        assert!(config.validate().is_err());
+    }
+}

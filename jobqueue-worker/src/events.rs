@@ -1,0 +1,59 @@
+//! Wake-ups over Redis pub/sub.
+//!
+//! One dedicated connection subscribes to each served queue's events
+//! channel. Scripts publish `r` when work appears in an empty queue, `s`
+//! when the earliest scheduled run-at moves earlier, `p`/`u` on pause and
+//! resume. Wake-ups are hints: the fetcher and scheduler also poll slowly on
+//! their own, so a message lost while reconnecting costs latency, never a
+//! job. After every (re)connect both are woken, since messages may have been
+//! missed while disconnected.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+
+use crate::backoff::RetryBackoff;
+use crate::runtime::Shared;
+
+/// Listens until the background stop token fires.
+pub(crate) async fn run(shared: Arc<Shared>) {
+    let mut backoff = RetryBackoff::new(Duration::from_millis(100), Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            result = listen(&shared, &mut backoff) => {
+                if let Err(err) = result {
+                    tracing::warn!(error = %err, "lost the wake-up subscription; reconnecting");
+                }
+            }
+            () = shared.stop_background.cancelled() => return,
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff.next_delay()) => {}
+            () = shared.stop_background.cancelled() => return,
+        }
+    }
+}
+
+async fn listen(shared: &Shared, backoff: &mut RetryBackoff) -> Result<(), redis::RedisError> {
+    let client = redis::Client::open(shared.redis_url.as_str())?;
+    let mut pubsub = client.get_async_pubsub().await?;
+    for queue in &shared.queues {
+        pubsub.subscribe(queue.keys.events()).await?;
+    }
+    backoff.reset(Duration::from_millis(100));
+    shared.wake_fetcher.notify_one();
+    shared.wake_scheduler.notify_one();
+    let mut messages = pubsub.on_message();
+    while let Some(message) = messages.next().await {
+        match message.get_payload_bytes().first() {
+            Some(b'r' | b'u') => shared.wake_fetcher.notify_one(),
+            Some(b's') => shared.wake_scheduler.notify_one(),
+            _ => {}
+        }
+    }
+    Err(redis::RedisError::from((
+        redis::ErrorKind::Io,
+        "pub/sub connection closed",
+    )))
+}

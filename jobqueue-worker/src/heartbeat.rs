@@ -1,0 +1,102 @@
+//! Heartbeats: renew this worker's leases and publish its info.
+//!
+//! Every `heartbeat_interval` the worker pushes its lease deadline on each
+//! queue to now + lease (Redis clock) and rewrites its info hash (with a
+//! TTL, so a killed worker vanishes from the dashboard on its own). A lease
+//! found missing means it lapsed and its jobs were reclaimed by another
+//! process: logged loudly, since those jobs may now run twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use jobqueue_core::WorkerInfo;
+
+use crate::runtime::Shared;
+
+/// Beats until the background stop token fires.
+pub(crate) async fn run(shared: Arc<Shared>) {
+    loop {
+        let pause = match beat(&shared, false).await {
+            Ok(()) => shared.config.heartbeat_interval,
+            Err(err) => {
+                tracing::warn!(error = %err, "heartbeat failed; retrying");
+                shared.config.heartbeat_interval.min(Duration::from_secs(1))
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = shared.stop_background.cancelled() => break,
+        }
+    }
+}
+
+/// Renews every lease and the info hash once. `first` marks the beat at
+/// start-up, when a missing lease is expected.
+pub(crate) async fn beat(shared: &Shared, first: bool) -> Result<(), jobqueue_core::Error> {
+    for queue in &shared.queues {
+        let existed = shared
+            .store
+            .heartbeat(&queue.keys, &shared.worker_id, shared.config.lease)
+            .await?;
+        if !existed && !first {
+            tracing::warn!(
+                queue = %queue.name,
+                worker = %shared.worker_id,
+                "this worker's lease had lapsed and its jobs were put back in the queue \
+                 (Redis unreachable or the process stalled longer than the lease); jobs it \
+                 is still running may run twice"
+            );
+        }
+    }
+    publish_info(shared).await
+}
+
+/// Writes the worker's info hash and registry entry.
+pub(crate) async fn publish_info(shared: &Shared) -> Result<(), jobqueue_core::Error> {
+    let now = Utc::now();
+    let info = WorkerInfo {
+        id: shared.worker_id.to_string(),
+        host: shared.host.clone(),
+        pid: std::process::id(),
+        queues: shared.queues.iter().map(|q| q.name.to_string()).collect(),
+        concurrency: u32::try_from(shared.config.concurrency).unwrap_or(u32::MAX),
+        busy: u32::try_from(shared.busy()).unwrap_or(u32::MAX),
+        started_at: shared.started_at,
+        last_beat_at: now,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        stopping: shared.stop_fetching.is_cancelled(),
+    };
+    let keys = shared.store.keys();
+    let info_key = keys.worker(&shared.worker_id);
+    let ttl_ms = u64::try_from(shared.config.lease.as_millis()).unwrap_or(u64::MAX);
+    redis::pipe()
+        .hset_multiple(&info_key, &info.to_fields())
+        .ignore()
+        .pexpire(&info_key, ttl_ms as i64)
+        .ignore()
+        .zadd(keys.workers(), &*shared.worker_id, now.timestamp_millis())
+        .ignore()
+        .query_async::<()>(&mut shared.store.connection())
+        .await
+        .map_err(|source| jobqueue_core::Error::Redis {
+            op: "worker_info",
+            source,
+        })
+}
+
+/// Removes the worker's info at a clean exit.
+pub(crate) async fn unpublish_info(shared: &Shared) -> Result<(), jobqueue_core::Error> {
+    let keys = shared.store.keys();
+    redis::pipe()
+        .del(keys.worker(&shared.worker_id))
+        .ignore()
+        .zrem(keys.workers(), &*shared.worker_id)
+        .ignore()
+        .query_async::<()>(&mut shared.store.connection())
+        .await
+        .map_err(|source| jobqueue_core::Error::Redis {
+            op: "worker_info",
+            source,
+        })
+}

@@ -1,0 +1,102 @@
+//! The reaper: finds workers whose lease lapsed and puts their jobs back.
+//!
+//! Every live worker runs one, every `reap_interval` (with jitter, so many
+//! workers do not all look at the same moment). Lapsed is decided on the
+//! Redis clock inside the scripts, and the reclaim is atomic, so a job is
+//! reclaimed once however many reapers race, and never from a worker whose
+//! lease is alive. A dead worker's jobs are back in the queue within
+//! lease + reap interval.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::runtime::Shared;
+
+/// Most lapsed workers handled per queue per round.
+const WORKERS_PER_ROUND: usize = 20;
+
+/// Reaps until the background stop token fires.
+pub(crate) async fn run(shared: Arc<Shared>) {
+    loop {
+        let base = shared.config.reap_interval;
+        let jitter = Duration::from_millis(fastrand::u64(..=base.as_millis() as u64 / 4));
+        tokio::select! {
+            () = tokio::time::sleep(base - base / 8 + jitter) => {}
+            () = shared.stop_background.cancelled() => break,
+        }
+        if let Err(err) = reap_once(&shared).await {
+            tracing::warn!(error = %err, "looking for lapsed leases failed; will retry");
+        }
+    }
+}
+
+/// One pass over the queues. Returns how many jobs were put back.
+pub(crate) async fn reap_once(shared: &Shared) -> Result<u64, jobqueue_core::Error> {
+    let mut total = 0;
+    for queue in &shared.queues {
+        let lapsed = shared
+            .store
+            .expired_leases(&queue.keys, WORKERS_PER_ROUND)
+            .await?;
+        for worker in lapsed {
+            if *worker == *shared.worker_id {
+                // Our own lease lapsed (Redis was unreachable for longer
+                // than the lease): our heartbeat renews it; the jobs are
+                // still running here.
+                continue;
+            }
+            if let Some(moved) = shared.store.reclaim(&queue.keys, &worker).await? {
+                total += moved;
+                if moved > 0 {
+                    tracing::warn!(
+                        queue = %queue.name,
+                        lapsed_worker = %worker,
+                        jobs = moved,
+                        "worker stopped heartbeating; its jobs are back in the queue"
+                    );
+                }
+            }
+        }
+    }
+    prune_registry(shared).await?;
+    Ok(total)
+}
+
+/// Drops registry entries of workers whose info hash expired.
+async fn prune_registry(shared: &Shared) -> Result<(), jobqueue_core::Error> {
+    let keys = shared.store.keys();
+    let mut conn = shared.store.connection();
+    let redis_error = |source| jobqueue_core::Error::Redis {
+        op: "prune_workers",
+        source,
+    };
+    let ids: Vec<String> = redis::cmd("ZRANGE")
+        .arg(keys.workers())
+        .arg(0)
+        .arg(99)
+        .query_async(&mut conn)
+        .await
+        .map_err(redis_error)?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut pipe = redis::pipe();
+    for id in &ids {
+        pipe.exists(keys.worker(id));
+    }
+    let alive: Vec<bool> = pipe.query_async(&mut conn).await.map_err(redis_error)?;
+    let gone: Vec<&String> = ids
+        .iter()
+        .zip(alive)
+        .filter_map(|(id, alive)| (!alive).then_some(id))
+        .collect();
+    if !gone.is_empty() {
+        redis::cmd("ZREM")
+            .arg(keys.workers())
+            .arg(&gone)
+            .query_async::<i64>(&mut conn)
+            .await
+            .map_err(redis_error)?;
+    }
+    Ok(())
+}

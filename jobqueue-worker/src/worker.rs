@@ -1,0 +1,415 @@
+//! [`Worker`] and its builder: start-up, the running tasks, and graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use jobqueue_core::schema::Migrator;
+use jobqueue_core::store::DeadLimits;
+use jobqueue_core::{Client, ClientConfig, Job};
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{QueueOrder, WorkerConfig};
+use crate::error::WorkerError;
+use crate::middleware::Middleware;
+use crate::registry::Registry;
+use crate::runtime::{QueueCounters, QueueRuntime, Shared};
+use crate::{completion, events, fetcher, heartbeat, identity, reaper, scheduler, stats};
+
+/// How long shutdown waits for outcomes to be written and jobs handed back.
+const SHUTDOWN_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long cancelled jobs get to stop cooperatively after the grace period.
+const CANCEL_GRACE: Duration = Duration::from_secs(1);
+
+/// A worker process's runtime. Build one with [`Worker::builder`].
+///
+/// ```no_run
+/// use jobqueue_core::{Client, Job, JobContext, JobError};
+/// use jobqueue_worker::{Worker, shutdown_signal};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct SendWelcomeEmail { user_id: u64 }
+///
+/// impl Job for SendWelcomeEmail {
+///     const NAME: &'static str = "send_welcome_email";
+///     async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> { Ok(()) }
+/// }
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::connect("redis://127.0.0.1:6379").await?;
+/// Worker::builder(client)
+///     .register::<SendWelcomeEmail>()
+///     .queues(["critical", "default", "mail"])
+///     .concurrency(50)
+///     .run_until(shutdown_signal())
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub struct Worker;
+
+impl Worker {
+    /// Starts building a worker that uses `client`'s connection and prefix.
+    pub fn builder(client: Client) -> WorkerBuilder {
+        WorkerBuilder {
+            client: Some(client),
+            client_config: None,
+            config: WorkerConfig::default(),
+            registry: Registry::default(),
+            middleware: Vec::new(),
+        }
+    }
+
+    /// Starts building a worker that connects to `redis_url` when run.
+    pub fn builder_from_url(redis_url: impl Into<String>) -> WorkerBuilder {
+        Self::builder_with_config(ClientConfig::new(redis_url))
+    }
+
+    /// Starts building a worker that connects with `config` when run.
+    pub fn builder_with_config(config: ClientConfig) -> WorkerBuilder {
+        WorkerBuilder {
+            client: None,
+            client_config: Some(config),
+            config: WorkerConfig::default(),
+            registry: Registry::default(),
+            middleware: Vec::new(),
+        }
+    }
+}
+
+/// Configures and starts a worker.
+#[must_use = "a WorkerBuilder does nothing until .run_until() is awaited"]
+pub struct WorkerBuilder {
+    client: Option<Client>,
+    client_config: Option<ClientConfig>,
+    config: WorkerConfig,
+    registry: Registry,
+    middleware: Vec<Arc<dyn Middleware>>,
+}
+
+/// What a worker did, returned when it stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerReport {
+    /// The worker's identity.
+    pub worker_id: String,
+    /// Jobs that were still running when the grace period ended and were
+    /// handed back to their queue.
+    pub handed_back: u64,
+}
+
+impl WorkerBuilder {
+    /// Handles jobs of type `J`.
+    pub fn register<J: Job>(mut self) -> Self {
+        self.registry.register::<J>();
+        self
+    }
+
+    /// Fetches from these queues in strict order: a later queue only when
+    /// every earlier one is empty.
+    pub fn queues<I, S>(mut self, queues: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.queues = QueueOrder::Strict(queues.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Fetches from these queues in weighted random order: a queue with
+    /// weight 6 is tried first six times as often as one with weight 1.
+    pub fn weighted_queues<I, S>(mut self, queues: I) -> Self
+    where
+        I: IntoIterator<Item = (S, u32)>,
+        S: Into<String>,
+    {
+        self.config.queues = QueueOrder::Weighted(
+            queues
+                .into_iter()
+                .map(|(name, weight)| (name.into(), weight))
+                .collect(),
+        );
+        self
+    }
+
+    /// Most jobs run at once (default 10).
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.config.concurrency = concurrency;
+        self
+    }
+
+    /// Lease length (default 30 s); heartbeat and reap intervals follow at
+    /// a sixth of it unless set after this call.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.config.lease = lease;
+        self.config.heartbeat_interval = lease / 6;
+        self.config.reap_interval = lease / 6;
+        self
+    }
+
+    /// Lease renewal period (default lease / 6).
+    pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
+        self.config.heartbeat_interval = interval;
+        self
+    }
+
+    /// How often lapsed leases are looked for (default lease / 6).
+    pub fn reap_interval(mut self, interval: Duration) -> Self {
+        self.config.reap_interval = interval;
+        self
+    }
+
+    /// Time in-flight jobs get to finish after a stop signal (default 25 s).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.config.shutdown_grace = grace;
+        self
+    }
+
+    /// Most jobs leased per fetch call (default 100).
+    pub fn max_fetch_batch(mut self, batch: usize) -> Self {
+        self.config.max_fetch_batch = batch;
+        self
+    }
+
+    /// Fallback fetch period when idle (default 2 s).
+    pub fn idle_poll_interval(mut self, interval: Duration) -> Self {
+        self.config.idle_poll_interval = interval;
+        self
+    }
+
+    /// Dead set bounds (default 10,000 jobs and 180 days per queue).
+    pub fn dead_limits(mut self, limits: DeadLimits) -> Self {
+        self.config.dead_limits = limits;
+        self
+    }
+
+    /// Applies pending schema migrations at start-up instead of refusing to start.
+    pub fn migrate_on_start(mut self, migrate: bool) -> Self {
+        self.config.migrate_on_start = migrate;
+        self
+    }
+
+    /// Replaces every setting at once.
+    pub fn config(mut self, config: WorkerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Adds a middleware; the first added is the outermost.
+    pub fn middleware(mut self, middleware: impl Middleware) -> Self {
+        self.middleware.push(Arc::new(middleware));
+        self
+    }
+
+    /// Runs until `shutdown` completes, then shuts down gracefully: stops
+    /// fetching, lets running jobs finish within the grace period, hands
+    /// the rest back to their queues at once, and returns.
+    pub async fn run_until<F>(self, shutdown: F) -> Result<WorkerReport, WorkerError>
+    where
+        F: Future<Output = ()>,
+    {
+        let running = self.start().await?;
+        shutdown.await;
+        Ok(running.shutdown().await)
+    }
+
+    /// Starts the worker and returns a handle to stop it.
+    pub async fn start(self) -> Result<RunningWorker, WorkerError> {
+        self.config.validate().map_err(WorkerError::Config)?;
+        if self.registry.is_empty() {
+            return Err(WorkerError::Config(
+                "no job types registered: call .register::<YourJob>()".into(),
+            ));
+        }
+        let client = match (self.client, self.client_config) {
+            (Some(client), _) => client,
+            (None, Some(config)) => Client::with_config(config).await?,
+            (None, None) => Client::with_config(ClientConfig::default()).await?,
+        };
+        let store = client.store().clone();
+        Migrator::new(store.clone())
+            .ensure_compatible(self.config.migrate_on_start)
+            .await?;
+
+        let worker_id: Arc<str> = Arc::from(identity::new_worker_id());
+        let names = self.config.queues.names();
+        store.register_queues(&names).await?;
+        let queues = names
+            .iter()
+            .map(|name| {
+                let keys = store.queue_keys(name)?;
+                Ok(QueueRuntime {
+                    name: Arc::from(name.as_str()),
+                    active_key: keys.active(&worker_id),
+                    keys,
+                    counters: QueueCounters::default(),
+                })
+            })
+            .collect::<Result<Vec<_>, jobqueue_core::Error>>()?;
+
+        let shared = Arc::new(Shared {
+            store,
+            redis_url: client.config().redis_url().to_owned(),
+            slots: Arc::new(Semaphore::new(self.config.concurrency)),
+            config: self.config,
+            worker_id: worker_id.clone(),
+            host: identity::host_name(),
+            queues,
+            registry: self.registry,
+            middleware: self.middleware,
+            wake_fetcher: Notify::new(),
+            wake_scheduler: Notify::new(),
+            stop_fetching: CancellationToken::new(),
+            cancel_jobs: CancellationToken::new(),
+            abort_jobs: CancellationToken::new(),
+            stop_background: CancellationToken::new(),
+            started_at: Utc::now(),
+        });
+        heartbeat::beat(&shared, true).await?;
+        tracing::info!(
+            worker = %worker_id,
+            queues = ?names,
+            concurrency = shared.config.concurrency,
+            "worker started"
+        );
+
+        let background = TaskTracker::new();
+        background.spawn(heartbeat::run(shared.clone()));
+        background.spawn(reaper::run(shared.clone()));
+        background.spawn(events::run(shared.clone()));
+        background.spawn(stats::run(shared.clone()));
+        background.close();
+
+        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+        let completion = tokio::spawn(completion::run(shared.clone(), finished_rx));
+        let jobs = TaskTracker::new();
+        let fetcher = tokio::spawn(fetcher::run(shared.clone(), finished_tx, jobs.clone()));
+        let scheduler = tokio::spawn(scheduler::run(shared.clone()));
+
+        Ok(RunningWorker {
+            shared,
+            background,
+            jobs,
+            fetcher,
+            scheduler,
+            completion,
+        })
+    }
+}
+
+/// A started worker; stop it with [`RunningWorker::shutdown`].
+pub struct RunningWorker {
+    shared: Arc<Shared>,
+    background: TaskTracker,
+    jobs: TaskTracker,
+    fetcher: tokio::task::JoinHandle<()>,
+    scheduler: tokio::task::JoinHandle<()>,
+    completion: tokio::task::JoinHandle<()>,
+}
+
+impl RunningWorker {
+    /// The worker's identity.
+    pub fn worker_id(&self) -> &str {
+        &self.shared.worker_id
+    }
+
+    /// Jobs running now.
+    pub fn busy(&self) -> usize {
+        self.shared.busy()
+    }
+
+    /// Stops gracefully; see [`WorkerBuilder::run_until`].
+    pub async fn shutdown(self) -> WorkerReport {
+        let shared = &self.shared;
+        let grace = shared.config.shutdown_grace;
+        tracing::info!(worker = %shared.worker_id, busy = shared.busy(), grace_ms = grace.as_millis() as u64, "shutting down: no new jobs; waiting for running jobs");
+        shared.stop_fetching.cancel();
+        let _ = self.fetcher.await;
+        let _ = self.scheduler.await;
+        if let Err(err) = heartbeat::publish_info(shared).await {
+            tracing::debug!(error = %err, "could not mark the worker as stopping");
+        }
+
+        self.jobs.close();
+        if tokio::time::timeout(grace, self.jobs.wait()).await.is_err() {
+            tracing::warn!(
+                running = shared.busy(),
+                "grace period over: cancelling running jobs"
+            );
+            shared.cancel_jobs.cancel();
+            if tokio::time::timeout(CANCEL_GRACE, self.jobs.wait())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    running = shared.busy(),
+                    "jobs did not stop when cancelled; dropping them and handing them back"
+                );
+                shared.abort_jobs.cancel();
+                if tokio::time::timeout(CANCEL_GRACE, self.jobs.wait())
+                    .await
+                    .is_err()
+                {
+                    tracing::error!("a job is blocking its thread and cannot be stopped");
+                }
+            }
+        }
+
+        // Every finished job's outcome must be written before the rest is
+        // handed back, or a finished job would be run again.
+        let mut completion = self.completion;
+        if tokio::time::timeout(SHUTDOWN_WRITE_TIMEOUT, &mut completion)
+            .await
+            .is_err()
+        {
+            completion.abort();
+            tracing::error!(
+                "could not record every finished job before shutdown (Redis unreachable?); \
+                 unrecorded jobs run again once this worker's lease lapses"
+            );
+        }
+
+        let mut handed_back = 0;
+        for queue in &shared.queues {
+            let result = tokio::time::timeout(
+                SHUTDOWN_WRITE_TIMEOUT,
+                shared
+                    .store
+                    .handback(&queue.keys, &shared.worker_id, &[], true),
+            )
+            .await;
+            match result {
+                Ok(Ok(count)) => handed_back += count,
+                Ok(Err(err)) => {
+                    tracing::error!(queue = %queue.name, error = %err, "could not hand jobs back; they return when the lease lapses")
+                }
+                Err(_) => {
+                    tracing::error!(queue = %queue.name, "handing jobs back timed out; they return when the lease lapses")
+                }
+            }
+        }
+        if handed_back > 0 {
+            tracing::warn!(
+                jobs = handed_back,
+                "handed unfinished jobs back to their queues"
+            );
+        }
+
+        if let Err(err) = stats::flush(shared).await {
+            tracing::warn!(error = %err, "could not flush the last stats");
+        }
+        shared.stop_background.cancel();
+        self.background.wait().await;
+        if let Err(err) = heartbeat::unpublish_info(shared).await {
+            tracing::debug!(error = %err, "could not remove the worker's info");
+        }
+        tracing::info!(worker = %shared.worker_id, "worker stopped");
+        WorkerReport {
+            worker_id: shared.worker_id.to_string(),
+            handed_back,
+        }
+    }
+}
