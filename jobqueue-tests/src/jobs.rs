@@ -1,7 +1,7 @@
 //! Test jobs that leave a trace in Redis every time they run.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use jobqueue_core::{Job, JobContext, JobError};
@@ -34,7 +34,7 @@ pub struct TestJob {
     /// Fail permanently.
     #[serde(default)]
     pub permanent: bool,
-    /// Snooze this long on the first attempt.
+    /// Snooze this long on the first run.
     #[serde(default)]
     pub snooze_ms: Option<u64>,
     /// Keep sleeping even when cancelled.
@@ -73,7 +73,6 @@ impl Job for TestJob {
         let id = ctx.id().to_string();
         let mut pipe = redis::pipe();
         pipe.hincr(format!("{}:started", self.key), &id, 1)
-            .ignore()
             .rpush(
                 format!("{}:attempts", self.key),
                 format!("{id}:{}", ctx.attempt()),
@@ -83,10 +82,16 @@ impl Job for TestJob {
             pipe.rpush(format!("{}:lateness", self.key), started_ms - due)
                 .ignore();
         }
-        pipe.query_async::<()>(&mut conn).await?;
+        let (runs,): (u64,) = match pipe.query_async(&mut conn).await {
+            Ok(reply) => reply,
+            Err(err) => {
+                forget_connection(&self.url);
+                return Err(err.into());
+            }
+        };
 
         if let Some(ms) = self.snooze_ms
-            && ctx.attempt() == 1
+            && runs == 1
         {
             return Err(JobError::snooze(Duration::from_millis(ms)));
         }
@@ -113,7 +118,12 @@ impl Job for TestJob {
                 }
             }
         }
-        let _: i64 = conn.hincr(format!("{}:done", self.key), &id, 1).await?;
+        let recorded: redis::RedisResult<i64> =
+            conn.hincr(format!("{}:done", self.key), &id, 1).await;
+        if let Err(err) = recorded {
+            forget_connection(&self.url);
+            return Err(err.into());
+        }
         Ok(())
     }
 }
@@ -133,21 +143,28 @@ impl Job for NoopJob {
     }
 }
 
-/// Shared connections per URL, so thousands of test jobs do not each connect.
+thread_local! {
+    static CONNECTIONS: RefCell<HashMap<String, redis::aio::MultiplexedConnection>> =
+        RefCell::new(HashMap::new());
+}
+
+/// Connections per URL, cached per thread: a connection belongs to the
+/// tokio runtime that created it, and each test has its own runtime.
 async fn connection(url: &str) -> Result<redis::aio::MultiplexedConnection, JobError> {
-    static CONNECTIONS: OnceLock<Mutex<HashMap<String, redis::aio::MultiplexedConnection>>> =
-        OnceLock::new();
-    let cache = CONNECTIONS.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(conn) = cache.lock().ok().and_then(|c| c.get(url).cloned()) {
+    if let Some(conn) = CONNECTIONS.with(|c| c.borrow().get(url).cloned()) {
         return Ok(conn);
     }
     let conn = redis::Client::open(url)?
         .get_multiplexed_async_connection()
         .await?;
-    if let Ok(mut c) = cache.lock() {
-        c.insert(url.to_owned(), conn.clone());
-    }
+    CONNECTIONS.with(|c| c.borrow_mut().insert(url.to_owned(), conn.clone()));
     Ok(conn)
+}
+
+/// Drops this thread's cached connection after an error (the server may
+/// have restarted), so the next run reconnects.
+fn forget_connection(url: &str) {
+    CONNECTIONS.with(|c| c.borrow_mut().remove(url));
 }
 
 /// Reads a trace hash (`{key}:started` or `{key}:done`): job id → count.

@@ -148,3 +148,53 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A worker builder for in-process tests: both test job types registered,
+/// short lease, quick idle poll.
+pub fn test_worker(env: &TestEnv) -> jobqueue_worker::WorkerBuilder {
+    jobqueue_worker::Worker::builder(env.client.clone())
+        .register::<jobs::TestJob>()
+        .register::<jobs::NoopJob>()
+        .lease(Duration::from_secs(2))
+        .idle_poll_interval(Duration::from_millis(250))
+        .shutdown_grace(Duration::from_secs(5))
+}
+
+impl TestEnv {
+    /// The trace key stem for test jobs of this test.
+    pub fn trace_key(&self) -> String {
+        format!("{}:trace", self.prefix)
+    }
+
+    /// A `TestJob` recording into this test's traces.
+    pub fn test_job(&self) -> jobs::TestJob {
+        jobs::TestJob::new(&self.url, &self.trace_key())
+    }
+
+    /// Job id → successful runs.
+    pub async fn done(&self) -> std::collections::HashMap<String, u64> {
+        jobs::trace_counts(&self.url, &format!("{}:done", self.trace_key())).await
+    }
+
+    /// Job id → started runs.
+    pub async fn started(&self) -> std::collections::HashMap<String, u64> {
+        jobs::trace_counts(&self.url, &format!("{}:started", self.trace_key())).await
+    }
+
+    /// `"<id>:<attempt>"` for every start, in start order.
+    pub async fn attempts(&self) -> Vec<String> {
+        let mut conn = self.redis().await;
+        redis::cmd("LRANGE")
+            .arg(format!("{}:attempts", self.trace_key()))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut conn)
+            .await
+            .expect("LRANGE")
+    }
+
+    /// Waits until `n` distinct jobs finished successfully.
+    pub async fn wait_done(&self, n: usize, timeout: Duration) -> bool {
+        eventually(timeout, || async { self.done().await.len() >= n }).await
+    }
+}

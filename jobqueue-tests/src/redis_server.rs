@@ -23,7 +23,8 @@ impl RedisServer {
     /// Starts a server with extra arguments (e.g. `--appendonly yes`).
     pub fn start_with(extra_args: &[&str]) -> Self {
         let port = free_port();
-        let dir = std::env::temp_dir().join(format!("jobqueue-redis-{port}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("jobqueue-redis-{port}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create redis dir");
         let mut server = Self {
             child: None,

@@ -19,8 +19,8 @@ fn env_u64(name: &str, default: u64) -> u64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     jobqueue_tests::init_tracing();
-    let config = ClientConfig::new(env("JQ_URL", "redis://127.0.0.1:6379"))
-        .prefix(env("JQ_PREFIX", "jq"));
+    let config =
+        ClientConfig::new(env("JQ_URL", "redis://127.0.0.1:6379")).prefix(env("JQ_PREFIX", "jq"));
     let queues: Vec<String> = env("JQ_QUEUES", "default")
         .split(',')
         .map(str::to_owned)
@@ -38,6 +38,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("READY {}", worker.worker_id());
     shutdown_signal().await;
     let report = worker.shutdown().await;
-    eprintln!("test_worker {} handed back {}", report.worker_id, report.handed_back);
+    eprintln!(
+        "test_worker {} handed back {}",
+        report.worker_id, report.handed_back
+    );
     Ok(())
 }
