@@ -1,0 +1,3 @@
+//! One module per `jobqueue` subcommand.
+
+pub mod migrate;
