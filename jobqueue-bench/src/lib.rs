@@ -1,16 +1,79 @@
-//! The benchmark workloads of `../shared/BENCH.md`, run as `jobqueue bench`.
+//! The benchmark workloads of BENCH.md, run as `jobqueue bench <workload>`.
+//!
+//! | workload | measures |
+//! | --- | --- |
+//! | `w1` | drain: N pre-enqueued no-op jobs, one worker process with concurrency C |
+//! | `w2_single` | N single enqueues, each awaited |
+//! | `w2_bulk` | N jobs enqueued in batches |
+//! | `w3` | enqueue → start latency at a fixed rate, worker warmed up |
+//! | `w4` | lateness of delayed jobs (start − due; negative would be early) |
+//! | `w5` | Redis memory per waiting job |
+//!
+//! Each run prints exactly one JSON line on stdout; progress goes to
+//! stderr. Every run works under its own fresh key prefix (derived from
+//! `--prefix`) and deletes its keys afterwards, so it can be pointed at a
+//! Redis that holds other data. The worker for w1, w3 and w4 is a separate
+//! process (this same binary, `jobqueue bench worker …`), so its boot time
+//! is excluded from the figures and reported.
+
+mod child;
+mod keyspace;
+mod payload;
+mod report;
+mod workloads;
 
 use clap::Args;
 use jobqueue_core::ClientConfig;
 
+pub use payload::BenchJob;
+
 /// Options of `jobqueue bench`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
     /// The workload: w1, w2_single, w2_bulk, w3, w4 or w5.
     pub workload: String,
+
+    /// Number of jobs (default per workload: w1 50000, w2 20000, w3 5000, w4 500, w5 50000).
+    #[arg(long)]
+    pub jobs: Option<u64>,
+
+    /// Worker concurrency for w1, w3 and w4 (default 20).
+    #[arg(long, default_value_t = 20)]
+    pub concurrency: usize,
+
+    /// Enqueue rate for w3, jobs per second (default 500).
+    #[arg(long, default_value_t = 500)]
+    pub rate: u64,
+
+    /// Batch size for w2_bulk, and for w1's bulk pre-enqueue (default 1000).
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+
+    /// w1 variant: spread the jobs over this many queues (default 1).
+    #[arg(long, default_value_t = 1)]
+    pub queues: usize,
+
+    /// w1 variant: every job fails once and succeeds on its retry.
+    #[arg(long)]
+    pub fail_once: bool,
+
+    /// Internal: the worker process's role (set by the parent).
+    #[arg(long, hide = true)]
+    pub role: Option<String>,
 }
 
-/// Runs a workload and prints its JSON line on stdout.
-pub async fn run(_config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
-    Err(format!("workload {} is not implemented yet", args.workload))
+/// Runs a workload (or the worker child) and prints its JSON line on stdout.
+pub async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
+    match args.workload.as_str() {
+        "worker" => child::run(config, args).await,
+        "w1" => workloads::drain::run(config, args).await,
+        "w2_single" => workloads::enqueue::run_single(config, args).await,
+        "w2_bulk" => workloads::enqueue::run_bulk(config, args).await,
+        "w3" => workloads::latency::run(config, args).await,
+        "w4" => workloads::delayed::run(config, args).await,
+        "w5" => workloads::memory::run(config, args).await,
+        other => Err(format!(
+            "unknown workload {other:?}; choose w1, w2_single, w2_bulk, w3, w4 or w5"
+        )),
+    }
 }

@@ -19,7 +19,7 @@ pub struct JobContext {
     queue: Arc<str>,
     attempt: u32,
     max_attempts: u32,
-    enqueued_at: DateTime<Utc>,
+    enqueued_at_ms: i64,
     worker_id: Arc<str>,
     cancel: CancellationToken,
     span: tracing::Span,
@@ -39,8 +39,8 @@ pub struct JobContextParts {
     pub attempt: u32,
     /// Most attempts before the job is dead.
     pub max_attempts: u32,
-    /// When the job was enqueued.
-    pub enqueued_at: DateTime<Utc>,
+    /// When the job was enqueued, ms since the epoch.
+    pub enqueued_at_ms: i64,
     /// Identity of the worker process running the job.
     pub worker_id: Arc<str>,
     /// Fires on timeout or shutdown.
@@ -58,7 +58,7 @@ impl JobContext {
             queue,
             attempt,
             max_attempts,
-            enqueued_at,
+            enqueued_at_ms,
             worker_id,
             cancel,
             span,
@@ -69,7 +69,7 @@ impl JobContext {
             queue,
             attempt,
             max_attempts,
-            enqueued_at,
+            enqueued_at_ms,
             worker_id,
             cancel,
             span,
@@ -111,7 +111,7 @@ impl JobContext {
 
     /// When the job was first enqueued.
     pub fn enqueued_at(&self) -> DateTime<Utc> {
-        self.enqueued_at
+        DateTime::from_timestamp_millis(self.enqueued_at_ms).unwrap_or_default()
     }
 
     /// Identity of the worker process running the job.

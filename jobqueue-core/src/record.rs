@@ -105,6 +105,46 @@ impl Envelope {
     }
 }
 
+/// The envelope fields a worker needs to run a job, borrowed from the
+/// record: decoding only these (and skipping the error history) keeps the
+/// hot path cheap. The full [`Envelope`] is decoded only when a run fails.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct EnvelopeHead<'a> {
+    /// Job id.
+    pub id: Uuid,
+    /// Job type name.
+    #[serde(rename = "type", borrow)]
+    pub job_type: std::borrow::Cow<'a, str>,
+    /// Attempts already made.
+    #[serde(default)]
+    pub attempt: u32,
+    /// Per-job attempt limit.
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// Per-job time limit, ms (0 = none).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// Payload version.
+    #[serde(default)]
+    pub version: u32,
+    /// Producer's trace context.
+    #[serde(default, borrow)]
+    pub traceparent: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Decodes the head of a record's envelope; returns it with the payload bytes.
+pub fn decode_head(record: &[u8]) -> Result<(EnvelopeHead<'_>, &[u8]), Error> {
+    let (header, payload) = split_record(record).ok_or_else(|| Error::Decode {
+        op: "decode_record",
+        message: "no newline between envelope and payload".to_owned(),
+    })?;
+    let head: EnvelopeHead<'_> = serde_json::from_slice(header).map_err(|e| Error::Decode {
+        op: "decode_record",
+        message: format!("envelope is not valid: {e}"),
+    })?;
+    Ok((head, payload))
+}
+
 /// One failed attempt in a job's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorEntry {
@@ -305,6 +345,31 @@ mod tests {
         let (decoded, payload) = decode_record(&record).unwrap();
         assert_eq!(decoded, env);
         assert_eq!(payload, b"{\"a\":\"x\\ny\"}");
+    }
+
+    #[test]
+    fn the_head_decodes_what_a_run_needs_and_skips_the_rest() {
+        let mut env = Envelope::new("t");
+        env.attempt = 4;
+        env.max_attempts = Some(9);
+        env.timeout_ms = Some(10);
+        env.version = 3;
+        env.push_error(ErrorEntry::new(4, 1, FailureKind::Error, "x"));
+        let record = encode_record(&env, b"{}").unwrap();
+        let (head, payload) = decode_head(&record).unwrap();
+        assert_eq!(head.id, env.id);
+        assert_eq!(head.job_type, "t");
+        assert_eq!(
+            (
+                head.attempt,
+                head.max_attempts,
+                head.timeout_ms,
+                head.version
+            ),
+            (4, Some(9), Some(10), 3)
+        );
+        assert_eq!(payload, b"{}");
+        assert!(decode_head(b"{\"id\":\"x\"}\n").is_err());
     }
 
     #[test]

@@ -27,6 +27,22 @@ impl QueueOrder {
     }
 }
 
+/// How many leased jobs a worker may hold beyond its free slots.
+///
+/// Prefetching hides the fetch round trip when jobs are shorter than it
+/// (thousands of jobs a second per worker), but a prefetched job waits for
+/// a slot in this worker while another worker might be idle, so it only
+/// pays for short jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prefetch {
+    /// Prefetch while the average job is shorter than the average fetch
+    /// round trip — enough jobs to keep every slot busy for two round trips,
+    /// at most `max_fetch_batch` — and none otherwise (the default).
+    Auto,
+    /// Always hold up to this many extra jobs (0 = never prefetch).
+    Fixed(usize),
+}
+
 /// Settings of a worker. Build with [`crate::Worker::builder`].
 ///
 /// | setting | default | meaning |
@@ -39,6 +55,7 @@ impl QueueOrder {
 /// | `shutdown_grace` | 25 s | how long in-flight jobs may finish after a stop signal |
 /// | `idle_poll_interval` | 2 s | fetch retry when idle and no wake-up arrived |
 /// | `max_fetch_batch` | 100 | most jobs leased per fetch call |
+/// | `prefetch` | auto | extra jobs held beyond free slots (only while jobs are shorter than a fetch) |
 /// | `stats_flush_interval` | 1 s | how often counters are written to Redis |
 /// | `dead_limits` | 10,000 jobs, 180 days per queue | bounds of the dead set |
 /// | `migrate_on_start` | false | apply pending schema migrations at start-up |
@@ -60,6 +77,8 @@ pub struct WorkerConfig {
     pub idle_poll_interval: Duration,
     /// Most jobs leased per fetch call.
     pub max_fetch_batch: usize,
+    /// Extra jobs held beyond free slots.
+    pub prefetch: Prefetch,
     /// Stats flush period.
     pub stats_flush_interval: Duration,
     /// Dead set bounds.
@@ -82,6 +101,7 @@ impl Default for WorkerConfig {
             shutdown_grace: Duration::from_secs(25),
             idle_poll_interval: Duration::from_secs(2),
             max_fetch_batch: 100,
+            prefetch: Prefetch::Auto,
             stats_flush_interval: Duration::from_secs(1),
             dead_limits: DeadLimits::default(),
             migrate_on_start: false,

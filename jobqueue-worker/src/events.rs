@@ -42,12 +42,22 @@ async fn listen(shared: &Shared, backoff: &mut RetryBackoff) -> Result<(), redis
         pubsub.subscribe(queue.keys.events()).await?;
     }
     backoff.reset(Duration::from_millis(100));
-    shared.wake_fetcher.notify_one();
+    shared.forget_emptiness();
     shared.wake_scheduler.notify_one();
     let mut messages = pubsub.on_message();
     while let Some(message) = messages.next().await {
         match message.get_payload_bytes().first() {
-            Some(b'r' | b'u') => shared.wake_fetcher.notify_one(),
+            Some(b'r' | b'u') => {
+                let channel = message.get_channel_name();
+                match shared
+                    .queues
+                    .iter()
+                    .position(|q| q.keys.events() == channel)
+                {
+                    Some(index) => shared.work_arrived(index),
+                    None => shared.forget_emptiness(),
+                }
+            }
             Some(b's') => shared.wake_scheduler.notify_one(),
             _ => {}
         }

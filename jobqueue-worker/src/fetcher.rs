@@ -1,25 +1,36 @@
 //! The fetch loop: lease jobs when slots are free, start each in its own task.
 //!
-//! The loop waits for at least one free slot, then leases as many jobs as
-//! there are free slots (up to `max_fetch_batch`) with one `fetch.lua` call
-//! per queue tried, in the order of the queue picker. When nothing is ready
-//! it sleeps until a wake-up arrives over pub/sub (new jobs, resume, a due
-//! job promoted here) or, as a fallback, for `idle_poll_interval`: an idle
-//! worker costs Redis nothing but that fallback poll.
+//! Jobs are leased in batches with one `fetch.lua` call per queue tried (in
+//! the order of the queue picker), as many as there are free slots plus the
+//! prefetch allowance (see [`Prefetch`]), at most `max_fetch_batch`. Leased
+//! jobs wait in a small local buffer and start the moment a slot frees,
+//! while the next fetch is already on the wire, so short jobs never wait
+//! for a round trip.
+//!
+//! When a queue round finds nothing the loop goes idle until a wake-up
+//! arrives over pub/sub (new jobs in an empty queue, resume, a due job
+//! promoted by this worker) or, as a fallback, for `idle_poll_interval`:
+//! an idle worker costs Redis nothing but that fallback poll.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use jobqueue_core::store::FetchStatus;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use crate::backoff::RetryBackoff;
 use crate::completion::Finished;
+use crate::config::Prefetch;
 use crate::queue_order::QueuePicker;
 use crate::runner::{self, Leased, Outcome};
 use crate::runtime::Shared;
 
-/// Runs until `stop_fetching` fires.
+type FetchFuture = BoxFuture<'static, Result<Vec<Leased>, jobqueue_core::Error>>;
+
+/// Runs until `stop_fetching` fires; then hands unstarted jobs back.
 pub(crate) async fn run(
     shared: Arc<Shared>,
     finished: mpsc::UnboundedSender<Finished>,
@@ -27,74 +38,138 @@ pub(crate) async fn run(
 ) {
     let picker = QueuePicker::new(shared.config.queues.clone());
     let mut backoff = RetryBackoff::new(Duration::from_millis(100), Duration::from_secs(5));
-    loop {
-        let first = tokio::select! {
-            permit = shared.slots.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
-            () = shared.stop_fetching.cancelled() => break,
-        };
-        let mut permits = first;
-        let extra = shared
-            .slots
-            .available_permits()
-            .min(shared.config.max_fetch_batch.saturating_sub(1));
-        if extra > 0
-            && let Ok(more) = shared.slots.clone().try_acquire_many_owned(extra as u32)
-        {
-            permits.merge(more);
-        }
+    let mut buffer: VecDeque<Leased> = VecDeque::new();
+    let mut in_flight: Option<(FetchFuture, Instant)> = None;
+    let mut idle = false;
+    let mut retry_at: Option<Instant> = None;
+    // Moving average of a fetch round trip, µs.
+    let mut fetch_time_us: u64 = 200;
 
-        match fetch_round(&shared, &picker, permits.num_permits()).await {
-            Ok(leased) if leased.is_empty() => {
-                drop(permits);
-                backoff.reset(Duration::from_millis(100));
-                tokio::select! {
-                    () = shared.wake_fetcher.notified() => {}
-                    () = tokio::time::sleep(shared.config.idle_poll_interval) => {}
-                    () = shared.stop_fetching.cancelled() => break,
+    loop {
+        if in_flight.is_none() && !idle && retry_at.is_none() {
+            let free = shared.slots.available_permits();
+            let want = (free + prefetch_target(&shared, fetch_time_us))
+                .saturating_sub(buffer.len())
+                .min(shared.config.max_fetch_batch);
+            if want > 0 {
+                let round = fetch_round(shared.clone(), picker.next_round(), want).boxed();
+                in_flight = Some((round, Instant::now()));
+            }
+        }
+        // Nothing to start, nothing on the wire, and neither idle nor backing
+        // off: every slot is busy, so wait for one to free before fetching.
+        // (While backing off, waiting here would spin: a free slot is not
+        // what the loop waits for then.)
+        let waiting_for_slot =
+            buffer.is_empty() && in_flight.is_none() && !idle && retry_at.is_none();
+        tokio::select! {
+            biased;
+            () = shared.stop_fetching.cancelled() => break,
+            permit = shared.slots.clone().acquire_owned(), if !buffer.is_empty() || waiting_for_slot => {
+                let Ok(permit) = permit else { break };
+                match buffer.pop_front() {
+                    Some(job) => {
+                        jobs.spawn(run_job(shared.clone(), job, permit, finished.clone()));
+                    }
+                    // A slot freed: loop round to fetch for it.
+                    None => drop(permit),
                 }
             }
-            Ok(leased) => {
-                backoff.reset(Duration::from_millis(100));
-                for job in leased {
-                    let Some(permit) = permits.split(1) else {
-                        // More jobs than permits cannot happen (we asked for
-                        // as many as we hold); hand the job back if it does.
-                        tracing::error!("fetched more jobs than free slots; handing one back");
-                        hand_back_one(&shared, &job).await;
-                        continue;
-                    };
-                    jobs.spawn(run_job(shared.clone(), job, permit, finished.clone()));
+            result = poll_in_flight(&mut in_flight), if in_flight.is_some() => {
+                let (result, started) = result;
+                in_flight = None;
+                let micros = started.elapsed().as_micros() as u64;
+                fetch_time_us = (fetch_time_us * 7 + micros) / 8;
+                match result {
+                    Ok(leased) => {
+                        tracing::trace!(leased = leased.len(), "fetch round done");
+                        backoff.reset(Duration::from_millis(100));
+                        idle = leased.is_empty();
+                        buffer.extend(leased);
+                    }
+                    Err(err) => {
+                        let delay = backoff.next_delay();
+                        tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "fetch failed; retrying");
+                        retry_at = Some(Instant::now() + delay);
+                    }
                 }
             }
-            Err(err) => {
-                drop(permits);
-                let delay = backoff.next_delay();
-                tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "fetch failed; retrying");
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = shared.stop_fetching.cancelled() => break,
-                }
+            () = sleep_until_retry(retry_at), if retry_at.is_some() => retry_at = None,
+            () = shared.wake_fetcher.notified(), if idle => idle = false,
+            () = tokio::time::sleep(shared.config.idle_poll_interval), if idle => {
+                // The fallback poll: look at every queue again, in case a
+                // wake-up was lost.
+                tracing::trace!("idle poll");
+                shared.forget_emptiness();
+                idle = false;
             }
+        }
+    }
+    hand_back_unstarted(&shared, buffer).await;
+}
+
+/// How many jobs to hold beyond the free slots.
+///
+/// Auto: enough to keep every slot busy for two fetch round trips — the
+/// jobs the slots finish while a fetch is on the wire, twice over —
+/// capped at one fetch batch; and none at all once jobs take longer than a
+/// round trip, when prefetching would only park jobs here that another
+/// worker could be running.
+fn prefetch_target(shared: &Shared, fetch_time_us: u64) -> usize {
+    match shared.config.prefetch {
+        Prefetch::Fixed(n) => n,
+        Prefetch::Auto => {
+            let job_time_us = shared
+                .job_time_us
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .max(1);
+            if job_time_us >= fetch_time_us {
+                return 0;
+            }
+            let per_round_trip = fetch_time_us / job_time_us;
+            let target = per_round_trip
+                .saturating_mul(2 * shared.config.concurrency as u64)
+                .min(shared.config.max_fetch_batch as u64);
+            usize::try_from(target).unwrap_or(shared.config.max_fetch_batch)
         }
     }
 }
 
-/// One pass over the queues, leasing up to `want` jobs.
+async fn poll_in_flight(
+    in_flight: &mut Option<(FetchFuture, Instant)>,
+) -> (Result<Vec<Leased>, jobqueue_core::Error>, Instant) {
+    match in_flight {
+        Some((future, started)) => (future.await, *started),
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until_retry(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// One pass over the queues, leasing up to `want` jobs. Queues known to be
+/// empty are skipped; a queue that yields fewer jobs than asked for is
+/// marked empty until a wake-up says otherwise.
 async fn fetch_round(
-    shared: &Shared,
-    picker: &QueuePicker,
+    shared: Arc<Shared>,
+    order: Vec<usize>,
     want: usize,
 ) -> Result<Vec<Leased>, jobqueue_core::Error> {
     let mut leased = Vec::with_capacity(want);
-    for index in picker.next_round() {
+    for index in order {
         let remaining = want - leased.len();
         if remaining == 0 {
             break;
         }
         let queue = &shared.queues[index];
+        if queue.emptiness.is_known_empty() {
+            continue;
+        }
+        let generation = queue.emptiness.generation();
         let mut reply = shared
             .store
             .fetch(&queue.keys, &queue.active_key, &shared.worker_id, remaining)
@@ -111,6 +186,10 @@ async fn fetch_round(
                 .fetch(&queue.keys, &queue.active_key, &shared.worker_id, remaining)
                 .await?;
         }
+        if reply.records.len() < remaining {
+            // Drained (or paused: resuming publishes a wake-up too).
+            queue.emptiness.mark_drained(generation);
+        }
         leased.extend(reply.records.into_iter().map(|record| Leased {
             queue: index,
             record,
@@ -126,11 +205,13 @@ async fn run_job(
     permit: OwnedSemaphorePermit,
     finished: mpsc::UnboundedSender<Finished>,
 ) {
+    let started = Instant::now();
     let outcome = tokio::select! {
         outcome = runner::run(&shared, &job) => outcome,
         // Shutdown gave up on this job: drop it; it is handed back.
         () = shared.abort_jobs.cancelled() => return,
     };
+    shared.record_job_time(started.elapsed().as_micros() as u64);
     let counters = &shared.queues[job.queue].counters;
     match &outcome {
         Outcome::Succeeded => counters.add_processed(1),
@@ -150,13 +231,29 @@ async fn run_job(
     }
 }
 
-async fn hand_back_one(shared: &Shared, job: &Leased) {
-    let queue = &shared.queues[job.queue];
-    if let Err(err) = shared
-        .store
-        .handback(&queue.keys, &shared.worker_id, &[job.leased_id()], false)
-        .await
-    {
-        tracing::warn!(error = %err, "could not hand a job back; it returns when the lease lapses");
+/// Returns prefetched jobs that never started to the head of their queues,
+/// so other workers can run them while this one finishes its running jobs.
+async fn hand_back_unstarted(shared: &Shared, buffer: VecDeque<Leased>) {
+    for (index, queue) in shared.queues.iter().enumerate() {
+        let ids: Vec<Vec<u8>> = buffer
+            .iter()
+            .filter(|job| job.queue == index)
+            .map(Leased::leased_id)
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        match shared
+            .store
+            .handback(&queue.keys, &shared.worker_id, &ids, false)
+            .await
+        {
+            Ok(count) => {
+                tracing::info!(queue = %queue.name, jobs = count, "handed back prefetched jobs")
+            }
+            Err(err) => {
+                tracing::warn!(queue = %queue.name, error = %err, "could not hand prefetched jobs back; they return at shutdown or when the lease lapses")
+            }
+        }
     }
 }

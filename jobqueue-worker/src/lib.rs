@@ -38,7 +38,7 @@ mod shutdown;
 mod stats;
 mod worker;
 
-pub use config::{DEFAULT_LEASE, QueueOrder, WorkerConfig};
+pub use config::{DEFAULT_LEASE, Prefetch, QueueOrder, WorkerConfig};
 pub use error::WorkerError;
 pub use middleware::{Middleware, Next};
 pub use shutdown::shutdown_signal;

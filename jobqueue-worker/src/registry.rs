@@ -1,6 +1,5 @@
 //! Handlers: from a job type name to the code that decodes and runs it.
 
-use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,30 +62,48 @@ impl<J: Job> Handler for TypedHandler<J> {
     }
 }
 
-/// Registered job types by name.
+/// A registered job type: its name (shared with every context) and handler.
+#[derive(Clone)]
+pub(crate) struct Registered {
+    pub(crate) name: Arc<str>,
+    pub(crate) handler: Arc<dyn Handler>,
+}
+
+/// Registered job types, sorted by name (a binary search beats hashing
+/// for the handful of types a worker has).
 #[derive(Clone, Default)]
 pub(crate) struct Registry {
-    handlers: HashMap<&'static str, Arc<dyn Handler>>,
+    entries: Vec<(&'static str, Registered)>,
 }
 
 impl Registry {
     pub(crate) fn register<J: Job>(&mut self) {
-        self.handlers
-            .insert(J::NAME, Arc::new(TypedHandler::<J>(PhantomData)));
+        let entry = Registered {
+            name: Arc::from(J::NAME),
+            handler: Arc::new(TypedHandler::<J>(PhantomData)),
+        };
+        match self
+            .entries
+            .binary_search_by(|(name, _)| (*name).cmp(J::NAME))
+        {
+            Ok(index) => self.entries[index].1 = entry,
+            Err(index) => self.entries.insert(index, (J::NAME, entry)),
+        }
     }
 
-    pub(crate) fn get(&self, name: &str) -> Option<&Arc<dyn Handler>> {
-        self.handlers.get(name)
+    pub(crate) fn get(&self, name: &str) -> Option<&Registered> {
+        self.entries
+            .binary_search_by(|(registered, _)| (*registered).cmp(name))
+            .ok()
+            .map(|index| &self.entries[index].1)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.handlers.is_empty()
+        self.entries.is_empty()
     }
 
     /// Registered names, sorted (for error messages).
     pub(crate) fn names(&self) -> Vec<&'static str> {
-        let mut names: Vec<&'static str> = self.handlers.keys().copied().collect();
-        names.sort_unstable();
-        names
+        self.entries.iter().map(|(name, _)| *name).collect()
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use futures_util::FutureExt;
 use jobqueue_core::record::{
-    Envelope, ErrorEntry, FailureKind, decode_record, encode_record, record_id,
+    Envelope, ErrorEntry, FailureKind, decode_head, decode_record, encode_record, record_id,
     truncate_at_char_boundary, uuid_v7_millis,
 };
 use jobqueue_core::{JobContext, JobContextParts, JobErrorAction};
@@ -52,83 +52,65 @@ impl Leased {
     }
 }
 
-/// A run that could not start, and why.
-struct Refusal {
-    kind: FailureKind,
-    message: String,
-}
-
 /// Runs a leased job to its outcome.
 pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
     let queue = &shared.queues[leased.queue];
-    let (mut envelope, payload) = match decode_record(&leased.record) {
+    let (head, payload) = match decode_head(&leased.record) {
         Ok(decoded) => decoded,
         Err(err) => return malformed(&leased.record, &err.to_string()),
     };
-    let attempt = envelope.attempt.saturating_add(1);
-    let Some(handler) = shared.registry.get(&envelope.job_type) else {
-        let refusal = Refusal {
-            kind: FailureKind::UnknownType,
-            message: format!(
-                "no handler for job type '{}' in worker {} (registered: {}); every worker \
-                 consuming queue '{}' must register every job type sent to it",
-                envelope.job_type,
-                shared.worker_id,
-                shared.registry.names().join(", "),
-                queue.name
-            ),
-        };
-        return dead(envelope, payload, attempt, refusal);
+    let attempt = head.attempt.saturating_add(1);
+    let Some(registered) = shared.registry.get(&head.job_type) else {
+        let message = format!(
+            "no handler for job type '{}' in worker {} (registered: {}); every worker \
+             consuming queue '{}' must register every job type sent to it",
+            head.job_type,
+            shared.worker_id,
+            shared.registry.names().join(", "),
+            queue.name
+        );
+        return refuse(&leased.record, attempt, FailureKind::UnknownType, &message);
     };
-    let max_attempts = envelope
-        .max_attempts
-        .unwrap_or(handler.max_attempts())
-        .max(1);
+    let handler = registered.handler.as_ref();
+    let max_attempts = head.max_attempts.unwrap_or(handler.max_attempts()).max(1);
     if attempt > max_attempts {
-        let lost = (attempt - 1).saturating_sub(envelope.errors.last().map_or(0, |e| e.attempt));
-        let refusal = Refusal {
-            kind: FailureKind::Exhausted,
-            message: format!(
-                "attempt {attempt} exceeds the limit of {max_attempts} attempts; the last {lost} \
-                 run(s) were lost with their worker (lease expired) — a job that crashes its \
-                 worker process every time looks like this"
-            ),
-        };
-        return dead(envelope, payload, attempt - 1, refusal);
+        let message = format!(
+            "attempt {attempt} exceeds the limit of {max_attempts} attempts; the runs after the \
+             last recorded error were lost with their worker (lease expired) — a job that \
+             crashes its worker process every time looks like this"
+        );
+        return refuse(
+            &leased.record,
+            attempt - 1,
+            FailureKind::Exhausted,
+            &message,
+        );
     }
-    let decoded = match handler.decode(payload, envelope.version) {
+    let decoded = match handler.decode(payload, head.version) {
         Ok(job) => job,
-        Err(message) => {
-            let refusal = Refusal {
-                kind: FailureKind::Payload,
-                message,
-            };
-            return dead(envelope, payload, attempt, refusal);
-        }
+        Err(message) => return refuse(&leased.record, attempt, FailureKind::Payload, &message),
     };
 
     let span = tracing::info_span!(
         "job",
-        job.id = %envelope.id,
-        job.type = %envelope.job_type,
+        job.id = %head.id,
+        job.type = %head.job_type,
         queue = %queue.name,
         attempt,
     );
     let cancel = shared.cancel_jobs.child_token();
     let ctx = JobContext::new(JobContextParts {
-        id: envelope.id,
-        job_type: Arc::from(envelope.job_type.as_str()),
+        id: head.id,
+        job_type: registered.name.clone(),
         queue: queue.name.clone(),
         attempt,
         max_attempts,
-        enqueued_at: uuid_v7_millis(&envelope.id)
-            .and_then(jobqueue_core::admin::millis_to_datetime)
-            .unwrap_or_else(Utc::now),
+        enqueued_at_ms: uuid_v7_millis(&head.id).unwrap_or(0),
         worker_id: shared.worker_id.clone(),
         cancel: cancel.clone(),
         span: span.clone(),
     });
-    let timeout = match envelope.timeout_ms {
+    let timeout = match head.timeout_ms {
         Some(0) => None,
         Some(ms) => Some(Duration::from_millis(ms)),
         None => handler.timeout(),
@@ -148,9 +130,8 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
                 span.in_scope(|| tracing::warn!("{message}"));
                 return failed(
                     &ctx,
-                    handler.as_ref(),
-                    envelope,
-                    payload,
+                    handler,
+                    &leased.record,
                     FailureKind::Timeout,
                     &message,
                 );
@@ -162,33 +143,17 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
     match result {
         Ok(Ok(())) => Outcome::Succeeded,
         Ok(Err(error)) => match error.action() {
-            JobErrorAction::Snooze(delay) => {
-                // Not a failure: the attempt is not counted.
-                envelope.run_at = None;
-                match encode_record(&envelope, payload) {
-                    Ok(record) => Outcome::Retry {
-                        delay,
-                        record,
-                        failed: false,
-                    },
-                    Err(err) => malformed(&leased.record, &err.to_string()),
-                }
-            }
+            JobErrorAction::Snooze(delay) => snoozed(&leased.record, delay),
             JobErrorAction::Permanent => {
                 span.in_scope(|| tracing::warn!(error = %error, "job failed permanently"));
-                let refusal = Refusal {
-                    kind: FailureKind::Error,
-                    message: error.message().to_owned(),
-                };
-                dead(envelope, payload, attempt, refusal)
+                refuse(&leased.record, attempt, FailureKind::Error, error.message())
             }
             JobErrorAction::Retry => {
-                span.in_scope(|| tracing::warn!(error = %error, "job failed"));
+                span.in_scope(|| tracing::info!(error = %error, "job failed; it will be retried if attempts remain"));
                 failed(
                     &ctx,
-                    handler.as_ref(),
-                    envelope,
-                    payload,
+                    handler,
+                    &leased.record,
                     FailureKind::Error,
                     error.message(),
                 )
@@ -197,15 +162,26 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
         Err(panic) => {
             let message = format!("panicked: {}", panic_message(panic.as_ref()));
             span.in_scope(|| tracing::error!("{message}"));
-            failed(
-                &ctx,
-                handler.as_ref(),
-                envelope,
-                payload,
-                FailureKind::Panic,
-                &message,
-            )
+            failed(&ctx, handler, &leased.record, FailureKind::Panic, &message)
         }
+    }
+}
+
+/// Not a failure: run again after `delay` without counting an attempt.
+fn snoozed(record: &[u8], delay: Duration) -> Outcome {
+    match decode_record(record) {
+        Ok((mut envelope, payload)) => {
+            envelope.run_at = None;
+            match encode_record(&envelope, payload) {
+                Ok(record) => Outcome::Retry {
+                    delay,
+                    record,
+                    failed: false,
+                },
+                Err(err) => malformed(record, &err.to_string()),
+            }
+        }
+        Err(err) => malformed(record, &err.to_string()),
     }
 }
 
@@ -213,19 +189,21 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
 fn failed(
     ctx: &JobContext,
     handler: &dyn crate::registry::Handler,
-    mut envelope: Envelope,
-    payload: &[u8],
+    record: &[u8],
     kind: FailureKind,
     message: &str,
 ) -> Outcome {
     let attempt = ctx.attempt();
     if attempt >= ctx.max_attempts() {
-        let refusal = Refusal {
-            kind,
-            message: message.to_owned(),
-        };
-        return dead(envelope, payload, attempt, refusal);
+        ctx.span().in_scope(|| {
+            tracing::warn!(error = message, "job is dead: no attempts left");
+        });
+        return refuse(record, attempt, kind, message);
     }
+    let (mut envelope, payload) = match decode_record(record) {
+        Ok(decoded) => decoded,
+        Err(err) => return malformed(record, &err.to_string()),
+    };
     let delay = match &envelope.backoff {
         Some(policy) => policy.delay(attempt),
         None => handler.retry_delay(attempt),
@@ -244,24 +222,28 @@ fn failed(
             record,
             failed: true,
         },
-        Err(err) => malformed(payload, &err.to_string()),
+        Err(err) => malformed(record, &err.to_string()),
     }
 }
 
 /// The job will not run again: its final record, with the reason.
-fn dead(mut envelope: Envelope, payload: &[u8], attempt: u32, refusal: Refusal) -> Outcome {
+fn refuse(record: &[u8], attempt: u32, kind: FailureKind, message: &str) -> Outcome {
+    let (mut envelope, payload) = match decode_record(record) {
+        Ok(decoded) => decoded,
+        Err(err) => return malformed(record, &err.to_string()),
+    };
     envelope.attempt = attempt;
     envelope.run_at = None;
     envelope.push_error(ErrorEntry::new(
         attempt,
         Utc::now().timestamp_millis(),
-        refusal.kind,
-        &refusal.message,
+        kind,
+        message,
     ));
     let dead_id = envelope.id.to_string();
     match encode_record(&envelope, payload) {
         Ok(record) => Outcome::Dead { dead_id, record },
-        Err(err) => malformed(payload, &err.to_string()),
+        Err(err) => malformed(record, &err.to_string()),
     }
 }
 

@@ -20,6 +20,43 @@ pub(crate) struct QueueRuntime {
     /// This worker's active hash on the queue.
     pub(crate) active_key: String,
     pub(crate) counters: QueueCounters,
+    pub(crate) emptiness: QueueEmptiness,
+}
+
+/// Whether a queue is known to have nothing ready, so fetch rounds skip it
+/// instead of paying a round trip per empty queue (with strict ordering an
+/// empty high-priority queue would otherwise be asked first every time).
+///
+/// A queue is known empty when a fetch drained it and no wake-up for it
+/// arrived since that fetch was sent: every transition that makes an empty
+/// queue non-empty publishes a wake-up, which bumps the generation.
+#[derive(Default)]
+pub(crate) struct QueueEmptiness {
+    wake_generation: AtomicU64,
+    /// Generation at which a fetch found the queue drained, plus one (0 = not drained).
+    drained_at: AtomicU64,
+}
+
+impl QueueEmptiness {
+    /// The generation to pass to [`QueueEmptiness::mark_drained`] after a fetch.
+    pub(crate) fn generation(&self) -> u64 {
+        self.wake_generation.load(Ordering::Acquire)
+    }
+
+    /// A fetch sent at `generation` found nothing more.
+    pub(crate) fn mark_drained(&self, generation: u64) {
+        self.drained_at.store(generation + 1, Ordering::Release);
+    }
+
+    /// New work may have arrived.
+    pub(crate) fn wake(&self) {
+        self.wake_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// True when the queue is known to have nothing ready.
+    pub(crate) fn is_known_empty(&self) -> bool {
+        self.drained_at.load(Ordering::Acquire) == self.generation() + 1
+    }
 }
 
 /// Counters kept in memory and flushed to Redis about every second.
@@ -64,9 +101,40 @@ pub(crate) struct Shared {
     /// One permit per job slot.
     pub(crate) slots: Arc<Semaphore>,
     pub(crate) started_at: DateTime<Utc>,
+    /// Moving average of job run time, µs (`u64::MAX` until measured).
+    pub(crate) job_time_us: AtomicU64,
 }
 
 impl Shared {
+    /// New work may be ready on queue `index`: clear its known-empty mark
+    /// and wake the fetcher.
+    pub(crate) fn work_arrived(&self, index: usize) {
+        if let Some(queue) = self.queues.get(index) {
+            queue.emptiness.wake();
+        }
+        self.wake_fetcher.notify_one();
+    }
+
+    /// Forget what is known about empty queues (after a reconnect, or the
+    /// idle fallback poll) and wake the fetcher.
+    pub(crate) fn forget_emptiness(&self) {
+        for queue in &self.queues {
+            queue.emptiness.wake();
+        }
+        self.wake_fetcher.notify_one();
+    }
+
+    /// Folds one job's run time into the moving average.
+    pub(crate) fn record_job_time(&self, micros: u64) {
+        let old = self.job_time_us.load(Ordering::Relaxed);
+        let new = if old == u64::MAX {
+            micros
+        } else {
+            (old * 7 + micros) / 8
+        };
+        self.job_time_us.store(new, Ordering::Relaxed);
+    }
+
     /// Jobs running now.
     pub(crate) fn busy(&self) -> usize {
         self.config

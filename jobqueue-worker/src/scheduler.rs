@@ -52,12 +52,30 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 .unwrap_or_else(|| Instant::now() + MAX_SLEEP)
         };
         tokio::select! {
-            () = tokio::time::sleep_until(wake_at) => {}
+            () = sleep_precisely_until(wake_at) => {}
             () = shared.wake_scheduler.notified() => {
                 // The earliest run-at may have moved earlier: look again now.
                 next_check.iter_mut().for_each(|at| *at = Instant::now());
             }
             () = shared.stop_fetching.cancelled() => break,
+        }
+    }
+}
+
+/// Sleeps until `deadline` to within a fraction of a millisecond. The
+/// runtime's timer has 1 ms ticks and rounds up, which alone would make
+/// every delayed job up to a millisecond late; the last stretch is slept on
+/// a blocking thread, whose sleep is precise.
+async fn sleep_precisely_until(deadline: Instant) {
+    const TIMER_SLACK: Duration = Duration::from_millis(2);
+    if deadline > Instant::now() + TIMER_SLACK {
+        tokio::time::sleep_until(deadline - TIMER_SLACK).await;
+    }
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    if !remaining.is_zero() {
+        let slept = tokio::task::spawn_blocking(move || std::thread::sleep(remaining)).await;
+        if slept.is_err() {
+            tokio::time::sleep_until(deadline).await;
         }
     }
 }
@@ -68,8 +86,9 @@ async fn promote_due(shared: &Shared, index: usize) -> Result<Duration, jobqueue
     let queue = &shared.queues[index];
     loop {
         let reply = shared.store.promote(&queue.keys, PROMOTE_BATCH).await?;
+        tracing::debug!(queue = %queue.name, moved = reply.moved, next_due_in = ?reply.until_next_due(), "promoted");
         if reply.moved > 0 {
-            shared.wake_fetcher.notify_one();
+            shared.work_arrived(index);
         }
         if reply.moved < PROMOTE_BATCH as u64 {
             return Ok(reply.until_next_due().unwrap_or(MAX_SLEEP));

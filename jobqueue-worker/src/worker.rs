@@ -12,11 +12,11 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{QueueOrder, WorkerConfig};
+use crate::config::{Prefetch, QueueOrder, WorkerConfig};
 use crate::error::WorkerError;
 use crate::middleware::Middleware;
 use crate::registry::Registry;
-use crate::runtime::{QueueCounters, QueueRuntime, Shared};
+use crate::runtime::{QueueCounters, QueueEmptiness, QueueRuntime, Shared};
 use crate::{completion, events, fetcher, heartbeat, identity, reaper, scheduler, stats};
 
 /// How long shutdown waits for outcomes to be written and jobs handed back.
@@ -174,6 +174,12 @@ impl WorkerBuilder {
         self
     }
 
+    /// Extra jobs held beyond free slots (default [`Prefetch::Auto`]).
+    pub fn prefetch(mut self, prefetch: Prefetch) -> Self {
+        self.config.prefetch = prefetch;
+        self
+    }
+
     /// Fallback fetch period when idle (default 2 s).
     pub fn idle_poll_interval(mut self, interval: Duration) -> Self {
         self.config.idle_poll_interval = interval;
@@ -246,6 +252,7 @@ impl WorkerBuilder {
                     active_key: keys.active(&worker_id),
                     keys,
                     counters: QueueCounters::default(),
+                    emptiness: QueueEmptiness::default(),
                 })
             })
             .collect::<Result<Vec<_>, jobqueue_core::Error>>()?;
@@ -267,6 +274,7 @@ impl WorkerBuilder {
             abort_jobs: CancellationToken::new(),
             stop_background: CancellationToken::new(),
             started_at: Utc::now(),
+            job_time_us: std::sync::atomic::AtomicU64::new(u64::MAX),
         });
         heartbeat::beat(&shared, true).await?;
         tracing::info!(

@@ -21,14 +21,25 @@ Returns: {buried, trimmed}
 ]]
 local now = now_ms()
 local max_jobs, max_age = tonumber(ARGV[1]), tonumber(ARGV[2])
-local buried = 0
-for i = 3, #ARGV, 3 do
-  local leased_id, dead_id, record = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if redis.call('HDEL', KEYS[1], leased_id) == 1 then
-    redis.call('ZADD', KEYS[2], now, dead_id)
-    redis.call('HSET', KEYS[3], dead_id, record)
-    buried = buried + 1
+local leased_ids = {}
+for i = 3, #ARGV, 3 do leased_ids[#leased_ids + 1] = ARGV[i] end
+local leased = redis.call('HMGET', KEYS[1], unpack(leased_ids))
+local gone, scored, records = {}, {}, {}
+for n = 1, #leased_ids do
+  if leased[n] then
+    local i = 3 + (n - 1) * 3
+    gone[#gone + 1] = ARGV[i]
+    scored[#scored + 1] = now
+    scored[#scored + 1] = ARGV[i + 1]
+    records[#records + 1] = ARGV[i + 1]
+    records[#records + 1] = ARGV[i + 2]
   end
+end
+local buried = #gone
+if buried > 0 then
+  redis.call('HDEL', KEYS[1], unpack(gone))
+  redis.call('ZADD', KEYS[2], unpack(scored))
+  redis.call('HSET', KEYS[3], unpack(records))
 end
 local budget = math.max(100, 2 * buried)
 local trimmed = 0
@@ -39,7 +50,7 @@ local function remove(ids)
     trimmed = trimmed + #ids
   end
 end
-remove(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - max_age), 'LIMIT', 0, budget))
+remove(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ms_text(now - max_age), 'LIMIT', 0, budget))
 local excess = redis.call('ZCARD', KEYS[2]) - max_jobs
 if excess > 0 and budget - trimmed > 0 then
   remove(redis.call('ZRANGE', KEYS[2], 0, math.min(excess, budget - trimmed) - 1))

@@ -19,9 +19,7 @@ for i = 2, #ARGV do
     return redis.error_reply('ERR jobqueue: argument ' .. i .. ' is not a job record')
   end
 end
-for i = 2, #ARGV do
-  make_ready(KEYS[1], KEYS[2], ARGV[i], now)
-end
+make_ready_all(KEYS[1], KEYS[2], {unpack(ARGV, 2)}, now)
 if was_idle then
   redis.call('PUBLISH', ARGV[1], 'r')
 end

@@ -8,4 +8,4 @@ ARGV[1]  most worker ids to return
 
 Returns: worker ids.
 ]]
-return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now_ms(), 'LIMIT', 0, tonumber(ARGV[1]))
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ms_text(now_ms()), 'LIMIT', 0, tonumber(ARGV[1]))

@@ -8,56 +8,70 @@ never parse the payload. Envelope members the helpers look for
 envelope, where an unescaped `,"name":` can only be a member.
 ]]
 
--- Milliseconds since the epoch on the Redis clock: the one clock every
--- time decision in jobqueue uses (DESIGN.md invariant 5).
+-- Milliseconds since the epoch on the Redis clock, with microseconds as the
+-- fraction: the one clock every time decision in jobqueue uses (DESIGN.md
+-- invariant 5). Due times are stored with the same precision (sorted-set
+-- scores are doubles, exact to well under a microsecond), so "due" means
+-- exactly due: a delayed job is never promoted even a fraction of a
+-- millisecond early.
 local function now_ms()
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  return tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+
+-- A time in ms as text, truncated to the microsecond (Lua numbers returned
+-- to Redis would be truncated to whole integers; rounding up could make a
+-- comparison admit a job a fraction of a microsecond early).
+local function ms_text(ms)
+  return string.format('%.3f', math.floor(ms * 1000) / 1000)
 end
 
 -- Jobs with priority p are ordered as if they became ready p steps earlier.
 local PRIORITY_STEP_MS = 60000
 
+-- True when `record` starts with `{"id":"` and has the closing quote of a
+-- 36-character id at byte 44 (byte comparisons: no substrings created).
 local function is_record(record)
-  return string.sub(record, 1, 7) == '{"id":"' and string.sub(record, 44, 44) == '"'
+  local a, b, c, d, e, f, g = string.byte(record, 1, 7)
+  return a == 123 and b == 34 and c == 105 and d == 100 and e == 34 and f == 58 and g == 34
+    and string.byte(record, 44) == 34
 end
 
 local function record_id(record)
   return string.sub(record, 8, 43)
 end
 
-local function envelope_of(record)
-  local newline = string.find(record, '\n', 1, true)
-  if not newline then return record end
-  return string.sub(record, 1, newline - 1)
+-- The number after `member` (e.g. ',"priority":') in the envelope, or nil.
+-- Searches without copying the envelope out of the record.
+local function envelope_number(record, member)
+  local s, e = string.find(record, member, 45, true)
+  if not s then return nil end
+  local newline = string.find(record, '\n', 45, true)
+  if newline and s > newline then return nil end
+  return tonumber(string.match(record, '^%-?%d+', e + 1))
 end
 
 local function record_priority(record)
-  local p = string.match(envelope_of(record), ',"priority":(%-?%d+)')
-  if p then return tonumber(p) end
-  return 0
+  return envelope_number(record, ',"priority":') or 0
 end
 
 -- When the record became ready: its run_at if scheduled, else the UUID v7 time.
 local function record_ready_ms(record)
-  local at = string.match(envelope_of(record), ',"run_at":(%-?%d+)')
-  if at then return tonumber(at) end
-  return tonumber(string.sub(record, 8, 15) .. string.sub(record, 17, 20), 16) or 0
+  return envelope_number(record, ',"run_at":')
+    or tonumber(string.sub(record, 8, 15) .. string.sub(record, 17, 20), 16)
+    or 0
 end
 
--- Sets the envelope's run_at (replacing an old one, else appending it).
+-- Sets the envelope's run_at, whole ms (replacing an old one, else appending it).
 local function set_run_at(record, at)
   local newline = string.find(record, '\n', 1, true)
   if not newline then return record end
-  local envelope = string.sub(record, 1, newline - 1)
-  local value = string.format('%d', at)
-  local s, e = string.find(envelope, ',"run_at":%-?%d+')
-  if s then
-    envelope = string.sub(envelope, 1, s - 1) .. ',"run_at":' .. value .. string.sub(envelope, e + 1)
-  else
-    envelope = string.sub(envelope, 1, -2) .. ',"run_at":' .. value .. '}'
+  local value = string.format('%d', math.floor(at))
+  local s, e = string.find(record, ',"run_at":%-?%d+', 45)
+  if s and s < newline then
+    return string.sub(record, 1, s - 1) .. ',"run_at":' .. value .. string.sub(record, e + 1)
   end
-  return envelope .. string.sub(record, newline)
+  return string.sub(record, 1, newline - 2) .. ',"run_at":' .. value .. string.sub(record, newline - 1)
 end
 
 -- Position of the last character of `,"type":"<name>"`, which follows the id.
@@ -88,14 +102,22 @@ local function reset_attempt(record)
   return record
 end
 
--- Appends a record to the ready list, or to the priority set when it has a priority.
-local function make_ready(ready_key, priority_key, record, now)
-  local p = record_priority(record)
-  if p ~= 0 then
-    redis.call('ZADD', priority_key, now - p * PRIORITY_STEP_MS, record)
-  else
-    redis.call('RPUSH', ready_key, record)
+-- Makes records ready: plain ones appended to the ready list in order
+-- with one RPUSH, prioritised ones added to the priority set with one ZADD.
+local function make_ready_all(ready_key, priority_key, records, now)
+  local plain, scored = {}, {}
+  for i = 1, #records do
+    local record = records[i]
+    local p = record_priority(record)
+    if p ~= 0 then
+      scored[#scored + 1] = now - p * PRIORITY_STEP_MS
+      scored[#scored + 1] = record
+    else
+      plain[#plain + 1] = record
+    end
   end
+  if #plain > 0 then redis.call('RPUSH', ready_key, unpack(plain)) end
+  if #scored > 0 then redis.call('ZADD', priority_key, unpack(scored)) end
 end
 
 local function min_score(zset_key)

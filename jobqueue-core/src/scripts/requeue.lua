@@ -16,7 +16,7 @@ ARGV[3…] job ids
 Returns: number of jobs made ready.
 ]]
 local now = now_ms()
-local moved = 0
+local records = {}
 for i = 3, #ARGV do
   local id = ARGV[i]
   if redis.call('ZREM', KEYS[1], id) == 1 then
@@ -24,12 +24,13 @@ for i = 3, #ARGV do
     redis.call('HDEL', KEYS[2], id)
     if record then
       if ARGV[2] == '1' then record = reset_attempt(record) end
-      make_ready(KEYS[3], KEYS[4], record, now)
-      moved = moved + 1
+      records[#records + 1] = record
     end
   end
 end
+local moved = #records
 if moved > 0 then
+  make_ready_all(KEYS[3], KEYS[4], records, now)
   redis.call('PUBLISH', ARGV[1], 'r')
 end
 return moved

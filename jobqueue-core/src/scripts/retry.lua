@@ -17,19 +17,29 @@ Returns: how many jobs moved to the retry set.
 ]]
 local now = now_ms()
 local previous_head = min_score(KEYS[2])
+local ids = {}
+for i = 2, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
+local leased = redis.call('HMGET', KEYS[1], unpack(ids))
+local leased_ids, scored, records = {}, {}, {}
 local earliest = nil
-local moved = 0
-for i = 2, #ARGV, 3 do
-  local id, delay, record = ARGV[i], tonumber(ARGV[i + 1]) or 0, ARGV[i + 2]
-  if redis.call('HDEL', KEYS[1], id) == 1 then
-    local at = now + delay
-    redis.call('ZADD', KEYS[2], at, id)
-    redis.call('HSET', KEYS[3], id, set_run_at(record, at))
-    moved = moved + 1
+for n = 1, #ids do
+  if leased[n] then
+    local i = 2 + (n - 1) * 3
+    local id, at = ARGV[i], now + (tonumber(ARGV[i + 1]) or 0)
+    leased_ids[#leased_ids + 1] = id
+    scored[#scored + 1] = at
+    scored[#scored + 1] = id
+    records[#records + 1] = id
+    records[#records + 1] = set_run_at(ARGV[i + 2], at)
     if earliest == nil or at < earliest then earliest = at end
   end
+end
+if #leased_ids > 0 then
+  redis.call('HDEL', KEYS[1], unpack(leased_ids))
+  redis.call('ZADD', KEYS[2], unpack(scored))
+  redis.call('HSET', KEYS[3], unpack(records))
 end
 if earliest and (previous_head == nil or earliest < previous_head) then
   redis.call('PUBLISH', ARGV[1], 's')
 end
-return moved
+return #leased_ids

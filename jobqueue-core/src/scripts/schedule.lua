@@ -1,7 +1,7 @@
 --[[ schedule.lua — enqueue jobs that run later (delayed or at a set time).
 
-Each job gets its run-at on the Redis clock: `now + delay` for a delay, or
-the given instant. A job whose run-at is not in the future is made ready at
+Each job gets its run-at on the Redis clock (ms, microsecond fraction):
+`now + delay` for a delay, or the given instant. A job whose run-at is not in the future is made ready at
 once. The record gets its run_at member and is kept in the jobs hash; the
 scheduled set orders the ids by run-at. When a job becomes the earliest
 scheduled one, schedulers are told (PUBLISH 's') so they re-arm their timer:
@@ -27,7 +27,7 @@ for i = 2, #ARGV, 3 do
 end
 local previous_head = min_score(KEYS[1])
 local earliest = nil
-local scheduled, ready_now = 0, 0
+local scheduled, ready_now = 0, {}
 local ready_before = redis.call('LLEN', KEYS[3]) + redis.call('ZCARD', KEYS[4])
 for i = 2, #ARGV, 3 do
   local record, mode, ms = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]) or 0
@@ -35,8 +35,7 @@ for i = 2, #ARGV, 3 do
   if mode == 'in' then at = now + ms end
   record = set_run_at(record, at)
   if at <= now then
-    make_ready(KEYS[3], KEYS[4], record, now)
-    ready_now = ready_now + 1
+    ready_now[#ready_now + 1] = record
   else
     local id = record_id(record)
     redis.call('ZADD', KEYS[1], at, id)
@@ -48,7 +47,10 @@ end
 if earliest and (previous_head == nil or earliest < previous_head) then
   redis.call('PUBLISH', ARGV[1], 's')
 end
-if ready_now > 0 and ready_before == 0 then
-  redis.call('PUBLISH', ARGV[1], 'r')
+if #ready_now > 0 then
+  make_ready_all(KEYS[3], KEYS[4], ready_now, now)
+  if ready_before == 0 then
+    redis.call('PUBLISH', ARGV[1], 'r')
+  end
 end
-return {scheduled, ready_now}
+return {scheduled, #ready_now}

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use redis::Value;
 
-use super::scripts::{SCRIPTS, ScriptCall, invoke_pipelined};
+use super::scripts::{Call, SCRIPTS, invoke_pipelined};
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
 use crate::keys::QueueKeys;
@@ -96,17 +96,21 @@ pub struct CompletionReport {
     pub trimmed: u64,
 }
 
-impl Store {
-    /// Records the outcome of finished jobs leased by `worker_id` on `queue`.
-    pub async fn complete(
-        &self,
+/// The script calls that record one [`CompletionBatch`], ready to send.
+pub struct CompletionCalls {
+    calls: Vec<(Call, Kind)>,
+}
+
+impl CompletionCalls {
+    /// Packs a batch into at most one call per transition (more only when
+    /// a transition has over 1000 jobs).
+    pub fn pack(
         queue: &QueueKeys,
         active_key: &str,
         batch: &CompletionBatch,
         dead_limits: DeadLimits,
-    ) -> Result<CompletionReport, Error> {
-        const OP: &str = "complete";
-        let mut calls: Vec<(ScriptCall, Kind)> = Vec::with_capacity(3);
+    ) -> Self {
+        let mut calls: Vec<(Call, Kind)> = Vec::with_capacity(3);
         for chunk in batch.acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let mut call = SCRIPTS.ack.call(&[active_key]);
             for id in chunk {
@@ -139,7 +143,33 @@ impl Store {
             }
             calls.push((call, Kind::Bury));
         }
-        let (script_calls, kinds): (Vec<ScriptCall>, Vec<Kind>) = calls.into_iter().unzip();
+        Self { calls }
+    }
+
+    /// Number of script calls.
+    pub fn len(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// True when there is nothing to send.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+}
+
+impl Store {
+    /// Records the outcome of finished jobs leased by one worker on `queue`
+    /// (its active hash is `active_key`), in one round trip.
+    pub async fn complete(
+        &self,
+        queue: &QueueKeys,
+        active_key: &str,
+        batch: &CompletionBatch,
+        dead_limits: DeadLimits,
+    ) -> Result<CompletionReport, Error> {
+        const OP: &str = "complete";
+        let packed = CompletionCalls::pack(queue, active_key, batch, dead_limits);
+        let (script_calls, kinds): (Vec<Call>, Vec<Kind>) = packed.calls.into_iter().unzip();
         let replies = invoke_pipelined(&mut self.conn.clone(), &script_calls, OP).await?;
         let mut report = CompletionReport::default();
         for (reply, kind) in replies.into_iter().zip(kinds) {

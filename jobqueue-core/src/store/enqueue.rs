@@ -1,13 +1,24 @@
-//! Enqueue transitions: `enqueue.lua`, `enqueue_priority.lua`, `schedule.lua`.
+//! Enqueue transitions: a plain `RPUSH` for jobs that run now,
+//! `enqueue_priority.lua` and `schedule.lua` for the others.
+//!
+//! A job that runs now needs no script: appending a record to the ready
+//! list is one `RPUSH`, as cheap as enqueueing gets in Redis. Idle workers
+//! block nowhere — they wait for a wake-up on the queue's events channel —
+//! so when the push made an empty list non-empty (the reply equals the
+//! number of records pushed), the producer publishes `r` on the channel.
+//! That publish is a hint, sent without waiting for its reply: if it is
+//! lost, workers find the job at their next idle poll. This is the whole
+//! enqueue contract for other languages (docs/protocol.md).
 
-use redis::Value;
+use redis::{Cmd, Value};
 
-use super::scripts::{SCRIPTS, ScriptCall, invoke_pipelined};
+use super::scripts::{Call, SCRIPTS, invoke_pipelined};
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
 use crate::keys::QueueKeys;
 
-/// Most records sent in one script call (keeps Lua's `unpack` within limits).
+/// Most records sent in one command or script call (keeps Lua's `unpack`
+/// within its limits and every call short).
 pub(crate) const MAX_RECORDS_PER_CALL: usize = 1000;
 
 /// When a scheduled job becomes due.
@@ -19,7 +30,7 @@ pub enum ScheduleAt {
     At(i64),
 }
 
-/// One batch of records bound for one queue and one script.
+/// One batch of records bound for one queue and one transition.
 pub(crate) enum EnqueueCall<'a> {
     Ready(&'a QueueKeys, Vec<&'a [u8]>),
     Priority(&'a QueueKeys, Vec<&'a [u8]>),
@@ -27,14 +38,15 @@ pub(crate) enum EnqueueCall<'a> {
 }
 
 impl EnqueueCall<'_> {
-    fn script_call(&self) -> ScriptCall {
+    fn call(&self) -> Call {
         match self {
             EnqueueCall::Ready(q, records) => {
-                let mut call = SCRIPTS.enqueue.call(&[q.ready()]).arg(q.events());
+                let mut cmd = Cmd::new();
+                cmd.arg("RPUSH").arg(q.ready());
                 for record in records {
-                    call.push_arg(*record);
+                    cmd.arg(*record);
                 }
-                call
+                Call::command(cmd)
             }
             EnqueueCall::Priority(q, records) => {
                 let mut call = SCRIPTS
@@ -68,25 +80,39 @@ impl EnqueueCall<'_> {
             }
         }
     }
+
+    /// For a plain push whose reply shows the list was empty before: the
+    /// queue whose idle workers must be woken.
+    fn queue_to_wake<'q>(&'q self, reply: &Value) -> Option<&'q QueueKeys> {
+        match self {
+            EnqueueCall::Ready(q, records) => {
+                let length = int_reply(reply, "enqueue").ok()?;
+                (usize::try_from(length).ok()? == records.len()).then_some(*q)
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Store {
-    /// Appends records to a queue's ready list (FIFO). Returns the new length.
+    /// Appends one record to a queue's ready list (FIFO). Returns the new length.
     pub async fn enqueue_ready(&self, queue: &QueueKeys, record: &[u8]) -> Result<i64, Error> {
-        let reply: Value = SCRIPTS
-            .enqueue
-            .call(&[queue.ready()])
-            .arg(queue.events())
+        let length: i64 = redis::cmd("RPUSH")
+            .arg(queue.ready())
             .arg(record)
-            .invoke(&mut self.conn.clone(), "enqueue")
-            .await?;
-        int_reply(&reply, "enqueue")
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis("enqueue"))?;
+        if length == 1 {
+            self.wake_idle_workers(queue);
+        }
+        Ok(length)
     }
 
     /// Adds a record with a non-zero priority to a queue's priority set.
     pub async fn enqueue_priority(&self, queue: &QueueKeys, record: &[u8]) -> Result<(), Error> {
         EnqueueCall::Priority(queue, vec![record])
-            .script_call()
+            .call()
             .invoke::<Value>(&mut self.conn.clone(), "enqueue")
             .await
             .map(|_| ())
@@ -100,7 +126,7 @@ impl Store {
         at: ScheduleAt,
     ) -> Result<(), Error> {
         let reply: Value = EnqueueCall::Scheduled(queue, vec![(record, at)])
-            .script_call()
+            .call()
             .invoke(&mut self.conn.clone(), "schedule")
             .await?;
         array_reply(reply, "schedule").map(|_| ())
@@ -108,9 +134,37 @@ impl Store {
 
     /// Sends many enqueue calls in one round trip.
     pub(crate) async fn enqueue_pipelined(&self, calls: &[EnqueueCall<'_>]) -> Result<(), Error> {
-        let script_calls: Vec<ScriptCall> = calls.iter().map(EnqueueCall::script_call).collect();
-        invoke_pipelined(&mut self.conn.clone(), &script_calls, "enqueue_bulk")
-            .await
-            .map(|_| ())
+        let packed: Vec<Call> = calls.iter().map(EnqueueCall::call).collect();
+        let replies = invoke_pipelined(&mut self.conn.clone(), &packed, "enqueue_bulk").await?;
+        for (call, reply) in calls.iter().zip(&replies) {
+            if let Some(queue) = call.queue_to_wake(reply) {
+                self.wake_idle_workers(queue);
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes the "work arrived" wake-up for `queue` without waiting
+    /// for the reply (the job is already safely enqueued; a lost wake-up
+    /// only delays it until the workers' idle poll).
+    fn wake_idle_workers(&self, queue: &QueueKeys) {
+        let mut conn = self.conn.clone();
+        let channel = queue.events().to_owned();
+        let publish = async move {
+            let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+                .arg(&channel)
+                .arg("r")
+                .query_async(&mut conn)
+                .await;
+            if let Err(err) = sent {
+                tracing::debug!(channel, error = %err, "wake-up publish failed; workers poll");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(publish);
+            }
+            Err(_) => tracing::debug!("no runtime to publish the wake-up on; workers poll"),
+        }
     }
 }

@@ -56,25 +56,31 @@ impl Store {
             .arg(max)
             .invoke(&mut self.conn.clone(), OP)
             .await?;
-        let mut items = array_reply(reply, OP)?.into_iter();
-        let status = match items.next() {
-            Some(first) => match int_reply(&first, OP)? {
-                0 => FetchStatus::Ok,
-                1 => FetchStatus::Paused,
-                2 => FetchStatus::NoLease,
-                other => return Err(Error::protocol(OP, format!("unknown status {other}"))),
-            },
-            None => return Err(Error::protocol(OP, "empty reply")),
-        };
-        let records = items
-            .map(|item| match item {
-                Value::BulkString(bytes) => Ok(bytes),
-                other => Err(Error::protocol(
-                    OP,
-                    format!("expected a record, got {other:?}"),
-                )),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(FetchReply { status, records })
+        parse_fetch_reply(reply)
     }
+}
+
+/// Reads `fetch.lua`'s reply: a status code followed by the leased records.
+pub fn parse_fetch_reply(reply: Value) -> Result<FetchReply, Error> {
+    const OP: &str = "fetch";
+    let mut items = array_reply(reply, OP)?.into_iter();
+    let status = match items.next() {
+        Some(first) => match int_reply(&first, OP)? {
+            0 => FetchStatus::Ok,
+            1 => FetchStatus::Paused,
+            2 => FetchStatus::NoLease,
+            other => return Err(Error::protocol(OP, format!("unknown status {other}"))),
+        },
+        None => return Err(Error::protocol(OP, "empty reply")),
+    };
+    let records = items
+        .map(|item| match item {
+            Value::BulkString(bytes) => Ok(bytes),
+            other => Err(Error::protocol(
+                OP,
+                format!("expected a record, got {other:?}"),
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(FetchReply { status, records })
 }

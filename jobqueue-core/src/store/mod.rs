@@ -17,10 +17,12 @@ pub(crate) mod scripts;
 
 use redis::Value;
 
-pub use complete::{BuryEntry, CompletionBatch, CompletionReport, DeadLimits, RetryEntry};
+pub use complete::{
+    BuryEntry, CompletionBatch, CompletionCalls, CompletionReport, DeadLimits, RetryEntry,
+};
 pub use connection::{ConnectionSettings, RedisConnection};
 pub use enqueue::ScheduleAt;
-pub use fetch::{FetchReply, FetchStatus};
+pub use fetch::{FetchReply, FetchStatus, MAX_FETCH_BATCH, parse_fetch_reply};
 pub use promote::PromoteReply;
 
 use crate::error::Error;

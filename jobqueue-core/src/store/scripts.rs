@@ -28,13 +28,16 @@ impl LuaScript {
     }
 
     /// Starts a call with the script's keys.
-    pub(crate) fn call(&'static self, keys: &[&str]) -> ScriptCall {
+    pub(crate) fn call(&'static self, keys: &[&str]) -> Call {
         let mut cmd = Cmd::new();
         cmd.arg("EVALSHA").arg(&self.sha).arg(keys.len());
         for key in keys {
             cmd.arg(*key);
         }
-        ScriptCall { script: self, cmd }
+        Call {
+            script: Some(self),
+            cmd,
+        }
     }
 }
 
@@ -52,7 +55,6 @@ macro_rules! lua {
 
 /// Every script, loaded once per process.
 pub(crate) struct Scripts {
-    pub enqueue: LuaScript,
     pub enqueue_priority: LuaScript,
     pub schedule: LuaScript,
     pub fetch: LuaScript,
@@ -71,7 +73,6 @@ pub(crate) struct Scripts {
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
-    enqueue: lua!("enqueue"),
     enqueue_priority: lua!("enqueue_priority"),
     schedule: lua!("schedule"),
     fetch: lua!("fetch"),
@@ -91,9 +92,8 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 16] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 15] {
         [
-            &self.enqueue,
             &self.enqueue_priority,
             &self.schedule,
             &self.fetch,
@@ -113,13 +113,18 @@ impl Scripts {
     }
 }
 
-/// A prepared `EVALSHA` of one script.
-pub(crate) struct ScriptCall {
-    script: &'static LuaScript,
+/// A prepared command: the `EVALSHA` of one script, or a plain command.
+pub(crate) struct Call {
+    script: Option<&'static LuaScript>,
     cmd: Cmd,
 }
 
-impl ScriptCall {
+impl Call {
+    /// A plain (non-script) command.
+    pub(crate) fn command(cmd: Cmd) -> Self {
+        Self { script: None, cmd }
+    }
+
     /// Appends an `ARGV` value.
     pub(crate) fn arg<T: ToRedisArgs>(mut self, value: T) -> Self {
         self.cmd.arg(value);
@@ -137,26 +142,34 @@ impl ScriptCall {
         conn: &mut RedisConnection,
         op: &'static str,
     ) -> Result<T, Error> {
-        match self.cmd.query_async(conn).await {
-            Err(e) if is_noscript(&e) => {
-                load(conn, self.script, op).await?;
+        match (self.cmd.query_async(conn).await, self.script) {
+            (Err(e), Some(script)) if is_noscript(&e) => {
+                load(conn, script, op).await?;
                 self.cmd.query_async(conn).await.map_err(Error::redis(op))
             }
-            other => other.map_err(Error::redis(op)),
+            (other, _) => other.map_err(Error::redis(op)),
         }
     }
 }
 
-/// Runs several script calls in one round trip (not atomically: each
-/// script is its own transition). Returns one raw reply per call, in
-/// order; a call that failed in Redis yields an error.
+/// Runs several calls in one round trip (not atomically: each script is
+/// its own transition). Returns one raw reply per call, in order; a call
+/// that failed in Redis yields an error.
 pub(crate) async fn invoke_pipelined(
     conn: &mut RedisConnection,
-    calls: &[ScriptCall],
+    calls: &[Call],
     op: &'static str,
 ) -> Result<Vec<Value>, Error> {
-    if calls.is_empty() {
-        return Ok(Vec::new());
+    match calls {
+        [] => return Ok(Vec::new()),
+        // One call needs no pipeline (and no copy of its arguments).
+        [call] => {
+            return call
+                .invoke::<Value>(conn, op)
+                .await
+                .map(|reply| vec![reply]);
+        }
+        _ => {}
     }
     let mut pipe = redis::pipe();
     pipe.ignore_errors();
@@ -173,10 +186,10 @@ pub(crate) async fn invoke_pipelined(
     // Redis forgot the scripts (restart, SCRIPT FLUSH): load them and repeat
     // only the calls that were refused, so no transition runs twice.
     for (reply, call) in replies.iter_mut().zip(calls) {
-        if let Value::ServerError(err) = reply
+        if let (Value::ServerError(err), Some(script)) = (&*reply, call.script)
             && err.kind() == Some(redis::ServerErrorKind::NoScript)
         {
-            load(conn, call.script, op).await?;
+            load(conn, script, op).await?;
             *reply = call.cmd.query_async(conn).await.map_err(Error::redis(op))?;
         }
     }

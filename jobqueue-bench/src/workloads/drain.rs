@@ -1,0 +1,82 @@
+//! w1: drain N pre-enqueued no-op jobs with one worker process.
+
+use std::time::Instant;
+
+use jobqueue_core::{ClientConfig, PreparedJob};
+use serde_json::json;
+
+use super::{progress, run_client};
+use crate::BenchArgs;
+use crate::child::{ChildWorker, queue_names};
+use crate::keyspace::delete_keys;
+use crate::payload::BenchJob;
+use crate::report::{print_line, round3};
+
+pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
+    let n = args.jobs.unwrap_or(50_000);
+    let (client, prefix) = run_client(&config).await?;
+    let queues = queue_names(args.queues);
+    progress(format_args!(
+        "w1: bulk-enqueueing {n} jobs over {} queue(s){}",
+        queues.len(),
+        if args.fail_once {
+            ", each failing once"
+        } else {
+            ""
+        }
+    ));
+    let started = Instant::now();
+    let mut next = 0u64;
+    while next < n {
+        let end = (next + args.batch as u64).min(n);
+        let batch = (next..end)
+            .map(|i| {
+                let mut job = BenchJob::new(i);
+                job.fail_once = args.fail_once;
+                client
+                    .job(job)
+                    .queue(queues[(i as usize) % queues.len()].clone())
+                    .prepare()
+            })
+            .collect::<Result<Vec<PreparedJob>, _>>()
+            .map_err(|e| e.to_string())?;
+        client
+            .enqueue_prepared(batch)
+            .await
+            .map_err(|e| e.to_string())?;
+        next = end;
+    }
+    let bulk_enqueue_s = started.elapsed().as_secs_f64();
+
+    progress(format_args!(
+        "w1: starting the worker (concurrency {})",
+        args.concurrency
+    ));
+    let worker = ChildWorker::start(config.redis_url(), &prefix, args, n)?;
+    let boot_s = worker.boot.as_secs_f64();
+    let result = worker.result().await?;
+    delete_keys(config.redis_url(), &prefix).await?;
+
+    let first = result["first_start_ns"].as_i64().unwrap_or(0);
+    let done = result["done_ns"].as_i64().unwrap_or(0);
+    let drain_s = (done - first) as f64 / 1e9;
+    let mut line = json!({
+        "n": n,
+        "c": args.concurrency,
+        "jobs_per_s": (n as f64 / drain_s).round(),
+        "drain_s": round3(drain_s),
+        "boot_s": round3(boot_s),
+        "bulk_enqueue_s": round3(bulk_enqueue_s),
+        "processed": result["processed"],
+        "failed": result["failed"],
+        "worker_peak_rss_mib": round3(result["peak_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0),
+    });
+    if args.queues > 1 {
+        line["queues"] = json!(args.queues);
+    }
+    if args.fail_once {
+        line["fail_once"] = json!(true);
+    }
+    print_line("w1", line);
+    Ok(())
+}
