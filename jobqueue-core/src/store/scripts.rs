@@ -55,6 +55,7 @@ macro_rules! lua {
 
 /// Every script, loaded once per process.
 pub(crate) struct Scripts {
+    pub enqueue: LuaScript,
     pub enqueue_priority: LuaScript,
     pub schedule: LuaScript,
     pub fetch: LuaScript,
@@ -73,6 +74,7 @@ pub(crate) struct Scripts {
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
+    enqueue: lua!("enqueue"),
     enqueue_priority: lua!("enqueue_priority"),
     schedule: lua!("schedule"),
     fetch: lua!("fetch"),
@@ -92,8 +94,9 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 15] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 16] {
         [
+            &self.enqueue,
             &self.enqueue_priority,
             &self.schedule,
             &self.fetch,
