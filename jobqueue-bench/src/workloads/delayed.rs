@@ -5,7 +5,7 @@ use std::time::Duration;
 use jobqueue_core::ClientConfig;
 use serde_json::json;
 
-use super::{progress, run_client};
+use super::{progress, run_client, samples_ms};
 use crate::BenchArgs;
 use crate::child::ChildWorker;
 use crate::keyspace::delete_keys;
@@ -35,10 +35,7 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     }
     let result = worker.result().await?;
     delete_keys(config.redis_url(), &prefix).await?;
-    let samples: Vec<f64> = result["samples_ms"]
-        .as_array()
-        .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
-        .unwrap_or_default();
+    let samples = samples_ms(&result);
     print_line("w4", merge(json!({"n": n}), percentiles_ms(samples)));
     Ok(())
 }

@@ -2,10 +2,10 @@
 
 use std::time::Instant;
 
-use jobqueue_core::{ClientConfig, PreparedJob};
+use jobqueue_core::ClientConfig;
 use serde_json::json;
 
-use super::{progress, run_client};
+use super::{enqueue_in_batches, progress, run_client};
 use crate::BenchArgs;
 use crate::child::{ChildWorker, queue_names};
 use crate::keyspace::delete_keys;
@@ -26,26 +26,12 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         }
     ));
     let started = Instant::now();
-    let mut next = 0u64;
-    while next < n {
-        let end = (next + args.batch as u64).min(n);
-        let batch = (next..end)
-            .map(|i| {
-                let mut job = BenchJob::new(i);
-                job.fail_once = args.fail_once;
-                client
-                    .job(job)
-                    .queue(queues[(i as usize) % queues.len()].clone())
-                    .prepare()
-            })
-            .collect::<Result<Vec<PreparedJob>, _>>()
-            .map_err(|e| e.to_string())?;
-        client
-            .enqueue_prepared(batch)
-            .await
-            .map_err(|e| e.to_string())?;
-        next = end;
-    }
+    enqueue_in_batches(&client, n, args.batch, |i| {
+        let mut job = BenchJob::new(i);
+        job.fail_once = args.fail_once;
+        (job, queues[(i as usize) % queues.len()].clone())
+    })
+    .await?;
     let bulk_enqueue_s = started.elapsed().as_secs_f64();
 
     progress(format_args!(

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use jobqueue_core::ClientConfig;
 use serde_json::json;
 
-use super::{progress, run_client};
+use super::{enqueue_one, progress, run_client, samples_ms};
 use crate::BenchArgs;
 use crate::child::ChildWorker;
 use crate::keyspace::delete_keys;
@@ -33,12 +33,7 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         let mut job = BenchJob::new(i);
         job.warmup = true;
         job.sent_ns = Some(now_ns());
-        client
-            .job(job)
-            .queue("bench")
-            .enqueue()
-            .await
-            .map_err(|e| e.to_string())?;
+        enqueue_one(&client, job, "bench").await?;
     }
 
     progress(format_args!("w3: {n} jobs at {rate}/s"));
@@ -47,21 +42,13 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         interval.tick().await;
         let mut job = BenchJob::new(i);
         job.sent_ns = Some(now_ns());
-        client
-            .job(job)
-            .queue("bench")
-            .enqueue()
-            .await
-            .map_err(|e| e.to_string())?;
+        enqueue_one(&client, job, "bench").await?;
     }
     let achieved_rate = n as f64 / started.elapsed().as_secs_f64();
     let result = worker.result().await?;
     delete_keys(config.redis_url(), &prefix).await?;
 
-    let samples: Vec<f64> = result["samples_ms"]
-        .as_array()
-        .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
-        .unwrap_or_default();
+    let samples = samples_ms(&result);
     print_line(
         "w3",
         merge(

@@ -3,7 +3,7 @@
 use jobqueue_core::ClientConfig;
 use serde_json::json;
 
-use super::{progress, run_client};
+use super::{enqueue_in_batches, progress, run_client, warm_up};
 use crate::BenchArgs;
 use crate::keyspace::delete_keys;
 use crate::payload::BenchJob;
@@ -13,12 +13,7 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     let n = args.jobs.unwrap_or(50_000);
     let (client, prefix) = run_client(&config).await?;
     // Register the queue first so the registry entry is not counted.
-    client
-        .job(BenchJob::new(0))
-        .queue("warmup")
-        .enqueue()
-        .await
-        .map_err(|e| e.to_string())?;
+    warm_up(&client).await?;
     client
         .admin()
         .purge("warmup")
@@ -31,19 +26,7 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         .map_err(|e| e.to_string())?;
     let before = used_memory(config.redis_url()).await?;
     progress(format_args!("w5: bulk-enqueueing {n} waiting jobs"));
-    let mut next = 0u64;
-    while next < n {
-        let end = (next + 1000).min(n);
-        let jobs = (next..end)
-            .map(|i| client.job(BenchJob::new(i)).queue("bench").prepare())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
-        client
-            .enqueue_prepared(jobs)
-            .await
-            .map_err(|e| e.to_string())?;
-        next = end;
-    }
+    enqueue_in_batches(&client, n, 1000, |i| (BenchJob::new(i), "bench".to_owned())).await?;
     let after = used_memory(config.redis_url()).await?;
     let payload_bytes = serde_json::to_vec(&BenchJob::new(n / 2))
         .map(|v| v.len())

@@ -6,7 +6,9 @@ pub(crate) mod enqueue;
 pub(crate) mod latency;
 pub(crate) mod memory;
 
-use jobqueue_core::{Client, ClientConfig};
+use jobqueue_core::{Client, ClientConfig, PreparedJob};
+
+use crate::payload::BenchJob;
 
 /// A client under a fresh run prefix; returns it with the prefix.
 pub(crate) async fn run_client(config: &ClientConfig) -> Result<(Client, String), String> {
@@ -20,4 +22,57 @@ pub(crate) async fn run_client(config: &ClientConfig) -> Result<(Client, String)
 /// Logs progress on stderr.
 pub(crate) fn progress(message: impl std::fmt::Display) {
     eprintln!("[bench] {message}");
+}
+
+/// Enqueues one throw-away job into the `warmup` queue, so the connection,
+/// the scripts and the queue registry are warm before anything is timed.
+pub(crate) async fn warm_up(client: &Client) -> Result<(), String> {
+    enqueue_one(client, BenchJob::new(0), "warmup").await
+}
+
+/// Enqueues one job into `queue`, awaiting Redis's reply.
+pub(crate) async fn enqueue_one(client: &Client, job: BenchJob, queue: &str) -> Result<(), String> {
+    client
+        .job(job)
+        .queue(queue)
+        .enqueue()
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Enqueues jobs `0..n` with the bulk API, `batch` per call; `job(i)`
+/// gives job `i` and the queue it goes to.
+pub(crate) async fn enqueue_in_batches(
+    client: &Client,
+    n: u64,
+    batch: usize,
+    job: impl Fn(u64) -> (BenchJob, String),
+) -> Result<(), String> {
+    let batch = batch.max(1) as u64;
+    let mut next = 0u64;
+    while next < n {
+        let end = (next + batch).min(n);
+        let jobs = (next..end)
+            .map(|i| {
+                let (job, queue) = job(i);
+                client.job(job).queue(queue).prepare()
+            })
+            .collect::<Result<Vec<PreparedJob>, _>>()
+            .map_err(|e| e.to_string())?;
+        client
+            .enqueue_prepared(jobs)
+            .await
+            .map_err(|e| e.to_string())?;
+        next = end;
+    }
+    Ok(())
+}
+
+/// The latency samples (ms) a worker child reported.
+pub(crate) fn samples_ms(result: &serde_json::Value) -> Vec<f64> {
+    result["samples_ms"]
+        .as_array()
+        .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect())
+        .unwrap_or_default()
 }
