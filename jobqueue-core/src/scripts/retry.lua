@@ -25,7 +25,11 @@ local earliest = nil
 for n = 1, #ids do
   if leased[n] then
     local i = 2 + (n - 1) * 3
-    local id, at = ARGV[i], now + (tonumber(ARGV[i + 1]) or 0)
+    -- Whole milliseconds, rounded up (never early): retry delays are
+    -- seconds long, and integer scores keep a small retry set's listpack
+    -- cheap to insert into (fractional scores are stored as text there
+    -- and re-parsed on every insert; docs/benchmarks.md).
+    local id, at = ARGV[i], math.ceil(now + (tonumber(ARGV[i + 1]) or 0))
     leased_ids[#leased_ids + 1] = id
     scored[#scored + 1] = at
     scored[#scored + 1] = id
