@@ -198,3 +198,9 @@ impl TestEnv {
         eventually(timeout, || async { self.done().await.len() >= n }).await
     }
 }
+
+/// The README's code compiles (`cargo test --doc -p jobqueue-tests`), so the
+/// front door never shows an API that does not exist.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
