@@ -1,0 +1,90 @@
+//! Controlling time for delayed jobs and retries.
+//!
+//! Due times live in Redis and are compared with the Redis clock, which a
+//! test cannot move. The test's clock is therefore an *offset*: advancing
+//! it by an hour makes every job due within the next hour (real time plus
+//! the offset) ready at once, through the same operator transition as
+//! "retry now" in the dashboard. Jobs run by a later drain see the real
+//! time in their context; only what is due moves.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use jobqueue_core::JobSet;
+use uuid::Uuid;
+
+use crate::error::TestingError;
+use crate::test_redis::TestRedis;
+
+impl TestRedis {
+    /// Moves the test's clock forward by `by` and makes every scheduled job
+    /// and every retry due by then ready (on every queue). Returns how many
+    /// became ready. The offset adds up over calls.
+    ///
+    /// ```no_run
+    /// # use jobqueue_core::{Job, JobContext, JobError};
+    /// # use serde::{Deserialize, Serialize};
+    /// # use std::time::Duration;
+    /// # #[derive(Serialize, Deserialize)] struct Remind { user_id: u64 }
+    /// # impl Job for Remind {
+    /// #     const NAME: &'static str = "remind";
+    /// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+    /// # }
+    /// # async fn demo() -> Result<(), jobqueue_testing::TestingError> {
+    /// let t = jobqueue_testing::TestRedis::new().await?;
+    /// t.client().enqueue_in(Duration::from_secs(3 * 3600), Remind { user_id: 7 }).await?;
+    /// assert_eq!(t.advance(Duration::from_secs(2 * 3600)).await?, 0); // not yet
+    /// assert_eq!(t.advance(Duration::from_secs(3600)).await?, 1);     // 3 h in: due
+    /// let report = t.drain(t.worker().register::<Remind>()).await?;
+    /// assert_eq!(report.succeeded(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub async fn advance(&self, by: Duration) -> Result<u64, TestingError> {
+        let by_ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.clock_offset_ms.fetch_add(by_ms, Ordering::AcqRel);
+        self.promote_due().await
+    }
+
+    /// Makes every scheduled job and retry that is due by the test's clock
+    /// (Redis time plus the offset of [`TestRedis::advance`]) ready now,
+    /// e.g. after enqueueing more delayed jobs. Returns how many.
+    pub async fn promote_due(&self) -> Result<u64, TestingError> {
+        let offset = i64::try_from(self.clock_offset().as_millis()).unwrap_or(i64::MAX);
+        let horizon_ms = self
+            .client()
+            .store()
+            .redis_time_ms()
+            .await?
+            .saturating_add(offset);
+        self.promote_due_by(horizon_ms).await
+    }
+
+    /// Makes every scheduled job and retry ready now, however far ahead.
+    pub async fn promote_all(&self) -> Result<u64, TestingError> {
+        self.promote_due_by(i64::MAX).await
+    }
+
+    async fn promote_due_by(&self, horizon_ms: i64) -> Result<u64, TestingError> {
+        let client = self.client();
+        let admin = client.admin();
+        let store = client.store();
+        let mut conn = store.connection();
+        let mut moved = 0;
+        for queue in store.queue_names().await? {
+            let keys = store.queue_keys(&queue)?;
+            for set in [JobSet::Scheduled, JobSet::Retry] {
+                let due: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+                    .arg(set.key(&keys))
+                    .arg("-inf")
+                    .arg(horizon_ms)
+                    .query_async(&mut conn)
+                    .await?;
+                let ids: Vec<Uuid> = due.iter().filter_map(|id| id.parse().ok()).collect();
+                if !ids.is_empty() {
+                    moved += admin.retry(&queue, set, &ids).await?;
+                }
+            }
+        }
+        Ok(moved)
+    }
+}
