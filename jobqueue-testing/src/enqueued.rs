@@ -46,12 +46,18 @@ impl TestRedis {
     /// order they will run.
     pub async fn enqueued<J: Job>(&self) -> Result<Vec<Enqueued<J>>, TestingError> {
         self.jobs_in::<J>(&[JobState::Ready, JobState::Scheduled, JobState::Retry])
-            .await
+            .await?
+            .into_iter()
+            .collect()
     }
 
-    /// Every dead job of type `J`, most recent first.
+    /// Every dead job of type `J` whose payload decodes, most recent
+    /// first. (Payloads that do not decode are skipped here — that is
+    /// often why they are dead; the waiting-job listings report them as
+    /// [`TestingError::Decode`] instead.)
     pub async fn dead<J: Job>(&self) -> Result<Vec<Enqueued<J>>, TestingError> {
-        self.jobs_in::<J>(&[JobState::Dead]).await
+        let jobs = self.jobs_in::<J>(&[JobState::Dead]).await?;
+        Ok(jobs.into_iter().filter_map(Result::ok).collect())
     }
 
     /// Asserts that a waiting job of type `J` matches `matches`, and returns
@@ -118,8 +124,11 @@ impl TestRedis {
         }
     }
 
-    /// Jobs of type `J` in the given states, decoded.
-    async fn jobs_in<J: Job>(&self, states: &[JobState]) -> Result<Vec<Enqueued<J>>, TestingError> {
+    /// Jobs of type `J` in the given states, each decoded or why not.
+    async fn jobs_in<J: Job>(
+        &self,
+        states: &[JobState],
+    ) -> Result<Vec<Result<Enqueued<J>, TestingError>>, TestingError> {
         let store = self.client().store().clone();
         let mut found = Vec::new();
         for name in store.queue_names().await? {
@@ -128,10 +137,10 @@ impl TestRedis {
                 found.extend(self.records(&keys, *state).await?);
             }
         }
-        found
+        Ok(found
             .into_iter()
             .filter_map(|found| decode_as::<J>(found).transpose())
-            .collect()
+            .collect())
     }
 
     /// Every record of one queue in one state (tests hold few jobs, so the
