@@ -220,8 +220,16 @@ impl WorkerBuilder {
     where
         F: Future<Output = ()>,
     {
+        let mut shutdown = std::pin::pin!(shutdown);
+        // Poll the shutdown future once before starting: that installs
+        // signal handlers such as `shutdown_signal`'s, so a SIGTERM that
+        // arrives during start-up stops the worker gracefully right after
+        // it started instead of killing the process.
+        let stop_at_once = futures_util::FutureExt::now_or_never(&mut shutdown).is_some();
         let running = self.start().await?;
-        shutdown.await;
+        if !stop_at_once {
+            shutdown.await;
+        }
         Ok(running.shutdown().await)
     }
 
