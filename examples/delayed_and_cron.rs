@@ -109,12 +109,21 @@ fn tick_time(tick: i64) -> DateTime<Utc> {
 
 /// Starts the periodic chain at the next tick on the grid. Safe to call
 /// from every process at start-up: duplicate ticks are dropped when they run.
-pub async fn seed_periodic(client: &Client, interval: Duration) -> Result<(), jobqueue_core::Error> {
+pub async fn seed_periodic(
+    client: &Client,
+    interval: Duration,
+) -> Result<(), jobqueue_core::Error> {
     let interval_secs = i64::try_from(interval.as_secs().max(1)).unwrap_or(60);
     let now = Utc::now().timestamp();
     let tick = (now / interval_secs + 1) * interval_secs;
     client
-        .enqueue_at(tick_time(tick), CleanExpiredSessions { tick, interval_secs })
+        .enqueue_at(
+            tick_time(tick),
+            CleanExpiredSessions {
+                tick,
+                interval_secs,
+            },
+        )
         .await?;
     Ok(())
 }
@@ -124,7 +133,10 @@ pub async fn schedule_reminders(client: &Client) -> Result<(), jobqueue_core::Er
     client
         .enqueue_in(
             Duration::from_secs(2 * 3600),
-            SendReminder { user_id: 7, text: "your trial ends in two hours".into() },
+            SendReminder {
+                user_id: 7,
+                text: "your trial ends in two hours".into(),
+            },
         )
         .await?;
     let tomorrow_9am = (Utc::now().date_naive() + Days::new(1))
@@ -133,7 +145,10 @@ pub async fn schedule_reminders(client: &Client) -> Result<(), jobqueue_core::Er
     client
         .enqueue_at(
             tomorrow_9am,
-            SendReminder { user_id: 7, text: "good morning: your weekly report is ready".into() },
+            SendReminder {
+                user_id: 7,
+                text: "good morning: your weekly report is ready".into(),
+            },
         )
         .await?;
     Ok(())
@@ -159,7 +174,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     set_job_client(&client);
 
     schedule_reminders(&client).await?;
-    for reminder in client.admin().list("reminders", JobSet::Scheduled, 0, 10).await? {
+    for reminder in client
+        .admin()
+        .list("reminders", JobSet::Scheduled, 0, 10)
+        .await?
+    {
         let at = reminder.at.map(|at| at.to_rfc3339()).unwrap_or_default();
         println!("scheduled {} for {at}: {}", reminder.id, reminder.payload);
     }

@@ -23,7 +23,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use jobqueue_core::record::{Envelope, encode_record};
-use jobqueue_core::{BackoffPolicy, Client, ClientConfig, Job, JobContext, JobError, JobSet, JobState};
+use jobqueue_core::{
+    BackoffPolicy, Client, ClientConfig, Job, JobContext, JobError, JobSet, JobState,
+};
 use jobqueue_worker::{Worker, WorkerBuilder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -44,7 +46,8 @@ impl Job for ChargeCard {
     /// 1 s, 2 s, 4 s, … at most 1 min (the default starts at 15 s and grows
     /// to hours, for production).
     fn retry_delay(retry: u32) -> Duration {
-        BackoffPolicy::exponential(Duration::from_secs(1), 2.0, Duration::from_secs(60)).delay(retry)
+        BackoffPolicy::exponential(Duration::from_secs(1), 2.0, Duration::from_secs(60))
+            .delay(retry)
     }
 
     async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
@@ -54,7 +57,11 @@ impl Job for ChargeCard {
                 ctx.attempt()
             )));
         }
-        tracing::info!(order = self.order_id, attempt = ctx.attempt(), "card charged");
+        tracing::info!(
+            order = self.order_id,
+            attempt = ctx.attempt(),
+            "card charged"
+        );
         Ok(())
     }
 }
@@ -146,7 +153,11 @@ async fn wait_for_state(
 }
 
 /// Polls until `queue` has nothing ready, running or waiting for a retry.
-async fn wait_until_settled(client: &Client, queue: &str, limit: Duration) -> Result<(), Box<dyn std::error::Error>> {
+async fn wait_until_settled(
+    client: &Client,
+    queue: &str,
+    limit: Duration,
+) -> Result<(), Box<dyn std::error::Error>> {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let info = client.admin().queue(queue).await?;
@@ -164,19 +175,43 @@ async fn wait_until_settled(client: &Client, queue: &str, limit: Duration) -> Re
 pub async fn run(client: Client) -> Result<Summary, Box<dyn std::error::Error>> {
     let admin = client.admin();
     let charge = client.enqueue(ChargeCard { order_id: 42 }).await?;
-    let import = client.enqueue(ImportCsv { file: "customers.csv".into() }).await?;
+    let import = client
+        .enqueue(ImportCsv {
+            file: "customers.csv".into(),
+        })
+        .await?;
     let bad_payload = enqueue_bad_payload(&client).await?;
-    println!("enqueued charge_card {charge}, import_csv {import} and a malformed import_csv {bad_payload}");
+    println!(
+        "enqueued charge_card {charge}, import_csv {import} and a malformed import_csv {bad_payload}"
+    );
 
     let running = worker(client.clone()).concurrency(4).start().await?;
 
-    let dead = wait_for_state(&client, "imports", import, JobState::Dead, Duration::from_secs(30)).await?;
+    let dead = wait_for_state(
+        &client,
+        "imports",
+        import,
+        JobState::Dead,
+        Duration::from_secs(30),
+    )
+    .await?;
     println!("\nimport_csv is dead after {} attempts:", dead.attempt);
     for error in &dead.errors {
         println!("  attempt {}: {}", error.attempt, error.message);
     }
-    let bad = wait_for_state(&client, "imports", bad_payload, JobState::Dead, Duration::from_secs(30)).await?;
-    let bad_payload_error = bad.errors.last().map(|e| e.message.clone()).unwrap_or_default();
+    let bad = wait_for_state(
+        &client,
+        "imports",
+        bad_payload,
+        JobState::Dead,
+        Duration::from_secs(30),
+    )
+    .await?;
+    let bad_payload_error = bad
+        .errors
+        .last()
+        .map(|e| e.message.clone())
+        .unwrap_or_default();
     println!("the malformed payload is dead at once: {bad_payload_error}");
 
     wait_until_settled(&client, "billing", Duration::from_secs(30)).await?;

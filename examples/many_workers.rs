@@ -52,9 +52,7 @@ impl Job for RenderPage {
 
     async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
         tokio::time::sleep(Duration::from_millis(fastrand::u64(20..60))).await;
-        let jobs = JOBS
-            .get()
-            .ok_or_else(|| JobError::retry("no client"))?;
+        let jobs = JOBS.get().ok_or_else(|| JobError::retry("no client"))?;
         let (runs, ran_by) = example_keys(jobs);
         redis::pipe()
             .hincr(runs, ctx.id().to_string(), 1)
@@ -125,7 +123,11 @@ async fn runs(client: &Client) -> Result<HashMap<String, u64>, redis::RedisError
 }
 
 /// Waits until at least `count` distinct jobs ran, for at most `limit`.
-async fn wait_for_runs(client: &Client, count: usize, limit: Duration) -> Result<(), Box<dyn std::error::Error>> {
+async fn wait_for_runs(
+    client: &Client,
+    count: usize,
+    limit: Duration,
+) -> Result<(), Box<dyn std::error::Error>> {
     let deadline = tokio::time::Instant::now() + limit;
     while runs(client).await?.len() < count {
         if tokio::time::Instant::now() > deadline {
@@ -137,7 +139,11 @@ async fn wait_for_runs(client: &Client, count: usize, limit: Duration) -> Result
 }
 
 /// Waits until `count` worker processes have registered, for at most `limit`.
-async fn wait_for_workers(client: &Client, count: usize, limit: Duration) -> Result<(), Box<dyn std::error::Error>> {
+async fn wait_for_workers(
+    client: &Client,
+    count: usize,
+    limit: Duration,
+) -> Result<(), Box<dyn std::error::Error>> {
     let deadline = tokio::time::Instant::now() + limit;
     while client.admin().workers().await?.len() < count {
         if tokio::time::Instant::now() > deadline {
@@ -165,7 +171,12 @@ async fn coordinator(client: Client) -> Result<bool, Box<dyn std::error::Error>>
 
     let mut prepared = Vec::new();
     for page in 0..CRITICAL_JOBS {
-        prepared.push(client.job(RenderPage { page }).queue("critical").prepare()?);
+        prepared.push(
+            client
+                .job(RenderPage { page })
+                .queue("critical")
+                .prepare()?,
+        );
     }
     for page in CRITICAL_JOBS..CRITICAL_JOBS + DEFAULT_JOBS {
         prepared.push(client.job(RenderPage { page }).prepare()?);
@@ -204,7 +215,11 @@ async fn coordinator(client: Client) -> Result<bool, Box<dyn std::error::Error>>
     println!(
         "{} distinct jobs ran, {twice} more than once: {}",
         runs.len(),
-        if exactly_once { "every job ran exactly once" } else { "NOT exactly once" }
+        if exactly_once {
+            "every job ran exactly once"
+        } else {
+            "NOT exactly once"
+        }
     );
     Ok(exactly_once)
 }

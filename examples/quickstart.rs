@@ -38,9 +38,16 @@ impl Job for SendWelcomeEmail {
 
 /// The producer side: what a web request handler would do.
 pub async fn sign_up_users(client: &Client) -> Result<(), jobqueue_core::Error> {
-    for (user_id, email) in [(1, "ada@example.com"), (2, "grace@example.com"), (3, "alan@example.com")] {
+    for (user_id, email) in [
+        (1, "ada@example.com"),
+        (2, "grace@example.com"),
+        (3, "alan@example.com"),
+    ] {
         let id = client
-            .enqueue(SendWelcomeEmail { user_id, email: email.into() })
+            .enqueue(SendWelcomeEmail {
+                user_id,
+                email: email.into(),
+            })
             .await?;
         println!("enqueued welcome email for {email}: job {id}");
     }
@@ -73,6 +80,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sign_up_users(&client).await?;
     work_until_idle(client.clone()).await?;
     let queue = client.admin().queue("default").await?;
-    println!("done: {} jobs processed on queue 'default' so far", queue.processed);
+    println!(
+        "done: {} jobs processed on queue 'default' so far",
+        queue.processed
+    );
     Ok(())
 }

@@ -45,7 +45,11 @@ async fn reminders_wait_their_hours_and_the_periodic_job_keeps_one_chain()
     assert_eq!(report.runs_of("clean_expired_sessions").count(), 2);
     assert!(report.runs.iter().all(|run| run.succeeded()));
     let next = t.assert_enqueued_count::<CleanExpiredSessions>(1).await;
-    assert_eq!(next[0].job.tick, first_tick + 600, "the duplicate did not fork the chain");
+    assert_eq!(
+        next[0].job.tick,
+        first_tick + 600,
+        "the duplicate did not fork the chain"
+    );
 
     t.advance(Duration::from_secs(600)).await?;
     t.drain(worker()).await?;

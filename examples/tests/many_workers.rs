@@ -10,10 +10,20 @@ use jobqueue_testing::TestRedis;
 /// (a no-op when `cargo test` already built the examples).
 fn example_binary() -> PathBuf {
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "jobqueue-examples", "--example", "many_workers"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "jobqueue-examples",
+            "--example",
+            "many_workers",
+        ])
         .status()
         .expect("run cargo build");
-    assert!(status.success(), "cargo build --example many_workers failed");
+    assert!(
+        status.success(),
+        "cargo build --example many_workers failed"
+    );
     let test_exe = std::env::current_exe().expect("test executable path");
     let profile_dir = test_exe
         .parent()
@@ -38,15 +48,29 @@ async fn three_worker_processes_run_every_job_exactly_once_through_a_graceful_st
     .await??;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "exit {}\n{stdout}\n{stderr}", output.status);
-    assert!(stdout.contains("300 distinct jobs ran, 0 more than once: every job ran exactly once"), "{stdout}");
+    assert!(
+        output.status.success(),
+        "exit {}\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(
+        stdout.contains("300 distinct jobs ran, 0 more than once: every job ran exactly once"),
+        "{stdout}"
+    );
     assert_eq!(stdout.matches("stopped gracefully").count(), 3, "{stdout}");
 
     let admin = t.client().admin();
     for (queue, jobs) in [("critical", 100), ("default", 200)] {
         let info = admin.queue(queue).await?;
-        assert_eq!((info.processed, info.ready, info.active), (jobs, 0, 0), "{queue}: {info:?}");
+        assert_eq!(
+            (info.processed, info.ready, info.active),
+            (jobs, 0, 0),
+            "{queue}: {info:?}"
+        );
     }
-    assert!(admin.workers().await?.is_empty(), "every worker removed itself");
+    assert!(
+        admin.workers().await?.is_empty(),
+        "every worker removed itself"
+    );
     Ok(())
 }

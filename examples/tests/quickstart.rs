@@ -8,7 +8,8 @@ use jobqueue_testing::TestRedis;
 use quickstart::SendWelcomeEmail;
 
 #[tokio::test]
-async fn signing_up_enqueues_one_welcome_email_per_user() -> Result<(), Box<dyn std::error::Error>> {
+async fn signing_up_enqueues_one_welcome_email_per_user() -> Result<(), Box<dyn std::error::Error>>
+{
     let t = TestRedis::named("quickstart").await?;
     quickstart::sign_up_users(&t.client()).await?;
 

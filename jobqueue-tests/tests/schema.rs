@@ -118,7 +118,10 @@ async fn workers_starting_together_on_a_fresh_database_all_start() {
         .map(|_| tokio::spawn(test_worker(&env).start()))
         .collect();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert!(starts.iter().all(|start| !start.is_finished()), "they wait for the lock holder");
+    assert!(
+        starts.iter().all(|start| !start.is_finished()),
+        "they wait for the lock holder"
+    );
     set_schema(&env, SCHEMA_VERSION).await;
     for start in starts {
         let worker = start.await.unwrap().expect("every worker starts");
