@@ -17,7 +17,8 @@
 //!    producer) is dead-lettered at once, with a readable error.
 //! 4. The importer bug is "fixed" and the dead import is retried with
 //!    `client.admin().retry(…)` — the operator API the dashboard and the
-//!    `jobqueue` CLI are built on — and succeeds.
+//!    `jobqueue` CLI are built on (from a shell:
+//!    `jobqueue retry --all-dead --queue imports`) — and succeeds.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

@@ -192,3 +192,21 @@ async fn the_admin_area_needs_the_token() -> Result<(), Box<dyn std::error::Erro
     assert_eq!(status, StatusCode::NOT_FOUND);
     Ok(())
 }
+
+#[tokio::test]
+async fn unknown_admin_paths_are_behind_the_token_too() -> Result<(), Box<dyn std::error::Error>> {
+    let t = TestRedis::named("web-app-admin-paths").await?;
+    let (status, _) = send(app(&t), get("/admin/jobs/queues/mail")).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a nested dashboard path needs the token"
+    );
+    let (status, _) = send(app(&t), get("/admin")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let with_token = Request::get("/admin/jobs/queues/mail")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .body(Body::empty())?;
+    assert_eq!(send(app(&t), with_token).await.0, StatusCode::NOT_FOUND);
+    Ok(())
+}

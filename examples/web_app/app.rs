@@ -30,15 +30,21 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(admin_home))
         // ── Dashboard mount point ────────────────────────────────────────
         // The jobqueue dashboard is an embeddable axum Router
-        // (jobqueue-dashboard). Mount it here, under /admin/jobs, so it
-        // sits behind the same auth layer as the rest of /admin:
+        // (jobqueue-dashboard). Mount it here, inside /admin, so the auth
+        // layer below guards it like the rest of the admin area:
         //
-        //     .nest("/admin/jobs", <jobqueue-dashboard router>(state.jobs.clone()))
+        //     .nest("/jobs", jobqueue_dashboard::dashboard_router(
+        //         state.jobs.admin(),
+        //         DashboardConfig::behind_host_auth(Role::Operator).base_path("/admin/jobs"),
+        //     ))
         //
-        // and drop the stand-in below, which serves the queue overview
-        // straight from the operator API.
+        // and drop the stand-in route below, which serves the queue
+        // overview straight from the operator API.
         .route("/jobs", get(queue_overview))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_admin));
+        // With its own fallback and `layer` (not `route_layer`), the auth
+        // check also guards nested routers and unknown paths under /admin.
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(middleware::from_fn_with_state(state.clone(), require_admin));
     Router::new()
         .route("/", get(signup_form))
         .route("/signup", post(sign_up))
