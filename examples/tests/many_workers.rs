@@ -9,26 +9,32 @@ use jobqueue_testing::TestRedis;
 /// The example's binary, (re)built with the same cargo that runs this test
 /// (a no-op when `cargo test` already built the examples).
 fn example_binary() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "jobqueue-examples",
-            "--example",
-            "many_workers",
-        ])
-        .status()
-        .expect("run cargo build");
-    assert!(
-        status.success(),
-        "cargo build --example many_workers failed"
-    );
     let test_exe = std::env::current_exe().expect("test executable path");
     let profile_dir = test_exe
         .parent()
         .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
+        .expect("target/<profile>/deps")
+        .to_owned();
+    let mut build = Command::new(env!("CARGO"));
+    build.args([
+        "build",
+        "--quiet",
+        "-p",
+        "jobqueue-examples",
+        "--example",
+        "many_workers",
+    ]);
+    if profile_dir
+        .file_name()
+        .is_some_and(|name| name == "release")
+    {
+        build.arg("--release");
+    }
+    let status = build.status().expect("run cargo build");
+    assert!(
+        status.success(),
+        "cargo build --example many_workers failed"
+    );
     profile_dir.join("examples").join("many_workers")
 }
 
