@@ -21,7 +21,7 @@ impl TestRedis {
     /// and every retry due by then ready (on every queue). Returns how many
     /// became ready. The offset adds up over calls.
     ///
-    /// ```no_run
+    /// ```
     /// # use jobqueue_core::{Job, JobContext, JobError};
     /// # use serde::{Deserialize, Serialize};
     /// # use std::time::Duration;
@@ -30,7 +30,8 @@ impl TestRedis {
     /// #     const NAME: &'static str = "remind";
     /// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
     /// # }
-    /// # async fn demo() -> Result<(), jobqueue_testing::TestingError> {
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), jobqueue_testing::TestingError> {
     /// let t = jobqueue_testing::TestRedis::new().await?;
     /// t.client().enqueue_in(Duration::from_secs(3 * 3600), Remind { user_id: 7 }).await?;
     /// assert_eq!(t.advance(Duration::from_secs(2 * 3600)).await?, 0); // not yet

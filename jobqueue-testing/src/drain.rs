@@ -43,8 +43,8 @@ impl DrainOptions {
         self
     }
 
-    /// Most jobs the drain runs before it fails with
-    /// [`TestingError::DrainLimit`].
+    /// Most jobs the drain runs (default 1000); when it has run that many
+    /// and a job is still ready, it fails with [`TestingError::DrainLimit`].
     pub fn max_jobs(mut self, max_jobs: usize) -> Self {
         self.max_jobs = max_jobs.max(1);
         self
@@ -109,7 +109,7 @@ impl TestRedis {
     /// [`TestRedis::worker`]); its queue list is replaced by the drained
     /// queues, the rest of its setup (middleware, …) is kept.
     ///
-    /// ```no_run
+    /// ```
     /// # use jobqueue_core::{Job, JobContext, JobError};
     /// # use serde::{Deserialize, Serialize};
     /// # #[derive(Serialize, Deserialize)] struct SendWelcomeEmail { email: String }
@@ -117,7 +117,8 @@ impl TestRedis {
     /// #     const NAME: &'static str = "send_welcome_email";
     /// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
     /// # }
-    /// # async fn demo() -> Result<(), jobqueue_testing::TestingError> {
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), jobqueue_testing::TestingError> {
     /// let t = jobqueue_testing::TestRedis::new().await?;
     /// t.client().enqueue(SendWelcomeEmail { email: "ada@example.com".into() }).await?;
     /// let report = t.drain(t.worker().register::<SendWelcomeEmail>()).await?;
@@ -172,9 +173,12 @@ impl TestRedis {
         let ran = runs.len();
         report.runs.extend(runs);
         if report.runs.len() >= options.max_jobs {
-            return Err(TestingError::DrainLimit {
-                limit: options.max_jobs,
-            });
+            if self.any_ready(queues).await? {
+                return Err(TestingError::DrainLimit {
+                    limit: options.max_jobs,
+                });
+            }
+            return Ok(Round::Done);
         }
         let retried = if options.retries {
             self.retry_now(queues).await?
@@ -219,6 +223,17 @@ impl TestRedis {
             }
         }
         Ok(moved)
+    }
+
+    /// True when a job is ready on one of `queues`.
+    async fn any_ready(&self, queues: &[String]) -> Result<bool, TestingError> {
+        let admin = self.client().admin();
+        for queue in queues {
+            if admin.queue(queue).await?.ready > 0 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     async fn drained_queues(&self, options: &DrainOptions) -> Result<Vec<String>, TestingError> {

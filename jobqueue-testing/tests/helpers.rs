@@ -245,6 +245,23 @@ async fn drain_stops_at_its_limit_when_jobs_keep_enqueueing_jobs() -> Result<(),
 }
 
 #[tokio::test]
+async fn a_drain_that_runs_exactly_its_limit_and_empties_the_queue_succeeds()
+-> Result<(), TestingError> {
+    let t = TestRedis::named("limit-exact").await?;
+    t.client()
+        .enqueue_bulk([step(&t, "a"), step(&t, "b")])
+        .await?;
+    let report = t
+        .drain_with(
+            t.worker().register::<Step>(),
+            DrainOptions::new().max_jobs(2),
+        )
+        .await?;
+    assert_eq!(report.succeeded(), 2);
+    Ok(())
+}
+
+#[tokio::test]
 async fn advance_makes_delayed_jobs_due_when_their_time_comes() -> Result<(), TestingError> {
     let t = TestRedis::named("clock").await?;
     let client = t.client();
