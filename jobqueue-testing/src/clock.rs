@@ -50,22 +50,26 @@ impl TestRedis {
     /// (Redis time plus the offset of [`TestRedis::advance`]) ready now,
     /// e.g. after enqueueing more delayed jobs. Returns how many.
     pub async fn promote_due(&self) -> Result<u64, TestingError> {
-        let offset = i64::try_from(self.clock_offset().as_millis()).unwrap_or(i64::MAX);
-        let horizon_ms = self
-            .client()
-            .store()
-            .redis_time_ms()
-            .await?
-            .saturating_add(offset);
-        self.promote_due_by(horizon_ms).await
+        // Due times carry microseconds (the scripts' clock), so the horizon
+        // must too: a job delayed by exactly the offset is due even when
+        // no whole millisecond passed since it was enqueued.
+        let (secs, micros): (i64, i64) = redis::cmd("TIME")
+            .query_async(&mut self.client().store().connection())
+            .await?;
+        let now_ms = secs as f64 * 1000.0 + micros as f64 / 1000.0;
+        let offset_ms = self.clock_offset().as_millis() as f64;
+        self.promote_due_by(&format!("{:.3}", now_ms + offset_ms))
+            .await
     }
 
     /// Makes every scheduled job and retry ready now, however far ahead.
     pub async fn promote_all(&self) -> Result<u64, TestingError> {
-        self.promote_due_by(i64::MAX).await
+        self.promote_due_by("+inf").await
     }
 
-    async fn promote_due_by(&self, horizon_ms: i64) -> Result<u64, TestingError> {
+    /// Promotes jobs due at or before `horizon_ms` (a score bound:
+    /// milliseconds as text, or `+inf`).
+    async fn promote_due_by(&self, horizon_ms: &str) -> Result<u64, TestingError> {
         let client = self.client();
         let admin = client.admin();
         let store = client.store();

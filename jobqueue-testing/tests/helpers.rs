@@ -262,6 +262,25 @@ async fn a_drain_that_runs_exactly_its_limit_and_empties_the_queue_succeeds()
 }
 
 #[tokio::test]
+async fn advancing_by_exactly_the_delay_makes_the_job_due() -> Result<(), TestingError> {
+    // Due times carry microseconds: right after an enqueue, fewer than one
+    // whole millisecond may have passed. Several rounds, so a truncated
+    // horizon would be caught.
+    for round in 0..20 {
+        let t = TestRedis::named("clock-exact").await?;
+        t.client()
+            .enqueue_in(Duration::from_secs(3600), step(&t, "due"))
+            .await?;
+        assert_eq!(
+            t.advance(Duration::from_secs(3600)).await?,
+            1,
+            "round {round}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn advance_makes_delayed_jobs_due_when_their_time_comes() -> Result<(), TestingError> {
     let t = TestRedis::named("clock").await?;
     let client = t.client();
