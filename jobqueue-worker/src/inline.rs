@@ -30,6 +30,10 @@ use crate::runtime::Shared;
 /// run them. Delayed jobs and retries are not promoted here: they run once
 /// they are ready (see `jobqueue-testing` for moving them along).
 ///
+/// Leases are renewed before each [`InlineWorker::run_ready`], not while a
+/// job runs: a job that runs longer than the lease (30 s by default) could
+/// be reclaimed by a real worker running on the same queues at that time.
+///
 /// ```no_run
 /// # use jobqueue_core::{Client, Job, JobContext, JobError};
 /// # use jobqueue_worker::{InlineOutcome, Worker};
