@@ -104,3 +104,52 @@ pub fn validate_job_type(name: &str) -> Result<(), crate::Error> {
         ))
     }
 }
+
+/// Decodes a stored payload written by `version` of job type `J`,
+/// upcasting it with [`Job::upcast`] first when the version is older than
+/// [`Job::VERSION`]. This is what workers do before running a job.
+///
+/// ```
+/// use jobqueue_core::{Job, JobContext, JobError, decode_payload};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct Greet { name: String, greeting: String }
+///
+/// impl Job for Greet {
+///     const NAME: &'static str = "greet";
+///     const VERSION: u32 = 1;
+///     fn upcast(_from: u32, mut payload: serde_json::Value) -> serde_json::Value {
+///         payload["greeting"] = "Hello".into(); // v0 had no greeting
+///         payload
+///     }
+///     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+/// }
+///
+/// let job: Greet = decode_payload(br#"{"name":"Ada"}"#, 0).unwrap();
+/// assert_eq!(job.greeting, "Hello");
+/// ```
+pub fn decode_payload<J: Job>(payload: &[u8], version: u32) -> Result<J, crate::Error> {
+    let decode_error = |message: String| crate::Error::Decode {
+        op: "decode_payload",
+        message,
+    };
+    if version < J::VERSION {
+        let value: serde_json::Value = serde_json::from_slice(payload)
+            .map_err(|e| decode_error(format!("payload is not valid JSON: {e}")))?;
+        serde_json::from_value(J::upcast(version, value)).map_err(|e| {
+            decode_error(format!(
+                "payload (version {version}, upcast to {}) does not match job type '{}': {e}",
+                J::VERSION,
+                J::NAME
+            ))
+        })
+    } else {
+        serde_json::from_slice(payload).map_err(|e| {
+            decode_error(format!(
+                "payload does not match job type '{}': {e}",
+                J::NAME
+            ))
+        })
+    }
+}

@@ -58,7 +58,8 @@ pub use context::{JobContext, JobContextParts};
 pub use enqueue_options::{JobBuilder, JobOptions, PreparedJob, RunAt};
 pub use error::{Error, ErrorKind, Result};
 pub use job::{
-    DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, validate_job_type,
+    DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, decode_payload,
+    validate_job_type,
 };
 pub use job_error::{JobError, JobErrorAction};
 pub use worker_info::WorkerInfo;

@@ -20,6 +20,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// How long the migration lock lives if its holder dies.
 const LOCK_TTL: Duration = Duration::from_secs(300);
 
+/// How long a starting process waits for another one that holds the
+/// migration lock (several workers starting at once on a fresh database).
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+
 /// One migration.
 #[derive(Debug)]
 pub struct Migration {
@@ -102,7 +106,36 @@ impl Migrator {
                 found,
                 required: SCHEMA_VERSION,
             }),
-            _ => self.run().await.map(|_| ()),
+            _ => match self.run().await {
+                Err(Error::MigrationLocked { lock_key }) => {
+                    self.wait_for_other_migrator(lock_key).await
+                }
+                other => other.map(|_| ()),
+            },
+        }
+    }
+
+    /// Another process holds the migration lock — typically several
+    /// workers starting at once on a fresh database, one of which
+    /// initialises it. Waits (up to [`LOCK_WAIT`]) for the layout to reach
+    /// this build's version instead of failing the start.
+    async fn wait_for_other_migrator(&self, lock_key: String) -> Result<(), Error> {
+        let deadline = tokio::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match self.current_version().await? {
+                Some(found) if found == SCHEMA_VERSION => return Ok(()),
+                Some(found) if found > SCHEMA_VERSION => {
+                    return Err(Error::SchemaTooNew {
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+                _ => {}
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::MigrationLocked { lock_key });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

@@ -100,3 +100,32 @@ async fn migrations_never_run_twice_at_once() {
     assert!(err.to_string().contains("already running"), "{err}");
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_starting_together_on_a_fresh_database_all_start() {
+    // One of them initialises the layout under the migration lock; the
+    // others wait for it instead of failing with "migration locked".
+    let env = TestEnv::new("schema-together").await;
+    let mut lock = env.redis().await;
+    // Hold the lock as a slow first initialiser would, then finish its job.
+    redis::cmd("SET")
+        .arg(format!("{}:migrate:lock", env.prefix))
+        .arg("another-process")
+        .query_async::<()>(&mut lock)
+        .await
+        .unwrap();
+    let starts: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(test_worker(&env).start()))
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        starts.iter().all(|start| !start.is_finished()),
+        "they wait for the lock holder"
+    );
+    set_schema(&env, SCHEMA_VERSION).await;
+    for start in starts {
+        let worker = start.await.unwrap().expect("every worker starts");
+        worker.shutdown().await;
+    }
+    env.cleanup().await;
+}

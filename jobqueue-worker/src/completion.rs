@@ -46,6 +46,23 @@ pub(crate) async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiv
     }
 }
 
+/// Adds one finished run to the batch of its queue.
+pub(crate) fn add_to_batch(target: &mut CompletionBatch, leased_id: Vec<u8>, outcome: Outcome) {
+    match outcome {
+        Outcome::Succeeded => target.acks.push(leased_id),
+        Outcome::Retry { delay, record, .. } => target.retries.push(RetryEntry {
+            id: leased_id,
+            delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            record,
+        }),
+        Outcome::Dead { dead_id, record } => target.buries.push(BuryEntry {
+            leased_id,
+            dead_id,
+            record,
+        }),
+    }
+}
+
 /// Writes one batch, retrying until Redis accepts it.
 async fn write(shared: &Shared, batch: Vec<Finished>) {
     let mut per_queue: Vec<CompletionBatch> = vec![CompletionBatch::default(); shared.queues.len()];
@@ -55,20 +72,7 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
         outcome,
     } in batch
     {
-        let target = &mut per_queue[queue];
-        match outcome {
-            Outcome::Succeeded => target.acks.push(leased_id),
-            Outcome::Retry { delay, record, .. } => target.retries.push(RetryEntry {
-                id: leased_id,
-                delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                record,
-            }),
-            Outcome::Dead { dead_id, record } => target.buries.push(BuryEntry {
-                leased_id,
-                dead_id,
-                record,
-            }),
-        }
+        add_to_batch(&mut per_queue[queue], leased_id, outcome);
     }
     for (queue, batch) in shared.queues.iter().zip(per_queue) {
         if batch.is_empty() {

@@ -27,6 +27,7 @@ mod events;
 mod fetcher;
 mod heartbeat;
 mod identity;
+mod inline;
 mod middleware;
 mod queue_order;
 mod reaper;
@@ -40,6 +41,7 @@ mod worker;
 
 pub use config::{DEFAULT_LEASE, Prefetch, QueueOrder, WorkerConfig};
 pub use error::WorkerError;
+pub use inline::{InlineOutcome, InlineRun, InlineWorker};
 pub use middleware::{Middleware, Next};
 pub use shutdown::shutdown_signal;
 pub use worker::{RunningWorker, Worker, WorkerBuilder, WorkerReport};

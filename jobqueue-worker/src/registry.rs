@@ -44,20 +44,10 @@ impl<J: Job> Handler for TypedHandler<J> {
     }
 
     fn decode(&self, payload: &[u8], version: u32) -> Result<Box<dyn DecodedJob>, String> {
-        let job: J = if version < J::VERSION {
-            let value: serde_json::Value = serde_json::from_slice(payload)
-                .map_err(|e| format!("payload is not valid JSON: {e}"))?;
-            serde_json::from_value(J::upcast(version, value)).map_err(|e| {
-                format!(
-                    "payload (version {version}, upcast to {}) does not match job type '{}': {e}",
-                    J::VERSION,
-                    J::NAME
-                )
-            })?
-        } else {
-            serde_json::from_slice(payload)
-                .map_err(|e| format!("payload does not match job type '{}': {e}", J::NAME))?
-        };
+        let job: J = jobqueue_core::decode_payload(payload, version).map_err(|err| match err {
+            jobqueue_core::Error::Decode { message, .. } => message,
+            other => other.to_string(),
+        })?;
         Ok(Box::new(job))
     }
 }

@@ -14,6 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Prefetch, QueueOrder, WorkerConfig};
 use crate::error::WorkerError;
+use crate::inline::InlineWorker;
 use crate::middleware::Middleware;
 use crate::registry::Registry;
 use crate::runtime::{QueueCounters, QueueEmptiness, QueueRuntime, Shared};
@@ -81,8 +82,10 @@ impl Worker {
     }
 }
 
-/// Configures and starts a worker.
+/// Configures and starts a worker. Cloning it clones the setup (job
+/// types, settings, middleware), to start several workers alike.
 #[must_use = "a WorkerBuilder does nothing until .run_until() is awaited"]
+#[derive(Clone)]
 pub struct WorkerBuilder {
     client: Option<Client>,
     client_config: Option<ClientConfig>,
@@ -217,13 +220,66 @@ impl WorkerBuilder {
     where
         F: Future<Output = ()>,
     {
+        let mut shutdown = std::pin::pin!(shutdown);
+        // Poll the shutdown future once before starting: that installs
+        // signal handlers such as `shutdown_signal`'s, so a SIGTERM that
+        // arrives during start-up stops the worker gracefully right after
+        // it started instead of killing the process.
+        let stop_at_once = futures_util::FutureExt::now_or_never(&mut shutdown).is_some();
         let running = self.start().await?;
-        shutdown.await;
+        if !stop_at_once {
+            shutdown.await;
+        }
         Ok(running.shutdown().await)
     }
 
     /// Starts the worker and returns a handle to stop it.
     pub async fn start(self) -> Result<RunningWorker, WorkerError> {
+        let shared = self.into_shared().await?;
+        let worker_id = shared.worker_id.clone();
+        let names = shared.config.queues.names();
+        heartbeat::beat(&shared, true).await?;
+        tracing::info!(
+            worker = %worker_id,
+            queues = ?names,
+            concurrency = shared.config.concurrency,
+            "worker started"
+        );
+
+        let background = TaskTracker::new();
+        background.spawn(heartbeat::run(shared.clone()));
+        background.spawn(reaper::run(shared.clone()));
+        background.spawn(events::run(shared.clone()));
+        background.spawn(stats::run(shared.clone()));
+        background.close();
+
+        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+        let completion = tokio::spawn(completion::run(shared.clone(), finished_rx));
+        let jobs = TaskTracker::new();
+        let fetcher = tokio::spawn(fetcher::run(shared.clone(), finished_tx, jobs.clone()));
+        let scheduler = tokio::spawn(scheduler::run(shared.clone()));
+
+        Ok(RunningWorker {
+            shared,
+            background,
+            jobs,
+            fetcher,
+            scheduler,
+            completion,
+        })
+    }
+}
+
+impl WorkerBuilder {
+    /// Runs ready jobs one at a time in the calling task, on demand: for
+    /// tests (see [`InlineWorker`]). Nothing runs in the background.
+    pub async fn inline(self) -> Result<InlineWorker, WorkerError> {
+        InlineWorker::new(self.into_shared().await?).await
+    }
+
+    /// Validates the settings, connects, checks the data layout and builds
+    /// the state every task of the worker shares.
+    async fn into_shared(self) -> Result<Arc<Shared>, WorkerError> {
         self.config.validate().map_err(WorkerError::Config)?;
         if self.registry.is_empty() {
             return Err(WorkerError::Config(
@@ -257,12 +313,12 @@ impl WorkerBuilder {
             })
             .collect::<Result<Vec<_>, jobqueue_core::Error>>()?;
 
-        let shared = Arc::new(Shared {
+        Ok(Arc::new(Shared {
             store,
             redis_url: client.config().redis_url().to_owned(),
             slots: Arc::new(Semaphore::new(self.config.concurrency)),
             config: self.config,
-            worker_id: worker_id.clone(),
+            worker_id,
             host: identity::host_name(),
             queues,
             registry: self.registry,
@@ -275,36 +331,7 @@ impl WorkerBuilder {
             stop_background: CancellationToken::new(),
             started_at: Utc::now(),
             job_time_us: std::sync::atomic::AtomicU64::new(u64::MAX),
-        });
-        heartbeat::beat(&shared, true).await?;
-        tracing::info!(
-            worker = %worker_id,
-            queues = ?names,
-            concurrency = shared.config.concurrency,
-            "worker started"
-        );
-
-        let background = TaskTracker::new();
-        background.spawn(heartbeat::run(shared.clone()));
-        background.spawn(reaper::run(shared.clone()));
-        background.spawn(events::run(shared.clone()));
-        background.spawn(stats::run(shared.clone()));
-        background.close();
-
-        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
-        let completion = tokio::spawn(completion::run(shared.clone(), finished_rx));
-        let jobs = TaskTracker::new();
-        let fetcher = tokio::spawn(fetcher::run(shared.clone(), finished_tx, jobs.clone()));
-        let scheduler = tokio::spawn(scheduler::run(shared.clone()));
-
-        Ok(RunningWorker {
-            shared,
-            background,
-            jobs,
-            fetcher,
-            scheduler,
-            completion,
-        })
+        }))
     }
 }
 

@@ -1,0 +1,254 @@
+//! The web app's routes: a signup form that hands slow work to jobs and
+//! answers at once, a job status page, and an admin area behind a token.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Form, Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Json, Response};
+use axum::routing::{get, post};
+use jobqueue_core::{Client, JobState};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::jobs::{MakeThumbnail, SendWelcomeEmail, result_key};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The jobqueue client (one connection, shared by all requests).
+    pub jobs: Client,
+    /// Bearer token of the admin area.
+    pub admin_token: Arc<str>,
+}
+
+/// The whole app.
+pub fn router(state: AppState) -> Router {
+    let admin = Router::new()
+        .route("/", get(admin_home))
+        // ── Dashboard mount point ────────────────────────────────────────
+        // The jobqueue dashboard is an embeddable axum Router
+        // (jobqueue-dashboard). Mount it here, inside /admin, so the auth
+        // layer below guards it like the rest of the admin area:
+        //
+        //     .nest("/jobs", jobqueue_dashboard::dashboard_router(
+        //         state.jobs.admin(),
+        //         DashboardConfig::behind_host_auth(Role::Operator).base_path("/admin/jobs"),
+        //     ))
+        //
+        // and drop the stand-in route below, which serves the queue
+        // overview straight from the operator API.
+        .route("/jobs", get(queue_overview))
+        // With its own fallback and `layer` (not `route_layer`), the auth
+        // check also guards nested routers and unknown paths under /admin.
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(middleware::from_fn_with_state(state.clone(), require_admin));
+    Router::new()
+        .route("/", get(signup_form))
+        .route("/signup", post(sign_up))
+        .route("/jobs/{queue}/{id}", get(job_status))
+        .nest("/admin", admin)
+        .with_state(state)
+}
+
+async fn signup_form() -> Html<&'static str> {
+    Html(
+        r#"<!doctype html><title>Sign up</title>
+<h1>Sign up</h1>
+<form method="post" action="/signup">
+  <label>Name <input name="name" required></label><br>
+  <label>E-mail <input name="email" type="email" required></label><br>
+  <label>Avatar URL <input name="avatar_url" type="url" placeholder="https://…/me.png"></label><br>
+  <button>Create account</button>
+</form>"#,
+    )
+}
+
+/// The signup form's fields.
+#[derive(Debug, Deserialize)]
+pub struct Signup {
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub avatar_url: String,
+}
+
+impl Signup {
+    /// What is wrong with the input, if anything.
+    fn problem(&self) -> Option<&'static str> {
+        let name = self.name.trim();
+        if name.is_empty() || name.len() > 100 {
+            return Some("a name of 1-100 characters is required");
+        }
+        let email = self.email.trim();
+        if email.len() > 254
+            || !email.contains('@')
+            || email.starts_with('@')
+            || email.ends_with('@')
+        {
+            return Some("a valid e-mail address is required");
+        }
+        let avatar = self.avatar_url.trim();
+        let web_url = avatar.starts_with("https://") || avatar.starts_with("http://");
+        if !avatar.is_empty() && !web_url {
+            return Some("the avatar URL must start with http:// or https://");
+        }
+        None
+    }
+}
+
+/// Creates the account (here: a new id) and enqueues the slow work — the
+/// welcome e-mail and the avatar thumbnail — in one round trip, then
+/// answers at once with links to follow the jobs.
+async fn sign_up(State(state): State<AppState>, Form(form): Form<Signup>) -> Response {
+    if let Some(problem) = form.problem() {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(format!("<p>{problem}</p>")),
+        )
+            .into_response();
+    }
+    let user_id = Uuid::now_v7();
+    let email = state.jobs.job(SendWelcomeEmail {
+        user_id,
+        name: form.name.trim().to_owned(),
+        email: form.email.trim().to_owned(),
+    });
+    let mut jobs = vec![email.prepare()];
+    let avatar = form.avatar_url.trim();
+    if !avatar.is_empty() {
+        let thumbnail = MakeThumbnail {
+            user_id,
+            avatar_url: avatar.to_owned(),
+        };
+        jobs.push(state.jobs.job(thumbnail).prepare());
+    }
+    let prepared = match jobs.into_iter().collect::<Result<Vec<_>, _>>() {
+        Ok(prepared) => prepared,
+        Err(err) => return server_error(&err),
+    };
+    let links: Vec<String> = prepared
+        .iter()
+        .map(|job| {
+            format!(
+                r#"<li><a href="/jobs/{}/{}">{} job</a></li>"#,
+                job.queue(),
+                job.id(),
+                job.queue()
+            )
+        })
+        .collect();
+    if let Err(err) = state.jobs.enqueue_prepared(prepared).await {
+        return server_error(&err);
+    }
+    let body = format!(
+        "<!doctype html><title>Welcome</title><h1>Welcome!</h1>\
+         <p>Your account is ready. We are sending your welcome e-mail now.</p><ul>{}</ul>",
+        links.join("")
+    );
+    (StatusCode::ACCEPTED, Html(body)).into_response()
+}
+
+/// Where a job is, and its result once done.
+///
+/// jobqueue drops a job when it succeeds, so "done" comes from the result
+/// the job stored itself; waiting, retrying and dead jobs come from the
+/// operator API; anything else is waiting in the ready queue or running.
+async fn job_status(
+    State(state): State<AppState>,
+    Path((queue, id)): Path<(String, Uuid)>,
+) -> Response {
+    let stored: Result<Option<String>, _> = redis::cmd("GET")
+        .arg(result_key(&state.jobs, id))
+        .query_async(&mut state.jobs.store().connection())
+        .await;
+    match stored {
+        Ok(Some(result)) => {
+            let result: serde_json::Value =
+                serde_json::from_str(&result).unwrap_or(serde_json::Value::String(result));
+            return Json(
+                serde_json::json!({ "id": id, "queue": queue, "state": "done", "result": result }),
+            )
+            .into_response();
+        }
+        Ok(None) => {}
+        Err(err) => return server_error(&err),
+    }
+    match state.jobs.admin().job(&queue, id).await {
+        Ok(Some(info)) => {
+            let state_name = match info.state {
+                JobState::Scheduled => "scheduled",
+                JobState::Retry => "retrying",
+                JobState::Dead => "dead",
+                JobState::Ready | JobState::Active => "queued_or_running",
+            };
+            Json(serde_json::json!({
+                "id": id,
+                "queue": queue,
+                "state": state_name,
+                "attempt": info.attempt,
+                "errors": info.errors.iter().map(|e| &e.message).collect::<Vec<_>>(),
+            }))
+            .into_response()
+        }
+        Ok(None) => {
+            Json(serde_json::json!({ "id": id, "queue": queue, "state": "queued_or_running" }))
+                .into_response()
+        }
+        Err(err) if err.kind() == jobqueue_core::ErrorKind::InvalidArgument => {
+            (StatusCode::NOT_FOUND, "no such queue").into_response()
+        }
+        Err(err) => server_error(&err),
+    }
+}
+
+/// Lets a request into /admin only with `Authorization: Bearer <token>`.
+async fn require_admin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    if presented
+        .is_some_and(|token| constant_time_eq(token.as_bytes(), state.admin_token.as_bytes()))
+    {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "admin token required",
+        )
+            .into_response()
+    }
+}
+
+/// Compares without stopping at the first difference (no timing hint).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+async fn admin_home() -> Html<&'static str> {
+    Html(
+        r#"<!doctype html><title>Admin</title><h1>Admin</h1><p><a href="/admin/jobs">Jobs</a></p>"#,
+    )
+}
+
+/// Stand-in for the dashboard: every queue's sizes and counters.
+async fn queue_overview(State(state): State<AppState>) -> Response {
+    match state.jobs.admin().queues().await {
+        Ok(queues) => Json(queues).into_response(),
+        Err(err) => server_error(&err),
+    }
+}
+
+fn server_error(err: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %err, "request failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the job queue is unavailable; please try again",
+    )
+        .into_response()
+}

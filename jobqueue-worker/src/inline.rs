@@ -1,0 +1,237 @@
+//! [`InlineWorker`]: runs ready jobs one at a time in the calling task.
+//!
+//! Made for tests (the `jobqueue-testing` crate drains queues with it): no
+//! background task, no concurrency, so a test knows exactly which jobs ran,
+//! in which order, and what became of each. Everything else is the real
+//! thing: jobs are leased with `fetch.lua`, decoded (and upcast) by the
+//! registered handlers, wrapped in the middleware, guarded against panics
+//! and timeouts, and their outcomes are recorded with the same scripts a
+//! running worker uses — retries and dead jobs land in Redis as in
+//! production.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jobqueue_core::record::{decode_head, decode_record};
+use jobqueue_core::store::{CompletionBatch, FetchStatus};
+use uuid::Uuid;
+
+use crate::completion::add_to_batch;
+use crate::error::WorkerError;
+use crate::heartbeat;
+use crate::runner::{self, Leased, Outcome};
+use crate::runtime::Shared;
+
+/// A worker that runs ready jobs only when asked, one at a time, in the
+/// calling task. Build one with [`crate::WorkerBuilder::inline`].
+///
+/// Queues are tried in their configured order before every job, so jobs
+/// run in the order a single-slot worker with strict queue order would
+/// run them. Delayed jobs and retries are not promoted here: they run once
+/// they are ready (see `jobqueue-testing` for moving them along).
+///
+/// Leases are renewed before each [`InlineWorker::run_ready`], not while a
+/// job runs: a job that runs longer than the lease (30 s by default) could
+/// be reclaimed by a real worker running on the same queues at that time.
+///
+/// ```no_run
+/// # use jobqueue_core::{Client, Job, JobContext, JobError};
+/// # use jobqueue_worker::{InlineOutcome, Worker};
+/// # use serde::{Deserialize, Serialize};
+/// # #[derive(Serialize, Deserialize)] struct Ping;
+/// # impl Job for Ping {
+/// #     const NAME: &'static str = "ping";
+/// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+/// # }
+/// # async fn demo(client: Client) -> Result<(), Box<dyn std::error::Error>> {
+/// client.enqueue(Ping).await?;
+/// let worker = Worker::builder(client).register::<Ping>().inline().await?;
+/// let runs = worker.run_ready(100).await?;
+/// assert!(matches!(runs[0].outcome, InlineOutcome::Succeeded));
+/// worker.close().await;
+/// # Ok(()) }
+/// ```
+pub struct InlineWorker {
+    shared: Arc<Shared>,
+}
+
+/// One job run by an [`InlineWorker`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct InlineRun {
+    /// The job id (`None` for a record too damaged to carry one).
+    pub id: Option<Uuid>,
+    /// The job type (`None` when the record could not be decoded).
+    pub job_type: Option<String>,
+    /// The queue it came from.
+    pub queue: String,
+    /// This run's attempt number (1 = first run).
+    pub attempt: u32,
+    /// What became of it.
+    pub outcome: InlineOutcome,
+}
+
+/// What became of one inline run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InlineOutcome {
+    /// It succeeded and was acknowledged.
+    Succeeded,
+    /// It failed and waits in the retry set for `delay`.
+    Retrying {
+        /// Backoff before the next attempt.
+        delay: Duration,
+        /// The error of this attempt.
+        error: String,
+    },
+    /// It asked to run again later without counting an attempt.
+    Snoozed {
+        /// How long it waits.
+        delay: Duration,
+    },
+    /// It will not run again: it is in the dead set.
+    Dead {
+        /// Why (the last error of its history).
+        error: String,
+    },
+}
+
+impl InlineRun {
+    /// True when the run succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.outcome == InlineOutcome::Succeeded
+    }
+}
+
+impl InlineWorker {
+    pub(crate) async fn new(shared: Arc<Shared>) -> Result<Self, WorkerError> {
+        heartbeat::beat(&shared, true).await?;
+        Ok(Self { shared })
+    }
+
+    /// The worker's identity (what `JobContext::worker_id` returns).
+    pub fn worker_id(&self) -> &str {
+        &self.shared.worker_id
+    }
+
+    /// Runs ready jobs until none is left, at most `max_jobs` of them
+    /// (a job that enqueues another job each time would otherwise never
+    /// let this return). Jobs enqueued by the jobs themselves run too.
+    pub async fn run_ready(&self, max_jobs: usize) -> Result<Vec<InlineRun>, WorkerError> {
+        // Renew the leases first: a previous call may be longer ago than a lease.
+        heartbeat::beat(&self.shared, false).await?;
+        let mut runs = Vec::new();
+        while runs.len() < max_jobs {
+            match self.run_next().await? {
+                Some(run) => runs.push(run),
+                None => break,
+            }
+        }
+        Ok(runs)
+    }
+
+    /// Leases the next ready job (queues in configured order), runs it and
+    /// records its outcome. `None` when no queue has a ready job.
+    pub async fn run_next(&self) -> Result<Option<InlineRun>, WorkerError> {
+        let shared = &self.shared;
+        for (index, queue) in shared.queues.iter().enumerate() {
+            let mut reply = shared
+                .store
+                .fetch(&queue.keys, &queue.active_key, &shared.worker_id, 1)
+                .await?;
+            if reply.status == FetchStatus::NoLease {
+                shared
+                    .store
+                    .heartbeat(&queue.keys, &shared.worker_id, shared.config.lease)
+                    .await?;
+                reply = shared
+                    .store
+                    .fetch(&queue.keys, &queue.active_key, &shared.worker_id, 1)
+                    .await?;
+            }
+            let Some(record) = reply.records.into_iter().next() else {
+                continue;
+            };
+            let leased = Leased {
+                queue: index,
+                record,
+            };
+            let outcome = runner::run(shared, &leased).await;
+            let run = describe(&queue.name, &leased.record, &outcome);
+            match &outcome {
+                Outcome::Succeeded => queue.counters.add_processed(1),
+                Outcome::Retry { failed: true, .. } | Outcome::Dead { .. } => {
+                    queue.counters.add_failed(1);
+                }
+                Outcome::Retry { failed: false, .. } => {}
+            }
+            let mut batch = CompletionBatch::default();
+            add_to_batch(&mut batch, leased.leased_id(), outcome);
+            shared
+                .store
+                .complete(
+                    &queue.keys,
+                    &queue.active_key,
+                    &batch,
+                    shared.config.dead_limits,
+                )
+                .await?;
+            return Ok(Some(run));
+        }
+        Ok(None)
+    }
+
+    /// Flushes the counters and removes the worker's leases and info.
+    pub async fn close(self) {
+        let shared = &self.shared;
+        if let Err(err) = crate::stats::flush(shared).await {
+            tracing::debug!(error = %err, "inline worker: could not flush stats");
+        }
+        for queue in &shared.queues {
+            if let Err(err) = shared
+                .store
+                .handback(&queue.keys, &shared.worker_id, &[], true)
+                .await
+            {
+                tracing::debug!(queue = %queue.name, error = %err, "inline worker: could not drop its lease");
+            }
+        }
+        if let Err(err) = heartbeat::unpublish_info(shared).await {
+            tracing::debug!(error = %err, "inline worker: could not remove its info");
+        }
+    }
+}
+
+/// The test-facing account of one run, read from the records.
+fn describe(queue: &str, leased: &[u8], outcome: &Outcome) -> InlineRun {
+    let head = decode_head(leased).ok().map(|(head, _)| head);
+    let last_error = |record: &[u8]| {
+        decode_record(record)
+            .ok()
+            .and_then(|(envelope, _)| envelope.errors.last().map(|e| e.message.clone()))
+            .unwrap_or_default()
+    };
+    let outcome = match outcome {
+        Outcome::Succeeded => InlineOutcome::Succeeded,
+        Outcome::Retry {
+            delay,
+            failed: false,
+            ..
+        } => InlineOutcome::Snoozed { delay: *delay },
+        Outcome::Retry { delay, record, .. } => InlineOutcome::Retrying {
+            delay: *delay,
+            error: last_error(record),
+        },
+        Outcome::Dead { record, .. } => InlineOutcome::Dead {
+            error: last_error(record),
+        },
+    };
+    InlineRun {
+        id: head
+            .as_ref()
+            .map(|h| h.id)
+            .or_else(|| jobqueue_core::record::record_id(leased)),
+        job_type: head.as_ref().map(|h| h.job_type.to_string()),
+        queue: queue.to_owned(),
+        attempt: head.map_or(1, |h| h.attempt.saturating_add(1)),
+        outcome,
+    }
+}
