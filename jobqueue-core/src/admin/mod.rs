@@ -16,11 +16,26 @@ use crate::record::{ErrorEntry, decode_record, record_id_bytes, split_record, uu
 use crate::store::Store;
 use crate::worker_info::WorkerInfo;
 
+mod audit;
+mod browse;
+mod filter;
+mod find;
+mod groups;
+mod history;
+mod server;
+
+pub use audit::{AuditEntry, MAX_AUDIT_ENTRIES};
+pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
+pub use filter::{JobFilter, error_fingerprint, normalise_error_message};
+pub use groups::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};
+pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
+pub use server::ServerInfo;
+
 /// Largest page the listing calls return.
 pub const MAX_PAGE_SIZE: usize = 1000;
 
 /// How many jobs the bulk actions move per script call.
-const BULK_BATCH: usize = 1000;
+pub(crate) const BULK_BATCH: usize = 1000;
 
 /// A state in which jobs wait in a sorted set (and can be listed by id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
