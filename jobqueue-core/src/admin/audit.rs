@@ -61,6 +61,7 @@ impl Admin {
     /// Audit entries, newest first, from `offset` (at most 1000 per call).
     pub async fn audit_log(&self, offset: usize, limit: usize) -> Result<Vec<AuditEntry>, Error> {
         let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let offset = offset.min(MAX_AUDIT_ENTRIES);
         let texts: Vec<String> = redis::cmd("LRANGE")
             .arg(self.store.keys().audit())
             .arg(offset)

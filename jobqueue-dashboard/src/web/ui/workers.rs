@@ -1,0 +1,59 @@
+//! Live worker processes, paginated.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{RawQuery, State};
+use axum::response::Html;
+use maud::html;
+
+use super::super::auth::Principal;
+use super::super::error::ApiError;
+use super::super::params::Params;
+use super::super::state::AppState;
+use super::format::{ago, time};
+use super::layout::{Nav, page};
+
+pub(crate) async fn workers(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    RawQuery(query): RawQuery,
+) -> Result<Html<String>, ApiError> {
+    let params = Params::parse(query.as_deref());
+    let cursor = usize::try_from(params.number("cursor", 0)?).unwrap_or(usize::MAX);
+    let limit = params.limit()?;
+    let all = state.admin.workers().await?;
+    let total = all.len();
+    let shown: Vec<_> = all.into_iter().skip(cursor).take(limit).collect();
+    let next = cursor.saturating_add(limit);
+    let body = html! {
+        h1 { "Workers" }
+        p.muted { (total) " live worker process(es); each beats every few seconds and vanishes when it stops." }
+        @if shown.is_empty() {
+            p.empty { "No live workers." }
+        } @else {
+            div.table-wrap { table #workers-table {
+                thead { tr { th { "Identity" } th { "Host" } th.num { "PID" } th { "Queues" } th.num { "Busy" } th { "Started" } th { "Last beat" } th { "Version" } } }
+                tbody {
+                    @for w in &shown {
+                        tr {
+                            td { code { (w.id) } @if w.stopping { " " span.badge.warn { "stopping" } } }
+                            td { (w.host) }
+                            td.num { (w.pid) }
+                            td { (w.queues.join(", ")) }
+                            td.num { (w.busy) " / " (w.concurrency) }
+                            td title=(time(Some(w.started_at))) { (ago(Some(w.started_at))) }
+                            td { (ago(Some(w.last_beat_at))) }
+                            td { (w.version) }
+                        }
+                    }
+                }
+            } }
+        }
+        nav.pager {
+            @if cursor > 0 { a.button.secondary href=(state.link(&format!("/workers?limit={limit}"))) { "« First" } }
+            @if next < total { a.button.secondary href=(state.link(&format!("/workers?cursor={next}&limit={limit}"))) { "Next »" } }
+        }
+    };
+    Ok(Html(page(&state, &who, Nav::Workers, "Workers", None, body).into_string()))
+}
