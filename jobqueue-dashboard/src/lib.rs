@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod format;
 pub mod web;
 
 pub use web::config::{Credential, DashboardConfig, Role};

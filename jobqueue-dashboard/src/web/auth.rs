@@ -89,7 +89,9 @@ fn match_credential(credentials: &[Credential], header_value: &str) -> Option<Pr
             _ => None,
         })
     } else if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(rest).ok()?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .ok()?;
         let decoded = String::from_utf8(decoded).ok()?;
         let (given_user, given_password) = decoded.split_once(':')?;
         credentials.iter().find_map(|c| match c {
@@ -97,7 +99,9 @@ fn match_credential(credentials: &[Credential], header_value: &str) -> Option<Pr
                 user,
                 password,
                 role,
-            } if constant_time_eq(user, given_user) & constant_time_eq(password, given_password) => {
+            } if constant_time_eq(user, given_user)
+                & constant_time_eq(password, given_password) =>
+            {
                 Some(Principal {
                     name: user.clone(),
                     role: *role,
@@ -139,7 +143,10 @@ mod tests {
             },
         ];
         let p = match_credential(&creds, "Bearer t0k").unwrap();
-        assert_eq!((p.name.as_str(), p.role, p.bearer), ("ci", Role::ReadOnly, true));
+        assert_eq!(
+            (p.name.as_str(), p.role, p.bearer),
+            ("ci", Role::ReadOnly, true)
+        );
         let basic = base64::engine::general_purpose::STANDARD.encode("ops:pw:x");
         let p = match_credential(&creds, &format!("Basic {basic}")).unwrap();
         assert_eq!((p.name.as_str(), p.role), ("ops", Role::Operator));

@@ -16,7 +16,10 @@ use super::state::AppState;
 pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let snapshot = state.snapshot.get(&state.admin).await?;
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         render(&snapshot),
     )
         .into_response())
@@ -52,7 +55,10 @@ pub fn render(snapshot: &Snapshot) -> String {
         per_queue(&|q| q.failed as f64),
     );
     for (state, pick) in [
-        ("ready", (|q: &jobqueue_core::QueueInfo| q.ready) as fn(&_) -> u64),
+        (
+            "ready",
+            (|q: &jobqueue_core::QueueInfo| q.ready) as fn(&_) -> u64,
+        ),
         ("scheduled", |q| q.scheduled),
         ("retry", |q| q.retry),
         ("dead", |q| q.dead),

@@ -60,9 +60,13 @@ impl Params {
     pub fn limit(&self) -> Result<usize, ApiError> {
         let limit = self.number("limit", DEFAULT_PAGE_SIZE as u64)?;
         if limit == 0 {
-            return Err(ApiError::bad_request("parameter \"limit\" must be at least 1"));
+            return Err(ApiError::bad_request(
+                "parameter \"limit\" must be at least 1",
+            ));
         }
-        Ok(usize::try_from(limit).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE))
+        Ok(usize::try_from(limit)
+            .unwrap_or(MAX_PAGE_SIZE)
+            .min(MAX_PAGE_SIZE))
     }
 
     /// The listing filter: `type`, `error`, `fingerprint`.
@@ -96,7 +100,8 @@ pub fn state(text: &str) -> Result<BrowseState, ApiError> {
 
 /// A queue name from a path, checked to be one the dashboard knows.
 pub fn queue(text: &str, known: &[String]) -> Result<String, ApiError> {
-    jobqueue_core::keys::validate_queue_name(text).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    jobqueue_core::keys::validate_queue_name(text)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     if known.iter().any(|q| q == text) {
         Ok(text.to_owned())
     } else {

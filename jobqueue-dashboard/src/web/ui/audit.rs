@@ -12,8 +12,8 @@ use super::super::auth::Principal;
 use super::super::error::ApiError;
 use super::super::params::Params;
 use super::super::state::AppState;
-use super::format::{count, time};
 use super::layout::{Nav, page};
+use crate::format::{count, time};
 
 pub(crate) async fn audit(
     State(state): State<Arc<AppState>>,
@@ -52,5 +52,7 @@ pub(crate) async fn audit(
             }
         }
     };
-    Ok(Html(page(&state, &who, Nav::Audit, "Audit log", None, body).into_string()))
+    Ok(Html(
+        page(&state, &who, Nav::Audit, "Audit log", None, body).into_string(),
+    ))
 }

@@ -109,9 +109,21 @@ mod tests {
     fn draws_one_bar_per_non_zero_count() {
         let at = Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).unwrap();
         let points = vec![
-            HistoryPoint { at, processed: 10, failed: 2 },
-            HistoryPoint { at, processed: 0, failed: 0 },
-            HistoryPoint { at, processed: 5, failed: 0 },
+            HistoryPoint {
+                at,
+                processed: 10,
+                failed: 2,
+            },
+            HistoryPoint {
+                at,
+                processed: 0,
+                failed: 0,
+            },
+            HistoryPoint {
+                at,
+                processed: 5,
+                failed: 0,
+            },
         ];
         let svg = history_svg(&points, "a <b>", "%H:%M");
         assert_eq!(svg.matches("<rect class=\"p\"").count(), 2);

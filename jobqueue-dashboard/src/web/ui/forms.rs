@@ -26,8 +26,8 @@ fn checked_form(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Params, ApiError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::bad_request("form body is not UTF-8"))?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::bad_request("form body is not UTF-8"))?;
     let form = Params::parse(Some(text));
     csrf::check(&state.csrf_token, who, headers, form.get(CSRF_FIELD))?;
     Ok(form)
@@ -35,7 +35,10 @@ fn checked_form(
 
 fn back(to: String, outcome: &ActionOutcome) -> Redirect {
     let sep = if to.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{to}{sep}done={}&n={}", outcome.action, outcome.count))
+    Redirect::to(&format!(
+        "{to}{sep}done={}&n={}",
+        outcome.action, outcome.count
+    ))
 }
 
 pub(crate) async fn queue_action(
@@ -79,7 +82,11 @@ pub(crate) async fn bulk_action(
     let name = known_queue(&state, &name).await?;
     let outcome = actions::jobs_action(&state, &who, &name, job_state, action, selection).await?;
     Ok(back(
-        state.link(&format!("/queues/{}/jobs/{}", url(&name), job_state.as_str())),
+        state.link(&format!(
+            "/queues/{}/jobs/{}",
+            url(&name),
+            job_state.as_str()
+        )),
         &outcome,
     ))
 }
@@ -94,7 +101,9 @@ pub(crate) async fn group_action(
     checked_form(&state, &who, &headers, &body)?;
     let action: BulkAction = actions::bulk_action(&action)?;
     if fingerprint.len() != 16 || !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ApiError::bad_request("an error fingerprint is 16 hex digits"));
+        return Err(ApiError::bad_request(
+            "an error fingerprint is 16 hex digits",
+        ));
     }
     let name = known_queue(&state, &name).await?;
     let filter = JobFilter {
@@ -110,7 +119,10 @@ pub(crate) async fn group_action(
         Selection::AllMatching(filter),
     )
     .await?;
-    Ok(back(state.link(&format!("/queues/{}/groups", url(&name))), &outcome))
+    Ok(back(
+        state.link(&format!("/queues/{}/groups", url(&name))),
+        &outcome,
+    ))
 }
 
 pub(crate) async fn job_action(
@@ -134,11 +146,21 @@ pub(crate) async fn job_action(
         jobqueue_core::JobState::Retry => BrowseState::Retry,
         _ => BrowseState::Dead,
     };
-    let outcome =
-        actions::jobs_action(&state, &who, &name, job_state, action, Selection::Ids(vec![id]))
-            .await?;
+    let outcome = actions::jobs_action(
+        &state,
+        &who,
+        &name,
+        job_state,
+        action,
+        Selection::Ids(vec![id]),
+    )
+    .await?;
     Ok(back(
-        state.link(&format!("/queues/{}/jobs/{}", url(&name), job_state.as_str())),
+        state.link(&format!(
+            "/queues/{}/jobs/{}",
+            url(&name),
+            job_state.as_str()
+        )),
         &outcome,
     ))
 }

@@ -13,9 +13,9 @@ use super::super::auth::Principal;
 use super::super::error::ApiError;
 use super::super::params;
 use super::super::state::AppState;
-use super::format::{pretty_payload, time};
 use super::layout::{Nav, action_button, page};
 use super::queues::url;
+use crate::format::{pretty_payload, time};
 
 pub(crate) async fn job(
     State(state): State<Arc<AppState>>,
@@ -43,7 +43,11 @@ pub(crate) async fn job(
         _ => "At",
     };
     let action = |what: &str| state.link(&format!("/queues/{}/job/{}/{what}", url(&name), job.id));
-    let started = job.errors.last().map(|e| e.at).and_then(jobqueue_core::admin::millis_to_datetime);
+    let started = job
+        .errors
+        .last()
+        .map(|e| e.at)
+        .and_then(jobqueue_core::admin::millis_to_datetime);
     let body = html! {
         h1 { "Job " code #job-id { (job.id) } }
         div.bulk-bar {
@@ -82,5 +86,7 @@ pub(crate) async fn job(
             }
         }
     };
-    Ok(Html(page(&state, &who, Nav::Queues, "Job", None, body).into_string()))
+    Ok(Html(
+        page(&state, &who, Nav::Queues, "Job", None, body).into_string(),
+    ))
 }

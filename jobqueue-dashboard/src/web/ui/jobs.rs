@@ -15,9 +15,9 @@ use super::super::config::Role;
 use super::super::error::ApiError;
 use super::super::params::{self, Params};
 use super::super::state::AppState;
-use super::format::{ago, count, short};
 use super::layout::{Nav, csrf_field, page};
 use super::queues::url;
+use crate::format::{ago, count, short};
 
 pub(crate) async fn jobs(
     State(state): State<Arc<AppState>>,
@@ -36,7 +36,11 @@ pub(crate) async fn jobs(
         .admin
         .browse(&name, job_state, &filter, cursor, limit)
         .await?;
-    let base = state.link(&format!("/queues/{}/jobs/{}", url(&name), job_state.as_str()));
+    let base = state.link(&format!(
+        "/queues/{}/jobs/{}",
+        url(&name),
+        job_state.as_str()
+    ));
     let actionable = job_state.set().is_some() && who.role == Role::Operator;
     let filter_query = filter_query(&filter);
     let tab_count = |s: BrowseState| match s {
@@ -98,7 +102,17 @@ pub(crate) async fn jobs(
         }
     };
     let title = format!("{name} · {}", job_state.as_str());
-    Ok(Html(page(&state, &who, Nav::Queues, &title, flash(&params).as_deref(), body).into_string()))
+    Ok(Html(
+        page(
+            &state,
+            &who,
+            Nav::Queues,
+            &title,
+            flash(&params).as_deref(),
+            body,
+        )
+        .into_string(),
+    ))
 }
 
 /// The table of one page of jobs.
@@ -120,7 +134,7 @@ fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool) -> Markup {
                                 td { a.job-link href=(state.link(&format!("/queues/{}/job/{}", url(&job.queue), job.id))) { code { (short(&job.id.to_string(), 13)) } } }
                                 td { (job.job_type.as_deref().unwrap_or("(undecodable)")) }
                                 td.num { (job.attempt) }
-                                td title=(super::format::time(job.at.or(job.enqueued_at))) { (ago(job.at.or(job.enqueued_at))) }
+                                td title=(crate::format::time(job.at.or(job.enqueued_at))) { (ago(job.at.or(job.enqueued_at))) }
                                 td.error { (job.errors.last().map(|e| short(&e.message, 120)).or_else(|| job.decode_error.clone()).unwrap_or_default()) }
                                 td { code.payload { (short(&job.payload, 80)) } }
                             }
@@ -183,7 +197,17 @@ pub(crate) async fn groups(
             } }
         }
     };
-    Ok(Html(page(&state, &who, Nav::Queues, "Error groups", flash(&params).as_deref(), body).into_string()))
+    Ok(Html(
+        page(
+            &state,
+            &who,
+            Nav::Queues,
+            "Error groups",
+            flash(&params).as_deref(),
+            body,
+        )
+        .into_string(),
+    ))
 }
 
 /// `&type=..&error=..&fingerprint=..` for links that keep the filter.

@@ -7,7 +7,6 @@ mod assets;
 mod audit;
 mod chart;
 mod forms;
-mod format;
 mod job;
 mod jobs;
 mod layout;
@@ -32,9 +31,15 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/queues/{queue}/confirm-purge", get(queues::confirm_purge))
         .route("/queues/{queue}/{action}", post(forms::queue_action))
         .route("/queues/{queue}/jobs/{state}", get(jobs::jobs))
-        .route("/queues/{queue}/jobs/{state}/bulk", post(forms::bulk_action))
+        .route(
+            "/queues/{queue}/jobs/{state}/bulk",
+            post(forms::bulk_action),
+        )
         .route("/queues/{queue}/groups", get(jobs::groups))
-        .route("/queues/{queue}/groups/{fingerprint}/{action}", post(forms::group_action))
+        .route(
+            "/queues/{queue}/groups/{fingerprint}/{action}",
+            post(forms::group_action),
+        )
         .route("/queues/{queue}/job/{id}", get(job::job))
         .route("/queues/{queue}/job/{id}/{action}", post(forms::job_action))
         .route("/workers", get(workers::workers))

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use axum::Extension;
 use maud::html;
 
 use super::super::auth::Principal;
@@ -13,9 +13,9 @@ use super::super::error::ApiError;
 use super::super::headers::SVG_CONTENT_SECURITY_POLICY;
 use super::super::state::AppState;
 use super::chart::history_svg;
-use super::format::{count, rate};
 use super::layout::{Nav, page};
 use super::queues::queues_table;
+use crate::format::{count, rate};
 
 pub(crate) async fn overview(
     State(state): State<Arc<AppState>>,

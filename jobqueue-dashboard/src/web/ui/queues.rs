@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::Html;
-use axum::Extension;
 use maud::{Markup, html};
 
 use super::super::api::known_queue;
@@ -12,8 +12,8 @@ use super::super::auth::Principal;
 use super::super::config::Role;
 use super::super::error::ApiError;
 use super::super::state::AppState;
-use super::format::{count, duration_ms};
 use super::layout::{Nav, action_button, csrf_field, page};
+use crate::format::{count, duration_ms};
 use jobqueue_core::QueueInfo;
 
 pub(crate) async fn queues(
@@ -25,7 +25,9 @@ pub(crate) async fn queues(
         h1 { "Queues" }
         (queues_table(&state, &who, &queues))
     };
-    Ok(Html(page(&state, &who, Nav::Queues, "Queues", None, body).into_string()))
+    Ok(Html(
+        page(&state, &who, Nav::Queues, "Queues", None, body).into_string(),
+    ))
 }
 
 /// Every queue with its sizes and, for operators, pause/resume/purge.
@@ -97,7 +99,9 @@ pub(crate) async fn confirm_purge(
             a.button.secondary href=(state.link("/queues")) { "Cancel" }
         }
     };
-    Ok(Html(page(&state, &who, Nav::Queues, "Purge", None, body).into_string()))
+    Ok(Html(
+        page(&state, &who, Nav::Queues, "Purge", None, body).into_string(),
+    ))
 }
 
 /// Percent-encodes a path segment (queue names are plain ASCII, but `:`

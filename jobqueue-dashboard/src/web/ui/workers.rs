@@ -11,8 +11,8 @@ use super::super::auth::Principal;
 use super::super::error::ApiError;
 use super::super::params::Params;
 use super::super::state::AppState;
-use super::format::{ago, time};
 use super::layout::{Nav, page};
+use crate::format::{ago, time};
 
 pub(crate) async fn workers(
     State(state): State<Arc<AppState>>,
@@ -55,5 +55,7 @@ pub(crate) async fn workers(
             @if next < total { a.button.secondary href=(state.link(&format!("/workers?cursor={next}&limit={limit}"))) { "Next »" } }
         }
     };
-    Ok(Html(page(&state, &who, Nav::Workers, "Workers", None, body).into_string()))
+    Ok(Html(
+        page(&state, &who, Nav::Workers, "Workers", None, body).into_string(),
+    ))
 }

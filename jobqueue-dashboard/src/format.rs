@@ -1,4 +1,4 @@
-//! How numbers, times and durations read on the pages.
+//! How numbers, times and durations read, on the pages and in the CLI.
 
 use chrono::{DateTime, Utc};
 
