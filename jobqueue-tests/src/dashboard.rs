@@ -72,8 +72,7 @@ pub struct Reply {
 impl Reply {
     /// The body as JSON (panics with the body when it is not JSON).
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
 
@@ -103,8 +102,12 @@ impl Dashboard {
         let mut request = Request::builder().method(method).uri(path);
         match who {
             As::Nobody => {}
-            As::Operator => request = request.header("authorization", format!("Bearer {OPERATOR_TOKEN}")),
-            As::Reader => request = request.header("authorization", format!("Bearer {READER_TOKEN}")),
+            As::Operator => {
+                request = request.header("authorization", format!("Bearer {OPERATOR_TOKEN}"))
+            }
+            As::Reader => {
+                request = request.header("authorization", format!("Bearer {READER_TOKEN}"))
+            }
             As::Browser => {
                 let pair = base64::engine::general_purpose::STANDARD
                     .encode(format!("{}:{}", BASIC_USER.0, BASIC_USER.1));
@@ -122,7 +125,12 @@ impl Dashboard {
             .expect("router is infallible");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         Reply {
             status,
             headers,

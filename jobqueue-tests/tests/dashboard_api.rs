@@ -18,14 +18,31 @@ async fn authentication_roles_and_csrf() {
     let dash = Dashboard::new(&env, operator_config());
 
     // No or wrong credentials: 401 everywhere, with a basic-auth challenge.
-    for path in ["/", "/api/v1/stats", "/metrics", "/assets/app.css", "/queues"] {
+    for path in [
+        "/",
+        "/api/v1/stats",
+        "/metrics",
+        "/assets/app.css",
+        "/queues",
+    ] {
         let reply = dash.get(path, As::Nobody).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
         assert!(reply.headers.contains_key("www-authenticate"));
-        assert!(reply.json()["error"].as_str().unwrap().contains("authentication"));
+        assert!(
+            reply.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("authentication")
+        );
     }
     let wrong = dash
-        .send(Method::GET, "/", As::Nobody, &[("authorization", "Bearer nope")], "")
+        .send(
+            Method::GET,
+            "/",
+            As::Nobody,
+            &[("authorization", "Bearer nope")],
+            "",
+        )
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
 
@@ -33,53 +50,130 @@ async fn authentication_roles_and_csrf() {
     assert_eq!(dash.get("/", As::Reader).await.status, StatusCode::OK);
     let token = dash.csrf_token(As::Reader).await;
     let refused = dash
-        .send(Method::POST, "/api/v1/queues/default/pause", As::Reader, &[("x-csrf-token", &token)], "")
+        .send(
+            Method::POST,
+            "/api/v1/queues/default/pause",
+            As::Reader,
+            &[("x-csrf-token", &token)],
+            "",
+        )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(!env.client.admin().queue("default").await.unwrap().paused);
-    assert!(!dash.get("/queues", As::Reader).await.body.contains(">Pause<"), "no action buttons for readers");
+    assert!(
+        !dash
+            .get("/queues", As::Reader)
+            .await
+            .body
+            .contains(">Pause<"),
+        "no action buttons for readers"
+    );
 
     // Browser (basic auth is sent by browsers on their own): CSRF token needed.
-    let no_token = dash.send(Method::POST, "/api/v1/queues/default/pause", As::Browser, &[], "").await;
+    let no_token = dash
+        .send(
+            Method::POST,
+            "/api/v1/queues/default/pause",
+            As::Browser,
+            &[],
+            "",
+        )
+        .await;
     assert_eq!(no_token.status, StatusCode::FORBIDDEN);
     assert!(no_token.json()["error"].as_str().unwrap().contains("CSRF"));
     let bad_token = dash
-        .send(Method::POST, "/queues/default/pause", As::Browser, &[("content-type", "application/x-www-form-urlencoded")], "csrf=0000")
+        .send(
+            Method::POST,
+            "/queues/default/pause",
+            As::Browser,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            "csrf=0000",
+        )
         .await;
     assert_eq!(bad_token.status, StatusCode::FORBIDDEN);
     let cross_site = dash
-        .send(Method::POST, "/api/v1/queues/default/pause", As::Browser, &[("x-csrf-token", &token), ("sec-fetch-site", "cross-site")], "")
+        .send(
+            Method::POST,
+            "/api/v1/queues/default/pause",
+            As::Browser,
+            &[("x-csrf-token", &token), ("sec-fetch-site", "cross-site")],
+            "",
+        )
         .await;
     assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
-    assert!(!env.client.admin().queue("default").await.unwrap().paused, "nothing changed so far");
+    assert!(
+        !env.client.admin().queue("default").await.unwrap().paused,
+        "nothing changed so far"
+    );
 
     // The form with the right token works and redirects back.
     let paused = dash
-        .send(Method::POST, "/queues/default/pause", As::Browser, &[("content-type", "application/x-www-form-urlencoded")], &format!("csrf={token}"))
+        .send(
+            Method::POST,
+            "/queues/default/pause",
+            As::Browser,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            &format!("csrf={token}"),
+        )
         .await;
     assert_eq!(paused.status, StatusCode::SEE_OTHER, "{}", paused.body);
     assert!(env.client.admin().queue("default").await.unwrap().paused);
 
     // A bearer token is never sent by a browser on its own: no CSRF token needed.
-    let resumed = dash.send(Method::POST, "/api/v1/queues/default/resume", As::Operator, &[], "").await;
+    let resumed = dash
+        .send(
+            Method::POST,
+            "/api/v1/queues/default/resume",
+            As::Operator,
+            &[],
+            "",
+        )
+        .await;
     assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.body);
     assert!(!env.client.admin().queue("default").await.unwrap().paused);
 
     // No state change on GET.
-    assert_eq!(dash.get("/api/v1/queues/default/pause", As::Operator).await.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(dash.get("/queues/default/purge", As::Operator).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        dash.get("/api/v1/queues/default/pause", As::Operator)
+            .await
+            .status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        dash.get("/queues/default/purge", As::Operator).await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
 
     // Both actions are in the audit log, newest first, with who did them.
     let audit = dash.get("/api/v1/audit", As::Reader).await.json();
     let entries = audit.as_array().unwrap();
     assert_eq!(entries.len(), 2);
-    assert_eq!((entries[0]["actor"].as_str(), entries[0]["action"].as_str()), (Some("ci-token"), Some("resume")));
-    assert_eq!((entries[1]["actor"].as_str(), entries[1]["action"].as_str()), (Some("ops"), Some("pause")));
-    assert!(dash.get("/audit", As::Reader).await.body.contains("ci-token"));
+    assert_eq!(
+        (entries[0]["actor"].as_str(), entries[0]["action"].as_str()),
+        (Some("ci-token"), Some("resume"))
+    );
+    assert_eq!(
+        (entries[1]["actor"].as_str(), entries[1]["action"].as_str()),
+        (Some("ops"), Some("pause"))
+    );
+    assert!(
+        dash.get("/audit", As::Reader)
+            .await
+            .body
+            .contains("ci-token")
+    );
 
     // --read-only caps every credential.
     let read_only = Dashboard::new(&env, operator_config().read_only(true));
-    let refused = read_only.send(Method::POST, "/api/v1/queues/default/pause", As::Operator, &[], "").await;
+    let refused = read_only
+        .send(
+            Method::POST,
+            "/api/v1/queues/default/pause",
+            As::Operator,
+            &[],
+            "",
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     env.cleanup().await;
 }
@@ -98,17 +192,38 @@ async fn hostile_text_is_escaped_everywhere() {
     for path in &pages {
         let reply = dash.get(path, As::Reader).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
-        assert!(!reply.body.contains("<script>alert"), "{path} leaks markup:\n{}", reply.body);
-        assert!(reply.body.contains("&lt;script&gt;alert"), "{path} does not show the text");
+        assert!(
+            !reply.body.contains("<script>alert"),
+            "{path} leaks markup:\n{}",
+            reply.body
+        );
+        assert!(
+            reply.body.contains("&lt;script&gt;alert"),
+            "{path} does not show the text"
+        );
         let csp = reply.headers["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
         assert_eq!(reply.headers["x-content-type-options"], "nosniff");
         assert_eq!(reply.headers["x-frame-options"], "DENY");
     }
     // The JSON API returns the text as data, the page shows it as text.
-    let job = dash.get(&format!("/api/v1/queues/default/job/{}", ids[0]), As::Reader).await.json();
+    let job = dash
+        .get(
+            &format!("/api/v1/queues/default/job/{}", ids[0]),
+            As::Reader,
+        )
+        .await
+        .json();
     assert_eq!(job["errors"][0]["message"], HOSTILE);
-    assert_eq!(dash.get("/api/v1/queues/default/job/x", As::Reader).await.headers["content-type"], "application/json");
+    assert_eq!(
+        dash.get("/api/v1/queues/default/job/x", As::Reader)
+            .await
+            .headers["content-type"],
+        "application/json"
+    );
     env.cleanup().await;
 }
 
@@ -119,22 +234,61 @@ async fn bad_input_gets_a_4xx_with_a_message() {
     let dash = Dashboard::new(&env, operator_config());
     let unknown_id = uuid::Uuid::now_v7();
     let cases: Vec<(String, StatusCode)> = vec![
-        ("/api/v1/queues/default/jobs/dead?limit=abc".into(), StatusCode::BAD_REQUEST),
-        ("/api/v1/queues/default/jobs/dead?limit=0".into(), StatusCode::BAD_REQUEST),
-        ("/api/v1/queues/default/jobs/dead?cursor=-1".into(), StatusCode::BAD_REQUEST),
-        ("/api/v1/queues/default/jobs/dead?cursor=99999999999999999999999".into(), StatusCode::BAD_REQUEST),
-        ("/api/v1/queues/default/jobs/sleeping".into(), StatusCode::BAD_REQUEST),
-        ("/api/v1/queues/nope/jobs/dead".into(), StatusCode::NOT_FOUND),
-        ("/api/v1/queues/bad%20name/jobs/dead".into(), StatusCode::BAD_REQUEST),
-        ("/api/v1/queues/default/job/not-a-uuid".into(), StatusCode::BAD_REQUEST),
-        (format!("/api/v1/queues/default/job/{unknown_id}"), StatusCode::NOT_FOUND),
+        (
+            "/api/v1/queues/default/jobs/dead?limit=abc".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/queues/default/jobs/dead?limit=0".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/queues/default/jobs/dead?cursor=-1".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/queues/default/jobs/dead?cursor=99999999999999999999999".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/queues/default/jobs/sleeping".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/queues/nope/jobs/dead".into(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/v1/queues/bad%20name/jobs/dead".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/queues/default/job/not-a-uuid".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("/api/v1/queues/default/job/{unknown_id}"),
+            StatusCode::NOT_FOUND,
+        ),
         (format!("/api/v1/jobs/{unknown_id}"), StatusCode::NOT_FOUND),
         ("/api/v1/history/weeks".into(), StatusCode::NOT_FOUND),
-        ("/api/v1/history/minutes?count=x".into(), StatusCode::BAD_REQUEST),
+        (
+            "/api/v1/history/minutes?count=x".into(),
+            StatusCode::BAD_REQUEST,
+        ),
         ("/api/v1/workers?limit=-5".into(), StatusCode::BAD_REQUEST),
-        (format!("/api/v1/queues/default/jobs/dead?type={}", "x".repeat(600)), StatusCode::BAD_REQUEST),
-        ("/queues/default/jobs/dead?cursor=abc".into(), StatusCode::BAD_REQUEST),
-        (format!("/queues/default/job/{unknown_id}"), StatusCode::NOT_FOUND),
+        (
+            format!("/api/v1/queues/default/jobs/dead?type={}", "x".repeat(600)),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/queues/default/jobs/dead?cursor=abc".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("/queues/default/job/{unknown_id}"),
+            StatusCode::NOT_FOUND,
+        ),
         ("/charts/weeks".into(), StatusCode::NOT_FOUND),
         ("/assets/other.js".into(), StatusCode::NOT_FOUND),
         ("/no/such/page".into(), StatusCode::NOT_FOUND),
@@ -142,26 +296,70 @@ async fn bad_input_gets_a_4xx_with_a_message() {
     for (path, want) in &cases {
         let reply = dash.get(path, As::Operator).await;
         assert_eq!(reply.status, *want, "{path}: {}", reply.body);
-        assert!(!reply.json()["error"].as_str().unwrap().is_empty(), "{path}");
+        assert!(
+            !reply.json()["error"].as_str().unwrap().is_empty(),
+            "{path}"
+        );
     }
     // Huge limits are capped, not refused.
-    let page = dash.get("/api/v1/queues/default/jobs/dead?limit=1000000", As::Operator).await;
+    let page = dash
+        .get(
+            "/api/v1/queues/default/jobs/dead?limit=1000000",
+            As::Operator,
+        )
+        .await;
     assert_eq!(page.status, StatusCode::OK);
-    let audit = dash.get("/api/v1/audit?cursor=18446744073709551615", As::Operator).await;
+    let audit = dash
+        .get("/api/v1/audit?cursor=18446744073709551615", As::Operator)
+        .await;
     assert_eq!(audit.status, StatusCode::OK);
 
     for (path, body, want) in [
-        ("/api/v1/queues/default/jobs/dead/retry", "{not json", StatusCode::BAD_REQUEST),
-        ("/api/v1/queues/default/jobs/dead/retry", "{}", StatusCode::BAD_REQUEST),
-        ("/api/v1/queues/default/jobs/dead/retry", "{\"ids\":[\"x\"]}", StatusCode::BAD_REQUEST),
-        ("/api/v1/queues/default/jobs/dead/retry", "{\"ids\":[],\"surprise\":1}", StatusCode::BAD_REQUEST),
-        ("/api/v1/queues/default/jobs/dead/explode", "{\"all_matching\":true}", StatusCode::BAD_REQUEST),
-        ("/api/v1/queues/default/jobs/ready/retry", "{\"all_matching\":true}", StatusCode::CONFLICT),
-        ("/api/v1/queues/nope/jobs/dead/retry", "{\"all_matching\":true}", StatusCode::NOT_FOUND),
+        (
+            "/api/v1/queues/default/jobs/dead/retry",
+            "{not json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/queues/default/jobs/dead/retry",
+            "{}",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/queues/default/jobs/dead/retry",
+            "{\"ids\":[\"x\"]}",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/queues/default/jobs/dead/retry",
+            "{\"ids\":[],\"surprise\":1}",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/queues/default/jobs/dead/explode",
+            "{\"all_matching\":true}",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/queues/default/jobs/ready/retry",
+            "{\"all_matching\":true}",
+            StatusCode::CONFLICT,
+        ),
+        (
+            "/api/v1/queues/nope/jobs/dead/retry",
+            "{\"all_matching\":true}",
+            StatusCode::NOT_FOUND,
+        ),
         ("/api/v1/queues/default/explode", "", StatusCode::NOT_FOUND),
     ] {
         let reply = dash
-            .send(Method::POST, path, As::Operator, &[("content-type", "application/json")], body)
+            .send(
+                Method::POST,
+                path,
+                As::Operator,
+                &[("content-type", "application/json")],
+                body,
+            )
             .await;
         assert_eq!(reply.status, want, "{path} {body}: {}", reply.body);
         assert!(reply.json()["error"].is_string());
@@ -182,7 +380,10 @@ async fn dead_jobs_group_by_error_and_bulk_actions_apply_to_all_matching() {
     make_dead_jobs(&env, &messages, "").await;
     let dash = Dashboard::new(&env, operator_config());
 
-    let groups = dash.get("/api/v1/queues/default/groups", As::Reader).await.json();
+    let groups = dash
+        .get("/api/v1/queues/default/groups", As::Reader)
+        .await
+        .json();
     assert_eq!(groups["exact"], true);
     let list = groups["groups"].as_array().unwrap();
     assert_eq!(list.len(), 2, "{groups}");
@@ -190,52 +391,134 @@ async fn dead_jobs_group_by_error_and_bulk_actions_apply_to_all_matching() {
     assert_eq!(list[1]["estimated_count"], 12);
     assert_eq!(list[0]["job_type"], "failing_job");
     let refused_fp = list[0]["fingerprint"].as_str().unwrap().to_owned();
-    assert!(dash.get("/queues/default/groups", As::Reader).await.body.contains("Retry this group") == false, "readers get no buttons");
-    assert!(dash.get("/queues/default/groups", As::Browser).await.body.contains("Retry this group"));
+    assert!(
+        dash.get("/queues/default/groups", As::Reader)
+            .await
+            .body
+            .contains("Retry this group")
+            == false,
+        "readers get no buttons"
+    );
+    assert!(
+        dash.get("/queues/default/groups", As::Browser)
+            .await
+            .body
+            .contains("Retry this group")
+    );
 
     // Filter by error text and by group.
-    let filtered = dash.get("/api/v1/queues/default/jobs/dead?error=INVALID%20address&limit=5", As::Reader).await.json();
+    let filtered = dash
+        .get(
+            "/api/v1/queues/default/jobs/dead?error=INVALID%20address&limit=5",
+            As::Reader,
+        )
+        .await
+        .json();
     assert_eq!(filtered["jobs"].as_array().unwrap().len(), 5);
-    let by_group = dash.get(&format!("/api/v1/queues/default/jobs/dead?fingerprint={refused_fp}&limit=100"), As::Reader).await.json();
+    let by_group = dash
+        .get(
+            &format!("/api/v1/queues/default/jobs/dead?fingerprint={refused_fp}&limit=100"),
+            As::Reader,
+        )
+        .await
+        .json();
     assert_eq!(by_group["jobs"].as_array().unwrap().len(), 30);
-    let by_type = dash.get("/api/v1/queues/default/jobs/dead?type=other", As::Reader).await.json();
+    let by_type = dash
+        .get("/api/v1/queues/default/jobs/dead?type=other", As::Reader)
+        .await
+        .json();
     assert_eq!(by_type["jobs"].as_array().unwrap().len(), 0);
 
     // "Retry this group" from the UI moves exactly that group.
     let token = dash.csrf_token(As::Browser).await;
     let reply = dash
-        .send(Method::POST, &format!("/queues/default/groups/{refused_fp}/retry"), As::Browser, &[("content-type", "application/x-www-form-urlencoded")], &format!("csrf={token}"))
+        .send(
+            Method::POST,
+            &format!("/queues/default/groups/{refused_fp}/retry"),
+            As::Browser,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            &format!("csrf={token}"),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let info = env.client.admin().queue("default").await.unwrap();
     assert_eq!((info.dead, info.ready), (12, 30));
 
     // Select two by id in the list form, then delete all matching by API.
-    let page = dash.get("/api/v1/queues/default/jobs/dead?limit=2", As::Reader).await.json();
-    let two: Vec<&str> = page["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap()).collect();
+    let page = dash
+        .get("/api/v1/queues/default/jobs/dead?limit=2", As::Reader)
+        .await
+        .json();
+    let two: Vec<&str> = page["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
     let form = format!("csrf={token}&action=retry&ids={}&ids={}", two[0], two[1]);
     let reply = dash
-        .send(Method::POST, "/queues/default/jobs/dead/bulk", As::Browser, &[("content-type", "application/x-www-form-urlencoded")], &form)
+        .send(
+            Method::POST,
+            "/queues/default/jobs/dead/bulk",
+            As::Browser,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            &form,
+        )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
-    assert!(reply.headers["location"].to_str().unwrap().contains("done=retry&n=2"));
+    assert!(
+        reply.headers["location"]
+            .to_str()
+            .unwrap()
+            .contains("done=retry&n=2")
+    );
     let deleted = dash
-        .send(Method::POST, "/api/v1/queues/default/jobs/dead/delete", As::Operator, &[], "{\"all_matching\":true,\"error\":\"invalid address\"}")
+        .send(
+            Method::POST,
+            "/api/v1/queues/default/jobs/dead/delete",
+            As::Operator,
+            &[],
+            "{\"all_matching\":true,\"error\":\"invalid address\"}",
+        )
         .await
         .json();
     assert_eq!(deleted["count"], 10);
     assert_eq!(env.client.admin().queue("default").await.unwrap().dead, 0);
 
     // Scheduled jobs can be run now.
-    let later = env.client.enqueue_in(Duration::from_secs(3600), NoopJob { n: 9 }).await.unwrap();
+    let later = env
+        .client
+        .enqueue_in(Duration::from_secs(3600), NoopJob { n: 9 })
+        .await
+        .unwrap();
     let ran = dash
-        .send(Method::POST, "/api/v1/queues/default/jobs/scheduled/run", As::Operator, &[], &format!("{{\"ids\":[\"{later}\"]}}"))
+        .send(
+            Method::POST,
+            "/api/v1/queues/default/jobs/scheduled/run",
+            As::Operator,
+            &[],
+            &format!("{{\"ids\":[\"{later}\"]}}"),
+        )
         .await
         .json();
-    assert_eq!((ran["action"].as_str(), ran["count"].as_u64()), (Some("run_now"), Some(1)));
-    assert_eq!(env.client.admin().queue("default").await.unwrap().scheduled, 0);
+    assert_eq!(
+        (ran["action"].as_str(), ran["count"].as_u64()),
+        (Some("run_now"), Some(1))
+    );
+    assert_eq!(
+        env.client.admin().queue("default").await.unwrap().scheduled,
+        0
+    );
 
-    let actions: Vec<String> = env.client.admin().audit_log(0, 10).await.unwrap().iter().map(|e| format!("{} {}", e.action, e.count)).collect();
+    let actions: Vec<String> = env
+        .client
+        .admin()
+        .audit_log(0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", e.action, e.count))
+        .collect();
     assert_eq!(actions, ["run_now 1", "delete 10", "retry 2", "retry 30"]);
     env.cleanup().await;
 }
@@ -245,7 +528,10 @@ async fn pagination_over_100000_jobs_stays_bounded() {
     let env = TestEnv::new("dash-100k").await;
     const N: usize = 100_000;
     for chunk in (0..N as u64).collect::<Vec<_>>().chunks(20_000) {
-        env.client.enqueue_bulk(chunk.iter().map(|n| NoopJob { n: *n })).await.unwrap();
+        env.client
+            .enqueue_bulk(chunk.iter().map(|n| NoopJob { n: *n }))
+            .await
+            .unwrap();
     }
     let dash = Dashboard::new(&env, operator_config());
 
@@ -253,14 +539,25 @@ async fn pagination_over_100000_jobs_stays_bounded() {
     let mut cursor = Some(0u64);
     let (mut seen, mut pages, mut last_n) = (0usize, 0, None::<u64>);
     while let Some(at) = cursor {
-        let page = dash.get(&format!("/api/v1/queues/default/jobs/ready?cursor={at}&limit=5000"), As::Reader).await.json();
+        let page = dash
+            .get(
+                &format!("/api/v1/queues/default/jobs/ready?cursor={at}&limit=5000"),
+                As::Reader,
+            )
+            .await
+            .json();
         let jobs = page["jobs"].as_array().unwrap();
         assert!(jobs.len() <= 1000, "page size is capped at 1000");
         assert_eq!(page["total"], N as u64);
         for job in jobs {
-            let payload: serde_json::Value = serde_json::from_str(job["payload"].as_str().unwrap()).unwrap();
+            let payload: serde_json::Value =
+                serde_json::from_str(job["payload"].as_str().unwrap()).unwrap();
             let n = payload["n"].as_u64().unwrap();
-            assert_eq!(n, last_n.map_or(0, |l| l + 1), "FIFO order, no gaps or repeats");
+            assert_eq!(
+                n,
+                last_n.map_or(0, |l| l + 1),
+                "FIFO order, no gaps or repeats"
+            );
             last_n = Some(n);
         }
         seen += jobs.len();
@@ -270,20 +567,31 @@ async fn pagination_over_100000_jobs_stays_bounded() {
     assert_eq!((seen, pages), (N, 100));
 
     // A deep page costs the same as the first.
-    let deep = dash.get("/queues/default/jobs/ready?cursor=99990&limit=50", As::Reader).await;
+    let deep = dash
+        .get(
+            "/queues/default/jobs/ready?cursor=99990&limit=50",
+            As::Reader,
+        )
+        .await;
     assert_eq!(deep.status, StatusCode::OK);
     assert_eq!(deep.body.matches("class=\"job-link\"").count(), 10);
     assert!(!deep.body.contains("id=\"next-page\""));
 
     // A filter that matches nothing scans a bounded window and says where to go on.
-    let filtered = dash.get("/api/v1/queues/default/jobs/ready?type=nothing", As::Reader).await.json();
+    let filtered = dash
+        .get("/api/v1/queues/default/jobs/ready?type=nothing", As::Reader)
+        .await
+        .json();
     assert_eq!(filtered["jobs"].as_array().unwrap().len(), 0);
     assert_eq!(filtered["scanned"], 5000);
     assert_eq!(filtered["next_cursor"], 5000);
 
     // The overview and metrics report the size without reading the jobs.
     let metrics = dash.get("/metrics", As::Reader).await.body;
-    assert!(metrics.contains("jobqueue_jobs_ready{queue=\"default\"} 100000"), "{metrics}");
+    assert!(
+        metrics.contains("jobqueue_jobs_ready{queue=\"default\"} 100000"),
+        "{metrics}"
+    );
     env.cleanup().await;
 }
 
@@ -291,30 +599,58 @@ async fn pagination_over_100000_jobs_stays_bounded() {
 async fn every_page_and_endpoint_answers() {
     let env = TestEnv::new("dash-pages").await;
     let ids = make_dead_jobs(&env, &["boom 1".to_owned(), "boom 2".to_owned()], "n").await;
-    env.client.enqueue_in(Duration::from_secs(600), NoopJob { n: 1 }).await.unwrap();
+    env.client
+        .enqueue_in(Duration::from_secs(600), NoopJob { n: 1 })
+        .await
+        .unwrap();
     env.client.enqueue(NoopJob { n: 2 }).await.unwrap();
-    let worker = jobqueue_tests::test_worker(&env).queues(["other"]).start().await.unwrap();
+    let worker = jobqueue_tests::test_worker(&env)
+        .queues(["other"])
+        .start()
+        .await
+        .unwrap();
     let dash = Dashboard::new(&env, operator_config());
-    assert!(jobqueue_tests::eventually(Duration::from_secs(10), || async {
-        !env.client.admin().workers().await.unwrap().is_empty()
-    }).await);
+    assert!(
+        jobqueue_tests::eventually(Duration::from_secs(10), || async {
+            !env.client.admin().workers().await.unwrap().is_empty()
+        })
+        .await
+    );
 
     let html_pages = [
-        "/", "/queues", "/queues/default/confirm-purge", "/workers", "/workers?cursor=1&limit=1", "/audit",
-        "/queues/default/jobs/ready", "/queues/default/jobs/scheduled", "/queues/default/jobs/retry",
-        "/queues/default/jobs/dead", "/queues/default/jobs/active", "/queues/default/groups",
+        "/",
+        "/queues",
+        "/queues/default/confirm-purge",
+        "/workers",
+        "/workers?cursor=1&limit=1",
+        "/audit",
+        "/queues/default/jobs/ready",
+        "/queues/default/jobs/scheduled",
+        "/queues/default/jobs/retry",
+        "/queues/default/jobs/dead",
+        "/queues/default/jobs/active",
+        "/queues/default/groups",
     ];
     for path in html_pages {
         let reply = dash.get(path, As::Browser).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
-        assert!(reply.headers["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
+        assert!(
+            reply.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
         assert!(reply.body.contains("name=\"csrf-token\""), "{path}");
     }
     let overview = dash.get("/", As::Browser).await.body;
     assert!(overview.contains("id=\"queues-table\"") && overview.contains("id=\"chart-hour\""));
     let workers = dash.get("/workers", As::Browser).await.body;
     assert!(workers.contains("id=\"workers-table\""), "{workers}");
-    let job = dash.get(&format!("/queues/default/job/{}", ids[0]), As::Browser).await.body;
+    let job = dash
+        .get(&format!("/queues/default/job/{}", ids[0]), As::Browser)
+        .await
+        .body;
     assert!(job.contains("failing_job") && job.contains("id=\"retry-job\""));
 
     for (path, content_type) in [
@@ -329,13 +665,27 @@ async fn every_page_and_endpoint_answers() {
         assert_eq!(reply.status, StatusCode::OK, "{path}");
         assert_eq!(reply.headers["content-type"], content_type, "{path}");
     }
-    assert!(dash.get("/charts/minutes", As::Reader).await.body.starts_with("<svg"));
+    assert!(
+        dash.get("/charts/minutes", As::Reader)
+            .await
+            .body
+            .starts_with("<svg")
+    );
 
     let json_endpoints = [
-        "/api/v1/stats", "/api/v1/queues", "/api/v1/queues/default", "/api/v1/history/minutes?count=60",
-        "/api/v1/history/days", "/api/v1/queues/default/jobs/dead", "/api/v1/queues/default/jobs/scheduled",
-        "/api/v1/queues/default/jobs/ready", "/api/v1/queues/default/jobs/active", "/api/v1/queues/default/jobs/retrying",
-        "/api/v1/queues/default/groups", "/api/v1/workers", "/api/v1/audit",
+        "/api/v1/stats",
+        "/api/v1/queues",
+        "/api/v1/queues/default",
+        "/api/v1/history/minutes?count=60",
+        "/api/v1/history/days",
+        "/api/v1/queues/default/jobs/dead",
+        "/api/v1/queues/default/jobs/scheduled",
+        "/api/v1/queues/default/jobs/ready",
+        "/api/v1/queues/default/jobs/active",
+        "/api/v1/queues/default/jobs/retrying",
+        "/api/v1/queues/default/groups",
+        "/api/v1/workers",
+        "/api/v1/audit",
     ];
     for path in json_endpoints {
         let reply = dash.get(path, As::Reader).await;
@@ -344,28 +694,63 @@ async fn every_page_and_endpoint_answers() {
     }
     let stats = dash.get("/api/v1/stats", As::Reader).await.json();
     assert_eq!(stats["workers"].as_array().unwrap().len(), 1);
-    assert_eq!(dash.get("/api/v1/history/minutes?count=1000", As::Reader).await.json().as_array().unwrap().len(), 120);
-    assert_eq!(dash.get(&format!("/api/v1/jobs/{}", ids[1]), As::Reader).await.json()["state"], "dead");
+    assert_eq!(
+        dash.get("/api/v1/history/minutes?count=1000", As::Reader)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        120
+    );
+    assert_eq!(
+        dash.get(&format!("/api/v1/jobs/{}", ids[1]), As::Reader)
+            .await
+            .json()["state"],
+        "dead"
+    );
 
     // The OpenAPI document describes every API route.
     let doc = dash.get("/api/v1/openapi.json", As::Reader).await.json();
     for path in [
-        "/api/v1/stats", "/api/v1/history/{resolution}", "/api/v1/queues", "/api/v1/queues/{queue}",
-        "/api/v1/queues/{queue}/{action}", "/api/v1/queues/{queue}/jobs/{state}",
-        "/api/v1/queues/{queue}/jobs/{state}/{action}", "/api/v1/queues/{queue}/groups",
-        "/api/v1/queues/{queue}/job/{id}", "/api/v1/jobs/{id}", "/api/v1/workers", "/api/v1/audit", "/metrics",
+        "/api/v1/stats",
+        "/api/v1/history/{resolution}",
+        "/api/v1/queues",
+        "/api/v1/queues/{queue}",
+        "/api/v1/queues/{queue}/{action}",
+        "/api/v1/queues/{queue}/jobs/{state}",
+        "/api/v1/queues/{queue}/jobs/{state}/{action}",
+        "/api/v1/queues/{queue}/groups",
+        "/api/v1/queues/{queue}/job/{id}",
+        "/api/v1/jobs/{id}",
+        "/api/v1/workers",
+        "/api/v1/audit",
+        "/metrics",
     ] {
-        assert!(doc["paths"][path].is_object(), "{path} missing from openapi.json");
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from openapi.json"
+        );
     }
 
     // Purge through the confirmation page's form.
     let token = dash.csrf_token(As::Browser).await;
     let purged = dash
-        .send(Method::POST, "/queues/default/purge", As::Browser, &[("content-type", "application/x-www-form-urlencoded")], &format!("csrf={token}"))
+        .send(
+            Method::POST,
+            "/queues/default/purge",
+            As::Browser,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            &format!("csrf={token}"),
+        )
         .await;
     assert_eq!(purged.status, StatusCode::SEE_OTHER);
     assert_eq!(env.client.admin().queue("default").await.unwrap().ready, 0);
-    assert_eq!(env.client.admin().queue("default").await.unwrap().dead, 2, "purge leaves dead jobs");
+    assert_eq!(
+        env.client.admin().queue("default").await.unwrap().dead,
+        2,
+        "purge leaves dead jobs"
+    );
     worker.shutdown().await;
     env.cleanup().await;
 }
@@ -381,11 +766,20 @@ async fn metrics_come_from_a_snapshot_refreshed_at_most_every_max_age() {
             .map(str::to_owned)
             .unwrap_or_default()
     };
-    assert_eq!(line(&dash.get("/metrics", As::Reader).await.body), "jobqueue_jobs_ready{queue=\"default\"} 1");
+    assert_eq!(
+        line(&dash.get("/metrics", As::Reader).await.body),
+        "jobqueue_jobs_ready{queue=\"default\"} 1"
+    );
     env.client.enqueue(NoopJob { n: 2 }).await.unwrap();
     // Within the max age (1 s), scrapes are served from the same snapshot.
-    assert_eq!(line(&dash.get("/metrics", As::Reader).await.body), "jobqueue_jobs_ready{queue=\"default\"} 1");
+    assert_eq!(
+        line(&dash.get("/metrics", As::Reader).await.body),
+        "jobqueue_jobs_ready{queue=\"default\"} 1"
+    );
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(line(&dash.get("/metrics", As::Reader).await.body), "jobqueue_jobs_ready{queue=\"default\"} 2");
+    assert_eq!(
+        line(&dash.get("/metrics", As::Reader).await.body),
+        "jobqueue_jobs_ready{queue=\"default\"} 2"
+    );
     env.cleanup().await;
 }

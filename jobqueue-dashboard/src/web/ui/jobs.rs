@@ -131,10 +131,10 @@ fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool) -> Markup {
                         @for job in jobs {
                             tr {
                                 @if selectable { td { input type="checkbox" name="ids" value=(job.id) aria-label="select"; } }
-                                td { a.job-link href=(state.link(&format!("/queues/{}/job/{}", url(&job.queue), job.id))) { code { (short(&job.id.to_string(), 13)) } } }
+                                td.nowrap { a.job-link href=(state.link(&format!("/queues/{}/job/{}", url(&job.queue), job.id))) title=(job.id) { code { (id_tail(&job.id)) } } }
                                 td { (job.job_type.as_deref().unwrap_or("(undecodable)")) }
                                 td.num { (job.attempt) }
-                                td title=(crate::format::time(job.at.or(job.enqueued_at))) { (ago(job.at.or(job.enqueued_at))) }
+                                td.nowrap title=(crate::format::time(job.at.or(job.enqueued_at))) { (ago(job.at.or(job.enqueued_at))) }
                                 td.error { (job.errors.last().map(|e| short(&e.message, 120)).or_else(|| job.decode_error.clone()).unwrap_or_default()) }
                                 td { code.payload { (short(&job.payload, 80)) } }
                             }
@@ -208,6 +208,13 @@ pub(crate) async fn groups(
         )
         .into_string(),
     ))
+}
+
+/// The random tail of a UUID v7 (its head is the time, shared by jobs
+/// enqueued together, so the tail is what tells them apart).
+fn id_tail(id: &uuid::Uuid) -> String {
+    let text = id.to_string();
+    format!("…{}", &text[text.len() - 12..])
 }
 
 /// `&type=..&error=..&fingerprint=..` for links that keep the filter.
