@@ -163,3 +163,66 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn args(list: &[&str]) -> ServeArgs {
+        let mut argv = vec!["serve"];
+        argv.extend_from_slice(list);
+        Wrapper::parse_from(argv).args
+    }
+
+    #[test]
+    fn open_only_on_loopback_unless_told() {
+        assert!(plan(&args(&["--bind", "127.0.0.1:9090"])).is_ok());
+        assert!(plan(&args(&["--bind", "[::1]:9090"])).is_ok());
+        let refused = plan(&args(&["--bind", "0.0.0.0:9090"])).unwrap_err();
+        assert_eq!(refused.code, EXIT_REFUSED);
+        assert!(refused.message.contains("--insecure-no-auth"));
+        assert!(plan(&args(&["--bind", "0.0.0.0:9090", "--insecure-no-auth"])).is_ok());
+        let with_token = plan(&args(&[
+            "--bind",
+            "0.0.0.0:9090",
+            "--token",
+            "0123456789abcdef",
+        ]))
+        .unwrap();
+        assert!(with_token.has_credentials());
+    }
+
+    #[test]
+    fn refuses_weak_or_malformed_credentials() {
+        assert_eq!(
+            plan(&args(&["--token", "short"])).unwrap_err().code,
+            EXIT_USAGE
+        );
+        assert_eq!(
+            plan(&args(&["--basic-auth", "nopassword"]))
+                .unwrap_err()
+                .code,
+            EXIT_USAGE
+        );
+        assert_eq!(
+            plan(&args(&["--basic-auth", "user:"])).unwrap_err().code,
+            EXIT_USAGE
+        );
+        assert!(
+            plan(&args(&[
+                "--basic-auth",
+                "ops:pw",
+                "--read-only-token",
+                "0123456789abcdef"
+            ]))
+            .is_ok()
+        );
+    }
+}
