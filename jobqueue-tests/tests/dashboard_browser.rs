@@ -64,6 +64,47 @@ async fn shoot(client: &fantoccini::Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
 }
 
+/// A headless Chromium session through the chromedriver on `port`, with a
+/// fresh profile directory (returned, to delete afterwards).
+async fn browser_session(port: u16, extra_args: &[&str]) -> (fantoccini::Client, PathBuf) {
+    let profile =
+        std::env::temp_dir().join(format!("jq-chromium-{}", uuid::Uuid::new_v4().simple()));
+    let mut args = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-quic".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        "--window-size=1280,1000".to_owned(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    args.extend(extra_args.iter().map(|a| (*a).to_owned()));
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({ "binary": CHROMIUM, "args": args }),
+    );
+    let connect_deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return (client, profile),
+            Err(err) if Instant::now() < connect_deadline => {
+                tracing::debug!(error = %err, "chromedriver not ready yet");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(err) => panic!("cannot start a Chromium session: {err}"),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_retries_a_dead_job_in_a_real_browser() {
     if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
@@ -131,36 +172,7 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
             .spawn()
             .expect("start chromedriver"),
     );
-    let profile =
-        std::env::temp_dir().join(format!("jq-chromium-{}", uuid::Uuid::new_v4().simple()));
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,1000",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        }),
-    );
-    let connect_deadline = Instant::now() + Duration::from_secs(30);
-    let client = loop {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(client) => break client,
-            Err(err) if Instant::now() < connect_deadline => {
-                tracing::debug!(error = %err, "chromedriver not ready yet");
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            Err(err) => panic!("cannot start a Chromium session: {err}"),
-        }
-    };
+    let (client, profile) = browser_session(port, &[]).await;
 
     // Overview: the live cards, the server-drawn chart and the queue table.
     client.goto(&format!("{base}/")).await.unwrap();
@@ -268,7 +280,20 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
     shoot(&client, "overview-phone").await;
 
     client.close().await.unwrap();
-    server.abort();
     let _ = std::fs::remove_dir_all(&profile);
+
+    // The same overview with the system in dark mode.
+    let (dark, dark_profile) = browser_session(port, &["--force-dark-mode"]).await;
+    dark.goto(&format!("{base}/")).await.unwrap();
+    wait_for(&dark, "#queues-table").await;
+    shoot(&dark, "overview-dark").await;
+    dark.goto(&format!("{base}/queues/default/jobs/dead"))
+        .await
+        .unwrap();
+    wait_for(&dark, "#jobs-table").await;
+    shoot(&dark, "dead-jobs-dark").await;
+    dark.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dark_profile);
+    server.abort();
     env.cleanup().await;
 }
