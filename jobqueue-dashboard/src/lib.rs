@@ -15,5 +15,6 @@ pub mod commands;
 pub mod format;
 pub mod web;
 
+pub use web::auth::HostUser;
 pub use web::config::{Credential, DashboardConfig, Role};
 pub use web::dashboard_router;

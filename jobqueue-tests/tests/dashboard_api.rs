@@ -783,3 +783,93 @@ async fn metrics_come_from_a_snapshot_refreshed_at_most_every_max_age() {
     );
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nests_under_a_host_app_that_names_the_user() {
+    use axum::extract::Request;
+    use axum::middleware::{self, Next};
+    use axum::response::Response;
+    use jobqueue_dashboard::{DashboardConfig, HostUser, Role, dashboard_router};
+
+    async fn host_auth(mut request: Request, next: Next) -> Response {
+        if request.headers().contains_key("x-admin") {
+            request.extensions_mut().insert(HostUser {
+                name: "ada@host-app".to_owned(),
+                role: Role::Operator,
+            });
+        }
+        next.run(request).await
+    }
+
+    let env = TestEnv::new("dash-nest").await;
+    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let dashboard = dashboard_router(
+        env.client.admin(),
+        DashboardConfig::behind_host_auth(Role::ReadOnly).base_path("/admin/jobs"),
+    );
+    let app = Dashboard {
+        router: axum::Router::new()
+            .nest("/admin/jobs", dashboard)
+            .layer(middleware::from_fn(host_auth)),
+    };
+    let page = app.get("/admin/jobs/queues", As::Nobody).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("href=\"/admin/jobs/assets/app.css\""));
+    assert!(
+        page.body
+            .contains("href=\"/admin/jobs/queues/default/jobs/ready\"")
+    );
+    assert!(
+        !page.body.contains(">Pause<"),
+        "without a HostUser: read-only"
+    );
+    let refused = app
+        .send(
+            Method::POST,
+            "/admin/jobs/api/v1/queues/default/pause",
+            As::Nobody,
+            &[],
+            "",
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let admin_page = app
+        .send(
+            Method::GET,
+            "/admin/jobs/queues",
+            As::Nobody,
+            &[("x-admin", "1")],
+            "",
+        )
+        .await;
+    assert!(admin_page.body.contains(">Pause<"));
+    let marker = "name=\"csrf-token\" content=\"";
+    let at = admin_page.body.find(marker).unwrap() + marker.len();
+    let token = admin_page.body[at..at + 64].to_owned();
+    let paused = app
+        .send(
+            Method::POST,
+            "/admin/jobs/queues/default/pause",
+            As::Nobody,
+            &[
+                ("x-admin", "1"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            &format!("csrf={token}"),
+        )
+        .await;
+    assert_eq!(paused.status, StatusCode::SEE_OTHER);
+    assert!(
+        paused.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/admin/jobs/queues")
+    );
+    let entry = &env.client.admin().audit_log(0, 1).await.unwrap()[0];
+    assert_eq!(
+        (entry.actor.as_str(), entry.action.as_str()),
+        ("ada@host-app", "pause")
+    );
+    env.cleanup().await;
+}

@@ -39,6 +39,29 @@ impl Principal {
     }
 }
 
+/// Who the user is, as a host application that nests the dashboard knows
+/// it: insert one into the request's extensions in your own middleware and
+/// the dashboard uses it (for the role and the audit log) instead of its
+/// own credentials.
+///
+/// ```
+/// use axum::{extract::Request, middleware::Next, response::Response};
+/// use jobqueue_dashboard::{HostUser, Role};
+///
+/// async fn tell_dashboard_who(mut request: Request, next: Next) -> Response {
+///     // ... after your own authentication found the user:
+///     request.extensions_mut().insert(HostUser { name: "ada".into(), role: Role::Operator });
+///     next.run(request).await
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostUser {
+    /// Name for the audit log.
+    pub name: String,
+    /// What they may do (still capped by [`crate::DashboardConfig::read_only`]).
+    pub role: Role,
+}
+
 /// Middleware: resolves the caller or answers 401.
 pub(crate) async fn authenticate(
     State(state): State<Arc<AppState>>,
@@ -50,17 +73,28 @@ pub(crate) async fn authenticate(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let principal = match header_value {
-        Some(value) => match_credential(&state.config.credentials, &value),
-        None => None,
-    }
-    .or_else(|| {
-        state.config.anonymous_role.map(|role| Principal {
-            name: "anonymous".to_owned(),
-            role,
+    // A host application that mounts the router says who the user is by
+    // inserting a `HostUser` (only server-side code can do that).
+    let host_user = request
+        .extensions()
+        .get::<HostUser>()
+        .map(|user| Principal {
+            name: user.name.clone(),
+            role: user.role,
             bearer: false,
+        });
+    let principal = host_user
+        .or_else(|| match header_value {
+            Some(value) => match_credential(&state.config.credentials, &value),
+            None => None,
         })
-    });
+        .or_else(|| {
+            state.config.anonymous_role.map(|role| Principal {
+                name: "anonymous".to_owned(),
+                role,
+                bearer: false,
+            })
+        });
     let Some(mut principal) = principal else {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,

@@ -3,7 +3,7 @@
 
 pub(crate) mod actions;
 pub(crate) mod api;
-pub(crate) mod auth;
+pub mod auth;
 pub mod config;
 pub mod csrf;
 pub mod error;
@@ -33,14 +33,25 @@ use state::AppState;
 /// tell it where (so its links point there):
 ///
 /// ```no_run
-/// use jobqueue_dashboard::{DashboardConfig, Role, dashboard_router};
+/// use axum::{extract::Request, middleware::{self, Next}, response::Response};
+/// use jobqueue_dashboard::{DashboardConfig, HostUser, Role, dashboard_router};
+///
+/// // Your app's own authentication; it tells the dashboard who the user is
+/// // (for the audit log) and what they may do.
+/// async fn admins_only(mut request: Request, next: Next) -> Response {
+///     request.extensions_mut().insert(HostUser { name: "ada".into(), role: Role::Operator });
+///     next.run(request).await
+/// }
+///
 /// # async fn demo(client: jobqueue_core::Client) {
 /// let dashboard = dashboard_router(
 ///     client.admin(),
-///     // Your app's own middleware authenticates before this router runs.
-///     DashboardConfig::behind_host_auth(Role::Operator).base_path("/admin/jobs"),
+///     // Requests without a HostUser get read-only access here.
+///     DashboardConfig::behind_host_auth(Role::ReadOnly).base_path("/admin/jobs"),
 /// );
-/// let app: axum::Router = axum::Router::new().nest("/admin/jobs", dashboard);
+/// let app: axum::Router = axum::Router::new()
+///     .nest("/admin/jobs", dashboard)
+///     .layer(middleware::from_fn(admins_only));
 /// # }
 /// ```
 pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
