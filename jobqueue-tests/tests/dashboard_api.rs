@@ -873,3 +873,47 @@ async fn nests_under_a_host_app_that_names_the_user() {
     );
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsers_get_errors_as_pages_and_scripts_as_json() {
+    let env = TestEnv::new("dash-errpage").await;
+    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    let path = format!("/queues/default/job/{}", uuid::Uuid::now_v7());
+    let page = dash
+        .send(
+            Method::GET,
+            &path,
+            As::Browser,
+            &[("accept", "text/html,*/*")],
+            "",
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.body.contains("id=\"error-message\"") && page.body.contains("no scheduled"));
+    let hostile = dash
+        .send(
+            Method::GET,
+            "/queues/%3Cscript%3E/jobs/dead",
+            As::Browser,
+            &[("accept", "text/html")],
+            "",
+        )
+        .await;
+    assert_eq!(hostile.status, StatusCode::BAD_REQUEST);
+    assert!(
+        !hostile.body.contains("<script>") && hostile.body.contains("&lt;script&gt;"),
+        "{}",
+        hostile.body
+    );
+    let json = dash.get(&path, As::Browser).await;
+    assert_eq!(json.status, StatusCode::NOT_FOUND);
+    assert!(json.json()["error"].is_string());
+    env.cleanup().await;
+}

@@ -62,7 +62,7 @@ pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
         config,
     });
     Router::new()
-        .merge(ui::routes())
+        .merge(ui::routes(state.clone()))
         .nest("/api/v1", api::routes())
         .route("/metrics", get(metrics::metrics))
         .fallback(|| async { error::ApiError::not_found("no such page") })

@@ -6,6 +6,7 @@
 mod assets;
 mod audit;
 mod chart;
+mod error_page;
 mod forms;
 mod job;
 mod jobs;
@@ -22,7 +23,7 @@ use axum::routing::{get, post};
 use super::state::AppState;
 
 /// The page routes.
-pub(crate) fn routes() -> Router<Arc<AppState>> {
+pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(overview::overview))
         .route("/charts/{resolution}", get(overview::chart))
@@ -44,4 +45,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/queues/{queue}/job/{id}/{action}", post(forms::job_action))
         .route("/workers", get(workers::workers))
         .route("/audit", get(audit::audit))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            error_page::html_errors,
+        ))
 }
