@@ -574,7 +574,7 @@ async fn pagination_over_100000_jobs_stays_bounded() {
         )
         .await;
     assert_eq!(deep.status, StatusCode::OK);
-    assert_eq!(deep.body.matches("class=\"job-link\"").count(), 10);
+    assert_eq!(deep.body.matches("class=\"job-inline\"").count(), 10);
     assert!(!deep.body.contains("id=\"next-page\""));
 
     // A filter that matches nothing scans a bounded window and says where to go on.

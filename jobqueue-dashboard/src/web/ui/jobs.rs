@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Html;
-use jobqueue_core::{BrowseState, JobFilter, JobInfo};
+use jobqueue_core::{BrowseState, JobFilter, JobInfo, JobState};
 use maud::{Markup, html};
 
 use super::super::api::known_queue;
@@ -17,7 +17,7 @@ use super::super::params::{self, Params};
 use super::super::state::AppState;
 use super::layout::{Nav, csrf_field, page};
 use super::queues::url;
-use crate::format::{ago, count, short};
+use crate::format::{ago, count, pretty_payload, short};
 
 pub(crate) async fn jobs(
     State(state): State<Arc<AppState>>,
@@ -131,7 +131,19 @@ fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool) -> Markup {
                         @for job in jobs {
                             tr {
                                 @if selectable { td { input type="checkbox" name="ids" value=(job.id) aria-label="select"; } }
-                                td.nowrap { a.job-link href=(state.link(&format!("/queues/{}/job/{}", url(&job.queue), job.id))) title=(job.id) { code { (id_tail(&job.id)) } } }
+                                td.nowrap {
+                                    @if matches!(job.state, JobState::Ready | JobState::Active) {
+                                        // Ready and running jobs are not indexed by id, so
+                                        // their details unfold here instead of on a page.
+                                        details.job-inline {
+                                            summary title=(job.id) { code { (id_tail(&job.id)) } }
+                                            code { (job.id) }
+                                            pre.payload { (pretty_payload(&job.payload)) }
+                                        }
+                                    } @else {
+                                        a.job-link href=(state.link(&format!("/queues/{}/job/{}", url(&job.queue), job.id))) title=(job.id) { code { (id_tail(&job.id)) } }
+                                    }
+                                }
                                 td { (job.job_type.as_deref().unwrap_or("(undecodable)")) }
                                 td.num { (job.attempt) }
                                 td.nowrap title=(crate::format::time(job.at.or(job.enqueued_at))) { (ago(job.at.or(job.enqueued_at))) }
