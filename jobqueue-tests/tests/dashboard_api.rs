@@ -917,3 +917,31 @@ async fn browsers_get_errors_as_pages_and_scripts_as_json() {
     assert!(json.json()["error"].is_string());
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overview_rates_come_from_successive_snapshots() {
+    let env = TestEnv::new("dash-rates").await;
+    let dash = Dashboard::new(&env, operator_config());
+    env.client.enqueue(NoopJob { n: 0 }).await.unwrap();
+    let first = dash.get("/api/v1/stats", As::Reader).await.json();
+    assert_eq!(first["processed_per_second"], 0.0);
+    env.client
+        .enqueue_bulk((0..500).map(|n| NoopJob { n }))
+        .await
+        .unwrap();
+    let worker = jobqueue_tests::test_worker(&env).start().await.unwrap();
+    assert!(
+        jobqueue_tests::eventually(Duration::from_secs(20), || async {
+            env.client.admin().totals().await.unwrap().processed >= 501
+        })
+        .await
+    );
+    worker.shutdown().await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let second = dash.get("/api/v1/stats", As::Reader).await.json();
+    assert!(second["processed_per_second"].as_f64().unwrap() > 0.0, "{second}");
+    assert!(second["queue_rates"]["default"].as_f64().unwrap() > 0.0, "{second}");
+    let page = dash.get("/queues", As::Reader).await.body;
+    assert!(page.contains("data-f=\"rate\""));
+    env.cleanup().await;
+}

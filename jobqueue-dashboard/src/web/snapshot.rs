@@ -3,6 +3,7 @@
 //! and however often Prometheus scrapes `/metrics`. Concurrent requests for
 //! a stale snapshot wait for one refresh instead of each reading Redis.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,8 @@ pub struct Snapshot {
     pub failed_per_second: f64,
     /// Every queue.
     pub queues: Vec<QueueInfo>,
+    /// Jobs processed per second per queue since the previous snapshot.
+    pub queue_rates: HashMap<String, f64>,
     /// Live worker processes.
     pub workers: Vec<WorkerInfo>,
     /// Sum of busy slots over the workers.
@@ -82,15 +85,28 @@ async fn read(
     let queues = admin.queues().await?;
     let workers = admin.workers().await?;
     let redis = admin.server_info().await?;
-    let (processed_per_second, failed_per_second) = match previous {
+    let (processed_per_second, failed_per_second, queue_rates) = match previous {
         Some((prev, at)) => {
             let seconds = at.elapsed().as_secs_f64().max(0.001);
+            let rate = |now: u64, before: u64| now.saturating_sub(before) as f64 / seconds;
+            let queue_rates = queues
+                .iter()
+                .map(|q| {
+                    let before = prev
+                        .queues
+                        .iter()
+                        .find(|p| p.name == q.name)
+                        .map_or(q.processed, |p| p.processed);
+                    (q.name.clone(), rate(q.processed, before))
+                })
+                .collect();
             (
-                totals.processed.saturating_sub(prev.totals.processed) as f64 / seconds,
-                totals.failed.saturating_sub(prev.totals.failed) as f64 / seconds,
+                rate(totals.processed, prev.totals.processed),
+                rate(totals.failed, prev.totals.failed),
+                queue_rates,
             )
         }
-        None => (0.0, 0.0),
+        None => (0.0, 0.0, HashMap::new()),
     };
     Ok(Snapshot {
         taken_at: Utc::now(),
@@ -100,6 +116,7 @@ async fn read(
         total_slots: workers.iter().map(|w| u64::from(w.concurrency)).sum(),
         totals,
         queues,
+        queue_rates,
         workers,
         redis,
     })

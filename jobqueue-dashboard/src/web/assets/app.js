@@ -40,6 +40,7 @@
           setText(cell.querySelector("a") || cell, fmtCount(q[f]));
         });
         setText(row.querySelector('[data-f="latency"]'), fmtMs(q.latency_ms));
+        setText(row.querySelector('[data-f="rate"]'), fmtRate((s.queue_rates || {})[q.name] || 0));
       });
     });
   }

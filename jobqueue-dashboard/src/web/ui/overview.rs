@@ -57,7 +57,7 @@ pub(crate) async fn overview(
             }
         }
         h2 { "Queues" }
-        (queues_table(&state, &who, &snap.queues))
+        (queues_table(&state, &who, &snap.queues, &snap.queue_rates))
     };
     Ok(Html(
         page(&state, &who, Nav::Overview, "Overview", None, body).into_string(),

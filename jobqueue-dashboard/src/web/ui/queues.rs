@@ -1,5 +1,6 @@
 //! The queues page and the shared queues table.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -13,17 +14,20 @@ use super::super::config::Role;
 use super::super::error::ApiError;
 use super::super::state::AppState;
 use super::layout::{Nav, action_button, csrf_field, page};
-use crate::format::{count, duration_ms};
+use crate::format::{count, duration_ms, rate};
 use jobqueue_core::QueueInfo;
 
 pub(crate) async fn queues(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
 ) -> Result<Html<String>, ApiError> {
+    // Sizes and flags fresh (an action just redirected here); rates from
+    // the shared snapshot (they need two readings).
     let queues = state.admin.queues().await?;
+    let snap = state.snapshot.get(&state.admin).await?;
     let body = html! {
         h1 { "Queues" }
-        (queues_table(&state, &who, &queues))
+        (queues_table(&state, &who, &queues, &snap.queue_rates))
     };
     Ok(Html(
         page(&state, &who, Nav::Queues, "Queues", None, body).into_string(),
@@ -31,7 +35,12 @@ pub(crate) async fn queues(
 }
 
 /// Every queue with its sizes and, for operators, pause/resume/purge.
-pub fn queues_table(state: &AppState, who: &Principal, queues: &[QueueInfo]) -> Markup {
+pub fn queues_table(
+    state: &AppState,
+    who: &Principal,
+    queues: &[QueueInfo],
+    rates: &HashMap<String, f64>,
+) -> Markup {
     let jobs_link = |q: &str, s: &str| state.link(&format!("/queues/{}/jobs/{s}", url(q)));
     html! {
         @if queues.is_empty() {
@@ -42,7 +51,7 @@ pub fn queues_table(state: &AppState, who: &Principal, queues: &[QueueInfo]) -> 
                     thead { tr {
                         th { "Queue" } th.num { "Ready" } th.num { "Scheduled" } th.num { "Retry" }
                         th.num { "Active" } th.num { "Dead" } th.num { "Latency" }
-                        th.num { "Processed" } th.num { "Failed" } th { "" }
+                        th.num { "Throughput" } th.num { "Processed" } th.num { "Failed" } th { "" }
                     } }
                     tbody {
                         @for q in queues {
@@ -59,6 +68,7 @@ pub fn queues_table(state: &AppState, who: &Principal, queues: &[QueueInfo]) -> 
                                     a href=(jobs_link(&q.name, "dead")) { (count(q.dead)) }
                                 }
                                 td.num data-f="latency" { (duration_ms(q.latency_ms)) }
+                                td.num data-f="rate" { (rate(rates.get(&q.name).copied().unwrap_or(0.0))) }
                                 td.num data-f="processed" { (count(q.processed)) }
                                 td.num data-f="failed" { (count(q.failed)) }
                                 td.actions {
