@@ -148,7 +148,8 @@ impl Dashboard {
         let page = self.get("/", who).await;
         let marker = "name=\"csrf-token\" content=\"";
         let start = page.body.find(marker).expect("csrf meta tag") + marker.len();
-        page.body[start..start + 64].to_owned()
+        let len = page.body[start..].find('"').expect("closing quote");
+        page.body[start..start + len].to_owned()
     }
 }
 

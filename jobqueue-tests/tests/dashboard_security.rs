@@ -161,6 +161,27 @@ async fn authentication_roles_and_csrf() {
             .contains("ci-token")
     );
 
+    // Replicas behind a load balancer share a configured token.
+    let shared = "a-shared-csrf-token-for-all-replicas-0123";
+    let replica_a = Dashboard::new(&env, operator_config().csrf_token(shared));
+    let replica_b = Dashboard::new(&env, operator_config().csrf_token(shared));
+    assert_eq!(replica_a.csrf_token(As::Browser).await, shared);
+    let paused = replica_b
+        .send(
+            Method::POST,
+            "/api/v1/queues/default/pause",
+            As::Browser,
+            &[("x-csrf-token", shared)],
+            "",
+        )
+        .await;
+    assert_eq!(paused.status, StatusCode::OK);
+    assert_ne!(
+        dash.csrf_token(As::Browser).await,
+        shared,
+        "random by default"
+    );
+
     // --read-only caps every credential.
     let read_only = Dashboard::new(&env, operator_config().read_only(true));
     let refused = read_only

@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// Serve without authentication on a non-loopback address (dangerous).
     #[arg(long)]
     pub insecure_no_auth: bool,
+    /// CSRF token shared by every replica behind a load balancer (32+
+    /// characters); default: random per process.
+    #[arg(long, env = "JOBQUEUE_DASHBOARD_CSRF_TOKEN", hide_env_values = true)]
+    pub csrf_token: Option<String>,
     /// Path prefix the dashboard is served under behind a reverse proxy.
     #[arg(long, env = "JOBQUEUE_DASHBOARD_BASE_PATH", default_value = "")]
     pub base_path: String,
@@ -113,7 +117,15 @@ pub fn plan(args: &ServeArgs) -> Result<DashboardConfig, CliError> {
     } else {
         DashboardConfig::with_credentials(credentials)
     };
-    Ok(config.read_only(args.read_only).base_path(&args.base_path))
+    let config = config.read_only(args.read_only).base_path(&args.base_path);
+    match &args.csrf_token {
+        Some(token) if token.len() < 32 => Err(CliError::new(
+            EXIT_USAGE,
+            "the CSRF token must be at least 32 characters",
+        )),
+        Some(token) => Ok(config.csrf_token(token)),
+        None => Ok(config),
+    }
 }
 
 /// Runs the server until Ctrl-C / SIGTERM.
@@ -224,5 +236,14 @@ mod tests {
             ]))
             .is_ok()
         );
+    }
+
+    #[test]
+    fn a_shared_csrf_token_must_be_long() {
+        assert_eq!(
+            plan(&args(&["--csrf-token", "short"])).unwrap_err().code,
+            EXIT_USAGE
+        );
+        assert!(plan(&args(&["--csrf-token", &"x".repeat(32)])).is_ok());
     }
 }

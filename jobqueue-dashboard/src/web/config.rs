@@ -47,6 +47,7 @@ pub struct DashboardConfig {
     pub(crate) read_only: bool,
     pub(crate) base_path: String,
     pub(crate) snapshot_max_age: Duration,
+    pub(crate) csrf_token: Option<String>,
 }
 
 impl DashboardConfig {
@@ -58,6 +59,7 @@ impl DashboardConfig {
             read_only: false,
             base_path: String::new(),
             snapshot_max_age: Duration::from_secs(2),
+            csrf_token: None,
         }
     }
 
@@ -89,6 +91,14 @@ impl DashboardConfig {
     /// it. Default 2 s; at least 1 s, so scrapes cannot add Redis load.
     pub fn snapshot_max_age(mut self, max_age: Duration) -> Self {
         self.snapshot_max_age = max_age.max(Duration::from_secs(1));
+        self
+    }
+
+    /// The CSRF token to use instead of a random one per router: set the
+    /// same secret value (32+ characters) on every replica behind a load
+    /// balancer, so a form served by one is accepted by another.
+    pub fn csrf_token(mut self, token: &str) -> Self {
+        self.csrf_token = Some(token.to_owned());
         self
     }
 

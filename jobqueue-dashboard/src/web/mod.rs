@@ -58,7 +58,7 @@ pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
     let state = Arc::new(AppState {
         admin,
         snapshot: SnapshotCache::new(config.snapshot_max_age),
-        csrf_token: csrf::new_token(),
+        csrf_token: config.csrf_token.clone().unwrap_or_else(csrf::new_token),
         config,
     });
     Router::new()
