@@ -3,6 +3,17 @@
 //! The dashboard, the JSON API and the `jobqueue` CLI are thin layers over
 //! this module. Every call costs Redis O(page size) or O(number of queues
 //! and workers): nothing here loads a whole set.
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `mod.rs` | queue info, totals, plain listings, job by id, retry/delete by id, purge, pause, workers |
+//! | `browse.rs` | cursor pages per state with filters (bounded scan), bulk actions on all matching |
+//! | `filter.rs` | [`JobFilter`] and the error fingerprint |
+//! | `groups.rs` | dead jobs grouped by fingerprint (bounded sample) |
+//! | `find.rs` | a job by id in any queue |
+//! | `history.rs` | per-minute and per-day processed/failed buckets |
+//! | `audit.rs` | the bounded audit log of operator actions |
+//! | `server.rs` | Redis version and memory |
 
 use std::collections::HashMap;
 
