@@ -70,6 +70,13 @@ pub fn pretty_payload(payload: &str) -> String {
         .unwrap_or_else(|| payload.to_owned())
 }
 
+/// The random tail of a UUID v7 (its head is the time, shared by jobs
+/// enqueued together, so the tail is what tells them apart).
+pub fn id_tail(id: &uuid::Uuid) -> String {
+    let text = id.to_string();
+    format!("…{}", &text[text.len() - 12..])
+}
+
 /// At most `max` characters, with an ellipsis when cut.
 pub fn short(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

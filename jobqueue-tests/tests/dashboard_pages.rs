@@ -457,3 +457,35 @@ async fn overview_rates_come_from_successive_snapshots() {
     assert!(page.contains("data-f=\"rate\""));
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_page_shows_what_each_worker_runs_now() {
+    let env = TestEnv::new("dash-running").await;
+    let mut job = env.test_job();
+    job.sleep_ms = 4000;
+    let id = env.client.enqueue(job).await.unwrap();
+    let worker = jobqueue_tests::test_worker(&env).start().await.unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let running = loop {
+        let running = dash.get("/api/v1/workers", As::Reader).await.json()[0]["running"].clone();
+        if running.as_array().is_some_and(|r| !r.is_empty()) {
+            break running;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the running job never showed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(running[0]["id"], id.to_string());
+    assert_eq!(running[0]["job_type"], "test_job");
+    assert_eq!(running[0]["queue"], "default");
+    let page = dash.get("/workers", As::Reader).await.body;
+    assert!(
+        page.contains("Running now") && page.contains(&id.to_string()),
+        "{page}"
+    );
+    worker.shutdown().await;
+    env.cleanup().await;
+}

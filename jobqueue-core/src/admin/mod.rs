@@ -11,6 +11,7 @@
 //! | `filter.rs` | [`JobFilter`] and the error fingerprint |
 //! | `groups.rs` | dead jobs grouped by fingerprint (bounded sample) |
 //! | `find.rs` | a job by id in any queue |
+//! | `running.rs` | what each worker is running now |
 //! | `history.rs` | per-minute and per-day processed/failed buckets |
 //! | `audit.rs` | the bounded audit log of operator actions |
 //! | `server.rs` | Redis version and memory |
@@ -33,6 +34,7 @@ mod filter;
 mod find;
 mod groups;
 mod history;
+mod running;
 mod server;
 
 pub use audit::{AuditEntry, MAX_AUDIT_ENTRIES};
@@ -40,6 +42,7 @@ pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
 pub use filter::{JobFilter, error_fingerprint, normalise_error_message};
 pub use groups::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};
 pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
+pub use running::RunningJob;
 pub use server::ServerInfo;
 
 /// Largest page the listing calls return.

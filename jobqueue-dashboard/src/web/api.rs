@@ -218,15 +218,36 @@ pub(crate) fn job_not_found(id: Uuid) -> ApiError {
     ))
 }
 
+/// A worker and the jobs it runs now.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct WorkerView {
+    #[serde(flatten)]
+    pub(crate) info: jobqueue_core::WorkerInfo,
+    pub(crate) running: Vec<jobqueue_core::admin::RunningJob>,
+}
+
+/// One page of live workers with what each is running.
+pub(crate) async fn worker_page(
+    state: &AppState,
+    cursor: usize,
+    limit: usize,
+) -> Result<(Vec<WorkerView>, usize), ApiError> {
+    let all = state.admin.workers().await?;
+    let total = all.len();
+    let page: Vec<_> = all.into_iter().skip(cursor).take(limit).collect();
+    let running = state.admin.running_jobs(&page).await?;
+    let views = page
+        .into_iter()
+        .zip(running)
+        .map(|(info, running)| WorkerView { info, running })
+        .collect();
+    Ok((views, total))
+}
+
 async fn workers(State(state): AppStateRef, RawQuery(query): RawQuery) -> ApiResult {
     let params = Params::parse(query.as_deref());
-    let (cursor, limit) = (params.number("cursor", 0)?, params.limit()?);
-    let all = state.admin.workers().await?;
-    let page: Vec<_> = all
-        .into_iter()
-        .skip(usize::try_from(cursor).unwrap_or(usize::MAX))
-        .take(limit)
-        .collect();
+    let cursor = usize::try_from(params.number("cursor", 0)?).unwrap_or(usize::MAX);
+    let (page, _) = worker_page(&state, cursor, params.limit()?).await?;
     Ok(Json(page).into_response())
 }
 

@@ -17,7 +17,7 @@ use super::super::params::{self, Params};
 use super::super::state::AppState;
 use super::layout::{Nav, csrf_field, page};
 use super::queues::url;
-use crate::format::{ago, count, pretty_payload, short};
+use crate::format::{ago, count, id_tail, pretty_payload, short};
 
 pub(crate) async fn jobs(
     State(state): State<Arc<AppState>>,
@@ -220,13 +220,6 @@ pub(crate) async fn groups(
         )
         .into_string(),
     ))
-}
-
-/// The random tail of a UUID v7 (its head is the time, shared by jobs
-/// enqueued together, so the tail is what tells them apart).
-fn id_tail(id: &uuid::Uuid) -> String {
-    let text = id.to_string();
-    format!("…{}", &text[text.len() - 12..])
 }
 
 /// `&type=..&error=..&fingerprint=..` for links that keep the filter.

@@ -7,12 +7,16 @@ use axum::extract::{RawQuery, State};
 use axum::response::Html;
 use maud::html;
 
+use super::super::api::worker_page;
 use super::super::auth::Principal;
 use super::super::error::ApiError;
 use super::super::params::Params;
 use super::super::state::AppState;
 use super::layout::{Nav, page};
-use crate::format::{ago, time};
+use crate::format::{ago, id_tail, time};
+
+/// Running jobs listed per worker before "+N more".
+const MAX_RUNNING_SHOWN: usize = 5;
 
 pub(crate) async fn workers(
     State(state): State<Arc<AppState>>,
@@ -22,9 +26,7 @@ pub(crate) async fn workers(
     let params = Params::parse(query.as_deref());
     let cursor = usize::try_from(params.number("cursor", 0)?).unwrap_or(usize::MAX);
     let limit = params.limit()?;
-    let all = state.admin.workers().await?;
-    let total = all.len();
-    let shown: Vec<_> = all.into_iter().skip(cursor).take(limit).collect();
+    let (shown, total) = worker_page(&state, cursor, limit).await?;
     let next = cursor.saturating_add(limit);
     let body = html! {
         h1 { "Workers" }
@@ -33,15 +35,28 @@ pub(crate) async fn workers(
             p.empty { "No live workers." }
         } @else {
             div.table-wrap { table #workers-table {
-                thead { tr { th { "Identity" } th { "Host" } th.num { "PID" } th { "Queues" } th.num { "Busy" } th { "Started" } th { "Last beat" } th { "Version" } } }
+                thead { tr { th { "Identity" } th { "Host" } th.num { "PID" } th { "Queues" } th.num { "Busy" } th { "Running now" } th { "Started" } th { "Last beat" } th { "Version" } } }
                 tbody {
-                    @for w in &shown {
+                    @for view in &shown {
+                        @let w = &view.info;
                         tr {
                             td { code { (w.id) } @if w.stopping { " " span.badge.warn { "stopping" } } }
                             td { (w.host) }
                             td.num { (w.pid) }
                             td { (w.queues.join(", ")) }
                             td.num { (w.busy) " / " (w.concurrency) }
+                            td.running {
+                                @for job in view.running.iter().take(MAX_RUNNING_SHOWN) {
+                                    div {
+                                        (job.job_type.as_deref().unwrap_or("(undecodable)"))
+                                        " " code title=(job.id) { (id_tail(&job.id)) }
+                                        " on " code { (job.queue) }
+                                    }
+                                }
+                                @if view.running.len() > MAX_RUNNING_SHOWN {
+                                    div.muted { "+" (view.running.len() - MAX_RUNNING_SHOWN) " more" }
+                                }
+                            }
                             td title=(time(Some(w.started_at))) { (ago(Some(w.started_at))) }
                             td { (ago(Some(w.last_beat_at))) }
                             td { (w.version) }
