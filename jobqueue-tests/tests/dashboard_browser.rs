@@ -257,10 +257,16 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
         "no longer dead"
     );
 
+    // A worker busy with a slow job, so the page shows what it runs now.
+    let mut slow = env.test_job();
+    slow.sleep_ms = 3000;
+    env.client.job(slow).queue("other").enqueue().await.unwrap();
     let worker = test_worker(&env).queues(["other"]).start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(10), || async {
-            !admin.workers().await.unwrap().is_empty()
+            let workers = admin.workers().await.unwrap();
+            let running = admin.running_jobs(&workers).await.unwrap();
+            running.iter().any(|jobs| !jobs.is_empty())
         })
         .await
     );

@@ -44,7 +44,8 @@ pub(crate) async fn workers(
                             td { (w.host) }
                             td.num { (w.pid) }
                             td { (w.queues.join(", ")) }
-                            td.num { (w.busy) " / " (w.concurrency) }
+                            // Leases are live; the heartbeat's busy count can lag a beat.
+                            td.num title=(format!("{} busy at the last heartbeat", w.busy)) { (view.running.len()) " / " (w.concurrency) }
                             td.running {
                                 @for job in view.running.iter().take(MAX_RUNNING_SHOWN) {
                                     div {
