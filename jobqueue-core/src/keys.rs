@@ -15,6 +15,7 @@
 //! | `P:queues` | set | names of all known queues |
 //! | `P:workers` | zset | worker id → last heartbeat (ms, Redis clock) |
 //! | `P:worker:<wid>` | hash | worker process info (host, pid, queues, …) |
+//! | `P:audit` | list | operator actions, newest first (capped) |
 //! | `P:stats` | hash | global `processed` / `failed` totals |
 //! | `P:stats:minute:<epoch minute>` | hash | per-minute history bucket (TTL) |
 //! | `P:stats:day:<YYYY-MM-DD>` | hash | per-day history bucket (TTL) |
@@ -110,6 +111,11 @@ impl Keys {
     /// Info hash of one worker process.
     pub fn worker(&self, worker_id: &str) -> String {
         format!("{}:worker:{}", self.prefix, worker_id)
+    }
+
+    /// Audit log of operator actions, newest first.
+    pub fn audit(&self) -> String {
+        format!("{}:audit", self.prefix)
     }
 
     /// Global processed / failed totals.
@@ -293,6 +299,7 @@ mod tests {
             keys.workers(),
             keys.worker("w"),
             keys.stats(),
+            keys.audit(),
             keys.stats_minute(1),
             keys.stats_day("2026-01-01"),
         ] {

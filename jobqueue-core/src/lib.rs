@@ -48,7 +48,10 @@ pub mod schema;
 pub mod store;
 mod worker_info;
 
-pub use admin::{Admin, JobInfo, JobSet, JobState, QueueInfo, Totals};
+pub use admin::{
+    Admin, BrowseState, BulkAction, JobFilter, JobInfo, JobPage, JobSet, JobState, QueueInfo,
+    Totals,
+};
 pub use backoff::BackoffPolicy;
 pub use client::{Client, MAX_PRIORITY};
 pub use config::{

@@ -1,10 +1,23 @@
 //! The `jobqueue` command line: global options and subcommands.
+//!
+//! Configuration comes from flags, then environment variables
+//! (`JOBQUEUE_REDIS_URL`, `JOBQUEUE_PREFIX`, `JOBQUEUE_DASHBOARD_TOKEN`, ...),
+//! then an optional config file of `NAME=value` lines (`--config` or
+//! `JOBQUEUE_CONFIG`) that supplies environment variables not already set.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands::{actions, jobs, serve};
 
 /// jobqueue: operate background job queues on Redis.
+///
+/// Examples:
+///   jobqueue stats                         totals, rates and queues at a glance
+///   jobqueue jobs dead --queue mail        newest dead jobs of queue "mail"
+///   jobqueue retry --all-dead --queue mail --type send_email
+///   jobqueue serve --bind 0.0.0.0:9090 --token "$TOKEN"
 #[derive(Debug, Parser)]
-#[command(name = "jobqueue", version, about, long_about = None)]
+#[command(name = "jobqueue", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
     /// Redis URL (redis://, rediss:// for TLS; user:password@ for ACL auth).
     #[arg(
@@ -19,16 +32,68 @@ pub struct Cli {
     #[arg(long, global = true, env = "JOBQUEUE_PREFIX", default_value = "jq")]
     pub prefix: String,
 
+    /// Config file of NAME=value lines (e.g. JOBQUEUE_REDIS_URL=redis://db:6379);
+    /// flags and environment variables take precedence over it.
+    #[arg(long, global = true, env = "JOBQUEUE_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Print JSON instead of tables (for scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Subcommands.
+/// Subcommands. Exit codes: 0 success, 1 error, 2 bad usage, 3 not found,
+/// 4 Redis unavailable, 5 refused (unsafe configuration, or not confirmed).
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the web dashboard, JSON API and /metrics.
+    Serve(serve::ServeArgs),
+    /// Totals, worker count, Redis, and every queue.
+    Stats,
+    /// Every queue with sizes, latency and paused flag.
+    Queues,
+    /// List jobs in a state (ready, scheduled, retry, dead, active).
+    Jobs(jobs::JobsArgs),
+    /// Show one scheduled, retrying or dead job.
+    Job(jobs::JobArgs),
+    /// Retry dead or retrying jobs now (or run scheduled ones now).
+    Retry(actions::SelectArgs),
+    /// Delete scheduled, retrying or dead jobs.
+    Delete(actions::SelectArgs),
+    /// Pause a queue: workers stop fetching from it.
+    Pause(actions::QueueArgs),
+    /// Resume a paused queue.
+    Resume(actions::QueueArgs),
+    /// Drop every ready job of a queue.
+    Purge(actions::PurgeArgs),
     /// Apply pending data-layout migrations (safe to run repeatedly).
     Migrate(crate::commands::migrate::MigrateArgs),
     /// Measure this Redis the way BENCH.md describes (prints one JSON line).
     Bench(jobqueue_bench::BenchArgs),
+}
+
+/// Options shared by commands that page through jobs.
+#[derive(Debug, Clone, Args)]
+pub struct FilterArgs {
+    /// Only jobs of this type.
+    #[arg(long = "type")]
+    pub job_type: Option<String>,
+    /// Only jobs whose last error contains this text (case-insensitive).
+    #[arg(long)]
+    pub error: Option<String>,
+}
+
+impl FilterArgs {
+    /// As the operator API's filter.
+    pub fn to_filter(&self) -> jobqueue_core::JobFilter {
+        jobqueue_core::JobFilter {
+            job_type: self.job_type.clone(),
+            error_contains: self.error.clone(),
+            fingerprint: None,
+        }
+    }
 }

@@ -3,11 +3,26 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use jobqueue_core::ClientConfig;
+use jobqueue_core::{BulkAction, Client, ClientConfig};
 use jobqueue_dashboard::cli::{Cli, Command};
-use jobqueue_dashboard::commands;
+use jobqueue_dashboard::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
+use jobqueue_dashboard::commands::{actions, config_file, jobs, serve, stats};
 
 fn main() -> ExitCode {
+    // The config file supplies environment variables the environment does
+    // not set, so it is read before the flags are parsed.
+    if let Some(path) = config_path_from_args() {
+        match config_file::missing_vars(&path) {
+            // SAFETY: no other thread exists yet (the runtime is built below).
+            Ok(vars) => vars
+                .into_iter()
+                .for_each(|(k, v)| unsafe { std::env::set_var(k, v) }),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
+    }
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -35,19 +50,59 @@ fn main() -> ExitCode {
         }
     };
     let config = ClientConfig::new(&cli.redis_url).prefix(&cli.prefix);
-    let result = runtime.block_on(async {
-        match &cli.command {
-            Command::Migrate(args) => commands::migrate::run(config, args)
-                .await
-                .map_err(|e| e.to_string()),
-            Command::Bench(args) => jobqueue_bench::run(config, args).await,
-        }
-    });
-    match result {
+    match runtime.block_on(run(&cli, config)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
+        Err(err) => {
+            eprintln!("error: {}", err.message);
+            err.exit_code()
         }
     }
+}
+
+async fn run(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Migrate(args) => {
+            return Ok(jobqueue_dashboard::commands::migrate::run(config, args).await?);
+        }
+        Command::Bench(args) => {
+            return jobqueue_bench::run(config, args)
+                .await
+                .map_err(|m| CliError::new(EXIT_ERROR, m));
+        }
+        _ => {}
+    }
+    let client = Client::with_config(config).await?;
+    let json = cli.json;
+    match &cli.command {
+        Command::Serve(args) => serve::run(&client, args).await,
+        Command::Stats => stats::stats(&client, json).await,
+        Command::Queues => stats::queues(&client, json).await,
+        Command::Jobs(args) => jobs::jobs(&client, args, json).await,
+        Command::Job(args) => jobs::job(&client, args, json).await,
+        Command::Retry(args) => {
+            actions::select_action(&client, args, BulkAction::Retry, json).await
+        }
+        Command::Delete(args) => {
+            actions::select_action(&client, args, BulkAction::Delete, json).await
+        }
+        Command::Pause(args) => actions::pause_resume(&client, args, true, json).await,
+        Command::Resume(args) => actions::pause_resume(&client, args, false, json).await,
+        Command::Purge(args) => actions::purge(&client, args, json).await,
+        Command::Migrate(_) | Command::Bench(_) => Ok(()),
+    }
+}
+
+/// `--config <path>` / `--config=<path>` from the raw arguments, else `JOBQUEUE_CONFIG`.
+fn config_path_from_args() -> Option<std::path::PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        if text == "--config" {
+            return args.next().map(Into::into);
+        }
+        if let Some(path) = text.strip_prefix("--config=") {
+            return Some(path.into());
+        }
+    }
+    std::env::var_os("JOBQUEUE_CONFIG").map(Into::into)
 }

@@ -176,3 +176,22 @@ pub async fn trace_counts(url: &str, key: &str) -> HashMap<String, u64> {
         .expect("connect");
     conn.hgetall(key).await.expect("HGETALL")
 }
+
+/// A job that always fails permanently with `message` (dead on its first
+/// run): for tests of how dead jobs and hostile error text are shown.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FailingJob {
+    /// The error message it dies with.
+    pub message: String,
+    /// Free text carried in the payload.
+    #[serde(default)]
+    pub note: String,
+}
+
+impl Job for FailingJob {
+    const NAME: &'static str = "failing_job";
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        Err(JobError::permanent(&self.message))
+    }
+}

@@ -8,6 +8,7 @@
 //!   tests that kill or signal workers.
 //! * Test jobs that leave a record in Redis each time they run.
 
+pub mod dashboard;
 pub mod jobs;
 pub mod process;
 pub mod redis_server;

@@ -1,3 +1,10 @@
-//! One module per `jobqueue` subcommand.
+//! One module per `jobqueue` subcommand, plus shared output and errors.
 
+pub mod actions;
+pub mod config_file;
+pub mod exit;
+pub mod jobs;
 pub mod migrate;
+pub mod output;
+pub mod serve;
+pub mod stats;

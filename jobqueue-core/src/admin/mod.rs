@@ -3,6 +3,18 @@
 //! The dashboard, the JSON API and the `jobqueue` CLI are thin layers over
 //! this module. Every call costs Redis O(page size) or O(number of queues
 //! and workers): nothing here loads a whole set.
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `mod.rs` | queue info, totals, plain listings, job by id, retry/delete by id, purge, pause, workers |
+//! | `browse.rs` | cursor pages per state with filters (bounded scan), bulk actions on all matching |
+//! | `filter.rs` | [`JobFilter`] and the error fingerprint |
+//! | `groups.rs` | dead jobs grouped by fingerprint (bounded sample) |
+//! | `find.rs` | a job by id in any queue |
+//! | `running.rs` | what each worker is running now |
+//! | `history.rs` | per-minute and per-day processed/failed buckets |
+//! | `audit.rs` | the bounded audit log of operator actions |
+//! | `server.rs` | Redis version and memory |
 
 use std::collections::HashMap;
 
@@ -16,11 +28,28 @@ use crate::record::{ErrorEntry, decode_record, record_id_bytes, split_record, uu
 use crate::store::Store;
 use crate::worker_info::WorkerInfo;
 
+mod audit;
+mod browse;
+mod filter;
+mod find;
+mod groups;
+mod history;
+mod running;
+mod server;
+
+pub use audit::{AuditEntry, MAX_AUDIT_ENTRIES};
+pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
+pub use filter::{JobFilter, error_fingerprint, normalise_error_message};
+pub use groups::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};
+pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
+pub use running::RunningJob;
+pub use server::ServerInfo;
+
 /// Largest page the listing calls return.
 pub const MAX_PAGE_SIZE: usize = 1000;
 
 /// How many jobs the bulk actions move per script call.
-const BULK_BATCH: usize = 1000;
+pub(crate) const BULK_BATCH: usize = 1000;
 
 /// A state in which jobs wait in a sorted set (and can be listed by id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

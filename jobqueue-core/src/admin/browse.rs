@@ -1,0 +1,337 @@
+//! Paginated, filtered listings and "all matching" bulk actions.
+//!
+//! A page is read by rank windows from a cursor (a position in the state's
+//! listing order), so a page costs O(page size) when no filter is set. With
+//! a filter, one page scans at most [`MAX_SCAN_PER_PAGE`] jobs from the
+//! cursor and returns what matched plus the cursor to continue from: the
+//! cost stays bounded however large the set is, and the caller pages on.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Admin, BULK_BATCH, JobFilter, JobInfo, JobSet, JobState, MAX_PAGE_SIZE};
+use crate::error::Error;
+use crate::keys::QueueKeys;
+
+/// Most jobs one filtered page looks at before it returns.
+pub const MAX_SCAN_PER_PAGE: usize = 5000;
+
+/// How many records one scan step reads.
+const SCAN_WINDOW: usize = 500;
+
+/// A state whose jobs can be listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrowseState {
+    /// Ready to run, in the order they will run (prioritised first).
+    Ready,
+    /// Scheduled for later, soonest first.
+    Scheduled,
+    /// Waiting for a retry, soonest first.
+    Retry,
+    /// Dead, most recent first.
+    Dead,
+    /// Leased by workers.
+    Active,
+}
+
+impl BrowseState {
+    /// Every state, in the order a person reads them.
+    pub const ALL: [BrowseState; 5] = [
+        BrowseState::Ready,
+        BrowseState::Scheduled,
+        BrowseState::Retry,
+        BrowseState::Dead,
+        BrowseState::Active,
+    ];
+
+    /// The lowercase name used in URLs and on the command line.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            BrowseState::Ready => "ready",
+            BrowseState::Scheduled => "scheduled",
+            BrowseState::Retry => "retry",
+            BrowseState::Dead => "dead",
+            BrowseState::Active => "active",
+        }
+    }
+
+    /// Parses a state name (`retrying` is accepted for `retry`).
+    pub fn parse(name: &str) -> Result<Self, Error> {
+        match name {
+            "ready" => Ok(BrowseState::Ready),
+            "scheduled" => Ok(BrowseState::Scheduled),
+            "retry" | "retrying" => Ok(BrowseState::Retry),
+            "dead" => Ok(BrowseState::Dead),
+            "active" => Ok(BrowseState::Active),
+            other => Err(Error::InvalidArgument {
+                op: "browse",
+                message: format!(
+                    "unknown job state {other:?}: use ready, scheduled, retry, dead or active"
+                ),
+            }),
+        }
+    }
+
+    /// The waiting set behind this state, for the states that have one.
+    pub fn set(&self) -> Option<JobSet> {
+        match self {
+            BrowseState::Scheduled => Some(JobSet::Scheduled),
+            BrowseState::Retry => Some(JobSet::Retry),
+            BrowseState::Dead => Some(JobSet::Dead),
+            BrowseState::Ready | BrowseState::Active => None,
+        }
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobPage {
+    /// The jobs on this page.
+    pub jobs: Vec<JobInfo>,
+    /// Jobs in the state (matching or not).
+    pub total: u64,
+    /// The cursor this page started at.
+    pub cursor: u64,
+    /// Where the next page starts; `None` on the last page.
+    pub next_cursor: Option<u64>,
+    /// Jobs looked at to fill this page (more than its length when filtered).
+    pub scanned: u64,
+}
+
+/// What a bulk action does to each matching job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkAction {
+    /// Make it ready now (retry a dead or retrying job, run a scheduled job now).
+    Retry,
+    /// Delete it.
+    Delete,
+}
+
+impl Admin {
+    /// One page of `state` on `queue` from `cursor`, filtered (see the module docs).
+    pub async fn browse(
+        &self,
+        queue: &str,
+        state: BrowseState,
+        filter: &JobFilter,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<JobPage, Error> {
+        let q = self.store.queue_keys(queue)?;
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let total = self.state_size(&q, state).await?;
+        let mut jobs = Vec::new();
+        let mut pos = cursor;
+        let mut scanned: u64 = 0;
+        while jobs.len() < limit && pos < total && scanned < MAX_SCAN_PER_PAGE as u64 {
+            let want = if filter.is_empty() {
+                limit - jobs.len()
+            } else {
+                SCAN_WINDOW.min(MAX_SCAN_PER_PAGE - scanned as usize)
+            };
+            let window = self.window(&q, state, pos, want).await?;
+            if window.is_empty() {
+                break;
+            }
+            for job in window {
+                pos += 1;
+                scanned += 1;
+                if let Some(job) = job.filter(|job| filter.matches(job)) {
+                    jobs.push(job);
+                    if jobs.len() == limit {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(JobPage {
+            jobs,
+            total,
+            cursor,
+            next_cursor: (pos < total).then_some(pos),
+            scanned,
+        })
+    }
+
+    /// Applies `action` to every job of `set` that matches `filter`, in
+    /// batches of 1000 (each batch one bounded read and one script call).
+    /// `progress` is told (jobs looked at, set size at the start) after
+    /// each batch. Returns how many jobs were moved or deleted.
+    pub async fn apply_matching(
+        &self,
+        queue: &str,
+        set: JobSet,
+        filter: &JobFilter,
+        action: BulkAction,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<u64, Error> {
+        let q = self.store.queue_keys(queue)?;
+        let state = BrowseState::from(set);
+        let size = self.state_size(&q, state).await?;
+        // Every round either removes jobs or moves the cursor past a full
+        // window, so this many rounds cover the set as it was at the start.
+        let max_rounds = size / BULK_BATCH as u64 + 2;
+        let (mut pos, mut seen, mut done) = (0u64, 0u64, 0u64);
+        for _ in 0..max_rounds {
+            let window = self.window(&q, state, pos, BULK_BATCH).await?;
+            if window.is_empty() {
+                break;
+            }
+            let len = window.len() as u64;
+            let ids: Vec<String> = window
+                .iter()
+                .flatten()
+                .filter(|job| filter.matches(job))
+                .map(|job| job.id.to_string())
+                .collect();
+            let changed = match action {
+                BulkAction::Retry => {
+                    self.store
+                        .requeue(&q, set.key(&q), &ids, set == JobSet::Dead)
+                        .await?
+                }
+                BulkAction::Delete => self.store.delete_jobs(&q, set.key(&q), &ids).await?,
+            };
+            done += changed;
+            seen += len;
+            pos += len.saturating_sub(changed);
+            progress(seen, size);
+        }
+        Ok(done)
+    }
+
+    /// Jobs currently in `state`.
+    async fn state_size(&self, q: &QueueKeys, state: BrowseState) -> Result<u64, Error> {
+        const OP: &str = "browse";
+        let mut conn = self.store.connection();
+        match state {
+            BrowseState::Ready => {
+                let (ready, prioritised): (u64, u64) = redis::pipe()
+                    .llen(q.ready())
+                    .zcard(q.priority())
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(Error::redis(OP))?;
+                Ok(ready + prioritised)
+            }
+            BrowseState::Active => Ok(self.queue(q.name()).await?.active),
+            _ => {
+                let set = state.set().unwrap_or(JobSet::Dead);
+                redis::cmd("ZCARD")
+                    .arg(set.key(q))
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(Error::redis(OP))
+            }
+        }
+    }
+
+    /// Up to `count` jobs of `state` from rank `start` in listing order. A
+    /// slot is `None` when its record vanished between the two reads.
+    async fn window(
+        &self,
+        q: &QueueKeys,
+        state: BrowseState,
+        start: u64,
+        count: usize,
+    ) -> Result<Vec<Option<JobInfo>>, Error> {
+        let start = usize::try_from(start).unwrap_or(usize::MAX);
+        let name = q.name();
+        match state {
+            BrowseState::Ready => {
+                // Prioritised jobs run first, so they come first.
+                let prioritised: u64 = redis::cmd("ZCARD")
+                    .arg(q.priority())
+                    .query_async(&mut self.store.connection())
+                    .await
+                    .map_err(Error::redis("browse"))?;
+                let prioritised = usize::try_from(prioritised).unwrap_or(usize::MAX);
+                let mut out = Vec::new();
+                if start < prioritised {
+                    out.extend(
+                        self.list_prioritised(name, start, count)
+                            .await?
+                            .into_iter()
+                            .map(Some),
+                    );
+                }
+                if out.len() < count {
+                    let list_start = start.saturating_sub(prioritised);
+                    out.extend(
+                        self.list_ready(name, list_start, count - out.len())
+                            .await?
+                            .into_iter()
+                            .map(Some),
+                    );
+                }
+                Ok(out)
+            }
+            BrowseState::Active => Ok(self
+                .list_active(name, MAX_PAGE_SIZE)
+                .await?
+                .into_iter()
+                .skip(start)
+                .take(count)
+                .map(Some)
+                .collect()),
+            _ => {
+                let set = state.set().unwrap_or(JobSet::Dead);
+                self.list_slots(q, set, start, count).await
+            }
+        }
+    }
+
+    /// One rank window of a waiting set with its records (dead: newest first).
+    pub(super) async fn list_slots(
+        &self,
+        q: &QueueKeys,
+        set: JobSet,
+        start: usize,
+        count: usize,
+    ) -> Result<Vec<Option<JobInfo>>, Error> {
+        const OP: &str = "browse";
+        let count = count.clamp(1, MAX_PAGE_SIZE);
+        let mut conn = self.store.connection();
+        let entries: Vec<(String, f64)> = redis::cmd(if set == JobSet::Dead {
+            "ZREVRANGE"
+        } else {
+            "ZRANGE"
+        })
+        .arg(set.key(q))
+        .arg(start)
+        .arg(start + count - 1)
+        .arg("WITHSCORES")
+        .query_async(&mut conn)
+        .await
+        .map_err(Error::redis(OP))?;
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = entries.iter().map(|(id, _)| id.as_str()).collect();
+        let records: Vec<Option<Vec<u8>>> = redis::cmd("HMGET")
+            .arg(q.jobs())
+            .arg(&ids)
+            .query_async(&mut conn)
+            .await
+            .map_err(Error::redis(OP))?;
+        let state = JobState::from(set);
+        Ok(entries
+            .iter()
+            .zip(records)
+            .map(|((_, score), record)| {
+                record.map(|r| JobInfo::from_record(q.name(), state, &r, Some(*score as i64)))
+            })
+            .collect())
+    }
+}
+
+impl From<JobSet> for BrowseState {
+    fn from(set: JobSet) -> Self {
+        match set {
+            JobSet::Scheduled => BrowseState::Scheduled,
+            JobSet::Retry => BrowseState::Retry,
+            JobSet::Dead => BrowseState::Dead,
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! What the dashboard shows about the Redis server itself.
+
+use serde::Serialize;
+
+use super::Admin;
+use crate::error::Error;
+
+/// Version and memory of the Redis server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerInfo {
+    /// `redis_version` (or `valkey_version`).
+    pub version: String,
+    /// `used_memory` in bytes.
+    pub used_memory: u64,
+    /// `used_memory_human`.
+    pub used_memory_human: String,
+    /// `maxmemory` in bytes (0 = no limit).
+    pub max_memory: u64,
+}
+
+impl Admin {
+    /// Version and memory of the Redis server (one `INFO` call; some
+    /// managed Redis deny `INFO`, then the fields read "unknown").
+    pub async fn server_info(&self) -> Result<ServerInfo, Error> {
+        let text: String = match redis::cmd("INFO")
+            .arg("server")
+            .arg("memory")
+            .query_async(&mut self.store.connection())
+            .await
+        {
+            Ok(text) => text,
+            Err(err) if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoPerm) => {
+                String::new()
+            }
+            Err(err) => {
+                return Err(Error::Redis {
+                    op: "server_info",
+                    source: err,
+                });
+            }
+        };
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+                .map(|v| v.trim().to_owned())
+        };
+        Ok(ServerInfo {
+            version: field("valkey_version")
+                .or_else(|| field("redis_version"))
+                .unwrap_or_else(|| "unknown".to_owned()),
+            used_memory: field("used_memory")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            used_memory_human: field("used_memory_human").unwrap_or_else(|| "unknown".to_owned()),
+            max_memory: field("maxmemory").and_then(|v| v.parse().ok()).unwrap_or(0),
+        })
+    }
+}

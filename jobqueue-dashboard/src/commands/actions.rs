@@ -1,0 +1,240 @@
+//! `jobqueue retry|delete|pause|resume|purge`: every one is written to
+//! the audit log the dashboard shows, as `cli:<user>@<host>`.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use jobqueue_core::admin::AuditEntry;
+use jobqueue_core::{BulkAction, Client, JobSet, JobState};
+use serde::Serialize;
+
+use super::exit::{CliError, CliResult, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_USAGE};
+use super::output::{count, json};
+use crate::cli::FilterArgs;
+
+/// Which jobs `retry` or `delete` act on.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// One job id (scheduled, retrying or dead).
+    #[arg(required_unless_present_any = ["all_dead", "all_retry", "all_scheduled"])]
+    pub id: Option<uuid::Uuid>,
+    /// Every dead job of the queue (narrow it with --type / --error).
+    #[arg(long, conflicts_with_all = ["id", "all_retry", "all_scheduled"])]
+    pub all_dead: bool,
+    /// Every job waiting for a retry.
+    #[arg(long, conflicts_with_all = ["id", "all_scheduled"])]
+    pub all_retry: bool,
+    /// Every scheduled job (retry = run now).
+    #[arg(long, conflicts_with = "id")]
+    pub all_scheduled: bool,
+    /// The queue (default: for an id, look in every queue; else "default").
+    #[arg(long, short)]
+    pub queue: Option<String>,
+    /// Filters for the --all-* forms.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// A queue name.
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    /// The queue.
+    pub queue: String,
+}
+
+/// Options of `purge`.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// The queue.
+    pub queue: String,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+#[derive(Serialize)]
+struct Outcome<'a> {
+    action: &'a str,
+    queue: &'a str,
+    count: u64,
+}
+
+/// `retry` or `delete`.
+pub async fn select_action(
+    client: &Client,
+    args: &SelectArgs,
+    action: BulkAction,
+    as_json: bool,
+) -> CliResult {
+    let admin = client.admin();
+    let verb = match action {
+        BulkAction::Retry => "retry",
+        BulkAction::Delete => "delete",
+    };
+    let (queue, moved, target) = if let Some(id) = args.id {
+        let job = match &args.queue {
+            Some(queue) => admin.job(queue, id).await?,
+            None => admin.find_job(id).await?,
+        }
+        .ok_or_else(|| {
+            CliError::new(
+                EXIT_NOT_FOUND,
+                format!("no scheduled, retrying or dead job {id}"),
+            )
+        })?;
+        let set = match job.state {
+            JobState::Scheduled => JobSet::Scheduled,
+            JobState::Retry => JobSet::Retry,
+            _ => JobSet::Dead,
+        };
+        let n = match action {
+            BulkAction::Retry => admin.retry(&job.queue, set, &[id]).await?,
+            BulkAction::Delete => admin.delete(&job.queue, set, &[id]).await?,
+        };
+        (job.queue, n, id.to_string())
+    } else {
+        let set = if args.all_dead {
+            JobSet::Dead
+        } else if args.all_retry {
+            JobSet::Retry
+        } else if args.all_scheduled {
+            JobSet::Scheduled
+        } else {
+            return Err(CliError::new(
+                EXIT_USAGE,
+                "give a job id or --all-dead / --all-retry / --all-scheduled",
+            ));
+        };
+        let queue = args.queue.clone().unwrap_or_else(|| "default".to_owned());
+        let bar = progress_bar(as_json);
+        let n = admin
+            .apply_matching(
+                &queue,
+                set,
+                &args.filter.to_filter(),
+                action,
+                |seen, total| {
+                    bar.set_length(total);
+                    bar.set_position(seen);
+                },
+            )
+            .await?;
+        bar.finish_and_clear();
+        (queue, n, format!("all {:?} matching", set).to_lowercase())
+    };
+    audit(client, verb, &format!("{queue} {target}"), moved).await;
+    if as_json {
+        return json(&Outcome {
+            action: verb,
+            queue: &queue,
+            count: moved,
+        });
+    }
+    println!("{verb}: {} job(s) in queue {queue}", count(moved));
+    Ok(())
+}
+
+/// `pause`, `resume`.
+pub async fn pause_resume(
+    client: &Client,
+    args: &QueueArgs,
+    pause: bool,
+    as_json: bool,
+) -> CliResult {
+    known_queue(client, &args.queue).await?;
+    let admin = client.admin();
+    let verb = if pause { "pause" } else { "resume" };
+    if pause {
+        admin.pause(&args.queue).await?;
+    } else {
+        admin.resume(&args.queue).await?;
+    }
+    audit(client, verb, &args.queue, 0).await;
+    if as_json {
+        return json(&Outcome {
+            action: verb,
+            queue: &args.queue,
+            count: 0,
+        });
+    }
+    println!("{verb}d queue {}", args.queue);
+    Ok(())
+}
+
+/// `purge`.
+pub async fn purge(client: &Client, args: &PurgeArgs, as_json: bool) -> CliResult {
+    known_queue(client, &args.queue).await?;
+    let admin = client.admin();
+    if !args.yes {
+        let ready = admin.queue(&args.queue).await?.ready;
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::new(
+                EXIT_REFUSED,
+                "purge needs --yes when not run from a terminal",
+            ));
+        }
+        eprint!(
+            "Delete all {} ready jobs of {}? Type the queue name to confirm: ",
+            count(ready),
+            args.queue
+        );
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if answer.trim() != args.queue {
+            return Err(CliError::new(EXIT_REFUSED, "not confirmed; nothing purged"));
+        }
+    }
+    let n = admin.purge(&args.queue).await?;
+    audit(client, "purge", &args.queue, n).await;
+    if as_json {
+        return json(&Outcome {
+            action: "purge",
+            queue: &args.queue,
+            count: n,
+        });
+    }
+    println!("purged {} ready job(s) from {}", count(n), args.queue);
+    Ok(())
+}
+
+async fn known_queue(client: &Client, queue: &str) -> CliResult {
+    if client
+        .admin()
+        .queue_names()
+        .await?
+        .iter()
+        .any(|q| q == queue)
+    {
+        Ok(())
+    } else {
+        Err(CliError::new(
+            EXIT_NOT_FOUND,
+            format!("no queue named {queue:?}"),
+        ))
+    }
+}
+
+fn progress_bar(hidden: bool) -> ProgressBar {
+    if hidden || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} jobs looked at ({eta} left)")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Records the action; a failure to write the log is reported, not fatal.
+async fn audit(client: &Client, action: &str, target: &str, count: u64) {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    let entry = AuditEntry::now(&format!("cli:{user}@{host}"), action, target, count);
+    if let Err(err) = client.admin().record_audit(&entry).await {
+        eprintln!("warning: could not write the audit log: {err}");
+    }
+}

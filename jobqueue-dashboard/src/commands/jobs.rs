@@ -1,0 +1,139 @@
+//! `jobqueue jobs <state>` and `jobqueue job <id>`.
+
+use clap::Args;
+use jobqueue_core::{BrowseState, Client, JobInfo};
+
+use super::exit::{CliError, CliResult, EXIT_NOT_FOUND, EXIT_USAGE};
+use super::output::{json, table};
+use crate::cli::FilterArgs;
+use crate::format::{ago, pretty_payload, short, time};
+
+/// Options of `jobqueue jobs`.
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// ready, scheduled, retry, dead or active.
+    pub state: String,
+    /// The queue.
+    #[arg(long, short, default_value = "default")]
+    pub queue: String,
+    /// Filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Jobs per page (at most 1000).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Where to start (the "next cursor" a previous page printed).
+    #[arg(long, default_value_t = 0)]
+    pub cursor: u64,
+}
+
+/// Options of `jobqueue job`.
+#[derive(Debug, Args)]
+pub struct JobArgs {
+    /// The job id.
+    pub id: uuid::Uuid,
+    /// Its queue (default: look in every queue).
+    #[arg(long, short)]
+    pub queue: Option<String>,
+}
+
+/// `jobqueue jobs`.
+pub async fn jobs(client: &Client, args: &JobsArgs, as_json: bool) -> CliResult {
+    let state =
+        BrowseState::parse(&args.state).map_err(|e| CliError::new(EXIT_USAGE, e.to_string()))?;
+    if args.limit == 0 {
+        return Err(CliError::new(EXIT_USAGE, "--limit must be at least 1"));
+    }
+    let page = client
+        .admin()
+        .browse(
+            &args.queue,
+            state,
+            &args.filter.to_filter(),
+            args.cursor,
+            args.limit,
+        )
+        .await?;
+    if as_json {
+        return json(&page);
+    }
+    let rows: Vec<Vec<String>> = page
+        .jobs
+        .iter()
+        .map(|j| {
+            vec![
+                j.id.to_string(),
+                j.job_type
+                    .clone()
+                    .unwrap_or_else(|| "(undecodable)".to_owned()),
+                j.attempt.to_string(),
+                ago(j.at.or(j.enqueued_at)),
+                short(&last_error(j), 60),
+            ]
+        })
+        .collect();
+    table(&["ID", "TYPE", "ATTEMPT", "WHEN", "LAST ERROR"], &rows);
+    eprintln!(
+        "{} of {} {} jobs shown{}",
+        page.jobs.len(),
+        page.total,
+        state.as_str(),
+        page.next_cursor
+            .map(|c| format!("; next page: --cursor {c}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// `jobqueue job`.
+pub async fn job(client: &Client, args: &JobArgs, as_json: bool) -> CliResult {
+    let admin = client.admin();
+    let found = match &args.queue {
+        Some(queue) => admin.job(queue, args.id).await?,
+        None => admin.find_job(args.id).await?,
+    };
+    let Some(job) = found else {
+        return Err(CliError::new(
+            EXIT_NOT_FOUND,
+            format!(
+                "no scheduled, retrying or dead job {} (it may be ready, running, finished or unknown)",
+                args.id
+            ),
+        ));
+    };
+    if as_json {
+        return json(&job);
+    }
+    println!("id        {}", job.id);
+    println!(
+        "type      {}",
+        job.job_type.as_deref().unwrap_or("(undecodable)")
+    );
+    println!("queue     {}", job.queue);
+    println!("state     {:?}", job.state);
+    println!(
+        "attempts  {}{}",
+        job.attempt,
+        job.max_attempts
+            .map(|m| format!(" of {m}"))
+            .unwrap_or_default()
+    );
+    println!("enqueued  {}", time(job.enqueued_at));
+    println!("at        {}", time(job.at));
+    if let Some(err) = &job.decode_error {
+        println!("undecodable record: {err}");
+    }
+    println!("payload:\n{}", pretty_payload(&job.payload));
+    for e in &job.errors {
+        println!("error (attempt {}, {:?}): {}", e.attempt, e.kind, e.message);
+    }
+    Ok(())
+}
+
+fn last_error(job: &JobInfo) -> String {
+    job.errors
+        .last()
+        .map(|e| e.message.clone())
+        .or_else(|| job.decode_error.clone())
+        .unwrap_or_default()
+}

@@ -1,0 +1,171 @@
+//! The state-changing operations, shared by the JSON API and the UI forms:
+//! each checks the role, runs the operator API call and writes the audit log.
+
+use jobqueue_core::admin::AuditEntry;
+use jobqueue_core::{BrowseState, BulkAction, JobFilter, JobSet};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::auth::Principal;
+use super::error::ApiError;
+use super::state::AppState;
+
+/// What an action did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionOutcome {
+    /// The action.
+    pub action: String,
+    /// Jobs it touched.
+    pub count: u64,
+}
+
+/// Which jobs a bulk action applies to.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// These ids.
+    Ids(Vec<Uuid>),
+    /// Every job of the state that matches the filter.
+    AllMatching(JobFilter),
+}
+
+/// Pause, resume or purge a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueAction {
+    /// Stop fetching.
+    Pause,
+    /// Fetch again.
+    Resume,
+    /// Drop every ready job.
+    Purge,
+}
+
+impl QueueAction {
+    /// From a path segment.
+    pub fn parse(text: &str) -> Result<Self, ApiError> {
+        match text {
+            "pause" => Ok(Self::Pause),
+            "resume" => Ok(Self::Resume),
+            "purge" => Ok(Self::Purge),
+            other => Err(ApiError::not_found(format!(
+                "unknown queue action {other:?}: use pause, resume or purge"
+            ))),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+            Self::Purge => "purge",
+        }
+    }
+}
+
+/// Parses `retry`, `run` (run a scheduled job now) or `delete`.
+pub fn bulk_action(text: &str) -> Result<BulkAction, ApiError> {
+    match text {
+        "retry" | "run" => Ok(BulkAction::Retry),
+        "delete" => Ok(BulkAction::Delete),
+        other => Err(ApiError::bad_request(format!(
+            "unknown action {other:?}: use retry, run or delete"
+        ))),
+    }
+}
+
+/// Runs a queue action.
+pub async fn queue_action(
+    state: &AppState,
+    who: &Principal,
+    queue: &str,
+    action: QueueAction,
+) -> Result<ActionOutcome, ApiError> {
+    who.require_operator()?;
+    let admin = &state.admin;
+    let count = match action {
+        QueueAction::Pause => admin.pause(queue).await.map(|()| 0)?,
+        QueueAction::Resume => admin.resume(queue).await.map(|()| 0)?,
+        QueueAction::Purge => admin.purge(queue).await?,
+    };
+    audit(state, who, action.name(), queue, count).await;
+    Ok(ActionOutcome {
+        action: action.name().to_owned(),
+        count,
+    })
+}
+
+/// Retries or deletes jobs of a waiting set.
+pub async fn jobs_action(
+    state: &AppState,
+    who: &Principal,
+    queue: &str,
+    job_state: BrowseState,
+    action: BulkAction,
+    selection: Selection,
+) -> Result<ActionOutcome, ApiError> {
+    who.require_operator()?;
+    let Some(set) = job_state.set() else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            format!(
+                "{} jobs cannot be retried or deleted here: only scheduled, retry and dead jobs",
+                job_state.as_str()
+            ),
+        ));
+    };
+    let admin = &state.admin;
+    let (count, target) = match (&selection, action) {
+        (Selection::Ids(ids), BulkAction::Retry) => {
+            (admin.retry(queue, set, ids).await?, describe_ids(ids))
+        }
+        (Selection::Ids(ids), BulkAction::Delete) => {
+            (admin.delete(queue, set, ids).await?, describe_ids(ids))
+        }
+        (Selection::AllMatching(filter), action) => (
+            admin
+                .apply_matching(queue, set, filter, action, |_, _| {})
+                .await?,
+            describe_filter(filter),
+        ),
+    };
+    let action_name = match (action, set) {
+        (BulkAction::Retry, JobSet::Scheduled) => "run_now",
+        (BulkAction::Retry, _) => "retry",
+        (BulkAction::Delete, _) => "delete",
+    };
+    let target = format!("{queue}/{} {target}", job_state.as_str());
+    audit(state, who, action_name, &target, count).await;
+    Ok(ActionOutcome {
+        action: action_name.to_owned(),
+        count,
+    })
+}
+
+fn describe_ids(ids: &[Uuid]) -> String {
+    match ids {
+        [one] => one.to_string(),
+        _ => format!("{} selected jobs", ids.len()),
+    }
+}
+
+fn describe_filter(filter: &JobFilter) -> String {
+    let mut parts = vec!["all matching".to_owned()];
+    if let Some(t) = &filter.job_type {
+        parts.push(format!("type={t}"));
+    }
+    if let Some(e) = &filter.error_contains {
+        parts.push(format!("error~{e}"));
+    }
+    if let Some(f) = &filter.fingerprint {
+        parts.push(format!("group={f}"));
+    }
+    parts.join(" ")
+}
+
+/// Writes the audit log; a failure to write it is logged, not fatal (the
+/// action itself already happened and must be reported).
+async fn audit(state: &AppState, who: &Principal, action: &str, target: &str, count: u64) {
+    let entry = AuditEntry::now(&who.name, action, target, count);
+    if let Err(err) = state.admin.record_audit(&entry).await {
+        tracing::warn!(error = %err, action, target, "could not write the audit log");
+    }
+}

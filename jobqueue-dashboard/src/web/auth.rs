@@ -1,0 +1,191 @@
+//! Authentication: every request is matched against the configured
+//! credentials and gets a [`Principal`] (who, and what they may do), or is
+//! refused with 401. Handlers that change state also check the role.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+
+use super::config::{Credential, Role};
+use super::error::ApiError;
+use super::state::AppState;
+
+/// Who is calling, attached to every authenticated request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The name written to the audit log.
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+    /// True when the credential came in an `Authorization: Bearer` header,
+    /// which browsers never attach on their own (so CSRF cannot forge it).
+    pub bearer: bool,
+}
+
+impl Principal {
+    /// Fails with 403 unless the caller may change state.
+    pub fn require_operator(&self) -> Result<(), ApiError> {
+        if self.role == Role::Operator {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "read-only access: this action needs operator credentials",
+            ))
+        }
+    }
+}
+
+/// Who the user is, as a host application that nests the dashboard knows
+/// it: insert one into the request's extensions in your own middleware and
+/// the dashboard uses it (for the role and the audit log) instead of its
+/// own credentials.
+///
+/// ```
+/// use axum::{extract::Request, middleware::Next, response::Response};
+/// use jobqueue_dashboard::{HostUser, Role};
+///
+/// async fn tell_dashboard_who(mut request: Request, next: Next) -> Response {
+///     // ... after your own authentication found the user:
+///     request.extensions_mut().insert(HostUser { name: "ada".into(), role: Role::Operator });
+///     next.run(request).await
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostUser {
+    /// Name for the audit log.
+    pub name: String,
+    /// What they may do (still capped by [`crate::DashboardConfig::read_only`]).
+    pub role: Role,
+}
+
+/// Middleware: resolves the caller or answers 401.
+pub(crate) async fn authenticate(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let header_value = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // A host application that mounts the router says who the user is by
+    // inserting a `HostUser` (only server-side code can do that).
+    let host_user = request
+        .extensions()
+        .get::<HostUser>()
+        .map(|user| Principal {
+            name: user.name.clone(),
+            role: user.role,
+            bearer: false,
+        });
+    let principal = host_user
+        .or_else(|| match header_value {
+            Some(value) => match_credential(&state.config.credentials, &value),
+            None => None,
+        })
+        .or_else(|| {
+            state.config.anonymous_role.map(|role| Principal {
+                name: "anonymous".to_owned(),
+                role,
+                bearer: false,
+            })
+        });
+    let Some(mut principal) = principal else {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication required: send a bearer token or basic-auth credentials",
+        )
+        .into_response();
+    };
+    principal.role = state.config.effective(principal.role);
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+/// The principal for an `Authorization` header value, if it matches.
+fn match_credential(credentials: &[Credential], header_value: &str) -> Option<Principal> {
+    let (scheme, rest) = header_value.split_once(' ')?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        credentials.iter().find_map(|c| match c {
+            Credential::Bearer { token, label, role } if constant_time_eq(token, rest) => {
+                Some(Principal {
+                    name: label.clone(),
+                    role: *role,
+                    bearer: true,
+                })
+            }
+            _ => None,
+        })
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .ok()?;
+        let decoded = String::from_utf8(decoded).ok()?;
+        let (given_user, given_password) = decoded.split_once(':')?;
+        credentials.iter().find_map(|c| match c {
+            Credential::Basic {
+                user,
+                password,
+                role,
+            } if constant_time_eq(user, given_user)
+                & constant_time_eq(password, given_password) =>
+            {
+                Some(Principal {
+                    name: user.clone(),
+                    role: *role,
+                    bearer: false,
+                })
+            }
+            _ => None,
+        })
+    } else {
+        None
+    }
+}
+
+/// Compares secrets without an early exit on the first differing byte.
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_bearer_and_basic() {
+        let creds = vec![
+            Credential::Bearer {
+                token: "t0k".into(),
+                label: "ci".into(),
+                role: Role::ReadOnly,
+            },
+            Credential::Basic {
+                user: "ops".into(),
+                password: "pw:x".into(),
+                role: Role::Operator,
+            },
+        ];
+        let p = match_credential(&creds, "Bearer t0k").unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.role, p.bearer),
+            ("ci", Role::ReadOnly, true)
+        );
+        let basic = base64::engine::general_purpose::STANDARD.encode("ops:pw:x");
+        let p = match_credential(&creds, &format!("Basic {basic}")).unwrap();
+        assert_eq!((p.name.as_str(), p.role), ("ops", Role::Operator));
+        assert!(match_credential(&creds, "Bearer wrong").is_none());
+        assert!(match_credential(&creds, "Basic !!!").is_none());
+        assert!(match_credential(&creds, "Digest x").is_none());
+    }
+}

@@ -1,0 +1,114 @@
+//! How the dashboard authenticates and what it lets people do.
+
+use std::time::Duration;
+
+/// What a caller may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// May look at everything, change nothing.
+    ReadOnly,
+    /// May also retry, delete, purge, pause and resume.
+    Operator,
+}
+
+/// One accepted credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// The token.
+        token: String,
+        /// Name written to the audit log for this token.
+        label: String,
+        /// What holders of the token may do.
+        role: Role,
+    },
+    /// HTTP basic auth (browsers prompt for it).
+    Basic {
+        /// User name (also the audit-log name).
+        user: String,
+        /// Password.
+        password: String,
+        /// What this user may do.
+        role: Role,
+    },
+}
+
+/// Configuration of the dashboard router. Build one with
+/// [`DashboardConfig::with_credentials`] (the dashboard checks credentials
+/// itself) or [`DashboardConfig::behind_host_auth`] (the host application
+/// authenticates before the request reaches the router).
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct DashboardConfig {
+    pub(crate) credentials: Vec<Credential>,
+    /// Role of requests without credentials; `None` means they are refused.
+    pub(crate) anonymous_role: Option<Role>,
+    pub(crate) read_only: bool,
+    pub(crate) base_path: String,
+    pub(crate) snapshot_max_age: Duration,
+    pub(crate) csrf_token: Option<String>,
+}
+
+impl DashboardConfig {
+    /// Only requests carrying one of `credentials` get in.
+    pub fn with_credentials(credentials: Vec<Credential>) -> Self {
+        Self {
+            credentials,
+            anonymous_role: None,
+            read_only: false,
+            base_path: String::new(),
+            snapshot_max_age: Duration::from_secs(2),
+            csrf_token: None,
+        }
+    }
+
+    /// Every request gets `role`: for embedding under a host application
+    /// that authenticates users itself (see the crate docs), or for a
+    /// loopback-only server.
+    pub fn behind_host_auth(role: Role) -> Self {
+        Self {
+            anonymous_role: Some(role),
+            ..Self::with_credentials(Vec::new())
+        }
+    }
+
+    /// Turns every credential into read-only: nothing can change state.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
+    /// The path the router is mounted under (e.g. `/admin/jobs` when nested
+    /// there), so the pages link to themselves correctly. Default: none.
+    pub fn base_path(mut self, base_path: &str) -> Self {
+        self.base_path = base_path.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// How old the cached overview snapshot (served to the live overview,
+    /// `/api/v1/stats` and `/metrics`) may get before a request refreshes
+    /// it. Default 2 s; at least 1 s, so scrapes cannot add Redis load.
+    pub fn snapshot_max_age(mut self, max_age: Duration) -> Self {
+        self.snapshot_max_age = max_age.max(Duration::from_secs(1));
+        self
+    }
+
+    /// The CSRF token to use instead of a random one per router: set the
+    /// same secret value (32+ characters) on every replica behind a load
+    /// balancer, so a form served by one is accepted by another.
+    pub fn csrf_token(mut self, token: &str) -> Self {
+        self.csrf_token = Some(token.to_owned());
+        self
+    }
+
+    /// True when some credential is configured.
+    pub fn has_credentials(&self) -> bool {
+        !self.credentials.is_empty()
+    }
+
+    /// The role a caller gets, capped by the read-only switch.
+    pub(crate) fn effective(&self, role: Role) -> Role {
+        if self.read_only { Role::ReadOnly } else { role }
+    }
+}

@@ -1,0 +1,75 @@
+//! The dashboard as an axum [`Router`]: HTML pages, the JSON API under
+//! `/api/v1`, and `/metrics`.
+
+pub(crate) mod actions;
+pub(crate) mod api;
+pub mod auth;
+pub mod config;
+pub mod csrf;
+pub mod error;
+pub(crate) mod headers;
+pub(crate) mod metrics;
+pub(crate) mod params;
+pub(crate) mod snapshot;
+mod state;
+mod ui;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::get;
+use jobqueue_core::Admin;
+
+use config::DashboardConfig;
+use snapshot::SnapshotCache;
+use state::AppState;
+
+/// The whole dashboard as a router, ready to serve or to nest.
+///
+/// Every route (pages, assets, `/api/v1/...`, `/metrics`) goes through the
+/// dashboard's authentication, security headers and, for state changes,
+/// role and CSRF checks. To mount it inside your own axum app, nest it and
+/// tell it where (so its links point there):
+///
+/// ```no_run
+/// use axum::{extract::Request, middleware::{self, Next}, response::Response};
+/// use jobqueue_dashboard::{DashboardConfig, HostUser, Role, dashboard_router};
+///
+/// // Your app's own authentication; it tells the dashboard who the user is
+/// // (for the audit log) and what they may do.
+/// async fn admins_only(mut request: Request, next: Next) -> Response {
+///     request.extensions_mut().insert(HostUser { name: "ada".into(), role: Role::Operator });
+///     next.run(request).await
+/// }
+///
+/// # async fn demo(client: jobqueue_core::Client) {
+/// let dashboard = dashboard_router(
+///     client.admin(),
+///     // Requests without a HostUser get read-only access here.
+///     DashboardConfig::behind_host_auth(Role::ReadOnly).base_path("/admin/jobs"),
+/// );
+/// let app: axum::Router = axum::Router::new()
+///     .nest("/admin/jobs", dashboard)
+///     .layer(middleware::from_fn(admins_only));
+/// # }
+/// ```
+pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
+    let state = Arc::new(AppState {
+        admin,
+        snapshot: SnapshotCache::new(config.snapshot_max_age),
+        csrf_token: config.csrf_token.clone().unwrap_or_else(csrf::new_token),
+        config,
+    });
+    Router::new()
+        .merge(ui::routes(state.clone()))
+        .nest("/api/v1", api::routes())
+        .route("/metrics", get(metrics::metrics))
+        .fallback(|| async { error::ApiError::not_found("no such page") })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(middleware::from_fn(headers::add_security_headers))
+        .with_state(state)
+}

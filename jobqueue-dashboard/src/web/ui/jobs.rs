@@ -1,0 +1,256 @@
+//! Job lists per state (paginated, filtered, with bulk actions) and dead
+//! jobs grouped by error fingerprint.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Html;
+use jobqueue_core::{BrowseState, JobFilter, JobInfo, JobState};
+use maud::{Markup, html};
+
+use super::super::api::known_queue;
+use super::super::auth::Principal;
+use super::super::config::Role;
+use super::super::error::ApiError;
+use super::super::params::{self, Params};
+use super::super::state::AppState;
+use super::layout::{Nav, csrf_field, page};
+use super::queues::url;
+use crate::format::{ago, count, id_tail, pretty_payload, short};
+
+pub(crate) async fn jobs(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    Path((name, job_state)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Html<String>, ApiError> {
+    let job_state = params::state(&job_state)?;
+    let name = known_queue(&state, &name).await?;
+    let params = Params::parse(query.as_deref());
+    let filter = params.filter()?;
+    let cursor = params.number("cursor", 0)?;
+    let limit = params.limit()?;
+    let info = state.admin.queue(&name).await?;
+    let page_of_jobs = state
+        .admin
+        .browse(&name, job_state, &filter, cursor, limit)
+        .await?;
+    let base = state.link(&format!(
+        "/queues/{}/jobs/{}",
+        url(&name),
+        job_state.as_str()
+    ));
+    let actionable = job_state.set().is_some() && who.role == Role::Operator;
+    let filter_query = filter_query(&filter);
+    let tab_count = |s: BrowseState| match s {
+        BrowseState::Ready => info.ready,
+        BrowseState::Scheduled => info.scheduled,
+        BrowseState::Retry => info.retry,
+        BrowseState::Dead => info.dead,
+        BrowseState::Active => info.active,
+    };
+    let body = html! {
+        h1 { "Queue " code { (name) } @if info.paused { " " span.badge.warn { "paused" } } }
+        nav.tabs {
+            @for s in BrowseState::ALL {
+                a href=(state.link(&format!("/queues/{}/jobs/{}", url(&name), s.as_str())))
+                  class={ @if s == job_state { "current" } } {
+                    (s.as_str()) " " span.count { (count(tab_count(s))) }
+                }
+            }
+            @if job_state == BrowseState::Dead {
+                a href=(state.link(&format!("/queues/{}/groups", url(&name)))) { "grouped by error" }
+            }
+        }
+        form.filters method="get" action=(base) {
+            label { "Job type " input type="text" name="type" value=[filter.job_type.as_deref()] placeholder="any"; }
+            label { "Error contains " input type="text" name="error" value=[filter.error_contains.as_deref()] placeholder="any"; }
+            @if let Some(fp) = &filter.fingerprint { input type="hidden" name="fingerprint" value=(fp); }
+            button.secondary type="submit" { "Filter" }
+            @if !filter.is_empty() { a href=(base) { "clear" } }
+        }
+        p.muted {
+            "Showing " (page_of_jobs.jobs.len()) " of " (count(page_of_jobs.total)) " " (job_state.as_str()) " jobs"
+            @if !filter.is_empty() { " matching the filter (looked at " (count(page_of_jobs.scanned)) " from position " (page_of_jobs.cursor) ")" }
+            "."
+        }
+        form #bulk method="post" action=(format!("{base}/bulk")) {
+            (csrf_field(&state))
+            @if actionable {
+                div.bulk-bar {
+                    button type="submit" name="action" value="retry" {
+                        @if job_state == BrowseState::Scheduled { "Run now" } @else { "Retry now" }
+                    }
+                    button.danger type="submit" name="action" value="delete" { "Delete" }
+                    label.all-matching {
+                        input type="checkbox" name="all_matching" value="1";
+                        " all " @if filter.is_empty() { (count(page_of_jobs.total)) } @else { "matching" } " jobs, not just the selected"
+                    }
+                    @if let Some(t) = &filter.job_type { input type="hidden" name="type" value=(t); }
+                    @if let Some(e) = &filter.error_contains { input type="hidden" name="error" value=(e); }
+                    @if let Some(fp) = &filter.fingerprint { input type="hidden" name="fingerprint" value=(fp); }
+                }
+            }
+            (jobs_table(&state, &page_of_jobs.jobs, actionable))
+        }
+        nav.pager {
+            @if cursor > 0 { a.button.secondary href=(format!("{base}?limit={limit}{filter_query}")) { "« First" } }
+            @if let Some(next) = page_of_jobs.next_cursor {
+                a.button.secondary #next-page href=(format!("{base}?cursor={next}&limit={limit}{filter_query}")) { "Next »" }
+            }
+        }
+    };
+    let title = format!("{name} · {}", job_state.as_str());
+    Ok(Html(
+        page(
+            &state,
+            &who,
+            Nav::Queues,
+            &title,
+            flash(&params).as_deref(),
+            body,
+        )
+        .into_string(),
+    ))
+}
+
+/// The table of one page of jobs.
+fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool) -> Markup {
+    html! {
+        @if jobs.is_empty() {
+            p.empty { "No jobs here." }
+        } @else {
+            div.table-wrap {
+                table #jobs-table {
+                    thead { tr {
+                        @if selectable { th { input type="checkbox" #select-all aria-label="select all on this page"; } }
+                        th { "Job" } th { "Type" } th.num { "Attempt" } th { "When" } th { "Last error" } th { "Payload" }
+                    } }
+                    tbody {
+                        @for job in jobs {
+                            tr {
+                                @if selectable { td { input type="checkbox" name="ids" value=(job.id) aria-label="select"; } }
+                                td.nowrap {
+                                    @if matches!(job.state, JobState::Ready | JobState::Active) {
+                                        // Ready and running jobs are not indexed by id, so
+                                        // their details unfold here instead of on a page.
+                                        details.job-inline {
+                                            summary title=(job.id) { code { (id_tail(&job.id)) } }
+                                            code { (job.id) }
+                                            pre.payload { (pretty_payload(&job.payload)) }
+                                        }
+                                    } @else {
+                                        a.job-link href=(state.link(&format!("/queues/{}/job/{}", url(&job.queue), job.id))) title=(job.id) { code { (id_tail(&job.id)) } }
+                                    }
+                                }
+                                td { (job.job_type.as_deref().unwrap_or("(undecodable)")) }
+                                td.num { (job.attempt) }
+                                td.nowrap title=(crate::format::time(job.at.or(job.enqueued_at))) { (ago(job.at.or(job.enqueued_at))) }
+                                td.error { (job.errors.last().map(|e| short(&e.message, 120)).or_else(|| job.decode_error.clone()).unwrap_or_default()) }
+                                td { code.payload { (short(&job.payload, 80)) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Dead jobs of a queue grouped by error fingerprint.
+pub(crate) async fn groups(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Html<String>, ApiError> {
+    let name = known_queue(&state, &name).await?;
+    let params = Params::parse(query.as_deref());
+    let groups = state.admin.dead_groups(&name).await?;
+    let dead_link = state.link(&format!("/queues/{}/jobs/dead", url(&name)));
+    let body = html! {
+        h1 { "Dead jobs of " code { (name) } ", grouped by error" }
+        p.muted {
+            @if groups.exact {
+                "All " (count(groups.total)) " dead jobs, grouped by job type and normalised error message."
+            } @else {
+                "Grouped over the newest " (count(groups.sampled)) " of " (count(groups.total))
+                " dead jobs; counts marked ≈ are scaled to the whole set. Retrying or deleting a group acts on every matching dead job."
+            }
+        }
+        @if groups.groups.is_empty() {
+            p.empty { "No dead jobs." }
+        } @else {
+            div.table-wrap { table #groups-table {
+                thead { tr { th.num { "Jobs" } th { "Type" } th { "Error" } th { "Newest" } th { "" } } }
+                tbody {
+                    @for g in &groups.groups {
+                        tr {
+                            td.num { @if !groups.exact { "≈" } (count(g.estimated_count)) }
+                            td { (g.job_type) }
+                            td.error {
+                                a href=(format!("{dead_link}?fingerprint={}", g.fingerprint)) { (short(&g.message, 200)) }
+                            }
+                            td { (ago(g.newest_at)) }
+                            td.actions {
+                                @if who.role == Role::Operator {
+                                    form.inline method="post" action=(state.link(&format!("/queues/{}/groups/{}/retry", url(&name), g.fingerprint))) {
+                                        (csrf_field(&state)) button type="submit" { "Retry this group" }
+                                    }
+                                    form.inline method="post" action=(state.link(&format!("/queues/{}/groups/{}/delete", url(&name), g.fingerprint))) {
+                                        (csrf_field(&state)) button.danger type="submit" { "Delete" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            } }
+        }
+    };
+    Ok(Html(
+        page(
+            &state,
+            &who,
+            Nav::Queues,
+            "Error groups",
+            flash(&params).as_deref(),
+            body,
+        )
+        .into_string(),
+    ))
+}
+
+/// `&type=..&error=..&fingerprint=..` for links that keep the filter.
+fn filter_query(filter: &JobFilter) -> String {
+    let mut out = String::new();
+    for (name, value) in [
+        ("type", &filter.job_type),
+        ("error", &filter.error_contains),
+        ("fingerprint", &filter.fingerprint),
+    ] {
+        if let Some(value) = value {
+            out.push('&');
+            out.push_str(name);
+            out.push('=');
+            out.extend(form_urlencoded::byte_serialize(value.as_bytes()));
+        }
+    }
+    out
+}
+
+/// The result message a form action redirected with (`?done=retry&n=3`).
+pub(crate) fn flash(params: &Params) -> Option<String> {
+    let action = params.get("done")?;
+    let n = params.number("n", 0).unwrap_or(0);
+    Some(match action {
+        "retry" => format!("{} job(s) moved to ready.", count(n)),
+        "run_now" => format!("{} job(s) will run now.", count(n)),
+        "delete" => format!("{} job(s) deleted.", count(n)),
+        "purge" => format!("{} ready job(s) purged.", count(n)),
+        "pause" => "Queue paused.".to_owned(),
+        "resume" => "Queue resumed.".to_owned(),
+        _ => return None,
+    })
+}

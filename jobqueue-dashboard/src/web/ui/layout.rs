@@ -1,0 +1,94 @@
+//! The page frame every HTML page shares: head (our CSS and script only),
+//! navigation, flash message, and the CSRF token for forms and scripts.
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::super::auth::Principal;
+use super::super::config::Role;
+use super::super::csrf::CSRF_FIELD;
+use super::super::state::AppState;
+
+/// Which navigation entry is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Overview,
+    Queues,
+    Workers,
+    Audit,
+}
+
+/// A full page around `body`.
+pub fn page(
+    state: &AppState,
+    who: &Principal,
+    nav: Nav,
+    title: &str,
+    flash: Option<&str>,
+    body: Markup,
+) -> Markup {
+    let link = |path: &str| state.link(path);
+    let item = |target: Nav, path: &str, label: &str| {
+        html! {
+            a href=(link(path)) class={ @if nav == target { "current" } } { (label) }
+        }
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="csrf-token" content=(state.csrf_token);
+                meta name="api-base" content=(link("/api/v1"));
+                title { (title) " · jobqueue" }
+                link rel="stylesheet" href=(link("/assets/app.css"));
+                script src=(link("/assets/app.js")) defer {}
+            }
+            body {
+                header.top {
+                    a.brand href=(link("/")) { "jobqueue" }
+                    nav {
+                        (item(Nav::Overview, "/", "Overview"))
+                        (item(Nav::Queues, "/queues", "Queues"))
+                        (item(Nav::Workers, "/workers", "Workers"))
+                        (item(Nav::Audit, "/audit", "Audit log"))
+                    }
+                    span.who title="signed in as" {
+                        (who.name)
+                        @if who.role == Role::ReadOnly { " · read-only" }
+                    }
+                }
+                main {
+                    @if let Some(message) = flash {
+                        p.flash role="status" { (message) }
+                    }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// The hidden CSRF field every form carries.
+pub fn csrf_field(state: &AppState) -> Markup {
+    html! { input type="hidden" name=(CSRF_FIELD) value=(state.csrf_token); }
+}
+
+/// A one-button POST form (hidden when the caller is read-only).
+pub fn action_button(
+    state: &AppState,
+    who: &Principal,
+    action: &str,
+    label: &str,
+    class: &str,
+    id: Option<&str>,
+) -> Markup {
+    html! {
+        @if who.role == Role::Operator {
+            form.inline method="post" action=(action) {
+                (csrf_field(state))
+                button type="submit" class=(class) id=[id] { (label) }
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The HTML pages. Rendered on the server with `maud`, which escapes every
+//! interpolated value, so payloads, error messages, job types and queue
+//! names can never become markup. Forms post back here with a CSRF token;
+//! no GET changes anything.
+
+mod assets;
+mod audit;
+mod chart;
+mod error_page;
+mod forms;
+mod job;
+mod jobs;
+mod layout;
+mod overview;
+mod queues;
+mod workers;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use super::state::AppState;
+
+/// The page routes.
+pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(overview::overview))
+        .route("/charts/{resolution}", get(overview::chart))
+        .route("/assets/{file}", get(assets::asset))
+        .route("/queues", get(queues::queues))
+        .route("/queues/{queue}/confirm-purge", get(queues::confirm_purge))
+        .route("/queues/{queue}/{action}", post(forms::queue_action))
+        .route("/queues/{queue}/jobs/{state}", get(jobs::jobs))
+        .route(
+            "/queues/{queue}/jobs/{state}/bulk",
+            post(forms::bulk_action),
+        )
+        .route("/queues/{queue}/groups", get(jobs::groups))
+        .route(
+            "/queues/{queue}/groups/{fingerprint}/{action}",
+            post(forms::group_action),
+        )
+        .route("/queues/{queue}/job/{id}", get(job::job))
+        .route("/queues/{queue}/job/{id}/{action}", post(forms::job_action))
+        .route("/workers", get(workers::workers))
+        .route("/audit", get(audit::audit))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            error_page::html_errors,
+        ))
+}

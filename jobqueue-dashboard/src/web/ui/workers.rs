@@ -1,0 +1,77 @@
+//! Live worker processes, paginated.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{RawQuery, State};
+use axum::response::Html;
+use maud::html;
+
+use super::super::api::worker_page;
+use super::super::auth::Principal;
+use super::super::error::ApiError;
+use super::super::params::Params;
+use super::super::state::AppState;
+use super::layout::{Nav, page};
+use crate::format::{ago, id_tail, time};
+
+/// Running jobs listed per worker before "+N more".
+const MAX_RUNNING_SHOWN: usize = 5;
+
+pub(crate) async fn workers(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    RawQuery(query): RawQuery,
+) -> Result<Html<String>, ApiError> {
+    let params = Params::parse(query.as_deref());
+    let cursor = usize::try_from(params.number("cursor", 0)?).unwrap_or(usize::MAX);
+    let limit = params.limit()?;
+    let (shown, total) = worker_page(&state, cursor, limit).await?;
+    let next = cursor.saturating_add(limit);
+    let body = html! {
+        h1 { "Workers" }
+        p.muted { (total) " live worker process(es); each beats every few seconds and vanishes when it stops." }
+        @if shown.is_empty() {
+            p.empty { "No live workers." }
+        } @else {
+            div.table-wrap { table #workers-table {
+                thead { tr { th { "Identity" } th { "Host" } th.num { "PID" } th { "Queues" } th.num { "Busy" } th { "Running now" } th { "Started" } th { "Last beat" } th { "Version" } } }
+                tbody {
+                    @for view in &shown {
+                        @let w = &view.info;
+                        tr {
+                            td { code { (w.id) } @if w.stopping { " " span.badge.warn { "stopping" } } }
+                            td { (w.host) }
+                            td.num { (w.pid) }
+                            td { (w.queues.join(", ")) }
+                            // Leases are live; the heartbeat's busy count can lag a beat.
+                            td.num title=(format!("{} busy at the last heartbeat", w.busy)) { (view.running.len()) " / " (w.concurrency) }
+                            td.running {
+                                @for job in view.running.iter().take(MAX_RUNNING_SHOWN) {
+                                    div {
+                                        (job.job_type.as_deref().unwrap_or("(undecodable)"))
+                                        " " code title=(job.id) { (id_tail(&job.id)) }
+                                        " on " code { (job.queue) }
+                                    }
+                                }
+                                @if view.running.len() > MAX_RUNNING_SHOWN {
+                                    div.muted { "+" (view.running.len() - MAX_RUNNING_SHOWN) " more" }
+                                }
+                            }
+                            td title=(time(Some(w.started_at))) { (ago(Some(w.started_at))) }
+                            td { (ago(Some(w.last_beat_at))) }
+                            td { (w.version) }
+                        }
+                    }
+                }
+            } }
+        }
+        nav.pager {
+            @if cursor > 0 { a.button.secondary href=(state.link(&format!("/workers?limit={limit}"))) { "« First" } }
+            @if next < total { a.button.secondary href=(state.link(&format!("/workers?cursor={next}&limit={limit}"))) { "Next »" } }
+        }
+    };
+    Ok(Html(
+        page(&state, &who, Nav::Workers, "Workers", None, body).into_string(),
+    ))
+}

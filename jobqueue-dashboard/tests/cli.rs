@@ -1,0 +1,231 @@
+//! The `jobqueue` binary against real Redis (`JOBQUEUE_TEST_REDIS_URL`,
+//! default redis://127.0.0.1:6379), under a fresh key prefix: tables,
+//! `--json`, actions, and exit codes that mean something.
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+struct Ping {
+    n: u64,
+}
+
+impl Job for Ping {
+    const NAME: &'static str = "ping";
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        Ok(())
+    }
+}
+
+struct Cli {
+    url: String,
+    prefix: String,
+}
+
+impl Cli {
+    fn new(test: &str) -> Self {
+        Self {
+            url: std::env::var("JOBQUEUE_TEST_REDIS_URL")
+                .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned()),
+            prefix: format!(
+                "jqtest-cli-{test}-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..10]
+            ),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_jobqueue"))
+            .args(args)
+            .env("JOBQUEUE_REDIS_URL", &self.url)
+            .env("JOBQUEUE_PREFIX", &self.prefix)
+            .env_remove("JOBQUEUE_CONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run jobqueue")
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    }
+
+    async fn client(&self) -> Client {
+        Client::with_config(ClientConfig::new(&self.url).prefix(&self.prefix))
+            .await
+            .expect("client")
+    }
+
+    /// Deletes every key under this test's prefix.
+    async fn cleanup(&self) {
+        let client = redis::Client::open(self.url.as_str()).expect("url");
+        let mut conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("redis");
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(format!("{}:*", self.prefix))
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await
+                .expect("SCAN");
+            if !keys.is_empty() {
+                let _: i64 = redis::cmd("UNLINK")
+                    .arg(&keys)
+                    .query_async(&mut conn)
+                    .await
+                    .expect("UNLINK");
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+    }
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_print_tables_and_json_and_act() {
+    let cli = Cli::new("act");
+    let client = cli.client().await;
+    client
+        .enqueue_bulk((0..3).map(|n| Ping { n }))
+        .await
+        .unwrap();
+    let later = client
+        .enqueue_in(Duration::from_secs(3600), Ping { n: 9 })
+        .await
+        .unwrap();
+
+    let queues = cli.run(&["queues"]);
+    assert_eq!(code(&queues), 0);
+    let table = String::from_utf8_lossy(&queues.stdout);
+    assert!(table.starts_with("QUEUE"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("default") && l.contains(" 3 ")),
+        "{table}"
+    );
+
+    let stats = cli.json(&["stats", "--json"]);
+    assert_eq!(stats["queues"][0]["ready"], 3);
+    assert_eq!(stats["queues"][0]["scheduled"], 1);
+
+    let page = cli.json(&["jobs", "ready", "--limit", "2", "--json"]);
+    assert_eq!(page["jobs"].as_array().unwrap().len(), 2);
+    assert_eq!(page["next_cursor"], 2);
+    let job = cli.json(&["job", &later.to_string(), "--json"]);
+    assert_eq!(job["state"], "scheduled");
+
+    // Run the scheduled job now; it is audited.
+    let ran = cli.json(&["retry", "--all-scheduled", "--json"]);
+    assert_eq!(ran["count"], 1);
+    assert_eq!(client.admin().queue("default").await.unwrap().ready, 4);
+
+    assert_eq!(code(&cli.run(&["pause", "default"])), 0);
+    assert!(client.admin().queue("default").await.unwrap().paused);
+    assert_eq!(code(&cli.run(&["resume", "default"])), 0);
+    // Purge asks first; without a terminal it needs --yes.
+    assert_eq!(code(&cli.run(&["purge", "default"])), 5);
+    assert_eq!(client.admin().queue("default").await.unwrap().ready, 4);
+    let purged = cli.json(&["purge", "default", "--yes", "--json"]);
+    assert_eq!(purged["count"], 4);
+    let audit: Vec<String> = client
+        .admin()
+        .audit_log(0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.action.clone())
+        .collect();
+    assert_eq!(audit, ["purge", "resume", "pause", "retry"]);
+    assert!(
+        client.admin().audit_log(0, 1).await.unwrap()[0]
+            .actor
+            .starts_with("cli:")
+    );
+    cli.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_mean_something() {
+    let cli = Cli::new("codes");
+    cli.client().await.enqueue(Ping { n: 1 }).await.unwrap();
+    let unknown = uuid::Uuid::now_v7().to_string();
+    assert_eq!(code(&cli.run(&["job", &unknown])), 3, "not found");
+    assert_eq!(code(&cli.run(&["retry", &unknown])), 3, "not found");
+    assert_eq!(
+        code(&cli.run(&["pause", "no-such-queue"])),
+        3,
+        "unknown queue"
+    );
+    assert_eq!(code(&cli.run(&["jobs", "sleeping"])), 2, "bad state");
+    assert_eq!(
+        code(&cli.run(&["jobs", "ready", "--queue", "bad name"])),
+        2,
+        "bad queue name"
+    );
+    assert_eq!(code(&cli.run(&["jobs", "ready", "--limit", "0"])), 2);
+    assert_eq!(code(&cli.run(&["retry"])), 2, "clap: id or --all-*");
+    let refused = cli.run(&["serve", "--bind", "0.0.0.0:0"]);
+    assert_eq!(code(&refused), 5);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--insecure-no-auth"));
+    let down = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
+        .args(["--redis-url", "redis://127.0.0.1:1", "stats"])
+        .env_remove("JOBQUEUE_REDIS_URL")
+        .output()
+        .unwrap();
+    assert_eq!(code(&down), 4, "{}", String::from_utf8_lossy(&down.stderr));
+    let help = cli.run(&["--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Examples:"));
+    cli.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_file_supplies_unset_settings() {
+    let cli = Cli::new("config");
+    cli.client().await.enqueue(Ping { n: 1 }).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("jq-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("jobqueue.env");
+    std::fs::write(&file, format!("# test\nJOBQUEUE_PREFIX={}\n", cli.prefix)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
+        .args(["--config", file.to_str().unwrap(), "queues", "--json"])
+        .env("JOBQUEUE_REDIS_URL", &cli.url)
+        .env_remove("JOBQUEUE_PREFIX")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let queues: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(queues[0]["ready"], 1, "the prefix came from the file");
+    std::fs::write(&file, "PATH=/tmp\n").unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
+        .args(["--config", file.to_str().unwrap(), "queues"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&bad), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+    cli.cleanup().await;
+}

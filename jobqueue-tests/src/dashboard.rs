@@ -1,0 +1,183 @@
+//! Fixtures for dashboard tests: a dashboard router over a [`TestEnv`],
+//! requests sent straight into it (no sockets), and dead jobs made the
+//! real way (a worker runs jobs that fail).
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use base64::Engine;
+use http_body_util::BodyExt;
+use jobqueue_dashboard::{Credential, DashboardConfig, Role, dashboard_router};
+use tower::ServiceExt;
+
+use crate::jobs::FailingJob;
+use crate::{TestEnv, eventually, test_worker};
+
+/// Operator bearer token of [`operator_config`].
+pub const OPERATOR_TOKEN: &str = "operator-token-0123456789";
+/// Read-only bearer token of [`operator_config`].
+pub const READER_TOKEN: &str = "reader-token-0123456789";
+/// Operator basic-auth user and password of [`operator_config`].
+pub const BASIC_USER: (&str, &str) = ("ops", "s3cret-pass");
+
+/// A config with an operator token, a read-only token and an operator
+/// basic-auth user; snapshot max age 1 s.
+pub fn operator_config() -> DashboardConfig {
+    DashboardConfig::with_credentials(vec![
+        Credential::Bearer {
+            token: OPERATOR_TOKEN.to_owned(),
+            label: "ci-token".to_owned(),
+            role: Role::Operator,
+        },
+        Credential::Bearer {
+            token: READER_TOKEN.to_owned(),
+            label: "reader".to_owned(),
+            role: Role::ReadOnly,
+        },
+        Credential::Basic {
+            user: BASIC_USER.0.to_owned(),
+            password: BASIC_USER.1.to_owned(),
+            role: Role::Operator,
+        },
+    ])
+    .snapshot_max_age(Duration::from_secs(1))
+}
+
+/// How a request authenticates.
+#[derive(Debug, Clone, Copy)]
+pub enum As {
+    /// No credentials.
+    Nobody,
+    /// The operator bearer token.
+    Operator,
+    /// The read-only bearer token.
+    Reader,
+    /// The operator basic-auth user (as a browser would send it).
+    Browser,
+}
+
+/// A response, body read as text.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: String,
+}
+
+impl Reply {
+    /// The body as JSON (panics with the body when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// A dashboard router over one test's Redis prefix.
+pub struct Dashboard {
+    /// The router under test.
+    pub router: Router,
+}
+
+impl Dashboard {
+    /// The dashboard for `env` with `config`.
+    pub fn new(env: &TestEnv, config: DashboardConfig) -> Self {
+        Self {
+            router: dashboard_router(env.client.admin(), config),
+        }
+    }
+
+    /// Sends one request.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        who: As,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        match who {
+            As::Nobody => {}
+            As::Operator => {
+                request = request.header("authorization", format!("Bearer {OPERATOR_TOKEN}"))
+            }
+            As::Reader => {
+                request = request.header("authorization", format!("Bearer {READER_TOKEN}"))
+            }
+            As::Browser => {
+                let pair = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{}:{}", BASIC_USER.0, BASIC_USER.1));
+                request = request.header("authorization", format!("Basic {pair}"));
+            }
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::from(body.to_owned())).expect("request"))
+            .await
+            .expect("router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// GET as `who`.
+    pub async fn get(&self, path: &str, who: As) -> Reply {
+        self.send(Method::GET, path, who, &[], "").await
+    }
+
+    /// The CSRF token the pages carry (read from the overview's meta tag).
+    pub async fn csrf_token(&self, who: As) -> String {
+        let page = self.get("/", who).await;
+        let marker = "name=\"csrf-token\" content=\"";
+        let start = page.body.find(marker).expect("csrf meta tag") + marker.len();
+        let len = page.body[start..].find('"').expect("closing quote");
+        page.body[start..start + len].to_owned()
+    }
+}
+
+/// Enqueues one [`FailingJob`] per message and runs a worker until all are
+/// dead. Returns their ids.
+pub async fn make_dead_jobs(env: &TestEnv, messages: &[String], note: &str) -> Vec<uuid::Uuid> {
+    let jobs: Vec<FailingJob> = messages
+        .iter()
+        .map(|m| FailingJob {
+            message: m.clone(),
+            note: note.to_owned(),
+        })
+        .collect();
+    let admin = env.client.admin();
+    let before = admin.queue("default").await.map(|q| q.dead).unwrap_or(0);
+    let ids = env.client.enqueue_bulk(jobs).await.expect("enqueue");
+    let worker = test_worker(env)
+        .register::<FailingJob>()
+        .concurrency(20)
+        .start()
+        .await
+        .expect("worker");
+    let want = before + ids.len() as u64;
+    let all_dead = eventually(Duration::from_secs(30), || async {
+        admin.queue("default").await.map(|q| q.dead).unwrap_or(0) >= want
+    })
+    .await;
+    worker.shutdown().await;
+    assert!(all_dead, "the failing jobs did not all die in time");
+    ids
+}
