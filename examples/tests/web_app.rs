@@ -172,10 +172,21 @@ async fn the_admin_area_needs_the_token() -> Result<(), Box<dyn std::error::Erro
         .body(Body::empty())?;
     assert_eq!(send(app(&t), wrong).await.0, StatusCode::UNAUTHORIZED);
 
+    // The embedded dashboard answers behind the app's token: its HTML
+    // overview, and its JSON API under the same mount.
     let right = Request::get("/admin/jobs")
         .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
         .body(Body::empty())?;
     let (status, body) = send(app(&t), right).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("/admin/jobs/"),
+        "links carry the mount path: {body}"
+    );
+    let api = Request::get("/admin/jobs/api/v1/queues")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .body(Body::empty())?;
+    let (status, body) = send(app(&t), api).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let queues: serde_json::Value = serde_json::from_str(&body)?;
     let mail = queues
@@ -204,7 +215,7 @@ async fn unknown_admin_paths_are_behind_the_token_too() -> Result<(), Box<dyn st
     );
     let (status, _) = send(app(&t), get("/admin")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let with_token = Request::get("/admin/jobs/queues/mail")
+    let with_token = Request::get("/admin/jobs/no-such-page")
         .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
         .body(Body::empty())?;
     assert_eq!(send(app(&t), with_token).await.0, StatusCode::NOT_FOUND);

@@ -10,6 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use jobqueue_core::{Client, JobState};
+use jobqueue_dashboard::{DashboardConfig, HostUser, Role};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -26,21 +27,19 @@ pub struct AppState {
 
 /// The whole app.
 pub fn router(state: AppState) -> Router {
-    let admin = Router::new()
+    let admin: Router<AppState> = Router::new()
         .route("/", get(admin_home))
-        // ── Dashboard mount point ────────────────────────────────────────
-        // The jobqueue dashboard is an embeddable axum Router
-        // (jobqueue-dashboard). Mount it here, inside /admin, so the auth
-        // layer below guards it like the rest of the admin area:
-        //
-        //     .nest("/jobs", jobqueue_dashboard::dashboard_router(
-        //         state.jobs.admin(),
-        //         DashboardConfig::behind_host_auth(Role::Operator).base_path("/admin/jobs"),
-        //     ))
-        //
-        // and drop the stand-in route below, which serves the queue
-        // overview straight from the operator API.
-        .route("/jobs", get(queue_overview))
+        // The jobqueue dashboard, mounted inside /admin so the auth layer
+        // below guards it like the rest of the admin area. `require_admin`
+        // tells it who the user is (a `HostUser`), so it needs no
+        // credentials of its own.
+        .nest_service(
+            "/jobs",
+            jobqueue_dashboard::dashboard_router(
+                state.jobs.admin(),
+                DashboardConfig::behind_host_auth(Role::ReadOnly).base_path("/admin/jobs"),
+            ),
+        )
         // With its own fallback and `layer` (not `route_layer`), the auth
         // check also guards nested routers and unknown paths under /admin.
         .fallback(|| async { StatusCode::NOT_FOUND })
@@ -205,7 +204,11 @@ async fn job_status(
 }
 
 /// Lets a request into /admin only with `Authorization: Bearer <token>`.
-async fn require_admin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn require_admin(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -214,6 +217,11 @@ async fn require_admin(State(state): State<AppState>, request: Request, next: Ne
     if presented
         .is_some_and(|token| constant_time_eq(token.as_bytes(), state.admin_token.as_bytes()))
     {
+        // Tell the dashboard who this is: the app's admin may operate.
+        request.extensions_mut().insert(HostUser {
+            name: "admin".to_owned(),
+            role: Role::Operator,
+        });
         next.run(request).await
     } else {
         (
@@ -234,14 +242,6 @@ async fn admin_home() -> Html<&'static str> {
     Html(
         r#"<!doctype html><title>Admin</title><h1>Admin</h1><p><a href="/admin/jobs">Jobs</a></p>"#,
     )
-}
-
-/// Stand-in for the dashboard: every queue's sizes and counters.
-async fn queue_overview(State(state): State<AppState>) -> Response {
-    match state.jobs.admin().queues().await {
-        Ok(queues) => Json(queues).into_response(),
-        Err(err) => server_error(&err),
-    }
 }
 
 fn server_error(err: &dyn std::fmt::Display) -> Response {
