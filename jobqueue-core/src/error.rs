@@ -87,6 +87,16 @@ pub enum Error {
         /// The job id.
         id: Uuid,
     },
+    /// No cron entry of that name on that queue.
+    #[error("{op}: no cron entry '{name}' on queue '{queue}'")]
+    CronEntryNotFound {
+        /// The operation that failed.
+        op: &'static str,
+        /// The queue looked in.
+        queue: String,
+        /// The entry name.
+        name: String,
+    },
     /// The Redis data was written by a newer jobqueue than this one.
     #[error(
         "the Redis data layout is schema version {found}, newer than this build of jobqueue \
@@ -134,7 +144,7 @@ impl Error {
                 ErrorKind::InvalidArgument
             }
             Error::Encode { .. } | Error::Decode { .. } => ErrorKind::Codec,
-            Error::JobNotFound { .. } => ErrorKind::NotFound,
+            Error::JobNotFound { .. } | Error::CronEntryNotFound { .. } => ErrorKind::NotFound,
             Error::MigrationLocked { .. } => ErrorKind::Conflict,
             Error::SchemaTooNew { .. } | Error::SchemaOutdated { .. } => ErrorKind::Schema,
         }
@@ -149,6 +159,7 @@ impl Error {
             | Error::Encode { op, .. }
             | Error::Decode { op, .. }
             | Error::JobNotFound { op, .. }
+            | Error::CronEntryNotFound { op, .. }
             | Error::Protocol { op, .. } => Some(op),
             _ => None,
         }

@@ -30,6 +30,8 @@
 //! | `P:{Q}:stats:day:<YYYY-MM-DD>` | hash | per-queue per-day history bucket (TTL) |
 //! | `P:{Q}:paused` | string | present while the queue is paused |
 //! | `P:{Q}:events` | pub/sub channel | wake-ups: new work, new earliest schedule, pause, resume |
+//! | `P:{Q}:crons` | set | names of the queue's cron entries |
+//! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result |
 
 use crate::error::Error;
 
@@ -232,6 +234,16 @@ impl QueueKeys {
     pub fn stats_day(&self, day: &str) -> String {
         format!("{}:stats:day:{}", self.base, day)
     }
+
+    /// Set of the names of this queue's cron entries.
+    pub fn crons(&self) -> String {
+        format!("{}:crons", self.base)
+    }
+
+    /// State hash of one cron entry (the name is validated by the caller).
+    pub fn cron(&self, name: &str) -> String {
+        format!("{}:cron:{}", self.base, name)
+    }
 }
 
 /// Checks a queue name: 1-128 bytes of ASCII letters, digits and `_ - . :`.
@@ -278,6 +290,8 @@ mod tests {
             q.stats_day("2026-01-01"),
             q.paused().to_owned(),
             q.events().to_owned(),
+            q.crons(),
+            q.cron("nightly"),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }

@@ -38,6 +38,7 @@ pub mod backoff;
 mod client;
 mod config;
 mod context;
+pub mod cron;
 mod enqueue_options;
 mod error;
 mod job;

@@ -70,6 +70,9 @@ pub struct Envelope {
     /// Errors of earlier attempts, oldest first, at most [`MAX_ERROR_HISTORY`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ErrorEntry>,
+    /// Name of the cron entry that enqueued this job, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron: Option<String>,
 }
 
 impl Envelope {
@@ -87,6 +90,7 @@ impl Envelope {
             version: 0,
             traceparent: None,
             errors: Vec::new(),
+            cron: None,
         }
     }
 
@@ -130,6 +134,9 @@ pub struct EnvelopeHead<'a> {
     /// Producer's trace context.
     #[serde(default, borrow)]
     pub traceparent: Option<std::borrow::Cow<'a, str>>,
+    /// The cron entry that enqueued the job, if one did.
+    #[serde(default, borrow)]
+    pub cron: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// Decodes the head of a record's envelope; returns it with the payload bytes.
@@ -334,6 +341,7 @@ mod tests {
         env.run_at = Some(1_700_000_000_000);
         env.version = 2;
         env.traceparent = Some("00-abc-def-01".to_owned());
+        env.cron = Some("nightly".to_owned());
         env.push_error(ErrorEntry::new(
             1,
             5,

@@ -22,6 +22,8 @@
 mod backoff;
 mod completion;
 mod config;
+mod cron;
+mod cron_result;
 mod error;
 mod events;
 mod fetcher;

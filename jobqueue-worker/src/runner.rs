@@ -11,8 +11,8 @@ use std::time::Duration;
 use chrono::Utc;
 use futures_util::FutureExt;
 use jobqueue_core::record::{
-    Envelope, ErrorEntry, FailureKind, decode_head, decode_record, encode_record, record_id,
-    truncate_at_char_boundary, uuid_v7_millis,
+    Envelope, EnvelopeHead, ErrorEntry, FailureKind, decode_head, decode_record, encode_record,
+    record_id, truncate_at_char_boundary, uuid_v7_millis,
 };
 use jobqueue_core::{JobContext, JobContextParts, JobErrorAction};
 use tracing::Instrument;
@@ -54,11 +54,26 @@ impl Leased {
 
 /// Runs a leased job to its outcome.
 pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
-    let queue = &shared.queues[leased.queue];
     let (head, payload) = match decode_head(&leased.record) {
         Ok(decoded) => decoded,
         Err(err) => return malformed(&leased.record, &err.to_string()),
     };
+    // Borrowed from the record: costs nothing for jobs not from cron.
+    let cron_entry = head.cron.clone();
+    let outcome = run_decoded(shared, leased, head, payload).await;
+    if let Some(entry) = cron_entry {
+        crate::cron_result::record(shared, leased.queue, &entry, &leased.record, &outcome);
+    }
+    outcome
+}
+
+async fn run_decoded(
+    shared: &Arc<Shared>,
+    leased: &Leased,
+    head: EnvelopeHead<'_>,
+    payload: &[u8],
+) -> Outcome {
+    let queue = &shared.queues[leased.queue];
     let attempt = head.attempt.saturating_add(1);
     let Some(registered) = shared.registry.get(&head.job_type) else {
         let message = format!(

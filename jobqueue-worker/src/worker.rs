@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use jobqueue_core::cron::CronEntry;
 use jobqueue_core::schema::Migrator;
 use jobqueue_core::store::DeadLimits;
 use jobqueue_core::{Client, ClientConfig, Job};
@@ -17,7 +18,7 @@ use crate::error::WorkerError;
 use crate::middleware::Middleware;
 use crate::registry::Registry;
 use crate::runtime::{QueueCounters, QueueEmptiness, QueueRuntime, Shared};
-use crate::{completion, events, fetcher, heartbeat, identity, reaper, scheduler, stats};
+use crate::{completion, cron, events, fetcher, heartbeat, identity, reaper, scheduler, stats};
 
 /// How long shutdown waits for outcomes to be written and jobs handed back.
 const SHUTDOWN_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -61,6 +62,7 @@ impl Worker {
             config: WorkerConfig::default(),
             registry: Registry::default(),
             middleware: Vec::new(),
+            cron: Vec::new(),
         }
     }
 
@@ -77,6 +79,7 @@ impl Worker {
             config: WorkerConfig::default(),
             registry: Registry::default(),
             middleware: Vec::new(),
+            cron: Vec::new(),
         }
     }
 }
@@ -89,6 +92,8 @@ pub struct WorkerBuilder {
     config: WorkerConfig,
     registry: Registry,
     middleware: Vec<Arc<dyn Middleware>>,
+    /// Cron entries to make passes over (or why one could not be built).
+    cron: Vec<Result<CronEntry, jobqueue_core::Error>>,
 }
 
 /// What a worker did, returned when it stops.
@@ -204,6 +209,39 @@ impl WorkerBuilder {
         self
     }
 
+    /// Enqueues `job` on the cron schedule `expression` (seconds field
+    /// optional, UTC), as the entry named after the job type. Any number
+    /// of workers may register the same entry: each tick is enqueued once.
+    /// See [`WorkerBuilder::cron_entry`] for time zones, queues and misfire
+    /// policies; an invalid expression makes [`WorkerBuilder::start`] fail.
+    ///
+    /// ```no_run
+    /// # use jobqueue_core::{Client, Job, JobContext, JobError};
+    /// # use jobqueue_worker::Worker;
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct PruneSessions;
+    /// # impl Job for PruneSessions {
+    /// #     const NAME: &'static str = "prune_sessions";
+    /// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+    /// # }
+    /// # async fn demo(client: Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let worker = Worker::builder(client)
+    ///     .register::<PruneSessions>()
+    ///     .cron("0 */5 * * * *", PruneSessions)
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cron<J: Job>(mut self, expression: &str, job: J) -> Self {
+        self.cron.push(CronEntry::new(J::NAME, expression, &job));
+        self
+    }
+
+    /// Makes scheduler passes over `entry` (see [`CronEntry`]).
+    pub fn cron_entry(mut self, entry: CronEntry) -> Self {
+        self.cron.push(Ok(entry));
+        self
+    }
+
     /// Adds a middleware; the first added is the outermost.
     pub fn middleware(mut self, middleware: impl Middleware) -> Self {
         self.middleware.push(Arc::new(middleware));
@@ -229,6 +267,22 @@ impl WorkerBuilder {
             return Err(WorkerError::Config(
                 "no job types registered: call .register::<YourJob>()".into(),
             ));
+        }
+        let cron_entries = self
+            .cron
+            .into_iter()
+            .collect::<Result<Vec<CronEntry>, _>>()
+            .map_err(|err| WorkerError::Config(format!("invalid cron entry: {err}")))?;
+        if let Some(duplicate) = cron_entries.iter().enumerate().find(|(i, a)| {
+            cron_entries[..*i]
+                .iter()
+                .any(|b| b.name() == a.name() && b.queue_name() == a.queue_name())
+        }) {
+            return Err(WorkerError::Config(format!(
+                "cron entry '{}' is registered twice on queue '{}'",
+                duplicate.1.name(),
+                duplicate.1.queue_name()
+            )));
         }
         let client = match (self.client, self.client_config) {
             (Some(client), _) => client,
@@ -284,7 +338,14 @@ impl WorkerBuilder {
             "worker started"
         );
 
+        for entry in &cron_entries {
+            entry.register(&shared.store).await?;
+        }
+
         let background = TaskTracker::new();
+        if !cron_entries.is_empty() {
+            background.spawn(cron::run(shared.clone(), Arc::from(cron_entries)));
+        }
         background.spawn(heartbeat::run(shared.clone()));
         background.spawn(reaper::run(shared.clone()));
         background.spawn(events::run(shared.clone()));

@@ -8,6 +8,7 @@
 
 mod complete;
 pub mod connection;
+mod cron;
 pub(crate) mod enqueue;
 mod fetch;
 mod lease;
@@ -21,6 +22,7 @@ pub use complete::{
     BuryEntry, CompletionBatch, CompletionCalls, CompletionReport, DeadLimits, RetryEntry,
 };
 pub use connection::{ConnectionSettings, RedisConnection};
+pub use cron::{CronState, CronTickOutcome};
 pub use enqueue::ScheduleAt;
 pub use fetch::{FetchReply, FetchStatus, MAX_FETCH_BATCH, parse_fetch_reply};
 pub use promote::PromoteReply;

@@ -71,6 +71,10 @@ pub(crate) struct Scripts {
     pub delete_jobs: LuaScript,
     pub purge: LuaScript,
     pub unlock: LuaScript,
+    pub cron_tick: LuaScript,
+    pub cron_resume: LuaScript,
+    pub cron_run_now: LuaScript,
+    pub cron_set: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -90,11 +94,15 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     delete_jobs: lua!("delete_jobs"),
     purge: lua!("purge"),
     unlock: lua!("unlock"),
+    cron_tick: lua!("cron_tick"),
+    cron_resume: lua!("cron_resume"),
+    cron_run_now: lua!("cron_run_now"),
+    cron_set: lua!("cron_set"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 16] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 20] {
         [
             &self.enqueue,
             &self.enqueue_priority,
@@ -112,6 +120,10 @@ impl Scripts {
             &self.delete_jobs,
             &self.purge,
             &self.unlock,
+            &self.cron_tick,
+            &self.cron_resume,
+            &self.cron_run_now,
+            &self.cron_set,
         ]
     }
 }
