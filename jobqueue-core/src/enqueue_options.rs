@@ -9,6 +9,7 @@ use crate::backoff::BackoffPolicy;
 use crate::client::Client;
 use crate::error::Error;
 use crate::job::Job;
+use crate::unique::{UniqueMode, UniqueOptions, UniqueOutcome};
 
 /// When a job should run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,8 @@ pub struct JobOptions {
     pub timeout: Option<Option<Duration>>,
     /// When to run.
     pub run_at: RunAt,
+    /// Uniqueness; `None` for an ordinary job.
+    pub unique: Option<UniqueOptions>,
 }
 
 impl Default for JobOptions {
@@ -47,6 +50,7 @@ impl Default for JobOptions {
             backoff: None,
             timeout: None,
             run_at: RunAt::Now,
+            unique: None,
         }
     }
 }
@@ -140,6 +144,61 @@ impl<'c, J: Job> JobBuilder<'c, J> {
         self
     }
 
+    /// Makes the job unique for `ttl`: while a job with the same
+    /// uniqueness key (default: job type + payload; see
+    /// [`JobBuilder::unique_key`]) waits or runs on the same queue, a
+    /// duplicate is rejected and the holder's id returned (or see
+    /// [`JobBuilder::on_duplicate`]). The key is freed when the job
+    /// succeeds or dies, and after `ttl` whatever happens.
+    ///
+    /// ```no_run
+    /// # use jobqueue_core::{Client, Job, JobContext, JobError, UniqueMode};
+    /// # use std::time::Duration;
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct Reindex { account: u64 }
+    /// # impl Job for Reindex {
+    /// #     const NAME: &'static str = "reindex";
+    /// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+    /// # }
+    /// # async fn demo(client: Client) -> Result<(), jobqueue_core::Error> {
+    /// // Reindex an account 30 s after its last change, once.
+    /// let outcome = client
+    ///     .job(Reindex { account: 7 })
+    ///     .delay(Duration::from_secs(30))
+    ///     .unique_for(Duration::from_secs(600))
+    ///     .unique_key("reindex:7")
+    ///     .on_duplicate(UniqueMode::Debounce)
+    ///     .enqueue_unique()
+    ///     .await?;
+    /// println!("job {} will run", outcome.id());
+    /// # Ok(()) }
+    /// ```
+    pub fn unique_for(mut self, ttl: Duration) -> Self {
+        self.unique_options().ttl = ttl;
+        self
+    }
+
+    /// Uses `key` as the uniqueness key instead of job type + payload
+    /// (needs [`JobBuilder::unique_for`]). Keys are scoped to the queue.
+    pub fn unique_key(mut self, key: impl Into<String>) -> Self {
+        self.unique_options().key = Some(key.into());
+        self
+    }
+
+    /// What a duplicate does (default [`UniqueMode::Reject`]; needs
+    /// [`JobBuilder::unique_for`]).
+    pub fn on_duplicate(mut self, mode: UniqueMode) -> Self {
+        self.unique_options().mode = mode;
+        self
+    }
+
+    fn unique_options(&mut self) -> &mut UniqueOptions {
+        self.options.unique.get_or_insert_with(|| UniqueOptions {
+            ttl: Duration::ZERO,
+            key: None,
+            mode: UniqueMode::Reject,
+        })
+    }
+
     /// All options at once.
     pub fn options(mut self, options: JobOptions) -> Self {
         self.options = options;
@@ -151,12 +210,18 @@ impl<'c, J: Job> JobBuilder<'c, J> {
         self.client.prepare(&self.job, &self.options)
     }
 
-    /// Enqueues the job; returns its id once Redis has it.
+    /// Enqueues the job; returns its id once Redis has it. For a unique
+    /// job that is the id of the job that will run for its key (the
+    /// existing one when a duplicate was rejected or debounced).
     pub async fn enqueue(self) -> Result<Uuid, Error> {
+        self.enqueue_unique().await.map(|outcome| outcome.id())
+    }
+
+    /// Enqueues the job and says what uniqueness did (an ordinary job is
+    /// always [`UniqueOutcome::Enqueued`]).
+    pub async fn enqueue_unique(self) -> Result<UniqueOutcome, Error> {
         let prepared = self.client.prepare(&self.job, &self.options)?;
-        let id = prepared.id;
-        self.client.send_one(prepared).await?;
-        Ok(id)
+        self.client.send_one(prepared).await
     }
 }
 
@@ -167,6 +232,15 @@ pub struct PreparedJob {
     pub(crate) queue: String,
     pub(crate) record: Vec<u8>,
     pub(crate) destination: Destination,
+    pub(crate) unique: Option<PreparedUnique>,
+}
+
+/// A unique job's lock settings, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PreparedUnique {
+    pub(crate) digest: String,
+    pub(crate) ttl_ms: u64,
+    pub(crate) mode: UniqueMode,
 }
 
 impl PreparedJob {

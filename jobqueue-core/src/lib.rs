@@ -47,6 +47,7 @@ pub mod keys;
 pub mod record;
 pub mod schema;
 pub mod store;
+mod unique;
 mod worker_info;
 
 pub use admin::{Admin, JobInfo, JobSet, JobState, QueueInfo, Totals};
@@ -62,6 +63,7 @@ pub use job::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, validate_job_type,
 };
 pub use job_error::{JobError, JobErrorAction};
+pub use unique::{UniqueMode, UniqueOptions, UniqueOutcome};
 pub use worker_info::WorkerInfo;
 
 /// Re-exported so users need not depend on these crates directly.

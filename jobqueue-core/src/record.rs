@@ -73,6 +73,9 @@ pub struct Envelope {
     /// Name of the cron entry that enqueued this job, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron: Option<String>,
+    /// Digest of the uniqueness key whose lock this job holds, if unique.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique: Option<String>,
 }
 
 impl Envelope {
@@ -91,6 +94,7 @@ impl Envelope {
             traceparent: None,
             errors: Vec::new(),
             cron: None,
+            unique: None,
         }
     }
 
@@ -137,6 +141,9 @@ pub struct EnvelopeHead<'a> {
     /// The cron entry that enqueued the job, if one did.
     #[serde(default, borrow)]
     pub cron: Option<std::borrow::Cow<'a, str>>,
+    /// Digest of the uniqueness key the job holds, if unique.
+    #[serde(default, borrow)]
+    pub unique: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// Decodes the head of a record's envelope; returns it with the payload bytes.
@@ -342,6 +349,7 @@ mod tests {
         env.version = 2;
         env.traceparent = Some("00-abc-def-01".to_owned());
         env.cron = Some("nightly".to_owned());
+        env.unique = Some("0a1b2c".to_owned());
         env.push_error(ErrorEntry::new(
             1,
             5,

@@ -18,7 +18,7 @@ use jobqueue_core::store::{BuryEntry, CompletionBatch, RetryEntry};
 use tokio::sync::mpsc;
 
 use crate::backoff::RetryBackoff;
-use crate::runner::Outcome;
+use crate::runner::{HeldLock, Outcome};
 use crate::runtime::Shared;
 
 /// Most outcomes written in one flush.
@@ -29,6 +29,8 @@ pub(crate) struct Finished {
     pub(crate) queue: usize,
     pub(crate) leased_id: Vec<u8>,
     pub(crate) outcome: Outcome,
+    /// The uniqueness lock to release once the outcome is recorded.
+    pub(crate) release: Option<HeldLock>,
 }
 
 /// Writes outcomes until every sender is gone and the channel is drained.
@@ -49,12 +51,17 @@ pub(crate) async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiv
 /// Writes one batch, retrying until Redis accepts it.
 async fn write(shared: &Shared, batch: Vec<Finished>) {
     let mut per_queue: Vec<CompletionBatch> = vec![CompletionBatch::default(); shared.queues.len()];
+    let mut releases: Vec<Vec<HeldLock>> = vec![Vec::new(); shared.queues.len()];
     for Finished {
         queue,
         leased_id,
         outcome,
+        release,
     } in batch
     {
+        if let Some(lock) = release {
+            releases[queue].push(lock);
+        }
         let target = &mut per_queue[queue];
         match outcome {
             Outcome::Succeeded => target.acks.push(leased_id),
@@ -70,7 +77,7 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
             }),
         }
     }
-    for (queue, batch) in shared.queues.iter().zip(per_queue) {
+    for ((queue, batch), locks) in shared.queues.iter().zip(per_queue).zip(releases) {
         if batch.is_empty() {
             continue;
         }
@@ -100,6 +107,7 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
                     if report.trimmed > 0 {
                         tracing::info!(queue = %queue.name, trimmed = report.trimmed, "dead set trimmed to its limits");
                     }
+                    release_locks(shared, queue, &locks).await;
                     break;
                 }
                 Err(err) => {
@@ -115,5 +123,16 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
                 }
             }
         }
+    }
+}
+
+/// Releases the uniqueness locks of unique jobs whose outcome was just
+/// recorded. One try: a lock not released lapses with its TTL.
+async fn release_locks(shared: &Shared, queue: &crate::runtime::QueueRuntime, locks: &[HeldLock]) {
+    if locks.is_empty() {
+        return;
+    }
+    if let Err(err) = shared.store.unique_release(&queue.keys, locks).await {
+        tracing::warn!(queue = %queue.name, locks = locks.len(), error = %err, "could not release uniqueness locks; they lapse with their TTL");
     }
 }

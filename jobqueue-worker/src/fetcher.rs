@@ -206,8 +206,8 @@ async fn run_job(
     finished: mpsc::UnboundedSender<Finished>,
 ) {
     let started = Instant::now();
-    let outcome = tokio::select! {
-        outcome = runner::run(&shared, &job) => outcome,
+    let (outcome, release) = tokio::select! {
+        ran = runner::run(&shared, &job) => ran,
         // Shutdown gave up on this job: drop it; it is handed back.
         () = shared.abort_jobs.cancelled() => return,
     };
@@ -223,6 +223,7 @@ async fn run_job(
         queue: job.queue,
         leased_id: job.leased_id(),
         outcome,
+        release,
     };
     if finished.send(report).is_err() {
         // The completion task is gone (shutdown timed out); the job stays

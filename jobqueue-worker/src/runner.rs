@@ -52,19 +52,31 @@ impl Leased {
     }
 }
 
-/// Runs a leased job to its outcome.
-pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
+/// A uniqueness lock a finished job held: key digest and job id.
+pub(crate) type HeldLock = (String, String);
+
+/// Runs a leased job to its outcome. Also returns the uniqueness lock to
+/// release once the outcome is recorded (a unique job that succeeded or died).
+pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Option<HeldLock>) {
     let (head, payload) = match decode_head(&leased.record) {
         Ok(decoded) => decoded,
-        Err(err) => return malformed(&leased.record, &err.to_string()),
+        Err(err) => return (malformed(&leased.record, &err.to_string()), None),
     };
-    // Borrowed from the record: costs nothing for jobs not from cron.
+    // Borrowed from the record: cost nothing for ordinary jobs.
     let cron_entry = head.cron.clone();
+    let unique = head.unique.clone();
+    let id = head.id;
     let outcome = run_decoded(shared, leased, head, payload).await;
     if let Some(entry) = cron_entry {
         crate::cron_result::record(shared, leased.queue, &entry, &leased.record, &outcome);
     }
-    outcome
+    let release = match (&outcome, unique) {
+        (Outcome::Succeeded | Outcome::Dead { .. }, Some(digest)) => {
+            Some((digest.into_owned(), id.to_string()))
+        }
+        _ => None,
+    };
+    (outcome, release)
 }
 
 async fn run_decoded(

@@ -15,6 +15,7 @@ mod lease;
 mod operator;
 mod promote;
 pub(crate) mod scripts;
+pub(crate) mod unique;
 
 use redis::Value;
 

@@ -75,6 +75,8 @@ pub(crate) struct Scripts {
     pub cron_resume: LuaScript,
     pub cron_run_now: LuaScript,
     pub cron_set: LuaScript,
+    pub enqueue_unique: LuaScript,
+    pub unique_release: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -98,11 +100,13 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     cron_resume: lua!("cron_resume"),
     cron_run_now: lua!("cron_run_now"),
     cron_set: lua!("cron_set"),
+    enqueue_unique: lua!("enqueue_unique"),
+    unique_release: lua!("unique_release"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 20] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 22] {
         [
             &self.enqueue,
             &self.enqueue_priority,
@@ -124,6 +128,8 @@ impl Scripts {
             &self.cron_resume,
             &self.cron_run_now,
             &self.cron_set,
+            &self.enqueue_unique,
+            &self.unique_release,
         ]
     }
 }
