@@ -62,6 +62,8 @@ pub enum JobState {
     Dead,
     /// Leased by a worker (running, or fetched and about to run).
     Active,
+    /// Cancelled by an operator; will not run.
+    Cancelled,
 }
 
 impl From<JobSet> for JobState {

@@ -30,6 +30,7 @@
 //! | `P:{Q}:stats:day:<YYYY-MM-DD>` | hash | per-queue per-day history bucket (TTL) |
 //! | `P:{Q}:paused` | string | present while the queue is paused |
 //! | `P:{Q}:events` | pub/sub channel | wake-ups: new work, new earliest schedule, pause, resume |
+//! | `P:{Q}:cancelled` | zset | job id → cancelled-at (ms); records in `jobs` |
 //! | `P:{Q}:unique:<digest>` | string | id of the job holding a uniqueness key (TTL) |
 //! | `P:{Q}:crons` | set | names of the queue's cron entries |
 //! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result |
@@ -236,6 +237,11 @@ impl QueueKeys {
         format!("{}:stats:day:{}", self.base, day)
     }
 
+    /// Sorted set of cancelled job ids by time of cancellation.
+    pub fn cancelled(&self) -> String {
+        format!("{}:cancelled", self.base)
+    }
+
     /// Lock of one uniqueness key; `digest` is its hex SHA-1.
     pub fn unique(&self, digest: &str) -> String {
         format!("{}:unique:{}", self.base, digest)
@@ -299,6 +305,7 @@ mod tests {
             q.crons(),
             q.cron("nightly"),
             q.unique("0a1b"),
+            q.cancelled(),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }

@@ -35,6 +35,7 @@
 
 pub mod admin;
 pub mod backoff;
+pub mod cancel;
 mod client;
 mod config;
 mod context;
@@ -52,6 +53,7 @@ mod worker_info;
 
 pub use admin::{Admin, JobInfo, JobSet, JobState, QueueInfo, Totals};
 pub use backoff::BackoffPolicy;
+pub use cancel::{CancelOutcome, CancelledFrom};
 pub use client::{Client, MAX_PRIORITY};
 pub use config::{
     ClientConfig, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REDIS_URL, ENV_PREFIX, ENV_REDIS_URL,

@@ -17,6 +17,14 @@ pub struct ProbeJob {
     /// Fail every attempt with this message.
     #[serde(default)]
     pub fail: Option<String>,
+    /// Run this long after recording the start. When the job's token
+    /// fires first, `"<id> <ms>"` is appended to `{key}:cancelled` and the
+    /// job stops (unless `ignore_cancel`).
+    #[serde(default)]
+    pub hold_ms: u64,
+    /// Keep running when cancelled.
+    #[serde(default)]
+    pub ignore_cancel: bool,
 }
 
 impl ProbeJob {
@@ -25,7 +33,7 @@ impl ProbeJob {
         Self {
             url: url.to_owned(),
             key: key.to_owned(),
-            fail: None,
+            ..Self::default()
         }
     }
 }
@@ -51,6 +59,26 @@ impl Job for ProbeJob {
             .query_async(&mut conn)
             .await
             .map_err(JobError::retry)?;
+        if self.hold_ms > 0 {
+            let hold = tokio::time::sleep(Duration::from_millis(self.hold_ms));
+            if self.ignore_cancel {
+                hold.await;
+            } else {
+                tokio::select! {
+                    () = hold => {}
+                    () = ctx.cancelled() => {
+                        let at = chrono::Utc::now().timestamp_millis();
+                        let _: i64 = redis::cmd("RPUSH")
+                            .arg(format!("{}:cancelled", self.key))
+                            .arg(format!("{} {at}", ctx.id()))
+                            .query_async(&mut conn)
+                            .await
+                            .map_err(JobError::retry)?;
+                        return Err(JobError::retry("cancelled"));
+                    }
+                }
+            }
+        }
         match &self.fail {
             Some(message) => Err(JobError::retry(message.clone())),
             None => Ok(()),

@@ -28,6 +28,7 @@ pub(crate) fn record(
         Outcome::Succeeded => (CronOutcome::Succeeded, None),
         Outcome::Retry { record, .. } => (CronOutcome::Retrying, last_error(record)),
         Outcome::Dead { record, .. } => (CronOutcome::Dead, last_error(record)),
+        Outcome::Cancelled => (CronOutcome::Cancelled, None),
     };
     let result = CronRunResult {
         job_id: envelope.id,

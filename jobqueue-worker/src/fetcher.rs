@@ -217,6 +217,11 @@ async fn run_job(
         Outcome::Succeeded => counters.add_processed(1),
         Outcome::Retry { failed: true, .. } | Outcome::Dead { .. } => counters.add_failed(1),
         Outcome::Retry { failed: false, .. } => {}
+        Outcome::Cancelled => {
+            // cancel.lua already filed the job: nothing to record.
+            drop(permit);
+            return;
+        }
     }
     drop(permit);
     let report = Finished {

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod backoff;
+mod cancellation;
 mod completion;
 mod config;
 mod cron;

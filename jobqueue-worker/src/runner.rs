@@ -21,6 +21,9 @@ use uuid::Uuid;
 use crate::middleware::Next;
 use crate::runtime::Shared;
 
+/// How long a job cancelled by an operator may take to stop before it is dropped.
+const OPERATOR_CANCEL_GRACE: Duration = Duration::from_secs(1);
+
 /// What to do with a finished run.
 #[derive(Debug)]
 pub(crate) enum Outcome {
@@ -35,6 +38,9 @@ pub(crate) enum Outcome {
     },
     /// Will not run again: file `record` in the dead set under `dead_id`.
     Dead { dead_id: String, record: Vec<u8> },
+    /// Cancelled by an operator: `cancel.lua` already filed it, nothing
+    /// is left to record.
+    Cancelled,
 }
 
 /// A leased job: the record exactly as fetched, and the queue it came from.
@@ -126,6 +132,10 @@ async fn run_decoded(
         attempt,
     );
     let cancel = shared.cancel_jobs.child_token();
+    let Some(_running) = shared.running.start(head.id, cancel.clone()) else {
+        tracing::info!(job.id = %head.id, "job was cancelled before it started");
+        return Outcome::Cancelled;
+    };
     let ctx = JobContext::new(JobContextParts {
         id: head.id,
         job_type: registered.name.clone(),
@@ -145,9 +155,26 @@ async fn run_decoded(
 
     let job_future = decoded.perform(&ctx);
     let chained = Next::new(&shared.middleware, &ctx, job_future).run();
-    let guarded = AssertUnwindSafe(chained)
+    let caught = AssertUnwindSafe(chained)
         .catch_unwind()
         .instrument(span.clone());
+    // An operator's cancellation fires the token; a job that ignores it is
+    // dropped after a grace period. (Shutdown's cancellation is handled by
+    // the shutdown sequence, which hands the job back instead.)
+    let cancelled_by_operator = || cancel.is_cancelled() && !shared.cancel_jobs.is_cancelled();
+    let operator_gave_up = async {
+        cancel.cancelled().await;
+        if !cancelled_by_operator() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(OPERATOR_CANCEL_GRACE).await;
+    };
+    let guarded = async {
+        tokio::select! {
+            result = caught => Some(result),
+            () = operator_gave_up => None,
+        }
+    };
     let result = match timeout {
         Some(limit) => match tokio::time::timeout(limit, guarded).await {
             Ok(result) => result,
@@ -166,6 +193,14 @@ async fn run_decoded(
         },
         None => guarded.await,
     };
+    let Some(result) = result else {
+        span.in_scope(|| tracing::warn!("cancelled job ignored its token; dropped"));
+        return Outcome::Cancelled;
+    };
+    if cancelled_by_operator() && !matches!(result, Ok(Ok(()))) {
+        span.in_scope(|| tracing::info!("job cancelled"));
+        return Outcome::Cancelled;
+    }
 
     match result {
         Ok(Ok(())) => Outcome::Succeeded,

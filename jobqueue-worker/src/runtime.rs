@@ -9,6 +9,7 @@ use jobqueue_core::store::Store;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use crate::cancellation::RunningJobs;
 use crate::config::WorkerConfig;
 use crate::middleware::Middleware;
 use crate::registry::Registry;
@@ -103,6 +104,8 @@ pub(crate) struct Shared {
     pub(crate) started_at: DateTime<Utc>,
     /// Moving average of job run time, µs (`u64::MAX` until measured).
     pub(crate) job_time_us: AtomicU64,
+    /// Jobs running here, for operator cancellation.
+    pub(crate) running: RunningJobs,
 }
 
 impl Shared {

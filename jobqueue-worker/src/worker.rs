@@ -329,6 +329,7 @@ impl WorkerBuilder {
             stop_background: CancellationToken::new(),
             started_at: Utc::now(),
             job_time_us: std::sync::atomic::AtomicU64::new(u64::MAX),
+            running: crate::cancellation::RunningJobs::default(),
         });
         heartbeat::beat(&shared, true).await?;
         tracing::info!(

@@ -22,6 +22,8 @@ pub enum CronOutcome {
     Retrying,
     /// The job failed for good and is in the dead set.
     Dead,
+    /// An operator cancelled the run.
+    Cancelled,
 }
 
 /// The result of an entry's latest finished run (written by the worker

@@ -6,6 +6,7 @@
 //! [`QueueKeys`] (built once and reused by callers on hot paths) and never
 //! hold state between calls: every job's state lives in Redis.
 
+pub(crate) mod cancel;
 mod complete;
 pub mod connection;
 mod cron;

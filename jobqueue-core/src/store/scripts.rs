@@ -77,6 +77,7 @@ pub(crate) struct Scripts {
     pub cron_set: LuaScript,
     pub enqueue_unique: LuaScript,
     pub unique_release: LuaScript,
+    pub cancel: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -102,11 +103,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     cron_set: lua!("cron_set"),
     enqueue_unique: lua!("enqueue_unique"),
     unique_release: lua!("unique_release"),
+    cancel: lua!("cancel"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 22] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 23] {
         [
             &self.enqueue,
             &self.enqueue_priority,
@@ -130,6 +132,7 @@ impl Scripts {
             &self.cron_set,
             &self.enqueue_unique,
             &self.unique_release,
+            &self.cancel,
         ]
     }
 }
