@@ -64,6 +64,8 @@ pub enum JobState {
     Active,
     /// Cancelled by an operator; will not run.
     Cancelled,
+    /// Not started before its expiry; will not run.
+    Expired,
 }
 
 impl From<JobSet> for JobState {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::admin::Admin;
 use crate::config::ClientConfig;
 use crate::enqueue_options::{
-    Destination, JobBuilder, JobOptions, PreparedJob, PreparedUnique, RunAt,
+    Destination, Expiry, JobBuilder, JobOptions, PreparedJob, PreparedUnique, RunAt,
 };
 use crate::error::Error;
 use crate::job::{Job, validate_job_type};
@@ -214,6 +214,12 @@ impl Client {
             _ => None,
         };
         envelope.version = J::VERSION;
+        envelope.expires_at = options.expires.map(|expiry| match expiry {
+            Expiry::In(ttl) => Utc::now()
+                .timestamp_millis()
+                .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
+            Expiry::At(at) => at.timestamp_millis(),
+        });
 
         let mut unique = None;
         let (record, payload_len) = match &options.unique {

@@ -39,6 +39,17 @@ pub struct JobOptions {
     pub run_at: RunAt,
     /// Uniqueness; `None` for an ordinary job.
     pub unique: Option<UniqueOptions>,
+    /// Not started by then → dropped as expired; `None`: never expires.
+    pub expires: Option<Expiry>,
+}
+
+/// When a job that has not started is dropped instead of run late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// This long after the enqueue (the producer's clock).
+    In(Duration),
+    /// At this instant.
+    At(DateTime<Utc>),
 }
 
 impl Default for JobOptions {
@@ -51,6 +62,7 @@ impl Default for JobOptions {
             timeout: None,
             run_at: RunAt::Now,
             unique: None,
+            expires: None,
         }
     }
 }
@@ -197,6 +209,20 @@ impl<'c, J: Job> JobBuilder<'c, J> {
             key: None,
             mode: UniqueMode::Reject,
         })
+    }
+
+    /// Drops the job as expired if it has not started within `ttl` of
+    /// now (the producer's clock): a job that is only useful soon (a
+    /// one-time code, a live notification) is not run late.
+    pub fn expires_in(mut self, ttl: Duration) -> Self {
+        self.options.expires = Some(Expiry::In(ttl));
+        self
+    }
+
+    /// Drops the job as expired if it has not started by `at`.
+    pub fn expires_at(mut self, at: DateTime<Utc>) -> Self {
+        self.options.expires = Some(Expiry::At(at));
+        self
     }
 
     /// All options at once.

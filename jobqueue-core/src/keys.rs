@@ -31,6 +31,7 @@
 //! | `P:{Q}:paused` | string | present while the queue is paused |
 //! | `P:{Q}:events` | pub/sub channel | wake-ups: new work, new earliest schedule, pause, resume |
 //! | `P:{Q}:cancelled` | zset | job id → cancelled-at (ms); records in `jobs` |
+//! | `P:{Q}:expired` | zset | job id → expired-at (ms); records in `jobs` |
 //! | `P:{Q}:unique:<digest>` | string | id of the job holding a uniqueness key (TTL) |
 //! | `P:{Q}:crons` | set | names of the queue's cron entries |
 //! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result |
@@ -242,6 +243,11 @@ impl QueueKeys {
         format!("{}:cancelled", self.base)
     }
 
+    /// Sorted set of expired job ids by time of expiry.
+    pub fn expired(&self) -> String {
+        format!("{}:expired", self.base)
+    }
+
     /// Lock of one uniqueness key; `digest` is its hex SHA-1.
     pub fn unique(&self, digest: &str) -> String {
         format!("{}:unique:{}", self.base, digest)
@@ -306,6 +312,7 @@ mod tests {
             q.cron("nightly"),
             q.unique("0a1b"),
             q.cancelled(),
+            q.expired(),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }

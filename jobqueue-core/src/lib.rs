@@ -42,6 +42,7 @@ mod context;
 pub mod cron;
 mod enqueue_options;
 mod error;
+pub mod finished_sets;
 mod job;
 mod job_error;
 pub mod keys;
@@ -59,7 +60,7 @@ pub use config::{
     ClientConfig, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REDIS_URL, ENV_PREFIX, ENV_REDIS_URL,
 };
 pub use context::{JobContext, JobContextParts};
-pub use enqueue_options::{JobBuilder, JobOptions, PreparedJob, RunAt};
+pub use enqueue_options::{Expiry, JobBuilder, JobOptions, PreparedJob, RunAt};
 pub use error::{Error, ErrorKind, Result};
 pub use job::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, validate_job_type,

@@ -76,6 +76,9 @@ pub struct Envelope {
     /// Digest of the uniqueness key whose lock this job holds, if unique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unique: Option<String>,
+    /// Not started by then (ms since the epoch) → dropped as expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 impl Envelope {
@@ -95,6 +98,7 @@ impl Envelope {
             errors: Vec::new(),
             cron: None,
             unique: None,
+            expires_at: None,
         }
     }
 
@@ -144,6 +148,9 @@ pub struct EnvelopeHead<'a> {
     /// Digest of the uniqueness key the job holds, if unique.
     #[serde(default, borrow)]
     pub unique: Option<std::borrow::Cow<'a, str>>,
+    /// When the job expires if not started (ms since the epoch).
+    #[serde(default)]
+    pub expires_at: Option<i64>,
 }
 
 /// Decodes the head of a record's envelope; returns it with the payload bytes.
@@ -350,6 +357,7 @@ mod tests {
         env.traceparent = Some("00-abc-def-01".to_owned());
         env.cron = Some("nightly".to_owned());
         env.unique = Some("0a1b2c".to_owned());
+        env.expires_at = Some(1_700_000_100_000);
         env.push_error(ErrorEntry::new(
             1,
             5,

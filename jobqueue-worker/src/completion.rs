@@ -75,7 +75,7 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
                 dead_id,
                 record,
             }),
-            Outcome::Cancelled => {}
+            Outcome::Cancelled | Outcome::Expired => {}
         }
     }
     for ((queue, batch), locks) in shared.queues.iter().zip(per_queue).zip(releases) {

@@ -29,6 +29,7 @@ pub(crate) fn record(
         Outcome::Retry { record, .. } => (CronOutcome::Retrying, last_error(record)),
         Outcome::Dead { record, .. } => (CronOutcome::Dead, last_error(record)),
         Outcome::Cancelled => (CronOutcome::Cancelled, None),
+        Outcome::Expired => (CronOutcome::Expired, None),
     };
     let result = CronRunResult {
         job_id: envelope.id,

@@ -217,8 +217,8 @@ async fn run_job(
         Outcome::Succeeded => counters.add_processed(1),
         Outcome::Retry { failed: true, .. } | Outcome::Dead { .. } => counters.add_failed(1),
         Outcome::Retry { failed: false, .. } => {}
-        Outcome::Cancelled => {
-            // cancel.lua already filed the job: nothing to record.
+        Outcome::Cancelled | Outcome::Expired => {
+            // cancel.lua or expire.lua already filed the job: nothing to record.
             drop(permit);
             return;
         }

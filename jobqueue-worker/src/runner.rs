@@ -41,6 +41,8 @@ pub(crate) enum Outcome {
     /// Cancelled by an operator: `cancel.lua` already filed it, nothing
     /// is left to record.
     Cancelled,
+    /// Not started before its expiry: `expire.lua` already filed it.
+    Expired,
 }
 
 /// A leased job: the record exactly as fetched, and the queue it came from.
@@ -131,6 +133,34 @@ async fn run_decoded(
         queue = %queue.name,
         attempt,
     );
+    if let Some(expires_at) = head.expires_at
+        && Utc::now().timestamp_millis() >= expires_at
+    {
+        // This host's clock says so; Redis's clock decides.
+        match shared
+            .store
+            .expire_leased(
+                &queue.keys,
+                &queue.active_key,
+                &leased.leased_id(),
+                expires_at,
+                head.unique.as_deref(),
+            )
+            .await
+        {
+            Ok(true) => {
+                tracing::info!(job.id = %head.id, queue = %queue.name, "job expired before it started; dropped");
+                return Outcome::Expired;
+            }
+            Ok(false) => {}
+            Err(err) => {
+                // Not run late, not lost: back through the retry set (no
+                // attempt counted) to be looked at again.
+                tracing::warn!(job.id = %head.id, error = %err, "could not drop an expired job; putting it back");
+                return snoozed(&leased.record, Duration::ZERO);
+            }
+        }
+    }
     let cancel = shared.cancel_jobs.child_token();
     let Some(_running) = shared.running.start(head.id, cancel.clone()) else {
         tracing::info!(job.id = %head.id, "job was cancelled before it started");

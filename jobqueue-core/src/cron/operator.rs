@@ -24,6 +24,8 @@ pub enum CronOutcome {
     Dead,
     /// An operator cancelled the run.
     Cancelled,
+    /// The run expired before it started.
+    Expired,
 }
 
 /// The result of an entry's latest finished run (written by the worker

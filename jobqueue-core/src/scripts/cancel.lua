@@ -34,20 +34,7 @@ local id, candidate = ARGV[2], ARGV[3]
 local now = now_ms()
 
 local function file_cancelled(record)
-  redis.call('ZADD', KEYS[6], now, id)
-  redis.call('HSET', KEYS[3], id, record)
-  redis.call('HINCRBY', KEYS[7], 'cancelled', 1)
-  -- Bounded: entries past the maximum age, then the oldest above the cap.
-  local old = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. ms_text(now - tonumber(ARGV[5])), 'LIMIT', 0, 100)
-  local excess = redis.call('ZCARD', KEYS[6]) - #old - tonumber(ARGV[4])
-  if excess > 0 then
-    local oldest = redis.call('ZRANGE', KEYS[6], 0, math.min(excess, 100) - 1)
-    for _, gone in ipairs(oldest) do old[#old + 1] = gone end
-  end
-  if #old > 0 then
-    redis.call('ZREM', KEYS[6], unpack(old))
-    redis.call('HDEL', KEYS[3], unpack(old))
-  end
+  file_finished(KEYS[6], KEYS[3], KEYS[7], 'cancelled', id, record, now, tonumber(ARGV[4]), tonumber(ARGV[5]))
 end
 
 if candidate ~= '' then

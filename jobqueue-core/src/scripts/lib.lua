@@ -126,3 +126,24 @@ local function min_score(zset_key)
   return nil
 end
 
+
+-- Files a job that will not run in a bounded set of finished jobs (the
+-- cancelled or expired set: id → when, record in the jobs hash) and counts
+-- it in the queue's stats under `counter`. Then trims the set: entries
+-- older than `max_age` ms, then the oldest above `max_kept`, at most 100
+-- per call, so a call stays cheap and the set cannot outgrow its cap.
+local function file_finished(set_key, jobs_key, stats_key, counter, id, record, now, max_kept, max_age)
+  redis.call('ZADD', set_key, now, id)
+  redis.call('HSET', jobs_key, id, record)
+  redis.call('HINCRBY', stats_key, counter, 1)
+  local old = redis.call('ZRANGEBYSCORE', set_key, '-inf', '(' .. ms_text(now - max_age), 'LIMIT', 0, 100)
+  local excess = redis.call('ZCARD', set_key) - #old - max_kept
+  if excess > 0 then
+    local oldest = redis.call('ZRANGE', set_key, 0, math.min(excess, 100) - 1)
+    for _, gone in ipairs(oldest) do old[#old + 1] = gone end
+  end
+  if #old > 0 then
+    redis.call('ZREM', set_key, unpack(old))
+    redis.call('HDEL', jobs_key, unpack(old))
+  end
+end

@@ -6,14 +6,9 @@ use uuid::Uuid;
 use super::scripts::SCRIPTS;
 use super::{Store, array_reply};
 use crate::error::Error;
+use crate::finished_sets::{MAX_FINISHED_AGE_MS, MAX_FINISHED_KEPT};
 use crate::keys::QueueKeys;
 use crate::record::{decode_record, record_id_bytes};
-
-/// Most cancelled jobs kept per queue (the oldest go first).
-pub const MAX_CANCELLED_KEPT: u64 = 10_000;
-
-/// Longest a cancelled job is kept, ms (7 days).
-pub const MAX_CANCELLED_AGE_MS: u64 = 7 * 24 * 3600 * 1000;
 
 /// Records read per round trip while looking for a ready job.
 const SCAN_PAGE: isize = 1000;
@@ -66,8 +61,8 @@ impl Store {
             .arg(queue.events())
             .arg(id.to_string())
             .arg(candidate.unwrap_or_default())
-            .arg(MAX_CANCELLED_KEPT)
-            .arg(MAX_CANCELLED_AGE_MS)
+            .arg(MAX_FINISHED_KEPT)
+            .arg(MAX_FINISHED_AGE_MS)
             .invoke(&mut self.conn.clone(), OP)
             .await?;
         let parts = array_reply(reply, OP)?;

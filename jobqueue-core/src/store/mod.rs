@@ -11,6 +11,7 @@ mod complete;
 pub mod connection;
 mod cron;
 pub(crate) mod enqueue;
+mod expire;
 mod fetch;
 mod lease;
 mod operator;

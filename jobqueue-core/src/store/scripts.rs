@@ -78,6 +78,7 @@ pub(crate) struct Scripts {
     pub enqueue_unique: LuaScript,
     pub unique_release: LuaScript,
     pub cancel: LuaScript,
+    pub expire: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -104,11 +105,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     enqueue_unique: lua!("enqueue_unique"),
     unique_release: lua!("unique_release"),
     cancel: lua!("cancel"),
+    expire: lua!("expire"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 23] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 24] {
         [
             &self.enqueue,
             &self.enqueue_priority,
@@ -133,6 +135,7 @@ impl Scripts {
             &self.enqueue_unique,
             &self.unique_release,
             &self.cancel,
+            &self.expire,
         ]
     }
 }
