@@ -214,6 +214,7 @@ impl Client {
             _ => None,
         };
         envelope.version = J::VERSION;
+        envelope.track = options.track;
         envelope.expires_at = options.expires.map(|expiry| match expiry {
             Expiry::In(ttl) => Utc::now()
                 .timestamp_millis()

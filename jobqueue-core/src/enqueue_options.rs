@@ -41,6 +41,8 @@ pub struct JobOptions {
     pub unique: Option<UniqueOptions>,
     /// Not started by then → dropped as expired; `None`: never expires.
     pub expires: Option<Expiry>,
+    /// Keep a status (final state, result) even if the job reports none.
+    pub track: bool,
 }
 
 /// When a job that has not started is dropped instead of run late.
@@ -63,6 +65,7 @@ impl Default for JobOptions {
             run_at: RunAt::Now,
             unique: None,
             expires: None,
+            track: false,
         }
     }
 }
@@ -222,6 +225,14 @@ impl<'c, J: Job> JobBuilder<'c, J> {
     /// Drops the job as expired if it has not started by `at`.
     pub fn expires_at(mut self, at: DateTime<Utc>) -> Self {
         self.options.expires = Some(Expiry::At(at));
+        self
+    }
+
+    /// Keeps a status for this job (its final state and result) even if it
+    /// reports no progress, so [`Client::wait_result`] and
+    /// [`Client::status`] see how it ended.
+    pub fn track(mut self) -> Self {
+        self.options.track = true;
         self
     }
 

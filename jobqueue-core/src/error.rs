@@ -87,6 +87,26 @@ pub enum Error {
         /// The job id.
         id: Uuid,
     },
+    /// A waited-for job ended without succeeding.
+    #[error("{op}: job {id} ended {state}{}", error.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
+    JobNotSucceeded {
+        /// The operation that failed.
+        op: &'static str,
+        /// The job id.
+        id: Uuid,
+        /// How it ended (`dead`, `cancelled`, `expired`).
+        state: &'static str,
+        /// Its last error, if any.
+        error: Option<String>,
+    },
+    /// A wait for a job's result ran out of time.
+    #[error("{op}: job {id} did not finish in time")]
+    WaitTimeout {
+        /// The operation that failed.
+        op: &'static str,
+        /// The job id.
+        id: Uuid,
+    },
     /// No cron entry of that name on that queue.
     #[error("{op}: no cron entry '{name}' on queue '{queue}'")]
     CronEntryNotFound {
@@ -145,6 +165,8 @@ impl Error {
             }
             Error::Encode { .. } | Error::Decode { .. } => ErrorKind::Codec,
             Error::JobNotFound { .. } | Error::CronEntryNotFound { .. } => ErrorKind::NotFound,
+            Error::JobNotSucceeded { .. } => ErrorKind::Conflict,
+            Error::WaitTimeout { .. } => ErrorKind::Unavailable,
             Error::MigrationLocked { .. } => ErrorKind::Conflict,
             Error::SchemaTooNew { .. } | Error::SchemaOutdated { .. } => ErrorKind::Schema,
         }
@@ -160,6 +182,8 @@ impl Error {
             | Error::Decode { op, .. }
             | Error::JobNotFound { op, .. }
             | Error::CronEntryNotFound { op, .. }
+            | Error::JobNotSucceeded { op, .. }
+            | Error::WaitTimeout { op, .. }
             | Error::Protocol { op, .. } => Some(op),
             _ => None,
         }

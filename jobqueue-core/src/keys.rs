@@ -18,6 +18,7 @@
 //! | `P:stats` | hash | global `processed` / `failed` totals |
 //! | `P:stats:minute:<epoch minute>` | hash | per-minute history bucket (TTL) |
 //! | `P:stats:day:<YYYY-MM-DD>` | hash | per-day history bucket (TTL) |
+//! | `P:status:<job id>` | hash | a tracked job's state, progress, result, error (TTL) |
 //! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) |
 //! | `P:{Q}:priority` | zset | records with a non-zero priority, by effective ready time |
 //! | `P:{Q}:scheduled` | zset | job id → run-at (ms) |
@@ -120,6 +121,11 @@ impl Keys {
     /// Global processed / failed totals.
     pub fn stats(&self) -> String {
         format!("{}:stats", self.prefix)
+    }
+
+    /// Status hash of one job (progress, result), kept with a TTL.
+    pub fn status(&self, job_id: &str) -> String {
+        format!("{}:status:{}", self.prefix, job_id)
     }
 
     /// Global per-minute history bucket; `epoch_minute` is Unix seconds / 60.
@@ -329,6 +335,7 @@ mod tests {
             keys.worker("w"),
             keys.stats(),
             keys.stats_minute(1),
+            keys.status("0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9d"),
             keys.stats_day("2026-01-01"),
         ] {
             assert!(key.starts_with("p:"), "{key}");

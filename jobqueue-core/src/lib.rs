@@ -48,6 +48,7 @@ mod job_error;
 pub mod keys;
 pub mod record;
 pub mod schema;
+pub mod status;
 pub mod store;
 mod unique;
 mod worker_info;
@@ -66,6 +67,7 @@ pub use job::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, validate_job_type,
 };
 pub use job_error::{JobError, JobErrorAction};
+pub use status::{JobStatus, JobStatusState, Progress};
 pub use unique::{UniqueMode, UniqueOptions, UniqueOutcome};
 pub use worker_info::WorkerInfo;
 

@@ -79,6 +79,10 @@ pub struct Envelope {
     /// Not started by then (ms since the epoch) → dropped as expired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// Keep a status (final state, result) for this job even if it
+    /// reports none, for `Client::wait_result`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub track: bool,
 }
 
 impl Envelope {
@@ -99,6 +103,7 @@ impl Envelope {
             cron: None,
             unique: None,
             expires_at: None,
+            track: false,
         }
     }
 
@@ -151,6 +156,9 @@ pub struct EnvelopeHead<'a> {
     /// When the job expires if not started (ms since the epoch).
     #[serde(default)]
     pub expires_at: Option<i64>,
+    /// Keep a status for this job.
+    #[serde(default)]
+    pub track: bool,
 }
 
 /// Decodes the head of a record's envelope; returns it with the payload bytes.
@@ -321,6 +329,10 @@ fn is_zero_u32(value: &u32) -> bool {
     *value == 0
 }
 
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
 fn is_zero_i16(value: &i16) -> bool {
     *value == 0
 }
@@ -358,6 +370,7 @@ mod tests {
         env.cron = Some("nightly".to_owned());
         env.unique = Some("0a1b2c".to_owned());
         env.expires_at = Some(1_700_000_100_000);
+        env.track = true;
         env.push_error(ErrorEntry::new(
             1,
             5,

@@ -25,6 +25,12 @@ pub struct ProbeJob {
     /// Keep running when cancelled.
     #[serde(default)]
     pub ignore_cancel: bool,
+    /// Report this progress (percent, message) right after starting.
+    #[serde(default)]
+    pub progress: Option<(u8, String)>,
+    /// Leave this result.
+    #[serde(default)]
+    pub result: Option<serde_json::Value>,
 }
 
 impl ProbeJob {
@@ -59,6 +65,12 @@ impl Job for ProbeJob {
             .query_async(&mut conn)
             .await
             .map_err(JobError::retry)?;
+        if let Some((percent, message)) = &self.progress {
+            ctx.set_progress(*percent, message).await?;
+        }
+        if let Some(result) = &self.result {
+            ctx.set_result(result)?;
+        }
         if self.hold_ms > 0 {
             let hold = tokio::time::sleep(Duration::from_millis(self.hold_ms));
             if self.ignore_cancel {

@@ -8,9 +8,9 @@
 use std::sync::Arc;
 
 use jobqueue_core::cron::{CronOutcome, CronRunResult};
-use jobqueue_core::record::{FailureKind, decode_record};
+use jobqueue_core::record::decode_record;
 
-use crate::runner::Outcome;
+use crate::runner::{Outcome, last_error};
 use crate::runtime::Shared;
 
 /// Stores the result of a finished cron run (in a background task).
@@ -49,13 +49,4 @@ pub(crate) fn record(
             tracing::debug!(entry, error = %err, "could not record the cron run's result");
         }
     });
-}
-
-/// The message of the latest error in a record's history.
-fn last_error(record: &[u8]) -> Option<String> {
-    let (envelope, _) = decode_record(record).ok()?;
-    envelope.errors.last().map(|entry| match entry.kind {
-        FailureKind::Error => entry.message.clone(),
-        kind => format!("{kind:?}: {}", entry.message),
-    })
 }

@@ -39,6 +39,7 @@ mod runtime;
 mod scheduler;
 mod shutdown;
 mod stats;
+mod status_report;
 mod worker;
 
 pub use config::{DEFAULT_LEASE, Prefetch, QueueOrder, WorkerConfig};

@@ -14,6 +14,7 @@ use jobqueue_core::record::{
     Envelope, EnvelopeHead, ErrorEntry, FailureKind, decode_head, decode_record, encode_record,
     record_id, truncate_at_char_boundary, uuid_v7_millis,
 };
+use jobqueue_core::status::RunStatus;
 use jobqueue_core::{JobContext, JobContextParts, JobErrorAction};
 use tracing::Instrument;
 use uuid::Uuid;
@@ -74,10 +75,12 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Opti
     let cron_entry = head.cron.clone();
     let unique = head.unique.clone();
     let id = head.id;
-    let outcome = run_decoded(shared, leased, head, payload).await;
+    let status = RunStatus::new(shared.status_writer.clone(), id, head.track);
+    let outcome = run_decoded(shared, leased, head, payload, status.clone()).await;
     if let Some(entry) = cron_entry {
         crate::cron_result::record(shared, leased.queue, &entry, &leased.record, &outcome);
     }
+    crate::status_report::finish(status, &outcome);
     let release = match (&outcome, unique) {
         (Outcome::Succeeded | Outcome::Dead { .. }, Some(digest)) => {
             Some((digest.into_owned(), id.to_string()))
@@ -92,6 +95,7 @@ async fn run_decoded(
     leased: &Leased,
     head: EnvelopeHead<'_>,
     payload: &[u8],
+    status: RunStatus,
 ) -> Outcome {
     let queue = &shared.queues[leased.queue];
     let attempt = head.attempt.saturating_add(1);
@@ -176,6 +180,7 @@ async fn run_decoded(
         worker_id: shared.worker_id.clone(),
         cancel: cancel.clone(),
         span: span.clone(),
+        status: Some(status),
     });
     let timeout = match head.timeout_ms {
         Some(0) => None,
@@ -380,4 +385,13 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     } else {
         "(no message)".to_owned()
     }
+}
+
+/// The message of the latest error in a record's history.
+pub(crate) fn last_error(record: &[u8]) -> Option<String> {
+    let (envelope, _) = decode_record(record).ok()?;
+    envelope.errors.last().map(|entry| match entry.kind {
+        FailureKind::Error => entry.message.clone(),
+        kind => format!("{kind:?}: {}", entry.message),
+    })
 }

@@ -106,6 +106,8 @@ pub(crate) struct Shared {
     pub(crate) job_time_us: AtomicU64,
     /// Jobs running here, for operator cancellation.
     pub(crate) running: RunningJobs,
+    /// Writes job statuses (progress, results).
+    pub(crate) status_writer: Arc<jobqueue_core::status::StatusWriter>,
 }
 
 impl Shared {

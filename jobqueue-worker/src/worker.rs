@@ -203,6 +203,13 @@ impl WorkerBuilder {
         self
     }
 
+    /// How long a job's status (progress, result) is kept after its last
+    /// update (default 5 minutes, at most 30 days).
+    pub fn status_ttl(mut self, ttl: Duration) -> Self {
+        self.config.status_ttl = ttl;
+        self
+    }
+
     /// Replaces every setting at once.
     pub fn config(mut self, config: WorkerConfig) -> Self {
         self.config = config;
@@ -311,7 +318,12 @@ impl WorkerBuilder {
             })
             .collect::<Result<Vec<_>, jobqueue_core::Error>>()?;
 
+        let status_writer = Arc::new(jobqueue_core::status::StatusWriter::new(
+            store.clone(),
+            self.config.status_ttl,
+        ));
         let shared = Arc::new(Shared {
+            status_writer,
             store,
             redis_url: client.config().redis_url().to_owned(),
             slots: Arc::new(Semaphore::new(self.config.concurrency)),
