@@ -207,7 +207,7 @@ impl<'c, J: Job> JobBuilder<'c, J> {
     }
 
     fn unique_options(&mut self) -> &mut UniqueOptions {
-        self.options.unique.get_or_insert_with(|| UniqueOptions {
+        self.options.unique.get_or_insert(UniqueOptions {
             ttl: Duration::ZERO,
             key: None,
             mode: UniqueMode::Reject,
