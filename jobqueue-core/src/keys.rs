@@ -32,6 +32,8 @@
 //! | `P:{Q}:paused` | string | present while the queue is paused |
 //! | `P:{Q}:events` | pub/sub channel | wake-ups: new work, new earliest schedule, pause, resume |
 //! | `P:{Q}:cancelled` | zset | job id → cancelled-at (ms); records in `jobs` |
+//! | `P:{Q}:limits` | hash | flow limits: max_running, rate_limit, rate_ms |
+//! | `P:{Q}:rate` | hash | token bucket of the rate limit: tokens, at (TTL) |
 //! | `P:{Q}:expired` | zset | job id → expired-at (ms); records in `jobs` |
 //! | `P:{Q}:unique:<digest>` | string | id of the job holding a uniqueness key (TTL) |
 //! | `P:{Q}:crons` | set | names of the queue's cron entries |
@@ -249,6 +251,16 @@ impl QueueKeys {
         format!("{}:cancelled", self.base)
     }
 
+    /// Flow limits of the queue.
+    pub fn limits(&self) -> String {
+        format!("{}:limits", self.base)
+    }
+
+    /// Token bucket state of the queue's rate limit.
+    pub fn rate(&self) -> String {
+        format!("{}:rate", self.base)
+    }
+
     /// Sorted set of expired job ids by time of expiry.
     pub fn expired(&self) -> String {
         format!("{}:expired", self.base)
@@ -319,6 +331,8 @@ mod tests {
             q.unique("0a1b"),
             q.cancelled(),
             q.expired(),
+            q.limits(),
+            q.rate(),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }

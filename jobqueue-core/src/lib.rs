@@ -46,6 +46,7 @@ pub mod finished_sets;
 mod job;
 mod job_error;
 pub mod keys;
+pub mod limits;
 pub mod record;
 pub mod schema;
 pub mod status;
@@ -67,6 +68,7 @@ pub use job::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, validate_job_type,
 };
 pub use job_error::{JobError, JobErrorAction};
+pub use limits::{QueueLimits, RateLimit};
 pub use status::{JobStatus, JobStatusState, Progress};
 pub use unique::{UniqueMode, UniqueOptions, UniqueOutcome};
 pub use worker_info::WorkerInfo;

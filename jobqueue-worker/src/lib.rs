@@ -28,6 +28,7 @@ mod cron_result;
 mod error;
 mod events;
 mod fetcher;
+mod flow_limits;
 mod heartbeat;
 mod identity;
 mod middleware;

@@ -22,6 +22,7 @@ pub(crate) struct QueueRuntime {
     pub(crate) active_key: String,
     pub(crate) counters: QueueCounters,
     pub(crate) emptiness: QueueEmptiness,
+    pub(crate) limits: crate::flow_limits::FlowLimits,
 }
 
 /// Whether a queue is known to have nothing ready, so fetch rounds skip it

@@ -314,6 +314,7 @@ impl WorkerBuilder {
                     keys,
                     counters: QueueCounters::default(),
                     emptiness: QueueEmptiness::default(),
+                    limits: crate::flow_limits::FlowLimits::default(),
                 })
             })
             .collect::<Result<Vec<_>, jobqueue_core::Error>>()?;
@@ -344,6 +345,7 @@ impl WorkerBuilder {
             running: crate::cancellation::RunningJobs::default(),
         });
         heartbeat::beat(&shared, true).await?;
+        crate::flow_limits::reload_all(&shared).await?;
         tracing::info!(
             worker = %worker_id,
             queues = ?names,

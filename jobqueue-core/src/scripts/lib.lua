@@ -147,3 +147,37 @@ local function file_finished(set_key, jobs_key, stats_key, counter, id, record, 
     redis.call('HDEL', jobs_key, unpack(old))
   end
 end
+
+-- Leases up to `want` ready jobs into a worker's active hash: prioritised
+-- jobs whose effective ready time is not later than the ready list's head
+-- first, the rest from the list head (FIFO). Returns {0, record…}, the
+-- fetch reply (fetch.lua and fetch_limited.lua).
+local function lease_ready(ready_key, priority_key, active_key, want)
+  local out = {0}
+  if redis.call('ZCARD', priority_key) > 0 then
+    local limit = '+inf'
+    local head = redis.call('LINDEX', ready_key, 0)
+    if head then limit = record_ready_ms(head) end
+    local picked = redis.call('ZRANGEBYSCORE', priority_key, '-inf', limit, 'LIMIT', 0, want)
+    if #picked > 0 then
+      redis.call('ZREM', priority_key, unpack(picked))
+      for _, record in ipairs(picked) do out[#out + 1] = record end
+    end
+  end
+  local rest = want - (#out - 1)
+  if rest > 0 then
+    local popped = redis.call('LPOP', ready_key, rest)
+    if popped then
+      for _, record in ipairs(popped) do out[#out + 1] = record end
+    end
+  end
+  if #out > 1 then
+    local fields = {}
+    for i = 2, #out do
+      fields[#fields + 1] = record_id(out[i])
+      fields[#fields + 1] = out[i]
+    end
+    redis.call('HSET', active_key, unpack(fields))
+  end
+  return out
+end

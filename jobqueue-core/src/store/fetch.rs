@@ -20,6 +20,12 @@ pub enum FetchStatus {
     /// The worker holds no lease on the queue (first fetch, or lease lost):
     /// heartbeat, then fetch again.
     NoLease,
+    /// The queue's flow limits allow nothing now (`fetch_limited.lua`):
+    /// ask again after this many milliseconds.
+    Limited {
+        /// When to ask again, ms from now.
+        retry_after_ms: u64,
+    },
 }
 
 /// The reply of one fetch.
@@ -58,6 +64,47 @@ impl Store {
             .await?;
         parse_fetch_reply(reply)
     }
+
+    /// Like [`Store::fetch`], for a queue with flow limits
+    /// (`fetch_limited.lua`): leases only what the limits allow now, across
+    /// every worker; [`FetchStatus::Limited`] says when to ask again.
+    pub async fn fetch_limited(
+        &self,
+        queue: &QueueKeys,
+        active_key: &str,
+        worker_id: &str,
+        max: usize,
+    ) -> Result<FetchReply, Error> {
+        const OP: &str = "fetch";
+        let max = max.clamp(1, MAX_FETCH_BATCH);
+        let workers: Vec<String> = redis::cmd("ZRANGE")
+            .arg(queue.leases())
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis(OP))?;
+        let all_active: Vec<String> = workers.iter().map(|w| queue.active(w)).collect();
+        let (limits, rate) = (queue.limits(), queue.rate());
+        let mut keys: Vec<&str> = vec![
+            queue.ready(),
+            queue.priority(),
+            active_key,
+            queue.leases(),
+            queue.paused(),
+            &limits,
+            &rate,
+        ];
+        keys.extend(all_active.iter().map(String::as_str));
+        let reply: Value = SCRIPTS
+            .fetch_limited
+            .call(&keys)
+            .arg(worker_id)
+            .arg(max)
+            .invoke(&mut self.conn.clone(), OP)
+            .await?;
+        parse_fetch_reply(reply)
+    }
 }
 
 /// Reads `fetch.lua`'s reply: a status code followed by the leased records.
@@ -69,6 +116,12 @@ pub fn parse_fetch_reply(reply: Value) -> Result<FetchReply, Error> {
             0 => FetchStatus::Ok,
             1 => FetchStatus::Paused,
             2 => FetchStatus::NoLease,
+            3 => {
+                let wait = items.next().map(|v| int_reply(&v, OP)).transpose()?;
+                FetchStatus::Limited {
+                    retry_after_ms: u64::try_from(wait.unwrap_or(0)).unwrap_or(0),
+                }
+            }
             other => return Err(Error::protocol(OP, format!("unknown status {other}"))),
         },
         None => return Err(Error::protocol(OP, "empty reply")),

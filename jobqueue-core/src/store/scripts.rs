@@ -79,6 +79,7 @@ pub(crate) struct Scripts {
     pub unique_release: LuaScript,
     pub cancel: LuaScript,
     pub expire: LuaScript,
+    pub fetch_limited: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -106,11 +107,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     unique_release: lua!("unique_release"),
     cancel: lua!("cancel"),
     expire: lua!("expire"),
+    fetch_limited: lua!("fetch_limited"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 24] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 25] {
         [
             &self.enqueue,
             &self.enqueue_priority,
@@ -136,6 +138,7 @@ impl Scripts {
             &self.unique_release,
             &self.cancel,
             &self.expire,
+            &self.fetch_limited,
         ]
     }
 }
