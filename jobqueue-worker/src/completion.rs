@@ -51,7 +51,6 @@ pub(crate) async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiv
 /// Writes one batch, retrying until Redis accepts it.
 async fn write(shared: &Shared, batch: Vec<Finished>) {
     let mut per_queue: Vec<CompletionBatch> = vec![CompletionBatch::default(); shared.queues.len()];
-    let mut releases: Vec<Vec<HeldLock>> = vec![Vec::new(); shared.queues.len()];
     for Finished {
         queue,
         leased_id,
@@ -60,7 +59,7 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
     } in batch
     {
         if let Some(lock) = release {
-            releases[queue].push(lock);
+            per_queue[queue].unique_releases.push(lock);
         }
         let target = &mut per_queue[queue];
         match outcome {
@@ -78,7 +77,7 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
             Outcome::Cancelled | Outcome::Expired => {}
         }
     }
-    for ((queue, batch), locks) in shared.queues.iter().zip(per_queue).zip(releases) {
+    for (queue, batch) in shared.queues.iter().zip(per_queue) {
         if batch.is_empty() {
             continue;
         }
@@ -108,7 +107,6 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
                     if report.trimmed > 0 {
                         tracing::info!(queue = %queue.name, trimmed = report.trimmed, "dead set trimmed to its limits");
                     }
-                    release_locks(shared, queue, &locks).await;
                     break;
                 }
                 Err(err) => {
@@ -124,16 +122,5 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
                 }
             }
         }
-    }
-}
-
-/// Releases the uniqueness locks of unique jobs whose outcome was just
-/// recorded. One try: a lock not released lapses with its TTL.
-async fn release_locks(shared: &Shared, queue: &crate::runtime::QueueRuntime, locks: &[HeldLock]) {
-    if locks.is_empty() {
-        return;
-    }
-    if let Err(err) = shared.store.unique_release(&queue.keys, locks).await {
-        tracing::warn!(queue = %queue.name, locks = locks.len(), error = %err, "could not release uniqueness locks; they lapse with their TTL");
     }
 }

@@ -233,10 +233,19 @@ async fn fetch_queue(
 ) -> Result<jobqueue_core::store::FetchReply, jobqueue_core::Error> {
     let queue = &shared.queues[index];
     if limited {
-        shared
+        let mut workers = queue.limits.take_workers();
+        let reply = shared
             .store
-            .fetch_limited(&queue.keys, &queue.active_key, &shared.worker_id, max)
-            .await
+            .fetch_limited(
+                &queue.keys,
+                &queue.active_key,
+                &shared.worker_id,
+                max,
+                &mut workers,
+            )
+            .await;
+        queue.limits.put_workers(workers);
+        reply
     } else {
         shared
             .store

@@ -17,6 +17,8 @@ use crate::runtime::Shared;
 pub(crate) struct FlowLimits {
     active: AtomicBool,
     held_until: Mutex<Option<Instant>>,
+    /// The workers leasing on the queue, as last seen by fetch_limited.lua.
+    workers: Mutex<Vec<String>>,
 }
 
 impl FlowLimits {
@@ -39,6 +41,21 @@ impl FlowLimits {
             *held = Some(until);
         }
         until
+    }
+
+    /// The cached list of leasing workers (taken out while a fetch uses it).
+    pub(crate) fn take_workers(&self) -> Vec<String> {
+        self.workers
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
+
+    /// Puts the (possibly corrected) list back.
+    pub(crate) fn put_workers(&self, workers: Vec<String>) {
+        if let Ok(mut cached) = self.workers.lock() {
+            *cached = workers;
+        }
     }
 
     fn set_active(&self, active: bool) {
