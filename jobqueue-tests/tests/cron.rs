@@ -107,6 +107,32 @@ async fn set_through(env: &TestEnv, queue: &str, name: &str, through: i64) {
         .unwrap();
 }
 
+/// The stored record of a ready or scheduled job of `queue`.
+async fn raw_record(env: &TestEnv, queue: &str, job: &jobqueue_core::JobInfo) -> Vec<u8> {
+    let mut conn = env.redis().await;
+    let base = format!("{}:{{{queue}}}", env.prefix);
+    let scheduled: Option<Vec<u8>> = redis::cmd("HGET")
+        .arg(format!("{base}:jobs"))
+        .arg(job.id.to_string())
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    if let Some(record) = scheduled {
+        return record;
+    }
+    let ready: Vec<Vec<u8>> = redis::cmd("LRANGE")
+        .arg(format!("{base}:ready"))
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    ready
+        .into_iter()
+        .find(|r| jobqueue_core::record::record_id(r) == Some(job.id))
+        .expect("the job's record")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ticks_missed_while_no_scheduler_ran_follow_the_misfire_policy() {
     let env = TestEnv::new("cron-misfire").await;
@@ -175,6 +201,18 @@ async fn ticks_missed_while_no_scheduler_ran_follow_the_misfire_policy() {
             enqueued_ticks, expected,
             "{name}: the latest missed ticks run"
         );
+
+        // Runs of on-time ticks expire after the grace (so an outage turns
+        // them into misfires instead of late runs); catch-up runs do not.
+        for job in &enqueued {
+            let raw = raw_record(&env, name, job).await;
+            let (envelope, _) = jobqueue_core::record::decode_record(&raw).unwrap();
+            let tick = uuid_v7_millis(&job.id).unwrap();
+            let expected_expiry = on_time
+                .contains(&tick)
+                .then_some(tick + jobqueue_core::cron::MISFIRE_GRACE_MS);
+            assert_eq!(envelope.expires_at, expected_expiry, "{name} tick {tick}");
+        }
 
         // A second pass (another process) finds nothing left to do.
         let again = entry.run_pass(store).await.unwrap();

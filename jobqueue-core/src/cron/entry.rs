@@ -184,7 +184,12 @@ impl CronEntry {
     /// The record of the run for `tick_ms`. Its id is a UUID v7 whose time
     /// is the tick and whose random part is derived from the queue, entry
     /// and tick, so the run of one tick has one id whoever enqueues it.
-    pub(crate) fn tick_record(&self, tick_ms: i64) -> Result<(Uuid, Vec<u8>), Error> {
+    /// `expires_at_ms`: when the run is dropped if it has not started.
+    pub(crate) fn tick_record(
+        &self,
+        tick_ms: i64,
+        expires_at_ms: Option<i64>,
+    ) -> Result<(Uuid, Vec<u8>), Error> {
         let seed = format!(
             "{}\n{}\n{}",
             self.definition.queue, self.definition.name, tick_ms
@@ -195,17 +200,22 @@ impl CronEntry {
         let id =
             uuid::Builder::from_unix_timestamp_millis(u64::try_from(tick_ms).unwrap_or(0), &random)
                 .into_uuid();
-        self.record_with_id(id)
+        self.record_with_id(id, expires_at_ms)
     }
 
     /// The record of an extra run ("run now"), with a fresh id.
     pub(crate) fn fresh_record(&self) -> Result<(Uuid, Vec<u8>), Error> {
-        self.record_with_id(Uuid::now_v7())
+        self.record_with_id(Uuid::now_v7(), None)
     }
 
-    fn record_with_id(&self, id: Uuid) -> Result<(Uuid, Vec<u8>), Error> {
+    fn record_with_id(
+        &self,
+        id: Uuid,
+        expires_at_ms: Option<i64>,
+    ) -> Result<(Uuid, Vec<u8>), Error> {
         let mut envelope = self.definition.envelope.clone();
         envelope.id = id;
+        envelope.expires_at = expires_at_ms;
         envelope.cron = Some(self.definition.name.clone());
         let record = encode_record(&envelope, self.definition.payload.as_bytes())?;
         Ok((id, record))
@@ -247,9 +257,9 @@ mod tests {
     #[test]
     fn a_tick_has_one_id_whoever_computes_it() {
         let entry = CronEntry::new("nightly", "0 0 3 * * *", &Report { day: 1 }).unwrap();
-        let (a, record) = entry.tick_record(1_800_000_000_000).unwrap();
-        let (b, _) = entry.tick_record(1_800_000_000_000).unwrap();
-        let (c, _) = entry.tick_record(1_800_000_001_000).unwrap();
+        let (a, record) = entry.tick_record(1_800_000_000_000, None).unwrap();
+        let (b, _) = entry.tick_record(1_800_000_000_000, None).unwrap();
+        let (c, _) = entry.tick_record(1_800_000_001_000, None).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(uuid_v7_millis(&a), Some(1_800_000_000_000));
@@ -258,7 +268,10 @@ mod tests {
         assert_eq!(envelope.cron.as_deref(), Some("nightly"));
         assert_eq!(payload, br#"{"day":1}"#);
         let other_queue = entry.clone().queue("other").unwrap();
-        assert_ne!(other_queue.tick_record(1_800_000_000_000).unwrap().0, a);
+        assert_ne!(
+            other_queue.tick_record(1_800_000_000_000, None).unwrap().0,
+            a
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! same pass one wins and the rest write nothing: one enqueue per tick.
 //! Future ticks become scheduled jobs and are promoted exactly on time by
 //! the delayed-job machinery; the lookahead only has to cover the gap
-//! between passes.
+//! between passes. An on-time run that cannot start within the misfire
+//! grace expires (see `run_expiry`), so no policy ever runs a tick late.
 
 use super::entry::CronEntry;
 use crate::error::Error;
@@ -141,7 +142,10 @@ impl CronEntry {
             let runs = plan
                 .ticks
                 .iter()
-                .map(|&tick| self.tick_record(tick).map(|(_, record)| (record, tick)))
+                .map(|&tick| {
+                    self.tick_record(tick, run_expiry(tick, pass.now_ms))
+                        .map(|(_, record)| (record, tick))
+                })
                 .collect::<Result<Vec<_>, Error>>()?;
             let outcome = store
                 .cron_tick(
@@ -171,6 +175,15 @@ impl CronEntry {
         pass.next_pass_ms = Some(pass.now_ms + LOOKAHEAD_MS / 2);
         Ok(pass)
     }
+}
+
+/// When the run of `tick` is dropped if it has not started: an on-time
+/// tick's run expires [`MISFIRE_GRACE_MS`] after the tick, so a run enqueued
+/// ahead that could not start in time (every worker was down) becomes a
+/// misfire, handled by the policy, instead of running late. A run for a
+/// missed tick, which the policy asked for now, does not expire.
+fn run_expiry(tick: i64, now_ms: i64) -> Option<i64> {
+    (tick > now_ms - MISFIRE_GRACE_MS).then_some(tick + MISFIRE_GRACE_MS)
 }
 
 #[cfg(test)]
@@ -216,6 +229,13 @@ mod tests {
         let plan = every_minute(Misfire::Skip).plan(Some(T0 - 1), T0 + 5_000);
         assert_eq!(plan.ticks, vec![T0]);
         assert_eq!(plan.skipped, 0);
+    }
+
+    #[test]
+    fn on_time_runs_expire_after_the_grace_and_catch_up_runs_do_not() {
+        assert_eq!(run_expiry(T0, T0 - 1000), Some(T0 + MISFIRE_GRACE_MS));
+        assert_eq!(run_expiry(T0, T0 + 5000), Some(T0 + MISFIRE_GRACE_MS));
+        assert_eq!(run_expiry(T0, T0 + MISFIRE_GRACE_MS + 1), None);
     }
 
     #[test]
