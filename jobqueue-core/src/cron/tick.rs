@@ -7,10 +7,10 @@
 //! same pass one wins and the rest write nothing: one enqueue per tick.
 //! Future ticks become scheduled jobs and are promoted exactly on time by
 //! the delayed-job machinery; the lookahead only has to cover the gap
-//! between passes. An on-time run that cannot start within the misfire
-//! grace expires (see `run_expiry`), so no policy ever runs a tick late.
+//! between passes. Under the skip policy an on-time run that cannot start
+//! within the misfire grace expires (see `run_expiry`): never late.
 
-use super::entry::CronEntry;
+use super::entry::{CronEntry, Misfire};
 use crate::error::Error;
 use crate::store::{CronState, CronTickOutcome, Store};
 
@@ -143,7 +143,11 @@ impl CronEntry {
                 .ticks
                 .iter()
                 .map(|&tick| {
-                    self.tick_record(tick, run_expiry(tick, pass.now_ms))
+                    let expiry = match self.definition.misfire {
+                        Misfire::Skip => run_expiry(tick, pass.now_ms),
+                        Misfire::RunOnce | Misfire::RunAll { .. } => None,
+                    };
+                    self.tick_record(tick, expiry)
                         .map(|(_, record)| (record, tick))
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
@@ -177,11 +181,10 @@ impl CronEntry {
     }
 }
 
-/// When the run of `tick` is dropped if it has not started: an on-time
-/// tick's run expires [`MISFIRE_GRACE_MS`] after the tick, so a run enqueued
-/// ahead that could not start in time (every worker was down) becomes a
-/// misfire, handled by the policy, instead of running late. A run for a
-/// missed tick, which the policy asked for now, does not expire.
+/// Under [`Misfire::Skip`], when the run of `tick` is dropped if it has not
+/// started: an on-time tick's run expires [`MISFIRE_GRACE_MS`] after the
+/// tick, so a run enqueued ahead that could not start in time (every worker
+/// was down) is skipped like any other misfire instead of running late.
 fn run_expiry(tick: i64, now_ms: i64) -> Option<i64> {
     (tick > now_ms - MISFIRE_GRACE_MS).then_some(tick + MISFIRE_GRACE_MS)
 }
@@ -189,7 +192,6 @@ fn run_expiry(tick: i64, now_ms: i64) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cron::Misfire;
     use crate::{Job, JobContext, JobError};
 
     #[derive(serde::Serialize, serde::Deserialize)]
