@@ -11,6 +11,7 @@ use jobqueue_core::record::uuid_v7_millis;
 use jobqueue_tests::probe::{ProbeJob, probe_starts};
 use jobqueue_tests::process::WorkerSpec;
 use jobqueue_tests::{TestEnv, WorkerProcess, eventually, test_worker};
+use jobqueue_worker::Scheduler;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 
@@ -53,7 +54,16 @@ async fn each_tick_runs_once_on_time_whatever_the_number_of_schedulers() {
     }
     let stopped_at = chrono::Utc::now().timestamp_millis();
 
-    let starts = probe_starts(&env.url, &key).await;
+    // About six seconds of ticks; shutdown may take a while.
+    let most = (stopped_at - started_at) / 1000 + 3;
+    assert_each_second_ran_once_on_time(&env.url, &key, 4, most).await;
+    env.cleanup().await;
+}
+
+/// Checks the probe runs of an every-second entry: each tick once, none
+/// missing, on time, and between `fewest` and `most` of them.
+async fn assert_each_second_ran_once_on_time(url: &str, key: &str, fewest: i64, most: i64) {
+    let starts = probe_starts(url, key).await;
     let ids: HashSet<_> = starts.iter().map(|s| s.id).collect();
     assert_eq!(ids.len(), starts.len(), "a tick ran twice: {starts:?}");
     // The job id carries its tick: ticks are whole seconds, one per second,
@@ -68,13 +78,10 @@ async fn each_tick_runs_once_on_time_whatever_the_number_of_schedulers() {
         ticks.windows(2).all(|w| w[1] - w[0] == 1000),
         "ticks missing or repeated: {ticks:?}"
     );
-    // About six seconds of ticks (bounds allow for start-up and shutdown).
-    assert!(ticks.len() >= 4, "only {} ticks in 6 s", ticks.len());
+    let count = ticks.len() as i64;
     assert!(
-        ticks.len() as i64 <= (stopped_at - started_at) / 1000 + 3,
-        "{} ticks in {} ms",
-        ticks.len(),
-        stopped_at - started_at
+        (fewest..=most).contains(&count),
+        "{count} ticks, expected {fewest}..={most}"
     );
     for start in &starts {
         let tick = uuid_v7_millis(&start.id).unwrap();
@@ -83,6 +90,44 @@ async fn each_tick_runs_once_on_time_whatever_the_number_of_schedulers() {
         assert!(lateness >= 0, "a tick ran {} ms early", -lateness);
         assert!(lateness < 2000, "a tick ran {lateness} ms late");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduler_processes_enqueue_and_plain_workers_run() {
+    let env = TestEnv::new("cron-scheduler").await;
+    let key = probe_key(&env);
+    let entry = || CronEntry::new("beat", "* * * * * *", &ProbeJob::new(&env.url, &key)).unwrap();
+    // Two schedulers race for every tick; a worker with no entries runs them.
+    let worker = WorkerProcess::start(WORKER, &WorkerSpec::new(&env.url, &env.prefix));
+    let mut schedulers = Vec::new();
+    for _ in 0..2 {
+        schedulers.push(
+            Scheduler::builder(env.client.clone())
+                .cron_entry(entry())
+                .start()
+                .await
+                .unwrap(),
+        );
+    }
+    let started_at = chrono::Utc::now().timestamp_millis();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for scheduler in schedulers {
+        scheduler.shutdown().await;
+    }
+    // Ticks already enqueued (up to the lookahead) still run.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    worker.terminate();
+    assert!(worker.wait(Duration::from_secs(15)));
+    let stopped_at = chrono::Utc::now().timestamp_millis();
+    let most = (stopped_at - started_at) / 1000 + 3;
+    assert_each_second_ran_once_on_time(&env.url, &key, 2, most).await;
+    // A scheduler without entries is a mistake, reported at start.
+    assert!(
+        Scheduler::builder(env.client.clone())
+            .start()
+            .await
+            .is_err()
+    );
     env.cleanup().await;
 }
 

@@ -1,5 +1,5 @@
 //! The cron task: makes scheduler passes over the cron entries registered
-//! on this worker.
+//! on a worker or a [`crate::Scheduler`].
 //!
 //! Each pass enqueues, exactly once across all processes, the ticks due
 //! within the lookahead (see `jobqueue_core::cron`), and says when the next
@@ -13,18 +13,52 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jobqueue_core::cron::CronEntry;
+use jobqueue_core::store::Store;
+use tokio_util::sync::CancellationToken;
 
 use crate::backoff::RetryBackoff;
-use crate::runtime::Shared;
+use crate::error::WorkerError;
 
 /// Longest time between passes.
 const MAX_SLEEP: Duration = Duration::from_secs(5);
 
-/// Makes passes until the fetch stop token fires.
-pub(crate) async fn run(shared: Arc<Shared>, entries: Arc<[CronEntry]>) {
+/// Checks the entries a builder collected: every one valid, no name twice
+/// on one queue.
+pub(crate) fn validate(
+    entries: Vec<Result<CronEntry, jobqueue_core::Error>>,
+) -> Result<Vec<CronEntry>, WorkerError> {
+    let entries = entries
+        .into_iter()
+        .collect::<Result<Vec<CronEntry>, _>>()
+        .map_err(|err| WorkerError::Config(format!("invalid cron entry: {err}")))?;
+    for (i, entry) in entries.iter().enumerate() {
+        if entries[..i]
+            .iter()
+            .any(|e| e.name() == entry.name() && e.queue_name() == entry.queue_name())
+        {
+            return Err(WorkerError::Config(format!(
+                "cron entry '{}' is registered twice on queue '{}'",
+                entry.name(),
+                entry.queue_name()
+            )));
+        }
+    }
+    Ok(entries)
+}
+
+/// Stores every entry's definition (at start).
+pub(crate) async fn register(store: &Store, entries: &[CronEntry]) -> Result<(), WorkerError> {
+    for entry in entries {
+        entry.register(store).await?;
+    }
+    Ok(())
+}
+
+/// Makes passes until `stop` fires.
+pub(crate) async fn run(store: Store, entries: Arc<[CronEntry]>, stop: CancellationToken) {
     let mut backoff = RetryBackoff::new(Duration::from_millis(100), Duration::from_secs(5));
     loop {
-        let sleep = match pass_all(&shared, &entries).await {
+        let sleep = match pass_all(&store, &entries).await {
             Ok(sleep) => {
                 backoff.reset(Duration::from_millis(100));
                 sleep
@@ -36,19 +70,16 @@ pub(crate) async fn run(shared: Arc<Shared>, entries: Arc<[CronEntry]>) {
         };
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
-            () = shared.stop_fetching.cancelled() => break,
+            () = stop.cancelled() => break,
         }
     }
 }
 
 /// One pass over every entry; returns how long until the next is needed.
-async fn pass_all(
-    shared: &Shared,
-    entries: &[CronEntry],
-) -> Result<Duration, jobqueue_core::Error> {
+async fn pass_all(store: &Store, entries: &[CronEntry]) -> Result<Duration, jobqueue_core::Error> {
     let mut sleep = MAX_SLEEP;
     for entry in entries {
-        let pass = entry.run_pass(&shared.store).await?;
+        let pass = entry.run_pass(store).await?;
         if pass.enqueued > 0 || pass.skipped > 0 {
             tracing::debug!(
                 entry = entry.name(),

@@ -38,6 +38,7 @@ mod registry;
 mod runner;
 mod runtime;
 mod scheduler;
+mod scheduler_role;
 mod shutdown;
 mod stats;
 mod status_report;
@@ -46,6 +47,7 @@ mod worker;
 pub use config::{DEFAULT_LEASE, Prefetch, QueueOrder, WorkerConfig};
 pub use error::WorkerError;
 pub use middleware::{Middleware, Next};
+pub use scheduler_role::{RunningScheduler, Scheduler, SchedulerBuilder};
 pub use shutdown::shutdown_signal;
 pub use worker::{RunningWorker, Worker, WorkerBuilder, WorkerReport};
 

@@ -275,22 +275,7 @@ impl WorkerBuilder {
                 "no job types registered: call .register::<YourJob>()".into(),
             ));
         }
-        let cron_entries = self
-            .cron
-            .into_iter()
-            .collect::<Result<Vec<CronEntry>, _>>()
-            .map_err(|err| WorkerError::Config(format!("invalid cron entry: {err}")))?;
-        if let Some(duplicate) = cron_entries.iter().enumerate().find(|(i, a)| {
-            cron_entries[..*i]
-                .iter()
-                .any(|b| b.name() == a.name() && b.queue_name() == a.queue_name())
-        }) {
-            return Err(WorkerError::Config(format!(
-                "cron entry '{}' is registered twice on queue '{}'",
-                duplicate.1.name(),
-                duplicate.1.queue_name()
-            )));
-        }
+        let cron_entries = cron::validate(self.cron)?;
         let client = match (self.client, self.client_config) {
             (Some(client), _) => client,
             (None, Some(config)) => Client::with_config(config).await?,
@@ -353,13 +338,15 @@ impl WorkerBuilder {
             "worker started"
         );
 
-        for entry in &cron_entries {
-            entry.register(&shared.store).await?;
-        }
+        cron::register(&shared.store, &cron_entries).await?;
 
         let background = TaskTracker::new();
         if !cron_entries.is_empty() {
-            background.spawn(cron::run(shared.clone(), Arc::from(cron_entries)));
+            background.spawn(cron::run(
+                shared.store.clone(),
+                Arc::from(cron_entries),
+                shared.stop_fetching.clone(),
+            ));
         }
         background.spawn(heartbeat::run(shared.clone()));
         background.spawn(reaper::run(shared.clone()));
