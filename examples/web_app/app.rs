@@ -182,6 +182,7 @@ async fn job_status(
                 JobState::Retry => "retrying",
                 JobState::Dead => "dead",
                 JobState::Ready | JobState::Active => "queued_or_running",
+                other => other.as_str(),
             };
             Json(serde_json::json!({
                 "id": id,

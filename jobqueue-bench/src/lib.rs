@@ -57,6 +57,15 @@ pub struct BenchArgs {
     #[arg(long)]
     pub fail_once: bool,
 
+    /// w1 variant: give the queue(s) a running limit and a rate limit
+    /// that never bind (flow limits switched on, fetched by fetch_limited.lua).
+    #[arg(long)]
+    pub limits: bool,
+
+    /// w1 variant: every job is unique (default key, one hour).
+    #[arg(long)]
+    pub unique: bool,
+
     /// Internal: the worker process's role (set by the parent).
     #[arg(long, hide = true)]
     pub role: Option<String>,

@@ -8,13 +8,17 @@ use uuid::Uuid;
 
 use crate::admin::Admin;
 use crate::config::ClientConfig;
-use crate::enqueue_options::{Destination, JobBuilder, JobOptions, PreparedJob, RunAt};
+use crate::enqueue_options::{
+    Destination, Expiry, JobBuilder, JobOptions, PreparedJob, PreparedUnique, RunAt,
+};
 use crate::error::Error;
 use crate::job::{Job, validate_job_type};
 use crate::keys::QueueKeys;
-use crate::record::{Envelope, encode_job_record};
+use crate::record::{Envelope, encode_job_record, encode_record};
 use crate::store::enqueue::{EnqueueCall, MAX_RECORDS_PER_CALL};
+use crate::store::unique::{UniqueEnqueue, parse_unique_reply};
 use crate::store::{ScheduleAt, Store};
+use crate::unique::{UniqueOutcome, key_digest, ttl_ms};
 
 /// Highest accepted priority magnitude.
 pub const MAX_PRIORITY: i16 = 100;
@@ -151,14 +155,27 @@ impl Client {
         }
         let keys_of = |name: &str| queue_keys.iter().find(|q| q.name() == name);
         let mut calls: Vec<EnqueueCall<'_>> = Vec::new();
-        for job in &jobs {
+        // (job index, call index) of each unique job: its reply says which
+        // job holds the key.
+        let mut unique_calls = Vec::new();
+        for (index, job) in jobs.iter().enumerate() {
             let Some(queue) = keys_of(&job.queue) else {
                 continue;
             };
-            push_into_calls(&mut calls, queue, job);
+            if let Some(unique) = &job.unique {
+                unique_calls.push((index, calls.len()));
+                calls.push(EnqueueCall::Unique(queue, unique_enqueue(job, unique)));
+            } else {
+                push_into_calls(&mut calls, queue, job);
+            }
         }
-        self.inner.store.enqueue_pipelined(&calls).await?;
-        Ok(jobs.iter().map(|job| job.id).collect())
+        let mut replies = self.inner.store.enqueue_pipelined(&calls).await?;
+        let mut ids: Vec<Uuid> = jobs.iter().map(|job| job.id).collect();
+        for (job_index, call_index) in unique_calls {
+            let reply = std::mem::replace(&mut replies[call_index], redis::Value::Nil);
+            ids[job_index] = parse_unique_reply(reply)?.id();
+        }
+        Ok(ids)
     }
 
     /// Encodes a job with options into a [`PreparedJob`].
@@ -197,8 +214,35 @@ impl Client {
             _ => None,
         };
         envelope.version = J::VERSION;
+        envelope.track = options.track;
+        envelope.expires_at = options.expires.map(|expiry| match expiry {
+            Expiry::In(ttl) => Utc::now()
+                .timestamp_millis()
+                .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
+            Expiry::At(at) => at.timestamp_millis(),
+        });
 
-        let (record, payload_len) = encode_job_record(&envelope, job)?;
+        let mut unique = None;
+        let (record, payload_len) = match &options.unique {
+            None => encode_job_record(&envelope, job)?,
+            Some(settings) => {
+                // The default key hashes the payload, so it is encoded first.
+                let payload = serde_json::to_vec(job).map_err(|source| Error::Encode {
+                    op: OP,
+                    job_type: J::NAME.to_owned(),
+                    source,
+                })?;
+                let digest = key_digest(J::NAME, settings.key.as_deref(), &payload);
+                envelope.unique = Some(digest.clone());
+                unique = Some(PreparedUnique {
+                    digest,
+                    ttl_ms: ttl_ms(settings.ttl)?,
+                    mode: settings.mode,
+                });
+                let payload_len = payload.len();
+                (encode_record(&envelope, &payload)?, payload_len)
+            }
+        };
         let limit = self.inner.config.max_payload_bytes;
         if payload_len > limit {
             return Err(Error::PayloadTooLarge {
@@ -221,18 +265,25 @@ impl Client {
             queue: queue.to_owned(),
             record,
             destination,
+            unique,
         })
     }
 
     /// Sends one prepared job (the single-enqueue hot path: one script call).
-    pub(crate) async fn send_one(&self, job: PreparedJob) -> Result<(), Error> {
+    pub(crate) async fn send_one(&self, job: PreparedJob) -> Result<UniqueOutcome, Error> {
         let queue = self.queue_keys(&job.queue).await?;
         let store = &self.inner.store;
-        match job.destination {
-            Destination::Ready => store.enqueue_ready(&queue, &job.record).await.map(|_| ()),
-            Destination::Priority => store.enqueue_priority(&queue, &job.record).await,
-            Destination::Scheduled(at) => store.schedule(&queue, &job.record, at).await,
+        if let Some(unique) = &job.unique {
+            return store
+                .enqueue_unique(&queue, &unique_enqueue(&job, unique))
+                .await;
         }
+        match job.destination {
+            Destination::Ready => store.enqueue_ready(&queue, &job.record).await.map(|_| ())?,
+            Destination::Priority => store.enqueue_priority(&queue, &job.record).await?,
+            Destination::Scheduled(at) => store.schedule(&queue, &job.record, at).await?,
+        }
+        Ok(UniqueOutcome::Enqueued { id: job.id })
     }
 
     /// Keys of `queue`, registering the queue name on first use.
@@ -250,6 +301,20 @@ impl Client {
             known.push(keys.clone());
         }
         Ok(keys)
+    }
+}
+
+/// The script arguments of a unique job.
+fn unique_enqueue<'a>(job: &'a PreparedJob, unique: &'a PreparedUnique) -> UniqueEnqueue<'a> {
+    UniqueEnqueue {
+        digest: &unique.digest,
+        ttl_ms: unique.ttl_ms,
+        mode: unique.mode,
+        record: &job.record,
+        at: match job.destination {
+            Destination::Scheduled(at) => Some(at),
+            Destination::Ready | Destination::Priority => None,
+        },
     }
 }
 

@@ -3,6 +3,10 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::status::RunStatus;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -23,6 +27,7 @@ pub struct JobContext {
     worker_id: Arc<str>,
     cancel: CancellationToken,
     span: tracing::Span,
+    status: Option<RunStatus>,
 }
 
 /// Everything needed to build a [`JobContext`]; used by worker runtimes
@@ -47,6 +52,8 @@ pub struct JobContextParts {
     pub cancel: CancellationToken,
     /// The span the job runs in.
     pub span: tracing::Span,
+    /// Where progress and the result go (`None`: reports are ignored).
+    pub status: Option<RunStatus>,
 }
 
 impl JobContext {
@@ -62,6 +69,7 @@ impl JobContext {
             worker_id,
             cancel,
             span,
+            status,
         } = parts;
         Self {
             id,
@@ -73,6 +81,7 @@ impl JobContext {
             worker_id,
             cancel,
             span,
+            status,
         }
     }
 
@@ -132,6 +141,41 @@ impl JobContext {
     /// Completes when the run is asked to stop.
     pub async fn cancelled(&self) {
         self.cancel.cancelled().await;
+    }
+
+    /// Reports progress (0-100 and a short message), readable at once with
+    /// [`crate::Client::status`].
+    ///
+    /// ```no_run
+    /// # use jobqueue_core::{JobContext, JobError};
+    /// # async fn perform(ctx: &JobContext, rows: Vec<u32>) -> Result<(), JobError> {
+    /// for (done, _row) in rows.iter().enumerate() {
+    ///     let percent = (done * 100 / rows.len()) as u8;
+    ///     ctx.set_progress(percent, format!("row {done} of {}", rows.len())).await?;
+    /// }
+    /// ctx.set_result(&serde_json::json!({ "rows": rows.len() }))?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_progress(&self, percent: u8, message: impl AsRef<str>) -> Result<(), Error> {
+        match &self.status {
+            Some(status) => status.set_progress(percent, message.as_ref()).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Leaves a result, stored when the run succeeds (at most
+    /// [`crate::status::MAX_RESULT_BYTES`] of JSON) and readable with
+    /// [`crate::Client::wait_result`]. A later call replaces it.
+    pub fn set_result<T: Serialize + ?Sized>(&self, result: &T) -> Result<(), Error> {
+        let json = serde_json::to_string(result).map_err(|source| Error::Encode {
+            op: "set_result",
+            job_type: self.job_type.to_string(),
+            source,
+        })?;
+        match &self.status {
+            Some(status) => status.set_result(json),
+            None => Ok(()),
+        }
     }
 
     /// The tracing span the job runs in (job id, type, queue, attempt).

@@ -9,6 +9,7 @@ use crate::backoff::BackoffPolicy;
 use crate::client::Client;
 use crate::error::Error;
 use crate::job::Job;
+use crate::unique::{UniqueMode, UniqueOptions, UniqueOutcome};
 
 /// When a job should run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,21 @@ pub struct JobOptions {
     pub timeout: Option<Option<Duration>>,
     /// When to run.
     pub run_at: RunAt,
+    /// Uniqueness; `None` for an ordinary job.
+    pub unique: Option<UniqueOptions>,
+    /// Not started by then → dropped as expired; `None`: never expires.
+    pub expires: Option<Expiry>,
+    /// Keep a status (final state, result) even if the job reports none.
+    pub track: bool,
+}
+
+/// When a job that has not started is dropped instead of run late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// This long after the enqueue (the producer's clock).
+    In(Duration),
+    /// At this instant.
+    At(DateTime<Utc>),
 }
 
 impl Default for JobOptions {
@@ -47,6 +63,9 @@ impl Default for JobOptions {
             backoff: None,
             timeout: None,
             run_at: RunAt::Now,
+            unique: None,
+            expires: None,
+            track: false,
         }
     }
 }
@@ -140,6 +159,83 @@ impl<'c, J: Job> JobBuilder<'c, J> {
         self
     }
 
+    /// Makes the job unique for `ttl`: while a job with the same
+    /// uniqueness key (default: job type + payload; see
+    /// [`JobBuilder::unique_key`]) waits or runs on the same queue, a
+    /// duplicate is rejected and the holder's id returned (or see
+    /// [`JobBuilder::on_duplicate`]). The key is freed when the job
+    /// succeeds or dies, and after `ttl` whatever happens.
+    ///
+    /// ```no_run
+    /// # use jobqueue_core::{Client, Job, JobContext, JobError, UniqueMode};
+    /// # use std::time::Duration;
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct Reindex { account: u64 }
+    /// # impl Job for Reindex {
+    /// #     const NAME: &'static str = "reindex";
+    /// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+    /// # }
+    /// # async fn demo(client: Client) -> Result<(), jobqueue_core::Error> {
+    /// // Reindex an account 30 s after its last change, once.
+    /// let outcome = client
+    ///     .job(Reindex { account: 7 })
+    ///     .delay(Duration::from_secs(30))
+    ///     .unique_for(Duration::from_secs(600))
+    ///     .unique_key("reindex:7")
+    ///     .on_duplicate(UniqueMode::Debounce)
+    ///     .enqueue_unique()
+    ///     .await?;
+    /// println!("job {} will run", outcome.id());
+    /// # Ok(()) }
+    /// ```
+    pub fn unique_for(mut self, ttl: Duration) -> Self {
+        self.unique_options().ttl = ttl;
+        self
+    }
+
+    /// Uses `key` as the uniqueness key instead of job type + payload
+    /// (needs [`JobBuilder::unique_for`]). Keys are scoped to the queue.
+    pub fn unique_key(mut self, key: impl Into<String>) -> Self {
+        self.unique_options().key = Some(key.into());
+        self
+    }
+
+    /// What a duplicate does (default [`UniqueMode::Reject`]; needs
+    /// [`JobBuilder::unique_for`]).
+    pub fn on_duplicate(mut self, mode: UniqueMode) -> Self {
+        self.unique_options().mode = mode;
+        self
+    }
+
+    fn unique_options(&mut self) -> &mut UniqueOptions {
+        self.options.unique.get_or_insert(UniqueOptions {
+            ttl: Duration::ZERO,
+            key: None,
+            mode: UniqueMode::Reject,
+        })
+    }
+
+    /// Drops the job as expired if it has not started within `ttl` of
+    /// now (the producer's clock): a job that is only useful soon (a
+    /// one-time code, a live notification) is not run late.
+    pub fn expires_in(mut self, ttl: Duration) -> Self {
+        self.options.expires = Some(Expiry::In(ttl));
+        self
+    }
+
+    /// Drops the job as expired if it has not started by `at`.
+    pub fn expires_at(mut self, at: DateTime<Utc>) -> Self {
+        self.options.expires = Some(Expiry::At(at));
+        self
+    }
+
+    /// Keeps a status for this job (its final state and result) even if it
+    /// reports no progress, so [`Client::wait_result`] and
+    /// [`Client::status`] see how it ended.
+    pub fn track(mut self) -> Self {
+        self.options.track = true;
+        self
+    }
+
     /// All options at once.
     pub fn options(mut self, options: JobOptions) -> Self {
         self.options = options;
@@ -151,12 +247,18 @@ impl<'c, J: Job> JobBuilder<'c, J> {
         self.client.prepare(&self.job, &self.options)
     }
 
-    /// Enqueues the job; returns its id once Redis has it.
+    /// Enqueues the job; returns its id once Redis has it. For a unique
+    /// job that is the id of the job that will run for its key (the
+    /// existing one when a duplicate was rejected or debounced).
     pub async fn enqueue(self) -> Result<Uuid, Error> {
+        self.enqueue_unique().await.map(|outcome| outcome.id())
+    }
+
+    /// Enqueues the job and says what uniqueness did (an ordinary job is
+    /// always [`UniqueOutcome::Enqueued`]).
+    pub async fn enqueue_unique(self) -> Result<UniqueOutcome, Error> {
         let prepared = self.client.prepare(&self.job, &self.options)?;
-        let id = prepared.id;
-        self.client.send_one(prepared).await?;
-        Ok(id)
+        self.client.send_one(prepared).await
     }
 }
 
@@ -167,6 +269,15 @@ pub struct PreparedJob {
     pub(crate) queue: String,
     pub(crate) record: Vec<u8>,
     pub(crate) destination: Destination,
+    pub(crate) unique: Option<PreparedUnique>,
+}
+
+/// A unique job's lock settings, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PreparedUnique {
+    pub(crate) digest: String,
+    pub(crate) ttl_ms: u64,
+    pub(crate) mode: UniqueMode,
 }
 
 impl PreparedJob {

@@ -87,6 +87,36 @@ pub enum Error {
         /// The job id.
         id: Uuid,
     },
+    /// A waited-for job ended without succeeding.
+    #[error("{op}: job {id} ended {state}{}", error.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
+    JobNotSucceeded {
+        /// The operation that failed.
+        op: &'static str,
+        /// The job id.
+        id: Uuid,
+        /// How it ended (`dead`, `cancelled`, `expired`).
+        state: &'static str,
+        /// Its last error, if any.
+        error: Option<String>,
+    },
+    /// A wait for a job's result ran out of time.
+    #[error("{op}: job {id} did not finish in time")]
+    WaitTimeout {
+        /// The operation that failed.
+        op: &'static str,
+        /// The job id.
+        id: Uuid,
+    },
+    /// No cron entry of that name on that queue.
+    #[error("{op}: no cron entry '{name}' on queue '{queue}'")]
+    CronEntryNotFound {
+        /// The operation that failed.
+        op: &'static str,
+        /// The queue looked in.
+        queue: String,
+        /// The entry name.
+        name: String,
+    },
     /// The Redis data was written by a newer jobqueue than this one.
     #[error(
         "the Redis data layout is schema version {found}, newer than this build of jobqueue \
@@ -134,7 +164,9 @@ impl Error {
                 ErrorKind::InvalidArgument
             }
             Error::Encode { .. } | Error::Decode { .. } => ErrorKind::Codec,
-            Error::JobNotFound { .. } => ErrorKind::NotFound,
+            Error::JobNotFound { .. } | Error::CronEntryNotFound { .. } => ErrorKind::NotFound,
+            Error::JobNotSucceeded { .. } => ErrorKind::Conflict,
+            Error::WaitTimeout { .. } => ErrorKind::Unavailable,
             Error::MigrationLocked { .. } => ErrorKind::Conflict,
             Error::SchemaTooNew { .. } | Error::SchemaOutdated { .. } => ErrorKind::Schema,
         }
@@ -149,6 +181,9 @@ impl Error {
             | Error::Encode { op, .. }
             | Error::Decode { op, .. }
             | Error::JobNotFound { op, .. }
+            | Error::CronEntryNotFound { op, .. }
+            | Error::JobNotSucceeded { op, .. }
+            | Error::WaitTimeout { op, .. }
             | Error::Protocol { op, .. } => Some(op),
             _ => None,
         }

@@ -19,6 +19,7 @@
 //! | `P:stats` | hash | global `processed` / `failed` totals |
 //! | `P:stats:minute:<epoch minute>` | hash | per-minute history bucket (TTL) |
 //! | `P:stats:day:<YYYY-MM-DD>` | hash | per-day history bucket (TTL) |
+//! | `P:status:<job id>` | hash | a tracked job's state, progress, result, error (TTL) |
 //! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) |
 //! | `P:{Q}:priority` | zset | records with a non-zero priority, by effective ready time |
 //! | `P:{Q}:scheduled` | zset | job id → run-at (ms) |
@@ -31,6 +32,13 @@
 //! | `P:{Q}:stats:day:<YYYY-MM-DD>` | hash | per-queue per-day history bucket (TTL) |
 //! | `P:{Q}:paused` | string | present while the queue is paused |
 //! | `P:{Q}:events` | pub/sub channel | wake-ups: new work, new earliest schedule, pause, resume |
+//! | `P:{Q}:cancelled` | zset | job id → cancelled-at (ms); records in `jobs` |
+//! | `P:{Q}:limits` | hash | flow limits: max_running, rate_limit, rate_ms |
+//! | `P:{Q}:rate` | hash | token bucket of the rate limit: tokens, at (TTL) |
+//! | `P:{Q}:expired` | zset | job id → expired-at (ms); records in `jobs` |
+//! | `P:{Q}:unique:<digest>` | string | id of the job holding a uniqueness key (TTL) |
+//! | `P:{Q}:crons` | set | names of the queue's cron entries |
+//! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result |
 
 use crate::error::Error;
 
@@ -121,6 +129,11 @@ impl Keys {
     /// Global processed / failed totals.
     pub fn stats(&self) -> String {
         format!("{}:stats", self.prefix)
+    }
+
+    /// Status hash of one job (progress, result), kept with a TTL.
+    pub fn status(&self, job_id: &str) -> String {
+        format!("{}:status:{}", self.prefix, job_id)
     }
 
     /// Global per-minute history bucket; `epoch_minute` is Unix seconds / 60.
@@ -238,6 +251,41 @@ impl QueueKeys {
     pub fn stats_day(&self, day: &str) -> String {
         format!("{}:stats:day:{}", self.base, day)
     }
+
+    /// Sorted set of cancelled job ids by time of cancellation.
+    pub fn cancelled(&self) -> String {
+        format!("{}:cancelled", self.base)
+    }
+
+    /// Flow limits of the queue.
+    pub fn limits(&self) -> String {
+        format!("{}:limits", self.base)
+    }
+
+    /// Token bucket state of the queue's rate limit.
+    pub fn rate(&self) -> String {
+        format!("{}:rate", self.base)
+    }
+
+    /// Sorted set of expired job ids by time of expiry.
+    pub fn expired(&self) -> String {
+        format!("{}:expired", self.base)
+    }
+
+    /// Lock of one uniqueness key; `digest` is its hex SHA-1.
+    pub fn unique(&self, digest: &str) -> String {
+        format!("{}:unique:{}", self.base, digest)
+    }
+
+    /// Set of the names of this queue's cron entries.
+    pub fn crons(&self) -> String {
+        format!("{}:crons", self.base)
+    }
+
+    /// State hash of one cron entry (the name is validated by the caller).
+    pub fn cron(&self, name: &str) -> String {
+        format!("{}:cron:{}", self.base, name)
+    }
 }
 
 /// Checks a queue name: 1-128 bytes of ASCII letters, digits and `_ - . :`.
@@ -284,6 +332,13 @@ mod tests {
             q.stats_day("2026-01-01"),
             q.paused().to_owned(),
             q.events().to_owned(),
+            q.crons(),
+            q.cron("nightly"),
+            q.unique("0a1b"),
+            q.cancelled(),
+            q.expired(),
+            q.limits(),
+            q.rate(),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }
@@ -301,6 +356,7 @@ mod tests {
             keys.stats(),
             keys.audit(),
             keys.stats_minute(1),
+            keys.status("0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9d"),
             keys.stats_day("2026-01-01"),
         ] {
             assert!(key.starts_with("p:"), "{key}");

@@ -35,17 +35,23 @@
 
 pub mod admin;
 pub mod backoff;
+pub mod cancel;
 mod client;
 mod config;
 mod context;
+pub mod cron;
 mod enqueue_options;
 mod error;
+pub mod finished_sets;
 mod job;
 mod job_error;
 pub mod keys;
+pub mod limits;
 pub mod record;
 pub mod schema;
+pub mod status;
 pub mod store;
+mod unique;
 mod worker_info;
 
 pub use admin::{
@@ -53,18 +59,22 @@ pub use admin::{
     Totals,
 };
 pub use backoff::BackoffPolicy;
+pub use cancel::{CancelOutcome, CancelledFrom};
 pub use client::{Client, MAX_PRIORITY};
 pub use config::{
     ClientConfig, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REDIS_URL, ENV_PREFIX, ENV_REDIS_URL,
 };
 pub use context::{JobContext, JobContextParts};
-pub use enqueue_options::{JobBuilder, JobOptions, PreparedJob, RunAt};
+pub use enqueue_options::{Expiry, JobBuilder, JobOptions, PreparedJob, RunAt};
 pub use error::{Error, ErrorKind, Result};
 pub use job::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, decode_payload,
     validate_job_type,
 };
 pub use job_error::{JobError, JobErrorAction};
+pub use limits::{QueueLimits, RateLimit};
+pub use status::{JobStatus, JobStatusState, Progress};
+pub use unique::{UniqueMode, UniqueOptions, UniqueOutcome};
 pub use worker_info::WorkerInfo;
 
 /// Re-exported so users need not depend on these crates directly.

@@ -70,6 +70,19 @@ pub struct Envelope {
     /// Errors of earlier attempts, oldest first, at most [`MAX_ERROR_HISTORY`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ErrorEntry>,
+    /// Name of the cron entry that enqueued this job, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron: Option<String>,
+    /// Digest of the uniqueness key whose lock this job holds, if unique.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique: Option<String>,
+    /// Not started by then (ms since the epoch) → dropped as expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Keep a status (final state, result) for this job even if it
+    /// reports none, for `Client::wait_result`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub track: bool,
 }
 
 impl Envelope {
@@ -87,6 +100,10 @@ impl Envelope {
             version: 0,
             traceparent: None,
             errors: Vec::new(),
+            cron: None,
+            unique: None,
+            expires_at: None,
+            track: false,
         }
     }
 
@@ -130,6 +147,18 @@ pub struct EnvelopeHead<'a> {
     /// Producer's trace context.
     #[serde(default, borrow)]
     pub traceparent: Option<std::borrow::Cow<'a, str>>,
+    /// The cron entry that enqueued the job, if one did.
+    #[serde(default, borrow)]
+    pub cron: Option<std::borrow::Cow<'a, str>>,
+    /// Digest of the uniqueness key the job holds, if unique.
+    #[serde(default, borrow)]
+    pub unique: Option<std::borrow::Cow<'a, str>>,
+    /// When the job expires if not started (ms since the epoch).
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// Keep a status for this job.
+    #[serde(default)]
+    pub track: bool,
 }
 
 /// Decodes the head of a record's envelope; returns it with the payload bytes.
@@ -300,6 +329,10 @@ fn is_zero_u32(value: &u32) -> bool {
     *value == 0
 }
 
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
 fn is_zero_i16(value: &i16) -> bool {
     *value == 0
 }
@@ -334,6 +367,10 @@ mod tests {
         env.run_at = Some(1_700_000_000_000);
         env.version = 2;
         env.traceparent = Some("00-abc-def-01".to_owned());
+        env.cron = Some("nightly".to_owned());
+        env.unique = Some("0a1b2c".to_owned());
+        env.expires_at = Some(1_700_000_100_000);
+        env.track = true;
         env.push_error(ErrorEntry::new(
             1,
             5,

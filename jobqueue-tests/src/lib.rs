@@ -10,6 +10,7 @@
 
 pub mod dashboard;
 pub mod jobs;
+pub mod probe;
 pub mod process;
 pub mod redis_server;
 
@@ -156,6 +157,7 @@ pub fn test_worker(env: &TestEnv) -> jobqueue_worker::WorkerBuilder {
     jobqueue_worker::Worker::builder(env.client.clone())
         .register::<jobs::TestJob>()
         .register::<jobs::NoopJob>()
+        .register::<probe::ProbeJob>()
         .lease(Duration::from_secs(2))
         .idle_poll_interval(Duration::from_millis(250))
         .shutdown_grace(Duration::from_secs(5))

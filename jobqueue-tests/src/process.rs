@@ -19,6 +19,8 @@ pub struct WorkerSpec {
     pub lease_ms: u64,
     /// Shutdown grace, ms.
     pub grace_ms: u64,
+    /// Extra environment variables (e.g. `JQ_CRON`, see the test_worker binary).
+    pub env: Vec<(String, String)>,
 }
 
 impl WorkerSpec {
@@ -31,6 +33,7 @@ impl WorkerSpec {
             concurrency: 10,
             lease_ms: 2000,
             grace_ms: 5000,
+            env: Vec::new(),
         }
     }
 }
@@ -53,6 +56,7 @@ impl WorkerProcess {
             .env("JQ_CONCURRENCY", spec.concurrency.to_string())
             .env("JQ_LEASE_MS", spec.lease_ms.to_string())
             .env("JQ_GRACE_MS", spec.grace_ms.to_string())
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

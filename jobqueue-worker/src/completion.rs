@@ -18,7 +18,7 @@ use jobqueue_core::store::{BuryEntry, CompletionBatch, RetryEntry};
 use tokio::sync::mpsc;
 
 use crate::backoff::RetryBackoff;
-use crate::runner::Outcome;
+use crate::runner::{HeldLock, Outcome};
 use crate::runtime::Shared;
 
 /// Most outcomes written in one flush.
@@ -29,6 +29,8 @@ pub(crate) struct Finished {
     pub(crate) queue: usize,
     pub(crate) leased_id: Vec<u8>,
     pub(crate) outcome: Outcome,
+    /// The uniqueness lock to release once the outcome is recorded.
+    pub(crate) release: Option<HeldLock>,
 }
 
 /// Writes outcomes until every sender is gone and the channel is drained.
@@ -46,8 +48,17 @@ pub(crate) async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiv
     }
 }
 
-/// Adds one finished run to the batch of its queue.
-pub(crate) fn add_to_batch(target: &mut CompletionBatch, leased_id: Vec<u8>, outcome: Outcome) {
+/// Adds one finished run (and the uniqueness lock it releases, if any) to
+/// the batch of its queue.
+pub(crate) fn add_to_batch(
+    target: &mut CompletionBatch,
+    leased_id: Vec<u8>,
+    outcome: Outcome,
+    release: Option<HeldLock>,
+) {
+    if let Some(lock) = release {
+        target.unique_releases.push(lock);
+    }
     match outcome {
         Outcome::Succeeded => target.acks.push(leased_id),
         Outcome::Retry { delay, record, .. } => target.retries.push(RetryEntry {
@@ -60,6 +71,8 @@ pub(crate) fn add_to_batch(target: &mut CompletionBatch, leased_id: Vec<u8>, out
             dead_id,
             record,
         }),
+        // Recorded by their own transitions (cancel.lua, expire.lua).
+        Outcome::Cancelled | Outcome::Expired => {}
     }
 }
 
@@ -70,9 +83,10 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
         queue,
         leased_id,
         outcome,
+        release,
     } in batch
     {
-        add_to_batch(&mut per_queue[queue], leased_id, outcome);
+        add_to_batch(&mut per_queue[queue], leased_id, outcome, release);
     }
     for (queue, batch) in shared.queues.iter().zip(per_queue) {
         if batch.is_empty() {

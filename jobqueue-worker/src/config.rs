@@ -59,6 +59,7 @@ pub enum Prefetch {
 /// | `stats_flush_interval` | 1 s | how often counters are written to Redis |
 /// | `dead_limits` | 10,000 jobs, 180 days per queue | bounds of the dead set |
 /// | `migrate_on_start` | false | apply pending schema migrations at start-up |
+/// | `status_ttl` | 5 min | how long a job's status (progress, result) is kept after its last update |
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkerConfig {
     /// Queues and their order.
@@ -85,6 +86,8 @@ pub struct WorkerConfig {
     pub dead_limits: DeadLimits,
     /// Apply pending schema migrations at start-up.
     pub migrate_on_start: bool,
+    /// How long a job's status (progress, result) is kept after its last update.
+    pub status_ttl: Duration,
 }
 
 /// Default lease length.
@@ -105,6 +108,7 @@ impl Default for WorkerConfig {
             stats_flush_interval: Duration::from_secs(1),
             dead_limits: DeadLimits::default(),
             migrate_on_start: false,
+            status_ttl: jobqueue_core::status::DEFAULT_STATUS_TTL,
         }
     }
 }

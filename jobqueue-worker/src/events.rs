@@ -3,7 +3,8 @@
 //! One dedicated connection subscribes to each served queue's events
 //! channel. Scripts publish `r` when work appears in an empty queue, `s`
 //! when the earliest scheduled run-at moves earlier, `p`/`u` on pause and
-//! resume. Wake-ups are hints: the fetcher and scheduler also poll slowly on
+//! resume, `c<job id>` when an operator cancels a leased job, `l` when the
+//! queue's flow limits change. Wake-ups are hints: the fetcher and scheduler also poll slowly on
 //! their own, so a message lost while reconnecting costs latency, never a
 //! job. After every (re)connect both are woken, since messages may have been
 //! missed while disconnected.
@@ -59,6 +60,27 @@ async fn listen(shared: &Shared, backoff: &mut RetryBackoff) -> Result<(), redis
                 }
             }
             Some(b's') => shared.wake_scheduler.notify_one(),
+            // The queue's flow limits changed.
+            Some(b'l') => {
+                let channel = message.get_channel_name();
+                if let Some(index) = shared
+                    .queues
+                    .iter()
+                    .position(|q| q.keys.events() == channel)
+                    && let Err(err) = crate::flow_limits::reload(shared, index).await
+                {
+                    tracing::warn!(error = %err, "could not reload flow limits; retrying at the next heartbeat");
+                }
+            }
+            // `c<job id>`: an operator cancelled a leased job.
+            Some(b'c') => {
+                let id = std::str::from_utf8(&message.get_payload_bytes()[1..])
+                    .ok()
+                    .and_then(|text| text.parse().ok());
+                if let Some(id) = id {
+                    shared.running.cancel(id);
+                }
+            }
             _ => {}
         }
     }

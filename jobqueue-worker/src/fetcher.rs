@@ -28,7 +28,14 @@ use crate::queue_order::QueuePicker;
 use crate::runner::{self, Leased, Outcome};
 use crate::runtime::Shared;
 
-type FetchFuture = BoxFuture<'static, Result<Vec<Leased>, jobqueue_core::Error>>;
+type FetchFuture = BoxFuture<'static, Result<Round, jobqueue_core::Error>>;
+
+/// What one fetch round leased, and when a queue held back by its flow
+/// limits may be asked again.
+struct Round {
+    leased: Vec<Leased>,
+    limit_wait_until: Option<Instant>,
+}
 
 /// Runs until `stop_fetching` fires; then hands unstarted jobs back.
 pub(crate) async fn run(
@@ -42,6 +49,8 @@ pub(crate) async fn run(
     let mut in_flight: Option<(FetchFuture, Instant)> = None;
     let mut idle = false;
     let mut retry_at: Option<Instant> = None;
+    // While idle because flow limits held every queue back: when to look again.
+    let mut limit_wake: Option<Instant> = None;
     // Moving average of a fetch round trip, µs.
     let mut fetch_time_us: u64 = 200;
 
@@ -81,10 +90,11 @@ pub(crate) async fn run(
                 let micros = started.elapsed().as_micros() as u64;
                 fetch_time_us = (fetch_time_us * 7 + micros) / 8;
                 match result {
-                    Ok(leased) => {
+                    Ok(Round { leased, limit_wait_until }) => {
                         tracing::trace!(leased = leased.len(), "fetch round done");
                         backoff.reset(Duration::from_millis(100));
                         idle = leased.is_empty();
+                        limit_wake = if idle { limit_wait_until } else { None };
                         buffer.extend(leased);
                     }
                     Err(err) => {
@@ -95,6 +105,10 @@ pub(crate) async fn run(
                 }
             }
             () = sleep_until_retry(retry_at), if retry_at.is_some() => retry_at = None,
+            () = sleep_until_retry(limit_wake), if idle && limit_wake.is_some() => {
+                limit_wake = None;
+                idle = false;
+            }
             () = shared.wake_fetcher.notified(), if idle => idle = false,
             () = tokio::time::sleep(shared.config.idle_poll_interval), if idle => {
                 // The fallback poll: look at every queue again, in case a
@@ -137,7 +151,7 @@ fn prefetch_target(shared: &Shared, fetch_time_us: u64) -> usize {
 
 async fn poll_in_flight(
     in_flight: &mut Option<(FetchFuture, Instant)>,
-) -> (Result<Vec<Leased>, jobqueue_core::Error>, Instant) {
+) -> (Result<Round, jobqueue_core::Error>, Instant) {
     match in_flight {
         Some((future, started)) => (future.await, *started),
         None => std::future::pending().await,
@@ -158,8 +172,9 @@ async fn fetch_round(
     shared: Arc<Shared>,
     order: Vec<usize>,
     want: usize,
-) -> Result<Vec<Leased>, jobqueue_core::Error> {
+) -> Result<Round, jobqueue_core::Error> {
     let mut leased = Vec::with_capacity(want);
+    let mut limit_wait_until: Option<Instant> = None;
     for index in order {
         let remaining = want - leased.len();
         if remaining == 0 {
@@ -169,11 +184,13 @@ async fn fetch_round(
         if queue.emptiness.is_known_empty() {
             continue;
         }
+        let limited = queue.limits.is_active();
+        if limited && let Some(until) = queue.limits.held_until() {
+            limit_wait_until = Some(limit_wait_until.map_or(until, |t| t.min(until)));
+            continue;
+        }
         let generation = queue.emptiness.generation();
-        let mut reply = shared
-            .store
-            .fetch(&queue.keys, &queue.active_key, &shared.worker_id, remaining)
-            .await?;
+        let mut reply = fetch_queue(&shared, index, limited, remaining).await?;
         if reply.status == FetchStatus::NoLease {
             // First fetch before the first heartbeat landed, or the lease
             // lapsed (e.g. Redis was unreachable longer than the lease).
@@ -181,13 +198,18 @@ async fn fetch_round(
                 .store
                 .heartbeat(&queue.keys, &shared.worker_id, shared.config.lease)
                 .await?;
-            reply = shared
-                .store
-                .fetch(&queue.keys, &queue.active_key, &shared.worker_id, remaining)
-                .await?;
+            reply = fetch_queue(&shared, index, limited, remaining).await?;
         }
-        if reply.records.len() < remaining {
-            // Drained (or paused: resuming publishes a wake-up too).
+        if let FetchStatus::Limited { retry_after_ms } = reply.status {
+            let until = queue
+                .limits
+                .hold_for(Duration::from_millis(retry_after_ms.max(1)));
+            limit_wait_until = Some(limit_wait_until.map_or(until, |t| t.min(until)));
+            continue;
+        }
+        if reply.records.len() < remaining && !limited {
+            // Drained (or paused: resuming publishes a wake-up too). A
+            // limited queue may have held jobs back: not known empty.
             queue.emptiness.mark_drained(generation);
         }
         leased.extend(reply.records.into_iter().map(|record| Leased {
@@ -195,7 +217,41 @@ async fn fetch_round(
             record,
         }));
     }
-    Ok(leased)
+    Ok(Round {
+        leased,
+        limit_wait_until,
+    })
+}
+
+/// One fetch call on queue `index`: `fetch_limited.lua` when the queue
+/// has flow limits, plain `fetch.lua` otherwise.
+async fn fetch_queue(
+    shared: &Shared,
+    index: usize,
+    limited: bool,
+    max: usize,
+) -> Result<jobqueue_core::store::FetchReply, jobqueue_core::Error> {
+    let queue = &shared.queues[index];
+    if limited {
+        let mut workers = queue.limits.take_workers();
+        let reply = shared
+            .store
+            .fetch_limited(
+                &queue.keys,
+                &queue.active_key,
+                &shared.worker_id,
+                max,
+                &mut workers,
+            )
+            .await;
+        queue.limits.put_workers(workers);
+        reply
+    } else {
+        shared
+            .store
+            .fetch(&queue.keys, &queue.active_key, &shared.worker_id, max)
+            .await
+    }
 }
 
 /// Runs one job in its own task and reports the outcome.
@@ -206,8 +262,8 @@ async fn run_job(
     finished: mpsc::UnboundedSender<Finished>,
 ) {
     let started = Instant::now();
-    let outcome = tokio::select! {
-        outcome = runner::run(&shared, &job) => outcome,
+    let (outcome, release) = tokio::select! {
+        ran = runner::run(&shared, &job) => ran,
         // Shutdown gave up on this job: drop it; it is handed back.
         () = shared.abort_jobs.cancelled() => return,
     };
@@ -217,12 +273,18 @@ async fn run_job(
         Outcome::Succeeded => counters.add_processed(1),
         Outcome::Retry { failed: true, .. } | Outcome::Dead { .. } => counters.add_failed(1),
         Outcome::Retry { failed: false, .. } => {}
+        Outcome::Cancelled | Outcome::Expired => {
+            // cancel.lua or expire.lua already filed the job: nothing to record.
+            drop(permit);
+            return;
+        }
     }
     drop(permit);
     let report = Finished {
         queue: job.queue,
         leased_id: job.leased_id(),
         outcome,
+        release,
     };
     if finished.send(report).is_err() {
         // The completion task is gone (shutdown timed out); the job stays

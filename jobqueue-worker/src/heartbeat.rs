@@ -49,6 +49,10 @@ pub(crate) async fn beat(shared: &Shared, first: bool) -> Result<(), jobqueue_co
             );
         }
     }
+    if !first {
+        // In case a limits-changed message was lost.
+        crate::flow_limits::reload_all(shared).await?;
+    }
     publish_info(shared).await
 }
 

@@ -92,6 +92,10 @@ pub enum InlineOutcome {
         /// Why (the last error of its history).
         error: String,
     },
+    /// It was cancelled while it ran (recorded in the cancelled set).
+    Cancelled,
+    /// It was not started before its expiry (recorded in the expired set).
+    Expired,
 }
 
 impl InlineRun {
@@ -154,17 +158,17 @@ impl InlineWorker {
                 queue: index,
                 record,
             };
-            let outcome = runner::run(shared, &leased).await;
+            let (outcome, release) = runner::run(shared, &leased).await;
             let run = describe(&queue.name, &leased.record, &outcome);
             match &outcome {
                 Outcome::Succeeded => queue.counters.add_processed(1),
                 Outcome::Retry { failed: true, .. } | Outcome::Dead { .. } => {
                     queue.counters.add_failed(1);
                 }
-                Outcome::Retry { failed: false, .. } => {}
+                Outcome::Retry { failed: false, .. } | Outcome::Cancelled | Outcome::Expired => {}
             }
             let mut batch = CompletionBatch::default();
-            add_to_batch(&mut batch, leased.leased_id(), outcome);
+            add_to_batch(&mut batch, leased.leased_id(), outcome, release);
             shared
                 .store
                 .complete(
@@ -223,6 +227,8 @@ fn describe(queue: &str, leased: &[u8], outcome: &Outcome) -> InlineRun {
         Outcome::Dead { record, .. } => InlineOutcome::Dead {
             error: last_error(record),
         },
+        Outcome::Cancelled => InlineOutcome::Cancelled,
+        Outcome::Expired => InlineOutcome::Expired,
     };
     InlineRun {
         id: head

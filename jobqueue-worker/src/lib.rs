@@ -20,11 +20,15 @@
 #![warn(missing_docs)]
 
 mod backoff;
+mod cancellation;
 mod completion;
 mod config;
+mod cron;
+mod cron_result;
 mod error;
 mod events;
 mod fetcher;
+mod flow_limits;
 mod heartbeat;
 mod identity;
 mod inline;
@@ -35,14 +39,17 @@ mod registry;
 mod runner;
 mod runtime;
 mod scheduler;
+mod scheduler_role;
 mod shutdown;
 mod stats;
+mod status_report;
 mod worker;
 
 pub use config::{DEFAULT_LEASE, Prefetch, QueueOrder, WorkerConfig};
 pub use error::WorkerError;
 pub use inline::{InlineOutcome, InlineRun, InlineWorker};
 pub use middleware::{Middleware, Next};
+pub use scheduler_role::{RunningScheduler, Scheduler, SchedulerBuilder};
 pub use shutdown::shutdown_signal;
 pub use worker::{RunningWorker, Worker, WorkerBuilder, WorkerReport};
 

@@ -11,15 +11,19 @@ use std::time::Duration;
 use chrono::Utc;
 use futures_util::FutureExt;
 use jobqueue_core::record::{
-    Envelope, ErrorEntry, FailureKind, decode_head, decode_record, encode_record, record_id,
-    truncate_at_char_boundary, uuid_v7_millis,
+    Envelope, EnvelopeHead, ErrorEntry, FailureKind, decode_head, decode_record, encode_record,
+    record_id, truncate_at_char_boundary, uuid_v7_millis,
 };
+use jobqueue_core::status::RunStatus;
 use jobqueue_core::{JobContext, JobContextParts, JobErrorAction};
 use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::middleware::Next;
 use crate::runtime::Shared;
+
+/// How long a job cancelled by an operator may take to stop before it is dropped.
+const OPERATOR_CANCEL_GRACE: Duration = Duration::from_secs(1);
 
 /// What to do with a finished run.
 #[derive(Debug)]
@@ -35,6 +39,11 @@ pub(crate) enum Outcome {
     },
     /// Will not run again: file `record` in the dead set under `dead_id`.
     Dead { dead_id: String, record: Vec<u8> },
+    /// Cancelled by an operator: `cancel.lua` already filed it, nothing
+    /// is left to record.
+    Cancelled,
+    /// Not started before its expiry: `expire.lua` already filed it.
+    Expired,
 }
 
 /// A leased job: the record exactly as fetched, and the queue it came from.
@@ -52,13 +61,43 @@ impl Leased {
     }
 }
 
-/// Runs a leased job to its outcome.
-pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
-    let queue = &shared.queues[leased.queue];
+/// A uniqueness lock a finished job held: key digest and job id.
+pub(crate) type HeldLock = (String, String);
+
+/// Runs a leased job to its outcome. Also returns the uniqueness lock to
+/// release once the outcome is recorded (a unique job that succeeded or died).
+pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Option<HeldLock>) {
     let (head, payload) = match decode_head(&leased.record) {
         Ok(decoded) => decoded,
-        Err(err) => return malformed(&leased.record, &err.to_string()),
+        Err(err) => return (malformed(&leased.record, &err.to_string()), None),
     };
+    // Borrowed from the record: cost nothing for ordinary jobs.
+    let cron_entry = head.cron.clone();
+    let unique = head.unique.clone();
+    let id = head.id;
+    let status = RunStatus::new(shared.status_writer.clone(), id, head.track);
+    let outcome = run_decoded(shared, leased, head, payload, status.clone()).await;
+    if let Some(entry) = cron_entry {
+        crate::cron_result::record(shared, leased.queue, &entry, &leased.record, &outcome);
+    }
+    crate::status_report::finish(status, &outcome);
+    let release = match (&outcome, unique) {
+        (Outcome::Succeeded | Outcome::Dead { .. }, Some(digest)) => {
+            Some((digest.into_owned(), id.to_string()))
+        }
+        _ => None,
+    };
+    (outcome, release)
+}
+
+async fn run_decoded(
+    shared: &Arc<Shared>,
+    leased: &Leased,
+    head: EnvelopeHead<'_>,
+    payload: &[u8],
+    status: RunStatus,
+) -> Outcome {
+    let queue = &shared.queues[leased.queue];
     let attempt = head.attempt.saturating_add(1);
     let Some(registered) = shared.registry.get(&head.job_type) else {
         let message = format!(
@@ -98,7 +137,39 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
         queue = %queue.name,
         attempt,
     );
+    if let Some(expires_at) = head.expires_at
+        && Utc::now().timestamp_millis() >= expires_at
+    {
+        // This host's clock says so; Redis's clock decides.
+        match shared
+            .store
+            .expire_leased(
+                &queue.keys,
+                &queue.active_key,
+                &leased.leased_id(),
+                expires_at,
+                head.unique.as_deref(),
+            )
+            .await
+        {
+            Ok(true) => {
+                tracing::info!(job.id = %head.id, queue = %queue.name, "job expired before it started; dropped");
+                return Outcome::Expired;
+            }
+            Ok(false) => {}
+            Err(err) => {
+                // Not run late, not lost: back through the retry set (no
+                // attempt counted) to be looked at again.
+                tracing::warn!(job.id = %head.id, error = %err, "could not drop an expired job; putting it back");
+                return snoozed(&leased.record, Duration::ZERO);
+            }
+        }
+    }
     let cancel = shared.cancel_jobs.child_token();
+    let Some(_running) = shared.running.start(head.id, cancel.clone()) else {
+        tracing::info!(job.id = %head.id, "job was cancelled before it started");
+        return Outcome::Cancelled;
+    };
     let ctx = JobContext::new(JobContextParts {
         id: head.id,
         job_type: registered.name.clone(),
@@ -109,6 +180,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
         worker_id: shared.worker_id.clone(),
         cancel: cancel.clone(),
         span: span.clone(),
+        status: Some(status),
     });
     let timeout = match head.timeout_ms {
         Some(0) => None,
@@ -118,9 +190,26 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
 
     let job_future = decoded.perform(&ctx);
     let chained = Next::new(&shared.middleware, &ctx, job_future).run();
-    let guarded = AssertUnwindSafe(chained)
+    let caught = AssertUnwindSafe(chained)
         .catch_unwind()
         .instrument(span.clone());
+    // An operator's cancellation fires the token; a job that ignores it is
+    // dropped after a grace period. (Shutdown's cancellation is handled by
+    // the shutdown sequence, which hands the job back instead.)
+    let cancelled_by_operator = || cancel.is_cancelled() && !shared.cancel_jobs.is_cancelled();
+    let operator_gave_up = async {
+        cancel.cancelled().await;
+        if !cancelled_by_operator() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(OPERATOR_CANCEL_GRACE).await;
+    };
+    let guarded = async {
+        tokio::select! {
+            result = caught => Some(result),
+            () = operator_gave_up => None,
+        }
+    };
     let result = match timeout {
         Some(limit) => match tokio::time::timeout(limit, guarded).await {
             Ok(result) => result,
@@ -139,6 +228,14 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
         },
         None => guarded.await,
     };
+    let Some(result) = result else {
+        span.in_scope(|| tracing::warn!("cancelled job ignored its token; dropped"));
+        return Outcome::Cancelled;
+    };
+    if cancelled_by_operator() && !matches!(result, Ok(Ok(()))) {
+        span.in_scope(|| tracing::info!("job cancelled"));
+        return Outcome::Cancelled;
+    }
 
     match result {
         Ok(Ok(())) => Outcome::Succeeded,
@@ -288,4 +385,13 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     } else {
         "(no message)".to_owned()
     }
+}
+
+/// The message of the latest error in a record's history.
+pub(crate) fn last_error(record: &[u8]) -> Option<String> {
+    let (envelope, _) = decode_record(record).ok()?;
+    envelope.errors.last().map(|entry| match entry.kind {
+        FailureKind::Error => entry.message.clone(),
+        kind => format!("{kind:?}: {}", entry.message),
+    })
 }

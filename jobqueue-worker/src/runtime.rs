@@ -9,6 +9,7 @@ use jobqueue_core::store::Store;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use crate::cancellation::RunningJobs;
 use crate::config::WorkerConfig;
 use crate::middleware::Middleware;
 use crate::registry::Registry;
@@ -21,6 +22,7 @@ pub(crate) struct QueueRuntime {
     pub(crate) active_key: String,
     pub(crate) counters: QueueCounters,
     pub(crate) emptiness: QueueEmptiness,
+    pub(crate) limits: crate::flow_limits::FlowLimits,
 }
 
 /// Whether a queue is known to have nothing ready, so fetch rounds skip it
@@ -103,6 +105,10 @@ pub(crate) struct Shared {
     pub(crate) started_at: DateTime<Utc>,
     /// Moving average of job run time, µs (`u64::MAX` until measured).
     pub(crate) job_time_us: AtomicU64,
+    /// Jobs running here, for operator cancellation.
+    pub(crate) running: RunningJobs,
+    /// Writes job statuses (progress, results).
+    pub(crate) status_writer: Arc<jobqueue_core::status::StatusWriter>,
 }
 
 impl Shared {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use jobqueue_core::cron::CronEntry;
 use jobqueue_core::schema::Migrator;
 use jobqueue_core::store::DeadLimits;
 use jobqueue_core::{Client, ClientConfig, Job};
@@ -18,7 +19,7 @@ use crate::inline::InlineWorker;
 use crate::middleware::Middleware;
 use crate::registry::Registry;
 use crate::runtime::{QueueCounters, QueueEmptiness, QueueRuntime, Shared};
-use crate::{completion, events, fetcher, heartbeat, identity, reaper, scheduler, stats};
+use crate::{completion, cron, events, fetcher, heartbeat, identity, reaper, scheduler, stats};
 
 /// How long shutdown waits for outcomes to be written and jobs handed back.
 const SHUTDOWN_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -62,6 +63,7 @@ impl Worker {
             config: WorkerConfig::default(),
             registry: Registry::default(),
             middleware: Vec::new(),
+            cron: Vec::new(),
         }
     }
 
@@ -78,6 +80,7 @@ impl Worker {
             config: WorkerConfig::default(),
             registry: Registry::default(),
             middleware: Vec::new(),
+            cron: Vec::new(),
         }
     }
 }
@@ -92,6 +95,9 @@ pub struct WorkerBuilder {
     config: WorkerConfig,
     registry: Registry,
     middleware: Vec<Arc<dyn Middleware>>,
+    /// Cron entries to make passes over (or why one could not be built).
+    /// Registered cron entries, or why one is invalid (reported at start).
+    cron: Vec<Result<CronEntry, String>>,
 }
 
 /// What a worker did, returned when it stops.
@@ -201,9 +207,50 @@ impl WorkerBuilder {
         self
     }
 
+    /// How long a job's status (progress, result) is kept after its last
+    /// update (default 5 minutes, at most 30 days).
+    pub fn status_ttl(mut self, ttl: Duration) -> Self {
+        self.config.status_ttl = ttl;
+        self
+    }
+
     /// Replaces every setting at once.
     pub fn config(mut self, config: WorkerConfig) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Enqueues `job` on the cron schedule `expression` (seconds field
+    /// optional, UTC), as the entry named after the job type. Any number
+    /// of workers may register the same entry: each tick is enqueued once.
+    /// See [`WorkerBuilder::cron_entry`] for time zones, queues and misfire
+    /// policies; an invalid expression makes [`WorkerBuilder::start`] fail.
+    ///
+    /// ```no_run
+    /// # use jobqueue_core::{Client, Job, JobContext, JobError};
+    /// # use jobqueue_worker::Worker;
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct PruneSessions;
+    /// # impl Job for PruneSessions {
+    /// #     const NAME: &'static str = "prune_sessions";
+    /// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+    /// # }
+    /// # async fn demo(client: Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let worker = Worker::builder(client)
+    ///     .register::<PruneSessions>()
+    ///     .cron("0 */5 * * * *", PruneSessions)
+    ///     .start()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cron<J: Job>(mut self, expression: &str, job: J) -> Self {
+        self.cron
+            .push(CronEntry::new(J::NAME, expression, &job).map_err(|e| e.to_string()));
+        self
+    }
+
+    /// Makes scheduler passes over `entry` (see [`CronEntry`]).
+    pub fn cron_entry(mut self, entry: CronEntry) -> Self {
+        self.cron.push(Ok(entry));
         self
     }
 
@@ -234,11 +281,13 @@ impl WorkerBuilder {
     }
 
     /// Starts the worker and returns a handle to stop it.
-    pub async fn start(self) -> Result<RunningWorker, WorkerError> {
+    pub async fn start(mut self) -> Result<RunningWorker, WorkerError> {
+        let cron_entries = cron::validate(std::mem::take(&mut self.cron))?;
         let shared = self.into_shared().await?;
         let worker_id = shared.worker_id.clone();
         let names = shared.config.queues.names();
         heartbeat::beat(&shared, true).await?;
+        crate::flow_limits::reload_all(&shared).await?;
         tracing::info!(
             worker = %worker_id,
             queues = ?names,
@@ -246,7 +295,16 @@ impl WorkerBuilder {
             "worker started"
         );
 
+        cron::register(&shared.store, &cron_entries).await?;
+
         let background = TaskTracker::new();
+        if !cron_entries.is_empty() {
+            background.spawn(cron::run(
+                shared.store.clone(),
+                Arc::from(cron_entries),
+                shared.stop_fetching.clone(),
+            ));
+        }
         background.spawn(heartbeat::run(shared.clone()));
         background.spawn(reaper::run(shared.clone()));
         background.spawn(events::run(shared.clone()));
@@ -309,11 +367,17 @@ impl WorkerBuilder {
                     keys,
                     counters: QueueCounters::default(),
                     emptiness: QueueEmptiness::default(),
+                    limits: crate::flow_limits::FlowLimits::default(),
                 })
             })
             .collect::<Result<Vec<_>, jobqueue_core::Error>>()?;
 
+        let status_writer = Arc::new(jobqueue_core::status::StatusWriter::new(
+            store.clone(),
+            self.config.status_ttl,
+        ));
         Ok(Arc::new(Shared {
+            status_writer,
             store,
             redis_url: client.config().redis_url().to_owned(),
             slots: Arc::new(Semaphore::new(self.config.concurrency)),
@@ -331,6 +395,7 @@ impl WorkerBuilder {
             stop_background: CancellationToken::new(),
             started_at: Utc::now(),
             job_time_us: std::sync::atomic::AtomicU64::new(u64::MAX),
+            running: crate::cancellation::RunningJobs::default(),
         }))
     }
 }

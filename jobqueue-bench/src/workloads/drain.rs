@@ -1,8 +1,8 @@
 //! w1: drain N pre-enqueued no-op jobs with one worker process.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use jobqueue_core::ClientConfig;
+use jobqueue_core::{ClientConfig, QueueLimits, RateLimit};
 use serde_json::json;
 
 use super::{enqueue_in_batches, progress, run_client};
@@ -26,13 +26,38 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         }
     ));
     let started = Instant::now();
-    enqueue_in_batches(&client, n, args.batch, |i| {
+    enqueue_in_batches(&client, n, args.batch, |client, i| {
         let mut job = BenchJob::new(i);
         job.fail_once = args.fail_once;
-        (job, queues[(i as usize) % queues.len()].clone())
+        let builder = client
+            .job(job)
+            .queue(queues[(i as usize) % queues.len()].clone());
+        if args.unique {
+            builder.unique_for(Duration::from_secs(3600)).prepare()
+        } else {
+            builder.prepare()
+        }
     })
     .await?;
     let bulk_enqueue_s = started.elapsed().as_secs_f64();
+    if args.limits {
+        // Limits far above what one worker reaches: they never bind, so the
+        // run measures what switching them on costs.
+        let never_binding = QueueLimits {
+            max_running: Some(1_000_000),
+            rate: Some(RateLimit {
+                limit: 1_000_000_000,
+                per: Duration::from_secs(1),
+            }),
+        };
+        for queue in &queues {
+            client
+                .admin()
+                .set_queue_limits(queue, never_binding)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
 
     progress(format_args!(
         "w1: starting the worker (concurrency {})",
@@ -62,6 +87,12 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     }
     if args.fail_once {
         line["fail_once"] = json!(true);
+    }
+    if args.limits {
+        line["limits"] = json!(true);
+    }
+    if args.unique {
+        line["unique"] = json!(true);
     }
     print_line("w1", line);
     Ok(())

@@ -5,7 +5,7 @@ use std::time::Instant;
 use jobqueue_core::ClientConfig;
 use serde_json::json;
 
-use super::{enqueue_in_batches, enqueue_one, progress, run_client, warm_up};
+use super::{bench_job, enqueue_in_batches, enqueue_one, progress, run_client, warm_up};
 use crate::BenchArgs;
 use crate::keyspace::delete_keys;
 use crate::payload::BenchJob;
@@ -36,10 +36,7 @@ pub(crate) async fn run_bulk(config: ClientConfig, args: &BenchArgs) -> Result<(
     warm_up(&client).await?;
     progress(format_args!("w2_bulk: {n} jobs in batches of {batch}"));
     let started = Instant::now();
-    enqueue_in_batches(&client, n, batch, |i| {
-        (BenchJob::new(i), "bench".to_owned())
-    })
-    .await?;
+    enqueue_in_batches(&client, n, batch, bench_job).await?;
     let seconds = started.elapsed().as_secs_f64();
     delete_keys(config.redis_url(), &prefix).await?;
     print_line(

@@ -3,7 +3,7 @@
 use jobqueue_core::ClientConfig;
 use serde_json::json;
 
-use super::{enqueue_in_batches, progress, run_client, warm_up};
+use super::{bench_job, enqueue_in_batches, progress, run_client, warm_up};
 use crate::BenchArgs;
 use crate::keyspace::delete_keys;
 use crate::payload::BenchJob;
@@ -26,7 +26,7 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         .map_err(|e| e.to_string())?;
     let before = used_memory(config.redis_url()).await?;
     progress(format_args!("w5: bulk-enqueueing {n} waiting jobs"));
-    enqueue_in_batches(&client, n, 1000, |i| (BenchJob::new(i), "bench".to_owned())).await?;
+    enqueue_in_batches(&client, n, 1000, bench_job).await?;
     let after = used_memory(config.redis_url()).await?;
     let payload_bytes = serde_json::to_vec(&BenchJob::new(n / 2))
         .map(|v| v.len())

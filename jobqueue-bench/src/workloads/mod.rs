@@ -41,23 +41,20 @@ pub(crate) async fn enqueue_one(client: &Client, job: BenchJob, queue: &str) -> 
         .map_err(|e| e.to_string())
 }
 
-/// Enqueues jobs `0..n` with the bulk API, `batch` per call; `job(i)`
-/// gives job `i` and the queue it goes to.
+/// Enqueues jobs `0..n` with the bulk API, `batch` per call; `job(client, i)`
+/// prepares job `i` (its payload, queue and options).
 pub(crate) async fn enqueue_in_batches(
     client: &Client,
     n: u64,
     batch: usize,
-    job: impl Fn(u64) -> (BenchJob, String),
+    job: impl Fn(&Client, u64) -> Result<PreparedJob, jobqueue_core::Error>,
 ) -> Result<(), String> {
     let batch = batch.max(1) as u64;
     let mut next = 0u64;
     while next < n {
         let end = (next + batch).min(n);
         let jobs = (next..end)
-            .map(|i| {
-                let (job, queue) = job(i);
-                client.job(job).queue(queue).prepare()
-            })
+            .map(|i| job(client, i))
             .collect::<Result<Vec<PreparedJob>, _>>()
             .map_err(|e| e.to_string())?;
         client
@@ -67,6 +64,11 @@ pub(crate) async fn enqueue_in_batches(
         next = end;
     }
     Ok(())
+}
+
+/// Prepares the standard benchmark job `i` for the `bench` queue.
+pub(crate) fn bench_job(client: &Client, i: u64) -> Result<PreparedJob, jobqueue_core::Error> {
+    client.job(BenchJob::new(i)).queue("bench").prepare()
 }
 
 /// The latency samples (ms) a worker child reported.

@@ -91,6 +91,25 @@ pub enum JobState {
     Dead,
     /// Leased by a worker (running, or fetched and about to run).
     Active,
+    /// Cancelled by an operator; will not run.
+    Cancelled,
+    /// Not started before its expiry; will not run.
+    Expired,
+}
+
+impl JobState {
+    /// The state's name as the JSON API and the UI spell it (`"retry"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Ready => "ready",
+            JobState::Scheduled => "scheduled",
+            JobState::Retry => "retry",
+            JobState::Dead => "dead",
+            JobState::Active => "active",
+            JobState::Cancelled => "cancelled",
+            JobState::Expired => "expired",
+        }
+    }
 }
 
 impl From<JobSet> for JobState {

@@ -25,31 +25,4 @@ end
 if not redis.call('ZSCORE', KEYS[4], ARGV[1]) then
   return {2}
 end
-local want = tonumber(ARGV[2])
-local out = {0}
-if redis.call('ZCARD', KEYS[2]) > 0 then
-  local limit = '+inf'
-  local head = redis.call('LINDEX', KEYS[1], 0)
-  if head then limit = record_ready_ms(head) end
-  local picked = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', limit, 'LIMIT', 0, want)
-  if #picked > 0 then
-    redis.call('ZREM', KEYS[2], unpack(picked))
-    for _, record in ipairs(picked) do out[#out + 1] = record end
-  end
-end
-local rest = want - (#out - 1)
-if rest > 0 then
-  local popped = redis.call('LPOP', KEYS[1], rest)
-  if popped then
-    for _, record in ipairs(popped) do out[#out + 1] = record end
-  end
-end
-if #out > 1 then
-  local fields = {}
-  for i = 2, #out do
-    fields[#fields + 1] = record_id(out[i])
-    fields[#fields + 1] = out[i]
-  end
-  redis.call('HSET', KEYS[3], unpack(fields))
-end
-return out
+return lease_ready(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[2]))

@@ -126,3 +126,58 @@ local function min_score(zset_key)
   return nil
 end
 
+
+-- Files a job that will not run in a bounded set of finished jobs (the
+-- cancelled or expired set: id → when, record in the jobs hash) and counts
+-- it in the queue's stats under `counter`. Then trims the set: entries
+-- older than `max_age` ms, then the oldest above `max_kept`, at most 100
+-- per call, so a call stays cheap and the set cannot outgrow its cap.
+local function file_finished(set_key, jobs_key, stats_key, counter, id, record, now, max_kept, max_age)
+  redis.call('ZADD', set_key, now, id)
+  redis.call('HSET', jobs_key, id, record)
+  redis.call('HINCRBY', stats_key, counter, 1)
+  local old = redis.call('ZRANGEBYSCORE', set_key, '-inf', '(' .. ms_text(now - max_age), 'LIMIT', 0, 100)
+  local excess = redis.call('ZCARD', set_key) - #old - max_kept
+  if excess > 0 then
+    local oldest = redis.call('ZRANGE', set_key, 0, math.min(excess, 100) - 1)
+    for _, gone in ipairs(oldest) do old[#old + 1] = gone end
+  end
+  if #old > 0 then
+    redis.call('ZREM', set_key, unpack(old))
+    redis.call('HDEL', jobs_key, unpack(old))
+  end
+end
+
+-- Leases up to `want` ready jobs into a worker's active hash: prioritised
+-- jobs whose effective ready time is not later than the ready list's head
+-- first, the rest from the list head (FIFO). Returns {0, record…}, the
+-- fetch reply (fetch.lua and fetch_limited.lua).
+local function lease_ready(ready_key, priority_key, active_key, want)
+  local out = {0}
+  if redis.call('ZCARD', priority_key) > 0 then
+    local limit = '+inf'
+    local head = redis.call('LINDEX', ready_key, 0)
+    if head then limit = record_ready_ms(head) end
+    local picked = redis.call('ZRANGEBYSCORE', priority_key, '-inf', limit, 'LIMIT', 0, want)
+    if #picked > 0 then
+      redis.call('ZREM', priority_key, unpack(picked))
+      for _, record in ipairs(picked) do out[#out + 1] = record end
+    end
+  end
+  local rest = want - (#out - 1)
+  if rest > 0 then
+    local popped = redis.call('LPOP', ready_key, rest)
+    if popped then
+      for _, record in ipairs(popped) do out[#out + 1] = record end
+    end
+  end
+  if #out > 1 then
+    local fields = {}
+    for i = 2, #out do
+      fields[#fields + 1] = record_id(out[i])
+      fields[#fields + 1] = out[i]
+    end
+    redis.call('HSET', active_key, unpack(fields))
+  end
+  return out
+end

@@ -1,4 +1,5 @@
-//! Completion transitions: `ack.lua`, `retry.lua`, `bury.lua`.
+//! Completion transitions: `ack.lua`, `retry.lua`, `bury.lua`, and
+//! `unique_release.lua` for unique jobs among the finished.
 //!
 //! A worker finishes jobs in batches: everything one worker finished on one
 //! queue since its last flush goes out as at most three script calls in a
@@ -67,6 +68,10 @@ pub struct CompletionBatch {
     pub retries: Vec<RetryEntry>,
     /// Jobs for the dead set.
     pub buries: Vec<BuryEntry>,
+    /// Uniqueness locks of unique jobs among them that succeeded or died:
+    /// (key digest, job id). Released in the same round trip, after the
+    /// outcomes (`unique_release.lua`).
+    pub unique_releases: Vec<(String, String)>,
 }
 
 impl CompletionBatch {
@@ -94,6 +99,8 @@ pub struct CompletionReport {
     pub buried: u64,
     /// Old dead jobs trimmed to keep the dead set within its limits.
     pub trimmed: u64,
+    /// Uniqueness locks released.
+    pub released: u64,
 }
 
 /// The script calls that record one [`CompletionBatch`], ready to send.
@@ -111,6 +118,7 @@ impl CompletionCalls {
         dead_limits: DeadLimits,
     ) -> Self {
         let mut calls: Vec<(Call, Kind)> = Vec::with_capacity(3);
+        let mut release_calls: Vec<(Call, Kind)> = Vec::new();
         for chunk in batch.acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let mut call = SCRIPTS.ack.call(&[active_key]);
             for id in chunk {
@@ -130,6 +138,23 @@ impl CompletionCalls {
             }
             calls.push((call, Kind::Retry));
         }
+        for chunk in batch
+            .unique_releases
+            .chunks(super::enqueue::MAX_RECORDS_PER_CALL)
+        {
+            // After the outcome calls in the pipeline: a lock is freed only
+            // once its job's end is recorded.
+            let locks: Vec<String> = chunk
+                .iter()
+                .map(|(digest, _)| queue.unique(digest))
+                .collect();
+            let keys: Vec<&str> = locks.iter().map(String::as_str).collect();
+            let mut call = SCRIPTS.unique_release.call(&keys);
+            for (_, id) in chunk {
+                call.push_arg(id.as_str());
+            }
+            release_calls.push((call, Kind::Release));
+        }
         for chunk in batch.buries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let mut call = SCRIPTS
                 .bury
@@ -143,6 +168,7 @@ impl CompletionCalls {
             }
             calls.push((call, Kind::Bury));
         }
+        calls.extend(release_calls);
         Self { calls }
     }
 
@@ -176,6 +202,7 @@ impl Store {
             match kind {
                 Kind::Ack => report.acked += count(&reply)?,
                 Kind::Retry => report.retried += count(&reply)?,
+                Kind::Release => report.released += count(&reply)?,
                 Kind::Bury => {
                     let parts = array_reply(reply, OP)?;
                     if parts.len() != 2 {
@@ -195,6 +222,7 @@ enum Kind {
     Ack,
     Retry,
     Bury,
+    Release,
 }
 
 fn count(reply: &Value) -> Result<u64, Error> {

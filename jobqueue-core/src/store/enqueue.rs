@@ -39,6 +39,7 @@ pub(crate) enum EnqueueCall<'a> {
     Ready(&'a QueueKeys, Vec<&'a [u8]>),
     Priority(&'a QueueKeys, Vec<&'a [u8]>),
     Scheduled(&'a QueueKeys, Vec<(&'a [u8], ScheduleAt)>),
+    Unique(&'a QueueKeys, super::unique::UniqueEnqueue<'a>),
 }
 
 impl EnqueueCall<'_> {
@@ -82,6 +83,7 @@ impl EnqueueCall<'_> {
                 }
                 call
             }
+            EnqueueCall::Unique(q, job) => job.call(q),
         }
     }
 
@@ -136,8 +138,11 @@ impl Store {
         array_reply(reply, "schedule").map(|_| ())
     }
 
-    /// Sends many enqueue calls in one round trip.
-    pub(crate) async fn enqueue_pipelined(&self, calls: &[EnqueueCall<'_>]) -> Result<(), Error> {
+    /// Sends many enqueue calls in one round trip; returns their replies.
+    pub(crate) async fn enqueue_pipelined(
+        &self,
+        calls: &[EnqueueCall<'_>],
+    ) -> Result<Vec<Value>, Error> {
         let packed: Vec<Call> = calls.iter().map(EnqueueCall::call).collect();
         let replies = invoke_pipelined(&mut self.conn.clone(), &packed, "enqueue_bulk").await?;
         for (call, reply) in calls.iter().zip(&replies) {
@@ -145,7 +150,7 @@ impl Store {
                 self.wake_idle_workers(queue);
             }
         }
-        Ok(())
+        Ok(replies)
     }
 
     /// Publishes the "work arrived" wake-up for `queue` without waiting

@@ -6,14 +6,18 @@
 //! [`QueueKeys`] (built once and reused by callers on hot paths) and never
 //! hold state between calls: every job's state lives in Redis.
 
+pub(crate) mod cancel;
 mod complete;
 pub mod connection;
+mod cron;
 pub(crate) mod enqueue;
+mod expire;
 mod fetch;
 mod lease;
 mod operator;
 mod promote;
 pub(crate) mod scripts;
+pub(crate) mod unique;
 
 use redis::Value;
 
@@ -21,6 +25,7 @@ pub use complete::{
     BuryEntry, CompletionBatch, CompletionCalls, CompletionReport, DeadLimits, RetryEntry,
 };
 pub use connection::{ConnectionSettings, RedisConnection};
+pub use cron::{CronState, CronTickOutcome};
 pub use enqueue::ScheduleAt;
 pub use fetch::{FetchReply, FetchStatus, MAX_FETCH_BATCH, parse_fetch_reply};
 pub use promote::PromoteReply;

@@ -71,6 +71,15 @@ pub(crate) struct Scripts {
     pub delete_jobs: LuaScript,
     pub purge: LuaScript,
     pub unlock: LuaScript,
+    pub cron_tick: LuaScript,
+    pub cron_resume: LuaScript,
+    pub cron_run_now: LuaScript,
+    pub cron_set: LuaScript,
+    pub enqueue_unique: LuaScript,
+    pub unique_release: LuaScript,
+    pub cancel: LuaScript,
+    pub expire: LuaScript,
+    pub fetch_limited: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -90,11 +99,20 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     delete_jobs: lua!("delete_jobs"),
     purge: lua!("purge"),
     unlock: lua!("unlock"),
+    cron_tick: lua!("cron_tick"),
+    cron_resume: lua!("cron_resume"),
+    cron_run_now: lua!("cron_run_now"),
+    cron_set: lua!("cron_set"),
+    enqueue_unique: lua!("enqueue_unique"),
+    unique_release: lua!("unique_release"),
+    cancel: lua!("cancel"),
+    expire: lua!("expire"),
+    fetch_limited: lua!("fetch_limited"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 16] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 25] {
         [
             &self.enqueue,
             &self.enqueue_priority,
@@ -112,6 +130,15 @@ impl Scripts {
             &self.delete_jobs,
             &self.purge,
             &self.unlock,
+            &self.cron_tick,
+            &self.cron_resume,
+            &self.cron_run_now,
+            &self.cron_set,
+            &self.enqueue_unique,
+            &self.unique_release,
+            &self.cancel,
+            &self.expire,
+            &self.fetch_limited,
         ]
     }
 }

@@ -1,11 +1,16 @@
 //! A worker process for the process-level tests: runs `TestJob`s and
 //! `NoopJob`s, configured through `JQ_*` environment variables, prints
 //! `READY <worker id>` once started and exits 0 after a graceful shutdown.
+//!
+//! `JQ_CRON=<entry name>|<cron expression>|<probe list key>` also registers
+//! a cron entry that enqueues a `ProbeJob` recording into that list.
 
 use std::time::Duration;
 
 use jobqueue_core::ClientConfig;
+use jobqueue_core::cron::CronEntry;
 use jobqueue_tests::jobs::{NoopJob, TestJob};
+use jobqueue_tests::probe::ProbeJob;
 use jobqueue_worker::{Worker, shutdown_signal};
 
 fn env(name: &str, default: &str) -> String {
@@ -26,9 +31,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(str::to_owned)
         .collect();
     let lease = Duration::from_millis(env_u64("JQ_LEASE_MS", 2000));
-    let worker = Worker::builder_with_config(config)
+    let url = env("JQ_URL", "redis://127.0.0.1:6379");
+    let mut builder = Worker::builder_with_config(config);
+    if let Ok(spec) = std::env::var("JQ_CRON") {
+        let parts: Vec<&str> = spec.split('|').collect();
+        let [name, expression, key] = parts[..] else {
+            return Err(format!("JQ_CRON must be name|expression|key, got {spec:?}").into());
+        };
+        builder = builder.cron_entry(CronEntry::new(name, expression, &ProbeJob::new(&url, key))?);
+    }
+    let worker = builder
         .register::<TestJob>()
         .register::<NoopJob>()
+        .register::<ProbeJob>()
         .queues(queues)
         .concurrency(env_u64("JQ_CONCURRENCY", 10) as usize)
         .lease(lease)

@@ -29,17 +29,13 @@ pub(crate) async fn job(
         .job(&name, id)
         .await?
         .ok_or_else(|| job_not_found(id))?;
-    let state_name = match job.state {
-        JobState::Ready => "ready",
-        JobState::Scheduled => "scheduled",
-        JobState::Retry => "retry",
-        JobState::Dead => "dead",
-        JobState::Active => "active",
-    };
+    let state_name = job.state.as_str();
     let at_label = match job.state {
         JobState::Scheduled => "Runs at",
         JobState::Retry => "Retries at",
         JobState::Dead => "Died at",
+        JobState::Cancelled => "Cancelled at",
+        JobState::Expired => "Expired at",
         _ => "At",
     };
     let action = |what: &str| state.link(&format!("/queues/{}/job/{}/{what}", url(&name), job.id));

@@ -1,0 +1,67 @@
+--[[ cancel.lua — cancel one job, wherever it waits or runs.
+
+A cancelled job never runs (again): its record moves to the queue's
+cancelled set (kept for inspection, bounded like the dead set) and the
+queue's `cancelled` counter grows. A job waiting in the scheduled or retry
+set is found by id. A job in the ready list or priority set can only be
+removed by its exact record, which the caller finds first (scanning outside
+Redis, so a long queue never blocks Redis) and passes in ARGV[3]. A job
+leased by a worker (running, or prefetched) is taken out of the worker's
+active hash here, so Redis says "cancelled" at once whatever the worker
+does next, and `c<id>` is published on the queue's events channel so the
+worker fires the job's cancellation token.
+
+KEYS[1]  P:{Q}:scheduled zset
+KEYS[2]  P:{Q}:retry     zset
+KEYS[3]  P:{Q}:jobs      hash
+KEYS[4]  P:{Q}:ready     list
+KEYS[5]  P:{Q}:priority  zset
+KEYS[6]  P:{Q}:cancelled zset  id → cancelled-at ms
+KEYS[7]  P:{Q}:stats     hash
+KEYS[8…] P:{Q}:active:<wid> hashes of every worker holding a lease
+ARGV[1]  P:{Q}:events    pub/sub channel
+ARGV[2]  job id
+ARGV[3]  the job's exact record in ready/priority, or ''
+ARGV[4]  most cancelled jobs kept
+ARGV[5]  most age of a cancelled job, ms
+
+Returns: {'cancelled', 'ready' | 'scheduled' | 'retry' | 'active', record}
+         (the caller releases the job's uniqueness lock, if it has one)
+         or {'not_found', '', ''} (never enqueued, finished, dead, already cancelled,
+         or — with a candidate record — no longer where the caller saw it).
+]]
+local id, candidate = ARGV[2], ARGV[3]
+local now = now_ms()
+
+local function file_cancelled(record)
+  file_finished(KEYS[6], KEYS[3], KEYS[7], 'cancelled', id, record, now, tonumber(ARGV[4]), tonumber(ARGV[5]))
+end
+
+if candidate ~= '' then
+  if record_id(candidate) ~= id then
+    return redis.error_reply('ERR jobqueue: the candidate record is not job ' .. id)
+  end
+  if redis.call('LREM', KEYS[4], 1, candidate) == 1 or redis.call('ZREM', KEYS[5], candidate) == 1 then
+    file_cancelled(candidate)
+    return {'cancelled', 'ready', candidate}
+  end
+end
+for _, place in ipairs({{KEYS[1], 'scheduled'}, {KEYS[2], 'retry'}}) do
+  if redis.call('ZREM', place[1], id) == 1 then
+    local record = redis.call('HGET', KEYS[3], id)
+    if record then
+      file_cancelled(record)
+      return {'cancelled', place[2], record}
+    end
+  end
+end
+for i = 8, #KEYS do
+  local record = redis.call('HGET', KEYS[i], id)
+  if record then
+    redis.call('HDEL', KEYS[i], id)
+    file_cancelled(record)
+    redis.call('PUBLISH', ARGV[1], 'c' .. id)
+    return {'cancelled', 'active', record}
+  end
+end
+return {'not_found', '', ''}

@@ -1,0 +1,36 @@
+--[[ expire.lua — a leased job whose expiry has passed is dropped, not run.
+
+A worker calls this when its clock says a job it is about to start has
+expired; the decision is made here on the Redis clock (the same clock for
+every worker). When the job's `expires_at` is not after now, its record
+moves from the worker's active hash to the queue's expired set (bounded,
+counted in the `expired` counter) and it does not run. Otherwise nothing
+changes and the worker runs the job.
+
+KEYS[1]  P:{Q}:active:<wid> hash
+KEYS[2]  P:{Q}:expired      zset  id → expired-at ms
+KEYS[3]  P:{Q}:jobs         hash
+KEYS[4]  P:{Q}:stats        hash
+KEYS[5]  P:{Q}:unique:<digest> (only for a unique job: released if it names this job)
+ARGV[1]  job id (as leased)
+ARGV[2]  the job's expires_at, ms
+ARGV[3]  most expired jobs kept
+ARGV[4]  most age of an expired job, ms
+
+Returns: 1 when the job was dropped as expired, 0 when it has not expired
+         (or is no longer leased by this worker).
+]]
+local now = now_ms()
+if tonumber(ARGV[2]) > now then
+  return 0
+end
+local record = redis.call('HGET', KEYS[1], ARGV[1])
+if not record then
+  return 0
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+file_finished(KEYS[2], KEYS[3], KEYS[4], 'expired', ARGV[1], record, now, tonumber(ARGV[3]), tonumber(ARGV[4]))
+if KEYS[5] and redis.call('GET', KEYS[5]) == ARGV[1] then
+  redis.call('DEL', KEYS[5])
+end
+return 1

@@ -1,0 +1,39 @@
+//! Expiry: `expire.lua`, called by a worker about to start a job whose
+//! `expires_at` its clock says has passed.
+
+use redis::Value;
+
+use super::scripts::SCRIPTS;
+use super::{Store, int_reply};
+use crate::error::Error;
+use crate::finished_sets::{MAX_FINISHED_AGE_MS, MAX_FINISHED_KEPT};
+use crate::keys::QueueKeys;
+
+impl Store {
+    /// Drops the leased job `leased_id` as expired if `expires_at_ms` has
+    /// passed on the Redis clock; returns whether it was dropped. A unique
+    /// job's lock (`unique_digest`) is released with it.
+    pub async fn expire_leased(
+        &self,
+        queue: &QueueKeys,
+        active_key: &str,
+        leased_id: &[u8],
+        expires_at_ms: i64,
+        unique_digest: Option<&str>,
+    ) -> Result<bool, Error> {
+        let expired = queue.expired();
+        let lock = unique_digest.map(|digest| queue.unique(digest));
+        let mut keys = vec![active_key, &expired, queue.jobs(), queue.stats()];
+        keys.extend(lock.as_deref());
+        let reply: Value = SCRIPTS
+            .expire
+            .call(&keys)
+            .arg(leased_id)
+            .arg(expires_at_ms)
+            .arg(MAX_FINISHED_KEPT)
+            .arg(MAX_FINISHED_AGE_MS)
+            .invoke(&mut self.conn.clone(), "expire")
+            .await?;
+        Ok(int_reply(&reply, "expire")? == 1)
+    }
+}

@@ -1,0 +1,111 @@
+//! Unique-job transitions: `enqueue_unique.lua` and `unique_release.lua`.
+
+use redis::Value;
+use uuid::Uuid;
+
+use super::enqueue::ScheduleAt;
+use super::scripts::{Call, SCRIPTS};
+use super::{Store, array_reply, int_reply};
+use crate::error::Error;
+use crate::keys::QueueKeys;
+use crate::unique::{UniqueMode, UniqueOutcome};
+
+/// One unique enqueue's arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UniqueEnqueue<'a> {
+    pub(crate) digest: &'a str,
+    pub(crate) ttl_ms: u64,
+    pub(crate) mode: UniqueMode,
+    pub(crate) record: &'a [u8],
+    /// `None`: ready now.
+    pub(crate) at: Option<ScheduleAt>,
+}
+
+impl UniqueEnqueue<'_> {
+    pub(crate) fn call(&self, queue: &QueueKeys) -> Call {
+        let lock = queue.unique(self.digest);
+        let call = SCRIPTS
+            .enqueue_unique
+            .call(&[
+                &lock,
+                queue.scheduled(),
+                queue.retry(),
+                queue.jobs(),
+                queue.ready(),
+                queue.priority(),
+            ])
+            .arg(queue.events())
+            .arg(self.mode.as_arg())
+            .arg(self.ttl_ms)
+            .arg(self.record);
+        match self.at {
+            None => call.arg("now").arg(0),
+            Some(ScheduleAt::In(ms)) => call.arg("in").arg(ms),
+            Some(ScheduleAt::At(ms)) => call.arg("at").arg(ms),
+        }
+    }
+}
+
+/// Reads `enqueue_unique.lua`'s reply.
+pub(crate) fn parse_unique_reply(reply: Value) -> Result<UniqueOutcome, Error> {
+    const OP: &str = "enqueue_unique";
+    let parts = array_reply(reply, OP)?;
+    let text = |value: &Value| match value {
+        Value::BulkString(bytes) => Ok(String::from_utf8_lossy(bytes).into_owned()),
+        other => Err(Error::protocol(OP, format!("expected text, got {other:?}"))),
+    };
+    let [status, id, replaced] = parts.as_slice() else {
+        return Err(Error::protocol(OP, "reply is not {status, id, replaced}"));
+    };
+    let id: Uuid = text(id)?
+        .parse()
+        .map_err(|_| Error::protocol(OP, "a job id that is not a UUID"))?;
+    let replaced = text(replaced)?.parse::<Uuid>().ok();
+    match text(status)?.as_str() {
+        "enqueued" => Ok(UniqueOutcome::Enqueued { id }),
+        "duplicate" => Ok(UniqueOutcome::Duplicate { existing: id }),
+        "debounced" => Ok(UniqueOutcome::Debounced { existing: id }),
+        "replaced" => Ok(UniqueOutcome::Replaced { id, replaced }),
+        other => Err(Error::protocol(OP, format!("unknown status {other:?}"))),
+    }
+}
+
+impl Store {
+    /// Enqueues one unique job (`enqueue_unique.lua`).
+    pub(crate) async fn enqueue_unique(
+        &self,
+        queue: &QueueKeys,
+        job: &UniqueEnqueue<'_>,
+    ) -> Result<UniqueOutcome, Error> {
+        let reply: Value = job
+            .call(queue)
+            .invoke(&mut self.conn.clone(), "enqueue_unique")
+            .await?;
+        parse_unique_reply(reply)
+    }
+
+    /// Releases the locks of finished unique jobs: pairs of key digest and
+    /// the job id that held it. Returns how many were released.
+    pub async fn unique_release(
+        &self,
+        queue: &QueueKeys,
+        held: &[(String, String)],
+    ) -> Result<u64, Error> {
+        if held.is_empty() {
+            return Ok(0);
+        }
+        let locks: Vec<String> = held
+            .iter()
+            .map(|(digest, _)| queue.unique(digest))
+            .collect();
+        let lock_refs: Vec<&str> = locks.iter().map(String::as_str).collect();
+        let mut call = SCRIPTS.unique_release.call(&lock_refs);
+        for (_, id) in held {
+            call.push_arg(id.as_str());
+        }
+        let reply: Value = call
+            .invoke(&mut self.conn.clone(), "unique_release")
+            .await?;
+        Ok(u64::try_from(int_reply(&reply, "unique_release")?).unwrap_or(0))
+    }
+}

@@ -1,0 +1,289 @@
+//! Unique jobs: one job per uniqueness key across concurrent producers;
+//! reject, replace and debounce; the lock is released when the job
+//! succeeds or dies, and never outlives its TTL.
+
+use std::time::Duration;
+
+use jobqueue_core::{JobSet, UniqueMode, UniqueOutcome};
+use jobqueue_tests::process::WorkerSpec;
+use jobqueue_tests::{TestEnv, WorkerProcess, eventually, test_worker};
+
+const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
+
+/// Every uniqueness lock key of the test's prefix.
+async fn lock_keys(env: &TestEnv) -> Vec<String> {
+    env.keys()
+        .await
+        .into_iter()
+        .filter(|k| k.contains(":unique:"))
+        .collect()
+}
+
+async fn ready_len(env: &TestEnv) -> usize {
+    env.client
+        .admin()
+        .list_ready("default", 0, 1000)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_producers_enqueue_one_job_per_key() {
+    let env = TestEnv::new("unique-race").await;
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        clients.push(
+            jobqueue_core::Client::with_config(env.client_config())
+                .await
+                .unwrap(),
+        );
+    }
+    let mut tasks = Vec::new();
+    for n in 0..80 {
+        let client = clients[n % clients.len()].clone();
+        let mut job = env.test_job();
+        job.tag = (n % 2) as u64; // two distinct payloads: two keys
+        tasks.push(tokio::spawn(async move {
+            client
+                .job(job)
+                .unique_for(Duration::from_secs(60))
+                .enqueue_unique()
+                .await
+                .unwrap()
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    let enqueued: Vec<_> = outcomes
+        .iter()
+        .filter(|o| matches!(o, UniqueOutcome::Enqueued { .. }))
+        .collect();
+    assert_eq!(enqueued.len(), 2, "one per payload");
+    let mut ids: Vec<_> = outcomes.iter().map(UniqueOutcome::id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 2, "every duplicate was told the holder's id");
+    assert_eq!(ready_len(&env).await, 2);
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lock_is_released_when_the_job_succeeds_or_dies() {
+    let env = TestEnv::new("unique-release").await;
+    let ttl = Duration::from_secs(60);
+    let ok = env.test_job();
+    let mut doomed = env.test_job();
+    doomed.permanent = true;
+    let mut flaky = env.test_job();
+    flaky.fail_times = 2;
+    flaky.tag = 9;
+    let first = env
+        .client
+        .job(ok.clone())
+        .unique_for(ttl)
+        .enqueue()
+        .await
+        .unwrap();
+    env.client
+        .job(doomed.clone())
+        .unique_for(ttl)
+        .enqueue()
+        .await
+        .unwrap();
+    env.client
+        .job(flaky.clone())
+        .unique_for(ttl)
+        .enqueue()
+        .await
+        .unwrap();
+    // While they wait, duplicates are rejected with the holder's id.
+    let again = env
+        .client
+        .job(ok.clone())
+        .unique_for(ttl)
+        .enqueue_unique()
+        .await
+        .unwrap();
+    assert_eq!(again, UniqueOutcome::Duplicate { existing: first });
+    assert_eq!(lock_keys(&env).await.len(), 3);
+
+    // Processes run them: the ok job and the flaky one (after two retries,
+    // holding its lock meanwhile) succeed, the doomed one dies.
+    let spec = WorkerSpec::new(&env.url, &env.prefix);
+    let workers: Vec<_> = (0..2)
+        .map(|_| WorkerProcess::start(WORKER, &spec))
+        .collect();
+    let admin = env.client.admin();
+    assert!(
+        eventually(Duration::from_secs(15), || async {
+            env.done().await.len() == 2
+                && admin
+                    .list("default", JobSet::Dead, 0, 10)
+                    .await
+                    .unwrap()
+                    .len()
+                    == 1
+                && lock_keys(&env).await.is_empty()
+        })
+        .await,
+        "locks left: {:?}",
+        lock_keys(&env).await
+    );
+    // The key is free again.
+    let later = env
+        .client
+        .job(ok)
+        .unique_for(ttl)
+        .enqueue_unique()
+        .await
+        .unwrap();
+    assert!(matches!(later, UniqueOutcome::Enqueued { id } if id != first));
+    for worker in workers {
+        worker.terminate();
+        assert!(worker.wait(Duration::from_secs(15)));
+    }
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_never_outlives_its_ttl() {
+    let env = TestEnv::new("unique-ttl").await;
+    // Nobody runs the job: only the TTL can free the key.
+    let job = || env.test_job();
+    let first = env
+        .client
+        .job(job())
+        .delay(Duration::from_secs(3600))
+        .unique_for(Duration::from_millis(500))
+        .enqueue()
+        .await
+        .unwrap();
+    let mut conn = env.redis().await;
+    let locks = lock_keys(&env).await;
+    assert_eq!(locks.len(), 1);
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(&locks[0])
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(ttl > 0 && ttl <= 500, "PTTL {ttl}");
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            lock_keys(&env).await.is_empty()
+        })
+        .await
+    );
+    let second = env
+        .client
+        .job(job())
+        .unique_for(Duration::from_millis(500))
+        .enqueue()
+        .await
+        .unwrap();
+    assert_ne!(first, second);
+    // A zero TTL would be a lock that is never taken: rejected.
+    assert!(
+        env.client
+            .job(job())
+            .unique_for(Duration::ZERO)
+            .enqueue()
+            .await
+            .is_err()
+    );
+    assert!(
+        env.client
+            .job(job())
+            .unique_key("k")
+            .enqueue()
+            .await
+            .is_err()
+    );
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replace_swaps_a_waiting_duplicate_for_the_new_job() {
+    let env = TestEnv::new("unique-replace").await;
+    let admin = env.client.admin();
+    let send = |tag: u64| {
+        let mut job = env.test_job();
+        job.tag = tag;
+        env.client
+            .job(job)
+            .delay(Duration::from_secs(3600))
+            .unique_for(Duration::from_secs(60))
+            .unique_key("account:7")
+            .on_duplicate(UniqueMode::Replace)
+            .enqueue_unique()
+    };
+    let first = send(1).await.unwrap();
+    let UniqueOutcome::Enqueued { id: first_id } = first else {
+        panic!("{first:?}")
+    };
+    let second = send(2).await.unwrap();
+    let UniqueOutcome::Replaced {
+        id: second_id,
+        replaced,
+    } = second
+    else {
+        panic!("{second:?}")
+    };
+    assert_eq!(replaced, Some(first_id));
+    let scheduled = admin
+        .list("default", JobSet::Scheduled, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(scheduled.len(), 1);
+    assert_eq!(scheduled[0].id, second_id);
+    assert!(admin.job("default", first_id).await.unwrap().is_none());
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debounce_runs_the_job_once_after_the_last_request() {
+    let env = TestEnv::new("unique-debounce").await;
+    let worker = test_worker(&env).start().await.unwrap();
+    let send = || {
+        env.client
+            .job(env.test_job())
+            .delay(Duration::from_millis(1500))
+            .unique_for(Duration::from_secs(60))
+            .unique_key("reindex")
+            .on_duplicate(UniqueMode::Debounce)
+            .enqueue_unique()
+    };
+    let first = send().await.unwrap();
+    let mut last_request = std::time::Instant::now();
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        last_request = std::time::Instant::now();
+        let again = send().await.unwrap();
+        assert_eq!(
+            again,
+            UniqueOutcome::Debounced {
+                existing: first.id()
+            }
+        );
+    }
+    // 1.6 s after the first request its own delay is long over, but each
+    // request pushed the run back: due 1.5 s after the last one.
+    assert!(env.done().await.is_empty(), "ran before it was debounced");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    if last_request.elapsed() < Duration::from_millis(1400) {
+        assert!(
+            env.started().await.is_empty(),
+            "ran before the last request's delay"
+        );
+    }
+    assert!(env.wait_done(1, Duration::from_secs(10)).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let done = env.done().await;
+    assert_eq!(done.len(), 1);
+    assert_eq!(done.get(&first.id().to_string()), Some(&1));
+    worker.shutdown().await;
+    assert!(lock_keys(&env).await.is_empty());
+    env.cleanup().await;
+}

@@ -1,0 +1,94 @@
+//! What this worker knows about a queue's flow limits (see
+//! `jobqueue_core::limits`): whether it has any, so the fetch loop uses
+//! `fetch_limited.lua` only for limited queues, and until when the limits
+//! hold the queue back.
+//!
+//! Loaded at start, again when a `l` message arrives on the queue's events
+//! channel, and at every heartbeat in case a message was lost.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::runtime::Shared;
+
+/// A queue's flow-limit state in this worker.
+#[derive(Default)]
+pub(crate) struct FlowLimits {
+    active: AtomicBool,
+    held_until: Mutex<Option<Instant>>,
+    /// The workers leasing on the queue, as last seen by fetch_limited.lua.
+    workers: Mutex<Vec<String>>,
+}
+
+impl FlowLimits {
+    /// True when the queue has limits (one atomic load: the unlimited path
+    /// pays nothing more).
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// When the limits hold the queue back until a later instant, that instant.
+    pub(crate) fn held_until(&self) -> Option<Instant> {
+        let until = (*self.held_until.lock().ok()?)?;
+        (until > Instant::now()).then_some(until)
+    }
+
+    /// The limits allow nothing for `wait`; returns until when.
+    pub(crate) fn hold_for(&self, wait: Duration) -> Instant {
+        let until = Instant::now() + wait;
+        if let Ok(mut held) = self.held_until.lock() {
+            *held = Some(until);
+        }
+        until
+    }
+
+    /// The cached list of leasing workers (taken out while a fetch uses it).
+    pub(crate) fn take_workers(&self) -> Vec<String> {
+        self.workers
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
+
+    /// Puts the (possibly corrected) list back.
+    pub(crate) fn put_workers(&self, workers: Vec<String>) {
+        if let Ok(mut cached) = self.workers.lock() {
+            *cached = workers;
+        }
+    }
+
+    fn set_active(&self, active: bool) {
+        self.active.store(active, Ordering::Relaxed);
+        if let Ok(mut held) = self.held_until.lock() {
+            *held = None;
+        }
+    }
+}
+
+/// Reloads the limits of queue `index` after a `l` message: the values
+/// changed, so whatever held the queue back no longer holds.
+pub(crate) async fn reload(shared: &Shared, index: usize) -> Result<(), jobqueue_core::Error> {
+    load(shared, index, true).await
+}
+
+/// Reloads the limits of every queue (start-up, heartbeat); wakes the
+/// fetcher only for a queue whose limits were switched on or off.
+pub(crate) async fn reload_all(shared: &Shared) -> Result<(), jobqueue_core::Error> {
+    for index in 0..shared.queues.len() {
+        load(shared, index, false).await?;
+    }
+    Ok(())
+}
+
+async fn load(shared: &Shared, index: usize, changed: bool) -> Result<(), jobqueue_core::Error> {
+    let queue = &shared.queues[index];
+    let limits = shared.store.queue_limits(&queue.keys).await?;
+    let active = !limits.is_unlimited();
+    if changed || active != queue.limits.is_active() {
+        tracing::info!(queue = %queue.name, ?limits, "flow limits loaded");
+        queue.limits.set_active(active);
+        shared.work_arrived(index);
+    }
+    Ok(())
+}
