@@ -158,6 +158,9 @@ impl Client {
             push_into_calls(&mut calls, queue, job);
         }
         self.inner.store.enqueue_pipelined(&calls).await?;
+        for queue in &queue_keys {
+            self.confirm_replicated(queue).await?;
+        }
         Ok(jobs.iter().map(|job| job.id).collect())
     }
 
@@ -232,7 +235,30 @@ impl Client {
             Destination::Ready => store.enqueue_ready(&queue, &job.record).await.map(|_| ()),
             Destination::Priority => store.enqueue_priority(&queue, &job.record).await,
             Destination::Scheduled(at) => store.schedule(&queue, &job.record, at).await,
+        }?;
+        self.confirm_replicated(&queue).await
+    }
+
+    /// With [`ClientConfig::wait_for_replicas`]: waits until the replicas
+    /// of `queue`'s primary confirmed the writes sent so far.
+    async fn confirm_replicated(&self, queue: &QueueKeys) -> Result<(), Error> {
+        let Some(wait) = self.inner.config.replica_wait else {
+            return Ok(());
+        };
+        let acknowledged = self
+            .inner
+            .store
+            .connection()
+            .wait_for_replicas(queue.ready(), wait.replicas, wait.timeout)
+            .await?;
+        if acknowledged < i64::from(wait.replicas) {
+            return Err(Error::NotReplicated {
+                op: "enqueue",
+                acknowledged,
+                wanted: wait.replicas,
+            });
         }
+        Ok(())
     }
 
     /// Keys of `queue`, registering the queue name on first use.

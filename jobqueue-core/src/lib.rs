@@ -53,6 +53,7 @@ pub use backoff::BackoffPolicy;
 pub use client::{Client, MAX_PRIORITY};
 pub use config::{
     ClientConfig, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REDIS_URL, ENV_PREFIX, ENV_REDIS_URL,
+    ReplicaWait,
 };
 pub use context::{JobContext, JobContextParts};
 pub use enqueue_options::{JobBuilder, JobOptions, PreparedJob, RunAt};

@@ -10,6 +10,7 @@
 
 pub mod jobs;
 pub mod process;
+pub mod redis_cluster;
 pub mod redis_server;
 
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use jobqueue_core::{Client, ClientConfig};
 
 pub use process::WorkerProcess;
+pub use redis_cluster::RedisCluster;
 pub use redis_server::RedisServer;
 
 /// Environment variable naming the Redis the tests use.

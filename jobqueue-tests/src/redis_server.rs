@@ -41,6 +41,11 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// SIGKILLs the server (no chance to save anything).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

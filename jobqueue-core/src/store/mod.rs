@@ -6,6 +6,7 @@
 //! [`QueueKeys`] (built once and reused by callers on hot paths) and never
 //! hold state between calls: every job's state lives in Redis.
 
+mod cluster_pipeline;
 mod complete;
 pub mod connection;
 pub(crate) mod enqueue;
@@ -14,6 +15,8 @@ mod lease;
 mod operator;
 mod promote;
 pub(crate) mod scripts;
+mod sentinel_connection;
+pub mod topology;
 
 use redis::Value;
 
@@ -24,6 +27,7 @@ pub use connection::{ConnectionSettings, RedisConnection};
 pub use enqueue::ScheduleAt;
 pub use fetch::{FetchReply, FetchStatus, MAX_FETCH_BATCH, parse_fetch_reply};
 pub use promote::PromoteReply;
+pub use topology::RedisTopology;
 
 use crate::error::Error;
 use crate::keys::{Keys, QueueKeys};
