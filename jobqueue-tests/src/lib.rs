@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod process;
 pub mod redis_cluster;
 pub mod redis_server;
+pub mod tls_certs;
 
 use std::time::{Duration, Instant};
 
