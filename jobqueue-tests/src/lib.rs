@@ -11,6 +11,7 @@
 pub mod jobs;
 pub mod process;
 pub mod redis_cluster;
+pub mod redis_sentinel;
 pub mod redis_server;
 pub mod tls_certs;
 

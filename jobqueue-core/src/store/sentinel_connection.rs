@@ -9,8 +9,19 @@
 //! command lost to an I/O error may or may not have run, so its error goes
 //! to the caller (the worker's loops and the producer retry; jobqueue's
 //! transitions are safe to repeat after such an error).
+//!
+//! A failover does not always break the old connection: after `SENTINEL
+//! FAILOVER` the old primary keeps accepting writes until Sentinel gets
+//! round to demoting it. So a background task also asks the sentinels
+//! every [`PRIMARY_CHECK_INTERVAL`] which node is the primary and moves to
+//! the new one when it changed. Writes that reached the old primary in that
+//! window are lost when it is demoted — the window `WAIT`
+//! ([`crate::ClientConfig::wait_for_replicas`]) closes: the old primary has
+//! no replica left to confirm them, so they are never acknowledged.
 
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
 
 use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
@@ -21,6 +32,9 @@ use redis::{
 
 use crate::error::Error;
 use crate::store::connection::ConnectionSettings;
+
+/// How often the sentinels are asked whether the primary moved.
+pub const PRIMARY_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Where the sentinels are and how to log in to the primary.
 pub(crate) struct SentinelTarget<'a> {
@@ -41,6 +55,8 @@ pub(crate) struct SentinelConnection {
 struct Shared {
     resolver: tokio::sync::Mutex<SentinelClient>,
     current: RwLock<Option<Current>>,
+    /// Counts connections made, for [`Current::generation`].
+    connections: AtomicU64,
     config: AsyncConnectionConfig,
 }
 
@@ -48,6 +64,8 @@ struct Shared {
 struct Current {
     /// Bumped on every reconnect, so a stale failure does not drop a fresh connection.
     generation: u64,
+    /// `host:port` of the primary.
+    address: String,
     conn: MultiplexedConnection,
 }
 
@@ -65,6 +83,7 @@ impl SentinelConnection {
             shared: Arc::new(Shared {
                 resolver: tokio::sync::Mutex::new(resolver),
                 current: RwLock::new(None),
+                connections: AtomicU64::new(0),
                 config,
             }),
         };
@@ -72,6 +91,7 @@ impl SentinelConnection {
             .current()
             .await
             .map_err(Error::redis("connect"))?;
+        tokio::spawn(watch_primary(Arc::downgrade(&connection.shared)));
         Ok(connection)
     }
 
@@ -86,6 +106,7 @@ impl SentinelConnection {
             return Ok(current);
         }
         let client = resolver.async_get_client().await?;
+        let address = client.get_connection_info().addr().to_string();
         let conn = client
             .get_multiplexed_async_connection_with_config(&self.shared.config)
             .await?;
@@ -94,32 +115,27 @@ impl SentinelConnection {
             .current
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let generation = slot.as_ref().map_or(0, |c| c.generation) + 1;
-        let current = Current { generation, conn };
+        let generation = self.shared.connections.fetch_add(1, Ordering::Relaxed) + 1;
+        let current = Current {
+            generation,
+            address,
+            conn,
+        };
         *slot = Some(current.clone());
-        tracing::info!(generation, "connected to the primary named by Sentinel");
+        tracing::info!(
+            generation,
+            primary = %current.address,
+            "connected to the primary named by Sentinel"
+        );
         Ok(current)
     }
 
     fn read_current(&self) -> Option<Current> {
-        self.shared
-            .current
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.shared.read_current()
     }
 
-    /// Drops the connection of `generation` so the next call resolves the primary again.
     fn forget(&self, generation: u64) {
-        let mut slot = self
-            .shared
-            .current
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if slot.as_ref().is_some_and(|c| c.generation == generation) {
-            tracing::warn!(generation, "lost the primary; asking Sentinel again");
-            *slot = None;
-        }
+        self.shared.forget(generation);
     }
 
     async fn command(&self, cmd: &Cmd) -> RedisResult<Value> {
@@ -165,6 +181,57 @@ impl SentinelConnection {
                 Ok(replies)
             }
             Err(err) => Err(err),
+        }
+    }
+}
+
+impl Shared {
+    fn read_current(&self) -> Option<Current> {
+        self.current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Drops the connection of `generation` so the next call resolves the primary again.
+    fn forget(&self, generation: u64) {
+        let mut slot = self
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if slot.as_ref().is_some_and(|c| c.generation == generation) {
+            tracing::warn!(generation, "lost the primary; asking Sentinel again");
+            *slot = None;
+        }
+    }
+}
+
+/// Asks the sentinels every [`PRIMARY_CHECK_INTERVAL`] who the primary is,
+/// and drops the connection when it is another node. Ends when the last
+/// handle to the connection is dropped.
+async fn watch_primary(shared: Weak<Shared>) {
+    loop {
+        tokio::time::sleep(PRIMARY_CHECK_INTERVAL).await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let Some(current) = shared.read_current() else {
+            continue;
+        };
+        let named = shared.resolver.lock().await.async_get_client().await;
+        match named {
+            Ok(client) => {
+                let address = client.get_connection_info().addr().to_string();
+                if address != current.address {
+                    tracing::warn!(
+                        old = %current.address,
+                        new = %address,
+                        "Sentinel names a new primary"
+                    );
+                    shared.forget(current.generation);
+                }
+            }
+            Err(err) => tracing::debug!(error = %err, "could not ask Sentinel for the primary"),
         }
     }
 }
