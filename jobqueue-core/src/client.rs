@@ -200,6 +200,10 @@ impl Client {
             _ => None,
         };
         envelope.version = J::VERSION;
+        envelope.traceparent = match &options.traceparent {
+            Some(given) => Some(crate::tracecontext::validate(given)?.to_owned()),
+            None => crate::tracecontext::current(),
+        };
 
         let (record, payload_len) = encode_job_record(&envelope, job)?;
         let limit = self.inner.config.max_payload_bytes;

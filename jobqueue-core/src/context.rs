@@ -23,6 +23,7 @@ pub struct JobContext {
     worker_id: Arc<str>,
     cancel: CancellationToken,
     span: tracing::Span,
+    traceparent: Option<Arc<str>>,
 }
 
 /// Everything needed to build a [`JobContext`]; used by worker runtimes
@@ -47,6 +48,8 @@ pub struct JobContextParts {
     pub cancel: CancellationToken,
     /// The span the job runs in.
     pub span: tracing::Span,
+    /// The producer's W3C `traceparent`, if it sent one.
+    pub traceparent: Option<Arc<str>>,
 }
 
 impl JobContext {
@@ -62,6 +65,7 @@ impl JobContext {
             worker_id,
             cancel,
             span,
+            traceparent,
         } = parts;
         Self {
             id,
@@ -73,7 +77,15 @@ impl JobContext {
             worker_id,
             cancel,
             span,
+            traceparent,
         }
+    }
+
+    /// The producer's W3C `traceparent` (its trace id and span id), when
+    /// the job was enqueued inside a trace: pass it on to calls the job
+    /// makes so they join the same trace.
+    pub fn traceparent(&self) -> Option<&str> {
+        self.traceparent.as_deref()
     }
 
     /// The job id (a UUID v7).

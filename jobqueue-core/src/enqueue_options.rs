@@ -36,6 +36,10 @@ pub struct JobOptions {
     pub timeout: Option<Option<Duration>>,
     /// When to run.
     pub run_at: RunAt,
+    /// W3C `traceparent` of the producer's trace, carried to the job's span
+    /// (see [`crate::tracecontext`]); `None` takes the current span's
+    /// context when the `opentelemetry` feature is on.
+    pub traceparent: Option<String>,
 }
 
 impl Default for JobOptions {
@@ -47,6 +51,7 @@ impl Default for JobOptions {
             backoff: None,
             timeout: None,
             run_at: RunAt::Now,
+            traceparent: None,
         }
     }
 }
@@ -137,6 +142,14 @@ impl<'c, J: Job> JobBuilder<'c, J> {
     /// Run at `at` (or at once if `at` is past).
     pub fn run_at(mut self, at: DateTime<Utc>) -> Self {
         self.options.run_at = RunAt::At(at);
+        self
+    }
+
+    /// Continues the trace `traceparent` (a W3C `traceparent` header value,
+    /// e.g. from the web request that enqueues the job) in the job's span.
+    /// A malformed value makes the enqueue fail with an invalid-argument error.
+    pub fn traceparent(mut self, traceparent: impl Into<String>) -> Self {
+        self.options.traceparent = Some(traceparent.into());
         self
     }
 

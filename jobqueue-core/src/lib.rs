@@ -46,6 +46,7 @@ pub mod keys;
 pub mod record;
 pub mod schema;
 pub mod store;
+pub mod tracecontext;
 mod worker_info;
 
 pub use admin::{Admin, JobInfo, JobSet, JobState, QueueInfo, Totals};

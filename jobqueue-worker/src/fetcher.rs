@@ -70,6 +70,7 @@ pub(crate) async fn run(
                 match buffer.pop_front() {
                     Some(job) => {
                         jobs.spawn(run_job(shared.clone(), job, permit, finished.clone()));
+                        crate::metrics::slots(shared.busy(), shared.config.concurrency);
                     }
                     // A slot freed: loop round to fetch for it.
                     None => drop(permit),
@@ -170,6 +171,7 @@ async fn fetch_round(
             continue;
         }
         let generation = queue.emptiness.generation();
+        let fetch_started = Instant::now();
         let mut reply = shared
             .store
             .fetch(&queue.keys, &queue.active_key, &shared.worker_id, remaining)
@@ -186,6 +188,7 @@ async fn fetch_round(
                 .fetch(&queue.keys, &queue.active_key, &shared.worker_id, remaining)
                 .await?;
         }
+        crate::metrics::fetched(&queue.name, reply.records.len(), fetch_started.elapsed());
         if reply.records.len() < remaining {
             // Drained (or paused: resuming publishes a wake-up too).
             queue.emptiness.mark_drained(generation);
@@ -211,7 +214,14 @@ async fn run_job(
         // Shutdown gave up on this job: drop it; it is handed back.
         () = shared.abort_jobs.cancelled() => return,
     };
-    shared.record_job_time(started.elapsed().as_micros() as u64);
+    let elapsed = started.elapsed();
+    shared.record_job_time(elapsed.as_micros() as u64);
+    crate::metrics::job_finished(
+        &shared.queues[job.queue].name,
+        &job.record,
+        &outcome,
+        elapsed,
+    );
     let counters = &shared.queues[job.queue].counters;
     match &outcome {
         Outcome::Succeeded => counters.add_processed(1),
@@ -219,6 +229,7 @@ async fn run_job(
         Outcome::Retry { failed: false, .. } => {}
     }
     drop(permit);
+    crate::metrics::slots(shared.busy(), shared.config.concurrency);
     let report = Finished {
         queue: job.queue,
         leased_id: job.leased_id(),

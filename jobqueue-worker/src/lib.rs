@@ -25,8 +25,11 @@ mod config;
 mod error;
 mod events;
 mod fetcher;
+#[cfg(feature = "health")]
+mod health;
 mod heartbeat;
 mod identity;
+mod metrics;
 mod middleware;
 mod queue_order;
 mod reaper;
@@ -36,6 +39,7 @@ mod runtime;
 mod scheduler;
 mod shutdown;
 mod stats;
+mod trace_link;
 mod worker;
 
 pub use config::{DEFAULT_LEASE, Prefetch, QueueOrder, WorkerConfig};

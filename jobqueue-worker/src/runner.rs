@@ -97,7 +97,13 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
         job.type = %head.job_type,
         queue = %queue.name,
         attempt,
+        traceparent = tracing::field::Empty,
     );
+    let traceparent: Option<Arc<str>> = head.traceparent.as_deref().map(Arc::from);
+    if let Some(traceparent) = &traceparent {
+        span.record("traceparent", &**traceparent);
+        crate::trace_link::continue_trace(&span, traceparent);
+    }
     let cancel = shared.cancel_jobs.child_token();
     let ctx = JobContext::new(JobContextParts {
         id: head.id,
@@ -109,6 +115,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> Outcome {
         worker_id: shared.worker_id.clone(),
         cancel: cancel.clone(),
         span: span.clone(),
+        traceparent,
     });
     let timeout = match head.timeout_ms {
         Some(0) => None,

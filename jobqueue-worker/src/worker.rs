@@ -61,6 +61,7 @@ impl Worker {
             config: WorkerConfig::default(),
             registry: Registry::default(),
             middleware: Vec::new(),
+            health_addr: None,
         }
     }
 
@@ -77,6 +78,7 @@ impl Worker {
             config: WorkerConfig::default(),
             registry: Registry::default(),
             middleware: Vec::new(),
+            health_addr: None,
         }
     }
 }
@@ -89,6 +91,7 @@ pub struct WorkerBuilder {
     config: WorkerConfig,
     registry: Registry,
     middleware: Vec<Arc<dyn Middleware>>,
+    health_addr: Option<std::net::SocketAddr>,
 }
 
 /// What a worker did, returned when it stops.
@@ -102,6 +105,15 @@ pub struct WorkerReport {
 }
 
 impl WorkerBuilder {
+    /// Serves `GET /livez` and `GET /readyz` on `addr` (feature `health`;
+    /// port 0 picks a free port, see [`RunningWorker::health_addr`]). For
+    /// Kubernetes probes and load balancers; see docs/deployment.md.
+    #[cfg(feature = "health")]
+    pub fn health_endpoint(mut self, addr: std::net::SocketAddr) -> Self {
+        self.health_addr = Some(addr);
+        self
+    }
+
     /// Handles jobs of type `J`.
     pub fn register<J: Job>(mut self) -> Self {
         self.registry.register::<J>();
@@ -275,8 +287,10 @@ impl WorkerBuilder {
             stop_background: CancellationToken::new(),
             started_at: Utc::now(),
             job_time_us: std::sync::atomic::AtomicU64::new(u64::MAX),
+            last_beat_ok_ms: std::sync::atomic::AtomicI64::new(0),
         });
         heartbeat::beat(&shared, true).await?;
+        shared.beat_succeeded();
         tracing::info!(
             worker = %worker_id,
             queues = ?names,
@@ -289,6 +303,7 @@ impl WorkerBuilder {
         background.spawn(reaper::run(shared.clone()));
         background.spawn(events::run(shared.clone()));
         background.spawn(stats::run(shared.clone()));
+        let health_addr = start_health_endpoint(self.health_addr, &background, &shared).await?;
         background.close();
 
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
@@ -298,6 +313,7 @@ impl WorkerBuilder {
         let scheduler = tokio::spawn(scheduler::run(shared.clone()));
 
         Ok(RunningWorker {
+            health_addr,
             shared,
             background,
             jobs,
@@ -310,6 +326,7 @@ impl WorkerBuilder {
 
 /// A started worker; stop it with [`RunningWorker::shutdown`].
 pub struct RunningWorker {
+    health_addr: Option<std::net::SocketAddr>,
     shared: Arc<Shared>,
     background: TaskTracker,
     jobs: TaskTracker,
@@ -327,6 +344,11 @@ impl RunningWorker {
     /// Jobs running now.
     pub fn busy(&self) -> usize {
         self.shared.busy()
+    }
+
+    /// Where the health endpoint listens, when one was asked for.
+    pub fn health_addr(&self) -> Option<std::net::SocketAddr> {
+        self.health_addr
     }
 
     /// Stops gracefully; see [`WorkerBuilder::run_until`].
@@ -419,5 +441,32 @@ impl RunningWorker {
             worker_id: shared.worker_id.to_string(),
             handed_back,
         }
+    }
+}
+
+/// Binds and starts the health endpoint, if one was asked for.
+async fn start_health_endpoint(
+    addr: Option<std::net::SocketAddr>,
+    background: &TaskTracker,
+    shared: &Arc<Shared>,
+) -> Result<Option<std::net::SocketAddr>, WorkerError> {
+    let Some(addr) = addr else {
+        return Ok(None);
+    };
+    #[cfg(feature = "health")]
+    {
+        let (bound, listener) = crate::health::bind(addr).await.map_err(|e| {
+            WorkerError::Config(format!("cannot listen for health probes on {addr}: {e}"))
+        })?;
+        background.spawn(crate::health::serve(listener, shared.clone()));
+        tracing::info!(addr = %bound, "health endpoint listening");
+        Ok(Some(bound))
+    }
+    #[cfg(not(feature = "health"))]
+    {
+        let _ = (background, shared);
+        Err(WorkerError::Config(format!(
+            "a health endpoint on {addr} needs the `health` feature"
+        )))
     }
 }
