@@ -288,3 +288,32 @@ async fn a_killed_primary_loses_no_replicated_job() {
     let mut cluster = RedisCluster::start(3, 1);
     survive(&mut cluster, "cluster-kill", true).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wake_ups_reach_the_worker_from_every_primary() {
+    let cluster = RedisCluster::start(3, 0);
+    let env = cluster_env(&cluster, "cluster-wakeups").await;
+    let queues = spread_queues(&cluster, &env.prefix, 1);
+    // Polling so slow that only a pub/sub wake-up can start the jobs in time.
+    let worker = test_worker(&env)
+        .queues(queues.clone())
+        .idle_poll_interval(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for queue in &queues {
+        env.client
+            .job(env.test_job())
+            .queue(queue)
+            .enqueue()
+            .await
+            .unwrap();
+    }
+    assert!(
+        env.wait_done(queues.len(), Duration::from_secs(10)).await,
+        "every primary's wake-up reached the worker's single subscription"
+    );
+    worker.shutdown().await;
+    env.cleanup().await;
+}
