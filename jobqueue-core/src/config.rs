@@ -57,6 +57,12 @@ impl Default for ClientConfig {
 
 impl ClientConfig {
     /// Settings for the Redis at `redis_url`, with defaults for the rest.
+    ///
+    /// The URL also picks the topology: `redis://host:port` (or
+    /// `rediss://` for TLS, `unix://` for a socket) for one server,
+    /// `redis+cluster://host1:port1,host2:port2` for a Redis Cluster,
+    /// `redis+sentinel://s1:26379,s2:26379/service` for the primary Sentinel
+    /// names; see [`crate::store::RedisTopology`] and docs/redis-topologies.md.
     pub fn new(redis_url: impl Into<String>) -> Self {
         Self {
             redis_url: redis_url.into(),
