@@ -25,7 +25,6 @@ mod config;
 mod error;
 mod events;
 mod fetcher;
-#[cfg(feature = "health")]
 mod health;
 mod heartbeat;
 mod identity;

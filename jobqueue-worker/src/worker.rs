@@ -303,7 +303,7 @@ impl WorkerBuilder {
         background.spawn(reaper::run(shared.clone()));
         background.spawn(events::run(shared.clone()));
         background.spawn(stats::run(shared.clone()));
-        let health_addr = start_health_endpoint(self.health_addr, &background, &shared).await?;
+        let health_addr = crate::health::start(self.health_addr, &background, &shared).await?;
         background.close();
 
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
@@ -441,32 +441,5 @@ impl RunningWorker {
             worker_id: shared.worker_id.to_string(),
             handed_back,
         }
-    }
-}
-
-/// Binds and starts the health endpoint, if one was asked for.
-async fn start_health_endpoint(
-    addr: Option<std::net::SocketAddr>,
-    background: &TaskTracker,
-    shared: &Arc<Shared>,
-) -> Result<Option<std::net::SocketAddr>, WorkerError> {
-    let Some(addr) = addr else {
-        return Ok(None);
-    };
-    #[cfg(feature = "health")]
-    {
-        let (bound, listener) = crate::health::bind(addr).await.map_err(|e| {
-            WorkerError::Config(format!("cannot listen for health probes on {addr}: {e}"))
-        })?;
-        background.spawn(crate::health::serve(listener, shared.clone()));
-        tracing::info!(addr = %bound, "health endpoint listening");
-        Ok(Some(bound))
-    }
-    #[cfg(not(feature = "health"))]
-    {
-        let _ = (background, shared);
-        Err(WorkerError::Config(format!(
-            "a health endpoint on {addr} needs the `health` feature"
-        )))
     }
 }
