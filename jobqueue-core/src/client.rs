@@ -170,6 +170,9 @@ impl Client {
             }
         }
         let mut replies = self.inner.store.enqueue_pipelined(&calls).await?;
+        for queue in &queue_keys {
+            self.confirm_replicated(queue).await?;
+        }
         let mut ids: Vec<Uuid> = jobs.iter().map(|job| job.id).collect();
         for (job_index, call_index) in unique_calls {
             let reply = std::mem::replace(&mut replies[call_index], redis::Value::Nil);
@@ -221,6 +224,10 @@ impl Client {
                 .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
             Expiry::At(at) => at.timestamp_millis(),
         });
+        envelope.traceparent = match &options.traceparent {
+            Some(given) => Some(crate::tracecontext::validate(given)?.to_owned()),
+            None => crate::tracecontext::current(),
+        };
 
         let mut unique = None;
         let (record, payload_len) = match &options.unique {
@@ -274,16 +281,41 @@ impl Client {
         let queue = self.queue_keys(&job.queue).await?;
         let store = &self.inner.store;
         if let Some(unique) = &job.unique {
-            return store
+            let outcome = store
                 .enqueue_unique(&queue, &unique_enqueue(&job, unique))
-                .await;
+                .await?;
+            self.confirm_replicated(&queue).await?;
+            return Ok(outcome);
         }
         match job.destination {
             Destination::Ready => store.enqueue_ready(&queue, &job.record).await.map(|_| ())?,
             Destination::Priority => store.enqueue_priority(&queue, &job.record).await?,
             Destination::Scheduled(at) => store.schedule(&queue, &job.record, at).await?,
         }
+        self.confirm_replicated(&queue).await?;
         Ok(UniqueOutcome::Enqueued { id: job.id })
+    }
+
+    /// With [`ClientConfig::wait_for_replicas`]: waits until the replicas
+    /// of `queue`'s primary confirmed the writes sent so far.
+    async fn confirm_replicated(&self, queue: &QueueKeys) -> Result<(), Error> {
+        let Some(wait) = self.inner.config.replica_wait else {
+            return Ok(());
+        };
+        let acknowledged = self
+            .inner
+            .store
+            .connection()
+            .wait_for_replicas(queue.ready(), wait.replicas, wait.timeout)
+            .await?;
+        if acknowledged < i64::from(wait.replicas) {
+            return Err(Error::NotReplicated {
+                op: "enqueue",
+                acknowledged,
+                wanted: wait.replicas,
+            });
+        }
+        Ok(())
     }
 
     /// Keys of `queue`, registering the queue name on first use.

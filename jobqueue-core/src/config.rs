@@ -37,6 +37,16 @@ pub struct ClientConfig {
     pub(crate) prefix: String,
     pub(crate) max_payload_bytes: usize,
     pub(crate) connection: ConnectionSettings,
+    pub(crate) replica_wait: Option<ReplicaWait>,
+}
+
+/// How many replicas must confirm an enqueue before it is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicaWait {
+    /// Replicas that must confirm.
+    pub replicas: u32,
+    /// How long to wait for them.
+    pub timeout: Duration,
 }
 
 impl Default for ClientConfig {
@@ -47,12 +57,19 @@ impl Default for ClientConfig {
 
 impl ClientConfig {
     /// Settings for the Redis at `redis_url`, with defaults for the rest.
+    ///
+    /// The URL also picks the topology: `redis://host:port` (or
+    /// `rediss://` for TLS, `unix://` for a socket) for one server,
+    /// `redis+cluster://host1:port1,host2:port2` for a Redis Cluster,
+    /// `redis+sentinel://s1:26379,s2:26379/service` for the primary Sentinel
+    /// names; see [`crate::store::RedisTopology`] and docs/redis-topologies.md.
     pub fn new(redis_url: impl Into<String>) -> Self {
         Self {
             redis_url: redis_url.into(),
             prefix: DEFAULT_PREFIX.to_owned(),
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
             connection: ConnectionSettings::default(),
+            replica_wait: None,
         }
     }
 
@@ -89,6 +106,23 @@ impl ClientConfig {
     pub fn response_timeout(mut self, timeout: Duration) -> Self {
         self.connection.response_timeout = timeout;
         self
+    }
+
+    /// Acknowledges an enqueue only after `replicas` replicas confirmed it
+    /// (Redis `WAIT`), waiting at most `timeout`; fewer confirmations make
+    /// the enqueue return [`crate::Error::NotReplicated`] (the job *is*
+    /// enqueued on the primary). Off by default: Redis replication is
+    /// asynchronous, so a primary that dies can take its last
+    /// milliseconds of writes with it. Costs one more round trip per
+    /// enqueue (per queue, for a bulk enqueue). See docs/redis-topologies.md.
+    pub fn wait_for_replicas(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.replica_wait = Some(ReplicaWait { replicas, timeout });
+        self
+    }
+
+    /// The replica confirmation producers wait for, if any.
+    pub fn replica_wait(&self) -> Option<ReplicaWait> {
+        self.replica_wait
     }
 
     /// The Redis URL.

@@ -28,6 +28,7 @@ pub struct JobContext {
     cancel: CancellationToken,
     span: tracing::Span,
     status: Option<RunStatus>,
+    traceparent: Option<Arc<str>>,
 }
 
 /// Everything needed to build a [`JobContext`]; used by worker runtimes
@@ -54,6 +55,8 @@ pub struct JobContextParts {
     pub span: tracing::Span,
     /// Where progress and the result go (`None`: reports are ignored).
     pub status: Option<RunStatus>,
+    /// The producer's W3C `traceparent`, if it sent one.
+    pub traceparent: Option<Arc<str>>,
 }
 
 impl JobContext {
@@ -70,6 +73,7 @@ impl JobContext {
             cancel,
             span,
             status,
+            traceparent,
         } = parts;
         Self {
             id,
@@ -82,7 +86,15 @@ impl JobContext {
             cancel,
             span,
             status,
+            traceparent,
         }
+    }
+
+    /// The producer's W3C `traceparent` (its trace id and span id), when
+    /// the job was enqueued inside a trace: pass it on to calls the job
+    /// makes so they join the same trace.
+    pub fn traceparent(&self) -> Option<&str> {
+        self.traceparent.as_deref()
     }
 
     /// The job id (a UUID v7).

@@ -43,6 +43,10 @@ pub struct JobOptions {
     pub expires: Option<Expiry>,
     /// Keep a status (final state, result) even if the job reports none.
     pub track: bool,
+    /// W3C `traceparent` of the producer's trace, carried to the job's span
+    /// (see [`crate::tracecontext`]); `None` takes the current span's
+    /// context when the `opentelemetry` feature is on.
+    pub traceparent: Option<String>,
 }
 
 /// When a job that has not started is dropped instead of run late.
@@ -66,6 +70,7 @@ impl Default for JobOptions {
             unique: None,
             expires: None,
             track: false,
+            traceparent: None,
         }
     }
 }
@@ -233,6 +238,14 @@ impl<'c, J: Job> JobBuilder<'c, J> {
     /// [`Client::status`] see how it ended.
     pub fn track(mut self) -> Self {
         self.options.track = true;
+        self
+    }
+
+    /// Continues the trace `traceparent` (a W3C `traceparent` header value,
+    /// e.g. from the web request that enqueues the job) in the job's span.
+    /// A malformed value makes the enqueue fail with an invalid-argument error.
+    pub fn traceparent(mut self, traceparent: impl Into<String>) -> Self {
+        self.options.traceparent = Some(traceparent.into());
         self
     }
 

@@ -145,6 +145,20 @@ pub enum Error {
         /// The lock key.
         lock_key: String,
     },
+    /// The jobs were enqueued on the primary, but fewer replicas than
+    /// [`crate::ClientConfig::wait_for_replicas`] asks for confirmed them
+    /// in time: a failover now could lose them.
+    #[error(
+        "{op}: enqueued, but only {acknowledged} of {wanted} replicas confirmed the write in time"
+    )]
+    NotReplicated {
+        /// The operation that failed.
+        op: &'static str,
+        /// Replicas that confirmed.
+        acknowledged: i64,
+        /// Replicas asked for.
+        wanted: u32,
+    },
     /// Redis replied with something the caller did not expect.
     #[error("{op}: unexpected reply from Redis: {detail}")]
     Protocol {
@@ -159,7 +173,9 @@ impl Error {
     /// The coarse kind of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Redis { .. } | Error::Protocol { .. } => ErrorKind::Unavailable,
+            Error::Redis { .. } | Error::Protocol { .. } | Error::NotReplicated { .. } => {
+                ErrorKind::Unavailable
+            }
             Error::InvalidArgument { .. } | Error::PayloadTooLarge { .. } => {
                 ErrorKind::InvalidArgument
             }
@@ -184,6 +200,7 @@ impl Error {
             | Error::CronEntryNotFound { op, .. }
             | Error::JobNotSucceeded { op, .. }
             | Error::WaitTimeout { op, .. }
+            | Error::NotReplicated { op, .. }
             | Error::Protocol { op, .. } => Some(op),
             _ => None,
         }

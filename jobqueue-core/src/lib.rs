@@ -51,6 +51,7 @@ pub mod record;
 pub mod schema;
 pub mod status;
 pub mod store;
+pub mod tracecontext;
 mod unique;
 mod worker_info;
 
@@ -63,6 +64,7 @@ pub use cancel::{CancelOutcome, CancelledFrom};
 pub use client::{Client, MAX_PRIORITY};
 pub use config::{
     ClientConfig, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REDIS_URL, ENV_PREFIX, ENV_REDIS_URL,
+    ReplicaWait,
 };
 pub use context::{JobContext, JobContextParts};
 pub use enqueue_options::{Expiry, JobBuilder, JobOptions, PreparedJob, RunAt};

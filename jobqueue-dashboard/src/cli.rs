@@ -19,7 +19,9 @@ use crate::commands::{actions, jobs, serve};
 #[derive(Debug, Parser)]
 #[command(name = "jobqueue", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
-    /// Redis URL (redis://, rediss:// for TLS; user:password@ for ACL auth).
+    /// Redis URL: redis://host:port (rediss:// for TLS; user:password@ for ACL auth),
+    /// redis+cluster://host1:port1,host2:port2 for a Redis Cluster,
+    /// redis+sentinel://s1:26379,s2:26379/service through Sentinel.
     #[arg(
         long,
         global = true,

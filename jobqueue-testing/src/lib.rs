@@ -62,6 +62,10 @@
 //! with anything else: they only touch keys under `jqtest-…`. Set
 //! `JOBQUEUE_TEST_KEEP_KEYS=1` to keep a failing test's keys and look at
 //! them with `redis-cli --scan --pattern 'jqtest-*'`.
+// The inline drain awaits the whole worker run path (middleware, the
+// runner, tracing) inside one future; its type is deeper than rustc's
+// default query depth allows.
+#![recursion_limit = "256"]
 
 #![warn(missing_docs)]
 

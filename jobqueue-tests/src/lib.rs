@@ -12,13 +12,17 @@ pub mod dashboard;
 pub mod jobs;
 pub mod probe;
 pub mod process;
+pub mod redis_cluster;
+pub mod redis_sentinel;
 pub mod redis_server;
+pub mod tls_certs;
 
 use std::time::{Duration, Instant};
 
 use jobqueue_core::{Client, ClientConfig};
 
 pub use process::WorkerProcess;
+pub use redis_cluster::RedisCluster;
 pub use redis_server::RedisServer;
 
 /// Environment variable naming the Redis the tests use.

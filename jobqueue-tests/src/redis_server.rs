@@ -41,6 +41,11 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// SIGKILLs the server (no chance to save anything).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -96,7 +101,7 @@ impl Drop for RedisServer {
 }
 
 /// A port nothing listens on right now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())

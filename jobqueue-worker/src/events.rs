@@ -8,11 +8,16 @@
 //! their own, so a message lost while reconnecting costs latency, never a
 //! job. After every (re)connect both are woken, since messages may have been
 //! missed while disconnected.
+//!
+//! On a Redis Cluster the subscription sits on one node: the cluster bus
+//! carries every `PUBLISH` to all nodes, so wake-ups from queues on other
+//! primaries arrive too. Through Sentinel it follows the current primary.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use jobqueue_core::store::connection::open_pubsub;
 
 use crate::backoff::RetryBackoff;
 use crate::runtime::Shared;
@@ -20,9 +25,12 @@ use crate::runtime::Shared;
 /// Listens until the background stop token fires.
 pub(crate) async fn run(shared: Arc<Shared>) {
     let mut backoff = RetryBackoff::new(Duration::from_millis(100), Duration::from_secs(5));
+    // Counts reconnects so a cluster subscriber moves on to the next node.
+    let mut attempt = 0;
     loop {
         tokio::select! {
-            result = listen(&shared, &mut backoff) => {
+            result = listen(&shared, &mut backoff, attempt) => {
+                attempt += 1;
                 if let Err(err) = result {
                     tracing::warn!(error = %err, "lost the wake-up subscription; reconnecting");
                 }
@@ -36,11 +44,17 @@ pub(crate) async fn run(shared: Arc<Shared>) {
     }
 }
 
-async fn listen(shared: &Shared, backoff: &mut RetryBackoff) -> Result<(), redis::RedisError> {
-    let client = redis::Client::open(shared.redis_url.as_str())?;
-    let mut pubsub = client.get_async_pubsub().await?;
+async fn listen(
+    shared: &Shared,
+    backoff: &mut RetryBackoff,
+    attempt: usize,
+) -> Result<(), jobqueue_core::Error> {
+    let mut pubsub = open_pubsub(&shared.redis_url, attempt).await?;
     for queue in &shared.queues {
-        pubsub.subscribe(queue.keys.events()).await?;
+        pubsub
+            .subscribe(queue.keys.events())
+            .await
+            .map_err(subscribe_error)?;
     }
     backoff.reset(Duration::from_millis(100));
     shared.forget_emptiness();
@@ -84,8 +98,15 @@ async fn listen(shared: &Shared, backoff: &mut RetryBackoff) -> Result<(), redis
             _ => {}
         }
     }
-    Err(redis::RedisError::from((
+    Err(subscribe_error(redis::RedisError::from((
         redis::ErrorKind::Io,
         "pub/sub connection closed",
-    )))
+    ))))
+}
+
+fn subscribe_error(source: redis::RedisError) -> jobqueue_core::Error {
+    jobqueue_core::Error::Redis {
+        op: "subscribe",
+        source,
+    }
 }

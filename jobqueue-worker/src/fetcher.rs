@@ -79,6 +79,7 @@ pub(crate) async fn run(
                 match buffer.pop_front() {
                     Some(job) => {
                         jobs.spawn(run_job(shared.clone(), job, permit, finished.clone()));
+                        crate::metrics::slots(shared.busy(), shared.config.concurrency);
                     }
                     // A slot freed: loop round to fetch for it.
                     None => drop(permit),
@@ -190,6 +191,7 @@ async fn fetch_round(
             continue;
         }
         let generation = queue.emptiness.generation();
+        let fetch_started = Instant::now();
         let mut reply = fetch_queue(&shared, index, limited, remaining).await?;
         if reply.status == FetchStatus::NoLease {
             // First fetch before the first heartbeat landed, or the lease
@@ -200,6 +202,7 @@ async fn fetch_round(
                 .await?;
             reply = fetch_queue(&shared, index, limited, remaining).await?;
         }
+        crate::metrics::fetched(&queue.name, reply.records.len(), fetch_started.elapsed());
         if let FetchStatus::Limited { retry_after_ms } = reply.status {
             let until = queue
                 .limits
@@ -267,7 +270,14 @@ async fn run_job(
         // Shutdown gave up on this job: drop it; it is handed back.
         () = shared.abort_jobs.cancelled() => return,
     };
-    shared.record_job_time(started.elapsed().as_micros() as u64);
+    let elapsed = started.elapsed();
+    shared.record_job_time(elapsed.as_micros() as u64);
+    crate::metrics::job_finished(
+        &shared.queues[job.queue].name,
+        &job.record,
+        &outcome,
+        elapsed,
+    );
     let counters = &shared.queues[job.queue].counters;
     match &outcome {
         Outcome::Succeeded => counters.add_processed(1),
@@ -280,6 +290,7 @@ async fn run_job(
         }
     }
     drop(permit);
+    crate::metrics::slots(shared.busy(), shared.config.concurrency);
     let report = Finished {
         queue: job.queue,
         leased_id: job.leased_id(),

@@ -18,7 +18,10 @@ use crate::runtime::Shared;
 pub(crate) async fn run(shared: Arc<Shared>) {
     loop {
         let pause = match beat(&shared, false).await {
-            Ok(()) => shared.config.heartbeat_interval,
+            Ok(()) => {
+                shared.beat_succeeded();
+                shared.config.heartbeat_interval
+            }
             Err(err) => {
                 tracing::warn!(error = %err, "heartbeat failed; retrying");
                 shared.config.heartbeat_interval.min(Duration::from_secs(1))

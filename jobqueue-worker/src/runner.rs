@@ -136,6 +136,7 @@ async fn run_decoded(
         job.type = %head.job_type,
         queue = %queue.name,
         attempt,
+        traceparent = tracing::field::Empty,
     );
     if let Some(expires_at) = head.expires_at
         && Utc::now().timestamp_millis() >= expires_at
@@ -165,6 +166,11 @@ async fn run_decoded(
             }
         }
     }
+    let traceparent: Option<Arc<str>> = head.traceparent.as_deref().map(Arc::from);
+    if let Some(traceparent) = &traceparent {
+        span.record("traceparent", &**traceparent);
+        crate::trace_link::continue_trace(&span, traceparent);
+    }
     let cancel = shared.cancel_jobs.child_token();
     let Some(_running) = shared.running.start(head.id, cancel.clone()) else {
         tracing::info!(job.id = %head.id, "job was cancelled before it started");
@@ -181,6 +187,7 @@ async fn run_decoded(
         cancel: cancel.clone(),
         span: span.clone(),
         status: Some(status),
+        traceparent,
     });
     let timeout = match head.timeout_ms {
         Some(0) => None,

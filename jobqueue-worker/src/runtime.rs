@@ -103,6 +103,8 @@ pub(crate) struct Shared {
     /// One permit per job slot.
     pub(crate) slots: Arc<Semaphore>,
     pub(crate) started_at: DateTime<Utc>,
+    /// When a heartbeat last reached Redis, ms since the epoch (readiness).
+    pub(crate) last_beat_ok_ms: std::sync::atomic::AtomicI64,
     /// Moving average of job run time, µs (`u64::MAX` until measured).
     pub(crate) job_time_us: AtomicU64,
     /// Jobs running here, for operator cancellation.
@@ -139,6 +141,12 @@ impl Shared {
             (old * 7 + micros) / 8
         };
         self.job_time_us.store(new, Ordering::Relaxed);
+    }
+
+    /// Notes that a heartbeat reached Redis just now.
+    pub(crate) fn beat_succeeded(&self) {
+        self.last_beat_ok_ms
+            .store(Utc::now().timestamp_millis(), Ordering::Relaxed);
     }
 
     /// Jobs running now.

@@ -64,6 +64,7 @@ impl Worker {
             registry: Registry::default(),
             middleware: Vec::new(),
             cron: Vec::new(),
+            health_addr: None,
         }
     }
 
@@ -81,6 +82,7 @@ impl Worker {
             registry: Registry::default(),
             middleware: Vec::new(),
             cron: Vec::new(),
+            health_addr: None,
         }
     }
 }
@@ -95,9 +97,9 @@ pub struct WorkerBuilder {
     config: WorkerConfig,
     registry: Registry,
     middleware: Vec<Arc<dyn Middleware>>,
-    /// Cron entries to make passes over (or why one could not be built).
     /// Registered cron entries, or why one is invalid (reported at start).
     cron: Vec<Result<CronEntry, String>>,
+    health_addr: Option<std::net::SocketAddr>,
 }
 
 /// What a worker did, returned when it stops.
@@ -111,6 +113,15 @@ pub struct WorkerReport {
 }
 
 impl WorkerBuilder {
+    /// Serves `GET /livez` and `GET /readyz` on `addr` (feature `health`;
+    /// port 0 picks a free port, see [`RunningWorker::health_addr`]). For
+    /// Kubernetes probes and load balancers; see docs/deployment.md.
+    #[cfg(feature = "health")]
+    pub fn health_endpoint(mut self, addr: std::net::SocketAddr) -> Self {
+        self.health_addr = Some(addr);
+        self
+    }
+
     /// Handles jobs of type `J`.
     pub fn register<J: Job>(mut self) -> Self {
         self.registry.register::<J>();
@@ -283,10 +294,12 @@ impl WorkerBuilder {
     /// Starts the worker and returns a handle to stop it.
     pub async fn start(mut self) -> Result<RunningWorker, WorkerError> {
         let cron_entries = cron::validate(std::mem::take(&mut self.cron))?;
+        let health_addr = self.health_addr;
         let shared = self.into_shared().await?;
         let worker_id = shared.worker_id.clone();
         let names = shared.config.queues.names();
         heartbeat::beat(&shared, true).await?;
+        shared.beat_succeeded();
         crate::flow_limits::reload_all(&shared).await?;
         tracing::info!(
             worker = %worker_id,
@@ -309,6 +322,7 @@ impl WorkerBuilder {
         background.spawn(reaper::run(shared.clone()));
         background.spawn(events::run(shared.clone()));
         background.spawn(stats::run(shared.clone()));
+        let health_addr = crate::health::start(health_addr, &background, &shared).await?;
         background.close();
 
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
@@ -318,6 +332,7 @@ impl WorkerBuilder {
         let scheduler = tokio::spawn(scheduler::run(shared.clone()));
 
         Ok(RunningWorker {
+            health_addr,
             shared,
             background,
             jobs,
@@ -395,6 +410,7 @@ impl WorkerBuilder {
             stop_background: CancellationToken::new(),
             started_at: Utc::now(),
             job_time_us: std::sync::atomic::AtomicU64::new(u64::MAX),
+            last_beat_ok_ms: std::sync::atomic::AtomicI64::new(0),
             running: crate::cancellation::RunningJobs::default(),
         }))
     }
@@ -402,6 +418,7 @@ impl WorkerBuilder {
 
 /// A started worker; stop it with [`RunningWorker::shutdown`].
 pub struct RunningWorker {
+    health_addr: Option<std::net::SocketAddr>,
     shared: Arc<Shared>,
     background: TaskTracker,
     jobs: TaskTracker,
@@ -419,6 +436,11 @@ impl RunningWorker {
     /// Jobs running now.
     pub fn busy(&self) -> usize {
         self.shared.busy()
+    }
+
+    /// Where the health endpoint listens, when one was asked for.
+    pub fn health_addr(&self) -> Option<std::net::SocketAddr> {
+        self.health_addr
     }
 
     /// Stops gracefully; see [`WorkerBuilder::run_until`].

@@ -1,18 +1,28 @@
 //! Connecting to Redis: one reconnecting, multiplexed connection per process.
 //!
-//! Commands from every task share one TCP connection and are pipelined
-//! automatically; no blocking command ever runs on it (wake-ups come over a
-//! separate pub/sub connection). When the connection drops, the failing
-//! call returns an error at once and a reconnect starts in the background;
-//! calls made during the reconnect wait for it, bounded by the connect
-//! timeout and a few retries, then fail with a clear error — never hang.
+//! Commands from every task share one TCP connection (per node, on a
+//! cluster) and are pipelined automatically; no blocking command ever runs
+//! on it (wake-ups come over a separate pub/sub connection). When the
+//! connection drops, the failing call returns an error at once and a
+//! reconnect starts; calls made during the reconnect wait for it, bounded
+//! by the connect timeout and a few retries, then fail with a clear error —
+//! never hang.
+//!
+//! The URL decides the topology ([`RedisTopology`]): one server, a Redis
+//! Cluster (redis-rs's cluster client, which follows MOVED/ASK and
+//! refreshes its slot map after a failover) or a Sentinel-managed primary.
 
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 
 use crate::error::Error;
+use crate::store::cluster_pipeline;
+use crate::store::sentinel_connection::{SentinelConnection, SentinelTarget};
+use crate::store::topology::RedisTopology;
 
 /// Timeouts for talking to Redis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +48,14 @@ impl Default for ConnectionSettings {
 /// A connection to Redis shared by all tasks of a process (cheap to clone).
 #[derive(Clone)]
 pub struct RedisConnection {
-    inner: ConnectionManager,
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+    Sentinel(SentinelConnection),
 }
 
 impl std::fmt::Debug for RedisConnection {
@@ -48,20 +65,159 @@ impl std::fmt::Debug for RedisConnection {
 }
 
 impl RedisConnection {
-    /// Connects to the Redis at `url` (`redis://`, `rediss://`, `unix://`).
+    /// Connects to the Redis at `url`: one server (`redis://`, `rediss://`,
+    /// `unix://`), a cluster (`redis+cluster://`) or a Sentinel-managed
+    /// primary (`redis+sentinel://`); see [`RedisTopology`].
     pub async fn connect(url: &str, settings: ConnectionSettings) -> Result<Self, Error> {
-        let client = open_client(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(settings.connect_timeout))
-            .set_response_timeout(Some(settings.response_timeout))
-            .set_number_of_retries(settings.reconnect_retries)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_secs(1));
-        let inner = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(Error::redis("connect"))?;
+        let inner = match RedisTopology::parse(url)? {
+            RedisTopology::Single { url } => Inner::Single(connect_single(&url, settings).await?),
+            RedisTopology::Cluster { nodes } => {
+                Inner::Cluster(connect_cluster(&nodes, settings).await?)
+            }
+            RedisTopology::Sentinel {
+                sentinels,
+                service,
+                username,
+                password,
+                db,
+                tls,
+            } => {
+                let target = SentinelTarget {
+                    sentinels: &sentinels,
+                    service: &service,
+                    username: username.as_deref(),
+                    password: password.as_deref(),
+                    db,
+                    tls,
+                };
+                Inner::Sentinel(SentinelConnection::connect(target, settings).await?)
+            }
+        };
         Ok(Self { inner })
     }
+
+    /// Waits until `replicas` replicas acknowledged every write this
+    /// process sent so far to the node holding `key` (Redis `WAIT`), or
+    /// `timeout` passes. Returns how many replicas acknowledged.
+    pub async fn wait_for_replicas(
+        &self,
+        key: &str,
+        replicas: u32,
+        timeout: Duration,
+    ) -> Result<i64, Error> {
+        let mut cmd = redis::cmd("WAIT");
+        cmd.arg(replicas)
+            .arg(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
+        let reply = match &self.inner {
+            // WAIT has no key: route it to the primary of `key`'s slot,
+            // over the same connection that carried the writes.
+            Inner::Cluster(conn) => {
+                let route = Route::with_key(key, SlotAddr::Master);
+                conn.clone()
+                    .route_command(
+                        cmd,
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)),
+                    )
+                    .await
+            }
+            _ => cmd.query_async::<Value>(&mut self.clone()).await,
+        };
+        let reply = reply.map_err(Error::redis("wait_for_replicas"))?;
+        crate::store::int_reply(&reply, "wait_for_replicas")
+    }
+
+    /// Whether this is a Redis Cluster connection.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.inner, Inner::Cluster(_))
+    }
+}
+
+async fn connect_single(
+    url: &str,
+    settings: ConnectionSettings,
+) -> Result<ConnectionManager, Error> {
+    let client = open_client(url)?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(settings.connect_timeout))
+        .set_response_timeout(Some(settings.response_timeout))
+        .set_number_of_retries(settings.reconnect_retries)
+        .set_min_delay(Duration::from_millis(50))
+        .set_max_delay(Duration::from_secs(1));
+    ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(Error::redis("connect"))
+}
+
+async fn connect_cluster(
+    nodes: &[String],
+    settings: ConnectionSettings,
+) -> Result<ClusterConnection, Error> {
+    let client = redis::cluster::ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+        .connection_timeout(settings.connect_timeout)
+        .response_timeout(settings.response_timeout)
+        // Enough retries, with redis-rs's backoff, to ride out a failover
+        // (a replica is promoted after cluster-node-timeout, seconds).
+        .retries(
+            u32::try_from(settings.reconnect_retries)
+                .unwrap_or(u32::MAX)
+                .max(1)
+                * 4,
+        )
+        .build()
+        .map_err(|e| {
+            Error::invalid(
+                "connect",
+                format!(
+                    "invalid cluster seed nodes {:?}: {e}",
+                    nodes.iter().map(|n| redact_url(n)).collect::<Vec<_>>()
+                ),
+            )
+        })?;
+    client
+        .get_async_connection()
+        .await
+        .map_err(Error::redis("connect"))
+}
+
+/// Opens a pub/sub connection for `url`'s topology. On a cluster any node
+/// hears every `PUBLISH` (the cluster bus broadcasts them), so the seed
+/// nodes are tried in turn, starting at `attempt` (pass a counter that
+/// grows with each reconnect to move off a dead node). Through Sentinel
+/// the current primary is resolved first.
+pub async fn open_pubsub(url: &str, attempt: usize) -> Result<redis::aio::PubSub, Error> {
+    let topology = RedisTopology::parse(url)?;
+    if let RedisTopology::Sentinel {
+        sentinels,
+        service,
+        username,
+        password,
+        db,
+        tls,
+    } = &topology
+    {
+        let target = SentinelTarget {
+            sentinels,
+            service,
+            username: username.as_deref(),
+            password: password.as_deref(),
+            db: *db,
+            tls: *tls,
+        };
+        return crate::store::sentinel_connection::open_pubsub(&target).await;
+    }
+    let urls = topology.pubsub_urls();
+    let mut last_error = None;
+    for offset in 0..urls.len() {
+        let node = &urls[(attempt + offset) % urls.len()];
+        match open_client(node)?.get_async_pubsub().await {
+            Ok(pubsub) => return Ok(pubsub),
+            Err(err) => last_error = Some(err),
+        }
+    }
+    Err(match last_error {
+        Some(err) => Error::redis("subscribe")(err),
+        None => Error::invalid("subscribe", "no node to subscribe on"),
+    })
 }
 
 /// Parses a Redis URL into a client, with a clear error for a bad URL.
@@ -93,7 +249,11 @@ pub fn redact_url(url: &str) -> String {
 
 impl ConnectionLike for RedisConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        self.inner.req_packed_command(cmd)
+        match &mut self.inner {
+            Inner::Single(conn) => conn.req_packed_command(cmd),
+            Inner::Cluster(conn) => conn.req_packed_command(cmd),
+            Inner::Sentinel(conn) => conn.req_packed_command(cmd),
+        }
     }
 
     fn req_packed_commands<'a>(
@@ -102,11 +262,19 @@ impl ConnectionLike for RedisConnection {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
-        self.inner.req_packed_commands(pipeline, offset, count)
+        match &mut self.inner {
+            Inner::Single(conn) => conn.req_packed_commands(pipeline, offset, count),
+            Inner::Cluster(conn) => Box::pin(cluster_pipeline::run(conn, pipeline, offset, count)),
+            Inner::Sentinel(conn) => conn.req_packed_commands(pipeline, offset, count),
+        }
     }
 
     fn get_db(&self) -> i64 {
-        self.inner.get_db()
+        match &self.inner {
+            Inner::Single(conn) => conn.get_db(),
+            Inner::Cluster(conn) => conn.get_db(),
+            Inner::Sentinel(conn) => conn.get_db(),
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! hold state between calls: every job's state lives in Redis.
 
 pub(crate) mod cancel;
+mod cluster_pipeline;
 mod complete;
 pub mod connection;
 mod cron;
@@ -17,6 +18,8 @@ mod lease;
 mod operator;
 mod promote;
 pub(crate) mod scripts;
+mod sentinel_connection;
+pub mod topology;
 pub(crate) mod unique;
 
 use redis::Value;
@@ -29,6 +32,7 @@ pub use cron::{CronState, CronTickOutcome};
 pub use enqueue::ScheduleAt;
 pub use fetch::{FetchReply, FetchStatus, MAX_FETCH_BATCH, parse_fetch_reply};
 pub use promote::PromoteReply;
+pub use topology::RedisTopology;
 
 use crate::error::Error;
 use crate::keys::{Keys, QueueKeys};

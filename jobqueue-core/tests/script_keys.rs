@@ -1,0 +1,117 @@
+//! Cluster safety of the Lua scripts, checked on their source: every key a
+//! script touches must come from `KEYS` (Redis Cluster routes a script by
+//! its declared keys; a key built inside Lua may live in another slot and
+//! fails with CROSSSLOT — or, worse, works on one node and not on a
+//! cluster). Together with `keys.rs` giving all keys of one queue the same
+//! `{queue}` hash tag, this keeps every script on one slot.
+//!
+//! The check is textual: each `redis.call`/`redis.pcall` names its command;
+//! for commands that take keys, the key arguments must be `KEYS[n]` or a
+//! `*_key` variable (the shared helpers in `lib.lua` take their keys as
+//! such parameters, and callers pass `KEYS[n]`), never a string literal or a
+//! concatenation. New scripts are picked up automatically.
+
+use std::path::Path;
+
+/// Commands whose first argument is not a key.
+const KEYLESS: [&str; 2] = ["TIME", "PUBLISH"];
+/// Commands whose every argument is a key.
+const ALL_KEYS: [&str; 4] = ["DEL", "UNLINK", "EXISTS", "TOUCH"];
+
+fn key_argument_ok(arg: &str) -> bool {
+    let arg = arg.trim();
+    let from_keys = arg.starts_with("KEYS[")
+        && arg.ends_with(']')
+        && arg["KEYS[".len()..arg.len() - 1].parse::<u32>().is_ok();
+    let key_variable =
+        arg.ends_with("_key") && arg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    from_keys || key_variable
+}
+
+/// The argument list of the call starting at `source[start..]` (after
+/// `redis.call(`), split at top-level commas.
+fn arguments(source: &str) -> Vec<String> {
+    let mut depth = 0usize;
+    let mut args = vec![String::new()];
+    for c in source.chars() {
+        match c {
+            '(' | '{' | '[' => depth += 1,
+            ')' | '}' | ']' if depth == 0 => break,
+            ')' | '}' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                args.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(last) = args.last_mut() {
+            last.push(c);
+        }
+    }
+    args
+}
+
+#[test]
+fn every_key_a_script_touches_comes_from_keys() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/scripts");
+    let mut checked_calls = 0;
+    let mut problems = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("lua") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for marker in ["redis.call(", "redis.pcall("] {
+            for (at, _) in source.match_indices(marker) {
+                let args = arguments(&source[at + marker.len()..]);
+                let command = args[0]
+                    .trim()
+                    .trim_matches('\'')
+                    .trim_matches('"')
+                    .to_uppercase();
+                checked_calls += 1;
+                if KEYLESS.contains(&command.as_str()) {
+                    continue;
+                }
+                let keys: &[String] = if ALL_KEYS.contains(&command.as_str()) {
+                    &args[1..]
+                } else {
+                    &args[1..args.len().min(2)]
+                };
+                for key in keys {
+                    if !key_argument_ok(key) {
+                        problems.push(format!("{name}: {command} on {:?}", key.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        checked_calls > 40,
+        "found only {checked_calls} calls: is the scripts dir right?"
+    );
+    assert!(
+        problems.is_empty(),
+        "keys not taken from KEYS:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_check_catches_keys_built_inside_lua() {
+    for bad in [
+        "'jq:queues'",
+        "KEYS[1] .. ':x'",
+        "ARGV[1]",
+        "prefix .. 'stats'",
+    ] {
+        assert!(!key_argument_ok(bad), "{bad}");
+    }
+    for good in ["KEYS[1]", " KEYS[12]", "ready_key"] {
+        assert!(key_argument_ok(good), "{good}");
+    }
+    let args = arguments("'ZADD', KEYS[1], unpack(x, 2), y)");
+    assert_eq!(args.len(), 4);
+}

@@ -1,0 +1,319 @@
+//! The same client, worker and operator API on a real 3-primary Redis
+//! Cluster (with one replica each), started on private ports per test:
+//! queues spread over every primary, retries, dead jobs, delayed jobs,
+//! pause/resume and operator repairs work unchanged, and a primary failover
+//! mid-run loses no acknowledged job.
+//!
+//! Job traces are written to the shared test Redis (under the test's
+//! prefix), so they survive whatever happens to the cluster.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use jobqueue_core::{Client, ClientConfig, JobSet};
+use jobqueue_tests::{RedisCluster, TestEnv, eventually, test_worker};
+use uuid::Uuid;
+
+/// A test environment whose client talks to `cluster`, while job traces go
+/// to the shared test Redis.
+async fn cluster_env(cluster: &RedisCluster, test: &str) -> TestEnv {
+    cluster_env_with(cluster, test, |config| config).await
+}
+
+async fn cluster_env_with(
+    cluster: &RedisCluster,
+    test: &str,
+    configure: impl FnOnce(ClientConfig) -> ClientConfig,
+) -> TestEnv {
+    let traces = TestEnv::new(test).await;
+    let config = configure(ClientConfig::new(cluster.url()).prefix(&traces.prefix));
+    let client = Client::with_config(config)
+        .await
+        .expect("connect to the test cluster");
+    TestEnv { client, ..traces }
+}
+
+/// `per_primary` queue names for each primary, so work is spread over all.
+fn spread_queues(cluster: &RedisCluster, prefix: &str, per_primary: usize) -> Vec<String> {
+    let primaries = cluster.topology().iter().filter(|n| n.primary).count();
+    let mut by_primary: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+    for n in 0.. {
+        let queue = format!("q{n}");
+        let owner = cluster
+            .primary_for(&format!("{prefix}:{{{queue}}}:ready"))
+            .port;
+        let names = by_primary.entry(owner).or_default();
+        if names.len() < per_primary {
+            names.push(queue);
+        }
+        if by_primary.len() == primaries && by_primary.values().all(|q| q.len() == per_primary) {
+            break;
+        }
+    }
+    by_primary.into_values().flatten().collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_flows_run_unchanged_on_a_cluster() {
+    let cluster = RedisCluster::start(3, 1);
+    let env = cluster_env(&cluster, "cluster-flows").await;
+    let queues = spread_queues(&cluster, &env.prefix, 3);
+    let admin = env.client.admin();
+
+    let mut plain = Vec::new();
+    for queue in &queues {
+        for _ in 0..10 {
+            plain.push(
+                env.client
+                    .job(env.test_job())
+                    .queue(queue)
+                    .enqueue()
+                    .await
+                    .unwrap(),
+            );
+        }
+        let flaky = jobqueue_tests::jobs::TestJob {
+            fail_times: 1,
+            ..env.test_job()
+        };
+        plain.push(env.client.job(flaky).queue(queue).enqueue().await.unwrap());
+    }
+    let hopeless = jobqueue_tests::jobs::TestJob {
+        permanent: true,
+        ..env.test_job()
+    };
+    let dead_id = env
+        .client
+        .job(hopeless)
+        .queue(&queues[0])
+        .enqueue()
+        .await
+        .unwrap();
+    let delayed_id = env
+        .client
+        .job(env.test_job())
+        .queue(&queues[4])
+        .delay(Duration::from_millis(800))
+        .enqueue()
+        .await
+        .unwrap();
+    assert_eq!(admin.queue(&queues[4]).await.unwrap().scheduled, 1);
+
+    // Pause one queue: its jobs wait while the others run.
+    admin.pause(&queues[8]).await.unwrap();
+    let worker = test_worker(&env)
+        .queues(queues.clone())
+        .start()
+        .await
+        .unwrap();
+    let expected = plain.len() + 1 - 11;
+    assert!(
+        env.wait_done(expected, Duration::from_secs(30)).await,
+        "all jobs of running queues finish"
+    );
+    assert_eq!(
+        admin.queue(&queues[8]).await.unwrap().ready,
+        11,
+        "paused queue kept its jobs"
+    );
+    admin.resume(&queues[8]).await.unwrap();
+    assert!(
+        env.wait_done(plain.len() + 1, Duration::from_secs(30))
+            .await
+    );
+
+    let done = env.done().await;
+    for id in plain.iter().chain([&delayed_id]) {
+        assert_eq!(
+            done.get(&id.to_string()),
+            Some(&1),
+            "job {id} ran to completion once"
+        );
+    }
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            admin.queue(&queues[0]).await.unwrap().dead == 1
+        })
+        .await,
+        "the hopeless job is dead"
+    );
+
+    // Operator repair on one slot while the worker runs: retry the dead job.
+    assert_eq!(
+        admin
+            .retry(&queues[0], JobSet::Dead, &[dead_id])
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            env.started().await.get(&dead_id.to_string()) == Some(&2)
+                && admin.queue(&queues[0]).await.unwrap().dead == 1
+        })
+        .await,
+        "the retried job ran again and died again"
+    );
+
+    // Cross-queue views are assembled from per-slot reads.
+    let listed: HashSet<String> = admin.queue_names().await.unwrap().into_iter().collect();
+    assert!(queues.iter().all(|q| listed.contains(q)), "{listed:?}");
+    let workers = admin.workers().await.unwrap();
+    assert_eq!(workers.len(), 1);
+    worker.shutdown().await;
+
+    let infos = admin.queues().await.unwrap();
+    let processed: u64 = infos.iter().map(|q| q.processed).sum();
+    assert_eq!(processed, (plain.len() + 1) as u64);
+    assert!(
+        infos
+            .iter()
+            .all(|q| q.ready == 0 && q.active == 0 && q.retry == 0)
+    );
+    let totals = admin.totals().await.unwrap();
+    assert_eq!(totals.processed, processed);
+    assert_eq!(
+        totals.failed,
+        queues.len() as u64 + 2,
+        "one planned failure per queue plus two deaths"
+    );
+    env.cleanup().await;
+}
+
+/// Enqueues jobs round-robin over `queues` until `stop`, retrying refused
+/// enqueues (a failover makes some fail); returns the acknowledged ids.
+async fn produce(env: Arc<TestEnv>, queues: Vec<String>, stop: Arc<AtomicBool>) -> Vec<Uuid> {
+    let mut acknowledged = Vec::new();
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let queue = &queues[n % queues.len()];
+        match env.client.job(env.test_job()).queue(queue).enqueue().await {
+            Ok(id) => {
+                acknowledged.push(id);
+                n += 1;
+            }
+            Err(err) => tracing::info!(%err, "enqueue refused during failover; retrying"),
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    acknowledged
+}
+
+/// Runs a producer and a worker across a failover of the primary of
+/// `queues[0]`, then checks every acknowledged job ran.
+///
+/// A killed primary can take writes it had not yet replicated with it, so
+/// that run's producer waits for one replica (`WAIT`) before counting a job
+/// as acknowledged — the guarantee docs/redis-topologies.md documents.
+async fn survive(cluster: &mut RedisCluster, test: &str, kill: bool) {
+    let env = Arc::new(
+        cluster_env_with(cluster, test, |config| {
+            if kill {
+                config.wait_for_replicas(1, Duration::from_millis(300))
+            } else {
+                config
+            }
+        })
+        .await,
+    );
+    let queues = spread_queues(cluster, &env.prefix, 2);
+    let worker = test_worker(&env)
+        .queues(queues.clone())
+        .start()
+        .await
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let producer = tokio::spawn(produce(env.clone(), queues.clone(), stop.clone()));
+    tokio::time::sleep(Duration::from_millis(700)).await;
+
+    let key = format!("{}:{{{}}}:ready", env.prefix, queues[0]);
+    let old_primary = cluster.primary_for(&key);
+    let new_primary = tokio::task::block_in_place(|| {
+        if kill {
+            cluster.kill_primary(&key)
+        } else {
+            cluster.failover(&key)
+        }
+    });
+    assert_ne!(old_primary.port, new_primary.port);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let acknowledged = producer.await.unwrap();
+    assert!(
+        acknowledged.len() > 30,
+        "the producer kept going: {}",
+        acknowledged.len()
+    );
+
+    let done_all = eventually(Duration::from_secs(30), || async {
+        let done = env.done().await;
+        acknowledged
+            .iter()
+            .all(|id| done.contains_key(&id.to_string()))
+    })
+    .await;
+    let done = env.done().await;
+    let missing: Vec<&Uuid> = acknowledged
+        .iter()
+        .filter(|id| !done.contains_key(&id.to_string()))
+        .collect();
+    assert!(
+        done_all,
+        "{} acknowledged jobs never ran: {missing:?}",
+        missing.len()
+    );
+    worker.shutdown().await;
+    let admin = env.client.admin();
+    for queue in &queues {
+        let info = admin.queue(queue).await.unwrap();
+        assert_eq!(
+            (info.ready, info.active, info.dead),
+            (0, 0, 0),
+            "{queue}: {info:?}"
+        );
+    }
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_failover_mid_run_loses_nothing() {
+    let mut cluster = RedisCluster::start(3, 1);
+    survive(&mut cluster, "cluster-failover", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_primary_loses_no_replicated_job() {
+    let mut cluster = RedisCluster::start(3, 1);
+    survive(&mut cluster, "cluster-kill", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wake_ups_reach_the_worker_from_every_primary() {
+    let cluster = RedisCluster::start(3, 0);
+    let env = cluster_env(&cluster, "cluster-wakeups").await;
+    let queues = spread_queues(&cluster, &env.prefix, 1);
+    // Polling so slow that only a pub/sub wake-up can start the jobs in time.
+    let worker = test_worker(&env)
+        .queues(queues.clone())
+        .idle_poll_interval(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for queue in &queues {
+        env.client
+            .job(env.test_job())
+            .queue(queue)
+            .enqueue()
+            .await
+            .unwrap();
+    }
+    assert!(
+        env.wait_done(queues.len(), Duration::from_secs(10)).await,
+        "every primary's wake-up reached the worker's single subscription"
+    );
+    worker.shutdown().await;
+    env.cleanup().await;
+}
