@@ -143,6 +143,31 @@ impl Job for NoopJob {
     }
 }
 
+/// A job with no I/O that succeeds, or fails permanently when
+/// `permanent_failure` is set: for volume runs where tracing every job in
+/// Redis would itself be the memory being measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutcomeJob {
+    /// Anything.
+    pub n: u64,
+    /// Fail permanently (straight to the dead set).
+    pub permanent_failure: bool,
+}
+
+impl Job for OutcomeJob {
+    const NAME: &'static str = "outcome";
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        if self.permanent_failure {
+            return Err(JobError::permanent(format!(
+                "outcome job {} fails on purpose",
+                self.n
+            )));
+        }
+        Ok(())
+    }
+}
+
 thread_local! {
     static CONNECTIONS: RefCell<HashMap<String, redis::aio::MultiplexedConnection>> =
         RefCell::new(HashMap::new());

@@ -8,7 +8,9 @@
 //!   tests that kill or signal workers.
 //! * Test jobs that leave a record in Redis each time they run.
 
+pub mod chaos;
 pub mod jobs;
+pub mod locate;
 pub mod process;
 pub mod redis_server;
 

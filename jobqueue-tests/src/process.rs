@@ -19,6 +19,9 @@ pub struct WorkerSpec {
     pub lease_ms: u64,
     /// Shutdown grace, ms.
     pub grace_ms: u64,
+    /// Extra environment variables (e.g. `JQ_DEAD_MAX_JOBS`, or
+    /// `LD_PRELOAD`/`FAKETIME` to run the worker with a skewed clock).
+    pub extra_env: Vec<(String, String)>,
 }
 
 impl WorkerSpec {
@@ -31,6 +34,7 @@ impl WorkerSpec {
             concurrency: 10,
             lease_ms: 2000,
             grace_ms: 5000,
+            extra_env: Vec::new(),
         }
     }
 }
@@ -53,6 +57,7 @@ impl WorkerProcess {
             .env("JQ_CONCURRENCY", spec.concurrency.to_string())
             .env("JQ_LEASE_MS", spec.lease_ms.to_string())
             .env("JQ_GRACE_MS", spec.grace_ms.to_string())
+            .envs(spec.extra_env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -71,6 +76,11 @@ impl WorkerProcess {
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         Self { child, worker_id }
+    }
+
+    /// True while the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// The child's pid.

@@ -1,11 +1,12 @@
-//! A worker process for the process-level tests: runs `TestJob`s and
-//! `NoopJob`s, configured through `JQ_*` environment variables, prints
+//! A worker process for the process-level tests: runs `TestJob`s,
+//! `NoopJob`s and `OutcomeJob`s, configured through `JQ_*` environment variables, prints
 //! `READY <worker id>` once started and exits 0 after a graceful shutdown.
 
 use std::time::Duration;
 
 use jobqueue_core::ClientConfig;
-use jobqueue_tests::jobs::{NoopJob, TestJob};
+use jobqueue_core::store::DeadLimits;
+use jobqueue_tests::jobs::{NoopJob, OutcomeJob, TestJob};
 use jobqueue_worker::{Worker, shutdown_signal};
 
 fn env(name: &str, default: &str) -> String {
@@ -29,6 +30,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let worker = Worker::builder_with_config(config)
         .register::<TestJob>()
         .register::<NoopJob>()
+        .register::<OutcomeJob>()
+        .dead_limits(DeadLimits {
+            max_jobs: env_u64("JQ_DEAD_MAX_JOBS", DeadLimits::default().max_jobs),
+            ..DeadLimits::default()
+        })
         .queues(queues)
         .concurrency(env_u64("JQ_CONCURRENCY", 10) as usize)
         .lease(lease)
