@@ -11,16 +11,19 @@
 //! * [`audit`]: the delivery audit (accepted vs ran: lost, duplicates).
 //! * [`figures`]: one JSON line of figures per scenario, for
 //!   `docs/reliability.md`.
+//! * [`connection_counter`]: counts reconnect attempts while Redis is down.
 //! * [`fleet`]: a set of worker processes to kill, stop and restart.
 //! * [`producer`]: bulk enqueueing of traced jobs.
 
 pub mod audit;
+pub mod connection_counter;
 pub mod figures;
 pub mod fleet;
 pub mod params;
 pub mod producer;
 
 pub use audit::DeliveryAudit;
+pub use connection_counter::ConnectionCounter;
 pub use figures::Figures;
 pub use fleet::{Fleet, KillRecord};
 pub use params::param;
