@@ -96,8 +96,23 @@ impl WorkerProcess {
 
     /// SIGTERM: the worker shuts down gracefully.
     pub fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    /// SIGSTOP: the process freezes (as in a long GC pause or a suspended
+    /// VM) holding its leases, until [`WorkerProcess::resume`].
+    pub fn suspend(&self) {
+        self.signal("STOP");
+    }
+
+    /// SIGCONT: a suspended process carries on.
+    pub fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, name: &str) {
         let _ = Command::new("kill")
-            .arg("-TERM")
+            .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
             .status();
     }

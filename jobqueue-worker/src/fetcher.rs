@@ -14,6 +14,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -28,7 +29,14 @@ use crate::queue_order::QueuePicker;
 use crate::runner::{self, Leased, Outcome};
 use crate::runtime::Shared;
 
-type FetchFuture = BoxFuture<'static, Result<Vec<Leased>, jobqueue_core::Error>>;
+type FetchFuture = BoxFuture<'static, FetchRound>;
+
+/// What one fetch round leased, and the error that cut it short, if any
+/// (jobs leased from earlier queues in the round are kept either way).
+struct FetchRound {
+    leased: Vec<Leased>,
+    error: Option<jobqueue_core::Error>,
+}
 
 /// Runs until `stop_fetching` fires; then hands unstarted jobs back.
 pub(crate) async fn run(
@@ -80,14 +88,16 @@ pub(crate) async fn run(
                 in_flight = None;
                 let micros = started.elapsed().as_micros() as u64;
                 fetch_time_us = (fetch_time_us * 7 + micros) / 8;
-                match result {
-                    Ok(leased) => {
-                        tracing::trace!(leased = leased.len(), "fetch round done");
+                let FetchRound { leased, error } = result;
+                let got_any = !leased.is_empty();
+                buffer.extend(leased);
+                match error {
+                    None => {
+                        tracing::trace!(leased = buffer.len(), "fetch round done");
                         backoff.reset(Duration::from_millis(100));
-                        idle = leased.is_empty();
-                        buffer.extend(leased);
+                        idle = !got_any;
                     }
-                    Err(err) => {
+                    Some(err) => {
                         let delay = backoff.next_delay();
                         tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "fetch failed; retrying");
                         retry_at = Some(Instant::now() + delay);
@@ -135,9 +145,7 @@ fn prefetch_target(shared: &Shared, fetch_time_us: u64) -> usize {
     }
 }
 
-async fn poll_in_flight(
-    in_flight: &mut Option<(FetchFuture, Instant)>,
-) -> (Result<Vec<Leased>, jobqueue_core::Error>, Instant) {
+async fn poll_in_flight(in_flight: &mut Option<(FetchFuture, Instant)>) -> (FetchRound, Instant) {
     match in_flight {
         Some((future, started)) => (future.await, *started),
         None => std::future::pending().await,
@@ -153,12 +161,9 @@ async fn sleep_until_retry(at: Option<Instant>) {
 
 /// One pass over the queues, leasing up to `want` jobs. Queues known to be
 /// empty are skipped; a queue that yields fewer jobs than asked for is
-/// marked empty until a wake-up says otherwise.
-async fn fetch_round(
-    shared: Arc<Shared>,
-    order: Vec<usize>,
-    want: usize,
-) -> Result<Vec<Leased>, jobqueue_core::Error> {
+/// marked empty until a wake-up says otherwise. A failed fetch ends the
+/// round and marks its queue uncertain (see [`reconcile`]).
+async fn fetch_round(shared: Arc<Shared>, order: Vec<usize>, want: usize) -> FetchRound {
     let mut leased = Vec::with_capacity(want);
     for index in order {
         let remaining = want - leased.len();
@@ -166,36 +171,98 @@ async fn fetch_round(
             break;
         }
         let queue = &shared.queues[index];
-        if queue.emptiness.is_known_empty() {
+        if queue.emptiness.is_known_empty() && !queue.fetch_uncertain.load(Ordering::Acquire) {
             continue;
         }
-        let generation = queue.emptiness.generation();
-        let mut reply = shared
-            .store
-            .fetch(&queue.keys, &queue.active_key, &shared.worker_id, remaining)
-            .await?;
-        if reply.status == FetchStatus::NoLease {
-            // First fetch before the first heartbeat landed, or the lease
-            // lapsed (e.g. Redis was unreachable longer than the lease).
-            shared
-                .store
-                .heartbeat(&queue.keys, &shared.worker_id, shared.config.lease)
-                .await?;
-            reply = shared
-                .store
-                .fetch(&queue.keys, &queue.active_key, &shared.worker_id, remaining)
-                .await?;
+        match fetch_queue(&shared, index, remaining).await {
+            Ok(records) => leased.extend(
+                records
+                    .into_iter()
+                    .map(|record| Leased { queue: index, record }),
+            ),
+            Err(error) => {
+                queue.fetch_uncertain.store(true, Ordering::Release);
+                return FetchRound {
+                    leased,
+                    error: Some(error),
+                };
+            }
         }
-        if reply.records.len() < remaining {
-            // Drained (or paused: resuming publishes a wake-up too).
-            queue.emptiness.mark_drained(generation);
-        }
-        leased.extend(reply.records.into_iter().map(|record| Leased {
-            queue: index,
-            record,
-        }));
     }
-    Ok(leased)
+    FetchRound {
+        leased,
+        error: None,
+    }
+}
+
+/// Leases up to `want` jobs of queue `index`, first handing back what a
+/// failed earlier fetch may have left behind.
+async fn fetch_queue(
+    shared: &Shared,
+    index: usize,
+    want: usize,
+) -> Result<Vec<Vec<u8>>, jobqueue_core::Error> {
+    let queue = &shared.queues[index];
+    if queue.fetch_uncertain.load(Ordering::Acquire) {
+        reconcile(shared, index).await?;
+        queue.fetch_uncertain.store(false, Ordering::Release);
+    }
+    let generation = queue.emptiness.generation();
+    let mut reply = shared
+        .store
+        .fetch(&queue.keys, &queue.active_key, &shared.worker_id, want)
+        .await?;
+    if reply.status == FetchStatus::NoLease {
+        // First fetch before the first heartbeat landed, or the lease
+        // lapsed (e.g. Redis was unreachable longer than the lease).
+        shared
+            .store
+            .heartbeat(&queue.keys, &shared.worker_id, shared.config.lease)
+            .await?;
+        reply = shared
+            .store
+            .fetch(&queue.keys, &queue.active_key, &shared.worker_id, want)
+            .await?;
+    }
+    if reply.records.len() < want {
+        // Drained (or paused: resuming publishes a wake-up too).
+        queue.emptiness.mark_drained(generation);
+    }
+    shared.held.add(
+        index,
+        reply.records.iter().map(|record| runner::leased_id(record)),
+    );
+    Ok(reply.records)
+}
+
+/// Hands back the jobs in this worker's active hash on queue `index` that
+/// it does not hold: what a fetch whose reply was lost leased to it. Jobs
+/// it does hold (buffered, running, or with their outcome on the way) are
+/// left alone.
+async fn reconcile(shared: &Shared, index: usize) -> Result<(), jobqueue_core::Error> {
+    let queue = &shared.queues[index];
+    let found: Vec<Vec<u8>> = redis::cmd("HKEYS")
+        .arg(&queue.active_key)
+        .query_async(&mut shared.store.connection())
+        .await
+        .map_err(|source| jobqueue_core::Error::Redis {
+            op: "reconcile_fetch",
+            source,
+        })?;
+    let orphans = shared.held.unknown(index, found);
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    let returned = shared
+        .store
+        .handback(&queue.keys, &shared.worker_id, &orphans, false)
+        .await?;
+    tracing::warn!(
+        queue = %queue.name,
+        jobs = returned,
+        "a fetch reply was lost on the way; handed back the jobs it had leased to this worker"
+    );
+    Ok(())
 }
 
 /// Runs one job in its own task and reports the outcome.
@@ -249,6 +316,7 @@ async fn hand_back_unstarted(shared: &Shared, buffer: VecDeque<Leased>) {
             .await
         {
             Ok(count) => {
+                shared.held.remove(index, ids.iter().map(Vec::as_slice));
                 tracing::info!(queue = %queue.name, jobs = count, "handed back prefetched jobs")
             }
             Err(err) => {

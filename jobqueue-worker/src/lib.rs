@@ -26,6 +26,7 @@ mod error;
 mod events;
 mod fetcher;
 mod heartbeat;
+mod held;
 mod identity;
 mod middleware;
 mod queue_order;

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -13,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Prefetch, QueueOrder, WorkerConfig};
+use crate::held::HeldJobs;
 use crate::error::WorkerError;
 use crate::middleware::Middleware;
 use crate::registry::Registry;
@@ -253,6 +255,7 @@ impl WorkerBuilder {
                     keys,
                     counters: QueueCounters::default(),
                     emptiness: QueueEmptiness::default(),
+                    fetch_uncertain: AtomicBool::new(false),
                 })
             })
             .collect::<Result<Vec<_>, jobqueue_core::Error>>()?;
@@ -264,6 +267,7 @@ impl WorkerBuilder {
             config: self.config,
             worker_id: worker_id.clone(),
             host: identity::host_name(),
+            held: HeldJobs::new(queues.len()),
             queues,
             registry: self.registry,
             middleware: self.middleware,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::TestEnv;
+use crate::jobs::trace_counts;
 
 /// What happened to a set of accepted jobs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,8 +30,14 @@ pub struct DeliveryAudit {
 impl DeliveryAudit {
     /// Audits `accepted` against the traces of `env`.
     pub async fn of(env: &TestEnv, accepted: &[Uuid]) -> Self {
-        let started = env.started().await;
-        let done = env.done().await;
+        Self::read(&env.url, &env.trace_key(), accepted).await
+    }
+
+    /// Audits `accepted` against the traces under `trace_key` in the Redis
+    /// at `url` (scenarios that cut the queue's Redis keep traces elsewhere).
+    pub async fn read(url: &str, trace_key: &str, accepted: &[Uuid]) -> Self {
+        let started = trace_counts(url, &format!("{trace_key}:started")).await;
+        let done = trace_counts(url, &format!("{trace_key}:done")).await;
         Self::from_traces(accepted, &started, &done)
     }
 

@@ -84,12 +84,8 @@ impl Fleet {
             .expect("kill task");
         let killed_at = Instant::now();
         let active_key = self.queue.active(&worker_id);
+        let in_flight = self.active_jobs(&active_key).await;
         let mut conn = self.connection().await;
-        let in_flight: u64 = redis::cmd("HLEN")
-            .arg(&active_key)
-            .query_async(&mut conn)
-            .await
-            .expect("HLEN of the victim's active hash");
         let recovery = tokio::spawn(async move {
             let deadline = killed_at + Duration::from_secs(60);
             while Instant::now() < deadline {
@@ -111,6 +107,20 @@ impl Fleet {
             in_flight,
             recovery,
         }
+    }
+
+    /// Freezes the worker at `index` (SIGSTOP) for `pause`, then lets it go
+    /// on (SIGCONT); returns the jobs it held leased while frozen.
+    pub async fn stall(&mut self, index: usize, pause: Duration) -> u64 {
+        let worker = &self.workers[index];
+        worker.suspend();
+        // Let Redis finish the commands the worker had already sent.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let active_key = self.queue.active(&worker.worker_id);
+        let held = self.active_jobs(&active_key).await;
+        tokio::time::sleep(pause.saturating_sub(Duration::from_millis(300))).await;
+        self.workers[index].resume();
+        held
     }
 
     /// SIGTERMs the worker at `index` and waits up to `timeout` for it to
@@ -138,6 +148,21 @@ impl Fleet {
             clean &= self.stop(0, timeout).await.0;
         }
         clean
+    }
+
+    /// HLEN of an active hash, retried on fresh connections: scenarios
+    /// that cut connections may cut this one too.
+    async fn active_jobs(&self, active_key: &str) -> u64 {
+        for _ in 0..20 {
+            let mut conn = self.connection().await;
+            let held: redis::RedisResult<u64> =
+                redis::cmd("HLEN").arg(active_key).query_async(&mut conn).await;
+            if let Ok(held) = held {
+                return held;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("cannot read {active_key}");
     }
 
     async fn connection(&self) -> redis::aio::MultiplexedConnection {
