@@ -59,6 +59,15 @@ impl Fleet {
         self.workers.is_empty()
     }
 
+    /// How many of the fleet's processes are still running.
+    pub fn worker_count_running(&mut self) -> usize {
+        let mut running = 0;
+        for worker in &mut self.workers {
+            running += usize::from(worker.is_running());
+        }
+        running
+    }
+
     /// Ids of the running workers.
     pub fn worker_ids(&self) -> Vec<String> {
         self.workers.iter().map(|w| w.worker_id.clone()).collect()
