@@ -14,6 +14,7 @@
 //! * [`connection_counter`]: counts reconnect attempts while Redis is down.
 //! * [`fleet`]: a set of worker processes to kill, stop and restart.
 //! * [`producer`]: bulk enqueueing of traced jobs.
+//! * [`skew`]: worker processes with a skewed wall clock (libfaketime).
 
 pub mod audit;
 pub mod connection_counter;
@@ -21,6 +22,7 @@ pub mod figures;
 pub mod fleet;
 pub mod params;
 pub mod producer;
+pub mod skew;
 
 pub use audit::DeliveryAudit;
 pub use connection_counter::ConnectionCounter;
