@@ -193,11 +193,25 @@ fn forget_connection(url: &str) {
 }
 
 /// Reads a trace hash (`{key}:started` or `{key}:done`): job id → count.
+/// Long runs read hashes of a hundred thousand entries from a busy Redis,
+/// so the reply may take a while.
 pub async fn trace_counts(url: &str, key: &str) -> HashMap<String, u64> {
-    let mut conn = redis::Client::open(url)
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect");
+    let mut conn = trace_reader(url).await;
     conn.hgetall(key).await.expect("HGETALL")
+}
+
+/// The number of entries of a trace hash (cheap, for progress polling).
+pub async fn trace_len(url: &str, key: &str) -> u64 {
+    let mut conn = trace_reader(url).await;
+    conn.hlen(key).await.expect("HLEN")
+}
+
+async fn trace_reader(url: &str) -> redis::aio::MultiplexedConnection {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_response_timeout(Some(Duration::from_secs(60)));
+    redis::Client::open(url)
+        .expect("url")
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .expect("connect")
 }

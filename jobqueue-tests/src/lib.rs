@@ -195,8 +195,13 @@ impl TestEnv {
             .expect("LRANGE")
     }
 
+    /// How many distinct jobs finished successfully (cheap: HLEN).
+    pub async fn done_count(&self) -> u64 {
+        jobs::trace_len(&self.url, &format!("{}:done", self.trace_key())).await
+    }
+
     /// Waits until `n` distinct jobs finished successfully.
     pub async fn wait_done(&self, n: usize, timeout: Duration) -> bool {
-        eventually(timeout, || async { self.done().await.len() >= n }).await
+        eventually(timeout, || async { self.done_count().await >= n as u64 }).await
     }
 }

@@ -91,7 +91,7 @@ async fn workers_with_skewed_clocks_neither_run_early_nor_steal_live_leases() {
     all.extend(&delayed_ids);
     assert!(
         eventually(Duration::from_secs(30), || async {
-            env.done().await.len() >= all.len()
+            env.done_count().await >= all.len() as u64
         })
         .await,
         "the jobs did not all finish"

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use jobqueue_tests::chaos::{DeliveryAudit, Figures, Fleet, param, producer};
-use jobqueue_tests::jobs::trace_counts;
+use jobqueue_tests::jobs::trace_len;
 use jobqueue_tests::process::WorkerSpec;
 use jobqueue_tests::{RedisServer, TestEnv};
 
@@ -98,7 +98,7 @@ async fn connection_cuts_pauses_and_a_frozen_worker_lose_nothing_and_reclaim_onc
     let done_key = format!("{}:done", env.trace_key());
     let chaos_until = started + Duration::from_millis(param("cuts_chaos_ms", 40_000));
     let finished = |traces_url: String, done_key: String| async move {
-        trace_counts(&traces_url, &done_key).await.len() as u64 >= jobs
+        trace_len(&traces_url, &done_key).await >= jobs
     };
     while !finished(traces.url(), done_key.clone()).await && Instant::now() < chaos_until {
         tokio::time::sleep(Duration::from_millis(200)).await;
