@@ -35,13 +35,16 @@ async fn a_rolling_restart_hands_back_at_once_and_runs_short_jobs_exactly_once()
     let started = Instant::now();
 
     let mut long_ids = Vec::new();
-    for tag in 0..LONG_JOBS {
-        let mut job = env.test_job();
-        job.tag = tag;
-        job.sleep_ms = LONG_JOB.as_millis() as u64;
-        job.ignore_cancel = true;
-        long_ids.push(env.client.enqueue(job).await.unwrap());
-    }
+    let enqueue_long_jobs = async |count: u64, long_ids: &mut Vec<uuid::Uuid>| {
+        for _ in 0..count {
+            let mut job = env.test_job();
+            job.tag = long_ids.len() as u64;
+            job.sleep_ms = LONG_JOB.as_millis() as u64;
+            job.ignore_cancel = true;
+            long_ids.push(env.client.enqueue(job).await.unwrap());
+        }
+    };
+    enqueue_long_jobs(LONG_JOBS, &mut long_ids).await;
     let flowing = Arc::new(AtomicBool::new(true));
     let producer = tokio::spawn({
         let env = Arc::clone(&env);
@@ -66,6 +69,8 @@ async fn a_rolling_restart_hands_back_at_once_and_runs_short_jobs_exactly_once()
     let mut slowest_stop = Duration::ZERO;
     for _ in 0..rounds {
         for _ in 0..WORKERS {
+            // Keep long jobs in flight at every stop, not only the first.
+            enqueue_long_jobs(2, &mut long_ids).await;
             tokio::time::sleep(Duration::from_millis(500)).await;
             // The oldest worker is at index 0 (replacements go to the end).
             let (clean, took) = fleet.stop(0, Duration::from_secs(20)).await;
@@ -80,11 +85,13 @@ async fn a_rolling_restart_hands_back_at_once_and_runs_short_jobs_exactly_once()
 
     let mut all_ids = short_ids.clone();
     all_ids.extend(&long_ids);
+    let rolled_at = Instant::now();
     assert!(
         env.wait_done(all_ids.len(), Duration::from_secs(40)).await,
         "not every job finished"
     );
     let run_time = started.elapsed();
+    let drain_time = rolled_at.elapsed();
     let short = DeliveryAudit::of(&env, &short_ids).await;
     short.assert_none_lost();
     assert_eq!(
@@ -96,10 +103,11 @@ async fn a_rolling_restart_hands_back_at_once_and_runs_short_jobs_exactly_once()
     long.assert_none_lost();
     assert_eq!(long.duplicate_finishes, 0);
     assert!(long.duplicate_starts > 0, "the long jobs were interrupted");
-    // A hand-back that waited for the lease would take a minute per round.
+    // Jobs handed back at the last stop finish one long-job length later;
+    // had they waited for their lease, it would take a minute.
     assert!(
-        run_time < LEASE - Duration::from_secs(5),
-        "the run took {run_time:?}: handed-back jobs waited for the lease"
+        drain_time < LONG_JOB + Duration::from_secs(20),
+        "the last jobs took {drain_time:?} to finish: handed-back jobs waited for the lease"
     );
     assert!(fleet.stop_all(Duration::from_secs(20)).await);
     let info = env.client.admin().queue("default").await.unwrap();
@@ -116,6 +124,7 @@ async fn a_rolling_restart_hands_back_at_once_and_runs_short_jobs_exactly_once()
         .set("grace_ms", GRACE.as_millis() as u64)
         .set("slowest_stop_ms", slowest_stop.as_millis() as u64)
         .set("reclaimed_by_lease_expiry", info.reclaimed)
+        .set("drain_after_last_stop_ms", drain_time.as_millis() as u64)
         .set("run_s", run_time.as_secs_f64())
         .publish();
 }

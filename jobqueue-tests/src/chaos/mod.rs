@@ -28,4 +28,4 @@ pub use audit::DeliveryAudit;
 pub use connection_counter::ConnectionCounter;
 pub use figures::Figures;
 pub use fleet::{Fleet, KillRecord};
-pub use params::param;
+pub use params::{param, param_text};

@@ -16,6 +16,12 @@ pub fn param(name: &str, ci_default: u64) -> u64 {
     }
 }
 
+/// The text of `JQ_CHAOS_<name>` (upper-cased), or `ci_default` when unset.
+pub fn param_text(name: &str, ci_default: &str) -> String {
+    std::env::var(format!("JQ_CHAOS_{}", name.to_ascii_uppercase()))
+        .unwrap_or_else(|_| ci_default.to_owned())
+}
+
 /// True when `scripts/chaos` runs the long versions (`JQ_CHAOS_LONG=1`).
 pub fn long_run() -> bool {
     param("long", 0) == 1
