@@ -207,8 +207,8 @@ pub async fn trace_len(url: &str, key: &str) -> u64 {
 }
 
 async fn trace_reader(url: &str) -> redis::aio::MultiplexedConnection {
-    let config = redis::AsyncConnectionConfig::new()
-        .set_response_timeout(Some(Duration::from_secs(60)));
+    let config =
+        redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(60)));
     redis::Client::open(url)
         .expect("url")
         .get_multiplexed_async_connection_with_config(&config)

@@ -77,14 +77,24 @@ async fn workers_with_skewed_clocks_neither_run_early_nor_steal_live_leases() {
         job.tag = 1000 + tag;
         env.client.job(job).delay(DELAY).prepare().unwrap()
     });
-    let delayed_ids = env.client.enqueue_prepared(jobs.collect::<Vec<_>>()).await.unwrap();
+    let delayed_ids = env
+        .client
+        .enqueue_prepared(jobs.collect::<Vec<_>>())
+        .await
+        .unwrap();
     let delayed_keys: Vec<String> = delayed_ids.iter().map(ToString::to_string).collect();
     let mut early = 0;
     // Watch until just before they are due (minus a margin for this loop).
     while enqueued_at.elapsed() < DELAY - Duration::from_millis(300) {
         let started = env.started().await;
-        early = delayed_keys.iter().filter(|id| started.contains_key(*id)).count();
-        assert_eq!(early, 0, "{early} delayed jobs started before they were due");
+        early = delayed_keys
+            .iter()
+            .filter(|id| started.contains_key(*id))
+            .count();
+        assert_eq!(
+            early, 0,
+            "{early} delayed jobs started before they were due"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut all = long_ids.clone();

@@ -48,7 +48,8 @@ async fn connection_cuts_pauses_and_a_frozen_worker_lose_nothing_and_reclaim_onc
     let cuts = Arc::new(AtomicU64::new(0));
     let killed = Arc::new(AtomicU64::new(0));
     let chaos = tokio::spawn({
-        let (cutting, cuts, killed) = (Arc::clone(&cutting), Arc::clone(&cuts), Arc::clone(&killed));
+        let (cutting, cuts, killed) =
+            (Arc::clone(&cutting), Arc::clone(&cuts), Arc::clone(&killed));
         let url = env.url.clone();
         async move {
             // SKIPME defaults to yes: this connection survives its own kills.
@@ -147,7 +148,10 @@ async fn connection_cuts_pauses_and_a_frozen_worker_lose_nothing_and_reclaim_onc
         info.failed
     );
     let cuts = cuts.load(Ordering::Relaxed);
-    assert!(cuts >= 5, "only {cuts} cuts: the run was too short to test anything");
+    assert!(
+        cuts >= 5,
+        "only {cuts} cuts: the run was too short to test anything"
+    );
 
     Figures::new("connection_cuts")
         .delivery(&audit)

@@ -75,8 +75,16 @@ async fn redis_memory_is_bounded_by_the_dead_set_cap_not_by_jobs_run() {
     let info = admin.queue("default").await.unwrap();
 
     assert_eq!(info.processed, jobs - failing, "{info:?}");
-    assert_eq!(info.dead, dead_cap.min(failing), "the dead set keeps its cap");
-    assert_eq!(info.dead + info.dead_trimmed, failing, "every failure was dead-lettered");
+    assert_eq!(
+        info.dead,
+        dead_cap.min(failing),
+        "the dead set keeps its cap"
+    );
+    assert_eq!(
+        info.dead + info.dead_trimmed,
+        failing,
+        "every failure was dead-lettered"
+    );
     let mut conn = env.redis().await;
     let records: u64 = redis::cmd("HLEN")
         .arg(queue.jobs())

@@ -91,7 +91,12 @@ async fn poison_ends_in_the_dead_set_with_a_reason_and_good_jobs_keep_flowing() 
         raw.push(bytes);
     }
     // Records too short to carry an id all read as the same empty id.
-    raw.extend([b"a".to_vec(), b"bc".to_vec(), b"\x00".to_vec(), b"{}".to_vec()]);
+    raw.extend([
+        b"a".to_vec(),
+        b"bc".to_vec(),
+        b"\x00".to_vec(),
+        b"{}".to_vec(),
+    ]);
     let random_count = raw.len() as u64;
     let mut add_envelope = |job_type: &str, payload: &[u8], kind: FailureKind| {
         let envelope = Envelope::new(job_type);
@@ -197,7 +202,10 @@ async fn poison_ends_in_the_dead_set_with_a_reason_and_good_jobs_keep_flowing() 
             }
         }
     }
-    assert_eq!(malformed, random_count, "every random record is dead-lettered");
+    assert_eq!(
+        malformed, random_count,
+        "every random record is dead-lettered"
+    );
     let failing = admin
         .job("default", always_failing)
         .await
@@ -216,7 +224,10 @@ async fn poison_ends_in_the_dead_set_with_a_reason_and_good_jobs_keep_flowing() 
         .set("random_byte_records", random_count)
         .set("panics", PANICS)
         .set("hangs_past_timeout", HANGS)
-        .set("always_failing_attempts", u64::from(ALWAYS_FAILING_ATTEMPTS))
+        .set(
+            "always_failing_attempts",
+            u64::from(ALWAYS_FAILING_ATTEMPTS),
+        )
         .set("dead", info.dead)
         .set("run_s", run_time.as_secs_f64())
         .set("producer_limit_bytes", DEFAULT_MAX_PAYLOAD_BYTES as u64)
@@ -245,12 +256,19 @@ async fn malformed_records_with_colliding_ids_are_leased_one_at_a_time() {
         .unwrap();
     let worker = "collide-w";
     let active = q.active(worker);
-    store.heartbeat(&q, worker, Duration::from_secs(60)).await.unwrap();
+    store
+        .heartbeat(&q, worker, Duration::from_secs(60))
+        .await
+        .unwrap();
     let mut buried = Vec::new();
     for round in 0..2 {
         let fetched = store.fetch(&q, &active, worker, 10).await.unwrap().records;
         assert_eq!(fetched.len(), 1, "round {round}: one of the two at a time");
-        let held: u64 = redis::cmd("HLEN").arg(&active).query_async(&mut conn).await.unwrap();
+        let held: u64 = redis::cmd("HLEN")
+            .arg(&active)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
         assert_eq!(held, 1, "everything fetched is held");
         // Each outcome in its own call, as a worker writes them when they
         // finish apart.
@@ -262,7 +280,10 @@ async fn malformed_records_with_colliding_ids_are_leased_one_at_a_time() {
             }],
             ..CompletionBatch::default()
         };
-        let report = store.complete(&q, &active, &batch, DeadLimits::default()).await.unwrap();
+        let report = store
+            .complete(&q, &active, &batch, DeadLimits::default())
+            .await
+            .unwrap();
         assert_eq!(report.buried, 1);
         buried.push(fetched[0].clone());
     }

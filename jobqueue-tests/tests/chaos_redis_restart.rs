@@ -152,7 +152,10 @@ async fn a_redis_crash_loses_no_acknowledged_job_and_nobody_spins() {
         .set("crashes", crashes)
         .set("down_ms_each", down.as_millis() as u64)
         .set("producer_errors", log.errors)
-        .set("slowest_failed_enqueue_ms", log.slowest_error.as_millis() as u64)
+        .set(
+            "slowest_failed_enqueue_ms",
+            log.slowest_error.as_millis() as u64,
+        )
         .set("slowest_enqueue_ms", log.slowest_call.as_millis() as u64)
         .set("reconnect_attempts_while_down", attempts_while_down)
         .set("reconnect_attempts_per_worker_s", attempts_per_worker_s)

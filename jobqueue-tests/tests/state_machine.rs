@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use jobqueue_core::store::{BuryEntry, CompletionBatch, DeadLimits, RetryEntry};
 use jobqueue_core::{JobSet, record};
+use jobqueue_tests::TestEnv;
 use jobqueue_tests::chaos::param;
 use jobqueue_tests::jobs::NoopJob;
 use jobqueue_tests::locate::locate_jobs;
-use jobqueue_tests::TestEnv;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -139,18 +139,29 @@ async fn apply(env: &TestEnv, model: &mut Model, step: &Step) {
         }
         Step::Fetch { worker, max } => {
             let wid = WORKERS[*worker];
-            store.heartbeat(&q, wid, Duration::from_secs(600)).await.unwrap();
+            store
+                .heartbeat(&q, wid, Duration::from_secs(600))
+                .await
+                .unwrap();
             let reply = store.fetch(&q, &q.active(wid), wid, *max).await.unwrap();
             for record in reply.records {
-                let id = record::record_id(&record).expect("a valid record").to_string();
-                let before = model.jobs.insert(id.clone(), Place::Active(*worker, record));
+                let id = record::record_id(&record)
+                    .expect("a valid record")
+                    .to_string();
+                let before = model
+                    .jobs
+                    .insert(id.clone(), Place::Active(*worker, record));
                 assert_eq!(before, Some(Place::Ready), "{id} was fetched but not ready");
             }
         }
         Step::Ack { pick } | Step::FailRetry { pick } | Step::FailDead { pick } => {
             // The worker holding the picked job finishes it.
-            let Some(id) = model.pick(*pick, |p| matches!(p, Place::Active(..))) else { return };
-            let Some(Place::Active(worker, record)) = model.jobs.get(&id).cloned() else { return };
+            let Some(id) = model.pick(*pick, |p| matches!(p, Place::Active(..))) else {
+                return;
+            };
+            let Some(Place::Active(worker, record)) = model.jobs.get(&id).cloned() else {
+                return;
+            };
             let leased_id = id.as_bytes().to_vec();
             let mut batch = CompletionBatch::default();
             match step {
@@ -159,11 +170,19 @@ async fn apply(env: &TestEnv, model: &mut Model, step: &Step) {
                     model.jobs.remove(&id);
                 }
                 Step::FailRetry { .. } => {
-                    batch.retries.push(RetryEntry { id: leased_id, delay_ms: 0, record });
+                    batch.retries.push(RetryEntry {
+                        id: leased_id,
+                        delay_ms: 0,
+                        record,
+                    });
                     model.jobs.insert(id, Place::Retry);
                 }
                 _ => {
-                    batch.buries.push(BuryEntry { leased_id, dead_id: id.clone(), record });
+                    batch.buries.push(BuryEntry {
+                        leased_id,
+                        dead_id: id.clone(),
+                        record,
+                    });
                     model.jobs.insert(id, Place::Dead);
                 }
             }
@@ -172,12 +191,19 @@ async fn apply(env: &TestEnv, model: &mut Model, step: &Step) {
                 .complete(&q, &q.active(wid), &batch, DeadLimits::default())
                 .await
                 .unwrap();
-            assert_eq!(report.acked + report.retried + report.buried, 1, "{report:?}");
+            assert_eq!(
+                report.acked + report.retried + report.buried,
+                1,
+                "{report:?}"
+            );
         }
         Step::LeaseExpires { worker } => {
             let wid = WORKERS[*worker];
             // A lease of 1 ms, then a little wait: the lease has truly lapsed.
-            store.heartbeat(&q, wid, Duration::from_millis(1)).await.unwrap();
+            store
+                .heartbeat(&q, wid, Duration::from_millis(1))
+                .await
+                .unwrap();
             tokio::time::sleep(Duration::from_millis(3)).await;
             let lapsed = store.expired_leases(&q, 10).await.unwrap();
             assert!(lapsed.iter().any(|w| w == wid), "{lapsed:?}");
@@ -207,7 +233,9 @@ async fn apply(env: &TestEnv, model: &mut Model, step: &Step) {
             }
         }
         Step::OperatorRetry { set, pick } | Step::OperatorDelete { set, pick } => {
-            let Some(id) = model.pick(*pick, |p| p.in_set(*set)) else { return };
+            let Some(id) = model.pick(*pick, |p| p.in_set(*set)) else {
+                return;
+            };
             let uuid = id.parse().unwrap();
             let changed = if matches!(step, Step::OperatorRetry { .. }) {
                 model.jobs.insert(id, Place::Ready);

@@ -175,11 +175,10 @@ async fn fetch_round(shared: Arc<Shared>, order: Vec<usize>, want: usize) -> Fet
             continue;
         }
         match fetch_queue(&shared, index, remaining).await {
-            Ok(records) => leased.extend(
-                records
-                    .into_iter()
-                    .map(|record| Leased { queue: index, record }),
-            ),
+            Ok(records) => leased.extend(records.into_iter().map(|record| Leased {
+                queue: index,
+                record,
+            })),
             Err(error) => {
                 queue.fetch_uncertain.store(true, Ordering::Release);
                 return FetchRound {

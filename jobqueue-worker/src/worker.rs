@@ -14,8 +14,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Prefetch, QueueOrder, WorkerConfig};
-use crate::held::HeldJobs;
 use crate::error::WorkerError;
+use crate::held::HeldJobs;
 use crate::middleware::Middleware;
 use crate::registry::Registry;
 use crate::runtime::{QueueCounters, QueueEmptiness, QueueRuntime, Shared};

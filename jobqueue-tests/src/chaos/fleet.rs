@@ -164,8 +164,10 @@ impl Fleet {
     async fn active_jobs(&self, active_key: &str) -> u64 {
         for _ in 0..20 {
             let mut conn = self.connection().await;
-            let held: redis::RedisResult<u64> =
-                redis::cmd("HLEN").arg(active_key).query_async(&mut conn).await;
+            let held: redis::RedisResult<u64> = redis::cmd("HLEN")
+                .arg(active_key)
+                .query_async(&mut conn)
+                .await;
             if let Ok(held) = held {
                 return held;
             }
