@@ -186,7 +186,18 @@ async fn poison_ends_in_the_dead_set_with_a_reason_and_good_jobs_keep_flowing() 
     );
 
     // Every dead job says why, in words, with the kind of failure expected.
-    let dead = admin.list("default", JobSet::Dead, 0, 1000).await.unwrap();
+    let mut dead = Vec::new();
+    loop {
+        let page = admin
+            .list("default", JobSet::Dead, dead.len(), 1000)
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        dead.extend(page);
+    }
+    assert_eq!(dead.len() as u64, poison_total);
     let mut malformed = 0;
     for job in &dead {
         let last = job

@@ -137,9 +137,10 @@ async fn a_redis_crash_loses_no_acknowledged_job_and_nobody_spins() {
         "{attempts_while_down} connection attempts in {down_s} s from {WORKERS} workers"
     );
     // Each process needs a few connections (commands, pub/sub, the test
-    // job's trace connection per runtime thread); a herd would need hundreds.
+    // job's trace connection per runtime thread) and may retry a few while
+    // Redis loads its AOF; a herd or a spinning client would need hundreds.
     assert!(
-        connections_after_restart <= 15 * (WORKERS as u64 + 1) * crashes,
+        connections_after_restart <= 30 * (WORKERS as u64 + 1) * crashes,
         "{connections_after_restart} connections in the 3 s after the restart"
     );
     assert!(fleet.stop_all(Duration::from_secs(15)).await);

@@ -101,7 +101,9 @@ async fn a_rolling_restart_hands_back_at_once_and_runs_short_jobs_exactly_once()
     );
     let long = DeliveryAudit::of(&env, &long_ids).await;
     long.assert_none_lost();
-    assert_eq!(long.duplicate_finishes, 0);
+    // A long job cut off at the end of the grace period runs again from the
+    // start; it may even have done its work just before it was dropped
+    // (`duplicate_finishes`), which is why handlers must be idempotent.
     assert!(long.duplicate_starts > 0, "the long jobs were interrupted");
     // Jobs handed back at the last stop finish one long-job length later;
     // had they waited for their lease, it would take a minute.
@@ -121,6 +123,7 @@ async fn a_rolling_restart_hands_back_at_once_and_runs_short_jobs_exactly_once()
         .set("short_duplicates", short.duplicate_starts)
         .set("long_jobs", long.accepted)
         .set("long_job_restarts", long.duplicate_starts)
+        .set("long_jobs_finished_twice", long.duplicate_finishes)
         .set("grace_ms", GRACE.as_millis() as u64)
         .set("slowest_stop_ms", slowest_stop.as_millis() as u64)
         .set("reclaimed_by_lease_expiry", info.reclaimed)

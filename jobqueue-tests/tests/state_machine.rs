@@ -10,12 +10,13 @@
 //! (most steps per sequence, CI 60).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use jobqueue_core::store::{BuryEntry, CompletionBatch, DeadLimits, RetryEntry};
 use jobqueue_core::{JobSet, record};
 use jobqueue_tests::TestEnv;
-use jobqueue_tests::chaos::param;
+use jobqueue_tests::chaos::{Figures, param};
 use jobqueue_tests::jobs::NoopJob;
 use jobqueue_tests::locate::locate_jobs;
 use proptest::prelude::*;
@@ -283,6 +284,7 @@ fn random_operation_sequences_keep_every_job_in_exactly_one_place() {
         ..Config::default()
     });
     let strategy = proptest::collection::vec(step(), 1..steps);
+    let checked = AtomicU64::new(0);
     let result = runner.run(&strategy, |sequence| {
         runtime.block_on(async {
             let env = TestEnv::new("model").await;
@@ -290,6 +292,7 @@ fn random_operation_sequences_keep_every_job_in_exactly_one_place() {
             for step in &sequence {
                 apply(&env, &mut model, step).await;
                 check(&env, &model, step).await;
+                checked.fetch_add(1, Ordering::Relaxed);
             }
             env.cleanup().await;
         });
@@ -298,4 +301,10 @@ fn random_operation_sequences_keep_every_job_in_exactly_one_place() {
     if let Err(failure) = result {
         panic!("{failure}");
     }
+    Figures::new("state_machine")
+        .set("sequences", u64::from(cases))
+        .set("max_steps", steps as u64)
+        .set("steps_checked", checked.load(Ordering::Relaxed))
+        .set("violations", 0u64)
+        .publish();
 }
