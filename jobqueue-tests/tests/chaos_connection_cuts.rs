@@ -91,7 +91,12 @@ async fn connection_cuts_pauses_and_a_frozen_worker_lose_nothing_and_reclaim_onc
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     let frozen_for = 2 * LEASE + Duration::from_secs(1);
-    let held_while_frozen = fleet.stall(0, frozen_for).await;
+    // Freeze a worker that holds jobs (under cuts, one may be backing off).
+    let victim = fleet
+        .busiest(Duration::from_secs(10))
+        .await
+        .expect("no worker held a job");
+    let held_while_frozen = fleet.stall(victim, frozen_for).await;
 
     // Cut until every job ran or the chaos time is up; then everything
     // left must finish promptly on healthy connections (a job stuck in a

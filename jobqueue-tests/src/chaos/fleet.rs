@@ -118,6 +118,26 @@ impl Fleet {
         }
     }
 
+    /// The index of the worker holding the most leased jobs, once one holds
+    /// any (waits up to `timeout`; `None` if none ever did).
+    pub async fn busiest(&self, timeout: Duration) -> Option<usize> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let mut best: Option<(usize, u64)> = None;
+            for (index, worker) in self.workers.iter().enumerate() {
+                let held = self.active_jobs(&self.queue.active(&worker.worker_id)).await;
+                if held > best.map_or(0, |(_, most)| most) {
+                    best = Some((index, held));
+                }
+            }
+            if let Some((index, _)) = best {
+                return Some(index);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
     /// Freezes the worker at `index` (SIGSTOP) for `pause`, then lets it go
     /// on (SIGCONT); returns the jobs it held leased while frozen.
     pub async fn stall(&mut self, index: usize, pause: Duration) -> u64 {
