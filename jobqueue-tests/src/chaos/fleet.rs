@@ -125,7 +125,9 @@ impl Fleet {
         while Instant::now() < deadline {
             let mut best: Option<(usize, u64)> = None;
             for (index, worker) in self.workers.iter().enumerate() {
-                let held = self.active_jobs(&self.queue.active(&worker.worker_id)).await;
+                let held = self
+                    .active_jobs(&self.queue.active(&worker.worker_id))
+                    .await;
                 if held > best.map_or(0, |(_, most)| most) {
                     best = Some((index, held));
                 }
