@@ -7,6 +7,9 @@
 //! * [`WorkerProcess`]: the `test_worker` binary as a child process, for
 //!   tests that kill or signal workers.
 //! * Test jobs that leave a record in Redis each time they run.
+//! * [`locate::locate_jobs`]: where every job of a queue is, in one atomic
+//!   snapshot (DESIGN.md invariant 1).
+//! * [`chaos`]: the fault-injection harness of the `chaos_*` tests.
 
 pub mod chaos;
 pub mod jobs;

@@ -21,8 +21,3 @@ pub fn param_text(name: &str, ci_default: &str) -> String {
     std::env::var(format!("JQ_CHAOS_{}", name.to_ascii_uppercase()))
         .unwrap_or_else(|_| ci_default.to_owned())
 }
-
-/// True when `scripts/chaos` runs the long versions (`JQ_CHAOS_LONG=1`).
-pub fn long_run() -> bool {
-    param("long", 0) == 1
-}
