@@ -66,7 +66,6 @@
 // runner, tracing) inside one future; its type is deeper than rustc's
 // default query depth allows.
 #![recursion_limit = "256"]
-
 #![warn(missing_docs)]
 
 mod clock;

@@ -143,6 +143,31 @@ impl Job for NoopJob {
     }
 }
 
+/// A job with no I/O that succeeds, or fails permanently when
+/// `permanent_failure` is set: for volume runs where tracing every job in
+/// Redis would itself be the memory being measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutcomeJob {
+    /// Anything.
+    pub n: u64,
+    /// Fail permanently (straight to the dead set).
+    pub permanent_failure: bool,
+}
+
+impl Job for OutcomeJob {
+    const NAME: &'static str = "outcome";
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        if self.permanent_failure {
+            return Err(JobError::permanent(format!(
+                "outcome job {} fails on purpose",
+                self.n
+            )));
+        }
+        Ok(())
+    }
+}
+
 thread_local! {
     static CONNECTIONS: RefCell<HashMap<String, redis::aio::MultiplexedConnection>> =
         RefCell::new(HashMap::new());
@@ -168,12 +193,10 @@ fn forget_connection(url: &str) {
 }
 
 /// Reads a trace hash (`{key}:started` or `{key}:done`): job id → count.
+/// Long runs read hashes of a hundred thousand entries from a busy Redis,
+/// so the reply may take a while.
 pub async fn trace_counts(url: &str, key: &str) -> HashMap<String, u64> {
-    let mut conn = redis::Client::open(url)
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect");
+    let mut conn = trace_reader(url).await;
     conn.hgetall(key).await.expect("HGETALL")
 }
 
@@ -194,4 +217,20 @@ impl Job for FailingJob {
     async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
         Err(JobError::permanent(&self.message))
     }
+}
+
+/// The number of entries of a trace hash (cheap, for progress polling).
+pub async fn trace_len(url: &str, key: &str) -> u64 {
+    let mut conn = trace_reader(url).await;
+    conn.hlen(key).await.expect("HLEN")
+}
+
+async fn trace_reader(url: &str) -> redis::aio::MultiplexedConnection {
+    let config =
+        redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(60)));
+    redis::Client::open(url)
+        .expect("url")
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .expect("connect")
 }

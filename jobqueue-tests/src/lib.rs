@@ -7,9 +7,14 @@
 //! * [`WorkerProcess`]: the `test_worker` binary as a child process, for
 //!   tests that kill or signal workers.
 //! * Test jobs that leave a record in Redis each time they run.
+//! * [`locate::locate_jobs`]: where every job of a queue is, in one atomic
+//!   snapshot (DESIGN.md invariant 1).
+//! * [`chaos`]: the fault-injection harness of the `chaos_*` tests.
 
+pub mod chaos;
 pub mod dashboard;
 pub mod jobs;
+pub mod locate;
 pub mod probe;
 pub mod process;
 pub mod redis_cluster;
@@ -200,9 +205,14 @@ impl TestEnv {
             .expect("LRANGE")
     }
 
+    /// How many distinct jobs finished successfully (cheap: HLEN).
+    pub async fn done_count(&self) -> u64 {
+        jobs::trace_len(&self.url, &format!("{}:done", self.trace_key())).await
+    }
+
     /// Waits until `n` distinct jobs finished successfully.
     pub async fn wait_done(&self, n: usize, timeout: Duration) -> bool {
-        eventually(timeout, || async { self.done().await.len() >= n }).await
+        eventually(timeout, || async { self.done_count().await >= n as u64 }).await
     }
 }
 

@@ -19,7 +19,9 @@ pub struct WorkerSpec {
     pub lease_ms: u64,
     /// Shutdown grace, ms.
     pub grace_ms: u64,
-    /// Extra environment variables (e.g. `JQ_CRON`, see the test_worker binary).
+    /// Extra environment variables (e.g. `JQ_CRON` or `JQ_DEAD_MAX_JOBS`,
+    /// see the test_worker binary, or `LD_PRELOAD`/`FAKETIME` to run the
+    /// worker with a skewed clock).
     pub env: Vec<(String, String)>,
 }
 
@@ -77,6 +79,11 @@ impl WorkerProcess {
         Self { child, worker_id }
     }
 
+    /// True while the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// The child's pid.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -90,8 +97,23 @@ impl WorkerProcess {
 
     /// SIGTERM: the worker shuts down gracefully.
     pub fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    /// SIGSTOP: the process freezes (as in a long GC pause or a suspended
+    /// VM) holding its leases, until [`WorkerProcess::resume`].
+    pub fn suspend(&self) {
+        self.signal("STOP");
+    }
+
+    /// SIGCONT: a suspended process carries on.
+    pub fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, name: &str) {
         let _ = Command::new("kill")
-            .arg("-TERM")
+            .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
             .status();
     }

@@ -36,14 +36,14 @@ impl RedisServer {
         server
     }
 
-    /// The server's URL.
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
     /// The server's port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The server's URL.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
     }
 
     /// SIGKILLs the server (no chance to save anything).

@@ -2,9 +2,9 @@
 //! present is one jobqueue wrote: everything under the prefix, every
 //! per-queue key tagged with its queue, every job in exactly one place.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
+use jobqueue_tests::locate::locate_jobs;
 use jobqueue_tests::{RedisServer, TestEnv, eventually, test_worker};
 
 /// Runs a bit of everything: ready, delayed, priority, retrying, dead,
@@ -75,44 +75,6 @@ async fn every_key_is_under_the_prefix_and_queue_keys_carry_the_queue_tag() {
             assert!(tag == "q1" || tag == "q2", "{key}");
         }
     }
-}
-
-/// Where each job id is found: one atomic snapshot of every structure
-/// (a test-only script; it builds active-hash names from the lease set,
-/// which only a single, non-cluster Redis allows).
-async fn locate_jobs(env: &TestEnv, queue: &str) -> HashMap<String, Vec<String>> {
-    const SNAPSHOT: &str = r#"
-        local out = {}
-        for _, r in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do out[#out+1] = 'ready'; out[#out+1] = string.sub(r, 8, 43) end
-        for _, r in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do out[#out+1] = 'priority'; out[#out+1] = string.sub(r, 8, 43) end
-        for i, place in ipairs({'scheduled', 'retry', 'dead'}) do
-          for _, id in ipairs(redis.call('ZRANGE', KEYS[2 + i], 0, -1)) do out[#out+1] = place; out[#out+1] = id end
-        end
-        for _, worker in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do
-          for _, id in ipairs(redis.call('HKEYS', ARGV[1] .. worker)) do out[#out+1] = 'active'; out[#out+1] = id end
-        end
-        return out
-    "#;
-    let q = env.client.store().queue_keys(queue).unwrap();
-    let mut conn = env.redis().await;
-    let flat: Vec<String> = redis::Script::new(SNAPSHOT)
-        .key(q.ready())
-        .key(q.priority())
-        .key(q.scheduled())
-        .key(q.retry())
-        .key(q.dead())
-        .key(q.leases())
-        .arg(q.active(""))
-        .invoke_async(&mut conn)
-        .await
-        .unwrap();
-    let mut seen: HashMap<String, Vec<String>> = HashMap::new();
-    for pair in flat.chunks(2) {
-        seen.entry(pair[1].clone())
-            .or_default()
-            .push(pair[0].clone());
-    }
-    seen
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

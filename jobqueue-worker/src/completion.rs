@@ -88,7 +88,7 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
     {
         add_to_batch(&mut per_queue[queue], leased_id, outcome, release);
     }
-    for (queue, batch) in shared.queues.iter().zip(per_queue) {
+    for (index, (queue, batch)) in shared.queues.iter().zip(per_queue).enumerate() {
         if batch.is_empty() {
             continue;
         }
@@ -105,6 +105,9 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
                 .await
             {
                 Ok(report) => {
+                    // Only now, with the outcome written, may these jobs be
+                    // forgotten (see `held`).
+                    shared.held.remove(index, batch_ids(&batch));
                     let recorded = report.acked + report.retried + report.buried;
                     if recorded < batch.len() as u64 {
                         tracing::warn!(
@@ -134,4 +137,12 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
             }
         }
     }
+}
+
+/// The leased ids of every job in a batch.
+fn batch_ids(batch: &CompletionBatch) -> impl Iterator<Item = &[u8]> {
+    let acks = batch.acks.iter().map(Vec::as_slice);
+    let retries = batch.retries.iter().map(|entry| entry.id.as_slice());
+    let buries = batch.buries.iter().map(|entry| entry.leased_id.as_slice());
+    acks.chain(retries).chain(buries)
 }

@@ -14,6 +14,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -28,13 +29,15 @@ use crate::queue_order::QueuePicker;
 use crate::runner::{self, Leased, Outcome};
 use crate::runtime::Shared;
 
-type FetchFuture = BoxFuture<'static, Result<Round, jobqueue_core::Error>>;
+type FetchFuture = BoxFuture<'static, Round>;
 
-/// What one fetch round leased, and when a queue held back by its flow
-/// limits may be asked again.
+/// What one fetch round leased, when a queue held back by its flow limits
+/// may be asked again, and the error that cut the round short, if any (jobs
+/// leased from earlier queues in the round are kept either way).
 struct Round {
     leased: Vec<Leased>,
     limit_wait_until: Option<Instant>,
+    error: Option<jobqueue_core::Error>,
 }
 
 /// Runs until `stop_fetching` fires; then hands unstarted jobs back.
@@ -90,15 +93,17 @@ pub(crate) async fn run(
                 in_flight = None;
                 let micros = started.elapsed().as_micros() as u64;
                 fetch_time_us = (fetch_time_us * 7 + micros) / 8;
-                match result {
-                    Ok(Round { leased, limit_wait_until }) => {
-                        tracing::trace!(leased = leased.len(), "fetch round done");
+                let Round { leased, limit_wait_until, error } = result;
+                let got_any = !leased.is_empty();
+                buffer.extend(leased);
+                match error {
+                    None => {
+                        tracing::trace!(leased = buffer.len(), "fetch round done");
                         backoff.reset(Duration::from_millis(100));
-                        idle = leased.is_empty();
+                        idle = !got_any;
                         limit_wake = if idle { limit_wait_until } else { None };
-                        buffer.extend(leased);
                     }
-                    Err(err) => {
+                    Some(err) => {
                         let delay = backoff.next_delay();
                         tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "fetch failed; retrying");
                         retry_at = Some(Instant::now() + delay);
@@ -150,9 +155,7 @@ fn prefetch_target(shared: &Shared, fetch_time_us: u64) -> usize {
     }
 }
 
-async fn poll_in_flight(
-    in_flight: &mut Option<(FetchFuture, Instant)>,
-) -> (Result<Round, jobqueue_core::Error>, Instant) {
+async fn poll_in_flight(in_flight: &mut Option<(FetchFuture, Instant)>) -> (Round, Instant) {
     match in_flight {
         Some((future, started)) => (future.await, *started),
         None => std::future::pending().await,
@@ -168,12 +171,9 @@ async fn sleep_until_retry(at: Option<Instant>) {
 
 /// One pass over the queues, leasing up to `want` jobs. Queues known to be
 /// empty are skipped; a queue that yields fewer jobs than asked for is
-/// marked empty until a wake-up says otherwise.
-async fn fetch_round(
-    shared: Arc<Shared>,
-    order: Vec<usize>,
-    want: usize,
-) -> Result<Round, jobqueue_core::Error> {
+/// marked empty until a wake-up says otherwise. A failed fetch ends the
+/// round and marks its queue uncertain (see [`reconcile`]).
+async fn fetch_round(shared: Arc<Shared>, order: Vec<usize>, want: usize) -> Round {
     let mut leased = Vec::with_capacity(want);
     let mut limit_wait_until: Option<Instant> = None;
     for index in order {
@@ -182,7 +182,7 @@ async fn fetch_round(
             break;
         }
         let queue = &shared.queues[index];
-        if queue.emptiness.is_known_empty() {
+        if queue.emptiness.is_known_empty() && !queue.fetch_uncertain.load(Ordering::Acquire) {
             continue;
         }
         let limited = queue.limits.is_active();
@@ -192,16 +192,17 @@ async fn fetch_round(
         }
         let generation = queue.emptiness.generation();
         let fetch_started = Instant::now();
-        let mut reply = fetch_queue(&shared, index, limited, remaining).await?;
-        if reply.status == FetchStatus::NoLease {
-            // First fetch before the first heartbeat landed, or the lease
-            // lapsed (e.g. Redis was unreachable longer than the lease).
-            shared
-                .store
-                .heartbeat(&queue.keys, &shared.worker_id, shared.config.lease)
-                .await?;
-            reply = fetch_queue(&shared, index, limited, remaining).await?;
-        }
+        let reply = match fetch_queue(&shared, index, limited, remaining).await {
+            Ok(reply) => reply,
+            Err(error) => {
+                queue.fetch_uncertain.store(true, Ordering::Release);
+                return Round {
+                    leased,
+                    limit_wait_until,
+                    error: Some(error),
+                };
+            }
+        };
         crate::metrics::fetched(&queue.name, reply.records.len(), fetch_started.elapsed());
         if let FetchStatus::Limited { retry_after_ms } = reply.status {
             let until = queue
@@ -220,15 +221,47 @@ async fn fetch_round(
             record,
         }));
     }
-    Ok(Round {
+    Round {
         leased,
         limit_wait_until,
-    })
+        error: None,
+    }
+}
+
+/// Leases up to `max` jobs of queue `index` (heartbeating first when this
+/// worker holds no lease yet), first handing back what a failed earlier
+/// fetch may have left behind, and notes the leased ids as held.
+async fn fetch_queue(
+    shared: &Shared,
+    index: usize,
+    limited: bool,
+    max: usize,
+) -> Result<jobqueue_core::store::FetchReply, jobqueue_core::Error> {
+    let queue = &shared.queues[index];
+    if queue.fetch_uncertain.load(Ordering::Acquire) {
+        reconcile(shared, index).await?;
+        queue.fetch_uncertain.store(false, Ordering::Release);
+    }
+    let mut reply = fetch_once(shared, index, limited, max).await?;
+    if reply.status == FetchStatus::NoLease {
+        // First fetch before the first heartbeat landed, or the lease
+        // lapsed (e.g. Redis was unreachable longer than the lease).
+        shared
+            .store
+            .heartbeat(&queue.keys, &shared.worker_id, shared.config.lease)
+            .await?;
+        reply = fetch_once(shared, index, limited, max).await?;
+    }
+    shared.held.add(
+        index,
+        reply.records.iter().map(|record| runner::leased_id(record)),
+    );
+    Ok(reply)
 }
 
 /// One fetch call on queue `index`: `fetch_limited.lua` when the queue
 /// has flow limits, plain `fetch.lua` otherwise.
-async fn fetch_queue(
+async fn fetch_once(
     shared: &Shared,
     index: usize,
     limited: bool,
@@ -255,6 +288,36 @@ async fn fetch_queue(
             .fetch(&queue.keys, &queue.active_key, &shared.worker_id, max)
             .await
     }
+}
+
+/// Hands back the jobs in this worker's active hash on queue `index` that
+/// it does not hold: what a fetch whose reply was lost leased to it. Jobs
+/// it does hold (buffered, running, or with their outcome on the way) are
+/// left alone.
+async fn reconcile(shared: &Shared, index: usize) -> Result<(), jobqueue_core::Error> {
+    let queue = &shared.queues[index];
+    let found: Vec<Vec<u8>> = redis::cmd("HKEYS")
+        .arg(&queue.active_key)
+        .query_async(&mut shared.store.connection())
+        .await
+        .map_err(|source| jobqueue_core::Error::Redis {
+            op: "reconcile_fetch",
+            source,
+        })?;
+    let orphans = shared.held.unknown(index, found);
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    let returned = shared
+        .store
+        .handback(&queue.keys, &shared.worker_id, &orphans, false)
+        .await?;
+    tracing::warn!(
+        queue = %queue.name,
+        jobs = returned,
+        "a fetch reply was lost on the way; handed back the jobs it had leased to this worker"
+    );
+    Ok(())
 }
 
 /// Runs one job in its own task and reports the outcome.
@@ -322,6 +385,7 @@ async fn hand_back_unstarted(shared: &Shared, buffer: VecDeque<Leased>) {
             .await
         {
             Ok(count) => {
+                shared.held.remove(index, ids.iter().map(Vec::as_slice));
                 tracing::info!(queue = %queue.name, jobs = count, "handed back prefetched jobs")
             }
             Err(err) => {

@@ -31,6 +31,7 @@ mod fetcher;
 mod flow_limits;
 mod health;
 mod heartbeat;
+mod held;
 mod identity;
 mod inline;
 mod metrics;

@@ -56,9 +56,15 @@ impl Leased {
     /// The id the scripts leased it under: bytes 8-43 of the record, as
     /// Lua's `string.sub(record, 8, 43)` reads them.
     pub(crate) fn leased_id(&self) -> Vec<u8> {
-        let end = self.record.len().min(43);
-        self.record.get(7..end).unwrap_or_default().to_vec()
+        leased_id(&self.record)
     }
+}
+
+/// The id a record is leased under: bytes 8-43, as Lua's
+/// `string.sub(record, 8, 43)` reads them.
+pub(crate) fn leased_id(record: &[u8]) -> Vec<u8> {
+    let end = record.len().min(43);
+    record.get(7..end).unwrap_or_default().to_vec()
 }
 
 /// A uniqueness lock a finished job held: key digest and job id.

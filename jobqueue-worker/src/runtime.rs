@@ -1,7 +1,7 @@
 //! State shared by the tasks of one running worker.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use jobqueue_core::keys::QueueKeys;
@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cancellation::RunningJobs;
 use crate::config::WorkerConfig;
+use crate::held::HeldJobs;
 use crate::middleware::Middleware;
 use crate::registry::Registry;
 
@@ -23,6 +24,10 @@ pub(crate) struct QueueRuntime {
     pub(crate) counters: QueueCounters,
     pub(crate) emptiness: QueueEmptiness,
     pub(crate) limits: crate::flow_limits::FlowLimits,
+    /// Set when a fetch on this queue failed: Redis may have run it and the
+    /// reply been lost, leaving jobs in the active hash that this worker
+    /// never received (see [`HeldJobs`]).
+    pub(crate) fetch_uncertain: AtomicBool,
 }
 
 /// Whether a queue is known to have nothing ready, so fetch rounds skip it
@@ -86,6 +91,8 @@ pub(crate) struct Shared {
     pub(crate) worker_id: Arc<str>,
     pub(crate) host: String,
     pub(crate) queues: Vec<QueueRuntime>,
+    /// Jobs this worker knows it holds leased.
+    pub(crate) held: HeldJobs,
     pub(crate) registry: Registry,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
     /// Wakes the fetcher: new jobs may be ready.

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -15,6 +16,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Prefetch, QueueOrder, WorkerConfig};
 use crate::error::WorkerError;
+use crate::held::HeldJobs;
 use crate::inline::InlineWorker;
 use crate::middleware::Middleware;
 use crate::registry::Registry;
@@ -383,6 +385,7 @@ impl WorkerBuilder {
                     counters: QueueCounters::default(),
                     emptiness: QueueEmptiness::default(),
                     limits: crate::flow_limits::FlowLimits::default(),
+                    fetch_uncertain: AtomicBool::new(false),
                 })
             })
             .collect::<Result<Vec<_>, jobqueue_core::Error>>()?;
@@ -399,6 +402,7 @@ impl WorkerBuilder {
             config: self.config,
             worker_id,
             host: identity::host_name(),
+            held: HeldJobs::new(queues.len()),
             queues,
             registry: self.registry,
             middleware: self.middleware,

@@ -16,6 +16,9 @@ KEYS[5]  P:{Q}:paused       string
 ARGV[1]  worker id
 ARGV[2]  most jobs to lease (1-1000)
 
+A malformed record whose id bytes collide with a record already leased to
+this worker is not leased: it goes back to the tail of the ready list.
+
 Returns: {status, record…}; status 0 = ok (zero or more records follow),
          1 = queue paused, 2 = this worker holds no lease (heartbeat first).
 ]]

@@ -171,13 +171,35 @@ local function lease_ready(ready_key, priority_key, active_key, want)
       for _, record in ipairs(popped) do out[#out + 1] = record end
     end
   end
-  if #out > 1 then
-    local fields = {}
-    for i = 2, #out do
+  if #out == 1 then
+    return out
+  end
+  -- Valid records carry unique ids and are leased in one HSET. A malformed
+  -- record (written by a foreign producer) has meaningless id bytes that may
+  -- equal another leased record's: leasing it would overwrite that one in
+  -- the active hash, and whichever outcome is written second would find
+  -- nothing and drop its record. So a malformed record is leased only if its
+  -- key is free (after the valid ones took theirs); otherwise it goes back
+  -- to the end of the queue and is leased once the other is gone.
+  local fields, malformed, leased = {}, {}, {0}
+  for i = 2, #out do
+    if is_record(out[i]) then
       fields[#fields + 1] = record_id(out[i])
       fields[#fields + 1] = out[i]
+      leased[#leased + 1] = out[i]
+    else
+      malformed[#malformed + 1] = out[i]
     end
+  end
+  if #fields > 0 then
     redis.call('HSET', active_key, unpack(fields))
   end
-  return out
+  for _, record in ipairs(malformed) do
+    if redis.call('HSETNX', active_key, record_id(record), record) == 1 then
+      leased[#leased + 1] = record
+    else
+      redis.call('RPUSH', ready_key, record)
+    end
+  end
+  return leased
 end

@@ -1,5 +1,5 @@
-//! A worker process for the process-level tests: runs `TestJob`s and
-//! `NoopJob`s, configured through `JQ_*` environment variables, prints
+//! A worker process for the process-level tests: runs `TestJob`s,
+//! `NoopJob`s and `OutcomeJob`s, configured through `JQ_*` environment variables, prints
 //! `READY <worker id>` once started and exits 0 after a graceful shutdown.
 //!
 //! `JQ_CRON=<entry name>|<cron expression>|<probe list key>` also registers
@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use jobqueue_core::ClientConfig;
 use jobqueue_core::cron::CronEntry;
-use jobqueue_tests::jobs::{NoopJob, TestJob};
+use jobqueue_core::store::DeadLimits;
+use jobqueue_tests::jobs::{NoopJob, OutcomeJob, TestJob};
 use jobqueue_tests::probe::ProbeJob;
 use jobqueue_worker::{Worker, shutdown_signal};
 
@@ -44,6 +45,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .register::<TestJob>()
         .register::<NoopJob>()
         .register::<ProbeJob>()
+        .register::<OutcomeJob>()
+        .dead_limits(DeadLimits {
+            max_jobs: env_u64("JQ_DEAD_MAX_JOBS", DeadLimits::default().max_jobs),
+            ..DeadLimits::default()
+        })
         .queues(queues)
         .concurrency(env_u64("JQ_CONCURRENCY", 10) as usize)
         .lease(lease)
