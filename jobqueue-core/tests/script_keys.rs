@@ -6,7 +6,8 @@
 //! `{queue}` hash tag, this keeps every script on one slot.
 //!
 //! The check is textual: each `redis.call`/`redis.pcall` names its command;
-//! for commands that take keys, the key arguments must be `KEYS[n]` or a
+//! for commands that take keys, the key arguments must be `KEYS[n]` (or
+//! `KEYS[i]` in a loop over the declared keys) or a
 //! `*_key` variable (the shared helpers in `lib.lua` take their keys as
 //! such parameters, and callers pass `KEYS[n]`), never a string literal or a
 //! concatenation. New scripts are picked up automatically.
@@ -20,9 +21,12 @@ const ALL_KEYS: [&str; 4] = ["DEL", "UNLINK", "EXISTS", "TOUCH"];
 
 fn key_argument_ok(arg: &str) -> bool {
     let arg = arg.trim();
+    // `KEYS[3]`, or `KEYS[i]` in a loop over declared keys.
     let from_keys = arg.starts_with("KEYS[")
         && arg.ends_with(']')
-        && arg["KEYS[".len()..arg.len() - 1].parse::<u32>().is_ok();
+        && arg["KEYS[".len()..arg.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+' || c == '-' || c == ' ');
     let key_variable =
         arg.ends_with("_key") && arg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     from_keys || key_variable

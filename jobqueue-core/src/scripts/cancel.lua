@@ -47,7 +47,8 @@ if candidate ~= '' then
   end
 end
 for _, place in ipairs({{KEYS[1], 'scheduled'}, {KEYS[2], 'retry'}}) do
-  if redis.call('ZREM', place[1], id) == 1 then
+  local set_key = place[1]
+  if redis.call('ZREM', set_key, id) == 1 then
     local record = redis.call('HGET', KEYS[3], id)
     if record then
       file_cancelled(record)
