@@ -74,10 +74,13 @@ fn query() -> impl Strategy<Value = String> {
                             .finish()
                     } else {
                         // Raw, but still a valid URI: only characters a
-                        // request line may carry.
+                        // request line may carry (percent signs included,
+                        // valid escapes or not).
                         let raw: String = value
                             .chars()
-                            .filter(|c| c.is_ascii_graphic() && *c != '#')
+                            .filter(|c| {
+                                c.is_ascii_alphanumeric() || "-._~!$'()*+,;=:@/?%".contains(*c)
+                            })
                             .collect();
                         format!("{name}={raw}")
                     }
