@@ -1,18 +1,17 @@
-//! Enqueue transitions: `enqueue.lua` for one job that runs now, a plain
-//! pipelined `RPUSH` for a batch of them, `enqueue_priority.lua` and
-//! `schedule.lua` for the others.
+//! Enqueue transitions: a plain `RPUSH` for jobs that run now (one or a
+//! batch), `enqueue_priority.lua`, `schedule.lua` and `enqueue_unique.lua`
+//! for the others.
 //!
-//! Idle workers block nowhere — they wait for a wake-up on the queue's
-//! events channel — so whatever makes an empty ready list non-empty
-//! publishes `r` there. A single enqueue does it inside `enqueue.lua`, so
-//! the wake-up leaves Redis before the producer has its reply (one round
-//! trip less between enqueue and start than RPUSH then PUBLISH). A batch
-//! is a plain `RPUSH` per queue (Redis does the least work per job), and
-//! when its reply shows the list was empty before (the reply equals the
-//! number of records pushed) the producer publishes the wake-up without
-//! waiting for the reply. A wake-up is a hint: if it is lost, workers find
-//! the job at their next idle poll. Both forms are the enqueue contract
-//! for other languages (docs/protocol.md).
+//! A job that runs now needs no script: appending a record to the ready
+//! list is one `RPUSH`, as cheap as enqueueing gets in Redis (an `EVALSHA`
+//! of even a two-line script costs Redis ~6 µs more per call; see
+//! docs/benchmarks.md). Idle workers block nowhere — they wait for a
+//! wake-up on the queue's events channel — so when the push made an empty
+//! list non-empty (the reply equals the number of records pushed), the
+//! producer publishes `r` on the channel. That publish is a hint, sent
+//! without waiting for its reply: if it is lost, workers find the job at
+//! their next idle poll. This is the whole enqueue contract for other
+//! languages (docs/protocol.md).
 
 use redis::{Cmd, Value};
 
@@ -102,17 +101,18 @@ impl EnqueueCall<'_> {
 
 impl Store {
     /// Appends one record to a queue's ready list (FIFO), waking idle
-    /// workers from inside Redis when the queue was empty (`enqueue.lua`).
-    /// Returns the new length.
+    /// workers when the queue was empty. Returns the new length.
     pub async fn enqueue_ready(&self, queue: &QueueKeys, record: &[u8]) -> Result<i64, Error> {
-        let reply: Value = SCRIPTS
-            .enqueue
-            .call(&[queue.ready()])
-            .arg(queue.events())
+        let length: i64 = redis::cmd("RPUSH")
+            .arg(queue.ready())
             .arg(record)
-            .invoke(&mut self.conn.clone(), "enqueue")
-            .await?;
-        int_reply(&reply, "enqueue")
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis("enqueue"))?;
+        if length == 1 {
+            self.wake_idle_workers(queue);
+        }
+        Ok(length)
     }
 
     /// Adds a record with a non-zero priority to a queue's priority set.

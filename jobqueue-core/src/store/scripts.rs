@@ -55,7 +55,6 @@ macro_rules! lua {
 
 /// Every script, loaded once per process.
 pub(crate) struct Scripts {
-    pub enqueue: LuaScript,
     pub enqueue_priority: LuaScript,
     pub schedule: LuaScript,
     pub fetch: LuaScript,
@@ -83,7 +82,6 @@ pub(crate) struct Scripts {
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
-    enqueue: lua!("enqueue"),
     enqueue_priority: lua!("enqueue_priority"),
     schedule: lua!("schedule"),
     fetch: lua!("fetch"),
@@ -112,9 +110,8 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 25] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 24] {
         [
-            &self.enqueue,
             &self.enqueue_priority,
             &self.schedule,
             &self.fetch,
