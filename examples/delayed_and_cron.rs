@@ -11,9 +11,9 @@
 //! them from the operator API, then runs a worker for 25 seconds while a
 //! periodic job ticks every 5 seconds.
 //!
-//! **Cron is not built in yet.** jobqueue will get cron schedules with a
-//! single leader per tick; until then a periodic job is a job that enqueues
-//! its own next run, as below. Two things make that safe: each run enqueues
+//! For calendar schedules use cron entries (`worker.cron(..)`, see
+//! docs/flow-control.md and the `flow_control` example). This example shows
+//! the other way, a periodic job that enqueues its own next run. Two things make that safe: each run enqueues
 //! the *next tick on the grid* (`tick + interval`, not `now + interval`), so
 //! it does not drift; and each tick is claimed once in Redis (`SET NX`), so
 //! a duplicate — the chain seeded by two processes, or a run repeated after
