@@ -1,4 +1,4 @@
-//! Delayed jobs and a periodic job: reminders scheduled hours ahead, and a
+//! Delayed jobs, a cron job and a periodic job: reminders scheduled hours ahead, and a
 //! clean-up that runs every few seconds.
 //!
 //! Run it (Redis 7+ at `JOBQUEUE_REDIS_URL`, default `redis://127.0.0.1:6379`):
@@ -11,9 +11,9 @@
 //! them from the operator API, then runs a worker for 25 seconds while a
 //! periodic job ticks every 5 seconds.
 //!
-//! For calendar schedules use cron entries (`worker.cron(..)`, see
-//! docs/flow-control.md and the `flow_control` example). This example shows
-//! the other way, a periodic job that enqueues its own next run. Two things make that safe: each run enqueues
+//! It also registers a cron entry, a digest every 10 seconds
+//! (`worker.cron(..)`, see docs/flow-control.md), and shows the other way to
+//! run periodic work, a job that enqueues its own next run. Two things make that safe: each run enqueues
 //! the *next tick on the grid* (`tick + interval`, not `now + interval`), so
 //! it does not drift; and each tick is claimed once in Redis (`SET NX`), so
 //! a duplicate — the chain seeded by two processes, or a run repeated after
@@ -154,11 +154,32 @@ pub async fn schedule_reminders(client: &Client) -> Result<(), jobqueue_core::Er
     Ok(())
 }
 
+/// A cron job: the digest, every 10 seconds here (a real app would say
+/// `"0 0 8 * * *"`, every day at 08:00). However many workers run this
+/// entry, each tick is enqueued exactly once.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SendDigest {}
+
+impl Job for SendDigest {
+    const NAME: &'static str = "send_digest";
+    const QUEUE: &'static str = "periodic";
+
+    async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+        tracing::info!(job = %ctx.id(), "digest sent (cron tick)");
+        Ok(())
+    }
+}
+
+/// The digest's cron expression (seconds field first).
+pub const DIGEST_SCHEDULE: &str = "*/10 * * * * *";
+
 /// The worker of this example (also used by its tests).
 pub fn worker(client: Client) -> WorkerBuilder {
     Worker::builder(client)
         .register::<SendReminder>()
         .register::<CleanExpiredSessions>()
+        .register::<SendDigest>()
+        .cron(DIGEST_SCHEDULE, SendDigest {})
         .queues(["periodic", "reminders"])
 }
 
@@ -184,7 +205,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     seed_periodic(&client, Duration::from_secs(5)).await?;
-    println!("a periodic clean-up runs every 5 s; the worker runs for 25 s");
+    println!(
+        "a periodic clean-up runs every 5 s and a cron digest every 10 s; the worker runs for 25 s"
+    );
     worker(client)
         .run_until(tokio::time::sleep(Duration::from_secs(25)))
         .await?;

@@ -9,8 +9,9 @@ use std::time::Duration;
 use delayed_and_cron::{CleanExpiredSessions, SendReminder};
 use jobqueue_testing::TestRedis;
 
-// One test per binary: the example's jobs reach their client through a
-// process-wide static, which is this test's client.
+// The example's reminder and clean-up jobs reach their client through a
+// process-wide static, which is the first test's client (the second test
+// runs no such job).
 #[tokio::test]
 async fn reminders_wait_their_hours_and_the_periodic_job_keeps_one_chain()
 -> Result<(), Box<dyn std::error::Error>> {
@@ -55,5 +56,26 @@ async fn reminders_wait_their_hours_and_the_periodic_job_keeps_one_chain()
     t.drain(worker()).await?;
     let next = t.assert_enqueued_count::<CleanExpiredSessions>(1).await;
     assert_eq!(next[0].job.tick, first_tick + 1200);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_digest_is_a_cron_entry_with_its_next_run() -> Result<(), Box<dyn std::error::Error>> {
+    let t = TestRedis::named("cron-digest").await?;
+    let running = delayed_and_cron::worker(t.client()).start().await?;
+    let entries = t.client().admin().cron_entries().await?;
+    running.shutdown().await;
+    let digest = entries
+        .iter()
+        .find(|entry| entry.job_type == "send_digest")
+        .ok_or("the digest is registered as a cron entry")?;
+    assert_eq!(digest.schedule, delayed_and_cron::DIGEST_SCHEDULE);
+    assert_eq!(digest.queue, "periodic");
+    let next = digest.next_run.ok_or("a next run is planned")?;
+    let until = next - chrono::Utc::now();
+    assert!(
+        until <= chrono::Duration::seconds(11),
+        "the next tick is at most 10 s away: {until}"
+    );
     Ok(())
 }
