@@ -71,7 +71,6 @@ fn job_links(page: &str) -> Vec<String> {
 async fn signup_answers_at_once_and_its_jobs_show_their_progress()
 -> Result<(), Box<dyn std::error::Error>> {
     let t = TestRedis::named("web-app").await?;
-    jobs::set_job_client(&t.client());
 
     let started = Instant::now();
     let (status, page) = send(

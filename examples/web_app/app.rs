@@ -9,12 +9,12 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::{get, post};
-use jobqueue_core::{Client, JobState};
+use jobqueue_core::{Client, JobState, JobStatusState};
 use jobqueue_dashboard::{DashboardConfig, HostUser, Role};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::jobs::{MakeThumbnail, SendWelcomeEmail, result_key};
+use super::jobs::{MakeThumbnail, SendWelcomeEmail};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -115,14 +115,15 @@ async fn sign_up(State(state): State<AppState>, Form(form): Form<Signup>) -> Res
         name: form.name.trim().to_owned(),
         email: form.email.trim().to_owned(),
     });
-    let mut jobs = vec![email.prepare()];
+    // `.track()`: keep a status (state, progress, result) for the status page.
+    let mut jobs = vec![email.track().prepare()];
     let avatar = form.avatar_url.trim();
     if !avatar.is_empty() {
         let thumbnail = MakeThumbnail {
             user_id,
             avatar_url: avatar.to_owned(),
         };
-        jobs.push(state.jobs.job(thumbnail).prepare());
+        jobs.push(state.jobs.job(thumbnail).track().prepare());
     }
     let prepared = match jobs.into_iter().collect::<Result<Vec<_>, _>>() {
         Ok(prepared) => prepared,
@@ -150,31 +151,32 @@ async fn sign_up(State(state): State<AppState>, Form(form): Form<Signup>) -> Res
     (StatusCode::ACCEPTED, Html(body)).into_response()
 }
 
-/// Where a job is, and its result once done.
+/// Where a job is, its progress, and its result once done.
 ///
-/// jobqueue drops a job when it succeeds, so "done" comes from the result
-/// the job stored itself; waiting, retrying and dead jobs come from the
-/// operator API; anything else is waiting in the ready queue or running.
+/// The jobs report progress and results through jobqueue
+/// (`ctx.set_progress`, `ctx.set_result`, read back with
+/// `client.status(id)`); where a job waits and its error history come
+/// from the operator API.
 async fn job_status(
     State(state): State<AppState>,
     Path((queue, id)): Path<(String, Uuid)>,
 ) -> Response {
-    let stored: Result<Option<String>, _> = redis::cmd("GET")
-        .arg(result_key(&state.jobs, id))
-        .query_async(&mut state.jobs.store().connection())
-        .await;
-    match stored {
-        Ok(Some(result)) => {
-            let result: serde_json::Value =
-                serde_json::from_str(&result).unwrap_or(serde_json::Value::String(result));
-            return Json(
-                serde_json::json!({ "id": id, "queue": queue, "state": "done", "result": result }),
-            )
-            .into_response();
-        }
-        Ok(None) => {}
+    let status = match state.jobs.status(id).await {
+        Ok(status) => status,
         Err(err) => return server_error(&err),
+    };
+    if let Some(status) = &status
+        && status.state == JobStatusState::Succeeded
+    {
+        return Json(serde_json::json!({
+            "id": id,
+            "queue": queue,
+            "state": "done",
+            "result": status.result,
+        }))
+        .into_response();
     }
+    let progress = status.and_then(|status| status.progress);
     match state.jobs.admin().job(&queue, id).await {
         Ok(Some(info)) => {
             let state_name = match info.state {
@@ -190,13 +192,17 @@ async fn job_status(
                 "state": state_name,
                 "attempt": info.attempt,
                 "errors": info.errors.iter().map(|e| &e.message).collect::<Vec<_>>(),
+                "progress": progress,
             }))
             .into_response()
         }
-        Ok(None) => {
-            Json(serde_json::json!({ "id": id, "queue": queue, "state": "queued_or_running" }))
-                .into_response()
-        }
+        Ok(None) => Json(serde_json::json!({
+            "id": id,
+            "queue": queue,
+            "state": "queued_or_running",
+            "progress": progress,
+        }))
+        .into_response(),
         Err(err) if err.kind() == jobqueue_core::ErrorKind::InvalidArgument => {
             (StatusCode::NOT_FOUND, "no such queue").into_response()
         }

@@ -1,6 +1,5 @@
 //! The web app's background jobs, and the worker that runs them.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use jobqueue_core::{Client, Job, JobContext, JobError};
@@ -8,23 +7,9 @@ use jobqueue_worker::{Worker, WorkerBuilder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// How long a finished job's result stays readable at `/jobs/…`.
-const RESULT_TTL: Duration = Duration::from_secs(24 * 3600);
-
-/// Jobs reach Redis through this static: jobqueue does not inject
-/// application state into jobs yet.
-static JOB_CLIENT: OnceLock<Client> = OnceLock::new();
-
-/// Makes `client` the one jobs use. Call once per process.
-pub fn set_job_client(client: &Client) {
-    let _ = JOB_CLIENT.set(client.clone());
-}
-
-fn job_client() -> Result<&'static Client, JobError> {
-    JOB_CLIENT
-        .get()
-        .ok_or_else(|| JobError::retry("the job client is not set up"))
-}
+/// How long a job's status (progress, result, error) stays readable at
+/// `/jobs/…` after its last update.
+pub const STATUS_TTL: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SendWelcomeEmail {
@@ -42,7 +27,8 @@ impl Job for SendWelcomeEmail {
         // A real app calls its mail provider here; errors are retried.
         tokio::time::sleep(Duration::from_millis(300)).await;
         tracing::info!(user = %self.user_id, "sent the welcome email to {}", self.email);
-        store_result(ctx, &serde_json::json!({ "sent_to": self.email })).await
+        ctx.set_result(&serde_json::json!({ "sent_to": self.email }))
+            .map_err(JobError::retry)
     }
 }
 
@@ -66,9 +52,17 @@ impl Job for MakeThumbnail {
                 self.avatar_url
             )));
         }
-        tokio::time::sleep(Duration::from_millis(500)).await; // "resizing"
+        ctx.set_progress(10, "downloading")
+            .await
+            .map_err(JobError::retry)?;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        ctx.set_progress(60, "resizing")
+            .await
+            .map_err(JobError::retry)?;
+        tokio::time::sleep(Duration::from_millis(250)).await;
         let thumbnail = format!("https://cdn.example.com/thumbs/{}-128.webp", self.user_id);
-        store_result(ctx, &serde_json::json!({ "thumbnail_url": thumbnail })).await
+        ctx.set_result(&serde_json::json!({ "thumbnail_url": thumbnail }))
+            .map_err(JobError::retry)
     }
 }
 
@@ -83,25 +77,6 @@ fn is_image_url(url: &str) -> bool {
         .any(|ext| path.ends_with(ext))
 }
 
-/// The key a finished job's result is kept under (app data, under the
-/// jobqueue prefix so it goes with it).
-pub fn result_key(client: &Client, job_id: Uuid) -> String {
-    format!("{}:example:result:{job_id}", client.config().prefix_str())
-}
-
-/// Keeps the job's result for a day, for the status page.
-async fn store_result(ctx: &JobContext, result: &serde_json::Value) -> Result<(), JobError> {
-    let client = job_client()?;
-    redis::cmd("SET")
-        .arg(result_key(client, ctx.id()))
-        .arg(result.to_string())
-        .arg("EX")
-        .arg(RESULT_TTL.as_secs())
-        .query_async::<()>(&mut client.store().connection())
-        .await
-        .map_err(JobError::retry)
-}
-
 /// The app's worker: every job type, both queues (mail first).
 pub fn worker(client: Client) -> WorkerBuilder {
     Worker::builder(client)
@@ -109,4 +84,5 @@ pub fn worker(client: Client) -> WorkerBuilder {
         .register::<MakeThumbnail>()
         .queues(["mail", "images"])
         .concurrency(20)
+        .status_ttl(STATUS_TTL)
 }

@@ -36,7 +36,6 @@ use tokio::sync::watch;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt().with_target(false).init();
     let client = Client::with_config(ClientConfig::from_env()).await?;
-    jobs::set_job_client(&client);
 
     let admin_token: Arc<str> = match std::env::var("WEB_APP_ADMIN_TOKEN") {
         Ok(token) if !token.is_empty() => token.into(),
