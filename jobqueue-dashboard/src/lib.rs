@@ -9,6 +9,7 @@
 //! can nest it under its own path behind its own authentication (see
 //! `docs/dashboard.md`). Both are thin layers over the operator API in
 //! `jobqueue_core::admin`.
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod commands;
