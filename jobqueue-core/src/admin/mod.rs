@@ -339,41 +339,10 @@ impl Admin {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<JobInfo>, Error> {
-        const OP: &str = "list_jobs";
         let q = self.store.queue_keys(queue)?;
-        let limit = limit.clamp(1, MAX_PAGE_SIZE);
-        let (start, stop) = (offset as isize, (offset + limit - 1) as isize);
-        let mut conn = self.store.connection();
-        let mut cmd = redis::cmd(if set == JobSet::Dead {
-            "ZREVRANGE"
-        } else {
-            "ZRANGE"
-        });
-        let entries: Vec<(String, f64)> = cmd
-            .arg(set.key(&q))
-            .arg(start)
-            .arg(stop)
-            .arg("WITHSCORES")
-            .query_async(&mut conn)
-            .await
-            .map_err(Error::redis(OP))?;
-        if entries.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<&str> = entries.iter().map(|(id, _)| id.as_str()).collect();
-        let records: Vec<Option<Vec<u8>>> = redis::cmd("HMGET")
-            .arg(q.jobs())
-            .arg(&ids)
-            .query_async(&mut conn)
-            .await
-            .map_err(Error::redis(OP))?;
-        Ok(entries
-            .iter()
-            .zip(records)
-            .filter_map(|((_, score), record)| {
-                record.map(|r| JobInfo::from_record(queue, set.into(), &r, Some(*score as i64)))
-            })
-            .collect())
+        let slots = self.list_slots(&q, set, offset, limit).await?;
+        // A slot is empty when its record vanished between the two reads.
+        Ok(slots.into_iter().flatten().collect())
     }
 
     /// One page of the ready jobs, in the order they will run (ready list;
@@ -385,18 +354,8 @@ impl Admin {
         limit: usize,
     ) -> Result<Vec<JobInfo>, Error> {
         let q = self.store.queue_keys(queue)?;
-        let limit = limit.clamp(1, MAX_PAGE_SIZE);
-        let records: Vec<Vec<u8>> = redis::cmd("LRANGE")
-            .arg(q.ready())
-            .arg(offset)
-            .arg(offset + limit - 1)
-            .query_async(&mut self.store.connection())
+        self.list_ready_range(queue, "LRANGE", q.ready(), offset, limit, "list_ready")
             .await
-            .map_err(Error::redis("list_ready"))?;
-        Ok(records
-            .iter()
-            .map(|r| JobInfo::from_record(queue, JobState::Ready, r, None))
-            .collect())
     }
 
     /// One page of the prioritised ready jobs, in the order they will run.
@@ -407,14 +366,36 @@ impl Admin {
         limit: usize,
     ) -> Result<Vec<JobInfo>, Error> {
         let q = self.store.queue_keys(queue)?;
+        self.list_ready_range(
+            queue,
+            "ZRANGE",
+            q.priority(),
+            offset,
+            limit,
+            "list_prioritised",
+        )
+        .await
+    }
+
+    /// Records `offset..offset + limit` of a ready structure (`LRANGE` of
+    /// the list, `ZRANGE` of the priority set), as ready jobs.
+    async fn list_ready_range(
+        &self,
+        queue: &str,
+        command: &str,
+        key: &str,
+        offset: usize,
+        limit: usize,
+        op: &'static str,
+    ) -> Result<Vec<JobInfo>, Error> {
         let limit = limit.clamp(1, MAX_PAGE_SIZE);
-        let records: Vec<Vec<u8>> = redis::cmd("ZRANGE")
-            .arg(q.priority())
+        let records: Vec<Vec<u8>> = redis::cmd(command)
+            .arg(key)
             .arg(offset)
             .arg(offset + limit - 1)
             .query_async(&mut self.store.connection())
             .await
-            .map_err(Error::redis("list_prioritised"))?;
+            .map_err(Error::redis(op))?;
         Ok(records
             .iter()
             .map(|r| JobInfo::from_record(queue, JobState::Ready, r, None))
