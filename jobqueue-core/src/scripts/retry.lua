@@ -28,8 +28,10 @@ for n = 1, #ids do
     -- Whole milliseconds, rounded up (never early): retry delays are
     -- seconds long, and integer scores keep a small retry set's listpack
     -- cheap to insert into (fractional scores are stored as text there
-    -- and re-parsed on every insert; docs/benchmarks.md).
-    local id, at = ARGV[i], math.ceil(now + (tonumber(ARGV[i + 1]) or 0))
+    -- and re-parsed on every insert; docs/benchmarks.md). No delay means
+    -- due now, so it rounds down: the next promote must find it due.
+    local id, delay = ARGV[i], tonumber(ARGV[i + 1]) or 0
+    local at = delay > 0 and math.ceil(now + delay) or math.floor(now)
     leased_ids[#leased_ids + 1] = id
     scored[#scored + 1] = at
     scored[#scored + 1] = id
