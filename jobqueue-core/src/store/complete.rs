@@ -1,10 +1,12 @@
-//! Completion transitions: `ack.lua`, `retry.lua`, `bury.lua`, and
-//! `unique_release.lua` for unique jobs among the finished.
+//! Completion transitions: `ack.lua` (which also frees the uniqueness
+//! locks of unique jobs that succeeded), `retry.lua`, `bury.lua`, and
+//! `unique_release.lua` for unique jobs that died.
 //!
 //! A worker finishes jobs in batches: everything one worker finished on one
 //! queue since its last flush goes out as at most three script calls in a
 //! single round trip.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use redis::Value;
@@ -69,8 +71,9 @@ pub struct CompletionBatch {
     /// Jobs for the dead set.
     pub buries: Vec<BuryEntry>,
     /// Uniqueness locks of unique jobs among them that succeeded or died:
-    /// (key digest, job id). Released in the same round trip, after the
-    /// outcomes (`unique_release.lua`).
+    /// (key digest, job id). Released in the same round trip: by
+    /// `ack.lua` in the same step as a success, by `unique_release.lua`
+    /// after the outcomes otherwise.
     pub unique_releases: Vec<(String, String)>,
 }
 
@@ -83,6 +86,26 @@ impl CompletionBatch {
     /// Number of jobs in the batch.
     pub fn len(&self) -> usize {
         self.acks.len() + self.retries.len() + self.buries.len()
+    }
+
+    /// The uniqueness locks split by who releases them: `ack.lua` for
+    /// acknowledged jobs ((leased id, digest) pairs), `unique_release.lua`
+    /// for the rest (dead jobs).
+    fn split_releases(&self) -> (Vec<UniqueAck<'_>>, Vec<&(String, String)>) {
+        let mut by_ack = Vec::new();
+        let mut others = Vec::new();
+        if self.unique_releases.is_empty() {
+            return (by_ack, others);
+        }
+        let acked: HashSet<&[u8]> = self.acks.iter().map(Vec::as_slice).collect();
+        for release in &self.unique_releases {
+            let (digest, id) = release;
+            match acked.get(id.as_bytes()) {
+                Some(acked) => by_ack.push((*acked, digest.as_str())),
+                None => others.push(release),
+            }
+        }
+        (by_ack, others)
     }
 }
 
@@ -103,6 +126,9 @@ pub struct CompletionReport {
     pub released: u64,
 }
 
+/// A unique job's acknowledgement: its leased id and its lock's digest.
+type UniqueAck<'a> = (&'a [u8], &'a str);
+
 /// The script calls that record one [`CompletionBatch`], ready to send.
 pub struct CompletionCalls {
     calls: Vec<(Call, Kind)>,
@@ -119,10 +145,38 @@ impl CompletionCalls {
     ) -> Self {
         let mut calls: Vec<(Call, Kind)> = Vec::with_capacity(3);
         let mut release_calls: Vec<(Call, Kind)> = Vec::new();
-        for chunk in batch.acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
+        let (unique_acks, other_releases) = batch.split_releases();
+        // Unique jobs' acknowledgements carry their locks (released in the
+        // same step); the others are ids only.
+        for chunk in unique_acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
+            let locks: Vec<String> = chunk
+                .iter()
+                .map(|(_, digest)| queue.unique(digest))
+                .collect();
+            let mut keys = Vec::with_capacity(locks.len() + 1);
+            keys.push(active_key);
+            keys.extend(locks.iter().map(String::as_str));
+            let mut call = SCRIPTS.ack.call(&keys);
+            for (id, _) in chunk {
+                call.push_arg(*id);
+            }
+            calls.push((call, Kind::Ack));
+        }
+        let plain_acks: Vec<&[u8]> = if unique_acks.is_empty() {
+            batch.acks.iter().map(Vec::as_slice).collect()
+        } else {
+            let unique: HashSet<&[u8]> = unique_acks.iter().map(|(id, _)| *id).collect();
+            batch
+                .acks
+                .iter()
+                .map(Vec::as_slice)
+                .filter(|id| !unique.contains(id))
+                .collect()
+        };
+        for chunk in plain_acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let mut call = SCRIPTS.ack.call(&[active_key]);
             for id in chunk {
-                call.push_arg(id.as_slice());
+                call.push_arg(*id);
             }
             calls.push((call, Kind::Ack));
         }
@@ -138,10 +192,7 @@ impl CompletionCalls {
             }
             calls.push((call, Kind::Retry));
         }
-        for chunk in batch
-            .unique_releases
-            .chunks(super::enqueue::MAX_RECORDS_PER_CALL)
-        {
+        for chunk in other_releases.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             // After the outcome calls in the pipeline: a lock is freed only
             // once its job's end is recorded.
             let locks: Vec<String> = chunk
@@ -150,7 +201,7 @@ impl CompletionCalls {
                 .collect();
             let keys: Vec<&str> = locks.iter().map(String::as_str).collect();
             let mut call = SCRIPTS.unique_release.call(&keys);
-            for (_, id) in chunk {
+            for (_, id) in chunk.iter() {
                 call.push_arg(id.as_str());
             }
             release_calls.push((call, Kind::Release));
@@ -200,7 +251,14 @@ impl Store {
         let mut report = CompletionReport::default();
         for (reply, kind) in replies.into_iter().zip(kinds) {
             match kind {
-                Kind::Ack => report.acked += count(&reply)?,
+                Kind::Ack => {
+                    let parts = array_reply(reply, OP)?;
+                    if parts.len() != 2 {
+                        return Err(Error::protocol(OP, "ack reply is not {acked, released}"));
+                    }
+                    report.acked += count(&parts[0])?;
+                    report.released += count(&parts[1])?;
+                }
                 Kind::Retry => report.retried += count(&reply)?,
                 Kind::Release => report.released += count(&reply)?,
                 Kind::Bury => {

@@ -11,6 +11,7 @@ mod cluster_pipeline;
 mod complete;
 pub mod connection;
 mod cron;
+mod direct_lane;
 pub(crate) mod enqueue;
 mod expire;
 mod fetch;
