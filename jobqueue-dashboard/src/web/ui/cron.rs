@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, Redirect};
-use jobqueue_core::cron::{CronEntryInfo, CronOutcome};
+use jobqueue_core::cron::CronEntryInfo;
 use maud::{Markup, html};
 
 use super::super::auth::Principal;
@@ -20,7 +20,7 @@ use super::forms::{back_done, checked_form};
 use super::jobs::flash;
 use super::layout::{Nav, action_button, confirm_button, page};
 use super::queues::url;
-use crate::format::{count, id_tail, short, time};
+use crate::format::{count, id_tail, short, time, variant_name};
 
 pub(crate) async fn cron(
     State(state): State<Arc<AppState>>,
@@ -92,7 +92,7 @@ fn entry_row(state: &AppState, who: &Principal, entry: &CronEntryInfo) -> Markup
             }
             td {
                 @if let Some(result) = &entry.last_result {
-                    @let outcome = outcome_name(result.outcome);
+                    @let outcome = variant_name(&result.outcome);
                     a href=(job_link(&result.job_id)) title=(result.job_id) {
                         span class={ "badge " (outcome) } { (outcome) }
                     }
@@ -113,16 +113,6 @@ fn entry_row(state: &AppState, who: &Principal, entry: &CronEntryInfo) -> Markup
                 (confirm_button(state, who, &action("remove"), "Remove", "danger cron-remove", None, Some("Remove this cron entry? A process that still registers it adds it back.")))
             }
         }
-    }
-}
-
-fn outcome_name(outcome: CronOutcome) -> &'static str {
-    match outcome {
-        CronOutcome::Succeeded => "succeeded",
-        CronOutcome::Retrying => "retrying",
-        CronOutcome::Dead => "dead",
-        CronOutcome::Cancelled => "cancelled",
-        CronOutcome::Expired => "expired",
     }
 }
 

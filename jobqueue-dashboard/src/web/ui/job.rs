@@ -109,10 +109,7 @@ pub(crate) async fn job(
 
 /// The job's status hash: state, progress, result, error.
 fn status_section(status: &JobStatus) -> Markup {
-    let state = serde_json::to_value(status.state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let state = crate::format::variant_name(&status.state);
     html! {
         h2 { "Status" }
         dl.facts #job-status {
