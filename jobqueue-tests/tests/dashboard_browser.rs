@@ -1,7 +1,7 @@
 //! The dashboard in a real browser: headless Chromium driven over WebDriver
 //! (chromedriver + fantoccini). Opens the overview, sees the chart and the
 //! queue table, opens a dead job, clicks retry and sees it leave the dead
-//! set. Saves screenshots of the main pages under
+//! set, opens the cron page and pauses an entry from it. Saves screenshots of the main pages under
 //! `target/dashboard-screenshots/` (or `$JOBQUEUE_SCREENSHOT_DIR`).
 //!
 //! `scripts/test` installs Debian's `chromium` and `chromium-driver`. When
@@ -15,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{ClientBuilder, Locator};
+use jobqueue_core::cron::CronEntry;
 use jobqueue_dashboard::{DashboardConfig, Role, dashboard_router};
 use jobqueue_tests::dashboard::make_dead_jobs;
 use jobqueue_tests::jobs::NoopJob;
@@ -278,6 +279,69 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
     client.goto(&format!("{base}/audit")).await.unwrap();
     wait_for(&client, "#audit-table").await;
     shoot(&client, "audit").await;
+
+    // Cron: entries registered by a worker, one with a finished run; pause
+    // one from its row and see the page say so.
+    let worker = test_worker(&env)
+        .cron_entry(
+            CronEntry::new("daily-report", "0 30 7 * * MON-FRI", &NoopJob { n: 1 })
+                .unwrap()
+                .time_zone("Europe/Berlin")
+                .unwrap(),
+        )
+        .cron_entry(CronEntry::new("new-year", "@yearly", &NoopJob { n: 2 }).unwrap())
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            admin.cron_entries().await.unwrap().len() == 2
+        })
+        .await
+    );
+    let run = admin.run_cron_now("default", "daily-report").await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            admin
+                .cron_entry("default", "daily-report")
+                .await
+                .unwrap()
+                .and_then(|e| e.last_result)
+                .is_some_and(|r| r.job_id == run)
+        })
+        .await,
+        "the cron run's result was not recorded"
+    );
+    worker.shutdown().await;
+    client.goto(&format!("{base}/cron")).await.unwrap();
+    wait_for(&client, "#cron-table").await;
+    shoot(&client, "cron").await;
+    wait_for(
+        &client,
+        "tr[data-cron=\"default/daily-report\"] button.cron-pause",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    let flash = wait_for(&client, "p.flash").await.text().await.unwrap();
+    assert_eq!(flash, "Cron entry paused.");
+    wait_for(
+        &client,
+        "tr[data-cron=\"default/daily-report\"] button.cron-resume",
+    )
+    .await;
+    assert!(
+        admin
+            .cron_entry("default", "daily-report")
+            .await
+            .unwrap()
+            .unwrap()
+            .paused_at
+            .is_some(),
+        "the click paused the entry"
+    );
+    assert_eq!(admin.audit_log(0, 1).await.unwrap()[0].action, "cron_pause");
 
     // A phone-sized overview.
     client.set_window_size(390, 844).await.unwrap();

@@ -20,7 +20,7 @@ use super::forms::{back_done, checked_form};
 use super::jobs::flash;
 use super::layout::{Nav, action_button, confirm_button, page};
 use super::queues::url;
-use crate::format::{count, id_tail, short, time, variant_name};
+use crate::format::{ago, count, id_tail, short, time, variant_name};
 
 pub(crate) async fn cron(
     State(state): State<Arc<AppState>>,
@@ -83,11 +83,11 @@ fn entry_row(state: &AppState, who: &Principal, entry: &CronEntryInfo) -> Markup
             td { a href=(state.link(&format!("/queues/{}/jobs/ready", url(&entry.queue)))) { (entry.queue) } }
             td { code { (entry.schedule) } div.muted { (entry.time_zone) } }
             td { (entry.job_type) }
-            td.nowrap {
-                @if entry.paused_at.is_some() { span.muted { "paused" } } @else { (time(entry.next_run)) }
+            td.nowrap title=(time(entry.next_run)) {
+                @if entry.paused_at.is_some() { span.muted { "paused" } } @else { (ago(entry.next_run)) }
             }
-            td.nowrap {
-                (time(entry.last_enqueued_tick))
+            td.nowrap title=(time(entry.last_enqueued_tick)) {
+                (ago(entry.last_enqueued_tick))
                 @if let Some(id) = &entry.last_enqueued_id { div.muted { code title=(id) { (id_tail(id)) } } }
             }
             td {
@@ -96,7 +96,8 @@ fn entry_row(state: &AppState, who: &Principal, entry: &CronEntryInfo) -> Markup
                     a href=(job_link(&result.job_id)) title=(result.job_id) {
                         span class={ "badge " (outcome) } { (outcome) }
                     }
-                    div.muted { (time(jobqueue_core::admin::millis_to_datetime(result.finished_at_ms))) }
+                    @let finished = jobqueue_core::admin::millis_to_datetime(result.finished_at_ms);
+                    " " span.muted title=(time(finished)) { (ago(finished)) }
                     @if let Some(error) = &result.error { div.error { (short(error, 160)) } }
                 } @else {
                     span.muted { "no run finished yet" }
