@@ -366,6 +366,21 @@ async fn waiting_and_running_jobs_are_cancelled_and_listed() {
         })
         .await
     );
+    // The workers page offers Cancel beside each running job.
+    let cancel_path = format!("/queues/default/job/{held}/cancel");
+    assert!(
+        dash.get("/workers", As::Browser)
+            .await
+            .body
+            .contains(&cancel_path)
+    );
+    assert!(
+        !dash
+            .get("/workers", As::Reader)
+            .await
+            .body
+            .contains(&cancel_path)
+    );
     let running = api(
         &dash,
         Method::POST,
@@ -430,6 +445,17 @@ async fn waiting_and_running_jobs_are_cancelled_and_listed() {
     assert!(tabs.contains(&held.to_string()[24..]));
     let queues = dash.get("/queues", As::Browser).await.body;
     assert!(queues.contains("data-f=\"cancelled\"") && queues.contains("/jobs/expired"));
+    // /metrics serves a snapshot at most 1 s old (operator_config).
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            let metrics = dash.get("/metrics", As::Reader).await.body;
+            metrics.contains("jobqueue_jobs_cancelled{queue=\"default\"} 3")
+                && metrics.contains("jobqueue_jobs_expired{queue=\"default\"} 1")
+        })
+        .await,
+        "{}",
+        dash.get("/metrics", As::Reader).await.body
+    );
     let retry = api(
         &dash,
         Method::POST,
@@ -668,14 +694,61 @@ async fn job_page_and_api_show_progress_and_result() {
         })
         .await
         .unwrap();
+    let slow = client
+        .enqueue(ProbeJob {
+            hold_ms: 20_000,
+            progress: Some((10, "warming up".into())),
+            ..probe(&env)
+        })
+        .await
+        .unwrap();
     assert!(
         eventually(Duration::from_secs(15), || async {
             let done = client.status(done).await.unwrap();
             let dying = client.status(dying).await.unwrap();
+            let slow = client.status(slow).await.unwrap();
             done.is_some_and(|s| s.state == JobStatusState::Succeeded)
                 && dying.is_some_and(|s| s.state == JobStatusState::Dead)
+                && slow.is_some_and(|s| s.state == JobStatusState::Running)
         })
         .await
+    );
+
+    // A running job's page is its status, with Cancel; cancelled, the page
+    // shows its record in the cancelled set and the final status.
+    let page = dash
+        .get(&format!("/queues/default/job/{slow}"), As::Browser)
+        .await
+        .body;
+    assert!(
+        page.contains("warming up") && page.contains("id=\"cancel-job\""),
+        "{page}"
+    );
+    let cancelled = post_form(&dash, &format!("/queues/default/job/{slow}/cancel"), "").await;
+    assert_eq!(
+        cancelled.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        cancelled.body
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            client
+                .status(slow)
+                .await
+                .unwrap()
+                .is_some_and(|s| s.state == JobStatusState::Cancelled)
+        })
+        .await
+    );
+    let page = dash
+        .get(&format!("/queues/default/job/{slow}"), As::Browser)
+        .await
+        .body;
+    assert!(
+        page.contains("id=\"job-state\" class=\"badge cancelled\"")
+            && page.contains("id=\"status-state\" class=\"badge cancelled\""),
+        "{page}"
     );
     worker.shutdown().await;
 

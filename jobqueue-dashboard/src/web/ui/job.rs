@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Html;
-use jobqueue_core::{JobState, JobStatus};
+use jobqueue_core::{JobState, JobStatus, JobStatusState};
 use maud::{Markup, html};
 
 use super::super::api::{job_not_found, known_queue};
@@ -37,6 +37,11 @@ pub(crate) async fn job(
         let body = html! {
             h1 { "Job " code #job-id { (id) } }
             p.muted { "Its record is not in a scheduled, retry, dead, cancelled or expired set (it is ready, running or finished); its status is kept for a while after each update." }
+            @if status.state == JobStatusState::Running {
+                div.bulk-bar {
+                    (confirm_button(&state, &who, &job_action_link(&state, &name, id, "cancel"), "Cancel", "danger", Some("cancel-job"), Some("Cancel this job? A running job is told to stop.")))
+                }
+            }
             (status_section(&status))
         };
         return Ok(Html(
@@ -52,7 +57,7 @@ pub(crate) async fn job(
         JobState::Expired => "Expired at",
         _ => "At",
     };
-    let action = |what: &str| state.link(&format!("/queues/{}/job/{}/{what}", url(&name), job.id));
+    let action = |what: &str| job_action_link(&state, &name, job.id, what);
     let started = job
         .errors
         .last()
@@ -105,6 +110,11 @@ pub(crate) async fn job(
     Ok(Html(
         page(&state, &who, Nav::Queues, "Job", flash.as_deref(), body).into_string(),
     ))
+}
+
+/// Where the job page's action `what` posts to.
+pub(super) fn job_action_link(state: &AppState, queue: &str, id: uuid::Uuid, what: &str) -> String {
+    state.link(&format!("/queues/{}/job/{id}/{what}", url(queue)))
 }
 
 /// The job's status hash: state, progress, result, error.

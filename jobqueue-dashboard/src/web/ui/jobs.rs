@@ -16,6 +16,7 @@ use super::super::error::ApiError;
 use super::super::flow_actions::LimitsView;
 use super::super::params::{self, Params};
 use super::super::state::AppState;
+use super::job::job_action_link;
 use super::layout::{Nav, csrf_field, page};
 use super::queues::url;
 use crate::format::{ago, count, id_tail, pretty_payload, short};
@@ -154,7 +155,7 @@ fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool, can_cancel: 
                                             pre.payload { (pretty_payload(&job.payload)) }
                                             @if can_cancel {
                                                 button.danger.cancel-job type="submit" data-confirm="Cancel this job?"
-                                                    formaction=(state.link(&format!("/queues/{}/job/{}/cancel", url(&job.queue), job.id))) { "Cancel" }
+                                                    formaction=(job_action_link(state, &job.queue, job.id, "cancel")) { "Cancel" }
                                             }
                                         }
                                     } @else {
