@@ -4,12 +4,14 @@
 use clap::{Args, Subcommand};
 use jobqueue_core::Client;
 use jobqueue_core::cron::CronEntryInfo;
-use serde::Serialize;
 
 use super::actions::audit;
-use super::exit::{CliError, CliResult, EXIT_NOT_FOUND};
+use super::exit::CliResult;
 use super::output::{json, table};
-use crate::format::{ago, count, short};
+use crate::format::{ago, count, short, variant_name};
+use crate::web::flow_actions::{
+    CronAction, CronActionOutcome, apply_cron_action, cron_audit_target,
+};
 
 /// `jobqueue cron ...`.
 #[derive(Debug, Args)]
@@ -45,57 +47,35 @@ pub struct EntryArgs {
     pub queue: String,
 }
 
-#[derive(Serialize)]
-struct Outcome<'a> {
-    action: &'a str,
-    queue: &'a str,
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    job_id: Option<uuid::Uuid>,
-}
-
 /// `jobqueue cron`.
 pub async fn cron(client: &Client, args: &CronArgs, as_json: bool) -> CliResult {
     let admin = client.admin();
     let (entry, action) = match &args.command {
         CronCommand::List => return list(&admin.cron_entries().await?, as_json),
-        CronCommand::Pause(entry) => (entry, "cron_pause"),
-        CronCommand::Resume(entry) => (entry, "cron_resume"),
-        CronCommand::Run(entry) => (entry, "cron_run"),
-        CronCommand::Remove(entry) => (entry, "cron_remove"),
+        CronCommand::Pause(entry) => (entry, CronAction::Pause),
+        CronCommand::Resume(entry) => (entry, CronAction::Resume),
+        CronCommand::Run(entry) => (entry, CronAction::Run),
+        CronCommand::Remove(entry) => (entry, CronAction::Remove),
     };
     let (queue, name) = (entry.queue.as_str(), entry.name.as_str());
-    let mut job_id = None;
-    match &args.command {
-        CronCommand::Pause(_) => admin.pause_cron(queue, name).await?,
-        CronCommand::Resume(_) => admin.resume_cron(queue, name).await?,
-        CronCommand::Run(_) => job_id = Some(admin.run_cron_now(queue, name).await?),
-        CronCommand::Remove(_) | CronCommand::List => {
-            if !admin.remove_cron(queue, name).await? {
-                return Err(CliError::new(
-                    EXIT_NOT_FOUND,
-                    format!("no cron entry {name:?} on queue {queue:?}"),
-                ));
-            }
-        }
-    }
-    let target = match job_id {
-        Some(id) => format!("{queue}/{name} {id}"),
-        None => format!("{queue}/{name}"),
-    };
-    audit(client, action, &target, u64::from(job_id.is_some())).await;
+    let job_id = apply_cron_action(&admin, queue, name, action).await?;
+    let target = cron_audit_target(queue, name, job_id);
+    audit(
+        client,
+        action.audit_name(),
+        &target,
+        u64::from(job_id.is_some()),
+    )
+    .await;
     if as_json {
-        return json(&Outcome {
-            action,
-            queue,
-            name,
+        return json(&CronActionOutcome {
+            action: action.audit_name().to_owned(),
+            queue: queue.to_owned(),
+            name: name.to_owned(),
             job_id,
         });
     }
-    match job_id {
-        Some(id) => println!("{action}: {queue}/{name} enqueued job {id}"),
-        None => println!("{action}: {queue}/{name}"),
-    }
+    println!("{}: {target}", action.audit_name());
     Ok(())
 }
 
@@ -113,7 +93,7 @@ fn list(entries: &[CronEntryInfo], as_json: bool) -> CliResult {
         .iter()
         .map(|e| {
             let result = e.last_result.as_ref().map_or(String::new(), |r| {
-                let outcome = crate::format::variant_name(&r.outcome);
+                let outcome = variant_name(&r.outcome);
                 match &r.error {
                     Some(error) => format!("{outcome}: {}", short(error, 40)),
                     None => outcome,

@@ -2,12 +2,12 @@
 //! limits (changes are written to the audit log).
 
 use clap::Args;
-use jobqueue_core::{Client, QueueLimits};
+use jobqueue_core::Client;
 
 use super::actions::{audit, known_queue};
 use super::exit::CliResult;
 use super::output::json;
-use crate::web::flow_actions::{LimitsView, RateView, parse_rate};
+use crate::web::flow_actions::{LimitsView, RateView, apply_limits, parse_rate};
 
 /// Options of `jobqueue queues limits`.
 #[derive(Debug, Args)]
@@ -37,22 +37,17 @@ pub async fn limits(client: &Client, args: &LimitsArgs, as_json: bool) -> CliRes
     let admin = client.admin();
     let queue = args.queue.as_str();
     let change = if args.clear {
-        Some(("clear_limits", LimitsView::default()))
+        Some(None)
     } else if args.max_running.is_some() || args.rate.is_some() {
-        Some((
-            "set_limits",
-            LimitsView {
-                max_running: args.max_running,
-                rate: args.rate,
-            },
-        ))
+        Some(Some(LimitsView {
+            max_running: args.max_running,
+            rate: args.rate,
+        }))
     } else {
         None
     };
-    if let Some((action, view)) = change {
-        admin
-            .set_queue_limits(queue, QueueLimits::from(view))
-            .await?;
+    if let Some(limits) = change {
+        let (action, view) = apply_limits(&admin, queue, limits).await?;
         audit(client, action, &format!("{queue} {}", view.describe()), 0).await;
     }
     let view = LimitsView::from(admin.queue_limits(queue).await?);

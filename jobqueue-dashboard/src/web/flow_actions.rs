@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use jobqueue_core::{CancelOutcome, CancelledFrom, QueueLimits, RateLimit};
+use jobqueue_core::{Admin, CancelOutcome, CancelledFrom, QueueLimits, RateLimit};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -66,7 +66,42 @@ pub struct CronActionOutcome {
     pub job_id: Option<Uuid>,
 }
 
-/// Runs a cron action on entry `name` of `queue` (404 for an unknown entry).
+/// Runs a cron action on entry `name` of `queue`: the operator API call
+/// shared by the dashboard and the CLI. Returns the job id of the run
+/// `Run` enqueued; an unknown entry is [`jobqueue_core::ErrorKind::NotFound`].
+pub async fn apply_cron_action(
+    admin: &Admin,
+    queue: &str,
+    name: &str,
+    action: CronAction,
+) -> Result<Option<Uuid>, jobqueue_core::Error> {
+    match action {
+        CronAction::Pause => admin.pause_cron(queue, name).await.map(|()| None),
+        CronAction::Resume => admin.resume_cron(queue, name).await.map(|()| None),
+        CronAction::Run => admin.run_cron_now(queue, name).await.map(Some),
+        CronAction::Remove => {
+            if admin.remove_cron(queue, name).await? {
+                Ok(None)
+            } else {
+                Err(jobqueue_core::Error::CronEntryNotFound {
+                    op: "remove_cron",
+                    queue: queue.to_owned(),
+                    name: name.to_owned(),
+                })
+            }
+        }
+    }
+}
+
+/// The audit-log target of a cron action: `queue/name`, plus the run's id.
+pub fn cron_audit_target(queue: &str, name: &str, job_id: Option<Uuid>) -> String {
+    match job_id {
+        Some(id) => format!("{queue}/{name} {id}"),
+        None => format!("{queue}/{name}"),
+    }
+}
+
+/// Runs a cron action for a dashboard user (404 for an unknown entry).
 pub async fn cron_action(
     state: &AppState,
     who: &Principal,
@@ -75,35 +110,22 @@ pub async fn cron_action(
     action: CronAction,
 ) -> Result<CronActionOutcome, ApiError> {
     who.require_operator()?;
-    let admin = &state.admin;
-    let mut job_id = None;
-    match action {
-        CronAction::Pause => admin.pause_cron(queue, name).await?,
-        CronAction::Resume => admin.resume_cron(queue, name).await?,
-        CronAction::Run => job_id = Some(admin.run_cron_now(queue, name).await?),
-        CronAction::Remove => {
-            if !admin.remove_cron(queue, name).await? {
-                return Err(cron_not_found(queue, name));
-            }
-        }
-    }
-    let target = match job_id {
-        Some(id) => format!("{queue}/{name} {id}"),
-        None => format!("{queue}/{name}"),
-    };
-    let count = u64::from(job_id.is_some());
-    audit(state, who, action.audit_name(), &target, count).await;
+    let job_id = apply_cron_action(&state.admin, queue, name, action).await?;
+    let target = cron_audit_target(queue, name, job_id);
+    audit(
+        state,
+        who,
+        action.audit_name(),
+        &target,
+        u64::from(job_id.is_some()),
+    )
+    .await;
     Ok(CronActionOutcome {
         action: action.audit_name().to_owned(),
         queue: queue.to_owned(),
         name: name.to_owned(),
         job_id,
     })
-}
-
-/// 404 for a cron entry that does not exist.
-pub fn cron_not_found(queue: &str, name: &str) -> ApiError {
-    ApiError::not_found(format!("no cron entry {name:?} on queue {queue:?}"))
 }
 
 /// What cancelling a job did.
@@ -246,7 +268,29 @@ pub fn parse_rate(text: &str) -> Result<RateView, String> {
     Ok(RateView { limit, per_ms })
 }
 
-/// Sets (replacing) or, with `None`, clears the flow limits of `queue`.
+/// Sets (replacing) or, with `None`, clears the flow limits of `queue`:
+/// the operator API call shared by the dashboard and the CLI. Returns the
+/// audit-log action (`set_limits` or `clear_limits`) and the limits now.
+pub async fn apply_limits(
+    admin: &Admin,
+    queue: &str,
+    limits: Option<LimitsView>,
+) -> Result<(&'static str, LimitsView), jobqueue_core::Error> {
+    match limits {
+        Some(view) => {
+            admin
+                .set_queue_limits(queue, QueueLimits::from(view))
+                .await?;
+            Ok(("set_limits", view))
+        }
+        None => {
+            admin.clear_queue_limits(queue).await?;
+            Ok(("clear_limits", LimitsView::default()))
+        }
+    }
+}
+
+/// Sets or clears the flow limits of `queue` for a dashboard user.
 pub async fn set_limits(
     state: &AppState,
     who: &Principal,
@@ -254,27 +298,9 @@ pub async fn set_limits(
     limits: Option<LimitsView>,
 ) -> Result<LimitsView, ApiError> {
     who.require_operator()?;
-    let (action, view) = match limits {
-        Some(view) => {
-            state
-                .admin
-                .set_queue_limits(queue, QueueLimits::from(view))
-                .await?;
-            ("set_limits", view)
-        }
-        None => {
-            state.admin.clear_queue_limits(queue).await?;
-            ("clear_limits", LimitsView::default())
-        }
-    };
-    audit(
-        state,
-        who,
-        action,
-        &format!("{queue} {}", view.describe()),
-        0,
-    )
-    .await;
+    let (action, view) = apply_limits(&state.admin, queue, limits).await?;
+    let target = format!("{queue} {}", view.describe());
+    audit(state, who, action, &target, 0).await;
     Ok(view)
 }
 
