@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::actions::{audit, known_queue};
 use super::exit::{CliError, CliResult, EXIT_NOT_FOUND};
 use super::output::json;
+use crate::web::flow_actions::cancel_audit_target;
 
 /// Options of `jobqueue cancel`.
 #[derive(Debug, Args)]
@@ -42,7 +43,13 @@ pub async fn cancel(client: &Client, args: &CancelArgs, as_json: bool) -> CliRes
             ));
         }
     };
-    audit(client, "cancel", &format!("{} {}", args.queue, args.id), 1).await;
+    audit(
+        client,
+        "cancel",
+        &cancel_audit_target(&args.queue, args.id),
+        1,
+    )
+    .await;
     if as_json {
         return json(&Outcome {
             action: "cancel",

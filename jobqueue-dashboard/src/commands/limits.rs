@@ -48,7 +48,7 @@ pub async fn limits(client: &Client, args: &LimitsArgs, as_json: bool) -> CliRes
     };
     if let Some(limits) = change {
         let (action, view) = apply_limits(&admin, queue, limits).await?;
-        audit(client, action, &format!("{queue} {}", view.describe()), 0).await;
+        audit(client, action, &view.audit_target(queue), 0).await;
     }
     let view = LimitsView::from(admin.queue_limits(queue).await?);
     if as_json {

@@ -128,6 +128,11 @@ pub async fn cron_action(
     })
 }
 
+/// The audit-log target of a cancel: `queue id`.
+pub fn cancel_audit_target(queue: &str, id: Uuid) -> String {
+    format!("{queue} {id}")
+}
+
 /// What cancelling a job did.
 #[derive(Debug, Clone, Serialize)]
 pub struct CancelView {
@@ -151,7 +156,7 @@ pub async fn cancel_job(
     who.require_operator()?;
     match state.admin.cancel(queue, id).await? {
         CancelOutcome::Cancelled { from } => {
-            audit(state, who, "cancel", &format!("{queue} {id}"), 1).await;
+            audit(state, who, "cancel", &cancel_audit_target(queue, id), 1).await;
             Ok(CancelView {
                 action: "cancel",
                 count: 1,
@@ -211,7 +216,12 @@ impl From<LimitsView> for QueueLimits {
 }
 
 impl LimitsView {
-    /// `at most 20 running · 100 per 1 s`, or `none`.
+    /// The audit-log target of a limits change: `queue <description>`.
+    pub fn audit_target(&self, queue: &str) -> String {
+        format!("{queue} {}", self.describe())
+    }
+
+    /// `at most 20 running · 100 per 1s`, or `none`.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(max) = self.max_running {
@@ -299,8 +309,7 @@ pub async fn set_limits(
 ) -> Result<LimitsView, ApiError> {
     who.require_operator()?;
     let (action, view) = apply_limits(&state.admin, queue, limits).await?;
-    let target = format!("{queue} {}", view.describe());
-    audit(state, who, action, &target, 0).await;
+    audit(state, who, action, &view.audit_target(queue), 0).await;
     Ok(view)
 }
 
