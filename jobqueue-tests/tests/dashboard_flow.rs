@@ -131,6 +131,25 @@ async fn cron_entries_are_listed_and_operated_from_page_and_api() {
         "{page}"
     );
 
+    // No GET changes anything.
+    for path in [
+        "/api/v1/cron/default/new-year/pause",
+        "/cron/default/new-year/pause",
+        "/api/v1/cron/default/new-year/remove",
+    ] {
+        let reply = dash.get(path, As::Operator).await;
+        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+    }
+    assert!(
+        admin
+            .cron_entry("default", "new-year")
+            .await
+            .unwrap()
+            .unwrap()
+            .paused_at
+            .is_none()
+    );
+
     // Pause from the page's form (CSRF required), resume from the API.
     let no_token = dash
         .send(
@@ -304,7 +323,14 @@ async fn waiting_and_running_jobs_are_cancelled_and_listed() {
         "{list}"
     );
 
-    // Refused: read-only, no CSRF, bad id, unknown queue.
+    // Refused: GET, read-only, no CSRF, bad id, unknown queue.
+    let get = dash
+        .get(
+            &format!("/api/v1/queues/default/job/{scheduled}/cancel"),
+            As::Operator,
+        )
+        .await;
+    assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
     let path = format!("/api/v1/queues/default/job/{scheduled}/cancel");
     for (path, who, want) in [
         (path.as_str(), As::Reader, StatusCode::FORBIDDEN),
