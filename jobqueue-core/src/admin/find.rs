@@ -6,7 +6,7 @@ use super::{Admin, JobInfo};
 use crate::error::Error;
 
 impl Admin {
-    /// A scheduled, retrying or dead job by id, looked up in every known
+    /// A scheduled, retrying, dead, cancelled or expired job by id, looked up in every known
     /// queue (one pipelined lookup per queue: O(number of queues)). Ready
     /// and running jobs are not indexed by id and are not found here.
     pub async fn find_job(&self, id: Uuid) -> Result<Option<JobInfo>, Error> {

@@ -210,6 +210,10 @@ pub struct QueueInfo {
     pub dead: u64,
     /// Jobs leased by workers.
     pub active: u64,
+    /// Cancelled jobs kept in the queue's cancelled set (bounded).
+    pub cancelled: u64,
+    /// Expired jobs kept in the queue's expired set (bounded).
+    pub expired: u64,
     /// Age of the oldest ready job, ms (0 when none is ready).
     pub latency_ms: u64,
     /// True while paused.
@@ -269,12 +273,27 @@ impl Admin {
         const OP: &str = "queue_info";
         let q = self.store.queue_keys(name)?;
         let mut conn = self.store.connection();
-        let (ready, prioritised, scheduled, retry, dead, paused, head, stats, leases, now): QueueSnapshot = redis::pipe()
+        let (
+            ready,
+            prioritised,
+            scheduled,
+            retry,
+            dead,
+            cancelled,
+            expired,
+            paused,
+            head,
+            stats,
+            leases,
+            now,
+        ): QueueSnapshot = redis::pipe()
             .llen(q.ready())
             .zcard(q.priority())
             .zcard(q.scheduled())
             .zcard(q.retry())
             .zcard(q.dead())
+            .zcard(q.cancelled())
+            .zcard(q.expired())
             .exists(q.paused())
             .lindex(q.ready(), 0)
             .hgetall(q.stats())
@@ -308,6 +327,8 @@ impl Admin {
             retry,
             dead,
             active: active.iter().sum(),
+            cancelled,
+            expired,
             latency_ms,
             paused,
             processed: counter("processed"),
@@ -435,28 +456,36 @@ impl Admin {
         Ok(out)
     }
 
-    /// A scheduled, retrying or dead job by id; `None` when it is in none
-    /// of those sets (ready, running, finished or unknown).
+    /// A scheduled, retrying, dead, cancelled or expired job by id; `None`
+    /// when it is in none of those sets (ready, running, finished or
+    /// unknown).
     pub async fn job(&self, queue: &str, id: Uuid) -> Result<Option<JobInfo>, Error> {
         let q = self.store.queue_keys(queue)?;
         let id_text = id.to_string();
-        let (record, scores): (Option<Vec<u8>>, SetScores) = redis::pipe()
+        let (record, scheduled, retry, dead, cancelled, expired): JobLookup = redis::pipe()
             .hget(q.jobs(), &id_text)
             .zscore(q.scheduled(), &id_text)
             .zscore(q.retry(), &id_text)
             .zscore(q.dead(), &id_text)
+            .zscore(q.cancelled(), &id_text)
+            .zscore(q.expired(), &id_text)
             .query_async(&mut self.store.connection())
             .await
-            .map(|(record, s, r, d)| (record, (s, r, d)))
             .map_err(Error::redis("job"))?;
         let Some(record) = record else {
             return Ok(None);
         };
-        let (state, score) = match scores {
-            (Some(s), _, _) => (JobState::Scheduled, s),
-            (_, Some(r), _) => (JobState::Retry, r),
-            (_, _, Some(d)) => (JobState::Dead, d),
-            _ => return Ok(None),
+        let found = [
+            (JobState::Scheduled, scheduled),
+            (JobState::Retry, retry),
+            (JobState::Dead, dead),
+            (JobState::Cancelled, cancelled),
+            (JobState::Expired, expired),
+        ]
+        .into_iter()
+        .find_map(|(state, score)| score.map(|score| (state, score)));
+        let Some((state, score)) = found else {
+            return Ok(None);
         };
         Ok(Some(JobInfo::from_record(
             queue,
@@ -614,9 +643,12 @@ impl Admin {
     }
 }
 
-/// Reply of the queue-info pipeline: list and set sizes, paused flag, head
-/// of the ready list, counters, lease holders and the Redis clock.
+/// Reply of the queue-info pipeline: list and set sizes (ready, priority,
+/// scheduled, retry, dead, cancelled, expired), paused flag, head of the
+/// ready list, counters, lease holders and the Redis clock.
 type QueueSnapshot = (
+    u64,
+    u64,
     u64,
     u64,
     u64,
@@ -629,8 +661,16 @@ type QueueSnapshot = (
     (i64, i64),
 );
 
-/// A job id's score in the scheduled, retry and dead sets.
-type SetScores = (Option<f64>, Option<f64>, Option<f64>);
+/// A job's record and its score in the scheduled, retry, dead, cancelled
+/// and expired sets.
+type JobLookup = (
+    Option<Vec<u8>>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+);
 
 /// When a stored ready record became ready: its run_at, else its id's time.
 fn record_ready_ms(record: &[u8]) -> Option<i64> {

@@ -41,6 +41,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/jobs/{id}", get(find_job))
         .route("/workers", get(workers))
         .route("/audit", get(audit))
+        .merge(super::flow_api::routes())
 }
 
 async fn openapi() -> Response {
@@ -198,7 +199,7 @@ async fn job_in_queue(
     let id = params::job_id(&id)?;
     let name = known_queue(&state, &name).await?;
     match state.admin.job(&name, id).await? {
-        Some(job) => Ok(Json(job).into_response()),
+        Some(job) => Ok(Json(super::flow_api::job_view(&state, job).await?).into_response()),
         None => Err(job_not_found(id)),
     }
 }
@@ -206,15 +207,15 @@ async fn job_in_queue(
 async fn find_job(State(state): AppStateRef, Path(id): Path<String>) -> ApiResult {
     let id = params::job_id(&id)?;
     match state.admin.find_job(id).await? {
-        Some(job) => Ok(Json(job).into_response()),
+        Some(job) => Ok(Json(super::flow_api::job_view(&state, job).await?).into_response()),
         None => Err(job_not_found(id)),
     }
 }
 
-/// 404 for a job that is not scheduled, retrying or dead.
+/// 404 for a job that is not scheduled, retrying, dead, cancelled or expired.
 pub(crate) fn job_not_found(id: Uuid) -> ApiError {
     ApiError::not_found(format!(
-        "no scheduled, retrying or dead job {id} (it may be ready, running, finished or unknown)"
+        "no scheduled, retrying, dead, cancelled or expired job {id} (it may be ready, running, finished or unknown)"
     ))
 }
 

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod config;
 pub mod csrf;
 pub mod error;
+pub(crate) mod flow_actions;
+pub(crate) mod flow_api;
 pub(crate) mod headers;
 pub(crate) mod metrics;
 pub(crate) mod params;
