@@ -157,6 +157,7 @@ impl InlineWorker {
             let leased = Leased {
                 queue: index,
                 record,
+                keyed: false,
             };
             let (outcome, release) = runner::run(shared, &leased).await;
             let run = describe(&queue.name, &leased.record, &outcome);
@@ -168,7 +169,7 @@ impl InlineWorker {
                 Outcome::Retry { failed: false, .. } | Outcome::Cancelled | Outcome::Expired => {}
             }
             let mut batch = CompletionBatch::default();
-            add_to_batch(&mut batch, leased.leased_id(), outcome, release);
+            add_to_batch(&mut batch, leased.leased_id(), outcome, release, false);
             shared
                 .store
                 .complete(

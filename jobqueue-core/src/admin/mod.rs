@@ -435,8 +435,9 @@ impl Admin {
         Ok(out)
     }
 
-    /// A scheduled, retrying or dead job by id; `None` when it is in none
-    /// of those sets (ready, running, finished or unknown).
+    /// A scheduled, retrying or dead job, or a keyed job waiting in its
+    /// flow key's list, by id; `None` otherwise (ready, running, finished
+    /// or unknown).
     pub async fn job(&self, queue: &str, id: Uuid) -> Result<Option<JobInfo>, Error> {
         let q = self.store.queue_keys(queue)?;
         let id_text = id.to_string();
@@ -456,7 +457,27 @@ impl Admin {
             (Some(s), _, _) => (JobState::Scheduled, s),
             (_, Some(r), _) => (JobState::Retry, r),
             (_, _, Some(d)) => (JobState::Dead, d),
-            _ => return Ok(None),
+            _ => {
+                // A keyed job waiting in its flow key's list?
+                let Some(key) = crate::record::record_flow_key(&record) else {
+                    return Ok(None);
+                };
+                let position: Option<u64> = redis::cmd("LPOS")
+                    .arg(q.flow_list(key))
+                    .arg(&id_text)
+                    .query_async(&mut self.store.connection())
+                    .await
+                    .map_err(Error::redis("job"))?;
+                if position.is_none() {
+                    return Ok(None);
+                }
+                return Ok(Some(JobInfo::from_record(
+                    queue,
+                    JobState::Ready,
+                    &record,
+                    None,
+                )));
+            }
         };
         Ok(Some(JobInfo::from_record(
             queue,

@@ -72,6 +72,9 @@ pub struct CompletionBatch {
     /// (key digest, job id). Released in the same round trip, after the
     /// outcomes (`unique_release.lua`).
     pub unique_releases: Vec<(String, String)>,
+    /// True when some of the jobs carry a flow key: the scripts then
+    /// release their keys (plain batches skip that work entirely).
+    pub keyed: bool,
 }
 
 impl CompletionBatch {
@@ -119,8 +122,11 @@ impl CompletionCalls {
     ) -> Self {
         let mut calls: Vec<(Call, Kind)> = Vec::with_capacity(3);
         let mut release_calls: Vec<(Call, Kind)> = Vec::new();
+        let flow_ready = batch.keyed.then(|| queue.flow_ready());
+        // Appended to the scripts' keys for a keyed batch.
+        let flow: Vec<&str> = flow_ready.iter().map(String::as_str).collect();
         for chunk in batch.acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
-            let mut call = SCRIPTS.ack.call(&[active_key]);
+            let mut call = SCRIPTS.ack.call(&[&[active_key][..], &flow].concat());
             for id in chunk {
                 call.push_arg(id.as_slice());
             }
@@ -129,7 +135,7 @@ impl CompletionCalls {
         for chunk in batch.retries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let mut call = SCRIPTS
                 .retry
-                .call(&[active_key, queue.retry(), queue.jobs()])
+                .call(&[&[active_key, queue.retry(), queue.jobs()][..], &flow].concat())
                 .arg(queue.events());
             for entry in chunk {
                 call.push_arg(entry.id.as_slice());
@@ -158,7 +164,13 @@ impl CompletionCalls {
         for chunk in batch.buries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let mut call = SCRIPTS
                 .bury
-                .call(&[active_key, queue.dead(), queue.jobs(), queue.stats()])
+                .call(
+                    &[
+                        &[active_key, queue.dead(), queue.jobs(), queue.stats()][..],
+                        &flow,
+                    ]
+                    .concat(),
+                )
                 .arg(dead_limits.max_jobs)
                 .arg(u64::try_from(dead_limits.max_age.as_millis()).unwrap_or(u64::MAX));
             for entry in chunk {

@@ -52,6 +52,20 @@ impl Store {
         Ok(u64::try_from(int_reply(&reply, "delete_jobs")?).unwrap_or(0))
     }
 
+    /// Deletes keyed jobs waiting in their flow keys' lists
+    /// (`delete_keyed.lua`); ids not waiting there are skipped.
+    pub async fn delete_keyed(&self, queue: &QueueKeys, ids: &[String]) -> Result<u64, Error> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut call = SCRIPTS.delete_keyed.call(&[queue.jobs()]);
+        for id in ids {
+            call.push_arg(id.as_str());
+        }
+        let reply: Value = call.invoke(&mut self.conn.clone(), "delete_keyed").await?;
+        Ok(u64::try_from(int_reply(&reply, "delete_keyed")?).unwrap_or(0))
+    }
+
     /// Drops every ready job of `queue`. Returns how many were dropped.
     pub async fn purge(&self, queue: &QueueKeys) -> Result<u64, Error> {
         let reply: Value = SCRIPTS

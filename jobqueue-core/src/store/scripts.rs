@@ -79,6 +79,7 @@ pub(crate) struct Scripts {
     pub cancel: LuaScript,
     pub expire: LuaScript,
     pub fetch_limited: LuaScript,
+    pub delete_keyed: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -106,11 +107,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     cancel: lua!("cancel"),
     expire: lua!("expire"),
     fetch_limited: lua!("fetch_limited"),
+    delete_keyed: lua!("delete_keyed"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 24] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 25] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -136,6 +138,7 @@ impl Scripts {
             &self.cancel,
             &self.expire,
             &self.fetch_limited,
+            &self.delete_keyed,
         ]
     }
 }
