@@ -24,6 +24,9 @@ use crate::keys::QueueKeys;
 use crate::limits::RateLimit;
 use crate::store::Store;
 
+/// One `HSCAN` reply: the next cursor and field/value pairs.
+type HashScanPage = (u64, Vec<(String, u64)>);
+
 /// Longest flow key, in bytes.
 pub const MAX_FLOW_KEY_LEN: usize = 200;
 
@@ -230,7 +233,7 @@ impl Admin {
         let limit = limit.clamp(1, MAX_PAGE_SIZE);
         let keys = self.store().queue_keys(queue)?;
         let mut conn = self.store().connection();
-        let (running_page, ready): ((u64, Vec<(String, u64)>), Vec<String>) = redis::pipe()
+        let (running_page, ready): (HashScanPage, Vec<String>) = redis::pipe()
             .cmd("HSCAN")
             .arg(keys.flow_running())
             .arg(0)

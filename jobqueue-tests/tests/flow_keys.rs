@@ -476,3 +476,78 @@ async fn plain_queues_pay_nothing_for_flow_keys() {
     );
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_api_shows_key_classes_keys_and_their_jobs() {
+    use jobqueue_tests::dashboard::{As, Dashboard, operator_config};
+    let env = TestEnv::new("flow-api").await;
+    let tag = env.prefix.clone();
+    env.client
+        .admin()
+        .set_key_limits(
+            "default",
+            "customer",
+            KeyLimits {
+                max_running: Some(3),
+                rate: Some(RateLimit {
+                    limit: 10,
+                    per: Duration::from_secs(1),
+                }),
+            },
+        )
+        .await
+        .unwrap();
+    let first = env
+        .client
+        .enqueue(job(&tag, "customer:7", 0, 1))
+        .await
+        .unwrap();
+    env.client
+        .enqueue(job(&tag, "customer:7", 1, 1))
+        .await
+        .unwrap();
+    env.client
+        .enqueue(job(&tag, "account:1", 0, 1))
+        .await
+        .unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    let reply = dash.get("/api/v1/queues/default/keys", As::Reader).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let doc = reply.json();
+    assert_eq!(doc["default_limits"]["max_running"], 1);
+    assert_eq!(doc["classes"][0]["class"], "customer");
+    assert_eq!(doc["classes"][0]["limits"]["rate_limit"], 10);
+    assert_eq!(doc["classes"][0]["limits"]["rate_per_ms"], 1000);
+    let keys = doc["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 2, "{doc}");
+    let customer = keys
+        .iter()
+        .find(|k| k["key"] == "customer:7")
+        .expect("customer:7");
+    assert_eq!(
+        (customer["waiting"].as_u64(), customer["running"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(customer["limits"]["max_running"], 3);
+    let jobs = dash
+        .get(
+            "/api/v1/queues/default/keys/customer:7/jobs?limit=1",
+            As::Reader,
+        )
+        .await
+        .json();
+    assert_eq!(jobs.as_array().map(Vec::len), Some(1));
+    assert_eq!(jobs[0]["id"], first.to_string());
+    assert_eq!(jobs[0]["state"], "ready");
+    let doc = dash.get("/api/v1/openapi.json", As::Reader).await.json();
+    for path in [
+        "/api/v1/queues/{queue}/keys",
+        "/api/v1/queues/{queue}/keys/{key}/jobs",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from openapi.json"
+        );
+    }
+    env.cleanup().await;
+}

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod csrf;
 pub mod error;
+pub(crate) mod flow_keys;
 pub(crate) mod headers;
 pub(crate) mod metrics;
 pub(crate) mod params;
