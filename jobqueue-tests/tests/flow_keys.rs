@@ -551,3 +551,35 @@ async fn the_json_api_shows_key_classes_keys_and_their_jobs() {
     }
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inline_worker_runs_keyed_jobs_in_key_order() {
+    let env = TestEnv::new("flow-inline").await;
+    let tag = env.prefix.clone();
+    let mut ids = Vec::new();
+    for seq in 0..3 {
+        ids.push(
+            env.client
+                .enqueue(job(&tag, "account:5", seq, 1))
+                .await
+                .unwrap(),
+        );
+    }
+    let plain = env.client.enqueue(job(&tag, "", 9, 1)).await.unwrap();
+    let worker = Worker::builder(env.client.clone())
+        .register::<FlowJob>()
+        .inline()
+        .await
+        .unwrap();
+    let ran = worker.run_ready(10).await.unwrap();
+    assert!(ran.iter().all(|run| run.succeeded()), "{ran:?}");
+    let keyed: Vec<_> = ran
+        .iter()
+        .filter_map(|run| run.id)
+        .filter(|id| *id != plain)
+        .collect();
+    assert_eq!(keyed, ids, "keyed jobs in FIFO order");
+    assert_eq!(ran.len(), 4, "the plain job ran too: {ran:?}");
+    assert_no_keyed_leftovers(&env, "default").await;
+    env.cleanup().await;
+}
