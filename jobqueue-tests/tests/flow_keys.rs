@@ -583,3 +583,87 @@ async fn the_inline_worker_runs_keyed_jobs_in_key_order() {
     assert_no_keyed_leftovers(&env, "default").await;
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancelling_a_running_keyed_job_or_expiring_one_frees_its_key() {
+    let env = TestEnv::new("flow-cancel-expire").await;
+    let tag = env.prefix.clone();
+    let workers = start_workers(&env, 2).await;
+    // A long job of the key, cancelled while it runs: the next job of the
+    // key starts long before the long one would have ended.
+    let long = env
+        .client
+        .enqueue(job(&tag, "account:1", 0, 5000))
+        .await
+        .unwrap();
+    env.client
+        .enqueue(job(&tag, "account:1", 1, 1))
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            env.client
+                .admin()
+                .flow_keys("default", 10)
+                .await
+                .unwrap()
+                .iter()
+                .any(|k| k.running == 1)
+        })
+        .await
+    );
+    let cancelled_at = Instant::now();
+    assert!(matches!(
+        env.client.cancel("default", long).await.unwrap(),
+        jobqueue_core::CancelOutcome::Cancelled {
+            from: jobqueue_core::CancelledFrom::Active
+        }
+    ));
+    assert!(wait_runs(&tag, 1).await);
+    let next = runs(&tag)
+        .into_iter()
+        .find(|r| r.seq == 1)
+        .expect("the next job ran");
+    assert!(
+        next.start - cancelled_at < Duration::from_secs(3),
+        "the key stayed held after the cancel"
+    );
+
+    // A job that expires while it waits behind its key is dropped when its
+    // turn comes, and the key moves on.
+    env.client
+        .enqueue(job(&tag, "account:2", 0, 400))
+        .await
+        .unwrap();
+    env.client
+        .job(job(&tag, "account:2", 1, 1))
+        .expires_in(Duration::from_millis(100))
+        .enqueue()
+        .await
+        .unwrap();
+    env.client
+        .enqueue(job(&tag, "account:2", 2, 1))
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            runs(&tag)
+                .iter()
+                .any(|r| r.key == "account:2" && r.seq == 2)
+        })
+        .await
+    );
+    assert!(
+        !runs(&tag)
+            .iter()
+            .any(|r| r.key == "account:2" && r.seq == 1),
+        "an expired job ran"
+    );
+    assert_eq!(
+        env.client.admin().expired_count("default").await.unwrap(),
+        1
+    );
+    stop(workers).await;
+    assert_no_keyed_leftovers(&env, "default").await;
+    env.cleanup().await;
+}
