@@ -9,8 +9,7 @@
 //! clock, across every worker). A key at its limit holds back only its own
 //! jobs. Every transition out of a worker (ack, retry, bury, cancel,
 //! expire, handback, reclaim) releases the job's key in the same script.
-//! See docs/flow-control.md and the "Keyed flow control" section of
-//! `scripts/lib.lua`.
+//! See docs/flow-control.md and `scripts/lib_flow.lua`.
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -384,7 +384,7 @@ mod tests {
 
     #[test]
     fn the_scripts_derive_flow_keys_from_the_queue_base() {
-        // lib.lua: flow_base(ready, ':ready') .. ':g:' .. key, and the like.
+        // lib_flow.lua: queue_key(flow_base(ready, ':ready'), ':g:' .. key), …
         let q = Keys::new("app1").unwrap().queue("mail").unwrap();
         let base = q.ready().strip_suffix(":ready").unwrap();
         assert_eq!(q.jobs().strip_suffix(":jobs"), Some(base));

@@ -118,7 +118,7 @@ proptest! {
         prop_assert_eq!(head.version, envelope.version);
         prop_assert_eq!(head.traceparent.as_deref(), envelope.traceparent.as_deref());
         prop_assert_eq!(head.flow.as_deref(), envelope.flow.as_deref());
-        // lib.lua's record_flow and the worker's byte search agree with serde.
+        // lib_flow.lua's record_flow and the worker's byte search agree with serde.
         prop_assert_eq!(record_flow_key(&record), envelope.flow.as_deref());
         prop_assert_eq!(head_payload, payload.as_slice());
     }

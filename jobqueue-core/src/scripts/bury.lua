@@ -13,7 +13,7 @@ KEYS[2]  P:{Q}:dead         zset  id → died-at ms
 KEYS[3]  P:{Q}:jobs         hash
 KEYS[4]  P:{Q}:stats        hash
 KEYS[5]  P:{Q}:gready       zset (only when some jobs are keyed: their
-         keys are released, see lib.lua)
+         keys are released, see lib_flow.lua)
 ARGV[1]  most dead jobs kept
 ARGV[2]  most age of a dead job, ms
 ARGV[3…] triples: id as leased, id in the dead set (differs only for a

@@ -60,7 +60,7 @@ for _, place in ipairs({{KEYS[1], 'scheduled'}, {KEYS[2], 'retry'}}) do
 end
 local waiting = redis.call('HGET', KEYS[3], id)
 local key = waiting and record_flow(waiting)
-if key and redis.call('LREM', flow_base(KEYS[3], ':jobs') .. ':g:' .. key, 1, id) == 1 then
+if key and redis.call('LREM', queue_key(flow_base(KEYS[3], ':jobs'), ':g:' .. key), 1, id) == 1 then
   flow_forget_if_idle(flow_base(KEYS[3], ':jobs'), key)
   file_cancelled(waiting)
   return {'cancelled', 'ready', waiting}

@@ -16,7 +16,7 @@ local deleted = 0
 for i = 1, #ARGV do
   local record = redis.call('HGET', KEYS[1], ARGV[i])
   local key = record and record_flow(record)
-  if key and redis.call('LREM', base .. ':g:' .. key, 1, ARGV[i]) == 1 then
+  if key and redis.call('LREM', queue_key(base, ':g:' .. key), 1, ARGV[i]) == 1 then
     redis.call('HDEL', KEYS[1], ARGV[i])
     flow_forget_if_idle(base, key)
     deleted = deleted + 1

@@ -16,7 +16,7 @@ worker process:
 * rate (token bucket): at most `rate_limit` jobs started per `rate_ms`,
   with bursts up to `rate_limit`. Tokens are refilled continuously on the
   Redis clock and spent only for jobs actually leased.
-* keyed jobs (see lib.lua, "Keyed flow control"): the ready keys are served
+* keyed jobs (see lib_flow.lua, "Keyed flow control"): the ready keys are served
   round-robin, oldest first, each within its class's running limit and
   token bucket (P:{Q}:gbucket:<key>), beside the ready list: a key whose
   turn came before the ready list's head is served first. A key at its
@@ -121,19 +121,19 @@ local share = math.max(1, math.ceil(want / math.max(1, #keys)))
 for _, key in ipairs(keys) do
   local room = want - #keyed
   if room <= 0 then break end
-  local list = base .. ':g:' .. key
+  local list_key = queue_key(base, ':g:' .. key)
   local limits = limits_of(key)
   local running = tonumber(redis.call('HGET', KEYS[9], key)) or 0
   local take = math.min(room, share)
   if limits.max then take = math.min(take, limits.max - running) end
-  local bucket, key_tokens = nil, nil
+  local bucket_key, key_tokens = nil, nil
   if take > 0 and limits.rate then
-    bucket = base .. ':gbucket:' .. key
-    key_tokens = bucket_tokens(bucket, limits.rate, limits.per, now)
+    bucket_key = queue_key(base, ':gbucket:' .. key)
+    key_tokens = bucket_tokens(bucket_key, limits.rate, limits.per, now)
     take = math.min(take, math.floor(key_tokens))
   end
   local ids = {}
-  if take > 0 then ids = redis.call('LPOP', list, take) or {} end
+  if take > 0 then ids = redis.call('LPOP', list_key, take) or {} end
   if #ids > 0 then
     local records = redis.call('HMGET', KEYS[11], unpack(ids))
     redis.call('HDEL', KEYS[11], unpack(ids))
@@ -148,10 +148,10 @@ for _, key in ipairs(keys) do
     if got > 0 then redis.call('HINCRBY', KEYS[9], key, got) end
     if key_tokens then
       key_tokens = key_tokens - got
-      bucket_store(bucket, key_tokens, now, limits.per)
+      bucket_store(bucket_key, key_tokens, now, limits.per)
     end
   end
-  if redis.call('EXISTS', list) == 0 or (limits.max and running >= limits.max) then
+  if redis.call('EXISTS', list_key) == 0 or (limits.max and running >= limits.max) then
     -- Nothing waits, or at its running limit: a leaving job re-readies it.
     redis.call('ZREM', KEYS[8], key)
   elseif key_tokens and key_tokens < 1 then

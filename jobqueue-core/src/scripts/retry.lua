@@ -11,7 +11,7 @@ KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:retry        zset  id → retry-at ms
 KEYS[3]  P:{Q}:jobs         hash  id → record
 KEYS[4]  P:{Q}:gready       zset (only when some jobs are keyed: their
-         keys are released, see lib.lua; the retry is filed in its key's
+         keys are released, see lib_flow.lua; the retry is filed in its key's
          list when it is due)
 ARGV[1]  P:{Q}:events       pub/sub channel
 ARGV[2…] triples: id, delay ms, updated record

@@ -126,7 +126,11 @@ impl CompletionCalls {
         // Appended to the scripts' keys for a keyed batch.
         let flow: Vec<&str> = flow_ready.iter().map(String::as_str).collect();
         for chunk in batch.acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
-            let mut call = SCRIPTS.ack.call(&[&[active_key][..], &flow].concat());
+            let mut call = if flow.is_empty() {
+                SCRIPTS.ack.call(&[active_key])
+            } else {
+                SCRIPTS.ack_keyed.call(&[&[active_key][..], &flow].concat())
+            };
             for id in chunk {
                 call.push_arg(id.as_slice());
             }
