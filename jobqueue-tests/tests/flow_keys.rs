@@ -539,6 +539,7 @@ async fn the_json_api_shows_key_classes_keys_and_their_jobs() {
     assert_eq!(jobs.as_array().map(Vec::len), Some(1));
     assert_eq!(jobs[0]["id"], first.to_string());
     assert_eq!(jobs[0]["state"], "ready");
+    assert_eq!(jobs[0]["flow_key"], "customer:7");
     let doc = dash.get("/api/v1/openapi.json", As::Reader).await.json();
     for path in [
         "/api/v1/queues/{queue}/keys",

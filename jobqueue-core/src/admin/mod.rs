@@ -139,6 +139,8 @@ pub struct JobInfo {
     pub max_attempts: Option<u32>,
     /// Priority within the queue.
     pub priority: i16,
+    /// Its flow key, when keyed (see [`crate::flow`]).
+    pub flow_key: Option<String>,
     /// When it was enqueued.
     pub enqueued_at: Option<DateTime<Utc>>,
     /// The sorted-set score as a time: run-at, retry-at or died-at.
@@ -165,6 +167,7 @@ impl JobInfo {
                 attempt: envelope.attempt,
                 max_attempts: envelope.max_attempts,
                 priority: envelope.priority,
+                flow_key: envelope.flow,
                 at,
                 errors: envelope.errors,
                 payload: String::from_utf8_lossy(payload).into_owned(),
@@ -184,6 +187,7 @@ impl JobInfo {
                     attempt: 0,
                     max_attempts: None,
                     priority: 0,
+                    flow_key: None,
                     enqueued_at: uuid_v7_millis(&id).and_then(millis_to_datetime),
                     at,
                     errors: Vec::new(),
