@@ -443,6 +443,21 @@ async fn waiting_keyed_jobs_are_visible_to_the_operator_and_cancellable() {
     assert!(admin.find_job(first).await.unwrap().is_none());
     assert_eq!(admin.delete_keyed("default", &[second]).await.unwrap(), 1);
     assert!(locate_jobs(&env, "default").await.is_empty());
+    // Purge drops keyed jobs with the ready list, in bounded batches.
+    let many: Vec<FlowJob> = (0..1500)
+        .map(|seq| job(&tag, &format!("account:{}", seq % 3), seq, 1))
+        .chain((0..5).map(|seq| job(&tag, "", seq, 1)))
+        .collect();
+    env.client.enqueue_bulk(many).await.unwrap();
+    assert_eq!(admin.purge("default").await.unwrap(), 1505);
+    assert!(locate_jobs(&env, "default").await.is_empty());
+    let jobs_left: u64 = redis::cmd("HLEN")
+        .arg(env.client.store().queue_keys("default").unwrap().jobs())
+        .query_async(&mut env.redis().await)
+        .await
+        .unwrap();
+    // Only the cancelled job's record (kept in the cancelled set) is left.
+    assert_eq!(jobs_left, 1, "purged records left in the jobs hash");
     assert_no_keyed_leftovers(&env, "default").await;
     env.cleanup().await;
 }

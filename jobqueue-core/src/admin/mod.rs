@@ -541,10 +541,18 @@ impl Admin {
         .await
     }
 
-    /// Drops every ready job of `queue`. Returns how many.
+    /// Drops every ready job of `queue`, keyed jobs waiting in their flow
+    /// keys' lists included (in batches of 1000). Returns how many.
     pub async fn purge(&self, queue: &str) -> Result<u64, Error> {
         let q = self.store.queue_keys(queue)?;
-        self.store.purge(&q).await
+        let mut dropped = self.store.purge(&q).await?;
+        loop {
+            let (keyed, more) = self.store.purge_keyed(&q, BULK_BATCH).await?;
+            dropped += keyed;
+            if !more {
+                return Ok(dropped);
+            }
+        }
     }
 
     /// Pauses `queue`: workers stop fetching from it within a second

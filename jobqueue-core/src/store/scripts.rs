@@ -94,6 +94,7 @@ pub(crate) struct Scripts {
     pub fetch_limited: LuaScript,
     pub delete_keyed: LuaScript,
     pub ack_keyed: LuaScript,
+    pub purge_keyed: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -123,11 +124,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     fetch_limited: lua!(flow "fetch_limited"),
     delete_keyed: lua!(flow "delete_keyed"),
     ack_keyed: lua!(flow "ack_keyed"),
+    purge_keyed: lua!(flow "purge_keyed"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 26] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 27] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -155,6 +157,7 @@ impl Scripts {
             &self.fetch_limited,
             &self.delete_keyed,
             &self.ack_keyed,
+            &self.purge_keyed,
         ]
     }
 }
