@@ -289,6 +289,11 @@ impl QueueKeys {
         format!("{}:g:{}", self.base, key)
     }
 
+    /// Counter of the keyed jobs waiting in their keys' lists.
+    pub fn flow_waiting(&self) -> String {
+        format!("{}:gwaiting", self.base)
+    }
+
     /// Sorted set of the flow keys with runnable jobs, by when each may run.
     pub fn flow_ready(&self) -> String {
         format!("{}:gready", self.base)
@@ -372,6 +377,7 @@ mod tests {
             q.limits(),
             q.rate(),
             q.flow_marker(),
+            q.flow_waiting(),
             q.flow_list("account:7"),
             q.flow_ready(),
             q.flow_running(),
@@ -391,6 +397,7 @@ mod tests {
         assert_eq!(q.flow_ready().strip_suffix(":gready"), Some(base));
         assert_eq!(q.flow_list("a:1"), format!("{base}:g:a:1"));
         assert_eq!(q.flow_running(), format!("{base}:grun"));
+        assert_eq!(q.flow_waiting(), format!("{base}:gwaiting"));
         assert_eq!(q.flow_limits(), format!("{base}:glimits"));
         assert_eq!(q.flow_bucket("a:1"), format!("{base}:gbucket:a:1"));
         assert_eq!(q.flow_marker(), format!("{base}:flow"));

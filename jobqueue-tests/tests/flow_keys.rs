@@ -149,6 +149,7 @@ async fn assert_no_keyed_leftovers(env: &TestEnv, queue: &str) {
         "keys left: {:?}",
         admin.flow_keys(queue, 100).await
     );
+    assert_eq!(admin.queue(queue).await.expect("queue").keyed, 0);
     let placed = locate_jobs(env, queue).await;
     assert!(placed.is_empty(), "jobs left behind: {placed:?}");
 }
@@ -303,6 +304,7 @@ async fn a_job_type_limit_is_a_key_class() {
             .await
             .unwrap();
     }
+    assert_eq!(admin.queue("default").await.unwrap().keyed, 12);
     let keys = admin.flow_keys("default", 10).await.unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(
@@ -483,6 +485,7 @@ async fn plain_queues_pay_nothing_for_flow_keys() {
             k.contains(":g:")
                 || k.ends_with(":gready")
                 || k.ends_with(":grun")
+                || k.ends_with(":gwaiting")
                 || k.ends_with(":flow")
         })
         .collect();

@@ -206,6 +206,8 @@ pub struct QueueInfo {
     pub name: String,
     /// Jobs ready to run (ready list plus priority set).
     pub ready: u64,
+    /// Keyed jobs waiting in their flow keys' lists (see [`crate::flow`]).
+    pub keyed: u64,
     /// Scheduled jobs.
     pub scheduled: u64,
     /// Jobs waiting for a retry.
@@ -273,7 +275,7 @@ impl Admin {
         const OP: &str = "queue_info";
         let q = self.store.queue_keys(name)?;
         let mut conn = self.store.connection();
-        let (ready, prioritised, scheduled, retry, dead, paused, head, stats, leases, now): QueueSnapshot = redis::pipe()
+        let (ready, prioritised, scheduled, retry, dead, paused, head, stats, leases, now, keyed): QueueSnapshot = redis::pipe()
             .llen(q.ready())
             .zcard(q.priority())
             .zcard(q.scheduled())
@@ -284,6 +286,7 @@ impl Admin {
             .hgetall(q.stats())
             .zrange(q.leases(), 0, (MAX_PAGE_SIZE - 1) as isize)
             .cmd("TIME")
+            .get(q.flow_waiting())
             .query_async(&mut conn)
             .await
             .map_err(Error::redis(OP))?;
@@ -308,6 +311,7 @@ impl Admin {
         Ok(QueueInfo {
             name: name.to_owned(),
             ready: ready + prioritised,
+            keyed: keyed.unwrap_or(0),
             scheduled,
             retry,
             dead,
@@ -648,7 +652,8 @@ impl Admin {
 }
 
 /// Reply of the queue-info pipeline: list and set sizes, paused flag, head
-/// of the ready list, counters, lease holders and the Redis clock.
+/// of the ready list, counters, lease holders, the Redis clock and the
+/// keyed jobs waiting.
 type QueueSnapshot = (
     u64,
     u64,
@@ -660,6 +665,7 @@ type QueueSnapshot = (
     HashMap<String, u64>,
     Vec<String>,
     (i64, i64),
+    Option<u64>,
 );
 
 /// A job id's score in the scheduled, retry and dead sets.

@@ -61,6 +61,7 @@ end
 local waiting = redis.call('HGET', KEYS[3], id)
 local key = waiting and record_flow(waiting)
 if key and redis.call('LREM', queue_key(flow_base(KEYS[3], ':jobs'), ':g:' .. key), 1, id) == 1 then
+  flow_taken(flow_base(KEYS[3], ':jobs'), 1)
   flow_forget_if_idle(flow_base(KEYS[3], ':jobs'), key)
   file_cancelled(waiting)
   return {'cancelled', 'ready', waiting}

@@ -22,4 +22,5 @@ for i = 1, #ARGV do
     deleted = deleted + 1
   end
 end
+flow_taken(base, deleted)
 return deleted

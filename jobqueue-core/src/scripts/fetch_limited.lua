@@ -135,6 +135,7 @@ for _, key in ipairs(keys) do
   local ids = {}
   if take > 0 then ids = redis.call('LPOP', list_key, take) or {} end
   if #ids > 0 then
+    flow_taken(base, #ids)
     local records = redis.call('HMGET', KEYS[11], unpack(ids))
     redis.call('HDEL', KEYS[11], unpack(ids))
     local got = 0

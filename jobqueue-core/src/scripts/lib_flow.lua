@@ -7,7 +7,8 @@ it, so they do not pay for defining these helpers on every call.
 -- Keyed flow control (docs/flow-control.md, "Keyed flow control"). A job
 -- whose envelope has a "flow" member waits in its key's list
 -- P:{Q}:g:<key> (ids, FIFO; the record in P:{Q}:jobs) instead of the ready
--- list. P:{Q}:gready (zset key → when it may run next) holds the keys that
+-- list; P:{Q}:gwaiting counts them all. P:{Q}:gready (zset key → when it
+-- may run next) holds the keys that
 -- have waiting jobs and are below their running limit; P:{Q}:grun (hash
 -- key → leased jobs) counts each key's leased jobs; P:{Q}:glimits (hash
 -- class → "max:rate:per_ms") holds the limits of key classes (the text
@@ -49,6 +50,7 @@ end
 local function flow_push(base, key, record, now, at_head)
   local id = record_id(record)
   redis.call('HSET', queue_key(base, ':jobs'), id, record)
+  redis.call('INCR', queue_key(base, ':gwaiting'))
   if at_head then
     redis.call('LPUSH', queue_key(base, ':g:' .. key), id)
   else
@@ -71,6 +73,13 @@ local function flow_release(base, key, now)
     return redis.call('ZADD', queue_key(base, ':gready'), 'NX', ms_text(now), key)
   end
   return 0
+end
+
+-- `n` keyed jobs left their keys' lists (leased, cancelled, deleted).
+local function flow_taken(base, n)
+  if n > 0 and redis.call('DECRBY', queue_key(base, ':gwaiting'), n) <= 0 then
+    redis.call('DEL', queue_key(base, ':gwaiting'))
+  end
 end
 
 -- Drops a key from the ready keys when no job of it waits any more (a

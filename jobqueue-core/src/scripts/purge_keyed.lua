@@ -28,5 +28,6 @@ for _, key in ipairs(keys) do
   end
   flow_forget_if_idle(base, key)
 end
+flow_taken(base, dropped)
 if dropped >= budget then return {dropped, 1} end
 return {dropped, 0}
