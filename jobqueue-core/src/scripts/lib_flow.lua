@@ -8,9 +8,9 @@ it, so they do not pay for defining these helpers on every call.
 -- whose envelope has a "flow" member waits in its key's list
 -- P:{Q}:g:<key> (ids, FIFO; the record in P:{Q}:jobs) instead of the ready
 -- list; P:{Q}:gwaiting counts them all. P:{Q}:gready (zset key → when it
--- may run next) holds the keys that
--- have waiting jobs and are below their running limit; P:{Q}:grun (hash
--- key → leased jobs) counts each key's leased jobs; P:{Q}:glimits (hash
+-- may run next) holds the keys that have waiting jobs and are below their
+-- running limit; P:{Q}:grun (hash key → leased jobs) counts each key's
+-- leased jobs; P:{Q}:glimits (hash
 -- class → "max:rate:per_ms") holds the limits of key classes (the text
 -- before a key's first ':'). The names are built from the queue's base
 -- `P:{Q}`, so they share the queue's hash tag (one slot) and a record of
