@@ -43,6 +43,7 @@ pub mod cron;
 mod enqueue_options;
 mod error;
 pub mod finished_sets;
+pub mod flow;
 mod job;
 mod job_error;
 pub mod keys;
@@ -69,6 +70,7 @@ pub use config::{
 pub use context::{JobContext, JobContextParts};
 pub use enqueue_options::{Expiry, JobBuilder, JobOptions, PreparedJob, RunAt};
 pub use error::{Error, ErrorKind, Result};
+pub use flow::{ClassLimits, FlowKeyInfo, KeyLimits};
 pub use job::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, decode_payload,
     validate_job_type,

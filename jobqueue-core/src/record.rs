@@ -83,6 +83,11 @@ pub struct Envelope {
     /// reports none, for `Client::wait_result`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub track: bool,
+    /// Flow key (`class:value`, e.g. `account:42`): the job waits in its
+    /// key's list and runs within the key class's limits (see
+    /// `jobqueue_core::flow`). Plain printable ASCII without `"` or `\`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<String>,
 }
 
 impl Envelope {
@@ -104,6 +109,7 @@ impl Envelope {
             unique: None,
             expires_at: None,
             track: false,
+            flow: None,
         }
     }
 
@@ -159,6 +165,9 @@ pub struct EnvelopeHead<'a> {
     /// Keep a status for this job.
     #[serde(default)]
     pub track: bool,
+    /// The job's flow key, if keyed.
+    #[serde(default, borrow)]
+    pub flow: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// Decodes the head of a record's envelope; returns it with the payload bytes.
@@ -268,6 +277,20 @@ pub fn encode_job_record<T: Serialize + ?Sized>(
 pub fn split_record(record: &[u8]) -> Option<(&[u8], &[u8])> {
     let newline = record.iter().position(|&b| b == b'\n')?;
     Some((&record[..newline], &record[newline + 1..]))
+}
+
+/// The flow key in a record's envelope, if it has one: a byte search of
+/// the envelope, cheaper than decoding it (the member's value never holds
+/// `"` or `\`, see [`Envelope::flow`]).
+pub fn record_flow_key(record: &[u8]) -> Option<&str> {
+    const MEMBER: &[u8] = b",\"flow\":\"";
+    let (header, _) = split_record(record)?;
+    let start = header
+        .windows(MEMBER.len())
+        .position(|window| window == MEMBER)?
+        + MEMBER.len();
+    let len = header[start..].iter().position(|&b| b == b'"')?;
+    std::str::from_utf8(&header[start..start + len]).ok()
 }
 
 /// Decodes only the envelope of a stored record; returns it with the payload bytes.

@@ -9,8 +9,8 @@
 //!   worker's decoders and from the operator API's view of a record.
 
 use jobqueue_core::record::{
-    Envelope, ErrorEntry, FailureKind, decode_head, decode_record, encode_record, record_id,
-    record_id_bytes, split_record,
+    Envelope, ErrorEntry, FailureKind, decode_head, decode_record, encode_record, record_flow_key,
+    record_id, record_id_bytes, split_record,
 };
 use jobqueue_core::{BackoffPolicy, JobInfo, JobState};
 use proptest::prelude::*;
@@ -73,12 +73,13 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         proptest::option::of("[0-9a-f]{0,40}"),
         any::<Option<i64>>(),
         any::<bool>(),
+        proptest::option::of("[a-z]{1,8}:[a-z0-9]{0,12}"),
     );
     (head, tail, flow).prop_map(
         |(
             (id, job_type, attempt, max_attempts, priority, timeout_ms),
             (backoff, run_at, version, traceparent, errors),
-            (cron, unique, expires_at, track),
+            (cron, unique, expires_at, track, flow_key),
         )| Envelope {
             id,
             job_type,
@@ -95,6 +96,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
             unique,
             expires_at,
             track,
+            flow: flow_key,
         },
     )
 }
@@ -115,6 +117,9 @@ proptest! {
         prop_assert_eq!(head.timeout_ms, envelope.timeout_ms);
         prop_assert_eq!(head.version, envelope.version);
         prop_assert_eq!(head.traceparent.as_deref(), envelope.traceparent.as_deref());
+        prop_assert_eq!(head.flow.as_deref(), envelope.flow.as_deref());
+        // lib_flow.lua's record_flow and the worker's byte search agree with serde.
+        prop_assert_eq!(record_flow_key(&record), envelope.flow.as_deref());
         prop_assert_eq!(head_payload, payload.as_slice());
     }
 

@@ -31,6 +31,8 @@ pub(crate) struct Finished {
     pub(crate) outcome: Outcome,
     /// The uniqueness lock to release once the outcome is recorded.
     pub(crate) release: Option<HeldLock>,
+    /// The job carries a flow key (see `Leased::keyed`).
+    pub(crate) keyed: bool,
 }
 
 /// Writes outcomes until every sender is gone and the channel is drained.
@@ -49,13 +51,15 @@ pub(crate) async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiv
 }
 
 /// Adds one finished run (and the uniqueness lock it releases, if any) to
-/// the batch of its queue.
+/// the batch of its queue; a keyed run makes the batch release flow keys.
 pub(crate) fn add_to_batch(
     target: &mut CompletionBatch,
     leased_id: Vec<u8>,
     outcome: Outcome,
     release: Option<HeldLock>,
+    keyed: bool,
 ) {
+    target.keyed |= keyed;
     if let Some(lock) = release {
         target.unique_releases.push(lock);
     }
@@ -84,9 +88,10 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
         leased_id,
         outcome,
         release,
+        keyed,
     } in batch
     {
-        add_to_batch(&mut per_queue[queue], leased_id, outcome, release);
+        add_to_batch(&mut per_queue[queue], leased_id, outcome, release, keyed);
     }
     for (index, (queue, batch)) in shared.queues.iter().zip(per_queue).enumerate() {
         if batch.is_empty() {

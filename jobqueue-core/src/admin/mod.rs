@@ -139,6 +139,8 @@ pub struct JobInfo {
     pub max_attempts: Option<u32>,
     /// Priority within the queue.
     pub priority: i16,
+    /// Its flow key, when keyed (see [`crate::flow`]).
+    pub flow_key: Option<String>,
     /// When it was enqueued.
     pub enqueued_at: Option<DateTime<Utc>>,
     /// The sorted-set score as a time: run-at, retry-at or died-at.
@@ -165,6 +167,7 @@ impl JobInfo {
                 attempt: envelope.attempt,
                 max_attempts: envelope.max_attempts,
                 priority: envelope.priority,
+                flow_key: envelope.flow,
                 at,
                 errors: envelope.errors,
                 payload: String::from_utf8_lossy(payload).into_owned(),
@@ -184,6 +187,7 @@ impl JobInfo {
                     attempt: 0,
                     max_attempts: None,
                     priority: 0,
+                    flow_key: None,
                     enqueued_at: uuid_v7_millis(&id).and_then(millis_to_datetime),
                     at,
                     errors: Vec::new(),
@@ -202,6 +206,8 @@ pub struct QueueInfo {
     pub name: String,
     /// Jobs ready to run (ready list plus priority set).
     pub ready: u64,
+    /// Keyed jobs waiting in their flow keys' lists (see [`crate::flow`]).
+    pub keyed: u64,
     /// Scheduled jobs.
     pub scheduled: u64,
     /// Jobs waiting for a retry.
@@ -286,6 +292,7 @@ impl Admin {
             stats,
             leases,
             now,
+            keyed,
         ): QueueSnapshot = redis::pipe()
             .llen(q.ready())
             .zcard(q.priority())
@@ -299,6 +306,7 @@ impl Admin {
             .hgetall(q.stats())
             .zrange(q.leases(), 0, (MAX_PAGE_SIZE - 1) as isize)
             .cmd("TIME")
+            .get(q.flow_waiting())
             .query_async(&mut conn)
             .await
             .map_err(Error::redis(OP))?;
@@ -323,6 +331,7 @@ impl Admin {
         Ok(QueueInfo {
             name: name.to_owned(),
             ready: ready + prioritised,
+            keyed: keyed.unwrap_or(0),
             scheduled,
             retry,
             dead,
@@ -456,9 +465,9 @@ impl Admin {
         Ok(out)
     }
 
-    /// A scheduled, retrying, dead, cancelled or expired job by id; `None`
-    /// when it is in none of those sets (ready, running, finished or
-    /// unknown).
+    /// A scheduled, retrying, dead, cancelled or expired job, or a keyed
+    /// job waiting in its flow key's list, by id; `None` otherwise (ready,
+    /// running, finished or unknown).
     pub async fn job(&self, queue: &str, id: Uuid) -> Result<Option<JobInfo>, Error> {
         let q = self.store.queue_keys(queue)?;
         let id_text = id.to_string();
@@ -485,7 +494,25 @@ impl Admin {
         .into_iter()
         .find_map(|(state, score)| score.map(|score| (state, score)));
         let Some((state, score)) = found else {
-            return Ok(None);
+            // A keyed job waiting in its flow key's list?
+            let Some(key) = crate::record::record_flow_key(&record) else {
+                return Ok(None);
+            };
+            let position: Option<u64> = redis::cmd("LPOS")
+                .arg(q.flow_list(key))
+                .arg(&id_text)
+                .query_async(&mut self.store.connection())
+                .await
+                .map_err(Error::redis("job"))?;
+            if position.is_none() {
+                return Ok(None);
+            }
+            return Ok(Some(JobInfo::from_record(
+                queue,
+                JobState::Ready,
+                &record,
+                None,
+            )));
         };
         Ok(Some(JobInfo::from_record(
             queue,
@@ -545,10 +572,18 @@ impl Admin {
         .await
     }
 
-    /// Drops every ready job of `queue`. Returns how many.
+    /// Drops every ready job of `queue`, keyed jobs waiting in their flow
+    /// keys' lists included (in batches of 1000). Returns how many.
     pub async fn purge(&self, queue: &str) -> Result<u64, Error> {
         let q = self.store.queue_keys(queue)?;
-        self.store.purge(&q).await
+        let mut dropped = self.store.purge(&q).await?;
+        loop {
+            let (keyed, more) = self.store.purge_keyed(&q, BULK_BATCH).await?;
+            dropped += keyed;
+            if !more {
+                return Ok(dropped);
+            }
+        }
     }
 
     /// Pauses `queue`: workers stop fetching from it within a second
@@ -645,7 +680,8 @@ impl Admin {
 
 /// Reply of the queue-info pipeline: list and set sizes (ready, priority,
 /// scheduled, retry, dead, cancelled, expired), paused flag, head of the
-/// ready list, counters, lease holders and the Redis clock.
+/// ready list, counters, lease holders, the Redis clock and the keyed jobs
+/// waiting.
 type QueueSnapshot = (
     u64,
     u64,
@@ -659,6 +695,7 @@ type QueueSnapshot = (
     HashMap<String, u64>,
     Vec<String>,
     (i64, i64),
+    Option<u64>,
 );
 
 /// A job's record and its score in the scheduled, retry, dead, cancelled

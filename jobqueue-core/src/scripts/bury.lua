@@ -12,6 +12,8 @@ KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:dead         zset  id → died-at ms
 KEYS[3]  P:{Q}:jobs         hash
 KEYS[4]  P:{Q}:stats        hash
+KEYS[5]  P:{Q}:gready       zset (only when some jobs are keyed: their
+         keys are released, see lib_flow.lua)
 ARGV[1]  most dead jobs kept
 ARGV[2]  most age of a dead job, ms
 ARGV[3…] triples: id as leased, id in the dead set (differs only for a
@@ -40,6 +42,7 @@ if buried > 0 then
   redis.call('HDEL', KEYS[1], unpack(gone))
   redis.call('ZADD', KEYS[2], unpack(scored))
   redis.call('HSET', KEYS[3], unpack(records))
+  if KEYS[5] then flow_leave(flow_base(KEYS[5], ':gready'), leased) end
 end
 local budget = math.max(100, 2 * buried)
 local trimmed = 0

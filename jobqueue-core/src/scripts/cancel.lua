@@ -9,7 +9,9 @@ Redis, so a long queue never blocks Redis) and passes in ARGV[3]. A job
 leased by a worker (running, or prefetched) is taken out of the worker's
 active hash here, so Redis says "cancelled" at once whatever the worker
 does next, and `c<id>` is published on the queue's events channel so the
-worker fires the job's cancellation token.
+worker fires the job's cancellation token. A keyed job waiting in its
+key's list (id in P:{Q}:g:<key>, record in the jobs hash) is found by id
+and reported as 'ready'; a leased keyed job's key is released.
 
 KEYS[1]  P:{Q}:scheduled zset
 KEYS[2]  P:{Q}:retry     zset
@@ -56,10 +58,19 @@ for _, place in ipairs({{KEYS[1], 'scheduled'}, {KEYS[2], 'retry'}}) do
     end
   end
 end
+local waiting = redis.call('HGET', KEYS[3], id)
+local key = waiting and record_flow(waiting)
+if key and redis.call('LREM', queue_key(flow_base(KEYS[3], ':jobs'), ':g:' .. key), 1, id) == 1 then
+  flow_taken(flow_base(KEYS[3], ':jobs'), 1)
+  flow_forget_if_idle(flow_base(KEYS[3], ':jobs'), key)
+  file_cancelled(waiting)
+  return {'cancelled', 'ready', waiting}
+end
 for i = 8, #KEYS do
   local record = redis.call('HGET', KEYS[i], id)
   if record then
     redis.call('HDEL', KEYS[i], id)
+    flow_leave(flow_base(KEYS[3], ':jobs'), {record})
     file_cancelled(record)
     redis.call('PUBLISH', ARGV[1], 'c' .. id)
     return {'cancelled', 'active', record}

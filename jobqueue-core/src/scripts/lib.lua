@@ -102,24 +102,6 @@ local function reset_attempt(record)
   return record
 end
 
--- Makes records ready: plain ones appended to the ready list in order
--- with one RPUSH, prioritised ones added to the priority set with one ZADD.
-local function make_ready_all(ready_key, priority_key, records, now)
-  local plain, scored = {}, {}
-  for i = 1, #records do
-    local record = records[i]
-    local p = record_priority(record)
-    if p ~= 0 then
-      scored[#scored + 1] = now - p * PRIORITY_STEP_MS
-      scored[#scored + 1] = record
-    else
-      plain[#plain + 1] = record
-    end
-  end
-  if #plain > 0 then redis.call('RPUSH', ready_key, unpack(plain)) end
-  if #scored > 0 then redis.call('ZADD', priority_key, unpack(scored)) end
-end
-
 local function min_score(zset_key)
   local head = redis.call('ZRANGE', zset_key, 0, 0, 'WITHSCORES')
   if head[2] then return tonumber(head[2]) end

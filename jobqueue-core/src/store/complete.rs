@@ -75,6 +75,9 @@ pub struct CompletionBatch {
     /// `ack.lua` in the same step as a success, by `unique_release.lua`
     /// after the outcomes otherwise.
     pub unique_releases: Vec<(String, String)>,
+    /// True when some of the jobs carry a flow key: the scripts then
+    /// release their keys (plain batches skip that work entirely).
+    pub keyed: bool,
 }
 
 impl CompletionBatch {
@@ -145,9 +148,18 @@ impl CompletionCalls {
     ) -> Self {
         let mut calls: Vec<(Call, Kind)> = Vec::with_capacity(3);
         let mut release_calls: Vec<(Call, Kind)> = Vec::new();
-        let (unique_acks, other_releases) = batch.split_releases();
+        let flow_ready = batch.keyed.then(|| queue.flow_ready());
+        // Appended to the scripts' keys for a keyed batch.
+        let flow: Vec<&str> = flow_ready.iter().map(String::as_str).collect();
         // Unique jobs' acknowledgements carry their locks (released in the
-        // same step); the others are ids only.
+        // same step); the others are ids only. A keyed batch acknowledges
+        // with `ack_keyed.lua` and frees its locks with
+        // `unique_release.lua`.
+        let (unique_acks, other_releases) = if flow.is_empty() {
+            batch.split_releases()
+        } else {
+            (Vec::new(), batch.unique_releases.iter().collect())
+        };
         for chunk in unique_acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let locks: Vec<String> = chunk
                 .iter()
@@ -174,7 +186,11 @@ impl CompletionCalls {
                 .collect()
         };
         for chunk in plain_acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
-            let mut call = SCRIPTS.ack.call(&[active_key]);
+            let mut call = if flow.is_empty() {
+                SCRIPTS.ack.call(&[active_key])
+            } else {
+                SCRIPTS.ack_keyed.call(&[&[active_key][..], &flow].concat())
+            };
             for id in chunk {
                 call.push_arg(*id);
             }
@@ -183,7 +199,7 @@ impl CompletionCalls {
         for chunk in batch.retries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let mut call = SCRIPTS
                 .retry
-                .call(&[active_key, queue.retry(), queue.jobs()])
+                .call(&[&[active_key, queue.retry(), queue.jobs()][..], &flow].concat())
                 .arg(queue.events());
             for entry in chunk {
                 call.push_arg(entry.id.as_slice());
@@ -209,7 +225,13 @@ impl CompletionCalls {
         for chunk in batch.buries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let mut call = SCRIPTS
                 .bury
-                .call(&[active_key, queue.dead(), queue.jobs(), queue.stats()])
+                .call(
+                    &[
+                        &[active_key, queue.dead(), queue.jobs(), queue.stats()][..],
+                        &flow,
+                    ]
+                    .concat(),
+                )
                 .arg(dead_limits.max_jobs)
                 .arg(u64::try_from(dead_limits.max_age.as_millis()).unwrap_or(u64::MAX));
             for entry in chunk {
@@ -251,6 +273,8 @@ impl Store {
         let mut report = CompletionReport::default();
         for (reply, kind) in replies.into_iter().zip(kinds) {
             match kind {
+                // `ack_keyed.lua` replies with the count alone.
+                Kind::Ack if matches!(reply, Value::Int(_)) => report.acked += count(&reply)?,
                 Kind::Ack => {
                     let parts = array_reply(reply, OP)?;
                     if parts.len() != 2 {

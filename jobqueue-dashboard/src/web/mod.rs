@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod error;
 pub(crate) mod flow_actions;
 pub(crate) mod flow_api;
+pub(crate) mod flow_keys;
 pub(crate) mod headers;
 pub(crate) mod metrics;
 pub(crate) mod params;
