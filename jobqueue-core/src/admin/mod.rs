@@ -287,12 +287,11 @@ impl Admin {
             dead,
             cancelled,
             expired,
-            paused,
+            (paused, keyed),
             head,
             stats,
             leases,
             now,
-            keyed,
         ): QueueSnapshot = redis::pipe()
             .llen(q.ready())
             .zcard(q.priority())
@@ -301,12 +300,14 @@ impl Admin {
             .zcard(q.dead())
             .zcard(q.cancelled())
             .zcard(q.expired())
-            .exists(q.paused())
+            // One reply for both (a tuple reply holds at most 12 members).
+            .cmd("MGET")
+            .arg(q.paused())
+            .arg(q.flow_waiting())
             .lindex(q.ready(), 0)
             .hgetall(q.stats())
             .zrange(q.leases(), 0, (MAX_PAGE_SIZE - 1) as isize)
             .cmd("TIME")
-            .get(q.flow_waiting())
             .query_async(&mut conn)
             .await
             .map_err(Error::redis(OP))?;
@@ -339,7 +340,7 @@ impl Admin {
             cancelled,
             expired,
             latency_ms,
-            paused,
+            paused: paused.is_some(),
             processed: counter("processed"),
             failed: counter("failed"),
             dead_trimmed: counter("dead_trimmed"),
@@ -679,9 +680,9 @@ impl Admin {
 }
 
 /// Reply of the queue-info pipeline: list and set sizes (ready, priority,
-/// scheduled, retry, dead, cancelled, expired), paused flag, head of the
-/// ready list, counters, lease holders, the Redis clock and the keyed jobs
-/// waiting.
+/// scheduled, retry, dead, cancelled, expired), the paused flag with the
+/// count of keyed jobs waiting, head of the ready list, counters, lease
+/// holders and the Redis clock.
 type QueueSnapshot = (
     u64,
     u64,
@@ -690,12 +691,11 @@ type QueueSnapshot = (
     u64,
     u64,
     u64,
-    bool,
+    (Option<String>, Option<u64>),
     Option<Vec<u8>>,
     HashMap<String, u64>,
     Vec<String>,
     (i64, i64),
-    Option<u64>,
 );
 
 /// A job's record and its score in the scheduled, retry, dead, cancelled
