@@ -117,6 +117,9 @@ impl ClientConfig {
     /// enqueue (per queue, for a bulk enqueue). See docs/redis-topologies.md.
     pub fn wait_for_replicas(mut self, replicas: u32, timeout: Duration) -> Self {
         self.replica_wait = Some(ReplicaWait { replicas, timeout });
+        // `WAIT` counts only the writes of the connection that sends it,
+        // so every enqueue must go over the shared one.
+        self.connection.direct_lane = false;
         self
     }
 

@@ -1,7 +1,8 @@
 //! The producer's direct lane (jobqueue-core/src/store/direct_lane.rs):
 //! single awaited enqueues go over their own plain connection, which
 //! authenticates and selects the database like the shared one, comes back
-//! after Redis drops it, and never makes concurrent producers wait.
+//! after Redis drops it, serves concurrent producers alongside the shared
+//! connection, and is not used when producers wait for replicas.
 
 use std::time::Duration;
 
@@ -113,4 +114,23 @@ async fn lane_authenticates_selects_the_database_reconnects_and_never_blocks_oth
     }
     assert_eq!(ready_length(&mut admin, &prefix).await, 520);
     assert_eq!(lane_clients(&mut admin).await.len(), 1);
+
+    // A producer that waits for replicas sends everything over the shared
+    // connection: `WAIT` covers only the writes of the connection sending it.
+    drop(client);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        lane_clients(&mut admin).await.is_empty(),
+        "the lane closes with its client"
+    );
+    let waiting = Client::with_config(
+        ClientConfig::new(&url)
+            .prefix(&prefix)
+            .wait_for_replicas(0, Duration::from_millis(100)),
+    )
+    .await
+    .unwrap();
+    waiting.enqueue(NoopJob { n: 520 }).await.unwrap();
+    assert_eq!(ready_length(&mut admin, &prefix).await, 521);
+    assert!(lane_clients(&mut admin).await.is_empty());
 }

@@ -26,7 +26,8 @@ use crate::store::direct_lane::DirectLane;
 use crate::store::sentinel_connection::{SentinelConnection, SentinelTarget};
 use crate::store::topology::RedisTopology;
 
-/// Timeouts for talking to Redis.
+/// Timeouts for talking to Redis, and whether single awaited enqueues may
+/// use their own connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionSettings {
     /// Limit for establishing one TCP (and TLS) connection.
@@ -35,6 +36,11 @@ pub struct ConnectionSettings {
     pub response_timeout: Duration,
     /// Reconnect attempts before a waiting call fails.
     pub reconnect_retries: usize,
+    /// Single awaited enqueues go over a direct connection of their own
+    /// when it is free (plain-TCP single-server URLs only; see
+    /// `store/direct_lane.rs`). Off when producers wait for replicas:
+    /// `WAIT` covers only the writes of the connection that sends it.
+    pub direct_lane: bool,
 }
 
 impl Default for ConnectionSettings {
@@ -43,6 +49,7 @@ impl Default for ConnectionSettings {
             connect_timeout: Duration::from_secs(2),
             response_timeout: Duration::from_secs(5),
             reconnect_retries: 2,
+            direct_lane: true,
         }
     }
 }
@@ -77,8 +84,10 @@ impl RedisConnection {
         let inner = match RedisTopology::parse(url)? {
             RedisTopology::Single { url } => {
                 let client = open_client(&url)?;
-                direct = DirectLane::for_connection(client.get_connection_info(), settings)
-                    .map(Arc::new);
+                if settings.direct_lane {
+                    direct = DirectLane::for_connection(client.get_connection_info(), settings)
+                        .map(Arc::new);
+                }
                 Inner::Single(connect_single(client, settings).await?)
             }
             RedisTopology::Cluster { nodes } => {
