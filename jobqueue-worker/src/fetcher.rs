@@ -328,7 +328,7 @@ async fn run_job(
     finished: mpsc::UnboundedSender<Finished>,
 ) {
     let started = Instant::now();
-    let (outcome, release) = tokio::select! {
+    let (outcome, after) = tokio::select! {
         ran = runner::run(&shared, &job) => ran,
         // Shutdown gave up on this job: drop it; it is handed back.
         () = shared.abort_jobs.cancelled() => return,
@@ -358,7 +358,7 @@ async fn run_job(
         queue: job.queue,
         leased_id: job.leased_id(),
         outcome,
-        release,
+        after,
     };
     if finished.send(report).is_err() {
         // The completion task is gone (shutdown timed out); the job stays

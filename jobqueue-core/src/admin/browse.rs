@@ -32,16 +32,19 @@ pub enum BrowseState {
     Dead,
     /// Leased by workers.
     Active,
+    /// Waiting for their parents, oldest first.
+    Waiting,
 }
 
 impl BrowseState {
     /// Every state, in the order a person reads them.
-    pub const ALL: [BrowseState; 5] = [
+    pub const ALL: [BrowseState; 6] = [
         BrowseState::Ready,
         BrowseState::Scheduled,
         BrowseState::Retry,
         BrowseState::Dead,
         BrowseState::Active,
+        BrowseState::Waiting,
     ];
 
     /// The lowercase name used in URLs and on the command line.
@@ -52,6 +55,7 @@ impl BrowseState {
             BrowseState::Retry => "retry",
             BrowseState::Dead => "dead",
             BrowseState::Active => "active",
+            BrowseState::Waiting => "waiting",
         }
     }
 
@@ -63,10 +67,11 @@ impl BrowseState {
             "retry" | "retrying" => Ok(BrowseState::Retry),
             "dead" => Ok(BrowseState::Dead),
             "active" => Ok(BrowseState::Active),
+            "waiting" => Ok(BrowseState::Waiting),
             other => Err(Error::InvalidArgument {
                 op: "browse",
                 message: format!(
-                    "unknown job state {other:?}: use ready, scheduled, retry, dead or active"
+                    "unknown job state {other:?}: use ready, scheduled, retry, dead, active or waiting"
                 ),
             }),
         }
@@ -78,6 +83,7 @@ impl BrowseState {
             BrowseState::Scheduled => Some(JobSet::Scheduled),
             BrowseState::Retry => Some(JobSet::Retry),
             BrowseState::Dead => Some(JobSet::Dead),
+            BrowseState::Waiting => Some(JobSet::Waiting),
             BrowseState::Ready | BrowseState::Active => None,
         }
     }
@@ -193,6 +199,7 @@ impl Admin {
                 }
                 BulkAction::Delete => self.store.delete_jobs(&q, set.key(&q), &ids).await?,
             };
+            self.forget_dependencies(&q, set, &ids).await?;
             done += changed;
             seen += len;
             pos += len.saturating_sub(changed);
@@ -332,6 +339,7 @@ impl From<JobSet> for BrowseState {
             JobSet::Scheduled => BrowseState::Scheduled,
             JobSet::Retry => BrowseState::Retry,
             JobSet::Dead => BrowseState::Dead,
+            JobSet::Waiting => BrowseState::Waiting,
         }
     }
 }

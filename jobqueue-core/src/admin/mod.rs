@@ -11,6 +11,7 @@
 //! | `filter.rs` | [`JobFilter`] and the error fingerprint |
 //! | `groups.rs` | dead jobs grouped by fingerprint (bounded sample) |
 //! | `find.rs` | a job by id in any queue |
+//! | `dependencies.rs` | a job's parents (with their states) and children |
 //! | `running.rs` | what each worker is running now |
 //! | `history.rs` | per-minute and per-day processed/failed buckets |
 //! | `audit.rs` | the bounded audit log of operator actions |
@@ -22,6 +23,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::dependencies::{OnParentFailure, ParentRef};
 use crate::error::Error;
 use crate::keys::QueueKeys;
 use crate::record::{ErrorEntry, decode_record, record_id_bytes, split_record, uuid_v7_millis};
@@ -30,6 +32,7 @@ use crate::worker_info::WorkerInfo;
 
 mod audit;
 mod browse;
+mod dependencies;
 mod filter;
 mod find;
 mod groups;
@@ -39,6 +42,7 @@ mod server;
 
 pub use audit::{AuditEntry, MAX_AUDIT_ENTRIES};
 pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
+pub use dependencies::{ChildRef, JobDependencies, ParentStatus};
 pub use filter::{JobFilter, error_fingerprint, normalise_error_message};
 pub use groups::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};
 pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
@@ -61,6 +65,9 @@ pub enum JobSet {
     Retry,
     /// Jobs that will not run again, by time of death.
     Dead,
+    /// Jobs waiting for their parents, by enqueue time. Retrying one runs
+    /// it now without waiting.
+    Waiting,
 }
 
 impl JobSet {
@@ -70,11 +77,17 @@ impl JobSet {
             JobSet::Scheduled => queue.scheduled(),
             JobSet::Retry => queue.retry(),
             JobSet::Dead => queue.dead(),
+            JobSet::Waiting => queue.waiting(),
         }
     }
 
-    /// All three sets.
-    pub const ALL: [JobSet; 3] = [JobSet::Scheduled, JobSet::Retry, JobSet::Dead];
+    /// Every set.
+    pub const ALL: [JobSet; 4] = [
+        JobSet::Scheduled,
+        JobSet::Retry,
+        JobSet::Dead,
+        JobSet::Waiting,
+    ];
 }
 
 /// Where a job is.
@@ -95,6 +108,8 @@ pub enum JobState {
     Cancelled,
     /// Not started before its expiry; will not run.
     Expired,
+    /// Waiting for its parents to succeed.
+    Waiting,
 }
 
 impl JobState {
@@ -108,6 +123,7 @@ impl JobState {
             JobState::Active => "active",
             JobState::Cancelled => "cancelled",
             JobState::Expired => "expired",
+            JobState::Waiting => "waiting",
         }
     }
 }
@@ -118,6 +134,7 @@ impl From<JobSet> for JobState {
             JobSet::Scheduled => JobState::Scheduled,
             JobSet::Retry => JobState::Retry,
             JobSet::Dead => JobState::Dead,
+            JobSet::Waiting => JobState::Waiting,
         }
     }
 }
@@ -149,6 +166,15 @@ pub struct JobInfo {
     pub payload: String,
     /// Why the record could not be decoded, when it could not.
     pub decode_error: Option<String>,
+    /// Parents the job waits (or waited) for; empty for most jobs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<ParentRef>,
+    /// What a parent's death does to it, when it has parents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_parent_failure: Option<OnParentFailure>,
+    /// True for a job enqueued with dependents (it may be a parent).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dependents: bool,
 }
 
 impl JobInfo {
@@ -169,6 +195,10 @@ impl JobInfo {
                 errors: envelope.errors,
                 payload: String::from_utf8_lossy(payload).into_owned(),
                 decode_error: None,
+                on_parent_failure: (!envelope.after.is_empty())
+                    .then(|| envelope.on_parent_failure.unwrap_or_default()),
+                after: envelope.after,
+                dependents: envelope.dependents,
             },
             Err(err) => {
                 let id = record_id_bytes(record)
@@ -189,6 +219,9 @@ impl JobInfo {
                     errors: Vec::new(),
                     payload: String::from_utf8_lossy(payload).into_owned(),
                     decode_error: Some(err.to_string()),
+                    after: Vec::new(),
+                    on_parent_failure: None,
+                    dependents: false,
                 }
             }
         }
@@ -208,6 +241,8 @@ pub struct QueueInfo {
     pub retry: u64,
     /// Dead jobs.
     pub dead: u64,
+    /// Jobs waiting for their parents.
+    pub waiting: u64,
     /// Jobs leased by workers.
     pub active: u64,
     /// Age of the oldest ready job, ms (0 when none is ready).
@@ -283,6 +318,11 @@ impl Admin {
             .query_async(&mut conn)
             .await
             .map_err(Error::redis(OP))?;
+        let waiting: u64 = redis::cmd("ZCARD")
+            .arg(q.waiting())
+            .query_async(&mut conn)
+            .await
+            .map_err(Error::redis(OP))?;
         let mut active_pipe = redis::pipe();
         for worker in &leases {
             active_pipe.hlen(q.active(worker));
@@ -307,6 +347,7 @@ impl Admin {
             scheduled,
             retry,
             dead,
+            waiting,
             active: active.iter().sum(),
             latency_ms,
             paused,
@@ -435,8 +476,9 @@ impl Admin {
         Ok(out)
     }
 
-    /// A scheduled, retrying or dead job by id; `None` when it is in none
-    /// of those sets (ready, running, finished or unknown).
+    /// A scheduled, retrying, dead or waiting-for-parents job by id;
+    /// `None` when it is in none of those sets (ready, running, finished
+    /// or unknown).
     pub async fn job(&self, queue: &str, id: Uuid) -> Result<Option<JobInfo>, Error> {
         let q = self.store.queue_keys(queue)?;
         let id_text = id.to_string();
@@ -445,17 +487,19 @@ impl Admin {
             .zscore(q.scheduled(), &id_text)
             .zscore(q.retry(), &id_text)
             .zscore(q.dead(), &id_text)
+            .zscore(q.waiting(), &id_text)
             .query_async(&mut self.store.connection())
             .await
-            .map(|(record, s, r, d)| (record, (s, r, d)))
+            .map(|(record, s, r, d, w)| (record, (s, r, d, w)))
             .map_err(Error::redis("job"))?;
         let Some(record) = record else {
             return Ok(None);
         };
         let (state, score) = match scores {
-            (Some(s), _, _) => (JobState::Scheduled, s),
-            (_, Some(r), _) => (JobState::Retry, r),
-            (_, _, Some(d)) => (JobState::Dead, d),
+            (Some(s), _, _, _) => (JobState::Scheduled, s),
+            (_, Some(r), _, _) => (JobState::Retry, r),
+            (_, _, Some(d), _) => (JobState::Dead, d),
+            (_, _, _, Some(w)) => (JobState::Waiting, w),
             _ => return Ok(None),
         };
         Ok(Some(JobInfo::from_record(
@@ -477,6 +521,7 @@ impl Admin {
                 .store
                 .requeue(&q, set.key(&q), chunk, set == JobSet::Dead)
                 .await?;
+            self.forget_dependencies(&q, set, chunk).await?;
         }
         Ok(moved)
     }
@@ -502,6 +547,7 @@ impl Admin {
         let mut deleted = 0;
         for chunk in ids.chunks(BULK_BATCH) {
             deleted += self.store.delete_jobs(&q, set.key(&q), chunk).await?;
+            self.forget_dependencies(&q, set, chunk).await?;
         }
         Ok(deleted)
     }
@@ -608,7 +654,9 @@ impl Admin {
             if ids.is_empty() {
                 break;
             }
-            total += action(ids).await?;
+            let done = action(ids.clone()).await?;
+            self.forget_dependencies(q, set, &ids).await?;
+            total += done;
         }
         Ok(total)
     }
@@ -630,7 +678,7 @@ type QueueSnapshot = (
 );
 
 /// A job id's score in the scheduled, retry and dead sets.
-type SetScores = (Option<f64>, Option<f64>, Option<f64>);
+type SetScores = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
 
 /// When a stored ready record became ready: its run_at, else its id's time.
 fn record_ready_ms(record: &[u8]) -> Option<i64> {

@@ -203,3 +203,23 @@ local function lease_ready(ready_key, priority_key, active_key, want)
   end
   return leased
 end
+
+-- How long dependency records (a parent's state and children, a released
+-- job's resolved parents) live after their last change: 30 days.
+local DEPENDENCY_TTL_MS = 30 * 24 * 3600 * 1000
+
+-- A job enqueued with dependents has ended (`outcome`: 'succeeded' or
+-- 'failed'): records it in its parent hash and, when it has children,
+-- files `<id>|<outcome>` in the queue's release outbox, in the same step
+-- as the outcome itself (ack_parents.lua, bury.lua). Returns true when an
+-- outbox entry was filed.
+local function resolve_parent(parent_key, outbox_key, id, outcome, now)
+  if redis.call('EXISTS', parent_key) == 0 then return false end
+  redis.call('HSET', parent_key, 'state', outcome)
+  redis.call('PEXPIRE', parent_key, DEPENDENCY_TTL_MS)
+  if redis.call('HLEN', parent_key) > 1 then
+    redis.call('ZADD', outbox_key, now, id .. '|' .. outcome)
+    return true
+  end
+  return false
+end

@@ -23,6 +23,8 @@ pub enum CancelledFrom {
     Scheduled,
     /// Waiting for a retry.
     Retry,
+    /// Waiting for its parents.
+    Waiting,
     /// Leased by a worker: its token is fired there.
     Active,
 }
@@ -53,6 +55,7 @@ impl Store {
             queue.priority(),
             &cancelled,
             queue.stats(),
+            queue.waiting(),
         ];
         keys.extend(active.iter().map(String::as_str));
         let reply: Value = SCRIPTS
@@ -76,6 +79,7 @@ impl Store {
                     "ready" => CancelledFrom::Ready,
                     "scheduled" => CancelledFrom::Scheduled,
                     "retry" => CancelledFrom::Retry,
+                    "waiting" => CancelledFrom::Waiting,
                     "active" => CancelledFrom::Active,
                     other => return Err(Error::protocol(OP, format!("unknown place {other:?}"))),
                 };
@@ -84,6 +88,14 @@ impl Store {
             [status, _, _] if text(status) == "not_found" => return Ok(None),
             _ => return Err(Error::protocol(OP, "reply is not {status, place, record}")),
         };
+        if from == CancelledFrom::Waiting {
+            // Its dependency state has nobody left to tell.
+            redis::cmd("DEL")
+                .arg(queue.deps(&id.to_string()))
+                .query_async::<i64>(&mut self.conn.clone())
+                .await
+                .map_err(Error::redis(OP))?;
+        }
         // A cancelled job has finished: free its uniqueness key.
         if let Ok((envelope, _)) = decode_record(record)
             && let Some(digest) = envelope.unique

@@ -1,5 +1,8 @@
 //! Completion transitions: `ack.lua`, `retry.lua`, `bury.lua`, and
-//! `unique_release.lua` for unique jobs among the finished.
+//! `unique_release.lua` for unique jobs among the finished. Jobs enqueued
+//! with dependents are acknowledged by `ack_parents.lua` and buried by
+//! `bury.lua` with their parent keys, which also file release outbox
+//! entries (see `dependencies.rs`).
 //!
 //! A worker finishes jobs in batches: everything one worker finished on one
 //! queue since its last flush goes out as at most three script calls in a
@@ -9,6 +12,7 @@ use std::time::Duration;
 
 use redis::Value;
 
+use super::dependencies::text_reply;
 use super::scripts::{Call, SCRIPTS, invoke_pipelined};
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
@@ -72,24 +76,34 @@ pub struct CompletionBatch {
     /// (key digest, job id). Released in the same round trip, after the
     /// outcomes (`unique_release.lua`).
     pub unique_releases: Vec<(String, String)>,
+    /// Ids (as leased) of jobs with dependents that succeeded
+    /// (`ack_parents.lua`).
+    pub parent_acks: Vec<Vec<u8>>,
+    /// Jobs with dependents for the dead set (`bury.lua` with their
+    /// parent keys).
+    pub parent_buries: Vec<BuryEntry>,
 }
 
 impl CompletionBatch {
     /// True when there is nothing to send.
     pub fn is_empty(&self) -> bool {
-        self.acks.is_empty() && self.retries.is_empty() && self.buries.is_empty()
+        self.len() == 0
     }
 
     /// Number of jobs in the batch.
     pub fn len(&self) -> usize {
-        self.acks.len() + self.retries.len() + self.buries.len()
+        self.acks.len()
+            + self.retries.len()
+            + self.buries.len()
+            + self.parent_acks.len()
+            + self.parent_buries.len()
     }
 }
 
 /// What a completion flush did. Counts below the batch's mean some jobs
 /// were no longer leased by this worker (its lease lapsed and they were
 /// reclaimed): those were left where they are.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CompletionReport {
     /// Jobs acknowledged.
     pub acked: u64,
@@ -101,6 +115,9 @@ pub struct CompletionReport {
     pub trimmed: u64,
     /// Uniqueness locks released.
     pub released: u64,
+    /// Release outbox entries filed for the dependents of jobs that
+    /// succeeded or died: apply them with [`Store::apply_releases`].
+    pub releases: Vec<String>,
 }
 
 /// The script calls that record one [`CompletionBatch`], ready to send.
@@ -125,6 +142,20 @@ impl CompletionCalls {
                 call.push_arg(id.as_slice());
             }
             calls.push((call, Kind::Ack));
+        }
+        for chunk in batch
+            .parent_acks
+            .chunks(super::enqueue::MAX_RECORDS_PER_CALL)
+        {
+            let parents: Vec<String> = chunk.iter().map(|id| parent_key(queue, id)).collect();
+            let releases = queue.releases();
+            let mut keys = vec![active_key, releases.as_str()];
+            keys.extend(parents.iter().map(String::as_str));
+            let mut call = SCRIPTS.ack_parents.call(&keys);
+            for id in chunk {
+                call.push_arg(id.as_slice());
+            }
+            calls.push((call, Kind::AckParents));
         }
         for chunk in batch.retries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let mut call = SCRIPTS
@@ -156,17 +187,19 @@ impl CompletionCalls {
             release_calls.push((call, Kind::Release));
         }
         for chunk in batch.buries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
-            let mut call = SCRIPTS
-                .bury
-                .call(&[active_key, queue.dead(), queue.jobs(), queue.stats()])
-                .arg(dead_limits.max_jobs)
-                .arg(u64::try_from(dead_limits.max_age.as_millis()).unwrap_or(u64::MAX));
-            for entry in chunk {
-                call.push_arg(entry.leased_id.as_slice());
-                call.push_arg(entry.dead_id.as_str());
-                call.push_arg(entry.record.as_slice());
-            }
-            calls.push((call, Kind::Bury));
+            calls.push((
+                bury_call(queue, active_key, chunk, dead_limits, false),
+                Kind::Bury,
+            ));
+        }
+        for chunk in batch
+            .parent_buries
+            .chunks(super::enqueue::MAX_RECORDS_PER_CALL)
+        {
+            calls.push((
+                bury_call(queue, active_key, chunk, dead_limits, true),
+                Kind::Bury,
+            ));
         }
         calls.extend(release_calls);
         Self { calls }
@@ -201,15 +234,31 @@ impl Store {
         for (reply, kind) in replies.into_iter().zip(kinds) {
             match kind {
                 Kind::Ack => report.acked += count(&reply)?,
+                Kind::AckParents => {
+                    let parts = array_reply(reply, OP)?;
+                    let Some(acked) = parts.first() else {
+                        return Err(Error::protocol(OP, "ack_parents reply is empty"));
+                    };
+                    report.acked += count(acked)?;
+                    report
+                        .releases
+                        .extend(parts.iter().skip(1).filter_map(text_reply));
+                }
                 Kind::Retry => report.retried += count(&reply)?,
                 Kind::Release => report.released += count(&reply)?,
                 Kind::Bury => {
                     let parts = array_reply(reply, OP)?;
-                    if parts.len() != 2 {
-                        return Err(Error::protocol(OP, "bury reply is not {buried, trimmed}"));
+                    if parts.len() < 2 {
+                        return Err(Error::protocol(
+                            OP,
+                            "bury reply is not {buried, trimmed, …}",
+                        ));
                     }
                     report.buried += count(&parts[0])?;
                     report.trimmed += count(&parts[1])?;
+                    report
+                        .releases
+                        .extend(parts.iter().skip(2).filter_map(text_reply));
                 }
             }
         }
@@ -217,9 +266,51 @@ impl Store {
     }
 }
 
+/// One `bury.lua` call; with `parents`, the jobs' parent keys go along so
+/// their deaths are recorded for their dependents.
+fn bury_call(
+    queue: &QueueKeys,
+    active_key: &str,
+    entries: &[BuryEntry],
+    dead_limits: DeadLimits,
+    parents: bool,
+) -> Call {
+    let mut keys = vec![active_key, queue.dead(), queue.jobs(), queue.stats()];
+    let releases = queue.releases();
+    let parent_keys: Vec<String> = if parents {
+        entries
+            .iter()
+            .map(|entry| queue.parent(&entry.dead_id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if parents {
+        keys.push(&releases);
+        keys.extend(parent_keys.iter().map(String::as_str));
+    }
+    let mut call = SCRIPTS
+        .bury
+        .call(&keys)
+        .arg(dead_limits.max_jobs)
+        .arg(u64::try_from(dead_limits.max_age.as_millis()).unwrap_or(u64::MAX));
+    for entry in entries {
+        call.push_arg(entry.leased_id.as_slice());
+        call.push_arg(entry.dead_id.as_str());
+        call.push_arg(entry.record.as_slice());
+    }
+    call
+}
+
+/// The parent hash of the job leased under `id`.
+fn parent_key(queue: &QueueKeys, id: &[u8]) -> String {
+    queue.parent(&String::from_utf8_lossy(id))
+}
+
 #[derive(Clone, Copy)]
 enum Kind {
     Ack,
+    AckParents,
     Retry,
     Bury,
     Release,

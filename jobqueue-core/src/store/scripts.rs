@@ -53,6 +53,21 @@ macro_rules! lua {
     };
 }
 
+/// A script that moves jobs waiting for parents: `lib.lua` and
+/// `deps_lib.lua` prepended.
+macro_rules! lua_deps {
+    ($name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("../scripts/lib.lua"),
+                include_str!("../scripts/deps_lib.lua"),
+                include_str!(concat!("../scripts/", $name, ".lua"))
+            ),
+        )
+    };
+}
+
 /// Every script, loaded once per process.
 pub(crate) struct Scripts {
     pub enqueue_priority: LuaScript,
@@ -79,6 +94,11 @@ pub(crate) struct Scripts {
     pub cancel: LuaScript,
     pub expire: LuaScript,
     pub fetch_limited: LuaScript,
+    pub parent_open: LuaScript,
+    pub link_child: LuaScript,
+    pub enqueue_waiting: LuaScript,
+    pub release_child: LuaScript,
+    pub ack_parents: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -106,11 +126,16 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     cancel: lua!("cancel"),
     expire: lua!("expire"),
     fetch_limited: lua!("fetch_limited"),
+    parent_open: lua!("parent_open"),
+    link_child: lua!("link_child"),
+    enqueue_waiting: lua_deps!("enqueue_waiting"),
+    release_child: lua_deps!("release_child"),
+    ack_parents: lua!("ack_parents"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 24] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 29] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -136,6 +161,11 @@ impl Scripts {
             &self.cancel,
             &self.expire,
             &self.fetch_limited,
+            &self.parent_open,
+            &self.link_child,
+            &self.enqueue_waiting,
+            &self.release_child,
+            &self.ack_parents,
         ]
     }
 }

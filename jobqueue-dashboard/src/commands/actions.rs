@@ -86,6 +86,7 @@ pub async fn select_action(
         let set = match job.state {
             JobState::Scheduled => JobSet::Scheduled,
             JobState::Retry => JobSet::Retry,
+            JobState::Waiting => JobSet::Waiting,
             _ => JobSet::Dead,
         };
         let n = match action {

@@ -144,6 +144,7 @@ pub(crate) async fn job_action(
     let job_state = match job.state {
         jobqueue_core::JobState::Scheduled => BrowseState::Scheduled,
         jobqueue_core::JobState::Retry => BrowseState::Retry,
+        jobqueue_core::JobState::Waiting => BrowseState::Waiting,
         _ => BrowseState::Dead,
     };
     let outcome = actions::jobs_action(

@@ -36,6 +36,7 @@ pub(crate) async fn job(
         JobState::Dead => "Died at",
         JobState::Cancelled => "Cancelled at",
         JobState::Expired => "Expired at",
+        JobState::Waiting => "Waiting since",
         _ => "At",
     };
     let action = |what: &str| state.link(&format!("/queues/{}/job/{}/{what}", url(&name), job.id));

@@ -49,6 +49,7 @@ pub(crate) async fn jobs(
         BrowseState::Retry => info.retry,
         BrowseState::Dead => info.dead,
         BrowseState::Active => info.active,
+        BrowseState::Waiting => info.waiting,
     };
     let body = html! {
         h1 { "Queue " code { (name) } @if info.paused { " " span.badge.warn { "paused" } } }
