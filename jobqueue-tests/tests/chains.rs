@@ -486,3 +486,59 @@ async fn every_job_is_in_exactly_one_place_while_chains_run() {
     }
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_api_shows_parents_and_children() {
+    use jobqueue_tests::dashboard::{As, Dashboard, operator_config};
+    let env = TestEnv::new("chain_api").await;
+    let client = &env.client;
+    let parent = client
+        .job(env.test_job())
+        .queue("upstream")
+        .with_dependents()
+        .delay(Duration::from_secs(60))
+        .enqueue()
+        .await
+        .unwrap();
+    let child = client
+        .job(env.test_job())
+        .after(parent)
+        .on_parent_failure(OnParentFailure::Run)
+        .enqueue()
+        .await
+        .unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+
+    let detail = dash
+        .get(&format!("/api/v1/jobs/{child}"), As::Reader)
+        .await
+        .json();
+    assert_eq!(detail["state"], "waiting");
+    assert_eq!(detail["on_parent_failure"], "run");
+    assert_eq!(detail["after"][0]["queue"], "upstream");
+    let parents = &detail["dependencies"]["parents"];
+    assert_eq!(parents[0]["id"], parent.to_string());
+    assert_eq!(parents[0]["state"], "pending");
+    assert_eq!(detail["dependencies"]["parents_succeeded"], 0);
+
+    let detail = dash
+        .get(&format!("/api/v1/queues/upstream/job/{parent}"), As::Reader)
+        .await
+        .json();
+    assert_eq!(detail["state"], "scheduled");
+    assert_eq!(detail["dependents"], true);
+    assert_eq!(
+        detail["dependencies"]["children"][0]["id"],
+        child.to_string()
+    );
+    assert_eq!(detail["dependencies"]["children"][0]["queue"], "default");
+
+    let page = dash
+        .get("/api/v1/queues/default/jobs/waiting", As::Reader)
+        .await
+        .json();
+    assert_eq!(page["jobs"][0]["id"], child.to_string());
+    let queue = dash.get("/api/v1/queues/default", As::Reader).await.json();
+    assert_eq!(queue["waiting"], 1);
+    env.cleanup().await;
+}

@@ -198,7 +198,7 @@ async fn job_in_queue(
     let id = params::job_id(&id)?;
     let name = known_queue(&state, &name).await?;
     match state.admin.job(&name, id).await? {
-        Some(job) => Ok(Json(job).into_response()),
+        Some(job) => job_detail(&state, job).await,
         None => Err(job_not_found(id)),
     }
 }
@@ -206,15 +206,29 @@ async fn job_in_queue(
 async fn find_job(State(state): AppStateRef, Path(id): Path<String>) -> ApiResult {
     let id = params::job_id(&id)?;
     match state.admin.find_job(id).await? {
-        Some(job) => Ok(Json(job).into_response()),
+        Some(job) => job_detail(&state, job).await,
         None => Err(job_not_found(id)),
     }
 }
 
-/// 404 for a job that is not scheduled, retrying or dead.
+/// One job with its parents and children (job chains), when it has any.
+#[derive(Debug, serde::Serialize)]
+struct JobDetail {
+    #[serde(flatten)]
+    job: jobqueue_core::JobInfo,
+    #[serde(skip_serializing_if = "jobqueue_core::admin::JobDependencies::is_empty")]
+    dependencies: jobqueue_core::admin::JobDependencies,
+}
+
+async fn job_detail(state: &AppState, job: jobqueue_core::JobInfo) -> ApiResult {
+    let dependencies = state.admin.dependencies(&job).await?;
+    Ok(Json(JobDetail { job, dependencies }).into_response())
+}
+
+/// 404 for a job that is not scheduled, retrying, dead or waiting for parents.
 pub(crate) fn job_not_found(id: Uuid) -> ApiError {
     ApiError::not_found(format!(
-        "no scheduled, retrying or dead job {id} (it may be ready, running, finished or unknown)"
+        "no scheduled, retrying, dead or waiting job {id} (it may be ready, running, finished or unknown)"
     ))
 }
 
