@@ -533,6 +533,17 @@ async fn the_json_api_shows_parents_and_children() {
     );
     assert_eq!(detail["dependencies"]["children"][0]["queue"], "default");
 
+    // The job page has a small chain section linking the parent.
+    let html = dash
+        .get(&format!("/queues/default/job/{child}"), As::Browser)
+        .await
+        .body;
+    assert!(html.contains("job-chain"), "{html}");
+    assert!(
+        html.contains(&format!("/queues/upstream/job/{parent}")),
+        "{html}"
+    );
+
     let page = dash
         .get("/api/v1/queues/default/jobs/waiting", As::Reader)
         .await

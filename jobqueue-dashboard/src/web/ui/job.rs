@@ -45,6 +45,9 @@ pub(crate) async fn job(
         .last()
         .map(|e| e.at)
         .and_then(jobqueue_core::admin::millis_to_datetime);
+    let deps = state.admin.dependencies(&job).await?;
+    let job_link =
+        |queue: &str, id: &uuid::Uuid| state.link(&format!("/queues/{}/job/{id}", url(queue)));
     let body = html! {
         h1 { "Job " code #job-id { (job.id) } }
         div.bulk-bar {
@@ -66,6 +69,24 @@ pub(crate) async fn job(
         @if let Some(err) = &job.decode_error {
             h2 { "Record could not be decoded" }
             pre.error { (err) }
+        }
+        @if !deps.is_empty() {
+            h2 { "Chain" }
+            dl.facts #job-chain {
+                @if !deps.parents.is_empty() {
+                    dt { "Parents (" (deps.parents_succeeded) " of " (deps.parents.len()) " succeeded)" }
+                    dd { @for p in &deps.parents {
+                        a href=(job_link(&p.queue, &p.id)) { code { (p.id) } } " " (format!("{:?}", p.state).to_lowercase()) br;
+                    } }
+                    dt { "If a parent dies" } dd { (deps.on_parent_failure.unwrap_or_default().as_str()) }
+                }
+                @if !deps.children.is_empty() {
+                    dt { "Children" }
+                    dd { @for c in &deps.children {
+                        a href=(job_link(&c.queue, &c.id)) { code { (c.id) } } br;
+                    } }
+                }
+            }
         }
         h2 { "Payload" }
         pre.payload #payload { (pretty_payload(&job.payload)) }
