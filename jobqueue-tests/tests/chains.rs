@@ -553,3 +553,55 @@ async fn the_json_api_shows_parents_and_children() {
     assert_eq!(queue["waiting"], 1);
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_or_expired_parent_counts_as_dead() {
+    let env = TestEnv::new("chain_cancel_expire").await;
+    let client = &env.client;
+    let cancelled = client
+        .job(env.test_job())
+        .delay(Duration::from_secs(60))
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let expiring = client
+        .job(env.test_job())
+        .expires_in(Duration::from_millis(200))
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let dead_letter = client
+        .job(env.test_job())
+        .after(cancelled)
+        .enqueue()
+        .await
+        .unwrap();
+    let run = client
+        .job(env.test_job())
+        .after(expiring)
+        .on_parent_failure(OnParentFailure::Run)
+        .enqueue()
+        .await
+        .unwrap();
+
+    let admin = client.admin();
+    assert!(matches!(
+        admin.cancel("default", cancelled).await.unwrap(),
+        CancelOutcome::Cancelled { .. }
+    ));
+    assert_eq!(places(&env, "default", dead_letter).await, ["dead"]);
+
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let worker = test_worker(&env).start().await.unwrap();
+    assert!(env.wait_done(1, Duration::from_secs(10)).await);
+    worker.shutdown().await;
+    let done = env.done().await;
+    assert_eq!(done.get(&run.to_string()), Some(&1));
+    assert!(
+        !done.contains_key(&expiring.to_string()),
+        "the parent expired"
+    );
+    env.cleanup().await;
+}

@@ -179,11 +179,17 @@ async fn run_decoded(
                 &leased.leased_id(),
                 expires_at,
                 head.unique.as_deref(),
+                head.dependents,
             )
             .await
         {
             Ok(true) => {
                 tracing::info!(job.id = %head.id, queue = %queue.name, "job expired before it started; dropped");
+                if head.dependents {
+                    // An expired parent never succeeds: tell its dependents.
+                    let entry = [format!("{}|failed", head.id)];
+                    crate::completion::tell_children(&shared.store, &queue.keys, &entry).await;
+                }
                 return Outcome::Expired;
             }
             Ok(false) => {}

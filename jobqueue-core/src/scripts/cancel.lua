@@ -19,7 +19,10 @@ KEYS[5]  P:{Q}:priority  zset
 KEYS[6]  P:{Q}:cancelled zset  id → cancelled-at ms
 KEYS[7]  P:{Q}:stats     hash
 KEYS[8]  P:{Q}:waiting   zset  (jobs waiting for their parents)
-KEYS[9…] P:{Q}:active:<wid> hashes of every worker holding a lease
+KEYS[9]  P:{Q}:releases  zset  release outbox
+KEYS[10] P:{Q}:parent:<id> hash (a job with dependents: its cancellation
+         counts as its death for them, see resolve_parent in lib.lua)
+KEYS[11…] P:{Q}:active:<wid> hashes of every worker holding a lease
 ARGV[1]  P:{Q}:events    pub/sub channel
 ARGV[2]  job id
 ARGV[3]  the job's exact record in ready/priority, or ''
@@ -36,6 +39,7 @@ local now = now_ms()
 
 local function file_cancelled(record)
   file_finished(KEYS[6], KEYS[3], KEYS[7], 'cancelled', id, record, now, tonumber(ARGV[4]), tonumber(ARGV[5]))
+  resolve_parent(KEYS[10], KEYS[9], id, 'failed', now)
 end
 
 if candidate ~= '' then
@@ -57,7 +61,7 @@ for _, place in ipairs({{KEYS[1], 'scheduled'}, {KEYS[2], 'retry'}, {KEYS[8], 'w
     end
   end
 end
-for i = 9, #KEYS do
+for i = 11, #KEYS do
   local record = redis.call('HGET', KEYS[i], id)
   if record then
     redis.call('HDEL', KEYS[i], id)

@@ -47,6 +47,8 @@ impl Store {
             .map_err(Error::redis(OP))?;
         let active: Vec<String> = workers.iter().map(|w| queue.active(w)).collect();
         let cancelled = queue.cancelled();
+        let releases = queue.releases();
+        let parent = queue.parent(&id.to_string());
         let mut keys: Vec<&str> = vec![
             queue.scheduled(),
             queue.retry(),
@@ -56,6 +58,8 @@ impl Store {
             &cancelled,
             queue.stats(),
             queue.waiting(),
+            &releases,
+            &parent,
         ];
         keys.extend(active.iter().map(String::as_str));
         let reply: Value = SCRIPTS
@@ -96,11 +100,16 @@ impl Store {
                 .await
                 .map_err(Error::redis(OP))?;
         }
+        let envelope = decode_record(record).ok().map(|(envelope, _)| envelope);
         // A cancelled job has finished: free its uniqueness key.
-        if let Ok((envelope, _)) = decode_record(record)
-            && let Some(digest) = envelope.unique
-        {
+        if let Some(digest) = envelope.as_ref().and_then(|e| e.unique.clone()) {
             self.unique_release(queue, &[(digest, id.to_string())])
+                .await?;
+        }
+        // A cancelled parent never succeeds: tell its dependents (the
+        // sweeper does if this fails).
+        if envelope.is_some_and(|e| e.dependents) {
+            self.apply_releases(queue, &[format!("{id}|failed")])
                 .await?;
         }
         Ok(Some(from))
