@@ -1,5 +1,6 @@
 //! Flow control in one process: a cron entry, unique (debounced) jobs,
-//! cancellation, expiry, progress and results, and a queue rate limit.
+//! cancellation, expiry, progress and results, a queue rate limit, and
+//! keyed flow control (one sync per account at a time, 2 per second).
 //! See docs/flow-control.md.
 //!
 //! Run with a Redis at hand:
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use jobqueue_core::cron::{CronEntry, Misfire};
 use jobqueue_core::{
-    Client, ClientConfig, Job, JobContext, JobError, QueueLimits, RateLimit, UniqueMode,
+    Client, ClientConfig, Job, JobContext, JobError, KeyLimits, QueueLimits, RateLimit, UniqueMode,
 };
 use jobqueue_worker::Worker;
 use serde::{Deserialize, Serialize};
@@ -72,6 +73,25 @@ impl Job for Reindex {
     }
 }
 
+/// Serialized per account by its flow key.
+#[derive(Serialize, Deserialize)]
+struct SyncAccount {
+    account: u64,
+    step: u32,
+}
+
+impl Job for SyncAccount {
+    const NAME: &'static str = "sync_account";
+    fn flow_key(&self) -> Option<String> {
+        Some(format!("account:{}", self.account))
+    }
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        tracing::info!(account = self.account, step = self.step, "synced");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Ok(())
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -103,6 +123,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .register::<Heartbeat>()
         .register::<BuildReport>()
         .register::<Reindex>()
+        .register::<SyncAccount>()
         .queues(["default", "search"])
         .cron_entry(
             CronEntry::new("heartbeat", "*/2 * * * * *", &Heartbeat)?.misfire(Misfire::Skip),
@@ -124,6 +145,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Twenty other accounts: started at 5 per second.
     for account in 100..120 {
         client.enqueue(Reindex { account }).await?;
+    }
+
+    // Keyed flow control: each account's syncs run one at a time, in order,
+    // at most 2 per second per account; accounts run side by side.
+    admin
+        .set_key_limits(
+            "default",
+            "account",
+            KeyLimits {
+                max_running: Some(1),
+                rate: Some(RateLimit {
+                    limit: 2,
+                    per: Duration::from_secs(1),
+                }),
+            },
+        )
+        .await?;
+    for step in 0..3 {
+        for account in [1, 2] {
+            client.enqueue(SyncAccount { account, step }).await?;
+        }
+    }
+    for key in admin.flow_keys("default", 10).await? {
+        println!(
+            "{}: {} waiting, {} running",
+            key.key, key.waiting, key.running
+        );
     }
 
     // Progress and a result.
@@ -168,6 +216,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     worker.shutdown().await;
     admin.clear_queue_limits("search").await?;
+    admin.clear_key_limits("default", "account").await?;
     admin.remove_cron("default", "heartbeat").await?;
     Ok(())
 }

@@ -237,6 +237,10 @@ impl Client {
         envelope.version = J::VERSION;
         envelope.track = options.track;
         envelope.dependents = options.dependents;
+        envelope.flow = options.flow_key.clone().or_else(|| job.flow_key());
+        if let Some(key) = &envelope.flow {
+            crate::flow::validate_flow_key(key)?;
+        }
         envelope.expires_at = options.expires.map(|expiry| match expiry {
             Expiry::In(ttl) => Utc::now()
                 .timestamp_millis()
@@ -279,7 +283,7 @@ impl Client {
             });
         }
         let destination = match options.run_at {
-            RunAt::Now if options.priority != 0 => Destination::Priority,
+            RunAt::Now if options.priority != 0 || envelope.flow.is_some() => Destination::Priority,
             RunAt::Now => Destination::Ready,
             RunAt::In(delay) => Destination::Scheduled(ScheduleAt::In(
                 u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),

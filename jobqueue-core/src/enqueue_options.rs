@@ -44,6 +44,8 @@ pub struct JobOptions {
     pub expires: Option<Expiry>,
     /// Keep a status (final state, result) even if the job reports none.
     pub track: bool,
+    /// Flow key (`class:value`); `None` takes [`Job::flow_key`].
+    pub flow_key: Option<String>,
     /// W3C `traceparent` of the producer's trace, carried to the job's span
     /// (see [`crate::tracecontext`]); `None` takes the current span's
     /// context when the `opentelemetry` feature is on.
@@ -113,6 +115,7 @@ impl Default for JobOptions {
             unique: None,
             expires: None,
             track: false,
+            flow_key: None,
             traceparent: None,
             dependents: false,
             after: Vec::new(),
@@ -353,6 +356,18 @@ impl<'c, J: Job> JobBuilder<'c, J> {
         self
     }
 
+    /// Runs the job under flow key `key` (`class:value`, e.g.
+    /// `account:42`, or `type:<job name>` for a limit per job type),
+    /// overriding [`Job::flow_key`]: at most the class's running limit of
+    /// the key's jobs run at once across all workers (1 unless configured
+    /// with [`crate::Admin::set_key_limits`]), FIFO within the key, within
+    /// the class's rate limit, and a busy key never holds up other jobs.
+    /// Priority does not apply to keyed jobs.
+    pub fn flow_key(mut self, key: impl Into<String>) -> Self {
+        self.options.flow_key = Some(key.into());
+        self
+    }
+
     /// All options at once.
     pub fn options(mut self, options: JobOptions) -> Self {
         self.options = options;
@@ -422,6 +437,8 @@ impl PreparedJob {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Destination {
     Ready,
+    /// Through `enqueue_priority.lua`, which files prioritised and keyed
+    /// jobs (`make_ready_all`).
     Priority,
     Scheduled(crate::store::ScheduleAt),
 }

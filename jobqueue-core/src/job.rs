@@ -86,6 +86,28 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
         payload
     }
 
+    /// The job's flow key (`class:value`, e.g. `account:42`), taken from
+    /// the job: keyed jobs run within their key class's limits (one at a
+    /// time per key unless configured otherwise, see
+    /// [`crate::flow::KeyLimits`]). The default, `None`, makes a plain job.
+    /// [`crate::JobBuilder::flow_key`] overrides it per enqueue.
+    ///
+    /// ```
+    /// # use jobqueue_core::{Job, JobContext, JobError};
+    /// # #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct SyncAccount { account_id: u64 }
+    /// impl Job for SyncAccount {
+    ///     const NAME: &'static str = "sync_account";
+    ///     fn flow_key(&self) -> Option<String> {
+    ///         Some(format!("account:{}", self.account_id))
+    ///     }
+    ///     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+    /// }
+    /// ```
+    fn flow_key(&self) -> Option<String> {
+        None
+    }
+
     /// Runs the job. Return an error to retry it (see [`JobError`] for
     /// permanent failures and snoozing).
     fn perform(&self, ctx: &JobContext) -> impl Future<Output = Result<(), JobError>> + Send;

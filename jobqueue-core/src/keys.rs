@@ -303,6 +303,43 @@ impl QueueKeys {
         format!("{}:releases", self.base)
     }
 
+    /// Present once the queue has had keyed jobs: workers fetch it with
+    /// `fetch_limited.lua`, which serves flow keys.
+    pub fn flow_marker(&self) -> String {
+        format!("{}:flow", self.base)
+    }
+
+    /// List of the ids of one flow key's waiting jobs (records in
+    /// [`QueueKeys::jobs`]). The key is validated by the caller.
+    pub fn flow_list(&self, key: &str) -> String {
+        format!("{}:g:{}", self.base, key)
+    }
+
+    /// Counter of the keyed jobs waiting in their keys' lists.
+    pub fn flow_waiting(&self) -> String {
+        format!("{}:gwaiting", self.base)
+    }
+
+    /// Sorted set of the flow keys with runnable jobs, by when each may run.
+    pub fn flow_ready(&self) -> String {
+        format!("{}:gready", self.base)
+    }
+
+    /// Hash flow key → its jobs leased now.
+    pub fn flow_running(&self) -> String {
+        format!("{}:grun", self.base)
+    }
+
+    /// Hash key class → its limits (`max:rate:per_ms`).
+    pub fn flow_limits(&self) -> String {
+        format!("{}:glimits", self.base)
+    }
+
+    /// Token bucket of one flow key's rate limit.
+    pub fn flow_bucket(&self, key: &str) -> String {
+        format!("{}:gbucket:{}", self.base, key)
+    }
+
     /// Set of the names of this queue's cron entries.
     pub fn crons(&self) -> String {
         format!("{}:crons", self.base)
@@ -369,9 +406,32 @@ mod tests {
             q.deps("x"),
             q.parent("x"),
             q.releases(),
+            q.flow_marker(),
+            q.flow_waiting(),
+            q.flow_list("account:7"),
+            q.flow_ready(),
+            q.flow_running(),
+            q.flow_limits(),
+            q.flow_bucket("account:7"),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }
+    }
+
+    #[test]
+    fn the_scripts_derive_flow_keys_from_the_queue_base() {
+        // lib_flow.lua: queue_key(flow_base(ready, ':ready'), ':g:' .. key), …
+        let q = Keys::new("app1").unwrap().queue("mail").unwrap();
+        let base = q.ready().strip_suffix(":ready").unwrap();
+        assert_eq!(q.jobs().strip_suffix(":jobs"), Some(base));
+        assert_eq!(q.flow_ready().strip_suffix(":gready"), Some(base));
+        assert_eq!(q.flow_list("a:1"), format!("{base}:g:a:1"));
+        assert_eq!(q.flow_running(), format!("{base}:grun"));
+        assert_eq!(q.flow_waiting(), format!("{base}:gwaiting"));
+        assert_eq!(q.flow_limits(), format!("{base}:glimits"));
+        assert_eq!(q.flow_bucket("a:1"), format!("{base}:gbucket:a:1"));
+        assert_eq!(q.flow_marker(), format!("{base}:flow"));
+        assert_eq!(q.events(), format!("{base}:events"));
     }
 
     #[test]

@@ -45,6 +45,7 @@ mod enqueue_after;
 mod enqueue_options;
 mod error;
 pub mod finished_sets;
+pub mod flow;
 mod job;
 mod job_error;
 pub mod keys;
@@ -72,6 +73,7 @@ pub use context::{JobContext, JobContextParts};
 pub use dependencies::{OnParentFailure, ParentRef, ParentState};
 pub use enqueue_options::{Expiry, JobBuilder, JobOptions, ParentSpec, PreparedJob, RunAt};
 pub use error::{Error, ErrorKind, Result};
+pub use flow::{ClassLimits, FlowKeyInfo, KeyLimits};
 pub use job::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, decode_payload,
     validate_job_type,

@@ -95,6 +95,11 @@ pub struct Envelope {
     /// the default, [`OnParentFailure::DeadLetter`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_parent_failure: Option<OnParentFailure>,
+    /// Flow key (`class:value`, e.g. `account:42`): the job waits in its
+    /// key's list and runs within the key class's limits (see
+    /// `jobqueue_core::flow`). Plain printable ASCII without `"` or `\`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<String>,
 }
 
 impl Envelope {
@@ -119,6 +124,7 @@ impl Envelope {
             dependents: false,
             after: Vec::new(),
             on_parent_failure: None,
+            flow: None,
         }
     }
 
@@ -177,6 +183,9 @@ pub struct EnvelopeHead<'a> {
     /// The job may have dependents: its end is recorded for them.
     #[serde(default)]
     pub dependents: bool,
+    /// The job's flow key, if keyed.
+    #[serde(default, borrow)]
+    pub flow: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// Decodes the head of a record's envelope; returns it with the payload bytes.
@@ -286,6 +295,20 @@ pub fn encode_job_record<T: Serialize + ?Sized>(
 pub fn split_record(record: &[u8]) -> Option<(&[u8], &[u8])> {
     let newline = record.iter().position(|&b| b == b'\n')?;
     Some((&record[..newline], &record[newline + 1..]))
+}
+
+/// The flow key in a record's envelope, if it has one: a byte search of
+/// the envelope, cheaper than decoding it (the member's value never holds
+/// `"` or `\`, see [`Envelope::flow`]).
+pub fn record_flow_key(record: &[u8]) -> Option<&str> {
+    const MEMBER: &[u8] = b",\"flow\":\"";
+    let (header, _) = split_record(record)?;
+    let start = header
+        .windows(MEMBER.len())
+        .position(|window| window == MEMBER)?
+        + MEMBER.len();
+    let len = header[start..].iter().position(|&b| b == b'"')?;
+    std::str::from_utf8(&header[start..start + len]).ok()
 }
 
 /// Decodes only the envelope of a stored record; returns it with the payload bytes.

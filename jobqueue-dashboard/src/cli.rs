@@ -7,7 +7,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{actions, jobs, serve};
+use crate::commands::{actions, cancel, cron, jobs, limits, serve};
 
 /// jobqueue: operate background job queues on Redis.
 ///
@@ -15,6 +15,8 @@ use crate::commands::{actions, jobs, serve};
 ///   jobqueue stats                         totals, rates and queues at a glance
 ///   jobqueue jobs dead --queue mail        newest dead jobs of queue "mail"
 ///   jobqueue retry --all-dead --queue mail --type send_email
+///   jobqueue cron list                     cron entries, next and last runs
+///   jobqueue queues limits mail --max-running 20 --rate 100/1s
 ///   jobqueue serve --bind 0.0.0.0:9090 --token "$TOKEN"
 #[derive(Debug, Parser)]
 #[command(name = "jobqueue", version, about, long_about, verbatim_doc_comment)]
@@ -56,12 +58,16 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Totals, worker count, Redis, and every queue.
     Stats,
-    /// Every queue with sizes, latency and paused flag.
-    Queues,
-    /// List jobs in a state (ready, scheduled, retry, dead, active).
+    /// Every queue with sizes, latency and paused flag; `queues limits` for flow limits.
+    Queues(QueuesArgs),
+    /// List jobs in a state (ready, scheduled, retry, dead, active, waiting, cancelled, expired).
     Jobs(jobs::JobsArgs),
-    /// Show one scheduled, retrying or dead job.
+    /// Show one scheduled, retrying, dead, waiting, cancelled or expired job, and its status.
     Job(jobs::JobArgs),
+    /// Cancel a waiting or running job.
+    Cancel(cancel::CancelArgs),
+    /// Cron entries: list, pause, resume, run now, remove.
+    Cron(cron::CronArgs),
     /// Retry dead or retrying jobs now (or run scheduled ones now).
     Retry(actions::SelectArgs),
     /// Delete scheduled, retrying or dead jobs.
@@ -76,6 +82,21 @@ pub enum Command {
     Migrate(crate::commands::migrate::MigrateArgs),
     /// Measure this Redis the way BENCH.md describes (prints one JSON line).
     Bench(jobqueue_bench::BenchArgs),
+}
+
+/// `jobqueue queues [limits ...]`.
+#[derive(Debug, Args)]
+pub struct QueuesArgs {
+    /// Without a subcommand: the queues table.
+    #[command(subcommand)]
+    pub command: Option<QueuesCommand>,
+}
+
+/// Subcommands of `jobqueue queues`.
+#[derive(Debug, Subcommand)]
+pub enum QueuesCommand {
+    /// Show a queue's flow limits, or set (--max-running, --rate) or --clear them.
+    Limits(limits::LimitsArgs),
 }
 
 /// Options shared by commands that page through jobs.

@@ -77,6 +77,14 @@ pub fn id_tail(id: &uuid::Uuid) -> String {
     format!("…{}", &text[text.len() - 12..])
 }
 
+/// How a unit enum variant reads in JSON (`"succeeded"`), for labels.
+pub fn variant_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// At most `max` characters, with an ellipsis when cut.
 pub fn short(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

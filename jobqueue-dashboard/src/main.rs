@@ -4,9 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jobqueue_core::{BulkAction, Client, ClientConfig};
-use jobqueue_dashboard::cli::{Cli, Command};
+use jobqueue_dashboard::cli::{Cli, Command, QueuesCommand};
 use jobqueue_dashboard::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
-use jobqueue_dashboard::commands::{actions, config_file, jobs, serve, stats};
+use jobqueue_dashboard::commands::{
+    actions, cancel, config_file, cron, jobs, limits, serve, stats,
+};
 
 fn main() -> ExitCode {
     // The config file supplies environment variables the environment does
@@ -76,7 +78,10 @@ async fn run(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
     match &cli.command {
         Command::Serve(args) => serve::run(&client, args).await,
         Command::Stats => stats::stats(&client, json).await,
-        Command::Queues => stats::queues(&client, json).await,
+        Command::Queues(args) => match &args.command {
+            None => stats::queues(&client, json).await,
+            Some(QueuesCommand::Limits(args)) => limits::limits(&client, args, json).await,
+        },
         Command::Jobs(args) => jobs::jobs(&client, args, json).await,
         Command::Job(args) => jobs::job(&client, args, json).await,
         Command::Retry(args) => {
@@ -88,6 +93,8 @@ async fn run(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
         Command::Pause(args) => actions::pause_resume(&client, args, true, json).await,
         Command::Resume(args) => actions::pause_resume(&client, args, false, json).await,
         Command::Purge(args) => actions::purge(&client, args, json).await,
+        Command::Cancel(args) => cancel::cancel(&client, args, json).await,
+        Command::Cron(args) => cron::cron(&client, args, json).await,
         Command::Migrate(_) | Command::Bench(_) => Ok(()),
     }
 }

@@ -229,3 +229,164 @@ async fn config_file_supplies_unset_settings() {
     let _ = std::fs::remove_dir_all(&dir);
     cli.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cron_cancel_and_limits_commands() {
+    let cli = Cli::new("flow");
+    let client = cli.client().await;
+    let admin = client.admin();
+    // A cron entry as a worker registers it (definition stored in Redis).
+    jobqueue_core::cron::CronEntry::new("nightly", "0 0 3 * * *", &Ping { n: 0 })
+        .unwrap()
+        .time_zone("Europe/Paris")
+        .unwrap()
+        .register(admin.store())
+        .await
+        .unwrap();
+
+    let entries = cli.json(&["cron", "list", "--json"]);
+    assert_eq!(entries[0]["name"], "nightly");
+    assert_eq!(entries[0]["time_zone"], "Europe/Paris");
+    let table = cli.run(&["cron", "list"]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.starts_with("QUEUE") && table.contains("0 0 3 * * *"),
+        "{table}"
+    );
+    assert_eq!(code(&cli.run(&["cron", "pause", "nightly"])), 0);
+    assert!(
+        admin
+            .cron_entry("default", "nightly")
+            .await
+            .unwrap()
+            .unwrap()
+            .paused_at
+            .is_some()
+    );
+    assert_eq!(
+        code(&cli.run(&["cron", "resume", "nightly", "-q", "default"])),
+        0
+    );
+    let ran = cli.json(&["cron", "run", "nightly", "--json"]);
+    let run_id: uuid::Uuid = ran["job_id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        admin
+            .cron_entry("default", "nightly")
+            .await
+            .unwrap()
+            .unwrap()
+            .last_enqueued_id,
+        Some(run_id)
+    );
+    assert_eq!(
+        code(&cli.run(&["cron", "pause", "nope"])),
+        3,
+        "unknown entry"
+    );
+    assert_eq!(
+        code(&cli.run(&["cron", "pause", "bad name!"])),
+        2,
+        "bad name"
+    );
+    assert_eq!(code(&cli.run(&["cron", "remove", "nightly"])), 0);
+    assert_eq!(code(&cli.run(&["cron", "remove", "nightly"])), 3);
+    assert_eq!(cli.json(&["cron", "list", "--json"]), serde_json::json!([]));
+
+    // Cancel a waiting job; it is then listed as cancelled.
+    let later = client
+        .enqueue_in(Duration::from_secs(3600), Ping { n: 1 })
+        .await
+        .unwrap();
+    let cancelled = cli.json(&["cancel", &later.to_string(), "--json"]);
+    assert_eq!(cancelled["from"], "scheduled");
+    assert_eq!(code(&cli.run(&["cancel", &later.to_string()])), 3);
+    assert_eq!(
+        code(&cli.run(&["cancel", &later.to_string(), "-q", "nope"])),
+        3
+    );
+    let listed = cli.json(&["jobs", "cancelled", "--json"]);
+    assert_eq!(listed["jobs"][0]["id"], later.to_string());
+    assert_eq!(
+        cli.json(&["job", &later.to_string(), "--json"])["state"],
+        "cancelled"
+    );
+    assert_eq!(
+        code(&cli.run(&["retry", &later.to_string()])),
+        5,
+        "not retryable"
+    );
+    assert_eq!(cli.json(&["queues", "--json"])[0]["cancelled"], 1);
+
+    // Queue limits: show, set, refuse bad values, clear.
+    let none = cli.json(&["queues", "limits", "default", "--json"]);
+    assert_eq!(
+        none,
+        serde_json::json!({ "max_running": null, "rate": null })
+    );
+    let set = cli.json(&[
+        "queues",
+        "limits",
+        "default",
+        "--max-running",
+        "4",
+        "--rate",
+        "50/1s",
+        "--json",
+    ]);
+    assert_eq!(set["max_running"], 4);
+    assert_eq!(
+        set["rate"],
+        serde_json::json!({ "limit": 50, "per_ms": 1000 })
+    );
+    let shown = cli.run(&["queues", "limits", "default"]);
+    assert_eq!(
+        String::from_utf8_lossy(&shown.stdout).trim(),
+        "default: at most 4 running · 50 per 1s"
+    );
+    for bad in [
+        &["queues", "limits", "default", "--rate", "fast"][..],
+        &["queues", "limits", "default", "--max-running", "0"],
+        &[
+            "queues",
+            "limits",
+            "default",
+            "--clear",
+            "--max-running",
+            "2",
+        ],
+    ] {
+        assert_eq!(code(&cli.run(bad)), 2, "{bad:?}");
+    }
+    assert_eq!(code(&cli.run(&["queues", "limits", "nope"])), 3);
+    assert_eq!(
+        admin.queue_limits("default").await.unwrap().max_running,
+        Some(4)
+    );
+    let cleared = cli.json(&["queues", "limits", "default", "--clear", "--json"]);
+    assert_eq!(
+        cleared,
+        serde_json::json!({ "max_running": null, "rate": null })
+    );
+    assert!(admin.queue_limits("default").await.unwrap().is_unlimited());
+
+    let audit: Vec<String> = admin
+        .audit_log(0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.action.clone())
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            "clear_limits",
+            "set_limits",
+            "cancel",
+            "cron_remove",
+            "cron_run",
+            "cron_resume",
+            "cron_pause",
+        ]
+    );
+    cli.cleanup().await;
+}

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use crate::TestEnv;
 
 /// A test-only script listing every job of a queue with its place. It
-/// builds active-hash names from the lease set, which only a single,
-/// non-cluster Redis allows.
+/// builds active-hash names from the lease set and finds the flow keys'
+/// lists with `KEYS`, which only a single, non-cluster Redis allows.
 const SNAPSHOT: &str = r#"
     local out = {}
     for _, r in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do out[#out+1] = 'ready'; out[#out+1] = string.sub(r, 8, 43) end
@@ -18,12 +18,15 @@ const SNAPSHOT: &str = r#"
     for _, worker in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do
       for _, id in ipairs(redis.call('HKEYS', ARGV[1] .. worker)) do out[#out+1] = 'active'; out[#out+1] = id end
     end
+    for _, list in ipairs(redis.call('KEYS', ARGV[2] .. '*')) do
+      for _, id in ipairs(redis.call('LRANGE', list, 0, -1)) do out[#out+1] = 'keyed'; out[#out+1] = id end
+    end
     return out
 "#;
 
 /// Job id → every place it is found in `queue` (ready, priority,
-/// scheduled, retry, dead, waiting for parents, active), from one atomic
-/// snapshot. A healthy
+/// scheduled, retry, dead, waiting for parents, active, keyed: waiting in
+/// a flow key's list), from one atomic snapshot. A healthy
 /// queue lists each waiting job exactly once (DESIGN.md invariant 1).
 pub async fn locate_jobs(env: &TestEnv, queue: &str) -> HashMap<String, Vec<String>> {
     let q = env.client.store().queue_keys(queue).expect("valid queue");
@@ -37,6 +40,7 @@ pub async fn locate_jobs(env: &TestEnv, queue: &str) -> HashMap<String, Vec<Stri
         .key(q.leases())
         .key(q.waiting())
         .arg(q.active(""))
+        .arg(q.flow_list(""))
         .invoke_async(&mut conn)
         .await
         .expect("snapshot script");

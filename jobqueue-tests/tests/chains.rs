@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use jobqueue_core::store::CompletionBatch;
-use jobqueue_core::{CancelOutcome, CancelledFrom, JobSet, JobState, OnParentFailure, ParentState};
+use jobqueue_core::{
+    CancelOutcome, CancelledFrom, JobSet, JobState, OnParentFailure, ParentState, UniqueOutcome,
+};
 use jobqueue_tests::locate::locate_jobs;
 use jobqueue_tests::{TestEnv, eventually, test_worker};
 use uuid::Uuid;
@@ -603,5 +605,203 @@ async fn a_cancelled_or_expired_parent_counts_as_dead() {
         !done.contains_key(&expiring.to_string()),
         "the parent expired"
     );
+    env.cleanup().await;
+}
+
+/// Flow-key bookkeeping of `queue` is empty: no key holds a running slot
+/// or waiting jobs.
+async fn assert_no_flow_keys_left(env: &TestEnv, queue: &str) {
+    let admin = env.client.admin();
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            admin.flow_keys(queue, 100).await.unwrap().is_empty()
+        })
+        .await,
+        "flow keys left: {:?}",
+        admin.flow_keys(queue, 100).await
+    );
+    assert_eq!(admin.queue(queue).await.unwrap().keyed, 0);
+}
+
+/// A parent may carry a flow key: its success (`ack_parents.lua`) and its
+/// death (`bury.lua` with parent keys) free the key in the same step as
+/// they record its end, so the key's next job runs; a keyed dependent,
+/// once released, joins its key's list behind the jobs already there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyed_parents_free_their_key_and_keyed_children_run_within_it() {
+    let env = TestEnv::new("chain_keyed").await;
+    let client = &env.client;
+    let slow = jobqueue_tests::jobs::TestJob {
+        sleep_ms: 200,
+        ..env.test_job()
+    };
+    // account:1 (one job at a time): a keyed parent, a job of the same key
+    // behind it, and a keyed child of the parent.
+    let parent = client
+        .job(slow)
+        .flow_key("account:1")
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let sibling = client
+        .job(env.test_job())
+        .flow_key("account:1")
+        .enqueue()
+        .await
+        .unwrap();
+    let child = client
+        .job(env.test_job())
+        .flow_key("account:1")
+        .after(parent)
+        .enqueue()
+        .await
+        .unwrap();
+    // account:2: a keyed parent that dies, a job of its key behind it, and
+    // a plain child that runs anyway.
+    let doomed = client
+        .job(jobqueue_tests::jobs::TestJob {
+            permanent: true,
+            ..env.test_job()
+        })
+        .max_attempts(1)
+        .flow_key("account:2")
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let behind = client
+        .job(env.test_job())
+        .flow_key("account:2")
+        .enqueue()
+        .await
+        .unwrap();
+    let run_anyway = client
+        .job(env.test_job())
+        .after(doomed)
+        .on_parent_failure(OnParentFailure::Run)
+        .enqueue()
+        .await
+        .unwrap();
+    assert_eq!(places(&env, "default", parent).await, ["keyed"]);
+    assert_eq!(places(&env, "default", child).await, ["waiting"]);
+    assert_eq!(places(&env, "default", run_anyway).await, ["waiting"]);
+
+    let worker = test_worker(&env).concurrency(4).start().await.unwrap();
+    assert!(
+        env.wait_done(5, Duration::from_secs(15)).await,
+        "every job but the doomed parent ran: {:?}",
+        env.done().await
+    );
+    worker.shutdown().await;
+
+    let done = env.done().await;
+    for id in [parent, sibling, child, behind, run_anyway] {
+        assert_eq!(done.get(&id.to_string()), Some(&1), "{id} ran once");
+    }
+    let attempts = env.attempts().await;
+    assert!(start_index(&attempts, parent) < start_index(&attempts, sibling));
+    assert!(
+        start_index(&attempts, sibling) < start_index(&attempts, child),
+        "the released child queued behind its key's waiting job"
+    );
+    assert!(start_index(&attempts, doomed) < start_index(&attempts, behind));
+    assert_no_flow_keys_left(&env, "default").await;
+    let left = locate_jobs(&env, "default").await;
+    assert_eq!(
+        left,
+        HashMap::from([(doomed.to_string(), vec!["dead".to_owned()])])
+    );
+    env.cleanup().await;
+}
+
+/// A parent may be unique, and unique and keyed at once: its lock is freed
+/// once its end is recorded for its children (whether it succeeded or
+/// died), its key too. A job with parents cannot be unique.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unique_parents_free_their_lock_and_release_their_children() {
+    let env = TestEnv::new("chain_unique").await;
+    let client = &env.client;
+    let ttl = Duration::from_secs(60);
+    let unique = |key: &'static str| client.job(env.test_job()).unique_for(ttl).unique_key(key);
+    let parent = unique("plain").with_dependents().enqueue().await.unwrap();
+    let keyed_parent = unique("keyed")
+        .flow_key("account:1")
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let doomed = client
+        .job(jobqueue_tests::jobs::TestJob {
+            permanent: true,
+            ..env.test_job()
+        })
+        .max_attempts(1)
+        .unique_for(ttl)
+        .unique_key("doomed")
+        .flow_key("account:2")
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    // While the parents wait, their keys are held.
+    assert_eq!(
+        unique("plain").enqueue_unique().await.unwrap(),
+        UniqueOutcome::Duplicate { existing: parent }
+    );
+    let fan_in = client
+        .job(env.test_job())
+        .after_all([parent, keyed_parent])
+        .enqueue()
+        .await
+        .unwrap();
+    let after_death = client
+        .job(env.test_job())
+        .after(doomed)
+        .on_parent_failure(OnParentFailure::Run)
+        .enqueue()
+        .await
+        .unwrap();
+    let refused = unique("child").after(parent).enqueue().await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("cannot also be unique")),
+        "{refused:?}"
+    );
+
+    let worker = test_worker(&env).concurrency(4).start().await.unwrap();
+    assert!(
+        env.wait_done(4, Duration::from_secs(15)).await,
+        "parents and children ran: {:?}",
+        env.done().await
+    );
+    worker.shutdown().await;
+    let done = env.done().await;
+    for id in [parent, keyed_parent, fan_in, after_death] {
+        assert_eq!(done.get(&id.to_string()), Some(&1), "{id} ran once");
+    }
+    let attempts = env.attempts().await;
+    for id in [parent, keyed_parent] {
+        assert!(start_index(&attempts, id) < start_index(&attempts, fan_in));
+    }
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            !env.keys().await.iter().any(|k| k.contains(":unique:"))
+        })
+        .await,
+        "locks left: {:?}",
+        env.keys().await
+    );
+    for key in ["plain", "keyed", "doomed"] {
+        assert!(
+            matches!(
+                unique(key).enqueue_unique().await.unwrap(),
+                UniqueOutcome::Enqueued { .. }
+            ),
+            "the lock of {key} was freed"
+        );
+    }
+    assert_no_flow_keys_left(&env, "default").await;
     env.cleanup().await;
 }

@@ -318,6 +318,83 @@ async fn wake_ups_reach_the_worker_from_every_primary() {
     env.cleanup().await;
 }
 
+/// Keyed flow control builds its per-key list and bucket names inside the
+/// scripts, from the queue's own `{queue}` hash tag: on a cluster those
+/// keys are in the slot the script runs on, which Redis allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyed_jobs_run_on_a_cluster() {
+    let cluster = RedisCluster::start(3, 1);
+    let env = cluster_env(&cluster, "cluster-keyed").await;
+    let queues = spread_queues(&cluster, &env.prefix, 1);
+    let admin = env.client.admin();
+    let mut expected = 0;
+    for queue in &queues {
+        admin
+            .set_key_limits(
+                queue,
+                "account",
+                jobqueue_core::KeyLimits {
+                    max_running: Some(1),
+                    rate: Some(jobqueue_core::RateLimit {
+                        limit: 50,
+                        per: Duration::from_secs(1),
+                    }),
+                },
+            )
+            .await
+            .unwrap();
+        for n in 0..6 {
+            let job = jobqueue_tests::jobs::TestJob {
+                fail_times: u32::from(n == 0),
+                ..env.test_job()
+            };
+            env.client
+                .job(job)
+                .queue(queue)
+                .flow_key(format!("account:{}", n % 2))
+                .enqueue()
+                .await
+                .unwrap();
+            expected += 1;
+        }
+        env.client
+            .job(env.test_job())
+            .queue(queue)
+            .flow_key("account:9")
+            .delay(Duration::from_millis(300))
+            .enqueue()
+            .await
+            .unwrap();
+        expected += 1;
+        let cancelled = env
+            .client
+            .job(env.test_job())
+            .queue(queue)
+            .flow_key("account:0")
+            .enqueue()
+            .await
+            .unwrap();
+        assert!(matches!(
+            admin.cancel(queue, cancelled).await.unwrap(),
+            jobqueue_core::CancelOutcome::Cancelled { .. }
+        ));
+    }
+    let worker = test_worker(&env)
+        .queues(queues.clone())
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        env.wait_done(expected, Duration::from_secs(30)).await,
+        "keyed jobs finish on every primary"
+    );
+    worker.shutdown().await;
+    for queue in &queues {
+        assert!(admin.flow_keys(queue, 10).await.unwrap().is_empty());
+    }
+    env.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chains_release_across_primaries() {
     let cluster = RedisCluster::start(3, 0);

@@ -1,7 +1,8 @@
 //! The dashboard in a real browser: headless Chromium driven over WebDriver
 //! (chromedriver + fantoccini). Opens the overview, sees the chart and the
 //! queue table, opens a dead job, clicks retry and sees it leave the dead
-//! set. Saves screenshots of the main pages under
+//! set, opens the cron page and pauses an entry from it, and shows a job's
+//! progress and a queue's limits. Saves screenshots of the main pages under
 //! `target/dashboard-screenshots/` (or `$JOBQUEUE_SCREENSHOT_DIR`).
 //!
 //! `scripts/test` installs Debian's `chromium` and `chromium-driver`. When
@@ -15,9 +16,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{ClientBuilder, Locator};
+use jobqueue_core::cron::CronEntry;
 use jobqueue_dashboard::{DashboardConfig, Role, dashboard_router};
 use jobqueue_tests::dashboard::make_dead_jobs;
 use jobqueue_tests::jobs::NoopJob;
+use jobqueue_tests::probe::ProbeJob;
 use jobqueue_tests::{TestEnv, eventually, test_worker};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -278,6 +281,116 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
     client.goto(&format!("{base}/audit")).await.unwrap();
     wait_for(&client, "#audit-table").await;
     shoot(&client, "audit").await;
+
+    // Cron: entries registered by a worker, one with a finished run; pause
+    // one from its row and see the page say so.
+    let worker = test_worker(&env)
+        .cron_entry(
+            CronEntry::new("daily-report", "0 30 7 * * MON-FRI", &NoopJob { n: 1 })
+                .unwrap()
+                .time_zone("Europe/Berlin")
+                .unwrap(),
+        )
+        .cron_entry(CronEntry::new("new-year", "@yearly", &NoopJob { n: 2 }).unwrap())
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            admin.cron_entries().await.unwrap().len() == 2
+        })
+        .await
+    );
+    let run = admin.run_cron_now("default", "daily-report").await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            admin
+                .cron_entry("default", "daily-report")
+                .await
+                .unwrap()
+                .and_then(|e| e.last_result)
+                .is_some_and(|r| r.job_id == run)
+        })
+        .await,
+        "the cron run's result was not recorded"
+    );
+    worker.shutdown().await;
+    client.goto(&format!("{base}/cron")).await.unwrap();
+    wait_for(&client, "#cron-table").await;
+    shoot(&client, "cron").await;
+    wait_for(
+        &client,
+        "tr[data-cron=\"default/daily-report\"] button.cron-pause",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    let flash = wait_for(&client, "p.flash").await.text().await.unwrap();
+    assert_eq!(flash, "Cron entry paused.");
+    wait_for(
+        &client,
+        "tr[data-cron=\"default/daily-report\"] button.cron-resume",
+    )
+    .await;
+    assert!(
+        admin
+            .cron_entry("default", "daily-report")
+            .await
+            .unwrap()
+            .unwrap()
+            .paused_at
+            .is_some(),
+        "the click paused the entry"
+    );
+    assert_eq!(admin.audit_log(0, 1).await.unwrap()[0].action, "cron_pause");
+
+    // A queue with flow limits, and a job that reported progress before it
+    // died: the limits page and the job's status section.
+    admin
+        .set_queue_limits(
+            "default",
+            jobqueue_core::QueueLimits {
+                max_running: Some(20),
+                rate: Some(jobqueue_core::RateLimit {
+                    limit: 100,
+                    per: Duration::from_secs(1),
+                }),
+            },
+        )
+        .await
+        .unwrap();
+    let reporting = env
+        .client
+        .job(ProbeJob {
+            progress: Some((60, "rendered 3 of 5 pages".into())),
+            fail: Some("renderer crashed".into()),
+            ..ProbeJob::new(&env.url, &format!("{}:probe", env.prefix))
+        })
+        .queue("reports")
+        .enqueue()
+        .await
+        .unwrap();
+    let worker = test_worker(&env).queues(["reports"]).start().await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            admin.job("reports", reporting).await.unwrap().is_some()
+        })
+        .await
+    );
+    worker.shutdown().await;
+    client
+        .goto(&format!("{base}/queues/reports/job/{reporting}"))
+        .await
+        .unwrap();
+    wait_for(&client, "#job-progress").await;
+    shoot(&client, "job-status").await;
+    client
+        .goto(&format!("{base}/queues/default/limits"))
+        .await
+        .unwrap();
+    wait_for(&client, "#limits-form").await;
+    shoot(&client, "limits").await;
 
     // A phone-sized overview.
     client.set_window_size(390, 844).await.unwrap();

@@ -9,8 +9,8 @@
 //!   worker's decoders and from the operator API's view of a record.
 
 use jobqueue_core::record::{
-    Envelope, ErrorEntry, FailureKind, decode_head, decode_record, encode_record, record_id,
-    record_id_bytes, split_record,
+    Envelope, ErrorEntry, FailureKind, decode_head, decode_record, encode_record, record_flow_key,
+    record_id, record_id_bytes, split_record,
 };
 use jobqueue_core::{BackoffPolicy, JobInfo, JobState, OnParentFailure, ParentRef};
 use proptest::prelude::*;
@@ -73,6 +73,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         proptest::option::of("[0-9a-f]{0,40}"),
         any::<Option<i64>>(),
         any::<bool>(),
+        proptest::option::of("[a-z]{1,8}:[a-z0-9]{0,12}"),
     );
     let parent = (any::<u128>(), "[a-z0-9_.:-]{1,20}").prop_map(|(id, queue)| ParentRef {
         id: Uuid::from_u128(id),
@@ -92,7 +93,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         |(
             (id, job_type, attempt, max_attempts, priority, timeout_ms),
             (backoff, run_at, version, traceparent, errors),
-            (cron, unique, expires_at, track),
+            (cron, unique, expires_at, track, flow_key),
             (dependents, after, on_parent_failure),
         )| Envelope {
             id,
@@ -113,6 +114,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
             dependents,
             after,
             on_parent_failure,
+            flow: flow_key,
         },
     )
 }
@@ -133,6 +135,9 @@ proptest! {
         prop_assert_eq!(head.timeout_ms, envelope.timeout_ms);
         prop_assert_eq!(head.version, envelope.version);
         prop_assert_eq!(head.traceparent.as_deref(), envelope.traceparent.as_deref());
+        prop_assert_eq!(head.flow.as_deref(), envelope.flow.as_deref());
+        // lib_flow.lua's record_flow and the worker's byte search agree with serde.
+        prop_assert_eq!(record_flow_key(&record), envelope.flow.as_deref());
         prop_assert_eq!(head_payload, payload.as_slice());
     }
 

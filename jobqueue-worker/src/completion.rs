@@ -31,6 +31,8 @@ pub(crate) struct Finished {
     pub(crate) outcome: Outcome,
     /// The uniqueness lock to release, and whether dependents are told.
     pub(crate) after: AfterRun,
+    /// The job carries a flow key (see `Leased::keyed`).
+    pub(crate) keyed: bool,
 }
 
 /// Writes outcomes until every sender is gone and the channel is drained.
@@ -49,14 +51,17 @@ pub(crate) async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiv
 }
 
 /// Adds one finished run (and the uniqueness lock it releases, if any) to
-/// the batch of its queue. A job with dependents goes to the calls that
-/// also record its end for them.
+/// the batch of its queue; a keyed run makes the batch release flow keys.
+/// A job with dependents goes to the calls that also record its end for
+/// them.
 pub(crate) fn add_to_batch(
     target: &mut CompletionBatch,
     leased_id: Vec<u8>,
     outcome: Outcome,
     after: AfterRun,
+    keyed: bool,
 ) {
+    target.keyed |= keyed;
     if let Some(lock) = after.release {
         target.unique_releases.push(lock);
     }
@@ -93,9 +98,10 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
         leased_id,
         outcome,
         after,
+        keyed,
     } in batch
     {
-        add_to_batch(&mut per_queue[queue], leased_id, outcome, after);
+        add_to_batch(&mut per_queue[queue], leased_id, outcome, after, keyed);
     }
     for (index, (queue, batch)) in shared.queues.iter().zip(per_queue).enumerate() {
         if batch.is_empty() {

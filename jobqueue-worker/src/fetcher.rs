@@ -218,6 +218,7 @@ async fn fetch_round(shared: Arc<Shared>, order: Vec<usize>, want: usize) -> Rou
         }
         leased.extend(reply.records.into_iter().map(|record| Leased {
             queue: index,
+            keyed: limited && jobqueue_core::record::record_flow_key(&record).is_some(),
             record,
         }));
     }
@@ -359,6 +360,7 @@ async fn run_job(
         leased_id: job.leased_id(),
         outcome,
         after,
+        keyed: job.keyed,
     };
     if finished.send(report).is_err() {
         // The completion task is gone (shutdown timed out); the job stays

@@ -1,7 +1,7 @@
 //! What this worker knows about a queue's flow limits (see
-//! `jobqueue_core::limits`): whether it has any, so the fetch loop uses
-//! `fetch_limited.lua` only for limited queues, and until when the limits
-//! hold the queue back.
+//! `jobqueue_core::limits` and `jobqueue_core::flow`): whether it has any
+//! or has had keyed jobs, so the fetch loop uses `fetch_limited.lua` only
+//! for those queues, and until when the limits hold the queue back.
 //!
 //! Loaded at start, again when a `l` message arrives on the queue's events
 //! channel, and at every heartbeat in case a message was lost.
@@ -84,9 +84,10 @@ pub(crate) async fn reload_all(shared: &Shared) -> Result<(), jobqueue_core::Err
 async fn load(shared: &Shared, index: usize, changed: bool) -> Result<(), jobqueue_core::Error> {
     let queue = &shared.queues[index];
     let limits = shared.store.queue_limits(&queue.keys).await?;
-    let active = !limits.is_unlimited();
+    let keyed = shared.store.has_keyed_jobs(&queue.keys).await?;
+    let active = keyed || !limits.is_unlimited();
     if changed || active != queue.limits.is_active() {
-        tracing::info!(queue = %queue.name, ?limits, "flow limits loaded");
+        tracing::info!(queue = %queue.name, ?limits, keyed, "flow limits loaded");
         queue.limits.set_active(active);
         shared.work_arrived(index);
     }

@@ -3,7 +3,8 @@
 //! Made for tests (the `jobqueue-testing` crate drains queues with it): no
 //! background task, no concurrency, so a test knows exactly which jobs ran,
 //! in which order, and what became of each. Everything else is the real
-//! thing: jobs are leased with `fetch.lua`, decoded (and upcast) by the
+//! thing: jobs are leased with `fetch.lua` (`fetch_limited.lua` on a queue
+//! with keyed jobs, whose key limits apply), decoded (and upcast) by the
 //! registered handlers, wrapped in the middleware, guarded against panics
 //! and timeouts, and their outcomes are recorded with the same scripts a
 //! running worker uses — retries and dead jobs land in Redis as in
@@ -132,31 +133,58 @@ impl InlineWorker {
         Ok(runs)
     }
 
+    /// Leases at most one job of queue `index`.
+    async fn fetch_one(
+        &self,
+        index: usize,
+        limited: bool,
+    ) -> Result<jobqueue_core::store::FetchReply, WorkerError> {
+        let shared = &self.shared;
+        let queue = &shared.queues[index];
+        let reply = if limited {
+            shared
+                .store
+                .fetch_limited(
+                    &queue.keys,
+                    &queue.active_key,
+                    &shared.worker_id,
+                    1,
+                    &mut Vec::new(),
+                )
+                .await?
+        } else {
+            shared
+                .store
+                .fetch(&queue.keys, &queue.active_key, &shared.worker_id, 1)
+                .await?
+        };
+        Ok(reply)
+    }
+
     /// Leases the next ready job (queues in configured order), runs it and
     /// records its outcome. `None` when no queue has a ready job.
     pub async fn run_next(&self) -> Result<Option<InlineRun>, WorkerError> {
         let shared = &self.shared;
         for (index, queue) in shared.queues.iter().enumerate() {
-            let mut reply = shared
-                .store
-                .fetch(&queue.keys, &queue.active_key, &shared.worker_id, 1)
-                .await?;
+            // Keyed jobs are served only by fetch_limited.lua (which also
+            // applies the queue's limits, if it has any).
+            let limited = shared.store.has_keyed_jobs(&queue.keys).await?;
+            let mut reply = self.fetch_one(index, limited).await?;
             if reply.status == FetchStatus::NoLease {
                 shared
                     .store
                     .heartbeat(&queue.keys, &shared.worker_id, shared.config.lease)
                     .await?;
-                reply = shared
-                    .store
-                    .fetch(&queue.keys, &queue.active_key, &shared.worker_id, 1)
-                    .await?;
+                reply = self.fetch_one(index, limited).await?;
             }
             let Some(record) = reply.records.into_iter().next() else {
                 continue;
             };
+            let keyed = jobqueue_core::record::record_flow_key(&record).is_some();
             let leased = Leased {
                 queue: index,
                 record,
+                keyed,
             };
             let (outcome, after) = runner::run(shared, &leased).await;
             let run = describe(&queue.name, &leased.record, &outcome);
@@ -168,7 +196,7 @@ impl InlineWorker {
                 Outcome::Retry { failed: false, .. } | Outcome::Cancelled | Outcome::Expired => {}
             }
             let mut batch = CompletionBatch::default();
-            add_to_batch(&mut batch, leased.leased_id(), outcome, after);
+            add_to_batch(&mut batch, leased.leased_id(), outcome, after, keyed);
             let report = shared
                 .store
                 .complete(

@@ -50,6 +50,9 @@ pub(crate) enum Outcome {
 pub(crate) struct Leased {
     pub(crate) queue: usize,
     pub(crate) record: Vec<u8>,
+    /// The job carries a flow key: its outcome releases the key. Only jobs
+    /// fetched with `fetch_limited.lua` can (plain fetches never look).
+    pub(crate) keyed: bool,
 }
 
 impl Leased {

@@ -34,17 +34,23 @@ pub enum BrowseState {
     Active,
     /// Waiting for their parents, oldest first.
     Waiting,
+    /// Cancelled by an operator, most recent first (bounded set).
+    Cancelled,
+    /// Dropped unstarted after their expiry, most recent first (bounded set).
+    Expired,
 }
 
 impl BrowseState {
     /// Every state, in the order a person reads them.
-    pub const ALL: [BrowseState; 6] = [
+    pub const ALL: [BrowseState; 8] = [
         BrowseState::Ready,
         BrowseState::Scheduled,
         BrowseState::Retry,
         BrowseState::Dead,
         BrowseState::Active,
         BrowseState::Waiting,
+        BrowseState::Cancelled,
+        BrowseState::Expired,
     ];
 
     /// The lowercase name used in URLs and on the command line.
@@ -56,6 +62,8 @@ impl BrowseState {
             BrowseState::Dead => "dead",
             BrowseState::Active => "active",
             BrowseState::Waiting => "waiting",
+            BrowseState::Cancelled => "cancelled",
+            BrowseState::Expired => "expired",
         }
     }
 
@@ -68,10 +76,13 @@ impl BrowseState {
             "dead" => Ok(BrowseState::Dead),
             "active" => Ok(BrowseState::Active),
             "waiting" => Ok(BrowseState::Waiting),
+            "cancelled" => Ok(BrowseState::Cancelled),
+            "expired" => Ok(BrowseState::Expired),
             other => Err(Error::InvalidArgument {
                 op: "browse",
                 message: format!(
-                    "unknown job state {other:?}: use ready, scheduled, retry, dead, active or waiting"
+                    "unknown job state {other:?}: use ready, scheduled, retry, dead, active, \
+                     waiting, cancelled or expired"
                 ),
             }),
         }
@@ -84,7 +95,10 @@ impl BrowseState {
             BrowseState::Retry => Some(JobSet::Retry),
             BrowseState::Dead => Some(JobSet::Dead),
             BrowseState::Waiting => Some(JobSet::Waiting),
-            BrowseState::Ready | BrowseState::Active => None,
+            BrowseState::Ready
+            | BrowseState::Active
+            | BrowseState::Cancelled
+            | BrowseState::Expired => None,
         }
     }
 }
@@ -223,6 +237,14 @@ impl Admin {
                 Ok(ready + prioritised)
             }
             BrowseState::Active => Ok(self.queue(q.name()).await?.active),
+            BrowseState::Cancelled | BrowseState::Expired => {
+                let key = finished_key(q, state);
+                redis::cmd("ZCARD")
+                    .arg(key)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(Error::redis(OP))
+            }
             _ => {
                 let set = state.set().unwrap_or(JobSet::Dead);
                 redis::cmd("ZCARD")
@@ -282,6 +304,16 @@ impl Admin {
                 .take(count)
                 .map(Some)
                 .collect()),
+            BrowseState::Cancelled | BrowseState::Expired => {
+                let key = finished_key(q, state);
+                let job_state = if state == BrowseState::Cancelled {
+                    JobState::Cancelled
+                } else {
+                    JobState::Expired
+                };
+                self.ranked_slots(q, &key, true, job_state, start, count)
+                    .await
+            }
             _ => {
                 let set = state.set().unwrap_or(JobSet::Dead);
                 self.list_slots(q, set, start, count).await
@@ -297,21 +329,40 @@ impl Admin {
         start: usize,
         count: usize,
     ) -> Result<Vec<Option<JobInfo>>, Error> {
+        self.ranked_slots(
+            q,
+            set.key(q),
+            set == JobSet::Dead,
+            JobState::from(set),
+            start,
+            count,
+        )
+        .await
+    }
+
+    /// One rank window of the sorted set `key` (newest first when
+    /// `newest_first`) with its records, as jobs in `state`.
+    async fn ranked_slots(
+        &self,
+        q: &QueueKeys,
+        key: &str,
+        newest_first: bool,
+        state: JobState,
+        start: usize,
+        count: usize,
+    ) -> Result<Vec<Option<JobInfo>>, Error> {
         const OP: &str = "browse";
         let count = count.clamp(1, MAX_PAGE_SIZE);
         let mut conn = self.store.connection();
-        let entries: Vec<(String, f64)> = redis::cmd(if set == JobSet::Dead {
-            "ZREVRANGE"
-        } else {
-            "ZRANGE"
-        })
-        .arg(set.key(q))
-        .arg(start)
-        .arg(start + count - 1)
-        .arg("WITHSCORES")
-        .query_async(&mut conn)
-        .await
-        .map_err(Error::redis(OP))?;
+        let entries: Vec<(String, f64)> =
+            redis::cmd(if newest_first { "ZREVRANGE" } else { "ZRANGE" })
+                .arg(key)
+                .arg(start)
+                .arg(start + count - 1)
+                .arg("WITHSCORES")
+                .query_async(&mut conn)
+                .await
+                .map_err(Error::redis(OP))?;
         if entries.is_empty() {
             return Ok(Vec::new());
         }
@@ -322,7 +373,6 @@ impl Admin {
             .query_async(&mut conn)
             .await
             .map_err(Error::redis(OP))?;
-        let state = JobState::from(set);
         Ok(entries
             .iter()
             .zip(records)
@@ -330,6 +380,15 @@ impl Admin {
                 record.map(|r| JobInfo::from_record(q.name(), state, &r, Some(*score as i64)))
             })
             .collect())
+    }
+}
+
+/// The key of the cancelled or expired set (`state` is one of those two).
+fn finished_key(q: &QueueKeys, state: BrowseState) -> String {
+    if state == BrowseState::Cancelled {
+        q.cancelled()
+    } else {
+        q.expired()
     }
 }
 

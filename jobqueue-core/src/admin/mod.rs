@@ -156,6 +156,8 @@ pub struct JobInfo {
     pub max_attempts: Option<u32>,
     /// Priority within the queue.
     pub priority: i16,
+    /// Its flow key, when keyed (see [`crate::flow`]).
+    pub flow_key: Option<String>,
     /// When it was enqueued.
     pub enqueued_at: Option<DateTime<Utc>>,
     /// The sorted-set score as a time: run-at, retry-at or died-at.
@@ -191,6 +193,7 @@ impl JobInfo {
                 attempt: envelope.attempt,
                 max_attempts: envelope.max_attempts,
                 priority: envelope.priority,
+                flow_key: envelope.flow,
                 at,
                 errors: envelope.errors,
                 payload: String::from_utf8_lossy(payload).into_owned(),
@@ -214,6 +217,7 @@ impl JobInfo {
                     attempt: 0,
                     max_attempts: None,
                     priority: 0,
+                    flow_key: None,
                     enqueued_at: uuid_v7_millis(&id).and_then(millis_to_datetime),
                     at,
                     errors: Vec::new(),
@@ -235,6 +239,8 @@ pub struct QueueInfo {
     pub name: String,
     /// Jobs ready to run (ready list plus priority set).
     pub ready: u64,
+    /// Keyed jobs waiting in their flow keys' lists (see [`crate::flow`]).
+    pub keyed: u64,
     /// Scheduled jobs.
     pub scheduled: u64,
     /// Jobs waiting for a retry.
@@ -245,6 +251,10 @@ pub struct QueueInfo {
     pub waiting: u64,
     /// Jobs leased by workers.
     pub active: u64,
+    /// Cancelled jobs kept in the queue's cancelled set (bounded).
+    pub cancelled: u64,
+    /// Expired jobs kept in the queue's expired set (bounded).
+    pub expired: u64,
     /// Age of the oldest ready job, ms (0 when none is ready).
     pub latency_ms: u64,
     /// True while paused.
@@ -304,13 +314,31 @@ impl Admin {
         const OP: &str = "queue_info";
         let q = self.store.queue_keys(name)?;
         let mut conn = self.store.connection();
-        let (ready, prioritised, scheduled, retry, dead, paused, head, stats, leases, now): QueueSnapshot = redis::pipe()
+        let (
+            ready,
+            prioritised,
+            scheduled,
+            retry,
+            dead,
+            cancelled,
+            expired,
+            (paused, keyed),
+            head,
+            stats,
+            leases,
+            now,
+        ): QueueSnapshot = redis::pipe()
             .llen(q.ready())
             .zcard(q.priority())
             .zcard(q.scheduled())
             .zcard(q.retry())
             .zcard(q.dead())
-            .exists(q.paused())
+            .zcard(q.cancelled())
+            .zcard(q.expired())
+            // One reply for both (a tuple reply holds at most 12 members).
+            .cmd("MGET")
+            .arg(q.paused())
+            .arg(q.flow_waiting())
             .lindex(q.ready(), 0)
             .hgetall(q.stats())
             .zrange(q.leases(), 0, (MAX_PAGE_SIZE - 1) as isize)
@@ -318,22 +346,20 @@ impl Admin {
             .query_async(&mut conn)
             .await
             .map_err(Error::redis(OP))?;
-        let waiting: u64 = redis::cmd("ZCARD")
-            .arg(q.waiting())
+        // The waiting-for-parents count rides along with the active counts
+        // (the first pipeline's reply tuple is full).
+        let mut second = redis::pipe();
+        second.zcard(q.waiting());
+        for worker in &leases {
+            second.hlen(q.active(worker));
+        }
+        let counts: Vec<u64> = second
             .query_async(&mut conn)
             .await
             .map_err(Error::redis(OP))?;
-        let mut active_pipe = redis::pipe();
-        for worker in &leases {
-            active_pipe.hlen(q.active(worker));
-        }
-        let active: Vec<u64> = if leases.is_empty() {
-            Vec::new()
-        } else {
-            active_pipe
-                .query_async(&mut conn)
-                .await
-                .map_err(Error::redis(OP))?
+        let (waiting, active) = match counts.split_first() {
+            Some((waiting, active)) => (*waiting, active),
+            None => return Err(Error::protocol(OP, "queue info reply is empty")),
         };
         let now_ms = now.0 * 1000 + now.1 / 1000;
         let latency_ms = head
@@ -344,13 +370,16 @@ impl Admin {
         Ok(QueueInfo {
             name: name.to_owned(),
             ready: ready + prioritised,
+            keyed: keyed.unwrap_or(0),
             scheduled,
             retry,
             dead,
             waiting,
             active: active.iter().sum(),
+            cancelled,
+            expired,
             latency_ms,
-            paused,
+            paused: paused.is_some(),
             processed: counter("processed"),
             failed: counter("failed"),
             dead_trimmed: counter("dead_trimmed"),
@@ -476,31 +505,57 @@ impl Admin {
         Ok(out)
     }
 
-    /// A scheduled, retrying, dead or waiting-for-parents job by id;
-    /// `None` when it is in none of those sets (ready, running, finished
-    /// or unknown).
+    /// A scheduled, retrying, dead, waiting-for-parents, cancelled or
+    /// expired job, or a keyed job waiting in its flow key's list, by id;
+    /// `None` otherwise (ready, running, finished or unknown).
     pub async fn job(&self, queue: &str, id: Uuid) -> Result<Option<JobInfo>, Error> {
         let q = self.store.queue_keys(queue)?;
         let id_text = id.to_string();
-        let (record, scores): (Option<Vec<u8>>, SetScores) = redis::pipe()
-            .hget(q.jobs(), &id_text)
-            .zscore(q.scheduled(), &id_text)
-            .zscore(q.retry(), &id_text)
-            .zscore(q.dead(), &id_text)
-            .zscore(q.waiting(), &id_text)
-            .query_async(&mut self.store.connection())
-            .await
-            .map(|(record, s, r, d, w)| (record, (s, r, d, w)))
-            .map_err(Error::redis("job"))?;
+        let (record, scheduled, retry, dead, waiting, cancelled, expired): JobLookup =
+            redis::pipe()
+                .hget(q.jobs(), &id_text)
+                .zscore(q.scheduled(), &id_text)
+                .zscore(q.retry(), &id_text)
+                .zscore(q.dead(), &id_text)
+                .zscore(q.waiting(), &id_text)
+                .zscore(q.cancelled(), &id_text)
+                .zscore(q.expired(), &id_text)
+                .query_async(&mut self.store.connection())
+                .await
+                .map_err(Error::redis("job"))?;
         let Some(record) = record else {
             return Ok(None);
         };
-        let (state, score) = match scores {
-            (Some(s), _, _, _) => (JobState::Scheduled, s),
-            (_, Some(r), _, _) => (JobState::Retry, r),
-            (_, _, Some(d), _) => (JobState::Dead, d),
-            (_, _, _, Some(w)) => (JobState::Waiting, w),
-            _ => return Ok(None),
+        let found = [
+            (JobState::Scheduled, scheduled),
+            (JobState::Retry, retry),
+            (JobState::Dead, dead),
+            (JobState::Waiting, waiting),
+            (JobState::Cancelled, cancelled),
+            (JobState::Expired, expired),
+        ]
+        .into_iter()
+        .find_map(|(state, score)| score.map(|score| (state, score)));
+        let Some((state, score)) = found else {
+            // A keyed job waiting in its flow key's list?
+            let Some(key) = crate::record::record_flow_key(&record) else {
+                return Ok(None);
+            };
+            let position: Option<u64> = redis::cmd("LPOS")
+                .arg(q.flow_list(key))
+                .arg(&id_text)
+                .query_async(&mut self.store.connection())
+                .await
+                .map_err(Error::redis("job"))?;
+            if position.is_none() {
+                return Ok(None);
+            }
+            return Ok(Some(JobInfo::from_record(
+                queue,
+                JobState::Ready,
+                &record,
+                None,
+            )));
         };
         Ok(Some(JobInfo::from_record(
             queue,
@@ -562,10 +617,18 @@ impl Admin {
         .await
     }
 
-    /// Drops every ready job of `queue`. Returns how many.
+    /// Drops every ready job of `queue`, keyed jobs waiting in their flow
+    /// keys' lists included (in batches of 1000). Returns how many.
     pub async fn purge(&self, queue: &str) -> Result<u64, Error> {
         let q = self.store.queue_keys(queue)?;
-        self.store.purge(&q).await
+        let mut dropped = self.store.purge(&q).await?;
+        loop {
+            let (keyed, more) = self.store.purge_keyed(&q, BULK_BATCH).await?;
+            dropped += keyed;
+            if !more {
+                return Ok(dropped);
+            }
+        }
     }
 
     /// Pauses `queue`: workers stop fetching from it within a second
@@ -662,23 +725,36 @@ impl Admin {
     }
 }
 
-/// Reply of the queue-info pipeline: list and set sizes, paused flag, head
-/// of the ready list, counters, lease holders and the Redis clock.
+/// Reply of the queue-info pipeline: list and set sizes (ready, priority,
+/// scheduled, retry, dead, cancelled, expired), the paused flag with the
+/// count of keyed jobs waiting, head of the ready list, counters, lease
+/// holders and the Redis clock.
 type QueueSnapshot = (
     u64,
     u64,
     u64,
     u64,
     u64,
-    bool,
+    u64,
+    u64,
+    (Option<String>, Option<u64>),
     Option<Vec<u8>>,
     HashMap<String, u64>,
     Vec<String>,
     (i64, i64),
 );
 
-/// A job id's score in the scheduled, retry and dead sets.
-type SetScores = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+/// A job's record and its score in the scheduled, retry, dead,
+/// waiting-for-parents, cancelled and expired sets.
+type JobLookup = (
+    Option<Vec<u8>>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+);
 
 /// When a stored ready record became ready: its run_at, else its id's time.
 fn record_ready_ms(record: &[u8]) -> Option<i64> {

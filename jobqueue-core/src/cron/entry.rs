@@ -100,6 +100,10 @@ impl CronEntry {
         })?;
         let mut envelope = Envelope::new(J::NAME);
         envelope.version = J::VERSION;
+        envelope.flow = job.flow_key();
+        if let Some(key) = &envelope.flow {
+            crate::flow::validate_flow_key(key)?;
+        }
         Ok(Self {
             definition: CronDefinition {
                 name: name.to_owned(),

@@ -2,14 +2,17 @@
 
 A cancelled job never runs (again): its record moves to the queue's
 cancelled set (kept for inspection, bounded like the dead set) and the
-queue's `cancelled` counter grows. A job waiting in the scheduled, retry or waiting-for-parents
-set is found by id. A job in the ready list or priority set can only be
-removed by its exact record, which the caller finds first (scanning outside
-Redis, so a long queue never blocks Redis) and passes in ARGV[3]. A job
+queue's `cancelled` counter grows. A job waiting in the scheduled, retry
+or waiting-for-parents set is found by id. A job in the ready list or
+priority set can only be removed by its exact record, which the caller
+finds first (scanning outside Redis, so a long queue never blocks Redis)
+and passes in ARGV[3]. A job
 leased by a worker (running, or prefetched) is taken out of the worker's
 active hash here, so Redis says "cancelled" at once whatever the worker
 does next, and `c<id>` is published on the queue's events channel so the
-worker fires the job's cancellation token.
+worker fires the job's cancellation token. A keyed job waiting in its
+key's list (id in P:{Q}:g:<key>, record in the jobs hash) is found by id
+and reported as 'ready'; a leased keyed job's key is released.
 
 KEYS[1]  P:{Q}:scheduled zset
 KEYS[2]  P:{Q}:retry     zset
@@ -21,7 +24,7 @@ KEYS[7]  P:{Q}:stats     hash
 KEYS[8]  P:{Q}:waiting   zset  (jobs waiting for their parents)
 KEYS[9]  P:{Q}:releases  zset  release outbox
 KEYS[10] P:{Q}:parent:<id> hash (a job with dependents: its cancellation
-         counts as its death for them, see resolve_parent in lib.lua)
+         counts as its death for them, see resolve_parent in lib_flow.lua)
 KEYS[11…] P:{Q}:active:<wid> hashes of every worker holding a lease
 ARGV[1]  P:{Q}:events    pub/sub channel
 ARGV[2]  job id
@@ -61,10 +64,19 @@ for _, place in ipairs({{KEYS[1], 'scheduled'}, {KEYS[2], 'retry'}, {KEYS[8], 'w
     end
   end
 end
+local waiting = redis.call('HGET', KEYS[3], id)
+local key = waiting and record_flow(waiting)
+if key and redis.call('LREM', queue_key(flow_base(KEYS[3], ':jobs'), ':g:' .. key), 1, id) == 1 then
+  flow_taken(flow_base(KEYS[3], ':jobs'), 1)
+  flow_forget_if_idle(flow_base(KEYS[3], ':jobs'), key)
+  file_cancelled(waiting)
+  return {'cancelled', 'ready', waiting}
+end
 for i = 11, #KEYS do
   local record = redis.call('HGET', KEYS[i], id)
   if record then
     redis.call('HDEL', KEYS[i], id)
+    flow_leave(flow_base(KEYS[3], ':jobs'), {record})
     file_cancelled(record)
     redis.call('PUBLISH', ARGV[1], 'c' .. id)
     return {'cancelled', 'active', record}

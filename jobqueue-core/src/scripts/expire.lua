@@ -5,7 +5,7 @@ expired; the decision is made here on the Redis clock (the same clock for
 every worker). When the job's `expires_at` is not after now, its record
 moves from the worker's active hash to the queue's expired set (bounded,
 counted in the `expired` counter) and it does not run. Otherwise nothing
-changes and the worker runs the job.
+changes and the worker runs the job. A keyed job's key is released.
 
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:expired      zset  id → expired-at ms
@@ -33,6 +33,7 @@ if not record then
   return 0
 end
 redis.call('HDEL', KEYS[1], ARGV[1])
+flow_leave(flow_base(KEYS[3], ':jobs'), {record})
 file_finished(KEYS[2], KEYS[3], KEYS[4], 'expired', ARGV[1], record, now, tonumber(ARGV[3]), tonumber(ARGV[4]))
 local lock = 5
 if ARGV[5] == '1' then

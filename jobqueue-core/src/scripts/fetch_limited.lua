@@ -1,8 +1,10 @@
---[[ fetch_limited.lua — lease ready jobs from a queue with flow limits.
+--[[ fetch_limited.lua — lease ready jobs from a queue with flow limits or
+keyed jobs.
 
-Used instead of fetch.lua for queues that have limits (P:{Q}:limits), so
-queues without limits pay nothing. Same lease as fetch.lua, but it leases
-no more than the limits allow, across every worker process:
+Used instead of fetch.lua for queues that have limits (P:{Q}:limits) or
+have had keyed jobs (P:{Q}:flow), so other queues pay nothing. Same lease
+as fetch.lua, but it leases no more than the limits allow, across every
+worker process:
 
 * max_running: at most N jobs of the queue leased at once. "Leased" is
   counted as the sizes of every leasing worker's active hash, so finished,
@@ -14,9 +16,15 @@ no more than the limits allow, across every worker process:
 * rate (token bucket): at most `rate_limit` jobs started per `rate_ms`,
   with bursts up to `rate_limit`. Tokens are refilled continuously on the
   Redis clock and spent only for jobs actually leased.
+* keyed jobs (see lib_flow.lua, "Keyed flow control"): the ready keys are served
+  round-robin, oldest first, each within its class's running limit and
+  token bucket (P:{Q}:gbucket:<key>), beside the ready list: a key whose
+  turn came before the ready list's head is served first. A key at its
+  running limit leaves P:{Q}:gready until one of its jobs leaves its
+  worker; a key out of tokens stays in it, scored with when it has one.
 
-Jobs held back stay in the ready list, in order: they are not failed and
-no attempt is counted. The reply says how long to wait before asking again.
+Jobs held back stay where they wait, in order: they are not failed and no
+attempt is counted. The reply says how long to wait before asking again.
 
 KEYS[1]  P:{Q}:ready        list
 KEYS[2]  P:{Q}:priority     zset
@@ -25,10 +33,14 @@ KEYS[4]  P:{Q}:leases       zset
 KEYS[5]  P:{Q}:paused       string
 KEYS[6]  P:{Q}:limits       hash  max_running, rate_limit, rate_ms
 KEYS[7]  P:{Q}:rate         hash  tokens, at (token bucket state)
-KEYS[8…] P:{Q}:active:<wid> hashes of the workers holding a lease
+KEYS[8]  P:{Q}:gready       zset  key → when it may run
+KEYS[9]  P:{Q}:grun         hash  key → leased jobs
+KEYS[10] P:{Q}:glimits      hash  class → "max:rate:per_ms"
+KEYS[11] P:{Q}:jobs         hash  id → record
+KEYS[12…] P:{Q}:active:<wid> hashes of the workers holding a lease
 ARGV[1]  worker id
 ARGV[2]  most jobs to lease (1-1000)
-ARGV[3…] the worker ids of KEYS[8…], in the same order
+ARGV[3…] the worker ids of KEYS[12…], in the same order
 
 Returns: as fetch.lua ({0, record…} / {1} paused / {2} no lease),
          {3, retry_after_ms} when the limits allow nothing now, or
@@ -48,7 +60,7 @@ local max_running, rate_limit, rate_ms = tonumber(limits[1]), tonumber(limits[2]
 local RUNNING_RETRY_MS = 50
 
 if max_running then
-  local passed = #KEYS - 7
+  local passed = #KEYS - 11
   local current = redis.call('ZCARD', KEYS[4]) == passed
   for i = 1, passed do
     if not current then break end
@@ -60,7 +72,7 @@ if max_running then
     return out
   end
   local running = 0
-  for i = 8, #KEYS do
+  for i = 12, #KEYS do
     running = running + redis.call('HLEN', KEYS[i])
   end
   if running >= max_running then
@@ -69,24 +81,111 @@ if max_running then
   want = math.min(want, max_running - running)
 end
 
-local now, tokens = nil, nil
+local now, tokens = now_ms(), nil
 if rate_limit and rate_ms and rate_limit > 0 and rate_ms > 0 then
-  now = now_ms()
-  local bucket = redis.call('HMGET', KEYS[7], 'tokens', 'at')
-  tokens = tonumber(bucket[1]) or rate_limit
-  local at = tonumber(bucket[2]) or now
-  tokens = math.min(rate_limit, tokens + (now - at) * rate_limit / rate_ms)
+  tokens = bucket_tokens(KEYS[7], rate_limit, rate_ms, now)
   if tokens < 1 then
-    redis.call('HSET', KEYS[7], 'tokens', tostring(tokens), 'at', ms_text(now))
-    return {3, math.ceil((1 - tokens) * rate_ms / rate_limit)}
+    bucket_store(KEYS[7], tokens, now, rate_ms)
+    return {3, bucket_wait(tokens, rate_limit, rate_ms)}
   end
   want = math.min(want, math.floor(tokens))
 end
 
-local out = lease_ready(KEYS[1], KEYS[2], KEYS[3], want)
+-- Keyed jobs: ready keys whose turn came before the ready list's head.
+local KEYED_RETRY_MS = 100
+local base = flow_base(KEYS[8], ':gready')
+local keyed = {}
+local turn = now
+local head = redis.call('LINDEX', KEYS[1], 0)
+if head then turn = math.min(now, record_ready_ms(head)) end
+local keys = redis.call('ZRANGEBYSCORE', KEYS[8], '-inf', ms_text(turn), 'LIMIT', 0, want)
+local class_limits = {}
+local function limits_of(key)
+  local class = string.match(key, '^([^:]*):') or key
+  local known = class_limits[class]
+  if known then return known end
+  local found = {max = 1}
+  local spec = redis.call('HGET', KEYS[10], class)
+  if spec then
+    local max, rate, per = string.match(spec, '^(%d+):(%d+):(%d+)$')
+    max, rate, per = tonumber(max), tonumber(rate), tonumber(per)
+    found.max = (max and max > 0) and max or nil
+    if rate and per and rate > 0 and per > 0 then found.rate, found.per = rate, per end
+  end
+  class_limits[class] = found
+  return found
+end
+-- Each key takes at most its share of the batch, so one busy key cannot
+-- crowd the others out of a fetch.
+local share = math.max(1, math.ceil(want / math.max(1, #keys)))
+for _, key in ipairs(keys) do
+  local room = want - #keyed
+  if room <= 0 then break end
+  local list_key = queue_key(base, ':g:' .. key)
+  local limits = limits_of(key)
+  local running = tonumber(redis.call('HGET', KEYS[9], key)) or 0
+  local take = math.min(room, share)
+  if limits.max then take = math.min(take, limits.max - running) end
+  local bucket_key, key_tokens = nil, nil
+  if take > 0 and limits.rate then
+    bucket_key = queue_key(base, ':gbucket:' .. key)
+    key_tokens = bucket_tokens(bucket_key, limits.rate, limits.per, now)
+    take = math.min(take, math.floor(key_tokens))
+  end
+  local ids = {}
+  if take > 0 then ids = redis.call('LPOP', list_key, take) or {} end
+  if #ids > 0 then
+    flow_taken(base, #ids)
+    local records = redis.call('HMGET', KEYS[11], unpack(ids))
+    redis.call('HDEL', KEYS[11], unpack(ids))
+    local got = 0
+    for _, record in ipairs(records) do
+      if record then
+        keyed[#keyed + 1] = record
+        got = got + 1
+      end
+    end
+    running = running + got
+    if got > 0 then redis.call('HINCRBY', KEYS[9], key, got) end
+    if key_tokens then
+      key_tokens = key_tokens - got
+      bucket_store(bucket_key, key_tokens, now, limits.per)
+    end
+  end
+  if redis.call('EXISTS', list_key) == 0 or (limits.max and running >= limits.max) then
+    -- Nothing waits, or at its running limit: a leaving job re-readies it.
+    redis.call('ZREM', KEYS[8], key)
+  elseif key_tokens and key_tokens < 1 then
+    redis.call('ZADD', KEYS[8], ms_text(now + bucket_wait(key_tokens, limits.rate, limits.per)), key)
+  else
+    -- Served (or skipped for a full batch): to the back of the round.
+    redis.call('ZADD', KEYS[8], ms_text(now), key)
+  end
+end
+if #keyed > 0 then
+  local fields = {}
+  for _, record in ipairs(keyed) do
+    fields[#fields + 1] = record_id(record)
+    fields[#fields + 1] = record
+  end
+  redis.call('HSET', KEYS[3], unpack(fields))
+end
+
+local out = {0}
+if want - #keyed > 0 then
+  out = lease_ready(KEYS[1], KEYS[2], KEYS[3], want - #keyed)
+end
+for i = #keyed, 1, -1 do table.insert(out, 2, keyed[i]) end
+local leased = #out - 1
 if tokens then
-  tokens = tokens - (#out - 1)
-  redis.call('HSET', KEYS[7], 'tokens', tostring(tokens), 'at', ms_text(now))
-  redis.call('PEXPIRE', KEYS[7], math.max(rate_ms * 2, 1000))
+  bucket_store(KEYS[7], tokens - leased, now, rate_ms)
+end
+if leased == 0 then
+  -- Only keys waiting for tokens: ask again when the first has one (at
+  -- most KEYED_RETRY_MS, so jobs enqueued meanwhile wait no longer).
+  local next_key = redis.call('ZRANGE', KEYS[8], 0, 0, 'WITHSCORES')
+  if next_key[2] then
+    return {3, math.max(1, math.min(KEYED_RETRY_MS, math.ceil(tonumber(next_key[2]) - now)))}
+  end
 end
 return out

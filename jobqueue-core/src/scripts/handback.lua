@@ -2,7 +2,8 @@
 
 Used by graceful shutdown (jobs still running when the grace period ends,
 and fetched jobs not yet started). The jobs go back to the head of the
-ready list at once, oldest first, without counting an attempt: they did not
+ready list (a keyed job: of its key's list, its key released) at once,
+oldest first, without counting an attempt: they did not
 fail, the worker is leaving. With release = 1 the worker also drops its
 lease and returns anything else still in its active hash.
 
@@ -32,9 +33,7 @@ elseif #ARGV >= 4 then
 end
 if #records > 0 then
   table.sort(records)
-  local pushed = {}
-  for i = #records, 1, -1 do pushed[#pushed + 1] = records[i] end
-  redis.call('LPUSH', KEYS[2], unpack(pushed))
+  return_leased(KEYS[2], records)
   redis.call('PUBLISH', ARGV[2], 'r')
 end
 if ARGV[3] == '1' then

@@ -102,24 +102,6 @@ local function reset_attempt(record)
   return record
 end
 
--- Makes records ready: plain ones appended to the ready list in order
--- with one RPUSH, prioritised ones added to the priority set with one ZADD.
-local function make_ready_all(ready_key, priority_key, records, now)
-  local plain, scored = {}, {}
-  for i = 1, #records do
-    local record = records[i]
-    local p = record_priority(record)
-    if p ~= 0 then
-      scored[#scored + 1] = now - p * PRIORITY_STEP_MS
-      scored[#scored + 1] = record
-    else
-      plain[#plain + 1] = record
-    end
-  end
-  if #plain > 0 then redis.call('RPUSH', ready_key, unpack(plain)) end
-  if #scored > 0 then redis.call('ZADD', priority_key, unpack(scored)) end
-end
-
 local function min_score(zset_key)
   local head = redis.call('ZRANGE', zset_key, 0, 0, 'WITHSCORES')
   if head[2] then return tonumber(head[2]) end
@@ -202,24 +184,4 @@ local function lease_ready(ready_key, priority_key, active_key, want)
     end
   end
   return leased
-end
-
--- How long dependency records (a parent's state and children, a released
--- job's resolved parents) live after their last change: 30 days.
-local DEPENDENCY_TTL_MS = 30 * 24 * 3600 * 1000
-
--- A job enqueued with dependents has ended (`outcome`: 'succeeded' or
--- 'failed'): records it in its parent hash and, when it has children,
--- files `<id>|<outcome>` in the queue's release outbox, in the same step
--- as the outcome itself (ack_parents.lua, bury.lua). Returns true when an
--- outbox entry was filed.
-local function resolve_parent(parent_key, outbox_key, id, outcome, now)
-  if redis.call('EXISTS', parent_key) == 0 then return false end
-  redis.call('HSET', parent_key, 'state', outcome)
-  redis.call('PEXPIRE', parent_key, DEPENDENCY_TTL_MS)
-  if redis.call('HLEN', parent_key) > 1 then
-    redis.call('ZADD', outbox_key, now, id .. '|' .. outcome)
-    return true
-  end
-  return false
 end

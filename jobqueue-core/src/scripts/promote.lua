@@ -30,10 +30,12 @@ for _, set_key in ipairs({KEYS[1], KEYS[2]}) do
       for i = 1, #ids do
         if found[i] then records[#records + 1] = found[i] end
       end
-      make_ready_all(KEYS[4], KEYS[5], records, now)
-      moved = moved + #records
+      -- Out of the jobs hash first: make_ready_all files keyed records
+      -- back into it (their key's list holds only ids).
       redis.call('ZREM', set_key, unpack(ids))
       redis.call('HDEL', KEYS[3], unpack(ids))
+      make_ready_all(KEYS[4], KEYS[5], records, now)
+      moved = moved + #records
     end
   end
 end

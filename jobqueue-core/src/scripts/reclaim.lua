@@ -2,7 +2,8 @@
 
 If the worker's lease is still alive (renewed since it was seen lapsed),
 nothing happens. Otherwise every job in its active hash goes back to the
-head of the ready list, oldest first, with one more attempt counted, and
+head of the ready list (a keyed job: of its key's list, its key
+released), oldest first, with one more attempt counted, and
 the lease and the active hash are deleted — atomically, so two processes
 reclaiming the same worker cannot both move its jobs: the second finds
 nothing. A worker that comes back finds its lease gone (heartbeat.lua
@@ -25,11 +26,8 @@ local records = redis.call('HVALS', KEYS[2])
 if #records > 0 then
   -- Ids are UUID v7, so sorting records sorts by enqueue time.
   table.sort(records)
-  local pushed = {}
-  for i = #records, 1, -1 do
-    pushed[#pushed + 1] = bump_attempt(records[i])
-  end
-  redis.call('LPUSH', KEYS[3], unpack(pushed))
+  for i = 1, #records do records[i] = bump_attempt(records[i]) end
+  return_leased(KEYS[3], records)
   redis.call('HINCRBY', KEYS[4], 'reclaimed', #records)
   redis.call('PUBLISH', ARGV[2], 'r')
 end

@@ -10,6 +10,9 @@ moves earlier.
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:retry        zset  id → retry-at ms
 KEYS[3]  P:{Q}:jobs         hash  id → record
+KEYS[4]  P:{Q}:gready       zset (only when some jobs are keyed: their
+         keys are released, see lib_flow.lua; the retry is filed in its key's
+         list when it is due)
 ARGV[1]  P:{Q}:events       pub/sub channel
 ARGV[2…] triples: id, delay ms, updated record
 
@@ -44,6 +47,7 @@ if #leased_ids > 0 then
   redis.call('HDEL', KEYS[1], unpack(leased_ids))
   redis.call('ZADD', KEYS[2], unpack(scored))
   redis.call('HSET', KEYS[3], unpack(records))
+  if KEYS[4] then flow_leave(flow_base(KEYS[4], ':gready'), leased) end
 end
 if earliest and (previous_head == nil or earliest < previous_head) then
   redis.call('PUBLISH', ARGV[1], 's')

@@ -1,13 +1,23 @@
-//! Completion transitions: `ack.lua`, `retry.lua`, `bury.lua`, and
-//! `unique_release.lua` for unique jobs among the finished. Jobs enqueued
-//! with dependents are acknowledged by `ack_parents.lua` and buried by
-//! `bury.lua` with their parent keys, which also file release outbox
-//! entries (see `dependencies.rs`).
+//! Completion transitions: `ack.lua` (which also frees the uniqueness
+//! locks of unique jobs that succeeded), `ack_keyed.lua` (a batch with
+//! keyed jobs), `retry.lua`, `bury.lua`, and `unique_release.lua` for the
+//! other unique jobs that ended. Jobs enqueued with dependents are
+//! acknowledged by `ack_parents.lua` and buried by `bury.lua` with their
+//! parent keys, which also file release outbox entries (see
+//! `dependencies.rs`).
+//!
+//! Every combination of unique, keyed and with dependents is handled:
+//! the parent calls always release the flow keys of keyed jobs (they are
+//! rare, so they skip the batch's `keyed` test), and the uniqueness locks
+//! of jobs that were not acknowledged by `ack.lua` (keyed batches, jobs
+//! with dependents, dead jobs) are freed by `unique_release.lua`, sent
+//! after the outcome calls in the same pipeline.
 //!
 //! A worker finishes jobs in batches: everything one worker finished on one
 //! queue since its last flush goes out as at most three script calls in a
 //! single round trip.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use redis::Value;
@@ -73,14 +83,18 @@ pub struct CompletionBatch {
     /// Jobs for the dead set.
     pub buries: Vec<BuryEntry>,
     /// Uniqueness locks of unique jobs among them that succeeded or died:
-    /// (key digest, job id). Released in the same round trip, after the
-    /// outcomes (`unique_release.lua`).
+    /// (key digest, job id). Released in the same round trip: by
+    /// `ack.lua` in the same step as a success, by `unique_release.lua`
+    /// after the outcomes otherwise.
     pub unique_releases: Vec<(String, String)>,
+    /// True when some of the jobs carry a flow key: the scripts then
+    /// release their keys (plain batches skip that work entirely).
+    pub keyed: bool,
     /// Ids (as leased) of jobs with dependents that succeeded
-    /// (`ack_parents.lua`).
+    /// (`ack_parents.lua`, which also releases their flow keys).
     pub parent_acks: Vec<Vec<u8>>,
     /// Jobs with dependents for the dead set (`bury.lua` with their
-    /// parent keys).
+    /// parent keys, and the flow-key release).
     pub parent_buries: Vec<BuryEntry>,
 }
 
@@ -97,6 +111,26 @@ impl CompletionBatch {
             + self.buries.len()
             + self.parent_acks.len()
             + self.parent_buries.len()
+    }
+
+    /// The uniqueness locks split by who releases them: `ack.lua` for
+    /// acknowledged jobs ((leased id, digest) pairs), `unique_release.lua`
+    /// for the rest (dead jobs).
+    fn split_releases(&self) -> (Vec<UniqueAck<'_>>, Vec<&(String, String)>) {
+        let mut by_ack = Vec::new();
+        let mut others = Vec::new();
+        if self.unique_releases.is_empty() {
+            return (by_ack, others);
+        }
+        let acked: HashSet<&[u8]> = self.acks.iter().map(Vec::as_slice).collect();
+        for release in &self.unique_releases {
+            let (digest, id) = release;
+            match acked.get(id.as_bytes()) {
+                Some(acked) => by_ack.push((*acked, digest.as_str())),
+                None => others.push(release),
+            }
+        }
+        (by_ack, others)
     }
 }
 
@@ -120,6 +154,9 @@ pub struct CompletionReport {
     pub releases: Vec<String>,
 }
 
+/// A unique job's acknowledgement: its leased id and its lock's digest.
+type UniqueAck<'a> = (&'a [u8], &'a str);
+
 /// The script calls that record one [`CompletionBatch`], ready to send.
 pub struct CompletionCalls {
     calls: Vec<(Call, Kind)>,
@@ -136,10 +173,51 @@ impl CompletionCalls {
     ) -> Self {
         let mut calls: Vec<(Call, Kind)> = Vec::with_capacity(3);
         let mut release_calls: Vec<(Call, Kind)> = Vec::new();
-        for chunk in batch.acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
-            let mut call = SCRIPTS.ack.call(&[active_key]);
+        let flow_ready = batch.keyed.then(|| queue.flow_ready());
+        // Appended to the scripts' keys for a keyed batch.
+        let flow: Vec<&str> = flow_ready.iter().map(String::as_str).collect();
+        // Unique jobs' acknowledgements carry their locks (released in the
+        // same step); the others are ids only. A keyed batch acknowledges
+        // with `ack_keyed.lua` and frees its locks with
+        // `unique_release.lua`.
+        let (unique_acks, other_releases) = if flow.is_empty() {
+            batch.split_releases()
+        } else {
+            (Vec::new(), batch.unique_releases.iter().collect())
+        };
+        for chunk in unique_acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
+            let locks: Vec<String> = chunk
+                .iter()
+                .map(|(_, digest)| queue.unique(digest))
+                .collect();
+            let mut keys = Vec::with_capacity(locks.len() + 1);
+            keys.push(active_key);
+            keys.extend(locks.iter().map(String::as_str));
+            let mut call = SCRIPTS.ack.call(&keys);
+            for (id, _) in chunk {
+                call.push_arg(*id);
+            }
+            calls.push((call, Kind::Ack));
+        }
+        let plain_acks: Vec<&[u8]> = if unique_acks.is_empty() {
+            batch.acks.iter().map(Vec::as_slice).collect()
+        } else {
+            let unique: HashSet<&[u8]> = unique_acks.iter().map(|(id, _)| *id).collect();
+            batch
+                .acks
+                .iter()
+                .map(Vec::as_slice)
+                .filter(|id| !unique.contains(id))
+                .collect()
+        };
+        for chunk in plain_acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
+            let mut call = if flow.is_empty() {
+                SCRIPTS.ack.call(&[active_key])
+            } else {
+                SCRIPTS.ack_keyed.call(&[&[active_key][..], &flow].concat())
+            };
             for id in chunk {
-                call.push_arg(id.as_slice());
+                call.push_arg(*id);
             }
             calls.push((call, Kind::Ack));
         }
@@ -160,7 +238,7 @@ impl CompletionCalls {
         for chunk in batch.retries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let mut call = SCRIPTS
                 .retry
-                .call(&[active_key, queue.retry(), queue.jobs()])
+                .call(&[&[active_key, queue.retry(), queue.jobs()][..], &flow].concat())
                 .arg(queue.events());
             for entry in chunk {
                 call.push_arg(entry.id.as_slice());
@@ -169,10 +247,7 @@ impl CompletionCalls {
             }
             calls.push((call, Kind::Retry));
         }
-        for chunk in batch
-            .unique_releases
-            .chunks(super::enqueue::MAX_RECORDS_PER_CALL)
-        {
+        for chunk in other_releases.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             // After the outcome calls in the pipeline: a lock is freed only
             // once its job's end is recorded.
             let locks: Vec<String> = chunk
@@ -181,14 +256,17 @@ impl CompletionCalls {
                 .collect();
             let keys: Vec<&str> = locks.iter().map(String::as_str).collect();
             let mut call = SCRIPTS.unique_release.call(&keys);
-            for (_, id) in chunk {
+            for (_, id) in chunk.iter() {
                 call.push_arg(id.as_str());
             }
             release_calls.push((call, Kind::Release));
         }
         for chunk in batch.buries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
+            let extra = Bury::Plain {
+                flow_ready: flow_ready.as_deref(),
+            };
             calls.push((
-                bury_call(queue, active_key, chunk, dead_limits, false),
+                bury_call(queue, active_key, chunk, dead_limits, extra),
                 Kind::Bury,
             ));
         }
@@ -197,7 +275,7 @@ impl CompletionCalls {
             .chunks(super::enqueue::MAX_RECORDS_PER_CALL)
         {
             calls.push((
-                bury_call(queue, active_key, chunk, dead_limits, true),
+                bury_call(queue, active_key, chunk, dead_limits, Bury::Parents),
                 Kind::Bury,
             ));
         }
@@ -233,7 +311,16 @@ impl Store {
         let mut report = CompletionReport::default();
         for (reply, kind) in replies.into_iter().zip(kinds) {
             match kind {
-                Kind::Ack => report.acked += count(&reply)?,
+                // `ack_keyed.lua` replies with the count alone.
+                Kind::Ack if matches!(reply, Value::Int(_)) => report.acked += count(&reply)?,
+                Kind::Ack => {
+                    let parts = array_reply(reply, OP)?;
+                    if parts.len() != 2 {
+                        return Err(Error::protocol(OP, "ack reply is not {acked, released}"));
+                    }
+                    report.acked += count(&parts[0])?;
+                    report.released += count(&parts[1])?;
+                }
                 Kind::AckParents => {
                     let parts = array_reply(reply, OP)?;
                     let Some(acked) = parts.first() else {
@@ -266,28 +353,42 @@ impl Store {
     }
 }
 
-/// One `bury.lua` call; with `parents`, the jobs' parent keys go along so
-/// their deaths are recorded for their dependents.
+/// What a `bury.lua` call sends besides the dead set's keys.
+#[derive(Clone, Copy)]
+enum Bury<'a> {
+    /// Jobs without dependents; `flow_ready` (the queue's ready flow keys)
+    /// when some of the batch's jobs are keyed, so their keys are released.
+    Plain { flow_ready: Option<&'a str> },
+    /// Jobs with dependents: the flow keys are always released, and the
+    /// jobs' parent keys go along so their deaths are recorded for their
+    /// dependents.
+    Parents,
+}
+
+/// One `bury.lua` call (KEYS as in its header).
 fn bury_call(
     queue: &QueueKeys,
     active_key: &str,
     entries: &[BuryEntry],
     dead_limits: DeadLimits,
-    parents: bool,
+    extra: Bury<'_>,
 ) -> Call {
     let mut keys = vec![active_key, queue.dead(), queue.jobs(), queue.stats()];
-    let releases = queue.releases();
-    let parent_keys: Vec<String> = if parents {
-        entries
-            .iter()
-            .map(|entry| queue.parent(&entry.dead_id))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    if parents {
-        keys.push(&releases);
-        keys.extend(parent_keys.iter().map(String::as_str));
+    // Declared here so `keys` can borrow them.
+    let (flow_ready, releases, parent_keys): (String, String, Vec<String>);
+    match extra {
+        Bury::Plain { flow_ready } => keys.extend(flow_ready),
+        Bury::Parents => {
+            flow_ready = queue.flow_ready();
+            releases = queue.releases();
+            parent_keys = entries
+                .iter()
+                .map(|entry| queue.parent(&entry.dead_id))
+                .collect();
+            keys.push(&flow_ready);
+            keys.push(&releases);
+            keys.extend(parent_keys.iter().map(String::as_str));
+        }
     }
     let mut call = SCRIPTS
         .bury

@@ -12,6 +12,7 @@
 //! Cluster (redis-rs's cluster client, which follows MOVED/ASK and
 //! refreshes its slot map after a failover) or a Sentinel-managed primary.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
@@ -21,6 +22,7 @@ use redis::{Cmd, Pipeline, RedisFuture, Value};
 
 use crate::error::Error;
 use crate::store::cluster_pipeline;
+use crate::store::direct_lane::DirectLane;
 use crate::store::sentinel_connection::{SentinelConnection, SentinelTarget};
 use crate::store::topology::RedisTopology;
 
@@ -49,6 +51,8 @@ impl Default for ConnectionSettings {
 #[derive(Clone)]
 pub struct RedisConnection {
     inner: Inner,
+    /// For single commands awaited one at a time (plain TCP only).
+    direct: Option<Arc<DirectLane>>,
 }
 
 #[derive(Clone)]
@@ -69,8 +73,14 @@ impl RedisConnection {
     /// `unix://`), a cluster (`redis+cluster://`) or a Sentinel-managed
     /// primary (`redis+sentinel://`); see [`RedisTopology`].
     pub async fn connect(url: &str, settings: ConnectionSettings) -> Result<Self, Error> {
+        let mut direct = None;
         let inner = match RedisTopology::parse(url)? {
-            RedisTopology::Single { url } => Inner::Single(connect_single(&url, settings).await?),
+            RedisTopology::Single { url } => {
+                let client = open_client(&url)?;
+                direct = DirectLane::for_connection(client.get_connection_info(), settings)
+                    .map(Arc::new);
+                Inner::Single(connect_single(client, settings).await?)
+            }
             RedisTopology::Cluster { nodes } => {
                 Inner::Cluster(connect_cluster(&nodes, settings).await?)
             }
@@ -93,7 +103,19 @@ impl RedisConnection {
                 Inner::Sentinel(SentinelConnection::connect(target, settings).await?)
             }
         };
-        Ok(Self { inner })
+        Ok(Self { inner, direct })
+    }
+
+    /// Runs `cmd`, whose reply is one line (an integer or a status), over
+    /// the direct lane when it is free, else over the shared connection
+    /// (see [`super::direct_lane`]).
+    pub(crate) async fn query_line(&self, cmd: &Cmd) -> Result<Value, redis::RedisError> {
+        if let Some(lane) = &self.direct
+            && let Some(reply) = lane.query_line(cmd).await?
+        {
+            return reply.extract_error();
+        }
+        cmd.query_async(&mut self.clone()).await
     }
 
     /// Waits until `replicas` replicas acknowledged every write this
@@ -133,10 +155,9 @@ impl RedisConnection {
 }
 
 async fn connect_single(
-    url: &str,
+    client: redis::Client,
     settings: ConnectionSettings,
 ) -> Result<ConnectionManager, Error> {
-    let client = open_client(url)?;
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(settings.connect_timeout))
         .set_response_timeout(Some(settings.response_timeout))

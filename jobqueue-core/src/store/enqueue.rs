@@ -107,12 +107,14 @@ impl Store {
     /// Appends one record to a queue's ready list (FIFO), waking idle
     /// workers when the queue was empty. Returns the new length.
     pub async fn enqueue_ready(&self, queue: &QueueKeys, record: &[u8]) -> Result<i64, Error> {
-        let length: i64 = redis::cmd("RPUSH")
-            .arg(queue.ready())
-            .arg(record)
-            .query_async(&mut self.conn.clone())
+        let mut push = redis::cmd("RPUSH");
+        push.arg(queue.ready()).arg(record);
+        let reply = self
+            .conn
+            .query_line(&push)
             .await
             .map_err(Error::redis("enqueue"))?;
+        let length = int_reply(&reply, "enqueue")?;
         if length == 1 {
             self.wake_idle_workers(queue);
         }

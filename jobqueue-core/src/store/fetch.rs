@@ -65,9 +65,10 @@ impl Store {
         parse_fetch_reply(reply)
     }
 
-    /// Like [`Store::fetch`], for a queue with flow limits
+    /// Like [`Store::fetch`], for a queue with flow limits or keyed jobs
     /// (`fetch_limited.lua`): leases only what the limits allow now, across
-    /// every worker; [`FetchStatus::Limited`] says when to ask again.
+    /// every worker, serving ready flow keys beside the ready list;
+    /// [`FetchStatus::Limited`] says when to ask again.
     ///
     /// `workers` is the caller's list of the workers leasing on the queue
     /// (for the running limit); it starts empty, is corrected by the script
@@ -86,6 +87,11 @@ impl Store {
         const MAX_TRIES: usize = 5;
         let max = max.clamp(1, MAX_FETCH_BATCH);
         let (limits, rate) = (queue.limits(), queue.rate());
+        let (flow_ready, flow_running, flow_limits) = (
+            queue.flow_ready(),
+            queue.flow_running(),
+            queue.flow_limits(),
+        );
         for _ in 0..MAX_TRIES {
             let all_active: Vec<String> = workers.iter().map(|w| queue.active(w)).collect();
             let mut keys: Vec<&str> = vec![
@@ -96,6 +102,10 @@ impl Store {
                 queue.paused(),
                 &limits,
                 &rate,
+                &flow_ready,
+                &flow_running,
+                &flow_limits,
+                queue.jobs(),
             ];
             keys.extend(all_active.iter().map(String::as_str));
             let mut call = SCRIPTS.fetch_limited.call(&keys).arg(worker_id).arg(max);

@@ -12,6 +12,7 @@ mod complete;
 pub mod connection;
 mod cron;
 pub(crate) mod dependencies;
+mod direct_lane;
 pub(crate) mod enqueue;
 mod expire;
 mod fetch;

@@ -4,7 +4,7 @@
 use redis::Value;
 
 use super::scripts::SCRIPTS;
-use super::{Store, int_reply};
+use super::{Store, array_reply, int_reply};
 use crate::error::Error;
 use crate::keys::QueueKeys;
 
@@ -50,6 +50,41 @@ impl Store {
         }
         let reply: Value = call.invoke(&mut self.conn.clone(), "delete_jobs").await?;
         Ok(u64::try_from(int_reply(&reply, "delete_jobs")?).unwrap_or(0))
+    }
+
+    /// Deletes keyed jobs waiting in their flow keys' lists
+    /// (`delete_keyed.lua`); ids not waiting there are skipped.
+    pub async fn delete_keyed(&self, queue: &QueueKeys, ids: &[String]) -> Result<u64, Error> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut call = SCRIPTS.delete_keyed.call(&[queue.jobs()]);
+        for id in ids {
+            call.push_arg(id.as_str());
+        }
+        let reply: Value = call.invoke(&mut self.conn.clone(), "delete_keyed").await?;
+        Ok(u64::try_from(int_reply(&reply, "delete_keyed")?).unwrap_or(0))
+    }
+
+    /// Drops up to `max` keyed jobs waiting in their flow keys' lists
+    /// (`purge_keyed.lua`). Returns how many, and whether more may wait.
+    pub async fn purge_keyed(&self, queue: &QueueKeys, max: usize) -> Result<(u64, bool), Error> {
+        const OP: &str = "purge_keyed";
+        let (ready, running) = (queue.flow_ready(), queue.flow_running());
+        let reply: Value = SCRIPTS
+            .purge_keyed
+            .call(&[&ready, &running, queue.jobs()])
+            .arg(max.max(1))
+            .invoke(&mut self.conn.clone(), OP)
+            .await?;
+        let parts = array_reply(reply, OP)?;
+        let (Some(dropped), Some(more)) = (parts.first(), parts.get(1)) else {
+            return Err(Error::protocol(OP, "reply is not {dropped, more}"));
+        };
+        Ok((
+            u64::try_from(int_reply(dropped, OP)?).unwrap_or(0),
+            int_reply(more, OP)? == 1,
+        ))
     }
 
     /// Drops every ready job of `queue`. Returns how many were dropped.

@@ -2,7 +2,10 @@
 //!
 //! Each script lives in `src/scripts/<transition>.lua` with a header naming
 //! its KEYS, ARGV and return value; `lib.lua` (shared helpers) is prepended
-//! at compile time. Scripts are called by SHA (`EVALSHA`); when Redis does
+//! at compile time, and `lib_flow.lua` (making jobs ready, keyed flow
+//! control) after it for the scripts that need it — not for the plain
+//! fetch and ack, which would otherwise pay for defining those helpers on
+//! every call. Scripts are called by SHA (`EVALSHA`); when Redis does
 //! not know a script (after a restart or `SCRIPT FLUSH`), it is loaded and
 //! the call repeated once.
 
@@ -51,16 +54,28 @@ macro_rules! lua {
             ),
         )
     };
+    (flow $name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("../scripts/lib.lua"),
+                include_str!("../scripts/lib_flow.lua"),
+                include_str!(concat!("../scripts/", $name, ".lua"))
+            ),
+        )
+    };
 }
 
-/// A script that moves jobs waiting for parents: `lib.lua` and
-/// `deps_lib.lua` prepended.
+/// A script that moves jobs waiting for parents: `lib.lua`,
+/// `lib_flow.lua` (a released job may be keyed) and `deps_lib.lua`
+/// prepended.
 macro_rules! lua_deps {
     ($name:literal) => {
         LuaScript::new(
             $name,
             concat!(
                 include_str!("../scripts/lib.lua"),
+                include_str!("../scripts/lib_flow.lua"),
                 include_str!("../scripts/deps_lib.lua"),
                 include_str!(concat!("../scripts/", $name, ".lua"))
             ),
@@ -94,6 +109,9 @@ pub(crate) struct Scripts {
     pub cancel: LuaScript,
     pub expire: LuaScript,
     pub fetch_limited: LuaScript,
+    pub delete_keyed: LuaScript,
+    pub ack_keyed: LuaScript,
+    pub purge_keyed: LuaScript,
     pub parent_open: LuaScript,
     pub link_child: LuaScript,
     pub enqueue_waiting: LuaScript,
@@ -102,40 +120,43 @@ pub(crate) struct Scripts {
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
-    enqueue_priority: lua!("enqueue_priority"),
-    schedule: lua!("schedule"),
+    enqueue_priority: lua!(flow "enqueue_priority"),
+    schedule: lua!(flow "schedule"),
     fetch: lua!("fetch"),
     ack: lua!("ack"),
-    retry: lua!("retry"),
-    bury: lua!("bury"),
-    promote: lua!("promote"),
+    retry: lua!(flow "retry"),
+    bury: lua!(flow "bury"),
+    promote: lua!(flow "promote"),
     heartbeat: lua!("heartbeat"),
     expired_leases: lua!("expired_leases"),
-    reclaim: lua!("reclaim"),
-    handback: lua!("handback"),
-    requeue: lua!("requeue"),
+    reclaim: lua!(flow "reclaim"),
+    handback: lua!(flow "handback"),
+    requeue: lua!(flow "requeue"),
     delete_jobs: lua!("delete_jobs"),
     purge: lua!("purge"),
     unlock: lua!("unlock"),
-    cron_tick: lua!("cron_tick"),
+    cron_tick: lua!(flow "cron_tick"),
     cron_resume: lua!("cron_resume"),
-    cron_run_now: lua!("cron_run_now"),
+    cron_run_now: lua!(flow "cron_run_now"),
     cron_set: lua!("cron_set"),
-    enqueue_unique: lua!("enqueue_unique"),
+    enqueue_unique: lua!(flow "enqueue_unique"),
     unique_release: lua!("unique_release"),
-    cancel: lua!("cancel"),
-    expire: lua!("expire"),
-    fetch_limited: lua!("fetch_limited"),
-    parent_open: lua!("parent_open"),
+    cancel: lua!(flow "cancel"),
+    expire: lua!(flow "expire"),
+    fetch_limited: lua!(flow "fetch_limited"),
+    delete_keyed: lua!(flow "delete_keyed"),
+    ack_keyed: lua!(flow "ack_keyed"),
+    purge_keyed: lua!(flow "purge_keyed"),
+    parent_open: lua!(flow "parent_open"),
     link_child: lua!("link_child"),
     enqueue_waiting: lua_deps!("enqueue_waiting"),
     release_child: lua_deps!("release_child"),
-    ack_parents: lua!("ack_parents"),
+    ack_parents: lua!(flow "ack_parents"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 29] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 32] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -161,6 +182,9 @@ impl Scripts {
             &self.cancel,
             &self.expire,
             &self.fetch_limited,
+            &self.delete_keyed,
+            &self.ack_keyed,
+            &self.purge_keyed,
             &self.parent_open,
             &self.link_child,
             &self.enqueue_waiting,

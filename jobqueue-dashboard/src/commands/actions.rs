@@ -86,8 +86,18 @@ pub async fn select_action(
         let set = match job.state {
             JobState::Scheduled => JobSet::Scheduled,
             JobState::Retry => JobSet::Retry,
+            JobState::Dead => JobSet::Dead,
             JobState::Waiting => JobSet::Waiting,
-            _ => JobSet::Dead,
+            other => {
+                return Err(CliError::new(
+                    EXIT_REFUSED,
+                    format!(
+                        "job {id} is {}: only scheduled, retrying, dead and waiting jobs can be \
+                         retried or deleted",
+                        other.as_str()
+                    ),
+                ));
+            }
         };
         let n = match action {
             BulkAction::Retry => admin.retry(&job.queue, set, &[id]).await?,
@@ -200,7 +210,8 @@ pub async fn purge(client: &Client, args: &PurgeArgs, as_json: bool) -> CliResul
     Ok(())
 }
 
-async fn known_queue(client: &Client, queue: &str) -> CliResult {
+/// Fails with exit code 3 unless `queue` is a known queue.
+pub(crate) async fn known_queue(client: &Client, queue: &str) -> CliResult {
     if client
         .admin()
         .queue_names()
@@ -231,7 +242,7 @@ fn progress_bar(hidden: bool) -> ProgressBar {
 }
 
 /// Records the action; a failure to write the log is reported, not fatal.
-async fn audit(client: &Client, action: &str, target: &str, count: u64) {
+pub(crate) async fn audit(client: &Client, action: &str, target: &str, count: u64) {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     let entry = AuditEntry::now(&format!("cli:{user}@{host}"), action, target, count);

@@ -1,7 +1,8 @@
 //! `jobqueue jobs <state>` and `jobqueue job <id>`.
 
 use clap::Args;
-use jobqueue_core::{BrowseState, Client, JobInfo};
+use jobqueue_core::{BrowseState, Client, JobInfo, JobStatus};
+use serde::Serialize;
 
 use super::exit::{CliError, CliResult, EXIT_NOT_FOUND, EXIT_USAGE};
 use super::output::{json, table};
@@ -11,7 +12,7 @@ use crate::format::{ago, pretty_payload, short, time};
 /// Options of `jobqueue jobs`.
 #[derive(Debug, Args)]
 pub struct JobsArgs {
-    /// ready, scheduled, retry, dead or active.
+    /// ready, scheduled, retry, dead, active, cancelled or expired.
     pub state: String,
     /// The queue.
     #[arg(long, short, default_value = "default")]
@@ -92,17 +93,31 @@ pub async fn job(client: &Client, args: &JobArgs, as_json: bool) -> CliResult {
         Some(queue) => admin.job(queue, args.id).await?,
         None => admin.find_job(args.id).await?,
     };
+    let status = client.status(args.id).await?;
     let Some(job) = found else {
+        // Ready, running and finished jobs are not indexed by id; a
+        // tracked one still has its status.
+        if let Some(status) = &status {
+            if as_json {
+                return json(status);
+            }
+            print_status(status);
+            return Ok(());
+        }
         return Err(CliError::new(
             EXIT_NOT_FOUND,
             format!(
-                "no scheduled, retrying or dead job {} (it may be ready, running, finished or unknown)",
+                "no scheduled, retrying, dead, waiting, cancelled or expired job {} and no status \
+                 (it may be ready, running, finished or unknown)",
                 args.id
             ),
         ));
     };
     if as_json {
-        return json(&job);
+        return json(&JobWithStatus {
+            job: &job,
+            status: status.as_ref(),
+        });
     }
     println!("id        {}", job.id);
     println!(
@@ -127,7 +142,35 @@ pub async fn job(client: &Client, args: &JobArgs, as_json: bool) -> CliResult {
     for e in &job.errors {
         println!("error (attempt {}, {:?}): {}", e.attempt, e.kind, e.message);
     }
+    if let Some(status) = &status {
+        print_status(status);
+    }
     Ok(())
+}
+
+/// A job and its status, as `--json` prints it (the API's shape).
+#[derive(Serialize)]
+struct JobWithStatus<'a> {
+    #[serde(flatten)]
+    job: &'a JobInfo,
+    status: Option<&'a JobStatus>,
+}
+
+fn print_status(status: &JobStatus) {
+    let state = crate::format::variant_name(&status.state);
+    println!("status    {state} (updated {})", time(status.updated_at));
+    if let Some(progress) = &status.progress {
+        println!("progress  {}% {}", progress.percent, progress.message);
+    }
+    if let Some(result) = &status.result {
+        println!(
+            "result:\n{}",
+            serde_json::to_string_pretty(result).unwrap_or_default()
+        );
+    }
+    if let Some(error) = &status.error {
+        println!("error     {error}");
+    }
 }
 
 fn last_error(job: &JobInfo) -> String {

@@ -163,7 +163,13 @@ fn describe_filter(filter: &JobFilter) -> String {
 
 /// Writes the audit log; a failure to write it is logged, not fatal (the
 /// action itself already happened and must be reported).
-async fn audit(state: &AppState, who: &Principal, action: &str, target: &str, count: u64) {
+pub(crate) async fn audit(
+    state: &AppState,
+    who: &Principal,
+    action: &str,
+    target: &str,
+    count: u64,
+) {
     let entry = AuditEntry::now(&who.name, action, target, count);
     if let Err(err) = state.admin.record_audit(&entry).await {
         tracing::warn!(error = %err, action, target, "could not write the audit log");

@@ -37,10 +37,16 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/queues/{queue}/jobs/{state}", get(jobs))
         .route("/queues/{queue}/jobs/{state}/{action}", post(jobs_action))
         .route("/queues/{queue}/groups", get(groups))
+        .route("/queues/{queue}/keys", get(super::flow_keys::keys))
+        .route(
+            "/queues/{queue}/keys/{key}/jobs",
+            get(super::flow_keys::key_jobs),
+        )
         .route("/queues/{queue}/job/{id}", get(job_in_queue))
         .route("/jobs/{id}", get(find_job))
         .route("/workers", get(workers))
         .route("/audit", get(audit))
+        .merge(super::flow_api::routes())
 }
 
 async fn openapi() -> Response {
@@ -211,24 +217,28 @@ async fn find_job(State(state): AppStateRef, Path(id): Path<String>) -> ApiResul
     }
 }
 
-/// One job with its parents and children (job chains), when it has any.
+/// One job with its status (progress, result) and its parents and
+/// children (job chains), when it has any.
 #[derive(Debug, serde::Serialize)]
 struct JobDetail {
     #[serde(flatten)]
-    job: jobqueue_core::JobInfo,
+    view: super::flow_api::JobView,
     #[serde(skip_serializing_if = "jobqueue_core::admin::JobDependencies::is_empty")]
     dependencies: jobqueue_core::admin::JobDependencies,
 }
 
 async fn job_detail(state: &AppState, job: jobqueue_core::JobInfo) -> ApiResult {
     let dependencies = state.admin.dependencies(&job).await?;
-    Ok(Json(JobDetail { job, dependencies }).into_response())
+    let view = super::flow_api::job_view(state, job).await?;
+    Ok(Json(JobDetail { view, dependencies }).into_response())
 }
 
-/// 404 for a job that is not scheduled, retrying, dead or waiting for parents.
+/// 404 for a job that is not scheduled, retrying, dead, waiting for
+/// parents, cancelled or expired.
 pub(crate) fn job_not_found(id: Uuid) -> ApiError {
     ApiError::not_found(format!(
-        "no scheduled, retrying, dead or waiting job {id} (it may be ready, running, finished or unknown)"
+        "no scheduled, retrying, dead, waiting, cancelled or expired job {id} (it may be ready, \
+         running, finished or unknown)"
     ))
 }
 

@@ -63,6 +63,8 @@ pub fn render(snapshot: &Snapshot) -> String {
         ("retry", |q| q.retry),
         ("dead", |q| q.dead),
         ("active", |q| q.active),
+        ("cancelled", |q| q.cancelled),
+        ("expired", |q| q.expired),
     ] {
         let name = format!("jobqueue_jobs_{state}");
         family(

@@ -34,7 +34,7 @@
     s.queues.forEach(function (q) {
       document.querySelectorAll("tr[data-queue]").forEach(function (row) {
         if (row.getAttribute("data-queue") !== q.name) return;
-        ["ready", "scheduled", "retry", "active", "dead", "processed", "failed"].forEach(function (f) {
+        ["ready", "scheduled", "retry", "active", "dead", "cancelled", "expired", "processed", "failed"].forEach(function (f) {
           var cell = row.querySelector('[data-f="' + f + '"]');
           if (!cell) return;
           setText(cell.querySelector("a") || cell, fmtCount(q[f]));
@@ -73,11 +73,13 @@
         document.querySelectorAll('input[name="ids"]').forEach(function (box) { box.checked = all.checked; });
       });
     }
-    // Destructive buttons ask first (the purge page is its own confirmation).
+    // Destructive buttons ask first (the purge page is its own confirmation);
+    // data-confirm overrides the question.
     document.querySelectorAll("button.danger").forEach(function (button) {
       if (button.id === "confirm-purge") return;
+      var question = button.getAttribute("data-confirm") || "Delete these jobs? This cannot be undone.";
       button.addEventListener("click", function (event) {
-        if (!window.confirm("Delete these jobs? This cannot be undone.")) event.preventDefault();
+        if (!window.confirm(question)) event.preventDefault();
       });
     });
   });

@@ -27,7 +27,7 @@ pub(crate) async fn audit(
     let next = cursor.saturating_add(limit);
     let body = html! {
         h1 { "Audit log" }
-        p.muted { "Every retry, delete, purge, pause and resume, newest first (the last " (count(MAX_AUDIT_ENTRIES as u64)) " are kept)." }
+        p.muted { "Every retry, delete, purge, pause, resume, cancel, cron action and limits change, newest first (the last " (count(MAX_AUDIT_ENTRIES as u64)) " are kept)." }
         @if entries.is_empty() {
             p.empty { "No operator actions yet." }
         } @else {

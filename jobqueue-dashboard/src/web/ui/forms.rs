@@ -20,7 +20,7 @@ use super::super::state::AppState;
 use super::queues::url;
 
 /// Parses the form body and checks its CSRF token.
-fn checked_form(
+pub(super) fn checked_form(
     state: &AppState,
     who: &Principal,
     headers: &HeaderMap,
@@ -34,11 +34,13 @@ fn checked_form(
 }
 
 fn back(to: String, outcome: &ActionOutcome) -> Redirect {
+    back_done(to, &outcome.action, outcome.count)
+}
+
+/// A 303 to `to` that tells the page what was done (`?done=<action>&n=<count>`).
+pub(super) fn back_done(to: String, action: &str, count: u64) -> Redirect {
     let sep = if to.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!(
-        "{to}{sep}done={}&n={}",
-        outcome.action, outcome.count
-    ))
+    Redirect::to(&format!("{to}{sep}done={action}&n={count}"))
 }
 
 pub(crate) async fn queue_action(
@@ -145,6 +147,10 @@ pub(crate) async fn job_action(
         jobqueue_core::JobState::Scheduled => BrowseState::Scheduled,
         jobqueue_core::JobState::Retry => BrowseState::Retry,
         jobqueue_core::JobState::Waiting => BrowseState::Waiting,
+        // Cancelled and expired jobs cannot be retried or deleted: the
+        // shared action answers 409 for them.
+        jobqueue_core::JobState::Cancelled => BrowseState::Cancelled,
+        jobqueue_core::JobState::Expired => BrowseState::Expired,
         _ => BrowseState::Dead,
     };
     let outcome = actions::jobs_action(
@@ -163,5 +169,26 @@ pub(crate) async fn job_action(
             job_state.as_str()
         )),
         &outcome,
+    ))
+}
+
+/// Cancel: from the job page (scheduled and retrying jobs) and from the
+/// inline details of ready and running jobs. Back to the job's page, which
+/// then shows it cancelled.
+pub(crate) async fn cancel_job(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Redirect, ApiError> {
+    checked_form(&state, &who, &headers, &body)?;
+    let id = params::job_id(&id)?;
+    let name = known_queue(&state, &name).await?;
+    let outcome = super::super::flow_actions::cancel_job(&state, &who, &name, id).await?;
+    Ok(back_done(
+        state.link(&format!("/queues/{}/job/{id}", url(&name))),
+        outcome.action,
+        outcome.count,
     ))
 }

@@ -1,19 +1,21 @@
-//! One job: everything stored about it, its error history and actions.
+//! One job: everything stored about it, its status (progress, result),
+//! its error history and actions.
 
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Html;
-use jobqueue_core::JobState;
-use maud::html;
+use jobqueue_core::{JobState, JobStatus, JobStatusState};
+use maud::{Markup, html};
 
 use super::super::api::{job_not_found, known_queue};
 use super::super::auth::Principal;
 use super::super::error::ApiError;
-use super::super::params;
+use super::super::params::{self, Params};
 use super::super::state::AppState;
-use super::layout::{Nav, action_button, page};
+use super::jobs::flash;
+use super::layout::{Nav, action_button, confirm_button, page};
 use super::queues::url;
 use crate::format::{pretty_payload, time};
 
@@ -21,14 +23,31 @@ pub(crate) async fn job(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
     Path((name, id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
 ) -> Result<Html<String>, ApiError> {
     let id = params::job_id(&id)?;
     let name = known_queue(&state, &name).await?;
-    let job = state
-        .admin
-        .job(&name, id)
-        .await?
-        .ok_or_else(|| job_not_found(id))?;
+    let params = Params::parse(query.as_deref());
+    let flash = flash(&params);
+    let status = state.admin.store().job_status(id).await?;
+    let Some(job) = state.admin.job(&name, id).await? else {
+        // Ready, running and finished jobs are not indexed by id, but a
+        // tracked one still has its status.
+        let status = status.ok_or_else(|| job_not_found(id))?;
+        let body = html! {
+            h1 { "Job " code #job-id { (id) } }
+            p.muted { "Its record is not in a scheduled, retry, dead, waiting, cancelled or expired set (it is ready, running or finished); its status is kept for a while after each update." }
+            @if status.state == JobStatusState::Running {
+                div.bulk-bar {
+                    (confirm_button(&state, &who, &job_action_link(&state, &name, id, "cancel"), "Cancel", "danger", Some("cancel-job"), Some("Cancel this job? A running job is told to stop.")))
+                }
+            }
+            (status_section(&status))
+        };
+        return Ok(Html(
+            page(&state, &who, Nav::Queues, "Job", flash.as_deref(), body).into_string(),
+        ));
+    };
     let state_name = job.state.as_str();
     let at_label = match job.state {
         JobState::Scheduled => "Runs at",
@@ -39,7 +58,7 @@ pub(crate) async fn job(
         JobState::Waiting => "Waiting since",
         _ => "At",
     };
-    let action = |what: &str| state.link(&format!("/queues/{}/job/{}/{what}", url(&name), job.id));
+    let action = |what: &str| job_action_link(&state, &name, job.id, what);
     let started = job
         .errors
         .last()
@@ -51,9 +70,14 @@ pub(crate) async fn job(
     let body = html! {
         h1 { "Job " code #job-id { (job.id) } }
         div.bulk-bar {
-            @let retry_label = if job.state == JobState::Scheduled { "Run now" } else { "Retry now" };
-            (action_button(&state, &who, &action("retry"), retry_label, "", Some("retry-job")))
-            (action_button(&state, &who, &action("delete"), "Delete", "danger", Some("delete-job")))
+            @if matches!(job.state, JobState::Scheduled | JobState::Retry | JobState::Dead) {
+                @let retry_label = if job.state == JobState::Scheduled { "Run now" } else { "Retry now" };
+                (action_button(&state, &who, &action("retry"), retry_label, "", Some("retry-job")))
+                (action_button(&state, &who, &action("delete"), "Delete", "danger", Some("delete-job")))
+            }
+            @if matches!(job.state, JobState::Scheduled | JobState::Retry | JobState::Waiting) {
+                (confirm_button(&state, &who, &action("cancel"), "Cancel", "danger", Some("cancel-job"), Some("Cancel this job? It will not run.")))
+            }
             a.button.secondary href=(state.link(&format!("/queues/{}/jobs/{state_name}", url(&name)))) { "Back to " (state_name) " jobs" }
         }
         dl.facts {
@@ -66,6 +90,7 @@ pub(crate) async fn job(
             dt { (at_label) } dd { (time(job.at)) }
             dt { "Last failure" } dd { (time(started)) }
         }
+        @if let Some(status) = &status { (status_section(status)) }
         @if let Some(err) = &job.decode_error {
             h2 { "Record could not be decoded" }
             pre.error { (err) }
@@ -105,6 +130,36 @@ pub(crate) async fn job(
         }
     };
     Ok(Html(
-        page(&state, &who, Nav::Queues, "Job", None, body).into_string(),
+        page(&state, &who, Nav::Queues, "Job", flash.as_deref(), body).into_string(),
     ))
+}
+
+/// Where the job page's action `what` posts to.
+pub(super) fn job_action_link(state: &AppState, queue: &str, id: uuid::Uuid, what: &str) -> String {
+    state.link(&format!("/queues/{}/job/{id}/{what}", url(queue)))
+}
+
+/// The job's status hash: state, progress, result, error.
+fn status_section(status: &JobStatus) -> Markup {
+    let state = crate::format::variant_name(&status.state);
+    html! {
+        h2 { "Status" }
+        dl.facts #job-status {
+            dt { "Status" } dd { span class={ "badge " (state) } #status-state { (state) } }
+            @if let Some(progress) = &status.progress {
+                dt { "Progress" }
+                dd #job-progress {
+                    progress max="100" value=(progress.percent) { (progress.percent) "%" }
+                    " " (progress.percent) "%"
+                    @if !progress.message.is_empty() { " · " span #progress-message { (progress.message) } }
+                }
+            }
+            @if let Some(error) = &status.error { dt { "Error" } dd { pre.error { (error) } } }
+            dt { "Updated" } dd { (time(status.updated_at)) }
+        }
+        @if let Some(result) = &status.result {
+            h2 { "Result" }
+            pre.payload #job-result { (serde_json::to_string_pretty(result).unwrap_or_default()) }
+        }
+    }
 }

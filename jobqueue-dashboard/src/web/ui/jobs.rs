@@ -13,8 +13,10 @@ use super::super::api::known_queue;
 use super::super::auth::Principal;
 use super::super::config::Role;
 use super::super::error::ApiError;
+use super::super::flow_actions::LimitsView;
 use super::super::params::{self, Params};
 use super::super::state::AppState;
+use super::job::job_action_link;
 use super::layout::{Nav, csrf_field, page};
 use super::queues::url;
 use crate::format::{ago, count, id_tail, pretty_payload, short};
@@ -32,6 +34,7 @@ pub(crate) async fn jobs(
     let cursor = params.number("cursor", 0)?;
     let limit = params.limit()?;
     let info = state.admin.queue(&name).await?;
+    let limits = LimitsView::from(state.admin.queue_limits(&name).await?);
     let page_of_jobs = state
         .admin
         .browse(&name, job_state, &filter, cursor, limit)
@@ -50,9 +53,17 @@ pub(crate) async fn jobs(
         BrowseState::Dead => info.dead,
         BrowseState::Active => info.active,
         BrowseState::Waiting => info.waiting,
+        BrowseState::Cancelled => info.cancelled,
+        BrowseState::Expired => info.expired,
     };
+    let can_cancel =
+        who.role == Role::Operator && matches!(job_state, BrowseState::Ready | BrowseState::Active);
     let body = html! {
         h1 { "Queue " code { (name) } @if info.paused { " " span.badge.warn { "paused" } } }
+        p.muted #queue-limits {
+            "Flow limits: " (limits.describe()) " · "
+            a href=(state.link(&format!("/queues/{}/limits", url(&name)))) { @if who.role == Role::Operator { "change" } @else { "details" } }
+        }
         nav.tabs {
             @for s in BrowseState::ALL {
                 a href=(state.link(&format!("/queues/{}/jobs/{}", url(&name), s.as_str())))
@@ -93,7 +104,7 @@ pub(crate) async fn jobs(
                     @if let Some(fp) = &filter.fingerprint { input type="hidden" name="fingerprint" value=(fp); }
                 }
             }
-            (jobs_table(&state, &page_of_jobs.jobs, actionable))
+            (jobs_table(&state, &page_of_jobs.jobs, actionable, can_cancel))
         }
         nav.pager {
             @if cursor > 0 { a.button.secondary href=(format!("{base}?limit={limit}{filter_query}")) { "« First" } }
@@ -117,7 +128,10 @@ pub(crate) async fn jobs(
 }
 
 /// The table of one page of jobs.
-fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool) -> Markup {
+/// With `can_cancel`, ready and running jobs get a cancel button, which
+/// submits the surrounding form (for its CSRF field) to the job's cancel
+/// action.
+fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool, can_cancel: bool) -> Markup {
     html! {
         @if jobs.is_empty() {
             p.empty { "No jobs here." }
@@ -140,6 +154,10 @@ fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool) -> Markup {
                                             summary title=(job.id) { code { (id_tail(&job.id)) } }
                                             code { (job.id) }
                                             pre.payload { (pretty_payload(&job.payload)) }
+                                            @if can_cancel {
+                                                button.danger.cancel-job type="submit" data-confirm="Cancel this job?"
+                                                    formaction=(job_action_link(state, &job.queue, job.id, "cancel")) { "Cancel" }
+                                            }
                                         }
                                     } @else {
                                         a.job-link href=(state.link(&format!("/queues/{}/job/{}", url(&job.queue), job.id))) title=(job.id) { code { (id_tail(&job.id)) } }
@@ -252,6 +270,13 @@ pub(crate) fn flash(params: &Params) -> Option<String> {
         "purge" => format!("{} ready job(s) purged.", count(n)),
         "pause" => "Queue paused.".to_owned(),
         "resume" => "Queue resumed.".to_owned(),
+        "cancel" => "Job cancelled: it will not run (a running job is told to stop).".to_owned(),
+        "cron_pause" => "Cron entry paused.".to_owned(),
+        "cron_resume" => "Cron entry resumed.".to_owned(),
+        "cron_run" => "Cron entry enqueued to run now.".to_owned(),
+        "cron_remove" => "Cron entry removed.".to_owned(),
+        "set_limits" => "Flow limits set.".to_owned(),
+        "clear_limits" => "Flow limits cleared.".to_owned(),
         _ => return None,
     })
 }

@@ -13,6 +13,7 @@ use super::super::state::AppState;
 pub enum Nav {
     Overview,
     Queues,
+    Cron,
     Workers,
     Audit,
 }
@@ -50,6 +51,7 @@ pub fn page(
                     nav {
                         (item(Nav::Overview, "/", "Overview"))
                         (item(Nav::Queues, "/queues", "Queues"))
+                        (item(Nav::Cron, "/cron", "Cron"))
                         (item(Nav::Workers, "/workers", "Workers"))
                         (item(Nav::Audit, "/audit", "Audit log"))
                     }
@@ -83,11 +85,25 @@ pub fn action_button(
     class: &str,
     id: Option<&str>,
 ) -> Markup {
+    confirm_button(state, who, action, label, class, id, None)
+}
+
+/// [`action_button`] whose click asks `question` first (for `danger`
+/// buttons; our script asks, see `app.js`).
+pub fn confirm_button(
+    state: &AppState,
+    who: &Principal,
+    action: &str,
+    label: &str,
+    class: &str,
+    id: Option<&str>,
+    question: Option<&str>,
+) -> Markup {
     html! {
         @if who.role == Role::Operator {
             form.inline method="post" action=(action) {
                 (csrf_field(state))
-                button type="submit" class=(class) id=[id] { (label) }
+                button type="submit" class=(class) id=[id] data-confirm=[question] { (label) }
             }
         }
     }

@@ -6,11 +6,13 @@
 mod assets;
 mod audit;
 mod chart;
+mod cron;
 mod error_page;
 mod forms;
 mod job;
 mod jobs;
 mod layout;
+mod limits;
 mod overview;
 mod queues;
 mod workers;
@@ -43,6 +45,14 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         )
         .route("/queues/{queue}/job/{id}", get(job::job))
         .route("/queues/{queue}/job/{id}/{action}", post(forms::job_action))
+        .route("/queues/{queue}/job/{id}/cancel", post(forms::cancel_job))
+        .route(
+            "/queues/{queue}/limits",
+            get(limits::limits).post(limits::set_limits),
+        )
+        .route("/queues/{queue}/limits/clear", post(limits::clear_limits))
+        .route("/cron", get(cron::cron))
+        .route("/cron/{queue}/{name}/{action}", post(cron::cron_action))
         .route("/workers", get(workers::workers))
         .route("/audit", get(audit::audit))
         .layer(axum::middleware::from_fn_with_state(

@@ -50,7 +50,7 @@ pub fn queues_table(
                 table #queues-table {
                     thead { tr {
                         th { "Queue" } th.num { "Ready" } th.num { "Scheduled" } th.num { "Retry" }
-                        th.num { "Active" } th.num { "Dead" } th.num { "Latency" }
+                        th.num { "Active" } th.num { "Dead" } th.num { "Cancelled" } th.num { "Expired" } th.num { "Latency" }
                         th.num { "Throughput" } th.num { "Processed" } th.num { "Failed" } th { "" }
                     } }
                     tbody {
@@ -67,6 +67,8 @@ pub fn queues_table(
                                 td.num data-f="dead" class={ @if q.dead > 0 { "bad" } } {
                                     a href=(jobs_link(&q.name, "dead")) { (count(q.dead)) }
                                 }
+                                td.num data-f="cancelled" { a href=(jobs_link(&q.name, "cancelled")) { (count(q.cancelled)) } }
+                                td.num data-f="expired" { a href=(jobs_link(&q.name, "expired")) { (count(q.expired)) } }
                                 td.num data-f="latency" { (duration_ms(q.latency_ms)) }
                                 td.num data-f="rate" { (rate(rates.get(&q.name).copied().unwrap_or(0.0))) }
                                 td.num data-f="processed" { (count(q.processed)) }

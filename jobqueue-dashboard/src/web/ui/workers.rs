@@ -12,7 +12,8 @@ use super::super::auth::Principal;
 use super::super::error::ApiError;
 use super::super::params::Params;
 use super::super::state::AppState;
-use super::layout::{Nav, page};
+use super::job::job_action_link;
+use super::layout::{Nav, confirm_button, page};
 use crate::format::{ago, id_tail, time};
 
 /// Running jobs listed per worker before "+N more".
@@ -52,6 +53,8 @@ pub(crate) async fn workers(
                                         (job.job_type.as_deref().unwrap_or("(undecodable)"))
                                         " " code title=(job.id) { (id_tail(&job.id)) }
                                         " on " code { (job.queue) }
+                                        " "
+                                        (confirm_button(&state, &who, &job_action_link(&state, &job.queue, job.id, "cancel"), "Cancel", "danger small cancel-running", None, Some("Cancel this running job? Its cancellation token fires in the worker.")))
                                     }
                                 }
                                 @if view.running.len() > MAX_RUNNING_SHOWN {

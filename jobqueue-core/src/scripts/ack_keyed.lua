@@ -1,0 +1,18 @@
+--[[ ack_keyed.lua — ack.lua for a batch with keyed jobs: drop them and
+release their flow keys.
+
+Like ack.lua, only jobs still leased by this worker are removed. Each
+removed job that carries a flow key releases it (one fewer running, ready
+again if jobs wait; see lib_flow.lua). Workers use it only for batches
+that hold keyed jobs, so plain acks stay one HDEL.
+
+KEYS[1]  P:{Q}:active:<wid> hash
+KEYS[2]  P:{Q}:gready       zset
+ARGV[…]  job ids
+
+Returns: how many of the ids were still leased by this worker.
+]]
+local records = redis.call('HMGET', KEYS[1], unpack(ARGV))
+local removed = redis.call('HDEL', KEYS[1], unpack(ARGV))
+flow_leave(flow_base(KEYS[2], ':gready'), records)
+return removed

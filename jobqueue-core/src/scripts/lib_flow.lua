@@ -1,0 +1,193 @@
+--[[ lib_flow.lua — helpers for keyed flow control, for making jobs ready
+and for recording a parent's end for its dependents; prepended (after
+lib.lua) to the scripts that file, serve or release keyed jobs or jobs
+with dependents. Scripts on the plain hot path (fetch.lua, ack.lua) do
+without it, so they do not pay for defining these helpers on every call.
+]]
+
+-- Keyed flow control (docs/flow-control.md, "Keyed flow control"). A job
+-- whose envelope has a "flow" member waits in its key's list
+-- P:{Q}:g:<key> (ids, FIFO; the record in P:{Q}:jobs) instead of the ready
+-- list; P:{Q}:gwaiting counts them all. P:{Q}:gready (zset key → when it
+-- may run next) holds the keys that have waiting jobs and are below their
+-- running limit; P:{Q}:grun (hash key → leased jobs) counts each key's
+-- leased jobs; P:{Q}:glimits (hash
+-- class → "max:rate:per_ms") holds the limits of key classes (the text
+-- before a key's first ':'). The names are built from the queue's base
+-- `P:{Q}`, so they share the queue's hash tag (one slot) and a record of
+-- any key can be routed from any script.
+
+-- The base `P:{Q}` of a declared queue key that ends with `suffix` (e.g.
+-- KEYS[n] = 'P:{Q}:ready', ':ready').
+local function flow_base(key, suffix)
+  return string.sub(key, 1, #key - #suffix)
+end
+
+-- A key of the same queue: `base` comes from flow_base of a declared key,
+-- so the result has the queue's `{Q}` hash tag and lives in the slot the
+-- script was routed to (Redis Cluster allows such keys; tests/script_keys.rs
+-- accepts only this form of a key built in Lua).
+local function queue_key(base, suffix)
+  return base .. suffix
+end
+
+-- The flow key in a record's envelope, or nil. Searches only the envelope.
+local function record_flow(record)
+  local newline = string.find(record, '\n', 45, true)
+  if not newline then return nil end
+  local envelope = string.sub(record, 45, newline)
+  local _, e = string.find(envelope, ',"flow":"', 1, true)
+  if not e then return nil end
+  local close = string.find(envelope, '"', e + 1, true)
+  if not close then return nil end
+  return string.sub(envelope, e + 1, close - 1)
+end
+
+-- Files a keyed job in its key's list (at the tail, or at the head for a
+-- job coming back from a worker) and makes the key ready unless it already
+-- is (or is parked by its rate limit). Marks the queue as having keyed jobs
+-- (P:{Q}:flow), telling workers once (`l`) to fetch it with
+-- fetch_limited.lua. Returns 1 when the key became ready.
+local function flow_push(base, key, record, now, at_head)
+  local id = record_id(record)
+  redis.call('HSET', queue_key(base, ':jobs'), id, record)
+  redis.call('INCR', queue_key(base, ':gwaiting'))
+  if at_head then
+    redis.call('LPUSH', queue_key(base, ':g:' .. key), id)
+  else
+    redis.call('RPUSH', queue_key(base, ':g:' .. key), id)
+  end
+  if redis.call('SET', queue_key(base, ':flow'), '1', 'NX') then
+    redis.call('PUBLISH', base .. ':events', 'l')
+  end
+  return redis.call('ZADD', queue_key(base, ':gready'), 'NX', ms_text(now), key)
+end
+
+-- A leased job of `key` left its worker (finished, failed, cancelled,
+-- expired, handed back, reclaimed): one fewer running, and the key is
+-- ready again if jobs wait. Returns 1 when the key became ready.
+local function flow_release(base, key, now)
+  if redis.call('HINCRBY', queue_key(base, ':grun'), key, -1) <= 0 then
+    redis.call('HDEL', queue_key(base, ':grun'), key)
+  end
+  if redis.call('EXISTS', queue_key(base, ':g:' .. key)) == 1 then
+    return redis.call('ZADD', queue_key(base, ':gready'), 'NX', ms_text(now), key)
+  end
+  return 0
+end
+
+-- `n` keyed jobs left their keys' lists (leased, cancelled, deleted).
+local function flow_taken(base, n)
+  if n > 0 and redis.call('DECRBY', queue_key(base, ':gwaiting'), n) <= 0 then
+    redis.call('DEL', queue_key(base, ':gwaiting'))
+  end
+end
+
+-- Drops a key from the ready keys when no job of it waits any more (a
+-- waiting job was cancelled or deleted).
+local function flow_forget_if_idle(base, key)
+  if redis.call('EXISTS', queue_key(base, ':g:' .. key)) == 0 then
+    redis.call('ZREM', queue_key(base, ':gready'), key)
+  end
+end
+
+-- Releases the keys of leased records that left their worker (false
+-- entries, as HMGET returns for missing ones, are skipped) and wakes idle
+-- workers when a key became ready.
+local function flow_leave(base, records)
+  local now, woke = nil, 0
+  for _, record in ipairs(records) do
+    local key = record and record_flow(record)
+    if key then
+      now = now or now_ms()
+      woke = woke + flow_release(base, key, now)
+    end
+  end
+  if woke > 0 then redis.call('PUBLISH', base .. ':events', 'r') end
+end
+
+-- Puts leased records back in the queue (handback, reclaim): plain ones at
+-- the head of the ready list, oldest first; keyed ones at the head of
+-- their key's list, their key released. `records` must be sorted oldest
+-- first. Returns nothing.
+local function return_leased(ready_key, records)
+  local base = flow_base(ready_key, ':ready')
+  local pushed, now, woke = {}, nil, 0
+  for i = #records, 1, -1 do
+    local key = record_flow(records[i])
+    if key then
+      now = now or now_ms()
+      flow_release(base, key, now)
+      woke = woke + flow_push(base, key, records[i], now, true)
+    else
+      pushed[#pushed + 1] = records[i]
+    end
+  end
+  if #pushed > 0 then redis.call('LPUSH', ready_key, unpack(pushed)) end
+  if woke > 0 then redis.call('PUBLISH', base .. ':events', 'r') end
+end
+
+-- A token bucket (hash tokens, at) of `limit` tokens refilled over
+-- `per_ms`: the tokens available now.
+local function bucket_tokens(bucket_key, limit, per_ms, now)
+  local bucket = redis.call('HMGET', bucket_key, 'tokens', 'at')
+  local tokens = tonumber(bucket[1]) or limit
+  local at = tonumber(bucket[2]) or now
+  return math.min(limit, tokens + math.max(0, now - at) * limit / per_ms)
+end
+
+-- Stores a bucket's tokens as of `now`; it expires once it would be full.
+local function bucket_store(bucket_key, tokens, now, per_ms)
+  redis.call('HSET', bucket_key, 'tokens', tostring(tokens), 'at', ms_text(now))
+  redis.call('PEXPIRE', bucket_key, math.max(math.ceil(per_ms * 2), 1000))
+end
+
+-- Milliseconds until a bucket holding `tokens` has one.
+local function bucket_wait(tokens, limit, per_ms)
+  return math.max(1, math.ceil((1 - tokens) * per_ms / limit))
+end
+
+-- Makes records ready: plain ones appended to the ready list in order
+-- with one RPUSH, prioritised ones added to the priority set with one ZADD,
+-- keyed ones (a "flow" member) appended to their key's list.
+local function make_ready_all(ready_key, priority_key, records, now)
+  local plain, scored = {}, {}
+  local base, woke = nil, 0
+  for i = 1, #records do
+    local record = records[i]
+    local key = record_flow(record)
+    local p = key and 0 or record_priority(record)
+    if key then
+      base = base or flow_base(ready_key, ':ready')
+      woke = woke + flow_push(base, key, record, now, false)
+    elseif p ~= 0 then
+      scored[#scored + 1] = now - p * PRIORITY_STEP_MS
+      scored[#scored + 1] = record
+    else
+      plain[#plain + 1] = record
+    end
+  end
+  if #plain > 0 then redis.call('RPUSH', ready_key, unpack(plain)) end
+  if #scored > 0 then redis.call('ZADD', priority_key, unpack(scored)) end
+  if woke > 0 then redis.call('PUBLISH', base .. ':events', 'r') end
+end
+
+-- How long dependency records (a parent's state and children, a released
+-- job's resolved parents) live after their last change: 30 days.
+local DEPENDENCY_TTL_MS = 30 * 24 * 3600 * 1000
+
+-- A job enqueued with dependents has ended (`outcome`: 'succeeded' or
+-- 'failed'): records it in its parent hash and, when it has children,
+-- files `<id>|<outcome>` in the queue's release outbox, in the same step
+-- as the outcome itself (ack_parents.lua, bury.lua, cancel.lua,
+-- expire.lua). Returns true when an outbox entry was filed.
+local function resolve_parent(parent_key, outbox_key, id, outcome, now)
+  if redis.call('EXISTS', parent_key) == 0 then return false end
+  redis.call('HSET', parent_key, 'state', outcome)
+  redis.call('PEXPIRE', parent_key, DEPENDENCY_TTL_MS)
+  if redis.call('HLEN', parent_key) > 1 then
+    redis.call('ZADD', outbox_key, now, id .. '|' .. outcome)
+    return true
+  end
+  return false
+end
