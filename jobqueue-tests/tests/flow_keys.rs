@@ -442,7 +442,11 @@ async fn waiting_keyed_jobs_are_visible_to_the_operator_and_cancellable() {
         admin.cancel("default", first).await.unwrap(),
         jobqueue_core::CancelOutcome::Cancelled { .. }
     ));
-    assert!(admin.find_job(first).await.unwrap().is_none());
+    assert_eq!(
+        admin.find_job(first).await.unwrap().map(|job| job.state),
+        Some(jobqueue_core::JobState::Cancelled),
+        "a cancelled keyed job is found in the cancelled set"
+    );
     assert_eq!(admin.delete_keyed("default", &[second]).await.unwrap(), 1);
     assert!(locate_jobs(&env, "default").await.is_empty());
     // Purge drops keyed jobs with the ready list, in bounded batches.
@@ -569,6 +573,35 @@ async fn the_json_api_shows_key_classes_keys_and_their_jobs() {
             "{path} missing from openapi.json"
         );
     }
+    // The dashboard page: linked from the queue, classes and keys shown.
+    let queue_page = dash.get("/queues/default/jobs/ready", As::Reader).await;
+    assert!(
+        queue_page.body.contains("id=\"queue-keys\"")
+            && queue_page.body.contains("3 keyed jobs waiting"),
+        "{}",
+        queue_page.body
+    );
+    let page = dash.get("/queues/default/keys", As::Reader).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for expected in [
+        "<code>customer</code>",
+        "10 per 1s",
+        "<code>customer:7</code>",
+        "<code>account:1</code>",
+        "3 keyed jobs waiting",
+    ] {
+        assert!(
+            page.body.contains(expected),
+            "{expected} not in {}",
+            page.body
+        );
+    }
+    assert_eq!(
+        dash.get("/queues/no-such-queue/keys", As::Reader)
+            .await
+            .status,
+        404
+    );
     env.cleanup().await;
 }
 

@@ -182,7 +182,7 @@ async fn fetch_round(shared: Arc<Shared>, order: Vec<usize>, want: usize) -> Rou
             break;
         }
         let queue = &shared.queues[index];
-        if queue.emptiness.is_known_empty() && !queue.fetch_uncertain.load(Ordering::Acquire) {
+        if queue.emptiness.is_known_empty() && !queue.reconcile_due() {
             continue;
         }
         let limited = queue.limits.is_active();
@@ -239,9 +239,9 @@ async fn fetch_queue(
     max: usize,
 ) -> Result<jobqueue_core::store::FetchReply, jobqueue_core::Error> {
     let queue = &shared.queues[index];
-    if queue.fetch_uncertain.load(Ordering::Acquire) {
+    if queue.reconcile_due() {
         reconcile(shared, index).await?;
-        queue.fetch_uncertain.store(false, Ordering::Release);
+        queue.reconciled(shared.config.lease);
     }
     let mut reply = fetch_once(shared, index, limited, max).await?;
     if reply.status == FetchStatus::NoLease {
@@ -292,9 +292,10 @@ async fn fetch_once(
 }
 
 /// Hands back the jobs in this worker's active hash on queue `index` that
-/// it does not hold: what a fetch whose reply was lost leased to it. Jobs
-/// it does hold (buffered, running, or with their outcome on the way) are
-/// left alone.
+/// it does not hold: what a fetch whose reply was lost leased to it, or a
+/// job whose acknowledgement a failover lost. Jobs it does hold (buffered,
+/// running, or with their outcome on the way) are left alone. Runs in the
+/// fetch path, so no fetch of this worker is in flight meanwhile.
 async fn reconcile(shared: &Shared, index: usize) -> Result<(), jobqueue_core::Error> {
     let queue = &shared.queues[index];
     let found: Vec<Vec<u8>> = redis::cmd("HKEYS")
@@ -316,7 +317,7 @@ async fn reconcile(shared: &Shared, index: usize) -> Result<(), jobqueue_core::E
     tracing::warn!(
         queue = %queue.name,
         jobs = returned,
-        "a fetch reply was lost on the way; handed back the jobs it had leased to this worker"
+        "jobs leased to this worker that it does not hold (a lost fetch reply, or an acknowledgement lost in a failover); handed them back"
     );
     Ok(())
 }

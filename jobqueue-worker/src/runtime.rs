@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use jobqueue_core::keys::QueueKeys;
@@ -28,6 +29,33 @@ pub(crate) struct QueueRuntime {
     /// reply been lost, leaving jobs in the active hash that this worker
     /// never received (see [`HeldJobs`]).
     pub(crate) fetch_uncertain: AtomicBool,
+    /// When the active hash is next compared with the held jobs anyway.
+    /// An acknowledgement Redis accepted can still be lost: a failover
+    /// promotes a replica that had not received it. The job is then back
+    /// in this worker's active hash, covered by its live lease, although
+    /// the worker finished it; the routine check hands it back (it runs
+    /// again: at least once) within one lease period.
+    pub(crate) next_reconcile: std::sync::Mutex<Instant>,
+}
+
+impl QueueRuntime {
+    /// Whether the active hash must be compared with the held jobs before
+    /// the next fetch: a fetch failed, or the routine check is due.
+    pub(crate) fn reconcile_due(&self) -> bool {
+        self.fetch_uncertain.load(Ordering::Acquire)
+            || self
+                .next_reconcile
+                .lock()
+                .map_or(true, |at| Instant::now() >= *at)
+    }
+
+    /// The active hash was just compared; the next routine check is in `every`.
+    pub(crate) fn reconciled(&self, every: Duration) {
+        self.fetch_uncertain.store(false, Ordering::Release);
+        if let Ok(mut at) = self.next_reconcile.lock() {
+            *at = Instant::now() + every;
+        }
+    }
 }
 
 /// Whether a queue is known to have nothing ready, so fetch rounds skip it

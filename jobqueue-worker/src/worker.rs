@@ -386,6 +386,9 @@ impl WorkerBuilder {
                     emptiness: QueueEmptiness::default(),
                     limits: crate::flow_limits::FlowLimits::default(),
                     fetch_uncertain: AtomicBool::new(false),
+                    next_reconcile: std::sync::Mutex::new(
+                        std::time::Instant::now() + self.config.lease,
+                    ),
                 })
             })
             .collect::<Result<Vec<_>, jobqueue_core::Error>>()?;

@@ -63,6 +63,8 @@ pub(crate) async fn jobs(
         p.muted #queue-limits {
             "Flow limits: " (limits.describe()) " · "
             a href=(state.link(&format!("/queues/{}/limits", url(&name)))) { @if who.role == Role::Operator { "change" } @else { "details" } }
+            " · " a #queue-keys href=(state.link(&format!("/queues/{}/keys", url(&name)))) { "flow keys" }
+            @if info.keyed > 0 { " (" (info.keyed) " keyed jobs waiting)" }
         }
         nav.tabs {
             @for s in BrowseState::ALL {

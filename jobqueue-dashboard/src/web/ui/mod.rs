@@ -11,6 +11,7 @@ mod error_page;
 mod forms;
 mod job;
 mod jobs;
+mod keys;
 mod layout;
 mod limits;
 mod overview;
@@ -51,6 +52,7 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
             get(limits::limits).post(limits::set_limits),
         )
         .route("/queues/{queue}/limits/clear", post(limits::clear_limits))
+        .route("/queues/{queue}/keys", get(keys::keys))
         .route("/cron", get(cron::cron))
         .route("/cron/{queue}/{name}/{action}", post(cron::cron_action))
         .route("/workers", get(workers::workers))
