@@ -158,10 +158,24 @@ impl Client {
         // (job index, call index) of each unique job: its reply says which
         // job holds the key.
         let mut unique_calls = Vec::new();
+        // Jobs with parents go one by one after the others (their parents
+        // may be among them).
+        let mut waiting = Vec::new();
         for (index, job) in jobs.iter().enumerate() {
             let Some(queue) = keys_of(&job.queue) else {
                 continue;
             };
+            if !job.after.is_empty() {
+                waiting.push(index);
+                continue;
+            }
+            if job.dependents {
+                calls.push(EnqueueCall::OpenParent(
+                    queue,
+                    job.id,
+                    crate::enqueue_after::delay_ms(job.destination),
+                ));
+            }
             if let Some(unique) = &job.unique {
                 unique_calls.push((index, calls.len()));
                 calls.push(EnqueueCall::Unique(queue, unique_enqueue(job, unique)));
@@ -177,6 +191,9 @@ impl Client {
         for (job_index, call_index) in unique_calls {
             let reply = std::mem::replace(&mut replies[call_index], redis::Value::Nil);
             ids[job_index] = parse_unique_reply(reply)?.id();
+        }
+        for index in waiting {
+            ids[index] = self.send_waiting(jobs[index].clone()).await?.id();
         }
         Ok(ids)
     }
@@ -203,6 +220,7 @@ impl Client {
         }
         let queue = options.queue.as_deref().unwrap_or(J::QUEUE);
         crate::keys::validate_queue_name(queue)?;
+        crate::enqueue_after::validate_parents(options)?;
 
         let mut envelope = Envelope::new(J::NAME);
         envelope.max_attempts = options
@@ -218,6 +236,7 @@ impl Client {
         };
         envelope.version = J::VERSION;
         envelope.track = options.track;
+        envelope.dependents = options.dependents;
         envelope.flow = options.flow_key.clone().or_else(|| job.flow_key());
         if let Some(key) = &envelope.flow {
             crate::flow::validate_flow_key(key)?;
@@ -277,11 +296,24 @@ impl Client {
             record,
             destination,
             unique,
+            dependents: options.dependents,
+            after: crate::enqueue_after::distinct_parents(&options.after),
+            on_parent_failure: options.on_parent_failure,
         })
     }
 
     /// Sends one prepared job (the single-enqueue hot path: one script call).
     pub(crate) async fn send_one(&self, job: PreparedJob) -> Result<UniqueOutcome, Error> {
+        if !job.after.is_empty() {
+            return self.send_waiting(job).await;
+        }
+        if job.dependents {
+            let mut ids = self.enqueue_prepared([job]).await?;
+            return ids
+                .pop()
+                .map(|id| UniqueOutcome::Enqueued { id })
+                .ok_or_else(|| Error::protocol("enqueue", "no id for the enqueued job"));
+        }
         let queue = self.queue_keys(&job.queue).await?;
         let store = &self.inner.store;
         if let Some(unique) = &job.unique {
@@ -302,7 +334,7 @@ impl Client {
 
     /// With [`ClientConfig::wait_for_replicas`]: waits until the replicas
     /// of `queue`'s primary confirmed the writes sent so far.
-    async fn confirm_replicated(&self, queue: &QueueKeys) -> Result<(), Error> {
+    pub(crate) async fn confirm_replicated(&self, queue: &QueueKeys) -> Result<(), Error> {
         let Some(wait) = self.inner.config.replica_wait else {
             return Ok(());
         };
@@ -323,7 +355,7 @@ impl Client {
     }
 
     /// Keys of `queue`, registering the queue name on first use.
-    async fn queue_keys(&self, queue: &str) -> Result<Arc<QueueKeys>, Error> {
+    pub(crate) async fn queue_keys(&self, queue: &str) -> Result<Arc<QueueKeys>, Error> {
         if let Ok(known) = self.inner.queues.read()
             && let Some(keys) = known.iter().find(|q| q.name() == queue)
         {

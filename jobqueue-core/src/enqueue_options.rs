@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::backoff::BackoffPolicy;
 use crate::client::Client;
+use crate::dependencies::{OnParentFailure, ParentRef};
 use crate::error::Error;
 use crate::job::Job;
 use crate::unique::{UniqueMode, UniqueOptions, UniqueOutcome};
@@ -49,6 +50,48 @@ pub struct JobOptions {
     /// (see [`crate::tracecontext`]); `None` takes the current span's
     /// context when the `opentelemetry` feature is on.
     pub traceparent: Option<String>,
+    /// The job may get dependents ([`JobBuilder::after`] naming it): its
+    /// end is recorded for them.
+    pub dependents: bool,
+    /// Parents: the job waits until they succeeded (`None` in a parent's
+    /// queue means "look it up").
+    pub after: Vec<ParentSpec>,
+    /// What a parent's death does to this job.
+    pub on_parent_failure: OnParentFailure,
+}
+
+/// A parent named by [`JobBuilder::after`]: its id, and its queue when
+/// the producer knows it (saves a lookup over the known queues).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParentSpec {
+    /// The parent's job id.
+    pub id: Uuid,
+    /// The parent's queue, if known.
+    pub queue: Option<String>,
+}
+
+impl From<Uuid> for ParentSpec {
+    fn from(id: Uuid) -> Self {
+        Self { id, queue: None }
+    }
+}
+
+impl From<ParentRef> for ParentSpec {
+    fn from(parent: ParentRef) -> Self {
+        Self {
+            id: parent.id,
+            queue: Some(parent.queue),
+        }
+    }
+}
+
+impl<Q: Into<String>> From<(Q, Uuid)> for ParentSpec {
+    fn from((queue, id): (Q, Uuid)) -> Self {
+        Self {
+            id,
+            queue: Some(queue.into()),
+        }
+    }
 }
 
 /// When a job that has not started is dropped instead of run late.
@@ -74,6 +117,9 @@ impl Default for JobOptions {
             track: false,
             flow_key: None,
             traceparent: None,
+            dependents: false,
+            after: Vec::new(),
+            on_parent_failure: OnParentFailure::DeadLetter,
         }
     }
 }
@@ -252,6 +298,64 @@ impl<'c, J: Job> JobBuilder<'c, J> {
         self
     }
 
+    /// Lets other jobs wait for this one ([`JobBuilder::after`]): its
+    /// success or death is recorded for them. Only jobs marked so can be
+    /// named as parents; other jobs pay nothing for the feature.
+    ///
+    /// ```no_run
+    /// # use jobqueue_core::{Client, Job, JobContext, JobError, OnParentFailure};
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct Fetch { day: u32 }
+    /// # impl Job for Fetch {
+    /// #     const NAME: &'static str = "fetch";
+    /// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+    /// # }
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct Report { day: u32 }
+    /// # impl Job for Report {
+    /// #     const NAME: &'static str = "report";
+    /// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+    /// # }
+    /// # async fn demo(client: Client) -> Result<(), jobqueue_core::Error> {
+    /// let a = client.job(Fetch { day: 1 }).with_dependents().enqueue().await?;
+    /// let b = client.job(Fetch { day: 2 }).with_dependents().queue("slow").enqueue().await?;
+    /// // Runs once both succeeded; dead-lettered if either dies.
+    /// client
+    ///     .job(Report { day: 2 })
+    ///     .after_all([a, b])
+    ///     .on_parent_failure(OnParentFailure::DeadLetter)
+    ///     .enqueue()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_dependents(mut self) -> Self {
+        self.options.dependents = true;
+        self
+    }
+
+    /// Runs this job only after `parent` (a job enqueued with
+    /// [`JobBuilder::with_dependents`]) succeeded. Until then it waits in
+    /// its queue's waiting-for-parents place; a parent that already
+    /// succeeded counts at once. Pass a `Uuid` (its queue is looked up
+    /// among the known queues) or `(queue, id)`. May be repeated.
+    pub fn after(mut self, parent: impl Into<ParentSpec>) -> Self {
+        self.options.after.push(parent.into());
+        self
+    }
+
+    /// Runs this job only after every one of `parents` succeeded (fan-in).
+    pub fn after_all<P: Into<ParentSpec>>(mut self, parents: impl IntoIterator<Item = P>) -> Self {
+        self.options
+            .after
+            .extend(parents.into_iter().map(Into::into));
+        self
+    }
+
+    /// What a parent's death does to this job (default
+    /// [`OnParentFailure::DeadLetter`]).
+    pub fn on_parent_failure(mut self, policy: OnParentFailure) -> Self {
+        self.options.on_parent_failure = policy;
+        self
+    }
+
     /// Runs the job under flow key `key` (`class:value`, e.g.
     /// `account:42`, or `type:<job name>` for a limit per job type),
     /// overriding [`Job::flow_key`]: at most the class's running limit of
@@ -298,6 +402,11 @@ pub struct PreparedJob {
     pub(crate) record: Vec<u8>,
     pub(crate) destination: Destination,
     pub(crate) unique: Option<PreparedUnique>,
+    /// Opens a dependency record for the job (it may get dependents).
+    pub(crate) dependents: bool,
+    /// The parents it waits for, and its policy; empty for most jobs.
+    pub(crate) after: Vec<ParentSpec>,
+    pub(crate) on_parent_failure: OnParentFailure,
 }
 
 /// A unique job's lock settings, resolved.

@@ -37,6 +37,10 @@
 //! | `P:{Q}:rate` | hash | token bucket of the rate limit: tokens, at (TTL) |
 //! | `P:{Q}:expired` | zset | job id → expired-at (ms); records in `jobs` |
 //! | `P:{Q}:unique:<digest>` | string | id of the job holding a uniqueness key (TTL) |
+//! | `P:{Q}:waiting` | zset | job id → enqueued-at (ms): jobs waiting for their parents; records in `jobs` |
+//! | `P:{Q}:deps:<id>` | hash | a waiting job's dependency state: parents needed, resolved parents, policy, destination |
+//! | `P:{Q}:parent:<id>` | hash | a job enqueued with dependents: its state and its children (TTL) |
+//! | `P:{Q}:releases` | zset | `<parent id>\|<outcome>` → when: parents whose children are still to be told (outbox) |
 //! | `P:{Q}:crons` | set | names of the queue's cron entries |
 //! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result |
 
@@ -165,6 +169,7 @@ pub struct QueueKeys {
     stats: String,
     paused: String,
     events: String,
+    waiting: String,
 }
 
 impl QueueKeys {
@@ -183,6 +188,7 @@ impl QueueKeys {
             stats: key("stats"),
             paused: key("paused"),
             events: key("events"),
+            waiting: key("waiting"),
             base,
         }
     }
@@ -275,6 +281,26 @@ impl QueueKeys {
     /// Lock of one uniqueness key; `digest` is its hex SHA-1.
     pub fn unique(&self, digest: &str) -> String {
         format!("{}:unique:{}", self.base, digest)
+    }
+
+    /// Sorted set of jobs waiting for their parents, by enqueue time.
+    pub fn waiting(&self) -> &str {
+        &self.waiting
+    }
+
+    /// Dependency state of one job waiting for parents.
+    pub fn deps(&self, job_id: &str) -> String {
+        format!("{}:deps:{}", self.base, job_id)
+    }
+
+    /// State and children of one job enqueued with dependents.
+    pub fn parent(&self, job_id: &str) -> String {
+        format!("{}:parent:{}", self.base, job_id)
+    }
+
+    /// Outbox of finished parents whose children are still to be told.
+    pub fn releases(&self) -> String {
+        format!("{}:releases", self.base)
     }
 
     /// Present once the queue has had keyed jobs: workers fetch it with
@@ -376,6 +402,10 @@ mod tests {
             q.expired(),
             q.limits(),
             q.rate(),
+            q.waiting().to_owned(),
+            q.deps("x"),
+            q.parent("x"),
+            q.releases(),
             q.flow_marker(),
             q.flow_waiting(),
             q.flow_list("account:7"),

@@ -40,6 +40,8 @@ mod client;
 mod config;
 mod context;
 pub mod cron;
+pub mod dependencies;
+mod enqueue_after;
 mod enqueue_options;
 mod error;
 pub mod finished_sets;
@@ -68,7 +70,8 @@ pub use config::{
     ReplicaWait,
 };
 pub use context::{JobContext, JobContextParts};
-pub use enqueue_options::{Expiry, JobBuilder, JobOptions, PreparedJob, RunAt};
+pub use dependencies::{OnParentFailure, ParentRef, ParentState};
+pub use enqueue_options::{Expiry, JobBuilder, JobOptions, ParentSpec, PreparedJob, RunAt};
 pub use error::{Error, ErrorKind, Result};
 pub use flow::{ClassLimits, FlowKeyInfo, KeyLimits};
 pub use job::{

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::backoff::BackoffPolicy;
+use crate::dependencies::{OnParentFailure, ParentRef};
 use crate::error::Error;
 
 /// Most error entries kept in a job's history (the oldest are dropped).
@@ -83,6 +84,17 @@ pub struct Envelope {
     /// reports none, for `Client::wait_result`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub track: bool,
+    /// The job may have dependents (jobs enqueued with `after` it): its
+    /// end is recorded for them. Ordinary jobs omit it and pay nothing.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub dependents: bool,
+    /// Parents this job waits for: it runs after all of them succeeded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<ParentRef>,
+    /// What a parent's death does to this job (with `after`); `None` is
+    /// the default, [`OnParentFailure::DeadLetter`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_parent_failure: Option<OnParentFailure>,
     /// Flow key (`class:value`, e.g. `account:42`): the job waits in its
     /// key's list and runs within the key class's limits (see
     /// `jobqueue_core::flow`). Plain printable ASCII without `"` or `\`.
@@ -109,6 +121,9 @@ impl Envelope {
             unique: None,
             expires_at: None,
             track: false,
+            dependents: false,
+            after: Vec::new(),
+            on_parent_failure: None,
             flow: None,
         }
     }
@@ -165,6 +180,9 @@ pub struct EnvelopeHead<'a> {
     /// Keep a status for this job.
     #[serde(default)]
     pub track: bool,
+    /// The job may have dependents: its end is recorded for them.
+    #[serde(default)]
+    pub dependents: bool,
     /// The job's flow key, if keyed.
     #[serde(default, borrow)]
     pub flow: Option<std::borrow::Cow<'a, str>>,
@@ -394,6 +412,12 @@ mod tests {
         env.unique = Some("0a1b2c".to_owned());
         env.expires_at = Some(1_700_000_100_000);
         env.track = true;
+        env.dependents = true;
+        env.after = vec![ParentRef {
+            id: Uuid::now_v7(),
+            queue: "q".to_owned(),
+        }];
+        env.on_parent_failure = Some(OnParentFailure::Wait);
         env.push_error(ErrorEntry::new(
             1,
             5,

@@ -60,9 +60,9 @@ pub enum Command {
     Stats,
     /// Every queue with sizes, latency and paused flag; `queues limits` for flow limits.
     Queues(QueuesArgs),
-    /// List jobs in a state (ready, scheduled, retry, dead, active, cancelled, expired).
+    /// List jobs in a state (ready, scheduled, retry, dead, active, waiting, cancelled, expired).
     Jobs(jobs::JobsArgs),
-    /// Show one scheduled, retrying, dead, cancelled or expired job, and its status.
+    /// Show one scheduled, retrying, dead, waiting, cancelled or expired job, and its status.
     Job(jobs::JobArgs),
     /// Cancel a waiting or running job.
     Cancel(cancel::CancelArgs),

@@ -41,14 +41,19 @@ struct Found {
 }
 
 impl TestRedis {
-    /// Every waiting job of type `J` (ready, prioritised, scheduled or
-    /// waiting for a retry) on every queue, in queue order then in the
-    /// order they will run.
+    /// Every waiting job of type `J` (ready, prioritised, scheduled,
+    /// waiting for a retry or for its parents) on every queue, in queue
+    /// order then in the order they will run.
     pub async fn enqueued<J: Job>(&self) -> Result<Vec<Enqueued<J>>, TestingError> {
-        self.jobs_in::<J>(&[JobState::Ready, JobState::Scheduled, JobState::Retry])
-            .await?
-            .into_iter()
-            .collect()
+        self.jobs_in::<J>(&[
+            JobState::Ready,
+            JobState::Scheduled,
+            JobState::Retry,
+            JobState::Waiting,
+        ])
+        .await?
+        .into_iter()
+        .collect()
     }
 
     /// Every dead job of type `J` whose payload decodes, most recent
@@ -176,6 +181,7 @@ impl TestRedis {
             JobState::Scheduled => JobSet::Scheduled,
             JobState::Retry => JobSet::Retry,
             JobState::Dead => JobSet::Dead,
+            JobState::Waiting => JobSet::Waiting,
             // Leased, cancelled and expired jobs are not waiting: the
             // helpers that list jobs never ask for them.
             JobState::Active | JobState::Cancelled | JobState::Expired => return Ok(Vec::new()),

@@ -34,6 +34,10 @@ pub struct TestJob {
     /// Fail permanently.
     #[serde(default)]
     pub permanent: bool,
+    /// Fail (retryably) on the first N runs, counted across operator
+    /// retries (which start the attempt count over).
+    #[serde(default)]
+    pub fail_first_runs: u64,
     /// Snooze this long on the first run.
     #[serde(default)]
     pub snooze_ms: Option<u64>,
@@ -100,6 +104,9 @@ impl Job for TestJob {
         }
         if self.permanent {
             return Err(JobError::permanent("this job can never succeed"));
+        }
+        if runs <= self.fail_first_runs {
+            return Err(JobError::retry(format!("planned failure on run {runs}")));
         }
         if ctx.attempt() <= self.fail_times {
             return Err(JobError::retry(format!(

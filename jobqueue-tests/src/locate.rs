@@ -14,6 +14,7 @@ const SNAPSHOT: &str = r#"
     for i, place in ipairs({'scheduled', 'retry', 'dead'}) do
       for _, id in ipairs(redis.call('ZRANGE', KEYS[2 + i], 0, -1)) do out[#out+1] = place; out[#out+1] = id end
     end
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[7], 0, -1)) do out[#out+1] = 'waiting'; out[#out+1] = id end
     for _, worker in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do
       for _, id in ipairs(redis.call('HKEYS', ARGV[1] .. worker)) do out[#out+1] = 'active'; out[#out+1] = id end
     end
@@ -24,8 +25,8 @@ const SNAPSHOT: &str = r#"
 "#;
 
 /// Job id → every place it is found in `queue` (ready, priority,
-/// scheduled, retry, dead, active, keyed: waiting in a flow key's list),
-/// from one atomic snapshot. A healthy
+/// scheduled, retry, dead, waiting for parents, active, keyed: waiting in
+/// a flow key's list), from one atomic snapshot. A healthy
 /// queue lists each waiting job exactly once (DESIGN.md invariant 1).
 pub async fn locate_jobs(env: &TestEnv, queue: &str) -> HashMap<String, Vec<String>> {
     let q = env.client.store().queue_keys(queue).expect("valid queue");
@@ -37,6 +38,7 @@ pub async fn locate_jobs(env: &TestEnv, queue: &str) -> HashMap<String, Vec<Stri
         .key(q.retry())
         .key(q.dead())
         .key(q.leases())
+        .key(q.waiting())
         .arg(q.active(""))
         .arg(q.flow_list(""))
         .invoke_async(&mut conn)

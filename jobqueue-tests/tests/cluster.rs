@@ -394,3 +394,77 @@ async fn keyed_jobs_run_on_a_cluster() {
     }
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chains_release_across_primaries() {
+    let cluster = RedisCluster::start(3, 0);
+    let env = cluster_env(&cluster, "cluster-chains").await;
+    // One queue per primary: every release crosses slots and nodes.
+    let queues = spread_queues(&cluster, &env.prefix, 1);
+    let mut parents = Vec::new();
+    for queue in &queues {
+        parents.push(
+            env.client
+                .job(env.test_job())
+                .queue(queue)
+                .with_dependents()
+                .enqueue()
+                .await
+                .unwrap(),
+        );
+    }
+    // Fan-in on the first queue (parent queues looked up), then a chain
+    // link on the last queue.
+    let fan_in = env
+        .client
+        .job(env.test_job())
+        .queue(&queues[0])
+        .after_all(parents.clone())
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let last = env
+        .client
+        .job(env.test_job())
+        .queue(&queues[queues.len() - 1])
+        .after(fan_in)
+        .enqueue()
+        .await
+        .unwrap();
+    let waiting = env
+        .client
+        .admin()
+        .job(&queues[0], fan_in)
+        .await
+        .unwrap()
+        .expect("the fan-in job waits");
+    assert_eq!(waiting.state, jobqueue_core::JobState::Waiting);
+
+    let worker = test_worker(&env)
+        .queues(queues.clone())
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        env.wait_done(parents.len() + 2, Duration::from_secs(20))
+            .await
+    );
+    worker.shutdown().await;
+    let done = env.done().await;
+    for id in parents.iter().chain([&fan_in, &last]) {
+        assert_eq!(done.get(&id.to_string()), Some(&1), "{id} ran once");
+    }
+    let attempts = env.attempts().await;
+    let start = |id: &Uuid| {
+        attempts
+            .iter()
+            .position(|a| a.starts_with(&id.to_string()))
+            .expect("started")
+    };
+    for parent in &parents {
+        assert!(start(parent) < start(&fan_in));
+    }
+    assert!(start(&fan_in) < start(&last));
+    env.cleanup().await;
+}

@@ -12,7 +12,7 @@ use jobqueue_core::record::{
     Envelope, ErrorEntry, FailureKind, decode_head, decode_record, encode_record, record_flow_key,
     record_id, record_id_bytes, split_record,
 };
-use jobqueue_core::{BackoffPolicy, JobInfo, JobState};
+use jobqueue_core::{BackoffPolicy, JobInfo, JobState, OnParentFailure, ParentRef};
 use proptest::prelude::*;
 use uuid::Uuid;
 
@@ -75,11 +75,26 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         any::<bool>(),
         proptest::option::of("[a-z]{1,8}:[a-z0-9]{0,12}"),
     );
-    (head, tail, flow).prop_map(
+    let parent = (any::<u128>(), "[a-z0-9_.:-]{1,20}").prop_map(|(id, queue)| ParentRef {
+        id: Uuid::from_u128(id),
+        queue,
+    });
+    let policy = proptest::option::of(prop_oneof![
+        Just(OnParentFailure::DeadLetter),
+        Just(OnParentFailure::Run),
+        Just(OnParentFailure::Wait),
+    ]);
+    let chain = (
+        any::<bool>(),
+        proptest::collection::vec(parent, 0..4),
+        policy,
+    );
+    (head, tail, flow, chain).prop_map(
         |(
             (id, job_type, attempt, max_attempts, priority, timeout_ms),
             (backoff, run_at, version, traceparent, errors),
             (cron, unique, expires_at, track, flow_key),
+            (dependents, after, on_parent_failure),
         )| Envelope {
             id,
             job_type,
@@ -96,6 +111,9 @@ fn envelope() -> impl Strategy<Value = Envelope> {
             unique,
             expires_at,
             track,
+            dependents,
+            after,
+            on_parent_failure,
             flow: flow_key,
         },
     )

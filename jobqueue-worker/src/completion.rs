@@ -18,7 +18,7 @@ use jobqueue_core::store::{BuryEntry, CompletionBatch, RetryEntry};
 use tokio::sync::mpsc;
 
 use crate::backoff::RetryBackoff;
-use crate::runner::{HeldLock, Outcome};
+use crate::runner::{AfterRun, Outcome};
 use crate::runtime::Shared;
 
 /// Most outcomes written in one flush.
@@ -29,8 +29,8 @@ pub(crate) struct Finished {
     pub(crate) queue: usize,
     pub(crate) leased_id: Vec<u8>,
     pub(crate) outcome: Outcome,
-    /// The uniqueness lock to release once the outcome is recorded.
-    pub(crate) release: Option<HeldLock>,
+    /// The uniqueness lock to release, and whether dependents are told.
+    pub(crate) after: AfterRun,
     /// The job carries a flow key (see `Leased::keyed`).
     pub(crate) keyed: bool,
 }
@@ -52,18 +52,28 @@ pub(crate) async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiv
 
 /// Adds one finished run (and the uniqueness lock it releases, if any) to
 /// the batch of its queue; a keyed run makes the batch release flow keys.
+/// A job with dependents goes to the calls that also record its end for
+/// them.
 pub(crate) fn add_to_batch(
     target: &mut CompletionBatch,
     leased_id: Vec<u8>,
     outcome: Outcome,
-    release: Option<HeldLock>,
+    after: AfterRun,
     keyed: bool,
 ) {
     target.keyed |= keyed;
-    if let Some(lock) = release {
+    if let Some(lock) = after.release {
         target.unique_releases.push(lock);
     }
     match outcome {
+        Outcome::Succeeded if after.dependents => target.parent_acks.push(leased_id),
+        Outcome::Dead { dead_id, record } if after.dependents => {
+            target.parent_buries.push(BuryEntry {
+                leased_id,
+                dead_id,
+                record,
+            });
+        }
         Outcome::Succeeded => target.acks.push(leased_id),
         Outcome::Retry { delay, record, .. } => target.retries.push(RetryEntry {
             id: leased_id,
@@ -87,11 +97,11 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
         queue,
         leased_id,
         outcome,
-        release,
+        after,
         keyed,
     } in batch
     {
-        add_to_batch(&mut per_queue[queue], leased_id, outcome, release, keyed);
+        add_to_batch(&mut per_queue[queue], leased_id, outcome, after, keyed);
     }
     for (index, (queue, batch)) in shared.queues.iter().zip(per_queue).enumerate() {
         if batch.is_empty() {
@@ -126,6 +136,7 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
                     if report.trimmed > 0 {
                         tracing::info!(queue = %queue.name, trimmed = report.trimmed, "dead set trimmed to its limits");
                     }
+                    tell_children(&shared.store, &queue.keys, &report.releases).await;
                     break;
                 }
                 Err(err) => {
@@ -144,10 +155,39 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
     }
 }
 
+/// Applies the release outbox entries a completion filed: tells the
+/// children of the parents that just ended. If this fails (or the process
+/// dies first), any worker's sweeper applies them later.
+pub(crate) async fn tell_children(
+    store: &jobqueue_core::store::Store,
+    queue: &jobqueue_core::keys::QueueKeys,
+    releases: &[String],
+) {
+    if releases.is_empty() {
+        return;
+    }
+    if let Err(err) = store.apply_releases(queue, releases).await {
+        tracing::warn!(
+            queue = %queue.name(),
+            parents = releases.len(),
+            error = %err,
+            "could not tell dependents that their parents ended; the sweeper will"
+        );
+    }
+}
+
 /// The leased ids of every job in a batch.
 fn batch_ids(batch: &CompletionBatch) -> impl Iterator<Item = &[u8]> {
-    let acks = batch.acks.iter().map(Vec::as_slice);
+    let acks = batch
+        .acks
+        .iter()
+        .chain(&batch.parent_acks)
+        .map(Vec::as_slice);
     let retries = batch.retries.iter().map(|entry| entry.id.as_slice());
-    let buries = batch.buries.iter().map(|entry| entry.leased_id.as_slice());
+    let buries = batch
+        .buries
+        .iter()
+        .chain(&batch.parent_buries)
+        .map(|entry| entry.leased_id.as_slice());
     acks.chain(retries).chain(buries)
 }

@@ -330,7 +330,7 @@ async fn run_job(
     finished: mpsc::UnboundedSender<Finished>,
 ) {
     let started = Instant::now();
-    let (outcome, release) = tokio::select! {
+    let (outcome, after) = tokio::select! {
         ran = runner::run(&shared, &job) => ran,
         // Shutdown gave up on this job: drop it; it is handed back.
         () = shared.abort_jobs.cancelled() => return,
@@ -360,7 +360,7 @@ async fn run_job(
         queue: job.queue,
         leased_id: job.leased_id(),
         outcome,
-        release,
+        after,
         keyed: job.keyed,
     };
     if finished.send(report).is_err() {

@@ -186,7 +186,7 @@ impl InlineWorker {
                 record,
                 keyed,
             };
-            let (outcome, release) = runner::run(shared, &leased).await;
+            let (outcome, after) = runner::run(shared, &leased).await;
             let run = describe(&queue.name, &leased.record, &outcome);
             match &outcome {
                 Outcome::Succeeded => queue.counters.add_processed(1),
@@ -196,8 +196,8 @@ impl InlineWorker {
                 Outcome::Retry { failed: false, .. } | Outcome::Cancelled | Outcome::Expired => {}
             }
             let mut batch = CompletionBatch::default();
-            add_to_batch(&mut batch, leased.leased_id(), outcome, release, keyed);
-            shared
+            add_to_batch(&mut batch, leased.leased_id(), outcome, after, keyed);
+            let report = shared
                 .store
                 .complete(
                     &queue.keys,
@@ -206,6 +206,7 @@ impl InlineWorker {
                     shared.config.dead_limits,
                 )
                 .await?;
+            crate::completion::tell_children(&shared.store, &queue.keys, &report.releases).await;
             return Ok(Some(run));
         }
         Ok(None)

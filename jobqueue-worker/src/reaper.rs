@@ -31,9 +31,16 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 }
 
 /// One pass over the queues. Returns how many jobs were put back.
+///
+/// Each pass also sweeps the queue's release outbox: parents whose end was
+/// recorded by a worker that died before telling their dependents.
 pub(crate) async fn reap_once(shared: &Shared) -> Result<u64, jobqueue_core::Error> {
     let mut total = 0;
     for queue in &shared.queues {
+        let swept = shared.store.sweep_releases(&queue.keys).await?;
+        if swept > 0 {
+            tracing::info!(queue = %queue.name, parents = swept, "told dependents of parents left by another worker");
+        }
         let lapsed = shared
             .store
             .expired_leases(&queue.keys, WORKERS_PER_ROUND)

@@ -73,16 +73,33 @@ pub(crate) fn leased_id(record: &[u8]) -> Vec<u8> {
 /// A uniqueness lock a finished job held: key digest and job id.
 pub(crate) type HeldLock = (String, String);
 
-/// Runs a leased job to its outcome. Also returns the uniqueness lock to
-/// release once the outcome is recorded (a unique job that succeeded or died).
-pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Option<HeldLock>) {
+/// What recording a finished run involves besides its outcome.
+#[derive(Debug, Default)]
+pub(crate) struct AfterRun {
+    /// The uniqueness lock to release once the outcome is recorded (a
+    /// unique job that succeeded or died).
+    pub(crate) release: Option<HeldLock>,
+    /// The job was enqueued with dependents: its success or death is
+    /// recorded for them (`ack_parents.lua`, `bury.lua` with parent keys).
+    pub(crate) dependents: bool,
+}
+
+/// Runs a leased job to its outcome, and says what else its recording
+/// involves.
+pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, AfterRun) {
     let (head, payload) = match decode_head(&leased.record) {
         Ok(decoded) => decoded,
-        Err(err) => return (malformed(&leased.record, &err.to_string()), None),
+        Err(err) => {
+            return (
+                malformed(&leased.record, &err.to_string()),
+                AfterRun::default(),
+            );
+        }
     };
     // Borrowed from the record: cost nothing for ordinary jobs.
     let cron_entry = head.cron.clone();
     let unique = head.unique.clone();
+    let dependents = head.dependents;
     let id = head.id;
     let status = RunStatus::new(shared.status_writer.clone(), id, head.track);
     let outcome = run_decoded(shared, leased, head, payload, status.clone()).await;
@@ -96,7 +113,13 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Opti
         }
         _ => None,
     };
-    (outcome, release)
+    (
+        outcome,
+        AfterRun {
+            release,
+            dependents,
+        },
+    )
 }
 
 async fn run_decoded(
@@ -159,11 +182,17 @@ async fn run_decoded(
                 &leased.leased_id(),
                 expires_at,
                 head.unique.as_deref(),
+                head.dependents,
             )
             .await
         {
             Ok(true) => {
                 tracing::info!(job.id = %head.id, queue = %queue.name, "job expired before it started; dropped");
+                if head.dependents {
+                    // An expired parent never succeeds: tell its dependents.
+                    let entry = [format!("{}|failed", head.id)];
+                    crate::completion::tell_children(&shared.store, &queue.keys, &entry).await;
+                }
                 return Outcome::Expired;
             }
             Ok(false) => {}

@@ -32,6 +32,8 @@ pub enum BrowseState {
     Dead,
     /// Leased by workers.
     Active,
+    /// Waiting for their parents, oldest first.
+    Waiting,
     /// Cancelled by an operator, most recent first (bounded set).
     Cancelled,
     /// Dropped unstarted after their expiry, most recent first (bounded set).
@@ -40,12 +42,13 @@ pub enum BrowseState {
 
 impl BrowseState {
     /// Every state, in the order a person reads them.
-    pub const ALL: [BrowseState; 7] = [
+    pub const ALL: [BrowseState; 8] = [
         BrowseState::Ready,
         BrowseState::Scheduled,
         BrowseState::Retry,
         BrowseState::Dead,
         BrowseState::Active,
+        BrowseState::Waiting,
         BrowseState::Cancelled,
         BrowseState::Expired,
     ];
@@ -58,6 +61,7 @@ impl BrowseState {
             BrowseState::Retry => "retry",
             BrowseState::Dead => "dead",
             BrowseState::Active => "active",
+            BrowseState::Waiting => "waiting",
             BrowseState::Cancelled => "cancelled",
             BrowseState::Expired => "expired",
         }
@@ -71,12 +75,14 @@ impl BrowseState {
             "retry" | "retrying" => Ok(BrowseState::Retry),
             "dead" => Ok(BrowseState::Dead),
             "active" => Ok(BrowseState::Active),
+            "waiting" => Ok(BrowseState::Waiting),
             "cancelled" => Ok(BrowseState::Cancelled),
             "expired" => Ok(BrowseState::Expired),
             other => Err(Error::InvalidArgument {
                 op: "browse",
                 message: format!(
-                    "unknown job state {other:?}: use ready, scheduled, retry, dead, active, cancelled or expired"
+                    "unknown job state {other:?}: use ready, scheduled, retry, dead, active, \
+                     waiting, cancelled or expired"
                 ),
             }),
         }
@@ -88,6 +94,7 @@ impl BrowseState {
             BrowseState::Scheduled => Some(JobSet::Scheduled),
             BrowseState::Retry => Some(JobSet::Retry),
             BrowseState::Dead => Some(JobSet::Dead),
+            BrowseState::Waiting => Some(JobSet::Waiting),
             BrowseState::Ready
             | BrowseState::Active
             | BrowseState::Cancelled
@@ -206,6 +213,7 @@ impl Admin {
                 }
                 BulkAction::Delete => self.store.delete_jobs(&q, set.key(&q), &ids).await?,
             };
+            self.forget_dependencies(&q, set, &ids).await?;
             done += changed;
             seen += len;
             pos += len.saturating_sub(changed);
@@ -390,6 +398,7 @@ impl From<JobSet> for BrowseState {
             JobSet::Scheduled => BrowseState::Scheduled,
             JobSet::Retry => BrowseState::Retry,
             JobSet::Dead => BrowseState::Dead,
+            JobSet::Waiting => BrowseState::Waiting,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! | `filter.rs` | [`JobFilter`] and the error fingerprint |
 //! | `groups.rs` | dead jobs grouped by fingerprint (bounded sample) |
 //! | `find.rs` | a job by id in any queue |
+//! | `dependencies.rs` | a job's parents (with their states) and children |
 //! | `running.rs` | what each worker is running now |
 //! | `history.rs` | per-minute and per-day processed/failed buckets |
 //! | `audit.rs` | the bounded audit log of operator actions |
@@ -22,6 +23,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::dependencies::{OnParentFailure, ParentRef};
 use crate::error::Error;
 use crate::keys::QueueKeys;
 use crate::record::{ErrorEntry, decode_record, record_id_bytes, split_record, uuid_v7_millis};
@@ -30,6 +32,7 @@ use crate::worker_info::WorkerInfo;
 
 mod audit;
 mod browse;
+mod dependencies;
 mod filter;
 mod find;
 mod groups;
@@ -39,6 +42,7 @@ mod server;
 
 pub use audit::{AuditEntry, MAX_AUDIT_ENTRIES};
 pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
+pub use dependencies::{ChildRef, JobDependencies, ParentStatus};
 pub use filter::{JobFilter, error_fingerprint, normalise_error_message};
 pub use groups::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};
 pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
@@ -61,6 +65,9 @@ pub enum JobSet {
     Retry,
     /// Jobs that will not run again, by time of death.
     Dead,
+    /// Jobs waiting for their parents, by enqueue time. Retrying one runs
+    /// it now without waiting.
+    Waiting,
 }
 
 impl JobSet {
@@ -70,11 +77,17 @@ impl JobSet {
             JobSet::Scheduled => queue.scheduled(),
             JobSet::Retry => queue.retry(),
             JobSet::Dead => queue.dead(),
+            JobSet::Waiting => queue.waiting(),
         }
     }
 
-    /// All three sets.
-    pub const ALL: [JobSet; 3] = [JobSet::Scheduled, JobSet::Retry, JobSet::Dead];
+    /// Every set.
+    pub const ALL: [JobSet; 4] = [
+        JobSet::Scheduled,
+        JobSet::Retry,
+        JobSet::Dead,
+        JobSet::Waiting,
+    ];
 }
 
 /// Where a job is.
@@ -95,6 +108,8 @@ pub enum JobState {
     Cancelled,
     /// Not started before its expiry; will not run.
     Expired,
+    /// Waiting for its parents to succeed.
+    Waiting,
 }
 
 impl JobState {
@@ -108,6 +123,7 @@ impl JobState {
             JobState::Active => "active",
             JobState::Cancelled => "cancelled",
             JobState::Expired => "expired",
+            JobState::Waiting => "waiting",
         }
     }
 }
@@ -118,6 +134,7 @@ impl From<JobSet> for JobState {
             JobSet::Scheduled => JobState::Scheduled,
             JobSet::Retry => JobState::Retry,
             JobSet::Dead => JobState::Dead,
+            JobSet::Waiting => JobState::Waiting,
         }
     }
 }
@@ -151,6 +168,15 @@ pub struct JobInfo {
     pub payload: String,
     /// Why the record could not be decoded, when it could not.
     pub decode_error: Option<String>,
+    /// Parents the job waits (or waited) for; empty for most jobs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<ParentRef>,
+    /// What a parent's death does to it, when it has parents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_parent_failure: Option<OnParentFailure>,
+    /// True for a job enqueued with dependents (it may be a parent).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dependents: bool,
 }
 
 impl JobInfo {
@@ -172,6 +198,10 @@ impl JobInfo {
                 errors: envelope.errors,
                 payload: String::from_utf8_lossy(payload).into_owned(),
                 decode_error: None,
+                on_parent_failure: (!envelope.after.is_empty())
+                    .then(|| envelope.on_parent_failure.unwrap_or_default()),
+                after: envelope.after,
+                dependents: envelope.dependents,
             },
             Err(err) => {
                 let id = record_id_bytes(record)
@@ -193,6 +223,9 @@ impl JobInfo {
                     errors: Vec::new(),
                     payload: String::from_utf8_lossy(payload).into_owned(),
                     decode_error: Some(err.to_string()),
+                    after: Vec::new(),
+                    on_parent_failure: None,
+                    dependents: false,
                 }
             }
         }
@@ -214,6 +247,8 @@ pub struct QueueInfo {
     pub retry: u64,
     /// Dead jobs.
     pub dead: u64,
+    /// Jobs waiting for their parents.
+    pub waiting: u64,
     /// Jobs leased by workers.
     pub active: u64,
     /// Cancelled jobs kept in the queue's cancelled set (bounded).
@@ -311,17 +346,20 @@ impl Admin {
             .query_async(&mut conn)
             .await
             .map_err(Error::redis(OP))?;
-        let mut active_pipe = redis::pipe();
+        // The waiting-for-parents count rides along with the active counts
+        // (the first pipeline's reply tuple is full).
+        let mut second = redis::pipe();
+        second.zcard(q.waiting());
         for worker in &leases {
-            active_pipe.hlen(q.active(worker));
+            second.hlen(q.active(worker));
         }
-        let active: Vec<u64> = if leases.is_empty() {
-            Vec::new()
-        } else {
-            active_pipe
-                .query_async(&mut conn)
-                .await
-                .map_err(Error::redis(OP))?
+        let counts: Vec<u64> = second
+            .query_async(&mut conn)
+            .await
+            .map_err(Error::redis(OP))?;
+        let (waiting, active) = match counts.split_first() {
+            Some((waiting, active)) => (*waiting, active),
+            None => return Err(Error::protocol(OP, "queue info reply is empty")),
         };
         let now_ms = now.0 * 1000 + now.1 / 1000;
         let latency_ms = head
@@ -336,6 +374,7 @@ impl Admin {
             scheduled,
             retry,
             dead,
+            waiting,
             active: active.iter().sum(),
             cancelled,
             expired,
@@ -466,22 +505,24 @@ impl Admin {
         Ok(out)
     }
 
-    /// A scheduled, retrying, dead, cancelled or expired job, or a keyed
-    /// job waiting in its flow key's list, by id; `None` otherwise (ready,
-    /// running, finished or unknown).
+    /// A scheduled, retrying, dead, waiting-for-parents, cancelled or
+    /// expired job, or a keyed job waiting in its flow key's list, by id;
+    /// `None` otherwise (ready, running, finished or unknown).
     pub async fn job(&self, queue: &str, id: Uuid) -> Result<Option<JobInfo>, Error> {
         let q = self.store.queue_keys(queue)?;
         let id_text = id.to_string();
-        let (record, scheduled, retry, dead, cancelled, expired): JobLookup = redis::pipe()
-            .hget(q.jobs(), &id_text)
-            .zscore(q.scheduled(), &id_text)
-            .zscore(q.retry(), &id_text)
-            .zscore(q.dead(), &id_text)
-            .zscore(q.cancelled(), &id_text)
-            .zscore(q.expired(), &id_text)
-            .query_async(&mut self.store.connection())
-            .await
-            .map_err(Error::redis("job"))?;
+        let (record, scheduled, retry, dead, waiting, cancelled, expired): JobLookup =
+            redis::pipe()
+                .hget(q.jobs(), &id_text)
+                .zscore(q.scheduled(), &id_text)
+                .zscore(q.retry(), &id_text)
+                .zscore(q.dead(), &id_text)
+                .zscore(q.waiting(), &id_text)
+                .zscore(q.cancelled(), &id_text)
+                .zscore(q.expired(), &id_text)
+                .query_async(&mut self.store.connection())
+                .await
+                .map_err(Error::redis("job"))?;
         let Some(record) = record else {
             return Ok(None);
         };
@@ -489,6 +530,7 @@ impl Admin {
             (JobState::Scheduled, scheduled),
             (JobState::Retry, retry),
             (JobState::Dead, dead),
+            (JobState::Waiting, waiting),
             (JobState::Cancelled, cancelled),
             (JobState::Expired, expired),
         ]
@@ -534,6 +576,7 @@ impl Admin {
                 .store
                 .requeue(&q, set.key(&q), chunk, set == JobSet::Dead)
                 .await?;
+            self.forget_dependencies(&q, set, chunk).await?;
         }
         Ok(moved)
     }
@@ -559,6 +602,7 @@ impl Admin {
         let mut deleted = 0;
         for chunk in ids.chunks(BULK_BATCH) {
             deleted += self.store.delete_jobs(&q, set.key(&q), chunk).await?;
+            self.forget_dependencies(&q, set, chunk).await?;
         }
         Ok(deleted)
     }
@@ -673,7 +717,9 @@ impl Admin {
             if ids.is_empty() {
                 break;
             }
-            total += action(ids).await?;
+            let done = action(ids.clone()).await?;
+            self.forget_dependencies(q, set, &ids).await?;
+            total += done;
         }
         Ok(total)
     }
@@ -698,10 +744,11 @@ type QueueSnapshot = (
     (i64, i64),
 );
 
-/// A job's record and its score in the scheduled, retry, dead, cancelled
-/// and expired sets.
+/// A job's record and its score in the scheduled, retry, dead,
+/// waiting-for-parents, cancelled and expired sets.
 type JobLookup = (
     Option<Vec<u8>>,
+    Option<f64>,
     Option<f64>,
     Option<f64>,
     Option<f64>,

@@ -12,14 +12,20 @@ KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:dead         zset  id → died-at ms
 KEYS[3]  P:{Q}:jobs         hash
 KEYS[4]  P:{Q}:stats        hash
-KEYS[5]  P:{Q}:gready       zset (only when some jobs are keyed: their
-         keys are released, see lib_flow.lua)
+KEYS[5]  P:{Q}:gready       zset (only when some jobs are keyed, and always
+         with KEYS[6…]: the keys of keyed jobs are released, see
+         lib_flow.lua)
+Only for jobs enqueued with dependents (the caller sends them in calls of
+their own), whose death is recorded for their dependents in the same step
+(see resolve_parent in lib_flow.lua):
+KEYS[6]  P:{Q}:releases     zset  outbox
+KEYS[7…] P:{Q}:parent:<id>  hash, one per triple, in ARGV order
 ARGV[1]  most dead jobs kept
 ARGV[2]  most age of a dead job, ms
 ARGV[3…] triples: id as leased, id in the dead set (differs only for a
          record too damaged to carry a valid id), final record
 
-Returns: {buried, trimmed}
+Returns: {buried, trimmed, outbox entries filed…}
 ]]
 local now = now_ms()
 local max_jobs, max_age = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -64,4 +70,13 @@ end
 if trimmed > 0 then
   redis.call('HINCRBY', KEYS[4], 'dead_trimmed', trimmed)
 end
-return {buried, trimmed}
+local out = {buried, trimmed}
+if #KEYS > 5 then
+  for n = 1, #leased_ids do
+    local id = ARGV[3 + (n - 1) * 3 + 1]
+    if leased[n] and resolve_parent(KEYS[6 + n], KEYS[6], id, 'failed', now) then
+      out[#out + 1] = id .. '|failed'
+    end
+  end
+end
+return out

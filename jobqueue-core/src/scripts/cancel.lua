@@ -2,10 +2,11 @@
 
 A cancelled job never runs (again): its record moves to the queue's
 cancelled set (kept for inspection, bounded like the dead set) and the
-queue's `cancelled` counter grows. A job waiting in the scheduled or retry
-set is found by id. A job in the ready list or priority set can only be
-removed by its exact record, which the caller finds first (scanning outside
-Redis, so a long queue never blocks Redis) and passes in ARGV[3]. A job
+queue's `cancelled` counter grows. A job waiting in the scheduled, retry
+or waiting-for-parents set is found by id. A job in the ready list or
+priority set can only be removed by its exact record, which the caller
+finds first (scanning outside Redis, so a long queue never blocks Redis)
+and passes in ARGV[3]. A job
 leased by a worker (running, or prefetched) is taken out of the worker's
 active hash here, so Redis says "cancelled" at once whatever the worker
 does next, and `c<id>` is published on the queue's events channel so the
@@ -20,14 +21,18 @@ KEYS[4]  P:{Q}:ready     list
 KEYS[5]  P:{Q}:priority  zset
 KEYS[6]  P:{Q}:cancelled zset  id → cancelled-at ms
 KEYS[7]  P:{Q}:stats     hash
-KEYS[8…] P:{Q}:active:<wid> hashes of every worker holding a lease
+KEYS[8]  P:{Q}:waiting   zset  (jobs waiting for their parents)
+KEYS[9]  P:{Q}:releases  zset  release outbox
+KEYS[10] P:{Q}:parent:<id> hash (a job with dependents: its cancellation
+         counts as its death for them, see resolve_parent in lib_flow.lua)
+KEYS[11…] P:{Q}:active:<wid> hashes of every worker holding a lease
 ARGV[1]  P:{Q}:events    pub/sub channel
 ARGV[2]  job id
 ARGV[3]  the job's exact record in ready/priority, or ''
 ARGV[4]  most cancelled jobs kept
 ARGV[5]  most age of a cancelled job, ms
 
-Returns: {'cancelled', 'ready' | 'scheduled' | 'retry' | 'active', record}
+Returns: {'cancelled', 'ready' | 'scheduled' | 'retry' | 'waiting' | 'active', record}
          (the caller releases the job's uniqueness lock, if it has one)
          or {'not_found', '', ''} (never enqueued, finished, dead, already cancelled,
          or — with a candidate record — no longer where the caller saw it).
@@ -37,6 +42,7 @@ local now = now_ms()
 
 local function file_cancelled(record)
   file_finished(KEYS[6], KEYS[3], KEYS[7], 'cancelled', id, record, now, tonumber(ARGV[4]), tonumber(ARGV[5]))
+  resolve_parent(KEYS[10], KEYS[9], id, 'failed', now)
 end
 
 if candidate ~= '' then
@@ -48,7 +54,7 @@ if candidate ~= '' then
     return {'cancelled', 'ready', candidate}
   end
 end
-for _, place in ipairs({{KEYS[1], 'scheduled'}, {KEYS[2], 'retry'}}) do
+for _, place in ipairs({{KEYS[1], 'scheduled'}, {KEYS[2], 'retry'}, {KEYS[8], 'waiting'}}) do
   local set_key = place[1]
   if redis.call('ZREM', set_key, id) == 1 then
     local record = redis.call('HGET', KEYS[3], id)
@@ -66,7 +72,7 @@ if key and redis.call('LREM', queue_key(flow_base(KEYS[3], ':jobs'), ':g:' .. ke
   file_cancelled(waiting)
   return {'cancelled', 'ready', waiting}
 end
-for i = 8, #KEYS do
+for i = 11, #KEYS do
   local record = redis.call('HGET', KEYS[i], id)
   if record then
     redis.call('HDEL', KEYS[i], id)

@@ -11,11 +11,15 @@ KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:expired      zset  id → expired-at ms
 KEYS[3]  P:{Q}:jobs         hash
 KEYS[4]  P:{Q}:stats        hash
-KEYS[5]  P:{Q}:unique:<digest> (only for a unique job: released if it names this job)
+KEYS[5]  P:{Q}:releases  zset  release outbox (only for a job with
+         dependents: its expiry counts as its death for them)
+KEYS[6]  P:{Q}:parent:<id> hash (the same)
+KEYS[5 or 7]  P:{Q}:unique:<digest> (only for a unique job: released if it names this job)
 ARGV[1]  job id (as leased)
 ARGV[2]  the job's expires_at, ms
 ARGV[3]  most expired jobs kept
 ARGV[4]  most age of an expired job, ms
+ARGV[5]  '1' when KEYS[5] and KEYS[6] are the outbox and parent keys
 
 Returns: 1 when the job was dropped as expired, 0 when it has not expired
          (or is no longer leased by this worker).
@@ -31,7 +35,12 @@ end
 redis.call('HDEL', KEYS[1], ARGV[1])
 flow_leave(flow_base(KEYS[3], ':jobs'), {record})
 file_finished(KEYS[2], KEYS[3], KEYS[4], 'expired', ARGV[1], record, now, tonumber(ARGV[3]), tonumber(ARGV[4]))
-if KEYS[5] and redis.call('GET', KEYS[5]) == ARGV[1] then
-  redis.call('DEL', KEYS[5])
+local lock = 5
+if ARGV[5] == '1' then
+  resolve_parent(KEYS[6], KEYS[5], ARGV[1], 'failed', now)
+  lock = 7
+end
+if KEYS[lock] and redis.call('GET', KEYS[lock]) == ARGV[1] then
+  redis.call('DEL', KEYS[lock])
 end
 return 1

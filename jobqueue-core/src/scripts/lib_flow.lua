@@ -1,7 +1,8 @@
---[[ lib_flow.lua — helpers for keyed flow control and for making jobs
-ready; prepended (after lib.lua) to the scripts that file, serve or release
-keyed jobs. Scripts on the plain hot path (fetch.lua, ack.lua) do without
-it, so they do not pay for defining these helpers on every call.
+--[[ lib_flow.lua — helpers for keyed flow control, for making jobs ready
+and for recording a parent's end for its dependents; prepended (after
+lib.lua) to the scripts that file, serve or release keyed jobs or jobs
+with dependents. Scripts on the plain hot path (fetch.lua, ack.lua) do
+without it, so they do not pay for defining these helpers on every call.
 ]]
 
 -- Keyed flow control (docs/flow-control.md, "Keyed flow control"). A job
@@ -171,3 +172,22 @@ local function make_ready_all(ready_key, priority_key, records, now)
   if woke > 0 then redis.call('PUBLISH', base .. ':events', 'r') end
 end
 
+-- How long dependency records (a parent's state and children, a released
+-- job's resolved parents) live after their last change: 30 days.
+local DEPENDENCY_TTL_MS = 30 * 24 * 3600 * 1000
+
+-- A job enqueued with dependents has ended (`outcome`: 'succeeded' or
+-- 'failed'): records it in its parent hash and, when it has children,
+-- files `<id>|<outcome>` in the queue's release outbox, in the same step
+-- as the outcome itself (ack_parents.lua, bury.lua, cancel.lua,
+-- expire.lua). Returns true when an outbox entry was filed.
+local function resolve_parent(parent_key, outbox_key, id, outcome, now)
+  if redis.call('EXISTS', parent_key) == 0 then return false end
+  redis.call('HSET', parent_key, 'state', outcome)
+  redis.call('PEXPIRE', parent_key, DEPENDENCY_TTL_MS)
+  if redis.call('HLEN', parent_key) > 1 then
+    redis.call('ZADD', outbox_key, now, id .. '|' .. outcome)
+    return true
+  end
+  return false
+end

@@ -23,6 +23,8 @@ pub enum CancelledFrom {
     Scheduled,
     /// Waiting for a retry.
     Retry,
+    /// Waiting for its parents.
+    Waiting,
     /// Leased by a worker: its token is fired there.
     Active,
 }
@@ -45,6 +47,8 @@ impl Store {
             .map_err(Error::redis(OP))?;
         let active: Vec<String> = workers.iter().map(|w| queue.active(w)).collect();
         let cancelled = queue.cancelled();
+        let releases = queue.releases();
+        let parent = queue.parent(&id.to_string());
         let mut keys: Vec<&str> = vec![
             queue.scheduled(),
             queue.retry(),
@@ -53,6 +57,9 @@ impl Store {
             queue.priority(),
             &cancelled,
             queue.stats(),
+            queue.waiting(),
+            &releases,
+            &parent,
         ];
         keys.extend(active.iter().map(String::as_str));
         let reply: Value = SCRIPTS
@@ -76,6 +83,7 @@ impl Store {
                     "ready" => CancelledFrom::Ready,
                     "scheduled" => CancelledFrom::Scheduled,
                     "retry" => CancelledFrom::Retry,
+                    "waiting" => CancelledFrom::Waiting,
                     "active" => CancelledFrom::Active,
                     other => return Err(Error::protocol(OP, format!("unknown place {other:?}"))),
                 };
@@ -84,11 +92,24 @@ impl Store {
             [status, _, _] if text(status) == "not_found" => return Ok(None),
             _ => return Err(Error::protocol(OP, "reply is not {status, place, record}")),
         };
+        if from == CancelledFrom::Waiting {
+            // Its dependency state has nobody left to tell.
+            redis::cmd("DEL")
+                .arg(queue.deps(&id.to_string()))
+                .query_async::<i64>(&mut self.conn.clone())
+                .await
+                .map_err(Error::redis(OP))?;
+        }
+        let envelope = decode_record(record).ok().map(|(envelope, _)| envelope);
         // A cancelled job has finished: free its uniqueness key.
-        if let Ok((envelope, _)) = decode_record(record)
-            && let Some(digest) = envelope.unique
-        {
+        if let Some(digest) = envelope.as_ref().and_then(|e| e.unique.clone()) {
             self.unique_release(queue, &[(digest, id.to_string())])
+                .await?;
+        }
+        // A cancelled parent never succeeds: tell its dependents (the
+        // sweeper does if this fails).
+        if envelope.is_some_and(|e| e.dependents) {
+            self.apply_releases(queue, &[format!("{id}|failed")])
                 .await?;
         }
         Ok(Some(from))

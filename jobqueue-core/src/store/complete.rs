@@ -1,6 +1,17 @@
 //! Completion transitions: `ack.lua` (which also frees the uniqueness
-//! locks of unique jobs that succeeded), `retry.lua`, `bury.lua`, and
-//! `unique_release.lua` for unique jobs that died.
+//! locks of unique jobs that succeeded), `ack_keyed.lua` (a batch with
+//! keyed jobs), `retry.lua`, `bury.lua`, and `unique_release.lua` for the
+//! other unique jobs that ended. Jobs enqueued with dependents are
+//! acknowledged by `ack_parents.lua` and buried by `bury.lua` with their
+//! parent keys, which also file release outbox entries (see
+//! `dependencies.rs`).
+//!
+//! Every combination of unique, keyed and with dependents is handled:
+//! the parent calls always release the flow keys of keyed jobs (they are
+//! rare, so they skip the batch's `keyed` test), and the uniqueness locks
+//! of jobs that were not acknowledged by `ack.lua` (keyed batches, jobs
+//! with dependents, dead jobs) are freed by `unique_release.lua`, sent
+//! after the outcome calls in the same pipeline.
 //!
 //! A worker finishes jobs in batches: everything one worker finished on one
 //! queue since its last flush goes out as at most three script calls in a
@@ -11,6 +22,7 @@ use std::time::Duration;
 
 use redis::Value;
 
+use super::dependencies::text_reply;
 use super::scripts::{Call, SCRIPTS, invoke_pipelined};
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
@@ -78,17 +90,27 @@ pub struct CompletionBatch {
     /// True when some of the jobs carry a flow key: the scripts then
     /// release their keys (plain batches skip that work entirely).
     pub keyed: bool,
+    /// Ids (as leased) of jobs with dependents that succeeded
+    /// (`ack_parents.lua`, which also releases their flow keys).
+    pub parent_acks: Vec<Vec<u8>>,
+    /// Jobs with dependents for the dead set (`bury.lua` with their
+    /// parent keys, and the flow-key release).
+    pub parent_buries: Vec<BuryEntry>,
 }
 
 impl CompletionBatch {
     /// True when there is nothing to send.
     pub fn is_empty(&self) -> bool {
-        self.acks.is_empty() && self.retries.is_empty() && self.buries.is_empty()
+        self.len() == 0
     }
 
     /// Number of jobs in the batch.
     pub fn len(&self) -> usize {
-        self.acks.len() + self.retries.len() + self.buries.len()
+        self.acks.len()
+            + self.retries.len()
+            + self.buries.len()
+            + self.parent_acks.len()
+            + self.parent_buries.len()
     }
 
     /// The uniqueness locks split by who releases them: `ack.lua` for
@@ -115,7 +137,7 @@ impl CompletionBatch {
 /// What a completion flush did. Counts below the batch's mean some jobs
 /// were no longer leased by this worker (its lease lapsed and they were
 /// reclaimed): those were left where they are.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CompletionReport {
     /// Jobs acknowledged.
     pub acked: u64,
@@ -127,6 +149,9 @@ pub struct CompletionReport {
     pub trimmed: u64,
     /// Uniqueness locks released.
     pub released: u64,
+    /// Release outbox entries filed for the dependents of jobs that
+    /// succeeded or died: apply them with [`Store::apply_releases`].
+    pub releases: Vec<String>,
 }
 
 /// A unique job's acknowledgement: its leased id and its lock's digest.
@@ -196,6 +221,20 @@ impl CompletionCalls {
             }
             calls.push((call, Kind::Ack));
         }
+        for chunk in batch
+            .parent_acks
+            .chunks(super::enqueue::MAX_RECORDS_PER_CALL)
+        {
+            let parents: Vec<String> = chunk.iter().map(|id| parent_key(queue, id)).collect();
+            let releases = queue.releases();
+            let mut keys = vec![active_key, releases.as_str()];
+            keys.extend(parents.iter().map(String::as_str));
+            let mut call = SCRIPTS.ack_parents.call(&keys);
+            for id in chunk {
+                call.push_arg(id.as_slice());
+            }
+            calls.push((call, Kind::AckParents));
+        }
         for chunk in batch.retries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let mut call = SCRIPTS
                 .retry
@@ -223,23 +262,22 @@ impl CompletionCalls {
             release_calls.push((call, Kind::Release));
         }
         for chunk in batch.buries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
-            let mut call = SCRIPTS
-                .bury
-                .call(
-                    &[
-                        &[active_key, queue.dead(), queue.jobs(), queue.stats()][..],
-                        &flow,
-                    ]
-                    .concat(),
-                )
-                .arg(dead_limits.max_jobs)
-                .arg(u64::try_from(dead_limits.max_age.as_millis()).unwrap_or(u64::MAX));
-            for entry in chunk {
-                call.push_arg(entry.leased_id.as_slice());
-                call.push_arg(entry.dead_id.as_str());
-                call.push_arg(entry.record.as_slice());
-            }
-            calls.push((call, Kind::Bury));
+            let extra = Bury::Plain {
+                flow_ready: flow_ready.as_deref(),
+            };
+            calls.push((
+                bury_call(queue, active_key, chunk, dead_limits, extra),
+                Kind::Bury,
+            ));
+        }
+        for chunk in batch
+            .parent_buries
+            .chunks(super::enqueue::MAX_RECORDS_PER_CALL)
+        {
+            calls.push((
+                bury_call(queue, active_key, chunk, dead_limits, Bury::Parents),
+                Kind::Bury,
+            ));
         }
         calls.extend(release_calls);
         Self { calls }
@@ -283,15 +321,31 @@ impl Store {
                     report.acked += count(&parts[0])?;
                     report.released += count(&parts[1])?;
                 }
+                Kind::AckParents => {
+                    let parts = array_reply(reply, OP)?;
+                    let Some(acked) = parts.first() else {
+                        return Err(Error::protocol(OP, "ack_parents reply is empty"));
+                    };
+                    report.acked += count(acked)?;
+                    report
+                        .releases
+                        .extend(parts.iter().skip(1).filter_map(text_reply));
+                }
                 Kind::Retry => report.retried += count(&reply)?,
                 Kind::Release => report.released += count(&reply)?,
                 Kind::Bury => {
                     let parts = array_reply(reply, OP)?;
-                    if parts.len() != 2 {
-                        return Err(Error::protocol(OP, "bury reply is not {buried, trimmed}"));
+                    if parts.len() < 2 {
+                        return Err(Error::protocol(
+                            OP,
+                            "bury reply is not {buried, trimmed, …}",
+                        ));
                     }
                     report.buried += count(&parts[0])?;
                     report.trimmed += count(&parts[1])?;
+                    report
+                        .releases
+                        .extend(parts.iter().skip(2).filter_map(text_reply));
                 }
             }
         }
@@ -299,9 +353,65 @@ impl Store {
     }
 }
 
+/// What a `bury.lua` call sends besides the dead set's keys.
+#[derive(Clone, Copy)]
+enum Bury<'a> {
+    /// Jobs without dependents; `flow_ready` (the queue's ready flow keys)
+    /// when some of the batch's jobs are keyed, so their keys are released.
+    Plain { flow_ready: Option<&'a str> },
+    /// Jobs with dependents: the flow keys are always released, and the
+    /// jobs' parent keys go along so their deaths are recorded for their
+    /// dependents.
+    Parents,
+}
+
+/// One `bury.lua` call (KEYS as in its header).
+fn bury_call(
+    queue: &QueueKeys,
+    active_key: &str,
+    entries: &[BuryEntry],
+    dead_limits: DeadLimits,
+    extra: Bury<'_>,
+) -> Call {
+    let mut keys = vec![active_key, queue.dead(), queue.jobs(), queue.stats()];
+    // Declared here so `keys` can borrow them.
+    let (flow_ready, releases, parent_keys): (String, String, Vec<String>);
+    match extra {
+        Bury::Plain { flow_ready } => keys.extend(flow_ready),
+        Bury::Parents => {
+            flow_ready = queue.flow_ready();
+            releases = queue.releases();
+            parent_keys = entries
+                .iter()
+                .map(|entry| queue.parent(&entry.dead_id))
+                .collect();
+            keys.push(&flow_ready);
+            keys.push(&releases);
+            keys.extend(parent_keys.iter().map(String::as_str));
+        }
+    }
+    let mut call = SCRIPTS
+        .bury
+        .call(&keys)
+        .arg(dead_limits.max_jobs)
+        .arg(u64::try_from(dead_limits.max_age.as_millis()).unwrap_or(u64::MAX));
+    for entry in entries {
+        call.push_arg(entry.leased_id.as_slice());
+        call.push_arg(entry.dead_id.as_str());
+        call.push_arg(entry.record.as_slice());
+    }
+    call
+}
+
+/// The parent hash of the job leased under `id`.
+fn parent_key(queue: &QueueKeys, id: &[u8]) -> String {
+    queue.parent(&String::from_utf8_lossy(id))
+}
+
 #[derive(Clone, Copy)]
 enum Kind {
     Ack,
+    AckParents,
     Retry,
     Bury,
     Release,

@@ -39,6 +39,9 @@ pub(crate) enum EnqueueCall<'a> {
     Priority(&'a QueueKeys, Vec<&'a [u8]>),
     Scheduled(&'a QueueKeys, Vec<(&'a [u8], ScheduleAt)>),
     Unique(&'a QueueKeys, super::unique::UniqueEnqueue<'a>),
+    /// Opens the dependency record of a job that may get dependents
+    /// (its id, ms until it runs), just before its enqueue.
+    OpenParent(&'a QueueKeys, uuid::Uuid, u64),
 }
 
 impl EnqueueCall<'_> {
@@ -83,6 +86,7 @@ impl EnqueueCall<'_> {
                 call
             }
             EnqueueCall::Unique(q, job) => job.call(q),
+            EnqueueCall::OpenParent(q, id, delay_ms) => Store::parent_open_call(q, *id, *delay_ms),
         }
     }
 

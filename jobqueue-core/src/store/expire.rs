@@ -12,7 +12,9 @@ use crate::keys::QueueKeys;
 impl Store {
     /// Drops the leased job `leased_id` as expired if `expires_at_ms` has
     /// passed on the Redis clock; returns whether it was dropped. A unique
-    /// job's lock (`unique_digest`) is released with it.
+    /// job's lock (`unique_digest`) is released with it; for a job with
+    /// `dependents`, its expiry is recorded for them as a death (apply the
+    /// outbox entry `<id>|failed` with [`Store::apply_releases`]).
     pub async fn expire_leased(
         &self,
         queue: &QueueKeys,
@@ -20,10 +22,17 @@ impl Store {
         leased_id: &[u8],
         expires_at_ms: i64,
         unique_digest: Option<&str>,
+        dependents: bool,
     ) -> Result<bool, Error> {
         let expired = queue.expired();
         let lock = unique_digest.map(|digest| queue.unique(digest));
+        let releases = queue.releases();
+        let parent = queue.parent(&String::from_utf8_lossy(leased_id));
         let mut keys = vec![active_key, &expired, queue.jobs(), queue.stats()];
+        if dependents {
+            keys.push(&releases);
+            keys.push(&parent);
+        }
         keys.extend(lock.as_deref());
         let reply: Value = SCRIPTS
             .expire
@@ -32,6 +41,7 @@ impl Store {
             .arg(expires_at_ms)
             .arg(MAX_FINISHED_KEPT)
             .arg(MAX_FINISHED_AGE_MS)
+            .arg(if dependents { "1" } else { "0" })
             .invoke(&mut self.conn.clone(), "expire")
             .await?;
         Ok(int_reply(&reply, "expire")? == 1)

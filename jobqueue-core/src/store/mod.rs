@@ -11,6 +11,7 @@ mod cluster_pipeline;
 mod complete;
 pub mod connection;
 mod cron;
+pub(crate) mod dependencies;
 mod direct_lane;
 pub(crate) mod enqueue;
 mod expire;
@@ -30,6 +31,7 @@ pub use complete::{
 };
 pub use connection::{ConnectionSettings, RedisConnection};
 pub use cron::{CronState, CronTickOutcome};
+pub use dependencies::{SWEEP_BATCH, WaitingOutcome};
 pub use enqueue::ScheduleAt;
 pub use fetch::{FetchReply, FetchStatus, MAX_FETCH_BATCH, parse_fetch_reply};
 pub use promote::PromoteReply;

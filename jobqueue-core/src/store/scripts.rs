@@ -66,6 +66,23 @@ macro_rules! lua {
     };
 }
 
+/// A script that moves jobs waiting for parents: `lib.lua`,
+/// `lib_flow.lua` (a released job may be keyed) and `deps_lib.lua`
+/// prepended.
+macro_rules! lua_deps {
+    ($name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("../scripts/lib.lua"),
+                include_str!("../scripts/lib_flow.lua"),
+                include_str!("../scripts/deps_lib.lua"),
+                include_str!(concat!("../scripts/", $name, ".lua"))
+            ),
+        )
+    };
+}
+
 /// Every script, loaded once per process.
 pub(crate) struct Scripts {
     pub enqueue_priority: LuaScript,
@@ -95,6 +112,11 @@ pub(crate) struct Scripts {
     pub delete_keyed: LuaScript,
     pub ack_keyed: LuaScript,
     pub purge_keyed: LuaScript,
+    pub parent_open: LuaScript,
+    pub link_child: LuaScript,
+    pub enqueue_waiting: LuaScript,
+    pub release_child: LuaScript,
+    pub ack_parents: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -125,11 +147,16 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     delete_keyed: lua!(flow "delete_keyed"),
     ack_keyed: lua!(flow "ack_keyed"),
     purge_keyed: lua!(flow "purge_keyed"),
+    parent_open: lua!(flow "parent_open"),
+    link_child: lua!("link_child"),
+    enqueue_waiting: lua_deps!("enqueue_waiting"),
+    release_child: lua_deps!("release_child"),
+    ack_parents: lua!(flow "ack_parents"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 27] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 32] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -158,6 +185,11 @@ impl Scripts {
             &self.delete_keyed,
             &self.ack_keyed,
             &self.purge_keyed,
+            &self.parent_open,
+            &self.link_child,
+            &self.enqueue_waiting,
+            &self.release_child,
+            &self.ack_parents,
         ]
     }
 }

@@ -87,11 +87,13 @@ pub async fn select_action(
             JobState::Scheduled => JobSet::Scheduled,
             JobState::Retry => JobSet::Retry,
             JobState::Dead => JobSet::Dead,
+            JobState::Waiting => JobSet::Waiting,
             other => {
                 return Err(CliError::new(
                     EXIT_REFUSED,
                     format!(
-                        "job {id} is {}: only scheduled, retrying and dead jobs can be retried or deleted",
+                        "job {id} is {}: only scheduled, retrying, dead and waiting jobs can be \
+                         retried or deleted",
                         other.as_str()
                     ),
                 ));

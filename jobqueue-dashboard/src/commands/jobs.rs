@@ -107,7 +107,8 @@ pub async fn job(client: &Client, args: &JobArgs, as_json: bool) -> CliResult {
         return Err(CliError::new(
             EXIT_NOT_FOUND,
             format!(
-                "no scheduled, retrying, dead, cancelled or expired job {} and no status (it may be ready, running, finished or unknown)",
+                "no scheduled, retrying, dead, waiting, cancelled or expired job {} and no status \
+                 (it may be ready, running, finished or unknown)",
                 args.id
             ),
         ));

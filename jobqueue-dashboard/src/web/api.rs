@@ -204,7 +204,7 @@ async fn job_in_queue(
     let id = params::job_id(&id)?;
     let name = known_queue(&state, &name).await?;
     match state.admin.job(&name, id).await? {
-        Some(job) => Ok(Json(super::flow_api::job_view(&state, job).await?).into_response()),
+        Some(job) => job_detail(&state, job).await,
         None => Err(job_not_found(id)),
     }
 }
@@ -212,15 +212,33 @@ async fn job_in_queue(
 async fn find_job(State(state): AppStateRef, Path(id): Path<String>) -> ApiResult {
     let id = params::job_id(&id)?;
     match state.admin.find_job(id).await? {
-        Some(job) => Ok(Json(super::flow_api::job_view(&state, job).await?).into_response()),
+        Some(job) => job_detail(&state, job).await,
         None => Err(job_not_found(id)),
     }
 }
 
-/// 404 for a job that is not scheduled, retrying, dead, cancelled or expired.
+/// One job with its status (progress, result) and its parents and
+/// children (job chains), when it has any.
+#[derive(Debug, serde::Serialize)]
+struct JobDetail {
+    #[serde(flatten)]
+    view: super::flow_api::JobView,
+    #[serde(skip_serializing_if = "jobqueue_core::admin::JobDependencies::is_empty")]
+    dependencies: jobqueue_core::admin::JobDependencies,
+}
+
+async fn job_detail(state: &AppState, job: jobqueue_core::JobInfo) -> ApiResult {
+    let dependencies = state.admin.dependencies(&job).await?;
+    let view = super::flow_api::job_view(state, job).await?;
+    Ok(Json(JobDetail { view, dependencies }).into_response())
+}
+
+/// 404 for a job that is not scheduled, retrying, dead, waiting for
+/// parents, cancelled or expired.
 pub(crate) fn job_not_found(id: Uuid) -> ApiError {
     ApiError::not_found(format!(
-        "no scheduled, retrying, dead, cancelled or expired job {id} (it may be ready, running, finished or unknown)"
+        "no scheduled, retrying, dead, waiting, cancelled or expired job {id} (it may be ready, \
+         running, finished or unknown)"
     ))
 }
 

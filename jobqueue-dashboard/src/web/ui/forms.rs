@@ -146,6 +146,7 @@ pub(crate) async fn job_action(
     let job_state = match job.state {
         jobqueue_core::JobState::Scheduled => BrowseState::Scheduled,
         jobqueue_core::JobState::Retry => BrowseState::Retry,
+        jobqueue_core::JobState::Waiting => BrowseState::Waiting,
         // Cancelled and expired jobs cannot be retried or deleted: the
         // shared action answers 409 for them.
         jobqueue_core::JobState::Cancelled => BrowseState::Cancelled,

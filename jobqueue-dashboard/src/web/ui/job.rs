@@ -36,7 +36,7 @@ pub(crate) async fn job(
         let status = status.ok_or_else(|| job_not_found(id))?;
         let body = html! {
             h1 { "Job " code #job-id { (id) } }
-            p.muted { "Its record is not in a scheduled, retry, dead, cancelled or expired set (it is ready, running or finished); its status is kept for a while after each update." }
+            p.muted { "Its record is not in a scheduled, retry, dead, waiting, cancelled or expired set (it is ready, running or finished); its status is kept for a while after each update." }
             @if status.state == JobStatusState::Running {
                 div.bulk-bar {
                     (confirm_button(&state, &who, &job_action_link(&state, &name, id, "cancel"), "Cancel", "danger", Some("cancel-job"), Some("Cancel this job? A running job is told to stop.")))
@@ -55,6 +55,7 @@ pub(crate) async fn job(
         JobState::Dead => "Died at",
         JobState::Cancelled => "Cancelled at",
         JobState::Expired => "Expired at",
+        JobState::Waiting => "Waiting since",
         _ => "At",
     };
     let action = |what: &str| job_action_link(&state, &name, job.id, what);
@@ -63,6 +64,9 @@ pub(crate) async fn job(
         .last()
         .map(|e| e.at)
         .and_then(jobqueue_core::admin::millis_to_datetime);
+    let deps = state.admin.dependencies(&job).await?;
+    let job_link =
+        |queue: &str, id: &uuid::Uuid| state.link(&format!("/queues/{}/job/{id}", url(queue)));
     let body = html! {
         h1 { "Job " code #job-id { (job.id) } }
         div.bulk-bar {
@@ -71,7 +75,7 @@ pub(crate) async fn job(
                 (action_button(&state, &who, &action("retry"), retry_label, "", Some("retry-job")))
                 (action_button(&state, &who, &action("delete"), "Delete", "danger", Some("delete-job")))
             }
-            @if matches!(job.state, JobState::Scheduled | JobState::Retry) {
+            @if matches!(job.state, JobState::Scheduled | JobState::Retry | JobState::Waiting) {
                 (confirm_button(&state, &who, &action("cancel"), "Cancel", "danger", Some("cancel-job"), Some("Cancel this job? It will not run.")))
             }
             a.button.secondary href=(state.link(&format!("/queues/{}/jobs/{state_name}", url(&name)))) { "Back to " (state_name) " jobs" }
@@ -90,6 +94,24 @@ pub(crate) async fn job(
         @if let Some(err) = &job.decode_error {
             h2 { "Record could not be decoded" }
             pre.error { (err) }
+        }
+        @if !deps.is_empty() {
+            h2 { "Chain" }
+            dl.facts #job-chain {
+                @if !deps.parents.is_empty() {
+                    dt { "Parents (" (deps.parents_succeeded) " of " (deps.parents.len()) " succeeded)" }
+                    dd { @for p in &deps.parents {
+                        a href=(job_link(&p.queue, &p.id)) { code { (p.id) } } " " (format!("{:?}", p.state).to_lowercase()) br;
+                    } }
+                    dt { "If a parent dies" } dd { (deps.on_parent_failure.unwrap_or_default().as_str()) }
+                }
+                @if !deps.children.is_empty() {
+                    dt { "Children" }
+                    dd { @for c in &deps.children {
+                        a href=(job_link(&c.queue, &c.id)) { code { (c.id) } } br;
+                    } }
+                }
+            }
         }
         h2 { "Payload" }
         pre.payload #payload { (pretty_payload(&job.payload)) }

@@ -52,6 +52,7 @@ pub(crate) async fn jobs(
         BrowseState::Retry => info.retry,
         BrowseState::Dead => info.dead,
         BrowseState::Active => info.active,
+        BrowseState::Waiting => info.waiting,
         BrowseState::Cancelled => info.cancelled,
         BrowseState::Expired => info.expired,
     };

@@ -1,0 +1,142 @@
+//! A job's place in a chain: its parents with their states, and its
+//! children.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{Admin, JobInfo};
+use crate::dependencies::{OnParentFailure, ParentState};
+use crate::error::Error;
+
+/// One parent of a job and how it has ended, as far as the job knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParentStatus {
+    /// The parent's id.
+    pub id: Uuid,
+    /// The parent's queue.
+    pub queue: String,
+    /// Its state.
+    pub state: ParentState,
+}
+
+/// One child (dependent) of a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChildRef {
+    /// The child's id.
+    pub id: Uuid,
+    /// The child's queue.
+    pub queue: String,
+}
+
+/// A job's parents and children.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct JobDependencies {
+    /// The parents it waits (or waited) for, in the order given.
+    pub parents: Vec<ParentStatus>,
+    /// How many of them succeeded.
+    pub parents_succeeded: usize,
+    /// What a parent's death does to it (jobs with parents only).
+    pub on_parent_failure: Option<OnParentFailure>,
+    /// The jobs waiting (or that waited) for it, while its dependency
+    /// record lives (until 30 days after it finished).
+    pub children: Vec<ChildRef>,
+}
+
+impl JobDependencies {
+    /// True when the job has neither parents nor children.
+    pub fn is_empty(&self) -> bool {
+        self.parents.is_empty() && self.children.is_empty()
+    }
+}
+
+impl Admin {
+    /// The parents (with their states) and children of `job`: one
+    /// pipelined read, O(parents + children).
+    pub async fn dependencies(&self, job: &JobInfo) -> Result<JobDependencies, Error> {
+        const OP: &str = "dependencies";
+        if job.after.is_empty() && !job.dependents {
+            return Ok(JobDependencies::default());
+        }
+        let q = self.store.queue_keys(&job.queue)?;
+        let id = job.id.to_string();
+        let mut pipe = redis::pipe();
+        pipe.hgetall(q.deps(&id)).hkeys(q.parent(&id));
+        for parent in &job.after {
+            let parent_queue = self.store.queue_keys(&parent.queue)?;
+            pipe.hget(parent_queue.parent(&parent.id.to_string()), "state");
+        }
+        let mut conn = self.store.connection();
+        let mut replies: Vec<redis::Value> = pipe
+            .query_async(&mut conn)
+            .await
+            .map_err(Error::redis(OP))?;
+        let parent_states: Vec<Option<String>> = replies
+            .split_off(2.min(replies.len()))
+            .into_iter()
+            .map(|v| redis::from_redis_value(v).ok().flatten())
+            .collect();
+        let mut first = replies.into_iter();
+        let known: HashMap<String, String> = first
+            .next()
+            .and_then(|v| redis::from_redis_value(v).ok())
+            .unwrap_or_default();
+        let child_fields: Vec<String> = first
+            .next()
+            .and_then(|v| redis::from_redis_value(v).ok())
+            .unwrap_or_default();
+        let parents: Vec<ParentStatus> = job
+            .after
+            .iter()
+            .zip(parent_states)
+            .map(|(parent, from_parent)| {
+                let from_job = known.get(&format!("p:{}", parent.id)).map(String::as_str);
+                ParentStatus {
+                    id: parent.id,
+                    queue: parent.queue.clone(),
+                    state: ParentState::parse(from_job.or(from_parent.as_deref())),
+                }
+            })
+            .collect();
+        let children = child_fields
+            .iter()
+            .filter_map(|field| {
+                let (queue, id) = field.strip_prefix("c|")?.rsplit_once('|')?;
+                Some(ChildRef {
+                    id: id.parse().ok()?,
+                    queue: queue.to_owned(),
+                })
+            })
+            .collect();
+        Ok(JobDependencies {
+            parents_succeeded: parents
+                .iter()
+                .filter(|p| p.state == ParentState::Succeeded)
+                .count(),
+            parents,
+            on_parent_failure: job.on_parent_failure,
+            children,
+        })
+    }
+
+    /// Drops the dependency state of jobs an operator took out of the
+    /// waiting-for-parents place (deleted, or run now).
+    pub(super) async fn forget_dependencies(
+        &self,
+        q: &crate::keys::QueueKeys,
+        set: super::JobSet,
+        ids: &[String],
+    ) -> Result<(), Error> {
+        if set != super::JobSet::Waiting || ids.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<String> = ids.iter().map(|id| q.deps(id)).collect();
+        redis::cmd("DEL")
+            .arg(&keys)
+            .query_async::<i64>(&mut self.store.connection())
+            .await
+            .map(|_| ())
+            .map_err(Error::redis("forget_dependencies"))
+    }
+}

@@ -1,0 +1,33 @@
+--[[ ack_parents.lua — a worker finished jobs that have dependents,
+successfully: drop them (as ack.lua) and, in the same step, record the
+success for their dependents.
+
+Each job still leased by this worker is removed from the active hash, its
+parent hash says 'succeeded' (kept 30 days, for dependents enqueued later),
+and when it has children, `<id>|succeeded` goes to the queue's release
+outbox. The caller then releases the children on their queues and removes
+the entry; a sweeper finishes entries a crashed worker left. A keyed job's
+flow key is released (as ack_keyed.lua). A unique job's lock is released
+by unique_release.lua after this call, in the same round trip.
+
+KEYS[1]   P:{Q}:active:<wid> hash
+KEYS[2]   P:{Q}:releases     zset  outbox
+KEYS[3…]  P:{Q}:parent:<id>  hash, one per id, in ARGV order
+ARGV[…]   job ids
+
+Returns: {acked, outbox entries filed…}
+]]
+local now = now_ms()
+local out = {0}
+local records, left = redis.call('HMGET', KEYS[1], unpack(ARGV)), {}
+for i = 1, #ARGV do
+  if records[i] and redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
+    left[#left + 1] = records[i]
+    out[1] = out[1] + 1
+    if resolve_parent(KEYS[i + 2], KEYS[2], ARGV[i], 'succeeded', now) then
+      out[#out + 1] = ARGV[i] .. '|succeeded'
+    end
+  end
+end
+flow_leave(flow_base(KEYS[2], ':releases'), left)
+return out

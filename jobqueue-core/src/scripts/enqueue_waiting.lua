@@ -1,0 +1,38 @@
+--[[ enqueue_waiting.lua — accept a job that runs after its parents.
+
+The job goes to the waiting-for-parents place (its id in the waiting set,
+its record in the jobs hash) with its dependency state, then is settled at
+once: parents that had already ended (their states, read by
+link_child.lua on their queues just before, in ARGV) and releases that
+arrived between that read and now (already in the deps hash) count, so a
+parent that succeeded before the job was enqueued is never waited for.
+
+KEYS     as in deps_lib.lua (waiting, jobs, deps, ready, priority,
+         scheduled, dead, stats)
+ARGV[1]  P:{Q}:events channel
+ARGV[2]  the job record
+ARGV[3]  parents needed
+ARGV[4]  policy: dead_letter | run | wait
+ARGV[5]  destination when released: now | in | at
+ARGV[6]  ms: the delay (in) or the instant (at); 0 for now
+ARGV[7…] pairs: parent id, its state (pending | succeeded | failed)
+
+Returns: 'waiting' | 'released' | 'dead'
+]]
+local record = ARGV[2]
+if not is_record(record) then
+  return redis.error_reply('ERR jobqueue: argument 2 is not a job record')
+end
+local now = now_ms()
+local id = record_id(record)
+for i = 7, #ARGV, 2 do
+  local state = ARGV[i + 1]
+  if state == 'succeeded' or state == 'failed' then
+    record_parent(KEYS[3], ARGV[i], state)
+  end
+end
+redis.call('HSET', KEYS[3], 'need', ARGV[3], 'policy', ARGV[4], 'dest', ARGV[5], 'ms', ARGV[6])
+redis.call('PERSIST', KEYS[3])
+redis.call('ZADD', KEYS[1], now, id)
+redis.call('HSET', KEYS[2], id, record)
+return settle(id, now)

@@ -1,0 +1,16 @@
+--[[ link_child.lua — register a dependent with one of its parents.
+
+Runs on the parent's queue before the dependent is enqueued on its own
+(possibly another Redis Cluster slot). The parent hash exists only for a
+job enqueued with dependents (parent_open.lua) and for 30 days after its
+last end; without it the parent is unknown and nothing is written.
+
+KEYS[1]  P:{Q}:parent:<parent id> hash  state, and one field per child
+ARGV[1]  the child's field: c|<child queue>|<child id>
+
+Returns: the parent's state (pending | succeeded | failed), or false when
+         the parent is unknown.
+]]
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('HSET', KEYS[1], ARGV[1], '1')
+return redis.call('HGET', KEYS[1], 'state')

@@ -1,0 +1,29 @@
+--[[ release_child.lua — tell a waiting job that one of its parents ended.
+
+Idempotent: the parent's outcome is recorded once per parent (a repeat, by
+a second worker or the sweeper finishing a crashed worker's releases,
+counts nothing), then the job is settled: released to its queue when its
+last parent succeeded, dead-lettered when a parent died and its policy says
+so. A release that arrives before the job itself (its producer linked it to
+the parent but has not enqueued it yet) is kept in the deps hash, with a
+TTL, and counted by enqueue_waiting.lua.
+
+KEYS     as in deps_lib.lua (waiting, jobs, deps, ready, priority,
+         scheduled, dead, stats)
+ARGV[1]  P:{Q}:events channel
+ARGV[2]  the waiting job's id
+ARGV[3]  the parent's id
+ARGV[4]  the parent's outcome: succeeded | failed
+
+Returns: 'waiting' | 'released' | 'dead' | 'absent' | 'repeat'
+]]
+local id, parent, outcome = ARGV[2], ARGV[3], ARGV[4]
+if outcome ~= 'succeeded' and outcome ~= 'failed' then
+  return redis.error_reply("ERR jobqueue: the outcome must be 'succeeded' or 'failed'")
+end
+if not record_parent(KEYS[3], parent, outcome) then return 'repeat' end
+if redis.call('HEXISTS', KEYS[3], 'need') == 0 then
+  redis.call('PEXPIRE', KEYS[3], DEPENDENCY_TTL_MS)
+  return 'absent'
+end
+return settle(id, now_ms())
