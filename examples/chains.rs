@@ -108,7 +108,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
 
     let admin = client.admin();
-    let waiting = admin.job("default", merge).await?.expect("merge waits");
+    let waiting = admin
+        .job("default", merge)
+        .await?
+        .ok_or("the merge job should be waiting for its parents")?;
     let deps = admin.dependencies(&waiting).await?;
     println!(
         "merge is {:?}: {} of {} parents succeeded, children {:?}",

@@ -569,16 +569,15 @@ impl Admin {
     /// attempts. Returns how many moved.
     pub async fn retry(&self, queue: &str, set: JobSet, ids: &[Uuid]) -> Result<u64, Error> {
         let q = self.store.queue_keys(queue)?;
-        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        let mut moved = 0;
-        for chunk in ids.chunks(BULK_BATCH) {
-            moved += self
-                .store
-                .requeue(&q, set.key(&q), chunk, set == JobSet::Dead)
-                .await?;
-            self.forget_dependencies(&q, set, chunk).await?;
-        }
-        Ok(moved)
+        self.apply_to_ids(&q, set, ids, |chunk| {
+            let q = &q;
+            async move {
+                self.store
+                    .requeue(q, set.key(q), &chunk, set == JobSet::Dead)
+                    .await
+            }
+        })
+        .await
     }
 
     /// Makes every job of a waiting set ready now, in batches. Returns how many moved.
@@ -598,13 +597,11 @@ impl Admin {
     /// Deletes jobs from a waiting set. Returns how many were deleted.
     pub async fn delete(&self, queue: &str, set: JobSet, ids: &[Uuid]) -> Result<u64, Error> {
         let q = self.store.queue_keys(queue)?;
-        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        let mut deleted = 0;
-        for chunk in ids.chunks(BULK_BATCH) {
-            deleted += self.store.delete_jobs(&q, set.key(&q), chunk).await?;
-            self.forget_dependencies(&q, set, chunk).await?;
-        }
-        Ok(deleted)
+        self.apply_to_ids(&q, set, ids, |chunk| {
+            let q = &q;
+            async move { self.store.delete_jobs(q, set.key(q), &chunk).await }
+        })
+        .await
     }
 
     /// Deletes every job of a waiting set, in batches. Returns how many.
@@ -688,6 +685,29 @@ impl Admin {
     /// Applies `action` to the set in batches of ids until it is empty, or
     /// until as many batches as the set had at the start have run (so a set
     /// that keeps filling up cannot keep the call going forever).
+    /// Runs `action` on `ids` of `set` in batches (the job-set counterpart
+    /// of [`Admin::drain_set`]); jobs that leave the waiting set lose
+    /// their dependency records too. Returns the sum of what it counted.
+    async fn apply_to_ids<F, Fut>(
+        &self,
+        q: &QueueKeys,
+        set: JobSet,
+        ids: &[Uuid],
+        mut action: F,
+    ) -> Result<u64, Error>
+    where
+        F: FnMut(Vec<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<u64, Error>>,
+    {
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let mut total = 0;
+        for chunk in ids.chunks(BULK_BATCH) {
+            total += action(chunk.to_vec()).await?;
+            self.forget_dependencies(q, set, chunk).await?;
+        }
+        Ok(total)
+    }
+
     async fn drain_set<F, Fut>(
         &self,
         q: &QueueKeys,
