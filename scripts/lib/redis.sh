@@ -46,7 +46,22 @@ start_private_redis() {
   fi
   PRIVATE_REDIS_PID=$(cat "$dir/redis.pid")
   PRIVATE_REDIS_DIR=$dir
-  trap 'kill "$PRIVATE_REDIS_PID" 2>/dev/null; rm -rf "$PRIVATE_REDIS_DIR"' EXIT
+  trap stop_private_redis EXIT
   export "$var=redis://127.0.0.1:$port"
   echo "started a private redis-server on port $port" >&2
+}
+
+# Stops the redis-server start_private_redis started and removes its
+# directory. Waits for the process to exit first: removing the directory
+# while Redis still writes its log on the way down fails with "Directory not
+# empty". Never fails, so it cannot turn a passing run into a failing one.
+stop_private_redis() {
+  [ -n "${PRIVATE_REDIS_PID:-}" ] || return 0
+  kill "$PRIVATE_REDIS_PID" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    kill -0 "$PRIVATE_REDIS_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  rm -rf "$PRIVATE_REDIS_DIR" 2>/dev/null || true
+  return 0
 }
