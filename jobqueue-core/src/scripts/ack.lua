@@ -15,19 +15,27 @@ ARGV[…]     job ids: the #KEYS-1 unique ones first, then the others
 
 Returns: {how many of the ids were still leased by this worker,
           how many locks were released}.
+
+Costs a fixed number of commands per call, not per job: one HMGET and one
+MGET to see which unique jobs are still leased and still hold their locks,
+one DEL for those locks, one HDEL for every id.
 ]]
-local acked, released = 0, 0
-for i = 2, #KEYS do
-  local id = ARGV[i - 1]
-  if redis.call('HDEL', KEYS[1], id) == 1 then
-    acked = acked + 1
-    if redis.call('GET', KEYS[i]) == id then
-      redis.call('DEL', KEYS[i])
-      released = released + 1
+local unique = #KEYS - 1
+local released = 0
+if unique > 0 then
+  local leased = redis.call('HMGET', KEYS[1], unpack(ARGV, 1, unique))
+  local holders = redis.call('MGET', unpack(KEYS, 2))
+  local locks = {}
+  for i = 1, unique do
+    if leased[i] and holders[i] == ARGV[i] then
+      locks[#locks + 1] = KEYS[i + 1]
     end
   end
+  if #locks > 0 then
+    released = redis.call('DEL', unpack(locks))
+  end
 end
-if #ARGV >= #KEYS then
-  acked = acked + redis.call('HDEL', KEYS[1], unpack(ARGV, #KEYS))
+if #ARGV == 0 then
+  return {0, released}
 end
-return {acked, released}
+return {redis.call('HDEL', KEYS[1], unpack(ARGV)), released}

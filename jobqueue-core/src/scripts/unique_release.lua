@@ -8,12 +8,17 @@ KEYS[1…] P:{Q}:unique:<digest> strings
 ARGV[i]  the job id that holds KEYS[i]
 
 Returns: how many locks were released.
+
+One MGET and at most one DEL per call, however many locks.
 ]]
-local released = 0
+local holders = redis.call('MGET', unpack(KEYS))
+local locks = {}
 for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[i] then
-    redis.call('DEL', KEYS[i])
-    released = released + 1
+  if holders[i] == ARGV[i] then
+    locks[#locks + 1] = KEYS[i]
   end
 end
-return released
+if #locks == 0 then
+  return 0
+end
+return redis.call('DEL', unpack(locks))
