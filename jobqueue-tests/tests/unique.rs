@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use jobqueue_core::store::CompletionBatch;
 use jobqueue_core::{JobSet, UniqueMode, UniqueOutcome};
 use jobqueue_tests::process::WorkerSpec;
 use jobqueue_tests::{TestEnv, WorkerProcess, eventually, test_worker};
@@ -285,5 +286,106 @@ async fn debounce_runs_the_job_once_after_the_last_request() {
     assert_eq!(done.get(&first.id().to_string()), Some(&1));
     worker.shutdown().await;
     assert!(lock_keys(&env).await.is_empty());
+    env.cleanup().await;
+}
+
+/// The value of the uniqueness lock `key`, if any.
+async fn lock_holder(env: &TestEnv, key: &str) -> Option<String> {
+    let mut conn = env.redis().await;
+    redis::cmd("GET")
+        .arg(key)
+        .query_async(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// `ack.lua` releases a lock only when the acknowledgement takes effect and
+/// the lock still names the job: one batch holds a job whose lock was
+/// handed to a newer holder, a job this worker no longer holds (its lease
+/// lapsed and it was reclaimed), a plain job and a unique job that releases
+/// normally.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledgement_releases_only_locks_it_still_holds() {
+    let env = TestEnv::new("unique-ack-rules").await;
+    let ttl = Duration::from_secs(60);
+    let mut ids = Vec::new();
+    for tag in 0..3 {
+        let mut job = env.test_job();
+        job.tag = tag;
+        ids.push(env.client.job(job).unique_for(ttl).enqueue().await.unwrap());
+    }
+    let plain = env.client.enqueue(env.test_job()).await.unwrap();
+    let locks = lock_keys(&env).await;
+    assert_eq!(locks.len(), 3);
+    // Which lock belongs to which job.
+    let mut lock_of = std::collections::HashMap::new();
+    for key in &locks {
+        let holder = lock_holder(&env, key).await.unwrap();
+        lock_of.insert(holder, key.clone());
+    }
+    let [handed_over, reclaimed, released] = [ids[0], ids[1], ids[2]].map(|id| {
+        let key = lock_of[&id.to_string()].clone();
+        (id, key)
+    });
+
+    let store = env.client.store();
+    let keys = store.queue_keys("default").unwrap();
+    let worker_id = "ack-rules-worker";
+    let active = keys.active(worker_id);
+    store
+        .heartbeat(&keys, worker_id, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let leased = store.fetch(&keys, &active, worker_id, 10).await.unwrap();
+    assert_eq!(leased.records.len(), 4);
+
+    // A replace handed the first job's lock to a newer job; the second job
+    // was taken from this worker (as the reaper does after a lapsed lease).
+    let mut conn = env.redis().await;
+    let newer = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+    let _: () = redis::cmd("SET")
+        .arg(&handed_over.1)
+        .arg(newer)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: i64 = redis::cmd("HDEL")
+        .arg(&active)
+        .arg(reclaimed.0.to_string())
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    let digest = |key: &str| key.rsplit(':').next().unwrap().to_owned();
+    let unique_jobs = [&handed_over, &reclaimed, &released];
+    let batch = CompletionBatch {
+        acks: unique_jobs
+            .iter()
+            .map(|(id, _)| id.to_string().into_bytes())
+            .chain([plain.to_string().into_bytes()])
+            .collect(),
+        unique_releases: unique_jobs
+            .iter()
+            .map(|(id, key)| (digest(key), id.to_string()))
+            .collect(),
+        ..CompletionBatch::default()
+    };
+    let report = store
+        .complete(&keys, &active, &batch, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(report.acked, 3, "the reclaimed job is not acknowledged");
+    assert_eq!(report.released, 1);
+    assert_eq!(
+        lock_holder(&env, &handed_over.1).await.as_deref(),
+        Some(newer),
+        "a lock handed to a newer job stays with it"
+    );
+    assert_eq!(
+        lock_holder(&env, &reclaimed.1).await,
+        Some(reclaimed.0.to_string()),
+        "a job this worker no longer holds keeps its lock"
+    );
+    assert_eq!(lock_holder(&env, &released.1).await, None);
     env.cleanup().await;
 }
