@@ -805,3 +805,63 @@ async fn unique_parents_free_their_lock_and_release_their_children() {
     assert_no_flow_keys_left(&env, "default").await;
     env.cleanup().await;
 }
+
+/// An operator deleting a parent that has not ended (here: still
+/// scheduled) records it as failed: its children's policies apply at once,
+/// with no worker running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_pending_parent_counts_as_its_death() {
+    let env = TestEnv::new("chain_delete_parent").await;
+    let client = &env.client;
+    let parent = client
+        .job(env.test_job())
+        .delay(Duration::from_secs(3600))
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let child = |policy| {
+        client
+            .job(env.test_job())
+            .queue("children")
+            .after(parent)
+            .on_parent_failure(policy)
+            .enqueue()
+    };
+    let dead_letter = child(OnParentFailure::DeadLetter).await.unwrap();
+    let run = child(OnParentFailure::Run).await.unwrap();
+    let wait = child(OnParentFailure::Wait).await.unwrap();
+    for id in [dead_letter, run, wait] {
+        assert_eq!(places(&env, "children", id).await, ["waiting"]);
+    }
+
+    let admin = client.admin();
+    assert_eq!(
+        admin
+            .delete("default", JobSet::Scheduled, &[parent])
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(places(&env, "default", parent).await.is_empty());
+    assert_eq!(places(&env, "children", dead_letter).await, ["dead"]);
+    let dead = admin.job("children", dead_letter).await.unwrap().unwrap();
+    assert_eq!(
+        dead.errors.last().map(|e| e.message.clone()),
+        Some(format!("parent {parent} died"))
+    );
+    assert_eq!(places(&env, "children", run).await, ["ready"]);
+    assert_eq!(places(&env, "children", wait).await, ["waiting"]);
+    let info = admin.job("children", wait).await.unwrap().unwrap();
+    let deps = admin.dependencies(&info).await.unwrap();
+    assert_eq!(deps.parents[0].state, ParentState::Failed);
+    let mut conn = env.redis().await;
+    let keys = client.store().queue_keys("default").unwrap();
+    let outbox: u64 = redis::cmd("ZCARD")
+        .arg(keys.releases())
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(outbox, 0, "the children were told at once");
+    env.cleanup().await;
+}

@@ -682,9 +682,6 @@ impl Admin {
         Ok(hashes.iter().filter_map(WorkerInfo::from_fields).collect())
     }
 
-    /// Applies `action` to the set in batches of ids until it is empty, or
-    /// until as many batches as the set had at the start have run (so a set
-    /// that keeps filling up cannot keep the call going forever).
     /// Runs `action` on `ids` of `set` in batches (the job-set counterpart
     /// of [`Admin::drain_set`]); jobs that leave the waiting set lose
     /// their dependency records too. Returns the sum of what it counted.
@@ -708,6 +705,9 @@ impl Admin {
         Ok(total)
     }
 
+    /// Applies `action` to the set in batches of ids until it is empty, or
+    /// until as many batches as the set had at the start have run (so a set
+    /// that keeps filling up cannot keep the call going forever).
     async fn drain_set<F, Fut>(
         &self,
         q: &QueueKeys,

@@ -1,16 +1,34 @@
---[[ delete_jobs.lua — operator action: delete scheduled, retrying or dead jobs.
+--[[ delete_jobs.lua — operator action: delete scheduled, retrying, dead or
+waiting jobs.
 
-KEYS[1]  P:{Q}:scheduled | P:{Q}:retry | P:{Q}:dead   zset
-KEYS[2]  P:{Q}:jobs      hash
-ARGV[…]  job ids
+A deleted job will never succeed. When it was enqueued with dependents and
+had not ended yet (its parent hash still says `pending`), its end is
+recorded as `failed` in the same step, as bury.lua records a death, and an
+outbox entry is filed for its children, whose policies then apply (dead
+letter, run anyway, or keep waiting). A job that had already ended (a dead
+job) changes nothing for its children.
 
-Returns: number of jobs deleted (ids not in the set are skipped).
+KEYS[1]    P:{Q}:scheduled | P:{Q}:retry | P:{Q}:dead | P:{Q}:waiting  zset
+KEYS[2]    P:{Q}:jobs      hash
+KEYS[3]    P:{Q}:releases  zset  outbox
+KEYS[3+i]  P:{Q}:parent:<ARGV[i]> hash (exists only for jobs with dependents)
+ARGV[…]    job ids
+
+Returns: {number of jobs deleted (ids not in the set are skipped),
+          outbox entries filed…}
 ]]
-local deleted = 0
+local deleted, filed = 0, {}
+local now = now_ms()
 for i = 1, #ARGV do
-  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
-    redis.call('HDEL', KEYS[2], ARGV[i])
+  local id = ARGV[i]
+  if redis.call('ZREM', KEYS[1], id) == 1 then
+    redis.call('HDEL', KEYS[2], id)
     deleted = deleted + 1
+    local parent_key = KEYS[3 + i]
+    if redis.call('HGET', parent_key, 'state') == 'pending'
+      and resolve_parent(parent_key, KEYS[3], id, 'failed', now) then
+      filed[#filed + 1] = id .. '|failed'
+    end
   end
 end
-return deleted
+return {deleted, unpack(filed)}

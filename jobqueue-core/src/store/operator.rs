@@ -34,22 +34,48 @@ impl Store {
         Ok(u64::try_from(int_reply(&reply, "requeue")?).unwrap_or(0))
     }
 
-    /// Deletes jobs from a waiting set (scheduled, retry or dead).
+    /// Deletes jobs from a waiting set (scheduled, retry, dead or waiting
+    /// for parents). A deleted job with dependents that had not ended is
+    /// recorded as failed, and its children are told at once (their
+    /// policies apply); should telling them fail, the entries stay in the
+    /// outbox for the workers' sweeper. Returns how many were deleted.
     pub async fn delete_jobs(
         &self,
         queue: &QueueKeys,
         set_key: &str,
         ids: &[String],
     ) -> Result<u64, Error> {
+        const OP: &str = "delete_jobs";
         if ids.is_empty() {
             return Ok(0);
         }
-        let mut call = SCRIPTS.delete_jobs.call(&[set_key, queue.jobs()]);
+        let parents: Vec<String> = ids.iter().map(|id| queue.parent(id)).collect();
+        let releases = queue.releases();
+        let mut keys = vec![set_key, queue.jobs(), releases.as_str()];
+        keys.extend(parents.iter().map(String::as_str));
+        let mut call = SCRIPTS.delete_jobs.call(&keys);
         for id in ids {
             call.push_arg(id.as_str());
         }
-        let reply: Value = call.invoke(&mut self.conn.clone(), "delete_jobs").await?;
-        Ok(u64::try_from(int_reply(&reply, "delete_jobs")?).unwrap_or(0))
+        let reply: Value = call.invoke(&mut self.conn.clone(), OP).await?;
+        let mut parts = array_reply(reply, OP)?.into_iter();
+        let deleted = parts
+            .next()
+            .ok_or_else(|| Error::protocol(OP, "empty reply"))?;
+        let deleted = u64::try_from(int_reply(&deleted, OP)?).unwrap_or(0);
+        let filed = parts
+            .map(|entry| match entry {
+                Value::BulkString(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+                other => Err(Error::protocol(
+                    OP,
+                    format!("expected an outbox entry, got {other:?}"),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Err(error) = self.apply_releases(queue, &filed).await {
+            tracing::warn!(%error, queue = queue.name(), "deleted parents' children not told yet; the workers' sweeper will");
+        }
+        Ok(deleted)
     }
 
     /// Deletes keyed jobs waiting in their flow keys' lists

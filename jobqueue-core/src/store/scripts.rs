@@ -132,7 +132,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     reclaim: lua!(flow "reclaim"),
     handback: lua!(flow "handback"),
     requeue: lua!(flow "requeue"),
-    delete_jobs: lua!("delete_jobs"),
+    delete_jobs: lua!(flow "delete_jobs"),
     purge: lua!("purge"),
     unlock: lua!("unlock"),
     cron_tick: lua!(flow "cron_tick"),
