@@ -35,26 +35,54 @@ pub(crate) struct QueueRuntime {
     /// in this worker's active hash, covered by its live lease, although
     /// the worker finished it; the routine check hands it back (it runs
     /// again: at least once) within one lease period.
-    pub(crate) next_reconcile: std::sync::Mutex<Instant>,
+    pub(crate) next_reconcile: ReconcileClock,
+}
+
+/// When a queue's next routine reconciliation is due: microseconds after
+/// the clock's creation, in an atomic, so the check every fetch round makes
+/// takes no lock.
+pub(crate) struct ReconcileClock {
+    origin: Instant,
+    due_us: AtomicU64,
+}
+
+impl ReconcileClock {
+    /// A clock whose first check is due `after` from now.
+    pub(crate) fn new(after: Duration) -> Self {
+        let clock = Self {
+            origin: Instant::now(),
+            due_us: AtomicU64::new(0),
+        };
+        clock.set_due_in(after);
+        clock
+    }
+
+    fn now_us(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    fn is_due(&self) -> bool {
+        self.now_us() >= self.due_us.load(Ordering::Relaxed)
+    }
+
+    fn set_due_in(&self, after: Duration) {
+        let after_us = u64::try_from(after.as_micros()).unwrap_or(u64::MAX);
+        self.due_us
+            .store(self.now_us().saturating_add(after_us), Ordering::Relaxed);
+    }
 }
 
 impl QueueRuntime {
     /// Whether the active hash must be compared with the held jobs before
     /// the next fetch: a fetch failed, or the routine check is due.
     pub(crate) fn reconcile_due(&self) -> bool {
-        self.fetch_uncertain.load(Ordering::Acquire)
-            || self
-                .next_reconcile
-                .lock()
-                .map_or(true, |at| Instant::now() >= *at)
+        self.fetch_uncertain.load(Ordering::Acquire) || self.next_reconcile.is_due()
     }
 
     /// The active hash was just compared; the next routine check is in `every`.
     pub(crate) fn reconciled(&self, every: Duration) {
         self.fetch_uncertain.store(false, Ordering::Release);
-        if let Ok(mut at) = self.next_reconcile.lock() {
-            *at = Instant::now() + every;
-        }
+        self.next_reconcile.set_due_in(every);
     }
 }
 

@@ -386,9 +386,7 @@ impl WorkerBuilder {
                     emptiness: QueueEmptiness::default(),
                     limits: crate::flow_limits::FlowLimits::default(),
                     fetch_uncertain: AtomicBool::new(false),
-                    next_reconcile: std::sync::Mutex::new(
-                        std::time::Instant::now() + self.config.lease,
-                    ),
+                    next_reconcile: crate::runtime::ReconcileClock::new(self.config.lease),
                 })
             })
             .collect::<Result<Vec<_>, jobqueue_core::Error>>()?;
