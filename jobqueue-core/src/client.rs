@@ -1,5 +1,7 @@
 //! [`Client`]: the producer. Enqueues typed jobs, one at a time or in bulk.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -16,7 +18,7 @@ use crate::job::{Job, validate_job_type};
 use crate::keys::QueueKeys;
 use crate::record::{Envelope, encode_job_record, encode_record};
 use crate::store::enqueue::{EnqueueCall, MAX_RECORDS_PER_CALL};
-use crate::store::unique::{UniqueEnqueue, parse_unique_reply};
+use crate::store::unique::{MAX_UNIQUE_PER_CALL, UniqueEnqueue, parse_unique_replies};
 use crate::store::{ScheduleAt, Store};
 use crate::unique::{UniqueOutcome, key_digest, ttl_ms};
 
@@ -155,9 +157,9 @@ impl Client {
         }
         let keys_of = |name: &str| queue_keys.iter().find(|q| q.name() == name);
         let mut calls: Vec<EnqueueCall<'_>> = Vec::new();
-        // (job index, call index) of each unique job: its reply says which
-        // job holds the key.
-        let mut unique_calls = Vec::new();
+        // (job index, call index, place in the call) of each unique job:
+        // its reply says which job holds the key.
+        let mut unique_jobs = Vec::new();
         // Jobs with parents go one by one after the others (their parents
         // may be among them).
         let mut waiting = Vec::new();
@@ -177,8 +179,8 @@ impl Client {
                 ));
             }
             if let Some(unique) = &job.unique {
-                unique_calls.push((index, calls.len()));
-                calls.push(EnqueueCall::Unique(queue, unique_enqueue(job, unique)));
+                let place = push_unique_into_calls(&mut calls, queue, unique_enqueue(job, unique));
+                unique_jobs.push((index, calls.len() - 1, place));
             } else {
                 push_into_calls(&mut calls, queue, job);
             }
@@ -188,9 +190,17 @@ impl Client {
             self.confirm_replicated(queue).await?;
         }
         let mut ids: Vec<Uuid> = jobs.iter().map(|job| job.id).collect();
-        for (job_index, call_index) in unique_calls {
-            let reply = std::mem::replace(&mut replies[call_index], redis::Value::Nil);
-            ids[job_index] = parse_unique_reply(reply)?.id();
+        let mut outcomes: HashMap<usize, Vec<UniqueOutcome>> = HashMap::new();
+        for (job_index, call_index, place) in unique_jobs {
+            if let Entry::Vacant(slot) = outcomes.entry(call_index) {
+                let reply = std::mem::replace(&mut replies[call_index], redis::Value::Nil);
+                slot.insert(parse_unique_replies(reply)?);
+            }
+            ids[job_index] = outcomes
+                .get(&call_index)
+                .and_then(|call| call.get(place))
+                .ok_or_else(|| Error::protocol("enqueue_bulk", "no outcome for a unique job"))?
+                .id();
         }
         for index in waiting {
             ids[index] = self.send_waiting(jobs[index].clone()).await?.id();
@@ -384,6 +394,25 @@ fn unique_enqueue<'a>(job: &'a PreparedJob, unique: &'a PreparedUnique) -> Uniqu
             Destination::Ready | Destination::Priority => None,
         },
     }
+}
+
+/// Appends a unique job to the last call when that is a unique call for
+/// the same queue with room; otherwise starts a new call. Returns the job's
+/// place in its call.
+fn push_unique_into_calls<'a>(
+    calls: &mut Vec<EnqueueCall<'a>>,
+    queue: &'a QueueKeys,
+    job: UniqueEnqueue<'a>,
+) -> usize {
+    if let Some(EnqueueCall::Unique(q, jobs)) = calls.last_mut()
+        && std::ptr::eq(*q, queue)
+        && jobs.len() < MAX_UNIQUE_PER_CALL
+    {
+        jobs.push(job);
+        return jobs.len() - 1;
+    }
+    calls.push(EnqueueCall::Unique(queue, vec![job]));
+    0
 }
 
 /// Appends `job` to the last call when it goes to the same queue and

@@ -389,3 +389,60 @@ async fn an_acknowledgement_releases_only_locks_it_still_holds() {
     assert_eq!(lock_holder(&env, &released.1).await, None);
     env.cleanup().await;
 }
+
+/// Unique jobs enqueued in bulk go in batched script calls (more than one
+/// here) and keep every rule: a duplicate within the batch gets the first
+/// job's id, one of an earlier enqueue gets the holder's id, delayed ones
+/// are scheduled, and jobs on another queue or without uniqueness in
+/// between keep their order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_unique_jobs_keep_every_rule_across_batched_calls() {
+    let env = TestEnv::new("unique-bulk").await;
+    let ttl = Duration::from_secs(60);
+    let unique_job = |tag: u64| {
+        let mut job = env.test_job();
+        job.tag = tag;
+        env.client.job(job).unique_for(ttl)
+    };
+    let earlier = unique_job(7).enqueue().await.unwrap();
+
+    // 450 distinct keys (three calls), then a repeat of key 3 and of the
+    // earlier key, a delayed one, a plain job and one on another queue.
+    let mut prepared: Vec<_> = (1000..1450)
+        .map(|tag| unique_job(tag).prepare().unwrap())
+        .collect();
+    prepared.push(unique_job(1003).prepare().unwrap());
+    prepared.push(unique_job(7).prepare().unwrap());
+    prepared.push(
+        unique_job(2000)
+            .delay(Duration::from_secs(600))
+            .prepare()
+            .unwrap(),
+    );
+    prepared.push(env.client.job(env.test_job()).prepare().unwrap());
+    prepared.push(unique_job(3000).queue("other").prepare().unwrap());
+    let own_ids: Vec<_> = prepared.iter().map(|job| job.id()).collect();
+    let ids = env.client.enqueue_prepared(prepared).await.unwrap();
+
+    assert_eq!(ids.len(), 455);
+    assert_eq!(ids[..450], own_ids[..450], "distinct keys each enqueued");
+    assert_eq!(
+        ids[450], ids[3],
+        "a duplicate in the batch gets the holder's id"
+    );
+    assert_eq!(
+        ids[451], earlier,
+        "a duplicate of an earlier job gets its id"
+    );
+    assert_eq!(ids[452..], own_ids[452..]);
+    let admin = env.client.admin();
+    let default = admin.queue("default").await.unwrap();
+    assert_eq!(default.ready, 1 + 450 + 1, "earlier + distinct + plain");
+    assert_eq!(default.scheduled, 1);
+    assert_eq!(admin.queue("other").await.unwrap().ready, 1);
+    // Order kept: the plain job follows the unique ones.
+    let last = admin.list_ready("default", 451, 1).await.unwrap();
+    assert_eq!(last[0].id, own_ids[453]);
+    assert_eq!(lock_keys(&env).await.len(), 1 + 450 + 1 + 1);
+    env.cleanup().await;
+}

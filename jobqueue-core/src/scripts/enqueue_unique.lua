@@ -1,10 +1,11 @@
---[[ enqueue_unique.lua — enqueue a unique job: at most one per uniqueness key.
+--[[ enqueue_unique.lua — enqueue unique jobs: at most one per uniqueness key.
 
-The lock `P:{Q}:unique:<digest>` holds the id of the job that owns the key,
+A lock `P:{Q}:unique:<digest>` holds the id of the job that owns the key,
 always with a TTL (the job's unique-for), so a lock can never outlive it.
-Workers release it (unique_release.lua) when the job succeeds or dies. If
-no job holds the key, the new job takes the lock and is enqueued (ready,
-prioritised or scheduled as requested). If one does, the mode decides:
+Workers release it (ack.lua, unique_release.lua) when the job succeeds or
+dies. If no job holds the key, the new job takes the lock and is enqueued
+(ready, prioritised or scheduled as requested). If one does, the mode
+decides:
 
 * reject:   nothing is written; the holder's id is returned.
 * replace:  a holder still waiting (scheduled, or waiting for a retry) is
@@ -15,79 +16,109 @@ prioritised or scheduled as requested). If one does, the mode decides:
             run-at moves to the new job's (never earlier); the lock's TTL
             restarts. Otherwise as replace.
 
-KEYS[1]  P:{Q}:unique:<digest> string  holder job id (PX TTL)
-KEYS[2]  P:{Q}:scheduled zset
-KEYS[3]  P:{Q}:retry     zset
-KEYS[4]  P:{Q}:jobs      hash
-KEYS[5]  P:{Q}:ready     list
-KEYS[6]  P:{Q}:priority  zset
-ARGV[1]  P:{Q}:events    pub/sub channel
-ARGV[2]  'reject' | 'replace' | 'debounce'
-ARGV[3]  lock TTL, ms (> 0)
-ARGV[4]  the record
-ARGV[5]  'now' | 'in' | 'at'
-ARGV[6]  ms (delay, or instant since the epoch; ignored for 'now')
+One call takes a batch of jobs for one queue, in order: a later job of the
+batch sees the locks taken by earlier ones. Every record is checked before
+anything is written, so a malformed one fails the whole call.
 
-Returns: {status, job id, replaced id or ''} where status is 'enqueued',
-         'duplicate' (reject), 'debounced' (the holder's id) or 'replaced'.
+KEYS[1]    P:{Q}:scheduled zset
+KEYS[2]    P:{Q}:retry     zset
+KEYS[3]    P:{Q}:jobs      hash
+KEYS[4]    P:{Q}:ready     list
+KEYS[5]    P:{Q}:priority  zset
+KEYS[5+i]  P:{Q}:unique:<digest> string, job i's lock (holder id, PX TTL)
+ARGV[1]    P:{Q}:events    pub/sub channel
+ARGV[…]    five per job: 'reject' | 'replace' | 'debounce', lock TTL in ms
+           (> 0), the record, 'now' | 'in' | 'at', ms (delay, or instant
+           since the epoch; ignored for 'now')
+
+Returns: per job, flattened: status, job id, replaced id or '' — status is
+         'enqueued', 'duplicate' (reject), 'debounced' (the holder's id) or
+         'replaced'.
 ]]
-local record, mode, ttl = ARGV[4], ARGV[2], ARGV[3]
-if not is_record(record) then
-  return redis.error_reply('ERR jobqueue: the argument is not a job record')
+local jobs = #KEYS - 5
+if #ARGV ~= 1 + 5 * jobs then
+  return redis.error_reply('ERR jobqueue: enqueue_unique takes five arguments per lock key')
 end
+for i = 1, jobs do
+  if not is_record(ARGV[1 + 5 * (i - 1) + 3]) then
+    return redis.error_reply('ERR jobqueue: the argument is not a job record')
+  end
+end
+local scheduled, retry, jobs_key, ready, priority = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now = now_ms()
-local at = now
-if ARGV[5] == 'in' then at = now + tonumber(ARGV[6]) end
-if ARGV[5] == 'at' then at = tonumber(ARGV[6]) end
-local id = record_id(record)
-local holder = redis.call('GET', KEYS[1])
-local replaced = ''
+local wake_scheduled = false
+-- Records to make ready, in order, with one push at the end (no job of
+-- the batch looks at the ready list, so deferring the push is safe).
+local to_ready = {}
+local out = {}
 
-local function publish_if_new_head(previous_head, new_at)
+local function note_scheduled_head(previous_head, new_at)
   if previous_head == nil or new_at < previous_head then
-    redis.call('PUBLISH', ARGV[1], 's')
+    wake_scheduled = true
   end
 end
 
-if holder then
-  if mode == 'reject' then
-    return {'duplicate', holder, ''}
-  end
-  local scheduled_at = redis.call('ZSCORE', KEYS[2], holder)
-  if mode == 'debounce' and scheduled_at then
-    local previous_head = min_score(KEYS[2])
-    local new_at = math.max(tonumber(scheduled_at), at)
-    redis.call('ZADD', KEYS[2], new_at, holder)
-    local held = redis.call('HGET', KEYS[4], holder)
-    if held then
-      redis.call('HSET', KEYS[4], holder, set_run_at(held, new_at))
+-- Enqueues one job; returns its status, id and replaced id.
+local function enqueue_one(lock, mode, ttl, record, when, ms)
+  local at = now
+  if when == 'in' then at = now + tonumber(ms) end
+  if when == 'at' then at = tonumber(ms) end
+  local id = record_id(record)
+  -- Takes a free key in the same command that reads the holder (Redis 7).
+  local holder = redis.call('SET', lock, id, 'NX', 'PX', ttl, 'GET')
+  local replaced = ''
+  if holder then
+    if mode == 'reject' then
+      return 'duplicate', holder, ''
     end
-    redis.call('PEXPIRE', KEYS[1], ttl)
-    publish_if_new_head(previous_head, new_at)
-    return {'debounced', holder, ''}
-  end
-  for _, set_key in ipairs({KEYS[2], KEYS[3]}) do
-    if redis.call('ZREM', set_key, holder) == 1 then
-      redis.call('HDEL', KEYS[4], holder)
-      replaced = holder
+    local scheduled_at = redis.call('ZSCORE', scheduled, holder)
+    if mode == 'debounce' and scheduled_at then
+      local previous_head = min_score(scheduled)
+      local new_at = math.max(tonumber(scheduled_at), at)
+      redis.call('ZADD', scheduled, new_at, holder)
+      local held = redis.call('HGET', jobs_key, holder)
+      if held then
+        redis.call('HSET', jobs_key, holder, set_run_at(held, new_at))
+      end
+      redis.call('PEXPIRE', lock, ttl)
+      note_scheduled_head(previous_head, new_at)
+      return 'debounced', holder, ''
+    end
+    for _, set_key in ipairs({scheduled, retry}) do
+      if redis.call('ZREM', set_key, holder) == 1 then
+        redis.call('HDEL', jobs_key, holder)
+        replaced = holder
+      end
     end
   end
+  if holder then
+    redis.call('SET', lock, id, 'PX', ttl)
+  end
+  if at > now then
+    local previous_head = min_score(scheduled)
+    redis.call('ZADD', scheduled, at, id)
+    redis.call('HSET', jobs_key, id, set_run_at(record, at))
+    note_scheduled_head(previous_head, at)
+  else
+    to_ready[#to_ready + 1] = record
+  end
+  if holder then
+    return 'replaced', id, replaced
+  end
+  return 'enqueued', id, ''
 end
 
-redis.call('SET', KEYS[1], id, 'PX', ttl)
-if at > now then
-  local previous_head = min_score(KEYS[2])
-  redis.call('ZADD', KEYS[2], at, id)
-  redis.call('HSET', KEYS[4], id, set_run_at(record, at))
-  publish_if_new_head(previous_head, at)
-else
-  local was_idle = redis.call('LLEN', KEYS[5]) == 0 and redis.call('ZCARD', KEYS[6]) == 0
-  make_ready_all(KEYS[5], KEYS[6], {record}, now)
-  if was_idle then
-    redis.call('PUBLISH', ARGV[1], 'r')
-  end
+for i = 1, jobs do
+  local a = 1 + 5 * (i - 1)
+  local status, id, replaced = enqueue_one(KEYS[5 + i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+  out[#out + 1] = status
+  out[#out + 1] = id
+  out[#out + 1] = replaced
 end
-if holder then
-  return {'replaced', id, replaced}
+if #to_ready > 0 then
+  local was_idle = redis.call('LLEN', ready) == 0 and redis.call('ZCARD', priority) == 0
+  make_ready_all(ready, priority, to_ready, now)
+  if was_idle then redis.call('PUBLISH', ARGV[1], 'r') end
 end
-return {'enqueued', id, ''}
+if wake_scheduled then redis.call('PUBLISH', ARGV[1], 's') end
+return out

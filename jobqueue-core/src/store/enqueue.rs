@@ -38,7 +38,7 @@ pub(crate) enum EnqueueCall<'a> {
     Ready(&'a QueueKeys, Vec<&'a [u8]>),
     Priority(&'a QueueKeys, Vec<&'a [u8]>),
     Scheduled(&'a QueueKeys, Vec<(&'a [u8], ScheduleAt)>),
-    Unique(&'a QueueKeys, super::unique::UniqueEnqueue<'a>),
+    Unique(&'a QueueKeys, Vec<super::unique::UniqueEnqueue<'a>>),
     /// Opens the dependency record of a job that may get dependents
     /// (its id, ms until it runs), just before its enqueue.
     OpenParent(&'a QueueKeys, uuid::Uuid, u64),
@@ -85,7 +85,7 @@ impl EnqueueCall<'_> {
                 }
                 call
             }
-            EnqueueCall::Unique(q, job) => job.call(q),
+            EnqueueCall::Unique(q, jobs) => super::unique::unique_call(q, jobs),
             EnqueueCall::OpenParent(q, id, delay_ms) => Store::parent_open_call(q, *id, *delay_ms),
         }
     }

@@ -21,40 +21,66 @@ pub(crate) struct UniqueEnqueue<'a> {
     pub(crate) at: Option<ScheduleAt>,
 }
 
-impl UniqueEnqueue<'_> {
-    pub(crate) fn call(&self, queue: &QueueKeys) -> Call {
-        let lock = queue.unique(self.digest);
-        let call = SCRIPTS
-            .enqueue_unique
-            .call(&[
-                &lock,
-                queue.scheduled(),
-                queue.retry(),
-                queue.jobs(),
-                queue.ready(),
-                queue.priority(),
-            ])
-            .arg(queue.events())
-            .arg(self.mode.as_arg())
-            .arg(self.ttl_ms)
-            .arg(self.record);
-        match self.at {
-            None => call.arg("now").arg(0),
-            Some(ScheduleAt::In(ms)) => call.arg("in").arg(ms),
-            Some(ScheduleAt::At(ms)) => call.arg("at").arg(ms),
+/// Most unique jobs in one `enqueue_unique.lua` call: each costs a few
+/// commands, so a call of this many stays around a millisecond of Redis
+/// time.
+pub(crate) const MAX_UNIQUE_PER_CALL: usize = 200;
+
+/// One `enqueue_unique.lua` call for `jobs`, all bound for `queue`.
+pub(crate) fn unique_call(queue: &QueueKeys, jobs: &[UniqueEnqueue<'_>]) -> Call {
+    let locks: Vec<String> = jobs.iter().map(|job| queue.unique(job.digest)).collect();
+    let mut keys = vec![
+        queue.scheduled(),
+        queue.retry(),
+        queue.jobs(),
+        queue.ready(),
+        queue.priority(),
+    ];
+    keys.extend(locks.iter().map(String::as_str));
+    let mut call = SCRIPTS.enqueue_unique.call(&keys).arg(queue.events());
+    for job in jobs {
+        call.push_arg(job.mode.as_arg());
+        call.push_arg(job.ttl_ms);
+        call.push_arg(job.record);
+        match job.at {
+            None => {
+                call.push_arg("now");
+                call.push_arg(0);
+            }
+            Some(ScheduleAt::In(ms)) => {
+                call.push_arg("in");
+                call.push_arg(ms);
+            }
+            Some(ScheduleAt::At(ms)) => {
+                call.push_arg("at");
+                call.push_arg(ms);
+            }
         }
     }
+    call
 }
 
-/// Reads `enqueue_unique.lua`'s reply.
-pub(crate) fn parse_unique_reply(reply: Value) -> Result<UniqueOutcome, Error> {
+/// Reads `enqueue_unique.lua`'s reply: one outcome per job, in order.
+pub(crate) fn parse_unique_replies(reply: Value) -> Result<Vec<UniqueOutcome>, Error> {
     const OP: &str = "enqueue_unique";
     let parts = array_reply(reply, OP)?;
+    if parts.len() % 3 != 0 {
+        return Err(Error::protocol(
+            OP,
+            "reply is not {status, id, replaced} per job",
+        ));
+    }
+    parts.chunks_exact(3).map(parse_outcome).collect()
+}
+
+/// One job's {status, id, replaced} triple.
+fn parse_outcome(triple: &[Value]) -> Result<UniqueOutcome, Error> {
+    const OP: &str = "enqueue_unique";
     let text = |value: &Value| match value {
         Value::BulkString(bytes) => Ok(String::from_utf8_lossy(bytes).into_owned()),
         other => Err(Error::protocol(OP, format!("expected text, got {other:?}"))),
     };
-    let [status, id, replaced] = parts.as_slice() else {
+    let [status, id, replaced] = triple else {
         return Err(Error::protocol(OP, "reply is not {status, id, replaced}"));
     };
     let id: Uuid = text(id)?
@@ -77,11 +103,12 @@ impl Store {
         queue: &QueueKeys,
         job: &UniqueEnqueue<'_>,
     ) -> Result<UniqueOutcome, Error> {
-        let reply: Value = job
-            .call(queue)
+        let reply: Value = unique_call(queue, std::slice::from_ref(job))
             .invoke(&mut self.conn.clone(), "enqueue_unique")
             .await?;
-        parse_unique_reply(reply)
+        parse_unique_replies(reply)?
+            .pop()
+            .ok_or_else(|| Error::protocol("enqueue_unique", "no outcome for the job"))
     }
 
     /// Releases the locks of finished unique jobs: pairs of key digest and
