@@ -23,7 +23,7 @@ mod payload;
 mod report;
 mod workloads;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use jobqueue_core::ClientConfig;
 
 pub use payload::BenchJob;
@@ -58,10 +58,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub fail_once: bool,
 
-    /// w1 variant: give the queue(s) a running limit and a rate limit
-    /// that never bind (flow limits switched on, fetched by fetch_limited.lua).
-    #[arg(long)]
-    pub limits: bool,
+    /// w1 variant: give the queue(s) flow limits that never bind (fetched
+    /// by fetch_limited.lua): `running`, `rate`, or `both` (the default
+    /// when the flag has no value).
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "both")]
+    pub limits: Option<NeverBindingLimits>,
 
     /// w1 variant: every job is unique (default key, one hour).
     #[arg(long)]
@@ -85,5 +86,27 @@ pub async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
         other => Err(format!(
             "unknown workload {other:?}; choose w1, w2_single, w2_bulk, w3, w4 or w5"
         )),
+    }
+}
+
+/// Which never-binding flow limits `w1 --limits` switches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NeverBindingLimits {
+    /// A running (concurrency) limit far above the worker's concurrency.
+    Running,
+    /// A rate limit far above what the worker reaches.
+    Rate,
+    /// Both.
+    Both,
+}
+
+impl NeverBindingLimits {
+    /// The name printed in the JSON line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Rate => "rate",
+            Self::Both => "both",
+        }
     }
 }

@@ -6,11 +6,11 @@ use jobqueue_core::{ClientConfig, QueueLimits, RateLimit};
 use serde_json::json;
 
 use super::{enqueue_in_batches, progress, run_client};
-use crate::BenchArgs;
 use crate::child::{ChildWorker, queue_names};
 use crate::keyspace::delete_keys;
 use crate::payload::BenchJob;
 use crate::report::{print_line, round3};
+use crate::{BenchArgs, NeverBindingLimits};
 
 pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
     let n = args.jobs.unwrap_or(50_000);
@@ -40,12 +40,17 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     })
     .await?;
     let bulk_enqueue_s = started.elapsed().as_secs_f64();
-    if args.limits {
+    if let Some(variant) = args.limits {
         // Limits far above what one worker reaches: they never bind, so the
         // run measures what switching them on costs.
+        let running = matches!(
+            variant,
+            NeverBindingLimits::Running | NeverBindingLimits::Both
+        );
+        let rate = matches!(variant, NeverBindingLimits::Rate | NeverBindingLimits::Both);
         let never_binding = QueueLimits {
-            max_running: Some(1_000_000),
-            rate: Some(RateLimit {
+            max_running: running.then_some(1_000_000),
+            rate: rate.then_some(RateLimit {
                 limit: 1_000_000_000,
                 per: Duration::from_secs(1),
             }),
@@ -88,8 +93,8 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     if args.fail_once {
         line["fail_once"] = json!(true);
     }
-    if args.limits {
-        line["limits"] = json!(true);
+    if let Some(variant) = args.limits {
+        line["limits"] = json!(variant.as_str());
     }
     if args.unique {
         line["unique"] = json!(true);
