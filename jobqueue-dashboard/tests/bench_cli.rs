@@ -87,6 +87,24 @@ fn w1_variants_run_the_retry_path_and_many_queues() {
 }
 
 #[test]
+fn w1_flow_control_variants_run_with_limits_and_unique_jobs() {
+    for (flag, name) in [
+        (None, "both"),
+        (Some("running"), "running"),
+        (Some("rate"), "rate"),
+    ] {
+        let mut args = vec!["w1", "--jobs", "200", "--limits"];
+        args.extend(flag);
+        let line = bench(&args);
+        assert_eq!(line["processed"], 200, "{line}");
+        assert_eq!(line["limits"], name, "{line}");
+    }
+    let line = bench(&["w1", "--jobs", "200", "--unique"]);
+    assert_eq!(line["processed"], 200, "{line}");
+    assert_eq!(line["unique"], true);
+}
+
+#[test]
 fn w2_single_and_bulk_report_rates() {
     let line = bench(&["w2_single", "--jobs", "200"]);
     assert_fields(&line, &["n", "ops_per_s", "seconds"]);
