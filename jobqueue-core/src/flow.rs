@@ -49,6 +49,21 @@ pub fn validate_flow_key(key: &str) -> Result<(), Error> {
     }
 }
 
+/// Checks a key class: a valid flow key without `:` (the class of
+/// `account:42` is `account`).
+pub fn validate_key_class(class: &str) -> Result<(), Error> {
+    validate_flow_key(class)?;
+    if class.contains(':') {
+        return Err(Error::invalid(
+            "key_class",
+            format!(
+                "key class {class:?} must not contain ':' (the class of account:42 is account)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The class of a flow key: the text before its first `:` (the whole key
 /// when it has none). Limits are set per class.
 pub fn key_class(key: &str) -> &str {
@@ -155,10 +170,7 @@ impl Admin {
         limits: KeyLimits,
     ) -> Result<(), Error> {
         const OP: &str = "set_key_limits";
-        validate_flow_key(class)?;
-        if class.contains(':') {
-            return Err(Error::invalid(OP, "a key class has no ':'"));
-        }
+        validate_key_class(class)?;
         if let Some(rate) = limits.rate
             && (rate.limit == 0 || rate.per.as_millis() == 0)
         {
@@ -185,15 +197,18 @@ impl Admin {
     }
 
     /// Removes the limits of `class` on `queue`: its keys get
-    /// [`KeyLimits::DEFAULT`] again.
-    pub async fn clear_key_limits(&self, queue: &str, class: &str) -> Result<(), Error> {
+    /// [`KeyLimits::DEFAULT`] again. Returns false when the class had no
+    /// limits set (nothing changed).
+    pub async fn clear_key_limits(&self, queue: &str, class: &str) -> Result<bool, Error> {
+        validate_key_class(class)?;
         let keys = self.store().queue_keys(queue)?;
-        redis::cmd("HDEL")
+        let removed: u64 = redis::cmd("HDEL")
             .arg(keys.flow_limits())
             .arg(class)
-            .query_async::<()>(&mut self.store().connection())
+            .query_async(&mut self.store().connection())
             .await
-            .map_err(Error::redis("clear_key_limits"))
+            .map_err(Error::redis("clear_key_limits"))?;
+        Ok(removed > 0)
     }
 
     /// The configured key classes of `queue` and their limits, by class.
@@ -372,5 +387,8 @@ mod tests {
         assert!(validate_flow_key("a\\b").is_err());
         assert!(validate_flow_key("a\nb").is_err());
         assert!(validate_flow_key(&"k".repeat(MAX_FLOW_KEY_LEN + 1)).is_err());
+        assert!(validate_key_class("account").is_ok());
+        assert!(validate_key_class("account:42").is_err());
+        assert!(validate_key_class("").is_err());
     }
 }

@@ -279,6 +279,10 @@ pub(crate) fn flash(params: &Params) -> Option<String> {
         "cron_remove" => "Cron entry removed.".to_owned(),
         "set_limits" => "Flow limits set.".to_owned(),
         "clear_limits" => "Flow limits cleared.".to_owned(),
+        "set_key_limits" => "Key class limits set.".to_owned(),
+        "clear_key_limits" => {
+            "Key class limits cleared: its keys run one job at a time again.".to_owned()
+        }
         _ => return None,
     })
 }
