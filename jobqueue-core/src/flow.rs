@@ -246,29 +246,11 @@ impl Admin {
         const OP: &str = "flow_keys";
         let limit = limit.clamp(1, MAX_PAGE_SIZE);
         let keys = self.store().queue_keys(queue)?;
-        let mut conn = self.store().connection();
-        let (running_page, ready): (HashScanPage, Vec<String>) = redis::pipe()
-            .cmd("HSCAN")
-            .arg(keys.flow_running())
-            .arg(0)
-            .arg("COUNT")
-            .arg(limit)
-            .zrange(keys.flow_ready(), 0, (limit - 1) as isize)
-            .query_async(&mut conn)
-            .await
-            .map_err(Error::redis(OP))?;
-        let running: HashMap<String, u64> = running_page.1.into_iter().collect();
-        let mut names: Vec<String> = running.keys().cloned().collect();
-        names.sort();
-        for key in ready {
-            if !running.contains_key(&key) {
-                names.push(key);
-            }
-        }
-        names.truncate(limit);
+        let (names, running) = self.flow_key_names(&keys, limit).await?;
         if names.is_empty() {
             return Ok(Vec::new());
         }
+        let mut conn = self.store().connection();
         let mut pipe = redis::pipe();
         for key in &names {
             pipe.llen(keys.flow_list(key));
@@ -291,6 +273,37 @@ impl Admin {
                 waiting,
             })
             .collect())
+    }
+
+    /// The flow keys of a queue with work, at most `limit` (1-1000): the
+    /// running ones by name, then the ready or rate-parked ones in the
+    /// order they will be served; and each running key's leased jobs.
+    pub(crate) async fn flow_key_names(
+        &self,
+        keys: &QueueKeys,
+        limit: usize,
+    ) -> Result<(Vec<String>, HashMap<String, u64>), Error> {
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let (running_page, ready): (HashScanPage, Vec<String>) = redis::pipe()
+            .cmd("HSCAN")
+            .arg(keys.flow_running())
+            .arg(0)
+            .arg("COUNT")
+            .arg(limit)
+            .zrange(keys.flow_ready(), 0, (limit - 1) as isize)
+            .query_async(&mut self.store().connection())
+            .await
+            .map_err(Error::redis("flow_keys"))?;
+        let running: HashMap<String, u64> = running_page.1.into_iter().collect();
+        let mut names: Vec<String> = running.keys().cloned().collect();
+        names.sort();
+        for key in ready {
+            if !running.contains_key(&key) {
+                names.push(key);
+            }
+        }
+        names.truncate(limit);
+        Ok((names, running))
     }
 
     /// Deletes keyed jobs of `queue` that wait in their flow keys' lists;

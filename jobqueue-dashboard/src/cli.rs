@@ -62,7 +62,8 @@ pub enum Command {
     /// Every queue with sizes, latency and paused flag; `queues limits` for flow limits,
     /// `queues key-limits` for the limits of flow key classes.
     Queues(QueuesArgs),
-    /// List jobs in a state (ready, scheduled, retry, dead, active, waiting, cancelled, expired).
+    /// List jobs in a state (ready, keyed, scheduled, retry, dead, active, waiting, cancelled,
+    /// expired).
     Jobs(jobs::JobsArgs),
     /// Show one scheduled, retrying, dead, waiting, cancelled or expired job, and its status.
     Job(jobs::JobArgs),

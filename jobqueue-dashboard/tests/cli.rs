@@ -539,3 +539,58 @@ async fn key_limits_command_shows_sets_and_clears_key_classes() {
     );
     cli.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_keyed_lists_jobs_waiting_in_their_flow_keys() {
+    let cli = Cli::new("keyed");
+    let client = cli.client().await;
+    let mut keyed = Vec::new();
+    for n in 0..3 {
+        keyed.push(
+            client
+                .job(Ping { n })
+                .flow_key("customer:7")
+                .enqueue()
+                .await
+                .unwrap(),
+        );
+    }
+    let plain = client.enqueue(Ping { n: 9 }).await.unwrap();
+
+    let page = cli.json(&["jobs", "keyed", "--limit", "2", "--json"]);
+    let ids: Vec<&str> = page["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [keyed[0].to_string(), keyed[1].to_string()]);
+    assert_eq!(page["jobs"][0]["flow_key"], "customer:7");
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["next_cursor"], 2);
+    let rest = cli.json(&["jobs", "keyed", "--cursor", "2", "--json"]);
+    assert_eq!(rest["jobs"][0]["id"], keyed[2].to_string());
+
+    let out = cli.run(&["jobs", "keyed"]);
+    assert_eq!(code(&out), 0);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.starts_with("ID") && table.contains("KEY"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&keyed[0].to_string()) && l.contains("customer:7")),
+        "{table}"
+    );
+    assert!(!table.contains(&plain.to_string()), "{table}");
+    // The plain ready listing has no KEY column.
+    let ready = cli.run(&["jobs", "ready"]);
+    assert!(!String::from_utf8_lossy(&ready.stdout).contains("KEY"));
+    // A keyed job is found by id, with its key.
+    let shown = cli.run(&["job", &keyed[1].to_string()]);
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("flow key  customer:7"),
+        "{}",
+        String::from_utf8_lossy(&shown.stdout)
+    );
+    cli.cleanup().await;
+}

@@ -1,6 +1,7 @@
 //! Keyed flow control in the dashboard and the JSON API, against real
 //! Redis: the limits of key classes shown, set and cleared from the API
-//! and the Flow keys page's forms (roles, CSRF, bad input, audit log).
+//! and the Flow keys page's forms (roles, CSRF, bad input, audit log), and
+//! keyed jobs listed in the queue's `keyed` tab and API listing.
 
 use std::time::Duration;
 
@@ -362,5 +363,183 @@ async fn key_class_limits_are_set_and_cleared_from_the_api_and_the_page() {
             "{path} missing from openapi.json"
         );
     }
+    env.cleanup().await;
+}
+
+/// The ids of a JSON job page.
+fn page_ids(page: &serde_json::Value) -> Vec<String> {
+    page["jobs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no jobs in {page}"))
+        .iter()
+        .map(|job| job["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyed_jobs_are_listed_in_the_queues_keyed_tab() {
+    let env = TestEnv::new("dash-keyed-tab").await;
+    let client = &env.client;
+    let keyed = |n: u64, key: &'static str| client.job(NoopJob { n }).flow_key(key).enqueue();
+    let mut customer = Vec::new();
+    for n in 0..3 {
+        customer.push(keyed(n, "customer:7").await.unwrap());
+    }
+    // Keys are served in the order they became ready (Redis clock, ms).
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let account = [
+        keyed(10, "account:1").await.unwrap(),
+        keyed(11, "account:1").await.unwrap(),
+    ];
+    let plain = client.enqueue(NoopJob { n: 20 }).await.unwrap();
+    let later = client
+        .job(NoopJob { n: 30 })
+        .flow_key("customer:7")
+        .delay(Duration::from_secs(600))
+        .enqueue()
+        .await
+        .unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    let listing = "/api/v1/queues/default/jobs/keyed";
+
+    // Key by key in serving order, FIFO within a key, each job with its
+    // flow key; neither the plain nor the scheduled keyed job is there.
+    let want: Vec<String> = customer
+        .iter()
+        .chain(&account)
+        .map(ToString::to_string)
+        .collect();
+    let page = dash.get(listing, As::Reader).await.json();
+    assert_eq!(page_ids(&page), want);
+    assert_eq!(page["total"], 5);
+    assert!(page["next_cursor"].is_null(), "{page}");
+    assert_eq!(page["jobs"][0]["flow_key"], "customer:7");
+    assert_eq!(page["jobs"][0]["state"], "ready");
+    assert_eq!(page["jobs"][3]["flow_key"], "account:1");
+
+    // Pages of two run across the keys' lists and meet every job once.
+    let mut seen = Vec::new();
+    let mut cursor = 0;
+    for _ in 0..5 {
+        let page = dash
+            .get(&format!("{listing}?limit=2&cursor={cursor}"), As::Reader)
+            .await
+            .json();
+        assert!(page["jobs"].as_array().unwrap().len() <= 2, "{page}");
+        seen.extend(page_ids(&page));
+        match page["next_cursor"].as_u64() {
+            Some(next) => cursor = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen, want);
+    let middle = dash
+        .get(&format!("{listing}?limit=2&cursor=2"), As::Reader)
+        .await
+        .json();
+    assert_eq!(
+        page_ids(&middle),
+        [customer[2].to_string(), account[0].to_string()]
+    );
+    let none = dash
+        .get(&format!("{listing}?type=other"), As::Reader)
+        .await
+        .json();
+    assert_eq!(
+        (page_ids(&none).len(), none["scanned"].as_u64()),
+        (0, Some(5))
+    );
+    let typed = dash
+        .get(&format!("{listing}?type=noop&limit=1&cursor=4"), As::Reader)
+        .await
+        .json();
+    assert_eq!(page_ids(&typed), [account[1].to_string()]);
+    // The ready tab keeps the plain job only.
+    let ready = dash
+        .get("/api/v1/queues/default/jobs/ready", As::Reader)
+        .await
+        .json();
+    assert_eq!(page_ids(&ready), [plain.to_string()]);
+    // Keyed jobs are not retried or deleted in bulk; a bad state is 400.
+    let bulk = dash
+        .send(
+            Method::POST,
+            &format!("{listing}/delete"),
+            As::Operator,
+            &[],
+            &format!(r#"{{"ids": ["{}"]}}"#, customer[0]),
+        )
+        .await;
+    assert_eq!(bulk.status, StatusCode::CONFLICT, "{}", bulk.body);
+    assert_eq!(
+        dash.get("/api/v1/queues/default/jobs/keyd", As::Reader)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+
+    // The page: a keyed tab with its count; rows show the key and link
+    // to the job's page.
+    let tab = dash.get("/queues/default/jobs/keyed", As::Reader).await;
+    assert_eq!(tab.status, StatusCode::OK, "{}", tab.body);
+    for expected in [
+        "keyed <span class=\"count\">5</span>".to_owned(),
+        "<code class=\"flow-key\">customer:7</code>".to_owned(),
+        "<code class=\"flow-key\">account:1</code>".to_owned(),
+        format!("href=\"/queues/default/job/{}\"", customer[0]),
+        format!("href=\"/queues/default/job/{}\"", account[1]),
+        "id=\"keyed-note\"".to_owned(),
+    ] {
+        assert!(
+            tab.body.contains(&expected),
+            "{expected} not in {}",
+            tab.body
+        );
+    }
+    assert!(!tab.body.contains(&plain.to_string()));
+    let scheduled = dash
+        .get("/queues/default/jobs/scheduled", As::Reader)
+        .await
+        .body;
+    assert!(
+        scheduled.contains(&later.to_string())
+            && scheduled.contains("<code class=\"flow-key\">customer:7</code>"),
+        "{scheduled}"
+    );
+    let ready_page = dash
+        .get("/queues/default/jobs/ready", As::Reader)
+        .await
+        .body;
+    assert!(!ready_page.contains("flow-key"), "{ready_page}");
+
+    // A keyed job's page: its key, the way back to the keyed tab, and
+    // Cancel for operators, which takes it out of the listing.
+    let job_page = dash
+        .get(&format!("/queues/default/job/{}", account[1]), As::Browser)
+        .await;
+    assert_eq!(job_page.status, StatusCode::OK, "{}", job_page.body);
+    for expected in [
+        "id=\"job-flow-key\">account:1</code>",
+        "Back to keyed jobs",
+        "cancel-job",
+    ] {
+        assert!(
+            job_page.body.contains(expected),
+            "{expected} not in {}",
+            job_page.body
+        );
+    }
+    let cancelled = dash
+        .post_form(&format!("/queues/default/job/{}/cancel", account[1]), "")
+        .await;
+    assert_eq!(
+        cancelled.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        cancelled.body
+    );
+    let page = dash.get(listing, As::Reader).await.json();
+    assert_eq!(page_ids(&page), want[..4]);
+    assert_eq!(page["total"], 4);
     env.cleanup().await;
 }
