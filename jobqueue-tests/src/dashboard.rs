@@ -167,6 +167,18 @@ impl Dashboard {
     }
 }
 
+/// The newest `n` audit-log entries as `"<action> <target>"`.
+pub async fn audit_actions(env: &TestEnv, n: usize) -> Vec<String> {
+    env.client
+        .admin()
+        .audit_log(0, n)
+        .await
+        .expect("audit log")
+        .iter()
+        .map(|e| format!("{} {}", e.action, e.target))
+        .collect()
+}
+
 /// Enqueues one [`FailingJob`] per message and runs a worker until all are
 /// dead. Returns their ids.
 pub async fn make_dead_jobs(env: &TestEnv, messages: &[String], note: &str) -> Vec<uuid::Uuid> {

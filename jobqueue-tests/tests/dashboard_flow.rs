@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use jobqueue_core::cron::CronEntry;
 use jobqueue_core::{JobStatusState, QueueLimits, RateLimit};
-use jobqueue_tests::dashboard::{As, Dashboard, Reply, operator_config};
+use jobqueue_tests::dashboard::{As, Dashboard, Reply, audit_actions, operator_config};
 use jobqueue_tests::jobs::NoopJob;
 use jobqueue_tests::probe::ProbeJob;
 use jobqueue_tests::{TestEnv, eventually, test_worker};
@@ -24,17 +24,6 @@ fn probe(env: &TestEnv) -> ProbeJob {
 /// Sends a JSON API request as `who` (no CSRF token: bearer callers need none).
 async fn api(dash: &Dashboard, method: Method, path: &str, who: As, body: &str) -> Reply {
     dash.send(method, path, who, &[], body).await
-}
-
-async fn audit_actions(env: &TestEnv, n: usize) -> Vec<String> {
-    env.client
-        .admin()
-        .audit_log(0, n)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| format!("{} {}", e.action, e.target))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

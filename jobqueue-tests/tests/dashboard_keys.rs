@@ -8,20 +8,9 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use jobqueue_core::{ClassLimits, KeyLimits, RateLimit};
 use jobqueue_tests::TestEnv;
-use jobqueue_tests::dashboard::{As, Dashboard, operator_config};
+use jobqueue_tests::dashboard::{As, Dashboard, audit_actions, operator_config};
 use jobqueue_tests::jobs::NoopJob;
 use serde_json::json;
-
-async fn audit_actions(env: &TestEnv, n: usize) -> Vec<String> {
-    env.client
-        .admin()
-        .audit_log(0, n)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| format!("{} {}", e.action, e.target))
-        .collect()
-}
 
 fn class(class: &str, max_running: Option<u32>, rate: Option<(u32, u64)>) -> ClassLimits {
     ClassLimits {
