@@ -6,10 +6,11 @@
 //! of [`Admin::flow_keys`] (running keys, then ready ones in serving
 //! order), each key's jobs in the order they will run; a cursor is a rank
 //! in it. To bound the cost of a page it covers the first
-//! [`MAX_PAGE_SIZE`] keys with work: a page reads the key names (one
-//! pipeline), their list lengths (one pipeline of at most 1000 `LLEN`s),
-//! one `LRANGE` per key the page touches (one pipeline) and the records
-//! (one `HMGET`).
+//! [`MAX_PAGE_SIZE`] keys with work: the total and each window read the
+//! key names (one pipeline) and their list lengths (one pipeline of at
+//! most 1000 `LLEN`s); a window then reads one `LRANGE` per key it touches
+//! (one pipeline) and the records (one `HMGET`). An unfiltered page is one
+//! window; a filtered one at most ten.
 
 use super::{Admin, JobInfo, JobState, MAX_PAGE_SIZE};
 use crate::error::Error;
