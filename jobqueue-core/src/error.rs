@@ -117,6 +117,17 @@ pub enum Error {
         /// The entry name.
         name: String,
     },
+    /// No limits are set for that key class on that queue (its keys use
+    /// [`crate::KeyLimits::DEFAULT`]).
+    #[error("{op}: no limits set for key class '{class}' on queue '{queue}'")]
+    KeyClassNotFound {
+        /// The operation that failed.
+        op: &'static str,
+        /// The queue looked in.
+        queue: String,
+        /// The key class.
+        class: String,
+    },
     /// The Redis data was written by a newer jobqueue than this one.
     #[error(
         "the Redis data layout is schema version {found}, newer than this build of jobqueue \
@@ -180,7 +191,9 @@ impl Error {
                 ErrorKind::InvalidArgument
             }
             Error::Encode { .. } | Error::Decode { .. } => ErrorKind::Codec,
-            Error::JobNotFound { .. } | Error::CronEntryNotFound { .. } => ErrorKind::NotFound,
+            Error::JobNotFound { .. }
+            | Error::CronEntryNotFound { .. }
+            | Error::KeyClassNotFound { .. } => ErrorKind::NotFound,
             Error::JobNotSucceeded { .. } => ErrorKind::Conflict,
             Error::WaitTimeout { .. } => ErrorKind::Unavailable,
             Error::MigrationLocked { .. } => ErrorKind::Conflict,
@@ -198,6 +211,7 @@ impl Error {
             | Error::Decode { op, .. }
             | Error::JobNotFound { op, .. }
             | Error::CronEntryNotFound { op, .. }
+            | Error::KeyClassNotFound { op, .. }
             | Error::JobNotSucceeded { op, .. }
             | Error::WaitTimeout { op, .. }
             | Error::NotReplicated { op, .. }

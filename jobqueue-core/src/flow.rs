@@ -49,6 +49,21 @@ pub fn validate_flow_key(key: &str) -> Result<(), Error> {
     }
 }
 
+/// Checks a key class: a valid flow key without `:` (the class of
+/// `account:42` is `account`).
+pub fn validate_key_class(class: &str) -> Result<(), Error> {
+    validate_flow_key(class)?;
+    if class.contains(':') {
+        return Err(Error::invalid(
+            "key_class",
+            format!(
+                "key class {class:?} must not contain ':' (the class of account:42 is account)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The class of a flow key: the text before its first `:` (the whole key
 /// when it has none). Limits are set per class.
 pub fn key_class(key: &str) -> &str {
@@ -155,10 +170,7 @@ impl Admin {
         limits: KeyLimits,
     ) -> Result<(), Error> {
         const OP: &str = "set_key_limits";
-        validate_flow_key(class)?;
-        if class.contains(':') {
-            return Err(Error::invalid(OP, "a key class has no ':'"));
-        }
+        validate_key_class(class)?;
         if let Some(rate) = limits.rate
             && (rate.limit == 0 || rate.per.as_millis() == 0)
         {
@@ -185,15 +197,18 @@ impl Admin {
     }
 
     /// Removes the limits of `class` on `queue`: its keys get
-    /// [`KeyLimits::DEFAULT`] again.
-    pub async fn clear_key_limits(&self, queue: &str, class: &str) -> Result<(), Error> {
+    /// [`KeyLimits::DEFAULT`] again. Returns false when the class had no
+    /// limits set (nothing changed).
+    pub async fn clear_key_limits(&self, queue: &str, class: &str) -> Result<bool, Error> {
+        validate_key_class(class)?;
         let keys = self.store().queue_keys(queue)?;
-        redis::cmd("HDEL")
+        let removed: u64 = redis::cmd("HDEL")
             .arg(keys.flow_limits())
             .arg(class)
-            .query_async::<()>(&mut self.store().connection())
+            .query_async(&mut self.store().connection())
             .await
-            .map_err(Error::redis("clear_key_limits"))
+            .map_err(Error::redis("clear_key_limits"))?;
+        Ok(removed > 0)
     }
 
     /// The configured key classes of `queue` and their limits, by class.
@@ -231,29 +246,11 @@ impl Admin {
         const OP: &str = "flow_keys";
         let limit = limit.clamp(1, MAX_PAGE_SIZE);
         let keys = self.store().queue_keys(queue)?;
-        let mut conn = self.store().connection();
-        let (running_page, ready): (HashScanPage, Vec<String>) = redis::pipe()
-            .cmd("HSCAN")
-            .arg(keys.flow_running())
-            .arg(0)
-            .arg("COUNT")
-            .arg(limit)
-            .zrange(keys.flow_ready(), 0, (limit - 1) as isize)
-            .query_async(&mut conn)
-            .await
-            .map_err(Error::redis(OP))?;
-        let running: HashMap<String, u64> = running_page.1.into_iter().collect();
-        let mut names: Vec<String> = running.keys().cloned().collect();
-        names.sort();
-        for key in ready {
-            if !running.contains_key(&key) {
-                names.push(key);
-            }
-        }
-        names.truncate(limit);
+        let (names, running) = self.flow_key_names(&keys, limit).await?;
         if names.is_empty() {
             return Ok(Vec::new());
         }
+        let mut conn = self.store().connection();
         let mut pipe = redis::pipe();
         for key in &names {
             pipe.llen(keys.flow_list(key));
@@ -276,6 +273,37 @@ impl Admin {
                 waiting,
             })
             .collect())
+    }
+
+    /// The flow keys of a queue with work, at most `limit` (1-1000): the
+    /// running ones by name, then the ready or rate-parked ones in the
+    /// order they will be served; and each running key's leased jobs.
+    pub(crate) async fn flow_key_names(
+        &self,
+        keys: &QueueKeys,
+        limit: usize,
+    ) -> Result<(Vec<String>, HashMap<String, u64>), Error> {
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let (running_page, ready): (HashScanPage, Vec<String>) = redis::pipe()
+            .cmd("HSCAN")
+            .arg(keys.flow_running())
+            .arg(0)
+            .arg("COUNT")
+            .arg(limit)
+            .zrange(keys.flow_ready(), 0, (limit - 1) as isize)
+            .query_async(&mut self.store().connection())
+            .await
+            .map_err(Error::redis("flow_keys"))?;
+        let running: HashMap<String, u64> = running_page.1.into_iter().collect();
+        let mut names: Vec<String> = running.keys().cloned().collect();
+        names.sort();
+        for key in ready {
+            if !running.contains_key(&key) {
+                names.push(key);
+            }
+        }
+        names.truncate(limit);
+        Ok((names, running))
     }
 
     /// Deletes keyed jobs of `queue` that wait in their flow keys' lists;
@@ -372,5 +400,8 @@ mod tests {
         assert!(validate_flow_key("a\\b").is_err());
         assert!(validate_flow_key("a\nb").is_err());
         assert!(validate_flow_key(&"k".repeat(MAX_FLOW_KEY_LEN + 1)).is_err());
+        assert!(validate_key_class("account").is_ok());
+        assert!(validate_key_class("account:42").is_err());
+        assert!(validate_key_class("").is_err());
     }
 }

@@ -7,7 +7,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{actions, cancel, cron, jobs, limits, serve};
+use crate::commands::{actions, cancel, cron, jobs, key_limits, limits, serve};
 
 /// jobqueue: operate background job queues on Redis.
 ///
@@ -17,6 +17,7 @@ use crate::commands::{actions, cancel, cron, jobs, limits, serve};
 ///   jobqueue retry --all-dead --queue mail --type send_email
 ///   jobqueue cron list                     cron entries, next and last runs
 ///   jobqueue queues limits mail --max-running 20 --rate 100/1s
+///   jobqueue queues key-limits mail customer --rate 10/1s
 ///   jobqueue serve --bind 0.0.0.0:9090 --token "$TOKEN"
 #[derive(Debug, Parser)]
 #[command(name = "jobqueue", version, about, long_about, verbatim_doc_comment)]
@@ -58,9 +59,11 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Totals, worker count, Redis, and every queue.
     Stats,
-    /// Every queue with sizes, latency and paused flag; `queues limits` for flow limits.
+    /// Every queue with sizes, latency and paused flag; `queues limits` for flow limits,
+    /// `queues key-limits` for the limits of flow key classes.
     Queues(QueuesArgs),
-    /// List jobs in a state (ready, scheduled, retry, dead, active, waiting, cancelled, expired).
+    /// List jobs in a state (ready, keyed, scheduled, retry, dead, active, waiting, cancelled,
+    /// expired).
     Jobs(jobs::JobsArgs),
     /// Show one scheduled, retrying, dead, waiting, cancelled or expired job, and its status.
     Job(jobs::JobArgs),
@@ -84,7 +87,7 @@ pub enum Command {
     Bench(jobqueue_bench::BenchArgs),
 }
 
-/// `jobqueue queues [limits ...]`.
+/// `jobqueue queues [limits | key-limits ...]`.
 #[derive(Debug, Args)]
 pub struct QueuesArgs {
     /// Without a subcommand: the queues table.
@@ -97,6 +100,9 @@ pub struct QueuesArgs {
 pub enum QueuesCommand {
     /// Show a queue's flow limits, or set (--max-running, --rate) or --clear them.
     Limits(limits::LimitsArgs),
+    /// Show the limits of a queue's flow key classes, or set (--max-running,
+    /// --rate, --unlimited) or --clear one class's.
+    KeyLimits(key_limits::KeyLimitsArgs),
 }
 
 /// Options shared by commands that page through jobs.

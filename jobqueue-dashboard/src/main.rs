@@ -7,7 +7,7 @@ use jobqueue_core::{BulkAction, Client, ClientConfig};
 use jobqueue_dashboard::cli::{Cli, Command, QueuesCommand};
 use jobqueue_dashboard::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
 use jobqueue_dashboard::commands::{
-    actions, cancel, config_file, cron, jobs, limits, serve, stats,
+    actions, cancel, config_file, cron, jobs, key_limits, limits, serve, stats,
 };
 
 fn main() -> ExitCode {
@@ -81,6 +81,9 @@ async fn run(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
         Command::Queues(args) => match &args.command {
             None => stats::queues(&client, json).await,
             Some(QueuesCommand::Limits(args)) => limits::limits(&client, args, json).await,
+            Some(QueuesCommand::KeyLimits(args)) => {
+                key_limits::key_limits(&client, args, json).await
+            }
         },
         Command::Jobs(args) => jobs::jobs(&client, args, json).await,
         Command::Job(args) => jobs::job(&client, args, json).await,

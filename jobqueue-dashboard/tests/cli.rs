@@ -390,3 +390,207 @@ async fn cron_cancel_and_limits_commands() {
     );
     cli.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_limits_command_shows_sets_and_clears_key_classes() {
+    let cli = Cli::new("keys");
+    let client = cli.client().await;
+    let admin = client.admin();
+    client
+        .job(Ping { n: 1 })
+        .flow_key("customer:7")
+        .enqueue()
+        .await
+        .unwrap();
+
+    let none = cli.json(&["queues", "key-limits", "default", "--json"]);
+    assert_eq!(
+        none,
+        serde_json::json!({ "default": { "max_running": 1, "rate": null }, "classes": [] })
+    );
+    let default = cli.json(&["queues", "key-limits", "default", "customer", "--json"]);
+    assert_eq!(default["configured"], false);
+    assert_eq!(default["max_running"], 1);
+
+    let set = cli.json(&[
+        "queues",
+        "key-limits",
+        "default",
+        "customer",
+        "--max-running",
+        "2",
+        "--rate",
+        "10/1s",
+        "--json",
+    ]);
+    assert_eq!(
+        set,
+        serde_json::json!({
+            "class": "customer",
+            "configured": true,
+            "max_running": 2,
+            "rate": { "limit": 10, "per_ms": 1000 },
+        })
+    );
+    let stored = admin.key_limits("default").await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].limits.max_running, Some(2));
+    assert_eq!(
+        stored[0].limits.rate.map(|r| (r.limit, r.per)),
+        Some((10, Duration::from_secs(1)))
+    );
+    let shown = cli.run(&["queues", "key-limits", "default", "customer"]);
+    assert_eq!(
+        String::from_utf8_lossy(&shown.stdout).trim(),
+        "default customer: at most 2 running · 10 per 1s"
+    );
+    let unlimited = cli.run(&["queues", "key-limits", "default", "type", "--unlimited"]);
+    assert_eq!(
+        String::from_utf8_lossy(&unlimited.stdout).trim(),
+        "default type: no limits"
+    );
+    let listed = cli.run(&["queues", "key-limits", "default"]);
+    let table = String::from_utf8_lossy(&listed.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("CLASS"), "{table}");
+    assert!(
+        lines[1].starts_with("customer") && lines[1].contains("10/1s"),
+        "{table}"
+    );
+    assert!(
+        lines[2].starts_with("type") && lines[2].contains("no limit"),
+        "{table}"
+    );
+    assert!(lines[3].starts_with("(any other)"), "{table}");
+
+    // Bad usage (2), unknown queue or class (3); nothing changes.
+    let key_limits = |rest: &[&'static str]| {
+        let mut args = vec!["queues", "key-limits"];
+        args.extend_from_slice(rest);
+        args
+    };
+    for (args, want) in [
+        (key_limits(&["default", "customer", "--rate", "fast"]), 2),
+        (
+            key_limits(&["default", "customer", "--max-running", "0"]),
+            2,
+        ),
+        (
+            key_limits(&["default", "customer", "--clear", "--max-running", "2"]),
+            2,
+        ),
+        (
+            key_limits(&["default", "customer", "--unlimited", "--rate", "1/1s"]),
+            2,
+        ),
+        (key_limits(&["default", "--max-running", "2"]), 2),
+        (key_limits(&["default", "a:b", "--max-running", "2"]), 2),
+        (key_limits(&["default", "a:b"]), 2),
+        (key_limits(&["nope", "customer", "--max-running", "2"]), 3),
+        (key_limits(&["default", "never-set", "--clear"]), 3),
+    ] {
+        let out = cli.run(&args);
+        assert_eq!(
+            code(&out),
+            want,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stderr.is_empty(), "{args:?} printed no error");
+    }
+    let colon = cli.run(&key_limits(&["default", "a:b", "--max-running", "2"]));
+    assert!(
+        String::from_utf8_lossy(&colon.stderr).contains("must not contain ':'"),
+        "{}",
+        String::from_utf8_lossy(&colon.stderr)
+    );
+    assert_eq!(admin.key_limits("default").await.unwrap().len(), 2);
+
+    let cleared = cli.json(&[
+        "queues",
+        "key-limits",
+        "default",
+        "customer",
+        "--clear",
+        "--json",
+    ]);
+    assert_eq!(
+        cleared,
+        serde_json::json!({ "class": "customer", "configured": false, "max_running": 1, "rate": null })
+    );
+    let left = admin.key_limits("default").await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].class, "type");
+
+    let audit: Vec<String> = admin
+        .audit_log(0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", e.action, e.target))
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            "clear_key_limits default customer",
+            "set_key_limits default type no limits",
+            "set_key_limits default customer at most 2 running · 10 per 1s",
+        ]
+    );
+    cli.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_keyed_lists_jobs_waiting_in_their_flow_keys() {
+    let cli = Cli::new("keyed");
+    let client = cli.client().await;
+    let mut keyed = Vec::new();
+    for n in 0..3 {
+        keyed.push(
+            client
+                .job(Ping { n })
+                .flow_key("customer:7")
+                .enqueue()
+                .await
+                .unwrap(),
+        );
+    }
+    let plain = client.enqueue(Ping { n: 9 }).await.unwrap();
+
+    let page = cli.json(&["jobs", "keyed", "--limit", "2", "--json"]);
+    let ids: Vec<&str> = page["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [keyed[0].to_string(), keyed[1].to_string()]);
+    assert_eq!(page["jobs"][0]["flow_key"], "customer:7");
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["next_cursor"], 2);
+    let rest = cli.json(&["jobs", "keyed", "--cursor", "2", "--json"]);
+    assert_eq!(rest["jobs"][0]["id"], keyed[2].to_string());
+
+    let out = cli.run(&["jobs", "keyed"]);
+    assert_eq!(code(&out), 0);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.starts_with("ID") && table.contains("KEY"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&keyed[0].to_string()) && l.contains("customer:7")),
+        "{table}"
+    );
+    assert!(!table.contains(&plain.to_string()), "{table}");
+    // The plain ready listing has no KEY column.
+    let ready = cli.run(&["jobs", "ready"]);
+    assert!(!String::from_utf8_lossy(&ready.stdout).contains("KEY"));
+    // A keyed job is found by id, with its key.
+    let shown = cli.run(&["job", &keyed[1].to_string()]);
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("flow key  customer:7"),
+        "{}",
+        String::from_utf8_lossy(&shown.stdout)
+    );
+    cli.cleanup().await;
+}

@@ -143,6 +143,20 @@ impl Dashboard {
         self.send(Method::GET, path, who, &[], "").await
     }
 
+    /// POSTs a UI form (`fields` urlencoded, may be empty) as the
+    /// basic-auth browser user, with the CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &str) -> Reply {
+        let token = self.csrf_token(As::Browser).await;
+        let body = if fields.is_empty() {
+            format!("csrf={token}")
+        } else {
+            format!("csrf={token}&{fields}")
+        };
+        let form = ("content-type", "application/x-www-form-urlencoded");
+        self.send(Method::POST, path, As::Browser, &[form], &body)
+            .await
+    }
+
     /// The CSRF token the pages carry (read from the overview's meta tag).
     pub async fn csrf_token(&self, who: As) -> String {
         let page = self.get("/", who).await;
@@ -151,6 +165,18 @@ impl Dashboard {
         let len = page.body[start..].find('"').expect("closing quote");
         page.body[start..start + len].to_owned()
     }
+}
+
+/// The newest `n` audit-log entries as `"<action> <target>"`.
+pub async fn audit_actions(env: &TestEnv, n: usize) -> Vec<String> {
+    env.client
+        .admin()
+        .audit_log(0, n)
+        .await
+        .expect("audit log")
+        .iter()
+        .map(|e| format!("{} {}", e.action, e.target))
+        .collect()
 }
 
 /// Enqueues one [`FailingJob`] per message and runs a worker until all are

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use jobqueue_core::cron::CronEntry;
 use jobqueue_core::{JobStatusState, QueueLimits, RateLimit};
-use jobqueue_tests::dashboard::{As, Dashboard, Reply, operator_config};
+use jobqueue_tests::dashboard::{As, Dashboard, Reply, audit_actions, operator_config};
 use jobqueue_tests::jobs::NoopJob;
 use jobqueue_tests::probe::ProbeJob;
 use jobqueue_tests::{TestEnv, eventually, test_worker};
@@ -21,32 +21,9 @@ fn probe(env: &TestEnv) -> ProbeJob {
     ProbeJob::new(&env.url, &format!("{}:probe", env.prefix))
 }
 
-/// POSTs a UI form as the basic-auth browser user, with the CSRF token.
-async fn post_form(dash: &Dashboard, path: &str, fields: &str) -> Reply {
-    let token = dash.csrf_token(As::Browser).await;
-    let body = if fields.is_empty() {
-        format!("csrf={token}")
-    } else {
-        format!("csrf={token}&{fields}")
-    };
-    dash.send(Method::POST, path, As::Browser, &[FORM], &body)
-        .await
-}
-
 /// Sends a JSON API request as `who` (no CSRF token: bearer callers need none).
 async fn api(dash: &Dashboard, method: Method, path: &str, who: As, body: &str) -> Reply {
     dash.send(method, path, who, &[], body).await
-}
-
-async fn audit_actions(env: &TestEnv, n: usize) -> Vec<String> {
-    env.client
-        .admin()
-        .audit_log(0, n)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| format!("{} {}", e.action, e.target))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,7 +138,7 @@ async fn cron_entries_are_listed_and_operated_from_page_and_api() {
         )
         .await;
     assert_eq!(no_token.status, StatusCode::FORBIDDEN);
-    let paused = post_form(&dash, "/cron/default/new-year/pause", "").await;
+    let paused = dash.post_form("/cron/default/new-year/pause", "").await;
     assert_eq!(paused.status, StatusCode::SEE_OTHER, "{}", paused.body);
     assert!(
         paused.headers["location"]
@@ -361,7 +338,9 @@ async fn waiting_and_running_jobs_are_cancelled_and_listed() {
     );
     let again = api(&dash, Method::POST, &path, As::Operator, "").await;
     assert_eq!(again.status, StatusCode::NOT_FOUND, "already cancelled");
-    let by_form = post_form(&dash, &format!("/queues/default/job/{ready}/cancel"), "").await;
+    let by_form = dash
+        .post_form(&format!("/queues/default/job/{ready}/cancel"), "")
+        .await;
     assert_eq!(by_form.status, StatusCode::SEE_OTHER, "{}", by_form.body);
     let location = by_form.headers["location"].to_str().unwrap().to_owned();
     assert!(location.ends_with(&format!("/queues/default/job/{ready}?done=cancel&n=1")));
@@ -491,7 +470,9 @@ async fn waiting_and_running_jobs_are_cancelled_and_listed() {
     )
     .await;
     assert_eq!(retry.status, StatusCode::CONFLICT, "{}", retry.body);
-    let retry_page = post_form(&dash, &format!("/queues/default/job/{held}/retry"), "").await;
+    let retry_page = dash
+        .post_form(&format!("/queues/default/job/{held}/retry"), "")
+        .await;
     assert_eq!(retry_page.status, StatusCode::CONFLICT);
 
     let audit = audit_actions(&env, 3).await;
@@ -569,12 +550,9 @@ async fn queue_limits_are_shown_set_and_cleared() {
     );
 
     // Set by the page's form: an empty field is no limit.
-    let form = post_form(
-        &dash,
-        "/queues/default/limits",
-        "max_running=&rate=100%2F500ms",
-    )
-    .await;
+    let form = dash
+        .post_form("/queues/default/limits", "max_running=&rate=100%2F500ms")
+        .await;
     assert_eq!(form.status, StatusCode::SEE_OTHER, "{}", form.body);
     let limits = admin.queue_limits("default").await.unwrap();
     assert_eq!(limits.max_running, None);
@@ -648,7 +626,7 @@ async fn queue_limits_are_shown_set_and_cleared() {
         "rate=fast",
         "rate=5%2F0s",
     ] {
-        let reply = post_form(&dash, "/queues/default/limits", fields).await;
+        let reply = dash.post_form("/queues/default/limits", fields).await;
         assert_eq!(
             reply.status,
             StatusCode::BAD_REQUEST,
@@ -679,7 +657,7 @@ async fn queue_limits_are_shown_set_and_cleared() {
         r#"{"max_running": 2}"#,
     )
     .await;
-    let cleared = post_form(&dash, "/queues/default/limits/clear", "").await;
+    let cleared = dash.post_form("/queues/default/limits/clear", "").await;
     assert_eq!(cleared.status, StatusCode::SEE_OTHER);
     assert!(admin.queue_limits("default").await.unwrap().is_unlimited());
 
@@ -750,7 +728,9 @@ async fn job_page_and_api_show_progress_and_result() {
         page.contains("warming up") && page.contains("id=\"cancel-job\""),
         "{page}"
     );
-    let cancelled = post_form(&dash, &format!("/queues/default/job/{slow}/cancel"), "").await;
+    let cancelled = dash
+        .post_form(&format!("/queues/default/job/{slow}/cancel"), "")
+        .await;
     assert_eq!(
         cancelled.status,
         StatusCode::SEE_OTHER,

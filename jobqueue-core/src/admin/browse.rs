@@ -24,6 +24,11 @@ const SCAN_WINDOW: usize = 500;
 pub enum BrowseState {
     /// Ready to run, in the order they will run (prioritised first).
     Ready,
+    /// Ready but waiting in their flow keys' lists (keyed flow control):
+    /// key by key, running keys first, then ready ones in serving order,
+    /// each key's jobs in the order they will run. Covers the first 1000
+    /// keys with work (see `browse_keyed.rs`).
+    Keyed,
     /// Scheduled for later, soonest first.
     Scheduled,
     /// Waiting for a retry, soonest first.
@@ -42,8 +47,9 @@ pub enum BrowseState {
 
 impl BrowseState {
     /// Every state, in the order a person reads them.
-    pub const ALL: [BrowseState; 8] = [
+    pub const ALL: [BrowseState; 9] = [
         BrowseState::Ready,
+        BrowseState::Keyed,
         BrowseState::Scheduled,
         BrowseState::Retry,
         BrowseState::Dead,
@@ -57,6 +63,7 @@ impl BrowseState {
     pub fn as_str(&self) -> &'static str {
         match self {
             BrowseState::Ready => "ready",
+            BrowseState::Keyed => "keyed",
             BrowseState::Scheduled => "scheduled",
             BrowseState::Retry => "retry",
             BrowseState::Dead => "dead",
@@ -71,6 +78,7 @@ impl BrowseState {
     pub fn parse(name: &str) -> Result<Self, Error> {
         match name {
             "ready" => Ok(BrowseState::Ready),
+            "keyed" => Ok(BrowseState::Keyed),
             "scheduled" => Ok(BrowseState::Scheduled),
             "retry" | "retrying" => Ok(BrowseState::Retry),
             "dead" => Ok(BrowseState::Dead),
@@ -81,8 +89,8 @@ impl BrowseState {
             other => Err(Error::InvalidArgument {
                 op: "browse",
                 message: format!(
-                    "unknown job state {other:?}: use ready, scheduled, retry, dead, active, \
-                     waiting, cancelled or expired"
+                    "unknown job state {other:?}: use ready, keyed, scheduled, retry, dead, \
+                     active, waiting, cancelled or expired"
                 ),
             }),
         }
@@ -96,6 +104,7 @@ impl BrowseState {
             BrowseState::Dead => Some(JobSet::Dead),
             BrowseState::Waiting => Some(JobSet::Waiting),
             BrowseState::Ready
+            | BrowseState::Keyed
             | BrowseState::Active
             | BrowseState::Cancelled
             | BrowseState::Expired => None,
@@ -236,6 +245,7 @@ impl Admin {
                     .map_err(Error::redis(OP))?;
                 Ok(ready + prioritised)
             }
+            BrowseState::Keyed => self.keyed_size(q).await,
             BrowseState::Active => Ok(self.queue(q.name()).await?.active),
             BrowseState::Cancelled | BrowseState::Expired => {
                 let key = finished_key(q, state);
@@ -296,6 +306,7 @@ impl Admin {
                 }
                 Ok(out)
             }
+            BrowseState::Keyed => self.keyed_window(q, start, count).await,
             BrowseState::Active => Ok(self
                 .list_active(name, MAX_PAGE_SIZE)
                 .await?

@@ -32,6 +32,7 @@ use crate::worker_info::WorkerInfo;
 
 mod audit;
 mod browse;
+mod browse_keyed;
 mod dependencies;
 mod filter;
 mod find;

@@ -12,7 +12,8 @@ use crate::format::{ago, pretty_payload, short, time};
 /// Options of `jobqueue jobs`.
 #[derive(Debug, Args)]
 pub struct JobsArgs {
-    /// ready, scheduled, retry, dead, active, cancelled or expired.
+    /// ready, keyed (ready jobs waiting in their flow keys' lists), scheduled,
+    /// retry, dead, active, waiting, cancelled or expired.
     pub state: String,
     /// The queue.
     #[arg(long, short, default_value = "default")]
@@ -58,22 +59,33 @@ pub async fn jobs(client: &Client, args: &JobsArgs, as_json: bool) -> CliResult 
     if as_json {
         return json(&page);
     }
+    // A KEY column when a job on the page has a flow key.
+    let with_keys = page.jobs.iter().any(|j| j.flow_key.is_some());
     let rows: Vec<Vec<String>> = page
         .jobs
         .iter()
         .map(|j| {
-            vec![
-                j.id.to_string(),
+            let mut row = vec![j.id.to_string()];
+            if with_keys {
+                row.push(j.flow_key.clone().unwrap_or_default());
+            }
+            row.extend([
                 j.job_type
                     .clone()
                     .unwrap_or_else(|| "(undecodable)".to_owned()),
                 j.attempt.to_string(),
                 ago(j.at.or(j.enqueued_at)),
                 short(&last_error(j), 60),
-            ]
+            ]);
+            row
         })
         .collect();
-    table(&["ID", "TYPE", "ATTEMPT", "WHEN", "LAST ERROR"], &rows);
+    let headers: &[&str] = if with_keys {
+        &["ID", "KEY", "TYPE", "ATTEMPT", "WHEN", "LAST ERROR"]
+    } else {
+        &["ID", "TYPE", "ATTEMPT", "WHEN", "LAST ERROR"]
+    };
+    table(headers, &rows);
     eprintln!(
         "{} of {} {} jobs shown{}",
         page.jobs.len(),
@@ -126,6 +138,9 @@ pub async fn job(client: &Client, args: &JobArgs, as_json: bool) -> CliResult {
     );
     println!("queue     {}", job.queue);
     println!("state     {:?}", job.state);
+    if let Some(key) = &job.flow_key {
+        println!("flow key  {key}");
+    }
     println!(
         "attempts  {}{}",
         job.attempt,

@@ -25,7 +25,8 @@ pub struct LimitsArgs {
     pub clear: bool,
 }
 
-fn rate_arg(text: &str) -> Result<RateView, String> {
+/// Parses a `--rate` value (`100/1s`) for clap.
+pub(crate) fn rate_arg(text: &str) -> Result<RateView, String> {
     parse_rate(text)
 }
 

@@ -6,6 +6,7 @@ pub mod config_file;
 pub mod cron;
 pub mod exit;
 pub mod jobs;
+pub mod key_limits;
 pub mod limits;
 pub mod migrate;
 pub mod output;

@@ -37,16 +37,12 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/queues/{queue}/jobs/{state}", get(jobs))
         .route("/queues/{queue}/jobs/{state}/{action}", post(jobs_action))
         .route("/queues/{queue}/groups", get(groups))
-        .route("/queues/{queue}/keys", get(super::flow_keys::keys))
-        .route(
-            "/queues/{queue}/keys/{key}/jobs",
-            get(super::flow_keys::key_jobs),
-        )
         .route("/queues/{queue}/job/{id}", get(job_in_queue))
         .route("/jobs/{id}", get(find_job))
         .route("/workers", get(workers))
         .route("/audit", get(audit))
         .merge(super::flow_api::routes())
+        .merge(super::flow_keys::routes())
 }
 
 async fn openapi() -> Response {

@@ -1,18 +1,40 @@
 //! The flow-key routes of the JSON API: a queue's keyed flow control
-//! (see `jobqueue_core::flow`).
+//! (see `jobqueue_core::flow`): its keys with work, a key's jobs, and the
+//! limits of its key classes (shown, set, cleared).
 
 use std::sync::Arc;
 
-use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
 use jobqueue_core::KeyLimits;
 use serde::Serialize;
 
 use super::api::known_queue;
+use super::auth::Principal;
+use super::csrf;
 use super::error::ApiError;
+use super::flow_actions;
+use super::key_limits::{self as class_limits, KeyClassView};
 use super::params::Params;
 use super::state::AppState;
+
+/// The flow-key routes, relative to `/api/v1`.
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/queues/{queue}/keys", get(keys))
+        .route("/queues/{queue}/keys/{key}/jobs", get(key_jobs))
+        .route("/queues/{queue}/key-limits", get(key_limits))
+        .route(
+            "/queues/{queue}/key-limits/{class}",
+            get(class_limit)
+                .put(put_class_limit)
+                .delete(delete_class_limit),
+        )
+}
 
 /// Limits as the API spells them: plain numbers, `None` = not limited.
 #[derive(Debug, Serialize)]
@@ -57,7 +79,7 @@ struct KeysView {
 }
 
 /// The queue's key classes with their limits, and its keys with work.
-pub(crate) async fn keys(
+async fn keys(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
@@ -89,7 +111,7 @@ pub(crate) async fn keys(
 }
 
 /// One page of the jobs waiting for a key, in the order they will run.
-pub(crate) async fn key_jobs(
+async fn key_jobs(
     State(state): State<Arc<AppState>>,
     Path((name, key)): Path<(String, String)>,
     RawQuery(query): RawQuery,
@@ -102,4 +124,66 @@ pub(crate) async fn key_jobs(
         .list_flow_key(&name, &key, offset, params.limit()?)
         .await?;
     Ok(Json(jobs).into_response())
+}
+
+/// `GET /queues/{queue}/key-limits`: the limits of every class nobody
+/// configured, and each configured class's.
+#[derive(Debug, Serialize)]
+struct KeyLimitsView {
+    default: flow_actions::LimitsView,
+    classes: Vec<KeyClassView>,
+}
+
+async fn key_limits(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let name = known_queue(&state, &name).await?;
+    Ok(Json(KeyLimitsView {
+        default: KeyLimits::DEFAULT.into(),
+        classes: class_limits::class_limits(&state.admin, &name).await?,
+    })
+    .into_response())
+}
+
+/// The limits keys of one class get (`configured: false`: the default).
+async fn class_limit(
+    State(state): State<Arc<AppState>>,
+    Path((name, class)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let name = known_queue(&state, &name).await?;
+    let view = class_limits::one_class_limits(&state.admin, &name, &class).await?;
+    Ok(Json(view).into_response())
+}
+
+/// Sets a class's limits; the body is a queue-limits body
+/// (`{"max_running": 2, "rate": {"limit": 10, "per_ms": 1000}}`, a missing
+/// member is no limit of that kind).
+async fn put_class_limit(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    headers: HeaderMap,
+    Path((name, class)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    csrf::check(&state.csrf_token, &who, &headers, None)?;
+    let view: flow_actions::LimitsView = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+    let name = known_queue(&state, &name).await?;
+    let set = class_limits::set_key_limits(&state, &who, &name, &class, Some(view)).await?;
+    Ok(Json(set).into_response())
+}
+
+/// Clears a class's limits: its keys get the default again (404 when it
+/// had none).
+async fn delete_class_limit(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    headers: HeaderMap,
+    Path((name, class)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    csrf::check(&state.csrf_token, &who, &headers, None)?;
+    let name = known_queue(&state, &name).await?;
+    let cleared = class_limits::set_key_limits(&state, &who, &name, &class, None).await?;
+    Ok(Json(cleared).into_response())
 }

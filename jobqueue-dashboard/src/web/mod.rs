@@ -11,6 +11,7 @@ pub(crate) mod flow_actions;
 pub(crate) mod flow_api;
 pub(crate) mod flow_keys;
 pub(crate) mod headers;
+pub(crate) mod key_limits;
 pub(crate) mod metrics;
 pub(crate) mod params;
 pub(crate) mod snapshot;

@@ -49,6 +49,9 @@ pub(crate) async fn job(
         ));
     };
     let state_name = job.state.as_str();
+    // A ready job found by id waits in its flow key's list: the keyed tab.
+    let keyed = job.state == JobState::Ready && job.flow_key.is_some();
+    let list_name = if keyed { "keyed" } else { state_name };
     let at_label = match job.state {
         JobState::Scheduled => "Runs at",
         JobState::Retry => "Retries at",
@@ -75,14 +78,18 @@ pub(crate) async fn job(
                 (action_button(&state, &who, &action("retry"), retry_label, "", Some("retry-job")))
                 (action_button(&state, &who, &action("delete"), "Delete", "danger", Some("delete-job")))
             }
-            @if matches!(job.state, JobState::Scheduled | JobState::Retry | JobState::Waiting) {
+            @if keyed || matches!(job.state, JobState::Scheduled | JobState::Retry | JobState::Waiting) {
                 (confirm_button(&state, &who, &action("cancel"), "Cancel", "danger", Some("cancel-job"), Some("Cancel this job? It will not run.")))
             }
-            a.button.secondary href=(state.link(&format!("/queues/{}/jobs/{state_name}", url(&name)))) { "Back to " (state_name) " jobs" }
+            a.button.secondary href=(state.link(&format!("/queues/{}/jobs/{list_name}", url(&name)))) { "Back to " (list_name) " jobs" }
         }
         dl.facts {
             dt { "Type" } dd { (job.job_type.as_deref().unwrap_or("(undecodable)")) }
             dt { "Queue" } dd { code { (job.queue) } }
+            @if let Some(key) = &job.flow_key {
+                dt { "Flow key" }
+                dd { code #job-flow-key { (key) } " · " a href=(state.link(&format!("/queues/{}/keys", url(&name)))) { "flow keys" } }
+            }
             dt { "State" } dd { span class={ "badge " (state_name) } #job-state { (state_name) } }
             dt { "Attempts" } dd { (job.attempt) @if let Some(max) = job.max_attempts { " of " (max) } }
             dt { "Priority" } dd { (job.priority) }

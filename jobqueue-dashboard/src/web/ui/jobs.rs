@@ -48,6 +48,7 @@ pub(crate) async fn jobs(
     let filter_query = filter_query(&filter);
     let tab_count = |s: BrowseState| match s {
         BrowseState::Ready => info.ready,
+        BrowseState::Keyed => info.keyed,
         BrowseState::Scheduled => info.scheduled,
         BrowseState::Retry => info.retry,
         BrowseState::Dead => info.dead,
@@ -89,6 +90,16 @@ pub(crate) async fn jobs(
             @if !filter.is_empty() { " matching the filter (looked at " (count(page_of_jobs.scanned)) " from position " (page_of_jobs.cursor) ")" }
             "."
         }
+        @if job_state == BrowseState::Keyed {
+            p.muted #keyed-note {
+                "Ready jobs held in their flow keys' lists, key by key (keys running jobs first, then in the order they will be served), "
+                "each key's jobs in the order they will run; "
+                a href=(state.link(&format!("/queues/{}/keys", url(&name)))) { "flow keys" } " shows each key's counts and limits."
+                @if filter.is_empty() && info.keyed > page_of_jobs.total {
+                    " This list covers the first 1,000 keys with work (" (count(page_of_jobs.total)) " of " (count(info.keyed)) " keyed jobs)."
+                }
+            }
+        }
         form #bulk method="post" action=(format!("{base}/bulk")) {
             (csrf_field(&state))
             @if actionable {
@@ -129,11 +140,12 @@ pub(crate) async fn jobs(
     ))
 }
 
-/// The table of one page of jobs.
-/// With `can_cancel`, ready and running jobs get a cancel button, which
-/// submits the surrounding form (for its CSRF field) to the job's cancel
-/// action.
+/// The table of one page of jobs, with a Key column when a job on it
+/// has a flow key. With `can_cancel`, ready and running jobs get a cancel
+/// button, which submits the surrounding form (for its CSRF field) to the
+/// job's cancel action.
 fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool, can_cancel: bool) -> Markup {
+    let with_keys = jobs.iter().any(|job| job.flow_key.is_some());
     html! {
         @if jobs.is_empty() {
             p.empty { "No jobs here." }
@@ -142,14 +154,14 @@ fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool, can_cancel: 
                 table #jobs-table {
                     thead { tr {
                         @if selectable { th { input type="checkbox" #select-all aria-label="select all on this page"; } }
-                        th { "Job" } th { "Type" } th.num { "Attempt" } th { "When" } th { "Last error" } th { "Payload" }
+                        th { "Job" } @if with_keys { th { "Key" } } th { "Type" } th.num { "Attempt" } th { "When" } th { "Last error" } th { "Payload" }
                     } }
                     tbody {
                         @for job in jobs {
                             tr {
                                 @if selectable { td { input type="checkbox" name="ids" value=(job.id) aria-label="select"; } }
                                 td.nowrap {
-                                    @if matches!(job.state, JobState::Ready | JobState::Active) {
+                                    @if !has_page(job) {
                                         // Ready and running jobs are not indexed by id, so
                                         // their details unfold here instead of on a page.
                                         details.job-inline {
@@ -165,6 +177,7 @@ fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool, can_cancel: 
                                         a.job-link href=(state.link(&format!("/queues/{}/job/{}", url(&job.queue), job.id))) title=(job.id) { code { (id_tail(&job.id)) } }
                                     }
                                 }
+                                @if with_keys { td.nowrap { @if let Some(key) = &job.flow_key { code.flow-key { (key) } } } }
                                 td { (job.job_type.as_deref().unwrap_or("(undecodable)")) }
                                 td.num { (job.attempt) }
                                 td.nowrap title=(crate::format::time(job.at.or(job.enqueued_at))) { (ago(job.at.or(job.enqueued_at))) }
@@ -176,6 +189,16 @@ fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool, can_cancel: 
                 }
             }
         }
+    }
+}
+
+/// True when the job page finds the job by id: every state but ready and
+/// running, and ready jobs waiting in their flow key's list.
+fn has_page(job: &JobInfo) -> bool {
+    match job.state {
+        JobState::Ready => job.flow_key.is_some(),
+        JobState::Active => false,
+        _ => true,
     }
 }
 
@@ -279,6 +302,10 @@ pub(crate) fn flash(params: &Params) -> Option<String> {
         "cron_remove" => "Cron entry removed.".to_owned(),
         "set_limits" => "Flow limits set.".to_owned(),
         "clear_limits" => "Flow limits cleared.".to_owned(),
+        "set_key_limits" => "Key class limits set.".to_owned(),
+        "clear_key_limits" => {
+            "Key class limits cleared: its keys run one job at a time again.".to_owned()
+        }
         _ => return None,
     })
 }

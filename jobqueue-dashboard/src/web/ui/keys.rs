@@ -1,6 +1,6 @@
-//! A queue's keyed flow control: the limits of each key class, and the
-//! keys with work, their waiting and running jobs (read-only; limits per
-//! class are set through the library's `Admin::set_key_limits`).
+//! A queue's keyed flow control: the limits of each key class (with the
+//! forms of [`super::key_limits`] to set and clear them, for operators),
+//! and the keys with work, their waiting and running jobs.
 
 use std::sync::Arc;
 
@@ -12,10 +12,13 @@ use maud::{Markup, html};
 
 use super::super::api::known_queue;
 use super::super::auth::Principal;
+use super::super::config::Role;
 use super::super::error::ApiError;
 use super::super::flow_actions::format_period;
 use super::super::params::Params;
 use super::super::state::AppState;
+use super::jobs::flash;
+use super::key_limits::{clear_cell, set_form};
 use super::layout::{Nav, page};
 use super::queues::url;
 
@@ -27,7 +30,9 @@ pub(crate) async fn keys(
     RawQuery(query): RawQuery,
 ) -> Result<Html<String>, ApiError> {
     let name = known_queue(&state, &name).await?;
-    let limit = Params::parse(query.as_deref()).limit()?;
+    let params = Params::parse(query.as_deref());
+    let limit = params.limit()?;
+    let operator = who.role == Role::Operator;
     let info = state.admin.queue(&name).await?;
     let classes = state.admin.key_limits(&name).await?;
     let keys = state.admin.flow_keys(&name, limit).await?;
@@ -40,14 +45,19 @@ pub(crate) async fn keys(
         }
         h2 { "Limits per key class" }
         table #key-classes {
-            thead { tr { th { "class" } th { "max running per key" } th { "rate per key" } } }
+            thead { tr { th { "class" } th { "max running per key" } th { "rate per key" } @if operator { th {} } } }
             tbody {
                 @for class in &classes {
-                    tr { td { code { (class.class) } } (limit_cells(&class.limits)) }
+                    tr {
+                        td { code { (class.class) } }
+                        (limit_cells(&class.limits))
+                        @if operator { (clear_cell(&state, &name, &class.class)) }
+                    }
                 }
-                tr.muted { td { "any other class" } (limit_cells(&KeyLimits::DEFAULT)) }
+                tr.muted { td { "any other class" } (limit_cells(&KeyLimits::DEFAULT)) @if operator { td {} } }
             }
         }
+        @if operator { (set_form(&state, &name)) }
         h2 { "Keys with work" }
         @if keys.is_empty() {
             p.muted #no-keys { "No key has jobs waiting or running." }
@@ -73,7 +83,15 @@ pub(crate) async fn keys(
     };
     let title = format!("{name} · flow keys");
     Ok(Html(
-        page(&state, &who, Nav::Queues, &title, None, body).into_string(),
+        page(
+            &state,
+            &who,
+            Nav::Queues,
+            &title,
+            flash(&params).as_deref(),
+            body,
+        )
+        .into_string(),
     ))
 }
 

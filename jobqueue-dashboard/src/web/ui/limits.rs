@@ -77,15 +77,9 @@ pub(crate) async fn limits(
     ))
 }
 
-/// The form: `max_running` and `rate` (`100/1s`), each empty for no limit.
-pub(crate) async fn set_limits(
-    State(state): State<Arc<AppState>>,
-    Extension(who): Extension<Principal>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-    body: Bytes,
-) -> Result<Redirect, ApiError> {
-    let form = checked_form(&state, &who, &headers, &body)?;
+/// The limits of a form's `max_running` and `rate` (`100/1s`) fields,
+/// each empty for no limit (shared by the queue and key-class forms).
+pub(super) fn limits_from_form(form: &Params) -> Result<LimitsView, ApiError> {
     let max_running = match form.get("max_running").map(str::trim) {
         None | Some("") => None,
         Some(text) => Some(text.parse::<u32>().map_err(|_| {
@@ -98,8 +92,20 @@ pub(crate) async fn set_limits(
         None | Some("") => None,
         Some(text) => Some(parse_rate(text).map_err(ApiError::bad_request)?),
     };
+    Ok(LimitsView { max_running, rate })
+}
+
+/// The form: `max_running` and `rate` (`100/1s`), each empty for no limit.
+pub(crate) async fn set_limits(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Redirect, ApiError> {
+    let form = checked_form(&state, &who, &headers, &body)?;
+    let view = limits_from_form(&form)?;
     let name = known_queue(&state, &name).await?;
-    let view = LimitsView { max_running, rate };
     flow_actions::set_limits(&state, &who, &name, Some(view)).await?;
     Ok(back_done(
         state.link(&format!("/queues/{}/limits", url(&name))),

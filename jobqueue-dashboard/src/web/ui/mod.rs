@@ -11,6 +11,7 @@ mod error_page;
 mod forms;
 mod job;
 mod jobs;
+mod key_limits;
 mod keys;
 mod layout;
 mod limits;
@@ -53,6 +54,8 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         )
         .route("/queues/{queue}/limits/clear", post(limits::clear_limits))
         .route("/queues/{queue}/keys", get(keys::keys))
+        .route("/queues/{queue}/key-limits", post(key_limits::set))
+        .route("/queues/{queue}/key-limits/clear", post(key_limits::clear))
         .route("/cron", get(cron::cron))
         .route("/cron/{queue}/{name}/{action}", post(cron::cron_action))
         .route("/workers", get(workers::workers))
