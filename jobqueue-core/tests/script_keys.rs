@@ -9,7 +9,8 @@
 //! for commands that take keys, the key arguments must be `KEYS[n]` (or
 //! `KEYS[i]` in a loop over the declared keys) or a
 //! `*_key` variable (the shared helpers in `lib.lua` take their keys as
-//! such parameters, and callers pass `KEYS[n]`), never a string literal or a
+//! such parameters, and callers pass `KEYS[n]`), or `unpack` of `KEYS` or
+//! of a `*_keys` table filled from it, never a string literal or a
 //! concatenation. New scripts are picked up automatically.
 //!
 //! One exception, for keyed flow control, whose per-key lists and buckets
@@ -25,7 +26,7 @@ use std::path::Path;
 /// Commands whose first argument is not a key.
 const KEYLESS: [&str; 2] = ["TIME", "PUBLISH"];
 /// Commands whose every argument is a key.
-const ALL_KEYS: [&str; 4] = ["DEL", "UNLINK", "EXISTS", "TOUCH"];
+const ALL_KEYS: [&str; 5] = ["DEL", "UNLINK", "EXISTS", "TOUCH", "MGET"];
 
 fn key_argument_ok(arg: &str) -> bool {
     let arg = arg.trim();
@@ -37,9 +38,20 @@ fn key_argument_ok(arg: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+' || c == '-' || c == ' ');
     let key_variable =
         arg.ends_with("_key") && arg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    // `unpack(KEYS)`, `unpack(KEYS, 2)`, or `unpack(lock_keys)`: a table
+    // of declared keys.
+    let unpacked = arg
+        .strip_prefix("unpack(")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .is_some_and(|inner| {
+            let table = inner.split(',').next().unwrap_or("").trim();
+            table == "KEYS"
+                || (table.ends_with("_keys")
+                    && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        });
     let same_queue =
         arg.starts_with("queue_key(base, ") || arg.starts_with("queue_key(flow_base(KEYS[");
-    from_keys || key_variable || same_queue
+    from_keys || key_variable || unpacked || same_queue
 }
 
 /// The argument list of the call starting at `source[start..]` (after
@@ -120,6 +132,9 @@ fn the_check_catches_keys_built_inside_lua() {
         "KEYS[1] .. ':x'",
         "ARGV[1]",
         "prefix .. 'stats'",
+        "unpack(ARGV)",
+        "unpack(locks)",
+        "unpack(KEYS_copy)",
     ] {
         assert!(!key_argument_ok(bad), "{bad}");
     }
@@ -128,6 +143,9 @@ fn the_check_catches_keys_built_inside_lua() {
         " KEYS[12]",
         "ready_key",
         "queue_key(base, ':grun')",
+        "unpack(KEYS)",
+        "unpack(KEYS, 2)",
+        "unpack(lock_keys)",
     ] {
         assert!(key_argument_ok(good), "{good}");
     }

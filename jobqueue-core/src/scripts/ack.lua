@@ -25,14 +25,14 @@ local released = 0
 if unique > 0 then
   local leased = redis.call('HMGET', KEYS[1], unpack(ARGV, 1, unique))
   local holders = redis.call('MGET', unpack(KEYS, 2))
-  local locks = {}
+  local lock_keys = {}
   for i = 1, unique do
     if leased[i] and holders[i] == ARGV[i] then
-      locks[#locks + 1] = KEYS[i + 1]
+      lock_keys[#lock_keys + 1] = KEYS[i + 1]
     end
   end
-  if #locks > 0 then
-    released = redis.call('DEL', unpack(locks))
+  if #lock_keys > 0 then
+    released = redis.call('DEL', unpack(lock_keys))
   end
 end
 if #ARGV == 0 then

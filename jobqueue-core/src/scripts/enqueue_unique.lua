@@ -44,7 +44,7 @@ for i = 1, jobs do
     return redis.error_reply('ERR jobqueue: the argument is not a job record')
   end
 end
-local scheduled, retry, jobs_key, ready, priority = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local scheduled_key, retry_key, jobs_key, ready_key, priority_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now = now_ms()
 local wake_scheduled = false
 -- Records to make ready, in order, with one push at the end (no job of
@@ -59,32 +59,32 @@ local function note_scheduled_head(previous_head, new_at)
 end
 
 -- Enqueues one job; returns its status, id and replaced id.
-local function enqueue_one(lock, mode, ttl, record, when, ms)
+local function enqueue_one(lock_key, mode, ttl, record, when, ms)
   local at = now
   if when == 'in' then at = now + tonumber(ms) end
   if when == 'at' then at = tonumber(ms) end
   local id = record_id(record)
   -- Takes a free key in the same command that reads the holder (Redis 7).
-  local holder = redis.call('SET', lock, id, 'NX', 'PX', ttl, 'GET')
+  local holder = redis.call('SET', lock_key, id, 'NX', 'PX', ttl, 'GET')
   local replaced = ''
   if holder then
     if mode == 'reject' then
       return 'duplicate', holder, ''
     end
-    local scheduled_at = redis.call('ZSCORE', scheduled, holder)
+    local scheduled_at = redis.call('ZSCORE', scheduled_key, holder)
     if mode == 'debounce' and scheduled_at then
-      local previous_head = min_score(scheduled)
+      local previous_head = min_score(scheduled_key)
       local new_at = math.max(tonumber(scheduled_at), at)
-      redis.call('ZADD', scheduled, new_at, holder)
+      redis.call('ZADD', scheduled_key, new_at, holder)
       local held = redis.call('HGET', jobs_key, holder)
       if held then
         redis.call('HSET', jobs_key, holder, set_run_at(held, new_at))
       end
-      redis.call('PEXPIRE', lock, ttl)
+      redis.call('PEXPIRE', lock_key, ttl)
       note_scheduled_head(previous_head, new_at)
       return 'debounced', holder, ''
     end
-    for _, set_key in ipairs({scheduled, retry}) do
+    for _, set_key in ipairs({scheduled_key, retry_key}) do
       if redis.call('ZREM', set_key, holder) == 1 then
         redis.call('HDEL', jobs_key, holder)
         replaced = holder
@@ -92,11 +92,11 @@ local function enqueue_one(lock, mode, ttl, record, when, ms)
     end
   end
   if holder then
-    redis.call('SET', lock, id, 'PX', ttl)
+    redis.call('SET', lock_key, id, 'PX', ttl)
   end
   if at > now then
-    local previous_head = min_score(scheduled)
-    redis.call('ZADD', scheduled, at, id)
+    local previous_head = min_score(scheduled_key)
+    redis.call('ZADD', scheduled_key, at, id)
     redis.call('HSET', jobs_key, id, set_run_at(record, at))
     note_scheduled_head(previous_head, at)
   else
@@ -116,8 +116,8 @@ for i = 1, jobs do
   out[#out + 1] = replaced
 end
 if #to_ready > 0 then
-  local was_idle = redis.call('LLEN', ready) == 0 and redis.call('ZCARD', priority) == 0
-  make_ready_all(ready, priority, to_ready, now)
+  local was_idle = redis.call('LLEN', ready_key) == 0 and redis.call('ZCARD', priority_key) == 0
+  make_ready_all(ready_key, priority_key, to_ready, now)
   if was_idle then redis.call('PUBLISH', ARGV[1], 'r') end
 end
 if wake_scheduled then redis.call('PUBLISH', ARGV[1], 's') end

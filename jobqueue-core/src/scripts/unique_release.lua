@@ -12,13 +12,13 @@ Returns: how many locks were released.
 One MGET and at most one DEL per call, however many locks.
 ]]
 local holders = redis.call('MGET', unpack(KEYS))
-local locks = {}
+local lock_keys = {}
 for i = 1, #KEYS do
   if holders[i] == ARGV[i] then
-    locks[#locks + 1] = KEYS[i]
+    lock_keys[#lock_keys + 1] = KEYS[i]
   end
 end
-if #locks == 0 then
+if #lock_keys == 0 then
   return 0
 end
-return redis.call('DEL', unpack(locks))
+return redis.call('DEL', unpack(lock_keys))
