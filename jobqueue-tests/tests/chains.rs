@@ -863,5 +863,29 @@ async fn deleting_a_pending_parent_counts_as_its_death() {
         .await
         .unwrap();
     assert_eq!(outbox, 0, "the children were told at once");
+
+    // The same for a keyed parent deleted from its key's list.
+    let keyed_parent = client
+        .job(env.test_job())
+        .flow_key("account:1")
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let keyed_child = client
+        .job(env.test_job())
+        .queue("children")
+        .after(keyed_parent)
+        .enqueue()
+        .await
+        .unwrap();
+    assert_eq!(
+        admin
+            .delete_keyed("default", &[keyed_parent])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(places(&env, "children", keyed_child).await, ["dead"]);
     env.cleanup().await;
 }

@@ -24,9 +24,7 @@ for i = 1, #ARGV do
   if redis.call('ZREM', KEYS[1], id) == 1 then
     redis.call('HDEL', KEYS[2], id)
     deleted = deleted + 1
-    local parent_key = KEYS[3 + i]
-    if redis.call('HGET', parent_key, 'state') == 'pending'
-      and resolve_parent(parent_key, KEYS[3], id, 'failed', now) then
+    if record_deleted_parent(KEYS[3 + i], KEYS[3], id, now) then
       filed[#filed + 1] = id .. '|failed'
     end
   end

@@ -4,23 +4,31 @@ flow keys' lists.
 Each job's record (in the jobs hash) names its key; the job is deleted only
 if its id is still in that key's list (otherwise it was leased, finished or
 is filed elsewhere, and is left alone). A key whose list empties leaves
-P:{Q}:gready.
+P:{Q}:gready. A deleted job with dependents counts as failed for them, as
+in delete_jobs.lua.
 
-KEYS[1]  P:{Q}:jobs hash
-ARGV[…]  job ids
+KEYS[1]    P:{Q}:jobs hash
+KEYS[2]    P:{Q}:releases  zset  outbox
+KEYS[2+i]  P:{Q}:parent:<ARGV[i]> hash (exists only for jobs with dependents)
+ARGV[…]    job ids
 
-Returns: number of jobs deleted.
+Returns: {number of jobs deleted, outbox entries filed…}
 ]]
 local base = flow_base(KEYS[1], ':jobs')
-local deleted = 0
+local deleted, filed = 0, {}
+local now = now_ms()
 for i = 1, #ARGV do
-  local record = redis.call('HGET', KEYS[1], ARGV[i])
+  local id = ARGV[i]
+  local record = redis.call('HGET', KEYS[1], id)
   local key = record and record_flow(record)
-  if key and redis.call('LREM', queue_key(base, ':g:' .. key), 1, ARGV[i]) == 1 then
-    redis.call('HDEL', KEYS[1], ARGV[i])
+  if key and redis.call('LREM', queue_key(base, ':g:' .. key), 1, id) == 1 then
+    redis.call('HDEL', KEYS[1], id)
     flow_forget_if_idle(base, key)
     deleted = deleted + 1
+    if record_deleted_parent(KEYS[2 + i], KEYS[2], id, now) then
+      filed[#filed + 1] = id .. '|failed'
+    end
   end
 end
 flow_taken(base, deleted)
-return deleted
+return {deleted, unpack(filed)}

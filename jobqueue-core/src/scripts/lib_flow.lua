@@ -191,3 +191,11 @@ local function resolve_parent(parent_key, outbox_key, id, outcome, now)
   end
   return false
 end
+
+-- An operator deleted job `id` (delete_jobs.lua, delete_keyed.lua): if it
+-- was enqueued with dependents and had not ended, it never will, so it is
+-- recorded as failed for them. Returns true when an outbox entry was filed.
+local function record_deleted_parent(parent_key, outbox_key, id, now)
+  if redis.call('HGET', parent_key, 'state') ~= 'pending' then return false end
+  return resolve_parent(parent_key, outbox_key, id, 'failed', now)
+end

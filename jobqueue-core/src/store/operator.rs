@@ -3,7 +3,7 @@
 
 use redis::Value;
 
-use super::scripts::SCRIPTS;
+use super::scripts::{Call, LuaScript, SCRIPTS};
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
 use crate::keys::QueueKeys;
@@ -49,25 +49,32 @@ impl Store {
         if ids.is_empty() {
             return Ok(0);
         }
-        let parents: Vec<String> = ids.iter().map(|id| queue.parent(id)).collect();
-        let releases = queue.releases();
-        let mut keys = vec![set_key, queue.jobs(), releases.as_str()];
-        keys.extend(parents.iter().map(String::as_str));
-        let mut call = SCRIPTS.delete_jobs.call(&keys);
-        for id in ids {
-            call.push_arg(id.as_str());
-        }
-        let reply: Value = call.invoke(&mut self.conn.clone(), OP).await?;
-        let mut parts = array_reply(reply, OP)?.into_iter();
+        let reply: Value = delete_call(&SCRIPTS.delete_jobs, &[set_key, queue.jobs()], queue, ids)
+            .invoke(&mut self.conn.clone(), OP)
+            .await?;
+        self.tell_children_of_deleted(queue, reply, OP).await
+    }
+
+    /// Reads a delete script's reply ({deleted, outbox entries…}) and tells
+    /// the children of deleted parents at once; should that fail, the
+    /// entries stay in the outbox for the workers' sweeper. Returns how
+    /// many jobs were deleted.
+    async fn tell_children_of_deleted(
+        &self,
+        queue: &QueueKeys,
+        reply: Value,
+        op: &'static str,
+    ) -> Result<u64, Error> {
+        let mut parts = array_reply(reply, op)?.into_iter();
         let deleted = parts
             .next()
-            .ok_or_else(|| Error::protocol(OP, "empty reply"))?;
-        let deleted = u64::try_from(int_reply(&deleted, OP)?).unwrap_or(0);
+            .ok_or_else(|| Error::protocol(op, "empty reply"))?;
+        let deleted = u64::try_from(int_reply(&deleted, op)?).unwrap_or(0);
         let filed = parts
             .map(|entry| match entry {
                 Value::BulkString(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
                 other => Err(Error::protocol(
-                    OP,
+                    op,
                     format!("expected an outbox entry, got {other:?}"),
                 )),
             })
@@ -84,12 +91,11 @@ impl Store {
         if ids.is_empty() {
             return Ok(0);
         }
-        let mut call = SCRIPTS.delete_keyed.call(&[queue.jobs()]);
-        for id in ids {
-            call.push_arg(id.as_str());
-        }
-        let reply: Value = call.invoke(&mut self.conn.clone(), "delete_keyed").await?;
-        Ok(u64::try_from(int_reply(&reply, "delete_keyed")?).unwrap_or(0))
+        let reply: Value = delete_call(&SCRIPTS.delete_keyed, &[queue.jobs()], queue, ids)
+            .invoke(&mut self.conn.clone(), "delete_keyed")
+            .await?;
+        self.tell_children_of_deleted(queue, reply, "delete_keyed")
+            .await
     }
 
     /// Drops up to `max` keyed jobs waiting in their flow keys' lists
@@ -122,4 +128,24 @@ impl Store {
             .await?;
         Ok(u64::try_from(int_reply(&reply, "purge")?).unwrap_or(0))
     }
+}
+
+/// A delete script's call: `leading` keys, the release outbox, then each
+/// job's parent hash; the ids as arguments.
+fn delete_call(
+    script: &'static LuaScript,
+    leading: &[&str],
+    queue: &QueueKeys,
+    ids: &[String],
+) -> Call {
+    let parents: Vec<String> = ids.iter().map(|id| queue.parent(id)).collect();
+    let releases = queue.releases();
+    let mut keys = leading.to_vec();
+    keys.push(&releases);
+    keys.extend(parents.iter().map(String::as_str));
+    let mut call = script.call(&keys);
+    for id in ids {
+        call.push_arg(id.as_str());
+    }
+    call
 }
