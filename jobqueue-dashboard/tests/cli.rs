@@ -592,5 +592,21 @@ async fn jobs_keyed_lists_jobs_waiting_in_their_flow_keys() {
         "{}",
         String::from_utf8_lossy(&shown.stdout)
     );
+
+    // Keyed jobs are deleted, one by id or all; retrying them is refused.
+    assert_eq!(code(&cli.run(&["retry", &keyed[0].to_string()])), 5);
+    assert_eq!(code(&cli.run(&["retry", "--all-keyed"])), 5);
+    let one = cli.json(&["delete", &keyed[0].to_string(), "--json"]);
+    assert_eq!(one["count"], 1, "{one}");
+    let all = cli.json(&["delete", "--all-keyed", "--json"]);
+    assert_eq!(all["count"], 2, "{all}");
+    let left = cli.json(&["jobs", "keyed", "--json"]);
+    assert_eq!(left["total"], 0, "{left}");
+    let ready = cli.json(&["jobs", "ready", "--json"]);
+    assert_eq!(
+        ready["jobs"][0]["id"],
+        plain.to_string(),
+        "the plain job stays"
+    );
     cli.cleanup().await;
 }

@@ -449,11 +449,11 @@ async fn keyed_jobs_are_listed_in_the_queues_keyed_tab() {
         .await
         .json();
     assert_eq!(page_ids(&ready), [plain.to_string()]);
-    // Keyed jobs are not retried or deleted in bulk; a bad state is 400.
+    // Keyed jobs are not retried (they are ready already); a bad state is 400.
     let bulk = dash
         .send(
             Method::POST,
-            &format!("{listing}/delete"),
+            &format!("{listing}/retry"),
             As::Operator,
             &[],
             &format!(r#"{{"ids": ["{}"]}}"#, customer[0]),
@@ -530,5 +530,32 @@ async fn keyed_jobs_are_listed_in_the_queues_keyed_tab() {
     let page = dash.get(listing, As::Reader).await.json();
     assert_eq!(page_ids(&page), want[..4]);
     assert_eq!(page["total"], 4);
+
+    // Operators delete keyed jobs: one from its page, the rest in bulk.
+    let job_page = dash
+        .get(&format!("/queues/default/job/{}", customer[0]), As::Browser)
+        .await;
+    assert!(job_page.body.contains("delete-job"), "{}", job_page.body);
+    let deleted = dash
+        .post_form(&format!("/queues/default/job/{}/delete", customer[0]), "")
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    let page = dash.get(listing, As::Reader).await.json();
+    assert_eq!(page_ids(&page), want[1..4]);
+    let bulk = dash
+        .send(
+            Method::POST,
+            &format!("{listing}/delete"),
+            As::Operator,
+            &[],
+            r#"{"all_matching": true}"#,
+        )
+        .await;
+    assert_eq!(bulk.status, StatusCode::OK, "{}", bulk.body);
+    assert_eq!(bulk.json()["count"], 3, "{}", bulk.body);
+    assert_eq!(dash.get(listing, As::Reader).await.json()["total"], 0);
+    // The plain job and the scheduled keyed job are untouched.
+    let info = client.admin().queue("default").await.unwrap();
+    assert_eq!((info.ready, info.scheduled, info.keyed), (1, 1, 0));
     env.cleanup().await;
 }

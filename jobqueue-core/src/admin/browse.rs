@@ -193,17 +193,67 @@ impl Admin {
         set: JobSet,
         filter: &JobFilter,
         action: BulkAction,
-        mut progress: impl FnMut(u64, u64),
+        progress: impl FnMut(u64, u64),
     ) -> Result<u64, Error> {
         let q = self.store.queue_keys(queue)?;
-        let state = BrowseState::from(set);
-        let size = self.state_size(&q, state).await?;
-        // Every round either removes jobs or moves the cursor past a full
-        // window, so this many rounds cover the set as it was at the start.
+        self.for_each_matching_batch(&q, BrowseState::from(set), filter, progress, |ids| {
+            let q = &q;
+            async move {
+                let changed = match action {
+                    BulkAction::Retry => {
+                        self.store
+                            .requeue(q, set.key(q), &ids, set == JobSet::Dead)
+                            .await?
+                    }
+                    BulkAction::Delete => self.store.delete_jobs(q, set.key(q), &ids).await?,
+                };
+                self.forget_dependencies(q, set, &ids).await?;
+                Ok(changed)
+            }
+        })
+        .await
+    }
+
+    /// Deletes every keyed job of `queue` (waiting in its flow key's list)
+    /// that matches `filter`, in batches of 1000, over the keys the
+    /// **keyed** listing covers (the first 1000 keys with work). `progress`
+    /// as for [`Admin::apply_matching`]. Returns how many were deleted.
+    pub async fn delete_keyed_matching(
+        &self,
+        queue: &str,
+        filter: &JobFilter,
+        progress: impl FnMut(u64, u64),
+    ) -> Result<u64, Error> {
+        let q = self.store.queue_keys(queue)?;
+        self.for_each_matching_batch(&q, BrowseState::Keyed, filter, progress, |ids| {
+            let q = &q;
+            async move { self.store.delete_keyed(q, &ids).await }
+        })
+        .await
+    }
+
+    /// Runs `action` on the ids of each window of `state` that match
+    /// `filter`. `action` returns how many jobs it took out of the state;
+    /// the next window starts after the ones it left, and the rounds are
+    /// bounded by the state's size at the start, so a state that keeps
+    /// filling up cannot keep the call going forever.
+    async fn for_each_matching_batch<F, Fut>(
+        &self,
+        q: &QueueKeys,
+        state: BrowseState,
+        filter: &JobFilter,
+        mut progress: impl FnMut(u64, u64),
+        mut action: F,
+    ) -> Result<u64, Error>
+    where
+        F: FnMut(Vec<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<u64, Error>>,
+    {
+        let size = self.state_size(q, state).await?;
         let max_rounds = size / BULK_BATCH as u64 + 2;
         let (mut pos, mut seen, mut done) = (0u64, 0u64, 0u64);
         for _ in 0..max_rounds {
-            let window = self.window(&q, state, pos, BULK_BATCH).await?;
+            let window = self.window(q, state, pos, BULK_BATCH).await?;
             if window.is_empty() {
                 break;
             }
@@ -214,15 +264,11 @@ impl Admin {
                 .filter(|job| filter.matches(job))
                 .map(|job| job.id.to_string())
                 .collect();
-            let changed = match action {
-                BulkAction::Retry => {
-                    self.store
-                        .requeue(&q, set.key(&q), &ids, set == JobSet::Dead)
-                        .await?
-                }
-                BulkAction::Delete => self.store.delete_jobs(&q, set.key(&q), &ids).await?,
+            let changed = if ids.is_empty() {
+                0
+            } else {
+                action(ids).await?
             };
-            self.forget_dependencies(&q, set, &ids).await?;
             done += changed;
             seen += len;
             pos += len.saturating_sub(changed);

@@ -16,8 +16,9 @@ use crate::cli::FilterArgs;
 /// Which jobs `retry` or `delete` act on.
 #[derive(Debug, Args)]
 pub struct SelectArgs {
-    /// One job id (scheduled, retrying or dead).
-    #[arg(required_unless_present_any = ["all_dead", "all_retry", "all_scheduled"])]
+    /// One job id (scheduled, retrying, dead or waiting; for `delete`
+    /// also keyed).
+    #[arg(required_unless_present_any = ["all_dead", "all_retry", "all_scheduled", "all_keyed"])]
     pub id: Option<uuid::Uuid>,
     /// Every dead job of the queue (narrow it with --type / --error).
     #[arg(long, conflicts_with_all = ["id", "all_retry", "all_scheduled"])]
@@ -26,8 +27,12 @@ pub struct SelectArgs {
     #[arg(long, conflicts_with_all = ["id", "all_scheduled"])]
     pub all_retry: bool,
     /// Every scheduled job (retry = run now).
-    #[arg(long, conflicts_with = "id")]
+    #[arg(long, conflicts_with_all = ["id", "all_keyed"])]
     pub all_scheduled: bool,
+    /// Every keyed job waiting in its flow key's list (`delete` only; the
+    /// keys the keyed listing covers: the first 1000 with work).
+    #[arg(long, conflicts_with_all = ["id", "all_dead", "all_retry"])]
+    pub all_keyed: bool,
     /// The queue (default: for an id, look in every queue; else "default").
     #[arg(long, short)]
     pub queue: Option<String>,
@@ -83,6 +88,14 @@ pub async fn select_action(
                 format!("no scheduled, retrying or dead job {id}"),
             )
         })?;
+        if job.state == JobState::Ready && job.flow_key.is_some() {
+            let n = match action {
+                BulkAction::Delete => admin.delete_keyed(&job.queue, &[id]).await?,
+                BulkAction::Retry => return Err(keyed_retry_refused()),
+            };
+            audit(client, verb, &format!("{} {id}", job.queue), n).await;
+            return report(verb, &job.queue, n, as_json);
+        }
         let set = match job.state {
             JobState::Scheduled => JobSet::Scheduled,
             JobState::Retry => JobSet::Retry,
@@ -104,6 +117,20 @@ pub async fn select_action(
             BulkAction::Delete => admin.delete(&job.queue, set, &[id]).await?,
         };
         (job.queue, n, id.to_string())
+    } else if args.all_keyed {
+        if action == BulkAction::Retry {
+            return Err(keyed_retry_refused());
+        }
+        let queue = args.queue.clone().unwrap_or_else(|| "default".to_owned());
+        let bar = progress_bar(as_json);
+        let n = admin
+            .delete_keyed_matching(&queue, &args.filter.to_filter(), |seen, total| {
+                bar.set_length(total);
+                bar.set_position(seen);
+            })
+            .await?;
+        bar.finish_and_clear();
+        (queue, n, "all keyed matching".to_owned())
     } else {
         let set = if args.all_dead {
             JobSet::Dead
@@ -114,7 +141,7 @@ pub async fn select_action(
         } else {
             return Err(CliError::new(
                 EXIT_USAGE,
-                "give a job id or --all-dead / --all-retry / --all-scheduled",
+                "give a job id or --all-dead / --all-retry / --all-scheduled / --all-keyed",
             ));
         };
         let queue = args.queue.clone().unwrap_or_else(|| "default".to_owned());
@@ -135,15 +162,28 @@ pub async fn select_action(
         (queue, n, format!("all {:?} matching", set).to_lowercase())
     };
     audit(client, verb, &format!("{queue} {target}"), moved).await;
+    report(verb, &queue, moved, as_json)
+}
+
+/// Prints what `retry` or `delete` did.
+fn report(verb: &str, queue: &str, moved: u64, as_json: bool) -> CliResult {
     if as_json {
         return json(&Outcome {
             action: verb,
-            queue: &queue,
+            queue,
             count: moved,
         });
     }
     println!("{verb}: {} job(s) in queue {queue}", count(moved));
     Ok(())
+}
+
+fn keyed_retry_refused() -> CliError {
+    CliError::new(
+        EXIT_REFUSED,
+        "keyed jobs cannot be retried: they are ready and run as their flow key's limits \
+         allow; delete or cancel them",
+    )
 }
 
 /// `pause`, `resume`.

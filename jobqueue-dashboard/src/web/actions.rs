@@ -103,11 +103,15 @@ pub async fn jobs_action(
     selection: Selection,
 ) -> Result<ActionOutcome, ApiError> {
     who.require_operator()?;
+    if job_state == BrowseState::Keyed {
+        return keyed_jobs_action(state, who, queue, action, selection).await;
+    }
     let Some(set) = job_state.set() else {
         return Err(ApiError::new(
             axum::http::StatusCode::CONFLICT,
             format!(
-                "{} jobs cannot be retried or deleted here: only scheduled, retry and dead jobs",
+                "{} jobs cannot be retried or deleted here: only scheduled, retry, dead, \
+                 waiting and (delete only) keyed jobs",
                 job_state.as_str()
             ),
         ));
@@ -136,6 +140,40 @@ pub async fn jobs_action(
     audit(state, who, action_name, &target, count).await;
     Ok(ActionOutcome {
         action: action_name.to_owned(),
+        count,
+    })
+}
+
+/// Deletes keyed jobs (waiting in their flow keys' lists). They cannot be
+/// retried: they are ready already and run as their key's limits allow.
+async fn keyed_jobs_action(
+    state: &AppState,
+    who: &Principal,
+    queue: &str,
+    action: BulkAction,
+    selection: Selection,
+) -> Result<ActionOutcome, ApiError> {
+    if action == BulkAction::Retry {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "keyed jobs cannot be retried: they are ready and run as their flow key's \
+             limits allow; delete or cancel them",
+        ));
+    }
+    let admin = &state.admin;
+    let (count, target) = match &selection {
+        Selection::Ids(ids) => (admin.delete_keyed(queue, ids).await?, describe_ids(ids)),
+        Selection::AllMatching(filter) => (
+            admin
+                .delete_keyed_matching(queue, filter, |_, _| {})
+                .await?,
+            describe_filter(filter),
+        ),
+    };
+    let target = format!("{queue}/keyed {target}");
+    audit(state, who, "delete", &target, count).await;
+    Ok(ActionOutcome {
+        action: "delete".to_owned(),
         count,
     })
 }

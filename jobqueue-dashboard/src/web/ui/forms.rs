@@ -144,6 +144,8 @@ pub(crate) async fn job_action(
         .await?
         .ok_or_else(|| super::super::api::job_not_found(id))?;
     let job_state = match job.state {
+        // A ready job with a flow key waits in its key's list.
+        jobqueue_core::JobState::Ready if job.flow_key.is_some() => BrowseState::Keyed,
         jobqueue_core::JobState::Scheduled => BrowseState::Scheduled,
         jobqueue_core::JobState::Retry => BrowseState::Retry,
         jobqueue_core::JobState::Waiting => BrowseState::Waiting,

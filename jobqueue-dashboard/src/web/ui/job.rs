@@ -78,6 +78,9 @@ pub(crate) async fn job(
                 (action_button(&state, &who, &action("retry"), retry_label, "", Some("retry-job")))
                 (action_button(&state, &who, &action("delete"), "Delete", "danger", Some("delete-job")))
             }
+            @if keyed {
+                (action_button(&state, &who, &action("delete"), "Delete", "danger", Some("delete-job")))
+            }
             @if keyed || matches!(job.state, JobState::Scheduled | JobState::Retry | JobState::Waiting) {
                 (confirm_button(&state, &who, &action("cancel"), "Cancel", "danger", Some("cancel-job"), Some("Cancel this job? It will not run.")))
             }

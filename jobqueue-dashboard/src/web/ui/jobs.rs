@@ -44,7 +44,8 @@ pub(crate) async fn jobs(
         url(&name),
         job_state.as_str()
     ));
-    let actionable = job_state.set().is_some() && who.role == Role::Operator;
+    let keyed = job_state == BrowseState::Keyed;
+    let actionable = (job_state.set().is_some() || keyed) && who.role == Role::Operator;
     let filter_query = filter_query(&filter);
     let tab_count = |s: BrowseState| match s {
         BrowseState::Ready => info.ready,
@@ -104,8 +105,11 @@ pub(crate) async fn jobs(
             (csrf_field(&state))
             @if actionable {
                 div.bulk-bar {
-                    button type="submit" name="action" value="retry" {
-                        @if job_state == BrowseState::Scheduled { "Run now" } @else { "Retry now" }
+                    // Keyed jobs are ready already: they can only be deleted.
+                    @if !keyed {
+                        button type="submit" name="action" value="retry" {
+                            @if job_state == BrowseState::Scheduled { "Run now" } @else { "Retry now" }
+                        }
                     }
                     button.danger type="submit" name="action" value="delete" { "Delete" }
                     label.all-matching {
