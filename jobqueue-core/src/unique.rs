@@ -114,13 +114,24 @@ pub(crate) fn key_digest(job_type: &str, user_key: Option<&str>, payload: &[u8])
     hasher.digest().to_string()
 }
 
-/// The lock TTL in whole milliseconds; rejects a zero TTL.
+/// The longest `unique_for`: 2^53 ms (about 285,000 years), the largest
+/// whole number of milliseconds the lock script handles exactly.
+pub const MAX_UNIQUE_TTL_MS: u64 = 1 << 53;
+
+/// The lock TTL in whole milliseconds; rejects a zero TTL and one above
+/// [`MAX_UNIQUE_TTL_MS`].
 pub(crate) fn ttl_ms(ttl: Duration) -> Result<u64, Error> {
     let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
     if ms == 0 {
         return Err(Error::invalid(
             "enqueue",
             "unique_for must be at least one millisecond",
+        ));
+    }
+    if ms > MAX_UNIQUE_TTL_MS {
+        return Err(Error::invalid(
+            "enqueue",
+            format!("unique_for must be at most {MAX_UNIQUE_TTL_MS} ms"),
         ));
     }
     Ok(ms)
@@ -147,6 +158,11 @@ mod tests {
     #[test]
     fn a_zero_ttl_is_rejected() {
         assert!(ttl_ms(Duration::ZERO).is_err());
+        assert!(ttl_ms(Duration::MAX).is_err());
+        assert_eq!(
+            ttl_ms(Duration::from_millis(MAX_UNIQUE_TTL_MS)).unwrap(),
+            MAX_UNIQUE_TTL_MS
+        );
         assert_eq!(ttl_ms(Duration::from_secs(2)).unwrap(), 2000);
     }
 }

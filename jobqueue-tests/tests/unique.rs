@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use jobqueue_core::store::CompletionBatch;
+use jobqueue_core::store::{BuryEntry, CompletionBatch};
 use jobqueue_core::{JobSet, UniqueMode, UniqueOutcome};
 use jobqueue_tests::process::WorkerSpec;
 use jobqueue_tests::{TestEnv, WorkerProcess, eventually, test_worker};
@@ -444,5 +444,118 @@ async fn bulk_unique_jobs_keep_every_rule_across_batched_calls() {
     let last = admin.list_ready("default", 451, 1).await.unwrap();
     assert_eq!(last[0].id, own_ids[453]);
     assert_eq!(lock_keys(&env).await.len(), 1 + 450 + 1 + 1);
+    env.cleanup().await;
+}
+
+/// A worker whose lease lapsed (its jobs were reclaimed and wait to run
+/// again) frees no lock when it records those jobs' ends late: not for a
+/// job it buries, not in a keyed batch's acknowledgement, not for a parent
+/// that succeeded. The job it still holds releases its lock as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_lost_its_jobs_frees_none_of_their_locks() {
+    let env = TestEnv::new("unique-lost-lease").await;
+    let ttl = Duration::from_secs(60);
+    let mut ids = Vec::new();
+    for tag in 0..4 {
+        let mut job = env.test_job();
+        job.tag = tag;
+        let builder = env.client.job(job).unique_for(ttl);
+        let builder = if tag == 2 {
+            builder.with_dependents()
+        } else {
+            builder
+        };
+        ids.push(builder.enqueue().await.unwrap());
+    }
+    let [buried, keyed_acked, parent, held] = [ids[0], ids[1], ids[2], ids[3]];
+    let mut lock_of = std::collections::HashMap::new();
+    for key in lock_keys(&env).await {
+        lock_of.insert(lock_holder(&env, &key).await.unwrap(), key);
+    }
+    let lock = |id: uuid::Uuid| lock_of[&id.to_string()].clone();
+    let digest = |id: uuid::Uuid| lock(id).rsplit(':').next().unwrap().to_owned();
+
+    let store = env.client.store();
+    let keys = store.queue_keys("default").unwrap();
+    let worker_id = "lost-lease-worker";
+    let active = keys.active(worker_id);
+    store
+        .heartbeat(&keys, worker_id, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let leased = store.fetch(&keys, &active, worker_id, 10).await.unwrap();
+    assert_eq!(leased.records.len(), 4);
+    let record_of = |id: uuid::Uuid| {
+        leased
+            .records
+            .iter()
+            .find(|r| r.starts_with(format!("{{\"id\":\"{id}\"").as_bytes()))
+            .unwrap()
+            .clone()
+    };
+    // Three jobs are reclaimed (as the reaper does after a lapsed lease):
+    // back in the ready list, no longer in this worker's active hash.
+    let mut conn = env.redis().await;
+    for id in [buried, keyed_acked, parent] {
+        let _: () = redis::pipe()
+            .hdel(&active, id.to_string())
+            .rpush(keys.ready(), record_of(id))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+
+    let bury = CompletionBatch {
+        buries: vec![BuryEntry {
+            leased_id: buried.to_string().into_bytes(),
+            dead_id: buried.to_string(),
+            record: record_of(buried),
+        }],
+        unique_releases: vec![(digest(buried), buried.to_string())],
+        ..CompletionBatch::default()
+    };
+    let report = store
+        .complete(&keys, &active, &bury, Default::default())
+        .await
+        .unwrap();
+    assert_eq!((report.buried, report.released), (0, 0));
+
+    let keyed_batch = CompletionBatch {
+        acks: vec![
+            keyed_acked.to_string().into_bytes(),
+            held.to_string().into_bytes(),
+        ],
+        unique_releases: vec![
+            (digest(keyed_acked), keyed_acked.to_string()),
+            (digest(held), held.to_string()),
+        ],
+        keyed: true,
+        ..CompletionBatch::default()
+    };
+    let report = store
+        .complete(&keys, &active, &keyed_batch, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(report.acked, 1, "only the held job is acknowledged");
+
+    let parent_ack = CompletionBatch {
+        parent_acks: vec![parent.to_string().into_bytes()],
+        unique_releases: vec![(digest(parent), parent.to_string())],
+        ..CompletionBatch::default()
+    };
+    let report = store
+        .complete(&keys, &active, &parent_ack, Default::default())
+        .await
+        .unwrap();
+    assert_eq!((report.acked, report.released), (0, 0));
+
+    for id in [buried, keyed_acked, parent] {
+        assert_eq!(
+            lock_holder(&env, &lock(id)).await,
+            Some(id.to_string()),
+            "the lock of a job that runs again stays"
+        );
+    }
+    assert_eq!(lock_holder(&env, &lock(held)).await, None);
     env.cleanup().await;
 }

@@ -17,8 +17,9 @@ decides:
             restarts. Otherwise as replace.
 
 One call takes a batch of jobs for one queue, in order: a later job of the
-batch sees the locks taken by earlier ones. Every record is checked before
-anything is written, so a malformed one fails the whole call.
+batch sees the locks taken by earlier ones. Every job's arguments are
+checked before anything is written, so a bad one fails the whole call and
+writes nothing.
 
 KEYS[1]    P:{Q}:scheduled zset
 KEYS[2]    P:{Q}:retry     zset
@@ -39,8 +40,24 @@ local jobs = #KEYS - 5
 if #ARGV ~= 1 + 5 * jobs then
   return redis.error_reply('ERR jobqueue: enqueue_unique takes five arguments per lock key')
 end
+-- Every job's arguments are checked before anything is written: Redis
+-- does not undo a script's earlier writes when a later command fails.
+local MODES = {reject = true, replace = true, debounce = true}
+local WHEN = {now = true, ['in'] = true, at = true}
+local MAX_TTL_MS = 2 ^ 53
 for i = 1, jobs do
-  if not is_record(ARGV[1 + 5 * (i - 1) + 3]) then
+  local a = 1 + 5 * (i - 1)
+  local ttl, ms = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 5])
+  if not MODES[ARGV[a + 1]] or not WHEN[ARGV[a + 4]] then
+    return redis.error_reply('ERR jobqueue: unknown unique mode or schedule kind')
+  end
+  if not ttl or ttl < 1 or ttl > MAX_TTL_MS or ttl ~= math.floor(ttl) then
+    return redis.error_reply('ERR jobqueue: the lock TTL must be a whole number of ms from 1 to 2^53')
+  end
+  if not ms or math.abs(ms) > MAX_TTL_MS then
+    return redis.error_reply('ERR jobqueue: the schedule time is not a number of ms')
+  end
+  if not is_record(ARGV[a + 3]) then
     return redis.error_reply('ERR jobqueue: the argument is not a job record')
   end
 end

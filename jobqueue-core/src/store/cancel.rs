@@ -103,8 +103,12 @@ impl Store {
         let envelope = decode_record(record).ok().map(|(envelope, _)| envelope);
         // A cancelled job has finished: free its uniqueness key.
         if let Some(digest) = envelope.as_ref().and_then(|e| e.unique.clone()) {
-            self.unique_release(queue, &[(digest, id.to_string())])
-                .await?;
+            let release = super::unique::LockRelease {
+                digest,
+                id: id.to_string(),
+                proof: super::unique::EndProof::InSet(queue.cancelled()),
+            };
+            self.unique_release(queue, &[release]).await?;
         }
         // A cancelled parent never succeeds: tell its dependents (the
         // sweeper does if this fails).

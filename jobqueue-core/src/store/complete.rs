@@ -8,10 +8,13 @@
 //!
 //! Every combination of unique, keyed and with dependents is handled:
 //! the parent calls always release the flow keys of keyed jobs (they are
-//! rare, so they skip the batch's `keyed` test), and the uniqueness locks
-//! of jobs that were not acknowledged by `ack.lua` (keyed batches, jobs
-//! with dependents, dead jobs) are freed by `unique_release.lua`, sent
-//! after the outcome calls in the same pipeline.
+//! rare, so they skip the batch's `keyed` test). The uniqueness locks of
+//! acknowledged jobs go in `ack.lua` or `ack_keyed.lua` itself, only for
+//! jobs still leased here; those of dead jobs and of parents that succeeded
+//! are freed by `unique_release.lua`, sent after the outcome calls in the
+//! same pipeline, only where the end is on record (the dead set, the
+//! parent hash): a worker whose lease lapsed frees no lock of a job that
+//! runs again elsewhere.
 //!
 //! A worker finishes jobs in batches: everything one worker finished on one
 //! queue since its last flush goes out as at most three script calls in a
@@ -24,6 +27,7 @@ use redis::Value;
 
 use super::dependencies::text_reply;
 use super::scripts::{Call, SCRIPTS, invoke_pipelined};
+use super::unique::{EndProof, LockRelease, unique_release_call};
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
 use crate::keys::QueueKeys;
@@ -113,22 +117,34 @@ impl CompletionBatch {
             + self.parent_buries.len()
     }
 
-    /// The uniqueness locks split by who releases them: `ack.lua` for
-    /// acknowledged jobs ((leased id, digest) pairs), `unique_release.lua`
-    /// for the rest (dead jobs).
-    fn split_releases(&self) -> (Vec<UniqueAck<'_>>, Vec<&(String, String)>) {
+    /// The uniqueness locks split by who releases them: the ack scripts
+    /// for acknowledged jobs ((leased id, digest) pairs),
+    /// `unique_release.lua` for the rest, each with where its end is
+    /// recorded (a parent's hash for a parent that succeeded, else the
+    /// dead set).
+    fn split_releases(&self, queue: &QueueKeys) -> (Vec<UniqueAck<'_>>, Vec<LockRelease>) {
         let mut by_ack = Vec::new();
         let mut others = Vec::new();
         if self.unique_releases.is_empty() {
             return (by_ack, others);
         }
         let acked: HashSet<&[u8]> = self.acks.iter().map(Vec::as_slice).collect();
-        for release in &self.unique_releases {
-            let (digest, id) = release;
-            match acked.get(id.as_bytes()) {
-                Some(acked) => by_ack.push((*acked, digest.as_str())),
-                None => others.push(release),
+        let parents_acked: HashSet<&[u8]> = self.parent_acks.iter().map(Vec::as_slice).collect();
+        for (digest, id) in &self.unique_releases {
+            if let Some(acked) = acked.get(id.as_bytes()) {
+                by_ack.push((*acked, digest.as_str()));
+                continue;
             }
+            let proof = if parents_acked.contains(id.as_bytes()) {
+                EndProof::Ended(queue.parent(id))
+            } else {
+                EndProof::InSet(queue.dead().to_owned())
+            };
+            others.push(LockRelease {
+                digest: digest.clone(),
+                id: id.clone(),
+                proof,
+            });
         }
         (by_ack, others)
     }
@@ -176,24 +192,25 @@ impl CompletionCalls {
         let flow_ready = batch.keyed.then(|| queue.flow_ready());
         // Appended to the scripts' keys for a keyed batch.
         let flow: Vec<&str> = flow_ready.iter().map(String::as_str).collect();
-        // Unique jobs' acknowledgements carry their locks (released in the
-        // same step); the others are ids only. A keyed batch acknowledges
-        // with `ack_keyed.lua` and frees its locks with
-        // `unique_release.lua`.
-        let (unique_acks, other_releases) = if flow.is_empty() {
-            batch.split_releases()
+        // Unique jobs' acknowledgements carry their locks, released in the
+        // same step by `ack.lua` (or `ack_keyed.lua` for a keyed batch);
+        // the other acknowledgements are ids only.
+        let (unique_acks, other_releases) = batch.split_releases(queue);
+        let ack_script = if flow.is_empty() {
+            &SCRIPTS.ack
         } else {
-            (Vec::new(), batch.unique_releases.iter().collect())
+            &SCRIPTS.ack_keyed
         };
         for chunk in unique_acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let locks: Vec<String> = chunk
                 .iter()
                 .map(|(_, digest)| queue.unique(digest))
                 .collect();
-            let mut keys = Vec::with_capacity(locks.len() + 1);
+            let mut keys = Vec::with_capacity(locks.len() + 2);
             keys.push(active_key);
+            keys.extend(flow.iter().copied());
             keys.extend(locks.iter().map(String::as_str));
-            let mut call = SCRIPTS.ack.call(&keys);
+            let mut call = ack_script.call(&keys);
             for (id, _) in chunk {
                 call.push_arg(*id);
             }
@@ -211,11 +228,9 @@ impl CompletionCalls {
                 .collect()
         };
         for chunk in plain_acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
-            let mut call = if flow.is_empty() {
-                SCRIPTS.ack.call(&[active_key])
-            } else {
-                SCRIPTS.ack_keyed.call(&[&[active_key][..], &flow].concat())
-            };
+            let mut keys = vec![active_key];
+            keys.extend(flow.iter().copied());
+            let mut call = ack_script.call(&keys);
             for id in chunk {
                 call.push_arg(*id);
             }
@@ -250,16 +265,7 @@ impl CompletionCalls {
         for chunk in other_releases.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             // After the outcome calls in the pipeline: a lock is freed only
             // once its job's end is recorded.
-            let locks: Vec<String> = chunk
-                .iter()
-                .map(|(digest, _)| queue.unique(digest))
-                .collect();
-            let keys: Vec<&str> = locks.iter().map(String::as_str).collect();
-            let mut call = SCRIPTS.unique_release.call(&keys);
-            for (_, id) in chunk.iter() {
-                call.push_arg(id.as_str());
-            }
-            release_calls.push((call, Kind::Release));
+            release_calls.push((unique_release_call(queue, chunk), Kind::Release));
         }
         for chunk in batch.buries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let extra = Bury::Plain {
