@@ -889,3 +889,63 @@ async fn deleting_a_pending_parent_counts_as_its_death() {
     assert_eq!(places(&env, "children", keyed_child).await, ["dead"]);
     env.cleanup().await;
 }
+
+/// A job dead-lettered because its parent died is itself a dead parent for
+/// its own dependents: in A → B → C, when A dies, B goes to the dead set
+/// and C follows its policy too (here: dead-lettered), instead of waiting
+/// forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_runs_down_the_whole_chain() {
+    let env = TestEnv::new("chain_cascade").await;
+    let client = &env.client;
+    let a = client
+        .job(jobqueue_tests::jobs::TestJob {
+            fail_first_runs: 1,
+            ..env.test_job()
+        })
+        .max_attempts(1)
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let b = client
+        .job(env.test_job())
+        .with_dependents()
+        .after(a)
+        .enqueue()
+        .await
+        .unwrap();
+    let c = client
+        .job(env.test_job())
+        .queue("children")
+        .after(b)
+        .enqueue()
+        .await
+        .unwrap();
+    let worker = test_worker(&env)
+        .queues(["default", "children"])
+        .reap_interval(Duration::from_millis(200))
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            places(&env, "default", b).await == ["dead"]
+                && places(&env, "children", c).await == ["dead"]
+        })
+        .await,
+        "b: {:?}, c: {:?}",
+        places(&env, "default", b).await,
+        places(&env, "children", c).await
+    );
+    worker.shutdown().await;
+    let admin = client.admin();
+    let dead_c = admin.job("children", c).await.unwrap().unwrap();
+    assert_eq!(
+        dead_c.errors.last().map(|e| e.message.clone()),
+        Some(format!("parent {b} died"))
+    );
+    let done = env.done().await;
+    assert!(!done.contains_key(&b.to_string()) && !done.contains_key(&c.to_string()));
+    env.cleanup().await;
+}

@@ -20,6 +20,10 @@ KEYS[5]  P:{Q}:priority  zset
 KEYS[6]  P:{Q}:scheduled zset
 KEYS[7]  P:{Q}:dead      zset
 KEYS[8]  P:{Q}:stats     hash
+KEYS[9]  P:{Q}:parent:<id> hash  the job's own parent record, when it was
+         enqueued with dependents (a dead-lettered job is recorded as
+         failed for them)
+KEYS[10] P:{Q}:releases  zset  outbox
 ARGV[1]  P:{Q}:events    pub/sub channel
 ]]
 
@@ -91,6 +95,9 @@ local function settle(id, now)
     redis.call('HINCRBY', KEYS[8], 'dead', 1)
     redis.call('HSET', KEYS[3], 'left', 'dead')
     redis.call('PEXPIRE', KEYS[3], DEPENDENCY_TTL_MS)
+    -- Its own dependents follow their policies in turn (the outbox entry
+    -- is applied by the workers' sweeper).
+    resolve_parent(KEYS[9], KEYS[10], id, 'failed', now)
     return 'dead'
   end
   local resolved = ok

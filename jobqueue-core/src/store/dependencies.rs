@@ -49,7 +49,7 @@ pub(crate) struct WaitingEnqueue<'a> {
 }
 
 /// The keys `enqueue_waiting.lua` and `release_child.lua` take, in order.
-fn waiting_keys(queue: &QueueKeys, job_id: &str) -> [String; 8] {
+fn waiting_keys(queue: &QueueKeys, job_id: &str) -> [String; 10] {
     [
         queue.waiting().to_owned(),
         queue.jobs().to_owned(),
@@ -59,6 +59,8 @@ fn waiting_keys(queue: &QueueKeys, job_id: &str) -> [String; 8] {
         queue.scheduled().to_owned(),
         queue.dead().to_owned(),
         queue.stats().to_owned(),
+        queue.parent(job_id),
+        queue.releases(),
     ]
 }
 
