@@ -949,3 +949,43 @@ async fn a_dead_letter_runs_down_the_whole_chain() {
     assert!(!done.contains_key(&b.to_string()) && !done.contains_key(&c.to_string()));
     env.cleanup().await;
 }
+
+/// A unique parent still scheduled that a newer job replaces never runs:
+/// it is a dead parent to its dependents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_unique_parent_counts_as_dead() {
+    let env = TestEnv::new("chain_replaced_parent").await;
+    let client = &env.client;
+    let job = env.test_job();
+    let parent = client
+        .job(job.clone())
+        .unique_for(Duration::from_secs(3600))
+        .delay(Duration::from_secs(3600))
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let child = client
+        .job(env.test_job())
+        .queue("children")
+        .after(parent)
+        .enqueue()
+        .await
+        .unwrap();
+    let outcome = client
+        .job(job)
+        .unique_for(Duration::from_secs(3600))
+        .on_duplicate(jobqueue_core::UniqueMode::Replace)
+        .enqueue_unique()
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, UniqueOutcome::Replaced { replaced: Some(old), .. } if old == parent),
+        "{outcome:?}"
+    );
+    // The outbox entry is the sweeper's to apply.
+    let keys = client.store().queue_keys("default").unwrap();
+    assert_eq!(client.store().sweep_releases(&keys).await.unwrap(), 1);
+    assert_eq!(places(&env, "children", child).await, ["dead"]);
+    env.cleanup().await;
+}

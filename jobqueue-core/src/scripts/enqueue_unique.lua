@@ -9,7 +9,8 @@ decides:
 
 * reject:   nothing is written; the holder's id is returned.
 * replace:  a holder still waiting (scheduled, or waiting for a retry) is
-            deleted and the new job takes its place and the lock. A holder
+            deleted (a dead parent to its dependents, if it has any) and
+            the new job takes its place and the lock. A holder
             already ready or running cannot be recalled: the new job is
             enqueued as well and takes the lock.
 * debounce: a holder still scheduled keeps its id and payload, and its
@@ -105,6 +106,10 @@ local function enqueue_one(lock_key, mode, ttl, record, when, ms)
       if redis.call('ZREM', set_key, holder) == 1 then
         redis.call('HDEL', jobs_key, holder)
         replaced = holder
+        -- A replaced holder never runs: if it has dependents, it is a dead
+        -- parent to them (the workers' sweeper applies the outbox entry).
+        local base = flow_base(jobs_key, ':jobs')
+        record_deleted_parent(queue_key(base, ':parent:' .. holder), queue_key(base, ':releases'), holder, now)
       end
     end
   end
