@@ -283,6 +283,19 @@ impl Admin {
         keys: &QueueKeys,
         limit: usize,
     ) -> Result<(Vec<String>, HashMap<String, u64>), Error> {
+        let (mut names, running) = self.flow_key_candidates(keys, limit).await?;
+        names.truncate(limit.clamp(1, MAX_PAGE_SIZE));
+        Ok((names, running))
+    }
+
+    /// [`Admin::flow_key_names`] before the cut to `limit`: up to `limit`
+    /// running keys, then up to `limit` ready or rate-parked ones (a caller
+    /// that drops keys with nothing waiting cuts after dropping).
+    pub(crate) async fn flow_key_candidates(
+        &self,
+        keys: &QueueKeys,
+        limit: usize,
+    ) -> Result<(Vec<String>, HashMap<String, u64>), Error> {
         let limit = limit.clamp(1, MAX_PAGE_SIZE);
         let (running_page, ready): (HashScanPage, Vec<String>) = redis::pipe()
             .cmd("HSCAN")
@@ -302,7 +315,6 @@ impl Admin {
                 names.push(key);
             }
         }
-        names.truncate(limit);
         Ok((names, running))
     }
 

@@ -748,3 +748,43 @@ async fn cancelling_expiring_or_burying_a_keyed_job_frees_its_key() {
     assert_no_keyed_leftovers(&env, "default").await;
     env.cleanup().await;
 }
+
+/// The keyed listing skips running keys with nothing waiting before it cuts
+/// at 1000 keys: a thousand busy keys with empty lists do not hide the
+/// jobs of a ready key behind them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_keys_with_empty_lists_do_not_hide_waiting_jobs() {
+    let env = TestEnv::new("flow-keys-crowd").await;
+    let waiting = env
+        .client
+        .job(env.test_job())
+        .flow_key("customer:waiting")
+        .enqueue()
+        .await
+        .unwrap();
+    // 1200 keys each running a job, none with anything waiting (as
+    // workers leave them while they run).
+    let keys = env.client.store().queue_keys("default").unwrap();
+    let mut pipe = redis::pipe();
+    for n in 0..1200 {
+        pipe.hset(keys.flow_running(), format!("account:{n:04}"), 1)
+            .ignore();
+    }
+    let _: () = pipe.query_async(&mut env.redis().await).await.unwrap();
+    let page = env
+        .client
+        .admin()
+        .browse(
+            "default",
+            jobqueue_core::BrowseState::Keyed,
+            &jobqueue_core::JobFilter::default(),
+            0,
+            50,
+        )
+        .await
+        .unwrap();
+    let ids: Vec<_> = page.jobs.iter().map(|job| job.id).collect();
+    assert_eq!(ids, [waiting]);
+    assert_eq!(page.total, 1);
+    env.cleanup().await;
+}

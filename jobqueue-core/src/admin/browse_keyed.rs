@@ -19,10 +19,12 @@ use crate::keys::QueueKeys;
 const OP: &str = "browse_keyed";
 
 impl Admin {
-    /// The listed keys with waiting jobs and their list lengths, in
-    /// listing order.
+    /// The listed keys with waiting jobs (the first 1000 of them) and
+    /// their list lengths, in listing order. Running keys with nothing
+    /// waiting are dropped before the cut, so they cannot crowd out ready
+    /// keys that hold jobs.
     async fn keyed_lists(&self, q: &QueueKeys) -> Result<Vec<(String, u64)>, Error> {
-        let (names, _) = self.flow_key_names(q, MAX_PAGE_SIZE).await?;
+        let (names, _) = self.flow_key_candidates(q, MAX_PAGE_SIZE).await?;
         if names.is_empty() {
             return Ok(Vec::new());
         }
@@ -38,6 +40,7 @@ impl Admin {
             .into_iter()
             .zip(lengths)
             .filter(|(_, len)| *len > 0)
+            .take(MAX_PAGE_SIZE)
             .collect())
     }
 
