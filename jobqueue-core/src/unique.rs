@@ -2,9 +2,9 @@
 //!
 //! A unique job takes a lock, `P:{Q}:unique:<digest>`, holding its id with
 //! a TTL (its unique-for), in the same script that enqueues it
-//! (`enqueue_unique.lua`). The worker releases the lock when the job
-//! succeeds or dies (`unique_release.lua`); a failed attempt that will be
-//! retried keeps it. Whatever happens to workers, the lock lapses with its
+//! (`enqueue_unique.lua`). The script that records the job's end (success,
+//! death, cancellation, expiry) frees the lock in the same step; a failed
+//! attempt that will be retried keeps it. Whatever happens to workers, the lock lapses with its
 //! TTL: a lock never outlives it.
 
 use std::time::Duration;

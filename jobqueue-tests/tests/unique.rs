@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use jobqueue_core::store::{BuryEntry, CompletionBatch};
+use jobqueue_core::store::{BuryEntry, CompletionBatch, DeadLimits};
 use jobqueue_core::{JobSet, UniqueMode, UniqueOutcome};
 use jobqueue_tests::process::WorkerSpec;
 use jobqueue_tests::{TestEnv, WorkerProcess, eventually, test_worker};
@@ -557,5 +557,84 @@ async fn a_worker_that_lost_its_jobs_frees_none_of_their_locks() {
         );
     }
     assert_eq!(lock_holder(&env, &lock(held)).await, None);
+    env.cleanup().await;
+}
+
+/// Locks are freed by the script that records a job's end, whatever else
+/// that script does: two unique jobs buried in one call with a dead-set cap
+/// of one (so the call trims one of them right away), and a unique parent
+/// whose dependency record has expired, all free their locks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locks_go_with_the_end_even_when_its_record_does_not_stay() {
+    let env = TestEnv::new("unique-end-record").await;
+    let ttl = Duration::from_secs(60);
+    let mut ids = Vec::new();
+    for tag in 0..3 {
+        let mut job = env.test_job();
+        job.tag = tag;
+        let builder = env.client.job(job).unique_for(ttl);
+        let builder = if tag == 2 {
+            builder.with_dependents()
+        } else {
+            builder
+        };
+        ids.push(builder.enqueue().await.unwrap());
+    }
+    assert_eq!(lock_keys(&env).await.len(), 3);
+    let store = env.client.store();
+    let keys = store.queue_keys("default").unwrap();
+    let worker_id = "end-record-worker";
+    let active = keys.active(worker_id);
+    store
+        .heartbeat(&keys, worker_id, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let leased = store.fetch(&keys, &active, worker_id, 10).await.unwrap();
+    assert_eq!(leased.records.len(), 3);
+    let record_of = |id: uuid::Uuid| {
+        leased
+            .records
+            .iter()
+            .find(|r| r.starts_with(format!("{{\"id\":\"{id}\"").as_bytes()))
+            .unwrap()
+            .clone()
+    };
+    let bury = CompletionBatch {
+        buries: ids[..2]
+            .iter()
+            .map(|id| BuryEntry {
+                leased_id: id.to_string().into_bytes(),
+                dead_id: id.to_string(),
+                record: record_of(*id),
+            })
+            .collect(),
+        ..CompletionBatch::default()
+    };
+    let one_kept = DeadLimits {
+        max_jobs: 1,
+        ..DeadLimits::default()
+    };
+    let report = store
+        .complete(&keys, &active, &bury, one_kept)
+        .await
+        .unwrap();
+    assert_eq!((report.buried, report.trimmed), (2, 1));
+    // The parent's dependency record is gone (it expires 30 days after
+    // the job's run time).
+    let _: () = redis::cmd("DEL")
+        .arg(keys.parent(&ids[2].to_string()))
+        .query_async(&mut env.redis().await)
+        .await
+        .unwrap();
+    let parent_ack = CompletionBatch {
+        parent_acks: vec![ids[2].to_string().into_bytes()],
+        ..CompletionBatch::default()
+    };
+    let report = store
+        .complete(&keys, &active, &parent_ack, Default::default())
+        .await
+        .unwrap();
+    assert_eq!(report.acked, 1);
+    assert_eq!(lock_keys(&env).await, Vec::<String>::new());
     env.cleanup().await;
 }

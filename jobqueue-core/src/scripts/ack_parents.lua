@@ -7,8 +7,8 @@ parent hash says 'succeeded' (kept 30 days, for dependents enqueued later),
 and when it has children, `<id>|succeeded` goes to the queue's release
 outbox. The caller then releases the children on their queues and removes
 the entry; a sweeper finishes entries a crashed worker left. A keyed job's
-flow key is released (as ack_keyed.lua). A unique job's lock is released
-by unique_release.lua after this call, in the same round trip.
+flow key is released (as ack_keyed.lua), and a unique job's lock freed
+(release_unique in lib_flow.lua).
 
 KEYS[1]   P:{Q}:active:<wid> hash
 KEYS[2]   P:{Q}:releases     zset  outbox
@@ -29,5 +29,7 @@ for i = 1, #ARGV do
     end
   end
 end
-flow_leave(flow_base(KEYS[2], ':releases'), left)
+local base = flow_base(KEYS[2], ':releases')
+flow_leave(base, left)
+for _, record in ipairs(left) do release_unique(base, record) end
 return out

@@ -2,7 +2,8 @@
 
 For each job still leased by this worker, its final record (with the error
 history) goes to the jobs hash and its id to the dead set, scored by time of
-death. Then the dead set is trimmed: first entries older than the maximum
+death, and a unique job's lock is freed (see release_unique in
+lib_flow.lua). Then the dead set is trimmed: first entries older than the maximum
 age, then the oldest entries above the maximum size. Trimming removes at
 most max(100, 2 × buried) entries per call, so one call stays cheap and the
 set still cannot outgrow its cap; every trimmed job is counted in the
@@ -49,6 +50,10 @@ if buried > 0 then
   redis.call('ZADD', KEYS[2], unpack(scored))
   redis.call('HSET', KEYS[3], unpack(records))
   if KEYS[5] then flow_leave(flow_base(KEYS[5], ':gready'), leased) end
+  local base = flow_base(KEYS[2], ':dead')
+  for n = 1, #leased_ids do
+    if leased[n] then release_unique(base, leased[n]) end
+  end
 end
 local budget = math.max(100, 2 * buried)
 local trimmed = 0

@@ -33,7 +33,7 @@ ARGV[4]  most cancelled jobs kept
 ARGV[5]  most age of a cancelled job, ms
 
 Returns: {'cancelled', 'ready' | 'scheduled' | 'retry' | 'waiting' | 'active', record}
-         (the caller releases the job's uniqueness lock, if it has one)
+         (a unique job's lock is freed in the same step)
          or {'not_found', '', ''} (never enqueued, finished, dead, already cancelled,
          or — with a candidate record — no longer where the caller saw it).
 ]]
@@ -43,6 +43,7 @@ local now = now_ms()
 local function file_cancelled(record)
   file_finished(KEYS[6], KEYS[3], KEYS[7], 'cancelled', id, record, now, tonumber(ARGV[4]), tonumber(ARGV[5]))
   resolve_parent(KEYS[10], KEYS[9], id, 'failed', now)
+  release_unique(flow_base(KEYS[3], ':jobs'), record)
 end
 
 if candidate ~= '' then

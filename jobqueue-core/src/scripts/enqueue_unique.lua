@@ -2,8 +2,8 @@
 
 A lock `P:{Q}:unique:<digest>` holds the id of the job that owns the key,
 always with a TTL (the job's unique-for), so a lock can never outlive it.
-Workers release it (ack.lua, unique_release.lua) when the job succeeds or
-dies. If no job holds the key, the new job takes the lock and is enqueued
+The script that records the job's end frees it (ack.lua, bury.lua, …;
+release_unique in lib_flow.lua). If no job holds the key, the new job takes the lock and is enqueued
 (ready, prioritised or scheduled as requested). If one does, the mode
 decides:
 
@@ -48,7 +48,10 @@ local WHEN = {now = true, ['in'] = true, at = true}
 local MAX_TTL_MS = 2 ^ 53
 for i = 1, jobs do
   local a = 1 + 5 * (i - 1)
-  local ttl, ms = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 5])
+  -- Whole numbers in plain digits only (tonumber would take '1e3' or
+  -- '0x10', which SET … PX refuses after earlier jobs were written).
+  local ttl = string.match(ARGV[a + 2], '^%d+$') and tonumber(ARGV[a + 2])
+  local ms = string.match(ARGV[a + 5], '^%-?%d+$') and tonumber(ARGV[a + 5])
   if not MODES[ARGV[a + 1]] or not WHEN[ARGV[a + 4]] then
     return redis.error_reply('ERR jobqueue: unknown unique mode or schedule kind')
   end

@@ -43,6 +43,35 @@ local function record_flow(record)
   return string.sub(envelope, e + 1, close - 1)
 end
 
+-- The uniqueness digest in a record's envelope, or nil.
+local function record_unique(record)
+  local newline = string.find(record, '\n', 45, true)
+  if not newline then return nil end
+  local s, e = string.find(record, ',"unique":"', 45, true)
+  if not s or s > newline then return nil end
+  local close = string.find(record, '"', e + 1, true)
+  if not close or close > newline then return nil end
+  return string.sub(record, e + 1, close - 1)
+end
+
+-- A job ended in this script (dead, cancelled, a parent that succeeded):
+-- frees its uniqueness lock, found from its record, while the lock still
+-- names it (a lock taken over by a newer job after expiry or replace is
+-- left alone). Callers pass only records of jobs whose end they just
+-- recorded — still leased by the caller, or found where it was — so a
+-- worker whose lease lapsed never frees the lock of a job that runs again.
+-- Returns 1 when a lock was freed.
+local function release_unique(base, record)
+  local digest = record and record_unique(record)
+  if not digest then return 0 end
+  local lock_key = queue_key(base, ':unique:' .. digest)
+  if redis.call('GET', lock_key) == record_id(record) then
+    redis.call('DEL', lock_key)
+    return 1
+  end
+  return 0
+end
+
 -- Files a keyed job in its key's list (at the tail, or at the head for a
 -- job coming back from a worker) and makes the key ready unless it already
 -- is (or is parked by its rate limit). Marks the queue as having keyed jobs

@@ -101,15 +101,7 @@ impl Store {
                 .map_err(Error::redis(OP))?;
         }
         let envelope = decode_record(record).ok().map(|(envelope, _)| envelope);
-        // A cancelled job has finished: free its uniqueness key.
-        if let Some(digest) = envelope.as_ref().and_then(|e| e.unique.clone()) {
-            let release = super::unique::LockRelease {
-                digest,
-                id: id.to_string(),
-                proof: super::unique::EndProof::InSet(queue.cancelled()),
-            };
-            self.unique_release(queue, &[release]).await?;
-        }
+        // (A unique job's lock was freed by cancel.lua in the same step.)
         // A cancelled parent never succeeds: tell its dependents (the
         // sweeper does if this fails).
         if envelope.is_some_and(|e| e.dependents) {

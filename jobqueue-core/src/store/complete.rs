@@ -1,20 +1,18 @@
 //! Completion transitions: `ack.lua` (which also frees the uniqueness
-//! locks of unique jobs that succeeded), `ack_keyed.lua` (a batch with
-//! keyed jobs), `retry.lua`, `bury.lua`, and `unique_release.lua` for the
-//! other unique jobs that ended. Jobs enqueued with dependents are
-//! acknowledged by `ack_parents.lua` and buried by `bury.lua` with their
-//! parent keys, which also file release outbox entries (see
-//! `dependencies.rs`).
+//! locks of unique jobs that succeeded, given as keys), `ack_keyed.lua` (a
+//! batch with keyed jobs), `retry.lua` and `bury.lua`. Jobs enqueued with
+//! dependents are acknowledged by `ack_parents.lua` and buried by
+//! `bury.lua` with their parent keys, which also file release outbox
+//! entries (see `dependencies.rs`).
 //!
 //! Every combination of unique, keyed and with dependents is handled:
 //! the parent calls always release the flow keys of keyed jobs (they are
-//! rare, so they skip the batch's `keyed` test). The uniqueness locks of
-//! acknowledged jobs go in `ack.lua` or `ack_keyed.lua` itself, only for
-//! jobs still leased here; those of dead jobs and of parents that succeeded
-//! are freed by `unique_release.lua`, sent after the outcome calls in the
-//! same pipeline, only where the end is on record (the dead set, the
-//! parent hash): a worker whose lease lapsed frees no lock of a job that
-//! runs again elsewhere.
+//! rare, so they skip the batch's `keyed` test). A unique job's lock is
+//! freed by the script that records its end, in the same step and only for
+//! a job still leased by this worker: `ack.lua` from the lock keys it is
+//! given, the other scripts from the digest in the job's record
+//! (`release_unique` in lib_flow.lua). A worker whose lease lapsed frees
+//! no lock of a job that runs again elsewhere.
 //!
 //! A worker finishes jobs in batches: everything one worker finished on one
 //! queue since its last flush goes out as at most three script calls in a
@@ -27,7 +25,6 @@ use redis::Value;
 
 use super::dependencies::text_reply;
 use super::scripts::{Call, SCRIPTS, invoke_pipelined};
-use super::unique::{EndProof, LockRelease, unique_release_call};
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
 use crate::keys::QueueKeys;
@@ -87,9 +84,9 @@ pub struct CompletionBatch {
     /// Jobs for the dead set.
     pub buries: Vec<BuryEntry>,
     /// Uniqueness locks of unique jobs among them that succeeded or died:
-    /// (key digest, job id). Released in the same round trip: by
-    /// `ack.lua` in the same step as a success, by `unique_release.lua`
-    /// after the outcomes otherwise.
+    /// (key digest, job id). Those of plain acknowledgements go to
+    /// `ack.lua` as keys; the other scripts find a job's lock from its
+    /// record, so the rest are not needed.
     pub unique_releases: Vec<(String, String)>,
     /// True when some of the jobs carry a flow key: the scripts then
     /// release their keys (plain batches skip that work entirely).
@@ -117,36 +114,21 @@ impl CompletionBatch {
             + self.parent_buries.len()
     }
 
-    /// The uniqueness locks split by who releases them: the ack scripts
-    /// for acknowledged jobs ((leased id, digest) pairs),
-    /// `unique_release.lua` for the rest, each with where its end is
-    /// recorded (a parent's hash for a parent that succeeded, else the
-    /// dead set).
-    fn split_releases(&self, queue: &QueueKeys) -> (Vec<UniqueAck<'_>>, Vec<LockRelease>) {
-        let mut by_ack = Vec::new();
-        let mut others = Vec::new();
+    /// The (leased id, digest) pairs of acknowledged unique jobs, whose
+    /// locks `ack.lua` frees.
+    fn unique_acks(&self) -> Vec<UniqueAck<'_>> {
         if self.unique_releases.is_empty() {
-            return (by_ack, others);
+            return Vec::new();
         }
         let acked: HashSet<&[u8]> = self.acks.iter().map(Vec::as_slice).collect();
-        let parents_acked: HashSet<&[u8]> = self.parent_acks.iter().map(Vec::as_slice).collect();
-        for (digest, id) in &self.unique_releases {
-            if let Some(acked) = acked.get(id.as_bytes()) {
-                by_ack.push((*acked, digest.as_str()));
-                continue;
-            }
-            let proof = if parents_acked.contains(id.as_bytes()) {
-                EndProof::Ended(queue.parent(id))
-            } else {
-                EndProof::InSet(queue.dead().to_owned())
-            };
-            others.push(LockRelease {
-                digest: digest.clone(),
-                id: id.clone(),
-                proof,
-            });
-        }
-        (by_ack, others)
+        self.unique_releases
+            .iter()
+            .filter_map(|(digest, id)| {
+                acked
+                    .get(id.as_bytes())
+                    .map(|acked| (*acked, digest.as_str()))
+            })
+            .collect()
     }
 }
 
@@ -163,7 +145,8 @@ pub struct CompletionReport {
     pub buried: u64,
     /// Old dead jobs trimmed to keep the dead set within its limits.
     pub trimmed: u64,
-    /// Uniqueness locks released.
+    /// Uniqueness locks of acknowledged jobs released by `ack.lua` (the
+    /// other scripts free the locks of the jobs they end without counting).
     pub released: u64,
     /// Release outbox entries filed for the dependents of jobs that
     /// succeeded or died: apply them with [`Store::apply_releases`].
@@ -188,29 +171,26 @@ impl CompletionCalls {
         dead_limits: DeadLimits,
     ) -> Self {
         let mut calls: Vec<(Call, Kind)> = Vec::with_capacity(3);
-        let mut release_calls: Vec<(Call, Kind)> = Vec::new();
         let flow_ready = batch.keyed.then(|| queue.flow_ready());
         // Appended to the scripts' keys for a keyed batch.
         let flow: Vec<&str> = flow_ready.iter().map(String::as_str).collect();
-        // Unique jobs' acknowledgements carry their locks, released in the
-        // same step by `ack.lua` (or `ack_keyed.lua` for a keyed batch);
-        // the other acknowledgements are ids only.
-        let (unique_acks, other_releases) = batch.split_releases(queue);
-        let ack_script = if flow.is_empty() {
-            &SCRIPTS.ack
+        // A plain batch's unique acknowledgements carry their locks (freed
+        // in the same step by `ack.lua`); the other acknowledgements are
+        // ids only (`ack_keyed.lua` finds the locks from the records).
+        let unique_acks = if flow.is_empty() {
+            batch.unique_acks()
         } else {
-            &SCRIPTS.ack_keyed
+            Vec::new()
         };
         for chunk in unique_acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let locks: Vec<String> = chunk
                 .iter()
                 .map(|(_, digest)| queue.unique(digest))
                 .collect();
-            let mut keys = Vec::with_capacity(locks.len() + 2);
+            let mut keys = Vec::with_capacity(locks.len() + 1);
             keys.push(active_key);
-            keys.extend(flow.iter().copied());
             keys.extend(locks.iter().map(String::as_str));
-            let mut call = ack_script.call(&keys);
+            let mut call = SCRIPTS.ack.call(&keys);
             for (id, _) in chunk {
                 call.push_arg(*id);
             }
@@ -228,9 +208,11 @@ impl CompletionCalls {
                 .collect()
         };
         for chunk in plain_acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
-            let mut keys = vec![active_key];
-            keys.extend(flow.iter().copied());
-            let mut call = ack_script.call(&keys);
+            let mut call = if flow.is_empty() {
+                SCRIPTS.ack.call(&[active_key])
+            } else {
+                SCRIPTS.ack_keyed.call(&[&[active_key][..], &flow].concat())
+            };
             for id in chunk {
                 call.push_arg(*id);
             }
@@ -262,11 +244,6 @@ impl CompletionCalls {
             }
             calls.push((call, Kind::Retry));
         }
-        for chunk in other_releases.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
-            // After the outcome calls in the pipeline: a lock is freed only
-            // once its job's end is recorded.
-            release_calls.push((unique_release_call(queue, chunk), Kind::Release));
-        }
         for chunk in batch.buries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let extra = Bury::Plain {
                 flow_ready: flow_ready.as_deref(),
@@ -285,7 +262,6 @@ impl CompletionCalls {
                 Kind::Bury,
             ));
         }
-        calls.extend(release_calls);
         Self { calls }
     }
 
@@ -338,7 +314,6 @@ impl Store {
                         .extend(parts.iter().skip(1).filter_map(text_reply));
                 }
                 Kind::Retry => report.retried += count(&reply)?,
-                Kind::Release => report.released += count(&reply)?,
                 Kind::Bury => {
                     let parts = array_reply(reply, OP)?;
                     if parts.len() < 2 {
@@ -420,7 +395,6 @@ enum Kind {
     AckParents,
     Retry,
     Bury,
-    Release,
 }
 
 fn count(reply: &Value) -> Result<u64, Error> {

@@ -105,7 +105,6 @@ pub(crate) struct Scripts {
     pub cron_run_now: LuaScript,
     pub cron_set: LuaScript,
     pub enqueue_unique: LuaScript,
-    pub unique_release: LuaScript,
     pub cancel: LuaScript,
     pub expire: LuaScript,
     pub fetch_limited: LuaScript,
@@ -140,7 +139,6 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     cron_run_now: lua!(flow "cron_run_now"),
     cron_set: lua!("cron_set"),
     enqueue_unique: lua!(flow "enqueue_unique"),
-    unique_release: lua!("unique_release"),
     cancel: lua!(flow "cancel"),
     expire: lua!(flow "expire"),
     fetch_limited: lua!(flow "fetch_limited"),
@@ -156,7 +154,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 32] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 31] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -178,7 +176,6 @@ impl Scripts {
             &self.cron_run_now,
             &self.cron_set,
             &self.enqueue_unique,
-            &self.unique_release,
             &self.cancel,
             &self.expire,
             &self.fetch_limited,

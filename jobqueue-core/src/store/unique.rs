@@ -1,11 +1,13 @@
-//! Unique-job transitions: `enqueue_unique.lua` and `unique_release.lua`.
+//! Unique-job enqueues: `enqueue_unique.lua`. Locks are freed by the
+//! scripts that record a job's end (`ack.lua`, `ack_keyed.lua`,
+//! `ack_parents.lua`, `bury.lua`, `cancel.lua`, `expire.lua`).
 
 use redis::Value;
 use uuid::Uuid;
 
 use super::enqueue::ScheduleAt;
 use super::scripts::{Call, SCRIPTS};
-use super::{Store, array_reply, int_reply};
+use super::{Store, array_reply};
 use crate::error::Error;
 use crate::keys::QueueKeys;
 use crate::unique::{UniqueMode, UniqueOutcome};
@@ -110,62 +112,4 @@ impl Store {
             .pop()
             .ok_or_else(|| Error::protocol("enqueue_unique", "no outcome for the job"))
     }
-
-    /// Releases the locks of unique jobs whose end is on record (see
-    /// `unique_release.lua`), in calls of at most 1000 locks. Returns how
-    /// many were released.
-    pub(crate) async fn unique_release(
-        &self,
-        queue: &QueueKeys,
-        held: &[LockRelease],
-    ) -> Result<u64, Error> {
-        let mut released = 0;
-        for chunk in held.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
-            let reply: Value = unique_release_call(queue, chunk)
-                .invoke(&mut self.conn.clone(), "unique_release")
-                .await?;
-            released += u64::try_from(int_reply(&reply, "unique_release")?).unwrap_or(0);
-        }
-        Ok(released)
-    }
-}
-
-/// A finished unique job's lock to release, with where its end is recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LockRelease {
-    /// The lock's key digest.
-    pub(crate) digest: String,
-    /// The job id the lock should still name.
-    pub(crate) id: String,
-    /// Where the job's end must be on record for the lock to go.
-    pub(crate) proof: EndProof,
-}
-
-/// The record that shows a job ended (so its lock may go).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum EndProof {
-    /// The job is in this sorted set (the dead or the cancelled set).
-    InSet(String),
-    /// This parent hash says the job succeeded or failed.
-    Ended(String),
-}
-
-/// One `unique_release.lua` call for `locks` (at most 1000).
-pub(crate) fn unique_release_call(queue: &QueueKeys, locks: &[LockRelease]) -> Call {
-    let lock_keys: Vec<String> = locks.iter().map(|l| queue.unique(&l.digest)).collect();
-    let mut keys: Vec<&str> = lock_keys.iter().map(String::as_str).collect();
-    keys.extend(locks.iter().map(|l| match &l.proof {
-        EndProof::InSet(key) | EndProof::Ended(key) => key.as_str(),
-    }));
-    let mut call = SCRIPTS.unique_release.call(&keys);
-    for lock in locks {
-        call.push_arg(lock.id.as_str());
-    }
-    for lock in locks {
-        call.push_arg(match lock.proof {
-            EndProof::InSet(_) => "in_set",
-            EndProof::Ended(_) => "ended",
-        });
-    }
-    call
 }
