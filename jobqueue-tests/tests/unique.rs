@@ -447,6 +447,61 @@ async fn bulk_unique_jobs_keep_every_rule_across_batched_calls() {
     env.cleanup().await;
 }
 
+/// Unique jobs enqueued (the one at `parent_tag` with dependents) and
+/// leased by a worker driven by hand through the store API.
+struct LeasedUnique {
+    ids: Vec<uuid::Uuid>,
+    keys: jobqueue_core::keys::QueueKeys,
+    active: String,
+    records: Vec<Vec<u8>>,
+}
+
+impl LeasedUnique {
+    async fn new(env: &TestEnv, count: u64, parent_tag: u64, worker_id: &str) -> Self {
+        let mut ids = Vec::new();
+        for tag in 0..count {
+            let mut job = env.test_job();
+            job.tag = tag;
+            let builder = env.client.job(job).unique_for(Duration::from_secs(60));
+            let builder = if tag == parent_tag {
+                builder.with_dependents()
+            } else {
+                builder
+            };
+            ids.push(builder.enqueue().await.unwrap());
+        }
+        let store = env.client.store();
+        let keys = store.queue_keys("default").unwrap();
+        let active = keys.active(worker_id);
+        store
+            .heartbeat(&keys, worker_id, Duration::from_secs(30))
+            .await
+            .unwrap();
+        let records = store
+            .fetch(&keys, &active, worker_id, 10)
+            .await
+            .unwrap()
+            .records;
+        assert_eq!(records.len(), ids.len());
+        Self {
+            ids,
+            keys,
+            active,
+            records,
+        }
+    }
+
+    /// The leased record of job `id`.
+    fn record(&self, id: uuid::Uuid) -> Vec<u8> {
+        let prefix = format!("{{\"id\":\"{id}\"");
+        self.records
+            .iter()
+            .find(|r| r.starts_with(prefix.as_bytes()))
+            .unwrap()
+            .clone()
+    }
+}
+
 /// A worker whose lease lapsed (its jobs were reclaimed and wait to run
 /// again) frees no lock when it records those jobs' ends late: not for a
 /// job it buries, not in a keyed batch's acknowledgement, not for a parent
@@ -454,19 +509,8 @@ async fn bulk_unique_jobs_keep_every_rule_across_batched_calls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_that_lost_its_jobs_frees_none_of_their_locks() {
     let env = TestEnv::new("unique-lost-lease").await;
-    let ttl = Duration::from_secs(60);
-    let mut ids = Vec::new();
-    for tag in 0..4 {
-        let mut job = env.test_job();
-        job.tag = tag;
-        let builder = env.client.job(job).unique_for(ttl);
-        let builder = if tag == 2 {
-            builder.with_dependents()
-        } else {
-            builder
-        };
-        ids.push(builder.enqueue().await.unwrap());
-    }
+    let leased = LeasedUnique::new(&env, 4, 2, "lost-lease-worker").await;
+    let ids = &leased.ids;
     let [buried, keyed_acked, parent, held] = [ids[0], ids[1], ids[2], ids[3]];
     let mut lock_of = std::collections::HashMap::new();
     for key in lock_keys(&env).await {
@@ -474,31 +518,14 @@ async fn a_worker_that_lost_its_jobs_frees_none_of_their_locks() {
     }
     let lock = |id: uuid::Uuid| lock_of[&id.to_string()].clone();
     let digest = |id: uuid::Uuid| lock(id).rsplit(':').next().unwrap().to_owned();
-
-    let store = env.client.store();
-    let keys = store.queue_keys("default").unwrap();
-    let worker_id = "lost-lease-worker";
-    let active = keys.active(worker_id);
-    store
-        .heartbeat(&keys, worker_id, Duration::from_secs(30))
-        .await
-        .unwrap();
-    let leased = store.fetch(&keys, &active, worker_id, 10).await.unwrap();
-    assert_eq!(leased.records.len(), 4);
-    let record_of = |id: uuid::Uuid| {
-        leased
-            .records
-            .iter()
-            .find(|r| r.starts_with(format!("{{\"id\":\"{id}\"").as_bytes()))
-            .unwrap()
-            .clone()
-    };
+    let (store, keys, active) = (env.client.store(), &leased.keys, &leased.active);
+    let record_of = |id: uuid::Uuid| leased.record(id);
     // Three jobs are reclaimed (as the reaper does after a lapsed lease):
     // back in the ready list, no longer in this worker's active hash.
     let mut conn = env.redis().await;
     for id in [buried, keyed_acked, parent] {
         let _: () = redis::pipe()
-            .hdel(&active, id.to_string())
+            .hdel(active, id.to_string())
             .rpush(keys.ready(), record_of(id))
             .query_async(&mut conn)
             .await
@@ -515,7 +542,7 @@ async fn a_worker_that_lost_its_jobs_frees_none_of_their_locks() {
         ..CompletionBatch::default()
     };
     let report = store
-        .complete(&keys, &active, &bury, Default::default())
+        .complete(keys, active, &bury, Default::default())
         .await
         .unwrap();
     assert_eq!((report.buried, report.released), (0, 0));
@@ -533,7 +560,7 @@ async fn a_worker_that_lost_its_jobs_frees_none_of_their_locks() {
         ..CompletionBatch::default()
     };
     let report = store
-        .complete(&keys, &active, &keyed_batch, Default::default())
+        .complete(keys, active, &keyed_batch, Default::default())
         .await
         .unwrap();
     assert_eq!(report.acked, 1, "only the held job is acknowledged");
@@ -544,7 +571,7 @@ async fn a_worker_that_lost_its_jobs_frees_none_of_their_locks() {
         ..CompletionBatch::default()
     };
     let report = store
-        .complete(&keys, &active, &parent_ack, Default::default())
+        .complete(keys, active, &parent_ack, Default::default())
         .await
         .unwrap();
     assert_eq!((report.acked, report.released), (0, 0));
@@ -567,38 +594,11 @@ async fn a_worker_that_lost_its_jobs_frees_none_of_their_locks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn locks_go_with_the_end_even_when_its_record_does_not_stay() {
     let env = TestEnv::new("unique-end-record").await;
-    let ttl = Duration::from_secs(60);
-    let mut ids = Vec::new();
-    for tag in 0..3 {
-        let mut job = env.test_job();
-        job.tag = tag;
-        let builder = env.client.job(job).unique_for(ttl);
-        let builder = if tag == 2 {
-            builder.with_dependents()
-        } else {
-            builder
-        };
-        ids.push(builder.enqueue().await.unwrap());
-    }
+    let leased = LeasedUnique::new(&env, 3, 2, "end-record-worker").await;
     assert_eq!(lock_keys(&env).await.len(), 3);
-    let store = env.client.store();
-    let keys = store.queue_keys("default").unwrap();
-    let worker_id = "end-record-worker";
-    let active = keys.active(worker_id);
-    store
-        .heartbeat(&keys, worker_id, Duration::from_secs(30))
-        .await
-        .unwrap();
-    let leased = store.fetch(&keys, &active, worker_id, 10).await.unwrap();
-    assert_eq!(leased.records.len(), 3);
-    let record_of = |id: uuid::Uuid| {
-        leased
-            .records
-            .iter()
-            .find(|r| r.starts_with(format!("{{\"id\":\"{id}\"").as_bytes()))
-            .unwrap()
-            .clone()
-    };
+    let ids = &leased.ids;
+    let (store, keys, active) = (env.client.store(), &leased.keys, &leased.active);
+    let record_of = |id: uuid::Uuid| leased.record(id);
     let bury = CompletionBatch {
         buries: ids[..2]
             .iter()
@@ -614,10 +614,7 @@ async fn locks_go_with_the_end_even_when_its_record_does_not_stay() {
         max_jobs: 1,
         ..DeadLimits::default()
     };
-    let report = store
-        .complete(&keys, &active, &bury, one_kept)
-        .await
-        .unwrap();
+    let report = store.complete(keys, active, &bury, one_kept).await.unwrap();
     assert_eq!((report.buried, report.trimmed), (2, 1));
     // The parent's dependency record is gone (it expires 30 days after
     // the job's run time).
@@ -631,7 +628,7 @@ async fn locks_go_with_the_end_even_when_its_record_does_not_stay() {
         ..CompletionBatch::default()
     };
     let report = store
-        .complete(&keys, &active, &parent_ack, Default::default())
+        .complete(keys, active, &parent_ack, Default::default())
         .await
         .unwrap();
     assert_eq!(report.acked, 1);
