@@ -300,6 +300,18 @@ impl Client {
             )),
             RunAt::At(at) => Destination::Scheduled(ScheduleAt::At(at.timestamp_millis())),
         };
+        if unique.is_some()
+            && let Destination::Scheduled(ScheduleAt::In(ms)) = destination
+            && ms > crate::unique::MAX_UNIQUE_TTL_MS
+        {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "a unique job's delay must be at most {} ms",
+                    crate::unique::MAX_UNIQUE_TTL_MS
+                ),
+            ));
+        }
         Ok(PreparedJob {
             id: envelope.id,
             queue: queue.to_owned(),

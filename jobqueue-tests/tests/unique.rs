@@ -444,6 +444,19 @@ async fn bulk_unique_jobs_keep_every_rule_across_batched_calls() {
     let last = admin.list_ready("default", 451, 1).await.unwrap();
     assert_eq!(last[0].id, own_ids[453]);
     assert_eq!(lock_keys(&env).await.len(), 1 + 450 + 1 + 1);
+
+    // Values the lock script cannot hold exactly are refused before
+    // anything is sent (a batch never fails halfway in Redis).
+    let too_long = unique_job(4000).unique_for(Duration::MAX).prepare();
+    let too_late = unique_job(4001).delay(Duration::MAX).prepare();
+    for refused in [too_long, too_late] {
+        let err = refused.expect_err("refused at enqueue");
+        assert_eq!(
+            err.kind(),
+            jobqueue_core::ErrorKind::InvalidArgument,
+            "{err}"
+        );
+    }
     env.cleanup().await;
 }
 
