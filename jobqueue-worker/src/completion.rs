@@ -50,8 +50,8 @@ pub(crate) async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiv
     }
 }
 
-/// Adds one finished run (and the uniqueness lock it releases, if any) to
-/// the batch of its queue; a keyed run makes the batch release flow keys.
+/// Adds one finished run (and the uniqueness lock `ack.lua` frees with
+/// it, if any) to the batch of its queue; a keyed run makes the batch release flow keys.
 /// A job with dependents goes to the calls that also record its end for
 /// them.
 pub(crate) fn add_to_batch(

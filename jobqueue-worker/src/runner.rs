@@ -76,8 +76,9 @@ pub(crate) type HeldLock = (String, String);
 /// What recording a finished run involves besides its outcome.
 #[derive(Debug, Default)]
 pub(crate) struct AfterRun {
-    /// The uniqueness lock to release once the outcome is recorded (a
-    /// unique job that succeeded or died).
+    /// The uniqueness lock of a unique job that succeeded (without
+    /// dependents): `ack.lua` frees it, given as a key. The scripts that
+    /// record every other ending find the lock from the job's record.
     pub(crate) release: Option<HeldLock>,
     /// The job was enqueued with dependents: its success or death is
     /// recorded for them (`ack_parents.lua`, `bury.lua` with parent keys).
@@ -108,7 +109,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
     }
     crate::status_report::finish(status, &outcome);
     let release = match (&outcome, unique) {
-        (Outcome::Succeeded | Outcome::Dead { .. }, Some(digest)) => {
+        (Outcome::Succeeded, Some(digest)) if !dependents => {
             Some((digest.into_owned(), id.to_string()))
         }
         _ => None,

@@ -83,10 +83,10 @@ pub struct CompletionBatch {
     pub retries: Vec<RetryEntry>,
     /// Jobs for the dead set.
     pub buries: Vec<BuryEntry>,
-    /// Uniqueness locks of unique jobs among them that succeeded or died:
-    /// (key digest, job id). Those of plain acknowledgements go to
-    /// `ack.lua` as keys; the other scripts find a job's lock from its
-    /// record, so the rest are not needed.
+    /// Uniqueness locks of unique jobs among `acks`: (key digest, job id),
+    /// given to `ack.lua` as keys (entries for other ids are ignored). The
+    /// scripts that record every other ending — and `ack_keyed.lua` — find
+    /// a job's lock from its record.
     pub unique_releases: Vec<(String, String)>,
     /// True when some of the jobs carry a flow key: the scripts then
     /// release their keys (plain batches skip that work entirely).
