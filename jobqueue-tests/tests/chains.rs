@@ -24,6 +24,39 @@ async fn places(env: &TestEnv, queue: &str, id: Uuid) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A parent (with dependents) that dies on its first and only attempt, and
+/// succeeds if an operator retries it.
+async fn dying_parent(env: &TestEnv) -> Uuid {
+    env.client
+        .job(jobqueue_tests::jobs::TestJob {
+            fail_first_runs: 1,
+            ..env.test_job()
+        })
+        .max_attempts(1)
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap()
+}
+
+/// Three dependents of `parent` on the `children` queue, one per
+/// `OnParentFailure` policy: (dead letter, run, wait).
+async fn child_per_policy(env: &TestEnv, parent: Uuid) -> (Uuid, Uuid, Uuid) {
+    let child = |policy| {
+        env.client
+            .job(env.test_job())
+            .queue("children")
+            .after(parent)
+            .on_parent_failure(policy)
+            .enqueue()
+    };
+    (
+        child(OnParentFailure::DeadLetter).await.unwrap(),
+        child(OnParentFailure::Run).await.unwrap(),
+        child(OnParentFailure::Wait).await.unwrap(),
+    )
+}
+
 /// Position of the first start of `id` in the start log.
 fn start_index(attempts: &[String], id: Uuid) -> usize {
     let prefix = format!("{id}:");
@@ -163,27 +196,8 @@ async fn a_dead_parent_follows_each_dependents_policy() {
     let env = TestEnv::new("chain_policies").await;
     let client = &env.client;
     // Dies on its first run (one attempt); succeeds when an operator retries it.
-    let parent = client
-        .job(jobqueue_tests::jobs::TestJob {
-            fail_first_runs: 1,
-            ..env.test_job()
-        })
-        .max_attempts(1)
-        .with_dependents()
-        .enqueue()
-        .await
-        .unwrap();
-    let child = |policy| {
-        client
-            .job(env.test_job())
-            .queue("children")
-            .after(parent)
-            .on_parent_failure(policy)
-            .enqueue()
-    };
-    let dead_letter = child(OnParentFailure::DeadLetter).await.unwrap();
-    let run = child(OnParentFailure::Run).await.unwrap();
-    let wait = child(OnParentFailure::Wait).await.unwrap();
+    let parent = dying_parent(&env).await;
+    let (dead_letter, run, wait) = child_per_policy(&env, parent).await;
 
     let worker = test_worker(&env)
         .queues(["default", "children"])
@@ -820,17 +834,7 @@ async fn deleting_a_pending_parent_counts_as_its_death() {
         .enqueue()
         .await
         .unwrap();
-    let child = |policy| {
-        client
-            .job(env.test_job())
-            .queue("children")
-            .after(parent)
-            .on_parent_failure(policy)
-            .enqueue()
-    };
-    let dead_letter = child(OnParentFailure::DeadLetter).await.unwrap();
-    let run = child(OnParentFailure::Run).await.unwrap();
-    let wait = child(OnParentFailure::Wait).await.unwrap();
+    let (dead_letter, run, wait) = child_per_policy(&env, parent).await;
     for id in [dead_letter, run, wait] {
         assert_eq!(places(&env, "children", id).await, ["waiting"]);
     }
@@ -898,16 +902,7 @@ async fn deleting_a_pending_parent_counts_as_its_death() {
 async fn a_dead_letter_runs_down_the_whole_chain() {
     let env = TestEnv::new("chain_cascade").await;
     let client = &env.client;
-    let a = client
-        .job(jobqueue_tests::jobs::TestJob {
-            fail_first_runs: 1,
-            ..env.test_job()
-        })
-        .max_attempts(1)
-        .with_dependents()
-        .enqueue()
-        .await
-        .unwrap();
+    let a = dying_parent(&env).await;
     let b = client
         .job(env.test_job())
         .with_dependents()
