@@ -6,6 +6,11 @@
 //! `bury.lua`). While one batch is on the wire the next one accumulates, so
 //! batches grow with load without any timer adding latency.
 //!
+//! The scripts also count the jobs they end (`processed`, `failed`), for
+//! only the jobs this worker still held: a batch retried after Redis
+//! applied it counts nothing twice, and nothing is counted in memory where
+//! a crash would lose it.
+//!
 //! A batch that cannot be written (Redis down) is retried with backoff until
 //! it is: a finished job stays leased until its outcome is recorded, and if
 //! this process dies first the lease lapses and the job runs again
@@ -75,10 +80,15 @@ pub(crate) fn add_to_batch(
             });
         }
         Outcome::Succeeded => target.acks.push(leased_id),
-        Outcome::Retry { delay, record, .. } => target.retries.push(RetryEntry {
+        Outcome::Retry {
+            delay,
+            record,
+            failed,
+        } => target.retries.push(RetryEntry {
             id: leased_id,
             delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
             record,
+            failed,
         }),
         Outcome::Dead { dead_id, record } => target.buries.push(BuryEntry {
             leased_id,

@@ -22,7 +22,6 @@ pub(crate) struct QueueRuntime {
     pub(crate) keys: QueueKeys,
     /// This worker's active hash on the queue.
     pub(crate) active_key: String,
-    pub(crate) counters: QueueCounters,
     pub(crate) emptiness: QueueEmptiness,
     pub(crate) limits: crate::flow_limits::FlowLimits,
     /// Set when a fetch on this queue failed: Redis may have run it and the
@@ -119,23 +118,6 @@ impl QueueEmptiness {
     /// True when the queue is known to have nothing ready.
     pub(crate) fn is_known_empty(&self) -> bool {
         self.drained_at.load(Ordering::Acquire) == self.generation() + 1
-    }
-}
-
-/// Counters kept in memory and flushed to Redis about every second.
-#[derive(Default)]
-pub(crate) struct QueueCounters {
-    pub(crate) processed: AtomicU64,
-    pub(crate) failed: AtomicU64,
-}
-
-impl QueueCounters {
-    pub(crate) fn add_processed(&self, n: u64) {
-        self.processed.fetch_add(n, Ordering::Relaxed);
-    }
-
-    pub(crate) fn add_failed(&self, n: u64) {
-        self.failed.fetch_add(n, Ordering::Relaxed);
     }
 }
 

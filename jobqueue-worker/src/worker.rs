@@ -20,8 +20,8 @@ use crate::held::HeldJobs;
 use crate::inline::InlineWorker;
 use crate::middleware::Middleware;
 use crate::registry::Registry;
-use crate::runtime::{QueueCounters, QueueEmptiness, QueueRuntime, Shared};
-use crate::{completion, cron, events, fetcher, heartbeat, identity, reaper, scheduler, stats};
+use crate::runtime::{QueueEmptiness, QueueRuntime, Shared};
+use crate::{completion, cron, events, fetcher, heartbeat, identity, reaper, scheduler};
 
 /// How long shutdown waits for outcomes to be written and jobs handed back.
 const SHUTDOWN_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -323,7 +323,6 @@ impl WorkerBuilder {
         background.spawn(heartbeat::run(shared.clone()));
         background.spawn(reaper::run(shared.clone()));
         background.spawn(events::run(shared.clone()));
-        background.spawn(stats::run(shared.clone()));
         let health_addr = crate::health::start(health_addr, &background, &shared).await?;
         background.close();
 
@@ -382,7 +381,6 @@ impl WorkerBuilder {
                     name: Arc::from(name.as_str()),
                     active_key: keys.active(&worker_id),
                     keys,
-                    counters: QueueCounters::default(),
                     emptiness: QueueEmptiness::default(),
                     limits: crate::flow_limits::FlowLimits::default(),
                     fetch_uncertain: AtomicBool::new(false),
@@ -525,9 +523,6 @@ impl RunningWorker {
             );
         }
 
-        if let Err(err) = stats::flush(shared).await {
-            tracing::warn!(error = %err, "could not flush the last stats");
-        }
         shared.stop_background.cancel();
         self.background.wait().await;
         if let Err(err) = heartbeat::unpublish_info(shared).await {
