@@ -84,8 +84,9 @@ async fn counters_stay_exact_through_pauses_longer_than_the_response_timeout() {
         (0, 0, 0, 0),
         "{info:?}"
     );
-    let succeeded_runs =
-        jobqueue_tests::jobs::trace_counts(&traces.url(), &done_key).await.len() as u64;
+    let succeeded_runs = jobqueue_tests::jobs::trace_counts(&traces.url(), &done_key)
+        .await
+        .len() as u64;
     assert_eq!(succeeded_runs, jobs);
     assert_eq!(
         (info.processed, info.failed),

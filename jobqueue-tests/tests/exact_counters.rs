@@ -122,14 +122,14 @@ async fn the_scripts_that_end_jobs_count_only_the_jobs_the_caller_still_held() {
     // History: the current minute and day hold the same counts (a minute
     // boundary may fall between the scripts and this read: sum the last two).
     let minutes = admin.minute_history(2).await.unwrap();
-    let in_minutes = minutes
-        .iter()
-        .fold((0, 0), |(p, f), point| (p + point.processed, f + point.failed));
+    let in_minutes = minutes.iter().fold((0, 0), |(p, f), point| {
+        (p + point.processed, f + point.failed)
+    });
     assert_eq!(in_minutes, (4, 2), "{minutes:?}");
     let days = admin.day_history(2).await.unwrap();
-    let in_days = days
-        .iter()
-        .fold((0, 0), |(p, f), point| (p + point.processed, f + point.failed));
+    let in_days = days.iter().fold((0, 0), |(p, f), point| {
+        (p + point.processed, f + point.failed)
+    });
     assert_eq!(in_days, (4, 2), "{days:?}");
     env.cleanup().await;
 }
