@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use jobqueue_core::store::{BuryEntry, CompletionBatch, RetryEntry};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::backoff::RetryBackoff;
 use crate::runner::{AfterRun, Outcome};
@@ -40,10 +41,23 @@ pub(crate) struct Finished {
     pub(crate) keyed: bool,
 }
 
-/// Writes outcomes until every sender is gone and the channel is drained.
-pub(crate) async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finished>) {
+/// Writes outcomes until every sender is gone and the channel is drained,
+/// or `finish` fires: then it writes what has arrived and stops. Shutdown
+/// fires it once running jobs had their chance, so a job that blocks its
+/// thread (and keeps its sender) cannot hold the shutdown up.
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    mut finished: mpsc::UnboundedReceiver<Finished>,
+    finish: CancellationToken,
+) {
     let mut buffer = Vec::with_capacity(64);
-    while let Some(first) = finished.recv().await {
+    loop {
+        let first = tokio::select! {
+            biased;
+            first = finished.recv() => first,
+            () = finish.cancelled() => finished.try_recv().ok(),
+        };
+        let Some(first) = first else { break };
         buffer.push(first);
         while buffer.len() < MAX_BATCH {
             match finished.try_recv() {
