@@ -126,6 +126,22 @@ async fn the_scripts_that_end_jobs_count_only_the_jobs_the_caller_still_held() {
         (p + point.processed, f + point.failed)
     });
     assert_eq!(in_minutes, (4, 2), "{minutes:?}");
+    // The buckets expire (bounded growth): 2 hours and 180 days.
+    let mut conn = env.redis().await;
+    let all_keys = env.keys().await;
+    for (pattern, longest) in [("minute", 2 * 3600), ("day", 180 * 86_400)] {
+        let stem = format!("{}:{{default}}:stats:{pattern}:", env.prefix);
+        let buckets: Vec<&String> = all_keys.iter().filter(|k| k.starts_with(&stem)).collect();
+        assert!(!buckets.is_empty(), "no {pattern} bucket");
+        for bucket in buckets {
+            let ttl: i64 = redis::cmd("TTL")
+                .arg(bucket)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            assert!(ttl > 0 && ttl <= longest, "{bucket}: TTL {ttl}");
+        }
+    }
     let days = admin.day_history(2).await.unwrap();
     let in_days = days.iter().fold((0, 0), |(p, f), point| {
         (p + point.processed, f + point.failed)

@@ -139,16 +139,21 @@ end
 -- script call with the batch's count, for the jobs the caller still held:
 -- a late report of a lapsed lease counts nothing, and a call retried after
 -- Redis applied it finds nothing held and counts nothing again.
+--
+-- A bucket's TTL is set when its field is created (the HINCRBY returns
+-- `n`), in the same atomic step, so the steady state costs no EXPIRE.
 local function count_ended(stats_key, field, n, now)
   if n <= 0 then return end
   local secs = math.floor((now or now_ms()) / 1000)
   local minute_bucket_key = stats_key .. ':minute:' .. math.floor(secs / 60)
   local day_bucket_key = stats_key .. ':day:' .. utc_date(math.floor(secs / 86400))
   redis.call('HINCRBY', stats_key, field, n)
-  redis.call('HINCRBY', minute_bucket_key, field, n)
-  redis.call('EXPIRE', minute_bucket_key, MINUTE_BUCKET_TTL_S)
-  redis.call('HINCRBY', day_bucket_key, field, n)
-  redis.call('EXPIRE', day_bucket_key, DAY_BUCKET_TTL_S)
+  if redis.call('HINCRBY', minute_bucket_key, field, n) == n then
+    redis.call('EXPIRE', minute_bucket_key, MINUTE_BUCKET_TTL_S)
+  end
+  if redis.call('HINCRBY', day_bucket_key, field, n) == n then
+    redis.call('EXPIRE', day_bucket_key, DAY_BUCKET_TTL_S)
+  end
 end
 
 -- Files a job that will not run in a bounded set of finished jobs (the
