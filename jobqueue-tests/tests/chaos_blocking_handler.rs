@@ -114,7 +114,11 @@ async fn a_blocked_worker_keeps_its_leases_and_its_late_success_counts_once() {
     let started = env.started().await;
     let done = env.done().await;
     for id in &blocking_ids {
-        assert_eq!(started.get(id), Some(&1), "blocking job {id} ran again");
+        assert_eq!(
+            started.get(id),
+            Some(&1),
+            "blocking job {id} ran again: {info:?}"
+        );
         assert_eq!(done.get(id), Some(&1));
     }
     assert_eq!(info.reclaimed, 0, "a live worker's jobs were reclaimed");

@@ -18,9 +18,12 @@
 //!   success, an error is handled as that error — and the caller reports
 //!   the overrun;
 //! * when the deadline passed while the job held the thread, the timer never
-//!   had a chance to fire; the job gets one more window of its limit from
-//!   the moment it let go (once), to finish the step it was on, instead of
-//!   being cancelled at its very next await and run again.
+//!   had a chance to fire; the job gets one more window from the moment it
+//!   let go (once), to finish the step it was on, instead of being cancelled
+//!   at its very next await and run again. The window is its limit, or as
+//!   long as it blocked if that is longer: the runtime it now waits on may
+//!   be held as long by other jobs blocking beside it (two jobs blocking
+//!   both threads for 6 s: the first to let go waits for the second).
 
 use std::future::Future;
 use std::pin::pin;
@@ -62,7 +65,7 @@ pub(crate) async fn run<F: Future>(
         if !extended && poll_started < at && poll_ended >= at {
             // The deadline passed while the job held the thread.
             extended = true;
-            let again = poll_ended + limit;
+            let again = poll_ended + limit.max(held);
             deadline = Some(again);
             timer.as_mut().reset(again.into());
         }
@@ -117,6 +120,15 @@ mod tests {
         };
         let (output, _) = run(job, Some(Duration::from_millis(100)), |_| {}).await;
         assert_eq!(output, Some("done"));
+        // The step may wait as long as the job blocked (the runtime may be
+        // held that long by another blocking job), even beyond its limit.
+        let job = async {
+            std::thread::sleep(Duration::from_millis(400));
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            "waited"
+        };
+        let (output, _) = run(job, Some(Duration::from_millis(100)), |_| {}).await;
+        assert_eq!(output, Some("waited"));
         // Only once: blocking past the second deadline too times it out.
         let job = async {
             std::thread::sleep(Duration::from_millis(200));
