@@ -110,6 +110,31 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
 
     /// Runs the job. Return an error to retry it (see [`JobError`] for
     /// permanent failures and snoozing).
+    ///
+    /// It runs as a task on the worker's tokio runtime and gives its thread
+    /// back only at an `.await`: run blocking or CPU-bound code (synchronous
+    /// clients, `std::fs`, image processing, `std::thread::sleep`) with
+    /// `tokio::task::spawn_blocking`, or it stalls the other jobs on its
+    /// thread and its [`Job::TIMEOUT`] cannot interrupt it. The worker warns
+    /// (once per job type) about a poll that holds its thread for 100 ms or
+    /// more; see docs/concepts.md, "Blocking and CPU-bound work".
+    ///
+    /// ```
+    /// # use jobqueue_core::{Job, JobContext, JobError};
+    /// # #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Checksum { path: String }
+    /// impl Job for Checksum {
+    ///     const NAME: &'static str = "checksum";
+    ///     async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+    ///         let path = self.path.clone();
+    ///         let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
+    ///             .await
+    ///             .map_err(JobError::retry)??;
+    ///         tracing::info!(len = bytes.len(), "read");
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
     fn perform(&self, ctx: &JobContext) -> impl Future<Output = Result<(), JobError>> + Send;
 }
 

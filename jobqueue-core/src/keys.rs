@@ -16,9 +16,7 @@
 //! | `P:workers` | zset | worker id → last heartbeat (ms, Redis clock) |
 //! | `P:worker:<wid>` | hash | worker process info (host, pid, queues, …) |
 //! | `P:audit` | list | operator actions, newest first (capped) |
-//! | `P:stats` | hash | global `processed` / `failed` totals |
-//! | `P:stats:minute:<epoch minute>` | hash | per-minute history bucket (TTL) |
-//! | `P:stats:day:<YYYY-MM-DD>` | hash | per-day history bucket (TTL) |
+//! | `P:stats:minute:<epoch minute>` | hash | legacy: global per-minute bucket of workers from before the per-queue counters (TTL 2 h), still added to the minute history |
 //! | `P:status:<job id>` | hash | a tracked job's state, progress, result, error (TTL) |
 //! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) |
 //! | `P:{Q}:priority` | zset | records with a non-zero priority, by effective ready time |
@@ -28,8 +26,9 @@
 //! | `P:{Q}:jobs` | hash | job id → record, for scheduled, retry and dead jobs |
 //! | `P:{Q}:leases` | zset | worker id → lease deadline (ms, Redis clock) |
 //! | `P:{Q}:active:<wid>` | hash | job id → record, jobs leased by one worker |
-//! | `P:{Q}:stats` | hash | per-queue counters |
-//! | `P:{Q}:stats:day:<YYYY-MM-DD>` | hash | per-queue per-day history bucket (TTL) |
+//! | `P:{Q}:stats` | hash | per-queue counters: `processed`, `failed` (written by the scripts that end jobs), `dead`, `dead_trimmed`, `reclaimed`, … |
+//! | `P:{Q}:stats:minute:<epoch minute>` | hash | per-queue per-minute `processed` / `failed` bucket (TTL 2 h) |
+//! | `P:{Q}:stats:day:<YYYY-MM-DD>` | hash | per-queue per-day `processed` / `failed` bucket (TTL 180 days) |
 //! | `P:{Q}:paused` | string | present while the queue is paused |
 //! | `P:{Q}:events` | pub/sub channel | wake-ups: new work, new earliest schedule, pause, resume |
 //! | `P:{Q}:cancelled` | zset | job id → cancelled-at (ms); records in `jobs` |
@@ -130,24 +129,17 @@ impl Keys {
         format!("{}:audit", self.prefix)
     }
 
-    /// Global processed / failed totals.
-    pub fn stats(&self) -> String {
-        format!("{}:stats", self.prefix)
-    }
-
     /// Status hash of one job (progress, result), kept with a TTL.
     pub fn status(&self, job_id: &str) -> String {
         format!("{}:status:{}", self.prefix, job_id)
     }
 
-    /// Global per-minute history bucket; `epoch_minute` is Unix seconds / 60.
-    pub fn stats_minute(&self, epoch_minute: i64) -> String {
+    /// Legacy global per-minute history bucket (`epoch_minute` is Unix
+    /// seconds / 60), written only by workers older than the per-queue
+    /// counters; the minute history still adds it in, so the chart stays
+    /// whole through a rolling upgrade (the buckets expire after 2 hours).
+    pub fn legacy_stats_minute(&self, epoch_minute: i64) -> String {
         format!("{}:stats:minute:{}", self.prefix, epoch_minute)
-    }
-
-    /// Global per-day history bucket; `day` is `YYYY-MM-DD` (UTC).
-    pub fn stats_day(&self, day: &str) -> String {
-        format!("{}:stats:day:{}", self.prefix, day)
     }
 }
 
@@ -254,8 +246,17 @@ impl QueueKeys {
     }
 
     /// Per-queue per-day history bucket; `day` is `YYYY-MM-DD` (UTC).
+    /// Written by `count_ended` in lib.lua, which names it from
+    /// [`QueueKeys::stats`] the same way.
     pub fn stats_day(&self, day: &str) -> String {
-        format!("{}:stats:day:{}", self.base, day)
+        format!("{}:day:{}", self.stats, day)
+    }
+
+    /// Per-queue per-minute history bucket; `epoch_minute` is Unix
+    /// seconds / 60. Written by `count_ended` in lib.lua, which names it
+    /// from [`QueueKeys::stats`] the same way.
+    pub fn stats_minute(&self, epoch_minute: i64) -> String {
+        format!("{}:minute:{}", self.stats, epoch_minute)
     }
 
     /// Sorted set of cancelled job ids by time of cancellation.
@@ -393,6 +394,7 @@ mod tests {
             q.active("w1"),
             q.stats().to_owned(),
             q.stats_day("2026-01-01"),
+            q.stats_minute(29_000_000),
             q.paused().to_owned(),
             q.events().to_owned(),
             q.crons(),
@@ -443,11 +445,9 @@ mod tests {
             keys.queues(),
             keys.workers(),
             keys.worker("w"),
-            keys.stats(),
             keys.audit(),
-            keys.stats_minute(1),
+            keys.legacy_stats_minute(1),
             keys.status("0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9d"),
-            keys.stats_day("2026-01-01"),
         ] {
             assert!(key.starts_with("p:"), "{key}");
         }

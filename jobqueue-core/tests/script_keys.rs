@@ -20,6 +20,14 @@
 //! queue's `{Q}` hash tag, so it is in the slot the script runs on, which
 //! Redis Cluster allows for keys a script did not declare (tested on a
 //! cluster in jobqueue-tests/tests/cluster.rs).
+//!
+//! A second, for the counters the scripts that end jobs write: the time
+//! buckets `P:{Q}:stats:minute:<m>` and `P:{Q}:stats:day:<d>`, named from
+//! the declared `P:{Q}:stats` and the Redis clock inside the script (the
+//! caller cannot know the bucket the script's clock picks). They are built
+//! only in `count_ended` (lib.lua), as `*_bucket_key` locals concatenated
+//! onto `stats_key`; the last test checks no other `*_key` local is built
+//! by concatenation (except through `queue_key`).
 
 use std::path::Path;
 
@@ -151,4 +159,41 @@ fn the_check_catches_keys_built_inside_lua() {
     }
     let args = arguments("'ZADD', KEYS[1], unpack(x, 2), y)");
     assert_eq!(args.len(), 4);
+}
+
+#[test]
+fn keys_are_built_by_concatenation_only_for_the_stats_buckets() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/scripts");
+    let mut built = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("lua") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        for line in source.lines().map(str::trim) {
+            let Some(rest) = line.strip_prefix("local ") else {
+                continue;
+            };
+            let Some((name, value)) = rest.split_once('=') else {
+                continue;
+            };
+            // `queue_key(base, …)` is the flow-control exception above.
+            let value = value.trim();
+            if name.trim().ends_with("_key")
+                && value.contains("..")
+                && !value.starts_with("queue_key(")
+            {
+                built.push(format!("{}: {line}", path.display()));
+            }
+        }
+    }
+    assert_eq!(built.len(), 2, "{built:#?}");
+    for line in &built {
+        assert!(
+            line.contains("lib.lua: local minute_bucket_key = stats_key .. ")
+                || line.contains("lib.lua: local day_bucket_key = stats_key .. "),
+            "a key built inside Lua: {line}"
+        );
+    }
 }

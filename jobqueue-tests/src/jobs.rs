@@ -44,6 +44,11 @@ pub struct TestJob {
     /// Keep sleeping even when cancelled.
     #[serde(default)]
     pub ignore_cancel: bool,
+    /// Block the thread this long (`std::thread::sleep`, as a handler
+    /// doing blocking or CPU-bound work without `spawn_blocking` would)
+    /// after recording the start.
+    #[serde(default)]
+    pub block_ms: u64,
     /// When the job was due (ms since epoch), to record lateness.
     #[serde(default)]
     pub due_ms: Option<i64>,
@@ -113,6 +118,9 @@ impl Job for TestJob {
                 "planned failure on attempt {}",
                 ctx.attempt()
             )));
+        }
+        if self.block_ms > 0 {
+            std::thread::sleep(Duration::from_millis(self.block_ms));
         }
         if self.sleep_ms > 0 {
             let sleep = tokio::time::sleep(Duration::from_millis(self.sleep_ms));

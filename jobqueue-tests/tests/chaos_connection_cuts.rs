@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use jobqueue_tests::chaos::{DeliveryAudit, Figures, Fleet, param, producer};
+use jobqueue_tests::chaos::{DeliveryAudit, Figures, Fleet, param, producer, queue_info};
 use jobqueue_tests::jobs::trace_len;
 use jobqueue_tests::process::WorkerSpec;
 use jobqueue_tests::{RedisServer, TestEnv};
@@ -174,16 +174,4 @@ async fn connection_cuts_pauses_and_a_frozen_worker_lose_nothing_and_reclaim_onc
         .set("chaos_s", chaos_time.as_secs_f64())
         .set("run_s", run_time.as_secs_f64())
         .publish();
-}
-
-/// Queue info, retried: the client's connection may have been cut last
-/// (its next call fails once, then it reconnects).
-async fn queue_info(env: &TestEnv) -> jobqueue_core::QueueInfo {
-    for _ in 0..5 {
-        if let Ok(info) = env.client.admin().queue("default").await {
-            return info;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("queue info unreadable after the cuts stopped");
 }

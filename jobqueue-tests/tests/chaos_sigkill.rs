@@ -2,7 +2,10 @@
 //! jobs while a random one is SIGKILLed every 1-2 s and replaced. Nothing
 //! accepted may be lost; every duplicate run must be explained by a killed
 //! worker's in-flight jobs (DESIGN.md invariant 2); nothing may be left
-//! active; a dead worker's jobs must be back within lease + a few seconds.
+//! active; a dead worker's jobs must be back within lease + a few seconds;
+//! and the `processed` / `failed` counters must equal the runs the jobs
+//! themselves recorded (every job succeeded once in the end: exactly one
+//! counted success each, no failure), however many workers died.
 //!
 //! Size: `JQ_CHAOS_SIGKILL_JOBS` (CI 10,000), `JQ_CHAOS_SIGKILL_JOB_MS`
 //! (each job's sleep, CI 50 ms).
@@ -86,12 +89,27 @@ async fn a_sigkill_storm_loses_nothing_and_duplicates_only_in_flight_jobs() {
         "nothing is left behind: {info:?}"
     );
 
+    // Exact counters: each job's end was counted once, by the script that
+    // recorded it for the worker still holding it; a killed worker's counts
+    // died with nothing (they were never in its memory).
+    let succeeded_runs = env.done().await.len() as u64;
+    assert_eq!(succeeded_runs, jobs);
+    assert_eq!(
+        (info.processed, info.failed),
+        (succeeded_runs, 0),
+        "counters drifted from the jobs' own records: {info:?}"
+    );
+    let totals = env.client.admin().totals().await.unwrap();
+    assert_eq!((totals.processed, totals.failed), (succeeded_runs, 0));
+
     Figures::new("sigkill_storm")
         .delivery(&audit)
         .set("workers", WORKERS as u64)
         .set("kills", kills.len() as u64)
         .set("in_flight_at_kills", in_flight_at_kills)
         .set("reclaimed", info.reclaimed)
+        .set("processed", info.processed)
+        .set("failed", info.failed)
         .set("lease_ms", LEASE.as_millis() as u64)
         .set("worst_recovery_ms", worst_recovery.as_millis() as u64)
         .set("run_s", run_time.as_secs_f64())

@@ -175,6 +175,7 @@ async fn apply(env: &TestEnv, model: &mut Model, step: &Step) {
                         id: leased_id,
                         delay_ms: 0,
                         record,
+                        failed: true,
                     });
                     model.jobs.insert(id, Place::Retry);
                 }

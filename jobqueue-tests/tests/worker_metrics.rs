@@ -117,13 +117,27 @@ async fn the_worker_reports_runs_failures_timings_and_slots() {
         .await
         .unwrap();
 
+    // Blocks its thread past its timeout, then returns Ok: a success that
+    // exceeded its timeout, with a blocking poll.
+    let hog = TestJob {
+        block_ms: 300,
+        ..env.test_job()
+    };
+    env.client
+        .job(hog)
+        .queue(&queue)
+        .timeout(Duration::from_millis(100))
+        .enqueue()
+        .await
+        .unwrap();
+
     let worker = test_worker(&env)
         .queues([queue.as_str()])
         .concurrency(4)
         .start()
         .await
         .unwrap();
-    assert!(env.wait_done(6, Duration::from_secs(15)).await);
+    assert!(env.wait_done(7, Duration::from_secs(15)).await);
     let finished = |outcome: &str| {
         recorder.counter(&format!(
             "jobqueue_jobs_finished_total{{job_type=test_job,outcome={outcome},queue={queue}}}"
@@ -133,12 +147,12 @@ async fn the_worker_reports_runs_failures_timings_and_slots() {
         eventually(Duration::from_secs(5), || async { finished("dead") == 1 }).await,
         "dead run counted"
     );
-    assert_eq!(finished("succeeded"), 6);
+    assert_eq!(finished("succeeded"), 7);
     assert_eq!(finished("retried"), 1);
     let durations = recorder.samples(&format!(
         "jobqueue_job_duration_seconds{{job_type=test_job,queue={queue}}}"
     ));
-    assert_eq!(durations.len(), 8, "one sample per run");
+    assert_eq!(durations.len(), 9, "one sample per run");
     assert!(
         durations.iter().all(|s| *s >= 0.0 && *s < 10.0),
         "{durations:?}"
@@ -147,9 +161,20 @@ async fn the_worker_reports_runs_failures_timings_and_slots() {
     assert!(!fetches.is_empty());
     assert_eq!(
         recorder.counter(&format!("jobqueue_fetched_jobs_total{{queue={queue}}}")),
-        8,
+        9,
         "every run was fetched once"
     );
+    let labels = format!("{{job_type=test_job,queue={queue}}}");
+    assert_eq!(
+        recorder.counter(&format!("jobqueue_job_timeout_exceeded_total{labels}")),
+        1,
+        "the blocking job returned after its timeout"
+    );
+    let exceeded = recorder.samples(&format!("jobqueue_job_timeout_exceeded_seconds{labels}"));
+    assert!(exceeded.len() == 1 && exceeded[0] >= 0.15, "{exceeded:?}");
+    assert!(recorder.counter(&format!("jobqueue_job_blocking_polls_total{labels}")) >= 1);
+    let blocked = recorder.samples(&format!("jobqueue_job_blocking_poll_seconds{labels}"));
+    assert!(blocked.iter().any(|s| *s >= 0.29), "{blocked:?}");
     assert_eq!(recorder.gauge("jobqueue_concurrency{}"), Some(4.0));
     assert_eq!(
         recorder.gauge("jobqueue_busy_slots{}"),

@@ -6,6 +6,11 @@
 //! `bury.lua`). While one batch is on the wire the next one accumulates, so
 //! batches grow with load without any timer adding latency.
 //!
+//! The scripts also count the jobs they end (`processed`, `failed`), for
+//! only the jobs this worker still held: a batch retried after Redis
+//! applied it counts nothing twice, and nothing is counted in memory where
+//! a crash would lose it.
+//!
 //! A batch that cannot be written (Redis down) is retried with backoff until
 //! it is: a finished job stays leased until its outcome is recorded, and if
 //! this process dies first the lease lapses and the job runs again
@@ -16,6 +21,7 @@ use std::time::Duration;
 
 use jobqueue_core::store::{BuryEntry, CompletionBatch, RetryEntry};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::backoff::RetryBackoff;
 use crate::runner::{AfterRun, Outcome};
@@ -35,10 +41,23 @@ pub(crate) struct Finished {
     pub(crate) keyed: bool,
 }
 
-/// Writes outcomes until every sender is gone and the channel is drained.
-pub(crate) async fn run(shared: Arc<Shared>, mut finished: mpsc::UnboundedReceiver<Finished>) {
+/// Writes outcomes until every sender is gone and the channel is drained,
+/// or `finish` fires: then it writes what has arrived and stops. Shutdown
+/// fires it once running jobs had their chance, so a job that blocks its
+/// thread (and keeps its sender) cannot hold the shutdown up.
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    mut finished: mpsc::UnboundedReceiver<Finished>,
+    finish: CancellationToken,
+) {
     let mut buffer = Vec::with_capacity(64);
-    while let Some(first) = finished.recv().await {
+    loop {
+        let first = tokio::select! {
+            biased;
+            first = finished.recv() => first,
+            () = finish.cancelled() => finished.try_recv().ok(),
+        };
+        let Some(first) = first else { break };
         buffer.push(first);
         while buffer.len() < MAX_BATCH {
             match finished.try_recv() {
@@ -75,10 +94,15 @@ pub(crate) fn add_to_batch(
             });
         }
         Outcome::Succeeded => target.acks.push(leased_id),
-        Outcome::Retry { delay, record, .. } => target.retries.push(RetryEntry {
+        Outcome::Retry {
+            delay,
+            record,
+            failed,
+        } => target.retries.push(RetryEntry {
             id: leased_id,
             delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
             record,
+            failed,
         }),
         Outcome::Dead { dead_id, record } => target.buries.push(BuryEntry {
             leased_id,

@@ -56,7 +56,6 @@ pub enum Prefetch {
 /// | `idle_poll_interval` | 2 s | fetch retry when idle and no wake-up arrived |
 /// | `max_fetch_batch` | 100 | most jobs leased per fetch call |
 /// | `prefetch` | auto | extra jobs held beyond free slots (only while jobs are shorter than a fetch) |
-/// | `stats_flush_interval` | 1 s | how often counters are written to Redis |
 /// | `dead_limits` | 10,000 jobs, 180 days per queue | bounds of the dead set |
 /// | `migrate_on_start` | false | apply pending schema migrations at start-up |
 /// | `status_ttl` | 5 min | how long a job's status (progress, result) is kept after its last update |
@@ -80,8 +79,6 @@ pub struct WorkerConfig {
     pub max_fetch_batch: usize,
     /// Extra jobs held beyond free slots.
     pub prefetch: Prefetch,
-    /// Stats flush period.
-    pub stats_flush_interval: Duration,
     /// Dead set bounds.
     pub dead_limits: DeadLimits,
     /// Apply pending schema migrations at start-up.
@@ -105,7 +102,6 @@ impl Default for WorkerConfig {
             idle_poll_interval: Duration::from_secs(2),
             max_fetch_batch: 100,
             prefetch: Prefetch::Auto,
-            stats_flush_interval: Duration::from_secs(1),
             dead_limits: DeadLimits::default(),
             migrate_on_start: false,
             status_ttl: jobqueue_core::status::DEFAULT_STATUS_TTL,
@@ -148,9 +144,6 @@ impl WorkerConfig {
         }
         if self.reap_interval.is_zero() || self.idle_poll_interval.is_zero() {
             return Err("reap and idle-poll intervals must be positive".into());
-        }
-        if self.stats_flush_interval.is_zero() {
-            return Err("stats flush interval must be positive".into());
         }
         if self.max_fetch_batch == 0 {
             return Err("max fetch batch must be at least 1".into());

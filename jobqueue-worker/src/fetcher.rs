@@ -343,18 +343,11 @@ async fn run_job(
         &outcome,
         elapsed,
     );
-    let counters = &shared.queues[job.queue].counters;
-    match &outcome {
-        Outcome::Succeeded => counters.add_processed(1),
-        Outcome::Retry { failed: true, .. } | Outcome::Dead { .. } => counters.add_failed(1),
-        Outcome::Retry { failed: false, .. } => {}
-        Outcome::Cancelled | Outcome::Expired => {
-            // cancel.lua or expire.lua already filed the job: nothing to record.
-            drop(permit);
-            return;
-        }
-    }
     drop(permit);
+    if matches!(outcome, Outcome::Cancelled | Outcome::Expired) {
+        // cancel.lua or expire.lua already filed the job: nothing to record.
+        return;
+    }
     crate::metrics::slots(shared.busy(), shared.config.concurrency);
     let report = Finished {
         queue: job.queue,

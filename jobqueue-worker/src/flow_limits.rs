@@ -83,8 +83,9 @@ pub(crate) async fn reload_all(shared: &Shared) -> Result<(), jobqueue_core::Err
 
 async fn load(shared: &Shared, index: usize, changed: bool) -> Result<(), jobqueue_core::Error> {
     let queue = &shared.queues[index];
-    let limits = shared.store.queue_limits(&queue.keys).await?;
-    let keyed = shared.store.has_keyed_jobs(&queue.keys).await?;
+    // The control connection: the heartbeat reloads limits too.
+    let limits = shared.control.queue_limits(&queue.keys).await?;
+    let keyed = shared.control.has_keyed_jobs(&queue.keys).await?;
     let active = keyed || !limits.is_unlimited();
     if changed || active != queue.limits.is_active() {
         tracing::info!(queue = %queue.name, ?limits, keyed, "flow limits loaded");

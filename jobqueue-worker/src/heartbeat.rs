@@ -1,5 +1,9 @@
 //! Heartbeats: renew this worker's leases and publish its info.
 //!
+//! Runs on the housekeeping thread with its own connection (see
+//! `housekeeping.rs`), so a job blocking the application's threads cannot
+//! let the leases lapse.
+//!
 //! Every `heartbeat_interval` the worker pushes its lease deadline on each
 //! queue to now + lease (Redis clock) and rewrites its info hash (with a
 //! TTL, so a killed worker vanishes from the dashboard on its own). A lease
@@ -39,7 +43,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 pub(crate) async fn beat(shared: &Shared, first: bool) -> Result<(), jobqueue_core::Error> {
     for queue in &shared.queues {
         let existed = shared
-            .store
+            .control
             .heartbeat(&queue.keys, &shared.worker_id, shared.config.lease)
             .await?;
         if !existed && !first {
@@ -74,7 +78,7 @@ pub(crate) async fn publish_info(shared: &Shared) -> Result<(), jobqueue_core::E
         version: env!("CARGO_PKG_VERSION").to_owned(),
         stopping: shared.stop_fetching.is_cancelled(),
     };
-    let keys = shared.store.keys();
+    let keys = shared.control.keys();
     let info_key = keys.worker(&shared.worker_id);
     let ttl_ms = u64::try_from(shared.config.lease.as_millis()).unwrap_or(u64::MAX);
     redis::pipe()
@@ -84,7 +88,7 @@ pub(crate) async fn publish_info(shared: &Shared) -> Result<(), jobqueue_core::E
         .ignore()
         .zadd(keys.workers(), &*shared.worker_id, now.timestamp_millis())
         .ignore()
-        .query_async::<()>(&mut shared.store.connection())
+        .query_async::<()>(&mut shared.control.connection())
         .await
         .map_err(|source| jobqueue_core::Error::Redis {
             op: "worker_info",
@@ -94,13 +98,13 @@ pub(crate) async fn publish_info(shared: &Shared) -> Result<(), jobqueue_core::E
 
 /// Removes the worker's info at a clean exit.
 pub(crate) async fn unpublish_info(shared: &Shared) -> Result<(), jobqueue_core::Error> {
-    let keys = shared.store.keys();
+    let keys = shared.control.keys();
     redis::pipe()
         .del(keys.worker(&shared.worker_id))
         .ignore()
         .zrem(keys.workers(), &*shared.worker_id)
         .ignore()
-        .query_async::<()>(&mut shared.store.connection())
+        .query_async::<()>(&mut shared.control.connection())
         .await
         .map_err(|source| jobqueue_core::Error::Redis {
             op: "worker_info",

@@ -188,13 +188,6 @@ impl InlineWorker {
             };
             let (outcome, after) = runner::run(shared, &leased).await;
             let run = describe(&queue.name, &leased.record, &outcome);
-            match &outcome {
-                Outcome::Succeeded => queue.counters.add_processed(1),
-                Outcome::Retry { failed: true, .. } | Outcome::Dead { .. } => {
-                    queue.counters.add_failed(1);
-                }
-                Outcome::Retry { failed: false, .. } | Outcome::Cancelled | Outcome::Expired => {}
-            }
             let mut batch = CompletionBatch::default();
             add_to_batch(&mut batch, leased.leased_id(), outcome, after, keyed);
             let report = shared
@@ -212,12 +205,9 @@ impl InlineWorker {
         Ok(None)
     }
 
-    /// Flushes the counters and removes the worker's leases and info.
+    /// Removes the worker's leases and info.
     pub async fn close(self) {
         let shared = &self.shared;
-        if let Err(err) = crate::stats::flush(shared).await {
-            tracing::debug!(error = %err, "inline worker: could not flush stats");
-        }
         for queue in &shared.queues {
             if let Err(err) = shared
                 .store

@@ -13,7 +13,8 @@
 //! * **Graceful shutdown**: on SIGTERM/Ctrl-C stop fetching, let running jobs
 //!   finish within a grace period, hand the rest back at once.
 //! * **Batching**: fetches and acknowledgements are batched into single
-//!   script calls; counters are flushed once a second.
+//!   script calls, which also count the jobs they end (exact counters: a
+//!   crash or a retried call never loses or doubles a count).
 //!
 //! See [`Worker`] for an example and [`WorkerConfig`] for every setting.
 
@@ -32,8 +33,10 @@ mod flow_limits;
 mod health;
 mod heartbeat;
 mod held;
+mod housekeeping;
 mod identity;
 mod inline;
+mod job_watch;
 mod metrics;
 mod middleware;
 mod queue_order;
@@ -44,7 +47,6 @@ mod runtime;
 mod scheduler;
 mod scheduler_role;
 mod shutdown;
-mod stats;
 mod status_report;
 mod trace_link;
 mod worker;

@@ -9,6 +9,10 @@
 //! | `jobqueue_job_duration_seconds` | histogram | `queue`, `job_type` | run time of one attempt |
 //! | `jobqueue_fetch_duration_seconds` | histogram | `queue` | one fetch round trip (lease a batch) |
 //! | `jobqueue_fetched_jobs_total` | counter | `queue` | jobs leased |
+//! | `jobqueue_job_blocking_polls_total` | counter | `queue`, `job_type` | polls of a job that held its thread for 100 ms or more (blocking code without `spawn_blocking`) |
+//! | `jobqueue_job_blocking_poll_seconds` | histogram | `queue`, `job_type` | how long each such poll held the thread |
+//! | `jobqueue_job_timeout_exceeded_total` | counter | `queue`, `job_type` | runs that returned after their timeout (they blocked their thread past it); recorded as they returned |
+//! | `jobqueue_job_timeout_exceeded_seconds` | histogram | `queue`, `job_type` | by how much |
 //! | `jobqueue_busy_slots` | gauge | — | jobs running now |
 //! | `jobqueue_concurrency` | gauge | — | job slots of this worker |
 
@@ -57,6 +61,29 @@ pub(crate) fn fetched(queue: &str, leased: usize, elapsed: Duration) {
     metrics::counter!("jobqueue_fetched_jobs_total", &labels).increment(leased as u64);
 }
 
+/// A poll of a job of `job_type` on `queue` held its thread for `held`.
+#[cfg(feature = "metrics")]
+pub(crate) fn blocking_poll(queue: &str, job_type: &str, held: Duration) {
+    let labels = [
+        ("queue", queue.to_owned()),
+        ("job_type", job_type.to_owned()),
+    ];
+    metrics::counter!("jobqueue_job_blocking_polls_total", &labels).increment(1);
+    metrics::histogram!("jobqueue_job_blocking_poll_seconds", &labels).record(held.as_secs_f64());
+}
+
+/// A job of `job_type` on `queue` returned `exceeded_by` after its timeout.
+#[cfg(feature = "metrics")]
+pub(crate) fn timeout_exceeded(queue: &str, job_type: &str, exceeded_by: Duration) {
+    let labels = [
+        ("queue", queue.to_owned()),
+        ("job_type", job_type.to_owned()),
+    ];
+    metrics::counter!("jobqueue_job_timeout_exceeded_total", &labels).increment(1);
+    metrics::histogram!("jobqueue_job_timeout_exceeded_seconds", &labels)
+        .record(exceeded_by.as_secs_f64());
+}
+
 /// Slots in use and in total.
 #[cfg(feature = "metrics")]
 pub(crate) fn slots(busy: usize, concurrency: usize) {
@@ -72,3 +99,9 @@ pub(crate) fn fetched(_queue: &str, _leased: usize, _elapsed: Duration) {}
 
 #[cfg(not(feature = "metrics"))]
 pub(crate) fn slots(_busy: usize, _concurrency: usize) {}
+
+#[cfg(not(feature = "metrics"))]
+pub(crate) fn blocking_poll(_queue: &str, _job_type: &str, _held: Duration) {}
+
+#[cfg(not(feature = "metrics"))]
+pub(crate) fn timeout_exceeded(_queue: &str, _job_type: &str, _exceeded_by: Duration) {}

@@ -5,7 +5,8 @@
 //! Redis clock inside the scripts, and the reclaim is atomic, so a job is
 //! reclaimed once however many reapers race, and never from a worker whose
 //! lease is alive. A dead worker's jobs are back in the queue within
-//! lease + reap interval.
+//! lease + reap interval. Runs on the housekeeping thread (see
+//! `housekeeping.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,12 +38,12 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 pub(crate) async fn reap_once(shared: &Shared) -> Result<u64, jobqueue_core::Error> {
     let mut total = 0;
     for queue in &shared.queues {
-        let swept = shared.store.sweep_releases(&queue.keys).await?;
+        let swept = shared.control.sweep_releases(&queue.keys).await?;
         if swept > 0 {
             tracing::info!(queue = %queue.name, parents = swept, "told dependents of parents left by another worker");
         }
         let lapsed = shared
-            .store
+            .control
             .expired_leases(&queue.keys, WORKERS_PER_ROUND)
             .await?;
         for worker in lapsed {
@@ -52,7 +53,7 @@ pub(crate) async fn reap_once(shared: &Shared) -> Result<u64, jobqueue_core::Err
                 // still running here.
                 continue;
             }
-            if let Some(moved) = shared.store.reclaim(&queue.keys, &worker).await? {
+            if let Some(moved) = shared.control.reclaim(&queue.keys, &worker).await? {
                 total += moved;
                 if moved > 0 {
                     tracing::warn!(
@@ -71,8 +72,8 @@ pub(crate) async fn reap_once(shared: &Shared) -> Result<u64, jobqueue_core::Err
 
 /// Drops registry entries of workers whose info hash expired.
 async fn prune_registry(shared: &Shared) -> Result<(), jobqueue_core::Error> {
-    let keys = shared.store.keys();
-    let mut conn = shared.store.connection();
+    let keys = shared.control.keys();
+    let mut conn = shared.control.connection();
     let redis_error = |source| jobqueue_core::Error::Redis {
         op: "prune_workers",
         source,

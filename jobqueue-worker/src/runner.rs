@@ -256,24 +256,40 @@ async fn run_decoded(
             () = operator_gave_up => None,
         }
     };
-    let result = match timeout {
-        Some(limit) => match tokio::time::timeout(limit, guarded).await {
-            Ok(result) => result,
-            Err(_) => {
-                cancel.cancel();
-                let message = format!("timed out after {} ms", limit.as_millis());
-                span.in_scope(|| tracing::warn!("{message}"));
-                return failed(
-                    &ctx,
-                    handler,
-                    &leased.record,
-                    FailureKind::Timeout,
-                    &message,
-                );
-            }
-        },
-        None => guarded.await,
+    let blocked = |held: Duration| shared.job_blocked(&queue.name, &registered.name, held);
+    let (result, ran) = crate::job_watch::run(guarded, timeout, blocked).await;
+    let Some(result) = result else {
+        cancel.cancel();
+        let limit = timeout.unwrap_or_default();
+        let message = format!("timed out after {} ms", limit.as_millis());
+        span.in_scope(|| tracing::warn!("{message}"));
+        return failed(
+            &ctx,
+            handler,
+            &leased.record,
+            FailureKind::Timeout,
+            &message,
+        );
     };
+    if let Some(limit) = timeout
+        && ran > limit
+    {
+        // It returned, so it finished: what it returned stands (a success
+        // is acknowledged, not run again; an error is handled as that
+        // error). The limit could not stop it while it held its thread.
+        let exceeded_by = ran - limit;
+        span.in_scope(|| {
+            tracing::warn!(
+                timeout_ms = limit.as_millis() as u64,
+                exceeded_by_ms = exceeded_by.as_millis() as u64,
+                "job exceeded its timeout by {} ms: it returned after the limit, which cannot \
+                 stop a job while it blocks its thread; its result is recorded as returned \
+                 (move blocking work to tokio::task::spawn_blocking)",
+                exceeded_by.as_millis()
+            )
+        });
+        crate::metrics::timeout_exceeded(&queue.name, &registered.name, exceeded_by);
+    }
     let Some(result) = result else {
         span.in_scope(|| tracing::warn!("cancelled job ignored its token; dropped"));
         return Outcome::Cancelled;

@@ -22,7 +22,6 @@ pub(crate) struct QueueRuntime {
     pub(crate) keys: QueueKeys,
     /// This worker's active hash on the queue.
     pub(crate) active_key: String,
-    pub(crate) counters: QueueCounters,
     pub(crate) emptiness: QueueEmptiness,
     pub(crate) limits: crate::flow_limits::FlowLimits,
     /// Set when a fetch on this queue failed: Redis may have run it and the
@@ -122,26 +121,18 @@ impl QueueEmptiness {
     }
 }
 
-/// Counters kept in memory and flushed to Redis about every second.
-#[derive(Default)]
-pub(crate) struct QueueCounters {
-    pub(crate) processed: AtomicU64,
-    pub(crate) failed: AtomicU64,
-}
-
-impl QueueCounters {
-    pub(crate) fn add_processed(&self, n: u64) {
-        self.processed.fetch_add(n, Ordering::Relaxed);
-    }
-
-    pub(crate) fn add_failed(&self, n: u64) {
-        self.failed.fetch_add(n, Ordering::Relaxed);
-    }
-}
-
 /// Everything the worker's tasks share.
 pub(crate) struct Shared {
+    /// The store on the application's runtime: fetches, outcomes, jobs.
     pub(crate) store: Store,
+    /// The store on the housekeeping thread's own connection (see
+    /// `housekeeping.rs`): lease renewal, reaping, promotion, cron and the
+    /// hand-back at shutdown, which a job blocking the application's
+    /// threads cannot stall. The same as `store` for the inline worker.
+    pub(crate) control: Store,
+    /// Job types already warned about for blocking their thread (warned
+    /// once per type; touched only when a poll blocked).
+    pub(crate) blocking_warned: std::sync::Mutex<std::collections::HashSet<Arc<str>>>,
     pub(crate) redis_url: String,
     pub(crate) config: WorkerConfig,
     pub(crate) worker_id: Arc<str>,
@@ -204,6 +195,29 @@ impl Shared {
             (old * 7 + micros) / 8
         };
         self.job_time_us.store(new, Ordering::Relaxed);
+    }
+
+    /// A poll of a job of type `job_type` held its thread for `held`:
+    /// counted in the metrics every time, warned about once per job type.
+    pub(crate) fn job_blocked(&self, queue: &str, job_type: &Arc<str>, held: Duration) {
+        crate::metrics::blocking_poll(queue, job_type, held);
+        let first = self
+            .blocking_warned
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(job_type.clone());
+        if first {
+            tracing::warn!(
+                job.type = %job_type,
+                queue,
+                blocked_ms = held.as_millis() as u64,
+                "a job of type '{job_type}' blocked its worker thread for {} ms in one poll: \
+                 nothing else on that thread ran meanwhile and its timeout could not fire; run \
+                 blocking or CPU-bound work with tokio::task::spawn_blocking (docs/concepts.md). \
+                 Reported once per job type",
+                held.as_millis()
+            );
+        }
     }
 
     /// Notes that a heartbeat reached Redis just now.

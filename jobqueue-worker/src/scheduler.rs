@@ -7,6 +7,7 @@
 //! clock, so a job never runs early even from a host whose clock is off,
 //! and it is atomic, so with any number of schedulers each job is promoted
 //! exactly once. A promotion here wakes this worker's fetcher directly.
+//! Runs on the housekeeping thread (see `housekeeping.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,7 +86,7 @@ async fn sleep_precisely_until(deadline: Instant) {
 async fn promote_due(shared: &Shared, index: usize) -> Result<Duration, jobqueue_core::Error> {
     let queue = &shared.queues[index];
     loop {
-        let reply = shared.store.promote(&queue.keys, PROMOTE_BATCH).await?;
+        let reply = shared.control.promote(&queue.keys, PROMOTE_BATCH).await?;
         tracing::debug!(queue = %queue.name, moved = reply.moved, next_due_in = ?reply.until_next_due(), "promoted");
         if reply.moved > 0 {
             shared.work_arrived(index);

@@ -17,11 +17,12 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Prefetch, QueueOrder, WorkerConfig};
 use crate::error::WorkerError;
 use crate::held::HeldJobs;
+use crate::housekeeping::Housekeeping;
 use crate::inline::InlineWorker;
 use crate::middleware::Middleware;
 use crate::registry::Registry;
-use crate::runtime::{QueueCounters, QueueEmptiness, QueueRuntime, Shared};
-use crate::{completion, cron, events, fetcher, heartbeat, identity, reaper, scheduler, stats};
+use crate::runtime::{QueueEmptiness, QueueRuntime, Shared};
+use crate::{completion, cron, events, fetcher, heartbeat, identity, reaper, scheduler};
 
 /// How long shutdown waits for outcomes to be written and jobs handed back.
 const SHUTDOWN_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -297,12 +298,42 @@ impl WorkerBuilder {
     pub async fn start(mut self) -> Result<RunningWorker, WorkerError> {
         let cron_entries = cron::validate(std::mem::take(&mut self.cron))?;
         let health_addr = self.health_addr;
-        let shared = self.into_shared().await?;
+        let (shared, housekeeping) = self.into_shared(true).await?;
+        let Some(housekeeping) = housekeeping else {
+            return Err(WorkerError::Config(
+                "the housekeeping thread did not start".into(),
+            ));
+        };
+        match Self::start_tasks(shared, housekeeping, cron_entries, health_addr).await {
+            Ok(running) => Ok(running),
+            Err((housekeeping, err)) => {
+                housekeeping.stop();
+                Err(err)
+            }
+        }
+    }
+
+    /// Starts the worker's tasks: housekeeping (heartbeat, reaper,
+    /// promoter, cron) on the housekeeping thread, the rest on the
+    /// caller's runtime. On failure the housekeeping thread is handed back
+    /// to be stopped.
+    async fn start_tasks(
+        shared: Arc<Shared>,
+        housekeeping: Housekeeping,
+        cron_entries: Vec<CronEntry>,
+        health_addr: Option<std::net::SocketAddr>,
+    ) -> Result<RunningWorker, (Housekeeping, WorkerError)> {
         let worker_id = shared.worker_id.clone();
         let names = shared.config.queues.names();
-        heartbeat::beat(&shared, true).await?;
-        shared.beat_succeeded();
-        crate::flow_limits::reload_all(&shared).await?;
+        let first_beat = async {
+            heartbeat::beat(&shared, true).await?;
+            shared.beat_succeeded();
+            crate::flow_limits::reload_all(&shared).await?;
+            cron::register(&shared.control, &cron_entries).await
+        };
+        if let Err(err) = first_beat.await {
+            return Err((housekeeping, err));
+        }
         tracing::info!(
             worker = %worker_id,
             queues = ?names,
@@ -310,37 +341,54 @@ impl WorkerBuilder {
             "worker started"
         );
 
-        cron::register(&shared.store, &cron_entries).await?;
-
         let background = TaskTracker::new();
+        let control = housekeeping.handle();
         if !cron_entries.is_empty() {
-            background.spawn(cron::run(
-                shared.store.clone(),
-                Arc::from(cron_entries),
-                shared.stop_fetching.clone(),
-            ));
+            background.spawn_on(
+                cron::run(
+                    shared.control.clone(),
+                    Arc::from(cron_entries),
+                    shared.stop_fetching.clone(),
+                ),
+                control,
+            );
         }
-        background.spawn(heartbeat::run(shared.clone()));
-        background.spawn(reaper::run(shared.clone()));
+        background.spawn_on(heartbeat::run(shared.clone()), control);
+        background.spawn_on(reaper::run(shared.clone()), control);
         background.spawn(events::run(shared.clone()));
-        background.spawn(stats::run(shared.clone()));
-        let health_addr = crate::health::start(health_addr, &background, &shared).await?;
+        let health_addr = match crate::health::start(health_addr, &background, &shared).await {
+            Ok(addr) => addr,
+            Err(err) => {
+                shared.stop_fetching.cancel();
+                shared.stop_background.cancel();
+                return Err((housekeeping, err));
+            }
+        };
         background.close();
 
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
-        let completion = tokio::spawn(completion::run(shared.clone(), finished_rx));
+        let finish_completion = CancellationToken::new();
+        let completion = tokio::spawn(completion::run(
+            shared.clone(),
+            finished_rx,
+            finish_completion.clone(),
+        ));
         let jobs = TaskTracker::new();
         let fetcher = tokio::spawn(fetcher::run(shared.clone(), finished_tx, jobs.clone()));
-        let scheduler = tokio::spawn(scheduler::run(shared.clone()));
+        let scheduler = control.spawn(scheduler::run(shared.clone()));
 
         Ok(RunningWorker {
             health_addr,
-            shared,
-            background,
-            jobs,
-            fetcher,
-            scheduler,
-            completion,
+            housekeeping,
+            tasks: WorkerTasks {
+                shared,
+                background,
+                jobs,
+                fetcher,
+                scheduler,
+                completion,
+                finish_completion,
+            },
         })
     }
 }
@@ -349,12 +397,17 @@ impl WorkerBuilder {
     /// Runs ready jobs one at a time in the calling task, on demand: for
     /// tests (see [`InlineWorker`]). Nothing runs in the background.
     pub async fn inline(self) -> Result<InlineWorker, WorkerError> {
-        InlineWorker::new(self.into_shared().await?).await
+        InlineWorker::new(self.into_shared(false).await?.0).await
     }
 
     /// Validates the settings, connects, checks the data layout and builds
-    /// the state every task of the worker shares.
-    async fn into_shared(self) -> Result<Arc<Shared>, WorkerError> {
+    /// the state every task of the worker shares; with `housekeeping`, also
+    /// starts the housekeeping thread with its own connection (the inline
+    /// worker runs nothing in the background and uses one connection).
+    async fn into_shared(
+        self,
+        housekeeping: bool,
+    ) -> Result<(Arc<Shared>, Option<Housekeeping>), WorkerError> {
         self.config.validate().map_err(WorkerError::Config)?;
         if self.registry.is_empty() {
             return Err(WorkerError::Config(
@@ -382,7 +435,6 @@ impl WorkerBuilder {
                     name: Arc::from(name.as_str()),
                     active_key: keys.active(&worker_id),
                     keys,
-                    counters: QueueCounters::default(),
                     emptiness: QueueEmptiness::default(),
                     limits: crate::flow_limits::FlowLimits::default(),
                     fetch_uncertain: AtomicBool::new(false),
@@ -395,8 +447,16 @@ impl WorkerBuilder {
             store.clone(),
             self.config.status_ttl,
         ));
-        Ok(Arc::new(Shared {
+        let (housekeeping, control) = if housekeeping {
+            let (housekeeping, control) = Housekeeping::start(client.config().clone()).await?;
+            (Some(housekeeping), control)
+        } else {
+            (None, store.clone())
+        };
+        let shared = Arc::new(Shared {
             status_writer,
+            control,
+            blocking_warned: std::sync::Mutex::default(),
             store,
             redis_url: client.config().redis_url().to_owned(),
             slots: Arc::new(Semaphore::new(self.config.concurrency)),
@@ -417,30 +477,39 @@ impl WorkerBuilder {
             job_time_us: std::sync::atomic::AtomicU64::new(u64::MAX),
             last_beat_ok_ms: std::sync::atomic::AtomicI64::new(0),
             running: crate::cancellation::RunningJobs::default(),
-        }))
+        });
+        Ok((shared, housekeeping))
     }
 }
 
 /// A started worker; stop it with [`RunningWorker::shutdown`].
 pub struct RunningWorker {
     health_addr: Option<std::net::SocketAddr>,
+    housekeeping: Housekeeping,
+    tasks: WorkerTasks,
+}
+
+/// The running parts the shutdown sequence stops, in order.
+struct WorkerTasks {
     shared: Arc<Shared>,
     background: TaskTracker,
     jobs: TaskTracker,
     fetcher: tokio::task::JoinHandle<()>,
     scheduler: tokio::task::JoinHandle<()>,
     completion: tokio::task::JoinHandle<()>,
+    /// Tells the completion task to write what has arrived and stop.
+    finish_completion: CancellationToken,
 }
 
 impl RunningWorker {
     /// The worker's identity.
     pub fn worker_id(&self) -> &str {
-        &self.shared.worker_id
+        &self.tasks.shared.worker_id
     }
 
     /// Jobs running now.
     pub fn busy(&self) -> usize {
-        self.shared.busy()
+        self.tasks.shared.busy()
     }
 
     /// Where the health endpoint listens, when one was asked for.
@@ -449,7 +518,27 @@ impl RunningWorker {
     }
 
     /// Stops gracefully; see [`WorkerBuilder::run_until`].
+    ///
+    /// The sequence runs on the worker's housekeeping thread, with its own
+    /// timers and Redis connection: a job that blocks a thread of the
+    /// application's runtime cannot stop it from handing the unfinished
+    /// jobs back on time.
     pub async fn shutdown(self) -> WorkerReport {
+        let worker_id = self.tasks.shared.worker_id.to_string();
+        let report = self.housekeeping.run(self.tasks.shut_down()).await;
+        self.housekeeping.stop();
+        report.unwrap_or_else(|| {
+            tracing::error!(worker = %worker_id, "the shutdown sequence was interrupted");
+            WorkerReport {
+                worker_id,
+                handed_back: 0,
+            }
+        })
+    }
+}
+
+impl WorkerTasks {
+    async fn shut_down(self) -> WorkerReport {
         let shared = &self.shared;
         let grace = shared.config.shutdown_grace;
         tracing::info!(worker = %shared.worker_id, busy = shared.busy(), grace_ms = grace.as_millis() as u64, "shutting down: no new jobs; waiting for running jobs");
@@ -480,13 +569,19 @@ impl RunningWorker {
                     .await
                     .is_err()
                 {
-                    tracing::error!("a job is blocking its thread and cannot be stopped");
+                    tracing::error!(
+                        "a job is blocking its thread and cannot be stopped; handing it back \
+                         (move blocking work to tokio::task::spawn_blocking)"
+                    );
                 }
             }
         }
 
         // Every finished job's outcome must be written before the rest is
-        // handed back, or a finished job would be run again.
+        // handed back, or a finished job would be run again. A job still
+        // blocking its thread keeps its sender: write what has arrived
+        // instead of waiting for the channel to close.
+        self.finish_completion.cancel();
         let mut completion = self.completion;
         if tokio::time::timeout(SHUTDOWN_WRITE_TIMEOUT, &mut completion)
             .await
@@ -504,7 +599,7 @@ impl RunningWorker {
             let result = tokio::time::timeout(
                 SHUTDOWN_WRITE_TIMEOUT,
                 shared
-                    .store
+                    .control
                     .handback(&queue.keys, &shared.worker_id, &[], true),
             )
             .await;
@@ -525,9 +620,6 @@ impl RunningWorker {
             );
         }
 
-        if let Err(err) = stats::flush(shared).await {
-            tracing::warn!(error = %err, "could not flush the last stats");
-        }
         shared.stop_background.cancel();
         self.background.wait().await;
         if let Err(err) = heartbeat::unpublish_info(shared).await {

@@ -260,9 +260,12 @@ pub struct QueueInfo {
     pub latency_ms: u64,
     /// True while paused.
     pub paused: bool,
-    /// Jobs that succeeded, all time (flushed by workers about every second).
+    /// Jobs that succeeded, all time (counted by the script that
+    /// acknowledged them).
     pub processed: u64,
-    /// Failed attempts, all time.
+    /// Failed attempts, all time: attempts that failed and will be retried,
+    /// and jobs buried in the dead set (counted by `retry.lua` and
+    /// `bury.lua`; snoozes are not failures).
     pub failed: u64,
     /// Dead jobs trimmed by the dead-set limits, all time.
     pub dead_trimmed: u64,
@@ -299,6 +302,16 @@ impl Admin {
     /// Names of all known queues.
     pub async fn queue_names(&self) -> Result<Vec<String>, Error> {
         self.store.queue_names().await
+    }
+
+    /// The keys of every known queue.
+    async fn queue_keys_all(&self) -> Result<Vec<QueueKeys>, Error> {
+        self.store
+            .queue_names()
+            .await?
+            .iter()
+            .map(|name| self.store.queue_keys(name))
+            .collect()
     }
 
     /// Every known queue with its sizes and counters.
@@ -388,17 +401,16 @@ impl Admin {
         })
     }
 
-    /// Processed and failed totals over all queues.
+    /// Processed and failed totals over all queues: the sum of the
+    /// queues' counters (the scripts that end jobs count them per queue,
+    /// in the queue's hash slot), read in one pipelined round trip of one
+    /// HMGET per queue.
     pub async fn totals(&self) -> Result<Totals, Error> {
-        let stats: HashMap<String, u64> = redis::cmd("HGETALL")
-            .arg(self.store.keys().stats())
-            .query_async(&mut self.store.connection())
-            .await
-            .map_err(Error::redis("totals"))?;
-        Ok(Totals {
-            processed: stats.get("processed").copied().unwrap_or(0),
-            failed: stats.get("failed").copied().unwrap_or(0),
-        })
+        let queues = self.queue_keys_all().await?;
+        let stats_keys: Vec<String> = queues.iter().map(|q| q.stats().to_owned()).collect();
+        let sums = history::sum_counts(&self.store, &[stats_keys], "totals").await?;
+        let (processed, failed) = sums.first().copied().unwrap_or((0, 0));
+        Ok(Totals { processed, failed })
     }
 
     /// One page of a waiting set: scheduled and retry jobs soonest first,

@@ -9,26 +9,31 @@ is released (only while it still names the job: a lock that expired and
 was taken by a newer job, or handed over by replace, is left alone) when
 the job's acknowledgement is recorded here, in the same step.
 
+The jobs removed are counted as `processed` in the queue's counters and
+time buckets (count_ended in lib.lua), once per call.
+
 KEYS[1]     P:{Q}:active:<wid> hash
-KEYS[1+i]   P:{Q}:unique:<digest> string, the lock of ARGV[i]
-ARGV[…]     job ids: the #KEYS-1 unique ones first, then the others
+KEYS[2]     P:{Q}:stats        hash
+KEYS[2+i]   P:{Q}:unique:<digest> string, the lock of ARGV[i]
+ARGV[…]     job ids: the #KEYS-2 unique ones first, then the others
 
 Returns: {how many of the ids were still leased by this worker,
           how many locks were released}.
 
 Costs a fixed number of commands per call, not per job: one HMGET and one
 MGET to see which unique jobs are still leased and still hold their locks,
-one DEL for those locks, one HDEL for every id.
+one DEL for those locks, one HDEL for every id, and the counters (TIME and
+five commands).
 ]]
-local unique = #KEYS - 1
+local unique = #KEYS - 2
 local released = 0
 if unique > 0 then
   local leased = redis.call('HMGET', KEYS[1], unpack(ARGV, 1, unique))
-  local holders = redis.call('MGET', unpack(KEYS, 2))
+  local holders = redis.call('MGET', unpack(KEYS, 3))
   local lock_keys = {}
   for i = 1, unique do
     if leased[i] and holders[i] == ARGV[i] then
-      lock_keys[#lock_keys + 1] = KEYS[i + 1]
+      lock_keys[#lock_keys + 1] = KEYS[i + 2]
     end
   end
   if #lock_keys > 0 then
@@ -38,4 +43,6 @@ end
 if #ARGV == 0 then
   return {0, released}
 end
-return {redis.call('HDEL', KEYS[1], unpack(ARGV)), released}
+local acked = redis.call('HDEL', KEYS[1], unpack(ARGV))
+count_ended(KEYS[2], 'processed', acked)
+return {acked, released}

@@ -9,8 +9,11 @@ that hold keyed jobs, so plain acks stay one HDEL.
 A unique job's lock is freed with it (release_unique in lib_flow.lua:
 only for jobs still leased here whose lock still names them).
 
+The jobs removed are counted as `processed` (count_ended in lib.lua).
+
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:gready       zset
+KEYS[3]  P:{Q}:stats        hash
 ARGV[…]  job ids
 
 Returns: how many of the ids were still leased by this worker.
@@ -22,4 +25,5 @@ flow_leave(base, records)
 for i = 1, #ARGV do
   if records[i] then release_unique(base, records[i]) end
 end
+count_ended(KEYS[3], 'processed', removed)
 return removed

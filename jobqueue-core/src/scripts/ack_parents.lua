@@ -8,11 +8,13 @@ and when it has children, `<id>|succeeded` goes to the queue's release
 outbox. The caller then releases the children on their queues and removes
 the entry; a sweeper finishes entries a crashed worker left. A keyed job's
 flow key is released (as ack_keyed.lua), and a unique job's lock freed
-(release_unique in lib_flow.lua).
+(release_unique in lib_flow.lua). The jobs removed are counted as
+`processed` (count_ended in lib.lua).
 
 KEYS[1]   P:{Q}:active:<wid> hash
 KEYS[2]   P:{Q}:releases     zset  outbox
-KEYS[3…]  P:{Q}:parent:<id>  hash, one per id, in ARGV order
+KEYS[3]   P:{Q}:stats        hash
+KEYS[4…]  P:{Q}:parent:<id>  hash, one per id, in ARGV order
 ARGV[…]   job ids
 
 Returns: {acked, outbox entries filed…}
@@ -24,7 +26,7 @@ for i = 1, #ARGV do
   if records[i] and redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
     left[#left + 1] = records[i]
     out[1] = out[1] + 1
-    if resolve_parent(KEYS[i + 2], KEYS[2], ARGV[i], 'succeeded', now) then
+    if resolve_parent(KEYS[i + 3], KEYS[2], ARGV[i], 'succeeded', now) then
       out[#out + 1] = ARGV[i] .. '|succeeded'
     end
   end
@@ -32,4 +34,5 @@ end
 local base = flow_base(KEYS[2], ':releases')
 flow_leave(base, left)
 for _, record in ipairs(left) do release_unique(base, record) end
+count_ended(KEYS[3], 'processed', out[1], now)
 return out

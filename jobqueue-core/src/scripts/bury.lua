@@ -7,7 +7,10 @@ lib_flow.lua). Then the dead set is trimmed: first entries older than the maximu
 age, then the oldest entries above the maximum size. Trimming removes at
 most max(100, 2 × buried) entries per call, so one call stays cheap and the
 set still cannot outgrow its cap; every trimmed job is counted in the
-queue's `dead_trimmed` counter (never silently lost).
+queue's `dead_trimmed` counter (never silently lost). The jobs buried are
+counted as `failed` (their last attempt failed, or the job could not run at
+all) in the queue's counters and time buckets (count_ended in lib.lua), and
+as `dead`.
 
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:dead         zset  id → died-at ms
@@ -71,6 +74,7 @@ if excess > 0 and budget - trimmed > 0 then
 end
 if buried > 0 then
   redis.call('HINCRBY', KEYS[4], 'dead', buried)
+  count_ended(KEYS[4], 'failed', buried, now)
 end
 if trimmed > 0 then
   redis.call('HINCRBY', KEYS[4], 'dead_trimmed', trimmed)

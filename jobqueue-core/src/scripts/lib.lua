@@ -109,6 +109,53 @@ local function min_score(zset_key)
 end
 
 
+-- How long a queue's per-minute and per-day counter buckets live.
+local MINUTE_BUCKET_TTL_S = 2 * 3600
+local DAY_BUCKET_TTL_S = 180 * 86400
+
+-- The UTC date 'YYYY-MM-DD' of a day number (days since 1970-01-01), by
+-- the civil-from-days algorithm (Redis Lua has no os.date).
+local function utc_date(days)
+  local z = days + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local day = doy - math.floor((153 * mp + 2) / 5) + 1
+  local month = mp < 10 and mp + 3 or mp - 9
+  local year = yoe + era * 400 + (month <= 2 and 1 or 0)
+  return string.format('%04d-%02d-%02d', year, month, day)
+end
+
+-- Counts `n` jobs whose end this script just recorded under `field`
+-- ('processed' or 'failed') in the queue's all-time counters and in its
+-- per-minute and per-day buckets. `stats_key` is the declared
+-- `P:{Q}:stats`; the buckets `P:{Q}:stats:minute:<epoch minute>` and
+-- `P:{Q}:stats:day:<YYYY-MM-DD>` are named from it and from the Redis
+-- clock (`now` ms, or TIME when nil), so they carry the queue's hash tag
+-- and the same clock decides the bucket as the end itself
+-- (tests/script_keys.rs accepts keys built only here). Called once per
+-- script call with the batch's count, for the jobs the caller still held:
+-- a late report of a lapsed lease counts nothing, and a call retried after
+-- Redis applied it finds nothing held and counts nothing again.
+--
+-- A bucket's TTL is set when its field is created (the HINCRBY returns
+-- `n`), in the same atomic step, so the steady state costs no EXPIRE.
+local function count_ended(stats_key, field, n, now)
+  if n <= 0 then return end
+  local secs = math.floor((now or now_ms()) / 1000)
+  local minute_bucket_key = stats_key .. ':minute:' .. math.floor(secs / 60)
+  local day_bucket_key = stats_key .. ':day:' .. utc_date(math.floor(secs / 86400))
+  redis.call('HINCRBY', stats_key, field, n)
+  if redis.call('HINCRBY', minute_bucket_key, field, n) == n then
+    redis.call('EXPIRE', minute_bucket_key, MINUTE_BUCKET_TTL_S)
+  end
+  if redis.call('HINCRBY', day_bucket_key, field, n) == n then
+    redis.call('EXPIRE', day_bucket_key, DAY_BUCKET_TTL_S)
+  end
+end
+
 -- Files a job that will not run in a bounded set of finished jobs (the
 -- cancelled or expired set: id → when, record in the jobs hash) and counts
 -- it in the queue's stats under `counter`. Then trims the set: entries

@@ -5,29 +5,33 @@ count and error history written by the worker) goes to the jobs hash with
 its run_at, and its id to the retry set, due `now + delay` on the Redis
 clock. A job no longer leased by this worker is left alone (it was
 reclaimed and runs elsewhere). Schedulers are told when the earliest retry
-moves earlier.
+moves earlier. Failed attempts (ARGV[2] = 1) are counted as `failed` in the
+queue's counters and time buckets (count_ended in lib.lua); snoozes
+(ARGV[2] = 0) are not failures and count nothing.
 
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:retry        zset  id → retry-at ms
 KEYS[3]  P:{Q}:jobs         hash  id → record
-KEYS[4]  P:{Q}:gready       zset (only when some jobs are keyed: their
+KEYS[4]  P:{Q}:stats        hash
+KEYS[5]  P:{Q}:gready       zset (only when some jobs are keyed: their
          keys are released, see lib_flow.lua; the retry is filed in its key's
          list when it is due)
 ARGV[1]  P:{Q}:events       pub/sub channel
-ARGV[2…] triples: id, delay ms, updated record
+ARGV[2]  1 when the jobs failed an attempt, 0 when they snoozed
+ARGV[3…] triples: id, delay ms, updated record
 
 Returns: how many jobs moved to the retry set.
 ]]
 local now = now_ms()
 local previous_head = min_score(KEYS[2])
 local ids = {}
-for i = 2, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
+for i = 3, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
 local leased = redis.call('HMGET', KEYS[1], unpack(ids))
 local leased_ids, scored, records = {}, {}, {}
 local earliest = nil
 for n = 1, #ids do
   if leased[n] then
-    local i = 2 + (n - 1) * 3
+    local i = 3 + (n - 1) * 3
     -- Whole milliseconds, rounded up (never early): retry delays are
     -- seconds long, and integer scores keep a small retry set's listpack
     -- cheap to insert into (fractional scores are stored as text there
@@ -47,7 +51,8 @@ if #leased_ids > 0 then
   redis.call('HDEL', KEYS[1], unpack(leased_ids))
   redis.call('ZADD', KEYS[2], unpack(scored))
   redis.call('HSET', KEYS[3], unpack(records))
-  if KEYS[4] then flow_leave(flow_base(KEYS[4], ':gready'), leased) end
+  if KEYS[5] then flow_leave(flow_base(KEYS[5], ':gready'), leased) end
+  if ARGV[2] == '1' then count_ended(KEYS[4], 'failed', #leased_ids, now) end
 end
 if earliest and (previous_head == nil or earliest < previous_head) then
   redis.call('PUBLISH', ARGV[1], 's')

@@ -17,6 +17,11 @@
 //! A worker finishes jobs in batches: everything one worker finished on one
 //! queue since its last flush goes out as at most three script calls in a
 //! single round trip.
+//!
+//! The same scripts count the jobs they end in the queue's counters
+//! (`processed` for successes, `failed` for failed attempts and deaths;
+//! snoozes count nothing), once per call, for only the jobs this worker
+//! still held: see `count_ended` in lib.lua.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -60,6 +65,9 @@ pub struct RetryEntry {
     pub delay_ms: u64,
     /// The updated record (attempt count and error history).
     pub record: Vec<u8>,
+    /// True for a failed attempt (counted in the queue's `failed`), false
+    /// for a snooze (not a failure: counts nothing).
+    pub failed: bool,
 }
 
 /// A job that will not run again.
@@ -187,8 +195,9 @@ impl CompletionCalls {
                 .iter()
                 .map(|(_, digest)| queue.unique(digest))
                 .collect();
-            let mut keys = Vec::with_capacity(locks.len() + 1);
+            let mut keys = Vec::with_capacity(locks.len() + 2);
             keys.push(active_key);
+            keys.push(queue.stats());
             keys.extend(locks.iter().map(String::as_str));
             let mut call = SCRIPTS.ack.call(&keys);
             for (id, _) in chunk {
@@ -209,9 +218,11 @@ impl CompletionCalls {
         };
         for chunk in plain_acks.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let mut call = if flow.is_empty() {
-                SCRIPTS.ack.call(&[active_key])
+                SCRIPTS.ack.call(&[active_key, queue.stats()])
             } else {
-                SCRIPTS.ack_keyed.call(&[&[active_key][..], &flow].concat())
+                SCRIPTS
+                    .ack_keyed
+                    .call(&[&[active_key][..], &flow, &[queue.stats()]].concat())
             };
             for id in chunk {
                 call.push_arg(*id);
@@ -224,7 +235,7 @@ impl CompletionCalls {
         {
             let parents: Vec<String> = chunk.iter().map(|id| parent_key(queue, id)).collect();
             let releases = queue.releases();
-            let mut keys = vec![active_key, releases.as_str()];
+            let mut keys = vec![active_key, releases.as_str(), queue.stats()];
             keys.extend(parents.iter().map(String::as_str));
             let mut call = SCRIPTS.ack_parents.call(&keys);
             for id in chunk {
@@ -232,17 +243,28 @@ impl CompletionCalls {
             }
             calls.push((call, Kind::AckParents));
         }
-        for chunk in batch.retries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
-            let mut call = SCRIPTS
-                .retry
-                .call(&[&[active_key, queue.retry(), queue.jobs()][..], &flow].concat())
-                .arg(queue.events());
-            for entry in chunk {
-                call.push_arg(entry.id.as_slice());
-                call.push_arg(entry.delay_ms);
-                call.push_arg(entry.record.as_slice());
+        // Failed attempts and snoozes go in calls of their own (snoozes
+        // are rare), so the script counts a call's jobs with one HINCRBY.
+        for failed in [true, false] {
+            let entries: Vec<&RetryEntry> = batch
+                .retries
+                .iter()
+                .filter(|entry| entry.failed == failed)
+                .collect();
+            for chunk in entries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
+                let keys = [active_key, queue.retry(), queue.jobs(), queue.stats()];
+                let mut call = SCRIPTS
+                    .retry
+                    .call(&[&keys[..], &flow].concat())
+                    .arg(queue.events())
+                    .arg(u8::from(failed));
+                for entry in chunk {
+                    call.push_arg(entry.id.as_slice());
+                    call.push_arg(entry.delay_ms);
+                    call.push_arg(entry.record.as_slice());
+                }
+                calls.push((call, Kind::Retry));
             }
-            calls.push((call, Kind::Retry));
         }
         for chunk in batch.buries.chunks(super::enqueue::MAX_RECORDS_PER_CALL) {
             let extra = Bury::Plain {

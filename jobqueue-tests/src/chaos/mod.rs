@@ -14,6 +14,7 @@
 //! * [`connection_counter`]: counts reconnect attempts while Redis is down.
 //! * [`fleet`]: a set of worker processes to kill, stop and restart.
 //! * [`producer`]: bulk enqueueing of traced jobs.
+//! * [`queue_info`]: a queue's info read after a fault, retried.
 //! * [`skew`]: worker processes with a skewed wall clock (libfaketime).
 
 pub mod audit;
@@ -22,6 +23,7 @@ pub mod figures;
 pub mod fleet;
 pub mod params;
 pub mod producer;
+pub mod queue_info;
 pub mod skew;
 
 pub use audit::DeliveryAudit;
@@ -29,3 +31,4 @@ pub use connection_counter::ConnectionCounter;
 pub use figures::Figures;
 pub use fleet::{Fleet, KillRecord};
 pub use params::{param, param_text};
+pub use queue_info::queue_info;
