@@ -489,3 +489,66 @@ async fn workers_page_shows_what_each_worker_runs_now() {
     worker.shutdown().await;
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_queue_name_in_the_registry_is_skipped_not_fatal() {
+    let env = TestEnv::new("dash-badname").await;
+    let id = env
+        .client
+        .enqueue_in(Duration::from_secs(600), NoopJob { n: 1 })
+        .await
+        .unwrap();
+    // Producers in other languages write the registry directly; one wrote
+    // names jobqueue never accepts (a space, markup, bytes that are not UTF-8).
+    let mut redis = env.redis().await;
+    let registry = format!("{}:queues", env.prefix);
+    let _: () = redis::cmd("SADD")
+        .arg(&registry)
+        .arg("bad name!")
+        .arg("<b>x</b>")
+        .arg(&b"\xff\xfe"[..])
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    for path in [
+        "/",
+        "/queues",
+        "/cron",
+        "/metrics",
+        "/api/v1/stats",
+        "/api/v1/queues",
+        "/api/v1/cron",
+        &format!("/api/v1/jobs/{id}"),
+    ] {
+        let reply = dash.get(path, As::Reader).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+    }
+    let queues = dash.get("/api/v1/queues", As::Reader).await.json();
+    let names: Vec<&str> = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default"], "the valid queue is still listed");
+    let metrics = dash.get("/metrics", As::Reader).await.body;
+    assert!(
+        metrics.contains("jobqueue_jobs_scheduled{queue=\"default\"} 1")
+            && metrics.contains("\njobqueue_invalid_queue_names 3\n"),
+        "{metrics}"
+    );
+    // The pages say what was skipped, escaped.
+    for path in ["/", "/queues"] {
+        let page = dash.get(path, As::Reader).await.body;
+        assert!(page.contains("id=\"invalid-queue-names\""), "{path}: {page}");
+        assert!(
+            page.contains("bad name!") && page.contains("&lt;b&gt;x&lt;/b&gt;"),
+            "{path}: {page}"
+        );
+        assert!(!page.contains("<b>x</b>"), "{path} leaks markup");
+    }
+    let stats = dash.get("/api/v1/stats", As::Reader).await.json();
+    assert_eq!(stats["invalid_queue_names"].as_array().unwrap().len(), 3);
+    env.cleanup().await;
+}

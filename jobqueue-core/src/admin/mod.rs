@@ -27,7 +27,7 @@ use crate::dependencies::{OnParentFailure, ParentRef};
 use crate::error::Error;
 use crate::keys::QueueKeys;
 use crate::record::{ErrorEntry, decode_record, record_id_bytes, split_record, uuid_v7_millis};
-use crate::store::Store;
+use crate::store::{QueueRegistry, Store};
 use crate::worker_info::WorkerInfo;
 
 mod audit;
@@ -296,16 +296,28 @@ impl Admin {
         &self.store
     }
 
-    /// Names of all known queues.
+    /// Names of all known queues (names in the registry that are not
+    /// valid queue names are skipped, see [`Admin::queue_registry`]).
     pub async fn queue_names(&self) -> Result<Vec<String>, Error> {
         self.store.queue_names().await
     }
 
+    /// The queue registry: valid names and the invalid ones that listings
+    /// skip (written there by a producer that does not check names).
+    pub async fn queue_registry(&self) -> Result<QueueRegistry, Error> {
+        self.store.queue_registry().await
+    }
+
     /// Every known queue with its sizes and counters.
     pub async fn queues(&self) -> Result<Vec<QueueInfo>, Error> {
-        let mut infos = Vec::new();
-        for name in self.store.queue_names().await? {
-            infos.push(self.queue(&name).await?);
+        self.queue_infos(&self.store.queue_names().await?).await
+    }
+
+    /// Sizes and counters of each queue of `names`, in that order.
+    pub async fn queue_infos(&self, names: &[String]) -> Result<Vec<QueueInfo>, Error> {
+        let mut infos = Vec::with_capacity(names.len());
+        for name in names {
+            infos.push(self.queue(name).await?);
         }
         Ok(infos)
     }
