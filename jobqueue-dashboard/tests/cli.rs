@@ -150,7 +150,7 @@ async fn commands_print_tables_and_json_and_act() {
     assert_eq!(purged["count"], 4);
     let audit: Vec<String> = client
         .admin()
-        .audit_log(0, 10)
+        .audit_log(None, 10)
         .await
         .unwrap()
         .iter()
@@ -158,7 +158,7 @@ async fn commands_print_tables_and_json_and_act() {
         .collect();
     assert_eq!(audit, ["purge", "resume", "pause", "retry"]);
     assert!(
-        client.admin().audit_log(0, 1).await.unwrap()[0]
+        client.admin().audit_log(None, 1).await.unwrap()[0]
             .actor
             .starts_with("cli:")
     );
@@ -370,7 +370,7 @@ async fn cron_cancel_and_limits_commands() {
     assert!(admin.queue_limits("default").await.unwrap().is_unlimited());
 
     let audit: Vec<String> = admin
-        .audit_log(0, 10)
+        .audit_log(None, 10)
         .await
         .unwrap()
         .iter()
@@ -523,7 +523,7 @@ async fn key_limits_command_shows_sets_and_clears_key_classes() {
     assert_eq!(left[0].class, "type");
 
     let audit: Vec<String> = admin
-        .audit_log(0, 10)
+        .audit_log(None, 10)
         .await
         .unwrap()
         .iter()

@@ -343,7 +343,10 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
             .is_some(),
         "the click paused the entry"
     );
-    assert_eq!(admin.audit_log(0, 1).await.unwrap()[0].action, "cron_pause");
+    assert_eq!(
+        admin.audit_log(None, 1).await.unwrap()[0].action,
+        "cron_pause"
+    );
 
     // A queue with flow limits, and a job that reported progress before it
     // died: the limits page and the job's status section.

@@ -153,7 +153,7 @@ async fn dead_jobs_group_by_error_and_bulk_actions_apply_to_all_matching() {
     let actions: Vec<String> = env
         .client
         .admin()
-        .audit_log(0, 10)
+        .audit_log(None, 10)
         .await
         .unwrap()
         .iter()
@@ -541,7 +541,10 @@ async fn an_invalid_queue_name_in_the_registry_is_skipped_not_fatal() {
     // The pages say what was skipped, escaped.
     for path in ["/", "/queues"] {
         let page = dash.get(path, As::Reader).await.body;
-        assert!(page.contains("id=\"invalid-queue-names\""), "{path}: {page}");
+        assert!(
+            page.contains("id=\"invalid-queue-names\""),
+            "{path}: {page}"
+        );
         assert!(
             page.contains("bad name!") && page.contains("&lt;b&gt;x&lt;/b&gt;"),
             "{path}: {page}"

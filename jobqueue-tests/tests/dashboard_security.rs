@@ -4,7 +4,7 @@
 
 use axum::http::{Method, StatusCode};
 use jobqueue_tests::TestEnv;
-use jobqueue_tests::dashboard::{As, Dashboard, make_dead_jobs, operator_config};
+use jobqueue_tests::dashboard::{As, Dashboard, make_dead_jobs, operator_config, serve_config};
 use jobqueue_tests::jobs::NoopJob;
 
 const HOSTILE: &str = "<script>alert('pwned')</script>";
@@ -44,9 +44,11 @@ async fn authentication_roles_and_csrf() {
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
 
-    // Read-only: sees everything, changes nothing (even with the CSRF token).
+    // Read-only: sees everything, gets no CSRF token, changes nothing
+    // (even with an operator's token).
     assert_eq!(dash.get("/", As::Reader).await.status, StatusCode::OK);
-    let token = dash.csrf_token(As::Reader).await;
+    assert_eq!(dash.page_csrf_token(As::Reader).await, None);
+    let token = dash.csrf_token(As::Browser).await;
     let refused = dash
         .send(
             Method::POST,
@@ -142,17 +144,35 @@ async fn authentication_roles_and_csrf() {
         StatusCode::METHOD_NOT_ALLOWED
     );
 
-    // Both actions are in the audit log, newest first, with who did them.
+    // Both actions are in the audit log, newest first, with who did them,
+    // and so are the refused attempts (not the browser's first visit
+    // without credentials, nor the GETs).
     let audit = dash.get("/api/v1/audit", As::Reader).await.json();
-    let entries = audit.as_array().unwrap();
-    assert_eq!(entries.len(), 2);
+    let entries: Vec<String> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {}",
+                e["outcome"].as_str().unwrap(),
+                e["actor"].as_str().unwrap(),
+                e["role"].as_str().unwrap_or("-"),
+                e["action"].as_str().unwrap()
+            )
+        })
+        .collect();
     assert_eq!(
-        (entries[0]["actor"].as_str(), entries[0]["action"].as_str()),
-        (Some("ci-token"), Some("resume"))
-    );
-    assert_eq!(
-        (entries[1]["actor"].as_str(), entries[1]["action"].as_str()),
-        (Some("ops"), Some("pause"))
+        entries,
+        [
+            "done ci-token operator resume",
+            "done ops operator pause",
+            "refused_csrf ops operator POST",
+            "refused_csrf ops operator POST",
+            "refused_csrf ops operator POST",
+            "refused_403 reader read_only POST",
+            "refused_401 unauthenticated - GET",
+        ]
     );
     assert!(
         dash.get("/audit", As::Reader)
@@ -161,26 +181,8 @@ async fn authentication_roles_and_csrf() {
             .contains("ci-token")
     );
 
-    // Replicas behind a load balancer share a configured token.
-    let shared = "a-shared-csrf-token-for-all-replicas-0123";
-    let replica_a = Dashboard::new(&env, operator_config().csrf_token(shared));
-    let replica_b = Dashboard::new(&env, operator_config().csrf_token(shared));
-    assert_eq!(replica_a.csrf_token(As::Browser).await, shared);
-    let paused = replica_b
-        .send(
-            Method::POST,
-            "/api/v1/queues/default/pause",
-            As::Browser,
-            &[("x-csrf-token", shared)],
-            "",
-        )
-        .await;
-    assert_eq!(paused.status, StatusCode::OK);
-    assert_ne!(
-        dash.csrf_token(As::Browser).await,
-        shared,
-        "random by default"
-    );
+    // (Replicas sharing a CSRF secret: see
+    // csrf_tokens_are_per_principal_and_foreign_origins_are_refused.)
 
     // --read-only caps every credential.
     let read_only = Dashboard::new(&env, operator_config().read_only(true));
@@ -470,7 +472,7 @@ async fn nests_under_a_host_app_that_names_the_user() {
             .unwrap()
             .starts_with("/admin/jobs/queues")
     );
-    let entry = &env.client.admin().audit_log(0, 1).await.unwrap()[0];
+    let entry = &env.client.admin().audit_log(None, 1).await.unwrap()[0];
     assert_eq!(
         (entry.actor.as_str(), entry.action.as_str()),
         ("ada@host-app", "pause")
@@ -519,5 +521,344 @@ async fn browsers_get_errors_as_pages_and_scripts_as_json() {
     let json = dash.get(&path, As::Browser).await;
     assert_eq!(json.status, StatusCode::NOT_FOUND);
     assert!(json.json()["error"].is_string());
+    env.cleanup().await;
+}
+
+/// The DNS-rebinding attack of issue 12: `jobqueue serve` without
+/// credentials on 127.0.0.1, and a web page whose name the attacker points
+/// at 127.0.0.1. The browser then sends the attacker's host name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_without_credentials_answers_only_loopback_host_names() {
+    let env = TestEnv::new("dash-rebind").await;
+    env.client.enqueue(NoopJob { n: 41 }).await.unwrap();
+    let dash = Dashboard::new(&env, serve_config(&["--bind", "127.0.0.1:9482"]));
+    let rebound = [("host", "attacker.example:9482")];
+    for path in [
+        "/",
+        "/queues",
+        "/api/v1/stats",
+        "/api/v1/queues/default/jobs/ready",
+        "/metrics",
+    ] {
+        let reply = dash.send(Method::GET, path, As::Nobody, &rebound, "").await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{path}: {}",
+            reply.body
+        );
+        assert!(
+            reply.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("attacker.example"),
+            "{path}: {}",
+            reply.body
+        );
+        assert!(!reply.body.contains("\"n\":41"), "{path} leaks a payload");
+    }
+    // The forged pause: the token cannot even be read, and a state change
+    // under the foreign name is refused whatever it carries.
+    let token = dash
+        .send(
+            Method::GET,
+            "/",
+            As::Nobody,
+            &[("host", "127.0.0.1:9482")],
+            "",
+        )
+        .await
+        .body;
+    let token = jobqueue_tests::dashboard::csrf_token_in(&token).expect("operator page token");
+    let forged = dash
+        .send(
+            Method::POST,
+            "/queues/default/pause",
+            As::Nobody,
+            &[
+                ("host", "attacker.example:9482"),
+                ("origin", "http://attacker.example:9482"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            &format!("csrf={token}"),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    assert!(!env.client.admin().queue("default").await.unwrap().paused);
+
+    // Loopback names (any port) are served.
+    for host in [
+        "localhost:9482",
+        "127.0.0.1:9482",
+        "[::1]:9482",
+        "LOCALHOST",
+    ] {
+        let reply = dash
+            .send(
+                Method::GET,
+                "/api/v1/stats",
+                As::Nobody,
+                &[("host", host)],
+                "",
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{host}: {}", reply.body);
+    }
+    // No Host at all (no browser does that): refused too.
+    assert_eq!(
+        dash.get("/api/v1/stats", As::Nobody).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // A page on another local port may name our host, but its Origin gives
+    // it away: a state change is refused even with the right token.
+    let other_port = dash
+        .send(
+            Method::POST,
+            "/api/v1/queues/default/pause",
+            As::Nobody,
+            &[
+                ("host", "127.0.0.1:9482"),
+                ("origin", "http://127.0.0.1:8000"),
+                ("x-csrf-token", &token),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(other_port.status, StatusCode::FORBIDDEN);
+    assert!(!env.client.admin().queue("default").await.unwrap().paused);
+    // The same request from our own origin works.
+    let own = dash
+        .send(
+            Method::POST,
+            "/api/v1/queues/default/pause",
+            As::Nobody,
+            &[
+                ("host", "127.0.0.1:9482"),
+                ("origin", "http://127.0.0.1:9482"),
+                ("sec-fetch-site", "same-origin"),
+                ("x-csrf-token", &token),
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert!(env.client.admin().queue("default").await.unwrap().paused);
+
+    // A proxy's name is added with --allowed-host (or the environment).
+    let proxied = Dashboard::new(
+        &env,
+        serve_config(&[
+            "--bind",
+            "127.0.0.1:9482",
+            "--allowed-host",
+            "jobs.internal",
+        ]),
+    );
+    for (host, want) in [
+        ("jobs.internal", StatusCode::OK),
+        ("jobs.internal:443", StatusCode::OK),
+        ("localhost:9482", StatusCode::OK),
+        ("evil.internal", StatusCode::FORBIDDEN),
+    ] {
+        let reply = proxied
+            .send(
+                Method::GET,
+                "/api/v1/stats",
+                As::Nobody,
+                &[("host", host)],
+                "",
+            )
+            .await;
+        assert_eq!(reply.status, want, "{host}");
+    }
+    // A browser asking for a page reads why, as a page.
+    let page = dash
+        .send(
+            Method::GET,
+            "/",
+            As::Nobody,
+            &[("host", "attacker.example"), ("accept", "text/html")],
+            "",
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("id=\"error-message\"") && page.body.contains("--allowed-host"));
+    // With credentials, the Host is not checked (a browser never sends the
+    // dashboard's credentials to another origin).
+    let with_token = Dashboard::new(&env, operator_config());
+    assert_eq!(
+        with_token
+            .send(Method::GET, "/api/v1/stats", As::Operator, &rebound, "")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    env.cleanup().await;
+}
+
+/// Issue 12, point 2: the CSRF token is derived per principal, readers get
+/// none, and the browser's own signals (`Sec-Fetch-Site`, `Origin`,
+/// `Referer`) refuse what comes from elsewhere, bearer requests included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_tokens_are_per_principal_and_foreign_origins_are_refused() {
+    use base64::Engine;
+    use jobqueue_dashboard::{Credential, DashboardConfig, Role};
+    let env = TestEnv::new("dash-csrf").await;
+    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let basic = |user: &str, password: &str, role| Credential::Basic {
+        user: user.to_owned(),
+        password: password.to_owned(),
+        role,
+    };
+    let config = || {
+        DashboardConfig::with_credentials(vec![
+            basic("alice", "alice-password-0123", Role::Operator),
+            basic("bob", "bob-password-01234567", Role::Operator),
+            basic("viewer", "viewer-password-0123", Role::ReadOnly),
+            Credential::Bearer {
+                token: "operator-token-0123456789".to_owned(),
+                label: "ci".to_owned(),
+                role: Role::Operator,
+            },
+        ])
+    };
+    let dash = Dashboard::new(&env, config());
+    let auth = |user: &str, password: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        )
+    };
+    let alice = auth("alice", "alice-password-0123");
+    let bob = auth("bob", "bob-password-01234567");
+    let viewer = auth("viewer", "viewer-password-0123");
+    let page = |who: String| {
+        let dash = &dash;
+        async move {
+            dash.send(
+                Method::GET,
+                "/queues",
+                As::Nobody,
+                &[("authorization", &who)],
+                "",
+            )
+            .await
+            .body
+        }
+    };
+    let alice_token = jobqueue_tests::dashboard::csrf_token_in(&page(alice.clone()).await)
+        .expect("operators get a token");
+    let bob_token = jobqueue_tests::dashboard::csrf_token_in(&page(bob.clone()).await).unwrap();
+    assert_ne!(alice_token, bob_token, "one token per principal");
+    let viewer_page = page(viewer.clone()).await;
+    assert!(
+        jobqueue_tests::dashboard::csrf_token_in(&viewer_page).is_none()
+            && !viewer_page.contains("name=\"csrf\""),
+        "read-only users get no token and no forms: {viewer_page}"
+    );
+
+    let pause = |who: String, headers: Vec<(&'static str, String)>| {
+        let dash = &dash;
+        async move {
+            let mut all: Vec<(&str, &str)> = vec![("authorization", who.as_str())];
+            all.extend(headers.iter().map(|(n, v)| (*n, v.as_str())));
+            dash.send(
+                Method::POST,
+                "/api/v1/queues/default/pause",
+                As::Nobody,
+                &all,
+                "",
+            )
+            .await
+        }
+    };
+    let paused = || async { env.client.admin().queue("default").await.unwrap().paused };
+    // Bob's token is no good for Alice (a token read from one user's page
+    // cannot forge another's action).
+    let crossed = pause(alice.clone(), vec![("x-csrf-token", bob_token.clone())]).await;
+    assert_eq!(crossed.status, StatusCode::FORBIDDEN);
+    assert!(crossed.json()["error"].as_str().unwrap().contains("CSRF"));
+    // Browser signals of another site, or of a same-site sibling.
+    let host = ("host", "jobs.example.com".to_owned());
+    for (name, value) in [
+        ("sec-fetch-site", "same-site"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "none"),
+        ("origin", "https://other.example.com"),
+        ("origin", "https://jobs.example.com:8443"),
+        ("origin", "null"),
+        ("referer", "https://other.example.com/page"),
+    ] {
+        let reply = pause(
+            alice.clone(),
+            vec![
+                host.clone(),
+                ("x-csrf-token", alice_token.clone()),
+                (name, value.to_owned()),
+            ],
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{name}: {value}");
+        // Bearer requests need no token, but are refused from elsewhere too.
+        let bearer = dash
+            .send(
+                Method::POST,
+                "/api/v1/queues/default/pause",
+                As::Operator,
+                &[("host", "jobs.example.com"), (name, value)],
+                "",
+            )
+            .await;
+        assert_eq!(
+            bearer.status,
+            StatusCode::FORBIDDEN,
+            "bearer {name}: {value}"
+        );
+        assert!(!paused().await, "{name}: {value}");
+    }
+    // Alice's own page, from her own origin: accepted.
+    let own = pause(
+        alice.clone(),
+        vec![
+            host.clone(),
+            ("x-csrf-token", alice_token.clone()),
+            ("sec-fetch-site", "same-origin".to_owned()),
+            ("origin", "https://jobs.example.com".to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert!(paused().await);
+
+    // Replicas sharing a configured secret derive the same token for the
+    // same user; the secret itself is never on a page.
+    let secret = "a-shared-csrf-secret-for-all-replicas-0123";
+    let replica_a = Dashboard::new(&env, config().csrf_secret(secret));
+    let replica_b = Dashboard::new(&env, config().csrf_secret(secret));
+    let token_a = jobqueue_tests::dashboard::csrf_token_in(
+        &replica_a
+            .send(
+                Method::GET,
+                "/",
+                As::Nobody,
+                &[("authorization", &alice)],
+                "",
+            )
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_ne!(token_a, secret);
+    assert_ne!(token_a, alice_token, "random secret by default");
+    let resumed = replica_b
+        .send(
+            Method::POST,
+            "/api/v1/queues/default/resume",
+            As::Nobody,
+            &[("authorization", &alice), ("x-csrf-token", &token_a)],
+            "",
+        )
+        .await;
+    assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.body);
     env.cleanup().await;
 }

@@ -14,7 +14,8 @@
 //! | `dependencies.rs` | a job's parents (with their states) and children |
 //! | `running.rs` | what each worker is running now |
 //! | `history.rs` | per-minute and per-day processed/failed buckets |
-//! | `audit.rs` | the bounded audit log of operator actions |
+//! | `audit.rs` | the bounded audit log of operator actions and refused requests |
+//! | `visible_text.rs` | escaping characters a reader cannot see (controls, bidi) |
 //! | `server.rs` | Redis version and memory |
 
 use std::collections::HashMap;
@@ -40,8 +41,9 @@ mod groups;
 mod history;
 mod running;
 mod server;
+mod visible_text;
 
-pub use audit::{AuditEntry, MAX_AUDIT_ENTRIES};
+pub use audit::{AUDIT_LOG_CAPACITY, AuditEntry, OUTCOME_DONE, REFUSALS_PER_MINUTE, RefusalReason};
 pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
 pub use dependencies::{ChildRef, JobDependencies, ParentStatus};
 pub use filter::{JobFilter, error_fingerprint, normalise_error_message};
@@ -49,6 +51,7 @@ pub use groups::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};
 pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
 pub use running::RunningJob;
 pub use server::ServerInfo;
+pub use visible_text::{escape_hidden, escaped, is_hidden, is_invisible_format_char};
 
 /// Largest page the listing calls return.
 pub const MAX_PAGE_SIZE: usize = 1000;
@@ -283,12 +286,26 @@ pub struct Totals {
 #[derive(Debug, Clone)]
 pub struct Admin {
     store: Store,
+    audit_capacity: usize,
 }
 
 impl Admin {
     /// An operator API over `store`.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            audit_capacity: AUDIT_LOG_CAPACITY,
+        }
+    }
+
+    /// Keeps about `entries` entries in the audit log instead of
+    /// [`AUDIT_LOG_CAPACITY`] (at least 100). Every writer trims the log
+    /// to its own capacity, so give every process that writes it (the
+    /// dashboard, the CLI, your own code) the same value.
+    #[must_use]
+    pub fn with_audit_capacity(mut self, entries: usize) -> Self {
+        self.audit_capacity = entries.max(100);
+        self
     }
 
     /// The store underneath.
@@ -642,31 +659,36 @@ impl Admin {
     }
 
     /// Pauses `queue`: workers stop fetching from it within a second
-    /// (in-flight jobs finish). Producers can still enqueue.
-    pub async fn pause(&self, queue: &str) -> Result<(), Error> {
+    /// (in-flight jobs finish). Producers can still enqueue. Returns false
+    /// when it was paused already (nothing changed).
+    pub async fn pause(&self, queue: &str) -> Result<bool, Error> {
         let q = self.store.queue_keys(queue)?;
-        redis::pipe()
-            .set(q.paused(), 1)
-            .ignore()
+        let (newly_set,): (Option<String>,) = redis::pipe()
+            .cmd("SET")
+            .arg(q.paused())
+            .arg(1)
+            .arg("NX")
             .publish(q.events(), "p")
             .ignore()
-            .query_async::<()>(&mut self.store.connection())
+            .query_async(&mut self.store.connection())
             .await
             .map_err(Error::redis("pause"))?;
-        self.store.register_queues([queue]).await
+        self.store.register_queues([queue]).await?;
+        Ok(newly_set.is_some())
     }
 
-    /// Resumes a paused queue.
-    pub async fn resume(&self, queue: &str) -> Result<(), Error> {
+    /// Resumes a paused queue. Returns false when it was not paused
+    /// (nothing changed).
+    pub async fn resume(&self, queue: &str) -> Result<bool, Error> {
         let q = self.store.queue_keys(queue)?;
-        redis::pipe()
+        let (removed,): (u64,) = redis::pipe()
             .del(q.paused())
-            .ignore()
             .publish(q.events(), "u")
             .ignore()
-            .query_async::<()>(&mut self.store.connection())
+            .query_async(&mut self.store.connection())
             .await
-            .map_err(Error::redis("resume"))
+            .map_err(Error::redis("resume"))?;
+        Ok(removed > 0)
     }
 
     /// Live worker processes (those that beat within their lease).

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::{Html, Redirect};
 use jobqueue_core::cron::CronEntryInfo;
 use maud::{Markup, html};
@@ -16,7 +15,7 @@ use super::super::error::ApiError;
 use super::super::flow_actions::{self, CronAction};
 use super::super::params::Params;
 use super::super::state::AppState;
-use super::forms::{back_done, checked_form};
+use super::forms::{back_done, form};
 use super::jobs::flash;
 use super::layout::{Nav, action_button, confirm_button, page};
 use super::queues::url;
@@ -121,11 +120,10 @@ fn entry_row(state: &AppState, who: &Principal, entry: &CronEntryInfo) -> Markup
 pub(crate) async fn cron_action(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((queue, name, action)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Result<Redirect, ApiError> {
-    checked_form(&state, &who, &headers, &body)?;
+    form(&body)?;
     let action = CronAction::parse(&action)?;
     let outcome = flow_actions::cron_action(&state, &who, &queue, &name, action).await?;
     Ok(back_done(

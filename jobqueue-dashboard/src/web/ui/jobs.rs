@@ -102,7 +102,7 @@ pub(crate) async fn jobs(
             }
         }
         form #bulk method="post" action=(format!("{base}/bulk")) {
-            (csrf_field(&state))
+            (csrf_field(&state, &who))
             @if actionable {
                 div.bulk-bar {
                     // Keyed jobs are ready already: they can only be deleted.
@@ -244,10 +244,10 @@ pub(crate) async fn groups(
                             td.actions {
                                 @if who.role == Role::Operator {
                                     form.inline method="post" action=(state.link(&format!("/queues/{}/groups/{}/retry", url(&name), g.fingerprint))) {
-                                        (csrf_field(&state)) button type="submit" { "Retry this group" }
+                                        (csrf_field(&state, &who)) button type="submit" { "Retry this group" }
                                     }
                                     form.inline method="post" action=(state.link(&format!("/queues/{}/groups/{}/delete", url(&name), g.fingerprint))) {
-                                        (csrf_field(&state)) button.danger type="submit" { "Delete" }
+                                        (csrf_field(&state, &who)) button.danger type="submit" { "Delete" }
                                     }
                                 }
                             }

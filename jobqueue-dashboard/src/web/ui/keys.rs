@@ -51,13 +51,13 @@ pub(crate) async fn keys(
                     tr {
                         td { code { (class.class) } }
                         (limit_cells(&class.limits))
-                        @if operator { (clear_cell(&state, &name, &class.class)) }
+                        @if operator { (clear_cell(&state, &who, &name, &class.class)) }
                     }
                 }
                 tr.muted { td { "any other class" } (limit_cells(&KeyLimits::DEFAULT)) @if operator { td {} } }
             }
         }
-        @if operator { (set_form(&state, &name)) }
+        @if operator { (set_form(&state, &who, &name)) }
         h2 { "Keys with work" }
         @if keys.is_empty() {
             p.muted #no-keys { "No key has jobs waiting or running." }

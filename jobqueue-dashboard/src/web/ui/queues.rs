@@ -123,7 +123,7 @@ pub(crate) async fn confirm_purge(
         h1 { "Purge " (name) "?" }
         p { "This deletes all " strong { (count(info.ready)) } " ready jobs of queue " code { (name) } ". Scheduled, retrying, running and dead jobs stay. This cannot be undone." }
         form method="post" action=(state.link(&format!("/queues/{}/purge", url(&name)))) {
-            (csrf_field(&state))
+            (csrf_field(&state, &who))
             button.danger type="submit" #confirm-purge { "Purge " (count(info.ready)) " ready jobs" }
             " "
             a.button.secondary href=(state.link("/queues")) { "Cancel" }
