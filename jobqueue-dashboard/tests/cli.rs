@@ -610,3 +610,42 @@ async fn jobs_keyed_lists_jobs_waiting_in_their_flow_keys() {
     );
     cli.cleanup().await;
 }
+
+/// Issue 12, point 5: basic-auth passwords need the strength of a token
+/// (16+ characters); `serve` refuses to start with a weaker one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_weak_basic_auth_passwords() {
+    let cli = Cli::new("weak-basic");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--basic-auth", "ops:hunter2"])
+        .env("JOBQUEUE_REDIS_URL", &cli.url)
+        .env("JOBQUEUE_PREFIX", &cli.prefix)
+        .env_remove("JOBQUEUE_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run jobqueue serve");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = serve.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = serve.kill();
+            let _ = serve.wait();
+            panic!("serve started with a 7-character basic-auth password");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut serve.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("at least 16 characters"), "{stderr}");
+    cli.cleanup().await;
+}

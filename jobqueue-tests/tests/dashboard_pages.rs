@@ -555,3 +555,59 @@ async fn an_invalid_queue_name_in_the_registry_is_skipped_not_fatal() {
     assert_eq!(stats["invalid_queue_names"].as_array().unwrap().len(), 3);
     env.cleanup().await;
 }
+
+/// Issue 12, point 5: Unicode bidirectional controls and other invisible
+/// characters in job data are shown as visible escapes, never applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bidi_controls_in_job_data_are_shown_escaped() {
+    let env = TestEnv::new("dash-bidi").await;
+    // U+202E shows "invoice_\u{202E}fdp.exe" as "invoice_exe.pdf".
+    let error = "attachment invoice_\u{202E}fdp.exe rejected";
+    let ids = make_dead_jobs(
+        &env,
+        &[error.to_owned()],
+        "note \u{2066}isolated\u{2069} \u{200F}",
+    )
+    .await;
+    let dash = Dashboard::new(&env, operator_config());
+    for path in [
+        format!("/queues/default/job/{}", ids[0]),
+        "/queues/default/jobs/dead".to_owned(),
+        "/queues/default/groups".to_owned(),
+    ] {
+        let page = dash.get(&path, As::Browser).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        for hidden in ['\u{202E}', '\u{2066}', '\u{2069}', '\u{200F}'] {
+            assert!(
+                !page.body.contains(hidden),
+                "{path} applies U+{:04X}",
+                u32::from(hidden)
+            );
+        }
+        assert!(
+            page.body.contains(
+                "<span class=\"hidden-char\" title=\"hidden character U+202E\">\\u{202E}</span>"
+            ),
+            "{path} shows U+202E escaped:\n{}",
+            page.body
+        );
+    }
+    let job = dash
+        .get(&format!("/queues/default/job/{}", ids[0]), As::Browser)
+        .await
+        .body;
+    assert!(
+        job.contains(">\\u{2066}</span>isolated<") && job.contains(">\\u{200F}</span>"),
+        "{job}"
+    );
+    // The JSON API returns the data as it is.
+    let json = dash
+        .get(
+            &format!("/api/v1/queues/default/job/{}", ids[0]),
+            As::Reader,
+        )
+        .await
+        .json();
+    assert_eq!(json["errors"][0]["message"], error);
+    env.cleanup().await;
+}

@@ -862,3 +862,358 @@ async fn csrf_tokens_are_per_principal_and_foreign_origins_are_refused() {
     assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.body);
     env.cleanup().await;
 }
+
+/// Waits, when needed, so that the next 15 s lie in one minute of the
+/// Redis clock (the audit log's refusal bound counts per minute).
+async fn start_of_a_quiet_minute(env: &TestEnv) {
+    let (secs, _): (u64, u64) = redis::cmd("TIME")
+        .query_async(&mut env.redis().await)
+        .await
+        .unwrap();
+    let into_minute = secs % 60;
+    if into_minute > 40 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - into_minute)).await;
+    }
+}
+
+/// Issue 12, point 4: a flood of no-ops cannot push a purge out of the
+/// audit log, every credential is named by its label, refused attempts are
+/// logged (at a bounded rate, over all replicas), and free text cannot
+/// forge an entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_log_survives_floods_and_names_every_credential() {
+    let env = TestEnv::new("dash-audit").await;
+    make_dead_jobs(
+        &env,
+        &[
+            "boom\n2026-01-01T00:00:00Z root purge payments".to_owned(),
+            "other".to_owned(),
+        ],
+        "",
+    )
+    .await;
+    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let config = || {
+        serve_config(&[
+            "--token",
+            "deploy-bot:0123456789abcdef0123",
+            "--token",
+            "fedcba9876543210fedcba",
+            "--read-only-token",
+            "grafana:abcdefabcdefabcdef01",
+        ])
+    };
+    let dash = Dashboard::new(&env, config());
+    let bearer = |token: &str| format!("Bearer {token}");
+    let deploy_bot = bearer("0123456789abcdef0123");
+    let post = |auth: String, path: &'static str, body: &'static str| {
+        let dash = &dash;
+        async move {
+            dash.send(
+                Method::POST,
+                path,
+                As::Nobody,
+                &[("authorization", &auth)],
+                body,
+            )
+            .await
+        }
+    };
+    let purged = post(deploy_bot.clone(), "/api/v1/queues/default/purge", "").await;
+    assert_eq!(purged.json()["count"], 1, "{}", purged.body);
+    // An operator-chosen filter text with a newline.
+    let deleted = post(
+        deploy_bot.clone(),
+        "/api/v1/queues/default/jobs/dead/delete",
+        "{\"all_matching\":true,\"error\":\"boom\\n2026\"}",
+    )
+    .await;
+    assert_eq!(deleted.json()["count"], 1, "{}", deleted.body);
+    // An unlabelled token is logged under a label derived from it.
+    let resumed = post(
+        bearer("fedcba9876543210fedcba"),
+        "/api/v1/queues/default/pause",
+        "",
+    )
+    .await;
+    assert_eq!(resumed.status, StatusCode::OK);
+    // 1,100 deletes that match nothing.
+    for _ in 0..1100 {
+        let noop = post(
+            deploy_bot.clone(),
+            "/api/v1/queues/default/jobs/dead/delete",
+            "{\"all_matching\":true,\"error\":\"matches nothing\"}",
+        )
+        .await;
+        assert_eq!(noop.json()["count"], 0);
+    }
+    // Refusals: wrong tokens from two replicas, a reader's action.
+    start_of_a_quiet_minute(&env).await;
+    let replica = Dashboard::new(&env, config());
+    for n in 0..300 {
+        let target = if n % 2 == 0 { &dash } else { &replica };
+        let reply = target
+            .send(
+                Method::GET,
+                "/api/v1/stats",
+                As::Nobody,
+                &[("authorization", "Bearer wrong-token-0123456789")],
+                "",
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let refused = post(
+        bearer("abcdefabcdefabcdef01"),
+        "/api/v1/queues/default/resume",
+        "",
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let audit = dash
+        .send(
+            Method::GET,
+            "/api/v1/audit?limit=1000",
+            As::Nobody,
+            &[("authorization", &bearer("abcdefabcdefabcdef01"))],
+            "",
+        )
+        .await
+        .json();
+    let entries = audit.as_array().unwrap();
+    let find = |action: &str, outcome: &str| {
+        entries
+            .iter()
+            .filter(|e| e["action"] == action && e["outcome"] == outcome)
+            .collect::<Vec<_>>()
+    };
+    let purge = find("purge", "done");
+    assert_eq!(
+        purge.len(),
+        1,
+        "the purge is still there (newest {} entries read)",
+        entries.len()
+    );
+    assert_eq!(
+        (purge[0]["actor"].as_str(), purge[0]["role"].as_str()),
+        (Some("deploy-bot"), Some("operator"))
+    );
+    let deletes = find("delete", "done");
+    assert_eq!(deletes.len(), 1, "no-op deletes are not logged");
+    let target = deletes[0]["target"].as_str().unwrap();
+    assert!(
+        !target.contains('\n') && target.contains("boom\\u{000A}2026"),
+        "control characters are escaped: {target:?}"
+    );
+    let pause = find("pause", "done");
+    let label = pause[0]["actor"].as_str().unwrap();
+    assert!(
+        label.starts_with("token-") && !label.contains("fedcba"),
+        "{label}"
+    );
+    assert_eq!(
+        find("GET", "refused_401").len(),
+        60,
+        "60 refusals a minute of a kind, over both replicas"
+    );
+    let forbidden = find("POST", "refused_403");
+    assert_eq!(forbidden.len(), 1);
+    assert_eq!(forbidden[0]["actor"], "grafana");
+    assert_eq!(forbidden[0]["target"], "/api/v1/queues/default/resume");
+
+    // When the minute is over, the first refusal after it writes how many
+    // were dropped (the minute is moved back rather than waited for).
+    let mut redis = env.redis().await;
+    let key = format!("{}:audit:refusals:401", env.prefix);
+    let window: i64 = redis::cmd("HGET")
+        .arg(&key)
+        .arg("window")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(&key)
+        .arg("window")
+        .arg(window - 60_000)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    dash.send(
+        Method::GET,
+        "/",
+        As::Nobody,
+        &[("authorization", "Bearer wrong-token-0123456789")],
+        "",
+    )
+    .await;
+    let newest = dash
+        .send(
+            Method::GET,
+            "/api/v1/audit?limit=2",
+            As::Nobody,
+            &[("authorization", &bearer("abcdefabcdefabcdef01"))],
+            "",
+        )
+        .await
+        .json();
+    let newest: Vec<(String, String, u64)> = newest
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["outcome"].as_str().unwrap().to_owned(),
+                e["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        newest,
+        [
+            ("GET".to_owned(), "refused_401".to_owned(), 0),
+            (
+                "suppressed_refusals".to_owned(),
+                "refused_401".to_owned(),
+                240
+            ),
+        ]
+    );
+    env.cleanup().await;
+}
+
+/// Issue 12, point 5: what the framework itself refuses (a body too large,
+/// a URI too long, a wrong method, a path that is not UTF-8, an unknown
+/// route) answers the API's JSON error like every other error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn framework_rejections_answer_json_on_the_api() {
+    let env = TestEnv::new("dash-rejections").await;
+    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    let long_path = format!("/api/v1/queues/{}", "q".repeat(9000));
+    let huge_body = format!("{{\"ids\":[\"{}\"]}}", "0".repeat(3 * 1024 * 1024));
+    let cases: Vec<(Method, &str, &str, StatusCode)> = vec![
+        (
+            Method::POST,
+            "/api/v1/queues/default/jobs/dead/retry",
+            &huge_body,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (Method::GET, &long_path, "", StatusCode::URI_TOO_LONG),
+        (
+            Method::GET,
+            "/api/v1/queues/default/pause",
+            "",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/stats",
+            "",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::GET,
+            "/api/v1/queues/%FF%FE/jobs/dead",
+            "",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::GET,
+            "/api/v1/no/such/route",
+            "",
+            StatusCode::NOT_FOUND,
+        ),
+    ];
+    for (method, path, body, want) in cases {
+        let shown = &path[..path.len().min(60)];
+        let reply = dash
+            .send(
+                method.clone(),
+                path,
+                As::Operator,
+                &[("content-type", "application/json")],
+                body,
+            )
+            .await;
+        assert_eq!(reply.status, want, "{method} {shown}: {}", reply.body);
+        assert_eq!(
+            reply.headers["content-type"], "application/json",
+            "{method} {shown}"
+        );
+        let json = reply.json();
+        assert_eq!(json["status"], want.as_u16(), "{method} {shown}");
+        assert!(
+            !json["error"].as_str().unwrap().is_empty(),
+            "{method} {shown}"
+        );
+    }
+    env.cleanup().await;
+}
+
+/// Issue 12, point 5: flow limits have documented upper bounds, refused
+/// with 400 and a message from the API, the pages and the CLI alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numeric_limits_have_upper_bounds() {
+    let env = TestEnv::new("dash-bounds").await;
+    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    for (path, body) in [
+        (
+            "/api/v1/queues/default/limits",
+            r#"{"max_running": 4294967295}"#,
+        ),
+        (
+            "/api/v1/queues/default/limits",
+            r#"{"rate": {"limit": 4000000000, "per_ms": 1000}}"#,
+        ),
+        (
+            "/api/v1/queues/default/limits",
+            r#"{"rate": {"limit": 10, "per_ms": 1000000000000000}}"#,
+        ),
+        (
+            "/api/v1/queues/default/key-limits/customer",
+            r#"{"max_running": 4294967295}"#,
+        ),
+        (
+            "/api/v1/queues/default/key-limits/customer",
+            r#"{"rate": {"limit": 10, "per_ms": 18446744073709551615}}"#,
+        ),
+    ] {
+        let reply = dash
+            .send(
+                Method::PUT,
+                path,
+                As::Operator,
+                &[("content-type", "application/json")],
+                body,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path} {body}");
+        assert!(
+            reply.json()["error"].as_str().unwrap().contains("at most"),
+            "{path} {body}: {}",
+            reply.body
+        );
+    }
+    let form = dash
+        .post_form("/queues/default/limits", "max_running=99999999&rate=")
+        .await;
+    assert_eq!(form.status, StatusCode::BAD_REQUEST, "{}", form.body);
+    let admin = env.client.admin();
+    assert!(admin.queue_limits("default").await.unwrap().is_unlimited());
+    assert!(admin.key_limits("default").await.unwrap().is_empty());
+    // The bounds themselves are accepted.
+    let at_bounds = dash
+        .send(
+            Method::PUT,
+            "/api/v1/queues/default/limits",
+            As::Operator,
+            &[("content-type", "application/json")],
+            r#"{"max_running": 1000000, "rate": {"limit": 1000000, "per_ms": 86400000}}"#,
+        )
+        .await;
+    assert_eq!(at_bounds.status, StatusCode::OK, "{}", at_bounds.body);
+    env.cleanup().await;
+}

@@ -19,6 +19,7 @@ pub(crate) mod params;
 pub(crate) mod snapshot;
 mod state;
 mod ui;
+pub(crate) mod uniform_errors;
 
 use std::sync::Arc;
 
@@ -67,9 +68,10 @@ pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
         csrf: csrf::CsrfTokens::new(config.csrf_secret.as_deref()),
         config,
     });
-    // Layers run outside in: headers on every answer, then the Host check
-    // (nothing is read for a rebound name), authentication (and auditing
-    // of refusals), then the CSRF checks of state changes.
+    // Layers run outside in: headers on every answer, one JSON error shape
+    // (and the URI length limit), the Host check (nothing is read for a
+    // rebound name), authentication (and auditing of refusals), then the
+    // CSRF checks of state changes.
     Router::new()
         .merge(ui::routes(state.clone()))
         .nest("/api/v1", api::routes())
@@ -87,6 +89,7 @@ pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
             state.clone(),
             host_check::check_host,
         ))
+        .layer(middleware::from_fn(uniform_errors::uniform_errors))
         .layer(middleware::from_fn(headers::add_security_headers))
         .with_state(state)
 }

@@ -19,6 +19,7 @@ use super::forms::{back_done, form};
 use super::jobs::flash;
 use super::layout::{Nav, action_button, confirm_button, page};
 use super::queues::url;
+use super::visible::Visible;
 use crate::format::{ago, count, id_tail, short, time, variant_name};
 
 pub(crate) async fn cron(
@@ -74,14 +75,14 @@ fn entry_row(state: &AppState, who: &Principal, entry: &CronEntryInfo) -> Markup
     html! {
         tr data-cron=(format!("{}/{}", entry.queue, entry.name)) {
             td {
-                strong { (entry.name) }
+                strong { (Visible(&entry.name)) }
                 @if entry.paused_at.is_some() {
                     " " span.badge.warn title=(time(entry.paused_at)) { "paused" }
                 }
             }
             td { a href=(state.link(&format!("/queues/{}/jobs/ready", url(&entry.queue)))) { (entry.queue) } }
             td { code { (entry.schedule) } div.muted { (entry.time_zone) } }
-            td { (entry.job_type) }
+            td { (Visible(&entry.job_type)) }
             td.nowrap title=(time(entry.next_run)) {
                 @if entry.paused_at.is_some() { span.muted { "paused" } } @else { (ago(entry.next_run)) }
             }
@@ -97,7 +98,7 @@ fn entry_row(state: &AppState, who: &Principal, entry: &CronEntryInfo) -> Markup
                     }
                     @let finished = jobqueue_core::admin::millis_to_datetime(result.finished_at_ms);
                     " " span.muted title=(time(finished)) { (ago(finished)) }
-                    @if let Some(error) = &result.error { div.error { (short(error, 160)) } }
+                    @if let Some(error) = &result.error { div.error { (Visible(&short(error, 160))) } }
                 } @else {
                     span.muted { "no run finished yet" }
                 }

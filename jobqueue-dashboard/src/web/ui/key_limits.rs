@@ -71,7 +71,7 @@ pub(super) fn set_form(state: &AppState, who: &Principal, queue: &str) -> Markup
         form.filters method="post" action=(action) #key-limits-form {
             (csrf_field(state, who))
             label { "Class " input type="text" name="class" required maxlength="200" placeholder="e.g. customer"; }
-            label { "Max running per key " input type="number" min="1" name="max_running" placeholder="no limit"; }
+            label { "Max running per key " input type="number" min="1" max="1000000" name="max_running" placeholder="no limit"; }
             label { "Rate per key " input type="text" name="rate" placeholder="e.g. 10/1s"; }
             button type="submit" { "Set limits" }
         }

@@ -21,6 +21,7 @@ use super::jobs::flash;
 use super::key_limits::{clear_cell, set_form};
 use super::layout::{Nav, page};
 use super::queues::url;
+use super::visible::Visible;
 
 /// `GET /queues/{queue}/keys`.
 pub(crate) async fn keys(
@@ -67,7 +68,7 @@ pub(crate) async fn keys(
                 tbody {
                     @for key in &keys {
                         tr {
-                            td { code { (key.key) } }
+                            td { code { (Visible(&key.key)) } }
                             td.num { (key.waiting) }
                             td.num { (key.running) }
                             (limit_cells(&key.limits))

@@ -50,7 +50,7 @@ pub(crate) async fn limits(
             h2 { "Change" }
             form.filters method="post" action=(base) #limits-form {
                 (csrf_field(&state, &who))
-                label { "Max running " input type="number" min="1" name="max_running" value=[limits.max_running] placeholder="no limit"; }
+                label { "Max running " input type="number" min="1" max="1000000" name="max_running" value=[limits.max_running] placeholder="no limit"; }
                 label { "Rate " input type="text" name="rate" value=[rate_text.as_deref()] placeholder="e.g. 100/1s"; }
                 button type="submit" { "Set limits" }
             }
