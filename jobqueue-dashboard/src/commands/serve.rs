@@ -11,7 +11,7 @@
 //! its SHA-256>`, never the secret), a basic-auth user is its user name.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use clap::Args;
 use jobqueue_core::Client;
@@ -79,7 +79,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub insecure_no_auth: bool,
     /// Host name the dashboard also answers to (a reverse proxy's or port
-    /// forward's), besides localhost, 127.0.0.1 and [::1]; repeatable,
+    /// forward's), besides localhost, 127.0.0.1 and ::1; repeatable,
     /// comma-separated in the variable. Without credentials other names
     /// are refused (DNS rebinding); with credentials, giving one turns
     /// that check on.
@@ -203,10 +203,10 @@ pub fn plan(args: &ServeArgs) -> Result<DashboardConfig, CliError> {
         }
         let config = DashboardConfig::open_on_loopback();
         // The address it listens on is a name it is reached by.
-        if args.bind.ip().is_unspecified() {
-            config
-        } else {
-            config.allowed_host(&SocketAddr::new(args.bind.ip(), 0).to_string())
+        match args.bind.ip() {
+            ip if ip.is_unspecified() => config,
+            IpAddr::V4(ip) => config.allowed_host(&ip.to_string()),
+            IpAddr::V6(ip) => config.allowed_host(&format!("[{ip}]")),
         }
     } else {
         DashboardConfig::with_credentials(credentials)
@@ -318,6 +318,18 @@ mod tests {
         assert!(
             plan(&args(&["--allowed-host", "a/b"])).is_err(),
             "a host name, not a URL"
+        );
+        let open = plan(&args(&[
+            "--bind",
+            "127.0.0.2:9090",
+            "--allowed-host",
+            "Jobs.Internal",
+        ]))
+        .unwrap();
+        assert_eq!(
+            open.allowed_hosts,
+            Some(vec!["127.0.0.2".to_owned(), "jobs.internal".to_owned()]),
+            "the bind address and the names given, lowercased"
         );
     }
 

@@ -185,7 +185,7 @@ fn check_browser_signals(state: &AppState, headers: &HeaderMap) -> Result<(), Ap
     };
     let own = own_authorities(&state.config, headers);
     match authority_of_url(claimed) {
-        Some(authority) if own.iter().any(|o| *o == authority) => Ok(()),
+        Some(authority) if own.contains(&authority) => Ok(()),
         _ => Err(ApiError::refused(
             RefusalReason::Csrf,
             format!("request from another origin refused ({name}: {claimed})"),
