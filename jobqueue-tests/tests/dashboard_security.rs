@@ -330,10 +330,23 @@ async fn bad_input_gets_a_4xx_with_a_message() {
         )
         .await;
     assert_eq!(page.status, StatusCode::OK);
-    let audit = dash
-        .get("/api/v1/audit?cursor=18446744073709551615", As::Operator)
-        .await;
-    assert_eq!(audit.status, StatusCode::OK);
+    for cursor in ["18446744073709551615", "0-0", "0"] {
+        let audit = dash
+            .get(&format!("/api/v1/audit?cursor={cursor}"), As::Operator)
+            .await;
+        assert_eq!(audit.status, StatusCode::OK, "{cursor}: {}", audit.body);
+    }
+    for cursor in ["18446744073709551616", "1-2-3", "x"] {
+        let audit = dash
+            .get(&format!("/api/v1/audit?cursor={cursor}"), As::Operator)
+            .await;
+        assert_eq!(
+            audit.status,
+            StatusCode::BAD_REQUEST,
+            "{cursor}: {}",
+            audit.body
+        );
+    }
 
     for (path, body, want) in [
         (

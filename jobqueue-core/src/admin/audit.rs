@@ -216,23 +216,26 @@ fn stored_text(text: &str, max_chars: usize) -> String {
     }
 }
 
-/// Checks a page cursor: a stream id (`<ms>` or `<ms>-<n>`).
-fn validate_cursor(cursor: &str) -> Result<(), Error> {
-    let mut parts = cursor.splitn(2, '-');
-    let digits = |part: Option<&str>| {
-        part.is_some_and(|p| {
-            !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit())
-        })
+/// Reads a page cursor: a stream id (`<ms>` or `<ms>-<n>`, each a u64).
+/// `Ok(false)` for `0-0`, before which nothing can be (Redis refuses it as
+/// an exclusive end).
+fn check_cursor(cursor: &str) -> Result<bool, Error> {
+    let (ms, seq) = match cursor.split_once('-') {
+        Some((ms, seq)) => (ms, Some(seq)),
+        None => (cursor, None),
     };
-    let ms_ok = digits(parts.next());
-    let seq = parts.next();
-    if ms_ok && (seq.is_none() || digits(seq)) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
+    let number = |part: &str| {
+        (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse::<u64>().ok())
+            .flatten()
+    };
+    match (number(ms), seq.map(number)) {
+        (Some(0), Some(Some(0))) => Ok(false),
+        (Some(_), None | Some(Some(_))) => Ok(true),
+        _ => Err(Error::invalid(
             "audit_log",
             format!("cursor {cursor:?} is not an audit entry id (like 1767225600000-0)"),
-        ))
+        )),
     }
 }
 
@@ -322,10 +325,8 @@ impl Admin {
     ) -> Result<Vec<AuditEntry>, Error> {
         let limit = limit.clamp(1, MAX_PAGE_SIZE);
         let end = match before {
-            Some(cursor) => {
-                validate_cursor(cursor)?;
-                format!("({cursor}")
-            }
+            Some(cursor) if check_cursor(cursor)? => format!("({cursor}"),
+            Some(_) => return Ok(Vec::new()),
             None => "+".to_owned(),
         };
         let reply: Value = redis::cmd("XREVRANGE")
@@ -378,10 +379,23 @@ mod tests {
 
     #[test]
     fn cursors_are_stream_ids() {
-        assert!(validate_cursor("1767225600000-0").is_ok());
-        assert!(validate_cursor("18446744073709551615").is_ok());
-        for bad in ["", "-", "1-", "-1", "x", "1-2-3", "1 2", "(1"] {
-            assert!(validate_cursor(bad).is_err(), "{bad}");
+        assert!(check_cursor("1767225600000-0").unwrap());
+        assert!(check_cursor("18446744073709551615-18446744073709551615").unwrap());
+        assert!(!check_cursor("0-0").unwrap(), "nothing is older than 0-0");
+        for bad in [
+            "",
+            "-",
+            "1-",
+            "-1",
+            "x",
+            "1-2-3",
+            "1 2",
+            "(1",
+            "+1",
+            "18446744073709551616",
+            "1-18446744073709551616",
+        ] {
+            assert!(check_cursor(bad).is_err(), "{bad}");
         }
     }
 }

@@ -4,7 +4,7 @@
 //! (origin, role, token), and the actions check the role again.
 //!
 //! This layer also writes refusals to the audit log (rate-bounded, see
-//! `jobqueue_core::admin::record_refusal`): its own 401s when credentials
+//! `jobqueue_core::admin::Admin::record_refusal`): its own 401s when credentials
 //! were sent but wrong or a state change came without any, and every
 //! refusal an inner layer marked on its response.
 
