@@ -162,7 +162,8 @@ impl Admin {
     /// Sets the limits of every key of `class` (`account` for keys
     /// `account:…`) on `queue`, replacing earlier ones. The scripts read
     /// them at every fetch, so they apply at once. Limits are per queue:
-    /// all of a queue's keys live in its Redis Cluster slot.
+    /// all of a queue's keys live in its Redis Cluster slot. The bounds of
+    /// [`Admin::set_queue_limits`] apply.
     pub async fn set_key_limits(
         &self,
         queue: &str,
@@ -171,20 +172,12 @@ impl Admin {
     ) -> Result<(), Error> {
         const OP: &str = "set_key_limits";
         validate_key_class(class)?;
-        if let Some(rate) = limits.rate
-            && (rate.limit == 0 || rate.per.as_millis() == 0)
-        {
-            return Err(Error::invalid(
-                OP,
-                "a rate limit needs a limit and a period of at least 1 ms",
-            ));
-        }
-        if limits.max_running == Some(0) {
-            return Err(Error::invalid(
-                OP,
-                "max_running must be at least 1 (None: no running limit)",
-            ));
-        }
+        crate::limits::validate_limits(
+            OP,
+            limits.max_running,
+            limits.rate,
+            "None: no running limit",
+        )?;
         let keys = self.store().queue_keys(queue)?;
         self.store().register_queues([queue]).await?;
         redis::cmd("HSET")

@@ -15,7 +15,8 @@
 //! | `P:queues` | set | names of all known queues |
 //! | `P:workers` | zset | worker id → last heartbeat (ms, Redis clock) |
 //! | `P:worker:<wid>` | hash | worker process info (host, pid, queues, …) |
-//! | `P:audit` | list | operator actions, newest first (capped) |
+//! | `P:audit:log` | stream | audit log: operator actions and refused requests (capped, `MAXLEN ~`) |
+//! | `P:audit:refusals:<reason>` | hash | refusals logged and suppressed in the current minute, per reason (TTL) |
 //! | `P:stats:minute:<epoch minute>` | hash | legacy: global per-minute bucket of workers from before the per-queue counters (TTL 2 h), still added to the minute history |
 //! | `P:status:<job id>` | hash | a tracked job's state, progress, result, error (TTL) |
 //! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) |
@@ -124,9 +125,16 @@ impl Keys {
         format!("{}:worker:{}", self.prefix, worker_id)
     }
 
-    /// Audit log of operator actions, newest first.
-    pub fn audit(&self) -> String {
-        format!("{}:audit", self.prefix)
+    /// Audit log of operator actions and refused requests: a stream,
+    /// capped (see [`crate::admin::AUDIT_LOG_CAPACITY`]).
+    pub fn audit_log(&self) -> String {
+        format!("{}:audit:log", self.prefix)
+    }
+
+    /// Rate-limit state of one kind of refused request in the audit log
+    /// (`reason` is `401`, `403`, `csrf` or `host`).
+    pub fn audit_refusals(&self, reason: &str) -> String {
+        format!("{}:audit:refusals:{}", self.prefix, reason)
     }
 
     /// Status hash of one job (progress, result), kept with a TTL.
@@ -445,7 +453,8 @@ mod tests {
             keys.queues(),
             keys.workers(),
             keys.worker("w"),
-            keys.audit(),
+            keys.audit_log(),
+            keys.audit_refusals("401"),
             keys.legacy_stats_minute(1),
             keys.status("0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9d"),
         ] {

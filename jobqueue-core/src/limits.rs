@@ -14,6 +14,70 @@ use crate::error::Error;
 use crate::keys::QueueKeys;
 use crate::store::Store;
 
+/// Largest `max_running` accepted (per queue or per flow key).
+pub const MAX_RUNNING_LIMIT: u32 = 1_000_000;
+
+/// Largest rate limit accepted: job starts per period.
+pub const MAX_RATE_LIMIT: u32 = 1_000_000;
+
+/// Longest rate period accepted: one day.
+pub const MAX_RATE_PERIOD: Duration = Duration::from_secs(24 * 3600);
+
+/// Checks limits against their bounds: `max_running` 1 to
+/// [`MAX_RUNNING_LIMIT`], a rate of 1 to [`MAX_RATE_LIMIT`] starts per 1 ms
+/// to [`MAX_RATE_PERIOD`]. Larger values are no useful limit and would
+/// only overflow the scripts' arithmetic.
+pub(crate) fn validate_limits(
+    op: &'static str,
+    max_running: Option<u32>,
+    rate: Option<RateLimit>,
+    zero_running_hint: &str,
+) -> Result<(), Error> {
+    match max_running {
+        Some(0) => {
+            return Err(Error::invalid(
+                op,
+                format!("max_running must be at least 1 ({zero_running_hint})"),
+            ));
+        }
+        Some(max) if max > MAX_RUNNING_LIMIT => {
+            return Err(Error::invalid(
+                op,
+                format!("max_running must be at most {MAX_RUNNING_LIMIT}, got {max}"),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(rate) = rate {
+        if rate.limit == 0 || rate.per.as_millis() == 0 {
+            return Err(Error::invalid(
+                op,
+                "a rate limit needs a limit and a period of at least 1 ms",
+            ));
+        }
+        if rate.limit > MAX_RATE_LIMIT {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "a rate limit allows at most {MAX_RATE_LIMIT} starts per period, got {}",
+                    rate.limit
+                ),
+            ));
+        }
+        if rate.per > MAX_RATE_PERIOD {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "a rate period is at most {} ms (one day), got {} ms",
+                    MAX_RATE_PERIOD.as_millis(),
+                    rate.per.as_millis()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A rate limit: at most `limit` job starts per `per`, in bursts of at
 /// most `limit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,23 +129,17 @@ impl Store {
 
 impl Admin {
     /// Sets the flow limits of `queue` (replacing earlier ones); every
-    /// worker applies them within a second.
+    /// worker applies them within a second. Values beyond the bounds
+    /// ([`MAX_RUNNING_LIMIT`], [`MAX_RATE_LIMIT`], [`MAX_RATE_PERIOD`]) are
+    /// refused.
     pub async fn set_queue_limits(&self, queue: &str, limits: QueueLimits) -> Result<(), Error> {
         const OP: &str = "set_queue_limits";
-        if limits.max_running == Some(0) {
-            return Err(Error::invalid(
-                OP,
-                "max_running must be at least 1 (pause the queue instead)",
-            ));
-        }
-        if let Some(rate) = limits.rate
-            && (rate.limit == 0 || rate.per.as_millis() == 0)
-        {
-            return Err(Error::invalid(
-                OP,
-                "a rate limit needs a limit and a period of at least 1 ms",
-            ));
-        }
+        validate_limits(
+            OP,
+            limits.max_running,
+            limits.rate,
+            "pause the queue instead",
+        )?;
         let keys = self.store().queue_keys(queue)?;
         self.store().register_queues([queue]).await?;
         let mut pipe = redis::pipe();

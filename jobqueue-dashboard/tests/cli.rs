@@ -150,7 +150,7 @@ async fn commands_print_tables_and_json_and_act() {
     assert_eq!(purged["count"], 4);
     let audit: Vec<String> = client
         .admin()
-        .audit_log(0, 10)
+        .audit_log(None, 10)
         .await
         .unwrap()
         .iter()
@@ -158,7 +158,7 @@ async fn commands_print_tables_and_json_and_act() {
         .collect();
     assert_eq!(audit, ["purge", "resume", "pause", "retry"]);
     assert!(
-        client.admin().audit_log(0, 1).await.unwrap()[0]
+        client.admin().audit_log(None, 1).await.unwrap()[0]
             .actor
             .starts_with("cli:")
     );
@@ -370,7 +370,7 @@ async fn cron_cancel_and_limits_commands() {
     assert!(admin.queue_limits("default").await.unwrap().is_unlimited());
 
     let audit: Vec<String> = admin
-        .audit_log(0, 10)
+        .audit_log(None, 10)
         .await
         .unwrap()
         .iter()
@@ -523,7 +523,7 @@ async fn key_limits_command_shows_sets_and_clears_key_classes() {
     assert_eq!(left[0].class, "type");
 
     let audit: Vec<String> = admin
-        .audit_log(0, 10)
+        .audit_log(None, 10)
         .await
         .unwrap()
         .iter()
@@ -608,5 +608,44 @@ async fn jobs_keyed_lists_jobs_waiting_in_their_flow_keys() {
         plain.to_string(),
         "the plain job stays"
     );
+    cli.cleanup().await;
+}
+
+/// Issue 12, point 5: basic-auth passwords need the strength of a token
+/// (16+ characters); `serve` refuses to start with a weaker one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_weak_basic_auth_passwords() {
+    let cli = Cli::new("weak-basic");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--basic-auth", "ops:hunter2"])
+        .env("JOBQUEUE_REDIS_URL", &cli.url)
+        .env("JOBQUEUE_PREFIX", &cli.prefix)
+        .env_remove("JOBQUEUE_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run jobqueue serve");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = serve.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = serve.kill();
+            let _ = serve.wait();
+            panic!("serve started with a 7-character basic-auth password");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut serve.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("at least 16 characters"), "{stderr}");
     cli.cleanup().await;
 }

@@ -159,22 +159,48 @@ impl Dashboard {
 
     /// The CSRF token the pages carry (read from the overview's meta tag).
     pub async fn csrf_token(&self, who: As) -> String {
-        let page = self.get("/", who).await;
-        let marker = "name=\"csrf-token\" content=\"";
-        let start = page.body.find(marker).expect("csrf meta tag") + marker.len();
-        let len = page.body[start..].find('"').expect("closing quote");
-        page.body[start..start + len].to_owned()
+        self.page_csrf_token(who).await.expect("csrf meta tag")
+    }
+
+    /// The CSRF token of the overview's meta tag, if the page has one.
+    pub async fn page_csrf_token(&self, who: As) -> Option<String> {
+        csrf_token_in(&self.get("/", who).await.body)
     }
 }
 
-/// The newest `n` audit-log entries as `"<action> <target>"`.
+/// The CSRF token of a page's meta tag, if it has one.
+pub fn csrf_token_in(page: &str) -> Option<String> {
+    let marker = "name=\"csrf-token\" content=\"";
+    let start = page.find(marker)? + marker.len();
+    let len = page[start..].find('"')?;
+    Some(page[start..start + len].to_owned())
+}
+
+/// The dashboard configuration `jobqueue serve <args>` builds (as the
+/// binary does, `JOBQUEUE_DASHBOARD_*` variables of this process apply too).
+pub fn serve_config(args: &[&str]) -> DashboardConfig {
+    use clap::Parser;
+    use jobqueue_dashboard::cli::{Cli, Command};
+    let argv = ["jobqueue", "serve"].iter().chain(args);
+    let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("serve {args:?}: {e}"));
+    let Command::Serve(serve_args) = cli.command else {
+        unreachable!("parsed as serve")
+    };
+    jobqueue_dashboard::commands::serve::plan(&serve_args)
+        .unwrap_or_else(|e| panic!("serve {args:?} refused: {}", e.message))
+}
+
+/// The newest `n` actions carried out (refusals left out) in the audit
+/// log, as `"<action> <target>"`.
 pub async fn audit_actions(env: &TestEnv, n: usize) -> Vec<String> {
     env.client
         .admin()
-        .audit_log(0, n)
+        .audit_log(None, 1000)
         .await
         .expect("audit log")
         .iter()
+        .filter(|e| e.outcome == jobqueue_core::admin::OUTCOME_DONE)
+        .take(n)
         .map(|e| format!("{} {}", e.action, e.target))
         .collect()
 }

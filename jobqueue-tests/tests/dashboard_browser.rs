@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{ClientBuilder, Locator};
 use jobqueue_core::cron::CronEntry;
 use jobqueue_dashboard::{DashboardConfig, Role, dashboard_router};
-use jobqueue_tests::dashboard::make_dead_jobs;
+use jobqueue_tests::dashboard::{make_dead_jobs, serve_config};
 use jobqueue_tests::jobs::NoopJob;
 use jobqueue_tests::probe::ProbeJob;
 use jobqueue_tests::{TestEnv, eventually, test_worker};
@@ -52,12 +52,20 @@ fn screenshot_dir() -> PathBuf {
 }
 
 async fn wait_for(client: &fantoccini::Client, css: &str) -> fantoccini::elements::Element {
-    client
+    match client
         .wait()
         .at_most(Duration::from_secs(20))
         .for_element(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
+    {
+        Ok(element) => element,
+        Err(e) => {
+            let url = client.current_url().await.map(|u| u.to_string());
+            let source = client.source().await.unwrap_or_default();
+            let shown: String = source.chars().take(2000).collect();
+            panic!("element {css} did not appear: {e}\nat {url:?}:\n{shown}")
+        }
+    }
 }
 
 async fn shoot(client: &fantoccini::Client, name: &str) {
@@ -108,20 +116,43 @@ async fn browser_session(port: u16, extra_args: &[&str]) -> (fantoccini::Client,
     }
 }
 
+/// False (after saying so loudly) when the browser test is to be skipped;
+/// panics when Chromium is missing and skipping was not asked for.
+fn browser_available() -> bool {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return true;
+    }
+    if let Some(reason) = std::env::var_os("JOBQUEUE_SKIP_BROWSER_TEST") {
+        eprintln!(
+            "\n!!!!!!!! SKIPPED: the real-browser dashboard test did not run: {} !!!!!!!!\n",
+            reason.to_string_lossy()
+        );
+        return false;
+    }
+    panic!(
+        "the browser test needs {CHROMIUM} and {CHROMEDRIVER}: \
+         run `apt-get install -y chromium chromium-driver` (scripts/test does this)"
+    );
+}
+
+/// A chromedriver on a free port.
+fn start_driver() -> (Driver, u16) {
+    let port = free_port();
+    let driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    (driver, port)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operator_retries_a_dead_job_in_a_real_browser() {
-    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-        if let Some(reason) = std::env::var_os("JOBQUEUE_SKIP_BROWSER_TEST") {
-            eprintln!(
-                "\n!!!!!!!! SKIPPED: the real-browser dashboard test did not run: {} !!!!!!!!\n",
-                reason.to_string_lossy()
-            );
-            return;
-        }
-        panic!(
-            "the browser test needs {CHROMIUM} and {CHROMEDRIVER}: \
-             run `apt-get install -y chromium chromium-driver` (scripts/test does this)"
-        );
+    if !browser_available() {
+        return;
     }
     let env = TestEnv::new("dash-browser").await;
     // Some history for the chart: jobs that succeeded, and dead jobs.
@@ -166,15 +197,7 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
 
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
+    let (_driver, port) = start_driver();
     let (client, profile) = browser_session(port, &[]).await;
 
     // Overview: the live cards, the server-drawn chart and the queue table.
@@ -343,7 +366,10 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
             .is_some(),
         "the click paused the entry"
     );
-    assert_eq!(admin.audit_log(0, 1).await.unwrap()[0].action, "cron_pause");
+    assert_eq!(
+        admin.audit_log(None, 1).await.unwrap()[0].action,
+        "cron_pause"
+    );
 
     // A queue with flow limits, and a job that reported progress before it
     // died: the limits page and the job's status section.
@@ -414,5 +440,196 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
     dark.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&dark_profile);
     server.abort();
+    env.cleanup().await;
+}
+
+/// The body of `GET path` from the server at `addr` (HTTP/1.1, by hand).
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).await.unwrap();
+    reply
+}
+
+/// Issue 12 in a real browser: a page elsewhere attacks `jobqueue serve`
+/// running without credentials on 127.0.0.1 — from another port of the
+/// same host with a forged form (carrying even the real CSRF token), and
+/// through DNS rebinding (Chromium resolves `attacker.test` to 127.0.0.1,
+/// as a rebound name would). Both fail and the queue stays unpaused, while
+/// the operator's own click on the dashboard works. A job whose error
+/// carries U+202E shows it escaped, not applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_elsewhere_cannot_act_on_an_open_local_dashboard() {
+    if !browser_available() {
+        return;
+    }
+    let env = TestEnv::new("dash-browser-attack").await;
+    let admin = env.client.admin();
+    let ids = make_dead_jobs(
+        &env,
+        &["attachment invoice_\u{202E}fdp.exe rejected".to_owned()],
+        "",
+    )
+    .await;
+    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+
+    // The dashboard as `jobqueue serve --bind 127.0.0.1:<port>` builds it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dash_addr = listener.local_addr().unwrap();
+    let router = dashboard_router(
+        admin.clone(),
+        serve_config(&["--bind", &dash_addr.to_string()]),
+    );
+    let dashboard = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let base = format!("http://{dash_addr}");
+    // The dashboard's real CSRF token, as if it had leaked.
+    let token = jobqueue_tests::dashboard::csrf_token_in(&http_get(dash_addr, "/").await)
+        .expect("the open dashboard's page carries a token");
+
+    // The attacker's site, on another port of the same host. Its form
+    // even carries the real CSRF token, to show the origin checks stand
+    // on their own.
+    let attacker_page = format!(
+        "<!doctype html><title>cute cats</title>\
+         <form id=f method=post action=\"{base}/queues/default/pause\">\
+         <input type=hidden name=csrf value=\"{token}\"></form>\
+         <script>document.getElementById('f').submit()</script>"
+    );
+    let attacker = axum::Router::new().route(
+        "/cats.html",
+        axum::routing::get(move || {
+            let page = attacker_page.clone();
+            async move { axum::response::Html(page) }
+        }),
+    );
+    let attacker_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let attacker_addr = attacker_listener.local_addr().unwrap();
+    let attacker_server =
+        tokio::spawn(async move { axum::serve(attacker_listener, attacker).await });
+
+    let (_driver, port) = start_driver();
+    let (client, profile) =
+        browser_session(port, &["--host-resolver-rules=MAP attacker.test 127.0.0.1"]).await;
+    let paused = || async { admin.queue("default").await.unwrap().paused };
+
+    // 1. The forged form from another port: the browser posts it (with the
+    //    token), the dashboard refuses it.
+    client
+        .goto(&format!("http://{attacker_addr}/cats.html"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .starts_with(&base)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the forged form was never posted"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answer = wait_for(&client, "body").await.text().await.unwrap();
+    assert!(
+        answer.contains("request from another origin refused"),
+        "{answer}"
+    );
+    assert!(!paused().await, "the forged form paused the queue");
+    shoot(&client, "attack-forged-form").await;
+
+    // 2. DNS rebinding: the attacker's name now resolves to 127.0.0.1, so
+    //    its page shares an origin with the dashboard's port. Its script
+    //    tries the whole attack: read a page for the token, then pause.
+    client
+        .goto(&format!("http://attacker.test:{}/", dash_addr.port()))
+        .await
+        .unwrap();
+    let refused = wait_for(&client, "#error-message")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(refused.contains("attacker.test"), "{refused}");
+    let outcome = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            (async () => {
+                const page = await fetch('/queues');
+                const html = await page.text();
+                const m = html.match(/name="csrf-token" content="([0-9a-f]+)"/);
+                const token = m ? m[1] : '';
+                const stats = await fetch('/api/v1/stats');
+                const pause = await fetch('/api/v1/queues/default/pause',
+                    { method: 'POST', headers: { 'X-CSRF-Token': token } });
+                return [page.status, stats.status, pause.status, token.length];
+            })().then(done, e => done(String(e)));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        serde_json::json!([403, 403, 403, 0]),
+        "the rebound page read or changed something"
+    );
+    assert!(!paused().await, "the rebound page paused the queue");
+    shoot(&client, "attack-rebinding").await;
+
+    // 3. The operator, on the dashboard itself: the same pause works.
+    client.goto(&format!("{base}/queues")).await.unwrap();
+    wait_for(&client, "#queues-table").await;
+    wait_for(
+        &client,
+        "tr[data-queue=\"default\"] form[action=\"/queues/default/pause\"] button",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_for(&client, "tr[data-queue=\"default\"] .badge.warn").await;
+    assert!(paused().await, "the operator's own click did not pause");
+
+    // 4. A bidi override in job data is shown, not applied.
+    client
+        .goto(&format!("{base}/queues/default/job/{}", ids[0]))
+        .await
+        .unwrap();
+    let shown = client
+        .execute(
+            r#"const pre = document.querySelector('pre.error');
+            const mark = pre.querySelector('.hidden-char');
+            return [pre.textContent.includes('\u202E'), mark ? mark.textContent : null];"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown, serde_json::json!([false, "\\u{202E}"]));
+    shoot(&client, "job-bidi-escaped").await;
+
+    let entries = admin.audit_log(None, 100).await.unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.outcome == "refused_csrf" && e.client.as_deref() == Some("127.0.0.1")),
+        "the forged form is in the audit log with its client address"
+    );
+    assert!(entries.iter().any(|e| e.outcome == "refused_host"));
+
+    client.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    attacker_server.abort();
+    dashboard.abort();
     env.cleanup().await;
 }

@@ -153,7 +153,7 @@ async fn dead_jobs_group_by_error_and_bulk_actions_apply_to_all_matching() {
     let actions: Vec<String> = env
         .client
         .admin()
-        .audit_log(0, 10)
+        .audit_log(None, 10)
         .await
         .unwrap()
         .iter()
@@ -487,5 +487,127 @@ async fn workers_page_shows_what_each_worker_runs_now() {
         "{page}"
     );
     worker.shutdown().await;
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_queue_name_in_the_registry_is_skipped_not_fatal() {
+    let env = TestEnv::new("dash-badname").await;
+    let id = env
+        .client
+        .enqueue_in(Duration::from_secs(600), NoopJob { n: 1 })
+        .await
+        .unwrap();
+    // Producers in other languages write the registry directly; one wrote
+    // names jobqueue never accepts (a space, markup, bytes that are not UTF-8).
+    let mut redis = env.redis().await;
+    let registry = format!("{}:queues", env.prefix);
+    let _: () = redis::cmd("SADD")
+        .arg(&registry)
+        .arg("bad name!")
+        .arg("<b>x</b>")
+        .arg(&b"\xff\xfe"[..])
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    for path in [
+        "/",
+        "/queues",
+        "/cron",
+        "/metrics",
+        "/api/v1/stats",
+        "/api/v1/queues",
+        "/api/v1/cron",
+        &format!("/api/v1/jobs/{id}"),
+    ] {
+        let reply = dash.get(path, As::Reader).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+    }
+    let queues = dash.get("/api/v1/queues", As::Reader).await.json();
+    let names: Vec<&str> = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default"], "the valid queue is still listed");
+    let metrics = dash.get("/metrics", As::Reader).await.body;
+    assert!(
+        metrics.contains("jobqueue_jobs_scheduled{queue=\"default\"} 1")
+            && metrics.contains("\njobqueue_invalid_queue_names 3\n"),
+        "{metrics}"
+    );
+    // The pages say what was skipped, escaped.
+    for path in ["/", "/queues"] {
+        let page = dash.get(path, As::Reader).await.body;
+        assert!(
+            page.contains("id=\"invalid-queue-names\""),
+            "{path}: {page}"
+        );
+        assert!(
+            page.contains("bad name!") && page.contains("&lt;b&gt;x&lt;/b&gt;"),
+            "{path}: {page}"
+        );
+        assert!(!page.contains("<b>x</b>"), "{path} leaks markup");
+    }
+    let stats = dash.get("/api/v1/stats", As::Reader).await.json();
+    assert_eq!(stats["invalid_queue_names"].as_array().unwrap().len(), 3);
+    env.cleanup().await;
+}
+
+/// Issue 12, point 5: Unicode bidirectional controls and other invisible
+/// characters in job data are shown as visible escapes, never applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bidi_controls_in_job_data_are_shown_escaped() {
+    let env = TestEnv::new("dash-bidi").await;
+    // U+202E shows "invoice_\u{202E}fdp.exe" as "invoice_exe.pdf".
+    let error = "attachment invoice_\u{202E}fdp.exe rejected";
+    let ids = make_dead_jobs(
+        &env,
+        &[error.to_owned()],
+        "note \u{2066}isolated\u{2069} \u{200F}",
+    )
+    .await;
+    let dash = Dashboard::new(&env, operator_config());
+    for path in [
+        format!("/queues/default/job/{}", ids[0]),
+        "/queues/default/jobs/dead".to_owned(),
+        "/queues/default/groups".to_owned(),
+    ] {
+        let page = dash.get(&path, As::Browser).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        for hidden in ['\u{202E}', '\u{2066}', '\u{2069}', '\u{200F}'] {
+            assert!(
+                !page.body.contains(hidden),
+                "{path} applies U+{:04X}",
+                u32::from(hidden)
+            );
+        }
+        assert!(
+            page.body.contains(
+                "<span class=\"hidden-char\" title=\"hidden character U+202E\">\\u{202E}</span>"
+            ),
+            "{path} shows U+202E escaped:\n{}",
+            page.body
+        );
+    }
+    let job = dash
+        .get(&format!("/queues/default/job/{}", ids[0]), As::Browser)
+        .await
+        .body;
+    assert!(
+        job.contains(">\\u{2066}</span>isolated<") && job.contains(">\\u{200F}</span>"),
+        "{job}"
+    );
+    // The JSON API returns the data as it is.
+    let json = dash
+        .get(
+            &format!("/api/v1/queues/default/job/{}", ids[0]),
+            As::Reader,
+        )
+        .await
+        .json();
+    assert_eq!(json["errors"][0]["message"], error);
     env.cleanup().await;
 }

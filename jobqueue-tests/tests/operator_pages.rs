@@ -2,7 +2,7 @@
 //! batch boundaries (more dead jobs than one batch and than the grouping
 //! sample), and its history, audit log and server info.
 
-use jobqueue_core::admin::{AuditEntry, DEAD_GROUP_SAMPLE, MAX_AUDIT_ENTRIES};
+use jobqueue_core::admin::{AUDIT_LOG_CAPACITY, AuditEntry, DEAD_GROUP_SAMPLE};
 use jobqueue_core::{BrowseState, BulkAction, JobFilter, JobSet};
 use jobqueue_tests::TestEnv;
 use jobqueue_tests::dashboard::make_dead_jobs;
@@ -135,23 +135,32 @@ async fn history_audit_log_and_server_info() {
         "capped"
     );
 
-    for i in 0..(MAX_AUDIT_ENTRIES + 5) {
-        admin
-            .record_audit(&AuditEntry::now("tester", "retry", "q", i as u64))
+    // The audit log is a capped stream; pages go back by entry id.
+    let small = admin.clone().with_audit_capacity(300);
+    for i in 0..1500u64 {
+        small
+            .record_audit(&AuditEntry::now("tester", "retry", "q", i + 1))
             .await
             .unwrap();
     }
-    let newest = admin.audit_log(0, 2).await.unwrap();
-    assert_eq!(newest[0].count, (MAX_AUDIT_ENTRIES + 4) as u64);
-    assert_eq!(newest[1].count, (MAX_AUDIT_ENTRIES + 3) as u64);
-    let all = admin.audit_log(0, 5000).await.unwrap();
-    assert_eq!(all.len(), 1000, "page capped");
-    let len: usize = redis::cmd("LLEN")
-        .arg(env.client.store().keys().audit())
+    let newest = admin.audit_log(None, 2).await.unwrap();
+    assert_eq!((newest[0].count, newest[1].count), (1500, 1499));
+    let older = admin.audit_log(newest[1].id.as_deref(), 2).await.unwrap();
+    assert_eq!((older[0].count, older[1].count), (1498, 1497));
+    let all = admin.audit_log(None, 5000).await.unwrap();
+    let len: usize = redis::cmd("XLEN")
+        .arg(env.client.store().keys().audit_log())
         .query_async(&mut env.redis().await)
         .await
         .unwrap();
-    assert_eq!(len, MAX_AUDIT_ENTRIES, "the log is bounded");
+    // `MAXLEN ~` trims whole stream nodes (100 entries by default).
+    assert!((300..=400).contains(&len), "the log is bounded: {len}");
+    assert_eq!(all.len(), len, "one page holds it all");
+    assert_eq!(AUDIT_LOG_CAPACITY, 10_000, "the documented default");
+    assert!(
+        admin.audit_log(Some("not-an-id"), 10).await.is_err(),
+        "a bad cursor is refused"
+    );
 
     let info = admin.server_info().await.unwrap();
     assert!(

@@ -14,7 +14,8 @@
 //! | `dependencies.rs` | a job's parents (with their states) and children |
 //! | `running.rs` | what each worker is running now |
 //! | `history.rs` | per-minute and per-day processed/failed buckets |
-//! | `audit.rs` | the bounded audit log of operator actions |
+//! | `audit.rs` | the bounded audit log of operator actions and refused requests |
+//! | `visible_text.rs` | escaping characters a reader cannot see (controls, bidi) |
 //! | `server.rs` | Redis version and memory |
 
 use std::collections::HashMap;
@@ -27,7 +28,7 @@ use crate::dependencies::{OnParentFailure, ParentRef};
 use crate::error::Error;
 use crate::keys::QueueKeys;
 use crate::record::{ErrorEntry, decode_record, record_id_bytes, split_record, uuid_v7_millis};
-use crate::store::Store;
+use crate::store::{QueueRegistry, Store};
 use crate::worker_info::WorkerInfo;
 
 mod audit;
@@ -40,8 +41,9 @@ mod groups;
 mod history;
 mod running;
 mod server;
+mod visible_text;
 
-pub use audit::{AuditEntry, MAX_AUDIT_ENTRIES};
+pub use audit::{AUDIT_LOG_CAPACITY, AuditEntry, OUTCOME_DONE, REFUSALS_PER_MINUTE, RefusalReason};
 pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
 pub use dependencies::{ChildRef, JobDependencies, ParentStatus};
 pub use filter::{JobFilter, error_fingerprint, normalise_error_message};
@@ -49,6 +51,7 @@ pub use groups::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};
 pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
 pub use running::RunningJob;
 pub use server::ServerInfo;
+pub use visible_text::{escape_hidden, escaped, is_hidden, is_invisible_format_char};
 
 /// Largest page the listing calls return.
 pub const MAX_PAGE_SIZE: usize = 1000;
@@ -286,12 +289,26 @@ pub struct Totals {
 #[derive(Debug, Clone)]
 pub struct Admin {
     store: Store,
+    audit_capacity: usize,
 }
 
 impl Admin {
     /// An operator API over `store`.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            audit_capacity: AUDIT_LOG_CAPACITY,
+        }
+    }
+
+    /// Keeps about `entries` entries in the audit log instead of
+    /// [`AUDIT_LOG_CAPACITY`] (at least 100). Every writer trims the log
+    /// to its own capacity, so give every process that writes it (the
+    /// dashboard, the CLI, your own code) the same value.
+    #[must_use]
+    pub fn with_audit_capacity(mut self, entries: usize) -> Self {
+        self.audit_capacity = entries.max(100);
+        self
     }
 
     /// The store underneath.
@@ -299,7 +316,8 @@ impl Admin {
         &self.store
     }
 
-    /// Names of all known queues.
+    /// Names of all known queues (names in the registry that are not
+    /// valid queue names are skipped, see [`Admin::queue_registry`]).
     pub async fn queue_names(&self) -> Result<Vec<String>, Error> {
         self.store.queue_names().await
     }
@@ -314,11 +332,22 @@ impl Admin {
             .collect()
     }
 
+    /// The queue registry: valid names and the invalid ones that listings
+    /// skip (written there by a producer that does not check names).
+    pub async fn queue_registry(&self) -> Result<QueueRegistry, Error> {
+        self.store.queue_registry().await
+    }
+
     /// Every known queue with its sizes and counters.
     pub async fn queues(&self) -> Result<Vec<QueueInfo>, Error> {
-        let mut infos = Vec::new();
-        for name in self.store.queue_names().await? {
-            infos.push(self.queue(&name).await?);
+        self.queue_infos(&self.store.queue_names().await?).await
+    }
+
+    /// Sizes and counters of each queue of `names`, in that order.
+    pub async fn queue_infos(&self, names: &[String]) -> Result<Vec<QueueInfo>, Error> {
+        let mut infos = Vec::with_capacity(names.len());
+        for name in names {
+            infos.push(self.queue(name).await?);
         }
         Ok(infos)
     }
@@ -642,31 +671,36 @@ impl Admin {
     }
 
     /// Pauses `queue`: workers stop fetching from it within a second
-    /// (in-flight jobs finish). Producers can still enqueue.
-    pub async fn pause(&self, queue: &str) -> Result<(), Error> {
+    /// (in-flight jobs finish). Producers can still enqueue. Returns false
+    /// when it was paused already (nothing changed).
+    pub async fn pause(&self, queue: &str) -> Result<bool, Error> {
         let q = self.store.queue_keys(queue)?;
-        redis::pipe()
-            .set(q.paused(), 1)
-            .ignore()
+        let (newly_set,): (Option<String>,) = redis::pipe()
+            .cmd("SET")
+            .arg(q.paused())
+            .arg(1)
+            .arg("NX")
             .publish(q.events(), "p")
             .ignore()
-            .query_async::<()>(&mut self.store.connection())
+            .query_async(&mut self.store.connection())
             .await
             .map_err(Error::redis("pause"))?;
-        self.store.register_queues([queue]).await
+        self.store.register_queues([queue]).await?;
+        Ok(newly_set.is_some())
     }
 
-    /// Resumes a paused queue.
-    pub async fn resume(&self, queue: &str) -> Result<(), Error> {
+    /// Resumes a paused queue. Returns false when it was not paused
+    /// (nothing changed).
+    pub async fn resume(&self, queue: &str) -> Result<bool, Error> {
         let q = self.store.queue_keys(queue)?;
-        redis::pipe()
+        let (removed,): (u64,) = redis::pipe()
             .del(q.paused())
-            .ignore()
             .publish(q.events(), "u")
             .ignore()
-            .query_async::<()>(&mut self.store.connection())
+            .query_async(&mut self.store.connection())
             .await
-            .map_err(Error::redis("resume"))
+            .map_err(Error::redis("resume"))?;
+        Ok(removed > 0)
     }
 
     /// Live worker processes (those that beat within their lease).

@@ -19,6 +19,7 @@ mod fetch;
 mod lease;
 mod operator;
 mod promote;
+mod queue_registry;
 pub(crate) mod scripts;
 mod sentinel_connection;
 pub mod topology;
@@ -35,6 +36,7 @@ pub use dependencies::{SWEEP_BATCH, WaitingOutcome};
 pub use enqueue::ScheduleAt;
 pub use fetch::{FetchReply, FetchStatus, MAX_FETCH_BATCH, parse_fetch_reply};
 pub use promote::PromoteReply;
+pub use queue_registry::QueueRegistry;
 pub use topology::RedisTopology;
 
 use crate::error::Error;
@@ -101,17 +103,6 @@ impl Store {
             .await
             .map(|_| ())
             .map_err(Error::redis("register_queues"))
-    }
-
-    /// Names of all registered queues, sorted.
-    pub async fn queue_names(&self) -> Result<Vec<String>, Error> {
-        let mut names: Vec<String> = redis::cmd("SMEMBERS")
-            .arg(self.keys.queues())
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(Error::redis("queue_names"))?;
-        names.sort();
-        Ok(names)
     }
 }
 

@@ -116,6 +116,7 @@ pub(crate) struct Scripts {
     pub enqueue_waiting: LuaScript,
     pub release_child: LuaScript,
     pub ack_parents: LuaScript,
+    pub audit_refusal: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -150,11 +151,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     enqueue_waiting: lua_deps!("enqueue_waiting"),
     release_child: lua_deps!("release_child"),
     ack_parents: lua!(flow "ack_parents"),
+    audit_refusal: lua!("audit_refusal"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 31] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 32] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -187,6 +189,7 @@ impl Scripts {
             &self.enqueue_waiting,
             &self.release_child,
             &self.ack_parents,
+            &self.audit_refusal,
         ]
     }
 }

@@ -1,5 +1,6 @@
-//! `jobqueue retry|delete|pause|resume|purge`: every one is written to
-//! the audit log the dashboard shows, as `cli:<user>@<host>`.
+//! `jobqueue retry|delete|pause|resume|purge`: every one that changed
+//! something is written to the audit log the dashboard shows, as
+//! `cli:<user>@<host>`.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -93,7 +94,9 @@ pub async fn select_action(
                 BulkAction::Delete => admin.delete_keyed(&job.queue, &[id]).await?,
                 BulkAction::Retry => return Err(keyed_retry_refused()),
             };
-            audit(client, verb, &format!("{} {id}", job.queue), n).await;
+            if n > 0 {
+                audit(client, verb, &format!("{} {id}", job.queue), n).await;
+            }
             return report(verb, &job.queue, n, as_json);
         }
         let set = match job.state {
@@ -161,7 +164,9 @@ pub async fn select_action(
         bar.finish_and_clear();
         (queue, n, format!("all {:?} matching", set).to_lowercase())
     };
-    audit(client, verb, &format!("{queue} {target}"), moved).await;
+    if moved > 0 {
+        audit(client, verb, &format!("{queue} {target}"), moved).await;
+    }
     report(verb, &queue, moved, as_json)
 }
 
@@ -196,12 +201,14 @@ pub async fn pause_resume(
     known_queue(client, &args.queue).await?;
     let admin = client.admin();
     let verb = if pause { "pause" } else { "resume" };
-    if pause {
-        admin.pause(&args.queue).await?;
+    let changed = if pause {
+        admin.pause(&args.queue).await?
     } else {
-        admin.resume(&args.queue).await?;
+        admin.resume(&args.queue).await?
+    };
+    if changed {
+        audit(client, verb, &args.queue, 0).await;
     }
-    audit(client, verb, &args.queue, 0).await;
     if as_json {
         return json(&Outcome {
             action: verb,
@@ -238,7 +245,9 @@ pub async fn purge(client: &Client, args: &PurgeArgs, as_json: bool) -> CliResul
         }
     }
     let n = admin.purge(&args.queue).await?;
-    audit(client, "purge", &args.queue, n).await;
+    if n > 0 {
+        audit(client, "purge", &args.queue, n).await;
+    }
     if as_json {
         return json(&Outcome {
             action: "purge",
@@ -281,7 +290,9 @@ fn progress_bar(hidden: bool) -> ProgressBar {
     bar
 }
 
-/// Records the action; a failure to write the log is reported, not fatal.
+/// Records an action that changed something (callers skip the ones that
+/// did not: a flood of no-ops must not push real actions out of the
+/// capped log); a failure to write the log is reported, not fatal.
 pub(crate) async fn audit(client: &Client, action: &str, target: &str, count: u64) {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
     let host = gethostname::gethostname().to_string_lossy().into_owned();

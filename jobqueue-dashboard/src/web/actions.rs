@@ -1,11 +1,12 @@
 //! The state-changing operations, shared by the JSON API and the UI forms:
-//! each checks the role, runs the operator API call and writes the audit log.
+//! each checks the role, runs the operator API call and, when it changed
+//! something, writes the audit log.
 
-use jobqueue_core::admin::AuditEntry;
 use jobqueue_core::{BrowseState, BulkAction, JobFilter, JobSet};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::audit_log;
 use super::auth::Principal;
 use super::error::ApiError;
 use super::state::AppState;
@@ -81,12 +82,16 @@ pub async fn queue_action(
 ) -> Result<ActionOutcome, ApiError> {
     who.require_operator()?;
     let admin = &state.admin;
-    let count = match action {
-        QueueAction::Pause => admin.pause(queue).await.map(|()| 0)?,
-        QueueAction::Resume => admin.resume(queue).await.map(|()| 0)?,
-        QueueAction::Purge => admin.purge(queue).await?,
+    let (changed, count) = match action {
+        QueueAction::Pause => (admin.pause(queue).await?, 0),
+        QueueAction::Resume => (admin.resume(queue).await?, 0),
+        QueueAction::Purge => admin.purge(queue).await.map(|n| (n > 0, n))?,
     };
-    audit(state, who, action.name(), queue, count).await;
+    // Pausing a paused queue, or purging an empty one, changed nothing:
+    // not logged, so a flood of no-ops cannot push real actions out.
+    if changed {
+        audit_log::action(state, who, action.name(), queue, count).await;
+    }
     Ok(ActionOutcome {
         action: action.name().to_owned(),
         count,
@@ -137,7 +142,9 @@ pub async fn jobs_action(
         (BulkAction::Delete, _) => "delete",
     };
     let target = format!("{queue}/{} {target}", job_state.as_str());
-    audit(state, who, action_name, &target, count).await;
+    if count > 0 {
+        audit_log::action(state, who, action_name, &target, count).await;
+    }
     Ok(ActionOutcome {
         action: action_name.to_owned(),
         count,
@@ -171,7 +178,9 @@ async fn keyed_jobs_action(
         ),
     };
     let target = format!("{queue}/keyed {target}");
-    audit(state, who, "delete", &target, count).await;
+    if count > 0 {
+        audit_log::action(state, who, "delete", &target, count).await;
+    }
     Ok(ActionOutcome {
         action: "delete".to_owned(),
         count,
@@ -197,19 +206,4 @@ fn describe_filter(filter: &JobFilter) -> String {
         parts.push(format!("group={f}"));
     }
     parts.join(" ")
-}
-
-/// Writes the audit log; a failure to write it is logged, not fatal (the
-/// action itself already happened and must be reported).
-pub(crate) async fn audit(
-    state: &AppState,
-    who: &Principal,
-    action: &str,
-    target: &str,
-    count: u64,
-) {
-    let entry = AuditEntry::now(&who.name, action, target, count);
-    if let Err(err) = state.admin.record_audit(&entry).await {
-        tracing::warn!(error = %err, action, target, "could not write the audit log");
-    }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use super::actions::{self, QueueAction, Selection};
 use super::auth::Principal;
-use super::csrf;
 use super::error::ApiError;
 use super::params::{self, Params};
 use super::state::AppState;
@@ -100,10 +99,8 @@ async fn queue(State(state): AppStateRef, Path(name): Path<String>) -> ApiResult
 async fn queue_action(
     State(state): AppStateRef,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((name, action)): Path<(String, String)>,
 ) -> ApiResult {
-    csrf::check(&state.csrf_token, &who, &headers, None)?;
     let action = QueueAction::parse(&action)?;
     let name = known_queue(&state, &name).await?;
     Ok(Json(actions::queue_action(&state, &who, &name, action).await?).into_response())
@@ -149,11 +146,9 @@ struct JobsActionBody {
 async fn jobs_action(
     State(state): AppStateRef,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((name, job_state, action)): Path<(String, String, String)>,
     body: Bytes,
 ) -> ApiResult {
-    csrf::check(&state.csrf_token, &who, &headers, None)?;
     let job_state: BrowseState = params::state(&job_state)?;
     let action = actions::bulk_action(&action)?;
     let body: JobsActionBody = serde_json::from_slice(&body)
@@ -271,8 +266,13 @@ async fn workers(State(state): AppStateRef, RawQuery(query): RawQuery) -> ApiRes
     Ok(Json(page).into_response())
 }
 
+/// Newest entries first; `cursor` is the `id` of the last entry of the
+/// previous page.
 async fn audit(State(state): AppStateRef, RawQuery(query): RawQuery) -> ApiResult {
     let params = Params::parse(query.as_deref());
-    let offset = usize::try_from(params.number("cursor", 0)?).unwrap_or(usize::MAX);
-    Ok(Json(state.admin.audit_log(offset, params.limit()?).await?).into_response())
+    let entries = state
+        .admin
+        .audit_log(params.get("cursor"), params.limit()?)
+        .await?;
+    Ok(Json(entries).into_response())
 }

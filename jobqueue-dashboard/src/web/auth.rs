@@ -1,15 +1,24 @@
 //! Authentication: every request is matched against the configured
 //! credentials and gets a [`Principal`] (who, and what they may do), or is
-//! refused with 401. Handlers that change state also check the role.
+//! refused with 401. State changes are then checked by [`super::csrf`]
+//! (origin, role, token), and the actions check the role again.
+//!
+//! This layer also writes refusals to the audit log (rate-bounded, see
+//! `jobqueue_core::admin::Admin::record_refusal`): its own 401s when credentials
+//! were sent but wrong or a state change came without any, and every
+//! refusal an inner layer marked on its response.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use jobqueue_core::admin::RefusalReason;
 
+use super::audit_log;
 use super::config::{Credential, Role};
 use super::error::ApiError;
 use super::state::AppState;
@@ -21,18 +30,53 @@ pub struct Principal {
     pub name: String,
     /// What they may do.
     pub role: Role,
-    /// True when the credential came in an `Authorization: Bearer` header,
-    /// which browsers never attach on their own (so CSRF cannot forge it).
-    pub bearer: bool,
+    /// How they were recognised.
+    pub source: PrincipalSource,
+    /// The client's address, when the server knows it (`jobqueue serve`
+    /// does; an embedding application does when it serves with
+    /// `into_make_service_with_connect_info`).
+    pub client: Option<IpAddr>,
+}
+
+/// How a [`Principal`] was recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalSource {
+    /// An `Authorization: Bearer` token, which browsers never attach on
+    /// their own (so a forged cross-site request cannot carry it).
+    Bearer,
+    /// HTTP basic auth (browsers re-send it on their own).
+    Basic,
+    /// A [`HostUser`] the host application attached.
+    HostUser,
+    /// No credentials, on a router that lets anonymous callers in.
+    Anonymous,
+}
+
+impl PrincipalSource {
+    /// A short tag for the CSRF token's input.
+    pub(crate) fn tag(self) -> &'static str {
+        match self {
+            Self::Bearer => "bearer",
+            Self::Basic => "basic",
+            Self::HostUser => "host",
+            Self::Anonymous => "anonymous",
+        }
+    }
 }
 
 impl Principal {
+    /// True when the credential came in an `Authorization: Bearer` header.
+    pub fn is_bearer(&self) -> bool {
+        self.source == PrincipalSource::Bearer
+    }
+
     /// Fails with 403 unless the caller may change state.
     pub fn require_operator(&self) -> Result<(), ApiError> {
         if self.role == Role::Operator {
             Ok(())
         } else {
-            Err(ApiError::forbidden(
+            Err(ApiError::refused(
+                RefusalReason::Forbidden,
                 "read-only access: this action needs operator credentials",
             ))
         }
@@ -62,7 +106,7 @@ pub struct HostUser {
     pub role: Role,
 }
 
-/// Middleware: resolves the caller or answers 401.
+/// Middleware: resolves the caller or answers 401, and audits refusals.
 pub(crate) async fn authenticate(
     State(state): State<Arc<AppState>>,
     mut request: Request,
@@ -73,6 +117,7 @@ pub(crate) async fn authenticate(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let sent_credentials = request.headers().contains_key(header::AUTHORIZATION);
     // A host application that mounts the router says who the user is by
     // inserting a `HostUser` (only server-side code can do that).
     let host_user = request
@@ -81,7 +126,8 @@ pub(crate) async fn authenticate(
         .map(|user| Principal {
             name: user.name.clone(),
             role: user.role,
-            bearer: false,
+            source: PrincipalSource::HostUser,
+            client: None,
         });
     let principal = host_user
         .or_else(|| match header_value {
@@ -92,19 +138,45 @@ pub(crate) async fn authenticate(
             state.config.anonymous_role.map(|role| Principal {
                 name: "anonymous".to_owned(),
                 role,
-                bearer: false,
+                source: PrincipalSource::Anonymous,
+                client: None,
             })
         });
+    let request_line = audit_log::RequestLine::of(&request);
     let Some(mut principal) = principal else {
+        // A browser's first visit comes without credentials (the 401 makes
+        // it ask for them): only wrong credentials, or a state change
+        // without any, are attempts worth recording.
+        if sent_credentials || !is_safe(request.method()) {
+            audit_log::refusal(&state, RefusalReason::Unauthenticated, None, &request_line).await;
+        }
         return ApiError::new(
-            StatusCode::UNAUTHORIZED,
+            axum::http::StatusCode::UNAUTHORIZED,
             "authentication required: send a bearer token or basic-auth credentials",
         )
         .into_response();
     };
     principal.role = state.config.effective(principal.role);
-    request.extensions_mut().insert(principal);
-    next.run(request).await
+    principal.client = client_address(&request);
+    request.extensions_mut().insert(principal.clone());
+    let response = next.run(request).await;
+    if let Some(reason) = response.extensions().get::<RefusalReason>() {
+        audit_log::refusal(&state, *reason, Some(&principal), &request_line).await;
+    }
+    response
+}
+
+/// The peer's address, when the server recorded it.
+pub(crate) fn client_address(request: &Request) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// True for methods that change nothing (and need no CSRF check).
+pub(crate) fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 /// The principal for an `Authorization` header value, if it matches.
@@ -117,7 +189,8 @@ fn match_credential(credentials: &[Credential], header_value: &str) -> Option<Pr
                 Some(Principal {
                     name: label.clone(),
                     role: *role,
-                    bearer: true,
+                    source: PrincipalSource::Bearer,
+                    client: None,
                 })
             }
             _ => None,
@@ -139,7 +212,8 @@ fn match_credential(credentials: &[Credential], header_value: &str) -> Option<Pr
                 Some(Principal {
                     name: user.clone(),
                     role: *role,
-                    bearer: false,
+                    source: PrincipalSource::Basic,
+                    client: None,
                 })
             }
             _ => None,
@@ -178,7 +252,7 @@ mod tests {
         ];
         let p = match_credential(&creds, "Bearer t0k").unwrap();
         assert_eq!(
-            (p.name.as_str(), p.role, p.bearer),
+            (p.name.as_str(), p.role, p.is_bearer()),
             ("ci", Role::ReadOnly, true)
         );
         let basic = base64::engine::general_purpose::STANDARD.encode("ops:pw:x");

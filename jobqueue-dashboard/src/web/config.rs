@@ -11,6 +11,16 @@ pub enum Role {
     Operator,
 }
 
+impl Role {
+    /// `operator` or `read_only`, as the audit log records it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReadOnly => "read_only",
+            Self::Operator => "operator",
+        }
+    }
+}
+
 /// One accepted credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
@@ -47,7 +57,10 @@ pub struct DashboardConfig {
     pub(crate) read_only: bool,
     pub(crate) base_path: String,
     pub(crate) snapshot_max_age: Duration,
-    pub(crate) csrf_token: Option<String>,
+    pub(crate) csrf_secret: Option<String>,
+    /// Host names served besides the loopback names; `None` means the
+    /// `Host` header is not checked.
+    pub(crate) allowed_hosts: Option<Vec<String>>,
 }
 
 impl DashboardConfig {
@@ -59,18 +72,50 @@ impl DashboardConfig {
             read_only: false,
             base_path: String::new(),
             snapshot_max_age: Duration::from_secs(2),
-            csrf_token: None,
+            csrf_secret: None,
+            allowed_hosts: None,
         }
     }
 
-    /// Every request gets `role`: for embedding under a host application
-    /// that authenticates users itself (see the crate docs), or for a
-    /// loopback-only server.
+    /// Every request gets `role`, or the role of the [`crate::HostUser`]
+    /// the host application attached: for embedding under a host
+    /// application that authenticates users itself (see the crate docs).
+    /// The `Host` header is not checked (the host application serves its
+    /// own names); add [`DashboardConfig::allowed_host`] to check it.
     pub fn behind_host_auth(role: Role) -> Self {
         Self {
             anonymous_role: Some(role),
             ..Self::with_credentials(Vec::new())
         }
+    }
+
+    /// No credentials: every request gets operator rights — for a server
+    /// that listens on a loopback address only (`jobqueue serve` without
+    /// credentials). Any web page can make a browser send requests to
+    /// 127.0.0.1 under a host name of the page's choosing that resolves
+    /// there (DNS rebinding), so this router answers only requests whose
+    /// `Host` is a loopback name (`localhost`, an address in 127.0.0.0/8,
+    /// `[::1]`) or one added with [`DashboardConfig::allowed_host`], and
+    /// refuses any other with 403.
+    pub fn open_on_loopback() -> Self {
+        Self {
+            allowed_hosts: Some(Vec::new()),
+            ..Self::behind_host_auth(Role::Operator)
+        }
+    }
+
+    /// Also answers requests whose `Host` names `host` (a host name or IP
+    /// address; a port, if given, is ignored): the name a reverse proxy or
+    /// a port forward uses to reach the dashboard. On a configuration that
+    /// did not check the `Host` header, this turns the check on: only the
+    /// loopback names and the names added are then served. An `Origin` of
+    /// exactly this name (`https://<host>`) also counts as the dashboard's
+    /// own on state changes.
+    pub fn allowed_host(mut self, host: &str) -> Self {
+        self.allowed_hosts
+            .get_or_insert_with(Vec::new)
+            .push(host.trim().to_ascii_lowercase());
+        self
     }
 
     /// Turns every credential into read-only: nothing can change state.
@@ -94,11 +139,13 @@ impl DashboardConfig {
         self
     }
 
-    /// The CSRF token to use instead of a random one per router: set the
-    /// same secret value (32+ characters) on every replica behind a load
-    /// balancer, so a form served by one is accepted by another.
-    pub fn csrf_token(mut self, token: &str) -> Self {
-        self.csrf_token = Some(token.to_owned());
+    /// The secret the CSRF tokens are derived from (each user's token is
+    /// an HMAC of their name and role under it), instead of a random one
+    /// per router: set the same value (32+ characters) on every replica
+    /// behind a load balancer, so a form served by one is accepted by
+    /// another. It never appears on a page.
+    pub fn csrf_secret(mut self, secret: &str) -> Self {
+        self.csrf_secret = Some(secret.to_owned());
         self
     }
 

@@ -1,11 +1,13 @@
 //! Errors as JSON with a status code: 400 bad input, 401/403 auth, 404
 //! unknown job or queue, 409 conflict, 503 Redis unavailable. Nothing the
-//! caller sends can produce a 500.
+//! caller sends can produce a 500. Every error has the same shape,
+//! `{"error": "<message>", "status": <code>}`.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jobqueue_core::ErrorKind;
+use jobqueue_core::admin::RefusalReason;
 use serde::Serialize;
 
 /// An error answered to an HTTP caller.
@@ -15,6 +17,9 @@ pub struct ApiError {
     pub status: StatusCode,
     /// A message for a person.
     pub message: String,
+    /// Why the request was refused, when it was a refusal the audit log
+    /// records (it rides on the response to the authentication layer).
+    pub refusal: Option<RefusalReason>,
 }
 
 #[derive(Serialize)]
@@ -39,11 +44,25 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, message)
     }
 
+    /// A refusal the audit log records: 401 for
+    /// [`RefusalReason::Unauthenticated`], else 403.
+    pub fn refused(reason: RefusalReason, message: impl Into<String>) -> Self {
+        let status = match reason {
+            RefusalReason::Unauthenticated => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::FORBIDDEN,
+        };
+        Self {
+            refusal: Some(reason),
+            ..Self::new(status, message)
+        }
+    }
+
     /// Any status with `message`.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
             message: message.into(),
+            refusal: None,
         }
     }
 }
@@ -74,6 +93,9 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
+        if let Some(reason) = self.refusal {
+            response.extensions_mut().insert(reason);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -9,7 +9,7 @@ use jobqueue_core::{Admin, CancelOutcome, CancelledFrom, QueueLimits, RateLimit}
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::actions::audit;
+use super::audit_log;
 use super::auth::Principal;
 use super::error::ApiError;
 use super::state::AppState;
@@ -112,7 +112,7 @@ pub async fn cron_action(
     who.require_operator()?;
     let job_id = apply_cron_action(&state.admin, queue, name, action).await?;
     let target = cron_audit_target(queue, name, job_id);
-    audit(
+    audit_log::action(
         state,
         who,
         action.audit_name(),
@@ -156,7 +156,7 @@ pub async fn cancel_job(
     who.require_operator()?;
     match state.admin.cancel(queue, id).await? {
         CancelOutcome::Cancelled { from } => {
-            audit(state, who, "cancel", &cancel_audit_target(queue, id), 1).await;
+            audit_log::action(state, who, "cancel", &cancel_audit_target(queue, id), 1).await;
             Ok(CancelView {
                 action: "cancel",
                 count: 1,
@@ -309,7 +309,7 @@ pub async fn set_limits(
 ) -> Result<LimitsView, ApiError> {
     who.require_operator()?;
     let (action, view) = apply_limits(&state.admin, queue, limits).await?;
-    audit(state, who, action, &view.audit_target(queue), 0).await;
+    audit_log::action(state, who, action, &view.audit_target(queue), 0).await;
     Ok(view)
 }
 

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -15,7 +14,6 @@ use serde::Serialize;
 
 use super::api::known_queue;
 use super::auth::Principal;
-use super::csrf;
 use super::error::ApiError;
 use super::flow_actions::{self, CronAction, LimitsView};
 use super::params;
@@ -44,10 +42,8 @@ async fn cron_entries(State(state): AppStateRef) -> ApiResult {
 async fn cron_action(
     State(state): AppStateRef,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((queue, name, action)): Path<(String, String, String)>,
 ) -> ApiResult {
-    csrf::check(&state.csrf_token, &who, &headers, None)?;
     let action = CronAction::parse(&action)?;
     let outcome = flow_actions::cron_action(&state, &who, &queue, &name, action).await?;
     Ok(Json(outcome).into_response())
@@ -56,10 +52,8 @@ async fn cron_action(
 async fn cancel(
     State(state): AppStateRef,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((queue, id)): Path<(String, String)>,
 ) -> ApiResult {
-    csrf::check(&state.csrf_token, &who, &headers, None)?;
     let id = params::job_id(&id)?;
     let queue = known_queue(&state, &queue).await?;
     Ok(Json(flow_actions::cancel_job(&state, &who, &queue, id).await?).into_response())
@@ -74,11 +68,9 @@ async fn limits(State(state): AppStateRef, Path(queue): Path<String>) -> ApiResu
 async fn put_limits(
     State(state): AppStateRef,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path(queue): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    csrf::check(&state.csrf_token, &who, &headers, None)?;
     let view: LimitsView = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     let queue = known_queue(&state, &queue).await?;
@@ -89,10 +81,8 @@ async fn put_limits(
 async fn delete_limits(
     State(state): AppStateRef,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path(queue): Path<String>,
 ) -> ApiResult {
-    csrf::check(&state.csrf_token, &who, &headers, None)?;
     let queue = known_queue(&state, &queue).await?;
     let cleared = flow_actions::set_limits(&state, &who, &queue, None).await?;
     Ok(Json(cleared).into_response())

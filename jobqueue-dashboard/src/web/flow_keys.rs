@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -15,7 +14,6 @@ use serde::Serialize;
 
 use super::api::known_queue;
 use super::auth::Principal;
-use super::csrf;
 use super::error::ApiError;
 use super::flow_actions;
 use super::key_limits::{self as class_limits, KeyClassView};
@@ -162,11 +160,9 @@ async fn class_limit(
 async fn put_class_limit(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((name, class)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    csrf::check(&state.csrf_token, &who, &headers, None)?;
     let view: flow_actions::LimitsView = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     let name = known_queue(&state, &name).await?;
@@ -179,10 +175,8 @@ async fn put_class_limit(
 async fn delete_class_limit(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((name, class)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    csrf::check(&state.csrf_token, &who, &headers, None)?;
     let name = known_queue(&state, &name).await?;
     let cleared = class_limits::set_key_limits(&state, &who, &name, &class, None).await?;
     Ok(Json(cleared).into_response())

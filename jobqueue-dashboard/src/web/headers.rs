@@ -1,6 +1,12 @@
 //! Security headers on every response: a strict Content-Security-Policy
 //! (only our own scripts, styles and images; no inline script), no
-//! framing, no sniffing, no referrer, no caching of operator data.
+//! framing, no sniffing, no referrer to other sites, no caching of
+//! operator data.
+//!
+//! The referrer policy is `same-origin`, not `no-referrer`: under
+//! `no-referrer` a browser sends `Origin: null` even on the dashboard's own
+//! form posts, and the CSRF check needs their real `Origin` (see
+//! [`super::csrf`]). Other sites still get no `Referer`.
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -29,7 +35,7 @@ pub(crate) async fn add_security_headers(request: Request, next: Next) -> Respon
     set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
-    set(header::REFERRER_POLICY, "no-referrer");
+    set(header::REFERRER_POLICY, "same-origin");
     set(header::CACHE_CONTROL, "no-store");
     set(
         HeaderName::from_static("cross-origin-opener-policy"),

@@ -10,7 +10,7 @@ use jobqueue_core::flow::validate_key_class;
 use jobqueue_core::{Admin, KeyLimits, QueueLimits};
 use serde::Serialize;
 
-use super::actions::audit;
+use super::audit_log;
 use super::auth::Principal;
 use super::error::ApiError;
 use super::flow_actions::LimitsView;
@@ -160,7 +160,7 @@ pub async fn set_key_limits(
 ) -> Result<KeyClassView, ApiError> {
     who.require_operator()?;
     let (action, view) = apply_key_limits(&state.admin, queue, class, limits).await?;
-    audit(state, who, action, &view.audit_target(queue), 0).await;
+    audit_log::action(state, who, action, &view.audit_target(queue), 0).await;
     Ok(view)
 }
 

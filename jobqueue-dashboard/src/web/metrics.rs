@@ -105,6 +105,12 @@ pub fn render(snapshot: &Snapshot) -> String {
         vec![(String::new(), snapshot.total_slots as f64)],
     );
     family(
+        "jobqueue_invalid_queue_names",
+        "gauge",
+        "Names in the queue registry that are not valid queue names (skipped).",
+        vec![(String::new(), snapshot.invalid_queue_names.len() as f64)],
+    );
+    family(
         "jobqueue_redis_used_memory_bytes",
         "gauge",
         "Memory Redis reports in use.",

@@ -3,6 +3,7 @@
 
 pub(crate) mod actions;
 pub(crate) mod api;
+pub(crate) mod audit_log;
 pub mod auth;
 pub mod config;
 pub mod csrf;
@@ -11,12 +12,14 @@ pub(crate) mod flow_actions;
 pub(crate) mod flow_api;
 pub(crate) mod flow_keys;
 pub(crate) mod headers;
+pub(crate) mod host_check;
 pub(crate) mod key_limits;
 pub(crate) mod metrics;
 pub(crate) mod params;
 pub(crate) mod snapshot;
 mod state;
 mod ui;
+pub(crate) mod uniform_errors;
 
 use std::sync::Arc;
 
@@ -62,9 +65,13 @@ pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
     let state = Arc::new(AppState {
         admin,
         snapshot: SnapshotCache::new(config.snapshot_max_age),
-        csrf_token: config.csrf_token.clone().unwrap_or_else(csrf::new_token),
+        csrf: csrf::CsrfTokens::new(config.csrf_secret.as_deref()),
         config,
     });
+    // Layers run outside in: headers on every answer, one JSON error shape
+    // (and the URI length limit), the Host check (nothing is read for a
+    // rebound name), authentication (and auditing of refusals), then the
+    // CSRF checks of state changes.
     Router::new()
         .merge(ui::routes(state.clone()))
         .nest("/api/v1", api::routes())
@@ -72,8 +79,17 @@ pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
         .fallback(|| async { error::ApiError::not_found("no such page") })
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            csrf::guard_state_changes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             auth::authenticate,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            host_check::check_host,
+        ))
+        .layer(middleware::from_fn(uniform_errors::uniform_errors))
         .layer(middleware::from_fn(headers::add_security_headers))
         .with_state(state)
 }

@@ -26,6 +26,9 @@ pub struct Snapshot {
     pub failed_per_second: f64,
     /// Every queue.
     pub queues: Vec<QueueInfo>,
+    /// Names in the queue registry that are not valid queue names, skipped
+    /// (a producer in another language wrote them).
+    pub invalid_queue_names: Vec<String>,
     /// Jobs processed per second per queue since the previous snapshot.
     pub queue_rates: HashMap<String, f64>,
     /// Live worker processes.
@@ -82,7 +85,8 @@ async fn read(
     previous: Option<(Arc<Snapshot>, Instant)>,
 ) -> Result<Snapshot, jobqueue_core::Error> {
     let totals = admin.totals().await?;
-    let queues = admin.queues().await?;
+    let registry = admin.queue_registry().await?;
+    let queues = admin.queue_infos(&registry.names).await?;
     let workers = admin.workers().await?;
     let redis = admin.server_info().await?;
     let (processed_per_second, failed_per_second, queue_rates) = match previous {
@@ -116,6 +120,7 @@ async fn read(
         total_slots: workers.iter().map(|w| u64::from(w.concurrency)).sum(),
         totals,
         queues,
+        invalid_queue_names: registry.invalid,
         queue_rates,
         workers,
         redis,

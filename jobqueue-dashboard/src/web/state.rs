@@ -3,13 +3,14 @@
 use jobqueue_core::Admin;
 
 use super::config::DashboardConfig;
+use super::csrf::CsrfTokens;
 use super::snapshot::SnapshotCache;
 
 /// Shared state of one dashboard router.
 pub(crate) struct AppState {
     pub(crate) admin: Admin,
     pub(crate) config: DashboardConfig,
-    pub(crate) csrf_token: String,
+    pub(crate) csrf: CsrfTokens,
     pub(crate) snapshot: SnapshotCache,
 }
 

@@ -1,11 +1,11 @@
-//! The audit log of operator actions.
+//! The audit log of operator actions and refused requests.
 
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::response::Html;
-use jobqueue_core::admin::MAX_AUDIT_ENTRIES;
+use jobqueue_core::admin::{AUDIT_LOG_CAPACITY, OUTCOME_DONE, REFUSALS_PER_MINUTE};
 use maud::html;
 
 use super::super::auth::Principal;
@@ -13,6 +13,7 @@ use super::super::error::ApiError;
 use super::super::params::Params;
 use super::super::state::AppState;
 use super::layout::{Nav, page};
+use super::visible::Visible;
 use crate::format::{count, time};
 
 pub(crate) async fn audit(
@@ -21,34 +22,45 @@ pub(crate) async fn audit(
     RawQuery(query): RawQuery,
 ) -> Result<Html<String>, ApiError> {
     let params = Params::parse(query.as_deref());
-    let cursor = usize::try_from(params.number("cursor", 0)?).unwrap_or(usize::MAX);
     let limit = params.limit()?;
-    let entries = state.admin.audit_log(cursor, limit).await?;
-    let next = cursor.saturating_add(limit);
+    let entries = state.admin.audit_log(params.get("cursor"), limit).await?;
+    let older = entries
+        .last()
+        .and_then(|e| e.id.as_deref())
+        .filter(|_| entries.len() == limit);
     let body = html! {
         h1 { "Audit log" }
-        p.muted { "Every retry, delete, purge, pause, resume, cancel, cron action and limits change, newest first (the last " (count(MAX_AUDIT_ENTRIES as u64)) " are kept)." }
+        p.muted {
+            "Every retry, delete, purge, pause, resume, cancel, cron action and limits change that changed something, "
+            "and refused requests (at most " (REFUSALS_PER_MINUTE) " a minute of each kind), newest first; about the last "
+            (count(AUDIT_LOG_CAPACITY as u64)) " entries are kept."
+        }
         @if entries.is_empty() {
             p.empty { "No operator actions yet." }
         } @else {
             div.table-wrap { table #audit-table {
-                thead { tr { th { "When" } th { "Who" } th { "Action" } th { "Target" } th.num { "Jobs" } } }
+                thead { tr { th { "When" } th { "Who" } th { "Action" } th { "Target" } th.num { "Jobs" } th { "Outcome" } th { "Client" } } }
                 tbody {
                     @for e in &entries {
-                        tr {
-                            td { (time(Some(e.at))) }
-                            td { (e.actor) }
-                            td { (e.action) }
-                            td { code { (e.target) } }
+                        tr class={ @if e.outcome != OUTCOME_DONE { "refused" } } {
+                            td.nowrap { (time(Some(e.at))) }
+                            td {
+                                (Visible(&e.actor))
+                                @if let Some(role) = &e.role { " " span.muted { "(" (Visible(role)) ")" } }
+                            }
+                            td { (Visible(&e.action)) }
+                            td { code { (Visible(&e.target)) } }
                             td.num { (count(e.count)) }
+                            td { (Visible(&e.outcome)) }
+                            td { (Visible(e.client.as_deref().unwrap_or(""))) }
                         }
                     }
                 }
             } }
         }
         nav.pager {
-            @if entries.len() == limit && next < MAX_AUDIT_ENTRIES {
-                a.button.secondary href=(state.link(&format!("/audit?cursor={next}&limit={limit}"))) { "Older »" }
+            @if let Some(id) = older {
+                a.button.secondary href=(state.link(&format!("/audit?cursor={id}&limit={limit}"))) { "Older »" }
             }
         }
     };

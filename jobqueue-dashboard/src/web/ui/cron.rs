@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::{Html, Redirect};
 use jobqueue_core::cron::CronEntryInfo;
 use maud::{Markup, html};
@@ -16,10 +15,11 @@ use super::super::error::ApiError;
 use super::super::flow_actions::{self, CronAction};
 use super::super::params::Params;
 use super::super::state::AppState;
-use super::forms::{back_done, checked_form};
+use super::forms::{back_done, form};
 use super::jobs::flash;
 use super::layout::{Nav, action_button, confirm_button, page};
 use super::queues::url;
+use super::visible::Visible;
 use crate::format::{ago, count, id_tail, short, time, variant_name};
 
 pub(crate) async fn cron(
@@ -75,14 +75,14 @@ fn entry_row(state: &AppState, who: &Principal, entry: &CronEntryInfo) -> Markup
     html! {
         tr data-cron=(format!("{}/{}", entry.queue, entry.name)) {
             td {
-                strong { (entry.name) }
+                strong { (Visible(&entry.name)) }
                 @if entry.paused_at.is_some() {
                     " " span.badge.warn title=(time(entry.paused_at)) { "paused" }
                 }
             }
             td { a href=(state.link(&format!("/queues/{}/jobs/ready", url(&entry.queue)))) { (entry.queue) } }
             td { code { (entry.schedule) } div.muted { (entry.time_zone) } }
-            td { (entry.job_type) }
+            td { (Visible(&entry.job_type)) }
             td.nowrap title=(time(entry.next_run)) {
                 @if entry.paused_at.is_some() { span.muted { "paused" } } @else { (ago(entry.next_run)) }
             }
@@ -98,7 +98,7 @@ fn entry_row(state: &AppState, who: &Principal, entry: &CronEntryInfo) -> Markup
                     }
                     @let finished = jobqueue_core::admin::millis_to_datetime(result.finished_at_ms);
                     " " span.muted title=(time(finished)) { (ago(finished)) }
-                    @if let Some(error) = &result.error { div.error { (short(error, 160)) } }
+                    @if let Some(error) = &result.error { div.error { (Visible(&short(error, 160))) } }
                 } @else {
                     span.muted { "no run finished yet" }
                 }
@@ -121,11 +121,10 @@ fn entry_row(state: &AppState, who: &Principal, entry: &CronEntryInfo) -> Markup
 pub(crate) async fn cron_action(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((queue, name, action)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Result<Redirect, ApiError> {
-    checked_form(&state, &who, &headers, &body)?;
+    form(&body)?;
     let action = CronAction::parse(&action)?;
     let outcome = flow_actions::cron_action(&state, &who, &queue, &name, action).await?;
     Ok(back_done(

@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, html};
 
 use super::super::state::AppState;
+use super::visible::Visible;
 
 /// Largest error body read back (ours are a few hundred bytes).
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -21,23 +22,41 @@ pub(crate) async fn html_errors(
     request: Request,
     next: Next,
 ) -> Response {
-    let wants_html = request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
+    let wants_html = wants_html(request.headers());
     let response = next.run(request).await;
     let status = response.status();
     if !wants_html || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let body = to_bytes(response.into_body(), MAX_ERROR_BODY)
-        .await
-        .unwrap_or_default();
+    let (parts, body) = response.into_parts();
+    let body = to_bytes(body, MAX_ERROR_BODY).await.unwrap_or_default();
     let message = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v["error"].as_str().map(str::to_owned))
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    let mut page = render(&state, status, &message);
+    // Keep what the error carried besides its body: a basic-auth challenge
+    // (browsers ask for credentials on it), the refusal the audit layer
+    // records.
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            page.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    page.extensions_mut().extend(parts.extensions);
+    page
+}
+
+/// True when the request asks for HTML (a browser navigating).
+pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// An error page with `status` and `message`.
+pub(crate) fn render(state: &AppState, status: StatusCode, message: &str) -> Response {
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -50,7 +69,7 @@ pub(crate) async fn html_errors(
             body {
                 main {
                     h1 { (status.as_u16()) " " (status.canonical_reason().unwrap_or("")) }
-                    p.flash #error-message { (message) }
+                    p.flash #error-message { (Visible(message)) }
                     p { a href=(state.link("/")) { "Back to the overview" } }
                 }
             }

@@ -6,31 +6,23 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Redirect;
 use jobqueue_core::{BrowseState, BulkAction, JobFilter};
 
 use super::super::actions::{self, ActionOutcome, QueueAction, Selection};
 use super::super::api::known_queue;
 use super::super::auth::Principal;
-use super::super::csrf::{self, CSRF_FIELD};
 use super::super::error::ApiError;
 use super::super::params::{self, Params};
 use super::super::state::AppState;
 use super::queues::url;
 
-/// Parses the form body and checks its CSRF token.
-pub(super) fn checked_form(
-    state: &AppState,
-    who: &Principal,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<Params, ApiError> {
+/// Parses the form body (its CSRF token was checked on the way in, see
+/// [`super::super::csrf`]).
+pub(super) fn form(body: &Bytes) -> Result<Params, ApiError> {
     let text =
         std::str::from_utf8(body).map_err(|_| ApiError::bad_request("form body is not UTF-8"))?;
-    let form = Params::parse(Some(text));
-    csrf::check(&state.csrf_token, who, headers, form.get(CSRF_FIELD))?;
-    Ok(form)
+    Ok(Params::parse(Some(text)))
 }
 
 fn back(to: String, outcome: &ActionOutcome) -> Redirect {
@@ -46,11 +38,10 @@ pub(super) fn back_done(to: String, action: &str, count: u64) -> Redirect {
 pub(crate) async fn queue_action(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((name, action)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Redirect, ApiError> {
-    checked_form(&state, &who, &headers, &body)?;
+    form(&body)?;
     let action = QueueAction::parse(&action)?;
     let name = known_queue(&state, &name).await?;
     let outcome = actions::queue_action(&state, &who, &name, action).await?;
@@ -60,11 +51,10 @@ pub(crate) async fn queue_action(
 pub(crate) async fn bulk_action(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((name, job_state)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Redirect, ApiError> {
-    let form = checked_form(&state, &who, &headers, &body)?;
+    let form = form(&body)?;
     let job_state: BrowseState = params::state(&job_state)?;
     let action = actions::bulk_action(form.get("action").unwrap_or(""))?;
     let selection = if form.get("all_matching") == Some("1") {
@@ -96,11 +86,10 @@ pub(crate) async fn bulk_action(
 pub(crate) async fn group_action(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((name, fingerprint, action)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Result<Redirect, ApiError> {
-    checked_form(&state, &who, &headers, &body)?;
+    form(&body)?;
     let action: BulkAction = actions::bulk_action(&action)?;
     if fingerprint.len() != 16 || !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::bad_request(
@@ -130,11 +119,10 @@ pub(crate) async fn group_action(
 pub(crate) async fn job_action(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((name, id, action)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Result<Redirect, ApiError> {
-    checked_form(&state, &who, &headers, &body)?;
+    form(&body)?;
     let id = params::job_id(&id)?;
     let action = actions::bulk_action(&action)?;
     let name = known_queue(&state, &name).await?;
@@ -180,11 +168,10 @@ pub(crate) async fn job_action(
 pub(crate) async fn cancel_job(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path((name, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Redirect, ApiError> {
-    checked_form(&state, &who, &headers, &body)?;
+    form(&body)?;
     let id = params::job_id(&id)?;
     let name = known_queue(&state, &name).await?;
     let outcome = super::super::flow_actions::cancel_job(&state, &who, &name, id).await?;

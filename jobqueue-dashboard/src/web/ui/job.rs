@@ -17,6 +17,7 @@ use super::super::state::AppState;
 use super::jobs::flash;
 use super::layout::{Nav, action_button, confirm_button, page};
 use super::queues::url;
+use super::visible::Visible;
 use crate::format::{pretty_payload, time};
 
 pub(crate) async fn job(
@@ -87,11 +88,11 @@ pub(crate) async fn job(
             a.button.secondary href=(state.link(&format!("/queues/{}/jobs/{list_name}", url(&name)))) { "Back to " (list_name) " jobs" }
         }
         dl.facts {
-            dt { "Type" } dd { (job.job_type.as_deref().unwrap_or("(undecodable)")) }
+            dt { "Type" } dd { (Visible(job.job_type.as_deref().unwrap_or("(undecodable)"))) }
             dt { "Queue" } dd { code { (job.queue) } }
             @if let Some(key) = &job.flow_key {
                 dt { "Flow key" }
-                dd { code #job-flow-key { (key) } " · " a href=(state.link(&format!("/queues/{}/keys", url(&name)))) { "flow keys" } }
+                dd { code #job-flow-key { (Visible(key)) } " · " a href=(state.link(&format!("/queues/{}/keys", url(&name)))) { "flow keys" } }
             }
             dt { "State" } dd { span class={ "badge " (state_name) } #job-state { (state_name) } }
             dt { "Attempts" } dd { (job.attempt) @if let Some(max) = job.max_attempts { " of " (max) } }
@@ -103,7 +104,7 @@ pub(crate) async fn job(
         @if let Some(status) = &status { (status_section(status)) }
         @if let Some(err) = &job.decode_error {
             h2 { "Record could not be decoded" }
-            pre.error { (err) }
+            pre.error { (Visible(err)) }
         }
         @if !deps.is_empty() {
             h2 { "Chain" }
@@ -124,7 +125,7 @@ pub(crate) async fn job(
             }
         }
         h2 { "Payload" }
-        pre.payload #payload { (pretty_payload(&job.payload)) }
+        pre.payload #payload { (Visible(&pretty_payload(&job.payload))) }
         h2 { "Errors (" (job.errors.len()) ")" }
         @if job.errors.is_empty() {
             p.empty { "No failures recorded." }
@@ -133,7 +134,7 @@ pub(crate) async fn job(
                 @for e in job.errors.iter().rev() {
                     li {
                         div.muted { "Attempt " (e.attempt) " · " (format!("{:?}", e.kind).to_lowercase()) " · " (time(jobqueue_core::admin::millis_to_datetime(e.at))) }
-                        pre.error { (e.message) }
+                        pre.error { (Visible(&e.message)) }
                     }
                 }
             }
@@ -161,15 +162,15 @@ fn status_section(status: &JobStatus) -> Markup {
                 dd #job-progress {
                     progress max="100" value=(progress.percent) { (progress.percent) "%" }
                     " " (progress.percent) "%"
-                    @if !progress.message.is_empty() { " · " span #progress-message { (progress.message) } }
+                    @if !progress.message.is_empty() { " · " span #progress-message { (Visible(&progress.message)) } }
                 }
             }
-            @if let Some(error) = &status.error { dt { "Error" } dd { pre.error { (error) } } }
+            @if let Some(error) = &status.error { dt { "Error" } dd { pre.error { (Visible(error)) } } }
             dt { "Updated" } dd { (time(status.updated_at)) }
         }
         @if let Some(result) = &status.result {
             h2 { "Result" }
-            pre.payload #job-result { (serde_json::to_string_pretty(result).unwrap_or_default()) }
+            pre.payload #job-result { (Visible(&serde_json::to_string_pretty(result).unwrap_or_default())) }
         }
     }
 }

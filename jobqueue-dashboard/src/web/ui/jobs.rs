@@ -19,6 +19,7 @@ use super::super::state::AppState;
 use super::job::job_action_link;
 use super::layout::{Nav, csrf_field, page};
 use super::queues::url;
+use super::visible::Visible;
 use crate::format::{ago, count, id_tail, pretty_payload, short};
 
 pub(crate) async fn jobs(
@@ -102,7 +103,7 @@ pub(crate) async fn jobs(
             }
         }
         form #bulk method="post" action=(format!("{base}/bulk")) {
-            (csrf_field(&state))
+            (csrf_field(&state, &who))
             @if actionable {
                 div.bulk-bar {
                     // Keyed jobs are ready already: they can only be deleted.
@@ -171,7 +172,7 @@ fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool, can_cancel: 
                                         details.job-inline {
                                             summary title=(job.id) { code { (id_tail(&job.id)) } }
                                             code { (job.id) }
-                                            pre.payload { (pretty_payload(&job.payload)) }
+                                            pre.payload { (Visible(&pretty_payload(&job.payload))) }
                                             @if can_cancel {
                                                 button.danger.cancel-job type="submit" data-confirm="Cancel this job?"
                                                     formaction=(job_action_link(state, &job.queue, job.id, "cancel")) { "Cancel" }
@@ -181,12 +182,12 @@ fn jobs_table(state: &AppState, jobs: &[JobInfo], selectable: bool, can_cancel: 
                                         a.job-link href=(state.link(&format!("/queues/{}/job/{}", url(&job.queue), job.id))) title=(job.id) { code { (id_tail(&job.id)) } }
                                     }
                                 }
-                                @if with_keys { td.nowrap { @if let Some(key) = &job.flow_key { code.flow-key { (key) } } } }
-                                td { (job.job_type.as_deref().unwrap_or("(undecodable)")) }
+                                @if with_keys { td.nowrap { @if let Some(key) = &job.flow_key { code.flow-key { (Visible(key)) } } } }
+                                td { (Visible(job.job_type.as_deref().unwrap_or("(undecodable)"))) }
                                 td.num { (job.attempt) }
                                 td.nowrap title=(crate::format::time(job.at.or(job.enqueued_at))) { (ago(job.at.or(job.enqueued_at))) }
-                                td.error { (job.errors.last().map(|e| short(&e.message, 120)).or_else(|| job.decode_error.clone()).unwrap_or_default()) }
-                                td { code.payload { (short(&job.payload, 80)) } }
+                                td.error { (Visible(&job.errors.last().map(|e| short(&e.message, 120)).or_else(|| job.decode_error.clone()).unwrap_or_default())) }
+                                td { code.payload { (Visible(&short(&job.payload, 80))) } }
                             }
                         }
                     }
@@ -236,18 +237,18 @@ pub(crate) async fn groups(
                     @for g in &groups.groups {
                         tr {
                             td.num { @if !groups.exact { "≈" } (count(g.estimated_count)) }
-                            td { (g.job_type) }
+                            td { (Visible(&g.job_type)) }
                             td.error {
-                                a href=(format!("{dead_link}?fingerprint={}", g.fingerprint)) { (short(&g.message, 200)) }
+                                a href=(format!("{dead_link}?fingerprint={}", g.fingerprint)) { (Visible(&short(&g.message, 200))) }
                             }
                             td { (ago(g.newest_at)) }
                             td.actions {
                                 @if who.role == Role::Operator {
                                     form.inline method="post" action=(state.link(&format!("/queues/{}/groups/{}/retry", url(&name), g.fingerprint))) {
-                                        (csrf_field(&state)) button type="submit" { "Retry this group" }
+                                        (csrf_field(&state, &who)) button type="submit" { "Retry this group" }
                                     }
                                     form.inline method="post" action=(state.link(&format!("/queues/{}/groups/{}/delete", url(&name), g.fingerprint))) {
-                                        (csrf_field(&state)) button.danger type="submit" { "Delete" }
+                                        (csrf_field(&state, &who)) button.danger type="submit" { "Delete" }
                                     }
                                 }
                             }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Redirect;
 use maud::{Markup, html};
 
@@ -17,7 +16,7 @@ use super::super::error::ApiError;
 use super::super::key_limits::set_key_limits;
 use super::super::params::Params;
 use super::super::state::AppState;
-use super::forms::{back_done, checked_form};
+use super::forms::{back_done, form};
 use super::layout::csrf_field;
 use super::limits::limits_from_form;
 use super::queues::url;
@@ -39,11 +38,10 @@ fn keys_page(state: &AppState, queue: &str) -> String {
 pub(crate) async fn set(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path(name): Path<String>,
     body: Bytes,
 ) -> Result<Redirect, ApiError> {
-    let form = checked_form(&state, &who, &headers, &body)?;
+    let form = form(&body)?;
     let class = class_field(&form)?;
     let limits = limits_from_form(&form)?;
     let name = known_queue(&state, &name).await?;
@@ -55,11 +53,10 @@ pub(crate) async fn set(
 pub(crate) async fn clear(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path(name): Path<String>,
     body: Bytes,
 ) -> Result<Redirect, ApiError> {
-    let form = checked_form(&state, &who, &headers, &body)?;
+    let form = form(&body)?;
     let class = class_field(&form)?;
     let name = known_queue(&state, &name).await?;
     set_key_limits(&state, &who, &name, &class, None).await?;
@@ -67,14 +64,14 @@ pub(crate) async fn clear(
 }
 
 /// The form that sets a class's limits.
-pub(super) fn set_form(state: &AppState, queue: &str) -> Markup {
+pub(super) fn set_form(state: &AppState, who: &Principal, queue: &str) -> Markup {
     let action = state.link(&format!("/queues/{}/key-limits", url(queue)));
     html! {
         h2 { "Set the limits of a class" }
         form.filters method="post" action=(action) #key-limits-form {
-            (csrf_field(state))
+            (csrf_field(state, who))
             label { "Class " input type="text" name="class" required maxlength="200" placeholder="e.g. customer"; }
-            label { "Max running per key " input type="number" min="1" name="max_running" placeholder="no limit"; }
+            label { "Max running per key " input type="number" min="1" max="1000000" name="max_running" placeholder="no limit"; }
             label { "Rate per key " input type="text" name="rate" placeholder="e.g. 10/1s"; }
             button type="submit" { "Set limits" }
         }
@@ -87,12 +84,12 @@ pub(super) fn set_form(state: &AppState, queue: &str) -> Markup {
 }
 
 /// The cell with a class's *Clear* button (back to the default).
-pub(super) fn clear_cell(state: &AppState, queue: &str, class: &str) -> Markup {
+pub(super) fn clear_cell(state: &AppState, who: &Principal, queue: &str, class: &str) -> Markup {
     let action = state.link(&format!("/queues/{}/key-limits/clear", url(queue)));
     html! {
         td {
             form.inline method="post" action=(action) {
-                (csrf_field(state))
+                (csrf_field(state, who))
                 input type="hidden" name="class" value=(class);
                 button.secondary type="submit" title="Back to the default: one running job per key" { "Clear" }
             }

@@ -21,6 +21,7 @@ use super::jobs::flash;
 use super::key_limits::{clear_cell, set_form};
 use super::layout::{Nav, page};
 use super::queues::url;
+use super::visible::Visible;
 
 /// `GET /queues/{queue}/keys`.
 pub(crate) async fn keys(
@@ -51,13 +52,13 @@ pub(crate) async fn keys(
                     tr {
                         td { code { (class.class) } }
                         (limit_cells(&class.limits))
-                        @if operator { (clear_cell(&state, &name, &class.class)) }
+                        @if operator { (clear_cell(&state, &who, &name, &class.class)) }
                     }
                 }
                 tr.muted { td { "any other class" } (limit_cells(&KeyLimits::DEFAULT)) @if operator { td {} } }
             }
         }
-        @if operator { (set_form(&state, &name)) }
+        @if operator { (set_form(&state, &who, &name)) }
         h2 { "Keys with work" }
         @if keys.is_empty() {
             p.muted #no-keys { "No key has jobs waiting or running." }
@@ -67,7 +68,7 @@ pub(crate) async fn keys(
                 tbody {
                     @for key in &keys {
                         tr {
-                            td { code { (key.key) } }
+                            td { code { (Visible(&key.key)) } }
                             td.num { (key.waiting) }
                             td.num { (key.running) }
                             (limit_cells(&key.limits))

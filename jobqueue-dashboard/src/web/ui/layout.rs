@@ -1,12 +1,13 @@
 //! The page frame every HTML page shares: head (our CSS and script only),
 //! navigation, flash message, and the CSRF token for forms and scripts.
 
-use maud::{DOCTYPE, Markup, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::super::auth::Principal;
 use super::super::config::Role;
 use super::super::csrf::CSRF_FIELD;
 use super::super::state::AppState;
+use super::visible::escape_hidden_in_page;
 
 /// Which navigation entry is current.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,13 +34,15 @@ pub fn page(
             a href=(link(path)) class={ @if nav == target { "current" } } { (label) }
         }
     };
-    html! {
+    let page = html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="csrf-token" content=(state.csrf_token);
+                @if let Some(token) = state.csrf.token_for(who) {
+                    meta name="csrf-token" content=(token);
+                }
                 meta name="api-base" content=(link("/api/v1"));
                 title { (title) " · jobqueue" }
                 link rel="stylesheet" href=(link("/assets/app.css"));
@@ -68,12 +71,18 @@ pub fn page(
                 }
             }
         }
-    }
+    };
+    PreEscaped(escape_hidden_in_page(page.into_string()))
 }
 
-/// The hidden CSRF field every form carries.
-pub fn csrf_field(state: &AppState) -> Markup {
-    html! { input type="hidden" name=(CSRF_FIELD) value=(state.csrf_token); }
+/// The hidden CSRF field every form carries: `who`'s own token (none for
+/// read-only users, who get no forms).
+pub fn csrf_field(state: &AppState, who: &Principal) -> Markup {
+    html! {
+        @if let Some(token) = state.csrf.token_for(who) {
+            input type="hidden" name=(CSRF_FIELD) value=(token);
+        }
+    }
 }
 
 /// A one-button POST form (hidden when the caller is read-only).
@@ -102,7 +111,7 @@ pub fn confirm_button(
     html! {
         @if who.role == Role::Operator {
             form.inline method="post" action=(action) {
-                (csrf_field(state))
+                (csrf_field(state, who))
                 button type="submit" class=(class) id=[id] data-confirm=[question] { (label) }
             }
         }

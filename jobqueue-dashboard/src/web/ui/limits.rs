@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::{Html, Redirect};
 use maud::html;
 
@@ -17,7 +16,7 @@ use super::super::error::ApiError;
 use super::super::flow_actions::{self, LimitsView, format_period, parse_rate};
 use super::super::params::Params;
 use super::super::state::AppState;
-use super::forms::{back_done, checked_form};
+use super::forms::{back_done, form};
 use super::jobs::flash;
 use super::layout::{Nav, csrf_field, page};
 use super::queues::url;
@@ -50,14 +49,14 @@ pub(crate) async fn limits(
         @if who.role == Role::Operator {
             h2 { "Change" }
             form.filters method="post" action=(base) #limits-form {
-                (csrf_field(&state))
-                label { "Max running " input type="number" min="1" name="max_running" value=[limits.max_running] placeholder="no limit"; }
+                (csrf_field(&state, &who))
+                label { "Max running " input type="number" min="1" max="1000000" name="max_running" value=[limits.max_running] placeholder="no limit"; }
                 label { "Rate " input type="text" name="rate" value=[rate_text.as_deref()] placeholder="e.g. 100/1s"; }
                 button type="submit" { "Set limits" }
             }
             p.muted { "Leave a field empty for no limit. A rate is starts/period: 100/1s, 20/500ms, 5/1m." }
             form.inline method="post" action=(format!("{base}/clear")) {
-                (csrf_field(&state))
+                (csrf_field(&state, &who))
                 button.secondary type="submit" #clear-limits { "Clear all limits" }
             }
         }
@@ -99,11 +98,10 @@ pub(super) fn limits_from_form(form: &Params) -> Result<LimitsView, ApiError> {
 pub(crate) async fn set_limits(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path(name): Path<String>,
     body: Bytes,
 ) -> Result<Redirect, ApiError> {
-    let form = checked_form(&state, &who, &headers, &body)?;
+    let form = form(&body)?;
     let view = limits_from_form(&form)?;
     let name = known_queue(&state, &name).await?;
     flow_actions::set_limits(&state, &who, &name, Some(view)).await?;
@@ -117,11 +115,10 @@ pub(crate) async fn set_limits(
 pub(crate) async fn clear_limits(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
-    headers: HeaderMap,
     Path(name): Path<String>,
     body: Bytes,
 ) -> Result<Redirect, ApiError> {
-    checked_form(&state, &who, &headers, &body)?;
+    form(&body)?;
     let name = known_queue(&state, &name).await?;
     flow_actions::set_limits(&state, &who, &name, None).await?;
     Ok(back_done(

@@ -7,7 +7,7 @@ mod assets;
 mod audit;
 mod chart;
 mod cron;
-mod error_page;
+pub(crate) mod error_page;
 mod forms;
 mod job;
 mod jobs;
@@ -17,6 +17,7 @@ mod layout;
 mod limits;
 mod overview;
 mod queues;
+mod visible;
 mod workers;
 
 use std::sync::Arc;

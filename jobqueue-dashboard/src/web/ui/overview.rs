@@ -14,7 +14,7 @@ use super::super::headers::SVG_CONTENT_SECURITY_POLICY;
 use super::super::state::AppState;
 use super::chart::history_svg;
 use super::layout::{Nav, page};
-use super::queues::queues_table;
+use super::queues::{invalid_names_warning, queues_table};
 use crate::format::{count, rate};
 
 pub(crate) async fn overview(
@@ -57,6 +57,7 @@ pub(crate) async fn overview(
             }
         }
         h2 { "Queues" }
+        (invalid_names_warning(&snap.invalid_queue_names))
         (queues_table(&state, &who, &snap.queues, &snap.queue_rates))
     };
     Ok(Html(

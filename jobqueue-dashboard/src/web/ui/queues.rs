@@ -27,11 +27,29 @@ pub(crate) async fn queues(
     let snap = state.snapshot.get(&state.admin).await?;
     let body = html! {
         h1 { "Queues" }
+        (invalid_names_warning(&snap.invalid_queue_names))
         (queues_table(&state, &who, &queues, &snap.queue_rates))
     };
     Ok(Html(
         page(&state, &who, Nav::Queues, "Queues", None, body).into_string(),
     ))
+}
+
+/// A warning naming the registry entries that are not valid queue names
+/// (nothing when there are none): they are skipped everywhere.
+pub fn invalid_names_warning(names: &[String]) -> Markup {
+    html! {
+        @if !names.is_empty() {
+            p.flash.warning #invalid-queue-names role="alert" {
+                "The queue registry holds names that are not valid queue names; they are skipped: "
+                @for (i, name) in names.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    code { (name) }
+                }
+                ". A producer that does not check names wrote them; remove them with SREM."
+            }
+        }
+    }
 }
 
 /// Every queue with its sizes and, for operators, pause/resume/purge.
@@ -105,7 +123,7 @@ pub(crate) async fn confirm_purge(
         h1 { "Purge " (name) "?" }
         p { "This deletes all " strong { (count(info.ready)) } " ready jobs of queue " code { (name) } ". Scheduled, retrying, running and dead jobs stay. This cannot be undone." }
         form method="post" action=(state.link(&format!("/queues/{}/purge", url(&name)))) {
-            (csrf_field(&state))
+            (csrf_field(&state, &who))
             button.danger type="submit" #confirm-purge { "Purge " (count(info.ready)) " ready jobs" }
             " "
             a.button.secondary href=(state.link("/queues")) { "Cancel" }

@@ -14,6 +14,7 @@ use super::super::params::Params;
 use super::super::state::AppState;
 use super::job::job_action_link;
 use super::layout::{Nav, confirm_button, page};
+use super::visible::Visible;
 use crate::format::{ago, id_tail, time};
 
 /// Running jobs listed per worker before "+N more".
@@ -42,7 +43,7 @@ pub(crate) async fn workers(
                         @let w = &view.info;
                         tr {
                             td { code { (w.id) } @if w.stopping { " " span.badge.warn { "stopping" } } }
-                            td { (w.host) }
+                            td { (Visible(&w.host)) }
                             td.num { (w.pid) }
                             td { (w.queues.join(", ")) }
                             // Leases are live; the heartbeat's busy count can lag a beat.
@@ -50,7 +51,7 @@ pub(crate) async fn workers(
                             td.running {
                                 @for job in view.running.iter().take(MAX_RUNNING_SHOWN) {
                                     div {
-                                        (job.job_type.as_deref().unwrap_or("(undecodable)"))
+                                        (Visible(job.job_type.as_deref().unwrap_or("(undecodable)")))
                                         " " code title=(job.id) { (id_tail(&job.id)) }
                                         " on " code { (job.queue) }
                                         " "
@@ -63,7 +64,7 @@ pub(crate) async fn workers(
                             }
                             td title=(time(Some(w.started_at))) { (ago(Some(w.started_at))) }
                             td { (ago(Some(w.last_beat_at))) }
-                            td { (w.version) }
+                            td { (Visible(&w.version)) }
                         }
                     }
                 }
