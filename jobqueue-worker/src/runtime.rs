@@ -186,12 +186,21 @@ impl Shared {
         self.wake_fetcher.notify_one();
     }
 
-    /// Forget what is known about empty queues (after a reconnect, or the
-    /// idle fallback poll) and wake the fetcher.
+    /// Forgets what is known about empty queues: the next fetch round asks
+    /// every queue again. For the fetcher itself (its periodic re-check,
+    /// or after a failed fetch); other tasks use
+    /// [`Shared::recheck_every_queue`].
     pub(crate) fn forget_emptiness(&self) {
         for queue in &self.queues {
             queue.emptiness.wake();
         }
+    }
+
+    /// Wake-ups may have been missed (the subscription was re-established,
+    /// or Redis answered again after failing): forget what is known about
+    /// empty queues and wake the fetcher, so every queue is asked at once.
+    pub(crate) fn recheck_every_queue(&self) {
+        self.forget_emptiness();
         self.wake_fetcher.notify_one();
     }
 

@@ -202,7 +202,8 @@ impl WorkerBuilder {
         self
     }
 
-    /// Fallback fetch period when idle (default 2 s).
+    /// How often queues found empty are asked again in case a wake-up was
+    /// lost, whether the worker is idle or busy (default 2 s).
     pub fn idle_poll_interval(mut self, interval: Duration) -> Self {
         self.config.idle_poll_interval = interval;
         self
