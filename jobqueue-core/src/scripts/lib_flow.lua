@@ -1,6 +1,6 @@
 --[[ lib_flow.lua — helpers for keyed flow control, for making jobs ready
 and for recording a parent's end for its dependents; prepended (after
-lib.lua) to the scripts that file, serve or release keyed jobs or jobs
+lib.lua and lib_records.lua) to the scripts that file, serve or release keyed jobs or jobs
 with dependents. Scripts on the plain hot path (fetch.lua, ack.lua) do
 without it, so they do not pay for defining these helpers on every call.
 ]]
@@ -15,21 +15,8 @@ without it, so they do not pay for defining these helpers on every call.
 -- class → "max:rate:per_ms") holds the limits of key classes (the text
 -- before a key's first ':'). The names are built from the queue's base
 -- `P:{Q}`, so they share the queue's hash tag (one slot) and a record of
--- any key can be routed from any script.
-
--- The base `P:{Q}` of a declared queue key that ends with `suffix` (e.g.
--- KEYS[n] = 'P:{Q}:ready', ':ready').
-local function flow_base(key, suffix)
-  return string.sub(key, 1, #key - #suffix)
-end
-
--- A key of the same queue: `base` comes from flow_base of a declared key,
--- so the result has the queue's `{Q}` hash tag and lives in the slot the
--- script was routed to (Redis Cluster allows such keys; tests/script_keys.rs
--- accepts only this form of a key built in Lua).
-local function queue_key(base, suffix)
-  return base .. suffix
-end
+-- any key can be routed from any script (flow_base and queue_key, in
+-- lib_records.lua).
 
 -- The text of string member `member` (e.g. ',"flow":"') in a record's
 -- envelope, or nil. Searches only the envelope, without copying it out.
@@ -72,10 +59,13 @@ end
 -- job coming back from a worker) and makes the key ready unless it already
 -- is (or is parked by its rate limit). Marks the queue as having keyed jobs
 -- (P:{Q}:flow), telling workers once (`l`) to fetch it with
--- fetch_limited.lua. Returns 1 when the key became ready.
+-- fetch_limited.lua. Returns 1 when the key became ready. A record whose
+-- id another record holds is dead-lettered instead (lib_records.lua).
 local function flow_push(base, key, record, now, at_head)
   local id = record_id(record)
-  redis.call('HSET', queue_key(base, ':jobs'), id, record)
+  if not store_record(queue_key(base, ':jobs'), record, now, 'stored in the queue') then
+    return 0
+  end
   redis.call('INCR', queue_key(base, ':gwaiting'))
   if at_head then
     redis.call('LPUSH', queue_key(base, ':g:' .. key), id)
