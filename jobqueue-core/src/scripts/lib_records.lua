@@ -255,3 +255,37 @@ local function lease_ready(ready_key, priority_key, active_key, want)
   end
   return (lease_records(flow_base(ready_key, ':ready'), active_key, ready_key, picked_all))
 end
+
+-- What makes two enqueues "the same job": its type and payload (not the
+-- envelope, which retries and scheduling rewrite).
+local function content_digest(record)
+  local job_type = string.match(record, '^,"type":"([^"]*)"', 45) or ''
+  local newline = string.find(record, '\n', 45, true)
+  local payload = newline and string.sub(record, newline + 1) or ''
+  return redis.sha1hex(job_type .. '\n' .. payload)
+end
+
+-- Claims a caller-given job id for `record` (enqueue_with_id.lua,
+-- enqueue_waiting.lua): its idempotency marker `marker_key` (P:{Q}:id:<id>)
+-- takes the digest of the job's content for `window` ms. Returns nil when
+-- the id was free (the caller enqueues the job in the same step), else
+-- 'exists' (the marker, or a record stored under the id in the jobs hash,
+-- is this same job) or 'taken' (another job). A stored record found after
+-- the marker lapsed claims the marker again for itself.
+local function claim_id(marker_key, jobs_key, record, window)
+  local held = redis.call('GET', marker_key)
+  if not held then
+    local stored = redis.call('HGET', jobs_key, record_id(record))
+    if stored then
+      held = content_digest(stored)
+      redis.call('SET', marker_key, held, 'PX', window)
+    end
+  end
+  local digest = content_digest(record)
+  if not held then
+    redis.call('SET', marker_key, digest, 'PX', window)
+    return nil
+  end
+  if held == digest then return 'exists' end
+  return 'taken'
+end

@@ -129,6 +129,7 @@ pub(crate) struct Scripts {
     pub enqueue_waiting: LuaScript,
     pub release_child: LuaScript,
     pub ack_parents: LuaScript,
+    pub enqueue_with_id: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -163,11 +164,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     enqueue_waiting: lua_deps!("enqueue_waiting"),
     release_child: lua_deps!("release_child"),
     ack_parents: lua!(flow "ack_parents"),
+    enqueue_with_id: lua!(flow "enqueue_with_id"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 31] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 32] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -200,6 +202,7 @@ impl Scripts {
             &self.enqueue_waiting,
             &self.release_child,
             &self.ack_parents,
+            &self.enqueue_with_id,
         ]
     }
 }
