@@ -156,3 +156,66 @@ async fn after_redis_stalls_the_worker_looks_at_every_queue_at_once() {
         "a job that arrived without a wake-up during an outage waited for the idle poll"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_outage_a_worker_backing_off_fetches_once_redis_answers() {
+    let server = RedisServer::start();
+    let mut env = TestEnv::on(&server.url(), "backoff-cut").await;
+    env.client = Client::with_config(
+        env.client_config()
+            .response_timeout(Duration::from_millis(300)),
+    )
+    .await
+    .unwrap();
+    // Fetches keep being tried (the periodic re-check) and failing while
+    // Redis is frozen, so the fetcher's backoff grows to its cap (2.5-5 s).
+    let worker = test_worker(&env)
+        .idle_poll_interval(Duration::from_millis(200))
+        .lease(Duration::from_secs(30))
+        .heartbeat_interval(Duration::from_millis(200))
+        .start()
+        .await
+        .unwrap();
+    env.client.enqueue(env.test_job()).await.unwrap();
+    assert!(env.wait_done(1, Duration::from_secs(10)).await);
+
+    let config =
+        redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(30)));
+    let mut raw = redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .unwrap();
+    let envelope = Envelope::new(TestJob::NAME);
+    let record = encode_record(&envelope, &serde_json::to_vec(&env.test_job()).unwrap()).unwrap();
+    let ready_key = env
+        .client
+        .store()
+        .queue_keys("default")
+        .unwrap()
+        .ready()
+        .to_owned();
+    server.freeze();
+    let push = tokio::spawn(async move {
+        redis::cmd("RPUSH")
+            .arg(ready_key)
+            .arg(record)
+            .query_async::<i64>(&mut raw)
+            .await
+    });
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    server.thaw();
+    let thawed = std::time::Instant::now();
+    push.await.unwrap().unwrap();
+    let ran = eventually(Duration::from_secs(10), || async {
+        env.done().await.contains_key(&envelope.id.to_string())
+    })
+    .await;
+    let after = thawed.elapsed();
+    worker.shutdown().await;
+    assert!(ran);
+    assert!(
+        after < Duration::from_millis(2000),
+        "the job ran {after:?} after Redis answered again: the fetcher waited out its backoff"
+    );
+}

@@ -57,7 +57,7 @@ async fn listen(
             .map_err(subscribe_error)?;
     }
     backoff.reset(Duration::from_millis(100));
-    shared.recheck_every_queue();
+    shared.redis_answers_again();
     shared.wake_scheduler.notify_one();
     let mut messages = pubsub.on_message();
     while let Some(message) = messages.next().await {

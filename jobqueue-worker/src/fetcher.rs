@@ -16,7 +16,11 @@
 //! asks them all again — busy or idle: a busy worker must not leave a job
 //! whose wake-up was lost waiting behind other queues' work. An idle
 //! worker costs Redis nothing but that periodic poll. A failed fetch also
-//! forgets them: Redis trouble is when wake-ups go missing.
+//! forgets them: Redis trouble is when wake-ups go missing. After failed
+//! fetches the loop backs off (up to 5 s), but when the heartbeat or the
+//! wake-up subscription finds Redis answering again it stops backing off
+//! and asks every queue at once, so a failover delays jobs by the failover
+//! itself, not by the backoff that followed it.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -126,6 +130,9 @@ pub(crate) async fn run(
                 }
             }
             () = sleep_until_retry(retry_at), if retry_at.is_some() => retry_at = None,
+            // Redis answers again (a failover completed): no need to wait
+            // out the backoff of the fetches that failed meanwhile.
+            () = shared.redis_recovered.notified(), if retry_at.is_some() => retry_at = None,
             () = sleep_until_retry(limit_wake), if idle && limit_wake.is_some() => {
                 limit_wake = None;
                 idle = false;

@@ -29,7 +29,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                     // whose reply was lost publishes none): ask every
                     // queue now, not at the next periodic poll.
                     tracing::info!("Redis answers again; looking at every queue");
-                    shared.recheck_every_queue();
+                    shared.redis_answers_again();
                 }
                 shared.config.heartbeat_interval
             }

@@ -153,6 +153,9 @@ pub(crate) struct Shared {
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
     /// Wakes the fetcher: new jobs may be ready.
     pub(crate) wake_fetcher: Notify,
+    /// Redis answers again after failing: a fetcher backing off after
+    /// failed fetches tries at once (see [`Shared::redis_answers_again`]).
+    pub(crate) redis_recovered: Notify,
     /// Wakes the scheduler: the earliest scheduled job may have changed.
     pub(crate) wake_scheduler: Notify,
     /// Fired when shutdown starts: stop fetching.
@@ -202,6 +205,16 @@ impl Shared {
     pub(crate) fn recheck_every_queue(&self) {
         self.forget_emptiness();
         self.wake_fetcher.notify_one();
+    }
+
+    /// Redis answers again after an outage or a failover (a heartbeat
+    /// succeeded after failing, the wake-up subscription was
+    /// re-established): wake-ups may have been lost meanwhile, and a
+    /// fetcher backing off after failed fetches would otherwise wait out
+    /// its backoff (up to 5 s) before looking. Every queue is asked at once.
+    pub(crate) fn redis_answers_again(&self) {
+        self.recheck_every_queue();
+        self.redis_recovered.notify_waiters();
     }
 
     /// Folds one job's run time into the moving average.

@@ -409,6 +409,7 @@ impl WorkerBuilder {
             registry: self.registry,
             middleware: self.middleware,
             wake_fetcher: Notify::new(),
+            redis_recovered: Notify::new(),
             wake_scheduler: Notify::new(),
             stop_fetching: CancellationToken::new(),
             cancel_jobs: CancellationToken::new(),
