@@ -463,3 +463,63 @@ async fn an_enqueue_whose_reply_was_lost_is_retried_with_its_id_and_runs_once() 
         "a refused connection is reported as certainly not applied"
     );
 }
+
+/// docs/protocol.md's marker for producers in other languages is the one
+/// the Rust client writes: SHA-1 hex of `<type>\n<payload>`. A job a
+/// foreign producer enqueued through it is recognised by a Rust retry, and
+/// the other way round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_producers_idempotency_marker_is_the_rust_clients() {
+    const FOREIGN_ENQUEUE: &str = r#"
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+          if redis.call('RPUSH', KEYS[2], ARGV[3]) == 1 then redis.call('PUBLISH', ARGV[4], 'r') end
+          return 'enqueued'
+        end
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return 'exists' end
+        return 'taken'"#;
+    let env = TestEnv::new("id-foreign").await;
+    let keys = env.client.store().queue_keys("default").unwrap();
+    let mut conn = env.redis().await;
+    let payload = serde_json::to_string(&job(&env, 7)).unwrap();
+    let digest: String = redis::Script::new("return redis.sha1hex(ARGV[1])")
+        .arg(format!("test_job\n{payload}"))
+        .invoke_async(&mut conn)
+        .await
+        .unwrap();
+    let script = redis::Script::new(FOREIGN_ENQUEUE);
+    let foreign = |id: Uuid| {
+        let record = format!("{{\"id\":\"{id}\",\"type\":\"test_job\"}}\n{payload}");
+        let mut call = script.prepare_invoke();
+        call.key(keys.id_marker(&id.to_string()))
+            .key(keys.ready())
+            .arg(&digest)
+            .arg(60_000)
+            .arg(record)
+            .arg(keys.events());
+        call
+    };
+    // Foreign first, then the Rust client retries the same job.
+    let first = Uuid::now_v7();
+    let status: String = foreign(first).invoke_async(&mut conn).await.unwrap();
+    assert_eq!(status, "enqueued");
+    let outcome = env
+        .client
+        .job(job(&env, 7))
+        .id(first)
+        .enqueue_unique()
+        .await
+        .unwrap();
+    assert_eq!(outcome, UniqueOutcome::Exists { existing: first });
+    // Rust first, then the foreign producer retries it.
+    let second = Uuid::now_v7();
+    env.client
+        .job(job(&env, 7))
+        .id(second)
+        .enqueue()
+        .await
+        .unwrap();
+    let status: String = foreign(second).invoke_async(&mut conn).await.unwrap();
+    assert_eq!(status, "exists");
+    assert_eq!(locate_jobs(&env, "default").await.len(), 2);
+    env.cleanup().await;
+}
