@@ -13,6 +13,8 @@ KEYS[2]  P:{Q}:priority     zset
 KEYS[3]  P:{Q}:active:<wid> hash  id → record
 KEYS[4]  P:{Q}:leases       zset  wid → lease deadline
 KEYS[5]  P:{Q}:paused       string
+(only for a record whose id is taken, built from the queue's base:
+P:{Q}:dead, P:{Q}:jobs, P:{Q}:stats — see lib_records.lua)
 ARGV[1]  worker id
 ARGV[2]  most jobs to lease (1-1000)
 
