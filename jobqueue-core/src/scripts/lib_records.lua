@@ -123,46 +123,6 @@ local function bury_duplicate(base, record, now, where)
   return new_id
 end
 
--- Stores `record` in the jobs hash under its id unless another record
--- holds that id, in which case it is dead-lettered (bury_duplicate).
--- Returns true when it was stored under its own id.
-local function store_record(jobs_key, record, now, where)
-  if redis.call('HSETNX', jobs_key, record_id(record), record) == 1 then
-    return true
-  end
-  bury_duplicate(flow_base(jobs_key, ':jobs'), record, now, where)
-  return false
-end
-
--- Files a job that will not run in a bounded set of finished jobs (the
--- cancelled or expired set: id → when, record in the jobs hash) and counts
--- it in the queue's stats under `counter`. Then trims the set: entries
--- older than `max_age` ms, then the oldest above `max_kept`, at most 100
--- per call, so a call stays cheap and the set cannot outgrow its cap.
--- A record whose id another record holds is dead-lettered instead (the
--- job's own record, still in the jobs hash when it was waiting there, is
--- not another).
-local function file_finished(set_key, jobs_key, stats_key, counter, id, record, now, max_kept, max_age)
-  local held = redis.call('HGET', jobs_key, id)
-  if held and held ~= record then
-    bury_duplicate(flow_base(jobs_key, ':jobs'), record, now, 'stored in the queue')
-    return
-  end
-  redis.call('HSET', jobs_key, id, record)
-  redis.call('ZADD', set_key, now, id)
-  redis.call('HINCRBY', stats_key, counter, 1)
-  local old = redis.call('ZRANGEBYSCORE', set_key, '-inf', '(' .. ms_text(now - max_age), 'LIMIT', 0, 100)
-  local excess = redis.call('ZCARD', set_key) - #old - max_kept
-  if excess > 0 then
-    local oldest = redis.call('ZRANGE', set_key, 0, math.min(excess, 100) - 1)
-    for _, gone in ipairs(oldest) do old[#old + 1] = gone end
-  end
-  if #old > 0 then
-    redis.call('ZREM', set_key, unpack(old))
-    redis.call('HDEL', jobs_key, unpack(old))
-  end
-end
-
 -- Leases `records` (in order) into a worker's active hash (id → record)
 -- and returns {0, leased record…}, the fetch reply. Valid records whose id
 -- is already leased to this worker (by an earlier fetch, or earlier in
@@ -174,45 +134,59 @@ end
 -- the reason). Also returns the dead-lettered records and the malformed
 -- ones put back, for callers that account for them (keyed jobs release
 -- their keys).
+--
+-- The common case costs one HMGET (nothing held under these ids) and the
+-- one HSET that leases the batch, whose reply (fields added) proves no id
+-- repeated within it; only a repeat takes the slower path.
 local function lease_records(base, active_key, ready_key, records)
-  local leased, twins, malformed = {0}, {}, {}
-  local ids, candidates, seen = {}, {}, {}
-  for _, record in ipairs(records) do
+  local leased, ids, fields, malformed = {0}, {}, {}, {}
+  local n = 0
+  for i = 1, #records do
+    local record = records[i]
     if is_record(record) then
+      n = n + 1
       local id = record_id(record)
-      if seen[id] then
-        twins[#twins + 1] = record
-      else
-        seen[id] = true
-        ids[#ids + 1] = id
-        candidates[#candidates + 1] = record
-      end
+      ids[n] = id
+      fields[2 * n - 1] = id
+      fields[2 * n] = record
     else
       malformed[#malformed + 1] = record
     end
   end
-  if #ids > 0 then
-    -- One lookup for the whole batch: a record already leased under one
-    -- of these ids must not be overwritten.
+  local twins = {}
+  if n > 0 then
     local held = redis.call('HMGET', active_key, unpack(ids))
-    local fields = {}
-    for i, record in ipairs(candidates) do
+    local clash = false
+    for i = 1, n do
       if held[i] then
-        twins[#twins + 1] = record
-      else
-        fields[#fields + 1] = ids[i]
-        fields[#fields + 1] = record
-        leased[#leased + 1] = record
+        clash = true
+        break
       end
     end
-    if #fields > 0 then
-      redis.call('HSET', active_key, unpack(fields))
-    end
-  end
-  if #twins > 0 then
-    local now = now_ms()
-    for _, record in ipairs(twins) do
-      bury_duplicate(base, record, now, 'leased to this worker')
+    if not clash and redis.call('HSET', active_key, unpack(fields)) == n then
+      for i = 1, n do leased[i + 1] = fields[2 * i] end
+    else
+      -- An id held already, or repeated in the batch (the HSET above then
+      -- kept the last record of each: the first is written back here).
+      local first, seen = {}, {}
+      for i = 1, n do
+        local id = ids[i]
+        if held[i] or seen[id] then
+          twins[#twins + 1] = fields[2 * i]
+        else
+          seen[id] = true
+          first[#first + 1] = id
+          first[#first + 1] = fields[2 * i]
+          leased[#leased + 1] = fields[2 * i]
+        end
+      end
+      if #first > 0 then
+        redis.call('HSET', active_key, unpack(first))
+      end
+      local now = now_ms()
+      for _, record in ipairs(twins) do
+        bury_duplicate(base, record, now, 'leased to this worker')
+      end
     end
   end
   local requeued = {}
@@ -254,38 +228,4 @@ local function lease_ready(ready_key, priority_key, active_key, want)
     return {0}
   end
   return (lease_records(flow_base(ready_key, ':ready'), active_key, ready_key, picked_all))
-end
-
--- What makes two enqueues "the same job": its type and payload (not the
--- envelope, which retries and scheduling rewrite).
-local function content_digest(record)
-  local job_type = string.match(record, '^,"type":"([^"]*)"', 45) or ''
-  local newline = string.find(record, '\n', 45, true)
-  local payload = newline and string.sub(record, newline + 1) or ''
-  return redis.sha1hex(job_type .. '\n' .. payload)
-end
-
--- Claims a caller-given job id for `record` (enqueue_with_id.lua,
--- enqueue_waiting.lua): its idempotency marker `marker_key` (P:{Q}:id:<id>)
--- takes the digest of the job's content for `window` ms. Returns nil when
--- the id was free (the caller enqueues the job in the same step), else
--- 'exists' (the marker, or a record stored under the id in the jobs hash,
--- is this same job) or 'taken' (another job). A stored record found after
--- the marker lapsed claims the marker again for itself.
-local function claim_id(marker_key, jobs_key, record, window)
-  local held = redis.call('GET', marker_key)
-  if not held then
-    local stored = redis.call('HGET', jobs_key, record_id(record))
-    if stored then
-      held = content_digest(stored)
-      redis.call('SET', marker_key, held, 'PX', window)
-    end
-  end
-  local digest = content_digest(record)
-  if not held then
-    redis.call('SET', marker_key, digest, 'PX', window)
-    return nil
-  end
-  if held == digest then return 'exists' end
-  return 'taken'
 end
