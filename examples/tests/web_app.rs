@@ -135,6 +135,39 @@ async fn signup_answers_at_once_and_its_jobs_show_their_progress()
     Ok(())
 }
 
+/// The signup's enqueue is retried with the same job ids: sending the same
+/// prepared jobs again — as after a timeout whose first attempt was in fact
+/// stored — enqueues nothing more.
+#[tokio::test]
+async fn a_retried_signup_enqueue_stores_each_job_once() -> Result<(), Box<dyn std::error::Error>> {
+    let t = TestRedis::named("web-app-retry").await?;
+    let client = t.client();
+    let user_id = uuid::Uuid::now_v7();
+    let jobs = vec![
+        client
+            .job(SendWelcomeEmail {
+                user_id,
+                name: "Ada".into(),
+                email: "ada@example.com".into(),
+            })
+            .id(uuid::Uuid::now_v7())
+            .prepare()?,
+        client
+            .job(MakeThumbnail {
+                user_id,
+                avatar_url: "https://example.com/ada.png".into(),
+            })
+            .id(uuid::Uuid::now_v7())
+            .prepare()?,
+    ];
+    let first = app::enqueue_with_retries(&client, jobs.clone()).await?;
+    let again = app::enqueue_with_retries(&client, jobs).await?;
+    assert_eq!(first, again, "the retry answers with the same jobs");
+    t.assert_enqueued_count::<SendWelcomeEmail>(1).await;
+    t.assert_enqueued_count::<MakeThumbnail>(1).await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn bad_signups_are_refused_and_enqueue_nothing() -> Result<(), Box<dyn std::error::Error>> {
     let t = TestRedis::named("web-app-bad").await?;

@@ -2,6 +2,7 @@
 //! answers at once, a job status page, and an admin area behind a token.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Form, Path, Request, State};
@@ -9,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::{get, post};
-use jobqueue_core::{Client, JobState, JobStatusState};
+use jobqueue_core::{Client, ErrorKind, JobState, JobStatusState, PreparedJob};
 use jobqueue_dashboard::{DashboardConfig, HostUser, Role};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -100,7 +101,9 @@ impl Signup {
 
 /// Creates the account (here: a new id) and enqueues the slow work — the
 /// welcome e-mail and the avatar thumbnail — in one round trip, then
-/// answers at once with links to follow the jobs.
+/// answers at once with links to follow the jobs. Each job gets its id
+/// here, before the first attempt, so the enqueue can be retried safely
+/// (see [`enqueue_with_retries`]).
 async fn sign_up(State(state): State<AppState>, Form(form): Form<Signup>) -> Response {
     if let Some(problem) = form.problem() {
         return (
@@ -115,15 +118,23 @@ async fn sign_up(State(state): State<AppState>, Form(form): Form<Signup>) -> Res
         name: form.name.trim().to_owned(),
         email: form.email.trim().to_owned(),
     });
-    // `.track()`: keep a status (state, progress, result) for the status page.
-    let mut jobs = vec![email.track().prepare()];
+    // `.track()`: keep a status (state, progress, result) for the status
+    // page. `.id(…)`: the job's id, chosen now and kept for the retries.
+    let mut jobs = vec![email.id(Uuid::now_v7()).track().prepare()];
     let avatar = form.avatar_url.trim();
     if !avatar.is_empty() {
         let thumbnail = MakeThumbnail {
             user_id,
             avatar_url: avatar.to_owned(),
         };
-        jobs.push(state.jobs.job(thumbnail).track().prepare());
+        jobs.push(
+            state
+                .jobs
+                .job(thumbnail)
+                .id(Uuid::now_v7())
+                .track()
+                .prepare(),
+        );
     }
     let prepared = match jobs.into_iter().collect::<Result<Vec<_>, _>>() {
         Ok(prepared) => prepared,
@@ -140,7 +151,7 @@ async fn sign_up(State(state): State<AppState>, Form(form): Form<Signup>) -> Res
             )
         })
         .collect();
-    if let Err(err) = state.jobs.enqueue_prepared(prepared).await {
+    if let Err(err) = enqueue_with_retries(&state.jobs, prepared).await {
         return server_error(&err);
     }
     let body = format!(
@@ -149,6 +160,37 @@ async fn sign_up(State(state): State<AppState>, Form(form): Form<Signup>) -> Res
         links.join("")
     );
     (StatusCode::ACCEPTED, Html(body)).into_response()
+}
+
+/// Enqueues `jobs`, retrying a few times when Redis fails. A failure may
+/// come after Redis stored the jobs (a timeout, a connection dropped
+/// mid-request: [`jobqueue_core::ErrorKind::OutcomeUnknown`]); because every
+/// job carries its id, a retry sends the same ids and Redis enqueues each
+/// job at most once — a retry of a job already stored is a no-op, so the
+/// user never gets two welcome e-mails.
+pub async fn enqueue_with_retries(
+    client: &Client,
+    jobs: Vec<PreparedJob>,
+) -> Result<Vec<Uuid>, jobqueue_core::Error> {
+    const ATTEMPTS: u32 = 3;
+    let mut attempt = 1;
+    loop {
+        match client.enqueue_prepared(jobs.clone()).await {
+            Ok(ids) => return Ok(ids),
+            Err(err)
+                if attempt < ATTEMPTS
+                    && matches!(
+                        err.kind(),
+                        ErrorKind::Unavailable | ErrorKind::OutcomeUnknown
+                    ) =>
+            {
+                tracing::warn!(error = %err, attempt, "enqueue failed; retrying with the same job ids");
+                tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            Err(err) => return Err(err),
+        }
+    }
 }
 
 /// Where a job is, its progress, and its result once done.

@@ -13,12 +13,13 @@ use crate::config::ClientConfig;
 use crate::enqueue_options::{
     Destination, Expiry, JobBuilder, JobOptions, PreparedJob, PreparedUnique, RunAt,
 };
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::job::{Job, validate_job_type};
 use crate::keys::QueueKeys;
 use crate::record::{Envelope, encode_job_record, encode_record};
 use crate::store::enqueue::{EnqueueCall, MAX_RECORDS_PER_CALL};
 use crate::store::unique::{MAX_UNIQUE_PER_CALL, UniqueEnqueue, parse_unique_replies};
+use crate::store::with_id::{IdEnqueue, IdOutcome, MAX_WITH_ID_PER_CALL, parse_with_id_replies};
 use crate::store::{ScheduleAt, Store};
 use crate::unique::{UniqueOutcome, key_digest, ttl_ms};
 
@@ -140,8 +141,38 @@ impl Client {
     }
 
     /// Enqueues prepared jobs (any types, queues and options) in one round
-    /// trip. Jobs for the same queue keep their order.
+    /// trip. Jobs for the same queue keep their order. Returns their ids;
+    /// fails with the first job's error when a job was refused (a job id
+    /// another job holds, see [`JobBuilder::id`]) — the others were
+    /// enqueued, and retrying the same jobs with their ids is safe. Use
+    /// [`Client::enqueue_prepared_outcomes`] for each job's own outcome.
+    ///
+    /// Two jobs of one call sharing a generated id (a [`PreparedJob`] sent
+    /// twice) are refused with [`Error::DuplicateId`] before anything is
+    /// sent.
     pub async fn enqueue_prepared<I>(&self, jobs: I) -> Result<Vec<Uuid>, Error>
+    where
+        I: IntoIterator<Item = PreparedJob>,
+    {
+        self.enqueue_prepared_outcomes(jobs)
+            .await?
+            .into_iter()
+            .map(|outcome| outcome.map(|outcome| outcome.id()))
+            .collect()
+    }
+
+    /// Enqueues prepared jobs as [`Client::enqueue_prepared`] does and says
+    /// what happened to each, in order: what uniqueness or a given id did
+    /// ([`UniqueOutcome`]), or the job's own refusal (a given id another
+    /// job holds: [`Error::DuplicateId`]; a parent that does not exist).
+    /// The outer error is the call's: Redis failed (see
+    /// [`Error::outcome_unknown`] for whether jobs may have been stored).
+    /// Each script call is atomic: jobs with given ids are checked and
+    /// enqueued together, up to 200 per call.
+    pub async fn enqueue_prepared_outcomes<I>(
+        &self,
+        jobs: I,
+    ) -> Result<Vec<Result<UniqueOutcome, Error>>, Error>
     where
         I: IntoIterator<Item = PreparedJob>,
     {
@@ -149,6 +180,7 @@ impl Client {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
+        refuse_repeated_ids(&jobs)?;
         let mut queue_keys: Vec<Arc<QueueKeys>> = Vec::new();
         for job in &jobs {
             if !queue_keys.iter().any(|q| q.name() == job.queue) {
@@ -157,9 +189,10 @@ impl Client {
         }
         let keys_of = |name: &str| queue_keys.iter().find(|q| q.name() == name);
         let mut calls: Vec<EnqueueCall<'_>> = Vec::new();
-        // (job index, call index, place in the call) of each unique job:
-        // its reply says which job holds the key.
+        // (job index, call index, place in the call) of each unique job and
+        // each job with a given id: its call's reply holds its outcome.
         let mut unique_jobs = Vec::new();
+        let mut id_jobs = Vec::new();
         // Jobs with parents go one by one after the others (their parents
         // may be among them).
         let mut waiting = Vec::new();
@@ -181,31 +214,65 @@ impl Client {
             if let Some(unique) = &job.unique {
                 let place = push_unique_into_calls(&mut calls, queue, unique_enqueue(job, unique));
                 unique_jobs.push((index, calls.len() - 1, place));
+            } else if job.given_id {
+                let place = push_with_id_into_calls(&mut calls, queue, id_enqueue(job));
+                id_jobs.push((index, calls.len() - 1, place));
             } else {
                 push_into_calls(&mut calls, queue, job);
             }
         }
-        let mut replies = self.inner.store.enqueue_pipelined(&calls).await?;
+        let window_ms = self.idempotency_window_ms()?;
+        let mut replies = self
+            .inner
+            .store
+            .enqueue_pipelined(&calls, window_ms)
+            .await
+            .map_err(|err| self.write_error(err))?;
         for queue in &queue_keys {
             self.confirm_replicated(queue).await?;
         }
-        let mut ids: Vec<Uuid> = jobs.iter().map(|job| job.id).collect();
-        let mut outcomes: HashMap<usize, Vec<UniqueOutcome>> = HashMap::new();
+        let mut outcomes: Vec<Result<UniqueOutcome, Error>> = jobs
+            .iter()
+            .map(|job| Ok(UniqueOutcome::Enqueued { id: job.id }))
+            .collect();
+        let mut unique_replies: HashMap<usize, Vec<UniqueOutcome>> = HashMap::new();
         for (job_index, call_index, place) in unique_jobs {
-            if let Entry::Vacant(slot) = outcomes.entry(call_index) {
+            if let Entry::Vacant(slot) = unique_replies.entry(call_index) {
                 let reply = std::mem::replace(&mut replies[call_index], redis::Value::Nil);
                 slot.insert(parse_unique_replies(reply)?);
             }
-            ids[job_index] = outcomes
+            outcomes[job_index] = Ok(*unique_replies
                 .get(&call_index)
                 .and_then(|call| call.get(place))
-                .ok_or_else(|| Error::protocol("enqueue_bulk", "no outcome for a unique job"))?
-                .id();
+                .ok_or_else(|| Error::protocol("enqueue_bulk", "no outcome for a unique job"))?);
+        }
+        let mut id_replies: HashMap<usize, Vec<IdOutcome>> = HashMap::new();
+        for (job_index, call_index, place) in id_jobs {
+            if let Entry::Vacant(slot) = id_replies.entry(call_index) {
+                let reply = std::mem::replace(&mut replies[call_index], redis::Value::Nil);
+                slot.insert(parse_with_id_replies(reply)?);
+            }
+            let outcome = id_replies
+                .get(&call_index)
+                .and_then(|call| call.get(place))
+                .ok_or_else(|| {
+                    Error::protocol("enqueue_bulk", "no outcome for a job with an id")
+                })?;
+            outcomes[job_index] = id_outcome(*outcome, &jobs[job_index].queue);
         }
         for index in waiting {
-            ids[index] = self.send_waiting(jobs[index].clone()).await?.id();
+            outcomes[index] = match self.send_waiting(jobs[index].clone()).await {
+                Ok(outcome) => Ok(outcome),
+                // The job's own refusal; the others stay enqueued.
+                Err(err)
+                    if matches!(err.kind(), ErrorKind::Conflict | ErrorKind::InvalidArgument) =>
+                {
+                    Err(err)
+                }
+                Err(err) => return Err(self.write_error(err)),
+            };
         }
-        Ok(ids)
+        Ok(outcomes)
     }
 
     /// Encodes a job with options into a [`PreparedJob`].
@@ -233,6 +300,10 @@ impl Client {
         crate::enqueue_after::validate_parents(options)?;
 
         let mut envelope = Envelope::new(J::NAME);
+        if let Some(id) = options.id {
+            validate_given_id(id, options)?;
+            envelope.id = id;
+        }
         envelope.max_attempts = options
             .max_attempts
             .filter(|&attempts| attempts != J::MAX_ATTEMPTS);
@@ -321,37 +392,82 @@ impl Client {
             dependents: options.dependents,
             after: crate::enqueue_after::distinct_parents(&options.after),
             on_parent_failure: options.on_parent_failure,
+            given_id: options.id.is_some(),
         })
     }
 
-    /// Sends one prepared job (the single-enqueue hot path: one script call).
+    /// Sends one prepared job (the single-enqueue hot path: a bare `RPUSH`
+    /// or one script call).
     pub(crate) async fn send_one(&self, job: PreparedJob) -> Result<UniqueOutcome, Error> {
         if !job.after.is_empty() {
-            return self.send_waiting(job).await;
+            return self
+                .send_waiting(job)
+                .await
+                .map_err(|err| self.write_error(err));
         }
         if job.dependents {
-            let mut ids = self.enqueue_prepared([job]).await?;
-            return ids
+            return self
+                .enqueue_prepared_outcomes([job])
+                .await?
                 .pop()
-                .map(|id| UniqueOutcome::Enqueued { id })
-                .ok_or_else(|| Error::protocol("enqueue", "no id for the enqueued job"));
+                .unwrap_or_else(|| Err(Error::protocol("enqueue", "no outcome for the job")));
         }
+        self.send_alone(job)
+            .await
+            .map_err(|err| self.write_error(err))
+    }
+
+    /// Sends one job that has neither parents nor dependents.
+    async fn send_alone(&self, job: PreparedJob) -> Result<UniqueOutcome, Error> {
         let queue = self.queue_keys(&job.queue).await?;
         let store = &self.inner.store;
-        if let Some(unique) = &job.unique {
-            let outcome = store
+        let outcome = if let Some(unique) = &job.unique {
+            store
                 .enqueue_unique(&queue, &unique_enqueue(&job, unique))
+                .await?
+        } else if job.given_id {
+            let mut outcomes = store
+                .enqueue_with_id(&queue, &[id_enqueue(&job)], self.idempotency_window_ms()?)
                 .await?;
-            self.confirm_replicated(&queue).await?;
-            return Ok(outcome);
-        }
-        match job.destination {
-            Destination::Ready => store.enqueue_ready(&queue, &job.record).await.map(|_| ())?,
-            Destination::Priority => store.enqueue_priority(&queue, &job.record).await?,
-            Destination::Scheduled(at) => store.schedule(&queue, &job.record, at).await?,
-        }
+            let outcome = outcomes
+                .pop()
+                .ok_or_else(|| Error::protocol("enqueue", "no outcome for the job"))?;
+            id_outcome(outcome, &job.queue)?
+        } else {
+            match job.destination {
+                Destination::Ready => store.enqueue_ready(&queue, &job.record).await.map(|_| ())?,
+                Destination::Priority => store.enqueue_priority(&queue, &job.record).await?,
+                Destination::Scheduled(at) => store.schedule(&queue, &job.record, at).await?,
+            }
+            UniqueOutcome::Enqueued { id: job.id }
+        };
         self.confirm_replicated(&queue).await?;
-        Ok(UniqueOutcome::Enqueued { id: job.id })
+        Ok(outcome)
+    }
+
+    /// A failed write as the caller must see it: through redis-rs's Redis
+    /// Cluster client, which repeats a request by itself after a dropped
+    /// connection, any Redis failure may follow an attempt that was
+    /// applied (see [`Error::OutcomeUnknown`]).
+    fn write_error(&self, err: Error) -> Error {
+        if self.inner.store.connection().is_cluster() {
+            err.after_retrying_client()
+        } else {
+            err
+        }
+    }
+
+    /// The idempotency window in whole milliseconds (at least one).
+    pub(crate) fn idempotency_window_ms(&self) -> Result<u64, Error> {
+        let ms =
+            u64::try_from(self.inner.config.idempotency_window.as_millis()).unwrap_or(u64::MAX);
+        if ms == 0 {
+            return Err(Error::invalid(
+                "enqueue",
+                "the idempotency window (ClientConfig::idempotency_window) must be at least 1 ms",
+            ));
+        }
+        Ok(ms)
     }
 
     /// With [`ClientConfig::wait_for_replicas`]: waits until the replicas
@@ -392,6 +508,100 @@ impl Client {
         }
         Ok(keys)
     }
+}
+
+/// Checks a producer-given job id and the options it comes with.
+fn validate_given_id(id: Uuid, options: &JobOptions) -> Result<(), Error> {
+    const OP: &str = "enqueue";
+    if id.get_version_num() != 7 {
+        return Err(Error::invalid(
+            OP,
+            format!(
+                "job id {id} is not a UUID v7: make it with Uuid::now_v7() once and keep it for \
+                 the retries (its timestamp is the job's enqueue time, which orders it in its queue)"
+            ),
+        ));
+    }
+    if options.unique.is_some() {
+        return Err(Error::invalid(
+            OP,
+            "a job with a given id (.id) cannot also be unique (.unique_for): a unique job is \
+             deduplicated by its key, and a retried unique enqueue returns the job holding it",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a call in which two jobs without given ids share one (a
+/// [`PreparedJob`] sent twice): their plain enqueue could not tell.
+/// Generated ids are UUID v7, so a batch's ids are nearly sorted already.
+fn refuse_repeated_ids(jobs: &[PreparedJob]) -> Result<(), Error> {
+    let mut ids: Vec<u128> = jobs
+        .iter()
+        .filter(|job| !job.given_id)
+        .map(|job| job.id.as_u128())
+        .collect();
+    ids.sort_unstable();
+    match ids.windows(2).find(|pair| pair[0] == pair[1]) {
+        None => Ok(()),
+        Some(pair) => {
+            let id = Uuid::from_u128(pair[0]);
+            let queue = jobs
+                .iter()
+                .find(|job| job.id == id)
+                .map(|job| job.queue.clone())
+                .unwrap_or_default();
+            Err(Error::DuplicateId {
+                op: "enqueue",
+                queue,
+                id,
+            })
+        }
+    }
+}
+
+/// A job with a given id, as `enqueue_with_id.lua` takes it.
+fn id_enqueue(job: &PreparedJob) -> IdEnqueue<'_> {
+    IdEnqueue {
+        id: job.id,
+        record: &job.record,
+        at: match job.destination {
+            Destination::Scheduled(at) => Some(at),
+            Destination::Ready | Destination::Priority => None,
+        },
+    }
+}
+
+/// The caller's view of what `enqueue_with_id.lua` did with a job.
+fn id_outcome(outcome: IdOutcome, queue: &str) -> Result<UniqueOutcome, Error> {
+    match outcome {
+        IdOutcome::Enqueued(id) => Ok(UniqueOutcome::Enqueued { id }),
+        IdOutcome::Exists(existing) => Ok(UniqueOutcome::Exists { existing }),
+        IdOutcome::Taken(id) => Err(Error::DuplicateId {
+            op: "enqueue",
+            queue: queue.to_owned(),
+            id,
+        }),
+    }
+}
+
+/// Appends a job with a given id to the last call when that is an
+/// `enqueue_with_id.lua` call for the same queue with room; otherwise
+/// starts a new call. Returns the job's place in its call.
+fn push_with_id_into_calls<'a>(
+    calls: &mut Vec<EnqueueCall<'a>>,
+    queue: &'a QueueKeys,
+    job: IdEnqueue<'a>,
+) -> usize {
+    if let Some(EnqueueCall::WithId(q, jobs)) = calls.last_mut()
+        && std::ptr::eq(*q, queue)
+        && jobs.len() < MAX_WITH_ID_PER_CALL
+    {
+        jobs.push(job);
+        return jobs.len() - 1;
+    }
+    calls.push(EnqueueCall::WithId(queue, vec![job]));
+    0
 }
 
 /// The script arguments of a unique job.

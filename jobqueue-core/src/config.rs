@@ -13,6 +13,13 @@ pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 /// through; store big data elsewhere and enqueue a reference to it.
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
 
+/// Default idempotency window: how long after its first enqueue a job whose
+/// producer gave its id ([`crate::JobBuilder::id`]) is recognised when the
+/// same id is enqueued again. An hour covers a producer's retries through a
+/// Redis restart or a failover (seconds to minutes) with a wide margin; the
+/// marker costs about 150 bytes of Redis memory per such job for as long.
+pub const DEFAULT_IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(3600);
+
 /// Environment variable read by [`ClientConfig::from_env`] for the URL.
 pub const ENV_REDIS_URL: &str = "JOBQUEUE_REDIS_URL";
 /// Environment variable read by [`ClientConfig::from_env`] for the prefix.
@@ -38,6 +45,7 @@ pub struct ClientConfig {
     pub(crate) max_payload_bytes: usize,
     pub(crate) connection: ConnectionSettings,
     pub(crate) replica_wait: Option<ReplicaWait>,
+    pub(crate) idempotency_window: Duration,
 }
 
 /// How many replicas must confirm an enqueue before it is acknowledged.
@@ -70,6 +78,7 @@ impl ClientConfig {
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
             connection: ConnectionSettings::default(),
             replica_wait: None,
+            idempotency_window: DEFAULT_IDEMPOTENCY_WINDOW,
         }
     }
 
@@ -121,6 +130,23 @@ impl ClientConfig {
         // so every enqueue must go over the shared one.
         self.connection.direct_lane = false;
         self
+    }
+
+    /// How long after its first enqueue a job whose producer gave its id
+    /// ([`crate::JobBuilder::id`]) is recognised when that id is enqueued
+    /// again (default [`DEFAULT_IDEMPOTENCY_WINDOW`], 1 hour): within it,
+    /// the same job again is a no-op and another job is refused. Set it
+    /// longer than your producers' longest retry. A job still waiting
+    /// under the id (scheduled, retrying, dead, …) is recognised after the
+    /// window too. At least one millisecond.
+    pub fn idempotency_window(mut self, window: Duration) -> Self {
+        self.idempotency_window = window;
+        self
+    }
+
+    /// The idempotency window of jobs with producer-given ids.
+    pub fn idempotency_window_duration(&self) -> Duration {
+        self.idempotency_window
     }
 
     /// The replica confirmation producers wait for, if any.

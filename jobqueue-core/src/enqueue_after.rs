@@ -27,6 +27,7 @@ use crate::enqueue_options::{Destination, JobOptions, ParentSpec, PreparedJob};
 use crate::error::Error;
 use crate::keys::QueueKeys;
 use crate::record::{decode_record, encode_record};
+use crate::store::WaitingOutcome;
 use crate::store::dependencies::WaitingEnqueue;
 use crate::store::{ScheduleAt, Store};
 use crate::unique::UniqueOutcome;
@@ -127,11 +128,17 @@ impl Client {
             Destination::Scheduled(at) => Some(at),
             Destination::Ready | Destination::Priority => None,
         };
-        store
+        let id_window_ms = if job.given_id {
+            Some(self.idempotency_window_ms()?)
+        } else {
+            None
+        };
+        let placed = store
             .enqueue_waiting(
                 &queue,
                 &WaitingEnqueue {
                     record: &record,
+                    id_window_ms,
                     policy: job.on_parent_failure,
                     at,
                     parents: &pairs,
@@ -139,7 +146,10 @@ impl Client {
             )
             .await?;
         self.confirm_replicated(&queue).await?;
-        Ok(UniqueOutcome::Enqueued { id: job.id })
+        Ok(match placed {
+            WaitingOutcome::Exists => UniqueOutcome::Exists { existing: job.id },
+            _ => UniqueOutcome::Enqueued { id: job.id },
+        })
     }
 
     /// The queue of each parent: given, or found as the known queue that

@@ -58,6 +58,9 @@ pub struct JobOptions {
     pub after: Vec<ParentSpec>,
     /// What a parent's death does to this job.
     pub on_parent_failure: OnParentFailure,
+    /// The job's id, given by the producer ([`JobBuilder::id`]); `None`
+    /// gives it a fresh one.
+    pub id: Option<Uuid>,
 }
 
 /// A parent named by [`JobBuilder::after`]: its id, and its queue when
@@ -120,6 +123,7 @@ impl Default for JobOptions {
             dependents: false,
             after: Vec::new(),
             on_parent_failure: OnParentFailure::DeadLetter,
+            id: None,
         }
     }
 }
@@ -368,6 +372,56 @@ impl<'c, J: Job> JobBuilder<'c, J> {
         self
     }
 
+    /// Gives the job the id `id` instead of a fresh one, which makes its
+    /// enqueue safe to retry. An enqueue that fails with
+    /// [`ErrorKind::OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown) (a
+    /// timeout, a connection dropped mid-request, a failover) may have
+    /// stored the job; retried with the same id, the same job is enqueued
+    /// at most once:
+    ///
+    /// * no job holds the id: the job is enqueued ([`UniqueOutcome::Enqueued`]);
+    /// * the same job (type and payload) already holds it — the first
+    ///   attempt was applied: nothing is enqueued and
+    ///   [`UniqueOutcome::Exists`] is returned with the id;
+    /// * another job holds it: nothing is enqueued and the enqueue fails
+    ///   with [`Error::DuplicateId`](crate::Error::DuplicateId).
+    ///
+    /// The id is recognised for the client's idempotency window
+    /// ([`crate::ClientConfig::idempotency_window`], default 1 hour) after
+    /// the first enqueue, and for as long as a job under it waits
+    /// (scheduled, retrying, dead, …). "Same payload" means the same
+    /// serialized bytes: a payload holding a `HashMap` may serialize its
+    /// entries in another order (use a `BTreeMap`).
+    ///
+    /// The id must be a UUID v7 (make it once with `Uuid::now_v7()` and
+    /// keep it for the retries): its timestamp is taken as the job's
+    /// enqueue time, which orders it in its queue. Works with every option
+    /// except [`JobBuilder::unique_for`], which deduplicates by its own key
+    /// (a retried unique enqueue already returns the job holding the key).
+    /// With the id the enqueue is a script call instead of a bare `RPUSH`
+    /// (a few µs of Redis time more).
+    ///
+    /// ```no_run
+    /// # use jobqueue_core::{Client, Job, JobContext, JobError, UniqueOutcome};
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct Invoice { order: u64 }
+    /// # impl Job for Invoice {
+    /// #     const NAME: &'static str = "invoice";
+    /// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+    /// # }
+    /// # async fn demo(client: Client) -> Result<(), jobqueue_core::Error> {
+    /// let id = uuid::Uuid::now_v7(); // stored with the order, reused on retries
+    /// let first = client.job(Invoice { order: 7 }).id(id).enqueue_unique().await;
+    /// // Whatever `first` was (even a timeout), a retry cannot enqueue it twice:
+    /// let again = client.job(Invoice { order: 7 }).id(id).enqueue_unique().await?;
+    /// assert!(matches!(again, UniqueOutcome::Enqueued { .. } | UniqueOutcome::Exists { .. }));
+    /// assert_eq!(again.id(), id);
+    /// # let _ = first; Ok(()) }
+    /// ```
+    pub fn id(mut self, id: Uuid) -> Self {
+        self.options.id = Some(id);
+        self
+    }
+
     /// All options at once.
     pub fn options(mut self, options: JobOptions) -> Self {
         self.options = options;
@@ -386,8 +440,10 @@ impl<'c, J: Job> JobBuilder<'c, J> {
         self.enqueue_unique().await.map(|outcome| outcome.id())
     }
 
-    /// Enqueues the job and says what uniqueness did (an ordinary job is
-    /// always [`UniqueOutcome::Enqueued`]).
+    /// Enqueues the job and says what uniqueness did: for a unique job,
+    /// what its key did; for a job with a given id ([`JobBuilder::id`]),
+    /// [`UniqueOutcome::Exists`] when it was already enqueued. An ordinary
+    /// job is always [`UniqueOutcome::Enqueued`].
     pub async fn enqueue_unique(self) -> Result<UniqueOutcome, Error> {
         let prepared = self.client.prepare(&self.job, &self.options)?;
         self.client.send_one(prepared).await
@@ -407,6 +463,9 @@ pub struct PreparedJob {
     /// The parents it waits for, and its policy; empty for most jobs.
     pub(crate) after: Vec<ParentSpec>,
     pub(crate) on_parent_failure: OnParentFailure,
+    /// Its producer gave its id ([`JobBuilder::id`]): the enqueue claims
+    /// the id's idempotency marker (`enqueue_with_id.lua`).
+    pub(crate) given_id: bool,
 }
 
 /// A unique job's lock settings, resolved.

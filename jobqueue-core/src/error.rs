@@ -3,6 +3,43 @@
 //! Every variant names the operation that failed (`op`, e.g. `"enqueue"`)
 //! so a log line says what was being done, and [`Error::kind`] gives a
 //! coarse [`ErrorKind`] to match on.
+//!
+//! ## Was it applied?
+//!
+//! A failed call to Redis either certainly did nothing
+//! ([`ErrorKind::Unavailable`]: the connection was refused, Redis refused
+//! the command) or may have done it ([`ErrorKind::OutcomeUnknown`]: the
+//! request was sent, or may have been, and no usable reply came — a
+//! timeout, a connection dropped mid-request, a failover). After an
+//! unknown outcome an enqueue may have stored the job: a producer that
+//! retries must retry with the same job id
+//! ([`crate::JobBuilder::id`]), which makes the retry a no-op if the first
+//! attempt was applied (docs/retries-and-dead-letter.md, "Retrying an
+//! enqueue").
+//!
+//! ```no_run
+//! # use jobqueue_core::{Client, ErrorKind, Job, JobContext, JobError};
+//! # #[derive(serde::Serialize, serde::Deserialize)] struct Welcome { user: u64 }
+//! # impl Job for Welcome {
+//! #     const NAME: &'static str = "welcome";
+//! #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+//! # }
+//! # async fn demo(client: Client) -> Result<(), jobqueue_core::Error> {
+//! let id = uuid::Uuid::now_v7(); // or derived from the request it serves
+//! for attempt in 1.. {
+//!     match client.job(Welcome { user: 7 }).id(id).enqueue().await {
+//!         Ok(_) => break,
+//!         // Not applied, or maybe applied: with the same id a retry is safe.
+//!         Err(err) if matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::OutcomeUnknown)
+//!             && attempt < 5 =>
+//!         {
+//!             tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+//!         }
+//!         Err(err) => return Err(err),
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
 
 use uuid::Uuid;
 
@@ -10,8 +47,16 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// Redis could not be reached, timed out, or refused the command.
+    /// Redis could not be reached (connection refused) or refused the
+    /// command: the operation certainly did not take effect, so retrying
+    /// it cannot apply it twice.
     Unavailable,
+    /// The request was sent to Redis (or may have been) but no usable
+    /// reply came: a response timeout, a connection dropped mid-request,
+    /// a failover, or fewer replicas than asked confirmed a write. The
+    /// operation may or may not have taken effect; retry an enqueue only
+    /// with the same job id ([`crate::JobBuilder::id`]).
+    OutcomeUnknown,
     /// An argument was invalid (bad queue name, payload too large, …).
     InvalidArgument,
     /// The job, queue or worker does not exist.
@@ -59,6 +104,35 @@ pub enum Error {
         size: usize,
         /// The configured limit.
         limit: usize,
+    },
+    /// A request that changes data was sent to Redis (or may have been)
+    /// without a usable reply, through a client that retries requests by
+    /// itself after a dropped connection (redis-rs's Redis Cluster client):
+    /// whatever the final error, an earlier attempt may have been applied.
+    /// Its kind is [`ErrorKind::OutcomeUnknown`].
+    #[error("{op}: outcome unknown, Redis may have applied it: {source}")]
+    OutcomeUnknown {
+        /// The operation that failed.
+        op: &'static str,
+        /// The Redis client's last error.
+        #[source]
+        source: redis::RedisError,
+    },
+    /// A job id given with [`crate::JobBuilder::id`] (or carried by a
+    /// prepared job) is already taken by a different job (another type or
+    /// payload): nothing was enqueued for it. Its kind is
+    /// [`ErrorKind::Conflict`].
+    #[error(
+        "{op}: job id {id} is already taken by a different job on queue '{queue}' \
+         (a retried enqueue must send the same job type and payload with its id)"
+    )]
+    DuplicateId {
+        /// The operation that failed.
+        op: &'static str,
+        /// The queue.
+        queue: String,
+        /// The id.
+        id: Uuid,
     },
     /// A job could not be serialized.
     #[error("{op}: could not encode job of type '{job_type}': {source}")]
@@ -184,9 +258,14 @@ impl Error {
     /// The coarse kind of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Redis { .. } | Error::Protocol { .. } | Error::NotReplicated { .. } => {
-                ErrorKind::Unavailable
+            Error::Redis { source, .. } if may_have_applied(source) => ErrorKind::OutcomeUnknown,
+            Error::Redis { .. } => ErrorKind::Unavailable,
+            // A reply came that could not be read, a write the replicas did
+            // not confirm, a request a retrying client may have applied.
+            Error::Protocol { .. } | Error::NotReplicated { .. } | Error::OutcomeUnknown { .. } => {
+                ErrorKind::OutcomeUnknown
             }
+            Error::DuplicateId { .. } => ErrorKind::Conflict,
             Error::InvalidArgument { .. } | Error::PayloadTooLarge { .. } => {
                 ErrorKind::InvalidArgument
             }
@@ -215,8 +294,27 @@ impl Error {
             | Error::JobNotSucceeded { op, .. }
             | Error::WaitTimeout { op, .. }
             | Error::NotReplicated { op, .. }
+            | Error::OutcomeUnknown { op, .. }
+            | Error::DuplicateId { op, .. }
             | Error::Protocol { op, .. } => Some(op),
             _ => None,
+        }
+    }
+
+    /// True when the failed operation may have taken effect in Redis
+    /// ([`ErrorKind::OutcomeUnknown`]): retry an enqueue only with the same
+    /// job id.
+    pub fn outcome_unknown(&self) -> bool {
+        self.kind() == ErrorKind::OutcomeUnknown
+    }
+
+    /// For a write sent through a client that retries requests by itself
+    /// (see [`Error::OutcomeUnknown`]): every Redis failure becomes an
+    /// unknown outcome.
+    pub(crate) fn after_retrying_client(self) -> Error {
+        match self {
+            Error::Redis { op, source } => Error::OutcomeUnknown { op, source },
+            other => other,
         }
     }
 
@@ -240,5 +338,103 @@ impl Error {
     }
 }
 
+/// Whether a request that failed with `source` may have been applied by
+/// Redis. Only failures that prove nothing was done say no: a refused
+/// connection, an error reply (Redis refused the command; jobqueue's
+/// scripts check their arguments before they write), a failure before
+/// sending. Every other I/O failure may have happened after the request
+/// left (a timeout, a connection closed mid-request: redis-rs reports a
+/// connection that was already closed before sending the same way), and a
+/// reply that could not be read was a reply to a request that ran.
+fn may_have_applied(source: &redis::RedisError) -> bool {
+    if source.is_connection_refusal() {
+        return false;
+    }
+    matches!(
+        source.kind(),
+        redis::ErrorKind::Io | redis::ErrorKind::Parse | redis::ErrorKind::UnexpectedReturnType
+    )
+}
+
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redis_error(source: redis::RedisError) -> Error {
+        Error::Redis {
+            op: "enqueue",
+            source,
+        }
+    }
+
+    fn io(kind: std::io::ErrorKind) -> Error {
+        redis_error(std::io::Error::from(kind).into())
+    }
+
+    #[test]
+    fn a_refused_connection_or_command_certainly_did_nothing() {
+        let refused = io(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(refused.kind(), ErrorKind::Unavailable);
+        assert!(!refused.outcome_unknown());
+        let server = redis_error(redis::RedisError::from((
+            redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly),
+            "READONLY",
+        )));
+        assert_eq!(server.kind(), ErrorKind::Unavailable);
+        let script = redis_error(redis::RedisError::from((
+            redis::ErrorKind::Extension,
+            "ERR jobqueue: bad argument",
+        )));
+        assert_eq!(script.kind(), ErrorKind::Unavailable);
+    }
+
+    #[test]
+    fn a_request_without_a_reply_has_an_unknown_outcome() {
+        for kind in [
+            std::io::ErrorKind::TimedOut,
+            std::io::ErrorKind::BrokenPipe,
+            std::io::ErrorKind::ConnectionReset,
+            std::io::ErrorKind::ConnectionAborted,
+            std::io::ErrorKind::UnexpectedEof,
+        ] {
+            let err = io(kind);
+            assert_eq!(err.kind(), ErrorKind::OutcomeUnknown, "{kind:?}");
+            assert!(err.outcome_unknown());
+        }
+        let unread = redis_error(redis::RedisError::from((
+            redis::ErrorKind::UnexpectedReturnType,
+            "not an integer",
+        )));
+        assert!(unread.outcome_unknown());
+        let unconfirmed = Error::NotReplicated {
+            op: "enqueue",
+            acknowledged: 0,
+            wanted: 1,
+        };
+        assert!(unconfirmed.outcome_unknown());
+    }
+
+    #[test]
+    fn behind_a_retrying_client_every_redis_failure_is_unknown() {
+        let refused = io(std::io::ErrorKind::ConnectionRefused).after_retrying_client();
+        assert_eq!(refused.kind(), ErrorKind::OutcomeUnknown);
+        assert!(refused.to_string().contains("outcome unknown"), "{refused}");
+        let invalid = Error::invalid("enqueue", "bad").after_retrying_client();
+        assert_eq!(invalid.kind(), ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn a_duplicate_id_is_a_conflict_that_names_the_id() {
+        let id = Uuid::now_v7();
+        let err = Error::DuplicateId {
+            op: "enqueue",
+            queue: "mail".to_owned(),
+            id,
+        };
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert!(err.to_string().contains(&id.to_string()), "{err}");
+    }
+}

@@ -37,6 +37,7 @@
 //! | `P:{Q}:rate` | hash | token bucket of the rate limit: tokens, at (TTL) |
 //! | `P:{Q}:expired` | zset | job id → expired-at (ms); records in `jobs` |
 //! | `P:{Q}:unique:<digest>` | string | id of the job holding a uniqueness key (TTL) |
+//! | `P:{Q}:id:<job id>` | string | idempotency marker of a job whose producer gave its id ([`crate::JobBuilder::id`]): digest of its type and payload, so a retried enqueue is a no-op (TTL: the idempotency window, [`crate::ClientConfig::idempotency_window`], default 1 h) |
 //! | `P:{Q}:waiting` | zset | job id → enqueued-at (ms): jobs waiting for their parents; records in `jobs` |
 //! | `P:{Q}:deps:<id>` | hash | a waiting job's dependency state: parents needed, resolved parents, policy, destination |
 //! | `P:{Q}:parent:<id>` | hash | a job enqueued with dependents: its state and its children (TTL) |
@@ -292,6 +293,11 @@ impl QueueKeys {
         format!("{}:unique:{}", self.base, digest)
     }
 
+    /// Idempotency marker of a job whose producer gave its id.
+    pub fn id_marker(&self, job_id: &str) -> String {
+        format!("{}:id:{}", self.base, job_id)
+    }
+
     /// Sorted set of jobs waiting for their parents, by enqueue time.
     pub fn waiting(&self) -> &str {
         &self.waiting
@@ -408,6 +414,7 @@ mod tests {
             q.crons(),
             q.cron("nightly"),
             q.unique("0a1b"),
+            q.id_marker("0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9d"),
             q.cancelled(),
             q.expired(),
             q.limits(),

@@ -66,8 +66,8 @@ pub use backoff::BackoffPolicy;
 pub use cancel::{CancelOutcome, CancelledFrom};
 pub use client::{Client, MAX_PRIORITY};
 pub use config::{
-    ClientConfig, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REDIS_URL, ENV_PREFIX, ENV_REDIS_URL,
-    ReplicaWait,
+    ClientConfig, DEFAULT_IDEMPOTENCY_WINDOW, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REDIS_URL,
+    ENV_PREFIX, ENV_REDIS_URL, ReplicaWait,
 };
 pub use context::{JobContext, JobContextParts};
 pub use dependencies::{OnParentFailure, ParentRef, ParentState};

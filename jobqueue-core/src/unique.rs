@@ -54,7 +54,8 @@ pub struct UniqueOptions {
     pub mode: UniqueMode,
 }
 
-/// What a unique enqueue did.
+/// What an enqueue did about duplicates: of a unique job (its uniqueness
+/// key), or of a job whose producer gave its id ([`crate::JobBuilder::id`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum UniqueOutcome {
@@ -81,16 +82,23 @@ pub enum UniqueOutcome {
         /// The job holding the key.
         existing: Uuid,
     },
+    /// A job with the given id ([`crate::JobBuilder::id`]) and the same
+    /// type and payload was already enqueued: nothing new was enqueued
+    /// (a retried enqueue whose first attempt was applied).
+    Exists {
+        /// The job already enqueued under the id.
+        existing: Uuid,
+    },
 }
 
 impl UniqueOutcome {
-    /// The id of the job that will run for this key.
+    /// The id of the job that will run for this key (or under this id).
     pub fn id(&self) -> Uuid {
         match *self {
             UniqueOutcome::Enqueued { id } | UniqueOutcome::Replaced { id, .. } => id,
-            UniqueOutcome::Duplicate { existing } | UniqueOutcome::Debounced { existing } => {
-                existing
-            }
+            UniqueOutcome::Duplicate { existing }
+            | UniqueOutcome::Debounced { existing }
+            | UniqueOutcome::Exists { existing } => existing,
         }
     }
 }

@@ -13,10 +13,13 @@
 //! of a `*_keys` table filled from it, never a string literal or a
 //! concatenation. New scripts are picked up automatically.
 //!
-//! One exception, for keyed flow control, whose per-key lists and buckets
-//! cannot be declared by a caller that does not know a job's key before the
-//! script reads it: `queue_key(base, suffix)` (lib_flow.lua), where `base`
-//! is `P:{Q}` cut from a declared key of the queue. Such a key carries the
+//! One exception: `queue_key(base, suffix)` (lib_records.lua), where
+//! `base` is `P:{Q}` cut from a declared key of the queue. It serves keyed
+//! flow control, whose per-key lists and buckets cannot be declared by a
+//! caller that does not know a job's key before the script reads it, and
+//! the dead-lettering of a record whose id is taken (`bury_duplicate`: the
+//! dead set, jobs hash and stats, on a path almost never taken that would
+//! otherwise cost every fetch three more keys). Such a key carries the
 //! queue's `{Q}` hash tag, so it is in the slot the script runs on, which
 //! Redis Cluster allows for keys a script did not declare (tested on a
 //! cluster in jobqueue-tests/tests/cluster.rs).

@@ -54,6 +54,28 @@ impl RedisServer {
         }
     }
 
+    /// SIGSTOPs the server: it keeps its connections and its data but
+    /// answers nothing (as a server stuck in a long fork, a swapped-out
+    /// host or a network that drops packets) until [`RedisServer::thaw`].
+    /// Commands sent meanwhile wait in its sockets and run once it thaws.
+    pub fn freeze(&self) {
+        self.signal("STOP");
+    }
+
+    /// SIGCONTs a frozen server.
+    pub fn thaw(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, name: &str) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .arg(format!("-{name}"))
+                .arg(child.id().to_string())
+                .status();
+        }
+    }
+
     /// Starts the server again on the same port and data directory.
     pub fn restart(&mut self) {
         self.kill();

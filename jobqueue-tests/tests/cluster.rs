@@ -182,27 +182,72 @@ async fn core_flows_run_unchanged_on_a_cluster() {
     env.cleanup().await;
 }
 
-/// Enqueues jobs round-robin over `queues` until `stop`, retrying refused
-/// enqueues (a failover makes some fail); returns the acknowledged ids.
-async fn produce(env: Arc<TestEnv>, queues: Vec<String>, stop: Arc<AtomicBool>) -> Vec<Uuid> {
-    let mut acknowledged = Vec::new();
+/// What the producer of a failover run learned about its jobs.
+#[derive(Default)]
+struct Produced {
+    /// Enqueues that succeeded (possibly after retries with the same id).
+    acknowledged: Vec<Uuid>,
+    /// Jobs whose enqueue kept failing with an unknown outcome until the
+    /// producer gave up: each may or may not exist.
+    unknown: Vec<Uuid>,
+    /// Jobs the producer gave up on whose every attempt was certainly
+    /// not applied.
+    not_enqueued: Vec<Uuid>,
+}
+
+/// Enqueues jobs round-robin over `queues` until `stop`, as a careful
+/// producer does: each job gets its id first, and an enqueue that fails is
+/// retried with the same id, so a retry of an attempt that was in fact
+/// applied (its reply lost in the failover) enqueues nothing. After a few
+/// attempts it gives up on the job and moves on. (A killed primary's
+/// promoted replica has no replica of its own: there every enqueue that
+/// waits for one fails, though the job is stored.)
+async fn produce(env: Arc<TestEnv>, queues: Vec<String>, stop: Arc<AtomicBool>) -> Produced {
+    const ATTEMPTS: u32 = 4;
+    let mut produced = Produced::default();
     let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
         let queue = &queues[n % queues.len()];
-        match env.client.job(env.test_job()).queue(queue).enqueue().await {
-            Ok(id) => {
-                acknowledged.push(id);
-                n += 1;
+        n += 1;
+        let id = Uuid::now_v7();
+        let job = env.test_job();
+        let mut maybe_applied = false;
+        let mut acknowledged = false;
+        for attempt in 1..=ATTEMPTS {
+            match env
+                .client
+                .job(job.clone())
+                .queue(queue)
+                .id(id)
+                .enqueue()
+                .await
+            {
+                Ok(enqueued) => {
+                    assert_eq!(enqueued, id);
+                    acknowledged = true;
+                    break;
+                }
+                Err(err) => {
+                    maybe_applied |= err.outcome_unknown();
+                    tracing::info!(%err, attempt, "enqueue failed during the failover; retrying with the same id");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
             }
-            Err(err) => tracing::info!(%err, "enqueue refused during failover; retrying"),
+        }
+        match (acknowledged, maybe_applied) {
+            (true, _) => produced.acknowledged.push(id),
+            (false, true) => produced.unknown.push(id),
+            (false, false) => produced.not_enqueued.push(id),
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    acknowledged
+    produced
 }
 
 /// Runs a producer and a worker across a failover of the primary of
-/// `queues[0]`, then checks every acknowledged job ran.
+/// `queues[0]`, then checks every acknowledged job ran, and that every job
+/// whose enqueue reported an unknown outcome either never existed or ran
+/// before the worker stopped — nothing is left behind.
 ///
 /// A killed primary can take writes it had not yet replicated with it, so
 /// that run's producer waits for one replica (`WAIT`) before counting a job
@@ -240,7 +285,8 @@ async fn survive(cluster: &mut RedisCluster, test: &str, kill: bool) {
     assert_ne!(old_primary.port, new_primary.port);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     stop.store(true, Ordering::Relaxed);
-    let acknowledged = producer.await.unwrap();
+    let produced = producer.await.unwrap();
+    let acknowledged = &produced.acknowledged;
     assert!(
         acknowledged.len() > 30,
         "the producer kept going: {}",
@@ -264,14 +310,46 @@ async fn survive(cluster: &mut RedisCluster, test: &str, kill: bool) {
         "{} acknowledged jobs never ran: {missing:?}",
         missing.len()
     );
-    worker.shutdown().await;
+    // A job whose enqueue reported an unknown outcome may exist: if it
+    // does, the worker must find it (its wake-up may have been lost in the
+    // failover) and run it before it stops. Wait until nothing is left.
     let admin = env.client.admin();
+    let drained = eventually(Duration::from_secs(30), || async {
+        let mut left = 0;
+        for queue in &queues {
+            let Ok(info) = admin.queue(queue).await else {
+                return false;
+            };
+            left += info.ready + info.active + info.scheduled + info.retry;
+        }
+        left == 0
+    })
+    .await;
+    worker.shutdown().await;
     for queue in &queues {
         let info = admin.queue(queue).await.unwrap();
         assert_eq!(
             (info.ready, info.active, info.dead),
             (0, 0, 0),
-            "{queue}: {info:?}"
+            "{queue}: {info:?} (drained before shutdown: {drained})"
+        );
+    }
+    let done = env.done().await;
+    let sent: HashSet<String> = acknowledged
+        .iter()
+        .chain(&produced.unknown)
+        .map(Uuid::to_string)
+        .collect();
+    for id in done.keys() {
+        assert!(
+            sent.contains(id),
+            "{id} ran but its enqueue was never acknowledged nor ambiguous"
+        );
+    }
+    for id in &produced.not_enqueued {
+        assert!(
+            !done.contains_key(&id.to_string()),
+            "{id} ran though every attempt to enqueue it was refused"
         );
     }
     env.cleanup().await;

@@ -53,7 +53,7 @@ pub enum Prefetch {
 /// | `heartbeat_interval` | lease / 6 (5 s) | how often leases are renewed |
 /// | `reap_interval` | lease / 6 (5 s) | how often lapsed leases of other workers are looked for |
 /// | `shutdown_grace` | 25 s | how long in-flight jobs may finish after a stop signal |
-/// | `idle_poll_interval` | 2 s | fetch retry when idle and no wake-up arrived |
+/// | `idle_poll_interval` | 2 s | how often every queue is asked again, idle or busy, in case a wake-up was lost |
 /// | `max_fetch_batch` | 100 | most jobs leased per fetch call |
 /// | `prefetch` | auto | extra jobs held beyond free slots (only while jobs are shorter than a fetch) |
 /// | `dead_limits` | 10,000 jobs, 180 days per queue | bounds of the dead set |
@@ -73,7 +73,8 @@ pub struct WorkerConfig {
     pub reap_interval: Duration,
     /// Time in-flight jobs get to finish after a stop signal.
     pub shutdown_grace: Duration,
-    /// Fetch retry period when idle.
+    /// How often queues found empty are asked again anyway (a wake-up may
+    /// have been lost), whether the worker is idle or busy.
     pub idle_poll_interval: Duration,
     /// Most jobs leased per fetch call.
     pub max_fetch_batch: usize,

@@ -57,7 +57,7 @@ async fn listen(
             .map_err(subscribe_error)?;
     }
     backoff.reset(Duration::from_millis(100));
-    shared.forget_emptiness();
+    shared.redis_answers_again();
     shared.wake_scheduler.notify_one();
     let mut messages = pubsub.on_message();
     while let Some(message) = messages.next().await {
@@ -70,7 +70,7 @@ async fn listen(
                     .position(|q| q.keys.events() == channel)
                 {
                     Some(index) => shared.work_arrived(index),
-                    None => shared.forget_emptiness(),
+                    None => shared.recheck_every_queue(),
                 }
             }
             Some(b's') => shared.wake_scheduler.notify_one(),

@@ -9,8 +9,18 @@
 //!
 //! When a queue round finds nothing the loop goes idle until a wake-up
 //! arrives over pub/sub (new jobs in an empty queue, resume, a due job
-//! promoted by this worker) or, as a fallback, for `idle_poll_interval`:
-//! an idle worker costs Redis nothing but that fallback poll.
+//! promoted by this worker). Wake-ups are hints that can be lost (an
+//! enqueue whose reply was lost in an outage never publishes one, and a
+//! queue that stays non-empty gets no further one), so every
+//! `idle_poll_interval` the loop forgets which queues it found empty and
+//! asks them all again — busy or idle: a busy worker must not leave a job
+//! whose wake-up was lost waiting behind other queues' work. An idle
+//! worker costs Redis nothing but that periodic poll. A failed fetch also
+//! forgets them: Redis trouble is when wake-ups go missing. After failed
+//! fetches the loop backs off (up to 5 s), but when the heartbeat or the
+//! wake-up subscription finds Redis answering again it stops backing off
+//! and asks every queue at once, so a failover delays jobs by the failover
+//! itself, not by the backoff that followed it.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -56,6 +66,12 @@ pub(crate) async fn run(
     let mut limit_wake: Option<Instant> = None;
     // Moving average of a fetch round trip, µs.
     let mut fetch_time_us: u64 = 200;
+    // The periodic re-check of queues known to be empty (see the module docs).
+    let mut recheck = tokio::time::interval_at(
+        tokio::time::Instant::now() + shared.config.idle_poll_interval,
+        shared.config.idle_poll_interval,
+    );
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     loop {
         if in_flight.is_none() && !idle && retry_at.is_none() {
@@ -104,6 +120,9 @@ pub(crate) async fn run(
                         limit_wake = if idle { limit_wait_until } else { None };
                     }
                     Some(err) => {
+                        // Wake-ups published meanwhile may be lost: ask
+                        // every queue once Redis answers again.
+                        shared.forget_emptiness();
                         let delay = backoff.next_delay();
                         tracing::warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "fetch failed; retrying");
                         retry_at = Some(Instant::now() + delay);
@@ -111,15 +130,17 @@ pub(crate) async fn run(
                 }
             }
             () = sleep_until_retry(retry_at), if retry_at.is_some() => retry_at = None,
+            // Redis answers again (a failover completed): no need to wait
+            // out the backoff of the fetches that failed meanwhile.
+            () = shared.redis_recovered.notified(), if retry_at.is_some() => retry_at = None,
             () = sleep_until_retry(limit_wake), if idle && limit_wake.is_some() => {
                 limit_wake = None;
                 idle = false;
             }
             () = shared.wake_fetcher.notified(), if idle => idle = false,
-            () = tokio::time::sleep(shared.config.idle_poll_interval), if idle => {
-                // The fallback poll: look at every queue again, in case a
-                // wake-up was lost.
-                tracing::trace!("idle poll");
+            _ = recheck.tick() => {
+                // Look at every queue again, in case a wake-up was lost.
+                tracing::trace!("periodic re-check of empty queues");
                 shared.forget_emptiness();
                 idle = false;
             }

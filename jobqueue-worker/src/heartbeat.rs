@@ -8,7 +8,9 @@
 //! queue to now + lease (Redis clock) and rewrites its info hash (with a
 //! TTL, so a killed worker vanishes from the dashboard on its own). A lease
 //! found missing means it lapsed and its jobs were reclaimed by another
-//! process: logged loudly, since those jobs may now run twice.
+//! process: logged loudly, since those jobs may now run twice. A beat that
+//! succeeds after failed ones makes the fetcher ask every queue at once
+//! (wake-ups may have been lost meanwhile).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,13 +22,23 @@ use crate::runtime::Shared;
 
 /// Beats until the background stop token fires.
 pub(crate) async fn run(shared: Arc<Shared>) {
+    let mut failing = false;
     loop {
         let pause = match beat(&shared, false).await {
             Ok(()) => {
                 shared.beat_succeeded();
+                if std::mem::take(&mut failing) {
+                    // Redis answers again after an outage or a failover,
+                    // during which wake-ups may have been lost (an enqueue
+                    // whose reply was lost publishes none): ask every
+                    // queue now, not at the next periodic poll.
+                    tracing::info!("Redis answers again; looking at every queue");
+                    shared.redis_answers_again();
+                }
                 shared.config.heartbeat_interval
             }
             Err(err) => {
+                failing = true;
                 tracing::warn!(error = %err, "heartbeat failed; retrying");
                 shared.config.heartbeat_interval.min(Duration::from_secs(1))
             }

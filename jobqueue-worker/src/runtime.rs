@@ -144,6 +144,9 @@ pub(crate) struct Shared {
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
     /// Wakes the fetcher: new jobs may be ready.
     pub(crate) wake_fetcher: Notify,
+    /// Redis answers again after failing: a fetcher backing off after
+    /// failed fetches tries at once (see [`Shared::redis_answers_again`]).
+    pub(crate) redis_recovered: Notify,
     /// Wakes the scheduler: the earliest scheduled job may have changed.
     pub(crate) wake_scheduler: Notify,
     /// Fired when shutdown starts: stop fetching.
@@ -177,13 +180,32 @@ impl Shared {
         self.wake_fetcher.notify_one();
     }
 
-    /// Forget what is known about empty queues (after a reconnect, or the
-    /// idle fallback poll) and wake the fetcher.
+    /// Forgets what is known about empty queues: the next fetch round asks
+    /// every queue again. For the fetcher itself (its periodic re-check,
+    /// or after a failed fetch); other tasks use
+    /// [`Shared::recheck_every_queue`].
     pub(crate) fn forget_emptiness(&self) {
         for queue in &self.queues {
             queue.emptiness.wake();
         }
+    }
+
+    /// Wake-ups may have been missed (the subscription was re-established,
+    /// or Redis answered again after failing): forget what is known about
+    /// empty queues and wake the fetcher, so every queue is asked at once.
+    pub(crate) fn recheck_every_queue(&self) {
+        self.forget_emptiness();
         self.wake_fetcher.notify_one();
+    }
+
+    /// Redis answers again after an outage or a failover (a heartbeat
+    /// succeeded after failing, the wake-up subscription was
+    /// re-established): wake-ups may have been lost meanwhile, and a
+    /// fetcher backing off after failed fetches would otherwise wait out
+    /// its backoff (up to 5 s) before looking. Every queue is asked at once.
+    pub(crate) fn redis_answers_again(&self) {
+        self.recheck_every_queue();
+        self.redis_recovered.notify_waiters();
     }
 
     /// Folds one job's run time into the moving average.

@@ -203,7 +203,8 @@ impl WorkerBuilder {
         self
     }
 
-    /// Fallback fetch period when idle (default 2 s).
+    /// How often queues found empty are asked again in case a wake-up was
+    /// lost, whether the worker is idle or busy (default 2 s).
     pub fn idle_poll_interval(mut self, interval: Duration) -> Self {
         self.config.idle_poll_interval = interval;
         self
@@ -468,6 +469,7 @@ impl WorkerBuilder {
             registry: self.registry,
             middleware: self.middleware,
             wake_fetcher: Notify::new(),
+            redis_recovered: Notify::new(),
             wake_scheduler: Notify::new(),
             stop_fetching: CancellationToken::new(),
             cancel_jobs: CancellationToken::new(),

@@ -10,7 +10,9 @@ set still cannot outgrow its cap; every trimmed job is counted in the
 queue's `dead_trimmed` counter (never silently lost). The jobs buried are
 counted as `failed` (their last attempt failed, or the job could not run at
 all) in the queue's counters and time buckets (count_ended in lib.lua), and
-as `dead`.
+as `dead`. A dead id another record of the queue already holds (two records
+pushed under one id) is not overwritten: the newcomer is filed under a new
+id with a "duplicate job id" error (bury_duplicate in lib_records.lua).
 
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:dead         zset  id → died-at ms
@@ -36,22 +38,41 @@ local max_jobs, max_age = tonumber(ARGV[1]), tonumber(ARGV[2])
 local leased_ids = {}
 for i = 3, #ARGV, 3 do leased_ids[#leased_ids + 1] = ARGV[i] end
 local leased = redis.call('HMGET', KEYS[1], unpack(leased_ids))
-local gone, scored, records = {}, {}, {}
+local gone, scored, records, twins = {}, {}, {}, {}
+-- A record never replaces another (lib_records.lua): a dead id another
+-- record of the queue holds (or an earlier job of this call) is taken.
+local dead_ids = {}
+for n = 1, #leased_ids do
+  if leased[n] then dead_ids[#dead_ids + 1] = ARGV[3 + (n - 1) * 3 + 1] end
+end
+local taken = #dead_ids > 0 and redis.call('HMGET', KEYS[3], unpack(dead_ids)) or {}
+local k, filing = 0, {}
 for n = 1, #leased_ids do
   if leased[n] then
     local i = 3 + (n - 1) * 3
+    k = k + 1
     gone[#gone + 1] = ARGV[i]
-    scored[#scored + 1] = now
-    scored[#scored + 1] = ARGV[i + 1]
-    records[#records + 1] = ARGV[i + 1]
-    records[#records + 1] = ARGV[i + 2]
+    if taken[k] or filing[ARGV[i + 1]] then
+      twins[#twins + 1] = ARGV[i + 2]
+    else
+      filing[ARGV[i + 1]] = true
+      scored[#scored + 1] = now
+      scored[#scored + 1] = ARGV[i + 1]
+      records[#records + 1] = ARGV[i + 1]
+      records[#records + 1] = ARGV[i + 2]
+    end
   end
 end
 local buried = #gone
 if buried > 0 then
   redis.call('HDEL', KEYS[1], unpack(gone))
-  redis.call('ZADD', KEYS[2], unpack(scored))
-  redis.call('HSET', KEYS[3], unpack(records))
+  if #scored > 0 then
+    redis.call('ZADD', KEYS[2], unpack(scored))
+    redis.call('HSET', KEYS[3], unpack(records))
+  end
+  for _, record in ipairs(twins) do
+    bury_duplicate(flow_base(KEYS[2], ':dead'), record, now, 'stored in the queue')
+  end
   if KEYS[5] then flow_leave(flow_base(KEYS[5], ':gready'), leased) end
   local base = flow_base(KEYS[2], ':dead')
   for n = 1, #leased_ids do
@@ -72,8 +93,11 @@ local excess = redis.call('ZCARD', KEYS[2]) - max_jobs
 if excess > 0 and budget - trimmed > 0 then
   remove(redis.call('ZRANGE', KEYS[2], 0, math.min(excess, budget - trimmed) - 1))
 end
+if buried - #twins > 0 then
+  -- (bury_duplicate counted the twins as dead.)
+  redis.call('HINCRBY', KEYS[4], 'dead', buried - #twins)
+end
 if buried > 0 then
-  redis.call('HINCRBY', KEYS[4], 'dead', buried)
   count_ended(KEYS[4], 'failed', buried, now)
 end
 if trimmed > 0 then

@@ -65,8 +65,8 @@ local function place_released(record, dest, ms, now)
     local previous_head = min_score(KEYS[6])
     local id = record_id(record)
     record = set_run_at(record, at)
+    if not store_record(KEYS[2], record, now, 'stored in the queue') then return end
     redis.call('ZADD', KEYS[6], at, id)
-    redis.call('HSET', KEYS[2], id, record)
     if previous_head == nil or at < previous_head then
       redis.call('PUBLISH', ARGV[1], 's')
     end

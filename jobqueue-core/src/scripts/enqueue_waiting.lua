@@ -7,17 +7,27 @@ link_child.lua on their queues just before, in ARGV) and releases that
 arrived between that read and now (already in the deps hash) count, so a
 parent that succeeded before the job was enqueued is never waited for.
 
+A job whose id the producer gave (JobBuilder::id) claims its idempotency
+marker first (claim_id in lib_records.lua, as enqueue_with_id.lua): a
+retry of an enqueue that was applied writes nothing ('exists'), another job
+under the id is refused ('taken'). Without a marker, an id another record
+holds in the jobs hash fails the call ('duplicate job id'): a record never
+replaces another.
+
 KEYS     as in deps_lib.lua (waiting, jobs, deps, ready, priority,
-         scheduled, dead, stats)
+         scheduled, dead, stats, parent, releases)
+KEYS[11] P:{Q}:id:<id> string, the idempotency marker (only for a job
+         whose producer gave its id)
 ARGV[1]  P:{Q}:events channel
 ARGV[2]  the job record
 ARGV[3]  parents needed
 ARGV[4]  policy: dead_letter | run | wait
 ARGV[5]  destination when released: now | in | at
 ARGV[6]  ms: the delay (in) or the instant (at); 0 for now
-ARGV[7…] pairs: parent id, its state (pending | succeeded | failed)
+ARGV[7]  the idempotency window, whole ms, with KEYS[11]; else ''
+ARGV[8…] pairs: parent id, its state (pending | succeeded | failed)
 
-Returns: 'waiting' | 'released' | 'dead'
+Returns: 'waiting' | 'released' | 'dead' | 'exists' | 'taken'
 ]]
 local record = ARGV[2]
 if not is_record(record) then
@@ -25,7 +35,17 @@ if not is_record(record) then
 end
 local now = now_ms()
 local id = record_id(record)
-for i = 7, #ARGV, 2 do
+if KEYS[11] then
+  local window = string.match(ARGV[7], '^%d+$') and tonumber(ARGV[7])
+  if not window or window < 1 or string.sub(KEYS[11], -36) ~= id then
+    return redis.error_reply('ERR jobqueue: the marker key or the idempotency window is not valid')
+  end
+  local found = claim_id(KEYS[11], KEYS[2], record, window)
+  if found then return found end
+elseif redis.call('HEXISTS', KEYS[2], id) == 1 then
+  return redis.error_reply('ERR jobqueue: duplicate job id ' .. id .. ' (taken by a stored job)')
+end
+for i = 8, #ARGV, 2 do
   local state = ARGV[i + 1]
   if state == 'succeeded' or state == 'failed' then
     record_parent(KEYS[3], ARGV[i], state)

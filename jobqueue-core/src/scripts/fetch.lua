@@ -13,11 +13,16 @@ KEYS[2]  P:{Q}:priority     zset
 KEYS[3]  P:{Q}:active:<wid> hash  id → record
 KEYS[4]  P:{Q}:leases       zset  wid → lease deadline
 KEYS[5]  P:{Q}:paused       string
+(only for a record whose id is taken, built from the queue's base:
+P:{Q}:dead, P:{Q}:jobs, P:{Q}:stats — see lib_records.lua)
 ARGV[1]  worker id
 ARGV[2]  most jobs to lease (1-1000)
 
-A malformed record whose id bytes collide with a record already leased to
-this worker is not leased: it goes back to the tail of the ready list.
+A record never replaces another in the active hash: a valid record whose
+id is already leased to this worker (by an earlier fetch, or earlier in
+the batch: two records pushed under one id) is dead-lettered under a new
+id with a "duplicate job id" error (lease_records in lib_records.lua); a
+malformed one goes back to the tail of the ready list.
 
 Returns: {status, record…}; status 0 = ok (zero or more records follow),
          1 = queue paused, 2 = this worker holds no lease (heartbeat first).

@@ -25,6 +25,8 @@ worker process:
 
 Jobs held back stay where they wait, in order: they are not failed and no
 attempt is counted. The reply says how long to wait before asking again.
+A record whose id is already leased to this worker is dead-lettered, not
+leased (see lease_records in lib_records.lua).
 
 KEYS[1]  P:{Q}:ready        list
 KEYS[2]  P:{Q}:priority     zset
@@ -162,20 +164,19 @@ for _, key in ipairs(keys) do
     redis.call('ZADD', KEYS[8], ms_text(now), key)
   end
 end
-if #keyed > 0 then
-  local fields = {}
-  for _, record in ipairs(keyed) do
-    fields[#fields + 1] = record_id(record)
-    fields[#fields + 1] = record
-  end
-  redis.call('HSET', KEYS[3], unpack(fields))
-end
-
 local out = {0}
-if want - #keyed > 0 then
-  out = lease_ready(KEYS[1], KEYS[2], KEYS[3], want - #keyed)
+if #keyed > 0 then
+  local not_leased, requeued
+  out, not_leased, requeued = lease_records(base, KEYS[3], KEYS[1], keyed)
+  -- A keyed record that was not leased (dead-lettered: its id was taken;
+  -- or malformed, back in the ready list) no longer runs under its key.
+  flow_leave(base, not_leased)
+  flow_leave(base, requeued)
 end
-for i = #keyed, 1, -1 do table.insert(out, 2, keyed[i]) end
+if want - #keyed > 0 then
+  local ready = lease_ready(KEYS[1], KEYS[2], KEYS[3], want - #keyed)
+  for i = 2, #ready do out[#out + 1] = ready[i] end
+end
 local leased = #out - 1
 if tokens then
   bucket_store(KEYS[7], tokens - leased, now, rate_ms)

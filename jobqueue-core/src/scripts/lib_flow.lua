@@ -1,6 +1,6 @@
 --[[ lib_flow.lua — helpers for keyed flow control, for making jobs ready
 and for recording a parent's end for its dependents; prepended (after
-lib.lua) to the scripts that file, serve or release keyed jobs or jobs
+lib.lua and lib_records.lua) to the scripts that file, serve or release keyed jobs or jobs
 with dependents. Scripts on the plain hot path (fetch.lua, ack.lua) do
 without it, so they do not pay for defining these helpers on every call.
 ]]
@@ -15,20 +15,85 @@ without it, so they do not pay for defining these helpers on every call.
 -- class → "max:rate:per_ms") holds the limits of key classes (the text
 -- before a key's first ':'). The names are built from the queue's base
 -- `P:{Q}`, so they share the queue's hash tag (one slot) and a record of
--- any key can be routed from any script.
+-- any key can be routed from any script (flow_base and queue_key, in
+-- lib_records.lua).
 
--- The base `P:{Q}` of a declared queue key that ends with `suffix` (e.g.
--- KEYS[n] = 'P:{Q}:ready', ':ready').
-local function flow_base(key, suffix)
-  return string.sub(key, 1, #key - #suffix)
+-- Storing records by id (see lib_records.lua for the rule: a record never
+-- replaces another). Used by the scripts that file jobs in the jobs hash;
+-- the plain fetch does without them.
+
+-- Stores `record` in the jobs hash under its id unless another record
+-- holds that id, in which case it is dead-lettered (bury_duplicate).
+-- Returns true when it was stored under its own id.
+local function store_record(jobs_key, record, now, where)
+  if redis.call('HSETNX', jobs_key, record_id(record), record) == 1 then
+    return true
+  end
+  bury_duplicate(flow_base(jobs_key, ':jobs'), record, now, where)
+  return false
 end
 
--- A key of the same queue: `base` comes from flow_base of a declared key,
--- so the result has the queue's `{Q}` hash tag and lives in the slot the
--- script was routed to (Redis Cluster allows such keys; tests/script_keys.rs
--- accepts only this form of a key built in Lua).
-local function queue_key(base, suffix)
-  return base .. suffix
+-- Files a job that will not run in a bounded set of finished jobs (the
+-- cancelled or expired set: id → when, record in the jobs hash) and counts
+-- it in the queue's stats under `counter`. Then trims the set: entries
+-- older than `max_age` ms, then the oldest above `max_kept`, at most 100
+-- per call, so a call stays cheap and the set cannot outgrow its cap.
+-- A record whose id another record holds is dead-lettered instead (the
+-- job's own record, still in the jobs hash when it was waiting there, is
+-- not another).
+local function file_finished(set_key, jobs_key, stats_key, counter, id, record, now, max_kept, max_age)
+  local held = redis.call('HGET', jobs_key, id)
+  if held and held ~= record then
+    bury_duplicate(flow_base(jobs_key, ':jobs'), record, now, 'stored in the queue')
+    return
+  end
+  redis.call('HSET', jobs_key, id, record)
+  redis.call('ZADD', set_key, now, id)
+  redis.call('HINCRBY', stats_key, counter, 1)
+  local old = redis.call('ZRANGEBYSCORE', set_key, '-inf', '(' .. ms_text(now - max_age), 'LIMIT', 0, 100)
+  local excess = redis.call('ZCARD', set_key) - #old - max_kept
+  if excess > 0 then
+    local oldest = redis.call('ZRANGE', set_key, 0, math.min(excess, 100) - 1)
+    for _, gone in ipairs(oldest) do old[#old + 1] = gone end
+  end
+  if #old > 0 then
+    redis.call('ZREM', set_key, unpack(old))
+    redis.call('HDEL', jobs_key, unpack(old))
+  end
+end
+
+-- What makes two enqueues "the same job": its type and payload (not the
+-- envelope, which retries and scheduling rewrite).
+local function content_digest(record)
+  local job_type = string.match(record, '^,"type":"([^"]*)"', 45) or ''
+  local newline = string.find(record, '\n', 45, true)
+  local payload = newline and string.sub(record, newline + 1) or ''
+  return redis.sha1hex(job_type .. '\n' .. payload)
+end
+
+-- Claims a caller-given job id for `record` (enqueue_with_id.lua,
+-- enqueue_waiting.lua): its idempotency marker `marker_key` (P:{Q}:id:<id>)
+-- takes the digest of the job's content for `window` ms. Returns nil when
+-- the id was free (the caller enqueues the job in the same step), else
+-- 'exists' (the marker, or a record stored under the id in the jobs hash,
+-- is this same job) or 'taken' (another job). A stored record found after
+-- the marker lapsed claims the marker again for itself.
+local function claim_id(marker_key, jobs_key, record, window)
+  local held = redis.call('GET', marker_key)
+  if not held then
+    local stored = redis.call('HGET', jobs_key, record_id(record))
+    if stored then
+      held = content_digest(stored)
+      redis.call('SET', marker_key, held, 'PX', window)
+    end
+  end
+  local digest = content_digest(record)
+  if not held then
+    redis.call('SET', marker_key, digest, 'PX', window)
+    return nil
+  end
+  if held == digest then return 'exists' end
+  return 'taken'
 end
 
 -- The text of string member `member` (e.g. ',"flow":"') in a record's
@@ -72,10 +137,13 @@ end
 -- job coming back from a worker) and makes the key ready unless it already
 -- is (or is parked by its rate limit). Marks the queue as having keyed jobs
 -- (P:{Q}:flow), telling workers once (`l`) to fetch it with
--- fetch_limited.lua. Returns 1 when the key became ready.
+-- fetch_limited.lua. Returns 1 when the key became ready. A record whose
+-- id another record holds is dead-lettered instead (lib_records.lua).
 local function flow_push(base, key, record, now, at_head)
   local id = record_id(record)
-  redis.call('HSET', queue_key(base, ':jobs'), id, record)
+  if not store_record(queue_key(base, ':jobs'), record, now, 'stored in the queue') then
+    return 0
+  end
   redis.call('INCR', queue_key(base, ':gwaiting'))
   if at_head then
     redis.call('LPUSH', queue_key(base, ':g:' .. key), id)

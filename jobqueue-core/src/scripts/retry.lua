@@ -7,7 +7,11 @@ clock. A job no longer leased by this worker is left alone (it was
 reclaimed and runs elsewhere). Schedulers are told when the earliest retry
 moves earlier. Failed attempts (ARGV[2] = 1) are counted as `failed` in the
 queue's counters and time buckets (count_ended in lib.lua); snoozes
-(ARGV[2] = 0) are not failures and count nothing.
+(ARGV[2] = 0) are not failures and count nothing. A job whose id another
+record of the queue holds in the
+jobs hash (two records pushed under one id) does not overwrite it: it is
+dead-lettered under a new id with a "duplicate job id" error
+(bury_duplicate in lib_records.lua).
 
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:retry        zset  id → retry-at ms
@@ -20,17 +24,26 @@ ARGV[1]  P:{Q}:events       pub/sub channel
 ARGV[2]  1 when the jobs failed an attempt, 0 when they snoozed
 ARGV[3…] triples: id, delay ms, updated record
 
-Returns: how many jobs moved to the retry set.
+Returns: how many jobs left this worker (moved to the retry set, or
+         dead-lettered as duplicates).
 ]]
 local now = now_ms()
 local previous_head = min_score(KEYS[2])
 local ids = {}
 for i = 3, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
 local leased = redis.call('HMGET', KEYS[1], unpack(ids))
-local leased_ids, scored, records = {}, {}, {}
+-- A record never replaces another (lib_records.lua): an id another record
+-- of the queue holds in the jobs hash (or an earlier job of this call) is
+-- taken, and that job is dead-lettered under a new id instead.
+local taken = redis.call('HMGET', KEYS[3], unpack(ids))
+local leased_ids, scored, records, twins, filing = {}, {}, {}, {}, {}
 local earliest = nil
 for n = 1, #ids do
-  if leased[n] then
+  if leased[n] and (taken[n] or filing[ids[n]]) then
+    leased_ids[#leased_ids + 1] = ids[n]
+    twins[#twins + 1] = ARGV[3 + (n - 1) * 3 + 2]
+  elseif leased[n] then
+    filing[ids[n]] = true
     local i = 3 + (n - 1) * 3
     -- Whole milliseconds, rounded up (never early): retry delays are
     -- seconds long, and integer scores keep a small retry set's listpack
@@ -49,8 +62,13 @@ for n = 1, #ids do
 end
 if #leased_ids > 0 then
   redis.call('HDEL', KEYS[1], unpack(leased_ids))
-  redis.call('ZADD', KEYS[2], unpack(scored))
-  redis.call('HSET', KEYS[3], unpack(records))
+  if #scored > 0 then
+    redis.call('ZADD', KEYS[2], unpack(scored))
+    redis.call('HSET', KEYS[3], unpack(records))
+  end
+  for _, record in ipairs(twins) do
+    bury_duplicate(flow_base(KEYS[2], ':retry'), record, now, 'stored in the queue')
+  end
   if KEYS[5] then flow_leave(flow_base(KEYS[5], ':gready'), leased) end
   if ARGV[2] == '1' then count_ended(KEYS[4], 'failed', #leased_ids, now) end
 end

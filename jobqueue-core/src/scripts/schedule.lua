@@ -5,7 +5,9 @@ Each job gets its run-at on the Redis clock (ms, microsecond fraction):
 once. The record gets its run_at member and is kept in the jobs hash; the
 scheduled set orders the ids by run-at. When a job becomes the earliest
 scheduled one, schedulers are told (PUBLISH 's') so they re-arm their timer:
-delayed jobs run on time without polling.
+delayed jobs run on time without polling. A job id that another record
+of the queue holds in the jobs hash, or that two jobs of the call share,
+fails the whole call before anything is written ('duplicate job id').
 
 KEYS[1]  P:{Q}:scheduled zset  id → run-at ms
 KEYS[2]  P:{Q}:jobs      hash  id → record
@@ -17,12 +19,28 @@ ARGV[2…] triples: record, 'in' | 'at', milliseconds (delay, or instant since t
 Returns: {scheduled, made ready now}
 ]]
 local now = now_ms()
+local ids, seen = {}, {}
 for i = 2, #ARGV, 3 do
   if not is_record(ARGV[i]) then
     return redis.error_reply('ERR jobqueue: argument ' .. i .. ' is not a job record')
   end
   if ARGV[i + 1] ~= 'in' and ARGV[i + 1] ~= 'at' then
     return redis.error_reply('ERR jobqueue: argument ' .. (i + 1) .. " must be 'in' or 'at'")
+  end
+  local id = record_id(ARGV[i])
+  if seen[id] then
+    return redis.error_reply('ERR jobqueue: duplicate job id ' .. id .. ' (twice in one call)')
+  end
+  seen[id] = true
+  ids[#ids + 1] = id
+end
+-- A record never replaces another: an id the jobs hash holds (a job
+-- scheduled, retrying, dead, … under it) refuses the whole call, before
+-- anything is written.
+local taken = redis.call('HMGET', KEYS[2], unpack(ids))
+for n = 1, #ids do
+  if taken[n] then
+    return redis.error_reply('ERR jobqueue: duplicate job id ' .. ids[n] .. ' (taken by a stored job)')
   end
 end
 local previous_head = min_score(KEYS[1])

@@ -1,6 +1,7 @@
 //! Enqueue transitions: a plain `RPUSH` for jobs that run now (one or a
-//! batch), `enqueue_priority.lua`, `schedule.lua` and `enqueue_unique.lua`
-//! for the others.
+//! batch), `enqueue_priority.lua`, `schedule.lua`, `enqueue_unique.lua`
+//! and `enqueue_with_id.lua` (jobs whose producer gave their id) for the
+//! others.
 //!
 //! A job that runs now needs no script: appending a record to the ready
 //! list is one `RPUSH`, as cheap as enqueueing gets in Redis (an `EVALSHA`
@@ -16,6 +17,7 @@
 use redis::{Cmd, Value};
 
 use super::scripts::{Call, SCRIPTS, invoke_pipelined};
+use super::with_id::IdEnqueue;
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
 use crate::keys::QueueKeys;
@@ -39,13 +41,16 @@ pub(crate) enum EnqueueCall<'a> {
     Priority(&'a QueueKeys, Vec<&'a [u8]>),
     Scheduled(&'a QueueKeys, Vec<(&'a [u8], ScheduleAt)>),
     Unique(&'a QueueKeys, Vec<super::unique::UniqueEnqueue<'a>>),
+    /// Jobs whose producer gave their ids (`enqueue_with_id.lua`).
+    WithId(&'a QueueKeys, Vec<IdEnqueue<'a>>),
     /// Opens the dependency record of a job that may get dependents
     /// (its id, ms until it runs), just before its enqueue.
     OpenParent(&'a QueueKeys, uuid::Uuid, u64),
 }
 
 impl EnqueueCall<'_> {
-    fn call(&self) -> Call {
+    /// The command; `window_ms` is the idempotency window of given ids.
+    fn call(&self, window_ms: u64) -> Call {
         match self {
             EnqueueCall::Ready(q, records) => {
                 let mut cmd = Cmd::new();
@@ -86,6 +91,7 @@ impl EnqueueCall<'_> {
                 call
             }
             EnqueueCall::Unique(q, jobs) => super::unique::unique_call(q, jobs),
+            EnqueueCall::WithId(q, jobs) => super::with_id::with_id_call(q, jobs, window_ms),
             EnqueueCall::OpenParent(q, id, delay_ms) => Store::parent_open_call(q, *id, *delay_ms),
         }
     }
@@ -100,6 +106,44 @@ impl EnqueueCall<'_> {
             }
             _ => None,
         }
+    }
+
+    /// The queue of this call's job with id `id`, if it has one.
+    fn queue_of(&self, id: uuid::Uuid) -> Option<&QueueKeys> {
+        let holds = |record: &[u8]| crate::record::record_id(record) == Some(id);
+        match self {
+            EnqueueCall::Ready(q, records) | EnqueueCall::Priority(q, records) => {
+                records.iter().any(|r| holds(r)).then_some(*q)
+            }
+            EnqueueCall::Scheduled(q, items) => items.iter().any(|(r, _)| holds(r)).then_some(*q),
+            EnqueueCall::Unique(q, jobs) => jobs.iter().any(|j| holds(j.record)).then_some(*q),
+            EnqueueCall::WithId(q, jobs) => jobs.iter().any(|j| j.id == id).then_some(*q),
+            EnqueueCall::OpenParent(..) => None,
+        }
+    }
+}
+
+/// The error of a script that refused a job id another record holds
+/// (`ERR jobqueue: duplicate job id <id> …`, from schedule.lua or
+/// enqueue_waiting.lua), as [`Error::DuplicateId`] on `queue`; any other
+/// error unchanged.
+pub(crate) fn refused_id(err: Error, queue_of: impl Fn(uuid::Uuid) -> Option<String>) -> Error {
+    const MARK: &str = "jobqueue: duplicate job id ";
+    let Error::Redis { op, source } = &err else {
+        return err;
+    };
+    let text = source.to_string();
+    let Some(id) = text
+        .find(MARK)
+        .and_then(|at| text.get(at + MARK.len()..at + MARK.len() + 36))
+        .and_then(|id| id.parse::<uuid::Uuid>().ok())
+    else {
+        return err;
+    };
+    Error::DuplicateId {
+        op,
+        queue: queue_of(id).unwrap_or_default(),
+        id,
     }
 }
 
@@ -124,7 +168,7 @@ impl Store {
     /// Adds a record with a non-zero priority to a queue's priority set.
     pub async fn enqueue_priority(&self, queue: &QueueKeys, record: &[u8]) -> Result<(), Error> {
         EnqueueCall::Priority(queue, vec![record])
-            .call()
+            .call(0)
             .invoke::<Value>(&mut self.conn.clone(), "enqueue")
             .await
             .map(|_| ())
@@ -138,19 +182,31 @@ impl Store {
         at: ScheduleAt,
     ) -> Result<(), Error> {
         let reply: Value = EnqueueCall::Scheduled(queue, vec![(record, at)])
-            .call()
+            .call(0)
             .invoke(&mut self.conn.clone(), "schedule")
-            .await?;
+            .await
+            .map_err(|err| refused_id(err, |_| Some(queue.name().to_owned())))?;
         array_reply(reply, "schedule").map(|_| ())
     }
 
     /// Sends many enqueue calls in one round trip; returns their replies.
+    /// `window_ms` is the idempotency window of jobs with given ids.
     pub(crate) async fn enqueue_pipelined(
         &self,
         calls: &[EnqueueCall<'_>],
+        window_ms: u64,
     ) -> Result<Vec<Value>, Error> {
-        let packed: Vec<Call> = calls.iter().map(EnqueueCall::call).collect();
-        let replies = invoke_pipelined(&mut self.conn.clone(), &packed, "enqueue_bulk").await?;
+        let packed: Vec<Call> = calls.iter().map(|call| call.call(window_ms)).collect();
+        let replies = invoke_pipelined(&mut self.conn.clone(), &packed, "enqueue_bulk")
+            .await
+            .map_err(|err| {
+                refused_id(err, |id| {
+                    calls
+                        .iter()
+                        .find_map(|call| call.queue_of(id))
+                        .map(|q| q.name().to_owned())
+                })
+            })?;
         for (call, reply) in calls.iter().zip(&replies) {
             if let Some(queue) = call.queue_to_wake(reply) {
                 self.wake_idle_workers(queue);

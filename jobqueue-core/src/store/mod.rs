@@ -24,6 +24,7 @@ pub(crate) mod scripts;
 mod sentinel_connection;
 pub mod topology;
 pub(crate) mod unique;
+pub(crate) mod with_id;
 
 use redis::Value;
 

@@ -2,10 +2,11 @@
 //!
 //! Each script lives in `src/scripts/<transition>.lua` with a header naming
 //! its KEYS, ARGV and return value; `lib.lua` (shared helpers) is prepended
-//! at compile time, and `lib_flow.lua` (making jobs ready, keyed flow
-//! control) after it for the scripts that need it — not for the plain
-//! fetch and ack, which would otherwise pay for defining those helpers on
-//! every call. Scripts are called by SHA (`EVALSHA`); when Redis does
+//! at compile time, `lib_records.lua` (storing records by id without ever
+//! replacing one) after it for the scripts that lease or file records, and
+//! `lib_flow.lua` (making jobs ready, keyed flow control) after that for
+//! the scripts that need it — not for the plain fetch and ack, which would
+//! otherwise pay for defining those helpers on every call. Scripts are called by SHA (`EVALSHA`); when Redis does
 //! not know a script (after a restart or `SCRIPT FLUSH`), it is loaded and
 //! the call repeated once.
 
@@ -54,11 +55,22 @@ macro_rules! lua {
             ),
         )
     };
+    (records $name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("../scripts/lib.lua"),
+                include_str!("../scripts/lib_records.lua"),
+                include_str!(concat!("../scripts/", $name, ".lua"))
+            ),
+        )
+    };
     (flow $name:literal) => {
         LuaScript::new(
             $name,
             concat!(
                 include_str!("../scripts/lib.lua"),
+                include_str!("../scripts/lib_records.lua"),
                 include_str!("../scripts/lib_flow.lua"),
                 include_str!(concat!("../scripts/", $name, ".lua"))
             ),
@@ -67,14 +79,15 @@ macro_rules! lua {
 }
 
 /// A script that moves jobs waiting for parents: `lib.lua`,
-/// `lib_flow.lua` (a released job may be keyed) and `deps_lib.lua`
-/// prepended.
+/// `lib_records.lua`, `lib_flow.lua` (a released job may be keyed) and
+/// `deps_lib.lua` prepended.
 macro_rules! lua_deps {
     ($name:literal) => {
         LuaScript::new(
             $name,
             concat!(
                 include_str!("../scripts/lib.lua"),
+                include_str!("../scripts/lib_records.lua"),
                 include_str!("../scripts/lib_flow.lua"),
                 include_str!("../scripts/deps_lib.lua"),
                 include_str!(concat!("../scripts/", $name, ".lua"))
@@ -117,12 +130,13 @@ pub(crate) struct Scripts {
     pub release_child: LuaScript,
     pub ack_parents: LuaScript,
     pub audit_refusal: LuaScript,
+    pub enqueue_with_id: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     enqueue_priority: lua!(flow "enqueue_priority"),
     schedule: lua!(flow "schedule"),
-    fetch: lua!("fetch"),
+    fetch: lua!(records "fetch"),
     ack: lua!("ack"),
     retry: lua!(flow "retry"),
     bury: lua!(flow "bury"),
@@ -152,11 +166,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     release_child: lua_deps!("release_child"),
     ack_parents: lua!(flow "ack_parents"),
     audit_refusal: lua!("audit_refusal"),
+    enqueue_with_id: lua!(flow "enqueue_with_id"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 32] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 33] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -190,6 +205,7 @@ impl Scripts {
             &self.release_child,
             &self.ack_parents,
             &self.audit_refusal,
+            &self.enqueue_with_id,
         ]
     }
 }

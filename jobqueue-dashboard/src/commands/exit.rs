@@ -44,7 +44,7 @@ impl From<jobqueue_core::Error> for CliError {
         let code = match err.kind() {
             ErrorKind::InvalidArgument => EXIT_USAGE,
             ErrorKind::NotFound => EXIT_NOT_FOUND,
-            ErrorKind::Unavailable => EXIT_UNAVAILABLE,
+            ErrorKind::Unavailable | ErrorKind::OutcomeUnknown => EXIT_UNAVAILABLE,
             _ => EXIT_ERROR,
         };
         Self::new(code, err.to_string())

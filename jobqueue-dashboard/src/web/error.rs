@@ -73,7 +73,7 @@ impl From<jobqueue_core::Error> for ApiError {
             ErrorKind::InvalidArgument => StatusCode::BAD_REQUEST,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Conflict => StatusCode::CONFLICT,
-            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Unavailable | ErrorKind::OutcomeUnknown => StatusCode::SERVICE_UNAVAILABLE,
             _ => {
                 tracing::warn!(error = %err, "operator API call failed");
                 StatusCode::SERVICE_UNAVAILABLE

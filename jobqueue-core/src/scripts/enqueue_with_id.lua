@@ -1,0 +1,101 @@
+--[[ enqueue_with_id.lua — enqueue jobs under ids their producer chose, each
+at most once.
+
+A producer that gives a job its id (JobBuilder::id) may retry an enqueue
+whose outcome it does not know — a response timeout, a connection dropped
+mid-request, a failover — without enqueueing the job twice. The first
+enqueue of an id claims the job's idempotency marker P:{Q}:id:<id>, which
+holds a digest of the job's type and payload for the idempotency window
+(its TTL), in the same step as the enqueue itself. An enqueue that finds
+the marker writes nothing and answers:
+
+* 'exists' when the job has the same type and payload: a retry whose
+  first attempt was applied (or a second send of the same job);
+* 'taken' when it differs: the id belongs to another job, and the caller
+  reports a duplicate id.
+
+Once the marker has lapsed, a job still stored under the id in the jobs
+hash (scheduled, retrying, dead, cancelled, expired, waiting for parents,
+keyed) answers the same way, and the marker is claimed again for it: a
+record never replaces another (lib_records.lua).
+
+A new job is placed as every enqueue places it: ready now (the ready
+list, the priority set or its flow key's list: make_ready_all) or
+scheduled (its id in the scheduled set, its record with its run_at in the
+jobs hash). Its wake-up is published in the same step, so it cannot be
+lost with the reply. Jobs of one call are handled in order (a later job
+sees the markers of earlier ones); every job's arguments are checked
+before anything is written.
+
+KEYS[1]    P:{Q}:ready     list
+KEYS[2]    P:{Q}:priority  zset
+KEYS[3]    P:{Q}:scheduled zset  id → run-at ms
+KEYS[4]    P:{Q}:jobs      hash  id → record
+KEYS[4+i]  P:{Q}:id:<id>   string, job i's idempotency marker: digest of
+           its type and payload (PX the window)
+ARGV[1]    P:{Q}:events    pub/sub channel
+ARGV[2]    the idempotency window, whole ms (≥ 1)
+ARGV[…]    three per job: the record, 'now' | 'in' | 'at', ms (delay, or
+           instant since the epoch; ignored for 'now')
+
+Returns: per job, flattened: status, job id — status 'enqueued', 'exists'
+         or 'taken'.
+]]
+local jobs = #KEYS - 4
+if jobs < 1 or #ARGV ~= 2 + 3 * jobs then
+  return redis.error_reply('ERR jobqueue: enqueue_with_id takes three arguments per marker key')
+end
+local window = string.match(ARGV[2], '^%d+$') and tonumber(ARGV[2])
+if not window or window < 1 then
+  return redis.error_reply('ERR jobqueue: the idempotency window must be a whole number of ms (at least 1)')
+end
+local WHEN = {now = true, ['in'] = true, at = true}
+for i = 1, jobs do
+  local a = 3 + 3 * (i - 1)
+  local record, when = ARGV[a], ARGV[a + 1]
+  if not is_record(record) then
+    return redis.error_reply('ERR jobqueue: argument ' .. a .. ' is not a job record')
+  end
+  if string.sub(KEYS[4 + i], -36) ~= record_id(record) then
+    return redis.error_reply('ERR jobqueue: marker key ' .. (4 + i) .. ' is not the job id of its record')
+  end
+  if not WHEN[when] or not string.match(ARGV[a + 2], '^%-?%d+$') then
+    return redis.error_reply('ERR jobqueue: the schedule of job ' .. i .. " must be 'now', 'in' or 'at' and ms")
+  end
+end
+
+local ready_key, priority_key, scheduled_key, jobs_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local now = now_ms()
+local to_ready, out = {}, {}
+local previous_head, earliest = min_score(scheduled_key), nil
+for i = 1, jobs do
+  local a = 3 + 3 * (i - 1)
+  local record, when, ms = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  local id = record_id(record)
+  local found = claim_id(KEYS[4 + i], jobs_key, record, window)
+  if found then
+    out[#out + 1] = found
+  else
+    local at = now
+    if when == 'in' then at = now + ms elseif when == 'at' then at = ms end
+    if when ~= 'now' then record = set_run_at(record, at) end
+    if at > now then
+      redis.call('ZADD', scheduled_key, at, id)
+      redis.call('HSET', jobs_key, id, record)
+      if earliest == nil or at < earliest then earliest = at end
+    else
+      to_ready[#to_ready + 1] = record
+    end
+    out[#out + 1] = 'enqueued'
+  end
+  out[#out + 1] = id
+end
+if #to_ready > 0 then
+  local was_idle = redis.call('LLEN', ready_key) == 0 and redis.call('ZCARD', priority_key) == 0
+  make_ready_all(ready_key, priority_key, to_ready, now)
+  if was_idle then redis.call('PUBLISH', ARGV[1], 'r') end
+end
+if earliest and (previous_head == nil or earliest < previous_head) then
+  redis.call('PUBLISH', ARGV[1], 's')
+end
+return out
