@@ -4,7 +4,9 @@
 //! An async job that blocks (`std::thread::sleep`, blocking I/O, a long
 //! computation) holds a thread of the application's runtime for the whole
 //! poll: nothing else queued on that thread runs meanwhile, and no timer can
-//! interrupt it. Each poll of a job is timed (two `Instant::now` calls, a
+//! interrupt it. Each poll of a job is timed (two `Instant::now` calls per
+//! poll, which also give the run time; the timer for the limit is armed only
+//! once the job first waits), a
 //! few tens of ns, next to the microseconds a job costs Redis), and a poll
 //! that holds the thread for [`BLOCKING_POLL`] or more is reported, so the
 //! job type can be fixed with `tokio::task::spawn_blocking`.
@@ -42,16 +44,21 @@ pub(crate) async fn run<F: Future>(
     limit: Option<Duration>,
     mut blocked: impl FnMut(Duration),
 ) -> (Option<F::Output>, Duration) {
-    let started = Instant::now();
     let mut job = pin!(job);
-    // Polled (and so registered with the timer) only when there is a limit.
-    let mut timer = pin!(tokio::time::sleep(limit.unwrap_or_default()));
-    let mut deadline = limit.map(|limit| started + limit);
+    // Armed at the first poll that returns `Pending` (a job that finishes
+    // in one poll, the common case, never touches the timer), for the
+    // deadline counted from the first poll's start.
+    let mut timer = pin!(None::<tokio::time::Sleep>);
+    // (first poll's start, last poll's end): two clock reads for a job
+    // that finishes in one poll, which are also its run time.
+    let mut span: Option<(Instant, Instant)> = None;
     let mut extended = false;
     let output = std::future::poll_fn(|cx| {
         let poll_started = Instant::now();
         let polled = job.as_mut().poll(cx);
         let poll_ended = Instant::now();
+        let started = span.map_or(poll_started, |(started, _)| started);
+        span = Some((started, poll_ended));
         let held = poll_ended - poll_started;
         if held >= BLOCKING_POLL {
             blocked(held);
@@ -59,23 +66,29 @@ pub(crate) async fn run<F: Future>(
         if let Poll::Ready(output) = polled {
             return Poll::Ready(Some(output));
         }
-        let (Some(limit), Some(at)) = (limit, deadline) else {
+        let Some(limit) = limit else {
             return Poll::Pending;
         };
-        if !extended && poll_started < at && poll_ended >= at {
+        let deadline = match timer.as_mut().as_pin_mut() {
+            Some(armed) => armed.deadline().into_std(),
+            None => started + limit,
+        };
+        if !extended && poll_started < deadline && poll_ended >= deadline {
             // The deadline passed while the job held the thread.
             extended = true;
             let again = poll_ended + limit.max(held);
-            deadline = Some(again);
-            timer.as_mut().reset(again.into());
+            timer.set(Some(tokio::time::sleep_until(again.into())));
+        } else if timer.is_none() {
+            timer.set(Some(tokio::time::sleep_until(deadline.into())));
         }
-        match timer.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
+        match timer.as_mut().as_pin_mut().map(|armed| armed.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(None),
+            _ => Poll::Pending,
         }
     })
     .await;
-    (output, started.elapsed())
+    let ran = span.map_or(Duration::ZERO, |(started, ended)| ended - started);
+    (output, ran)
 }
 
 #[cfg(test)]
