@@ -5,10 +5,8 @@
 //! computation) holds a thread of the application's runtime for the whole
 //! poll: nothing else queued on that thread runs meanwhile, and no timer can
 //! interrupt it. Each poll of a job is timed (two `Instant::now` calls per
-//! poll, which also give the run time; the timer for the limit is armed only
-//! once the job first waits), a
-//! few tens of ns, next to the microseconds a job costs Redis), and a poll
-//! that holds the thread for [`BLOCKING_POLL`] or more is reported, so the
+//! poll, a few tens of ns, which also give the run time; the timer for the
+//! limit is armed only once the job first waits), and a poll that holds the thread for [`BLOCKING_POLL`] or more is reported, so the
 //! job type can be fixed with `tokio::task::spawn_blocking`.
 //!
 //! The time limit fires while the job waits (returns `Pending`), as
