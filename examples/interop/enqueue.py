@@ -7,8 +7,8 @@ Implements the enqueue contract of docs/protocol.md with the `redis` package
   * a job that runs now, priority 0: RPUSH the record on the ready list, and
     PUBLISH "r" on the queue's events channel when the list was empty;
   * a job with a priority or a delay: the same Lua scripts the Rust client
-    calls (enqueue_priority.lua, schedule.lua, each prefixed with lib.lua and lib_flow.lua),
-    read from jobqueue-core/src/scripts.
+    calls (enqueue_priority.lua, schedule.lua, each prefixed with include/lib.lua and include/flow.lua),
+    read from jobqueue-core/src/lua.
 
 Run (from the repository root, a Redis 7+ at JOBQUEUE_REDIS_URL):
 
@@ -70,11 +70,11 @@ def encode_record(job_id, job_type, payload, max_attempts=None, priority=0,
 
 
 def load_script(client, name):
-    """A registered script: lib.lua, then lib_flow.lua (both scripts used here
+    """A registered script: include/lib.lua, then include/flow.lua (both scripts used here
     make jobs ready, so they are `lua!(flow ...)` in scripts.rs), then the
     transition script."""
     source = "".join(
-        (SCRIPTS_DIR / part).read_text() for part in ("lib.lua", "lib_flow.lua", f"{name}.lua")
+        (SCRIPTS_DIR / part).read_text() for part in ("include/lib.lua", "include/flow.lua", f"{name}.lua")
     )
     return client.register_script(source)  # EVALSHA, loading it when missing
 

@@ -255,14 +255,14 @@ impl QueueKeys {
     }
 
     /// Per-queue per-day history bucket; `day` is `YYYY-MM-DD` (UTC).
-    /// Written by `count_ended` in lib.lua, which names it from
+    /// Written by `count_ended` in include/lib.lua, which names it from
     /// [`QueueKeys::stats`] the same way.
     pub fn stats_day(&self, day: &str) -> String {
         format!("{}:day:{}", self.stats, day)
     }
 
     /// Per-queue per-minute history bucket; `epoch_minute` is Unix
-    /// seconds / 60. Written by `count_ended` in lib.lua, which names it
+    /// seconds / 60. Written by `count_ended` in include/lib.lua, which names it
     /// from [`QueueKeys::stats`] the same way.
     pub fn stats_minute(&self, epoch_minute: i64) -> String {
         format!("{}:minute:{}", self.stats, epoch_minute)
@@ -437,7 +437,7 @@ mod tests {
 
     #[test]
     fn the_scripts_derive_flow_keys_from_the_queue_base() {
-        // lib_flow.lua: queue_key(flow_base(ready, ':ready'), ':g:' .. key), …
+        // include/flow.lua: queue_key(flow_base(ready, ':ready'), ':g:' .. key), …
         let q = Keys::new("app1").unwrap().queue("mail").unwrap();
         let base = q.ready().strip_suffix(":ready").unwrap();
         assert_eq!(q.jobs().strip_suffix(":jobs"), Some(base));

@@ -8,12 +8,12 @@
 //! The check is textual: each `redis.call`/`redis.pcall` names its command;
 //! for commands that take keys, the key arguments must be `KEYS[n]` (or
 //! `KEYS[i]` in a loop over the declared keys) or a
-//! `*_key` variable (the shared helpers in `lib.lua` take their keys as
+//! `*_key` variable (the shared helpers in `include/lib.lua` take their keys as
 //! such parameters, and callers pass `KEYS[n]`), or `unpack` of `KEYS` or
 //! of a `*_keys` table filled from it, never a string literal or a
 //! concatenation. New scripts are picked up automatically.
 //!
-//! One exception: `queue_key(base, suffix)` (lib_records.lua), where
+//! One exception: `queue_key(base, suffix)` (include/records.lua), where
 //! `base` is `P:{Q}` cut from a declared key of the queue. It serves keyed
 //! flow control, whose per-key lists and buckets cannot be declared by a
 //! caller that does not know a job's key before the script reads it, and
@@ -28,7 +28,7 @@
 //! buckets `P:{Q}:stats:minute:<m>` and `P:{Q}:stats:day:<d>`, named from
 //! the declared `P:{Q}:stats` and the Redis clock inside the script (the
 //! caller cannot know the bucket the script's clock picks). They are built
-//! only in `count_ended` (lib.lua), as `*_bucket_key` locals concatenated
+//! only in `count_ended` (include/lib.lua), as `*_bucket_key` locals concatenated
 //! onto `stats_key`; the last test checks no other `*_key` local is built
 //! by concatenation (except through `queue_key`).
 
@@ -90,14 +90,9 @@ fn arguments(source: &str) -> Vec<String> {
 
 #[test]
 fn every_key_a_script_touches_comes_from_keys() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/scripts");
     let mut checked_calls = 0;
     let mut problems = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("lua") {
-            continue;
-        }
+    for path in lua_files() {
         let source = std::fs::read_to_string(&path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         for marker in ["redis.call(", "redis.pcall("] {
@@ -166,13 +161,8 @@ fn the_check_catches_keys_built_inside_lua() {
 
 #[test]
 fn keys_are_built_by_concatenation_only_for_the_stats_buckets() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/scripts");
     let mut built = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("lua") {
-            continue;
-        }
+    for path in lua_files() {
         let source = std::fs::read_to_string(&path).unwrap();
         for line in source.lines().map(str::trim) {
             let Some(rest) = line.strip_prefix("local ") else {
@@ -194,9 +184,26 @@ fn keys_are_built_by_concatenation_only_for_the_stats_buckets() {
     assert_eq!(built.len(), 2, "{built:#?}");
     for line in &built {
         assert!(
-            line.contains("lib.lua: local minute_bucket_key = stats_key .. ")
-                || line.contains("lib.lua: local day_bucket_key = stats_key .. "),
+            line.contains("include/lib.lua: local minute_bucket_key = stats_key .. ")
+                || line.contains("include/lib.lua: local day_bucket_key = stats_key .. "),
             "a key built inside Lua: {line}"
         );
     }
+}
+
+/// Every Lua file: the transitions in `src/lua/` and the shared fragments
+/// in `src/lua/include/`.
+fn lua_files() -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lua");
+    let mut files = Vec::new();
+    for dir in [root.clone(), root.join("include")] {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) == Some("lua") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
 }

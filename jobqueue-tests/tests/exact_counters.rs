@@ -217,7 +217,7 @@ async fn the_scripts_name_day_buckets_by_the_utc_date() {
     let env = TestEnv::new("counters-dates").await;
     let mut conn = env.redis().await;
     let script = concat!(
-        include_str!("../../jobqueue-core/src/scripts/lib.lua"),
+        include_str!("../../jobqueue-core/src/lua/include/lib.lua"),
         "return utc_date(tonumber(ARGV[1]))"
     );
     for (days, date) in [

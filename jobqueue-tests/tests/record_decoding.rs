@@ -136,7 +136,7 @@ proptest! {
         prop_assert_eq!(head.version, envelope.version);
         prop_assert_eq!(head.traceparent.as_deref(), envelope.traceparent.as_deref());
         prop_assert_eq!(head.flow.as_deref(), envelope.flow.as_deref());
-        // lib_flow.lua's record_flow and the worker's byte search agree with serde.
+        // include/flow.lua's record_flow and the worker's byte search agree with serde.
         prop_assert_eq!(record_flow_key(&record), envelope.flow.as_deref());
         prop_assert_eq!(head_payload, payload.as_slice());
     }
@@ -144,11 +144,11 @@ proptest! {
     #[test]
     fn the_scripts_find_the_id_and_attempt_where_they_look(envelope in envelope()) {
         let record = encode_record(&envelope, b"{}").unwrap();
-        // lib.lua: record_id = string.sub(record, 8, 43).
+        // include/lib.lua: record_id = string.sub(record, 8, 43).
         prop_assert_eq!(record_id(&record), Some(envelope.id));
         let id_text = envelope.id.to_string();
         prop_assert_eq!(record_id_bytes(&record), Some(id_text.as_bytes()));
-        // lib.lua: bump_attempt expects `,"attempt":N` right after the type.
+        // include/lib.lua: bump_attempt expects `,"attempt":N` right after the type.
         let text = String::from_utf8(record).unwrap();
         let after_type = format!(",\"type\":\"{}\"", envelope.job_type);
         let rest = &text[43 + 1..];

@@ -1,6 +1,6 @@
 //! Reading the processed/failed history: per-minute buckets kept two hours
 //! and per-day buckets kept 180 days, written per queue by the scripts
-//! that end jobs (`count_ended` in lib.lua; a script may only touch its
+//! that end jobs (`count_ended` in include/lib.lua; a script may only touch its
 //! queue's hash slot, so there are no global buckets to write). A global
 //! point is the sum over the queues, computed here: one read costs one
 //! pipelined round trip of one HMGET per queue per bucket asked for, at

@@ -11,7 +11,7 @@
 //! freed by the script that records its end, in the same step and only for
 //! a job still leased by this worker: `ack.lua` from the lock keys it is
 //! given, the other scripts from the digest in the job's record
-//! (`release_unique` in lib_flow.lua). A worker whose lease lapsed frees
+//! (`release_unique` in include/flow.lua). A worker whose lease lapsed frees
 //! no lock of a job that runs again elsewhere.
 //!
 //! A worker finishes jobs in batches: everything one worker finished on one
@@ -21,7 +21,7 @@
 //! The same scripts count the jobs they end in the queue's counters
 //! (`processed` for successes, `failed` for failed attempts and deaths;
 //! snoozes count nothing), once per call, for only the jobs this worker
-//! still held: see `count_ended` in lib.lua.
+//! still held: see `count_ended` in include/lib.lua.
 
 use std::collections::HashSet;
 use std::time::Duration;

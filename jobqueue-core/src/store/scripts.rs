@@ -1,10 +1,10 @@
 //! The Lua scripts, one per state transition, and how they are called.
 //!
-//! Each script lives in `src/scripts/<transition>.lua` with a header naming
-//! its KEYS, ARGV and return value; `lib.lua` (shared helpers) is prepended
-//! at compile time, `lib_records.lua` (storing records by id without ever
+//! Each script lives in `src/lua/<transition>.lua` with a header naming
+//! its KEYS, ARGV and return value; `include/lib.lua` (shared helpers) is prepended
+//! at compile time, `include/records.lua` (storing records by id without ever
 //! replacing one) after it for the scripts that lease or file records, and
-//! `lib_flow.lua` (making jobs ready, keyed flow control) after that for
+//! `include/flow.lua` (making jobs ready, keyed flow control) after that for
 //! the scripts that need it — not for the plain fetch and ack, which would
 //! otherwise pay for defining those helpers on every call. Scripts are called by SHA (`EVALSHA`); when Redis does
 //! not know a script (after a restart or `SCRIPT FLUSH`), it is loaded and
@@ -50,8 +50,8 @@ macro_rules! lua {
         LuaScript::new(
             $name,
             concat!(
-                include_str!("../scripts/lib.lua"),
-                include_str!(concat!("../scripts/", $name, ".lua"))
+                include_str!("../lua/include/lib.lua"),
+                include_str!(concat!("../lua/", $name, ".lua"))
             ),
         )
     };
@@ -59,9 +59,9 @@ macro_rules! lua {
         LuaScript::new(
             $name,
             concat!(
-                include_str!("../scripts/lib.lua"),
-                include_str!("../scripts/lib_records.lua"),
-                include_str!(concat!("../scripts/", $name, ".lua"))
+                include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/records.lua"),
+                include_str!(concat!("../lua/", $name, ".lua"))
             ),
         )
     };
@@ -69,28 +69,28 @@ macro_rules! lua {
         LuaScript::new(
             $name,
             concat!(
-                include_str!("../scripts/lib.lua"),
-                include_str!("../scripts/lib_records.lua"),
-                include_str!("../scripts/lib_flow.lua"),
-                include_str!(concat!("../scripts/", $name, ".lua"))
+                include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/flow.lua"),
+                include_str!(concat!("../lua/", $name, ".lua"))
             ),
         )
     };
 }
 
-/// A script that moves jobs waiting for parents: `lib.lua`,
-/// `lib_records.lua`, `lib_flow.lua` (a released job may be keyed) and
-/// `deps_lib.lua` prepended.
+/// A script that moves jobs waiting for parents: `include/lib.lua`,
+/// `include/records.lua`, `include/flow.lua` (a released job may be keyed) and
+/// `include/deps.lua` prepended.
 macro_rules! lua_deps {
     ($name:literal) => {
         LuaScript::new(
             $name,
             concat!(
-                include_str!("../scripts/lib.lua"),
-                include_str!("../scripts/lib_records.lua"),
-                include_str!("../scripts/lib_flow.lua"),
-                include_str!("../scripts/deps_lib.lua"),
-                include_str!(concat!("../scripts/", $name, ".lua"))
+                include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/flow.lua"),
+                include_str!("../lua/include/deps.lua"),
+                include_str!(concat!("../lua/", $name, ".lua"))
             ),
         )
     };

@@ -8,7 +8,7 @@ so. A release that arrives before the job itself (its producer linked it to
 the parent but has not enqueued it yet) is kept in the deps hash, with a
 TTL, and counted by enqueue_waiting.lua.
 
-KEYS     as in deps_lib.lua (waiting, jobs, deps, ready, priority,
+KEYS     as in include/deps.lua (waiting, jobs, deps, ready, priority,
          scheduled, dead, stats)
 ARGV[1]  P:{Q}:events channel
 ARGV[2]  the waiting job's id

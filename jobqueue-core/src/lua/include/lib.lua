@@ -1,4 +1,4 @@
---[[ lib.lua — helpers shared by the scripts; prepended to every script.
+--[[ include/lib.lua — helpers shared by the scripts; prepended to every script.
 
 A job record is `<envelope JSON>\n<payload JSON>` and the envelope always
 starts with `{"id":"<36-char UUID v7>","type":"<name>"` (see record.rs), so

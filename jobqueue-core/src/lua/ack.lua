@@ -10,7 +10,7 @@ was taken by a newer job, or handed over by replace, is left alone) when
 the job's acknowledgement is recorded here, in the same step.
 
 The jobs removed are counted as `processed` in the queue's counters and
-time buckets (count_ended in lib.lua), once per call.
+time buckets (count_ended in include/lib.lua), once per call.
 
 KEYS[1]     P:{Q}:active:<wid> hash
 KEYS[2]     P:{Q}:stats        hash

@@ -3,13 +3,13 @@ release their flow keys.
 
 Like ack.lua, only jobs still leased by this worker are removed. Each
 removed job that carries a flow key releases it (one fewer running, ready
-again if jobs wait; see lib_flow.lua). Workers use it only for batches
+again if jobs wait; see include/flow.lua). Workers use it only for batches
 that hold keyed jobs, so plain acks stay one HDEL.
 
-A unique job's lock is freed with it (release_unique in lib_flow.lua:
+A unique job's lock is freed with it (release_unique in include/flow.lua:
 only for jobs still leased here whose lock still names them).
 
-The jobs removed are counted as `processed` (count_ended in lib.lua).
+The jobs removed are counted as `processed` (count_ended in include/lib.lua).
 
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:gready       zset

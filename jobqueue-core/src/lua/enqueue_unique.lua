@@ -3,7 +3,7 @@
 A lock `P:{Q}:unique:<digest>` holds the id of the job that owns the key,
 always with a TTL (the job's unique-for), so a lock can never outlive it.
 The script that records the job's end frees it (ack.lua, bury.lua, …;
-release_unique in lib_flow.lua). If no job holds the key, the new job takes the lock and is enqueued
+release_unique in include/flow.lua). If no job holds the key, the new job takes the lock and is enqueued
 (ready, prioritised or scheduled as requested). If one does, the mode
 decides:
 

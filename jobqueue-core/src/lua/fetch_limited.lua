@@ -16,7 +16,7 @@ worker process:
 * rate (token bucket): at most `rate_limit` jobs started per `rate_ms`,
   with bursts up to `rate_limit`. Tokens are refilled continuously on the
   Redis clock and spent only for jobs actually leased.
-* keyed jobs (see lib_flow.lua, "Keyed flow control"): the ready keys are served
+* keyed jobs (see include/flow.lua, "Keyed flow control"): the ready keys are served
   round-robin, oldest first, each within its class's running limit and
   token bucket (P:{Q}:gbucket:<key>), beside the ready list: a key whose
   turn came before the ready list's head is served first. A key at its
@@ -26,7 +26,7 @@ worker process:
 Jobs held back stay where they wait, in order: they are not failed and no
 attempt is counted. The reply says how long to wait before asking again.
 A record whose id is already leased to this worker is dead-lettered, not
-leased (see lease_records in lib_records.lua).
+leased (see lease_records in include/records.lua).
 
 KEYS[1]  P:{Q}:ready        list
 KEYS[2]  P:{Q}:priority     zset

@@ -1,7 +1,7 @@
---[[ lib_records.lua — storing records by id without ever replacing one;
-prepended after lib.lua to the scripts that lease records into a worker's
+--[[ include/records.lua — storing records by id without ever replacing one;
+prepended after include/lib.lua to the scripts that lease records into a worker's
 active hash or file them in the jobs hash (fetch.lua and every script that
-takes lib_flow.lua). The plain acknowledgement (ack.lua) does without it.
+takes include/flow.lua). The plain acknowledgement (ack.lua) does without it.
 
 Job ids are unique within a queue, but nothing stops a producer in another
 language from pushing two records with one id (docs/protocol.md, "Job ids

@@ -14,14 +14,14 @@ KEYS[3]  P:{Q}:active:<wid> hash  id → record
 KEYS[4]  P:{Q}:leases       zset  wid → lease deadline
 KEYS[5]  P:{Q}:paused       string
 (only for a record whose id is taken, built from the queue's base:
-P:{Q}:dead, P:{Q}:jobs, P:{Q}:stats — see lib_records.lua)
+P:{Q}:dead, P:{Q}:jobs, P:{Q}:stats — see include/records.lua)
 ARGV[1]  worker id
 ARGV[2]  most jobs to lease (1-1000)
 
 A record never replaces another in the active hash: a valid record whose
 id is already leased to this worker (by an earlier fetch, or earlier in
 the batch: two records pushed under one id) is dead-lettered under a new
-id with a "duplicate job id" error (lease_records in lib_records.lua); a
+id with a "duplicate job id" error (lease_records in include/records.lua); a
 malformed one goes back to the tail of the ready list.
 
 Returns: {status, record…}; status 0 = ok (zero or more records follow),

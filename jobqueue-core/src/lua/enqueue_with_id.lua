@@ -17,7 +17,7 @@ the marker writes nothing and answers:
 Once the marker has lapsed, a job still stored under the id in the jobs
 hash (scheduled, retrying, dead, cancelled, expired, waiting for parents,
 keyed) answers the same way, and the marker is claimed again for it: a
-record never replaces another (lib_records.lua).
+record never replaces another (include/records.lua).
 
 A new job is placed as every enqueue places it: ready now (the ready
 list, the priority set or its flow key's list: make_ready_all) or

@@ -8,13 +8,13 @@ arrived between that read and now (already in the deps hash) count, so a
 parent that succeeded before the job was enqueued is never waited for.
 
 A job whose id the producer gave (JobBuilder::id) claims its idempotency
-marker first (claim_id in lib_records.lua, as enqueue_with_id.lua): a
+marker first (claim_id in include/records.lua, as enqueue_with_id.lua): a
 retry of an enqueue that was applied writes nothing ('exists'), another job
 under the id is refused ('taken'). Without a marker, an id another record
 holds in the jobs hash fails the call ('duplicate job id'): a record never
 replaces another.
 
-KEYS     as in deps_lib.lua (waiting, jobs, deps, ready, priority,
+KEYS     as in include/deps.lua (waiting, jobs, deps, ready, priority,
          scheduled, dead, stats, parent, releases)
 KEYS[11] P:{Q}:id:<id> string, the idempotency marker (only for a job
          whose producer gave its id)

@@ -1,6 +1,6 @@
---[[ deps_lib.lua — helpers of the scripts that move jobs waiting for
-parents (enqueue_waiting.lua, release_child.lua); prepended after lib.lua
-and lib_flow.lua (a released job may be keyed: make_ready_all files it in
+--[[ include/deps.lua — helpers of the scripts that move jobs waiting for
+parents (enqueue_waiting.lua, release_child.lua); prepended after include/lib.lua
+and include/flow.lua (a released job may be keyed: make_ready_all files it in
 its key's list).
 
 Both scripts take the same keys, in this order:

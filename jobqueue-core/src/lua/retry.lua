@@ -6,19 +6,19 @@ its run_at, and its id to the retry set, due `now + delay` on the Redis
 clock. A job no longer leased by this worker is left alone (it was
 reclaimed and runs elsewhere). Schedulers are told when the earliest retry
 moves earlier. Failed attempts (ARGV[2] = 1) are counted as `failed` in the
-queue's counters and time buckets (count_ended in lib.lua); snoozes
+queue's counters and time buckets (count_ended in include/lib.lua); snoozes
 (ARGV[2] = 0) are not failures and count nothing. A job whose id another
 record of the queue holds in the
 jobs hash (two records pushed under one id) does not overwrite it: it is
 dead-lettered under a new id with a "duplicate job id" error
-(bury_duplicate in lib_records.lua).
+(bury_duplicate in include/records.lua).
 
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:retry        zset  id → retry-at ms
 KEYS[3]  P:{Q}:jobs         hash  id → record
 KEYS[4]  P:{Q}:stats        hash
 KEYS[5]  P:{Q}:gready       zset (only when some jobs are keyed: their
-         keys are released, see lib_flow.lua; the retry is filed in its key's
+         keys are released, see include/flow.lua; the retry is filed in its key's
          list when it is due)
 ARGV[1]  P:{Q}:events       pub/sub channel
 ARGV[2]  1 when the jobs failed an attempt, 0 when they snoozed
@@ -32,7 +32,7 @@ local previous_head = min_score(KEYS[2])
 local ids = {}
 for i = 3, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
 local leased = redis.call('HMGET', KEYS[1], unpack(ids))
--- A record never replaces another (lib_records.lua): an id another record
+-- A record never replaces another (include/records.lua): an id another record
 -- of the queue holds in the jobs hash (or an earlier job of this call) is
 -- taken, and that job is dead-lettered under a new id instead.
 local taken = redis.call('HMGET', KEYS[3], unpack(ids))

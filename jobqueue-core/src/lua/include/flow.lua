@@ -1,6 +1,6 @@
---[[ lib_flow.lua — helpers for keyed flow control, for making jobs ready
+--[[ include/flow.lua — helpers for keyed flow control, for making jobs ready
 and for recording a parent's end for its dependents; prepended (after
-lib.lua and lib_records.lua) to the scripts that file, serve or release keyed jobs or jobs
+include/lib.lua and include/records.lua) to the scripts that file, serve or release keyed jobs or jobs
 with dependents. Scripts on the plain hot path (fetch.lua, ack.lua) do
 without it, so they do not pay for defining these helpers on every call.
 ]]
@@ -16,9 +16,9 @@ without it, so they do not pay for defining these helpers on every call.
 -- before a key's first ':'). The names are built from the queue's base
 -- `P:{Q}`, so they share the queue's hash tag (one slot) and a record of
 -- any key can be routed from any script (flow_base and queue_key, in
--- lib_records.lua).
+-- include/records.lua).
 
--- Storing records by id (see lib_records.lua for the rule: a record never
+-- Storing records by id (see include/records.lua for the rule: a record never
 -- replaces another). Used by the scripts that file jobs in the jobs hash;
 -- the plain fetch does without them.
 
@@ -138,7 +138,7 @@ end
 -- is (or is parked by its rate limit). Marks the queue as having keyed jobs
 -- (P:{Q}:flow), telling workers once (`l`) to fetch it with
 -- fetch_limited.lua. Returns 1 when the key became ready. A record whose
--- id another record holds is dead-lettered instead (lib_records.lua).
+-- id another record holds is dead-lettered instead (include/records.lua).
 local function flow_push(base, key, record, now, at_head)
   local id = record_id(record)
   if not store_record(queue_key(base, ':jobs'), record, now, 'stored in the queue') then

@@ -3,16 +3,16 @@
 For each job still leased by this worker, its final record (with the error
 history) goes to the jobs hash and its id to the dead set, scored by time of
 death, and a unique job's lock is freed (see release_unique in
-lib_flow.lua). Then the dead set is trimmed: first entries older than the maximum
+include/flow.lua). Then the dead set is trimmed: first entries older than the maximum
 age, then the oldest entries above the maximum size. Trimming removes at
 most max(100, 2 × buried) entries per call, so one call stays cheap and the
 set still cannot outgrow its cap; every trimmed job is counted in the
 queue's `dead_trimmed` counter (never silently lost). The jobs buried are
 counted as `failed` (their last attempt failed, or the job could not run at
-all) in the queue's counters and time buckets (count_ended in lib.lua), and
+all) in the queue's counters and time buckets (count_ended in include/lib.lua), and
 as `dead`. A dead id another record of the queue already holds (two records
 pushed under one id) is not overwritten: the newcomer is filed under a new
-id with a "duplicate job id" error (bury_duplicate in lib_records.lua).
+id with a "duplicate job id" error (bury_duplicate in include/records.lua).
 
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:dead         zset  id → died-at ms
@@ -20,10 +20,10 @@ KEYS[3]  P:{Q}:jobs         hash
 KEYS[4]  P:{Q}:stats        hash
 KEYS[5]  P:{Q}:gready       zset (only when some jobs are keyed, and always
          with KEYS[6…]: the keys of keyed jobs are released, see
-         lib_flow.lua)
+         include/flow.lua)
 Only for jobs enqueued with dependents (the caller sends them in calls of
 their own), whose death is recorded for their dependents in the same step
-(see resolve_parent in lib_flow.lua):
+(see resolve_parent in include/flow.lua):
 KEYS[6]  P:{Q}:releases     zset  outbox
 KEYS[7…] P:{Q}:parent:<id>  hash, one per triple, in ARGV order
 ARGV[1]  most dead jobs kept
@@ -39,7 +39,7 @@ local leased_ids = {}
 for i = 3, #ARGV, 3 do leased_ids[#leased_ids + 1] = ARGV[i] end
 local leased = redis.call('HMGET', KEYS[1], unpack(leased_ids))
 local gone, scored, records, twins = {}, {}, {}, {}
--- A record never replaces another (lib_records.lua): a dead id another
+-- A record never replaces another (include/records.lua): a dead id another
 -- record of the queue holds (or an earlier job of this call) is taken.
 local dead_ids = {}
 for n = 1, #leased_ids do

@@ -8,8 +8,8 @@ and when it has children, `<id>|succeeded` goes to the queue's release
 outbox. The caller then releases the children on their queues and removes
 the entry; a sweeper finishes entries a crashed worker left. A keyed job's
 flow key is released (as ack_keyed.lua), and a unique job's lock freed
-(release_unique in lib_flow.lua). The jobs removed are counted as
-`processed` (count_ended in lib.lua).
+(release_unique in include/flow.lua). The jobs removed are counted as
+`processed` (count_ended in include/lib.lua).
 
 KEYS[1]   P:{Q}:active:<wid> hash
 KEYS[2]   P:{Q}:releases     zset  outbox

@@ -24,7 +24,7 @@ KEYS[7]  P:{Q}:stats     hash
 KEYS[8]  P:{Q}:waiting   zset  (jobs waiting for their parents)
 KEYS[9]  P:{Q}:releases  zset  release outbox
 KEYS[10] P:{Q}:parent:<id> hash (a job with dependents: its cancellation
-         counts as its death for them, see resolve_parent in lib_flow.lua)
+         counts as its death for them, see resolve_parent in include/flow.lua)
 KEYS[11…] P:{Q}:active:<wid> hashes of every worker holding a lease
 ARGV[1]  P:{Q}:events    pub/sub channel
 ARGV[2]  job id
