@@ -23,7 +23,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use jobqueue_core::record::{Envelope, encode_record};
+use jobqueue_core::wire::record::{Envelope, encode_record};
 use jobqueue_core::{
     BackoffPolicy, Client, ClientConfig, Job, JobContext, JobError, JobSet, JobState,
 };

@@ -26,7 +26,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use jobqueue_core::record::{Envelope, encode_record};
+use jobqueue_core::wire::record::{Envelope, encode_record};
 use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError};
 use jobqueue_worker::{Worker, WorkerBuilder};
 use serde::{Deserialize, Serialize};

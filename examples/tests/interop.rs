@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use jobqueue_core::record::{Envelope, ErrorEntry, FailureKind};
+use jobqueue_core::wire::record::{Envelope, ErrorEntry, FailureKind};
 use jobqueue_core::{BackoffPolicy, Job, JobContext, JobError, JobState};
 use jobqueue_testing::TestRedis;
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use jobqueue_core::record::{
+use jobqueue_core::wire::record::{
     decode_head, decode_record, encode_record, record_id, record_id_bytes, split_record,
 };
 use libfuzzer_sys::fuzz_target;

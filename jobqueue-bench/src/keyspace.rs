@@ -1,6 +1,6 @@
 //! A fresh key prefix per run, and deleting its keys afterwards.
 
-use jobqueue_core::store::connection::ConnectionSettings;
+use jobqueue_core::store::conn::ConnectionSettings;
 use jobqueue_core::store::{RedisConnection, RedisTopology};
 
 /// A run's own prefix under the configured one.

@@ -7,9 +7,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use jobqueue_core::keys::Keys;
-use jobqueue_core::record::{Envelope, decode_head, decode_record, encode_job_record};
+use jobqueue_core::store::keys::Keys;
 use jobqueue_core::store::{CompletionBatch, CompletionCalls, DeadLimits, parse_fetch_reply};
+use jobqueue_core::wire::record::{Envelope, decode_head, decode_record, encode_job_record};
 use serde::Serialize;
 
 /// The BENCH.md payload.

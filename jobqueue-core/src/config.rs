@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::keys::DEFAULT_PREFIX;
 use crate::store::ConnectionSettings;
+use crate::store::keys::DEFAULT_PREFIX;
 
 /// Default Redis URL.
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";

@@ -34,55 +34,40 @@
 #![warn(missing_docs)]
 
 pub mod admin;
-pub mod backoff;
-pub mod cancel;
-mod client;
+pub mod client;
 mod config;
-mod context;
 pub mod cron;
-pub mod dependencies;
-mod enqueue_after;
-mod enqueue_options;
 mod error;
-pub mod finished_sets;
-pub mod flow;
-mod job;
-mod job_error;
-pub mod keys;
-pub mod limits;
-pub mod record;
-pub mod schema;
-pub mod status;
+pub mod job;
 pub mod store;
-pub mod tracecontext;
-mod unique;
-mod worker_info;
+pub mod wire;
 
+pub use admin::keys::{ClassLimits, FlowKeyInfo, KeyLimits};
+pub use admin::limits::{QueueLimits, RateLimit};
 pub use admin::{
     Admin, BrowseState, BulkAction, JobFilter, JobInfo, JobPage, JobSet, JobState, QueueInfo,
     Totals,
 };
-pub use backoff::BackoffPolicy;
-pub use cancel::{CancelOutcome, CancelledFrom};
+pub use client::builder::{Expiry, JobBuilder, JobOptions, ParentSpec, PreparedJob, RunAt};
+pub use client::cancel::CancelOutcome;
+pub use client::status::{JobStatus, JobStatusState, Progress};
+pub use client::unique::{UniqueMode, UniqueOptions, UniqueOutcome};
 pub use client::{Client, MAX_PRIORITY};
 pub use config::{
     ClientConfig, DEFAULT_IDEMPOTENCY_WINDOW, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_REDIS_URL,
     ENV_PREFIX, ENV_REDIS_URL, ReplicaWait,
 };
-pub use context::{JobContext, JobContextParts};
-pub use dependencies::{OnParentFailure, ParentRef, ParentState};
-pub use enqueue_options::{Expiry, JobBuilder, JobOptions, ParentSpec, PreparedJob, RunAt};
 pub use error::{Error, ErrorKind, Result};
-pub use flow::{ClassLimits, FlowKeyInfo, KeyLimits};
+pub use job::backoff::BackoffPolicy;
+pub use job::context::{JobContext, JobContextParts};
+pub use job::dependencies::{OnParentFailure, ParentRef, ParentState};
+pub use job::error::{JobError, JobErrorAction};
 pub use job::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, decode_payload,
     validate_job_type,
 };
-pub use job_error::{JobError, JobErrorAction};
-pub use limits::{QueueLimits, RateLimit};
-pub use status::{JobStatus, JobStatusState, Progress};
-pub use unique::{UniqueMode, UniqueOptions, UniqueOutcome};
-pub use worker_info::WorkerInfo;
+pub use store::cancel::CancelledFrom;
+pub use wire::worker_info::WorkerInfo;
 
 /// Re-exported so users need not depend on these crates directly.
 pub use {chrono, serde_json, tokio_util, uuid};

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use jobqueue_core::admin::millis_to_datetime;
-use jobqueue_core::keys::QueueKeys;
-use jobqueue_core::record::decode_record;
+use jobqueue_core::store::keys::QueueKeys;
+use jobqueue_core::wire::record::decode_record;
 use jobqueue_core::{Job, JobSet, JobState};
 use uuid::Uuid;
 

@@ -211,6 +211,6 @@ mod tests {
         let b = unique_prefix("signup flow {x}*");
         assert_ne!(a, b);
         assert!(a.starts_with("jqtest-signupflowx-"), "{a}");
-        assert!(jobqueue_core::keys::Keys::new(&a).is_ok());
+        assert!(jobqueue_core::store::keys::Keys::new(&a).is_ok());
     }
 }

@@ -367,8 +367,8 @@ async fn enqueued_jobs_of_an_older_payload_version_are_upcast() -> Result<(), Te
     let t = TestRedis::named("upcast").await?;
     let keys = t.client().store().queue_keys("default")?;
     t.client().store().register_queues(["default"]).await?;
-    let envelope = jobqueue_core::record::Envelope::new("greet");
-    let record = jobqueue_core::record::encode_record(&envelope, br#"{"name":"Ada"}"#)?;
+    let envelope = jobqueue_core::wire::record::Envelope::new("greet");
+    let record = jobqueue_core::wire::record::encode_record(&envelope, br#"{"name":"Ada"}"#)?;
     t.client().store().enqueue_ready(&keys, &record).await?;
 
     let found = t

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use jobqueue_core::record::{Envelope, FailureKind, encode_record};
+use jobqueue_core::wire::record::{Envelope, FailureKind, encode_record};
 use jobqueue_core::{
     Client, ClientConfig, DEFAULT_MAX_PAYLOAD_BYTES, ErrorKind, Job, JobContext, JobError, JobSet,
 };

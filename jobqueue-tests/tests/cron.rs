@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use jobqueue_core::JobSet;
 use jobqueue_core::cron::{CronEntry, CronOutcome, Misfire};
-use jobqueue_core::record::uuid_v7_millis;
+use jobqueue_core::wire::record::uuid_v7_millis;
 use jobqueue_tests::probe::{ProbeJob, probe_starts};
 use jobqueue_tests::process::WorkerSpec;
 use jobqueue_tests::{TestEnv, WorkerProcess, eventually, test_worker};
@@ -174,7 +174,7 @@ async fn raw_record(env: &TestEnv, queue: &str, job: &jobqueue_core::JobInfo) ->
         .unwrap();
     ready
         .into_iter()
-        .find(|r| jobqueue_core::record::record_id(r) == Some(job.id))
+        .find(|r| jobqueue_core::wire::record::record_id(r) == Some(job.id))
         .expect("the job's record")
 }
 
@@ -251,7 +251,7 @@ async fn ticks_missed_while_no_scheduler_ran_follow_the_misfire_policy() {
         // outage turns them into skipped misfires instead of late runs).
         for job in &enqueued {
             let raw = raw_record(&env, name, job).await;
-            let (envelope, _) = jobqueue_core::record::decode_record(&raw).unwrap();
+            let (envelope, _) = jobqueue_core::wire::record::decode_record(&raw).unwrap();
             let tick = uuid_v7_millis(&job.id).unwrap();
             let expected_expiry = (on_time.contains(&tick) && policy == Misfire::Skip)
                 .then_some(tick + jobqueue_core::cron::MISFIRE_GRACE_MS);

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use jobqueue_core::record::FailureKind;
 use jobqueue_core::store::DeadLimits;
+use jobqueue_core::wire::record::FailureKind;
 use jobqueue_core::{BackoffPolicy, JobSet};
 use jobqueue_tests::{TestEnv, eventually, test_worker};
 

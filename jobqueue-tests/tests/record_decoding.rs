@@ -1,5 +1,5 @@
 //! Property tests of the decoders that read job records from Redis
-//! (`jobqueue_core::record`), run in every test run; `fuzz/` fuzzes the same
+//! (`jobqueue_core::wire::record`), run in every test run; `fuzz/` fuzzes the same
 //! decoders for longer (scripts/chaos). Pure: no Redis needed.
 //!
 //! * Every envelope and payload survives encode → decode unchanged.
@@ -8,7 +8,7 @@
 //! * Any bytes at all give an error or a value, never a panic — from the
 //!   worker's decoders and from the operator API's view of a record.
 
-use jobqueue_core::record::{
+use jobqueue_core::wire::record::{
     Envelope, ErrorEntry, FailureKind, decode_head, decode_record, encode_record, record_flow_key,
     record_id, record_id_bytes, split_record,
 };

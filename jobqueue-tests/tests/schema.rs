@@ -1,7 +1,7 @@
 //! The schema version and the migrator.
 
 use jobqueue_core::ErrorKind;
-use jobqueue_core::schema::{Migrator, SCHEMA_VERSION};
+use jobqueue_core::store::schema::{Migrator, SCHEMA_VERSION};
 use jobqueue_tests::{TestEnv, test_worker};
 
 async fn set_schema(env: &TestEnv, version: u32) {

@@ -13,8 +13,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use jobqueue_core::JobSet;
 use jobqueue_core::store::{BuryEntry, CompletionBatch, DeadLimits, RetryEntry};
-use jobqueue_core::{JobSet, record};
+use jobqueue_core::wire::record;
 use jobqueue_tests::TestEnv;
 use jobqueue_tests::chaos::{Figures, param};
 use jobqueue_tests::jobs::NoopJob;

@@ -464,7 +464,7 @@ async fn bulk_unique_jobs_keep_every_rule_across_batched_calls() {
 /// leased by a worker driven by hand through the store API.
 struct LeasedUnique {
     ids: Vec<uuid::Uuid>,
-    keys: jobqueue_core::keys::QueueKeys,
+    keys: jobqueue_core::store::keys::QueueKeys,
     active: String,
     records: Vec<Vec<u8>>,
 }

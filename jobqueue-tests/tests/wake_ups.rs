@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use jobqueue_core::record::{Envelope, encode_record};
+use jobqueue_core::wire::record::{Envelope, encode_record};
 use jobqueue_core::{Client, Job};
 use jobqueue_tests::jobs::TestJob;
 use jobqueue_tests::{RedisServer, TestEnv, eventually, test_worker};

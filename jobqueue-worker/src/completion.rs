@@ -184,7 +184,7 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
 /// dies first), any worker's sweeper applies them later.
 pub(crate) async fn tell_children(
     store: &jobqueue_core::store::Store,
-    queue: &jobqueue_core::keys::QueueKeys,
+    queue: &jobqueue_core::store::keys::QueueKeys,
     releases: &[String],
 ) {
     if releases.is_empty() {

@@ -105,7 +105,7 @@ impl Default for WorkerConfig {
             prefetch: Prefetch::Auto,
             dead_limits: DeadLimits::default(),
             migrate_on_start: false,
-            status_ttl: jobqueue_core::status::DEFAULT_STATUS_TTL,
+            status_ttl: jobqueue_core::client::status::DEFAULT_STATUS_TTL,
         }
     }
 }
@@ -118,7 +118,7 @@ impl WorkerConfig {
             return Err("at least one queue is needed".into());
         }
         for name in &names {
-            jobqueue_core::keys::validate_queue_name(name).map_err(|e| e.to_string())?;
+            jobqueue_core::store::keys::validate_queue_name(name).map_err(|e| e.to_string())?;
         }
         let mut sorted = names.clone();
         sorted.sort();

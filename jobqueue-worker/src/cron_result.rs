@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use jobqueue_core::cron::{CronOutcome, CronRunResult};
-use jobqueue_core::record::decode_record;
+use jobqueue_core::wire::record::decode_record;
 
 use crate::runner::{Outcome, last_error};
 use crate::runtime::Shared;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use jobqueue_core::store::connection::open_pubsub;
+use jobqueue_core::store::conn::open_pubsub;
 
 use crate::backoff::RetryBackoff;
 use crate::runtime::Shared;

@@ -239,7 +239,7 @@ async fn fetch_round(shared: Arc<Shared>, order: Vec<usize>, want: usize) -> Rou
         }
         leased.extend(reply.records.into_iter().map(|record| Leased {
             queue: index,
-            keyed: limited && jobqueue_core::record::record_flow_key(&record).is_some(),
+            keyed: limited && jobqueue_core::wire::record::record_flow_key(&record).is_some(),
             record,
         }));
     }

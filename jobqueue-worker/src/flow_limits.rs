@@ -1,5 +1,5 @@
 //! What this worker knows about a queue's flow limits (see
-//! `jobqueue_core::limits` and `jobqueue_core::flow`): whether it has any
+//! `jobqueue_core::admin::limits` and `jobqueue_core::admin::keys`): whether it has any
 //! or has had keyed jobs, so the fetch loop uses `fetch_limited.lua` only
 //! for those queues, and until when the limits hold the queue back.
 //!

@@ -13,8 +13,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jobqueue_core::record::{decode_head, decode_record};
 use jobqueue_core::store::{CompletionBatch, FetchStatus};
+use jobqueue_core::wire::record::{decode_head, decode_record};
 use uuid::Uuid;
 
 use crate::completion::add_to_batch;
@@ -180,7 +180,7 @@ impl InlineWorker {
             let Some(record) = reply.records.into_iter().next() else {
                 continue;
             };
-            let keyed = jobqueue_core::record::record_flow_key(&record).is_some();
+            let keyed = jobqueue_core::wire::record::record_flow_key(&record).is_some();
             let leased = Leased {
                 queue: index,
                 record,
@@ -253,7 +253,7 @@ fn describe(queue: &str, leased: &[u8], outcome: &Outcome) -> InlineRun {
         id: head
             .as_ref()
             .map(|h| h.id)
-            .or_else(|| jobqueue_core::record::record_id(leased)),
+            .or_else(|| jobqueue_core::wire::record::record_id(leased)),
         job_type: head.as_ref().map(|h| h.job_type.to_string()),
         queue: queue.to_owned(),
         attempt: head.map_or(1, |h| h.attempt.saturating_add(1)),

@@ -36,7 +36,7 @@ fn outcome_label(outcome: &Outcome) -> &'static str {
 /// One finished run. `record` is the leased record (its head names the job type).
 #[cfg(feature = "metrics")]
 pub(crate) fn job_finished(queue: &str, record: &[u8], outcome: &Outcome, elapsed: Duration) {
-    let job_type = jobqueue_core::record::decode_head(record)
+    let job_type = jobqueue_core::wire::record::decode_head(record)
         .map(|(head, _)| head.job_type.into_owned())
         .unwrap_or_else(|_| "(undecodable)".to_owned());
     let labels = [("queue", queue.to_owned()), ("job_type", job_type)];

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::FutureExt;
-use jobqueue_core::record::{
+use jobqueue_core::client::status::RunStatus;
+use jobqueue_core::wire::record::{
     Envelope, EnvelopeHead, ErrorEntry, FailureKind, decode_head, decode_record, encode_record,
     record_id, truncate_at_char_boundary, uuid_v7_millis,
 };
-use jobqueue_core::status::RunStatus;
 use jobqueue_core::{JobContext, JobContextParts, JobErrorAction};
 use tracing::Instrument;
 use uuid::Uuid;

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use jobqueue_core::keys::QueueKeys;
 use jobqueue_core::store::Store;
+use jobqueue_core::store::keys::QueueKeys;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
@@ -167,7 +167,7 @@ pub(crate) struct Shared {
     /// Jobs running here, for operator cancellation.
     pub(crate) running: RunningJobs,
     /// Writes job statuses (progress, results).
-    pub(crate) status_writer: Arc<jobqueue_core::status::StatusWriter>,
+    pub(crate) status_writer: Arc<jobqueue_core::client::status::StatusWriter>,
 }
 
 impl Shared {

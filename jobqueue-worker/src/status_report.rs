@@ -3,7 +3,7 @@
 //! cost nothing here.
 
 use jobqueue_core::JobStatusState;
-use jobqueue_core::status::RunStatus;
+use jobqueue_core::client::status::RunStatus;
 
 use crate::runner::{Outcome, last_error};
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use jobqueue_core::cron::CronEntry;
-use jobqueue_core::schema::Migrator;
 use jobqueue_core::store::DeadLimits;
+use jobqueue_core::store::schema::Migrator;
 use jobqueue_core::{Client, ClientConfig, Job};
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -444,7 +444,7 @@ impl WorkerBuilder {
             })
             .collect::<Result<Vec<_>, jobqueue_core::Error>>()?;
 
-        let status_writer = Arc::new(jobqueue_core::status::StatusWriter::new(
+        let status_writer = Arc::new(jobqueue_core::client::status::StatusWriter::new(
             store.clone(),
             self.config.status_ttl,
         ));

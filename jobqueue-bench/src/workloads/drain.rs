@@ -51,7 +51,7 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         let never_binding = QueueLimits {
             max_running: running.then_some(1_000_000),
             rate: rate.then_some(RateLimit {
-                limit: jobqueue_core::limits::MAX_RATE_LIMIT,
+                limit: jobqueue_core::admin::limits::MAX_RATE_LIMIT,
                 per: Duration::from_secs(1),
             }),
         };

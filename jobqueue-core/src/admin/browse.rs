@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Admin, BULK_BATCH, JobFilter, JobInfo, JobSet, JobState, MAX_PAGE_SIZE};
 use crate::error::Error;
-use crate::keys::QueueKeys;
+use crate::store::keys::QueueKeys;
 
 /// Most jobs one filtered page looks at before it returns.
 pub const MAX_SCAN_PER_PAGE: usize = 5000;

@@ -7,8 +7,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{Admin, JobInfo};
-use crate::dependencies::{OnParentFailure, ParentState};
 use crate::error::Error;
+use crate::job::dependencies::{OnParentFailure, ParentState};
 
 /// One parent of a job and how it has ended, as far as the job knows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -124,7 +124,7 @@ impl Admin {
     /// waiting-for-parents place (deleted, or run now).
     pub(super) async fn forget_dependencies(
         &self,
-        q: &crate::keys::QueueKeys,
+        q: &crate::store::keys::QueueKeys,
         set: super::JobSet,
         ids: &[String],
     ) -> Result<(), Error> {

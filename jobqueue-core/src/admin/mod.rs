@@ -24,21 +24,27 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::dependencies::{OnParentFailure, ParentRef};
 use crate::error::Error;
-use crate::keys::QueueKeys;
-use crate::record::{ErrorEntry, decode_record, record_id_bytes, split_record, uuid_v7_millis};
+use crate::job::dependencies::{OnParentFailure, ParentRef};
+use crate::store::keys::QueueKeys;
 use crate::store::{QueueRegistry, Store};
-use crate::worker_info::WorkerInfo;
+use crate::wire::record::{
+    ErrorEntry, decode_record, record_id_bytes, split_record, uuid_v7_millis,
+};
+use crate::wire::worker_info::WorkerInfo;
 
 mod audit;
 mod browse;
-mod browse_keyed;
+pub mod cron;
 mod dependencies;
+mod errors;
 mod filter;
 mod find;
-mod groups;
+pub mod finished;
 mod history;
+mod keyed;
+pub mod keys;
+pub mod limits;
 mod running;
 mod server;
 mod visible_text;
@@ -46,8 +52,8 @@ mod visible_text;
 pub use audit::{AUDIT_LOG_CAPACITY, AuditEntry, OUTCOME_DONE, REFUSALS_PER_MINUTE, RefusalReason};
 pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
 pub use dependencies::{ChildRef, JobDependencies, ParentStatus};
+pub use errors::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};
 pub use filter::{JobFilter, error_fingerprint, normalise_error_message};
-pub use groups::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};
 pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
 pub use running::RunningJob;
 pub use server::ServerInfo;
@@ -160,7 +166,7 @@ pub struct JobInfo {
     pub max_attempts: Option<u32>,
     /// Priority within the queue.
     pub priority: i16,
-    /// Its flow key, when keyed (see [`crate::flow`]).
+    /// Its flow key, when keyed (see [`crate::admin::keys`]).
     pub flow_key: Option<String>,
     /// When it was enqueued.
     pub enqueued_at: Option<DateTime<Utc>>,
@@ -243,7 +249,7 @@ pub struct QueueInfo {
     pub name: String,
     /// Jobs ready to run (ready list plus priority set).
     pub ready: u64,
-    /// Keyed jobs waiting in their flow keys' lists (see [`crate::flow`]).
+    /// Keyed jobs waiting in their flow keys' lists (see [`crate::admin::keys`]).
     pub keyed: u64,
     /// Scheduled jobs.
     pub scheduled: u64,
@@ -580,7 +586,7 @@ impl Admin {
         .find_map(|(state, score)| score.map(|score| (state, score)));
         let Some((state, score)) = found else {
             // A keyed job waiting in its flow key's list?
-            let Some(key) = crate::record::record_flow_key(&record) else {
+            let Some(key) = crate::wire::record::record_flow_key(&record) else {
                 return Ok(None);
             };
             let position: Option<u64> = redis::cmd("LPOS")

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{Admin, JobInfo, JobState};
 use crate::error::Error;
-use crate::worker_info::WorkerInfo;
+use crate::wire::worker_info::WorkerInfo;
 
 /// A job a worker holds right now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

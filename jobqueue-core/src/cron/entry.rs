@@ -6,8 +6,8 @@ use uuid::Uuid;
 use super::schedule::CronSchedule;
 use crate::error::Error;
 use crate::job::{Job, validate_job_type};
-use crate::keys::{is_valid_name, validate_queue_name};
-use crate::record::{Envelope, encode_record};
+use crate::store::keys::{is_valid_name, validate_queue_name};
+use crate::wire::record::{Envelope, encode_record};
 
 /// Longest accepted cron entry name, in bytes.
 pub const MAX_CRON_NAME_LEN: usize = 128;
@@ -102,7 +102,7 @@ impl CronEntry {
         envelope.version = J::VERSION;
         envelope.flow = job.flow_key();
         if let Some(key) = &envelope.flow {
-            crate::flow::validate_flow_key(key)?;
+            crate::admin::keys::validate_flow_key(key)?;
         }
         Ok(Self {
             definition: CronDefinition {
@@ -243,7 +243,7 @@ pub fn validate_cron_name(name: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{decode_record, uuid_v7_millis};
+    use crate::wire::record::{decode_record, uuid_v7_millis};
     use crate::{JobContext, JobError};
 
     #[derive(Serialize, Deserialize)]

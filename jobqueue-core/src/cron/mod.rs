@@ -13,12 +13,12 @@
 //!
 //! `docs/flow-control.md` explains the whole mechanism.
 
-mod entry;
-mod operator;
+pub(crate) mod entry;
+pub(crate) mod run_result;
 mod schedule;
 mod tick;
 
 pub use entry::{CronEntry, MAX_CRON_NAME_LEN, MAX_MISFIRE_RUNS, Misfire, validate_cron_name};
-pub use operator::{CronEntryInfo, CronOutcome, CronRunResult};
+pub use run_result::{CronOutcome, CronRunResult};
 pub use schedule::CronSchedule;
 pub use tick::{CronPass, LOOKAHEAD_MS, MISFIRE_GRACE_MS};

@@ -5,10 +5,10 @@ use uuid::Uuid;
 
 use super::scripts::SCRIPTS;
 use super::{Store, array_reply};
+use crate::admin::finished::{MAX_FINISHED_AGE_MS, MAX_FINISHED_KEPT};
 use crate::error::Error;
-use crate::finished_sets::{MAX_FINISHED_AGE_MS, MAX_FINISHED_KEPT};
-use crate::keys::QueueKeys;
-use crate::record::{decode_record, record_id_bytes};
+use crate::store::keys::QueueKeys;
+use crate::wire::record::{decode_record, record_id_bytes};
 
 /// Records read per round trip while looking for a ready job.
 const SCAN_PAGE: isize = 1000;

@@ -9,7 +9,7 @@ use redis::Value;
 use super::scripts::SCRIPTS;
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
-use crate::keys::QueueKeys;
+use crate::store::keys::QueueKeys;
 
 /// An entry's hash as stored (fields absent when never written).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -19,9 +19,9 @@ use uuid::Uuid;
 use super::Store;
 use super::enqueue::ScheduleAt;
 use super::scripts::{Call, SCRIPTS, invoke_pipelined};
-use crate::dependencies::{OnParentFailure, ParentState};
 use crate::error::Error;
-use crate::keys::QueueKeys;
+use crate::job::dependencies::{OnParentFailure, ParentState};
+use crate::store::keys::QueueKeys;
 
 /// Most outbox entries one sweep applies per queue.
 pub const SWEEP_BATCH: usize = 100;
@@ -129,7 +129,7 @@ impl Store {
         job: &WaitingEnqueue<'_>,
     ) -> Result<WaitingOutcome, Error> {
         const OP: &str = "enqueue_waiting";
-        let id = crate::record::record_id(job.record)
+        let id = crate::wire::record::record_id(job.record)
             .ok_or_else(|| Error::invalid(OP, "the record carries no job id"))?;
         let id_text = id.to_string();
         let mut keys = waiting_keys(queue, &id_text).to_vec();

@@ -20,7 +20,7 @@ use super::scripts::{Call, SCRIPTS, invoke_pipelined};
 use super::with_id::IdEnqueue;
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
-use crate::keys::QueueKeys;
+use crate::store::keys::QueueKeys;
 
 /// Most records sent in one command or script call (keeps Lua's `unpack`
 /// within its limits and every call short).
@@ -110,7 +110,7 @@ impl EnqueueCall<'_> {
 
     /// The queue of this call's job with id `id`, if it has one.
     fn queue_of(&self, id: uuid::Uuid) -> Option<&QueueKeys> {
-        let holds = |record: &[u8]| crate::record::record_id(record) == Some(id);
+        let holds = |record: &[u8]| crate::wire::record::record_id(record) == Some(id);
         match self {
             EnqueueCall::Ready(q, records) | EnqueueCall::Priority(q, records) => {
                 records.iter().any(|r| holds(r)).then_some(*q)

@@ -5,9 +5,9 @@ use redis::Value;
 
 use super::scripts::SCRIPTS;
 use super::{Store, int_reply};
+use crate::admin::finished::{MAX_FINISHED_AGE_MS, MAX_FINISHED_KEPT};
 use crate::error::Error;
-use crate::finished_sets::{MAX_FINISHED_AGE_MS, MAX_FINISHED_KEPT};
-use crate::keys::QueueKeys;
+use crate::store::keys::QueueKeys;
 
 impl Store {
     /// Drops the leased job `leased_id` as expired if `expires_at_ms` has

@@ -5,7 +5,7 @@ use redis::Value;
 use super::scripts::SCRIPTS;
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
-use crate::keys::QueueKeys;
+use crate::store::keys::QueueKeys;
 
 /// Most jobs leased in one fetch call.
 pub const MAX_FETCH_BATCH: usize = 1000;

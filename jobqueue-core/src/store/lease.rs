@@ -8,7 +8,7 @@ use redis::Value;
 use super::scripts::SCRIPTS;
 use super::{Store, int_reply};
 use crate::error::Error;
-use crate::keys::QueueKeys;
+use crate::store::keys::QueueKeys;
 
 impl Store {
     /// Renews (or creates) `worker_id`'s lease on `queue` for `lease`.

@@ -7,41 +7,39 @@
 //! hold state between calls: every job's state lives in Redis.
 
 pub(crate) mod cancel;
-mod cluster_pipeline;
-mod complete;
-pub mod connection;
+mod completion;
+pub mod conn;
 mod cron;
 pub(crate) mod dependencies;
-mod direct_lane;
 pub(crate) mod enqueue;
 mod expire;
 mod fetch;
+pub mod keys;
 mod lease;
 mod operator;
 mod promote;
 mod queue_registry;
+pub mod schema;
 pub(crate) mod scripts;
-mod sentinel_connection;
-pub mod topology;
 pub(crate) mod unique;
 pub(crate) mod with_id;
 
 use redis::Value;
 
-pub use complete::{
+pub use completion::{
     BuryEntry, CompletionBatch, CompletionCalls, CompletionReport, DeadLimits, RetryEntry,
 };
-pub use connection::{ConnectionSettings, RedisConnection};
+pub use conn::topology::RedisTopology;
+pub use conn::{ConnectionSettings, RedisConnection};
 pub use cron::{CronState, CronTickOutcome};
 pub use dependencies::{SWEEP_BATCH, WaitingOutcome};
 pub use enqueue::ScheduleAt;
 pub use fetch::{FetchReply, FetchStatus, MAX_FETCH_BATCH, parse_fetch_reply};
 pub use promote::PromoteReply;
 pub use queue_registry::QueueRegistry;
-pub use topology::RedisTopology;
 
 use crate::error::Error;
-use crate::keys::{Keys, QueueKeys};
+use crate::store::keys::{Keys, QueueKeys};
 
 /// Redis access for one key prefix. Cheap to clone; clones share the connection.
 #[derive(Debug, Clone)]

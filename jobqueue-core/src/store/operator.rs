@@ -6,7 +6,7 @@ use redis::Value;
 use super::scripts::{Call, LuaScript, SCRIPTS};
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
-use crate::keys::QueueKeys;
+use crate::store::keys::QueueKeys;
 
 impl Store {
     /// Moves jobs from a waiting set (`set_key`: the queue's scheduled,

@@ -21,7 +21,7 @@ fn time_reply(value: &Value) -> Result<Option<f64>, Error> {
     }
 }
 use crate::error::Error;
-use crate::keys::QueueKeys;
+use crate::store::keys::QueueKeys;
 
 /// What one promotion did, and when the next job is due.
 #[derive(Debug, Clone, Copy, PartialEq)]

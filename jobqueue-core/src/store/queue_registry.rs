@@ -8,7 +8,7 @@ use std::sync::{Mutex, OnceLock};
 
 use super::Store;
 use crate::error::Error;
-use crate::keys::validate_queue_name;
+use crate::store::keys::validate_queue_name;
 
 /// Most distinct invalid names logged per process (the registry is
 /// writable by anyone with Redis access; the log must stay bounded).

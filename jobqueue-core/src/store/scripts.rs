@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use redis::{Cmd, FromRedisValue, ToRedisArgs, Value};
 
 use crate::error::Error;
-use crate::store::connection::RedisConnection;
+use crate::store::conn::RedisConnection;
 
 /// One Lua script with its SHA1.
 #[derive(Debug)]

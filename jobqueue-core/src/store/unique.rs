@@ -8,9 +8,9 @@ use uuid::Uuid;
 use super::enqueue::ScheduleAt;
 use super::scripts::{Call, SCRIPTS};
 use super::{Store, array_reply};
+use crate::client::unique::{UniqueMode, UniqueOutcome};
 use crate::error::Error;
-use crate::keys::QueueKeys;
-use crate::unique::{UniqueMode, UniqueOutcome};
+use crate::store::keys::QueueKeys;
 
 /// One unique enqueue's arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]

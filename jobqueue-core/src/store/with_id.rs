@@ -13,7 +13,7 @@ use super::enqueue::ScheduleAt;
 use super::scripts::{Call, SCRIPTS};
 use super::{Store, array_reply};
 use crate::error::Error;
-use crate::keys::QueueKeys;
+use crate::store::keys::QueueKeys;
 
 /// Most jobs in one `enqueue_with_id.lua` call (a few commands each, so a
 /// call stays around a millisecond of Redis time).

@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 use jobqueue_core::Client;
-use jobqueue_core::cron::CronEntryInfo;
+use jobqueue_core::admin::cron::CronEntryInfo;
 
 use super::actions::audit;
 use super::exit::CliResult;

@@ -1,7 +1,7 @@
 //! `jobqueue migrate`: apply pending schema migrations.
 
 use clap::Args;
-use jobqueue_core::schema::{MIGRATIONS, Migrator, SCHEMA_VERSION};
+use jobqueue_core::store::schema::{MIGRATIONS, Migrator, SCHEMA_VERSION};
 use jobqueue_core::{Client, ClientConfig};
 
 /// Options of `jobqueue migrate`.

@@ -1,5 +1,5 @@
 //! The flow-key routes of the JSON API: a queue's keyed flow control
-//! (see `jobqueue_core::flow`): its keys with work, a key's jobs, and the
+//! (see `jobqueue_core::admin::keys`): its keys with work, a key's jobs, and the
 //! limits of its key classes (shown, set, cleared).
 
 use std::sync::Arc;

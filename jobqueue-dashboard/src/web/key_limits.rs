@@ -1,4 +1,4 @@
-//! Key-class limits of keyed flow control (see `jobqueue_core::flow`),
+//! Key-class limits of keyed flow control (see `jobqueue_core::admin::keys`),
 //! shared by the JSON API, the Flow keys page's forms and the CLI: show,
 //! set (replacing) or clear the limits of one class of a queue's flow keys.
 //! A class's limits take the same shape as a queue's
@@ -6,7 +6,7 @@
 //! [`super::flow_actions`] for queue limits, the dashboard's actions check
 //! the role, run the operator API call and write the audit log.
 
-use jobqueue_core::flow::validate_key_class;
+use jobqueue_core::admin::keys::validate_key_class;
 use jobqueue_core::{Admin, KeyLimits, QueueLimits};
 use serde::Serialize;
 

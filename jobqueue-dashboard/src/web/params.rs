@@ -100,7 +100,7 @@ pub fn state(text: &str) -> Result<BrowseState, ApiError> {
 
 /// A queue name from a path, checked to be one the dashboard knows.
 pub fn queue(text: &str, known: &[String]) -> Result<String, ApiError> {
-    jobqueue_core::keys::validate_queue_name(text)
+    jobqueue_core::store::keys::validate_queue_name(text)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     if known.iter().any(|q| q == text) {
         Ok(text.to_owned())

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use jobqueue_core::keys::QueueKeys;
+use jobqueue_core::store::keys::QueueKeys;
 use tokio::task::JoinHandle;
 
 use crate::process::{WorkerProcess, WorkerSpec};

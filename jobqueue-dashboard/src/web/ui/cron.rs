@@ -7,7 +7,7 @@ use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{Html, Redirect};
-use jobqueue_core::cron::CronEntryInfo;
+use jobqueue_core::admin::cron::CronEntryInfo;
 use maud::{Markup, html};
 
 use super::super::auth::Principal;

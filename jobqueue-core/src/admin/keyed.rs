@@ -1,6 +1,6 @@
 //! The `keyed` listing ([`BrowseState::Keyed`](super::BrowseState::Keyed)):
 //! jobs waiting in their flow keys' lists (keyed flow control, see
-//! [`crate::flow`]), which the ready list does not hold.
+//! [`crate::admin::keys`]), which the ready list does not hold.
 //!
 //! The listing is the concatenation of the keys' lists, keys in the order
 //! of [`Admin::flow_keys`] (running keys, then ready ones in serving
@@ -14,7 +14,7 @@
 
 use super::{Admin, JobInfo, JobState, MAX_PAGE_SIZE};
 use crate::error::Error;
-use crate::keys::QueueKeys;
+use crate::store::keys::QueueKeys;
 
 const OP: &str = "browse_keyed";
 

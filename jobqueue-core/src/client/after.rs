@@ -22,15 +22,15 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use crate::client::Client;
-use crate::dependencies::{MAX_PARENTS, ParentRef, ParentState};
-use crate::enqueue_options::{Destination, JobOptions, ParentSpec, PreparedJob};
+use crate::client::builder::{Destination, JobOptions, ParentSpec, PreparedJob};
+use crate::client::unique::UniqueOutcome;
 use crate::error::Error;
-use crate::keys::QueueKeys;
-use crate::record::{decode_record, encode_record};
+use crate::job::dependencies::{MAX_PARENTS, ParentRef, ParentState};
 use crate::store::WaitingOutcome;
 use crate::store::dependencies::WaitingEnqueue;
+use crate::store::keys::QueueKeys;
 use crate::store::{ScheduleAt, Store};
-use crate::unique::UniqueOutcome;
+use crate::wire::record::{decode_record, encode_record};
 
 const OP: &str = "enqueue";
 
@@ -53,7 +53,7 @@ pub(crate) fn validate_parents(options: &JobOptions) -> Result<(), Error> {
     }
     for spec in &options.after {
         if let Some(queue) = &spec.queue {
-            crate::keys::validate_queue_name(queue)?;
+            crate::store::keys::validate_queue_name(queue)?;
         }
     }
     Ok(())

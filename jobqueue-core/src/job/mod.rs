@@ -1,14 +1,19 @@
 //! The [`Job`] trait: a typed job, its defaults and its handler.
 
+pub mod backoff;
+pub mod context;
+pub mod dependencies;
+pub mod error;
+
 use std::future::Future;
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::backoff::BackoffPolicy;
-use crate::context::JobContext;
-use crate::job_error::JobError;
+use crate::job::backoff::BackoffPolicy;
+use crate::job::context::JobContext;
+use crate::job::error::JobError;
 
 /// The queue a job goes to when neither the job type nor the call names one.
 pub const DEFAULT_QUEUE: &str = "default";
@@ -89,7 +94,7 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The job's flow key (`class:value`, e.g. `account:42`), taken from
     /// the job: keyed jobs run within their key class's limits (one at a
     /// time per key unless configured otherwise, see
-    /// [`crate::flow::KeyLimits`]). The default, `None`, makes a plain job.
+    /// [`crate::admin::keys::KeyLimits`]). The default, `None`, makes a plain job.
     /// [`crate::JobBuilder::flow_key`] overrides it per enqueue.
     ///
     /// ```
@@ -140,7 +145,7 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
 
 /// Checks a job type name: 1-128 bytes of `A-Z a-z 0-9 _ - . :`.
 pub fn validate_job_type(name: &str) -> Result<(), crate::Error> {
-    if crate::keys::is_valid_name(name, MAX_JOB_TYPE_LEN) {
+    if crate::store::keys::is_valid_name(name, MAX_JOB_TYPE_LEN) {
         Ok(())
     } else {
         Err(crate::Error::invalid(

@@ -23,9 +23,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::backoff::BackoffPolicy;
-use crate::dependencies::{OnParentFailure, ParentRef};
 use crate::error::Error;
+use crate::job::backoff::BackoffPolicy;
+use crate::job::dependencies::{OnParentFailure, ParentRef};
 
 /// Most error entries kept in a job's history (the oldest are dropped).
 pub const MAX_ERROR_HISTORY: usize = 10;
@@ -97,7 +97,7 @@ pub struct Envelope {
     pub on_parent_failure: Option<OnParentFailure>,
     /// Flow key (`class:value`, e.g. `account:42`): the job waits in its
     /// key's list and runs within the key class's limits (see
-    /// `jobqueue_core::flow`). Plain printable ASCII without `"` or `\`.
+    /// `jobqueue_core::admin::keys`). Plain printable ASCII without `"` or `\`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<String>,
 }

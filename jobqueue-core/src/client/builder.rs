@@ -5,12 +5,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::backoff::BackoffPolicy;
 use crate::client::Client;
-use crate::dependencies::{OnParentFailure, ParentRef};
+use crate::client::unique::{UniqueMode, UniqueOptions, UniqueOutcome};
 use crate::error::Error;
 use crate::job::Job;
-use crate::unique::{UniqueMode, UniqueOptions, UniqueOutcome};
+use crate::job::backoff::BackoffPolicy;
+use crate::job::dependencies::{OnParentFailure, ParentRef};
 
 /// When a job should run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub struct JobOptions {
     /// Flow key (`class:value`); `None` takes [`Job::flow_key`].
     pub flow_key: Option<String>,
     /// W3C `traceparent` of the producer's trace, carried to the job's span
-    /// (see [`crate::tracecontext`]); `None` takes the current span's
+    /// (see [`crate::wire::trace_context`]); `None` takes the current span's
     /// context when the `opentelemetry` feature is on.
     pub traceparent: Option<String>,
     /// The job may get dependents ([`JobBuilder::after`] naming it): its

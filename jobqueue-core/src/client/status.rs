@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::Error;
-use crate::record::truncate_at_char_boundary;
 use crate::store::Store;
+use crate::wire::record::truncate_at_char_boundary;
 
 /// How long a job's status is kept after its last update, by default.
 pub const DEFAULT_STATUS_TTL: Duration = Duration::from_secs(300);

@@ -56,7 +56,7 @@ pub const MAX_QUEUE_NAME_LEN: usize = 128;
 /// Builds key names under one prefix.
 ///
 /// ```
-/// use jobqueue_core::keys::Keys;
+/// use jobqueue_core::store::keys::Keys;
 /// let keys = Keys::new("jq").unwrap();
 /// let q = keys.queue("mail").unwrap();
 /// assert_eq!(q.ready(), "jq:{mail}:ready");

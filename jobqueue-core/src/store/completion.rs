@@ -32,7 +32,7 @@ use super::dependencies::text_reply;
 use super::scripts::{Call, SCRIPTS, invoke_pipelined};
 use super::{Store, array_reply, int_reply};
 use crate::error::Error;
-use crate::keys::QueueKeys;
+use crate::store::keys::QueueKeys;
 
 /// How many dead jobs a queue keeps, and for how long.
 ///

@@ -4,7 +4,7 @@
 
 use crate::admin::{Admin, JobInfo, JobState};
 use crate::error::Error;
-use crate::keys::QueueKeys;
+use crate::store::keys::QueueKeys;
 
 /// Most cancelled or expired jobs kept per queue (the oldest go first).
 pub const MAX_FINISHED_KEPT: u64 = 10_000;

@@ -14,7 +14,7 @@
 //! enough, the rest of the topology is discovered from it.
 
 use crate::error::Error;
-use crate::store::connection::redact_url;
+use crate::store::conn::redact_url;
 
 /// A parsed Redis location.
 #[derive(Debug, Clone, PartialEq, Eq)]

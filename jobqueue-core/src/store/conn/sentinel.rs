@@ -31,7 +31,7 @@ use redis::{
 };
 
 use crate::error::Error;
-use crate::store::connection::ConnectionSettings;
+use crate::store::conn::ConnectionSettings;
 
 /// How often the sentinels are asked whether the primary moved.
 pub const PRIMARY_CHECK_INTERVAL: Duration = Duration::from_secs(1);

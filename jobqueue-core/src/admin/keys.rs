@@ -17,11 +17,11 @@ use std::time::Duration;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::admin::limits::RateLimit;
 use crate::admin::{Admin, JobInfo, JobState, MAX_PAGE_SIZE};
 use crate::error::Error;
-use crate::keys::QueueKeys;
-use crate::limits::RateLimit;
 use crate::store::Store;
+use crate::store::keys::QueueKeys;
 
 /// One `HSCAN` reply: the next cursor and field/value pairs.
 type HashScanPage = (u64, Vec<(String, u64)>);
@@ -172,7 +172,7 @@ impl Admin {
     ) -> Result<(), Error> {
         const OP: &str = "set_key_limits";
         validate_key_class(class)?;
-        crate::limits::validate_limits(
+        crate::admin::limits::validate_limits(
             OP,
             limits.max_running,
             limits.rate,

@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use crate::admin::Admin;
 use crate::error::Error;
-use crate::keys::QueueKeys;
 use crate::store::Store;
+use crate::store::keys::QueueKeys;
 
 /// Largest `max_running` accepted (per queue or per flow key).
 pub const MAX_RUNNING_LIMIT: u32 = 1_000_000;

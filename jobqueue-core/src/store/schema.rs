@@ -39,7 +39,7 @@ pub struct Migration {
 pub static MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
     name: "initial_layout",
-    source: include_str!("../migrations/0001_initial_layout.lua"),
+    source: include_str!("../../migrations/0001_initial_layout.lua"),
 }];
 
 /// What a migration run did.

@@ -1,5 +1,11 @@
 //! [`Client`]: the producer. Enqueues typed jobs, one at a time or in bulk.
 
+mod after;
+pub mod builder;
+pub mod cancel;
+pub mod status;
+pub mod unique;
+
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, RwLock};
@@ -9,19 +15,19 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::admin::Admin;
-use crate::config::ClientConfig;
-use crate::enqueue_options::{
+use crate::client::builder::{
     Destination, Expiry, JobBuilder, JobOptions, PreparedJob, PreparedUnique, RunAt,
 };
+use crate::client::unique::{UniqueOutcome, key_digest, ttl_ms};
+use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind};
 use crate::job::{Job, validate_job_type};
-use crate::keys::QueueKeys;
-use crate::record::{Envelope, encode_job_record, encode_record};
 use crate::store::enqueue::{EnqueueCall, MAX_RECORDS_PER_CALL};
+use crate::store::keys::QueueKeys;
 use crate::store::unique::{MAX_UNIQUE_PER_CALL, UniqueEnqueue, parse_unique_replies};
 use crate::store::with_id::{IdEnqueue, IdOutcome, MAX_WITH_ID_PER_CALL, parse_with_id_replies};
 use crate::store::{ScheduleAt, Store};
-use crate::unique::{UniqueOutcome, key_digest, ttl_ms};
+use crate::wire::record::{Envelope, encode_job_record, encode_record};
 
 /// Highest accepted priority magnitude.
 pub const MAX_PRIORITY: i16 = 100;
@@ -208,7 +214,7 @@ impl Client {
                 calls.push(EnqueueCall::OpenParent(
                     queue,
                     job.id,
-                    crate::enqueue_after::delay_ms(job.destination),
+                    crate::client::after::delay_ms(job.destination),
                 ));
             }
             if let Some(unique) = &job.unique {
@@ -296,8 +302,8 @@ impl Client {
             return Err(Error::invalid(OP, "max_attempts must be at least 1"));
         }
         let queue = options.queue.as_deref().unwrap_or(J::QUEUE);
-        crate::keys::validate_queue_name(queue)?;
-        crate::enqueue_after::validate_parents(options)?;
+        crate::store::keys::validate_queue_name(queue)?;
+        crate::client::after::validate_parents(options)?;
 
         let mut envelope = Envelope::new(J::NAME);
         if let Some(id) = options.id {
@@ -320,7 +326,7 @@ impl Client {
         envelope.dependents = options.dependents;
         envelope.flow = options.flow_key.clone().or_else(|| job.flow_key());
         if let Some(key) = &envelope.flow {
-            crate::flow::validate_flow_key(key)?;
+            crate::admin::keys::validate_flow_key(key)?;
         }
         envelope.expires_at = options.expires.map(|expiry| match expiry {
             Expiry::In(ttl) => Utc::now()
@@ -329,8 +335,8 @@ impl Client {
             Expiry::At(at) => at.timestamp_millis(),
         });
         envelope.traceparent = match &options.traceparent {
-            Some(given) => Some(crate::tracecontext::validate(given)?.to_owned()),
-            None => crate::tracecontext::current(),
+            Some(given) => Some(crate::wire::trace_context::validate(given)?.to_owned()),
+            None => crate::wire::trace_context::current(),
         };
 
         let mut unique = None;
@@ -373,13 +379,13 @@ impl Client {
         };
         if unique.is_some()
             && let Destination::Scheduled(ScheduleAt::In(ms)) = destination
-            && ms > crate::unique::MAX_UNIQUE_TTL_MS
+            && ms > crate::client::unique::MAX_UNIQUE_TTL_MS
         {
             return Err(Error::invalid(
                 OP,
                 format!(
                     "a unique job's delay must be at most {} ms",
-                    crate::unique::MAX_UNIQUE_TTL_MS
+                    crate::client::unique::MAX_UNIQUE_TTL_MS
                 ),
             ));
         }
@@ -390,7 +396,7 @@ impl Client {
             destination,
             unique,
             dependents: options.dependents,
-            after: crate::enqueue_after::distinct_parents(&options.after),
+            after: crate::client::after::distinct_parents(&options.after),
             on_parent_failure: options.on_parent_failure,
             given_id: options.id.is_some(),
         })

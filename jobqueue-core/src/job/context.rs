@@ -5,8 +5,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::client::status::RunStatus;
 use crate::error::Error;
-use crate::status::RunStatus;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -176,7 +176,7 @@ impl JobContext {
     }
 
     /// Leaves a result, stored when the run succeeds (at most
-    /// [`crate::status::MAX_RESULT_BYTES`] of JSON) and readable with
+    /// [`crate::client::status::MAX_RESULT_BYTES`] of JSON) and readable with
     /// [`crate::Client::wait_result`]. A later call replaces it.
     pub fn set_result<T: Serialize + ?Sized>(&self, result: &T) -> Result<(), Error> {
         let json = serde_json::to_string(result).map_err(|source| Error::Encode {

@@ -12,6 +12,11 @@
 //! Cluster (redis-rs's cluster client, which follows MOVED/ASK and
 //! refreshes its slot map after a failover) or a Sentinel-managed primary.
 
+pub(crate) mod cluster_pipeline;
+pub(crate) mod direct_lane;
+pub(crate) mod sentinel;
+pub mod topology;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,10 +26,10 @@ use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 
 use crate::error::Error;
-use crate::store::cluster_pipeline;
-use crate::store::direct_lane::DirectLane;
-use crate::store::sentinel_connection::{SentinelConnection, SentinelTarget};
-use crate::store::topology::RedisTopology;
+
+use self::direct_lane::DirectLane;
+use self::sentinel::{SentinelConnection, SentinelTarget};
+use self::topology::RedisTopology;
 
 /// Timeouts for talking to Redis, and whether single awaited enqueues may
 /// use their own connection.
@@ -117,7 +122,7 @@ impl RedisConnection {
 
     /// Runs `cmd`, whose reply is one line (an integer or a status), over
     /// the direct lane when it is free, else over the shared connection
-    /// (see [`super::direct_lane`]).
+    /// (see [`self::direct_lane`]).
     pub(crate) async fn query_line(&self, cmd: &Cmd) -> Result<Value, redis::RedisError> {
         if let Some(lane) = &self.direct
             && let Some(reply) = lane.query_line(cmd).await?
@@ -233,7 +238,7 @@ pub async fn open_pubsub(url: &str, attempt: usize) -> Result<redis::aio::PubSub
             db: *db,
             tls: *tls,
         };
-        return crate::store::sentinel_connection::open_pubsub(&target).await;
+        return self::sentinel::open_pubsub(&target).await;
     }
     let urls = topology.pubsub_urls();
     let mut last_error = None;
