@@ -66,7 +66,7 @@ pub use job::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, decode_payload,
     validate_job_type,
 };
-pub use store::cancel::CancelledFrom;
+pub use store::ops::cancel::CancelledFrom;
 pub use wire::worker_info::WorkerInfo;
 
 /// Re-exported so users need not depend on these crates directly.

@@ -29,7 +29,6 @@ use serde::{Deserialize, Serialize};
 use super::visible_text::escape_hidden;
 use super::{Admin, MAX_PAGE_SIZE, millis_to_datetime};
 use crate::error::Error;
-use crate::store::scripts::SCRIPTS;
 
 /// Entries the audit log keeps by default (about: Redis trims whole
 /// stream blocks, so up to a few hundred more may stay). At a few hundred
@@ -255,15 +254,14 @@ impl Admin {
         reason: RefusalReason,
         entry: &AuditEntry,
     ) -> Result<bool, Error> {
-        const OP: &str = "audit_refusal";
-        let key = self.store.keys().audit_refusals(reason.key_name());
-        let (log, suppressed, window_ms): (u8, u64, i64) = SCRIPTS
-            .audit_refusal
-            .call(&[&key])
-            .arg(REFUSALS_PER_MINUTE)
-            .arg(REFUSAL_WINDOW_MS)
-            .arg(REFUSAL_STATE_TTL_MS)
-            .invoke(&mut self.store.connection(), OP)
+        let (log, suppressed, window_ms) = self
+            .store
+            .audit_refusal(
+                reason.key_name(),
+                REFUSALS_PER_MINUTE,
+                REFUSAL_WINDOW_MS,
+                REFUSAL_STATE_TTL_MS,
+            )
             .await?;
         let mut entries = Vec::new();
         if suppressed > 0 {
@@ -283,37 +281,17 @@ impl Admin {
             };
             entries.push(summary.fields());
         }
-        if log == 1 {
+        if log {
             let mut refused = entry.clone();
             refused.outcome = reason.outcome().to_owned();
             entries.push(refused.fields());
         }
         self.xadd_audit(&entries).await?;
-        Ok(log == 1)
+        Ok(log)
     }
 
     async fn xadd_audit(&self, entries: &[Vec<(&'static str, String)>]) -> Result<(), Error> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let key = self.store.keys().audit_log();
-        let mut pipe = redis::pipe();
-        for fields in entries {
-            let cmd = pipe
-                .cmd("XADD")
-                .arg(&key)
-                .arg("MAXLEN")
-                .arg("~")
-                .arg(self.audit_capacity)
-                .arg("*");
-            for (name, value) in fields {
-                cmd.arg(*name).arg(value);
-            }
-            cmd.ignore();
-        }
-        pipe.query_async::<()>(&mut self.store.connection())
-            .await
-            .map_err(Error::redis("audit"))
+        self.store.audit_append(entries, self.audit_capacity).await
     }
 
     /// Audit entries, newest first: `limit` (at most 1000) entries older
@@ -329,15 +307,7 @@ impl Admin {
             Some(_) => return Ok(Vec::new()),
             None => "+".to_owned(),
         };
-        let reply: Value = redis::cmd("XREVRANGE")
-            .arg(self.store.keys().audit_log())
-            .arg(end)
-            .arg("-")
-            .arg("COUNT")
-            .arg(limit)
-            .query_async(&mut self.store.connection())
-            .await
-            .map_err(Error::redis("audit"))?;
+        let reply = self.store.audit_page(&end, limit).await?;
         let Value::Array(items) = reply else {
             return Ok(Vec::new());
         };

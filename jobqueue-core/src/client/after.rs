@@ -27,8 +27,8 @@ use crate::client::unique::UniqueOutcome;
 use crate::error::Error;
 use crate::job::dependencies::{MAX_PARENTS, ParentRef, ParentState};
 use crate::store::WaitingOutcome;
-use crate::store::dependencies::WaitingEnqueue;
 use crate::store::keys::QueueKeys;
+use crate::store::ops::enqueue_waiting::WaitingEnqueue;
 use crate::store::{ScheduleAt, Store};
 use crate::wire::record::{decode_record, encode_record};
 

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::admin::Admin;
 use crate::client::Client;
 use crate::error::Error;
-pub use crate::store::cancel::CancelledFrom;
+pub use crate::store::ops::cancel::CancelledFrom;
 
 /// How many times a cancel looks again when the job moves between the
 /// caller's look and the script (e.g. fetched just then).

@@ -24,8 +24,10 @@ use crate::error::{Error, ErrorKind};
 use crate::job::{Job, validate_job_type};
 use crate::store::enqueue::{EnqueueCall, MAX_RECORDS_PER_CALL};
 use crate::store::keys::QueueKeys;
-use crate::store::unique::{MAX_UNIQUE_PER_CALL, UniqueEnqueue, parse_unique_replies};
-use crate::store::with_id::{IdEnqueue, IdOutcome, MAX_WITH_ID_PER_CALL, parse_with_id_replies};
+use crate::store::ops::enqueue_unique::{MAX_UNIQUE_PER_CALL, UniqueEnqueue, parse_unique_replies};
+use crate::store::ops::enqueue_with_id::{
+    IdEnqueue, IdOutcome, MAX_WITH_ID_PER_CALL, parse_with_id_replies,
+};
 use crate::store::{ScheduleAt, Store};
 use crate::wire::record::{Envelope, encode_job_record, encode_record};
 

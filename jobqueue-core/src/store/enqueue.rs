@@ -1,7 +1,7 @@
-//! Enqueue transitions: a plain `RPUSH` for jobs that run now (one or a
-//! batch), `enqueue_priority.lua`, `schedule.lua`, `enqueue_unique.lua`
-//! and `enqueue_with_id.lua` (jobs whose producer gave their id) for the
-//! others.
+//! Enqueueing: a plain `RPUSH` for jobs that run now (one or a batch), and
+//! the routing of every other new job to its script — `enqueue_priority.lua`,
+//! `schedule.lua`, `enqueue_unique.lua`, `enqueue_with_id.lua` (jobs whose
+//! producer gave their id) and `parent_open.lua` (in `ops/`).
 //!
 //! A job that runs now needs no script: appending a record to the ready
 //! list is one `RPUSH`, as cheap as enqueueing gets in Redis (an `EVALSHA`
@@ -16,11 +16,15 @@
 
 use redis::{Cmd, Value};
 
-use super::scripts::{Call, SCRIPTS, invoke_pipelined};
-use super::with_id::IdEnqueue;
-use super::{Store, array_reply, int_reply};
 use crate::error::Error;
+use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
+use crate::store::ops::enqueue_priority::enqueue_priority_call;
+use crate::store::ops::enqueue_unique::{UniqueEnqueue, unique_call};
+use crate::store::ops::enqueue_with_id::{IdEnqueue, with_id_call};
+use crate::store::ops::schedule::schedule_call;
+use crate::store::reply::int_reply;
+use crate::store::scripts::{Call, invoke_pipelined};
 
 /// Most records sent in one command or script call (keeps Lua's `unpack`
 /// within its limits and every call short).
@@ -40,7 +44,7 @@ pub(crate) enum EnqueueCall<'a> {
     Ready(&'a QueueKeys, Vec<&'a [u8]>),
     Priority(&'a QueueKeys, Vec<&'a [u8]>),
     Scheduled(&'a QueueKeys, Vec<(&'a [u8], ScheduleAt)>),
-    Unique(&'a QueueKeys, Vec<super::unique::UniqueEnqueue<'a>>),
+    Unique(&'a QueueKeys, Vec<UniqueEnqueue<'a>>),
     /// Jobs whose producer gave their ids (`enqueue_with_id.lua`).
     WithId(&'a QueueKeys, Vec<IdEnqueue<'a>>),
     /// Opens the dependency record of a job that may get dependents
@@ -60,38 +64,10 @@ impl EnqueueCall<'_> {
                 }
                 Call::command(cmd)
             }
-            EnqueueCall::Priority(q, records) => {
-                let mut call = SCRIPTS
-                    .enqueue_priority
-                    .call(&[q.ready(), q.priority()])
-                    .arg(q.events());
-                for record in records {
-                    call.push_arg(*record);
-                }
-                call
-            }
-            EnqueueCall::Scheduled(q, items) => {
-                let mut call = SCRIPTS
-                    .schedule
-                    .call(&[q.scheduled(), q.jobs(), q.ready(), q.priority()])
-                    .arg(q.events());
-                for (record, at) in items {
-                    call.push_arg(*record);
-                    match at {
-                        ScheduleAt::In(ms) => {
-                            call.push_arg("in");
-                            call.push_arg(*ms);
-                        }
-                        ScheduleAt::At(ms) => {
-                            call.push_arg("at");
-                            call.push_arg(*ms);
-                        }
-                    }
-                }
-                call
-            }
-            EnqueueCall::Unique(q, jobs) => super::unique::unique_call(q, jobs),
-            EnqueueCall::WithId(q, jobs) => super::with_id::with_id_call(q, jobs, window_ms),
+            EnqueueCall::Priority(q, records) => enqueue_priority_call(q, records),
+            EnqueueCall::Scheduled(q, items) => schedule_call(q, items),
+            EnqueueCall::Unique(q, jobs) => unique_call(q, jobs),
+            EnqueueCall::WithId(q, jobs) => with_id_call(q, jobs, window_ms),
             EnqueueCall::OpenParent(q, id, delay_ms) => Store::parent_open_call(q, *id, *delay_ms),
         }
     }
@@ -163,30 +139,6 @@ impl Store {
             self.wake_idle_workers(queue);
         }
         Ok(length)
-    }
-
-    /// Adds a record with a non-zero priority to a queue's priority set.
-    pub async fn enqueue_priority(&self, queue: &QueueKeys, record: &[u8]) -> Result<(), Error> {
-        EnqueueCall::Priority(queue, vec![record])
-            .call(0)
-            .invoke::<Value>(&mut self.conn.clone(), "enqueue")
-            .await
-            .map(|_| ())
-    }
-
-    /// Schedules one record; it is made ready at once when already due.
-    pub async fn schedule(
-        &self,
-        queue: &QueueKeys,
-        record: &[u8],
-        at: ScheduleAt,
-    ) -> Result<(), Error> {
-        let reply: Value = EnqueueCall::Scheduled(queue, vec![(record, at)])
-            .call(0)
-            .invoke(&mut self.conn.clone(), "schedule")
-            .await
-            .map_err(|err| refused_id(err, |_| Some(queue.name().to_owned())))?;
-        array_reply(reply, "schedule").map(|_| ())
     }
 
     /// Sends many enqueue calls in one round trip; returns their replies.

@@ -1,133 +1,54 @@
-//! The Redis store: the key layout plus one method per state transition,
-//! each calling the Lua script of the same name.
+//! The Redis store: the key layout, the connection, and one Rust file per
+//! Lua script.
 //!
-//! This is the layer the [`crate::Client`], the worker runtime and the
-//! operator API ([`crate::admin`]) are built on. Methods take the queue's
-//! [`QueueKeys`] (built once and reused by callers on hot paths) and never
-//! hold state between calls: every job's state lives in Redis.
+//! **Internal API.** This layer is what [`crate::Client`], the worker
+//! runtime and the operator API ([`crate::admin`]) are built on. It is
+//! public so the other jobqueue crates can use it, but it is not a stable
+//! interface: do not implement against it, and expect it to change between
+//! minor versions. Applications use `Client`, `Admin` and the worker.
+//!
+//! | path | holds |
+//! | --- | --- |
+//! | `handle.rs` | [`Store`]: the connection and key builder every operation goes through |
+//! | `keys.rs` | every Redis key name, built in one place |
+//! | `conn/` | connections: single Redis, Sentinel, Cluster, the direct lane, TLS |
+//! | `scripts.rs` | the script registry: loading, calling by SHA, pipelining |
+//! | `ops/<stem>.rs` | one file per Lua script `src/lua/<stem>.lua`: the call and its reply |
+//! | `commands/` | plain (non-script) commands: the queue registry, cron entries, reads for the operator API |
+//! | `enqueue.rs` | routing a batch of new jobs to `RPUSH` or the enqueue scripts |
+//! | `completion.rs` | recording a batch of finished jobs: ack, retry and bury calls in one round trip |
+//! | `releases.rs` | the release outbox of job chains: telling dependents their parent ended |
+//! | `schema.rs` | the data-layout version and migrations |
+//! | `reply.rs` | reading replies |
+//!
+//! Methods take the queue's [`QueueKeys`](keys::QueueKeys) (built once and
+//! reused by callers on hot paths) and never hold state between calls:
+//! every job's state lives in Redis. `docs/architecture.md` maps each
+//! transition to its Lua file and the file here that calls it.
 
-pub(crate) mod cancel;
-mod completion;
+pub mod commands;
+pub mod completion;
 pub mod conn;
-mod cron;
-pub(crate) mod dependencies;
-pub(crate) mod enqueue;
-mod expire;
-mod fetch;
+pub mod enqueue;
+pub mod handle;
 pub mod keys;
-mod lease;
-mod operator;
-mod promote;
-mod queue_registry;
+pub mod ops;
+pub mod releases;
+pub(crate) mod reply;
 pub mod schema;
 pub(crate) mod scripts;
-pub(crate) mod unique;
-pub(crate) mod with_id;
 
-use redis::Value;
-
-pub use completion::{
-    BuryEntry, CompletionBatch, CompletionCalls, CompletionReport, DeadLimits, RetryEntry,
-};
+pub use commands::cron::CronState;
+pub use commands::queue_registry::QueueRegistry;
+pub use completion::{CompletionBatch, CompletionCalls, CompletionReport};
 pub use conn::topology::RedisTopology;
 pub use conn::{ConnectionSettings, RedisConnection};
-pub use cron::{CronState, CronTickOutcome};
-pub use dependencies::{SWEEP_BATCH, WaitingOutcome};
 pub use enqueue::ScheduleAt;
-pub use fetch::{FetchReply, FetchStatus, MAX_FETCH_BATCH, parse_fetch_reply};
-pub use promote::PromoteReply;
-pub use queue_registry::QueueRegistry;
-
-use crate::error::Error;
-use crate::store::keys::{Keys, QueueKeys};
-
-/// Redis access for one key prefix. Cheap to clone; clones share the connection.
-#[derive(Debug, Clone)]
-pub struct Store {
-    conn: RedisConnection,
-    keys: Keys,
-}
-
-impl Store {
-    /// Connects to `url` and loads the scripts.
-    pub async fn connect(
-        url: &str,
-        prefix: &str,
-        settings: ConnectionSettings,
-    ) -> Result<Self, Error> {
-        let keys = Keys::new(prefix)?;
-        let mut conn = RedisConnection::connect(url, settings).await?;
-        scripts::load_all(&mut conn).await?;
-        Ok(Self { conn, keys })
-    }
-
-    /// The key builder for this store's prefix.
-    pub fn keys(&self) -> &Keys {
-        &self.keys
-    }
-
-    /// Keys of `queue`; fails for an invalid queue name.
-    pub fn queue_keys(&self, queue: &str) -> Result<QueueKeys, Error> {
-        self.keys.queue(queue)
-    }
-
-    /// A handle to the shared connection, for commands of your own.
-    pub fn connection(&self) -> RedisConnection {
-        self.conn.clone()
-    }
-
-    /// The Redis clock, in milliseconds since the epoch.
-    pub async fn redis_time_ms(&self) -> Result<i64, Error> {
-        let (secs, micros): (i64, i64) = redis::cmd("TIME")
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(Error::redis("time"))?;
-        Ok(secs * 1000 + micros / 1000)
-    }
-
-    /// Adds queue names to the registry the dashboard and CLI list.
-    pub async fn register_queues<I, S>(&self, queues: I) -> Result<(), Error>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        let names: Vec<String> = queues.into_iter().map(|q| q.as_ref().to_owned()).collect();
-        if names.is_empty() {
-            return Ok(());
-        }
-        redis::cmd("SADD")
-            .arg(self.keys.queues())
-            .arg(&names)
-            .query_async::<i64>(&mut self.conn.clone())
-            .await
-            .map(|_| ())
-            .map_err(Error::redis("register_queues"))
-    }
-}
-
-/// Reads an integer from a script reply.
-pub(crate) fn int_reply(value: &Value, op: &'static str) -> Result<i64, Error> {
-    match value {
-        Value::Int(n) => Ok(*n),
-        Value::BulkString(bytes) => std::str::from_utf8(bytes)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| Error::protocol(op, "expected an integer")),
-        other => Err(Error::protocol(
-            op,
-            format!("expected an integer, got {other:?}"),
-        )),
-    }
-}
-
-/// Reads an array from a script reply.
-pub(crate) fn array_reply(value: Value, op: &'static str) -> Result<Vec<Value>, Error> {
-    match value {
-        Value::Array(items) => Ok(items),
-        Value::Nil => Ok(Vec::new()),
-        other => Err(Error::protocol(
-            op,
-            format!("expected an array, got {other:?}"),
-        )),
-    }
-}
+pub use handle::Store;
+pub use ops::bury::{BuryEntry, DeadLimits};
+pub use ops::cron_tick::CronTickOutcome;
+pub use ops::enqueue_waiting::WaitingOutcome;
+pub use ops::fetch::{FetchReply, FetchStatus, MAX_FETCH_BATCH, parse_fetch_reply};
+pub use ops::promote::PromoteReply;
+pub use ops::retry::RetryEntry;
+pub use releases::SWEEP_BATCH;

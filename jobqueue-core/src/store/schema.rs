@@ -159,13 +159,7 @@ impl Migrator {
             return Err(Error::MigrationLocked { lock_key });
         }
         let result = self.run_locked().await;
-        let released: Result<Value, Error> = crate::store::scripts::SCRIPTS
-            .unlock
-            .call(&[&lock_key])
-            .arg(&token)
-            .invoke(&mut conn, "migrate_unlock")
-            .await;
-        if let Err(err) = released {
+        if let Err(err) = self.store.unlock(&lock_key, &token).await {
             tracing::warn!(error = %err, "could not release the migration lock; it expires on its own");
         }
         result

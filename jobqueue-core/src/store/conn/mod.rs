@@ -159,7 +159,7 @@ impl RedisConnection {
             _ => cmd.query_async::<Value>(&mut self.clone()).await,
         };
         let reply = reply.map_err(Error::redis("wait_for_replicas"))?;
-        crate::store::int_reply(&reply, "wait_for_replicas")
+        crate::store::reply::int_reply(&reply, "wait_for_replicas")
     }
 
     /// Whether this is a Redis Cluster connection.

@@ -1,4 +1,5 @@
-//! Reading the queue registry (`P:queues`), which producers in any
+//! The queue registry (`P:queues`): registering names, and reading them.
+//! Producers in any
 //! language write: a name jobqueue would refuse (not UTF-8, a space,
 //! too long) is skipped and logged rather than failing every listing —
 //! one bad name must not take the dashboard and `/metrics` offline.
@@ -6,8 +7,8 @@
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 
-use super::Store;
 use crate::error::Error;
+use crate::store::handle::Store;
 use crate::store::keys::validate_queue_name;
 
 /// Most distinct invalid names logged per process (the registry is
@@ -63,6 +64,25 @@ fn log_invalid_once(name: &str) {
 }
 
 impl Store {
+    /// Adds queue names to the registry the dashboard and CLI list.
+    pub async fn register_queues<I, S>(&self, queues: I) -> Result<(), Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let names: Vec<String> = queues.into_iter().map(|q| q.as_ref().to_owned()).collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        redis::cmd("SADD")
+            .arg(self.keys.queues())
+            .arg(&names)
+            .query_async::<i64>(&mut self.conn.clone())
+            .await
+            .map(|_| ())
+            .map_err(Error::redis("register_queues"))
+    }
+
     /// The queue registry: valid names, and the invalid ones skipped.
     pub async fn queue_registry(&self) -> Result<QueueRegistry, Error> {
         let members: Vec<Vec<u8>> = redis::cmd("SMEMBERS")

@@ -1,13 +1,17 @@
-//! Cancellation: `cancel.lua`, and the scan that finds a ready job's record.
+//! `cancel.lua`: cancel one job, wherever it waits or runs.
+//!
+//! Called by [`crate::Client::cancel`]; also here, the scan that finds a
+//! ready job's record (outside Redis, so a long queue never blocks it).
 
 use redis::Value;
 use uuid::Uuid;
 
-use super::scripts::SCRIPTS;
-use super::{Store, array_reply};
 use crate::admin::finished::{MAX_FINISHED_AGE_MS, MAX_FINISHED_KEPT};
 use crate::error::Error;
+use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
+use crate::store::reply::array_reply;
+use crate::store::scripts::SCRIPTS;
 use crate::wire::record::{decode_record, record_id_bytes};
 
 /// Records read per round trip while looking for a ready job.

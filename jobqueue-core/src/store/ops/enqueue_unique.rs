@@ -1,16 +1,19 @@
-//! Unique-job enqueues: `enqueue_unique.lua`. Locks are freed by the
+//! `enqueue_unique.lua`: enqueue unique jobs: at most one per uniqueness key.
+//!
+//! Called by the client for jobs with `unique_for`. Locks are freed by the
 //! scripts that record a job's end (`ack.lua`, `ack_keyed.lua`,
 //! `ack_parents.lua`, `bury.lua`, `cancel.lua`, `expire.lua`).
 
 use redis::Value;
 use uuid::Uuid;
 
-use super::enqueue::ScheduleAt;
-use super::scripts::{Call, SCRIPTS};
-use super::{Store, array_reply};
 use crate::client::unique::{UniqueMode, UniqueOutcome};
 use crate::error::Error;
+use crate::store::enqueue::ScheduleAt;
+use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
+use crate::store::reply::array_reply;
+use crate::store::scripts::{Call, SCRIPTS};
 
 /// One unique enqueue's arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,5 @@
-//! Enqueues under ids the producer chose: `enqueue_with_id.lua`.
+//! `enqueue_with_id.lua`: enqueue jobs under ids their producer chose, each
+//! at most once.
 //!
 //! A job whose producer gave its id ([`crate::JobBuilder::id`]) claims an
 //! idempotency marker, `P:{Q}:id:<id>`, in the same step as its enqueue, so
@@ -9,11 +10,12 @@
 use redis::Value;
 use uuid::Uuid;
 
-use super::enqueue::ScheduleAt;
-use super::scripts::{Call, SCRIPTS};
-use super::{Store, array_reply};
 use crate::error::Error;
+use crate::store::enqueue::ScheduleAt;
+use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
+use crate::store::reply::array_reply;
+use crate::store::scripts::{Call, SCRIPTS};
 
 /// Most jobs in one `enqueue_with_id.lua` call (a few commands each, so a
 /// call stays around a millisecond of Redis time).

@@ -1,9 +1,12 @@
-//! Promotion of due scheduled jobs and retries: `promote.lua`.
+//! `promote.lua`: due scheduled jobs and due retries become ready.
+//!
+//! Called by the workers' delayed-job promoter.
 
 use redis::Value;
 
-use super::scripts::SCRIPTS;
-use super::{Store, array_reply, int_reply};
+use crate::store::handle::Store;
+use crate::store::reply::{array_reply, int_reply};
+use crate::store::scripts::SCRIPTS;
 
 /// Reads a time sent as text (`"1732500000123.456"`); `""` means none.
 fn time_reply(value: &Value) -> Result<Option<f64>, Error> {

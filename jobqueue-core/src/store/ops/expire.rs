@@ -1,13 +1,16 @@
-//! Expiry: `expire.lua`, called by a worker about to start a job whose
+//! `expire.lua`: a leased job whose expiry has passed is dropped, not run.
+//!
+//! Called by a worker about to start a job whose
 //! `expires_at` its clock says has passed.
 
 use redis::Value;
 
-use super::scripts::SCRIPTS;
-use super::{Store, int_reply};
 use crate::admin::finished::{MAX_FINISHED_AGE_MS, MAX_FINISHED_KEPT};
 use crate::error::Error;
+use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
+use crate::store::reply::int_reply;
+use crate::store::scripts::SCRIPTS;
 
 impl Store {
     /// Drops the leased job `leased_id` as expired if `expires_at_ms` has

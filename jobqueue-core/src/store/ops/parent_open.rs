@@ -1,0 +1,19 @@
+//! `parent_open.lua`: open the dependency record of a job enqueued with
+//! dependents, in the same round trip as its enqueue and before it.
+
+use uuid::Uuid;
+
+use crate::store::handle::Store;
+use crate::store::keys::QueueKeys;
+use crate::store::scripts::{Call, SCRIPTS};
+
+impl Store {
+    /// The `parent_open.lua` call that opens job `id`'s dependency record;
+    /// sent before its enqueue, in the same round trip.
+    pub(crate) fn parent_open_call(queue: &QueueKeys, id: Uuid, delay_ms: u64) -> Call {
+        SCRIPTS
+            .parent_open
+            .call(&[&queue.parent(&id.to_string())])
+            .arg(delay_ms)
+    }
+}
