@@ -26,8 +26,9 @@ use chrono::{DateTime, Utc};
 use redis::Value;
 use serde::{Deserialize, Serialize};
 
-use super::visible_text::escape_hidden;
-use super::{Admin, MAX_PAGE_SIZE, millis_to_datetime};
+use crate::admin::handle::{Admin, MAX_PAGE_SIZE};
+use crate::admin::jobs::millis_to_datetime;
+use crate::admin::visible_text::escape_hidden;
 use crate::error::Error;
 
 /// Entries the audit log keeps by default (about: Redis trims whole

@@ -8,7 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Admin, BULK_BATCH, JobFilter, JobInfo, JobSet, JobState, MAX_PAGE_SIZE};
+use crate::admin::filter::JobFilter;
+use crate::admin::handle::{Admin, BULK_BATCH, MAX_PAGE_SIZE};
+use crate::admin::jobs::{JobInfo, JobSet, JobState};
 use crate::error::Error;
 use crate::store::keys::QueueKeys;
 
@@ -279,35 +281,19 @@ impl Admin {
 
     /// Jobs currently in `state`.
     async fn state_size(&self, q: &QueueKeys, state: BrowseState) -> Result<u64, Error> {
-        const OP: &str = "browse";
-        let mut conn = self.store.connection();
         match state {
             BrowseState::Ready => {
-                let (ready, prioritised): (u64, u64) = redis::pipe()
-                    .llen(q.ready())
-                    .zcard(q.priority())
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(Error::redis(OP))?;
+                let (ready, prioritised) = self.store.ready_sizes(q).await?;
                 Ok(ready + prioritised)
             }
             BrowseState::Keyed => self.keyed_size(q).await,
             BrowseState::Active => Ok(self.queue(q.name()).await?.active),
             BrowseState::Cancelled | BrowseState::Expired => {
-                let key = finished_key(q, state);
-                redis::cmd("ZCARD")
-                    .arg(key)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(Error::redis(OP))
+                self.store.set_size(&finished_key(q, state)).await
             }
             _ => {
                 let set = state.set().unwrap_or(JobSet::Dead);
-                redis::cmd("ZCARD")
-                    .arg(set.key(q))
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(Error::redis(OP))
+                self.store.set_size(set.key(q)).await
             }
         }
     }
@@ -326,11 +312,7 @@ impl Admin {
         match state {
             BrowseState::Ready => {
                 // Prioritised jobs run first, so they come first.
-                let prioritised: u64 = redis::cmd("ZCARD")
-                    .arg(q.priority())
-                    .query_async(&mut self.store.connection())
-                    .await
-                    .map_err(Error::redis("browse"))?;
+                let prioritised = self.store.set_size(q.priority()).await?;
                 let prioritised = usize::try_from(prioritised).unwrap_or(usize::MAX);
                 let mut out = Vec::new();
                 if start < prioritised {
@@ -408,28 +390,13 @@ impl Admin {
         start: usize,
         count: usize,
     ) -> Result<Vec<Option<JobInfo>>, Error> {
-        const OP: &str = "browse";
         let count = count.clamp(1, MAX_PAGE_SIZE);
-        let mut conn = self.store.connection();
-        let entries: Vec<(String, f64)> =
-            redis::cmd(if newest_first { "ZREVRANGE" } else { "ZRANGE" })
-                .arg(key)
-                .arg(start)
-                .arg(start + count - 1)
-                .arg("WITHSCORES")
-                .query_async(&mut conn)
-                .await
-                .map_err(Error::redis(OP))?;
+        let entries = self.store.set_page(key, start, count, newest_first).await?;
         if entries.is_empty() {
             return Ok(Vec::new());
         }
         let ids: Vec<&str> = entries.iter().map(|(id, _)| id.as_str()).collect();
-        let records: Vec<Option<Vec<u8>>> = redis::cmd("HMGET")
-            .arg(q.jobs())
-            .arg(&ids)
-            .query_async(&mut conn)
-            .await
-            .map_err(Error::redis(OP))?;
+        let records = self.store.stored_records(q, &ids).await?;
         Ok(entries
             .iter()
             .zip(records)

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::admin::{Admin, millis_to_datetime};
+use crate::admin::handle::Admin;
+use crate::admin::jobs::millis_to_datetime;
 use crate::cron::entry::{CronDefinition, CronEntry, Misfire, validate_cron_name};
 use crate::cron::run_result::CronRunResult;
 use crate::error::Error;
@@ -124,7 +125,7 @@ impl Admin {
         }
     }
 
-    /// Pauses an entry: no tick more than [`super::LOOKAHEAD_MS`] away is
+    /// Pauses an entry: no tick more than [`crate::cron::LOOKAHEAD_MS`] away is
     /// enqueued until it is resumed, in every process.
     pub async fn pause_cron(&self, queue: &str, name: &str) -> Result<(), Error> {
         let keys = self.cron_keys(queue, name)?;

@@ -1,14 +1,14 @@
 //! A job's place in a chain: its parents with their states, and its
 //! children.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Admin, JobInfo};
+use crate::admin::handle::Admin;
+use crate::admin::jobs::{JobInfo, JobSet};
 use crate::error::Error;
 use crate::job::dependencies::{OnParentFailure, ParentState};
+use crate::store::commands::dependencies::DependencyRecords;
 
 /// One parent of a job and how it has ended, as far as the job knows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,37 +55,29 @@ impl Admin {
     /// The parents (with their states) and children of `job`: one
     /// pipelined read, O(parents + children).
     pub async fn dependencies(&self, job: &JobInfo) -> Result<JobDependencies, Error> {
-        const OP: &str = "dependencies";
         if job.after.is_empty() && !job.dependents {
             return Ok(JobDependencies::default());
         }
         let q = self.store.queue_keys(&job.queue)?;
         let id = job.id.to_string();
-        let mut pipe = redis::pipe();
-        pipe.hgetall(q.deps(&id)).hkeys(q.parent(&id));
-        for parent in &job.after {
-            let parent_queue = self.store.queue_keys(&parent.queue)?;
-            pipe.hget(parent_queue.parent(&parent.id.to_string()), "state");
-        }
-        let mut conn = self.store.connection();
-        let mut replies: Vec<redis::Value> = pipe
-            .query_async(&mut conn)
-            .await
-            .map_err(Error::redis(OP))?;
-        let parent_states: Vec<Option<String>> = replies
-            .split_off(2.min(replies.len()))
-            .into_iter()
-            .map(|v| redis::from_redis_value(v).ok().flatten())
-            .collect();
-        let mut first = replies.into_iter();
-        let known: HashMap<String, String> = first
-            .next()
-            .and_then(|v| redis::from_redis_value(v).ok())
-            .unwrap_or_default();
-        let child_fields: Vec<String> = first
-            .next()
-            .and_then(|v| redis::from_redis_value(v).ok())
-            .unwrap_or_default();
+        let parent_hashes = job
+            .after
+            .iter()
+            .map(|parent| {
+                Ok(self
+                    .store
+                    .queue_keys(&parent.queue)?
+                    .parent(&parent.id.to_string()))
+            })
+            .collect::<Result<Vec<String>, Error>>()?;
+        let DependencyRecords {
+            deps: known,
+            children: child_fields,
+            parent_states,
+        } = self
+            .store
+            .dependency_records(&q, &id, &parent_hashes)
+            .await?;
         let parents: Vec<ParentStatus> = job
             .after
             .iter()
@@ -125,18 +117,12 @@ impl Admin {
     pub(super) async fn forget_dependencies(
         &self,
         q: &crate::store::keys::QueueKeys,
-        set: super::JobSet,
+        set: JobSet,
         ids: &[String],
     ) -> Result<(), Error> {
-        if set != super::JobSet::Waiting || ids.is_empty() {
+        if set != JobSet::Waiting || ids.is_empty() {
             return Ok(());
         }
-        let keys: Vec<String> = ids.iter().map(|id| q.deps(id)).collect();
-        redis::cmd("DEL")
-            .arg(&keys)
-            .query_async::<i64>(&mut self.store.connection())
-            .await
-            .map(|_| ())
-            .map_err(Error::redis("forget_dependencies"))
+        self.store.delete_dependency_records(q, ids).await
     }
 }

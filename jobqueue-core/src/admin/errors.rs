@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::filter::job_fingerprint;
-use super::{Admin, JobSet};
+use crate::admin::filter::job_fingerprint;
+use crate::admin::handle::Admin;
+use crate::admin::jobs::JobSet;
 use crate::error::Error;
 
 /// How many of the newest dead jobs the grouping reads.
@@ -87,11 +88,7 @@ impl Admin {
                 group.sampled_count += 1;
             }
         }
-        let total: u64 = redis::cmd("ZCARD")
-            .arg(q.dead())
-            .query_async(&mut self.store.connection())
-            .await
-            .map_err(Error::redis("dead_groups"))?;
+        let total = self.store.set_size(q.dead()).await?;
         let exact = sampled >= total;
         let mut groups: Vec<ErrorGroup> = by_fingerprint
             .into_values()

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::JobInfo;
+use crate::admin::jobs::JobInfo;
 
 /// Longest normalised message kept in a fingerprint, in characters.
 const MAX_NORMALISED_CHARS: usize = 200;

@@ -1,16 +1,12 @@
 //! The operator's view of jobs that ended without running to the end:
 //! the cancelled set and the expired set of each queue (both bounded to
-//! 10,000 jobs and 7 days; see `file_finished` in `scripts/lib.lua`).
+//! 10,000 jobs and 7 days; see `file_finished` in `src/lua/include/flow.lua`).
 
-use crate::admin::{Admin, JobInfo, JobState};
+use crate::admin::handle::Admin;
+use crate::admin::jobs::{JobInfo, JobState};
 use crate::error::Error;
+pub use crate::store::commands::job_sets::{MAX_FINISHED_AGE_MS, MAX_FINISHED_KEPT};
 use crate::store::keys::QueueKeys;
-
-/// Most cancelled or expired jobs kept per queue (the oldest go first).
-pub const MAX_FINISHED_KEPT: u64 = 10_000;
-
-/// Longest a cancelled or expired job is kept, ms (7 days).
-pub const MAX_FINISHED_AGE_MS: u64 = 7 * 24 * 3600 * 1000;
 
 /// Most jobs per page.
 const MAX_PAGE: usize = 1000;
@@ -45,21 +41,13 @@ impl Admin {
     /// How many cancelled jobs a queue keeps now.
     pub async fn cancelled_count(&self, queue: &str) -> Result<u64, Error> {
         let keys = self.store().queue_keys(queue)?;
-        self.set_size(&keys.cancelled()).await
+        self.store().set_size(&keys.cancelled()).await
     }
 
     /// How many expired jobs a queue keeps now.
     pub async fn expired_count(&self, queue: &str) -> Result<u64, Error> {
         let keys = self.store().queue_keys(queue)?;
-        self.set_size(&keys.expired()).await
-    }
-
-    async fn set_size(&self, key: &str) -> Result<u64, Error> {
-        redis::cmd("ZCARD")
-            .arg(key)
-            .query_async(&mut self.store().connection())
-            .await
-            .map_err(Error::redis("finished_count"))
+        self.store().set_size(&keys.expired()).await
     }
 
     async fn list_finished(
@@ -70,27 +58,13 @@ impl Admin {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<JobInfo>, Error> {
-        const OP: &str = "list_finished";
         let limit = limit.clamp(1, MAX_PAGE);
-        let mut conn = self.store().connection();
-        let scored: Vec<(String, f64)> = redis::cmd("ZREVRANGE")
-            .arg(set_key)
-            .arg(offset)
-            .arg(offset + limit - 1)
-            .arg("WITHSCORES")
-            .query_async(&mut conn)
-            .await
-            .map_err(Error::redis(OP))?;
+        let scored = self.store().set_page(set_key, offset, limit, true).await?;
         if scored.is_empty() {
             return Ok(Vec::new());
         }
         let ids: Vec<&str> = scored.iter().map(|(id, _)| id.as_str()).collect();
-        let records: Vec<Option<Vec<u8>>> = redis::cmd("HMGET")
-            .arg(keys.jobs())
-            .arg(&ids)
-            .query_async(&mut conn)
-            .await
-            .map_err(Error::redis(OP))?;
+        let records = self.store().stored_records(keys, &ids).await?;
         Ok(scored
             .iter()
             .zip(records)

@@ -11,9 +11,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::Serialize;
 
-use super::Admin;
+use crate::admin::handle::Admin;
 use crate::error::Error;
-use crate::store::Store;
 
 /// Most minute buckets one read returns (the buckets live two hours).
 pub const MAX_HISTORY_MINUTES: usize = 120;
@@ -93,7 +92,7 @@ impl Admin {
         points: &[Vec<String>],
         times: impl Iterator<Item = DateTime<Utc>>,
     ) -> Result<Vec<HistoryPoint>, Error> {
-        let sums = sum_counts(&self.store, points, "history").await?;
+        let sums = self.store.sum_counters(points).await?;
         Ok(times
             .zip(sums)
             .map(|(at, (processed, failed))| HistoryPoint {
@@ -103,37 +102,4 @@ impl Admin {
             })
             .collect())
     }
-}
-
-/// For each point, the sums of the `processed` and `failed` fields of its
-/// hashes, read with one HMGET per hash in one pipelined round trip (split
-/// by slot on a cluster).
-pub(super) async fn sum_counts(
-    store: &Store,
-    points: &[Vec<String>],
-    op: &'static str,
-) -> Result<Vec<(u64, u64)>, Error> {
-    let mut pipe = redis::pipe();
-    for key in points.iter().flatten() {
-        pipe.cmd("HMGET").arg(key).arg("processed").arg("failed");
-    }
-    let counts: Vec<(Option<u64>, Option<u64>)> = if points.iter().all(Vec::is_empty) {
-        Vec::new()
-    } else {
-        pipe.query_async(&mut store.connection())
-            .await
-            .map_err(Error::redis(op))?
-    };
-    let mut counts = counts.into_iter();
-    Ok(points
-        .iter()
-        .map(|keys| {
-            counts
-                .by_ref()
-                .take(keys.len())
-                .fold((0, 0), |(p, f), (processed, failed)| {
-                    (p + processed.unwrap_or(0), f + failed.unwrap_or(0))
-                })
-        })
-        .collect())
 }

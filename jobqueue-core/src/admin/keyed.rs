@@ -1,4 +1,4 @@
-//! The `keyed` listing ([`BrowseState::Keyed`](super::BrowseState::Keyed)):
+//! The `keyed` listing ([`BrowseState::Keyed`](crate::admin::BrowseState::Keyed)):
 //! jobs waiting in their flow keys' lists (keyed flow control, see
 //! [`crate::admin::keys`]), which the ready list does not hold.
 //!
@@ -12,11 +12,10 @@
 //! (one pipeline) and the records (one `HMGET`). An unfiltered page is one
 //! window; a filtered one at most ten.
 
-use super::{Admin, JobInfo, JobState, MAX_PAGE_SIZE};
+use crate::admin::handle::{Admin, MAX_PAGE_SIZE};
+use crate::admin::jobs::{JobInfo, JobState};
 use crate::error::Error;
 use crate::store::keys::QueueKeys;
-
-const OP: &str = "browse_keyed";
 
 impl Admin {
     /// The listed keys with waiting jobs (the first 1000 of them) and
@@ -28,14 +27,7 @@ impl Admin {
         if names.is_empty() {
             return Ok(Vec::new());
         }
-        let mut pipe = redis::pipe();
-        for key in &names {
-            pipe.llen(q.flow_list(key));
-        }
-        let lengths: Vec<u64> = pipe
-            .query_async(&mut self.store.connection())
-            .await
-            .map_err(Error::redis(OP))?;
+        let lengths = self.store.flow_list_lengths(q, &names).await?;
         Ok(names
             .into_iter()
             .zip(lengths)
@@ -63,29 +55,17 @@ impl Admin {
         if ranges.is_empty() {
             return Ok(Vec::new());
         }
-        let mut conn = self.store.connection();
-        let mut pipe = redis::pipe();
-        for (key, from, take) in &ranges {
-            pipe.lrange(
-                q.flow_list(key),
-                *from as isize,
-                (*from + *take - 1) as isize,
-            );
-        }
-        let per_key: Vec<Vec<String>> = pipe
-            .query_async(&mut conn)
-            .await
-            .map_err(Error::redis(OP))?;
-        let ids: Vec<String> = per_key.into_iter().flatten().collect();
+        let ids: Vec<String> = self
+            .store
+            .flow_list_windows(q, &ranges)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let records: Vec<Option<Vec<u8>>> = redis::cmd("HMGET")
-            .arg(q.jobs())
-            .arg(&ids)
-            .query_async(&mut conn)
-            .await
-            .map_err(Error::redis(OP))?;
+        let records = self.store.stored_records(q, &ids).await?;
         Ok(records
             .into_iter()
             .map(|record| record.map(|r| JobInfo::from_record(q.name(), JobState::Ready, &r, None)))

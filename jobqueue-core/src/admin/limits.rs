@@ -4,15 +4,11 @@
 //! pick changes up at once (a `l` message on the queue's events channel)
 //! and at their next heartbeat at the latest.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use serde::Serialize;
-
-use crate::admin::Admin;
+use crate::admin::handle::Admin;
 use crate::error::Error;
-use crate::store::Store;
-use crate::store::keys::QueueKeys;
+pub use crate::store::commands::limits::{QueueLimits, RateLimit};
 
 /// Largest `max_running` accepted (per queue or per flow key).
 pub const MAX_RUNNING_LIMIT: u32 = 1_000_000;
@@ -78,55 +74,6 @@ pub(crate) fn validate_limits(
     Ok(())
 }
 
-/// A rate limit: at most `limit` job starts per `per`, in bursts of at
-/// most `limit`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct RateLimit {
-    /// Job starts per period.
-    pub limit: u32,
-    /// The period.
-    pub per: Duration,
-}
-
-/// A queue's flow limits; `None` fields do not limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct QueueLimits {
-    /// Most jobs of the queue leased (running) at once, across all workers.
-    pub max_running: Option<u32>,
-    /// Most job starts per period, across all workers.
-    pub rate: Option<RateLimit>,
-}
-
-impl QueueLimits {
-    /// True when nothing is limited.
-    pub fn is_unlimited(&self) -> bool {
-        self.max_running.is_none() && self.rate.is_none()
-    }
-}
-
-impl Store {
-    /// The flow limits of `queue`.
-    pub async fn queue_limits(&self, queue: &QueueKeys) -> Result<QueueLimits, Error> {
-        let fields: HashMap<String, u64> = redis::cmd("HGETALL")
-            .arg(queue.limits())
-            .query_async(&mut self.connection())
-            .await
-            .map_err(Error::redis("queue_limits"))?;
-        let number = |name: &str| fields.get(name).and_then(|&n| u32::try_from(n).ok());
-        let rate = match (number("rate_limit"), fields.get("rate_ms")) {
-            (Some(limit), Some(&ms)) if limit > 0 && ms > 0 => Some(RateLimit {
-                limit,
-                per: Duration::from_millis(ms),
-            }),
-            _ => None,
-        };
-        Ok(QueueLimits {
-            max_running: number("max_running"),
-            rate,
-        })
-    }
-}
-
 impl Admin {
     /// Sets the flow limits of `queue` (replacing earlier ones); every
     /// worker applies them within a second. Values beyond the bounds
@@ -142,26 +89,7 @@ impl Admin {
         )?;
         let keys = self.store().queue_keys(queue)?;
         self.store().register_queues([queue]).await?;
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .del(keys.limits())
-            .ignore()
-            .del(keys.rate())
-            .ignore();
-        if let Some(max) = limits.max_running {
-            pipe.hset(keys.limits(), "max_running", max).ignore();
-        }
-        if let Some(rate) = limits.rate {
-            let per_ms = u64::try_from(rate.per.as_millis()).unwrap_or(u64::MAX);
-            pipe.hset(keys.limits(), "rate_limit", rate.limit)
-                .ignore()
-                .hset(keys.limits(), "rate_ms", per_ms)
-                .ignore();
-        }
-        pipe.publish(keys.events(), "l").ignore();
-        pipe.query_async::<()>(&mut self.store().connection())
-            .await
-            .map_err(Error::redis(OP))
+        self.store().store_queue_limits(&keys, limits).await
     }
 
     /// Removes every flow limit of `queue`.

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::Admin;
+use crate::admin::handle::Admin;
 use crate::error::Error;
 
 /// Version and memory of the Redis server.
@@ -22,23 +22,7 @@ impl Admin {
     /// Version and memory of the Redis server (one `INFO` call; some
     /// managed Redis deny `INFO`, then the fields read "unknown").
     pub async fn server_info(&self) -> Result<ServerInfo, Error> {
-        let text: String = match redis::cmd("INFO")
-            .arg("server")
-            .arg("memory")
-            .query_async(&mut self.store.connection())
-            .await
-        {
-            Ok(text) => text,
-            Err(err) if err.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoPerm) => {
-                String::new()
-            }
-            Err(err) => {
-                return Err(Error::Redis {
-                    op: "server_info",
-                    source: err,
-                });
-            }
-        };
+        let text = self.store.server_info_text().await?;
         let field = |name: &str| {
             text.lines()
                 .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))

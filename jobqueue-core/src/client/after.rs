@@ -26,10 +26,10 @@ use crate::client::builder::{Destination, JobOptions, ParentSpec, PreparedJob};
 use crate::client::unique::UniqueOutcome;
 use crate::error::Error;
 use crate::job::dependencies::{MAX_PARENTS, ParentRef, ParentState};
+use crate::store::ScheduleAt;
 use crate::store::WaitingOutcome;
 use crate::store::keys::QueueKeys;
 use crate::store::ops::enqueue_waiting::WaitingEnqueue;
-use crate::store::{ScheduleAt, Store};
 use crate::wire::record::{decode_record, encode_record};
 
 const OP: &str = "enqueue";
@@ -118,9 +118,7 @@ impl Client {
         let record = encode_record(&envelope, payload)?;
         if job.dependents {
             // The job can itself be a parent (a link in a chain).
-            Store::parent_open_call(&queue, job.id, 0)
-                .invoke::<redis::Value>(&mut store.connection(), OP)
-                .await?;
+            store.open_parent(&queue, job.id, 0).await?;
         }
         let pairs: Vec<(Uuid, ParentState)> =
             parents.iter().map(|parent| parent.id).zip(states).collect();
@@ -164,17 +162,12 @@ impl Client {
         if !unknown.is_empty() {
             let store = self.store();
             let names = store.queue_names().await?;
-            let mut pipe = redis::pipe();
-            for id in &unknown {
-                let id = id.to_string();
-                for name in &names {
-                    pipe.exists(store.queue_keys(name)?.parent(&id));
-                }
-            }
-            let exists: Vec<bool> = pipe
-                .query_async(&mut store.connection())
-                .await
-                .map_err(Error::redis(OP))?;
+            let queues = names
+                .iter()
+                .map(|name| store.queue_keys(name))
+                .collect::<Result<Vec<_>, _>>()?;
+            let ids: Vec<String> = unknown.iter().map(Uuid::to_string).collect();
+            let exists = store.parent_records_exist(&ids, &queues).await?;
             for (n, id) in unknown.iter().enumerate() {
                 let row = &exists[n * names.len()..(n + 1) * names.len()];
                 match row.iter().position(|&hit| hit) {

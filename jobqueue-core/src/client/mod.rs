@@ -458,7 +458,7 @@ impl Client {
     /// connection, any Redis failure may follow an attempt that was
     /// applied (see [`Error::OutcomeUnknown`]).
     fn write_error(&self, err: Error) -> Error {
-        if self.inner.store.connection().is_cluster() {
+        if self.inner.store.is_cluster() {
             err.after_retrying_client()
         } else {
             err
@@ -487,7 +487,6 @@ impl Client {
         let acknowledged = self
             .inner
             .store
-            .connection()
             .wait_for_replicas(queue.ready(), wait.replicas, wait.timeout)
             .await?;
         if acknowledged < i64::from(wait.replicas) {

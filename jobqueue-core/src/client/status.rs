@@ -153,21 +153,10 @@ impl StatusWriter {
     }
 
     async fn write(&self, id: Uuid, fields: &[(&str, &str)]) -> Result<(), Error> {
-        let key = self.store.keys().status(&id.to_string());
         let now = Utc::now().timestamp_millis().to_string();
-        let mut pipe = redis::pipe();
-        pipe.cmd("HSET").arg(&key).arg("updated_at").arg(&now);
-        for (field, value) in fields {
-            pipe.arg(*field).arg(*value);
-        }
-        pipe.ignore()
-            .cmd("PEXPIRE")
-            .arg(&key)
-            .arg(self.ttl_ms)
-            .ignore();
-        pipe.query_async::<()>(&mut self.store.connection())
+        self.store
+            .write_status(&id.to_string(), &now, fields, self.ttl_ms)
             .await
-            .map_err(Error::redis("job_status"))
     }
 }
 
@@ -268,11 +257,7 @@ impl Store {
     /// The status of job `id`; `None` when it has none (not tracked, not
     /// reported, or past its TTL).
     pub async fn job_status(&self, id: Uuid) -> Result<Option<JobStatus>, Error> {
-        let fields: HashMap<String, String> = redis::cmd("HGETALL")
-            .arg(self.keys().status(&id.to_string()))
-            .query_async(&mut self.connection())
-            .await
-            .map_err(Error::redis("job_status"))?;
+        let fields = self.status_fields(&id.to_string()).await?;
         Ok(JobStatus::from_fields(id, fields))
     }
 }

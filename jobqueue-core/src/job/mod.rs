@@ -4,6 +4,7 @@ pub mod backoff;
 pub mod context;
 pub mod dependencies;
 pub mod error;
+pub mod flow_key;
 
 use std::future::Future;
 use std::time::Duration;

@@ -49,4 +49,21 @@ impl Store {
             .map_err(Error::redis("time"))?;
         Ok(secs * 1000 + micros / 1000)
     }
+
+    /// True when connected to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.conn.is_cluster()
+    }
+
+    /// Waits until `replicas` replicas of the primary holding `key`
+    /// confirmed the writes sent so far on this connection, at most
+    /// `timeout`; returns how many did.
+    pub async fn wait_for_replicas(
+        &self,
+        key: &str,
+        replicas: u32,
+        timeout: std::time::Duration,
+    ) -> Result<i64, Error> {
+        self.conn.wait_for_replicas(key, replicas, timeout).await
+    }
 }

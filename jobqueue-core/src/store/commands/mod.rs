@@ -3,4 +3,12 @@
 
 pub mod audit;
 pub mod cron;
+pub mod dependencies;
+pub mod flow_keys;
+pub mod job_sets;
+pub mod limits;
+pub mod queue_info;
 pub mod queue_registry;
+pub mod server;
+pub mod status;
+pub mod workers;

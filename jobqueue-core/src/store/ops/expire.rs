@@ -5,8 +5,8 @@
 
 use redis::Value;
 
-use crate::admin::finished::{MAX_FINISHED_AGE_MS, MAX_FINISHED_KEPT};
 use crate::error::Error;
+use crate::store::commands::job_sets::{MAX_FINISHED_AGE_MS, MAX_FINISHED_KEPT};
 use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
 use crate::store::reply::int_reply;

@@ -3,6 +3,7 @@
 
 use uuid::Uuid;
 
+use crate::error::Error;
 use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
 use crate::store::scripts::{Call, SCRIPTS};
@@ -15,5 +16,19 @@ impl Store {
             .parent_open
             .call(&[&queue.parent(&id.to_string())])
             .arg(delay_ms)
+    }
+
+    /// Opens job `id`'s dependency record on its own (for a job with
+    /// parents that may itself get dependents).
+    pub async fn open_parent(
+        &self,
+        queue: &QueueKeys,
+        id: Uuid,
+        delay_ms: u64,
+    ) -> Result<(), Error> {
+        Self::parent_open_call(queue, id, delay_ms)
+            .invoke::<redis::Value>(&mut self.conn.clone(), "parent_open")
+            .await
+            .map(|_| ())
     }
 }

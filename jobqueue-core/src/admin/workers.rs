@@ -1,10 +1,13 @@
-//! What each worker is running now.
+//! Workers as the operator sees them: live processes and what each is
+//! running now.
 
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Admin, JobInfo, JobState};
+use crate::admin::handle::{Admin, MAX_PAGE_SIZE};
+use crate::admin::jobs::{JobInfo, JobState};
 use crate::error::Error;
+use crate::store::keys::QueueKeys;
 use crate::wire::worker_info::WorkerInfo;
 
 /// A job a worker holds right now.
@@ -21,6 +24,12 @@ pub struct RunningJob {
 }
 
 impl Admin {
+    /// Live worker processes (those that beat within their lease).
+    pub async fn workers(&self) -> Result<Vec<WorkerInfo>, Error> {
+        let hashes = self.store.worker_hashes(MAX_PAGE_SIZE).await?;
+        Ok(hashes.iter().filter_map(WorkerInfo::from_fields).collect())
+    }
+
     /// The jobs each of `workers` holds leased, in the same order: one
     /// pipelined `HVALS` per worker and queue it serves (each hash holds at
     /// most the worker's concurrency), so the cost is O(page of workers ×
@@ -29,25 +38,19 @@ impl Admin {
         &self,
         workers: &[WorkerInfo],
     ) -> Result<Vec<Vec<RunningJob>>, Error> {
-        let mut pipe = redis::pipe();
+        let mut leases: Vec<(QueueKeys, &str)> = Vec::new();
         let mut slots: Vec<(usize, String)> = Vec::new();
         for (index, worker) in workers.iter().enumerate() {
             for queue in &worker.queues {
                 // A worker may list a queue name this build rejects; skip it.
                 if let Ok(q) = self.store.queue_keys(queue) {
-                    pipe.cmd("HVALS").arg(q.active(&worker.id));
+                    leases.push((q, worker.id.as_str()));
                     slots.push((index, queue.clone()));
                 }
             }
         }
         let mut out = vec![Vec::new(); workers.len()];
-        if slots.is_empty() {
-            return Ok(out);
-        }
-        let replies: Vec<Vec<Vec<u8>>> = pipe
-            .query_async(&mut self.store.connection())
-            .await
-            .map_err(Error::redis("running_jobs"))?;
+        let replies = self.store.leased_records_of(&leases).await?;
         for ((index, queue), records) in slots.into_iter().zip(replies) {
             for record in records {
                 let job = JobInfo::from_record(&queue, JobState::Active, &record, None);
