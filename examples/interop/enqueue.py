@@ -31,7 +31,7 @@ from pathlib import Path
 
 import redis
 
-SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "jobqueue-core" / "src" / "scripts"
+SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "jobqueue-core" / "src" / "lua"
 NAME_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 
 

@@ -31,7 +31,11 @@
 //! # Ok(()) }
 //! ```
 
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
+// Dev-dependencies are in scope for the unit tests too, so the check runs
+// on the library build only.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+#![warn(clippy::too_many_lines)]
 
 pub mod admin;
 pub mod client;
@@ -48,8 +52,10 @@ pub use admin::{
     Admin, BrowseState, BulkAction, JobFilter, JobInfo, JobPage, JobSet, JobState, QueueInfo,
     Totals,
 };
-pub use client::builder::{Expiry, JobBuilder, JobOptions, ParentSpec, PreparedJob, RunAt};
+pub use client::builder::JobBuilder;
 pub use client::cancel::CancelOutcome;
+pub use client::options::{Expiry, JobOptions, ParentSpec, RunAt};
+pub use client::prepared::PreparedJob;
 pub use client::status::{JobStatus, JobStatusState, Progress};
 pub use client::unique::{UniqueMode, UniqueOptions, UniqueOutcome};
 pub use client::{Client, MAX_PRIORITY};

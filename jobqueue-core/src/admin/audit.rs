@@ -31,11 +31,6 @@ use crate::admin::jobs::millis_to_datetime;
 use crate::admin::visible_text::escape_hidden;
 use crate::error::Error;
 
-/// Entries the audit log keeps by default (about: Redis trims whole
-/// stream blocks, so up to a few hundred more may stay). At a few hundred
-/// bytes each, 10,000 entries take a few MB of Redis memory.
-pub const AUDIT_LOG_CAPACITY: usize = 10_000;
-
 /// Most refused requests of one [`RefusalReason`] logged per minute, over
 /// all dashboard processes.
 pub const REFUSALS_PER_MINUTE: u32 = 60;

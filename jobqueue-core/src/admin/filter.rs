@@ -65,7 +65,7 @@ impl JobFilter {
 }
 
 /// The fingerprint of a job's last failure (see the module docs).
-pub fn job_fingerprint(job: &JobInfo) -> String {
+pub(crate) fn job_fingerprint(job: &JobInfo) -> String {
     let message = job
         .errors
         .last()

@@ -1,10 +1,14 @@
 //! [`Admin`]: the operator API's handle over the store, and the bounds
 //! every listing keeps.
 
-use crate::admin::audit::AUDIT_LOG_CAPACITY;
 use crate::error::Error;
 use crate::store::Store;
 use crate::store::keys::QueueKeys;
+
+/// Entries the audit log keeps by default (about: Redis trims whole
+/// stream blocks, so up to a few hundred more may stay). At a few hundred
+/// bytes each, 10,000 entries take a few MB of Redis memory.
+pub const AUDIT_LOG_CAPACITY: usize = 10_000;
 
 /// Largest page the listing calls return.
 pub const MAX_PAGE_SIZE: usize = 1000;

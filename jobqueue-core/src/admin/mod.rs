@@ -47,12 +47,12 @@ mod server;
 mod visible_text;
 mod workers;
 
-pub use audit::{AUDIT_LOG_CAPACITY, AuditEntry, OUTCOME_DONE, REFUSALS_PER_MINUTE, RefusalReason};
+pub use audit::{AuditEntry, OUTCOME_DONE, REFUSALS_PER_MINUTE, RefusalReason};
 pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
 pub use dependencies::{ChildRef, JobDependencies, ParentStatus};
 pub use errors::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};
 pub use filter::{JobFilter, error_fingerprint, normalise_error_message};
-pub use handle::{Admin, MAX_PAGE_SIZE};
+pub use handle::{AUDIT_LOG_CAPACITY, Admin, MAX_PAGE_SIZE};
 pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
 pub use jobs::{JobInfo, JobSet, JobState, millis_to_datetime};
 pub use queues::{QueueInfo, Totals};

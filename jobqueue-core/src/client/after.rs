@@ -22,7 +22,8 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use crate::client::Client;
-use crate::client::builder::{Destination, JobOptions, ParentSpec, PreparedJob};
+use crate::client::options::{JobOptions, ParentSpec};
+use crate::client::prepared::{Destination, PreparedJob};
 use crate::client::unique::UniqueOutcome;
 use crate::error::Error;
 use crate::job::dependencies::{MAX_PARENTS, ParentRef, ParentState};

@@ -28,7 +28,6 @@ use std::collections::HashSet;
 use redis::Value;
 
 use crate::error::Error;
-use crate::store::enqueue::MAX_RECORDS_PER_CALL;
 use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
 use crate::store::ops::ack::{ack_call, parse_ack_reply};
@@ -36,6 +35,7 @@ use crate::store::ops::ack_keyed::{ack_keyed_call, parse_ack_keyed_reply};
 use crate::store::ops::ack_parents::{ack_parents_call, parse_ack_parents_reply};
 use crate::store::ops::bury::{Bury, BuryEntry, DeadLimits, bury_call, parse_bury_reply};
 use crate::store::ops::retry::{RetryEntry, parse_retry_reply, retry_call};
+use crate::store::scripts::MAX_RECORDS_PER_CALL;
 use crate::store::scripts::{Call, invoke_pipelined};
 
 /// Everything one worker finished on one queue.

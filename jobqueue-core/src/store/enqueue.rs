@@ -22,22 +22,10 @@ use crate::store::keys::QueueKeys;
 use crate::store::ops::enqueue_priority::enqueue_priority_call;
 use crate::store::ops::enqueue_unique::{UniqueEnqueue, unique_call};
 use crate::store::ops::enqueue_with_id::{IdEnqueue, with_id_call};
-use crate::store::ops::schedule::schedule_call;
+use crate::store::ops::schedule::{ScheduleAt, schedule_call};
 use crate::store::reply::int_reply;
+use crate::store::reply::refused_id;
 use crate::store::scripts::{Call, invoke_pipelined};
-
-/// Most records sent in one command or script call (keeps Lua's `unpack`
-/// within its limits and every call short).
-pub(crate) const MAX_RECORDS_PER_CALL: usize = 1000;
-
-/// When a scheduled job becomes due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScheduleAt {
-    /// This many milliseconds after the Redis clock's now.
-    In(u64),
-    /// At this instant, milliseconds since the epoch (Redis clock).
-    At(i64),
-}
 
 /// One batch of records bound for one queue and one transition.
 pub(crate) enum EnqueueCall<'a> {
@@ -96,30 +84,6 @@ impl EnqueueCall<'_> {
             EnqueueCall::WithId(q, jobs) => jobs.iter().any(|j| j.id == id).then_some(*q),
             EnqueueCall::OpenParent(..) => None,
         }
-    }
-}
-
-/// The error of a script that refused a job id another record holds
-/// (`ERR jobqueue: duplicate job id <id> …`, from schedule.lua or
-/// enqueue_waiting.lua), as [`Error::DuplicateId`] on `queue`; any other
-/// error unchanged.
-pub(crate) fn refused_id(err: Error, queue_of: impl Fn(uuid::Uuid) -> Option<String>) -> Error {
-    const MARK: &str = "jobqueue: duplicate job id ";
-    let Error::Redis { op, source } = &err else {
-        return err;
-    };
-    let text = source.to_string();
-    let Some(id) = text
-        .find(MARK)
-        .and_then(|at| text.get(at + MARK.len()..at + MARK.len() + 36))
-        .and_then(|id| id.parse::<uuid::Uuid>().ok())
-    else {
-        return err;
-    };
-    Error::DuplicateId {
-        op,
-        queue: queue_of(id).unwrap_or_default(),
-        id,
     }
 }
 

@@ -30,28 +30,6 @@ use crate::store::scripts::{Call, LuaScript, invoke_pipelined};
 /// Most outbox entries one sweep applies per queue.
 pub const SWEEP_BATCH: usize = 100;
 
-/// The keys `enqueue_waiting.lua` and `release_child.lua` take, in order.
-pub(crate) fn waiting_keys(queue: &QueueKeys, job_id: &str) -> [String; 10] {
-    [
-        queue.waiting().to_owned(),
-        queue.jobs().to_owned(),
-        queue.deps(job_id),
-        queue.ready().to_owned(),
-        queue.priority().to_owned(),
-        queue.scheduled().to_owned(),
-        queue.dead().to_owned(),
-        queue.stats().to_owned(),
-        queue.parent(job_id),
-        queue.releases(),
-    ]
-}
-
-/// A call of `script` with `keys` (owned key names).
-pub(crate) fn keys_call(script: &'static LuaScript, keys: &[String]) -> Call {
-    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-    script.call(&keys)
-}
-
 /// Splits an outbox entry `<parent id>|<outcome>`.
 fn split_entry(entry: &str) -> Option<(&str, &str)> {
     entry.split_once('|')
@@ -97,7 +75,7 @@ impl Store {
             }
         }
         let told = calls.len() as u64;
-        for chunk in calls.chunks(crate::store::enqueue::MAX_RECORDS_PER_CALL) {
+        for chunk in calls.chunks(crate::store::scripts::MAX_RECORDS_PER_CALL) {
             invoke_pipelined(&mut self.conn.clone(), chunk, OP).await?;
         }
         redis::cmd("ZREM")

@@ -45,3 +45,27 @@ pub(crate) fn text_reply(value: &Value) -> Option<String> {
 pub(crate) fn count_reply(value: &Value, op: &'static str) -> Result<u64, Error> {
     Ok(u64::try_from(int_reply(value, op)?).unwrap_or(0))
 }
+
+/// The error of a script that refused a job id another record holds
+/// (`ERR jobqueue: duplicate job id <id> …`, from schedule.lua or
+/// enqueue_waiting.lua), as [`Error::DuplicateId`] on `queue`; any other
+/// error unchanged.
+pub(crate) fn refused_id(err: Error, queue_of: impl Fn(uuid::Uuid) -> Option<String>) -> Error {
+    const MARK: &str = "jobqueue: duplicate job id ";
+    let Error::Redis { op, source } = &err else {
+        return err;
+    };
+    let text = source.to_string();
+    let Some(id) = text
+        .find(MARK)
+        .and_then(|at| text.get(at + MARK.len()..at + MARK.len() + 36))
+        .and_then(|id| id.parse::<uuid::Uuid>().ok())
+    else {
+        return err;
+    };
+    Error::DuplicateId {
+        op,
+        queue: queue_of(id).unwrap_or_default(),
+        id,
+    }
+}

@@ -17,9 +17,13 @@ use redis::{Cmd, FromRedisValue, ToRedisArgs, Value};
 use crate::error::Error;
 use crate::store::conn::RedisConnection;
 
+/// Most records sent in one command or script call (keeps Lua's `unpack`
+/// within its limits and every call short).
+pub(crate) const MAX_RECORDS_PER_CALL: usize = 1000;
+
 /// One Lua script with its SHA1.
 #[derive(Debug)]
-pub struct LuaScript {
+pub(crate) struct LuaScript {
     name: &'static str,
     source: &'static str,
     sha: String,

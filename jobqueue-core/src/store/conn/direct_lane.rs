@@ -31,7 +31,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
-use super::ConnectionSettings;
+use crate::store::conn::settings::ConnectionSettings;
 
 /// How long a lane that failed to connect is left alone.
 const RETRY_AFTER: Duration = Duration::from_secs(1);

@@ -34,7 +34,7 @@ use crate::error::Error;
 use crate::store::conn::ConnectionSettings;
 
 /// How often the sentinels are asked whether the primary moved.
-pub const PRIMARY_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const PRIMARY_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Where the sentinels are and how to log in to the primary.
 pub(crate) struct SentinelTarget<'a> {

@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::client::unique::{UniqueMode, UniqueOutcome};
 use crate::error::Error;
-use crate::store::enqueue::ScheduleAt;
 use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
+use crate::store::ops::schedule::ScheduleAt;
 use crate::store::reply::array_reply;
 use crate::store::scripts::{Call, SCRIPTS};
 

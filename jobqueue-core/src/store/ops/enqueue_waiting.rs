@@ -3,8 +3,8 @@
 use uuid::Uuid;
 
 use crate::job::dependencies::{OnParentFailure, ParentState};
-use crate::store::enqueue::ScheduleAt;
-use crate::store::releases::{keys_call, waiting_keys};
+use crate::store::ops::schedule::ScheduleAt;
+use crate::store::waiting_keys::{keys_call, waiting_keys};
 use redis::Value;
 
 use crate::error::Error;
@@ -85,7 +85,7 @@ impl Store {
             .invoke(&mut self.conn.clone(), OP)
             .await
             .map_err(|err| {
-                crate::store::enqueue::refused_id(err, |_| Some(queue.name().to_owned()))
+                crate::store::reply::refused_id(err, |_| Some(queue.name().to_owned()))
             })?;
         match text_reply(&reply).as_deref() {
             Some("waiting") => Ok(WaitingOutcome::Waiting),

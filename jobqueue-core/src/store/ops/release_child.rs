@@ -3,8 +3,8 @@
 //! Called while applying the release outbox ([`crate::store::releases`]).
 
 use crate::store::keys::QueueKeys;
-use crate::store::releases::{keys_call, waiting_keys};
 use crate::store::scripts::{Call, SCRIPTS};
+use crate::store::waiting_keys::{keys_call, waiting_keys};
 
 /// The `release_child.lua` call telling job `child_id` (on `child_queue`)
 /// that its parent `parent` ended with `outcome` (`succeeded` | `failed`).

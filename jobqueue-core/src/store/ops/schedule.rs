@@ -3,11 +3,20 @@
 use redis::Value;
 
 use crate::error::Error;
-use crate::store::enqueue::{ScheduleAt, refused_id};
 use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
 use crate::store::reply::array_reply;
+use crate::store::reply::refused_id;
 use crate::store::scripts::{Call, SCRIPTS};
+
+/// When a scheduled job becomes due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduleAt {
+    /// This many milliseconds after the Redis clock's now.
+    In(u64),
+    /// At this instant, milliseconds since the epoch (Redis clock).
+    At(i64),
+}
 
 /// One `schedule.lua` call for `items`: each record with when it runs.
 pub(crate) fn schedule_call(queue: &QueueKeys, items: &[(&[u8], ScheduleAt)]) -> Call {

@@ -1,0 +1,128 @@
+//! What a producer can ask of one job: [`JobOptions`] (queue, priority,
+//! attempts, backoff, timeout, when it runs, uniqueness, expiry, tracking,
+//! parents, flow key, id), set through [`crate::JobBuilder`].
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::client::unique::UniqueOptions;
+use crate::job::backoff::BackoffPolicy;
+use crate::job::dependencies::{OnParentFailure, ParentRef};
+
+/// When a job should run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunAt {
+    /// As soon as a worker is free.
+    Now,
+    /// After this delay (measured on the Redis clock).
+    In(Duration),
+    /// At this instant (compared with the Redis clock).
+    At(DateTime<Utc>),
+}
+
+/// Options of one enqueue; unset options fall back to the job type's constants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobOptions {
+    /// Queue name.
+    pub queue: Option<String>,
+    /// Priority within the queue (higher first); default 0.
+    pub priority: i16,
+    /// Most attempts, first run included.
+    pub max_attempts: Option<u32>,
+    /// Backoff policy for retries.
+    pub backoff: Option<BackoffPolicy>,
+    /// Time limit of one run; `Some(None)` means no limit.
+    pub timeout: Option<Option<Duration>>,
+    /// When to run.
+    pub run_at: RunAt,
+    /// Uniqueness; `None` for an ordinary job.
+    pub unique: Option<UniqueOptions>,
+    /// Not started by then → dropped as expired; `None`: never expires.
+    pub expires: Option<Expiry>,
+    /// Keep a status (final state, result) even if the job reports none.
+    pub track: bool,
+    /// Flow key (`class:value`); `None` takes [`Job::flow_key`].
+    pub flow_key: Option<String>,
+    /// W3C `traceparent` of the producer's trace, carried to the job's span
+    /// (see [`crate::wire::trace_context`]); `None` takes the current span's
+    /// context when the `opentelemetry` feature is on.
+    pub traceparent: Option<String>,
+    /// The job may get dependents ([`JobBuilder::after`] naming it): its
+    /// end is recorded for them.
+    pub dependents: bool,
+    /// Parents: the job waits until they succeeded (`None` in a parent's
+    /// queue means "look it up").
+    pub after: Vec<ParentSpec>,
+    /// What a parent's death does to this job.
+    pub on_parent_failure: OnParentFailure,
+    /// The job's id, given by the producer ([`JobBuilder::id`]); `None`
+    /// gives it a fresh one.
+    pub id: Option<Uuid>,
+}
+
+/// A parent named by [`JobBuilder::after`]: its id, and its queue when
+/// the producer knows it (saves a lookup over the known queues).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParentSpec {
+    /// The parent's job id.
+    pub id: Uuid,
+    /// The parent's queue, if known.
+    pub queue: Option<String>,
+}
+
+impl From<Uuid> for ParentSpec {
+    fn from(id: Uuid) -> Self {
+        Self { id, queue: None }
+    }
+}
+
+impl From<ParentRef> for ParentSpec {
+    fn from(parent: ParentRef) -> Self {
+        Self {
+            id: parent.id,
+            queue: Some(parent.queue),
+        }
+    }
+}
+
+impl<Q: Into<String>> From<(Q, Uuid)> for ParentSpec {
+    fn from((queue, id): (Q, Uuid)) -> Self {
+        Self {
+            id,
+            queue: Some(queue.into()),
+        }
+    }
+}
+
+/// When a job that has not started is dropped instead of run late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// This long after the enqueue (the producer's clock).
+    In(Duration),
+    /// At this instant.
+    At(DateTime<Utc>),
+}
+
+impl Default for JobOptions {
+    fn default() -> Self {
+        Self {
+            queue: None,
+            priority: 0,
+            max_attempts: None,
+            backoff: None,
+            timeout: None,
+            run_at: RunAt::Now,
+            unique: None,
+            expires: None,
+            track: false,
+            flow_key: None,
+            traceparent: None,
+            dependents: false,
+            after: Vec::new(),
+            on_parent_failure: OnParentFailure::DeadLetter,
+            id: None,
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! [`RedisConnection`]: one reconnecting, multiplexed connection per
+//! process, over a single server, a Cluster or a Sentinel-managed primary.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
+use redis::{Cmd, Pipeline, RedisFuture, Value};
+
+use crate::error::Error;
+
+use crate::store::conn::cluster_pipeline;
+use crate::store::conn::direct_lane::DirectLane;
+use crate::store::conn::sentinel::{SentinelConnection, SentinelTarget};
+use crate::store::conn::settings::ConnectionSettings;
+use crate::store::conn::topology::RedisTopology;
+use crate::store::conn::url::{open_client, redact_url};
+
+/// A connection to Redis shared by all tasks of a process (cheap to clone).
+#[derive(Clone)]
+pub struct RedisConnection {
+    inner: Inner,
+    /// For single commands awaited one at a time (plain TCP only).
+    direct: Option<Arc<DirectLane>>,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+    Sentinel(SentinelConnection),
+}
+
+impl std::fmt::Debug for RedisConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConnection").finish_non_exhaustive()
+    }
+}
+
+impl RedisConnection {
+    /// Connects to the Redis at `url`: one server (`redis://`, `rediss://`,
+    /// `unix://`), a cluster (`redis+cluster://`) or a Sentinel-managed
+    /// primary (`redis+sentinel://`); see [`RedisTopology`].
+    pub async fn connect(url: &str, settings: ConnectionSettings) -> Result<Self, Error> {
+        let mut direct = None;
+        let inner = match RedisTopology::parse(url)? {
+            RedisTopology::Single { url } => {
+                let client = open_client(&url)?;
+                if settings.direct_lane {
+                    direct = DirectLane::for_connection(client.get_connection_info(), settings)
+                        .map(Arc::new);
+                }
+                Inner::Single(connect_single(client, settings).await?)
+            }
+            RedisTopology::Cluster { nodes } => {
+                Inner::Cluster(connect_cluster(&nodes, settings).await?)
+            }
+            RedisTopology::Sentinel {
+                sentinels,
+                service,
+                username,
+                password,
+                db,
+                tls,
+            } => {
+                let target = SentinelTarget {
+                    sentinels: &sentinels,
+                    service: &service,
+                    username: username.as_deref(),
+                    password: password.as_deref(),
+                    db,
+                    tls,
+                };
+                Inner::Sentinel(SentinelConnection::connect(target, settings).await?)
+            }
+        };
+        Ok(Self { inner, direct })
+    }
+
+    /// Runs `cmd`, whose reply is one line (an integer or a status), over
+    /// the direct lane when it is free, else over the shared connection
+    /// (see [`self::direct_lane`]).
+    pub(crate) async fn query_line(&self, cmd: &Cmd) -> Result<Value, redis::RedisError> {
+        if let Some(lane) = &self.direct
+            && let Some(reply) = lane.query_line(cmd).await?
+        {
+            return reply.extract_error();
+        }
+        cmd.query_async(&mut self.clone()).await
+    }
+
+    /// Waits until `replicas` replicas acknowledged every write this
+    /// process sent so far to the node holding `key` (Redis `WAIT`), or
+    /// `timeout` passes. Returns how many replicas acknowledged.
+    pub async fn wait_for_replicas(
+        &self,
+        key: &str,
+        replicas: u32,
+        timeout: Duration,
+    ) -> Result<i64, Error> {
+        let mut cmd = redis::cmd("WAIT");
+        cmd.arg(replicas)
+            .arg(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
+        let reply = match &self.inner {
+            // WAIT has no key: route it to the primary of `key`'s slot,
+            // over the same connection that carried the writes.
+            Inner::Cluster(conn) => {
+                let route = Route::with_key(key, SlotAddr::Master);
+                conn.clone()
+                    .route_command(
+                        cmd,
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(route)),
+                    )
+                    .await
+            }
+            _ => cmd.query_async::<Value>(&mut self.clone()).await,
+        };
+        let reply = reply.map_err(Error::redis("wait_for_replicas"))?;
+        crate::store::reply::int_reply(&reply, "wait_for_replicas")
+    }
+
+    /// Whether this is a Redis Cluster connection.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.inner, Inner::Cluster(_))
+    }
+}
+
+async fn connect_single(
+    client: redis::Client,
+    settings: ConnectionSettings,
+) -> Result<ConnectionManager, Error> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(settings.connect_timeout))
+        .set_response_timeout(Some(settings.response_timeout))
+        .set_number_of_retries(settings.reconnect_retries)
+        .set_min_delay(Duration::from_millis(50))
+        .set_max_delay(Duration::from_secs(1));
+    ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(Error::redis("connect"))
+}
+
+async fn connect_cluster(
+    nodes: &[String],
+    settings: ConnectionSettings,
+) -> Result<ClusterConnection, Error> {
+    let client = redis::cluster::ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+        .connection_timeout(settings.connect_timeout)
+        .response_timeout(settings.response_timeout)
+        // Enough retries, with redis-rs's backoff, to ride out a failover
+        // (a replica is promoted after cluster-node-timeout, seconds).
+        .retries(
+            u32::try_from(settings.reconnect_retries)
+                .unwrap_or(u32::MAX)
+                .max(1)
+                * 4,
+        )
+        .build()
+        .map_err(|e| {
+            Error::invalid(
+                "connect",
+                format!(
+                    "invalid cluster seed nodes {:?}: {e}",
+                    nodes.iter().map(|n| redact_url(n)).collect::<Vec<_>>()
+                ),
+            )
+        })?;
+    client
+        .get_async_connection()
+        .await
+        .map_err(Error::redis("connect"))
+}
+
+impl ConnectionLike for RedisConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match &mut self.inner {
+            Inner::Single(conn) => conn.req_packed_command(cmd),
+            Inner::Cluster(conn) => conn.req_packed_command(cmd),
+            Inner::Sentinel(conn) => conn.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match &mut self.inner {
+            Inner::Single(conn) => conn.req_packed_commands(pipeline, offset, count),
+            Inner::Cluster(conn) => Box::pin(cluster_pipeline::run(conn, pipeline, offset, count)),
+            Inner::Sentinel(conn) => conn.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match &self.inner {
+            Inner::Single(conn) => conn.get_db(),
+            Inner::Cluster(conn) => conn.get_db(),
+            Inner::Sentinel(conn) => conn.get_db(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_urls_are_invalid_arguments() {
+        let err = open_client("http://nope").unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument);
+    }
+}
