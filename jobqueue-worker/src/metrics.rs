@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use crate::runner::Outcome;
+use crate::run::outcome::Outcome;
 
 /// Label value of an outcome.
 #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
