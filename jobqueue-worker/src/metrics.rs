@@ -1,7 +1,7 @@
-//! The worker's own metrics, through the [`metrics`] facade (feature
-//! `metrics`): install any recorder — e.g. `metrics-exporter-prometheus` —
-//! and these series appear. Without the feature every call compiles to
-//! nothing.
+//! The worker's own metrics, through the [`metrics`](https://docs.rs/metrics)
+//! facade (feature `metrics`): install any recorder — e.g.
+//! `metrics-exporter-prometheus` — and these series appear. Without the
+//! feature every call compiles to nothing.
 //!
 //! | name | kind | labels | meaning |
 //! | --- | --- | --- | --- |

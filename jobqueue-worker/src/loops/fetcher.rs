@@ -71,7 +71,7 @@ pub(crate) async fn run(
                 let (round, started) = result;
                 fetcher.round_done(round, started);
             }
-            () = sleep_until(fetcher.retry_at), if fetcher.retry_at.is_some() => {
+            () = sleep_until_if_set(fetcher.retry_at), if fetcher.retry_at.is_some() => {
                 fetcher.retry_at = None;
             }
             // Redis answers again (a failover completed): no need to wait
@@ -79,7 +79,7 @@ pub(crate) async fn run(
             () = shared.redis_recovered.notified(), if fetcher.retry_at.is_some() => {
                 fetcher.retry_at = None;
             }
-            () = sleep_until(fetcher.limit_wake), if fetcher.idle && fetcher.limit_wake.is_some() => {
+            () = sleep_until_if_set(fetcher.limit_wake), if fetcher.idle && fetcher.limit_wake.is_some() => {
                 fetcher.limit_wake = None;
                 fetcher.idle = false;
             }
@@ -245,7 +245,7 @@ async fn poll_in_flight(in_flight: &mut Option<(FetchFuture, Instant)>) -> (Roun
     }
 }
 
-async fn sleep_until(at: Option<Instant>) {
+async fn sleep_until_if_set(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at.into()).await,
         None => std::future::pending().await,

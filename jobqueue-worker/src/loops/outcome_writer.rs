@@ -95,7 +95,7 @@ async fn write_queue(shared: &Shared, index: usize, queue: &QueueRuntime, batch:
         {
             Ok(report) => {
                 // Only now, with the outcome written, may these jobs be
-                // forgotten (see `held_jobs.rs`).
+                // forgotten (see `state/held_jobs.rs`).
                 shared.held.remove(index, batch_ids(batch));
                 let recorded = report.acked + report.retried + report.buried;
                 if recorded < batch.len() as u64 {

@@ -90,7 +90,8 @@ impl WorkerBuilder {
 
 impl WorkerBuilder {
     /// Serves `GET /livez` and `GET /readyz` on `addr` (feature `health`;
-    /// port 0 picks a free port, see [`RunningWorker::health_addr`]). For
+    /// port 0 picks a free port, see
+    /// [`RunningWorker::health_addr`](crate::RunningWorker::health_addr)). For
     /// Kubernetes probes and load balancers; see docs/deployment.md.
     #[cfg(feature = "health")]
     pub fn health_endpoint(mut self, addr: std::net::SocketAddr) -> Self {
