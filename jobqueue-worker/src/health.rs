@@ -26,7 +26,7 @@ mod probe_server {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
 
-    use crate::runtime::Shared;
+    use crate::state::shared::Shared;
 
     /// Binds and starts the endpoint when `addr` is set; returns the bound
     /// address (port 0 picks a free one).
@@ -34,12 +34,14 @@ mod probe_server {
         addr: Option<SocketAddr>,
         background: &tokio_util::task::TaskTracker,
         shared: &Arc<Shared>,
-    ) -> Result<Option<SocketAddr>, crate::WorkerError> {
+    ) -> Result<Option<SocketAddr>, crate::error::WorkerError> {
         let Some(addr) = addr else {
             return Ok(None);
         };
         let (bound, listener) = bind(addr).await.map_err(|e| {
-            crate::WorkerError::Config(format!("cannot listen for health probes on {addr}: {e}"))
+            crate::error::WorkerError::Config(format!(
+                "cannot listen for health probes on {addr}: {e}"
+            ))
         })?;
         background.spawn(serve(listener, shared.clone()));
         tracing::info!(addr = %bound, "health endpoint listening");
@@ -116,7 +118,7 @@ mod probe_server {
 pub(crate) async fn start(
     _addr: Option<std::net::SocketAddr>,
     _background: &tokio_util::task::TaskTracker,
-    _shared: &std::sync::Arc<crate::runtime::Shared>,
-) -> Result<Option<std::net::SocketAddr>, crate::WorkerError> {
+    _shared: &std::sync::Arc<crate::state::shared::Shared>,
+) -> Result<Option<std::net::SocketAddr>, crate::error::WorkerError> {
     Ok(None)
 }

@@ -17,11 +17,13 @@ use jobqueue_core::store::{CompletionBatch, FetchStatus};
 use jobqueue_core::wire::record::{decode_head, decode_record};
 use uuid::Uuid;
 
-use crate::completion::add_to_batch;
 use crate::error::WorkerError;
-use crate::heartbeat;
-use crate::runner::{self, Leased, Outcome};
-use crate::runtime::Shared;
+use crate::loops::heartbeat;
+use crate::run::leased::Leased;
+use crate::run::outcome::Outcome;
+use crate::run::recording::{add_to_batch, tell_children};
+use crate::run::runner;
+use crate::state::shared::Shared;
 
 /// A worker that runs ready jobs only when asked, one at a time, in the
 /// calling task. Build one with [`crate::WorkerBuilder::inline`].
@@ -199,7 +201,7 @@ impl InlineWorker {
                     shared.config.dead_limits,
                 )
                 .await?;
-            crate::completion::tell_children(&shared.store, &queue.keys, &report.releases).await;
+            tell_children(&shared.store, &queue.keys, &report.releases).await;
             return Ok(Some(run));
         }
         Ok(None)

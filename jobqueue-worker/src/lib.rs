@@ -18,45 +18,38 @@
 //!
 //! See [`Worker`] for an example and [`WorkerConfig`] for every setting.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
+#![warn(clippy::too_many_lines)]
+#![warn(unused_crate_dependencies)]
 
-mod backoff;
-mod cancellation;
-mod completion;
+// Layout: `worker/` starts and stops a worker; `run/` is one job's run and
+// outcome; `loops/` the background loops (fetcher, outcome writer,
+// heartbeat, reaper, promoter, cron, event subscriber) and the
+// housekeeping thread; `state/` what they share.
+
 mod config;
-mod cron;
-mod cron_result;
+mod cron_scheduler;
 mod error;
-mod events;
-mod fetcher;
-mod flow_limits;
 mod health;
-mod heartbeat;
-mod held;
-mod housekeeping;
-mod identity;
 mod inline;
-mod job_watch;
+mod loops;
 mod metrics;
 mod middleware;
-mod queue_order;
-mod reaper;
-mod registry;
-mod runner;
-mod runtime;
-mod scheduler;
-mod scheduler_role;
-mod shutdown;
-mod status_report;
-mod trace_link;
+mod run;
+mod signal;
+mod state;
 mod worker;
 
 pub use config::{DEFAULT_LEASE, Prefetch, QueueOrder, WorkerConfig};
+pub use cron_scheduler::{RunningScheduler, Scheduler, SchedulerBuilder};
 pub use error::WorkerError;
 pub use inline::{InlineOutcome, InlineRun, InlineWorker};
 pub use middleware::{Middleware, Next};
-pub use scheduler_role::{RunningScheduler, Scheduler, SchedulerBuilder};
-pub use shutdown::shutdown_signal;
+pub use signal::shutdown_signal;
 pub use worker::{RunningWorker, Worker, WorkerBuilder, WorkerReport};
 
 pub use jobqueue_core;
+
+// Used by the doctests only.
+#[cfg(test)]
+use serde as _;

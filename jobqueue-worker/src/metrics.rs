@@ -1,7 +1,7 @@
-//! The worker's own metrics, through the [`metrics`] facade (feature
-//! `metrics`): install any recorder — e.g. `metrics-exporter-prometheus` —
-//! and these series appear. Without the feature every call compiles to
-//! nothing.
+//! The worker's own metrics, through the [`metrics`](https://docs.rs/metrics)
+//! facade (feature `metrics`): install any recorder — e.g.
+//! `metrics-exporter-prometheus` — and these series appear. Without the
+//! feature every call compiles to nothing.
 //!
 //! | name | kind | labels | meaning |
 //! | --- | --- | --- | --- |
@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use crate::runner::Outcome;
+use crate::run::outcome::Outcome;
 
 /// Label value of an outcome.
 #[cfg_attr(not(feature = "metrics"), allow(dead_code))]

@@ -11,8 +11,8 @@ use jobqueue_core::cron::CronEntry;
 use jobqueue_core::{Client, Job};
 use tokio_util::sync::CancellationToken;
 
-use crate::cron;
 use crate::error::WorkerError;
+use crate::loops::cron_ticks;
 
 /// Enqueues cron ticks without running jobs. Build with [`Scheduler::builder`].
 ///
@@ -67,16 +67,16 @@ impl SchedulerBuilder {
 
     /// Registers the entries and starts making passes.
     pub async fn start(self) -> Result<RunningScheduler, WorkerError> {
-        let entries = cron::validate(self.entries)?;
+        let entries = cron_ticks::validate(self.entries)?;
         if entries.is_empty() {
             return Err(WorkerError::Config(
                 "a scheduler needs at least one cron entry".into(),
             ));
         }
         let store = self.client.store().clone();
-        cron::register(&store, &entries).await?;
+        cron_ticks::register(&store, &entries).await?;
         let stop = CancellationToken::new();
-        let task = tokio::spawn(cron::run(store, Arc::from(entries), stop.clone()));
+        let task = tokio::spawn(cron_ticks::run(store, Arc::from(entries), stop.clone()));
         Ok(RunningScheduler { stop, task })
     }
 

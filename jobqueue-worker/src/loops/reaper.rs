@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::runtime::Shared;
+use crate::state::shared::Shared;
 
 /// Most lapsed workers handled per queue per round.
 const WORKERS_PER_ROUND: usize = 20;

@@ -3,14 +3,11 @@
 //! or has had keyed jobs, so the fetch loop uses `fetch_limited.lua` only
 //! for those queues, and until when the limits hold the queue back.
 //!
-//! Loaded at start, again when a `l` message arrives on the queue's events
-//! channel, and at every heartbeat in case a message was lost.
+//! Loaded from Redis by `limits_loader.rs`.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-use crate::runtime::Shared;
 
 /// A queue's flow-limit state in this worker.
 #[derive(Default)]
@@ -58,39 +55,12 @@ impl FlowLimits {
         }
     }
 
-    fn set_active(&self, active: bool) {
+    /// Switches the limits on or off; whatever held the queue back no
+    /// longer holds.
+    pub(crate) fn set_active(&self, active: bool) {
         self.active.store(active, Ordering::Relaxed);
         if let Ok(mut held) = self.held_until.lock() {
             *held = None;
         }
     }
-}
-
-/// Reloads the limits of queue `index` after a `l` message: the values
-/// changed, so whatever held the queue back no longer holds.
-pub(crate) async fn reload(shared: &Shared, index: usize) -> Result<(), jobqueue_core::Error> {
-    load(shared, index, true).await
-}
-
-/// Reloads the limits of every queue (start-up, heartbeat); wakes the
-/// fetcher only for a queue whose limits were switched on or off.
-pub(crate) async fn reload_all(shared: &Shared) -> Result<(), jobqueue_core::Error> {
-    for index in 0..shared.queues.len() {
-        load(shared, index, false).await?;
-    }
-    Ok(())
-}
-
-async fn load(shared: &Shared, index: usize, changed: bool) -> Result<(), jobqueue_core::Error> {
-    let queue = &shared.queues[index];
-    // The control connection: the heartbeat reloads limits too.
-    let limits = shared.control.queue_limits(&queue.keys).await?;
-    let keyed = shared.control.has_keyed_jobs(&queue.keys).await?;
-    let active = keyed || !limits.is_unlimited();
-    if changed || active != queue.limits.is_active() {
-        tracing::info!(queue = %queue.name, ?limits, keyed, "flow limits loaded");
-        queue.limits.set_active(active);
-        shared.work_arrived(index);
-    }
-    Ok(())
 }

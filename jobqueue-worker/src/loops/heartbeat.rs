@@ -18,7 +18,7 @@ use std::time::Duration;
 use chrono::Utc;
 use jobqueue_core::WorkerInfo;
 
-use crate::runtime::Shared;
+use crate::state::shared::Shared;
 
 /// Beats until the background stop token fires.
 pub(crate) async fn run(shared: Arc<Shared>) {
@@ -70,7 +70,7 @@ pub(crate) async fn beat(shared: &Shared, first: bool) -> Result<(), jobqueue_co
     }
     if !first {
         // In case a limits-changed message was lost.
-        crate::flow_limits::reload_all(shared).await?;
+        crate::state::limits_loader::reload_all(shared).await?;
     }
     publish_info(shared).await
 }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use jobqueue_core::cron::{CronOutcome, CronRunResult};
 use jobqueue_core::wire::record::decode_record;
 
-use crate::runner::{Outcome, last_error};
-use crate::runtime::Shared;
+use crate::run::outcome::{Outcome, last_error};
+use crate::state::shared::Shared;
 
 /// Stores the result of a finished cron run (in a background task).
 pub(crate) fn record(

@@ -1,13 +1,14 @@
-//! Wake-ups over Redis pub/sub.
+//! The event subscriber: wake-ups, cancellations and limit changes over
+//! Redis pub/sub.
 //!
 //! One dedicated connection subscribes to each served queue's events
 //! channel. Scripts publish `r` when work appears in an empty queue, `s`
 //! when the earliest scheduled run-at moves earlier, `p`/`u` on pause and
 //! resume, `c<job id>` when an operator cancels a leased job, `l` when the
-//! queue's flow limits change. Wake-ups are hints: the fetcher and scheduler also poll slowly on
-//! their own, so a message lost while reconnecting costs latency, never a
-//! job. After every (re)connect both are woken, since messages may have been
-//! missed while disconnected.
+//! queue's flow limits change. Wake-ups are hints: the fetcher and the
+//! delayed-job promoter also poll slowly on their own, so a message lost
+//! while reconnecting costs latency, never a job. After every (re)connect
+//! both are woken, since messages may have been missed while disconnected.
 //!
 //! On a Redis Cluster the subscription sits on one node: the cluster bus
 //! carries every `PUBLISH` to all nodes, so wake-ups from queues on other
@@ -19,8 +20,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use jobqueue_core::store::conn::open_pubsub;
 
-use crate::backoff::RetryBackoff;
-use crate::runtime::Shared;
+use crate::loops::retry_backoff::RetryBackoff;
+use crate::state::shared::Shared;
 
 /// Listens until the background stop token fires.
 pub(crate) async fn run(shared: Arc<Shared>) {
@@ -58,7 +59,7 @@ async fn listen(
     }
     backoff.reset(Duration::from_millis(100));
     shared.redis_answers_again();
-    shared.wake_scheduler.notify_one();
+    shared.wake_promoter.notify_one();
     let mut messages = pubsub.on_message();
     while let Some(message) = messages.next().await {
         match message.get_payload_bytes().first() {
@@ -73,7 +74,7 @@ async fn listen(
                     None => shared.recheck_every_queue(),
                 }
             }
-            Some(b's') => shared.wake_scheduler.notify_one(),
+            Some(b's') => shared.wake_promoter.notify_one(),
             // The queue's flow limits changed.
             Some(b'l') => {
                 let channel = message.get_channel_name();
@@ -81,7 +82,7 @@ async fn listen(
                     .queues
                     .iter()
                     .position(|q| q.keys.events() == channel)
-                    && let Err(err) = crate::flow_limits::reload(shared, index).await
+                    && let Err(err) = crate::state::limits_loader::reload(shared, index).await
                 {
                     tracing::warn!(error = %err, "could not reload flow limits; retrying at the next heartbeat");
                 }

@@ -1,10 +1,11 @@
-//! Operator cancellation of running jobs in this process.
+//! The jobs running in this process, by id: how an operator's
+//! cancellation reaches a running job.
 //!
 //! `cancel.lua` takes a cancelled job out of its worker's active hash and
-//! publishes `c<id>` on the queue's events channel; events.rs hands the id
-//! to [`RunningJobs::cancel`], which fires the job's token. A job that was
-//! fetched (prefetched) but has not started yet is remembered for a while
-//! and never started.
+//! publishes `c<id>` on the queue's events channel; the event subscriber
+//! (`loops/event_subscriber.rs`) hands the id to [`RunningJobs::cancel`],
+//! which fires the job's token. A job that was fetched (prefetched) but has
+//! not started yet is remembered for a while and never started.
 //!
 //! Every run registers here, so the registry is sharded by job id to keep
 //! the per-job cost to one uncontended lock, an insert and a remove.

@@ -5,7 +5,7 @@
 use jobqueue_core::JobStatusState;
 use jobqueue_core::client::status::RunStatus;
 
-use crate::runner::{Outcome, last_error};
+use crate::run::outcome::{Outcome, last_error};
 
 /// Writes the final status in the background, when there is one to write.
 pub(crate) fn finish(status: RunStatus, outcome: &Outcome) {

@@ -6,7 +6,8 @@
 //! lease alive, so no reaper would return them: they would sit "active"
 //! until the worker stops. So after a failed fetch the fetcher compares
 //! the active hash with this set and hands back the jobs it does not know
-//! (`fetcher::reconcile`). Found by the connection-cuts chaos scenario.
+//! (`reconcile` in `loops/fetch_round.rs`). Found by the connection-cuts
+//! chaos scenario.
 //!
 //! An id leaves the set only after its outcome (or hand-back) is written,
 //! so a job whose ack is in flight is never mistaken for an orphan: either

@@ -1,11 +1,11 @@
-//! The cron task: makes scheduler passes over the cron entries registered
-//! on a worker or a [`crate::Scheduler`].
+//! The cron loop: makes scheduler passes over the cron entries registered
+//! on a worker or a [`crate::Scheduler`], enqueuing their ticks.
 //!
 //! Each pass enqueues, exactly once across all processes, the ticks due
 //! within the lookahead (see `jobqueue_core::cron`), and says when the next
 //! pass is needed; the task sleeps until the earliest of those. Future
 //! ticks are enqueued as scheduled jobs, so their punctuality comes from
-//! the scheduler (scheduler.rs), not from this task waking on time.
+//! the delayed-job promoter (promoter.rs), not from this task waking on time.
 //! Passes also happen at least every few seconds, so a pause, a resume or
 //! a clock jump is noticed quickly.
 
@@ -16,8 +16,8 @@ use jobqueue_core::cron::CronEntry;
 use jobqueue_core::store::Store;
 use tokio_util::sync::CancellationToken;
 
-use crate::backoff::RetryBackoff;
 use crate::error::WorkerError;
+use crate::loops::retry_backoff::RetryBackoff;
 
 /// Longest time between passes.
 const MAX_SLEEP: Duration = Duration::from_secs(5);

@@ -1,11 +1,12 @@
-//! The scheduler: makes delayed jobs and retries ready exactly when due.
+//! The delayed-job promoter: makes delayed jobs and retries ready exactly
+//! when due.
 //!
 //! No fixed poll: after each promotion `promote.lua` returns when the next
-//! job is due, measured on the Redis clock, and the scheduler sleeps exactly
+//! job is due, measured on the Redis clock, and the promoter sleeps exactly
 //! that long. A job enqueued with an earlier run-at wakes it through pub/sub
 //! so it re-arms its timer. Promotion itself decides "due" on the Redis
 //! clock, so a job never runs early even from a host whose clock is off,
-//! and it is atomic, so with any number of schedulers each job is promoted
+//! and it is atomic, so with any number of promoters each job is promoted
 //! exactly once. A promotion here wakes this worker's fetcher directly.
 //! Runs on the housekeeping thread (see `housekeeping.rs`).
 
@@ -14,8 +15,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::backoff::RetryBackoff;
-use crate::runtime::Shared;
+use crate::loops::retry_backoff::RetryBackoff;
+use crate::state::shared::Shared;
 
 /// Most jobs promoted per script call.
 const PROMOTE_BATCH: usize = 1000;
@@ -54,7 +55,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
         };
         tokio::select! {
             () = sleep_precisely_until(wake_at) => {}
-            () = shared.wake_scheduler.notified() => {
+            () = shared.wake_promoter.notified() => {
                 // The earliest run-at may have moved earlier: look again now.
                 next_check.iter_mut().for_each(|at| *at = Instant::now());
             }

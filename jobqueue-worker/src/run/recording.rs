@@ -1,0 +1,83 @@
+//! How a finished run is recorded: [`Finished`] carries it to the outcome
+//! writer (`loops/outcome_writer.rs`), [`add_to_batch`] files it under the
+//! script call that records its ending, and [`tell_children`] lets the
+//! dependents of a parent that just ended know. The inline worker records
+//! its runs through the same two functions.
+
+use jobqueue_core::store::keys::QueueKeys;
+use jobqueue_core::store::{BuryEntry, CompletionBatch, RetryEntry, Store};
+
+use crate::run::outcome::{AfterRun, Outcome};
+
+/// One finished run, on its way to be recorded.
+pub(crate) struct Finished {
+    pub(crate) queue: usize,
+    pub(crate) leased_id: Vec<u8>,
+    pub(crate) outcome: Outcome,
+    /// The uniqueness lock to release, and whether dependents are told.
+    pub(crate) after: AfterRun,
+    /// The job carries a flow key (see `Leased::keyed`).
+    pub(crate) keyed: bool,
+}
+
+/// Adds one finished run (and the uniqueness lock `ack.lua` frees with
+/// it, if any) to the batch of its queue; a keyed run makes the batch release flow keys.
+/// A job with dependents goes to the calls that also record its end for
+/// them.
+pub(crate) fn add_to_batch(
+    target: &mut CompletionBatch,
+    leased_id: Vec<u8>,
+    outcome: Outcome,
+    after: AfterRun,
+    keyed: bool,
+) {
+    target.keyed |= keyed;
+    if let Some(lock) = after.release {
+        target.unique_releases.push(lock);
+    }
+    match outcome {
+        Outcome::Succeeded if after.dependents => target.parent_acks.push(leased_id),
+        Outcome::Dead { dead_id, record } if after.dependents => {
+            target.parent_buries.push(BuryEntry {
+                leased_id,
+                dead_id,
+                record,
+            });
+        }
+        Outcome::Succeeded => target.acks.push(leased_id),
+        Outcome::Retry {
+            delay,
+            record,
+            failed,
+        } => target.retries.push(RetryEntry {
+            id: leased_id,
+            delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            record,
+            failed,
+        }),
+        Outcome::Dead { dead_id, record } => target.buries.push(BuryEntry {
+            leased_id,
+            dead_id,
+            record,
+        }),
+        // Recorded by their own transitions (cancel.lua, expire.lua).
+        Outcome::Cancelled | Outcome::Expired => {}
+    }
+}
+
+/// Applies the release outbox entries a completion filed: tells the
+/// children of the parents that just ended. If this fails (or the process
+/// dies first), any worker's sweeper (the reaper's pass) applies them later.
+pub(crate) async fn tell_children(store: &Store, queue: &QueueKeys, releases: &[String]) {
+    if releases.is_empty() {
+        return;
+    }
+    if let Err(err) = store.apply_releases(queue, releases).await {
+        tracing::warn!(
+            queue = %queue.name(),
+            parents = releases.len(),
+            error = %err,
+            "could not tell dependents that their parents ended; the sweeper will"
+        );
+    }
+}
