@@ -11,8 +11,6 @@
 //! `jobqueue_core::admin`.
 #![warn(missing_docs)]
 
-pub mod cli;
-pub mod commands;
 pub mod format;
 pub mod web;
 

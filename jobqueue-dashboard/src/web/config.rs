@@ -154,6 +154,17 @@ impl DashboardConfig {
         !self.credentials.is_empty()
     }
 
+    /// The accepted credentials.
+    pub fn credentials(&self) -> &[Credential] {
+        &self.credentials
+    }
+
+    /// The host names served besides the loopback names, lowercased;
+    /// `None` when the `Host` header is not checked.
+    pub fn allowed_hosts(&self) -> Option<&[String]> {
+        self.allowed_hosts.as_deref()
+    }
+
     /// The role a caller gets, capped by the read-only switch.
     pub(crate) fn effective(&self, role: Role) -> Role {
         if self.read_only { Role::ReadOnly } else { role }

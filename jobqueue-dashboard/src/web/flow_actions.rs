@@ -102,7 +102,7 @@ pub fn cron_audit_target(queue: &str, name: &str, job_id: Option<Uuid>) -> Strin
 }
 
 /// Runs a cron action for a dashboard user (404 for an unknown entry).
-pub async fn cron_action(
+pub(crate) async fn cron_action(
     state: &AppState,
     who: &Principal,
     queue: &str,
@@ -147,7 +147,7 @@ pub struct CancelView {
 
 /// Cancels job `id` of `queue`; 404 when no waiting or running job has
 /// that id there (finished, dead, already cancelled, or unknown).
-pub async fn cancel_job(
+pub(crate) async fn cancel_job(
     state: &AppState,
     who: &Principal,
     queue: &str,
@@ -301,7 +301,7 @@ pub async fn apply_limits(
 }
 
 /// Sets or clears the flow limits of `queue` for a dashboard user.
-pub async fn set_limits(
+pub(crate) async fn set_limits(
     state: &AppState,
     who: &Principal,
     queue: &str,

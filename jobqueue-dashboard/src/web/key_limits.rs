@@ -151,7 +151,7 @@ pub async fn apply_key_limits(
 
 /// Sets or clears the limits of key class `class` on `queue` for a
 /// dashboard user (operators only; audit-logged).
-pub async fn set_key_limits(
+pub(crate) async fn set_key_limits(
     state: &AppState,
     who: &Principal,
     queue: &str,

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::exit::CliResult;
 use super::output::{count, json, table};
-use crate::format::duration_ms;
+use jobqueue_dashboard::format::duration_ms;
 
 #[derive(Serialize)]
 struct Stats {

@@ -84,7 +84,7 @@ pub enum Command {
     /// Apply pending data-layout migrations (safe to run repeatedly).
     Migrate(crate::commands::migrate::MigrateArgs),
     /// Measure this Redis the way BENCH.md describes (prints one JSON line).
-    Bench(jobqueue_bench::BenchArgs),
+    Bench(crate::bench::BenchArgs),
 }
 
 /// `jobqueue queues [limits | key-limits ...]`.

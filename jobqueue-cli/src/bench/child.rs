@@ -17,8 +17,8 @@ use jobqueue_worker::Worker;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::BenchArgs;
-use crate::payload::{BenchJob, now_ns};
+use crate::bench::BenchArgs;
+use crate::bench::payload::{BenchJob, now_ns};
 
 /// What the child measures, shared with the job (a benchmark-only global).
 struct Measurements {

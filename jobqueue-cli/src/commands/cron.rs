@@ -8,8 +8,8 @@ use jobqueue_core::cron::CronEntryInfo;
 use super::actions::audit;
 use super::exit::CliResult;
 use super::output::{json, table};
-use crate::format::{ago, count, short, variant_name};
-use crate::web::flow_actions::{
+use jobqueue_dashboard::format::{ago, count, short, variant_name};
+use jobqueue_dashboard::web::flow_actions::{
     CronAction, CronActionOutcome, apply_cron_action, cron_audit_target,
 };
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::actions::{audit, known_queue};
 use super::exit::{CliError, CliResult, EXIT_NOT_FOUND};
 use super::output::json;
-use crate::web::flow_actions::cancel_audit_target;
+use jobqueue_dashboard::web::flow_actions::cancel_audit_target;
 
 /// Options of `jobqueue cancel`.
 #[derive(Debug, Args)]
@@ -58,7 +58,7 @@ pub async fn cancel(client: &Client, args: &CancelArgs, as_json: bool) -> CliRes
             from,
         });
     }
-    let from_text = crate::format::variant_name(&from);
+    let from_text = jobqueue_dashboard::format::variant_name(&from);
     println!(
         "cancelled job {} of queue {} (it was {from_text})",
         args.id, args.queue

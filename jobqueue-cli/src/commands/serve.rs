@@ -18,7 +18,7 @@ use jobqueue_core::Client;
 use sha2::{Digest, Sha256};
 
 use super::exit::{CliError, CliResult, EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE};
-use crate::web::config::{Credential, DashboardConfig, Role};
+use jobqueue_dashboard::web::config::{Credential, DashboardConfig, Role};
 
 /// Shortest accepted token or basic-auth password.
 pub const MIN_SECRET_LEN: usize = 16;
@@ -239,7 +239,7 @@ pub async fn run(client: &Client, args: &ServeArgs) -> CliResult {
             args.bind
         );
     }
-    let router = crate::web::dashboard_router(client.admin(), config);
+    let router = jobqueue_dashboard::web::dashboard_router(client.admin(), config);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| CliError::new(EXIT_ERROR, format!("cannot listen on {}: {e}", args.bind)))?;
@@ -327,8 +327,8 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            open.allowed_hosts,
-            Some(vec!["127.0.0.2".to_owned(), "jobs.internal".to_owned()]),
+            open.allowed_hosts(),
+            Some(&["127.0.0.2".to_owned(), "jobs.internal".to_owned()][..]),
             "the bind address and the names given, lowercased"
         );
     }
@@ -379,7 +379,7 @@ mod tests {
         ]))
         .unwrap();
         let labels: Vec<(String, String)> = config
-            .credentials
+            .credentials()
             .iter()
             .map(|c| match c {
                 Credential::Bearer { label, token, .. } => (label.clone(), token.clone()),

@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use jobqueue_core::{BulkAction, Client, ClientConfig};
-use jobqueue_dashboard::cli::{Cli, Command, QueuesCommand};
-use jobqueue_dashboard::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
-use jobqueue_dashboard::commands::{
+use jobqueue_cli::cli::{Cli, Command, QueuesCommand};
+use jobqueue_cli::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
+use jobqueue_cli::commands::{
     actions, cancel, config_file, cron, jobs, key_limits, limits, serve, stats,
 };
 
@@ -64,10 +64,10 @@ fn main() -> ExitCode {
 async fn run(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
     match &cli.command {
         Command::Migrate(args) => {
-            return Ok(jobqueue_dashboard::commands::migrate::run(config, args).await?);
+            return Ok(jobqueue_cli::commands::migrate::run(config, args).await?);
         }
         Command::Bench(args) => {
-            return jobqueue_bench::run(config, args)
+            return jobqueue_cli::bench::run(config, args)
                 .await
                 .map_err(|m| CliError::new(EXIT_ERROR, m));
         }

@@ -6,11 +6,11 @@ use jobqueue_core::{ClientConfig, QueueLimits, RateLimit};
 use serde_json::json;
 
 use super::{enqueue_in_batches, progress, run_client};
-use crate::child::{ChildWorker, queue_names};
-use crate::keyspace::delete_keys;
-use crate::payload::BenchJob;
-use crate::report::{print_line, round3};
-use crate::{BenchArgs, NeverBindingLimits};
+use crate::bench::child::{ChildWorker, queue_names};
+use crate::bench::keyspace::delete_keys;
+use crate::bench::payload::BenchJob;
+use crate::bench::report::{print_line, round3};
+use crate::bench::{BenchArgs, NeverBindingLimits};
 
 pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
     let n = args.jobs.unwrap_or(50_000);

@@ -47,4 +47,4 @@ pub fn json<T: Serialize>(value: &T) -> Result<(), CliError> {
     Ok(())
 }
 
-pub use crate::format::count;
+pub use jobqueue_dashboard::format::count;

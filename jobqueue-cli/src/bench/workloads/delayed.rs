@@ -6,11 +6,11 @@ use jobqueue_core::ClientConfig;
 use serde_json::json;
 
 use super::{progress, run_client, samples_ms};
-use crate::BenchArgs;
-use crate::child::ChildWorker;
-use crate::keyspace::delete_keys;
-use crate::payload::{BenchJob, now_ns};
-use crate::report::{merge, percentiles_ms, print_line};
+use crate::bench::BenchArgs;
+use crate::bench::child::ChildWorker;
+use crate::bench::keyspace::delete_keys;
+use crate::bench::payload::{BenchJob, now_ns};
+use crate::bench::report::{merge, percentiles_ms, print_line};
 
 pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
     let n = args.jobs.unwrap_or(500);

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::exit::{CliError, CliResult, EXIT_NOT_FOUND, EXIT_USAGE};
 use super::output::{json, table};
 use crate::cli::FilterArgs;
-use crate::format::{ago, pretty_payload, short, time};
+use jobqueue_dashboard::format::{ago, pretty_payload, short, time};
 
 /// Options of `jobqueue jobs`.
 #[derive(Debug, Args)]
@@ -172,7 +172,7 @@ struct JobWithStatus<'a> {
 }
 
 fn print_status(status: &JobStatus) {
-    let state = crate::format::variant_name(&status.state);
+    let state = jobqueue_dashboard::format::variant_name(&status.state);
     println!("status    {state} (updated {})", time(status.updated_at));
     if let Some(progress) = &status.progress {
         println!("progress  {}% {}", progress.percent, progress.message);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use jobqueue_core::{Job, JobContext, JobError};
 use serde::{Deserialize, Serialize};
 
-use crate::child;
+use crate::bench::child;
 
 /// The no-op benchmark job. It goes through the real path (lease, ack,
 /// stats, retries armed); w3 and w4 jobs also carry a timestamp, and the

@@ -6,11 +6,11 @@ use jobqueue_core::ClientConfig;
 use serde_json::json;
 
 use super::{enqueue_one, progress, run_client, samples_ms};
-use crate::BenchArgs;
-use crate::child::ChildWorker;
-use crate::keyspace::delete_keys;
-use crate::payload::{BenchJob, now_ns};
-use crate::report::{merge, percentiles_ms, print_line, round3};
+use crate::bench::BenchArgs;
+use crate::bench::child::ChildWorker;
+use crate::bench::keyspace::delete_keys;
+use crate::bench::payload::{BenchJob, now_ns};
+use crate::bench::report::{merge, percentiles_ms, print_line, round3};
 
 /// Jobs run before measuring, so connections and caches are warm.
 const WARMUP_JOBS: u64 = 500;

@@ -4,10 +4,10 @@ use jobqueue_core::ClientConfig;
 use serde_json::json;
 
 use super::{bench_job, enqueue_in_batches, progress, run_client, warm_up};
-use crate::BenchArgs;
-use crate::keyspace::delete_keys;
-use crate::payload::BenchJob;
-use crate::report::{print_line, round3};
+use crate::bench::BenchArgs;
+use crate::bench::keyspace::delete_keys;
+use crate::bench::payload::BenchJob;
+use crate::bench::report::{print_line, round3};
 
 pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
     let n = args.jobs.unwrap_or(50_000);

@@ -8,11 +8,11 @@ pub(crate) mod memory;
 
 use jobqueue_core::{Client, ClientConfig, PreparedJob};
 
-use crate::payload::BenchJob;
+use crate::bench::payload::BenchJob;
 
 /// A client under a fresh run prefix; returns it with the prefix.
 pub(crate) async fn run_client(config: &ClientConfig) -> Result<(Client, String), String> {
-    let prefix = crate::keyspace::run_prefix(config.prefix_str());
+    let prefix = crate::bench::keyspace::run_prefix(config.prefix_str());
     let client = Client::with_config(config.clone().prefix(&prefix))
         .await
         .map_err(|e| e.to_string())?;
