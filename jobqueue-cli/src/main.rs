@@ -3,12 +3,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use jobqueue_core::{BulkAction, Client, ClientConfig};
 use jobqueue_cli::cli::{Cli, Command, QueuesCommand};
 use jobqueue_cli::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
 use jobqueue_cli::commands::{
     actions, cancel, config_file, cron, jobs, key_limits, limits, serve, stats,
 };
+use jobqueue_core::{BulkAction, Client, ClientConfig};
 
 fn main() -> ExitCode {
     // The config file supplies environment variables the environment does

@@ -16,7 +16,6 @@
 //! process (this same binary, `jobqueue bench worker …`), so its boot time
 //! is excluded from the figures and reported.
 
-
 mod child;
 mod keyspace;
 mod payload;

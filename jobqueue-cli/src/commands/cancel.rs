@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::actions::{audit, known_queue};
 use super::exit::{CliError, CliResult, EXIT_NOT_FOUND};
 use super::output::json;
-use jobqueue_dashboard::web::flow_actions::cancel_audit_target;
+use jobqueue_dashboard::actions::jobs::cancel_audit_target;
 
 /// Options of `jobqueue cancel`.
 #[derive(Debug, Args)]

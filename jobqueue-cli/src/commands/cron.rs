@@ -8,10 +8,10 @@ use jobqueue_core::cron::CronEntryInfo;
 use super::actions::audit;
 use super::exit::CliResult;
 use super::output::{json, table};
-use jobqueue_dashboard::format::{ago, count, short, variant_name};
-use jobqueue_dashboard::web::flow_actions::{
+use jobqueue_dashboard::actions::cron::{
     CronAction, CronActionOutcome, apply_cron_action, cron_audit_target,
 };
+use jobqueue_dashboard::format::{ago, count, short, variant_name};
 
 /// `jobqueue cron ...`.
 #[derive(Debug, Args)]

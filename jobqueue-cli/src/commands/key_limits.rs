@@ -10,8 +10,10 @@ use super::actions::{audit, known_queue};
 use super::exit::CliResult;
 use super::limits::rate_arg;
 use super::output::{json, table};
-use jobqueue_dashboard::web::flow_actions::{LimitsView, RateView, format_period};
-use jobqueue_dashboard::web::key_limits::{KeyClassView, apply_key_limits, class_limits, one_class_limits};
+use jobqueue_dashboard::actions::keys::{
+    KeyClassView, apply_key_limits, class_limits, one_class_limits,
+};
+use jobqueue_dashboard::actions::limits::{LimitsView, RateView, format_period};
 
 /// Options of `jobqueue queues key-limits`.
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@ use jobqueue_core::Client;
 use super::actions::{audit, known_queue};
 use super::exit::CliResult;
 use super::output::json;
-use jobqueue_dashboard::web::flow_actions::{LimitsView, RateView, apply_limits, parse_rate};
+use jobqueue_dashboard::actions::limits::{LimitsView, RateView, apply_limits, parse_rate};
 
 /// Options of `jobqueue queues limits`.
 #[derive(Debug, Args)]

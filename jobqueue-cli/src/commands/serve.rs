@@ -18,7 +18,7 @@ use jobqueue_core::Client;
 use sha2::{Digest, Sha256};
 
 use super::exit::{CliError, CliResult, EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE};
-use jobqueue_dashboard::web::config::{Credential, DashboardConfig, Role};
+use jobqueue_dashboard::{Credential, DashboardConfig, Role};
 
 /// Shortest accepted token or basic-auth password.
 pub const MIN_SECRET_LEN: usize = 16;
@@ -239,7 +239,7 @@ pub async fn run(client: &Client, args: &ServeArgs) -> CliResult {
             args.bind
         );
     }
-    let router = jobqueue_dashboard::web::dashboard_router(client.admin(), config);
+    let router = jobqueue_dashboard::dashboard_router(client.admin(), config);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| CliError::new(EXIT_ERROR, format!("cannot listen on {}: {e}", args.bind)))?;
