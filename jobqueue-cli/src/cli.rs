@@ -7,7 +7,10 @@
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{actions, cancel, cron, jobs, key_limits, limits, serve};
+use crate::bench::BenchArgs;
+use crate::commands::{
+    cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve,
+};
 
 /// jobqueue: operate background job queues on Redis.
 ///
@@ -72,19 +75,19 @@ pub enum Command {
     /// Cron entries: list, pause, resume, run now, remove.
     Cron(cron::CronArgs),
     /// Retry dead or retrying jobs now (or run scheduled ones now).
-    Retry(actions::SelectArgs),
+    Retry(retry_delete::SelectArgs),
     /// Delete scheduled, retrying or dead jobs.
-    Delete(actions::SelectArgs),
+    Delete(retry_delete::SelectArgs),
     /// Pause a queue: workers stop fetching from it.
-    Pause(actions::QueueArgs),
+    Pause(queue_actions::QueueArgs),
     /// Resume a paused queue.
-    Resume(actions::QueueArgs),
+    Resume(queue_actions::QueueArgs),
     /// Drop every ready job of a queue.
-    Purge(actions::PurgeArgs),
+    Purge(queue_actions::PurgeArgs),
     /// Apply pending data-layout migrations (safe to run repeatedly).
-    Migrate(crate::commands::migrate::MigrateArgs),
+    Migrate(migrate::MigrateArgs),
     /// Measure this Redis the way BENCH.md describes (prints one JSON line).
-    Bench(crate::bench::BenchArgs),
+    Bench(BenchArgs),
 }
 
 /// `jobqueue queues [limits | key-limits ...]`.
@@ -103,26 +106,4 @@ pub enum QueuesCommand {
     /// Show the limits of a queue's flow key classes, or set (--max-running,
     /// --rate, --unlimited) or --clear one class's.
     KeyLimits(key_limits::KeyLimitsArgs),
-}
-
-/// Options shared by commands that page through jobs.
-#[derive(Debug, Clone, Args)]
-pub struct FilterArgs {
-    /// Only jobs of this type.
-    #[arg(long = "type")]
-    pub job_type: Option<String>,
-    /// Only jobs whose last error contains this text (case-insensitive).
-    #[arg(long)]
-    pub error: Option<String>,
-}
-
-impl FilterArgs {
-    /// As the operator API's filter.
-    pub fn to_filter(&self) -> jobqueue_core::JobFilter {
-        jobqueue_core::JobFilter {
-            job_type: self.job_type.clone(),
-            error_contains: self.error.clone(),
-            fingerprint: None,
-        }
-    }
 }

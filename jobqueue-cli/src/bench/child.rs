@@ -8,59 +8,16 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use jobqueue_core::{Client, ClientConfig};
 use jobqueue_worker::Worker;
 use serde_json::{Value, json};
-use tokio::sync::Notify;
 
-use crate::bench::BenchArgs;
-use crate::bench::payload::{BenchJob, now_ns};
-
-/// What the child measures, shared with the job (a benchmark-only global).
-struct Measurements {
-    target: u64,
-    first_start_ns: AtomicI64,
-    measured: AtomicU64,
-    samples_ms: Mutex<Vec<f64>>,
-    all_ran: Notify,
-}
-
-static MEASUREMENTS: OnceLock<Measurements> = OnceLock::new();
-
-/// Called when any benchmark job run starts.
-pub(crate) fn mark_started() {
-    if let Some(m) = MEASUREMENTS.get()
-        && m.first_start_ns.load(Ordering::Relaxed) == 0
-    {
-        let _ =
-            m.first_start_ns
-                .compare_exchange(0, now_ns(), Ordering::Relaxed, Ordering::Relaxed);
-    }
-}
-
-/// Called when a benchmark job run succeeds.
-pub(crate) fn record(job: &BenchJob) {
-    let Some(m) = MEASUREMENTS.get() else {
-        return;
-    };
-    let now = now_ns();
-    if job.warmup {
-        return;
-    }
-    let sample = job.sent_ns.or(job.due_ns).map(|t| (now - t) as f64 / 1e6);
-    if let Some(sample) = sample
-        && let Ok(mut samples) = m.samples_ms.lock()
-    {
-        samples.push(sample);
-    }
-    if m.measured.fetch_add(1, Ordering::Relaxed) + 1 == m.target {
-        m.all_ran.notify_one();
-    }
-}
+use super::args::BenchArgs;
+use super::clock::now_ns;
+use super::job::BenchJob;
+use super::measurements;
 
 /// Queue names for a run spread over `count` queues.
 pub(crate) fn queue_names(count: usize) -> Vec<String> {
@@ -73,14 +30,7 @@ pub(crate) fn queue_names(count: usize) -> Vec<String> {
 
 /// The child's main: run a worker until every measured job ran.
 pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
-    let target = args.jobs.unwrap_or(0);
-    let _ = MEASUREMENTS.set(Measurements {
-        target,
-        first_start_ns: AtomicI64::new(0),
-        measured: AtomicU64::new(0),
-        samples_ms: Mutex::new(Vec::with_capacity(target as usize)),
-        all_ran: Notify::new(),
-    });
+    let measured = measurements::start(args.jobs.unwrap_or(0))?;
     let client = Client::with_config(config)
         .await
         .map_err(|e| e.to_string())?;
@@ -94,10 +44,7 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         .map_err(|e| e.to_string())?;
     println!("READY");
 
-    let m = MEASUREMENTS.get().ok_or("measurements not initialised")?;
-    if m.measured.load(Ordering::Relaxed) < target {
-        m.all_ran.notified().await;
-    }
+    measured.all_ran().await;
     // Every job ran; the drain ends when Redis holds their acknowledgements.
     let admin = client.admin();
     loop {
@@ -115,11 +62,11 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     let peak_rss_kib = peak_rss_kib();
     worker.shutdown().await;
     let totals = admin.totals().await.map_err(|e| e.to_string())?;
-    let samples = m.samples_ms.lock().map(|s| s.clone()).unwrap_or_default();
+    let samples = measured.samples_ms();
     println!(
         "{}",
         json!({
-            "first_start_ns": m.first_start_ns.load(Ordering::Relaxed),
+            "first_start_ns": measured.first_start_ns(),
             "done_ns": done_ns,
             "processed": totals.processed,
             "failed": totals.failed,
@@ -219,4 +166,12 @@ impl Drop for ChildWorker {
             let _ = self.child.kill();
         }
     }
+}
+
+/// The latency samples (ms) a worker process reported.
+pub(crate) fn samples_ms(result: &Value) -> Vec<f64> {
+    result["samples_ms"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default()
 }

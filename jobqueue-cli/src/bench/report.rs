@@ -1,6 +1,12 @@
-//! The JSON line every run prints, and percentiles.
+//! What a run prints: progress on stderr, and the one JSON line on
+//! stdout (with its percentiles and rounding).
 
 use serde_json::{Map, Value, json};
+
+/// Logs progress on stderr.
+pub(crate) fn progress(message: impl std::fmt::Display) {
+    eprintln!("[bench] {message}");
+}
 
 /// Prints the result line: the workload's fields plus system, version, workload.
 pub(crate) fn print_line(workload: &str, fields: Value) {

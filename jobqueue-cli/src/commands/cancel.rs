@@ -5,10 +5,13 @@ use clap::Args;
 use jobqueue_core::{CancelOutcome, Client};
 use serde::Serialize;
 
-use super::actions::{audit, known_queue};
-use super::exit::{CliError, CliResult, EXIT_NOT_FOUND};
-use super::output::json;
 use jobqueue_dashboard::actions::jobs::cancel_audit_target;
+use jobqueue_dashboard::format::variant_name;
+
+use super::audit::audit;
+use super::exit::{CliError, CliResult, EXIT_NOT_FOUND};
+use super::known_queue::known_queue;
+use super::output::json;
 
 /// Options of `jobqueue cancel`.
 #[derive(Debug, Args)]
@@ -29,7 +32,7 @@ struct Outcome<'a> {
 }
 
 /// `jobqueue cancel`.
-pub async fn cancel(client: &Client, args: &CancelArgs, as_json: bool) -> CliResult {
+pub(crate) async fn cancel(client: &Client, args: &CancelArgs, as_json: bool) -> CliResult {
     known_queue(client, &args.queue).await?;
     let from = match client.admin().cancel(&args.queue, args.id).await? {
         CancelOutcome::Cancelled { from } => from,
@@ -58,7 +61,7 @@ pub async fn cancel(client: &Client, args: &CancelArgs, as_json: bool) -> CliRes
             from,
         });
     }
-    let from_text = jobqueue_dashboard::format::variant_name(&from);
+    let from_text = variant_name(&from);
     println!(
         "cancelled job {} of queue {} (it was {from_text})",
         args.id, args.queue

@@ -5,13 +5,14 @@ use clap::{Args, Subcommand};
 use jobqueue_core::Client;
 use jobqueue_core::cron::CronEntryInfo;
 
-use super::actions::audit;
-use super::exit::CliResult;
-use super::output::{json, table};
 use jobqueue_dashboard::actions::cron::{
     CronAction, CronActionOutcome, apply_cron_action, cron_audit_target,
 };
 use jobqueue_dashboard::format::{ago, count, short, variant_name};
+
+use super::audit::audit;
+use super::exit::CliResult;
+use super::output::{json, table};
 
 /// `jobqueue cron ...`.
 #[derive(Debug, Args)]
@@ -48,7 +49,7 @@ pub struct EntryArgs {
 }
 
 /// `jobqueue cron`.
-pub async fn cron(client: &Client, args: &CronArgs, as_json: bool) -> CliResult {
+pub(crate) async fn cron(client: &Client, args: &CronArgs, as_json: bool) -> CliResult {
     let admin = client.admin();
     let (entry, action) = match &args.command {
         CronCommand::List => return list(&admin.cron_entries().await?, as_json),

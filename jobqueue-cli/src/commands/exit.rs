@@ -7,7 +7,7 @@ use jobqueue_core::ErrorKind;
 /// A failed command: what to print and which exit code to return.
 #[derive(Debug)]
 pub struct CliError {
-    /// Exit code (see [`crate::cli::Command`]).
+    /// Exit code: one of the `EXIT_*` constants.
     pub code: u8,
     /// Message for stderr.
     pub message: String,

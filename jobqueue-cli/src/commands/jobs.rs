@@ -4,10 +4,11 @@ use clap::Args;
 use jobqueue_core::{BrowseState, Client, JobInfo, JobStatus};
 use serde::Serialize;
 
+use jobqueue_dashboard::format::{ago, pretty_payload, short, time, variant_name};
+
 use super::exit::{CliError, CliResult, EXIT_NOT_FOUND, EXIT_USAGE};
+use super::filter::FilterArgs;
 use super::output::{json, table};
-use crate::cli::FilterArgs;
-use jobqueue_dashboard::format::{ago, pretty_payload, short, time};
 
 /// Options of `jobqueue jobs`.
 #[derive(Debug, Args)]
@@ -40,7 +41,7 @@ pub struct JobArgs {
 }
 
 /// `jobqueue jobs`.
-pub async fn jobs(client: &Client, args: &JobsArgs, as_json: bool) -> CliResult {
+pub(crate) async fn jobs(client: &Client, args: &JobsArgs, as_json: bool) -> CliResult {
     let state =
         BrowseState::parse(&args.state).map_err(|e| CliError::new(EXIT_USAGE, e.to_string()))?;
     if args.limit == 0 {
@@ -99,7 +100,7 @@ pub async fn jobs(client: &Client, args: &JobsArgs, as_json: bool) -> CliResult 
 }
 
 /// `jobqueue job`.
-pub async fn job(client: &Client, args: &JobArgs, as_json: bool) -> CliResult {
+pub(crate) async fn job(client: &Client, args: &JobArgs, as_json: bool) -> CliResult {
     let admin = client.admin();
     let found = match &args.queue {
         Some(queue) => admin.job(queue, args.id).await?,
@@ -172,7 +173,7 @@ struct JobWithStatus<'a> {
 }
 
 fn print_status(status: &JobStatus) {
-    let state = jobqueue_dashboard::format::variant_name(&status.state);
+    let state = variant_name(&status.state);
     println!("status    {state} (updated {})", time(status.updated_at));
     if let Some(progress) = &status.progress {
         println!("progress  {}% {}", progress.percent, progress.message);

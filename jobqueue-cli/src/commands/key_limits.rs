@@ -6,14 +6,16 @@ use clap::Args;
 use jobqueue_core::{Client, KeyLimits};
 use serde::Serialize;
 
-use super::actions::{audit, known_queue};
-use super::exit::CliResult;
-use super::limits::rate_arg;
-use super::output::{json, table};
 use jobqueue_dashboard::actions::keys::{
     KeyClassView, apply_key_limits, class_limits, one_class_limits,
 };
 use jobqueue_dashboard::actions::limits::{LimitsView, RateView, format_period};
+
+use super::audit::audit;
+use super::exit::CliResult;
+use super::known_queue::known_queue;
+use super::limits::rate_arg;
+use super::output::{json, table};
 
 /// Options of `jobqueue queues key-limits`.
 #[derive(Debug, Args)]
@@ -49,7 +51,7 @@ struct AllClasses {
 /// classes; with a class and no option, shows its limits; `--max-running`
 /// and/or `--rate` replace them (an option left out is no limit of that
 /// kind), `--unlimited` sets no limit at all, `--clear` removes them.
-pub async fn key_limits(client: &Client, args: &KeyLimitsArgs, as_json: bool) -> CliResult {
+pub(crate) async fn key_limits(client: &Client, args: &KeyLimitsArgs, as_json: bool) -> CliResult {
     known_queue(client, &args.queue).await?;
     let admin = client.admin();
     let queue = args.queue.as_str();

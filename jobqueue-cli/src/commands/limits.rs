@@ -4,10 +4,12 @@
 use clap::Args;
 use jobqueue_core::Client;
 
-use super::actions::{audit, known_queue};
-use super::exit::CliResult;
-use super::output::json;
 use jobqueue_dashboard::actions::limits::{LimitsView, RateView, apply_limits, parse_rate};
+
+use super::audit::audit;
+use super::exit::CliResult;
+use super::known_queue::known_queue;
+use super::output::json;
 
 /// Options of `jobqueue queues limits`.
 #[derive(Debug, Args)]
@@ -33,7 +35,7 @@ pub(crate) fn rate_arg(text: &str) -> Result<RateView, String> {
 /// `jobqueue queues limits`: without options it shows the limits; with
 /// `--max-running` and/or `--rate` it replaces them (an option left out is
 /// no limit); `--clear` removes them.
-pub async fn limits(client: &Client, args: &LimitsArgs, as_json: bool) -> CliResult {
+pub(crate) async fn limits(client: &Client, args: &LimitsArgs, as_json: bool) -> CliResult {
     known_queue(client, &args.queue).await?;
     let admin = client.admin();
     let queue = args.queue.as_str();

@@ -13,7 +13,10 @@ pub struct MigrateArgs {
 }
 
 /// Runs the command.
-pub async fn run(config: ClientConfig, args: &MigrateArgs) -> Result<(), jobqueue_core::Error> {
+pub(crate) async fn run(
+    config: ClientConfig,
+    args: &MigrateArgs,
+) -> Result<(), jobqueue_core::Error> {
     let client = Client::with_config(config).await?;
     let migrator = Migrator::new(client.store().clone());
     let current = migrator.current_version().await?;

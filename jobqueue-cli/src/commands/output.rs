@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::exit::{CliError, EXIT_ERROR};
 
 /// Prints `rows` under `headers` as an aligned table (numbers right-aligned).
-pub fn table(headers: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -40,11 +40,11 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
 }
 
 /// Prints `value` as pretty JSON.
-pub fn json<T: Serialize>(value: &T) -> Result<(), CliError> {
+pub(crate) fn json<T: Serialize>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::new(EXIT_ERROR, format!("cannot encode JSON: {e}")))?;
     println!("{text}");
     Ok(())
 }
 
-pub use jobqueue_dashboard::format::count;
+pub(crate) use jobqueue_dashboard::format::count;

@@ -3,7 +3,7 @@
 //! Secure by default: with no credentials configured it serves only on a
 //! loopback address (and says the dashboard is open to local users), and
 //! answers only loopback host names there (DNS rebinding, see
-//! `web::host_check`); on any other address it refuses to start unless
+//! `jobqueue_dashboard`'s `security/host_check.rs`); on any other address it refuses to start unless
 //! `--insecure-no-auth` is given.
 //!
 //! Every credential has a label, the name the audit log records: a token
@@ -17,8 +17,9 @@ use clap::Args;
 use jobqueue_core::Client;
 use sha2::{Digest, Sha256};
 
-use super::exit::{CliError, CliResult, EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE};
 use jobqueue_dashboard::{Credential, DashboardConfig, Role};
+
+use super::exit::{CliError, CliResult, EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE};
 
 /// Shortest accepted token or basic-auth password.
 pub const MIN_SECRET_LEN: usize = 16;
@@ -231,7 +232,7 @@ pub fn plan(args: &ServeArgs) -> Result<DashboardConfig, CliError> {
 }
 
 /// Runs the server until Ctrl-C / SIGTERM.
-pub async fn run(client: &Client, args: &ServeArgs) -> CliResult {
+pub(crate) async fn run(client: &Client, args: &ServeArgs) -> CliResult {
     let config = plan(args)?;
     if !config.has_credentials() {
         eprintln!(

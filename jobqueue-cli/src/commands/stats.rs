@@ -3,9 +3,10 @@
 use jobqueue_core::{Client, QueueInfo};
 use serde::Serialize;
 
+use jobqueue_dashboard::format::duration_ms;
+
 use super::exit::CliResult;
 use super::output::{count, json, table};
-use jobqueue_dashboard::format::duration_ms;
 
 #[derive(Serialize)]
 struct Stats {
@@ -18,7 +19,7 @@ struct Stats {
 }
 
 /// `jobqueue stats`.
-pub async fn stats(client: &Client, as_json: bool) -> CliResult {
+pub(crate) async fn stats(client: &Client, as_json: bool) -> CliResult {
     let admin = client.admin();
     let workers = admin.workers().await?;
     let stats = Stats {
@@ -48,7 +49,7 @@ pub async fn stats(client: &Client, as_json: bool) -> CliResult {
 }
 
 /// `jobqueue queues`.
-pub async fn queues(client: &Client, as_json: bool) -> CliResult {
+pub(crate) async fn queues(client: &Client, as_json: bool) -> CliResult {
     let queues = client.admin().queues().await?;
     if as_json {
         return json(&queues);

@@ -5,12 +5,13 @@ use std::time::Duration;
 use jobqueue_core::ClientConfig;
 use serde_json::json;
 
-use super::{progress, run_client, samples_ms};
-use crate::bench::BenchArgs;
-use crate::bench::child::ChildWorker;
+use crate::bench::args::BenchArgs;
+use crate::bench::child::{ChildWorker, samples_ms};
+use crate::bench::clock::now_ns;
+use crate::bench::job::BenchJob;
 use crate::bench::keyspace::delete_keys;
-use crate::bench::payload::{BenchJob, now_ns};
-use crate::bench::report::{merge, percentiles_ms, print_line};
+use crate::bench::produce::run_client;
+use crate::bench::report::{merge, percentiles_ms, print_line, progress};
 
 pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
     let n = args.jobs.unwrap_or(500);

@@ -5,11 +5,11 @@ use std::time::Instant;
 use jobqueue_core::ClientConfig;
 use serde_json::json;
 
-use super::{bench_job, enqueue_in_batches, enqueue_one, progress, run_client, warm_up};
-use crate::bench::BenchArgs;
+use crate::bench::args::BenchArgs;
+use crate::bench::job::BenchJob;
 use crate::bench::keyspace::delete_keys;
-use crate::bench::payload::BenchJob;
-use crate::bench::report::{print_line, round3};
+use crate::bench::produce::{bench_job, enqueue_in_batches, enqueue_one, run_client, warm_up};
+use crate::bench::report::{print_line, progress, round3};
 
 pub(crate) async fn run_single(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
     let n = args.jobs.unwrap_or(20_000);

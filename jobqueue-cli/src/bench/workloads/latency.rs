@@ -5,12 +5,13 @@ use std::time::{Duration, Instant};
 use jobqueue_core::ClientConfig;
 use serde_json::json;
 
-use super::{enqueue_one, progress, run_client, samples_ms};
-use crate::bench::BenchArgs;
-use crate::bench::child::ChildWorker;
+use crate::bench::args::BenchArgs;
+use crate::bench::child::{ChildWorker, samples_ms};
+use crate::bench::clock::now_ns;
+use crate::bench::job::BenchJob;
 use crate::bench::keyspace::delete_keys;
-use crate::bench::payload::{BenchJob, now_ns};
-use crate::bench::report::{merge, percentiles_ms, print_line, round3};
+use crate::bench::produce::{enqueue_one, run_client};
+use crate::bench::report::{merge, percentiles_ms, print_line, progress, round3};
 
 /// Jobs run before measuring, so connections and caches are warm.
 const WARMUP_JOBS: u64 = 500;

@@ -4,8 +4,25 @@
 
 use std::path::Path;
 
+/// `--config <path>` / `--config=<path>` from the raw arguments, else
+/// `JOBQUEUE_CONFIG` (read before clap parses the flags, so the file can
+/// supply their defaults).
+pub(crate) fn path_from_args() -> Option<std::path::PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        if text == "--config" {
+            return args.next().map(Into::into);
+        }
+        if let Some(path) = text.strip_prefix("--config=") {
+            return Some(path.into());
+        }
+    }
+    std::env::var_os("JOBQUEUE_CONFIG").map(Into::into)
+}
+
 /// Variables from the file at `path` that are not set in the environment.
-pub fn missing_vars(path: &Path) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn missing_vars(path: &Path) -> Result<Vec<(String, String)>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
     parse(&text)
@@ -18,7 +35,7 @@ pub fn missing_vars(path: &Path) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Parses `NAME=value` lines; only `JOBQUEUE_*` names are accepted.
-pub fn parse(text: &str) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn parse(text: &str) -> Result<Vec<(String, String)>, String> {
     let mut vars = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();

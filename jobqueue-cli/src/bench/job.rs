@@ -7,38 +7,38 @@ use std::time::Duration;
 use jobqueue_core::{Job, JobContext, JobError};
 use serde::{Deserialize, Serialize};
 
-use crate::bench::child;
+use super::measurements;
 
 /// The no-op benchmark job. It goes through the real path (lease, ack,
 /// stats, retries armed); w3 and w4 jobs also carry a timestamp, and the
 /// retry-path variant of w1 fails each job once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BenchJob {
+pub(crate) struct BenchJob {
     /// User id.
-    pub user_id: u64,
+    pub(crate) user_id: u64,
     /// Email address.
-    pub email: String,
+    pub(crate) email: String,
     /// Action.
-    pub action: String,
+    pub(crate) action: String,
     /// Padding to ~100 bytes.
-    pub pad: String,
+    pub(crate) pad: String,
     /// w3: when the producer enqueued it (ns since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sent_ns: Option<i64>,
+    pub(crate) sent_ns: Option<i64>,
     /// w4: when it is due (ns since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub due_ns: Option<i64>,
+    pub(crate) due_ns: Option<i64>,
     /// w3 warm-up jobs are not measured.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub warmup: bool,
+    pub(crate) warmup: bool,
     /// Fail the first attempt (w1 retry-path variant).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub fail_once: bool,
+    pub(crate) fail_once: bool,
 }
 
 impl BenchJob {
     /// The standard payload for user `i`.
-    pub fn new(i: u64) -> Self {
+    pub(crate) fn new(i: u64) -> Self {
         Self {
             user_id: i,
             email: format!("user{i}@example.com"),
@@ -60,16 +60,13 @@ impl Job for BenchJob {
     }
 
     async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
-        child::mark_started();
+        measurements::mark_started();
         if self.fail_once && ctx.attempt() == 1 {
             return Err(JobError::retry("fails once on purpose"));
         }
-        child::record(self);
+        if !self.warmup {
+            measurements::record_success(self.sent_ns.or(self.due_ns));
+        }
         Ok(())
     }
-}
-
-/// Nanoseconds since the epoch, now.
-pub fn now_ns() -> i64 {
-    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
