@@ -48,7 +48,6 @@ mod ui;
 mod uniform_errors;
 mod worker_page;
 
-pub use api::openapi::OPENAPI_JSON;
 pub use config::{Credential, DashboardConfig, Role};
 pub use error::ApiError;
 pub use router::dashboard_router;

@@ -8,7 +8,7 @@ mod cron;
 mod jobs;
 mod keys;
 mod limits;
-pub(crate) mod openapi;
+mod openapi;
 mod queues;
 mod stats;
 mod workers;

@@ -10,7 +10,7 @@ use axum::routing::get;
 use crate::state::AppState;
 
 /// The OpenAPI 3.1 document of the JSON API under `/api/v1`.
-pub const OPENAPI_JSON: &str = include_str!("../assets/openapi.json");
+pub(crate) const OPENAPI_JSON: &str = include_str!("../assets/openapi.json");
 
 pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/openapi.json", get(openapi))
