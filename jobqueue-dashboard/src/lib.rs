@@ -1,21 +1,55 @@
 //! # jobqueue-dashboard
 //!
-//! The operator's view of jobqueue: the web dashboard (HTML pages, a JSON
-//! API under `/api/v1` with an OpenAPI document, Prometheus `/metrics`) and
-//! the `jobqueue` command-line tool.
+//! The operator's view of jobqueue, as a library: the web dashboard (HTML
+//! pages), a JSON API under `/api/v1` with an OpenAPI document, and
+//! Prometheus `/metrics`, all in one axum [`Router`](axum::Router) built by
+//! [`dashboard_router`]. The `jobqueue serve` command of the `jobqueue-cli`
+//! crate serves it; a web application can nest it under its own path behind
+//! its own authentication (see `docs/dashboard.md`). Both are thin layers
+//! over the operator API in `jobqueue_core::admin`.
 //!
-//! The dashboard is one axum [`Router`](axum::Router) built by
-//! [`dashboard_router`]: `jobqueue serve` serves it, and a web application
-//! can nest it under its own path behind its own authentication (see
-//! `docs/dashboard.md`). Both are thin layers over the operator API in
-//! `jobqueue_core::admin`.
-#![warn(missing_docs)]
+//! ## What it adds to a build
+//!
+//! An HTTP/1 axum router and its middleware, `maud` for the server-rendered
+//! pages (no JavaScript framework, no CDN: the CSS and script are embedded),
+//! HMAC-SHA256 for the CSRF tokens and base64 for basic auth. It does not
+//! pull in the worker runtime, a command-line parser or a TLS library: TLS
+//! to Redis (`rediss://`) is the `tls` feature, off by default here (the
+//! `jobqueue` CLI turns it on).
+//!
+//! ## Layout
+//!
+//! - [`dashboard_router`] (`router.rs`): the routes inside the middleware
+//!   stack (`security/`: headers, the `Host` check, authentication, CSRF).
+//! - `api/`: the JSON API, one file per thing it shows or changes.
+//! - `ui/`: the HTML pages (`ui/pages/`) and the forms they post
+//!   (`ui/forms/`, each handler a few lines behind one extractor).
+//! - [`actions`]: every state change, one file per thing an operator acts
+//!   on; the API and the forms both call it, and the CLI shares its
+//!   operator-API half.
+//! - `snapshot.rs` (the cached overview) and `metrics.rs` (`/metrics`).
+#![warn(missing_docs, unreachable_pub)]
+#![warn(clippy::too_many_lines)]
+#![warn(unused_crate_dependencies)]
 
-pub mod cli;
-pub mod commands;
+pub mod actions;
+mod api;
+mod audit_log;
+mod config;
+mod error;
 pub mod format;
-pub mod web;
+mod metrics;
+mod params;
+mod router;
+mod security;
+mod snapshot;
+mod state;
+mod ui;
+mod uniform_errors;
+mod worker_page;
 
-pub use web::auth::HostUser;
-pub use web::config::{Credential, DashboardConfig, Role};
-pub use web::dashboard_router;
+pub use config::{Credential, DashboardConfig, Role};
+pub use error::ApiError;
+pub use router::dashboard_router;
+pub use security::csrf::{CSRF_FIELD, CSRF_HEADER, MAX_FORM_BODY};
+pub use security::principal::{HostUser, Principal, PrincipalSource};

@@ -180,13 +180,13 @@ pub fn csrf_token_in(page: &str) -> Option<String> {
 /// binary does, `JOBQUEUE_DASHBOARD_*` variables of this process apply too).
 pub fn serve_config(args: &[&str]) -> DashboardConfig {
     use clap::Parser;
-    use jobqueue_dashboard::cli::{Cli, Command};
+    use jobqueue_cli::cli::{Cli, Command};
     let argv = ["jobqueue", "serve"].iter().chain(args);
     let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("serve {args:?}: {e}"));
     let Command::Serve(serve_args) = cli.command else {
         unreachable!("parsed as serve")
     };
-    jobqueue_dashboard::commands::serve::plan(&serve_args)
+    jobqueue_cli::commands::serve::plan(&serve_args)
         .unwrap_or_else(|e| panic!("serve {args:?} refused: {}", e.message))
 }
 

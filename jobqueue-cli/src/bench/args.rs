@@ -1,0 +1,70 @@
+//! The options of `jobqueue bench`.
+
+use clap::{Args, ValueEnum};
+
+/// Options of `jobqueue bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// The workload: w1, w2_single, w2_bulk, w3, w4 or w5.
+    pub workload: String,
+
+    /// Number of jobs (default per workload: w1 50000, w2 20000, w3 5000, w4 500, w5 50000).
+    #[arg(long)]
+    pub jobs: Option<u64>,
+
+    /// Worker concurrency for w1, w3 and w4 (default 20).
+    #[arg(long, default_value_t = 20)]
+    pub concurrency: usize,
+
+    /// Enqueue rate for w3, jobs per second (default 500).
+    #[arg(long, default_value_t = 500)]
+    pub rate: u64,
+
+    /// Batch size for w2_bulk, and for w1's bulk pre-enqueue (default 1000).
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+
+    /// w1 variant: spread the jobs over this many queues (default 1).
+    #[arg(long, default_value_t = 1)]
+    pub queues: usize,
+
+    /// w1 variant: every job fails once and succeeds on its retry.
+    #[arg(long)]
+    pub fail_once: bool,
+
+    /// w1 variant: give the queue(s) flow limits that never bind (fetched
+    /// by fetch_limited.lua): `running`, `rate`, or `both` (the default
+    /// when the flag has no value).
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "both")]
+    pub limits: Option<NeverBindingLimits>,
+
+    /// w1 variant: every job is unique (default key, one hour).
+    #[arg(long)]
+    pub unique: bool,
+
+    /// Internal: the worker process's role (set by the parent).
+    #[arg(long, hide = true)]
+    pub role: Option<String>,
+}
+
+/// Which never-binding flow limits `w1 --limits` switches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NeverBindingLimits {
+    /// A running (concurrency) limit far above the worker's concurrency.
+    Running,
+    /// A rate limit far above what the worker reaches.
+    Rate,
+    /// Both.
+    Both,
+}
+
+impl NeverBindingLimits {
+    /// The name printed in the JSON line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Rate => "rate",
+            Self::Both => "both",
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The benchmark job and its payload, identical in every system measured:
+//! `{"user_id": i, "email": "user{i}@example.com", "action": "welcome",
+//! "pad": "xxxxxxxxxxxxxxxxxxxxxxxx"}` (about 100 bytes).
+
+use std::time::Duration;
+
+use jobqueue_core::{Job, JobContext, JobError};
+use serde::{Deserialize, Serialize};
+
+use super::measurements;
+
+/// The no-op benchmark job. It goes through the real path (lease, ack,
+/// stats, retries armed); w3 and w4 jobs also carry a timestamp, and the
+/// retry-path variant of w1 fails each job once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct BenchJob {
+    /// User id.
+    pub(crate) user_id: u64,
+    /// Email address.
+    pub(crate) email: String,
+    /// Action.
+    pub(crate) action: String,
+    /// Padding to ~100 bytes.
+    pub(crate) pad: String,
+    /// w3: when the producer enqueued it (ns since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) sent_ns: Option<i64>,
+    /// w4: when it is due (ns since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) due_ns: Option<i64>,
+    /// w3 warm-up jobs are not measured.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) warmup: bool,
+    /// Fail the first attempt (w1 retry-path variant).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) fail_once: bool,
+}
+
+impl BenchJob {
+    /// The standard payload for user `i`.
+    pub(crate) fn new(i: u64) -> Self {
+        Self {
+            user_id: i,
+            email: format!("user{i}@example.com"),
+            action: "welcome".to_owned(),
+            pad: "x".repeat(24),
+            sent_ns: None,
+            due_ns: None,
+            warmup: false,
+            fail_once: false,
+        }
+    }
+}
+
+impl Job for BenchJob {
+    const NAME: &'static str = "bench";
+
+    fn retry_delay(_retry: u32) -> Duration {
+        Duration::ZERO
+    }
+
+    async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+        measurements::mark_started();
+        if self.fail_once && ctx.attempt() == 1 {
+            return Err(JobError::retry("fails once on purpose"));
+        }
+        if !self.warmup {
+            measurements::record_success(self.sent_ns.or(self.due_ns));
+        }
+        Ok(())
+    }
+}

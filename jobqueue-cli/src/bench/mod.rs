@@ -1,0 +1,51 @@
+//! The benchmark workloads of BENCH.md, run as `jobqueue bench <workload>`.
+//!
+//! | workload | measures |
+//! | --- | --- |
+//! | `w1` | drain: N pre-enqueued no-op jobs, one worker process with concurrency C |
+//! | `w2_single` | N single enqueues, each awaited |
+//! | `w2_bulk` | N jobs enqueued in batches |
+//! | `w3` | enqueue → start latency at a fixed rate, worker warmed up |
+//! | `w4` | lateness of delayed jobs (start − due; negative would be early) |
+//! | `w5` | Redis memory per waiting job |
+//!
+//! Each run prints exactly one JSON line on stdout; progress goes to
+//! stderr. Every run works under its own fresh key prefix (derived from
+//! `--prefix`) and deletes its keys afterwards, so it can be pointed at a
+//! Redis that holds other data. The worker for w1, w3 and w4 is a separate
+//! process (this same binary, `jobqueue bench worker …`), so its boot time
+//! is excluded from the figures and reported.
+//!
+//! `workloads/` holds one file per workload; `child.rs` the worker process
+//! and how the parent drives it; `job.rs` the job both run; `produce.rs`
+//! how the workloads enqueue; `report.rs` what a run prints.
+
+mod args;
+mod child;
+mod clock;
+mod job;
+mod keyspace;
+mod measurements;
+mod produce;
+mod report;
+mod workloads;
+
+use jobqueue_core::ClientConfig;
+
+pub use args::{BenchArgs, NeverBindingLimits};
+
+/// Runs a workload (or the worker child) and prints its JSON line on stdout.
+pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
+    match args.workload.as_str() {
+        "worker" => child::run(config, args).await,
+        "w1" => workloads::drain::run(config, args).await,
+        "w2_single" => workloads::enqueue::run_single(config, args).await,
+        "w2_bulk" => workloads::enqueue::run_bulk(config, args).await,
+        "w3" => workloads::latency::run(config, args).await,
+        "w4" => workloads::delayed::run(config, args).await,
+        "w5" => workloads::memory::run(config, args).await,
+        other => Err(format!(
+            "unknown workload {other:?}; choose w1, w2_single, w2_bulk, w3, w4 or w5"
+        )),
+    }
+}

@@ -1,0 +1,136 @@
+//! w1: drain N pre-enqueued no-op jobs with one worker process.
+
+use std::time::{Duration, Instant};
+
+use jobqueue_core::{Client, ClientConfig, QueueLimits, RateLimit};
+use serde_json::{Value, json};
+
+use crate::bench::args::{BenchArgs, NeverBindingLimits};
+use crate::bench::child::{ChildWorker, queue_names};
+use crate::bench::job::BenchJob;
+use crate::bench::keyspace::delete_keys;
+use crate::bench::produce::{enqueue_in_batches, run_client};
+use crate::bench::report::{print_line, progress, round3};
+
+/// Runs w1: enqueue, switch on the variant's limits, drain with one
+/// worker process, print the line.
+pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
+    let n = args.jobs.unwrap_or(50_000);
+    let (client, prefix) = run_client(&config).await?;
+    let queues = queue_names(args.queues);
+    let bulk_enqueue_s = enqueue(&client, args, n, &queues).await?;
+    if let Some(variant) = args.limits {
+        set_never_binding_limits(&client, &queues, variant).await?;
+    }
+
+    progress(format_args!(
+        "w1: starting the worker (concurrency {})",
+        args.concurrency
+    ));
+    let worker = ChildWorker::start(config.redis_url(), &prefix, args, n)?;
+    let boot_s = worker.boot.as_secs_f64();
+    let result = worker.result().await?;
+    delete_keys(config.redis_url(), &prefix).await?;
+    print_line("w1", result_line(args, n, boot_s, bulk_enqueue_s, &result));
+    Ok(())
+}
+
+/// Bulk-enqueues the `n` jobs over `queues` (each unique, or failing
+/// once, as the variant says); returns the seconds it took.
+async fn enqueue(
+    client: &Client,
+    args: &BenchArgs,
+    n: u64,
+    queues: &[String],
+) -> Result<f64, String> {
+    progress(format_args!(
+        "w1: bulk-enqueueing {n} jobs over {} queue(s){}",
+        queues.len(),
+        if args.fail_once {
+            ", each failing once"
+        } else {
+            ""
+        }
+    ));
+    let started = Instant::now();
+    enqueue_in_batches(client, n, args.batch, |client, i| {
+        let mut job = BenchJob::new(i);
+        job.fail_once = args.fail_once;
+        let builder = client
+            .job(job)
+            .queue(queues[(i as usize) % queues.len()].clone());
+        if args.unique {
+            builder.unique_for(Duration::from_secs(3600)).prepare()
+        } else {
+            builder.prepare()
+        }
+    })
+    .await?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Gives `queues` flow limits far above what one worker reaches: they
+/// never bind, so the run measures what switching them on costs.
+async fn set_never_binding_limits(
+    client: &Client,
+    queues: &[String],
+    variant: NeverBindingLimits,
+) -> Result<(), String> {
+    let running = matches!(
+        variant,
+        NeverBindingLimits::Running | NeverBindingLimits::Both
+    );
+    let rate = matches!(variant, NeverBindingLimits::Rate | NeverBindingLimits::Both);
+    let never_binding = QueueLimits {
+        max_running: running.then_some(1_000_000),
+        rate: rate.then_some(RateLimit {
+            limit: jobqueue_core::admin::limits::MAX_RATE_LIMIT,
+            per: Duration::from_secs(1),
+        }),
+    };
+    for queue in queues {
+        client
+            .admin()
+            .set_queue_limits(queue, never_binding)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The JSON line of a run from the worker process's `result`.
+fn result_line(
+    args: &BenchArgs,
+    n: u64,
+    boot_s: f64,
+    bulk_enqueue_s: f64,
+    result: &Value,
+) -> Value {
+    let first = result["first_start_ns"].as_i64().unwrap_or(0);
+    let done = result["done_ns"].as_i64().unwrap_or(0);
+    let drain_s = (done - first) as f64 / 1e9;
+    let mut line = json!({
+        "n": n,
+        "c": args.concurrency,
+        "jobs_per_s": (n as f64 / drain_s).round(),
+        "drain_s": round3(drain_s),
+        "boot_s": round3(boot_s),
+        "bulk_enqueue_s": round3(bulk_enqueue_s),
+        "processed": result["processed"],
+        "failed": result["failed"],
+        "worker_peak_rss_mib": round3(result["peak_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0),
+    });
+    if args.queues > 1 {
+        line["queues"] = json!(args.queues);
+    }
+    if args.fail_once {
+        line["fail_once"] = json!(true);
+    }
+    if let Some(variant) = args.limits {
+        line["limits"] = json!(variant.as_str());
+    }
+    if args.unique {
+        line["unique"] = json!(true);
+    }
+    line
+}

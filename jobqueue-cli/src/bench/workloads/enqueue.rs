@@ -1,0 +1,52 @@
+//! w2: enqueue throughput, single awaited calls and bulk batches.
+
+use std::time::Instant;
+
+use jobqueue_core::ClientConfig;
+use serde_json::json;
+
+use crate::bench::args::BenchArgs;
+use crate::bench::job::BenchJob;
+use crate::bench::keyspace::delete_keys;
+use crate::bench::produce::{bench_job, enqueue_in_batches, enqueue_one, run_client, warm_up};
+use crate::bench::report::{print_line, progress, round3};
+
+pub(crate) async fn run_single(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
+    let n = args.jobs.unwrap_or(20_000);
+    let (client, prefix) = run_client(&config).await?;
+    warm_up(&client).await?;
+    progress(format_args!("w2_single: {n} awaited enqueues"));
+    let started = Instant::now();
+    for i in 0..n {
+        enqueue_one(&client, BenchJob::new(i), "bench").await?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    delete_keys(config.redis_url(), &prefix).await?;
+    print_line(
+        "w2_single",
+        json!({"n": n, "ops_per_s": (n as f64 / seconds).round(), "seconds": round3(seconds)}),
+    );
+    Ok(())
+}
+
+pub(crate) async fn run_bulk(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
+    let n = args.jobs.unwrap_or(20_000);
+    let batch = args.batch.max(1);
+    let (client, prefix) = run_client(&config).await?;
+    warm_up(&client).await?;
+    progress(format_args!("w2_bulk: {n} jobs in batches of {batch}"));
+    let started = Instant::now();
+    enqueue_in_batches(&client, n, batch, bench_job).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    delete_keys(config.redis_url(), &prefix).await?;
+    print_line(
+        "w2_bulk",
+        json!({
+            "n": n,
+            "batch": batch,
+            "jobs_per_s": (n as f64 / seconds).round(),
+            "seconds": round3(seconds),
+        }),
+    );
+    Ok(())
+}

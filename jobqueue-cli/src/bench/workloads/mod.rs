@@ -1,0 +1,7 @@
+//! One module per workload.
+
+pub(crate) mod delayed;
+pub(crate) mod drain;
+pub(crate) mod enqueue;
+pub(crate) mod latency;
+pub(crate) mod memory;

@@ -1,0 +1,109 @@
+//! The `jobqueue` command line: global options and subcommands.
+//!
+//! Configuration comes from flags, then environment variables
+//! (`JOBQUEUE_REDIS_URL`, `JOBQUEUE_PREFIX`, `JOBQUEUE_DASHBOARD_TOKEN`, ...),
+//! then an optional config file of `NAME=value` lines (`--config` or
+//! `JOBQUEUE_CONFIG`) that supplies environment variables not already set.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::bench::BenchArgs;
+use crate::commands::{
+    cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve,
+};
+
+/// jobqueue: operate background job queues on Redis.
+///
+/// Examples:
+///   jobqueue stats                         totals, rates and queues at a glance
+///   jobqueue jobs dead --queue mail        newest dead jobs of queue "mail"
+///   jobqueue retry --all-dead --queue mail --type send_email
+///   jobqueue cron list                     cron entries, next and last runs
+///   jobqueue queues limits mail --max-running 20 --rate 100/1s
+///   jobqueue queues key-limits mail customer --rate 10/1s
+///   jobqueue serve --bind 0.0.0.0:9090 --token "$TOKEN"
+#[derive(Debug, Parser)]
+#[command(name = "jobqueue", version, about, long_about, verbatim_doc_comment)]
+pub struct Cli {
+    /// Redis URL: redis://host:port (rediss:// for TLS; user:password@ for ACL auth),
+    /// redis+cluster://host1:port1,host2:port2 for a Redis Cluster,
+    /// redis+sentinel://s1:26379,s2:26379/service through Sentinel.
+    #[arg(
+        long,
+        global = true,
+        env = "JOBQUEUE_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
+    pub redis_url: String,
+
+    /// Key prefix of the jobqueue data (one per application sharing a Redis).
+    #[arg(long, global = true, env = "JOBQUEUE_PREFIX", default_value = "jq")]
+    pub prefix: String,
+
+    /// Config file of NAME=value lines (e.g. JOBQUEUE_REDIS_URL=redis://db:6379);
+    /// flags and environment variables take precedence over it.
+    #[arg(long, global = true, env = "JOBQUEUE_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Print JSON instead of tables (for scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands. Exit codes: 0 success, 1 error, 2 bad usage, 3 not found,
+/// 4 Redis unavailable, 5 refused (unsafe configuration, or not confirmed).
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web dashboard, JSON API and /metrics.
+    Serve(serve::ServeArgs),
+    /// Totals, worker count, Redis, and every queue.
+    Stats,
+    /// Every queue with sizes, latency and paused flag; `queues limits` for flow limits,
+    /// `queues key-limits` for the limits of flow key classes.
+    Queues(QueuesArgs),
+    /// List jobs in a state (ready, keyed, scheduled, retry, dead, active, waiting, cancelled,
+    /// expired).
+    Jobs(jobs::JobsArgs),
+    /// Show one scheduled, retrying, dead, waiting, cancelled or expired job, and its status.
+    Job(jobs::JobArgs),
+    /// Cancel a waiting or running job.
+    Cancel(cancel::CancelArgs),
+    /// Cron entries: list, pause, resume, run now, remove.
+    Cron(cron::CronArgs),
+    /// Retry dead or retrying jobs now (or run scheduled ones now).
+    Retry(retry_delete::SelectArgs),
+    /// Delete scheduled, retrying or dead jobs.
+    Delete(retry_delete::SelectArgs),
+    /// Pause a queue: workers stop fetching from it.
+    Pause(queue_actions::QueueArgs),
+    /// Resume a paused queue.
+    Resume(queue_actions::QueueArgs),
+    /// Drop every ready job of a queue.
+    Purge(queue_actions::PurgeArgs),
+    /// Apply pending data-layout migrations (safe to run repeatedly).
+    Migrate(migrate::MigrateArgs),
+    /// Measure this Redis the way BENCH.md describes (prints one JSON line).
+    Bench(BenchArgs),
+}
+
+/// `jobqueue queues [limits | key-limits ...]`.
+#[derive(Debug, Args)]
+pub struct QueuesArgs {
+    /// Without a subcommand: the queues table.
+    #[command(subcommand)]
+    pub command: Option<QueuesCommand>,
+}
+
+/// Subcommands of `jobqueue queues`.
+#[derive(Debug, Subcommand)]
+pub enum QueuesCommand {
+    /// Show a queue's flow limits, or set (--max-running, --rate) or --clear them.
+    Limits(limits::LimitsArgs),
+    /// Show the limits of a queue's flow key classes, or set (--max-running,
+    /// --rate, --unlimited) or --clear one class's.
+    KeyLimits(key_limits::KeyLimitsArgs),
+}

@@ -1,0 +1,198 @@
+//! `jobqueue jobs <state>` and `jobqueue job <id>`.
+
+use clap::Args;
+use jobqueue_core::{BrowseState, Client, JobInfo, JobStatus};
+use serde::Serialize;
+
+use jobqueue_dashboard::format::{ago, pretty_payload, short, time, variant_name};
+
+use super::exit::{CliError, CliResult, EXIT_NOT_FOUND, EXIT_USAGE};
+use super::filter::FilterArgs;
+use super::output::{json, table};
+
+/// Options of `jobqueue jobs`.
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// ready, keyed (ready jobs waiting in their flow keys' lists), scheduled,
+    /// retry, dead, active, waiting, cancelled or expired.
+    pub state: String,
+    /// The queue.
+    #[arg(long, short, default_value = "default")]
+    pub queue: String,
+    /// Filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Jobs per page (at most 1000).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Where to start (the "next cursor" a previous page printed).
+    #[arg(long, default_value_t = 0)]
+    pub cursor: u64,
+}
+
+/// Options of `jobqueue job`.
+#[derive(Debug, Args)]
+pub struct JobArgs {
+    /// The job id.
+    pub id: uuid::Uuid,
+    /// Its queue (default: look in every queue).
+    #[arg(long, short)]
+    pub queue: Option<String>,
+}
+
+/// `jobqueue jobs`.
+pub(crate) async fn jobs(client: &Client, args: &JobsArgs, as_json: bool) -> CliResult {
+    let state =
+        BrowseState::parse(&args.state).map_err(|e| CliError::new(EXIT_USAGE, e.to_string()))?;
+    if args.limit == 0 {
+        return Err(CliError::new(EXIT_USAGE, "--limit must be at least 1"));
+    }
+    let page = client
+        .admin()
+        .browse(
+            &args.queue,
+            state,
+            &args.filter.to_filter(),
+            args.cursor,
+            args.limit,
+        )
+        .await?;
+    if as_json {
+        return json(&page);
+    }
+    // A KEY column when a job on the page has a flow key.
+    let with_keys = page.jobs.iter().any(|j| j.flow_key.is_some());
+    let rows: Vec<Vec<String>> = page
+        .jobs
+        .iter()
+        .map(|j| {
+            let mut row = vec![j.id.to_string()];
+            if with_keys {
+                row.push(j.flow_key.clone().unwrap_or_default());
+            }
+            row.extend([
+                j.job_type
+                    .clone()
+                    .unwrap_or_else(|| "(undecodable)".to_owned()),
+                j.attempt.to_string(),
+                ago(j.at.or(j.enqueued_at)),
+                short(&last_error(j), 60),
+            ]);
+            row
+        })
+        .collect();
+    let headers: &[&str] = if with_keys {
+        &["ID", "KEY", "TYPE", "ATTEMPT", "WHEN", "LAST ERROR"]
+    } else {
+        &["ID", "TYPE", "ATTEMPT", "WHEN", "LAST ERROR"]
+    };
+    table(headers, &rows);
+    eprintln!(
+        "{} of {} {} jobs shown{}",
+        page.jobs.len(),
+        page.total,
+        state.as_str(),
+        page.next_cursor
+            .map(|c| format!("; next page: --cursor {c}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// `jobqueue job`.
+pub(crate) async fn job(client: &Client, args: &JobArgs, as_json: bool) -> CliResult {
+    let admin = client.admin();
+    let found = match &args.queue {
+        Some(queue) => admin.job(queue, args.id).await?,
+        None => admin.find_job(args.id).await?,
+    };
+    let status = client.status(args.id).await?;
+    let Some(job) = found else {
+        // Ready, running and finished jobs are not indexed by id; a
+        // tracked one still has its status.
+        if let Some(status) = &status {
+            if as_json {
+                return json(status);
+            }
+            print_status(status);
+            return Ok(());
+        }
+        return Err(CliError::new(
+            EXIT_NOT_FOUND,
+            format!(
+                "no scheduled, retrying, dead, waiting, cancelled or expired job {} and no status \
+                 (it may be ready, running, finished or unknown)",
+                args.id
+            ),
+        ));
+    };
+    if as_json {
+        return json(&JobWithStatus {
+            job: &job,
+            status: status.as_ref(),
+        });
+    }
+    println!("id        {}", job.id);
+    println!(
+        "type      {}",
+        job.job_type.as_deref().unwrap_or("(undecodable)")
+    );
+    println!("queue     {}", job.queue);
+    println!("state     {:?}", job.state);
+    if let Some(key) = &job.flow_key {
+        println!("flow key  {key}");
+    }
+    println!(
+        "attempts  {}{}",
+        job.attempt,
+        job.max_attempts
+            .map(|m| format!(" of {m}"))
+            .unwrap_or_default()
+    );
+    println!("enqueued  {}", time(job.enqueued_at));
+    println!("at        {}", time(job.at));
+    if let Some(err) = &job.decode_error {
+        println!("undecodable record: {err}");
+    }
+    println!("payload:\n{}", pretty_payload(&job.payload));
+    for e in &job.errors {
+        println!("error (attempt {}, {:?}): {}", e.attempt, e.kind, e.message);
+    }
+    if let Some(status) = &status {
+        print_status(status);
+    }
+    Ok(())
+}
+
+/// A job and its status, as `--json` prints it (the API's shape).
+#[derive(Serialize)]
+struct JobWithStatus<'a> {
+    #[serde(flatten)]
+    job: &'a JobInfo,
+    status: Option<&'a JobStatus>,
+}
+
+fn print_status(status: &JobStatus) {
+    let state = variant_name(&status.state);
+    println!("status    {state} (updated {})", time(status.updated_at));
+    if let Some(progress) = &status.progress {
+        println!("progress  {}% {}", progress.percent, progress.message);
+    }
+    if let Some(result) = &status.result {
+        println!(
+            "result:\n{}",
+            serde_json::to_string_pretty(result).unwrap_or_default()
+        );
+    }
+    if let Some(error) = &status.error {
+        println!("error     {error}");
+    }
+}
+
+fn last_error(job: &JobInfo) -> String {
+    job.errors
+        .last()
+        .map(|e| e.message.clone())
+        .or_else(|| job.decode_error.clone())
+        .unwrap_or_default()
+}

@@ -1,0 +1,19 @@
+//! One module per `jobqueue` subcommand, plus what they share: exit codes
+//! ([`exit`]), tables and JSON ([`output`]), the filter options
+//! ([`filter`]), the known-queue check and the audit-log entry.
+
+pub(crate) mod audit;
+pub mod cancel;
+pub mod cron;
+pub mod exit;
+pub mod filter;
+pub mod jobs;
+pub mod key_limits;
+pub(crate) mod known_queue;
+pub mod limits;
+pub mod migrate;
+pub(crate) mod output;
+pub mod queue_actions;
+pub mod retry_delete;
+pub mod serve;
+pub(crate) mod stats;

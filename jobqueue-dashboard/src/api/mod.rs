@@ -1,0 +1,34 @@
+//! The JSON API under `/api/v1` (described by `/api/v1/openapi.json`), one
+//! file per thing it shows or changes. Reads call the operator API
+//! directly; every state change goes through [`crate::actions`], as the
+//! forms' do.
+
+mod audit;
+mod cron;
+mod jobs;
+mod keys;
+mod limits;
+mod openapi;
+mod queues;
+mod stats;
+mod workers;
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// The `/api/v1` routes.
+pub(crate) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .merge(openapi::routes())
+        .merge(stats::routes())
+        .merge(queues::routes())
+        .merge(jobs::routes())
+        .merge(keys::routes())
+        .merge(limits::routes())
+        .merge(cron::routes())
+        .merge(workers::routes())
+        .merge(audit::routes())
+}

@@ -1,0 +1,116 @@
+//! Reading query strings, form bodies and JSON bodies by hand, so every
+//! bad value gets a 400 with a message naming the parameter (axum's own
+//! extractors answer in plain text).
+
+use jobqueue_core::admin::MAX_PAGE_SIZE;
+use jobqueue_core::{BrowseState, JobFilter};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Default page size of listings.
+pub(crate) const DEFAULT_PAGE_SIZE: usize = 50;
+
+/// Longest accepted filter text.
+const MAX_FILTER_LEN: usize = 500;
+
+/// Name/value pairs of a query string or an urlencoded form body.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Parses `a=1&b=2` (a missing query is empty).
+    pub(crate) fn parse(raw: Option<&str>) -> Self {
+        Self(
+            form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`, when present and non-empty.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`.
+    pub(crate) fn all(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// An unsigned number, or `default` when absent.
+    pub(crate) fn number(&self, name: &str, default: u64) -> Result<u64, ApiError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(text) => text.parse().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "parameter {name:?} must be a non-negative whole number, got {text:?}"
+                ))
+            }),
+        }
+    }
+
+    /// The page size: `limit`, default 50, capped at 1000; 0 is refused.
+    pub(crate) fn limit(&self) -> Result<usize, ApiError> {
+        let limit = self.number("limit", DEFAULT_PAGE_SIZE as u64)?;
+        if limit == 0 {
+            return Err(ApiError::bad_request(
+                "parameter \"limit\" must be at least 1",
+            ));
+        }
+        Ok(usize::try_from(limit)
+            .unwrap_or(MAX_PAGE_SIZE)
+            .min(MAX_PAGE_SIZE))
+    }
+
+    /// The listing filter: `type`, `error`, `fingerprint`.
+    pub(crate) fn filter(&self) -> Result<JobFilter, ApiError> {
+        let text = |name: &str| -> Result<Option<String>, ApiError> {
+            match self.get(name) {
+                Some(v) if v.len() > MAX_FILTER_LEN => Err(ApiError::bad_request(format!(
+                    "parameter {name:?} is longer than {MAX_FILTER_LEN} bytes"
+                ))),
+                v => Ok(v.map(str::to_owned)),
+            }
+        };
+        Ok(JobFilter {
+            job_type: text("type")?,
+            error_contains: text("error")?,
+            fingerprint: text("fingerprint")?,
+        })
+    }
+}
+
+/// A job id from a path or form.
+pub(crate) fn job_id(text: &str) -> Result<Uuid, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::bad_request(format!("{text:?} is not a job id (a UUID)")))
+}
+
+/// A job state from a path.
+pub(crate) fn state(text: &str) -> Result<BrowseState, ApiError> {
+    BrowseState::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// A queue name from a path, checked to be one the dashboard knows.
+pub(crate) fn queue(text: &str, known: &[String]) -> Result<String, ApiError> {
+    jobqueue_core::store::keys::validate_queue_name(text)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if known.iter().any(|q| q == text) {
+        Ok(text.to_owned())
+    } else {
+        Err(ApiError::not_found(format!("no queue named {text:?}")))
+    }
+}
+
+/// A JSON request body as `T`, or 400 saying why it is not one.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}

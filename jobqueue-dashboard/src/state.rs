@@ -1,0 +1,33 @@
+//! What every handler shares: the operator API, the configuration, the
+//! CSRF tokens and the cached snapshot, and the checks every handler that
+//! names a queue or links to a page needs.
+
+use jobqueue_core::Admin;
+
+use crate::config::DashboardConfig;
+use crate::error::ApiError;
+use crate::params;
+use crate::security::csrf_tokens::CsrfTokens;
+use crate::snapshot::SnapshotCache;
+
+/// Shared state of one dashboard router.
+pub(crate) struct AppState {
+    pub(crate) admin: Admin,
+    pub(crate) config: DashboardConfig,
+    pub(crate) csrf: CsrfTokens,
+    pub(crate) snapshot: SnapshotCache,
+}
+
+impl AppState {
+    /// A link to `path` (which starts with `/`) under the mount point.
+    pub(crate) fn link(&self, path: &str) -> String {
+        format!("{}{}", self.config.base_path, path)
+    }
+
+    /// `name` when it names a known queue: 400 for an invalid name, 404
+    /// for one no job was ever enqueued to.
+    pub(crate) async fn known_queue(&self, name: &str) -> Result<String, ApiError> {
+        let known = self.admin.queue_names().await?;
+        params::queue(name, &known)
+    }
+}

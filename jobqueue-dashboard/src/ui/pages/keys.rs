@@ -1,0 +1,143 @@
+//! A queue's keyed flow control: the limits of each key class (with the
+//! forms to set and clear them, for operators; they post to
+//! `forms/keys.rs`), and the keys with work, their waiting and running
+//! jobs.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Html;
+use jobqueue_core::KeyLimits;
+use maud::{Markup, html};
+
+use crate::actions::limits::format_period;
+use crate::config::Role;
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::security::principal::Principal;
+use crate::state::AppState;
+use crate::ui::flash::flash;
+use crate::ui::layout::{Nav, csrf_field, page};
+use crate::ui::links::{jobs_path, url};
+use crate::ui::visible::Visible;
+
+/// `GET /queues/{queue}/keys`.
+pub(crate) async fn keys(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Html<String>, ApiError> {
+    let name = state.known_queue(&name).await?;
+    let params = Params::parse(query.as_deref());
+    let limit = params.limit()?;
+    let operator = who.role == Role::Operator;
+    let info = state.admin.queue(&name).await?;
+    let classes = state.admin.key_limits(&name).await?;
+    let keys = state.admin.flow_keys(&name, limit).await?;
+    let body = html! {
+        h1 { "Flow keys of " code { (name) } }
+        p.muted {
+            "Jobs with a flow key run within their key's limits across every worker process, "
+            "in order within a key; a key at its limit holds back only its own jobs. "
+            (info.keyed) " keyed jobs waiting."
+        }
+        h2 { "Limits per key class" }
+        table #key-classes {
+            thead { tr { th { "class" } th { "max running per key" } th { "rate per key" } @if operator { th {} } } }
+            tbody {
+                @for class in &classes {
+                    tr {
+                        td { code { (class.class) } }
+                        (limit_cells(&class.limits))
+                        @if operator { (clear_cell(&state, &who, &name, &class.class)) }
+                    }
+                }
+                tr.muted { td { "any other class" } (limit_cells(&KeyLimits::DEFAULT)) @if operator { td {} } }
+            }
+        }
+        @if operator { (set_form(&state, &who, &name)) }
+        h2 { "Keys with work" }
+        @if keys.is_empty() {
+            p.muted #no-keys { "No key has jobs waiting or running." }
+        } @else {
+            table #flow-keys {
+                thead { tr { th { "key" } th.num { "waiting" } th.num { "running" } th { "max running" } th { "rate" } } }
+                tbody {
+                    @for key in &keys {
+                        tr {
+                            td { code { (Visible(&key.key)) } }
+                            td.num { (key.waiting) }
+                            td.num { (key.running) }
+                            (limit_cells(&key.limits))
+                        }
+                    }
+                }
+            }
+            @if keys.len() >= limit {
+                p.muted { "Showing the first " (limit) " keys; raise ?limit= to see more." }
+            }
+        }
+        p { a href=(state.link(&jobs_path(&name, "ready"))) { "Back to queue " (name) } }
+    };
+    let title = format!("{name} · flow keys");
+    Ok(Html(
+        page(
+            &state,
+            &who,
+            Nav::Queues,
+            &title,
+            flash(&params).as_deref(),
+            body,
+        )
+        .into_string(),
+    ))
+}
+
+fn limit_cells(limits: &KeyLimits) -> Markup {
+    html! {
+        td { (limits.max_running.map_or("no limit".to_owned(), |m| m.to_string())) }
+        td {
+            (limits.rate.map_or("no limit".to_owned(), |rate| format!(
+                "{} per {}",
+                rate.limit,
+                format_period(u64::try_from(rate.per.as_millis()).unwrap_or(u64::MAX))
+            )))
+        }
+    }
+}
+
+/// The form that sets a class's limits.
+fn set_form(state: &AppState, who: &Principal, queue: &str) -> Markup {
+    let action = state.link(&format!("/queues/{}/key-limits", url(queue)));
+    html! {
+        h2 { "Set the limits of a class" }
+        form.filters method="post" action=(action) #key-limits-form {
+            (csrf_field(state, who))
+            label { "Class " input type="text" name="class" required maxlength="200" placeholder="e.g. customer"; }
+            label { "Max running per key " input type="number" min="1" max="1000000" name="max_running" placeholder="no limit"; }
+            label { "Rate per key " input type="text" name="rate" placeholder="e.g. 10/1s"; }
+            button type="submit" { "Set limits" }
+        }
+        p.muted {
+            "The class is the text before the first \":\" of a key (customer for customer:7). "
+            "Leave a field empty for no limit of that kind; both empty: the class's keys are not limited. "
+            "A rate is starts/period per key: 10/1s, 20/500ms, 5/1m. Applies at the next fetch."
+        }
+    }
+}
+
+/// The cell with a class's *Clear* button (back to the default).
+fn clear_cell(state: &AppState, who: &Principal, queue: &str, class: &str) -> Markup {
+    let action = state.link(&format!("/queues/{}/key-limits/clear", url(queue)));
+    html! {
+        td {
+            form.inline method="post" action=(action) {
+                (csrf_field(state, who))
+                input type="hidden" name="class" value=(class);
+                button.secondary type="submit" title="Back to the default: one running job per key" { "Clear" }
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! One file per page: what it reads from the operator API and how it
+//! shows it (and, for operators, the forms it offers).
+
+pub(crate) mod audit;
+pub(crate) mod cron;
+pub(crate) mod groups;
+pub(crate) mod job;
+pub(crate) mod jobs;
+pub(crate) mod keys;
+pub(crate) mod limits;
+pub(crate) mod overview;
+pub(crate) mod queues;
+pub(crate) mod workers;
