@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use jobqueue_core::{Job, JobContext, JobError, JobState};
 use jobqueue_core::ClientConfig;
+use jobqueue_core::{Job, JobContext, JobError, JobState};
 use jobqueue_testing::{DrainOptions, InlineOutcome, TestRedis, TestingError, eventually};
 use serde::{Deserialize, Serialize};
 
