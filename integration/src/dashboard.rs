@@ -1,6 +1,6 @@
-//! Fixtures for dashboard tests: a dashboard router over a [`TestEnv`],
+//! Fixtures for dashboard tests: a dashboard router over a [`TestRedis`],
 //! requests sent straight into it (no sockets), and dead jobs made the
-//! real way (a worker runs jobs that fail).
+//! real way (jobs that fail, drained through the worker's run path).
 
 use std::time::Duration;
 
@@ -9,11 +9,13 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use base64::Engine;
 use http_body_util::BodyExt;
+use jobqueue_core::Job;
 use jobqueue_dashboard::{Credential, DashboardConfig, Role, dashboard_router};
+use jobqueue_testing::{DEFAULT_DRAIN_LIMIT, DrainOptions, InlineOutcome, TestRedis};
 use tower::ServiceExt;
 
 use crate::jobs::FailingJob;
-use crate::{TestEnv, eventually, test_worker};
+use crate::test_worker;
 
 /// Operator bearer token of [`operator_config`].
 pub const OPERATOR_TOKEN: &str = "operator-token-0123456789";
@@ -84,9 +86,9 @@ pub struct Dashboard {
 
 impl Dashboard {
     /// The dashboard for `env` with `config`.
-    pub fn new(env: &TestEnv, config: DashboardConfig) -> Self {
+    pub fn new(env: &TestRedis, config: DashboardConfig) -> Self {
         Self {
-            router: dashboard_router(env.client.admin(), config),
+            router: dashboard_router(env.client().admin(), config),
         }
     }
 
@@ -192,8 +194,8 @@ pub fn serve_config(args: &[&str]) -> DashboardConfig {
 
 /// The newest `n` actions carried out (refusals left out) in the audit
 /// log, as `"<action> <target>"`.
-pub async fn audit_actions(env: &TestEnv, n: usize) -> Vec<String> {
-    env.client
+pub async fn audit_actions(env: &TestRedis, n: usize) -> Vec<String> {
+    env.client()
         .admin()
         .audit_log(None, 1000)
         .await
@@ -205,9 +207,10 @@ pub async fn audit_actions(env: &TestEnv, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// Enqueues one [`FailingJob`] per message and runs a worker until all are
-/// dead. Returns their ids.
-pub async fn make_dead_jobs(env: &TestEnv, messages: &[String], note: &str) -> Vec<uuid::Uuid> {
+/// Enqueues one [`FailingJob`] per message on queue `default` and drains
+/// that queue, so each dies on its one run, the way a worker runs it.
+/// Returns their ids.
+pub async fn make_dead_jobs(env: &TestRedis, messages: &[String], note: &str) -> Vec<uuid::Uuid> {
     let jobs: Vec<FailingJob> = messages
         .iter()
         .map(|m| FailingJob {
@@ -215,21 +218,31 @@ pub async fn make_dead_jobs(env: &TestEnv, messages: &[String], note: &str) -> V
             note: note.to_owned(),
         })
         .collect();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let before = admin.queue("default").await.map(|q| q.dead).unwrap_or(0);
-    let ids = env.client.enqueue_bulk(jobs).await.expect("enqueue");
-    let worker = test_worker(env)
-        .register::<FailingJob>()
-        .concurrency(20)
-        .start()
+    let ids = env.client().enqueue_bulk(jobs).await.expect("enqueue");
+    let report = env
+        .drain_with(
+            test_worker(env).register::<FailingJob>(),
+            DrainOptions::new()
+                .queues(["default"])
+                .max_jobs(ids.len() + DEFAULT_DRAIN_LIMIT),
+        )
         .await
-        .expect("worker");
-    let want = before + ids.len() as u64;
-    let all_dead = eventually(Duration::from_secs(30), || async {
-        admin.queue("default").await.map(|q| q.dead).unwrap_or(0) >= want
-    })
-    .await;
-    worker.shutdown().await;
-    assert!(all_dead, "the failing jobs did not all die in time");
+        .expect("drain queue default");
+    let died = report
+        .runs_of(FailingJob::NAME)
+        .filter(|run| matches!(run.outcome, InlineOutcome::Dead { .. }))
+        .count();
+    assert_eq!(
+        died,
+        ids.len(),
+        "each failing job dies on its run: {report:?}"
+    );
+    let dead = admin.queue("default").await.map(|q| q.dead).unwrap_or(0);
+    assert!(
+        dead >= before + ids.len() as u64,
+        "the failing jobs are all dead"
+    );
     ids
 }

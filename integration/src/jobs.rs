@@ -1,4 +1,6 @@
-//! Test jobs that leave a trace in Redis every time they run.
+//! Test jobs: [`TestJob`] leaves a trace in Redis every time it runs
+//! (read with [`crate::traces`]); [`NoopJob`], [`OutcomeJob`] and
+//! [`FailingJob`] only succeed or fail.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -183,6 +185,25 @@ impl Job for OutcomeJob {
     }
 }
 
+/// A job that always fails permanently with `message` (dead on its first
+/// run): for tests of how dead jobs and hostile error text are shown.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FailingJob {
+    /// The error message it dies with.
+    pub message: String,
+    /// Free text carried in the payload.
+    #[serde(default)]
+    pub note: String,
+}
+
+impl Job for FailingJob {
+    const NAME: &'static str = "failing_job";
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        Err(JobError::permanent(&self.message))
+    }
+}
+
 thread_local! {
     static CONNECTIONS: RefCell<HashMap<String, redis::aio::MultiplexedConnection>> =
         RefCell::new(HashMap::new());
@@ -205,47 +226,4 @@ async fn connection(url: &str) -> Result<redis::aio::MultiplexedConnection, JobE
 /// have restarted), so the next run reconnects.
 fn forget_connection(url: &str) {
     CONNECTIONS.with(|c| c.borrow_mut().remove(url));
-}
-
-/// Reads a trace hash (`{key}:started` or `{key}:done`): job id → count.
-/// Long runs read hashes of a hundred thousand entries from a busy Redis,
-/// so the reply may take a while.
-pub async fn trace_counts(url: &str, key: &str) -> HashMap<String, u64> {
-    let mut conn = trace_reader(url).await;
-    conn.hgetall(key).await.expect("HGETALL")
-}
-
-/// A job that always fails permanently with `message` (dead on its first
-/// run): for tests of how dead jobs and hostile error text are shown.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct FailingJob {
-    /// The error message it dies with.
-    pub message: String,
-    /// Free text carried in the payload.
-    #[serde(default)]
-    pub note: String,
-}
-
-impl Job for FailingJob {
-    const NAME: &'static str = "failing_job";
-
-    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
-        Err(JobError::permanent(&self.message))
-    }
-}
-
-/// The number of entries of a trace hash (cheap, for progress polling).
-pub async fn trace_len(url: &str, key: &str) -> u64 {
-    let mut conn = trace_reader(url).await;
-    conn.hlen(key).await.expect("HLEN")
-}
-
-async fn trace_reader(url: &str) -> redis::aio::MultiplexedConnection {
-    let config =
-        redis::AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(60)));
-    redis::Client::open(url)
-        .expect("url")
-        .get_multiplexed_async_connection_with_config(&config)
-        .await
-        .expect("connect")
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::TestEnv;
+use jobqueue_testing::TestRedis;
 
 /// A test-only script listing every job of a queue with its place. It
 /// builds active-hash names from the lease set and finds the flow keys'
@@ -28,9 +28,9 @@ const SNAPSHOT: &str = r#"
 /// scheduled, retry, dead, waiting for parents, active, keyed: waiting in
 /// a flow key's list), from one atomic snapshot. A healthy
 /// queue lists each waiting job exactly once (DESIGN.md invariant 1).
-pub async fn locate_jobs(env: &TestEnv, queue: &str) -> HashMap<String, Vec<String>> {
-    let q = env.client.store().queue_keys(queue).expect("valid queue");
-    let mut conn = env.redis().await;
+pub async fn locate_jobs(env: &TestRedis, queue: &str) -> HashMap<String, Vec<String>> {
+    let q = env.client().store().queue_keys(queue).expect("valid queue");
+    let mut conn = env.connection().await.expect("connect to the test Redis");
     let flat: Vec<String> = redis::Script::new(SNAPSHOT)
         .key(q.ready())
         .key(q.priority())

@@ -13,11 +13,12 @@ use jobqueue_core::{
     CancelOutcome, CancelledFrom, JobSet, JobState, OnParentFailure, ParentState, UniqueOutcome,
 };
 use jobqueue_integration::locate::locate_jobs;
-use jobqueue_integration::{TestEnv, eventually, test_worker};
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
 use uuid::Uuid;
 
 /// Where `id` is in `queue` (empty when it is nowhere: finished).
-async fn places(env: &TestEnv, queue: &str, id: Uuid) -> Vec<String> {
+async fn places(env: &TestRedis, queue: &str, id: Uuid) -> Vec<String> {
     locate_jobs(env, queue)
         .await
         .remove(&id.to_string())
@@ -26,8 +27,8 @@ async fn places(env: &TestEnv, queue: &str, id: Uuid) -> Vec<String> {
 
 /// A parent (with dependents) that dies on its first and only attempt, and
 /// succeeds if an operator retries it.
-async fn dying_parent(env: &TestEnv) -> Uuid {
-    env.client
+async fn dying_parent(env: &TestRedis) -> Uuid {
+    env.client()
         .job(jobqueue_integration::jobs::TestJob {
             fail_first_runs: 1,
             ..env.test_job()
@@ -41,9 +42,10 @@ async fn dying_parent(env: &TestEnv) -> Uuid {
 
 /// Three dependents of `parent` on the `children` queue, one per
 /// `OnParentFailure` policy: (dead letter, run, wait).
-async fn child_per_policy(env: &TestEnv, parent: Uuid) -> (Uuid, Uuid, Uuid) {
+async fn child_per_policy(env: &TestRedis, parent: Uuid) -> (Uuid, Uuid, Uuid) {
+    let client = env.client();
     let child = |policy| {
-        env.client
+        client
             .job(env.test_job())
             .queue("children")
             .after(parent)
@@ -68,8 +70,8 @@ fn start_index(attempts: &[String], id: Uuid) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chain_runs_in_order_and_each_link_waits_in_one_place() {
-    let env = TestEnv::new("chain_order").await;
-    let client = &env.client;
+    let env = test_redis("chain_order").await;
+    let client = &env.client();
     let slow = jobqueue_integration::jobs::TestJob {
         sleep_ms: 300,
         ..env.test_job()
@@ -124,13 +126,12 @@ async fn a_chain_runs_in_order_and_each_link_waits_in_one_place() {
         assert_eq!(done.get(&id.to_string()), Some(&1), "{id} ran once");
     }
     assert!(locate_jobs(&env, "default").await.is_empty());
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fan_in_runs_after_every_parent_in_two_queues() {
-    let env = TestEnv::new("chain_fan_in").await;
-    let client = &env.client;
+    let env = test_redis("chain_fan_in").await;
+    let client = &env.client();
     let job = |sleep_ms| jobqueue_integration::jobs::TestJob {
         sleep_ms,
         ..env.test_job()
@@ -188,13 +189,12 @@ async fn fan_in_runs_after_every_parent_in_two_queues() {
         assert!(start_index(&attempts, parent) < start_index(&attempts, c));
     }
     assert_eq!(env.done().await.get(&c.to_string()), Some(&1));
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_parent_follows_each_dependents_policy() {
-    let env = TestEnv::new("chain_policies").await;
-    let client = &env.client;
+    let env = test_redis("chain_policies").await;
+    let client = &env.client();
     // Dies on its first run (one attempt); succeeds when an operator retries it.
     let parent = dying_parent(&env).await;
     let (dead_letter, run, wait) = child_per_policy(&env, parent).await;
@@ -246,13 +246,12 @@ async fn a_dead_parent_follows_each_dependents_policy() {
     assert_eq!(done.get(&wait.to_string()), Some(&1));
     assert!(!done.contains_key(&dead_letter.to_string()));
     assert_eq!(places(&env, "children", dead_letter).await, ["dead"]);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sweeper_releases_children_of_a_worker_that_died_after_the_ack() {
-    let env = TestEnv::new("chain_sweeper").await;
-    let client = &env.client;
+    let env = test_redis("chain_sweeper").await;
+    let client = &env.client();
     let parent = client
         .job(env.test_job())
         .with_dependents()
@@ -301,7 +300,7 @@ async fn the_sweeper_releases_children_of_a_worker_that_died_after_the_ack() {
     assert!(env.wait_done(1, Duration::from_secs(10)).await);
     worker.shutdown().await;
     assert_eq!(env.done().await.get(&child.to_string()), Some(&1));
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     let outbox: u64 = redis::cmd("ZCARD")
         .arg(keys.releases())
         .query_async(&mut conn)
@@ -312,13 +311,12 @@ async fn the_sweeper_releases_children_of_a_worker_that_died_after_the_ack() {
     store.apply_releases(&keys, &report.releases).await.unwrap();
     assert!(places(&env, "children", child).await.is_empty());
     assert_eq!(env.done().await.get(&child.to_string()), Some(&1));
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parent_that_already_succeeded_counts_and_unknown_parents_are_refused() {
-    let env = TestEnv::new("chain_late").await;
-    let client = &env.client;
+    let env = test_redis("chain_late").await;
+    let client = &env.client();
     let parent = client
         .job(env.test_job())
         .with_dependents()
@@ -353,13 +351,12 @@ async fn a_parent_that_already_succeeded_counts_and_unknown_parents_are_refused(
     }
     let located = locate_jobs(&env, "default").await;
     assert_eq!(located.len(), 1, "only the plain job waits: {located:?}");
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_cancel_and_delete_waiting_jobs() {
-    let env = TestEnv::new("chain_operator").await;
-    let client = &env.client;
+    let env = test_redis("chain_operator").await;
+    let client = &env.client();
     let parent = client
         .job(env.test_job())
         .with_dependents()
@@ -413,13 +410,12 @@ async fn operators_cancel_and_delete_waiting_jobs() {
     assert_eq!(done.get(&children[2].to_string()), Some(&1));
     assert!(!done.contains_key(&children[0].to_string()));
     assert!(!done.contains_key(&children[1].to_string()));
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_job_is_in_exactly_one_place_while_chains_run() {
-    let env = TestEnv::new("chain_invariant").await;
-    let client = &env.client;
+    let env = test_redis("chain_invariant").await;
+    let client = &env.client();
     let queues = ["q1", "q2"];
     let job = |sleep_ms| jobqueue_integration::jobs::TestJob {
         sleep_ms,
@@ -500,14 +496,13 @@ async fn every_job_is_in_exactly_one_place_while_chains_run() {
             assert!(start_index(&attempts, parent) < start_index(&attempts, *child));
         }
     }
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_json_api_shows_parents_and_children() {
     use jobqueue_integration::dashboard::{As, Dashboard, operator_config};
-    let env = TestEnv::new("chain_api").await;
-    let client = &env.client;
+    let env = test_redis("chain_api").await;
+    let client = &env.client();
     let parent = client
         .job(env.test_job())
         .queue("upstream")
@@ -567,13 +562,12 @@ async fn the_json_api_shows_parents_and_children() {
     assert_eq!(page["jobs"][0]["id"], child.to_string());
     let queue = dash.get("/api/v1/queues/default", As::Reader).await.json();
     assert_eq!(queue["waiting"], 1);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_or_expired_parent_counts_as_dead() {
-    let env = TestEnv::new("chain_cancel_expire").await;
-    let client = &env.client;
+    let env = test_redis("chain_cancel_expire").await;
+    let client = &env.client();
     let cancelled = client
         .job(env.test_job())
         .delay(Duration::from_secs(60))
@@ -619,13 +613,12 @@ async fn a_cancelled_or_expired_parent_counts_as_dead() {
         !done.contains_key(&expiring.to_string()),
         "the parent expired"
     );
-    env.cleanup().await;
 }
 
 /// Flow-key bookkeeping of `queue` is empty: no key holds a running slot
 /// or waiting jobs.
-async fn assert_no_flow_keys_left(env: &TestEnv, queue: &str) {
-    let admin = env.client.admin();
+async fn assert_no_flow_keys_left(env: &TestRedis, queue: &str) {
+    let admin = env.client().admin();
     assert!(
         eventually(Duration::from_secs(5), || async {
             admin.flow_keys(queue, 100).await.unwrap().is_empty()
@@ -643,8 +636,8 @@ async fn assert_no_flow_keys_left(env: &TestEnv, queue: &str) {
 /// once released, joins its key's list behind the jobs already there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyed_parents_free_their_key_and_keyed_children_run_within_it() {
-    let env = TestEnv::new("chain_keyed").await;
-    let client = &env.client;
+    let env = test_redis("chain_keyed").await;
+    let client = &env.client();
     let slow = jobqueue_integration::jobs::TestJob {
         sleep_ms: 200,
         ..env.test_job()
@@ -726,7 +719,6 @@ async fn keyed_parents_free_their_key_and_keyed_children_run_within_it() {
         left,
         HashMap::from([(doomed.to_string(), vec!["dead".to_owned()])])
     );
-    env.cleanup().await;
 }
 
 /// A parent may be unique, and unique and keyed at once: its lock is freed
@@ -734,8 +726,8 @@ async fn keyed_parents_free_their_key_and_keyed_children_run_within_it() {
 /// died), its key too. A job with parents cannot be unique.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unique_parents_free_their_lock_and_release_their_children() {
-    let env = TestEnv::new("chain_unique").await;
-    let client = &env.client;
+    let env = test_redis("chain_unique").await;
+    let client = &env.client();
     let ttl = Duration::from_secs(60);
     let unique = |key: &'static str| client.job(env.test_job()).unique_for(ttl).unique_key(key);
     let parent = unique("plain").with_dependents().enqueue().await.unwrap();
@@ -801,11 +793,15 @@ async fn unique_parents_free_their_lock_and_release_their_children() {
     }
     assert!(
         eventually(Duration::from_secs(5), || async {
-            !env.keys().await.iter().any(|k| k.contains(":unique:"))
+            !env.keys()
+                .await
+                .unwrap()
+                .iter()
+                .any(|k| k.contains(":unique:"))
         })
         .await,
         "locks left: {:?}",
-        env.keys().await
+        env.keys().await.unwrap()
     );
     for key in ["plain", "keyed", "doomed"] {
         assert!(
@@ -817,7 +813,6 @@ async fn unique_parents_free_their_lock_and_release_their_children() {
         );
     }
     assert_no_flow_keys_left(&env, "default").await;
-    env.cleanup().await;
 }
 
 /// An operator deleting a parent that has not ended (here: still
@@ -825,8 +820,8 @@ async fn unique_parents_free_their_lock_and_release_their_children() {
 /// with no worker running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_pending_parent_counts_as_its_death() {
-    let env = TestEnv::new("chain_delete_parent").await;
-    let client = &env.client;
+    let env = test_redis("chain_delete_parent").await;
+    let client = &env.client();
     let parent = client
         .job(env.test_job())
         .delay(Duration::from_secs(3600))
@@ -859,7 +854,7 @@ async fn deleting_a_pending_parent_counts_as_its_death() {
     let info = admin.job("children", wait).await.unwrap().unwrap();
     let deps = admin.dependencies(&info).await.unwrap();
     assert_eq!(deps.parents[0].state, ParentState::Failed);
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     let keys = client.store().queue_keys("default").unwrap();
     let outbox: u64 = redis::cmd("ZCARD")
         .arg(keys.releases())
@@ -891,7 +886,6 @@ async fn deleting_a_pending_parent_counts_as_its_death() {
         1
     );
     assert_eq!(places(&env, "children", keyed_child).await, ["dead"]);
-    env.cleanup().await;
 }
 
 /// A job dead-lettered because its parent died is itself a dead parent for
@@ -900,8 +894,8 @@ async fn deleting_a_pending_parent_counts_as_its_death() {
 /// forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_letter_runs_down_the_whole_chain() {
-    let env = TestEnv::new("chain_cascade").await;
-    let client = &env.client;
+    let env = test_redis("chain_cascade").await;
+    let client = &env.client();
     let a = dying_parent(&env).await;
     let b = client
         .job(env.test_job())
@@ -942,15 +936,14 @@ async fn a_dead_letter_runs_down_the_whole_chain() {
     );
     let done = env.done().await;
     assert!(!done.contains_key(&b.to_string()) && !done.contains_key(&c.to_string()));
-    env.cleanup().await;
 }
 
 /// A unique parent still scheduled that a newer job replaces never runs:
 /// it is a dead parent to its dependents.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replaced_unique_parent_counts_as_dead() {
-    let env = TestEnv::new("chain_replaced_parent").await;
-    let client = &env.client;
+    let env = test_redis("chain_replaced_parent").await;
+    let client = &env.client();
     let job = env.test_job();
     let parent = client
         .job(job.clone())
@@ -982,5 +975,4 @@ async fn a_replaced_unique_parent_counts_as_dead() {
     let keys = client.store().queue_keys("default").unwrap();
     assert_eq!(client.store().sweep_releases(&keys).await.unwrap(), 1);
     assert_eq!(places(&env, "children", child).await, ["dead"]);
-    env.cleanup().await;
 }

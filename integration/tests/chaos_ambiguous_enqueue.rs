@@ -26,8 +26,10 @@ use std::time::{Duration, Instant};
 
 use jobqueue_core::{Client, ErrorKind, UniqueOutcome};
 use jobqueue_integration::chaos::{DeliveryAudit, Figures, param};
-use jobqueue_integration::jobs::{TestJob, trace_counts, trace_len};
-use jobqueue_integration::{RedisServer, TestEnv, eventually, test_worker};
+use jobqueue_integration::jobs::TestJob;
+use jobqueue_integration::traces::{trace_counts, trace_len};
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis_on, test_worker};
+use jobqueue_testing::eventually;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
@@ -97,7 +99,7 @@ async fn retrying_an_ambiguous_enqueue_with_its_id_never_duplicates_a_job() {
     assert!(freeze_for > RESPONSE_TIMEOUT * 2);
     let server = RedisServer::start();
     let traces = RedisServer::start();
-    let env = TestEnv::on(&server.url(), "chaos-ambiguous").await;
+    let env = test_redis_on(&server.url(), "chaos-ambiguous").await;
     let producer_client =
         Client::with_config(env.client_config().response_timeout(RESPONSE_TIMEOUT))
             .await
@@ -158,7 +160,7 @@ async fn retrying_an_ambiguous_enqueue_with_its_id_never_duplicates_a_job() {
     let produce_s = started.elapsed().as_secs_f64();
 
     // Every job that exists runs: the queues drain.
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let drained = eventually(Duration::from_secs(60 + jobs / 50), || async {
         let (a, b) = (admin.queue("with_id").await, admin.queue("plain").await);
         match (a, b) {

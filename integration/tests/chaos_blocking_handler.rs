@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 
 use jobqueue_integration::chaos::{Figures, param};
 use jobqueue_integration::jobs::TestJob;
-use jobqueue_integration::process::{WorkerProcess, WorkerSpec};
-use jobqueue_integration::{TestEnv, eventually};
+use jobqueue_integration::worker_process::{WorkerProcess, WorkerSpec};
+use jobqueue_integration::{TestJobTraces, test_redis};
+use jobqueue_testing::eventually;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 const LEASE: Duration = Duration::from_secs(2);
@@ -36,9 +37,9 @@ async fn redis_now_ms(conn: &mut redis::aio::MultiplexedConnection) -> f64 {
 async fn a_blocked_worker_keeps_its_leases_and_its_late_success_counts_once() {
     let ordinary = param("blocking_jobs", 500);
     let block = Duration::from_millis(param("blocking_ms", 3 * LEASE.as_millis() as u64));
-    let env = TestEnv::new("chaos-blocking").await;
-    let keys = env.client.store().queue_keys("default").unwrap();
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let env = test_redis("chaos-blocking").await;
+    let keys = env.client().store().queue_keys("default").unwrap();
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.lease_ms = LEASE.as_millis() as u64;
     // As many slots as the process has runtime threads: two blocking jobs
     // hold every thread the jobs run on.
@@ -51,7 +52,7 @@ async fn a_blocked_worker_keeps_its_leases_and_its_late_success_counts_once() {
     let mut blocking_ids = Vec::new();
     for _ in 0..2 {
         let id = env
-            .client
+            .client()
             .job(blocking.clone())
             .timeout(TIMEOUT)
             .enqueue()
@@ -76,7 +77,7 @@ async fn a_blocked_worker_keeps_its_leases_and_its_late_success_counts_once() {
     jobqueue_integration::chaos::producer::enqueue_traced(&env, ordinary, &plain).await;
 
     // While the jobs block, the blocked worker's lease stays in the future.
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     let mut least_margin_ms = f64::MAX;
     while blocks_started.elapsed() < block {
         let deadline: Option<f64> = redis::cmd("ZSCORE")
@@ -102,7 +103,7 @@ async fn a_blocked_worker_keeps_its_leases_and_its_late_success_counts_once() {
             .await,
         "not every job finished"
     );
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert!(
         eventually(Duration::from_secs(10), || async {
             let info = admin.queue("default").await.unwrap();
@@ -147,15 +148,14 @@ async fn a_blocked_worker_keeps_its_leases_and_its_late_success_counts_once() {
         .set("processed", info.processed)
         .set("failed", info.failed)
         .publish();
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_graceful_shutdown_hands_a_blocked_job_back_within_its_grace() {
-    let env = TestEnv::new("chaos-blocking-stop").await;
+    let env = test_redis("chaos-blocking-stop").await;
     let block = Duration::from_secs(20);
     let grace = Duration::from_secs(1);
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.lease_ms = LEASE.as_millis() as u64;
     spec.grace_ms = grace.as_millis() as u64;
     spec.concurrency = 1;
@@ -164,7 +164,7 @@ async fn a_graceful_shutdown_hands_a_blocked_job_back_within_its_grace() {
         block_ms: block.as_millis() as u64,
         ..env.test_job()
     };
-    env.client.job(job).no_timeout().enqueue().await.unwrap();
+    env.client().job(job).no_timeout().enqueue().await.unwrap();
     assert!(
         eventually(Duration::from_secs(10), || async {
             env.started().await.len() == 1
@@ -173,7 +173,7 @@ async fn a_graceful_shutdown_hands_a_blocked_job_back_within_its_grace() {
     );
     let stopping = Instant::now();
     worker.terminate();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     // Grace, then a second for cancelled jobs to stop and one more for
     // them to be dropped, then the hand-back; with generous slack for a
     // loaded machine, and far below the block.
@@ -195,5 +195,4 @@ async fn a_graceful_shutdown_hands_a_blocked_job_back_within_its_grace() {
         .set("grace_ms", grace.as_millis() as u64)
         .set("handed_back_after_ms", handed_back_after.as_millis() as u64)
         .publish();
-    env.cleanup().await;
 }

@@ -18,9 +18,9 @@
 use std::time::{Duration, Instant};
 
 use jobqueue_integration::chaos::{DeliveryAudit, Figures, Fleet, param, producer};
-use jobqueue_integration::jobs::trace_len;
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{RedisServer, TestEnv};
+use jobqueue_integration::traces::trace_len;
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis_on};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 const WORKERS: usize = 3;
@@ -33,9 +33,9 @@ async fn counters_stay_exact_through_pauses_longer_than_the_response_timeout() {
     let pause = Duration::from_millis(param("pause_ms", 6_500));
     let server = RedisServer::start();
     let traces = RedisServer::start();
-    let env = TestEnv::on(&server.url(), "chaos-pause").await;
-    let queue = env.client.store().queue_keys("default").unwrap();
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let env = test_redis_on(&server.url(), "chaos-pause").await;
+    let queue = env.client().store().queue_keys("default").unwrap();
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.lease_ms = LEASE.as_millis() as u64;
     let mut template = env.test_job();
     template.url = traces.url();
@@ -44,7 +44,7 @@ async fn counters_stay_exact_through_pauses_longer_than_the_response_timeout() {
     let mut fleet = Fleet::start(WORKER, spec, queue, WORKERS).await;
     let started = Instant::now();
 
-    let mut conn = redis::Client::open(env.url.as_str())
+    let mut conn = redis::Client::open(env.url())
         .unwrap()
         .get_multiplexed_async_connection()
         .await
@@ -77,14 +77,14 @@ async fn counters_stay_exact_through_pauses_longer_than_the_response_timeout() {
 
     let audit = DeliveryAudit::read(&traces.url(), &env.trace_key(), &ids).await;
     audit.assert_none_lost();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let info = admin.queue("default").await.unwrap();
     assert_eq!(
         (info.ready, info.active, info.retry, info.dead),
         (0, 0, 0, 0),
         "{info:?}"
     );
-    let succeeded_runs = jobqueue_integration::jobs::trace_counts(&traces.url(), &done_key)
+    let succeeded_runs = jobqueue_integration::traces::trace_counts(&traces.url(), &done_key)
         .await
         .len() as u64;
     assert_eq!(succeeded_runs, jobs);

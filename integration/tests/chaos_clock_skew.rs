@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use jobqueue_integration::chaos::skew::skewed_clock_env;
 use jobqueue_integration::chaos::{DeliveryAudit, Figures, Fleet, param};
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{RedisServer, TestEnv, eventually};
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis_on};
+use jobqueue_testing::eventually;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 const LEASE: Duration = Duration::from_secs(2);
@@ -27,9 +28,9 @@ async fn workers_with_skewed_clocks_neither_run_early_nor_steal_live_leases() {
     let minutes = param("skew_minutes", 10) as i64;
     let delayed = param("skew_delayed", 300);
     let server = RedisServer::start();
-    let env = TestEnv::on(&server.url(), "chaos-skew").await;
-    let queue = env.client.store().queue_keys("default").unwrap();
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let env = test_redis_on(&server.url(), "chaos-skew").await;
+    let queue = env.client().store().queue_keys("default").unwrap();
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.lease_ms = LEASE.as_millis() as u64;
     spec.concurrency = 5;
     let mut fleet = Fleet::start(WORKER, spec.clone(), queue.clone(), 1).await;
@@ -42,7 +43,7 @@ async fn workers_with_skewed_clocks_neither_run_early_nor_steal_live_leases() {
 
     // The skew is real: each worker stamps its heartbeat with its own clock.
     let skew_of = |id: String| {
-        let admin = env.client.admin();
+        let admin = env.client().admin();
         async move {
             let info = admin.workers().await.unwrap();
             let me = info.iter().find(|w| w.id == id).expect("worker registered");
@@ -68,17 +69,17 @@ async fn workers_with_skewed_clocks_neither_run_early_nor_steal_live_leases() {
         let mut job = env.test_job();
         job.sleep_ms = LONG_JOB.as_millis() as u64;
         job.tag = tag;
-        long_ids.push(env.client.enqueue(job).await.unwrap());
+        long_ids.push(env.client().enqueue(job).await.unwrap());
     }
     // Delayed jobs, due DELAY after the enqueue began.
     let enqueued_at = Instant::now();
     let jobs = (0..delayed).map(|tag| {
         let mut job = env.test_job();
         job.tag = 1000 + tag;
-        env.client.job(job).delay(DELAY).prepare().unwrap()
+        env.client().job(job).delay(DELAY).prepare().unwrap()
     });
     let delayed_ids = env
-        .client
+        .client()
         .enqueue_prepared(jobs.collect::<Vec<_>>())
         .await
         .unwrap();
@@ -110,7 +111,7 @@ async fn workers_with_skewed_clocks_neither_run_early_nor_steal_live_leases() {
 
     let audit = DeliveryAudit::of(&env, &all).await;
     audit.assert_none_lost();
-    let info = env.client.admin().queue("default").await.unwrap();
+    let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!(info.reclaimed, 0, "a live lease was reclaimed");
     assert_eq!(audit.duplicate_starts, 0, "a job ran twice");
     for fleet in [&mut fleet, &mut ahead, &mut behind] {

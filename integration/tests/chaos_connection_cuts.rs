@@ -18,9 +18,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use jobqueue_integration::chaos::{DeliveryAudit, Figures, Fleet, param, producer, queue_info};
-use jobqueue_integration::jobs::trace_len;
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{RedisServer, TestEnv};
+use jobqueue_integration::traces::trace_len;
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis_on};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 const WORKERS: usize = 3;
@@ -33,9 +33,9 @@ async fn connection_cuts_pauses_and_a_frozen_worker_lose_nothing_and_reclaim_onc
     let pauses = param("cuts_pauses", 1);
     let server = RedisServer::start();
     let traces = RedisServer::start();
-    let env = TestEnv::on(&server.url(), "chaos-cuts").await;
-    let queue = env.client.store().queue_keys("default").unwrap();
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let env = test_redis_on(&server.url(), "chaos-cuts").await;
+    let queue = env.client().store().queue_keys("default").unwrap();
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.lease_ms = LEASE.as_millis() as u64;
     let mut template = env.test_job();
     template.url = traces.url();
@@ -50,7 +50,7 @@ async fn connection_cuts_pauses_and_a_frozen_worker_lose_nothing_and_reclaim_onc
     let chaos = tokio::spawn({
         let (cutting, cuts, killed) =
             (Arc::clone(&cutting), Arc::clone(&cuts), Arc::clone(&killed));
-        let url = env.url.clone();
+        let url = env.url().to_owned();
         async move {
             // SKIPME defaults to yes: this connection survives its own kills.
             let mut conn = redis::Client::open(url)

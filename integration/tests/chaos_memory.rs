@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use jobqueue_integration::chaos::{Figures, Fleet, param};
 use jobqueue_integration::jobs::OutcomeJob;
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{RedisServer, TestEnv, eventually};
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{RedisServer, test_redis_on};
+use jobqueue_testing::{TestRedis, eventually};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 /// Jobs per wave; the producer keeps at most two waves waiting, so the
@@ -23,12 +24,12 @@ async fn redis_memory_is_bounded_by_the_dead_set_cap_not_by_jobs_run() {
     let jobs = param("memory_jobs", 100_000);
     let dead_cap = param("memory_dead_cap", 1_000);
     let server = RedisServer::start();
-    let env = TestEnv::on(&server.url(), "chaos-memory").await;
-    let queue = env.client.store().queue_keys("default").unwrap();
-    let admin = env.client.admin();
+    let env = test_redis_on(&server.url(), "chaos-memory").await;
+    let queue = env.client().store().queue_keys("default").unwrap();
+    let admin = env.client().admin();
     let baseline = used_memory(&env).await;
 
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.concurrency = 20;
     spec.env = vec![("JQ_DEAD_MAX_JOBS".into(), dead_cap.to_string())];
     let mut fleet = Fleet::start(WORKER, spec, queue.clone(), 2).await;
@@ -47,7 +48,7 @@ async fn redis_memory_is_bounded_by_the_dead_set_cap_not_by_jobs_run() {
             n,
             permanent_failure: n % 10 == 0,
         });
-        sent += env.client.enqueue_bulk(wave).await.unwrap().len() as u64;
+        sent += env.client().enqueue_bulk(wave).await.unwrap().len() as u64;
         if memory_at_half.is_none() && sent >= jobs / 2 {
             // Halfway: let the queue drain, then take a reading.
             assert!(
@@ -85,14 +86,14 @@ async fn redis_memory_is_bounded_by_the_dead_set_cap_not_by_jobs_run() {
         failing,
         "every failure was dead-lettered"
     );
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     let records: u64 = redis::cmd("HLEN")
         .arg(queue.jobs())
         .query_async(&mut conn)
         .await
         .unwrap();
     assert_eq!(records, info.dead, "only dead jobs keep a record");
-    let keys = env.keys().await.len();
+    let keys = env.keys().await.unwrap().len();
     assert!(keys < 50, "{keys} keys left: something grows per job");
     // A dead record with its reason is well under 1 KiB; allow 2 KiB each,
     // twice over for the sorted set and allocator slack, plus 2 MiB.
@@ -130,8 +131,8 @@ async fn redis_memory_is_bounded_by_the_dead_set_cap_not_by_jobs_run() {
 }
 
 /// `used_memory` from `INFO memory`.
-async fn used_memory(env: &TestEnv) -> u64 {
-    let mut conn = env.redis().await;
+async fn used_memory(env: &TestRedis) -> u64 {
+    let mut conn = env.connection().await.unwrap();
     let info: String = redis::cmd("INFO")
         .arg("memory")
         .query_async(&mut conn)

@@ -18,8 +18,9 @@ use jobqueue_core::{
     Client, ClientConfig, DEFAULT_MAX_PAYLOAD_BYTES, ErrorKind, Job, JobContext, JobError, JobSet,
 };
 use jobqueue_integration::chaos::{DeliveryAudit, Figures, Fleet, param, producer};
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{RedisServer, TestEnv, eventually};
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis, test_redis_on};
+use jobqueue_testing::eventually;
 use serde::{Deserialize, Serialize};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
@@ -46,13 +47,13 @@ async fn poison_ends_in_the_dead_set_with_a_reason_and_good_jobs_keep_flowing() 
     let good_jobs = param("poison_good_jobs", 3_000);
     let random_records = param("poison_random", 50);
     let server = RedisServer::start();
-    let env = TestEnv::on(&server.url(), "chaos-poison").await;
-    let queue = env.client.store().queue_keys("default").unwrap();
+    let env = test_redis_on(&server.url(), "chaos-poison").await;
+    let queue = env.client().store().queue_keys("default").unwrap();
 
     // The producer refuses a 10 MB payload, saying what the limit is.
     let ten_mb = "x".repeat(10 * 1024 * 1024);
     let refused = env
-        .client
+        .client()
         .enqueue(Blob {
             data: ten_mb.clone(),
         })
@@ -67,8 +68,8 @@ async fn poison_ends_in_the_dead_set_with_a_reason_and_good_jobs_keep_flowing() 
     );
     // A producer that raises the limit may send it (it dies as an unknown type).
     let roomy = Client::with_config(
-        ClientConfig::new(&env.url)
-            .prefix(&env.prefix)
+        ClientConfig::new(env.url())
+            .prefix(env.prefix())
             .max_payload_bytes(16 * 1024 * 1024),
     )
     .await
@@ -112,7 +113,7 @@ async fn poison_ends_in_the_dead_set_with_a_reason_and_good_jobs_keep_flowing() 
     let huge = format!(r#"{{"data":"{}"}}"#, "y".repeat(10 * 1024 * 1024));
     add_envelope("test_job", huge.as_bytes(), FailureKind::Payload);
     expected_dead.insert(big_blob.to_string(), FailureKind::UnknownType);
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     let _: () = redis::cmd("RPUSH")
         .arg(queue.ready())
         .arg(&raw)
@@ -125,7 +126,13 @@ async fn poison_ends_in_the_dead_set_with_a_reason_and_good_jobs_keep_flowing() 
         let mut job = env.test_job();
         job.panic = true;
         job.tag = tag;
-        let id = env.client.job(job).max_attempts(2).enqueue().await.unwrap();
+        let id = env
+            .client()
+            .job(job)
+            .max_attempts(2)
+            .enqueue()
+            .await
+            .unwrap();
         expected_dead.insert(id.to_string(), FailureKind::Panic);
     }
     for tag in 0..HANGS {
@@ -134,7 +141,7 @@ async fn poison_ends_in_the_dead_set_with_a_reason_and_good_jobs_keep_flowing() 
         job.ignore_cancel = true;
         job.tag = tag;
         let id = env
-            .client
+            .client()
             .job(job)
             .timeout(Duration::from_millis(300))
             .max_attempts(1)
@@ -146,7 +153,7 @@ async fn poison_ends_in_the_dead_set_with_a_reason_and_good_jobs_keep_flowing() 
     let mut always_failing = env.test_job();
     always_failing.fail_times = u32::MAX;
     let always_failing = env
-        .client
+        .client()
         .job(always_failing)
         .max_attempts(ALWAYS_FAILING_ATTEMPTS)
         .enqueue()
@@ -157,11 +164,11 @@ async fn poison_ends_in_the_dead_set_with_a_reason_and_good_jobs_keep_flowing() 
     // The good jobs, then the workers (few slots, so hung jobs that kept
     // theirs would stall everything).
     let good = producer::enqueue_traced(&env, good_jobs, &env.test_job()).await;
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.concurrency = 4;
     let mut fleet = Fleet::start(WORKER, spec, queue.clone(), 2).await;
     let started = Instant::now();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let poison_total = random_count + expected_dead.len() as u64;
     let settled = eventually(Duration::from_secs(60 + good_jobs / 200), || async {
         let info = admin.queue("default").await.unwrap();
@@ -255,10 +262,11 @@ async fn poison_ends_in_the_dead_set_with_a_reason_and_good_jobs_keep_flowing() 
 async fn malformed_records_with_colliding_ids_are_leased_one_at_a_time() {
     use jobqueue_core::store::{BuryEntry, CompletionBatch, DeadLimits};
 
-    let env = TestEnv::new("poison-collide").await;
-    let store = env.client.store();
+    let env = test_redis("poison-collide").await;
+    let client = env.client();
+    let store = client.store();
     let q = store.queue_keys("default").unwrap();
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     let _: () = redis::cmd("RPUSH")
         .arg(q.ready())
         .arg(&[b"short-1".to_vec(), b"short-2".to_vec()])
@@ -300,7 +308,6 @@ async fn malformed_records_with_colliding_ids_are_leased_one_at_a_time() {
     }
     buried.sort();
     assert_eq!(buried, vec![b"short-1".to_vec(), b"short-2".to_vec()]);
-    let info = env.client.admin().queue("default").await.unwrap();
+    let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!((info.ready, info.active, info.dead), (0, 0, 2));
-    env.cleanup().await;
 }

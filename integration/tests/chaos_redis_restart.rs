@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 use jobqueue_integration::chaos::{
     ConnectionCounter, DeliveryAudit, Figures, Fleet, param, param_text, queue_info,
 };
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{RedisServer, TestEnv};
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis_on};
+use jobqueue_testing::TestRedis;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
@@ -40,9 +41,9 @@ async fn a_redis_crash_loses_no_acknowledged_job_and_nobody_spins() {
     let down = Duration::from_millis(param("redis_down_ms", 3_000));
     let fsync = param_text("redis_fsync", "always");
     let mut server = RedisServer::start_with(&["--appendonly", "yes", "--appendfsync", &fsync]);
-    let env = Arc::new(TestEnv::on(&server.url(), "chaos-redis-restart").await);
-    let queue = env.client.store().queue_keys("default").unwrap();
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let env = Arc::new(test_redis_on(&server.url(), "chaos-redis-restart").await);
+    let queue = env.client().store().queue_keys("default").unwrap();
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.lease_ms = 3000;
     let mut fleet = Fleet::start(WORKER, spec, queue, WORKERS).await;
 
@@ -66,7 +67,7 @@ async fn a_redis_crash_loses_no_acknowledged_job_and_nobody_spins() {
                 tag += 1;
                 let called = Instant::now();
                 let outcome =
-                    tokio::time::timeout(Duration::from_secs(30), env.client.enqueue(job)).await;
+                    tokio::time::timeout(Duration::from_secs(30), env.client().enqueue(job)).await;
                 let took = called.elapsed();
                 let mut log = log.lock().await;
                 log.slowest_call = log.slowest_call.max(took);
@@ -169,8 +170,8 @@ async fn a_redis_crash_loses_no_acknowledged_job_and_nobody_spins() {
 }
 
 /// `total_connections_received` of `INFO stats` (counted since the restart).
-async fn connections_received(env: &TestEnv) -> u64 {
-    let mut conn = env.redis().await;
+async fn connections_received(env: &TestRedis) -> u64 {
+    let mut conn = env.connection().await.unwrap();
     let info: String = redis::cmd("INFO")
         .arg("stats")
         .query_async(&mut conn)

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use jobqueue_integration::chaos::{DeliveryAudit, Figures, Fleet, param};
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{RedisServer, TestEnv};
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis_on};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 const WORKERS: usize = 4;
@@ -26,9 +26,9 @@ const LONG_JOB: Duration = Duration::from_secs(5);
 async fn a_rolling_restart_hands_back_at_once_and_runs_short_jobs_exactly_once() {
     let rounds = param("rolling_rounds", 1);
     let server = RedisServer::start();
-    let env = Arc::new(TestEnv::on(&server.url(), "chaos-rolling").await);
-    let queue = env.client.store().queue_keys("default").unwrap();
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let env = Arc::new(test_redis_on(&server.url(), "chaos-rolling").await);
+    let queue = env.client().store().queue_keys("default").unwrap();
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.lease_ms = LEASE.as_millis() as u64;
     spec.grace_ms = GRACE.as_millis() as u64;
     let mut fleet = Fleet::start(WORKER, spec, queue, WORKERS).await;
@@ -41,7 +41,7 @@ async fn a_rolling_restart_hands_back_at_once_and_runs_short_jobs_exactly_once()
             job.tag = long_ids.len() as u64;
             job.sleep_ms = LONG_JOB.as_millis() as u64;
             job.ignore_cancel = true;
-            long_ids.push(env.client.enqueue(job).await.unwrap());
+            long_ids.push(env.client().enqueue(job).await.unwrap());
         }
     };
     enqueue_long_jobs(LONG_JOBS, &mut long_ids).await;
@@ -58,7 +58,7 @@ async fn a_rolling_restart_hands_back_at_once_and_runs_short_jobs_exactly_once()
                     job.sleep_ms = 30;
                     job
                 });
-                ids.extend(env.client.enqueue_bulk(jobs).await.unwrap());
+                ids.extend(env.client().enqueue_bulk(jobs).await.unwrap());
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             ids
@@ -112,7 +112,7 @@ async fn a_rolling_restart_hands_back_at_once_and_runs_short_jobs_exactly_once()
         "the last jobs took {drain_time:?} to finish: handed-back jobs waited for the lease"
     );
     assert!(fleet.stop_all(Duration::from_secs(20)).await);
-    let info = env.client.admin().queue("default").await.unwrap();
+    let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!(info.reclaimed, 0, "no job waited for a lease to lapse");
     assert_eq!((info.ready, info.active, info.dead), (0, 0, 0));
 

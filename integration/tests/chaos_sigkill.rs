@@ -13,8 +13,8 @@
 use std::time::{Duration, Instant};
 
 use jobqueue_integration::chaos::{DeliveryAudit, Figures, Fleet, param, producer};
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{RedisServer, TestEnv};
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis_on};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 const WORKERS: usize = 4;
@@ -25,9 +25,9 @@ async fn a_sigkill_storm_loses_nothing_and_duplicates_only_in_flight_jobs() {
     let jobs = param("sigkill_jobs", 10_000);
     let job_ms = param("sigkill_job_ms", 50);
     let server = RedisServer::start();
-    let env = TestEnv::on(&server.url(), "chaos-sigkill").await;
-    let queue = env.client.store().queue_keys("default").unwrap();
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let env = test_redis_on(&server.url(), "chaos-sigkill").await;
+    let queue = env.client().store().queue_keys("default").unwrap();
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.lease_ms = LEASE.as_millis() as u64;
 
     let mut template = env.test_job();
@@ -82,7 +82,7 @@ async fn a_sigkill_storm_loses_nothing_and_duplicates_only_in_flight_jobs() {
     );
 
     assert!(fleet.stop_all(Duration::from_secs(15)).await);
-    let info = env.client.admin().queue("default").await.unwrap();
+    let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!(
         (info.ready, info.active, info.retry, info.dead),
         (0, 0, 0, 0),
@@ -99,7 +99,7 @@ async fn a_sigkill_storm_loses_nothing_and_duplicates_only_in_flight_jobs() {
         (succeeded_runs, 0),
         "counters drifted from the jobs' own records: {info:?}"
     );
-    let totals = env.client.admin().totals().await.unwrap();
+    let totals = env.client().admin().totals().await.unwrap();
     assert_eq!((totals.processed, totals.failed), (succeeded_runs, 0));
 
     Figures::new("sigkill_storm")

@@ -12,13 +12,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use jobqueue_core::{Client, ClientConfig, JobSet};
-use jobqueue_integration::{RedisCluster, TestEnv, eventually, test_worker};
+use jobqueue_core::{ClientConfig, JobSet};
+use jobqueue_integration::{RedisCluster, TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
 use uuid::Uuid;
 
-/// A test environment whose client talks to `cluster`, while job traces go
-/// to the shared test Redis.
-async fn cluster_env(cluster: &RedisCluster, test: &str) -> TestEnv {
+/// A test's slice of the shared test Redis (where job traces go) whose
+/// client talks to `cluster`.
+async fn cluster_env(cluster: &RedisCluster, test: &str) -> TestRedis {
     cluster_env_with(cluster, test, |config| config).await
 }
 
@@ -26,13 +27,12 @@ async fn cluster_env_with(
     cluster: &RedisCluster,
     test: &str,
     configure: impl FnOnce(ClientConfig) -> ClientConfig,
-) -> TestEnv {
-    let traces = TestEnv::new(test).await;
-    let config = configure(ClientConfig::new(cluster.url()).prefix(&traces.prefix));
-    let client = Client::with_config(config)
+) -> TestRedis {
+    let mut env = test_redis(test).await;
+    env.reconnect_with(configure(ClientConfig::new(cluster.url())))
         .await
         .expect("connect to the test cluster");
-    TestEnv { client, ..traces }
+    env
 }
 
 /// `per_primary` queue names for each primary, so work is spread over all.
@@ -59,14 +59,14 @@ fn spread_queues(cluster: &RedisCluster, prefix: &str, per_primary: usize) -> Ve
 async fn core_flows_run_unchanged_on_a_cluster() {
     let cluster = RedisCluster::start(3, 1);
     let env = cluster_env(&cluster, "cluster-flows").await;
-    let queues = spread_queues(&cluster, &env.prefix, 3);
-    let admin = env.client.admin();
+    let queues = spread_queues(&cluster, env.prefix(), 3);
+    let admin = env.client().admin();
 
     let mut plain = Vec::new();
     for queue in &queues {
         for _ in 0..10 {
             plain.push(
-                env.client
+                env.client()
                     .job(env.test_job())
                     .queue(queue)
                     .enqueue()
@@ -78,21 +78,28 @@ async fn core_flows_run_unchanged_on_a_cluster() {
             fail_times: 1,
             ..env.test_job()
         };
-        plain.push(env.client.job(flaky).queue(queue).enqueue().await.unwrap());
+        plain.push(
+            env.client()
+                .job(flaky)
+                .queue(queue)
+                .enqueue()
+                .await
+                .unwrap(),
+        );
     }
     let hopeless = jobqueue_integration::jobs::TestJob {
         permanent: true,
         ..env.test_job()
     };
     let dead_id = env
-        .client
+        .client()
         .job(hopeless)
         .queue(&queues[0])
         .enqueue()
         .await
         .unwrap();
     let delayed_id = env
-        .client
+        .client()
         .job(env.test_job())
         .queue(&queues[4])
         .delay(Duration::from_millis(800))
@@ -179,7 +186,6 @@ async fn core_flows_run_unchanged_on_a_cluster() {
         queues.len() as u64 + 2,
         "one planned failure per queue plus two deaths"
     );
-    env.cleanup().await;
 }
 
 /// What the producer of a failover run learned about its jobs.
@@ -202,7 +208,7 @@ struct Produced {
 /// attempts it gives up on the job and moves on. (A killed primary's
 /// promoted replica has no replica of its own: there every enqueue that
 /// waits for one fails, though the job is stored.)
-async fn produce(env: Arc<TestEnv>, queues: Vec<String>, stop: Arc<AtomicBool>) -> Produced {
+async fn produce(env: Arc<TestRedis>, queues: Vec<String>, stop: Arc<AtomicBool>) -> Produced {
     const ATTEMPTS: u32 = 4;
     let mut produced = Produced::default();
     let mut n = 0;
@@ -215,7 +221,7 @@ async fn produce(env: Arc<TestEnv>, queues: Vec<String>, stop: Arc<AtomicBool>) 
         let mut acknowledged = false;
         for attempt in 1..=ATTEMPTS {
             match env
-                .client
+                .client()
                 .job(job.clone())
                 .queue(queue)
                 .id(id)
@@ -263,7 +269,7 @@ async fn survive(cluster: &mut RedisCluster, test: &str, kill: bool) {
         })
         .await,
     );
-    let queues = spread_queues(cluster, &env.prefix, 2);
+    let queues = spread_queues(cluster, env.prefix(), 2);
     let worker = test_worker(&env)
         .queues(queues.clone())
         .start()
@@ -273,7 +279,7 @@ async fn survive(cluster: &mut RedisCluster, test: &str, kill: bool) {
     let producer = tokio::spawn(produce(env.clone(), queues.clone(), stop.clone()));
     tokio::time::sleep(Duration::from_millis(700)).await;
 
-    let key = format!("{}:{{{}}}:ready", env.prefix, queues[0]);
+    let key = format!("{}:{{{}}}:ready", env.prefix(), queues[0]);
     let old_primary = cluster.primary_for(&key);
     let new_primary = tokio::task::block_in_place(|| {
         if kill {
@@ -313,7 +319,7 @@ async fn survive(cluster: &mut RedisCluster, test: &str, kill: bool) {
     // A job whose enqueue reported an unknown outcome may exist: if it
     // does, the worker must find it (its wake-up may have been lost in the
     // failover) and run it before it stops. Wait until nothing is left.
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let drained = eventually(Duration::from_secs(30), || async {
         let mut left = 0;
         for queue in &queues {
@@ -352,7 +358,6 @@ async fn survive(cluster: &mut RedisCluster, test: &str, kill: bool) {
             "{id} ran though every attempt to enqueue it was refused"
         );
     }
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -371,7 +376,7 @@ async fn a_killed_primary_loses_no_replicated_job() {
 async fn wake_ups_reach_the_worker_from_every_primary() {
     let cluster = RedisCluster::start(3, 0);
     let env = cluster_env(&cluster, "cluster-wakeups").await;
-    let queues = spread_queues(&cluster, &env.prefix, 1);
+    let queues = spread_queues(&cluster, env.prefix(), 1);
     // Polling so slow that only a pub/sub wake-up can start the jobs in time.
     let worker = test_worker(&env)
         .queues(queues.clone())
@@ -381,7 +386,7 @@ async fn wake_ups_reach_the_worker_from_every_primary() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     for queue in &queues {
-        env.client
+        env.client()
             .job(env.test_job())
             .queue(queue)
             .enqueue()
@@ -393,7 +398,6 @@ async fn wake_ups_reach_the_worker_from_every_primary() {
         "every primary's wake-up reached the worker's single subscription"
     );
     worker.shutdown().await;
-    env.cleanup().await;
 }
 
 /// Keyed flow control builds its per-key list and bucket names inside the
@@ -403,8 +407,8 @@ async fn wake_ups_reach_the_worker_from_every_primary() {
 async fn keyed_jobs_run_on_a_cluster() {
     let cluster = RedisCluster::start(3, 1);
     let env = cluster_env(&cluster, "cluster-keyed").await;
-    let queues = spread_queues(&cluster, &env.prefix, 1);
-    let admin = env.client.admin();
+    let queues = spread_queues(&cluster, env.prefix(), 1);
+    let admin = env.client().admin();
     let mut expected = 0;
     for queue in &queues {
         admin
@@ -426,7 +430,7 @@ async fn keyed_jobs_run_on_a_cluster() {
                 fail_times: u32::from(n == 0),
                 ..env.test_job()
             };
-            env.client
+            env.client()
                 .job(job)
                 .queue(queue)
                 .flow_key(format!("account:{}", n % 2))
@@ -435,7 +439,7 @@ async fn keyed_jobs_run_on_a_cluster() {
                 .unwrap();
             expected += 1;
         }
-        env.client
+        env.client()
             .job(env.test_job())
             .queue(queue)
             .flow_key("account:9")
@@ -445,7 +449,7 @@ async fn keyed_jobs_run_on_a_cluster() {
             .unwrap();
         expected += 1;
         let cancelled = env
-            .client
+            .client()
             .job(env.test_job())
             .queue(queue)
             .flow_key("account:0")
@@ -470,7 +474,6 @@ async fn keyed_jobs_run_on_a_cluster() {
     for queue in &queues {
         assert!(admin.flow_keys(queue, 10).await.unwrap().is_empty());
     }
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -478,11 +481,11 @@ async fn chains_release_across_primaries() {
     let cluster = RedisCluster::start(3, 0);
     let env = cluster_env(&cluster, "cluster-chains").await;
     // One queue per primary: every release crosses slots and nodes.
-    let queues = spread_queues(&cluster, &env.prefix, 1);
+    let queues = spread_queues(&cluster, env.prefix(), 1);
     let mut parents = Vec::new();
     for queue in &queues {
         parents.push(
-            env.client
+            env.client()
                 .job(env.test_job())
                 .queue(queue)
                 .with_dependents()
@@ -494,7 +497,7 @@ async fn chains_release_across_primaries() {
     // Fan-in on the first queue (parent queues looked up), then a chain
     // link on the last queue.
     let fan_in = env
-        .client
+        .client()
         .job(env.test_job())
         .queue(&queues[0])
         .after_all(parents.clone())
@@ -503,7 +506,7 @@ async fn chains_release_across_primaries() {
         .await
         .unwrap();
     let last = env
-        .client
+        .client()
         .job(env.test_job())
         .queue(&queues[queues.len() - 1])
         .after(fan_in)
@@ -511,7 +514,7 @@ async fn chains_release_across_primaries() {
         .await
         .unwrap();
     let waiting = env
-        .client
+        .client()
         .admin()
         .job(&queues[0], fan_in)
         .await
@@ -544,5 +547,4 @@ async fn chains_release_across_primaries() {
         assert!(start(parent) < start(&fan_in));
     }
     assert!(start(&fan_in) < start(&last));
-    env.cleanup().await;
 }

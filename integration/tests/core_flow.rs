@@ -7,15 +7,16 @@ use jobqueue_core::{
     ClientConfig, ErrorKind, Job, JobContext, JobError, JobSet, JobState, PreparedJob,
 };
 use jobqueue_integration::jobs::NoopJob;
-use jobqueue_integration::{TestEnv, eventually, test_worker};
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::eventually;
 use serde::{Deserialize, Serialize};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enqueued_jobs_run_once_and_are_counted() {
-    let env = TestEnv::new("run-once").await;
+    let env = test_redis("run-once").await;
     let mut ids = Vec::new();
     for _ in 0..20 {
-        let id = env.client.enqueue(env.test_job()).await.unwrap();
+        let id = env.client().enqueue(env.test_job()).await.unwrap();
         assert_eq!(id.get_version_num(), 7, "job ids are UUID v7");
         ids.push(id);
     }
@@ -23,7 +24,7 @@ async fn enqueued_jobs_run_once_and_are_counted() {
         ids.windows(2).all(|w| w[0] < w[1]),
         "v7 ids are time-ordered"
     );
-    let info = env.client.admin().queue("default").await.unwrap();
+    let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!(info.ready, 20);
 
     let worker = test_worker(&env).start().await.unwrap();
@@ -38,21 +39,20 @@ async fn enqueued_jobs_run_once_and_are_counted() {
             "job {id} ran exactly once"
         );
     }
-    let info = env.client.admin().queue("default").await.unwrap();
+    let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!(
         (info.ready, info.active, info.retry, info.dead),
         (0, 0, 0, 0)
     );
     assert_eq!(info.processed, 20, "stats are flushed at shutdown");
-    assert_eq!(env.client.admin().totals().await.unwrap().processed, 20);
-    env.cleanup().await;
+    assert_eq!(env.client().admin().totals().await.unwrap().processed, 20);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_job_options_travel_with_the_job() {
-    let env = TestEnv::new("options").await;
+    let env = test_redis("options").await;
     let id = env
-        .client
+        .client()
         .job(env.test_job())
         .queue("mail")
         .max_attempts(3)
@@ -60,14 +60,19 @@ async fn per_job_options_travel_with_the_job() {
         .enqueue()
         .await
         .unwrap();
-    let ready = env.client.admin().list_ready("mail", 0, 10).await.unwrap();
+    let ready = env
+        .client()
+        .admin()
+        .list_ready("mail", 0, 10)
+        .await
+        .unwrap();
     assert_eq!(ready.len(), 1);
     assert_eq!(ready[0].id, id);
     assert_eq!(ready[0].state, JobState::Ready);
     assert_eq!(ready[0].job_type.as_deref(), Some("test_job"));
     assert_eq!(ready[0].max_attempts, Some(3));
     assert!(
-        env.client
+        env.client()
             .admin()
             .list_ready("default", 0, 10)
             .await
@@ -78,19 +83,18 @@ async fn per_job_options_travel_with_the_job() {
     let worker = test_worker(&env).queues(["mail"]).start().await.unwrap();
     assert!(env.wait_done(1, Duration::from_secs(10)).await);
     worker.shutdown().await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_enqueue_keeps_order_and_spans_queues() {
-    let env = TestEnv::new("bulk").await;
+    let env = test_redis("bulk").await;
     let ids = env
-        .client
+        .client()
         .enqueue_bulk((0..2500).map(|n| NoopJob { n }))
         .await
         .unwrap();
     assert_eq!(ids.len(), 2500);
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert_eq!(admin.queue("default").await.unwrap().ready, 2500);
     let first = admin.list_ready("default", 0, 1).await.unwrap();
     let last = admin.list_ready("default", 2499, 1).await.unwrap();
@@ -99,42 +103,41 @@ async fn bulk_enqueue_keeps_order_and_spans_queues() {
 
     // Mixed queues, delays and priorities in one call.
     let prepared: Vec<PreparedJob> = vec![
-        env.client
+        env.client()
             .job(NoopJob { n: 1 })
             .queue("a")
             .prepare()
             .unwrap(),
-        env.client
+        env.client()
             .job(NoopJob { n: 2 })
             .queue("b")
             .priority(3)
             .prepare()
             .unwrap(),
-        env.client
+        env.client()
             .job(NoopJob { n: 3 })
             .queue("a")
             .delay(Duration::from_secs(60))
             .prepare()
             .unwrap(),
     ];
-    let ids = env.client.enqueue_prepared(prepared).await.unwrap();
+    let ids = env.client().enqueue_prepared(prepared).await.unwrap();
     assert_eq!(ids.len(), 3);
     assert_eq!(admin.queue("a").await.unwrap().ready, 1);
     assert_eq!(admin.queue("a").await.unwrap().scheduled, 1);
     assert_eq!(admin.queue("b").await.unwrap().ready, 1);
     let names = admin.queue_names().await.unwrap();
     assert_eq!(names, vec!["a", "b", "default"]);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strict_queue_order_drains_earlier_queues_first() {
-    let env = TestEnv::new("strict").await;
+    let env = test_redis("strict").await;
     let mut low = Vec::new();
     let mut high = Vec::new();
     for _ in 0..5 {
         low.push(
-            env.client
+            env.client()
                 .job(env.test_job())
                 .queue("low")
                 .enqueue()
@@ -144,7 +147,7 @@ async fn strict_queue_order_drains_earlier_queues_first() {
     }
     for _ in 0..5 {
         high.push(
-            env.client
+            env.client()
                 .job(env.test_job())
                 .queue("high")
                 .enqueue()
@@ -168,15 +171,14 @@ async fn strict_queue_order_drains_earlier_queues_first() {
         .collect();
     let expected: Vec<String> = high.iter().chain(&low).map(ToString::to_string).collect();
     assert_eq!(order, expected);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weighted_queues_serve_every_queue() {
-    let env = TestEnv::new("weighted").await;
+    let env = test_redis("weighted").await;
     for queue in ["a", "b", "c"] {
         for _ in 0..20 {
-            env.client
+            env.client()
                 .job(env.test_job())
                 .queue(queue)
                 .enqueue()
@@ -192,19 +194,18 @@ async fn weighted_queues_serve_every_queue() {
         .unwrap();
     assert!(env.wait_done(60, Duration::from_secs(15)).await);
     worker.shutdown().await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn higher_priority_runs_first_within_a_queue() {
-    let env = TestEnv::new("priority").await;
+    let env = test_redis("priority").await;
     let mut order_expected = Vec::new();
     let mut normal = Vec::new();
     for _ in 0..3 {
-        normal.push(env.client.enqueue(env.test_job()).await.unwrap());
+        normal.push(env.client().enqueue(env.test_job()).await.unwrap());
     }
     let low = env
-        .client
+        .client()
         .job(env.test_job())
         .priority(-5)
         .enqueue()
@@ -213,7 +214,7 @@ async fn higher_priority_runs_first_within_a_queue() {
     let mut urgent = Vec::new();
     for _ in 0..3 {
         urgent.push(
-            env.client
+            env.client()
                 .job(env.test_job())
                 .priority(10)
                 .enqueue()
@@ -241,22 +242,21 @@ async fn higher_priority_runs_first_within_a_queue() {
         .collect();
     assert_eq!(order, order_expected);
     let err = env
-        .client
+        .client()
         .job(env.test_job())
         .priority(101)
         .enqueue()
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_enqueues_are_refused_with_a_clear_error_and_write_nothing() {
-    let env = TestEnv::new("refuse").await;
+    let env = test_redis("refuse").await;
     let small = jobqueue_core::Client::with_config(
-        ClientConfig::new(&env.url)
-            .prefix(&env.prefix)
+        ClientConfig::new(env.url())
+            .prefix(env.prefix())
             .max_payload_bytes(64),
     )
     .await
@@ -271,7 +271,7 @@ async fn bad_enqueues_are_refused_with_a_clear_error_and_write_nothing() {
     );
 
     let err = env
-        .client
+        .client()
         .job(env.test_job())
         .queue("bad name{")
         .enqueue()
@@ -281,7 +281,7 @@ async fn bad_enqueues_are_refused_with_a_clear_error_and_write_nothing() {
     assert!(err.to_string().contains("queue name"), "{err}");
 
     let err = env
-        .client
+        .client()
         .job(env.test_job())
         .max_attempts(0)
         .enqueue()
@@ -289,9 +289,9 @@ async fn bad_enqueues_are_refused_with_a_clear_error_and_write_nothing() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert!(
-        env.keys().await.is_empty(),
+        env.keys().await.unwrap().is_empty(),
         "nothing was written: {:?}",
-        env.keys().await
+        env.keys().await.unwrap()
     );
 }
 
@@ -331,13 +331,13 @@ impl Job for ContextProbe {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_job_context_tells_the_job_who_it_is() {
-    let env = TestEnv::new("context").await;
-    let key = format!("{}:probe", env.prefix);
+    let env = test_redis("context").await;
+    let key = format!("{}:probe", env.prefix());
     let before = chrono::Utc::now().timestamp_millis();
     let id = env
-        .client
+        .client()
         .enqueue(ContextProbe {
-            url: env.url.clone(),
+            url: env.url().to_owned(),
             key: key.clone(),
         })
         .await
@@ -349,7 +349,7 @@ async fn the_job_context_tells_the_job_who_it_is() {
         .await
         .unwrap();
     let worker_id = worker.worker_id().to_owned();
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     let mut seen: Option<String> = None;
     assert!(
         eventually(Duration::from_secs(10), || {
@@ -383,5 +383,4 @@ async fn the_job_context_tells_the_job_who_it_is() {
     let enqueued = seen["enqueued_at_ms"].as_i64().unwrap();
     assert!(enqueued >= before - 1 && enqueued <= chrono::Utc::now().timestamp_millis());
     let _ = JobSet::Dead;
-    env.cleanup().await;
 }

@@ -9,24 +9,25 @@ use jobqueue_core::JobSet;
 use jobqueue_core::cron::{CronEntry, CronOutcome, Misfire};
 use jobqueue_core::record::uuid_v7_millis;
 use jobqueue_integration::probe::{ProbeJob, probe_starts};
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{TestEnv, WorkerProcess, eventually, test_worker};
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{WorkerProcess, test_redis, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
 use jobqueue_worker::Scheduler;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 
-fn probe_key(env: &TestEnv) -> String {
-    format!("{}:probe", env.prefix)
+fn probe_key(env: &TestRedis) -> String {
+    format!("{}:probe", env.prefix())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_tick_runs_once_on_time_whatever_the_number_of_schedulers() {
-    let env = TestEnv::new("cron-once").await;
+    let env = test_redis("cron-once").await;
     let key = probe_key(&env);
     let every_second = "* * * * * *";
     // Three worker processes and two in-process workers all register the
     // same entry and all race for every tick.
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.env.push((
         "JQ_CRON".into(),
         format!("every-second|{every_second}|{key}"),
@@ -34,8 +35,14 @@ async fn each_tick_runs_once_on_time_whatever_the_number_of_schedulers() {
     let processes: Vec<WorkerProcess> = (0..3)
         .map(|_| WorkerProcess::start(WORKER, &spec))
         .collect();
-    let entry =
-        || CronEntry::new("every-second", every_second, &ProbeJob::new(&env.url, &key)).unwrap();
+    let entry = || {
+        CronEntry::new(
+            "every-second",
+            every_second,
+            &ProbeJob::new(env.url(), &key),
+        )
+        .unwrap()
+    };
     let mut in_process = Vec::new();
     for _ in 0..2 {
         in_process.push(test_worker(&env).cron_entry(entry()).start().await.unwrap());
@@ -56,8 +63,7 @@ async fn each_tick_runs_once_on_time_whatever_the_number_of_schedulers() {
 
     // About six seconds of ticks; shutdown may take a while.
     let most = (stopped_at - started_at) / 1000 + 3;
-    assert_each_second_ran_once_on_time(&env.url, &key, 4, most).await;
-    env.cleanup().await;
+    assert_each_second_ran_once_on_time(env.url(), &key, 4, most).await;
 }
 
 /// Checks the probe runs of an every-second entry: each tick once, none
@@ -94,15 +100,15 @@ async fn assert_each_second_ran_once_on_time(url: &str, key: &str, fewest: i64, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduler_processes_enqueue_and_plain_workers_run() {
-    let env = TestEnv::new("cron-scheduler").await;
+    let env = test_redis("cron-scheduler").await;
     let key = probe_key(&env);
-    let entry = || CronEntry::new("beat", "* * * * * *", &ProbeJob::new(&env.url, &key)).unwrap();
+    let entry = || CronEntry::new("beat", "* * * * * *", &ProbeJob::new(env.url(), &key)).unwrap();
     // Two schedulers race for every tick; a worker with no entries runs them.
-    let worker = WorkerProcess::start(WORKER, &WorkerSpec::new(&env.url, &env.prefix));
+    let worker = WorkerProcess::start(WORKER, &WorkerSpec::new(env.url(), env.prefix()));
     let mut schedulers = Vec::new();
     for _ in 0..2 {
         schedulers.push(
-            Scheduler::builder(env.client.clone())
+            Scheduler::builder(env.client())
                 .cron_entry(entry())
                 .start()
                 .await
@@ -120,15 +126,9 @@ async fn scheduler_processes_enqueue_and_plain_workers_run() {
     assert!(worker.wait(Duration::from_secs(15)));
     let stopped_at = chrono::Utc::now().timestamp_millis();
     let most = (stopped_at - started_at) / 1000 + 3;
-    assert_each_second_ran_once_on_time(&env.url, &key, 2, most).await;
+    assert_each_second_ran_once_on_time(env.url(), &key, 2, most).await;
     // A scheduler without entries is a mistake, reported at start.
-    assert!(
-        Scheduler::builder(env.client.clone())
-            .start()
-            .await
-            .is_err()
-    );
-    env.cleanup().await;
+    assert!(Scheduler::builder(env.client()).start().await.is_err());
 }
 
 /// Hourly ticks in `(after, until]`, by arithmetic.
@@ -141,10 +141,10 @@ fn hourly_ticks(after: i64, until: i64) -> Vec<i64> {
         .collect()
 }
 
-async fn set_through(env: &TestEnv, queue: &str, name: &str, through: i64) {
-    let mut conn = env.redis().await;
+async fn set_through(env: &TestRedis, queue: &str, name: &str, through: i64) {
+    let mut conn = env.connection().await.unwrap();
     let _: i64 = redis::cmd("HSET")
-        .arg(format!("{}:{{{queue}}}:cron:{name}", env.prefix))
+        .arg(format!("{}:{{{queue}}}:cron:{name}", env.prefix()))
         .arg("through")
         .arg(through)
         .query_async(&mut conn)
@@ -153,9 +153,9 @@ async fn set_through(env: &TestEnv, queue: &str, name: &str, through: i64) {
 }
 
 /// The stored record of a ready or scheduled job of `queue`.
-async fn raw_record(env: &TestEnv, queue: &str, job: &jobqueue_core::JobInfo) -> Vec<u8> {
-    let mut conn = env.redis().await;
-    let base = format!("{}:{{{queue}}}", env.prefix);
+async fn raw_record(env: &TestRedis, queue: &str, job: &jobqueue_core::JobInfo) -> Vec<u8> {
+    let mut conn = env.connection().await.unwrap();
+    let base = format!("{}:{{{queue}}}", env.prefix());
     let scheduled: Option<Vec<u8>> = redis::cmd("HGET")
         .arg(format!("{base}:jobs"))
         .arg(job.id.to_string())
@@ -180,8 +180,9 @@ async fn raw_record(env: &TestEnv, queue: &str, job: &jobqueue_core::JobInfo) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ticks_missed_while_no_scheduler_ran_follow_the_misfire_policy() {
-    let env = TestEnv::new("cron-misfire").await;
-    let store = env.client.store();
+    let env = test_redis("cron-misfire").await;
+    let client = env.client();
+    let store = client.store();
     let key = probe_key(&env);
     let mut clients = Vec::new();
     for _ in 0..4 {
@@ -197,7 +198,7 @@ async fn ticks_missed_while_no_scheduler_ran_follow_the_misfire_policy() {
         ("all", Misfire::RunAll { max: 3 }, 3),
     ];
     for (name, policy, kept) in policies {
-        let entry = CronEntry::new(name, "0 0 * * * *", &ProbeJob::new(&env.url, &key))
+        let entry = CronEntry::new(name, "0 0 * * * *", &ProbeJob::new(env.url(), &key))
             .unwrap()
             .queue(name)
             .unwrap()
@@ -233,7 +234,7 @@ async fn ticks_missed_while_no_scheduler_ran_follow_the_misfire_policy() {
         assert_eq!(enqueued, expected.len(), "{name}");
         assert_eq!(skipped, missed.len() - kept, "{name}");
 
-        let admin = env.client.admin();
+        let admin = env.client().admin();
         // Past ticks are ready; a tick inside the lookahead is scheduled.
         let mut enqueued = admin.list_ready(name, 0, 100).await.unwrap();
         enqueued.extend(admin.list(name, JobSet::Scheduled, 0, 100).await.unwrap());
@@ -264,21 +265,20 @@ async fn ticks_missed_while_no_scheduler_ran_follow_the_misfire_policy() {
         let info = admin.cron_entry(name, name).await.unwrap().unwrap();
         assert_eq!(info.skipped as usize, missed.len() - kept);
     }
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_list_pause_resume_run_now_and_see_results() {
-    let env = TestEnv::new("cron-admin").await;
+    let env = test_redis("cron-admin").await;
     let key = probe_key(&env);
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let failing = ProbeJob {
         fail: Some("upstream said no".into()),
-        ..ProbeJob::new(&env.url, &format!("{key}:failing"))
+        ..ProbeJob::new(env.url(), &format!("{key}:failing"))
     };
     let worker = test_worker(&env)
         .cron_entry(
-            CronEntry::new("beat", "* * * * * *", &ProbeJob::new(&env.url, &key))
+            CronEntry::new("beat", "* * * * * *", &ProbeJob::new(env.url(), &key))
                 .unwrap()
                 .time_zone("Europe/Berlin")
                 .unwrap(),
@@ -327,10 +327,10 @@ async fn operators_list_pause_resume_run_now_and_see_results() {
     let paused = admin.cron_entry("default", "beat").await.unwrap().unwrap();
     assert!(paused.paused_at.is_some() && paused.next_run.is_none());
     tokio::time::sleep(Duration::from_millis(3500)).await;
-    let before = probe_starts(&env.url, &key).await.len();
+    let before = probe_starts(env.url(), &key).await.len();
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
-        probe_starts(&env.url, &key).await.len(),
+        probe_starts(env.url(), &key).await.len(),
         before,
         "a paused entry ran"
     );
@@ -339,12 +339,12 @@ async fn operators_list_pause_resume_run_now_and_see_results() {
     admin.resume_cron("default", "beat").await.unwrap();
     assert!(
         eventually(Duration::from_secs(5), || async {
-            probe_starts(&env.url, &key).await.len() > before
+            probe_starts(env.url(), &key).await.len() > before
         })
         .await,
         "no run after resume"
     );
-    let resumed_ticks: Vec<i64> = probe_starts(&env.url, &key).await[before..]
+    let resumed_ticks: Vec<i64> = probe_starts(env.url(), &key).await[before..]
         .iter()
         .map(|s| uuid_v7_millis(&s.id).unwrap())
         .collect();
@@ -385,7 +385,7 @@ async fn operators_list_pause_resume_run_now_and_see_results() {
         "{result:?}"
     );
     assert_eq!(
-        probe_starts(&env.url, &format!("{key}:failing"))
+        probe_starts(env.url(), &format!("{key}:failing"))
             .await
             .len(),
         2
@@ -406,18 +406,16 @@ async fn operators_list_pause_resume_run_now_and_see_results() {
         .map(|e| e.name)
         .collect();
     assert_eq!(left, ["failing"]);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_cron_entry_stops_the_worker_from_starting() {
-    let env = TestEnv::new("cron-invalid").await;
+    let env = test_redis("cron-invalid").await;
     let err = test_worker(&env)
-        .cron("not a schedule", ProbeJob::new(&env.url, "x"))
+        .cron("not a schedule", ProbeJob::new(env.url(), "x"))
         .start()
         .await
         .err()
         .expect("start must fail");
     assert!(err.to_string().contains("not a schedule"), "{err}");
-    env.cleanup().await;
 }

@@ -21,7 +21,8 @@ use jobqueue_dashboard::{DashboardConfig, Role, dashboard_router};
 use jobqueue_integration::dashboard::{make_dead_jobs, serve_config};
 use jobqueue_integration::jobs::NoopJob;
 use jobqueue_integration::probe::ProbeJob;
-use jobqueue_integration::{TestEnv, eventually, test_worker};
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::eventually;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -154,14 +155,14 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
     if !browser_available() {
         return;
     }
-    let env = TestEnv::new("dash-browser").await;
+    let env = test_redis("dash-browser").await;
     // Some history for the chart: jobs that succeeded, and dead jobs.
-    env.client
+    env.client()
         .enqueue_bulk((0..200).map(|n| NoopJob { n }))
         .await
         .unwrap();
     let worker = test_worker(&env).start().await.unwrap();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert!(
         eventually(Duration::from_secs(20), || async {
             admin.totals().await.unwrap().processed >= 200
@@ -179,11 +180,11 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
         })
         .collect();
     make_dead_jobs(&env, &messages, "<b>not bold</b>").await;
-    env.client
+    env.client()
         .enqueue_bulk((0..42).map(|n| NoopJob { n }))
         .await
         .unwrap();
-    env.client
+    env.client()
         .enqueue_in(Duration::from_secs(3600), NoopJob { n: 7 })
         .await
         .unwrap();
@@ -286,7 +287,12 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
     // A worker busy with a slow job, so the page shows what it runs now.
     let mut slow = env.test_job();
     slow.sleep_ms = 3000;
-    env.client.job(slow).queue("other").enqueue().await.unwrap();
+    env.client()
+        .job(slow)
+        .queue("other")
+        .enqueue()
+        .await
+        .unwrap();
     let worker = test_worker(&env).queues(["other"]).start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(10), || async {
@@ -387,11 +393,11 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
         .await
         .unwrap();
     let reporting = env
-        .client
+        .client()
         .job(ProbeJob {
             progress: Some((60, "rendered 3 of 5 pages".into())),
             fail: Some("renderer crashed".into()),
-            ..ProbeJob::new(&env.url, &format!("{}:probe", env.prefix))
+            ..ProbeJob::new(env.url(), &format!("{}:probe", env.prefix()))
         })
         .queue("reports")
         .enqueue()
@@ -440,7 +446,6 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
     dark.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&dark_profile);
     server.abort();
-    env.cleanup().await;
 }
 
 /// The body of `GET path` from the server at `addr` (HTTP/1.1, by hand).
@@ -466,15 +471,15 @@ async fn pages_elsewhere_cannot_act_on_an_open_local_dashboard() {
     if !browser_available() {
         return;
     }
-    let env = TestEnv::new("dash-browser-attack").await;
-    let admin = env.client.admin();
+    let env = test_redis("dash-browser-attack").await;
+    let admin = env.client().admin();
     let ids = make_dead_jobs(
         &env,
         &["attachment invoice_\u{202E}fdp.exe rejected".to_owned()],
         "",
     )
     .await;
-    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
 
     // The dashboard as `jobqueue serve --bind 127.0.0.1:<port>` builds it.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -631,5 +636,4 @@ async fn pages_elsewhere_cannot_act_on_an_open_local_dashboard() {
     let _ = std::fs::remove_dir_all(&profile);
     attacker_server.abort();
     dashboard.abort();
-    env.cleanup().await;
 }

@@ -13,12 +13,13 @@ use jobqueue_core::{JobStatusState, QueueLimits, RateLimit};
 use jobqueue_integration::dashboard::{As, Dashboard, Reply, audit_actions, operator_config};
 use jobqueue_integration::jobs::NoopJob;
 use jobqueue_integration::probe::ProbeJob;
-use jobqueue_integration::{TestEnv, eventually, test_worker};
+use jobqueue_integration::{test_redis, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
 
 const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
 
-fn probe(env: &TestEnv) -> ProbeJob {
-    ProbeJob::new(&env.url, &format!("{}:probe", env.prefix))
+fn probe(env: &TestRedis) -> ProbeJob {
+    ProbeJob::new(env.url(), &format!("{}:probe", env.prefix()))
 }
 
 /// Sends a JSON API request as `who` (no CSRF token: bearer callers need none).
@@ -28,8 +29,8 @@ async fn api(dash: &Dashboard, method: Method, path: &str, who: As, body: &str) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cron_entries_are_listed_and_operated_from_page_and_api() {
-    let env = TestEnv::new("dash-cron").await;
-    let admin = env.client.admin();
+    let env = test_redis("dash-cron").await;
+    let admin = env.client().admin();
     // A yearly entry (never due during the test) and one that fails, both
     // registered by a real worker.
     let failing = ProbeJob {
@@ -262,13 +263,12 @@ async fn cron_entries_are_listed_and_operated_from_page_and_api() {
         audit[3].starts_with("cron_run default/failing "),
         "{audit:?}"
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiting_and_running_jobs_are_cancelled_and_listed() {
-    let env = TestEnv::new("dash-cancel").await;
-    let client = &env.client;
+    let env = test_redis("dash-cancel").await;
+    let client = &env.client();
     let admin = client.admin();
     let dash = Dashboard::new(&env, operator_config());
     let scheduled = client
@@ -484,14 +484,13 @@ async fn waiting_and_running_jobs_are_cancelled_and_listed() {
             format!("cancel default {scheduled}"),
         ]
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queue_limits_are_shown_set_and_cleared() {
-    let env = TestEnv::new("dash-limits").await;
-    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
-    let admin = env.client.admin();
+    let env = test_redis("dash-limits").await;
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
+    let admin = env.client().admin();
     let dash = Dashboard::new(&env, operator_config());
     let path = "/api/v1/queues/default/limits";
 
@@ -672,13 +671,12 @@ async fn queue_limits_are_shown_set_and_cleared() {
             "set_limits default at most 3 running · 10 per 1s",
         ]
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn job_page_and_api_show_progress_and_result() {
-    let env = TestEnv::new("dash-status").await;
-    let client = &env.client;
+    let env = test_redis("dash-status").await;
+    let client = &env.client();
     let dash = Dashboard::new(&env, operator_config());
     let worker = test_worker(&env).start().await.unwrap();
     // One succeeds with a result; one reports progress, then dies.
@@ -841,5 +839,4 @@ async fn job_page_and_api_show_progress_and_result() {
             "{path} missing from openapi.json"
         );
     }
-    env.cleanup().await;
 }

@@ -6,20 +6,21 @@
 use std::sync::OnceLock;
 
 use axum::http::Method;
-use jobqueue_integration::TestEnv;
 use jobqueue_integration::dashboard::{As, Dashboard, operator_config};
+use jobqueue_integration::{TestJobTraces, test_redis};
+use jobqueue_testing::TestRedis;
 use proptest::prelude::*;
 use tokio::runtime::Runtime;
 
 /// One runtime and one dashboard (over a few real jobs) shared by every case.
-fn fixture() -> &'static (Runtime, Dashboard, TestEnv) {
-    static FIXTURE: OnceLock<(Runtime, Dashboard, TestEnv)> = OnceLock::new();
+fn fixture() -> &'static (Runtime, Dashboard, TestRedis) {
+    static FIXTURE: OnceLock<(Runtime, Dashboard, TestRedis)> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let runtime = Runtime::new().expect("tokio runtime");
         let (dash, env) = runtime.block_on(async {
-            let env = TestEnv::new("dash-fuzz").await;
+            let env = test_redis("dash-fuzz").await;
             for _ in 0..3 {
-                env.client.enqueue(env.test_job()).await.expect("enqueue");
+                env.client().enqueue(env.test_job()).await.expect("enqueue");
             }
             (Dashboard::new(&env, operator_config()), env)
         });
@@ -149,7 +150,7 @@ proptest! {
         body in query(),
     ) {
         let (runtime, dash, env) = fixture();
-        let before = runtime.block_on(env.client.admin().queue("default"))
+        let before = runtime.block_on(env.client().admin().queue("default"))
             .map(|q| q.ready)
             .unwrap_or_default();
         let reply = runtime.block_on(dash.send(
@@ -167,7 +168,7 @@ proptest! {
             !reply.status.is_success() && !reply.status.is_redirection(),
             "POST {} without a CSRF token was accepted: {}", path, reply.status
         );
-        let after = runtime.block_on(env.client.admin().queue("default"))
+        let after = runtime.block_on(env.client().admin().queue("default"))
             .map(|q| q.ready)
             .unwrap_or_default();
         prop_assert_eq!(before, after, "POST {} changed the queue", path);

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use jobqueue_core::{ClassLimits, KeyLimits, RateLimit};
-use jobqueue_integration::TestEnv;
 use jobqueue_integration::dashboard::{As, Dashboard, audit_actions, operator_config};
 use jobqueue_integration::jobs::NoopJob;
+use jobqueue_integration::test_redis;
 use serde_json::json;
 
 fn class(class: &str, max_running: Option<u32>, rate: Option<(u32, u64)>) -> ClassLimits {
@@ -27,14 +27,14 @@ fn class(class: &str, max_running: Option<u32>, rate: Option<(u32, u64)>) -> Cla
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_class_limits_are_set_and_cleared_from_the_api_and_the_page() {
-    let env = TestEnv::new("dash-key-limits").await;
-    env.client
+    let env = test_redis("dash-key-limits").await;
+    env.client()
         .job(NoopJob { n: 1 })
         .flow_key("customer:7")
         .enqueue()
         .await
         .unwrap();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let dash = Dashboard::new(&env, operator_config());
     let list = "/api/v1/queues/default/key-limits";
     let customer = "/api/v1/queues/default/key-limits/customer";
@@ -352,7 +352,6 @@ async fn key_class_limits_are_set_and_cleared_from_the_api_and_the_page() {
             "{path} missing from openapi.json"
         );
     }
-    env.cleanup().await;
 }
 
 /// The ids of a JSON job page.
@@ -367,8 +366,8 @@ fn page_ids(page: &serde_json::Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyed_jobs_are_listed_in_the_queues_keyed_tab() {
-    let env = TestEnv::new("dash-keyed-tab").await;
-    let client = &env.client;
+    let env = test_redis("dash-keyed-tab").await;
+    let client = &env.client();
     let keyed = |n: u64, key: &'static str| client.job(NoopJob { n }).flow_key(key).enqueue();
     let mut customer = Vec::new();
     for n in 0..3 {
@@ -557,5 +556,4 @@ async fn keyed_jobs_are_listed_in_the_queues_keyed_tab() {
     // The plain job and the scheduled keyed job are untouched.
     let info = client.admin().queue("default").await.unwrap();
     assert_eq!((info.ready, info.scheduled, info.keyed), (1, 1, 0));
-    env.cleanup().await;
 }

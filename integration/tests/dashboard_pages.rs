@@ -5,13 +5,14 @@
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use jobqueue_integration::TestEnv;
 use jobqueue_integration::dashboard::{As, Dashboard, make_dead_jobs, operator_config};
 use jobqueue_integration::jobs::NoopJob;
+use jobqueue_integration::{TestJobTraces, test_redis};
+use jobqueue_testing::eventually;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_jobs_group_by_error_and_bulk_actions_apply_to_all_matching() {
-    let env = TestEnv::new("dash-groups").await;
+    let env = test_redis("dash-groups").await;
     // 30 jobs die of one cause with varying details, 12 of another.
     let mut messages: Vec<String> = (0..30)
         .map(|i| format!("connection refused: db-{i}.internal:5432 (attempt {i})"))
@@ -81,7 +82,7 @@ async fn dead_jobs_group_by_error_and_bulk_actions_apply_to_all_matching() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    let info = env.client.admin().queue("default").await.unwrap();
+    let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!((info.dead, info.ready), (12, 30));
 
     // Select two by id in the list form, then delete all matching by API.
@@ -123,11 +124,11 @@ async fn dead_jobs_group_by_error_and_bulk_actions_apply_to_all_matching() {
         .await
         .json();
     assert_eq!(deleted["count"], 10);
-    assert_eq!(env.client.admin().queue("default").await.unwrap().dead, 0);
+    assert_eq!(env.client().admin().queue("default").await.unwrap().dead, 0);
 
     // Scheduled jobs can be run now.
     let later = env
-        .client
+        .client()
         .enqueue_in(Duration::from_secs(3600), NoopJob { n: 9 })
         .await
         .unwrap();
@@ -146,12 +147,17 @@ async fn dead_jobs_group_by_error_and_bulk_actions_apply_to_all_matching() {
         (Some("run_now"), Some(1))
     );
     assert_eq!(
-        env.client.admin().queue("default").await.unwrap().scheduled,
+        env.client()
+            .admin()
+            .queue("default")
+            .await
+            .unwrap()
+            .scheduled,
         0
     );
 
     let actions: Vec<String> = env
-        .client
+        .client()
         .admin()
         .audit_log(None, 10)
         .await
@@ -160,15 +166,14 @@ async fn dead_jobs_group_by_error_and_bulk_actions_apply_to_all_matching() {
         .map(|e| format!("{} {}", e.action, e.count))
         .collect();
     assert_eq!(actions, ["run_now 1", "delete 10", "retry 2", "retry 30"]);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pagination_over_100000_jobs_stays_bounded() {
-    let env = TestEnv::new("dash-100k").await;
+    let env = test_redis("dash-100k").await;
     const N: usize = 100_000;
     for chunk in (0..N as u64).collect::<Vec<_>>().chunks(20_000) {
-        env.client
+        env.client()
             .enqueue_bulk(chunk.iter().map(|n| NoopJob { n: *n }))
             .await
             .unwrap();
@@ -232,18 +237,17 @@ async fn pagination_over_100000_jobs_stays_bounded() {
         metrics.contains("jobqueue_jobs_ready{queue=\"default\"} 100000"),
         "{metrics}"
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_and_endpoint_answers() {
-    let env = TestEnv::new("dash-pages").await;
+    let env = test_redis("dash-pages").await;
     let ids = make_dead_jobs(&env, &["boom 1".to_owned(), "boom 2".to_owned()], "n").await;
-    env.client
+    env.client()
         .enqueue_in(Duration::from_secs(600), NoopJob { n: 1 })
         .await
         .unwrap();
-    env.client.enqueue(NoopJob { n: 2 }).await.unwrap();
+    env.client().enqueue(NoopJob { n: 2 }).await.unwrap();
     let worker = jobqueue_integration::test_worker(&env)
         .queues(["other"])
         .start()
@@ -251,8 +255,8 @@ async fn every_page_and_endpoint_answers() {
         .unwrap();
     let dash = Dashboard::new(&env, operator_config());
     assert!(
-        jobqueue_integration::eventually(Duration::from_secs(10), || async {
-            !env.client.admin().workers().await.unwrap().is_empty()
+        eventually(Duration::from_secs(10), || async {
+            !env.client().admin().workers().await.unwrap().is_empty()
         })
         .await
     );
@@ -385,20 +389,22 @@ async fn every_page_and_endpoint_answers() {
         )
         .await;
     assert_eq!(purged.status, StatusCode::SEE_OTHER);
-    assert_eq!(env.client.admin().queue("default").await.unwrap().ready, 0);
     assert_eq!(
-        env.client.admin().queue("default").await.unwrap().dead,
+        env.client().admin().queue("default").await.unwrap().ready,
+        0
+    );
+    assert_eq!(
+        env.client().admin().queue("default").await.unwrap().dead,
         2,
         "purge leaves dead jobs"
     );
     worker.shutdown().await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_come_from_a_snapshot_refreshed_at_most_every_max_age() {
-    let env = TestEnv::new("dash-metrics").await;
-    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let env = test_redis("dash-metrics").await;
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
     let dash = Dashboard::new(&env, operator_config());
     let line = |body: &str| {
         body.lines()
@@ -410,7 +416,7 @@ async fn metrics_come_from_a_snapshot_refreshed_at_most_every_max_age() {
         line(&dash.get("/metrics", As::Reader).await.body),
         "jobqueue_jobs_ready{queue=\"default\"} 1"
     );
-    env.client.enqueue(NoopJob { n: 2 }).await.unwrap();
+    env.client().enqueue(NoopJob { n: 2 }).await.unwrap();
     // Within the max age (1 s), scrapes are served from the same snapshot.
     assert_eq!(
         line(&dash.get("/metrics", As::Reader).await.body),
@@ -421,24 +427,26 @@ async fn metrics_come_from_a_snapshot_refreshed_at_most_every_max_age() {
         line(&dash.get("/metrics", As::Reader).await.body),
         "jobqueue_jobs_ready{queue=\"default\"} 2"
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overview_rates_come_from_successive_snapshots() {
-    let env = TestEnv::new("dash-rates").await;
+    let env = test_redis("dash-rates").await;
     let dash = Dashboard::new(&env, operator_config());
-    env.client.enqueue(NoopJob { n: 0 }).await.unwrap();
+    env.client().enqueue(NoopJob { n: 0 }).await.unwrap();
     let first = dash.get("/api/v1/stats", As::Reader).await.json();
     assert_eq!(first["processed_per_second"], 0.0);
-    env.client
+    env.client()
         .enqueue_bulk((0..500).map(|n| NoopJob { n }))
         .await
         .unwrap();
-    let worker = jobqueue_integration::test_worker(&env).start().await.unwrap();
+    let worker = jobqueue_integration::test_worker(&env)
+        .start()
+        .await
+        .unwrap();
     assert!(
-        jobqueue_integration::eventually(Duration::from_secs(20), || async {
-            env.client.admin().totals().await.unwrap().processed >= 501
+        eventually(Duration::from_secs(20), || async {
+            env.client().admin().totals().await.unwrap().processed >= 501
         })
         .await
     );
@@ -455,16 +463,18 @@ async fn overview_rates_come_from_successive_snapshots() {
     );
     let page = dash.get("/queues", As::Reader).await.body;
     assert!(page.contains("data-f=\"rate\""));
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_page_shows_what_each_worker_runs_now() {
-    let env = TestEnv::new("dash-running").await;
+    let env = test_redis("dash-running").await;
     let mut job = env.test_job();
     job.sleep_ms = 4000;
-    let id = env.client.enqueue(job).await.unwrap();
-    let worker = jobqueue_integration::test_worker(&env).start().await.unwrap();
+    let id = env.client().enqueue(job).await.unwrap();
+    let worker = jobqueue_integration::test_worker(&env)
+        .start()
+        .await
+        .unwrap();
     let dash = Dashboard::new(&env, operator_config());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let running = loop {
@@ -487,21 +497,20 @@ async fn workers_page_shows_what_each_worker_runs_now() {
         "{page}"
     );
     worker.shutdown().await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_queue_name_in_the_registry_is_skipped_not_fatal() {
-    let env = TestEnv::new("dash-badname").await;
+    let env = test_redis("dash-badname").await;
     let id = env
-        .client
+        .client()
         .enqueue_in(Duration::from_secs(600), NoopJob { n: 1 })
         .await
         .unwrap();
     // Producers in other languages write the registry directly; one wrote
     // names jobqueue never accepts (a space, markup, bytes that are not UTF-8).
-    let mut redis = env.redis().await;
-    let registry = format!("{}:queues", env.prefix);
+    let mut redis = env.connection().await.unwrap();
+    let registry = format!("{}:queues", env.prefix());
     let _: () = redis::cmd("SADD")
         .arg(&registry)
         .arg("bad name!")
@@ -553,14 +562,13 @@ async fn an_invalid_queue_name_in_the_registry_is_skipped_not_fatal() {
     }
     let stats = dash.get("/api/v1/stats", As::Reader).await.json();
     assert_eq!(stats["invalid_queue_names"].as_array().unwrap().len(), 3);
-    env.cleanup().await;
 }
 
 /// Issue 12, point 5: Unicode bidirectional controls and other invisible
 /// characters in job data are shown as visible escapes, never applied.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bidi_controls_in_job_data_are_shown_escaped() {
-    let env = TestEnv::new("dash-bidi").await;
+    let env = test_redis("dash-bidi").await;
     // U+202E shows "invoice_\u{202E}fdp.exe" as "invoice_exe.pdf".
     let error = "attachment invoice_\u{202E}fdp.exe rejected";
     let ids = make_dead_jobs(
@@ -609,5 +617,4 @@ async fn bidi_controls_in_job_data_are_shown_escaped() {
         .await
         .json();
     assert_eq!(json["errors"][0]["message"], error);
-    env.cleanup().await;
 }

@@ -3,16 +3,19 @@
 //! nesting under a host application that names the user.
 
 use axum::http::{Method, StatusCode};
-use jobqueue_integration::TestEnv;
-use jobqueue_integration::dashboard::{As, Dashboard, make_dead_jobs, operator_config, serve_config};
+use jobqueue_integration::dashboard::{
+    As, Dashboard, make_dead_jobs, operator_config, serve_config,
+};
 use jobqueue_integration::jobs::NoopJob;
+use jobqueue_integration::test_redis;
+use jobqueue_testing::TestRedis;
 
 const HOSTILE: &str = "<script>alert('pwned')</script>";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authentication_roles_and_csrf() {
-    let env = TestEnv::new("dash-auth").await;
-    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let env = test_redis("dash-auth").await;
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
     let dash = Dashboard::new(&env, operator_config());
 
     // No or wrong credentials: 401 everywhere, with a basic-auth challenge.
@@ -59,7 +62,7 @@ async fn authentication_roles_and_csrf() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert!(!env.client.admin().queue("default").await.unwrap().paused);
+    assert!(!env.client().admin().queue("default").await.unwrap().paused);
     assert!(
         !dash
             .get("/queues", As::Reader)
@@ -102,7 +105,7 @@ async fn authentication_roles_and_csrf() {
         .await;
     assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
     assert!(
-        !env.client.admin().queue("default").await.unwrap().paused,
+        !env.client().admin().queue("default").await.unwrap().paused,
         "nothing changed so far"
     );
 
@@ -117,7 +120,7 @@ async fn authentication_roles_and_csrf() {
         )
         .await;
     assert_eq!(paused.status, StatusCode::SEE_OTHER, "{}", paused.body);
-    assert!(env.client.admin().queue("default").await.unwrap().paused);
+    assert!(env.client().admin().queue("default").await.unwrap().paused);
 
     // A bearer token is never sent by a browser on its own: no CSRF token needed.
     let resumed = dash
@@ -130,7 +133,7 @@ async fn authentication_roles_and_csrf() {
         )
         .await;
     assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.body);
-    assert!(!env.client.admin().queue("default").await.unwrap().paused);
+    assert!(!env.client().admin().queue("default").await.unwrap().paused);
 
     // No state change on GET.
     assert_eq!(
@@ -196,12 +199,11 @@ async fn authentication_roles_and_csrf() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_text_is_escaped_everywhere() {
-    let env = TestEnv::new("dash-xss").await;
+    let env = test_redis("dash-xss").await;
     let ids = make_dead_jobs(&env, &[HOSTILE.to_owned()], &format!("\"</pre>{HOSTILE}")).await;
     let dash = Dashboard::new(&env, operator_config());
     let pages = [
@@ -245,12 +247,11 @@ async fn hostile_text_is_escaped_everywhere() {
             .headers["content-type"],
         "application/json"
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_4xx_with_a_message() {
-    let env = TestEnv::new("dash-bad").await;
+    let env = test_redis("dash-bad").await;
     make_dead_jobs(&env, &["boom".to_owned()], "").await;
     let dash = Dashboard::new(&env, operator_config());
     let unknown_id = uuid::Uuid::now_v7();
@@ -399,8 +400,7 @@ async fn bad_input_gets_a_4xx_with_a_message() {
         assert!(reply.json()["error"].is_string());
     }
     // Nothing was lost by all that.
-    assert_eq!(env.client.admin().queue("default").await.unwrap().dead, 1);
-    env.cleanup().await;
+    assert_eq!(env.client().admin().queue("default").await.unwrap().dead, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -420,10 +420,10 @@ async fn nests_under_a_host_app_that_names_the_user() {
         next.run(request).await
     }
 
-    let env = TestEnv::new("dash-nest").await;
-    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let env = test_redis("dash-nest").await;
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
     let dashboard = dashboard_router(
-        env.client.admin(),
+        env.client().admin(),
         DashboardConfig::behind_host_auth(Role::ReadOnly).base_path("/admin/jobs"),
     );
     let app = Dashboard {
@@ -485,18 +485,17 @@ async fn nests_under_a_host_app_that_names_the_user() {
             .unwrap()
             .starts_with("/admin/jobs/queues")
     );
-    let entry = &env.client.admin().audit_log(None, 1).await.unwrap()[0];
+    let entry = &env.client().admin().audit_log(None, 1).await.unwrap()[0];
     assert_eq!(
         (entry.actor.as_str(), entry.action.as_str()),
         ("ada@host-app", "pause")
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browsers_get_errors_as_pages_and_scripts_as_json() {
-    let env = TestEnv::new("dash-errpage").await;
-    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let env = test_redis("dash-errpage").await;
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
     let dash = Dashboard::new(&env, operator_config());
     let path = format!("/queues/default/job/{}", uuid::Uuid::now_v7());
     let page = dash
@@ -534,7 +533,6 @@ async fn browsers_get_errors_as_pages_and_scripts_as_json() {
     let json = dash.get(&path, As::Browser).await;
     assert_eq!(json.status, StatusCode::NOT_FOUND);
     assert!(json.json()["error"].is_string());
-    env.cleanup().await;
 }
 
 /// The DNS-rebinding attack of issue 12: `jobqueue serve` without
@@ -542,8 +540,8 @@ async fn browsers_get_errors_as_pages_and_scripts_as_json() {
 /// at 127.0.0.1. The browser then sends the attacker's host name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_without_credentials_answers_only_loopback_host_names() {
-    let env = TestEnv::new("dash-rebind").await;
-    env.client.enqueue(NoopJob { n: 41 }).await.unwrap();
+    let env = test_redis("dash-rebind").await;
+    env.client().enqueue(NoopJob { n: 41 }).await.unwrap();
     let dash = Dashboard::new(&env, serve_config(&["--bind", "127.0.0.1:9482"]));
     let rebound = [("host", "attacker.example:9482")];
     for path in [
@@ -582,7 +580,8 @@ async fn serve_without_credentials_answers_only_loopback_host_names() {
         )
         .await
         .body;
-    let token = jobqueue_integration::dashboard::csrf_token_in(&token).expect("operator page token");
+    let token =
+        jobqueue_integration::dashboard::csrf_token_in(&token).expect("operator page token");
     let forged = dash
         .send(
             Method::POST,
@@ -597,7 +596,7 @@ async fn serve_without_credentials_answers_only_loopback_host_names() {
         )
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
-    assert!(!env.client.admin().queue("default").await.unwrap().paused);
+    assert!(!env.client().admin().queue("default").await.unwrap().paused);
 
     // Loopback names (any port) are served.
     for host in [
@@ -638,7 +637,7 @@ async fn serve_without_credentials_answers_only_loopback_host_names() {
         )
         .await;
     assert_eq!(other_port.status, StatusCode::FORBIDDEN);
-    assert!(!env.client.admin().queue("default").await.unwrap().paused);
+    assert!(!env.client().admin().queue("default").await.unwrap().paused);
     // The same request from our own origin works.
     let own = dash
         .send(
@@ -655,7 +654,7 @@ async fn serve_without_credentials_answers_only_loopback_host_names() {
         )
         .await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.body);
-    assert!(env.client.admin().queue("default").await.unwrap().paused);
+    assert!(env.client().admin().queue("default").await.unwrap().paused);
 
     // A proxy's name is added with --allowed-host (or the environment).
     let proxied = Dashboard::new(
@@ -706,7 +705,6 @@ async fn serve_without_credentials_answers_only_loopback_host_names() {
             .status,
         StatusCode::OK
     );
-    env.cleanup().await;
 }
 
 /// Issue 12, point 2: the CSRF token is derived per principal, readers get
@@ -716,8 +714,8 @@ async fn serve_without_credentials_answers_only_loopback_host_names() {
 async fn csrf_tokens_are_per_principal_and_foreign_origins_are_refused() {
     use base64::Engine;
     use jobqueue_dashboard::{Credential, DashboardConfig, Role};
-    let env = TestEnv::new("dash-csrf").await;
-    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let env = test_redis("dash-csrf").await;
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
     let basic = |user: &str, password: &str, role| Credential::Basic {
         user: user.to_owned(),
         password: password.to_owned(),
@@ -761,7 +759,8 @@ async fn csrf_tokens_are_per_principal_and_foreign_origins_are_refused() {
     };
     let alice_token = jobqueue_integration::dashboard::csrf_token_in(&page(alice.clone()).await)
         .expect("operators get a token");
-    let bob_token = jobqueue_integration::dashboard::csrf_token_in(&page(bob.clone()).await).unwrap();
+    let bob_token =
+        jobqueue_integration::dashboard::csrf_token_in(&page(bob.clone()).await).unwrap();
     assert_ne!(alice_token, bob_token, "one token per principal");
     let viewer_page = page(viewer.clone()).await;
     assert!(
@@ -785,7 +784,7 @@ async fn csrf_tokens_are_per_principal_and_foreign_origins_are_refused() {
             .await
         }
     };
-    let paused = || async { env.client.admin().queue("default").await.unwrap().paused };
+    let paused = || async { env.client().admin().queue("default").await.unwrap().paused };
     // Bob's token is no good for Alice (a token read from one user's page
     // cannot forge another's action).
     let crossed = pause(alice.clone(), vec![("x-csrf-token", bob_token.clone())]).await;
@@ -873,14 +872,13 @@ async fn csrf_tokens_are_per_principal_and_foreign_origins_are_refused() {
         )
         .await;
     assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.body);
-    env.cleanup().await;
 }
 
 /// Waits, when needed, so that the next 15 s lie in one minute of the
 /// Redis clock (the audit log's refusal bound counts per minute).
-async fn start_of_a_quiet_minute(env: &TestEnv) {
+async fn start_of_a_quiet_minute(env: &TestRedis) {
     let (secs, _): (u64, u64) = redis::cmd("TIME")
-        .query_async(&mut env.redis().await)
+        .query_async(&mut env.connection().await.unwrap())
         .await
         .unwrap();
     let into_minute = secs % 60;
@@ -895,7 +893,7 @@ async fn start_of_a_quiet_minute(env: &TestEnv) {
 /// forge an entry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_log_survives_floods_and_names_every_credential() {
-    let env = TestEnv::new("dash-audit").await;
+    let env = test_redis("dash-audit").await;
     make_dead_jobs(
         &env,
         &[
@@ -905,7 +903,7 @@ async fn audit_log_survives_floods_and_names_every_credential() {
         "",
     )
     .await;
-    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
     let config = || {
         serve_config(&[
             "--token",
@@ -1037,8 +1035,8 @@ async fn audit_log_survives_floods_and_names_every_credential() {
 
     // When the minute is over, the first refusal after it writes how many
     // were dropped (the minute is moved back rather than waited for).
-    let mut redis = env.redis().await;
-    let key = format!("{}:audit:refusals:401", env.prefix);
+    let mut redis = env.connection().await.unwrap();
+    let key = format!("{}:audit:refusals:401", env.prefix());
     let window: i64 = redis::cmd("HGET")
         .arg(&key)
         .arg("window")
@@ -1093,7 +1091,6 @@ async fn audit_log_survives_floods_and_names_every_credential() {
             ),
         ]
     );
-    env.cleanup().await;
 }
 
 /// Issue 12, point 5: what the framework itself refuses (a body too large,
@@ -1101,8 +1098,8 @@ async fn audit_log_survives_floods_and_names_every_credential() {
 /// route) answers the API's JSON error like every other error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn framework_rejections_answer_json_on_the_api() {
-    let env = TestEnv::new("dash-rejections").await;
-    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let env = test_redis("dash-rejections").await;
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
     let dash = Dashboard::new(&env, operator_config());
     let long_path = format!("/api/v1/queues/{}", "q".repeat(9000));
     let huge_body = format!("{{\"ids\":[\"{}\"]}}", "0".repeat(3 * 1024 * 1024));
@@ -1162,15 +1159,14 @@ async fn framework_rejections_answer_json_on_the_api() {
             "{method} {shown}"
         );
     }
-    env.cleanup().await;
 }
 
 /// Issue 12, point 5: flow limits have documented upper bounds, refused
 /// with 400 and a message from the API, the pages and the CLI alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn numeric_limits_have_upper_bounds() {
-    let env = TestEnv::new("dash-bounds").await;
-    env.client.enqueue(NoopJob { n: 1 }).await.unwrap();
+    let env = test_redis("dash-bounds").await;
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
     let dash = Dashboard::new(&env, operator_config());
     for (path, body) in [
         (
@@ -1214,7 +1210,7 @@ async fn numeric_limits_have_upper_bounds() {
         .post_form("/queues/default/limits", "max_running=99999999&rate=")
         .await;
     assert_eq!(form.status, StatusCode::BAD_REQUEST, "{}", form.body);
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert!(admin.queue_limits("default").await.unwrap().is_unlimited());
     assert!(admin.key_limits("default").await.unwrap().is_empty());
     // The bounds themselves are accepted.
@@ -1228,5 +1224,4 @@ async fn numeric_limits_have_upper_bounds() {
         )
         .await;
     assert_eq!(at_bounds.status, StatusCode::OK, "{}", at_bounds.body);
-    env.cleanup().await;
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use jobqueue_core::{Client, ClientConfig};
 use jobqueue_integration::jobs::NoopJob;
-use jobqueue_integration::{RedisServer, unique_prefix};
+use jobqueue_integration::{RedisServer, test_redis_on};
 use redis::aio::MultiplexedConnection;
 
 const PASSWORD: &str = "lane-pass";
@@ -45,7 +45,10 @@ async fn ready_length(admin: &mut MultiplexedConnection, prefix: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lane_authenticates_selects_the_database_reconnects_and_never_blocks_others() {
     let server = RedisServer::start();
-    let prefix = unique_prefix("lane");
+    // The test's prefix; the clients under test are made here, as users
+    // make them (an ACL user, database 3), and the lane closes with them.
+    let env = test_redis_on(&server.url(), "lane").await;
+    let prefix = env.prefix().to_owned();
     let mut admin = redis::Client::open(server.url())
         .unwrap()
         .get_multiplexed_async_connection()

@@ -12,19 +12,20 @@ use std::time::Duration;
 use jobqueue_core::admin::{BrowseState, JobFilter};
 use jobqueue_core::{Job, JobInfo};
 use jobqueue_integration::jobs::{FailingJob, TestJob};
-use jobqueue_integration::{TestEnv, eventually, test_worker};
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
 use jobqueue_worker::Prefetch;
 use uuid::Uuid;
 
 /// Pushes a raw record (envelope, newline, payload) as a foreign producer
 /// would: one `RPUSH` on the ready list.
-async fn push_raw(env: &TestEnv, id: Uuid, job_type: &str, payload: &serde_json::Value) {
-    let keys = env.client.store().queue_keys("default").unwrap();
+async fn push_raw(env: &TestRedis, id: Uuid, job_type: &str, payload: &serde_json::Value) {
+    let keys = env.client().store().queue_keys("default").unwrap();
     let record = format!("{{\"id\":\"{id}\",\"type\":\"{job_type}\"}}\n{payload}");
     let _: i64 = redis::cmd("RPUSH")
         .arg(keys.ready())
         .arg(record)
-        .query_async(&mut env.redis().await)
+        .query_async(&mut env.connection().await.unwrap())
         .await
         .unwrap();
 }
@@ -38,8 +39,8 @@ fn failing(note: &str) -> serde_json::Value {
 }
 
 /// Every dead job of the default queue.
-async fn dead_jobs(env: &TestEnv) -> Vec<JobInfo> {
-    env.client
+async fn dead_jobs(env: &TestRedis) -> Vec<JobInfo> {
+    env.client()
         .admin()
         .browse("default", BrowseState::Dead, &JobFilter::all(), 0, 500)
         .await
@@ -48,9 +49,9 @@ async fn dead_jobs(env: &TestEnv) -> Vec<JobInfo> {
 }
 
 /// The dead set's size, and every dead entry has its record.
-async fn dead_entries(env: &TestEnv) -> (u64, u64) {
-    let keys = env.client.store().queue_keys("default").unwrap();
-    let mut conn = env.redis().await;
+async fn dead_entries(env: &TestRedis) -> (u64, u64) {
+    let keys = env.client().store().queue_keys("default").unwrap();
+    let mut conn = env.connection().await.unwrap();
     let members: Vec<String> = redis::cmd("ZRANGE")
         .arg(keys.dead())
         .arg(0)
@@ -109,7 +110,7 @@ fn assert_both_twins_kept(dead: &[JobInfo], ids: &[Uuid], notes: [&str; 2]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_failing_records_sharing_twenty_ids_leave_forty_dead_jobs() {
-    let env = TestEnv::new("dup-dead").await;
+    let env = test_redis("dup-dead").await;
     let ids: Vec<Uuid> = (0..20).map(|_| Uuid::now_v7()).collect();
     // Twins far apart, fetched one at a time: they meet in the dead set.
     for (note, _) in [("a", 0), ("b", 1)] {
@@ -130,7 +131,7 @@ async fn forty_failing_records_sharing_twenty_ids_leave_forty_dead_jobs() {
         .start()
         .await
         .unwrap();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let all_dead = eventually(Duration::from_secs(20), || async {
         admin.queue("default").await.unwrap().ready == 0 && dead_entries(&env).await.0 >= 40
     })
@@ -143,12 +144,11 @@ async fn forty_failing_records_sharing_twenty_ids_leave_forty_dead_jobs() {
         "40 dead entries, each with its record"
     );
     assert_both_twins_kept(&dead_jobs(&env).await, &ids, ["a", "b"]);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twins_leased_together_are_both_kept() {
-    let env = TestEnv::new("dup-active").await;
+    let env = test_redis("dup-active").await;
     let ids: Vec<Uuid> = (0..20).map(|_| Uuid::now_v7()).collect();
     // Twins side by side: one fetch leases both into one active hash.
     for (n, id) in ids.iter().enumerate() {
@@ -168,7 +168,7 @@ async fn twins_leased_together_are_both_kept() {
         .start()
         .await
         .unwrap();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let all_dead = eventually(Duration::from_secs(20), || async {
         let info = admin.queue("default").await.unwrap();
         info.ready == 0 && info.active == 0 && dead_entries(&env).await.0 >= 40
@@ -178,12 +178,11 @@ async fn twins_leased_together_are_both_kept() {
     assert!(all_dead, "dead entries: {:?}", dead_entries(&env).await);
     assert_eq!(dead_entries(&env).await, (40, 40));
     assert_both_twins_kept(&dead_jobs(&env).await, &ids, ["a", "b"]);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_twin_leased_while_the_first_runs_is_kept_and_the_first_finishes() {
-    let env = TestEnv::new("dup-running").await;
+    let env = test_redis("dup-running").await;
     let id = Uuid::now_v7();
     let mut slow = env.test_job();
     slow.sleep_ms = 1500;
@@ -212,7 +211,7 @@ async fn a_twin_leased_while_the_first_runs_is_kept_and_the_first_finishes() {
         &serde_json::to_value(&quick).unwrap(),
     )
     .await;
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let settled = eventually(Duration::from_secs(10), || async {
         let info = admin.queue("default").await.unwrap();
         info.ready == 0 && info.active == 0 && env.done().await.contains_key(&id.to_string())
@@ -231,12 +230,11 @@ async fn a_twin_leased_while_the_first_runs_is_kept_and_the_first_finishes() {
     assert_ne!(dead[0].id, id);
     assert!(dead[0].errors[0].message.contains("duplicate job id"));
     assert_eq!(env.started().await.get(&id.to_string()), Some(&1));
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_never_replaces_a_dead_twin() {
-    let env = TestEnv::new("dup-retry").await;
+    let env = test_redis("dup-retry").await;
     let id = Uuid::now_v7();
     push_raw(&env, id, FailingJob::NAME, &failing("a-0")).await;
     let worker = test_worker(&env)
@@ -246,7 +244,7 @@ async fn a_retry_never_replaces_a_dead_twin() {
         .start()
         .await
         .unwrap();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert!(
         eventually(Duration::from_secs(10), || async {
             admin.queue("default").await.unwrap().dead == 1
@@ -297,5 +295,4 @@ async fn a_retry_never_replaces_a_dead_twin() {
             .message
             .contains("duplicate job id")
     );
-    env.cleanup().await;
 }

@@ -10,18 +10,19 @@ use std::time::Duration;
 use jobqueue_core::{Client, ErrorKind, UniqueOutcome};
 use jobqueue_integration::jobs::{FailingJob, TestJob};
 use jobqueue_integration::locate::locate_jobs;
-use jobqueue_integration::{RedisServer, TestEnv, eventually, test_worker};
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis, test_redis_on, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
 use uuid::Uuid;
 
 /// Every place each job of `queue` is found.
-async fn places(env: &TestEnv, queue: &str) -> Vec<(String, Vec<String>)> {
+async fn places(env: &TestRedis, queue: &str) -> Vec<(String, Vec<String>)> {
     let mut found: Vec<_> = locate_jobs(env, queue).await.into_iter().collect();
     found.sort();
     found
 }
 
 /// A traced job told apart from others by `tag`.
-fn job(env: &TestEnv, tag: u64) -> TestJob {
+fn job(env: &TestRedis, tag: u64) -> TestJob {
     TestJob {
         tag,
         ..env.test_job()
@@ -30,8 +31,8 @@ fn job(env: &TestEnv, tag: u64) -> TestJob {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_enqueue_repeated_with_its_id_stores_the_job_once_wherever_it_goes() {
-    let env = TestEnv::new("id-repeat").await;
-    let admin = env.client.admin();
+    let env = test_redis("id-repeat").await;
+    let admin = env.client().admin();
     admin
         .set_key_limits(
             "default",
@@ -43,6 +44,7 @@ async fn an_enqueue_repeated_with_its_id_stores_the_job_once_wherever_it_goes() 
         )
         .await
         .unwrap();
+    let client = env.client();
     let mut ids = Vec::new();
     for (n, place) in ["ready", "priority", "scheduled", "keyed", "dependents"]
         .iter()
@@ -51,7 +53,7 @@ async fn an_enqueue_repeated_with_its_id_stores_the_job_once_wherever_it_goes() 
         let id = Uuid::now_v7();
         ids.push(id);
         let enqueue = || {
-            let builder = env.client.job(job(&env, n as u64)).id(id);
+            let builder = client.job(job(&env, n as u64)).id(id);
             match *place {
                 "priority" => builder.priority(5),
                 "scheduled" => builder.delay(Duration::from_millis(600)),
@@ -83,7 +85,7 @@ async fn an_enqueue_repeated_with_its_id_stores_the_job_once_wherever_it_goes() 
     }
     // After it ran (gone from Redis), the id is still recognised.
     let again = env
-        .client
+        .client()
         .job(job(&env, 0))
         .id(ids[0])
         .enqueue_unique()
@@ -91,21 +93,25 @@ async fn an_enqueue_repeated_with_its_id_stores_the_job_once_wherever_it_goes() 
         .unwrap();
     assert_eq!(again, UniqueOutcome::Exists { existing: ids[0] });
     assert_eq!(admin.queue("default").await.unwrap().ready, 0);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_job_under_a_taken_id_is_refused_and_nothing_is_replaced() {
-    let env = TestEnv::new("id-taken").await;
+    let env = test_redis("id-taken").await;
     let id = Uuid::now_v7();
-    env.client.job(job(&env, 1)).id(id).enqueue().await.unwrap();
+    env.client()
+        .job(job(&env, 1))
+        .id(id)
+        .enqueue()
+        .await
+        .unwrap();
     for other in [
-        env.client.job(job(&env, 2)).id(id),
-        env.client
+        env.client().job(job(&env, 2)).id(id),
+        env.client()
             .job(job(&env, 2))
             .id(id)
             .delay(Duration::from_secs(60)),
-        env.client
+        env.client()
             .job(job(&env, 1))
             .id(id)
             .queue("default")
@@ -127,7 +133,7 @@ async fn another_job_under_a_taken_id_is_refused_and_nothing_is_replaced() {
         }
     }
     let other_type = env
-        .client
+        .client()
         .job(FailingJob {
             message: "x".into(),
             note: String::new(),
@@ -144,15 +150,14 @@ async fn another_job_under_a_taken_id_is_refused_and_nothing_is_replaced() {
     let worker = test_worker(&env).start().await.unwrap();
     assert!(env.wait_done(1, Duration::from_secs(10)).await);
     worker.shutdown().await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_enqueue_with_ids_reports_each_jobs_outcome_and_is_safe_to_repeat() {
-    let env = TestEnv::new("id-bulk").await;
+    let env = test_redis("id-bulk").await;
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-    let prepare = |tag: u64, id: Uuid| env.client.job(job(&env, tag)).id(id).prepare().unwrap();
-    let plain = env.client.job(job(&env, 9)).prepare().unwrap();
+    let prepare = |tag: u64, id: Uuid| env.client().job(job(&env, tag)).id(id).prepare().unwrap();
+    let plain = env.client().job(job(&env, 9)).prepare().unwrap();
     let batch = vec![
         prepare(1, a),
         prepare(2, b),
@@ -161,7 +166,7 @@ async fn a_bulk_enqueue_with_ids_reports_each_jobs_outcome_and_is_safe_to_repeat
         plain.clone(),
     ];
     let outcomes = env
-        .client
+        .client()
         .enqueue_prepared_outcomes(batch.clone())
         .await
         .unwrap();
@@ -187,7 +192,7 @@ async fn a_bulk_enqueue_with_ids_reports_each_jobs_outcome_and_is_safe_to_repeat
     // with ids are not enqueued twice (the plain one, without an id, is
     // refused as a repeat of its own generated id only within one call).
     let again = env
-        .client
+        .client()
         .enqueue_prepared_outcomes(batch[..4].to_vec())
         .await
         .unwrap();
@@ -202,7 +207,7 @@ async fn a_bulk_enqueue_with_ids_reports_each_jobs_outcome_and_is_safe_to_repeat
     assert!(again[3].is_err());
     // enqueue_prepared fails with the refusal, after enqueueing the rest.
     let err = env
-        .client
+        .client()
         .enqueue_prepared(batch[..4].to_vec())
         .await
         .unwrap_err();
@@ -214,15 +219,14 @@ async fn a_bulk_enqueue_with_ids_reports_each_jobs_outcome_and_is_safe_to_repeat
         3,
         "a, b and the plain job, once each: {found:?}"
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prepared_job_sent_twice_in_one_call_or_scheduled_twice_is_refused() {
-    let env = TestEnv::new("id-prepared").await;
-    let plain = env.client.job(job(&env, 1)).prepare().unwrap();
+    let env = test_redis("id-prepared").await;
+    let plain = env.client().job(job(&env, 1)).prepare().unwrap();
     let err = env
-        .client
+        .client()
         .enqueue_prepared([plain.clone(), plain.clone()])
         .await
         .unwrap_err();
@@ -232,17 +236,17 @@ async fn a_prepared_job_sent_twice_in_one_call_or_scheduled_twice_is_refused() {
     // A scheduled job is stored by id: a second send is refused, and the
     // first keeps its record.
     let delayed = env
-        .client
+        .client()
         .job(job(&env, 2))
         .delay(Duration::from_secs(60))
         .prepare()
         .unwrap();
-    env.client
+    env.client()
         .enqueue_prepared([delayed.clone()])
         .await
         .unwrap();
     let err = env
-        .client
+        .client()
         .enqueue_prepared([delayed.clone()])
         .await
         .unwrap_err();
@@ -252,15 +256,19 @@ async fn a_prepared_job_sent_twice_in_one_call_or_scheduled_twice_is_refused() {
         "{err:?}"
     );
     assert_eq!(
-        env.client.admin().queue("default").await.unwrap().scheduled,
+        env.client()
+            .admin()
+            .queue("default")
+            .await
+            .unwrap()
+            .scheduled,
         1
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_id_is_recognised_after_its_window_while_its_job_is_stored() {
-    let env = TestEnv::new("id-window").await;
+    let env = test_redis("id-window").await;
     let client = Client::with_config(
         env.client_config()
             .idempotency_window(Duration::from_millis(300)),
@@ -278,7 +286,7 @@ async fn an_id_is_recognised_after_its_window_while_its_job_is_stored() {
         .start()
         .await
         .unwrap();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert!(
         eventually(Duration::from_secs(10), || async {
             admin.queue("default").await.unwrap().dead == 1
@@ -318,14 +326,13 @@ async fn an_id_is_recognised_after_its_window_while_its_job_is_stored() {
     let dead = admin.job("default", id).await.unwrap().unwrap();
     assert!(dead.payload.contains("first"), "{}", dead.payload);
     assert_eq!(admin.queue("default").await.unwrap().dead, 1);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_given_id_must_be_a_uuid_v7_and_cannot_make_a_job_unique_too() {
-    let env = TestEnv::new("id-invalid").await;
+    let env = test_redis("id-invalid").await;
     let err = env
-        .client
+        .client()
         .job(job(&env, 1))
         .id(Uuid::new_v4())
         .enqueue()
@@ -334,7 +341,7 @@ async fn a_given_id_must_be_a_uuid_v7_and_cannot_make_a_job_unique_too() {
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert!(err.to_string().contains("UUID v7"), "{err}");
     let err = env
-        .client
+        .client()
         .job(job(&env, 1))
         .id(Uuid::now_v7())
         .unique_for(Duration::from_secs(60))
@@ -344,21 +351,21 @@ async fn a_given_id_must_be_a_uuid_v7_and_cannot_make_a_job_unique_too() {
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert!(err.to_string().contains("unique"), "{err}");
     assert!(places(&env, "default").await.is_empty());
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chained_job_enqueued_again_with_its_id_waits_and_runs_once() {
-    let env = TestEnv::new("id-chain").await;
+    let env = test_redis("id-chain").await;
     let parent = env
-        .client
+        .client()
         .job(job(&env, 1))
         .with_dependents()
         .enqueue()
         .await
         .unwrap();
     let child = Uuid::now_v7();
-    let enqueue = || env.client.job(job(&env, 2)).id(child).after(parent);
+    let client = env.client();
+    let enqueue = || client.job(job(&env, 2)).id(child).after(parent);
     assert_eq!(
         enqueue().enqueue_unique().await.unwrap(),
         UniqueOutcome::Enqueued { id: child }
@@ -368,7 +375,7 @@ async fn a_chained_job_enqueued_again_with_its_id_waits_and_runs_once() {
         UniqueOutcome::Exists { existing: child }
     );
     let err = env
-        .client
+        .client()
         .job(job(&env, 3))
         .id(child)
         .after(parent)
@@ -377,14 +384,13 @@ async fn a_chained_job_enqueued_again_with_its_id_waits_and_runs_once() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
     assert_eq!(
-        env.client.admin().queue("default").await.unwrap().waiting,
+        env.client().admin().queue("default").await.unwrap().waiting,
         1
     );
     let worker = test_worker(&env).start().await.unwrap();
     assert!(env.wait_done(2, Duration::from_secs(10)).await);
     worker.shutdown().await;
     assert_eq!(env.started().await.get(&child.to_string()), Some(&1));
-    env.cleanup().await;
 }
 
 /// The case the ids exist for: Redis stops answering after the job was
@@ -395,19 +401,19 @@ async fn a_chained_job_enqueued_again_with_its_id_waits_and_runs_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_enqueue_whose_reply_was_lost_is_retried_with_its_id_and_runs_once() {
     let mut server = RedisServer::start();
-    let mut env = TestEnv::on(&server.url(), "id-lost-reply").await;
-    env.client = Client::with_config(
+    let mut env = test_redis_on(&server.url(), "id-lost-reply").await;
+    env.reconnect_with(
         env.client_config()
             .response_timeout(Duration::from_millis(300)),
     )
     .await
     .unwrap();
     // The client knows the queue (its first enqueue registers it).
-    let warm_up = env.client.enqueue(job(&env, 0)).await.unwrap();
+    let warm_up = env.client().enqueue(job(&env, 0)).await.unwrap();
     let id = Uuid::now_v7();
     server.freeze();
     let err = env
-        .client
+        .client()
         .job(job(&env, 1))
         .id(id)
         .enqueue()
@@ -427,7 +433,7 @@ async fn an_enqueue_whose_reply_was_lost_is_retried_with_its_id_and_runs_once() 
         "the enqueue was applied although it reported an error"
     );
     let retried = env
-        .client
+        .client()
         .job(job(&env, 1))
         .id(id)
         .enqueue_unique()
@@ -446,7 +452,7 @@ async fn an_enqueue_whose_reply_was_lost_is_retried_with_its_id_and_runs_once() 
     let mut refused = None;
     for _ in 0..10 {
         let err = env
-            .client
+            .client()
             .job(job(&env, 2))
             .id(Uuid::now_v7())
             .enqueue()
@@ -477,9 +483,9 @@ async fn a_foreign_producers_idempotency_marker_is_the_rust_clients() {
         end
         if redis.call('GET', KEYS[1]) == ARGV[1] then return 'exists' end
         return 'taken'"#;
-    let env = TestEnv::new("id-foreign").await;
-    let keys = env.client.store().queue_keys("default").unwrap();
-    let mut conn = env.redis().await;
+    let env = test_redis("id-foreign").await;
+    let keys = env.client().store().queue_keys("default").unwrap();
+    let mut conn = env.connection().await.unwrap();
     let payload = serde_json::to_string(&job(&env, 7)).unwrap();
     let digest: String = redis::Script::new("return redis.sha1hex(ARGV[1])")
         .arg(format!("test_job\n{payload}"))
@@ -503,7 +509,7 @@ async fn a_foreign_producers_idempotency_marker_is_the_rust_clients() {
     let status: String = foreign(first).invoke_async(&mut conn).await.unwrap();
     assert_eq!(status, "enqueued");
     let outcome = env
-        .client
+        .client()
         .job(job(&env, 7))
         .id(first)
         .enqueue_unique()
@@ -512,7 +518,7 @@ async fn a_foreign_producers_idempotency_marker_is_the_rust_clients() {
     assert_eq!(outcome, UniqueOutcome::Exists { existing: first });
     // Rust first, then the foreign producer retries it.
     let second = Uuid::now_v7();
-    env.client
+    env.client()
         .job(job(&env, 7))
         .id(second)
         .enqueue()
@@ -521,5 +527,4 @@ async fn a_foreign_producers_idempotency_marker_is_the_rust_clients() {
     let status: String = foreign(second).invoke_async(&mut conn).await.unwrap();
     assert_eq!(status, "exists");
     assert_eq!(locate_jobs(&env, "default").await.len(), 2);
-    env.cleanup().await;
 }

@@ -7,15 +7,17 @@
 use std::time::Duration;
 
 use jobqueue_core::store::{BuryEntry, CompletionBatch, RetryEntry};
-use jobqueue_integration::process::{WorkerProcess, WorkerSpec};
-use jobqueue_integration::{TestEnv, eventually, test_worker};
+use jobqueue_integration::worker_process::{WorkerProcess, WorkerSpec};
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 
 /// Leases every ready job of `queue` as worker `worker_id`; returns the
 /// leased ids (as the scripts key them) and records.
-async fn lease_all(env: &TestEnv, queue: &str, worker_id: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let store = env.client.store();
+async fn lease_all(env: &TestRedis, queue: &str, worker_id: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let client = env.client();
+    let store = client.store();
     let keys = store.queue_keys(queue).unwrap();
     store
         .heartbeat(&keys, worker_id, Duration::from_secs(30))
@@ -34,19 +36,20 @@ async fn lease_all(env: &TestEnv, queue: &str, worker_id: &str) -> Vec<(Vec<u8>,
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scripts_that_end_jobs_count_only_the_jobs_the_caller_still_held() {
-    let env = TestEnv::new("counters-held").await;
+    let env = test_redis("counters-held").await;
     for _ in 0..6 {
-        env.client.enqueue(env.test_job()).await.unwrap();
+        env.client().enqueue(env.test_job()).await.unwrap();
     }
     for _ in 0..2 {
-        env.client
+        env.client()
             .job(env.test_job())
             .queue("other")
             .enqueue()
             .await
             .unwrap();
     }
-    let store = env.client.store();
+    let client = env.client();
+    let store = client.store();
     let keys = store.queue_keys("default").unwrap();
     let leased = lease_all(&env, "default", "w1").await;
     assert_eq!(leased.len(), 6);
@@ -112,7 +115,7 @@ async fn the_scripts_that_end_jobs_count_only_the_jobs_the_caller_still_held() {
         .await
         .unwrap();
 
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let info = admin.queue("default").await.unwrap();
     assert_eq!((info.processed, info.failed), (2, 2), "{info:?}");
     let info = admin.queue("other").await.unwrap();
@@ -127,10 +130,10 @@ async fn the_scripts_that_end_jobs_count_only_the_jobs_the_caller_still_held() {
     });
     assert_eq!(in_minutes, (4, 2), "{minutes:?}");
     // The buckets expire (bounded growth): 2 hours and 180 days.
-    let mut conn = env.redis().await;
-    let all_keys = env.keys().await;
+    let mut conn = env.connection().await.unwrap();
+    let all_keys = env.keys().await.unwrap();
     for (pattern, longest) in [("minute", 2 * 3600), ("day", 180 * 86_400)] {
-        let stem = format!("{}:{{default}}:stats:{pattern}:", env.prefix);
+        let stem = format!("{}:{{default}}:stats:{pattern}:", env.prefix());
         let buckets: Vec<&String> = all_keys.iter().filter(|k| k.starts_with(&stem)).collect();
         assert!(!buckets.is_empty(), "no {pattern} bucket");
         for bucket in buckets {
@@ -147,32 +150,31 @@ async fn the_scripts_that_end_jobs_count_only_the_jobs_the_caller_still_held() {
         (p + point.processed, f + point.failed)
     });
     assert_eq!(in_days, (4, 2), "{days:?}");
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_counts_successes_failed_attempts_and_deaths_but_not_snoozes() {
-    let env = TestEnv::new("counters-kinds").await;
+    let env = test_redis("counters-kinds").await;
     for _ in 0..3 {
-        env.client.enqueue(env.test_job()).await.unwrap();
+        env.client().enqueue(env.test_job()).await.unwrap();
     }
     let flaky = jobqueue_integration::jobs::TestJob {
         fail_times: 2,
         ..env.test_job()
     };
-    env.client.enqueue(flaky).await.unwrap();
+    env.client().enqueue(flaky).await.unwrap();
     let hopeless = jobqueue_integration::jobs::TestJob {
         permanent: true,
         ..env.test_job()
     };
-    env.client.enqueue(hopeless).await.unwrap();
+    env.client().enqueue(hopeless).await.unwrap();
     let sleepy = jobqueue_integration::jobs::TestJob {
         snooze_ms: Some(10),
         ..env.test_job()
     };
-    env.client.enqueue(sleepy).await.unwrap();
+    env.client().enqueue(sleepy).await.unwrap();
     let worker = test_worker(&env).start().await.unwrap();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert!(
         eventually(Duration::from_secs(20), || async {
             let info = admin.queue("default").await.unwrap();
@@ -184,18 +186,17 @@ async fn a_worker_counts_successes_failed_attempts_and_deaths_but_not_snoozes() 
     let info = admin.queue("default").await.unwrap();
     assert_eq!((info.processed, info.failed), (5, 3), "{info:?}");
     worker.shutdown().await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_right_after_its_jobs_were_recorded_loses_no_count() {
-    let env = TestEnv::new("counters-kill").await;
+    let env = test_redis("counters-kill").await;
     let jobs = 50;
     for _ in 0..jobs {
-        env.client.enqueue(env.test_job()).await.unwrap();
+        env.client().enqueue(env.test_job()).await.unwrap();
     }
-    let worker = WorkerProcess::start(WORKER, &WorkerSpec::new(&env.url, &env.prefix));
-    let admin = env.client.admin();
+    let worker = WorkerProcess::start(WORKER, &WorkerSpec::new(env.url(), env.prefix()));
+    let admin = env.client().admin();
     assert!(
         eventually(Duration::from_secs(30), || async {
             let info = admin.queue("default").await.unwrap();
@@ -209,13 +210,12 @@ async fn a_worker_killed_right_after_its_jobs_were_recorded_loses_no_count() {
     assert_eq!(env.done().await.values().sum::<u64>(), jobs);
     assert_eq!((info.processed, info.failed), (jobs, 0), "{info:?}");
     assert_eq!(admin.totals().await.unwrap().processed, jobs);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scripts_name_day_buckets_by_the_utc_date() {
-    let env = TestEnv::new("counters-dates").await;
-    let mut conn = env.redis().await;
+    let env = test_redis("counters-dates").await;
+    let mut conn = env.connection().await.unwrap();
     let script = concat!(
         include_str!("../../jobqueue-core/src/scripts/lib.lua"),
         "return utc_date(tonumber(ARGV[1]))"

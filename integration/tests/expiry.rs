@@ -5,15 +5,16 @@ use std::time::Duration;
 
 use jobqueue_core::JobState;
 use jobqueue_integration::probe::{ProbeJob, probe_starts};
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{TestEnv, WorkerProcess, eventually};
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{WorkerProcess, test_redis};
+use jobqueue_testing::{TestRedis, eventually};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 
-async fn expired_counter(env: &TestEnv) -> Option<u64> {
-    let mut conn = env.redis().await;
+async fn expired_counter(env: &TestRedis) -> Option<u64> {
+    let mut conn = env.connection().await.unwrap();
     redis::cmd("HGET")
-        .arg(format!("{}:{{default}}:stats", env.prefix))
+        .arg(format!("{}:{{default}}:stats", env.prefix()))
         .arg("expired")
         .query_async(&mut conn)
         .await
@@ -22,10 +23,10 @@ async fn expired_counter(env: &TestEnv) -> Option<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_not_started_in_time_are_dropped_not_run_late() {
-    let env = TestEnv::new("expiry").await;
-    let key = format!("{}:probe", env.prefix);
-    let probe = || ProbeJob::new(&env.url, &key);
-    let client = &env.client;
+    let env = test_redis("expiry").await;
+    let key = format!("{}:probe", env.prefix());
+    let probe = || ProbeJob::new(env.url(), &key);
+    let client = &env.client();
     let mut short = Vec::new();
     let mut long = Vec::new();
     for _ in 0..20 {
@@ -71,19 +72,19 @@ async fn jobs_not_started_in_time_are_dropped_not_run_late() {
     );
     tokio::time::sleep(Duration::from_millis(700)).await;
 
-    let spec = WorkerSpec::new(&env.url, &env.prefix);
+    let spec = WorkerSpec::new(env.url(), env.prefix());
     let workers: Vec<_> = (0..2)
         .map(|_| WorkerProcess::start(WORKER, &spec))
         .collect();
     let admin = client.admin();
     assert!(
         eventually(Duration::from_secs(15), || async {
-            probe_starts(&env.url, &key).await.len() == long.len()
+            probe_starts(env.url(), &key).await.len() == long.len()
                 && admin.expired_count("default").await.unwrap() == short.len() as u64
         })
         .await,
         "ran {} (expected {}), expired {} (expected {})",
-        probe_starts(&env.url, &key).await.len(),
+        probe_starts(env.url(), &key).await.len(),
         long.len(),
         admin.expired_count("default").await.unwrap(),
         short.len()
@@ -92,7 +93,7 @@ async fn jobs_not_started_in_time_are_dropped_not_run_late() {
         worker.terminate();
         assert!(worker.wait(Duration::from_secs(15)));
     }
-    let ran: Vec<_> = probe_starts(&env.url, &key)
+    let ran: Vec<_> = probe_starts(env.url(), &key)
         .await
         .iter()
         .map(|s| s.id)
@@ -119,9 +120,9 @@ async fn jobs_not_started_in_time_are_dropped_not_run_late() {
     let locks: Vec<String> = env
         .keys()
         .await
+        .unwrap()
         .into_iter()
         .filter(|k| k.contains(":unique:"))
         .collect();
     assert!(locks.is_empty(), "{locks:?}");
-    env.cleanup().await;
 }

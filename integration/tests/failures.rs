@@ -7,18 +7,19 @@ use std::time::Duration;
 use jobqueue_core::record::FailureKind;
 use jobqueue_core::store::DeadLimits;
 use jobqueue_core::{BackoffPolicy, JobSet};
-use jobqueue_integration::{TestEnv, eventually, test_worker};
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
 
-async fn dead_count(env: &TestEnv) -> u64 {
-    env.client.admin().queue("default").await.unwrap().dead
+async fn dead_count(env: &TestRedis) -> u64 {
+    env.client().admin().queue("default").await.unwrap().dead
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_job_is_retried_until_it_succeeds() {
-    let env = TestEnv::new("retry-ok").await;
+    let env = test_redis("retry-ok").await;
     let mut job = env.test_job();
     job.fail_times = 2;
-    let id = env.client.enqueue(job).await.unwrap();
+    let id = env.client().enqueue(job).await.unwrap();
     let worker = test_worker(&env).start().await.unwrap();
     assert!(env.wait_done(1, Duration::from_secs(10)).await);
     worker.shutdown().await;
@@ -27,20 +28,19 @@ async fn a_failing_job_is_retried_until_it_succeeds() {
         env.attempts().await,
         vec![format!("{id}:1"), format!("{id}:2"), format!("{id}:3")]
     );
-    let info = env.client.admin().queue("default").await.unwrap();
+    let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!(
         (info.processed, info.failed, info.retry, info.dead),
         (1, 2, 0, 0)
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_job_is_dead_with_its_error_history() {
-    let env = TestEnv::new("exhausted").await;
+    let env = test_redis("exhausted").await;
     let mut job = env.test_job();
     job.fail_times = 100;
-    let id = env.client.enqueue(job).await.unwrap();
+    let id = env.client().enqueue(job).await.unwrap();
     let worker = test_worker(&env).start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(10), || async {
@@ -55,7 +55,7 @@ async fn an_exhausted_job_is_dead_with_its_error_history() {
         "TestJob allows 5 attempts"
     );
     let dead = env
-        .client
+        .client()
         .admin()
         .list("default", JobSet::Dead, 0, 10)
         .await
@@ -69,16 +69,18 @@ async fn an_exhausted_job_is_dead_with_its_error_history() {
     assert!(job.errors.iter().all(|e| e.kind == FailureKind::Error));
     assert_eq!(job.errors[4].message, "planned failure on attempt 5");
     assert!(job.at.is_some(), "time of death is recorded");
-    assert_eq!(env.client.admin().queue("default").await.unwrap().failed, 5);
-    env.cleanup().await;
+    assert_eq!(
+        env.client().admin().queue("default").await.unwrap().failed,
+        5
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_permanent_error_goes_dead_at_once() {
-    let env = TestEnv::new("permanent").await;
+    let env = test_redis("permanent").await;
     let mut job = env.test_job();
     job.permanent = true;
-    let id = env.client.enqueue(job).await.unwrap();
+    let id = env.client().enqueue(job).await.unwrap();
     let worker = test_worker(&env).start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(10), || async {
@@ -89,7 +91,7 @@ async fn a_permanent_error_goes_dead_at_once() {
     worker.shutdown().await;
     assert_eq!(env.started().await.get(&id.to_string()), Some(&1));
     let dead = env
-        .client
+        .client()
         .admin()
         .job("default", id)
         .await
@@ -97,15 +99,14 @@ async fn a_permanent_error_goes_dead_at_once() {
         .unwrap();
     assert_eq!(dead.errors.len(), 1);
     assert_eq!(dead.errors[0].message, "this job can never succeed");
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snooze_runs_the_job_later_without_counting_an_attempt() {
-    let env = TestEnv::new("snooze").await;
+    let env = test_redis("snooze").await;
     let mut job = env.test_job();
     job.snooze_ms = Some(300);
-    let id = env.client.enqueue(job).await.unwrap();
+    let id = env.client().enqueue(job).await.unwrap();
     let worker = test_worker(&env).start().await.unwrap();
     assert!(env.wait_done(1, Duration::from_secs(10)).await);
     worker.shutdown().await;
@@ -114,17 +115,16 @@ async fn a_snooze_runs_the_job_later_without_counting_an_attempt() {
         env.attempts().await,
         vec![format!("{id}:1"), format!("{id}:1")]
     );
-    let info = env.client.admin().queue("default").await.unwrap();
+    let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!((info.processed, info.failed), (1, 0));
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_job_is_retried_then_dead_and_the_worker_keeps_going() {
-    let env = TestEnv::new("panic").await;
+    let env = test_redis("panic").await;
     let mut job = env.test_job();
     job.panic = true;
-    let id = env.client.enqueue(job).await.unwrap();
+    let id = env.client().enqueue(job).await.unwrap();
     let worker = test_worker(&env).start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(10), || async {
@@ -132,7 +132,7 @@ async fn a_panicking_job_is_retried_then_dead_and_the_worker_keeps_going() {
         })
         .await
     );
-    let good = env.client.enqueue(env.test_job()).await.unwrap();
+    let good = env.client().enqueue(env.test_job()).await.unwrap();
     assert!(
         env.wait_done(1, Duration::from_secs(10)).await,
         "worker still runs jobs"
@@ -140,7 +140,7 @@ async fn a_panicking_job_is_retried_then_dead_and_the_worker_keeps_going() {
     worker.shutdown().await;
     assert_eq!(env.done().await.get(&good.to_string()), Some(&1));
     let dead = env
-        .client
+        .client()
         .admin()
         .job("default", id)
         .await
@@ -153,17 +153,16 @@ async fn a_panicking_job_is_retried_then_dead_and_the_worker_keeps_going() {
         "{}",
         dead.errors[0].message
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_past_its_timeout_is_cancelled_and_its_slot_freed() {
-    let env = TestEnv::new("timeout").await;
+    let env = test_redis("timeout").await;
     let mut job = env.test_job();
     job.sleep_ms = 30_000;
     job.ignore_cancel = true;
     let id = env
-        .client
+        .client()
         .job(job)
         .timeout(Duration::from_millis(200))
         .max_attempts(2)
@@ -178,12 +177,12 @@ async fn a_job_past_its_timeout_is_cancelled_and_its_slot_freed() {
         .await
     );
     // The only slot is free again.
-    let good = env.client.enqueue(env.test_job()).await.unwrap();
+    let good = env.client().enqueue(env.test_job()).await.unwrap();
     assert!(env.wait_done(1, Duration::from_secs(10)).await);
     worker.shutdown().await;
     assert_eq!(env.done().await.get(&good.to_string()), Some(&1));
     let dead = env
-        .client
+        .client()
         .admin()
         .job("default", id)
         .await
@@ -192,23 +191,22 @@ async fn a_job_past_its_timeout_is_cancelled_and_its_slot_freed() {
     assert_eq!(dead.errors.len(), 2);
     assert!(dead.errors.iter().all(|e| e.kind == FailureKind::Timeout));
     assert_eq!(dead.errors[0].message, "timed out after 200 ms");
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_per_job_backoff_policy_sets_the_retry_time() {
-    let env = TestEnv::new("backoff").await;
+    let env = test_redis("backoff").await;
     let mut job = env.test_job();
     job.fail_times = 1;
     let id = env
-        .client
+        .client()
         .job(job)
         .backoff(BackoffPolicy::fixed(Duration::from_secs(30)))
         .enqueue()
         .await
         .unwrap();
     let worker = test_worker(&env).start().await.unwrap();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert!(
         eventually(Duration::from_secs(10), || async {
             admin.queue("default").await.unwrap().retry == 1
@@ -223,13 +221,13 @@ async fn a_per_job_backoff_policy_sets_the_retry_time() {
         "retry due in {wait}"
     );
     assert_eq!(waiting.errors.len(), 1);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_records_are_dead_lettered_with_a_reason_and_nothing_stops() {
-    let env = TestEnv::new("malformed").await;
-    let store = env.client.store();
+    let env = test_redis("malformed").await;
+    let client = env.client();
+    let store = client.store();
     let queue = store.queue_keys("default").unwrap();
     let mut expected = Vec::new();
     for n in 0..100 {
@@ -257,7 +255,7 @@ async fn malformed_records_are_dead_lettered_with_a_reason_and_nothing_stops() {
         })
         .await
     );
-    let good = env.client.enqueue(env.test_job()).await.unwrap();
+    let good = env.client().enqueue(env.test_job()).await.unwrap();
     assert!(
         env.wait_done(1, Duration::from_secs(10)).await,
         "worker alive"
@@ -265,7 +263,7 @@ async fn malformed_records_are_dead_lettered_with_a_reason_and_nothing_stops() {
     worker.shutdown().await;
     assert_eq!(env.done().await.get(&good.to_string()), Some(&1));
 
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     for (id, kind) in expected {
         let dead = admin
             .job("default", id)
@@ -284,16 +282,15 @@ async fn malformed_records_are_dead_lettered_with_a_reason_and_nothing_stops() {
         assert_eq!(error.kind, want_kind, "{id}: {}", error.message);
         assert!(error.message.contains(want_text), "{id}: {}", error.message);
     }
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dead_set_is_bounded_and_trimming_is_counted() {
-    let env = TestEnv::new("dead-cap").await;
+    let env = test_redis("dead-cap").await;
     for _ in 0..8 {
         let mut job = env.test_job();
         job.permanent = true;
-        env.client.enqueue(job).await.unwrap();
+        env.client().enqueue(job).await.unwrap();
     }
     let worker = test_worker(&env)
         .concurrency(1)
@@ -304,7 +301,7 @@ async fn the_dead_set_is_bounded_and_trimming_is_counted() {
         .start()
         .await
         .unwrap();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert!(
         eventually(Duration::from_secs(10), || async {
             admin.queue("default").await.unwrap().dead_trimmed == 3
@@ -316,12 +313,11 @@ async fn the_dead_set_is_bounded_and_trimming_is_counted() {
     assert_eq!(info.dead, 5);
     assert_eq!(env.started().await.len(), 8);
     // Trimmed records are gone from the jobs hash too: only 5 records remain.
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     let records: u64 = redis::cmd("HLEN")
-        .arg(env.client.store().queue_keys("default").unwrap().jobs())
+        .arg(env.client().store().queue_keys("default").unwrap().jobs())
         .query_async(&mut conn)
         .await
         .unwrap();
     assert_eq!(records, 5);
-    env.cleanup().await;
 }

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use jobqueue_core::{Job, JobContext, JobError, KeyLimits, RateLimit};
 use jobqueue_integration::locate::locate_jobs;
-use jobqueue_integration::{TestEnv, eventually};
+use jobqueue_integration::{TestJobTraces, test_redis};
+use jobqueue_testing::{TestRedis, eventually};
 use jobqueue_worker::{RunningWorker, Worker};
 use serde::{Deserialize, Serialize};
 
@@ -88,11 +89,11 @@ fn runs(tag: &str) -> Vec<Run> {
         .unwrap_or_default()
 }
 
-async fn start_workers(env: &TestEnv, n: usize) -> Vec<RunningWorker> {
+async fn start_workers(env: &TestRedis, n: usize) -> Vec<RunningWorker> {
     let mut workers = Vec::new();
     for _ in 0..n {
         workers.push(
-            Worker::builder(env.client.clone())
+            Worker::builder(env.client())
                 .register::<FlowJob>()
                 .concurrency(4)
                 .lease(Duration::from_millis(900))
@@ -135,8 +136,8 @@ fn assert_serial_fifo(all: &[Run], key: &str) {
 }
 
 /// Flow-key bookkeeping is empty once everything ran.
-async fn assert_no_keyed_leftovers(env: &TestEnv, queue: &str) {
-    let admin = env.client.admin();
+async fn assert_no_keyed_leftovers(env: &TestRedis, queue: &str) {
+    let admin = env.client().admin();
     assert!(
         eventually(Duration::from_secs(5), || async {
             admin
@@ -156,13 +157,13 @@ async fn assert_no_keyed_leftovers(env: &TestEnv, queue: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_key_runs_one_job_at_a_time_in_fifo_order_across_three_workers() {
-    let env = TestEnv::new("flow-serial").await;
-    let tag = env.prefix.clone();
+    let env = test_redis("flow-serial").await;
+    let tag = env.prefix().to_owned();
     let keys = ["account:1", "account:2", "account:3"];
     let jobs: Vec<FlowJob> = (0..8)
         .flat_map(|seq| keys.map(|key| job(&tag, key, seq, 30)))
         .collect();
-    env.client.enqueue_bulk(jobs).await.unwrap();
+    env.client().enqueue_bulk(jobs).await.unwrap();
     let workers = start_workers(&env, 3).await;
     assert!(wait_runs(&tag, 24).await, "only {} ran", runs(&tag).len());
     stop(workers).await;
@@ -178,20 +179,19 @@ async fn each_key_runs_one_job_at_a_time_in_fifo_order_across_three_workers() {
     });
     assert!(overlapping, "keys were serialized against each other");
     assert_no_keyed_leftovers(&env, "default").await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_busy_key_holds_up_neither_other_keys_nor_plain_jobs() {
-    let env = TestEnv::new("flow-no-hol").await;
-    let tag = env.prefix.clone();
+    let env = test_redis("flow-no-hol").await;
+    let tag = env.prefix().to_owned();
     // The busy key's jobs come first in the queue.
     let mut jobs: Vec<FlowJob> = (0..4)
         .map(|seq| job(&tag, "account:slow", seq, 400))
         .collect();
     jobs.extend((0..10).map(|seq| job(&tag, &format!("account:{seq}"), seq, 10)));
     jobs.extend((0..10).map(|seq| job(&tag, "", seq, 10)));
-    env.client.enqueue_bulk(jobs).await.unwrap();
+    env.client().enqueue_bulk(jobs).await.unwrap();
     let workers = start_workers(&env, 2).await;
     assert!(wait_runs(&tag, 24).await, "only {} ran", runs(&tag).len());
     stop(workers).await;
@@ -212,14 +212,13 @@ async fn a_busy_key_holds_up_neither_other_keys_nor_plain_jobs() {
         "other keys and plain jobs waited behind the busy key"
     );
     assert_no_keyed_leftovers(&env, "default").await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_per_key_rate_limit_holds_across_workers_per_key() {
-    let env = TestEnv::new("flow-rate").await;
-    let tag = env.prefix.clone();
-    env.client
+    let env = test_redis("flow-rate").await;
+    let tag = env.prefix().to_owned();
+    env.client()
         .admin()
         .set_key_limits(
             "default",
@@ -239,7 +238,7 @@ async fn a_per_key_rate_limit_holds_across_workers_per_key() {
     let jobs: Vec<FlowJob> = (0..15)
         .flat_map(|seq| ["customer:a", "customer:b"].map(|key| job(&tag, key, seq, 1)))
         .collect();
-    env.client.enqueue_bulk(jobs).await.unwrap();
+    env.client().enqueue_bulk(jobs).await.unwrap();
     assert!(wait_runs(&tag, 30).await, "only {} ran", runs(&tag).len());
     stop(workers).await;
     let all = runs(&tag);
@@ -273,14 +272,13 @@ async fn a_per_key_rate_limit_holds_across_workers_per_key() {
         }
     }
     assert_no_keyed_leftovers(&env, "default").await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_job_type_limit_is_a_key_class() {
-    let env = TestEnv::new("flow-type").await;
-    let tag = env.prefix.clone();
-    let admin = env.client.admin();
+    let env = test_redis("flow-type").await;
+    let tag = env.prefix().to_owned();
+    let admin = env.client().admin();
     let limits = KeyLimits {
         max_running: Some(2),
         rate: None,
@@ -297,7 +295,7 @@ async fn a_job_type_limit_is_a_key_class() {
     );
     let type_key = format!("type:{}", FlowJob::NAME);
     for seq in 0..12 {
-        env.client
+        env.client()
             .job(job(&tag, "", seq, 100))
             .flow_key(&type_key)
             .enqueue()
@@ -325,19 +323,19 @@ async fn a_job_type_limit_is_a_key_class() {
     }
     assert_eq!(most, 2, "the type's limit is 2 running at once");
     assert_no_keyed_leftovers(&env, "default").await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_crashed_workers_keyed_jobs_come_back_and_the_counts_stay_right() {
-    let env = TestEnv::new("flow-crash").await;
-    let tag = env.prefix.clone();
-    let store = env.client.store();
+    let env = test_redis("flow-crash").await;
+    let tag = env.prefix().to_owned();
+    let client = env.client();
+    let store = client.store();
     let q = store.queue_keys("default").unwrap();
     let jobs: Vec<FlowJob> = (0..5)
         .flat_map(|seq| ["account:1", "account:2"].map(|key| job(&tag, key, seq, 20)))
         .collect();
-    env.client.enqueue_bulk(jobs).await.unwrap();
+    env.client().enqueue_bulk(jobs).await.unwrap();
     // A worker leases the head of both keys, then dies without a word.
     let dead = "crashed-worker";
     store
@@ -354,7 +352,7 @@ async fn a_crashed_workers_keyed_jobs_come_back_and_the_counts_stay_right() {
         2,
         "one job per key (each runs one at a time)"
     );
-    let keys = env.client.admin().flow_keys("default", 10).await.unwrap();
+    let keys = env.client().admin().flow_keys("default", 10).await.unwrap();
     assert!(
         keys.iter().all(|k| k.running == 1 && k.waiting == 4),
         "{keys:?}"
@@ -368,8 +366,8 @@ async fn a_crashed_workers_keyed_jobs_come_back_and_the_counts_stay_right() {
     // A failed attempt comes back through the retry set into its key, too.
     let mut failing = job(&tag, "account:3", 0, 1);
     failing.fail_first = true;
-    env.client.enqueue(failing).await.unwrap();
-    env.client
+    env.client().enqueue(failing).await.unwrap();
+    env.client()
         .enqueue(job(&tag, "account:3", 1, 1))
         .await
         .unwrap();
@@ -402,25 +400,24 @@ async fn a_crashed_workers_keyed_jobs_come_back_and_the_counts_stay_right() {
     assert_no_keyed_leftovers(&env, "default").await;
     let running: HashMap<String, i64> = redis::cmd("HGETALL")
         .arg(q.flow_running())
-        .query_async(&mut env.redis().await)
+        .query_async(&mut env.connection().await.unwrap())
         .await
         .unwrap();
     assert!(running.is_empty(), "running counts left: {running:?}");
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn waiting_keyed_jobs_are_visible_to_the_operator_and_cancellable() {
-    let env = TestEnv::new("flow-operator").await;
-    let tag = env.prefix.clone();
-    let admin = env.client.admin();
+    let env = test_redis("flow-operator").await;
+    let tag = env.prefix().to_owned();
+    let admin = env.client().admin();
     let first = env
-        .client
+        .client()
         .enqueue(job(&tag, "account:9", 0, 1))
         .await
         .unwrap();
     let second = env
-        .client
+        .client()
         .enqueue(job(&tag, "account:9", 1, 1))
         .await
         .unwrap();
@@ -454,36 +451,36 @@ async fn waiting_keyed_jobs_are_visible_to_the_operator_and_cancellable() {
         .map(|seq| job(&tag, &format!("account:{}", seq % 3), seq, 1))
         .chain((0..5).map(|seq| job(&tag, "", seq, 1)))
         .collect();
-    env.client.enqueue_bulk(many).await.unwrap();
+    env.client().enqueue_bulk(many).await.unwrap();
     assert_eq!(admin.purge("default").await.unwrap(), 1505);
     assert!(locate_jobs(&env, "default").await.is_empty());
     let jobs_left: u64 = redis::cmd("HLEN")
-        .arg(env.client.store().queue_keys("default").unwrap().jobs())
-        .query_async(&mut env.redis().await)
+        .arg(env.client().store().queue_keys("default").unwrap().jobs())
+        .query_async(&mut env.connection().await.unwrap())
         .await
         .unwrap();
     // Only the cancelled job's record (kept in the cancelled set) is left.
     assert_eq!(jobs_left, 1, "purged records left in the jobs hash");
     assert_no_keyed_leftovers(&env, "default").await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn plain_queues_pay_nothing_for_flow_keys() {
-    let env = TestEnv::new("flow-plain").await;
-    let tag = env.prefix.clone();
-    env.client
+    let env = test_redis("flow-plain").await;
+    let tag = env.prefix().to_owned();
+    env.client()
         .enqueue_bulk((0..10).map(|seq| job(&tag, "", seq, 1)))
         .await
         .unwrap();
-    let q = env.client.store().queue_keys("default").unwrap();
-    assert!(!env.client.store().has_keyed_jobs(&q).await.unwrap());
+    let q = env.client().store().queue_keys("default").unwrap();
+    assert!(!env.client().store().has_keyed_jobs(&q).await.unwrap());
     let workers = start_workers(&env, 2).await;
     assert!(wait_runs(&tag, 10).await);
     stop(workers).await;
     let flow_keys: Vec<String> = env
         .keys()
         .await
+        .unwrap()
         .into_iter()
         .filter(|k| {
             k.contains(":g:")
@@ -497,15 +494,14 @@ async fn plain_queues_pay_nothing_for_flow_keys() {
         flow_keys.is_empty(),
         "flow state written for plain jobs: {flow_keys:?}"
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_json_api_shows_key_classes_keys_and_their_jobs() {
     use jobqueue_integration::dashboard::{As, Dashboard, operator_config};
-    let env = TestEnv::new("flow-api").await;
-    let tag = env.prefix.clone();
-    env.client
+    let env = test_redis("flow-api").await;
+    let tag = env.prefix().to_owned();
+    env.client()
         .admin()
         .set_key_limits(
             "default",
@@ -521,15 +517,15 @@ async fn the_json_api_shows_key_classes_keys_and_their_jobs() {
         .await
         .unwrap();
     let first = env
-        .client
+        .client()
         .enqueue(job(&tag, "customer:7", 0, 1))
         .await
         .unwrap();
-    env.client
+    env.client()
         .enqueue(job(&tag, "customer:7", 1, 1))
         .await
         .unwrap();
-    env.client
+    env.client()
         .enqueue(job(&tag, "account:1", 0, 1))
         .await
         .unwrap();
@@ -602,29 +598,24 @@ async fn the_json_api_shows_key_classes_keys_and_their_jobs() {
             .status,
         404
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_inline_worker_runs_keyed_jobs_in_key_order() {
-    let env = TestEnv::new("flow-inline").await;
-    let tag = env.prefix.clone();
+    let env = test_redis("flow-inline").await;
+    let tag = env.prefix().to_owned();
     let mut ids = Vec::new();
     for seq in 0..3 {
         ids.push(
-            env.client
+            env.client()
                 .enqueue(job(&tag, "account:5", seq, 1))
                 .await
                 .unwrap(),
         );
     }
-    let plain = env.client.enqueue(job(&tag, "", 9, 1)).await.unwrap();
-    let worker = Worker::builder(env.client.clone())
-        .register::<FlowJob>()
-        .inline()
-        .await
-        .unwrap();
-    let ran = worker.run_ready(10).await.unwrap();
+    let plain = env.client().enqueue(job(&tag, "", 9, 1)).await.unwrap();
+    let report = env.drain(env.worker().register::<FlowJob>()).await.unwrap();
+    let ran = &report.runs;
     assert!(ran.iter().all(|run| run.succeeded()), "{ran:?}");
     let keyed: Vec<_> = ran
         .iter()
@@ -634,28 +625,27 @@ async fn the_inline_worker_runs_keyed_jobs_in_key_order() {
     assert_eq!(keyed, ids, "keyed jobs in FIFO order");
     assert_eq!(ran.len(), 4, "the plain job ran too: {ran:?}");
     assert_no_keyed_leftovers(&env, "default").await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cancelling_expiring_or_burying_a_keyed_job_frees_its_key() {
-    let env = TestEnv::new("flow-cancel-expire").await;
-    let tag = env.prefix.clone();
+    let env = test_redis("flow-cancel-expire").await;
+    let tag = env.prefix().to_owned();
     let workers = start_workers(&env, 2).await;
     // A long job of the key, cancelled while it runs: the next job of the
     // key starts long before the long one would have ended.
     let long = env
-        .client
+        .client()
         .enqueue(job(&tag, "account:1", 0, 5000))
         .await
         .unwrap();
-    env.client
+    env.client()
         .enqueue(job(&tag, "account:1", 1, 1))
         .await
         .unwrap();
     assert!(
         eventually(Duration::from_secs(5), || async {
-            env.client
+            env.client()
                 .admin()
                 .flow_keys("default", 10)
                 .await
@@ -667,7 +657,7 @@ async fn cancelling_expiring_or_burying_a_keyed_job_frees_its_key() {
     );
     let cancelled_at = Instant::now();
     assert!(matches!(
-        env.client.cancel("default", long).await.unwrap(),
+        env.client().cancel("default", long).await.unwrap(),
         jobqueue_core::CancelOutcome::Cancelled {
             from: jobqueue_core::CancelledFrom::Active
         }
@@ -684,17 +674,17 @@ async fn cancelling_expiring_or_burying_a_keyed_job_frees_its_key() {
 
     // A job that expires while it waits behind its key is dropped when its
     // turn comes, and the key moves on.
-    env.client
+    env.client()
         .enqueue(job(&tag, "account:2", 0, 400))
         .await
         .unwrap();
-    env.client
+    env.client()
         .job(job(&tag, "account:2", 1, 1))
         .expires_in(Duration::from_millis(100))
         .enqueue()
         .await
         .unwrap();
-    env.client
+    env.client()
         .enqueue(job(&tag, "account:2", 2, 1))
         .await
         .unwrap();
@@ -713,7 +703,7 @@ async fn cancelling_expiring_or_burying_a_keyed_job_frees_its_key() {
         "an expired job ran"
     );
     assert_eq!(
-        env.client.admin().expired_count("default").await.unwrap(),
+        env.client().admin().expired_count("default").await.unwrap(),
         1
     );
 
@@ -721,13 +711,13 @@ async fn cancelling_expiring_or_burying_a_keyed_job_frees_its_key() {
     let mut doomed = job(&tag, "account:3", 0, 1);
     doomed.fail_first = true;
     let doomed = env
-        .client
+        .client()
         .job(doomed)
         .max_attempts(1)
         .enqueue()
         .await
         .unwrap();
-    env.client
+    env.client()
         .enqueue(job(&tag, "account:3", 1, 1))
         .await
         .unwrap();
@@ -740,13 +730,16 @@ async fn cancelling_expiring_or_burying_a_keyed_job_frees_its_key() {
         .await,
         "the key stayed held after its job died"
     );
-    assert_eq!(env.client.admin().queue("default").await.unwrap().dead, 1);
+    assert_eq!(env.client().admin().queue("default").await.unwrap().dead, 1);
     let dead = jobqueue_core::JobSet::Dead;
-    let deleted = env.client.admin().delete("default", dead, &[doomed]).await;
+    let deleted = env
+        .client()
+        .admin()
+        .delete("default", dead, &[doomed])
+        .await;
     assert_eq!(deleted.unwrap(), 1);
     stop(workers).await;
     assert_no_keyed_leftovers(&env, "default").await;
-    env.cleanup().await;
 }
 
 /// The keyed listing skips running keys with nothing waiting before it cuts
@@ -754,9 +747,9 @@ async fn cancelling_expiring_or_burying_a_keyed_job_frees_its_key() {
 /// jobs of a ready key behind them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn busy_keys_with_empty_lists_do_not_hide_waiting_jobs() {
-    let env = TestEnv::new("flow-keys-crowd").await;
+    let env = test_redis("flow-keys-crowd").await;
     let waiting = env
-        .client
+        .client()
         .job(env.test_job())
         .flow_key("customer:waiting")
         .enqueue()
@@ -764,15 +757,18 @@ async fn busy_keys_with_empty_lists_do_not_hide_waiting_jobs() {
         .unwrap();
     // 1200 keys each running a job, none with anything waiting (as
     // workers leave them while they run).
-    let keys = env.client.store().queue_keys("default").unwrap();
+    let keys = env.client().store().queue_keys("default").unwrap();
     let mut pipe = redis::pipe();
     for n in 0..1200 {
         pipe.hset(keys.flow_running(), format!("account:{n:04}"), 1)
             .ignore();
     }
-    let _: () = pipe.query_async(&mut env.redis().await).await.unwrap();
+    let _: () = pipe
+        .query_async(&mut env.connection().await.unwrap())
+        .await
+        .unwrap();
     let page = env
-        .client
+        .client()
         .admin()
         .browse(
             "default",
@@ -786,5 +782,4 @@ async fn busy_keys_with_empty_lists_do_not_hide_waiting_jobs() {
     let ids: Vec<_> = page.jobs.iter().map(|job| job.id).collect();
     assert_eq!(ids, [waiting]);
     assert_eq!(page.total, 1);
-    env.cleanup().await;
 }

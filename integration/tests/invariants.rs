@@ -5,24 +5,25 @@
 use std::time::Duration;
 
 use jobqueue_integration::locate::locate_jobs;
-use jobqueue_integration::{RedisServer, TestEnv, eventually, test_worker};
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis, test_redis_on, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
 
 /// Runs a bit of everything: ready, delayed, priority, retrying, dead,
 /// paused, a worker with leases and stats.
-async fn exercise(env: &TestEnv) {
+async fn exercise(env: &TestRedis) {
     for n in 0..5u64 {
         let mut job = env.test_job();
         job.tag = n;
-        env.client.job(job).queue("q1").enqueue().await.unwrap();
+        env.client().job(job).queue("q1").enqueue().await.unwrap();
     }
-    env.client
+    env.client()
         .job(env.test_job())
         .queue("q2")
         .priority(3)
         .enqueue()
         .await
         .unwrap();
-    env.client
+    env.client()
         .job(env.test_job())
         .queue("q2")
         .delay(Duration::from_secs(600))
@@ -31,17 +32,22 @@ async fn exercise(env: &TestEnv) {
         .unwrap();
     let mut failing = env.test_job();
     failing.permanent = true;
-    env.client.job(failing).queue("q1").enqueue().await.unwrap();
+    env.client()
+        .job(failing)
+        .queue("q1")
+        .enqueue()
+        .await
+        .unwrap();
     let mut retrying = env.test_job();
     retrying.fail_times = 10;
-    env.client
+    env.client()
         .job(retrying)
         .queue("q2")
         .enqueue()
         .await
         .unwrap();
     let worker = test_worker(env).queues(["q1", "q2"]).start().await.unwrap();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert!(
         eventually(Duration::from_secs(10), || async {
             admin.queue("q1").await.unwrap().dead == 1 && env.done().await.len() == 6
@@ -55,9 +61,9 @@ async fn exercise(env: &TestEnv) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_key_is_under_the_prefix_and_queue_keys_carry_the_queue_tag() {
     let server = RedisServer::start();
-    let env = TestEnv::on(&server.url(), "prefix").await;
+    let env = test_redis_on(&server.url(), "prefix").await;
     exercise(&env).await;
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     let all: Vec<String> = redis::cmd("KEYS")
         .arg("*")
         .query_async(&mut conn)
@@ -66,7 +72,7 @@ async fn every_key_is_under_the_prefix_and_queue_keys_carry_the_queue_tag() {
     assert!(all.len() > 10, "{all:?}");
     for key in &all {
         assert!(
-            key.starts_with(&format!("{}:", env.prefix)),
+            key.starts_with(&format!("{}:", env.prefix())),
             "key outside the prefix: {key}"
         );
         if let Some(open) = key.find('{') {
@@ -79,14 +85,15 @@ async fn every_key_is_under_the_prefix_and_queue_keys_carry_the_queue_tag() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_job_is_always_in_exactly_one_place_until_it_succeeds() {
-    let env = TestEnv::new("one-place").await;
+    let env = test_redis("one-place").await;
+    let client = env.client();
     let mut ids = Vec::new();
     for n in 0..200u64 {
         let mut job = env.test_job();
         job.tag = n;
         job.sleep_ms = n % 20;
         job.fail_times = u32::from(n % 3 == 0);
-        let builder = env.client.job(job);
+        let builder = client.job(job);
         let builder = if n % 5 == 0 {
             builder.delay(Duration::from_millis(300))
         } else {
@@ -128,5 +135,4 @@ async fn an_accepted_job_is_always_in_exactly_one_place_until_it_succeeds() {
     worker.shutdown().await;
     let places = locate_jobs(&env, "default").await;
     assert!(places.is_empty(), "left behind: {places:?}");
-    env.cleanup().await;
 }

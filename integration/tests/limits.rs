@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use jobqueue_core::{QueueLimits, RateLimit};
 use jobqueue_integration::probe::{ProbeJob, probe_starts};
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{TestEnv, WorkerProcess, eventually};
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{WorkerProcess, test_redis};
+use jobqueue_testing::{TestRedis, eventually};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 
-fn start_workers(env: &TestEnv, n: usize) -> Vec<WorkerProcess> {
-    let spec = WorkerSpec::new(&env.url, &env.prefix);
+fn start_workers(env: &TestRedis, n: usize) -> Vec<WorkerProcess> {
+    let spec = WorkerSpec::new(env.url(), env.prefix());
     (0..n)
         .map(|_| WorkerProcess::start(WORKER, &spec))
         .collect()
@@ -29,9 +30,9 @@ fn stop(workers: Vec<WorkerProcess>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_most_n_jobs_of_a_queue_run_at_once_across_processes() {
-    let env = TestEnv::new("limit-running").await;
-    let key = format!("{}:probe", env.prefix);
-    let admin = env.client.admin();
+    let env = test_redis("limit-running").await;
+    let key = format!("{}:probe", env.prefix());
+    let admin = env.client().admin();
     let limits = QueueLimits {
         max_running: Some(3),
         rate: None,
@@ -42,20 +43,20 @@ async fn at_most_n_jobs_of_a_queue_run_at_once_across_processes() {
     let jobs: Vec<ProbeJob> = (0..24)
         .map(|_| ProbeJob {
             hold_ms,
-            ..ProbeJob::new(&env.url, &key)
+            ..ProbeJob::new(env.url(), &key)
         })
         .collect();
-    env.client.enqueue_bulk(jobs).await.unwrap();
+    env.client().enqueue_bulk(jobs).await.unwrap();
     // Three processes with ten slots each: only the limit holds them back.
     let workers = start_workers(&env, 3);
     assert!(
         eventually(Duration::from_secs(30), || async {
-            probe_starts(&env.url, &key).await.len() == 24
+            probe_starts(env.url(), &key).await.len() == 24
         })
         .await
     );
     stop(workers);
-    let starts = probe_starts(&env.url, &key).await;
+    let starts = probe_starts(env.url(), &key).await;
     assert!(
         starts.iter().all(|s| s.attempt == 1),
         "held-back jobs were charged an attempt"
@@ -79,14 +80,13 @@ async fn at_most_n_jobs_of_a_queue_run_at_once_across_processes() {
         times.windows(3).any(|w| w[2] - w[0] < hold_ms as i64),
         "never 3 at once: {times:?}"
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_limit_holds_across_processes_without_failing_jobs() {
-    let env = TestEnv::new("limit-rate").await;
-    let key = format!("{}:probe", env.prefix);
-    let admin = env.client.admin();
+    let env = test_redis("limit-rate").await;
+    let key = format!("{}:probe", env.prefix());
+    let admin = env.client().admin();
     admin
         .set_queue_limits(
             "default",
@@ -102,17 +102,17 @@ async fn a_rate_limit_holds_across_processes_without_failing_jobs() {
         .unwrap();
     let workers = start_workers(&env, 2);
     let began = chrono::Utc::now().timestamp_millis();
-    env.client
-        .enqueue_bulk((0..20).map(|_| ProbeJob::new(&env.url, &key)))
+    env.client()
+        .enqueue_bulk((0..20).map(|_| ProbeJob::new(env.url(), &key)))
         .await
         .unwrap();
     assert!(
         eventually(Duration::from_secs(30), || async {
-            probe_starts(&env.url, &key).await.len() == 20
+            probe_starts(env.url(), &key).await.len() == 20
         })
         .await
     );
-    let starts = probe_starts(&env.url, &key).await;
+    let starts = probe_starts(env.url(), &key).await;
     assert!(starts.iter().all(|s| s.attempt == 1));
     let mut times: Vec<i64> = starts.iter().map(|s| s.started_ms).collect();
     times.sort_unstable();
@@ -135,13 +135,13 @@ async fn a_rate_limit_holds_across_processes_without_failing_jobs() {
         QueueLimits::default()
     );
     let cleared = std::time::Instant::now();
-    env.client
-        .enqueue_bulk((0..20).map(|_| ProbeJob::new(&env.url, &key)))
+    env.client()
+        .enqueue_bulk((0..20).map(|_| ProbeJob::new(env.url(), &key)))
         .await
         .unwrap();
     assert!(
         eventually(Duration::from_secs(10), || async {
-            probe_starts(&env.url, &key).await.len() == 40
+            probe_starts(env.url(), &key).await.len() == 40
         })
         .await
     );
@@ -157,5 +157,4 @@ async fn a_rate_limit_holds_across_processes_without_failing_jobs() {
         rate: None,
     };
     assert!(admin.set_queue_limits("default", zero).await.is_err());
-    env.cleanup().await;
 }

@@ -10,24 +10,25 @@
 
 use std::time::{Duration, Instant};
 
-use jobqueue_integration::{TestEnv, eventually, test_worker};
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::eventually;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_left_active_by_a_lost_acknowledgement_runs_again_within_a_lease() {
-    let env = TestEnv::new("lost-ack").await;
+    let env = test_redis("lost-ack").await;
     let worker = test_worker(&env)
         .lease(Duration::from_secs(1))
         .start()
         .await
         .unwrap();
-    let admin = env.client.admin();
-    let q = env.client.store().queue_keys("default").unwrap();
-    let mut redis = env.redis().await;
+    let admin = env.client().admin();
+    let q = env.client().store().queue_keys("default").unwrap();
+    let mut redis = env.connection().await.unwrap();
 
     // A job the worker has not seen: take its record off the ready list
     // while the queue is paused and file it as leased by the worker.
     admin.pause("default").await.unwrap();
-    let id = env.client.enqueue(env.test_job()).await.unwrap();
+    let id = env.client().enqueue(env.test_job()).await.unwrap();
     let record: Vec<u8> = redis::cmd("LPOP")
         .arg(q.ready())
         .query_async(&mut redis)
@@ -69,5 +70,4 @@ async fn a_job_left_active_by_a_lost_acknowledgement_runs_again_within_a_lease()
     .await;
     assert!(left_active, "nothing stays active");
     worker.shutdown().await;
-    env.cleanup().await;
 }

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use jobqueue_core::{ErrorKind, Job, JobContext, JobError};
-use jobqueue_integration::{RedisServer, TestEnv, eventually, test_worker};
+use jobqueue_integration::{RedisServer, test_redis, test_redis_on, test_worker};
+use jobqueue_testing::eventually;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,7 +33,7 @@ async fn probe(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_redis_and_shutdown_while_liveness_stays() {
     let mut redis = RedisServer::start();
-    let env = TestEnv::on(&redis.url(), "health").await;
+    let env = test_redis_on(&redis.url(), "health").await;
     let worker = test_worker(&env)
         .heartbeat_interval(Duration::from_millis(200))
         .health_endpoint("127.0.0.1:0".parse().unwrap())
@@ -98,23 +99,23 @@ impl Job for TracedJob {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_producers_traceparent_reaches_the_job() {
-    let env = TestEnv::new("traceparent").await;
-    let key = format!("{}:seen", env.prefix);
+    let env = test_redis("traceparent").await;
+    let key = format!("{}:seen", env.prefix());
     let job = || TracedJob {
-        url: env.url.clone(),
+        url: env.url().to_owned(),
         key: key.clone(),
     };
     let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let traced = env
-        .client
+        .client()
         .job(job())
         .traceparent(traceparent)
         .enqueue()
         .await
         .unwrap();
-    let untraced = env.client.job(job()).enqueue().await.unwrap();
+    let untraced = env.client().job(job()).enqueue().await.unwrap();
     let refused = env
-        .client
+        .client()
         .job(job())
         .traceparent("not-a-traceparent")
         .enqueue()
@@ -122,12 +123,12 @@ async fn the_producers_traceparent_reaches_the_job() {
         .unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::InvalidArgument);
 
-    let worker = jobqueue_worker::Worker::builder(env.client.clone())
+    let worker = jobqueue_worker::Worker::builder(env.client())
         .register::<TracedJob>()
         .start()
         .await
         .unwrap();
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     assert!(
         eventually(Duration::from_secs(10), || {
             let mut conn = conn.clone();
@@ -140,5 +141,4 @@ async fn the_producers_traceparent_reaches_the_job() {
     let seen: std::collections::HashMap<String, String> = conn.hgetall(&key).await.unwrap();
     assert_eq!(seen[&traced.to_string()], traceparent);
     assert_eq!(seen[&untraced.to_string()], "none");
-    env.cleanup().await;
 }

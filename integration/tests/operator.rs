@@ -4,32 +4,42 @@
 use std::time::Duration;
 
 use jobqueue_core::JobSet;
-use jobqueue_integration::{TestEnv, eventually, test_worker};
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::{DrainOptions, TestRedis, eventually};
 
-async fn make_dead_jobs(env: &TestEnv, n: usize) -> Vec<uuid::Uuid> {
+/// `n` jobs that die on their first run (drained through the worker's run
+/// path, as a worker runs them).
+async fn make_dead_jobs(env: &TestRedis, n: usize) -> Vec<uuid::Uuid> {
     let mut ids = Vec::new();
     for _ in 0..n {
         let mut job = env.test_job();
         job.fail_times = 1;
-        ids.push(env.client.job(job).max_attempts(1).enqueue().await.unwrap());
+        ids.push(
+            env.client()
+                .job(job)
+                .max_attempts(1)
+                .enqueue()
+                .await
+                .unwrap(),
+        );
     }
-    let worker = test_worker(env).start().await.unwrap();
-    let admin = env.client.admin();
-    assert!(
-        eventually(Duration::from_secs(10), || async {
-            admin.queue("default").await.unwrap().dead == n as u64
-        })
+    let report = env
+        .drain_with(test_worker(env), DrainOptions::new().queues(["default"]))
         .await
+        .unwrap();
+    assert_eq!(report.dead(), n, "{report:?}");
+    assert_eq!(
+        env.client().admin().queue("default").await.unwrap().dead,
+        n as u64
     );
-    worker.shutdown().await;
     ids
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retrying_a_dead_job_gives_it_fresh_attempts() {
-    let env = TestEnv::new("retry-dead").await;
+    let env = test_redis("retry-dead").await;
     let ids = make_dead_jobs(&env, 3).await;
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert_eq!(
         admin
             .retry("default", JobSet::Dead, &ids[..1])
@@ -65,14 +75,13 @@ async fn retrying_a_dead_job_gives_it_fresh_attempts() {
 
     assert_eq!(admin.retry_all("default", JobSet::Dead).await.unwrap(), 3);
     assert_eq!(admin.queue("default").await.unwrap().ready, 3);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_dead_jobs_one_or_all() {
-    let env = TestEnv::new("delete-dead").await;
+    let env = test_redis("delete-dead").await;
     let ids = make_dead_jobs(&env, 4).await;
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let listed = admin.list("default", JobSet::Dead, 0, 10).await.unwrap();
     assert_eq!(listed.len(), 4);
     assert!(
@@ -90,24 +99,23 @@ async fn deleting_dead_jobs_one_or_all() {
     assert_eq!(admin.delete_all("default", JobSet::Dead).await.unwrap(), 3);
     let info = admin.queue("default").await.unwrap();
     assert_eq!(info.dead, 0);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_actions_work_in_batches_over_large_sets() {
-    let env = TestEnv::new("bulk-actions").await;
+    let env = test_redis("bulk-actions").await;
     let jobs = (0..2500).map(|_| {
-        env.client
+        env.client()
             .job(env.test_job())
             .delay(Duration::from_secs(3600))
             .prepare()
             .unwrap()
     });
-    env.client
+    env.client()
         .enqueue_prepared(jobs.collect::<Vec<_>>())
         .await
         .unwrap();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert_eq!(admin.queue("default").await.unwrap().scheduled, 2500);
     let page = admin
         .list("default", JobSet::Scheduled, 1000, 1000)
@@ -122,18 +130,17 @@ async fn bulk_actions_work_in_batches_over_large_sets() {
     assert_eq!((info.scheduled, info.ready), (0, 2500));
     assert_eq!(admin.purge("default").await.unwrap(), 2500);
     assert_eq!(admin.queue("default").await.unwrap().ready, 0);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_queue_is_not_fetched_until_resumed() {
-    let env = TestEnv::new("pause").await;
-    let admin = env.client.admin();
+    let env = test_redis("pause").await;
+    let admin = env.client().admin();
     let worker = test_worker(&env).start().await.unwrap();
     admin.pause("default").await.unwrap();
     assert!(admin.queue("default").await.unwrap().paused);
     for _ in 0..5 {
-        env.client.enqueue(env.test_job()).await.unwrap();
+        env.client().enqueue(env.test_job()).await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(env.done().await.is_empty(), "nothing runs while paused");
@@ -141,20 +148,19 @@ async fn a_paused_queue_is_not_fetched_until_resumed() {
     admin.resume("default").await.unwrap();
     assert!(env.wait_done(5, Duration::from_secs(5)).await);
     worker.shutdown().await;
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queue_info_reports_depth_latency_and_workers() {
-    let env = TestEnv::new("queue-info").await;
-    env.client.enqueue(env.test_job()).await.unwrap();
-    env.client.enqueue(env.test_job()).await.unwrap();
-    env.client
+    let env = test_redis("queue-info").await;
+    env.client().enqueue(env.test_job()).await.unwrap();
+    env.client().enqueue(env.test_job()).await.unwrap();
+    env.client()
         .enqueue_in(Duration::from_secs(60), env.test_job())
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let info = admin.queue("default").await.unwrap();
     assert_eq!((info.ready, info.scheduled), (2, 1));
     assert!(
@@ -165,7 +171,12 @@ async fn queue_info_reports_depth_latency_and_workers() {
 
     let mut slow = env.test_job();
     slow.sleep_ms = 1500;
-    env.client.job(slow).queue("slow").enqueue().await.unwrap();
+    env.client()
+        .job(slow)
+        .queue("slow")
+        .enqueue()
+        .await
+        .unwrap();
     let worker = test_worker(&env).queues(["slow"]).start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(5), || async {
@@ -184,5 +195,4 @@ async fn queue_info_reports_depth_latency_and_workers() {
         admin.workers().await.unwrap().is_empty(),
         "a stopped worker leaves the registry"
     );
-    env.cleanup().await;
 }

@@ -4,12 +4,13 @@
 
 use jobqueue_core::admin::{AUDIT_LOG_CAPACITY, AuditEntry, DEAD_GROUP_SAMPLE};
 use jobqueue_core::{BrowseState, BulkAction, JobFilter, JobSet};
-use jobqueue_integration::TestEnv;
 use jobqueue_integration::dashboard::make_dead_jobs;
+use jobqueue_integration::test_redis;
+use jobqueue_testing::eventually;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filtered_bulk_actions_and_groups_span_many_batches() {
-    let env = TestEnv::new("op-pages").await;
+    let env = test_redis("op-pages").await;
     const N: usize = 2_600;
     let messages: Vec<String> = (0..N)
         .map(|i| {
@@ -21,7 +22,7 @@ async fn filtered_bulk_actions_and_groups_span_many_batches() {
         })
         .collect();
     make_dead_jobs(&env, &messages, "").await;
-    let admin = env.client.admin();
+    let admin = env.client().admin();
 
     // Grouping reads a bounded sample and scales it.
     let groups = admin.dead_groups("default").await.unwrap();
@@ -105,13 +106,12 @@ async fn filtered_bulk_actions_and_groups_span_many_batches() {
         .unwrap();
     assert_eq!(deleted, N as u64 / 2);
     assert_eq!(admin.queue("default").await.unwrap().dead, 0);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_audit_log_and_server_info() {
-    let env = TestEnv::new("op-history").await;
-    let admin = env.client.admin();
+    let env = test_redis("op-history").await;
+    let admin = env.client().admin();
     // Workers write processed counts; make one and read it back.
     make_dead_jobs(&env, &["x".to_owned()], "").await;
     let minutes = admin.minute_history(60).await.unwrap();
@@ -123,7 +123,7 @@ async fn history_audit_log_and_server_info() {
     let days = admin.day_history(30).await.unwrap();
     assert_eq!(days.len(), 30);
     assert!(
-        jobqueue_integration::eventually(std::time::Duration::from_secs(5), || async {
+        eventually(std::time::Duration::from_secs(5), || async {
             admin.day_history(1).await.unwrap()[0].failed >= 1
         })
         .await,
@@ -149,8 +149,8 @@ async fn history_audit_log_and_server_info() {
     assert_eq!((older[0].count, older[1].count), (1498, 1497));
     let all = admin.audit_log(None, 5000).await.unwrap();
     let len: usize = redis::cmd("XLEN")
-        .arg(env.client.store().keys().audit_log())
-        .query_async(&mut env.redis().await)
+        .arg(env.client().store().keys().audit_log())
+        .query_async(&mut env.connection().await.unwrap())
         .await
         .unwrap();
     // `MAXLEN ~` trims whole stream nodes (100 entries by default).
@@ -169,5 +169,4 @@ async fn history_audit_log_and_server_info() {
         info.version
     );
     assert!(info.used_memory > 0);
-    env.cleanup().await;
 }

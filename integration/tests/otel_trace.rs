@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use jobqueue_integration::{TestEnv, test_worker};
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
 use opentelemetry::trace::{SpanKind, TracerProvider};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use tracing::Instrument;
@@ -23,15 +23,15 @@ async fn a_job_continues_the_trace_of_the_request_that_enqueued_it() {
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("jobqueue-test")));
     tracing::subscriber::set_global_default(subscriber).expect("first subscriber");
 
-    let env = TestEnv::new("otel").await;
+    let env = test_redis("otel").await;
     let id = env
-        .client
+        .client()
         .enqueue(env.test_job())
         .instrument(tracing::info_span!("request"))
         .await
         .unwrap();
     let ready = env
-        .client
+        .client()
         .admin()
         .list_ready("default", 0, 1)
         .await
@@ -67,5 +67,4 @@ async fn a_job_continues_the_trace_of_the_request_that_enqueued_it() {
         "the parent came through the envelope"
     );
     assert_eq!(request.span_kind, SpanKind::Internal);
-    env.cleanup().await;
 }

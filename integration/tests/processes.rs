@@ -3,15 +3,16 @@
 
 use std::time::{Duration, Instant};
 
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{TestEnv, WorkerProcess, eventually};
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{TestJobTraces, WorkerProcess, test_redis};
+use jobqueue_testing::eventually;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_workers_jobs_run_again_elsewhere_and_none_is_lost() {
-    let env = TestEnv::new("sigkill").await;
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let env = test_redis("sigkill").await;
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.lease_ms = 1500;
     spec.concurrency = 10;
     let victim = WorkerProcess::start(WORKER, &spec);
@@ -19,7 +20,7 @@ async fn a_killed_workers_jobs_run_again_elsewhere_and_none_is_lost() {
     for _ in 0..10 {
         let mut job = env.test_job();
         job.sleep_ms = 1000;
-        ids.push(env.client.enqueue(job).await.unwrap());
+        ids.push(env.client().enqueue(job).await.unwrap());
     }
     // Wait until the victim holds all ten, mid-job, then kill it.
     assert!(
@@ -28,7 +29,7 @@ async fn a_killed_workers_jobs_run_again_elsewhere_and_none_is_lost() {
         })
         .await
     );
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert_eq!(admin.queue("default").await.unwrap().active, 10);
     victim.kill();
     let killed_at = Instant::now();
@@ -65,13 +66,12 @@ async fn a_killed_workers_jobs_run_again_elsewhere_and_none_is_lost() {
     );
     survivor.terminate();
     assert!(survivor.wait(Duration::from_secs(10)));
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_hands_unfinished_jobs_back_at_once() {
-    let env = TestEnv::new("sigterm-handback").await;
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let env = test_redis("sigterm-handback").await;
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.grace_ms = 300;
     spec.lease_ms = 30_000; // a lapse would take 30 s: hand-back must not wait for it
     let worker = WorkerProcess::start(WORKER, &spec);
@@ -79,7 +79,7 @@ async fn graceful_shutdown_hands_unfinished_jobs_back_at_once() {
         let mut job = env.test_job();
         job.sleep_ms = 60_000;
         job.ignore_cancel = true;
-        env.client.enqueue(job).await.unwrap();
+        env.client().enqueue(job).await.unwrap();
     }
     assert!(
         eventually(Duration::from_secs(10), || async {
@@ -95,26 +95,25 @@ async fn graceful_shutdown_hands_unfinished_jobs_back_at_once() {
         "took {:?}",
         stopped.elapsed()
     );
-    let info = env.client.admin().queue("default").await.unwrap();
+    let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!(
         (info.ready, info.active),
         (5, 0),
         "handed back, not left leased"
     );
-    assert!(env.client.admin().workers().await.unwrap().is_empty());
-    env.cleanup().await;
+    assert!(env.client().admin().workers().await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_lets_running_jobs_finish() {
-    let env = TestEnv::new("sigterm-finish").await;
-    let mut spec = WorkerSpec::new(&env.url, &env.prefix);
+    let env = test_redis("sigterm-finish").await;
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.grace_ms = 10_000;
     let worker = WorkerProcess::start(WORKER, &spec);
     for _ in 0..8 {
         let mut job = env.test_job();
         job.sleep_ms = 700;
-        env.client.enqueue(job).await.unwrap();
+        env.client().enqueue(job).await.unwrap();
     }
     assert!(
         eventually(Duration::from_secs(10), || async {
@@ -130,29 +129,28 @@ async fn graceful_shutdown_lets_running_jobs_finish() {
         done.values().all(|runs| *runs == 1),
         "no duplicates: {done:?}"
     );
-    let info = env.client.admin().queue("default").await.unwrap();
+    let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!((info.ready, info.active, info.processed), (0, 0, 8));
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_delayed_jobs_are_promoted_exactly_once_by_four_workers() {
-    let env = TestEnv::new("four-schedulers").await;
-    let spec = WorkerSpec::new(&env.url, &env.prefix);
+    let env = test_redis("four-schedulers").await;
+    let spec = WorkerSpec::new(env.url(), env.prefix());
     let workers: Vec<WorkerProcess> = (0..4)
         .map(|_| WorkerProcess::start(WORKER, &spec))
         .collect();
     let jobs = (0..1000u64).map(|n| {
         let mut job = env.test_job();
         job.tag = n;
-        env.client
+        env.client()
             .job(job)
             .delay(Duration::from_millis(1000 + n % 1000))
             .prepare()
             .unwrap()
     });
     let ids = env
-        .client
+        .client()
         .enqueue_prepared(jobs.collect::<Vec<_>>())
         .await
         .unwrap();
@@ -170,5 +168,4 @@ async fn a_thousand_delayed_jobs_are_promoted_exactly_once_by_four_workers() {
         worker.terminate();
         assert!(worker.wait(Duration::from_secs(10)));
     }
-    env.cleanup().await;
 }

@@ -5,30 +5,30 @@
 use std::time::{Duration, Instant};
 
 use jobqueue_core::ErrorKind;
-use jobqueue_integration::{RedisServer, TestEnv, test_worker};
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis_on, test_worker};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_recover_and_producers_get_errors_while_redis_is_down() {
     let mut server = RedisServer::start_with(&["--appendonly", "yes", "--appendfsync", "always"]);
-    let env = TestEnv::on(&server.url(), "outage").await;
+    let env = test_redis_on(&server.url(), "outage").await;
     let worker = test_worker(&env).concurrency(5).start().await.unwrap();
 
     let mut ids = Vec::new();
     for _ in 0..20 {
-        ids.push(env.client.enqueue(env.test_job()).await.unwrap());
+        ids.push(env.client().enqueue(env.test_job()).await.unwrap());
     }
     assert!(env.wait_done(20, Duration::from_secs(10)).await);
 
     // Enqueue jobs that will still be waiting when Redis dies.
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     admin.pause("default").await.unwrap();
     for _ in 0..20 {
-        ids.push(env.client.enqueue(env.test_job()).await.unwrap());
+        ids.push(env.client().enqueue(env.test_job()).await.unwrap());
     }
     server.kill();
 
     let started = Instant::now();
-    let err = env.client.enqueue(env.test_job()).await.unwrap_err();
+    let err = env.client().enqueue(env.test_job()).await.unwrap_err();
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "the error came in {:?}",
@@ -53,7 +53,7 @@ async fn workers_recover_and_producers_get_errors_while_redis_is_down() {
     // whose reply was lost: those stay "unknown".)
     let mut refused = None;
     for _ in 0..10 {
-        let err = env.client.enqueue(env.test_job()).await.unwrap_err();
+        let err = env.client().enqueue(env.test_job()).await.unwrap_err();
         match err.kind() {
             ErrorKind::Unavailable => {
                 refused = Some(err);
@@ -71,7 +71,7 @@ async fn workers_recover_and_producers_get_errors_while_redis_is_down() {
     // The producer reconnects by itself.
     let mut recovered = None;
     for _ in 0..50 {
-        match env.client.enqueue(env.test_job()).await {
+        match env.client().enqueue(env.test_job()).await {
             Ok(id) => {
                 recovered = Some(id);
                 break;

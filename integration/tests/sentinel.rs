@@ -6,22 +6,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use jobqueue_core::{Client, ClientConfig};
+use jobqueue_core::ClientConfig;
 use jobqueue_integration::redis_sentinel::SentinelSetup;
-use jobqueue_integration::{TestEnv, eventually, test_worker};
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::eventually;
 use uuid::Uuid;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sentinel_failover_mid_run_loses_no_confirmed_job() {
     let setup = SentinelSetup::start();
-    let traces = TestEnv::new("sentinel").await;
-    let config = ClientConfig::new(setup.url())
-        .prefix(&traces.prefix)
-        .wait_for_replicas(1, Duration::from_millis(500));
-    let client = Client::with_config(config)
+    // Traces go to the shared test Redis; the queues live behind Sentinel.
+    let mut env = test_redis("sentinel").await;
+    let config = ClientConfig::new(setup.url()).wait_for_replicas(1, Duration::from_millis(500));
+    env.reconnect_with(config)
         .await
         .expect("connect through Sentinel");
-    let env = Arc::new(TestEnv { client, ..traces });
+    let env = Arc::new(env);
     assert_eq!(setup.primary_port(), Some(setup.primary.port()));
 
     let worker = test_worker(&env).queues(["a", "b"]).start().await.unwrap();
@@ -35,7 +35,13 @@ async fn a_sentinel_failover_mid_run_loses_no_confirmed_job() {
             while !stop.load(Ordering::Relaxed) {
                 let queue = ["a", "b"][n % 2];
                 n += 1;
-                match env.client.job(env.test_job()).queue(queue).enqueue().await {
+                match env
+                    .client()
+                    .job(env.test_job())
+                    .queue(queue)
+                    .enqueue()
+                    .await
+                {
                     Ok(id) => acknowledged.push(id),
                     Err(err) => tracing::info!(%err, "enqueue refused during failover"),
                 }
@@ -81,7 +87,7 @@ async fn a_sentinel_failover_mid_run_loses_no_confirmed_job() {
     // was handed back at its shutdown, and enqueues refused with
     // NotReplicated that did land. A fresh worker drains all of it: nothing
     // is stuck on the new primary.
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let second = test_worker(&env).queues(["a", "b"]).start().await.unwrap();
     let drained = eventually(Duration::from_secs(20), || async {
         let mut idle = true;
@@ -95,5 +101,4 @@ async fn a_sentinel_failover_mid_run_loses_no_confirmed_job() {
     second.shutdown().await;
     assert!(drained, "every queue drained on the new primary");
     assert_eq!(setup.primary_port(), Some(setup.replica.port()));
-    env.cleanup().await;
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::task::{Context, Poll};
 
-use jobqueue_integration::{TestEnv, test_worker};
+use jobqueue_integration::{test_redis, test_worker};
 
 /// A shutdown future that, when first polled, counts the registered
 /// workers (a blocking query: it must happen inside `poll`), then completes.
@@ -37,11 +37,11 @@ async fn the_shutdown_future_is_polled_before_the_worker_starts() {
     // Polling it first is what installs signal handlers such as
     // `shutdown_signal`'s: a SIGTERM during start-up then stops the worker
     // gracefully instead of killing the process.
-    let env = TestEnv::new("startup-signal").await;
+    let env = test_redis("startup-signal").await;
     let seen = Arc::new(AtomicI64::new(-1));
     let shutdown = CountWorkersOnFirstPoll {
-        url: env.url.clone(),
-        workers_key: format!("{}:workers", env.prefix),
+        url: env.url().to_owned(),
+        workers_key: format!("{}:workers", env.prefix()),
         seen: seen.clone(),
     };
     let report = test_worker(&env).run_until(shutdown).await.expect("runs");
@@ -52,6 +52,5 @@ async fn the_shutdown_future_is_polled_before_the_worker_starts() {
     );
     assert_eq!(report.handed_back, 0);
     // It still started and stopped cleanly.
-    assert!(env.client.admin().workers().await.unwrap().is_empty());
-    env.cleanup().await;
+    assert!(env.client().admin().workers().await.unwrap().is_empty());
 }

@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use jobqueue_core::store::{BuryEntry, CompletionBatch, DeadLimits, RetryEntry};
 use jobqueue_core::{JobSet, record};
-use jobqueue_integration::TestEnv;
 use jobqueue_integration::chaos::{Figures, param};
 use jobqueue_integration::jobs::NoopJob;
 use jobqueue_integration::locate::locate_jobs;
+use jobqueue_integration::test_redis;
+use jobqueue_testing::TestRedis;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -123,14 +124,15 @@ impl Model {
     }
 }
 
-async fn apply(env: &TestEnv, model: &mut Model, step: &Step) {
-    let store = env.client.store();
-    let admin = env.client.admin();
+async fn apply(env: &TestRedis, model: &mut Model, step: &Step) {
+    let client = env.client();
+    let store = client.store();
+    let admin = env.client().admin();
     let q = store.queue_keys(QUEUE).unwrap();
     match step {
         Step::Enqueue | Step::Schedule => {
             model.tag += 1;
-            let job = env.client.job(NoopJob { n: model.tag });
+            let job = client.job(NoopJob { n: model.tag });
             let (job, place) = match step {
                 Step::Schedule => (job.delay(Duration::from_secs(3600)), Place::Scheduled),
                 _ => (job, Place::Ready),
@@ -252,7 +254,7 @@ async fn apply(env: &TestEnv, model: &mut Model, step: &Step) {
 }
 
 /// Invariant 1, against the model.
-async fn check(env: &TestEnv, model: &Model, step: &Step) {
+async fn check(env: &TestRedis, model: &Model, step: &Step) {
     let found = locate_jobs(env, QUEUE).await;
     for (id, place) in &model.jobs {
         let places = found.get(id).cloned().unwrap_or_default();
@@ -288,14 +290,13 @@ fn random_operation_sequences_keep_every_job_in_exactly_one_place() {
     let checked = AtomicU64::new(0);
     let result = runner.run(&strategy, |sequence| {
         runtime.block_on(async {
-            let env = TestEnv::new("model").await;
+            let env = test_redis("model").await;
             let mut model = Model::default();
             for step in &sequence {
                 apply(&env, &mut model, step).await;
                 check(&env, &model, step).await;
                 checked.fetch_add(1, Ordering::Relaxed);
             }
-            env.cleanup().await;
         });
         Ok(())
     });

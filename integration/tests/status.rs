@@ -5,14 +5,15 @@ use std::time::Duration;
 
 use jobqueue_core::{Error, JobStatusState, Progress};
 use jobqueue_integration::probe::ProbeJob;
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{TestEnv, WorkerProcess, eventually, test_worker};
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{WorkerProcess, test_redis, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
 use serde::Deserialize;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 
-fn probe(env: &TestEnv) -> ProbeJob {
-    ProbeJob::new(&env.url, &format!("{}:probe", env.prefix))
+fn probe(env: &TestRedis) -> ProbeJob {
+    ProbeJob::new(env.url(), &format!("{}:probe", env.prefix()))
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -23,10 +24,10 @@ struct Summary {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_and_result_are_readable_by_id() {
-    let env = TestEnv::new("status").await;
-    let spec = WorkerSpec::new(&env.url, &env.prefix);
+    let env = test_redis("status").await;
+    let spec = WorkerSpec::new(env.url(), env.prefix());
     let worker = WorkerProcess::start(WORKER, &spec);
-    let client = &env.client;
+    let client = &env.client();
 
     let job = ProbeJob {
         hold_ms: 1500,
@@ -115,19 +116,18 @@ async fn progress_and_result_are_readable_by_id() {
 
     worker.terminate();
     assert!(worker.wait(Duration::from_secs(15)));
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statuses_are_kept_for_the_configured_time_only() {
-    let env = TestEnv::new("status-ttl").await;
+    let env = test_redis("status-ttl").await;
     let worker = test_worker(&env)
         .status_ttl(Duration::from_secs(1))
         .start()
         .await
         .unwrap();
     let id = env
-        .client
+        .client()
         .job(ProbeJob {
             result: Some(serde_json::json!(7)),
             ..probe(&env)
@@ -136,24 +136,23 @@ async fn statuses_are_kept_for_the_configured_time_only() {
         .await
         .unwrap();
     let seven: Option<u32> = env
-        .client
+        .client()
         .wait_result(id, Duration::from_secs(10))
         .await
         .unwrap();
     assert_eq!(seven, Some(7));
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     let ttl: i64 = redis::cmd("PTTL")
-        .arg(format!("{}:status:{id}", env.prefix))
+        .arg(format!("{}:status:{id}", env.prefix()))
         .query_async(&mut conn)
         .await
         .unwrap();
     assert!(ttl > 0 && ttl <= 1000, "PTTL {ttl}");
     assert!(
         eventually(Duration::from_secs(5), || async {
-            env.client.status(id).await.unwrap().is_none()
+            env.client().status(id).await.unwrap().is_none()
         })
         .await
     );
     worker.shutdown().await;
-    env.cleanup().await;
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use jobqueue_core::{Client, ClientConfig, ErrorKind};
 use jobqueue_integration::redis_server::free_port;
 use jobqueue_integration::tls_certs::TlsCerts;
-use jobqueue_integration::{RedisServer, TestEnv, test_worker};
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis, test_worker};
 
 const PASSWORD: &str = "s3cret-for-tests";
 
@@ -26,8 +26,8 @@ async fn tls_with_an_acl_user_runs_jobs_and_bad_credentials_fail_clearly() {
     let server = RedisServer::start_with(&[&["--appendonly", "no"][..], &args].concat());
 
     // Traces go to the shared test Redis; the queue lives on the TLS server.
-    let traces = TestEnv::new("tls-acl").await;
-    let prefix = traces.prefix.clone();
+    let mut env = test_redis("tls-acl").await;
+    let prefix = env.prefix().to_owned();
     let mut admin_conn = redis::Client::open(server.url())
         .unwrap()
         .get_multiplexed_async_connection()
@@ -49,13 +49,12 @@ async fn tls_with_an_acl_user_runs_jobs_and_bad_credentials_fail_clearly() {
         .unwrap();
 
     let url = format!("rediss://app:{PASSWORD}@localhost:{tls_port}");
-    let client = Client::with_config(ClientConfig::new(&url).prefix(&prefix))
+    env.reconnect_with(ClientConfig::new(&url))
         .await
         .expect("TLS + ACL connect");
-    let env = TestEnv { client, ..traces };
     let ids = [
-        env.client.enqueue(env.test_job()).await.unwrap(),
-        env.client
+        env.client().enqueue(env.test_job()).await.unwrap(),
+        env.client()
             .enqueue_in(Duration::from_millis(300), env.test_job())
             .await
             .unwrap(),
@@ -68,7 +67,7 @@ async fn tls_with_an_acl_user_runs_jobs_and_bad_credentials_fail_clearly() {
     worker.shutdown().await;
     let done = env.done().await;
     assert!(ids.iter().all(|id| done.contains_key(&id.to_string())));
-    assert_eq!(env.client.admin().totals().await.unwrap().processed, 2);
+    assert_eq!(env.client().admin().totals().await.unwrap().processed, 2);
 
     // The ACL really limits the user: another prefix is out of reach.
     let other = Client::with_config(ClientConfig::new(&url).prefix("someone-else"))
@@ -101,6 +100,5 @@ async fn tls_with_an_acl_user_runs_jobs_and_bad_credentials_fail_clearly() {
         .connect_timeout(Duration::from_secs(1))
         .response_timeout(Duration::from_secs(1));
     assert!(Client::with_config(config).await.is_err());
-    env.cleanup().await;
     drop(server);
 }

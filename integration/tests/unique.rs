@@ -6,22 +6,24 @@ use std::time::Duration;
 
 use jobqueue_core::store::{BuryEntry, CompletionBatch, DeadLimits};
 use jobqueue_core::{JobSet, UniqueMode, UniqueOutcome};
-use jobqueue_integration::process::WorkerSpec;
-use jobqueue_integration::{TestEnv, WorkerProcess, eventually, test_worker};
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{TestJobTraces, WorkerProcess, test_redis, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 
 /// Every uniqueness lock key of the test's prefix.
-async fn lock_keys(env: &TestEnv) -> Vec<String> {
+async fn lock_keys(env: &TestRedis) -> Vec<String> {
     env.keys()
         .await
+        .unwrap()
         .into_iter()
         .filter(|k| k.contains(":unique:"))
         .collect()
 }
 
-async fn ready_len(env: &TestEnv) -> usize {
-    env.client
+async fn ready_len(env: &TestRedis) -> usize {
+    env.client()
         .admin()
         .list_ready("default", 0, 1000)
         .await
@@ -31,7 +33,7 @@ async fn ready_len(env: &TestEnv) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_producers_enqueue_one_job_per_key() {
-    let env = TestEnv::new("unique-race").await;
+    let env = test_redis("unique-race").await;
     let mut clients = Vec::new();
     for _ in 0..4 {
         clients.push(
@@ -68,12 +70,11 @@ async fn concurrent_producers_enqueue_one_job_per_key() {
     ids.dedup();
     assert_eq!(ids.len(), 2, "every duplicate was told the holder's id");
     assert_eq!(ready_len(&env).await, 2);
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lock_is_released_when_the_job_succeeds_or_dies() {
-    let env = TestEnv::new("unique-release").await;
+    let env = test_redis("unique-release").await;
     let ttl = Duration::from_secs(60);
     let ok = env.test_job();
     let mut doomed = env.test_job();
@@ -82,19 +83,19 @@ async fn the_lock_is_released_when_the_job_succeeds_or_dies() {
     flaky.fail_times = 2;
     flaky.tag = 9;
     let first = env
-        .client
+        .client()
         .job(ok.clone())
         .unique_for(ttl)
         .enqueue()
         .await
         .unwrap();
-    env.client
+    env.client()
         .job(doomed.clone())
         .unique_for(ttl)
         .enqueue()
         .await
         .unwrap();
-    env.client
+    env.client()
         .job(flaky.clone())
         .unique_for(ttl)
         .enqueue()
@@ -102,7 +103,7 @@ async fn the_lock_is_released_when_the_job_succeeds_or_dies() {
         .unwrap();
     // While they wait, duplicates are rejected with the holder's id.
     let again = env
-        .client
+        .client()
         .job(ok.clone())
         .unique_for(ttl)
         .enqueue_unique()
@@ -113,11 +114,11 @@ async fn the_lock_is_released_when_the_job_succeeds_or_dies() {
 
     // Processes run them: the ok job and the flaky one (after two retries,
     // holding its lock meanwhile) succeed, the doomed one dies.
-    let spec = WorkerSpec::new(&env.url, &env.prefix);
+    let spec = WorkerSpec::new(env.url(), env.prefix());
     let workers: Vec<_> = (0..2)
         .map(|_| WorkerProcess::start(WORKER, &spec))
         .collect();
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     assert!(
         eventually(Duration::from_secs(15), || async {
             env.done().await.len() == 2
@@ -135,7 +136,7 @@ async fn the_lock_is_released_when_the_job_succeeds_or_dies() {
     );
     // The key is free again.
     let later = env
-        .client
+        .client()
         .job(ok)
         .unique_for(ttl)
         .enqueue_unique()
@@ -146,23 +147,22 @@ async fn the_lock_is_released_when_the_job_succeeds_or_dies() {
         worker.terminate();
         assert!(worker.wait(Duration::from_secs(15)));
     }
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_never_outlives_its_ttl() {
-    let env = TestEnv::new("unique-ttl").await;
+    let env = test_redis("unique-ttl").await;
     // Nobody runs the job: only the TTL can free the key.
     let job = || env.test_job();
     let first = env
-        .client
+        .client()
         .job(job())
         .delay(Duration::from_secs(3600))
         .unique_for(Duration::from_millis(500))
         .enqueue()
         .await
         .unwrap();
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     let locks = lock_keys(&env).await;
     assert_eq!(locks.len(), 1);
     let ttl: i64 = redis::cmd("PTTL")
@@ -178,7 +178,7 @@ async fn a_lock_never_outlives_its_ttl() {
         .await
     );
     let second = env
-        .client
+        .client()
         .job(job())
         .unique_for(Duration::from_millis(500))
         .enqueue()
@@ -187,7 +187,7 @@ async fn a_lock_never_outlives_its_ttl() {
     assert_ne!(first, second);
     // A zero TTL would be a lock that is never taken: rejected.
     assert!(
-        env.client
+        env.client()
             .job(job())
             .unique_for(Duration::ZERO)
             .enqueue()
@@ -195,24 +195,24 @@ async fn a_lock_never_outlives_its_ttl() {
             .is_err()
     );
     assert!(
-        env.client
+        env.client()
             .job(job())
             .unique_key("k")
             .enqueue()
             .await
             .is_err()
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replace_swaps_a_waiting_duplicate_for_the_new_job() {
-    let env = TestEnv::new("unique-replace").await;
-    let admin = env.client.admin();
+    let env = test_redis("unique-replace").await;
+    let admin = env.client().admin();
+    let client = env.client();
     let send = |tag: u64| {
         let mut job = env.test_job();
         job.tag = tag;
-        env.client
+        client
             .job(job)
             .delay(Duration::from_secs(3600))
             .unique_for(Duration::from_secs(60))
@@ -240,15 +240,15 @@ async fn replace_swaps_a_waiting_duplicate_for_the_new_job() {
     assert_eq!(scheduled.len(), 1);
     assert_eq!(scheduled[0].id, second_id);
     assert!(admin.job("default", first_id).await.unwrap().is_none());
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debounce_runs_the_job_once_after_the_last_request() {
-    let env = TestEnv::new("unique-debounce").await;
+    let env = test_redis("unique-debounce").await;
     let worker = test_worker(&env).start().await.unwrap();
+    let client = env.client();
     let send = || {
-        env.client
+        client
             .job(env.test_job())
             .delay(Duration::from_millis(1500))
             .unique_for(Duration::from_secs(60))
@@ -286,12 +286,11 @@ async fn debounce_runs_the_job_once_after_the_last_request() {
     assert_eq!(done.get(&first.id().to_string()), Some(&1));
     worker.shutdown().await;
     assert!(lock_keys(&env).await.is_empty());
-    env.cleanup().await;
 }
 
 /// The value of the uniqueness lock `key`, if any.
-async fn lock_holder(env: &TestEnv, key: &str) -> Option<String> {
-    let mut conn = env.redis().await;
+async fn lock_holder(env: &TestRedis, key: &str) -> Option<String> {
+    let mut conn = env.connection().await.unwrap();
     redis::cmd("GET")
         .arg(key)
         .query_async(&mut conn)
@@ -306,15 +305,22 @@ async fn lock_holder(env: &TestEnv, key: &str) -> Option<String> {
 /// normally.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_acknowledgement_releases_only_locks_it_still_holds() {
-    let env = TestEnv::new("unique-ack-rules").await;
+    let env = test_redis("unique-ack-rules").await;
     let ttl = Duration::from_secs(60);
     let mut ids = Vec::new();
     for tag in 0..3 {
         let mut job = env.test_job();
         job.tag = tag;
-        ids.push(env.client.job(job).unique_for(ttl).enqueue().await.unwrap());
+        ids.push(
+            env.client()
+                .job(job)
+                .unique_for(ttl)
+                .enqueue()
+                .await
+                .unwrap(),
+        );
     }
-    let plain = env.client.enqueue(env.test_job()).await.unwrap();
+    let plain = env.client().enqueue(env.test_job()).await.unwrap();
     let locks = lock_keys(&env).await;
     assert_eq!(locks.len(), 3);
     // Which lock belongs to which job.
@@ -328,7 +334,9 @@ async fn an_acknowledgement_releases_only_locks_it_still_holds() {
         (id, key)
     });
 
-    let store = env.client.store();
+    let client = env.client();
+
+    let store = client.store();
     let keys = store.queue_keys("default").unwrap();
     let worker_id = "ack-rules-worker";
     let active = keys.active(worker_id);
@@ -341,7 +349,7 @@ async fn an_acknowledgement_releases_only_locks_it_still_holds() {
 
     // A replace handed the first job's lock to a newer job; the second job
     // was taken from this worker (as the reaper does after a lapsed lease).
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     let newer = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
     let _: () = redis::cmd("SET")
         .arg(&handed_over.1)
@@ -387,7 +395,6 @@ async fn an_acknowledgement_releases_only_locks_it_still_holds() {
         "a job this worker no longer holds keeps its lock"
     );
     assert_eq!(lock_holder(&env, &released.1).await, None);
-    env.cleanup().await;
 }
 
 /// Unique jobs enqueued in bulk go in batched script calls (more than one
@@ -397,12 +404,13 @@ async fn an_acknowledgement_releases_only_locks_it_still_holds() {
 /// between keep their order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_unique_jobs_keep_every_rule_across_batched_calls() {
-    let env = TestEnv::new("unique-bulk").await;
+    let env = test_redis("unique-bulk").await;
     let ttl = Duration::from_secs(60);
+    let client = env.client();
     let unique_job = |tag: u64| {
         let mut job = env.test_job();
         job.tag = tag;
-        env.client.job(job).unique_for(ttl)
+        client.job(job).unique_for(ttl)
     };
     let earlier = unique_job(7).enqueue().await.unwrap();
 
@@ -419,10 +427,10 @@ async fn bulk_unique_jobs_keep_every_rule_across_batched_calls() {
             .prepare()
             .unwrap(),
     );
-    prepared.push(env.client.job(env.test_job()).prepare().unwrap());
+    prepared.push(env.client().job(env.test_job()).prepare().unwrap());
     prepared.push(unique_job(3000).queue("other").prepare().unwrap());
     let own_ids: Vec<_> = prepared.iter().map(|job| job.id()).collect();
-    let ids = env.client.enqueue_prepared(prepared).await.unwrap();
+    let ids = env.client().enqueue_prepared(prepared).await.unwrap();
 
     assert_eq!(ids.len(), 455);
     assert_eq!(ids[..450], own_ids[..450], "distinct keys each enqueued");
@@ -435,7 +443,7 @@ async fn bulk_unique_jobs_keep_every_rule_across_batched_calls() {
         "a duplicate of an earlier job gets its id"
     );
     assert_eq!(ids[452..], own_ids[452..]);
-    let admin = env.client.admin();
+    let admin = env.client().admin();
     let default = admin.queue("default").await.unwrap();
     assert_eq!(default.ready, 1 + 450 + 1, "earlier + distinct + plain");
     assert_eq!(default.scheduled, 1);
@@ -457,7 +465,6 @@ async fn bulk_unique_jobs_keep_every_rule_across_batched_calls() {
             "{err}"
         );
     }
-    env.cleanup().await;
 }
 
 /// Unique jobs enqueued (the one at `parent_tag` with dependents) and
@@ -470,12 +477,13 @@ struct LeasedUnique {
 }
 
 impl LeasedUnique {
-    async fn new(env: &TestEnv, count: u64, parent_tag: u64, worker_id: &str) -> Self {
+    async fn new(env: &TestRedis, count: u64, parent_tag: u64, worker_id: &str) -> Self {
+        let client = env.client();
         let mut ids = Vec::new();
         for tag in 0..count {
             let mut job = env.test_job();
             job.tag = tag;
-            let builder = env.client.job(job).unique_for(Duration::from_secs(60));
+            let builder = client.job(job).unique_for(Duration::from_secs(60));
             let builder = if tag == parent_tag {
                 builder.with_dependents()
             } else {
@@ -483,7 +491,7 @@ impl LeasedUnique {
             };
             ids.push(builder.enqueue().await.unwrap());
         }
-        let store = env.client.store();
+        let store = client.store();
         let keys = store.queue_keys("default").unwrap();
         let active = keys.active(worker_id);
         store
@@ -521,7 +529,7 @@ impl LeasedUnique {
 /// that succeeded. The job it still holds releases its lock as usual.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_that_lost_its_jobs_frees_none_of_their_locks() {
-    let env = TestEnv::new("unique-lost-lease").await;
+    let env = test_redis("unique-lost-lease").await;
     let leased = LeasedUnique::new(&env, 4, 2, "lost-lease-worker").await;
     let ids = &leased.ids;
     let [buried, keyed_acked, parent, held] = [ids[0], ids[1], ids[2], ids[3]];
@@ -531,11 +539,12 @@ async fn a_worker_that_lost_its_jobs_frees_none_of_their_locks() {
     }
     let lock = |id: uuid::Uuid| lock_of[&id.to_string()].clone();
     let digest = |id: uuid::Uuid| lock(id).rsplit(':').next().unwrap().to_owned();
-    let (store, keys, active) = (env.client.store(), &leased.keys, &leased.active);
+    let client = env.client();
+    let (store, keys, active) = (client.store(), &leased.keys, &leased.active);
     let record_of = |id: uuid::Uuid| leased.record(id);
     // Three jobs are reclaimed (as the reaper does after a lapsed lease):
     // back in the ready list, no longer in this worker's active hash.
-    let mut conn = env.redis().await;
+    let mut conn = env.connection().await.unwrap();
     for id in [buried, keyed_acked, parent] {
         let _: () = redis::pipe()
             .hdel(active, id.to_string())
@@ -597,7 +606,6 @@ async fn a_worker_that_lost_its_jobs_frees_none_of_their_locks() {
         );
     }
     assert_eq!(lock_holder(&env, &lock(held)).await, None);
-    env.cleanup().await;
 }
 
 /// Locks are freed by the script that records a job's end, whatever else
@@ -606,11 +614,12 @@ async fn a_worker_that_lost_its_jobs_frees_none_of_their_locks() {
 /// whose dependency record has expired, all free their locks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn locks_go_with_the_end_even_when_its_record_does_not_stay() {
-    let env = TestEnv::new("unique-end-record").await;
+    let env = test_redis("unique-end-record").await;
     let leased = LeasedUnique::new(&env, 3, 2, "end-record-worker").await;
     assert_eq!(lock_keys(&env).await.len(), 3);
     let ids = &leased.ids;
-    let (store, keys, active) = (env.client.store(), &leased.keys, &leased.active);
+    let client = env.client();
+    let (store, keys, active) = (client.store(), &leased.keys, &leased.active);
     let record_of = |id: uuid::Uuid| leased.record(id);
     let bury = CompletionBatch {
         buries: ids[..2]
@@ -633,7 +642,7 @@ async fn locks_go_with_the_end_even_when_its_record_does_not_stay() {
     // the job's run time).
     let _: () = redis::cmd("DEL")
         .arg(keys.parent(&ids[2].to_string()))
-        .query_async(&mut env.redis().await)
+        .query_async(&mut env.connection().await.unwrap())
         .await
         .unwrap();
     let parent_ack = CompletionBatch {
@@ -646,5 +655,4 @@ async fn locks_go_with_the_end_even_when_its_record_does_not_stay() {
         .unwrap();
     assert_eq!(report.acked, 1);
     assert_eq!(lock_keys(&env).await, Vec::<String>::new());
-    env.cleanup().await;
 }

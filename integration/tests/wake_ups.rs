@@ -8,22 +8,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use jobqueue_core::Job;
 use jobqueue_core::record::{Envelope, encode_record};
-use jobqueue_core::{Client, Job};
 use jobqueue_integration::jobs::TestJob;
-use jobqueue_integration::{RedisServer, TestEnv, eventually, test_worker};
+use jobqueue_integration::{RedisServer, TestJobTraces, test_redis, test_redis_on, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
 
 /// A record of `job` pushed straight onto `queue`'s ready list with a raw
 /// `RPUSH` and no wake-up: what Redis holds after an enqueue whose reply
 /// (and so its wake-up publish) was lost.
-async fn push_without_wake_up(env: &TestEnv, queue: &str, job: &TestJob) -> uuid::Uuid {
+async fn push_without_wake_up(env: &TestRedis, queue: &str, job: &TestJob) -> uuid::Uuid {
     let envelope = Envelope::new(TestJob::NAME);
     let record = encode_record(&envelope, &serde_json::to_vec(job).unwrap()).unwrap();
-    let keys = env.client.store().queue_keys(queue).unwrap();
+    let keys = env.client().store().queue_keys(queue).unwrap();
     let _: i64 = redis::cmd("RPUSH")
         .arg(keys.ready())
         .arg(record)
-        .query_async(&mut env.redis().await)
+        .query_async(&mut env.connection().await.unwrap())
         .await
         .unwrap();
     envelope.id
@@ -31,7 +32,7 @@ async fn push_without_wake_up(env: &TestEnv, queue: &str, job: &TestJob) -> uuid
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_wake_up_cannot_starve_a_queue_while_others_keep_the_worker_busy() {
-    let env = Arc::new(TestEnv::new("starved-queue").await);
+    let env = Arc::new(test_redis("starved-queue").await);
     // A long lease: its routine reconciliation (which fetches every queue)
     // must not be what finds the job.
     let worker = test_worker(&env)
@@ -42,13 +43,13 @@ async fn a_lost_wake_up_cannot_starve_a_queue_while_others_keep_the_worker_busy(
         .await
         .unwrap();
     // Both queues drained once: the worker knows them empty.
-    env.client
+    env.client()
         .job(env.test_job())
         .queue("busy")
         .enqueue()
         .await
         .unwrap();
-    env.client
+    env.client()
         .job(env.test_job())
         .queue("quiet")
         .enqueue()
@@ -63,7 +64,7 @@ async fn a_lost_wake_up_cannot_starve_a_queue_while_others_keep_the_worker_busy(
         let (env, producing) = (Arc::clone(&env), Arc::clone(&producing));
         async move {
             while producing.load(Ordering::Relaxed) {
-                env.client
+                env.client()
                     .job(env.test_job())
                     .queue("busy")
                     .enqueue()
@@ -87,14 +88,13 @@ async fn a_lost_wake_up_cannot_starve_a_queue_while_others_keep_the_worker_busy(
         "a job whose wake-up was lost waited while other queues kept the worker busy \
          (the idle poll is 300 ms)"
     );
-    env.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_redis_stalls_the_worker_looks_at_every_queue_at_once() {
     let server = RedisServer::start();
-    let mut env = TestEnv::on(&server.url(), "stalled-redis").await;
-    env.client = Client::with_config(
+    let mut env = test_redis_on(&server.url(), "stalled-redis").await;
+    env.reconnect_with(
         env.client_config()
             .response_timeout(Duration::from_millis(400)),
     )
@@ -108,7 +108,7 @@ async fn after_redis_stalls_the_worker_looks_at_every_queue_at_once() {
         .start()
         .await
         .unwrap();
-    env.client.enqueue(env.test_job()).await.unwrap();
+    env.client().enqueue(env.test_job()).await.unwrap();
     assert!(env.wait_done(1, Duration::from_secs(10)).await);
 
     // Redis stops answering; an enqueue sent meanwhile waits in its socket
@@ -124,7 +124,7 @@ async fn after_redis_stalls_the_worker_looks_at_every_queue_at_once() {
     let envelope = Envelope::new(TestJob::NAME);
     let record = encode_record(&envelope, &serde_json::to_vec(&job).unwrap()).unwrap();
     let ready_key = env
-        .client
+        .client()
         .store()
         .queue_keys("default")
         .unwrap()
@@ -160,8 +160,8 @@ async fn after_redis_stalls_the_worker_looks_at_every_queue_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_an_outage_a_worker_backing_off_fetches_once_redis_answers() {
     let server = RedisServer::start();
-    let mut env = TestEnv::on(&server.url(), "backoff-cut").await;
-    env.client = Client::with_config(
+    let mut env = test_redis_on(&server.url(), "backoff-cut").await;
+    env.reconnect_with(
         env.client_config()
             .response_timeout(Duration::from_millis(300)),
     )
@@ -176,7 +176,7 @@ async fn after_an_outage_a_worker_backing_off_fetches_once_redis_answers() {
         .start()
         .await
         .unwrap();
-    env.client.enqueue(env.test_job()).await.unwrap();
+    env.client().enqueue(env.test_job()).await.unwrap();
     assert!(env.wait_done(1, Duration::from_secs(10)).await);
 
     let config =
@@ -189,7 +189,7 @@ async fn after_an_outage_a_worker_backing_off_fetches_once_redis_answers() {
     let envelope = Envelope::new(TestJob::NAME);
     let record = encode_record(&envelope, &serde_json::to_vec(&env.test_job()).unwrap()).unwrap();
     let ready_key = env
-        .client
+        .client()
         .store()
         .queue_keys("default")
         .unwrap()

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jobqueue_integration::jobs::TestJob;
-use jobqueue_integration::{TestEnv, eventually, test_worker};
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::eventually;
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 
 /// Records every series in memory, by name and sorted labels.
@@ -91,10 +92,10 @@ impl MemoryRecorder {
 async fn the_worker_reports_runs_failures_timings_and_slots() {
     let recorder: &'static MemoryRecorder = Box::leak(Box::default());
     metrics::set_global_recorder(recorder).expect("first recorder");
-    let env = TestEnv::new("metrics").await;
-    let queue = format!("m{}", &env.prefix[env.prefix.len() - 6..]);
+    let env = test_redis("metrics").await;
+    let queue = format!("m{}", &env.prefix()[env.prefix().len() - 6..]);
     for _ in 0..5 {
-        env.client
+        env.client()
             .job(env.test_job())
             .queue(&queue)
             .enqueue()
@@ -105,12 +106,17 @@ async fn the_worker_reports_runs_failures_timings_and_slots() {
         fail_times: 1,
         ..env.test_job()
     };
-    env.client.job(flaky).queue(&queue).enqueue().await.unwrap();
+    env.client()
+        .job(flaky)
+        .queue(&queue)
+        .enqueue()
+        .await
+        .unwrap();
     let hopeless = TestJob {
         permanent: true,
         ..env.test_job()
     };
-    env.client
+    env.client()
         .job(hopeless)
         .queue(&queue)
         .enqueue()
@@ -123,7 +129,7 @@ async fn the_worker_reports_runs_failures_timings_and_slots() {
         block_ms: 300,
         ..env.test_job()
     };
-    env.client
+    env.client()
         .job(hog)
         .queue(&queue)
         .timeout(Duration::from_millis(100))
@@ -182,5 +188,4 @@ async fn the_worker_reports_runs_failures_timings_and_slots() {
         "idle at the end"
     );
     worker.shutdown().await;
-    env.cleanup().await;
 }

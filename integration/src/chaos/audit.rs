@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
+use jobqueue_testing::TestRedis;
 use uuid::Uuid;
 
-use crate::TestEnv;
-use crate::jobs::trace_counts;
+use crate::traces::{TestJobTraces, trace_counts};
 
 /// What happened to a set of accepted jobs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,8 +29,8 @@ pub struct DeliveryAudit {
 
 impl DeliveryAudit {
     /// Audits `accepted` against the traces of `env`.
-    pub async fn of(env: &TestEnv, accepted: &[Uuid]) -> Self {
-        Self::read(&env.url, &env.trace_key(), accepted).await
+    pub async fn of(env: &TestRedis, accepted: &[Uuid]) -> Self {
+        Self::read(env.url(), &env.trace_key(), accepted).await
     }
 
     /// Audits `accepted` against the traces under `trace_key` in the Redis

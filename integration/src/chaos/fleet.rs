@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use jobqueue_core::keys::QueueKeys;
 use tokio::task::JoinHandle;
 
-use crate::process::{WorkerProcess, WorkerSpec};
+use crate::worker_process::{WorkerProcess, WorkerSpec};
 
 /// One SIGKILL and what followed.
 #[derive(Debug)]

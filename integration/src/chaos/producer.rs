@@ -1,8 +1,8 @@
 //! Bulk enqueueing of traced jobs.
 
+use jobqueue_testing::TestRedis;
 use uuid::Uuid;
 
-use crate::TestEnv;
 use crate::jobs::TestJob;
 
 /// Jobs per bulk enqueue call.
@@ -10,7 +10,7 @@ const BATCH: usize = 500;
 
 /// Enqueues `count` copies of `template` (each tagged with its number) on
 /// the default queue, in bulk; returns their ids.
-pub async fn enqueue_traced(env: &TestEnv, count: u64, template: &TestJob) -> Vec<Uuid> {
+pub async fn enqueue_traced(env: &TestRedis, count: u64, template: &TestJob) -> Vec<Uuid> {
     let mut ids = Vec::with_capacity(count as usize);
     let mut next = 0;
     while next < count {
@@ -20,7 +20,7 @@ pub async fn enqueue_traced(env: &TestEnv, count: u64, template: &TestJob) -> Ve
             ..template.clone()
         });
         let batch = env
-            .client
+            .client()
             .enqueue_bulk(jobs)
             .await
             .unwrap_or_else(|e| panic!("bulk enqueue failed: {e}"));
