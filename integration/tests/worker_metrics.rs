@@ -149,9 +149,18 @@ async fn the_worker_reports_runs_failures_timings_and_slots() {
             "jobqueue_jobs_finished_total{{job_type=test_job,outcome={outcome},queue={queue}}}"
         ))
     };
+    // A job's trace is written while it runs, its outcome counted after it
+    // returns: wait for the counters too.
     assert!(
         eventually(Duration::from_secs(5), || async { finished("dead") == 1 }).await,
         "dead run counted"
+    );
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            finished("succeeded") >= 7
+        })
+        .await,
+        "successful runs counted"
     );
     assert_eq!(finished("succeeded"), 7);
     assert_eq!(finished("retried"), 1);
