@@ -14,8 +14,8 @@ use jobqueue_dashboard::{Credential, DashboardConfig, Role, dashboard_router};
 use jobqueue_testing::{DEFAULT_DRAIN_LIMIT, DrainOptions, InlineOutcome, TestRedis};
 use tower::ServiceExt;
 
+use crate::in_process_worker::test_worker;
 use crate::jobs::FailingJob;
-use crate::test_worker;
 
 /// Operator bearer token of [`operator_config`].
 pub const OPERATOR_TOKEN: &str = "operator-token-0123456789";

@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::RedisServer;
+use crate::redis_server::RedisServer;
 
 /// A local Redis Cluster.
 pub struct RedisCluster {

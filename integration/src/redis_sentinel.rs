@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::RedisServer;
 use crate::redis_cluster::query;
+use crate::redis_server::RedisServer;
 use crate::redis_server::free_port;
 
 /// The name the sentinels monitor the primary under.
