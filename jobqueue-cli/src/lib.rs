@@ -21,7 +21,9 @@
 //! TLS to Redis (`rediss://`) is on by default (the `tls` feature).
 #![warn(missing_docs, unreachable_pub)]
 #![warn(clippy::too_many_lines)]
-#![warn(unused_crate_dependencies)]
+// Dev-dependencies are in scope for the unit tests too, so the check runs
+// on the library build only.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod bench;
 pub mod cli;

@@ -5,7 +5,8 @@
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError};
+use jobqueue_core::{Client, Job, JobContext, JobError};
+use jobqueue_testing::TestRedis;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize)]
@@ -20,28 +21,24 @@ impl Job for Ping {
     }
 }
 
+/// The binary run under one test's slice of the test Redis.
 struct Cli {
-    url: String,
-    prefix: String,
+    t: TestRedis,
 }
 
 impl Cli {
-    fn new(test: &str) -> Self {
-        Self {
-            url: std::env::var("JOBQUEUE_TEST_REDIS_URL")
-                .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned()),
-            prefix: format!(
-                "jqtest-cli-{test}-{}",
-                &uuid::Uuid::new_v4().simple().to_string()[..10]
-            ),
-        }
+    async fn new(test: &str) -> Self {
+        let t = TestRedis::named(&format!("cli-{test}"))
+            .await
+            .expect("connect to the test Redis");
+        Self { t }
     }
 
     fn run(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_jobqueue"))
             .args(args)
-            .env("JOBQUEUE_REDIS_URL", &self.url)
-            .env("JOBQUEUE_PREFIX", &self.prefix)
+            .env("JOBQUEUE_REDIS_URL", self.t.url())
+            .env("JOBQUEUE_PREFIX", self.t.prefix())
             .env_remove("JOBQUEUE_CONFIG")
             .stdin(Stdio::null())
             .output()
@@ -58,42 +55,8 @@ impl Cli {
         serde_json::from_slice(&out.stdout).expect("JSON on stdout")
     }
 
-    async fn client(&self) -> Client {
-        Client::with_config(ClientConfig::new(&self.url).prefix(&self.prefix))
-            .await
-            .expect("client")
-    }
-
-    /// Deletes every key under this test's prefix.
-    async fn cleanup(&self) {
-        let client = redis::Client::open(self.url.as_str()).expect("url");
-        let mut conn = client
-            .get_multiplexed_async_connection()
-            .await
-            .expect("redis");
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(format!("{}:*", self.prefix))
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut conn)
-                .await
-                .expect("SCAN");
-            if !keys.is_empty() {
-                let _: i64 = redis::cmd("UNLINK")
-                    .arg(&keys)
-                    .query_async(&mut conn)
-                    .await
-                    .expect("UNLINK");
-            }
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
+    fn client(&self) -> Client {
+        self.t.client()
     }
 }
 
@@ -103,8 +66,8 @@ fn code(out: &Output) -> i32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_print_tables_and_json_and_act() {
-    let cli = Cli::new("act");
-    let client = cli.client().await;
+    let cli = Cli::new("act").await;
+    let client = cli.client();
     client
         .enqueue_bulk((0..3).map(|n| Ping { n }))
         .await
@@ -162,13 +125,12 @@ async fn commands_print_tables_and_json_and_act() {
             .actor
             .starts_with("cli:")
     );
-    cli.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_codes_mean_something() {
-    let cli = Cli::new("codes");
-    cli.client().await.enqueue(Ping { n: 1 }).await.unwrap();
+    let cli = Cli::new("codes").await;
+    cli.client().enqueue(Ping { n: 1 }).await.unwrap();
     let unknown = uuid::Uuid::now_v7().to_string();
     assert_eq!(code(&cli.run(&["job", &unknown])), 3, "not found");
     assert_eq!(code(&cli.run(&["retry", &unknown])), 3, "not found");
@@ -196,20 +158,23 @@ async fn exit_codes_mean_something() {
     assert_eq!(code(&down), 4, "{}", String::from_utf8_lossy(&down.stderr));
     let help = cli.run(&["--help"]);
     assert!(String::from_utf8_lossy(&help.stdout).contains("Examples:"));
-    cli.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_file_supplies_unset_settings() {
-    let cli = Cli::new("config");
-    cli.client().await.enqueue(Ping { n: 1 }).await.unwrap();
+    let cli = Cli::new("config").await;
+    cli.client().enqueue(Ping { n: 1 }).await.unwrap();
     let dir = std::env::temp_dir().join(format!("jq-cli-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("jobqueue.env");
-    std::fs::write(&file, format!("# test\nJOBQUEUE_PREFIX={}\n", cli.prefix)).unwrap();
+    std::fs::write(
+        &file,
+        format!("# test\nJOBQUEUE_PREFIX={}\n", cli.t.prefix()),
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
         .args(["--config", file.to_str().unwrap(), "queues", "--json"])
-        .env("JOBQUEUE_REDIS_URL", &cli.url)
+        .env("JOBQUEUE_REDIS_URL", cli.t.url())
         .env_remove("JOBQUEUE_PREFIX")
         .output()
         .unwrap();
@@ -227,13 +192,12 @@ async fn config_file_supplies_unset_settings() {
         .unwrap();
     assert_eq!(code(&bad), 2);
     let _ = std::fs::remove_dir_all(&dir);
-    cli.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cron_cancel_and_limits_commands() {
-    let cli = Cli::new("flow");
-    let client = cli.client().await;
+    let cli = Cli::new("flow").await;
+    let client = cli.client();
     let admin = client.admin();
     // A cron entry as a worker registers it (definition stored in Redis).
     jobqueue_core::cron::CronEntry::new("nightly", "0 0 3 * * *", &Ping { n: 0 })
@@ -388,13 +352,12 @@ async fn cron_cancel_and_limits_commands() {
             "cron_pause",
         ]
     );
-    cli.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_limits_command_shows_sets_and_clears_key_classes() {
-    let cli = Cli::new("keys");
-    let client = cli.client().await;
+    let cli = Cli::new("keys").await;
+    let client = cli.client();
     let admin = client.admin();
     client
         .job(Ping { n: 1 })
@@ -537,13 +500,12 @@ async fn key_limits_command_shows_sets_and_clears_key_classes() {
             "set_key_limits default customer at most 2 running · 10 per 1s",
         ]
     );
-    cli.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_keyed_lists_jobs_waiting_in_their_flow_keys() {
-    let cli = Cli::new("keyed");
-    let client = cli.client().await;
+    let cli = Cli::new("keyed").await;
+    let client = cli.client();
     let mut keyed = Vec::new();
     for n in 0..3 {
         keyed.push(
@@ -608,14 +570,13 @@ async fn jobs_keyed_lists_jobs_waiting_in_their_flow_keys() {
         plain.to_string(),
         "the plain job stays"
     );
-    cli.cleanup().await;
 }
 
 /// Issue 12, point 5: basic-auth passwords need the strength of a token
 /// (16+ characters); `serve` refuses to start with a weaker one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_refuses_weak_basic_auth_passwords() {
-    let cli = Cli::new("weak-basic");
+    let cli = Cli::new("weak-basic").await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .unwrap()
@@ -623,8 +584,8 @@ async fn serve_refuses_weak_basic_auth_passwords() {
     let mut serve = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .args(["--basic-auth", "ops:hunter2"])
-        .env("JOBQUEUE_REDIS_URL", &cli.url)
-        .env("JOBQUEUE_PREFIX", &cli.prefix)
+        .env("JOBQUEUE_REDIS_URL", cli.t.url())
+        .env("JOBQUEUE_PREFIX", cli.t.prefix())
         .env_remove("JOBQUEUE_CONFIG")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -647,5 +608,4 @@ async fn serve_refuses_weak_basic_auth_passwords() {
     std::io::Read::read_to_string(&mut serve.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("at least 16 characters"), "{stderr}");
-    cli.cleanup().await;
 }

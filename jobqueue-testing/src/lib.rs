@@ -13,6 +13,10 @@
 //!   through your registered handlers (retries too, with
 //!   [`DrainOptions::with_retries`]), and get a [`DrainReport`].
 //! * [`TestRedis::advance`]: move time forward for delayed jobs and retries.
+//! * [`eventually`]: wait for what a real background worker does.
+//! * [`TestRedis::keys`], [`TestRedis::connection`]: look at the test's
+//!   keys directly; [`TestRedis::reconnect_with`]: test with other client
+//!   settings (timeouts, TLS, Sentinel, Cluster) under the same prefix.
 //!
 //! ```no_run
 //! use jobqueue_core::{Client, Job, JobContext, JobError};
@@ -66,16 +70,31 @@
 // runner, tracing) inside one future; its type is deeper than rustc's
 // default query depth allows.
 #![recursion_limit = "256"]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
+#![warn(clippy::too_many_lines)]
+// Dev-dependencies are in scope for the unit tests too, so the check runs
+// on the library build only.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod cleanup;
 mod clock;
 mod drain;
 mod enqueued;
 mod error;
+mod eventually;
 mod test_redis;
 
 pub use drain::{DEFAULT_DRAIN_LIMIT, DrainOptions, DrainReport};
 pub use enqueued::Enqueued;
 pub use error::TestingError;
+pub use eventually::eventually;
 pub use jobqueue_worker::{InlineOutcome, InlineRun};
+/// The `redis` crate the helpers are built on, for commands of your own on
+/// [`TestRedis::connection`] without a second, possibly different, version.
+pub use redis;
 pub use test_redis::{ENV_KEEP_KEYS, ENV_TEST_REDIS_URL, TestRedis, test_redis_url};
+
+// Dev-dependencies of the doctests and of tests/: the unit-test build of
+// this crate sees them too, and would call them unused.
+#[cfg(test)]
+use {serde as _, serde_json as _};

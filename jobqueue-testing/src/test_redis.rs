@@ -1,4 +1,5 @@
-//! [`TestRedis`]: one test's private slice of a real Redis.
+//! [`TestRedis`]: one test's private slice of a real Redis — its prefix,
+//! its client, and where the test Redis is.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -15,9 +16,6 @@ pub const ENV_TEST_REDIS_URL: &str = "JOBQUEUE_TEST_REDIS_URL";
 /// Set to `1` to keep a test's keys after it ends (their prefix is logged),
 /// to look at them with `redis-cli`.
 pub const ENV_KEEP_KEYS: &str = "JOBQUEUE_TEST_KEEP_KEYS";
-
-/// How long the clean-up on drop may take before it gives up.
-const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One test's slice of a real Redis: a [`Client`] under a fresh random key
 /// prefix, so tests run in parallel on one Redis (even next to a running
@@ -38,12 +36,16 @@ const CLEANUP_TIMEOUT: Duration = Duration::from_secs(5);
 /// # Ok(()) }
 /// ```
 pub struct TestRedis {
+    /// The test Redis: where keys are listed and deleted.
     url: String,
     prefix: String,
+    /// The settings `client` was made from (its URL may differ from `url`
+    /// after [`TestRedis::reconnect_with`]).
+    config: ClientConfig,
     client: Client,
     /// How far [`TestRedis::advance`] has moved the test's clock, ms.
     pub(crate) clock_offset_ms: AtomicU64,
-    keep_keys: bool,
+    pub(crate) keep_keys: bool,
 }
 
 impl std::fmt::Debug for TestRedis {
@@ -74,18 +76,47 @@ impl TestRedis {
         Self::on(&test_redis_url(), label).await
     }
 
-    /// A fresh prefix on the Redis at `url`.
+    /// A fresh prefix on the Redis at `url` (e.g. a server the test starts
+    /// itself, to stop or restart it).
     pub async fn on(url: &str, label: &str) -> Result<Self, TestingError> {
         let prefix = unique_prefix(label);
-        let client = Client::with_config(ClientConfig::new(url).prefix(&prefix)).await?;
+        let config = ClientConfig::new(url).prefix(&prefix);
+        let client = Client::with_config(config.clone()).await?;
         let keep_keys = std::env::var(ENV_KEEP_KEYS).is_ok_and(|v| v == "1");
         Ok(Self {
             url: url.to_owned(),
             prefix,
+            config,
             client,
             clock_offset_ms: AtomicU64::new(0),
             keep_keys,
         })
+    }
+
+    /// Makes the test's client anew from `config`, under the test's prefix
+    /// (whatever prefix `config` names): to test with a shorter response
+    /// timeout, `wait_for_replicas`, a TLS URL with an ACL user, or through
+    /// Sentinel or a Cluster. [`TestRedis::client`],
+    /// [`TestRedis::client_config`], [`TestRedis::worker`] and the helpers
+    /// use it from then on; clones of the old client keep working. Keys
+    /// are still listed and deleted on the Redis at [`TestRedis::url`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), jobqueue_testing::TestingError> {
+    /// let mut t = jobqueue_testing::TestRedis::named("impatient").await?;
+    /// t.reconnect_with(t.client_config().response_timeout(Duration::from_millis(300)))
+    ///     .await?;
+    /// assert_eq!(t.client_config().prefix_str(), t.prefix());
+    /// assert_eq!(t.client().admin().queue("default").await?.ready, 0);
+    /// # Ok(()) }
+    /// ```
+    pub async fn reconnect_with(&mut self, config: ClientConfig) -> Result<(), TestingError> {
+        let config = config.prefix(&self.prefix);
+        self.client = Client::with_config(config.clone()).await?;
+        self.config = config;
+        Ok(())
     }
 
     /// A client under the test's prefix (cheap to clone).
@@ -95,12 +126,12 @@ impl TestRedis {
 
     /// Settings of that client, for code that connects by itself.
     pub fn client_config(&self) -> ClientConfig {
-        ClientConfig::new(&self.url).prefix(&self.prefix)
+        self.config.clone()
     }
 
     /// A worker builder on the test's client: register your job types on it
     /// and hand it to [`TestRedis::drain`], or `.start()` it for a test
-    /// with a real background worker.
+    /// with a real background worker (see [`crate::eventually`]).
     pub fn worker(&self) -> WorkerBuilder {
         Worker::builder(self.client())
     }
@@ -110,82 +141,36 @@ impl TestRedis {
         &self.prefix
     }
 
-    /// The Redis URL.
+    /// The URL of the test Redis (where the test's keys are listed and
+    /// deleted).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// A connection of its own to the test Redis, for commands the helpers
+    /// do not cover: reading what a job wrote, or setting up a key. Keys
+    /// under [`TestRedis::prefix`] are deleted with the test's.
+    ///
+    /// ```
+    /// use jobqueue_testing::redis;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), jobqueue_testing::TestingError> {
+    /// let t = jobqueue_testing::TestRedis::new().await?;
+    /// let mut conn = t.connection().await?;
+    /// let key = format!("{}:greeting", t.prefix());
+    /// redis::cmd("SET").arg(&key).arg("hello").query_async::<()>(&mut conn).await?;
+    /// assert_eq!(t.keys().await?, [key]);
+    /// # Ok(()) }
+    /// ```
+    pub async fn connection(&self) -> Result<redis::aio::MultiplexedConnection, TestingError> {
+        let client = redis::Client::open(self.url.as_str())?;
+        Ok(client.get_multiplexed_async_connection().await?)
     }
 
     /// How far [`TestRedis::advance`] has moved this test's clock.
     pub fn clock_offset(&self) -> Duration {
         Duration::from_millis(self.clock_offset_ms.load(Ordering::Acquire))
-    }
-
-    /// Deletes every key under the prefix now (dropping does the same).
-    pub async fn cleanup(&self) -> Result<u64, TestingError> {
-        let mut conn = self.client.store().connection();
-        let pattern = format!("{}:*", self.prefix);
-        let mut cursor: u64 = 0;
-        let mut deleted = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut conn)
-                .await?;
-            if !keys.is_empty() {
-                deleted += redis::cmd("UNLINK")
-                    .arg(&keys)
-                    .query_async::<u64>(&mut conn)
-                    .await?;
-            }
-            if next == 0 {
-                return Ok(deleted);
-            }
-            cursor = next;
-        }
-    }
-}
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        if self.keep_keys {
-            tracing::info!(prefix = %self.prefix, "keeping the test's keys ({ENV_KEEP_KEYS}=1)");
-            return;
-        }
-        // Drop cannot await, so the clean-up uses a blocking connection of
-        // its own; a failure only leaves keys behind under a unique prefix.
-        if let Err(err) = delete_prefix_blocking(&self.url, &self.prefix) {
-            tracing::warn!(prefix = %self.prefix, error = %err, "could not delete the test's keys");
-        }
-    }
-}
-
-/// SCAN + UNLINK every key under `prefix` over a blocking connection.
-fn delete_prefix_blocking(url: &str, prefix: &str) -> Result<(), redis::RedisError> {
-    let client = redis::Client::open(url)?;
-    let mut conn = client.get_connection_with_timeout(CLEANUP_TIMEOUT)?;
-    conn.set_read_timeout(Some(CLEANUP_TIMEOUT))?;
-    conn.set_write_timeout(Some(CLEANUP_TIMEOUT))?;
-    let pattern = format!("{prefix}:*");
-    let mut cursor: u64 = 0;
-    loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(&pattern)
-            .arg("COUNT")
-            .arg(1000)
-            .query(&mut conn)?;
-        if !keys.is_empty() {
-            redis::cmd("UNLINK").arg(&keys).query::<u64>(&mut conn)?;
-        }
-        if next == 0 {
-            return Ok(());
-        }
-        cursor = next;
     }
 }
 

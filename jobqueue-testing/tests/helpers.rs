@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use jobqueue_core::ClientConfig;
 use jobqueue_core::{Job, JobContext, JobError, JobState};
-use jobqueue_testing::{DrainOptions, InlineOutcome, TestRedis, TestingError};
+use jobqueue_testing::{DrainOptions, InlineOutcome, TestRedis, TestingError, eventually};
 use serde::{Deserialize, Serialize};
 
 /// Appends `"<label>:<attempt>"` to a Redis list each run, so a test can
@@ -107,7 +108,7 @@ fn step(t: &TestRedis, label: &str) -> Step {
 }
 
 async fn log(t: &TestRedis) -> Vec<String> {
-    let mut conn = t.client().store().connection();
+    let mut conn = t.connection().await.expect("connect to the test Redis");
     redis::cmd("LRANGE")
         .arg(format!("{}:log", t.prefix()))
         .arg(0)
@@ -379,4 +380,84 @@ async fn enqueued_jobs_of_an_older_payload_version_are_upcast() -> Result<(), Te
         "the stored payload is untouched"
     );
     Ok(())
+}
+
+#[tokio::test]
+async fn a_reconnected_client_keeps_the_test_prefix_whatever_its_config_names()
+-> Result<(), TestingError> {
+    let mut t = TestRedis::named("reconnect").await?;
+    let elsewhere = format!("{}-elsewhere", t.prefix());
+    let config = ClientConfig::new(t.url())
+        .prefix(&elsewhere)
+        .response_timeout(Duration::from_secs(7));
+    t.reconnect_with(config.clone()).await?;
+    assert_eq!(t.client_config(), config.prefix(t.prefix()));
+    t.client().enqueue(step(&t, "after")).await?;
+    t.assert_enqueued::<Step>(|job| job.label == "after").await;
+    let keys = t.keys().await?;
+    assert!(
+        keys.iter().any(|key| key.ends_with(":ready")),
+        "the job went under the test's prefix: {keys:?}"
+    );
+    let mut conn = t.connection().await?;
+    let stray: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{elsewhere}:*"))
+        .query_async(&mut conn)
+        .await?;
+    assert!(stray.is_empty(), "{stray:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn keys_lists_the_prefix_sorted_and_cleanup_deletes_them() -> Result<(), TestingError> {
+    let t = TestRedis::named("keys").await?;
+    let mut conn = t.connection().await?;
+    for name in ["b", "a", "c"] {
+        redis::cmd("SET")
+            .arg(format!("{}:{name}", t.prefix()))
+            .arg(1)
+            .query_async::<()>(&mut conn)
+            .await?;
+    }
+    // A key that only starts like the prefix is not the test's.
+    let neighbour = format!("{}x:a", t.prefix());
+    redis::cmd("SET")
+        .arg(&neighbour)
+        .arg(1)
+        .query_async::<()>(&mut conn)
+        .await?;
+    let p = t.prefix();
+    assert_eq!(
+        t.keys().await?,
+        [format!("{p}:a"), format!("{p}:b"), format!("{p}:c")]
+    );
+    assert_eq!(t.cleanup().await?, 3);
+    assert!(t.keys().await?.is_empty());
+    let left: u64 = redis::cmd("UNLINK")
+        .arg(&neighbour)
+        .query_async(&mut conn)
+        .await?;
+    assert_eq!(left, 1, "the neighbour's key was left alone");
+    Ok(())
+}
+
+#[tokio::test]
+async fn eventually_returns_once_the_check_holds_or_false_after_the_timeout() {
+    let mut calls = 0;
+    let held = eventually(Duration::from_secs(10), || {
+        calls += 1;
+        let now = calls;
+        async move { now == 3 }
+    })
+    .await;
+    assert!(held);
+    assert_eq!(calls, 3, "no check after the one that held");
+
+    let started = std::time::Instant::now();
+    assert!(!eventually(Duration::from_millis(200), || async { false }).await);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(200) && waited < Duration::from_secs(10),
+        "{waited:?}"
+    );
 }

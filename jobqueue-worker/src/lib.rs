@@ -20,7 +20,9 @@
 
 #![warn(missing_docs, unreachable_pub)]
 #![warn(clippy::too_many_lines)]
-#![warn(unused_crate_dependencies)]
+// Dev-dependencies are in scope for the unit tests too, so the check runs
+// on the library build only.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 // Layout: `worker/` starts and stops a worker; `run/` is one job's run and
 // outcome; `loops/` the background loops (fetcher, outcome writer,
@@ -49,7 +51,3 @@ pub use signal::shutdown_signal;
 pub use worker::{RunningWorker, Worker, WorkerBuilder, WorkerReport};
 
 pub use jobqueue_core;
-
-// Used by the doctests only.
-#[cfg(test)]
-use serde as _;

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Helper for scripts/test and scripts/screenshots: make sure Debian's
 # chromium and chromium-driver are installed for the real-browser dashboard
-# test (jobqueue-tests/tests/dashboard_browser.rs).
+# test (integration/tests/dashboard_browser.rs).
 
 # Installs chromium + chromium-driver when missing (needs root, as in CI).
 # When they cannot be installed, exports JOBQUEUE_SKIP_BROWSER_TEST with the

@@ -1,0 +1,67 @@
+//! A worker process for the process-level tests: runs `TestJob`s,
+//! `NoopJob`s and `OutcomeJob`s, configured through `JQ_*` environment variables, prints
+//! `READY <worker id>` once started and exits 0 after a graceful shutdown.
+//!
+//! `JQ_CRON=<entry name>|<cron expression>|<probe list key>` also registers
+//! a cron entry that enqueues a `ProbeJob` recording into that list.
+
+use std::time::Duration;
+
+use jobqueue_core::ClientConfig;
+use jobqueue_core::cron::CronEntry;
+use jobqueue_core::store::DeadLimits;
+use jobqueue_integration::jobs::{NoopJob, OutcomeJob, TestJob};
+use jobqueue_integration::probe::ProbeJob;
+use jobqueue_worker::{Worker, shutdown_signal};
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    env(name, &default.to_string()).parse().unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    jobqueue_integration::init_tracing();
+    let config =
+        ClientConfig::new(env("JQ_URL", "redis://127.0.0.1:6379")).prefix(env("JQ_PREFIX", "jq"));
+    let queues: Vec<String> = env("JQ_QUEUES", "default")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let lease = Duration::from_millis(env_u64("JQ_LEASE_MS", 2000));
+    let url = env("JQ_URL", "redis://127.0.0.1:6379");
+    let mut builder = Worker::builder_with_config(config);
+    if let Ok(spec) = std::env::var("JQ_CRON") {
+        let parts: Vec<&str> = spec.split('|').collect();
+        let [name, expression, key] = parts[..] else {
+            return Err(format!("JQ_CRON must be name|expression|key, got {spec:?}").into());
+        };
+        builder = builder.cron_entry(CronEntry::new(name, expression, &ProbeJob::new(&url, key))?);
+    }
+    let worker = builder
+        .register::<TestJob>()
+        .register::<NoopJob>()
+        .register::<ProbeJob>()
+        .register::<OutcomeJob>()
+        .dead_limits(DeadLimits {
+            max_jobs: env_u64("JQ_DEAD_MAX_JOBS", DeadLimits::default().max_jobs),
+            ..DeadLimits::default()
+        })
+        .queues(queues)
+        .concurrency(env_u64("JQ_CONCURRENCY", 10) as usize)
+        .lease(lease)
+        .shutdown_grace(Duration::from_millis(env_u64("JQ_GRACE_MS", 5000)))
+        .start()
+        .await?;
+    println!("READY {}", worker.worker_id());
+    shutdown_signal().await;
+    let report = worker.shutdown().await;
+    eprintln!(
+        "test_worker {} handed back {}",
+        report.worker_id, report.handed_back
+    );
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! [`test_worker`]: the worker builder in-process tests start from.
+
+use std::time::Duration;
+
+use jobqueue_testing::TestRedis;
+use jobqueue_worker::WorkerBuilder;
+
+use crate::jobs::{NoopJob, TestJob};
+use crate::probe::ProbeJob;
+
+/// A worker builder on the test's client with this crate's job types
+/// registered ([`TestJob`], [`NoopJob`], [`ProbeJob`]), a short lease and a
+/// quick idle poll, so tests about failures do not wait long.
+pub fn test_worker(t: &TestRedis) -> WorkerBuilder {
+    t.worker()
+        .register::<TestJob>()
+        .register::<NoopJob>()
+        .register::<ProbeJob>()
+        .lease(Duration::from_secs(2))
+        .idle_poll_interval(Duration::from_millis(250))
+        .shutdown_grace(Duration::from_secs(5))
+}

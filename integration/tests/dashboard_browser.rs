@@ -1,0 +1,639 @@
+//! The dashboard in a real browser: headless Chromium driven over WebDriver
+//! (chromedriver + fantoccini). Opens the overview, sees the chart and the
+//! queue table, opens a dead job, clicks retry and sees it leave the dead
+//! set, opens the cron page and pauses an entry from it, and shows a job's
+//! progress and a queue's limits. Saves screenshots of the main pages under
+//! `target/dashboard-screenshots/` (or `$JOBQUEUE_SCREENSHOT_DIR`).
+//!
+//! `scripts/test` installs Debian's `chromium` and `chromium-driver`. When
+//! they are missing this test fails with instructions, unless
+//! `JOBQUEUE_SKIP_BROWSER_TEST` is set (scripts/test sets it, loudly, only
+//! when the packages cannot be installed).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+use jobqueue_core::cron::CronEntry;
+use jobqueue_dashboard::{DashboardConfig, Role, dashboard_router};
+use jobqueue_integration::dashboard::{make_dead_jobs, serve_config};
+use jobqueue_integration::jobs::NoopJob;
+use jobqueue_integration::probe::ProbeJob;
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::eventually;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver, killed when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn screenshot_dir() -> PathBuf {
+    std::env::var_os("JOBQUEUE_SCREENSHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/dashboard-screenshots")
+        })
+}
+
+async fn wait_for(client: &fantoccini::Client, css: &str) -> fantoccini::elements::Element {
+    match client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+    {
+        Ok(element) => element,
+        Err(e) => {
+            let url = client.current_url().await.map(|u| u.to_string());
+            let source = client.source().await.unwrap_or_default();
+            let shown: String = source.chars().take(2000).collect();
+            panic!("element {css} did not appear: {e}\nat {url:?}:\n{shown}")
+        }
+    }
+}
+
+async fn shoot(client: &fantoccini::Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+/// A headless Chromium session through the chromedriver on `port`, with a
+/// fresh profile directory (returned, to delete afterwards).
+async fn browser_session(port: u16, extra_args: &[&str]) -> (fantoccini::Client, PathBuf) {
+    let profile =
+        std::env::temp_dir().join(format!("jq-chromium-{}", uuid::Uuid::new_v4().simple()));
+    let mut args = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-quic".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        "--window-size=1280,1000".to_owned(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    args.extend(extra_args.iter().map(|a| (*a).to_owned()));
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({ "binary": CHROMIUM, "args": args }),
+    );
+    let connect_deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return (client, profile),
+            Err(err) if Instant::now() < connect_deadline => {
+                tracing::debug!(error = %err, "chromedriver not ready yet");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(err) => panic!("cannot start a Chromium session: {err}"),
+        }
+    }
+}
+
+/// False (after saying so loudly) when the browser test is to be skipped;
+/// panics when Chromium is missing and skipping was not asked for.
+fn browser_available() -> bool {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return true;
+    }
+    if let Some(reason) = std::env::var_os("JOBQUEUE_SKIP_BROWSER_TEST") {
+        eprintln!(
+            "\n!!!!!!!! SKIPPED: the real-browser dashboard test did not run: {} !!!!!!!!\n",
+            reason.to_string_lossy()
+        );
+        return false;
+    }
+    panic!(
+        "the browser test needs {CHROMIUM} and {CHROMEDRIVER}: \
+         run `apt-get install -y chromium chromium-driver` (scripts/test does this)"
+    );
+}
+
+/// A chromedriver on a free port.
+fn start_driver() -> (Driver, u16) {
+    let port = free_port();
+    let driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    (driver, port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_retries_a_dead_job_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let env = test_redis("dash-browser").await;
+    // Some history for the chart: jobs that succeeded, and dead jobs.
+    env.client()
+        .enqueue_bulk((0..200).map(|n| NoopJob { n }))
+        .await
+        .unwrap();
+    let worker = test_worker(&env).start().await.unwrap();
+    let admin = env.client().admin();
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            admin.totals().await.unwrap().processed >= 200
+        })
+        .await
+    );
+    worker.shutdown().await;
+    let messages: Vec<String> = (0..6)
+        .map(|i| {
+            if i % 3 == 0 {
+                format!("SMTP 550 mailbox user{i}@example.com unavailable")
+            } else {
+                format!("timeout after {i}s talking to payments-{i}.internal")
+            }
+        })
+        .collect();
+    make_dead_jobs(&env, &messages, "<b>not bold</b>").await;
+    env.client()
+        .enqueue_bulk((0..42).map(|n| NoopJob { n }))
+        .await
+        .unwrap();
+    env.client()
+        .enqueue_in(Duration::from_secs(3600), NoopJob { n: 7 })
+        .await
+        .unwrap();
+
+    // The dashboard on a real socket, open like `jobqueue serve` on loopback.
+    let router = dashboard_router(
+        admin.clone(),
+        DashboardConfig::behind_host_auth(Role::Operator),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let (_driver, port) = start_driver();
+    let (client, profile) = browser_session(port, &[]).await;
+
+    // Overview: the live cards, the server-drawn chart and the queue table.
+    client.goto(&format!("{base}/")).await.unwrap();
+    wait_for(&client, "#queues-table tr[data-queue=\"default\"]").await;
+    let chart_loaded = client
+        .execute(
+            "const i = document.getElementById('chart-hour'); return i.complete && i.naturalWidth > 0;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        chart_loaded,
+        serde_json::Value::Bool(true),
+        "the chart image loaded"
+    );
+    // The live script polls the JSON API (CSP allows our own script only).
+    let status = wait_for(&client, "#live-status").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !status.text().await.unwrap().starts_with("Updated") {
+        assert!(Instant::now() < deadline, "live updates never arrived");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    shoot(&client, "overview").await;
+
+    client.goto(&format!("{base}/queues")).await.unwrap();
+    wait_for(&client, "#queues-table").await;
+    shoot(&client, "queues").await;
+
+    client
+        .goto(&format!("{base}/queues/default/groups"))
+        .await
+        .unwrap();
+    wait_for(&client, "#groups-table").await;
+    shoot(&client, "dead-groups").await;
+
+    // Dead list → a dead job → Retry now → it has left the dead set.
+    client
+        .goto(&format!("{base}/queues/default/jobs/dead"))
+        .await
+        .unwrap();
+    wait_for(&client, "#jobs-table").await;
+    shoot(&client, "dead-jobs").await;
+    let dead_before = admin.queue("default").await.unwrap().dead;
+    wait_for(&client, "a.job-link").await.click().await.unwrap();
+    let id_text = wait_for(&client, "#job-id").await.text().await.unwrap();
+    let id: uuid::Uuid = id_text.trim().parse().expect("job id on the page");
+    assert!(
+        client
+            .source()
+            .await
+            .unwrap()
+            .contains("&lt;b&gt;not bold&lt;/b&gt;"),
+        "payload escaped"
+    );
+    shoot(&client, "job").await;
+    wait_for(&client, "#retry-job").await.click().await.unwrap();
+    wait_for(&client, "p.flash").await;
+    let flash = client
+        .find(Locator::Css("p.flash"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(flash, "1 job(s) moved to ready.");
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/jobs/dead")
+    );
+    assert!(
+        !client.source().await.unwrap().contains(&id.to_string()),
+        "the job left the dead list"
+    );
+    assert_eq!(admin.queue("default").await.unwrap().dead, dead_before - 1);
+    assert!(
+        admin.job("default", id).await.unwrap().is_none(),
+        "no longer dead"
+    );
+
+    // A worker busy with a slow job, so the page shows what it runs now.
+    let mut slow = env.test_job();
+    slow.sleep_ms = 3000;
+    env.client()
+        .job(slow)
+        .queue("other")
+        .enqueue()
+        .await
+        .unwrap();
+    let worker = test_worker(&env).queues(["other"]).start().await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            let workers = admin.workers().await.unwrap();
+            let running = admin.running_jobs(&workers).await.unwrap();
+            running.iter().any(|jobs| !jobs.is_empty())
+        })
+        .await
+    );
+    client.goto(&format!("{base}/workers")).await.unwrap();
+    wait_for(&client, "#workers-table").await;
+    shoot(&client, "workers").await;
+    worker.shutdown().await;
+
+    client.goto(&format!("{base}/audit")).await.unwrap();
+    wait_for(&client, "#audit-table").await;
+    shoot(&client, "audit").await;
+
+    // Cron: entries registered by a worker, one with a finished run; pause
+    // one from its row and see the page say so.
+    let worker = test_worker(&env)
+        .cron_entry(
+            CronEntry::new("daily-report", "0 30 7 * * MON-FRI", &NoopJob { n: 1 })
+                .unwrap()
+                .time_zone("Europe/Berlin")
+                .unwrap(),
+        )
+        .cron_entry(CronEntry::new("new-year", "@yearly", &NoopJob { n: 2 }).unwrap())
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            admin.cron_entries().await.unwrap().len() == 2
+        })
+        .await
+    );
+    let run = admin.run_cron_now("default", "daily-report").await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            admin
+                .cron_entry("default", "daily-report")
+                .await
+                .unwrap()
+                .and_then(|e| e.last_result)
+                .is_some_and(|r| r.job_id == run)
+        })
+        .await,
+        "the cron run's result was not recorded"
+    );
+    worker.shutdown().await;
+    client.goto(&format!("{base}/cron")).await.unwrap();
+    wait_for(&client, "#cron-table").await;
+    shoot(&client, "cron").await;
+    wait_for(
+        &client,
+        "tr[data-cron=\"default/daily-report\"] button.cron-pause",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    let flash = wait_for(&client, "p.flash").await.text().await.unwrap();
+    assert_eq!(flash, "Cron entry paused.");
+    wait_for(
+        &client,
+        "tr[data-cron=\"default/daily-report\"] button.cron-resume",
+    )
+    .await;
+    assert!(
+        admin
+            .cron_entry("default", "daily-report")
+            .await
+            .unwrap()
+            .unwrap()
+            .paused_at
+            .is_some(),
+        "the click paused the entry"
+    );
+    assert_eq!(
+        admin.audit_log(None, 1).await.unwrap()[0].action,
+        "cron_pause"
+    );
+
+    // A queue with flow limits, and a job that reported progress before it
+    // died: the limits page and the job's status section.
+    admin
+        .set_queue_limits(
+            "default",
+            jobqueue_core::QueueLimits {
+                max_running: Some(20),
+                rate: Some(jobqueue_core::RateLimit {
+                    limit: 100,
+                    per: Duration::from_secs(1),
+                }),
+            },
+        )
+        .await
+        .unwrap();
+    let reporting = env
+        .client()
+        .job(ProbeJob {
+            progress: Some((60, "rendered 3 of 5 pages".into())),
+            fail: Some("renderer crashed".into()),
+            ..ProbeJob::new(env.url(), &format!("{}:probe", env.prefix()))
+        })
+        .queue("reports")
+        .enqueue()
+        .await
+        .unwrap();
+    let worker = test_worker(&env).queues(["reports"]).start().await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            admin.job("reports", reporting).await.unwrap().is_some()
+        })
+        .await
+    );
+    worker.shutdown().await;
+    client
+        .goto(&format!("{base}/queues/reports/job/{reporting}"))
+        .await
+        .unwrap();
+    wait_for(&client, "#job-progress").await;
+    shoot(&client, "job-status").await;
+    client
+        .goto(&format!("{base}/queues/default/limits"))
+        .await
+        .unwrap();
+    wait_for(&client, "#limits-form").await;
+    shoot(&client, "limits").await;
+
+    // A phone-sized overview.
+    client.set_window_size(390, 844).await.unwrap();
+    client.goto(&format!("{base}/")).await.unwrap();
+    wait_for(&client, "#queues-table").await;
+    shoot(&client, "overview-phone").await;
+
+    client.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+
+    // The same overview with the system in dark mode.
+    let (dark, dark_profile) = browser_session(port, &["--force-dark-mode"]).await;
+    dark.goto(&format!("{base}/")).await.unwrap();
+    wait_for(&dark, "#queues-table").await;
+    shoot(&dark, "overview-dark").await;
+    dark.goto(&format!("{base}/queues/default/jobs/dead"))
+        .await
+        .unwrap();
+    wait_for(&dark, "#jobs-table").await;
+    shoot(&dark, "dead-jobs-dark").await;
+    dark.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dark_profile);
+    server.abort();
+}
+
+/// The body of `GET path` from the server at `addr` (HTTP/1.1, by hand).
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).await.unwrap();
+    reply
+}
+
+/// Issue 12 in a real browser: a page elsewhere attacks `jobqueue serve`
+/// running without credentials on 127.0.0.1 — from another port of the
+/// same host with a forged form (carrying even the real CSRF token), and
+/// through DNS rebinding (Chromium resolves `attacker.test` to 127.0.0.1,
+/// as a rebound name would). Both fail and the queue stays unpaused, while
+/// the operator's own click on the dashboard works. A job whose error
+/// carries U+202E shows it escaped, not applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_elsewhere_cannot_act_on_an_open_local_dashboard() {
+    if !browser_available() {
+        return;
+    }
+    let env = test_redis("dash-browser-attack").await;
+    let admin = env.client().admin();
+    let ids = make_dead_jobs(
+        &env,
+        &["attachment invoice_\u{202E}fdp.exe rejected".to_owned()],
+        "",
+    )
+    .await;
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
+
+    // The dashboard as `jobqueue serve --bind 127.0.0.1:<port>` builds it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dash_addr = listener.local_addr().unwrap();
+    let router = dashboard_router(
+        admin.clone(),
+        serve_config(&["--bind", &dash_addr.to_string()]),
+    );
+    let dashboard = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let base = format!("http://{dash_addr}");
+    // The dashboard's real CSRF token, as if it had leaked.
+    let token = jobqueue_integration::dashboard::csrf_token_in(&http_get(dash_addr, "/").await)
+        .expect("the open dashboard's page carries a token");
+
+    // The attacker's site, on another port of the same host. Its form
+    // even carries the real CSRF token, to show the origin checks stand
+    // on their own.
+    let attacker_page = format!(
+        "<!doctype html><title>cute cats</title>\
+         <form id=f method=post action=\"{base}/queues/default/pause\">\
+         <input type=hidden name=csrf value=\"{token}\"></form>\
+         <script>document.getElementById('f').submit()</script>"
+    );
+    let attacker = axum::Router::new().route(
+        "/cats.html",
+        axum::routing::get(move || {
+            let page = attacker_page.clone();
+            async move { axum::response::Html(page) }
+        }),
+    );
+    let attacker_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let attacker_addr = attacker_listener.local_addr().unwrap();
+    let attacker_server =
+        tokio::spawn(async move { axum::serve(attacker_listener, attacker).await });
+
+    let (_driver, port) = start_driver();
+    let (client, profile) =
+        browser_session(port, &["--host-resolver-rules=MAP attacker.test 127.0.0.1"]).await;
+    let paused = || async { admin.queue("default").await.unwrap().paused };
+
+    // 1. The forged form from another port: the browser posts it (with the
+    //    token), the dashboard refuses it.
+    client
+        .goto(&format!("http://{attacker_addr}/cats.html"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .starts_with(&base)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the forged form was never posted"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answer = wait_for(&client, "body").await.text().await.unwrap();
+    assert!(
+        answer.contains("request from another origin refused"),
+        "{answer}"
+    );
+    assert!(!paused().await, "the forged form paused the queue");
+    shoot(&client, "attack-forged-form").await;
+
+    // 2. DNS rebinding: the attacker's name now resolves to 127.0.0.1, so
+    //    its page shares an origin with the dashboard's port. Its script
+    //    tries the whole attack: read a page for the token, then pause.
+    client
+        .goto(&format!("http://attacker.test:{}/", dash_addr.port()))
+        .await
+        .unwrap();
+    let refused = wait_for(&client, "#error-message")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(refused.contains("attacker.test"), "{refused}");
+    let outcome = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            (async () => {
+                const page = await fetch('/queues');
+                const html = await page.text();
+                const m = html.match(/name="csrf-token" content="([0-9a-f]+)"/);
+                const token = m ? m[1] : '';
+                const stats = await fetch('/api/v1/stats');
+                const pause = await fetch('/api/v1/queues/default/pause',
+                    { method: 'POST', headers: { 'X-CSRF-Token': token } });
+                return [page.status, stats.status, pause.status, token.length];
+            })().then(done, e => done(String(e)));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        serde_json::json!([403, 403, 403, 0]),
+        "the rebound page read or changed something"
+    );
+    assert!(!paused().await, "the rebound page paused the queue");
+    shoot(&client, "attack-rebinding").await;
+
+    // 3. The operator, on the dashboard itself: the same pause works.
+    client.goto(&format!("{base}/queues")).await.unwrap();
+    wait_for(&client, "#queues-table").await;
+    wait_for(
+        &client,
+        "tr[data-queue=\"default\"] form[action=\"/queues/default/pause\"] button",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_for(&client, "tr[data-queue=\"default\"] .badge.warn").await;
+    assert!(paused().await, "the operator's own click did not pause");
+
+    // 4. A bidi override in job data is shown, not applied.
+    client
+        .goto(&format!("{base}/queues/default/job/{}", ids[0]))
+        .await
+        .unwrap();
+    let shown = client
+        .execute(
+            r#"const pre = document.querySelector('pre.error');
+            const mark = pre.querySelector('.hidden-char');
+            return [pre.textContent.includes('\u202E'), mark ? mark.textContent : null];"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown, serde_json::json!([false, "\\u{202E}"]));
+    shoot(&client, "job-bidi-escaped").await;
+
+    let entries = admin.audit_log(None, 100).await.unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.outcome == "refused_csrf" && e.client.as_deref() == Some("127.0.0.1")),
+        "the forged form is in the audit log with its client address"
+    );
+    assert!(entries.iter().any(|e| e.outcome == "refused_host"));
+
+    client.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    attacker_server.abort();
+    dashboard.abort();
+}
