@@ -153,14 +153,7 @@ async fn fetch_once(
 /// fetch path, so no fetch of this worker is in flight meanwhile.
 async fn reconcile(shared: &Shared, index: usize) -> Result<(), jobqueue_core::Error> {
     let queue = &shared.queues[index];
-    let found: Vec<Vec<u8>> = redis::cmd("HKEYS")
-        .arg(&queue.active_key)
-        .query_async(&mut shared.store.connection())
-        .await
-        .map_err(|source| jobqueue_core::Error::Redis {
-            op: "reconcile_fetch",
-            source,
-        })?;
+    let found = shared.store.leased_ids(&queue.active_key).await?;
     let orphans = shared.held.unknown(index, found);
     if orphans.is_empty() {
         return Ok(());

@@ -90,36 +90,22 @@ pub(crate) async fn publish_info(shared: &Shared) -> Result<(), jobqueue_core::E
         version: env!("CARGO_PKG_VERSION").to_owned(),
         stopping: shared.stop_fetching.is_cancelled(),
     };
-    let keys = shared.control.keys();
-    let info_key = keys.worker(&shared.worker_id);
     let ttl_ms = u64::try_from(shared.config.lease.as_millis()).unwrap_or(u64::MAX);
-    redis::pipe()
-        .hset_multiple(&info_key, &info.to_fields())
-        .ignore()
-        .pexpire(&info_key, ttl_ms as i64)
-        .ignore()
-        .zadd(keys.workers(), &*shared.worker_id, now.timestamp_millis())
-        .ignore()
-        .query_async::<()>(&mut shared.control.connection())
+    shared
+        .control
+        .publish_worker_info(
+            &shared.worker_id,
+            &info.to_fields(),
+            ttl_ms,
+            now.timestamp_millis(),
+        )
         .await
-        .map_err(|source| jobqueue_core::Error::Redis {
-            op: "worker_info",
-            source,
-        })
 }
 
 /// Removes the worker's info at a clean exit.
 pub(crate) async fn unpublish_info(shared: &Shared) -> Result<(), jobqueue_core::Error> {
-    let keys = shared.control.keys();
-    redis::pipe()
-        .del(keys.worker(&shared.worker_id))
-        .ignore()
-        .zrem(keys.workers(), &*shared.worker_id)
-        .ignore()
-        .query_async::<()>(&mut shared.control.connection())
+    shared
+        .control
+        .unpublish_worker_info(&shared.worker_id)
         .await
-        .map_err(|source| jobqueue_core::Error::Redis {
-            op: "worker_info",
-            source,
-        })
 }

@@ -66,45 +66,6 @@ pub(crate) async fn reap_once(shared: &Shared) -> Result<u64, jobqueue_core::Err
             }
         }
     }
-    prune_registry(shared).await?;
+    shared.control.prune_worker_registry().await?;
     Ok(total)
-}
-
-/// Drops registry entries of workers whose info hash expired.
-async fn prune_registry(shared: &Shared) -> Result<(), jobqueue_core::Error> {
-    let keys = shared.control.keys();
-    let mut conn = shared.control.connection();
-    let redis_error = |source| jobqueue_core::Error::Redis {
-        op: "prune_workers",
-        source,
-    };
-    let ids: Vec<String> = redis::cmd("ZRANGE")
-        .arg(keys.workers())
-        .arg(0)
-        .arg(99)
-        .query_async(&mut conn)
-        .await
-        .map_err(redis_error)?;
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let mut pipe = redis::pipe();
-    for id in &ids {
-        pipe.exists(keys.worker(id));
-    }
-    let alive: Vec<bool> = pipe.query_async(&mut conn).await.map_err(redis_error)?;
-    let gone: Vec<&String> = ids
-        .iter()
-        .zip(alive)
-        .filter_map(|(id, alive)| (!alive).then_some(id))
-        .collect();
-    if !gone.is_empty() {
-        redis::cmd("ZREM")
-            .arg(keys.workers())
-            .arg(&gone)
-            .query_async::<i64>(&mut conn)
-            .await
-            .map_err(redis_error)?;
-    }
-    Ok(())
 }
