@@ -5,6 +5,13 @@ Moves the given jobs from a scheduled, retry or dead set to the ready list
 count starts over so the job gets its full attempts again; its error
 history is kept. Ids not in the set are skipped.
 
+Called by: store/ops/requeue.rs, from Admin::retry and the bulk "run now"
+/ "retry" of a listing or an error group (admin/actions.rs,
+admin/browse.rs): the operator, through the dashboard and JSON API
+(jobqueue-dashboard/src/actions/jobs.rs) or `jobqueue retry`
+(jobqueue-cli/src/commands/retry_delete.rs); also jobqueue-testing's
+`advance` (jobqueue-testing/src/clock.rs).
+
 KEYS[1]  P:{Q}:scheduled | P:{Q}:retry | P:{Q}:dead   zset
 KEYS[2]  P:{Q}:jobs      hash
 KEYS[3]  P:{Q}:ready     list
