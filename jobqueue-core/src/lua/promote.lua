@@ -1,7 +1,8 @@
 --[[ promote.lua — due scheduled jobs and due retries become ready.
 
 Moves every job whose run-at is not after now (Redis clock) from the
-scheduled and retry sets to the ready list (or the priority set), at most
+scheduled and retry sets to the ready list (or the priority set, or a
+keyed job's flow-key list: make_ready_all in include/flow.lua), at most
 ARGV[2] per call. Atomic, so with any number of promoters calling it each
 due job is promoted exactly once, and never early. Returns the next due
 time and the Redis clock (ms with microsecond fractions, as text) so the
