@@ -212,6 +212,7 @@ mod doc_snippets {
     #[doc = include_str!("../../README.md")]
     struct Readme;
 
+    #[cfg(feature = "testing")]
     #[doc = include_str!("../../docs/testing.md")]
     struct TestingGuide;
 }
