@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError, OnParentFailure};
-use jobqueue_worker::Worker;
+use jobqueue::Worker;
+use jobqueue::{Client, ClientConfig, Job, JobContext, JobError, OnParentFailure};
 use serde::{Deserialize, Serialize};
 
 /// Key prefix of the example, so it never touches other data in your Redis.

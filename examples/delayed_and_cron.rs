@@ -24,8 +24,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Days, NaiveTime, Utc};
-use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError, JobSet};
-use jobqueue_worker::{Worker, WorkerBuilder};
+use jobqueue::{Client, ClientConfig, Job, JobContext, JobError, JobSet};
+use jobqueue::{Worker, WorkerBuilder};
 use serde::{Deserialize, Serialize};
 
 /// Jobs reach shared resources through statics: jobqueue does not inject
@@ -109,10 +109,7 @@ fn tick_time(tick: i64) -> DateTime<Utc> {
 
 /// Starts the periodic chain at the next tick on the grid. Safe to call
 /// from every process at start-up: duplicate ticks are dropped when they run.
-pub async fn seed_periodic(
-    client: &Client,
-    interval: Duration,
-) -> Result<(), jobqueue_core::Error> {
+pub async fn seed_periodic(client: &Client, interval: Duration) -> Result<(), jobqueue::Error> {
     let interval_secs = i64::try_from(interval.as_secs().max(1)).unwrap_or(60);
     let now = Utc::now().timestamp();
     let tick = (now / interval_secs + 1) * interval_secs;
@@ -129,7 +126,7 @@ pub async fn seed_periodic(
 }
 
 /// Schedules the two reminders of the example.
-pub async fn schedule_reminders(client: &Client) -> Result<(), jobqueue_core::Error> {
+pub async fn schedule_reminders(client: &Client) -> Result<(), jobqueue::Error> {
     client
         .enqueue_in(
             Duration::from_secs(2 * 3600),

@@ -10,8 +10,8 @@
 
 use std::time::Duration;
 
-use jobqueue_core::{BackoffPolicy, Client, ClientConfig, Job, JobContext, JobError, JobSet};
-use jobqueue_worker::Worker;
+use jobqueue::Worker;
+use jobqueue::{BackoffPolicy, Client, ClientConfig, Job, JobContext, JobError, JobSet};
 use serde::{Deserialize, Serialize};
 
 /// Key prefix of the demo, so it never touches other data in your Redis.

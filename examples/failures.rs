@@ -23,11 +23,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use jobqueue_core::wire::record::{Envelope, encode_record};
-use jobqueue_core::{
-    BackoffPolicy, Client, ClientConfig, Job, JobContext, JobError, JobSet, JobState,
-};
-use jobqueue_worker::{Worker, WorkerBuilder};
+use jobqueue::wire::record::{Envelope, encode_record};
+use jobqueue::{BackoffPolicy, Client, ClientConfig, Job, JobContext, JobError, JobSet, JobState};
+use jobqueue::{Worker, WorkerBuilder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -121,7 +119,7 @@ pub struct Summary {
 
 /// Enqueues an `import_csv` job whose payload misses its field, as a
 /// producer built against an older job type would.
-pub async fn enqueue_bad_payload(client: &Client) -> Result<Uuid, jobqueue_core::Error> {
+pub async fn enqueue_bad_payload(client: &Client) -> Result<Uuid, jobqueue::Error> {
     let envelope = Envelope::new(ImportCsv::NAME);
     let id = envelope.id;
     let record = encode_record(&envelope, br#"{"path":"old.csv"}"#)?;
@@ -138,7 +136,7 @@ async fn wait_for_state(
     id: Uuid,
     state: JobState,
     limit: Duration,
-) -> Result<jobqueue_core::JobInfo, Box<dyn std::error::Error>> {
+) -> Result<jobqueue::JobInfo, Box<dyn std::error::Error>> {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         if let Some(info) = client.admin().job(queue, id).await?

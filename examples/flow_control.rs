@@ -8,11 +8,11 @@
 
 use std::time::Duration;
 
-use jobqueue_core::cron::{CronEntry, Misfire};
-use jobqueue_core::{
+use jobqueue::Worker;
+use jobqueue::cron::{CronEntry, Misfire};
+use jobqueue::{
     Client, ClientConfig, Job, JobContext, JobError, KeyLimits, QueueLimits, RateLimit, UniqueMode,
 };
-use jobqueue_worker::Worker;
 use serde::{Deserialize, Serialize};
 
 /// Key prefix of the example, so it never touches other data in your Redis.

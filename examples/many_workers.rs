@@ -27,8 +27,8 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError};
-use jobqueue_worker::{Worker, shutdown_signal};
+use jobqueue::{Client, ClientConfig, Job, JobContext, JobError};
+use jobqueue::{Worker, shutdown_signal};
 use serde::{Deserialize, Serialize};
 use tokio::process::{Child, Command};
 

@@ -26,9 +26,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use jobqueue_core::wire::record::{Envelope, encode_record};
-use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError};
-use jobqueue_worker::{Worker, WorkerBuilder};
+use jobqueue::wire::record::{Envelope, encode_record};
+use jobqueue::{Client, ClientConfig, Job, JobContext, JobError};
+use jobqueue::{Worker, WorkerBuilder};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -118,7 +118,7 @@ pub async fn enqueue_raw(
     client: &Client,
     version: u32,
     payload: &str,
-) -> Result<uuid::Uuid, jobqueue_core::Error> {
+) -> Result<uuid::Uuid, jobqueue::Error> {
     let mut envelope = Envelope::new(SendInvoice::NAME);
     envelope.version = version;
     let record = encode_record(&envelope, payload.as_bytes())?;
@@ -129,7 +129,7 @@ pub async fn enqueue_raw(
 }
 
 /// One job of each version: v0 and v1 as raw JSON, v2 from the struct.
-pub async fn enqueue_all_versions(client: &Client) -> Result<(), jobqueue_core::Error> {
+pub async fn enqueue_all_versions(client: &Client) -> Result<(), jobqueue::Error> {
     enqueue_raw(
         client,
         0,

@@ -10,12 +10,12 @@
 //! It enqueues three welcome emails, starts a worker that sends them, and
 //! stops the worker gracefully once the queue is empty. A real worker
 //! process runs until it is told to stop instead:
-//! `Worker::builder(client)…run_until(jobqueue_worker::shutdown_signal())`.
+//! `Worker::builder(client)…run_until(jobqueue::shutdown_signal())`.
 
 use std::time::Duration;
 
-use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError};
-use jobqueue_worker::Worker;
+use jobqueue::Worker;
+use jobqueue::{Client, ClientConfig, Job, JobContext, JobError};
 use serde::{Deserialize, Serialize};
 
 /// The job: its fields are the payload, stored as JSON in Redis.
@@ -37,7 +37,7 @@ impl Job for SendWelcomeEmail {
 }
 
 /// The producer side: what a web request handler would do.
-pub async fn sign_up_users(client: &Client) -> Result<(), jobqueue_core::Error> {
+pub async fn sign_up_users(client: &Client) -> Result<(), jobqueue::Error> {
     for (user_id, email) in [
         (1, "ada@example.com"),
         (2, "grace@example.com"),

@@ -12,8 +12,8 @@
 
 use std::time::Duration;
 
-use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError};
-use jobqueue_worker::Worker;
+use jobqueue::Worker;
+use jobqueue::{Client, ClientConfig, Job, JobContext, JobError};
 use opentelemetry::trace::TracerProvider;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use serde::{Deserialize, Serialize};

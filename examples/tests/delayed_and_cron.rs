@@ -7,7 +7,7 @@ mod delayed_and_cron;
 use std::time::Duration;
 
 use delayed_and_cron::{CleanExpiredSessions, SendReminder};
-use jobqueue_testing::TestRedis;
+use jobqueue::testing::TestRedis;
 
 // The example's reminder and clean-up jobs reach their client through a
 // process-wide static, which is the first test's client (the second test

@@ -5,7 +5,7 @@
 mod failures;
 
 use failures::{ChargeCard, ImportCsv};
-use jobqueue_testing::{DrainOptions, InlineOutcome, TestRedis};
+use jobqueue::testing::{DrainOptions, InlineOutcome, TestRedis};
 
 // One test per binary: "deploying the fix" flips a process-wide flag.
 #[tokio::test]

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use jobqueue_core::wire::record::{Envelope, ErrorEntry, FailureKind};
-use jobqueue_core::{BackoffPolicy, Job, JobContext, JobError, JobState};
-use jobqueue_testing::TestRedis;
+use jobqueue::testing::TestRedis;
+use jobqueue::wire::record::{Envelope, ErrorEntry, FailureKind};
+use jobqueue::{BackoffPolicy, Job, JobContext, JobError, JobState};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, Deserialize)]

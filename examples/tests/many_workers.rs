@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use jobqueue_testing::TestRedis;
+use jobqueue::testing::TestRedis;
 
 /// The example's binary, (re)built with the same cargo that runs this test
 /// (a no-op when `cargo test` already built the examples).
@@ -43,7 +43,7 @@ async fn three_worker_processes_run_every_job_exactly_once_through_a_graceful_st
 -> Result<(), Box<dyn std::error::Error>> {
     let t = TestRedis::named("many-workers").await?;
     let prefix = t.prefix().to_owned();
-    let url = jobqueue_testing::test_redis_url();
+    let url = jobqueue::testing::test_redis_url();
     let binary = example_binary();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(binary)

@@ -7,7 +7,7 @@ mod payload_versioning;
 
 use std::time::Duration;
 
-use jobqueue_testing::{InlineOutcome, TestRedis};
+use jobqueue::testing::{InlineOutcome, TestRedis};
 use payload_versioning::SendInvoice;
 
 fn invoice(first: &str, last: &str, cents: u64, currency: &str) -> SendInvoice {

@@ -4,7 +4,7 @@
 #[allow(dead_code)]
 mod quickstart;
 
-use jobqueue_testing::TestRedis;
+use jobqueue::testing::TestRedis;
 use quickstart::SendWelcomeEmail;
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use jobqueue_testing::TestRedis;
+use jobqueue::testing::TestRedis;
 use jobs::{MakeThumbnail, SendWelcomeEmail};
 use tower::ServiceExt;
 

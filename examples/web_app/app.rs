@@ -10,8 +10,8 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::{get, post};
-use jobqueue_core::{Client, ErrorKind, JobState, JobStatusState, PreparedJob};
-use jobqueue_dashboard::{DashboardConfig, HostUser, Role};
+use jobqueue::dashboard::{DashboardConfig, HostUser, Role};
+use jobqueue::{Client, ErrorKind, JobState, JobStatusState, PreparedJob};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -36,7 +36,7 @@ pub fn router(state: AppState) -> Router {
         // credentials of its own.
         .nest_service(
             "/jobs",
-            jobqueue_dashboard::dashboard_router(
+            jobqueue::dashboard::dashboard_router(
                 state.jobs.admin(),
                 DashboardConfig::behind_host_auth(Role::ReadOnly).base_path("/admin/jobs"),
             ),
@@ -164,14 +164,14 @@ async fn sign_up(State(state): State<AppState>, Form(form): Form<Signup>) -> Res
 
 /// Enqueues `jobs`, retrying a few times when Redis fails. A failure may
 /// come after Redis stored the jobs (a timeout, a connection dropped
-/// mid-request: [`jobqueue_core::ErrorKind::OutcomeUnknown`]); because every
+/// mid-request: [`jobqueue::ErrorKind::OutcomeUnknown`]); because every
 /// job carries its id, a retry sends the same ids and Redis enqueues each
 /// job at most once — a retry of a job already stored is a no-op, so the
 /// user never gets two welcome e-mails.
 pub async fn enqueue_with_retries(
     client: &Client,
     jobs: Vec<PreparedJob>,
-) -> Result<Vec<Uuid>, jobqueue_core::Error> {
+) -> Result<Vec<Uuid>, jobqueue::Error> {
     const ATTEMPTS: u32 = 3;
     let mut attempt = 1;
     loop {
@@ -245,7 +245,7 @@ async fn job_status(
             "progress": progress,
         }))
         .into_response(),
-        Err(err) if err.kind() == jobqueue_core::ErrorKind::InvalidArgument => {
+        Err(err) if err.kind() == jobqueue::ErrorKind::InvalidArgument => {
             (StatusCode::NOT_FOUND, "no such queue").into_response()
         }
         Err(err) => server_error(&err),

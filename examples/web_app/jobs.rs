@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use jobqueue_core::{Client, Job, JobContext, JobError};
-use jobqueue_worker::{Worker, WorkerBuilder};
+use jobqueue::{Client, Job, JobContext, JobError};
+use jobqueue::{Worker, WorkerBuilder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

@@ -29,7 +29,7 @@ mod jobs;
 
 use std::sync::Arc;
 
-use jobqueue_core::{Client, ClientConfig};
+use jobqueue::{Client, ClientConfig};
 use tokio::sync::watch;
 
 #[tokio::main]
@@ -57,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on http://{addr}");
     let (stop_tx, mut stop_rx) = watch::channel(false);
     tokio::spawn(async move {
-        jobqueue_worker::shutdown_signal().await;
+        jobqueue::shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
     axum::serve(listener, app::router(state))

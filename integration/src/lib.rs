@@ -22,7 +22,6 @@
 
 pub mod chaos;
 pub mod dashboard;
-mod doc_checks;
 pub mod in_process_worker;
 pub mod jobs;
 pub mod locate;

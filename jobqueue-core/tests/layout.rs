@@ -116,5 +116,8 @@ fn every_script_is_in_the_registry() {
         .into_iter()
         .filter(|stem| !registry.contains(&format!("\"{stem}\"")))
         .collect();
-    assert!(missing.is_empty(), "scripts not loaded by the registry: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "scripts not loaded by the registry: {missing:?}"
+    );
 }
