@@ -5,9 +5,10 @@ queue's keys in KEYS and its name in ARGV[1]; after all queues are done the
 migrator sets P:schema to the migration's version. A migration must be
 idempotent: if the migrator dies half way it runs again on the next try.
 
-Version 1 is the layout jobqueue was born with (see jobqueue-core/src/keys.rs
-and docs/protocol.md), so there is nothing to transform: applying it to a
-fresh or a version-1 database changes no data and only records the version.
+Version 1 is the layout jobqueue was born with (see
+jobqueue-core/src/store/keys.rs and docs/protocol.md), so there is nothing to
+transform: applying it to a fresh or a version-1 database changes no data and
+only records the version.
 
 KEYS[1] P:{Q}:ready      KEYS[2] P:{Q}:priority   KEYS[3] P:{Q}:scheduled
 KEYS[4] P:{Q}:retry      KEYS[5] P:{Q}:dead       KEYS[6] P:{Q}:jobs

@@ -12,6 +12,11 @@ the job's acknowledgement is recorded here, in the same step.
 The jobs removed are counted as `processed` in the queue's counters and
 time buckets (count_ended in include/lib.lua), once per call.
 
+Called by: store/ops/ack.rs, packed by store/completion.rs into the
+batch a worker writes once jobs succeeded: the outcome writer
+(jobqueue-worker/src/loops/outcome_writer.rs) or the inline worker
+(jobqueue-worker/src/inline.rs).
+
 KEYS[1]     P:{Q}:active:<wid> hash
 KEYS[2]     P:{Q}:stats        hash
 KEYS[2+i]   P:{Q}:unique:<digest> string, the lock of ARGV[i]

@@ -11,6 +11,11 @@ only for jobs still leased here whose lock still names them).
 
 The jobs removed are counted as `processed` (count_ended in include/lib.lua).
 
+Called by: store/ops/ack_keyed.rs, packed by store/completion.rs instead
+of ack.lua when a worker's batch of successes holds keyed jobs: the outcome writer
+(jobqueue-worker/src/loops/outcome_writer.rs) or the inline worker
+(jobqueue-worker/src/inline.rs).
+
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:gready       zset
 KEYS[3]  P:{Q}:stats        hash

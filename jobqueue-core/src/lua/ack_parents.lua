@@ -6,10 +6,16 @@ Each job still leased by this worker is removed from the active hash, its
 parent hash says 'succeeded' (kept 30 days, for dependents enqueued later),
 and when it has children, `<id>|succeeded` goes to the queue's release
 outbox. The caller then releases the children on their queues and removes
-the entry; a sweeper finishes entries a crashed worker left. A keyed job's
+the entry; the reaper's sweep finishes entries a crashed worker left. A keyed job's
 flow key is released (as ack_keyed.lua), and a unique job's lock freed
 (release_unique in include/flow.lua). The jobs removed are counted as
 `processed` (count_ended in include/lib.lua).
+
+Called by: store/ops/ack_parents.rs, packed by store/completion.rs for
+the jobs with dependents in a worker's batch of successes: the outcome writer
+(jobqueue-worker/src/loops/outcome_writer.rs) or the inline worker
+(jobqueue-worker/src/inline.rs). The worker then applies the outbox entries
+(store/releases.rs, from jobqueue-worker/src/run/recording.rs).
 
 KEYS[1]   P:{Q}:active:<wid> hash
 KEYS[2]   P:{Q}:releases     zset  outbox

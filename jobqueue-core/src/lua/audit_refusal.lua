@@ -8,6 +8,10 @@ capped log. The refusals over the bound are counted, and the count of a
 past window is handed back once, to the first refusal of a later window,
 whose caller writes one summary entry for it.
 
+Called by: store/ops/audit_refusal.rs, from Admin::record_refusal
+(admin/audit.rs) when the dashboard refuses a request
+(jobqueue-dashboard/src/audit_log.rs).
+
 KEYS[1]  P:audit:refusals:<reason>  hash  window (start, ms), logged, suppressed
 ARGV[1]  most refusals logged per window
 ARGV[2]  window length, ms

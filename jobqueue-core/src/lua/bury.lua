@@ -14,6 +14,14 @@ as `dead`. A dead id another record of the queue already holds (two records
 pushed under one id) is not overwritten: the newcomer is filed under a new
 id with a "duplicate job id" error (bury_duplicate in include/records.lua).
 
+Called by: store/ops/bury.rs, packed by store/completion.rs for the
+jobs of a worker's batch that will not run again — attempts exhausted, a
+permanent error, or a job that cannot run (decided in
+jobqueue-worker/src/run/runner.rs, its record built in run/outcome.rs) —
+sent by the outcome writer
+(jobqueue-worker/src/loops/outcome_writer.rs) or the inline worker
+(jobqueue-worker/src/inline.rs).
+
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:dead         zset  id → died-at ms
 KEYS[3]  P:{Q}:jobs         hash

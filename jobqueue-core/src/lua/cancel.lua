@@ -14,6 +14,13 @@ worker fires the job's cancellation token. A keyed job waiting in its
 key's list (id in P:{Q}:g:<key>, record in the jobs hash) is found by id
 and reported as 'ready'; a leased keyed job's key is released.
 
+Called by: store/ops/cancel.rs (Store::cancel_once, after
+find_ready_record for a job in the ready list or priority set), from
+Admin::cancel and Client::cancel (client/cancel.rs): a producer, or the
+operator through the dashboard and JSON API
+(jobqueue-dashboard/src/actions/jobs.rs) or `jobqueue cancel`
+(jobqueue-cli/src/commands/cancel.rs).
+
 KEYS[1]  P:{Q}:scheduled zset
 KEYS[2]  P:{Q}:retry     zset
 KEYS[3]  P:{Q}:jobs      hash

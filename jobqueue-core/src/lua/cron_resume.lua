@@ -5,6 +5,11 @@ fell while the entry was paused are not run afterwards as misfires: a pause
 means "do not run", not "run later". The next tick after now is enqueued by
 the next scheduler pass (cron_tick.lua).
 
+Called by: store/ops/cron_resume.rs, from Admin::resume_cron
+(admin/cron.rs), which then makes a scheduler pass (cron_tick.lua): the
+operator, through the dashboard and JSON API
+(jobqueue-dashboard/src/actions/cron.rs) or `jobqueue cron resume`.
+
 KEYS[1]  P:{Q}:cron:<name> hash
 
 Returns: 1 when the entry was paused, 0 when it was not (nothing changes),

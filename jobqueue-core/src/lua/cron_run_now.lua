@@ -1,8 +1,13 @@
 --[[ cron_run_now.lua — an extra run of a cron entry, ready at once.
 
-The operator's "run now": the record is made ready (or prioritised) at
-once and noted as the entry's last run; the schedule itself is untouched.
-Works on a paused entry too (an explicit request).
+The operator's "run now": the record is made ready (or prioritised, or
+filed in its flow key's list) at once and noted as the entry's last run;
+the schedule itself is untouched. Works on a paused entry too (an
+explicit request).
+
+Called by: store/ops/cron_run_now.rs, from Admin::run_cron_now
+(admin/cron.rs): the operator's "run now", through the dashboard and JSON
+API (jobqueue-dashboard/src/actions/cron.rs) or `jobqueue cron run`.
 
 KEYS[1]  P:{Q}:cron:<name> hash
 KEYS[2]  P:{Q}:ready       list

@@ -11,6 +11,12 @@ still in the future become scheduled jobs (promoted exactly on time by
 promote.lua, like any delayed job); runs whose tick has passed become
 ready at once. A paused entry enqueues nothing.
 
+Called by: store/ops/cron_tick.rs, from a scheduler pass
+(CronEntry::run_pass, cron/tick.rs) made by every worker's cron loop
+(jobqueue-worker/src/loops/cron_ticks.rs), by a standalone Scheduler
+(jobqueue-worker/src/cron_scheduler.rs, the same loop), and by
+Admin::resume_cron (admin/cron.rs) right after a resume.
+
 KEYS[1]  P:{Q}:cron:<name> hash  through, paused, last_tick, last_id, skipped, …
 KEYS[2]  P:{Q}:scheduled   zset  id → run-at ms
 KEYS[3]  P:{Q}:jobs        hash  id → record

@@ -8,6 +8,12 @@ outbox entry is filed for its children, whose policies then apply (dead
 letter, run anyway, or keep waiting). A job that had already ended (a dead
 job) changes nothing for its children.
 
+Called by: store/ops/delete_jobs.rs, from Admin::delete and the bulk
+delete of a listing (admin/actions.rs, admin/browse.rs): the operator,
+through the dashboard and JSON API (jobqueue-dashboard/src/actions/jobs.rs)
+or `jobqueue delete` (jobqueue-cli/src/commands/retry_delete.rs). The
+outbox entries it returns are applied at once (store/releases.rs).
+
 KEYS[1]    P:{Q}:scheduled | P:{Q}:retry | P:{Q}:dead | P:{Q}:waiting  zset
 KEYS[2]    P:{Q}:jobs      hash
 KEYS[3]    P:{Q}:releases  zset  outbox

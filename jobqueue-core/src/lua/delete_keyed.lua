@@ -7,6 +7,13 @@ is filed elsewhere, and is left alone). A key whose list empties leaves
 P:{Q}:gready. A deleted job with dependents counts as failed for them, as
 in delete_jobs.lua.
 
+Called by: store/ops/delete_keyed.rs, from Admin::delete_keyed
+(admin/keys.rs) and Admin::delete_keyed_matching (admin/browse.rs): the
+operator, through the keyed tab of the dashboard, the JSON API
+(jobqueue-dashboard/src/actions/jobs.rs) or `jobqueue delete`
+(jobqueue-cli/src/commands/retry_delete.rs). The outbox entries it
+returns are applied at once (store/releases.rs).
+
 KEYS[1]    P:{Q}:jobs hash
 KEYS[2]    P:{Q}:releases  zset  outbox
 KEYS[2+i]  P:{Q}:parent:<ARGV[i]> hash (exists only for jobs with dependents)

@@ -5,6 +5,11 @@ priority p is ordered as if it had become ready p × PRIORITY_STEP_MS earlier
 (higher first, and a low priority waits a bounded time, never forever).
 Wakes idle workers when the queue had nothing ready before.
 
+Called by: store/ops/enqueue_priority.rs, when a producer enqueues a
+job that runs now with a priority or a flow key: one job
+(client/send.rs) or a batch (client/bulk.rs through store/enqueue.rs).
+Plain jobs that run now take no script: `RPUSH` (store/enqueue.rs).
+
 KEYS[1]  P:{Q}:ready     list
 KEYS[2]  P:{Q}:priority  zset
 ARGV[1]  P:{Q}:events    pub/sub channel

@@ -22,6 +22,10 @@ batch sees the locks taken by earlier ones. Every job's arguments are
 checked before anything is written, so a bad one fails the whole call and
 writes nothing.
 
+Called by: store/ops/enqueue_unique.rs, when a producer enqueues jobs
+with `unique_for`: one job (client/send.rs) or a batch (client/bulk.rs
+through store/enqueue.rs, up to 200 jobs per call).
+
 KEYS[1]    P:{Q}:scheduled zset
 KEYS[2]    P:{Q}:retry     zset
 KEYS[3]    P:{Q}:jobs      hash

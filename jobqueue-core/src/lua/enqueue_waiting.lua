@@ -8,11 +8,15 @@ arrived between that read and now (already in the deps hash) count, so a
 parent that succeeded before the job was enqueued is never waited for.
 
 A job whose id the producer gave (JobBuilder::id) claims its idempotency
-marker first (claim_id in include/records.lua, as enqueue_with_id.lua): a
+marker first (claim_id in include/flow.lua, as enqueue_with_id.lua): a
 retry of an enqueue that was applied writes nothing ('exists'), another job
 under the id is refused ('taken'). Without a marker, an id another record
 holds in the jobs hash fails the call ('duplicate job id'): a record never
 replaces another.
+
+Called by: store/ops/enqueue_waiting.rs, when a producer enqueues a job
+with parents (`after`, `after_all`; client/after.rs), right after
+link_child.lua ran on each parent's queue.
 
 KEYS     as in include/deps.lua (waiting, jobs, deps, ready, priority,
          scheduled, dead, stats, parent, releases)

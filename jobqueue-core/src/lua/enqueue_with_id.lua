@@ -27,6 +27,10 @@ lost with the reply. Jobs of one call are handled in order (a later job
 sees the markers of earlier ones); every job's arguments are checked
 before anything is written.
 
+Called by: store/ops/enqueue_with_id.rs, when a producer enqueues jobs
+whose ids it gave (JobBuilder::id): one job (client/send.rs) or a batch
+(client/bulk.rs through store/enqueue.rs, up to 200 jobs per call).
+
 KEYS[1]    P:{Q}:ready     list
 KEYS[2]    P:{Q}:priority  zset
 KEYS[3]    P:{Q}:scheduled zset  id → run-at ms

@@ -7,6 +7,11 @@ moves from the worker's active hash to the queue's expired set (bounded,
 counted in the `expired` counter) and it does not run. Otherwise nothing
 changes and the worker runs the job. A keyed job's key is released.
 
+Called by: store/ops/expire.rs (Store::expire_leased), from the worker
+about to start a leased job whose `expires_at` its clock says has passed
+(jobqueue-worker/src/run/runner.rs, in the worker's job task or the
+inline worker).
+
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:expired      zset  id → expired-at ms
 KEYS[3]  P:{Q}:jobs         hash

@@ -8,6 +8,11 @@ worker's memory: it is in the ready list or in this worker's active hash.
 Prioritised jobs whose effective ready time is not later than the ready
 list's head go first; the rest of the batch comes from the list head (FIFO).
 
+Called by: store/ops/fetch.rs, from the worker's fetch rounds
+(jobqueue-worker/src/loops/fetch_round.rs, driven by loops/fetcher.rs)
+and the inline worker (jobqueue-worker/src/inline.rs), for queues without
+flow limits or keyed jobs.
+
 KEYS[1]  P:{Q}:ready        list
 KEYS[2]  P:{Q}:priority     zset
 KEYS[3]  P:{Q}:active:<wid> hash  id → record

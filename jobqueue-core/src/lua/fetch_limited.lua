@@ -28,6 +28,12 @@ attempt is counted. The reply says how long to wait before asking again.
 A record whose id is already leased to this worker is dead-lettered, not
 leased (see lease_records in include/records.lua).
 
+Called by: store/ops/fetch_limited.rs, from the worker's fetch rounds
+(jobqueue-worker/src/loops/fetch_round.rs) and the inline worker
+(jobqueue-worker/src/inline.rs), instead of fetch.lua for queues with
+flow limits or keyed jobs (jobqueue-worker/src/state/flow_limits.rs
+knows which).
+
 KEYS[1]  P:{Q}:ready        list
 KEYS[2]  P:{Q}:priority     zset
 KEYS[3]  P:{Q}:active:<wid> hash  (this worker)

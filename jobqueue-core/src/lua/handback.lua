@@ -7,6 +7,14 @@ oldest first, without counting an attempt: they did not
 fail, the worker is leaving. With release = 1 the worker also drops its
 lease and returns anything else still in its active hash.
 
+Called by: store/ops/handback.rs, from the worker's graceful shutdown
+(jobqueue-worker/src/worker/shutdown.rs, release = 1), the fetcher as it
+stops, for prefetched jobs that never started
+(jobqueue-worker/src/loops/fetcher.rs), the reconciliation of the active
+hash with the jobs the worker holds (`reconcile` in
+jobqueue-worker/src/loops/fetch_round.rs), and the inline worker when it
+finishes (jobqueue-worker/src/inline.rs, release = 1).
+
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:ready        list
 KEYS[3]  P:{Q}:leases       zset

@@ -1,11 +1,17 @@
 --[[ promote.lua — due scheduled jobs and due retries become ready.
 
 Moves every job whose run-at is not after now (Redis clock) from the
-scheduled and retry sets to the ready list (or the priority set), at most
-ARGV[2] per call. Atomic, so with any number of schedulers calling it each
+scheduled and retry sets to the ready list (or the priority set, or a
+keyed job's flow-key list: make_ready_all in include/flow.lua), at most
+ARGV[2] per call. Atomic, so with any number of promoters calling it each
 due job is promoted exactly once, and never early. Returns the next due
 time and the Redis clock (ms with microsecond fractions, as text) so the
 caller can sleep exactly until then without comparing two clocks.
+
+Called by: store/ops/promote.rs, from the worker's delayed-job promoter
+(jobqueue-worker/src/loops/promoter.rs, on the housekeeping thread),
+which sleeps until the next due time this script returns and is woken
+early by `s` on the events channel.
 
 KEYS[1]  P:{Q}:scheduled zset  id → run-at ms
 KEYS[2]  P:{Q}:retry     zset  id → retry-at ms

@@ -3,6 +3,11 @@
 UNLINK frees the memory in the background, so purging a million jobs does
 not block Redis. Scheduled, retrying, active and dead jobs are untouched.
 
+Called by: store/ops/purge.rs, from Admin::purge (admin/queues.rs),
+followed by purge_keyed.lua: the operator, through the dashboard and JSON
+API (jobqueue-dashboard/src/actions/queues.rs) or `jobqueue purge`
+(jobqueue-cli/src/commands/queue_actions.rs).
+
 KEYS[1]  P:{Q}:ready     list
 KEYS[2]  P:{Q}:priority  zset
 

@@ -6,6 +6,10 @@ Every key with waiting jobs is in P:{Q}:gready or, while at its running
 limit, in P:{Q}:grun (which holds only keys with leased jobs, so it stays
 as small as the jobs running). Leased keyed jobs are untouched.
 
+Called by: store/ops/purge_keyed.rs, from Admin::purge (admin/queues.rs)
+after purge.lua, repeated while the reply says more may wait: the
+operator, as for purge.lua.
+
 KEYS[1]  P:{Q}:gready zset
 KEYS[2]  P:{Q}:grun   hash
 KEYS[3]  P:{Q}:jobs   hash

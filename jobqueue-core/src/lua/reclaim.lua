@@ -3,11 +3,16 @@
 If the worker's lease is still alive (renewed since it was seen lapsed),
 nothing happens. Otherwise every job in its active hash goes back to the
 head of the ready list (a keyed job: of its key's list, its key
-released), oldest first, with one more attempt counted, and
-the lease and the active hash are deleted — atomically, so two processes
-reclaiming the same worker cannot both move its jobs: the second finds
-nothing. A worker that comes back finds its lease gone (heartbeat.lua
+released), oldest first, with one more attempt counted (and counted
+in the queue's `reclaimed` counter), and the lease and the active hash
+are deleted — atomically, so two processes reclaiming the same worker
+cannot both move its jobs: the second finds nothing. A worker that comes back finds its lease gone (heartbeat.lua
 returns 0) and its acks no-ops (ack.lua), so a job is never in two places.
+
+Called by: store/ops/reclaim.rs, from the worker's reaper
+(jobqueue-worker/src/loops/reaper.rs) for each worker whose lease lapsed
+(expired_leases.lua): every live worker reaps the others, every
+`reap_interval`, on its housekeeping thread.
 
 KEYS[1]  P:{Q}:leases       zset
 KEYS[2]  P:{Q}:active:<wid> hash

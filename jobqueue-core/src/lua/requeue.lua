@@ -1,11 +1,21 @@
 --[[ requeue.lua — operator action: waiting or dead jobs run now.
 
-Moves the given jobs from a scheduled, retry or dead set to the ready list
-(or the priority set). With reset = 1 (retrying dead jobs) the attempt
-count starts over so the job gets its full attempts again; its error
-history is kept. Ids not in the set are skipped.
+Moves the given jobs from the scheduled, retry, dead or waiting-for-parents
+set to the ready list (or the priority set, or a keyed job's flow-key
+list: make_ready_all in include/flow.lua). With reset = 1 (retrying dead
+jobs) the attempt count starts over so the job gets its full attempts
+again; its error history is kept. Ids not in the set are skipped. A job
+taken out of the waiting set runs without waiting for its parents; the
+caller drops its dependency state (Admin::forget_dependencies).
 
-KEYS[1]  P:{Q}:scheduled | P:{Q}:retry | P:{Q}:dead   zset
+Called by: store/ops/requeue.rs, from Admin::retry and the bulk "run now"
+/ "retry" of a listing or an error group (admin/actions.rs,
+admin/browse.rs): the operator, through the dashboard and JSON API
+(jobqueue-dashboard/src/actions/jobs.rs) or `jobqueue retry`
+(jobqueue-cli/src/commands/retry_delete.rs); also jobqueue-testing's
+`advance` (jobqueue-testing/src/clock.rs).
+
+KEYS[1]  P:{Q}:scheduled | P:{Q}:retry | P:{Q}:dead | P:{Q}:waiting  zset
 KEYS[2]  P:{Q}:jobs      hash
 KEYS[3]  P:{Q}:ready     list
 KEYS[4]  P:{Q}:priority  zset

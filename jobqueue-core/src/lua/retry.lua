@@ -4,14 +4,21 @@ For each job still leased by this worker: the updated record (attempt
 count and error history written by the worker) goes to the jobs hash with
 its run_at, and its id to the retry set, due `now + delay` on the Redis
 clock. A job no longer leased by this worker is left alone (it was
-reclaimed and runs elsewhere). Schedulers are told when the earliest retry
-moves earlier. Failed attempts (ARGV[2] = 1) are counted as `failed` in the
+reclaimed and runs elsewhere). The workers' delayed-job promoters are told
+(PUBLISH 's') when the earliest retry moves earlier. Failed attempts (ARGV[2] = 1) are counted as `failed` in the
 queue's counters and time buckets (count_ended in include/lib.lua); snoozes
 (ARGV[2] = 0) are not failures and count nothing. A job whose id another
 record of the queue holds in the
 jobs hash (two records pushed under one id) does not overwrite it: it is
 dead-lettered under a new id with a "duplicate job id" error
 (bury_duplicate in include/records.lua).
+
+Called by: store/ops/retry.rs, packed by store/completion.rs for the
+jobs of a worker's batch that failed with attempts left or snoozed
+(their records built in jobqueue-worker/src/run/outcome.rs), sent by
+the outcome writer
+(jobqueue-worker/src/loops/outcome_writer.rs) or the inline worker
+(jobqueue-worker/src/inline.rs).
 
 KEYS[1]  P:{Q}:active:<wid> hash
 KEYS[2]  P:{Q}:retry        zset  id → retry-at ms

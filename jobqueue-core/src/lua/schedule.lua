@@ -1,13 +1,19 @@
 --[[ schedule.lua — enqueue jobs that run later (delayed or at a set time).
 
 Each job gets its run-at on the Redis clock (ms, microsecond fraction):
-`now + delay` for a delay, or the given instant. A job whose run-at is not in the future is made ready at
-once. The record gets its run_at member and is kept in the jobs hash; the
-scheduled set orders the ids by run-at. When a job becomes the earliest
-scheduled one, schedulers are told (PUBLISH 's') so they re-arm their timer:
-delayed jobs run on time without polling. A job id that another record
+`now + delay` for a delay, or the given instant. A job whose run-at is not
+in the future is made ready at once. The record gets its run_at member and
+is kept in the jobs hash; the scheduled set orders the ids by run-at. When
+a job becomes the earliest scheduled one, the workers' delayed-job
+promoters are told (PUBLISH 's') so they re-arm their timer: delayed jobs
+run on time without polling. A job id that another record
 of the queue holds in the jobs hash, or that two jobs of the call share,
 fails the whole call before anything is written ('duplicate job id').
+
+Called by: store/ops/schedule.rs, when a producer enqueues jobs with a
+delay or a run-at time (`enqueue_in`, `enqueue_at`, JobBuilder::delay /
+run_at): one job (client/send.rs) or a batch (client/bulk.rs through
+store/enqueue.rs).
 
 KEYS[1]  P:{Q}:scheduled zset  id → run-at ms
 KEYS[2]  P:{Q}:jobs      hash  id → record

@@ -8,42 +8,53 @@
 //! All keys of one queue carry the queue name as a Redis Cluster hash tag,
 //! `{queue}`, so every per-queue script touches a single slot (invariant 4).
 //!
-//! | key | type | holds |
-//! | --- | --- | --- |
-//! | `P:schema` | string | schema version of the data layout |
-//! | `P:migrate:lock` | string | migration lock (owner token, with TTL) |
-//! | `P:queues` | set | names of all known queues |
-//! | `P:workers` | zset | worker id → last heartbeat (ms, Redis clock) |
-//! | `P:worker:<wid>` | hash | worker process info (host, pid, queues, …) |
-//! | `P:audit:log` | stream | audit log: operator actions and refused requests (capped, `MAXLEN ~`) |
-//! | `P:audit:refusals:<reason>` | hash | refusals logged and suppressed in the current minute, per reason (TTL) |
-//! | `P:stats:minute:<epoch minute>` | hash | legacy: global per-minute bucket of workers from before the per-queue counters (TTL 2 h), still added to the minute history |
-//! | `P:status:<job id>` | hash | a tracked job's state, progress, result, error (TTL) |
-//! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) |
-//! | `P:{Q}:priority` | zset | records with a non-zero priority, by effective ready time |
-//! | `P:{Q}:scheduled` | zset | job id → run-at (ms) |
-//! | `P:{Q}:retry` | zset | job id → retry-at (ms) |
-//! | `P:{Q}:dead` | zset | job id → died-at (ms) |
-//! | `P:{Q}:jobs` | hash | job id → record, for scheduled, retry and dead jobs |
-//! | `P:{Q}:leases` | zset | worker id → lease deadline (ms, Redis clock) |
-//! | `P:{Q}:active:<wid>` | hash | job id → record, jobs leased by one worker |
-//! | `P:{Q}:stats` | hash | per-queue counters: `processed`, `failed` (written by the scripts that end jobs), `dead`, `dead_trimmed`, `reclaimed`, … |
-//! | `P:{Q}:stats:minute:<epoch minute>` | hash | per-queue per-minute `processed` / `failed` bucket (TTL 2 h) |
-//! | `P:{Q}:stats:day:<YYYY-MM-DD>` | hash | per-queue per-day `processed` / `failed` bucket (TTL 180 days) |
-//! | `P:{Q}:paused` | string | present while the queue is paused |
-//! | `P:{Q}:events` | pub/sub channel | wake-ups: new work, new earliest schedule, pause, resume |
-//! | `P:{Q}:cancelled` | zset | job id → cancelled-at (ms); records in `jobs` |
-//! | `P:{Q}:limits` | hash | flow limits: max_running, rate_limit, rate_ms |
-//! | `P:{Q}:rate` | hash | token bucket of the rate limit: tokens, at (TTL) |
-//! | `P:{Q}:expired` | zset | job id → expired-at (ms); records in `jobs` |
-//! | `P:{Q}:unique:<digest>` | string | id of the job holding a uniqueness key (TTL) |
-//! | `P:{Q}:id:<job id>` | string | idempotency marker of a job whose producer gave its id ([`crate::JobBuilder::id`]): digest of its type and payload, so a retried enqueue is a no-op (TTL: the idempotency window, [`crate::ClientConfig::idempotency_window`], default 1 h) |
-//! | `P:{Q}:waiting` | zset | job id → enqueued-at (ms): jobs waiting for their parents; records in `jobs` |
-//! | `P:{Q}:deps:<id>` | hash | a waiting job's dependency state: parents needed, resolved parents, policy, destination |
-//! | `P:{Q}:parent:<id>` | hash | a job enqueued with dependents: its state and its children (TTL) |
-//! | `P:{Q}:releases` | zset | `<parent id>\|<outcome>` → when: parents whose children are still to be told (outbox) |
-//! | `P:{Q}:crons` | set | names of the queue's cron entries |
-//! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result |
+//! | key | type | holds | built by |
+//! | --- | --- | --- | --- |
+//! | `P:schema` | string | schema version of the data layout | [`Keys::schema`] |
+//! | `P:migrate:lock` | string | migration lock (owner token, with TTL) | [`Keys::migrate_lock`] |
+//! | `P:queues` | set | names of all known queues | [`Keys::queues`] |
+//! | `P:workers` | zset | worker id → last heartbeat (ms, Redis clock) | [`Keys::workers`] |
+//! | `P:worker:<wid>` | hash | worker process info (host, pid, queues, …; TTL) | [`Keys::worker`] |
+//! | `P:audit:log` | stream | audit log: operator actions and refused requests (capped, `MAXLEN ~`) | [`Keys::audit_log`] |
+//! | `P:audit:refusals:<reason>` | hash | refusals of one kind logged and suppressed in the current window: `window`, `logged`, `suppressed` (TTL) | [`Keys::audit_refusals`] |
+//! | `P:stats:minute:<epoch minute>` | hash | legacy: global per-minute bucket of workers from before the per-queue counters (TTL 2 h), still added to the minute history | [`Keys::legacy_stats_minute`] |
+//! | `P:status:<job id>` | hash | a tracked job's state, progress, result, error (TTL) | [`Keys::status`] |
+//! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) | [`QueueKeys::ready`] |
+//! | `P:{Q}:priority` | zset | records with a non-zero priority, by effective ready time | [`QueueKeys::priority`] |
+//! | `P:{Q}:scheduled` | zset | job id → run-at (ms) | [`QueueKeys::scheduled`] |
+//! | `P:{Q}:retry` | zset | job id → retry-at (ms) | [`QueueKeys::retry`] |
+//! | `P:{Q}:dead` | zset | job id → died-at (ms) | [`QueueKeys::dead`] |
+//! | `P:{Q}:cancelled` | zset | job id → cancelled-at (ms) (bounded) | [`QueueKeys::cancelled`] |
+//! | `P:{Q}:expired` | zset | job id → expired-at (ms) (bounded) | [`QueueKeys::expired`] |
+//! | `P:{Q}:waiting` | zset | job id → enqueued-at (ms): jobs waiting for their parents | [`QueueKeys::waiting`] |
+//! | `P:{Q}:jobs` | hash | job id → record, for the jobs in the scheduled, retry, dead, cancelled, expired and waiting sets and the flow keys' lists | [`QueueKeys::jobs`] |
+//! | `P:{Q}:leases` | zset | worker id → lease deadline (ms, Redis clock) | [`QueueKeys::leases`] |
+//! | `P:{Q}:active:<wid>` | hash | job id → record, jobs leased by one worker | [`QueueKeys::active`] |
+//! | `P:{Q}:stats` | hash | per-queue counters: `processed`, `failed` (written by the scripts that end jobs), `dead`, `dead_trimmed`, `reclaimed`, `cancelled`, `expired` | [`QueueKeys::stats`] |
+//! | `P:{Q}:stats:minute:<epoch minute>` | hash | per-queue per-minute `processed` / `failed` bucket (TTL 2 h; named inside the scripts from `P:{Q}:stats`) | [`QueueKeys::stats_minute`] |
+//! | `P:{Q}:stats:day:<YYYY-MM-DD>` | hash | per-queue per-day `processed` / `failed` bucket (TTL 180 days; named inside the scripts from `P:{Q}:stats`) | [`QueueKeys::stats_day`] |
+//! | `P:{Q}:paused` | string | present while the queue is paused | [`QueueKeys::paused`] |
+//! | `P:{Q}:events` | pub/sub channel | wake-ups and signals: `r` new work, `s` new earliest schedule, `p` pause, `u` resume, `l` flow limits changed or keyed jobs appeared, `c<job id>` cancel a leased job | [`QueueKeys::events`] |
+//! | `P:{Q}:limits` | hash | flow limits: max_running, rate_limit, rate_ms | [`QueueKeys::limits`] |
+//! | `P:{Q}:rate` | hash | token bucket of the rate limit: tokens, at (TTL) | [`QueueKeys::rate`] |
+//! | `P:{Q}:flow` | string | present once the queue has had keyed jobs: workers fetch it with `fetch_limited.lua` | [`QueueKeys::flow_marker`] |
+//! | `P:{Q}:g:<key>` | list | ids of the jobs waiting for flow key `<key>`, FIFO (records in `P:{Q}:jobs`) | [`QueueKeys::flow_list`] |
+//! | `P:{Q}:gwaiting` | string | number of keyed jobs waiting in their keys' lists | [`QueueKeys::flow_waiting`] |
+//! | `P:{Q}:gready` | zset | flow key → when it may run next: keys with waiting jobs below their running limit | [`QueueKeys::flow_ready`] |
+//! | `P:{Q}:grun` | hash | flow key → its jobs leased now | [`QueueKeys::flow_running`] |
+//! | `P:{Q}:glimits` | hash | key class → `max_running:rate_limit:rate_ms` (0 = none) | [`QueueKeys::flow_limits`] |
+//! | `P:{Q}:gbucket:<key>` | hash | one flow key's token bucket: tokens, at (TTL) | [`QueueKeys::flow_bucket`] |
+//! | `P:{Q}:unique:<digest>` | string | id of the job holding a uniqueness key (TTL) | [`QueueKeys::unique`] |
+//! | `P:{Q}:id:<job id>` | string | idempotency marker of a job whose producer gave its id ([`crate::JobBuilder::id`]): digest of its type and payload, so a retried enqueue is a no-op (TTL: the idempotency window, [`crate::ClientConfig::idempotency_window`], default 1 h) | [`QueueKeys::id_marker`] |
+//! | `P:{Q}:deps:<id>` | hash | a waiting job's dependency state: parents needed, resolved parents, policy, destination | [`QueueKeys::deps`] |
+//! | `P:{Q}:parent:<id>` | hash | a job enqueued with dependents: its state and its children (TTL) | [`QueueKeys::parent`] |
+//! | `P:{Q}:releases` | zset | `<parent id>\|<outcome>` → when: parents whose children are still to be told (outbox) | [`QueueKeys::releases`] |
+//! | `P:{Q}:crons` | set | names of the queue's cron entries | [`QueueKeys::crons`] |
+//! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result | [`QueueKeys::cron`] |
+//!
+//! `docs/protocol.md` documents the same keys for producers and workers in
+//! other languages; `docs/architecture.md` says which script moves a job
+//! between them.
 
 use crate::error::Error;
 

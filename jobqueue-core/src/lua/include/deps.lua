@@ -25,6 +25,10 @@ KEYS[9]  P:{Q}:parent:<id> hash  the job's own parent record, when it was
          failed for them)
 KEYS[10] P:{Q}:releases  zset  outbox
 ARGV[1]  P:{Q}:events    pub/sub channel
+
+Included by (after include/lib.lua, include/records.lua and
+include/flow.lua; `lua_deps!` in store/scripts.rs):
+enqueue_waiting.lua, release_child.lua.
 ]]
 
 -- Records that `parent` ended with `outcome` ('succeeded' | 'failed').

@@ -3,6 +3,15 @@ and for recording a parent's end for its dependents; prepended (after
 include/lib.lua and include/records.lua) to the scripts that file, serve or release keyed jobs or jobs
 with dependents. Scripts on the plain hot path (fetch.lua, ack.lua) do
 without it, so they do not pay for defining these helpers on every call.
+
+Included by (after include/lib.lua and include/records.lua; `lua!(flow …)`
+and `lua_deps!` in store/scripts.rs):
+ack_keyed.lua, ack_parents.lua, bury.lua, cancel.lua, cron_run_now.lua,
+cron_tick.lua, delete_jobs.lua, delete_keyed.lua, enqueue_priority.lua,
+enqueue_unique.lua, enqueue_waiting.lua, enqueue_with_id.lua, expire.lua,
+fetch_limited.lua, handback.lua, parent_open.lua, promote.lua,
+purge_keyed.lua, reclaim.lua, release_child.lua, requeue.lua, retry.lua,
+schedule.lua.
 ]]
 
 -- Keyed flow control (docs/flow-control.md, "Keyed flow control"). A job

@@ -1,11 +1,21 @@
 --[[ include/lib.lua — helpers shared by the scripts; prepended to every script.
 
 A job record is `<envelope JSON>\n<payload JSON>` and the envelope always
-starts with `{"id":"<36-char UUID v7>","type":"<name>"` (see record.rs), so
-these helpers read and rewrite a record with plain string operations and
-never parse the payload. Envelope members the helpers look for
-(`,"attempt":`, `,"priority":`, `,"run_at":`) are searched only inside the
-envelope, where an unescaped `,"name":` can only be a member.
+starts with `{"id":"<36-char UUID v7>","type":"<name>"` (see wire/record.rs
+and docs/protocol.md), so these helpers read and rewrite a record with
+plain string operations and never parse the payload. Envelope members the
+helpers look for (`,"attempt":`, `,"priority":`, `,"run_at":`) are searched
+only inside the envelope, where an unescaped `,"name":` can only be a
+member.
+
+Included by: every script (store/scripts.rs prepends it first): ack.lua,
+ack_keyed.lua, ack_parents.lua, audit_refusal.lua, bury.lua, cancel.lua,
+cron_resume.lua, cron_run_now.lua, cron_set.lua, cron_tick.lua,
+delete_jobs.lua, delete_keyed.lua, enqueue_priority.lua, enqueue_unique.lua,
+enqueue_waiting.lua, enqueue_with_id.lua, expire.lua, expired_leases.lua,
+fetch.lua, fetch_limited.lua, handback.lua, heartbeat.lua, link_child.lua,
+parent_open.lua, promote.lua, purge.lua, purge_keyed.lua, reclaim.lua,
+release_child.lua, requeue.lua, retry.lua, schedule.lua, unlock.lua.
 ]]
 
 -- Milliseconds since the epoch on the Redis clock, with microseconds as the
