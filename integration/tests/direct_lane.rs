@@ -1,4 +1,4 @@
-//! The producer's direct lane (jobqueue-core/src/store/direct_lane.rs):
+//! The producer's direct lane (jobqueue-core/src/store/conn/direct_lane.rs):
 //! single awaited enqueues go over their own plain connection, which
 //! authenticates and selects the database like the shared one, comes back
 //! after Redis drops it, serves concurrent producers alongside the shared

@@ -1,7 +1,7 @@
 //! An acknowledgement Redis accepted can still be lost: a failover
 //! promotes a replica that had not received it, and the finished job is
 //! back in its worker's active hash, covered by that worker's live lease.
-//! The worker's routine reconciliation (jobqueue-worker/src/fetcher.rs)
+//! The worker's routine reconciliation (jobqueue-worker/src/loops/fetch_round.rs)
 //! hands such a job back within one lease period, so it runs again
 //! (at least once) instead of sitting active until the worker stops.
 //!

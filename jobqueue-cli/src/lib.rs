@@ -16,7 +16,7 @@
 //!   (config file, runtime, exit code) and which command runs.
 //! - [`commands`]: one file per subcommand, plus what they share (exit
 //!   codes, tables and JSON, the audit-log entry).
-//! - [`bench`]: the benchmark workloads and their worker process.
+//! - [`bench`](mod@bench): the benchmark workloads and their worker process.
 //!
 //! TLS to Redis (`rediss://`) is on by default (the `tls` feature).
 #![warn(missing_docs, unreachable_pub)]

@@ -1,12 +1,18 @@
 //! # jobqueue-core
 //!
-//! Typed background jobs on Redis: the [`Job`] trait, the wire format
-//! ([`record`]), the Redis [`store`] (one atomic Lua script per state
-//! transition), the producer [`Client`], retry [`backoff`], the operator
-//! API ([`admin`]) and the [`schema`] migrator.
+//! Typed background jobs on Redis, by layer:
 //!
-//! Workers live in the `jobqueue-worker` crate; the dashboard and the
-//! `jobqueue` CLI in `jobqueue-dashboard`.
+//! * [`job`]: the [`Job`] trait, its context, [`JobError`], retry backoff;
+//! * [`wire`]: the record format other languages read and write;
+//! * [`client`]: the producer [`Client`] and its options;
+//! * [`admin`]: the operator API ([`Admin`]) the dashboard and CLI build on;
+//! * [`cron`]: cron schedules and entries;
+//! * [`store`]: the Redis store — key layout, connections, one Rust file
+//!   per Lua script (an internal layer), and the schema migrator.
+//!
+//! Applications add the `jobqueue` crate, which re-exports this one. Workers
+//! live in `jobqueue-worker`, the dashboard in `jobqueue-dashboard`, the
+//! `jobqueue` CLI in `jobqueue-cli`. `docs/architecture.md` maps the layout.
 //!
 //! ```no_run
 //! use jobqueue_core::{Client, Job, JobContext, JobError};

@@ -22,7 +22,7 @@
 //! otherwise cost every fetch three more keys). Such a key carries the
 //! queue's `{Q}` hash tag, so it is in the slot the script runs on, which
 //! Redis Cluster allows for keys a script did not declare (tested on a
-//! cluster in jobqueue-tests/tests/cluster.rs).
+//! cluster in integration/tests/cluster.rs).
 //!
 //! A second, for the counters the scripts that end jobs write: the time
 //! buckets `P:{Q}:stats:minute:<m>` and `P:{Q}:stats:day:<d>`, named from

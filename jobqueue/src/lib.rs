@@ -12,8 +12,8 @@
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | `worker` | yes | [`Worker`] and the runtime that runs jobs, the cron [`Scheduler`], [`InlineWorker`] |
-//! | `dashboard` | | [`dashboard::dashboard_router`]: the web UI, JSON API and `/metrics` to mount in an axum app |
-//! | `testing` | | [`testing`]: a test Redis per test, `assert_enqueued`, draining queues inline |
+//! | `dashboard` | | `dashboard::dashboard_router`: the web UI, JSON API and `/metrics` to mount in an axum app |
+//! | `testing` | | `jobqueue::testing`: a test Redis per test, `assert_enqueued`, draining queues inline |
 //! | `tls` | | `rediss://` URLs (the platform's TLS library) |
 //! | `opentelemetry` | | jobs continue the producer's trace |
 //! | `metrics` | | worker metrics through the `metrics` facade |

@@ -14,7 +14,7 @@
 //! * [`connection_counter`]: counts reconnect attempts while Redis is down.
 //! * [`fleet`]: a set of worker processes to kill, stop and restart.
 //! * [`producer`]: bulk enqueueing of traced jobs.
-//! * [`queue_info`]: a queue's info read after a fault, retried.
+//! * [`queue_info`](mod@queue_info): a queue's info read after a fault, retried.
 //! * [`skew`]: worker processes with a skewed wall clock (libfaketime).
 
 pub mod audit;

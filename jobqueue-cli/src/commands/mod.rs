@@ -1,5 +1,5 @@
 //! One module per `jobqueue` subcommand, plus what they share: exit codes
-//! ([`exit`]), tables and JSON ([`output`]), the filter options
+//! ([`exit`]), tables and JSON (`output.rs`), the filter options
 //! ([`filter`]), the known-queue check and the audit-log entry.
 
 pub(crate) mod audit;

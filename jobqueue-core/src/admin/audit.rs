@@ -1,6 +1,6 @@
 //! The audit log: who did what to which jobs, when, and which requests
 //! were refused. A Redis stream at `P:audit:log`, capped at
-//! [`AUDIT_LOG_CAPACITY`] entries (`XADD … MAXLEN ~`, so Redis trims whole
+//! [`AUDIT_LOG_CAPACITY`](crate::admin::AUDIT_LOG_CAPACITY) entries (`XADD … MAXLEN ~`, so Redis trims whole
 //! blocks and keeps a little more), so it cannot grow without bound.
 //!
 //! What keeps it useful under attack:

@@ -270,7 +270,7 @@ impl<'c, J: Job> JobBuilder<'c, J> {
     ///   attempt was applied: nothing is enqueued and
     ///   [`UniqueOutcome::Exists`] is returned with the id;
     /// * another job holds it: nothing is enqueued and the enqueue fails
-    ///   with [`Error::DuplicateId`](crate::Error::DuplicateId).
+    ///   with [`Error::DuplicateId`].
     ///
     /// The id is recognised for the client's idempotency window
     /// ([`crate::ClientConfig::idempotency_window`], default 1 hour) after

@@ -43,7 +43,7 @@ impl Client {
     /// Enqueues prepared jobs (any types, queues and options) in one round
     /// trip. Jobs for the same queue keep their order. Returns their ids;
     /// fails with the first job's error when a job was refused (a job id
-    /// another job holds, see [`JobBuilder::id`]) — the others were
+    /// another job holds, see [`JobBuilder::id`](crate::JobBuilder::id)) — the others were
     /// enqueued, and retrying the same jobs with their ids is safe. Use
     /// [`Client::enqueue_prepared_outcomes`] for each job's own outcome.
     ///

@@ -43,13 +43,13 @@ pub struct JobOptions {
     pub expires: Option<Expiry>,
     /// Keep a status (final state, result) even if the job reports none.
     pub track: bool,
-    /// Flow key (`class:value`); `None` takes [`Job::flow_key`].
+    /// Flow key (`class:value`); `None` takes [`Job::flow_key`](crate::Job::flow_key).
     pub flow_key: Option<String>,
     /// W3C `traceparent` of the producer's trace, carried to the job's span
     /// (see [`crate::wire::trace_context`]); `None` takes the current span's
     /// context when the `opentelemetry` feature is on.
     pub traceparent: Option<String>,
-    /// The job may get dependents ([`JobBuilder::after`] naming it): its
+    /// The job may get dependents ([`JobBuilder::after`](crate::JobBuilder::after) naming it): its
     /// end is recorded for them.
     pub dependents: bool,
     /// Parents: the job waits until they succeeded (`None` in a parent's
@@ -57,12 +57,12 @@ pub struct JobOptions {
     pub after: Vec<ParentSpec>,
     /// What a parent's death does to this job.
     pub on_parent_failure: OnParentFailure,
-    /// The job's id, given by the producer ([`JobBuilder::id`]); `None`
+    /// The job's id, given by the producer ([`JobBuilder::id`](crate::JobBuilder::id)); `None`
     /// gives it a fresh one.
     pub id: Option<Uuid>,
 }
 
-/// A parent named by [`JobBuilder::after`]: its id, and its queue when
+/// A parent named by [`JobBuilder::after`](crate::JobBuilder::after): its id, and its queue when
 /// the producer knows it (saves a lookup over the known queues).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParentSpec {

@@ -7,7 +7,7 @@ use crate::client::options::ParentSpec;
 use crate::client::unique::UniqueMode;
 use crate::job::dependencies::OnParentFailure;
 
-/// A job encoded and ready to send; see [`JobBuilder::prepare`].
+/// A job encoded and ready to send; see [`JobBuilder::prepare`](crate::JobBuilder::prepare).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreparedJob {
     pub(crate) id: Uuid,
@@ -20,7 +20,7 @@ pub struct PreparedJob {
     /// The parents it waits for, and its policy; empty for most jobs.
     pub(crate) after: Vec<ParentSpec>,
     pub(crate) on_parent_failure: OnParentFailure,
-    /// Its producer gave its id ([`JobBuilder::id`]): the enqueue claims
+    /// Its producer gave its id ([`JobBuilder::id`](crate::JobBuilder::id)): the enqueue claims
     /// the id's idempotency marker (`enqueue_with_id.lua`).
     pub(crate) given_id: bool,
 }

@@ -8,7 +8,7 @@
 //! by the connect timeout and a few retries, then fail with a clear error —
 //! never hang.
 //!
-//! The URL decides the topology ([`RedisTopology`]): one server, a Redis
+//! The URL decides the topology ([`RedisTopology`](topology::RedisTopology)): one server, a Redis
 //! Cluster (redis-rs's cluster client, which follows MOVED/ASK and
 //! refreshes its slot map after a failover) or a Sentinel-managed primary.
 

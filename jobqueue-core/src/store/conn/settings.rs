@@ -15,7 +15,7 @@ pub struct ConnectionSettings {
     pub reconnect_retries: usize,
     /// Single awaited enqueues go over a direct connection of their own
     /// when it is free (plain-TCP single-server URLs only; see
-    /// `store/direct_lane.rs`). Off when producers wait for replicas:
+    /// `store/conn/direct_lane.rs`). Off when producers wait for replicas:
     /// `WAIT` covers only the writes of the connection that sends it.
     pub direct_lane: bool,
 }

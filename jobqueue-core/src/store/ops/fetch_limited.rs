@@ -14,7 +14,7 @@ impl Store {
     /// Like [`Store::fetch`], for a queue with flow limits or keyed jobs
     /// (`fetch_limited.lua`): leases only what the limits allow now, across
     /// every worker, serving ready flow keys beside the ready list;
-    /// [`FetchStatus::Limited`] says when to ask again.
+    /// [`FetchStatus::Limited`](crate::store::FetchStatus::Limited) says when to ask again.
     ///
     /// `workers` is the caller's list of the workers leasing on the queue
     /// (for the running limit); it starts empty, is corrected by the script

@@ -1,5 +1,5 @@
 //! `purge_keyed.lua`: operator action: drop waiting keyed jobs, at most
-//! ARGV[1] per call (the caller repeats while the reply says more may wait),
+//! `ARGV[1]` per call (the caller repeats while the reply says more may wait),
 //! so purging many keyed jobs never blocks Redis for long.
 
 use redis::Value;
