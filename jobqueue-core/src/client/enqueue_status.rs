@@ -77,7 +77,11 @@ impl Client {
             return;
         }
         let deleted = match self.queue_keys(&job.queue).await {
-            Ok(queue) => self.store().delete_status(&queue, &job.id.to_string()).await,
+            Ok(queue) => {
+                self.store()
+                    .delete_status(&queue, &job.id.to_string())
+                    .await
+            }
             Err(err) => Err(err),
         };
         if let Err(err) = deleted {

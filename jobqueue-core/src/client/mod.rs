@@ -18,8 +18,8 @@
 mod after;
 pub mod builder;
 mod bulk;
-mod enqueue_status;
 pub mod cancel;
+mod enqueue_status;
 mod handle;
 pub mod options;
 mod prepare;

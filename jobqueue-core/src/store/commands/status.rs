@@ -86,7 +86,11 @@ impl Store {
             let key = write.queue.status(write.id);
             let stamp = [("updated_at", now_ms)];
             for (field, value) in write.fields.iter().chain(&stamp) {
-                pipe.cmd("HSETNX").arg(&key).arg(*field).arg(*value).ignore();
+                pipe.cmd("HSETNX")
+                    .arg(&key)
+                    .arg(*field)
+                    .arg(*value)
+                    .ignore();
             }
             pipe.cmd("PEXPIRE")
                 .arg(&key)
