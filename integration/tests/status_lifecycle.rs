@@ -130,6 +130,13 @@ async fn a_tracked_job_has_a_status_from_enqueue_to_its_end() {
     assert_eq!(dead.state, JobStatusState::Dead);
     assert!(dead.error.unwrap_or_default().contains("bad address"));
 
+    // Cancelled before it ran: cancelled.
+    client.cancel("default", later).await.unwrap();
+    assert_eq!(
+        status(&env, later).await.map(|s| s.state),
+        Some(JobStatusState::Cancelled)
+    );
+
     worker.terminate();
     assert!(worker.wait(Duration::from_secs(15)));
 }

@@ -42,6 +42,27 @@ impl Store {
         self.write_statuses(&[write], now_ms).await
     }
 
+    /// Like [`Store::write_status`], but only when job `id` has a status
+    /// (a tracked job): an untracked job gets none.
+    pub async fn update_status(
+        &self,
+        queue: &QueueKeys,
+        id: &str,
+        now_ms: &str,
+        fields: &[(&str, &str)],
+        ttl_ms: u64,
+    ) -> Result<(), Error> {
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(queue.status(id))
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis("job_status"))?;
+        if !exists {
+            return Ok(());
+        }
+        self.write_status(queue, id, now_ms, fields, ttl_ms).await
+    }
+
     /// Several status writes in one pipeline, in order.
     pub async fn write_statuses(
         &self,
