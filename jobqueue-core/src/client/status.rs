@@ -155,6 +155,7 @@ pub struct JobStatus {
     /// The error of the latest failure.
     pub error: Option<String>,
     /// When the status was last written.
+    #[serde(serialize_with = "crate::json_time::optional_datetime")]
     pub updated_at: Option<DateTime<Utc>>,
 }
 
