@@ -1,5 +1,6 @@
 --[[ include/flow.lua — helpers for keyed flow control, for making jobs ready
-and for recording a parent's end for its dependents; prepended (after
+(and putting leased ones back, with a tracked job's status) and for
+recording a parent's end for its dependents; prepended (after
 include/lib.lua and include/records.lua) to the scripts that file, serve or release keyed jobs or jobs
 with dependents. Scripts on the plain hot path (fetch.lua, ack.lua) do
 without it, so they do not pay for defining these helpers on every call.

@@ -231,6 +231,7 @@ fn status_section(status: &JobStatus) -> Markup {
                     progress max="100" value=(progress.percent) { (progress.percent) "%" }
                     " " (progress.percent) "%"
                     @if !progress.message.is_empty() { " · " span #progress-message { (Visible(&progress.message)) } }
+                    @if progress.stale { " " span.muted #progress-stale { "(from an interrupted run)" } }
                 }
             }
             @if let Some(error) = &status.error { dt { "Error" } dd { pre.error { (Visible(error)) } } }
