@@ -548,3 +548,50 @@ async fn chains_release_across_primaries() {
     }
     assert!(start(&fan_in) < start(&last));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_and_the_prefix_purge_work_on_a_cluster() {
+    let cluster = RedisCluster::start(3, 0);
+    let env = cluster_env(&cluster, "cluster-status").await;
+    let queues = spread_queues(&cluster, env.prefix(), 1);
+    let client = env.client();
+    let mut ids = Vec::new();
+    for queue in &queues {
+        let id = client
+            .job(env.test_job())
+            .queue(queue)
+            .track()
+            .enqueue()
+            .await
+            .unwrap();
+        // Found on whichever primary holds its queue.
+        let status = client.status(id).await.unwrap().expect("status at enqueue");
+        assert_eq!(status.state, jobqueue_core::JobStatusState::Queued);
+        ids.push(id);
+    }
+    assert_eq!(client.status(Uuid::now_v7()).await.unwrap(), None);
+    let worker = test_worker(&env)
+        .queues(queues.clone())
+        .start()
+        .await
+        .unwrap();
+    for id in &ids {
+        let done = eventually(Duration::from_secs(15), || async {
+            client
+                .status(*id)
+                .await
+                .unwrap()
+                .is_some_and(|s| s.state == jobqueue_core::JobStatusState::Succeeded)
+        })
+        .await;
+        assert!(done, "{id}: {:?}", client.status(*id).await);
+    }
+    worker.shutdown().await;
+
+    // Every primary's keys under the prefix are counted and removed.
+    let admin = client.admin();
+    let found = admin.count_prefix_keys().await.unwrap();
+    assert!(found >= 3 * 3, "{found}");
+    assert_eq!(admin.purge_prefix().await.unwrap(), found);
+    assert_eq!(admin.count_prefix_keys().await.unwrap(), 0);
+}

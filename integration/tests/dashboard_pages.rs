@@ -618,3 +618,75 @@ async fn bidi_controls_in_job_data_are_shown_escaped() {
         .json();
     assert_eq!(json["errors"][0]["message"], error);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_jobs_page_shows_its_type_and_payload_escaped() {
+    use jobqueue_integration::probe::ProbeJob;
+    let env = test_redis("dash-running-job").await;
+    let worker = jobqueue_integration::test_worker(&env)
+        .start()
+        .await
+        .unwrap();
+    let hostile = "<script>alert('x')</script>";
+    let job = ProbeJob {
+        hold_ms: 30_000,
+        progress: Some((20, hostile.to_owned())),
+        ..ProbeJob::new(env.url(), &format!("{}:probe", env.prefix()))
+    };
+    let id = env.client().job(job).track().enqueue().await.unwrap();
+    let client = env.client();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            client
+                .status(id)
+                .await
+                .unwrap()
+                .is_some_and(|s| s.progress.is_some())
+        })
+        .await
+    );
+    let dash = Dashboard::new(&env, operator_config());
+
+    let page = dash
+        .get(&format!("/queues/default/job/{id}"), As::Browser)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("probe_job"), "no type: {}", page.body);
+    assert!(
+        page.body.contains(r#"id="payload""#),
+        "no payload: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("hold_ms"),
+        "payload not shown: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains(">active<"),
+        "state not shown: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("&lt;script&gt;"),
+        "not escaped: {}",
+        page.body
+    );
+    assert!(!page.body.contains(hostile), "hostile text unescaped");
+    assert!(
+        page.body.contains("cancel-job"),
+        "running job has a cancel button"
+    );
+
+    let api = dash
+        .get(&format!("/api/v1/queues/default/job/{id}"), As::Reader)
+        .await
+        .json();
+    assert_eq!(api["state"], "active");
+    assert_eq!(api["job_type"], "probe_job");
+    assert!(api["payload"].as_str().unwrap().contains("hold_ms"));
+    assert_eq!(api["status"]["state"], "running");
+
+    client.cancel("default", id).await.unwrap();
+    worker.shutdown().await;
+}

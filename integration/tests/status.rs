@@ -44,6 +44,7 @@ async fn progress_and_result_are_readable_by_id() {
                         == Some(Progress {
                             percent: 50,
                             message: "halfway".into(),
+                            stale: false,
                         })
             })
         })
@@ -143,7 +144,7 @@ async fn statuses_are_kept_for_the_configured_time_only() {
     assert_eq!(seven, Some(7));
     let mut conn = env.connection().await.unwrap();
     let ttl: i64 = redis::cmd("PTTL")
-        .arg(format!("{}:status:{id}", env.prefix()))
+        .arg(format!("{}:{{default}}:status:{id}", env.prefix()))
         .query_async(&mut conn)
         .await
         .unwrap();

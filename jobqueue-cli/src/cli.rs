@@ -82,7 +82,8 @@ pub enum Command {
     Pause(queue_actions::QueueArgs),
     /// Resume a paused queue.
     Resume(queue_actions::QueueArgs),
-    /// Drop every ready job of a queue.
+    /// Drop every ready job of a queue; or, with --all-keys, remove every key under the key
+    /// prefix (asks first, or --yes).
     Purge(queue_actions::PurgeArgs),
     /// Apply pending data-layout migrations (safe to run repeatedly).
     Migrate(migrate::MigrateArgs),

@@ -609,3 +609,103 @@ async fn serve_refuses_weak_basic_auth_passwords() {
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("at least 16 characters"), "{stderr}");
 }
+
+/// The keys of `pattern` (SCAN, as the command does).
+async fn keys_matching(t: &TestRedis, pattern: &str) -> Vec<String> {
+    let mut conn = t.connection().await.unwrap();
+    let mut keys = Vec::new();
+    let mut cursor = 0u64;
+    loop {
+        let (next, page): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        keys.extend(page);
+        if next == 0 {
+            return keys;
+        }
+        cursor = next;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_all_keys_removes_only_its_own_prefix() {
+    let cli = Cli::new("purge-all").await;
+    let other = Cli::new("purge-other").await;
+    let (mine, theirs) = (cli.t.prefix().to_owned(), other.t.prefix().to_owned());
+    for c in [&cli, &other] {
+        c.client().enqueue(Ping { n: 1 }).await.unwrap();
+        c.client()
+            .enqueue_in(Duration::from_secs(3600), Ping { n: 2 })
+            .await
+            .unwrap();
+    }
+    // More keys than one SCAN page, and a key that only starts with the
+    // same text (not under `<prefix>:`).
+    let mut conn = cli.t.connection().await.unwrap();
+    let mut pipe = redis::pipe();
+    for i in 0..2500 {
+        pipe.cmd("SET")
+            .arg(format!("{mine}:junk:{i}"))
+            .arg(i)
+            .ignore();
+    }
+    pipe.cmd("SET")
+        .arg(format!("{mine}x:sibling"))
+        .arg(1)
+        .ignore();
+    pipe.query_async::<()>(&mut conn).await.unwrap();
+    let before = keys_matching(&cli.t, &format!("{mine}:*")).await.len();
+    let theirs_before = keys_matching(&other.t, &format!("{theirs}:*")).await;
+    assert!(before > 2500, "{before}");
+    assert!(!theirs_before.is_empty());
+
+    // Without a terminal and without --yes: refused, nothing removed.
+    let refused = cli.run(&["purge", "--all-keys"]);
+    assert_eq!(code(&refused), 5);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    let shown = format!(
+        "{},{:03} key(s) under '{mine}:'",
+        before / 1000,
+        before % 1000
+    );
+    assert!(said.contains(&shown), "{said}");
+    assert_eq!(
+        keys_matching(&cli.t, &format!("{mine}:*")).await.len(),
+        before
+    );
+    // A queue and --all-keys together make no sense.
+    assert_eq!(
+        code(&cli.run(&["purge", "default", "--all-keys", "--yes"])),
+        2
+    );
+
+    let purged = cli.json(&["purge", "--all-keys", "--yes", "--json"]);
+    assert_eq!(purged["count"], before as u64);
+    assert_eq!(purged["prefix"], mine.as_str());
+    assert!(keys_matching(&cli.t, &format!("{mine}:*")).await.is_empty());
+    let mut sibling: Option<String> = redis::cmd("GET")
+        .arg(format!("{mine}x:sibling"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(sibling.take().as_deref(), Some("1"));
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{mine}x:sibling"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut theirs_after = keys_matching(&other.t, &format!("{theirs}:*")).await;
+    let mut theirs_before = theirs_before;
+    theirs_before.sort();
+    theirs_after.sort();
+    assert_eq!(
+        theirs_after, theirs_before,
+        "another prefix's keys were touched"
+    );
+}

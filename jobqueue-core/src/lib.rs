@@ -49,6 +49,7 @@ mod config;
 pub mod cron;
 mod error;
 pub mod job;
+pub mod json_time;
 pub mod store;
 pub mod wire;
 

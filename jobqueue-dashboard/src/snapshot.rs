@@ -17,6 +17,7 @@ use tokio::sync::Mutex;
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Snapshot {
     /// When it was read.
+    #[serde(serialize_with = "jobqueue_core::json_time::datetime")]
     pub(crate) taken_at: DateTime<Utc>,
     /// Processed and failed totals.
     pub(crate) totals: Totals,

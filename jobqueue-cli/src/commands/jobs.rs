@@ -176,7 +176,15 @@ fn print_status(status: &JobStatus) {
     let state = variant_name(&status.state);
     println!("status    {state} (updated {})", time(status.updated_at));
     if let Some(progress) = &status.progress {
-        println!("progress  {}% {}", progress.percent, progress.message);
+        let stale = if progress.stale {
+            " (from an interrupted run)"
+        } else {
+            ""
+        };
+        println!(
+            "progress  {}% {}{stale}",
+            progress.percent, progress.message
+        );
     }
     if let Some(result) = &status.result {
         println!(

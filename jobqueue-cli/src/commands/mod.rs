@@ -13,6 +13,7 @@ pub(crate) mod known_queue;
 pub mod limits;
 pub mod migrate;
 pub(crate) mod output;
+pub(crate) mod purge_prefix;
 pub mod queue_actions;
 pub mod retry_delete;
 pub mod serve;

@@ -19,11 +19,18 @@ pub struct QueueArgs {
     pub queue: String,
 }
 
-/// Options of `purge`.
+/// Options of `purge`: one queue's ready jobs, or (`--all-keys`)
+/// everything under the key prefix.
 #[derive(Debug, Args)]
 pub struct PurgeArgs {
-    /// The queue.
-    pub queue: String,
+    /// The queue whose ready jobs to drop.
+    #[arg(required_unless_present = "all_keys", conflicts_with = "all_keys")]
+    pub queue: Option<String>,
+    /// Remove every key under the key prefix (`--prefix`, default `jq`):
+    /// all queues, jobs, statuses, cron entries, counters and the audit log.
+    /// Keys of other prefixes are not touched. Stop workers first.
+    #[arg(long)]
+    pub all_keys: bool,
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long, short)]
     pub yes: bool,
@@ -67,44 +74,48 @@ pub(crate) async fn pause_resume(
 
 /// `purge`.
 pub(crate) async fn purge(client: &Client, args: &PurgeArgs, as_json: bool) -> CliResult {
-    known_queue(client, &args.queue).await?;
+    let Some(queue) = args.queue.as_deref() else {
+        return super::purge_prefix::purge_prefix(client, args.yes, as_json).await;
+    };
+    known_queue(client, queue).await?;
     let admin = client.admin();
     if !args.yes {
-        let ready = admin.queue(&args.queue).await?.ready;
-        confirm_purge(&args.queue, ready)?;
+        let ready = admin.queue(queue).await?.ready;
+        let question = format!(
+            "Delete all {} ready jobs of {queue}? Type the queue name to confirm: ",
+            count(ready)
+        );
+        confirm(&question, queue)?;
     }
-    let n = admin.purge(&args.queue).await?;
+    let n = admin.purge(queue).await?;
     if n > 0 {
-        audit(client, "purge", &args.queue, n).await;
+        audit(client, "purge", queue, n).await;
     }
     if as_json {
         return json(&Outcome {
             action: "purge",
-            queue: &args.queue,
+            queue,
             count: n,
         });
     }
-    println!("purged {} ready job(s) from {}", count(n), args.queue);
+    println!("purged {} ready job(s) from {queue}", count(n));
     Ok(())
 }
 
-/// Asks on the terminal for the queue's name before a purge; refused when
-/// stdin is not a terminal or the answer is not the name.
-fn confirm_purge(queue: &str, ready: u64) -> CliResult {
+/// Asks `question` on the terminal and goes on only if the answer is
+/// `expected`; refused when stdin is not a terminal (use `--yes`).
+pub(crate) fn confirm(question: &str, expected: &str) -> CliResult {
     if !std::io::stdin().is_terminal() {
         return Err(CliError::new(
             EXIT_REFUSED,
             "purge needs --yes when not run from a terminal",
         ));
     }
-    eprint!(
-        "Delete all {} ready jobs of {queue}? Type the queue name to confirm: ",
-        count(ready),
-    );
+    eprint!("{question}");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
-    if answer.trim() != queue {
+    if answer.trim() != expected {
         return Err(CliError::new(EXIT_REFUSED, "not confirmed; nothing purged"));
     }
     Ok(())

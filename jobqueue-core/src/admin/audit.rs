@@ -96,6 +96,7 @@ pub struct AuditEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// When it happened (read back: when Redis stored it).
+    #[serde(serialize_with = "crate::json_time::datetime")]
     pub at: DateTime<Utc>,
     /// Who: the credential's label or user name, a host application's
     /// user, `cli:<user>@<host>`, or `unauthenticated`.

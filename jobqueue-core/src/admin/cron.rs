@@ -14,6 +14,33 @@ use crate::error::Error;
 use crate::store::CronState;
 use crate::store::keys::QueueKeys;
 
+/// A cron run's result as JSON shows it: its times in the one format.
+#[derive(Serialize)]
+struct CronRunResultView<'a> {
+    job_id: Uuid,
+    #[serde(serialize_with = "crate::json_time::optional_millis")]
+    tick_at: Option<i64>,
+    #[serde(serialize_with = "crate::json_time::millis")]
+    finished_at: i64,
+    outcome: crate::cron::CronOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+fn last_result_json<S: serde::Serializer>(
+    result: &Option<CronRunResult>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let view = result.as_ref().map(|r| CronRunResultView {
+        job_id: r.job_id,
+        tick_at: r.tick_ms,
+        finished_at: r.finished_at_ms,
+        outcome: r.outcome,
+        error: r.error.as_deref(),
+    });
+    serde::Serialize::serialize(&view, serializer)
+}
+
 /// One cron entry as the operator sees it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CronEntryInfo {
@@ -32,14 +59,19 @@ pub struct CronEntryInfo {
     /// The payload JSON of every run.
     pub payload: String,
     /// When it was paused, if it is.
+    #[serde(serialize_with = "crate::json_time::optional_datetime")]
     pub paused_at: Option<DateTime<Utc>>,
     /// The next tick (none while paused).
+    #[serde(serialize_with = "crate::json_time::optional_datetime")]
     pub next_run: Option<DateTime<Utc>>,
     /// Tick of the latest run enqueued (scheduled or ready).
+    #[serde(serialize_with = "crate::json_time::optional_datetime")]
     pub last_enqueued_tick: Option<DateTime<Utc>>,
     /// Job id of the latest run enqueued.
     pub last_enqueued_id: Option<Uuid>,
-    /// The latest finished run and how it ended.
+    /// The latest finished run and how it ended (in JSON, its times are
+    /// `tick_at` and `finished_at`, in the one format of `json_time`).
+    #[serde(serialize_with = "last_result_json")]
     pub last_result: Option<CronRunResult>,
     /// Missed ticks skipped by the misfire policy, in total.
     pub skipped: u64,

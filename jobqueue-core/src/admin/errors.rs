@@ -35,6 +35,7 @@ pub struct ErrorGroup {
     /// on [`ErrorGroups`], else scaled from the sample).
     pub estimated_count: u64,
     /// When the newest job of the group died.
+    #[serde(serialize_with = "crate::json_time::optional_datetime")]
     pub newest_at: Option<DateTime<Utc>>,
     /// The newest job of the group.
     pub example_id: Uuid,

@@ -24,6 +24,7 @@ pub const MAX_HISTORY_DAYS: usize = 180;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HistoryPoint {
     /// Start of the bucket.
+    #[serde(serialize_with = "crate::json_time::datetime")]
     pub at: DateTime<Utc>,
     /// Jobs that succeeded in the bucket.
     pub processed: u64,

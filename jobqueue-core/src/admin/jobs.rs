@@ -118,10 +118,13 @@ pub struct JobInfo {
     /// Its flow key, when keyed (see [`crate::admin::keys`]).
     pub flow_key: Option<String>,
     /// When it was enqueued.
+    #[serde(serialize_with = "crate::json_time::optional_datetime")]
     pub enqueued_at: Option<DateTime<Utc>>,
     /// The sorted-set score as a time: run-at, retry-at or died-at.
+    #[serde(serialize_with = "crate::json_time::optional_datetime")]
     pub at: Option<DateTime<Utc>>,
     /// Error history, oldest first.
+    #[serde(serialize_with = "crate::json_time::error_entries")]
     pub errors: Vec<ErrorEntry>,
     /// The payload as text (lossy UTF-8 for damaged records).
     pub payload: String,
@@ -270,6 +273,17 @@ impl Admin {
         Ok(out)
     }
 
+    /// Job `id` if a worker holds it leased (running): state `Active`.
+    async fn leased_job(
+        &self,
+        queue: &str,
+        q: &QueueKeys,
+        id: &str,
+    ) -> Result<Option<JobInfo>, Error> {
+        let record = self.store.leased_record(q, id).await?;
+        Ok(record.map(|record| JobInfo::from_record(queue, JobState::Active, &record, None)))
+    }
+
     /// A scheduled, retrying, dead, waiting-for-parents, cancelled or
     /// expired job, or a keyed job waiting in its flow key's list, by id;
     /// `None` otherwise (ready, running, finished or unknown).
@@ -278,7 +292,7 @@ impl Admin {
         let id_text = id.to_string();
         let found = self.store.job_lookup(&q, &id_text).await?;
         let Some(record) = found.record else {
-            return Ok(None);
+            return self.leased_job(queue, &q, &id_text).await;
         };
         let filed = [
             (JobState::Scheduled, found.scheduled),
@@ -300,10 +314,10 @@ impl Admin {
         }
         // A keyed job waiting in its flow key's list?
         let Some(key) = record_flow_key(&record) else {
-            return Ok(None);
+            return self.leased_job(queue, &q, &id_text).await;
         };
         if !self.store.waits_in_flow_list(&q, key, &id_text).await? {
-            return Ok(None);
+            return self.leased_job(queue, &q, &id_text).await;
         }
         Ok(Some(JobInfo::from_record(
             queue,

@@ -26,6 +26,7 @@
 //! | `history.rs` | per-minute and per-day processed/failed buckets |
 //! | `audit.rs` | the bounded audit log of operator actions and refused requests |
 //! | `server.rs` | Redis version and memory |
+//! | `prefix_purge.rs` | counting and removing every key under the prefix |
 //! | `visible_text.rs` | escaping characters a reader cannot see (controls, bidi) |
 
 mod actions;
@@ -42,6 +43,7 @@ mod jobs;
 mod keyed;
 pub mod keys;
 pub mod limits;
+mod prefix_purge;
 mod queues;
 mod server;
 mod visible_text;

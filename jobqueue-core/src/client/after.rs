@@ -94,7 +94,7 @@ fn unknown_parent(id: Uuid) -> Error {
 
 impl Client {
     /// Enqueues a prepared job that has parents (see the module docs).
-    pub(crate) async fn send_waiting(&self, job: PreparedJob) -> Result<UniqueOutcome, Error> {
+    pub(crate) async fn send_waiting(&self, job: &PreparedJob) -> Result<UniqueOutcome, Error> {
         let queue = self.queue_keys(&job.queue).await?;
         let store = self.store();
         let parents = self.resolve_parents(&job.after).await?;

@@ -87,6 +87,7 @@ impl Client {
                 queue_keys.push(self.queue_keys(&job.queue).await?);
             }
         }
+        self.write_initial_statuses(&jobs).await?;
         let plan = BulkPlan::new(&jobs, &queue_keys);
         let window_ms = self.idempotency_window_ms()?;
         let replies = self
@@ -101,7 +102,7 @@ impl Client {
         // Jobs with parents go one by one after the others (their parents
         // may be among them).
         for index in plan.waiting {
-            outcomes[index] = match self.send_waiting(jobs[index].clone()).await {
+            outcomes[index] = match self.send_waiting(&jobs[index]).await {
                 Ok(outcome) => Ok(outcome),
                 // The job's own refusal; the others stay enqueued.
                 Err(err)
@@ -111,6 +112,11 @@ impl Client {
                 }
                 Err(err) => return Err(self.write_error(err)),
             };
+        }
+        for (job, outcome) in jobs.iter().zip(&outcomes) {
+            if let Ok(outcome) = outcome {
+                self.drop_unused_status(job, outcome).await;
+            }
         }
         Ok(outcomes)
     }

@@ -9,12 +9,15 @@
 //! after. Either way the job ends in the queue's cancelled set (bounded;
 //! listed by [`Admin::list_cancelled`]).
 
+use chrono::Utc;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::admin::Admin;
 use crate::client::Client;
+use crate::client::status::{DEFAULT_STATUS_TTL, JobStatusState, millis};
 use crate::error::Error;
+use crate::store::keys::QueueKeys;
 pub use crate::store::ops::cancel::CancelledFrom;
 
 /// How many times a cancel looks again when the job moves between the
@@ -43,18 +46,39 @@ impl Admin {
         let keys = store.queue_keys(queue)?;
         for _ in 0..MAX_LOOKS {
             if let Some(from) = store.cancel_once(&keys, id, None).await? {
-                return Ok(CancelOutcome::Cancelled { from });
+                return self.cancelled(&keys, id, from).await;
             }
             let Some(record) = store.find_ready_record(&keys, id).await? else {
                 return Ok(CancelOutcome::NotFound);
             };
             if let Some(from) = store.cancel_once(&keys, id, Some(&record)).await? {
-                return Ok(CancelOutcome::Cancelled { from });
+                return self.cancelled(&keys, id, from).await;
             }
             // It left the ready list between the scan and the script
             // (most likely fetched): look again.
         }
         Ok(CancelOutcome::NotFound)
+    }
+
+    /// A job was cancelled: a tracked job's status says so (a cancelled
+    /// job never runs again, so no later transition can race this write).
+    async fn cancelled(
+        &self,
+        keys: &QueueKeys,
+        id: Uuid,
+        from: CancelledFrom,
+    ) -> Result<CancelOutcome, Error> {
+        let state = JobStatusState::Cancelled.as_str();
+        let ttl_ms = millis(DEFAULT_STATUS_TTL);
+        let now = Utc::now().timestamp_millis().to_string();
+        let written = self
+            .store()
+            .update_status(keys, &id.to_string(), &now, &[("state", state)], ttl_ms)
+            .await;
+        if let Err(err) = written {
+            tracing::debug!(error = %err, "could not mark the cancelled job's status");
+        }
+        Ok(CancelOutcome::Cancelled { from })
     }
 }
 

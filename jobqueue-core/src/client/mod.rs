@@ -11,13 +11,15 @@
 //! | `bulk.rs` | sending many jobs in one round trip |
 //! | `after.rs` | jobs that run after their parents (chains, fan-in) |
 //! | `unique.rs` | unique jobs: modes, keys, outcomes |
-//! | `status.rs` | a job's status: progress, result, error |
+//! | `status.rs` | a job's status: state, progress, result, error |
+//! | `enqueue_status.rs` | a tracked job's first status, written at enqueue |
 //! | `cancel.rs` | cancelling a job wherever it is |
 
 mod after;
 pub mod builder;
 mod bulk;
 pub mod cancel;
+mod enqueue_status;
 mod handle;
 pub mod options;
 mod prepare;

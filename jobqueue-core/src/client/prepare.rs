@@ -43,6 +43,7 @@ impl Client {
             after: crate::client::after::distinct_parents(&options.after),
             on_parent_failure: options.on_parent_failure,
             given_id: options.id.is_some(),
+            track: envelope.track,
         })
     }
 }
@@ -93,7 +94,7 @@ fn envelope_for<J: Job>(job: &J, options: &JobOptions) -> Result<Envelope, Error
         _ => None,
     };
     envelope.version = J::VERSION;
-    envelope.track = options.track;
+    envelope.track = options.track || J::TRACK;
     envelope.dependents = options.dependents;
     envelope.flow = options.flow_key.clone().or_else(|| job.flow_key());
     if let Some(key) = &envelope.flow {

@@ -23,6 +23,9 @@ pub struct PreparedJob {
     /// Its producer gave its id ([`JobBuilder::id`](crate::JobBuilder::id)): the enqueue claims
     /// the id's idempotency marker (`enqueue_with_id.lua`).
     pub(crate) given_id: bool,
+    /// Tracked ([`JobBuilder::track`](crate::JobBuilder::track) or
+    /// [`Job::TRACK`](crate::Job::TRACK)): it gets a status at enqueue.
+    pub(crate) track: bool,
 }
 
 /// A unique job's lock settings, resolved.

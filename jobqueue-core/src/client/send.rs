@@ -13,12 +13,6 @@ impl Client {
     /// Sends one prepared job (the single-enqueue hot path: a bare `RPUSH`
     /// or one script call).
     pub(crate) async fn send_one(&self, job: PreparedJob) -> Result<UniqueOutcome, Error> {
-        if !job.after.is_empty() {
-            return self
-                .send_waiting(job)
-                .await
-                .map_err(|err| self.write_error(err));
-        }
         if job.dependents {
             return self
                 .enqueue_prepared_outcomes([job])
@@ -26,22 +20,31 @@ impl Client {
                 .pop()
                 .unwrap_or_else(|| Err(Error::protocol("enqueue", "no outcome for the job")));
         }
-        self.send_alone(job)
-            .await
-            .map_err(|err| self.write_error(err))
+        if job.track {
+            self.write_initial_statuses(std::slice::from_ref(&job))
+                .await?;
+        }
+        let sent = if job.after.is_empty() {
+            self.send_alone(&job).await
+        } else {
+            self.send_waiting(&job).await
+        };
+        let outcome = sent.map_err(|err| self.write_error(err))?;
+        self.drop_unused_status(&job, &outcome).await;
+        Ok(outcome)
     }
 
     /// Sends one job that has neither parents nor dependents.
-    async fn send_alone(&self, job: PreparedJob) -> Result<UniqueOutcome, Error> {
+    async fn send_alone(&self, job: &PreparedJob) -> Result<UniqueOutcome, Error> {
         let queue = self.queue_keys(&job.queue).await?;
         let store = &self.store();
         let outcome = if let Some(unique) = &job.unique {
             store
-                .enqueue_unique(&queue, &unique_enqueue(&job, unique))
+                .enqueue_unique(&queue, &unique_enqueue(job, unique))
                 .await?
         } else if job.given_id {
             let mut outcomes = store
-                .enqueue_with_id(&queue, &[id_enqueue(&job)], self.idempotency_window_ms()?)
+                .enqueue_with_id(&queue, &[id_enqueue(job)], self.idempotency_window_ms()?)
                 .await?;
             let outcome = outcomes
                 .pop()

@@ -1,12 +1,31 @@
-//! Job status: progress reports and results, readable by id.
+//! Job status: where a tracked job is, its progress and its result,
+//! readable by id.
 //!
-//! A job reports progress with [`crate::JobContext::set_progress`] and
-//! leaves a result with [`crate::JobContext::set_result`]; producers read
-//! them with [`crate::Client::status`] and [`crate::Client::wait_result`].
-//! The status lives in one hash per job, `P:status:<id>`, written only for
-//! jobs that use it (or were enqueued with [`crate::JobBuilder::track`]),
-//! and always with a TTL (default [`DEFAULT_STATUS_TTL`]), so memory stays
-//! bounded: at most one small hash per tracked job of the last TTL.
+//! A job is *tracked* when it is enqueued with [`crate::JobBuilder::track`]
+//! or its type sets [`crate::Job::TRACK`]. A tracked job has a status from
+//! the moment it is enqueued: `queued`, `scheduled` (delayed) or `waiting`
+//! (for its parents), then `running` when a worker starts it, `retrying`
+//! after a failed attempt, `queued` again when a shutdown handed it back or
+//! its worker's lease lapsed and it was reclaimed (its progress kept, marked
+//! [`Progress::stale`]), and finally `succeeded` (with its result), `dead`,
+//! `cancelled` or `expired`. [`crate::Client::status`] returns `None` for an
+//! id with no status: unknown, untracked, or past its TTL.
+//!
+//! A job that is not tracked but reports progress
+//! ([`crate::JobContext::set_progress`]) or leaves a result
+//! ([`crate::JobContext::set_result`]) gets a status from then on.
+//!
+//! The status lives in one hash per job, `P:{Q}:status:<id>` (in its
+//! queue's slot, so the scripts that hand a job back or reclaim it write
+//! it atomically with the move), and always with a TTL, refreshed at every
+//! transition, so memory stays bounded:
+//!
+//! - while the job waits or runs: [`PENDING_STATUS_TTL`] (7 days) after
+//!   its last transition (for a delayed job, after its run time), so a long
+//!   backlog does not lose a queued job's status;
+//! - once it ended (and for the progress of an untracked job): the
+//!   worker's `status_ttl` (default [`DEFAULT_STATUS_TTL`], 5 minutes) —
+//!   how long a result stays readable.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,10 +38,17 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::store::Store;
+use crate::store::keys::QueueKeys;
 use crate::wire::record::truncate_at_char_boundary;
 
-/// How long a job's status is kept after its last update, by default.
+/// How long a job's status is kept after it ended, by default (the
+/// worker's `status_ttl`).
 pub const DEFAULT_STATUS_TTL: Duration = Duration::from_secs(300);
+
+/// How long a tracked job's status is kept after its last transition
+/// while the job waits or runs (`PENDING_STATUS_TTL_MS` in
+/// `lua/include/flow.lua` is the same).
+pub const PENDING_STATUS_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Longest status TTL accepted.
 pub const MAX_STATUS_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -37,7 +63,13 @@ pub const MAX_PROGRESS_MESSAGE_BYTES: usize = 512;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatusState {
-    /// Running (it reported progress).
+    /// Ready, waiting for a worker (also after a hand-back or a reclaim).
+    Queued,
+    /// Delayed: due at a later time.
+    Scheduled,
+    /// Waiting for its parents to end.
+    Waiting,
+    /// A worker is running it.
     Running,
     /// Finished successfully.
     Succeeded,
@@ -45,15 +77,31 @@ pub enum JobStatusState {
     Retrying,
     /// Failed for good (in the dead set).
     Dead,
-    /// Cancelled while running.
+    /// Cancelled.
     Cancelled,
     /// Dropped: not started before its expiry.
     Expired,
 }
 
 impl JobStatusState {
-    fn as_str(self) -> &'static str {
+    const ALL: [JobStatusState; 9] = [
+        JobStatusState::Queued,
+        JobStatusState::Scheduled,
+        JobStatusState::Waiting,
+        JobStatusState::Running,
+        JobStatusState::Succeeded,
+        JobStatusState::Retrying,
+        JobStatusState::Dead,
+        JobStatusState::Cancelled,
+        JobStatusState::Expired,
+    ];
+
+    /// The state's name as stored and shown (`queued`, `running`, …).
+    pub fn as_str(self) -> &'static str {
         match self {
+            JobStatusState::Queued => "queued",
+            JobStatusState::Scheduled => "scheduled",
+            JobStatusState::Waiting => "waiting",
             JobStatusState::Running => "running",
             JobStatusState::Succeeded => "succeeded",
             JobStatusState::Retrying => "retrying",
@@ -64,21 +112,18 @@ impl JobStatusState {
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [
-            JobStatusState::Running,
-            JobStatusState::Succeeded,
-            JobStatusState::Retrying,
-            JobStatusState::Dead,
-            JobStatusState::Cancelled,
-            JobStatusState::Expired,
-        ]
-        .into_iter()
-        .find(|state| state.as_str() == text)
+        Self::ALL.into_iter().find(|state| state.as_str() == text)
     }
 
     /// True when the job will not run again.
     pub fn is_final(self) -> bool {
-        !matches!(self, JobStatusState::Running | JobStatusState::Retrying)
+        matches!(
+            self,
+            JobStatusState::Succeeded
+                | JobStatusState::Dead
+                | JobStatusState::Cancelled
+                | JobStatusState::Expired
+        )
     }
 }
 
@@ -89,6 +134,11 @@ pub struct Progress {
     pub percent: u8,
     /// What the job is doing.
     pub message: String,
+    /// True when the report is from an earlier run that was interrupted
+    /// (handed back at shutdown, or lost with its worker), not from the
+    /// current one.
+    #[serde(default)]
+    pub stale: bool,
 }
 
 /// A job's status as stored.
@@ -104,19 +154,22 @@ pub struct JobStatus {
     pub result: Option<serde_json::Value>,
     /// The error of the latest failure.
     pub error: Option<String>,
-    /// When the status was last written (worker clock).
+    /// When the status was last written.
+    #[serde(serialize_with = "crate::json_time::optional_datetime")]
     pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl JobStatus {
     fn from_fields(id: Uuid, mut fields: HashMap<String, String>) -> Option<Self> {
         let state = JobStatusState::parse(fields.get("state")?)?;
+        let stale = fields.get("stale").is_some_and(|flag| flag == "1");
         let progress = fields
             .get("percent")
             .and_then(|p| p.parse().ok())
             .map(|percent| Progress {
                 percent,
                 message: fields.remove("message").unwrap_or_default(),
+                stale,
             });
         Some(Self {
             id,
@@ -134,6 +187,11 @@ impl JobStatus {
     }
 }
 
+/// A duration in whole milliseconds, saturating.
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Writes job statuses; one per worker, shared by its jobs.
 #[derive(Debug)]
 pub struct StatusWriter {
@@ -142,20 +200,26 @@ pub struct StatusWriter {
 }
 
 impl StatusWriter {
-    /// A writer keeping each status `ttl` after its last update (at most
+    /// A writer keeping each status `ttl` after the job ended (at most
     /// [`MAX_STATUS_TTL`]).
     pub fn new(store: Store, ttl: Duration) -> Self {
         let ttl = ttl.clamp(Duration::from_secs(1), MAX_STATUS_TTL);
         Self {
             store,
-            ttl_ms: u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
+            ttl_ms: millis(ttl),
         }
     }
 
-    async fn write(&self, id: Uuid, fields: &[(&str, &str)]) -> Result<(), Error> {
+    async fn write(
+        &self,
+        queue: &QueueKeys,
+        id: Uuid,
+        fields: &[(&str, &str)],
+        ttl_ms: u64,
+    ) -> Result<(), Error> {
         let now = Utc::now().timestamp_millis().to_string();
         self.store
-            .write_status(&id.to_string(), &now, fields, self.ttl_ms)
+            .write_status(queue, &id.to_string(), &now, fields, ttl_ms)
             .await
     }
 }
@@ -170,6 +234,7 @@ pub struct RunStatus {
 #[derive(Debug)]
 struct RunStatusInner {
     writer: Arc<StatusWriter>,
+    queue: Arc<QueueKeys>,
     id: Uuid,
     tracked: bool,
     used: AtomicBool,
@@ -177,18 +242,48 @@ struct RunStatusInner {
 }
 
 impl RunStatus {
-    /// The status of run of job `id`; `tracked` when its envelope asks for
-    /// a final status whatever the job reports.
-    pub fn new(writer: Arc<StatusWriter>, id: Uuid, tracked: bool) -> Self {
+    /// The status of a run of job `id` of `queue`; `tracked` when its
+    /// envelope asks for a status whatever the job reports.
+    pub fn new(writer: Arc<StatusWriter>, queue: Arc<QueueKeys>, id: Uuid, tracked: bool) -> Self {
         Self {
             inner: Arc::new(RunStatusInner {
                 writer,
+                queue,
                 id,
                 tracked,
                 used: AtomicBool::new(false),
                 result: Mutex::new(None),
             }),
         }
+    }
+
+    /// The TTL of a write while the job runs: the pending TTL for a
+    /// tracked job, the worker's `status_ttl` for an untracked one.
+    fn running_ttl_ms(&self) -> u64 {
+        if self.inner.tracked {
+            millis(PENDING_STATUS_TTL)
+        } else {
+            self.inner.writer.ttl_ms
+        }
+    }
+
+    /// Marks a tracked job `running` as its run starts (nothing for an
+    /// untracked job). Progress of an earlier run stays, still stale,
+    /// until the job reports its own.
+    pub async fn started(&self) -> Result<(), Error> {
+        let inner = &self.inner;
+        if !inner.tracked {
+            return Ok(());
+        }
+        inner
+            .writer
+            .write(
+                &inner.queue,
+                inner.id,
+                &[("state", "running")],
+                self.running_ttl_ms(),
+            )
+            .await
     }
 
     pub(crate) async fn set_progress(&self, percent: u8, message: &str) -> Result<(), Error> {
@@ -198,12 +293,15 @@ impl RunStatus {
         self.inner
             .writer
             .write(
+                &self.inner.queue,
                 self.inner.id,
                 &[
                     ("state", "running"),
                     ("percent", &percent),
                     ("message", message),
+                    ("stale", "0"),
                 ],
+                self.running_ttl_ms(),
             )
             .await
     }
@@ -226,13 +324,15 @@ impl RunStatus {
     }
 
     /// True when the run's end must be written (the job reported progress,
-    /// left a result, or was enqueued tracked).
+    /// left a result, or is tracked).
     pub fn needs_final_write(&self) -> bool {
         self.inner.tracked || self.inner.used.load(Ordering::Relaxed)
     }
 
-    /// Writes the final status of the run, if the job used its status or
-    /// was enqueued tracked; the result is kept only when it succeeded.
+    /// Writes the status the run ended in, if the job used its status or
+    /// is tracked; the result is kept only when it succeeded. A final
+    /// state is kept the worker's `status_ttl`; `retrying` (the job runs
+    /// again) as long as a running job's status.
     pub async fn finish(&self, state: JobStatusState, error: Option<&str>) -> Result<(), Error> {
         let inner = &self.inner;
         if !self.needs_final_write() {
@@ -249,24 +349,60 @@ impl RunStatus {
         if let Some(error) = error {
             fields.push(("error", error));
         }
-        inner.writer.write(inner.id, &fields).await
+        let ttl_ms = if state.is_final() {
+            inner.writer.ttl_ms
+        } else {
+            self.running_ttl_ms()
+        };
+        inner
+            .writer
+            .write(&inner.queue, inner.id, &fields, ttl_ms)
+            .await
     }
 }
 
 impl Store {
-    /// The status of job `id`; `None` when it has none (not tracked, not
-    /// reported, or past its TTL).
+    /// The status of job `id`, looked up in every registered queue;
+    /// `None` when it has none (unknown id, not tracked, or past its TTL).
     pub async fn job_status(&self, id: Uuid) -> Result<Option<JobStatus>, Error> {
-        let fields = self.status_fields(&id.to_string()).await?;
+        Ok(self
+            .find_status_fields(&id.to_string())
+            .await?
+            .and_then(|(_, fields)| JobStatus::from_fields(id, fields)))
+    }
+
+    /// The status of job `id` of `queue` (one lookup); `None` when it has none.
+    pub async fn job_status_in(&self, queue: &str, id: Uuid) -> Result<Option<JobStatus>, Error> {
+        let keys = self.keys().queue(queue)?;
+        let fields = self.status_fields(&keys, &id.to_string()).await?;
         Ok(JobStatus::from_fields(id, fields))
     }
 }
 
 impl crate::Client {
     /// The status of job `id`: its state, latest progress, result and
-    /// error; `None` when it has none (see the module docs).
+    /// error; `None` when it has none — an unknown id, a job that is not
+    /// tracked (and reported nothing), or a status past its TTL (see the
+    /// module docs). A tracked job has one from the moment it is enqueued.
     pub async fn status(&self, id: Uuid) -> Result<Option<JobStatus>, Error> {
         self.store().job_status(id).await
+    }
+
+    /// The status of job `id`, looked up in its queue once `queue` is
+    /// known (found on the first call that finds it).
+    async fn status_polled(
+        &self,
+        queue: &mut Option<String>,
+        id: Uuid,
+    ) -> Result<Option<JobStatus>, Error> {
+        if let Some(name) = queue.as_deref() {
+            return self.store().job_status_in(name, id).await;
+        }
+        let Some((name, fields)) = self.store().find_status_fields(&id.to_string()).await? else {
+            return Ok(None);
+        };
+        *queue = Some(name);
+        Ok(JobStatus::from_fields(id, fields))
     }
 
     /// Waits until job `id` finished and returns its result (`None` when
@@ -283,8 +419,9 @@ impl crate::Client {
         const OP: &str = "wait_result";
         let deadline = tokio::time::Instant::now() + timeout;
         let mut pause = Duration::from_millis(5);
+        let mut queue: Option<String> = None;
         loop {
-            if let Some(status) = self.status(id).await? {
+            if let Some(status) = self.status_polled(&mut queue, id).await? {
                 match status.state {
                     JobStatusState::Succeeded => {
                         return status

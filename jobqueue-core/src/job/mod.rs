@@ -76,6 +76,15 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// Version of this job's payload shape; see [`Job::upcast`].
     const VERSION: u32 = 0;
 
+    /// Track every job of this type, as if enqueued with
+    /// [`crate::JobBuilder::track`]: it has a status from enqueue
+    /// (`queued`, `scheduled`, `waiting`) through `running` to its end,
+    /// readable with [`crate::Client::status`] and
+    /// [`crate::Client::wait_result`]. Set it for jobs whose progress or
+    /// result someone reads. Costs a status write at enqueue and at each
+    /// transition; untracked jobs pay nothing.
+    const TRACK: bool = false;
+
     /// Delay before retry number `retry` (1 = first retry) when the job
     /// was enqueued without a per-job backoff policy.
     ///

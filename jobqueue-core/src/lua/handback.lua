@@ -5,7 +5,9 @@ and fetched jobs not yet started). The jobs go back to the head of the
 ready list (a keyed job: of its key's list, its key released) at once,
 oldest first, without counting an attempt: they did not
 fail, the worker is leaving. With release = 1 the worker also drops its
-lease and returns anything else still in its active hash.
+lease and returns anything else still in its active hash. A tracked job's
+status (P:{Q}:status:<id>, named from the queue's base) becomes queued,
+its progress marked stale (`return_leased`, include/flow.lua).
 
 Called by: store/ops/handback.rs, from the worker's graceful shutdown
 (jobqueue-worker/src/worker/shutdown.rs, release = 1), the fetcher as it

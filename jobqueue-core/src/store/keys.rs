@@ -18,7 +18,6 @@
 //! | `P:audit:log` | stream | audit log: operator actions and refused requests (capped, `MAXLEN ~`) | [`Keys::audit_log`] |
 //! | `P:audit:refusals:<reason>` | hash | refusals of one kind logged and suppressed in the current window: `window`, `logged`, `suppressed` (TTL) | [`Keys::audit_refusals`] |
 //! | `P:stats:minute:<epoch minute>` | hash | legacy: global per-minute bucket of workers from before the per-queue counters (TTL 2 h), still added to the minute history | [`Keys::legacy_stats_minute`] |
-//! | `P:status:<job id>` | hash | a tracked job's state, progress, result, error (TTL) | [`Keys::status`] |
 //! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) | [`QueueKeys::ready`] |
 //! | `P:{Q}:priority` | zset | records with a non-zero priority, by effective ready time | [`QueueKeys::priority`] |
 //! | `P:{Q}:scheduled` | zset | job id → run-at (ms) | [`QueueKeys::scheduled`] |
@@ -49,6 +48,7 @@
 //! | `P:{Q}:deps:<id>` | hash | a waiting job's dependency state: parents needed, resolved parents, policy, destination | [`QueueKeys::deps`] |
 //! | `P:{Q}:parent:<id>` | hash | a job enqueued with dependents: its state and its children (TTL) | [`QueueKeys::parent`] |
 //! | `P:{Q}:releases` | zset | `<parent id>\|<outcome>` → when: parents whose children are still to be told (outbox) | [`QueueKeys::releases`] |
+//! | `P:{Q}:status:<job id>` | hash | a tracked job's status: `state`, `percent`, `message`, `stale`, `result`, `error`, `updated_at` (TTL; see `client::status`) | [`QueueKeys::status`] |
 //! | `P:{Q}:crons` | set | names of the queue's cron entries | [`QueueKeys::crons`] |
 //! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result | [`QueueKeys::cron`] |
 //!
@@ -147,11 +147,6 @@ impl Keys {
     /// (`reason` is `401`, `403`, `csrf` or `host`).
     pub fn audit_refusals(&self, reason: &str) -> String {
         format!("{}:audit:refusals:{}", self.prefix, reason)
-    }
-
-    /// Status hash of one job (progress, result), kept with a TTL.
-    pub fn status(&self, job_id: &str) -> String {
-        format!("{}:status:{}", self.prefix, job_id)
     }
 
     /// Legacy global per-minute history bucket (`epoch_minute` is Unix
@@ -277,6 +272,13 @@ impl QueueKeys {
     /// from [`QueueKeys::stats`] the same way.
     pub fn stats_minute(&self, epoch_minute: i64) -> String {
         format!("{}:minute:{}", self.stats, epoch_minute)
+    }
+
+    /// Status hash of one tracked job (state, progress, result), kept
+    /// with a TTL; in the queue's slot, so the scripts moving the job can
+    /// write it (`status_key` in include/flow.lua).
+    pub fn status(&self, job_id: &str) -> String {
+        format!("{}:status:{}", self.base, job_id)
     }
 
     /// Sorted set of cancelled job ids by time of cancellation.
@@ -459,6 +461,7 @@ mod tests {
         assert_eq!(q.flow_limits(), format!("{base}:glimits"));
         assert_eq!(q.flow_bucket("a:1"), format!("{base}:gbucket:a:1"));
         assert_eq!(q.flow_marker(), format!("{base}:flow"));
+        assert_eq!(q.status("x"), format!("{base}:status:x"));
         assert_eq!(q.events(), format!("{base}:events"));
     }
 
@@ -474,7 +477,6 @@ mod tests {
             keys.audit_log(),
             keys.audit_refusals("401"),
             keys.legacy_stats_minute(1),
-            keys.status("0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9d"),
         ] {
             assert!(key.starts_with("p:"), "{key}");
         }

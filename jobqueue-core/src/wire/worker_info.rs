@@ -25,8 +25,10 @@ pub struct WorkerInfo {
     /// Jobs running now.
     pub busy: u32,
     /// When it started.
+    #[serde(serialize_with = "crate::json_time::datetime")]
     pub started_at: DateTime<Utc>,
     /// Its last heartbeat.
+    #[serde(serialize_with = "crate::json_time::datetime")]
     pub last_beat_at: DateTime<Utc>,
     /// Version of jobqueue it runs.
     pub version: String,

@@ -135,7 +135,11 @@ struct JobDetail {
 
 async fn job_detail(state: &AppState, job: JobInfo) -> Result<Json<JobDetail>, ApiError> {
     let dependencies = state.admin.dependencies(&job).await?;
-    let status = state.admin.store().job_status(job.id).await?;
+    let status = state
+        .admin
+        .store()
+        .job_status_in(&job.queue, job.id)
+        .await?;
     Ok(Json(JobDetail {
         job,
         status,

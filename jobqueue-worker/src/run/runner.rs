@@ -54,7 +54,12 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
     let unique = head.unique.clone();
     let dependents = head.dependents;
     let id = head.id;
-    let status = RunStatus::new(shared.status_writer.clone(), id, head.track);
+    let status = RunStatus::new(
+        shared.status_writer.clone(),
+        shared.queues[leased.queue].keys.clone(),
+        id,
+        head.track,
+    );
     let outcome = run_decoded(shared, leased, head, payload, status.clone()).await;
     if let Some(entry) = cron_entry {
         crate::run::cron_result::record(shared, leased.queue, &entry, &leased.record, &outcome);
@@ -102,6 +107,9 @@ async fn run_decoded(
         && let Some(outcome) = drop_expired(shared, leased, &head, expires_at).await
     {
         return outcome;
+    }
+    if let Err(err) = status.started().await {
+        tracing::debug!(error = %err, "could not mark the job running in its status");
     }
     let Some((ctx, _running)) = start_run(shared, &queue.name, &head, &admitted, span, status)
     else {

@@ -13,7 +13,7 @@ use crate::state::flow_limits::FlowLimits;
 /// One queue the worker serves.
 pub(crate) struct QueueRuntime {
     pub(crate) name: Arc<str>,
-    pub(crate) keys: QueueKeys,
+    pub(crate) keys: Arc<QueueKeys>,
     /// This worker's active hash on the queue.
     pub(crate) active_key: String,
     pub(crate) emptiness: QueueEmptiness,

@@ -163,7 +163,7 @@ async fn queue_states(
             Ok(QueueRuntime {
                 name: Arc::from(name.as_str()),
                 active_key: keys.active(worker_id),
-                keys,
+                keys: Arc::new(keys),
                 emptiness: QueueEmptiness::default(),
                 limits: FlowLimits::default(),
                 fetch_uncertain: AtomicBool::new(false),

@@ -1,5 +1,6 @@
 --[[ include/flow.lua — helpers for keyed flow control, for making jobs ready
-and for recording a parent's end for its dependents; prepended (after
+(and putting leased ones back, with a tracked job's status) and for
+recording a parent's end for its dependents; prepended (after
 include/lib.lua and include/records.lua) to the scripts that file, serve or release keyed jobs or jobs
 with dependents. Scripts on the plain hot path (fetch.lua, ack.lua) do
 without it, so they do not pay for defining these helpers on every call.
@@ -208,14 +209,32 @@ local function flow_leave(base, records)
   if woke > 0 then redis.call('PUBLISH', base .. ':events', 'r') end
 end
 
+-- How long a waiting or running job's status is kept after its last
+-- transition (client/status.rs PENDING_STATUS_TTL: 7 days).
+local PENDING_STATUS_TTL_MS = 604800000
+
+-- A tracked job handed back or reclaimed is queued again: its status says
+-- so, and any progress it shows is from the interrupted run (`stale`).
+local function status_requeued(base, record, now)
+  local status_key = queue_key(base, ':status:' .. record_id(record))
+  redis.call('HSET', status_key, 'state', 'queued', 'stale', '1',
+    'updated_at', string.format('%d', math.floor(now)))
+  redis.call('PEXPIRE', status_key, PENDING_STATUS_TTL_MS)
+end
+
 -- Puts leased records back in the queue (handback, reclaim): plain ones at
 -- the head of the ready list, oldest first; keyed ones at the head of
 -- their key's list, their key released. `records` must be sorted oldest
--- first. Returns nothing.
+-- first. A tracked job's status becomes queued
+-- (stale progress). Returns nothing.
 local function return_leased(ready_key, records)
   local base = flow_base(ready_key, ':ready')
   local pushed, now, woke = {}, nil, 0
   for i = #records, 1, -1 do
+    if record_tracked(records[i]) then
+      now = now or now_ms()
+      status_requeued(base, records[i], now)
+    end
     local key = record_flow(records[i])
     if key then
       now = now or now_ms()

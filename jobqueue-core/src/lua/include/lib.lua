@@ -61,6 +61,15 @@ local function envelope_number(record, member)
   return tonumber(string.match(record, '^%-?%d+', e + 1))
 end
 
+-- True when the envelope has `"track":true` (the producer asked for a status:
+-- JobBuilder::track or Job::TRACK). Read only on paths that write statuses.
+local function record_tracked(record)
+  local s = string.find(record, ',"track":true', 45, true)
+  if not s then return false end
+  local newline = string.find(record, '\n', 45, true)
+  return not newline or s < newline
+end
+
 local function record_priority(record)
   return envelope_number(record, ',"priority":') or 0
 end

@@ -156,6 +156,35 @@ impl Store {
             .map_err(Error::redis("leased_records"))
     }
 
+    /// Job `id`'s record if a worker holds it leased on `queue` (running,
+    /// or fetched and about to run): every lease holder's active hash is
+    /// asked in one pipeline.
+    pub async fn leased_record(
+        &self,
+        queue: &QueueKeys,
+        id: &str,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        let workers: Vec<String> = redis::cmd("ZRANGE")
+            .arg(queue.leases())
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis("job"))?;
+        if workers.is_empty() {
+            return Ok(None);
+        }
+        let mut pipe = redis::pipe();
+        for worker in &workers {
+            pipe.hget(queue.active(worker), id);
+        }
+        let records: Vec<Option<Vec<u8>>> = pipe
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis("job"))?;
+        Ok(records.into_iter().flatten().next())
+    }
+
     /// A job's record and where it is filed by id, in one round trip.
     pub async fn job_lookup(&self, queue: &QueueKeys, id: &str) -> Result<JobLookup, Error> {
         let (record, scheduled, retry, dead, waiting, cancelled, expired) = redis::pipe()

@@ -6,6 +6,7 @@ pub mod cron;
 pub mod dependencies;
 pub mod flow_keys;
 pub mod job_sets;
+pub mod key_space;
 pub mod limits;
 pub mod queue_info;
 pub mod queue_registry;

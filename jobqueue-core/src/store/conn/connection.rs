@@ -125,6 +125,74 @@ impl RedisConnection {
     pub fn is_cluster(&self) -> bool {
         matches!(self.inner, Inner::Cluster(_))
     }
+
+    /// The servers a key-space scan must visit: this connection's one
+    /// server, or on a Cluster each primary (from `CLUSTER NODES`).
+    pub async fn scan_targets(&self) -> Result<Vec<ScanTarget>, Error> {
+        let Inner::Cluster(conn) = &self.inner else {
+            return Ok(vec![ScanTarget(None)]);
+        };
+        let reply = conn
+            .clone()
+            .route_command(
+                redis::cmd("CLUSTER").arg("NODES").clone(),
+                RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
+            )
+            .await
+            .map_err(Error::redis("scan"))?;
+        let text: String =
+            redis::from_redis_value(reply).map_err(|e| Error::protocol("scan", e.to_string()))?;
+        Ok(cluster_primaries(&text)
+            .into_iter()
+            .map(|address| ScanTarget(Some(address)))
+            .collect())
+    }
+
+    /// Runs `cmd` on one scan target.
+    pub async fn query_on(&self, target: &ScanTarget, cmd: Cmd) -> Result<Value, Error> {
+        let reply = match (&self.inner, &target.0) {
+            (Inner::Cluster(conn), Some((host, port))) => {
+                let node = SingleNodeRoutingInfo::ByAddress {
+                    host: host.clone(),
+                    port: *port,
+                };
+                conn.clone()
+                    .route_command(cmd, RoutingInfo::SingleNode(node))
+                    .await
+            }
+            _ => cmd.query_async::<Value>(&mut self.clone()).await,
+        };
+        reply.map_err(Error::redis("scan"))
+    }
+}
+
+/// One server a key-space scan visits: `None` for the connection's own
+/// server, else a Cluster primary's host and port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanTarget(Option<(String, u16)>);
+
+/// The primaries' addresses in a `CLUSTER NODES` reply: lines
+/// `<id> <host:port@cport[,hostname]> <flags> …`, flags with `master` and
+/// without `fail` or `noaddr`.
+fn cluster_primaries(nodes: &str) -> Vec<(String, u16)> {
+    nodes
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let address = fields.nth(1)?;
+            let flags = fields.next()?;
+            let primary = flags.split(',').any(|f| f == "master")
+                && !flags
+                    .split(',')
+                    .any(|f| f.starts_with("fail") || f == "noaddr");
+            if !primary {
+                return None;
+            }
+            let host_port = address.split(['@', ',']).next()?;
+            let (host, port) = host_port.rsplit_once(':')?;
+            Some((host.to_owned(), port.parse().ok()?))
+        })
+        .collect()
 }
 
 async fn connect_single(
@@ -207,6 +275,21 @@ impl ConnectionLike for RedisConnection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cluster_primaries_are_read_from_cluster_nodes() {
+        let nodes = "a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460\n\
+                     b2 127.0.0.1:7001@17001,host-b master - 0 0 2 connected 5461-10922\n\
+                     c3 127.0.0.1:7003@17003 slave a1 0 0 1 connected\n\
+                     d4 127.0.0.1:7002@17002 master,fail - 0 0 3 connected\n";
+        assert_eq!(
+            cluster_primaries(nodes),
+            vec![
+                ("127.0.0.1".to_owned(), 7000),
+                ("127.0.0.1".to_owned(), 7001)
+            ]
+        );
+    }
 
     #[test]
     fn bad_urls_are_invalid_arguments() {

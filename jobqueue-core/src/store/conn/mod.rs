@@ -21,7 +21,7 @@ mod settings;
 pub mod topology;
 mod url;
 
-pub use connection::RedisConnection;
+pub use connection::{RedisConnection, ScanTarget};
 pub use pubsub::open_pubsub;
 pub use settings::ConnectionSettings;
 pub use url::{open_client, redact_url};

@@ -23,7 +23,8 @@ use crate::ui::visible::Visible;
 
 /// `GET /queues/{queue}/job/{id}`: the job's record when it is in a set
 /// indexed by id (scheduled, retry, dead, waiting, cancelled, expired, or
-/// keyed), else its status alone when it is tracked.
+/// keyed) or leased by a worker (running: type and payload shown too),
+/// else its status alone when it is tracked.
 pub(crate) async fn job(
     State(state): State<Arc<AppState>>,
     Extension(who): Extension<Principal>,
@@ -33,7 +34,7 @@ pub(crate) async fn job(
     let id = params::job_id(&id)?;
     let name = state.known_queue(&name).await?;
     let params = Params::parse(query.as_deref());
-    let status = state.admin.store().job_status(id).await?;
+    let status = state.admin.store().job_status_in(&name, id).await?;
     let body = match state.admin.job(&name, id).await? {
         Some(job) => {
             let deps = state.admin.dependencies(&job).await?;
@@ -44,8 +45,8 @@ pub(crate) async fn job(
             };
             page.record(&job, status.as_ref(), &deps)
         }
-        // Ready, running and finished jobs are not indexed by id, but a
-        // tracked one still has its status.
+        // Ready and finished jobs are not indexed by id, but a tracked one
+        // still has its status.
         None => status_only(
             &state,
             &who,
@@ -77,7 +78,7 @@ fn status_only(
 ) -> Markup {
     html! {
         h1 { "Job " code #job-id { (id) } }
-        p.muted { "Its record is not in a scheduled, retry, dead, waiting, cancelled or expired set (it is ready, running or finished); its status is kept for a while after each update." }
+        p.muted { "Its record is not in a scheduled, retry, dead, waiting, cancelled or expired set nor leased by a worker (it is ready or finished); its status is kept for a while after each update." }
         @if status.state == JobStatusState::Running {
             div.bulk-bar {
                 (confirm_button(state, who, &job_action_link(state, queue, id, "cancel"), "Cancel", "danger", Some("cancel-job"), Some("Cancel this job? A running job is told to stop.")))
@@ -134,6 +135,9 @@ impl JobPage<'_> {
                 }
                 @if keyed || matches!(job.state, JobState::Scheduled | JobState::Retry | JobState::Waiting) {
                     (confirm_button(state, who, &action("cancel"), "Cancel", "danger", Some("cancel-job"), Some("Cancel this job? It will not run.")))
+                }
+                @if job.state == JobState::Active {
+                    (confirm_button(state, who, &action("cancel"), "Cancel", "danger", Some("cancel-job"), Some("Cancel this job? A running job is told to stop.")))
                 }
                 a.button.secondary href=(state.link(&format!("/queues/{}/jobs/{list_name}", url(self.queue)))) { "Back to " (list_name) " jobs" }
             }
@@ -227,6 +231,7 @@ fn status_section(status: &JobStatus) -> Markup {
                     progress max="100" value=(progress.percent) { (progress.percent) "%" }
                     " " (progress.percent) "%"
                     @if !progress.message.is_empty() { " · " span #progress-message { (Visible(&progress.message)) } }
+                    @if progress.stale { " " span.muted #progress-stale { "(from an interrupted run)" } }
                 }
             }
             @if let Some(error) = &status.error { dt { "Error" } dd { pre.error { (Visible(error)) } } }
