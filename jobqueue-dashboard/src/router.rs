@@ -69,6 +69,9 @@ pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        // Signing in and out: outside authentication (nobody is signed in
+        // yet), with checks of their own (`ui/sign_in/`).
+        .merge(ui::sign_in::routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             host_check::check_host,

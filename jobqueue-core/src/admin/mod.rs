@@ -26,6 +26,7 @@
 //! | `history.rs` | per-minute and per-day processed/failed buckets |
 //! | `audit.rs` | the bounded audit log of operator actions and refused requests |
 //! | `server.rs` | Redis version and memory |
+//! | `sessions.rs` | dashboard sign-in sessions and sign-in throttling |
 //! | `visible_text.rs` | escaping characters a reader cannot see (controls, bidi) |
 
 mod actions;
@@ -44,6 +45,7 @@ pub mod keys;
 pub mod limits;
 mod queues;
 mod server;
+mod sessions;
 mod visible_text;
 mod workers;
 
@@ -57,5 +59,6 @@ pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
 pub use jobs::{JobInfo, JobSet, JobState, millis_to_datetime};
 pub use queues::{QueueInfo, Totals};
 pub use server::ServerInfo;
+pub use sessions::DashboardSession;
 pub use visible_text::{escape_hidden, escaped, is_hidden, is_invisible_format_char};
 pub use workers::RunningJob;

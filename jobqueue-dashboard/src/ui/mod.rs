@@ -17,6 +17,7 @@ mod forms;
 mod layout;
 mod links;
 mod pages;
+pub(crate) mod sign_in;
 mod visible;
 
 use std::sync::Arc;
