@@ -593,3 +593,122 @@ async fn nested_under_a_base_path_the_cookie_and_links_follow() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("action=\"/admin/jobs/logout\""));
 }
+
+/// The host application's state: the dashboard nests in a `Router<S>` of
+/// any `S`.
+#[derive(Clone)]
+struct HostState {
+    app_name: &'static str,
+}
+
+/// The host application's own authentication: its `app_user` cookie
+/// (`name.role`) names the user; it tells the dashboard with a `HostUser`.
+async fn host_authentication(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let user = request
+        .headers()
+        .get("cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("; ").find_map(|c| c.strip_prefix("app_user=")))
+        .and_then(|v| v.split_once('.'))
+        .map(|(name, role)| jobqueue_dashboard::HostUser {
+            name: name.to_owned(),
+            role: if role == "operator" {
+                Role::Operator
+            } else {
+                Role::ReadOnly
+            },
+        });
+    if let Some(user) = user {
+        request.extensions_mut().insert(user);
+    }
+    next.run(request).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_application_authenticates_for_the_dashboard() {
+    let env = test_redis("dash-host-auth").await;
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
+    let dashboard = dashboard_router(
+        env.client().admin(),
+        DashboardConfig::host_auth()
+            .host_login_url("/login")
+            .base_path("/admin/jobs"),
+    );
+    let app: Router = Router::new()
+        .route(
+            "/",
+            axum::routing::get(|axum::extract::State(s): axum::extract::State<HostState>| async move {
+                s.app_name
+            }),
+        )
+        .nest_service("/admin/jobs", dashboard)
+        .layer(axum::middleware::from_fn(host_authentication))
+        .with_state(HostState { app_name: "shop" });
+    let mut browser = Browser::new(app);
+    assert_eq!(browser.get("/").await.body, "shop");
+
+    // Nobody signed in to the host: its login page for pages, 401 for the API.
+    let page = browser.get("/admin/jobs/queues?state=dead").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&page),
+        "/login?next=%2Fadmin%2Fjobs%2Fqueues%3Fstate%3Ddead"
+    );
+    assert_eq!(
+        browser.get("/admin/jobs/api/v1/stats").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(location(&browser.get("/admin/jobs/login").await), "/login");
+    let refused = browser.post("/admin/jobs/queues/default/pause", &[]).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+    // A read-only user of the host: sees, cannot act.
+    browser
+        .cookies
+        .insert("app_user".into(), "grace.read_only".into());
+    let page = browser.get("/admin/jobs/queues").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("grace") && page.body.contains("read-only"));
+    assert_eq!(csrf_token_in(&page.body), None);
+    let refused = browser
+        .post("/admin/jobs/queues/default/pause", &[("csrf", "0")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!env.client().admin().queue("default").await.unwrap().paused);
+
+    // An operator of the host: acts with the CSRF token of their page,
+    // and the audit log names them.
+    browser
+        .cookies
+        .insert("app_user".into(), "ada.operator".into());
+    let page = browser.get("/admin/jobs/queues").await;
+    assert!(
+        !page.body.contains("sign-out-form"),
+        "the host signs its users out"
+    );
+    let token = csrf_token_in(&page.body).unwrap();
+    let paused = browser
+        .post("/admin/jobs/queues/default/pause", &[("csrf", &token)])
+        .await;
+    assert_eq!(paused.status, StatusCode::SEE_OTHER, "{}", paused.body);
+    assert!(env.client().admin().queue("default").await.unwrap().paused);
+    let forged = browser
+        .send(
+            Method::POST,
+            "/admin/jobs/queues/default/resume",
+            &[("origin", "https://evil.example")],
+            &format!("csrf={token}"),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let entry = &env.client().admin().audit_log(None, 10).await.unwrap();
+    assert!(
+        entry
+            .iter()
+            .any(|e| e.actor == "ada" && e.action == "pause"),
+        "{entry:?}"
+    );
+}

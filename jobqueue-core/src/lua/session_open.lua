@@ -8,7 +8,7 @@ is fixed here from the Redis clock.
 
 Called by: store/ops/session_open.rs, from Admin::open_dashboard_session
 (admin/sessions.rs) when a dashboard sign-in succeeds
-(jobqueue-dashboard/src/ui/sign_in.rs).
+(jobqueue-dashboard/src/ui/sign_in/mod.rs).
 
 KEYS[1]  P:dashboard:session:<sha256 of the id>  hash  name, kind, role, expires (ms)
 ARGV[1]  principal name (credential label or user name)
