@@ -712,3 +712,36 @@ async fn a_host_application_authenticates_for_the_dashboard() {
         "{entry:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsers_get_no_basic_auth_prompt_and_the_stylesheet_is_public() {
+    let env = test_redis("dash-sign-in-prompt").await;
+    let mut browser = Browser::new(dashboard_router(env.client().admin(), config()));
+    // The overview's script polling after its session ended: 401, no
+    // challenge (a browser would pop up a basic-auth prompt on it).
+    let poll = browser
+        .send(
+            Method::GET,
+            "/api/v1/stats",
+            &[("accept", "*/*"), ("sec-fetch-mode", "cors")],
+            "",
+        )
+        .await;
+    assert_eq!(poll.status, StatusCode::UNAUTHORIZED);
+    assert!(!poll.headers.contains_key("www-authenticate"));
+    // Other clients keep it.
+    let curl = browser
+        .send(Method::GET, "/api/v1/stats", &[("accept", "*/*")], "")
+        .await;
+    assert!(curl.headers.contains_key("www-authenticate"));
+    let css = browser
+        .send(
+            Method::GET,
+            "/assets/app.css",
+            &[("accept", "text/css")],
+            "",
+        )
+        .await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.body.contains("main.sign-in"));
+}

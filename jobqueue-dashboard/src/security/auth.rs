@@ -52,11 +52,19 @@ pub(crate) async fn authenticate(
         if sent_credentials || !is_safe(request.method()) {
             audit_log::refusal(&state, RefusalReason::Unauthenticated, None, &request_line).await;
         }
-        return ApiError::new(
+        let mut refused = ApiError::new(
             StatusCode::UNAUTHORIZED,
             "authentication required: send a bearer token or basic-auth credentials",
         )
         .into_response();
+        // A browser's script (the overview's polling after its session
+        // ended) must not make the browser pop up a basic-auth prompt: it
+        // signs in on the sign-in page. Browsers mark every request with
+        // `Sec-Fetch-Mode`; other clients keep the challenge.
+        if state.config.has_sign_in() && request.headers().contains_key("sec-fetch-mode") {
+            refused.headers_mut().remove(header::WWW_AUTHENTICATE);
+        }
+        return refused;
     };
     principal.role = state.config.effective(principal.role);
     principal.client = client_address(&request);
@@ -111,7 +119,6 @@ fn sign_in_redirect(state: &AppState, request: &Request) -> Option<Response> {
     let is_page = matches!(*request.method(), Method::GET | Method::HEAD)
         && wants_html(request.headers())
         && !path.starts_with("/api/")
-        && !path.starts_with("/assets/")
         && path != "/metrics";
     if !is_page || request.headers().contains_key(header::AUTHORIZATION) {
         return None;

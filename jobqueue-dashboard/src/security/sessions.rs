@@ -89,7 +89,13 @@ pub(crate) fn set_cookie(
     value: &str,
     max_age: Duration,
 ) -> HeaderValue {
-    let path = if config.base_path.is_empty() {
+    // A base path that could end the attribute (`;`) is never written
+    // into the header: the cookie then covers the whole site.
+    let plain = config
+        .base_path
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'"' | b'\\'));
+    let path = if config.base_path.is_empty() || !plain {
         "/"
     } else {
         config.base_path.as_str()

@@ -49,11 +49,13 @@ const MAX_SIGN_IN_FORM: usize = 16 * 1024;
 /// The window the sign-in attempts are counted in.
 const ATTEMPT_WINDOW: Duration = Duration::from_secs(60);
 
-/// The sign-in and sign-out routes.
+/// The routes outside authentication: signing in and out, and the
+/// stylesheet and script (public, see `ui/assets.rs`).
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/login", get(sign_in_page).post(sign_in))
         .route("/logout", post(sign_out))
+        .route("/assets/{file}", get(crate::ui::assets::asset))
 }
 
 /// `GET /login`.
