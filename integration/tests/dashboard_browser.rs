@@ -695,8 +695,21 @@ async fn a_browser_signs_in_acts_signs_out_and_times_out() {
     let (user, password) = ("ops", "a-long-password-0123");
     let config = || serve_config(&["--basic-auth", &format!("{user}:{password}")]);
     let (base, server) = serve_on_loopback(config(), admin.clone()).await;
+    // A chat app on another site, linking to the dashboard.
+    let link = format!("<!doctype html><a id=to-dashboard href=\"{base}/queues\">dead jobs</a>");
+    let chat = axum::Router::new().route(
+        "/chat.html",
+        axum::routing::get(move || {
+            let page = link.clone();
+            async move { axum::response::Html(page) }
+        }),
+    );
+    let chat_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let chat_port = chat_listener.local_addr().unwrap().port();
+    let chat_server = tokio::spawn(async move { axum::serve(chat_listener, chat).await });
     let (_driver, port) = start_driver();
-    let (client, profile) = browser_session(port, &[]).await;
+    let (client, profile) =
+        browser_session(port, &["--host-resolver-rules=MAP chat.test 127.0.0.1"]).await;
 
     // Not signed in: the queues page sends the browser to sign in.
     client.goto(&format!("{base}/queues")).await.unwrap();

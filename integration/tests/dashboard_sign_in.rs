@@ -714,7 +714,7 @@ async fn a_host_application_authenticates_for_the_dashboard() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn browsers_get_no_basic_auth_prompt_and_the_stylesheet_is_public() {
+async fn browsers_get_no_basic_auth_prompt_links_from_elsewhere_reload_and_assets_are_public() {
     let env = test_redis("dash-sign-in-prompt").await;
     let mut browser = Browser::new(dashboard_router(env.client().admin(), config()));
     // The overview's script polling after its session ended: 401, no

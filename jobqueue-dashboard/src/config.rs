@@ -171,6 +171,9 @@ impl DashboardConfig {
     /// Every request gets `role`, or the role of the [`crate::HostUser`]
     /// the host application attached: for embedding under a host
     /// application that authenticates users itself (see the crate docs).
+    /// Prefer [`DashboardConfig::host_auth`], which refuses requests
+    /// without a `HostUser`: a route the host's middleware forgot then
+    /// stays closed.
     /// The `Host` header is not checked (the host application serves its
     /// own names); add [`DashboardConfig::allowed_host`] to check it.
     pub fn behind_host_auth(role: Role) -> Self {

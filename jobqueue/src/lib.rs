@@ -215,4 +215,8 @@ mod doc_snippets {
     #[cfg(feature = "testing")]
     #[doc = include_str!("../../docs/testing.md")]
     struct TestingGuide;
+
+    #[cfg(feature = "dashboard")]
+    #[doc = include_str!("../../docs/dashboard.md")]
+    struct DashboardGuide;
 }

@@ -107,7 +107,8 @@ impl Admin {
     /// Counts a sign-in attempt from `client` (an address; `None` when
     /// unknown, then only the user name is counted) at the user name whose
     /// SHA-256 is `user_digest`, unless `limits` (per address, per user
-    /// name) attempts were counted in the `window` already. `Ok(None)`:
+    /// name; 0 for one that is not counted) attempts were counted in the
+    /// `window` already. `Ok(None)`:
     /// go on and check the credentials; `Ok(Some(wait))`: refused, try
     /// again after `wait`.
     pub async fn login_attempt(

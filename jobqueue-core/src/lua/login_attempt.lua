@@ -14,7 +14,7 @@ credentials (jobqueue-dashboard/src/ui/sign_in/mod.rs).
 KEYS[1]  P:{login}:attempts:ip:<address>   string  attempts from the address in the window (TTL)
 KEYS[2]  P:{login}:attempts:user:<sha256>  string  attempts at the user name in the window (TTL)
 ARGV[1]  most attempts per window per address (0: not counted, the address is unknown)
-ARGV[2]  most attempts per window per user name
+ARGV[2]  most attempts per window per user name (0: not counted)
 ARGV[3]  window length, ms
 
 Returns: {1, 0} when the attempt may go on (and was counted), or

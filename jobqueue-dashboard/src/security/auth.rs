@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use jobqueue_core::admin::RefusalReason;
 
 use super::credentials::match_header;
@@ -110,6 +110,31 @@ async fn resolve(
         .map(|role| Principal::new("anonymous", role, PrincipalSource::Anonymous)))
 }
 
+/// True for a link followed from another site (a chat, an email, another
+/// app): the browser left out the `SameSite=Strict` session cookie.
+fn is_cross_site_navigation(headers: &HeaderMap) -> bool {
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    value("sec-fetch-mode") == Some("navigate")
+        && matches!(value("sec-fetch-site"), Some("cross-site" | "same-site"))
+}
+
+/// A page that loads itself again: that navigation starts on the
+/// dashboard's own origin, so the browser sends the session cookie, and a
+/// signed-in user following a link from elsewhere lands on the page (one
+/// who is not gets the sign-in page then). Only for GET and HEAD, which
+/// change nothing.
+fn reload_same_site() -> Response {
+    (
+        StatusCode::OK,
+        Html(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta http-equiv=\"refresh\" content=\"0\"><title>jobqueue</title></head>\
+             <body><p>Opening the dashboard…</p></body></html>",
+        ),
+    )
+        .into_response()
+}
+
 /// For a browser asking for a page without being signed in: a redirect to
 /// the host application's login URL, or to the sign-in page, with the
 /// page asked for as `next`. `None` for API, metrics and asset requests,
@@ -122,6 +147,9 @@ fn sign_in_redirect(state: &AppState, request: &Request) -> Option<Response> {
         && path != "/metrics";
     if !is_page || request.headers().contains_key(header::AUTHORIZATION) {
         return None;
+    }
+    if state.config.has_sign_in() && is_cross_site_navigation(request.headers()) {
+        return Some(reload_same_site());
     }
     let inside = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
     let next: String = form_urlencoded::byte_serialize(inside.as_bytes()).collect();

@@ -28,7 +28,7 @@ impl Store {
             .login_attempt
             .call(&[&client_key, &user_key])
             .arg(if client.is_some() { per_client } else { 0 })
-            .arg(per_user.max(1))
+            .arg(per_user)
             .arg(window_ms.max(1))
             .invoke(&mut self.conn.clone(), "login_attempt")
             .await?;

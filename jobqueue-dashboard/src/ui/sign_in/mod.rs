@@ -161,7 +161,15 @@ async fn sign_in(State(state): State<Arc<AppState>>, request: Request) -> Respon
     let user_digest = sessions::digest(user);
     let client = posted.client.map(|ip| ip.to_string());
     let settings = &state.config.sign_in;
-    let limits = (settings.attempts_per_client, settings.attempts_per_user);
+    // A token sign-in (no user name) is not counted per user: every token
+    // would share one count, and anyone could lock them all out. Tokens
+    // are long random secrets; the per-address limit still holds.
+    let per_user = if user.is_empty() {
+        0
+    } else {
+        settings.attempts_per_user
+    };
+    let limits = (settings.attempts_per_client, per_user);
     match state
         .admin
         .login_attempt(client.as_deref(), &user_digest, limits, ATTEMPT_WINDOW)
