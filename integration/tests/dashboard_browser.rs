@@ -753,6 +753,22 @@ async fn a_browser_signs_in_acts_signs_out_and_times_out() {
             .any(|e| e.action == "pause" && e.actor == user)
     );
 
+    // A link from another site: the browser leaves the SameSite=Strict
+    // cookie out of that navigation, the dashboard reloads the page from
+    // its own origin, and the signed-in user lands on it.
+    client
+        .goto(&format!("http://chat.test:{chat_port}/chat.html"))
+        .await
+        .unwrap();
+    wait_for(&client, "#to-dashboard")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&client, "#queues-table").await;
+    assert_eq!(current_path(&client).await, "/queues");
+    chat_server.abort();
+
     // Sign out: back on the sign-in page, and the dashboard stays closed.
     wait_for(&client, "#sign-out").await.click().await.unwrap();
     wait_for(&client, "#sign-in-form").await;

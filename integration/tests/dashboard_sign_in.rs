@@ -460,9 +460,23 @@ async fn sign_in_attempts_are_throttled_across_replicas_and_audited() {
     let blocked = first.sign_in("", READER_USER.0, READER_USER.1, None).await;
     assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
 
+    // Token sign-ins (no user name) are counted per address only: one
+    // shared count would let anyone lock every token out.
+    let mut tokens = Browser::new(dashboard_router(
+        env.client().admin(),
+        config().sign_in_attempts(1, 100),
+    ));
+    tokens.client = "192.0.2.1:1".parse().unwrap();
+    for _ in 0..2 {
+        let wrong = tokens.sign_in("", "", "not-a-token", None).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let token = tokens.sign_in("", "", OPERATOR_TOKEN, None).await;
+    assert_eq!(token.status, StatusCode::SEE_OTHER);
+
     let log = outcomes(&env).await;
     let count = |what: &str| log.iter().filter(|o| o.starts_with(what)).count();
-    assert_eq!(count("refused_sign_in "), 5, "{log:?}");
+    assert_eq!(count("refused_sign_in "), 7, "{log:?}");
     assert_eq!(count("refused_throttled "), 2, "{log:?}");
 }
 

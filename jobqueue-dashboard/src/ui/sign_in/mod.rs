@@ -122,6 +122,74 @@ impl Posted {
     }
 }
 
+/// Why a sign-in form was turned away before its password was checked.
+enum Turned {
+    /// Refused: audit `reason`, answer the form again with `status`,
+    /// `message` and, when throttled, `Retry-After` seconds.
+    Away(RefusalReason, StatusCode, String, Option<u64>),
+    /// Redis failed.
+    Failed(ApiError),
+}
+
+/// The checks before the password: the browser's signals, the form's
+/// login-CSRF token, then the throttle (which counts the attempt).
+async fn admit(state: &AppState, posted: &Posted, user_digest: &str) -> Result<(), Turned> {
+    if let Err(refusal) = check_browser_signals(state, &posted.headers) {
+        let status = StatusCode::FORBIDDEN;
+        return Err(Turned::Away(
+            RefusalReason::Csrf,
+            status,
+            refusal.message,
+            None,
+        ));
+    }
+    let token = posted.field(CSRF_FIELD);
+    if !cookies(&posted.headers, SIGN_IN_COOKIE)
+        .any(|nonce| state.csrf.verify_sign_in(nonce, token))
+    {
+        let message = "The sign-in form expired, or your browser did not send its cookie: try \
+                       again. (Cookies must be enabled; over plain HTTP on an address other \
+                       than localhost, the dashboard must be configured without secure cookies.)";
+        let status = StatusCode::FORBIDDEN;
+        return Err(Turned::Away(
+            RefusalReason::Csrf,
+            status,
+            message.to_owned(),
+            None,
+        ));
+    }
+    let settings = &state.config.sign_in;
+    // A token sign-in (no user name) is not counted per user: every token
+    // would share one count, and anyone could lock them all out. Tokens
+    // are long random secrets; the per-address limit still holds.
+    let per_user = if posted.field("user").is_empty() {
+        0
+    } else {
+        settings.attempts_per_user
+    };
+    let client = posted.client.map(|ip| ip.to_string());
+    let limits = (settings.attempts_per_client, per_user);
+    match state
+        .admin
+        .login_attempt(client.as_deref(), user_digest, limits, ATTEMPT_WINDOW)
+        .await
+    {
+        Ok(None) => Ok(()),
+        Ok(Some(wait)) => {
+            let seconds = wait.as_secs().max(1);
+            let message = format!("Too many sign-in attempts: try again in {seconds} s.");
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            Err(Turned::Away(
+                RefusalReason::Throttled,
+                status,
+                message,
+                Some(seconds),
+            ))
+        }
+        Err(error) => Err(Turned::Failed(error.into())),
+    }
+}
+
 /// `POST /login`: checks, then a session and a redirect to `next`.
 async fn sign_in(State(state): State<Arc<AppState>>, request: Request) -> Response {
     if let Some(elsewhere) = no_sign_in_here(&state) {
@@ -142,52 +210,19 @@ async fn sign_in(State(state): State<Arc<AppState>>, request: Request) -> Respon
         };
         render(&state, &posted.headers, &notice)
     };
-    if let Err(refusal) = check_browser_signals(&state, &posted.headers) {
-        refuse(&state, RefusalReason::Csrf, &posted.line).await;
-        return again(StatusCode::FORBIDDEN, &refusal.message);
-    }
-    let token = posted.field(CSRF_FIELD);
-    if !cookies(&posted.headers, SIGN_IN_COOKIE)
-        .any(|nonce| state.csrf.verify_sign_in(nonce, token))
-    {
-        refuse(&state, RefusalReason::Csrf, &posted.line).await;
-        return again(
-            StatusCode::FORBIDDEN,
-            "The sign-in form expired, or your browser did not send its cookie: try again. \
-             (Cookies must be enabled; over plain HTTP on an address other than localhost, \
-             the dashboard must be configured without secure cookies.)",
-        );
-    }
     let user_digest = sessions::digest(user);
-    let client = posted.client.map(|ip| ip.to_string());
-    let settings = &state.config.sign_in;
-    // A token sign-in (no user name) is not counted per user: every token
-    // would share one count, and anyone could lock them all out. Tokens
-    // are long random secrets; the per-address limit still holds.
-    let per_user = if user.is_empty() {
-        0
-    } else {
-        settings.attempts_per_user
-    };
-    let limits = (settings.attempts_per_client, per_user);
-    match state
-        .admin
-        .login_attempt(client.as_deref(), &user_digest, limits, ATTEMPT_WINDOW)
-        .await
-    {
-        Ok(None) => {}
-        Ok(Some(wait)) => {
-            refuse(&state, RefusalReason::Throttled, &posted.line).await;
-            let seconds = wait.as_secs().max(1);
-            let mut response = again(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!("Too many sign-in attempts: try again in {seconds} s."),
-            );
-            let (name, value) = retry_after(seconds);
-            response.headers_mut().insert(name, value);
+    match admit(&state, &posted, &user_digest).await {
+        Ok(()) => {}
+        Err(Turned::Away(reason, status, message, wait)) => {
+            refuse(&state, reason, &posted.line).await;
+            let mut response = again(status, &message);
+            if let Some(seconds) = wait {
+                let (name, value) = retry_after(seconds);
+                response.headers_mut().insert(name, value);
+            }
             return response;
         }
-        Err(error) => return ApiError::from(error).into_response(),
+        Err(Turned::Failed(error)) => return error.into_response(),
     }
     let Some((kind, name, role)) =
         match_sign_in(&state.config.credentials, user, posted.field("password"))
