@@ -79,42 +79,46 @@ impl CsrfTokens {
         mac
     }
 
-    /// The sign-in form's token for the browser holding the sign-in cookie
-    /// `nonce` (login CSRF: a page elsewhere can neither read the form's
-    /// token nor set the cookie).
-    pub(crate) fn sign_in_token(&self, nonce: &str) -> String {
+    /// The token of `subject` in `context` (64 hex digits).
+    fn form_token(&self, context: &[u8], subject: &str) -> String {
         hex(&self
-            .keyed(&[SIGN_IN_CONTEXT, nonce.as_bytes()])
+            .keyed(&[context, subject.as_bytes()])
             .finalize()
             .into_bytes())
     }
 
-    /// True when `given` is the sign-in token of `nonce`.
-    pub(crate) fn verify_sign_in(&self, nonce: &str, given: &str) -> bool {
+    /// True when `given` is the token of `subject` in `context` (compared
+    /// in constant time).
+    fn verify_form_token(&self, context: &[u8], subject: &str, given: &str) -> bool {
         decode_hex(given).is_some_and(|bytes| {
-            self.keyed(&[SIGN_IN_CONTEXT, nonce.as_bytes()])
+            self.keyed(&[context, subject.as_bytes()])
                 .verify_slice(&bytes)
                 .is_ok()
         })
+    }
+
+    /// The sign-in form's token for the browser holding the sign-in cookie
+    /// `nonce` (login CSRF: a page elsewhere can neither read the form's
+    /// token nor set the cookie).
+    pub(crate) fn sign_in_token(&self, nonce: &str) -> String {
+        self.form_token(SIGN_IN_CONTEXT, nonce)
+    }
+
+    /// True when `given` is the sign-in token of `nonce`.
+    pub(crate) fn verify_sign_in(&self, nonce: &str, given: &str) -> bool {
+        self.verify_form_token(SIGN_IN_CONTEXT, nonce, given)
     }
 
     /// The sign-out form's token of the session whose id hashes to
     /// `session` (read-only users sign out too, so it is not their CSRF
     /// token, which they do not get).
     pub(crate) fn sign_out_token(&self, session: &str) -> String {
-        hex(&self
-            .keyed(&[SIGN_OUT_CONTEXT, session.as_bytes()])
-            .finalize()
-            .into_bytes())
+        self.form_token(SIGN_OUT_CONTEXT, session)
     }
 
     /// True when `given` is the sign-out token of `session`.
     pub(crate) fn verify_sign_out(&self, session: &str, given: &str) -> bool {
-        decode_hex(given).is_some_and(|bytes| {
-            self.keyed(&[SIGN_OUT_CONTEXT, session.as_bytes()])
-                .verify_slice(&bytes)
-                .is_ok()
-        })
+        self.verify_form_token(SIGN_OUT_CONTEXT, session, given)
     }
 
     /// `who`'s token (64 hex digits), or `None` for a read-only caller:
