@@ -92,7 +92,8 @@ impl Principal {
 /// Who the user is, as a host application that nests the dashboard knows
 /// it: insert one into the request's extensions in your own middleware and
 /// the dashboard uses it (for the role and the audit log) instead of its
-/// own credentials.
+/// own credentials. With [`crate::DashboardConfig::host_auth`], requests
+/// without one are refused.
 ///
 /// ```
 /// use axum::{extract::Request, middleware::Next, response::Response};
