@@ -637,3 +637,167 @@ async fn pages_elsewhere_cannot_act_on_an_open_local_dashboard() {
     attacker_server.abort();
     dashboard.abort();
 }
+
+/// The dashboard on a real socket (with client addresses), as `jobqueue
+/// serve --basic-auth` builds it with `config`; returns its base URL.
+async fn serve_on_loopback(
+    config: DashboardConfig,
+    admin: jobqueue_core::Admin,
+) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = dashboard_router(admin, config);
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    (base, server)
+}
+
+/// Signs in on the sign-in page the browser is on.
+async fn sign_in_with_form(client: &fantoccini::Client, user: &str, password: &str) {
+    let user_field = wait_for(client, "#user").await;
+    // A failed sign-in fills the name in again.
+    user_field.clear().await.unwrap();
+    user_field.send_keys(user).await.unwrap();
+    wait_for(client, "#password")
+        .await
+        .send_keys(password)
+        .await
+        .unwrap();
+    wait_for(client, "#sign-in").await.click().await.unwrap();
+}
+
+async fn current_path(client: &fantoccini::Client) -> String {
+    let url = client.current_url().await.unwrap();
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+/// Issue 20 in a real browser: the dashboard with credentials sends a
+/// browser to its sign-in page, the sign-in (Secure, HttpOnly,
+/// SameSite=Strict cookie over http://127.0.0.1) lands on the page asked
+/// for, an operator action works, signing out ends the session, and a
+/// session left idle past its timeout sends the browser back to sign in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_signs_in_acts_signs_out_and_times_out() {
+    if !browser_available() {
+        return;
+    }
+    let env = test_redis("dash-browser-sign-in").await;
+    let admin = env.client().admin();
+    env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
+    let (user, password) = ("ops", "a-long-password-0123");
+    let config = || serve_config(&["--basic-auth", &format!("{user}:{password}")]);
+    let (base, server) = serve_on_loopback(config(), admin.clone()).await;
+    // A chat app on another site, linking to the dashboard.
+    let link = format!("<!doctype html><a id=to-dashboard href=\"{base}/queues\">dead jobs</a>");
+    let chat = axum::Router::new().route(
+        "/chat.html",
+        axum::routing::get(move || {
+            let page = link.clone();
+            async move { axum::response::Html(page) }
+        }),
+    );
+    let chat_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let chat_port = chat_listener.local_addr().unwrap().port();
+    let chat_server = tokio::spawn(async move { axum::serve(chat_listener, chat).await });
+    let (_driver, port) = start_driver();
+    let (client, profile) =
+        browser_session(port, &["--host-resolver-rules=MAP chat.test 127.0.0.1"]).await;
+
+    // Not signed in: the queues page sends the browser to sign in.
+    client.goto(&format!("{base}/queues")).await.unwrap();
+    wait_for(&client, "#sign-in-form").await;
+    assert_eq!(current_path(&client).await, "/login?next=%2Fqueues");
+    shoot(&client, "sign-in").await;
+    sign_in_with_form(&client, user, "wrong-password-0000").await;
+    let error = wait_for(&client, "#sign-in-error")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(error, "Wrong user name or password.");
+    sign_in_with_form(&client, user, password).await;
+
+    // Signed in, on the page asked for: pause a queue and see it.
+    wait_for(&client, "#queues-table").await;
+    assert_eq!(current_path(&client).await, "/queues");
+    let cookies = client.get_all_cookies().await.unwrap();
+    let session = cookies
+        .iter()
+        .find(|c| c.name() == "jobqueue_session")
+        .expect("the session cookie");
+    assert_eq!(session.http_only(), Some(true));
+    assert_eq!(session.secure(), Some(true));
+    assert_eq!(format!("{:?}", session.same_site()), "Some(Strict)");
+    wait_for(
+        &client,
+        "tr[data-queue=\"default\"] form[action=\"/queues/default/pause\"] button",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_for(&client, "tr[data-queue=\"default\"] .badge.warn").await;
+    assert!(admin.queue("default").await.unwrap().paused);
+    let actions = admin.audit_log(None, 10).await.unwrap();
+    assert!(
+        actions
+            .iter()
+            .any(|e| e.action == "pause" && e.actor == user)
+    );
+
+    // A link from another site: the browser leaves the SameSite=Strict
+    // cookie out of that navigation, the dashboard reloads the page from
+    // its own origin, and the signed-in user lands on it.
+    client
+        .goto(&format!("http://chat.test:{chat_port}/chat.html"))
+        .await
+        .unwrap();
+    wait_for(&client, "#to-dashboard")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&client, "#queues-table").await;
+    assert_eq!(current_path(&client).await, "/queues");
+    chat_server.abort();
+
+    // Sign out: back on the sign-in page, and the dashboard stays closed.
+    wait_for(&client, "#sign-out").await.click().await.unwrap();
+    wait_for(&client, "#sign-in-form").await;
+    assert_eq!(current_path(&client).await, "/login");
+    client.goto(&format!("{base}/queues")).await.unwrap();
+    wait_for(&client, "#sign-in-form").await;
+    assert_eq!(current_path(&client).await, "/login?next=%2Fqueues");
+    server.abort();
+
+    // A session left idle past its timeout ends.
+    let (base, server) = serve_on_loopback(
+        config().session_idle_timeout(Duration::from_secs(2)),
+        admin.clone(),
+    )
+    .await;
+    client.goto(&format!("{base}/")).await.unwrap();
+    sign_in_with_form(&client, user, password).await;
+    wait_for(&client, "#queues-table").await;
+    assert_eq!(current_path(&client).await, "/");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    client.goto(&format!("{base}/cron")).await.unwrap();
+    wait_for(&client, "#sign-out").await;
+    assert_eq!(current_path(&client).await, "/cron", "still signed in");
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    client.goto(&format!("{base}/workers")).await.unwrap();
+    wait_for(&client, "#sign-in-form").await;
+    assert_eq!(current_path(&client).await, "/login?next=%2Fworkers");
+
+    client.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    server.abort();
+}

@@ -18,14 +18,10 @@ async fn authentication_roles_and_csrf() {
     env.client().enqueue(NoopJob { n: 1 }).await.unwrap();
     let dash = Dashboard::new(&env, operator_config());
 
-    // No or wrong credentials: 401 everywhere, with a basic-auth challenge.
-    for path in [
-        "/",
-        "/api/v1/stats",
-        "/metrics",
-        "/assets/app.css",
-        "/queues",
-    ] {
+    // No or wrong credentials: 401 everywhere, with a basic-auth challenge
+    // (but for the public stylesheet and script, which the sign-in page
+    // needs).
+    for path in ["/", "/api/v1/stats", "/metrics", "/queues"] {
         let reply = dash.get(path, As::Nobody).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
         assert!(reply.headers.contains_key("www-authenticate"));
@@ -36,6 +32,10 @@ async fn authentication_roles_and_csrf() {
                 .contains("authentication")
         );
     }
+    assert_eq!(
+        dash.get("/assets/app.css", As::Nobody).await.status,
+        StatusCode::OK
+    );
     let wrong = dash
         .send(
             Method::GET,

@@ -44,10 +44,41 @@ pub enum Credential {
     },
 }
 
+/// How browsers sign in with the configured credentials: the session
+/// cookie's lifetimes and attributes, and the sign-in throttle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SignInSettings {
+    /// A session unused this long ends.
+    pub(crate) idle_timeout: Duration,
+    /// A session ends this long after sign-in, however much it is used.
+    pub(crate) lifetime: Duration,
+    /// Whether cookies carry `Secure`.
+    pub(crate) secure_cookies: bool,
+    /// Most sign-in attempts per minute at one user name.
+    pub(crate) attempts_per_user: u32,
+    /// Most sign-in attempts per minute from one client address.
+    pub(crate) attempts_per_client: u32,
+}
+
+impl Default for SignInSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(30 * 60),
+            lifetime: Duration::from_secs(12 * 3600),
+            secure_cookies: true,
+            attempts_per_user: 5,
+            attempts_per_client: 20,
+        }
+    }
+}
+
 /// Configuration of the dashboard router. Build one with
 /// [`DashboardConfig::with_credentials`] (the dashboard checks credentials
-/// itself) or [`DashboardConfig::behind_host_auth`] (the host application
-/// authenticates before the request reaches the router).
+/// itself; browsers sign in on its `/login` page),
+/// [`DashboardConfig::host_auth`] (the host application authenticates and
+/// attaches a [`crate::HostUser`] to each request) or
+/// [`DashboardConfig::behind_host_auth`] (the same, with a role for
+/// requests that come without one).
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct DashboardConfig {
@@ -61,6 +92,9 @@ pub struct DashboardConfig {
     /// Host names served besides the loopback names; `None` means the
     /// `Host` header is not checked.
     pub(crate) allowed_hosts: Option<Vec<String>>,
+    pub(crate) sign_in: SignInSettings,
+    /// Where a browser without a [`crate::HostUser`] is sent (host auth).
+    pub(crate) host_login_url: Option<String>,
 }
 
 impl DashboardConfig {
@@ -74,12 +108,72 @@ impl DashboardConfig {
             snapshot_max_age: Duration::from_secs(2),
             csrf_secret: None,
             allowed_hosts: None,
+            sign_in: SignInSettings::default(),
+            host_login_url: None,
         }
+    }
+
+    /// The host application authenticates: a request must carry the
+    /// [`crate::HostUser`] its middleware attached (who, and which role),
+    /// or it is refused with 401 — a browser asking for a page is sent to
+    /// [`DashboardConfig::host_login_url`] instead when one is set. The
+    /// `Host` header is not checked (add [`DashboardConfig::allowed_host`]
+    /// to check it).
+    pub fn host_auth() -> Self {
+        Self::with_credentials(Vec::new())
+    }
+
+    /// Where a browser that asks for a page without being signed in is
+    /// sent, with the page's path (and query) as a `next` query parameter:
+    /// the host application's login page, under [`DashboardConfig::host_auth`].
+    /// A path on the same site (`/login`) or an absolute URL; it is the
+    /// host application's job to check `next` before redirecting to it.
+    pub fn host_login_url(mut self, url: &str) -> Self {
+        self.host_login_url = Some(url.to_owned());
+        self
+    }
+
+    /// How long an unused sign-in session lives (default 30 minutes; at
+    /// least 1 s). Every request renews it, up to
+    /// [`DashboardConfig::session_lifetime`].
+    pub fn session_idle_timeout(mut self, idle: Duration) -> Self {
+        self.sign_in.idle_timeout = idle.max(Duration::from_secs(1));
+        self
+    }
+
+    /// How long a sign-in session lives however much it is used (default
+    /// 12 hours; at least 1 s): then the browser must sign in again.
+    pub fn session_lifetime(mut self, lifetime: Duration) -> Self {
+        self.sign_in.lifetime = lifetime.max(Duration::from_secs(1));
+        self
+    }
+
+    /// Whether the session cookie carries `Secure` (sent over HTTPS only).
+    /// Default `true`: right behind TLS (a proxy that terminates it
+    /// included), and browsers treat `http://localhost` and `127.0.0.1` as
+    /// secure too. Set `false` only to sign in over plain HTTP on another
+    /// address (a private network), where browsers drop `Secure` cookies.
+    pub fn secure_cookies(mut self, secure: bool) -> Self {
+        self.sign_in.secure_cookies = secure;
+        self
+    }
+
+    /// Most sign-in attempts per minute at one user name (default 5) and
+    /// from one client address (default 20), counted in Redis across
+    /// every replica; more get 429 until the minute is over. A successful
+    /// sign-in clears its user name's count. Each at least 1.
+    pub fn sign_in_attempts(mut self, per_user: u32, per_client: u32) -> Self {
+        self.sign_in.attempts_per_user = per_user.max(1);
+        self.sign_in.attempts_per_client = per_client.max(1);
+        self
     }
 
     /// Every request gets `role`, or the role of the [`crate::HostUser`]
     /// the host application attached: for embedding under a host
     /// application that authenticates users itself (see the crate docs).
+    /// Prefer [`DashboardConfig::host_auth`], which refuses requests
+    /// without a `HostUser`: a route the host's middleware forgot then
+    /// stays closed.
     /// The `Host` header is not checked (the host application serves its
     /// own names); add [`DashboardConfig::allowed_host`] to check it.
     pub fn behind_host_auth(role: Role) -> Self {
@@ -163,6 +257,12 @@ impl DashboardConfig {
     /// `None` when the `Host` header is not checked.
     pub fn allowed_hosts(&self) -> Option<&[String]> {
         self.allowed_hosts.as_deref()
+    }
+
+    /// True when browsers can sign in on the `/login` page: some
+    /// credential is configured.
+    pub fn has_sign_in(&self) -> bool {
+        self.has_credentials()
     }
 
     /// The role a caller gets, capped by the read-only switch.

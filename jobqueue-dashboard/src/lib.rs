@@ -4,15 +4,19 @@
 //! pages), a JSON API under `/api/v1` with an OpenAPI document, and
 //! Prometheus `/metrics`, all in one axum [`Router`](axum::Router) built by
 //! [`dashboard_router`]. The `jobqueue serve` command of the `jobqueue-cli`
-//! crate serves it; a web application can nest it under its own path behind
-//! its own authentication (see `docs/dashboard.md`). Both are thin layers
-//! over the operator API in `jobqueue_core::admin`.
+//! crate serves it; a web application can nest it under its own path,
+//! behind its own authentication ([`DashboardConfig::host_auth`] and
+//! [`HostUser`]) or with the dashboard's own browser sign-in (a `/login`
+//! page and a session cookie, [`DashboardConfig::with_credentials`]); see
+//! `docs/dashboard.md`. Both are thin layers over the operator API in
+//! `jobqueue_core::admin`.
 //!
 //! ## What it adds to a build
 //!
 //! An HTTP/1 axum router and its middleware, `maud` for the server-rendered
 //! pages (no JavaScript framework, no CDN: the CSS and script are embedded),
-//! HMAC-SHA256 for the CSRF tokens and base64 for basic auth. It does not
+//! HMAC-SHA256 for the CSRF tokens, base64 for basic auth and the session
+//! cookie, and `getrandom` for session ids. It does not
 //! pull in the worker runtime, a command-line parser or a TLS library: TLS
 //! to Redis (`rediss://`) is the `tls` feature, off by default here (the
 //! `jobqueue` CLI turns it on).
@@ -20,10 +24,12 @@
 //! ## Layout
 //!
 //! - [`dashboard_router`] (`router.rs`): the routes inside the middleware
-//!   stack (`security/`: headers, the `Host` check, authentication, CSRF).
+//!   stack (`security/`: headers, the `Host` check, authentication and
+//!   sign-in sessions, CSRF).
 //! - `api/`: the JSON API, one file per thing it shows or changes.
 //! - `ui/`: the HTML pages (`ui/pages/`) and the forms they post
-//!   (`ui/forms/`, each handler a few lines behind one extractor).
+//!   (`ui/forms/`, each handler a few lines behind one extractor), and the
+//!   sign-in page (`ui/sign_in/`).
 //! - [`actions`]: every state change, one file per thing an operator acts
 //!   on; the API and the forms both call it, and the CLI shares its
 //!   operator-API half.

@@ -18,13 +18,16 @@ use crate::{api, metrics, ui, uniform_errors};
 
 /// The whole dashboard as a router, ready to serve or to nest.
 ///
-/// Every route (pages, assets, `/api/v1/...`, `/metrics`) goes through the
+/// Every route (pages, `/api/v1/...`, `/metrics`) goes through the
 /// dashboard's authentication, security headers and, for state changes,
-/// role and CSRF checks. To mount it inside your own axum app, nest it and
-/// tell it where (so its links point there):
+/// role and CSRF checks; `/login` and `/logout` (browser sign-in, with
+/// credentials configured) and the stylesheet and script do their own
+/// checks or need none. To mount it inside your own axum app, whatever its
+/// state type, use `nest_service` and tell it where (so its links and
+/// cookies point there):
 ///
 /// ```no_run
-/// use axum::{extract::Request, middleware::{self, Next}, response::Response};
+/// use axum::{Router, extract::Request, middleware::{self, Next}, response::Response};
 /// use jobqueue_dashboard::{DashboardConfig, HostUser, Role, dashboard_router};
 ///
 /// // Your app's own authentication; it tells the dashboard who the user is
@@ -34,15 +37,19 @@ use crate::{api, metrics, ui, uniform_errors};
 ///     next.run(request).await
 /// }
 ///
+/// #[derive(Clone)]
+/// struct AppState;
+///
 /// # async fn demo(client: jobqueue_core::Client) {
 /// let dashboard = dashboard_router(
 ///     client.admin(),
-///     // Requests without a HostUser get read-only access here.
-///     DashboardConfig::behind_host_auth(Role::ReadOnly).base_path("/admin/jobs"),
+///     // Requests without a HostUser are refused (pages: sent to /login).
+///     DashboardConfig::host_auth().host_login_url("/login").base_path("/admin/jobs"),
 /// );
-/// let app: axum::Router = axum::Router::new()
-///     .nest("/admin/jobs", dashboard)
-///     .layer(middleware::from_fn(admins_only));
+/// let app: Router = Router::<AppState>::new()
+///     .nest_service("/admin/jobs", dashboard)
+///     .layer(middleware::from_fn(admins_only))
+///     .with_state(AppState);
 /// # }
 /// ```
 pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
@@ -69,6 +76,9 @@ pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        // Signing in and out: outside authentication (nobody is signed in
+        // yet), with checks of their own (`ui/sign_in/`).
+        .merge(ui::sign_in::routes())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             host_check::check_host,

@@ -6,12 +6,17 @@
 //! `jobqueue_dashboard`'s `security/host_check.rs`); on any other address it refuses to start unless
 //! `--insecure-no-auth` is given.
 //!
+//! With credentials, browsers sign in on the dashboard's `/login` page
+//! (a session cookie; `--session-idle-minutes`, `--session-lifetime-hours`,
+//! `--insecure-cookies`); API clients send the credential itself.
+//!
 //! Every credential has a label, the name the audit log records: a token
 //! is given as `label:secret` (a bare secret gets `token-<4 hex digits of
 //! its SHA-256>`, never the secret), a basic-auth user is its user name.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use clap::Args;
 use jobqueue_core::Client;
@@ -98,6 +103,28 @@ pub struct ServeArgs {
     /// Path prefix the dashboard is served under behind a reverse proxy.
     #[arg(long, env = "JOBQUEUE_DASHBOARD_BASE_PATH", default_value = "")]
     pub base_path: String,
+    /// Minutes a browser's sign-in session lives unused (each request
+    /// renews it).
+    #[arg(
+        long,
+        env = "JOBQUEUE_DASHBOARD_SESSION_IDLE_MINUTES",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=10_080)
+    )]
+    pub session_idle_minutes: u64,
+    /// Hours a browser's sign-in session lives however much it is used.
+    #[arg(
+        long,
+        env = "JOBQUEUE_DASHBOARD_SESSION_LIFETIME_HOURS",
+        default_value_t = 12,
+        value_parser = clap::value_parser!(u64).range(1..=720)
+    )]
+    pub session_lifetime_hours: u64,
+    /// Sign-in cookies without `Secure`: only to sign in over plain HTTP
+    /// on an address other than localhost (a private network). Behind a
+    /// TLS proxy, and on localhost, leave it off.
+    #[arg(long, env = "JOBQUEUE_DASHBOARD_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
 }
 
 fn usage(message: impl Into<String>) -> CliError {
@@ -221,7 +248,23 @@ pub fn plan(args: &ServeArgs) -> Result<DashboardConfig, CliError> {
         }
         config = config.allowed_host(host);
     }
-    let config = config.read_only(args.read_only).base_path(&args.base_path);
+    let base = args.base_path.trim();
+    if !base.is_empty()
+        && (!base.starts_with('/')
+            || !base
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'"' | b'\\')))
+    {
+        return Err(usage(format!(
+            "--base-path takes a path like /jobs, got {base:?}"
+        )));
+    }
+    let config = config
+        .read_only(args.read_only)
+        .base_path(&args.base_path)
+        .session_idle_timeout(Duration::from_secs(args.session_idle_minutes * 60))
+        .session_lifetime(Duration::from_secs(args.session_lifetime_hours * 3600))
+        .secure_cookies(!args.insecure_cookies);
     match &args.csrf_secret {
         Some(secret) if secret.len() < MIN_CSRF_SECRET_LEN => Err(usage(format!(
             "the CSRF secret must be at least {MIN_CSRF_SECRET_LEN} characters"
@@ -393,6 +436,38 @@ mod tests {
         assert!(!labels[1].0.contains("fedcba"));
         assert_eq!(labels[1].1, "fedcba9876543210fedc");
         assert_eq!(labels[2].0, "grafana");
+    }
+
+    #[test]
+    fn sign_in_settings_and_a_plain_base_path() {
+        assert!(plan(&args(&["--base-path", "/admin/jobs"])).is_ok());
+        for bad in ["jobs", "/a;b", "/a b", "/a,b"] {
+            assert_eq!(
+                plan(&args(&["--base-path", bad])).unwrap_err().code,
+                EXIT_USAGE,
+                "{bad}"
+            );
+        }
+        assert!(
+            Wrapper::try_parse_from(["serve", "--session-idle-minutes", "0"]).is_err(),
+            "at least a minute"
+        );
+        let parsed = args(&[
+            "--session-idle-minutes",
+            "5",
+            "--session-lifetime-hours",
+            "1",
+            "--insecure-cookies",
+        ]);
+        assert_eq!(
+            (
+                parsed.session_idle_minutes,
+                parsed.session_lifetime_hours,
+                parsed.insecure_cookies
+            ),
+            (5, 1, true)
+        );
+        assert!(plan(&parsed).is_ok());
     }
 
     #[test]

@@ -63,17 +63,25 @@ pub enum RefusalReason {
     Csrf,
     /// 403: a `Host` the dashboard does not serve (DNS rebinding guard).
     Host,
+    /// 401: a dashboard sign-in form with a wrong user name or password.
+    SignIn,
+    /// 429: a dashboard sign-in refused because too many were tried from
+    /// the client's address or at the user name this minute.
+    Throttled,
 }
 
 impl RefusalReason {
     /// The [`AuditEntry::outcome`] of such a refusal: `refused_401`,
-    /// `refused_403`, `refused_csrf` or `refused_host`.
+    /// `refused_403`, `refused_csrf`, `refused_host`, `refused_sign_in` or
+    /// `refused_throttled`.
     pub fn outcome(self) -> &'static str {
         match self {
             Self::Unauthenticated => "refused_401",
             Self::Forbidden => "refused_403",
             Self::Csrf => "refused_csrf",
             Self::Host => "refused_host",
+            Self::SignIn => "refused_sign_in",
+            Self::Throttled => "refused_throttled",
         }
     }
 
@@ -84,6 +92,8 @@ impl RefusalReason {
             Self::Forbidden => "403",
             Self::Csrf => "csrf",
             Self::Host => "host",
+            Self::SignIn => "sign_in",
+            Self::Throttled => "throttled",
         }
     }
 }

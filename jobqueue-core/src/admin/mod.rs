@@ -27,6 +27,7 @@
 //! | `audit.rs` | the bounded audit log of operator actions and refused requests |
 //! | `server.rs` | Redis version and memory |
 //! | `prefix_purge.rs` | counting and removing every key under the prefix |
+//! | `sessions.rs` | dashboard sign-in sessions and sign-in throttling |
 //! | `visible_text.rs` | escaping characters a reader cannot see (controls, bidi) |
 
 mod actions;
@@ -46,6 +47,7 @@ pub mod limits;
 mod prefix_purge;
 mod queues;
 mod server;
+mod sessions;
 mod visible_text;
 mod workers;
 
@@ -59,5 +61,6 @@ pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
 pub use jobs::{JobInfo, JobSet, JobState, millis_to_datetime};
 pub use queues::{QueueInfo, Totals};
 pub use server::ServerInfo;
+pub use sessions::DashboardSession;
 pub use visible_text::{escape_hidden, escaped, is_hidden, is_invisible_format_char};
 pub use workers::RunningJob;

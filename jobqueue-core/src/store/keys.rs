@@ -17,6 +17,8 @@
 //! | `P:worker:<wid>` | hash | worker process info (host, pid, queues, …; TTL) | [`Keys::worker`] |
 //! | `P:audit:log` | stream | audit log: operator actions and refused requests (capped, `MAXLEN ~`) | [`Keys::audit_log`] |
 //! | `P:audit:refusals:<reason>` | hash | refusals of one kind logged and suppressed in the current window: `window`, `logged`, `suppressed` (TTL) | [`Keys::audit_refusals`] |
+//! | `P:dashboard:session:<sha256>` | hash | one dashboard sign-in session, keyed by the SHA-256 (hex) of the random id its cookie holds: `name`, `kind`, `role`, `expires` (ms, Redis clock); TTL the idle timeout | [`Keys::dashboard_session`] |
+//! | `P:{login}:attempts:<scope>` | string | dashboard sign-in attempts in the current window, per client address (`ip:<address>`) or user name (`user:<sha256>`) (TTL the window) | [`Keys::login_attempts`] |
 //! | `P:stats:minute:<epoch minute>` | hash | legacy: global per-minute bucket of workers from before the per-queue counters (TTL 2 h), still added to the minute history | [`Keys::legacy_stats_minute`] |
 //! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) | [`QueueKeys::ready`] |
 //! | `P:{Q}:priority` | zset | records with a non-zero priority, by effective ready time | [`QueueKeys::priority`] |
@@ -144,9 +146,22 @@ impl Keys {
     }
 
     /// Rate-limit state of one kind of refused request in the audit log
-    /// (`reason` is `401`, `403`, `csrf` or `host`).
+    /// (`reason` is `401`, `403`, `csrf`, `host`, `sign_in` or `throttled`).
     pub fn audit_refusals(&self, reason: &str) -> String {
         format!("{}:audit:refusals:{}", self.prefix, reason)
+    }
+
+    /// One dashboard sign-in session, named by the SHA-256 (hex) of the
+    /// session id (the cookie's value never appears in Redis).
+    pub fn dashboard_session(&self, id_digest: &str) -> String {
+        format!("{}:dashboard:session:{}", self.prefix, id_digest)
+    }
+
+    /// Dashboard sign-in attempts of one `scope` (`ip:<address>` or
+    /// `user:<sha256 of the name>`). Every such key carries the `{login}`
+    /// hash tag, so one script counts an address and a user together.
+    pub fn login_attempts(&self, scope: &str) -> String {
+        format!("{}:{{login}}:attempts:{}", self.prefix, scope)
     }
 
     /// Legacy global per-minute history bucket (`epoch_minute` is Unix
@@ -476,6 +491,8 @@ mod tests {
             keys.worker("w"),
             keys.audit_log(),
             keys.audit_refusals("401"),
+            keys.dashboard_session("ab"),
+            keys.login_attempts("ip:127.0.0.1"),
             keys.legacy_stats_minute(1),
         ] {
             assert!(key.starts_with("p:"), "{key}");

@@ -134,6 +134,9 @@ pub(crate) struct Scripts {
     pub release_child: LuaScript,
     pub ack_parents: LuaScript,
     pub audit_refusal: LuaScript,
+    pub session_open: LuaScript,
+    pub session_touch: LuaScript,
+    pub login_attempt: LuaScript,
     pub enqueue_with_id: LuaScript,
 }
 
@@ -170,12 +173,15 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     release_child: lua_deps!("release_child"),
     ack_parents: lua!(flow "ack_parents"),
     audit_refusal: lua!("audit_refusal"),
+    session_open: lua!("session_open"),
+    session_touch: lua!("session_touch"),
+    login_attempt: lua!("login_attempt"),
     enqueue_with_id: lua!(flow "enqueue_with_id"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 33] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 36] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -209,6 +215,9 @@ impl Scripts {
             &self.release_child,
             &self.ack_parents,
             &self.audit_refusal,
+            &self.session_open,
+            &self.session_touch,
+            &self.login_attempt,
             &self.enqueue_with_id,
         ]
     }

@@ -1,7 +1,10 @@
 //! Authentication: every request is matched against the configured
-//! credentials (or the [`HostUser`] a host application attached) and gets
-//! a [`Principal`] (who, and what they may do), or is refused with 401.
-//! State changes are then checked by [`super::csrf`] (origin, role,
+//! credentials (an `Authorization` header, or a browser's sign-in session
+//! cookie), or the [`HostUser`] a host application attached, and gets a
+//! [`Principal`] (who, and what they may do). Without one, a browser
+//! asking for a page is sent to the sign-in page (or the host's login
+//! page, [`crate::DashboardConfig::host_login_url`]); anything else gets
+//! 401. State changes are then checked by [`super::csrf`] (origin, role,
 //! token), and the actions check the role again.
 //!
 //! This layer also writes refusals to the audit log (rate-bounded, see
@@ -11,69 +14,57 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::http::header;
+use axum::extract::{OriginalUri, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use base64::Engine;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use jobqueue_core::admin::RefusalReason;
 
+use super::credentials::match_header;
 use super::csrf::is_safe;
 use super::principal::{HostUser, Principal, PrincipalSource, client_address};
+use super::sessions;
 use crate::audit_log;
-use crate::config::Credential;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::ui::error_page::wants_html;
 
-/// Middleware: resolves the caller or answers 401, and audits refusals.
+/// Middleware: resolves the caller or refuses, and audits refusals.
 pub(crate) async fn authenticate(
     State(state): State<Arc<AppState>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let header_value = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let sent_credentials = request.headers().contains_key(header::AUTHORIZATION);
-    // A host application that mounts the router says who the user is by
-    // inserting a `HostUser` (only server-side code can do that).
-    let host_user = request
-        .extensions()
-        .get::<HostUser>()
-        .map(|user| Principal {
-            name: user.name.clone(),
-            role: user.role,
-            source: PrincipalSource::HostUser,
-            client: None,
-        });
-    let principal = host_user
-        .or_else(|| match header_value {
-            Some(value) => match_credential(&state.config.credentials, &value),
-            None => None,
-        })
-        .or_else(|| {
-            state.config.anonymous_role.map(|role| Principal {
-                name: "anonymous".to_owned(),
-                role,
-                source: PrincipalSource::Anonymous,
-                client: None,
-            })
-        });
+    let host_user = request.extensions().get::<HostUser>().cloned();
+    let principal = match resolve(&state, host_user, request.headers()).await {
+        Ok(principal) => principal,
+        Err(error) => return error.into_response(),
+    };
     let request_line = audit_log::RequestLine::of(&request);
     let Some(mut principal) = principal else {
-        // A browser's first visit comes without credentials (the 401 makes
-        // it ask for them): only wrong credentials, or a state change
-        // without any, are attempts worth recording.
+        if let Some(redirect) = sign_in_redirect(&state, &request) {
+            return redirect;
+        }
+        // A browser's first visit comes without credentials: only wrong
+        // credentials, or a state change without any, are attempts worth
+        // recording.
+        let sent_credentials = request.headers().contains_key(header::AUTHORIZATION);
         if sent_credentials || !is_safe(request.method()) {
             audit_log::refusal(&state, RefusalReason::Unauthenticated, None, &request_line).await;
         }
-        return ApiError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
+        let mut refused = ApiError::new(
+            StatusCode::UNAUTHORIZED,
             "authentication required: send a bearer token or basic-auth credentials",
         )
         .into_response();
+        // A browser's script (the overview's polling after its session
+        // ended) must not make the browser pop up a basic-auth prompt: it
+        // signs in on the sign-in page. Browsers mark every request with
+        // `Sec-Fetch-Mode`; other clients keep the challenge.
+        if state.config.has_sign_in() && request.headers().contains_key("sec-fetch-mode") {
+            refused.headers_mut().remove(header::WWW_AUTHENTICATE);
+        }
+        return refused;
     };
     principal.role = state.config.effective(principal.role);
     principal.client = client_address(&request);
@@ -85,88 +76,96 @@ pub(crate) async fn authenticate(
     response
 }
 
-/// The principal for an `Authorization` header value, if it matches.
-fn match_credential(credentials: &[Credential], header_value: &str) -> Option<Principal> {
-    let (scheme, rest) = header_value.split_once(' ')?;
-    let rest = rest.trim();
-    if scheme.eq_ignore_ascii_case("bearer") {
-        credentials.iter().find_map(|c| match c {
-            Credential::Bearer { token, label, role } if constant_time_eq(token, rest) => {
-                Some(Principal {
-                    name: label.clone(),
-                    role: *role,
-                    source: PrincipalSource::Bearer,
-                    client: None,
-                })
-            }
-            _ => None,
-        })
-    } else if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(rest)
-            .ok()?;
-        let decoded = String::from_utf8(decoded).ok()?;
-        let (given_user, given_password) = decoded.split_once(':')?;
-        credentials.iter().find_map(|c| match c {
-            Credential::Basic {
-                user,
-                password,
-                role,
-            } if constant_time_eq(user, given_user)
-                & constant_time_eq(password, given_password) =>
-            {
-                Some(Principal {
-                    name: user.clone(),
-                    role: *role,
-                    source: PrincipalSource::Basic,
-                    client: None,
-                })
-            }
-            _ => None,
-        })
-    } else {
-        None
+/// Who the request comes from: the host application's [`HostUser`] (only
+/// server-side code can attach one), else a matching `Authorization`
+/// header, else a live session cookie, else the anonymous role if the
+/// configuration has one.
+async fn resolve(
+    state: &AppState,
+    host_user: Option<HostUser>,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, ApiError> {
+    if let Some(user) = host_user {
+        return Ok(Some(Principal::new(
+            &user.name,
+            user.role,
+            PrincipalSource::HostUser,
+        )));
     }
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        && let Some(found) = match_header(&state.config.credentials, value)
+    {
+        return Ok(Some(found));
+    }
+    if state.config.has_sign_in()
+        && let Some(found) = sessions::principal(state, headers).await?
+    {
+        return Ok(Some(found));
+    }
+    Ok(state
+        .config
+        .anonymous_role
+        .map(|role| Principal::new("anonymous", role, PrincipalSource::Anonymous)))
 }
 
-/// Compares secrets without an early exit on the first differing byte.
-pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// True for a link followed from another site (a chat, an email, another
+/// app): the browser left out the `SameSite=Strict` session cookie.
+fn is_cross_site_navigation(headers: &HeaderMap) -> bool {
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    value("sec-fetch-mode") == Some("navigate")
+        && matches!(value("sec-fetch-site"), Some("cross-site" | "same-site"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Role;
+/// A page that loads itself again: that navigation starts on the
+/// dashboard's own origin, so the browser sends the session cookie, and a
+/// signed-in user following a link from elsewhere lands on the page (one
+/// who is not gets the sign-in page then). Only for GET and HEAD, which
+/// change nothing.
+fn reload_same_site() -> Response {
+    (
+        StatusCode::OK,
+        Html(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta http-equiv=\"refresh\" content=\"0\"><title>jobqueue</title></head>\
+             <body><p>Opening the dashboard…</p></body></html>",
+        ),
+    )
+        .into_response()
+}
 
-    #[test]
-    fn matches_bearer_and_basic() {
-        let creds = vec![
-            Credential::Bearer {
-                token: "t0k".into(),
-                label: "ci".into(),
-                role: Role::ReadOnly,
-            },
-            Credential::Basic {
-                user: "ops".into(),
-                password: "pw:x".into(),
-                role: Role::Operator,
-            },
-        ];
-        let p = match_credential(&creds, "Bearer t0k").unwrap();
-        assert_eq!(
-            (p.name.as_str(), p.role, p.is_bearer()),
-            ("ci", Role::ReadOnly, true)
-        );
-        let basic = base64::engine::general_purpose::STANDARD.encode("ops:pw:x");
-        let p = match_credential(&creds, &format!("Basic {basic}")).unwrap();
-        assert_eq!((p.name.as_str(), p.role), ("ops", Role::Operator));
-        assert!(match_credential(&creds, "Bearer wrong").is_none());
-        assert!(match_credential(&creds, "Basic !!!").is_none());
-        assert!(match_credential(&creds, "Digest x").is_none());
+/// For a browser asking for a page without being signed in: a redirect to
+/// the host application's login URL, or to the sign-in page, with the
+/// page asked for as `next`. `None` for API, metrics and asset requests,
+/// state changes, and when there is nowhere to sign in (then: 401).
+fn sign_in_redirect(state: &AppState, request: &Request) -> Option<Response> {
+    let path = request.uri().path();
+    let is_page = matches!(*request.method(), Method::GET | Method::HEAD)
+        && wants_html(request.headers())
+        && !path.starts_with("/api/")
+        && path != "/metrics";
+    if !is_page || request.headers().contains_key(header::AUTHORIZATION) {
+        return None;
     }
+    if state.config.has_sign_in() && is_cross_site_navigation(request.headers()) {
+        return Some(reload_same_site());
+    }
+    let inside = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let next: String = form_urlencoded::byte_serialize(inside.as_bytes()).collect();
+    if let Some(url) = &state.config.host_login_url {
+        // The host's login page gets the whole path, mount point included.
+        let original = request
+            .extensions()
+            .get::<OriginalUri>()
+            .and_then(|OriginalUri(uri)| uri.path_and_query())
+            .map_or(inside, |pq| pq.as_str());
+        let next: String = form_urlencoded::byte_serialize(original.as_bytes()).collect();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        return Some(Redirect::to(&format!("{url}{sep}next={next}")).into_response());
+    }
+    state
+        .config
+        .has_sign_in()
+        .then(|| Redirect::to(&format!("{}?next={next}", state.link("/login"))).into_response())
 }

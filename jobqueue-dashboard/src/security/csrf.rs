@@ -95,7 +95,7 @@ pub(crate) async fn guard_state_changes(
 }
 
 /// Refuses what the browser says comes from another site or origin.
-fn check_browser_signals(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn check_browser_signals(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("\u{FFFD}"));
     if let Some(site) = text("sec-fetch-site")
         && site != "same-origin"

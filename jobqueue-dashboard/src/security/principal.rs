@@ -23,6 +23,9 @@ pub struct Principal {
     /// does; an embedding application does when it serves with
     /// `into_make_service_with_connect_info`).
     pub client: Option<IpAddr>,
+    /// The SHA-256 (hex) of the session id, for a signed-in browser: its
+    /// CSRF token is bound to the session, so it dies with it.
+    pub(crate) session: Option<String>,
 }
 
 /// How a [`Principal`] was recognised.
@@ -35,6 +38,9 @@ pub enum PrincipalSource {
     Basic,
     /// A [`HostUser`] the host application attached.
     HostUser,
+    /// A browser's sign-in session (its cookie), opened on the `/login`
+    /// page with one of the configured credentials.
+    Session,
     /// No credentials, on a router that lets anonymous callers in.
     Anonymous,
 }
@@ -46,12 +52,25 @@ impl PrincipalSource {
             Self::Bearer => "bearer",
             Self::Basic => "basic",
             Self::HostUser => "host",
+            Self::Session => "session",
             Self::Anonymous => "anonymous",
         }
     }
 }
 
 impl Principal {
+    /// `name` with `role`, recognised by `source` (no address, no session
+    /// yet).
+    pub(crate) fn new(name: &str, role: Role, source: PrincipalSource) -> Self {
+        Self {
+            name: name.to_owned(),
+            role,
+            source,
+            client: None,
+            session: None,
+        }
+    }
+
     /// True when the credential came in an `Authorization: Bearer` header.
     pub fn is_bearer(&self) -> bool {
         self.source == PrincipalSource::Bearer
@@ -73,7 +92,8 @@ impl Principal {
 /// Who the user is, as a host application that nests the dashboard knows
 /// it: insert one into the request's extensions in your own middleware and
 /// the dashboard uses it (for the role and the audit log) instead of its
-/// own credentials.
+/// own credentials. With [`crate::DashboardConfig::host_auth`], requests
+/// without one are refused.
 ///
 /// ```
 /// use axum::{extract::Request, middleware::Next, response::Response};

@@ -1,4 +1,7 @@
 //! Our CSS and script, embedded in the binary: no CDN, no third-party code.
+//! They are the same for everyone and hold nothing secret, so they are
+//! served without authentication (the sign-in page needs its stylesheet
+//! before anyone is signed in).
 
 use axum::extract::Path;
 use axum::http::header;

@@ -62,6 +62,12 @@ pub(crate) fn page(
                         (who.name)
                         @if who.role == Role::ReadOnly { " · read-only" }
                     }
+                    @if let Some(session) = &who.session {
+                        form.inline #sign-out-form method="post" action=(link("/logout")) {
+                            input type="hidden" name=(CSRF_FIELD) value=(state.csrf.sign_out_token(session));
+                            button #sign-out type="submit" class="secondary" { "Sign out" }
+                        }
+                    }
                 }
                 main {
                     @if let Some(message) = flash {

@@ -9,7 +9,7 @@
 //! files here are what the pages share (frame, links, flash messages,
 //! escaping, charts, assets, error pages).
 
-mod assets;
+pub(crate) mod assets;
 mod chart;
 pub(crate) mod error_page;
 mod flash;
@@ -17,6 +17,7 @@ mod forms;
 mod layout;
 mod links;
 mod pages;
+pub(crate) mod sign_in;
 mod visible;
 
 use std::sync::Arc;
@@ -31,7 +32,6 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(pages::overview::overview))
         .route("/charts/{resolution}", get(pages::overview::chart))
-        .route("/assets/{file}", get(assets::asset))
         .route("/queues", get(pages::queues::queues))
         .route(
             "/queues/{queue}/confirm-purge",

@@ -11,5 +11,6 @@ pub mod limits;
 pub mod queue_info;
 pub mod queue_registry;
 pub mod server;
+pub mod sessions;
 pub mod status;
 pub mod workers;
