@@ -131,6 +131,9 @@ impl<J: Job> StatefulJob for J {
 )]
 pub trait WorkerState: Send + Sync + 'static {}
 
+/// A state shared as `Arc<AppState>` is marked through `AppState`.
+impl<T: WorkerState + ?Sized> WorkerState for std::sync::Arc<T> {}
+
 /// Says that a worker whose state is `S` can hand a job its state `Self`:
 /// `S` itself, or `()` (when `S` implements [`WorkerState`]). Used in the
 /// bound of `WorkerBuilder::register`; not implemented by applications.
