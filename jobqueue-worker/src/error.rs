@@ -35,6 +35,10 @@ pub enum WorkerError {
         /// The queue its runs go to.
         queue: String,
     },
+    /// The web server run beside the worker (`serve_app_and_worker`,
+    /// feature `axum`) failed.
+    #[error("the web server failed: {0}")]
+    Server(std::io::Error),
     /// Redis or the data layout refused the start (unreachable, schema too new, …).
     #[error(transparent)]
     Core(#[from] jobqueue_core::Error),

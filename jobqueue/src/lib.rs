@@ -18,6 +18,7 @@
 //! | `opentelemetry` | | jobs continue the producer's trace |
 //! | `metrics` | | worker metrics through the `metrics` facade |
 //! | `health` | | `/livez` and `/readyz` on a worker port |
+//! | `axum` | | `serve_app_and_worker`: an axum app and a worker under one shutdown signal |
 //!
 //! The `jobqueue` command-line tool (dashboard server, queue operations,
 //! benchmark) is the `jobqueue-cli` package.
@@ -184,6 +185,10 @@ pub use jobqueue_worker::{
     Scheduler, SchedulerBuilder, Worker, WorkerBuilder, WorkerConfig, WorkerError, WorkerReport,
     shutdown_signal,
 };
+
+/// Serves an axum app and runs a worker under one shutdown signal (feature `axum`).
+#[cfg(feature = "axum")]
+pub use jobqueue_worker::serve_app_and_worker;
 
 /// The worker runtime (feature `worker`): everything `jobqueue-worker`
 /// exports, for the settings and types the crate root does not repeat.
