@@ -102,8 +102,7 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::connect("redis://127.0.0.1:6379").await?;
 //! Worker::builder(client)
-//!     .register::<SendWelcomeEmail>()
-//!     .queues(["mail"])
+//!     .register::<SendWelcomeEmail>() // serves its queue, "mail"
 //!     .concurrency(50)
 //!     .run_until(shutdown_signal())
 //!     .await?;
