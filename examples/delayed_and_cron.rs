@@ -78,9 +78,7 @@ impl Job for CleanExpiredSessions {
             tick: self.tick + self.interval_secs,
             interval_secs: self.interval_secs,
         };
-        jobs.enqueue_at(tick_time(next.tick), next)
-            .await
-            .map_err(JobError::retry)?;
+        jobs.enqueue_at(tick_time(next.tick), next).await?;
         tracing::info!(job = %ctx.id(), tick = self.tick, "cleaned expired sessions");
         Ok(())
     }
@@ -98,8 +96,7 @@ async fn claim_tick(jobs: &Client, name: &str, tick: i64) -> Result<bool, JobErr
         .arg("EX")
         .arg(24 * 3600)
         .query_async(&mut jobs.store().connection())
-        .await
-        .map_err(JobError::retry)?;
+        .await?;
     Ok(claimed.is_some())
 }
 
@@ -177,7 +174,6 @@ pub fn worker(client: Client) -> WorkerBuilder {
         .register::<CleanExpiredSessions>()
         .register::<SendDigest>()
         .cron(DIGEST_SCHEDULE, SendDigest {})
-        .queues(["periodic", "reminders"])
 }
 
 /// Makes `client` the one jobs use. Call once per process.

@@ -97,7 +97,6 @@ pub fn worker(client: Client) -> WorkerBuilder {
     Worker::builder(client)
         .register::<ChargeCard>()
         .register::<ImportCsv>()
-        .queues(["billing", "imports"])
 }
 
 /// Stands for deploying the importer fix.

@@ -124,7 +124,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .register::<BuildReport>()
         .register::<Reindex>()
         .register::<SyncAccount>()
-        .queues(["default", "search"])
         .cron_entry(
             CronEntry::new("heartbeat", "*/2 * * * * *", &Heartbeat)?.misfire(Misfire::Skip),
         )

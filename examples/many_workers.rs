@@ -60,8 +60,7 @@ impl Job for RenderPage {
             .hincr(ran_by, ctx.worker_id(), 1)
             .ignore()
             .query_async::<()>(&mut jobs.store().connection())
-            .await
-            .map_err(JobError::retry)?;
+            .await?;
         Ok(())
     }
 }

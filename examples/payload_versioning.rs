@@ -98,8 +98,8 @@ impl Job for SendInvoice {
             .arg(sent_key(client))
             .arg(decoded)
             .query_async::<()>(&mut client.store().connection())
-            .await
-            .map_err(JobError::retry)
+            .await?;
+        Ok(())
     }
 }
 

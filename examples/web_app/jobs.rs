@@ -27,8 +27,8 @@ impl Job for SendWelcomeEmail {
         // A real app calls its mail provider here; errors are retried.
         tokio::time::sleep(Duration::from_millis(300)).await;
         tracing::info!(user = %self.user_id, "sent the welcome email to {}", self.email);
-        ctx.set_result(&serde_json::json!({ "sent_to": self.email }))
-            .map_err(JobError::retry)
+        ctx.set_result(&serde_json::json!({ "sent_to": self.email }))?;
+        Ok(())
     }
 }
 
@@ -52,17 +52,13 @@ impl Job for MakeThumbnail {
                 self.avatar_url
             )));
         }
-        ctx.set_progress(10, "downloading")
-            .await
-            .map_err(JobError::retry)?;
+        ctx.set_progress(10, "downloading").await?;
         tokio::time::sleep(Duration::from_millis(250)).await;
-        ctx.set_progress(60, "resizing")
-            .await
-            .map_err(JobError::retry)?;
+        ctx.set_progress(60, "resizing").await?;
         tokio::time::sleep(Duration::from_millis(250)).await;
         let thumbnail = format!("https://cdn.example.com/thumbs/{}-128.webp", self.user_id);
-        ctx.set_result(&serde_json::json!({ "thumbnail_url": thumbnail }))
-            .map_err(JobError::retry)
+        ctx.set_result(&serde_json::json!({ "thumbnail_url": thumbnail }))?;
+        Ok(())
     }
 }
 
@@ -82,7 +78,6 @@ pub fn worker(client: Client) -> WorkerBuilder {
     Worker::builder(client)
         .register::<SendWelcomeEmail>()
         .register::<MakeThumbnail>()
-        .queues(["mail", "images"])
         .concurrency(20)
         .status_ttl(STATUS_TTL)
 }

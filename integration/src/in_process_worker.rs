@@ -10,9 +10,12 @@ use crate::probe::ProbeJob;
 
 /// A worker builder on the test's client with this crate's job types
 /// registered ([`TestJob`], [`NoopJob`], [`ProbeJob`]), a short lease and a
-/// quick idle poll, so tests about failures do not wait long.
+/// quick idle poll, so tests about failures do not wait long. Tests send
+/// these jobs to queues of their own with `.queue(..)` and list them with
+/// `.queues(..)`, so the type's own queue may go unserved.
 pub fn test_worker(t: &TestRedis) -> WorkerBuilder {
     t.worker()
+        .allow_unserved_queues()
         .register::<TestJob>()
         .register::<NoopJob>()
         .register::<ProbeJob>()

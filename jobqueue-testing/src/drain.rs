@@ -125,14 +125,18 @@ impl TestRedis {
     /// assert_eq!(report.succeeded(), 1);
     /// # Ok(()) }
     /// ```
-    pub async fn drain(&self, worker: WorkerBuilder) -> Result<DrainReport, TestingError> {
+    ///
+    /// A worker given application state runs jobs with it, so tests with
+    /// different states run in parallel:
+    /// `t.drain(t.worker().state(app).register::<SendWelcomeEmail>())`.
+    pub async fn drain<S>(&self, worker: WorkerBuilder<S>) -> Result<DrainReport, TestingError> {
         self.drain_with(worker, DrainOptions::default()).await
     }
 
     /// [`TestRedis::drain`] with options.
-    pub async fn drain_with(
+    pub async fn drain_with<S>(
         &self,
-        worker: WorkerBuilder,
+        worker: WorkerBuilder<S>,
         options: DrainOptions,
     ) -> Result<DrainReport, TestingError> {
         let mut report = DrainReport::default();
@@ -255,13 +259,14 @@ enum Round {
 }
 
 /// An inline worker with `worker`'s setup, serving `queues` in order.
-async fn start_inline(
-    worker: &WorkerBuilder,
+async fn start_inline<S>(
+    worker: &WorkerBuilder<S>,
     queues: &[String],
 ) -> Result<InlineWorker, TestingError> {
     Ok(worker
         .clone()
         .queues(queues.iter().cloned())
+        .allow_unserved_queues()
         .inline()
         .await?)
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use jobqueue_core::admin::millis_to_datetime;
 use jobqueue_core::store::keys::QueueKeys;
 use jobqueue_core::wire::record::decode_record;
-use jobqueue_core::{Job, JobSet, JobState};
+use jobqueue_core::{JobSet, JobState, StatefulJob};
 use uuid::Uuid;
 
 use crate::error::TestingError;
@@ -44,7 +44,7 @@ impl TestRedis {
     /// Every waiting job of type `J` (ready, prioritised, scheduled,
     /// waiting for a retry or for its parents) on every queue, in queue
     /// order then in the order they will run.
-    pub async fn enqueued<J: Job>(&self) -> Result<Vec<Enqueued<J>>, TestingError> {
+    pub async fn enqueued<J: StatefulJob>(&self) -> Result<Vec<Enqueued<J>>, TestingError> {
         self.jobs_in::<J>(&[
             JobState::Ready,
             JobState::Scheduled,
@@ -60,7 +60,7 @@ impl TestRedis {
     /// first. (Payloads that do not decode are skipped here — that is
     /// often why they are dead; the waiting-job listings report them as
     /// [`TestingError::Decode`] instead.)
-    pub async fn dead<J: Job>(&self) -> Result<Vec<Enqueued<J>>, TestingError> {
+    pub async fn dead<J: StatefulJob>(&self) -> Result<Vec<Enqueued<J>>, TestingError> {
         let jobs = self.jobs_in::<J>(&[JobState::Dead]).await?;
         Ok(jobs.into_iter().filter_map(Result::ok).collect())
     }
@@ -84,7 +84,10 @@ impl TestRedis {
     /// t.assert_enqueued::<SendWelcomeEmail>(|job| job.email == "ada@example.com").await;
     /// # Ok(()) }
     /// ```
-    pub async fn assert_enqueued<J: Job>(&self, matches: impl Fn(&J) -> bool) -> Enqueued<J> {
+    pub async fn assert_enqueued<J: StatefulJob>(
+        &self,
+        matches: impl Fn(&J) -> bool,
+    ) -> Enqueued<J> {
         let jobs = self.enqueued_or_panic::<J>().await;
         let summary = summarize(&jobs);
         match jobs.into_iter().find(|found| matches(&found.job)) {
@@ -97,7 +100,7 @@ impl TestRedis {
     }
 
     /// Asserts that no waiting job of type `J` matches `matches`.
-    pub async fn assert_not_enqueued<J: Job>(&self, matches: impl Fn(&J) -> bool) {
+    pub async fn assert_not_enqueued<J: StatefulJob>(&self, matches: impl Fn(&J) -> bool) {
         let jobs = self.enqueued_or_panic::<J>().await;
         if let Some(found) = jobs.iter().find(|found| matches(&found.job)) {
             panic!(
@@ -111,7 +114,7 @@ impl TestRedis {
     }
 
     /// Asserts exactly `count` waiting jobs of type `J`, and returns them.
-    pub async fn assert_enqueued_count<J: Job>(&self, count: usize) -> Vec<Enqueued<J>> {
+    pub async fn assert_enqueued_count<J: StatefulJob>(&self, count: usize) -> Vec<Enqueued<J>> {
         let jobs = self.enqueued_or_panic::<J>().await;
         assert!(
             jobs.len() == count,
@@ -122,7 +125,7 @@ impl TestRedis {
         jobs
     }
 
-    async fn enqueued_or_panic<J: Job>(&self) -> Vec<Enqueued<J>> {
+    async fn enqueued_or_panic<J: StatefulJob>(&self) -> Vec<Enqueued<J>> {
         match self.enqueued::<J>().await {
             Ok(jobs) => jobs,
             Err(err) => panic!("could not list enqueued '{}' jobs: {err}", J::NAME),
@@ -130,7 +133,7 @@ impl TestRedis {
     }
 
     /// Jobs of type `J` in the given states, each decoded or why not.
-    async fn jobs_in<J: Job>(
+    async fn jobs_in<J: StatefulJob>(
         &self,
         states: &[JobState],
     ) -> Result<Vec<Result<Enqueued<J>, TestingError>>, TestingError> {
@@ -217,7 +220,7 @@ impl TestRedis {
 
 /// Decodes a record as a `J`, upcasting older payload versions; `None`
 /// when it is a job of another type (or not a job record at all).
-fn decode_as<J: Job>(found: Found) -> Result<Option<Enqueued<J>>, TestingError> {
+fn decode_as<J: StatefulJob>(found: Found) -> Result<Option<Enqueued<J>>, TestingError> {
     let Ok((envelope, payload)) = decode_record(&found.record) else {
         return Ok(None);
     };

@@ -2,12 +2,16 @@
 
 use std::time::Duration;
 
-use jobqueue_core::DEFAULT_QUEUE;
 use jobqueue_core::store::DeadLimits;
 
 /// Which queues a worker fetches from, and in what order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueueOrder {
+    /// The queues of the job types and cron entries registered on the
+    /// worker, sorted by name, with equal weights (the default). Resolved
+    /// into [`QueueOrder::Strict`] (one queue) or [`QueueOrder::Weighted`]
+    /// when the worker starts.
+    Registered,
     /// Always try the queues in this order: a later queue gets jobs only
     /// when every earlier one is empty.
     Strict(Vec<String>),
@@ -18,9 +22,11 @@ pub enum QueueOrder {
 }
 
 impl QueueOrder {
-    /// The queue names, in configured order.
+    /// The queue names, in configured order (none for
+    /// [`QueueOrder::Registered`] until the worker resolves it).
     pub fn names(&self) -> Vec<String> {
         match self {
+            QueueOrder::Registered => Vec::new(),
             QueueOrder::Strict(names) => names.clone(),
             QueueOrder::Weighted(weighted) => weighted.iter().map(|(q, _)| q.clone()).collect(),
         }
@@ -47,7 +53,7 @@ pub enum Prefetch {
 ///
 /// | setting | default | meaning |
 /// | --- | --- | --- |
-/// | `queues` | `["default"]`, strict | queues to fetch from |
+/// | `queues` | [`QueueOrder::Registered`]: the registered job types' and cron entries' queues, equal weights | queues to fetch from |
 /// | `concurrency` | 10 | jobs run at once |
 /// | `lease` | 30 s | how long a fetched job stays leased without a heartbeat |
 /// | `heartbeat_interval` | lease / 6 (5 s) | how often leases are renewed |
@@ -94,7 +100,7 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
-            queues: QueueOrder::Strict(vec![DEFAULT_QUEUE.to_owned()]),
+            queues: QueueOrder::Registered,
             concurrency: 10,
             lease: DEFAULT_LEASE,
             heartbeat_interval: DEFAULT_LEASE / 6,
@@ -162,7 +168,11 @@ mod tests {
 
     #[test]
     fn defaults_are_valid() {
-        assert_eq!(WorkerConfig::default().validate(), Ok(()));
+        let config = WorkerConfig {
+            queues: QueueOrder::Strict(vec!["default".into()]),
+            ..WorkerConfig::default()
+        };
+        assert_eq!(config.validate(), Ok(()));
     }
 
     #[test]

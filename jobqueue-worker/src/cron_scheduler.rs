@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use jobqueue_core::cron::CronEntry;
-use jobqueue_core::{Client, Job};
+use jobqueue_core::{Client, StatefulJob};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::WorkerError;
@@ -53,7 +53,7 @@ pub struct SchedulerBuilder {
 impl SchedulerBuilder {
     /// Enqueues `job` on `expression`, as the entry named after the job
     /// type (see `WorkerBuilder::cron`).
-    pub fn cron<J: Job>(mut self, expression: &str, job: J) -> Self {
+    pub fn cron<J: StatefulJob>(mut self, expression: &str, job: J) -> Self {
         self.entries
             .push(CronEntry::new(J::NAME, expression, &job).map_err(|e| e.to_string()));
         self

@@ -38,6 +38,8 @@ mod loops;
 mod metrics;
 mod middleware;
 mod run;
+#[cfg(feature = "axum")]
+mod serve_app;
 mod signal;
 mod state;
 mod worker;
@@ -47,6 +49,8 @@ pub use cron_scheduler::{RunningScheduler, Scheduler, SchedulerBuilder};
 pub use error::WorkerError;
 pub use inline::{InlineOutcome, InlineRun, InlineWorker};
 pub use middleware::{Middleware, Next};
+#[cfg(feature = "axum")]
+pub use serve_app::serve_app_and_worker;
 pub use signal::shutdown_signal;
 pub use worker::{RunningWorker, Worker, WorkerBuilder, WorkerReport};
 

@@ -18,6 +18,7 @@
 //! | `opentelemetry` | | jobs continue the producer's trace |
 //! | `metrics` | | worker metrics through the `metrics` facade |
 //! | `health` | | `/livez` and `/readyz` on a worker port |
+//! | `axum` | | `serve_app_and_worker`: an axum app and a worker under one shutdown signal |
 //!
 //! The `jobqueue` command-line tool (dashboard server, queue operations,
 //! benchmark) is the `jobqueue-cli` package.
@@ -101,8 +102,7 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::connect("redis://127.0.0.1:6379").await?;
 //! Worker::builder(client)
-//!     .register::<SendWelcomeEmail>()
-//!     .queues(["mail"])
+//!     .register::<SendWelcomeEmail>() // serves its queue, "mail"
 //!     .concurrency(50)
 //!     .run_until(shutdown_signal())
 //!     .await?;
@@ -184,6 +184,10 @@ pub use jobqueue_worker::{
     Scheduler, SchedulerBuilder, Worker, WorkerBuilder, WorkerConfig, WorkerError, WorkerReport,
     shutdown_signal,
 };
+
+/// Serves an axum app and runs a worker under one shutdown signal (feature `axum`).
+#[cfg(feature = "axum")]
+pub use jobqueue_worker::serve_app_and_worker;
 
 /// The worker runtime (feature `worker`): everything `jobqueue-worker`
 /// exports, for the settings and types the crate root does not repeat.

@@ -51,6 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..DeadLimits::default()
         })
         .queues(queues)
+        .allow_unserved_queues()
         .concurrency(env_u64("JQ_CONCURRENCY", 10) as usize)
         .lease(lease)
         .shutdown_grace(Duration::from_millis(env_u64("JQ_GRACE_MS", 5000)))

@@ -38,6 +38,8 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     let worker = Worker::builder(client.clone())
         .register::<BenchJob>()
         .queues(queues.clone())
+        // Bench jobs are enqueued to the bench queues, not BenchJob's own.
+        .allow_unserved_queues()
         .concurrency(args.concurrency)
         .start()
         .await

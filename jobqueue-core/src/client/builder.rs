@@ -10,9 +10,9 @@ use crate::client::options::{Expiry, JobOptions, ParentSpec, RunAt};
 use crate::client::prepared::PreparedJob;
 use crate::client::unique::{UniqueMode, UniqueOptions, UniqueOutcome};
 use crate::error::Error;
-use crate::job::Job;
 use crate::job::backoff::BackoffPolicy;
 use crate::job::dependencies::OnParentFailure;
+use crate::job::stateful::StatefulJob;
 
 /// Builds one enqueue with options; finish with [`JobBuilder::enqueue`].
 ///
@@ -38,13 +38,13 @@ use crate::job::dependencies::OnParentFailure;
 /// # Ok(()) }
 /// ```
 #[must_use = "a JobBuilder does nothing until .enqueue() is awaited"]
-pub struct JobBuilder<'c, J: Job> {
+pub struct JobBuilder<'c, J: StatefulJob> {
     client: &'c Client,
     job: J,
     options: JobOptions,
 }
 
-impl<'c, J: Job> JobBuilder<'c, J> {
+impl<'c, J: StatefulJob> JobBuilder<'c, J> {
     pub(crate) fn new(client: &'c Client, job: J) -> Self {
         Self {
             client,
@@ -338,22 +338,26 @@ impl<'c, J: Job> JobBuilder<'c, J> {
 
 impl Client {
     /// Enqueues `job` to run now on its type's queue.
-    pub async fn enqueue<J: Job>(&self, job: J) -> Result<Uuid, Error> {
+    pub async fn enqueue<J: StatefulJob>(&self, job: J) -> Result<Uuid, Error> {
         JobBuilder::new(self, job).enqueue().await
     }
 
     /// Enqueues `job` to run after `delay`.
-    pub async fn enqueue_in<J: Job>(&self, delay: Duration, job: J) -> Result<Uuid, Error> {
+    pub async fn enqueue_in<J: StatefulJob>(&self, delay: Duration, job: J) -> Result<Uuid, Error> {
         JobBuilder::new(self, job).delay(delay).enqueue().await
     }
 
     /// Enqueues `job` to run at `at` (at once if `at` is past).
-    pub async fn enqueue_at<J: Job>(&self, at: DateTime<Utc>, job: J) -> Result<Uuid, Error> {
+    pub async fn enqueue_at<J: StatefulJob>(
+        &self,
+        at: DateTime<Utc>,
+        job: J,
+    ) -> Result<Uuid, Error> {
         JobBuilder::new(self, job).run_at(at).enqueue().await
     }
 
     /// Starts an enqueue with per-job options.
-    pub fn job<J: Job>(&self, job: J) -> JobBuilder<'_, J> {
+    pub fn job<J: StatefulJob>(&self, job: J) -> JobBuilder<'_, J> {
         JobBuilder::new(self, job)
     }
 }

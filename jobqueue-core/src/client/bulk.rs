@@ -14,7 +14,7 @@ use crate::client::prepared::{Destination, PreparedJob};
 use crate::client::send::{id_enqueue, id_outcome, unique_enqueue};
 use crate::client::unique::UniqueOutcome;
 use crate::error::{Error, ErrorKind};
-use crate::job::Job;
+use crate::job::stateful::StatefulJob;
 use crate::store::enqueue::EnqueueCall;
 use crate::store::keys::QueueKeys;
 use crate::store::ops::enqueue_unique::{MAX_UNIQUE_PER_CALL, UniqueEnqueue, parse_unique_replies};
@@ -29,7 +29,7 @@ impl Client {
     /// pipelined). Returns the ids in order.
     pub async fn enqueue_bulk<J, I>(&self, jobs: I) -> Result<Vec<Uuid>, Error>
     where
-        J: Job,
+        J: StatefulJob,
         I: IntoIterator<Item = J>,
     {
         let options = JobOptions::default();

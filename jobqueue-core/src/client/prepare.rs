@@ -9,13 +9,14 @@ use crate::client::options::{Expiry, JobOptions, RunAt};
 use crate::client::prepared::{Destination, PreparedJob, PreparedUnique};
 use crate::client::unique::{key_digest, ttl_ms};
 use crate::error::Error;
-use crate::job::{Job, validate_job_type};
+use crate::job::stateful::StatefulJob;
+use crate::job::validate_job_type;
 use crate::store::ScheduleAt;
 use crate::wire::record::{Envelope, encode_job_record, encode_record};
 
 impl Client {
     /// Encodes a job with options into a [`PreparedJob`].
-    pub(crate) fn prepare<J: Job>(
+    pub(crate) fn prepare<J: StatefulJob>(
         &self,
         job: &J,
         options: &JobOptions,
@@ -52,7 +53,7 @@ impl Client {
 const OP: &str = "enqueue";
 
 /// Checks the options that need no encoding; returns the job's queue.
-fn check_options<J: Job>(options: &JobOptions) -> Result<&str, Error> {
+fn check_options<J: StatefulJob>(options: &JobOptions) -> Result<&str, Error> {
     validate_job_type(J::NAME)?;
     if options.priority.abs() > MAX_PRIORITY {
         return Err(Error::invalid(
@@ -77,7 +78,7 @@ fn check_options<J: Job>(options: &JobOptions) -> Result<&str, Error> {
 
 /// The envelope of a job with `options`: only what differs from the job
 /// type's defaults is written (smaller records).
-fn envelope_for<J: Job>(job: &J, options: &JobOptions) -> Result<Envelope, Error> {
+fn envelope_for<J: StatefulJob>(job: &J, options: &JobOptions) -> Result<Envelope, Error> {
     let mut envelope = Envelope::new(J::NAME);
     if let Some(id) = options.id {
         envelope.id = id;
@@ -117,7 +118,7 @@ fn envelope_for<J: Job>(job: &J, options: &JobOptions) -> Result<Envelope, Error
 /// envelope first (the default key hashes the payload, so the payload is
 /// encoded first). Returns the record, the payload's size and the unique
 /// settings.
-fn encode<J: Job>(
+fn encode<J: StatefulJob>(
     job: &J,
     envelope: &mut Envelope,
     options: &JobOptions,

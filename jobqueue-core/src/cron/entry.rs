@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 use super::schedule::CronSchedule;
 use crate::error::Error;
-use crate::job::{Job, validate_job_type};
+use crate::job::stateful::StatefulJob;
+use crate::job::validate_job_type;
 use crate::store::keys::{is_valid_name, validate_queue_name};
 use crate::wire::record::{Envelope, encode_record};
 
@@ -89,7 +90,7 @@ pub(crate) struct CronDefinition {
 impl CronEntry {
     /// An entry named `name` that enqueues `job` on `expression` (UTC, see
     /// [`CronSchedule::parse`]) to the job type's queue.
-    pub fn new<J: Job>(name: &str, expression: &str, job: &J) -> Result<Self, Error> {
+    pub fn new<J: StatefulJob>(name: &str, expression: &str, job: &J) -> Result<Self, Error> {
         validate_cron_name(name)?;
         validate_job_type(J::NAME)?;
         let schedule = CronSchedule::parse(expression)?;
@@ -244,7 +245,7 @@ pub fn validate_cron_name(name: &str) -> Result<(), Error> {
 mod tests {
     use super::*;
     use crate::wire::record::{decode_record, uuid_v7_millis};
-    use crate::{JobContext, JobError};
+    use crate::{Job, JobContext, JobError};
 
     #[derive(Serialize, Deserialize)]
     struct Report {

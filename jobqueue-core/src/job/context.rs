@@ -1,6 +1,7 @@
-//! [`JobContext`]: what a running job knows about itself.
+//! [`JobContext`]: what a running job knows about itself, and the
+//! application state a [`crate::StatefulJob`] receives.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -16,8 +17,11 @@ use uuid::Uuid;
 /// The token fires when the run's timeout expires or when the worker's
 /// shutdown grace period runs out; long jobs should check it (or
 /// `select!` on [`JobContext::cancelled`]) to stop early and cleanly.
-#[derive(Debug, Clone)]
-pub struct JobContext {
+///
+/// `S` is the application state the worker was given
+/// (`WorkerBuilder::state`), read with [`JobContext::state`]; a plain
+/// [`crate::Job`] gets `JobContext<()>`.
+pub struct JobContext<S = ()> {
     id: Uuid,
     job_type: Arc<str>,
     queue: Arc<str>,
@@ -29,6 +33,47 @@ pub struct JobContext {
     span: tracing::Span,
     status: Option<RunStatus>,
     traceparent: Option<Arc<str>>,
+    state: Arc<S>,
+}
+
+impl<S> std::fmt::Debug for JobContext<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobContext")
+            .field("id", &self.id)
+            .field("job_type", &self.job_type)
+            .field("queue", &self.queue)
+            .field("attempt", &self.attempt)
+            .field("max_attempts", &self.max_attempts)
+            .field("worker_id", &self.worker_id)
+            .field("state", &std::any::type_name::<S>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Clone for JobContext<S> {
+    fn clone(&self) -> Self {
+        Self {
+            id: self.id,
+            job_type: self.job_type.clone(),
+            queue: self.queue.clone(),
+            attempt: self.attempt,
+            max_attempts: self.max_attempts,
+            enqueued_at_ms: self.enqueued_at_ms,
+            worker_id: self.worker_id.clone(),
+            cancel: self.cancel.clone(),
+            span: self.span.clone(),
+            status: self.status.clone(),
+            traceparent: self.traceparent.clone(),
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// The state of a context without state: one shared `Arc<()>`, so
+/// building a context allocates nothing for it.
+pub fn no_state() -> Arc<()> {
+    static UNIT: OnceLock<Arc<()>> = OnceLock::new();
+    UNIT.get_or_init(|| Arc::new(())).clone()
 }
 
 /// Everything needed to build a [`JobContext`]; used by worker runtimes
@@ -60,8 +105,16 @@ pub struct JobContextParts {
 }
 
 impl JobContext {
-    /// Builds a context from its parts.
+    /// Builds a context without state from its parts.
     pub fn new(parts: JobContextParts) -> Self {
+        Self::with_state(parts, no_state())
+    }
+}
+
+impl<S> JobContext<S> {
+    /// Builds a context from its parts and the state a
+    /// [`crate::StatefulJob`] receives.
+    pub fn with_state(parts: JobContextParts, state: Arc<S>) -> Self {
         let JobContextParts {
             id,
             job_type,
@@ -87,6 +140,35 @@ impl JobContext {
             span,
             status,
             traceparent,
+            state,
+        }
+    }
+
+    /// The application state the worker was given (`WorkerBuilder::state`).
+    pub fn state(&self) -> &S {
+        &self.state
+    }
+
+    /// The state as a shared handle, to move into a task the job spawns.
+    pub fn state_arc(&self) -> Arc<S> {
+        self.state.clone()
+    }
+
+    /// This context with another state (the rest shared).
+    pub fn map_state<T>(&self, state: Arc<T>) -> JobContext<T> {
+        JobContext {
+            id: self.id,
+            job_type: self.job_type.clone(),
+            queue: self.queue.clone(),
+            attempt: self.attempt,
+            max_attempts: self.max_attempts,
+            enqueued_at_ms: self.enqueued_at_ms,
+            worker_id: self.worker_id.clone(),
+            cancel: self.cancel.clone(),
+            span: self.span.clone(),
+            status: self.status.clone(),
+            traceparent: self.traceparent.clone(),
+            state,
         }
     }
 

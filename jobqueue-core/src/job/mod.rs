@@ -5,6 +5,7 @@ pub mod context;
 pub mod dependencies;
 pub mod error;
 pub mod flow_key;
+pub mod stateful;
 
 use std::future::Future;
 use std::time::Duration;
@@ -37,6 +38,10 @@ pub const MAX_JOB_TYPE_LEN: usize = 128;
 ///
 /// Defaults can be set per job type with the associated constants and
 /// overridden per enqueue with [`crate::Client::job`].
+///
+/// A job whose handler needs application state (a database pool, an HTTP
+/// client) implements [`stateful::StatefulJob`] instead: the same items
+/// plus `type State`.
 ///
 /// ```
 /// use jobqueue_core::{Job, JobContext, JobError};
@@ -144,7 +149,7 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     ///         let path = self.path.clone();
     ///         let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
     ///             .await
-    ///             .map_err(JobError::retry)??;
+    ///             ??;
     ///         tracing::info!(len = bytes.len(), "read");
     ///         Ok(())
     ///     }
@@ -167,9 +172,9 @@ pub fn validate_job_type(name: &str) -> Result<(), crate::Error> {
     }
 }
 
-/// Decodes a stored payload written by `version` of job type `J`,
-/// upcasting it with [`Job::upcast`] first when the version is older than
-/// [`Job::VERSION`]. This is what workers do before running a job.
+/// Decodes a stored payload written by `version` of job type `J` (a
+/// [`Job`] or a [`stateful::StatefulJob`]), upcasting it with
+/// [`Job::upcast`] first when the version is older than [`Job::VERSION`]. This is what workers do before running a job.
 ///
 /// ```
 /// use jobqueue_core::{Job, JobContext, JobError, decode_payload};
@@ -191,7 +196,10 @@ pub fn validate_job_type(name: &str) -> Result<(), crate::Error> {
 /// let job: Greet = decode_payload(br#"{"name":"Ada"}"#, 0).unwrap();
 /// assert_eq!(job.greeting, "Hello");
 /// ```
-pub fn decode_payload<J: Job>(payload: &[u8], version: u32) -> Result<J, crate::Error> {
+pub fn decode_payload<J: stateful::StatefulJob>(
+    payload: &[u8],
+    version: u32,
+) -> Result<J, crate::Error> {
     let decode_error = |message: String| crate::Error::Decode {
         op: "decode_payload",
         message,

@@ -124,7 +124,7 @@ async fn run_decoded(
     };
 
     let cancel = ctx.cancellation_token();
-    let job_future = admitted.job.perform(&ctx);
+    let job_future = admitted.job.perform(&ctx, &shared.state);
     let chained = Next::new(&shared.middleware, &ctx, job_future).run();
     let caught = AssertUnwindSafe(chained)
         .catch_unwind()
@@ -365,7 +365,12 @@ fn verdict(
                 )
             }
             JobErrorAction::Retry => {
-                span.in_scope(|| tracing::info!(error = %error, "job failed; it will be retried if attempts remain"));
+                // On the last attempt `failed` says the job is dead instead.
+                if !ctx.is_last_attempt() {
+                    span.in_scope(
+                        || tracing::info!(error = %error, "job failed; it will be retried"),
+                    );
+                }
                 attempt.failed(FailureKind::Error, error.message())
             }
         },

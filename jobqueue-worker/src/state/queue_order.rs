@@ -17,6 +17,8 @@ impl QueuePicker {
     pub(crate) fn next_round(&self) -> Vec<usize> {
         match &self.order {
             QueueOrder::Strict(names) => (0..names.len()).collect(),
+            // Resolved at start; never reaches a running worker.
+            QueueOrder::Registered => Vec::new(),
             QueueOrder::Weighted(weighted) => {
                 weighted_order(weighted.iter().map(|(_, w)| *w), fastrand::u64(..))
             }

@@ -1,25 +1,59 @@
-//! Handlers: from a job type name to the code that decodes and runs it.
+//! Handlers: from a job type name to the code that decodes and runs it
+//! with the state its `perform` receives.
 
+use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use jobqueue_core::{Job, JobContext, JobError};
+use jobqueue_core::{JobContext, JobError, StatefulJob};
+
+/// The worker's application state (`WorkerBuilder::state`), its type
+/// erased; `Arc<()>` for a worker without state.
+pub(crate) type ErasedState = Arc<dyn Any + Send + Sync>;
 
 /// A decoded job, ready to run.
 pub(crate) trait DecodedJob: Send + Sync {
-    fn perform<'a>(&'a self, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>>;
+    /// Runs the job. `ctx` is the run's context without state; a job that
+    /// takes state gets a copy of it carrying `state`, downcast to its type.
+    fn perform<'a>(
+        &'a self,
+        ctx: &'a JobContext,
+        state: &ErasedState,
+    ) -> BoxFuture<'a, Result<(), JobError>>;
 }
 
-impl<J: Job> DecodedJob for J {
-    fn perform<'a>(&'a self, ctx: &'a JobContext) -> BoxFuture<'a, Result<(), JobError>> {
-        Box::pin(Job::perform(self, ctx))
+impl<J: StatefulJob> DecodedJob for J {
+    fn perform<'a>(
+        &'a self,
+        ctx: &'a JobContext,
+        state: &ErasedState,
+    ) -> BoxFuture<'a, Result<(), JobError>> {
+        // A job without state (the common case) runs on the context as is.
+        if let Some(ctx) = (ctx as &dyn Any).downcast_ref::<JobContext<J::State>>() {
+            return Box::pin(StatefulJob::perform(self, ctx));
+        }
+        match state.clone().downcast::<J::State>() {
+            Ok(state) => {
+                let ctx = ctx.map_state(state);
+                Box::pin(async move { StatefulJob::perform(self, &ctx).await })
+            }
+            // `WorkerBuilder::register` checks the state type at compile
+            // time; this is only reachable through a bug.
+            Err(_) => Box::pin(std::future::ready(Err(JobError::permanent(format!(
+                "job type '{}' needs state of type {}, which this worker was not given",
+                J::NAME,
+                std::any::type_name::<J::State>()
+            ))))),
+        }
     }
 }
 
 /// The type-erased face of a registered job type.
 pub(crate) trait Handler: Send + Sync {
+    /// The job type's default queue.
+    fn queue(&self) -> &'static str;
     fn max_attempts(&self) -> u32;
     fn timeout(&self) -> Option<Duration>;
     fn retry_delay(&self, retry: u32) -> Duration;
@@ -30,7 +64,11 @@ pub(crate) trait Handler: Send + Sync {
 
 struct TypedHandler<J>(PhantomData<fn() -> J>);
 
-impl<J: Job> Handler for TypedHandler<J> {
+impl<J: StatefulJob> Handler for TypedHandler<J> {
+    fn queue(&self) -> &'static str {
+        J::QUEUE
+    }
+
     fn max_attempts(&self) -> u32 {
         J::MAX_ATTEMPTS.max(1)
     }
@@ -67,7 +105,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub(crate) fn register<J: Job>(&mut self) {
+    pub(crate) fn register<J: StatefulJob>(&mut self) {
         let entry = Registered {
             name: Arc::from(J::NAME),
             handler: Arc::new(TypedHandler::<J>(PhantomData)),
@@ -90,6 +128,13 @@ impl Registry {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Registered job types and their default queues, sorted by name.
+    pub(crate) fn default_queues(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
+        self.entries
+            .iter()
+            .map(|(name, entry)| (*name, entry.handler.queue()))
     }
 
     /// Registered names, sorted (for error messages).

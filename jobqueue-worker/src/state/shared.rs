@@ -15,7 +15,7 @@ use crate::config::WorkerConfig;
 use crate::middleware::Middleware;
 use crate::state::held_jobs::HeldJobs;
 use crate::state::queue::QueueRuntime;
-use crate::state::registry::Registry;
+use crate::state::registry::{ErasedState, Registry};
 use crate::state::running_jobs::RunningJobs;
 
 /// Everything the worker's tasks share.
@@ -38,6 +38,8 @@ pub(crate) struct Shared {
     /// Jobs this worker knows it holds leased.
     pub(crate) held: HeldJobs,
     pub(crate) registry: Registry,
+    /// The application state jobs receive (`WorkerBuilder::state`).
+    pub(crate) state: ErasedState,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
     /// Wakes the fetcher: new jobs may be ready.
     pub(crate) wake_fetcher: Notify,

@@ -2,16 +2,17 @@
 //! types, queues, settings, cron entries and middleware. Starting it is in
 //! `start.rs`.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
 use jobqueue_core::cron::CronEntry;
 use jobqueue_core::store::DeadLimits;
-use jobqueue_core::{Client, ClientConfig, Job};
+use jobqueue_core::{Client, ClientConfig, ProvidedBy, StatefulJob};
 
 use crate::config::{Prefetch, QueueOrder, WorkerConfig};
 use crate::middleware::Middleware;
-use crate::state::registry::Registry;
+use crate::state::registry::{ErasedState, Registry};
 
 /// A worker process's runtime. Build one with [`Worker::builder`].
 ///
@@ -31,9 +32,36 @@ use crate::state::registry::Registry;
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = Client::connect("redis://127.0.0.1:6379").await?;
 /// Worker::builder(client)
-///     .register::<SendWelcomeEmail>()
-///     .queues(["critical", "default", "mail"])
+///     .register::<SendWelcomeEmail>() // serves its queue, "default"
 ///     .concurrency(50)
+///     .run_until(shutdown_signal())
+///     .await?;
+/// # Ok(()) }
+/// ```
+///
+/// Jobs that need application state (a database pool, an HTTP client)
+/// implement [`StatefulJob`] and get the state given once with
+/// [`WorkerBuilder::state`]:
+///
+/// ```no_run
+/// use jobqueue_core::{Client, JobContext, JobError, StatefulJob};
+/// use jobqueue_worker::{Worker, shutdown_signal};
+/// # #[derive(serde::Serialize, serde::Deserialize)] struct SendWelcomeEmail { email: String }
+/// struct AppState { mail_from: String }
+///
+/// impl StatefulJob for SendWelcomeEmail {
+///     type State = AppState;
+///     const NAME: &'static str = "send_welcome_email";
+///     async fn perform(&self, ctx: &JobContext<AppState>) -> Result<(), JobError> {
+///         tracing::info!(from = %ctx.state().mail_from, to = %self.email, "sending");
+///         Ok(())
+///     }
+/// }
+///
+/// # async fn demo(client: Client) -> Result<(), Box<dyn std::error::Error>> {
+/// Worker::builder(client)
+///     .state(AppState { mail_from: "hello@example.com".into() })
+///     .register::<SendWelcomeEmail>()
 ///     .run_until(shutdown_signal())
 ///     .await?;
 /// # Ok(()) }
@@ -58,10 +86,12 @@ impl Worker {
 }
 
 /// Configures and starts a worker. Cloning it clones the setup (job
-/// types, settings, middleware), to start several workers alike.
+/// types, settings, middleware; the state is shared), to start several
+/// workers alike.
+///
+/// `S` is the application state its jobs receive ([`WorkerBuilder::state`]).
 #[must_use = "a WorkerBuilder does nothing until .run_until() is awaited"]
-#[derive(Clone)]
-pub struct WorkerBuilder {
+pub struct WorkerBuilder<S = ()> {
     /// A connected client, or the settings to connect with at start.
     pub(super) client: Option<Client>,
     pub(super) client_config: Option<ClientConfig>,
@@ -71,6 +101,29 @@ pub struct WorkerBuilder {
     /// Registered cron entries, or why one is invalid (reported at start).
     pub(super) cron: Vec<Result<CronEntry, String>>,
     pub(super) health_addr: Option<std::net::SocketAddr>,
+    /// Start even when a registered job type or cron entry has a queue
+    /// the explicit queue list leaves out.
+    pub(super) allow_unserved_queues: bool,
+    /// The state jobs receive, an `Arc<S>` with its type erased.
+    pub(super) state: ErasedState,
+    pub(super) state_type: PhantomData<fn() -> S>,
+}
+
+impl<S> Clone for WorkerBuilder<S> {
+    fn clone(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            client_config: self.client_config.clone(),
+            config: self.config.clone(),
+            registry: self.registry.clone(),
+            middleware: self.middleware.clone(),
+            cron: self.cron.clone(),
+            health_addr: self.health_addr,
+            allow_unserved_queues: self.allow_unserved_queues,
+            state: self.state.clone(),
+            state_type: PhantomData,
+        }
+    }
 }
 
 impl WorkerBuilder {
@@ -84,11 +137,36 @@ impl WorkerBuilder {
             middleware: Vec::new(),
             cron: Vec::new(),
             health_addr: None,
+            allow_unserved_queues: false,
+            state: jobqueue_core::job::context::no_state(),
+            state_type: PhantomData,
+        }
+    }
+
+    /// Gives the jobs application state (a database pool, an HTTP client,
+    /// a mailer), reached in [`StatefulJob::perform`] with
+    /// [`JobContext::state`](jobqueue_core::JobContext::state). Call it
+    /// before registering the job types that take it: each registration is
+    /// checked at compile time against `S`. Plain [`Job`](jobqueue_core::Job)s
+    /// run beside them when `S` implements
+    /// [`WorkerState`](jobqueue_core::WorkerState).
+    pub fn state<S: Send + Sync + 'static>(self, state: S) -> WorkerBuilder<S> {
+        WorkerBuilder {
+            client: self.client,
+            client_config: self.client_config,
+            config: self.config,
+            registry: self.registry,
+            middleware: self.middleware,
+            cron: self.cron,
+            health_addr: self.health_addr,
+            allow_unserved_queues: self.allow_unserved_queues,
+            state: Arc::new(state),
+            state_type: PhantomData,
         }
     }
 }
 
-impl WorkerBuilder {
+impl<S> WorkerBuilder<S> {
     /// Serves `GET /livez` and `GET /readyz` on `addr` (feature `health`;
     /// port 0 picks a free port, see
     /// [`RunningWorker::health_addr`](crate::RunningWorker::health_addr)). For
@@ -99,18 +177,31 @@ impl WorkerBuilder {
         self
     }
 
-    /// Handles jobs of type `J`.
-    pub fn register<J: Job>(mut self) -> Self {
+    /// Handles jobs of type `J`: a [`Job`](jobqueue_core::Job), or a
+    /// [`StatefulJob`] whose state is this worker's (see
+    /// [`WorkerBuilder::state`]). Unless [`WorkerBuilder::queues`] says
+    /// otherwise, the worker serves `J::QUEUE`.
+    pub fn register<J>(mut self) -> Self
+    where
+        J: StatefulJob,
+        J::State: ProvidedBy<S>,
+    {
         self.registry.register::<J>();
         self
     }
 
     /// Fetches from these queues in strict order: a later queue only when
     /// every earlier one is empty.
-    pub fn queues<I, S>(mut self, queues: I) -> Self
+    ///
+    /// Without this call (or [`WorkerBuilder::weighted_queues`]) a worker
+    /// serves the queues of its registered job types and cron entries,
+    /// with equal weights. A list that leaves one of those queues out
+    /// makes the start fail ([`WorkerError::UnservedJobType`](crate::WorkerError::UnservedJobType))
+    /// unless [`WorkerBuilder::allow_unserved_queues`] is called.
+    pub fn queues<I, Q>(mut self, queues: I) -> Self
     where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
+        I: IntoIterator<Item = Q>,
+        Q: Into<String>,
     {
         self.config.queues = QueueOrder::Strict(queues.into_iter().map(Into::into).collect());
         self
@@ -118,10 +209,10 @@ impl WorkerBuilder {
 
     /// Fetches from these queues in weighted random order: a queue with
     /// weight 6 is tried first six times as often as one with weight 1.
-    pub fn weighted_queues<I, S>(mut self, queues: I) -> Self
+    pub fn weighted_queues<I, Q>(mut self, queues: I) -> Self
     where
-        I: IntoIterator<Item = (S, u32)>,
-        S: Into<String>,
+        I: IntoIterator<Item = (Q, u32)>,
+        Q: Into<String>,
     {
         self.config.queues = QueueOrder::Weighted(
             queues
@@ -129,6 +220,15 @@ impl WorkerBuilder {
                 .map(|(name, weight)| (name.into(), weight))
                 .collect(),
         );
+        self
+    }
+
+    /// Starts even when the explicit queue list leaves out the queue of a
+    /// registered job type or cron entry: for a worker that registers job
+    /// types it does not serve (they run on other workers, or are always
+    /// enqueued to another queue with `.queue(..)`).
+    pub fn allow_unserved_queues(mut self) -> Self {
+        self.allow_unserved_queues = true;
         self
     }
 
@@ -231,7 +331,7 @@ impl WorkerBuilder {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn cron<J: Job>(mut self, expression: &str, job: J) -> Self {
+    pub fn cron<J: StatefulJob>(mut self, expression: &str, job: J) -> Self {
         self.cron
             .push(CronEntry::new(J::NAME, expression, &job).map_err(|e| e.to_string()));
         self

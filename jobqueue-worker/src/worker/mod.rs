@@ -4,6 +4,7 @@
 
 mod builder;
 mod running;
+mod served_queues;
 mod shutdown;
 mod start;
 

@@ -17,6 +17,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::config::QueueOrder;
 use crate::error::WorkerError;
 use crate::inline::InlineWorker;
 use crate::loops::housekeeping::Housekeeping;
@@ -33,7 +34,7 @@ use crate::worker::builder::WorkerBuilder;
 use crate::worker::running::RunningWorker;
 use crate::worker::shutdown::{WorkerReport, WorkerTasks};
 
-impl WorkerBuilder {
+impl<S> WorkerBuilder<S> {
     /// Runs until `shutdown` completes, then shuts down gracefully: stops
     /// fetching, lets running jobs finish within the grace period, hands
     /// the rest back to their queues at once, and returns.
@@ -58,7 +59,7 @@ impl WorkerBuilder {
     pub async fn start(mut self) -> Result<RunningWorker, WorkerError> {
         let cron_entries = cron_ticks::validate(std::mem::take(&mut self.cron))?;
         let health_addr = self.health_addr;
-        let (shared, housekeeping) = self.into_shared(true).await?;
+        let (shared, housekeeping) = self.into_shared(true, &cron_entries).await?;
         let Some(housekeeping) = housekeeping else {
             return Err(WorkerError::Config(
                 "the housekeeping thread did not start".into(),
@@ -76,7 +77,8 @@ impl WorkerBuilder {
     /// Runs ready jobs one at a time in the calling task, on demand: for
     /// tests (see [`InlineWorker`]). Nothing runs in the background.
     pub async fn inline(self) -> Result<InlineWorker, WorkerError> {
-        InlineWorker::new(self.into_shared(false).await?.0).await
+        let cron: Vec<CronEntry> = self.cron.iter().filter_map(|e| e.clone().ok()).collect();
+        InlineWorker::new(self.into_shared(false, &cron).await?.0).await
     }
 
     /// Validates the settings, connects, checks the data layout and builds
@@ -84,15 +86,22 @@ impl WorkerBuilder {
     /// starts the housekeeping thread with its own connection (the inline
     /// worker runs nothing in the background and uses one connection).
     async fn into_shared(
-        self,
+        mut self,
         housekeeping: bool,
+        cron: &[CronEntry],
     ) -> Result<(Arc<Shared>, Option<Housekeeping>), WorkerError> {
-        self.config.validate().map_err(WorkerError::Config)?;
         if self.registry.is_empty() {
             return Err(WorkerError::Config(
                 "no job types registered: call .register::<YourJob>()".into(),
             ));
         }
+        self.config.queues = super::served_queues::resolve(
+            std::mem::replace(&mut self.config.queues, QueueOrder::Registered),
+            &self.registry,
+            cron,
+            self.allow_unserved_queues,
+        )?;
+        self.config.validate().map_err(WorkerError::Config)?;
         let client = match (self.client, self.client_config) {
             (Some(client), _) => client,
             (None, Some(config)) => Client::with_config(config).await?,
@@ -129,6 +138,7 @@ impl WorkerBuilder {
             held: HeldJobs::new(queues.len()),
             queues,
             registry: self.registry,
+            state: self.state,
             middleware: self.middleware,
             wake_fetcher: Notify::new(),
             redis_recovered: Notify::new(),
