@@ -520,10 +520,7 @@ async fn queue_limits_are_shown_set_and_cleared() {
         admin.queue_limits("default").await.unwrap(),
         QueueLimits {
             max_running: Some(3),
-            rate: Some(RateLimit {
-                limit: 10,
-                per: Duration::from_secs(1)
-            }),
+            rate: Some(RateLimit::bucket(10, Duration::from_secs(1))),
         }
     );
     assert_eq!(
@@ -557,10 +554,7 @@ async fn queue_limits_are_shown_set_and_cleared() {
     assert_eq!(limits.max_running, None);
     assert_eq!(
         limits.rate,
-        Some(RateLimit {
-            limit: 100,
-            per: Duration::from_millis(500)
-        })
+        Some(RateLimit::bucket(100, Duration::from_millis(500)))
     );
 
     // Refused, changing nothing.

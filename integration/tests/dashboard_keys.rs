@@ -17,10 +17,7 @@ fn class(class: &str, max_running: Option<u32>, rate: Option<(u32, u64)>) -> Cla
         class: class.to_owned(),
         limits: KeyLimits {
             max_running,
-            rate: rate.map(|(limit, ms)| RateLimit {
-                limit,
-                per: Duration::from_millis(ms),
-            }),
+            rate: rate.map(|(limit, ms)| RateLimit::bucket(limit, Duration::from_millis(ms))),
         },
     }
 }

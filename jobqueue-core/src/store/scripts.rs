@@ -135,6 +135,7 @@ pub(crate) struct Scripts {
     pub ack_parents: LuaScript,
     pub audit_refusal: LuaScript,
     pub enqueue_with_id: LuaScript,
+    pub wake_waiters: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -171,11 +172,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     ack_parents: lua!(flow "ack_parents"),
     audit_refusal: lua!("audit_refusal"),
     enqueue_with_id: lua!(flow "enqueue_with_id"),
+    wake_waiters: lua!("wake_waiters"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 33] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 34] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -210,6 +212,7 @@ impl Scripts {
             &self.ack_parents,
             &self.audit_refusal,
             &self.enqueue_with_id,
+            &self.wake_waiters,
         ]
     }
 }

@@ -51,10 +51,7 @@ impl From<LimitsView> for QueueLimits {
     fn from(view: LimitsView) -> Self {
         Self {
             max_running: view.max_running,
-            rate: view.rate.map(|r| RateLimit {
-                limit: r.limit,
-                per: Duration::from_millis(r.per_ms),
-            }),
+            rate: view.rate.map(|r| RateLimit::bucket(r.limit, Duration::from_millis(r.per_ms))),
         }
     }
 }

@@ -35,3 +35,4 @@ pub mod requeue;
 pub mod retry;
 pub mod schedule;
 pub mod unlock;
+pub mod wake_waiters;
