@@ -176,6 +176,7 @@ mod tests {
             rate: Some(RateView {
                 limit: 10,
                 per_ms: 1000,
+                mode: jobqueue_core::RateMode::Strict,
             }),
         };
         assert_eq!(LimitsView::from(KeyLimits::from(view)), view);

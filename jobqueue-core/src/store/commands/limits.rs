@@ -46,7 +46,7 @@ impl RateLimit {
 }
 
 /// How a [`RateLimit`] counts starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RateMode {
     /// A token bucket of `limit` tokens refilled continuously over `per`:
