@@ -187,7 +187,7 @@ mod tests {
         };
         assert_eq!(
             set.audit_target("default"),
-            "default customer at most 2 running · 10 per 1s"
+            "default customer at most 2 running · 10 per 1s (strict)"
         );
         let unlimited = KeyClassView {
             limits: LimitsView::default(),

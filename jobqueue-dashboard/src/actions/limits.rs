@@ -132,11 +132,12 @@ pub fn parse_rate(text: &str) -> Result<RateView, String> {
         )
     };
     let trimmed = text.trim();
-    let (trimmed, mode) = match trimmed.rsplit_once(char::is_whitespace) {
-        Some((rate, word)) if !word.contains('/') => {
-            (rate, word.parse::<RateMode>().map_err(|_| bad())?)
-        }
-        _ => (trimmed, RateMode::Bucket),
+    let (trimmed, mode) = match trimmed
+        .rsplit_once(char::is_whitespace)
+        .and_then(|(rate, word)| Some((rate, word.parse::<RateMode>().ok()?)))
+    {
+        Some((rate, mode)) => (rate.trim_end(), mode),
+        None => (trimmed, RateMode::Bucket),
     };
     let (limit, period) = trimmed.split_once('/').ok_or_else(bad)?;
     let limit: u32 = limit.trim().parse().map_err(|_| bad())?;
