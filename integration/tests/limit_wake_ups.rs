@@ -265,3 +265,45 @@ async fn a_strict_rate_limit_never_lets_more_than_limit_start_in_any_window() {
         "20 jobs at 5/s (strict) took {span} ms: {times:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strict_key_class_rate_holds_per_key() {
+    let env = test_redis("limit-strict-key").await;
+    let key = format!("{}:probe", env.prefix());
+    env.client()
+        .admin()
+        .set_key_limits(
+            "default",
+            "api",
+            KeyLimits {
+                max_running: None,
+                rate: Some(RateLimit::strict(3, Duration::from_secs(1))),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        env.client().admin().key_limits("default").await.unwrap()[0].limits.rate,
+        Some(RateLimit::strict(3, Duration::from_secs(1)))
+    );
+    let spec = WorkerSpec::new(env.url(), env.prefix());
+    let workers: Vec<WorkerProcess> = (0..2).map(|_| WorkerProcess::start(WORKER, &spec)).collect();
+    for _ in 0..9 {
+        env.client()
+            .job(ProbeJob::new(env.url(), &key))
+            .flow_key("api:partner")
+            .enqueue()
+            .await
+            .unwrap();
+    }
+    let starts = wait_for_starts(&env, &key, 9).await;
+    stop(workers);
+    let mut times: Vec<i64> = starts.iter().map(|s| s.started_ms).collect();
+    times.sort_unstable();
+    let busiest = (0..times.len())
+        .map(|i| times[i..].iter().filter(|&&s| s < times[i] + 1000).count())
+        .max()
+        .unwrap_or(0);
+    assert!(busiest <= 3, "{busiest} starts of one key within 1 s: {times:?}");
+    assert!(times[8] - times[0] >= 2000, "9 starts at 3/s (strict): {times:?}");
+}
