@@ -568,7 +568,8 @@ async fn queue_limits_are_shown_set_and_cleared() {
     );
     let limits_page = dash.get("/queues/default/limits", As::Browser).await.body;
     assert!(
-        limits_page.contains("50 per 1s (strict)") && limits_page.contains("value=\"50/1s strict\""),
+        limits_page.contains("50 per 1s (strict)")
+            && limits_page.contains("value=\"50/1s strict\""),
         "{limits_page}"
     );
     let strict = api(

@@ -341,7 +341,14 @@ async fn a_crashed_workers_keyed_jobs_come_back_and_the_counts_stay_right() {
         .unwrap();
     let mut workers_seen = Vec::new();
     let reply = store
-        .fetch_limited(&q, &q.active(dead), dead, 10, Duration::from_millis(50), &mut workers_seen)
+        .fetch_limited(
+            &q,
+            &q.active(dead),
+            dead,
+            10,
+            Duration::from_millis(50),
+            &mut workers_seen,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -356,7 +363,14 @@ async fn a_crashed_workers_keyed_jobs_come_back_and_the_counts_stay_right() {
     );
     // Nothing else of those keys may start while the dead worker holds them.
     let again = store
-        .fetch_limited(&q, &q.active("other"), "other", 10, Duration::from_millis(50), &mut workers_seen)
+        .fetch_limited(
+            &q,
+            &q.active("other"),
+            "other",
+            10,
+            Duration::from_millis(50),
+            &mut workers_seen,
+        )
         .await;
     assert!(again.map(|r| r.records.is_empty()).unwrap_or(true));
 

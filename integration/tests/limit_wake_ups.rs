@@ -31,7 +31,9 @@ fn start_workers(env: &TestRedis) -> Vec<WorkerProcess> {
     let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.env
         .push(("JQ_LIMIT_RECHECK_MS".to_owned(), "2000".to_owned()));
-    (0..3).map(|_| WorkerProcess::start(WORKER, &spec)).collect()
+    (0..3)
+        .map(|_| WorkerProcess::start(WORKER, &spec))
+        .collect()
 }
 
 fn stop(workers: Vec<WorkerProcess>) {
@@ -239,14 +241,19 @@ async fn a_strict_rate_limit_never_lets_more_than_limit_start_in_any_window() {
     admin.set_queue_limits("default", limits).await.unwrap();
     assert_eq!(admin.queue_limits("default").await.unwrap(), limits);
     let spec = WorkerSpec::new(env.url(), env.prefix());
-    let workers: Vec<WorkerProcess> = (0..3).map(|_| WorkerProcess::start(WORKER, &spec)).collect();
+    let workers: Vec<WorkerProcess> = (0..3)
+        .map(|_| WorkerProcess::start(WORKER, &spec))
+        .collect();
     env.client()
         .enqueue_bulk((0..20).map(|_| ProbeJob::new(env.url(), &key)))
         .await
         .unwrap();
     let starts = wait_for_starts(&env, &key, 20).await;
     stop(workers);
-    assert!(starts.iter().all(|s| s.attempt == 1), "held back jobs were charged");
+    assert!(
+        starts.iter().all(|s| s.attempt == 1),
+        "held back jobs were charged"
+    );
     let mut times: Vec<i64> = starts.iter().map(|s| s.started_ms).collect();
     times.sort_unstable();
     // From the jobs' own start times: every window [t, t + 1 s) opening at a
@@ -283,11 +290,15 @@ async fn a_strict_key_class_rate_holds_per_key() {
         .await
         .unwrap();
     assert_eq!(
-        env.client().admin().key_limits("default").await.unwrap()[0].limits.rate,
+        env.client().admin().key_limits("default").await.unwrap()[0]
+            .limits
+            .rate,
         Some(RateLimit::strict(3, Duration::from_secs(1)))
     );
     let spec = WorkerSpec::new(env.url(), env.prefix());
-    let workers: Vec<WorkerProcess> = (0..2).map(|_| WorkerProcess::start(WORKER, &spec)).collect();
+    let workers: Vec<WorkerProcess> = (0..2)
+        .map(|_| WorkerProcess::start(WORKER, &spec))
+        .collect();
     for _ in 0..9 {
         env.client()
             .job(ProbeJob::new(env.url(), &key))
@@ -304,6 +315,12 @@ async fn a_strict_key_class_rate_holds_per_key() {
         .map(|i| times[i..].iter().filter(|&&s| s < times[i] + 1000).count())
         .max()
         .unwrap_or(0);
-    assert!(busiest <= 3, "{busiest} starts of one key within 1 s: {times:?}");
-    assert!(times[8] - times[0] >= 2000, "9 starts at 3/s (strict): {times:?}");
+    assert!(
+        busiest <= 3,
+        "{busiest} starts of one key within 1 s: {times:?}"
+    );
+    assert!(
+        times[8] - times[0] >= 2000,
+        "9 starts at 3/s (strict): {times:?}"
+    );
 }

@@ -72,9 +72,13 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     }
     for worker in workers {
         let result = worker.result().await?;
-        runs.extend(result["runs"].as_array().into_iter().flatten().filter_map(|run| {
-            Some((run.get(0)?.as_i64()?, run.get(1)?.as_i64()?))
-        }));
+        runs.extend(
+            result["runs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|run| Some((run.get(0)?.as_i64()?, run.get(1)?.as_i64()?))),
+        );
     }
     delete_keys(config.redis_url(), &prefix).await?;
     let mut line = match args.flow {
