@@ -111,10 +111,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "search",
             QueueLimits {
                 max_running: None,
-                rate: Some(RateLimit {
-                    limit: 5,
-                    per: Duration::from_secs(1),
-                }),
+                rate: Some(RateLimit::bucket(5, Duration::from_secs(1))),
             },
         )
         .await?;
@@ -154,10 +151,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "account",
             KeyLimits {
                 max_running: Some(1),
-                rate: Some(RateLimit {
-                    limit: 2,
-                    per: Duration::from_secs(1),
-                }),
+                rate: Some(RateLimit::bucket(2, Duration::from_secs(1))),
             },
         )
         .await?;

@@ -417,10 +417,7 @@ async fn keyed_jobs_run_on_a_cluster() {
                 "account",
                 jobqueue_core::KeyLimits {
                     max_running: Some(1),
-                    rate: Some(jobqueue_core::RateLimit {
-                        limit: 50,
-                        per: Duration::from_secs(1),
-                    }),
+                    rate: Some(jobqueue_core::RateLimit::bucket(50, Duration::from_secs(1))),
                 },
             )
             .await

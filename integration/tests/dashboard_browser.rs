@@ -384,10 +384,10 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
             "default",
             jobqueue_core::QueueLimits {
                 max_running: Some(20),
-                rate: Some(jobqueue_core::RateLimit {
-                    limit: 100,
-                    per: Duration::from_secs(1),
-                }),
+                rate: Some(jobqueue_core::RateLimit::bucket(
+                    100,
+                    Duration::from_secs(1),
+                )),
             },
         )
         .await

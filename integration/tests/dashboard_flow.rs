@@ -520,10 +520,7 @@ async fn queue_limits_are_shown_set_and_cleared() {
         admin.queue_limits("default").await.unwrap(),
         QueueLimits {
             max_running: Some(3),
-            rate: Some(RateLimit {
-                limit: 10,
-                per: Duration::from_secs(1)
-            }),
+            rate: Some(RateLimit::bucket(10, Duration::from_secs(1))),
         }
     );
     assert_eq!(
@@ -557,10 +554,41 @@ async fn queue_limits_are_shown_set_and_cleared() {
     assert_eq!(limits.max_running, None);
     assert_eq!(
         limits.rate,
-        Some(RateLimit {
-            limit: 100,
-            per: Duration::from_millis(500)
-        })
+        Some(RateLimit::bucket(100, Duration::from_millis(500)))
+    );
+
+    // A strict (sliding-window) rate, by the form and by the API.
+    let form = dash
+        .post_form("/queues/default/limits", "max_running=&rate=50%2F1s+strict")
+        .await;
+    assert_eq!(form.status, StatusCode::SEE_OTHER, "{}", form.body);
+    assert_eq!(
+        admin.queue_limits("default").await.unwrap().rate,
+        Some(RateLimit::strict(50, Duration::from_secs(1)))
+    );
+    let limits_page = dash.get("/queues/default/limits", As::Browser).await.body;
+    assert!(
+        limits_page.contains("50 per 1s (strict)")
+            && limits_page.contains("value=\"50/1s strict\""),
+        "{limits_page}"
+    );
+    let strict = api(
+        &dash,
+        Method::PUT,
+        path,
+        As::Operator,
+        r#"{"rate": {"limit": 5, "per_ms": 2000, "mode": "strict"}}"#,
+    )
+    .await;
+    assert_eq!(strict.status, StatusCode::OK, "{}", strict.body);
+    assert_eq!(
+        dash.get(path, As::Reader).await.json()["rate"],
+        serde_json::json!({"limit": 5, "per_ms": 2000, "mode": "strict"})
+    );
+    let limits = admin.queue_limits("default").await.unwrap();
+    assert_eq!(
+        limits.rate,
+        Some(RateLimit::strict(5, Duration::from_secs(2)))
     );
 
     // Refused, changing nothing.
@@ -600,6 +628,12 @@ async fn queue_limits_are_shown_set_and_cleared() {
             Method::PUT,
             As::Operator,
             r#"{"rate": {"limit": 5}}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::PUT,
+            As::Operator,
+            r#"{"rate": {"limit": 5, "per_ms": 1000, "mode": "fast"}}"#,
             StatusCode::BAD_REQUEST,
         ),
         (
@@ -660,13 +694,15 @@ async fn queue_limits_are_shown_set_and_cleared() {
     assert_eq!(cleared.status, StatusCode::SEE_OTHER);
     assert!(admin.queue_limits("default").await.unwrap().is_unlimited());
 
-    let audit = audit_actions(&env, 5).await;
+    let audit = audit_actions(&env, 7).await;
     assert_eq!(
         audit,
         [
             "clear_limits default none",
             "set_limits default at most 2 running",
             "clear_limits default none",
+            "set_limits default 5 per 2s (strict)",
+            "set_limits default 50 per 1s (strict)",
             "set_limits default 100 per 500ms",
             "set_limits default at most 3 running · 10 per 1s",
         ]

@@ -17,10 +17,7 @@ fn class(class: &str, max_running: Option<u32>, rate: Option<(u32, u64)>) -> Cla
         class: class.to_owned(),
         limits: KeyLimits {
             max_running,
-            rate: rate.map(|(limit, ms)| RateLimit {
-                limit,
-                per: Duration::from_millis(ms),
-            }),
+            rate: rate.map(|(limit, ms)| RateLimit::bucket(limit, Duration::from_millis(ms))),
         },
     }
 }
@@ -64,7 +61,7 @@ async fn key_class_limits_are_set_and_cleared_from_the_api_and_the_page() {
         "class": "customer",
         "configured": true,
         "max_running": 2,
-        "rate": { "limit": 10, "per_ms": 1000 },
+        "rate": { "limit": 10, "per_ms": 1000, "mode": "bucket" },
     });
     assert_eq!(set.json(), want);
     assert_eq!(dash.get(customer, As::Reader).await.json(), want);
@@ -79,6 +76,7 @@ async fn key_class_limits_are_set_and_cleared_from_the_api_and_the_page() {
     assert_eq!(keys["keys"][0]["key"], "customer:7");
     assert_eq!(keys["keys"][0]["limits"]["max_running"], 2);
     assert_eq!(keys["keys"][0]["limits"]["rate_per_ms"], 1000);
+    assert_eq!(keys["keys"][0]["limits"]["rate_mode"], "bucket");
     // `{}` sets no limit at all (unlike DELETE, which restores the default).
     let unlimited = dash
         .send(

@@ -225,10 +225,7 @@ async fn a_per_key_rate_limit_holds_across_workers_per_key() {
             "customer",
             KeyLimits {
                 max_running: None,
-                rate: Some(RateLimit {
-                    limit: 5,
-                    per: Duration::from_secs(1),
-                }),
+                rate: Some(RateLimit::bucket(5, Duration::from_secs(1))),
             },
         )
         .await
@@ -344,7 +341,14 @@ async fn a_crashed_workers_keyed_jobs_come_back_and_the_counts_stay_right() {
         .unwrap();
     let mut workers_seen = Vec::new();
     let reply = store
-        .fetch_limited(&q, &q.active(dead), dead, 10, &mut workers_seen)
+        .fetch_limited(
+            &q,
+            &q.active(dead),
+            dead,
+            10,
+            Duration::from_millis(50),
+            &mut workers_seen,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -359,7 +363,14 @@ async fn a_crashed_workers_keyed_jobs_come_back_and_the_counts_stay_right() {
     );
     // Nothing else of those keys may start while the dead worker holds them.
     let again = store
-        .fetch_limited(&q, &q.active("other"), "other", 10, &mut workers_seen)
+        .fetch_limited(
+            &q,
+            &q.active("other"),
+            "other",
+            10,
+            Duration::from_millis(50),
+            &mut workers_seen,
+        )
         .await;
     assert!(again.map(|r| r.records.is_empty()).unwrap_or(true));
 
@@ -508,10 +519,7 @@ async fn the_json_api_shows_key_classes_keys_and_their_jobs() {
             "customer",
             KeyLimits {
                 max_running: Some(3),
-                rate: Some(RateLimit {
-                    limit: 10,
-                    per: Duration::from_secs(1),
-                }),
+                rate: Some(RateLimit::bucket(10, Duration::from_secs(1))),
             },
         )
         .await

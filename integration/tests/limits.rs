@@ -92,10 +92,7 @@ async fn a_rate_limit_holds_across_processes_without_failing_jobs() {
             "default",
             QueueLimits {
                 max_running: None,
-                rate: Some(RateLimit {
-                    limit: 5,
-                    per: Duration::from_secs(1),
-                }),
+                rate: Some(RateLimit::bucket(5, Duration::from_secs(1))),
             },
         )
         .await

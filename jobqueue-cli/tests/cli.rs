@@ -300,12 +300,35 @@ async fn cron_cancel_and_limits_commands() {
     assert_eq!(set["max_running"], 4);
     assert_eq!(
         set["rate"],
-        serde_json::json!({ "limit": 50, "per_ms": 1000 })
+        serde_json::json!({ "limit": 50, "per_ms": 1000, "mode": "bucket" })
     );
     let shown = cli.run(&["queues", "limits", "default"]);
     assert_eq!(
         String::from_utf8_lossy(&shown.stdout).trim(),
         "default: at most 4 running · 50 per 1s"
+    );
+    let strict = cli.json(&[
+        "queues",
+        "limits",
+        "default",
+        "--max-running",
+        "4",
+        "--rate",
+        "50/1s strict",
+        "--json",
+    ]);
+    assert_eq!(strict["rate"]["mode"], "strict");
+    assert_eq!(
+        admin.queue_limits("default").await.unwrap().rate,
+        Some(jobqueue_core::RateLimit::strict(
+            50,
+            std::time::Duration::from_secs(1)
+        ))
+    );
+    let shown = cli.run(&["queues", "limits", "default"]);
+    assert_eq!(
+        String::from_utf8_lossy(&shown.stdout).trim(),
+        "default: at most 4 running · 50 per 1s (strict)"
     );
     for bad in [
         &["queues", "limits", "default", "--rate", "fast"][..],
@@ -344,6 +367,7 @@ async fn cron_cancel_and_limits_commands() {
         audit,
         [
             "clear_limits",
+            "set_limits",
             "set_limits",
             "cancel",
             "cron_remove",
@@ -392,7 +416,7 @@ async fn key_limits_command_shows_sets_and_clears_key_classes() {
             "class": "customer",
             "configured": true,
             "max_running": 2,
-            "rate": { "limit": 10, "per_ms": 1000 },
+            "rate": { "limit": 10, "per_ms": 1000, "mode": "bucket" },
         })
     );
     let stored = admin.key_limits("default").await.unwrap();

@@ -54,7 +54,7 @@ pub mod store;
 pub mod wire;
 
 pub use admin::keys::{ClassLimits, FlowKeyInfo, KeyLimits};
-pub use admin::limits::{QueueLimits, RateLimit};
+pub use admin::limits::{QueueLimits, RateLimit, RateMode};
 pub use admin::{
     Admin, BrowseState, BulkAction, JobFilter, JobInfo, JobPage, JobSet, JobState, QueueInfo,
     Totals,

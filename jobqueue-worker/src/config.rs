@@ -60,6 +60,7 @@ pub enum Prefetch {
 /// | `reap_interval` | lease / 6 (5 s) | how often lapsed leases of other workers are looked for |
 /// | `shutdown_grace` | 25 s | how long in-flight jobs may finish after a stop signal |
 /// | `idle_poll_interval` | 2 s | how often every queue is asked again, idle or busy, in case a wake-up was lost |
+/// | `limit_recheck_interval` | 50 ms | how soon a queue held back by its running limit is asked again if no freed slot woke the worker first |
 /// | `max_fetch_batch` | 100 | most jobs leased per fetch call |
 /// | `prefetch` | auto | extra jobs held beyond free slots (only while jobs are shorter than a fetch) |
 /// | `dead_limits` | 10,000 jobs, 180 days per queue | bounds of the dead set |
@@ -82,6 +83,10 @@ pub struct WorkerConfig {
     /// How often queues found empty are asked again anyway (a wake-up may
     /// have been lost), whether the worker is idle or busy.
     pub idle_poll_interval: Duration,
+    /// How soon a queue held back by its running limit is asked again when
+    /// no freed slot woke the worker first (the fallback: a job ending
+    /// anywhere wakes the waiting workers at once).
+    pub limit_recheck_interval: Duration,
     /// Most jobs leased per fetch call.
     pub max_fetch_batch: usize,
     /// Extra jobs held beyond free slots.
@@ -107,6 +112,7 @@ impl Default for WorkerConfig {
             reap_interval: DEFAULT_LEASE / 6,
             shutdown_grace: Duration::from_secs(25),
             idle_poll_interval: Duration::from_secs(2),
+            limit_recheck_interval: Duration::from_millis(50),
             max_fetch_batch: 100,
             prefetch: Prefetch::Auto,
             dead_limits: DeadLimits::default(),
@@ -149,8 +155,11 @@ impl WorkerConfig {
                 self.heartbeat_interval, self.lease
             ));
         }
-        if self.reap_interval.is_zero() || self.idle_poll_interval.is_zero() {
-            return Err("reap and idle-poll intervals must be positive".into());
+        if self.reap_interval.is_zero()
+            || self.idle_poll_interval.is_zero()
+            || self.limit_recheck_interval.is_zero()
+        {
+            return Err("reap, idle-poll and limit-recheck intervals must be positive".into());
         }
         if self.max_fetch_batch == 0 {
             return Err("max fetch batch must be at least 1".into());

@@ -151,6 +151,7 @@ impl InlineWorker {
                     &queue.active_key,
                     &shared.worker_id,
                     1,
+                    shared.config.limit_recheck_interval,
                     &mut Vec::new(),
                 )
                 .await?
@@ -190,7 +191,10 @@ impl InlineWorker {
             };
             let (outcome, after) = runner::run(shared, &leased).await;
             let run = describe(&queue.name, &leased.record, &outcome);
-            let mut batch = CompletionBatch::default();
+            let mut batch = CompletionBatch {
+                wake_waiters: limited,
+                ..CompletionBatch::default()
+            };
             add_to_batch(&mut batch, leased.leased_id(), outcome, after, keyed);
             let report = shared
                 .store

@@ -55,6 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .concurrency(env_u64("JQ_CONCURRENCY", 10) as usize)
         .lease(lease)
         .shutdown_grace(Duration::from_millis(env_u64("JQ_GRACE_MS", 5000)))
+        .limit_recheck_interval(Duration::from_millis(env_u64("JQ_LIMIT_RECHECK_MS", 50)))
         .start()
         .await?;
     println!("READY {}", worker.worker_id());

@@ -5,7 +5,7 @@ use clap::{Args, ValueEnum};
 /// Options of `jobqueue bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// The workload: w1, w2_single, w2_bulk, w3, w4 or w5.
+    /// The workload: w1, w2_single, w2_bulk, w3, w4, w5 or limits.
     pub workload: String,
 
     /// Number of jobs (default per workload: w1 50000, w2 20000, w3 5000, w4 500, w5 50000).
@@ -42,9 +42,45 @@ pub struct BenchArgs {
     #[arg(long)]
     pub unique: bool,
 
+    /// `limits` workload: which flow limit binds — `running` (a running
+    /// limit of 5, jobs of 50 ms), `keys` (10 serialized flow keys, jobs of
+    /// 50 ms), `strict` (a sliding-window rate limit of 50/s, no-op jobs)
+    /// or `bucket` (the token bucket, 50/s, for comparison).
+    #[arg(long, value_enum, default_value = "running")]
+    pub flow: FlowBench,
+
+    /// `limits` workload: worker processes sharing the queue (default 3).
+    #[arg(long, default_value_t = 3)]
+    pub processes: usize,
+
     /// Internal: the worker process's role (set by the parent).
     #[arg(long, hide = true)]
     pub role: Option<String>,
+}
+
+/// Which limit `jobqueue bench limits` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlowBench {
+    /// A queue running limit of 5; slot utilisation.
+    Running,
+    /// Per-key serialization, 10 keys; slot utilisation.
+    Keys,
+    /// A strict (sliding-window) rate limit of 50/s; busiest window, rate.
+    Strict,
+    /// A token-bucket rate limit of 50/s; busiest window, rate.
+    Bucket,
+}
+
+impl FlowBench {
+    /// The name printed in the JSON line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Keys => "keys",
+            Self::Strict => "strict",
+            Self::Bucket => "bucket",
+        }
+    }
 }
 
 /// Which never-binding flow limits `w1 --limits` switches on.

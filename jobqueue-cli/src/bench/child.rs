@@ -28,8 +28,12 @@ pub(crate) fn queue_names(count: usize) -> Vec<String> {
     }
 }
 
-/// The child's main: run a worker until every measured job ran.
+/// The child's main: run a worker until every measured job ran (or, for
+/// the `limits` role, until the parent closes its stdin).
 pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
+    if args.role.as_deref() == Some("limits") {
+        return run_until_told(config, args).await;
+    }
     let measured = measurements::start(args.jobs.unwrap_or(0))?;
     let client = Client::with_config(config)
         .await
@@ -79,6 +83,33 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     Ok(())
 }
 
+/// The `limits` role: serve the `bench` queue beside other worker
+/// processes until the parent closes stdin, then print every run's start
+/// and end.
+async fn run_until_told(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
+    let measured = measurements::start(0)?;
+    let client = Client::with_config(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let worker = Worker::builder(client)
+        .register::<BenchJob>()
+        .queues(queue_names(1))
+        .concurrency(args.concurrency)
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("READY");
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    worker.shutdown().await;
+    println!("{}", json!({ "runs": measured.runs() }));
+    Ok(())
+}
+
 /// Peak resident set size of this process (VmHWM), KiB.
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -109,6 +140,39 @@ impl ChildWorker {
         args: &BenchArgs,
         jobs: u64,
     ) -> Result<Self, String> {
+        let jobs = jobs.to_string();
+        let concurrency = args.concurrency.to_string();
+        let queues = args.queues.to_string();
+        Self::spawn(
+            url,
+            prefix,
+            &[
+                "--jobs",
+                &jobs,
+                "--concurrency",
+                &concurrency,
+                "--queues",
+                &queues,
+            ],
+        )
+    }
+
+    /// Starts a `limits` worker process (it runs until [`ChildWorker::stop`]).
+    pub(crate) fn start_limits(url: &str, prefix: &str, args: &BenchArgs) -> Result<Self, String> {
+        let concurrency = args.concurrency.to_string();
+        Self::spawn(
+            url,
+            prefix,
+            &["--role", "limits", "--concurrency", &concurrency],
+        )
+    }
+
+    /// Tells a `limits` worker process to shut down (closes its stdin).
+    pub(crate) fn stop(&mut self) {
+        drop(self.child.stdin.take());
+    }
+
+    fn spawn(url: &str, prefix: &str, worker_args: &[&str]) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| format!("cannot find own binary: {e}"))?;
         let spawned = Instant::now();
         let mut child = Command::new(exe)
@@ -118,12 +182,8 @@ impl ChildWorker {
             .arg(prefix)
             .arg("bench")
             .arg("worker")
-            .arg("--jobs")
-            .arg(jobs.to_string())
-            .arg("--concurrency")
-            .arg(args.concurrency.to_string())
-            .arg("--queues")
-            .arg(args.queues.to_string())
+            .args(worker_args)
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

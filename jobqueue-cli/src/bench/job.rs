@@ -34,6 +34,9 @@ pub(crate) struct BenchJob {
     /// Fail the first attempt (w1 retry-path variant).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) fail_once: bool,
+    /// `limits`: how long the job works, ms (its run is recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) work_ms: Option<u64>,
 }
 
 impl BenchJob {
@@ -48,6 +51,7 @@ impl BenchJob {
             due_ns: None,
             warmup: false,
             fail_once: false,
+            work_ms: None,
         }
     }
 }
@@ -61,6 +65,12 @@ impl Job for BenchJob {
 
     async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
         measurements::mark_started();
+        if let Some(work_ms) = self.work_ms {
+            let started_ns = super::clock::now_ns();
+            tokio::time::sleep(Duration::from_millis(work_ms)).await;
+            measurements::record_run(started_ns, super::clock::now_ns());
+            return Ok(());
+        }
         if self.fail_once && ctx.attempt() == 1 {
             return Err(JobError::retry("fails once on purpose"));
         }

@@ -16,6 +16,8 @@ pub(crate) struct Measurements {
     first_start_ns: AtomicI64,
     measured: AtomicU64,
     samples_ms: Mutex<Vec<f64>>,
+    /// `limits`: each run's (start, end), ns since the epoch.
+    runs: Mutex<Vec<(i64, i64)>>,
     all_ran: Notify,
 }
 
@@ -28,6 +30,7 @@ pub(crate) fn start(target: u64) -> Result<&'static Measurements, String> {
         first_start_ns: AtomicI64::new(0),
         measured: AtomicU64::new(0),
         samples_ms: Mutex::new(Vec::with_capacity(target as usize)),
+        runs: Mutex::new(Vec::new()),
         all_ran: Notify::new(),
     });
     MEASUREMENTS
@@ -64,7 +67,21 @@ pub(crate) fn record_success(stamp_ns: Option<i64>) {
     }
 }
 
+/// Called when a `limits` job ran from `start_ns` to `end_ns`.
+pub(crate) fn record_run(start_ns: i64, end_ns: i64) {
+    if let Some(m) = MEASUREMENTS.get()
+        && let Ok(mut runs) = m.runs.lock()
+    {
+        runs.push((start_ns, end_ns));
+    }
+}
+
 impl Measurements {
+    /// The runs recorded by [`record_run`].
+    pub(crate) fn runs(&self) -> Vec<(i64, i64)> {
+        self.runs.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
     /// Returns once every measured job has succeeded.
     pub(crate) async fn all_ran(&self) {
         if self.measured.load(Ordering::Relaxed) < self.target {

@@ -8,6 +8,7 @@
 //! | `w3` | enqueue → start latency at a fixed rate, worker warmed up |
 //! | `w4` | lateness of delayed jobs (start − due; negative would be early) |
 //! | `w5` | Redis memory per waiting job |
+//! | `limits` | how close limited queues run to their limits, several worker processes |
 //!
 //! Each run prints exactly one JSON line on stdout; progress goes to
 //! stderr. Every run works under its own fresh key prefix (derived from
@@ -32,7 +33,7 @@ mod workloads;
 
 use jobqueue_core::ClientConfig;
 
-pub use args::{BenchArgs, NeverBindingLimits};
+pub use args::{BenchArgs, FlowBench, NeverBindingLimits};
 
 /// Runs a workload (or the worker child) and prints its JSON line on stdout.
 pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
@@ -44,8 +45,9 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         "w3" => workloads::latency::run(config, args).await,
         "w4" => workloads::delayed::run(config, args).await,
         "w5" => workloads::memory::run(config, args).await,
+        "limits" => workloads::limits::run(config, args).await,
         other => Err(format!(
-            "unknown workload {other:?}; choose w1, w2_single, w2_bulk, w3, w4 or w5"
+            "unknown workload {other:?}; choose w1, w2_single, w2_bulk, w3, w4, w5 or limits"
         )),
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use jobqueue_dashboard::actions::keys::{
     KeyClassView, apply_key_limits, class_limits, one_class_limits,
 };
-use jobqueue_dashboard::actions::limits::{LimitsView, RateView, format_period};
+use jobqueue_dashboard::actions::limits::{LimitsView, RateView};
 
 use super::audit::audit;
 use super::exit::CliResult;
@@ -28,7 +28,9 @@ pub struct KeyLimitsArgs {
     /// Set: at most this many jobs of each key of the class running at once.
     #[arg(long, requires = "class", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_running: Option<u32>,
-    /// Set: at most this many starts per key per period, e.g. 10/1s, 20/500ms, 5/1m.
+    /// Set: at most this many starts per key per period, e.g. 10/1s, 20/500ms,
+    /// 5/1m (token bucket; `10/1s strict`: sliding window, never more than
+    /// 10 in any second).
     #[arg(long, requires = "class", value_parser = rate_arg)]
     pub rate: Option<RateView>,
     /// Set: no running and no rate limit for the class's keys.
@@ -99,8 +101,6 @@ fn limit_row(class: &str, limits: &LimitsView) -> Vec<String> {
         limits
             .max_running
             .map_or("no limit".to_owned(), |m| m.to_string()),
-        limits.rate.map_or("no limit".to_owned(), |r| {
-            format!("{}/{}", r.limit, format_period(r.per_ms))
-        }),
+        limits.rate.map_or("no limit".to_owned(), |r| r.text()),
     ]
 }

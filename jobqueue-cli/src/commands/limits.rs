@@ -19,7 +19,10 @@ pub struct LimitsArgs {
     /// Set: at most this many jobs of the queue running at once (all workers).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_running: Option<u32>,
-    /// Set: at most this many starts per period, e.g. 100/1s, 20/500ms, 5/1m.
+    /// Set: at most this many starts per period, e.g. 100/1s, 20/500ms, 5/1m
+    /// (token bucket: up to twice the limit may start within one period
+    /// after a pause; `100/1s strict`: sliding window, never more than 100
+    /// in any second).
     #[arg(long, value_parser = rate_arg)]
     pub rate: Option<RateView>,
     /// Remove every limit.

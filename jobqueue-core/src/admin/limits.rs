@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::admin::handle::Admin;
 use crate::error::Error;
-pub use crate::store::commands::limits::{QueueLimits, RateLimit};
+pub use crate::store::commands::limits::{QueueLimits, RateLimit, RateMode};
 
 /// Largest `max_running` accepted (per queue or per flow key).
 pub const MAX_RUNNING_LIMIT: u32 = 1_000_000;

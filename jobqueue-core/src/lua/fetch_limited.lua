@@ -13,12 +13,20 @@ worker process:
   believes hold leases (a cached list); the script checks the list against
   the leases set and, if it is out of date, returns the current one
   instead ({4, worker id…}) so the caller can ask again.
+  At the limit it sets the waiter flag P:{Q}:slotwait (TTL: the recheck
+  interval + 1 s) in the same step, so the worker that frees a slot next
+  wakes the waiting workers (wake_waiters.lua) — the flag is set by the
+  same script that saw the queue full, so no freed slot is missed.
 * rate (token bucket): at most `rate_limit` jobs started per `rate_ms`,
   with bursts up to `rate_limit`. Tokens are refilled continuously on the
-  Redis clock and spent only for jobs actually leased.
+  Redis clock and spent only for jobs actually leased. With `rate_mode` =
+  `window` (strict) a sliding window instead: at most `rate_limit` starts
+  in ANY `rate_ms`, the lease times in P:{Q}:window; when it is full the
+  reply says when its oldest start leaves it.
 * keyed jobs (see include/flow.lua, "Keyed flow control"): the ready keys are served
   round-robin, oldest first, each within its class's running limit and
-  token bucket (P:{Q}:gbucket:<key>), beside the ready list: a key whose
+  token bucket (P:{Q}:gbucket:<key>) or strict window
+  (P:{Q}:gwindow:<key>, a class spec ending in ":w"), beside the ready list: a key whose
   turn came before the ready list's head is served first. A key at its
   running limit leaves P:{Q}:gready until one of its jobs leaves its
   worker; a key out of tokens stays in it, scored with when it has one.
@@ -39,16 +47,20 @@ KEYS[2]  P:{Q}:priority     zset
 KEYS[3]  P:{Q}:active:<wid> hash  (this worker)
 KEYS[4]  P:{Q}:leases       zset
 KEYS[5]  P:{Q}:paused       string
-KEYS[6]  P:{Q}:limits       hash  max_running, rate_limit, rate_ms
+KEYS[6]  P:{Q}:limits       hash  max_running, rate_limit, rate_ms, rate_mode
 KEYS[7]  P:{Q}:rate         hash  tokens, at (token bucket state)
 KEYS[8]  P:{Q}:gready       zset  key → when it may run
 KEYS[9]  P:{Q}:grun         hash  key → leased jobs
-KEYS[10] P:{Q}:glimits      hash  class → "max:rate:per_ms"
+KEYS[10] P:{Q}:glimits      hash  class → "max:rate:per_ms" (":w" appended: strict)
 KEYS[11] P:{Q}:jobs         hash  id → record
-KEYS[12…] P:{Q}:active:<wid> hashes of the workers holding a lease
+KEYS[12] P:{Q}:slotwait     string  present while a worker waits for a running slot
+KEYS[13] P:{Q}:window       zset  "<id>@<ms>" → lease time (strict rate window)
+KEYS[14…] P:{Q}:active:<wid> hashes of the workers holding a lease
 ARGV[1]  worker id
 ARGV[2]  most jobs to lease (1-1000)
-ARGV[3…] the worker ids of KEYS[12…], in the same order
+ARGV[3]  ms to wait at the running limit before asking again (the
+         fallback: a freed slot wakes the worker sooner)
+ARGV[4…] the worker ids of KEYS[14…], in the same order
 
 Returns: as fetch.lua ({0, record…} / {1} paused / {2} no lease),
          {3, retry_after_ms} when the limits allow nothing now, or
@@ -61,18 +73,19 @@ if not redis.call('ZSCORE', KEYS[4], ARGV[1]) then
   return {2}
 end
 local want = tonumber(ARGV[2])
-local limits = redis.call('HMGET', KEYS[6], 'max_running', 'rate_limit', 'rate_ms')
+local limits = redis.call('HMGET', KEYS[6], 'max_running', 'rate_limit', 'rate_ms', 'rate_mode')
 local max_running, rate_limit, rate_ms = tonumber(limits[1]), tonumber(limits[2]), tonumber(limits[3])
--- How long to wait when the running limit binds: no event announces a
--- finished job elsewhere, so ask again soon.
-local RUNNING_RETRY_MS = 50
+local strict = limits[4] == 'window'
+-- How long to wait when the running limit binds, unless a freed slot
+-- wakes the worker first (it sets the waiter flag below).
+local RUNNING_RETRY_MS = math.max(1, tonumber(ARGV[3]) or 50)
 
 if max_running then
-  local passed = #KEYS - 11
+  local passed = #KEYS - 13
   local current = redis.call('ZCARD', KEYS[4]) == passed
   for i = 1, passed do
     if not current then break end
-    current = redis.call('ZSCORE', KEYS[4], ARGV[2 + i]) ~= false
+    current = redis.call('ZSCORE', KEYS[4], ARGV[3 + i]) ~= false
   end
   if not current then
     local out = {4}
@@ -80,17 +93,24 @@ if max_running then
     return out
   end
   local running = 0
-  for i = 12, #KEYS do
+  for i = 14, #KEYS do
     running = running + redis.call('HLEN', KEYS[i])
   end
   if running >= max_running then
+    redis.call('SET', KEYS[12], '1', 'PX', RUNNING_RETRY_MS + 1000)
     return {3, RUNNING_RETRY_MS}
   end
   want = math.min(want, max_running - running)
 end
 
 local now, tokens = now_ms(), nil
-if rate_limit and rate_ms and rate_limit > 0 and rate_ms > 0 then
+local window = nil
+if strict and rate_limit and rate_ms and rate_limit > 0 and rate_ms > 0 then
+  local room, wait = window_room(KEYS[13], rate_limit, rate_ms, now)
+  if room < 1 then return {3, wait} end
+  want = math.min(want, room)
+  window = KEYS[13]
+elseif rate_limit and rate_ms and rate_limit > 0 and rate_ms > 0 then
   tokens = bucket_tokens(KEYS[7], rate_limit, rate_ms, now)
   if tokens < 1 then
     bucket_store(KEYS[7], tokens, now, rate_ms)
@@ -115,10 +135,12 @@ local function limits_of(key)
   local found = {max = 1}
   local spec = redis.call('HGET', KEYS[10], class)
   if spec then
-    local max, rate, per = string.match(spec, '^(%d+):(%d+):(%d+)$')
+    local max, rate, per, mode = string.match(spec, '^(%d+):(%d+):(%d+)(:?w?)$')
     max, rate, per = tonumber(max), tonumber(rate), tonumber(per)
     found.max = (max and max > 0) and max or nil
-    if rate and per and rate > 0 and per > 0 then found.rate, found.per = rate, per end
+    if rate and per and rate > 0 and per > 0 then
+      found.rate, found.per, found.window = rate, per, mode == ':w'
+    end
   end
   class_limits[class] = found
   return found
@@ -134,8 +156,11 @@ for _, key in ipairs(keys) do
   local running = tonumber(redis.call('HGET', KEYS[9], key)) or 0
   local take = math.min(room, share)
   if limits.max then take = math.min(take, limits.max - running) end
-  local bucket_key, key_tokens = nil, nil
-  if take > 0 and limits.rate then
+  local bucket_key, key_tokens, window_key, key_wait = nil, nil, nil, nil
+  if take > 0 and limits.rate and limits.window then
+    window_key = queue_key(base, ':gwindow:' .. key)
+    take = math.min(take, (window_room(window_key, limits.rate, limits.per, now)))
+  elseif take > 0 and limits.rate then
     bucket_key = queue_key(base, ':gbucket:' .. key)
     key_tokens = bucket_tokens(bucket_key, limits.rate, limits.per, now)
     take = math.min(take, math.floor(key_tokens))
@@ -159,12 +184,19 @@ for _, key in ipairs(keys) do
       key_tokens = key_tokens - got
       bucket_store(bucket_key, key_tokens, now, limits.per)
     end
+    if window_key then window_add(window_key, ids, now, limits.per) end
+  end
+  if key_tokens and key_tokens < 1 then
+    key_wait = bucket_wait(key_tokens, limits.rate, limits.per)
+  elseif window_key then
+    local room, wait = window_room(window_key, limits.rate, limits.per, now)
+    if room < 1 then key_wait = wait end
   end
   if redis.call('EXISTS', list_key) == 0 or (limits.max and running >= limits.max) then
     -- Nothing waits, or at its running limit: a leaving job re-readies it.
     redis.call('ZREM', KEYS[8], key)
-  elseif key_tokens and key_tokens < 1 then
-    redis.call('ZADD', KEYS[8], ms_text(now + bucket_wait(key_tokens, limits.rate, limits.per)), key)
+  elseif key_wait then
+    redis.call('ZADD', KEYS[8], ms_text(now + key_wait), key)
   else
     -- Served (or skipped for a full batch): to the back of the round.
     redis.call('ZADD', KEYS[8], ms_text(now), key)
@@ -186,6 +218,10 @@ end
 local leased = #out - 1
 if tokens then
   bucket_store(KEYS[7], tokens - leased, now, rate_ms)
+elseif window and leased > 0 then
+  local ids = {}
+  for i = 2, #out do ids[#ids + 1] = record_id(out[i]) end
+  window_add(window, ids, now, rate_ms)
 end
 if leased == 0 then
   -- Only keys waiting for tokens: ask again when the first has one (at

@@ -18,6 +18,10 @@
 //! queue since its last flush goes out as at most three script calls in a
 //! single round trip.
 //!
+//! For a queue with flow limits the round trip ends with
+//! `wake_waiters.lua`, which wakes the workers waiting for a slot of its
+//! running limit (`CompletionBatch::wake_waiters`).
+//!
 //! The same scripts count the jobs they end in the queue's counters
 //! (`processed` for successes, `failed` for failed attempts and deaths;
 //! snoozes count nothing), once per call, for only the jobs this worker
@@ -35,6 +39,7 @@ use crate::store::ops::ack_keyed::{ack_keyed_call, parse_ack_keyed_reply};
 use crate::store::ops::ack_parents::{ack_parents_call, parse_ack_parents_reply};
 use crate::store::ops::bury::{Bury, BuryEntry, DeadLimits, bury_call, parse_bury_reply};
 use crate::store::ops::retry::{RetryEntry, parse_retry_reply, retry_call};
+use crate::store::ops::wake_waiters::wake_waiters_call;
 use crate::store::scripts::MAX_RECORDS_PER_CALL;
 use crate::store::scripts::{Call, invoke_pipelined};
 
@@ -61,6 +66,10 @@ pub struct CompletionBatch {
     /// Jobs with dependents for the dead set (`bury.lua` with their
     /// parent keys, and the flow-key release).
     pub parent_buries: Vec<BuryEntry>,
+    /// True when the queue has flow limits: after the ending calls, in the
+    /// same round trip, `wake_waiters.lua` wakes the workers waiting for a
+    /// slot of its running limit (plain queues skip it).
+    pub wake_waiters: bool,
 }
 
 impl CompletionBatch {
@@ -166,6 +175,11 @@ impl CompletionCalls {
                 let call = bury_call(queue, active_key, chunk, dead_limits, extra);
                 calls.push(call, Kind::Bury);
             }
+        }
+        // Last, so a worker that found the queue full before these jobs
+        // left is woken (one that looks after them sees the free slots).
+        if batch.wake_waiters && !calls.is_empty() {
+            calls.push(wake_waiters_call(queue), Kind::Wake);
         }
         calls
     }
@@ -274,6 +288,7 @@ impl CompletionReport {
                 self.trimmed += trimmed;
                 self.releases.extend(releases);
             }
+            Kind::Wake => {}
         }
         Ok(())
     }
@@ -287,4 +302,5 @@ enum Kind {
     AckParents,
     Retry,
     Bury,
+    Wake,
 }

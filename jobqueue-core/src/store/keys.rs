@@ -35,9 +35,11 @@
 //! | `P:{Q}:stats:minute:<epoch minute>` | hash | per-queue per-minute `processed` / `failed` bucket (TTL 2 h; named inside the scripts from `P:{Q}:stats`) | [`QueueKeys::stats_minute`] |
 //! | `P:{Q}:stats:day:<YYYY-MM-DD>` | hash | per-queue per-day `processed` / `failed` bucket (TTL 180 days; named inside the scripts from `P:{Q}:stats`) | [`QueueKeys::stats_day`] |
 //! | `P:{Q}:paused` | string | present while the queue is paused | [`QueueKeys::paused`] |
-//! | `P:{Q}:events` | pub/sub channel | wake-ups and signals: `r` new work, `s` new earliest schedule, `p` pause, `u` resume, `l` flow limits changed or keyed jobs appeared, `c<job id>` cancel a leased job | [`QueueKeys::events`] |
+//! | `P:{Q}:events` | pub/sub channel | wake-ups and signals: `r` new work, `s` new earliest schedule, `p` pause, `u` resume, `l` flow limits changed or keyed jobs appeared, `c<job id>` cancel a leased job, `w` a slot of the running limit freed while workers waited | [`QueueKeys::events`] |
 //! | `P:{Q}:limits` | hash | flow limits: max_running, rate_limit, rate_ms | [`QueueKeys::limits`] |
 //! | `P:{Q}:rate` | hash | token bucket of the rate limit: tokens, at (TTL) | [`QueueKeys::rate`] |
+//! | `P:{Q}:window` | zset | strict rate limit: `<job id>@<ms>` → lease time (ms) of the starts in the last period (TTL) | [`QueueKeys::rate_window`] |
+//! | `P:{Q}:slotwait` | string | present while a worker waits for a slot of the running limit: the next job to end wakes it (`w`; TTL) | [`QueueKeys::slot_waiter`] |
 //! | `P:{Q}:flow` | string | present once the queue has had keyed jobs: workers fetch it with `fetch_limited.lua` | [`QueueKeys::flow_marker`] |
 //! | `P:{Q}:g:<key>` | list | ids of the jobs waiting for flow key `<key>`, FIFO (records in `P:{Q}:jobs`) | [`QueueKeys::flow_list`] |
 //! | `P:{Q}:gwaiting` | string | number of keyed jobs waiting in their keys' lists | [`QueueKeys::flow_waiting`] |
@@ -45,6 +47,7 @@
 //! | `P:{Q}:grun` | hash | flow key → its jobs leased now | [`QueueKeys::flow_running`] |
 //! | `P:{Q}:glimits` | hash | key class → `max_running:rate_limit:rate_ms` (0 = none) | [`QueueKeys::flow_limits`] |
 //! | `P:{Q}:gbucket:<key>` | hash | one flow key's token bucket: tokens, at (TTL) | [`QueueKeys::flow_bucket`] |
+//! | `P:{Q}:gwindow:<key>` | zset | one flow key's strict rate window: `<job id>@<ms>` → lease time (TTL) | [`QueueKeys::flow_window`] |
 //! | `P:{Q}:unique:<digest>` | string | id of the job holding a uniqueness key (TTL) | [`QueueKeys::unique`] |
 //! | `P:{Q}:id:<job id>` | string | idempotency marker of a job whose producer gave its id ([`crate::JobBuilder::id`]): digest of its type and payload, so a retried enqueue is a no-op (TTL: the idempotency window, [`crate::ClientConfig::idempotency_window`], default 1 h) | [`QueueKeys::id_marker`] |
 //! | `P:{Q}:deps:<id>` | hash | a waiting job's dependency state: parents needed, resolved parents, policy, destination | [`QueueKeys::deps`] |
@@ -311,6 +314,18 @@ impl QueueKeys {
         format!("{}:rate", self.base)
     }
 
+    /// Sorted set of the starts of a strict (sliding-window) rate limit's
+    /// last period: `<job id>@<ms>` → lease time.
+    pub fn rate_window(&self) -> String {
+        format!("{}:window", self.base)
+    }
+
+    /// Flag present while a worker waits for a slot of the queue's running
+    /// limit (set by `fetch_limited.lua`, taken by `wake_waiters.lua`).
+    pub fn slot_waiter(&self) -> String {
+        format!("{}:slotwait", self.base)
+    }
+
     /// Sorted set of expired job ids by time of expiry.
     pub fn expired(&self) -> String {
         format!("{}:expired", self.base)
@@ -381,6 +396,11 @@ impl QueueKeys {
     /// Token bucket of one flow key's rate limit.
     pub fn flow_bucket(&self, key: &str) -> String {
         format!("{}:gbucket:{}", self.base, key)
+    }
+
+    /// Strict rate window of one flow key (`<job id>@<ms>` → lease time).
+    pub fn flow_window(&self, key: &str) -> String {
+        format!("{}:gwindow:{}", self.base, key)
     }
 
     /// Set of the names of this queue's cron entries.
@@ -458,6 +478,9 @@ mod tests {
             q.flow_running(),
             q.flow_limits(),
             q.flow_bucket("account:7"),
+            q.flow_window("account:7"),
+            q.rate_window(),
+            q.slot_waiter(),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }
@@ -475,6 +498,7 @@ mod tests {
         assert_eq!(q.flow_waiting(), format!("{base}:gwaiting"));
         assert_eq!(q.flow_limits(), format!("{base}:glimits"));
         assert_eq!(q.flow_bucket("a:1"), format!("{base}:gbucket:a:1"));
+        assert_eq!(q.flow_window("a:1"), format!("{base}:gwindow:a:1"));
         assert_eq!(q.flow_marker(), format!("{base}:flow"));
         assert_eq!(q.status("x"), format!("{base}:status:x"));
         assert_eq!(q.events(), format!("{base}:events"));

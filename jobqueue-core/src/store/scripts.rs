@@ -138,6 +138,7 @@ pub(crate) struct Scripts {
     pub session_touch: LuaScript,
     pub login_attempt: LuaScript,
     pub enqueue_with_id: LuaScript,
+    pub wake_waiters: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -177,11 +178,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     session_touch: lua!("session_touch"),
     login_attempt: lua!("login_attempt"),
     enqueue_with_id: lua!(flow "enqueue_with_id"),
+    wake_waiters: lua!("wake_waiters"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 36] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 37] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -219,6 +221,7 @@ impl Scripts {
             &self.session_touch,
             &self.login_attempt,
             &self.enqueue_with_id,
+            &self.wake_waiters,
         ]
     }
 }

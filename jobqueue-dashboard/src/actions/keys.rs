@@ -176,6 +176,7 @@ mod tests {
             rate: Some(RateView {
                 limit: 10,
                 per_ms: 1000,
+                mode: jobqueue_core::RateMode::Strict,
             }),
         };
         assert_eq!(LimitsView::from(KeyLimits::from(view)), view);
@@ -186,7 +187,7 @@ mod tests {
         };
         assert_eq!(
             set.audit_target("default"),
-            "default customer at most 2 running · 10 per 1s"
+            "default customer at most 2 running · 10 per 1s (strict)"
         );
         let unlimited = KeyClassView {
             limits: LimitsView::default(),

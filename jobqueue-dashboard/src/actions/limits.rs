@@ -1,11 +1,11 @@
 //! Actions on a queue's flow limits (set, clear), and how limits are
 //! shown and taken: [`LimitsView`] (the API's JSON, the pages, the CLI),
-//! rates written `100/1s`. The operator API call ([`apply_limits`]) is
+//! rates written `100/1s` (`100/1s strict` for a sliding window). The operator API call ([`apply_limits`]) is
 //! shared with the `jobqueue queues limits` command.
 
 use std::time::Duration;
 
-use jobqueue_core::{Admin, QueueLimits, RateLimit};
+use jobqueue_core::{Admin, QueueLimits, RateLimit, RateMode};
 use serde::{Deserialize, Serialize};
 
 use crate::audit_log;
@@ -33,6 +33,32 @@ pub struct RateView {
     pub limit: u32,
     /// The period, ms.
     pub per_ms: u64,
+    /// `"bucket"` (default: token bucket, bursts up to `limit`) or
+    /// `"strict"` (sliding window: never more than `limit` in any period).
+    #[serde(default)]
+    pub mode: RateMode,
+}
+
+impl RateView {
+    /// `100/1s`, or `100/1s strict`: how forms and the CLI write it.
+    pub fn text(&self) -> String {
+        let strict = if self.mode == RateMode::Strict {
+            " strict"
+        } else {
+            ""
+        };
+        format!("{}/{}{strict}", self.limit, format_period(self.per_ms))
+    }
+
+    /// `100 per 1s`, or `100 per 1s (strict)`.
+    pub fn describe(&self) -> String {
+        let strict = if self.mode == RateMode::Strict {
+            " (strict)"
+        } else {
+            ""
+        };
+        format!("{} per {}{strict}", self.limit, format_period(self.per_ms))
+    }
 }
 
 impl From<QueueLimits> for LimitsView {
@@ -42,6 +68,7 @@ impl From<QueueLimits> for LimitsView {
             rate: limits.rate.map(|r| RateView {
                 limit: r.limit,
                 per_ms: u64::try_from(r.per.as_millis()).unwrap_or(u64::MAX),
+                mode: r.mode,
             }),
         }
     }
@@ -54,6 +81,7 @@ impl From<LimitsView> for QueueLimits {
             rate: view.rate.map(|r| RateLimit {
                 limit: r.limit,
                 per: Duration::from_millis(r.per_ms),
+                mode: r.mode,
             }),
         }
     }
@@ -72,7 +100,7 @@ impl LimitsView {
             parts.push(format!("at most {max} running"));
         }
         if let Some(rate) = self.rate {
-            parts.push(format!("{} per {}", rate.limit, format_period(rate.per_ms)));
+            parts.push(rate.describe());
         }
         if parts.is_empty() {
             "none".to_owned()
@@ -93,10 +121,25 @@ pub fn format_period(ms: u64) -> String {
 }
 
 /// Parses a rate `100/1s` (also `100/500ms`, `10/2m`, `5/1h`; `100/s` is
-/// `100/1s`) as (limit, period ms).
+/// `100/1s`) as (limit, period ms); a trailing ` strict` asks for the
+/// sliding window ([`RateMode::Strict`]), ` bucket` for the token bucket
+/// (the default).
 pub fn parse_rate(text: &str) -> Result<RateView, String> {
-    let bad = || format!("{text:?} is not a rate: write it like 100/1s, 20/500ms or 5/1m");
-    let (limit, period) = text.trim().split_once('/').ok_or_else(bad)?;
+    let bad = || {
+        format!(
+            "{text:?} is not a rate: write it like 100/1s, 20/500ms or 5/1m, \
+             followed by \" strict\" for a sliding window"
+        )
+    };
+    let trimmed = text.trim();
+    let (trimmed, mode) = match trimmed
+        .rsplit_once(char::is_whitespace)
+        .and_then(|(rate, word)| Some((rate, word.parse::<RateMode>().ok()?)))
+    {
+        Some((rate, mode)) => (rate.trim_end(), mode),
+        None => (trimmed, RateMode::Bucket),
+    };
+    let (limit, period) = trimmed.split_once('/').ok_or_else(bad)?;
     let limit: u32 = limit.trim().parse().map_err(|_| bad())?;
     let period = period.trim();
     let split = period.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
@@ -119,7 +162,11 @@ pub fn parse_rate(text: &str) -> Result<RateView, String> {
             "{text:?}: a rate needs a limit and a period of at least 1 ms"
         ));
     }
-    Ok(RateView { limit, per_ms })
+    Ok(RateView {
+        limit,
+        per_ms,
+        mode,
+    })
 }
 
 /// Sets (replacing) or, with `None`, clears the flow limits of `queue`:
@@ -167,13 +214,31 @@ mod tests {
             parse_rate("100/1s"),
             Ok(RateView {
                 limit: 100,
-                per_ms: 1000
+                per_ms: 1000,
+                mode: RateMode::Bucket,
             })
+        );
+        assert_eq!(
+            parse_rate(" 50/1s strict").map(|r| (r.mode, r.text())),
+            Ok((RateMode::Strict, "50/1s strict".to_owned()))
+        );
+        assert_eq!(
+            parse_rate("50/1s bucket").map(|r| r.mode),
+            Ok(RateMode::Bucket)
         );
         assert_eq!(parse_rate(" 5 / 2m ").map(|r| r.per_ms), Ok(120_000));
         assert_eq!(parse_rate("100/s").map(|r| r.per_ms), Ok(1000));
         assert_eq!(parse_rate("3/250ms").map(|r| r.per_ms), Ok(250));
-        for bad in ["", "100", "x/1s", "100/1y", "0/1s", "100/0s", "-1/1s"] {
+        for bad in [
+            "",
+            "100",
+            "x/1s",
+            "100/1y",
+            "0/1s",
+            "100/0s",
+            "-1/1s",
+            "100/1s fast",
+        ] {
             assert!(parse_rate(bad).is_err(), "{bad}");
         }
         assert_eq!(format_period(1000), "1s");
@@ -185,9 +250,15 @@ mod tests {
             rate: Some(RateView {
                 limit: 100,
                 per_ms: 1000,
+                mode: RateMode::Bucket,
             }),
         };
         assert_eq!(view.describe(), "at most 20 running · 100 per 1s");
+        let strict = LimitsView {
+            max_running: None,
+            rate: parse_rate("5/1m strict").ok(),
+        };
+        assert_eq!(strict.describe(), "5 per 1m (strict)");
         assert_eq!(LimitsView::default().describe(), "none");
     }
 }

@@ -35,6 +35,7 @@ struct FlatLimitsView {
     max_running: Option<u32>,
     rate_limit: Option<u32>,
     rate_per_ms: Option<u64>,
+    rate_mode: Option<jobqueue_core::RateMode>,
 }
 
 impl From<KeyLimits> for FlatLimitsView {
@@ -45,6 +46,7 @@ impl From<KeyLimits> for FlatLimitsView {
             rate_per_ms: limits
                 .rate
                 .map(|rate| u64::try_from(rate.per.as_millis()).unwrap_or(u64::MAX)),
+            rate_mode: limits.rate.map(|rate| rate.mode),
         }
     }
 }

@@ -5,7 +5,10 @@
 //! channel. Scripts publish `r` when work appears in an empty queue, `s`
 //! when the earliest scheduled run-at moves earlier, `p`/`u` on pause and
 //! resume, `c<job id>` when an operator cancels a leased job, `l` when the
-//! queue's flow limits change. Wake-ups are hints: the fetcher and the
+//! queue's flow limits change, `w` when a slot of the queue's running limit
+//! freed while a worker waited for one (`wake_waiters.lua`). `w`, `r` and
+//! `c` also end the wait of a queue its flow limits held back, so a limited
+//! queue runs at its limit instead of polling. Wake-ups are hints: the fetcher and the
 //! delayed-job promoter also poll slowly on their own, so a message lost
 //! while reconnecting costs latency, never a job. After every (re)connect
 //! both are woken, since messages may have been missed while disconnected.
@@ -63,14 +66,19 @@ async fn listen(
     let mut messages = pubsub.on_message();
     while let Some(message) = messages.next().await {
         match message.get_payload_bytes().first() {
-            Some(b'r' | b'u') => {
+            Some(b'r' | b'u' | b'w') => {
                 let channel = message.get_channel_name();
                 match shared
                     .queues
                     .iter()
                     .position(|q| q.keys.events() == channel)
                 {
-                    Some(index) => shared.work_arrived(index),
+                    Some(index) => {
+                        // `w`: a slot of the running limit freed while
+                        // workers waited; `r`: a flow key became ready.
+                        shared.queues[index].limits.release_hold();
+                        shared.work_arrived(index);
+                    }
                     None => shared.recheck_every_queue(),
                 }
             }
@@ -94,6 +102,18 @@ async fn listen(
                     .and_then(|text| text.parse().ok());
                 if let Some(id) = id {
                     shared.running.cancel(id);
+                }
+                // The cancelled job no longer counts against the running
+                // limit: a worker waiting for a slot may take one.
+                let channel = message.get_channel_name();
+                if let Some(index) = shared
+                    .queues
+                    .iter()
+                    .position(|q| q.keys.events() == channel)
+                    && shared.queues[index].limits.is_active()
+                {
+                    shared.queues[index].limits.release_hold();
+                    shared.work_arrived(index);
                 }
             }
             _ => {}

@@ -133,6 +133,7 @@ async fn fetch_once(
                 &queue.active_key,
                 &shared.worker_id,
                 max,
+                shared.config.limit_recheck_interval,
                 &mut workers,
             )
             .await;
@@ -162,6 +163,7 @@ async fn reconcile(shared: &Shared, index: usize) -> Result<(), jobqueue_core::E
         .store
         .handback(&queue.keys, &shared.worker_id, &orphans, false)
         .await?;
+    shared.slots_freed(&shared.store, index).await;
     tracing::warn!(
         queue = %queue.name,
         jobs = returned,

@@ -271,6 +271,7 @@ async fn hand_back_unstarted(shared: &Shared, buffer: VecDeque<Leased>) {
         {
             Ok(count) => {
                 shared.held.remove(index, ids.iter().map(Vec::as_slice));
+                shared.slots_freed(&shared.store, index).await;
                 tracing::info!(queue = %queue.name, jobs = count, "handed back prefetched jobs")
             }
             Err(err) => {

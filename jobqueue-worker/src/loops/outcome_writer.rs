@@ -6,6 +6,10 @@
 //! `bury.lua`). While one batch is on the wire the next one accumulates, so
 //! batches grow with load without any timer adding latency.
 //!
+//! For a queue with flow limits the round trip also wakes the workers
+//! waiting for a slot of its running limit (`wake_waiters.lua`, only when
+//! one waits), so a limited queue runs at its limit.
+//!
 //! The scripts also count the jobs they end (`processed`, `failed`), for
 //! only the jobs this worker still held: a batch retried after Redis
 //! applied it counts nothing twice, and nothing is counted in memory where
@@ -72,8 +76,10 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
     {
         add_to_batch(&mut per_queue[queue], leased_id, outcome, after, keyed);
     }
-    for (index, (queue, batch)) in shared.queues.iter().zip(per_queue).enumerate() {
+    for (index, (queue, mut batch)) in shared.queues.iter().zip(per_queue).enumerate() {
         if !batch.is_empty() {
+            // A queue with flow limits: wake workers waiting for a slot.
+            batch.wake_waiters = queue.limits.is_active();
             write_queue(shared, index, queue, &batch).await;
         }
     }

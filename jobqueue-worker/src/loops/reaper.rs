@@ -37,7 +37,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 /// recorded by a worker that died before telling their dependents.
 pub(crate) async fn reap_once(shared: &Shared) -> Result<u64, jobqueue_core::Error> {
     let mut total = 0;
-    for queue in &shared.queues {
+    for (index, queue) in shared.queues.iter().enumerate() {
         let swept = shared.control.sweep_releases(&queue.keys).await?;
         if swept > 0 {
             tracing::info!(queue = %queue.name, parents = swept, "told dependents of parents left by another worker");
@@ -56,6 +56,7 @@ pub(crate) async fn reap_once(shared: &Shared) -> Result<u64, jobqueue_core::Err
             if let Some(moved) = shared.control.reclaim(&queue.keys, &worker).await? {
                 total += moved;
                 if moved > 0 {
+                    shared.slots_freed(&shared.control, index).await;
                     tracing::warn!(
                         queue = %queue.name,
                         lapsed_worker = %worker,

@@ -246,6 +246,7 @@ async fn drop_expired(
     {
         Ok(true) => {
             tracing::info!(job.id = %head.id, queue = %queue.name, "job expired before it started; dropped");
+            shared.slots_freed(&shared.store, leased.queue).await;
             if head.dependents {
                 // An expired parent never succeeds: tell its dependents.
                 let entry = [format!("{}|failed", head.id)];

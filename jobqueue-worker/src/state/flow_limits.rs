@@ -40,6 +40,14 @@ impl FlowLimits {
         until
     }
 
+    /// A slot freed or work arrived (`w`, `r`, `c` on the queue's events
+    /// channel): whatever held the queue back is worth asking about again.
+    pub(crate) fn release_hold(&self) {
+        if let Ok(mut held) = self.held_until.lock() {
+            *held = None;
+        }
+    }
+
     /// The cached list of leasing workers (taken out while a fetch uses it).
     pub(crate) fn take_workers(&self) -> Vec<String> {
         self.workers

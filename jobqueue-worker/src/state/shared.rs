@@ -108,6 +108,21 @@ impl Shared {
         self.redis_recovered.notify_waiters();
     }
 
+    /// Leased jobs of queue `index` left their worker outside a
+    /// completion batch (reclaimed, handed back, expired): on a queue with
+    /// flow limits, wake the workers waiting for a slot of its running
+    /// limit. Best effort: their recheck interval covers a failure.
+    pub(crate) async fn slots_freed(&self, store: &Store, index: usize) {
+        let Some(queue) = self.queues.get(index) else {
+            return;
+        };
+        if queue.limits.is_active()
+            && let Err(err) = store.wake_waiters(&queue.keys).await
+        {
+            tracing::debug!(queue = %queue.name, error = %err, "could not wake workers waiting for a slot");
+        }
+    }
+
     /// Folds one job's run time into the moving average.
     pub(crate) fn record_job_time(&self, micros: u64) {
         let old = self.job_time_us.load(Ordering::Relaxed);

@@ -284,6 +284,15 @@ impl<S> WorkerBuilder<S> {
         self
     }
 
+    /// How soon a queue held back by its running limit is asked again when
+    /// no freed slot woke the worker first (default 50 ms; a job ending in
+    /// any worker wakes the waiting ones at once, so this is only the
+    /// fallback for a lost wake-up).
+    pub fn limit_recheck_interval(mut self, interval: Duration) -> Self {
+        self.config.limit_recheck_interval = interval;
+        self
+    }
+
     /// Dead set bounds (default 10,000 jobs and 180 days per queue).
     pub fn dead_limits(mut self, limits: DeadLimits) -> Self {
         self.config.dead_limits = limits;

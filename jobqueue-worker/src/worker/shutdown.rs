@@ -133,7 +133,7 @@ async fn finish_writing(finish: CancellationToken, mut writer: JoinHandle<()>) {
 /// its leases; returns how many jobs went back.
 async fn hand_back_unfinished(shared: &Shared) -> u64 {
     let mut handed_back = 0;
-    for queue in &shared.queues {
+    for (index, queue) in shared.queues.iter().enumerate() {
         let result = tokio::time::timeout(
             SHUTDOWN_WRITE_TIMEOUT,
             shared
@@ -142,7 +142,12 @@ async fn hand_back_unfinished(shared: &Shared) -> u64 {
         )
         .await;
         match result {
-            Ok(Ok(count)) => handed_back += count,
+            Ok(Ok(count)) => {
+                handed_back += count;
+                if count > 0 {
+                    shared.slots_freed(&shared.control, index).await;
+                }
+            }
             Ok(Err(err)) => {
                 tracing::error!(queue = %queue.name, error = %err, "could not hand jobs back; they return when the lease lapses")
             }

@@ -83,10 +83,10 @@ async fn set_never_binding_limits(
     let rate = matches!(variant, NeverBindingLimits::Rate | NeverBindingLimits::Both);
     let never_binding = QueueLimits {
         max_running: running.then_some(1_000_000),
-        rate: rate.then_some(RateLimit {
-            limit: jobqueue_core::admin::limits::MAX_RATE_LIMIT,
-            per: Duration::from_secs(1),
-        }),
+        rate: rate.then_some(RateLimit::bucket(
+            jobqueue_core::admin::limits::MAX_RATE_LIMIT,
+            Duration::from_secs(1),
+        )),
     };
     for queue in queues {
         client

@@ -268,6 +268,39 @@ local function bucket_wait(tokens, limit, per_ms)
   return math.max(1, math.ceil((1 - tokens) * per_ms / limit))
 end
 
+-- A strict (sliding-window) rate limit: `window_key` (zset "<id>@<ms>" →
+-- lease time) holds the starts of the last `per_ms`. Drops the starts that
+-- left the window; returns the starts still allowed now and, when none is,
+-- the ms until the oldest leaves it. At most `limit` starts in ANY window
+-- of `per_ms`: a lease at `now` counts the leases in (now - span, now],
+-- where the span is `per_ms` plus a guard of 1/20 of it (at most 10 ms),
+-- so a job that starts a few ms after its lease (a busy worker, the
+-- reply's way back) cannot push its start into the next window.
+local function window_span(per_ms)
+  return per_ms + math.min(10, per_ms / 20)
+end
+
+local function window_room(window_key, limit, per_ms, now)
+  local span = window_span(per_ms)
+  redis.call('ZREMRANGEBYSCORE', window_key, '-inf', ms_text(now - span))
+  local room = limit - redis.call('ZCARD', window_key)
+  if room > 0 then return room, 0 end
+  local oldest = redis.call('ZRANGE', window_key, 0, 0, 'WITHSCORES')
+  return 0, math.max(1, math.ceil(tonumber(oldest[2]) + span - now))
+end
+
+-- Records the starts of job `ids` at `now` in a strict window; it expires
+-- once every start has left it.
+local function window_add(window_key, ids, now, per_ms)
+  local at, args = ms_text(now), {}
+  for _, id in ipairs(ids) do
+    args[#args + 1] = at
+    args[#args + 1] = id .. '@' .. at
+  end
+  redis.call('ZADD', window_key, unpack(args))
+  redis.call('PEXPIRE', window_key, math.ceil(window_span(per_ms)) + 1000)
+end
+
 -- Makes records ready: plain ones appended to the ready list in order
 -- with one RPUSH, prioritised ones added to the priority set with one ZADD,
 -- keyed ones (a "flow" member) appended to their key's list.

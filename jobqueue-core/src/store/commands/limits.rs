@@ -1,6 +1,7 @@
 //! Flow limits as stored: a queue's limits (`P:{Q}:limits`, read by
 //! `fetch_limited.lua` at every fetch) and the limits of each key class
-//! (`P:{Q}:glimits`, field per class, `max:rate:per_ms`).
+//! (`P:{Q}:glimits`, field per class, `max:rate:per_ms`, `:w` appended for
+//! a strict rate).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -11,14 +12,76 @@ use crate::error::Error;
 use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
 
-/// A rate limit: at most `limit` job starts per `per`, in bursts of at
-/// most `limit`.
+/// A rate limit: at most `limit` job starts per `per`; how strictly is
+/// the [`RateMode`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RateLimit {
     /// Job starts per period.
     pub limit: u32,
     /// The period.
     pub per: Duration,
+    /// Token bucket (`limit` per `per` on average, bursts up to `limit`) or
+    /// strict sliding window (never more than `limit` in any `per`).
+    pub mode: RateMode,
+}
+
+impl RateLimit {
+    /// A token-bucket rate limit ([`RateMode::Bucket`]).
+    pub fn bucket(limit: u32, per: Duration) -> Self {
+        Self {
+            limit,
+            per,
+            mode: RateMode::Bucket,
+        }
+    }
+
+    /// A strict, sliding-window rate limit ([`RateMode::Strict`]).
+    pub fn strict(limit: u32, per: Duration) -> Self {
+        Self {
+            limit,
+            per,
+            mode: RateMode::Strict,
+        }
+    }
+}
+
+/// How a [`RateLimit`] counts starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateMode {
+    /// A token bucket of `limit` tokens refilled continuously over `per`:
+    /// `limit` per `per` on average, a full bucket may go at once, so up to
+    /// `2 × limit` can start within one window of `per`.
+    #[default]
+    Bucket,
+    /// A sliding window: at most `limit` starts in **any** window of `per`
+    /// (what third-party APIs that answer 429 usually enforce). Costs one
+    /// sorted-set entry per start of the last period.
+    Strict,
+}
+
+impl RateMode {
+    /// `"bucket"` or `"strict"`, as the API and CLI spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bucket => "bucket",
+            Self::Strict => "strict",
+        }
+    }
+}
+
+impl std::str::FromStr for RateMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "bucket" => Ok(Self::Bucket),
+            "strict" => Ok(Self::Strict),
+            other => Err(format!(
+                "unknown rate mode {other:?}: \"bucket\" or \"strict\""
+            )),
+        }
+    }
 }
 
 /// A queue's flow limits; `None` fields do not limit.
@@ -54,18 +117,25 @@ impl KeyLimits {
         rate: None,
     };
 
-    /// The form stored in `P:{queue}:glimits`: `max:rate:per_ms`, 0 = none.
+    /// The form stored in `P:{queue}:glimits`: `max:rate:per_ms`, 0 = none,
+    /// with `:w` appended for a strict rate.
     pub(crate) fn encode(&self) -> String {
-        let (limit, per_ms) = self.rate.map_or((0, 0), |rate| {
+        let (limit, per_ms, strict) = self.rate.map_or((0, 0, false), |rate| {
             (
                 rate.limit,
                 u64::try_from(rate.per.as_millis()).unwrap_or(u64::MAX),
+                rate.mode == RateMode::Strict,
             )
         });
-        format!("{}:{limit}:{per_ms}", self.max_running.unwrap_or(0))
+        let suffix = if strict { ":w" } else { "" };
+        format!("{}:{limit}:{per_ms}{suffix}", self.max_running.unwrap_or(0))
     }
 
     pub(crate) fn decode(text: &str) -> Option<Self> {
+        let (text, mode) = match text.strip_suffix(":w") {
+            Some(rest) => (rest, RateMode::Strict),
+            None => (text, RateMode::Bucket),
+        };
         let mut parts = text.split(':').map(str::parse::<u64>);
         let (Some(Ok(max)), Some(Ok(limit)), Some(Ok(per_ms)), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -78,6 +148,7 @@ impl KeyLimits {
                 (Some(limit), per_ms) if limit > 0 && per_ms > 0 => Some(RateLimit {
                     limit,
                     per: Duration::from_millis(per_ms),
+                    mode,
                 }),
                 _ => None,
             },
@@ -94,21 +165,29 @@ impl Default for KeyLimits {
 impl Store {
     /// The flow limits of `queue`.
     pub async fn queue_limits(&self, queue: &QueueKeys) -> Result<QueueLimits, Error> {
-        let fields: HashMap<String, u64> = redis::cmd("HGETALL")
+        let fields: HashMap<String, String> = redis::cmd("HGETALL")
             .arg(queue.limits())
             .query_async(&mut self.conn.clone())
             .await
             .map_err(Error::redis("queue_limits"))?;
-        let number = |name: &str| fields.get(name).and_then(|&n| u32::try_from(n).ok());
-        let rate = match (number("rate_limit"), fields.get("rate_ms")) {
-            (Some(limit), Some(&ms)) if limit > 0 && ms > 0 => Some(RateLimit {
+        let number = |name: &str| fields.get(name).and_then(|n| n.parse::<u64>().ok());
+        let mode = match fields.get("rate_mode").map(String::as_str) {
+            Some("window") => RateMode::Strict,
+            _ => RateMode::Bucket,
+        };
+        let rate = match (
+            number("rate_limit").and_then(|n| u32::try_from(n).ok()),
+            number("rate_ms"),
+        ) {
+            (Some(limit), Some(ms)) if limit > 0 && ms > 0 => Some(RateLimit {
                 limit,
                 per: Duration::from_millis(ms),
+                mode,
             }),
             _ => None,
         };
         Ok(QueueLimits {
-            max_running: number("max_running"),
+            max_running: number("max_running").and_then(|n| u32::try_from(n).ok()),
             rate,
         })
     }
@@ -124,6 +203,8 @@ impl Store {
             .del(queue.limits())
             .ignore()
             .del(queue.rate())
+            .ignore()
+            .del(queue.rate_window())
             .ignore();
         if let Some(max) = limits.max_running {
             pipe.hset(queue.limits(), "max_running", max).ignore();
@@ -134,6 +215,10 @@ impl Store {
                 .ignore()
                 .hset(queue.limits(), "rate_ms", per_ms)
                 .ignore();
+            if rate.mode == RateMode::Strict {
+                // fetch_limited.lua counts starts in P:{Q}:window instead.
+                pipe.hset(queue.limits(), "rate_mode", "window").ignore();
+            }
         }
         pipe.publish(queue.events(), "l").ignore();
         pipe.query_async::<()>(&mut self.conn.clone())
@@ -194,17 +279,15 @@ mod tests {
             KeyLimits::DEFAULT,
             KeyLimits {
                 max_running: None,
-                rate: Some(RateLimit {
-                    limit: 10,
-                    per: Duration::from_secs(1),
-                }),
+                rate: Some(RateLimit::bucket(10, Duration::from_secs(1))),
             },
             KeyLimits {
                 max_running: Some(3),
-                rate: Some(RateLimit {
-                    limit: 1,
-                    per: Duration::from_millis(250),
-                }),
+                rate: Some(RateLimit::bucket(1, Duration::from_millis(250))),
+            },
+            KeyLimits {
+                max_running: Some(2),
+                rate: Some(RateLimit::strict(50, Duration::from_secs(1))),
             },
             KeyLimits {
                 max_running: None,

@@ -20,12 +20,17 @@ impl Store {
     /// (for the running limit); it starts empty, is corrected by the script
     /// when out of date, and should be passed again next time, so a fetch
     /// normally costs one round trip.
+    ///
+    /// At the running limit the reply says to ask again after `recheck`
+    /// (the fallback: the script also sets the queue's waiter flag, so the
+    /// next job to end publishes `w` and the waiting workers ask at once).
     pub async fn fetch_limited(
         &self,
         queue: &QueueKeys,
         active_key: &str,
         worker_id: &str,
         max: usize,
+        recheck: std::time::Duration,
         workers: &mut Vec<String>,
     ) -> Result<FetchReply, Error> {
         const OP: &str = "fetch";
@@ -38,6 +43,10 @@ impl Store {
             queue.flow_running(),
             queue.flow_limits(),
         );
+        let (slot_waiter, rate_window) = (queue.slot_waiter(), queue.rate_window());
+        let recheck_ms = u64::try_from(recheck.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         for _ in 0..MAX_TRIES {
             let all_active: Vec<String> = workers.iter().map(|w| queue.active(w)).collect();
             let mut keys: Vec<&str> = vec![
@@ -52,9 +61,16 @@ impl Store {
                 &flow_running,
                 &flow_limits,
                 queue.jobs(),
+                &slot_waiter,
+                &rate_window,
             ];
             keys.extend(all_active.iter().map(String::as_str));
-            let mut call = SCRIPTS.fetch_limited.call(&keys).arg(worker_id).arg(max);
+            let mut call = SCRIPTS
+                .fetch_limited
+                .call(&keys)
+                .arg(worker_id)
+                .arg(max)
+                .arg(recheck_ms);
             for worker in workers.iter() {
                 call.push_arg(worker.as_str());
             }

@@ -38,3 +38,4 @@ pub mod schedule;
 pub mod session_open;
 pub mod session_touch;
 pub mod unlock;
+pub mod wake_waiters;

@@ -11,7 +11,7 @@ use axum::response::Html;
 use jobqueue_core::KeyLimits;
 use maud::{Markup, html};
 
-use crate::actions::limits::format_period;
+use crate::actions::limits::LimitsView;
 use crate::config::Role;
 use crate::error::ApiError;
 use crate::params::Params;
@@ -99,11 +99,7 @@ fn limit_cells(limits: &KeyLimits) -> Markup {
     html! {
         td { (limits.max_running.map_or("no limit".to_owned(), |m| m.to_string())) }
         td {
-            (limits.rate.map_or("no limit".to_owned(), |rate| format!(
-                "{} per {}",
-                rate.limit,
-                format_period(u64::try_from(rate.per.as_millis()).unwrap_or(u64::MAX))
-            )))
+            (LimitsView::from(*limits).rate.map_or("no limit".to_owned(), |rate| rate.describe()))
         }
     }
 }
@@ -123,7 +119,8 @@ fn set_form(state: &AppState, who: &Principal, queue: &str) -> Markup {
         p.muted {
             "The class is the text before the first \":\" of a key (customer for customer:7). "
             "Leave a field empty for no limit of that kind; both empty: the class's keys are not limited. "
-            "A rate is starts/period per key: 10/1s, 20/500ms, 5/1m. Applies at the next fetch."
+            "A rate is starts/period per key: 10/1s, 20/500ms, 5/1m (a token bucket; add strict, 10/1s strict, "
+            "for a sliding window: never more than the limit in any period). Applies at the next fetch."
         }
     }
 }

@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Html;
 use maud::html;
 
-use crate::actions::limits::{LimitsView, format_period};
+use crate::actions::limits::LimitsView;
 use crate::config::Role;
 use crate::error::ApiError;
 use crate::params::Params;
@@ -29,9 +29,7 @@ pub(crate) async fn limits(
     let name = state.known_queue(&name).await?;
     let limits = LimitsView::from(state.admin.queue_limits(&name).await?);
     let base = state.link(&format!("/queues/{}/limits", url(&name)));
-    let rate_text = limits
-        .rate
-        .map(|r| format!("{}/{}", r.limit, format_period(r.per_ms)));
+    let rate_text = limits.rate.map(|r| r.text());
     let body = html! {
         h1 { "Flow limits of " code { (name) } }
         p.muted {
@@ -41,7 +39,7 @@ pub(crate) async fn limits(
         dl.facts #limits {
             dt { "Max running" } dd #limit-max-running { (limits.max_running.map_or("no limit".to_owned(), |m| m.to_string())) }
             dt { "Rate" } dd #limit-rate {
-                (limits.rate.map_or("no limit".to_owned(), |r| format!("{} per {}", r.limit, format_period(r.per_ms))))
+                (limits.rate.map_or("no limit".to_owned(), |r| r.describe()))
             }
         }
         @if who.role == Role::Operator {
@@ -52,7 +50,11 @@ pub(crate) async fn limits(
                 label { "Rate " input type="text" name="rate" value=[rate_text.as_deref()] placeholder="e.g. 100/1s"; }
                 button type="submit" { "Set limits" }
             }
-            p.muted { "Leave a field empty for no limit. A rate is starts/period: 100/1s, 20/500ms, 5/1m." }
+            p.muted {
+                "Leave a field empty for no limit. A rate is starts/period: 100/1s, 20/500ms, 5/1m — a token bucket, "
+                "which lets up to twice the limit start within one period after a pause. Add "
+                code { "strict" } " (100/1s strict) for a sliding window: never more than the limit in any period."
+            }
             form.inline method="post" action=(format!("{base}/clear")) {
                 (csrf_field(&state, &who))
                 button.secondary type="submit" #clear-limits { "Clear all limits" }
