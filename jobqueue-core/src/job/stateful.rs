@@ -71,6 +71,9 @@ pub trait StatefulJob: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// See [`Job::VERSION`].
     const VERSION: u32 = 0;
 
+    /// See [`Job::TRACK`].
+    const TRACK: bool = false;
+
     /// See [`Job::retry_delay`].
     fn retry_delay(retry: u32) -> Duration {
         BackoffPolicy::default().delay(retry)
@@ -101,6 +104,7 @@ impl<J: Job> StatefulJob for J {
     const MAX_ATTEMPTS: u32 = J::MAX_ATTEMPTS;
     const TIMEOUT: Option<Duration> = J::TIMEOUT;
     const VERSION: u32 = J::VERSION;
+    const TRACK: bool = J::TRACK;
 
     fn retry_delay(retry: u32) -> Duration {
         J::retry_delay(retry)
