@@ -1,83 +1,117 @@
-//! The web app's background jobs, and the worker that runs them.
+//! The app's background jobs, and the worker that runs them.
 
 use std::time::Duration;
 
-use jobqueue::{Client, Job, JobContext, JobError};
-use jobqueue::{Worker, WorkerBuilder};
+use jobqueue::{Client, Job, JobContext, JobError, StatefulJob, Worker, WorkerBuilder};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-/// How long a job's status (progress, result, error) stays readable at
-/// `/jobs/…` after its last update.
-pub const STATUS_TTL: Duration = Duration::from_secs(24 * 3600);
+/// What jobs share: here a mailer that logs; in a real app an SMTP client,
+/// a database pool, an HTTP client.
+#[derive(Clone)]
+pub struct Mailer;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SendWelcomeEmail {
-    pub user_id: Uuid,
-    pub name: String,
-    pub email: String,
+impl Mailer {
+    async fn send(&self, to: &str, subject: &str) -> std::io::Result<()> {
+        tracing::info!(to, subject, "mail sent");
+        Ok(())
+    }
 }
 
-impl Job for SendWelcomeEmail {
-    const NAME: &'static str = "web_app.send_welcome_email";
+// Jobs without state run on this worker too.
+impl jobqueue::WorkerState for Mailer {}
+
+/// The welcome e-mail, and the reminder 10 s later.
+#[derive(Serialize, Deserialize)]
+pub struct SendEmail {
+    pub to: String,
+    pub subject: String,
+}
+
+impl StatefulJob for SendEmail {
+    type State = Mailer;
+    const NAME: &'static str = "send_email";
     const QUEUE: &'static str = "mail";
-    const MAX_ATTEMPTS: u32 = 10;
 
-    async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
-        // A real app calls its mail provider here; errors are retried.
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        tracing::info!(user = %self.user_id, "sent the welcome email to {}", self.email);
-        ctx.set_result(&serde_json::json!({ "sent_to": self.email }))?;
+    async fn perform(&self, ctx: &JobContext<Mailer>) -> Result<(), JobError> {
+        ctx.state().send(&self.to, &self.subject).await?; // an error retries with backoff
         Ok(())
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MakeThumbnail {
-    pub user_id: Uuid,
-    pub avatar_url: String,
+/// A slow report: progress on the way, a result at the end.
+#[derive(Serialize, Deserialize)]
+pub struct BuildReport {
+    pub pages: u8,
 }
 
-impl Job for MakeThumbnail {
-    const NAME: &'static str = "web_app.make_thumbnail";
-    const QUEUE: &'static str = "images";
-    const MAX_ATTEMPTS: u32 = 5;
-    const TIMEOUT: Option<Duration> = Some(Duration::from_secs(60));
+impl Job for BuildReport {
+    const NAME: &'static str = "build_report";
+    const TRACK: bool = true; // its status is readable from enqueue on
 
     async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
-        if !is_image_url(&self.avatar_url) {
-            // Retrying will not turn this into an image: dead at once.
-            return Err(JobError::permanent(format!(
-                "{} is not a PNG, JPEG or WebP image",
-                self.avatar_url
-            )));
+        for page in 1..=self.pages {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let percent = u16::from(page) * 100 / u16::from(self.pages);
+            ctx.set_progress(percent as u8, format!("page {page}"))
+                .await?;
         }
-        ctx.set_progress(10, "downloading").await?;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        ctx.set_progress(60, "resizing").await?;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let thumbnail = format!("https://cdn.example.com/thumbs/{}-128.webp", self.user_id);
-        ctx.set_result(&serde_json::json!({ "thumbnail_url": thumbnail }))?;
+        ctx.set_result(&serde_json::json!({ "pages": self.pages }))?;
         Ok(())
     }
 }
 
-fn is_image_url(url: &str) -> bool {
-    let path = url
-        .split(['?', '#'])
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    [".png", ".jpg", ".jpeg", ".webp"]
-        .iter()
-        .any(|ext| path.ends_with(ext))
+#[derive(Serialize, Deserialize)]
+pub struct CleanUpSessions;
+
+impl Job for CleanUpSessions {
+    const NAME: &'static str = "clean_up_sessions";
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        tracing::info!("expired sessions removed");
+        Ok(())
+    }
 }
 
-/// The app's worker: every job type, both queues (mail first).
-pub fn worker(client: Client) -> WorkerBuilder {
+/// Fails twice, then succeeds: a payment provider having a bad minute.
+#[derive(Serialize, Deserialize)]
+pub struct ChargeCard {
+    pub order: u64,
+}
+
+impl Job for ChargeCard {
+    const NAME: &'static str = "charge_card";
+
+    async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+        if ctx.attempt() < 3 {
+            return Err(JobError::retry("payment provider timed out"));
+        }
+        Ok(())
+    }
+}
+
+/// Always fails: after its attempts it rests in the dead set.
+#[derive(Serialize, Deserialize)]
+pub struct ImportFeed {
+    pub url: String,
+}
+
+impl Job for ImportFeed {
+    const NAME: &'static str = "import_feed";
+    const MAX_ATTEMPTS: u32 = 2;
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        Err(JobError::retry(format!("{} is not a valid feed", self.url)))
+    }
+}
+
+/// The worker: every job type above (their queues are served), the cron
+/// entry, and the mailer they share.
+pub fn worker(client: Client, mailer: Mailer) -> WorkerBuilder<Mailer> {
     Worker::builder(client)
-        .register::<SendWelcomeEmail>()
-        .register::<MakeThumbnail>()
-        .concurrency(20)
-        .status_ttl(STATUS_TTL)
+        .state(mailer)
+        .register::<SendEmail>()
+        .register::<BuildReport>()
+        .register::<ChargeCard>()
+        .register::<ImportFeed>()
+        .cron("0 * * * * *", CleanUpSessions)
 }

@@ -419,3 +419,29 @@ async fn an_invalid_cron_entry_stops_the_worker_from_starting() {
         .expect("start must fail");
     assert!(err.to_string().contains("not a schedule"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_runs_the_job_type_of_its_cron_entry_without_registering_it() {
+    let env = test_redis("cron-registers").await;
+    let key = probe_key(&env);
+    // Only `.cron(..)`: no `.register::<ProbeJob>()`.
+    let worker = env
+        .worker()
+        .idle_poll_interval(Duration::from_millis(250))
+        .cron("* * * * * *", ProbeJob::new(env.url(), &key))
+        .start()
+        .await
+        .expect("the worker starts");
+    let ran = eventually(Duration::from_secs(5), || async {
+        !probe_starts(env.url(), &key).await.is_empty()
+    })
+    .await;
+    worker.shutdown().await;
+    assert!(ran, "the tick's job ran on the worker that scheduled it");
+    let dead = env
+        .client()
+        .admin()
+        .list("default", JobSet::Dead, 0, 10)
+        .await;
+    assert!(dead.expect("the dead set").is_empty());
+}

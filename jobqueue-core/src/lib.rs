@@ -48,6 +48,8 @@ pub mod client;
 mod config;
 pub mod cron;
 mod error;
+#[cfg(feature = "axum")]
+mod error_response;
 pub mod job;
 pub mod json_time;
 pub mod store;

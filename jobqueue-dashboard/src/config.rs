@@ -44,6 +44,36 @@ pub enum Credential {
     },
 }
 
+impl Credential {
+    /// A user name and password (HTTP basic auth, and the sign-in page).
+    ///
+    /// ```
+    /// use jobqueue_dashboard::{Credential, Role};
+    /// let admin = Credential::basic("admin", "a-long-secret-from-the-env", Role::Operator);
+    /// ```
+    pub fn basic(user: impl Into<String>, password: impl Into<String>, role: Role) -> Self {
+        Credential::Basic {
+            user: user.into(),
+            password: password.into(),
+            role,
+        }
+    }
+
+    /// A bearer token, named `label` in the audit log.
+    ///
+    /// ```
+    /// use jobqueue_dashboard::{Credential, Role};
+    /// let ci = Credential::bearer("ci", "a-long-random-token-from-the-env", Role::ReadOnly);
+    /// ```
+    pub fn bearer(label: impl Into<String>, token: impl Into<String>, role: Role) -> Self {
+        Credential::Bearer {
+            token: token.into(),
+            label: label.into(),
+            role,
+        }
+    }
+}
+
 /// How browsers sign in with the configured credentials: the session
 /// cookie's lifetimes and attributes, and the sign-in throttle.
 #[derive(Debug, Clone, PartialEq, Eq)]

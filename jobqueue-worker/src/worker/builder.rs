@@ -319,10 +319,13 @@ impl<S> WorkerBuilder<S> {
     }
 
     /// Enqueues `job` on the cron schedule `expression` (seconds field
-    /// optional, UTC), as the entry named after the job type. Any number
-    /// of workers may register the same entry: each tick is enqueued once.
-    /// See [`WorkerBuilder::cron_entry`] for time zones, queues and misfire
-    /// policies; an invalid expression makes [`WorkerBuilder::start`] fail.
+    /// optional, UTC), as the entry named after the job type, and registers
+    /// `J` (as [`WorkerBuilder::register`]) so this worker runs what it
+    /// schedules. Any number of workers may register the same entry: each
+    /// tick is enqueued once. See [`WorkerBuilder::cron_entry`] for time
+    /// zones, queues and misfire policies, and to schedule a job this worker
+    /// does not run; an invalid expression makes [`WorkerBuilder::start`]
+    /// fail.
     ///
     /// ```no_run
     /// # use jobqueue_core::{Client, Job, JobContext, JobError};
@@ -334,13 +337,17 @@ impl<S> WorkerBuilder<S> {
     /// # }
     /// # async fn demo(client: Client) -> Result<(), Box<dyn std::error::Error>> {
     /// let worker = Worker::builder(client)
-    ///     .register::<PruneSessions>()
-    ///     .cron("0 */5 * * * *", PruneSessions)
+    ///     .cron("0 */5 * * * *", PruneSessions) // also registers PruneSessions
     ///     .start()
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn cron<J: StatefulJob>(mut self, expression: &str, job: J) -> Self {
+    pub fn cron<J>(mut self, expression: &str, job: J) -> Self
+    where
+        J: StatefulJob,
+        J::State: ProvidedBy<S>,
+    {
+        self.registry.register::<J>();
         self.cron
             .push(CronEntry::new(J::NAME, expression, &job).map_err(|e| e.to_string()));
         self
