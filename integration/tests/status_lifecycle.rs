@@ -30,6 +30,23 @@ fn long_report(env: &TestRedis) -> ProbeJob {
     }
 }
 
+/// Starts a worker process and a tracked long report on it; returns once
+/// the report runs and showed its progress.
+async fn run_long_report(env: &TestRedis, spec: &WorkerSpec) -> (WorkerProcess, Uuid) {
+    let worker = WorkerProcess::start(WORKER, spec);
+    let id = env
+        .client()
+        .job(long_report(env))
+        .track()
+        .enqueue()
+        .await
+        .unwrap();
+    let running = wait_for(env, id, |s| s.progress.is_some()).await;
+    assert_eq!(running.state, JobStatusState::Running);
+    assert_eq!(running.progress, progress(65, "rendering", false));
+    (worker, id)
+}
+
 async fn status(env: &TestRedis, id: Uuid) -> Option<JobStatus> {
     env.client().status(id).await.unwrap()
 }
@@ -148,17 +165,7 @@ async fn a_job_handed_back_at_shutdown_is_queued_with_stale_progress() {
         grace_ms: 300,
         ..WorkerSpec::new(env.url(), env.prefix())
     };
-    let worker = WorkerProcess::start(WORKER, &spec);
-    let id = env
-        .client()
-        .job(long_report(&env))
-        .track()
-        .enqueue()
-        .await
-        .unwrap();
-    let running = wait_for(&env, id, |s| s.progress.is_some()).await;
-    assert_eq!(running.state, JobStatusState::Running);
-    assert_eq!(running.progress, progress(65, "rendering", false));
+    let (worker, id) = run_long_report(&env, &spec).await;
 
     worker.terminate();
     assert!(worker.wait(Duration::from_secs(15)));
@@ -183,16 +190,8 @@ async fn a_job_reclaimed_from_a_lost_worker_is_queued_with_stale_progress() {
         lease_ms: 500,
         ..WorkerSpec::new(env.url(), env.prefix())
     };
-    let worker = WorkerProcess::start(WORKER, &spec);
+    let (worker, id) = run_long_report(&env, &spec).await;
     let worker_id = worker.worker_id.clone();
-    let id = env
-        .client()
-        .job(long_report(&env))
-        .track()
-        .enqueue()
-        .await
-        .unwrap();
-    wait_for(&env, id, |s| s.progress.is_some()).await;
     worker.kill();
 
     // What every worker's reaper does once the lease lapsed.
