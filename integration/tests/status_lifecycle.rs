@@ -102,6 +102,50 @@ async fn a_tracked_job_has_a_status_from_enqueue_to_its_end() {
     let untracked = client.enqueue(probe(&env)).await.unwrap();
     assert_eq!(status(&env, untracked).await, None);
 
+    // Waiting for a parent: waiting.
+    let parent = client
+        .job(probe(&env))
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let child = client
+        .job(probe(&env))
+        .after(parent)
+        .track()
+        .enqueue()
+        .await
+        .unwrap();
+    assert_eq!(
+        status(&env, child).await.map(|s| s.state),
+        Some(JobStatusState::Waiting)
+    );
+
+    // A unique job refused because another holds its key leaves no status
+    // under its own id, and the holder's is untouched.
+    let unique = || {
+        client
+            .job(ProbeJob {
+                hold_ms: 1,
+                ..probe(&env)
+            })
+            .unique_for(Duration::from_secs(60))
+            .track()
+    };
+    let holder = unique().enqueue().await.unwrap();
+    let refused = unique().prepare().unwrap();
+    let refused_id = refused.id();
+    let outcomes = client.enqueue_prepared_outcomes([refused]).await.unwrap();
+    assert_eq!(
+        outcomes[0].as_ref().unwrap(),
+        &jobqueue_core::UniqueOutcome::Duplicate { existing: holder }
+    );
+    assert_eq!(status(&env, refused_id).await, None);
+    assert_eq!(
+        status(&env, holder).await.map(|s| s.state),
+        Some(JobStatusState::Queued)
+    );
+
     // A worker starts it: running, with its progress; then succeeded.
     let worker = WorkerProcess::start(WORKER, &WorkerSpec::new(env.url(), env.prefix()));
     let running = wait_for(&env, id, |s| s.progress.is_some()).await;
