@@ -250,3 +250,40 @@ async fn a_job_reclaimed_from_a_lost_worker_is_queued_with_stale_progress() {
     assert_eq!(back.state, JobStatusState::Queued);
     assert_eq!(back.progress, progress(65, "rendering", true));
 }
+
+/// A job type tracked by its definition.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Report {
+    pages: u32,
+}
+
+impl jobqueue_core::Job for Report {
+    const NAME: &'static str = "tracked_report";
+    const TRACK: bool = true;
+
+    async fn perform(
+        &self,
+        _ctx: &jobqueue_core::JobContext,
+    ) -> Result<(), jobqueue_core::JobError> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_type_with_track_set_is_tracked_without_asking() {
+    let env = test_redis("status-track-const").await;
+    let id = env.client().enqueue(Report { pages: 3 }).await.unwrap();
+    assert_eq!(
+        status(&env, id).await.map(|s| s.state),
+        Some(JobStatusState::Queued)
+    );
+    let later = env
+        .client()
+        .enqueue_in(Duration::from_secs(60), Report { pages: 1 })
+        .await
+        .unwrap();
+    assert_eq!(
+        status(&env, later).await.map(|s| s.state),
+        Some(JobStatusState::Scheduled)
+    );
+}
