@@ -30,6 +30,23 @@ fn long_report(env: &TestRedis) -> ProbeJob {
     }
 }
 
+/// Starts a worker process and a tracked long report on it; returns once
+/// the report runs and showed its progress.
+async fn run_long_report(env: &TestRedis, spec: &WorkerSpec) -> (WorkerProcess, Uuid) {
+    let worker = WorkerProcess::start(WORKER, spec);
+    let id = env
+        .client()
+        .job(long_report(env))
+        .track()
+        .enqueue()
+        .await
+        .unwrap();
+    let running = wait_for(env, id, |s| s.progress.is_some()).await;
+    assert_eq!(running.state, JobStatusState::Running);
+    assert_eq!(running.progress, progress(65, "rendering", false));
+    (worker, id)
+}
+
 async fn status(env: &TestRedis, id: Uuid) -> Option<JobStatus> {
     env.client().status(id).await.unwrap()
 }
@@ -84,6 +101,50 @@ async fn a_tracked_job_has_a_status_from_enqueue_to_its_end() {
     assert_eq!(status(&env, Uuid::now_v7()).await, None);
     let untracked = client.enqueue(probe(&env)).await.unwrap();
     assert_eq!(status(&env, untracked).await, None);
+
+    // Waiting for a parent: waiting.
+    let parent = client
+        .job(probe(&env))
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let child = client
+        .job(probe(&env))
+        .after(parent)
+        .track()
+        .enqueue()
+        .await
+        .unwrap();
+    assert_eq!(
+        status(&env, child).await.map(|s| s.state),
+        Some(JobStatusState::Waiting)
+    );
+
+    // A unique job refused because another holds its key leaves no status
+    // under its own id, and the holder's is untouched.
+    let unique = || {
+        client
+            .job(ProbeJob {
+                hold_ms: 1,
+                ..probe(&env)
+            })
+            .unique_for(Duration::from_secs(60))
+            .track()
+    };
+    let holder = unique().enqueue().await.unwrap();
+    let refused = unique().prepare().unwrap();
+    let refused_id = refused.id();
+    let outcomes = client.enqueue_prepared_outcomes([refused]).await.unwrap();
+    assert_eq!(
+        outcomes[0].as_ref().unwrap(),
+        &jobqueue_core::UniqueOutcome::Duplicate { existing: holder }
+    );
+    assert_eq!(status(&env, refused_id).await, None);
+    assert_eq!(
+        status(&env, holder).await.map(|s| s.state),
+        Some(JobStatusState::Queued)
+    );
 
     // A worker starts it: running, with its progress; then succeeded.
     let worker = WorkerProcess::start(WORKER, &WorkerSpec::new(env.url(), env.prefix()));
@@ -148,17 +209,7 @@ async fn a_job_handed_back_at_shutdown_is_queued_with_stale_progress() {
         grace_ms: 300,
         ..WorkerSpec::new(env.url(), env.prefix())
     };
-    let worker = WorkerProcess::start(WORKER, &spec);
-    let id = env
-        .client()
-        .job(long_report(&env))
-        .track()
-        .enqueue()
-        .await
-        .unwrap();
-    let running = wait_for(&env, id, |s| s.progress.is_some()).await;
-    assert_eq!(running.state, JobStatusState::Running);
-    assert_eq!(running.progress, progress(65, "rendering", false));
+    let (worker, id) = run_long_report(&env, &spec).await;
 
     worker.terminate();
     assert!(worker.wait(Duration::from_secs(15)));
@@ -183,16 +234,8 @@ async fn a_job_reclaimed_from_a_lost_worker_is_queued_with_stale_progress() {
         lease_ms: 500,
         ..WorkerSpec::new(env.url(), env.prefix())
     };
-    let worker = WorkerProcess::start(WORKER, &spec);
+    let (worker, id) = run_long_report(&env, &spec).await;
     let worker_id = worker.worker_id.clone();
-    let id = env
-        .client()
-        .job(long_report(&env))
-        .track()
-        .enqueue()
-        .await
-        .unwrap();
-    wait_for(&env, id, |s| s.progress.is_some()).await;
     worker.kill();
 
     // What every worker's reaper does once the lease lapsed.
@@ -206,4 +249,41 @@ async fn a_job_reclaimed_from_a_lost_worker_is_queued_with_stale_progress() {
     let back = status(&env, id).await.unwrap();
     assert_eq!(back.state, JobStatusState::Queued);
     assert_eq!(back.progress, progress(65, "rendering", true));
+}
+
+/// A job type tracked by its definition.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Report {
+    pages: u32,
+}
+
+impl jobqueue_core::Job for Report {
+    const NAME: &'static str = "tracked_report";
+    const TRACK: bool = true;
+
+    async fn perform(
+        &self,
+        _ctx: &jobqueue_core::JobContext,
+    ) -> Result<(), jobqueue_core::JobError> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_type_with_track_set_is_tracked_without_asking() {
+    let env = test_redis("status-track-const").await;
+    let id = env.client().enqueue(Report { pages: 3 }).await.unwrap();
+    assert_eq!(
+        status(&env, id).await.map(|s| s.state),
+        Some(JobStatusState::Queued)
+    );
+    let later = env
+        .client()
+        .enqueue_in(Duration::from_secs(60), Report { pages: 1 })
+        .await
+        .unwrap();
+    assert_eq!(
+        status(&env, later).await.map(|s| s.state),
+        Some(JobStatusState::Scheduled)
+    );
 }

@@ -4,6 +4,7 @@
 
 pub(crate) mod audit;
 pub mod cancel;
+pub(crate) mod confirm;
 pub mod cron;
 pub mod exit;
 pub mod filter;

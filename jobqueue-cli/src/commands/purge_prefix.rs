@@ -6,9 +6,9 @@
 use jobqueue_core::Client;
 use serde::Serialize;
 
+use super::confirm::confirm;
 use super::exit::CliResult;
 use super::output::{count, json};
-use super::queue_actions::confirm;
 
 #[derive(Serialize)]
 struct Outcome<'a> {

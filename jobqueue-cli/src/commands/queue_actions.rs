@@ -1,14 +1,13 @@
 //! `jobqueue pause|resume|purge`: every one that changed something is
 //! written to the audit log.
 
-use std::io::{BufRead, IsTerminal, Write};
-
 use clap::Args;
 use jobqueue_core::Client;
 use serde::Serialize;
 
 use super::audit::audit;
-use super::exit::{CliError, CliResult, EXIT_REFUSED};
+use super::confirm::confirm;
+use super::exit::CliResult;
 use super::known_queue::known_queue;
 use super::output::{count, json};
 
@@ -99,24 +98,5 @@ pub(crate) async fn purge(client: &Client, args: &PurgeArgs, as_json: bool) -> C
         });
     }
     println!("purged {} ready job(s) from {queue}", count(n));
-    Ok(())
-}
-
-/// Asks `question` on the terminal and goes on only if the answer is
-/// `expected`; refused when stdin is not a terminal (use `--yes`).
-pub(crate) fn confirm(question: &str, expected: &str) -> CliResult {
-    if !std::io::stdin().is_terminal() {
-        return Err(CliError::new(
-            EXIT_REFUSED,
-            "purge needs --yes when not run from a terminal",
-        ));
-    }
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    if answer.trim() != expected {
-        return Err(CliError::new(EXIT_REFUSED, "not confirmed; nothing purged"));
-    }
     Ok(())
 }

@@ -103,6 +103,12 @@ async fn write_queue(shared: &Shared, index: usize, queue: &QueueRuntime, batch:
                 // Only now, with the outcome written, may these jobs be
                 // forgotten (see `state/held_jobs.rs`).
                 shared.held.remove(index, batch_ids(batch));
+                if batch.wake_waiters {
+                    // Their slots are free in Redis now: this worker asks
+                    // at once too, without waiting for its own `w`.
+                    queue.limits.release_hold();
+                    shared.work_arrived(index);
+                }
                 let recorded = report.acked + report.retried + report.buried;
                 if recorded < batch.len() as u64 {
                     tracing::warn!(

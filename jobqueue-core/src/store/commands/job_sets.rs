@@ -9,6 +9,9 @@ use crate::error::Error;
 use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
 
+/// Most lease holders of one queue asked for a running job's record.
+const MAX_LEASE_HOLDERS: usize = 10_000;
+
 /// Most cancelled or expired jobs kept per queue (the oldest go first;
 /// `cancel.lua` and `expire.lua` trim to it).
 pub const MAX_FINISHED_KEPT: u64 = 10_000;
@@ -164,13 +167,7 @@ impl Store {
         queue: &QueueKeys,
         id: &str,
     ) -> Result<Option<Vec<u8>>, Error> {
-        let workers: Vec<String> = redis::cmd("ZRANGE")
-            .arg(queue.leases())
-            .arg(0)
-            .arg(-1)
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(Error::redis("job"))?;
+        let workers = self.leasing_workers(queue, MAX_LEASE_HOLDERS).await?;
         if workers.is_empty() {
             return Ok(None);
         }

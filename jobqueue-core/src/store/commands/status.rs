@@ -33,13 +33,20 @@ impl Store {
         fields: &[(&str, &str)],
         ttl_ms: u64,
     ) -> Result<(), Error> {
-        let write = StatusWrite {
-            queue,
-            id,
-            fields,
-            ttl_ms,
-        };
-        self.write_statuses(&[write], now_ms).await
+        let key = queue.status(id);
+        let mut pipe = redis::pipe();
+        pipe.cmd("HSET").arg(&key).arg("updated_at").arg(now_ms);
+        for (field, value) in fields {
+            pipe.arg(*field).arg(*value);
+        }
+        pipe.ignore()
+            .cmd("PEXPIRE")
+            .arg(&key)
+            .arg(ttl_ms.max(1))
+            .ignore();
+        pipe.query_async::<()>(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis("job_status"))
     }
 
     /// Like [`Store::write_status`], but only when job `id` has a status
@@ -61,33 +68,6 @@ impl Store {
             return Ok(());
         }
         self.write_status(queue, id, now_ms, fields, ttl_ms).await
-    }
-
-    /// Several status writes in one pipeline, in order.
-    pub async fn write_statuses(
-        &self,
-        writes: &[StatusWrite<'_>],
-        now_ms: &str,
-    ) -> Result<(), Error> {
-        if writes.is_empty() {
-            return Ok(());
-        }
-        let mut pipe = redis::pipe();
-        for write in writes {
-            let key = write.queue.status(write.id);
-            pipe.cmd("HSET").arg(&key).arg("updated_at").arg(now_ms);
-            for (field, value) in write.fields {
-                pipe.arg(*field).arg(*value);
-            }
-            pipe.ignore()
-                .cmd("PEXPIRE")
-                .arg(&key)
-                .arg(write.ttl_ms.max(1))
-                .ignore();
-        }
-        pipe.query_async::<()>(&mut self.conn.clone())
-            .await
-            .map_err(Error::redis("job_status"))
     }
 
     /// Gives new jobs their first status: each write's fields are set only
