@@ -203,20 +203,3 @@ pub mod dashboard {
 pub mod testing {
     pub use jobqueue_testing::*;
 }
-
-/// The Rust snippets of the README and the guides compile (and run, where
-/// they need no Redis) as doctests of this crate, so the docs cannot show
-/// an API that does not exist.
-#[cfg(doctest)]
-mod doc_snippets {
-    #[doc = include_str!("../../README.md")]
-    struct Readme;
-
-    #[cfg(feature = "testing")]
-    #[doc = include_str!("../../docs/testing.md")]
-    struct TestingGuide;
-
-    #[cfg(feature = "dashboard")]
-    #[doc = include_str!("../../docs/dashboard.md")]
-    struct DashboardGuide;
-}
