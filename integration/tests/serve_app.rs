@@ -141,3 +141,27 @@ async fn a_job_longer_than_the_grace_period_is_handed_back() {
     // Grace (0.2 s) + the cancel and drop steps (up to 1 s each).
     assert!(took < Duration::from_secs(4), "stopping took {took:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_do_not_hold_the_stop() {
+    let env = test_redis("serve-app-idle").await;
+    let progress = Arc::new(Progress::default());
+    let (addr, signal, call) = start(&env, &progress, Duration::from_secs(5)).await;
+    // A browser's preconnected socket (no request yet), and a keep-alive
+    // connection that made one request and idles.
+    let _preconnected = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut kept_alive = tokio::net::TcpStream::connect(addr).await.unwrap();
+    kept_alive
+        .write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buffer = [0u8; 256];
+    let _ = kept_alive.read(&mut buffer).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let signalled_at = Instant::now();
+    signal.send(()).unwrap();
+    call.await.unwrap().unwrap();
+    let took = signalled_at.elapsed();
+    assert!(took < Duration::from_millis(500), "stopping took {took:?}");
+}

@@ -150,6 +150,24 @@ fn w5_reports_bytes_per_waiting_job() {
 }
 
 #[test]
+fn limits_runs_every_job_across_worker_processes() {
+    for flow in ["running", "keys"] {
+        let line = bench(&["limits", "--flow", flow, "--jobs", "20", "--processes", "2"]);
+        assert_eq!(line["flow"], flow);
+        assert_eq!(line["ran"], 20, "{line}");
+        assert_fields(
+            &line,
+            &["utilisation", "busy_slots", "run_s", "ideal_s", "slots"],
+        );
+    }
+    for flow in ["strict", "bucket"] {
+        let line = bench(&["limits", "--flow", flow, "--jobs", "20", "--processes", "2"]);
+        assert_eq!(line["ran"], 20, "{line}");
+        assert_fields(&line, &["busiest_window", "rate_per_s", "limit_per_s"]);
+    }
+}
+
+#[test]
 fn an_unknown_workload_is_a_clear_error() {
     let output = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
         .args(["--redis-url", &redis_url(), "bench", "w9"])

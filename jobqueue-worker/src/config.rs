@@ -126,7 +126,8 @@ impl WorkerConfig {
     /// Checks the settings fit together; returns what is wrong otherwise.
     pub fn validate(&self) -> Result<(), String> {
         let names = self.queues.names();
-        if names.is_empty() {
+        // `Registered` is resolved (to at least one queue) at start.
+        if names.is_empty() && self.queues != QueueOrder::Registered {
             return Err("at least one queue is needed".into());
         }
         for name in &names {
@@ -177,11 +178,12 @@ mod tests {
 
     #[test]
     fn defaults_are_valid() {
+        assert_eq!(WorkerConfig::default().validate(), Ok(()));
         let config = WorkerConfig {
-            queues: QueueOrder::Strict(vec!["default".into()]),
+            queues: QueueOrder::Strict(Vec::new()),
             ..WorkerConfig::default()
         };
-        assert_eq!(config.validate(), Ok(()));
+        assert!(config.validate().is_err());
     }
 
     #[test]

@@ -248,7 +248,7 @@ impl<'c, J: StatefulJob> JobBuilder<'c, J> {
 
     /// Runs the job under flow key `key` (`class:value`, e.g.
     /// `account:42`, or `type:<job name>` for a limit per job type),
-    /// overriding [`Job::flow_key`]: at most the class's running limit of
+    /// overriding [`Job::flow_key`](crate::Job::flow_key): at most the class's running limit of
     /// the key's jobs run at once across all workers (1 unless configured
     /// with [`crate::Admin::set_key_limits`]), FIFO within the key, within
     /// the class's rate limit, and a busy key never holds up other jobs.

@@ -52,20 +52,7 @@ impl<S> std::fmt::Debug for JobContext<S> {
 
 impl<S> Clone for JobContext<S> {
     fn clone(&self) -> Self {
-        Self {
-            id: self.id,
-            job_type: self.job_type.clone(),
-            queue: self.queue.clone(),
-            attempt: self.attempt,
-            max_attempts: self.max_attempts,
-            enqueued_at_ms: self.enqueued_at_ms,
-            worker_id: self.worker_id.clone(),
-            cancel: self.cancel.clone(),
-            span: self.span.clone(),
-            status: self.status.clone(),
-            traceparent: self.traceparent.clone(),
-            state: self.state.clone(),
-        }
+        self.map_state(self.state.clone())
     }
 }
 

@@ -150,6 +150,40 @@ impl WorkerBuilder {
     /// checked at compile time against `S`. Plain [`Job`](jobqueue_core::Job)s
     /// run beside them when `S` implements
     /// [`WorkerState`](jobqueue_core::WorkerState).
+    ///
+    /// A job whose state is another type does not compile:
+    ///
+    /// ```compile_fail
+    /// # use jobqueue_core::{Client, JobContext, JobError, StatefulJob};
+    /// # use jobqueue_worker::Worker;
+    /// # struct AppState;
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct SendWelcomeEmail;
+    /// # impl StatefulJob for SendWelcomeEmail {
+    /// #     type State = AppState;
+    /// #     const NAME: &'static str = "send_welcome_email";
+    /// #     async fn perform(&self, _: &JobContext<AppState>) -> Result<(), JobError> { Ok(()) }
+    /// # }
+    /// # fn demo(client: Client) {
+    /// let _ = Worker::builder(client).state(42_u32).register::<SendWelcomeEmail>();
+    /// # }
+    /// ```
+    ///
+    /// nor does a plain job on a worker whose state is not marked
+    /// [`WorkerState`](jobqueue_core::WorkerState):
+    ///
+    /// ```compile_fail
+    /// # use jobqueue_core::{Client, Job, JobContext, JobError};
+    /// # use jobqueue_worker::Worker;
+    /// # struct AppState;
+    /// # #[derive(serde::Serialize, serde::Deserialize)] struct Ping;
+    /// # impl Job for Ping {
+    /// #     const NAME: &'static str = "ping";
+    /// #     async fn perform(&self, _: &JobContext) -> Result<(), JobError> { Ok(()) }
+    /// # }
+    /// # fn demo(client: Client) {
+    /// let _ = Worker::builder(client).state(AppState).register::<Ping>();
+    /// # }
+    /// ```
     pub fn state<S: Send + Sync + 'static>(self, state: S) -> WorkerBuilder<S> {
         WorkerBuilder {
             client: self.client,

@@ -50,3 +50,74 @@ pub(super) fn resolve(
     }
     Ok(order)
 }
+
+#[cfg(test)]
+mod tests {
+    use jobqueue_core::{Job, JobContext, JobError};
+
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Mail;
+    impl Job for Mail {
+        const NAME: &'static str = "mail";
+        const QUEUE: &'static str = "mail";
+        async fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+            Ok(())
+        }
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Report;
+    impl Job for Report {
+        const NAME: &'static str = "report";
+        async fn perform(&self, _: &JobContext) -> Result<(), JobError> {
+            Ok(())
+        }
+    }
+
+    fn registry() -> Registry {
+        let mut registry = Registry::default();
+        registry.register::<Mail>();
+        registry.register::<Report>();
+        registry
+    }
+
+    #[test]
+    fn the_registered_queues_are_served_with_equal_weights() {
+        let mut one = Registry::default();
+        one.register::<Mail>();
+        let resolved = resolve(QueueOrder::Registered, &one, &[], false).ok();
+        assert_eq!(resolved, Some(QueueOrder::Strict(vec!["mail".into()])));
+
+        let nightly = CronEntry::new("nightly", "0 0 3 * * *", &Report)
+            .and_then(|entry| entry.queue("maintenance"))
+            .ok();
+        let cron: Vec<CronEntry> = nightly.into_iter().collect();
+        let resolved = resolve(QueueOrder::Registered, &registry(), &cron, false).ok();
+        let expected = [("default", 1), ("mail", 1), ("maintenance", 1)];
+        assert_eq!(
+            resolved,
+            Some(QueueOrder::Weighted(
+                expected
+                    .iter()
+                    .map(|(q, w)| ((*q).to_owned(), *w))
+                    .collect()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_list_must_serve_every_registered_queue_unless_allowed() {
+        let listed = QueueOrder::Strict(vec!["default".into()]);
+        let refused = resolve(listed.clone(), &registry(), &[], false);
+        assert!(
+            matches!(&refused, Err(WorkerError::UnservedJobType { job_type, queue }) if job_type == "mail" && queue == "mail"),
+            "{refused:?}"
+        );
+        assert_eq!(
+            resolve(listed.clone(), &registry(), &[], true).ok(),
+            Some(listed)
+        );
+    }
+}
