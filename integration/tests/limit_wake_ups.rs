@@ -120,35 +120,42 @@ async fn a_slot_freed_in_one_process_is_taken_at_once_by_another() {
     assert_back_to_back(&starts, "running limit 1");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_serialized_flow_key_runs_its_jobs_back_to_back() {
-    let env = test_redis("limit-wake-key").await;
-    let key = format!("{}:probe", env.prefix());
+/// Enqueues two jobs under the key `rated:1`, whose class allows one start
+/// an hour: the second waits for a token all test long, so fetches that
+/// find the keys under test busy are told to ask again only later (only a
+/// wake-up brings them back before that). Returns the probe key of those
+/// two jobs.
+async fn keep_a_key_waiting_for_a_token(env: &TestRedis) -> String {
+    let hourly = RateLimit::bucket(1, Duration::from_secs(3600));
+    let limits = KeyLimits {
+        max_running: None,
+        rate: Some(hourly),
+    };
     let admin = env.client().admin();
-    // Another class's key waits for a token meanwhile, so the fetches that
-    // find the serialized key running are told to ask again later: only a
-    // wake-up brings them back before that.
     admin
-        .set_key_limits(
-            "default",
-            "rated",
-            KeyLimits {
-                max_running: None,
-                rate: Some(RateLimit::bucket(1, Duration::from_secs(3600))),
-            },
-        )
+        .set_key_limits("default", "rated", limits)
         .await
         .unwrap();
-    let workers = start_workers(&env);
     let rated = format!("{}:rated", env.prefix());
     for _ in 0..2 {
+        let job = ProbeJob::new(env.url(), &rated);
         env.client()
-            .job(ProbeJob::new(env.url(), &rated))
+            .job(job)
             .flow_key("rated:1")
             .enqueue()
             .await
             .unwrap();
     }
+    rated
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_serialized_flow_key_runs_its_jobs_back_to_back() {
+    let env = test_redis("limit-wake-key").await;
+    let key = format!("{}:probe", env.prefix());
+    // Another class's key waits for a token meanwhile.
+    let rated = keep_a_key_waiting_for_a_token(&env).await;
+    let workers = start_workers(&env);
     for job in probes(&env, &key, 10, HOLD_MS) {
         env.client()
             .job(job)
@@ -179,27 +186,8 @@ async fn a_key_class_running_limit_is_refilled_at_once() {
         )
         .await
         .unwrap();
-    admin
-        .set_key_limits(
-            "default",
-            "rated",
-            KeyLimits {
-                max_running: None,
-                rate: Some(RateLimit::bucket(1, Duration::from_secs(3600))),
-            },
-        )
-        .await
-        .unwrap();
+    let rated = keep_a_key_waiting_for_a_token(&env).await;
     let workers = start_workers(&env);
-    let rated = format!("{}:rated", env.prefix());
-    for _ in 0..2 {
-        env.client()
-            .job(ProbeJob::new(env.url(), &rated))
-            .flow_key("rated:1")
-            .enqueue()
-            .await
-            .unwrap();
-    }
     for job in probes(&env, &key, 16, CLASS_HOLD_MS) {
         env.client()
             .job(job)
@@ -210,6 +198,7 @@ async fn a_key_class_running_limit_is_refilled_at_once() {
     }
     let starts = wait_for_starts(&env, &key, 16).await;
     stop(workers);
+    assert_eq!(probe_starts(env.url(), &rated).await.len(), 1);
     // Two slots: the i-th and (i+2)-th starts are one slot's consecutive jobs.
     let mut times: Vec<i64> = starts.iter().map(|s| s.started_ms).collect();
     times.sort_unstable();
