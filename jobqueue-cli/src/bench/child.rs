@@ -94,6 +94,8 @@ async fn run_until_told(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     let worker = Worker::builder(client)
         .register::<BenchJob>()
         .queues(queue_names(1))
+        // The bench routes its jobs to its own queue with `.queue(..)`.
+        .allow_unserved_queues()
         .concurrency(args.concurrency)
         .start()
         .await
