@@ -287,3 +287,23 @@ async fn a_type_with_track_set_is_tracked_without_asking() {
         Some(JobStatusState::Scheduled)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_job_reads_queued_once_it_is_due() {
+    let env = test_redis("status-due").await;
+    let id = env
+        .client()
+        .job(probe(&env))
+        .delay(Duration::from_millis(400))
+        .track()
+        .enqueue()
+        .await
+        .unwrap();
+    assert_eq!(
+        status(&env, id).await.map(|s| s.state),
+        Some(JobStatusState::Scheduled)
+    );
+    // No worker runs: the job is due but nobody took it, like a ready job.
+    let due = wait_for(&env, id, |s| s.state == JobStatusState::Queued).await;
+    assert!(due.progress.is_none());
+}

@@ -15,6 +15,19 @@ use crate::store::ScheduleAt;
 use crate::store::commands::status::StatusWrite;
 use crate::store::keys::QueueKeys;
 
+/// When a scheduled job is due, in ms since the epoch (its enqueue time
+/// otherwise), on this process's clock: good for telling a reader whether
+/// it is due; the promoter decides on the Redis clock.
+fn due_ms(job: &PreparedJob, now_ms: i64) -> i64 {
+    match job.destination {
+        Destination::Scheduled(ScheduleAt::In(ms)) => {
+            now_ms.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX))
+        }
+        Destination::Scheduled(ScheduleAt::At(at)) => at,
+        Destination::Ready | Destination::Priority => now_ms,
+    }
+}
+
 /// The status a tracked job starts with, and its TTL in ms: a delayed
 /// job's status lasts [`PENDING_STATUS_TTL`] after its run time.
 fn initial_status(job: &PreparedJob, now_ms: i64) -> (JobStatusState, u64) {
@@ -44,20 +57,27 @@ impl Client {
             return Ok(());
         }
         let now_ms = Utc::now().timestamp_millis();
-        let mut rows: Vec<(Arc<QueueKeys>, String, JobStatusState, u64)> = Vec::new();
+        let mut rows: Vec<(Arc<QueueKeys>, String, JobStatusState, u64, String)> = Vec::new();
         for job in tracked {
             let (state, ttl_ms) = initial_status(job, now_ms);
             let queue = self.queue_keys(&job.queue).await?;
-            rows.push((queue, job.id.to_string(), state, ttl_ms));
+            let due = due_ms(job, now_ms).to_string();
+            rows.push((queue, job.id.to_string(), state, ttl_ms, due));
         }
-        let fields: Vec<[(&str, &str); 1]> = rows
+        // A scheduled job's status also says when it is due, so a reader
+        // sees `queued` once it is (promotion itself writes nothing: the
+        // plain path stays free).
+        let fields: Vec<Vec<(&str, &str)>> = rows
             .iter()
-            .map(|(_, _, state, _)| [("state", state.as_str())])
+            .map(|(_, _, state, _, due)| match state {
+                JobStatusState::Scheduled => vec![("state", state.as_str()), ("due", due.as_str())],
+                _ => vec![("state", state.as_str())],
+            })
             .collect();
         let writes: Vec<StatusWrite<'_>> = rows
             .iter()
             .zip(&fields)
-            .map(|((queue, id, _, ttl_ms), fields)| StatusWrite {
+            .map(|((queue, id, _, ttl_ms, _), fields)| StatusWrite {
                 queue,
                 id,
                 fields,

@@ -161,7 +161,14 @@ pub struct JobStatus {
 
 impl JobStatus {
     fn from_fields(id: Uuid, mut fields: HashMap<String, String>) -> Option<Self> {
-        let state = JobStatusState::parse(fields.get("state")?)?;
+        let mut state = JobStatusState::parse(fields.get("state")?)?;
+        let due = fields.get("due").and_then(|ms| ms.parse::<i64>().ok());
+        if state == JobStatusState::Scheduled
+            && due.is_some_and(|due| due <= Utc::now().timestamp_millis())
+        {
+            // Due: it waits for a worker like any ready job.
+            state = JobStatusState::Queued;
+        }
         let stale = fields.get("stale").is_some_and(|flag| flag == "1");
         let progress = fields
             .get("percent")
