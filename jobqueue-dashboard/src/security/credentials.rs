@@ -99,15 +99,23 @@ pub(crate) fn match_sign_in(
 }
 
 /// The role the configuration gives now to the credential of `kind` named
-/// `name` (a session's), or `None` when it is no longer configured.
+/// `name` (a session's), or `None` when it is no longer configured. A
+/// session records the name, not which secret signed it in, so when two
+/// credentials share a name the least privileged role wins: signing in
+/// with the read-only one of them must not yield an operator session.
 pub(crate) fn current_role(credentials: &[Credential], kind: &str, name: &str) -> Option<Role> {
-    credentials.iter().find_map(|c| match c {
-        Credential::Basic { user, role, .. } if kind == KIND_BASIC && user == name => Some(*role),
-        Credential::Bearer { label, role, .. } if kind == KIND_BEARER && label == name => {
-            Some(*role)
-        }
-        _ => None,
-    })
+    credentials
+        .iter()
+        .filter_map(|c| match c {
+            Credential::Basic { user, role, .. } if kind == KIND_BASIC && user == name => {
+                Some(*role)
+            }
+            Credential::Bearer { label, role, .. } if kind == KIND_BEARER && label == name => {
+                Some(*role)
+            }
+            _ => None,
+        })
+        .reduce(|a, b| if a == Role::ReadOnly { a } else { b })
 }
 
 #[cfg(test)]
@@ -127,6 +135,28 @@ mod tests {
                 role: Role::Operator,
             },
         ]
+    }
+
+    #[test]
+    fn a_name_shared_by_two_credentials_gets_the_lesser_role() {
+        for order in [
+            [Role::Operator, Role::ReadOnly],
+            [Role::ReadOnly, Role::Operator],
+        ] {
+            let shared: Vec<Credential> = order
+                .iter()
+                .enumerate()
+                .map(|(i, role)| Credential::basic("ops", format!("password-number-{i}"), *role))
+                .collect();
+            assert_eq!(
+                current_role(&shared, KIND_BASIC, "ops"),
+                Some(Role::ReadOnly)
+            );
+        }
+        assert_eq!(
+            current_role(&credentials(), KIND_BASIC, "ops"),
+            Some(Role::Operator)
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ const MAX_NEXT_LEN: usize = 2048;
 /// `next` when it is a path inside the dashboard (relative to its base
 /// path): it starts with one `/`, is printable ASCII without `\` (browsers
 /// read `/\host` and a path with a tab or newline dropped as `//host`),
-/// and is not the sign-in page itself. `None` otherwise.
+/// has no `.` or `..` segment (also as `%2e`: `/../x` would climb out of
+/// the base path into the host app), and is not the sign-in page itself.
+/// `None` otherwise.
 pub(crate) fn safe_next(next: &str) -> Option<&str> {
     let ok = next.len() <= MAX_NEXT_LEN
         && next.starts_with('/')
@@ -17,8 +19,19 @@ pub(crate) fn safe_next(next: &str) -> Option<&str> {
             .bytes()
             .all(|b| (0x21..=0x7e).contains(&b) && b != b'\\')
         && !next.starts_with("/login")
-        && !next.starts_with("/logout");
+        && !next.starts_with("/logout")
+        && !has_dot_segment(next);
     ok.then_some(next)
+}
+
+/// True when a segment of `next`'s path is `.` or `..`, written plainly or
+/// percent-encoded (`%2e`, either case).
+fn has_dot_segment(next: &str) -> bool {
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
 }
 
 #[cfg(test)]
@@ -32,6 +45,8 @@ mod tests {
             "/queues",
             "/queues/default/jobs/dead?cursor=1-0",
             "/%2F%2Fx",
+            "/queues/a..b",
+            "/queues?next=/../x",
         ] {
             assert_eq!(safe_next(good), Some(good));
         }
@@ -49,6 +64,11 @@ mod tests {
             "/login?next=/",
             "/logout",
             "/caf\u{e9}",
+            "/../../account/delete?confirm=1",
+            "/queues/../..",
+            "/./x",
+            "/%2e%2e/%2E%2E/x",
+            "/.%2e/x",
         ] {
             assert_eq!(safe_next(bad), None, "{bad:?}");
         }

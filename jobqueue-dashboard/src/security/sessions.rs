@@ -148,12 +148,32 @@ pub(crate) async fn open(
     ))
 }
 
+/// Most session cookies of one request looked up in Redis: a browser sends
+/// one, or two from different paths; a request with thousands must not
+/// cost thousands of Redis calls.
+const MAX_SESSION_COOKIES: usize = 3;
+
+/// The distinct session ids the request's cookies name, at most
+/// [`MAX_SESSION_COOKIES`].
+fn session_ids(headers: &HeaderMap) -> Vec<&str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for id in cookies(headers, SESSION_COOKIE).filter(|v| is_token(v)) {
+        if ids.len() == MAX_SESSION_COOKIES {
+            break;
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 /// The principal of the live session the request's cookie names, if any.
 pub(crate) async fn principal(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Principal>, ApiError> {
-    for id in cookies(headers, SESSION_COOKIE).filter(|v| is_token(v)) {
+    for id in session_ids(headers) {
         let id_digest = digest(id);
         let Some(session) = state
             .admin
@@ -177,13 +197,36 @@ pub(crate) async fn principal(
 
 /// The digests of the sessions the request's cookies name (to end them).
 pub(crate) fn cookie_digests(headers: &HeaderMap) -> Vec<String> {
-    cookies(headers, SESSION_COOKIE)
-        .filter(|v| is_token(v))
-        .map(digest)
-        .collect()
+    session_ids(headers).into_iter().map(digest).collect()
 }
 
 /// The sign-in nonce the request's cookie carries, if it looks like one.
 pub(crate) fn sign_in_nonce(headers: &HeaderMap) -> Option<&str> {
     cookies(headers, SIGN_IN_COOKIE).find(|v| is_token(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    use super::{MAX_SESSION_COOKIES, SESSION_COOKIE, session_ids};
+
+    #[test]
+    fn a_request_names_at_most_a_few_distinct_sessions() {
+        let token = |i: usize| format!("{i:0>32}");
+        let many: Vec<String> = (0..1000)
+            .map(|i| format!("{SESSION_COOKIE}={}", token(i)))
+            .collect();
+        let mut headers = HeaderMap::new();
+        let value = HeaderValue::from_str(&many.join("; ")).expect("ASCII");
+        headers.insert(header::COOKIE, value);
+        assert_eq!(session_ids(&headers).len(), MAX_SESSION_COOKIES);
+
+        let twice = format!("{SESSION_COOKIE}={0}; {SESSION_COOKIE}={0}", token(7));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&twice).expect("ASCII"),
+        );
+        assert_eq!(session_ids(&headers), [token(7).as_str()]);
+    }
 }
