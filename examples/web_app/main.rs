@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::var("WEB_APP_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
 
     // Two jobs that show failure handling on the dashboard (retried with the
-    // default backoff: the charge succeeds about a minute later).
+    // default backoff: the charge succeeds about 45 s later).
     client.enqueue(jobs::ChargeCard { order: 1 }).await?;
     client
         .enqueue(jobs::ImportFeed {
