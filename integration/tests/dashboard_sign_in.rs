@@ -759,3 +759,55 @@ async fn browsers_get_no_basic_auth_prompt_links_from_elsewhere_reload_and_asset
     assert_eq!(css.status, StatusCode::OK);
     assert!(css.body.contains("main.sign-in"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_authorization_headers_are_throttled_like_sign_ins() {
+    use base64::Engine;
+    let env = test_redis("sign-in-headers").await;
+    let router = dashboard_router(env.client().admin(), config().sign_in_attempts(3, 100));
+    let basic = |user: &str, password: &str| {
+        let pair = format!("{user}:{password}");
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    };
+    let status = |authorization: String, from: &str| {
+        let router = router.clone();
+        let from: SocketAddr = format!("{from}:40000").parse().unwrap();
+        async move {
+            let mut request = Request::get("/api/v1/queues")
+                .header("host", "localhost")
+                .header("authorization", authorization)
+                .body(Body::empty())
+                .unwrap();
+            request.extensions_mut().insert(ConnectInfo(from));
+            let response = router.oneshot(request).await.unwrap();
+            (
+                response.status(),
+                response.headers().contains_key("retry-after"),
+            )
+        }
+    };
+    let (user, password) = BASIC_USER;
+    for guess in 0..3 {
+        let wrong = basic(user, &format!("guess-{guess}"));
+        assert_eq!(
+            status(wrong, "198.51.100.9").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let over = status(basic(user, "guess-3"), "198.51.100.9").await;
+    assert_eq!(over, (StatusCode::TOO_MANY_REQUESTS, true));
+    // The right password gets the same answer now (no oracle), from the
+    // guessing address and from another.
+    for from in ["198.51.100.9", "198.51.100.10"] {
+        let right = status(basic(user, password), from).await;
+        assert_eq!(right.0, StatusCode::TOO_MANY_REQUESTS, "from {from}");
+    }
+    // Other users and tokens from elsewhere are not held back.
+    let reader = status(basic(READER_USER.0, READER_USER.1), "198.51.100.10").await;
+    assert_eq!(reader.0, StatusCode::OK);
+    let token = status(format!("Bearer {OPERATOR_TOKEN}"), "198.51.100.10").await;
+    assert_eq!(token.0, StatusCode::OK);
+}

@@ -11,6 +11,7 @@ use jobqueue_core::Admin;
 use crate::config::DashboardConfig;
 use crate::error::ApiError;
 use crate::security::csrf_tokens::CsrfTokens;
+use crate::security::header_throttle::HeaderThrottle;
 use crate::security::{auth, csrf, headers, host_check};
 use crate::snapshot::SnapshotCache;
 use crate::state::AppState;
@@ -57,6 +58,7 @@ pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
         admin,
         snapshot: SnapshotCache::new(config.snapshot_max_age),
         csrf: CsrfTokens::new(config.csrf_secret.as_deref()),
+        header_throttle: HeaderThrottle::default(),
         config,
     });
     // Layers run outside in: headers on every answer, one JSON error shape

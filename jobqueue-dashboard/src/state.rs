@@ -8,6 +8,7 @@ use crate::config::DashboardConfig;
 use crate::error::ApiError;
 use crate::params;
 use crate::security::csrf_tokens::CsrfTokens;
+use crate::security::header_throttle::HeaderThrottle;
 use crate::snapshot::SnapshotCache;
 
 /// Shared state of one dashboard router.
@@ -16,6 +17,7 @@ pub(crate) struct AppState {
     pub(crate) config: DashboardConfig,
     pub(crate) csrf: CsrfTokens,
     pub(crate) snapshot: SnapshotCache,
+    pub(crate) header_throttle: HeaderThrottle,
 }
 
 impl AppState {

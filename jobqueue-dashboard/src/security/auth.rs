@@ -13,6 +13,7 @@
 //! refusal an inner layer marked on its response.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -22,6 +23,7 @@ use jobqueue_core::admin::RefusalReason;
 
 use super::credentials::match_header;
 use super::csrf::is_safe;
+use super::header_throttle::HeaderAttempt;
 use super::principal::{HostUser, Principal, PrincipalSource, client_address};
 use super::sessions;
 use crate::audit_log;
@@ -36,12 +38,24 @@ pub(crate) async fn authenticate(
     next: Next,
 ) -> Response {
     let host_user = request.extensions().get::<HostUser>().cloned();
+    let request_line = audit_log::RequestLine::of(&request);
+    let attempt = header_attempt(&state, &request);
+    if let Some(wait) = attempt
+        .as_ref()
+        .and_then(|a| state.header_throttle.blocked_for(a))
+    {
+        return throttled(&state, wait, &request_line).await;
+    }
     let principal = match resolve(&state, host_user, request.headers()).await {
         Ok(principal) => principal,
         Err(error) => return error.into_response(),
     };
-    let request_line = audit_log::RequestLine::of(&request);
     let Some(mut principal) = principal else {
+        if let Some(attempt) = &attempt
+            && let Some(wait) = attempt.count_failure(&state).await
+        {
+            return throttled(&state, wait, &request_line).await;
+        }
         if let Some(redirect) = sign_in_redirect(&state, &request) {
             return redirect;
         }
@@ -74,6 +88,33 @@ pub(crate) async fn authenticate(
         audit_log::refusal(&state, *reason, Some(&principal), &request_line).await;
     }
     response
+}
+
+/// The attempt an `Authorization` header makes, when credentials are
+/// configured (only those can be guessed).
+fn header_attempt(state: &AppState, request: &Request) -> Option<HeaderAttempt> {
+    if !state.config.has_credentials() {
+        return None;
+    }
+    let value = request.headers().get(header::AUTHORIZATION)?;
+    let value = String::from_utf8_lossy(value.as_bytes());
+    Some(HeaderAttempt::of(&value, client_address(request)))
+}
+
+/// 429 for a sender over its limit of wrong credentials, audited.
+async fn throttled(
+    state: &AppState,
+    wait: Duration,
+    request_line: &audit_log::RequestLine,
+) -> Response {
+    audit_log::refusal(state, RefusalReason::Throttled, None, request_line).await;
+    let seconds = wait.as_secs().max(1);
+    let message = format!("too many wrong credentials: try again in {seconds} s");
+    let mut refused = ApiError::new(StatusCode::TOO_MANY_REQUESTS, message).into_response();
+    refused
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    refused
 }
 
 /// Who the request comes from: the host application's [`HostUser`] (only

@@ -46,6 +46,19 @@ fn principal_of(credential: &Credential, source: PrincipalSource) -> Principal {
     Principal::new(name, role, source)
 }
 
+/// The user name of a basic-auth `Authorization` header value.
+pub(crate) fn basic_user_name(header_value: &str) -> Option<String> {
+    let (scheme, rest) = header_value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    decoded.split_once(':').map(|(user, _)| user.to_owned())
+}
+
 /// The principal for an `Authorization` header value, if it matches.
 pub(crate) fn match_header(credentials: &[Credential], header_value: &str) -> Option<Principal> {
     let (scheme, rest) = header_value.split_once(' ')?;

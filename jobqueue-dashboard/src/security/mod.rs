@@ -9,6 +9,7 @@ pub(crate) mod auth;
 pub(crate) mod credentials;
 pub(crate) mod csrf;
 pub(crate) mod csrf_tokens;
+pub(crate) mod header_throttle;
 pub(crate) mod headers;
 pub(crate) mod host_check;
 pub(crate) mod next_path;

@@ -36,6 +36,7 @@ use crate::error::ApiError;
 use crate::params::Params;
 use crate::security::credentials::match_sign_in;
 use crate::security::csrf::{CSRF_FIELD, check_browser_signals};
+use crate::security::header_throttle::ATTEMPT_WINDOW;
 use crate::security::next_path::safe_next;
 use crate::security::principal::{Principal, PrincipalSource, client_address};
 use crate::security::sessions::{
@@ -45,9 +46,6 @@ use crate::state::AppState;
 
 /// Largest sign-in or sign-out form read.
 const MAX_SIGN_IN_FORM: usize = 16 * 1024;
-
-/// The window the sign-in attempts are counted in.
-const ATTEMPT_WINDOW: Duration = Duration::from_secs(60);
 
 /// The routes outside authentication: signing in and out, and the
 /// stylesheet and script (public, see `ui/assets.rs`).
