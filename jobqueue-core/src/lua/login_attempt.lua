@@ -9,7 +9,9 @@ counter lives one window from its first attempt (a fixed window).
 
 Called by: store/ops/login_attempt.rs, from Admin::login_attempt
 (admin/sessions.rs) before the dashboard checks a sign-in form's
-credentials (jobqueue-dashboard/src/ui/sign_in/mod.rs).
+credentials (jobqueue-dashboard/src/ui/sign_in/mod.rs), and after it
+refused a wrong Authorization header
+(jobqueue-dashboard/src/security/header_throttle.rs).
 
 KEYS[1]  P:{login}:attempts:ip:<address>   string  attempts from the address in the window (TTL)
 KEYS[2]  P:{login}:attempts:user:<sha256>  string  attempts at the user name in the window (TTL)
