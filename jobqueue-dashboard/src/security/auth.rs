@@ -23,7 +23,7 @@ use jobqueue_core::admin::RefusalReason;
 
 use super::credentials::match_header;
 use super::csrf::is_safe;
-use super::header_throttle::HeaderAttempt;
+use super::header_throttle::{ATTEMPT_WINDOW, HeaderAttempt};
 use super::principal::{HostUser, Principal, PrincipalSource, client_address};
 use super::sessions;
 use crate::audit_log;
@@ -52,7 +52,7 @@ pub(crate) async fn authenticate(
     };
     let Some(mut principal) = principal else {
         if let Some(attempt) = &attempt
-            && let Some(wait) = attempt.count_failure(&state).await
+            && let Some(wait) = count_wrong_header(&state, attempt).await
         {
             return throttled(&state, wait, &request_line).await;
         }
@@ -99,6 +99,35 @@ fn header_attempt(state: &AppState, request: &Request) -> Option<HeaderAttempt> 
     let value = request.headers().get(header::AUTHORIZATION)?;
     let value = String::from_utf8_lossy(value.as_bytes());
     Some(HeaderAttempt::of(&value, client_address(request)))
+}
+
+/// Counts a wrong header as a sign-in attempt; how long to refuse its
+/// sender when over a limit. A bearer token is counted per address only
+/// (every token would share one user count, and anyone could lock them
+/// all out). A Redis failure counts nothing (the header was refused anyway).
+async fn count_wrong_header(state: &AppState, attempt: &HeaderAttempt) -> Option<Duration> {
+    let settings = &state.config.sign_in;
+    let per_user = if attempt.user().is_some() {
+        settings.attempts_per_user
+    } else {
+        0
+    };
+    let user_digest = sessions::digest(attempt.user().unwrap_or_default());
+    let client = attempt.client().map(|ip| ip.to_string());
+    let limits = (settings.attempts_per_client, per_user);
+    let counted = state
+        .admin
+        .login_attempt(client.as_deref(), &user_digest, limits, ATTEMPT_WINDOW)
+        .await;
+    let wait = match counted {
+        Ok(wait) => wait?,
+        Err(error) => {
+            tracing::warn!(%error, "could not count a wrong Authorization header");
+            return None;
+        }
+    };
+    state.header_throttle.block(attempt, wait);
+    Some(wait)
 }
 
 /// 429 for a sender over its limit of wrong credentials, audited.

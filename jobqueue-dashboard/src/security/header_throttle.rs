@@ -8,7 +8,7 @@
 //! right one too, or the answer would tell a right guess from a wrong
 //! one — until the window ends. Every replica learns it at the first wrong
 //! header it counts, so a guesser gets the limit plus one try per replica
-//! in each window.
+//! in each window. The counting itself is in `auth.rs`, beside the check.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -16,8 +16,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::credentials::basic_user_name;
-use super::sessions;
-use crate::state::AppState;
 
 /// The window sign-in attempts are counted in: the sign-in page's and
 /// the `Authorization` headers'.
@@ -50,31 +48,14 @@ impl HeaderAttempt {
         client.into_iter().chain(user).collect()
     }
 
-    /// Counts a wrong header; how long to refuse its sender when over a
-    /// limit. A Redis failure counts nothing (the header was refused anyway).
-    pub(crate) async fn count_failure(&self, state: &AppState) -> Option<Duration> {
-        let settings = &state.config.sign_in;
-        let per_user = if self.user.is_some() {
-            settings.attempts_per_user
-        } else {
-            0
-        };
-        let user_digest = sessions::digest(self.user.as_deref().unwrap_or_default());
-        let client = self.client.map(|ip| ip.to_string());
-        let limits = (settings.attempts_per_client, per_user);
-        let wait = match state
-            .admin
-            .login_attempt(client.as_deref(), &user_digest, limits, ATTEMPT_WINDOW)
-            .await
-        {
-            Ok(wait) => wait?,
-            Err(error) => {
-                tracing::warn!(%error, "could not count a wrong Authorization header");
-                return None;
-            }
-        };
-        state.header_throttle.block(&self.scopes(), wait);
-        Some(wait)
+    /// The client address, if known.
+    pub(crate) fn client(&self) -> Option<IpAddr> {
+        self.client
+    }
+
+    /// The basic-auth user name, if any.
+    pub(crate) fn user(&self) -> Option<&str> {
+        self.user.as_deref()
     }
 }
 
@@ -100,7 +81,12 @@ impl HeaderThrottle {
             .max()
     }
 
-    fn block(&self, scopes: &[String], wait: Duration) {
+    /// Refuses `attempt`'s address and user name for `wait`.
+    pub(crate) fn block(&self, attempt: &HeaderAttempt, wait: Duration) {
+        self.block_scopes(&attempt.scopes(), wait);
+    }
+
+    fn block_scopes(&self, scopes: &[String], wait: Duration) {
         let now = Instant::now();
         let mut blocked = self
             .blocked
@@ -135,14 +121,14 @@ mod tests {
         let basic = "Basic b3BzOndyb25n"; // ops:wrong
         let from = |ip: &str| HeaderAttempt::of(basic, ip.parse().ok());
         assert_eq!(throttle.blocked_for(&from("198.51.100.1")), None);
-        throttle.block(&from("198.51.100.1").scopes(), Duration::from_secs(30));
+        throttle.block(&from("198.51.100.1"), Duration::from_secs(30));
         assert!(throttle.blocked_for(&from("198.51.100.1")).is_some());
         // The same user from elsewhere: blocked by name.
         assert!(throttle.blocked_for(&from("198.51.100.2")).is_some());
         // A bearer token from elsewhere: not blocked.
         let token = HeaderAttempt::of("Bearer abc", "198.51.100.2".parse().ok());
         assert_eq!(throttle.blocked_for(&token), None);
-        throttle.block(&from("198.51.100.3").scopes(), Duration::ZERO);
+        throttle.block(&from("198.51.100.3"), Duration::ZERO);
         assert_eq!(
             throttle.blocked_for(&HeaderAttempt::of(
                 "Bearer abc",
