@@ -733,3 +733,65 @@ async fn purge_all_keys_removes_only_its_own_prefix() {
         "another prefix's keys were touched"
     );
 }
+
+/// A probe opened `jobqueue serve --base-path /jobs`'s printed address in
+/// a browser and was redirected to `/jobs/login?next=…` over and over:
+/// the dashboard answered only at the root. It answers under the base path
+/// now, and at the root still (behind a proxy that strips the path).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_under_its_base_path_and_at_the_root() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cli = Cli::new("serve-base-path").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--base-path",
+            "/jobs",
+        ])
+        .args(["--basic-auth", "ops:a-password-of-16-chars"])
+        .env("JOBQUEUE_REDIS_URL", cli.t.url())
+        .env("JOBQUEUE_PREFIX", cli.t.prefix())
+        .env_remove("JOBQUEUE_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run jobqueue serve");
+    let get = |path: &'static str| async move {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()?;
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/html\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.ok()?;
+        Some(response)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while get("/jobs/login").await.is_none() {
+        assert!(std::time::Instant::now() < deadline, "serve did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = |response: &str| response.split(' ').nth(1).unwrap_or_default().to_owned();
+    let direct = get("/jobs/login").await.unwrap();
+    let stripped = get("/login").await.unwrap();
+    let page = get("/jobs/").await.unwrap();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert_eq!(status(&direct), "200", "{direct}");
+    assert_eq!(status(&stripped), "200", "{stripped}");
+    assert_eq!(status(&page), "303", "{page}");
+    assert!(
+        page.contains("location: /jobs/login?next=")
+            || page.contains("Location: /jobs/login?next="),
+        "{page}"
+    );
+}

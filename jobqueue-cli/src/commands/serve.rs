@@ -283,7 +283,8 @@ pub(crate) async fn run(client: &Client, args: &ServeArgs) -> CliResult {
             args.bind
         );
     }
-    let router = jobqueue_dashboard::dashboard_router(client.admin(), config);
+    let dashboard = jobqueue_dashboard::dashboard_router(client.admin(), config);
+    let router = mount_under(&args.base_path, dashboard);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|e| CliError::new(EXIT_ERROR, format!("cannot listen on {}: {e}", args.bind)))?;
@@ -324,6 +325,22 @@ async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// The dashboard answering under `base_path` (opened directly, or behind a
+/// proxy that passes the path on) and at the root (behind a proxy that
+/// strips it): its links and cookies carry the base path either way.
+/// Served at the root only, a browser opening the printed address was
+/// sent to `<base>/login`, which the dashboard did not know, again and
+/// again until the URL was too long.
+fn mount_under(base_path: &str, dashboard: axum::Router) -> axum::Router {
+    let base = base_path.trim_end_matches('/');
+    if base.is_empty() {
+        return dashboard;
+    }
+    axum::Router::new()
+        .nest_service(base, dashboard.clone())
+        .fallback_service(dashboard)
 }
 
 #[cfg(test)]
