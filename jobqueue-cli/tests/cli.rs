@@ -45,6 +45,27 @@ impl Cli {
             .expect("run jobqueue")
     }
 
+    /// Starts `jobqueue serve` with `args` on a free loopback port; the
+    /// child (stderr piped) and the port.
+    fn serve(&self, args: &[&str]) -> (std::process::Child, u16) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .args(args)
+            .env("JOBQUEUE_REDIS_URL", self.t.url())
+            .env("JOBQUEUE_PREFIX", self.t.prefix())
+            .env_remove("JOBQUEUE_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run jobqueue serve");
+        (child, port)
+    }
+
     fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.run(args);
         assert!(
@@ -601,21 +622,7 @@ async fn jobs_keyed_lists_jobs_waiting_in_their_flow_keys() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_refuses_weak_basic_auth_passwords() {
     let cli = Cli::new("weak-basic").await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .args(["--basic-auth", "ops:hunter2"])
-        .env("JOBQUEUE_REDIS_URL", cli.t.url())
-        .env("JOBQUEUE_PREFIX", cli.t.prefix())
-        .env_remove("JOBQUEUE_CONFIG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run jobqueue serve");
+    let (mut serve, _) = cli.serve(&["--basic-auth", "ops:hunter2"]);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = serve.try_wait().unwrap() {
@@ -742,27 +749,8 @@ async fn purge_all_keys_removes_only_its_own_prefix() {
 async fn serve_answers_under_its_base_path_and_at_the_root() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let cli = Cli::new("serve-base-path").await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--base-path",
-            "/jobs",
-        ])
-        .args(["--basic-auth", "ops:a-password-of-16-chars"])
-        .env("JOBQUEUE_REDIS_URL", cli.t.url())
-        .env("JOBQUEUE_PREFIX", cli.t.prefix())
-        .env_remove("JOBQUEUE_CONFIG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run jobqueue serve");
+    let credentials = ["--basic-auth", "ops:a-password-of-16-chars"];
+    let (mut serve, port) = cli.serve(&[&["--base-path", "/jobs"][..], &credentials].concat());
     let get = |path: &'static str| async move {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
