@@ -105,6 +105,28 @@ pub enum Error {
         /// The configured limit.
         limit: usize,
     },
+    /// A job's result ([`crate::JobContext::set_result`]) is larger than
+    /// [`crate::client::status::MAX_RESULT_BYTES`]: it would not be kept.
+    #[error(
+        "{op}: result is {size} bytes of JSON, above the cap of {limit} bytes \
+         (MAX_RESULT_BYTES): store large outputs elsewhere and return a reference"
+    )]
+    ResultTooLarge {
+        /// The operation that failed.
+        op: &'static str,
+        /// The result's size, bytes of JSON.
+        size: usize,
+        /// The cap.
+        limit: usize,
+    },
+    /// No workflow has this id (never enqueued, or past its retention).
+    #[error("{op}: workflow {id} not found")]
+    WorkflowNotFound {
+        /// The operation that failed.
+        op: &'static str,
+        /// The workflow id.
+        id: Uuid,
+    },
     /// A request that changes data was sent to Redis (or may have been)
     /// without a usable reply, through a client that retries requests by
     /// itself after a dropped connection (redis-rs's Redis Cluster client):
@@ -266,9 +288,10 @@ impl Error {
                 ErrorKind::OutcomeUnknown
             }
             Error::DuplicateId { .. } => ErrorKind::Conflict,
-            Error::InvalidArgument { .. } | Error::PayloadTooLarge { .. } => {
-                ErrorKind::InvalidArgument
-            }
+            Error::InvalidArgument { .. }
+            | Error::PayloadTooLarge { .. }
+            | Error::ResultTooLarge { .. } => ErrorKind::InvalidArgument,
+            Error::WorkflowNotFound { .. } => ErrorKind::NotFound,
             Error::Encode { .. } | Error::Decode { .. } => ErrorKind::Codec,
             Error::JobNotFound { .. }
             | Error::CronEntryNotFound { .. }
@@ -286,6 +309,8 @@ impl Error {
             Error::Redis { op, .. }
             | Error::InvalidArgument { op, .. }
             | Error::PayloadTooLarge { op, .. }
+            | Error::ResultTooLarge { op, .. }
+            | Error::WorkflowNotFound { op, .. }
             | Error::Encode { op, .. }
             | Error::Decode { op, .. }
             | Error::JobNotFound { op, .. }

@@ -26,7 +26,7 @@ use crate::client::options::{JobOptions, ParentSpec};
 use crate::client::prepared::{Destination, PreparedJob};
 use crate::client::unique::UniqueOutcome;
 use crate::error::Error;
-use crate::job::dependencies::{MAX_PARENTS, ParentRef, ParentState};
+use crate::job::dependencies::{MAX_PARENTS, OnParentFailure, ParentRef, ParentState};
 use crate::store::ScheduleAt;
 use crate::store::WaitingOutcome;
 use crate::store::keys::QueueKeys;
@@ -82,6 +82,31 @@ pub(crate) fn delay_ms(destination: Destination) -> u64 {
     }
 }
 
+/// Each parent's own policy (in the order of `parents`) when some parent
+/// was given one ([`ParentSpec::with_policy`]); `None` when the job's
+/// policy covers them all.
+fn edge_policies(
+    specs: &[ParentSpec],
+    parents: &[ParentRef],
+    default: OnParentFailure,
+) -> Option<Vec<OnParentFailure>> {
+    if specs.iter().all(|spec| spec.policy.is_none()) {
+        return None;
+    }
+    Some(
+        parents
+            .iter()
+            .map(|parent| {
+                specs
+                    .iter()
+                    .find(|spec| spec.id == parent.id)
+                    .and_then(|spec| spec.policy)
+                    .unwrap_or(default)
+            })
+            .collect(),
+    )
+}
+
 fn unknown_parent(id: Uuid) -> Error {
     Error::invalid(
         OP,
@@ -123,6 +148,7 @@ impl Client {
         }
         let pairs: Vec<(Uuid, ParentState)> =
             parents.iter().map(|parent| parent.id).zip(states).collect();
+        let edge_policies = edge_policies(&job.after, &parents, job.on_parent_failure);
         let at = match job.destination {
             Destination::Scheduled(at) => Some(at),
             Destination::Ready | Destination::Priority => None,
@@ -141,6 +167,7 @@ impl Client {
                     policy: job.on_parent_failure,
                     at,
                     parents: &pairs,
+                    edge_policies: edge_policies.as_deref(),
                 },
             )
             .await?;

@@ -231,6 +231,14 @@ impl<'c, J: StatefulJob> JobBuilder<'c, J> {
         self
     }
 
+    /// Like [`JobBuilder::after`], with this parent's own failure policy
+    /// (the edge's): e.g. skip this job if the parent dies, whatever the
+    /// other parents' policies.
+    pub fn after_with(mut self, parent: impl Into<ParentSpec>, policy: OnParentFailure) -> Self {
+        self.options.after.push(parent.into().with_policy(policy));
+        self
+    }
+
     /// Runs this job only after every one of `parents` succeeded (fan-in).
     pub fn after_all<P: Into<ParentSpec>>(mut self, parents: impl IntoIterator<Item = P>) -> Self {
         self.options

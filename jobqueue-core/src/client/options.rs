@@ -70,11 +70,27 @@ pub struct ParentSpec {
     pub id: Uuid,
     /// The parent's queue, if known.
     pub queue: Option<String>,
+    /// What this parent's death does to the job (the edge's policy);
+    /// `None` takes the job's [`JobOptions::on_parent_failure`].
+    pub policy: Option<OnParentFailure>,
+}
+
+impl ParentSpec {
+    /// This parent with its own failure policy (the edge's policy, as
+    /// workflows set it).
+    pub fn with_policy(mut self, policy: OnParentFailure) -> Self {
+        self.policy = Some(policy);
+        self
+    }
 }
 
 impl From<Uuid> for ParentSpec {
     fn from(id: Uuid) -> Self {
-        Self { id, queue: None }
+        Self {
+            id,
+            queue: None,
+            policy: None,
+        }
     }
 }
 
@@ -83,6 +99,7 @@ impl From<ParentRef> for ParentSpec {
         Self {
             id: parent.id,
             queue: Some(parent.queue),
+            policy: None,
         }
     }
 }
@@ -92,6 +109,7 @@ impl<Q: Into<String>> From<(Q, Uuid)> for ParentSpec {
         Self {
             id,
             queue: Some(queue.into()),
+            policy: None,
         }
     }
 }

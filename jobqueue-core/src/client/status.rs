@@ -315,19 +315,29 @@ impl RunStatus {
 
     pub(crate) fn set_result(&self, json: String) -> Result<(), Error> {
         if json.len() > MAX_RESULT_BYTES {
-            return Err(Error::invalid(
-                "set_result",
-                format!(
-                    "result is {} bytes of JSON, above the limit of {MAX_RESULT_BYTES}",
-                    json.len()
-                ),
-            ));
+            return Err(Error::ResultTooLarge {
+                op: "set_result",
+                size: json.len(),
+                limit: MAX_RESULT_BYTES,
+            });
         }
         self.inner.used.store(true, Ordering::Relaxed);
         if let Ok(mut slot) = self.inner.result.lock() {
             *slot = Some(json);
         }
         Ok(())
+    }
+
+    /// The result the job left so far (JSON), if any: the worker hands it
+    /// to the script that records a success for the job's dependents.
+    pub fn result_json(&self) -> Option<String> {
+        self.inner.result.lock().ok().and_then(|slot| slot.clone())
+    }
+
+    /// The store the status is written to (the job reads its parents'
+    /// results through it).
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.writer.store
     }
 
     /// True when the run's end must be written (the job reported progress,

@@ -6,8 +6,9 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::client::status::RunStatus;
+use crate::client::status::{MAX_RESULT_BYTES, RunStatus};
 use crate::error::Error;
+use crate::job::dependencies::ParentRef;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -33,6 +34,9 @@ pub struct JobContext<S = ()> {
     span: tracing::Span,
     status: Option<RunStatus>,
     traceparent: Option<Arc<str>>,
+    /// The parents the job waited for (`None` for a job without any, so
+    /// plain jobs allocate nothing).
+    parents: Option<Arc<[ParentRef]>>,
     state: Arc<S>,
 }
 
@@ -89,6 +93,9 @@ pub struct JobContextParts {
     pub status: Option<RunStatus>,
     /// The producer's W3C `traceparent`, if it sent one.
     pub traceparent: Option<Arc<str>>,
+    /// The parents the job waited for (its envelope's `after`; empty for
+    /// most jobs), whose results [`JobContext::parent_result`] reads.
+    pub parents: Vec<ParentRef>,
 }
 
 impl JobContext {
@@ -114,6 +121,7 @@ impl<S> JobContext<S> {
             span,
             status,
             traceparent,
+            parents,
         } = parts;
         Self {
             id,
@@ -127,6 +135,7 @@ impl<S> JobContext<S> {
             span,
             status,
             traceparent,
+            parents: (!parents.is_empty()).then(|| Arc::from(parents)),
             state,
         }
     }
@@ -155,6 +164,7 @@ impl<S> JobContext<S> {
             span: self.span.clone(),
             status: self.status.clone(),
             traceparent: self.traceparent.clone(),
+            parents: self.parents.clone(),
             state,
         }
     }
@@ -244,15 +254,25 @@ impl<S> JobContext<S> {
         }
     }
 
-    /// Leaves a result, stored when the run succeeds (at most
-    /// [`crate::client::status::MAX_RESULT_BYTES`] of JSON) and readable with
-    /// [`crate::Client::wait_result`]. A later call replaces it.
+    /// Leaves a result, stored when the run succeeds and readable with
+    /// [`crate::Client::wait_result`]; a job enqueued with dependents also
+    /// hands it to them ([`JobContext::parent_result`]), kept as long as
+    /// its dependency record (30 days after its end). A later call
+    /// replaces it. Fails with [`Error::ResultTooLarge`] above
+    /// [`MAX_RESULT_BYTES`] of JSON.
     pub fn set_result<T: Serialize + ?Sized>(&self, result: &T) -> Result<(), Error> {
         let json = serde_json::to_string(result).map_err(|source| Error::Encode {
             op: "set_result",
             job_type: self.job_type.to_string(),
             source,
         })?;
+        if json.len() > MAX_RESULT_BYTES {
+            return Err(Error::ResultTooLarge {
+                op: "set_result",
+                size: json.len(),
+                limit: MAX_RESULT_BYTES,
+            });
+        }
         match &self.status {
             Some(status) => status.set_result(json),
             None => Ok(()),
@@ -262,5 +282,16 @@ impl<S> JobContext<S> {
     /// The tracing span the job runs in (job id, type, queue, attempt).
     pub fn span(&self) -> &tracing::Span {
         &self.span
+    }
+
+    /// The parents the job waited for, in the order its producer named
+    /// them (empty for a job without parents).
+    pub fn parents(&self) -> &[ParentRef] {
+        self.parents.as_deref().unwrap_or(&[])
+    }
+
+    /// Where the run's status goes, and the store behind it.
+    pub(crate) fn run_status(&self) -> Option<&RunStatus> {
+        self.status.as_ref()
     }
 }

@@ -43,6 +43,11 @@ pub enum OnParentFailure {
     /// The dependent keeps waiting: it runs if an operator retries the dead
     /// parent and that run succeeds (or is deleted by an operator).
     Wait,
+    /// The dependent is skipped: it never runs, leaves the waiting place
+    /// (its dependency record says `skipped`), and its own dependents see
+    /// it as not succeeded (their policies decide in turn). Workflows use
+    /// it per edge.
+    Skip,
 }
 
 impl OnParentFailure {
@@ -52,6 +57,7 @@ impl OnParentFailure {
             OnParentFailure::DeadLetter => "dead_letter",
             OnParentFailure::Run => "run",
             OnParentFailure::Wait => "wait",
+            OnParentFailure::Skip => "skip",
         }
     }
 }
@@ -72,12 +78,14 @@ pub enum ParentState {
 }
 
 impl ParentState {
-    /// Parses the state the scripts store (`pending`, `succeeded`, `failed`).
-    pub(crate) fn parse(text: Option<&str>) -> Self {
+    /// Parses the state the scripts store (`pending`, `succeeded`,
+    /// `failed`, `skipped`).
+    pub fn parse(text: Option<&str>) -> Self {
         match text {
             Some("pending") => ParentState::Pending,
             Some("succeeded") => ParentState::Succeeded,
-            Some("failed") => ParentState::Failed,
+            // A skipped parent never succeeds: its dependents count it as failed.
+            Some("failed") | Some("skipped") => ParentState::Failed,
             _ => ParentState::Unknown,
         }
     }

@@ -5,6 +5,7 @@ pub mod context;
 pub mod dependencies;
 pub mod error;
 pub mod flow_key;
+pub mod parent_results;
 pub mod stateful;
 
 use std::future::Future;

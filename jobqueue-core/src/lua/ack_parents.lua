@@ -3,7 +3,8 @@ successfully: drop them (as ack.lua) and, in the same step, record the
 success for their dependents.
 
 Each job still leased by this worker is removed from the active hash, its
-parent hash says 'succeeded' (kept 30 days, for dependents enqueued later),
+parent hash says 'succeeded' (kept 30 days, for dependents enqueued later)
+and keeps the job's result, if it left one,
 and when it has children, `<id>|succeeded` goes to the queue's release
 outbox. The caller then releases the children on their queues and removes
 the entry; the reaper's sweep finishes entries a crashed worker left. A keyed job's
@@ -21,19 +22,28 @@ KEYS[1]   P:{Q}:active:<wid> hash
 KEYS[2]   P:{Q}:releases     zset  outbox
 KEYS[3]   P:{Q}:stats        hash
 KEYS[4…]  P:{Q}:parent:<id>  hash, one per id, in ARGV order
-ARGV[…]   job ids
+ARGV[1…n] job ids (n = #KEYS - 3)
+ARGV[n+1…2n] each job's result (JSON, from ctx.set_result; '' for none),
+          kept in its parent hash's `result` field for its dependents
+          (ctx.parent_result) as long as the hash lives
 
 Returns: {acked, outbox entries filed…}
 ]]
 local now = now_ms()
 local out = {0}
-local records, left = redis.call('HMGET', KEYS[1], unpack(ARGV)), {}
-for i = 1, #ARGV do
+local n = #KEYS - 3
+local records, left = redis.call('HMGET', KEYS[1], unpack(ARGV, 1, n)), {}
+for i = 1, n do
   if records[i] and redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
     left[#left + 1] = records[i]
     out[1] = out[1] + 1
     if resolve_parent(KEYS[i + 3], KEYS[2], ARGV[i], 'succeeded', now) then
       out[#out + 1] = ARGV[i] .. '|succeeded'
+    end
+    -- After resolve_parent, which counts the hash's fields to find children.
+    local result = ARGV[n + i]
+    if result and result ~= '' and redis.call('EXISTS', KEYS[i + 3]) == 1 then
+      redis.call('HSET', KEYS[i + 3], 'result', result)
     end
   end
 end

@@ -25,13 +25,17 @@ KEYS[11] P:{Q}:id:<id> string, the idempotency marker (only for a job
 ARGV[1]  P:{Q}:events channel
 ARGV[2]  the job record
 ARGV[3]  parents needed
-ARGV[4]  policy: dead_letter | run | wait
+ARGV[4]  policy: dead_letter | run | wait | skip, or edges (a policy per
+         parent, in the triples below: workflows)
 ARGV[5]  destination when released: now | in | at
 ARGV[6]  ms: the delay (in) or the instant (at); 0 for now
 ARGV[7]  the idempotency window, whole ms, with KEYS[11]; else ''
-ARGV[8…] pairs: parent id, its state (pending | succeeded | failed)
+ARGV[8…] pairs: parent id, its state (pending | succeeded | failed);
+         with the policy 'edges', triples: parent id, its state, the
+         edge's policy (dead_letter | run | wait | skip), kept in the deps
+         hash as e:<parent id>
 
-Returns: 'waiting' | 'released' | 'dead' | 'exists' | 'taken'
+Returns: 'waiting' | 'released' | 'dead' | 'skipped' | 'exists' | 'taken'
 ]]
 local record = ARGV[2]
 if not is_record(record) then
@@ -49,8 +53,11 @@ if KEYS[11] then
 elseif redis.call('HEXISTS', KEYS[2], id) == 1 then
   return redis.error_reply('ERR jobqueue: duplicate job id ' .. id .. ' (taken by a stored job)')
 end
-for i = 8, #ARGV, 2 do
+local step = 2
+if ARGV[4] == 'edges' then step = 3 end
+for i = 8, #ARGV, step do
   local state = ARGV[i + 1]
+  if step == 3 then redis.call('HSET', KEYS[3], 'e:' .. ARGV[i], ARGV[i + 2]) end
   if state == 'succeeded' or state == 'failed' then
     record_parent(KEYS[3], ARGV[i], state)
   end

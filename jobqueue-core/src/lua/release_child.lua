@@ -3,8 +3,8 @@
 Idempotent: the parent's outcome is recorded once per parent (a repeat, by
 a second worker or the reaper's sweep finishing a crashed worker's releases,
 counts nothing), then the job is settled: released to its queue when its
-last parent succeeded, dead-lettered when a parent died and its policy says
-so. A release that arrives before the job itself (its producer linked it to
+last parent succeeded, dead-lettered (or skipped) when a parent died and its
+policy says so. A release that arrives before the job itself (its producer linked it to
 the parent but has not enqueued it yet) is kept in the deps hash, with a
 TTL, and counted by enqueue_waiting.lua.
 
@@ -25,7 +25,7 @@ ARGV[2]  the waiting job's id
 ARGV[3]  the parent's id
 ARGV[4]  the parent's outcome: succeeded | failed
 
-Returns: 'waiting' | 'released' | 'dead' | 'absent' | 'repeat'
+Returns: 'waiting' | 'released' | 'dead' | 'skipped' | 'absent' | 'repeat'
 ]]
 local id, parent, outcome = ARGV[2], ARGV[3], ARGV[4]
 if outcome ~= 'succeeded' and outcome ~= 'failed' then

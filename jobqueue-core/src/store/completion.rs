@@ -63,6 +63,10 @@ pub struct CompletionBatch {
     /// Ids (as leased) of jobs with dependents that succeeded
     /// (`ack_parents.lua`, which also releases their flow keys).
     pub parent_acks: Vec<Vec<u8>>,
+    /// Results (JSON) left by jobs among `parent_acks`, by leased id:
+    /// `ack_parents.lua` keeps them in the jobs' parent hashes for their
+    /// dependents (`JobContext::parent_result`). Plain jobs never fill it.
+    pub parent_results: Vec<(Vec<u8>, String)>,
     /// Jobs with dependents for the dead set (`bury.lua` with their
     /// parent keys, and the flow-key release).
     pub parent_buries: Vec<BuryEntry>,
@@ -149,7 +153,8 @@ impl CompletionCalls {
         let flow_ready = batch.keyed.then(|| queue.flow_ready());
         calls.pack_acks(queue, active_key, batch, flow_ready.as_deref());
         for chunk in batch.parent_acks.chunks(MAX_RECORDS_PER_CALL) {
-            calls.push(ack_parents_call(queue, active_key, chunk), Kind::AckParents);
+            let call = ack_parents_call(queue, active_key, chunk, &batch.parent_results);
+            calls.push(call, Kind::AckParents);
         }
         // Failed attempts and snoozes go in calls of their own (snoozes
         // are rare), so the script counts a call's jobs with one HINCRBY.

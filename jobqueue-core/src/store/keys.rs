@@ -51,7 +51,9 @@
 //! | `P:{Q}:unique:<digest>` | string | id of the job holding a uniqueness key (TTL) | [`QueueKeys::unique`] |
 //! | `P:{Q}:id:<job id>` | string | idempotency marker of a job whose producer gave its id ([`crate::JobBuilder::id`]): digest of its type and payload, so a retried enqueue is a no-op (TTL: the idempotency window, [`crate::ClientConfig::idempotency_window`], default 1 h) | [`QueueKeys::id_marker`] |
 //! | `P:{Q}:deps:<id>` | hash | a waiting job's dependency state: parents needed, resolved parents, policy, destination | [`QueueKeys::deps`] |
-//! | `P:{Q}:parent:<id>` | hash | a job enqueued with dependents: its state and its children (TTL) | [`QueueKeys::parent`] |
+//! | `P:{Q}:parent:<id>` | hash | a job enqueued with dependents: its `state` (`pending` \| `succeeded` \| `failed` \| `skipped`), its children (`c\|<queue>\|<id>`) and its `result` (JSON) once it succeeded (TTL) | [`QueueKeys::parent`] |
+//! | `P:{Q}:workflow:<wid>` | hash | one workflow (recorded on its first node's queue): `name`, `created` (ms), `state` (`enqueueing` \| `placed`), `graph` (JSON nodes and edges), `n:<node>` current job id, `r:<node>` reruns, `cancelled` (ms), `retries` (TTL 30 days after its last change) | [`QueueKeys::workflow`] |
+//! | `P:{Q}:workflows` | zset | workflow id → created (ms): the workflows recorded on the queue (trimmed to 30 days and 10,000) | [`QueueKeys::workflows`] |
 //! | `P:{Q}:releases` | zset | `<parent id>\|<outcome>` → when: parents whose children are still to be told (outbox) | [`QueueKeys::releases`] |
 //! | `P:{Q}:status:<job id>` | hash | a tracked job's status: `state`, `percent`, `message`, `stale`, `result`, `error`, `updated_at` (TTL; see `client::status`) | [`QueueKeys::status`] |
 //! | `P:{Q}:crons` | set | names of the queue's cron entries | [`QueueKeys::crons`] |
@@ -356,6 +358,18 @@ impl QueueKeys {
         format!("{}:parent:{}", self.base, job_id)
     }
 
+    /// One workflow's record: name, graph, node → current job id, state
+    /// (see `crate::workflow`).
+    pub fn workflow(&self, workflow_id: &str) -> String {
+        format!("{}:workflow:{}", self.base, workflow_id)
+    }
+
+    /// Sorted set of the workflows recorded on this queue, by creation
+    /// time (trimmed to the retention and a cap).
+    pub fn workflows(&self) -> String {
+        format!("{}:workflows", self.base)
+    }
+
     /// Outbox of finished parents whose children are still to be told.
     pub fn releases(&self) -> String {
         format!("{}:releases", self.base)
@@ -470,6 +484,8 @@ mod tests {
             q.waiting().to_owned(),
             q.deps("x"),
             q.parent("x"),
+            q.workflow("x"),
+            q.workflows(),
             q.releases(),
             q.flow_marker(),
             q.flow_waiting(),

@@ -139,6 +139,8 @@ pub(crate) struct Scripts {
     pub login_attempt: LuaScript,
     pub enqueue_with_id: LuaScript,
     pub wake_waiters: LuaScript,
+    pub workflow_open: LuaScript,
+    pub workflow_mark: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -179,11 +181,13 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     login_attempt: lua!("login_attempt"),
     enqueue_with_id: lua!(flow "enqueue_with_id"),
     wake_waiters: lua!("wake_waiters"),
+    workflow_open: lua!("workflow_open"),
+    workflow_mark: lua!("workflow_mark"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 37] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 39] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -222,6 +226,8 @@ impl Scripts {
             &self.login_attempt,
             &self.enqueue_with_id,
             &self.wake_waiters,
+            &self.workflow_open,
+            &self.workflow_mark,
         ]
     }
 }

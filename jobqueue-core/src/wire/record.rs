@@ -186,6 +186,10 @@ pub struct EnvelopeHead<'a> {
     /// The job's flow key, if keyed.
     #[serde(default, borrow)]
     pub flow: Option<std::borrow::Cow<'a, str>>,
+    /// The parents the job waited for (empty, and unallocated, for most
+    /// jobs): their results are readable by the job.
+    #[serde(default)]
+    pub after: Vec<ParentRef>,
 }
 
 /// Decodes the head of a record's envelope; returns it with the payload bytes.

@@ -48,6 +48,9 @@ pub(crate) struct AfterRun {
     /// The job was enqueued with dependents: its success or death is
     /// recorded for them (`ack_parents.lua`, `bury.lua` with parent keys).
     pub(crate) dependents: bool,
+    /// The result (JSON) a job with dependents left when it succeeded:
+    /// `ack_parents.lua` keeps it for them. `None` for every other run.
+    pub(crate) result: Option<String>,
 }
 
 /// Not a failure: run again after `delay` without counting an attempt.

@@ -36,7 +36,12 @@ pub(crate) fn add_to_batch(
         target.unique_releases.push(lock);
     }
     match outcome {
-        Outcome::Succeeded if after.dependents => target.parent_acks.push(leased_id),
+        Outcome::Succeeded if after.dependents => {
+            if let Some(result) = after.result {
+                target.parent_results.push((leased_id.clone(), result));
+            }
+            target.parent_acks.push(leased_id);
+        }
         Outcome::Dead { dead_id, record } if after.dependents => {
             target.parent_buries.push(BuryEntry {
                 leased_id,

@@ -64,6 +64,12 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
     if let Some(entry) = cron_entry {
         crate::run::cron_result::record(shared, leased.queue, &entry, &leased.record, &outcome);
     }
+    // Taken before the status write, which consumes it: only jobs with
+    // dependents hand their result to the script that records their end.
+    let result = match outcome {
+        Outcome::Succeeded if dependents => status.result_json(),
+        _ => None,
+    };
     crate::run::status_report::finish(status, &outcome);
     let release = match (&outcome, unique) {
         (Outcome::Succeeded, Some(digest)) if !dependents => {
@@ -76,6 +82,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
         AfterRun {
             release,
             dependents,
+            result,
         },
     )
 }
@@ -294,6 +301,7 @@ fn start_run<'s>(
         span,
         status: Some(status),
         traceparent,
+        parents: head.after.clone(),
     });
     Some((ctx, running))
 }

@@ -9,12 +9,14 @@ KEYS[1]  P:{Q}:waiting   zset  id → enqueued-at ms (jobs waiting for parents)
 KEYS[2]  P:{Q}:jobs      hash  id → record
 KEYS[3]  P:{Q}:deps:<id> hash  the job's dependency state:
            need     parents it waits for
-           policy   dead_letter | run | wait
+           policy   dead_letter | run | wait | skip | edges (each parent's
+                    own policy in its e:<parent id> field)
            dest     now | in | at  (where it goes when released), ms
            ok, bad  parents that succeeded / died
            failed_parent  the first parent that died
            p:<parent id>  succeeded | failed
-           left     released | dead (once it left the waiting place)
+           e:<parent id>  the edge's policy (policy 'edges': workflows)
+           left     released | dead | skipped (once it left the waiting place)
 KEYS[4]  P:{Q}:ready     list
 KEYS[5]  P:{Q}:priority  zset
 KEYS[6]  P:{Q}:scheduled zset
@@ -81,10 +83,57 @@ local function place_released(record, dest, ms, now)
   if was_idle then redis.call('PUBLISH', ARGV[1], 'r') end
 end
 
+-- The verdict of a job whose policy is per edge ('edges', workflows):
+-- every parent that did not succeed applies its own edge's policy. Returns
+-- the parents resolved (succeeded, or failed on a 'run' edge), the first
+-- parent failed on a 'dead_letter' edge and the first on a 'skip' edge.
+-- Reads the whole deps hash: only workflow nodes pay it, and they have
+-- few parents.
+local function edge_verdict(deps_key)
+  local fields = redis.call('HGETALL', deps_key)
+  local edge = {}
+  for i = 1, #fields, 2 do
+    if string.sub(fields[i], 1, 2) == 'e:' then edge[string.sub(fields[i], 3)] = fields[i + 1] end
+  end
+  local resolved, dead, skip = 0, nil, nil
+  for i = 1, #fields, 2 do
+    if string.sub(fields[i], 1, 2) == 'p:' then
+      local parent, outcome = string.sub(fields[i], 3), fields[i + 1]
+      local policy = edge[parent] or 'dead_letter'
+      if outcome == 'succeeded' or policy == 'run' then
+        resolved = resolved + 1
+      elseif policy == 'dead_letter' then
+        dead = dead or parent
+      elseif policy == 'skip' then
+        skip = skip or parent
+      end
+    end
+  end
+  return resolved, dead, skip
+end
+
+-- A parent did not succeed and the job's policy says skip: the job leaves
+-- the waiting place without running (its record is dropped, like a
+-- success's), its deps hash says 'skipped', and its own dependents hear
+-- 'failed' (their edge policies decide) while its parent record keeps
+-- 'skipped' for the workflow's status.
+local function skip_job(id, parent, now)
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('HDEL', KEYS[2], id)
+  redis.call('HSET', KEYS[3], 'left', 'skipped', 'skipped_for', parent)
+  redis.call('PEXPIRE', KEYS[3], DEPENDENCY_TTL_MS)
+  resolve_parent(KEYS[9], KEYS[10], id, 'failed', now)
+  if redis.call('EXISTS', KEYS[9]) == 1 then
+    redis.call('HSET', KEYS[9], 'state', 'skipped')
+  end
+  return 'skipped'
+end
+
 -- Decides what a waiting job does now that its dependency state changed:
 -- 'waiting' (not all parents succeeded), 'released' (made ready or
--- scheduled), 'dead' (a parent died under the dead_letter policy), or
--- 'absent' (not in the waiting place: not enqueued yet, or gone).
+-- scheduled), 'dead' (a parent died under the dead_letter policy),
+-- 'skipped' (a parent died under the skip policy) or 'absent' (not in the
+-- waiting place: not enqueued yet, or gone).
 local function settle(id, now)
   if not redis.call('ZSCORE', KEYS[1], id) then return 'absent' end
   local d = redis.call('HMGET', KEYS[3], 'need', 'policy', 'dest', 'ms', 'ok', 'bad', 'failed_parent')
@@ -92,9 +141,21 @@ local function settle(id, now)
   local ok, bad = tonumber(d[5]) or 0, tonumber(d[6]) or 0
   local record = redis.call('HGET', KEYS[2], id)
   if not record then return 'absent' end
-  if policy == 'dead_letter' and bad > 0 then
+  local resolved, dead_for = ok, nil
+  if policy == 'edges' then
+    local skip_for
+    resolved, dead_for, skip_for = edge_verdict(KEYS[3])
+    if skip_for and not dead_for then return skip_job(id, skip_for, now) end
+  elseif bad > 0 and policy == 'dead_letter' then
+    dead_for = d[7] or '?'
+  elseif bad > 0 and policy == 'skip' then
+    return skip_job(id, d[7] or '?', now)
+  elseif policy == 'run' then
+    resolved = ok + bad
+  end
+  if dead_for then
     redis.call('ZREM', KEYS[1], id)
-    redis.call('HSET', KEYS[2], id, with_error(record, now, 'parent ' .. (d[7] or '?') .. ' died'))
+    redis.call('HSET', KEYS[2], id, with_error(record, now, 'parent ' .. dead_for .. ' died'))
     redis.call('ZADD', KEYS[7], now, id)
     redis.call('HINCRBY', KEYS[8], 'dead', 1)
     redis.call('HSET', KEYS[3], 'left', 'dead')
@@ -104,8 +165,6 @@ local function settle(id, now)
     resolve_parent(KEYS[9], KEYS[10], id, 'failed', now)
     return 'dead'
   end
-  local resolved = ok
-  if policy == 'run' then resolved = ok + bad end
   if resolved < need then return 'waiting' end
   redis.call('ZREM', KEYS[1], id)
   redis.call('HDEL', KEYS[2], id)

@@ -62,6 +62,22 @@ impl Store {
         })
     }
 
+    /// The `state` and `result` of each of `parent_hashes` (parents'
+    /// `P:{Q}:parent:<id>` keys, on any queues), in one pipelined round
+    /// trip: what a dependent reads of its parents' results.
+    pub async fn parent_outputs(
+        &self,
+        parent_hashes: &[String],
+    ) -> Result<Vec<(Option<String>, Option<String>)>, Error> {
+        let mut pipe = redis::pipe();
+        for parent in parent_hashes {
+            pipe.cmd("HMGET").arg(parent).arg("state").arg("result");
+        }
+        pipe.query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis("parent_result"))
+    }
+
     /// Drops the deps hashes of `ids` on `queue`.
     pub async fn delete_dependency_records(
         &self,

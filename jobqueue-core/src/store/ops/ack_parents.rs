@@ -12,8 +12,14 @@ use crate::store::keys::QueueKeys;
 use crate::store::reply::{array_reply, count_reply, text_reply};
 use crate::store::scripts::{Call, SCRIPTS};
 
-/// One `ack_parents.lua` call for `ids` (each with its parent hash).
-pub(crate) fn ack_parents_call(queue: &QueueKeys, active_key: &str, ids: &[Vec<u8>]) -> Call {
+/// One `ack_parents.lua` call for `ids` (each with its parent hash), with
+/// the results some of them left (by leased id; the others send '').
+pub(crate) fn ack_parents_call(
+    queue: &QueueKeys,
+    active_key: &str,
+    ids: &[Vec<u8>],
+    results: &[(Vec<u8>, String)],
+) -> Call {
     let parents: Vec<String> = ids.iter().map(|id| parent_key(queue, id)).collect();
     let releases = queue.releases();
     let mut keys = vec![active_key, releases.as_str(), queue.stats()];
@@ -21,6 +27,13 @@ pub(crate) fn ack_parents_call(queue: &QueueKeys, active_key: &str, ids: &[Vec<u
     let mut call = SCRIPTS.ack_parents.call(&keys);
     for id in ids {
         call.push_arg(id.as_slice());
+    }
+    for id in ids {
+        let result = results
+            .iter()
+            .find(|(leased, _)| leased == id)
+            .map_or("", |(_, json)| json.as_str());
+        call.push_arg(result);
     }
     call
 }

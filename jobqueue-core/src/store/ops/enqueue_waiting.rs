@@ -23,6 +23,9 @@ pub enum WaitingOutcome {
     /// A parent had already died and the policy is
     /// [`OnParentFailure::DeadLetter`]: in the dead set.
     Dead,
+    /// A parent had already failed on an edge whose policy is
+    /// [`OnParentFailure::Skip`]: the job was skipped, it never runs.
+    Skipped,
     /// The job's producer gave its id and the same job was already
     /// enqueued under it: nothing was written.
     Exists,
@@ -39,6 +42,9 @@ pub(crate) struct WaitingEnqueue<'a> {
     pub(crate) at: Option<ScheduleAt>,
     /// Each parent's id and its state as `link_child.lua` read it.
     pub(crate) parents: &'a [(Uuid, ParentState)],
+    /// A policy per parent (in the order of `parents`), when some parent
+    /// has its own (workflow edges): sent as policy `edges`.
+    pub(crate) edge_policies: Option<&'a [OnParentFailure]>,
 }
 
 impl Store {
@@ -65,7 +71,10 @@ impl Store {
             .arg(queue.events())
             .arg(job.record)
             .arg(job.parents.len())
-            .arg(job.policy.as_str())
+            .arg(match job.edge_policies {
+                Some(_) => "edges",
+                None => job.policy.as_str(),
+            })
             .arg(dest)
             .arg(ms)
             .arg(
@@ -73,13 +82,17 @@ impl Store {
                     .map(|ms| ms.to_string())
                     .unwrap_or_default(),
             );
-        for (parent, state) in job.parents {
+        for (n, (parent, state)) in job.parents.iter().enumerate() {
             call.push_arg(parent.to_string());
             call.push_arg(match state {
                 ParentState::Succeeded => "succeeded",
                 ParentState::Failed => "failed",
                 ParentState::Pending | ParentState::Unknown => "pending",
             });
+            if let Some(policies) = job.edge_policies {
+                let policy = policies.get(n).copied().unwrap_or(job.policy);
+                call.push_arg(policy.as_str());
+            }
         }
         let reply: Value = call
             .invoke(&mut self.conn.clone(), OP)
@@ -91,6 +104,7 @@ impl Store {
             Some("waiting") => Ok(WaitingOutcome::Waiting),
             Some("released") => Ok(WaitingOutcome::Released),
             Some("dead") => Ok(WaitingOutcome::Dead),
+            Some("skipped") => Ok(WaitingOutcome::Skipped),
             Some("exists") => Ok(WaitingOutcome::Exists),
             Some("taken") => Err(Error::DuplicateId {
                 op: "enqueue",

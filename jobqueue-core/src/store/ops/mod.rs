@@ -39,3 +39,5 @@ pub mod session_open;
 pub mod session_touch;
 pub mod unlock;
 pub mod wake_waiters;
+pub mod workflow_mark;
+pub mod workflow_open;
