@@ -83,6 +83,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         Just(OnParentFailure::DeadLetter),
         Just(OnParentFailure::Run),
         Just(OnParentFailure::Wait),
+        Just(OnParentFailure::Skip),
     ]);
     let chain = (
         any::<bool>(),
@@ -115,6 +116,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
             after,
             on_parent_failure,
             flow: flow_key,
+            workflow: None,
         },
     )
 }

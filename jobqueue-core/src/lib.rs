@@ -54,6 +54,7 @@ pub mod job;
 pub mod json_time;
 pub mod store;
 pub mod wire;
+pub mod workflow;
 
 pub use admin::keys::{ClassLimits, FlowKeyInfo, KeyLimits};
 pub use admin::limits::{QueueLimits, RateLimit, RateMode};
@@ -85,6 +86,9 @@ pub use job::{
 };
 pub use store::ops::cancel::CancelledFrom;
 pub use wire::worker_info::WorkerInfo;
+pub use workflow::{
+    NodeState, NodeStatus, RetryReport, Workflow, WorkflowState, WorkflowStatus, WorkflowSummary,
+};
 
 /// Re-exported so users need not depend on these crates directly.
 pub use {chrono, serde_json, tokio_util, uuid};

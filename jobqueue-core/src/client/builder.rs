@@ -322,6 +322,31 @@ impl<'c, J: StatefulJob> JobBuilder<'c, J> {
         self
     }
 
+    /// Encodes the job as a workflow node: with dependents and tracked; its
+    /// parents and id come from the workflow, so `after`, `id` and
+    /// uniqueness are refused.
+    pub(crate) fn prepare_node(mut self) -> Result<PreparedJob, Error> {
+        const OP: &str = "workflow";
+        if !self.options.after.is_empty() {
+            return Err(Error::invalid(
+                OP,
+                "a workflow node's parents are the workflow's edges: do not call .after() on it",
+            ));
+        }
+        if self.options.unique.is_some() {
+            return Err(Error::invalid(OP, "a workflow node cannot be unique"));
+        }
+        if self.options.id.is_some() {
+            return Err(Error::invalid(
+                OP,
+                "a workflow node's job id is given by the workflow: do not call .id() on it",
+            ));
+        }
+        self.options.dependents = true;
+        self.options.track = true;
+        self.client.prepare(&self.job, &self.options)
+    }
+
     /// Encodes the job without sending it, for [`Client::enqueue_prepared`].
     pub fn prepare(self) -> Result<PreparedJob, Error> {
         self.client.prepare(&self.job, &self.options)

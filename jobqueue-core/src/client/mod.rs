@@ -15,7 +15,7 @@
 //! | `enqueue_status.rs` | a tracked job's first status, written at enqueue |
 //! | `cancel.rs` | cancelling a job wherever it is |
 
-mod after;
+pub(crate) mod after;
 pub mod builder;
 mod bulk;
 pub mod cancel;

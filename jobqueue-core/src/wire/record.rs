@@ -100,6 +100,10 @@ pub struct Envelope {
     /// `jobqueue_core::admin::keys`). Plain printable ASCII without `"` or `\`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<String>,
+    /// The workflow this job is a node of, and the node's name
+    /// ([`crate::Client::workflow`]); plain jobs omit it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<crate::workflow::WorkflowRef>,
 }
 
 impl Envelope {
@@ -125,6 +129,7 @@ impl Envelope {
             after: Vec::new(),
             on_parent_failure: None,
             flow: None,
+            workflow: None,
         }
     }
 

@@ -14,3 +14,4 @@ pub mod server;
 pub mod sessions;
 pub mod status;
 pub mod workers;
+pub mod workflows;

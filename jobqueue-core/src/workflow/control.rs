@@ -1,0 +1,226 @@
+//! Acting on a whole workflow: cancel it, or retry it from a failed node.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::admin::Admin;
+use crate::client::Client;
+use crate::client::prepared::{Destination, PreparedJob};
+use crate::error::Error;
+use crate::store::ops::workflow_mark::MarkOutcome;
+use crate::wire::record::{Envelope, decode_record, encode_record};
+use crate::workflow::enqueue::{PlacedNode, link_node, node_fields, place_or_abandon};
+use crate::workflow::status::{NodeState, Record, WorkflowStatus};
+use crate::workflow::{WorkflowRef, retention_ms};
+
+const OP: &str = "workflow";
+
+/// What [`Client::retry_workflow_from`] enqueued: each re-run node's name
+/// and its new job id, in topological order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RetryReport {
+    /// The workflow id.
+    pub workflow: Uuid,
+    /// (node, new job id) for the node retried from and every node
+    /// downstream of it.
+    pub enqueued: Vec<(String, Uuid)>,
+}
+
+impl Admin {
+    /// Cancels workflow `id`: marks it cancelled, then cancels every node
+    /// that may still run, the deepest first (so no dependent is released
+    /// by the cancellation of its parent). Returns how many node jobs were
+    /// cancelled. Nodes that already ended keep their outcome.
+    pub async fn cancel_workflow(&self, id: Uuid) -> Result<usize, Error> {
+        let home = self.workflow_home(id).await?;
+        let now = Utc::now().timestamp_millis().to_string();
+        let mark = [("cancelled".to_owned(), now)];
+        if self
+            .store()
+            .mark_workflow(&home, &id.to_string(), retention_ms(), None, &mark)
+            .await?
+            == MarkOutcome::Gone
+        {
+            return Err(Error::WorkflowNotFound { op: OP, id });
+        }
+        let record = self.workflow_record(&home, id).await?;
+        let status = self.status_of(id, home.name(), &record).await?;
+        self.cancel_nodes(&status, |_| true).await
+    }
+
+    /// Cancels the nodes of `status` that may still run and `pick` names,
+    /// deepest first (an incomplete workflow's nodes count as active: the
+    /// producer may have placed them).
+    async fn cancel_nodes(
+        &self,
+        status: &WorkflowStatus,
+        pick: impl Fn(&str) -> bool,
+    ) -> Result<usize, Error> {
+        let mut cancelled = 0;
+        for node in status.nodes.iter().rev() {
+            if !pick(&node.name) || !(node.state.is_active() || node.state == NodeState::Unknown) {
+                continue;
+            }
+            if let crate::CancelOutcome::Cancelled { .. } =
+                self.cancel(&node.queue, node.job_id).await?
+            {
+                cancelled += 1;
+            }
+        }
+        Ok(cancelled)
+    }
+}
+
+impl Client {
+    /// Cancels workflow `id`; see [`Admin::cancel_workflow`].
+    pub async fn cancel_workflow(&self, id: Uuid) -> Result<usize, Error> {
+        self.admin().cancel_workflow(id).await
+    }
+
+    /// Re-runs node `node` of workflow `id` and every node downstream of
+    /// it, keeping what succeeded: each gets a fresh job (from the node's
+    /// record as first enqueued) that waits `after` its parents — the new
+    /// jobs of re-run parents, the original jobs of the others, whose
+    /// dependency records and results are kept 30 days. `node` must have
+    /// failed, been skipped or cancelled; nodes downstream that may still
+    /// run are cancelled first. Two retries of the same node at once
+    /// enqueue it once (the other fails with a conflict error).
+    pub async fn retry_workflow_from(&self, id: Uuid, node: &str) -> Result<RetryReport, Error> {
+        let admin = self.admin();
+        let home = admin.workflow_home(id).await?;
+        let record = admin.workflow_record(&home, id).await?;
+        let status = admin.status_of(id, home.name(), &record).await?;
+        let Some(from) = status.node(node) else {
+            return Err(Error::invalid(OP, format!("workflow {id} has no node {node:?}")));
+        };
+        if !matches!(
+            from.state,
+            NodeState::Failed | NodeState::Skipped | NodeState::Cancelled
+        ) {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "node {node:?} is {}: only a failed, skipped or cancelled node can be retried",
+                    from.state.as_str()
+                ),
+            ));
+        }
+        let rerun = record.graph.downstream(node)?;
+        let rerun_set: HashSet<&str> = rerun.iter().map(String::as_str).collect();
+        admin
+            .cancel_nodes(&status, |name| rerun_set.contains(name))
+            .await?;
+        let nodes = fresh_jobs(&record, id, home.name(), &rerun)?;
+        let mut fields = node_fields(&nodes);
+        for name in &rerun {
+            let reruns = status.node(name).map_or(0, |n| n.reruns) + 1;
+            fields.push((format!("r:{name}"), reruns.to_string()));
+        }
+        fields.push(("retries".to_owned(), (record.retries + 1).to_string()));
+        fields.push(("state".to_owned(), "enqueueing".to_owned()));
+        let guard_field = format!("n:{node}");
+        let guard_value = from.job_id.to_string();
+        match self
+            .store()
+            .mark_workflow(
+                &home,
+                &id.to_string(),
+                retention_ms(),
+                Some((&guard_field, &guard_value)),
+                &fields,
+            )
+            .await?
+        {
+            MarkOutcome::Written => {}
+            MarkOutcome::Gone => return Err(Error::WorkflowNotFound { op: OP, id }),
+            MarkOutcome::Moved => {
+                return Err(Error::invalid(
+                    OP,
+                    format!("node {node:?} was retried by someone else meanwhile"),
+                ));
+            }
+        }
+        let enqueued = nodes
+            .iter()
+            .map(|node| (node.name.clone(), node.job.id))
+            .collect();
+        place_or_abandon(self, home.name(), id, nodes).await?;
+        Ok(RetryReport {
+            workflow: id,
+            enqueued,
+        })
+    }
+}
+
+/// Fresh jobs for the nodes `rerun` (topological order), from their
+/// templates: new ids, no attempts or errors, parents linked to the new
+/// jobs of re-run parents and the current jobs of the others.
+fn fresh_jobs(
+    record: &Record,
+    workflow_id: Uuid,
+    home: &str,
+    rerun: &[String],
+) -> Result<Vec<PlacedNode>, Error> {
+    let mut ids: HashMap<String, (String, Uuid)> = HashMap::new();
+    for shape in &record.graph.nodes {
+        if let Some(job_id) = record.job_id(&shape.name) {
+            ids.insert(shape.name.clone(), (shape.queue.clone(), job_id));
+        }
+    }
+    let mut nodes = Vec::with_capacity(rerun.len());
+    for name in rerun {
+        let (Some(shape), Some(template)) = (record.graph.node(name), record.template(name)) else {
+            return Err(Error::invalid(
+                OP,
+                format!("node {name:?} has no stored job to enqueue again"),
+            ));
+        };
+        let (envelope, payload) = decode_record(template.as_bytes())?;
+        let envelope = fresh_envelope(envelope);
+        let job = PreparedJob {
+            id: envelope.id,
+            queue: shape.queue.clone(),
+            record: encode_record(&envelope, payload)?,
+            destination: if envelope.priority != 0 || envelope.flow.is_some() {
+                Destination::Priority
+            } else {
+                Destination::Ready
+            },
+            unique: None,
+            dependents: true,
+            after: Vec::new(),
+            on_parent_failure: Default::default(),
+            given_id: false,
+            track: true,
+        };
+        ids.insert(name.clone(), (shape.queue.clone(), job.id));
+        nodes.push(PlacedNode {
+            name: name.clone(),
+            job,
+        });
+    }
+    let reference = |node: &str| WorkflowRef {
+        id: workflow_id,
+        queue: home.to_owned(),
+        node: node.to_owned(),
+    };
+    for node in &mut nodes {
+        link_node(&mut node.job, &record.graph, &node.name, &reference(&node.name), &ids)?;
+    }
+    Ok(nodes)
+}
+
+/// A node's envelope for a new run: a new id, no history.
+fn fresh_envelope(mut envelope: Envelope) -> Envelope {
+    envelope.id = Uuid::now_v7();
+    envelope.attempt = 0;
+    envelope.errors.clear();
+    envelope.run_at = None;
+    envelope.after.clear();
+    envelope.dependents = true;
+    envelope.track = true;
+    envelope
+}
