@@ -30,6 +30,7 @@ pub mod redis_cluster;
 pub mod redis_sentinel;
 pub mod redis_server;
 pub mod setup;
+pub mod step_job;
 pub mod tls_certs;
 pub mod traces;
 pub mod worker_process;

@@ -46,6 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .register::<NoopJob>()
         .register::<ProbeJob>()
         .register::<OutcomeJob>()
+        .register::<jobqueue_integration::step_job::StepJob>()
         .dead_limits(DeadLimits {
             max_jobs: env_u64("JQ_DEAD_MAX_JOBS", DeadLimits::default().max_jobs),
             ..DeadLimits::default()

@@ -36,6 +36,9 @@ impl Store {
         id: &str,
         queues: &[QueueKeys],
     ) -> Result<Option<usize>, Error> {
+        if queues.is_empty() {
+            return Ok(None);
+        }
         let mut pipe = redis::pipe();
         for queue in queues {
             pipe.exists(queue.workflow(id));

@@ -1,0 +1,409 @@
+//! Results between jobs and workflows against real Redis and two real
+//! worker processes serving two queues: results across queues and fan-in,
+//! each edge policy (fail, skip, run), the status roll-up, cancel, retry
+//! from a failed node keeping what succeeded, the result size cap, and
+//! bad workflows refused before anything is written.
+
+use std::time::Duration;
+
+use jobqueue_core::{Client, NodeState, OnParentFailure, WorkflowState, WorkflowStatus};
+use jobqueue_integration::step_job::StepJob;
+use jobqueue_integration::worker_process::WorkerSpec;
+use jobqueue_integration::{WorkerProcess, test_redis};
+use jobqueue_testing::{TestRedis, eventually};
+use redis::AsyncCommands;
+use uuid::Uuid;
+
+const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
+
+/// Two worker processes serving `default` and `other`.
+fn workers(env: &TestRedis) -> [WorkerProcess; 2] {
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
+    spec.queues = "default,other".to_owned();
+    spec.lease_ms = 2000;
+    [
+        WorkerProcess::start(WORKER, &spec),
+        WorkerProcess::start(WORKER, &spec),
+    ]
+}
+
+fn stop(workers: [WorkerProcess; 2]) {
+    for worker in workers {
+        worker.terminate();
+        assert!(worker.wait(Duration::from_secs(10)));
+    }
+}
+
+fn step(env: &TestRedis, label: &str, add: i64) -> StepJob {
+    StepJob::new(env.url(), &format!("{}:steps", env.prefix()), label, add)
+}
+
+async fn seen(env: &TestRedis, label: &str) -> Option<String> {
+    let mut conn = env.connection().await.unwrap();
+    conn.get(format!("{}:steps:seen:{label}", env.prefix()))
+        .await
+        .unwrap()
+}
+
+async fn runs(env: &TestRedis, label: &str) -> u64 {
+    let mut conn = env.connection().await.unwrap();
+    let runs: Option<u64> = conn
+        .hget(format!("{}:steps:ran", env.prefix()), label)
+        .await
+        .unwrap();
+    runs.unwrap_or(0)
+}
+
+async fn break_step(env: &TestRedis, label: &str, broken: bool) {
+    let mut conn = env.connection().await.unwrap();
+    let key = format!("{}:steps:broken:{label}", env.prefix());
+    if broken {
+        let _: () = conn.set(key, 1).await.unwrap();
+    } else {
+        let _: () = conn.del(key).await.unwrap();
+    }
+}
+
+/// Waits until workflow `id` no longer runs; returns its status.
+async fn settled(client: &Client, id: Uuid) -> WorkflowStatus {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = client.workflow_status(id).await.unwrap();
+        let running = matches!(
+            status.summary.state,
+            WorkflowState::Running | WorkflowState::Incomplete
+        );
+        if !running {
+            return status;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "workflow still running: {status:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn states(status: &WorkflowStatus) -> Vec<(String, NodeState)> {
+    status
+        .nodes
+        .iter()
+        .map(|node| (node.name.clone(), node.state))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_flow_to_dependents_across_queues_and_fan_in() {
+    let env = test_redis("results-flow").await;
+    let workers = workers(&env);
+    let client = env.client();
+    let a = client
+        .job(step(&env, "a", 1))
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let b = client
+        .job(step(&env, "b", 10))
+        .queue("other")
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let c = client
+        .job(step(&env, "c", 100))
+        .after(("default", a))
+        .after(("other", b))
+        .track()
+        .enqueue()
+        .await
+        .unwrap();
+    let sum: Option<i64> = client
+        .wait_result(c, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(sum, Some(111), "c read both parents' results");
+    assert_eq!(
+        seen(&env, "c").await.as_deref(),
+        Some(r#"[["succeeded",1],["succeeded",10]]"#)
+    );
+    // Kept in the parent's dependency record, on the parent's queue, as
+    // docs/protocol.md says (readable long after the 5-minute status).
+    let mut conn = env.connection().await.unwrap();
+    let stored: Option<String> = conn
+        .hget(format!("{}:{{other}}:parent:{b}", env.prefix()), "result")
+        .await
+        .unwrap();
+    assert_eq!(stored.as_deref(), Some("10"));
+    let ttl: i64 = conn
+        .pttl(format!("{}:{{other}}:parent:{b}", env.prefix()))
+        .await
+        .unwrap();
+    assert!(ttl > 29 * 24 * 3600 * 1000, "kept 30 days, TTL {ttl} ms");
+    stop(workers);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_queue_workflow_with_a_fan_in_succeeds_and_rolls_up() {
+    let env = test_redis("wf-fan-in").await;
+    let workers = workers(&env);
+    let client = env.client();
+    let id = client
+        .workflow("nightly <import>")
+        .node("fetch a", client.job(step(&env, "fetch a", 1)))
+        .node("fetch b", client.job(step(&env, "fetch b", 2)).queue("other"))
+        .node("merge", client.job(step(&env, "merge", 0)))
+        .node("report", client.job(step(&env, "report", 1000)).queue("other"))
+        .edge("fetch a", "merge")
+        .edge("fetch b", "merge")
+        .edge("merge", "report")
+        .enqueue()
+        .await
+        .unwrap();
+    let status = settled(&client, id).await;
+    assert_eq!(status.summary.state, WorkflowState::Succeeded, "{status:#?}");
+    assert_eq!(status.summary.name, "nightly <import>");
+    assert_eq!(status.summary.queue, "default", "recorded on the first node's queue");
+    assert_eq!(status.summary.counts.succeeded, 4);
+    assert_eq!(status.nodes[3].name, "report", "topological order");
+    assert_eq!(status.node("report").unwrap().depth, 2);
+    assert_eq!(
+        seen(&env, "merge").await.as_deref(),
+        Some(r#"[["succeeded",1],["succeeded",2]]"#)
+    );
+    assert_eq!(seen(&env, "report").await.as_deref(), Some(r#"[["succeeded",3]]"#));
+    // Each job names its workflow and node in its envelope.
+    let listed = client
+        .admin()
+        .list_workflows(None, Some(WorkflowState::Succeeded), Some("import"), 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, id);
+    stop(workers);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_edge_policy_fails_skips_or_runs_its_dependent() {
+    let env = test_redis("wf-policies").await;
+    break_step(&env, "x", true).await;
+    let workers = workers(&env);
+    let client = env.client();
+    let id = client
+        .workflow("policies")
+        .node("x", client.job(step(&env, "x", 1)))
+        .node("failed", client.job(step(&env, "failed", 0)))
+        .node("skipped", client.job(step(&env, "skipped", 0)).queue("other"))
+        .node("ran", client.job(step(&env, "ran", 5)))
+        .node("skipped too", client.job(step(&env, "skipped too", 0)))
+        .node("ran after skip", client.job(step(&env, "ran after skip", 7)).queue("other"))
+        .edge("x", "failed")
+        .edge_with("x", "skipped", OnParentFailure::Skip)
+        .edge_with("x", "ran", OnParentFailure::Run)
+        .edge_with("skipped", "skipped too", OnParentFailure::Skip)
+        .edge_with("skipped", "ran after skip", OnParentFailure::Run)
+        .enqueue()
+        .await
+        .unwrap();
+    let status = settled(&client, id).await;
+    assert_eq!(
+        states(&status),
+        [
+            ("x".to_owned(), NodeState::Failed),
+            ("failed".to_owned(), NodeState::Failed),
+            ("skipped".to_owned(), NodeState::Skipped),
+            ("ran".to_owned(), NodeState::Succeeded),
+            ("skipped too".to_owned(), NodeState::Skipped),
+            ("ran after skip".to_owned(), NodeState::Succeeded),
+        ],
+        "{status:#?}"
+    );
+    assert_eq!(status.summary.state, WorkflowState::Failed);
+    assert_eq!(status.summary.counts.skipped, 2);
+    // Run anyway: the dead parent reads as failed, without a result.
+    assert_eq!(seen(&env, "ran").await.as_deref(), Some(r#"[["failed",null]]"#));
+    assert_eq!(
+        seen(&env, "ran after skip").await.as_deref(),
+        Some(r#"[["failed",null]]"#)
+    );
+    for never in ["failed", "skipped", "skipped too"] {
+        assert_eq!(runs(&env, never).await, 0, "{never} never ran");
+    }
+    // The dead-lettered node sits in its queue's dead set; the skipped
+    // ones are nowhere.
+    let admin = client.admin();
+    assert_eq!(admin.queue("default").await.unwrap().dead, 2, "x and failed");
+    assert_eq!(admin.queue("other").await.unwrap().dead, 0);
+    stop(workers);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_from_a_failed_node_reruns_it_and_downstream_keeping_results() {
+    let env = test_redis("wf-retry").await;
+    break_step(&env, "b", true).await;
+    let workers = workers(&env);
+    let client = env.client();
+    let id = client
+        .workflow("retry")
+        .node("a", client.job(step(&env, "a", 1)))
+        .node("b", client.job(step(&env, "b", 10)).queue("other"))
+        .node("c", client.job(step(&env, "c", 100)))
+        .node("side", client.job(step(&env, "side", 0)))
+        .edge("a", "b")
+        .edge("b", "c")
+        .edge("a", "c")
+        .edge("a", "side")
+        .enqueue()
+        .await
+        .unwrap();
+    let failed = settled(&client, id).await;
+    assert_eq!(failed.summary.state, WorkflowState::Failed);
+    assert_eq!(failed.node("b").unwrap().state, NodeState::Failed);
+    assert_eq!(failed.node("c").unwrap().state, NodeState::Failed);
+    // Only a failed node can be retried.
+    let refused = client.retry_workflow_from(id, "a").await.unwrap_err();
+    assert!(refused.to_string().contains("is succeeded"), "{refused}");
+    let unknown = client.retry_workflow_from(id, "zz").await.unwrap_err();
+    assert!(unknown.to_string().contains("no node \"zz\""), "{unknown}");
+
+    break_step(&env, "b", false).await;
+    let report = client.retry_workflow_from(id, "b").await.unwrap();
+    let rerun: Vec<&str> = report.enqueued.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(rerun, ["b", "c"]);
+    let status = settled(&client, id).await;
+    assert_eq!(status.summary.state, WorkflowState::Succeeded, "{status:#?}");
+    assert_eq!(status.summary.retries, 1);
+    let b = status.node("b").unwrap();
+    assert_eq!((b.reruns, b.job_id), (1, report.enqueued[0].1));
+    assert_ne!(b.job_id, failed.node("b").unwrap().job_id);
+    // a kept its result and did not run again; c read a's and the new b's.
+    assert_eq!(runs(&env, "a").await, 1);
+    assert_eq!(runs(&env, "side").await, 1);
+    assert_eq!(runs(&env, "c").await, 1);
+    assert_eq!(
+        seen(&env, "c").await.as_deref(),
+        Some(r#"[["succeeded",11],["succeeded",1]]"#)
+    );
+    stop(workers);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_workflow_cancels_every_node_that_may_still_run() {
+    let env = test_redis("wf-cancel").await;
+    let workers = workers(&env);
+    let client = env.client();
+    let mut slow = step(&env, "slow", 1);
+    slow.sleep_ms = 30_000;
+    let id = client
+        .workflow("cancel me")
+        .node("slow", client.job(slow))
+        .node("after", client.job(step(&env, "after", 1)).queue("other"))
+        .node("run anyway", client.job(step(&env, "run anyway", 1)))
+        .edge("slow", "after")
+        .edge_with("slow", "run anyway", OnParentFailure::Run)
+        .enqueue()
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            client.workflow_status(id).await.unwrap().node("slow").unwrap().state
+                == NodeState::Running
+        })
+        .await
+    );
+    let cancelled = client.cancel_workflow(id).await.unwrap();
+    assert_eq!(cancelled, 3);
+    let status = settled(&client, id).await;
+    assert_eq!(status.summary.state, WorkflowState::Cancelled, "{status:#?}");
+    assert_eq!(status.summary.counts.cancelled, 3);
+    // The run-anyway node was cancelled before its parent: it never ran.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(runs(&env, "run anyway").await, 0);
+    assert_eq!(runs(&env, "after").await, 0);
+    stop(workers);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_above_the_cap_fails_with_an_error_naming_the_cap() {
+    let env = test_redis("result-cap").await;
+    let workers = workers(&env);
+    let client = env.client();
+    let mut big = step(&env, "big", 0);
+    big.result_bytes = 70_000;
+    let id = client.job(big).with_dependents().enqueue().await.unwrap();
+    let mut conn = env.connection().await.unwrap();
+    let key = format!("{}:steps:errors", env.prefix());
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let mut conn = conn.clone();
+            let key = key.clone();
+            async move { conn.llen::<_, u64>(&key).await.unwrap() == 1 }
+        })
+        .await
+    );
+    let error: String = conn.lindex(&key, 0).await.unwrap();
+    assert!(
+        error.contains("70002 bytes of JSON, above the cap of 65536 bytes (MAX_RESULT_BYTES)"),
+        "{error}"
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            runs(&env, "big").await == 1
+        })
+        .await
+    );
+    let stored: Option<String> = conn
+        .hget(format!("{}:{{default}}:parent:{id}", env.prefix()), "result")
+        .await
+        .unwrap();
+    assert_eq!(stored, None, "nothing above the cap is kept");
+    stop(workers);
+}
+
+#[tokio::test]
+async fn bad_workflows_are_refused_before_anything_is_written() {
+    let env = test_redis("wf-bad").await;
+    let client = env.client();
+    let node = |label: &str| client.job(step(&env, label, 0));
+    let cases = [
+        (client.workflow("empty"), "at least one node"),
+        (
+            client.workflow("dup").node("a", node("a")).node("a", node("a")),
+            "two nodes are named \"a\"",
+        ),
+        (
+            client.workflow("unknown").node("a", node("a")).edge("a", "b"),
+            "unknown node \"b\"",
+        ),
+        (
+            client
+                .workflow("cycle")
+                .node("a", node("a"))
+                .node("b", node("b"))
+                .node("c", node("c"))
+                .edge("a", "b")
+                .edge("b", "c")
+                .edge("c", "b"),
+            "cycle",
+        ),
+        (
+            client.workflow("after").node("a", node("a").after(Uuid::now_v7())),
+            "do not call .after()",
+        ),
+        (
+            client.workflow("bad queue").node("a", node("a").queue("no spaces")),
+            "queue",
+        ),
+        (client.workflow("").node("a", node("a")), "workflow name"),
+    ];
+    for (workflow, expected) in cases {
+        let err = workflow.enqueue().await.unwrap_err();
+        assert!(err.to_string().contains(expected), "{err} should say {expected}");
+        assert_eq!(err.kind(), jobqueue_core::ErrorKind::InvalidArgument, "{err}");
+    }
+    let mut conn = env.connection().await.unwrap();
+    let keys: Vec<String> = conn.keys(format!("{}:*", env.prefix())).await.unwrap();
+    assert!(keys.is_empty(), "nothing written: {keys:?}");
+    let missing = client.workflow_status(Uuid::now_v7()).await.unwrap_err();
+    assert_eq!(missing.kind(), jobqueue_core::ErrorKind::NotFound);
+}
