@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::bench::BenchArgs;
 use crate::commands::{
-    cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve,
+    cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve, workflows,
 };
 
 /// jobqueue: operate background job queues on Redis.
@@ -74,6 +74,11 @@ pub enum Command {
     Cancel(cancel::CancelArgs),
     /// Cron entries: list, pause, resume, run now, remove.
     Cron(cron::CronArgs),
+    /// List workflows (newest first), with filters.
+    Workflows(workflows::WorkflowsArgs),
+    /// Show a workflow and its nodes; --retry-from NODE re-runs a failed node and what is
+    /// downstream of it; --cancel cancels it.
+    Workflow(workflows::WorkflowArgs),
     /// Retry dead or retrying jobs now (or run scheduled ones now).
     Retry(retry_delete::SelectArgs),
     /// Delete scheduled, retrying or dead jobs.

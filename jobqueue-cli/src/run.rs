@@ -12,6 +12,7 @@ use crate::cli::{Cli, Command, QueuesCommand};
 use crate::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
 use crate::commands::{
     cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve, stats,
+    workflows,
 };
 use crate::config_file;
 
@@ -102,6 +103,8 @@ async fn dispatch(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
         Command::Purge(args) => queue_actions::purge(&client, args, json).await,
         Command::Cancel(args) => cancel::cancel(&client, args, json).await,
         Command::Cron(args) => cron::cron(&client, args, json).await,
+        Command::Workflows(args) => workflows::list(&client, args, json).await,
+        Command::Workflow(args) => workflows::workflow(&client, args, json).await,
         Command::Migrate(_) | Command::Bench(_) => Ok(()),
     }
 }

@@ -19,3 +19,4 @@ pub mod queue_actions;
 pub mod retry_delete;
 pub mod serve;
 pub(crate) mod stats;
+pub mod workflows;
