@@ -62,7 +62,10 @@ impl Job for StepJob {
             .exists(format!("{}:broken:{}", self.key, self.label))
             .await?;
         if broken {
-            return Err(JobError::permanent(format!("step {} is broken", self.label)));
+            return Err(JobError::permanent(format!(
+                "step {} is broken",
+                self.label
+            )));
         }
         let outputs = ctx
             .parent_results::<i64>()

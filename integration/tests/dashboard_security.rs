@@ -1225,3 +1225,124 @@ async fn numeric_limits_have_upper_bounds() {
         .await;
     assert_eq!(at_bounds.status, StatusCode::OK, "{}", at_bounds.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_workflow_and_node_names_are_escaped_in_pages_graph_and_api() {
+    let env = test_redis("dash-wf-xss").await;
+    let client = env.client();
+    let node = format!("\"><{HOSTILE}");
+    let id = client
+        .workflow(HOSTILE)
+        .node(node.as_str(), client.job(NoopJob { n: 1 }))
+        .node(
+            "after\u{202E}txt",
+            client.job(NoopJob { n: 1 }).queue("other"),
+        )
+        .edge(node.as_str(), "after\u{202E}txt")
+        .enqueue()
+        .await
+        .unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    let status = client.workflow_status(id).await.unwrap();
+    // The dependent waits for its parent: its record is on its page.
+    let waiting_job = status.nodes[1].job_id;
+    for path in [
+        "/workflows".to_owned(),
+        format!("/workflows?name={}", "%3Cscript%3E"),
+        format!("/workflows/{id}"),
+    ] {
+        let reply = dash.get(&path, As::Reader).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+        assert!(!reply.body.contains("<script>alert"), "{path} leaks markup");
+        assert!(
+            reply.body.contains("&lt;script&gt;alert"),
+            "{path} does not show the name"
+        );
+        assert!(
+            !reply.body.contains('\u{202E}'),
+            "{path} applies a hidden character"
+        );
+    }
+    // The job page names its node (hidden character made visible) and
+    // links to its workflow.
+    let job_page = dash
+        .get(&format!("/queues/other/job/{waiting_job}"), As::Reader)
+        .await;
+    assert_eq!(job_page.status, StatusCode::OK);
+    assert!(
+        job_page.body.contains(&format!("/workflows/{id}")),
+        "no link to the workflow"
+    );
+    assert!(job_page.body.contains("after"), "node name shown");
+    assert!(
+        !job_page.body.contains('\u{202E}'),
+        "hidden character applied"
+    );
+    // The graph: SVG drawn on the server, names escaped, no script.
+    let graph = dash
+        .get(&format!("/workflows/{id}/graph"), As::Reader)
+        .await;
+    assert_eq!(graph.status, StatusCode::OK);
+    assert_eq!(graph.headers["content-type"], "image/svg+xml");
+    assert!(graph.body.starts_with("<svg") && graph.body.ends_with("</svg>"));
+    assert!(!graph.body.contains("<script"), "{}", graph.body);
+    assert!(graph.body.contains("&lt;script&gt;alert"));
+    assert!(!graph.body.contains('\u{202E}'));
+    assert_eq!(graph.body.matches("<g class=\"node\"").count(), 2);
+    assert_eq!(graph.body.matches("<line ").count(), 1);
+    // The API returns the names as data.
+    let one = dash
+        .get(&format!("/api/v1/workflows/{id}"), As::Reader)
+        .await
+        .json();
+    assert_eq!(one["name"], HOSTILE);
+    assert_eq!(one["nodes"][0]["name"], node.as_str());
+    let listed = dash
+        .get("/api/v1/workflows?state=running", As::Reader)
+        .await
+        .json();
+    assert_eq!(listed[0]["id"], id.to_string());
+    // Bad input: 4xx with a message, never 5xx.
+    for (path, code) in [
+        ("/api/v1/workflows/nope".to_owned(), StatusCode::BAD_REQUEST),
+        (
+            format!("/api/v1/workflows/{}", uuid::Uuid::now_v7()),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/v1/workflows?state=sleepy".to_owned(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/workflows?queue=unknown".to_owned(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/v1/workflows?limit=0".to_owned(),
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/workflows/nope".to_owned(), StatusCode::BAD_REQUEST),
+        ("/workflows/nope/graph".to_owned(), StatusCode::BAD_REQUEST),
+    ] {
+        let reply = dash.get(&path, As::Reader).await;
+        assert_eq!(reply.status, code, "{path}: {}", reply.body);
+    }
+    // Cancel: operators only; the reader is refused.
+    let path = format!("/api/v1/workflows/{id}/cancel");
+    let refused = dash.send(Method::POST, &path, As::Reader, &[], "").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let done = dash.send(Method::POST, &path, As::Operator, &[], "").await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.json()["count"], 2);
+    let doc = dash.get("/api/v1/openapi.json", As::Reader).await.json();
+    for path in [
+        "/api/v1/workflows",
+        "/api/v1/workflows/{id}",
+        "/api/v1/workflows/{id}/cancel",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from openapi.json"
+        );
+    }
+}

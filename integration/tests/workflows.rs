@@ -151,9 +151,15 @@ async fn a_cross_queue_workflow_with_a_fan_in_succeeds_and_rolls_up() {
     let id = client
         .workflow("nightly <import>")
         .node("fetch a", client.job(step(&env, "fetch a", 1)))
-        .node("fetch b", client.job(step(&env, "fetch b", 2)).queue("other"))
+        .node(
+            "fetch b",
+            client.job(step(&env, "fetch b", 2)).queue("other"),
+        )
         .node("merge", client.job(step(&env, "merge", 0)))
-        .node("report", client.job(step(&env, "report", 1000)).queue("other"))
+        .node(
+            "report",
+            client.job(step(&env, "report", 1000)).queue("other"),
+        )
         .edge("fetch a", "merge")
         .edge("fetch b", "merge")
         .edge("merge", "report")
@@ -161,9 +167,16 @@ async fn a_cross_queue_workflow_with_a_fan_in_succeeds_and_rolls_up() {
         .await
         .unwrap();
     let status = settled(&client, id).await;
-    assert_eq!(status.summary.state, WorkflowState::Succeeded, "{status:#?}");
+    assert_eq!(
+        status.summary.state,
+        WorkflowState::Succeeded,
+        "{status:#?}"
+    );
     assert_eq!(status.summary.name, "nightly <import>");
-    assert_eq!(status.summary.queue, "default", "recorded on the first node's queue");
+    assert_eq!(
+        status.summary.queue, "default",
+        "recorded on the first node's queue"
+    );
     assert_eq!(status.summary.counts.succeeded, 4);
     assert_eq!(status.nodes[3].name, "report", "topological order");
     assert_eq!(status.node("report").unwrap().depth, 2);
@@ -171,7 +184,10 @@ async fn a_cross_queue_workflow_with_a_fan_in_succeeds_and_rolls_up() {
         seen(&env, "merge").await.as_deref(),
         Some(r#"[["succeeded",1],["succeeded",2]]"#)
     );
-    assert_eq!(seen(&env, "report").await.as_deref(), Some(r#"[["succeeded",3]]"#));
+    assert_eq!(
+        seen(&env, "report").await.as_deref(),
+        Some(r#"[["succeeded",3]]"#)
+    );
     // Each job names its workflow and node in its envelope.
     let listed = client
         .admin()
@@ -193,10 +209,16 @@ async fn each_edge_policy_fails_skips_or_runs_its_dependent() {
         .workflow("policies")
         .node("x", client.job(step(&env, "x", 1)))
         .node("failed", client.job(step(&env, "failed", 0)))
-        .node("skipped", client.job(step(&env, "skipped", 0)).queue("other"))
+        .node(
+            "skipped",
+            client.job(step(&env, "skipped", 0)).queue("other"),
+        )
         .node("ran", client.job(step(&env, "ran", 5)))
         .node("skipped too", client.job(step(&env, "skipped too", 0)))
-        .node("ran after skip", client.job(step(&env, "ran after skip", 7)).queue("other"))
+        .node(
+            "ran after skip",
+            client.job(step(&env, "ran after skip", 7)).queue("other"),
+        )
         .edge("x", "failed")
         .edge_with("x", "skipped", OnParentFailure::Skip)
         .edge_with("x", "ran", OnParentFailure::Run)
@@ -221,7 +243,10 @@ async fn each_edge_policy_fails_skips_or_runs_its_dependent() {
     assert_eq!(status.summary.state, WorkflowState::Failed);
     assert_eq!(status.summary.counts.skipped, 2);
     // Run anyway: the dead parent reads as failed, without a result.
-    assert_eq!(seen(&env, "ran").await.as_deref(), Some(r#"[["failed",null]]"#));
+    assert_eq!(
+        seen(&env, "ran").await.as_deref(),
+        Some(r#"[["failed",null]]"#)
+    );
     assert_eq!(
         seen(&env, "ran after skip").await.as_deref(),
         Some(r#"[["failed",null]]"#)
@@ -232,7 +257,11 @@ async fn each_edge_policy_fails_skips_or_runs_its_dependent() {
     // The dead-lettered node sits in its queue's dead set; the skipped
     // ones are nowhere.
     let admin = client.admin();
-    assert_eq!(admin.queue("default").await.unwrap().dead, 2, "x and failed");
+    assert_eq!(
+        admin.queue("default").await.unwrap().dead,
+        2,
+        "x and failed"
+    );
     assert_eq!(admin.queue("other").await.unwrap().dead, 0);
     stop(workers);
 }
@@ -271,7 +300,11 @@ async fn retry_from_a_failed_node_reruns_it_and_downstream_keeping_results() {
     let rerun: Vec<&str> = report.enqueued.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(rerun, ["b", "c"]);
     let status = settled(&client, id).await;
-    assert_eq!(status.summary.state, WorkflowState::Succeeded, "{status:#?}");
+    assert_eq!(
+        status.summary.state,
+        WorkflowState::Succeeded,
+        "{status:#?}"
+    );
     assert_eq!(status.summary.retries, 1);
     let b = status.node("b").unwrap();
     assert_eq!((b.reruns, b.job_id), (1, report.enqueued[0].1));
@@ -306,7 +339,13 @@ async fn cancelling_a_workflow_cancels_every_node_that_may_still_run() {
         .unwrap();
     assert!(
         eventually(Duration::from_secs(10), || async {
-            client.workflow_status(id).await.unwrap().node("slow").unwrap().state
+            client
+                .workflow_status(id)
+                .await
+                .unwrap()
+                .node("slow")
+                .unwrap()
+                .state
                 == NodeState::Running
         })
         .await
@@ -314,7 +353,11 @@ async fn cancelling_a_workflow_cancels_every_node_that_may_still_run() {
     let cancelled = client.cancel_workflow(id).await.unwrap();
     assert_eq!(cancelled, 3);
     let status = settled(&client, id).await;
-    assert_eq!(status.summary.state, WorkflowState::Cancelled, "{status:#?}");
+    assert_eq!(
+        status.summary.state,
+        WorkflowState::Cancelled,
+        "{status:#?}"
+    );
     assert_eq!(status.summary.counts.cancelled, 3);
     // The run-anyway node was cancelled before its parent: it never ran.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -353,7 +396,10 @@ async fn a_result_above_the_cap_fails_with_an_error_naming_the_cap() {
         .await
     );
     let stored: Option<String> = conn
-        .hget(format!("{}:{{default}}:parent:{id}", env.prefix()), "result")
+        .hget(
+            format!("{}:{{default}}:parent:{id}", env.prefix()),
+            "result",
+        )
         .await
         .unwrap();
     assert_eq!(stored, None, "nothing above the cap is kept");
@@ -368,11 +414,17 @@ async fn bad_workflows_are_refused_before_anything_is_written() {
     let cases = [
         (client.workflow("empty"), "at least one node"),
         (
-            client.workflow("dup").node("a", node("a")).node("a", node("a")),
+            client
+                .workflow("dup")
+                .node("a", node("a"))
+                .node("a", node("a")),
             "two nodes are named \"a\"",
         ),
         (
-            client.workflow("unknown").node("a", node("a")).edge("a", "b"),
+            client
+                .workflow("unknown")
+                .node("a", node("a"))
+                .edge("a", "b"),
             "unknown node \"b\"",
         ),
         (
@@ -387,19 +439,30 @@ async fn bad_workflows_are_refused_before_anything_is_written() {
             "cycle",
         ),
         (
-            client.workflow("after").node("a", node("a").after(Uuid::now_v7())),
+            client
+                .workflow("after")
+                .node("a", node("a").after(Uuid::now_v7())),
             "do not call .after()",
         ),
         (
-            client.workflow("bad queue").node("a", node("a").queue("no spaces")),
+            client
+                .workflow("bad queue")
+                .node("a", node("a").queue("no spaces")),
             "queue",
         ),
         (client.workflow("").node("a", node("a")), "workflow name"),
     ];
     for (workflow, expected) in cases {
         let err = workflow.enqueue().await.unwrap_err();
-        assert!(err.to_string().contains(expected), "{err} should say {expected}");
-        assert_eq!(err.kind(), jobqueue_core::ErrorKind::InvalidArgument, "{err}");
+        assert!(
+            err.to_string().contains(expected),
+            "{err} should say {expected}"
+        );
+        assert_eq!(
+            err.kind(),
+            jobqueue_core::ErrorKind::InvalidArgument,
+            "{err}"
+        );
     }
     let mut conn = env.connection().await.unwrap();
     let keys: Vec<String> = conn.keys(format!("{}:*", env.prefix())).await.unwrap();

@@ -55,6 +55,7 @@ mod state;
 mod ui;
 mod uniform_errors;
 mod worker_page;
+mod workflow_list;
 
 pub use config::{Credential, DashboardConfig, Role};
 pub use error::ApiError;

@@ -3,7 +3,7 @@
 //! extractors answer in plain text).
 
 use jobqueue_core::admin::MAX_PAGE_SIZE;
-use jobqueue_core::{BrowseState, JobFilter};
+use jobqueue_core::{BrowseState, JobFilter, WorkflowState};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -67,6 +67,29 @@ impl Params {
         Ok(usize::try_from(limit)
             .unwrap_or(MAX_PAGE_SIZE)
             .min(MAX_PAGE_SIZE))
+    }
+
+    /// The workflow list's filters: `state` (a [`WorkflowState`] name)
+    /// and `name` (a part of the workflow's name); `queue` is checked by
+    /// the caller against the known queues.
+    pub(crate) fn workflow_filter(
+        &self,
+    ) -> Result<(Option<WorkflowState>, Option<String>), ApiError> {
+        let state = match self.get("state") {
+            None => None,
+            Some(text) => Some(WorkflowState::parse(text).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "parameter \"state\" must be incomplete, running, succeeded, failed or cancelled, got {text:?}"
+                ))
+            })?),
+        };
+        let name = self.get("name").map(str::to_owned);
+        if name.as_ref().is_some_and(|n| n.len() > 128) {
+            return Err(ApiError::bad_request(
+                "parameter \"name\" must be at most 128 bytes",
+            ));
+        }
+        Ok((state, name))
     }
 
     /// The listing filter: `type`, `error`, `fingerprint`.

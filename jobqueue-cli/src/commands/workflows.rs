@@ -56,7 +56,12 @@ pub(crate) async fn list(client: &Client, args: &WorkflowsArgs, as_json: bool) -
     };
     let listed = client
         .admin()
-        .list_workflows(args.queue.as_deref(), state, args.name.as_deref(), args.limit)
+        .list_workflows(
+            args.queue.as_deref(),
+            state,
+            args.name.as_deref(),
+            args.limit,
+        )
         .await?;
     if as_json {
         return json(&listed);
@@ -82,7 +87,13 @@ pub(crate) async fn list(client: &Client, args: &WorkflowsArgs, as_json: bool) -
         })
         .collect();
     table(
-        &["ID", "NAME", "STATE", "PEND/RUN/OK/FAIL/SKIP/CANC", "CREATED"],
+        &[
+            "ID",
+            "NAME",
+            "STATE",
+            "PEND/RUN/OK/FAIL/SKIP/CANC",
+            "CREATED",
+        ],
         &rows,
     );
     Ok(())
@@ -90,10 +101,16 @@ pub(crate) async fn list(client: &Client, args: &WorkflowsArgs, as_json: bool) -
 
 /// `jobqueue workflow <id> [--retry-from NODE | --cancel]`.
 pub(crate) async fn workflow(client: &Client, args: &WorkflowArgs, as_json: bool) -> CliResult {
-    let target = format!("workflow {}", args.id);
+    let target = jobqueue_dashboard::actions::workflows::workflow_audit_target(args.id);
     if let Some(node) = &args.retry_from {
         let report = client.retry_workflow_from(args.id, node).await?;
-        audit(client, "workflow_retry", &target, report.enqueued.len() as u64).await;
+        audit(
+            client,
+            "workflow_retry",
+            &target,
+            report.enqueued.len() as u64,
+        )
+        .await;
         if as_json {
             return json(&report);
         }
@@ -140,7 +157,11 @@ fn print_status(status: &WorkflowStatus) {
                 node.queue.clone(),
                 node.job_id.to_string(),
                 node.reruns.to_string(),
-                node.error.clone().unwrap_or_default().escape_debug().to_string(),
+                node.error
+                    .clone()
+                    .unwrap_or_default()
+                    .escape_debug()
+                    .to_string(),
             ]
         })
         .collect();

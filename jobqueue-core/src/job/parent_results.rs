@@ -76,7 +76,11 @@ impl<S> JobContext<S> {
         let store = status.store();
         let keys = parents
             .iter()
-            .map(|parent| Ok(store.queue_keys(&parent.queue)?.parent(&parent.id.to_string())))
+            .map(|parent| {
+                Ok(store
+                    .queue_keys(&parent.queue)?
+                    .parent(&parent.id.to_string()))
+            })
             .collect::<Result<Vec<String>, Error>>()?;
         let stored = store.parent_outputs(&keys).await?;
         parents

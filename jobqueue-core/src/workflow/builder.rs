@@ -1,7 +1,7 @@
 //! [`Workflow`]: the builder returned by [`Client::workflow`].
 
-use crate::client::builder::JobBuilder;
 use crate::client::Client;
+use crate::client::builder::JobBuilder;
 use crate::client::prepared::PreparedJob;
 use crate::error::Error;
 use crate::job::dependencies::OnParentFailure;

@@ -94,7 +94,10 @@ impl Client {
         let record = admin.workflow_record(&home, id).await?;
         let status = admin.status_of(id, home.name(), &record).await?;
         let Some(from) = status.node(node) else {
-            return Err(Error::invalid(OP, format!("workflow {id} has no node {node:?}")));
+            return Err(Error::invalid(
+                OP,
+                format!("workflow {id} has no node {node:?}"),
+            ));
         };
         if !matches!(
             from.state,
@@ -208,7 +211,13 @@ fn fresh_jobs(
         node: node.to_owned(),
     };
     for node in &mut nodes {
-        link_node(&mut node.job, &record.graph, &node.name, &reference(&node.name), &ids)?;
+        link_node(
+            &mut node.job,
+            &record.graph,
+            &node.name,
+            &reference(&node.name),
+            &ids,
+        )?;
     }
     Ok(nodes)
 }

@@ -22,14 +22,14 @@ use std::collections::{HashMap, HashSet};
 
 use uuid::Uuid;
 
-use crate::client::after::delay_ms;
 use crate::client::Client;
+use crate::client::after::delay_ms;
 use crate::client::options::ParentSpec;
 use crate::client::prepared::PreparedJob;
 use crate::error::Error;
+use crate::wire::record::{decode_record, encode_record};
 use crate::workflow::graph::{Graph, check_name};
 use crate::workflow::{MAX_LISTED_WORKFLOWS, Workflow, WorkflowRef, retention_ms};
-use crate::wire::record::{decode_record, encode_record};
 
 const OP: &str = "workflow";
 
@@ -102,7 +102,10 @@ impl Workflow<'_> {
             )
             .await?
         {
-            return Err(Error::protocol(OP, format!("workflow id {workflow_id} is taken")));
+            return Err(Error::protocol(
+                OP,
+                format!("workflow id {workflow_id} is taken"),
+            ));
         }
         place_or_abandon(client, &home, workflow_id, placed).await?;
         Ok(workflow_id)

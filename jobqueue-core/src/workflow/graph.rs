@@ -100,7 +100,10 @@ impl Graph {
             if !names.insert(node.name.as_str()) {
                 return Err(Error::invalid(
                     OP,
-                    format!("two nodes are named {:?}: node names must be unique", node.name),
+                    format!(
+                        "two nodes are named {:?}: node names must be unique",
+                        node.name
+                    ),
                 ));
             }
         }
@@ -110,14 +113,20 @@ impl Graph {
                 if !names.contains(end.as_str()) {
                     return Err(Error::invalid(
                         OP,
-                        format!("edge {:?} -> {:?} names an unknown node {end:?}", edge.from, edge.to),
+                        format!(
+                            "edge {:?} -> {:?} names an unknown node {end:?}",
+                            edge.from, edge.to
+                        ),
                     ));
                 }
             }
             if edge.from == edge.to {
                 return Err(Error::invalid(
                     OP,
-                    format!("edge {:?} -> {:?} is a cycle: a node cannot wait for itself", edge.from, edge.to),
+                    format!(
+                        "edge {:?} -> {:?} is a cycle: a node cannot wait for itself",
+                        edge.from, edge.to
+                    ),
                 ));
             }
             if !seen_edges.insert((edge.from.as_str(), edge.to.as_str())) {
@@ -140,8 +149,11 @@ impl Graph {
 
     /// Kahn's algorithm; an error naming the nodes on a cycle.
     fn topological_order(&self) -> Result<Vec<String>, Error> {
-        let mut indegree: HashMap<&str, usize> =
-            self.nodes.iter().map(|node| (node.name.as_str(), 0)).collect();
+        let mut indegree: HashMap<&str, usize> = self
+            .nodes
+            .iter()
+            .map(|node| (node.name.as_str(), 0))
+            .collect();
         for edge in &self.edges {
             *indegree.entry(edge.to.as_str()).or_default() += 1;
         }
@@ -259,7 +271,10 @@ mod tests {
             (graph(&["a"], &[("a", "x")]), "unknown node \"x\""),
             (graph(&["a"], &[("a", "a")]), "cannot wait for itself"),
             (graph(&["a", "b"], &[("a", "b"), ("a", "b")]), "given twice"),
-            (graph(&["a", "b", "c"], &[("a", "b"), ("b", "c"), ("c", "b")]), "cycle"),
+            (
+                graph(&["a", "b", "c"], &[("a", "b"), ("b", "c"), ("c", "b")]),
+                "cycle",
+            ),
             (graph(&[""], &[]), "1 to 128 bytes"),
             (graph(&["a\nb"], &[]), "control characters"),
         ];
@@ -269,6 +284,12 @@ mod tests {
         }
         let names: Vec<String> = (0..=MAX_WORKFLOW_NODES).map(|n| n.to_string()).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        assert!(graph(&refs, &[]).check().unwrap_err().to_string().contains("at most 1000"));
+        assert!(
+            graph(&refs, &[])
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("at most 1000")
+        );
     }
 }

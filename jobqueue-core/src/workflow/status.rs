@@ -319,7 +319,11 @@ impl Admin {
     }
 
     /// Workflow `id`'s record on `home`.
-    pub(crate) async fn workflow_record(&self, home: &QueueKeys, id: Uuid) -> Result<Record, Error> {
+    pub(crate) async fn workflow_record(
+        &self,
+        home: &QueueKeys,
+        id: Uuid,
+    ) -> Result<Record, Error> {
         let fields = self.store().workflow_record(home, &id.to_string()).await?;
         if fields.is_empty() {
             return Err(Error::WorkflowNotFound { op: OP, id });
@@ -412,7 +416,11 @@ impl Admin {
         let mut entries: Vec<(i64, String, usize)> = Vec::new();
         for (index, keys) in queues.iter().enumerate() {
             // A filter may drop many: read more than the page.
-            let scan = if state.is_some() || name.is_some() { limit * 4 } else { limit };
+            let scan = if state.is_some() || name.is_some() {
+                limit * 4
+            } else {
+                limit
+            };
             for (id, created) in self.store().workflow_ids(keys, scan).await? {
                 entries.push((created, id, index));
             }

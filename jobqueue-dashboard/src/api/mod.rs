@@ -12,6 +12,7 @@ mod openapi;
 mod queues;
 mod stats;
 mod workers;
+mod workflows;
 
 use std::sync::Arc;
 
@@ -31,4 +32,5 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .merge(cron::routes())
         .merge(workers::routes())
         .merge(audit::routes())
+        .merge(workflows::routes())
 }

@@ -93,7 +93,7 @@ pub(crate) fn history_svg(points: &[HistoryPoint], title: &str, label_format: &s
 }
 
 /// Escapes text for XML.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

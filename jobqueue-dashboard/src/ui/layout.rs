@@ -16,6 +16,7 @@ pub(crate) enum Nav {
     Queues,
     Cron,
     Workers,
+    Workflows,
     Audit,
 }
 
@@ -56,6 +57,7 @@ pub(crate) fn page(
                         (item(Nav::Queues, "/queues", "Queues"))
                         (item(Nav::Cron, "/cron", "Cron"))
                         (item(Nav::Workers, "/workers", "Workers"))
+                        (item(Nav::Workflows, "/workflows", "Workflows"))
                         (item(Nav::Audit, "/audit", "Audit log"))
                     }
                     span.who title="signed in as" {

@@ -25,3 +25,8 @@ pub(crate) fn job_path(queue: &str, id: Uuid) -> String {
 pub(crate) fn job_action_link(state: &AppState, queue: &str, id: Uuid, what: &str) -> String {
     state.link(&format!("{}/{what}", job_path(queue, id)))
 }
+
+/// The path of workflow `id`'s page, relative to the mount point.
+pub(crate) fn workflow_path(id: Uuid) -> String {
+    format!("/workflows/{id}")
+}

@@ -19,6 +19,7 @@ mod links;
 mod pages;
 pub(crate) mod sign_in;
 mod visible;
+mod workflow_graph;
 
 use std::sync::Arc;
 
@@ -68,6 +69,10 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
             post(forms::cron::entry_action),
         )
         .route("/workers", get(pages::workers::workers))
+        .route("/workflows", get(pages::workflows::workflows))
+        .route("/workflows/{id}", get(pages::workflows::workflow))
+        .route("/workflows/{id}/graph", get(pages::workflows::graph))
+        .route("/workflows/{id}/cancel", post(forms::workflows::cancel))
         .route("/audit", get(pages::audit::audit))
         .layer(axum::middleware::from_fn_with_state(
             state,

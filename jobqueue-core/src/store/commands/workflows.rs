@@ -99,7 +99,10 @@ impl Store {
         let mut pipe = redis::pipe();
         for (queue, id) in nodes {
             pipe.cmd("HGET").arg(queue.parent(id)).arg("state");
-            pipe.cmd("HMGET").arg(queue.status(id)).arg("state").arg("error");
+            pipe.cmd("HMGET")
+                .arg(queue.status(id))
+                .arg("state")
+                .arg("error");
             pipe.cmd("HMGET")
                 .arg(queue.deps(id))
                 .arg("left")
@@ -112,7 +115,11 @@ impl Store {
         Ok(replies
             .chunks(3)
             .map(|three| {
-                let text = |v: &Value| redis::from_redis_value::<Option<String>>(v.clone()).ok().flatten();
+                let text = |v: &Value| {
+                    redis::from_redis_value::<Option<String>>(v.clone())
+                        .ok()
+                        .flatten()
+                };
                 let pair = |v: &Value| {
                     redis::from_redis_value::<Vec<Option<String>>>(v.clone()).unwrap_or_default()
                 };

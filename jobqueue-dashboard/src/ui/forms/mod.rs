@@ -9,3 +9,4 @@ pub(crate) mod keys;
 pub(crate) mod limits;
 pub(crate) mod operator_form;
 pub(crate) mod queues;
+pub(crate) mod workflows;

@@ -18,7 +18,7 @@ use crate::security::principal::Principal;
 use crate::state::AppState;
 use crate::ui::flash::flash;
 use crate::ui::layout::{Nav, action_button, confirm_button, page};
-use crate::ui::links::{job_action_link, job_path, url};
+use crate::ui::links::{job_action_link, job_path, url, workflow_path};
 use crate::ui::visible::Visible;
 
 /// `GET /queues/{queue}/job/{id}`: the job's record when it is in a set
@@ -101,6 +101,12 @@ impl JobPage<'_> {
     fn record(&self, job: &JobInfo, status: Option<&JobStatus>, deps: &JobDependencies) -> Markup {
         html! {
             h1 { "Job " code #job-id { (job.id) } }
+            @if let Some(workflow) = &job.workflow {
+                p #job-workflow {
+                    "Node " strong { (Visible(&workflow.node)) } " of "
+                    a href=(self.state.link(&workflow_path(workflow.id))) { "workflow " code { (workflow.id) } }
+                }
+            }
             (self.actions(job))
             (self.facts(job))
             @if let Some(status) = status { (status_section(status)) }

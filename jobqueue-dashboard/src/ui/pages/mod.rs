@@ -11,3 +11,4 @@ pub(crate) mod limits;
 pub(crate) mod overview;
 pub(crate) mod queues;
 pub(crate) mod workers;
+pub(crate) mod workflows;
