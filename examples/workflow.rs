@@ -77,11 +77,18 @@ impl Job for Report {
 pub async fn enqueue(client: &Client, texts: [&str; 2]) -> Result<Uuid, jobqueue::Error> {
     client
         .workflow("word count")
-        .node("count a", client.job(CountWords { text: texts[0].to_owned() }))
+        .node(
+            "count a",
+            client.job(CountWords {
+                text: texts[0].to_owned(),
+            }),
+        )
         .node(
             "count b",
             client
-                .job(CountWords { text: texts[1].to_owned() })
+                .job(CountWords {
+                    text: texts[1].to_owned(),
+                })
                 .queue("slow"),
         )
         .node("sum", client.job(SumCounts))
@@ -103,7 +110,10 @@ pub fn worker(client: Client) -> WorkerBuilder {
 }
 
 /// Waits for the report node's result.
-pub async fn report(client: &Client, workflow: Uuid) -> Result<Summary, Box<dyn std::error::Error>> {
+pub async fn report(
+    client: &Client,
+    workflow: Uuid,
+) -> Result<Summary, Box<dyn std::error::Error>> {
     let status = client.workflow_status(workflow).await?;
     let node = status.node("report").ok_or("no report node")?;
     let summary = client

@@ -212,7 +212,11 @@ async fn place(
     });
     for node in inner.into_iter().chain(entry) {
         let (queue, id) = (node.job.queue.clone(), node.job.id);
-        client.send_one(node.job).await?;
+        let mut job = node.job;
+        // Its dependency record is open (above): the send need not open it
+        // again (the envelope still says `dependents`, for the worker).
+        job.dependents = false;
+        client.send_one(job).await?;
         placed.push((queue, id));
     }
     Ok(())
