@@ -425,7 +425,7 @@ impl Admin {
                 entries.push((created, id, index));
             }
         }
-        entries.sort_by(|a, b| b.0.cmp(&a.0));
+        entries.sort_by_key(|entry| std::cmp::Reverse(entry.0));
         let mut out = Vec::new();
         for (_, id, index) in entries {
             if out.len() >= limit {
