@@ -141,7 +141,7 @@ pub struct JobInfo {
     pub dependents: bool,
     /// The workflow it is a node of, when it is one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub workflow: Option<crate::workflow::WorkflowRef>,
+    pub workflow: Option<crate::wire::workflow_ref::WorkflowRef>,
 }
 
 impl JobInfo {

@@ -103,7 +103,7 @@ pub struct Envelope {
     /// The workflow this job is a node of, and the node's name
     /// ([`crate::Client::workflow`]); plain jobs omit it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workflow: Option<crate::workflow::WorkflowRef>,
+    pub workflow: Option<crate::wire::workflow_ref::WorkflowRef>,
 }
 
 impl Envelope {

@@ -32,9 +32,7 @@ pub mod status;
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
+pub use crate::wire::workflow_ref::WorkflowRef;
 pub use builder::Workflow;
 pub use control::RetryReport;
 pub use graph::{Edge, Graph, MAX_WORKFLOW_NODES, NodeShape};
@@ -47,17 +45,6 @@ pub const WORKFLOW_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Most workflows a queue's index lists (the oldest are dropped from the
 /// index beyond it; their records still expire on their own).
 pub const MAX_LISTED_WORKFLOWS: usize = 10_000;
-
-/// Where a job belongs in a workflow: carried in its envelope.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct WorkflowRef {
-    /// The workflow id.
-    pub id: Uuid,
-    /// The queue holding the workflow's record.
-    pub queue: String,
-    /// The node's name.
-    pub node: String,
-}
 
 /// The retention in whole milliseconds.
 pub(crate) fn retention_ms() -> u64 {
