@@ -617,3 +617,90 @@ async fn enqueue_cost_of_a_ten_node_workflow() {
         "{workflow_cmds:?}"
     );
 }
+
+/// A producer that died mid-enqueue leaves the record in `enqueueing` and
+/// only some nodes placed (here: the dependent, not the root). The
+/// workflow shows incomplete, nothing runs, and cancelling it removes what
+/// was placed.
+#[tokio::test]
+async fn an_incomplete_workflow_is_shown_and_cancelling_it_cleans_up() {
+    let env = test_redis("wf-incomplete").await;
+    let client = env.client();
+    let id = client
+        .workflow("crashed producer")
+        .node("root", client.job(step(&env, "root", 1)))
+        .node("child", client.job(step(&env, "child", 1)).queue("other"))
+        .edge("root", "child")
+        .enqueue()
+        .await
+        .unwrap();
+    // As if the producer had died before placing the root (roots go last)
+    // and before marking the record placed.
+    let admin = client.admin();
+    assert_eq!(admin.purge("default").await.unwrap(), 1);
+    let mut conn = env.connection().await.unwrap();
+    let _: () = conn
+        .hset(
+            format!("{}:{{default}}:workflow:{id}", env.prefix()),
+            "state",
+            "enqueueing",
+        )
+        .await
+        .unwrap();
+    let status = client.workflow_status(id).await.unwrap();
+    assert_eq!(
+        status.summary.state,
+        WorkflowState::Incomplete,
+        "{status:#?}"
+    );
+    assert_eq!(status.node("child").unwrap().state, NodeState::Waiting);
+    let listed = admin
+        .list_workflows(Some("default"), Some(WorkflowState::Incomplete), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        client.cancel_workflow(id).await.unwrap(),
+        1,
+        "the placed child"
+    );
+    let status = client.workflow_status(id).await.unwrap();
+    assert_eq!(
+        status.summary.state,
+        WorkflowState::Cancelled,
+        "{status:#?}"
+    );
+    assert_eq!(admin.queue("other").await.unwrap().waiting, 0);
+}
+
+/// Two operators retrying the same failed node at once enqueue it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_retries_of_the_same_node_at_once_enqueue_it_once() {
+    let env = test_redis("wf-retry-race").await;
+    break_step(&env, "only", true).await;
+    let workers = workers(&env);
+    let client = env.client();
+    let id = client
+        .workflow("race")
+        .node("only", client.job(step(&env, "only", 1)))
+        .enqueue()
+        .await
+        .unwrap();
+    assert_eq!(
+        settled(&client, id).await.summary.state,
+        WorkflowState::Failed
+    );
+    break_step(&env, "only", false).await;
+    let (a, b) = tokio::join!(
+        client.retry_workflow_from(id, "only"),
+        client.retry_workflow_from(id, "only")
+    );
+    let oks = [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count();
+    assert_eq!(oks, 1, "{a:?} {b:?}");
+    let err = a.err().or(b.err()).unwrap();
+    assert!(err.to_string().contains("retried by someone else"), "{err}");
+    let status = settled(&client, id).await;
+    assert_eq!(status.summary.state, WorkflowState::Succeeded);
+    assert_eq!(runs(&env, "only").await, 1);
+    stop(workers);
+}

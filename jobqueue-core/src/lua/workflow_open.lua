@@ -23,7 +23,7 @@ Returns: 1, or 0 when a workflow with this id exists (nothing written)
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local now = now_ms()
 local retention, cap = tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('HSET', KEYS[1], 'created', now, 'state', 'enqueueing', unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], 'created', string.format('%d', now), 'state', 'enqueueing', unpack(ARGV, 4))
 redis.call('PEXPIRE', KEYS[1], retention)
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - retention))

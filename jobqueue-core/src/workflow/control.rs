@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::store::ops::workflow_mark::MarkOutcome;
 use crate::wire::record::{Envelope, decode_record, encode_record};
 use crate::workflow::enqueue::{PlacedNode, link_node, node_fields, place_or_abandon};
-use crate::workflow::status::{NodeState, Record, WorkflowStatus};
+use crate::workflow::status::{NodeState, NodeStatus, Record, WorkflowStatus};
 use crate::workflow::{WorkflowRef, retention_ms};
 
 const OP: &str = "workflow";
@@ -64,13 +64,31 @@ impl Admin {
             if !pick(&node.name) || !(node.state.is_active() || node.state == NodeState::Unknown) {
                 continue;
             }
-            if let crate::CancelOutcome::Cancelled { .. } =
-                self.cancel(&node.queue, node.job_id).await?
-            {
-                cancelled += 1;
+            match self.cancel(&node.queue, node.job_id).await? {
+                crate::CancelOutcome::Cancelled { .. } => cancelled += 1,
+                // Not where a job waits or runs, yet not ended: never
+                // placed (its producer stopped mid-enqueue) or gone. Its
+                // status must not say it still waits.
+                crate::CancelOutcome::NotFound => self.mark_node_cancelled(node).await?,
             }
         }
         Ok(cancelled)
+    }
+}
+
+impl Admin {
+    async fn mark_node_cancelled(&self, node: &NodeStatus) -> Result<(), Error> {
+        let keys = self.store().queue_keys(&node.queue)?;
+        let now = Utc::now().timestamp_millis().to_string();
+        self.store()
+            .update_status(
+                &keys,
+                &node.job_id.to_string(),
+                &now,
+                &[("state", NodeState::Cancelled.as_str())],
+                retention_ms(),
+            )
+            .await
     }
 }
 

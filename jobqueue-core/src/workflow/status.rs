@@ -82,6 +82,9 @@ impl NodeState {
                 NodeState::Cancelled
             }
             Some("failed") => NodeState::Failed,
+            // A cancelled workflow's node that never got a status was
+            // never placed, or its status expired: it will not run.
+            Some(_) if workflow_cancelled && status.is_none() => NodeState::Cancelled,
             Some(_) => match status {
                 Some("running") => NodeState::Running,
                 Some("retrying") => NodeState::Retrying,
