@@ -783,3 +783,51 @@ async fn serve_answers_under_its_base_path_and_at_the_root() {
         "{page}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workflows_and_workflow_commands_list_show_refuse_and_cancel() {
+    let cli = Cli::new("workflows").await;
+    let client = cli.client();
+    let id = client
+        .workflow("nightly <import>")
+        .node("a", client.job(Ping { n: 1 }))
+        .node("b", client.job(Ping { n: 2 }).queue("other"))
+        .edge("a", "b")
+        .enqueue()
+        .await
+        .unwrap();
+    let id_text = id.to_string();
+    let listed = cli.json(&["workflows", "--json"]);
+    assert_eq!(listed[0]["id"], id_text.as_str());
+    assert_eq!(listed[0]["state"], "running");
+    assert_eq!(listed[0]["counts"]["pending"], 2);
+    let table = cli.run(&["workflows", "--name", "import"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("nightly <import>") && text.contains("running"),
+        "{text}"
+    );
+    let shown = cli.json(&["workflow", &id_text, "--json"]);
+    assert_eq!(shown["nodes"][1]["name"], "b");
+    assert_eq!(shown["nodes"][1]["state"], "waiting");
+    // Only a failed node can be retried: a usage error, nothing changes.
+    let refused = cli.run(&["workflow", &id_text, "--retry-from", "a"]);
+    assert_eq!(
+        code(&refused),
+        2,
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(code(&cli.run(&["workflows", "--state", "bogus"])), 2);
+    let unknown = uuid::Uuid::now_v7().to_string();
+    assert_eq!(code(&cli.run(&["workflow", &unknown])), 3);
+    let cancelled = cli.json(&["workflow", &id_text, "--cancel", "--json"]);
+    assert_eq!(cancelled["cancelled"], 2);
+    let listed = cli.json(&["workflows", "--state", "cancelled", "--json"]);
+    assert_eq!(listed[0]["id"], id_text.as_str());
+    let audit = client.admin().audit_log(None, 10).await.unwrap();
+    assert!(
+        audit.iter().any(|entry| entry.action == "workflow_cancel"),
+        "written to the audit log"
+    );
+}
