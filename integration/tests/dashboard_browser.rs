@@ -801,3 +801,102 @@ async fn a_browser_signs_in_acts_signs_out_and_times_out() {
     let _ = std::fs::remove_dir_all(&profile);
     server.abort();
 }
+
+/// A workflow's page in a real browser: the server-drawn graph loads as an
+/// image (no script draws it), each node row links to its job, and the
+/// list and the page are saved as screenshots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_page_shows_its_graph_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let env = test_redis("dash-browser-wf").await;
+    let client = env.client();
+    let dying = jobqueue_integration::jobs::TestJob {
+        permanent: true,
+        ..env.test_job()
+    };
+    let id = client
+        .workflow("nightly import")
+        .node("fetch eu", client.job(NoopJob { n: 1 }))
+        .node("fetch us", client.job(NoopJob { n: 2 }).queue("other"))
+        .node("merge", client.job(dying).max_attempts(1))
+        .node("publish", client.job(NoopJob { n: 3 }))
+        .node("clean up", client.job(NoopJob { n: 4 }))
+        .edge("fetch eu", "merge")
+        .edge("fetch us", "merge")
+        .edge_with("merge", "publish", jobqueue_core::OnParentFailure::Skip)
+        .edge_with("merge", "clean up", jobqueue_core::OnParentFailure::Run)
+        .enqueue()
+        .await
+        .unwrap();
+    let worker = test_worker(&env)
+        .queues(["default", "other"])
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            let status = client.workflow_status(id).await.unwrap();
+            status.summary.state == jobqueue_core::WorkflowState::Failed
+        })
+        .await
+    );
+    worker.shutdown().await;
+
+    let router = dashboard_router(
+        client.admin(),
+        DashboardConfig::behind_host_auth(Role::Operator),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let (_driver, port) = start_driver();
+    let (browser, profile) = browser_session(port, &[]).await;
+
+    browser.goto(&format!("{base}/workflows")).await.unwrap();
+    wait_for(
+        &browser,
+        &format!("#workflows-table tr[data-workflow=\"{id}\"]"),
+    )
+    .await;
+    shoot(&browser, "workflows").await;
+
+    browser
+        .goto(&format!("{base}/workflows/{id}"))
+        .await
+        .unwrap();
+    wait_for(&browser, "#nodes-table tr[data-node=\"merge\"]").await;
+    let graph_loaded = browser
+        .execute(
+            "const i = document.getElementById('workflow-graph'); return i.complete && i.naturalWidth > 0;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        graph_loaded,
+        serde_json::Value::Bool(true),
+        "the graph image loaded"
+    );
+    let state = wait_for(&browser, "#workflow-state").await;
+    assert_eq!(state.text().await.unwrap(), "failed");
+    shoot(&browser, "workflow").await;
+
+    // A node's row links to its job's page, which links back.
+    let link = wait_for(&browser, "#nodes-table tr[data-node=\"merge\"] a").await;
+    link.click().await.unwrap();
+    wait_for(&browser, "#job-workflow").await;
+    browser
+        .find(Locator::Css("#job-workflow a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&browser, "#nodes-table").await;
+
+    browser.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    server.abort();
+}
