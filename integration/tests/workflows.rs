@@ -704,3 +704,81 @@ async fn two_retries_of_the_same_node_at_once_enqueue_it_once() {
     assert_eq!(runs(&env, "only").await, 1);
     stop(workers);
 }
+
+/// The skip policy and per-parent policies work for plain chains too: a
+/// dependent whose parent died under `Skip` never runs and is nowhere,
+/// its records say `skipped`; a per-parent `Run` edge beside a `Skip` one
+/// on another parent that succeeded runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_with_the_skip_policy_skips_and_per_parent_policies_apply() {
+    let env = test_redis("chain-skip").await;
+    break_step(&env, "dies", true).await;
+    let workers = workers(&env);
+    let client = env.client();
+    let dies = client
+        .job(step(&env, "dies", 1))
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let lives = client
+        .job(step(&env, "lives", 2))
+        .queue("other")
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let skipped = client
+        .job(step(&env, "skipped", 0))
+        .after(dies)
+        .on_parent_failure(OnParentFailure::Skip)
+        .with_dependents()
+        .enqueue()
+        .await
+        .unwrap();
+    let mixed = client
+        .job(step(&env, "mixed", 0))
+        .after_with(("default", dies), OnParentFailure::Run)
+        .after_with(("other", lives), OnParentFailure::Skip)
+        .track()
+        .enqueue()
+        .await
+        .unwrap();
+    let sum: Option<i64> = client
+        .wait_result(mixed, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(sum, Some(2), "ran with the live parent's result only");
+    let mut conn = env.connection().await.unwrap();
+    let parent_key = format!("{}:{{default}}:parent:{skipped}", env.prefix());
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let mut conn = conn.clone();
+            let key = parent_key.clone();
+            async move {
+                conn.hget::<_, _, Option<String>>(&key, "state")
+                    .await
+                    .unwrap()
+                    .as_deref()
+                    == Some("skipped")
+            }
+        })
+        .await
+    );
+    let left: Option<String> = conn
+        .hget(
+            format!("{}:{{default}}:deps:{skipped}", env.prefix()),
+            "left",
+        )
+        .await
+        .unwrap();
+    assert_eq!(left.as_deref(), Some("skipped"));
+    assert_eq!(runs(&env, "skipped").await, 0);
+    let info = client.admin().queue("default").await.unwrap();
+    assert_eq!(
+        (info.waiting, info.dead),
+        (0, 1),
+        "only the dead parent is in the dead set"
+    );
+    stop(workers);
+}

@@ -6,7 +6,7 @@ use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
 use crate::store::scripts::SCRIPTS;
 
-/// What [`Store::mark_workflow`] did.
+/// What `workflow_mark.lua` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MarkOutcome {
     /// Written.
