@@ -299,6 +299,14 @@ async fn retry_from_a_failed_node_reruns_it_and_downstream_keeping_results() {
     let report = client.retry_workflow_from(id, "b").await.unwrap();
     let rerun: Vec<&str> = report.enqueued.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(rerun, ["b", "c"]);
+    // The failed runs left the dead sets: their new jobs replace them.
+    let admin = client.admin();
+    assert_eq!(admin.queue("other").await.unwrap().dead, 0, "b's dead job");
+    assert_eq!(
+        admin.queue("default").await.unwrap().dead,
+        0,
+        "c's dead job"
+    );
     let status = settled(&client, id).await;
     assert_eq!(
         status.summary.state,

@@ -77,6 +77,23 @@ impl Admin {
 }
 
 impl Admin {
+    /// Deletes the dead jobs of the nodes a retry re-runs: their new jobs
+    /// replace them, and an operator's "retry all dead" must not run them
+    /// a second time.
+    async fn drop_dead_nodes(
+        &self,
+        status: &WorkflowStatus,
+        rerun: &HashSet<&str>,
+    ) -> Result<(), Error> {
+        for node in &status.nodes {
+            if node.state == NodeState::Failed && rerun.contains(node.name.as_str()) {
+                self.delete(&node.queue, crate::JobSet::Dead, &[node.job_id])
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn mark_node_cancelled(&self, node: &NodeStatus) -> Result<(), Error> {
         let keys = self.store().queue_keys(&node.queue)?;
         let now = Utc::now().timestamp_millis().to_string();
@@ -104,7 +121,8 @@ impl Client {
     /// jobs of re-run parents, the original jobs of the others, whose
     /// dependency records and results are kept 30 days. `node` must have
     /// failed, been skipped or cancelled; nodes downstream that may still
-    /// run are cancelled first. Two retries of the same node at once
+    /// run are cancelled first, and the re-run nodes' dead jobs are
+    /// deleted from their dead sets (their new jobs replace them). Two retries of the same node at once
     /// enqueue it once (the other fails with a conflict error).
     pub async fn retry_workflow_from(&self, id: Uuid, node: &str) -> Result<RetryReport, Error> {
         let admin = self.admin();
@@ -134,6 +152,7 @@ impl Client {
         admin
             .cancel_nodes(&status, |name| rerun_set.contains(name))
             .await?;
+        admin.drop_dead_nodes(&status, &rerun_set).await?;
         let nodes = fresh_jobs(&record, id, home.name(), &rerun)?;
         let mut fields = node_fields(&nodes);
         for name in &rerun {
