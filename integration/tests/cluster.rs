@@ -592,3 +592,53 @@ async fn statuses_and_the_prefix_purge_work_on_a_cluster() {
     assert_eq!(admin.purge_prefix().await.unwrap(), found);
     assert_eq!(admin.count_prefix_keys().await.unwrap(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workflows_and_results_work_across_primaries() {
+    use jobqueue_integration::step_job::StepJob;
+    let cluster = RedisCluster::start(3, 0);
+    let env = cluster_env(&cluster, "cluster-workflows").await;
+    // One queue per primary: every edge crosses slots and nodes.
+    let queues = spread_queues(&cluster, env.prefix(), 1);
+    let traces = format!("{}:steps", env.prefix());
+    let step = |label: &str, add: i64| StepJob::new(env.url(), &traces, label, add);
+    let client = env.client();
+    let id = client
+        .workflow("across primaries")
+        .node("a", client.job(step("a", 1)).queue(&queues[0]))
+        .node("b", client.job(step("b", 10)).queue(&queues[1]))
+        .node("sum", client.job(step("sum", 100)).queue(&queues[2]))
+        .node("report", client.job(step("report", 0)).queue(&queues[0]))
+        .edge("a", "sum")
+        .edge("b", "sum")
+        .edge("sum", "report")
+        .enqueue()
+        .await
+        .unwrap();
+    let worker = test_worker(&env)
+        .register::<StepJob>()
+        .queues(queues.clone())
+        .start()
+        .await
+        .unwrap();
+    let report = client.workflow_status(id).await.unwrap().nodes[3].job_id;
+    let result: Option<i64> = client
+        .wait_result(report, Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(result, Some(111), "results flowed across three primaries");
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            client.workflow_status(id).await.unwrap().summary.state
+                == jobqueue_core::WorkflowState::Succeeded
+        })
+        .await
+    );
+    worker.shutdown().await;
+    let listed = client
+        .admin()
+        .list_workflows(None, None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1, "found on its queue among the primaries");
+}
