@@ -790,3 +790,60 @@ async fn a_chain_with_the_skip_policy_skips_and_per_parent_policies_apply() {
     );
     stop(workers);
 }
+
+/// A worker SIGKILLed while a workflow's parent runs: the parent runs
+/// again on the other worker, its result is recorded with its success,
+/// and the dependent reads it once (the dependent runs once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parent_whose_worker_is_killed_still_hands_its_result_on() {
+    let env = test_redis("wf-sigkill").await;
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
+    spec.queues = "default,other".to_owned();
+    spec.lease_ms = 1000;
+    let victim = WorkerProcess::start(WORKER, &spec);
+    let client = env.client();
+    let mut slow = step(&env, "slow", 5);
+    slow.sleep_ms = 1500;
+    let id = client
+        .workflow("killed")
+        // A lost run counts as an attempt: leave room for the second.
+        .node("slow", client.job(slow).max_attempts(3))
+        .node("after", client.job(step(&env, "after", 100)).queue("other"))
+        .edge("slow", "after")
+        .enqueue()
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            client
+                .workflow_status(id)
+                .await
+                .unwrap()
+                .node("slow")
+                .unwrap()
+                .state
+                == NodeState::Running
+        })
+        .await
+    );
+    victim.kill();
+    let survivor = WorkerProcess::start(WORKER, &spec);
+    let status = settled(&client, id).await;
+    assert_eq!(
+        status.summary.state,
+        WorkflowState::Succeeded,
+        "{status:#?}"
+    );
+    assert_eq!(
+        runs(&env, "slow").await,
+        1,
+        "finished once (the killed run never did)"
+    );
+    assert_eq!(runs(&env, "after").await, 1);
+    assert_eq!(
+        seen(&env, "after").await.as_deref(),
+        Some(r#"[["succeeded",5]]"#)
+    );
+    survivor.terminate();
+    assert!(survivor.wait(Duration::from_secs(10)));
+}
