@@ -19,6 +19,10 @@ pub struct ParentStatus {
     pub queue: String,
     /// Its state.
     pub state: ParentState,
+    /// This parent's own failure policy (a workflow edge's), when it has
+    /// one; `None`: the job's [`JobDependencies::on_parent_failure`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<OnParentFailure>,
 }
 
 /// One child (dependent) of a job.
@@ -88,6 +92,9 @@ impl Admin {
                     id: parent.id,
                     queue: parent.queue.clone(),
                     state: ParentState::parse(from_job.or(from_parent.as_deref())),
+                    policy: known
+                        .get(&format!("e:{}", parent.id))
+                        .and_then(|name| OnParentFailure::parse(name)),
                 }
             })
             .collect();

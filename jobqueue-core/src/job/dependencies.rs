@@ -51,6 +51,13 @@ pub enum OnParentFailure {
 }
 
 impl OnParentFailure {
+    /// Parses a name as [`OnParentFailure::as_str`] gives it.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::DeadLetter, Self::Run, Self::Wait, Self::Skip]
+            .into_iter()
+            .find(|policy| policy.as_str() == name)
+    }
+
     /// The name the scripts and the JSON API use.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -190,9 +190,13 @@ impl JobPage<'_> {
                 @if !deps.parents.is_empty() {
                     dt { "Parents (" (deps.parents_succeeded) " of " (deps.parents.len()) " succeeded)" }
                     dd { @for p in &deps.parents {
-                        a href=(job_link(&p.queue, p.id)) { code { (p.id) } } " " (format!("{:?}", p.state).to_lowercase()) br;
+                        a href=(job_link(&p.queue, p.id)) { code { (p.id) } } " " (format!("{:?}", p.state).to_lowercase())
+                        @if let Some(policy) = p.policy { span.muted { " · if it dies: " (policy.as_str()) } }
+                        br;
                     } }
-                    dt { "If a parent dies" } dd { (deps.on_parent_failure.unwrap_or_default().as_str()) }
+                    @if deps.parents.iter().all(|p| p.policy.is_none()) {
+                        dt { "If a parent dies" } dd { (deps.on_parent_failure.unwrap_or_default().as_str()) }
+                    }
                 }
                 @if !deps.children.is_empty() {
                     dt { "Children" }
