@@ -1274,7 +1274,10 @@ async fn hostile_workflow_and_node_names_are_escaped_in_pages_graph_and_api() {
         "no link to the workflow"
     );
     assert!(job_page.body.contains("after"), "node name shown");
-    assert!(job_page.body.contains("if it dies: dead_letter"), "the edge's policy shown");
+    assert!(
+        job_page.body.contains("if it dies: dead_letter"),
+        "the edge's policy shown"
+    );
     assert!(
         !job_page.body.contains('\u{202E}'),
         "hidden character applied"
