@@ -33,6 +33,7 @@ pub struct JobContext<S = ()> {
     span: tracing::Span,
     status: Option<RunStatus>,
     traceparent: Option<Arc<str>>,
+    batch: Option<Uuid>,
     state: Arc<S>,
 }
 
@@ -89,6 +90,8 @@ pub struct JobContextParts {
     pub status: Option<RunStatus>,
     /// The producer's W3C `traceparent`, if it sent one.
     pub traceparent: Option<Arc<str>>,
+    /// The batch the job belongs to, if any.
+    pub batch: Option<Uuid>,
 }
 
 impl JobContext {
@@ -114,6 +117,7 @@ impl<S> JobContext<S> {
             span,
             status,
             traceparent,
+            batch,
         } = parts;
         Self {
             id,
@@ -127,6 +131,7 @@ impl<S> JobContext<S> {
             span,
             status,
             traceparent,
+            batch,
             state,
         }
     }
@@ -155,8 +160,17 @@ impl<S> JobContext<S> {
             span: self.span.clone(),
             status: self.status.clone(),
             traceparent: self.traceparent.clone(),
+            batch: self.batch,
             state,
         }
+    }
+
+    /// The batch this job belongs to, if any: its id, on the job's queue.
+    /// A running job may add jobs to its own batch (an open batch) with
+    /// [`Client::batch_ref`](crate::Client::batch_ref)`(ctx.queue(), id)`;
+    /// the batch cannot complete while this job runs.
+    pub fn batch(&self) -> Option<Uuid> {
+        self.batch
     }
 
     /// The producer's W3C `traceparent` (its trace id and span id), when

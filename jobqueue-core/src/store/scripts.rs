@@ -85,6 +85,22 @@ macro_rules! lua {
 /// A script that moves jobs waiting for parents: `include/lib.lua`,
 /// `include/records.lua`, `include/flow.lua` (a released job may be keyed) and
 /// `include/deps.lua` prepended.
+/// The batch scripts: everything `flow` has, then `include/batch.lua`.
+macro_rules! lua_batch {
+    ($name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/flow.lua"),
+                include_str!("../lua/include/batch.lua"),
+                include_str!(concat!("../lua/", $name, ".lua"))
+            ),
+        )
+    };
+}
+
 macro_rules! lua_deps {
     ($name:literal) => {
         LuaScript::new(
@@ -139,6 +155,12 @@ pub(crate) struct Scripts {
     pub login_attempt: LuaScript,
     pub enqueue_with_id: LuaScript,
     pub wake_waiters: LuaScript,
+    pub ack_batch: LuaScript,
+    pub bury_batch: LuaScript,
+    pub batch_open: LuaScript,
+    pub batch_add: LuaScript,
+    pub batch_seal: LuaScript,
+    pub batch_retry_dead: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -179,11 +201,17 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     login_attempt: lua!("login_attempt"),
     enqueue_with_id: lua!(flow "enqueue_with_id"),
     wake_waiters: lua!("wake_waiters"),
+    ack_batch: lua_batch!("ack_batch"),
+    bury_batch: lua_batch!("bury_batch"),
+    batch_open: lua_batch!("batch_open"),
+    batch_add: lua_batch!("batch_add"),
+    batch_seal: lua_batch!("batch_seal"),
+    batch_retry_dead: lua_batch!("batch_retry_dead"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 37] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 43] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -222,6 +250,12 @@ impl Scripts {
             &self.login_attempt,
             &self.enqueue_with_id,
             &self.wake_waiters,
+            &self.ack_batch,
+            &self.bury_batch,
+            &self.batch_open,
+            &self.batch_add,
+            &self.batch_seal,
+            &self.batch_retry_dead,
         ]
     }
 }

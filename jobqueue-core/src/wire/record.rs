@@ -100,6 +100,11 @@ pub struct Envelope {
     /// `jobqueue_core::admin::keys`). Plain printable ASCII without `"` or `\`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<String>,
+    /// The batch this job belongs to (its hash is on the job's queue):
+    /// its end is counted in the batch by the batch-aware scripts.
+    /// Ordinary jobs omit it and pay nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<Uuid>,
 }
 
 impl Envelope {
@@ -125,6 +130,7 @@ impl Envelope {
             after: Vec::new(),
             on_parent_failure: None,
             flow: None,
+            batch: None,
         }
     }
 
@@ -186,6 +192,9 @@ pub struct EnvelopeHead<'a> {
     /// The job's flow key, if keyed.
     #[serde(default, borrow)]
     pub flow: Option<std::borrow::Cow<'a, str>>,
+    /// The batch the job belongs to, if any.
+    #[serde(default)]
+    pub batch: Option<Uuid>,
 }
 
 /// Decodes the head of a record's envelope; returns it with the payload bytes.

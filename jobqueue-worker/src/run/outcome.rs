@@ -48,6 +48,9 @@ pub(crate) struct AfterRun {
     /// The job was enqueued with dependents: its success or death is
     /// recorded for them (`ack_parents.lua`, `bury.lua` with parent keys).
     pub(crate) dependents: bool,
+    /// The batch the job belongs to: its end is counted there
+    /// (`ack_batch.lua`, `retry.lua` with the batch key, `bury_batch.lua`).
+    pub(crate) batch: Option<Uuid>,
 }
 
 /// Not a failure: run again after `delay` without counting an attempt.

@@ -53,6 +53,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
     let cron_entry = head.cron.clone();
     let unique = head.unique.clone();
     let dependents = head.dependents;
+    let batch = head.batch;
     let id = head.id;
     let status = RunStatus::new(
         shared.status_writer.clone(),
@@ -76,6 +77,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
         AfterRun {
             release,
             dependents,
+            batch,
         },
     )
 }
@@ -294,6 +296,7 @@ fn start_run<'s>(
         span,
         status: Some(status),
         traceparent,
+        batch: head.batch,
     });
     Some((ctx, running))
 }

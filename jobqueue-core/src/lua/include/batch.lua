@@ -1,0 +1,64 @@
+--[[ include/batch.lua — a batch's counts and callbacks; prepended after
+include/lib.lua, include/records.lua and include/flow.lua to the scripts
+that create, fill, seal or end the jobs of a batch (`lua!(batch …)` in
+store/scripts.rs). Plain jobs never reach these scripts.
+
+A batch is the hash `P:{Q}:batch:<bid>` on its home queue Q (its jobs and
+its callbacks are on Q, so every update is in Q's slot). Its counts are
+changed only by the script that records a job's end, in the same step as
+the HDEL from the worker's active hash that proves this worker still held
+the job (exactly once per job end, by the lease). `pending` counts the
+jobs not yet ended (a running job is pending, so the jobs it adds keep
+the batch open); `holds` counts producers still adding chunks (1 from
+creation until `seal`). The batch is complete when both are 0.
+
+Callbacks are job records stored in the hash at creation (`cb:success`,
+`cb:complete`, `cb:death`). The script that brings the batch to its
+condition pushes the record to Q's ready list and sets `fired:<kind>` (ms)
+with HSETNX in the same atomic step: whichever of two concurrent endings
+runs second sees the field set and pushes nothing. So each callback is
+enqueued exactly once.
+
+Included by: ack_batch.lua, batch_add.lua, batch_open.lua, batch_seal.lua,
+bury_batch.lua, batch_retry_dead.lua.
+]]
+
+-- Enqueues the batch's callback `kind` once; returns 1 when it did now.
+local function batch_fire(batch_key, ready_key, kind, now)
+  local record = redis.call('HGET', batch_key, 'cb:' .. kind)
+  if not record then return 0 end
+  if redis.call('HSETNX', batch_key, 'fired:' .. kind, math.floor(now)) == 0 then return 0 end
+  redis.call('RPUSH', ready_key, record)
+  return 1
+end
+
+-- When no job is pending and no producer holds the batch: on_complete
+-- (first time only), on_success when no job is dead (possibly later, after
+-- dead jobs were retried and succeeded), and the retention clock starts.
+-- Returns how many callbacks were enqueued.
+local function batch_settle(batch_key, ready_key, now)
+  local v = redis.call('HMGET', batch_key, 'pending', 'holds', 'dead', 'retention_ms', 'state')
+  if (tonumber(v[1]) or 0) > 0 or (tonumber(v[2]) or 0) > 0 then return 0 end
+  local fired = batch_fire(batch_key, ready_key, 'complete', now)
+  if (tonumber(v[3]) or 0) == 0 then
+    fired = fired + batch_fire(batch_key, ready_key, 'success', now)
+  end
+  if v[5] == 'open' then
+    redis.call('HSET', batch_key, 'state', 'finished', 'finished', math.floor(now))
+  end
+  redis.call('PEXPIRE', batch_key, tonumber(v[4]) or 86400000)
+  return fired
+end
+
+-- Counts `n` jobs of the batch that just ended as `field` ('succeeded' or
+-- 'dead'), fires on_death at the first death, and settles the batch.
+-- A batch whose hash is gone (deleted by an operator) is not recreated.
+-- Returns how many callbacks were enqueued.
+local function batch_ended(batch_key, ready_key, field, n, now)
+  if n <= 0 or redis.call('EXISTS', batch_key) == 0 then return 0 end
+  redis.call('HINCRBY', batch_key, field, n)
+  redis.call('HINCRBY', batch_key, 'pending', -n)
+  local fired = 0
+  if field == 'dead' then fired = batch_fire(batch_key, ready_key, 'death', now) end
+  return fired + batch_settle(batch_key, ready_key, now)
+end
