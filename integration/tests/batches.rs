@@ -87,7 +87,10 @@ async fn counts_and_each_callback_once_then_retry_dead_brings_on_success() {
     assert!(env.wait_done(17, Duration::from_secs(20)).await);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let held = info(&env, "default", batch.id()).await;
-    assert_eq!((held.state, held.pending, held.dead), (BatchState::Open, 0, 2));
+    assert_eq!(
+        (held.state, held.pending, held.dead),
+        (BatchState::Open, 0, 2)
+    );
     assert_eq!(callback_runs(&env, "complete").await, 0);
     batch.seal().await.unwrap();
     let done = finished(&env, "default", batch.id()).await;
@@ -96,10 +99,12 @@ async fn counts_and_each_callback_once_then_retry_dead_brings_on_success() {
     assert_eq!(done.dead, 2);
     assert_eq!(done.failed_attempts, 1);
     assert_eq!(done.description, "<b>import</b> & more");
-    assert!(eventually(Duration::from_secs(10), || async {
-        callback_runs(&env, "complete").await == 1 && callback_runs(&env, "death").await == 1
-    })
-    .await);
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            callback_runs(&env, "complete").await == 1 && callback_runs(&env, "death").await == 1
+        })
+        .await
+    );
     assert_eq!(callback_runs(&env, "success").await, 0);
 
     let retried = client
@@ -108,10 +113,12 @@ async fn counts_and_each_callback_once_then_retry_dead_brings_on_success() {
         .await
         .unwrap();
     assert_eq!(retried, 2);
-    assert!(eventually(Duration::from_secs(20), || async {
-        callback_runs(&env, "success").await == 1
-    })
-    .await);
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            callback_runs(&env, "success").await == 1
+        })
+        .await
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = info(&env, "default", batch.id()).await;
     assert_eq!((after.succeeded, after.dead, after.pending), (19, 0, 0));
@@ -148,10 +155,12 @@ async fn the_last_two_jobs_ending_together_on_two_workers_fire_once() {
     for id in &ids {
         finished(&env, "default", *id).await;
     }
-    assert!(eventually(Duration::from_secs(10), || async {
-        callback_runs(&env, "complete").await >= rounds
-    })
-    .await);
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            callback_runs(&env, "complete").await >= rounds
+        })
+        .await
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(callback_runs(&env, "complete").await, rounds);
     assert_eq!(callback_runs(&env, "success").await, rounds);
@@ -222,10 +231,12 @@ async fn a_running_job_adds_to_its_open_batch_which_completes_after_them() {
     assert_eq!((done.total, done.succeeded, done.dead), (6, 6, 0));
     // Every child had finished before the batch did.
     assert_eq!(env.done_count().await, 5);
-    assert!(eventually(Duration::from_secs(10), || async {
-        callback_runs(&env, "success").await == 1
-    })
-    .await);
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            callback_runs(&env, "success").await == 1
+        })
+        .await
+    );
     worker.shutdown().await;
 }
 
@@ -254,12 +265,18 @@ async fn bad_input_is_refused_with_a_clear_error_and_adds_nothing() {
     // An empty batch completes when sealed; it then takes no more jobs.
     batch.seal().await.unwrap();
     batch.seal().await.unwrap();
-    assert_eq!(info(&env, "default", batch.id()).await.state, BatchState::Finished);
+    assert_eq!(
+        info(&env, "default", batch.id()).await.state,
+        BatchState::Finished
+    );
     let late = batch.add([env.test_job()]).await;
     assert!(matches!(late, Err(Error::BatchClosed { .. })), "{late:?}");
     let unknown = client.batch_ref("default", Uuid::now_v7()).await.unwrap();
     let missing = unknown.add([env.test_job()]).await;
-    assert!(matches!(missing, Err(Error::BatchNotFound { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(Error::BatchNotFound { .. })),
+        "{missing:?}"
+    );
     assert!(matches!(
         client.admin().batch("default", Uuid::now_v7()).await,
         Err(Error::BatchNotFound { .. })
@@ -284,16 +301,26 @@ async fn a_finished_batch_expires_after_its_retention_and_leaves_the_list() {
         .enqueue([env.test_job()])
         .await
         .unwrap();
-    let listed = client.admin().batches("default", None, 0, 10).await.unwrap();
+    let listed = client
+        .admin()
+        .batches("default", None, 0, 10)
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 1);
     let worker = test_worker(&env).start().await.unwrap();
     let done = finished(&env, "default", batch.id()).await;
     assert!(done.expires_in_ms.is_some_and(|ms| ms <= 800));
-    assert!(eventually(Duration::from_secs(5), || async {
-        client.admin().batch("default", batch.id()).await.is_err()
-    })
-    .await);
-    let listed = client.admin().batches("default", None, 0, 10).await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            client.admin().batch("default", batch.id()).await.is_err()
+        })
+        .await
+    );
+    let listed = client
+        .admin()
+        .batches("default", None, 0, 10)
+        .await
+        .unwrap();
     assert!(listed.is_empty());
     worker.shutdown().await;
 }

@@ -53,8 +53,8 @@ mod sessions;
 mod visible_text;
 mod workers;
 
-pub use batches::{BatchCallback, BatchInfo, BatchState, MAX_BATCHES_PER_PAGE};
 pub use audit::{AuditEntry, OUTCOME_DONE, REFUSALS_PER_MINUTE, RefusalReason};
+pub use batches::{BatchCallback, BatchInfo, BatchState, MAX_BATCHES_PER_PAGE};
 pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
 pub use dependencies::{ChildRef, JobDependencies, ParentStatus};
 pub use errors::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};

@@ -74,7 +74,12 @@ pub(crate) fn add_to_batch(
 /// Files the end of a job of a batch under the batch-aware calls, which
 /// count it in its batch in the same step. Batch jobs carry no dependents
 /// (the client refuses them), so that routing never applies here.
-fn add_batch_job(target: &mut CompletionBatch, batch_id: Uuid, leased_id: Vec<u8>, outcome: Outcome) {
+fn add_batch_job(
+    target: &mut CompletionBatch,
+    batch_id: Uuid,
+    leased_id: Vec<u8>,
+    outcome: Outcome,
+) {
     let endings = &mut target.batch_jobs;
     match outcome {
         Outcome::Succeeded => endings.acks.push((batch_id, leased_id)),

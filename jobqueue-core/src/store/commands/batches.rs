@@ -71,8 +71,8 @@ impl Store {
             .query_async(&mut self.conn.clone())
             .await
             .map_err(Error::redis("batch_index"))?;
-        let pairs: Vec<(String, f64)> =
-            redis::from_redis_value(reply).map_err(|e| Error::protocol("batch_index", e.to_string()))?;
+        let pairs: Vec<(String, f64)> = redis::from_redis_value(reply)
+            .map_err(|e| Error::protocol("batch_index", e.to_string()))?;
         Ok(pairs
             .into_iter()
             .map(|(id, created)| (id, created as i64))

@@ -24,7 +24,11 @@ pub struct BatchOpen<'a> {
 impl Store {
     /// Creates a batch on its home queue with one producer hold
     /// (`batch_open.lua`). Returns false when the id is taken.
-    pub async fn batch_open(&self, queue: &QueueKeys, batch: &BatchOpen<'_>) -> Result<bool, Error> {
+    pub async fn batch_open(
+        &self,
+        queue: &QueueKeys,
+        batch: &BatchOpen<'_>,
+    ) -> Result<bool, Error> {
         let id = batch.id.to_string();
         let keys = [queue.batch(&id), queue.batches()];
         let mut call = SCRIPTS

@@ -18,7 +18,12 @@ impl Store {
         let batch_key = queue.batch(&batch_id.to_string());
         let reply = SCRIPTS
             .batch_retry_dead
-            .call(&[batch_key.as_str(), queue.dead(), queue.jobs(), queue.ready()])
+            .call(&[
+                batch_key.as_str(),
+                queue.dead(),
+                queue.jobs(),
+                queue.ready(),
+            ])
             .arg(queue.events())
             .invoke(&mut self.conn.clone(), OP)
             .await?;

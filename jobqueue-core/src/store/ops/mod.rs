@@ -3,8 +3,8 @@
 //! row for each, and `tests/layout.rs` checks the three share the stem).
 
 pub mod ack;
-pub mod ack_keyed;
 pub mod ack_batch;
+pub mod ack_keyed;
 pub mod ack_parents;
 pub mod audit_refusal;
 pub mod batch_add;
