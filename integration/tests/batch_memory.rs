@@ -66,7 +66,11 @@ async fn a_big_batch_costs_a_bounded_number_of_bytes_per_job_and_a_fixed_size_ha
 
 async fn del(env: &TestRedis, key: &str) {
     let mut conn = env.connection().await.unwrap();
-    let _: i64 = redis::cmd("DEL").arg(key).query_async(&mut conn).await.unwrap();
+    let _: i64 = redis::cmd("DEL")
+        .arg(key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
 }
 
 async fn memory_usage(env: &TestRedis, key: &str) -> u64 {

@@ -332,3 +332,41 @@ async fn a_plain_job_record_carries_no_batch_member() {
     let record = String::from_utf8(prepared.record().to_vec()).unwrap();
     assert!(!record.contains("\"batch\""), "{record}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_batch_moves_its_waiting_jobs_to_cancelled_and_fires_nothing() {
+    let env = test_redis("batch_cancel").await;
+    let client = env.client();
+    // A plain job before and after, which the cancel must leave alone.
+    client.enqueue(env.test_job()).await.unwrap();
+    let batch = client
+        .batch()
+        .on_complete(callback(&env, "complete"))
+        .on_success(callback(&env, "success"))
+        .create()
+        .await
+        .unwrap();
+    batch.add((0..2500).map(|_| env.test_job())).await.unwrap();
+    client.enqueue(env.test_job()).await.unwrap();
+    let cancelled = client
+        .admin()
+        .batch_cancel("default", batch.id())
+        .await
+        .unwrap();
+    assert_eq!(cancelled, 2500);
+    let info = info(&env, "default", batch.id()).await;
+    assert_eq!(info.state, BatchState::Cancelled);
+    assert_eq!((info.total, info.pending, info.cancelled), (2500, 0, 2500));
+    assert!(info.expires_in_ms.is_some(), "retention started: {info:?}");
+    let queue = client.admin().queue("default").await.unwrap();
+    assert_eq!(queue.ready, 2, "the two plain jobs stay: {queue:?}");
+    let late = batch.add([env.test_job()]).await;
+    assert!(matches!(late, Err(Error::BatchClosed { .. })), "{late:?}");
+    let worker = test_worker(&env).start().await.unwrap();
+    assert!(env.wait_done(2, Duration::from_secs(10)).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(env.done_count().await, 2);
+    assert_eq!(callback_runs(&env, "complete").await, 0);
+    assert_eq!(callback_runs(&env, "success").await, 0);
+    worker.shutdown().await;
+}

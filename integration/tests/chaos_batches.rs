@@ -50,7 +50,10 @@ async fn callback_enqueued_twice(env: &TestRedis, kind: &str) -> u64 {
         .await
         .unwrap();
     let mut seen = std::collections::HashSet::new();
-    starts.into_iter().filter(|start| !seen.insert(start.clone())).count() as u64
+    starts
+        .into_iter()
+        .filter(|start| !seen.insert(start.clone()))
+        .count() as u64
 }
 
 /// Callback job id → runs started.
@@ -133,7 +136,11 @@ async fn each_batch_callback_fires_once_under_a_sigkill_storm() {
     for kind in ["complete", "success"] {
         callback_duplicates += callback_enqueued_twice(&env, kind).await;
         let starts = callback_starts(&env, kind).await;
-        assert_eq!(starts.len() as u64, batches, "one {kind} callback job per batch");
+        assert_eq!(
+            starts.len() as u64,
+            batches,
+            "one {kind} callback job per batch"
+        );
         callbacks_fired += starts.len() as u64;
         callback_duplicate_starts += starts.values().map(|n| n - 1).sum::<u64>();
     }
@@ -143,7 +150,10 @@ async fn each_batch_callback_fires_once_under_a_sigkill_storm() {
         "{callback_duplicate_starts} callback re-runs, more than the killed workers held"
     );
     let info = client.admin().queue("default").await.unwrap();
-    assert_eq!((info.ready, info.active, info.retry, info.dead), (0, 0, 0, 0));
+    assert_eq!(
+        (info.ready, info.active, info.retry, info.dead),
+        (0, 0, 0, 0)
+    );
 
     Figures::new("batches_sigkill")
         .set("batches", batches)

@@ -11,7 +11,8 @@ use crate::bench;
 use crate::cli::{Cli, Command, QueuesCommand};
 use crate::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
 use crate::commands::{
-    cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve, stats,
+    batches, cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve,
+    stats,
 };
 use crate::config_file;
 
@@ -102,6 +103,8 @@ async fn dispatch(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
         Command::Purge(args) => queue_actions::purge(&client, args, json).await,
         Command::Cancel(args) => cancel::cancel(&client, args, json).await,
         Command::Cron(args) => cron::cron(&client, args, json).await,
+        Command::Batches(args) => batches::batches(&client, args, json).await,
+        Command::Batch(args) => batches::batch(&client, args, json).await,
         Command::Migrate(_) | Command::Bench(_) => Ok(()),
     }
 }

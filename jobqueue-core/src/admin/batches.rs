@@ -19,6 +19,8 @@ pub enum BatchState {
     Open,
     /// Every job ended and no producer holds it: on_complete fired.
     Finished,
+    /// Cancelled by an operator: takes no more jobs, fires no callback.
+    Cancelled,
 }
 
 /// One callback of a batch and whether it fired.
@@ -51,6 +53,8 @@ pub struct BatchInfo {
     pub failed_attempts: u64,
     /// Jobs dead now.
     pub dead: u64,
+    /// Jobs cancelled with the batch.
+    pub cancelled: u64,
     /// True while its producer holds it open (not sealed).
     pub held: bool,
     /// When it was created (ms since the epoch).
@@ -90,16 +94,17 @@ impl BatchInfo {
             id,
             queue: queue.to_owned(),
             description: text(7).unwrap_or_default(),
-            state: if text(6).as_deref() == Some("finished") {
-                BatchState::Finished
-            } else {
-                BatchState::Open
+            state: match text(6).as_deref() {
+                Some("finished") => BatchState::Finished,
+                Some("cancelled") => BatchState::Cancelled,
+                _ => BatchState::Open,
             },
             total: count(0),
             pending: count(1),
             succeeded: count(2),
             failed_attempts: count(3),
             dead: count(4),
+            cancelled: count(17),
             held: count(5) > 0,
             created_ms: number(8).unwrap_or(0),
             finished_ms: number(9),
@@ -122,6 +127,25 @@ impl Admin {
                 id,
             }),
         }
+    }
+
+    /// Up to `limit` ids of the batch's dead jobs (for its page and
+    /// retry-dead), in no particular order.
+    pub async fn batch_dead_ids(
+        &self,
+        queue: &str,
+        id: Uuid,
+        limit: usize,
+    ) -> Result<Vec<Uuid>, Error> {
+        let keys = self.store.queue_keys(queue)?;
+        let ids = self
+            .store
+            .batch_dead_ids(&keys, &id.to_string(), limit)
+            .await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| Uuid::parse_str(id).ok())
+            .collect())
     }
 
     /// A queue's batches, newest first: `limit` (at most
@@ -149,6 +173,15 @@ impl Admin {
             }
         }
         Ok(out)
+    }
+
+    /// Cancels a batch: it takes no more jobs and fires no callback, and
+    /// its jobs waiting in the queue (ready or waiting for a retry) go to
+    /// the cancelled set; jobs running now finish. Returns how many jobs
+    /// were cancelled.
+    pub async fn batch_cancel(&self, queue: &str, id: Uuid) -> Result<u64, Error> {
+        let keys = self.store.queue_keys(queue)?;
+        self.store.batch_cancel(&keys, id).await
     }
 
     /// Puts a batch's dead jobs back in its queue (counted pending in the

@@ -139,6 +139,9 @@ pub struct JobInfo {
     /// True for a job enqueued with dependents (it may be a parent).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dependents: bool,
+    /// The batch it belongs to (on its queue), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<Uuid>,
 }
 
 impl JobInfo {
@@ -164,6 +167,7 @@ impl JobInfo {
                     .then(|| envelope.on_parent_failure.unwrap_or_default()),
                 after: envelope.after,
                 dependents: envelope.dependents,
+                batch: envelope.batch,
             },
             Err(err) => {
                 let id = record_id_bytes(record)
@@ -188,6 +192,7 @@ impl JobInfo {
                     after: Vec::new(),
                     on_parent_failure: None,
                     dependents: false,
+                    batch: None,
                 }
             }
         }

@@ -418,3 +418,59 @@ enum Kind {
     BuryBatch,
     Wake,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::keys::Keys;
+
+    fn queue() -> QueueKeys {
+        Keys::new("jq").unwrap().queue("mail").unwrap()
+    }
+
+    #[test]
+    fn plain_acknowledgements_stay_one_call_with_no_batch_work() {
+        let batch = CompletionBatch {
+            acks: vec![b"a".to_vec(), b"b".to_vec()],
+            ..CompletionBatch::default()
+        };
+        let packed = CompletionCalls::pack(&queue(), "active", &batch, DeadLimits::default());
+        assert_eq!(packed.len(), 1);
+        assert!(matches!(packed.calls[0].1, Kind::Ack));
+    }
+
+    #[test]
+    fn batch_jobs_go_to_one_call_per_batch_and_kind_of_ending() {
+        let (one, two) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut batch = CompletionBatch {
+            acks: vec![b"plain".to_vec()],
+            ..CompletionBatch::default()
+        };
+        batch.batch_jobs.acks = vec![
+            (one, b"a".to_vec()),
+            (two, b"b".to_vec()),
+            (one, b"c".to_vec()),
+        ];
+        batch.batch_jobs.buries = vec![(
+            one,
+            BuryEntry {
+                leased_id: b"d".to_vec(),
+                dead_id: "d".into(),
+                record: b"{}".to_vec(),
+            },
+        )];
+        assert_eq!(batch.len(), 5);
+        let packed = CompletionCalls::pack(&queue(), "active", &batch, DeadLimits::default());
+        let kinds: Vec<&str> = packed
+            .calls
+            .iter()
+            .map(|(_, kind)| match kind {
+                Kind::Ack => "ack",
+                Kind::AckBatch => "ack_batch",
+                Kind::BuryBatch => "bury_batch",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["ack", "ack_batch", "bury_batch", "ack_batch"]);
+    }
+}

@@ -161,6 +161,7 @@ pub(crate) struct Scripts {
     pub batch_add: LuaScript,
     pub batch_seal: LuaScript,
     pub batch_retry_dead: LuaScript,
+    pub batch_cancel: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -207,11 +208,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     batch_add: lua_batch!("batch_add"),
     batch_seal: lua_batch!("batch_seal"),
     batch_retry_dead: lua_batch!("batch_retry_dead"),
+    batch_cancel: lua_batch!("batch_cancel"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 43] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 44] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -256,6 +258,7 @@ impl Scripts {
             &self.batch_add,
             &self.batch_seal,
             &self.batch_retry_dead,
+            &self.batch_cancel,
         ]
     }
 }

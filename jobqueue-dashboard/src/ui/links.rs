@@ -25,3 +25,13 @@ pub(crate) fn job_path(queue: &str, id: Uuid) -> String {
 pub(crate) fn job_action_link(state: &AppState, queue: &str, id: Uuid, what: &str) -> String {
     state.link(&format!("{}/{what}", job_path(queue, id)))
 }
+
+/// The page of batch `id` on `queue`.
+pub(crate) fn batch_path(queue: &str, id: Uuid) -> String {
+    format!("/queues/{}/batches/{id}", url(queue))
+}
+
+/// The batches page of `queue`.
+pub(crate) fn batches_path(queue: &str) -> String {
+    format!("/queues/{}/batches", url(queue))
+}

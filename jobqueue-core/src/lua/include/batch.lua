@@ -19,8 +19,11 @@ with HSETNX in the same atomic step: whichever of two concurrent endings
 runs second sees the field set and pushes nothing. So each callback is
 enqueued exactly once.
 
-Included by: ack_batch.lua, batch_add.lua, batch_open.lua, batch_seal.lua,
-bury_batch.lua, batch_retry_dead.lua.
+A cancelled batch (batch_cancel.lua) enqueues no callback: when its
+last job ends it only starts its retention clock.
+
+Included by: ack_batch.lua, batch_add.lua, batch_cancel.lua, batch_open.lua,
+batch_seal.lua, bury_batch.lua, batch_retry_dead.lua.
 ]]
 
 -- Enqueues the batch's callback `kind` once; returns 1 when it did now.
@@ -39,8 +42,13 @@ end
 local function batch_settle(batch_key, ready_key, now)
   local v = redis.call('HMGET', batch_key, 'pending', 'holds', 'dead', 'retention_ms', 'state')
   if (tonumber(v[1]) or 0) > 0 or (tonumber(v[2]) or 0) > 0 then return 0 end
-  local fired = batch_fire(batch_key, ready_key, 'complete', now)
-  if (tonumber(v[3]) or 0) == 0 then
+  local fired = 0
+  if v[5] == 'cancelled' then
+    redis.call('HSETNX', batch_key, 'finished', math.floor(now))
+  else
+    fired = batch_fire(batch_key, ready_key, 'complete', now)
+  end
+  if v[5] ~= 'cancelled' and (tonumber(v[3]) or 0) == 0 then
     fired = fired + batch_fire(batch_key, ready_key, 'success', now)
   end
   if v[5] == 'open' then
@@ -61,4 +69,13 @@ local function batch_ended(batch_key, ready_key, field, n, now)
   local fired = 0
   if field == 'dead' then fired = batch_fire(batch_key, ready_key, 'death', now) end
   return fired + batch_settle(batch_key, ready_key, now)
+end
+
+-- True when `record`'s envelope names the batch: `member` is
+-- `,"batch":"<bid>"` (searched in the envelope only, like envelope_number).
+local function record_in_batch(record, member)
+  local s = string.find(record, member, 45, true)
+  if not s then return false end
+  local newline = string.find(record, '\n', 45, true)
+  return not newline or s < newline
 end

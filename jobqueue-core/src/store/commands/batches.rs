@@ -9,7 +9,7 @@ use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
 
 /// The fields of a batch hash read for operators, in this order.
-pub const BATCH_FIELDS: [&str; 17] = [
+pub const BATCH_FIELDS: [&str; 18] = [
     "total",
     "pending",
     "succeeded",
@@ -27,6 +27,7 @@ pub const BATCH_FIELDS: [&str; 17] = [
     "fired:success",
     "fired:complete",
     "fired:death",
+    "cancelled",
 ];
 
 impl Store {
@@ -49,6 +50,44 @@ impl Store {
             .await
             .map_err(Error::redis("batch_fields"))?;
         Ok((ttl != -2).then_some((fields, ttl)))
+    }
+
+    /// Up to `limit` ids of the batch's dead jobs (its `dead:<id>` fields,
+    /// by HSCAN: bounded work whatever the batch's size).
+    pub async fn batch_dead_ids(
+        &self,
+        queue: &QueueKeys,
+        batch_id: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        let key = queue.batch(batch_id);
+        let mut ids = Vec::new();
+        let mut cursor: u64 = 0;
+        // At most ten rounds: a batch hash holds its counts and one field
+        // per dead job, so this sees up to ~1,000 fields.
+        for _ in 0..10 {
+            let (next, fields): (u64, Vec<String>) = redis::cmd("HSCAN")
+                .arg(&key)
+                .arg(cursor)
+                .arg("MATCH")
+                .arg("dead:*")
+                .arg("COUNT")
+                .arg(100)
+                .query_async(&mut self.conn.clone())
+                .await
+                .map_err(Error::redis("batch_dead_ids"))?;
+            ids.extend(
+                fields
+                    .chunks(2)
+                    .filter_map(|pair| pair.first()?.strip_prefix("dead:").map(str::to_owned)),
+            );
+            cursor = next;
+            if cursor == 0 || ids.len() >= limit {
+                break;
+            }
+        }
+        ids.truncate(limit);
+        Ok(ids)
     }
 
     /// Batch ids of a queue with their creation time (ms), newest first,

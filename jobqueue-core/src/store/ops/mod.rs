@@ -8,6 +8,7 @@ pub mod ack_keyed;
 pub mod ack_parents;
 pub mod audit_refusal;
 pub mod batch_add;
+pub mod batch_cancel;
 pub mod batch_open;
 pub mod batch_retry_dead;
 pub mod batch_seal;
