@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use jobqueue::{
     Batch, Client, ClientConfig, Job, JobContext, JobError, StatefulJob, Worker, WorkerBuilder,
+    WorkerState,
 };
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +66,15 @@ impl Job for ImportRow {
     }
 }
 
+/// The import worker's state: the client the report reads the batch with.
+pub struct ImportApp {
+    /// The application's client.
+    pub client: Client,
+}
+
+/// The rows and alerts (plain jobs) run beside the report on this worker.
+impl WorkerState for ImportApp {}
+
 /// The reports sent by this process, oldest first.
 pub static SENT_REPORTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
@@ -78,11 +88,11 @@ pub struct SendReport {
 }
 
 impl StatefulJob for SendReport {
-    type State = Client;
+    type State = ImportApp;
     const NAME: &'static str = "send_report";
 
-    async fn perform(&self, ctx: &JobContext<Client>) -> Result<(), JobError> {
-        let admin = ctx.state().admin();
+    async fn perform(&self, ctx: &JobContext<ImportApp>) -> Result<(), JobError> {
+        let admin = ctx.state().client.admin();
         let batches = admin
             .batches(QUEUE, None, 0, 50)
             .await
@@ -156,9 +166,9 @@ pub async fn import(client: &Client, file: &str, csv: &str) -> Result<Batch, job
 }
 
 /// The worker of the import queue, with the client the report reads with.
-pub fn worker(client: Client) -> WorkerBuilder<Client> {
+pub fn worker(client: Client) -> WorkerBuilder<ImportApp> {
     Worker::builder(client.clone())
-        .state(client)
+        .state(ImportApp { client })
         .queues([QUEUE])
         .register::<ImportRow>()
         .register::<SendReport>()

@@ -7,6 +7,7 @@
 //!
 //! Size: `JQ_CHAOS_BATCH_MEMORY_JOBS` (CI 100,000; the docs quote 1,000,000).
 
+use jobqueue_integration::chaos::memory::used_memory;
 use jobqueue_integration::chaos::{Figures, param};
 use jobqueue_integration::jobs::NoopJob;
 use jobqueue_integration::{RedisServer, test_redis_on};
@@ -81,18 +82,4 @@ async fn memory_usage(env: &TestRedis, key: &str) -> u64 {
         .query_async(&mut conn)
         .await
         .unwrap()
-}
-
-/// `used_memory` from `INFO memory`.
-async fn used_memory(env: &TestRedis) -> u64 {
-    let mut conn = env.connection().await.unwrap();
-    let info: String = redis::cmd("INFO")
-        .arg("memory")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    info.lines()
-        .find_map(|line| line.strip_prefix("used_memory:"))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("used_memory in INFO memory")
 }

@@ -85,9 +85,21 @@ macro_rules! lua {
 /// A script that moves jobs waiting for parents: `include/lib.lua`,
 /// `include/records.lua`, `include/flow.lua` (a released job may be keyed) and
 /// `include/deps.lua` prepended.
-/// The batch scripts: everything `flow` has, then `include/batch.lua`.
+/// The batch scripts: `include/batch.lua` after `include/lib.lua` (the
+/// hot ones, which end or add jobs, define nothing else per call), or
+/// after everything `flow` has for those that file or trim records.
 macro_rules! lua_batch {
     ($name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/batch.lua"),
+                include_str!(concat!("../lua/", $name, ".lua"))
+            ),
+        )
+    };
+    (flow $name:literal) => {
         LuaScript::new(
             $name,
             concat!(
@@ -203,12 +215,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     enqueue_with_id: lua!(flow "enqueue_with_id"),
     wake_waiters: lua!("wake_waiters"),
     ack_batch: lua_batch!("ack_batch"),
-    bury_batch: lua_batch!("bury_batch"),
-    batch_open: lua_batch!("batch_open"),
+    bury_batch: lua_batch!(flow "bury_batch"),
+    batch_open: lua_batch!(flow "batch_open"),
     batch_add: lua_batch!("batch_add"),
     batch_seal: lua_batch!("batch_seal"),
     batch_retry_dead: lua_batch!("batch_retry_dead"),
-    batch_cancel: lua_batch!("batch_cancel"),
+    batch_cancel: lua_batch!(flow "batch_cancel"),
 });
 
 impl Scripts {

@@ -1,7 +1,9 @@
 --[[ include/batch.lua — a batch's counts and callbacks; prepended after
-include/lib.lua, include/records.lua and include/flow.lua to the scripts
-that create, fill, seal or end the jobs of a batch (`lua!(batch …)` in
-store/scripts.rs). Plain jobs never reach these scripts.
+include/lib.lua (and, for the scripts that file or trim records, after
+include/records.lua and include/flow.lua: `lua_batch!(flow …)` in
+store/scripts.rs) to the scripts that create, fill, seal, cancel or end
+the jobs of a batch. It uses only include/lib.lua. Plain jobs never reach
+these scripts.
 
 A batch is the hash `P:{Q}:batch:<bid>` on its home queue Q (its jobs and
 its callbacks are on Q, so every update is in Q's slot). Its counts are

@@ -7,8 +7,8 @@ without it, so they do not pay for defining these helpers on every call.
 
 Included by (after include/lib.lua and include/records.lua; `lua!(flow …)`
 and `lua_deps!` in store/scripts.rs):
-ack_batch.lua, ack_keyed.lua, ack_parents.lua, batch_add.lua, batch_cancel.lua, batch_open.lua,
-batch_retry_dead.lua, batch_seal.lua, bury.lua, bury_batch.lua, cancel.lua, cron_run_now.lua,
+ack_keyed.lua, ack_parents.lua, batch_cancel.lua, batch_open.lua, bury.lua,
+bury_batch.lua, cancel.lua, cron_run_now.lua,
 cron_tick.lua, delete_jobs.lua, delete_keyed.lua, enqueue_priority.lua,
 enqueue_unique.lua, enqueue_waiting.lua, enqueue_with_id.lua, expire.lua,
 fetch_limited.lua, handback.lua, parent_open.lua, promote.lua,

@@ -90,17 +90,20 @@ pub(crate) async fn batches(
             } }
         }
     };
-    let title = format!("Batches · {queue}");
+    render(&state, &who, &format!("Batches · {queue}"), &params, body)
+}
+
+/// The page around `body`, with the flash message of a form's redirect.
+fn render(
+    state: &AppState,
+    who: &Principal,
+    title: &str,
+    params: &Params,
+    body: Markup,
+) -> Result<Html<String>, ApiError> {
+    let flash = flash(params);
     Ok(Html(
-        page(
-            &state,
-            &who,
-            Nav::Queues,
-            &title,
-            flash(&params).as_deref(),
-            body,
-        )
-        .into_string(),
+        page(state, who, Nav::Queues, title, flash.as_deref(), body).into_string(),
     ))
 }
 
@@ -195,16 +198,5 @@ pub(crate) async fn batch(
             a.button.secondary href=(state.link(&batches_path(&queue))) { "All batches of " (Visible(&queue)) }
         }
     };
-    let title = format!("Batch {id}");
-    Ok(Html(
-        page(
-            &state,
-            &who,
-            Nav::Queues,
-            &title,
-            flash(&params).as_deref(),
-            body,
-        )
-        .into_string(),
-    ))
+    render(&state, &who, &format!("Batch {id}"), &params, body)
 }
