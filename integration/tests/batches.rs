@@ -370,3 +370,56 @@ async fn a_cancelled_batch_moves_its_waiting_jobs_to_cancelled_and_fires_nothing
     assert_eq!(callback_runs(&env, "success").await, 0);
     worker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_batch_job_retried_one_by_one_is_counted_pending_again() {
+    let env = test_redis("batch_requeue").await;
+    let client = env.client();
+    let dying = TestJob {
+        fail_first_runs: 1,
+        ..env.test_job()
+    };
+    let options = JobOptions {
+        max_attempts: Some(1),
+        ..JobOptions::default()
+    };
+    let batch = client
+        .batch()
+        .on_success(callback(&env, "success"))
+        .create()
+        .await
+        .unwrap();
+    let ids = batch
+        .add_with([(dying, options), (env.test_job(), JobOptions::default())])
+        .await
+        .unwrap();
+    batch.seal().await.unwrap();
+    let worker = test_worker(&env).start().await.unwrap();
+    let done = finished(&env, "default", batch.id()).await;
+    assert_eq!((done.succeeded, done.dead), (1, 1));
+    // The operator retries the dead job from the dead set, as any dead job.
+    let retried = client
+        .admin()
+        .retry("default", jobqueue_core::JobSet::Dead, &ids[..1])
+        .await
+        .unwrap();
+    assert_eq!(retried, 1);
+    // Retried twice: counted once (the batch no longer remembers it dead).
+    client
+        .admin()
+        .retry("default", jobqueue_core::JobSet::Dead, &ids[..1])
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            callback_runs(&env, "success").await == 1
+        })
+        .await
+    );
+    let after = info(&env, "default", batch.id()).await;
+    assert_eq!(
+        (after.total, after.succeeded, after.dead, after.pending),
+        (2, 2, 0, 0)
+    );
+    worker.shutdown().await;
+}

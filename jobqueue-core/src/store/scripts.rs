@@ -188,7 +188,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     expired_leases: lua!("expired_leases"),
     reclaim: lua!(flow "reclaim"),
     handback: lua!(flow "handback"),
-    requeue: lua!(flow "requeue"),
+    requeue: lua_batch!(flow "requeue"),
     delete_jobs: lua!(flow "delete_jobs"),
     purge: lua!("purge"),
     unlock: lua!("unlock"),

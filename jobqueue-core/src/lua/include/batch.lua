@@ -25,7 +25,7 @@ A cancelled batch (batch_cancel.lua) enqueues no callback: when its
 last job ends it only starts its retention clock.
 
 Included by: ack_batch.lua, batch_add.lua, batch_cancel.lua, batch_open.lua,
-batch_seal.lua, bury_batch.lua, batch_retry_dead.lua.
+batch_seal.lua, bury_batch.lua, batch_retry_dead.lua, requeue.lua.
 ]]
 
 -- Enqueues the batch's callback `kind` once; returns 1 when it did now.
@@ -80,4 +80,23 @@ local function record_in_batch(record, member)
   if not s then return false end
   local newline = string.find(record, '\n', 45, true)
   return not newline or s < newline
+end
+
+-- A dead job an operator retried one by one (requeue.lua, from the dead
+-- set): if its envelope names a batch that still remembers it dead
+-- (`dead:<id>`, written by bury_batch.lua; the HDEL makes this count
+-- once), the batch counts it pending again and is open again, as
+-- batch_retry_dead.lua does for all of them. `base` is `P:{Q}`; the batch
+-- hash is a key of the same queue (queue_key, include/records.lua).
+local function batch_revived(base, record)
+  local s, e = string.find(record, ',"batch":"', 45, true)
+  local newline = string.find(record, '\n', 45, true)
+  if not s or (newline and s > newline) then return end
+  local batch_key = queue_key(base, ':batch:' .. string.sub(record, e + 1, e + 36))
+  if redis.call('HDEL', batch_key, 'dead:' .. record_id(record)) == 1 then
+    redis.call('HINCRBY', batch_key, 'dead', -1)
+    redis.call('HINCRBY', batch_key, 'pending', 1)
+    redis.call('HSET', batch_key, 'state', 'open')
+    redis.call('PERSIST', batch_key)
+  end
 end
