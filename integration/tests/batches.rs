@@ -423,3 +423,37 @@ async fn a_dead_batch_job_retried_one_by_one_is_counted_pending_again() {
     );
     worker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_of_a_batch_cancelled_on_its_own_is_counted_and_the_batch_completes() {
+    let env = test_redis("batch_cancel_one").await;
+    let client = env.client();
+    let batch = client
+        .batch()
+        .on_complete(callback(&env, "complete"))
+        .create()
+        .await
+        .unwrap();
+    let ids = batch.add((0..2).map(|_| env.test_job())).await.unwrap();
+    batch.seal().await.unwrap();
+    for id in &ids {
+        let outcome = client.cancel("default", *id).await.unwrap();
+        assert!(matches!(
+            outcome,
+            jobqueue_core::CancelOutcome::Cancelled { .. }
+        ));
+    }
+    let done = info(&env, "default", batch.id()).await;
+    assert_eq!(
+        (done.state, done.pending, done.cancelled),
+        (BatchState::Finished, 0, 2)
+    );
+    let worker = test_worker(&env).start().await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            callback_runs(&env, "complete").await == 1
+        })
+        .await
+    );
+    worker.shutdown().await;
+}

@@ -197,7 +197,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     cron_run_now: lua!(flow "cron_run_now"),
     cron_set: lua!("cron_set"),
     enqueue_unique: lua!(flow "enqueue_unique"),
-    cancel: lua!(flow "cancel"),
+    cancel: lua_batch!(flow "cancel"),
     expire: lua!(flow "expire"),
     fetch_limited: lua!(flow "fetch_limited"),
     delete_keyed: lua!(flow "delete_keyed"),

@@ -25,7 +25,7 @@ A cancelled batch (batch_cancel.lua) enqueues no callback: when its
 last job ends it only starts its retention clock.
 
 Included by: ack_batch.lua, batch_add.lua, batch_cancel.lua, batch_open.lua,
-batch_seal.lua, bury_batch.lua, batch_retry_dead.lua, requeue.lua.
+batch_seal.lua, bury_batch.lua, batch_retry_dead.lua, cancel.lua, requeue.lua.
 ]]
 
 -- Enqueues the batch's callback `kind` once; returns 1 when it did now.
@@ -82,6 +82,29 @@ local function record_in_batch(record, member)
   return not newline or s < newline
 end
 
+-- The batch hash named by `record`'s envelope (a key of the queue at
+-- `base`, built with queue_key), or nil for a job of no batch.
+local function record_batch_key(base, record)
+  local s, e = string.find(record, ',"batch":"', 45, true)
+  local newline = string.find(record, '\n', 45, true)
+  if not s or (newline and s > newline) then return nil end
+  return queue_key(base, ':batch:' .. string.sub(record, e + 1, e + 36))
+end
+
+-- A job of a batch cancelled on its own (cancel.lua, which found and
+-- removed it, so this runs once per job): counted `cancelled`, no longer
+-- pending, and the batch settles (its callbacks fire if it was the last
+-- pending job; idle workers are woken through `events`).
+local function batch_job_cancelled(base, record, now, events)
+  local batch_key = record_batch_key(base, record)
+  if not batch_key or redis.call('EXISTS', batch_key) == 0 then return end
+  redis.call('HINCRBY', batch_key, 'cancelled', 1)
+  redis.call('HINCRBY', batch_key, 'pending', -1)
+  if batch_settle(batch_key, queue_key(base, ':ready'), now) > 0 then
+    redis.call('PUBLISH', events, 'r')
+  end
+end
+
 -- A dead job an operator retried one by one (requeue.lua, from the dead
 -- set): if its envelope names a batch that still remembers it dead
 -- (`dead:<id>`, written by bury_batch.lua; the HDEL makes this count
@@ -89,11 +112,8 @@ end
 -- batch_retry_dead.lua does for all of them. `base` is `P:{Q}`; the batch
 -- hash is a key of the same queue (queue_key, include/records.lua).
 local function batch_revived(base, record)
-  local s, e = string.find(record, ',"batch":"', 45, true)
-  local newline = string.find(record, '\n', 45, true)
-  if not s or (newline and s > newline) then return end
-  local batch_key = queue_key(base, ':batch:' .. string.sub(record, e + 1, e + 36))
-  if redis.call('HDEL', batch_key, 'dead:' .. record_id(record)) == 1 then
+  local batch_key = record_batch_key(base, record)
+  if batch_key and redis.call('HDEL', batch_key, 'dead:' .. record_id(record)) == 1 then
     redis.call('HINCRBY', batch_key, 'dead', -1)
     redis.call('HINCRBY', batch_key, 'pending', 1)
     redis.call('HSET', batch_key, 'state', 'open')
