@@ -8,11 +8,12 @@
 
 use std::time::{Duration, Instant};
 
+use jobqueue_integration::chaos::memory::used_memory;
 use jobqueue_integration::chaos::{Figures, Fleet, param};
 use jobqueue_integration::jobs::OutcomeJob;
 use jobqueue_integration::worker_process::WorkerSpec;
 use jobqueue_integration::{RedisServer, test_redis_on};
-use jobqueue_testing::{TestRedis, eventually};
+use jobqueue_testing::eventually;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 /// Jobs per wave; the producer keeps at most two waves waiting, so the
@@ -128,18 +129,4 @@ async fn redis_memory_is_bounded_by_the_dead_set_cap_not_by_jobs_run() {
         .set("retained_bytes_per_job_run", retained as f64 / jobs as f64)
         .set("run_s", run_time.as_secs_f64())
         .publish();
-}
-
-/// `used_memory` from `INFO memory`.
-async fn used_memory(env: &TestRedis) -> u64 {
-    let mut conn = env.connection().await.unwrap();
-    let info: String = redis::cmd("INFO")
-        .arg("memory")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    info.lines()
-        .find_map(|line| line.strip_prefix("used_memory:"))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("used_memory in INFO memory")
 }

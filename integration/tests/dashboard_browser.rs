@@ -403,14 +403,42 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
         .enqueue()
         .await
         .unwrap();
+    // A batch whose description is hostile markup: shown escaped.
+    let batch = env
+        .client()
+        .batch()
+        .queue("reports")
+        .description("<script>alert(1)</script> nightly import")
+        .on_complete(NoopJob { n: 99 })
+        .enqueue((0..3).map(|n| NoopJob { n }))
+        .await
+        .unwrap();
     let worker = test_worker(&env).queues(["reports"]).start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(10), || async {
             admin.job("reports", reporting).await.unwrap().is_some()
+                && admin.batch("reports", batch.id()).await.unwrap().pending == 0
         })
         .await
     );
     worker.shutdown().await;
+    client
+        .goto(&format!("{base}/queues/reports/batches/{}", batch.id()))
+        .await
+        .unwrap();
+    let description = wait_for(&client, "#batch-description").await;
+    assert_eq!(
+        description.text().await.unwrap(),
+        "<script>alert(1)</script> nightly import"
+    );
+    wait_for(&client, "li[data-callback=\"complete\"] .badge.succeeded").await;
+    shoot(&client, "batch").await;
+    client
+        .goto(&format!("{base}/queues/reports/batches"))
+        .await
+        .unwrap();
+    wait_for(&client, "#batches-table").await;
+    shoot(&client, "batches").await;
     client
         .goto(&format!("{base}/queues/reports/job/{reporting}"))
         .await

@@ -89,13 +89,14 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         any::<bool>(),
         proptest::collection::vec(parent, 0..4),
         policy,
+        any::<Option<u128>>(),
     );
     (head, tail, flow, chain).prop_map(
         |(
             (id, job_type, attempt, max_attempts, priority, timeout_ms),
             (backoff, run_at, version, traceparent, errors),
             (cron, unique, expires_at, track, flow_key),
-            (dependents, after, on_parent_failure),
+            (dependents, after, on_parent_failure, batch),
         )| Envelope {
             id,
             job_type,
@@ -117,6 +118,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
             on_parent_failure,
             flow: flow_key,
             workflow: None,
+            batch: batch.map(Uuid::from_u128),
         },
     )
 }

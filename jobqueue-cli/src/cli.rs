@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::bench::BenchArgs;
 use crate::commands::{
-    cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve, workflows,
+    batches, cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve,
+    workflows,
 };
 
 /// jobqueue: operate background job queues on Redis.
@@ -72,6 +73,10 @@ pub enum Command {
     Job(jobs::JobArgs),
     /// Cancel a waiting or running job.
     Cancel(cancel::CancelArgs),
+    /// A queue's batches with their progress (open or finished).
+    Batches(batches::BatchesArgs),
+    /// One batch: counts and callbacks; --retry-dead or --cancel it.
+    Batch(batches::BatchArgs),
     /// Cron entries: list, pause, resume, run now, remove.
     Cron(cron::CronArgs),
     /// List workflows (newest first), with filters.

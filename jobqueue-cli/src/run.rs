@@ -11,8 +11,8 @@ use crate::bench;
 use crate::cli::{Cli, Command, QueuesCommand};
 use crate::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
 use crate::commands::{
-    cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve, stats,
-    workflows,
+    batches, cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve,
+    stats, workflows,
 };
 use crate::config_file;
 
@@ -105,6 +105,8 @@ async fn dispatch(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
         Command::Cron(args) => cron::cron(&client, args, json).await,
         Command::Workflows(args) => workflows::list(&client, args, json).await,
         Command::Workflow(args) => workflows::workflow(&client, args, json).await,
+        Command::Batches(args) => batches::batches(&client, args, json).await,
+        Command::Batch(args) => batches::batch(&client, args, json).await,
         Command::Migrate(_) | Command::Bench(_) => Ok(()),
     }
 }

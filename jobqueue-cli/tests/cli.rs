@@ -831,3 +831,48 @@ async fn workflows_and_workflow_commands_list_show_refuse_and_cancel() {
         "written to the audit log"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_commands_list_show_and_cancel() {
+    let cli = Cli::new("batches").await;
+    let client = cli.client();
+    let batch = client
+        .batch()
+        .description("nightly \u{202e}import")
+        .on_complete(Ping { n: 0 })
+        .enqueue((1..=3).map(|n| Ping { n }))
+        .await
+        .unwrap();
+    let id = batch.id().to_string();
+
+    let listed = cli.json(&["batches", "--json"]);
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["total"], 3);
+    assert_eq!(listed[0]["state"], "open");
+    let table = cli.run(&["batches"]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    // The hidden bidi control is shown escaped, never raw.
+    assert!(table.contains("nightly \\u{202E}import"), "{table}");
+
+    let shown = cli.json(&["batch", &id, "--json"]);
+    assert_eq!(shown["pending"], 3);
+    assert_eq!(shown["callbacks"][0]["kind"], "complete");
+    let cancelled = cli.json(&["batch", &id, "--cancel", "--json"]);
+    assert_eq!(cancelled["action"], "batch_cancel");
+    assert_eq!(cancelled["jobs"], 3);
+    let shown = cli.json(&["batch", &id, "--json"]);
+    assert_eq!(
+        (shown["state"].as_str(), shown["cancelled"].as_u64()),
+        (Some("cancelled"), Some(3))
+    );
+    assert_eq!(
+        cli.json(&["batches", "--state", "open", "--json"]),
+        serde_json::json!([])
+    );
+
+    assert_eq!(
+        code(&cli.run(&["batch", &uuid::Uuid::now_v7().to_string()])),
+        3
+    );
+    assert_eq!(code(&cli.run(&["batches", "--state", "weird"])), 2);
+}

@@ -266,6 +266,26 @@ pub enum Error {
         /// Replicas asked for.
         wanted: u32,
     },
+    /// No batch with that id on that queue (never created, or its
+    /// retention is over).
+    #[error("{op}: batch {id} not found on queue '{queue}'")]
+    BatchNotFound {
+        /// The operation that failed.
+        op: &'static str,
+        /// The batch's home queue.
+        queue: String,
+        /// The batch id.
+        id: Uuid,
+    },
+    /// The batch takes no more jobs: it completed (no job pending and no
+    /// producer holding it) or was cancelled. Nothing was added.
+    #[error("{op}: batch {id} is closed (complete or cancelled); nothing was added")]
+    BatchClosed {
+        /// The operation that failed.
+        op: &'static str,
+        /// The batch id.
+        id: Uuid,
+    },
     /// Redis replied with something the caller did not expect.
     #[error("{op}: unexpected reply from Redis: {detail}")]
     Protocol {
@@ -295,7 +315,9 @@ impl Error {
             Error::Encode { .. } | Error::Decode { .. } => ErrorKind::Codec,
             Error::JobNotFound { .. }
             | Error::CronEntryNotFound { .. }
-            | Error::KeyClassNotFound { .. } => ErrorKind::NotFound,
+            | Error::KeyClassNotFound { .. }
+            | Error::BatchNotFound { .. } => ErrorKind::NotFound,
+            Error::BatchClosed { .. } => ErrorKind::Conflict,
             Error::JobNotSucceeded { .. } => ErrorKind::Conflict,
             Error::WaitTimeout { .. } => ErrorKind::Unavailable,
             Error::MigrationLocked { .. } => ErrorKind::Conflict,
@@ -321,6 +343,8 @@ impl Error {
             | Error::NotReplicated { op, .. }
             | Error::OutcomeUnknown { op, .. }
             | Error::DuplicateId { op, .. }
+            | Error::BatchNotFound { op, .. }
+            | Error::BatchClosed { op, .. }
             | Error::Protocol { op, .. } => Some(op),
             _ => None,
         }

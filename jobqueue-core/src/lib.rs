@@ -62,6 +62,7 @@ pub use admin::{
     Admin, BrowseState, BulkAction, JobFilter, JobInfo, JobPage, JobSet, JobState, QueueInfo,
     Totals,
 };
+pub use client::batch::{Batch, BatchBuilder};
 pub use client::builder::JobBuilder;
 pub use client::cancel::CancelOutcome;
 pub use client::options::{Expiry, JobOptions, ParentSpec, RunAt};

@@ -13,6 +13,7 @@
 //!   `docs/reliability.md`.
 //! * [`connection_counter`]: counts reconnect attempts while Redis is down.
 //! * [`fleet`]: a set of worker processes to kill, stop and restart.
+//! * [`memory`]: Redis's `used_memory`.
 //! * [`producer`]: bulk enqueueing of traced jobs.
 //! * [`queue_info`](mod@queue_info): a queue's info read after a fault, retried.
 //! * [`skew`]: worker processes with a skewed wall clock (libfaketime).
@@ -21,6 +22,7 @@ pub mod audit;
 pub mod connection_counter;
 pub mod figures;
 pub mod fleet;
+pub mod memory;
 pub mod params;
 pub mod producer;
 pub mod queue_info;

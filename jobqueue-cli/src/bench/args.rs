@@ -42,6 +42,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub unique: bool,
 
+    /// w1 variant: every job belongs to one batch of N (added in chunks of
+    /// `--batch`, then sealed), so each ending is counted in the batch.
+    #[arg(long)]
+    pub in_batch: bool,
+
     /// `limits` workload: which flow limit binds — `running` (a running
     /// limit of 5, jobs of 50 ms), `keys` (10 serialized flow keys, jobs of
     /// 50 ms), `strict` (a sliding-window rate limit of 50/s, no-op jobs)

@@ -3,6 +3,7 @@
 //! ([`filter`]), the known-queue check and the audit-log entry.
 
 pub(crate) mod audit;
+pub mod batches;
 pub mod cancel;
 pub(crate) mod confirm;
 pub mod cron;

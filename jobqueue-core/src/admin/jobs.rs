@@ -142,6 +142,9 @@ pub struct JobInfo {
     /// The workflow it is a node of, when it is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow: Option<crate::wire::workflow_ref::WorkflowRef>,
+    /// The batch it belongs to (on its queue), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<Uuid>,
 }
 
 impl JobInfo {
@@ -168,6 +171,7 @@ impl JobInfo {
                 after: envelope.after,
                 dependents: envelope.dependents,
                 workflow: envelope.workflow,
+                batch: envelope.batch,
             },
             Err(err) => {
                 let id = record_id_bytes(record)
@@ -193,6 +197,7 @@ impl JobInfo {
                     on_parent_failure: None,
                     dependents: false,
                     workflow: None,
+                    batch: None,
                 }
             }
         }

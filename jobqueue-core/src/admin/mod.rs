@@ -21,6 +21,7 @@
 //! | `keyed.rs` | keyed jobs waiting in their flow keys' lists |
 //! | `keys.rs` | flow keys and key-class limits |
 //! | `limits.rs` | queue flow limits |
+//! | `batches.rs` | batches: counts, callbacks, retry of their dead jobs |
 //! | `cron.rs` | cron entries: next run, last result, pause, resume, run now, remove |
 //! | `workers.rs` | live workers and what each is running |
 //! | `history.rs` | per-minute and per-day processed/failed buckets |
@@ -32,6 +33,7 @@
 
 mod actions;
 pub mod audit;
+pub mod batches;
 mod browse;
 pub mod cron;
 mod dependencies;
@@ -52,6 +54,7 @@ mod visible_text;
 mod workers;
 
 pub use audit::{AuditEntry, OUTCOME_DONE, REFUSALS_PER_MINUTE, RefusalReason};
+pub use batches::{BatchCallback, BatchInfo, BatchState, MAX_BATCHES_PER_PAGE};
 pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
 pub use dependencies::{ChildRef, JobDependencies, ParentStatus};
 pub use errors::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};

@@ -14,8 +14,10 @@
 //! | `status.rs` | a job's status: state, progress, result, error |
 //! | `enqueue_status.rs` | a tracked job's first status, written at enqueue |
 //! | `cancel.rs` | cancelling a job wherever it is |
+//! | `batch.rs` | batches: jobs tracked as one, with callbacks |
 
 pub(crate) mod after;
+pub mod batch;
 pub mod builder;
 mod bulk;
 pub mod cancel;

@@ -21,8 +21,20 @@ impl Client {
         job: &J,
         options: &JobOptions,
     ) -> Result<PreparedJob, Error> {
+        self.prepare_in(job, options, None)
+    }
+
+    /// Encodes a job with options into a [`PreparedJob`] whose envelope
+    /// names `batch` (the batch it joins), when given.
+    pub(crate) fn prepare_in<J: StatefulJob>(
+        &self,
+        job: &J,
+        options: &JobOptions,
+        batch: Option<Uuid>,
+    ) -> Result<PreparedJob, Error> {
         let queue = check_options::<J>(options)?;
         let mut envelope = envelope_for(job, options)?;
+        envelope.batch = batch;
         let (record, payload_len, unique) = encode(job, &mut envelope, options)?;
         let limit = self.config().max_payload_bytes;
         if payload_len > limit {

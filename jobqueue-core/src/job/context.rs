@@ -37,6 +37,7 @@ pub struct JobContext<S = ()> {
     /// The parents the job waited for (`None` for a job without any, so
     /// plain jobs allocate nothing).
     parents: Option<Arc<[ParentRef]>>,
+    batch: Option<Uuid>,
     state: Arc<S>,
 }
 
@@ -96,6 +97,8 @@ pub struct JobContextParts {
     /// The parents the job waited for (its envelope's `after`; empty for
     /// most jobs), whose results [`JobContext::parent_result`] reads.
     pub parents: Vec<ParentRef>,
+    /// The batch the job belongs to, if any.
+    pub batch: Option<Uuid>,
 }
 
 impl JobContext {
@@ -122,6 +125,7 @@ impl<S> JobContext<S> {
             status,
             traceparent,
             parents,
+            batch,
         } = parts;
         Self {
             id,
@@ -136,6 +140,7 @@ impl<S> JobContext<S> {
             status,
             traceparent,
             parents: (!parents.is_empty()).then(|| Arc::from(parents)),
+            batch,
             state,
         }
     }
@@ -165,8 +170,17 @@ impl<S> JobContext<S> {
             status: self.status.clone(),
             traceparent: self.traceparent.clone(),
             parents: self.parents.clone(),
+            batch: self.batch,
             state,
         }
+    }
+
+    /// The batch this job belongs to, if any: its id, on the job's queue.
+    /// A running job may add jobs to its own batch (an open batch) with
+    /// [`Client::batch_ref`](crate::Client::batch_ref)`(ctx.queue(), id)`;
+    /// the batch cannot complete while this job runs.
+    pub fn batch(&self) -> Option<Uuid> {
+        self.batch
     }
 
     /// The producer's W3C `traceparent` (its trace id and span id), when

@@ -40,77 +40,15 @@ ARGV[3…] triples: id as leased, id in the dead set (differs only for a
          record too damaged to carry a valid id), final record
 
 Returns: {buried, trimmed, outbox entries filed…}
+
+The filing, trimming and counting are bury_leased and count_buried in
+include/flow.lua, shared with bury_batch.lua.
 ]]
 local now = now_ms()
 local max_jobs, max_age = tonumber(ARGV[1]), tonumber(ARGV[2])
-local leased_ids = {}
-for i = 3, #ARGV, 3 do leased_ids[#leased_ids + 1] = ARGV[i] end
-local leased = redis.call('HMGET', KEYS[1], unpack(leased_ids))
-local gone, scored, records, twins = {}, {}, {}, {}
--- A record never replaces another (include/records.lua): a dead id another
--- record of the queue holds (or an earlier job of this call) is taken.
-local dead_ids = {}
-for n = 1, #leased_ids do
-  if leased[n] then dead_ids[#dead_ids + 1] = ARGV[3 + (n - 1) * 3 + 1] end
-end
-local taken = #dead_ids > 0 and redis.call('HMGET', KEYS[3], unpack(dead_ids)) or {}
-local k, filing = 0, {}
-for n = 1, #leased_ids do
-  if leased[n] then
-    local i = 3 + (n - 1) * 3
-    k = k + 1
-    gone[#gone + 1] = ARGV[i]
-    if taken[k] or filing[ARGV[i + 1]] then
-      twins[#twins + 1] = ARGV[i + 2]
-    else
-      filing[ARGV[i + 1]] = true
-      scored[#scored + 1] = now
-      scored[#scored + 1] = ARGV[i + 1]
-      records[#records + 1] = ARGV[i + 1]
-      records[#records + 1] = ARGV[i + 2]
-    end
-  end
-end
-local buried = #gone
-if buried > 0 then
-  redis.call('HDEL', KEYS[1], unpack(gone))
-  if #scored > 0 then
-    redis.call('ZADD', KEYS[2], unpack(scored))
-    redis.call('HSET', KEYS[3], unpack(records))
-  end
-  for _, record in ipairs(twins) do
-    bury_duplicate(flow_base(KEYS[2], ':dead'), record, now, 'stored in the queue')
-  end
-  if KEYS[5] then flow_leave(flow_base(KEYS[5], ':gready'), leased) end
-  local base = flow_base(KEYS[2], ':dead')
-  for n = 1, #leased_ids do
-    if leased[n] then release_unique(base, leased[n]) end
-  end
-end
-local budget = math.max(100, 2 * buried)
-local trimmed = 0
-local function remove(ids)
-  if #ids > 0 then
-    redis.call('ZREM', KEYS[2], unpack(ids))
-    redis.call('HDEL', KEYS[3], unpack(ids))
-    trimmed = trimmed + #ids
-  end
-end
-remove(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ms_text(now - max_age), 'LIMIT', 0, budget))
-local excess = redis.call('ZCARD', KEYS[2]) - max_jobs
-if excess > 0 and budget - trimmed > 0 then
-  remove(redis.call('ZRANGE', KEYS[2], 0, math.min(excess, budget - trimmed) - 1))
-end
-if buried - #twins > 0 then
-  -- (bury_duplicate counted the twins as dead.)
-  redis.call('HINCRBY', KEYS[4], 'dead', buried - #twins)
-end
-if buried > 0 then
-  count_ended(KEYS[4], 'failed', buried, now)
-end
-if trimmed > 0 then
-  redis.call('HINCRBY', KEYS[4], 'dead_trimmed', trimmed)
-end
+local leased, leased_ids, buried, twins = bury_leased(KEYS[1], KEYS[2], KEYS[3], ARGV, 3, now)
+if buried > 0 and KEYS[5] then flow_leave(flow_base(KEYS[5], ':gready'), leased) end
+local trimmed = count_buried(KEYS[2], KEYS[3], KEYS[4], buried, twins, max_jobs, max_age, now)
 local out = {buried, trimmed}
 if #KEYS > 5 then
   for n = 1, #leased_ids do

@@ -12,7 +12,9 @@ active hash here, so Redis says "cancelled" at once whatever the worker
 does next, and `c<id>` is published on the queue's events channel so the
 worker fires the job's cancellation token. A keyed job waiting in its
 key's list (id in P:{Q}:g:<key>, record in the jobs hash) is found by id
-and reported as 'ready'; a leased keyed job's key is released.
+and reported as 'ready'; a leased keyed job's key is released. A job of
+a batch is counted `cancelled` in its batch in the same step
+(batch_job_cancelled in include/batch.lua).
 
 Called by: store/ops/cancel.rs (Store::cancel_once, after
 find_ready_record for a job in the ready list or priority set), from
@@ -51,6 +53,7 @@ local function file_cancelled(record)
   file_finished(KEYS[6], KEYS[3], KEYS[7], 'cancelled', id, record, now, tonumber(ARGV[4]), tonumber(ARGV[5]))
   resolve_parent(KEYS[10], KEYS[9], id, 'failed', now)
   release_unique(flow_base(KEYS[3], ':jobs'), record)
+  batch_job_cancelled(flow_base(KEYS[3], ':jobs'), record, now, ARGV[1])
 end
 
 if candidate ~= '' then

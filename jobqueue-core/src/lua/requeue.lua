@@ -6,7 +6,9 @@ list: make_ready_all in include/flow.lua). With reset = 1 (retrying dead
 jobs) the attempt count starts over so the job gets its full attempts
 again; its error history is kept. Ids not in the set are skipped. A job
 taken out of the waiting set runs without waiting for its parents; the
-caller drops its dependency state (Admin::forget_dependencies).
+caller drops its dependency state (Admin::forget_dependencies). A dead
+job of a batch is counted pending in its batch again (batch_revived in
+include/batch.lua), so the batch's counts stay exact.
 
 Called by: store/ops/requeue.rs, from Admin::retry and the bulk "run now"
 / "retry" of a listing or an error group (admin/actions.rs,
@@ -33,7 +35,10 @@ for i = 3, #ARGV do
     local record = redis.call('HGET', KEYS[2], id)
     redis.call('HDEL', KEYS[2], id)
     if record then
-      if ARGV[2] == '1' then record = reset_attempt(record) end
+      if ARGV[2] == '1' then
+        record = reset_attempt(record)
+        batch_revived(flow_base(KEYS[2], ':jobs'), record)
+      end
       records[#records + 1] = record
     end
   end

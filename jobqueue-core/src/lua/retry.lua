@@ -27,6 +27,9 @@ KEYS[4]  P:{Q}:stats        hash
 KEYS[5]  P:{Q}:gready       zset (only when some jobs are keyed: their
          keys are released, see include/flow.lua; the retry is filed in its key's
          list when it is due)
+KEYS[6]  P:{Q}:batch:<bid>  hash (only for jobs of one batch, sent in calls
+         of their own with KEYS[5] given: their failed attempts are
+         counted in the batch's `failed`; plain jobs pay nothing)
 ARGV[1]  P:{Q}:events       pub/sub channel
 ARGV[2]  1 when the jobs failed an attempt, 0 when they snoozed
 ARGV[3…] triples: id, delay ms, updated record
@@ -77,7 +80,12 @@ if #leased_ids > 0 then
     bury_duplicate(flow_base(KEYS[2], ':retry'), record, now, 'stored in the queue')
   end
   if KEYS[5] then flow_leave(flow_base(KEYS[5], ':gready'), leased) end
-  if ARGV[2] == '1' then count_ended(KEYS[4], 'failed', #leased_ids, now) end
+  if ARGV[2] == '1' then
+    count_ended(KEYS[4], 'failed', #leased_ids, now)
+    if KEYS[6] and redis.call('EXISTS', KEYS[6]) == 1 then
+      redis.call('HINCRBY', KEYS[6], 'failed', #leased_ids)
+    end
+  end
 end
 if earliest and (previous_head == nil or earliest < previous_head) then
   redis.call('PUBLISH', ARGV[1], 's')

@@ -18,6 +18,12 @@
 //! queue since its last flush goes out as at most three script calls in a
 //! single round trip.
 //!
+//! Jobs of a batch (their envelope names one) are routed to calls of their
+//! own, one per batch and kind of ending: `ack_batch.lua`, `retry.lua`
+//! with the batch key, `bury_batch.lua`, which count the end in the batch
+//! in the same step (and enqueue its callbacks when it completes). Plain
+//! batches leave these lists empty and pay nothing.
+//!
 //! For a queue with flow limits the round trip ends with
 //! `wake_waiters.lua`, which wakes the workers waiting for a slot of its
 //! running limit (`CompletionBatch::wake_waiters`).
@@ -30,15 +36,18 @@
 use std::collections::HashSet;
 
 use redis::Value;
+use uuid::Uuid;
 
 use crate::error::Error;
 use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
 use crate::store::ops::ack::{ack_call, parse_ack_reply};
+use crate::store::ops::ack_batch::{ack_batch_call, parse_ack_batch_reply};
 use crate::store::ops::ack_keyed::{ack_keyed_call, parse_ack_keyed_reply};
 use crate::store::ops::ack_parents::{ack_parents_call, parse_ack_parents_reply};
 use crate::store::ops::bury::{Bury, BuryEntry, DeadLimits, bury_call, parse_bury_reply};
-use crate::store::ops::retry::{RetryEntry, parse_retry_reply, retry_call};
+use crate::store::ops::bury_batch::{bury_batch_call, parse_bury_batch_reply};
+use crate::store::ops::retry::{RetryEntry, parse_retry_reply, retry_batch_call, retry_call};
 use crate::store::ops::wake_waiters::wake_waiters_call;
 use crate::store::scripts::MAX_RECORDS_PER_CALL;
 use crate::store::scripts::{Call, invoke_pipelined};
@@ -74,6 +83,45 @@ pub struct CompletionBatch {
     /// same round trip, `wake_waiters.lua` wakes the workers waiting for a
     /// slot of its running limit (plain queues skip it).
     pub wake_waiters: bool,
+    /// Jobs of batches (their envelope names one), by batch id: routed to
+    /// the batch-aware calls. Empty for plain jobs.
+    pub batch_jobs: BatchEndings,
+}
+
+/// The endings of jobs that belong to batches, each with its batch id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchEndings {
+    /// Succeeded (`ack_batch.lua`).
+    pub acks: Vec<(Uuid, Vec<u8>)>,
+    /// Failed with attempts left, or snoozed (`retry.lua` with the batch key).
+    pub retries: Vec<(Uuid, RetryEntry)>,
+    /// For the dead set (`bury_batch.lua`).
+    pub buries: Vec<(Uuid, BuryEntry)>,
+}
+
+impl BatchEndings {
+    /// Number of jobs.
+    pub fn len(&self) -> usize {
+        self.acks.len() + self.retries.len() + self.buries.len()
+    }
+
+    /// True when no job of a batch ended.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The distinct batch ids, in order of first appearance.
+    fn batch_ids(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = Vec::new();
+        let all = self.acks.iter().map(|(id, _)| *id);
+        let all = all.chain(self.retries.iter().map(|(id, _)| *id));
+        for id in all.chain(self.buries.iter().map(|(id, _)| *id)) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
 }
 
 impl CompletionBatch {
@@ -89,6 +137,7 @@ impl CompletionBatch {
             + self.buries.len()
             + self.parent_acks.len()
             + self.parent_buries.len()
+            + self.batch_jobs.len()
     }
 
     /// The (leased id, digest) pairs of acknowledged unique jobs, whose
@@ -128,6 +177,9 @@ pub struct CompletionReport {
     /// Release outbox entries filed for the dependents of jobs that
     /// succeeded or died: apply them with [`Store::apply_releases`].
     pub releases: Vec<String>,
+    /// Batch callbacks enqueued because a batch completed (or a job of
+    /// it died first) with these jobs.
+    pub batch_callbacks: u64,
 }
 
 /// A unique job's acknowledgement: its leased id and its lock's digest.
@@ -181,6 +233,9 @@ impl CompletionCalls {
                 calls.push(call, Kind::Bury);
             }
         }
+        if !batch.batch_jobs.is_empty() {
+            calls.pack_batch_jobs(queue, active_key, &batch.batch_jobs, dead_limits);
+        }
         // Last, so a worker that found the queue full before these jobs
         // left is woken (one that looks after them sees the free slots).
         if batch.wake_waiters && !calls.is_empty() {
@@ -231,6 +286,52 @@ impl CompletionCalls {
                     ack_keyed_call(queue, active_key, flow_ready, chunk),
                     Kind::AckKeyed,
                 ),
+            }
+        }
+    }
+
+    /// The endings of batch jobs: per batch, one call per kind of ending.
+    fn pack_batch_jobs(
+        &mut self,
+        queue: &QueueKeys,
+        active_key: &str,
+        jobs: &BatchEndings,
+        dead_limits: DeadLimits,
+    ) {
+        for batch_id in jobs.batch_ids() {
+            let bid = batch_id.to_string();
+            let acks: Vec<Vec<u8>> = jobs
+                .acks
+                .iter()
+                .filter(|(id, _)| *id == batch_id)
+                .map(|(_, leased)| leased.clone())
+                .collect();
+            for chunk in acks.chunks(MAX_RECORDS_PER_CALL) {
+                let call = ack_batch_call(queue, active_key, &bid, chunk);
+                self.push(call, Kind::AckBatch);
+            }
+            let batch_key = queue.batch(&bid);
+            for failed in [true, false] {
+                let entries: Vec<&RetryEntry> = jobs
+                    .retries
+                    .iter()
+                    .filter(|(id, entry)| *id == batch_id && entry.failed == failed)
+                    .map(|(_, entry)| entry)
+                    .collect();
+                for chunk in entries.chunks(MAX_RECORDS_PER_CALL) {
+                    let call = retry_batch_call(queue, active_key, &batch_key, failed, chunk);
+                    self.push(call, Kind::Retry);
+                }
+            }
+            let buries: Vec<BuryEntry> = jobs
+                .buries
+                .iter()
+                .filter(|(id, _)| *id == batch_id)
+                .map(|(_, entry)| entry.clone())
+                .collect();
+            for chunk in buries.chunks(MAX_RECORDS_PER_CALL) {
+                let call = bury_batch_call(queue, active_key, &bid, chunk, dead_limits);
+                self.push(call, Kind::BuryBatch);
             }
         }
     }
@@ -293,6 +394,17 @@ impl CompletionReport {
                 self.trimmed += trimmed;
                 self.releases.extend(releases);
             }
+            Kind::AckBatch => {
+                let (acked, fired) = parse_ack_batch_reply(reply)?;
+                self.acked += acked;
+                self.batch_callbacks += fired;
+            }
+            Kind::BuryBatch => {
+                let (buried, trimmed, fired) = parse_bury_batch_reply(reply)?;
+                self.buried += buried;
+                self.trimmed += trimmed;
+                self.batch_callbacks += fired;
+            }
             Kind::Wake => {}
         }
         Ok(())
@@ -307,5 +419,63 @@ enum Kind {
     AckParents,
     Retry,
     Bury,
+    AckBatch,
+    BuryBatch,
     Wake,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::keys::Keys;
+
+    fn queue() -> QueueKeys {
+        Keys::new("jq").unwrap().queue("mail").unwrap()
+    }
+
+    #[test]
+    fn plain_acknowledgements_stay_one_call_with_no_batch_work() {
+        let batch = CompletionBatch {
+            acks: vec![b"a".to_vec(), b"b".to_vec()],
+            ..CompletionBatch::default()
+        };
+        let packed = CompletionCalls::pack(&queue(), "active", &batch, DeadLimits::default());
+        assert_eq!(packed.len(), 1);
+        assert!(matches!(packed.calls[0].1, Kind::Ack));
+    }
+
+    #[test]
+    fn batch_jobs_go_to_one_call_per_batch_and_kind_of_ending() {
+        let (one, two) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut batch = CompletionBatch {
+            acks: vec![b"plain".to_vec()],
+            ..CompletionBatch::default()
+        };
+        batch.batch_jobs.acks = vec![
+            (one, b"a".to_vec()),
+            (two, b"b".to_vec()),
+            (one, b"c".to_vec()),
+        ];
+        batch.batch_jobs.buries = vec![(
+            one,
+            BuryEntry {
+                leased_id: b"d".to_vec(),
+                dead_id: "d".into(),
+                record: b"{}".to_vec(),
+            },
+        )];
+        assert_eq!(batch.len(), 5);
+        let packed = CompletionCalls::pack(&queue(), "active", &batch, DeadLimits::default());
+        let kinds: Vec<&str> = packed
+            .calls
+            .iter()
+            .map(|(_, kind)| match kind {
+                Kind::Ack => "ack",
+                Kind::AckBatch => "ack_batch",
+                Kind::BuryBatch => "bury_batch",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["ack", "ack_batch", "bury_batch", "ack_batch"]);
+    }
 }

@@ -58,6 +58,8 @@
 //! | `P:{Q}:status:<job id>` | hash | a tracked job's status: `state`, `percent`, `message`, `stale`, `result`, `error`, `updated_at` (TTL; see `client::status`) | [`QueueKeys::status`] |
 //! | `P:{Q}:crons` | set | names of the queue's cron entries | [`QueueKeys::crons`] |
 //! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result | [`QueueKeys::cron`] |
+//! | `P:{Q}:batch:<bid>` | hash | one batch of jobs on its home queue Q: `total`, `pending`, `succeeded`, `failed` (attempts), `dead`, `holds`, `state`, `description`, `created`, `finished`, `retention_ms`, the callback records `cb:<kind>` and when each fired `fired:<kind>` (TTL the retention once finished) | [`QueueKeys::batch`] |
+//! | `P:{Q}:batches` | zset | batch id → created (ms): the queue's batches, for listing (entries whose hash expired are dropped when listed) | [`QueueKeys::batches`] |
 //!
 //! `docs/protocol.md` documents the same keys for producers and workers in
 //! other languages; `docs/architecture.md` says which script moves a job
@@ -417,6 +419,16 @@ impl QueueKeys {
         format!("{}:gwindow:{}", self.base, key)
     }
 
+    /// Bookkeeping hash of one batch whose home queue is this one.
+    pub fn batch(&self, batch_id: &str) -> String {
+        format!("{}:batch:{}", self.base, batch_id)
+    }
+
+    /// Sorted set of this queue's batches (batch id → created ms).
+    pub fn batches(&self) -> String {
+        format!("{}:batches", self.base)
+    }
+
     /// Set of the names of this queue's cron entries.
     pub fn crons(&self) -> String {
         format!("{}:crons", self.base)
@@ -497,6 +509,8 @@ mod tests {
             q.flow_window("account:7"),
             q.rate_window(),
             q.slot_waiter(),
+            q.batch("0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9d"),
+            q.batches(),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }

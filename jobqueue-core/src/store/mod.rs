@@ -41,10 +41,11 @@ mod waiting_keys;
 
 pub use commands::cron::CronState;
 pub use commands::queue_registry::QueueRegistry;
-pub use completion::{CompletionBatch, CompletionCalls, CompletionReport};
+pub use completion::{BatchEndings, CompletionBatch, CompletionCalls, CompletionReport};
 pub use conn::topology::RedisTopology;
 pub use conn::{ConnectionSettings, RedisConnection};
 pub use handle::Store;
+pub use ops::batch_open::BatchOpen;
 pub use ops::bury::{BuryEntry, DeadLimits};
 pub use ops::cron_tick::CronTickOutcome;
 pub use ops::enqueue_waiting::WaitingOutcome;

@@ -85,6 +85,34 @@ macro_rules! lua {
 /// A script that moves jobs waiting for parents: `include/lib.lua`,
 /// `include/records.lua`, `include/flow.lua` (a released job may be keyed) and
 /// `include/deps.lua` prepended.
+/// The batch scripts: `include/batch.lua` after `include/lib.lua` (the
+/// hot ones, which end or add jobs, define nothing else per call), or
+/// after everything `flow` has for those that file or trim records.
+macro_rules! lua_batch {
+    ($name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/batch.lua"),
+                include_str!(concat!("../lua/", $name, ".lua"))
+            ),
+        )
+    };
+    (flow $name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/flow.lua"),
+                include_str!("../lua/include/batch.lua"),
+                include_str!(concat!("../lua/", $name, ".lua"))
+            ),
+        )
+    };
+}
+
 macro_rules! lua_deps {
     ($name:literal) => {
         LuaScript::new(
@@ -141,6 +169,13 @@ pub(crate) struct Scripts {
     pub wake_waiters: LuaScript,
     pub workflow_open: LuaScript,
     pub workflow_mark: LuaScript,
+    pub ack_batch: LuaScript,
+    pub bury_batch: LuaScript,
+    pub batch_open: LuaScript,
+    pub batch_add: LuaScript,
+    pub batch_seal: LuaScript,
+    pub batch_retry_dead: LuaScript,
+    pub batch_cancel: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -155,7 +190,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     expired_leases: lua!("expired_leases"),
     reclaim: lua!(flow "reclaim"),
     handback: lua!(flow "handback"),
-    requeue: lua!(flow "requeue"),
+    requeue: lua_batch!(flow "requeue"),
     delete_jobs: lua!(flow "delete_jobs"),
     purge: lua!("purge"),
     unlock: lua!("unlock"),
@@ -164,7 +199,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     cron_run_now: lua!(flow "cron_run_now"),
     cron_set: lua!("cron_set"),
     enqueue_unique: lua!(flow "enqueue_unique"),
-    cancel: lua!(flow "cancel"),
+    cancel: lua_batch!(flow "cancel"),
     expire: lua!(flow "expire"),
     fetch_limited: lua!(flow "fetch_limited"),
     delete_keyed: lua!(flow "delete_keyed"),
@@ -183,11 +218,18 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     wake_waiters: lua!("wake_waiters"),
     workflow_open: lua!("workflow_open"),
     workflow_mark: lua!("workflow_mark"),
+    ack_batch: lua_batch!("ack_batch"),
+    bury_batch: lua_batch!(flow "bury_batch"),
+    batch_open: lua_batch!(flow "batch_open"),
+    batch_add: lua_batch!("batch_add"),
+    batch_seal: lua_batch!("batch_seal"),
+    batch_retry_dead: lua_batch!("batch_retry_dead"),
+    batch_cancel: lua_batch!(flow "batch_cancel"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 39] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 46] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -228,6 +270,13 @@ impl Scripts {
             &self.wake_waiters,
             &self.workflow_open,
             &self.workflow_mark,
+            &self.ack_batch,
+            &self.bury_batch,
+            &self.batch_open,
+            &self.batch_add,
+            &self.batch_seal,
+            &self.batch_retry_dead,
+            &self.batch_cancel,
         ]
     }
 }

@@ -104,6 +104,11 @@ pub struct Envelope {
     /// ([`crate::Client::workflow`]); plain jobs omit it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow: Option<crate::wire::workflow_ref::WorkflowRef>,
+    /// The batch this job belongs to (its hash is on the job's queue):
+    /// its end is counted in the batch by the batch-aware scripts.
+    /// Ordinary jobs omit it and pay nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<Uuid>,
 }
 
 impl Envelope {
@@ -130,6 +135,7 @@ impl Envelope {
             on_parent_failure: None,
             flow: None,
             workflow: None,
+            batch: None,
         }
     }
 
@@ -195,6 +201,9 @@ pub struct EnvelopeHead<'a> {
     /// jobs): their results are readable by the job.
     #[serde(default)]
     pub after: Vec<ParentRef>,
+    /// The batch the job belongs to, if any.
+    #[serde(default)]
+    pub batch: Option<Uuid>,
 }
 
 /// Decodes the head of a record's envelope; returns it with the payload bytes.

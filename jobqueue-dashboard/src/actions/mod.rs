@@ -9,6 +9,7 @@
 //! `apply_*` functions, the audit targets and the views) is public: the
 //! `jobqueue` CLI runs the same calls and writes the same audit targets.
 
+pub mod batches;
 pub mod cron;
 pub mod jobs;
 pub mod keys;

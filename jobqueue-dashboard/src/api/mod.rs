@@ -4,6 +4,7 @@
 //! forms' do.
 
 mod audit;
+mod batches;
 mod cron;
 mod jobs;
 mod keys;
@@ -30,6 +31,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .merge(keys::routes())
         .merge(limits::routes())
         .merge(cron::routes())
+        .merge(batches::routes())
         .merge(workers::routes())
         .merge(audit::routes())
         .merge(workflows::routes())

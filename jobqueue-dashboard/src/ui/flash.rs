@@ -20,6 +20,8 @@ pub(crate) fn flash(params: &Params) -> Option<String> {
         "cron_resume" => "Cron entry resumed.".to_owned(),
         "cron_run" => "Cron entry enqueued to run now.".to_owned(),
         "cron_remove" => "Cron entry removed.".to_owned(),
+        "batch_retry_dead" => format!("{} dead job(s) of the batch moved to ready.", count(n)),
+        "batch_cancel" => format!("Batch cancelled: {} waiting job(s) cancelled.", count(n)),
         "set_limits" => "Flow limits set.".to_owned(),
         "clear_limits" => "Flow limits cleared.".to_owned(),
         "set_key_limits" => "Key class limits set.".to_owned(),

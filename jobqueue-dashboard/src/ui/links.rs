@@ -30,3 +30,13 @@ pub(crate) fn job_action_link(state: &AppState, queue: &str, id: Uuid, what: &st
 pub(crate) fn workflow_path(id: Uuid) -> String {
     format!("/workflows/{id}")
 }
+
+/// The page of batch `id` on `queue`.
+pub(crate) fn batch_path(queue: &str, id: Uuid) -> String {
+    format!("/queues/{}/batches/{id}", url(queue))
+}
+
+/// The batches page of `queue`.
+pub(crate) fn batches_path(queue: &str) -> String {
+    format!("/queues/{}/batches", url(queue))
+}

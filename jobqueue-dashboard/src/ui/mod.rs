@@ -63,6 +63,12 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/queues/{queue}/keys", get(pages::keys::keys))
         .route("/queues/{queue}/key-limits", post(forms::keys::set))
         .route("/queues/{queue}/key-limits/clear", post(forms::keys::clear))
+        .route("/queues/{queue}/batches", get(pages::batches::batches))
+        .route("/queues/{queue}/batches/{id}", get(pages::batches::batch))
+        .route(
+            "/queues/{queue}/batches/{id}/{action}",
+            post(forms::batches::batch_action),
+        )
         .route("/cron", get(pages::cron::cron))
         .route(
             "/cron/{queue}/{name}/{action}",

@@ -153,5 +153,17 @@ fn batch_ids(batch: &CompletionBatch) -> impl Iterator<Item = &[u8]> {
         .iter()
         .chain(&batch.parent_buries)
         .map(|entry| entry.leased_id.as_slice());
-    acks.chain(retries).chain(buries)
+    let endings = &batch.batch_jobs;
+    let batch_jobs = endings
+        .acks
+        .iter()
+        .map(|(_, id)| id.as_slice())
+        .chain(endings.retries.iter().map(|(_, entry)| entry.id.as_slice()))
+        .chain(
+            endings
+                .buries
+                .iter()
+                .map(|(_, entry)| entry.leased_id.as_slice()),
+        );
+    acks.chain(retries).chain(buries).chain(batch_jobs)
 }

@@ -51,6 +51,9 @@ pub(crate) struct AfterRun {
     /// The result (JSON) a job with dependents left when it succeeded:
     /// `ack_parents.lua` keeps it for them. `None` for every other run.
     pub(crate) result: Option<String>,
+    /// The batch the job belongs to: its end is counted there
+    /// (`ack_batch.lua`, `retry.lua` with the batch key, `bury_batch.lua`).
+    pub(crate) batch: Option<Uuid>,
 }
 
 /// Not a failure: run again after `delay` without counting an attempt.

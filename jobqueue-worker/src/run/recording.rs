@@ -7,6 +7,8 @@
 use jobqueue_core::store::keys::QueueKeys;
 use jobqueue_core::store::{BuryEntry, CompletionBatch, RetryEntry, Store};
 
+use uuid::Uuid;
+
 use crate::run::outcome::{AfterRun, Outcome};
 
 /// One finished run, on its way to be recorded.
@@ -34,6 +36,10 @@ pub(crate) fn add_to_batch(
     target.keyed |= keyed;
     if let Some(lock) = after.release {
         target.unique_releases.push(lock);
+    }
+    if let Some(batch_id) = after.batch {
+        add_batch_job(target, batch_id, leased_id, outcome);
+        return;
     }
     match outcome {
         Outcome::Succeeded if after.dependents => {
@@ -66,6 +72,43 @@ pub(crate) fn add_to_batch(
             record,
         }),
         // Recorded by their own transitions (cancel.lua, expire.lua).
+        Outcome::Cancelled | Outcome::Expired => {}
+    }
+}
+
+/// Files the end of a job of a batch under the batch-aware calls, which
+/// count it in its batch in the same step. Batch jobs carry no dependents
+/// (the client refuses them), so that routing never applies here.
+fn add_batch_job(
+    target: &mut CompletionBatch,
+    batch_id: Uuid,
+    leased_id: Vec<u8>,
+    outcome: Outcome,
+) {
+    let endings = &mut target.batch_jobs;
+    match outcome {
+        Outcome::Succeeded => endings.acks.push((batch_id, leased_id)),
+        Outcome::Retry {
+            delay,
+            record,
+            failed,
+        } => endings.retries.push((
+            batch_id,
+            RetryEntry {
+                id: leased_id,
+                delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                record,
+                failed,
+            },
+        )),
+        Outcome::Dead { dead_id, record } => endings.buries.push((
+            batch_id,
+            BuryEntry {
+                leased_id,
+                dead_id,
+                record,
+            },
+        )),
         Outcome::Cancelled | Outcome::Expired => {}
     }
 }

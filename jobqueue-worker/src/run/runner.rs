@@ -53,6 +53,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
     let cron_entry = head.cron.clone();
     let unique = head.unique.clone();
     let dependents = head.dependents;
+    let batch = head.batch;
     let id = head.id;
     let status = RunStatus::new(
         shared.status_writer.clone(),
@@ -83,6 +84,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
             release,
             dependents,
             result,
+            batch,
         },
     )
 }
@@ -302,6 +304,7 @@ fn start_run<'s>(
         status: Some(status),
         traceparent,
         parents: head.after.clone(),
+        batch: head.batch,
     });
     Some((ctx, running))
 }

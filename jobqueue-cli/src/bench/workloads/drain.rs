@@ -53,6 +53,10 @@ async fn enqueue(
         }
     ));
     let started = Instant::now();
+    if args.in_batch {
+        enqueue_one_batch(client, args, n, queues).await?;
+        return Ok(started.elapsed().as_secs_f64());
+    }
     enqueue_in_batches(client, n, args.batch, |client, i| {
         let mut job = BenchJob::new(i);
         job.fail_once = args.fail_once;
@@ -67,6 +71,34 @@ async fn enqueue(
     })
     .await?;
     Ok(started.elapsed().as_secs_f64())
+}
+
+/// `w1 --in-batch`: the `n` jobs as one batch on the one queue, added in
+/// chunks of `--batch`, then sealed.
+async fn enqueue_one_batch(
+    client: &Client,
+    args: &BenchArgs,
+    n: u64,
+    queues: &[String],
+) -> Result<(), String> {
+    if queues.len() != 1 || args.unique || args.fail_once {
+        return Err("w1 --in-batch runs on one queue, without --unique or --fail-once".into());
+    }
+    let batch = client
+        .batch()
+        .queue(queues[0].clone())
+        .description("jobqueue bench w1 --in-batch")
+        .create()
+        .await
+        .map_err(|e| e.to_string())?;
+    let chunk = args.batch.max(1) as u64;
+    for start in (0..n).step_by(chunk as usize) {
+        batch
+            .add((start..(start + chunk).min(n)).map(BenchJob::new))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    batch.seal().await.map_err(|e| e.to_string())
 }
 
 /// Gives `queues` flow limits far above what one worker reaches: they
@@ -131,6 +163,9 @@ fn result_line(
     }
     if args.unique {
         line["unique"] = json!(true);
+    }
+    if args.in_batch {
+        line["in_batch"] = json!(true);
     }
     line
 }

@@ -7,7 +7,8 @@ without it, so they do not pay for defining these helpers on every call.
 
 Included by (after include/lib.lua and include/records.lua; `lua!(flow …)`
 and `lua_deps!` in store/scripts.rs):
-ack_keyed.lua, ack_parents.lua, bury.lua, cancel.lua, cron_run_now.lua,
+ack_keyed.lua, ack_parents.lua, batch_cancel.lua, batch_open.lua, bury.lua,
+bury_batch.lua, cancel.lua, cron_run_now.lua,
 cron_tick.lua, delete_jobs.lua, delete_keyed.lua, enqueue_priority.lua,
 enqueue_unique.lua, enqueue_waiting.lua, enqueue_with_id.lua, expire.lua,
 fetch_limited.lua, handback.lua, parent_open.lua, promote.lua,
@@ -352,4 +353,91 @@ end
 local function record_deleted_parent(parent_key, outbox_key, id, now)
   if redis.call('HGET', parent_key, 'state') ~= 'pending' then return false end
   return resolve_parent(parent_key, outbox_key, id, 'failed', now)
+end
+
+-- Files the final records of the jobs this worker still holds in the dead
+-- set (bury.lua, bury_batch.lua). `argv` holds triples from index `first`:
+-- id as leased, id in the dead set, final record. Each leased job leaves
+-- the active hash, its record goes to the jobs hash and its dead id to the
+-- dead set (scored `now`); a dead id another record holds is dead-lettered
+-- under a new id (bury_duplicate); a unique job's lock is freed
+-- (release_unique in include/flow.lua). Returns the HMGET of the leased
+-- ids (a record or false per triple), those ids, how many left and how
+-- many of those were twins (bury_duplicate counted them as dead).
+local function bury_leased(active_key, dead_key, jobs_key, argv, first, now)
+  local leased_ids = {}
+  for i = first, #argv, 3 do leased_ids[#leased_ids + 1] = argv[i] end
+  if #leased_ids == 0 then return {}, leased_ids, 0, 0 end
+  local leased = redis.call('HMGET', active_key, unpack(leased_ids))
+  local gone, scored, records, twins = {}, {}, {}, {}
+  -- A record never replaces another: a dead id another record of the
+  -- queue holds (or an earlier job of this call) is taken.
+  local dead_ids = {}
+  for n = 1, #leased_ids do
+    if leased[n] then dead_ids[#dead_ids + 1] = argv[first + (n - 1) * 3 + 1] end
+  end
+  local taken = #dead_ids > 0 and redis.call('HMGET', jobs_key, unpack(dead_ids)) or {}
+  local k, filing = 0, {}
+  for n = 1, #leased_ids do
+    if leased[n] then
+      local i = first + (n - 1) * 3
+      k = k + 1
+      gone[#gone + 1] = argv[i]
+      if taken[k] or filing[argv[i + 1]] then
+        twins[#twins + 1] = argv[i + 2]
+      else
+        filing[argv[i + 1]] = true
+        scored[#scored + 1] = now
+        scored[#scored + 1] = argv[i + 1]
+        records[#records + 1] = argv[i + 1]
+        records[#records + 1] = argv[i + 2]
+      end
+    end
+  end
+  if #gone > 0 then
+    redis.call('HDEL', active_key, unpack(gone))
+    if #scored > 0 then
+      redis.call('ZADD', dead_key, unpack(scored))
+      redis.call('HSET', jobs_key, unpack(records))
+    end
+    local base = flow_base(dead_key, ':dead')
+    for _, record in ipairs(twins) do
+      bury_duplicate(base, record, now, 'stored in the queue')
+    end
+    for n = 1, #leased_ids do
+      if leased[n] then release_unique(base, leased[n]) end
+    end
+  end
+  return leased, leased_ids, #gone, #twins
+end
+
+-- After bury_leased: trims the dead set (entries older than `max_age`,
+-- then the oldest above `max_jobs`, at most max(100, 2 × buried) per
+-- call, counted in `dead_trimmed`) and counts the buried jobs as `dead`
+-- and `failed`. Returns how many were trimmed.
+local function count_buried(dead_key, jobs_key, stats_key, buried, twins, max_jobs, max_age, now)
+  local budget = math.max(100, 2 * buried)
+  local trimmed = 0
+  local function remove(ids)
+    if #ids > 0 then
+      redis.call('ZREM', dead_key, unpack(ids))
+      redis.call('HDEL', jobs_key, unpack(ids))
+      trimmed = trimmed + #ids
+    end
+  end
+  remove(redis.call('ZRANGEBYSCORE', dead_key, '-inf', '(' .. ms_text(now - max_age), 'LIMIT', 0, budget))
+  local excess = redis.call('ZCARD', dead_key) - max_jobs
+  if excess > 0 and budget - trimmed > 0 then
+    remove(redis.call('ZRANGE', dead_key, 0, math.min(excess, budget - trimmed) - 1))
+  end
+  if buried - twins > 0 then
+    redis.call('HINCRBY', stats_key, 'dead', buried - twins)
+  end
+  if buried > 0 then
+    count_ended(stats_key, 'failed', buried, now)
+  end
+  if trimmed > 0 then
+    redis.call('HINCRBY', stats_key, 'dead_trimmed', trimmed)
+  end
+  return trimmed
 end

@@ -9,7 +9,9 @@ only inside the envelope, where an unescaped `,"name":` can only be a
 member.
 
 Included by: every script (store/scripts.rs prepends it first): ack.lua,
-ack_keyed.lua, ack_parents.lua, audit_refusal.lua, bury.lua, cancel.lua,
+ack_batch.lua, ack_keyed.lua, ack_parents.lua, audit_refusal.lua,
+batch_add.lua, batch_cancel.lua, batch_open.lua, batch_retry_dead.lua,
+batch_seal.lua, bury.lua, bury_batch.lua, cancel.lua,
 cron_resume.lua, cron_run_now.lua, cron_set.lua, cron_tick.lua,
 delete_jobs.lua, delete_keyed.lua, enqueue_priority.lua, enqueue_unique.lua,
 enqueue_waiting.lua, enqueue_with_id.lua, expire.lua, expired_leases.lua,

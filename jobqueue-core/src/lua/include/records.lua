@@ -22,7 +22,8 @@ path almost never taken (jobqueue-core/tests/script_keys.rs).
 
 Included by (after include/lib.lua; `lua!(records …)`, `lua!(flow …)` and
 `lua_deps!` in store/scripts.rs):
-ack_keyed.lua, ack_parents.lua, bury.lua, cancel.lua, cron_run_now.lua,
+ack_keyed.lua, ack_parents.lua, batch_cancel.lua, batch_open.lua, bury.lua,
+bury_batch.lua, cancel.lua, cron_run_now.lua,
 cron_tick.lua, delete_jobs.lua, delete_keyed.lua, enqueue_priority.lua,
 enqueue_unique.lua, enqueue_waiting.lua, enqueue_with_id.lua, expire.lua,
 fetch.lua, fetch_limited.lua, handback.lua, parent_open.lua, promote.lua,
@@ -238,3 +239,4 @@ local function lease_ready(ready_key, priority_key, active_key, want)
   end
   return (lease_records(flow_base(ready_key, ':ready'), active_key, ready_key, picked_all))
 end
+

@@ -2,6 +2,7 @@
 //! Lua transition does not, named for what it touches.
 
 pub mod audit;
+pub mod batches;
 pub mod cron;
 pub mod dependencies;
 pub mod flow_keys;

@@ -3,10 +3,17 @@
 //! row for each, and `tests/layout.rs` checks the three share the stem).
 
 pub mod ack;
+pub mod ack_batch;
 pub mod ack_keyed;
 pub mod ack_parents;
 pub mod audit_refusal;
+pub mod batch_add;
+pub mod batch_cancel;
+pub mod batch_open;
+pub mod batch_retry_dead;
+pub mod batch_seal;
 pub mod bury;
+pub mod bury_batch;
 pub mod cancel;
 pub mod cron_resume;
 pub mod cron_run_now;

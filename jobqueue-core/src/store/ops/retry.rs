@@ -36,9 +36,40 @@ pub(crate) fn retry_call(
 ) -> Call {
     let mut keys = vec![active_key, queue.retry(), queue.jobs(), queue.stats()];
     keys.extend(flow_ready);
+    retry_call_with_keys(queue, &keys, failed, entries)
+}
+
+/// One `retry.lua` call for jobs of one batch: their failed attempts are
+/// counted in the batch hash `batch_key` (KEYS[6], after the queue's
+/// ready flow keys, always given then).
+pub(crate) fn retry_batch_call(
+    queue: &QueueKeys,
+    active_key: &str,
+    batch_key: &str,
+    failed: bool,
+    entries: &[&RetryEntry],
+) -> Call {
+    let flow_ready = queue.flow_ready();
+    let keys = [
+        active_key,
+        queue.retry(),
+        queue.jobs(),
+        queue.stats(),
+        flow_ready.as_str(),
+        batch_key,
+    ];
+    retry_call_with_keys(queue, &keys, failed, entries)
+}
+
+fn retry_call_with_keys(
+    queue: &QueueKeys,
+    keys: &[&str],
+    failed: bool,
+    entries: &[&RetryEntry],
+) -> Call {
     let mut call = SCRIPTS
         .retry
-        .call(&keys)
+        .call(keys)
         .arg(queue.events())
         .arg(u8::from(failed));
     for entry in entries {

@@ -3,6 +3,7 @@
 //! takes an [`operator_form::OperatorForm`], which does what they share,
 //! and redirects back (303) with the result.
 
+pub(crate) mod batches;
 pub(crate) mod cron;
 pub(crate) mod jobs;
 pub(crate) mod keys;

@@ -18,7 +18,7 @@ use crate::security::principal::Principal;
 use crate::state::AppState;
 use crate::ui::flash::flash;
 use crate::ui::layout::{Nav, action_button, confirm_button, page};
-use crate::ui::links::{job_action_link, job_path, url, workflow_path};
+use crate::ui::links::{batch_path, job_action_link, job_path, url, workflow_path};
 use crate::ui::visible::Visible;
 
 /// `GET /queues/{queue}/job/{id}`: the job's record when it is in a set
@@ -170,6 +170,10 @@ impl JobPage<'_> {
                 @if let Some(key) = &job.flow_key {
                     dt { "Flow key" }
                     dd { code #job-flow-key { (Visible(key)) } " · " a href=(self.state.link(&format!("/queues/{}/keys", url(self.queue)))) { "flow keys" } }
+                }
+                @if let Some(batch) = job.batch {
+                    dt { "Batch" }
+                    dd { a #job-batch href=(self.state.link(&batch_path(self.queue, batch))) { code { (batch) } } }
                 }
                 dt { "State" } dd { span class={ "badge " (state_name) } #job-state { (state_name) } }
                 dt { "Attempts" } dd { (job.attempt) @if let Some(max) = job.max_attempts { " of " (max) } }

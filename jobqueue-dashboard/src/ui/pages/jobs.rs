@@ -18,7 +18,7 @@ use crate::security::principal::Principal;
 use crate::state::AppState;
 use crate::ui::flash::flash;
 use crate::ui::layout::{Nav, csrf_field, page};
-use crate::ui::links::{job_action_link, job_path, jobs_path, url};
+use crate::ui::links::{batches_path, job_action_link, job_path, jobs_path, url};
 use crate::ui::visible::Visible;
 
 /// What the parts of a job list show: one page of `queue`'s jobs in `list`.
@@ -110,6 +110,7 @@ impl JobList<'_> {
                 a href=(state.link(&format!("/queues/{}/limits", url(queue)))) { @if self.operator() { "change" } @else { "details" } }
                 " · " a #queue-keys href=(state.link(&format!("/queues/{}/keys", url(queue)))) { "flow keys" }
                 @if info.keyed > 0 { " (" (info.keyed) " keyed jobs waiting)" }
+                " · " a #queue-batches href=(state.link(&batches_path(queue))) { "batches" }
             }
             nav.tabs {
                 @for s in BrowseState::ALL {

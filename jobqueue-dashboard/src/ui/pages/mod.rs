@@ -2,6 +2,7 @@
 //! shows it (and, for operators, the forms it offers).
 
 pub(crate) mod audit;
+pub(crate) mod batches;
 pub(crate) mod cron;
 pub(crate) mod groups;
 pub(crate) mod job;

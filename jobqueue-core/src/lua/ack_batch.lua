@@ -1,0 +1,31 @@
+--[[ ack_batch.lua — a worker finished jobs of one batch successfully:
+drop them (as ack.lua) and count them in their batch, in the same step.
+
+The HDEL from the worker's active hash returns how many of the ids this
+worker still held: only those are counted (`succeeded` + n, `pending` - n),
+so a job whose lease lapsed (reclaimed, running elsewhere) is counted by
+whichever run ends it while leased, once. When the batch completes here
+its callbacks are enqueued on the queue (batch_settle in
+include/batch.lua) and idle workers woken. Counted as `processed` in the
+queue's counters (count_ended in include/lib.lua).
+
+Called by: store/ops/ack_batch.rs, packed by store/completion.rs for the
+jobs of a worker's batch of successes that carry a batch id: the outcome
+writer (jobqueue-worker/src/loops/outcome_writer.rs) or the inline worker
+(jobqueue-worker/src/inline.rs).
+
+KEYS[1]  P:{Q}:active:<wid> hash
+KEYS[2]  P:{Q}:stats        hash
+KEYS[3]  P:{Q}:ready        list (callbacks go here)
+KEYS[4]  P:{Q}:batch:<bid>  hash, the batch of every id
+ARGV[1]  P:{Q}:events       pub/sub channel
+ARGV[2…] job ids
+
+Returns: {acked, callbacks enqueued}
+]]
+local now = now_ms()
+local acked = redis.call('HDEL', KEYS[1], unpack(ARGV, 2))
+count_ended(KEYS[2], 'processed', acked, now)
+local fired = batch_ended(KEYS[4], KEYS[3], 'succeeded', acked, now)
+if fired > 0 then redis.call('PUBLISH', ARGV[1], 'r') end
+return {acked, fired}

@@ -1,0 +1,44 @@
+--[[ batch_open.lua — a producer creates a batch, held open until sealed.
+
+Creates the batch hash with zero counts, one hold (the producer's: the
+batch cannot complete while it adds chunks; batch_seal.lua releases it),
+its description, retention and callback records, and indexes it in the
+queue's batch list. An id already in use is refused (nothing changes).
+The index is kept bounded: the ten oldest entries whose hash has expired
+(retention over) are dropped here.
+
+Called by: store/ops/batch_open.rs, from BatchBuilder::create / enqueue
+(jobqueue-core/src/client/batch.rs).
+
+KEYS[1]  P:{Q}:batch:<bid> hash
+KEYS[2]  P:{Q}:batches     zset  batch id → created ms
+ARGV[1]  batch id
+ARGV[2]  description (may be empty)
+ARGV[3]  retention ms once finished
+ARGV[4]  parent batch id, or '' (reserved for nested batches)
+ARGV[5…] pairs: callback kind (success | complete | death), job record
+
+Returns: 1 created, 0 the id is taken.
+]]
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local now = math.floor(now_ms())
+local fields = {'total', 0, 'pending', 0, 'succeeded', 0, 'failed', 0, 'dead', 0,
+  'holds', 1, 'state', 'open', 'created', now, 'description', ARGV[2],
+  'retention_ms', ARGV[3]}
+if ARGV[4] ~= '' then
+  fields[#fields + 1] = 'parent'
+  fields[#fields + 1] = ARGV[4]
+end
+for i = 5, #ARGV, 2 do
+  fields[#fields + 1] = 'cb:' .. ARGV[i]
+  fields[#fields + 1] = ARGV[i + 1]
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+local base = flow_base(KEYS[2], ':batches')
+for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, 9)) do
+  if redis.call('EXISTS', queue_key(base, ':batch:' .. old)) == 0 then
+    redis.call('ZREM', KEYS[2], old)
+  end
+end
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+return 1

@@ -1,0 +1,120 @@
+//! Batches' plain reads: one batch's bookkeeping hash and a queue's batch
+//! index. Every change to a batch is a script in `store/ops/batch_*.rs`
+//! and the scripts that end its jobs.
+
+use redis::Value;
+
+use crate::error::Error;
+use crate::store::handle::Store;
+use crate::store::keys::QueueKeys;
+
+/// The fields of a batch hash read for operators, in this order.
+pub const BATCH_FIELDS: [&str; 18] = [
+    "total",
+    "pending",
+    "succeeded",
+    "failed",
+    "dead",
+    "holds",
+    "state",
+    "description",
+    "created",
+    "finished",
+    "retention_ms",
+    "cb:success",
+    "cb:complete",
+    "cb:death",
+    "fired:success",
+    "fired:complete",
+    "fired:death",
+    "cancelled",
+];
+
+impl Store {
+    /// A batch hash's [`BATCH_FIELDS`] (`None` for a field never written),
+    /// with the hash's remaining time to live in ms (-1: none yet); `None`
+    /// when there is no such batch.
+    pub async fn batch_fields(
+        &self,
+        queue: &QueueKeys,
+        batch_id: &str,
+    ) -> Result<Option<(Vec<Option<String>>, i64)>, Error> {
+        let key = queue.batch(batch_id);
+        let (fields, ttl): (Vec<Option<String>>, i64) = redis::pipe()
+            .cmd("HMGET")
+            .arg(&key)
+            .arg(&BATCH_FIELDS[..])
+            .cmd("PTTL")
+            .arg(&key)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis("batch_fields"))?;
+        Ok((ttl != -2).then_some((fields, ttl)))
+    }
+
+    /// Up to `limit` ids of the batch's dead jobs (its `dead:<id>` fields,
+    /// by HSCAN: bounded work whatever the batch's size).
+    pub async fn batch_dead_ids(
+        &self,
+        queue: &QueueKeys,
+        batch_id: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, Error> {
+        let key = queue.batch(batch_id);
+        let mut ids = Vec::new();
+        let mut cursor: u64 = 0;
+        // At most ten rounds: a batch hash holds its counts and one field
+        // per dead job, so this sees up to ~1,000 fields.
+        for _ in 0..10 {
+            let (next, fields): (u64, Vec<String>) = redis::cmd("HSCAN")
+                .arg(&key)
+                .arg(cursor)
+                .arg("MATCH")
+                .arg("dead:*")
+                .arg("COUNT")
+                .arg(100)
+                .query_async(&mut self.conn.clone())
+                .await
+                .map_err(Error::redis("batch_dead_ids"))?;
+            ids.extend(
+                fields
+                    .chunks(2)
+                    .filter_map(|pair| pair.first()?.strip_prefix("dead:").map(str::to_owned)),
+            );
+            cursor = next;
+            if cursor == 0 || ids.len() >= limit {
+                break;
+            }
+        }
+        ids.truncate(limit);
+        Ok(ids)
+    }
+
+    /// Batch ids of a queue with their creation time (ms), newest first,
+    /// from `offset`, at most `count` (entries whose retention is over are
+    /// included until `batch_open.lua` drops them).
+    pub async fn batch_index(
+        &self,
+        queue: &QueueKeys,
+        offset: usize,
+        count: usize,
+    ) -> Result<Vec<(String, i64)>, Error> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let reply: Value = redis::cmd("ZREVRANGE")
+            .arg(queue.batches())
+            .arg(offset)
+            .arg(offset + count - 1)
+            .arg("WITHSCORES")
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis("batch_index"))?;
+        let pairs: Vec<(String, f64)> = redis::from_redis_value(reply)
+            .map_err(|e| Error::protocol("batch_index", e.to_string()))?;
+        Ok(pairs
+            .into_iter()
+            .map(|(id, created)| (id, created as i64))
+            .collect())
+    }
+}
