@@ -244,6 +244,44 @@ pub enum Error {
         /// Replicas asked for.
         wanted: u32,
     },
+    /// A step's output is larger than a step may store
+    /// ([`crate::job::steps::MAX_STEP_OUTPUT_BYTES`]): nothing was stored.
+    #[error(
+        "step '{step}': output is {size} bytes of JSON, above the limit of {limit} bytes \
+         (store a reference, e.g. an object-store key, instead of the data)"
+    )]
+    StepTooLarge {
+        /// The step name.
+        step: String,
+        /// Size of the output's JSON, bytes.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The worker no longer holds the job's lease (it lapsed and the job
+    /// was, or will be, reclaimed and run again): nothing was stored.
+    #[error("{op}: job {id} is no longer leased by this worker; nothing was stored")]
+    LeaseLost {
+        /// The operation that failed.
+        op: &'static str,
+        /// The job id.
+        id: Uuid,
+    },
+    /// An idempotency key ([`crate::JobBuilder::idempotency_key`]) is held,
+    /// within its window, by a job with another type or payload: nothing
+    /// was enqueued. Its kind is [`ErrorKind::Conflict`].
+    #[error(
+        "{op}: idempotency key is already used by job {original} on queue '{queue}' \
+         with a different job type or payload"
+    )]
+    IdempotencyConflict {
+        /// The operation that failed.
+        op: &'static str,
+        /// The queue.
+        queue: String,
+        /// The job that holds the key.
+        original: Uuid,
+    },
     /// Redis replied with something the caller did not expect.
     #[error("{op}: unexpected reply from Redis: {detail}")]
     Protocol {
@@ -265,7 +303,9 @@ impl Error {
             Error::Protocol { .. } | Error::NotReplicated { .. } | Error::OutcomeUnknown { .. } => {
                 ErrorKind::OutcomeUnknown
             }
-            Error::DuplicateId { .. } => ErrorKind::Conflict,
+            Error::DuplicateId { .. } | Error::IdempotencyConflict { .. } => ErrorKind::Conflict,
+            Error::StepTooLarge { .. } => ErrorKind::InvalidArgument,
+            Error::LeaseLost { .. } => ErrorKind::Conflict,
             Error::InvalidArgument { .. } | Error::PayloadTooLarge { .. } => {
                 ErrorKind::InvalidArgument
             }
@@ -296,6 +336,8 @@ impl Error {
             | Error::NotReplicated { op, .. }
             | Error::OutcomeUnknown { op, .. }
             | Error::DuplicateId { op, .. }
+            | Error::LeaseLost { op, .. }
+            | Error::IdempotencyConflict { op, .. }
             | Error::Protocol { op, .. } => Some(op),
             _ => None,
         }

@@ -78,6 +78,7 @@ pub use job::context::{JobContext, JobContextParts};
 pub use job::dependencies::{OnParentFailure, ParentRef, ParentState};
 pub use job::error::{JobError, JobErrorAction};
 pub use job::stateful::{ProvidedBy, StatefulJob, WorkerState};
+pub use job::steps::Signal;
 pub use job::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, decode_payload,
     validate_job_type,

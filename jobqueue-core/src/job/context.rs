@@ -259,6 +259,11 @@ impl<S> JobContext<S> {
         }
     }
 
+    /// Where this run's progress, result and memo go (`None`: nowhere).
+    pub(crate) fn run_status(&self) -> Option<&RunStatus> {
+        self.status.as_ref()
+    }
+
     /// The tracing span the job runs in (job id, type, queue, attempt).
     pub fn span(&self) -> &tracing::Span {
         &self.span

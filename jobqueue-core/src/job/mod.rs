@@ -6,6 +6,7 @@ pub mod dependencies;
 pub mod error;
 pub mod flow_key;
 pub mod stateful;
+pub mod steps;
 
 use std::future::Future;
 use std::time::Duration;

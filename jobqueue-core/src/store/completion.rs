@@ -37,6 +37,7 @@ use crate::store::keys::QueueKeys;
 use crate::store::ops::ack::{ack_call, parse_ack_reply};
 use crate::store::ops::ack_keyed::{ack_keyed_call, parse_ack_keyed_reply};
 use crate::store::ops::ack_parents::{ack_parents_call, parse_ack_parents_reply};
+use crate::store::ops::ack_steps::{ack_steps_call, parse_ack_steps_reply};
 use crate::store::ops::bury::{Bury, BuryEntry, DeadLimits, bury_call, parse_bury_reply};
 use crate::store::ops::retry::{RetryEntry, parse_retry_reply, retry_call};
 use crate::store::ops::wake_waiters::wake_waiters_call;
@@ -70,6 +71,10 @@ pub struct CompletionBatch {
     /// same round trip, `wake_waiters.lua` wakes the workers waiting for a
     /// slot of its running limit (plain queues skip it).
     pub wake_waiters: bool,
+    /// Ids (as leased) of durable jobs (their run used the memo of steps,
+    /// sleeps or signals) that succeeded: `ack_steps.lua` drops them with
+    /// their memos. Plain jobs never land here.
+    pub step_acks: Vec<Vec<u8>>,
 }
 
 impl CompletionBatch {
@@ -85,6 +90,7 @@ impl CompletionBatch {
             + self.buries.len()
             + self.parent_acks.len()
             + self.parent_buries.len()
+            + self.step_acks.len()
     }
 
     /// The (leased id, digest) pairs of acknowledged unique jobs, whose
@@ -150,6 +156,9 @@ impl CompletionCalls {
         calls.pack_acks(queue, active_key, batch, flow_ready.as_deref());
         for chunk in batch.parent_acks.chunks(MAX_RECORDS_PER_CALL) {
             calls.push(ack_parents_call(queue, active_key, chunk), Kind::AckParents);
+        }
+        for chunk in batch.step_acks.chunks(MAX_RECORDS_PER_CALL) {
+            calls.push(ack_steps_call(queue, active_key, chunk), Kind::AckSteps);
         }
         // Failed attempts and snoozes go in calls of their own (snoozes
         // are rare), so the script counts a call's jobs with one HINCRBY.
@@ -281,6 +290,7 @@ impl CompletionReport {
                 self.acked += acked;
                 self.releases.extend(releases);
             }
+            Kind::AckSteps => self.acked += parse_ack_steps_reply(&reply)?,
             Kind::Retry => self.retried += parse_retry_reply(&reply)?,
             Kind::Bury => {
                 let (buried, trimmed, releases) = parse_bury_reply(reply)?;
@@ -300,6 +310,7 @@ enum Kind {
     Ack,
     AckKeyed,
     AckParents,
+    AckSteps,
     Retry,
     Bury,
     Wake,

@@ -54,6 +54,9 @@
 //! | `P:{Q}:parent:<id>` | hash | a job enqueued with dependents: its state and its children (TTL) | [`QueueKeys::parent`] |
 //! | `P:{Q}:releases` | zset | `<parent id>\|<outcome>` → when: parents whose children are still to be told (outbox) | [`QueueKeys::releases`] |
 //! | `P:{Q}:status:<job id>` | hash | a tracked job's status: `state`, `percent`, `message`, `stale`, `result`, `error`, `updated_at` (TTL; see `client::status`) | [`QueueKeys::status`] |
+//! | `P:{Q}:steps:<job id>` | hash | a durable job's memo: `step:<name>` → `<ms> <output JSON>`, `sleep:<name>` → wake-at ms, `signal:<name>` → `R <payload JSON>` or `T` (timed out), `wait:<name>` → deadline ms, `~waiting` → the awaited signal (TTL; see `job::steps`) | [`QueueKeys::steps`] |
+//! | `P:{Q}:signals:<job id>` | hash | signals sent to a job that has not consumed them yet: name → payload JSON (TTL) | [`QueueKeys::signals`] |
+//! | `P:{Q}:idem:<sha256>` | string | an idempotency key ([`crate::JobBuilder::idempotency_key`]), keyed by the SHA-256 (hex) of the key: `<job id> <content digest>` (PX the key's window) | [`QueueKeys::idempotency`] |
 //! | `P:{Q}:crons` | set | names of the queue's cron entries | [`QueueKeys::crons`] |
 //! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result | [`QueueKeys::cron`] |
 //!
@@ -354,6 +357,22 @@ impl QueueKeys {
     /// State and children of one job enqueued with dependents.
     pub fn parent(&self, job_id: &str) -> String {
         format!("{}:parent:{}", self.base, job_id)
+    }
+
+    /// A durable job's memo of completed steps, sleeps and signals
+    /// (`job::steps`), kept with a TTL and deleted when the job succeeds.
+    pub fn steps(&self, job_id: &str) -> String {
+        format!("{}:steps:{}", self.base, job_id)
+    }
+
+    /// Signals sent to a job and not consumed yet (TTL).
+    pub fn signals(&self, job_id: &str) -> String {
+        format!("{}:signals:{}", self.base, job_id)
+    }
+
+    /// An idempotency key: `key_digest` is the SHA-256 (hex) of the key.
+    pub fn idempotency(&self, key_digest: &str) -> String {
+        format!("{}:idem:{}", self.base, key_digest)
     }
 
     /// Outbox of finished parents whose children are still to be told.

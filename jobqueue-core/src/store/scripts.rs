@@ -139,6 +139,10 @@ pub(crate) struct Scripts {
     pub login_attempt: LuaScript,
     pub enqueue_with_id: LuaScript,
     pub wake_waiters: LuaScript,
+    pub step_store: LuaScript,
+    pub ack_steps: LuaScript,
+    pub signal_wait: LuaScript,
+    pub signal_send: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -179,11 +183,15 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     login_attempt: lua!("login_attempt"),
     enqueue_with_id: lua!(flow "enqueue_with_id"),
     wake_waiters: lua!("wake_waiters"),
+    step_store: lua!("step_store"),
+    ack_steps: lua!(flow "ack_steps"),
+    signal_wait: lua!(flow "signal_wait"),
+    signal_send: lua!("signal_send"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 37] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 41] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -222,6 +230,10 @@ impl Scripts {
             &self.login_attempt,
             &self.enqueue_with_id,
             &self.wake_waiters,
+            &self.step_store,
+            &self.ack_steps,
+            &self.signal_wait,
+            &self.signal_send,
         ]
     }
 }

@@ -48,6 +48,10 @@ pub(crate) struct AfterRun {
     /// The job was enqueued with dependents: its success or death is
     /// recorded for them (`ack_parents.lua`, `bury.lua` with parent keys).
     pub(crate) dependents: bool,
+    /// The run used its memo of steps, sleeps or signals
+    /// (`jobqueue_core::job::steps`): its success is acknowledged with
+    /// `ack_steps.lua`, which deletes the memo with the job.
+    pub(crate) memo: bool,
 }
 
 /// Not a failure: run again after `delay` without counting an attempt.

@@ -37,6 +37,7 @@ pub(crate) fn add_to_batch(
     }
     match outcome {
         Outcome::Succeeded if after.dependents => target.parent_acks.push(leased_id),
+        Outcome::Succeeded if after.memo => target.step_acks.push(leased_id),
         Outcome::Dead { dead_id, record } if after.dependents => {
             target.parent_buries.push(BuryEntry {
                 leased_id,

@@ -64,6 +64,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
     if let Some(entry) = cron_entry {
         crate::run::cron_result::record(shared, leased.queue, &entry, &leased.record, &outcome);
     }
+    let memo = status.used_memo();
     crate::run::status_report::finish(status, &outcome);
     let release = match (&outcome, unique) {
         (Outcome::Succeeded, Some(digest)) if !dependents => {
@@ -76,6 +77,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
         AfterRun {
             release,
             dependents,
+            memo,
         },
     )
 }

@@ -13,4 +13,5 @@ pub mod queue_registry;
 pub mod server;
 pub mod sessions;
 pub mod status;
+pub mod steps;
 pub mod workers;

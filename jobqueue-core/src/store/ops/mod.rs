@@ -39,3 +39,7 @@ pub mod session_open;
 pub mod session_touch;
 pub mod unlock;
 pub mod wake_waiters;
+pub mod step_store;
+pub mod ack_steps;
+pub mod signal_wait;
+pub mod signal_send;
