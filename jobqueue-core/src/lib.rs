@@ -63,6 +63,7 @@ pub use admin::{
 };
 pub use client::builder::JobBuilder;
 pub use client::cancel::CancelOutcome;
+pub use client::signal::SignalOutcome;
 pub use client::options::{Expiry, JobOptions, ParentSpec, RunAt};
 pub use client::prepared::PreparedJob;
 pub use client::status::{JobStatus, JobStatusState, Progress};

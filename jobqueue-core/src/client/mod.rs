@@ -19,6 +19,7 @@ mod after;
 pub mod builder;
 mod bulk;
 pub mod cancel;
+pub mod signal;
 mod enqueue_status;
 mod handle;
 pub mod options;
