@@ -22,6 +22,7 @@ pub mod cancel;
 pub mod signal;
 mod enqueue_status;
 mod handle;
+mod idempotency;
 pub mod options;
 mod prepare;
 pub mod prepared;

@@ -143,6 +143,7 @@ pub(crate) struct Scripts {
     pub ack_steps: LuaScript,
     pub signal_wait: LuaScript,
     pub signal_send: LuaScript,
+    pub enqueue_idempotent: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -187,11 +188,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     ack_steps: lua!(flow "ack_steps"),
     signal_wait: lua!(flow "signal_wait"),
     signal_send: lua!("signal_send"),
+    enqueue_idempotent: lua!(flow "enqueue_idempotent"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 41] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 42] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -234,6 +236,7 @@ impl Scripts {
             &self.ack_steps,
             &self.signal_wait,
             &self.signal_send,
+            &self.enqueue_idempotent,
         ]
     }
 }
