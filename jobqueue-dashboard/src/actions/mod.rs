@@ -15,3 +15,4 @@ pub mod keys;
 pub mod limits;
 pub(crate) mod outcome;
 pub(crate) mod queues;
+pub(crate) mod signals;

@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod cron;
 pub(crate) mod groups;
 pub(crate) mod job;
+pub(crate) mod job_durable;
 pub(crate) mod jobs;
 pub(crate) mod keys;
 pub(crate) mod limits;
