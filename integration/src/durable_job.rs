@@ -64,7 +64,9 @@ impl DurableJob {
     async fn set(&self, trace: &str, id: &str, value: String) -> Result<(), JobError> {
         let client = redis::Client::open(self.url.as_str())?;
         let mut conn = client.get_multiplexed_async_connection().await?;
-        let () = conn.hset(format!("{}:{trace}", self.key), id, value).await?;
+        let () = conn
+            .hset(format!("{}:{trace}", self.key), id, value)
+            .await?;
         Ok(())
     }
 }
@@ -102,7 +104,10 @@ impl Job for DurableJob {
         }
         if let Some(name) = &self.signal {
             let timeout = Duration::from_millis(self.signal_timeout_ms);
-            let got = match ctx.wait_for_signal::<serde_json::Value>(name, timeout).await? {
+            let got = match ctx
+                .wait_for_signal::<serde_json::Value>(name, timeout)
+                .await?
+            {
                 Signal::Received(payload) => format!("R:{payload}"),
                 Signal::TimedOut => "T".to_owned(),
             };

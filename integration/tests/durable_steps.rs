@@ -71,7 +71,11 @@ async fn a_step_stored_before_a_sigkill_never_runs_again() {
     );
     let mut conn = env.connection().await.unwrap();
     for id in &ids {
-        assert_eq!(step1.get(id), Some(&1), "{id}: step 1 was stored, never re-ran");
+        assert_eq!(
+            step1.get(id),
+            Some(&1),
+            "{id}: step 1 was stored, never re-ran"
+        );
         // The documented window: step 2 was in flight when the worker died,
         // so it runs again (its output was never stored).
         assert_eq!(step2.get(id), Some(&2), "{id}: step 2 was in flight");
@@ -81,7 +85,10 @@ async fn a_step_stored_before_a_sigkill_never_runs_again() {
         assert!(!memo, "{id}: the memo went with the job");
     }
     let info = env.client().admin().queue("default").await.unwrap();
-    assert_eq!((info.ready, info.active, info.retry, info.dead), (0, 0, 0, 0));
+    assert_eq!(
+        (info.ready, info.active, info.retry, info.dead),
+        (0, 0, 0, 0)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,7 +149,10 @@ async fn a_durable_sleep_frees_the_slot_and_never_wakes_early() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(woke >= wake_ms, "woke at {woke}, due at {wake_ms}: never early");
+    assert!(
+        woke >= wake_ms,
+        "woke at {woke}, due at {wake_ms}: never early"
+    );
     assert!(woke - wake_ms < 3000, "woke {} ms late", woke - wake_ms);
     assert_eq!(trace(&env, "step:1").await.get(&id), Some(&1));
     assert_eq!(trace(&env, "step:2").await.get(&id), Some(&1));
@@ -177,7 +187,11 @@ async fn a_signal_sent_before_the_wait_is_taken_without_parking() {
         trace_text(&env, "signal", &id).await.as_deref(),
         Some(r#"R:{"by":"ops"}"#)
     );
-    assert_eq!(trace(&env, "runs").await.get(&id), Some(&1), "it never parked");
+    assert_eq!(
+        trace(&env, "runs").await.get(&id),
+        Some(&1),
+        "it never parked"
+    );
     worker.shutdown().await;
 }
 
@@ -265,7 +279,10 @@ async fn a_worker_without_a_live_lease_cannot_write_a_step() {
     let () = conn.hset(queue.active("w1"), &id, "record").await.unwrap();
     let far: f64 = 4.0e12;
     let () = conn.zadd(queue.leases(), "w1", far).await.unwrap();
-    let stored = store.step_store(&queue, &id, "w1", write, ttl).await.unwrap();
+    let stored = store
+        .step_store(&queue, &id, "w1", write, ttl)
+        .await
+        .unwrap();
     assert!(stored.is_some());
     // Lease deadline passed (not reclaimed yet): refused.
     let () = conn.zadd(queue.leases(), "w1", 1.0).await.unwrap();
@@ -273,10 +290,22 @@ async fn a_worker_without_a_live_lease_cannot_write_a_step() {
         name: "ship",
         output: "2",
     };
-    assert!(store.step_store(&queue, &id, "w1", write2, ttl).await.unwrap().is_none());
+    assert!(
+        store
+            .step_store(&queue, &id, "w1", write2, ttl)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Another worker, which does not hold the job: refused.
     let () = conn.zadd(queue.leases(), "w2", far).await.unwrap();
-    assert!(store.step_store(&queue, &id, "w2", write2, ttl).await.unwrap().is_none());
+    assert!(
+        store
+            .step_store(&queue, &id, "w2", write2, ttl)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let fields: HashMap<String, String> = conn.hgetall(queue.steps(&id)).await.unwrap();
     assert_eq!(fields.len(), 1, "only the leased write landed: {fields:?}");
     assert!(fields["step:charge"].ends_with(" 1"));
@@ -302,7 +331,11 @@ async fn steps_survive_a_retry_and_a_plain_job_has_no_memo() {
         .await
     );
     assert_eq!(trace(&env, "runs").await.get(&id), Some(&2), "retried once");
-    assert_eq!(trace(&env, "step:1").await.get(&id), Some(&1), "step 1 kept");
+    assert_eq!(
+        trace(&env, "step:1").await.get(&id),
+        Some(&1),
+        "step 1 kept"
+    );
     assert_eq!(trace(&env, "step:2").await.get(&id), Some(&1));
     let mut conn = env.connection().await.unwrap();
     for job_id in [&id, &plain_id] {

@@ -84,7 +84,10 @@ async fn a_key_past_its_window_enqueues_a_new_job_and_its_memory_is_bounded() {
         .unwrap();
     assert_eq!(keys.len(), 1, "one marker per key");
     let ttl: i64 = conn.pttl(&keys[0]).await.unwrap();
-    assert!(ttl > 0 && ttl <= 300, "the marker lives its window: {ttl} ms");
+    assert!(
+        ttl > 0 && ttl <= 300,
+        "the marker lives its window: {ttl} ms"
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
     let second = client
         .job(job)
@@ -106,10 +109,26 @@ async fn bulk_enqueues_honour_idempotency_keys() {
         job
     };
     let prepared = vec![
-        client.job(job(1)).idempotency_key("a", DAY).prepare().unwrap(),
-        client.job(job(1)).idempotency_key("a", DAY).prepare().unwrap(),
-        client.job(job(2)).idempotency_key("a", DAY).prepare().unwrap(),
-        client.job(job(3)).idempotency_key("b", DAY).prepare().unwrap(),
+        client
+            .job(job(1))
+            .idempotency_key("a", DAY)
+            .prepare()
+            .unwrap(),
+        client
+            .job(job(1))
+            .idempotency_key("a", DAY)
+            .prepare()
+            .unwrap(),
+        client
+            .job(job(2))
+            .idempotency_key("a", DAY)
+            .prepare()
+            .unwrap(),
+        client
+            .job(job(3))
+            .idempotency_key("b", DAY)
+            .prepare()
+            .unwrap(),
         client.job(job(4)).prepare().unwrap(),
     ];
     let first_id = prepared[0].id();
@@ -161,7 +180,14 @@ async fn concurrent_enqueues_from_many_clients_create_exactly_one_job() {
     let env_ref = &env;
     assert!(
         eventually(Duration::from_secs(1), || async {
-            env_ref.client().admin().queue("default").await.unwrap().ready == 1
+            env_ref
+                .client()
+                .admin()
+                .queue("default")
+                .await
+                .unwrap()
+                .ready
+                == 1
         })
         .await,
         "exactly one job was created"

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::bench::BenchArgs;
 use crate::commands::{
-    cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve,
+    cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve, signal,
 };
 
 /// jobqueue: operate background job queues on Redis.
@@ -72,6 +72,8 @@ pub enum Command {
     Job(jobs::JobArgs),
     /// Cancel a waiting or running job.
     Cancel(cancel::CancelArgs),
+    /// Send a signal to a durable job (wakes it when it waits for it).
+    Signal(signal::SignalArgs),
     /// Cron entries: list, pause, resume, run now, remove.
     Cron(cron::CronArgs),
     /// Retry dead or retrying jobs now (or run scheduled ones now).

@@ -11,7 +11,8 @@ use crate::bench;
 use crate::cli::{Cli, Command, QueuesCommand};
 use crate::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
 use crate::commands::{
-    cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve, stats,
+    cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve, signal,
+    stats,
 };
 use crate::config_file;
 
@@ -101,6 +102,7 @@ async fn dispatch(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
         Command::Resume(args) => queue_actions::pause_resume(&client, args, false, json).await,
         Command::Purge(args) => queue_actions::purge(&client, args, json).await,
         Command::Cancel(args) => cancel::cancel(&client, args, json).await,
+        Command::Signal(args) => signal::signal(&client, args, json).await,
         Command::Cron(args) => cron::cron(&client, args, json).await,
         Command::Migrate(_) | Command::Bench(_) => Ok(()),
     }

@@ -63,9 +63,9 @@ pub use admin::{
 };
 pub use client::builder::JobBuilder;
 pub use client::cancel::CancelOutcome;
-pub use client::signal::SignalOutcome;
 pub use client::options::{Expiry, IdempotencyKey, JobOptions, ParentSpec, RunAt};
 pub use client::prepared::PreparedJob;
+pub use client::signal::SignalOutcome;
 pub use client::status::{JobStatus, JobStatusState, Progress};
 pub use client::unique::{UniqueMode, UniqueOptions, UniqueOutcome};
 pub use client::{Client, MAX_PRIORITY};

@@ -18,4 +18,5 @@ pub(crate) mod purge_prefix;
 pub mod queue_actions;
 pub mod retry_delete;
 pub mod serve;
+pub mod signal;
 pub(crate) mod stats;

@@ -100,7 +100,7 @@ impl Admin {
         let keys = store.queue_keys(queue)?;
         let memo = store.read_memo(&keys, &id.to_string()).await?;
         let mut state = DurableState::default();
-            for (field, value) in &memo.fields {
+        for (field, value) in &memo.fields {
             if let Some(name) = field.strip_prefix("step:") {
                 let (at, json) = value.split_once(' ').unwrap_or(("", value));
                 state.steps.push(StepEntry {
@@ -134,10 +134,9 @@ fn signal_entry(
 ) -> SignalEntry {
     let done = fields.get(&format!("signal:{name}"));
     let (state, payload) = match done.map(String::as_str) {
-        Some(value) if value.starts_with("R ") => (
-            "received",
-            serde_json::from_str(&value[2..]).ok(),
-        ),
+        Some(value) if value.starts_with("R ") => {
+            ("received", serde_json::from_str(&value[2..]).ok())
+        }
         Some(_) => ("timed_out", None),
         None => ("waiting", None),
     };

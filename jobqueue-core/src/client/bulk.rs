@@ -9,16 +9,16 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::client::handle::Client;
+use crate::client::idempotency::{key_outcome, keyed_enqueue};
 use crate::client::options::JobOptions;
 use crate::client::prepared::{Destination, PreparedJob};
-use crate::client::idempotency::{key_outcome, keyed_enqueue};
 use crate::client::send::{id_enqueue, id_outcome, unique_enqueue};
-use crate::store::ops::enqueue_idempotent::{KeyOutcome, KeyedEnqueue, parse_idempotent_replies};
 use crate::client::unique::UniqueOutcome;
 use crate::error::{Error, ErrorKind};
 use crate::job::stateful::StatefulJob;
 use crate::store::enqueue::EnqueueCall;
 use crate::store::keys::QueueKeys;
+use crate::store::ops::enqueue_idempotent::{KeyOutcome, KeyedEnqueue, parse_idempotent_replies};
 use crate::store::ops::enqueue_unique::{MAX_UNIQUE_PER_CALL, UniqueEnqueue, parse_unique_replies};
 use crate::store::ops::enqueue_with_id::{
     IdEnqueue, IdOutcome, MAX_WITH_ID_PER_CALL, parse_with_id_replies,
@@ -354,7 +354,10 @@ impl<'a> BulkPlan<'a> {
                 .get(&call_index)
                 .and_then(|call| call.get(place))
                 .ok_or_else(|| {
-                    Error::protocol("enqueue_bulk", "no outcome for a job with an idempotency key")
+                    Error::protocol(
+                        "enqueue_bulk",
+                        "no outcome for a job with an idempotency key",
+                    )
                 })?;
             outcomes[job_index] = key_outcome(*outcome, &jobs[job_index].queue);
         }

@@ -19,7 +19,6 @@ mod after;
 pub mod builder;
 mod bulk;
 pub mod cancel;
-pub mod signal;
 mod enqueue_status;
 mod handle;
 mod idempotency;
@@ -27,6 +26,7 @@ pub mod options;
 mod prepare;
 pub mod prepared;
 mod send;
+pub mod signal;
 pub mod status;
 pub mod unique;
 

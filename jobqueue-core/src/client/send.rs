@@ -3,10 +3,10 @@
 //! unique job or a job with a given id.
 
 use crate::client::handle::Client;
+use crate::client::idempotency::{key_outcome, keyed_enqueue};
 use crate::client::prepared::{Destination, PreparedJob, PreparedUnique};
 use crate::client::unique::UniqueOutcome;
 use crate::error::Error;
-use crate::client::idempotency::{key_outcome, keyed_enqueue};
 use crate::store::ops::enqueue_unique::UniqueEnqueue;
 use crate::store::ops::enqueue_with_id::{IdEnqueue, IdOutcome};
 

@@ -58,7 +58,10 @@ impl Admin {
         if json.len() > MAX_STEP_OUTPUT_BYTES {
             return Err(Error::invalid(
                 "signal",
-                format!("the payload is {} bytes, above {MAX_STEP_OUTPUT_BYTES}", json.len()),
+                format!(
+                    "the payload is {} bytes, above {MAX_STEP_OUTPUT_BYTES}",
+                    json.len()
+                ),
             ));
         }
         if serde_json::from_str::<serde::de::IgnoredAny>(json).is_err() {

@@ -282,6 +282,13 @@ impl RunStatus {
         self.inner.memo.used()
     }
 
+    /// True when the run ended parked, waiting for a signal: the script
+    /// that parked it already moved it out of the worker's active hash,
+    /// so its end is not recorded again.
+    pub fn parked(&self) -> bool {
+        self.inner.memo.parked()
+    }
+
     /// The TTL of a write while the job runs: the pending TTL for a
     /// tracked job, the worker's `status_ttl` for an untracked one.
     fn running_ttl_ms(&self) -> u64 {

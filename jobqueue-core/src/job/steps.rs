@@ -68,6 +68,7 @@ pub enum Signal<T> {
 pub struct Memo {
     state: tokio::sync::Mutex<MemoState>,
     used: AtomicBool,
+    parked: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -103,6 +104,11 @@ impl Memo {
     /// True once the run read or wrote its memo.
     pub(crate) fn used(&self) -> bool {
         self.used.load(Ordering::Relaxed)
+    }
+
+    /// True once `signal_wait.lua` parked the job: it left this worker.
+    pub(crate) fn parked(&self) -> bool {
+        self.parked.load(Ordering::Relaxed)
     }
 }
 
@@ -148,7 +154,9 @@ impl<S> JobContext<S> {
         let memo = status.memo();
         let field = format!("step:{name}");
         if let Some(stored) = self.memo_lookup(name, &field).await? {
-            let json = stored.split_once(' ').map_or(stored.as_str(), |(_, json)| json);
+            let json = stored
+                .split_once(' ')
+                .map_or(stored.as_str(), |(_, json)| json);
             return serde_json::from_str(json).map_err(|err| {
                 JobError::permanent(format!(
                     "step '{name}': its stored output no longer decodes ({err}); \
@@ -172,9 +180,18 @@ impl<S> JobContext<S> {
             }));
         }
         let (store, queue, id) = status.memo_home();
-        let write = StepWrite::Step { name, output: &json };
+        let write = StepWrite::Step {
+            name,
+            output: &json,
+        };
         let stored = store
-            .step_store(queue, &id.to_string(), self.worker_id(), write, millis(MEMO_TTL))
+            .step_store(
+                queue,
+                &id.to_string(),
+                self.worker_id(),
+                write,
+                millis(MEMO_TTL),
+            )
             .await?
             .ok_or_else(|| lease_lost("step", id))?;
         memo.remember(field, stored.value).await;
@@ -225,7 +242,13 @@ impl<S> JobContext<S> {
             duration_ms: millis(duration),
         };
         let stored = store
-            .step_store(queue, &id.to_string(), self.worker_id(), write, millis(MEMO_TTL))
+            .step_store(
+                queue,
+                &id.to_string(),
+                self.worker_id(),
+                write,
+                millis(MEMO_TTL),
+            )
             .await?
             .ok_or_else(|| lease_lost("sleep", id))?;
         status.memo().remember(field, stored.value).await;
@@ -245,7 +268,9 @@ impl<S> JobContext<S> {
         timeout: Duration,
     ) -> Result<Signal<T>, JobError> {
         let Some(status) = self.run_status() else {
-            return Err(JobError::permanent("waiting for a signal needs a worker's run"));
+            return Err(JobError::permanent(
+                "waiting for a signal needs a worker's run",
+            ));
         };
         let field = format!("signal:{name}");
         let value = match self.memo_lookup(name, &field).await? {
@@ -260,7 +285,9 @@ impl<S> JobContext<S> {
     /// the run ends with a snooze (which `retry.lua` finds already filed).
     async fn take_or_park(&self, name: &str, timeout: Duration) -> Result<String, JobError> {
         let Some(status) = self.run_status() else {
-            return Err(JobError::permanent("waiting for a signal needs a worker's run"));
+            return Err(JobError::permanent(
+                "waiting for a signal needs a worker's run",
+            ));
         };
         let (store, queue, id) = status.memo_home();
         let id_text = id.to_string();
@@ -275,6 +302,7 @@ impl<S> JobContext<S> {
             SignalWait::Done(value) => Ok(value),
             SignalWait::Lost => Err(lease_lost("wait_for_signal", id)),
             SignalWait::Parked(deadline) => {
+                status.memo().parked.store(true, Ordering::Relaxed);
                 let now = status.memo().now_ms().await;
                 #[allow(clippy::cast_precision_loss)]
                 let until = remaining(now, deadline as f64);
@@ -344,11 +372,13 @@ fn sleeping(name: &str, delay: Duration) -> JobError {
 
 fn decode_signal<T: DeserializeOwned>(name: &str, value: &str) -> Result<Signal<T>, JobError> {
     match value.strip_prefix("R ") {
-        Some(json) => serde_json::from_str(json).map(Signal::Received).map_err(|err| {
-            JobError::permanent(format!(
-                "signal '{name}': its payload does not decode as the type waited for: {err}"
-            ))
-        }),
+        Some(json) => serde_json::from_str(json)
+            .map(Signal::Received)
+            .map_err(|err| {
+                JobError::permanent(format!(
+                    "signal '{name}': its payload does not decode as the type waited for: {err}"
+                ))
+            }),
         None => Ok(Signal::TimedOut),
     }
 }

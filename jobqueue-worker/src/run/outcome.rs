@@ -33,6 +33,10 @@ pub(crate) enum Outcome {
     Cancelled,
     /// Not started before its expiry: `expire.lua` already filed it.
     Expired,
+    /// Parked waiting for a signal (`JobContext::wait_for_signal`):
+    /// `signal_wait.lua` already filed it in the retry set, due after
+    /// `delay` at the latest; nothing is left to record.
+    Parked { delay: Duration },
 }
 
 /// A uniqueness lock a finished job held: key digest and job id.

@@ -62,7 +62,8 @@ pub(crate) fn add_to_batch(
             record,
         }),
         // Recorded by their own transitions (cancel.lua, expire.lua).
-        Outcome::Cancelled | Outcome::Expired => {}
+        // Parked: signal_wait.lua already filed it.
+        Outcome::Cancelled | Outcome::Expired | Outcome::Parked { .. } => {}
     }
 }
 

@@ -65,6 +65,14 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
         crate::run::cron_result::record(shared, leased.queue, &entry, &leased.record, &outcome);
     }
     let memo = status.used_memo();
+    let outcome = match outcome {
+        Outcome::Retry {
+            failed: false,
+            delay,
+            ..
+        } if status.parked() => Outcome::Parked { delay },
+        other => other,
+    };
     crate::run::status_report::finish(status, &outcome);
     let release = match (&outcome, unique) {
         (Outcome::Succeeded, Some(digest)) if !dependents => {

@@ -70,7 +70,10 @@ impl Store {
             .arg(queue.events())
             .invoke(&mut self.conn.clone(), OP)
             .await?;
-        let parts: Vec<String> = array_reply(reply, OP)?.iter().filter_map(text_reply).collect();
+        let parts: Vec<String> = array_reply(reply, OP)?
+            .iter()
+            .filter_map(text_reply)
+            .collect();
         match (parts.first().map(String::as_str), parts.get(1)) {
             (Some("lost"), _) => Ok(SignalWait::Lost),
             (Some("done"), Some(value)) => Ok(SignalWait::Done(value.clone())),
