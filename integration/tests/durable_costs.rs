@@ -82,11 +82,10 @@ async fn plain_jobs_pay_nothing_and_a_step_costs_one_script_call() {
         .unwrap();
     drain(&env, JOBS).await;
     let plain = command_stats(&env).await;
-    assert_eq!(
-        calls(&plain, "hgetall"),
-        0,
-        "a plain job reads no memo: {plain:?}"
-    );
+    // The worker's own loops read a few hashes (limits, cron) in the
+    // background; a memo read per job would be 300 more.
+    let background = calls(&plain, "hgetall");
+    assert!(background < 20, "a plain job reads no memo: {plain:?}");
 
     reset_stats(&env).await;
     let durable = DurableJob::new(traces.url(), &format!("{}:trace", traces.prefix()), 3);
@@ -97,7 +96,14 @@ async fn plain_jobs_pay_nothing_and_a_step_costs_one_script_call() {
     drain(&env, 2 * JOBS).await;
     let stepped = command_stats(&env).await;
     // One memo read per run: HGETALL of the memo and of the signals.
-    assert_eq!(calls(&stepped, "hgetall"), 2 * JOBS, "{stepped:?}");
+    let memo_reads = calls(&stepped, "hgetall");
+    // (plus the background reads, which grow with the phase's length)
+    assert!(
+        (2 * JOBS..3 * JOBS).contains(&memo_reads),
+        "{memo_reads} HGETALL: {stepped:?}"
+    );
+    // step_store.lua checks the lease with one HEXISTS per step.
+    assert_eq!(calls(&stepped, "hexists"), 3 * JOBS, "{stepped:?}");
     let plain_scripts = calls(&plain, "evalsha");
     let stepped_scripts = calls(&stepped, "evalsha");
     let per_job = |n: u64| n as f64 / JOBS as f64;
@@ -117,34 +123,35 @@ async fn plain_jobs_pay_nothing_and_a_step_costs_one_script_call() {
     );
     worker.shutdown().await;
 
-    // Redis time of one step write, alone.
+    // Redis time of one step write, alone: 1000 writes, three per job as
+    // in the jobs above.
     let store = client.store().clone();
     let queue = store.queue_keys("default").unwrap();
     let mut conn = env.connection().await.unwrap();
-    let id = uuid::Uuid::now_v7().to_string();
-    let () = redis::AsyncCommands::hset(&mut conn, queue.active("w"), &id, "r")
-        .await
-        .unwrap();
+    let writes = 999u32;
+    let ids: Vec<String> = (0..writes / 3)
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect();
+    for id in &ids {
+        let () = redis::AsyncCommands::hset(&mut conn, queue.active("w"), id, "r")
+            .await
+            .unwrap();
+    }
     let () = redis::AsyncCommands::zadd(&mut conn, queue.leases(), "w", 4.0e12)
         .await
         .unwrap();
     reset_stats(&env).await;
     let output = serde_json::json!({"charge": "ch_1", "amount": 1999}).to_string();
-    let writes = 1000;
     let started = std::time::Instant::now();
     for n in 0..writes {
-        let name = format!("s{n}");
+        let name = format!("s{}", n % 3);
         let write = StepWrite::Step {
             name: &name,
             output: &output,
         };
-        assert!(
-            store
-                .step_store(&queue, &id, "w", write, 60_000)
-                .await
-                .unwrap()
-                .is_some()
-        );
+        let id = &ids[(n / 3) as usize];
+        let stored = store.step_store(&queue, id, "w", write, 60_000).await;
+        assert!(stored.unwrap().is_some());
     }
     let round_trip = started.elapsed() / writes;
     let one = command_stats(&env).await;
@@ -152,6 +159,54 @@ async fn plain_jobs_pay_nothing_and_a_step_costs_one_script_call() {
     eprintln!(
         "COSTS step_store.lua: {:.1} µs of Redis time per step write ({n} calls), {round_trip:?} per round trip from the worker",
         usec as f64 / n.max(1) as f64
+    );
+    // A baseline measured the same way: heartbeat.lua (TIME, ZSCORE, ZADD).
+    reset_stats(&env).await;
+    for _ in 0..writes {
+        store
+            .heartbeat(&queue, "w", Duration::from_secs(3600))
+            .await
+            .unwrap();
+    }
+    let base = command_stats(&env).await;
+    let (n, usec) = base.get("evalsha").copied().unwrap_or_default();
+    eprintln!(
+        "COSTS heartbeat.lua (baseline): {:.1} µs of Redis time per call",
+        usec as f64 / n.max(1) as f64
+    );
+
+    // Single enqueues, one awaited at a time (w2_single's shape): plain
+    // RPUSH against enqueue_idempotent.lua.
+    let rounds = 500u32;
+    let started = std::time::Instant::now();
+    for n in 0..rounds {
+        client.enqueue(NoopJob { n: u64::from(n) }).await.unwrap();
+    }
+    let plain_enqueue = started.elapsed() / rounds;
+    let started = std::time::Instant::now();
+    for n in 0..rounds {
+        client
+            .job(NoopJob { n: u64::from(n) })
+            .idempotency_key(format!("request-{n}"), Duration::from_secs(60))
+            .enqueue()
+            .await
+            .unwrap();
+    }
+    let keyed_enqueue = started.elapsed() / rounds;
+    let started = std::time::Instant::now();
+    for n in 0..rounds {
+        client
+            .job(NoopJob { n: u64::from(n) })
+            .id(uuid::Uuid::now_v7())
+            .enqueue()
+            .await
+            .unwrap();
+    }
+    let id_enqueue = started.elapsed() / rounds;
+    eprintln!("COSTS single enqueue with a given id (enqueue_with_id.lua): {id_enqueue:?}");
+    eprintln!(
+        "COSTS single enqueue: plain {plain_enqueue:?}, with an idempotency key {keyed_enqueue:?} ({:.2}x)",
+        keyed_enqueue.as_secs_f64() / plain_enqueue.as_secs_f64()
     );
 
     // Memory of one idempotency key.
@@ -168,9 +223,10 @@ async fn plain_jobs_pay_nothing_and_a_step_costs_one_script_call() {
         redis::AsyncCommands::keys(&mut conn, format!("{}:{{default}}:idem:*", env.prefix()))
             .await
             .unwrap();
-    assert_eq!(keys.len(), 100);
+    assert_eq!(keys.len(), 100 + rounds as usize, "one marker per key");
+    let keys = &keys[..100];
     let mut total = 0u64;
-    for key in &keys {
+    for key in keys {
         let bytes: u64 = redis::cmd("MEMORY")
             .arg("USAGE")
             .arg(key)

@@ -315,7 +315,7 @@ impl<'c, J: StatefulJob> JobBuilder<'c, J> {
     /// id ([`UniqueOutcome::Exists`] from
     /// [`JobBuilder::enqueue_unique`]); with another type or payload it is
     /// refused with [`Error::IdempotencyConflict`] naming the first job.
-    /// The key costs about 150 bytes of Redis memory for its window
+    /// The key costs about 260 bytes of Redis memory for its window
     /// (`P:{Q}:idem:<sha256>`, see docs/durable-jobs.md). Bulk enqueues
     /// honour it too.
     ///
