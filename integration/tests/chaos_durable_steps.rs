@@ -56,12 +56,19 @@ async fn a_sigkill_storm_reruns_no_stored_step_and_loses_no_job() {
         kills.push(fleet.kill_and_replace(victim).await);
     }
     let run_time = started.elapsed();
-    assert!(kills.len() >= 2, "only {} kills: too short a run", kills.len());
+    assert!(
+        kills.len() >= 2,
+        "only {} kills: too short a run",
+        kills.len()
+    );
     let in_flight_at_kills: u64 = kills.iter().map(|k| k.in_flight).sum();
     assert!(fleet.stop_all(Duration::from_secs(15)).await);
 
     let done = trace_counts(env.url(), &done_key).await;
-    let lost = ids.iter().filter(|id| !done.contains_key(&id.to_string())).count();
+    let lost = ids
+        .iter()
+        .filter(|id| !done.contains_key(&id.to_string()))
+        .count();
     assert_eq!(lost, 0, "{lost} jobs never finished");
     let mut reruns = 0u64;
     for step in 1..=STEPS {
@@ -83,13 +90,15 @@ async fn a_sigkill_storm_reruns_no_stored_step_and_loses_no_job() {
         "nothing is left behind: {info:?}"
     );
     let mut conn = env.connection().await.unwrap();
-    let memos: Vec<String> = redis::AsyncCommands::keys(
-        &mut conn,
-        format!("{}:{{default}}:steps:*", env.prefix()),
-    )
-    .await
-    .unwrap();
-    assert!(memos.is_empty(), "{} memos outlived their jobs", memos.len());
+    let memos: Vec<String> =
+        redis::AsyncCommands::keys(&mut conn, format!("{}:{{default}}:steps:*", env.prefix()))
+            .await
+            .unwrap();
+    assert!(
+        memos.is_empty(),
+        "{} memos outlived their jobs",
+        memos.len()
+    );
 
     Figures::new("durable_steps_sigkill_storm")
         .set("jobs", jobs)
