@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::client::status::RunStatus;
 use crate::error::Error;
 use crate::job::context::JobContext;
 use crate::job::error::JobError;
@@ -148,10 +149,9 @@ impl<S> JobContext<S> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, JobError>>,
     {
-        let Some(status) = self.run_status() else {
+        if self.run_status().is_none() {
             return run().await;
-        };
-        let memo = status.memo();
+        }
         let field = format!("step:{name}");
         if let Some(stored) = self.memo_lookup(name, &field).await? {
             let json = stored
@@ -179,22 +179,11 @@ impl<S> JobContext<S> {
                 limit: MAX_STEP_OUTPUT_BYTES,
             }));
         }
-        let (store, queue, id) = status.memo_home();
         let write = StepWrite::Step {
             name,
             output: &json,
         };
-        let stored = store
-            .step_store(
-                queue,
-                &id.to_string(),
-                self.worker_id(),
-                write,
-                millis(MEMO_TTL),
-            )
-            .await?
-            .ok_or_else(|| lease_lost("step", id))?;
-        memo.remember(field, stored.value).await;
+        self.store_in_memo("step", field, write).await?;
         Ok(output)
     }
 
@@ -224,9 +213,7 @@ impl<S> JobContext<S> {
     /// for days. While it sleeps the job is in the retry set, and its memo
     /// holds the wake time (`sleep:<name>`), shown on its job page.
     pub async fn sleep(&self, name: &str, duration: Duration) -> Result<(), JobError> {
-        let Some(status) = self.run_status() else {
-            return Err(JobError::permanent("durable sleep needs a worker's run"));
-        };
+        let status = self.worker_run("durable sleep")?;
         let field = format!("sleep:{name}");
         if let Some(wake) = self.memo_lookup(name, &field).await? {
             let wake: f64 = wake.parse().unwrap_or(0.0);
@@ -236,22 +223,11 @@ impl<S> JobContext<S> {
             }
             return Err(sleeping(name, remaining(now, wake)));
         }
-        let (store, queue, id) = status.memo_home();
         let write = StepWrite::Sleep {
             name,
             duration_ms: millis(duration),
         };
-        let stored = store
-            .step_store(
-                queue,
-                &id.to_string(),
-                self.worker_id(),
-                write,
-                millis(MEMO_TTL),
-            )
-            .await?
-            .ok_or_else(|| lease_lost("sleep", id))?;
-        status.memo().remember(field, stored.value).await;
+        self.store_in_memo("sleep", field, write).await?;
         Err(sleeping(name, duration))
     }
 
@@ -267,11 +243,7 @@ impl<S> JobContext<S> {
         name: &str,
         timeout: Duration,
     ) -> Result<Signal<T>, JobError> {
-        let Some(status) = self.run_status() else {
-            return Err(JobError::permanent(
-                "waiting for a signal needs a worker's run",
-            ));
-        };
+        let status = self.worker_run("waiting for a signal")?;
         let field = format!("signal:{name}");
         let value = match self.memo_lookup(name, &field).await? {
             Some(value) => value,
@@ -284,11 +256,7 @@ impl<S> JobContext<S> {
     /// The signal if it came or the wait timed out; else the job parked and
     /// the run ends with a snooze (which `retry.lua` finds already filed).
     async fn take_or_park(&self, name: &str, timeout: Duration) -> Result<String, JobError> {
-        let Some(status) = self.run_status() else {
-            return Err(JobError::permanent(
-                "waiting for a signal needs a worker's run",
-            ));
-        };
+        let status = self.worker_run("waiting for a signal")?;
         let (store, queue, id) = status.memo_home();
         let id_text = id.to_string();
         let request = SignalWaitRequest {
@@ -312,6 +280,34 @@ impl<S> JobContext<S> {
                 ))
             }
         }
+    }
+
+    /// This run's status, or a permanent error: `what` needs a worker's run
+    /// (a context built without a store cannot sleep or wait).
+    fn worker_run(&self, what: &str) -> Result<&RunStatus, JobError> {
+        self.run_status()
+            .ok_or_else(|| JobError::permanent(format!("{what} needs a worker's run")))
+    }
+
+    /// Writes `write` to the memo (`step_store.lua`, only while this
+    /// worker holds the job) and remembers it as `field` for this run.
+    async fn store_in_memo(
+        &self,
+        op: &'static str,
+        field: String,
+        write: StepWrite<'_>,
+    ) -> Result<(), JobError> {
+        let Some(status) = self.run_status() else {
+            return Ok(());
+        };
+        let (store, queue, id) = status.memo_home();
+        let ttl = millis(MEMO_TTL);
+        let stored = store
+            .step_store(queue, &id.to_string(), self.worker_id(), write, ttl)
+            .await?
+            .ok_or_else(|| lease_lost(op, id))?;
+        status.memo().remember(field, stored.value).await;
+        Ok(())
     }
 
     /// Checks `name` (not repeated in this run, not too long), loads the

@@ -11,8 +11,7 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::store::keys::QueueKeys;
-use crate::store::ops::enqueue_with_id::IdEnqueue;
-use crate::store::ops::schedule::ScheduleAt;
+use crate::store::ops::enqueue_with_id::{IdEnqueue, new_job_keys, schedule_args};
 use crate::store::reply::{array_reply, text_reply};
 use crate::store::scripts::{Call, SCRIPTS};
 
@@ -57,12 +56,7 @@ pub(crate) fn idempotent_call(
             ]
         })
         .collect();
-    let mut keys = vec![
-        queue.ready(),
-        queue.priority(),
-        queue.scheduled(),
-        queue.jobs(),
-    ];
+    let mut keys = new_job_keys(queue);
     keys.extend(per_job.iter().map(String::as_str));
     let mut call = SCRIPTS
         .enqueue_idempotent
@@ -71,11 +65,7 @@ pub(crate) fn idempotent_call(
         .arg(id_window_ms);
     for job in jobs {
         call.push_arg(job.job.record);
-        let (when, ms) = match job.job.at {
-            None => ("now", 0),
-            Some(ScheduleAt::In(ms)) => ("in", i64::try_from(ms).unwrap_or(i64::MAX)),
-            Some(ScheduleAt::At(ms)) => ("at", ms),
-        };
+        let (when, ms) = schedule_args(job.job.at);
         call.push_arg(when);
         call.push_arg(ms);
         call.push_arg(job.window_ms.max(1));
