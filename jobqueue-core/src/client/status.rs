@@ -246,7 +246,7 @@ struct RunStatusInner {
     tracked: bool,
     used: AtomicBool,
     result: Mutex<Option<String>>,
-    memo: crate::job::steps::Memo,
+    memo: crate::job::memo::Memo,
 }
 
 impl RunStatus {
@@ -261,13 +261,13 @@ impl RunStatus {
                 tracked,
                 used: AtomicBool::new(false),
                 result: Mutex::new(None),
-                memo: crate::job::steps::Memo::default(),
+                memo: crate::job::memo::Memo::default(),
             }),
         }
     }
 
     /// The run's memo of steps, sleeps and signals (`job::steps`).
-    pub(crate) fn memo(&self) -> &crate::job::steps::Memo {
+    pub(crate) fn memo(&self) -> &crate::job::memo::Memo {
         &self.inner.memo
     }
 

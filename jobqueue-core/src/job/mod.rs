@@ -5,6 +5,7 @@ pub mod context;
 pub mod dependencies;
 pub mod error;
 pub mod flow_key;
+pub mod memo;
 pub mod stateful;
 pub mod steps;
 

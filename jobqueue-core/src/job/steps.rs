@@ -24,10 +24,8 @@
 //! the `Idempotency-Key` header of a payment API. See
 //! `docs/durable-jobs.md`.
 
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -36,7 +34,7 @@ use crate::client::status::RunStatus;
 use crate::error::Error;
 use crate::job::context::JobContext;
 use crate::job::error::JobError;
-use crate::store::commands::steps::MemoRead;
+use crate::job::memo::Lookup;
 use crate::store::ops::signal_wait::{SignalWait, SignalWaitRequest};
 use crate::store::ops::step_store::StepWrite;
 
@@ -62,55 +60,6 @@ pub enum Signal<T> {
     Received(T),
     /// The timeout passed first.
     TimedOut,
-}
-
-/// One run's view of its memo, shared by the clones of its context.
-#[derive(Debug, Default)]
-pub struct Memo {
-    state: tokio::sync::Mutex<MemoState>,
-    used: AtomicBool,
-    parked: AtomicBool,
-}
-
-#[derive(Debug, Default)]
-struct MemoState {
-    loaded: Option<Loaded>,
-    /// Names used by this run: a repeated name is a bug in the job.
-    names: HashSet<String>,
-}
-
-#[derive(Debug)]
-struct Loaded {
-    fields: HashMap<String, String>,
-    redis_ms: f64,
-    at: Instant,
-}
-
-impl Loaded {
-    fn from_read(read: MemoRead) -> Self {
-        Self {
-            fields: read.fields,
-            redis_ms: read.now_ms,
-            at: Instant::now(),
-        }
-    }
-
-    /// The Redis clock now, from the read's clock and the time since.
-    fn now_ms(&self) -> f64 {
-        self.redis_ms + self.at.elapsed().as_secs_f64() * 1000.0
-    }
-}
-
-impl Memo {
-    /// True once the run read or wrote its memo.
-    pub(crate) fn used(&self) -> bool {
-        self.used.load(Ordering::Relaxed)
-    }
-
-    /// True once `signal_wait.lua` parked the job: it left this worker.
-    pub(crate) fn parked(&self) -> bool {
-        self.parked.load(Ordering::Relaxed)
-    }
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -270,7 +219,7 @@ impl<S> JobContext<S> {
             SignalWait::Done(value) => Ok(value),
             SignalWait::Lost => Err(lease_lost("wait_for_signal", id)),
             SignalWait::Parked(deadline) => {
-                status.memo().parked.store(true, Ordering::Relaxed);
+                status.memo().mark_parked();
                 let now = status.memo().now_ms().await;
                 #[allow(clippy::cast_precision_loss)]
                 let until = remaining(now, deadline as f64);
@@ -321,41 +270,15 @@ impl<S> JobContext<S> {
         let Some(status) = self.run_status() else {
             return Ok(None);
         };
-        let memo = status.memo();
-        let mut state = memo.state.lock().await;
-        if !state.names.insert(field.to_owned()) {
-            return Err(JobError::permanent(format!(
+        let (store, queue, id) = status.memo_home();
+        match status.memo().lookup(field, store, queue, id).await? {
+            Lookup::Found(value) => Ok(Some(value)),
+            Lookup::Missing => Ok(None),
+            Lookup::Repeated => Err(JobError::permanent(format!(
                 "'{field}' is used twice in one run: names are unique per job \
                  (use step_n in loops)"
-            )));
+            ))),
         }
-        if state.loaded.is_none() {
-            let (store, queue, id) = status.memo_home();
-            let read = store.read_memo(queue, &id.to_string()).await?;
-            state.loaded = Some(Loaded::from_read(read));
-            memo.used.store(true, Ordering::Relaxed);
-        }
-        Ok(state
-            .loaded
-            .as_ref()
-            .and_then(|loaded| loaded.fields.get(field).cloned()))
-    }
-}
-
-impl Memo {
-    async fn remember(&self, field: String, value: String) {
-        if let Some(loaded) = self.state.lock().await.loaded.as_mut() {
-            loaded.fields.insert(field, value);
-        }
-    }
-
-    async fn now_ms(&self) -> f64 {
-        self.state
-            .lock()
-            .await
-            .loaded
-            .as_ref()
-            .map_or(0.0, Loaded::now_ms)
     }
 }
 
