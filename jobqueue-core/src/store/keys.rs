@@ -500,6 +500,9 @@ mod tests {
             q.flow_window("account:7"),
             q.rate_window(),
             q.slot_waiter(),
+            q.steps("x"),
+            q.signals("x"),
+            q.idempotency("ab12"),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }
