@@ -40,6 +40,16 @@ async fn a_parked_job_is_shown_and_woken_from_the_api() {
     assert_eq!(durable["steps"][0]["output_bytes"], 2);
     assert_eq!(durable["signals"][0]["name"], signal);
 
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            dash.get("/metrics", As::Reader)
+                .await
+                .body
+                .contains("jobqueue_jobs_waiting_for_signal{queue=\"default\"} 1")
+        })
+        .await,
+        "/metrics counts the parked job"
+    );
     let page = dash
         .get(&format!("/queues/default/job/{id}"), As::Reader)
         .await;

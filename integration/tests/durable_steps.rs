@@ -124,7 +124,7 @@ async fn a_durable_sleep_frees_the_slot_and_never_wakes_early() {
     assert!(
         eventually(Duration::from_secs(2), || async {
             let info = env.client().admin().queue("default").await.unwrap();
-            info.active == 0 && info.retry == 1
+            info.active == 0 && info.retry == 1 && info.sleeping == 1
         })
         .await,
         "the sleeping job left the worker"
@@ -159,6 +159,7 @@ async fn a_durable_sleep_frees_the_slot_and_never_wakes_early() {
     assert_eq!(trace(&env, "runs").await.get(&id), Some(&2));
     let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!((info.failed, info.dead), (0, 0), "a sleep is no failure");
+    assert_eq!(info.sleeping, 0, "awake");
     worker.shutdown().await;
 }
 
@@ -222,6 +223,10 @@ async fn a_parked_job_wakes_on_its_signal_and_others_time_out() {
         .await,
         "the job parked waiting for its signal"
     );
+    let parked = env.client().admin().queue("default").await.unwrap();
+    // (the job that times out may be parked too, or already awake)
+    assert!(parked.waiting_for_signal >= 1, "{parked:?}");
+    assert_eq!(parked.retry, parked.waiting_for_signal, "{parked:?}");
     // A signal of another name does not wake it.
     let other = env
         .client()
@@ -260,6 +265,8 @@ async fn a_parked_job_wakes_on_its_signal_and_others_time_out() {
         Some("T")
     );
     assert_eq!(trace(&env, "step:1").await.get(&id), Some(&1));
+    let info = env.client().admin().queue("default").await.unwrap();
+    assert_eq!((info.retry, info.waiting_for_signal), (0, 0));
     worker.shutdown().await;
 }
 

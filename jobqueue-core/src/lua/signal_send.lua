@@ -18,6 +18,8 @@ Called by: store/ops/signal_send.rs, from Client::signal
 KEYS[1]  P:{Q}:signals:<id>   hash  pending signals: name → payload
 KEYS[2]  P:{Q}:steps:<id>     hash  the job's memo
 KEYS[3]  P:{Q}:retry          zset  id → retry-at ms
+KEYS[4]  P:{Q}:signal_wait    zset  the index of parked jobs (a woken job
+         leaves it)
 ARGV[1]  job id
 ARGV[2]  signal name
 ARGV[3]  payload JSON
@@ -32,5 +34,6 @@ if redis.call('HGET', KEYS[2], '~waiting') ~= ARGV[2] then return 0 end
 if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[3], 'XX', math.floor(now_ms()), ARGV[1])
 redis.call('HDEL', KEYS[2], '~waiting')
+redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('PUBLISH', ARGV[5], 's')
 return 1

@@ -34,6 +34,9 @@ KEYS[3]  P:{Q}:steps:<id>     hash  the job's memo
 KEYS[4]  P:{Q}:signals:<id>   hash  pending signals: name → payload
 KEYS[5]  P:{Q}:retry          zset  id → retry-at ms
 KEYS[6]  P:{Q}:jobs           hash  id → record
+KEYS[7]  P:{Q}:signal_wait    zset  id → deadline: the index of parked jobs
+         (a park adds the job and trims entries already past; a wait that
+         is over removes it)
 ARGV[1]  job id
 ARGV[2]  worker id
 ARGV[3]  signal name
@@ -78,6 +81,8 @@ else
     redis.call('ZADD', KEYS[5], wait_until, id)
     redis.call('HSET', KEYS[6], id, set_run_at(record, wait_until))
     redis.call('HSET', KEYS[3], '~waiting', name)
+    redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', math.floor(now))
+    redis.call('ZADD', KEYS[7], wait_until, id)
     redis.call('PEXPIRE', KEYS[3], ttl)
     flow_leave(flow_base(KEYS[5], ':retry'), {record})
     if previous_head == nil or wait_until < previous_head then
@@ -88,4 +93,5 @@ else
 end
 redis.call('HSET', KEYS[3], field, done)
 redis.call('HDEL', KEYS[3], '~waiting')
+redis.call('ZREM', KEYS[7], id)
 return {'done', done}

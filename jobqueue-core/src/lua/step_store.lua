@@ -10,7 +10,8 @@ never overwrite the memo the next run reads.
 A step is stored as `<ms> <output JSON>` under `step:<name>` (ms: when, on
 the Redis clock). A sleep stores its wake time, `now + duration` rounded up
 to the whole ms (never early), under `sleep:<name>`. The memo's TTL is
-restarted: ARGV[4] after now, plus the sleep.
+restarted: ARGV[4] after now, plus the sleep. A sleep also enters the job
+in the queue's index of sleeping jobs (for counts and lists).
 
 Called by: store/ops/step_store.rs, from a running job's context
 (jobqueue-core/src/job/steps.rs: JobContext::step, step_n, sleep) in the
@@ -19,6 +20,8 @@ worker process that leased it.
 KEYS[1]  P:{Q}:active:<wid>    hash  id → record
 KEYS[2]  P:{Q}:leases          zset  wid → lease deadline ms
 KEYS[3]  P:{Q}:steps:<id>      hash  the job's memo
+KEYS[4]  P:{Q}:sleeping        zset  id → wake time: the index of sleeping
+         jobs (a sleep adds the job, and trims entries already past)
 ARGV[1]  job id
 ARGV[2]  worker id
 ARGV[3]  'step' | 'sleep'
@@ -40,6 +43,8 @@ if ARGV[3] == 'sleep' then
   local wake = math.ceil(now + tonumber(ARGV[6]))
   field, value = 'sleep:' .. ARGV[5], string.format('%d', wake)
   ttl = ttl + (wake - math.floor(now))
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', math.floor(now))
+  redis.call('ZADD', KEYS[4], wake, ARGV[1])
 else
   field, value = 'step:' .. ARGV[5], ms_text(now) .. ' ' .. ARGV[6]
 end

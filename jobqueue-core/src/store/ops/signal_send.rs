@@ -26,9 +26,15 @@ impl Store {
         const OP: &str = "signal_send";
         let signals = queue.signals(id);
         let steps = queue.steps(id);
+        let parked = queue.signal_wait();
         let reply: Value = SCRIPTS
             .signal_send
-            .call(&[signals.as_str(), steps.as_str(), queue.retry()])
+            .call(&[
+                signals.as_str(),
+                steps.as_str(),
+                queue.retry(),
+                parked.as_str(),
+            ])
             .arg(id)
             .arg(name)
             .arg(payload)

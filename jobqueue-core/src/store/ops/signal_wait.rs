@@ -51,6 +51,7 @@ impl Store {
         let active = queue.active(request.worker_id);
         let steps = queue.steps(request.id);
         let signals = queue.signals(request.id);
+        let parked = queue.signal_wait();
         let keys = [
             active.as_str(),
             queue.leases(),
@@ -58,6 +59,7 @@ impl Store {
             signals.as_str(),
             queue.retry(),
             queue.jobs(),
+            parked.as_str(),
         ];
         let reply: Value = SCRIPTS
             .signal_wait

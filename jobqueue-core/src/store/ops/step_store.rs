@@ -55,11 +55,14 @@ impl Store {
         const OP: &str = "step_store";
         let active = queue.active(worker_id);
         let steps = queue.steps(id);
-        let call = SCRIPTS
-            .step_store
-            .call(&[active.as_str(), queue.leases(), steps.as_str()])
-            .arg(id)
-            .arg(worker_id);
+        let sleeping = queue.sleeping();
+        let keys = [
+            active.as_str(),
+            queue.leases(),
+            steps.as_str(),
+            sleeping.as_str(),
+        ];
+        let call = SCRIPTS.step_store.call(&keys).arg(id).arg(worker_id);
         let call = match write {
             StepWrite::Step { name, output } => call.arg("step").arg(ttl_ms).arg(name).arg(output),
             StepWrite::Sleep { name, duration_ms } => {
