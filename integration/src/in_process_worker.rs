@@ -5,6 +5,7 @@ use std::time::Duration;
 use jobqueue_testing::TestRedis;
 use jobqueue_worker::WorkerBuilder;
 
+use crate::durable_job::DurableJob;
 use crate::jobs::{NoopJob, TestJob};
 use crate::probe::ProbeJob;
 
@@ -19,6 +20,7 @@ pub fn test_worker(t: &TestRedis) -> WorkerBuilder {
         .register::<TestJob>()
         .register::<NoopJob>()
         .register::<ProbeJob>()
+        .register::<DurableJob>()
         .lease(Duration::from_secs(2))
         .idle_poll_interval(Duration::from_millis(250))
         .shutdown_grace(Duration::from_secs(5))

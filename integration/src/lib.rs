@@ -7,6 +7,8 @@
 //! * [`setup`]: [`test_redis`], that `TestRedis` with log output on.
 //! * [`jobs`], [`probe`]: test jobs that leave a record in Redis each time
 //!   they run; [`traces`] reads them back ([`TestJobTraces`]).
+//! * [`durable_job`]: a job of memoised steps, sleeps and signal waits
+//!   that counts every closure run.
 //! * [`in_process_worker`]: [`test_worker`], a worker builder with those
 //!   jobs registered.
 //! * [`worker_process`]: the `test_worker` binary as a child process
@@ -22,6 +24,7 @@
 
 pub mod chaos;
 pub mod dashboard;
+pub mod durable_job;
 pub mod in_process_worker;
 pub mod jobs;
 pub mod locate;

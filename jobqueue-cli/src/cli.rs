@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::bench::BenchArgs;
 use crate::commands::{
     batches, cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve,
-    workflows,
+    signal, workflows,
 };
 
 /// jobqueue: operate background job queues on Redis.
@@ -77,6 +77,8 @@ pub enum Command {
     Batches(batches::BatchesArgs),
     /// One batch: counts and callbacks; --retry-dead or --cancel it.
     Batch(batches::BatchArgs),
+    /// Send a signal to a durable job (wakes it when it waits for it).
+    Signal(signal::SignalArgs),
     /// Cron entries: list, pause, resume, run now, remove.
     Cron(cron::CronArgs),
     /// List workflows (newest first), with filters.

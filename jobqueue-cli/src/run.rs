@@ -12,7 +12,7 @@ use crate::cli::{Cli, Command, QueuesCommand};
 use crate::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
 use crate::commands::{
     batches, cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve,
-    stats, workflows,
+    signal, stats, workflows,
 };
 use crate::config_file;
 
@@ -102,6 +102,7 @@ async fn dispatch(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
         Command::Resume(args) => queue_actions::pause_resume(&client, args, false, json).await,
         Command::Purge(args) => queue_actions::purge(&client, args, json).await,
         Command::Cancel(args) => cancel::cancel(&client, args, json).await,
+        Command::Signal(args) => signal::signal(&client, args, json).await,
         Command::Cron(args) => cron::cron(&client, args, json).await,
         Command::Workflows(args) => workflows::list(&client, args, json).await,
         Command::Workflow(args) => workflows::workflow(&client, args, json).await,

@@ -286,6 +286,44 @@ pub enum Error {
         /// The batch id.
         id: Uuid,
     },
+    /// A step's output is larger than a step may store
+    /// ([`crate::job::steps::MAX_STEP_OUTPUT_BYTES`]): nothing was stored.
+    #[error(
+        "step '{step}': output is {size} bytes of JSON, above the limit of {limit} bytes \
+         (store a reference, e.g. an object-store key, instead of the data)"
+    )]
+    StepTooLarge {
+        /// The step name.
+        step: String,
+        /// Size of the output's JSON, bytes.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The worker no longer holds the job's lease (it lapsed and the job
+    /// was, or will be, reclaimed and run again): nothing was stored.
+    #[error("{op}: job {id} is no longer leased by this worker; nothing was stored")]
+    LeaseLost {
+        /// The operation that failed.
+        op: &'static str,
+        /// The job id.
+        id: Uuid,
+    },
+    /// An idempotency key ([`crate::JobBuilder::idempotency_key`]) is held,
+    /// within its window, by a job with another type or payload: nothing
+    /// was enqueued. Its kind is [`ErrorKind::Conflict`].
+    #[error(
+        "{op}: idempotency key is already used by job {original} on queue '{queue}' \
+         with a different job type or payload"
+    )]
+    IdempotencyConflict {
+        /// The operation that failed.
+        op: &'static str,
+        /// The queue.
+        queue: String,
+        /// The job that holds the key.
+        original: Uuid,
+    },
     /// Redis replied with something the caller did not expect.
     #[error("{op}: unexpected reply from Redis: {detail}")]
     Protocol {
@@ -307,10 +345,12 @@ impl Error {
             Error::Protocol { .. } | Error::NotReplicated { .. } | Error::OutcomeUnknown { .. } => {
                 ErrorKind::OutcomeUnknown
             }
-            Error::DuplicateId { .. } => ErrorKind::Conflict,
+            Error::DuplicateId { .. } | Error::IdempotencyConflict { .. } => ErrorKind::Conflict,
+            Error::LeaseLost { .. } => ErrorKind::Conflict,
             Error::InvalidArgument { .. }
             | Error::PayloadTooLarge { .. }
-            | Error::ResultTooLarge { .. } => ErrorKind::InvalidArgument,
+            | Error::ResultTooLarge { .. }
+            | Error::StepTooLarge { .. } => ErrorKind::InvalidArgument,
             Error::WorkflowNotFound { .. } => ErrorKind::NotFound,
             Error::Encode { .. } | Error::Decode { .. } => ErrorKind::Codec,
             Error::JobNotFound { .. }
@@ -345,6 +385,8 @@ impl Error {
             | Error::DuplicateId { op, .. }
             | Error::BatchNotFound { op, .. }
             | Error::BatchClosed { op, .. }
+            | Error::LeaseLost { op, .. }
+            | Error::IdempotencyConflict { op, .. }
             | Error::Protocol { op, .. } => Some(op),
             _ => None,
         }

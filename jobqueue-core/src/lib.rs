@@ -65,8 +65,9 @@ pub use admin::{
 pub use client::batch::{Batch, BatchBuilder};
 pub use client::builder::JobBuilder;
 pub use client::cancel::CancelOutcome;
-pub use client::options::{Expiry, JobOptions, ParentSpec, RunAt};
+pub use client::options::{Expiry, IdempotencyKey, JobOptions, ParentSpec, RunAt};
 pub use client::prepared::PreparedJob;
+pub use client::signal::SignalOutcome;
 pub use client::status::{JobStatus, JobStatusState, Progress};
 pub use client::unique::{UniqueMode, UniqueOptions, UniqueOutcome};
 pub use client::{Client, MAX_PRIORITY};
@@ -81,6 +82,7 @@ pub use job::dependencies::{OnParentFailure, ParentRef, ParentState};
 pub use job::error::{JobError, JobErrorAction};
 pub use job::parent_results::ParentOutput;
 pub use job::stateful::{ProvidedBy, StatefulJob, WorkerState};
+pub use job::steps::Signal;
 pub use job::{
     DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, DEFAULT_TIMEOUT, Job, MAX_JOB_TYPE_LEN, decode_payload,
     validate_job_type,

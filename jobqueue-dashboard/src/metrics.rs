@@ -87,6 +87,8 @@ fn queue_families(text: &mut Exposition, queues: &[QueueInfo]) {
         ("active", |q| q.active),
         ("cancelled", |q| q.cancelled),
         ("expired", |q| q.expired),
+        ("sleeping", |q| q.sleeping),
+        ("waiting_for_signal", |q| q.waiting_for_signal),
     ] {
         text.family(
             &format!("jobqueue_jobs_{state}"),

@@ -254,6 +254,7 @@ fn describe(queue: &str, leased: &[u8], outcome: &Outcome) -> InlineRun {
         },
         Outcome::Cancelled => InlineOutcome::Cancelled,
         Outcome::Expired => InlineOutcome::Expired,
+        Outcome::Parked { delay } => InlineOutcome::Snoozed { delay: *delay },
     };
     InlineRun {
         id: head

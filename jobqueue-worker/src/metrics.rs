@@ -26,7 +26,7 @@ fn outcome_label(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Succeeded => "succeeded",
         Outcome::Retry { failed: true, .. } => "retried",
-        Outcome::Retry { failed: false, .. } => "snoozed",
+        Outcome::Retry { failed: false, .. } | Outcome::Parked { .. } => "snoozed",
         Outcome::Dead { .. } => "dead",
         Outcome::Cancelled => "cancelled",
         Outcome::Expired => "expired",

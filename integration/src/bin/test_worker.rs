@@ -10,6 +10,7 @@ use std::time::Duration;
 use jobqueue_core::ClientConfig;
 use jobqueue_core::cron::CronEntry;
 use jobqueue_core::store::DeadLimits;
+use jobqueue_integration::durable_job::DurableJob;
 use jobqueue_integration::jobs::{NoopJob, OutcomeJob, TestJob};
 use jobqueue_integration::probe::ProbeJob;
 use jobqueue_worker::{Worker, shutdown_signal};
@@ -47,6 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .register::<ProbeJob>()
         .register::<OutcomeJob>()
         .register::<jobqueue_integration::step_job::StepJob>()
+        .register::<DurableJob>()
         .dead_limits(DeadLimits {
             max_jobs: env_u64("JQ_DEAD_MAX_JOBS", DeadLimits::default().max_jobs),
             ..DeadLimits::default()

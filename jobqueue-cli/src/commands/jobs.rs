@@ -1,6 +1,7 @@
 //! `jobqueue jobs <state>` and `jobqueue job <id>`.
 
 use clap::Args;
+use jobqueue_core::admin::DurableState;
 use jobqueue_core::{BrowseState, Client, JobInfo, JobStatus};
 use serde::Serialize;
 
@@ -126,10 +127,12 @@ pub(crate) async fn job(client: &Client, args: &JobArgs, as_json: bool) -> CliRe
             ),
         ));
     };
+    let durable = admin.durable_state(&job.queue, job.id).await?;
     if as_json {
         return json(&JobWithStatus {
             job: &job,
             status: status.as_ref(),
+            durable: &durable,
         });
     }
     println!("id        {}", job.id);
@@ -161,7 +164,30 @@ pub(crate) async fn job(client: &Client, args: &JobArgs, as_json: bool) -> CliRe
     if let Some(status) = &status {
         print_status(status);
     }
+    print_durable(&durable);
     Ok(())
+}
+
+/// A durable job's sleep, awaited signal and steps (nothing for others).
+fn print_durable(durable: &DurableState) {
+    if let Some(sleep) = durable.sleeping(chrono::Utc::now()) {
+        println!("sleeping  {} until {}", sleep.name, time(sleep.wakes_at));
+    }
+    if let Some(wait) = durable.waiting_for() {
+        println!(
+            "waiting   for signal {} until {}",
+            wait.name,
+            time(wait.deadline)
+        );
+    }
+    for step in &durable.steps {
+        println!(
+            "step      {} done {} ({} bytes)",
+            step.name,
+            time(step.at),
+            step.output_bytes
+        );
+    }
 }
 
 /// A job and its status, as `--json` prints it (the API's shape).
@@ -170,6 +196,8 @@ struct JobWithStatus<'a> {
     #[serde(flatten)]
     job: &'a JobInfo,
     status: Option<&'a JobStatus>,
+    #[serde(skip_serializing_if = "DurableState::is_empty")]
+    durable: &'a DurableState,
 }
 
 fn print_status(status: &JobStatus) {

@@ -19,5 +19,6 @@ pub(crate) mod purge_prefix;
 pub mod queue_actions;
 pub mod retry_delete;
 pub mod serve;
+pub mod signal;
 pub(crate) mod stats;
 pub mod workflows;

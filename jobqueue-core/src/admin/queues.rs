@@ -36,6 +36,11 @@ pub struct QueueInfo {
     pub latency_ms: u64,
     /// True while paused.
     pub paused: bool,
+    /// Of the retry jobs, durable jobs sleeping ([`crate::JobContext::sleep`]).
+    pub sleeping: u64,
+    /// Of the retry jobs, durable jobs parked waiting for a signal
+    /// ([`crate::JobContext::wait_for_signal`]).
+    pub waiting_for_signal: u64,
     /// Jobs that succeeded, all time (counted by the script that
     /// acknowledged them).
     pub processed: u64,
@@ -89,7 +94,10 @@ impl Admin {
     pub async fn queue(&self, name: &str) -> Result<QueueInfo, Error> {
         let q = self.store.queue_keys(name)?;
         let snapshot = self.store.queue_snapshot(&q).await?;
-        let (waiting, active) = self.store.waiting_and_leased(&q, &snapshot.leases).await?;
+        let counts = self
+            .store
+            .waiting_and_leased(&q, &snapshot.leases, snapshot.now_ms)
+            .await?;
         let latency_ms = snapshot
             .head
             .as_deref()
@@ -105,12 +113,14 @@ impl Admin {
             scheduled: snapshot.scheduled,
             retry: snapshot.retry,
             dead: snapshot.dead,
-            waiting,
-            active,
+            waiting: counts.waiting,
+            active: counts.active,
             cancelled: snapshot.cancelled,
             expired: snapshot.expired,
             latency_ms,
             paused: snapshot.paused,
+            sleeping: counts.sleeping,
+            waiting_for_signal: counts.waiting_for_signal,
             processed: counter("processed"),
             failed: counter("failed"),
             dead_trimmed: counter("dead_trimmed"),

@@ -316,6 +316,35 @@ impl<'c, J: StatefulJob> JobBuilder<'c, J> {
         self
     }
 
+    /// Enqueues at most one job per `key` on the job's queue within
+    /// `window`, even after that job finished (unlike
+    /// [`JobBuilder::unique_for`], whose lock goes when the job ends): the
+    /// same key with the same job type and payload returns the first job's
+    /// id ([`UniqueOutcome::Exists`] from
+    /// [`JobBuilder::enqueue_unique`]); with another type or payload it is
+    /// refused with [`Error::IdempotencyConflict`] naming the first job.
+    /// The key costs about 260 bytes of Redis memory for its window
+    /// (`P:{Q}:idem:<sha256>`, see docs/durable-jobs.md). Bulk enqueues
+    /// honour it too.
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # async fn demo(client: jobqueue_core::Client, job: impl jobqueue_core::Job) -> Result<(), jobqueue_core::Error> {
+    /// let id = client
+    ///     .job(job)
+    ///     .idempotency_key("checkout-7f3a", Duration::from_secs(24 * 3600))
+    ///     .enqueue()
+    ///     .await?;
+    /// # let _ = id; Ok(()) }
+    /// ```
+    pub fn idempotency_key(mut self, key: impl Into<String>, window: Duration) -> Self {
+        self.options.idempotency = Some(crate::client::options::IdempotencyKey {
+            key: key.into(),
+            window,
+        });
+        self
+    }
+
     /// All options at once.
     pub fn options(mut self, options: JobOptions) -> Self {
         self.options = options;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::client::handle::Client;
+use crate::client::idempotency::{key_outcome, keyed_enqueue};
 use crate::client::options::JobOptions;
 use crate::client::prepared::{Destination, PreparedJob};
 use crate::client::send::{id_enqueue, id_outcome, unique_enqueue};
@@ -17,6 +18,7 @@ use crate::error::{Error, ErrorKind};
 use crate::job::stateful::StatefulJob;
 use crate::store::enqueue::EnqueueCall;
 use crate::store::keys::QueueKeys;
+use crate::store::ops::enqueue_idempotent::{KeyOutcome, KeyedEnqueue, parse_idempotent_replies};
 use crate::store::ops::enqueue_unique::{MAX_UNIQUE_PER_CALL, UniqueEnqueue, parse_unique_replies};
 use crate::store::ops::enqueue_with_id::{
     IdEnqueue, IdOutcome, MAX_WITH_ID_PER_CALL, parse_with_id_replies,
@@ -169,6 +171,25 @@ fn push_with_id_into_calls<'a>(
     0
 }
 
+/// Appends a job with an idempotency key to the last call when that is an
+/// idempotent call for the same queue with room; otherwise starts a new
+/// call. Returns the job's place in its call.
+fn push_keyed_into_calls<'a>(
+    calls: &mut Vec<EnqueueCall<'a>>,
+    queue: &'a QueueKeys,
+    job: KeyedEnqueue<'a>,
+) -> usize {
+    if let Some(EnqueueCall::Idempotent(q, jobs)) = calls.last_mut()
+        && std::ptr::eq(*q, queue)
+        && jobs.len() < MAX_WITH_ID_PER_CALL
+    {
+        jobs.push(job);
+        return jobs.len() - 1;
+    }
+    calls.push(EnqueueCall::Idempotent(queue, vec![job]));
+    0
+}
+
 /// Appends a unique job to the last call when that is a unique call for
 /// the same queue with room; otherwise starts a new call. Returns the job's
 /// place in its call.
@@ -229,6 +250,8 @@ struct BulkPlan<'a> {
     unique_jobs: Vec<(usize, usize, usize)>,
     /// The same for each job with a given id.
     id_jobs: Vec<(usize, usize, usize)>,
+    /// The same for each job with an idempotency key.
+    keyed_jobs: Vec<(usize, usize, usize)>,
     /// Jobs with parents, sent one by one afterwards.
     waiting: Vec<usize>,
 }
@@ -239,6 +262,7 @@ impl<'a> BulkPlan<'a> {
             calls: Vec::new(),
             unique_jobs: Vec::new(),
             id_jobs: Vec::new(),
+            keyed_jobs: Vec::new(),
             waiting: Vec::new(),
         };
         for (index, job) in jobs.iter().enumerate() {
@@ -260,6 +284,9 @@ impl<'a> BulkPlan<'a> {
             if let Some(unique) = &job.unique {
                 let place = push_unique_into_calls(calls, queue, unique_enqueue(job, unique));
                 plan.unique_jobs.push((index, calls.len() - 1, place));
+            } else if let Some(key) = &job.idempotency {
+                let place = push_keyed_into_calls(calls, queue, keyed_enqueue(job, key));
+                plan.keyed_jobs.push((index, calls.len() - 1, place));
             } else if job.given_id {
                 let place = push_with_id_into_calls(calls, queue, id_enqueue(job));
                 plan.id_jobs.push((index, calls.len() - 1, place));
@@ -306,6 +333,34 @@ impl<'a> BulkPlan<'a> {
                 })?;
             outcomes[job_index] = id_outcome(*outcome, &jobs[job_index].queue);
         }
+        self.keyed_outcomes(jobs, &mut replies, &mut outcomes)?;
         Ok(outcomes)
+    }
+
+    /// The outcomes of the jobs with idempotency keys.
+    fn keyed_outcomes(
+        &self,
+        jobs: &[PreparedJob],
+        replies: &mut [redis::Value],
+        outcomes: &mut [Result<UniqueOutcome, Error>],
+    ) -> Result<(), Error> {
+        let mut keyed_replies: HashMap<usize, Vec<KeyOutcome>> = HashMap::new();
+        for &(job_index, call_index, place) in &self.keyed_jobs {
+            if let Entry::Vacant(slot) = keyed_replies.entry(call_index) {
+                let reply = std::mem::replace(&mut replies[call_index], redis::Value::Nil);
+                slot.insert(parse_idempotent_replies(reply)?);
+            }
+            let outcome = keyed_replies
+                .get(&call_index)
+                .and_then(|call| call.get(place))
+                .ok_or_else(|| {
+                    Error::protocol(
+                        "enqueue_bulk",
+                        "no outcome for a job with an idempotency key",
+                    )
+                })?;
+            outcomes[job_index] = key_outcome(*outcome, &jobs[job_index].queue);
+        }
+        Ok(())
     }
 }

@@ -23,10 +23,12 @@ mod bulk;
 pub mod cancel;
 mod enqueue_status;
 mod handle;
+mod idempotency;
 pub mod options;
 mod prepare;
 pub mod prepared;
 mod send;
+pub mod signal;
 pub mod status;
 pub mod unique;
 

@@ -60,6 +60,20 @@ pub struct JobOptions {
     /// The job's id, given by the producer ([`JobBuilder::id`](crate::JobBuilder::id)); `None`
     /// gives it a fresh one.
     pub id: Option<Uuid>,
+    /// Idempotency key ([`JobBuilder::idempotency_key`](crate::JobBuilder::idempotency_key));
+    /// `None` for an ordinary job.
+    pub idempotency: Option<IdempotencyKey>,
+}
+
+/// An idempotency key and how long it holds: within `window`, enqueues
+/// with the same key return the first job (same type and payload) or are
+/// refused (different), even after that job finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// The key, scoped to the queue (e.g. the client's request id).
+    pub key: String,
+    /// How long the key holds, from the first enqueue.
+    pub window: Duration,
 }
 
 /// A parent named by [`JobBuilder::after`](crate::JobBuilder::after): its id, and its queue when
@@ -141,6 +155,7 @@ impl Default for JobOptions {
             after: Vec::new(),
             on_parent_failure: OnParentFailure::DeadLetter,
             id: None,
+            idempotency: None,
         }
     }
 }

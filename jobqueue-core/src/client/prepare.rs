@@ -56,6 +56,10 @@ impl Client {
             after: crate::client::after::distinct_parents(&options.after),
             on_parent_failure: options.on_parent_failure,
             given_id: options.id.is_some(),
+            idempotency: options
+                .idempotency
+                .as_ref()
+                .map(crate::client::idempotency::prepare_key),
             track: envelope.track,
         })
     }
@@ -84,6 +88,9 @@ fn check_options<J: StatefulJob>(options: &JobOptions) -> Result<&str, Error> {
     crate::client::after::validate_parents(options)?;
     if let Some(id) = options.id {
         validate_given_id(id, options)?;
+    }
+    if let Some(key) = &options.idempotency {
+        crate::client::idempotency::validate(key, options)?;
     }
     Ok(queue)
 }

@@ -23,9 +23,20 @@ pub struct PreparedJob {
     /// Its producer gave its id ([`JobBuilder::id`](crate::JobBuilder::id)): the enqueue claims
     /// the id's idempotency marker (`enqueue_with_id.lua`).
     pub(crate) given_id: bool,
+    /// Its idempotency key, hashed, and window
+    /// ([`JobBuilder::idempotency_key`](crate::JobBuilder::idempotency_key)):
+    /// the enqueue goes through `enqueue_idempotent.lua`.
+    pub(crate) idempotency: Option<PreparedIdempotency>,
     /// Tracked ([`JobBuilder::track`](crate::JobBuilder::track) or
     /// [`Job::TRACK`](crate::Job::TRACK)): it gets a status at enqueue.
     pub(crate) track: bool,
+}
+
+/// An idempotency key, resolved: SHA-256 (hex) of the key, window in ms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PreparedIdempotency {
+    pub(crate) key_digest: String,
+    pub(crate) window_ms: u64,
 }
 
 /// A unique job's lock settings, resolved.

@@ -3,6 +3,7 @@
 //! unique job or a job with a given id.
 
 use crate::client::handle::Client;
+use crate::client::idempotency::{key_outcome, keyed_enqueue};
 use crate::client::prepared::{Destination, PreparedJob, PreparedUnique};
 use crate::client::unique::UniqueOutcome;
 use crate::error::Error;
@@ -42,6 +43,14 @@ impl Client {
             store
                 .enqueue_unique(&queue, &unique_enqueue(job, unique))
                 .await?
+        } else if let Some(key) = &job.idempotency {
+            let keyed = [keyed_enqueue(job, key)];
+            let outcome = store
+                .enqueue_idempotent(&queue, &keyed, self.idempotency_window_ms()?)
+                .await?
+                .pop()
+                .ok_or_else(|| Error::protocol("enqueue", "no outcome for the job"))?;
+            key_outcome(outcome, &job.queue)?
         } else if job.given_id {
             let mut outcomes = store
                 .enqueue_with_id(&queue, &[id_enqueue(job)], self.idempotency_window_ms()?)

@@ -246,6 +246,7 @@ struct RunStatusInner {
     tracked: bool,
     used: AtomicBool,
     result: Mutex<Option<String>>,
+    memo: crate::job::memo::Memo,
 }
 
 impl RunStatus {
@@ -260,8 +261,32 @@ impl RunStatus {
                 tracked,
                 used: AtomicBool::new(false),
                 result: Mutex::new(None),
+                memo: crate::job::memo::Memo::default(),
             }),
         }
+    }
+
+    /// The run's memo of steps, sleeps and signals (`job::steps`).
+    pub(crate) fn memo(&self) -> &crate::job::memo::Memo {
+        &self.inner.memo
+    }
+
+    /// Where the memo lives: the store, the job's queue and id.
+    pub(crate) fn memo_home(&self) -> (&Store, &QueueKeys, Uuid) {
+        (&self.inner.writer.store, &self.inner.queue, self.inner.id)
+    }
+
+    /// True when the run used its memo (a step, a sleep or a signal): its
+    /// success is acknowledged with `ack_steps.lua`, which deletes the memo.
+    pub fn used_memo(&self) -> bool {
+        self.inner.memo.used()
+    }
+
+    /// True when the run ended parked, waiting for a signal: the script
+    /// that parked it already moved it out of the worker's active hash,
+    /// so its end is not recorded again.
+    pub fn parked(&self) -> bool {
+        self.inner.memo.parked()
     }
 
     /// The TTL of a write while the job runs: the pending TTL for a

@@ -293,6 +293,11 @@ impl<S> JobContext<S> {
         }
     }
 
+    /// Where this run's progress, result and memo go (`None`: nowhere).
+    pub(crate) fn run_status(&self) -> Option<&RunStatus> {
+        self.status.as_ref()
+    }
+
     /// The tracing span the job runs in (job id, type, queue, attempt).
     pub fn span(&self) -> &tracing::Span {
         &self.span
@@ -302,10 +307,5 @@ impl<S> JobContext<S> {
     /// them (empty for a job without parents).
     pub fn parents(&self) -> &[ParentRef] {
         self.parents.as_deref().unwrap_or(&[])
-    }
-
-    /// Where the run's status goes, and the store behind it.
-    pub(crate) fn run_status(&self) -> Option<&RunStatus> {
-        self.status.as_ref()
     }
 }

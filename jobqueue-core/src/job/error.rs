@@ -66,6 +66,15 @@ impl JobError {
         }
     }
 
+    /// A snooze with its own message: a durable sleep or a wait for a
+    /// signal (`job::steps`), which run again without counting an attempt.
+    pub(crate) fn snooze_because(delay: Duration, message: String) -> Self {
+        Self {
+            action: JobErrorAction::Snooze(delay),
+            message,
+        }
+    }
+
     /// What the worker will do.
     pub fn action(&self) -> JobErrorAction {
         self.action

@@ -5,8 +5,10 @@ pub mod context;
 pub mod dependencies;
 pub mod error;
 pub mod flow_key;
+pub mod memo;
 pub mod parent_results;
 pub mod stateful;
+pub mod steps;
 
 use std::future::Future;
 use std::time::Duration;

@@ -53,18 +53,12 @@ local window = string.match(ARGV[2], '^%d+$') and tonumber(ARGV[2])
 if not window or window < 1 then
   return redis.error_reply('ERR jobqueue: the idempotency window must be a whole number of ms (at least 1)')
 end
-local WHEN = {now = true, ['in'] = true, at = true}
 for i = 1, jobs do
   local a = 3 + 3 * (i - 1)
-  local record, when = ARGV[a], ARGV[a + 1]
-  if not is_record(record) then
-    return redis.error_reply('ERR jobqueue: argument ' .. a .. ' is not a job record')
-  end
-  if string.sub(KEYS[4 + i], -36) ~= record_id(record) then
+  local refused = new_job_error(ARGV[a], ARGV[a + 1], ARGV[a + 2], a)
+  if refused then return refused end
+  if string.sub(KEYS[4 + i], -36) ~= record_id(ARGV[a]) then
     return redis.error_reply('ERR jobqueue: marker key ' .. (4 + i) .. ' is not the job id of its record')
-  end
-  if not WHEN[when] or not string.match(ARGV[a + 2], '^%-?%d+$') then
-    return redis.error_reply('ERR jobqueue: the schedule of job ' .. i .. " must be 'now', 'in' or 'at' and ms")
   end
 end
 
@@ -80,26 +74,11 @@ for i = 1, jobs do
   if found then
     out[#out + 1] = found
   else
-    local at = now
-    if when == 'in' then at = now + ms elseif when == 'at' then at = ms end
-    if when ~= 'now' then record = set_run_at(record, at) end
-    if at > now then
-      redis.call('ZADD', scheduled_key, at, id)
-      redis.call('HSET', jobs_key, id, record)
-      if earliest == nil or at < earliest then earliest = at end
-    else
-      to_ready[#to_ready + 1] = record
-    end
+    local at = place_new_job(scheduled_key, jobs_key, record, when, ms, now, to_ready)
+    if at and (earliest == nil or at < earliest) then earliest = at end
     out[#out + 1] = 'enqueued'
   end
   out[#out + 1] = id
 end
-if #to_ready > 0 then
-  local was_idle = redis.call('LLEN', ready_key) == 0 and redis.call('ZCARD', priority_key) == 0
-  make_ready_all(ready_key, priority_key, to_ready, now)
-  if was_idle then redis.call('PUBLISH', ARGV[1], 'r') end
-end
-if earliest and (previous_head == nil or earliest < previous_head) then
-  redis.call('PUBLISH', ARGV[1], 's')
-end
+finish_new_jobs(ready_key, priority_key, ARGV[1], to_ready, now, earliest, previous_head)
 return out

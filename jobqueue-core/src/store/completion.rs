@@ -45,6 +45,7 @@ use crate::store::ops::ack::{ack_call, parse_ack_reply};
 use crate::store::ops::ack_batch::{ack_batch_call, parse_ack_batch_reply};
 use crate::store::ops::ack_keyed::{ack_keyed_call, parse_ack_keyed_reply};
 use crate::store::ops::ack_parents::{ack_parents_call, parse_ack_parents_reply};
+use crate::store::ops::ack_steps::{ack_steps_call, parse_ack_steps_reply};
 use crate::store::ops::bury::{Bury, BuryEntry, DeadLimits, bury_call, parse_bury_reply};
 use crate::store::ops::bury_batch::{bury_batch_call, parse_bury_batch_reply};
 use crate::store::ops::retry::{RetryEntry, parse_retry_reply, retry_batch_call, retry_call};
@@ -83,6 +84,10 @@ pub struct CompletionBatch {
     /// same round trip, `wake_waiters.lua` wakes the workers waiting for a
     /// slot of its running limit (plain queues skip it).
     pub wake_waiters: bool,
+    /// Ids (as leased) of durable jobs (their run used the memo of steps,
+    /// sleeps or signals) that succeeded: `ack_steps.lua` drops them with
+    /// their memos. Plain jobs never land here.
+    pub step_acks: Vec<Vec<u8>>,
     /// Jobs of batches (their envelope names one), by batch id: routed to
     /// the batch-aware calls. Empty for plain jobs.
     pub batch_jobs: BatchEndings,
@@ -137,6 +142,7 @@ impl CompletionBatch {
             + self.buries.len()
             + self.parent_acks.len()
             + self.parent_buries.len()
+            + self.step_acks.len()
             + self.batch_jobs.len()
     }
 
@@ -207,6 +213,9 @@ impl CompletionCalls {
         for chunk in batch.parent_acks.chunks(MAX_RECORDS_PER_CALL) {
             let call = ack_parents_call(queue, active_key, chunk, &batch.parent_results);
             calls.push(call, Kind::AckParents);
+        }
+        for chunk in batch.step_acks.chunks(MAX_RECORDS_PER_CALL) {
+            calls.push(ack_steps_call(queue, active_key, chunk), Kind::AckSteps);
         }
         // Failed attempts and snoozes go in calls of their own (snoozes
         // are rare), so the script counts a call's jobs with one HINCRBY.
@@ -387,6 +396,7 @@ impl CompletionReport {
                 self.acked += acked;
                 self.releases.extend(releases);
             }
+            Kind::AckSteps => self.acked += parse_ack_steps_reply(&reply)?,
             Kind::Retry => self.retried += parse_retry_reply(&reply)?,
             Kind::Bury => {
                 let (buried, trimmed, releases) = parse_bury_reply(reply)?;
@@ -417,6 +427,7 @@ enum Kind {
     Ack,
     AckKeyed,
     AckParents,
+    AckSteps,
     Retry,
     Bury,
     AckBatch,

@@ -1,7 +1,7 @@
 //! Enqueueing: a plain `RPUSH` for jobs that run now (one or a batch), and
 //! the routing of every other new job to its script — `enqueue_priority.lua`,
 //! `schedule.lua`, `enqueue_unique.lua`, `enqueue_with_id.lua` (jobs whose
-//! producer gave their id) and `parent_open.lua` (in `ops/`).
+//! producer gave their id), `enqueue_idempotent.lua` (idempotency keys) and `parent_open.lua` (in `ops/`).
 //!
 //! A job that runs now needs no script: appending a record to the ready
 //! list is one `RPUSH`, as cheap as enqueueing gets in Redis (an `EVALSHA`
@@ -19,6 +19,7 @@ use redis::{Cmd, Value};
 use crate::error::Error;
 use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
+use crate::store::ops::enqueue_idempotent::{KeyedEnqueue, idempotent_call};
 use crate::store::ops::enqueue_priority::enqueue_priority_call;
 use crate::store::ops::enqueue_unique::{UniqueEnqueue, unique_call};
 use crate::store::ops::enqueue_with_id::{IdEnqueue, with_id_call};
@@ -35,6 +36,8 @@ pub(crate) enum EnqueueCall<'a> {
     Unique(&'a QueueKeys, Vec<UniqueEnqueue<'a>>),
     /// Jobs whose producer gave their ids (`enqueue_with_id.lua`).
     WithId(&'a QueueKeys, Vec<IdEnqueue<'a>>),
+    /// Jobs with idempotency keys (`enqueue_idempotent.lua`).
+    Idempotent(&'a QueueKeys, Vec<KeyedEnqueue<'a>>),
     /// Opens the dependency record of a job that may get dependents
     /// (its id, ms until it runs), just before its enqueue.
     OpenParent(&'a QueueKeys, uuid::Uuid, u64),
@@ -56,6 +59,7 @@ impl EnqueueCall<'_> {
             EnqueueCall::Scheduled(q, items) => schedule_call(q, items),
             EnqueueCall::Unique(q, jobs) => unique_call(q, jobs),
             EnqueueCall::WithId(q, jobs) => with_id_call(q, jobs, window_ms),
+            EnqueueCall::Idempotent(q, jobs) => idempotent_call(q, jobs, window_ms),
             EnqueueCall::OpenParent(q, id, delay_ms) => Store::parent_open_call(q, *id, *delay_ms),
         }
     }
@@ -82,6 +86,7 @@ impl EnqueueCall<'_> {
             EnqueueCall::Scheduled(q, items) => items.iter().any(|(r, _)| holds(r)).then_some(*q),
             EnqueueCall::Unique(q, jobs) => jobs.iter().any(|j| holds(j.record)).then_some(*q),
             EnqueueCall::WithId(q, jobs) => jobs.iter().any(|j| j.id == id).then_some(*q),
+            EnqueueCall::Idempotent(q, jobs) => jobs.iter().any(|j| j.job.id == id).then_some(*q),
             EnqueueCall::OpenParent(..) => None,
         }
     }

@@ -56,6 +56,11 @@
 //! | `P:{Q}:workflows` | zset | workflow id → created (ms): the workflows recorded on the queue (trimmed to 30 days and 10,000) | [`QueueKeys::workflows`] |
 //! | `P:{Q}:releases` | zset | `<parent id>\|<outcome>` → when: parents whose children are still to be told (outbox) | [`QueueKeys::releases`] |
 //! | `P:{Q}:status:<job id>` | hash | a tracked job's status: `state`, `percent`, `message`, `stale`, `result`, `error`, `updated_at` (TTL; see `client::status`) | [`QueueKeys::status`] |
+//! | `P:{Q}:steps:<job id>` | hash | a durable job's memo: `step:<name>` → `<ms> <output JSON>`, `sleep:<name>` → wake-at ms, `signal:<name>` → `R <payload JSON>` or `T` (timed out), `wait:<name>` → deadline ms, `~waiting` → the awaited signal (TTL; see `job::steps`) | [`QueueKeys::steps`] |
+//! | `P:{Q}:sleeping` | zset | job id → wake time (ms): an index of the jobs in a durable sleep (they are in the retry set), for counting and listing; entries past their time are trimmed by the next write | [`QueueKeys::sleeping`] |
+//! | `P:{Q}:signal_wait` | zset | job id → deadline (ms): an index of the jobs parked waiting for a signal (in the retry set), removed when the signal comes; entries past their time are trimmed by the next write | [`QueueKeys::signal_wait`] |
+//! | `P:{Q}:signals:<job id>` | hash | signals sent to a job that has not consumed them yet: name → payload JSON (TTL) | [`QueueKeys::signals`] |
+//! | `P:{Q}:idem:<sha256>` | string | an idempotency key ([`crate::JobBuilder::idempotency_key`]), keyed by the SHA-256 (hex) of the key: `<job id> <content digest>` (PX the key's window) | [`QueueKeys::idempotency`] |
 //! | `P:{Q}:crons` | set | names of the queue's cron entries | [`QueueKeys::crons`] |
 //! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result | [`QueueKeys::cron`] |
 //! | `P:{Q}:batch:<bid>` | hash | one batch of jobs on its home queue Q: `total`, `pending`, `succeeded`, `failed` (attempts), `dead`, `holds`, `state`, `description`, `created`, `finished`, `retention_ms`, the callback records `cb:<kind>` and when each fired `fired:<kind>` (TTL the retention once finished) | [`QueueKeys::batch`] |
@@ -372,6 +377,32 @@ impl QueueKeys {
         format!("{}:workflows", self.base)
     }
 
+    /// A durable job's memo of completed steps, sleeps and signals
+    /// (`job::steps`), kept with a TTL and deleted when the job succeeds.
+    pub fn steps(&self, job_id: &str) -> String {
+        format!("{}:steps:{}", self.base, job_id)
+    }
+
+    /// Index of the jobs in a durable sleep: id → wake time.
+    pub fn sleeping(&self) -> String {
+        format!("{}:sleeping", self.base)
+    }
+
+    /// Index of the jobs parked waiting for a signal: id → deadline.
+    pub fn signal_wait(&self) -> String {
+        format!("{}:signal_wait", self.base)
+    }
+
+    /// Signals sent to a job and not consumed yet (TTL).
+    pub fn signals(&self, job_id: &str) -> String {
+        format!("{}:signals:{}", self.base, job_id)
+    }
+
+    /// An idempotency key: `key_digest` is the SHA-256 (hex) of the key.
+    pub fn idempotency(&self, key_digest: &str) -> String {
+        format!("{}:idem:{}", self.base, key_digest)
+    }
+
     /// Outbox of finished parents whose children are still to be told.
     pub fn releases(&self) -> String {
         format!("{}:releases", self.base)
@@ -511,6 +542,11 @@ mod tests {
             q.slot_waiter(),
             q.batch("0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9d"),
             q.batches(),
+            q.steps("x"),
+            q.sleeping(),
+            q.signal_wait(),
+            q.signals("x"),
+            q.idempotency("ab12"),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }

@@ -176,6 +176,11 @@ pub(crate) struct Scripts {
     pub batch_seal: LuaScript,
     pub batch_retry_dead: LuaScript,
     pub batch_cancel: LuaScript,
+    pub step_store: LuaScript,
+    pub ack_steps: LuaScript,
+    pub signal_wait: LuaScript,
+    pub signal_send: LuaScript,
+    pub enqueue_idempotent: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -225,11 +230,16 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     batch_seal: lua_batch!("batch_seal"),
     batch_retry_dead: lua_batch!("batch_retry_dead"),
     batch_cancel: lua_batch!(flow "batch_cancel"),
+    step_store: lua!("step_store"),
+    ack_steps: lua!(flow "ack_steps"),
+    signal_wait: lua!(flow "signal_wait"),
+    signal_send: lua!("signal_send"),
+    enqueue_idempotent: lua!(flow "enqueue_idempotent"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 46] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 51] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -277,6 +287,11 @@ impl Scripts {
             &self.batch_seal,
             &self.batch_retry_dead,
             &self.batch_cancel,
+            &self.step_store,
+            &self.ack_steps,
+            &self.signal_wait,
+            &self.signal_send,
+            &self.enqueue_idempotent,
         ]
     }
 }

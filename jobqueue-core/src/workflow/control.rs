@@ -235,6 +235,7 @@ fn fresh_jobs(
             on_parent_failure: Default::default(),
             given_id: false,
             track: true,
+            idempotency: None,
         };
         ids.insert(name.clone(), (shape.queue.clone(), job.id));
         nodes.push(PlacedNode {

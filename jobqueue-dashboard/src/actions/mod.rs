@@ -16,4 +16,5 @@ pub mod keys;
 pub mod limits;
 pub(crate) mod outcome;
 pub(crate) mod queues;
+pub(crate) mod signals;
 pub mod workflows;

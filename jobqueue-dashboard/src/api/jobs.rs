@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use jobqueue_core::admin::{JobDependencies, MAX_PAGE_SIZE};
+use jobqueue_core::admin::{DurableState, JobDependencies, MAX_PAGE_SIZE};
 use jobqueue_core::{JobFilter, JobInfo, JobStatus};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -27,6 +27,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/queues/{queue}/groups", get(groups))
         .route("/queues/{queue}/job/{id}", get(job_in_queue))
         .route("/queues/{queue}/job/{id}/cancel", post(cancel))
+        .route("/queues/{queue}/job/{id}/signal/{name}", post(signal))
         .route("/jobs/{id}", get(find_job))
         .route("/jobs/{id}/status", get(status))
 }
@@ -131,6 +132,9 @@ struct JobDetail {
     status: Option<JobStatus>,
     #[serde(skip_serializing_if = "JobDependencies::is_empty")]
     dependencies: JobDependencies,
+    /// Steps, sleeps and signals of a durable job.
+    #[serde(skip_serializing_if = "DurableState::is_empty")]
+    durable: DurableState,
 }
 
 async fn job_detail(state: &AppState, job: JobInfo) -> Result<Json<JobDetail>, ApiError> {
@@ -140,10 +144,12 @@ async fn job_detail(state: &AppState, job: JobInfo) -> Result<Json<JobDetail>, A
         .store()
         .job_status_in(&job.queue, job.id)
         .await?;
+    let durable = state.admin.durable_state(&job.queue, job.id).await?;
     Ok(Json(JobDetail {
         job,
         status,
         dependencies,
+        durable,
     }))
 }
 
@@ -191,4 +197,25 @@ async fn cancel(
     let id = params::job_id(&id)?;
     let queue = state.known_queue(&queue).await?;
     Ok(Json(jobs::cancel_job(&state, &who, &queue, id).await?))
+}
+
+/// `POST /queues/{queue}/job/{id}/signal/{name}`: the body is the signal's
+/// JSON payload (empty: `null`).
+async fn signal(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    Path((queue, id, name)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Result<Json<impl Serialize>, ApiError> {
+    let id = params::job_id(&id)?;
+    let queue = state.known_queue(&queue).await?;
+    let payload = if body.iter().all(u8::is_ascii_whitespace) {
+        "null"
+    } else {
+        std::str::from_utf8(&body)
+            .map_err(|_| ApiError::bad_request("the signal's payload must be UTF-8 JSON"))?
+    };
+    let outcome =
+        crate::actions::signals::send_signal(&state, &who, &queue, id, &name, payload).await?;
+    Ok(Json(outcome))
 }

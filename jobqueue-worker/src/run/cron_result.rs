@@ -30,6 +30,7 @@ pub(crate) fn record(
         Outcome::Dead { record, .. } => (CronOutcome::Dead, last_error(record)),
         Outcome::Cancelled => (CronOutcome::Cancelled, None),
         Outcome::Expired => (CronOutcome::Expired, None),
+        Outcome::Parked { .. } => (CronOutcome::Retrying, None),
     };
     let result = CronRunResult {
         job_id: envelope.id,

@@ -38,8 +38,12 @@ pub(crate) async fn run_job(
         elapsed,
     );
     drop(permit);
-    if matches!(outcome, Outcome::Cancelled | Outcome::Expired) {
-        // cancel.lua or expire.lua already filed the job: nothing to record.
+    if matches!(
+        outcome,
+        Outcome::Cancelled | Outcome::Expired | Outcome::Parked { .. }
+    ) {
+        // cancel.lua, expire.lua or signal_wait.lua already filed the job:
+        // nothing to record.
         return;
     }
     crate::metrics::slots(shared.busy(), shared.config.concurrency);

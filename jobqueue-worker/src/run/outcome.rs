@@ -33,6 +33,10 @@ pub(crate) enum Outcome {
     Cancelled,
     /// Not started before its expiry: `expire.lua` already filed it.
     Expired,
+    /// Parked waiting for a signal (`JobContext::wait_for_signal`):
+    /// `signal_wait.lua` already filed it in the retry set, due after
+    /// `delay` at the latest; nothing is left to record.
+    Parked { delay: Duration },
 }
 
 /// A uniqueness lock a finished job held: key digest and job id.
@@ -54,6 +58,10 @@ pub(crate) struct AfterRun {
     /// The batch the job belongs to: its end is counted there
     /// (`ack_batch.lua`, `retry.lua` with the batch key, `bury_batch.lua`).
     pub(crate) batch: Option<Uuid>,
+    /// The run used its memo of steps, sleeps or signals
+    /// (`jobqueue_core::job::steps`): its success is acknowledged with
+    /// `ack_steps.lua`, which deletes the memo with the job.
+    pub(crate) memo: bool,
 }
 
 /// Not a failure: run again after `delay` without counting an attempt.

@@ -48,6 +48,7 @@ pub(crate) fn add_to_batch(
             }
             target.parent_acks.push(leased_id);
         }
+        Outcome::Succeeded if after.memo => target.step_acks.push(leased_id),
         Outcome::Dead { dead_id, record } if after.dependents => {
             target.parent_buries.push(BuryEntry {
                 leased_id,
@@ -72,7 +73,8 @@ pub(crate) fn add_to_batch(
             record,
         }),
         // Recorded by their own transitions (cancel.lua, expire.lua).
-        Outcome::Cancelled | Outcome::Expired => {}
+        // Parked: signal_wait.lua already filed it.
+        Outcome::Cancelled | Outcome::Expired | Outcome::Parked { .. } => {}
     }
 }
 
@@ -109,7 +111,8 @@ fn add_batch_job(
                 record,
             },
         )),
-        Outcome::Cancelled | Outcome::Expired => {}
+        // Parked: signal_wait.lua already filed it (the job stays pending).
+        Outcome::Cancelled | Outcome::Expired | Outcome::Parked { .. } => {}
     }
 }
 

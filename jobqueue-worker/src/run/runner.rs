@@ -65,6 +65,15 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
     if let Some(entry) = cron_entry {
         crate::run::cron_result::record(shared, leased.queue, &entry, &leased.record, &outcome);
     }
+    let memo = status.used_memo();
+    let outcome = match outcome {
+        Outcome::Retry {
+            failed: false,
+            delay,
+            ..
+        } if status.parked() => Outcome::Parked { delay },
+        other => other,
+    };
     // Taken before the status write, which consumes it: only jobs with
     // dependents hand their result to the script that records their end.
     let result = match outcome {
@@ -85,6 +94,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
             dependents,
             result,
             batch,
+            memo,
         },
     )
 }

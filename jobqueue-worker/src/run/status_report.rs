@@ -15,7 +15,7 @@ pub(crate) fn finish(status: RunStatus, outcome: &Outcome) {
     let (state, error) = match outcome {
         Outcome::Succeeded => (JobStatusState::Succeeded, None),
         // A snooze is not an end: the job runs again.
-        Outcome::Retry { failed: false, .. } => return,
+        Outcome::Retry { failed: false, .. } | Outcome::Parked { .. } => return,
         Outcome::Retry { record, .. } => (JobStatusState::Retrying, last_error(record)),
         Outcome::Dead { record, .. } => (JobStatusState::Dead, last_error(record)),
         Outcome::Cancelled => (JobStatusState::Cancelled, None),

@@ -10,10 +10,11 @@ and `lua_deps!` in store/scripts.rs):
 ack_keyed.lua, ack_parents.lua, batch_cancel.lua, batch_open.lua, bury.lua,
 bury_batch.lua, cancel.lua, cron_run_now.lua,
 cron_tick.lua, delete_jobs.lua, delete_keyed.lua, enqueue_priority.lua,
-enqueue_unique.lua, enqueue_waiting.lua, enqueue_with_id.lua, expire.lua,
-fetch_limited.lua, handback.lua, parent_open.lua, promote.lua,
-purge_keyed.lua, reclaim.lua, release_child.lua, requeue.lua, retry.lua,
-schedule.lua.
+enqueue_idempotent.lua, enqueue_unique.lua, enqueue_waiting.lua,
+enqueue_with_id.lua, expire.lua, fetch_limited.lua, handback.lua,
+parent_open.lua, promote.lua, purge_keyed.lua, reclaim.lua,
+release_child.lua, requeue.lua, retry.lua, schedule.lua, ack_steps.lua,
+signal_wait.lua.
 ]]
 
 -- Keyed flow control (docs/flow-control.md, "Keyed flow control"). A job
@@ -440,4 +441,48 @@ local function count_buried(dead_key, jobs_key, stats_key, buried, twins, max_jo
     redis.call('HINCRBY', stats_key, 'dead_trimmed', trimmed)
   end
   return trimmed
+end
+
+-- The arguments of one new job of enqueue_with_id.lua or
+-- enqueue_idempotent.lua (a record, 'now' | 'in' | 'at', ms): an error
+-- reply naming what is wrong, or nil. `a` is the record's ARGV index.
+local function new_job_error(record, when, ms, a)
+  if not is_record(record) then
+    return redis.error_reply('ERR jobqueue: argument ' .. a .. ' is not a job record')
+  end
+  if (when ~= 'now' and when ~= 'in' and when ~= 'at') or not string.match(ms, '^%-?%d+$') then
+    return redis.error_reply('ERR jobqueue: the schedule of argument ' .. a .. " must be 'now', 'in' or 'at' and ms")
+  end
+  return nil
+end
+
+-- Places a new job of enqueue_with_id.lua or enqueue_idempotent.lua: in the
+-- scheduled set (record with its run_at in the jobs hash) when it is due
+-- later than now, else appended to `to_ready`, which the caller makes ready
+-- with finish_new_jobs. Returns its due time when scheduled, else nil.
+local function place_new_job(scheduled_key, jobs_key, record, when, ms, now, to_ready)
+  local at = now
+  if when == 'in' then at = now + ms elseif when == 'at' then at = ms end
+  if when ~= 'now' then record = set_run_at(record, at) end
+  if at > now then
+    local id = record_id(record)
+    redis.call('ZADD', scheduled_key, at, id)
+    redis.call('HSET', jobs_key, id, record)
+    return at
+  end
+  to_ready[#to_ready + 1] = record
+  return nil
+end
+
+-- Makes the new jobs of the call ready and publishes the wake-ups: 'r' when
+-- the queue was idle, 's' when the earliest schedule moved earlier.
+local function finish_new_jobs(ready_key, priority_key, events, to_ready, now, earliest, previous_head)
+  if #to_ready > 0 then
+    local was_idle = redis.call('LLEN', ready_key) == 0 and redis.call('ZCARD', priority_key) == 0
+    make_ready_all(ready_key, priority_key, to_ready, now)
+    if was_idle then redis.call('PUBLISH', events, 'r') end
+  end
+  if earliest and (previous_head == nil or earliest < previous_head) then
+    redis.call('PUBLISH', events, 's')
+  end
 end

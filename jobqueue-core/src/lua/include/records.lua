@@ -28,7 +28,7 @@ cron_tick.lua, delete_jobs.lua, delete_keyed.lua, enqueue_priority.lua,
 enqueue_unique.lua, enqueue_waiting.lua, enqueue_with_id.lua, expire.lua,
 fetch.lua, fetch_limited.lua, handback.lua, parent_open.lua, promote.lua,
 purge_keyed.lua, reclaim.lua, release_child.lua, requeue.lua, retry.lua,
-schedule.lua.
+schedule.lua, ack_steps.lua, signal_wait.lua, enqueue_idempotent.lua.
 ]]
 
 -- The base `P:{Q}` of a declared queue key that ends with `suffix` (e.g.

@@ -14,5 +14,6 @@ pub mod queue_registry;
 pub mod server;
 pub mod sessions;
 pub mod status;
+pub mod steps;
 pub mod workers;
 pub mod workflows;

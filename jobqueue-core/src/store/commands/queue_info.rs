@@ -138,15 +138,20 @@ impl Store {
         Ok(removed > 0)
     }
 
-    /// Jobs waiting for their parents on `queue`, and the jobs `workers`
-    /// hold leased there, in one round trip.
+    /// Jobs waiting for their parents on `queue`, the jobs `workers` hold
+    /// leased there, and the durable jobs sleeping and parked waiting for a
+    /// signal (their indexes' entries due after `now_ms`), in one round
+    /// trip.
     pub async fn waiting_and_leased(
         &self,
         queue: &QueueKeys,
         workers: &[String],
-    ) -> Result<(u64, u64), Error> {
+        now_ms: i64,
+    ) -> Result<WaitingCounts, Error> {
         let mut pipe = redis::pipe();
-        pipe.zcard(queue.waiting());
+        pipe.zcard(queue.waiting())
+            .zcount(queue.sleeping(), format!("({now_ms}"), "+inf")
+            .zcount(queue.signal_wait(), format!("({now_ms}"), "+inf");
         for worker in workers {
             pipe.hlen(queue.active(worker));
         }
@@ -154,9 +159,14 @@ impl Store {
             .query_async(&mut self.conn.clone())
             .await
             .map_err(Error::redis("queue_info"))?;
-        match counts.split_first() {
-            Some((waiting, active)) => Ok((*waiting, active.iter().sum())),
-            None => Err(Error::protocol("queue_info", "queue info reply is empty")),
+        match counts.as_slice() {
+            [waiting, sleeping, signal_wait, active @ ..] => Ok(WaitingCounts {
+                waiting: *waiting,
+                active: active.iter().sum(),
+                sleeping: *sleeping,
+                waiting_for_signal: *signal_wait,
+            }),
+            _ => Err(Error::protocol("queue_info", "queue info reply is short")),
         }
     }
 
@@ -188,4 +198,17 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The counts [`Store::waiting_and_leased`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitingCounts {
+    /// Jobs waiting for their parents.
+    pub waiting: u64,
+    /// Jobs leased by the workers asked about.
+    pub active: u64,
+    /// Durable jobs sleeping (in the retry set until they wake).
+    pub sleeping: u64,
+    /// Durable jobs parked waiting for a signal (in the retry set).
+    pub waiting_for_signal: u64,
 }

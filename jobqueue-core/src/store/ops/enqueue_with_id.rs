@@ -48,12 +48,7 @@ pub(crate) fn with_id_call(queue: &QueueKeys, jobs: &[IdEnqueue<'_>], window_ms:
         .iter()
         .map(|job| queue.id_marker(&job.id.to_string()))
         .collect();
-    let mut keys = vec![
-        queue.ready(),
-        queue.priority(),
-        queue.scheduled(),
-        queue.jobs(),
-    ];
+    let mut keys = new_job_keys(queue);
     keys.extend(markers.iter().map(String::as_str));
     let mut call = SCRIPTS
         .enqueue_with_id
@@ -62,22 +57,31 @@ pub(crate) fn with_id_call(queue: &QueueKeys, jobs: &[IdEnqueue<'_>], window_ms:
         .arg(window_ms);
     for job in jobs {
         call.push_arg(job.record);
-        match job.at {
-            None => {
-                call.push_arg("now");
-                call.push_arg(0);
-            }
-            Some(ScheduleAt::In(ms)) => {
-                call.push_arg("in");
-                call.push_arg(ms);
-            }
-            Some(ScheduleAt::At(ms)) => {
-                call.push_arg("at");
-                call.push_arg(ms);
-            }
-        }
+        let (when, ms) = schedule_args(job.at);
+        call.push_arg(when);
+        call.push_arg(ms);
     }
     call
+}
+
+/// The four keys every script placing new jobs under ids takes first
+/// (`enqueue_with_id.lua`, `enqueue_idempotent.lua`).
+pub(crate) fn new_job_keys(queue: &QueueKeys) -> Vec<&str> {
+    vec![
+        queue.ready(),
+        queue.priority(),
+        queue.scheduled(),
+        queue.jobs(),
+    ]
+}
+
+/// A new job's schedule as those scripts take it: `now`, `in` or `at`, ms.
+pub(crate) fn schedule_args(at: Option<ScheduleAt>) -> (&'static str, i64) {
+    match at {
+        None => ("now", 0),
+        Some(ScheduleAt::In(ms)) => ("in", i64::try_from(ms).unwrap_or(i64::MAX)),
+        Some(ScheduleAt::At(ms)) => ("at", ms),
+    }
 }
 
 /// Reads `enqueue_with_id.lua`'s reply: one outcome per job, in order.

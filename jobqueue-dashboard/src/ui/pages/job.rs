@@ -55,6 +55,8 @@ pub(crate) async fn job(
             &status.ok_or_else(|| ApiError::job_not_found(id))?,
         ),
     };
+    let durable = state.admin.durable_state(&name, id).await?;
+    let body = html! { (body) (crate::ui::pages::job_durable::durable_section(&durable)) };
     Ok(Html(
         page(
             &state,

@@ -6,6 +6,7 @@ pub(crate) mod batches;
 pub(crate) mod cron;
 pub(crate) mod groups;
 pub(crate) mod job;
+pub(crate) mod job_durable;
 pub(crate) mod jobs;
 pub(crate) mod keys;
 pub(crate) mod limits;

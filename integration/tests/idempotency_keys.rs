@@ -1,0 +1,195 @@
+//! Idempotency keys (`JobBuilder::idempotency_key`): one job per key within
+//! its window — also after the job finished — a conflict for another
+//! payload, a new job after the window, bulk enqueues, and concurrent
+//! enqueues from several clients creating exactly one job.
+
+use std::time::Duration;
+
+use jobqueue_core::{Error, UniqueOutcome};
+use jobqueue_integration::jobs::NoopJob;
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::eventually;
+use redis::AsyncCommands;
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_key_returns_the_first_job_even_after_it_finished() {
+    let env = test_redis("idem-after").await;
+    let client = env.client();
+    let mut first = env.test_job();
+    first.tag = 1;
+    let id = client
+        .job(first.clone())
+        .idempotency_key("order-42", DAY)
+        .enqueue()
+        .await
+        .unwrap();
+    let again = client
+        .job(first.clone())
+        .idempotency_key("order-42", DAY)
+        .enqueue_unique()
+        .await
+        .unwrap();
+    assert_eq!(again, UniqueOutcome::Exists { existing: id });
+    let worker = test_worker(&env).start().await.unwrap();
+    assert!(env.wait_done(1, Duration::from_secs(10)).await);
+    worker.shutdown().await;
+    // Finished: still the same job, nothing new enqueued.
+    let after = client
+        .job(first.clone())
+        .idempotency_key("order-42", DAY)
+        .enqueue_unique()
+        .await
+        .unwrap();
+    assert_eq!(after, UniqueOutcome::Exists { existing: id });
+    let info = client.admin().queue("default").await.unwrap();
+    assert_eq!((info.ready, info.processed), (0, 1));
+    // Another payload under the key: refused, naming the first job.
+    let mut other = first.clone();
+    other.tag = 2;
+    let refused = client
+        .job(other)
+        .idempotency_key("order-42", DAY)
+        .enqueue()
+        .await
+        .unwrap_err();
+    match refused {
+        Error::IdempotencyConflict { original, .. } => assert_eq!(original, id),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(refused_kind(&client).await, 0, "nothing was enqueued");
+}
+
+async fn refused_kind(client: &jobqueue_core::Client) -> u64 {
+    client.admin().queue("default").await.unwrap().ready
+}
+
+#[tokio::test]
+async fn a_key_past_its_window_enqueues_a_new_job_and_its_memory_is_bounded() {
+    let env = test_redis("idem-window").await;
+    let client = env.client();
+    let job = NoopJob { n: 0 };
+    let window = Duration::from_millis(300);
+    let first = client
+        .job(job.clone())
+        .idempotency_key("k", window)
+        .enqueue()
+        .await
+        .unwrap();
+    let mut conn = env.connection().await.unwrap();
+    let keys: Vec<String> = conn
+        .keys(format!("{}:{{default}}:idem:*", env.prefix()))
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1, "one marker per key");
+    let ttl: i64 = conn.pttl(&keys[0]).await.unwrap();
+    assert!(
+        ttl > 0 && ttl <= 300,
+        "the marker lives its window: {ttl} ms"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let second = client
+        .job(job)
+        .idempotency_key("k", window)
+        .enqueue()
+        .await
+        .unwrap();
+    assert_ne!(first, second, "after the window the key is free again");
+    assert_eq!(client.admin().queue("default").await.unwrap().ready, 2);
+}
+
+#[tokio::test]
+async fn bulk_enqueues_honour_idempotency_keys() {
+    let env = test_redis("idem-bulk").await;
+    let client = env.client();
+    let job = |tag: u64| {
+        let mut job = env.test_job();
+        job.tag = tag;
+        job
+    };
+    let prepared = vec![
+        client
+            .job(job(1))
+            .idempotency_key("a", DAY)
+            .prepare()
+            .unwrap(),
+        client
+            .job(job(1))
+            .idempotency_key("a", DAY)
+            .prepare()
+            .unwrap(),
+        client
+            .job(job(2))
+            .idempotency_key("a", DAY)
+            .prepare()
+            .unwrap(),
+        client
+            .job(job(3))
+            .idempotency_key("b", DAY)
+            .prepare()
+            .unwrap(),
+        client.job(job(4)).prepare().unwrap(),
+    ];
+    let first_id = prepared[0].id();
+    let outcomes = client.enqueue_prepared_outcomes(prepared).await.unwrap();
+    assert_eq!(
+        outcomes[0].as_ref().unwrap(),
+        &UniqueOutcome::Enqueued { id: first_id }
+    );
+    assert_eq!(
+        outcomes[1].as_ref().unwrap(),
+        &UniqueOutcome::Exists { existing: first_id }
+    );
+    assert!(matches!(
+        outcomes[2],
+        Err(Error::IdempotencyConflict { original, .. }) if original == first_id
+    ));
+    assert!(matches!(outcomes[3], Ok(UniqueOutcome::Enqueued { .. })));
+    assert!(matches!(outcomes[4], Ok(UniqueOutcome::Enqueued { .. })));
+    assert_eq!(client.admin().queue("default").await.unwrap().ready, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_enqueues_from_many_clients_create_exactly_one_job() {
+    let env = test_redis("idem-race").await;
+    let job = env.test_job();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        // A client of its own each: its own connections, as separate
+        // processes would have.
+        let client = jobqueue_core::Client::with_config(env.client_config())
+            .await
+            .unwrap();
+        let job = job.clone();
+        tasks.push(tokio::spawn(async move {
+            client
+                .job(job)
+                .idempotency_key("pay-1", DAY)
+                .enqueue()
+                .await
+                .unwrap()
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every enqueue got the one job: {ids:?}");
+    let env_ref = &env;
+    assert!(
+        eventually(Duration::from_secs(1), || async {
+            env_ref
+                .client()
+                .admin()
+                .queue("default")
+                .await
+                .unwrap()
+                .ready
+                == 1
+        })
+        .await,
+        "exactly one job was created"
+    );
+}

@@ -1,0 +1,112 @@
+//! Idempotency keys ([`crate::JobBuilder::idempotency_key`]): checking
+//! them, hashing them, and what `enqueue_idempotent.lua`'s answers mean to
+//! the caller.
+
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::client::options::{IdempotencyKey, JobOptions};
+use crate::client::prepared::{Destination, PreparedIdempotency, PreparedJob};
+use crate::client::unique::UniqueOutcome;
+use crate::error::Error;
+use crate::store::ops::enqueue_idempotent::{KeyOutcome, KeyedEnqueue};
+use crate::store::ops::enqueue_with_id::IdEnqueue;
+
+/// Longest idempotency key, in bytes (it is hashed: the length costs no
+/// Redis memory).
+pub(crate) const MAX_KEY_BYTES: usize = 1024;
+
+/// Longest window: 30 days.
+pub(crate) const MAX_WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
+
+const OP: &str = "enqueue";
+
+/// Refuses an empty or overlong key, a window outside 1 ms..=30 days, and
+/// the options it cannot go with.
+pub(crate) fn validate(key: &IdempotencyKey, options: &JobOptions) -> Result<(), Error> {
+    if key.key.is_empty() || key.key.len() > MAX_KEY_BYTES {
+        return Err(Error::invalid(
+            OP,
+            format!("an idempotency key is 1 to {MAX_KEY_BYTES} bytes"),
+        ));
+    }
+    if key.window < Duration::from_millis(1) || key.window > MAX_WINDOW {
+        return Err(Error::invalid(
+            OP,
+            "an idempotency key's window is 1 ms to 30 days",
+        ));
+    }
+    if options.unique.is_some() || !options.after.is_empty() || options.dependents {
+        return Err(Error::invalid(
+            OP,
+            "an idempotency key cannot go with .unique_for, .after or .with_dependents",
+        ));
+    }
+    Ok(())
+}
+
+/// The key as the store keeps it: its SHA-256 (hex), and the window in ms.
+pub(crate) fn prepare_key(key: &IdempotencyKey) -> PreparedIdempotency {
+    let digest = Sha256::digest(key.key.as_bytes());
+    let key_digest = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    PreparedIdempotency {
+        key_digest,
+        window_ms: u64::try_from(key.window.as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
+/// The arguments `enqueue_idempotent.lua` takes for `job`.
+pub(crate) fn keyed_enqueue<'a>(
+    job: &'a PreparedJob,
+    key: &'a PreparedIdempotency,
+) -> KeyedEnqueue<'a> {
+    KeyedEnqueue {
+        job: IdEnqueue {
+            id: job.id,
+            record: &job.record,
+            at: match job.destination {
+                Destination::Scheduled(at) => Some(at),
+                Destination::Ready | Destination::Priority => None,
+            },
+        },
+        key_digest: &key.key_digest,
+        window_ms: key.window_ms,
+    }
+}
+
+/// The caller's view of what `enqueue_idempotent.lua` did with a job.
+pub(crate) fn key_outcome(outcome: KeyOutcome, queue: &str) -> Result<UniqueOutcome, Error> {
+    match outcome {
+        KeyOutcome::Enqueued(id) => Ok(UniqueOutcome::Enqueued { id }),
+        KeyOutcome::Exists(existing) => Ok(UniqueOutcome::Exists { existing }),
+        KeyOutcome::Conflict(original) => Err(Error::IdempotencyConflict {
+            op: OP,
+            queue: queue.to_owned(),
+            original,
+        }),
+        KeyOutcome::Taken(id) => Err(Error::DuplicateId {
+            op: OP,
+            queue: queue.to_owned(),
+            id,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_hashed_to_hex_sha256() {
+        let prepared = prepare_key(&IdempotencyKey {
+            key: "abc".into(),
+            window: Duration::from_secs(1),
+        });
+        assert_eq!(
+            prepared.key_digest,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(prepared.window_ms, 1000);
+    }
+}

@@ -1,0 +1,115 @@
+//! `enqueue_idempotent.lua`: enqueue jobs under idempotency keys, at most
+//! one job per key within the key's window, even after that job finished.
+//!
+//! A job enqueued with [`crate::JobBuilder::idempotency_key`] sets its
+//! key's marker `P:{Q}:idem:<sha256>` in the same step as its enqueue;
+//! the same key then answers with the original job (same content) or a
+//! conflict (different content) for the key's window.
+
+use redis::Value;
+use uuid::Uuid;
+
+use crate::error::Error;
+use crate::store::keys::QueueKeys;
+use crate::store::ops::enqueue_with_id::{IdEnqueue, new_job_keys, schedule_args};
+use crate::store::reply::{array_reply, text_reply};
+use crate::store::scripts::{Call, SCRIPTS};
+
+/// One job enqueued under an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeyedEnqueue<'a> {
+    /// The job, as `enqueue_with_id.lua` takes it.
+    pub(crate) job: IdEnqueue<'a>,
+    /// SHA-256 (hex) of the idempotency key.
+    pub(crate) key_digest: &'a str,
+    /// How long the key holds, ms.
+    pub(crate) window_ms: u64,
+}
+
+/// What `enqueue_idempotent.lua` did with one job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyOutcome {
+    /// The key was free: the job was enqueued.
+    Enqueued(Uuid),
+    /// The key is held by this job (same type and payload), or the given
+    /// id by the same job: nothing written.
+    Exists(Uuid),
+    /// The key is held by a job with another type or payload.
+    Conflict(Uuid),
+    /// The given id is held by another job.
+    Taken(Uuid),
+}
+
+/// One `enqueue_idempotent.lua` call for `jobs`, all bound for `queue`;
+/// id markers live `id_window_ms`.
+pub(crate) fn idempotent_call(
+    queue: &QueueKeys,
+    jobs: &[KeyedEnqueue<'_>],
+    id_window_ms: u64,
+) -> Call {
+    let per_job: Vec<String> = jobs
+        .iter()
+        .flat_map(|job| {
+            [
+                queue.idempotency(job.key_digest),
+                queue.id_marker(&job.job.id.to_string()),
+            ]
+        })
+        .collect();
+    let mut keys = new_job_keys(queue);
+    keys.extend(per_job.iter().map(String::as_str));
+    let mut call = SCRIPTS
+        .enqueue_idempotent
+        .call(&keys)
+        .arg(queue.events())
+        .arg(id_window_ms);
+    for job in jobs {
+        call.push_arg(job.job.record);
+        let (when, ms) = schedule_args(job.job.at);
+        call.push_arg(when);
+        call.push_arg(ms);
+        call.push_arg(job.window_ms.max(1));
+    }
+    call
+}
+
+/// Reads `enqueue_idempotent.lua`'s reply: one outcome per job, in order.
+pub(crate) fn parse_idempotent_replies(reply: Value) -> Result<Vec<KeyOutcome>, Error> {
+    const OP: &str = "enqueue_idempotent";
+    let parts = array_reply(reply, OP)?;
+    if parts.len() % 2 != 0 {
+        return Err(Error::protocol(OP, "reply is not {status, id} per job"));
+    }
+    parts
+        .chunks_exact(2)
+        .map(|pair| {
+            let status = text_reply(&pair[0]).unwrap_or_default();
+            let id: Uuid = text_reply(&pair[1])
+                .and_then(|text| text.parse().ok())
+                .ok_or_else(|| Error::protocol(OP, "a job id that is not a UUID"))?;
+            match status.as_str() {
+                "enqueued" => Ok(KeyOutcome::Enqueued(id)),
+                "exists" => Ok(KeyOutcome::Exists(id)),
+                "conflict" => Ok(KeyOutcome::Conflict(id)),
+                "taken" => Ok(KeyOutcome::Taken(id)),
+                other => Err(Error::protocol(OP, format!("unknown status {other:?}"))),
+            }
+        })
+        .collect()
+}
+
+impl crate::store::handle::Store {
+    /// Enqueues jobs under their idempotency keys
+    /// (`enqueue_idempotent.lua`, one call): one outcome per job.
+    pub(crate) async fn enqueue_idempotent(
+        &self,
+        queue: &QueueKeys,
+        jobs: &[KeyedEnqueue<'_>],
+        id_window_ms: u64,
+    ) -> Result<Vec<KeyOutcome>, Error> {
+        let reply: Value = idempotent_call(queue, jobs, id_window_ms)
+            .invoke(&mut self.connection(), "enqueue")
+            .await?;
+        parse_idempotent_replies(reply)
+    }
+}
