@@ -38,11 +38,13 @@ local function batch_fire(batch_key, ready_key, kind, now)
 end
 
 -- When no job is pending and no producer holds the batch: on_complete
--- (first time only), on_success when no job is dead (possibly later, after
--- dead jobs were retried and succeeded), and the retention clock starts.
+-- (first time only), on_success when every job succeeded: none is dead
+-- (possibly later, after dead jobs were retried and succeeded) and none was
+-- cancelled, deleted or expired (counted `cancelled`); a cancelled batch
+-- fires neither. Then the retention clock starts.
 -- Returns how many callbacks were enqueued.
 local function batch_settle(batch_key, ready_key, now)
-  local v = redis.call('HMGET', batch_key, 'pending', 'holds', 'dead', 'retention_ms', 'state')
+  local v = redis.call('HMGET', batch_key, 'pending', 'holds', 'dead', 'retention_ms', 'state', 'cancelled')
   if (tonumber(v[1]) or 0) > 0 or (tonumber(v[2]) or 0) > 0 then return 0 end
   local fired = 0
   if v[5] == 'cancelled' then
@@ -50,7 +52,7 @@ local function batch_settle(batch_key, ready_key, now)
   else
     fired = batch_fire(batch_key, ready_key, 'complete', now)
   end
-  if v[5] ~= 'cancelled' and (tonumber(v[3]) or 0) == 0 then
+  if v[5] ~= 'cancelled' and (tonumber(v[3]) or 0) == 0 and (tonumber(v[6]) or 0) == 0 then
     fired = fired + batch_fire(batch_key, ready_key, 'success', now)
   end
   if v[5] == 'open' then
@@ -108,7 +110,8 @@ end
 -- A dead job an operator retried one by one (requeue.lua, from the dead
 -- set): if its envelope names a batch that still remembers it dead
 -- (`dead:<id>`, written by bury_batch.lua; the HDEL makes this count
--- once), the batch counts it pending again and is open again, as
+-- once), the batch counts it pending again and a finished batch is open
+-- again (a cancelled one stays cancelled: it fires no callback), as
 -- batch_retry_dead.lua does for all of them. `base` is `P:{Q}`; the batch
 -- hash is a key of the same queue (queue_key, include/records.lua).
 local function batch_revived(base, record)
@@ -116,7 +119,9 @@ local function batch_revived(base, record)
   if batch_key and redis.call('HDEL', batch_key, 'dead:' .. record_id(record)) == 1 then
     redis.call('HINCRBY', batch_key, 'dead', -1)
     redis.call('HINCRBY', batch_key, 'pending', 1)
-    redis.call('HSET', batch_key, 'state', 'open')
+    if redis.call('HGET', batch_key, 'state') == 'finished' then
+      redis.call('HSET', batch_key, 'state', 'open')
+    end
     redis.call('PERSIST', batch_key)
   end
 end

