@@ -170,3 +170,30 @@ async fn a_job_cancelled_on_its_own_means_no_on_success() {
     assert_eq!(callback_runs(&env, "success").await, 0);
     worker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enqueue_with_a_job_too_large_creates_no_held_batch() {
+    let env = test_redis("batch_enqueue_too_large").await;
+    let client = env.client();
+    let too_large = TestJob {
+        key: "x".repeat(jobqueue_core::DEFAULT_MAX_PAYLOAD_BYTES + 1),
+        ..env.test_job()
+    };
+    let err = client
+        .batch()
+        .on_complete(callback(&env, "complete"))
+        .enqueue([env.test_job(), too_large])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, jobqueue_core::Error::PayloadTooLarge { .. }),
+        "{err}"
+    );
+    let batches = client
+        .admin()
+        .batches("default", None, 0, 100)
+        .await
+        .unwrap();
+    assert!(batches.is_empty(), "a batch was left: {batches:?}");
+    assert_eq!(client.admin().queue("default").await.unwrap().ready, 0);
+}

@@ -160,19 +160,44 @@ impl BatchBuilder<'_> {
 
     /// Creates the batch, adds `jobs` and seals it: the batch completes
     /// when they all ended. Returns the batch.
+    ///
+    /// Every job is encoded and checked first: a job that cannot be
+    /// (encode error, [`Error::PayloadTooLarge`]) fails the call before
+    /// the batch exists. When adding a later chunk or sealing fails (a
+    /// Redis error), the batch is cancelled (best effort, logged with its
+    /// id): the jobs of earlier chunks still waiting go to the cancelled
+    /// set, none of its callbacks fires, and it is never left held open.
     pub async fn enqueue<J, I>(self, jobs: I) -> Result<Batch, Error>
     where
         J: StatefulJob,
         I: IntoIterator<Item = J>,
     {
         let queue = self.queue.clone().unwrap_or_else(|| J::QUEUE.to_owned());
-        let batch = self.create_on(queue).await?;
-        batch.add(jobs).await?;
-        batch.seal().await?;
-        Ok(batch)
+        let id = Uuid::now_v7();
+        let options = JobOptions {
+            queue: Some(queue.clone()),
+            ..JobOptions::default()
+        };
+        let prepared = jobs
+            .into_iter()
+            .map(|job| self.client.prepare_in(&job, &options, Some(id)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let batch = self.create_with_id(queue, id).await?;
+        let filled = match batch.add_prepared_records(prepared).await {
+            Ok(_) => batch.seal().await,
+            Err(err) => Err(err),
+        };
+        match filled {
+            Ok(()) => Ok(batch),
+            Err(err) => Err(batch.cancel_after_failed_enqueue(err).await),
+        }
     }
 
     async fn create_on(self, queue: String) -> Result<Batch, Error> {
+        self.create_with_id(queue, Uuid::now_v7()).await
+    }
+
+    async fn create_with_id(self, queue: String, id: Uuid) -> Result<Batch, Error> {
         if self.description.len() > MAX_BATCH_DESCRIPTION_BYTES {
             return Err(Error::invalid(
                 OP,
@@ -187,7 +212,6 @@ impl BatchBuilder<'_> {
         for (kind, encode) in self.callbacks {
             callbacks.push((kind, encode(self.client, &queue)?));
         }
-        let id = Uuid::now_v7();
         let open = BatchOpen {
             id,
             description: &self.description,
@@ -297,6 +321,23 @@ impl Batch {
                 .map_err(|err| self.client.write_error(err))?;
         }
         Ok(ids)
+    }
+
+    /// After [`BatchBuilder::enqueue`] failed part-way: cancels the batch
+    /// so it is not left held open, and returns the original error.
+    async fn cancel_after_failed_enqueue(&self, err: Error) -> Error {
+        match self.client.store().batch_cancel(&self.queue, self.id).await {
+            Ok(cancelled) => tracing::warn!(
+                batch = %self.id, queue = self.queue.name(), cancelled, error = %err,
+                "batch enqueue failed part-way: batch cancelled"
+            ),
+            Err(cancel_err) => tracing::error!(
+                batch = %self.id, queue = self.queue.name(), error = %err, %cancel_err,
+                "batch enqueue failed part-way and the batch could not be cancelled: \
+                 cancel it (jobqueue batch <id> --cancel)"
+            ),
+        }
+        err
     }
 
     /// Releases the producer's hold: the batch completes once every job
