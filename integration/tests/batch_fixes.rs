@@ -197,3 +197,39 @@ async fn an_enqueue_with_a_job_too_large_creates_no_held_batch() {
     assert!(batches.is_empty(), "a batch was left: {batches:?}");
     assert_eq!(client.admin().queue("default").await.unwrap().ready, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_never_sealed_is_dropped_after_its_open_timeout_a_sealed_one_is_not() {
+    let env = test_redis("batch_open_timeout").await;
+    let client = env.client();
+    let timeout = Duration::from_millis(400);
+    let abandoned = client.batch().open_timeout(timeout).create().await.unwrap();
+    let sealed = client.batch().open_timeout(timeout).create().await.unwrap();
+    // Adds renew the timeout while the producer holds the batch.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        abandoned.add([env.test_job()]).await.unwrap();
+        sealed.add([env.test_job()]).await.unwrap();
+    }
+    assert!(info(&env, abandoned.id()).await.held);
+    sealed.seal().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let gone = client.admin().batch("default", abandoned.id()).await;
+    assert!(
+        matches!(gone, Err(jobqueue_core::Error::BatchNotFound { .. })),
+        "{gone:?}"
+    );
+    let kept = info(&env, sealed.id()).await;
+    assert_eq!(
+        (kept.state, kept.pending, kept.held),
+        (BatchState::Open, 3, false)
+    );
+    // The abandoned batch's jobs still run (uncounted), the sealed one completes.
+    let worker = test_worker(&env).start().await.unwrap();
+    assert!(env.wait_done(6, Duration::from_secs(20)).await);
+    wait_for("sealed batch finished", 20, async || {
+        info(&env, sealed.id()).await.state == BatchState::Finished
+    })
+    .await;
+    worker.shutdown().await;
+}

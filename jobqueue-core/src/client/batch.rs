@@ -31,6 +31,10 @@ use crate::store::scripts::MAX_RECORDS_PER_CALL;
 /// How long a finished batch's bookkeeping is kept by default: 24 hours.
 pub const DEFAULT_BATCH_RETENTION: Duration = Duration::from_secs(24 * 3600);
 
+/// How long a batch held open by its producer (created, not sealed yet)
+/// lives after its creation or last add, by default: 24 hours.
+pub const DEFAULT_BATCH_OPEN_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 /// Longest batch description kept, in bytes.
 pub const MAX_BATCH_DESCRIPTION_BYTES: usize = 1024;
 
@@ -47,6 +51,7 @@ pub struct BatchBuilder<'c> {
     queue: Option<String>,
     description: String,
     retention: Duration,
+    open_timeout: Duration,
     callbacks: Vec<(&'static str, Callback)>,
 }
 
@@ -79,6 +84,7 @@ impl Client {
             queue: None,
             description: String::new(),
             retention: DEFAULT_BATCH_RETENTION,
+            open_timeout: DEFAULT_BATCH_OPEN_TIMEOUT,
             callbacks: Vec::new(),
         }
     }
@@ -115,6 +121,17 @@ impl BatchBuilder<'_> {
     /// (default [`DEFAULT_BATCH_RETENTION`]).
     pub fn retention(mut self, retention: Duration) -> Self {
         self.retention = retention;
+        self
+    }
+
+    /// How long the batch lives while its producer holds it (after
+    /// [`BatchBuilder::create`], before [`Batch::seal`]) counted from its
+    /// creation or its last [`Batch::add`] (default
+    /// [`DEFAULT_BATCH_OPEN_TIMEOUT`]). A producer that dies before sealing
+    /// leaves a batch that is dropped after that long: its jobs still run,
+    /// uncounted, and none of its callbacks fires. Sealing ends the timeout.
+    pub fn open_timeout(mut self, open_timeout: Duration) -> Self {
+        self.open_timeout = open_timeout;
         self
     }
 
@@ -204,8 +221,11 @@ impl BatchBuilder<'_> {
                 format!("description is longer than {MAX_BATCH_DESCRIPTION_BYTES} bytes"),
             ));
         }
-        if self.retention.is_zero() {
-            return Err(Error::invalid(OP, "retention must be longer than zero"));
+        if self.retention.is_zero() || self.open_timeout.as_millis() == 0 {
+            return Err(Error::invalid(
+                OP,
+                "retention and open timeout must be at least 1 ms",
+            ));
         }
         let keys = self.client.queue_keys(&queue).await?;
         let mut callbacks = Vec::with_capacity(self.callbacks.len());
@@ -216,6 +236,7 @@ impl BatchBuilder<'_> {
             id,
             description: &self.description,
             retention_ms: u64::try_from(self.retention.as_millis()).unwrap_or(u64::MAX),
+            open_timeout_ms: u64::try_from(self.open_timeout.as_millis()).unwrap_or(u64::MAX),
             callbacks: &callbacks,
         };
         if !self.client.store().batch_open(&keys, &open).await? {

@@ -4,6 +4,10 @@ Creates the batch hash with zero counts, one hold (the producer's: the
 batch cannot complete while it adds chunks; batch_seal.lua releases it),
 its description, retention and callback records, and indexes it in the
 queue's batch list. An id already in use is refused (nothing changes).
+While a producer holds it the hash expires after the open timeout
+(ARGV[5], kept as `open_timeout_ms`), renewed by every batch_add.lua and
+dropped by batch_seal.lua: a batch whose producer died before sealing it
+is gone after that long (its jobs still run, uncounted; no callback).
 The index is kept bounded: the ten oldest entries whose hash has expired
 (retention over) are dropped here.
 
@@ -16,7 +20,8 @@ ARGV[1]  batch id
 ARGV[2]  description (may be empty)
 ARGV[3]  retention ms once finished
 ARGV[4]  parent batch id, or '' (reserved for nested batches)
-ARGV[5…] pairs: callback kind (success | complete | death), job record
+ARGV[5]  open timeout ms: the held batch's life without an add
+ARGV[6…] pairs: callback kind (success | complete | death), job record
 
 Returns: 1 created, 0 the id is taken.
 ]]
@@ -24,16 +29,17 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local now = math.floor(now_ms())
 local fields = {'total', 0, 'pending', 0, 'succeeded', 0, 'failed', 0, 'dead', 0,
   'holds', 1, 'state', 'open', 'created', now, 'description', ARGV[2],
-  'retention_ms', ARGV[3]}
+  'retention_ms', ARGV[3], 'open_timeout_ms', ARGV[5]}
 if ARGV[4] ~= '' then
   fields[#fields + 1] = 'parent'
   fields[#fields + 1] = ARGV[4]
 end
-for i = 5, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   fields[#fields + 1] = 'cb:' .. ARGV[i]
   fields[#fields + 1] = ARGV[i + 1]
 end
 redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
 local base = flow_base(KEYS[2], ':batches')
 for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, 9)) do
   if redis.call('EXISTS', queue_key(base, ':batch:' .. old)) == 0 then

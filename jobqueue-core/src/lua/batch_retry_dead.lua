@@ -9,7 +9,7 @@ its record goes to the ready list with a fresh set of attempts, and the
 batch counts it again (`dead` - 1, `pending` + 1). Every check is made
 before the first write, and a job leaves the dead set only in the step
 that pushes it to the ready list: an error never loses a job. A finished
-batch is open again and its retention clock stops, so when the retried
+batch is open again and its retention clock stops (a held batch keeps its open timeout), so when the retried
 jobs succeed its on_success fires (on_complete and on_death fired already
 and never fire twice); a cancelled batch stays cancelled (its jobs run and
 are counted, no callback fires). Ids trimmed from the dead set meanwhile
@@ -55,7 +55,9 @@ if n > 0 then
   if redis.call('HGET', KEYS[1], 'state') == 'finished' then
     redis.call('HSET', KEYS[1], 'state', 'open')
   end
-  redis.call('PERSIST', KEYS[1])
+  if (tonumber(redis.call('HGET', KEYS[1], 'holds')) or 0) <= 0 then
+    redis.call('PERSIST', KEYS[1])
+  end
   redis.call('PUBLISH', ARGV[1], 'r')
 end
 return n

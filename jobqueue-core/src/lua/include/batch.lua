@@ -122,6 +122,8 @@ local function batch_revived(base, record)
     if redis.call('HGET', batch_key, 'state') == 'finished' then
       redis.call('HSET', batch_key, 'state', 'open')
     end
-    redis.call('PERSIST', batch_key)
+    if (tonumber(redis.call('HGET', batch_key, 'holds')) or 0) <= 0 then
+      redis.call('PERSIST', batch_key)
+    end
   end
 end

@@ -17,6 +17,8 @@ pub struct BatchOpen<'a> {
     pub description: &'a str,
     /// How long the batch's bookkeeping is kept once it finished, ms.
     pub retention_ms: u64,
+    /// How long a held (unsealed) batch lives after its last add, ms.
+    pub open_timeout_ms: u64,
     /// Callback records by kind (`success`, `complete`, `death`).
     pub callbacks: &'a [(&'static str, Vec<u8>)],
 }
@@ -37,7 +39,8 @@ impl Store {
             .arg(id.as_str())
             .arg(batch.description)
             .arg(batch.retention_ms)
-            .arg("");
+            .arg("")
+            .arg(batch.open_timeout_ms);
         for (kind, record) in batch.callbacks {
             call.push_arg(*kind);
             call.push_arg(record.as_slice());
