@@ -233,3 +233,48 @@ async fn a_batch_never_sealed_is_dropped_after_its_open_timeout_a_sealed_one_is_
     .await;
     worker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_job_deleted_from_the_retry_set_is_counted_and_the_batch_completes() {
+    let env = test_redis("batch_delete_retry").await;
+    let client = env.client();
+    let batch = client
+        .batch()
+        .on_complete(callback(&env, "complete"))
+        .create()
+        .await
+        .unwrap();
+    let failing = TestJob {
+        fail_times: 100,
+        ..env.test_job()
+    };
+    let ids = batch.add([failing, env.test_job()]).await.unwrap();
+    batch.seal().await.unwrap();
+    let worker = test_worker(&env).start().await.unwrap();
+    wait_for("one retrying, one succeeded", 20, async || {
+        let queue = env.client().admin().queue("default").await.unwrap();
+        queue.retry == 1 && info(&env, batch.id()).await.succeeded == 1
+    })
+    .await;
+    let deleted = client
+        .admin()
+        .delete("default", JobSet::Retry, &ids[..1])
+        .await;
+    assert_eq!(deleted.unwrap(), 1);
+    // Deleted twice: counted once.
+    let again = client
+        .admin()
+        .delete("default", JobSet::Retry, &ids[..1])
+        .await;
+    assert_eq!(again.unwrap(), 0);
+    let done = info(&env, batch.id()).await;
+    assert_eq!(
+        (done.state, done.pending, done.cancelled, done.succeeded),
+        (BatchState::Finished, 0, 1, 1)
+    );
+    wait_for("on_complete", 20, async || {
+        callback_runs(&env, "complete").await == 1
+    })
+    .await;
+    worker.shutdown().await;
+}

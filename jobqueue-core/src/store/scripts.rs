@@ -196,7 +196,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     reclaim: lua!(flow "reclaim"),
     handback: lua!(flow "handback"),
     requeue: lua_batch!(flow "requeue"),
-    delete_jobs: lua!(flow "delete_jobs"),
+    delete_jobs: lua_batch!(flow "delete_jobs"),
     purge: lua!("purge"),
     unlock: lua!("unlock"),
     cron_tick: lua!(flow "cron_tick"),

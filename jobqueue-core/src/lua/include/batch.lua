@@ -25,7 +25,8 @@ A cancelled batch (batch_cancel.lua) enqueues no callback: when its
 last job ends it only starts its retention clock.
 
 Included by: ack_batch.lua, batch_add.lua, batch_cancel.lua, batch_open.lua,
-batch_seal.lua, bury_batch.lua, batch_retry_dead.lua, cancel.lua, requeue.lua.
+batch_seal.lua, bury_batch.lua, batch_retry_dead.lua, cancel.lua, requeue.lua,
+delete_jobs.lua.
 ]]
 
 -- Enqueues the batch's callback `kind` once; returns 1 when it did now.
@@ -93,8 +94,9 @@ local function record_batch_key(base, record)
   return queue_key(base, ':batch:' .. string.sub(record, e + 1, e + 36))
 end
 
--- A job of a batch cancelled on its own (cancel.lua, which found and
--- removed it, so this runs once per job): counted `cancelled`, no longer
+-- A job of a batch cancelled on its own (cancel.lua) or deleted by an
+-- operator (delete_jobs.lua), which found and removed it, so this runs
+-- once per job (a record of no batch changes nothing): counted `cancelled`, no longer
 -- pending, and the batch settles (its callbacks fire if it was the last
 -- pending job; idle workers are woken through `events`).
 local function batch_job_cancelled(base, record, now, events)
