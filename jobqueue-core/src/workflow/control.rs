@@ -12,7 +12,7 @@ use crate::client::prepared::{Destination, PreparedJob};
 use crate::error::Error;
 use crate::store::ops::workflow_mark::MarkOutcome;
 use crate::wire::record::{Envelope, decode_record, encode_record};
-use crate::workflow::enqueue::{PlacedNode, link_node, node_fields, place_or_abandon};
+use crate::workflow::enqueue::{Gate, PlacedNode, link_node, node_fields, place_or_abandon};
 use crate::workflow::status::{NodeState, NodeStatus, Record, WorkflowStatus};
 use crate::workflow::{WorkflowRef, retention_ms};
 
@@ -187,7 +187,7 @@ impl Client {
             .iter()
             .map(|node| (node.name.clone(), node.job.id))
             .collect();
-        place_or_abandon(self, home.name(), id, nodes).await?;
+        place_or_abandon(self, home.name(), id, nodes, Gate::None).await?;
         Ok(RetryReport {
             workflow: id,
             enqueued,
