@@ -766,6 +766,59 @@ async fn two_retries_of_the_same_node_at_once_enqueue_it_once() {
     stop(workers);
 }
 
+/// Two operators retrying different nodes on the same path at once (X,
+/// and Y downstream of it) never place a node twice: retries of one
+/// workflow are serialized by the record's generation, so one claims it
+/// and the other fails before changing anything; Y runs once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_retries_from_nodes_on_one_path_place_each_node_once() {
+    let env = test_redis("wf-retry-path").await;
+    break_step(&env, "x", true).await;
+    let workers = workers(&env);
+    let client = env.client();
+    let id = client
+        .workflow("path race")
+        .node("x", client.job(step(&env, "x", 1)))
+        .node("y", client.job(step(&env, "y", 1)).queue("other"))
+        .node("z", client.job(step(&env, "z", 1)))
+        .edge_with("x", "y", OnParentFailure::Skip)
+        .edge("y", "z")
+        .enqueue()
+        .await
+        .unwrap();
+    let status = settled(&client, id).await;
+    assert_eq!(
+        status.node("y").unwrap().state,
+        NodeState::Skipped,
+        "{status:#?}"
+    );
+    break_step(&env, "x", false).await;
+    let (a, b) = tokio::join!(
+        client.retry_workflow_from(id, "x"),
+        client.retry_workflow_from(id, "y")
+    );
+    let oks = [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count();
+    assert_eq!(oks, 1, "{a:?} {b:?}");
+    let status = settled(&client, id).await;
+    assert_eq!(status.summary.retries, 1, "{status:#?}");
+    if a.is_ok() {
+        assert_eq!(
+            status.summary.state,
+            WorkflowState::Succeeded,
+            "{status:#?}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(runs(&env, "y").await <= 1);
+    assert!(runs(&env, "z").await <= 1);
+    let admin = client.admin();
+    for queue in ["default", "other"] {
+        let info = admin.queue(queue).await.unwrap();
+        assert_eq!((info.waiting, info.ready), (0, 0), "{info:?}");
+    }
+    stop(workers);
+}
+
 /// The skip policy and per-parent policies work for plain chains too: a
 /// dependent whose parent died under `Skip` never runs and is nowhere,
 /// its records say `skipped`; a per-parent `Run` edge beside a `Skip` one
