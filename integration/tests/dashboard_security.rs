@@ -1343,10 +1343,79 @@ async fn hostile_workflow_and_node_names_are_escaped_in_pages_graph_and_api() {
         "/api/v1/workflows",
         "/api/v1/workflows/{id}",
         "/api/v1/workflows/{id}/cancel",
+        "/api/v1/workflows/{id}/retry-from/{node}",
     ] {
         assert!(
             doc["paths"][path].is_object(),
             "{path} missing from openapi.json"
         );
     }
+}
+
+/// Retry from a node over the JSON API: operators only, audited, 4xx (never
+/// 5xx) for a bad id, an unknown workflow or node, and a node that did not
+/// fail; a retry of a cancelled node re-enqueues it and its dependents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_from_a_node_over_the_api_is_for_operators_and_refuses_bad_input() {
+    let env = test_redis("dash-wf-retry").await;
+    let client = env.client();
+    let id = client
+        .workflow("retry me")
+        .node("first", client.job(NoopJob { n: 1 }))
+        .node("second", client.job(NoopJob { n: 2 }).queue("other"))
+        .edge("first", "second")
+        .enqueue()
+        .await
+        .unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    let path = format!("/api/v1/workflows/{id}/retry-from/first");
+    // Nothing failed yet: the node is queued.
+    let early = dash.send(Method::POST, &path, As::Operator, &[], "").await;
+    assert_eq!(early.status, StatusCode::BAD_REQUEST, "{}", early.body);
+    assert!(early.body.contains("only a failed"), "{}", early.body);
+    let cancel = format!("/api/v1/workflows/{id}/cancel");
+    let done = dash
+        .send(Method::POST, &cancel, As::Operator, &[], "")
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    for (bad, code) in [
+        (
+            "/api/v1/workflows/nope/retry-from/first".to_owned(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!(
+                "/api/v1/workflows/{}/retry-from/first",
+                uuid::Uuid::now_v7()
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            format!("/api/v1/workflows/{id}/retry-from/nobody"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("/api/v1/workflows/{id}/retry-from/%3Cscript%3E"),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let reply = dash.send(Method::POST, &bad, As::Operator, &[], "").await;
+        assert_eq!(reply.status, code, "{bad}: {}", reply.body);
+    }
+    let refused = dash.send(Method::POST, &path, As::Reader, &[], "").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let retried = dash.send(Method::POST, &path, As::Operator, &[], "").await;
+    assert_eq!(retried.status, StatusCode::OK, "{}", retried.body);
+    let body = retried.json();
+    assert_eq!(body["action"], "workflow_retry_from");
+    assert_eq!(body["enqueued"][0][0], "first");
+    assert_eq!(body["enqueued"][1][0], "second");
+    let status = client.workflow_status(id).await.unwrap();
+    assert_eq!(status.summary.retries, 1);
+    assert_eq!(client.admin().queue("default").await.unwrap().ready, 1);
+    let audit = dash.get("/api/v1/audit", As::Operator).await;
+    assert!(audit.body.contains("workflow_retry_from"), "{}", audit.body);
+    // Again: the node is queued now, not failed.
+    let again = dash.send(Method::POST, &path, As::Operator, &[], "").await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
 }

@@ -110,6 +110,17 @@ impl Admin {
     }
 }
 
+impl Admin {
+    /// Retries workflow `id` from node `node`; see
+    /// [`Client::retry_workflow_from`]. Enqueues through a client over
+    /// this admin's store (its connection and prefix, default settings).
+    pub async fn retry_workflow_from(&self, id: Uuid, node: &str) -> Result<RetryReport, Error> {
+        Client::over_store(self.store().clone())
+            .retry_workflow_from(id, node)
+            .await
+    }
+}
+
 impl Client {
     /// Cancels workflow `id`; see [`Admin::cancel_workflow`].
     pub async fn cancel_workflow(&self, id: Uuid) -> Result<usize, Error> {
