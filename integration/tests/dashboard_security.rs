@@ -1419,3 +1419,64 @@ async fn retry_from_a_node_over_the_api_is_for_operators_and_refuses_bad_input()
     let again = dash.send(Method::POST, &path, As::Operator, &[], "").await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
 }
+
+/// The workflow page's "Retry from here" button: shown to operators for a
+/// failed, skipped or cancelled node (its name percent-encoded in the
+/// form's action), refused without the CSRF token, 4xx (never 5xx) on a
+/// bad node or a node that did not fail, and a redirect when it worked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retry_from_here_button_goes_through_the_csrf_checked_form() {
+    let env = test_redis("dash-wf-retry-form").await;
+    let client = env.client();
+    let id = client
+        .workflow("form")
+        .node("first step", client.job(NoopJob { n: 1 }))
+        .node("second", client.job(NoopJob { n: 2 }).queue("other"))
+        .edge("first step", "second")
+        .enqueue()
+        .await
+        .unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    let page = format!("/workflows/{id}");
+    let action = format!("/workflows/{id}/retry-from/first%20step");
+    assert!(
+        !dash
+            .get(&page, As::Browser)
+            .await
+            .body
+            .contains("Retry from here")
+    );
+    let cancelled = dash.post_form(&format!("/workflows/{id}/cancel"), "").await;
+    assert_eq!(
+        cancelled.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        cancelled.body
+    );
+    let shown = dash.get(&page, As::Browser).await;
+    assert!(shown.body.contains("Retry from here"), "{}", shown.body);
+    assert!(shown.body.contains(&action), "{}", shown.body);
+    let reader = dash.get(&page, As::Reader).await;
+    assert!(!reader.body.contains("Retry from here"));
+    let no_token = dash
+        .send(
+            Method::POST,
+            &action,
+            As::Browser,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            "",
+        )
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN, "{}", no_token.body);
+    let unknown = dash
+        .post_form(&format!("/workflows/{id}/retry-from/nobody"), "")
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
+    let bad_id = dash.post_form("/workflows/nope/retry-from/first", "").await;
+    assert_eq!(bad_id.status, StatusCode::BAD_REQUEST, "{}", bad_id.body);
+    let done = dash.post_form(&action, "").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(client.workflow_status(id).await.unwrap().summary.retries, 1);
+    let again = dash.post_form(&action, "").await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+}
