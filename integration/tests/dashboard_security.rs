@@ -1343,10 +1343,140 @@ async fn hostile_workflow_and_node_names_are_escaped_in_pages_graph_and_api() {
         "/api/v1/workflows",
         "/api/v1/workflows/{id}",
         "/api/v1/workflows/{id}/cancel",
+        "/api/v1/workflows/{id}/retry-from/{node}",
     ] {
         assert!(
             doc["paths"][path].is_object(),
             "{path} missing from openapi.json"
         );
     }
+}
+
+/// Retry from a node over the JSON API: operators only, audited, 4xx (never
+/// 5xx) for a bad id, an unknown workflow or node, and a node that did not
+/// fail; a retry of a cancelled node re-enqueues it and its dependents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_from_a_node_over_the_api_is_for_operators_and_refuses_bad_input() {
+    let env = test_redis("dash-wf-retry").await;
+    let client = env.client();
+    let id = client
+        .workflow("retry me")
+        .node("first", client.job(NoopJob { n: 1 }))
+        .node("second", client.job(NoopJob { n: 2 }).queue("other"))
+        .edge("first", "second")
+        .enqueue()
+        .await
+        .unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    let path = format!("/api/v1/workflows/{id}/retry-from/first");
+    // Nothing failed yet: the node is queued.
+    let early = dash.send(Method::POST, &path, As::Operator, &[], "").await;
+    assert_eq!(early.status, StatusCode::BAD_REQUEST, "{}", early.body);
+    assert!(early.body.contains("only a failed"), "{}", early.body);
+    let cancel = format!("/api/v1/workflows/{id}/cancel");
+    let done = dash
+        .send(Method::POST, &cancel, As::Operator, &[], "")
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    for (bad, code) in [
+        (
+            "/api/v1/workflows/nope/retry-from/first".to_owned(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!(
+                "/api/v1/workflows/{}/retry-from/first",
+                uuid::Uuid::now_v7()
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            format!("/api/v1/workflows/{id}/retry-from/nobody"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("/api/v1/workflows/{id}/retry-from/%3Cscript%3E"),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let reply = dash.send(Method::POST, &bad, As::Operator, &[], "").await;
+        assert_eq!(reply.status, code, "{bad}: {}", reply.body);
+    }
+    let refused = dash.send(Method::POST, &path, As::Reader, &[], "").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let retried = dash.send(Method::POST, &path, As::Operator, &[], "").await;
+    assert_eq!(retried.status, StatusCode::OK, "{}", retried.body);
+    let body = retried.json();
+    assert_eq!(body["action"], "workflow_retry_from");
+    assert_eq!(body["enqueued"][0][0], "first");
+    assert_eq!(body["enqueued"][1][0], "second");
+    let status = client.workflow_status(id).await.unwrap();
+    assert_eq!(status.summary.retries, 1);
+    assert_eq!(client.admin().queue("default").await.unwrap().ready, 1);
+    let audit = dash.get("/api/v1/audit", As::Operator).await;
+    assert!(audit.body.contains("workflow_retry_from"), "{}", audit.body);
+    // Again: the node is queued now, not failed.
+    let again = dash.send(Method::POST, &path, As::Operator, &[], "").await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+}
+
+/// The workflow page's "Retry from here" button: shown to operators for a
+/// failed, skipped or cancelled node (its name percent-encoded in the
+/// form's action), refused without the CSRF token, 4xx (never 5xx) on a
+/// bad node or a node that did not fail, and a redirect when it worked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retry_from_here_button_goes_through_the_csrf_checked_form() {
+    let env = test_redis("dash-wf-retry-form").await;
+    let client = env.client();
+    let id = client
+        .workflow("form")
+        .node("first step", client.job(NoopJob { n: 1 }))
+        .node("second", client.job(NoopJob { n: 2 }).queue("other"))
+        .edge("first step", "second")
+        .enqueue()
+        .await
+        .unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+    let page = format!("/workflows/{id}");
+    let action = format!("/workflows/{id}/retry-from/first%20step");
+    assert!(
+        !dash
+            .get(&page, As::Browser)
+            .await
+            .body
+            .contains("Retry from here")
+    );
+    let cancelled = dash.post_form(&format!("/workflows/{id}/cancel"), "").await;
+    assert_eq!(
+        cancelled.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        cancelled.body
+    );
+    let shown = dash.get(&page, As::Browser).await;
+    assert!(shown.body.contains("Retry from here"), "{}", shown.body);
+    assert!(shown.body.contains(&action), "{}", shown.body);
+    let reader = dash.get(&page, As::Reader).await;
+    assert!(!reader.body.contains("Retry from here"));
+    let no_token = dash
+        .send(
+            Method::POST,
+            &action,
+            As::Browser,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            "",
+        )
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN, "{}", no_token.body);
+    let unknown = dash
+        .post_form(&format!("/workflows/{id}/retry-from/nobody"), "")
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
+    let bad_id = dash.post_form("/workflows/nope/retry-from/first", "").await;
+    assert_eq!(bad_id.status, StatusCode::BAD_REQUEST, "{}", bad_id.body);
+    let done = dash.post_form(&action, "").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(client.workflow_status(id).await.unwrap().summary.retries, 1);
+    let again = dash.post_form(&action, "").await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
 }

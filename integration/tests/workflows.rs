@@ -610,18 +610,21 @@ async fn enqueue_cost_of_a_ten_node_workflow() {
         "10-job chain (after): {chain_time:?} and {:.1} commands {chain_cmds:?}",
         per(&chain_cmds)
     );
-    // The workflow adds its record (open + mark), per-edge policies and
-    // the nodes' statuses (they are tracked) to what the same jobs cost as
-    // a chain: a fraction more, not a multiple.
+    // The workflow adds its record (open + gate), per-edge policies, the
+    // nodes' statuses (they are tracked) and its gate (the roots wait for
+    // it, and are released through the outbox) to what the same jobs cost
+    // as a chain: a fraction more, not a multiple.
     assert!(
-        per(&workflow_cmds) <= per(&chain_cmds) * 1.6,
+        per(&workflow_cmds) <= per(&chain_cmds) * 1.8,
         "{workflow_cmds:?} vs {chain_cmds:?}"
     );
-    // Script calls: workflow_open, parent_open × 10, link_child × 9 (one
-    // per edge), enqueue_waiting × 8 (the non-roots), workflow_mark.
+    // Script calls: workflow_open, parent_open × 11 (the nodes and the
+    // gate), link_child × 11 (one per edge, and each of the 2 roots to the
+    // gate), enqueue_waiting × 10, workflow_gate, release_child × 2 (the
+    // roots, when the gate opens).
     assert_eq!(
         workflow_cmds["evalsha"],
-        u64::from(ROUNDS) * (1 + 10 + 9 + 8 + 1),
+        u64::from(ROUNDS) * (1 + 11 + 11 + 10 + 1 + 2),
         "{workflow_cmds:?}"
     );
 }
@@ -642,8 +645,8 @@ async fn an_incomplete_workflow_is_shown_and_cancelling_it_cleans_up() {
         .enqueue()
         .await
         .unwrap();
-    // As if the producer had died before placing the root (roots go last)
-    // and before marking the record placed.
+    // As if the producer had died before opening the gate (which marks
+    // the record placed): the root is gone, the child still waits.
     let admin = client.admin();
     assert_eq!(admin.purge("default").await.unwrap(), 1);
     let mut conn = env.connection().await.unwrap();
@@ -681,6 +684,56 @@ async fn an_incomplete_workflow_is_shown_and_cancelling_it_cleans_up() {
     assert_eq!(admin.queue("other").await.unwrap().waiting, 0);
 }
 
+/// A workflow with several roots is all or nothing: when placing the
+/// second root fails (its queue's keys hold the wrong type), the first
+/// root — placed, but waiting for the workflow's gate — never runs, even
+/// with workers serving its queue, and the workflow is abandoned, not
+/// half run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_root_that_fails_to_place_leaves_no_other_root_run() {
+    let env = test_redis("wf-gate").await;
+    let workers = workers(&env);
+    let client = env.client();
+    let mut conn = env.connection().await.unwrap();
+    for place in ["ready", "waiting"] {
+        let key = format!("{}:{{broken}}:{place}", env.prefix());
+        let _: () = conn.set(key, "not a list").await.unwrap();
+    }
+    let err = client
+        .workflow("two roots")
+        .node("first", client.job(step(&env, "first", 1)))
+        .node(
+            "second",
+            client.job(step(&env, "second", 1)).queue("broken"),
+        )
+        .node("join", client.job(step(&env, "join", 1)))
+        .edge("first", "join")
+        .edge("second", "join")
+        .enqueue()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("wrongtype"),
+        "{err}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        runs(&env, "first").await,
+        0,
+        "a root ran although the workflow was not placed"
+    );
+    assert_eq!(runs(&env, "join").await, 0);
+    let admin = client.admin();
+    let default = admin.queue("default").await.unwrap();
+    assert_eq!((default.waiting, default.ready), (0, 0), "{default:?}");
+    let listed = admin
+        .list_workflows(Some("default"), None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    stop(workers);
+}
+
 /// Two operators retrying the same failed node at once enqueue it once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_retries_of_the_same_node_at_once_enqueue_it_once() {
@@ -710,6 +763,59 @@ async fn two_retries_of_the_same_node_at_once_enqueue_it_once() {
     let status = settled(&client, id).await;
     assert_eq!(status.summary.state, WorkflowState::Succeeded);
     assert_eq!(runs(&env, "only").await, 1);
+    stop(workers);
+}
+
+/// Two operators retrying different nodes on the same path at once (X,
+/// and Y downstream of it) never place a node twice: retries of one
+/// workflow are serialized by the record's generation, so one claims it
+/// and the other fails before changing anything; Y runs once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_retries_from_nodes_on_one_path_place_each_node_once() {
+    let env = test_redis("wf-retry-path").await;
+    break_step(&env, "x", true).await;
+    let workers = workers(&env);
+    let client = env.client();
+    let id = client
+        .workflow("path race")
+        .node("x", client.job(step(&env, "x", 1)))
+        .node("y", client.job(step(&env, "y", 1)).queue("other"))
+        .node("z", client.job(step(&env, "z", 1)))
+        .edge_with("x", "y", OnParentFailure::Skip)
+        .edge("y", "z")
+        .enqueue()
+        .await
+        .unwrap();
+    let status = settled(&client, id).await;
+    assert_eq!(
+        status.node("y").unwrap().state,
+        NodeState::Skipped,
+        "{status:#?}"
+    );
+    break_step(&env, "x", false).await;
+    let (a, b) = tokio::join!(
+        client.retry_workflow_from(id, "x"),
+        client.retry_workflow_from(id, "y")
+    );
+    let oks = [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count();
+    assert_eq!(oks, 1, "{a:?} {b:?}");
+    let status = settled(&client, id).await;
+    assert_eq!(status.summary.retries, 1, "{status:#?}");
+    if a.is_ok() {
+        assert_eq!(
+            status.summary.state,
+            WorkflowState::Succeeded,
+            "{status:#?}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(runs(&env, "y").await <= 1);
+    assert!(runs(&env, "z").await <= 1);
+    let admin = client.admin();
+    for queue in ["default", "other"] {
+        let info = admin.queue(queue).await.unwrap();
+        assert_eq!((info.waiting, info.ready), (0, 0), "{info:?}");
+    }
     stop(workers);
 }
 

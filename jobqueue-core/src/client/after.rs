@@ -138,7 +138,14 @@ impl Client {
             return Err(unknown_parent(parent.id));
         }
         let (mut envelope, payload) = decode_record(&job.record)?;
-        envelope.after = parents.clone();
+        // A workflow's gate (workflow/enqueue.rs) is a parent of its roots
+        // but no node's: it stays out of the job's parents.
+        let gate = envelope.workflow.as_ref().map(|reference| reference.id);
+        envelope.after = parents
+            .iter()
+            .filter(|parent| Some(parent.id) != gate)
+            .cloned()
+            .collect();
         envelope.on_parent_failure =
             (job.on_parent_failure != Default::default()).then_some(job.on_parent_failure);
         let record = encode_record(&envelope, payload)?;

@@ -76,6 +76,21 @@ impl Client {
         })
     }
 
+    /// A client over `store` (its connection and prefix) with default
+    /// settings otherwise: for operator code that holds only an [`Admin`]
+    /// and must enqueue (a workflow's retry).
+    pub(crate) fn over_store(store: Store) -> Self {
+        let mut config = ClientConfig::new("");
+        config.prefix = store.keys().prefix().to_owned();
+        Self {
+            inner: Arc::new(ClientInner {
+                store,
+                config,
+                queues: RwLock::new(Vec::new()),
+            }),
+        }
+    }
+
     /// The settings this client was built with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config

@@ -169,6 +169,7 @@ pub(crate) struct Scripts {
     pub wake_waiters: LuaScript,
     pub workflow_open: LuaScript,
     pub workflow_mark: LuaScript,
+    pub workflow_gate: LuaScript,
     pub ack_batch: LuaScript,
     pub bury_batch: LuaScript,
     pub batch_open: LuaScript,
@@ -223,6 +224,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     wake_waiters: lua!("wake_waiters"),
     workflow_open: lua!("workflow_open"),
     workflow_mark: lua!("workflow_mark"),
+    workflow_gate: lua!(flow "workflow_gate"),
     ack_batch: lua_batch!("ack_batch"),
     bury_batch: lua_batch!(flow "bury_batch"),
     batch_open: lua_batch!(flow "batch_open"),
@@ -239,7 +241,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 51] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 52] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -280,6 +282,7 @@ impl Scripts {
             &self.wake_waiters,
             &self.workflow_open,
             &self.workflow_mark,
+            &self.workflow_gate,
             &self.ack_batch,
             &self.bury_batch,
             &self.batch_open,

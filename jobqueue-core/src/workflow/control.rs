@@ -10,9 +10,10 @@ use crate::admin::Admin;
 use crate::client::Client;
 use crate::client::prepared::{Destination, PreparedJob};
 use crate::error::Error;
+use crate::store::keys::QueueKeys;
 use crate::store::ops::workflow_mark::MarkOutcome;
 use crate::wire::record::{Envelope, decode_record, encode_record};
-use crate::workflow::enqueue::{PlacedNode, link_node, node_fields, place_or_abandon};
+use crate::workflow::enqueue::{Gate, PlacedNode, link_node, node_fields, place_or_abandon};
 use crate::workflow::status::{NodeState, NodeStatus, Record, WorkflowStatus};
 use crate::workflow::{WorkflowRef, retention_ms};
 
@@ -109,6 +110,17 @@ impl Admin {
     }
 }
 
+impl Admin {
+    /// Retries workflow `id` from node `node`; see
+    /// [`Client::retry_workflow_from`]. Enqueues through a client over
+    /// this admin's store (its connection and prefix, default settings).
+    pub async fn retry_workflow_from(&self, id: Uuid, node: &str) -> Result<RetryReport, Error> {
+        Client::over_store(self.store().clone())
+            .retry_workflow_from(id, node)
+            .await
+    }
+}
+
 impl Client {
     /// Cancels workflow `id`; see [`Admin::cancel_workflow`].
     pub async fn cancel_workflow(&self, id: Uuid) -> Result<usize, Error> {
@@ -122,8 +134,11 @@ impl Client {
     /// dependency records and results are kept 30 days. `node` must have
     /// failed, been skipped or cancelled; nodes downstream that may still
     /// run are cancelled first, and the re-run nodes' dead jobs are
-    /// deleted from their dead sets (their new jobs replace them). Two retries of the same node at once
-    /// enqueue it once (the other fails with a conflict error).
+    /// deleted from their dead sets (their new jobs replace them). Retries of
+    /// one workflow are serialized: of two at once, from any nodes, one
+    /// claims the record (its generation) and the other fails with a
+    /// conflict error before changing anything; a retry while the workflow
+    /// is still being placed is refused.
     pub async fn retry_workflow_from(&self, id: Uuid, node: &str) -> Result<RetryReport, Error> {
         let admin = self.admin();
         let home = admin.workflow_home(id).await?;
@@ -147,51 +162,78 @@ impl Client {
                 ),
             ));
         }
+        if record.state == "enqueueing" && !record.cancelled {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "workflow {id} is being enqueued (or retried) right now: retry once it is placed, or cancel it"
+                ),
+            ));
+        }
         let rerun = record.graph.downstream(node)?;
         let rerun_set: HashSet<&str> = rerun.iter().map(String::as_str).collect();
+        let nodes = fresh_jobs(&record, id, home.name(), &rerun)?;
+        self.claim_retry(&home, id, &record, &status, &rerun, &nodes)
+            .await?;
+        // Only the retry that claimed the record gets here: it alone
+        // cancels what it replaces.
         admin
             .cancel_nodes(&status, |name| rerun_set.contains(name))
             .await?;
         admin.drop_dead_nodes(&status, &rerun_set).await?;
-        let nodes = fresh_jobs(&record, id, home.name(), &rerun)?;
-        let mut fields = node_fields(&nodes);
-        for name in &rerun {
+        let enqueued = nodes
+            .iter()
+            .map(|node| (node.name.clone(), node.job.id))
+            .collect();
+        place_or_abandon(self, home.name(), id, nodes, Gate::None).await?;
+        Ok(RetryReport {
+            workflow: id,
+            enqueued,
+        })
+    }
+}
+
+impl Client {
+    /// Claims workflow `id`'s record for a retry re-running `rerun` as
+    /// `nodes`: writes their new job ids, their rerun counts and state
+    /// `enqueueing`, guarded by the record's generation (its `retries`
+    /// count, as read into `record`) — so of two retries at once, from any
+    /// nodes, only one claims it, and the other fails with a conflict.
+    async fn claim_retry(
+        &self,
+        home: &QueueKeys,
+        id: Uuid,
+        record: &Record,
+        status: &WorkflowStatus,
+        rerun: &[String],
+        nodes: &[PlacedNode],
+    ) -> Result<(), Error> {
+        let mut fields = node_fields(nodes);
+        for name in rerun {
             let reruns = status.node(name).map_or(0, |n| n.reruns) + 1;
             fields.push((format!("r:{name}"), reruns.to_string()));
         }
         fields.push(("retries".to_owned(), (record.retries + 1).to_string()));
         fields.push(("state".to_owned(), "enqueueing".to_owned()));
-        let guard_field = format!("n:{node}");
-        let guard_value = from.job_id.to_string();
+        let generation = record.fields.get("retries").map_or("", String::as_str);
         match self
             .store()
             .mark_workflow(
-                &home,
+                home,
                 &id.to_string(),
                 retention_ms(),
-                Some((&guard_field, &guard_value)),
+                Some(("retries", generation)),
                 &fields,
             )
             .await?
         {
-            MarkOutcome::Written => {}
-            MarkOutcome::Gone => return Err(Error::WorkflowNotFound { op: OP, id }),
-            MarkOutcome::Moved => {
-                return Err(Error::invalid(
-                    OP,
-                    format!("node {node:?} was retried by someone else meanwhile"),
-                ));
-            }
+            MarkOutcome::Written => Ok(()),
+            MarkOutcome::Gone => Err(Error::WorkflowNotFound { op: OP, id }),
+            MarkOutcome::Moved => Err(Error::invalid(
+                OP,
+                format!("workflow {id} was retried by someone else meanwhile"),
+            )),
         }
-        let enqueued = nodes
-            .iter()
-            .map(|node| (node.name.clone(), node.job.id))
-            .collect();
-        place_or_abandon(self, home.name(), id, nodes).await?;
-        Ok(RetryReport {
-            workflow: id,
-            enqueued,
-        })
     }
 }
 

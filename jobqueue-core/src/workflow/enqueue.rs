@@ -3,20 +3,25 @@
 //! 1. `workflow_open.lua` records the workflow (state `enqueueing`) with
 //!    every node's job id and the node's record as enqueued (`j:<node>`,
 //!    kept so a retry can enqueue the node again);
-//! 2. every node's dependency record is opened (`parent_open.lua`), so any
-//!    node can be linked to its parents before they are placed;
-//! 3. the nodes with a parent among the nodes being placed go first, in
-//!    topological order, to their queues' waiting places — none can run,
-//!    since none of their parents has run;
-//! 4. the entry nodes (the workflow's roots; for a retry, the node retried
-//!    from) go last: from then on the workflow runs;
-//! 5. the record says `placed`.
+//! 2. every node's dependency record is opened (`parent_open.lua`), and so
+//!    is the workflow's gate: a dependency record named by the workflow id
+//!    on its home queue, that every root waits for;
+//! 3. every node goes, in topological order, to its queue's waiting place
+//!    — none can run: the roots wait for the shut gate, the others for
+//!    their parents;
+//! 4. `workflow_gate.lua` opens the gate and marks the record `placed` in
+//!    one step (unless the workflow was cancelled meanwhile): from then on
+//!    the roots run.
 //!
-//! A failure in 2–4 cancels the nodes already placed and marks the record
-//! `abandoned`. A producer that dies in 2–4 leaves the record in
-//! `enqueueing`: nothing has run (no entry node was placed), the status
-//! shows the workflow incomplete, and cancelling it removes the nodes it
-//! placed.
+//! A failure in 2–3 cancels the nodes already placed (none has run) and
+//! marks the record `abandoned`. A failure of step 4 cancels nothing (the
+//! gate may have opened). A producer that dies before step 4 leaves the
+//! record in `enqueueing`: no node has run or ever will, the status shows
+//! the workflow incomplete, and cancelling it removes the nodes it placed.
+//!
+//! A retry (`workflow/control.rs`) places one entry node, the node
+//! retried from, without a gate: it goes last, after every re-run node
+//! downstream of it is waiting.
 
 use std::collections::{HashMap, HashSet};
 
@@ -27,6 +32,8 @@ use crate::client::after::delay_ms;
 use crate::client::options::ParentSpec;
 use crate::client::prepared::PreparedJob;
 use crate::error::Error;
+use crate::store::keys::QueueKeys;
+use crate::store::ops::workflow_gate::GateOutcome;
 use crate::wire::record::{decode_record, encode_record};
 use crate::workflow::graph::{Graph, check_name};
 use crate::workflow::{MAX_LISTED_WORKFLOWS, Workflow, WorkflowRef, retention_ms};
@@ -74,6 +81,10 @@ impl Workflow<'_> {
                 node: name.clone(),
             };
             link_node(&mut job, &graph, name, &reference, &ids)?;
+            if graph.parents_of(name).next().is_none() {
+                job.after
+                    .push(ParentSpec::from((home.clone(), workflow_id)));
+            }
             placed.push(PlacedNode {
                 name: name.clone(),
                 job,
@@ -87,6 +98,7 @@ impl Workflow<'_> {
         let mut fields = vec![
             ("name".to_owned(), self.name.clone()),
             ("graph".to_owned(), graph_json),
+            ("retries".to_owned(), "0".to_owned()),
         ];
         fields.extend(node_fields(&placed));
         let client = self.client;
@@ -107,7 +119,7 @@ impl Workflow<'_> {
                 format!("workflow id {workflow_id} is taken"),
             ));
         }
-        place_or_abandon(client, &home, workflow_id, placed).await?;
+        place_or_abandon(client, &home, workflow_id, placed, Gate::Shut).await?;
         Ok(workflow_id)
     }
 }
@@ -150,49 +162,101 @@ pub(crate) fn link_node(
     Ok(())
 }
 
+/// Whether the entry nodes wait for the workflow's gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Gate {
+    /// The roots wait for the gate (a new workflow): opened at the end.
+    Shut,
+    /// No gate (a retry): its one entry node is placed last.
+    None,
+}
+
 /// Places `nodes` (in topological order); on failure cancels what was
-/// placed and marks the record `abandoned`. Marks it `placed` at the end.
+/// placed and marks the record `abandoned`. Then opens the gate and marks
+/// the record `placed` (with [`Gate::Shut`]), or marks it `placed`.
 pub(crate) async fn place_or_abandon(
     client: &Client,
     home: &str,
     workflow_id: Uuid,
     nodes: Vec<PlacedNode>,
+    gate: Gate,
 ) -> Result<(), Error> {
     let store = client.store();
     let home_keys = store.queue_keys(home)?;
     let id_text = workflow_id.to_string();
+    let gate_record = (gate == Gate::Shut).then(|| (home_keys.clone(), workflow_id, 0));
     let mut placed: Vec<(String, Uuid)> = Vec::new();
-    if let Err(err) = place(client, nodes, &mut placed).await {
-        for (queue, id) in placed.iter().rev() {
-            if let Err(cancel_err) = client.cancel(queue, *id).await {
-                tracing::warn!(%id, error = %cancel_err, "could not cancel a node of an abandoned workflow");
-            }
-        }
-        let state = [("state".to_owned(), "abandoned".to_owned())];
-        if let Err(mark_err) = store
-            .mark_workflow(&home_keys, &id_text, retention_ms(), None, &state)
-            .await
-        {
-            tracing::warn!(workflow = %workflow_id, error = %mark_err, "could not mark an abandoned workflow");
-        }
+    if let Err(err) = place(client, nodes, gate_record, &mut placed).await {
+        abandon(client, &home_keys, workflow_id, &placed).await;
         return Err(err);
     }
-    let state = [("state".to_owned(), "placed".to_owned())];
-    store
-        .mark_workflow(&home_keys, &id_text, retention_ms(), None, &state)
-        .await?;
-    Ok(())
+    if gate == Gate::None {
+        let state = [("state".to_owned(), "placed".to_owned())];
+        store
+            .mark_workflow(&home_keys, &id_text, retention_ms(), None, &state)
+            .await?;
+        return Ok(());
+    }
+    // From here on a root may run: an error cancels nothing.
+    match store
+        .open_workflow_gate(&home_keys, &id_text, retention_ms())
+        .await?
+    {
+        GateOutcome::Opened(Some(entry)) => {
+            store.apply_releases(&home_keys, &[entry]).await?;
+            Ok(())
+        }
+        GateOutcome::Opened(None) => Ok(()),
+        GateOutcome::Gone => Err(Error::WorkflowNotFound {
+            op: OP,
+            id: workflow_id,
+        }),
+        GateOutcome::Shut => Err(Error::invalid(
+            OP,
+            format!("workflow {workflow_id} was cancelled while its nodes were placed: none ran"),
+        )),
+    }
 }
 
-/// Opens every node's dependency record, then enqueues the nodes with a
-/// parent among `nodes` (in order), then the entry nodes.
+/// Cancels the nodes `placed` (none has run: they wait for the shut gate
+/// or for parents that did not run) and marks the record `abandoned`.
+async fn abandon(
+    client: &Client,
+    home_keys: &QueueKeys,
+    workflow_id: Uuid,
+    placed: &[(String, Uuid)],
+) {
+    for (queue, id) in placed.iter().rev() {
+        if let Err(cancel_err) = client.cancel(queue, *id).await {
+            tracing::warn!(%id, error = %cancel_err, "could not cancel a node of an abandoned workflow");
+        }
+    }
+    let state = [("state".to_owned(), "abandoned".to_owned())];
+    if let Err(mark_err) = client
+        .store()
+        .mark_workflow(
+            home_keys,
+            &workflow_id.to_string(),
+            retention_ms(),
+            None,
+            &state,
+        )
+        .await
+    {
+        tracing::warn!(workflow = %workflow_id, error = %mark_err, "could not mark an abandoned workflow");
+    }
+}
+
+/// Opens every node's dependency record (and the gate's), then enqueues
+/// the nodes with a parent among `nodes` (in order), then the entry nodes.
 async fn place(
     client: &Client,
     nodes: Vec<PlacedNode>,
+    gate: Option<(QueueKeys, Uuid, u64)>,
     placed: &mut Vec<(String, Uuid)>,
 ) -> Result<(), Error> {
     let store = client.store();
-    let opens = nodes
+    let mut opens = nodes
         .iter()
         .map(|node| {
             Ok((
@@ -202,6 +266,7 @@ async fn place(
             ))
         })
         .collect::<Result<Vec<_>, Error>>()?;
+    opens.extend(gate);
     store.open_parents(&opens).await?;
     let inner_ids: HashSet<Uuid> = nodes.iter().map(|node| node.job.id).collect();
     let (inner, entry): (Vec<PlacedNode>, Vec<PlacedNode>) = nodes.into_iter().partition(|node| {

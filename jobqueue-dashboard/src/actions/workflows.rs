@@ -1,6 +1,6 @@
-//! Cancelling a workflow (the API's `POST /workflows/{id}/cancel` and the
-//! workflow page's form). Retry from a node needs a producer (it enqueues
-//! jobs): it is the CLI's `jobqueue workflow <id> --retry-from NODE`.
+//! Cancelling a workflow and retrying it from a failed node (the API's
+//! `POST /workflows/{id}/cancel` and `POST /workflows/{id}/retry-from/{node}`,
+//! and the workflow page's forms).
 
 use serde::Serialize;
 use uuid::Uuid;
@@ -42,5 +42,39 @@ pub(crate) async fn cancel_workflow(
     Ok(WorkflowCancelView {
         action: "workflow_cancel",
         count,
+    })
+}
+
+/// What a retry from a node did.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct WorkflowRetryView {
+    pub(crate) action: &'static str,
+    /// (node, new job id) for every node re-run, in topological order.
+    pub(crate) enqueued: Vec<(String, Uuid)>,
+}
+
+/// Retries workflow `id` from node `node` (operator role); 404 when the
+/// workflow is unknown, 400 when the node is unknown or did not fail,
+/// 409-class conflict as 400 when another retry claimed it meanwhile.
+pub(crate) async fn retry_workflow_from(
+    state: &AppState,
+    who: &Principal,
+    id: Uuid,
+    node: &str,
+) -> Result<WorkflowRetryView, ApiError> {
+    who.require_operator()?;
+    let report = state.admin.retry_workflow_from(id, node).await?;
+    let count = report.enqueued.len() as u64;
+    audit_log::action(
+        state,
+        who,
+        "workflow_retry_from",
+        &format!("{} node {node:?}", workflow_audit_target(id)),
+        count,
+    )
+    .await;
+    Ok(WorkflowRetryView {
+        action: "workflow_retry_from",
+        enqueued: report.enqueued,
     })
 }

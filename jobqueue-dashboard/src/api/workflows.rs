@@ -1,5 +1,6 @@
 //! `GET /workflows` (filters `queue`, `state`, `name`, `limit`),
-//! `GET /workflows/{id}` (every node) and `POST /workflows/{id}/cancel`.
+//! `GET /workflows/{id}` (every node), `POST /workflows/{id}/cancel` and
+//! `POST /workflows/{id}/retry-from/{node}`.
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/workflows", get(list))
         .route("/workflows/{id}", get(one))
         .route("/workflows/{id}/cancel", post(cancel))
+        .route("/workflows/{id}/retry-from/{node}", post(retry_from))
 }
 
 async fn list(
@@ -45,4 +47,15 @@ async fn cancel(
 ) -> Result<Json<impl Serialize>, ApiError> {
     let id = params::job_id(&id)?;
     Ok(Json(workflows::cancel_workflow(&state, &who, id).await?))
+}
+
+async fn retry_from(
+    State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    Path((id, node)): Path<(String, String)>,
+) -> Result<Json<impl Serialize>, ApiError> {
+    let id = params::job_id(&id)?;
+    Ok(Json(
+        workflows::retry_workflow_from(&state, &who, id, &node).await?,
+    ))
 }

@@ -79,6 +79,10 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/workflows/{id}", get(pages::workflows::workflow))
         .route("/workflows/{id}/graph", get(pages::workflows::graph))
         .route("/workflows/{id}/cancel", post(forms::workflows::cancel))
+        .route(
+            "/workflows/{id}/retry-from/{node}",
+            post(forms::workflows::retry_from),
+        )
         .route("/audit", get(pages::audit::audit))
         .layer(axum::middleware::from_fn_with_state(
             state,

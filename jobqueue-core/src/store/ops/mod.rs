@@ -51,5 +51,6 @@ pub mod signal_wait;
 pub mod step_store;
 pub mod unlock;
 pub mod wake_waiters;
+pub mod workflow_gate;
 pub mod workflow_mark;
 pub mod workflow_open;

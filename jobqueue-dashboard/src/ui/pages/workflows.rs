@@ -8,8 +8,9 @@ use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use jobqueue_core::{WorkflowState, WorkflowStatus, WorkflowSummary};
+use jobqueue_core::{NodeState, WorkflowState, WorkflowStatus, WorkflowSummary};
 use maud::{Markup, html};
+use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::format::time;
@@ -19,7 +20,7 @@ use crate::security::principal::Principal;
 use crate::state::AppState;
 use crate::ui::flash::flash;
 use crate::ui::layout::{Nav, confirm_button, page};
-use crate::ui::links::{job_path, workflow_path};
+use crate::ui::links::{job_path, url, workflow_path};
 use crate::ui::visible::Visible;
 use crate::ui::workflow_graph::workflow_svg;
 use crate::workflow_list::workflow_list;
@@ -129,9 +130,9 @@ fn detail(state: &AppState, who: &Principal, status: &WorkflowStatus) -> Markup 
             img #workflow-graph src=(graph) alt="Graph of the workflow's nodes, coloured by state";
         }
         h2 { "Nodes" }
-        p.muted { "Retry from a failed node with " code { "jobqueue workflow <id> --retry-from <node>" } ": it re-runs that node and everything downstream, keeping the results of what succeeded." }
+        p.muted { "Retry from a failed node (its button, or " code { "jobqueue workflow <id> --retry-from <node>" } ") re-runs that node and everything downstream, keeping the results of what succeeded." }
         div.table-wrap { table #nodes-table {
-            thead { tr { th { "Node" } th { "State" } th { "Queue" } th { "Job" } th.num { "Reruns" } th { "Error" } } }
+            thead { tr { th { "Node" } th { "State" } th { "Queue" } th { "Job" } th.num { "Reruns" } th { "Error" } th { "Actions" } } }
             tbody {
                 @for node in &status.nodes {
                     tr data-node=(node.name) {
@@ -141,11 +142,21 @@ fn detail(state: &AppState, who: &Principal, status: &WorkflowStatus) -> Markup 
                         td { a href=(state.link(&job_path(&node.queue, node.job_id))) { code { (node.job_id) } } }
                         td.num { (node.reruns) }
                         td { @if let Some(error) = &node.error { span.error { (Visible(error)) } } }
+                        td { @if matches!(node.state, NodeState::Failed | NodeState::Skipped | NodeState::Cancelled) {
+                            (confirm_button(state, who, &retry_from_link(state, wf.id, &node.name), "Retry from here", "", None, Some("Re-run this node and every node downstream of it?")))
+                        } }
                     }
                 }
             }
         } }
     }
+}
+
+/// The retry form's action for node `node` (a path segment: percent-encoded,
+/// a space as `%20`).
+fn retry_from_link(state: &AppState, id: Uuid, node: &str) -> String {
+    let segment = url(node).replace('+', "%20");
+    state.link(&format!("{}/retry-from/{segment}", workflow_path(id)))
 }
 
 /// `GET /workflows/{id}/graph`: the graph as SVG.
