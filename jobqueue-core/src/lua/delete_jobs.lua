@@ -6,7 +6,9 @@ had not ended yet (its parent hash still says `pending`), its end is
 recorded as `failed` in the same step, as bury.lua records a death, and an
 outbox entry is filed for its children, whose policies then apply (dead
 letter, run anyway, or keep waiting). A job that had already ended (a dead
-job) changes nothing for its children.
+job) changes nothing for its children. A deleted durable job's memo, pending
+signals and sleeping / signal_wait index entries go with it (drop_memos
+in include/flow.lua).
 
 Called by: store/ops/delete_jobs.rs, from Admin::delete and the bulk
 delete of a listing (admin/actions.rs, admin/browse.rs): the operator,
@@ -30,6 +32,7 @@ for i = 1, #ARGV do
   if redis.call('ZREM', KEYS[1], id) == 1 then
     redis.call('HDEL', KEYS[2], id)
     deleted = deleted + 1
+    drop_memos(flow_base(KEYS[2], ':jobs'), {id})
     if record_deleted_parent(KEYS[3 + i], KEYS[3], id, now) then
       filed[#filed + 1] = id .. '|failed'
     end
