@@ -29,7 +29,9 @@ async fn parked_job(env: &TestRedis, sleep: bool) -> Uuid {
     let index_key = format!("{}:{{default}}:{index}", env.prefix());
     assert!(
         eventually(Duration::from_secs(10), || async {
-            index_members(env, &index_key).await.contains(&id.to_string())
+            index_members(env, &index_key)
+                .await
+                .contains(&id.to_string())
         })
         .await,
         "the job parked in {index}"
