@@ -123,3 +123,47 @@ async fn sleeping_and_waiting_jobs_are_listed_paged_and_escaped() {
     }
     worker.shutdown().await;
 }
+
+/// A tracked durable job's status reads `sleeping` while it sleeps and
+/// `waiting_for_signal` while it is parked (written in the same step as
+/// the sleep or the park), and `succeeded` at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tracked_jobs_status_says_sleeping_or_waiting_for_signal() {
+    use jobqueue_core::JobStatusState;
+    let env = test_redis("durable-status").await;
+    let worker = test_worker(&env).start().await.unwrap();
+    let trace = format!("{}:trace", env.prefix());
+    let mut job = DurableJob::new(env.url(), &trace, 1);
+    job.sleep_ms = Some(600_000);
+    let sleeper = env.client().job(job).track().enqueue().await.unwrap();
+    let mut job = DurableJob::new(env.url(), &trace, 1);
+    job.signal = Some("go".into());
+    job.signal_timeout_ms = 600_000;
+    let waiter = env.client().job(job).track().enqueue().await.unwrap();
+    for (id, want) in [
+        (sleeper, JobStatusState::Sleeping),
+        (waiter, JobStatusState::WaitingForSignal),
+    ] {
+        assert!(
+            eventually(Duration::from_secs(10), || async {
+                let status = env.client().status(id).await.unwrap();
+                status.is_some_and(|s| s.state == want)
+            })
+            .await,
+            "{want:?}"
+        );
+    }
+    env.client()
+        .signal("default", waiter, "go", &1)
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            let status = env.client().status(waiter).await.unwrap();
+            status.is_some_and(|s| s.state == JobStatusState::Succeeded)
+        })
+        .await,
+        "the woken job finished"
+    );
+    worker.shutdown().await;
+}
