@@ -41,7 +41,7 @@ async fn enqueue_idempotent(client: &Client, job: BenchJob, i: u64) -> Result<()
     client
         .job(job)
         .queue("bench")
-        .idempotency_key(&format!("order-{i}"), Duration::from_secs(3600))
+        .idempotency_key(format!("order-{i}"), Duration::from_secs(3600))
         .enqueue()
         .await
         .map(|_| ())
