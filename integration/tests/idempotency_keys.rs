@@ -193,3 +193,74 @@ async fn concurrent_enqueues_from_many_clients_create_exactly_one_job() {
         "exactly one job was created"
     );
 }
+
+/// Several OS processes (`idempotent_enqueuer`) enqueue under the same key
+/// at the same instant, single and bulk: exactly one job is created, every
+/// other enqueue names it (`exists` for its payload, `conflict` for the
+/// one process with another payload).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_enqueues_from_several_processes_create_exactly_one_job() {
+    const ENQUEUER: &str = env!("CARGO_BIN_EXE_idempotent_enqueuer");
+    const PROCESSES: usize = 5;
+    const ENQUEUES: usize = 40;
+    let env = test_redis("idem-processes").await;
+    let start_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 1500;
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|p| {
+            // The last process enqueues another payload under the key.
+            let payload = if p == PROCESSES - 1 { "2" } else { "1" };
+            std::process::Command::new(ENQUEUER)
+                .env("JQ_URL", env.url())
+                .env("JQ_PREFIX", env.prefix())
+                .env("JQ_KEY", "order-7")
+                .env("JQ_PAYLOAD", payload)
+                .env("JQ_ENQUEUES", ENQUEUES.to_string())
+                .env("JQ_START_AT_MS", start_at.to_string())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn the enqueuer")
+        })
+        .collect();
+    let outputs: Vec<(usize, String)> = children
+        .into_iter()
+        .enumerate()
+        .map(|(p, child)| {
+            let out = child.wait_with_output().expect("enqueuer output");
+            assert!(out.status.success(), "enqueuer {p} failed");
+            (p, String::from_utf8(out.stdout).unwrap())
+        })
+        .collect();
+    let lines: Vec<(usize, &str, &str)> = outputs
+        .iter()
+        .flat_map(|(p, text)| {
+            text.lines().map(move |line| {
+                let (kind, id) = line.split_once(' ').expect("outcome line");
+                (*p, kind, id)
+            })
+        })
+        .collect();
+    assert_eq!(lines.len(), PROCESSES * ENQUEUES, "every enqueue answered");
+    let created: Vec<&(usize, &str, &str)> = lines
+        .iter()
+        .filter(|(_, kind, _)| *kind == "enqueued")
+        .collect();
+    assert_eq!(created.len(), 1, "exactly one job created: {created:?}");
+    let (winner, _, id) = *created[0];
+    let winner_payload = winner == PROCESSES - 1;
+    for (p, kind, named) in &lines {
+        assert_eq!(named, &id, "every outcome names the one job");
+        let same_payload = (*p == PROCESSES - 1) == winner_payload;
+        match *kind {
+            "enqueued" => {}
+            "exists" => assert!(same_payload, "process {p}: exists for another payload"),
+            "conflict" => assert!(!same_payload, "process {p}: conflict for the same payload"),
+            other => panic!("unexpected outcome {other}"),
+        }
+    }
+    let info = env.client().admin().queue("default").await.unwrap();
+    assert_eq!(info.ready, 1, "one job in the queue");
+}

@@ -67,7 +67,7 @@ pub enum Command {
     /// `queues key-limits` for the limits of flow key classes.
     Queues(QueuesArgs),
     /// List jobs in a state (ready, keyed, scheduled, retry, dead, active, waiting, cancelled,
-    /// expired).
+    /// expired, sleeping, waiting-for-signal).
     Jobs(jobs::JobsArgs),
     /// Show one scheduled, retrying, dead, waiting, cancelled or expired job, and its status.
     Job(jobs::JobArgs),

@@ -42,6 +42,16 @@ pub struct BenchArgs {
     #[arg(long)]
     pub unique: bool,
 
+    /// w1 variant: every job runs this many no-op memoised steps
+    /// (`JobContext::step_n`), so it is a durable job (default 0: plain).
+    #[arg(long, default_value_t = 0)]
+    pub steps: u32,
+
+    /// w2_single variant: every enqueue carries its own idempotency key
+    /// (one hour window).
+    #[arg(long)]
+    pub idempotent: bool,
+
     /// w1 variant: every job belongs to one batch of N (added in chunks of
     /// `--batch`, then sealed), so each ending is counted in the batch.
     #[arg(long)]

@@ -37,6 +37,13 @@ pub(crate) struct BenchJob {
     /// `limits`: how long the job works, ms (its run is recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) work_ms: Option<u64>,
+    /// w1 `--steps`: no-op memoised steps the job runs.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) steps: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl BenchJob {
@@ -52,6 +59,7 @@ impl BenchJob {
             warmup: false,
             fail_once: false,
             work_ms: None,
+            steps: 0,
         }
     }
 }
@@ -73,6 +81,11 @@ impl Job for BenchJob {
         }
         if self.fail_once && ctx.attempt() == 1 {
             return Err(JobError::retry("fails once on purpose"));
+        }
+        for i in 0..self.steps {
+            let i = u64::from(i);
+            ctx.step_n("noop", i, || async move { Ok::<u64, JobError>(i) })
+                .await?;
         }
         if !self.warmup {
             measurements::record_success(self.sent_ns.or(self.due_ns));

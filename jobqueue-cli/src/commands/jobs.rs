@@ -15,7 +15,8 @@ use super::output::{json, table};
 #[derive(Debug, Args)]
 pub struct JobsArgs {
     /// ready, keyed (ready jobs waiting in their flow keys' lists), scheduled,
-    /// retry, dead, active, waiting, cancelled or expired.
+    /// retry, dead, active, waiting, cancelled, expired, sleeping (durable jobs
+    /// in a durable sleep) or waiting-for-signal (durable jobs parked for a signal).
     pub state: String,
     /// The queue.
     #[arg(long, short, default_value = "default")]

@@ -45,11 +45,19 @@ pub enum BrowseState {
     Cancelled,
     /// Dropped unstarted after their expiry, most recent first (bounded set).
     Expired,
+    /// Durable jobs in a durable sleep (`JobContext::sleep`), soonest wake
+    /// first: the entries of the `P:{Q}:sleeping` index not yet due (the
+    /// jobs are in the retry set).
+    Sleeping,
+    /// Durable jobs parked waiting for a signal
+    /// (`JobContext::wait_for_signal`), soonest deadline first: the
+    /// entries of the `P:{Q}:signal_wait` index not yet due.
+    WaitingForSignal,
 }
 
 impl BrowseState {
     /// Every state, in the order a person reads them.
-    pub const ALL: [BrowseState; 9] = [
+    pub const ALL: [BrowseState; 11] = [
         BrowseState::Ready,
         BrowseState::Keyed,
         BrowseState::Scheduled,
@@ -59,6 +67,8 @@ impl BrowseState {
         BrowseState::Waiting,
         BrowseState::Cancelled,
         BrowseState::Expired,
+        BrowseState::Sleeping,
+        BrowseState::WaitingForSignal,
     ];
 
     /// The lowercase name used in URLs and on the command line.
@@ -73,6 +83,8 @@ impl BrowseState {
             BrowseState::Waiting => "waiting",
             BrowseState::Cancelled => "cancelled",
             BrowseState::Expired => "expired",
+            BrowseState::Sleeping => "sleeping",
+            BrowseState::WaitingForSignal => "waiting-for-signal",
         }
     }
 
@@ -88,11 +100,13 @@ impl BrowseState {
             "waiting" => Ok(BrowseState::Waiting),
             "cancelled" => Ok(BrowseState::Cancelled),
             "expired" => Ok(BrowseState::Expired),
+            "sleeping" => Ok(BrowseState::Sleeping),
+            "waiting-for-signal" | "waiting_for_signal" => Ok(BrowseState::WaitingForSignal),
             other => Err(Error::InvalidArgument {
                 op: "browse",
                 message: format!(
                     "unknown job state {other:?}: use ready, keyed, scheduled, retry, dead, \
-                     active, waiting, cancelled or expired"
+                     active, waiting, cancelled, expired, sleeping or waiting-for-signal"
                 ),
             }),
         }
@@ -109,7 +123,9 @@ impl BrowseState {
             | BrowseState::Keyed
             | BrowseState::Active
             | BrowseState::Cancelled
-            | BrowseState::Expired => None,
+            | BrowseState::Expired
+            | BrowseState::Sleeping
+            | BrowseState::WaitingForSignal => None,
         }
     }
 }
@@ -291,6 +307,11 @@ impl Admin {
             BrowseState::Cancelled | BrowseState::Expired => {
                 self.store.set_size(&finished_key(q, state)).await
             }
+            BrowseState::Sleeping | BrowseState::WaitingForSignal => {
+                let now_ms = self.store.redis_time_ms().await?;
+                let key = durable_index_key(q, state);
+                self.store.index_size_after(&key, now_ms).await
+            }
             _ => {
                 let set = state.set().unwrap_or(JobSet::Dead);
                 self.store.set_size(set.key(q)).await
@@ -353,6 +374,9 @@ impl Admin {
                 self.ranked_slots(q, &key, true, job_state, start, count)
                     .await
             }
+            BrowseState::Sleeping | BrowseState::WaitingForSignal => {
+                self.durable_index_slots(q, state, start, count).await
+            }
             _ => {
                 let set = state.set().unwrap_or(JobSet::Dead);
                 self.list_slots(q, set, start, count).await
@@ -404,6 +428,51 @@ impl Admin {
                 record.map(|r| JobInfo::from_record(q.name(), state, &r, Some(*score as i64)))
             })
             .collect())
+    }
+}
+
+impl Admin {
+    /// One rank window of the durable index behind `state` (sleeping or
+    /// waiting for a signal), counting only entries not yet due (older
+    /// ones are trimmed lazily by the scripts), with the jobs' records: they
+    /// are in the retry set, shown with their wake time or deadline.
+    async fn durable_index_slots(
+        &self,
+        q: &QueueKeys,
+        state: BrowseState,
+        start: usize,
+        count: usize,
+    ) -> Result<Vec<Option<JobInfo>>, Error> {
+        let count = count.clamp(1, MAX_PAGE_SIZE);
+        let now_ms = self.store.redis_time_ms().await?;
+        let key = durable_index_key(q, state);
+        let entries = self
+            .store
+            .index_page_after(&key, now_ms, start, count)
+            .await?;
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = entries.iter().map(|(id, _)| id.as_str()).collect();
+        let records = self.store.stored_records(q, &ids).await?;
+        Ok(entries
+            .iter()
+            .zip(records)
+            .map(|((_, score), record)| {
+                let at = Some(*score as i64);
+                record.map(|r| JobInfo::from_record(q.name(), JobState::Retry, &r, at))
+            })
+            .collect())
+    }
+}
+
+/// The index of sleeping jobs or of jobs waiting for a signal (`state` is
+/// one of those two).
+fn durable_index_key(q: &QueueKeys, state: BrowseState) -> String {
+    if state == BrowseState::Sleeping {
+        q.sleeping()
+    } else {
+        q.signal_wait()
     }
 }
 

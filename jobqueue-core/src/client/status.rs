@@ -81,10 +81,18 @@ pub enum JobStatusState {
     Cancelled,
     /// Dropped: not started before its expiry.
     Expired,
+    /// A durable job in a durable sleep (`JobContext::sleep`): written by
+    /// `step_store.lua` when the sleep is stored; `running` again when it
+    /// resumes.
+    Sleeping,
+    /// A durable job parked waiting for a signal
+    /// (`JobContext::wait_for_signal`): written by `signal_wait.lua` when it
+    /// parks; `running` again when it resumes.
+    WaitingForSignal,
 }
 
 impl JobStatusState {
-    const ALL: [JobStatusState; 9] = [
+    const ALL: [JobStatusState; 11] = [
         JobStatusState::Queued,
         JobStatusState::Scheduled,
         JobStatusState::Waiting,
@@ -94,6 +102,8 @@ impl JobStatusState {
         JobStatusState::Dead,
         JobStatusState::Cancelled,
         JobStatusState::Expired,
+        JobStatusState::Sleeping,
+        JobStatusState::WaitingForSignal,
     ];
 
     /// The state's name as stored and shown (`queued`, `running`, …).
@@ -108,6 +118,8 @@ impl JobStatusState {
             JobStatusState::Dead => "dead",
             JobStatusState::Cancelled => "cancelled",
             JobStatusState::Expired => "expired",
+            JobStatusState::Sleeping => "sleeping",
+            JobStatusState::WaitingForSignal => "waiting_for_signal",
         }
     }
 

@@ -10,7 +10,8 @@ outbox. The caller then releases the children on their queues and removes
 the entry; the reaper's sweep finishes entries a crashed worker left. A keyed job's
 flow key is released (as ack_keyed.lua), and a unique job's lock freed
 (release_unique in include/flow.lua). The jobs removed are counted as
-`processed` (count_ended in include/lib.lua).
+`processed` (count_ended in include/lib.lua). A durable job's memo, pending
+signals and index entries go with it (drop_memos in include/flow.lua).
 
 Called by: store/ops/ack_parents.rs, packed by store/completion.rs for
 the jobs with dependents in a worker's batch of successes: the outcome writer
@@ -32,11 +33,12 @@ Returns: {acked, outbox entries filed…}
 local now = now_ms()
 local out = {0}
 local n = #KEYS - 3
-local records, left = redis.call('HMGET', KEYS[1], unpack(ARGV, 1, n)), {}
+local records, left, acked_ids = redis.call('HMGET', KEYS[1], unpack(ARGV, 1, n)), {}, {}
 for i = 1, n do
   if records[i] and redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
     left[#left + 1] = records[i]
     out[1] = out[1] + 1
+    acked_ids[#acked_ids + 1] = ARGV[i]
     if resolve_parent(KEYS[i + 3], KEYS[2], ARGV[i], 'succeeded', now) then
       out[#out + 1] = ARGV[i] .. '|succeeded'
     end
@@ -49,6 +51,7 @@ for i = 1, n do
 end
 local base = flow_base(KEYS[2], ':releases')
 flow_leave(base, left)
+drop_memos(base, acked_ids)
 for _, record in ipairs(left) do release_unique(base, record) end
 count_ended(KEYS[3], 'processed', out[1], now)
 return out

@@ -14,7 +14,9 @@ worker fires the job's cancellation token. A keyed job waiting in its
 key's list (id in P:{Q}:g:<key>, record in the jobs hash) is found by id
 and reported as 'ready'; a leased keyed job's key is released. A job of
 a batch is counted `cancelled` in its batch in the same step
-(batch_job_cancelled in include/batch.lua).
+(batch_job_cancelled in include/batch.lua). A durable job's memo, pending
+signals and sleeping / signal_wait index entries are deleted when it is
+filed (file_finished → drop_memos in include/flow.lua).
 
 Called by: store/ops/cancel.rs (Store::cancel_once, after
 find_ready_record for a job in the ready list or priority set), from

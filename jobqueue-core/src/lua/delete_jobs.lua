@@ -6,7 +6,9 @@ had not ended yet (its parent hash still says `pending`), its end is
 recorded as `failed` in the same step, as bury.lua records a death, and an
 outbox entry is filed for its children, whose policies then apply (dead
 letter, run anyway, or keep waiting). A job that had already ended (a dead
-job) changes nothing for its children.
+job) changes nothing for its children. A deleted durable job's memo, pending
+signals and sleeping / signal_wait index entries go with it (drop_memos
+in include/flow.lua).
 
 A deleted job of a batch (from the retry set: batch jobs are never
 scheduled or waiting) is counted `cancelled` in its batch and no longer
@@ -42,6 +44,7 @@ for i = 1, #ARGV do
     redis.call('HDEL', KEYS[2], id)
     deleted = deleted + 1
     if record then batch_job_cancelled(base, record, now, queue_key(base, ':events')) end
+    drop_memos(base, {id})
     if record_deleted_parent(KEYS[3 + i], KEYS[3], id, now) then
       filed[#filed + 1] = id .. '|failed'
     end

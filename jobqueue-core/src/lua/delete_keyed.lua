@@ -5,7 +5,8 @@ Each job's record (in the jobs hash) names its key; the job is deleted only
 if its id is still in that key's list (otherwise it was leased, finished or
 is filed elsewhere, and is left alone). A key whose list empties leaves
 P:{Q}:gready. A deleted job with dependents counts as failed for them, as
-in delete_jobs.lua.
+in delete_jobs.lua. A durable job's memo goes with it (drop_memos in
+include/flow.lua).
 
 Called by: store/ops/delete_keyed.rs, from Admin::delete_keyed
 (admin/keys.rs) and Admin::delete_keyed_matching (admin/browse.rs): the
@@ -31,6 +32,7 @@ for i = 1, #ARGV do
   if key and redis.call('LREM', queue_key(base, ':g:' .. key), 1, id) == 1 then
     redis.call('HDEL', KEYS[1], id)
     flow_forget_if_idle(base, key)
+    drop_memos(base, {id})
     deleted = deleted + 1
     if record_deleted_parent(KEYS[2 + i], KEYS[2], id, now) then
       filed[#filed + 1] = id .. '|failed'

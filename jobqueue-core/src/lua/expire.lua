@@ -5,7 +5,8 @@ expired; the decision is made here on the Redis clock (the same clock for
 every worker). When the job's `expires_at` is not after now, its record
 moves from the worker's active hash to the queue's expired set (bounded,
 counted in the `expired` counter) and it does not run. Otherwise nothing
-changes and the worker runs the job. A keyed job's key is released.
+changes and the worker runs the job. A keyed job's key is released. A
+durable job's memo goes with it (file_finished → drop_memos).
 
 Called by: store/ops/expire.rs (Store::expire_leased), from the worker
 about to start a leased job whose `expires_at` its clock says has passed

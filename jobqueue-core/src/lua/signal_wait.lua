@@ -37,6 +37,8 @@ KEYS[6]  P:{Q}:jobs           hash  id → record
 KEYS[7]  P:{Q}:signal_wait    zset  id → deadline: the index of parked jobs
          (a park adds the job and trims entries already past; a wait that
          is over removes it)
+KEYS[8]  P:{Q}:status:<id>   hash  a tracked job's status:
+         `waiting_for_signal` when it parks
 ARGV[1]  job id
 ARGV[2]  worker id
 ARGV[3]  signal name
@@ -84,6 +86,10 @@ else
     redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', math.floor(now))
     redis.call('ZADD', KEYS[7], wait_until, id)
     redis.call('PEXPIRE', KEYS[3], ttl)
+    if record_tracked(record) then
+      redis.call('HSET', KEYS[8], 'state', 'waiting_for_signal', 'updated_at', ms_text(now))
+      redis.call('PEXPIRE', KEYS[8], ttl)
+    end
     flow_leave(flow_base(KEYS[5], ':retry'), {record})
     if previous_head == nil or wait_until < previous_head then
       redis.call('PUBLISH', ARGV[6], 's')

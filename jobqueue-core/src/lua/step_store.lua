@@ -22,6 +22,8 @@ KEYS[2]  P:{Q}:leases          zset  wid → lease deadline ms
 KEYS[3]  P:{Q}:steps:<id>      hash  the job's memo
 KEYS[4]  P:{Q}:sleeping        zset  id → wake time: the index of sleeping
          jobs (a sleep adds the job, and trims entries already past)
+KEYS[5]  P:{Q}:status:<id>     hash  a tracked job's status: `sleeping`
+         when a sleep is stored
 ARGV[1]  job id
 ARGV[2]  worker id
 ARGV[3]  'step' | 'sleep'
@@ -34,7 +36,8 @@ Returns: {1, now ms, stored value} when stored;
 ]]
 local now = now_ms()
 local deadline = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[2]))
-if not deadline or deadline < now or redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+local record = redis.call('HGET', KEYS[1], ARGV[1])
+if not deadline or deadline < now or not record then
   return {0, ms_text(now)}
 end
 local ttl = tonumber(ARGV[4])
@@ -45,6 +48,10 @@ if ARGV[3] == 'sleep' then
   ttl = ttl + (wake - math.floor(now))
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', math.floor(now))
   redis.call('ZADD', KEYS[4], wake, ARGV[1])
+  if record_tracked(record) then
+    redis.call('HSET', KEYS[5], 'state', 'sleeping', 'updated_at', ms_text(now))
+    redis.call('PEXPIRE', KEYS[5], ttl)
+  end
 else
   field, value = 'step:' .. ARGV[5], ms_text(now) .. ' ' .. ARGV[6]
 end

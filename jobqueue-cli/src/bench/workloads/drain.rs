@@ -60,6 +60,7 @@ async fn enqueue(
     enqueue_in_batches(client, n, args.batch, |client, i| {
         let mut job = BenchJob::new(i);
         job.fail_once = args.fail_once;
+        job.steps = args.steps;
         let builder = client
             .job(job)
             .queue(queues[(i as usize) % queues.len()].clone());
@@ -166,6 +167,9 @@ fn result_line(
     }
     if args.in_batch {
         line["in_batch"] = json!(true);
+    }
+    if args.steps > 0 {
+        line["steps"] = json!(args.steps);
     }
     line
 }

@@ -1,8 +1,8 @@
 //! w2: enqueue throughput, single awaited calls and bulk batches.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use jobqueue_core::ClientConfig;
+use jobqueue_core::{Client, ClientConfig};
 use serde_json::json;
 
 use crate::bench::args::BenchArgs;
@@ -18,15 +18,34 @@ pub(crate) async fn run_single(config: ClientConfig, args: &BenchArgs) -> Result
     progress(format_args!("w2_single: {n} awaited enqueues"));
     let started = Instant::now();
     for i in 0..n {
-        enqueue_one(&client, BenchJob::new(i), "bench").await?;
+        if args.idempotent {
+            enqueue_idempotent(&client, BenchJob::new(i), i).await?;
+        } else {
+            enqueue_one(&client, BenchJob::new(i), "bench").await?;
+        }
     }
     let seconds = started.elapsed().as_secs_f64();
     delete_keys(config.redis_url(), &prefix).await?;
-    print_line(
-        "w2_single",
-        json!({"n": n, "ops_per_s": (n as f64 / seconds).round(), "seconds": round3(seconds)}),
-    );
+    let mut line =
+        json!({"n": n, "ops_per_s": (n as f64 / seconds).round(), "seconds": round3(seconds)});
+    if args.idempotent {
+        line["idempotent"] = json!(true);
+    }
+    print_line("w2_single", line);
     Ok(())
+}
+
+/// Enqueues one job into `bench` with its own idempotency key (`order-<i>`,
+/// one hour window), awaiting Redis's reply.
+async fn enqueue_idempotent(client: &Client, job: BenchJob, i: u64) -> Result<(), String> {
+    client
+        .job(job)
+        .queue("bench")
+        .idempotency_key(format!("order-{i}"), Duration::from_secs(3600))
+        .enqueue()
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 pub(crate) async fn run_bulk(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {

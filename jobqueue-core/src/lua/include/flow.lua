@@ -34,6 +34,22 @@ signal_wait.lua.
 -- replaces another). Used by the scripts that file jobs in the jobs hash;
 -- the plain fetch does without them.
 
+-- Drops the durable memos of jobs whose records are removed for good
+-- (docs/durable-jobs.md, "Limits and costs"): each job's memo
+-- P:{Q}:steps:<id> and pending signals P:{Q}:signals:<id>, and its entries
+-- in the sleeping and signal_wait indexes, so a cancelled or deleted job
+-- is not counted there. `base` is `P:{Q}` (flow_base). Keys that do not
+-- exist cost a lookup each; only the paths that remove records (operator
+-- actions, expiry, dead-set trims, successes with dependents) call this.
+local function drop_memos(base, ids)
+  if #ids == 0 then return end
+  for _, id in ipairs(ids) do
+    redis.call('DEL', queue_key(base, ':steps:' .. id), queue_key(base, ':signals:' .. id))
+  end
+  redis.call('ZREM', queue_key(base, ':sleeping'), unpack(ids))
+  redis.call('ZREM', queue_key(base, ':signal_wait'), unpack(ids))
+end
+
 -- Stores `record` in the jobs hash under its id unless another record
 -- holds that id, in which case it is dead-lettered (bury_duplicate).
 -- Returns true when it was stored under its own id.
@@ -62,6 +78,7 @@ local function file_finished(set_key, jobs_key, stats_key, counter, id, record, 
   redis.call('HSET', jobs_key, id, record)
   redis.call('ZADD', set_key, now, id)
   redis.call('HINCRBY', stats_key, counter, 1)
+  drop_memos(flow_base(jobs_key, ':jobs'), {id})
   local old = redis.call('ZRANGEBYSCORE', set_key, '-inf', '(' .. ms_text(now - max_age), 'LIMIT', 0, 100)
   local excess = redis.call('ZCARD', set_key) - #old - max_kept
   if excess > 0 then
@@ -423,6 +440,7 @@ local function count_buried(dead_key, jobs_key, stats_key, buried, twins, max_jo
     if #ids > 0 then
       redis.call('ZREM', dead_key, unpack(ids))
       redis.call('HDEL', jobs_key, unpack(ids))
+      drop_memos(flow_base(jobs_key, ':jobs'), ids)
       trimmed = trimmed + #ids
     end
   end

@@ -78,6 +78,40 @@ impl Store {
             .map_err(Error::redis("set_page"))
     }
 
+    /// Members of the index `key` (a sorted set by due time) due after
+    /// `now_ms`.
+    pub async fn index_size_after(&self, key: &str, now_ms: i64) -> Result<u64, Error> {
+        redis::cmd("ZCOUNT")
+            .arg(key)
+            .arg(format!("({now_ms}"))
+            .arg("+inf")
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis("index_size_after"))
+    }
+
+    /// Up to `count` members (with scores) of the index `key` due after
+    /// `now_ms`, soonest first, from rank `start` among those.
+    pub async fn index_page_after(
+        &self,
+        key: &str,
+        now_ms: i64,
+        start: usize,
+        count: usize,
+    ) -> Result<Vec<(String, f64)>, Error> {
+        redis::cmd("ZRANGEBYSCORE")
+            .arg(key)
+            .arg(format!("({now_ms}"))
+            .arg("+inf")
+            .arg("WITHSCORES")
+            .arg("LIMIT")
+            .arg(start)
+            .arg(count.max(1))
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis("index_page_after"))
+    }
+
     /// The ids of the first `count` members of `set_key`.
     pub async fn set_head_ids(&self, set_key: &str, count: usize) -> Result<Vec<String>, Error> {
         redis::cmd("ZRANGE")

@@ -52,6 +52,7 @@ impl Store {
         let steps = queue.steps(request.id);
         let signals = queue.signals(request.id);
         let parked = queue.signal_wait();
+        let status = queue.status(request.id);
         let keys = [
             active.as_str(),
             queue.leases(),
@@ -60,6 +61,7 @@ impl Store {
             queue.retry(),
             queue.jobs(),
             parked.as_str(),
+            status.as_str(),
         ];
         let reply: Value = SCRIPTS
             .signal_wait

@@ -56,11 +56,13 @@ impl Store {
         let active = queue.active(worker_id);
         let steps = queue.steps(id);
         let sleeping = queue.sleeping();
+        let status = queue.status(id);
         let keys = [
             active.as_str(),
             queue.leases(),
             steps.as_str(),
             sleeping.as_str(),
+            status.as_str(),
         ];
         let call = SCRIPTS.step_store.call(&keys).arg(id).arg(worker_id);
         let call = match write {

@@ -102,6 +102,8 @@ impl JobList<'_> {
             BrowseState::Waiting => info.waiting,
             BrowseState::Cancelled => info.cancelled,
             BrowseState::Expired => info.expired,
+            BrowseState::Sleeping => info.sleeping,
+            BrowseState::WaitingForSignal => info.waiting_for_signal,
         };
         html! {
             h1 { "Queue " code { (queue) } @if info.paused { " " span.badge.warn { "paused" } } }
