@@ -273,7 +273,7 @@ async fn bad_input_gets_a_4xx_with_a_message() {
             StatusCode::BAD_REQUEST,
         ),
         (
-            "/api/v1/queues/default/jobs/sleeping".into(),
+            "/api/v1/queues/default/jobs/hibernating".into(),
             StatusCode::BAD_REQUEST,
         ),
         (
