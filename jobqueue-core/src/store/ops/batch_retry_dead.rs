@@ -14,7 +14,7 @@ const PAGE: usize = 1000;
 
 impl Store {
     /// Puts the batch's dead jobs back in its queue's ready list
-    /// (`batch_retry_dead.lua`, at most [`PAGE`] ids per call, found by
+    /// (`batch_retry_dead.lua`, at most 1,000 ids per call, found by
     /// HSCAN over the batch's `dead:<id>` fields). Returns how many; fails
     /// with [`Error::BatchNotFound`].
     pub async fn batch_retry_dead(&self, queue: &QueueKeys, batch_id: Uuid) -> Result<u64, Error> {
@@ -56,7 +56,7 @@ impl Store {
         }
     }
 
-    /// One `batch_retry_dead.lua` call for at most [`PAGE`] ids.
+    /// One `batch_retry_dead.lua` call for at most 1,000 ids.
     async fn batch_retry_dead_page(
         &self,
         queue: &QueueKeys,
