@@ -160,7 +160,7 @@ async fn exit_codes_mean_something() {
         3,
         "unknown queue"
     );
-    assert_eq!(code(&cli.run(&["jobs", "sleeping"])), 2, "bad state");
+    assert_eq!(code(&cli.run(&["jobs", "hibernating"])), 2, "bad state");
     assert_eq!(
         code(&cli.run(&["jobs", "ready", "--queue", "bad name"])),
         2,
