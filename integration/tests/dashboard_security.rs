@@ -1369,9 +1369,9 @@ async fn retry_from_a_node_over_the_api_is_for_operators_and_refuses_bad_input()
         .unwrap();
     let dash = Dashboard::new(&env, operator_config());
     let path = format!("/api/v1/workflows/{id}/retry-from/first");
-    // Nothing failed yet: the node is queued.
+    // Nothing failed yet: the node is queued, a conflict with its state.
     let early = dash.send(Method::POST, &path, As::Operator, &[], "").await;
-    assert_eq!(early.status, StatusCode::BAD_REQUEST, "{}", early.body);
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
     assert!(early.body.contains("only a failed"), "{}", early.body);
     let cancel = format!("/api/v1/workflows/{id}/cancel");
     let done = dash
@@ -1417,7 +1417,7 @@ async fn retry_from_a_node_over_the_api_is_for_operators_and_refuses_bad_input()
     assert!(audit.body.contains("workflow_retry_from"), "{}", audit.body);
     // Again: the node is queued now, not failed.
     let again = dash.send(Method::POST, &path, As::Operator, &[], "").await;
-    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
 }
 
 /// The workflow page's "Retry from here" button: shown to operators for a
@@ -1478,5 +1478,5 @@ async fn the_retry_from_here_button_goes_through_the_csrf_checked_form() {
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(client.workflow_status(id).await.unwrap().summary.retries, 1);
     let again = dash.post_form(&action, "").await;
-    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
 }

@@ -760,6 +760,7 @@ async fn two_retries_of_the_same_node_at_once_enqueue_it_once() {
     assert_eq!(oks, 1, "{a:?} {b:?}");
     let err = a.err().or(b.err()).unwrap();
     assert!(err.to_string().contains("retried by someone else"), "{err}");
+    assert_eq!(err.kind(), jobqueue_core::ErrorKind::Conflict, "{err}");
     let status = settled(&client, id).await;
     assert_eq!(status.summary.state, WorkflowState::Succeeded);
     assert_eq!(runs(&env, "only").await, 1);

@@ -56,7 +56,8 @@ pub struct Cli {
 }
 
 /// Subcommands. Exit codes: 0 success, 1 error, 2 bad usage, 3 not found,
-/// 4 Redis unavailable, 5 refused (unsafe configuration, or not confirmed).
+/// 4 Redis unavailable, 5 refused (unsafe configuration, or not confirmed),
+/// 6 conflict with the current state (e.g. retrying a node that did not fail).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the web dashboard, JSON API and /metrics.

@@ -810,11 +810,11 @@ async fn workflows_and_workflow_commands_list_show_refuse_and_cancel() {
     let shown = cli.json(&["workflow", &id_text, "--json"]);
     assert_eq!(shown["nodes"][1]["name"], "b");
     assert_eq!(shown["nodes"][1]["state"], "waiting");
-    // Only a failed node can be retried: a usage error, nothing changes.
+    // Only a failed node can be retried: a conflict, nothing changes.
     let refused = cli.run(&["workflow", &id_text, "--retry-from", "a"]);
     assert_eq!(
         code(&refused),
-        2,
+        6,
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );

@@ -286,6 +286,19 @@ pub enum Error {
         /// The batch id.
         id: Uuid,
     },
+    /// Workflow `id` is not in a state that allows the operation: a retry
+    /// from a node that did not fail, while the workflow is being placed, or
+    /// raced by another retry that claimed the workflow first. Nothing was
+    /// changed. Its kind is [`ErrorKind::Conflict`].
+    #[error("{op}: workflow {id}: {detail}; nothing was changed")]
+    WorkflowConflict {
+        /// The operation that failed.
+        op: &'static str,
+        /// The workflow id.
+        id: Uuid,
+        /// What is in the way.
+        detail: String,
+    },
     /// A step's output is larger than a step may store
     /// ([`crate::job::steps::MAX_STEP_OUTPUT_BYTES`]): nothing was stored.
     #[error(
@@ -357,7 +370,7 @@ impl Error {
             | Error::CronEntryNotFound { .. }
             | Error::KeyClassNotFound { .. }
             | Error::BatchNotFound { .. } => ErrorKind::NotFound,
-            Error::BatchClosed { .. } => ErrorKind::Conflict,
+            Error::BatchClosed { .. } | Error::WorkflowConflict { .. } => ErrorKind::Conflict,
             Error::JobNotSucceeded { .. } => ErrorKind::Conflict,
             Error::WaitTimeout { .. } => ErrorKind::Unavailable,
             Error::MigrationLocked { .. } => ErrorKind::Conflict,
@@ -385,6 +398,7 @@ impl Error {
             | Error::DuplicateId { op, .. }
             | Error::BatchNotFound { op, .. }
             | Error::BatchClosed { op, .. }
+            | Error::WorkflowConflict { op, .. }
             | Error::LeaseLost { op, .. }
             | Error::IdempotencyConflict { op, .. }
             | Error::Protocol { op, .. } => Some(op),

@@ -23,6 +23,9 @@ pub const EXIT_NOT_FOUND: u8 = 3;
 pub const EXIT_UNAVAILABLE: u8 = 4;
 /// Refused: unsafe configuration, or nothing matched.
 pub const EXIT_REFUSED: u8 = 5;
+/// Conflict with the current state: a node that did not fail, a workflow
+/// retried by someone else meanwhile, a closed batch, an id taken.
+pub const EXIT_CONFLICT: u8 = 6;
 
 impl CliError {
     /// An error with `code`.
@@ -44,6 +47,7 @@ impl From<jobqueue_core::Error> for CliError {
         let code = match err.kind() {
             ErrorKind::InvalidArgument => EXIT_USAGE,
             ErrorKind::NotFound => EXIT_NOT_FOUND,
+            ErrorKind::Conflict => EXIT_CONFLICT,
             ErrorKind::Unavailable | ErrorKind::OutcomeUnknown => EXIT_UNAVAILABLE,
             _ => EXIT_ERROR,
         };

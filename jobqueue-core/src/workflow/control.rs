@@ -154,21 +154,22 @@ impl Client {
             from.state,
             NodeState::Failed | NodeState::Skipped | NodeState::Cancelled
         ) {
-            return Err(Error::invalid(
-                OP,
-                format!(
+            return Err(Error::WorkflowConflict {
+                op: OP,
+                id,
+                detail: format!(
                     "node {node:?} is {}: only a failed, skipped or cancelled node can be retried",
                     from.state.as_str()
                 ),
-            ));
+            });
         }
         if record.state == "enqueueing" && !record.cancelled {
-            return Err(Error::invalid(
-                OP,
-                format!(
-                    "workflow {id} is being enqueued (or retried) right now: retry once it is placed, or cancel it"
-                ),
-            ));
+            return Err(Error::WorkflowConflict {
+                op: OP,
+                id,
+                detail: "it is being enqueued (or retried) right now: retry once it is placed, or cancel it"
+                    .to_owned(),
+            });
         }
         let rerun = record.graph.downstream(node)?;
         let rerun_set: HashSet<&str> = rerun.iter().map(String::as_str).collect();
@@ -229,10 +230,11 @@ impl Client {
         {
             MarkOutcome::Written => Ok(()),
             MarkOutcome::Gone => Err(Error::WorkflowNotFound { op: OP, id }),
-            MarkOutcome::Moved => Err(Error::invalid(
-                OP,
-                format!("workflow {id} was retried by someone else meanwhile"),
-            )),
+            MarkOutcome::Moved => Err(Error::WorkflowConflict {
+                op: OP,
+                id,
+                detail: "it was retried by someone else meanwhile".to_owned(),
+            }),
         }
     }
 }
