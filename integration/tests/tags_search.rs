@@ -392,7 +392,10 @@ async fn searches_stay_correct_while_worker_processes_end_the_jobs() {
         rounds += 1;
         assert!(rounds < 2000, "the workers finish");
     }
-    assert!(rounds >= 2, "searched while the jobs were running ({rounds} rounds)");
+    assert!(
+        rounds >= 2,
+        "searched while the jobs were running ({rounds} rounds)"
+    );
     let pages = search_all(&env, &query, 100).await;
     assert!(
         pages.iter().flat_map(|p| &p.hits).all(|h| h.job.is_none()),
