@@ -65,23 +65,10 @@ pub(crate) async fn jobs(client: &Client, args: &JobsArgs, as_json: bool) -> Cli
         )
         .await;
     }
-    if args.search.tag.is_some() || args.search.id_prefix.is_some() || args.search.field.is_some() {
-        return Err(CliError::new(
-            EXIT_USAGE,
-            "--tag, --id and --field belong to `jobqueue jobs search`",
-        ));
-    }
+    args.search.refuse_outside_search()?;
     let state =
         BrowseState::parse(&args.state).map_err(|e| CliError::new(EXIT_USAGE, e.to_string()))?;
-    let cursor = match &args.cursor {
-        Some(text) => text.parse::<u64>().map_err(|_| {
-            CliError::new(
-                EXIT_USAGE,
-                format!("--cursor {text:?} is not a page cursor"),
-            )
-        })?,
-        None => 0,
-    };
+    let cursor = browse_cursor(args.cursor.as_deref())?;
     let page = client
         .admin()
         .browse(
@@ -132,6 +119,18 @@ pub(crate) async fn jobs(client: &Client, args: &JobsArgs, as_json: bool) -> Cli
             .unwrap_or_default()
     );
     Ok(())
+}
+
+/// A listing's cursor: a position (0 when none is given).
+fn browse_cursor(text: Option<&str>) -> Result<u64, CliError> {
+    text.map_or(Ok(0), |text| {
+        text.parse::<u64>().map_err(|_| {
+            CliError::new(
+                EXIT_USAGE,
+                format!("--cursor {text:?} is not a page cursor"),
+            )
+        })
+    })
 }
 
 /// `jobqueue job`.

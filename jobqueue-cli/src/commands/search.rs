@@ -40,6 +40,23 @@ pub struct SearchArgs {
     pub all: bool,
 }
 
+impl SearchArgs {
+    /// Refuses the search options on a listing (`jobqueue jobs ready --tag x`).
+    pub(crate) fn refuse_outside_search(&self) -> Result<(), CliError> {
+        if self.tag.is_some()
+            || self.id_prefix.is_some()
+            || self.field.is_some()
+            || self.action.is_some()
+        {
+            return Err(CliError::new(
+                EXIT_USAGE,
+                "--tag, --id, --field and --action belong to `jobqueue jobs search`",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Which search the options name (`--type` is the shared filter option).
 fn query_of(args: &SearchArgs, job_type: Option<&str>) -> Result<SearchQuery, CliError> {
     let usage = |e: jobqueue_core::Error| CliError::new(EXIT_USAGE, e.to_string());
