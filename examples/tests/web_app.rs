@@ -60,7 +60,13 @@ async fn signup_enqueues_the_welcome_email_now_and_a_reminder_in_ten_seconds()
     let tagged = t
         .client()
         .admin()
-        .search("mail", &jobqueue::admin::SearchQuery::tag("signup")?, None, 10, 10)
+        .search(
+            "mail",
+            &jobqueue::admin::SearchQuery::tag("signup")?,
+            None,
+            10,
+            10,
+        )
         .await?;
     assert_eq!(tagged.hits.len(), 2, "both e-mails are found by their tag");
 

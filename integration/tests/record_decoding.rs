@@ -90,13 +90,16 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         proptest::collection::vec(parent, 0..4),
         policy,
         any::<Option<u128>>(),
+        // Tags: any text, hostile characters included (quotes, brackets,
+        // backslashes, newlines) — the envelope must carry them as JSON.
+        proptest::collection::vec(".{0,20}", 0..4),
     );
     (head, tail, flow, chain).prop_map(
         |(
             (id, job_type, attempt, max_attempts, priority, timeout_ms),
             (backoff, run_at, version, traceparent, errors),
             (cron, unique, expires_at, track, flow_key),
-            (dependents, after, on_parent_failure, batch),
+            (dependents, after, on_parent_failure, batch, tags),
         )| Envelope {
             id,
             job_type,
@@ -119,6 +122,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
             flow: flow_key,
             workflow: None,
             batch: batch.map(Uuid::from_u128),
+            tags,
         },
     )
 }

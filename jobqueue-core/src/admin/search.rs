@@ -1,7 +1,9 @@
 //! Finding jobs ([`Admin::search`]): by tag, an index look-up that costs
 //! O(page); by job id, one look-up; by id prefix, job type or payload field,
 //! a **bounded scan with a budget**: one page reads at most `budget`
-//! stored jobs, says how many it scanned of how many there are, and returns
+//! stored jobs (in the jobs hash, `HSCAN`'s `COUNT` is a hint and a step may
+//! return a few more: whole hash buckets), says how many it scanned of how
+//! many there are, and returns
 //! a cursor to continue from. Every step is one bounded read command (no
 //! script), so a search never holds Redis up however many jobs there are.
 //!

@@ -124,9 +124,10 @@ impl SearchQuery {
         }
     }
 
-    /// True when the stored `record` is a job this search looks for (the
-    /// scanning searches; a tag search matches on its index).
-    pub(crate) fn matches_record(&self, record: &[u8]) -> bool {
+    /// True when the stored `record` (any bytes) is a job this search
+    /// looks for: what the scanning searches test each record with (a tag
+    /// search reads its index, but matches a record's envelope the same way).
+    pub fn matches_record(&self, record: &[u8]) -> bool {
         match self {
             SearchQuery::Tag(tag) => decode_record(record)
                 .is_ok_and(|(envelope, _)| envelope.tags.iter().any(|t| t == tag)),

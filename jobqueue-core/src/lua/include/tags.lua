@@ -11,12 +11,14 @@ its producer is always found by its tags.
 
 Entries are not removed when a job ends: that would put a look-up of the
 record into every acknowledgement, bury and trim. The index is bounded
-instead, lazily, at each write to a tag: entries of jobs enqueued more than
-TAG_INDEX_MAX_AGE_MS ago (7 days, the retention of cancelled and expired
-jobs and of the status hash) are dropped, at most TAG_INDEX_MAX_ENTRIES
-(100,000) newest are kept per tag, and the key expires
-TAG_INDEX_MAX_AGE_MS after its last write. So the index holds at most the
-tagged enqueues of the last 7 days, and never more than 100,000 per tag.
+instead, lazily: every write to a tag renews the key's TTL
+(TAG_INDEX_MAX_AGE_MS, 7 days, the retention of cancelled and expired jobs
+and of the status hash), and one write in 16 (the job id's last hex digit
+is 0) also drops the entries of jobs enqueued more than 7 days ago and all
+but the TAG_INDEX_MAX_ENTRIES (100,000) newest. So a tag holds about the
+tagged enqueues of the last 7 days, at most 100,000 (plus the few writes
+since its last trim), and an idle tag's key is gone 7 days after its last
+write.
 A search shows each entry's job where it is now, or as ended / not found.
 ]]
 
@@ -57,13 +59,19 @@ local function index_tags(base, record, now)
   local tags = record_tags(record)
   if not tags then return 0 end
   local id = record_id(record)
-  local oldest = '(' .. uuid_v7_floor(now - TAG_INDEX_MAX_AGE_MS)
+  -- Trimming on one write in 16 (the id's last hex digit, random in a
+  -- UUID v7, is 0) halves the commands per tag; a tag then holds at most
+  -- about 16 writes beyond its bounds.
+  local trim = string.sub(id, -1) == '0'
+  local oldest = trim and '(' .. uuid_v7_floor(now - TAG_INDEX_MAX_AGE_MS)
   for i = 1, #tags do
     local tag_key = queue_key(base, ':tag:' .. tostring(tags[i]))
     redis.call('ZADD', tag_key, 0, id)
-    redis.call('ZREMRANGEBYLEX', tag_key, '-', oldest)
-    redis.call('ZREMRANGEBYRANK', tag_key, 0, -TAG_INDEX_MAX_ENTRIES - 1)
     redis.call('PEXPIRE', tag_key, TAG_INDEX_MAX_AGE_MS)
+    if trim then
+      redis.call('ZREMRANGEBYLEX', tag_key, '-', oldest)
+      redis.call('ZREMRANGEBYRANK', tag_key, 0, -TAG_INDEX_MAX_ENTRIES - 1)
+    end
   end
   return #tags
 end
