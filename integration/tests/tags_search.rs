@@ -366,16 +366,23 @@ async fn bulk_actions_apply_to_a_search_page() {
         .unwrap();
     assert_eq!(
         (report.found, report.changed),
-        (5, 0),
-        "a plain ready job is not located by id: skipped"
+        (5, 5),
+        "plain ready jobs (tag hits filed nowhere by id) are found in the ready list"
     );
+    // The four retried ones are ready now; the five cancelled are skipped.
     let by_type = SearchQuery::job_type("test_job").unwrap();
     let report = admin
         .act_on_search("default", &by_type, None, SearchAction::Cancel, 50, 10_000)
         .await
         .unwrap();
-    assert_eq!(report.changed, report.found, "{report:?}");
-    assert!(report.changed >= 5);
+    assert_eq!((report.found, report.changed), (9, 4), "{report:?}");
+    let info = admin.queue("default").await.unwrap();
+    assert_eq!((info.ready, info.cancelled), (0, 9));
+    let again = admin
+        .act_on_search("default", &now, None, SearchAction::Cancel, 50, 100)
+        .await
+        .unwrap();
+    assert_eq!(again.changed, 0, "cancelled jobs are not cancelled twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,6 +3,8 @@
 //! the next page, so a caller works through any number of matches in
 //! bounded steps.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -12,6 +14,7 @@ use crate::admin::search::{SearchHit, SearchPage};
 use crate::admin::search_query::SearchQuery;
 use crate::client::cancel::CancelOutcome;
 use crate::error::Error;
+use crate::wire::record::record_id_bytes;
 
 /// What to do with the jobs a search found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +27,10 @@ pub enum SearchAction {
     /// skipped (cancel a ready or running job instead).
     Delete,
     /// Cancel jobs that have not ended: ready, keyed, scheduled, retrying,
-    /// waiting or running. Others are skipped.
+    /// waiting or running. Others are skipped. Ready jobs of the page (and
+    /// tag hits filed nowhere by id) are looked for in one pass over the
+    /// ready list and the priority set per page: O(ready jobs) reads in
+    /// bounded windows.
     Cancel,
 }
 
@@ -105,10 +111,12 @@ impl Admin {
     ) -> Result<u64, Error> {
         if action == SearchAction::Cancel {
             let mut cancelled = 0;
-            for hit in hits
-                .iter()
-                .filter(|hit| hit.job.as_ref().is_some_and(|job| cancellable(job.state)))
-            {
+            let filed = hits.iter().filter(|hit| {
+                hit.job
+                    .as_ref()
+                    .is_some_and(|job| cancellable(job.state) && job.state != JobState::Ready)
+            });
+            for hit in filed {
                 if matches!(
                     self.cancel(queue, hit.id).await?,
                     CancelOutcome::Cancelled { .. }
@@ -116,7 +124,19 @@ impl Admin {
                     cancelled += 1;
                 }
             }
-            return Ok(cancelled);
+            // Ready jobs (and tag hits filed nowhere by id: ready in the
+            // plain list, or ended) are found in one pass over the ready
+            // list and the priority set for the whole page.
+            let unfiled: Vec<Uuid> = hits
+                .iter()
+                .filter(|hit| {
+                    hit.job
+                        .as_ref()
+                        .is_none_or(|job| job.state == JobState::Ready)
+                })
+                .map(|hit| hit.id)
+                .collect();
+            return Ok(cancelled + self.cancel_ready(queue, &unfiled).await?);
         }
         let mut changed = 0;
         for set in JobSet::ALL {
@@ -142,6 +162,63 @@ impl Admin {
         Ok(changed)
     }
 }
+
+impl Admin {
+    /// Cancels those of `ids` that wait in the ready list or the priority
+    /// set (a keyed ready job is found by id): one pass over both in
+    /// windows (bounded commands, nothing long in Redis), each record found
+    /// cancelled with `cancel.lua`. Ids found nowhere (ended) are skipped.
+    /// Returns how many were cancelled.
+    async fn cancel_ready(&self, queue: &str, ids: &[Uuid]) -> Result<u64, Error> {
+        let keys = self.store.queue_keys(queue)?;
+        let mut wanted: HashSet<String> = HashSet::new();
+        let mut cancelled = 0;
+        for &id in ids {
+            // Keyed ready jobs (and any job that moved to a set) by id first.
+            match self.store.cancel_once(&keys, id, None).await? {
+                Some(from) => {
+                    self.cancelled(&keys, id, from).await?;
+                    cancelled += 1;
+                }
+                None => {
+                    wanted.insert(id.to_string());
+                }
+            }
+        }
+        for prioritised in [false, true] {
+            let mut offset = 0;
+            while !wanted.is_empty() {
+                let records = self
+                    .store
+                    .ready_records(&keys, prioritised, offset, READY_WINDOW)
+                    .await?;
+                if records.is_empty() {
+                    break;
+                }
+                let mut removed = 0;
+                for record in &records {
+                    let Some(id) = record_id_bytes(record)
+                        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                        .filter(|id| wanted.remove(*id))
+                        .and_then(|id| id.parse::<Uuid>().ok())
+                    else {
+                        continue;
+                    };
+                    if let Some(from) = self.store.cancel_once(&keys, id, Some(record)).await? {
+                        self.cancelled(&keys, id, from).await?;
+                        cancelled += 1;
+                        removed += 1;
+                    }
+                }
+                offset += records.len() - removed;
+            }
+        }
+        Ok(cancelled)
+    }
+}
+
+/// Records of the ready list read per command when cancelling ready jobs.
+const READY_WINDOW: usize = 1000;
 
 /// True for a state a job can be cancelled from.
 fn cancellable(state: JobState) -> bool {
