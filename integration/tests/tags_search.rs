@@ -130,17 +130,31 @@ async fn tagged_jobs_are_found_by_tag_wherever_they_are() {
         .enqueue()
         .await
         .unwrap();
+    let parent = client
+        .job(env.test_job())
+        .with_dependents()
+        .delay(Duration::from_secs(3600))
+        .enqueue()
+        .await
+        .unwrap();
+    let child = client
+        .job(env.test_job())
+        .after((String::from("default"), parent))
+        .tags([tag])
+        .enqueue()
+        .await
+        .unwrap();
     let untagged = client.enqueue(env.test_job()).await.unwrap();
 
     let query = SearchQuery::tag(tag).unwrap();
     let pages = search_all(&env, &query, 100).await;
     let found: HashSet<Uuid> = hit_ids(&pages).into_iter().collect();
-    let expected: HashSet<Uuid> = [plain, prioritised, scheduled, keyed, given, unique]
+    let expected: HashSet<Uuid> = [plain, prioritised, scheduled, keyed, given, unique, child]
         .into_iter()
         .collect();
     assert_eq!(found, expected);
     assert!(!found.contains(&untagged));
-    assert_eq!(pages[0].total, 6);
+    assert_eq!(pages[0].total, 7);
     assert!(pages.iter().all(|p| p.indexed));
     let ids = hit_ids(&pages);
     let mut newest_first = ids.clone();
@@ -155,6 +169,11 @@ async fn tagged_jobs_are_found_by_tag_wherever_they_are() {
     };
     assert_eq!(state_of(scheduled), Some(JobState::Scheduled));
     assert_eq!(state_of(keyed), Some(JobState::Ready));
+    assert_eq!(
+        state_of(child),
+        Some(JobState::Waiting),
+        "a job with parents is indexed too"
+    );
     assert_eq!(
         state_of(plain),
         None,

@@ -92,11 +92,11 @@ fn check_options<J: StatefulJob>(options: &JobOptions) -> Result<&str, Error> {
     if let Some(key) = &options.idempotency {
         crate::client::idempotency::validate(key, options)?;
     }
-    if !options.tags.is_empty() && (options.idempotency.is_some() || !options.after.is_empty()) {
+    if !options.tags.is_empty() && options.idempotency.is_some() {
         return Err(Error::invalid(
             OP,
-            "tags cannot yet be combined with an idempotency key (.idempotency_key) or parents \
-             (.after): those enqueue scripts do not index tags",
+            "tags cannot yet be combined with an idempotency key (.idempotency_key): its \
+             enqueue script does not index tags",
         ));
     }
     Ok(queue)

@@ -7,8 +7,9 @@
 //! `include/flow.lua` (making jobs ready, keyed flow control) after that for
 //! the scripts that need it — not for the plain fetch and ack, which would
 //! otherwise pay for defining those helpers on every call; `include/tags.lua`
-//! (the tag index) after `flow.lua` for the four scripts that enqueue new
-//! jobs that may carry tags (`lua!(tags …)`). Scripts are called by SHA (`EVALSHA`); when Redis does
+//! (the tag index) after `flow.lua` for the scripts that enqueue new jobs
+//! that may carry tags (`lua!(tags …)`, and `lua_deps!`, whose
+//! `enqueue_waiting.lua` is one). Scripts are called by SHA (`EVALSHA`); when Redis does
 //! not know a script (after a restart or `SCRIPT FLUSH`), it is loaded and
 //! the call repeated once.
 
@@ -137,6 +138,8 @@ macro_rules! lua_deps {
                 include_str!("../lua/include/lib.lua"),
                 include_str!("../lua/include/records.lua"),
                 include_str!("../lua/include/flow.lua"),
+                // enqueue_waiting.lua indexes a new job's tags.
+                include_str!("../lua/include/tags.lua"),
                 include_str!("../lua/include/deps.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
             ),

@@ -1,7 +1,9 @@
 --[[ include/tags.lua — the per-queue tag index; prepended after
 include/flow.lua (store/scripts.rs, `lua!(tags …)`) to the scripts that
 enqueue new jobs that may carry tags: enqueue_priority.lua, schedule.lua,
-enqueue_with_id.lua and enqueue_unique.lua. Nothing else pays for it.
+enqueue_with_id.lua and enqueue_unique.lua; and (`lua_deps!`, after
+flow.lua) to enqueue_waiting.lua and release_child.lua, of which only
+enqueue_waiting.lua indexes. The plain fetch and ack do not pay for it.
 
 A tagged job's id is added to `P:{Q}:tag:<tag>` (a sorted set, every score
 0, members the job ids, which are UUID v7s: their text sorts by enqueue
