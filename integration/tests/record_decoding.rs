@@ -128,6 +128,41 @@ fn envelope() -> impl Strategy<Value = Envelope> {
 }
 
 proptest! {
+    /// What a scanning search does with every stored record it reads: any
+    /// query text, any bytes — an error or a verdict, never a panic; and a
+    /// job's own tags, type and id find it (the fuzz target `search_match`
+    /// goes further).
+    #[test]
+    fn searches_match_any_record_without_panicking(
+        text in ".{0,80}",
+        bytes in any::<Vec<u8>>(),
+        envelope in envelope(),
+    ) {
+        use jobqueue_core::admin::SearchQuery;
+        for query in [
+            SearchQuery::tag(&text),
+            SearchQuery::id(&text),
+            SearchQuery::job_type(&text),
+            SearchQuery::field(&text),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let _ = query.matches_record(&bytes);
+        }
+        let record = encode_record(&envelope, b"{}").unwrap();
+        for tag in envelope.tags.iter().filter(|t| SearchQuery::tag(t).is_ok()) {
+            prop_assert!(SearchQuery::tag(tag).unwrap().matches_record(&record));
+        }
+        let id = envelope.id.to_string();
+        prop_assert!(SearchQuery::id(&id[..9]).unwrap().matches_record(&record));
+        if let Ok(query) = SearchQuery::job_type(&envelope.job_type)
+            && envelope.job_type.trim() == envelope.job_type
+        {
+            prop_assert!(query.matches_record(&record));
+        }
+    }
+
     #[test]
     fn every_record_survives_a_round_trip(envelope in envelope(), payload in any::<Vec<u8>>()) {
         let record = encode_record(&envelope, &payload).unwrap();
