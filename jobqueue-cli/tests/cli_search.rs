@@ -80,7 +80,9 @@ async fn jobs_search_finds_pages_and_acts() {
             "10",
         ],
     );
-    assert_eq!(page["scanned"], 10);
+    // The budget, give or take what one HSCAN step returns beyond its COUNT.
+    let scanned = page["scanned"].as_u64().unwrap_or(0);
+    assert!((10..=26).contains(&scanned), "{scanned}");
     assert_eq!(page["total"], 30);
     let mut cursor = page["next_cursor"].as_str().expect("a cursor").to_owned();
     let mut found = page["hits"].as_array().map_or(0, Vec::len);

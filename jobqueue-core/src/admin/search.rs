@@ -14,6 +14,7 @@
 //! scan goes on may be missed or seen twice, as with any cursor over a
 //! live queue.
 
+use futures_util::future::try_join_all;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -173,16 +174,9 @@ impl Admin {
             .store
             .tag_page(q, tag, before_text.as_deref(), limit)
             .await?;
-        let mut hits = Vec::with_capacity(ids.len());
-        for text in &ids {
-            let Ok(id) = text.parse::<Uuid>() else {
-                continue;
-            };
-            hits.push(SearchHit {
-                id,
-                job: self.job(queue, id).await?,
-            });
-        }
+        let hits = self
+            .hits_where_they_are(queue, ids.iter().filter_map(|text| text.parse().ok()))
+            .await?;
         let next_cursor = (ids.len() == limit).then(|| ids.last().cloned()).flatten();
         Ok(SearchPage {
             hits,
@@ -191,6 +185,23 @@ impl Admin {
             total,
             indexed: true,
         })
+    }
+
+    /// Each of `ids` looked up where it is now ([`Admin::job`]), the
+    /// look-ups sent together (the connection pipelines them): a page
+    /// costs a few round trips, not a few per hit.
+    async fn hits_where_they_are(
+        &self,
+        queue: &str,
+        ids: impl Iterator<Item = Uuid>,
+    ) -> Result<Vec<SearchHit>, Error> {
+        try_join_all(ids.map(|id| async move {
+            Ok::<_, Error>(SearchHit {
+                id,
+                job: self.job(queue, id).await?,
+            })
+        }))
+        .await
     }
 
     /// A bounded scan from `position` (see the module docs).
@@ -212,16 +223,12 @@ impl Admin {
                 ScanPosition::Stored(at) => {
                     let (next, pairs) = self.store.scan_stored_records(q, at, step).await?;
                     scanned += pairs.len();
-                    for (id, record) in pairs {
-                        if query.matches_record(&record)
-                            && let Ok(id) = id.parse::<Uuid>()
-                        {
-                            hits.push(SearchHit {
-                                id,
-                                job: self.job(queue, id).await?,
-                            });
-                        }
-                    }
+                    let matched = pairs
+                        .into_iter()
+                        .filter(|(_, record)| query.matches_record(record))
+                        .filter_map(|(id, _)| id.parse::<Uuid>().ok())
+                        .collect::<Vec<_>>();
+                    hits.extend(self.hits_where_they_are(queue, matched.into_iter()).await?);
                     if next == 0 {
                         ScanPosition::Ready(0)
                     } else {
