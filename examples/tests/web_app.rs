@@ -57,6 +57,18 @@ async fn signup_enqueues_the_welcome_email_now_and_a_reminder_in_ten_seconds()
     assert_eq!(reminder.state, JobState::Scheduled);
     let due_in = reminder.at.expect("a due time") - chrono::Utc::now();
     assert!((8..=10).contains(&due_in.num_seconds()), "due in {due_in}");
+    let tagged = t
+        .client()
+        .admin()
+        .search(
+            "mail",
+            &jobqueue::admin::SearchQuery::tag("signup")?,
+            None,
+            10,
+            10,
+        )
+        .await?;
+    assert_eq!(tagged.hits.len(), 2, "both e-mails are found by their tag");
 
     let (status, _) = send(&t, signup("email=not-an-address")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

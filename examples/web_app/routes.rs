@@ -44,8 +44,16 @@ async fn sign_up(
         to: form.email.clone(),
         subject: subject.into(),
     };
-    jobs.enqueue(email("Welcome!")).await?;
-    jobs.enqueue_in(Duration::from_secs(10), email("Finish setting up"))
+    // Tagged, so support finds a sign-up's e-mails in the dashboard's
+    // search (or `jobqueue jobs search --tag signup`).
+    jobs.job(email("Welcome!"))
+        .tags(["signup", "mail:welcome"])
+        .enqueue()
+        .await?;
+    jobs.job(email("Finish setting up"))
+        .delay(Duration::from_secs(10))
+        .tags(["signup", "mail:reminder"])
+        .enqueue()
         .await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -642,3 +642,62 @@ async fn workflows_and_results_work_across_primaries() {
         .unwrap();
     assert_eq!(listed.len(), 1, "found on its queue among the primaries");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tagged_jobs_are_indexed_and_searched_on_a_cluster() {
+    let cluster = RedisCluster::start(3, 0);
+    let env = cluster_env(&cluster, "cluster-tags").await;
+    let queues = spread_queues(&cluster, env.prefix(), 1);
+    let admin = env.client().admin();
+    let query = jobqueue_core::admin::SearchQuery::tag("customer:4711").unwrap();
+    for queue in &queues {
+        let client = env.client();
+        let mut ids = HashSet::new();
+        // Every enqueue script that indexes tags, on every primary.
+        ids.insert(
+            client
+                .job(env.test_job())
+                .queue(queue)
+                .tags(["customer:4711"])
+                .enqueue()
+                .await
+                .unwrap(),
+        );
+        ids.insert(
+            client
+                .job(env.test_job())
+                .queue(queue)
+                .delay(Duration::from_secs(600))
+                .tags(["customer:4711"])
+                .enqueue()
+                .await
+                .unwrap(),
+        );
+        ids.insert(
+            client
+                .job(env.test_job())
+                .queue(queue)
+                .id(Uuid::now_v7())
+                .tags(["customer:4711"])
+                .enqueue()
+                .await
+                .unwrap(),
+        );
+        ids.insert(
+            client
+                .job(env.test_job())
+                .queue(queue)
+                .unique_for(Duration::from_secs(60))
+                .tags(["customer:4711"])
+                .enqueue()
+                .await
+                .unwrap(),
+        );
+        let page = admin.search(queue, &query, None, 50, 100).await.unwrap();
+        let found: HashSet<Uuid> = page.hits.iter().map(|h| h.id).collect();
+        assert_eq!(found, ids, "{queue}");
+        let scan = jobqueue_core::admin::SearchQuery::job_type("test_job").unwrap();
+        let scanned = admin.search(queue, &scan, None, 50, 100).await.unwrap();
+        assert_eq!(scanned.hits.len(), 4, "{queue}");
+    }
+}

@@ -205,8 +205,18 @@ async fn authentication_roles_and_csrf() {
 async fn hostile_text_is_escaped_everywhere() {
     let env = test_redis("dash-xss").await;
     let ids = make_dead_jobs(&env, &[HOSTILE.to_owned()], &format!("\"</pre>{HOSTILE}")).await;
+    // A job tagged with hostile text, found by searching for that tag.
+    env.client()
+        .job(NoopJob { n: 2 })
+        .tags([HOSTILE])
+        .delay(std::time::Duration::from_secs(600))
+        .enqueue()
+        .await
+        .unwrap();
     let dash = Dashboard::new(&env, operator_config());
+    let hostile_tag: String = form_urlencoded::byte_serialize(HOSTILE.as_bytes()).collect();
     let pages = [
+        format!("/queues/default/search?by=tag&q={hostile_tag}"),
         "/queues/default/jobs/dead".to_owned(),
         format!("/queues/default/jobs/dead?error={}", "%3Cscript%3E"),
         "/queues/default/groups".to_owned(),

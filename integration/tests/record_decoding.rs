@@ -90,13 +90,16 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         proptest::collection::vec(parent, 0..4),
         policy,
         any::<Option<u128>>(),
+        // Tags: any text, hostile characters included (quotes, brackets,
+        // backslashes, newlines) — the envelope must carry them as JSON.
+        proptest::collection::vec(".{0,20}", 0..4),
     );
     (head, tail, flow, chain).prop_map(
         |(
             (id, job_type, attempt, max_attempts, priority, timeout_ms),
             (backoff, run_at, version, traceparent, errors),
             (cron, unique, expires_at, track, flow_key),
-            (dependents, after, on_parent_failure, batch),
+            (dependents, after, on_parent_failure, batch, tags),
         )| Envelope {
             id,
             job_type,
@@ -119,11 +122,47 @@ fn envelope() -> impl Strategy<Value = Envelope> {
             flow: flow_key,
             workflow: None,
             batch: batch.map(Uuid::from_u128),
+            tags,
         },
     )
 }
 
 proptest! {
+    /// What a scanning search does with every stored record it reads: any
+    /// query text, any bytes — an error or a verdict, never a panic; and a
+    /// job's own tags, type and id find it (the fuzz target `search_match`
+    /// goes further).
+    #[test]
+    fn searches_match_any_record_without_panicking(
+        text in ".{0,80}",
+        bytes in any::<Vec<u8>>(),
+        envelope in envelope(),
+    ) {
+        use jobqueue_core::admin::SearchQuery;
+        for query in [
+            SearchQuery::tag(&text),
+            SearchQuery::id(&text),
+            SearchQuery::job_type(&text),
+            SearchQuery::field(&text),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let _ = query.matches_record(&bytes);
+        }
+        let record = encode_record(&envelope, b"{}").unwrap();
+        for tag in envelope.tags.iter().filter(|t| SearchQuery::tag(t).is_ok()) {
+            prop_assert!(SearchQuery::tag(tag).unwrap().matches_record(&record));
+        }
+        let id = envelope.id.to_string();
+        prop_assert!(SearchQuery::id(&id[..9]).unwrap().matches_record(&record));
+        if let Ok(query) = SearchQuery::job_type(&envelope.job_type)
+            && envelope.job_type.trim() == envelope.job_type
+        {
+            prop_assert!(query.matches_record(&record));
+        }
+    }
+
     #[test]
     fn every_record_survives_a_round_trip(envelope in envelope(), payload in any::<Vec<u8>>()) {
         let record = encode_record(&envelope, &payload).unwrap();

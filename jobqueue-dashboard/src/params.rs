@@ -2,7 +2,7 @@
 //! bad value gets a 400 with a message naming the parameter (axum's own
 //! extractors answer in plain text).
 
-use jobqueue_core::admin::MAX_PAGE_SIZE;
+use jobqueue_core::admin::{DEFAULT_SEARCH_BUDGET, MAX_PAGE_SIZE, MAX_SEARCH_BUDGET, SearchQuery};
 use jobqueue_core::{BrowseState, JobFilter, WorkflowState};
 use uuid::Uuid;
 
@@ -108,6 +108,80 @@ impl Params {
             fingerprint: text("fingerprint")?,
         })
     }
+}
+
+impl Params {
+    /// A job search from `tag`, `id`, `type` or `field` (exactly one; the
+    /// field as `path = value`), with `cursor` and `budget`: 400 otherwise.
+    pub(crate) fn search(&self) -> Result<SearchParams, ApiError> {
+        let given: Vec<(&str, &str)> = match (self.get("by"), self.get("q")) {
+            // The search page's form: `by` names the kind, `q` the value.
+            (Some(by), Some(q)) => vec![(by, q)],
+            _ => ["tag", "id", "type", "field"]
+                .into_iter()
+                .filter_map(|name| {
+                    self.get(name)
+                        .filter(|v| !v.trim().is_empty())
+                        .map(|v| (name, v))
+                })
+                .collect(),
+        };
+        let [(name, value)] = given[..] else {
+            return Err(ApiError::bad_request(
+                "give exactly one of the parameters \"tag\", \"id\", \"type\" or \"field\"",
+            ));
+        };
+        let bad = |e: jobqueue_core::Error| ApiError::bad_request(e.to_string());
+        let query = match name {
+            "tag" => SearchQuery::tag(value),
+            "id" => SearchQuery::id(value),
+            "type" => SearchQuery::job_type(value),
+            "field" => SearchQuery::field(value),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "search by {other:?}: use tag, id, type or field"
+                )));
+            }
+        }
+        .map_err(bad)?;
+        let cursor = self
+            .get("cursor")
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned);
+        if cursor.as_ref().is_some_and(|c| c.len() > 64) {
+            return Err(ApiError::bad_request(
+                "parameter \"cursor\" is not one a search returned",
+            ));
+        }
+        let budget = self.number("budget", DEFAULT_SEARCH_BUDGET as u64)?;
+        if budget == 0 || budget > MAX_SEARCH_BUDGET as u64 {
+            return Err(ApiError::bad_request(format!(
+                "parameter \"budget\" must be 1-{MAX_SEARCH_BUDGET}"
+            )));
+        }
+        Ok(SearchParams {
+            query,
+            field: (name.to_owned(), value.to_owned()),
+            cursor,
+            limit: self.limit()?,
+            budget: usize::try_from(budget).unwrap_or(MAX_SEARCH_BUDGET),
+        })
+    }
+}
+
+/// A checked job search (see [`Params::search`]).
+#[derive(Debug, Clone)]
+pub(crate) struct SearchParams {
+    /// What to look for.
+    pub(crate) query: SearchQuery,
+    /// The parameter it came from and its text (to link the next page).
+    pub(crate) field: (String, String),
+    /// Where to continue.
+    pub(crate) cursor: Option<String>,
+    /// Hits per page.
+    pub(crate) limit: usize,
+    /// Stored jobs a scan page reads at most.
+    pub(crate) budget: usize,
 }
 
 /// A job id from a path or form.

@@ -47,6 +47,11 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 0)]
     pub steps: u32,
 
+    /// w1 variant: every job carries this many tags (`t<k>:<i mod 1000>`),
+    /// so it is enqueued by a script that indexes them (default 0: none).
+    #[arg(long, default_value_t = 0)]
+    pub tags: u32,
+
     /// w2_single variant: every enqueue carries its own idempotency key
     /// (one hour window).
     #[arg(long)]

@@ -1,4 +1,5 @@
-//! `jobqueue jobs <state>` and `jobqueue job <id>`.
+//! `jobqueue jobs <state>` (and `jobqueue jobs search`, in `search.rs`) and
+//! `jobqueue job <id>`.
 
 use clap::Args;
 use jobqueue_core::admin::DurableState;
@@ -10,13 +11,15 @@ use jobqueue_dashboard::format::{ago, pretty_payload, short, time, variant_name}
 use super::exit::{CliError, CliResult, EXIT_NOT_FOUND, EXIT_USAGE};
 use super::filter::FilterArgs;
 use super::output::{json, table};
+use super::search::{SearchArgs, search};
 
 /// Options of `jobqueue jobs`.
 #[derive(Debug, Args)]
 pub struct JobsArgs {
     /// ready, keyed (ready jobs waiting in their flow keys' lists), scheduled,
     /// retry, dead, active, waiting, cancelled, expired, sleeping (durable jobs
-    /// in a durable sleep) or waiting-for-signal (durable jobs parked for a signal).
+    /// in a durable sleep) or waiting-for-signal (durable jobs parked for a signal);
+    /// or `search` (with --tag, --id, --type or --field) to find jobs in every state.
     pub state: String,
     /// The queue.
     #[arg(long, short, default_value = "default")]
@@ -28,8 +31,11 @@ pub struct JobsArgs {
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
     /// Where to start (the "next cursor" a previous page printed).
-    #[arg(long, default_value_t = 0)]
-    pub cursor: u64,
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// What `jobs search` looks for, and what it does with it.
+    #[command(flatten)]
+    pub search: SearchArgs,
 }
 
 /// Options of `jobqueue job`.
@@ -44,18 +50,32 @@ pub struct JobArgs {
 
 /// `jobqueue jobs`.
 pub(crate) async fn jobs(client: &Client, args: &JobsArgs, as_json: bool) -> CliResult {
-    let state =
-        BrowseState::parse(&args.state).map_err(|e| CliError::new(EXIT_USAGE, e.to_string()))?;
     if args.limit == 0 {
         return Err(CliError::new(EXIT_USAGE, "--limit must be at least 1"));
     }
+    if args.state == "search" {
+        return search(
+            client,
+            &args.queue,
+            &args.search,
+            args.filter.job_type.as_deref(),
+            args.cursor.as_deref(),
+            args.limit,
+            as_json,
+        )
+        .await;
+    }
+    args.search.refuse_outside_search()?;
+    let state =
+        BrowseState::parse(&args.state).map_err(|e| CliError::new(EXIT_USAGE, e.to_string()))?;
+    let cursor = browse_cursor(args.cursor.as_deref())?;
     let page = client
         .admin()
         .browse(
             &args.queue,
             state,
             &args.filter.to_filter(),
-            args.cursor,
+            cursor,
             args.limit,
         )
         .await?;
@@ -99,6 +119,18 @@ pub(crate) async fn jobs(client: &Client, args: &JobsArgs, as_json: bool) -> Cli
             .unwrap_or_default()
     );
     Ok(())
+}
+
+/// A listing's cursor: a position (0 when none is given).
+fn browse_cursor(text: Option<&str>) -> Result<u64, CliError> {
+    text.map_or(Ok(0), |text| {
+        text.parse::<u64>().map_err(|_| {
+            CliError::new(
+                EXIT_USAGE,
+                format!("--cursor {text:?} is not a page cursor"),
+            )
+        })
+    })
 }
 
 /// `jobqueue job`.
@@ -145,6 +177,9 @@ pub(crate) async fn job(client: &Client, args: &JobArgs, as_json: bool) -> CliRe
     println!("state     {:?}", job.state);
     if let Some(key) = &job.flow_key {
         println!("flow key  {key}");
+    }
+    if !job.tags.is_empty() {
+        println!("tags      {}", job.tags.join(" "));
     }
     println!(
         "attempts  {}{}",

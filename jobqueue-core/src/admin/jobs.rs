@@ -145,6 +145,9 @@ pub struct JobInfo {
     /// The batch it belongs to (on its queue), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch: Option<Uuid>,
+    /// Its tags ([`crate::JobBuilder::tags`]); empty for most jobs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl JobInfo {
@@ -172,6 +175,7 @@ impl JobInfo {
                 dependents: envelope.dependents,
                 workflow: envelope.workflow,
                 batch: envelope.batch,
+                tags: envelope.tags,
             },
             Err(err) => {
                 let id = record_id_bytes(record)
@@ -198,6 +202,7 @@ impl JobInfo {
                     dependents: false,
                     workflow: None,
                     batch: None,
+                    tags: Vec::new(),
                 }
             }
         }

@@ -15,6 +15,9 @@
 //! | `browse.rs` | cursor pages per state with filters (bounded scan) |
 //! | `filter.rs` | [`JobFilter`] and the error fingerprint |
 //! | `actions.rs` | run now (retry) and delete, by id, for a whole set or all matching a filter |
+//! | `search.rs` | finding jobs by tag (index), id, id prefix, type or payload field (bounded scan with a budget) |
+//! | `search_query.rs` | [`SearchQuery`]: what a search looks for, checked, and how a record matches |
+//! | `search_actions.rs` | retry, delete or cancel the jobs of a search page |
 //! | `errors.rs` | dead jobs grouped by error fingerprint (bounded sample) |
 //! | `dependencies.rs` | a job's parents (with their states) and children |
 //! | `finished.rs` | cancelled and expired jobs |
@@ -49,6 +52,9 @@ pub mod keys;
 pub mod limits;
 mod prefix_purge;
 mod queues;
+mod search;
+mod search_actions;
+mod search_query;
 mod server;
 mod sessions;
 mod visible_text;
@@ -65,6 +71,9 @@ pub use handle::{AUDIT_LOG_CAPACITY, Admin, MAX_PAGE_SIZE};
 pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
 pub use jobs::{JobInfo, JobSet, JobState, millis_to_datetime};
 pub use queues::{QueueInfo, Totals};
+pub use search::{DEFAULT_SEARCH_BUDGET, MAX_SEARCH_BUDGET, SearchHit, SearchPage};
+pub use search_actions::{SearchAction, SearchActionReport};
+pub use search_query::SearchQuery;
 pub use server::ServerInfo;
 pub use sessions::DashboardSession;
 pub use visible_text::{escape_hidden, escaped, is_hidden, is_invisible_format_char};

@@ -266,6 +266,23 @@ impl<'c, J: StatefulJob> JobBuilder<'c, J> {
         self
     }
 
+    /// Tags the job (`["customer:4711", "import:2026-11"]`) so an operator
+    /// finds it by tag in the dashboard, the API and `jobqueue jobs
+    /// search`. At most [`MAX_TAGS`](crate::job::tags::MAX_TAGS) distinct
+    /// tags of 1-[`MAX_TAG_LEN`](crate::job::tags::MAX_TAG_LEN) bytes
+    /// without control characters; anything else makes the enqueue fail
+    /// with an invalid-argument error before anything is sent. A tagged job
+    /// is enqueued by a script (not the bare `RPUSH` of a plain job) that
+    /// indexes its tags in the same step. Calling it again replaces the tags.
+    pub fn tags<I, S>(mut self, tags: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.options.tags = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Gives the job the id `id` instead of a fresh one, which makes its
     /// enqueue safe to retry. An enqueue that fails with
     /// [`ErrorKind::OutcomeUnknown`](crate::ErrorKind::OutcomeUnknown) (a

@@ -62,7 +62,7 @@ impl Admin {
 
     /// A job was cancelled: a tracked job's status says so (a cancelled
     /// job never runs again, so no later transition can race this write).
-    async fn cancelled(
+    pub(crate) async fn cancelled(
         &self,
         keys: &QueueKeys,
         id: Uuid,

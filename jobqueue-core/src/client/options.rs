@@ -1,6 +1,6 @@
 //! What a producer can ask of one job: [`JobOptions`] (queue, priority,
 //! attempts, backoff, timeout, when it runs, uniqueness, expiry, tracking,
-//! parents, flow key, id), set through [`crate::JobBuilder`].
+//! parents, flow key, id, tags), set through [`crate::JobBuilder`].
 
 use std::time::Duration;
 
@@ -63,6 +63,9 @@ pub struct JobOptions {
     /// Idempotency key ([`JobBuilder::idempotency_key`](crate::JobBuilder::idempotency_key));
     /// `None` for an ordinary job.
     pub idempotency: Option<IdempotencyKey>,
+    /// Tags ([`JobBuilder::tags`](crate::JobBuilder::tags)), checked by
+    /// [`crate::job::tags::validate_tags`] at enqueue; empty for most jobs.
+    pub tags: Vec<String>,
 }
 
 /// An idempotency key and how long it holds: within `window`, enqueues
@@ -156,6 +159,7 @@ impl Default for JobOptions {
             on_parent_failure: OnParentFailure::DeadLetter,
             id: None,
             idempotency: None,
+            tags: Vec::new(),
         }
     }
 }

@@ -92,6 +92,13 @@ fn check_options<J: StatefulJob>(options: &JobOptions) -> Result<&str, Error> {
     if let Some(key) = &options.idempotency {
         crate::client::idempotency::validate(key, options)?;
     }
+    if !options.tags.is_empty() && options.idempotency.is_some() {
+        return Err(Error::invalid(
+            OP,
+            "tags cannot yet be combined with an idempotency key (.idempotency_key): its \
+             enqueue script does not index tags",
+        ));
+    }
     Ok(queue)
 }
 
@@ -126,6 +133,7 @@ fn envelope_for<J: StatefulJob>(job: &J, options: &JobOptions) -> Result<Envelop
             .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
         Expiry::At(at) => at.timestamp_millis(),
     });
+    envelope.tags = crate::job::tags::validate_tags(&options.tags)?;
     envelope.traceparent = match &options.traceparent {
         Some(given) => Some(crate::wire::trace_context::validate(given)?.to_owned()),
         None => crate::wire::trace_context::current(),
@@ -173,7 +181,13 @@ fn destination_of(
     unique: bool,
 ) -> Result<Destination, Error> {
     let destination = match options.run_at {
-        RunAt::Now if options.priority != 0 || envelope.flow.is_some() => Destination::Priority,
+        // A tagged job takes the script too: its tags are indexed in the
+        // same step (`lua/include/tags.lua`).
+        RunAt::Now
+            if options.priority != 0 || envelope.flow.is_some() || !envelope.tags.is_empty() =>
+        {
+            Destination::Priority
+        }
         RunAt::Now => Destination::Ready,
         RunAt::In(delay) => Destination::Scheduled(ScheduleAt::In(
             u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),

@@ -9,6 +9,7 @@ pub mod memo;
 pub mod parent_results;
 pub mod stateful;
 pub mod steps;
+pub mod tags;
 
 use std::future::Future;
 use std::time::Duration;

@@ -3,7 +3,9 @@
 Adds the records to the queue's priority set, scored so that a job with
 priority p is ordered as if it had become ready p × PRIORITY_STEP_MS earlier
 (higher first, and a low priority waits a bounded time, never forever).
-Wakes idle workers when the queue had nothing ready before.
+Wakes idle workers when the queue had nothing ready before. Tagged jobs
+(plain or not) come here too: their tags are indexed in the same step
+(`P:{Q}:tag:<tag>`, include/tags.lua).
 
 Called by: store/ops/enqueue_priority.rs, when a producer enqueues a
 job that runs now with a priority or a flow key: one job
@@ -13,7 +15,10 @@ Plain jobs that run now take no script: `RPUSH` (store/enqueue.rs).
 KEYS[1]  P:{Q}:ready     list
 KEYS[2]  P:{Q}:priority  zset
 ARGV[1]  P:{Q}:events    pub/sub channel
-ARGV[2…] job records whose envelope carries a non-zero "priority"
+ARGV[2…] job records whose envelope carries a non-zero "priority", a flow
+         key or tags
+
+Also writes (from KEYS[1]'s base): P:{Q}:tag:<tag> zset, the tag index.
 
 Returns: the priority set's new size.
 ]]
@@ -24,7 +29,9 @@ for i = 2, #ARGV do
     return redis.error_reply('ERR jobqueue: argument ' .. i .. ' is not a job record')
   end
 end
-make_ready_all(KEYS[1], KEYS[2], {unpack(ARGV, 2)}, now)
+local records = {unpack(ARGV, 2)}
+make_ready_all(KEYS[1], KEYS[2], records, now)
+index_tags_all(flow_base(KEYS[1], ':ready'), records, now)
 if was_idle then
   redis.call('PUBLISH', ARGV[1], 'r')
 end

@@ -32,6 +32,8 @@ KEYS[3]    P:{Q}:jobs      hash
 KEYS[4]    P:{Q}:ready     list
 KEYS[5]    P:{Q}:priority  zset
 KEYS[5+i]  P:{Q}:unique:<digest> string, job i's lock (holder id, PX TTL)
+(also writes P:{Q}:tag:<tag> zset from KEYS[3]'s base: the tag index of the
+jobs it enqueues, include/tags.lua)
 ARGV[1]    P:{Q}:events    pub/sub channel
 ARGV[…]    five per job: 'reject' | 'replace' | 'debounce', lock TTL in ms
            (> 0), the record, 'now' | 'in' | 'at', ms (delay, or instant
@@ -131,6 +133,7 @@ local function enqueue_one(lock_key, mode, ttl, record, when, ms)
   else
     to_ready[#to_ready + 1] = record
   end
+  index_tags(flow_base(jobs_key, ':jobs'), record, now)
   if holder then
     return 'replaced', id, replaced
   end

@@ -34,6 +34,8 @@ ARGV[8…] pairs: parent id, its state (pending | succeeded | failed);
          with the policy 'edges', triples: parent id, its state, the
          edge's policy (dead_letter | run | wait | skip), kept in the deps
          hash as e:<parent id>
+Also writes (from KEYS[2]'s base): P:{Q}:tag:<tag> zset, the tag index of
+a tagged job (include/tags.lua), before it is settled.
 
 Returns: 'waiting' | 'released' | 'dead' | 'skipped' | 'exists' | 'taken'
 ]]
@@ -66,4 +68,5 @@ redis.call('HSET', KEYS[3], 'need', ARGV[3], 'policy', ARGV[4], 'dest', ARGV[5],
 redis.call('PERSIST', KEYS[3])
 redis.call('ZADD', KEYS[1], now, id)
 redis.call('HSET', KEYS[2], id, record)
+index_tags(flow_base(KEYS[2], ':jobs'), record, now)
 return settle(id, now)

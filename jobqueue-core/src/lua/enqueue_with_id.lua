@@ -41,6 +41,8 @@ ARGV[1]    P:{Q}:events    pub/sub channel
 ARGV[2]    the idempotency window, whole ms (≥ 1)
 ARGV[…]    three per job: the record, 'now' | 'in' | 'at', ms (delay, or
            instant since the epoch; ignored for 'now')
+Also writes (from KEYS[4]'s base): P:{Q}:tag:<tag> zset, the tag index of
+the tagged jobs it enqueues (include/tags.lua).
 
 Returns: per job, flattened: status, job id — status 'enqueued', 'exists'
          or 'taken'.
@@ -64,6 +66,7 @@ end
 
 local ready_key, priority_key, scheduled_key, jobs_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now = now_ms()
+local base = flow_base(jobs_key, ':jobs')
 local to_ready, out = {}, {}
 local previous_head, earliest = min_score(scheduled_key), nil
 for i = 1, jobs do
@@ -75,6 +78,7 @@ for i = 1, jobs do
     out[#out + 1] = found
   else
     local at = place_new_job(scheduled_key, jobs_key, record, when, ms, now, to_ready)
+    index_tags(base, record, now)
     if at and (earliest == nil or at < earliest) then earliest = at end
     out[#out + 1] = 'enqueued'
   end

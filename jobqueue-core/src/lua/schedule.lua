@@ -21,6 +21,8 @@ KEYS[3]  P:{Q}:ready     list
 KEYS[4]  P:{Q}:priority  zset
 ARGV[1]  P:{Q}:events    pub/sub channel
 ARGV[2…] triples: record, 'in' | 'at', milliseconds (delay, or instant since the epoch)
+Also writes (from KEYS[2]'s base): P:{Q}:tag:<tag> zset, the tag index of
+tagged jobs (include/tags.lua), in the same step.
 
 Returns: {scheduled, made ready now}
 ]]
@@ -49,6 +51,7 @@ for n = 1, #ids do
     return redis.error_reply('ERR jobqueue: duplicate job id ' .. ids[n] .. ' (taken by a stored job)')
   end
 end
+local base = flow_base(KEYS[2], ':jobs')
 local previous_head = min_score(KEYS[1])
 local earliest = nil
 local scheduled, ready_now = 0, {}
@@ -58,6 +61,7 @@ for i = 2, #ARGV, 3 do
   local at = ms
   if mode == 'in' then at = now + ms end
   record = set_run_at(record, at)
+  index_tags(base, record, now)
   if at <= now then
     ready_now[#ready_now + 1] = record
   else

@@ -64,6 +64,7 @@
 //! | `P:{Q}:crons` | set | names of the queue's cron entries | [`QueueKeys::crons`] |
 //! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result | [`QueueKeys::cron`] |
 //! | `P:{Q}:batch:<bid>` | hash | one batch of jobs on its home queue Q: `total`, `pending`, `succeeded`, `failed` (attempts), `dead`, `holds`, `state`, `description`, `created`, `finished`, `retention_ms`, the callback records `cb:<kind>` and when each fired `fired:<kind>` (TTL the retention once finished) | [`QueueKeys::batch`] |
+//! | `P:{Q}:tag:<tag>` | zset | the tag index: ids of the jobs enqueued with tag `<tag>` (all scores 0, so ordered by id = enqueue time), written by the enqueue scripts; bounded lazily: each write renews the key's 7-day TTL, one write in 16 trims entries older than 7 days and all but the newest 100,000 (`lua/include/tags.lua`) | [`QueueKeys::tag`] |
 //! | `P:{Q}:batches` | zset | batch id → created (ms): the queue's batches, for listing (entries whose hash expired are dropped when listed) | [`QueueKeys::batches`] |
 //!
 //! `docs/protocol.md` documents the same keys for producers and workers in
@@ -458,6 +459,13 @@ impl QueueKeys {
     /// Sorted set of this queue's batches (batch id → created ms).
     pub fn batches(&self) -> String {
         format!("{}:batches", self.base)
+    }
+
+    /// The tag index of one tag: the ids of the queue's jobs enqueued with
+    /// it (a sorted set, every score 0, members in id order = enqueue
+    /// order). Written by the enqueue scripts (`lua/include/tags.lua`).
+    pub fn tag(&self, tag: &str) -> String {
+        format!("{}:tag:{}", self.base, tag)
     }
 
     /// Set of the names of this queue's cron entries.

@@ -6,7 +6,10 @@
 //! replacing one) after it for the scripts that lease or file records, and
 //! `include/flow.lua` (making jobs ready, keyed flow control) after that for
 //! the scripts that need it — not for the plain fetch and ack, which would
-//! otherwise pay for defining those helpers on every call. Scripts are called by SHA (`EVALSHA`); when Redis does
+//! otherwise pay for defining those helpers on every call; `include/tags.lua`
+//! (the tag index) after `flow.lua` for the scripts that enqueue new jobs
+//! that may carry tags (`lua!(tags …)`, and `lua_deps!`, whose
+//! `enqueue_waiting.lua` is one). Scripts are called by SHA (`EVALSHA`); when Redis does
 //! not know a script (after a restart or `SCRIPT FLUSH`), it is loaded and
 //! the call repeated once.
 
@@ -80,6 +83,20 @@ macro_rules! lua {
             ),
         )
     };
+    // The scripts that enqueue new jobs, which may carry tags: `flow` and
+    // the tag index (`include/tags.lua`).
+    (tags $name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/flow.lua"),
+                include_str!("../lua/include/tags.lua"),
+                include_str!(concat!("../lua/", $name, ".lua"))
+            ),
+        )
+    };
 }
 
 /// A script that moves jobs waiting for parents: `include/lib.lua`,
@@ -121,6 +138,8 @@ macro_rules! lua_deps {
                 include_str!("../lua/include/lib.lua"),
                 include_str!("../lua/include/records.lua"),
                 include_str!("../lua/include/flow.lua"),
+                // enqueue_waiting.lua indexes a new job's tags.
+                include_str!("../lua/include/tags.lua"),
                 include_str!("../lua/include/deps.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
             ),
@@ -185,8 +204,8 @@ pub(crate) struct Scripts {
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
-    enqueue_priority: lua!(flow "enqueue_priority"),
-    schedule: lua!(flow "schedule"),
+    enqueue_priority: lua!(tags "enqueue_priority"),
+    schedule: lua!(tags "schedule"),
     fetch: lua!(records "fetch"),
     ack: lua!("ack"),
     retry: lua!(flow "retry"),
@@ -204,7 +223,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     cron_resume: lua!("cron_resume"),
     cron_run_now: lua!(flow "cron_run_now"),
     cron_set: lua!("cron_set"),
-    enqueue_unique: lua!(flow "enqueue_unique"),
+    enqueue_unique: lua!(tags "enqueue_unique"),
     cancel: lua_batch!(flow "cancel"),
     expire: lua!(flow "expire"),
     fetch_limited: lua!(flow "fetch_limited"),
@@ -220,7 +239,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     session_open: lua!("session_open"),
     session_touch: lua!("session_touch"),
     login_attempt: lua!("login_attempt"),
-    enqueue_with_id: lua!(flow "enqueue_with_id"),
+    enqueue_with_id: lua!(tags "enqueue_with_id"),
     wake_waiters: lua!("wake_waiters"),
     workflow_open: lua!("workflow_open"),
     workflow_mark: lua!("workflow_mark"),

@@ -109,6 +109,11 @@ pub struct Envelope {
     /// Ordinary jobs omit it and pay nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<Uuid>,
+    /// Tags (`customer:4711`), at most 8 of at most 64 bytes each
+    /// ([`crate::job::tags`]); indexed per queue by the enqueue scripts.
+    /// Untagged jobs omit it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl Envelope {
@@ -136,6 +141,7 @@ impl Envelope {
             flow: None,
             workflow: None,
             batch: None,
+            tags: Vec::new(),
         }
     }
 

@@ -16,5 +16,6 @@ pub mod keys;
 pub mod limits;
 pub(crate) mod outcome;
 pub(crate) mod queues;
+pub(crate) mod search;
 pub(crate) mod signals;
 pub mod workflows;

@@ -11,6 +11,7 @@ mod keys;
 mod limits;
 mod openapi;
 mod queues;
+mod search;
 mod stats;
 mod workers;
 mod workflows;
@@ -28,6 +29,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .merge(stats::routes())
         .merge(queues::routes())
         .merge(jobs::routes())
+        .merge(search::routes())
         .merge(keys::routes())
         .merge(limits::routes())
         .merge(cron::routes())

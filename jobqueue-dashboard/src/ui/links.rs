@@ -40,3 +40,10 @@ pub(crate) fn batch_path(queue: &str, id: Uuid) -> String {
 pub(crate) fn batches_path(queue: &str) -> String {
     format!("/queues/{}/batches", url(queue))
 }
+
+/// The search page of `queue` looking for `value` by `by` (`tag`, `id`,
+/// `type`, `field`), relative to the mount point.
+pub(crate) fn search_path(queue: &str, by: &str, value: &str) -> String {
+    let value: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    format!("/queues/{}/search?by={by}&q={value}", url(queue))
+}

@@ -42,6 +42,8 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
             "/queues/{queue}/{action}",
             post(forms::queues::queue_action),
         )
+        .route("/queues/{queue}/search", get(pages::search::search))
+        .route("/queues/{queue}/search/bulk", post(forms::search::bulk))
         .route("/queues/{queue}/jobs/{state}", get(pages::jobs::jobs))
         .route("/queues/{queue}/jobs/{state}/bulk", post(forms::jobs::bulk))
         .route("/queues/{queue}/groups", get(pages::groups::groups))

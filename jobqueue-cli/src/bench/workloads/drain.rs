@@ -61,9 +61,12 @@ async fn enqueue(
         let mut job = BenchJob::new(i);
         job.fail_once = args.fail_once;
         job.steps = args.steps;
-        let builder = client
+        let mut builder = client
             .job(job)
             .queue(queues[(i as usize) % queues.len()].clone());
+        if args.tags > 0 {
+            builder = builder.tags((0..args.tags).map(|k| format!("t{k}:{}", i % 1000)));
+        }
         if args.unique {
             builder.unique_for(Duration::from_secs(3600)).prepare()
         } else {
@@ -170,6 +173,9 @@ fn result_line(
     }
     if args.steps > 0 {
         line["steps"] = json!(args.steps);
+    }
+    if args.tags > 0 {
+        line["tags"] = json!(args.tags);
     }
     line
 }

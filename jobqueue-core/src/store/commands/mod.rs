@@ -15,5 +15,6 @@ pub mod server;
 pub mod sessions;
 pub mod status;
 pub mod steps;
+pub mod tags;
 pub mod workers;
 pub mod workflows;

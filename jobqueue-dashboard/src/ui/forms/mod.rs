@@ -10,4 +10,5 @@ pub(crate) mod keys;
 pub(crate) mod limits;
 pub(crate) mod operator_form;
 pub(crate) mod queues;
+pub(crate) mod search;
 pub(crate) mod workflows;

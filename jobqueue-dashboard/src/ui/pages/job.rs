@@ -18,7 +18,7 @@ use crate::security::principal::Principal;
 use crate::state::AppState;
 use crate::ui::flash::flash;
 use crate::ui::layout::{Nav, action_button, confirm_button, page};
-use crate::ui::links::{batch_path, job_action_link, job_path, url, workflow_path};
+use crate::ui::links::{batch_path, job_action_link, job_path, search_path, url, workflow_path};
 use crate::ui::visible::Visible;
 
 /// `GET /queues/{queue}/job/{id}`: the job's record when it is in a set
@@ -172,6 +172,14 @@ impl JobPage<'_> {
                 @if let Some(key) = &job.flow_key {
                     dt { "Flow key" }
                     dd { code #job-flow-key { (Visible(key)) } " · " a href=(self.state.link(&format!("/queues/{}/keys", url(self.queue)))) { "flow keys" } }
+                }
+                @if !job.tags.is_empty() {
+                    dt { "Tags" }
+                    dd #job-tags {
+                        @for tag in &job.tags {
+                            a.tag href=(self.state.link(&search_path(self.queue, "tag", tag))) { code { (Visible(tag)) } } " "
+                        }
+                    }
                 }
                 @if let Some(batch) = job.batch {
                     dt { "Batch" }

@@ -113,6 +113,7 @@ impl JobList<'_> {
                 " · " a #queue-keys href=(state.link(&format!("/queues/{}/keys", url(queue)))) { "flow keys" }
                 @if info.keyed > 0 { " (" (info.keyed) " keyed jobs waiting)" }
                 " · " a #queue-batches href=(state.link(&batches_path(queue))) { "batches" }
+                " · " a #queue-search href=(state.link(&format!("/queues/{}/search", url(queue)))) { "search" }
             }
             nav.tabs {
                 @for s in BrowseState::ALL {
