@@ -21,6 +21,7 @@
 //! | `P:{login}:attempts:<scope>` | string | dashboard sign-in attempts in the current window, per client address (`ip:<address>`) or user name (`user:<sha256>`) (TTL the window) | [`Keys::login_attempts`] |
 //! | `P:stats:minute:<epoch minute>` | hash | legacy: global per-minute bucket of workers from before the per-queue counters (TTL 2 h), still added to the minute history | [`Keys::legacy_stats_minute`] |
 //! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) | [`QueueKeys::ready`] |
+//! | `P:{Q}:purging` | list | the ready records an operator's purge took aside and drops a page at a time (`purge.lua`); absent otherwise | [`QueueKeys::purging`] |
 //! | `P:{Q}:priority` | zset | records with a non-zero priority, by effective ready time | [`QueueKeys::priority`] |
 //! | `P:{Q}:scheduled` | zset | job id → run-at (ms) | [`QueueKeys::scheduled`] |
 //! | `P:{Q}:retry` | zset | job id → retry-at (ms) | [`QueueKeys::retry`] |
@@ -235,6 +236,12 @@ impl QueueKeys {
     /// List of records ready to run.
     pub fn ready(&self) -> &str {
         &self.ready
+    }
+
+    /// List of the ready records an operator's purge took aside, dropped
+    /// a page at a time by `purge.lua`.
+    pub fn purging(&self) -> String {
+        format!("{}:purging", self.base)
     }
 
     /// Sorted set of prioritised records.
@@ -530,6 +537,7 @@ mod tests {
             q.workflow("x"),
             q.workflows(),
             q.releases(),
+            q.purging(),
             q.flow_marker(),
             q.flow_waiting(),
             q.flow_list("account:7"),

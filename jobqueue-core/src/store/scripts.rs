@@ -198,7 +198,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     handback: lua!(flow "handback"),
     requeue: lua_batch!(flow "requeue"),
     delete_jobs: lua_batch!(flow "delete_jobs"),
-    purge: lua!("purge"),
+    purge: lua_batch!(flow "purge"),
     unlock: lua!("unlock"),
     cron_tick: lua!(flow "cron_tick"),
     cron_resume: lua!("cron_resume"),

@@ -26,7 +26,7 @@ last job ends it only starts its retention clock.
 
 Included by: ack_batch.lua, batch_add.lua, batch_cancel.lua, batch_open.lua,
 batch_seal.lua, bury_batch.lua, batch_retry_dead.lua, cancel.lua, requeue.lua,
-delete_jobs.lua.
+delete_jobs.lua, purge.lua.
 ]]
 
 -- Enqueues the batch's callback `kind` once; returns 1 when it did now.
@@ -94,8 +94,9 @@ local function record_batch_key(base, record)
   return queue_key(base, ':batch:' .. string.sub(record, e + 1, e + 36))
 end
 
--- A job of a batch cancelled on its own (cancel.lua) or deleted by an
--- operator (delete_jobs.lua), which found and removed it, so this runs
+-- A job of a batch cancelled on its own (cancel.lua), deleted by an
+-- operator (delete_jobs.lua) or purged with its ready list (purge.lua),
+-- which found and removed it, so this runs
 -- once per job (a record of no batch changes nothing): counted `cancelled`, no longer
 -- pending, and the batch settles (its callbacks fire if it was the last
 -- pending job; idle workers are woken through `events`).
