@@ -64,7 +64,8 @@
 //! | `P:{Q}:idem:<sha256>` | string | an idempotency key ([`crate::JobBuilder::idempotency_key`]), keyed by the SHA-256 (hex) of the key: `<job id> <content digest>` (PX the key's window) | [`QueueKeys::idempotency`] |
 //! | `P:{Q}:crons` | set | names of the queue's cron entries | [`QueueKeys::crons`] |
 //! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result | [`QueueKeys::cron`] |
-//! | `P:{Q}:batch:<bid>` | hash | one batch of jobs on its home queue Q: `total`, `pending`, `succeeded`, `failed` (attempts), `dead`, `holds`, `state`, `description`, `created`, `finished`, `retention_ms`, the callback records `cb:<kind>` and when each fired `fired:<kind>` (TTL the retention once finished) | [`QueueKeys::batch`] |
+//! | `P:{Q}:batch:<bid>` | hash | one batch of jobs on its home queue Q: `total`, `pending`, `succeeded`, `failed` (attempts), `dead`, `holds`, `state`, `description`, `created`, `finished`, `retention_ms`, the callback records `cb:<kind>` and when each fired `fired:<kind>`; a child batch's `parent` (`<queue>\|<id>`), `told` and `told_gen` (its outcome as filed for its parent); a parent's `children` and `child:<id>` = `<generation>\|<outcome>\|<queue>` (TTL the retention once finished) | [`QueueKeys::batch`] |
+//! | `P:{Q}:batches_held` | zset | child batch id → open deadline (ms): the child batches held by their producer (not sealed yet), cancelled by `batch_expire_held.lua` once the deadline passed | [`QueueKeys::batches_held`] |
 //! | `P:{Q}:batches` | zset | batch id → created (ms): the queue's batches, for listing (entries whose hash expired are dropped when listed) | [`QueueKeys::batches`] |
 //!
 //! `docs/protocol.md` documents the same keys for producers and workers in
@@ -462,6 +463,12 @@ impl QueueKeys {
         format!("{}:batch:{}", self.base, batch_id)
     }
 
+    /// Sorted set of this queue's child batches held by their producer
+    /// (batch id → open deadline ms), for `batch_expire_held.lua`.
+    pub fn batches_held(&self) -> String {
+        format!("{}:batches_held", self.base)
+    }
+
     /// Sorted set of this queue's batches (batch id → created ms).
     pub fn batches(&self) -> String {
         format!("{}:batches", self.base)
@@ -550,6 +557,7 @@ mod tests {
             q.slot_waiter(),
             q.batch("0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9d"),
             q.batches(),
+            q.batches_held(),
             q.steps("x"),
             q.sleeping(),
             q.signal_wait(),

@@ -85,15 +85,18 @@ macro_rules! lua {
 /// A script that moves jobs waiting for parents: `include/lib.lua`,
 /// `include/records.lua`, `include/flow.lua` (a released job may be keyed) and
 /// `include/deps.lua` prepended.
-/// The batch scripts: `include/batch.lua` after `include/lib.lua` (the
-/// hot ones, which end or add jobs, define nothing else per call), or
-/// after everything `flow` has for those that file or trim records.
+/// The batch scripts: `include/batch.lua` after `include/lib.lua` and
+/// `include/records.lua` (its `queue_key` names the release outbox a
+/// child batch writes to; the hot ones, which end or add jobs, define
+/// nothing else per call), or after everything `flow` has for those that
+/// file or trim records.
 macro_rules! lua_batch {
     ($name:literal) => {
         LuaScript::new(
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/records.lua"),
                 include_str!("../lua/include/batch.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
             ),
@@ -177,6 +180,9 @@ pub(crate) struct Scripts {
     pub batch_seal: LuaScript,
     pub batch_retry_dead: LuaScript,
     pub batch_cancel: LuaScript,
+    pub batch_link_child: LuaScript,
+    pub batch_child_update: LuaScript,
+    pub batch_expire_held: LuaScript,
     pub step_store: LuaScript,
     pub ack_steps: LuaScript,
     pub signal_wait: LuaScript,
@@ -232,6 +238,9 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     batch_seal: lua_batch!("batch_seal"),
     batch_retry_dead: lua_batch!("batch_retry_dead"),
     batch_cancel: lua_batch!(flow "batch_cancel"),
+    batch_link_child: lua_batch!("batch_link_child"),
+    batch_child_update: lua_batch!("batch_child_update"),
+    batch_expire_held: lua_batch!("batch_expire_held"),
     step_store: lua!("step_store"),
     ack_steps: lua!(flow "ack_steps"),
     signal_wait: lua!(flow "signal_wait"),
@@ -241,7 +250,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 52] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 55] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -290,6 +299,9 @@ impl Scripts {
             &self.batch_seal,
             &self.batch_retry_dead,
             &self.batch_cancel,
+            &self.batch_link_child,
+            &self.batch_child_update,
+            &self.batch_expire_held,
             &self.step_store,
             &self.ack_steps,
             &self.signal_wait,

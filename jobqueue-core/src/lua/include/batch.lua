@@ -24,9 +24,24 @@ enqueued exactly once.
 A cancelled batch (batch_cancel.lua) enqueues no callback: when its
 last job ends it only starts its retention clock.
 
+Nested batches. A child batch (field `parent` = `<parent queue>|<parent
+id>`, written by batch_open.lua) counts as one job of its parent, which
+may live on another queue (another slot): the child never writes the
+parent. Each change of the child's outcome as its parent sees it — ended
+(`succeeded`, `dead` or `cancelled`) or open again (`pending`, after a
+retry of its dead jobs) — is filed in the same step as the change, as an
+entry `b|<child id>|<outcome>|<generation>` in the child queue's release
+outbox `P:{Q}:releases` (batch_tell_parent). The generation grows by one
+per entry (`told_gen`), `told` keeps the last outcome filed. Whoever
+applies the entry (store/releases.rs: the worker's reaper sweep) calls
+batch_child_update.lua on the parent's queue, which applies an entry only
+if its generation is newer than the one it saw (so repeats and late
+duplicates count nothing) and only then removes it from the outbox.
+
 Included by: ack_batch.lua, batch_add.lua, batch_cancel.lua, batch_open.lua,
 batch_seal.lua, bury_batch.lua, batch_retry_dead.lua, cancel.lua, requeue.lua,
-delete_jobs.lua, purge.lua.
+delete_jobs.lua, purge.lua, batch_link_child.lua, batch_child_update.lua,
+batch_expire_held.lua.
 ]]
 
 -- Enqueues the batch's callback `kind` once; returns 1 when it did now.
@@ -36,6 +51,34 @@ local function batch_fire(batch_key, ready_key, kind, now)
   if redis.call('HSETNX', batch_key, 'fired:' .. kind, math.floor(now)) == 0 then return 0 end
   redis.call('RPUSH', ready_key, record)
   return 1
+end
+
+-- A child batch files its outcome as its parent sees it (`succeeded`,
+-- `dead`, `cancelled` or `pending`) in its queue's release outbox, once
+-- per change (see the header). A batch with no parent files nothing.
+local function batch_tell_parent(batch_key, outcome, now)
+  local v = redis.call('HMGET', batch_key, 'parent', 'told')
+  if not v[1] or v[2] == outcome then return end
+  local generation = redis.call('HINCRBY', batch_key, 'told_gen', 1)
+  redis.call('HSET', batch_key, 'told', outcome)
+  local base = string.sub(batch_key, 1, #batch_key - 43)
+  local entry = 'b|' .. string.sub(batch_key, -36) .. '|' .. outcome .. '|' .. generation
+  redis.call('ZADD', queue_key(base, ':releases'), math.floor(now), entry)
+end
+
+-- A finished batch counts jobs pending again (dead jobs retried): it is
+-- open again, its retention clock stops while no producer holds it, and
+-- a child batch tells its parent its unit is pending again. A cancelled
+-- batch stays cancelled (it fires nothing and its parent keeps it
+-- cancelled).
+local function batch_reopen(batch_key, now)
+  if redis.call('HGET', batch_key, 'state') == 'finished' then
+    redis.call('HSET', batch_key, 'state', 'open')
+    batch_tell_parent(batch_key, 'pending', now)
+  end
+  if (tonumber(redis.call('HGET', batch_key, 'holds')) or 0) <= 0 then
+    redis.call('PERSIST', batch_key)
+  end
 end
 
 -- When no job is pending and no producer holds the batch: on_complete
@@ -50,6 +93,10 @@ local function batch_settle(batch_key, ready_key, now)
   local fired = 0
   if v[5] == 'cancelled' then
     redis.call('HSETNX', batch_key, 'finished', math.floor(now))
+    -- a child that had ended before it was cancelled keeps that outcome
+    if redis.call('HGET', batch_key, 'told') == 'pending' then
+      batch_tell_parent(batch_key, 'cancelled', now)
+    end
   else
     fired = batch_fire(batch_key, ready_key, 'complete', now)
   end
@@ -58,6 +105,13 @@ local function batch_settle(batch_key, ready_key, now)
   end
   if v[5] == 'open' then
     redis.call('HSET', batch_key, 'state', 'finished', 'finished', math.floor(now))
+    local outcome = 'succeeded'
+    if (tonumber(v[3]) or 0) > 0 then
+      outcome = 'dead'
+    elseif (tonumber(v[6]) or 0) > 0 then
+      outcome = 'cancelled'
+    end
+    batch_tell_parent(batch_key, outcome, now)
   end
   redis.call('PEXPIRE', batch_key, tonumber(v[4]) or 86400000)
   return fired
@@ -122,11 +176,6 @@ local function batch_revived(base, record)
   if batch_key and redis.call('HDEL', batch_key, 'dead:' .. record_id(record)) == 1 then
     redis.call('HINCRBY', batch_key, 'dead', -1)
     redis.call('HINCRBY', batch_key, 'pending', 1)
-    if redis.call('HGET', batch_key, 'state') == 'finished' then
-      redis.call('HSET', batch_key, 'state', 'open')
-    end
-    if (tonumber(redis.call('HGET', batch_key, 'holds')) or 0) <= 0 then
-      redis.call('PERSIST', batch_key)
-    end
+    batch_reopen(batch_key, now_ms())
   end
 end
