@@ -17,10 +17,10 @@ ended → pending counts it pending again and opens a finished parent
 (which tells its own parent in turn); ended → another end (a reopening
 not seen) moves the count.
 
-Called by: store/releases.rs (Store::apply_releases, for the `b|` entries
-of a child queue's outbox), from the workers' reaper sweep
-(jobqueue-worker/src/loops/reaper.rs) and right after a child's batch
-script returned an entry.
+Called by: store/ops/batch_child_update.rs, whose call
+store/releases.rs (Store::apply_releases) makes for the `b|` entries of a
+child queue's outbox, from the workers' reaper sweep
+(jobqueue-worker/src/loops/reaper.rs).
 
 KEYS[1]  P:{Q}:batch:<parent id> hash
 KEYS[2]  P:{Q}:ready             list (callbacks go here)
