@@ -1,6 +1,7 @@
 //! The batches pages: a queue's batches (filter by state) with a progress
 //! bar and their counts, and one batch with its counts, callbacks (fired
-//! or not), its dead jobs and, for operators, retry-dead and cancel (they
+//! or not), its parent batch and child batches (nested batches), its dead
+//! jobs and, for operators, retry-dead and cancel (they
 //! post to `forms/batches.rs`). Descriptions are user text: shown through
 //! the escaping templates and [`Visible`].
 
@@ -31,6 +32,17 @@ fn state_name(state: BatchState) -> &'static str {
         BatchState::Open => "open",
         BatchState::Finished => "finished",
         BatchState::Cancelled => "cancelled",
+    }
+}
+
+/// A child batch's unit in its parent, from the known names only.
+fn child_state_name(state: &str) -> &'static str {
+    match state {
+        "pending" => "pending",
+        "succeeded" => "succeeded",
+        "dead" => "dead",
+        "cancelled" => "cancelled",
+        _ => "unknown",
     }
 }
 
@@ -142,6 +154,13 @@ pub(crate) async fn batch(
         p #batch-description { (Visible(&info.description)) }
         dl.facts {
             dt { "Queue" } dd { a href=(state.link(&batches_path(&queue))) { code { (Visible(&queue)) } } }
+            @if let Some(parent) = &info.parent {
+                dt { "Parent batch" } dd #batch-parent {
+                    a href=(state.link(&batch_path(&parent.queue, parent.id))) { code { (parent.id) } }
+                    " on " code { (Visible(&parent.queue)) }
+                    span.muted { " (this batch counts there as one job)" }
+                }
+            }
             dt { "State" } dd {
                 span class={ "badge " (state_name(info.state)) } #batch-state { (state_name(info.state)) }
                 @if info.held { " " span.badge.warn { "held by its producer" } }
@@ -173,6 +192,20 @@ pub(crate) async fn batch(
                         None => { span.badge { "not fired" } }
                     }
                 }
+            } }
+        }
+        @if !info.children.is_empty() {
+            h2 { "Child batches" }
+            p.muted { "Each counts as one job of this batch, as the parent last learned it (through the child queue's release outbox)." }
+            div.table-wrap { table #batch-children {
+                thead { tr { th { "Batch" } th { "Queue" } th { "State here" } } }
+                tbody { @for child in &info.children {
+                    tr data-child=(child.id) {
+                        td { a href=(state.link(&batch_path(&child.queue, child.id))) { code { (child.id) } } }
+                        td { code { (Visible(&child.queue)) } }
+                        td { span class={ "badge " (child_state_name(&child.state)) } { (child_state_name(&child.state)) } }
+                    }
+                } }
             } }
         }
         h2 { "Jobs" }
