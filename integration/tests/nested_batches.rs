@@ -331,3 +331,35 @@ async fn a_child_of_a_finished_parent_is_refused_and_not_left_held() {
     );
     worker.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_that_completes_a_child_tells_its_parent_at_once() {
+    let env = test_redis("nested_at_once").await;
+    let client = env.client();
+    let parent = client
+        .batch()
+        .on_complete(callback(&env, "parent_complete"))
+        .create()
+        .await
+        .unwrap();
+    parent
+        .child()
+        .queue(OTHER)
+        .enqueue([env.test_job()])
+        .await
+        .unwrap();
+    parent.seal().await.unwrap();
+    // No reaper sweep within the test: only the completing worker can tell.
+    let worker = test_worker(&env)
+        .queues(["default", OTHER])
+        .reap_interval(Duration::from_secs(600))
+        .start()
+        .await
+        .unwrap();
+    wait_for("parent's on_complete", 10, async || {
+        runs(&env, "parent_complete").await == 1
+    })
+    .await;
+    assert_eq!(info(&env, "default", parent.id()).await.succeeded, 1);
+    worker.shutdown().await;
+}

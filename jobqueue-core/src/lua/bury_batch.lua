@@ -25,7 +25,9 @@ ARGV[2]  most age of a dead job, ms
 ARGV[3]  P:{Q}:events       pub/sub channel
 ARGV[4…] triples: id as leased, id in the dead set, final record
 
-Returns: {buried, trimmed, callbacks enqueued}
+Returns: {buried, trimmed, callbacks enqueued, outbox entry…}: the
+entry a child batch completed here filed for its parent, applied by the
+caller at once (as ack_batch.lua).
 ]]
 local now = now_ms()
 local leased, leased_ids, buried, twins = bury_leased(KEYS[1], KEYS[2], KEYS[3], ARGV, 4, now)
@@ -44,4 +46,4 @@ if buried > 0 and redis.call('EXISTS', KEYS[6]) == 1 then
   fired = batch_ended(KEYS[6], KEYS[5], 'dead', buried, now)
 end
 if fired > 0 then redis.call('PUBLISH', ARGV[3], 'r') end
-return {buried, trimmed, fired}
+return {buried, trimmed, fired, unpack(batch_told)}

@@ -53,6 +53,11 @@ local function batch_fire(batch_key, ready_key, kind, now)
   return 1
 end
 
+-- The outbox entries this script call filed (batch_tell_parent), for the
+-- scripts that return them so their caller applies them at once
+-- (ack_batch.lua, bury_batch.lua); the others leave them to the sweep.
+local batch_told = {}
+
 -- A child batch files its outcome as its parent sees it (`succeeded`,
 -- `dead`, `cancelled` or `pending`) in its queue's release outbox, once
 -- per change (see the header). A batch with no parent files nothing.
@@ -64,6 +69,7 @@ local function batch_tell_parent(batch_key, outcome, now)
   local base = string.sub(batch_key, 1, #batch_key - 43)
   local entry = 'b|' .. string.sub(batch_key, -36) .. '|' .. outcome .. '|' .. generation
   redis.call('ZADD', queue_key(base, ':releases'), math.floor(now), entry)
+  batch_told[#batch_told + 1] = entry
 end
 
 -- A finished batch counts jobs pending again (dead jobs retried): it is
