@@ -2,8 +2,9 @@
 //! retry-dead of a batch with more dead jobs than one Lua `unpack` takes
 //! (paged, nothing lost), a cancelled batch firing nothing after a retry of
 //! its dead jobs, on_success meaning every job succeeded, operator
-//! deletes counted in the batch, and a purge of the ready list counting
-//! the batch jobs it drops (so their batch completes).
+//! deletes counted in the batch, a purge of the ready list counting
+//! the batch jobs it drops (so their batch completes), and the batch's
+//! `dead:<id>` fields bounded by the dead set.
 
 use std::time::Duration;
 
@@ -348,4 +349,57 @@ async fn a_purge_counts_the_batch_jobs_it_drops_as_cancelled() {
     assert_eq!(callback_runs(&env, "success").await, 0);
     assert_eq!(callback_runs(&env, "complete").await, 1);
     worker.shutdown().await;
+}
+
+/// Before the dead-set trim told their batch, a batch kept one `dead:<id>`
+/// field per job that ever died, however small the dead set: unbounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_forgets_the_dead_jobs_trimmed_from_the_dead_set() {
+    const N: u64 = 30;
+    const KEPT: u64 = 5;
+    let env = test_redis("batch_dead_bounded").await;
+    let client = env.client();
+    let batch = client
+        .batch()
+        .on_complete(callback(&env, "complete"))
+        .create()
+        .await
+        .unwrap();
+    batch.add_with((0..N).map(|_| dying(&env))).await.unwrap();
+    batch.seal().await.unwrap();
+    let worker = test_worker(&env)
+        .dead_limits(jobqueue_core::store::DeadLimits {
+            max_jobs: KEPT,
+            ..jobqueue_core::store::DeadLimits::default()
+        })
+        .start()
+        .await
+        .unwrap();
+    wait_for("all dead", 30, async || {
+        info(&env, batch.id()).await.dead == N
+    })
+    .await;
+    worker.shutdown().await;
+    let mut redis = redis::Client::open(env.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let fields: Vec<String> = redis::cmd("HKEYS")
+        .arg(format!("{}:{{default}}:batch:{}", env.prefix(), batch.id()))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let remembered = fields.iter().filter(|f| f.starts_with("dead:")).count() as u64;
+    let in_dead_set = client.admin().queue("default").await.unwrap().dead;
+    assert!(in_dead_set <= KEPT + 1, "dead set {in_dead_set}");
+    assert_eq!(
+        remembered, in_dead_set,
+        "dead:<id> fields beyond the dead set"
+    );
+    // Retry-dead still retries every job the dead set kept.
+    let retried = client.admin().batch_retry_dead("default", batch.id()).await;
+    assert_eq!(retried.unwrap(), in_dead_set);
+    let after = info(&env, batch.id()).await;
+    assert_eq!((after.dead, after.pending), (N - in_dead_set, in_dead_set));
 }

@@ -145,14 +145,6 @@ local function record_in_batch(record, member)
   return not newline or s < newline
 end
 
--- The batch hash named by `record`'s envelope (a key of the queue at
--- `base`, built with queue_key), or nil for a job of no batch.
-local function record_batch_key(base, record)
-  local s, e = string.find(record, ',"batch":"', 45, true)
-  local newline = string.find(record, '\n', 45, true)
-  if not s or (newline and s > newline) then return nil end
-  return queue_key(base, ':batch:' .. string.sub(record, e + 1, e + 36))
-end
 
 -- A job of a batch cancelled on its own (cancel.lua), deleted by an
 -- operator (delete_jobs.lua) or purged with its ready list (purge.lua),

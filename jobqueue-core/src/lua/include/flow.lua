@@ -436,8 +436,16 @@ end
 local function count_buried(dead_key, jobs_key, stats_key, buried, twins, max_jobs, max_age, now)
   local budget = math.max(100, 2 * buried)
   local trimmed = 0
+  local base = flow_base(jobs_key, ':jobs')
   local function remove(ids)
     if #ids > 0 then
+      -- a trimmed job of a batch can no longer be retried: its batch
+      -- forgets it (`dead:<id>`, kept for retry-dead; still counted dead),
+      -- so those fields are bounded by the dead set
+      for i, record in ipairs(redis.call('HMGET', jobs_key, unpack(ids))) do
+        local batch_key = record and record_batch_key(base, record)
+        if batch_key then redis.call('HDEL', batch_key, 'dead:' .. ids[i]) end
+      end
       redis.call('ZREM', dead_key, unpack(ids))
       redis.call('HDEL', jobs_key, unpack(ids))
       drop_memos(flow_base(jobs_key, ':jobs'), ids)

@@ -45,6 +45,17 @@ local function queue_key(base, suffix)
   return base .. suffix
 end
 
+-- The batch hash named by `record`'s envelope (a key of the queue at
+-- `base`, built with queue_key), or nil for a job of no batch (here, not
+-- in include/batch.lua, for the dead-set trim of count_buried in
+-- include/flow.lua).
+local function record_batch_key(base, record)
+  local s, e = string.find(record, ',"batch":"', 45, true)
+  local newline = string.find(record, '\n', 45, true)
+  if not s or (newline and s > newline) then return nil end
+  return queue_key(base, ':batch:' .. string.sub(record, e + 1, e + 36))
+end
+
 -- Position of the `]` closing the JSON array whose `[` is at `open` in
 -- `text`, skipping strings (error messages may hold brackets and escaped
 -- quotes); nil when the text ends first.
