@@ -179,6 +179,13 @@ pub(crate) async fn batch(client: &Client, args: &BatchArgs, as_json: bool) -> C
             None => println!("on_{}: not fired", callback.kind),
         }
     }
+    print_nesting(&info);
+    Ok(())
+}
+
+/// A batch's parent (for a child batch) and its child batches with their
+/// state in it (nested batches).
+fn print_nesting(info: &jobqueue_core::admin::BatchInfo) {
     if let Some(parent) = &info.parent {
         println!(
             "parent batch: {} on queue {}",
@@ -196,11 +203,10 @@ pub(crate) async fn batch(client: &Client, args: &BatchArgs, as_json: bool) -> C
                     vec![
                         child.id.to_string(),
                         jobqueue_core::admin::escape_hidden(&child.queue, false).into_owned(),
-                        child.state.clone(),
+                        jobqueue_core::admin::escape_hidden(&child.state, false).into_owned(),
                     ]
                 })
                 .collect::<Vec<_>>(),
         );
     }
-    Ok(())
 }
