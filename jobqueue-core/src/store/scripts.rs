@@ -2,7 +2,8 @@
 //!
 //! Each script lives in `src/lua/<transition>.lua` with a header naming
 //! its KEYS, ARGV and return value; `include/lib.lua` (shared helpers) is prepended
-//! at compile time, `include/records.lua` (storing records by id without ever
+//! at compile time, `include/keys.lua` (naming keys of the script's queue)
+//! and `include/records.lua` (storing records by id without ever
 //! replacing one) after it for the scripts that lease or file records, and
 //! `include/flow.lua` (making jobs ready, keyed flow control) after that for
 //! the scripts that need it — not for the plain fetch and ack, which would
@@ -64,6 +65,7 @@ macro_rules! lua {
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
             ),
@@ -74,6 +76,7 @@ macro_rules! lua {
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
                 include_str!("../lua/include/flow.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
@@ -86,17 +89,17 @@ macro_rules! lua {
 /// `include/records.lua`, `include/flow.lua` (a released job may be keyed) and
 /// `include/deps.lua` prepended.
 /// The batch scripts: `include/batch.lua` after `include/lib.lua` and
-/// `include/records.lua` (its `queue_key` names the release outbox a
-/// child batch writes to; the hot ones, which end or add jobs, define
-/// nothing else per call), or after everything `flow` has for those that
-/// file or trim records.
+/// `include/keys.lua` (its `queue_key` names the release outbox a child
+/// batch writes to; the hot ones, which end or add jobs, define nothing
+/// else per call), or after everything `flow` has for those that file or
+/// trim records.
 macro_rules! lua_batch {
     ($name:literal) => {
         LuaScript::new(
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
-                include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/batch.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
             ),
@@ -107,6 +110,7 @@ macro_rules! lua_batch {
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
                 include_str!("../lua/include/flow.lua"),
                 include_str!("../lua/include/batch.lua"),
@@ -122,6 +126,7 @@ macro_rules! lua_deps {
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
                 include_str!("../lua/include/flow.lua"),
                 include_str!("../lua/include/deps.lua"),

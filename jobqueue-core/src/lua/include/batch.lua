@@ -2,8 +2,8 @@
 include/lib.lua (and, for the scripts that file or trim records, after
 include/records.lua and include/flow.lua: `lua_batch!(flow …)` in
 store/scripts.rs) to the scripts that create, fill, seal, cancel or end
-the jobs of a batch. It uses only include/lib.lua. Plain jobs never reach
-these scripts.
+the jobs of a batch. It uses include/lib.lua and include/keys.lua
+(prepended to every batch script). Plain jobs never reach these scripts.
 
 A batch is the hash `P:{Q}:batch:<bid>` on its home queue Q (its jobs and
 its callbacks are on Q, so every update is in Q's slot). Its counts are
