@@ -134,6 +134,9 @@ impl BatchBuilder<'_> {
     /// [`DEFAULT_BATCH_OPEN_TIMEOUT`]). A producer that dies before sealing
     /// leaves a batch that is dropped after that long: its jobs still run,
     /// uncounted, and none of its callbacks fires. Sealing ends the timeout.
+    /// A child batch ([`BatchBuilder::child_of`]) is cancelled instead (by
+    /// the workers' reaper), so its parent counts it cancelled and can
+    /// complete.
     pub fn open_timeout(mut self, open_timeout: Duration) -> Self {
         self.open_timeout = open_timeout;
         self
