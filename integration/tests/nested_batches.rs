@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use jobqueue_core::JobOptions;
+use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError, JobOptions};
+use serde::{Deserialize, Serialize};
 use jobqueue_core::admin::{BatchInfo, BatchState};
 use jobqueue_integration::jobs::TestJob;
 use jobqueue_integration::traces::trace_counts;
@@ -361,5 +362,73 @@ async fn the_worker_that_completes_a_child_tells_its_parent_at_once() {
     })
     .await;
     assert_eq!(info(&env, "default", parent.id()).await.succeeded, 1);
+    worker.shutdown().await;
+}
+
+/// A job of a batch that creates, from its perform, a child batch of its
+/// own batch on [`OTHER`] with `jobs` test jobs.
+#[derive(Serialize, Deserialize)]
+struct SpawnChild {
+    url: String,
+    prefix: String,
+    jobs: TestJob,
+}
+
+impl Job for SpawnChild {
+    const NAME: &'static str = "spawn_child";
+
+    async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let Some(batch) = ctx.batch() else {
+            return Err(JobError::permanent("not a job of a batch"));
+        };
+        let config = ClientConfig::new(self.url.clone()).prefix(self.prefix.clone());
+        let client = Client::with_config(config)
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
+        client
+            .batch_ref(ctx.queue(), batch)
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?
+            .child()
+            .queue(OTHER)
+            .enqueue([self.jobs.clone(), self.jobs.clone()])
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_job_creates_a_child_of_its_own_batch() {
+    let env = test_redis("nested_from_a_job").await;
+    let client = env.client();
+    let spawn = SpawnChild {
+        url: env.url().to_owned(),
+        prefix: env.prefix().to_owned(),
+        jobs: env.test_job(),
+    };
+    let parent = client
+        .batch()
+        .on_success(callback(&env, "parent_success"))
+        .enqueue([spawn])
+        .await
+        .unwrap();
+    let worker = test_worker(&env)
+        .register::<SpawnChild>()
+        .queues(["default", OTHER])
+        .reap_interval(Duration::from_millis(200))
+        .start()
+        .await
+        .unwrap();
+    wait_for("parent's on_success", 20, async || {
+        runs(&env, "parent_success").await == 1
+    })
+    .await;
+    let done = info(&env, "default", parent.id()).await;
+    // The spawning job and its child, each one unit, both succeeded.
+    assert_eq!((done.total, done.succeeded, done.pending), (2, 2, 0));
+    assert_eq!(done.children.len(), 1);
+    assert_eq!(done.children[0].state, "succeeded");
+    assert_eq!(env.done().await.len(), 2);
     worker.shutdown().await;
 }
