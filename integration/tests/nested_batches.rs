@@ -7,14 +7,14 @@
 
 use std::time::Duration;
 
-use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError, JobOptions};
-use serde::{Deserialize, Serialize};
 use jobqueue_core::admin::{BatchInfo, BatchState};
+use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError, JobOptions};
 use jobqueue_integration::jobs::TestJob;
 use jobqueue_integration::traces::trace_counts;
 use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
 use jobqueue_testing::{TestRedis, eventually};
 use jobqueue_worker::RunningWorker;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The second queue, where the children live.
