@@ -29,15 +29,7 @@ if v[1] ~= 'open' or ((tonumber(v[2]) or 0) <= 0 and (tonumber(v[3]) or 0) <= 0)
 end
 local n = #ARGV - 1
 if n <= 0 then return 0 end
-if (tonumber(v[3]) or 0) > 0 and v[4] then
-  if v[5] then
-    local deadline = math.floor(now_ms()) + tonumber(v[4])
-    local id = string.sub(KEYS[1], -36)
-    redis.call('ZADD', queue_key(flow_base(KEYS[2], ':ready'), ':batches_held'), 'XX', deadline, id)
-  else
-    redis.call('PEXPIRE', KEYS[1], v[4])
-  end
-end
+batch_renew_hold(KEYS[1], v[3], v[4], v[5])
 redis.call('HINCRBY', KEYS[1], 'total', n)
 redis.call('HINCRBY', KEYS[1], 'pending', n)
 if redis.call('RPUSH', KEYS[2], unpack(ARGV, 2)) == n then

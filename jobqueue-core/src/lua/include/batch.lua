@@ -58,6 +58,25 @@ end
 -- (ack_batch.lua, bury_batch.lua); the others leave them to the sweep.
 local batch_told = {}
 
+-- The base `P:{Q}` of a batch hash `P:{Q}:batch:<36-char id>`.
+local function batch_base(batch_key)
+  return string.sub(batch_key, 1, #batch_key - 43)
+end
+
+-- While a producer holds the batch (`holds` > 0), an add (of jobs, or of a
+-- child batch) renews its open timeout `open_timeout_ms`: the hash's TTL,
+-- or, for a child batch (`parent` set), its deadline in P:{Q}:batches_held.
+local function batch_renew_hold(batch_key, holds, open_timeout_ms, parent)
+  if (tonumber(holds) or 0) <= 0 or not open_timeout_ms then return end
+  if parent then
+    local deadline = math.floor(now_ms()) + tonumber(open_timeout_ms)
+    local base = batch_base(batch_key)
+    redis.call('ZADD', queue_key(base, ':batches_held'), 'XX', deadline, string.sub(batch_key, -36))
+  else
+    redis.call('PEXPIRE', batch_key, open_timeout_ms)
+  end
+end
+
 -- A child batch files its outcome as its parent sees it (`succeeded`,
 -- `dead`, `cancelled` or `pending`) in its queue's release outbox, once
 -- per change (see the header). A batch with no parent files nothing.
@@ -66,8 +85,8 @@ local function batch_tell_parent(batch_key, outcome, now)
   if not v[1] or v[2] == outcome then return end
   local generation = redis.call('HINCRBY', batch_key, 'told_gen', 1)
   redis.call('HSET', batch_key, 'told', outcome)
-  local base = string.sub(batch_key, 1, #batch_key - 43)
   local entry = 'b|' .. string.sub(batch_key, -36) .. '|' .. outcome .. '|' .. generation
+  local base = batch_base(batch_key)
   redis.call('ZADD', queue_key(base, ':releases'), math.floor(now), entry)
   batch_told[#batch_told + 1] = entry
 end
