@@ -2,7 +2,10 @@
 //! is done: each row is a job of one batch; the report is the batch's
 //! `on_complete` callback and reads the batch's counts. A row that cannot
 //! be imported dies, and the batch's `on_death` callback alerts once.
-//! See docs/batches-and-workflows.md.
+//! The rows are also archived by a child batch on another queue
+//! (`archive`): the import counts the whole archive as one of its jobs, so
+//! the report waits for it and says how it went. See
+//! docs/batches-and-workflows.md.
 //!
 //! Run with a Redis at hand:
 //! `JOBQUEUE_REDIS_URL=redis://127.0.0.1:6379 cargo run -p jobqueue-examples --example batch_import`
@@ -21,6 +24,9 @@ const PREFIX: &str = "jqbatchimport";
 
 /// The queue of the import (its rows and its callbacks).
 pub const QUEUE: &str = "imports";
+
+/// The queue of the archive, a child batch of the import.
+pub const ARCHIVE_QUEUE: &str = "archive";
 
 /// Rows per chunk added to the batch.
 const CHUNK: usize = 4;
@@ -66,6 +72,23 @@ impl Job for ImportRow {
     }
 }
 
+/// Archives one row (a job of the child batch on [`ARCHIVE_QUEUE`]).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ArchiveRow {
+    /// Line number in the file.
+    pub line: usize,
+}
+
+impl Job for ArchiveRow {
+    const NAME: &'static str = "archive_row";
+    const QUEUE: &'static str = ARCHIVE_QUEUE;
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        Ok(())
+    }
+}
+
 /// The import worker's state: the client the report reads the batch with.
 pub struct ImportApp {
     /// The application's client.
@@ -97,12 +120,29 @@ impl StatefulJob for SendReport {
             .batches(QUEUE, None, 0, 50)
             .await
             .map_err(|e| JobError::retry(e.to_string()))?;
-        let Some(batch) = batches.iter().find(|b| b.description == self.file) else {
+        let Some(found) = batches.iter().find(|b| b.description == self.file) else {
             return Err(JobError::permanent("the batch of the import is gone"));
         };
+        // Read again with its child batches (the archive), each counted
+        // as one job of the import.
+        let batch = admin
+            .batch(QUEUE, found.id)
+            .await
+            .map_err(|e| JobError::retry(e.to_string()))?;
+        let archived = batch.children.iter().filter(|c| c.state == "succeeded");
+        let children_succeeded = archived.count() as u64;
+        let rows = batch.total - batch.children.len() as u64;
+        let archive = match batch.children.first() {
+            Some(child) => child.state.as_str(),
+            None => "none",
+        };
         let report = format!(
-            "{}: {} rows, {} imported, {} rejected",
-            self.file, batch.total, batch.succeeded, batch.dead
+            "{}: {} rows, {} imported, {} rejected; archive {}",
+            self.file,
+            rows,
+            batch.succeeded - children_succeeded,
+            batch.dead,
+            archive
         );
         tracing::info!(%report, "import report sent");
         // Where a real app would send an email: the example keeps it in memory.
@@ -156,6 +196,13 @@ pub async fn import(client: &Client, file: &str, csv: &str) -> Result<Batch, job
             })
         })
         .collect();
+    // The archive: a child batch on its own queue, one job of the import.
+    batch
+        .child()
+        .queue(ARCHIVE_QUEUE)
+        .description(format!("{file} archive"))
+        .enqueue(rows.iter().map(|row| ArchiveRow { line: row.line }))
+        .await?;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<ImportRow> = rows.by_ref().take(CHUNK).collect();
@@ -169,8 +216,9 @@ pub async fn import(client: &Client, file: &str, csv: &str) -> Result<Batch, job
 pub fn worker(client: Client) -> WorkerBuilder<ImportApp> {
     Worker::builder(client.clone())
         .state(ImportApp { client })
-        .queues([QUEUE])
+        .queues([QUEUE, ARCHIVE_QUEUE])
         .register::<ImportRow>()
+        .register::<ArchiveRow>()
         .register::<SendReport>()
         .register::<AlertOps>()
 }

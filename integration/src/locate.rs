@@ -21,12 +21,14 @@ const SNAPSHOT: &str = r#"
     for _, list in ipairs(redis.call('KEYS', ARGV[2] .. '*')) do
       for _, id in ipairs(redis.call('LRANGE', list, 0, -1)) do out[#out+1] = 'keyed'; out[#out+1] = id end
     end
+    for _, r in ipairs(redis.call('LRANGE', KEYS[8], 0, -1)) do out[#out+1] = 'purging'; out[#out+1] = string.sub(r, 8, 43) end
     return out
 "#;
 
 /// Job id → every place it is found in `queue` (ready, priority,
 /// scheduled, retry, dead, waiting for parents, active, keyed: waiting in
-/// a flow key's list), from one atomic snapshot. A healthy
+/// a flow key's list, purging: taken aside by an operator's purge that was
+/// interrupted), from one atomic snapshot. A healthy
 /// queue lists each waiting job exactly once (DESIGN.md invariant 1).
 pub async fn locate_jobs(env: &TestRedis, queue: &str) -> HashMap<String, Vec<String>> {
     let q = env.client().store().queue_keys(queue).expect("valid queue");
@@ -39,6 +41,7 @@ pub async fn locate_jobs(env: &TestRedis, queue: &str) -> HashMap<String, Vec<St
         .key(q.dead())
         .key(q.leases())
         .key(q.waiting())
+        .key(q.purging())
         .arg(q.active(""))
         .arg(q.flow_list(""))
         .invoke_async(&mut conn)

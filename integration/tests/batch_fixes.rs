@@ -1,8 +1,10 @@
 //! Batch fixes of the issue-14 review against real Redis and real workers:
 //! retry-dead of a batch with more dead jobs than one Lua `unpack` takes
 //! (paged, nothing lost), a cancelled batch firing nothing after a retry of
-//! its dead jobs, on_success meaning every job succeeded, and operator
-//! deletes counted in the batch.
+//! its dead jobs, on_success meaning every job succeeded, operator
+//! deletes counted in the batch, a purge of the ready list counting
+//! the batch jobs it drops (so their batch completes), and the batch's
+//! `dead:<id>` fields bounded by the dead set.
 
 use std::time::Duration;
 
@@ -277,4 +279,127 @@ async fn a_batch_job_deleted_from_the_retry_set_is_counted_and_the_batch_complet
     })
     .await;
     worker.shutdown().await;
+}
+
+/// Before purge.lua counted them, the purged jobs of a batch stayed
+/// `pending` for ever: the batch never completed and on_complete never ran.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purge_counts_the_batch_jobs_it_drops_as_cancelled() {
+    const N: u64 = 2500;
+    let env = test_redis("batch_purge_counts").await;
+    let client = env.client();
+    let batch = client
+        .batch()
+        .on_success(callback(&env, "success"))
+        .on_complete(callback(&env, "complete"))
+        .enqueue((0..N).map(|_| env.test_job()))
+        .await
+        .unwrap();
+    client.enqueue(env.test_job()).await.unwrap();
+    // A purge interrupted after taking the ready list aside: two records
+    // left in P:{Q}:purging are dropped (and counted) by the next purge.
+    let mut redis = redis::Client::open(env.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let ready = format!("{}:{{default}}:ready", env.prefix());
+    let purging = format!("{}:{{default}}:purging", env.prefix());
+    for _ in 0..2 {
+        let record: Vec<u8> = redis::cmd("LPOP")
+            .arg(&ready)
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        let _: () = redis::cmd("RPUSH")
+            .arg(&purging)
+            .arg(record)
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+    }
+
+    let dropped = client.admin().purge("default").await.unwrap();
+    assert_eq!(dropped, N + 1);
+    let purged = info(&env, batch.id()).await;
+    assert_eq!(
+        (
+            purged.state,
+            purged.pending,
+            purged.cancelled,
+            purged.succeeded
+        ),
+        (BatchState::Finished, 0, N, 0)
+    );
+    let exists: u64 = redis::cmd("EXISTS")
+        .arg(&purging)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0, "the purge left records aside");
+    // The on_complete callback the purge's last page enqueued was not purged.
+    assert_eq!(client.admin().queue("default").await.unwrap().ready, 1);
+
+    let worker = test_worker(&env).start().await.unwrap();
+    wait_for("on_complete", 20, async || {
+        callback_runs(&env, "complete").await == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(callback_runs(&env, "success").await, 0);
+    assert_eq!(callback_runs(&env, "complete").await, 1);
+    worker.shutdown().await;
+}
+
+/// Before the dead-set trim told their batch, a batch kept one `dead:<id>`
+/// field per job that ever died, however small the dead set: unbounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_forgets_the_dead_jobs_trimmed_from_the_dead_set() {
+    const N: u64 = 30;
+    const KEPT: u64 = 5;
+    let env = test_redis("batch_dead_bounded").await;
+    let client = env.client();
+    let batch = client
+        .batch()
+        .on_complete(callback(&env, "complete"))
+        .create()
+        .await
+        .unwrap();
+    batch.add_with((0..N).map(|_| dying(&env))).await.unwrap();
+    batch.seal().await.unwrap();
+    let worker = test_worker(&env)
+        .dead_limits(jobqueue_core::store::DeadLimits {
+            max_jobs: KEPT,
+            ..jobqueue_core::store::DeadLimits::default()
+        })
+        .start()
+        .await
+        .unwrap();
+    wait_for("all dead", 30, async || {
+        info(&env, batch.id()).await.dead == N
+    })
+    .await;
+    worker.shutdown().await;
+    let mut redis = redis::Client::open(env.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let fields: Vec<String> = redis::cmd("HKEYS")
+        .arg(format!("{}:{{default}}:batch:{}", env.prefix(), batch.id()))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let remembered = fields.iter().filter(|f| f.starts_with("dead:")).count() as u64;
+    let in_dead_set = client.admin().queue("default").await.unwrap().dead;
+    assert!(in_dead_set <= KEPT + 1, "dead set {in_dead_set}");
+    assert_eq!(
+        remembered, in_dead_set,
+        "dead:<id> fields beyond the dead set"
+    );
+    // Retry-dead still retries every job the dead set kept.
+    let retried = client.admin().batch_retry_dead("default", batch.id()).await;
+    assert_eq!(retried.unwrap(), in_dead_set);
+    let after = info(&env, batch.id()).await;
+    assert_eq!((after.dead, after.pending), (N - in_dead_set, in_dead_set));
 }

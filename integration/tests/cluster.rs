@@ -546,6 +546,62 @@ async fn chains_release_across_primaries() {
     assert!(start(&fan_in) < start(&last));
 }
 
+/// Nested batches three levels deep, each level on another primary: every
+/// child tells its parent through its own queue's release outbox (no
+/// script touches two slots), and a purge of a child's queue counts its
+/// jobs in their batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_batches_complete_across_primaries() {
+    let cluster = RedisCluster::start(3, 0);
+    let env = cluster_env(&cluster, "cluster-nested").await;
+    let queues = spread_queues(&cluster, env.prefix(), 1);
+    let client = env.client();
+    let top = client.batch().queue(&queues[0]).create().await.unwrap();
+    let middle = top.child().queue(&queues[1]).create().await.unwrap();
+    middle
+        .child()
+        .queue(&queues[2])
+        .enqueue((0..3).map(|_| env.test_job()))
+        .await
+        .unwrap();
+    middle.add([env.test_job()]).await.unwrap();
+    middle.seal().await.unwrap();
+    // A second child whose jobs are purged: counted cancelled there, so
+    // it completes, and the top batch counts it cancelled.
+    let purged = top
+        .child()
+        .queue(&queues[2])
+        .enqueue((0..2).map(|_| env.test_job()))
+        .await
+        .unwrap();
+    assert_eq!(client.admin().purge(&queues[2]).await.unwrap(), 5);
+    top.seal().await.unwrap();
+    let purged_info = client.admin().batch(&queues[2], purged.id()).await.unwrap();
+    assert_eq!((purged_info.cancelled, purged_info.pending), (2, 0));
+    // The grandchild's three jobs went with the purge too: it ends
+    // cancelled, so the middle batch (1 job succeeded, 1 child cancelled)
+    // counts cancelled in the top batch as well.
+    let worker = test_worker(&env)
+        .queues(queues.clone())
+        .reap_interval(Duration::from_millis(200))
+        .start()
+        .await
+        .unwrap();
+    let admin = client.admin();
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            admin.batch(&queues[0], top.id()).await.unwrap().pending == 0
+        })
+        .await,
+        "the top batch did not complete"
+    );
+    worker.shutdown().await;
+    let t = admin.batch(&queues[0], top.id()).await.unwrap();
+    assert_eq!((t.total, t.cancelled, t.succeeded), (2, 2, 0), "{t:?}");
+    let m = admin.batch(&queues[1], middle.id()).await.unwrap();
+    assert_eq!((m.total, m.succeeded, m.cancelled), (2, 1, 1), "{m:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statuses_and_the_prefix_purge_work_on_a_cluster() {
     let cluster = RedisCluster::start(3, 0);

@@ -213,6 +213,16 @@ async fn hostile_text_is_escaped_everywhere() {
         .enqueue()
         .await
         .unwrap();
+    // A parent batch and its child batch, both described in hostile text:
+    // the parent's page lists the child, the child's page links the parent.
+    let parent = env
+        .client()
+        .batch()
+        .description(HOSTILE)
+        .create()
+        .await
+        .unwrap();
+    let child = parent.child().description(HOSTILE).create().await.unwrap();
     let dash = Dashboard::new(&env, operator_config());
     let hostile_tag: String = form_urlencoded::byte_serialize(HOSTILE.as_bytes()).collect();
     let pages = [
@@ -221,6 +231,9 @@ async fn hostile_text_is_escaped_everywhere() {
         format!("/queues/default/jobs/dead?error={}", "%3Cscript%3E"),
         "/queues/default/groups".to_owned(),
         format!("/queues/default/job/{}", ids[0]),
+        "/queues/default/batches".to_owned(),
+        format!("/queues/default/batches/{}", parent.id()),
+        format!("/queues/default/batches/{}", child.id()),
     ];
     for path in &pages {
         let reply = dash.get(path, As::Reader).await;
@@ -251,6 +264,43 @@ async fn hostile_text_is_escaped_everywhere() {
         .await
         .json();
     assert_eq!(job["errors"][0]["message"], HOSTILE);
+    let parent_json = dash
+        .get(
+            &format!("/api/v1/queues/default/batches/{}", parent.id()),
+            As::Reader,
+        )
+        .await
+        .json();
+    assert_eq!(parent_json["description"], HOSTILE);
+    assert_eq!(parent_json["children"][0]["id"], child.id().to_string());
+    assert_eq!(parent_json["children"][0]["state"], "pending");
+    let child_json = dash
+        .get(
+            &format!("/api/v1/queues/default/batches/{}", child.id()),
+            As::Reader,
+        )
+        .await
+        .json();
+    assert_eq!(child_json["parent"]["id"], parent.id().to_string());
+    assert_eq!(child_json["parent"]["queue"], "default");
+    let parent_page = dash
+        .get(
+            &format!("/queues/default/batches/{}", parent.id()),
+            As::Reader,
+        )
+        .await;
+    assert!(parent_page.body.contains("id=\"batch-children\""));
+    let child_page = dash
+        .get(
+            &format!("/queues/default/batches/{}", child.id()),
+            As::Reader,
+        )
+        .await;
+    assert!(
+        child_page
+            .body
+            .contains(&format!("/queues/default/batches/{}", parent.id()))
+    );
     assert_eq!(
         dash.get("/api/v1/queues/default/job/x", As::Reader)
             .await

@@ -875,4 +875,22 @@ async fn batch_commands_list_show_and_cancel() {
         3
     );
     assert_eq!(code(&cli.run(&["batches", "--state", "weird"])), 2);
+
+    // Nested: the parent lists its child with its state there, the child
+    // names its parent.
+    let parent = client.batch().create().await.unwrap();
+    let child = parent.child().create().await.unwrap();
+    let (parent_id, child_id) = (parent.id().to_string(), child.id().to_string());
+    let shown = cli.json(&["batch", &parent_id, "--json"]);
+    assert_eq!(shown["children"][0]["id"], child_id.as_str());
+    assert_eq!(shown["children"][0]["state"], "pending");
+    assert_eq!(shown["total"], 1);
+    let shown = cli.json(&["batch", &child_id, "--json"]);
+    assert_eq!(shown["parent"]["id"], parent_id.as_str());
+    let text = cli.run(&["batch", &parent_id]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("child batch") && text.contains(&child_id),
+        "{text}"
+    );
 }

@@ -13,7 +13,7 @@
 //! of a `*_keys` table filled from it, never a string literal or a
 //! concatenation. New scripts are picked up automatically.
 //!
-//! One exception: `queue_key(base, suffix)` (include/records.lua), where
+//! One exception: `queue_key(base, suffix)` (include/keys.lua), where
 //! `base` is `P:{Q}` cut from a declared key of the queue. It serves keyed
 //! flow control, whose per-key lists and buckets cannot be declared by a
 //! caller that does not know a job's key before the script reads it, and

@@ -179,5 +179,34 @@ pub(crate) async fn batch(client: &Client, args: &BatchArgs, as_json: bool) -> C
             None => println!("on_{}: not fired", callback.kind),
         }
     }
+    print_nesting(&info);
     Ok(())
+}
+
+/// A batch's parent (for a child batch) and its child batches with their
+/// state in it (nested batches).
+fn print_nesting(info: &jobqueue_core::admin::BatchInfo) {
+    if let Some(parent) = &info.parent {
+        println!(
+            "parent batch: {} on queue {}",
+            parent.id,
+            jobqueue_core::admin::escape_hidden(&parent.queue, false)
+        );
+    }
+    if !info.children.is_empty() {
+        table(
+            &["child batch", "queue", "state here"],
+            &info
+                .children
+                .iter()
+                .map(|child| {
+                    vec![
+                        child.id.to_string(),
+                        jobqueue_core::admin::escape_hidden(&child.queue, false).into_owned(),
+                        jobqueue_core::admin::escape_hidden(&child.state, false).into_owned(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
 }

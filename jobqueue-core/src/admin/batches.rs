@@ -32,6 +32,32 @@ pub struct BatchCallback {
     pub fired_at_ms: Option<i64>,
 }
 
+/// A batch named by its home queue and id (a child batch's parent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchLink {
+    /// The batch's home queue (user text: escape it when shown).
+    pub queue: String,
+    /// The batch id.
+    pub id: Uuid,
+}
+
+/// A child batch as its parent counts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchChild {
+    /// The child's home queue (user text: escape it when shown).
+    pub queue: String,
+    /// The child batch id.
+    pub id: Uuid,
+    /// Its unit in the parent: `pending`, `succeeded`, `dead` or
+    /// `cancelled` (the last outcome the parent learned, through the
+    /// child queue's release outbox: it may lag the child by a reaper
+    /// interval).
+    pub state: String,
+}
+
+/// Most child batches listed with a batch ([`Admin::batch`]).
+pub const MAX_CHILDREN_SHOWN: usize = 200;
+
 /// A batch as an operator sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BatchInfo {
@@ -65,6 +91,12 @@ pub struct BatchInfo {
     pub expires_in_ms: Option<i64>,
     /// Its callbacks (only the kinds it was given).
     pub callbacks: Vec<BatchCallback>,
+    /// For a child batch: the parent batch it counts in as one job.
+    pub parent: Option<BatchLink>,
+    /// Its child batches (up to [`MAX_CHILDREN_SHOWN`]), each counted as
+    /// one of its jobs; filled by [`Admin::batch`], empty in the lists of
+    /// [`Admin::batches`].
+    pub children: Vec<BatchChild>,
 }
 
 impl BatchInfo {
@@ -110,6 +142,14 @@ impl BatchInfo {
             finished_ms: number(9),
             expires_in_ms: (ttl_ms >= 0).then_some(ttl_ms),
             callbacks,
+            parent: text(18).as_deref().and_then(|parent| {
+                let (queue, id) = parent.rsplit_once('|')?;
+                Some(BatchLink {
+                    queue: queue.to_owned(),
+                    id: Uuid::parse_str(id).ok()?,
+                })
+            }),
+            children: Vec::new(),
         }
     }
 }
@@ -119,8 +159,29 @@ impl Admin {
     /// created, or its retention is over).
     pub async fn batch(&self, queue: &str, id: Uuid) -> Result<BatchInfo, Error> {
         let keys = self.store.queue_keys(queue)?;
-        match self.store.batch_fields(&keys, &id.to_string()).await? {
-            Some((fields, ttl)) => Ok(BatchInfo::from_fields(id, queue, &fields, ttl)),
+        let batch_id = id.to_string();
+        match self.store.batch_fields(&keys, &batch_id).await? {
+            Some((fields, ttl)) => {
+                let mut info = BatchInfo::from_fields(id, queue, &fields, ttl);
+                let children = self
+                    .store
+                    .batch_children(&keys, &batch_id, MAX_CHILDREN_SHOWN)
+                    .await?;
+                info.children = children
+                    .into_iter()
+                    .filter_map(|(child, seen)| {
+                        let mut parts = seen.splitn(3, '|');
+                        let (_generation, state, queue) =
+                            (parts.next()?, parts.next()?, parts.next()?);
+                        Some(BatchChild {
+                            queue: queue.to_owned(),
+                            id: Uuid::parse_str(&child).ok()?,
+                            state: state.to_owned(),
+                        })
+                    })
+                    .collect();
+                Ok(info)
+            }
             None => Err(Error::BatchNotFound {
                 op: "batch",
                 queue: queue.to_owned(),

@@ -61,7 +61,10 @@ mod visible_text;
 mod workers;
 
 pub use audit::{AuditEntry, OUTCOME_DONE, REFUSALS_PER_MINUTE, RefusalReason};
-pub use batches::{BatchCallback, BatchInfo, BatchState, MAX_BATCHES_PER_PAGE};
+pub use batches::{
+    BatchCallback, BatchChild, BatchInfo, BatchLink, BatchState, MAX_BATCHES_PER_PAGE,
+    MAX_CHILDREN_SHOWN,
+};
 pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
 pub use dependencies::{ChildRef, JobDependencies, ParentStatus};
 pub use durable::DurableState;

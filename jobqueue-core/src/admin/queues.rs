@@ -159,9 +159,24 @@ impl Admin {
 
     /// Drops every ready job of `queue`, keyed jobs waiting in their flow
     /// keys' lists included (in batches of 1000). Returns how many.
+    ///
+    /// The ready list is taken aside in one step, then dropped 1000 jobs
+    /// per script call; a job of a batch is counted `cancelled` in its
+    /// batch in the step that drops it, so its batch can complete. Jobs
+    /// left aside by an earlier purge that was interrupted are dropped
+    /// first.
     pub async fn purge(&self, queue: &str) -> Result<u64, Error> {
         let q = self.store.queue_keys(queue)?;
-        let mut dropped = self.store.purge(&q).await?;
+        let mut dropped = 0;
+        let mut take_ready = true;
+        loop {
+            let page = self.store.purge(&q, BULK_BATCH, take_ready).await?;
+            dropped += page.dropped;
+            take_ready &= !page.took_ready;
+            if !take_ready && !page.more {
+                break;
+            }
+        }
         loop {
             let (keyed, more) = self.store.purge_keyed(&q, BULK_BATCH).await?;
             dropped += keyed;

@@ -3,7 +3,9 @@
 //! [`Client::batch`] starts a [`BatchBuilder`]; [`BatchBuilder::enqueue`]
 //! creates, fills and seals a batch in one go, [`BatchBuilder::create`]
 //! returns a held [`Batch`] to fill in chunks ([`Batch::add`]) and then
-//! [`Batch::seal`]. A running job of the batch adds to it through
+//! [`Batch::seal`]. A batch may be the child of another
+//! ([`Batch::child`], [`BatchBuilder::child_of`]), counted there as one
+//! job. A running job of the batch adds to it through
 //! [`Client::batch_ref`] with the id its context gives
 //! ([`JobContext::batch`](crate::JobContext::batch)).
 //!
@@ -53,6 +55,7 @@ pub struct BatchBuilder<'c> {
     retention: Duration,
     open_timeout: Duration,
     callbacks: Vec<(&'static str, Callback)>,
+    parent: Option<(String, Uuid)>,
 }
 
 impl Client {
@@ -86,6 +89,7 @@ impl Client {
             retention: DEFAULT_BATCH_RETENTION,
             open_timeout: DEFAULT_BATCH_OPEN_TIMEOUT,
             callbacks: Vec::new(),
+            parent: None,
         }
     }
 
@@ -130,8 +134,24 @@ impl BatchBuilder<'_> {
     /// [`DEFAULT_BATCH_OPEN_TIMEOUT`]). A producer that dies before sealing
     /// leaves a batch that is dropped after that long: its jobs still run,
     /// uncounted, and none of its callbacks fires. Sealing ends the timeout.
+    /// A child batch ([`BatchBuilder::child_of`]) is cancelled instead (by
+    /// the workers' reaper), so its parent counts it cancelled and can
+    /// complete.
     pub fn open_timeout(mut self, open_timeout: Duration) -> Self {
         self.open_timeout = open_timeout;
+        self
+    }
+
+    /// Makes this batch a child of the batch `parent_id` on `parent_queue`
+    /// (see [`Batch::child`], the same from a handle): the parent counts
+    /// the child as one job, pending until the child completes, then
+    /// succeeded (every job of the child succeeded), dead (some died) or
+    /// cancelled. The child may live on another queue. The parent must be
+    /// open: held by its producer, or with a job still pending (a running
+    /// job of the parent creating a child is pending), else creating the
+    /// child fails with [`Error::BatchClosed`] and no child is left held.
+    pub fn child_of(mut self, parent_queue: impl Into<String>, parent_id: Uuid) -> Self {
+        self.parent = Some((parent_queue.into(), parent_id));
         self
     }
 
@@ -232,21 +252,43 @@ impl BatchBuilder<'_> {
         for (kind, encode) in self.callbacks {
             callbacks.push((kind, encode(self.client, &queue)?));
         }
+        let parent_keys = match &self.parent {
+            Some((parent_queue, _)) => Some(self.client.queue_keys(parent_queue).await?),
+            None => None,
+        };
         let open = BatchOpen {
             id,
             description: &self.description,
             retention_ms: u64::try_from(self.retention.as_millis()).unwrap_or(u64::MAX),
             open_timeout_ms: u64::try_from(self.open_timeout.as_millis()).unwrap_or(u64::MAX),
             callbacks: &callbacks,
+            parent: self
+                .parent
+                .as_ref()
+                .map(|(queue, id)| (queue.as_str(), *id)),
         };
         if !self.client.store().batch_open(&keys, &open).await? {
             return Err(Error::protocol(OP, format!("fresh batch id {id} is taken")));
         }
-        Ok(Batch {
+        let batch = Batch {
             client: self.client.clone(),
             queue: keys,
             id,
-        })
+        };
+        if let (Some(parent_keys), Some((_, parent_id))) = (parent_keys, &self.parent) {
+            // Created first, linked second: a producer that dies between
+            // the two leaves a held child its parent never counted (it is
+            // cancelled after its open timeout and tells nobody who waits).
+            let linked = self
+                .client
+                .store()
+                .batch_link_child(&parent_keys, *parent_id, batch.queue(), id)
+                .await;
+            if let Err(err) = linked {
+                return Err(batch.cancel_after_failed_enqueue(err).await);
+            }
+        }
+        Ok(batch)
     }
 }
 
@@ -276,6 +318,16 @@ impl Batch {
     /// The batch's home queue.
     pub fn queue(&self) -> &str {
         self.queue.name()
+    }
+
+    /// Starts a child batch of this one ([`BatchBuilder::child_of`]): it
+    /// counts here as one job until it completes. From a running job of
+    /// this batch: `client.batch_ref(ctx.queue(), id).await?.child()`
+    /// with the id [`JobContext::batch`](crate::JobContext::batch) gives.
+    pub fn child(&self) -> BatchBuilder<'_> {
+        self.client
+            .batch()
+            .child_of(self.queue.name().to_owned(), self.id)
     }
 
     /// Adds jobs (with their type's defaults, on the batch's queue); they

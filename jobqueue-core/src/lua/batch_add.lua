@@ -8,7 +8,8 @@ job of the batch is still pending — a running job adding to its own batch
 (ctx.batch()) is itself pending, so the batch cannot complete before the
 jobs it adds are counted. Idle workers are woken (PUBLISH 'r') when the
 list was empty. While a producer holds the batch, each add renews the
-hash's open timeout (`open_timeout_ms`, see batch_open.lua).
+hash's open timeout (`open_timeout_ms`, see batch_open.lua; a child
+batch's deadline in P:{Q}:batches_held).
 
 Called by: store/ops/batch_add.rs, from Batch::add (jobqueue-core/src/client/batch.rs)
 and from a running job's ctx.batch() (through the same client).
@@ -21,14 +22,14 @@ ARGV[2…] job records
 Returns: number of jobs added, -1 when the batch does not exist (or its
 retention is over), -2 when it is complete or cancelled.
 ]]
-local v = redis.call('HMGET', KEYS[1], 'state', 'pending', 'holds', 'open_timeout_ms')
+local v = redis.call('HMGET', KEYS[1], 'state', 'pending', 'holds', 'open_timeout_ms', 'parent')
 if not v[1] then return -1 end
 if v[1] ~= 'open' or ((tonumber(v[2]) or 0) <= 0 and (tonumber(v[3]) or 0) <= 0) then
   return -2
 end
 local n = #ARGV - 1
 if n <= 0 then return 0 end
-if (tonumber(v[3]) or 0) > 0 and v[4] then redis.call('PEXPIRE', KEYS[1], v[4]) end
+batch_renew_hold(KEYS[1], v[3], v[4], v[5])
 redis.call('HINCRBY', KEYS[1], 'total', n)
 redis.call('HINCRBY', KEYS[1], 'pending', n)
 if redis.call('RPUSH', KEYS[2], unpack(ARGV, 2)) == n then

@@ -8,7 +8,12 @@ While a producer holds it the hash expires after the open timeout
 (ARGV[5], kept as `open_timeout_ms`), renewed by every batch_add.lua and
 dropped by batch_seal.lua: a batch whose producer died before sealing it
 is gone after that long (its jobs still run, uncounted; no callback).
-The index is kept bounded: the ten oldest entries whose hash has expired
+A child batch (ARGV[4]) counts as one job of its parent: its hash keeps
+`parent` and `told` = `pending` (see include/batch.lua). Its open timeout
+is not a TTL (an expired hash could not tell the parent): it is indexed
+in P:{Q}:batches_held (id → deadline) and batch_expire_held.lua, run by
+the workers' reaper, cancels it when the deadline passed, which tells
+the parent. The index is kept bounded: the ten oldest entries whose hash has expired
 (retention over) are dropped here.
 
 Called by: store/ops/batch_open.rs, from BatchBuilder::create / enqueue
@@ -19,7 +24,7 @@ KEYS[2]  P:{Q}:batches     zset  batch id → created ms
 ARGV[1]  batch id
 ARGV[2]  description (may be empty)
 ARGV[3]  retention ms once finished
-ARGV[4]  parent batch id, or '' (reserved for nested batches)
+ARGV[4]  `<parent queue>|<parent batch id>` for a child batch, or ''
 ARGV[5]  open timeout ms: the held batch's life without an add
 ARGV[6…] pairs: callback kind (success | complete | death), job record
 
@@ -31,16 +36,19 @@ local fields = {'total', 0, 'pending', 0, 'succeeded', 0, 'failed', 0, 'dead', 0
   'holds', 1, 'state', 'open', 'created', now, 'description', ARGV[2],
   'retention_ms', ARGV[3], 'open_timeout_ms', ARGV[5]}
 if ARGV[4] ~= '' then
-  fields[#fields + 1] = 'parent'
-  fields[#fields + 1] = ARGV[4]
+  for _, field in ipairs({'parent', ARGV[4], 'told', 'pending'}) do fields[#fields + 1] = field end
 end
 for i = 6, #ARGV, 2 do
   fields[#fields + 1] = 'cb:' .. ARGV[i]
   fields[#fields + 1] = ARGV[i + 1]
 end
 redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
 local base = flow_base(KEYS[2], ':batches')
+if ARGV[4] == '' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+else
+  redis.call('ZADD', queue_key(base, ':batches_held'), now + tonumber(ARGV[5]), ARGV[1])
+end
 for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, 9)) do
   if redis.call('EXISTS', queue_key(base, ':batch:' .. old)) == 0 then
     redis.call('ZREM', KEYS[2], old)

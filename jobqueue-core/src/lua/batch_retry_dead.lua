@@ -13,7 +13,9 @@ batch is open again and its retention clock stops (a held batch keeps its open t
 jobs succeed its on_success fires (on_complete and on_death fired already
 and never fire twice); a cancelled batch stays cancelled (its jobs run and
 are counted, no callback fires). Ids trimmed from the dead set meanwhile
-are forgotten (they cannot run: still counted dead).
+are forgotten (they cannot run: still counted dead). A child batch
+opened again tells its parent (batch_reopen in include/batch.lua): its
+unit there is pending again.
 
 Called by: store/ops/batch_retry_dead.rs, from Admin::batch_retry_dead
 (jobqueue-core/src/admin/batches.rs), used by the dashboard, the JSON API
@@ -52,12 +54,7 @@ if #forgotten > 0 then redis.call('HDEL', KEYS[1], unpack(forgotten)) end
 if n > 0 then
   redis.call('HINCRBY', KEYS[1], 'dead', -n)
   redis.call('HINCRBY', KEYS[1], 'pending', n)
-  if redis.call('HGET', KEYS[1], 'state') == 'finished' then
-    redis.call('HSET', KEYS[1], 'state', 'open')
-  end
-  if (tonumber(redis.call('HGET', KEYS[1], 'holds')) or 0) <= 0 then
-    redis.call('PERSIST', KEYS[1])
-  end
+  batch_reopen(KEYS[1], now_ms())
   redis.call('PUBLISH', ARGV[1], 'r')
 end
 return n

@@ -3,7 +3,9 @@ dead set (as bury.lua) and are counted in their batch, in the same step.
 
 Only the jobs this worker still held are buried and counted (`dead` + n,
 `pending` - n), and each dead id is remembered in the batch hash
-(`dead:<id>`) for batch_retry_dead.lua. At the batch's first death its
+(`dead:<id>`) for batch_retry_dead.lua, until the dead-set trim drops the
+job (count_buried forgets it there: the fields are bounded by the dead
+set). At the batch's first death its
 on_death callback is enqueued; when no job is pending any more its
 on_complete (on_success never, while a job is dead) — see include/batch.lua.
 Filing, trimming and counting are bury_leased and count_buried
@@ -25,14 +27,15 @@ ARGV[2]  most age of a dead job, ms
 ARGV[3]  P:{Q}:events       pub/sub channel
 ARGV[4…] triples: id as leased, id in the dead set, final record
 
-Returns: {buried, trimmed, callbacks enqueued}
+Returns: {buried, trimmed, callbacks enqueued, outbox entry…}: the
+entry a child batch completed here filed for its parent, applied by the
+caller at once (as ack_batch.lua).
 ]]
 local now = now_ms()
 local leased, leased_ids, buried, twins = bury_leased(KEYS[1], KEYS[2], KEYS[3], ARGV, 4, now)
-local trimmed = count_buried(KEYS[2], KEYS[3], KEYS[4], buried, twins,
-  tonumber(ARGV[1]), tonumber(ARGV[2]), now)
-local fired = 0
-if buried > 0 and redis.call('EXISTS', KEYS[6]) == 1 then
+local in_batch = buried > 0 and redis.call('EXISTS', KEYS[6]) == 1
+if in_batch then
+  -- remembered before the trim below, which forgets the ones it drops
   local dead_fields = {}
   for n = 1, #leased_ids do
     if leased[n] then
@@ -41,7 +44,10 @@ if buried > 0 and redis.call('EXISTS', KEYS[6]) == 1 then
     end
   end
   redis.call('HSET', KEYS[6], unpack(dead_fields))
-  fired = batch_ended(KEYS[6], KEYS[5], 'dead', buried, now)
 end
+local trimmed = count_buried(KEYS[2], KEYS[3], KEYS[4], buried, twins,
+  tonumber(ARGV[1]), tonumber(ARGV[2]), now)
+local fired = 0
+if in_batch then fired = batch_ended(KEYS[6], KEYS[5], 'dead', buried, now) end
 if fired > 0 then redis.call('PUBLISH', ARGV[3], 'r') end
-return {buried, trimmed, fired}
+return {buried, trimmed, fired, unpack(batch_told)}

@@ -181,7 +181,8 @@ pub struct CompletionReport {
     /// other scripts free the locks of the jobs they end without counting).
     pub released: u64,
     /// Release outbox entries filed for the dependents of jobs that
-    /// succeeded or died: apply them with [`Store::apply_releases`].
+    /// succeeded or died, and for the parent batches of child batches
+    /// that completed: apply them with [`Store::apply_releases`].
     pub releases: Vec<String>,
     /// Batch callbacks enqueued because a batch completed (or a job of
     /// it died first) with these jobs.
@@ -405,15 +406,17 @@ impl CompletionReport {
                 self.releases.extend(releases);
             }
             Kind::AckBatch => {
-                let (acked, fired) = parse_ack_batch_reply(reply)?;
+                let (acked, fired, told) = parse_ack_batch_reply(reply)?;
                 self.acked += acked;
                 self.batch_callbacks += fired;
+                self.releases.extend(told);
             }
             Kind::BuryBatch => {
-                let (buried, trimmed, fired) = parse_bury_batch_reply(reply)?;
+                let (buried, trimmed, fired, told) = parse_bury_batch_reply(reply)?;
                 self.buried += buried;
                 self.trimmed += trimmed;
                 self.batch_callbacks += fired;
+                self.releases.extend(told);
             }
             Kind::Wake => {}
         }

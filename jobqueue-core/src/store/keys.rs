@@ -21,6 +21,7 @@
 //! | `P:{login}:attempts:<scope>` | string | dashboard sign-in attempts in the current window, per client address (`ip:<address>`) or user name (`user:<sha256>`) (TTL the window) | [`Keys::login_attempts`] |
 //! | `P:stats:minute:<epoch minute>` | hash | legacy: global per-minute bucket of workers from before the per-queue counters (TTL 2 h), still added to the minute history | [`Keys::legacy_stats_minute`] |
 //! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) | [`QueueKeys::ready`] |
+//! | `P:{Q}:purging` | list | the ready records an operator's purge took aside and drops a page at a time (`purge.lua`); absent otherwise | [`QueueKeys::purging`] |
 //! | `P:{Q}:priority` | zset | records with a non-zero priority, by effective ready time | [`QueueKeys::priority`] |
 //! | `P:{Q}:scheduled` | zset | job id → run-at (ms) | [`QueueKeys::scheduled`] |
 //! | `P:{Q}:retry` | zset | job id → retry-at (ms) | [`QueueKeys::retry`] |
@@ -63,8 +64,9 @@
 //! | `P:{Q}:idem:<sha256>` | string | an idempotency key ([`crate::JobBuilder::idempotency_key`]), keyed by the SHA-256 (hex) of the key: `<job id> <content digest>` (PX the key's window) | [`QueueKeys::idempotency`] |
 //! | `P:{Q}:crons` | set | names of the queue's cron entries | [`QueueKeys::crons`] |
 //! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result | [`QueueKeys::cron`] |
-//! | `P:{Q}:batch:<bid>` | hash | one batch of jobs on its home queue Q: `total`, `pending`, `succeeded`, `failed` (attempts), `dead`, `holds`, `state`, `description`, `created`, `finished`, `retention_ms`, the callback records `cb:<kind>` and when each fired `fired:<kind>` (TTL the retention once finished) | [`QueueKeys::batch`] |
 //! | `P:{Q}:tag:<tag>` | zset | the tag index: ids of the jobs enqueued with tag `<tag>` (all scores 0, so ordered by id = enqueue time), written by the enqueue scripts; bounded lazily: each write renews the key's 7-day TTL, one write in 16 trims entries older than 7 days and all but the newest 100,000 (`lua/include/tags.lua`) | [`QueueKeys::tag`] |
+//! | `P:{Q}:batch:<bid>` | hash | one batch of jobs on its home queue Q: `total`, `pending`, `succeeded`, `failed` (attempts), `dead`, `holds`, `state`, `description`, `created`, `finished`, `retention_ms`, the callback records `cb:<kind>` and when each fired `fired:<kind>`; a child batch's `parent` (`<queue>\|<id>`), `told` and `told_gen` (its outcome as filed for its parent); a parent's `children` and `child:<id>` = `<generation>\|<outcome>\|<queue>` (TTL the retention once finished) | [`QueueKeys::batch`] |
+//! | `P:{Q}:batches_held` | zset | child batch id → open deadline (ms): the child batches held by their producer (not sealed yet), cancelled by `batch_expire_held.lua` once the deadline passed | [`QueueKeys::batches_held`] |
 //! | `P:{Q}:batches` | zset | batch id → created (ms): the queue's batches, for listing (entries whose hash expired are dropped when listed) | [`QueueKeys::batches`] |
 //!
 //! `docs/protocol.md` documents the same keys for producers and workers in
@@ -236,6 +238,12 @@ impl QueueKeys {
     /// List of records ready to run.
     pub fn ready(&self) -> &str {
         &self.ready
+    }
+
+    /// List of the ready records an operator's purge took aside, dropped
+    /// a page at a time by `purge.lua`.
+    pub fn purging(&self) -> String {
+        format!("{}:purging", self.base)
     }
 
     /// Sorted set of prioritised records.
@@ -456,6 +464,12 @@ impl QueueKeys {
         format!("{}:batch:{}", self.base, batch_id)
     }
 
+    /// Sorted set of this queue's child batches held by their producer
+    /// (batch id → open deadline ms), for `batch_expire_held.lua`.
+    pub fn batches_held(&self) -> String {
+        format!("{}:batches_held", self.base)
+    }
+
     /// Sorted set of this queue's batches (batch id → created ms).
     pub fn batches(&self) -> String {
         format!("{}:batches", self.base)
@@ -538,6 +552,7 @@ mod tests {
             q.workflow("x"),
             q.workflows(),
             q.releases(),
+            q.purging(),
             q.flow_marker(),
             q.flow_waiting(),
             q.flow_list("account:7"),
@@ -550,6 +565,7 @@ mod tests {
             q.slot_waiter(),
             q.batch("0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9d"),
             q.batches(),
+            q.batches_held(),
             q.steps("x"),
             q.sleeping(),
             q.signal_wait(),

@@ -17,12 +17,19 @@
 //! `delete_jobs.lua`, `delete_keyed.lua`, `cancel.lua`, `expire.lua`) file
 //! the entries; `release_child.lua` (store/ops/release_child.rs) tells one
 //! child.
+//!
+//! Nested batches use the same outbox the other way round: a child batch
+//! files `b|<child id>|<outcome>|<generation>` when its outcome as its
+//! parent batch sees it changes (`include/batch.lua`), and applying the
+//! entry runs `batch_child_update.lua` on the parent's queue, which counts
+//! each generation once.
 
 use redis::Value;
 
 use crate::error::Error;
 use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
+use crate::store::ops::batch_child_update::batch_child_update_call;
 use crate::store::ops::release_child::release_child_call;
 use crate::store::reply::{array_reply, int_reply};
 use crate::store::scripts::{Call, LuaScript, invoke_pipelined};
@@ -35,11 +42,31 @@ fn split_entry(entry: &str) -> Option<(&str, &str)> {
     entry.split_once('|')
 }
 
+/// A child batch's outbox entry `b|<child id>|<outcome>|<generation>`.
+struct ChildBatchEntry<'a> {
+    child: &'a str,
+    outcome: &'a str,
+    generation: u64,
+}
+
+/// Reads `b|<child id>|<outcome>|<generation>`; `None` for a job's entry.
+fn child_batch_entry(entry: &str) -> Option<ChildBatchEntry<'_>> {
+    let mut parts = entry.strip_prefix("b|")?.split('|');
+    let (child, outcome, generation) = (parts.next()?, parts.next()?, parts.next()?);
+    Some(ChildBatchEntry {
+        child,
+        outcome,
+        generation: generation.parse().ok()?,
+    })
+}
+
 impl Store {
     /// Applies release outbox entries of `queue` (`<parent id>|<outcome>`,
     /// as `ack_parents.lua` and `bury.lua` return them): tells every child
-    /// of each parent on its own queue, then removes the entries. Safe to
-    /// repeat and to run concurrently. Returns how many children were told.
+    /// of each parent on its own queue, then removes the entries. A child
+    /// batch's entry (`b|…`) tells its parent batch instead. Safe to
+    /// repeat and to run concurrently. Returns how many children (and
+    /// parent batches) were told.
     pub async fn apply_releases(
         &self,
         queue: &QueueKeys,
@@ -49,16 +76,23 @@ impl Store {
         if entries.is_empty() {
             return Ok(0);
         }
-        let parsed: Vec<(&str, &str)> = entries.iter().filter_map(|e| split_entry(e)).collect();
+        let mut calls = self.child_batch_calls(queue, entries).await?;
+        let parsed: Vec<(&str, &str)> = entries
+            .iter()
+            .filter(|e| !e.starts_with("b|"))
+            .filter_map(|e| split_entry(e))
+            .collect();
         let mut pipe = redis::pipe();
         for (parent, _) in &parsed {
             pipe.hkeys(queue.parent(parent));
         }
-        let children: Vec<Vec<String>> = pipe
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(Error::redis(OP))?;
-        let mut calls = Vec::new();
+        let children: Vec<Vec<String>> = if parsed.is_empty() {
+            Vec::new()
+        } else {
+            pipe.query_async(&mut self.conn.clone())
+                .await
+                .map_err(Error::redis(OP))?
+        };
         for ((parent, outcome), fields) in parsed.iter().zip(&children) {
             for field in fields {
                 let Some((child_queue, child_id)) = field
@@ -85,6 +119,61 @@ impl Store {
             .await
             .map_err(Error::redis(OP))?;
         Ok(told)
+    }
+
+    /// The `batch_child_update.lua` calls of the child batches' entries
+    /// among `entries` (of child batches homed on `queue`): each child's
+    /// `parent` field names the parent batch and its queue. An entry of a
+    /// child whose hash is gone (retention over) is dropped with a warning.
+    async fn child_batch_calls(
+        &self,
+        queue: &QueueKeys,
+        entries: &[String],
+    ) -> Result<Vec<Call>, Error> {
+        const OP: &str = "apply_releases";
+        let children: Vec<ChildBatchEntry<'_>> = entries
+            .iter()
+            .filter_map(|e| child_batch_entry(e))
+            .collect();
+        if children.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for entry in &children {
+            pipe.hget(queue.batch(entry.child), "parent");
+        }
+        let parents: Vec<Option<String>> = pipe
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis(OP))?;
+        let mut calls = Vec::with_capacity(children.len());
+        for (entry, parent) in children.iter().zip(parents) {
+            let Some((parent_queue, parent_id)) =
+                parent.as_deref().and_then(|p| p.rsplit_once('|'))
+            else {
+                tracing::warn!(
+                    child = entry.child,
+                    "child batch gone before its parent was told"
+                );
+                continue;
+            };
+            let Ok(parent_keys) = self.queue_keys(parent_queue) else {
+                tracing::warn!(
+                    child = entry.child,
+                    parent_queue,
+                    "skipping a parent batch with an invalid queue name"
+                );
+                continue;
+            };
+            calls.push(batch_child_update_call(
+                &parent_keys,
+                parent_id,
+                entry.child,
+                entry.outcome,
+                entry.generation,
+            ));
+        }
+        Ok(calls)
     }
 
     /// The sweeper: applies up to [`SWEEP_BATCH`] entries of `queue`'s

@@ -2,7 +2,8 @@
 //!
 //! Each script lives in `src/lua/<transition>.lua` with a header naming
 //! its KEYS, ARGV and return value; `include/lib.lua` (shared helpers) is prepended
-//! at compile time, `include/records.lua` (storing records by id without ever
+//! at compile time, `include/keys.lua` (naming keys of the script's queue)
+//! and `include/records.lua` (storing records by id without ever
 //! replacing one) after it for the scripts that lease or file records, and
 //! `include/flow.lua` (making jobs ready, keyed flow control) after that for
 //! the scripts that need it — not for the plain fetch and ack, which would
@@ -67,6 +68,7 @@ macro_rules! lua {
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
             ),
@@ -77,6 +79,7 @@ macro_rules! lua {
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
                 include_str!("../lua/include/flow.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
@@ -102,15 +105,18 @@ macro_rules! lua {
 /// A script that moves jobs waiting for parents: `include/lib.lua`,
 /// `include/records.lua`, `include/flow.lua` (a released job may be keyed) and
 /// `include/deps.lua` prepended.
-/// The batch scripts: `include/batch.lua` after `include/lib.lua` (the
-/// hot ones, which end or add jobs, define nothing else per call), or
-/// after everything `flow` has for those that file or trim records.
+/// The batch scripts: `include/batch.lua` after `include/lib.lua` and
+/// `include/keys.lua` (its `queue_key` names the release outbox a child
+/// batch writes to; the hot ones, which end or add jobs, define nothing
+/// else per call), or after everything `flow` has for those that file or
+/// trim records.
 macro_rules! lua_batch {
     ($name:literal) => {
         LuaScript::new(
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/batch.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
             ),
@@ -121,6 +127,7 @@ macro_rules! lua_batch {
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
                 include_str!("../lua/include/flow.lua"),
                 include_str!("../lua/include/batch.lua"),
@@ -136,6 +143,7 @@ macro_rules! lua_deps {
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
                 include_str!("../lua/include/flow.lua"),
                 // enqueue_waiting.lua indexes a new job's tags.
@@ -196,6 +204,9 @@ pub(crate) struct Scripts {
     pub batch_seal: LuaScript,
     pub batch_retry_dead: LuaScript,
     pub batch_cancel: LuaScript,
+    pub batch_link_child: LuaScript,
+    pub batch_child_update: LuaScript,
+    pub batch_expire_held: LuaScript,
     pub step_store: LuaScript,
     pub ack_steps: LuaScript,
     pub signal_wait: LuaScript,
@@ -217,7 +228,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     handback: lua!(flow "handback"),
     requeue: lua_batch!(flow "requeue"),
     delete_jobs: lua_batch!(flow "delete_jobs"),
-    purge: lua!("purge"),
+    purge: lua_batch!(flow "purge"),
     unlock: lua!("unlock"),
     cron_tick: lua!(flow "cron_tick"),
     cron_resume: lua!("cron_resume"),
@@ -251,6 +262,9 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     batch_seal: lua_batch!("batch_seal"),
     batch_retry_dead: lua_batch!("batch_retry_dead"),
     batch_cancel: lua_batch!(flow "batch_cancel"),
+    batch_link_child: lua_batch!("batch_link_child"),
+    batch_child_update: lua_batch!("batch_child_update"),
+    batch_expire_held: lua_batch!("batch_expire_held"),
     step_store: lua!("step_store"),
     ack_steps: lua!(flow "ack_steps"),
     signal_wait: lua!(flow "signal_wait"),
@@ -260,7 +274,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 52] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 55] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -309,6 +323,9 @@ impl Scripts {
             &self.batch_seal,
             &self.batch_retry_dead,
             &self.batch_cancel,
+            &self.batch_link_child,
+            &self.batch_child_update,
+            &self.batch_expire_held,
             &self.step_store,
             &self.ack_steps,
             &self.signal_wait,

@@ -38,6 +38,10 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 pub(crate) async fn reap_once(shared: &Shared) -> Result<u64, jobqueue_core::Error> {
     let mut total = 0;
     for (index, queue) in shared.queues.iter().enumerate() {
+        let expired = shared.control.batch_expire_held(&queue.keys).await?;
+        if expired > 0 {
+            tracing::warn!(queue = %queue.name, batches = expired, "cancelled child batches whose producer did not seal them within their open timeout");
+        }
         let swept = shared.control.sweep_releases(&queue.keys).await?;
         if swept > 0 {
             tracing::info!(queue = %queue.name, parents = swept, "told dependents of parents left by another worker");

@@ -429,6 +429,17 @@ local function bury_leased(active_key, dead_key, jobs_key, argv, first, now)
   return leased, leased_ids, #gone, #twins
 end
 
+-- The batch hash named by `record`'s envelope (a key of the queue at
+-- `base`, built with queue_key), or nil for a job of no batch (here, not
+-- in include/batch.lua, for the dead-set trim of count_buried below; the
+-- batch scripts that call it take this file too).
+local function record_batch_key(base, record)
+  local s, e = string.find(record, ',"batch":"', 45, true)
+  local newline = string.find(record, '\n', 45, true)
+  if not s or (newline and s > newline) then return nil end
+  return queue_key(base, ':batch:' .. string.sub(record, e + 1, e + 36))
+end
+
 -- After bury_leased: trims the dead set (entries older than `max_age`,
 -- then the oldest above `max_jobs`, at most max(100, 2 × buried) per
 -- call, counted in `dead_trimmed`) and counts the buried jobs as `dead`
@@ -436,8 +447,16 @@ end
 local function count_buried(dead_key, jobs_key, stats_key, buried, twins, max_jobs, max_age, now)
   local budget = math.max(100, 2 * buried)
   local trimmed = 0
+  local base = flow_base(jobs_key, ':jobs')
   local function remove(ids)
     if #ids > 0 then
+      -- a trimmed job of a batch can no longer be retried: its batch
+      -- forgets it (`dead:<id>`, kept for retry-dead; still counted dead),
+      -- so those fields are bounded by the dead set
+      for i, record in ipairs(redis.call('HMGET', jobs_key, unpack(ids))) do
+        local batch_key = record and record_batch_key(base, record)
+        if batch_key then redis.call('HDEL', batch_key, 'dead:' .. ids[i]) end
+      end
       redis.call('ZREM', dead_key, unpack(ids))
       redis.call('HDEL', jobs_key, unpack(ids))
       drop_memos(flow_base(jobs_key, ':jobs'), ids)

@@ -16,7 +16,7 @@ dead set and its record in the jobs hash. Both records are kept; an
 operator can retry the renamed one, which then runs under its new id.
 
 The dead set, jobs hash and stats of the queue are built from its base
-`P:{Q}` (`queue_key`): the keys share the queue's hash tag, so they are in
+`P:{Q}` (`queue_key`, include/keys.lua, prepended before this file): the keys share the queue's hash tag, so they are in
 the slot the script runs on; declaring them would cost every fetch for a
 path almost never taken (jobqueue-core/tests/script_keys.rs).
 
@@ -30,20 +30,6 @@ fetch.lua, fetch_limited.lua, handback.lua, parent_open.lua, promote.lua,
 purge_keyed.lua, reclaim.lua, release_child.lua, requeue.lua, retry.lua,
 schedule.lua, ack_steps.lua, signal_wait.lua, enqueue_idempotent.lua.
 ]]
-
--- The base `P:{Q}` of a declared queue key that ends with `suffix` (e.g.
--- KEYS[n] = 'P:{Q}:ready', ':ready').
-local function flow_base(key, suffix)
-  return string.sub(key, 1, #key - #suffix)
-end
-
--- A key of the same queue: `base` comes from flow_base of a declared key,
--- so the result has the queue's `{Q}` hash tag and lives in the slot the
--- script was routed to (Redis Cluster allows such keys; tests/script_keys.rs
--- accepts only this form of a key built in Lua).
-local function queue_key(base, suffix)
-  return base .. suffix
-end
 
 -- Position of the `]` closing the JSON array whose `[` is at `open` in
 -- `text`, skipping strings (error messages may hold brackets and escaped

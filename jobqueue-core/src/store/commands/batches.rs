@@ -9,7 +9,7 @@ use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
 
 /// The fields of a batch hash read for operators, in this order.
-pub const BATCH_FIELDS: [&str; 18] = [
+pub const BATCH_FIELDS: [&str; 19] = [
     "total",
     "pending",
     "succeeded",
@@ -28,6 +28,7 @@ pub const BATCH_FIELDS: [&str; 18] = [
     "fired:complete",
     "fired:death",
     "cancelled",
+    "parent",
 ];
 
 impl Store {
@@ -60,34 +61,63 @@ impl Store {
         batch_id: &str,
         limit: usize,
     ) -> Result<Vec<String>, Error> {
+        let fields = self
+            .batch_fields_named(queue, batch_id, "dead:", limit)
+            .await?;
+        Ok(fields.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// Up to `limit` child batches of the batch (its `child:<id>` fields:
+    /// child id → `<generation>|<outcome>|<child queue>`, by HSCAN).
+    pub async fn batch_children(
+        &self,
+        queue: &QueueKeys,
+        batch_id: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, Error> {
+        self.batch_fields_named(queue, batch_id, "child:", limit)
+            .await
+    }
+
+    /// Up to `limit` fields of the batch hash whose name starts with
+    /// `prefix`, as (name without the prefix, value), by HSCAN: bounded
+    /// work whatever the batch's size.
+    async fn batch_fields_named(
+        &self,
+        queue: &QueueKeys,
+        batch_id: &str,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, Error> {
         let key = queue.batch(batch_id);
-        let mut ids = Vec::new();
+        let mut found = Vec::new();
         let mut cursor: u64 = 0;
         // At most ten rounds: a batch hash holds its counts and one field
-        // per dead job, so this sees up to ~1,000 fields.
+        // per dead job or child, so this sees up to ~1,000 fields.
         for _ in 0..10 {
             let (next, fields): (u64, Vec<String>) = redis::cmd("HSCAN")
                 .arg(&key)
                 .arg(cursor)
                 .arg("MATCH")
-                .arg("dead:*")
+                .arg(format!("{prefix}*"))
                 .arg("COUNT")
                 .arg(100)
                 .query_async(&mut self.conn.clone())
                 .await
-                .map_err(Error::redis("batch_dead_ids"))?;
-            ids.extend(
-                fields
-                    .chunks(2)
-                    .filter_map(|pair| pair.first()?.strip_prefix("dead:").map(str::to_owned)),
-            );
+                .map_err(Error::redis("batch_fields_named"))?;
+            let mut pairs = fields.into_iter();
+            while let (Some(name), Some(value)) = (pairs.next(), pairs.next()) {
+                if let Some(rest) = name.strip_prefix(prefix) {
+                    found.push((rest.to_owned(), value));
+                }
+            }
             cursor = next;
-            if cursor == 0 || ids.len() >= limit {
+            if cursor == 0 || found.len() >= limit {
                 break;
             }
         }
-        ids.truncate(limit);
-        Ok(ids)
+        found.truncate(limit);
+        Ok(found)
     }
 
     /// Batch ids of a queue with their creation time (ms), newest first,

@@ -9,7 +9,7 @@ use redis::Value;
 
 use crate::error::Error;
 use crate::store::keys::QueueKeys;
-use crate::store::reply::{array_reply, count_reply};
+use crate::store::reply::{array_reply, count_reply, text_reply};
 use crate::store::scripts::{Call, SCRIPTS};
 
 /// One `ack_batch.lua` call for `ids`, all of the batch `batch_id`.
@@ -28,12 +28,20 @@ pub(crate) fn ack_batch_call(
     call
 }
 
-/// Reads `ack_batch.lua`'s reply: (jobs acknowledged, callbacks enqueued).
-pub(crate) fn parse_ack_batch_reply(reply: Value) -> Result<(u64, u64), Error> {
+/// Reads `ack_batch.lua`'s reply: (jobs acknowledged, callbacks enqueued,
+/// the release-outbox entry of a child batch that completed, to apply).
+pub(crate) fn parse_ack_batch_reply(reply: Value) -> Result<(u64, u64, Vec<String>), Error> {
     const OP: &str = "complete";
     let parts = array_reply(reply, OP)?;
     match parts.as_slice() {
-        [acked, fired] => Ok((count_reply(acked, OP)?, count_reply(fired, OP)?)),
-        _ => Err(Error::protocol(OP, "ack_batch reply is not {acked, fired}")),
+        [acked, fired, told @ ..] => Ok((
+            count_reply(acked, OP)?,
+            count_reply(fired, OP)?,
+            told.iter().filter_map(text_reply).collect(),
+        )),
+        _ => Err(Error::protocol(
+            OP,
+            "ack_batch reply is not {acked, fired, …}",
+        )),
     }
 }

@@ -21,6 +21,8 @@ pub struct BatchOpen<'a> {
     pub open_timeout_ms: u64,
     /// Callback records by kind (`success`, `complete`, `death`).
     pub callbacks: &'a [(&'static str, Vec<u8>)],
+    /// For a child batch: its parent batch's queue and id.
+    pub parent: Option<(&'a str, Uuid)>,
 }
 
 impl Store {
@@ -32,6 +34,10 @@ impl Store {
         batch: &BatchOpen<'_>,
     ) -> Result<bool, Error> {
         let id = batch.id.to_string();
+        let parent = batch
+            .parent
+            .map(|(queue, id)| format!("{queue}|{id}"))
+            .unwrap_or_default();
         let keys = [queue.batch(&id), queue.batches()];
         let mut call = SCRIPTS
             .batch_open
@@ -39,7 +45,7 @@ impl Store {
             .arg(id.as_str())
             .arg(batch.description)
             .arg(batch.retention_ms)
-            .arg("")
+            .arg(parent.as_str())
             .arg(batch.open_timeout_ms);
         for (kind, record) in batch.callbacks {
             call.push_arg(*kind);

@@ -10,7 +10,7 @@ use redis::Value;
 use crate::error::Error;
 use crate::store::keys::QueueKeys;
 use crate::store::ops::bury::{BuryEntry, DeadLimits};
-use crate::store::reply::{array_reply, count_reply};
+use crate::store::reply::{array_reply, count_reply, text_reply};
 use crate::store::scripts::{Call, SCRIPTS};
 
 /// One `bury_batch.lua` call for `entries`, all of the batch `batch_id`.
@@ -45,18 +45,19 @@ pub(crate) fn bury_batch_call(
 }
 
 /// Reads `bury_batch.lua`'s reply: (buried, trimmed, callbacks enqueued).
-pub(crate) fn parse_bury_batch_reply(reply: Value) -> Result<(u64, u64, u64), Error> {
+pub(crate) fn parse_bury_batch_reply(reply: Value) -> Result<(u64, u64, u64, Vec<String>), Error> {
     const OP: &str = "complete";
     let parts = array_reply(reply, OP)?;
     match parts.as_slice() {
-        [buried, trimmed, fired] => Ok((
+        [buried, trimmed, fired, told @ ..] => Ok((
             count_reply(buried, OP)?,
             count_reply(trimmed, OP)?,
             count_reply(fired, OP)?,
+            told.iter().filter_map(text_reply).collect(),
         )),
         _ => Err(Error::protocol(
             OP,
-            "bury_batch reply is not {buried, trimmed, fired}",
+            "bury_batch reply is not {buried, trimmed, fired, …}",
         )),
     }
 }

@@ -1,6 +1,7 @@
 //! The batches pages: a queue's batches (filter by state) with a progress
 //! bar and their counts, and one batch with its counts, callbacks (fired
-//! or not), its dead jobs and, for operators, retry-dead and cancel (they
+//! or not), its parent batch and child batches (nested batches), its dead
+//! jobs and, for operators, retry-dead and cancel (they
 //! post to `forms/batches.rs`). Descriptions are user text: shown through
 //! the escaping templates and [`Visible`].
 
@@ -31,6 +32,17 @@ fn state_name(state: BatchState) -> &'static str {
         BatchState::Open => "open",
         BatchState::Finished => "finished",
         BatchState::Cancelled => "cancelled",
+    }
+}
+
+/// A child batch's unit in its parent, from the known names only.
+fn child_state_name(state: &str) -> &'static str {
+    match state {
+        "pending" => "pending",
+        "succeeded" => "succeeded",
+        "dead" => "dead",
+        "cancelled" => "cancelled",
+        _ => "unknown",
     }
 }
 
@@ -122,6 +134,39 @@ fn summary_row(state: &AppState, batch: &BatchInfo) -> Markup {
     }
 }
 
+/// The "Parent batch" fact of a child batch (a link), or nothing.
+fn parent_fact(state: &AppState, info: &BatchInfo) -> Markup {
+    html! {
+        @if let Some(parent) = &info.parent {
+            dt { "Parent batch" } dd #batch-parent {
+                a href=(state.link(&batch_path(&parent.queue, parent.id))) { code { (parent.id) } }
+                " on " code { (Visible(&parent.queue)) }
+                span.muted { " (this batch counts there as one job)" }
+            }
+        }
+    }
+}
+
+/// The child batches of a parent, with their state in it, or nothing.
+fn children_section(state: &AppState, info: &BatchInfo) -> Markup {
+    html! {
+        @if !info.children.is_empty() {
+            h2 { "Child batches" }
+            p.muted { "Each counts as one job of this batch, as the parent last learned it (through the child queue's release outbox)." }
+            div.table-wrap { table #batch-children {
+                thead { tr { th { "Batch" } th { "Queue" } th { "State here" } } }
+                tbody { @for child in &info.children {
+                    tr data-child=(child.id) {
+                        td { a href=(state.link(&batch_path(&child.queue, child.id))) { code { (child.id) } } }
+                        td { code { (Visible(&child.queue)) } }
+                        td { span class={ "badge " (child_state_name(&child.state)) } { (child_state_name(&child.state)) } }
+                    }
+                } }
+            } }
+        }
+    }
+}
+
 /// `GET /queues/{queue}/batches/{id}`.
 pub(crate) async fn batch(
     State(state): State<Arc<AppState>>,
@@ -142,6 +187,7 @@ pub(crate) async fn batch(
         p #batch-description { (Visible(&info.description)) }
         dl.facts {
             dt { "Queue" } dd { a href=(state.link(&batches_path(&queue))) { code { (Visible(&queue)) } } }
+            (parent_fact(&state, &info))
             dt { "State" } dd {
                 span class={ "badge " (state_name(info.state)) } #batch-state { (state_name(info.state)) }
                 @if info.held { " " span.badge.warn { "held by its producer" } }
@@ -175,6 +221,7 @@ pub(crate) async fn batch(
                 }
             } }
         }
+        (children_section(&state, &info))
         h2 { "Jobs" }
         p.muted {
             "Jobs of the batch are in their queue's lists like any job (their page links back here): "
