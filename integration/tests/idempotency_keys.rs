@@ -264,3 +264,64 @@ async fn concurrent_enqueues_from_several_processes_create_exactly_one_job() {
     let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!(info.ready, 1, "one job in the queue");
 }
+
+/// The content digest the client computes and passes to
+/// `enqueue_idempotent.lua` (SHA-1 of type and payload) is the one the
+/// scripts compute themselves: a job enqueued with `.id(..)` alone
+/// (`enqueue_with_id.lua`, digest computed in Lua) is the same job for an
+/// idempotent enqueue with that id, and another payload under the id is
+/// refused. A generated id gets no id marker (it cannot collide).
+#[tokio::test]
+async fn client_and_script_digests_agree_and_generated_ids_get_no_id_marker() {
+    let env = test_redis("idem-digest").await;
+    let client = env.client();
+    let id = uuid::Uuid::now_v7();
+    client.job(NoopJob { n: 7 }).id(id).enqueue().await.unwrap();
+    let again = client
+        .job(NoopJob { n: 7 })
+        .id(id)
+        .idempotency_key("order-7", DAY)
+        .enqueue_unique()
+        .await
+        .unwrap();
+    assert_eq!(again, UniqueOutcome::Exists { existing: id });
+    let other = client
+        .job(NoopJob { n: 8 })
+        .id(id)
+        .idempotency_key("order-8", DAY)
+        .enqueue()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(other, Error::DuplicateId { id: taken, .. } if taken == id),
+        "{other:?}"
+    );
+
+    let fresh = client
+        .job(NoopJob { n: 9 })
+        .idempotency_key("order-9", DAY)
+        .enqueue()
+        .await
+        .unwrap();
+    let base = format!("{}:{{default}}", env.prefix());
+    let mut conn = redis::Client::open(env.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let marker: Option<String> = conn.get(format!("{base}:id:{fresh}")).await.unwrap();
+    assert_eq!(marker, None, "no id marker for a generated id");
+    let keys: Vec<String> = conn.keys(format!("{base}:idem:*")).await.unwrap();
+    let mut held = Vec::new();
+    for key in keys {
+        let value: String = conn.get(&key).await.unwrap();
+        held.push(value);
+    }
+    assert!(
+        held.iter()
+            .any(|value| value.starts_with(&format!("{fresh} ")) && value.len() == 36 + 1 + 40),
+        "the key's marker is `<id> <sha1>`: {held:?}"
+    );
+    let info = client.admin().queue("default").await.unwrap();
+    assert_eq!(info.ready, 2);
+}

@@ -158,10 +158,12 @@ impl Admin {
     }
 
     /// Drops every ready job of `queue`, keyed jobs waiting in their flow
-    /// keys' lists included (in batches of 1000). Returns how many.
+    /// keys' lists included (in batches of 1000), with the durable memos
+    /// of the jobs dropped (in batches of 1000 too). Returns how many.
     pub async fn purge(&self, queue: &str) -> Result<u64, Error> {
         let q = self.store.queue_keys(queue)?;
-        let mut dropped = self.store.purge(&q).await?;
+        let (mut dropped, purge) = self.store.purge(&q).await?;
+        while self.store.purge_memos(&q, &purge, BULK_BATCH).await?.1 {}
         loop {
             let (keyed, more) = self.store.purge_keyed(&q, BULK_BATCH).await?;
             dropped += keyed;

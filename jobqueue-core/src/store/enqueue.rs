@@ -100,7 +100,7 @@ impl Store {
         push.arg(queue.ready()).arg(record);
         let reply = self
             .conn
-            .query_line(&push)
+            .query_direct(&push)
             .await
             .map_err(Error::redis("enqueue"))?;
         let length = int_reply(&reply, "enqueue")?;

@@ -61,6 +61,8 @@
 //! | `P:{Q}:signal_wait` | zset | job id → deadline (ms): an index of the jobs parked waiting for a signal (in the retry set), removed when the signal comes; entries past their time are trimmed by the next write | [`QueueKeys::signal_wait`] |
 //! | `P:{Q}:signals:<job id>` | hash | signals sent to a job that has not consumed them yet: name → payload JSON (TTL) | [`QueueKeys::signals`] |
 //! | `P:{Q}:idem:<sha256>` | string | an idempotency key ([`crate::JobBuilder::idempotency_key`]), keyed by the SHA-256 (hex) of the key: `<job id> <content digest>` (PX the key's window) | [`QueueKeys::idempotency`] |
+//! | `P:{Q}:purging:<token>` | list | the ready list of a purge in progress (`purge.lua` renames it here in one step; `purge_memos.lua` pops it page by page, dropping each job's durable memo; PX 1 day, so an abandoned purge cannot keep it) | [`QueueKeys::purging`] |
+//! | `P:{Q}:purging:<token>:priority` | zset | the priority set of a purge in progress, as above | [`QueueKeys::purging_priority`] |
 //! | `P:{Q}:crons` | set | names of the queue's cron entries | [`QueueKeys::crons`] |
 //! | `P:{Q}:cron:<name>` | hash | one cron entry: definition, ticks handled through, paused, last tick, last result | [`QueueKeys::cron`] |
 //! | `P:{Q}:batch:<bid>` | hash | one batch of jobs on its home queue Q: `total`, `pending`, `succeeded`, `failed` (attempts), `dead`, `holds`, `state`, `description`, `created`, `finished`, `retention_ms`, the callback records `cb:<kind>` and when each fired `fired:<kind>` (TTL the retention once finished) | [`QueueKeys::batch`] |
@@ -403,6 +405,16 @@ impl QueueKeys {
         format!("{}:idem:{}", self.base, key_digest)
     }
 
+    /// The ready list of a purge in progress (`token` names the purge).
+    pub fn purging(&self, token: &str) -> String {
+        format!("{}:purging:{}", self.base, token)
+    }
+
+    /// The priority set of a purge in progress (`token` names the purge).
+    pub fn purging_priority(&self, token: &str) -> String {
+        format!("{}:purging:{}:priority", self.base, token)
+    }
+
     /// Outbox of finished parents whose children are still to be told.
     pub fn releases(&self) -> String {
         format!("{}:releases", self.base)
@@ -547,6 +559,8 @@ mod tests {
             q.signal_wait(),
             q.signals("x"),
             q.idempotency("ab12"),
+            q.purging("t1"),
+            q.purging_priority("t1"),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }

@@ -51,6 +51,7 @@ pub use ops::cron_tick::CronTickOutcome;
 pub use ops::enqueue_waiting::WaitingOutcome;
 pub use ops::fetch::{FetchReply, FetchStatus, MAX_FETCH_BATCH, parse_fetch_reply};
 pub use ops::promote::PromoteReply;
+pub use ops::purge::PurgeInProgress;
 pub use ops::retry::RetryEntry;
 pub use ops::schedule::ScheduleAt;
 pub use releases::SWEEP_BATCH;

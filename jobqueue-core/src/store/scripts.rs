@@ -3,10 +3,13 @@
 //! Each script lives in `src/lua/<transition>.lua` with a header naming
 //! its KEYS, ARGV and return value; `include/lib.lua` (shared helpers) is prepended
 //! at compile time, `include/records.lua` (storing records by id without ever
-//! replacing one) after it for the scripts that lease or file records, and
-//! `include/flow.lua` (making jobs ready, keyed flow control) after that for
-//! the scripts that need it — not for the plain fetch and ack, which would
-//! otherwise pay for defining those helpers on every call. Scripts are called by SHA (`EVALSHA`); when Redis does
+//! replacing one) after it for the scripts that lease or file records,
+//! `include/new_jobs.lua` (making jobs ready, idempotency markers) after
+//! that for the scripts that place jobs, and `include/flow.lua` (keyed flow
+//! control, filing finished jobs, parents' ends) last for the scripts that
+//! need it — not for the plain fetch and ack, nor for the idempotent
+//! enqueue (`new_jobs` only), which would otherwise pay for defining those
+//! helpers on every call. Scripts are called by SHA (`EVALSHA`); when Redis does
 //! not know a script (after a restart or `SCRIPT FLUSH`), it is loaded and
 //! the call repeated once.
 
@@ -69,12 +72,24 @@ macro_rules! lua {
             ),
         )
     };
+    (new_jobs $name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/new_jobs.lua"),
+                include_str!(concat!("../lua/", $name, ".lua"))
+            ),
+        )
+    };
     (flow $name:literal) => {
         LuaScript::new(
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
                 include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/new_jobs.lua"),
                 include_str!("../lua/include/flow.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
             ),
@@ -105,6 +120,7 @@ macro_rules! lua_batch {
             concat!(
                 include_str!("../lua/include/lib.lua"),
                 include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/new_jobs.lua"),
                 include_str!("../lua/include/flow.lua"),
                 include_str!("../lua/include/batch.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
@@ -120,6 +136,7 @@ macro_rules! lua_deps {
             concat!(
                 include_str!("../lua/include/lib.lua"),
                 include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/new_jobs.lua"),
                 include_str!("../lua/include/flow.lua"),
                 include_str!("../lua/include/deps.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
@@ -144,6 +161,7 @@ pub(crate) struct Scripts {
     pub requeue: LuaScript,
     pub delete_jobs: LuaScript,
     pub purge: LuaScript,
+    pub purge_memos: LuaScript,
     pub unlock: LuaScript,
     pub cron_tick: LuaScript,
     pub cron_resume: LuaScript,
@@ -199,6 +217,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     requeue: lua_batch!(flow "requeue"),
     delete_jobs: lua_batch!(flow "delete_jobs"),
     purge: lua!("purge"),
+    purge_memos: lua!(flow "purge_memos"),
     unlock: lua!("unlock"),
     cron_tick: lua!(flow "cron_tick"),
     cron_resume: lua!("cron_resume"),
@@ -236,12 +255,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     ack_steps: lua!(flow "ack_steps"),
     signal_wait: lua!(flow "signal_wait"),
     signal_send: lua!("signal_send"),
-    enqueue_idempotent: lua!(flow "enqueue_idempotent"),
+    enqueue_idempotent: lua!(new_jobs "enqueue_idempotent"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 52] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 53] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -257,6 +276,7 @@ impl Scripts {
             &self.requeue,
             &self.delete_jobs,
             &self.purge,
+            &self.purge_memos,
             &self.unlock,
             &self.cron_tick,
             &self.cron_resume,
@@ -332,6 +352,24 @@ impl Call {
             (Err(e), Some(script)) if is_noscript(&e) => {
                 load(conn, script, op).await?;
                 self.cmd.query_async(conn).await.map_err(Error::redis(op))
+            }
+            (other, _) => other.map_err(Error::redis(op)),
+        }
+    }
+
+    /// Runs the script as one awaited call over the direct lane when it is
+    /// free (else the shared connection): for a producer's single call
+    /// whose reply is short. Loads the script first if Redis does not know
+    /// it (the lane answers `NOSCRIPT` like any connection).
+    pub(crate) async fn invoke_direct(
+        &self,
+        conn: &RedisConnection,
+        op: &'static str,
+    ) -> Result<Value, Error> {
+        match (conn.query_direct(&self.cmd).await, self.script) {
+            (Err(e), Some(script)) if is_noscript(&e) => {
+                load(&mut conn.clone(), script, op).await?;
+                conn.query_direct(&self.cmd).await.map_err(Error::redis(op))
             }
             (other, _) => other.map_err(Error::redis(op)),
         }

@@ -16,7 +16,7 @@ cron_resume.lua, cron_run_now.lua, cron_set.lua, cron_tick.lua,
 delete_jobs.lua, delete_keyed.lua, enqueue_priority.lua, enqueue_unique.lua,
 enqueue_waiting.lua, enqueue_with_id.lua, expire.lua, expired_leases.lua,
 fetch.lua, fetch_limited.lua, handback.lua, heartbeat.lua, link_child.lua,
-parent_open.lua, promote.lua, purge.lua, purge_keyed.lua, reclaim.lua,
+parent_open.lua, promote.lua, purge.lua, purge_keyed.lua, purge_memos.lua, reclaim.lua,
 release_child.lua, requeue.lua, retry.lua, schedule.lua, unlock.lua,
 step_store.lua, ack_steps.lua, signal_wait.lua, signal_send.lua,
 enqueue_idempotent.lua.

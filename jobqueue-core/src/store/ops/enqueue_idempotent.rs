@@ -5,6 +5,11 @@
 //! key's marker `P:{Q}:idem:<sha256>` in the same step as its enqueue;
 //! the same key then answers with the original job (same content) or a
 //! conflict (different content) for the key's window.
+//!
+//! A single call goes over the producer's direct lane when it is free
+//! (its reply, `{status, id}`, is short): it does not queue behind the
+//! shared multiplexed connection, as a plain single enqueue's `RPUSH`
+//! does not (docs/benchmarks.md, "Idempotent single enqueue").
 
 use redis::Value;
 use uuid::Uuid;
@@ -24,6 +29,12 @@ pub(crate) struct KeyedEnqueue<'a> {
     pub(crate) key_digest: &'a str,
     /// How long the key holds, ms.
     pub(crate) window_ms: u64,
+    /// SHA-1 (hex) of the job's type and payload (`<type>\n<payload>`):
+    /// what makes two enqueues of the key "the same job".
+    pub(crate) content_digest: &'a str,
+    /// The producer gave the job's id (`JobBuilder::id`): the enqueue also
+    /// claims the id's marker. A generated id needs no marker.
+    pub(crate) given_id: bool,
 }
 
 /// What `enqueue_idempotent.lua` did with one job.
@@ -69,6 +80,8 @@ pub(crate) fn idempotent_call(
         call.push_arg(when);
         call.push_arg(ms);
         call.push_arg(job.window_ms.max(1));
+        call.push_arg(job.content_digest);
+        call.push_arg(if job.given_id { "given" } else { "generated" });
     }
     call
 }
@@ -99,17 +112,20 @@ pub(crate) fn parse_idempotent_replies(reply: Value) -> Result<Vec<KeyOutcome>, 
 }
 
 impl crate::store::handle::Store {
-    /// Enqueues jobs under their idempotency keys
-    /// (`enqueue_idempotent.lua`, one call): one outcome per job.
+    /// Enqueues one job under its idempotency key
+    /// (`enqueue_idempotent.lua`, one call over the direct lane when it is
+    /// free): its outcome.
     pub(crate) async fn enqueue_idempotent(
         &self,
         queue: &QueueKeys,
-        jobs: &[KeyedEnqueue<'_>],
+        job: &KeyedEnqueue<'_>,
         id_window_ms: u64,
-    ) -> Result<Vec<KeyOutcome>, Error> {
-        let reply: Value = idempotent_call(queue, jobs, id_window_ms)
-            .invoke(&mut self.connection(), "enqueue")
+    ) -> Result<KeyOutcome, Error> {
+        let reply = idempotent_call(queue, std::slice::from_ref(job), id_window_ms)
+            .invoke_direct(&self.conn, "enqueue")
             .await?;
-        parse_idempotent_replies(reply)
+        parse_idempotent_replies(reply)?
+            .pop()
+            .ok_or_else(|| Error::protocol("enqueue_idempotent", "no outcome for the job"))
     }
 }

@@ -39,6 +39,7 @@ pub mod parent_open;
 pub mod promote;
 pub mod purge;
 pub mod purge_keyed;
+pub mod purge_memos;
 pub mod reclaim;
 pub mod release_child;
 pub mod requeue;
