@@ -55,8 +55,7 @@ pub(crate) fn prepare_key(
     job_type: &str,
     record: &[u8],
 ) -> PreparedIdempotency {
-    let digest = Sha256::digest(key.key.as_bytes());
-    let key_digest = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    let key_digest = lower_hex(&Sha256::digest(key.key.as_bytes()));
     PreparedIdempotency {
         key_digest,
         window_ms: u64::try_from(key.window.as_millis()).unwrap_or(u64::MAX),
@@ -75,7 +74,19 @@ pub(crate) fn content_digest(job_type: &str, record: &[u8]) -> String {
     sha.update(job_type.as_bytes());
     sha.update(b"\n");
     sha.update(payload);
-    sha.digest().to_string()
+    lower_hex(&sha.digest().bytes())
+}
+
+/// `bytes` as lowercase hex (on every idempotent enqueue: no formatting
+/// machinery, one allocation).
+fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 /// The arguments `enqueue_idempotent.lua` takes for `job`.
@@ -96,6 +107,7 @@ pub(crate) fn keyed_enqueue<'a>(
         window_ms: key.window_ms,
         content_digest: &key.content_digest,
         given_id: job.given_id,
+        plain_ready: matches!(job.destination, Destination::Ready),
     }
 }
 

@@ -25,12 +25,14 @@ the markers of earlier ones); every job's arguments are checked before
 anything is written.
 
 Only include/lib.lua, include/records.lua and include/new_jobs.lua are
-prepended (not include/flow.lua): a single idempotent enqueue defines
-only the helpers it can use (docs/benchmarks.md).
+prepended (not include/flow.lua). The commonest single enqueue — a plain
+job that runs now, with a generated id — takes the leaner
+enqueue_idempotent_ready.lua instead (docs/benchmarks.md).
 
 Called by: store/ops/enqueue_idempotent.rs, when a producer enqueues jobs
 with an idempotency key (JobBuilder::idempotency_key): one job
-(client/send.rs, over the direct lane when it is free) or a batch
+(client/send.rs, over the direct lane when it is free: one that is
+prioritised, keyed, scheduled or has a given id) or a batch
 (client/bulk.rs through store/enqueue.rs).
 
 KEYS[1]       P:{Q}:ready        list
@@ -89,9 +91,9 @@ for i = 1, jobs do
   local idem_key, marker_key = KEYS[3 + 2 * i], KEYS[4 + 2 * i]
   local held = redis.call('GET', idem_key)
   if held then
-    local original, held_digest = string.match(held, '^(%S+) (%S+)$')
-    out[#out + 1] = held_digest == digest and 'exists' or 'conflict'
-    out[#out + 1] = original or ''
+    local status, original = held_key_answer(held, digest)
+    out[#out + 1] = status
+    out[#out + 1] = original
   else
     local id = record_id(record)
     local found = nil

@@ -200,6 +200,7 @@ pub(crate) struct Scripts {
     pub signal_wait: LuaScript,
     pub signal_send: LuaScript,
     pub enqueue_idempotent: LuaScript,
+    pub enqueue_idempotent_ready: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -256,11 +257,12 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     signal_wait: lua!(flow "signal_wait"),
     signal_send: lua!("signal_send"),
     enqueue_idempotent: lua!(new_jobs "enqueue_idempotent"),
+    enqueue_idempotent_ready: lua!("enqueue_idempotent_ready"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 53] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 54] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -315,6 +317,7 @@ impl Scripts {
             &self.signal_wait,
             &self.signal_send,
             &self.enqueue_idempotent,
+            &self.enqueue_idempotent_ready,
         ]
     }
 }

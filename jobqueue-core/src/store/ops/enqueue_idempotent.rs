@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::error::Error;
 use crate::store::keys::QueueKeys;
+use crate::store::ops::enqueue_idempotent_ready::{ready_idempotent_call, takes_ready_path};
 use crate::store::ops::enqueue_with_id::{IdEnqueue, new_job_keys, schedule_args};
 use crate::store::reply::{array_reply, text_reply};
 use crate::store::scripts::{Call, SCRIPTS};
@@ -35,6 +36,9 @@ pub(crate) struct KeyedEnqueue<'a> {
     /// The producer gave the job's id (`JobBuilder::id`): the enqueue also
     /// claims the id's marker. A generated id needs no marker.
     pub(crate) given_id: bool,
+    /// The job runs now without priority or flow key (a plain enqueue
+    /// would `RPUSH` it): alone, it may take `enqueue_idempotent_ready.lua`.
+    pub(crate) plain_ready: bool,
 }
 
 /// What `enqueue_idempotent.lua` did with one job.
@@ -112,18 +116,22 @@ pub(crate) fn parse_idempotent_replies(reply: Value) -> Result<Vec<KeyOutcome>, 
 }
 
 impl crate::store::handle::Store {
-    /// Enqueues one job under its idempotency key
-    /// (`enqueue_idempotent.lua`, one call over the direct lane when it is
-    /// free): its outcome.
+    /// Enqueues one job under its idempotency key, in one call over the
+    /// direct lane when it is free: `enqueue_idempotent_ready.lua` for a
+    /// plain job that runs now with a generated id, else
+    /// `enqueue_idempotent.lua`. Returns its outcome.
     pub(crate) async fn enqueue_idempotent(
         &self,
         queue: &QueueKeys,
         job: &KeyedEnqueue<'_>,
         id_window_ms: u64,
     ) -> Result<KeyOutcome, Error> {
-        let reply = idempotent_call(queue, std::slice::from_ref(job), id_window_ms)
-            .invoke_direct(&self.conn, "enqueue")
-            .await?;
+        let call = if takes_ready_path(job) {
+            ready_idempotent_call(queue, job)
+        } else {
+            idempotent_call(queue, std::slice::from_ref(job), id_window_ms)
+        };
+        let reply = call.invoke_direct(&self.conn, "enqueue").await?;
         parse_idempotent_replies(reply)?
             .pop()
             .ok_or_else(|| Error::protocol("enqueue_idempotent", "no outcome for the job"))
