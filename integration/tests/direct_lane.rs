@@ -213,6 +213,30 @@ async fn idempotent_enqueues_go_over_the_lane() {
     );
     lane_ran(lane_clients(&mut admin).await, "evalsha");
 
+    // A prioritised job takes the general script (`enqueue_idempotent.lua`),
+    // over the lane too; the plain ones above took the fast path.
+    let prioritised = client
+        .job(NoopJob { n: 6 })
+        .priority(2)
+        .idempotency_key("order-6", HOUR)
+        .enqueue()
+        .await
+        .unwrap();
+    let again = client
+        .job(NoopJob { n: 6 })
+        .priority(2)
+        .idempotency_key("order-6", HOUR)
+        .enqueue_unique()
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        UniqueOutcome::Exists {
+            existing: prioritised
+        }
+    );
+    lane_ran(lane_clients(&mut admin).await, "evalsha");
+
     client.enqueue(NoopJob { n: 5 }).await.unwrap();
     lane_ran(lane_clients(&mut admin).await, "rpush");
     assert_eq!(ready_length(&mut admin, &prefix).await, 3);

@@ -21,10 +21,10 @@ async fn parked_job(env: &TestRedis, sleep: bool) -> Uuid {
 }
 
 /// [`parked_job`], enqueued with the options `with` sets.
-async fn parked_job_with<'c>(
-    env: &'c TestRedis,
+async fn parked_job_with(
+    env: &TestRedis,
     sleep: bool,
-    with: impl FnOnce(JobBuilder<'c, DurableJob>) -> JobBuilder<'c, DurableJob>,
+    with: impl for<'c> FnOnce(JobBuilder<'c, DurableJob>) -> JobBuilder<'c, DurableJob>,
 ) -> Uuid {
     let mut job = DurableJob::new(env.url(), &format!("{}:trace", env.prefix()), 1);
     if sleep {
@@ -33,7 +33,8 @@ async fn parked_job_with<'c>(
         job.signal = Some("go".into());
         job.signal_timeout_ms = 600_000;
     }
-    let id = with(env.client().job(job)).enqueue().await.unwrap();
+    let client = env.client();
+    let id = with(client.job(job)).enqueue().await.unwrap();
     let index = if sleep { "sleeping" } else { "signal_wait" };
     let index_key = format!("{}:{{default}}:{index}", env.prefix());
     assert!(
