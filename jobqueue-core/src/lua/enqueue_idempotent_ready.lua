@@ -20,9 +20,9 @@ schedules, given ids, batches) goes through enqueue_idempotent.lua, so
 this script defines no helper it cannot use (docs/benchmarks.md,
 "Idempotent single enqueue").
 
-Called by: store/ops/enqueue_idempotent_ready.rs, from client/send.rs
-(Store::enqueue_idempotent), over the producer's direct lane when it is
-free.
+Called by: store/ops/enqueue_idempotent_ready.rs, through
+Store::enqueue_idempotent (store/enqueue.rs) from client/send.rs, over
+the producer's direct lane when it is free.
 
 KEYS[1]  P:{Q}:ready         list  records, FIFO
 KEYS[2]  P:{Q}:idem:<sha256> string  the key's marker

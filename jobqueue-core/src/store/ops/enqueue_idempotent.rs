@@ -6,17 +6,15 @@
 //! the same key then answers with the original job (same content) or a
 //! conflict (different content) for the key's window.
 //!
-//! A single call goes over the producer's direct lane when it is free
-//! (its reply, `{status, id}`, is short): it does not queue behind the
-//! shared multiplexed connection, as a plain single enqueue's `RPUSH`
-//! does not (docs/benchmarks.md, "Idempotent single enqueue").
+//! A single job's call goes over the producer's direct lane when it is
+//! free (`Store::enqueue_idempotent` in `store/enqueue.rs`, which sends a
+//! plain job that runs now to `enqueue_idempotent_ready.lua` instead).
 
 use redis::Value;
 use uuid::Uuid;
 
 use crate::error::Error;
 use crate::store::keys::QueueKeys;
-use crate::store::ops::enqueue_idempotent_ready::{ready_idempotent_call, takes_ready_path};
 use crate::store::ops::enqueue_with_id::{IdEnqueue, new_job_keys, schedule_args};
 use crate::store::reply::{array_reply, text_reply};
 use crate::store::scripts::{Call, SCRIPTS};
@@ -113,27 +111,4 @@ pub(crate) fn parse_idempotent_replies(reply: Value) -> Result<Vec<KeyOutcome>, 
             }
         })
         .collect()
-}
-
-impl crate::store::handle::Store {
-    /// Enqueues one job under its idempotency key, in one call over the
-    /// direct lane when it is free: `enqueue_idempotent_ready.lua` for a
-    /// plain job that runs now with a generated id, else
-    /// `enqueue_idempotent.lua`. Returns its outcome.
-    pub(crate) async fn enqueue_idempotent(
-        &self,
-        queue: &QueueKeys,
-        job: &KeyedEnqueue<'_>,
-        id_window_ms: u64,
-    ) -> Result<KeyOutcome, Error> {
-        let call = if takes_ready_path(job) {
-            ready_idempotent_call(queue, job)
-        } else {
-            idempotent_call(queue, std::slice::from_ref(job), id_window_ms)
-        };
-        let reply = call.invoke_direct(&self.conn, "enqueue").await?;
-        parse_idempotent_replies(reply)?
-            .pop()
-            .ok_or_else(|| Error::protocol("enqueue_idempotent", "no outcome for the job"))
-    }
 }

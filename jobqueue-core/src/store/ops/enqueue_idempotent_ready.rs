@@ -2,7 +2,7 @@
 //! under an idempotency key — the single-enqueue fast path of
 //! `enqueue_idempotent.lua` (one `SET … NX PX … GET` and the `RPUSH`,
 //! only `include/lib.lua` prepended). The reply has the general script's
-//! shape, read by [`parse_idempotent_replies`](super::enqueue_idempotent::parse_idempotent_replies).
+//! shape, read by `parse_idempotent_replies` (`enqueue_idempotent.rs`).
 
 use crate::store::keys::QueueKeys;
 use crate::store::ops::enqueue_idempotent::KeyedEnqueue;
