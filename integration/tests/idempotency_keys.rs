@@ -325,3 +325,89 @@ async fn client_and_script_digests_agree_and_generated_ids_get_no_id_marker() {
     let info = client.admin().queue("default").await.unwrap();
     assert_eq!(info.ready, 2);
 }
+
+/// `enqueue_idempotent_ready.lua` as another language's producer calls it
+/// (its source is `include/lib.lua` followed by the script, docs/protocol.md):
+/// bad arguments get a clear error and write nothing; good ones enqueue,
+/// then answer `exists` / `conflict` with the original id.
+#[tokio::test]
+async fn the_ready_fast_path_script_checks_its_arguments_and_writes_nothing_on_error() {
+    let env = test_redis("idem-ready-args").await;
+    let lua = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../jobqueue-core/src/lua");
+    let source = [
+        std::fs::read_to_string(lua.join("include/lib.lua")).unwrap(),
+        std::fs::read_to_string(lua.join("enqueue_idempotent_ready.lua")).unwrap(),
+    ]
+    .concat();
+    let base = format!("{}:{{default}}", env.prefix());
+    let (ready, marker, events) = (
+        format!("{base}:ready"),
+        format!("{base}:idem:abc"),
+        format!("{base}:events"),
+    );
+    let id = uuid::Uuid::now_v7();
+    let record = format!("{{\"id\":\"{id}\",\"type\":\"noop\"}}\n{{\"n\":1}}");
+    let digest = "568e4763fcf16e9c0644dc5be72f512c59aa412d";
+    let mut conn = redis::Client::open(env.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let script = redis::Script::new(&source);
+    let call = |record: &str, window: &str, digest: &str| {
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(&ready)
+            .key(&marker)
+            .arg(&events)
+            .arg(record.to_owned())
+            .arg(window.to_owned())
+            .arg(digest.to_owned());
+        invocation
+    };
+    for (record, window, digest, says) in [
+        ("not a record", "1000", digest, "not a job record"),
+        (record.as_str(), "0", digest, "whole ms"),
+        (record.as_str(), "1000", "XYZ", "40 lowercase hex"),
+        (
+            record.as_str(),
+            "1000",
+            &digest.to_uppercase(),
+            "40 lowercase hex",
+        ),
+    ] {
+        let refused = call(record, window, digest)
+            .invoke_async::<Vec<String>>(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains(says), "{refused}");
+    }
+    let written: u64 = redis::cmd("EXISTS")
+        .arg(&ready)
+        .arg(&marker)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(written, 0, "nothing written on bad arguments");
+
+    let first: Vec<String> = call(&record, "60000", digest)
+        .invoke_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(first, vec!["enqueued".to_owned(), id.to_string()]);
+    let again: Vec<String> = call(&record, "60000", digest)
+        .invoke_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(again, vec!["exists".to_owned(), id.to_string()]);
+    let other = record.replace("\"n\":1", "\"n\":2");
+    let conflict: Vec<String> = call(&other, "60000", &"0".repeat(40))
+        .invoke_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(conflict, vec!["conflict".to_owned(), id.to_string()]);
+    let queued: Vec<String> = conn.lrange(&ready, 0, -1).await.unwrap();
+    assert_eq!(queued, vec![record]);
+    let held: String = conn.get(&marker).await.unwrap();
+    assert_eq!(held, format!("{id} {digest}"));
+}
