@@ -2,12 +2,13 @@
 //! single awaited enqueues go over their own plain connection, which
 //! authenticates and selects the database like the shared one, comes back
 //! after Redis drops it, serves concurrent producers alongside the shared
-//! connection, and is not used when producers wait for replicas.
+//! connection, and is not used when producers wait for replicas; a single
+//! idempotent enqueue (a script whose reply is an array) goes over it too.
 
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use jobqueue_core::{Client, ClientConfig};
+use jobqueue_core::{Client, ClientConfig, Error, UniqueOutcome};
 use jobqueue_integration::jobs::NoopJob;
 use jobqueue_integration::{RedisServer, test_redis_on};
 use redis::aio::MultiplexedConnection;
@@ -136,4 +137,107 @@ async fn lane_authenticates_selects_the_database_reconnects_and_never_blocks_oth
     waiting.enqueue(NoopJob { n: 520 }).await.unwrap();
     assert_eq!(ready_length(&mut admin, &prefix).await, 521);
     assert!(lane_clients(&mut admin).await.is_empty());
+}
+
+/// A single idempotent enqueue (`enqueue_idempotent.lua`, whose reply is
+/// the array `{status, id}`) goes over the lane: also right after Redis
+/// forgot the script (the lane's `NOSCRIPT` loads it and the call is
+/// repeated), with every answer (enqueued, exists, conflict, a given id
+/// taken) read from the lane; one-line replies still work after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_enqueues_go_over_the_lane() {
+    const HOUR: Duration = Duration::from_secs(3600);
+    let server = RedisServer::start();
+    let env = test_redis_on(&server.url(), "lane-idem").await;
+    let prefix = env.prefix().to_owned();
+    let mut admin = redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let client = Client::with_config(ClientConfig::new(server.url()).prefix(&prefix))
+        .await
+        .unwrap();
+    let _: () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    let lane_ran = |lanes: Vec<String>, cmd: &str| {
+        assert_eq!(lanes.len(), 1, "{lanes:?}");
+        assert!(lanes[0].contains(&format!(" cmd={cmd} ")), "{}", lanes[0]);
+    };
+
+    let id = client
+        .job(NoopJob { n: 1 })
+        .idempotency_key("order-1", HOUR)
+        .enqueue()
+        .await
+        .unwrap();
+    lane_ran(lane_clients(&mut admin).await, "evalsha");
+    let again = client
+        .job(NoopJob { n: 1 })
+        .idempotency_key("order-1", HOUR)
+        .enqueue_unique()
+        .await
+        .unwrap();
+    assert_eq!(again, UniqueOutcome::Exists { existing: id });
+    let conflict = client
+        .job(NoopJob { n: 2 })
+        .idempotency_key("order-1", HOUR)
+        .enqueue()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(conflict, Error::IdempotencyConflict { original, .. } if original == id),
+        "{conflict:?}"
+    );
+    let given = uuid::Uuid::now_v7();
+    client
+        .job(NoopJob { n: 3 })
+        .id(given)
+        .idempotency_key("order-3", HOUR)
+        .enqueue()
+        .await
+        .unwrap();
+    let taken = client
+        .job(NoopJob { n: 4 })
+        .id(given)
+        .idempotency_key("order-4", HOUR)
+        .enqueue()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(taken, Error::DuplicateId { id, .. } if id == given),
+        "{taken:?}"
+    );
+    lane_ran(lane_clients(&mut admin).await, "evalsha");
+
+    // A prioritised job takes the general script (`enqueue_idempotent.lua`),
+    // over the lane too; the plain ones above took the fast path.
+    let prioritised = client
+        .job(NoopJob { n: 6 })
+        .priority(2)
+        .idempotency_key("order-6", HOUR)
+        .enqueue()
+        .await
+        .unwrap();
+    let again = client
+        .job(NoopJob { n: 6 })
+        .priority(2)
+        .idempotency_key("order-6", HOUR)
+        .enqueue_unique()
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        UniqueOutcome::Exists {
+            existing: prioritised
+        }
+    );
+    lane_ran(lane_clients(&mut admin).await, "evalsha");
+
+    client.enqueue(NoopJob { n: 5 }).await.unwrap();
+    lane_ran(lane_clients(&mut admin).await, "rpush");
+    assert_eq!(ready_length(&mut admin, &prefix).await, 3);
 }

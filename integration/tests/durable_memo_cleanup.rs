@@ -1,12 +1,12 @@
 //! A durable job's memo (`P:{Q}:steps:<id>`), pending signals
 //! (`P:{Q}:signals:<id>`) and its entry in the sleeping / signal_wait
-//! indexes go with its record when an operator cancels or deletes it: no
-//! leftover key waits for the 7-day TTL and the queue's counts do not
-//! include it.
+//! indexes go with its record when an operator cancels, deletes or purges
+//! it: no leftover key waits for the 7-day TTL and the queue's counts do
+//! not include it.
 
 use std::time::Duration;
 
-use jobqueue_core::JobSet;
+use jobqueue_core::{JobBuilder, JobSet};
 use jobqueue_integration::durable_job::DurableJob;
 use jobqueue_integration::{test_redis, test_worker};
 use jobqueue_testing::{TestRedis, eventually};
@@ -17,6 +17,15 @@ use uuid::Uuid;
 /// (or sleeps), and waits until it is parked, with a pending signal of
 /// another name stored for it.
 async fn parked_job(env: &TestRedis, sleep: bool) -> Uuid {
+    parked_job_with(env, sleep, |job| job).await
+}
+
+/// [`parked_job`], enqueued with the options `with` sets.
+async fn parked_job_with(
+    env: &TestRedis,
+    sleep: bool,
+    with: impl for<'c> FnOnce(JobBuilder<'c, DurableJob>) -> JobBuilder<'c, DurableJob>,
+) -> Uuid {
     let mut job = DurableJob::new(env.url(), &format!("{}:trace", env.prefix()), 1);
     if sleep {
         job.sleep_ms = Some(600_000);
@@ -24,7 +33,8 @@ async fn parked_job(env: &TestRedis, sleep: bool) -> Uuid {
         job.signal = Some("go".into());
         job.signal_timeout_ms = 600_000;
     }
-    let id = env.client().enqueue(job).await.unwrap();
+    let client = env.client();
+    let id = with(client.job(job)).enqueue().await.unwrap();
     let index = if sleep { "sleeping" } else { "signal_wait" };
     let index_key = format!("{}:{{default}}:{index}", env.prefix());
     assert!(
@@ -96,4 +106,84 @@ async fn cancel_and_delete_drop_the_memo_and_the_index_entries() {
     assert_eq!(info.sleeping, 0, "{info:?}");
     assert_eq!(info.waiting_for_signal, 1, "{info:?}");
     worker.shutdown().await;
+}
+
+/// Before the fix, a purge dropped the ready list whole and left the memo
+/// of every durable job in it (woken from a wait, not fetched yet) to its
+/// 7-day TTL; now each purged job's memo goes too — plain, prioritised and
+/// keyed jobs alike — and a job parked elsewhere keeps its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_drops_the_memos_of_the_purged_jobs() {
+    let env = test_redis("durable-purge").await;
+    let worker = test_worker(&env).start().await.unwrap();
+    let plain = parked_job(&env, false).await;
+    let prioritised = parked_job_with(&env, false, |job| job.priority(3)).await;
+    let keyed = parked_job_with(&env, false, |job| job.flow_key("account:7")).await;
+    let kept = parked_job(&env, true).await;
+    worker.shutdown().await;
+
+    // Woken with no worker running: due now, then ready (the ready list,
+    // the priority set, the key's list) with their memos.
+    for id in [plain, prioritised, keyed] {
+        env.client().signal("default", id, "go", &1).await.unwrap();
+    }
+    assert_eq!(env.promote_due().await.unwrap(), 3);
+    for id in [plain, prioritised, keyed] {
+        assert_eq!(leftovers(&env, id).await, (2, 0), "memo and signals");
+    }
+
+    let purged = env.client().admin().purge("default").await.unwrap();
+    assert_eq!(purged, 3);
+    for id in [plain, prioritised, keyed] {
+        assert_eq!(leftovers(&env, id).await, (0, 0), "purged job {id}");
+    }
+    assert_eq!(
+        leftovers(&env, kept).await,
+        (2, 1),
+        "a sleeping job is untouched"
+    );
+    // The purge's own keys are gone once drained.
+    let mut conn = conn(&env).await;
+    let purging: Vec<String> = conn
+        .keys(format!("{}:{{default}}:purging*", env.prefix()))
+        .await
+        .unwrap();
+    assert!(purging.is_empty(), "{purging:?}");
+    let info = env.client().admin().queue("default").await.unwrap();
+    assert_eq!(info.ready, 0, "{info:?}");
+}
+
+/// A purge of many jobs pages through them (1000 per call) and drops every
+/// memo, and leaves jobs enqueued after it alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_pages_through_many_jobs() {
+    let env = test_redis("durable-purge-many").await;
+    let base = format!("{}:{{default}}", env.prefix());
+    let mut conn = conn(&env).await;
+    let mut ids = Vec::new();
+    for n in 0..2500 {
+        let job = jobqueue_integration::jobs::NoopJob { n };
+        let id = env.client().enqueue(job).await.unwrap();
+        ids.push(id);
+    }
+    // Memos as a woken durable job has them (written as step_store.lua
+    // writes one), for every fifth job.
+    for id in ids.iter().step_by(5) {
+        let _: () = conn
+            .hset(format!("{base}:steps:{id}"), "step:a", "1 null")
+            .await
+            .unwrap();
+    }
+    let purged = env.client().admin().purge("default").await.unwrap();
+    assert_eq!(purged, 2500);
+    let memos: Vec<String> = conn.keys(format!("{base}:steps:*")).await.unwrap();
+    assert!(memos.is_empty(), "{} memos left", memos.len());
+    let after = env
+        .client()
+        .enqueue(jobqueue_integration::jobs::NoopJob { n: 1 })
+        .await
+        .unwrap();
+    let ready: Vec<String> = conn.lrange(format!("{base}:ready"), 0, -1).await.unwrap();
+    assert_eq!(ready.len(), 1);
+    assert!(ready[0].contains(&after.to_string()));
 }

@@ -264,3 +264,150 @@ async fn concurrent_enqueues_from_several_processes_create_exactly_one_job() {
     let info = env.client().admin().queue("default").await.unwrap();
     assert_eq!(info.ready, 1, "one job in the queue");
 }
+
+/// The content digest the client computes and passes to
+/// `enqueue_idempotent.lua` (SHA-1 of type and payload) is the one the
+/// scripts compute themselves: a job enqueued with `.id(..)` alone
+/// (`enqueue_with_id.lua`, digest computed in Lua) is the same job for an
+/// idempotent enqueue with that id, and another payload under the id is
+/// refused. A generated id gets no id marker (it cannot collide).
+#[tokio::test]
+async fn client_and_script_digests_agree_and_generated_ids_get_no_id_marker() {
+    let env = test_redis("idem-digest").await;
+    let client = env.client();
+    let id = uuid::Uuid::now_v7();
+    client.job(NoopJob { n: 7 }).id(id).enqueue().await.unwrap();
+    let again = client
+        .job(NoopJob { n: 7 })
+        .id(id)
+        .idempotency_key("order-7", DAY)
+        .enqueue_unique()
+        .await
+        .unwrap();
+    assert_eq!(again, UniqueOutcome::Exists { existing: id });
+    let other = client
+        .job(NoopJob { n: 8 })
+        .id(id)
+        .idempotency_key("order-8", DAY)
+        .enqueue()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(other, Error::DuplicateId { id: taken, .. } if taken == id),
+        "{other:?}"
+    );
+
+    let fresh = client
+        .job(NoopJob { n: 9 })
+        .idempotency_key("order-9", DAY)
+        .enqueue()
+        .await
+        .unwrap();
+    let base = format!("{}:{{default}}", env.prefix());
+    let mut conn = redis::Client::open(env.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let marker: Option<String> = conn.get(format!("{base}:id:{fresh}")).await.unwrap();
+    assert_eq!(marker, None, "no id marker for a generated id");
+    let keys: Vec<String> = conn.keys(format!("{base}:idem:*")).await.unwrap();
+    let mut held = Vec::new();
+    for key in keys {
+        let value: String = conn.get(&key).await.unwrap();
+        held.push(value);
+    }
+    assert!(
+        held.iter()
+            .any(|value| value.starts_with(&format!("{fresh} ")) && value.len() == 36 + 1 + 40),
+        "the key's marker is `<id> <sha1>`: {held:?}"
+    );
+    let info = client.admin().queue("default").await.unwrap();
+    assert_eq!(info.ready, 2);
+}
+
+/// `enqueue_idempotent_ready.lua` as another language's producer calls it
+/// (its source is `include/lib.lua` followed by the script, docs/protocol.md):
+/// bad arguments get a clear error and write nothing; good ones enqueue,
+/// then answer `exists` / `conflict` with the original id.
+#[tokio::test]
+async fn the_ready_fast_path_script_checks_its_arguments_and_writes_nothing_on_error() {
+    let env = test_redis("idem-ready-args").await;
+    let lua = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../jobqueue-core/src/lua");
+    let source = [
+        std::fs::read_to_string(lua.join("include/lib.lua")).unwrap(),
+        std::fs::read_to_string(lua.join("enqueue_idempotent_ready.lua")).unwrap(),
+    ]
+    .concat();
+    let base = format!("{}:{{default}}", env.prefix());
+    let (ready, marker, events) = (
+        format!("{base}:ready"),
+        format!("{base}:idem:abc"),
+        format!("{base}:events"),
+    );
+    let id = uuid::Uuid::now_v7();
+    let record = format!("{{\"id\":\"{id}\",\"type\":\"noop\"}}\n{{\"n\":1}}");
+    let digest = "568e4763fcf16e9c0644dc5be72f512c59aa412d";
+    let mut conn = redis::Client::open(env.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let script = redis::Script::new(&source);
+    let call = |record: &str, window: &str, digest: &str| {
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(&ready)
+            .key(&marker)
+            .arg(&events)
+            .arg(record.to_owned())
+            .arg(window.to_owned())
+            .arg(digest.to_owned());
+        invocation
+    };
+    for (record, window, digest, says) in [
+        ("not a record", "1000", digest, "not a job record"),
+        (record.as_str(), "0", digest, "whole ms"),
+        (record.as_str(), "1000", "XYZ", "40 lowercase hex"),
+        (
+            record.as_str(),
+            "1000",
+            &digest.to_uppercase(),
+            "40 lowercase hex",
+        ),
+    ] {
+        let refused = call(record, window, digest)
+            .invoke_async::<Vec<String>>(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains(says), "{refused}");
+    }
+    let written: u64 = redis::cmd("EXISTS")
+        .arg(&ready)
+        .arg(&marker)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(written, 0, "nothing written on bad arguments");
+
+    let first: Vec<String> = call(&record, "60000", digest)
+        .invoke_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(first, vec!["enqueued".to_owned(), id.to_string()]);
+    let again: Vec<String> = call(&record, "60000", digest)
+        .invoke_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(again, vec!["exists".to_owned(), id.to_string()]);
+    let other = record.replace("\"n\":1", "\"n\":2");
+    let conflict: Vec<String> = call(&other, "60000", &"0".repeat(40))
+        .invoke_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(conflict, vec!["conflict".to_owned(), id.to_string()]);
+    let queued: Vec<String> = conn.lrange(&ready, 0, -1).await.unwrap();
+    assert_eq!(queued, vec![record]);
+    let held: String = conn.get(&marker).await.unwrap();
+    assert_eq!(held, format!("{id} {digest}"));
+}

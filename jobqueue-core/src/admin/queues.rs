@@ -160,11 +160,12 @@ impl Admin {
     /// Drops every ready job of `queue`, keyed jobs waiting in their flow
     /// keys' lists included (in batches of 1000). Returns how many.
     ///
-    /// The ready list is taken aside in one step, then dropped 1000 jobs
-    /// per script call; a job of a batch is counted `cancelled` in its
-    /// batch in the step that drops it, so its batch can complete. Jobs
-    /// left aside by an earlier purge that was interrupted are dropped
-    /// first.
+    /// The ready list and priority set are taken aside in one step, then
+    /// dropped 1000 jobs per script call; a job of a batch is counted
+    /// `cancelled` in its batch, and a durable job's memo is deleted, in
+    /// the step that drops it, so its batch can complete and no memo is
+    /// left to a TTL. Jobs left aside by an earlier purge that was
+    /// interrupted are dropped first.
     pub async fn purge(&self, queue: &str) -> Result<u64, Error> {
         let q = self.store.queue_keys(queue)?;
         let mut dropped = 0;

@@ -12,6 +12,7 @@ use crate::client::unique::UniqueOutcome;
 use crate::error::Error;
 use crate::store::ops::enqueue_idempotent::{KeyOutcome, KeyedEnqueue};
 use crate::store::ops::enqueue_with_id::IdEnqueue;
+use crate::wire::record::split_record;
 
 /// Longest idempotency key, in bytes (it is hashed: the length costs no
 /// Redis memory).
@@ -46,14 +47,46 @@ pub(crate) fn validate(key: &IdempotencyKey, options: &JobOptions) -> Result<(),
     Ok(())
 }
 
-/// The key as the store keeps it: its SHA-256 (hex), and the window in ms.
-pub(crate) fn prepare_key(key: &IdempotencyKey) -> PreparedIdempotency {
-    let digest = Sha256::digest(key.key.as_bytes());
-    let key_digest = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+/// The key as the store keeps it: its SHA-256 (hex), and the window in ms;
+/// with the content digest of the job (`job_type`, `record`) the key
+/// guards.
+pub(crate) fn prepare_key(
+    key: &IdempotencyKey,
+    job_type: &str,
+    record: &[u8],
+) -> PreparedIdempotency {
+    let key_digest = lower_hex(&Sha256::digest(key.key.as_bytes()));
     PreparedIdempotency {
         key_digest,
         window_ms: u64::try_from(key.window.as_millis()).unwrap_or(u64::MAX),
+        content_digest: content_digest(job_type, record),
     }
+}
+
+/// What makes two enqueues under one key "the same job": the SHA-1 (hex)
+/// of `<type>\n<payload>` — the job's type and payload, not its envelope.
+/// The same digest `content_digest` in `include/new_jobs.lua` computes
+/// from a stored record, so markers written by either side compare equal
+/// (docs/protocol.md, "Idempotency keys").
+pub(crate) fn content_digest(job_type: &str, record: &[u8]) -> String {
+    let payload = split_record(record).map_or(&[][..], |(_, payload)| payload);
+    let mut sha = sha1_smol::Sha1::new();
+    sha.update(job_type.as_bytes());
+    sha.update(b"\n");
+    sha.update(payload);
+    lower_hex(&sha.digest().bytes())
+}
+
+/// `bytes` as lowercase hex (on every idempotent enqueue: no formatting
+/// machinery, one allocation).
+fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 /// The arguments `enqueue_idempotent.lua` takes for `job`.
@@ -72,6 +105,9 @@ pub(crate) fn keyed_enqueue<'a>(
         },
         key_digest: &key.key_digest,
         window_ms: key.window_ms,
+        content_digest: &key.content_digest,
+        given_id: job.given_id,
+        plain_ready: matches!(job.destination, Destination::Ready),
     }
 }
 
@@ -99,14 +135,35 @@ mod tests {
 
     #[test]
     fn keys_are_hashed_to_hex_sha256() {
-        let prepared = prepare_key(&IdempotencyKey {
-            key: "abc".into(),
-            window: Duration::from_secs(1),
-        });
+        let prepared = prepare_key(
+            &IdempotencyKey {
+                key: "abc".into(),
+                window: Duration::from_secs(1),
+            },
+            "noop",
+            b"{\"id\":\"x\",\"type\":\"noop\"}\n{}",
+        );
         assert_eq!(
             prepared.key_digest,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(prepared.window_ms, 1000);
+    }
+
+    #[test]
+    fn content_digests_are_sha1_of_type_newline_payload() {
+        // printf 'noop\n{"n":1}' | sha1sum
+        assert_eq!(
+            content_digest("noop", b"{\"id\":\"x\",\"type\":\"noop\"}\n{\"n\":1}"),
+            "568e4763fcf16e9c0644dc5be72f512c59aa412d"
+        );
+        // The envelope does not count.
+        assert_eq!(
+            content_digest(
+                "noop",
+                b"{\"id\":\"y\",\"type\":\"noop\",\"attempt\":2}\n{\"n\":1}"
+            ),
+            content_digest("noop", b"{\"id\":\"x\",\"type\":\"noop\"}\n{\"n\":1}")
+        );
     }
 }

@@ -46,6 +46,10 @@ impl Client {
             });
         }
         let destination = destination_of(options, &envelope, unique.is_some())?;
+        let idempotency = options
+            .idempotency
+            .as_ref()
+            .map(|key| crate::client::idempotency::prepare_key(key, J::NAME, &record));
         Ok(PreparedJob {
             id: envelope.id,
             queue: queue.to_owned(),
@@ -56,10 +60,7 @@ impl Client {
             after: crate::client::after::distinct_parents(&options.after),
             on_parent_failure: options.on_parent_failure,
             given_id: options.id.is_some(),
-            idempotency: options
-                .idempotency
-                .as_ref()
-                .map(crate::client::idempotency::prepare_key),
+            idempotency,
             track: envelope.track,
         })
     }

@@ -32,11 +32,13 @@ pub struct PreparedJob {
     pub(crate) track: bool,
 }
 
-/// An idempotency key, resolved: SHA-256 (hex) of the key, window in ms.
+/// An idempotency key, resolved: SHA-256 (hex) of the key, window in ms,
+/// and the SHA-1 (hex) of the job's type and payload it guards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PreparedIdempotency {
     pub(crate) key_digest: String,
     pub(crate) window_ms: u64,
+    pub(crate) content_digest: String,
 }
 
 /// A unique job's lock settings, resolved.

@@ -44,12 +44,13 @@ impl Client {
                 .enqueue_unique(&queue, &unique_enqueue(job, unique))
                 .await?
         } else if let Some(key) = &job.idempotency {
-            let keyed = [keyed_enqueue(job, key)];
             let outcome = store
-                .enqueue_idempotent(&queue, &keyed, self.idempotency_window_ms()?)
-                .await?
-                .pop()
-                .ok_or_else(|| Error::protocol("enqueue", "no outcome for the job"))?;
+                .enqueue_idempotent(
+                    &queue,
+                    &keyed_enqueue(job, key),
+                    self.idempotency_window_ms()?,
+                )
+                .await?;
             key_outcome(outcome, &job.queue)?
         } else if job.given_id {
             let mut outcomes = store

@@ -1,6 +1,7 @@
 --[[ purge_keyed.lua — operator action: drop waiting keyed jobs, at most
 ARGV[1] per call (the caller repeats while the reply says more may wait),
-so purging many keyed jobs never blocks Redis for long.
+so purging many keyed jobs never blocks Redis for long. Each dropped
+job's durable memo goes with its record (drop_memos in include/flow.lua).
 
 Every key with waiting jobs is in P:{Q}:gready or, while at its running
 limit, in P:{Q}:grun (which holds only keys with leased jobs, so it stays
@@ -27,6 +28,7 @@ for _, key in ipairs(keys) do
   local ids = redis.call('LRANGE', queue_key(base, ':g:' .. key), 0, budget - dropped - 1)
   if #ids > 0 then
     redis.call('HDEL', KEYS[3], unpack(ids))
+    drop_memos(base, ids)
     redis.call('LTRIM', queue_key(base, ':g:' .. key), #ids, -1)
     dropped = dropped + #ids
   end

@@ -1,7 +1,9 @@
 //! Enqueueing: a plain `RPUSH` for jobs that run now (one or a batch), and
 //! the routing of every other new job to its script — `enqueue_priority.lua`,
 //! `schedule.lua`, `enqueue_unique.lua`, `enqueue_with_id.lua` (jobs whose
-//! producer gave their id), `enqueue_idempotent.lua` (idempotency keys) and `parent_open.lua` (in `ops/`).
+//! producer gave their id), `enqueue_idempotent.lua` and
+//! `enqueue_idempotent_ready.lua` (idempotency keys) and `parent_open.lua`
+//! (in `ops/`).
 //!
 //! A job that runs now needs no script: appending a record to the ready
 //! list is one `RPUSH`, as cheap as enqueueing gets in Redis (an `EVALSHA`
@@ -19,7 +21,10 @@ use redis::{Cmd, Value};
 use crate::error::Error;
 use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
-use crate::store::ops::enqueue_idempotent::{KeyedEnqueue, idempotent_call};
+use crate::store::ops::enqueue_idempotent::{
+    KeyOutcome, KeyedEnqueue, idempotent_call, parse_idempotent_replies,
+};
+use crate::store::ops::enqueue_idempotent_ready::{ready_idempotent_call, takes_ready_path};
 use crate::store::ops::enqueue_priority::enqueue_priority_call;
 use crate::store::ops::enqueue_unique::{UniqueEnqueue, unique_call};
 use crate::store::ops::enqueue_with_id::{IdEnqueue, with_id_call};
@@ -100,7 +105,7 @@ impl Store {
         push.arg(queue.ready()).arg(record);
         let reply = self
             .conn
-            .query_line(&push)
+            .query_direct(&push)
             .await
             .map_err(Error::redis("enqueue"))?;
         let length = int_reply(&reply, "enqueue")?;
@@ -108,6 +113,29 @@ impl Store {
             self.wake_idle_workers(queue);
         }
         Ok(length)
+    }
+
+    /// Enqueues one job under its idempotency key, in one call over the
+    /// direct lane when it is free (its reply, `{status, id}`, is short:
+    /// it does not queue behind the shared multiplexed connection, as a
+    /// plain single enqueue's `RPUSH` does not): `enqueue_idempotent_ready.lua`
+    /// for a plain job that runs now with a generated id, else
+    /// `enqueue_idempotent.lua`. Returns its outcome.
+    pub(crate) async fn enqueue_idempotent(
+        &self,
+        queue: &QueueKeys,
+        job: &KeyedEnqueue<'_>,
+        id_window_ms: u64,
+    ) -> Result<KeyOutcome, Error> {
+        let call = if takes_ready_path(job) {
+            ready_idempotent_call(queue, job)
+        } else {
+            idempotent_call(queue, std::slice::from_ref(job), id_window_ms)
+        };
+        let reply = call.invoke_direct(&self.conn, "enqueue").await?;
+        parse_idempotent_replies(reply)?
+            .pop()
+            .ok_or_else(|| Error::protocol("enqueue_idempotent", "no outcome for the job"))
     }
 
     /// Sends many enqueue calls in one round trip; returns their replies.

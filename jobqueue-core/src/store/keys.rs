@@ -21,7 +21,8 @@
 //! | `P:{login}:attempts:<scope>` | string | dashboard sign-in attempts in the current window, per client address (`ip:<address>`) or user name (`user:<sha256>`) (TTL the window) | [`Keys::login_attempts`] |
 //! | `P:stats:minute:<epoch minute>` | hash | legacy: global per-minute bucket of workers from before the per-queue counters (TTL 2 h), still added to the minute history | [`Keys::legacy_stats_minute`] |
 //! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) | [`QueueKeys::ready`] |
-//! | `P:{Q}:purging` | list | the ready records an operator's purge took aside and drops a page at a time (`purge.lua`); absent otherwise | [`QueueKeys::purging`] |
+//! | `P:{Q}:purging` | list | the ready records an operator's purge took aside and drops a page at a time (`purge.lua`, which counts batch jobs as cancelled and drops their durable memos); absent otherwise | [`QueueKeys::purging`] |
+//! | `P:{Q}:purging:priority` | zset | the prioritised records an operator's purge took aside, dropped after `P:{Q}:purging` | [`QueueKeys::purging_priority`] |
 //! | `P:{Q}:priority` | zset | records with a non-zero priority, by effective ready time | [`QueueKeys::priority`] |
 //! | `P:{Q}:scheduled` | zset | job id → run-at (ms) | [`QueueKeys::scheduled`] |
 //! | `P:{Q}:retry` | zset | job id → retry-at (ms) | [`QueueKeys::retry`] |
@@ -244,6 +245,12 @@ impl QueueKeys {
     /// a page at a time by `purge.lua`.
     pub fn purging(&self) -> String {
         format!("{}:purging", self.base)
+    }
+
+    /// Sorted set of the prioritised records an operator's purge took
+    /// aside, dropped after [`QueueKeys::purging`] by `purge.lua`.
+    pub fn purging_priority(&self) -> String {
+        format!("{}:purging:priority", self.base)
     }
 
     /// Sorted set of prioritised records.
@@ -571,6 +578,7 @@ mod tests {
             q.signal_wait(),
             q.signals("x"),
             q.idempotency("ab12"),
+            q.purging_priority(),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }

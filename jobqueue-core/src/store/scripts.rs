@@ -4,13 +4,16 @@
 //! its KEYS, ARGV and return value; `include/lib.lua` (shared helpers) is prepended
 //! at compile time, `include/keys.lua` (naming keys of the script's queue)
 //! and `include/records.lua` (storing records by id without ever
-//! replacing one) after it for the scripts that lease or file records, and
-//! `include/flow.lua` (making jobs ready, keyed flow control) after that for
-//! the scripts that need it — not for the plain fetch and ack, which would
-//! otherwise pay for defining those helpers on every call; `include/tags.lua`
-//! (the tag index) after `flow.lua` for the scripts that enqueue new jobs
-//! that may carry tags (`lua!(tags …)`, and `lua_deps!`, whose
-//! `enqueue_waiting.lua` is one). Scripts are called by SHA (`EVALSHA`); when Redis does
+//! replacing one) after it for the scripts that lease or file records,
+//! `include/new_jobs.lua` (making jobs ready, idempotency markers) after
+//! that for the scripts that place jobs, and `include/flow.lua` (keyed flow
+//! control, filing finished jobs, parents' ends) last for the scripts that
+//! need it — not for the plain fetch and ack, nor for the idempotent
+//! enqueue (`new_jobs` only), which would otherwise pay for defining those
+//! helpers on every call; `include/tags.lua` (the tag index) after
+//! `flow.lua` for the scripts that enqueue new jobs that may carry tags
+//! (`lua!(tags …)`, and `lua_deps!`, whose `enqueue_waiting.lua` is one).
+//! Scripts are called by SHA (`EVALSHA`); when Redis does
 //! not know a script (after a restart or `SCRIPT FLUSH`), it is loaded and
 //! the call repeated once.
 
@@ -74,6 +77,18 @@ macro_rules! lua {
             ),
         )
     };
+    (new_jobs $name:literal) => {
+        LuaScript::new(
+            $name,
+            concat!(
+                include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/keys.lua"),
+                include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/new_jobs.lua"),
+                include_str!(concat!("../lua/", $name, ".lua"))
+            ),
+        )
+    };
     (flow $name:literal) => {
         LuaScript::new(
             $name,
@@ -81,6 +96,7 @@ macro_rules! lua {
                 include_str!("../lua/include/lib.lua"),
                 include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/new_jobs.lua"),
                 include_str!("../lua/include/flow.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
             ),
@@ -93,7 +109,9 @@ macro_rules! lua {
             $name,
             concat!(
                 include_str!("../lua/include/lib.lua"),
+                include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/new_jobs.lua"),
                 include_str!("../lua/include/flow.lua"),
                 include_str!("../lua/include/tags.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
@@ -129,6 +147,7 @@ macro_rules! lua_batch {
                 include_str!("../lua/include/lib.lua"),
                 include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/new_jobs.lua"),
                 include_str!("../lua/include/flow.lua"),
                 include_str!("../lua/include/batch.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
@@ -145,6 +164,7 @@ macro_rules! lua_deps {
                 include_str!("../lua/include/lib.lua"),
                 include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
+                include_str!("../lua/include/new_jobs.lua"),
                 include_str!("../lua/include/flow.lua"),
                 // enqueue_waiting.lua indexes a new job's tags.
                 include_str!("../lua/include/tags.lua"),
@@ -212,6 +232,7 @@ pub(crate) struct Scripts {
     pub signal_wait: LuaScript,
     pub signal_send: LuaScript,
     pub enqueue_idempotent: LuaScript,
+    pub enqueue_idempotent_ready: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -269,12 +290,13 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     ack_steps: lua!(flow "ack_steps"),
     signal_wait: lua!(flow "signal_wait"),
     signal_send: lua!("signal_send"),
-    enqueue_idempotent: lua!(flow "enqueue_idempotent"),
+    enqueue_idempotent: lua!(new_jobs "enqueue_idempotent"),
+    enqueue_idempotent_ready: lua!("enqueue_idempotent_ready"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 55] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 56] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -331,6 +353,7 @@ impl Scripts {
             &self.signal_wait,
             &self.signal_send,
             &self.enqueue_idempotent,
+            &self.enqueue_idempotent_ready,
         ]
     }
 }
@@ -368,6 +391,24 @@ impl Call {
             (Err(e), Some(script)) if is_noscript(&e) => {
                 load(conn, script, op).await?;
                 self.cmd.query_async(conn).await.map_err(Error::redis(op))
+            }
+            (other, _) => other.map_err(Error::redis(op)),
+        }
+    }
+
+    /// Runs the script as one awaited call over the direct lane when it is
+    /// free (else the shared connection): for a producer's single call
+    /// whose reply is short. Loads the script first if Redis does not know
+    /// it (the lane answers `NOSCRIPT` like any connection).
+    pub(crate) async fn invoke_direct(
+        &self,
+        conn: &RedisConnection,
+        op: &'static str,
+    ) -> Result<Value, Error> {
+        match (conn.query_direct(&self.cmd).await, self.script) {
+            (Err(e), Some(script)) if is_noscript(&e) => {
+                load(&mut conn.clone(), script, op).await?;
+                conn.query_direct(&self.cmd).await.map_err(Error::redis(op))
             }
             (other, _) => other.map_err(Error::redis(op)),
         }

@@ -1,6 +1,7 @@
 --[[ include/batch.lua — a batch's counts and callbacks; prepended after
 include/lib.lua (and, for the scripts that file or trim records, after
-include/records.lua and include/flow.lua: `lua_batch!(flow …)` in
+include/records.lua, include/new_jobs.lua and include/flow.lua:
+`lua_batch!(flow …)` in
 store/scripts.rs) to the scripts that create, fill, seal, cancel or end
 the jobs of a batch. It uses include/lib.lua and include/keys.lua
 (prepended to every batch script). Plain jobs never reach these scripts.

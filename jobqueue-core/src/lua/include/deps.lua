@@ -1,7 +1,7 @@
 --[[ include/deps.lua — helpers of the scripts that move jobs waiting for
 parents (enqueue_waiting.lua, release_child.lua); prepended after include/lib.lua
-and include/flow.lua (a released job may be keyed: make_ready_all files it in
-its key's list).
+and include/new_jobs.lua and include/flow.lua (a released job may be keyed:
+make_ready_all, in include/new_jobs.lua, files it in its key's list).
 
 Both scripts take the same keys, in this order:
 
@@ -28,8 +28,9 @@ KEYS[9]  P:{Q}:parent:<id> hash  the job's own parent record, when it was
 KEYS[10] P:{Q}:releases  zset  outbox
 ARGV[1]  P:{Q}:events    pub/sub channel
 
-Included by (after include/lib.lua, include/records.lua and
-include/flow.lua; `lua_deps!` in store/scripts.rs):
+Included by (after include/lib.lua, include/records.lua,
+include/new_jobs.lua and include/flow.lua; `lua_deps!` in
+store/scripts.rs):
 enqueue_waiting.lua, release_child.lua.
 ]]
 

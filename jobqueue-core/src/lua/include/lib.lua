@@ -16,10 +16,10 @@ cron_resume.lua, cron_run_now.lua, cron_set.lua, cron_tick.lua,
 delete_jobs.lua, delete_keyed.lua, enqueue_priority.lua, enqueue_unique.lua,
 enqueue_waiting.lua, enqueue_with_id.lua, expire.lua, expired_leases.lua,
 fetch.lua, fetch_limited.lua, handback.lua, heartbeat.lua, link_child.lua,
-parent_open.lua, promote.lua, purge.lua, purge_keyed.lua, reclaim.lua,
+parent_open.lua, promote.lua, purge.lua, purge_keyed.lua, purge_memos.lua, reclaim.lua,
 release_child.lua, requeue.lua, retry.lua, schedule.lua, unlock.lua,
 step_store.lua, ack_steps.lua, signal_wait.lua, signal_send.lua,
-enqueue_idempotent.lua.
+enqueue_idempotent.lua, enqueue_idempotent_ready.lua.
 ]]
 
 -- Milliseconds since the epoch on the Redis clock, with microseconds as the
@@ -123,6 +123,16 @@ local function reset_attempt(record)
     return string.sub(record, 1, t) .. string.sub(record, e + 1)
   end
   return record
+end
+
+-- The answer to an enqueue that found its idempotency key's marker `held`
+-- (`<job id> <content digest>`, set by an earlier enqueue of the key):
+-- 'exists' when `digest` (the new job's content digest) is the same, else
+-- 'conflict'; and the id of the job holding the key
+-- (enqueue_idempotent.lua, enqueue_idempotent_ready.lua).
+local function held_key_answer(held, digest)
+  local original, held_digest = string.match(held, '^(%S+) (%S+)$')
+  return held_digest == digest and 'exists' or 'conflict', original or ''
 end
 
 local function min_score(zset_key)

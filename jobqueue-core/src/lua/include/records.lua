@@ -20,14 +20,14 @@ The dead set, jobs hash and stats of the queue are built from its base
 the slot the script runs on; declaring them would cost every fetch for a
 path almost never taken (jobqueue-core/tests/script_keys.rs).
 
-Included by (after include/lib.lua; `lua!(records …)`, `lua!(flow …)` and
-`lua_deps!` in store/scripts.rs):
+Included by (after include/lib.lua; `lua!(records …)`, `lua!(new_jobs …)`,
+`lua!(flow …)`, `lua_batch!(flow …)` and `lua_deps!` in store/scripts.rs):
 ack_keyed.lua, ack_parents.lua, batch_cancel.lua, batch_open.lua, bury.lua,
 bury_batch.lua, cancel.lua, cron_run_now.lua,
 cron_tick.lua, delete_jobs.lua, delete_keyed.lua, enqueue_priority.lua,
 enqueue_unique.lua, enqueue_waiting.lua, enqueue_with_id.lua, expire.lua,
 fetch.lua, fetch_limited.lua, handback.lua, parent_open.lua, promote.lua,
-purge_keyed.lua, reclaim.lua, release_child.lua, requeue.lua, retry.lua,
+purge_keyed.lua, purge_memos.lua, reclaim.lua, release_child.lua, requeue.lua, retry.lua,
 schedule.lua, ack_steps.lua, signal_wait.lua, enqueue_idempotent.lua.
 ]]
 

@@ -79,12 +79,12 @@ impl RedisConnection {
         Ok(Self { inner, direct })
     }
 
-    /// Runs `cmd`, whose reply is one line (an integer or a status), over
-    /// the direct lane when it is free, else over the shared connection
-    /// (see [`self::direct_lane`]).
-    pub(crate) async fn query_line(&self, cmd: &Cmd) -> Result<Value, redis::RedisError> {
+    /// Runs one awaited command with a short reply (a line, or a script's
+    /// small array) over the direct lane when it is free, else over the
+    /// shared connection (see [`self::direct_lane`]).
+    pub(crate) async fn query_direct(&self, cmd: &Cmd) -> Result<Value, redis::RedisError> {
         if let Some(lane) = &self.direct
-            && let Some(reply) = lane.query_line(cmd).await?
+            && let Some(reply) = lane.query(cmd).await?
         {
             return reply.extract_error();
         }

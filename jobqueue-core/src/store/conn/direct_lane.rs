@@ -1,5 +1,6 @@
 //! The direct lane: one plain connection for a producer's single awaited
-//! commands whose reply is one line (an integer, status or error).
+//! commands with short replies (a line — an integer, status or error — or
+//! a small array, such as `enqueue_idempotent.lua`'s `{status, id}`).
 //!
 //! The shared multiplexed connection hands every command to a driver task
 //! through a channel and the reply back through another; that driver only
@@ -36,9 +37,13 @@ use crate::store::conn::settings::ConnectionSettings;
 /// How long a lane that failed to connect is left alone.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// Longest reply line accepted (one-line replies are short; an error
-/// message is at most a few hundred bytes).
-const MAX_REPLY_LINE: usize = 64 * 1024;
+/// Longest reply accepted, bytes (the lane's replies are short: a line, or
+/// a script's few-element array; an error message is at most a few
+/// hundred bytes).
+const MAX_REPLY_BYTES: usize = 64 * 1024;
+
+/// Deepest nesting of arrays accepted in a reply.
+const MAX_REPLY_DEPTH: usize = 4;
 
 /// Where and how the lane connects.
 #[derive(Debug, Clone)]
@@ -106,10 +111,10 @@ impl DirectLane {
         })
     }
 
-    /// Runs `cmd`, whose reply must be a single line. `Ok(None)` when the
-    /// lane is busy or cannot connect now: nothing was sent, use the shared
-    /// connection.
-    pub(crate) async fn query_line(&self, cmd: &Cmd) -> Result<Option<Value>, RedisError> {
+    /// Runs `cmd`, whose reply must be short (at most 64 KiB). `Ok(None)`
+    /// when the lane is busy or cannot connect now: nothing was sent, use
+    /// the shared connection.
+    pub(crate) async fn query(&self, cmd: &Cmd) -> Result<Option<Value>, RedisError> {
         let Ok(mut state) = self.state.try_lock() else {
             return Ok(None);
         };
@@ -229,7 +234,7 @@ impl LaneStream {
         }
     }
 
-    /// Sends the packed command and reads one reply line.
+    /// Sends the packed command and reads its reply.
     async fn round_trip(&mut self) -> Result<Value, LaneError> {
         if let Err(error) = self.stream.write_all(&self.packed).await {
             // A write to a connection that Redis closed while the lane
@@ -240,24 +245,22 @@ impl LaneStream {
                 LaneError::Failed(error.into())
             });
         }
-        self.read_line().await.map_err(LaneError::Failed)
+        self.read_reply().await.map_err(LaneError::Failed)
     }
 
-    async fn read_line(&mut self) -> Result<Value, RedisError> {
+    /// Reads one whole RESP2 reply (tried before waiting for readiness).
+    async fn read_reply(&mut self) -> Result<Value, RedisError> {
         self.buffer.clear();
         let mut chunk = [0u8; 256];
         loop {
-            if let Some(end) = self.buffer.windows(2).position(|w| w == b"\r\n") {
-                if end + 2 != self.buffer.len() {
-                    return Err(protocol_error("more than one reply line"));
+            if let Some(end) = reply_end(&self.buffer, 0, 0).map_err(protocol_error)? {
+                if end != self.buffer.len() {
+                    return Err(protocol_error("more than one reply"));
                 }
-                return match self.buffer.first() {
-                    Some(b':' | b'+' | b'-') => redis::parse_redis_value(&self.buffer),
-                    _ => Err(protocol_error("a multi-line reply")),
-                };
+                return redis::parse_redis_value(&self.buffer);
             }
-            if self.buffer.len() > MAX_REPLY_LINE {
-                return Err(protocol_error("an overlong reply line"));
+            if self.buffer.len() > MAX_REPLY_BYTES {
+                return Err(protocol_error("an overlong reply"));
             }
             let read = self.stream.read(&mut chunk).await?;
             if read == 0 {
@@ -265,6 +268,59 @@ impl LaneStream {
             }
             self.buffer.extend_from_slice(&chunk[..read]);
         }
+    }
+}
+
+/// Where the RESP2 reply starting at `start` in `buffer` ends (one past
+/// its last byte), `None` when more bytes are needed. Knows the reply
+/// types Redis sends in RESP2: lines (`+`, `-`, `:`), bulk strings (`$`)
+/// and arrays (`*`, nested at most [`MAX_REPLY_DEPTH`] deep).
+fn reply_end(buffer: &[u8], start: usize, depth: usize) -> Result<Option<usize>, &'static str> {
+    let Some(rest) = buffer.get(start..) else {
+        return Ok(None);
+    };
+    let Some(line_len) = rest.windows(2).position(|pair| pair == b"\r\n") else {
+        return Ok(None);
+    };
+    let after_line = start + line_len + 2;
+    let length = |header: &[u8]| -> Result<i64, &'static str> {
+        std::str::from_utf8(header)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .ok_or("a malformed length")
+    };
+    match rest.first() {
+        Some(b'+' | b'-' | b':') => Ok(Some(after_line)),
+        Some(b'$') => match usize::try_from(length(&rest[1..line_len])?) {
+            // `$-1`: a nil bulk string.
+            Err(_) => Ok(Some(after_line)),
+            Ok(len) if len > MAX_REPLY_BYTES => Err("an overlong reply"),
+            Ok(len) => {
+                let end = after_line + len + 2;
+                Ok((buffer.len() >= end).then_some(end))
+            }
+        },
+        Some(b'*') => {
+            if depth >= MAX_REPLY_DEPTH {
+                return Err("a reply nested too deep");
+            }
+            let Ok(count) = usize::try_from(length(&rest[1..line_len])?) else {
+                // `*-1`: a nil array.
+                return Ok(Some(after_line));
+            };
+            if count > MAX_REPLY_BYTES / 4 {
+                return Err("an overlong reply");
+            }
+            let mut at = after_line;
+            for _ in 0..count {
+                match reply_end(buffer, at, depth + 1)? {
+                    Some(end) => at = end,
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some(at))
+        }
+        _ => Err("an unknown reply type"),
     }
 }
 
@@ -298,4 +354,43 @@ fn protocol_error(what: &'static str) -> RedisError {
         "direct lane: unexpected reply",
         what.to_owned(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_end_at_their_crlf() {
+        assert_eq!(reply_end(b":12\r\n", 0, 0), Ok(Some(5)));
+        assert_eq!(reply_end(b"+OK\r\n", 0, 0), Ok(Some(5)));
+        assert_eq!(
+            reply_end(b"-NOSCRIPT No matching script\r\n", 0, 0),
+            Ok(Some(30))
+        );
+        assert_eq!(reply_end(b":12\r", 0, 0), Ok(None));
+        assert_eq!(reply_end(b"", 0, 0), Ok(None));
+    }
+
+    #[test]
+    fn arrays_of_bulk_strings_end_after_their_last_element() {
+        let reply = b"*2\r\n$8\r\nenqueued\r\n$3\r\nabc\r\n";
+        assert_eq!(reply_end(reply, 0, 0), Ok(Some(reply.len())));
+        // Every prefix is incomplete, never an error.
+        for cut in 0..reply.len() {
+            assert_eq!(reply_end(&reply[..cut], 0, 0), Ok(None), "cut at {cut}");
+        }
+        assert_eq!(reply_end(b"$-1\r\n", 0, 0), Ok(Some(5)));
+        assert_eq!(reply_end(b"*-1\r\n", 0, 0), Ok(Some(5)));
+        assert_eq!(reply_end(b"*0\r\n", 0, 0), Ok(Some(4)));
+        assert_eq!(reply_end(b"*1\r\n*1\r\n:1\r\n", 0, 0), Ok(Some(12)));
+    }
+
+    #[test]
+    fn bad_replies_are_errors() {
+        assert!(reply_end(b"?x\r\n", 0, 0).is_err());
+        assert!(reply_end(b"$x\r\n", 0, 0).is_err());
+        assert!(reply_end(b"*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", 0, 0).is_err());
+        assert!(reply_end(b"$99999999\r\n", 0, 0).is_err());
+    }
 }

@@ -5,6 +5,10 @@
 //! key's marker `P:{Q}:idem:<sha256>` in the same step as its enqueue;
 //! the same key then answers with the original job (same content) or a
 //! conflict (different content) for the key's window.
+//!
+//! A single job's call goes over the producer's direct lane when it is
+//! free (`Store::enqueue_idempotent` in `store/enqueue.rs`, which sends a
+//! plain job that runs now to `enqueue_idempotent_ready.lua` instead).
 
 use redis::Value;
 use uuid::Uuid;
@@ -24,6 +28,15 @@ pub(crate) struct KeyedEnqueue<'a> {
     pub(crate) key_digest: &'a str,
     /// How long the key holds, ms.
     pub(crate) window_ms: u64,
+    /// SHA-1 (hex) of the job's type and payload (`<type>\n<payload>`):
+    /// what makes two enqueues of the key "the same job".
+    pub(crate) content_digest: &'a str,
+    /// The producer gave the job's id (`JobBuilder::id`): the enqueue also
+    /// claims the id's marker. A generated id needs no marker.
+    pub(crate) given_id: bool,
+    /// The job runs now without priority or flow key (a plain enqueue
+    /// would `RPUSH` it): alone, it may take `enqueue_idempotent_ready.lua`.
+    pub(crate) plain_ready: bool,
 }
 
 /// What `enqueue_idempotent.lua` did with one job.
@@ -69,6 +82,8 @@ pub(crate) fn idempotent_call(
         call.push_arg(when);
         call.push_arg(ms);
         call.push_arg(job.window_ms.max(1));
+        call.push_arg(job.content_digest);
+        call.push_arg(if job.given_id { "given" } else { "generated" });
     }
     call
 }
@@ -96,20 +111,4 @@ pub(crate) fn parse_idempotent_replies(reply: Value) -> Result<Vec<KeyOutcome>, 
             }
         })
         .collect()
-}
-
-impl crate::store::handle::Store {
-    /// Enqueues jobs under their idempotency keys
-    /// (`enqueue_idempotent.lua`, one call): one outcome per job.
-    pub(crate) async fn enqueue_idempotent(
-        &self,
-        queue: &QueueKeys,
-        jobs: &[KeyedEnqueue<'_>],
-        id_window_ms: u64,
-    ) -> Result<Vec<KeyOutcome>, Error> {
-        let reply: Value = idempotent_call(queue, jobs, id_window_ms)
-            .invoke(&mut self.connection(), "enqueue")
-            .await?;
-        parse_idempotent_replies(reply)
-    }
 }

@@ -26,6 +26,7 @@ pub mod cron_tick;
 pub mod delete_jobs;
 pub mod delete_keyed;
 pub mod enqueue_idempotent;
+pub mod enqueue_idempotent_ready;
 pub mod enqueue_priority;
 pub mod enqueue_unique;
 pub mod enqueue_waiting;

@@ -1,5 +1,6 @@
 //! `purge.lua`: operator action: drop every ready job of a queue, a page
-//! per call, counting the jobs of batches as cancelled in their batch.
+//! per call, counting the jobs of batches as cancelled in their batch and
+//! dropping the dropped jobs' durable memos.
 
 use redis::Value;
 
@@ -24,7 +25,8 @@ impl Store {
     /// Drops up to `page` ready jobs of `queue` taken aside for the purge
     /// (`purge.lua`); with `take_ready`, first takes the whole ready list
     /// (and the priority set) aside once no earlier purge left jobs there.
-    /// Jobs of batches are counted `cancelled` in their batch.
+    /// Jobs of batches are counted `cancelled` in their batch; each dropped
+    /// job's durable memo goes with it.
     pub async fn purge(
         &self,
         queue: &QueueKeys,
@@ -33,9 +35,15 @@ impl Store {
     ) -> Result<PurgePage, Error> {
         const OP: &str = "purge";
         let purging = queue.purging();
+        let purging_priority = queue.purging_priority();
         let reply: Value = SCRIPTS
             .purge
-            .call(&[queue.ready(), queue.priority(), &purging])
+            .call(&[
+                queue.ready(),
+                queue.priority(),
+                &purging,
+                &purging_priority,
+            ])
             .arg(page.max(1))
             .arg(u8::from(take_ready))
             .arg(queue.events())
