@@ -38,12 +38,7 @@ impl Store {
         let purging_priority = queue.purging_priority();
         let reply: Value = SCRIPTS
             .purge
-            .call(&[
-                queue.ready(),
-                queue.priority(),
-                &purging,
-                &purging_priority,
-            ])
+            .call(&[queue.ready(), queue.priority(), &purging, &purging_priority])
             .arg(page.max(1))
             .arg(u8::from(take_ready))
             .arg(queue.events())
