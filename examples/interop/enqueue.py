@@ -7,7 +7,9 @@ Implements the enqueue contract of docs/protocol.md with the `redis` package
   * a job that runs now, priority 0: RPUSH the record on the ready list, and
     PUBLISH "r" on the queue's events channel when the list was empty;
   * a job with a priority or a delay: the same Lua scripts the Rust client
-    calls (enqueue_priority.lua, schedule.lua, each prefixed with include/lib.lua, include/records.lua and include/flow.lua, as the Rust registry (jobqueue-core/src/store/scripts.rs) loads them),
+    calls (enqueue_priority.lua, schedule.lua, each prefixed with the includes
+    the Rust registry (jobqueue-core/src/store/scripts.rs) gives them: lib,
+    keys, records, new_jobs, flow and tags),
     read from jobqueue-core/src/lua.
 
 Run (from the repository root, a Redis 7+ at JOBQUEUE_REDIS_URL):
@@ -70,12 +72,15 @@ def encode_record(job_id, job_type, payload, max_attempts=None, priority=0,
 
 
 def load_script(client, name):
-    """A registered script as the Rust registry loads it: include/lib.lua,
-    include/records.lua and include/flow.lua (both scripts used here make jobs
-    ready, so they are `lua!(flow ...)` in scripts.rs), then the transition."""
+    """A registered script as the Rust registry loads it: both scripts used
+    here place new jobs that may carry tags, so they are `lua!(tags ...)` in
+    scripts.rs: include/lib.lua, keys.lua, records.lua, new_jobs.lua,
+    flow.lua and tags.lua, then the transition (docs/protocol.md lists
+    every script's includes)."""
+    includes = ("lib", "keys", "records", "new_jobs", "flow", "tags")
     source = "".join(
         (SCRIPTS_DIR / part).read_text()
-        for part in ("include/lib.lua", "include/records.lua", "include/flow.lua", f"{name}.lua")
+        for part in [f"include/{include}.lua" for include in includes] + [f"{name}.lua"]
     )
     return client.register_script(source)  # EVALSHA, loading it when missing
 

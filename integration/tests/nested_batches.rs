@@ -432,3 +432,135 @@ async fn a_running_job_creates_a_child_of_its_own_batch() {
     assert_eq!(env.done().await.len(), 2);
     worker.shutdown().await;
 }
+
+/// Cancelling a parent cancels, depth first, every child still pending in
+/// it, on any queue: their waiting jobs go to the cancelled set, none runs,
+/// and no callback fires anywhere. (Before, the children ran on.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_parent_cancels_its_pending_children_on_any_queue() {
+    let env = test_redis("nested_cancel_cascade").await;
+    let client = env.client();
+    let parent = client
+        .batch()
+        .on_complete(callback(&env, "parent_complete"))
+        .create()
+        .await
+        .unwrap();
+    parent.add([env.test_job()]).await.unwrap();
+    let child = parent
+        .child()
+        .queue(OTHER)
+        .on_complete(callback(&env, "child_complete"))
+        .create()
+        .await
+        .unwrap();
+    child.add((0..3).map(|_| env.test_job())).await.unwrap();
+    let grandchild = child
+        .child()
+        .on_complete(callback(&env, "grandchild_complete"))
+        .enqueue((0..2).map(|_| env.test_job()))
+        .await
+        .unwrap();
+    child.seal().await.unwrap();
+    parent.seal().await.unwrap();
+
+    let cancelled = client.admin().batch_cancel("default", parent.id()).await;
+    assert_eq!(
+        cancelled.unwrap(),
+        1 + 3 + 2,
+        "the parent's, child's and grandchild's jobs"
+    );
+    for (queue, id) in [
+        ("default", parent.id()),
+        (OTHER, child.id()),
+        ("default", grandchild.id()),
+    ] {
+        assert_eq!(
+            info(&env, queue, id).await.state,
+            BatchState::Cancelled,
+            "{id}"
+        );
+    }
+    for queue in ["default", OTHER] {
+        let q = client.admin().queue(queue).await.unwrap();
+        assert_eq!(q.ready, 0, "{queue}: {q:?}");
+    }
+    // Again: nothing left to cancel, nothing counted twice.
+    assert_eq!(
+        client
+            .admin()
+            .batch_cancel("default", parent.id())
+            .await
+            .unwrap(),
+        0
+    );
+
+    let worker = worker(&env).await;
+    // The children's ends reach their parents through the outbox.
+    wait_for("the parent to count its child cancelled", 20, async || {
+        info(&env, "default", parent.id()).await.cancelled == 2
+    })
+    .await;
+    assert_eq!(
+        env.started().await.len(),
+        0,
+        "a job of a cancelled batch ran"
+    );
+    for name in ["parent_complete", "child_complete", "grandchild_complete"] {
+        assert_eq!(runs(&env, name).await, 0, "{name} fired");
+    }
+    worker.shutdown().await;
+}
+
+/// A parent's retry-dead also retries, depth first, the dead jobs of every
+/// child it counts dead, on any queue, so one operator action brings a
+/// whole tree back; each child then counts once more in its parent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parents_retry_dead_retries_its_dead_children_too() {
+    let env = test_redis("nested_retry_cascade").await;
+    let client = env.client();
+    let parent = client
+        .batch()
+        .on_success(callback(&env, "parent_success"))
+        .on_complete(callback(&env, "parent_complete"))
+        .create()
+        .await
+        .unwrap();
+    let child = parent.child().queue(OTHER).create().await.unwrap();
+    child.add_with([dying(&env), dying(&env)]).await.unwrap();
+    child.seal().await.unwrap();
+    parent.add_with([dying(&env)]).await.unwrap();
+    parent.seal().await.unwrap();
+
+    let worker = worker(&env).await;
+    wait_for("parent's on_complete", 20, async || {
+        runs(&env, "parent_complete").await == 1
+    })
+    .await;
+    let dead = info(&env, "default", parent.id()).await;
+    assert_eq!((dead.dead, dead.succeeded), (2, 0), "{dead:?}");
+
+    let retried = client
+        .admin()
+        .batch_retry_dead("default", parent.id())
+        .await;
+    assert_eq!(
+        retried.unwrap(),
+        1 + 2,
+        "the parent's dead job and the child's two"
+    );
+    wait_for("parent's on_success", 20, async || {
+        runs(&env, "parent_success").await == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let done = info(&env, "default", parent.id()).await;
+    assert_eq!(
+        (done.state, done.dead, done.succeeded, done.total),
+        (BatchState::Finished, 0, 2, 2),
+        "{done:?}"
+    );
+    assert_eq!(info(&env, OTHER, child.id()).await.succeeded, 2);
+    assert_eq!(runs(&env, "parent_complete").await, 1);
+    worker.shutdown().await;
+}

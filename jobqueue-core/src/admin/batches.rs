@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::admin::handle::Admin;
 use crate::error::Error;
+use crate::store::keys::QueueKeys;
 
 /// Most batches listed per page.
 pub const MAX_BATCHES_PER_PAGE: usize = 200;
@@ -236,20 +237,79 @@ impl Admin {
         Ok(out)
     }
 
-    /// Cancels a batch: it takes no more jobs and fires no callback, and
-    /// its jobs waiting in the queue (ready or waiting for a retry) go to
-    /// the cancelled set; jobs running now finish. Returns how many jobs
-    /// were cancelled.
+    /// Cancels a batch and, depth first, every child batch of it still
+    /// pending in its parent (on any queue): each takes no more jobs and
+    /// fires no callback, and its jobs waiting in the queue (ready or
+    /// waiting for a retry) go to the cancelled set; jobs running now
+    /// finish. Returns how many jobs were cancelled, children's included.
+    ///
+    /// Each batch is cancelled by its own paged script calls, so the
+    /// cascade is not one atomic step: a failure part-way leaves the
+    /// batches reached so far cancelled, and calling it again finishes
+    /// the rest (cancelling a cancelled batch changes nothing).
     pub async fn batch_cancel(&self, queue: &str, id: Uuid) -> Result<u64, Error> {
-        let keys = self.store.queue_keys(queue)?;
-        self.store.batch_cancel(&keys, id).await
+        self.batch_cascade(queue, id, "pending", |keys, id| {
+            Box::pin(async move { self.store.batch_cancel(&keys, id).await })
+        })
+        .await
     }
 
     /// Puts a batch's dead jobs back in its queue (counted pending in the
-    /// batch again, so its on_success fires once they all succeed).
-    /// Returns how many.
+    /// batch again, so its on_success fires once they all succeed), and,
+    /// depth first, those of every child batch its parent counts dead (on
+    /// any queue), which opens each again in its parent. Returns how many
+    /// jobs, children's included. As for [`Admin::batch_cancel`], each
+    /// batch is its own paged step; calling it again finishes a cascade
+    /// that failed part-way.
     pub async fn batch_retry_dead(&self, queue: &str, id: Uuid) -> Result<u64, Error> {
-        let keys = self.store.queue_keys(queue)?;
-        self.store.batch_retry_dead(&keys, id).await
+        self.batch_cascade(queue, id, "dead", |keys, id| {
+            Box::pin(async move { self.store.batch_retry_dead(&keys, id).await })
+        })
+        .await
+    }
+
+    /// Applies `action` to batch `id` on `queue`, then to each child batch
+    /// whose unit in its parent is `child_outcome`, depth first (an
+    /// explicit stack, so any depth is fine). Returns the sum of the
+    /// action's counts.
+    async fn batch_cascade<'a, F>(
+        &'a self,
+        queue: &str,
+        id: Uuid,
+        child_outcome: &str,
+        action: F,
+    ) -> Result<u64, Error>
+    where
+        F: Fn(QueueKeys, Uuid) -> BatchAction<'a>,
+    {
+        let mut todo = vec![(queue.to_owned(), id)];
+        let mut total = 0;
+        while let Some((queue, id)) = todo.pop() {
+            let keys = self.store.queue_keys(&queue)?;
+            total += action(keys.clone(), id).await?;
+            for (child, seen) in self
+                .store
+                .batch_children_all(&keys, &id.to_string())
+                .await?
+            {
+                let mut parts = seen.splitn(3, '|');
+                let (Some(_generation), Some(outcome), Some(child_queue)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    continue;
+                };
+                if outcome != child_outcome {
+                    continue;
+                }
+                if let Ok(child) = Uuid::parse_str(&child) {
+                    todo.push((child_queue.to_owned(), child));
+                }
+            }
+        }
+        Ok(total)
     }
 }
+
+/// One batch's step of a cascading operator action.
+type BatchAction<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, Error>> + Send + 'a>>;

@@ -62,7 +62,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<String>, Error> {
         let fields = self
-            .batch_fields_named(queue, batch_id, "dead:", limit)
+            .batch_fields_named(queue, batch_id, "dead:", limit, Some(10))
             .await?;
         Ok(fields.into_iter().map(|(id, _)| id).collect())
     }
@@ -75,26 +75,40 @@ impl Store {
         batch_id: &str,
         limit: usize,
     ) -> Result<Vec<(String, String)>, Error> {
-        self.batch_fields_named(queue, batch_id, "child:", limit)
+        self.batch_fields_named(queue, batch_id, "child:", limit, Some(10))
+            .await
+    }
+
+    /// Every child batch of the batch, as [`Store::batch_children`], by a
+    /// full HSCAN of its hash (100 fields per command, however many dead
+    /// jobs it records): for the operator's cascading cancel and
+    /// retry-dead.
+    pub async fn batch_children_all(
+        &self,
+        queue: &QueueKeys,
+        batch_id: &str,
+    ) -> Result<Vec<(String, String)>, Error> {
+        self.batch_fields_named(queue, batch_id, "child:", usize::MAX, None)
             .await
     }
 
     /// Up to `limit` fields of the batch hash whose name starts with
-    /// `prefix`, as (name without the prefix, value), by HSCAN: bounded
-    /// work whatever the batch's size.
+    /// `prefix`, as (name without the prefix, value), by HSCAN: at most
+    /// `rounds` commands of 100 fields each (bounded work whatever the
+    /// batch's size: ten rounds see ~1,000 fields), or the whole hash
+    /// with `None`.
     async fn batch_fields_named(
         &self,
         queue: &QueueKeys,
         batch_id: &str,
         prefix: &str,
         limit: usize,
+        rounds: Option<usize>,
     ) -> Result<Vec<(String, String)>, Error> {
         let key = queue.batch(batch_id);
         let mut found = Vec::new();
         let mut cursor: u64 = 0;
-        // At most ten rounds: a batch hash holds its counts and one field
-        // per dead job or child, so this sees up to ~1,000 fields.
-        for _ in 0..10 {
+        for _ in 0..rounds.unwrap_or(usize::MAX) {
             let (next, fields): (u64, Vec<String>) = redis::cmd("HSCAN")
                 .arg(&key)
                 .arg(cursor)
