@@ -193,3 +193,101 @@ async fn bulk_actions_on_a_search_need_the_operator_and_the_csrf_token() {
     assert!(audit.iter().any(|a| a.contains("delete")), "{audit:?}");
     assert!(audit.iter().any(|a| a.contains("retry")), "{audit:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_batch_page_shows_and_links_the_jobs_of_the_batch() {
+    let env = test_redis("dash-search-batch").await;
+    let client = env.client();
+    let batch = client.batch().create().await.unwrap();
+    let ids = batch
+        .add((0..3).map(|n| NoopJob { n: 100 + n }))
+        .await
+        .unwrap();
+    batch.seal().await.unwrap();
+    let other = client.batch().create().await.unwrap();
+    let other_ids = other.add([NoopJob { n: 200 }]).await.unwrap();
+    let plain = client.enqueue(NoopJob { n: 300 }).await.unwrap();
+    let dash = Dashboard::new(&env, operator_config());
+
+    let batch_page = dash
+        .get(
+            &format!("/queues/default/batches/{}", batch.id()),
+            As::Reader,
+        )
+        .await;
+    assert_eq!(batch_page.status, StatusCode::OK, "{}", batch_page.body);
+    let link = format!("/queues/default/search?by=batch&amp;q={}", batch.id());
+    assert!(
+        batch_page.body.contains("batch-jobs-search") && batch_page.body.contains(&link),
+        "the Jobs section links to the batch search ({link}):\n{}",
+        batch_page.body
+    );
+    let shown = |body: &str, id: &uuid::Uuid| body.contains(&id.to_string()[24..]);
+    assert!(batch_page.body.contains("id=\"batch-jobs\""));
+    assert!(ids.iter().all(|id| shown(&batch_page.body, id)));
+    assert!(!shown(&batch_page.body, &other_ids[0]) && !shown(&batch_page.body, &plain));
+
+    let search = dash
+        .get(
+            &format!("/queues/default/search?by=batch&q={}", batch.id()),
+            As::Reader,
+        )
+        .await;
+    assert_eq!(search.status, StatusCode::OK, "{}", search.body);
+    assert!(ids.iter().all(|id| shown(&search.body, id)));
+    assert!(!shown(&search.body, &other_ids[0]) && !shown(&search.body, &plain));
+    assert!(search.body.contains("<option value=\"batch\" selected"));
+
+    let api = dash
+        .get(
+            &format!("/api/v1/queues/default/search?batch={}", batch.id()),
+            As::Reader,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    let page = api.json();
+    let mut found: Vec<String> = page["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    found.sort();
+    let mut wanted: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    wanted.sort();
+    assert_eq!(found, wanted);
+    assert_eq!(page["indexed"], false);
+
+    // A bulk cancel on the batch search (API, operator) cancels its jobs only.
+    let cancel = dash
+        .send(
+            Method::POST,
+            &format!("/api/v1/queues/default/search/cancel?by=batch&q={}", other.id()),
+            As::Operator,
+            &[],
+            "",
+        )
+        .await;
+    assert_eq!(cancel.status, StatusCode::OK, "{}", cancel.body);
+    assert_eq!(cancel.json()["changed"].as_u64(), Some(1));
+    assert_eq!(client.admin().queue("default").await.unwrap().ready, 4);
+
+    for path in [
+        "/api/v1/queues/default/search?batch=not-a-uuid".to_owned(),
+        "/api/v1/queues/default/search?by=batch&q=1234".to_owned(),
+        format!("/api/v1/queues/default/search?batch={}&tag=a", batch.id()),
+        "/queues/default/search?by=batch&q=%3Cscript%3E".to_owned(),
+    ] {
+        let reply = dash.get(&path, As::Reader).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}: {}", reply.body);
+        let page = dash.get(&path, As::Browser).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
+        if page.headers["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/html")
+        {
+            assert!(!page.body.contains("<script>"), "{path}: {}", page.body);
+        }
+    }
+}

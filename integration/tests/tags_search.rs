@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use jobqueue_core::admin::{SearchAction, SearchPage, SearchQuery};
 use jobqueue_core::{ErrorKind, JobState};
+use jobqueue_integration::jobs::{FailingJob, TestJob};
 use jobqueue_integration::worker_process::WorkerSpec;
 use jobqueue_integration::{TestJobTraces, WorkerProcess, test_redis, test_worker};
 use jobqueue_testing::{DrainOptions, TestRedis};
@@ -457,5 +458,112 @@ async fn searches_stay_correct_while_worker_processes_end_the_jobs() {
     for worker in workers {
         worker.terminate();
         assert!(worker.wait(Duration::from_secs(10)));
+    }
+}
+
+/// A job of a batch that snoozes ten minutes on its first run: after one
+/// drain it waits in the retry set.
+fn snoozing(env: &TestRedis) -> TestJob {
+    TestJob {
+        snooze_ms: Some(600_000),
+        ..env.test_job()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_search_finds_exactly_the_waiting_jobs_of_the_batch() {
+    let env = test_redis("search-batch").await;
+    let client = env.client();
+    let admin = client.admin();
+    let batch = client.batch().create().await.unwrap();
+    let retrying = batch.add([snoozing(&env), snoozing(&env), snoozing(&env)]).await.unwrap();
+    env.drain_with(test_worker(&env), DrainOptions::new().queues(["default"]))
+        .await
+        .unwrap();
+    assert_eq!(admin.queue("default").await.unwrap().retry, 3);
+    let ready = batch
+        .add((0..4).map(|_| env.test_job()))
+        .await
+        .unwrap();
+    batch.seal().await.unwrap();
+    // Jobs that must not match: another batch's, plain ones (ready,
+    // scheduled, prioritised) and one carrying the batch id in its payload.
+    let other = client.batch().create().await.unwrap();
+    let others = other.add([env.test_job(), env.test_job()]).await.unwrap();
+    other.seal().await.unwrap();
+    client.enqueue(env.test_job()).await.unwrap();
+    client.job(env.test_job()).priority(1).enqueue().await.unwrap();
+    client
+        .job(FailingJob {
+            message: "never runs".to_owned(),
+            note: batch.id().to_string(),
+        })
+        .delay(Duration::from_secs(600))
+        .enqueue()
+        .await
+        .unwrap();
+
+    let query = SearchQuery::batch(&batch.id().to_string().to_uppercase()).unwrap();
+    let pages = search_all(&env, &query, 3).await;
+    assert!(pages.len() > 3, "a small budget makes several pages");
+    assert!(pages.iter().all(|p| !p.indexed && p.scanned <= 3 + HSCAN_SLACK));
+    assert_eq!(pages[0].total, 12, "scanned N of M counts every stored job");
+    let hits: Vec<_> = pages.iter().flat_map(|p| p.hits.iter()).collect();
+    let found: HashSet<Uuid> = hits.iter().map(|h| h.id).collect();
+    let wanted: HashSet<Uuid> = retrying.iter().chain(&ready).copied().collect();
+    assert_eq!(found, wanted);
+    assert_eq!(hits.len(), 7, "each job found once");
+    for hit in &hits {
+        let job = hit.job.as_ref().unwrap();
+        let expected = if retrying.contains(&hit.id) {
+            JobState::Retry
+        } else {
+            JobState::Ready
+        };
+        assert_eq!(job.state, expected, "{}", hit.id);
+        assert_eq!(job.batch, Some(batch.id()));
+    }
+    let one_page = admin
+        .search("default", &query, None, 50, 10_000)
+        .await
+        .unwrap();
+    assert_eq!(one_page.hits.len(), 7);
+    assert_eq!(one_page.next_cursor, None);
+
+    // Bulk actions on a batch search act on that batch's jobs only, and
+    // the batch counts them.
+    let other_query = SearchQuery::batch(&other.id().to_string()).unwrap();
+    let report = admin
+        .act_on_search("default", &other_query, None, SearchAction::Cancel, 50, 10_000)
+        .await
+        .unwrap();
+    assert_eq!((report.found, report.changed), (2, 2), "{report:?}");
+    let other_info = admin.batch("default", other.id()).await.unwrap();
+    assert_eq!((other_info.pending, other_info.cancelled), (0, 2));
+    let report = admin
+        .act_on_search("default", &query, None, SearchAction::Retry, 50, 10_000)
+        .await
+        .unwrap();
+    assert_eq!((report.found, report.changed), (7, 3), "the retrying ones run now");
+    let info = admin.queue("default").await.unwrap();
+    assert_eq!((info.retry, info.scheduled), (0, 1));
+    let after = search_all(&env, &query, 10_000).await;
+    assert_eq!(hit_ids(&after).into_iter().collect::<HashSet<_>>(), wanted);
+    let cancelled = search_all(&env, &other_query, 10_000).await;
+    let cancelled: Vec<_> = cancelled.iter().flat_map(|p| p.hits.iter()).collect();
+    assert_eq!(
+        cancelled.iter().map(|h| h.id).collect::<HashSet<_>>(),
+        others.iter().copied().collect::<HashSet<_>>()
+    );
+    assert!(
+        cancelled
+            .iter()
+            .all(|h| h.job.as_ref().is_some_and(|j| j.state == JobState::Cancelled)),
+        "kept cancelled jobs are found where they are: {cancelled:?}"
+    );
+
+    for bad in ["", "not-a-uuid", &batch.id().to_string()[..30]] {
+        let err = SearchQuery::batch(bad).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{bad:?}");
     }
 }

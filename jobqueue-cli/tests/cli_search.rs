@@ -144,3 +144,70 @@ async fn jobs_search_finds_pages_and_acts() {
     let info = client.admin().queue("default").await.expect("queue");
     assert_eq!(info.scheduled, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_search_by_batch_finds_and_cancels_the_batch_jobs() {
+    let t = TestRedis::named("cli-search-batch")
+        .await
+        .expect("the test Redis");
+    let client = t.client();
+    let batch = client.batch().create().await.expect("batch");
+    let mut ids: Vec<String> = batch
+        .add((0..5).map(|customer_id| Import { customer_id }))
+        .await
+        .expect("add")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    ids.sort();
+    batch.seal().await.expect("seal");
+    let other = client.batch().create().await.expect("batch");
+    other.add([Import { customer_id: 99 }]).await.expect("add");
+    client
+        .enqueue(Import { customer_id: 100 })
+        .await
+        .expect("enqueue");
+    let batch_id = batch.id().to_string();
+
+    let page = json(&t, &["--json", "jobs", "search", "--batch", &batch_id]);
+    let mut found: Vec<String> = page["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| h["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    found.sort();
+    assert_eq!(found, ids);
+    assert!(
+        page["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .all(|h| h["job"]["state"] == "ready" && h["job"]["batch"] == batch_id.as_str())
+    );
+    assert_eq!(page["total"], 7);
+
+    let table = run(&t, &["jobs", "search", "--batch", &batch_id]);
+    assert!(table.status.success());
+    let stdout = String::from_utf8_lossy(&table.stdout);
+    assert!(ids.iter().all(|id| stdout.contains(&id[24..])), "{stdout}");
+
+    for bad in [
+        vec!["jobs", "search", "--batch", "not-a-uuid"],
+        vec!["jobs", "search", "--batch", &batch_id, "--tag", "a"],
+        vec!["jobs", "ready", "--batch", &batch_id],
+    ] {
+        assert_eq!(run(&t, &bad).status.code(), Some(2), "{bad:?}");
+    }
+
+    let done = json(
+        &t,
+        &[
+            "--json", "jobs", "search", "--batch", &batch_id, "--action", "cancel", "--all",
+        ],
+    );
+    assert_eq!(done["changed"], 5);
+    let info = client.admin().batch("default", batch.id()).await.expect("batch");
+    assert_eq!((info.pending, info.cancelled), (0, 5));
+    assert_eq!(client.admin().queue("default").await.expect("queue").ready, 2);
+}

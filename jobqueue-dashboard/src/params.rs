@@ -110,14 +110,24 @@ impl Params {
     }
 }
 
+/// The parameters a search is given by (and the values of `by`).
+pub(crate) const SEARCH_KINDS: [&str; 5] = ["tag", "id", "type", "batch", "field"];
+
 impl Params {
-    /// A job search from `tag`, `id`, `type` or `field` (exactly one; the
-    /// field as `path = value`), with `cursor` and `budget`: 400 otherwise.
+    /// True when the request asks for a search (`q`, or one of
+    /// [`SEARCH_KINDS`] given).
+    pub(crate) fn asks_search(&self) -> bool {
+        self.get("q").is_some() || SEARCH_KINDS.iter().any(|k| self.get(k).is_some())
+    }
+
+    /// A job search from `tag`, `id`, `type`, `batch` or `field` (exactly
+    /// one; the field as `path = value`), with `cursor` and `budget`: 400
+    /// otherwise.
     pub(crate) fn search(&self) -> Result<SearchParams, ApiError> {
         let given: Vec<(&str, &str)> = match (self.get("by"), self.get("q")) {
             // The search page's form: `by` names the kind, `q` the value.
             (Some(by), Some(q)) => vec![(by, q)],
-            _ => ["tag", "id", "type", "field"]
+            _ => SEARCH_KINDS
                 .into_iter()
                 .filter_map(|name| {
                     self.get(name)
@@ -128,7 +138,7 @@ impl Params {
         };
         let [(name, value)] = given[..] else {
             return Err(ApiError::bad_request(
-                "give exactly one of the parameters \"tag\", \"id\", \"type\" or \"field\"",
+                "give exactly one of the parameters \"tag\", \"id\", \"type\", \"batch\" or \"field\"",
             ));
         };
         let bad = |e: jobqueue_core::Error| ApiError::bad_request(e.to_string());
@@ -136,10 +146,11 @@ impl Params {
             "tag" => SearchQuery::tag(value),
             "id" => SearchQuery::id(value),
             "type" => SearchQuery::job_type(value),
+            "batch" => SearchQuery::batch(value),
             "field" => SearchQuery::field(value),
             other => {
                 return Err(ApiError::bad_request(format!(
-                    "search by {other:?}: use tag, id, type or field"
+                    "search by {other:?}: use tag, id, type, batch or field"
                 )));
             }
         }

@@ -19,7 +19,7 @@ pub struct JobsArgs {
     /// ready, keyed (ready jobs waiting in their flow keys' lists), scheduled,
     /// retry, dead, active, waiting, cancelled, expired, sleeping (durable jobs
     /// in a durable sleep) or waiting-for-signal (durable jobs parked for a signal);
-    /// or `search` (with --tag, --id, --type or --field) to find jobs in every state.
+    /// or `search` (with --tag, --id, --type, --batch or --field) to find jobs in every state.
     pub state: String,
     /// The queue.
     #[arg(long, short, default_value = "default")]

@@ -1,5 +1,5 @@
-//! `jobqueue jobs search`: find jobs by tag, job id or id prefix, job type
-//! or payload field (`--field 'args.customer_id = 4711'`), page by page;
+//! `jobqueue jobs search`: find jobs by tag, job id or id prefix, job type,
+//! batch (`--batch <id>`) or payload field (`--field 'args.customer_id = 4711'`), page by page;
 //! with `--action retry|delete|cancel`, act on what a page found (every
 //! page with `--all`), each page written to the audit log.
 
@@ -16,7 +16,8 @@ use super::audit::audit;
 use super::exit::{CliError, CliResult, EXIT_USAGE};
 use super::output::{count, json, table};
 
-/// What `jobqueue jobs search` looks for (one of --tag, --id, --type, --field).
+/// What `jobqueue jobs search` looks for (one of --tag, --id, --type,
+/// --batch, --field).
 #[derive(Debug, Clone, Args)]
 pub struct SearchArgs {
     /// Jobs enqueued with this tag (an index look-up).
@@ -25,6 +26,9 @@ pub struct SearchArgs {
     /// The job with this id, or the jobs whose id starts with it.
     #[arg(long = "id")]
     pub id_prefix: Option<String>,
+    /// The jobs of the batch with this id (a bounded scan).
+    #[arg(long)]
+    pub batch: Option<String>,
     /// Jobs whose payload has this value: `path = value`, e.g.
     /// 'args.customer_id = 4711' (a bounded scan).
     #[arg(long)]
@@ -45,12 +49,13 @@ impl SearchArgs {
     pub(crate) fn refuse_outside_search(&self) -> Result<(), CliError> {
         if self.tag.is_some()
             || self.id_prefix.is_some()
+            || self.batch.is_some()
             || self.field.is_some()
             || self.action.is_some()
         {
             return Err(CliError::new(
                 EXIT_USAGE,
-                "--tag, --id, --field and --action belong to `jobqueue jobs search`",
+                "--tag, --id, --batch, --field and --action belong to `jobqueue jobs search`",
             ));
         }
         Ok(())
@@ -63,21 +68,28 @@ fn query_of(args: &SearchArgs, job_type: Option<&str>) -> Result<SearchQuery, Cl
     let given = [
         args.tag.is_some(),
         args.id_prefix.is_some(),
+        args.batch.is_some(),
         args.field.is_some(),
         job_type.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
         return Err(CliError::new(
             EXIT_USAGE,
-            "jobs search takes exactly one of --tag, --id, --type, --field",
+            "jobs search takes exactly one of --tag, --id, --type, --batch, --field",
         ));
     }
-    match (&args.tag, &args.id_prefix, &args.field, job_type) {
-        (Some(tag), _, _, _) => SearchQuery::tag(tag).map_err(usage),
-        (_, Some(id), _, _) => SearchQuery::id(id).map_err(usage),
-        (_, _, Some(field), _) => SearchQuery::field(field).map_err(usage),
-        (_, _, _, Some(name)) => SearchQuery::job_type(name).map_err(usage),
-        _ => Err(CliError::new(EXIT_USAGE, "nothing to search for")),
+    if let Some(tag) = &args.tag {
+        SearchQuery::tag(tag).map_err(usage)
+    } else if let Some(id) = &args.id_prefix {
+        SearchQuery::id(id).map_err(usage)
+    } else if let Some(batch) = &args.batch {
+        SearchQuery::batch(batch).map_err(usage)
+    } else if let Some(field) = &args.field {
+        SearchQuery::field(field).map_err(usage)
+    } else if let Some(name) = job_type {
+        SearchQuery::job_type(name).map_err(usage)
+    } else {
+        Err(CliError::new(EXIT_USAGE, "nothing to search for"))
     }
 }
 

@@ -1,9 +1,10 @@
 //! What an operator searches jobs by ([`SearchQuery`]): a tag, a job id or
-//! id prefix, a job type, or a JSON field of the payload
+//! id prefix, a job type, a batch, or a JSON field of the payload
 //! (`args.customer_id = 4711`); how each is checked and how a stored
 //! record is matched against it.
 
 use serde_json::Value;
+use uuid::Uuid;
 
 use crate::error::Error;
 use crate::job::tags::validate_tag;
@@ -29,6 +30,9 @@ pub enum SearchQuery {
     Id(String),
     /// Jobs of this type: a bounded scan.
     JobType(String),
+    /// Jobs of this batch (the envelope's `batch`; a batch keeps no key
+    /// per job): a bounded scan.
+    Batch(Uuid),
     /// Jobs whose payload has `value` at `path` (member names from the
     /// payload's root): a bounded scan.
     Field {
@@ -72,6 +76,17 @@ impl SearchQuery {
             ));
         }
         Ok(SearchQuery::JobType(name.to_owned()))
+    }
+
+    /// A search by batch: `text` must be the batch id (a UUID, any case).
+    pub fn batch(text: &str) -> Result<Self, Error> {
+        let text = text.trim();
+        text.parse::<Uuid>().map(SearchQuery::Batch).map_err(|_| {
+            Error::invalid(
+                OP,
+                format!("batch id {text:?} must be a batch's id (a UUID)"),
+            )
+        })
     }
 
     /// A search by payload field, written `path = value`: `path` is member
@@ -136,6 +151,9 @@ impl SearchQuery {
             }
             SearchQuery::JobType(name) => {
                 decode_record(record).is_ok_and(|(envelope, _)| envelope.job_type == *name)
+            }
+            SearchQuery::Batch(batch) => {
+                decode_record(record).is_ok_and(|(envelope, _)| envelope.batch == Some(*batch))
             }
             SearchQuery::Field { path, value } => {
                 decode_record(record).is_ok_and(|(_, payload)| {
@@ -219,5 +237,25 @@ mod tests {
         assert_eq!(matches(SearchQuery::id("ffffffff-0")), Some(false));
         assert!(SearchQuery::id("not-hex!").is_err());
         assert!(SearchQuery::id("").is_err());
+    }
+
+    #[test]
+    fn batch_search_matches_the_envelope_batch_only() {
+        let batch = Uuid::new_v4();
+        let mut envelope = Envelope::new("import");
+        envelope.batch = Some(batch);
+        let in_batch = encode_record(&envelope, batch.to_string().as_bytes()).unwrap_or_default();
+        envelope.batch = Some(Uuid::new_v4());
+        let other_batch = encode_record(&envelope, b"{}").unwrap_or_default();
+        // The batch id in the payload of a plain job is not the envelope's.
+        let plain = record("import", &[], &format!("{{\"batch\":\"{batch}\"}}"));
+        let query = SearchQuery::batch(&format!(" {} ", batch.to_string().to_uppercase()));
+        assert_eq!(query.as_ref().ok(), Some(&SearchQuery::Batch(batch)));
+        let matches = |job: &[u8]| query.as_ref().map(|q| q.matches_record(job)).ok();
+        assert_eq!(matches(&in_batch), Some(true));
+        assert_eq!(matches(&other_batch), Some(false));
+        assert_eq!(matches(&plain), Some(false));
+        assert!(SearchQuery::batch("not-a-uuid").is_err());
+        assert!(SearchQuery::batch("").is_err());
     }
 }

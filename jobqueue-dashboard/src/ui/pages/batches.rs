@@ -1,7 +1,8 @@
 //! The batches pages: a queue's batches (filter by state) with a progress
 //! bar and their counts, and one batch with its counts, callbacks (fired
-//! or not), its parent batch and child batches (nested batches), its dead
-//! jobs and, for operators, retry-dead and cancel (they
+//! or not), its parent batch and child batches (nested batches), the first
+//! of its waiting jobs (a batch search, linked to the search page for the
+//! rest), its dead jobs and, for operators, retry-dead and cancel (they
 //! post to `forms/batches.rs`). Descriptions are user text: shown through
 //! the escaping templates and [`Visible`].
 
@@ -10,7 +11,10 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Html;
-use jobqueue_core::admin::{BatchInfo, BatchState, millis_to_datetime};
+use jobqueue_core::admin::{
+    BatchInfo, BatchState, DEFAULT_SEARCH_BUDGET, SearchPage, SearchQuery, millis_to_datetime,
+};
+use uuid::Uuid;
 use maud::{Markup, html};
 
 use crate::actions::batches::{batch_id, state_filter};
@@ -21,11 +25,17 @@ use crate::security::principal::Principal;
 use crate::state::AppState;
 use crate::ui::flash::flash;
 use crate::ui::layout::{Nav, confirm_button, page};
-use crate::ui::links::{batch_path, batches_path, job_path, jobs_path};
+use crate::ui::links::{batch_path, batches_path, job_path, jobs_path, search_path};
+use crate::ui::pages::search::hits_table;
 use crate::ui::visible::Visible;
 
 /// Most dead jobs of a batch listed on its page.
 const DEAD_JOBS_SHOWN: usize = 50;
+
+/// Most jobs of a batch listed on its page (the first page of the batch
+/// search, which reads at most [`DEFAULT_SEARCH_BUDGET`] stored jobs, as
+/// the search page's first page does); the rest are on the search page.
+const BATCH_JOBS_SHOWN: usize = 20;
 
 fn state_name(state: BatchState) -> &'static str {
     match state {
@@ -167,6 +177,42 @@ fn children_section(state: &AppState, info: &BatchInfo) -> Markup {
     }
 }
 
+/// The "Jobs" section: the first jobs of the batch (a bounded batch
+/// search) and the link to the search page, "Jobs of this batch".
+fn jobs_section(state: &AppState, queue: &str, id: Uuid, found: &SearchPage) -> Markup {
+    let shown = &found.hits[..found.hits.len().min(BATCH_JOBS_SHOWN)];
+    let more = found.next_cursor.is_some() || shown.len() < found.hits.len();
+    html! {
+        h2 { "Jobs" }
+        p {
+            a.button.secondary #batch-jobs-search href=(state.link(&search_path(queue, "batch", &id.to_string()))) {
+                "Jobs of this batch"
+            }
+        }
+        p.muted #batch-jobs-summary {
+            "A batch keeps no list of its jobs: they are found by a bounded search of the queue ("
+            (count(found.scanned)) " of " (count(found.total)) " stored jobs read). "
+            @if more {
+                "The first " (shown.len()) " found are shown; the search page has them all."
+            } @else {
+                "All " (shown.len()) " found are shown."
+            }
+            " Jobs running on a worker are not found by a search."
+        }
+        @if shown.is_empty() {
+            p.empty #batch-jobs-none { "No waiting job of this batch found." }
+        } @else {
+            (hits_table(state, queue, "batch-jobs", shown))
+        }
+        p.muted {
+            "Its jobs are in their queue's lists like any job (their page links back here): "
+            a href=(state.link(&jobs_path(queue, "ready"))) { "ready" } ", "
+            a href=(state.link(&jobs_path(queue, "retry"))) { "retrying" } ", "
+            a href=(state.link(&jobs_path(queue, "dead"))) { "dead" } "."
+        }
+    }
+}
+
 /// `GET /queues/{queue}/batches/{id}`.
 pub(crate) async fn batch(
     State(state): State<Arc<AppState>>,
@@ -180,6 +226,16 @@ pub(crate) async fn batch(
     let dead = state
         .admin
         .batch_dead_ids(&queue, id, DEAD_JOBS_SHOWN)
+        .await?;
+    let jobs = state
+        .admin
+        .search(
+            &queue,
+            &SearchQuery::Batch(id),
+            None,
+            BATCH_JOBS_SHOWN,
+            DEFAULT_SEARCH_BUDGET,
+        )
         .await?;
     let action = |what: &str| state.link(&format!("{}/{what}", batch_path(&queue, id)));
     let body = html! {
@@ -222,13 +278,7 @@ pub(crate) async fn batch(
             } }
         }
         (children_section(&state, &info))
-        h2 { "Jobs" }
-        p.muted {
-            "Jobs of the batch are in their queue's lists like any job (their page links back here): "
-            a href=(state.link(&jobs_path(&queue, "ready"))) { "ready" } ", "
-            a href=(state.link(&jobs_path(&queue, "retry"))) { "retrying" } ", "
-            a href=(state.link(&jobs_path(&queue, "dead"))) { "dead" } "."
-        }
+        (jobs_section(&state, &queue, id, &jobs))
         @if !dead.is_empty() {
             h3 { "Dead jobs of this batch" }
             ul #batch-dead-jobs { @for job in &dead {

@@ -1,5 +1,5 @@
 //! A queue's job search: the search form (by tag, id or id prefix, job
-//! type, payload field), one page of what it found with "scanned N of M"
+//! type, batch, payload field), one page of what it found with "scanned N of M"
 //! and a link to the next page, and for operators the bulk actions on that
 //! page (retry, delete, cancel; posted with the CSRF token).
 
@@ -24,14 +24,15 @@ use crate::ui::links::{job_path, jobs_path, search_path, url};
 use crate::ui::visible::Visible;
 
 /// The kinds of search the form offers: (`by` value, label, placeholder).
-const KINDS: [(&str, &str, &str); 4] = [
+const KINDS: [(&str, &str, &str); 5] = [
     ("tag", "Tag", "customer:4711"),
     ("id", "Job id or its start", "0192f0c1-"),
     ("type", "Job type", "send_email"),
+    ("batch", "Batch id", "0192f0c1-7e2a-7c3d-9b1e-5f4a3c2d1e0f"),
     ("field", "Payload field", "args.customer_id = 4711"),
 ];
 
-/// `GET /queues/{queue}/search` (`?by=tag|id|type|field&q=…`, or
+/// `GET /queues/{queue}/search` (`?by=tag|id|type|batch|field&q=…`, or
 /// `?tag=…` etc.; `cursor`, `limit`, `budget`). Without a query it shows
 /// the form only.
 pub(crate) async fn search(
@@ -42,11 +43,7 @@ pub(crate) async fn search(
 ) -> Result<Html<String>, ApiError> {
     let name = state.known_queue(&name).await?;
     let params = Params::parse(query.as_deref());
-    let asked = params.get("q").is_some()
-        || ["tag", "id", "type", "field"]
-            .iter()
-            .any(|k| params.get(k).is_some());
-    let found = if asked {
+    let found = if params.asks_search() {
         let search = params.search()?;
         let page = state
             .admin
@@ -80,7 +77,7 @@ pub(crate) async fn search(
             button type="submit" { "Search" }
         }
         p.muted {
-            "A tag is an index look-up. Id prefixes, types and payload fields are found by a bounded scan: "
+            "A tag is an index look-up. Id prefixes, types, batches and payload fields are found by a bounded scan: "
             "each page reads at most its budget of stored jobs and continues from there."
         }
         @if let Some((search, page)) = &found {
@@ -143,12 +140,25 @@ fn results(
             @if page.hits.is_empty() {
                 p.empty { "No jobs found on this page." }
             } @else {
-                div.table-wrap { table #search-table {
-                    thead { tr { th { "Job" } th { "State" } th { "Type" } th { "Tags" } th { "When" } th { "Payload" } } }
-                    tbody { @for hit in &page.hits { (hit_row(state, queue, hit)) } }
-                } }
+                (hits_table(state, queue, "search-table", &page.hits))
             }
         }
+    }
+}
+
+/// The table of `hits` (with the element id `table_id`): what a search
+/// page lists, and what a batch page shows of its jobs.
+pub(crate) fn hits_table(
+    state: &AppState,
+    queue: &str,
+    table_id: &str,
+    hits: &[SearchHit],
+) -> Markup {
+    html! {
+        div.table-wrap { table id=(table_id) {
+            thead { tr { th { "Job" } th { "State" } th { "Type" } th { "Tags" } th { "When" } th { "Payload" } } }
+            tbody { @for hit in hits { (hit_row(state, queue, hit)) } }
+        } }
     }
 }
 
