@@ -262,7 +262,10 @@ async fn the_batch_page_shows_and_links_the_jobs_of_the_batch() {
     let cancel = dash
         .send(
             Method::POST,
-            &format!("/api/v1/queues/default/search/cancel?by=batch&q={}", other.id()),
+            &format!(
+                "/api/v1/queues/default/search/cancel?by=batch&q={}",
+                other.id()
+            ),
             As::Operator,
             &[],
             "",
@@ -279,7 +282,12 @@ async fn the_batch_page_shows_and_links_the_jobs_of_the_batch() {
         "/queues/default/search?by=batch&q=%3Cscript%3E".to_owned(),
     ] {
         let reply = dash.get(&path, As::Reader).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            reply.body
+        );
         let page = dash.get(&path, As::Browser).await;
         assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
         if page.headers["content-type"]

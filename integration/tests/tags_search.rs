@@ -476,15 +476,15 @@ async fn a_batch_search_finds_exactly_the_waiting_jobs_of_the_batch() {
     let client = env.client();
     let admin = client.admin();
     let batch = client.batch().create().await.unwrap();
-    let retrying = batch.add([snoozing(&env), snoozing(&env), snoozing(&env)]).await.unwrap();
+    let retrying = batch
+        .add([snoozing(&env), snoozing(&env), snoozing(&env)])
+        .await
+        .unwrap();
     env.drain_with(test_worker(&env), DrainOptions::new().queues(["default"]))
         .await
         .unwrap();
     assert_eq!(admin.queue("default").await.unwrap().retry, 3);
-    let ready = batch
-        .add((0..4).map(|_| env.test_job()))
-        .await
-        .unwrap();
+    let ready = batch.add((0..4).map(|_| env.test_job())).await.unwrap();
     batch.seal().await.unwrap();
     // Jobs that must not match: another batch's, plain ones (ready,
     // scheduled, prioritised) and one carrying the batch id in its payload.
@@ -492,7 +492,12 @@ async fn a_batch_search_finds_exactly_the_waiting_jobs_of_the_batch() {
     let others = other.add([env.test_job(), env.test_job()]).await.unwrap();
     other.seal().await.unwrap();
     client.enqueue(env.test_job()).await.unwrap();
-    client.job(env.test_job()).priority(1).enqueue().await.unwrap();
+    client
+        .job(env.test_job())
+        .priority(1)
+        .enqueue()
+        .await
+        .unwrap();
     client
         .job(FailingJob {
             message: "never runs".to_owned(),
@@ -506,7 +511,11 @@ async fn a_batch_search_finds_exactly_the_waiting_jobs_of_the_batch() {
     let query = SearchQuery::batch(&batch.id().to_string().to_uppercase()).unwrap();
     let pages = search_all(&env, &query, 3).await;
     assert!(pages.len() > 3, "a small budget makes several pages");
-    assert!(pages.iter().all(|p| !p.indexed && p.scanned <= 3 + HSCAN_SLACK));
+    assert!(
+        pages
+            .iter()
+            .all(|p| !p.indexed && p.scanned <= 3 + HSCAN_SLACK)
+    );
     assert_eq!(pages[0].total, 12, "scanned N of M counts every stored job");
     let hits: Vec<_> = pages.iter().flat_map(|p| p.hits.iter()).collect();
     let found: HashSet<Uuid> = hits.iter().map(|h| h.id).collect();
@@ -534,7 +543,14 @@ async fn a_batch_search_finds_exactly_the_waiting_jobs_of_the_batch() {
     // the batch counts them.
     let other_query = SearchQuery::batch(&other.id().to_string()).unwrap();
     let report = admin
-        .act_on_search("default", &other_query, None, SearchAction::Cancel, 50, 10_000)
+        .act_on_search(
+            "default",
+            &other_query,
+            None,
+            SearchAction::Cancel,
+            50,
+            10_000,
+        )
         .await
         .unwrap();
     assert_eq!((report.found, report.changed), (2, 2), "{report:?}");
@@ -544,7 +560,11 @@ async fn a_batch_search_finds_exactly_the_waiting_jobs_of_the_batch() {
         .act_on_search("default", &query, None, SearchAction::Retry, 50, 10_000)
         .await
         .unwrap();
-    assert_eq!((report.found, report.changed), (7, 3), "the retrying ones run now");
+    assert_eq!(
+        (report.found, report.changed),
+        (7, 3),
+        "the retrying ones run now"
+    );
     let info = admin.queue("default").await.unwrap();
     assert_eq!((info.retry, info.scheduled), (0, 1));
     let after = search_all(&env, &query, 10_000).await;
@@ -556,9 +576,10 @@ async fn a_batch_search_finds_exactly_the_waiting_jobs_of_the_batch() {
         others.iter().copied().collect::<HashSet<_>>()
     );
     assert!(
-        cancelled
-            .iter()
-            .all(|h| h.job.as_ref().is_some_and(|j| j.state == JobState::Cancelled)),
+        cancelled.iter().all(|h| h
+            .job
+            .as_ref()
+            .is_some_and(|j| j.state == JobState::Cancelled)),
         "kept cancelled jobs are found where they are: {cancelled:?}"
     );
 

@@ -207,7 +207,14 @@ async fn jobs_search_by_batch_finds_and_cancels_the_batch_jobs() {
         ],
     );
     assert_eq!(done["changed"], 5);
-    let info = client.admin().batch("default", batch.id()).await.expect("batch");
+    let info = client
+        .admin()
+        .batch("default", batch.id())
+        .await
+        .expect("batch");
     assert_eq!((info.pending, info.cancelled), (0, 5));
-    assert_eq!(client.admin().queue("default").await.expect("queue").ready, 2);
+    assert_eq!(
+        client.admin().queue("default").await.expect("queue").ready,
+        2
+    );
 }

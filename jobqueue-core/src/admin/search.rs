@@ -1,6 +1,6 @@
 //! Finding jobs ([`Admin::search`]): by tag, an index look-up that costs
-//! O(page); by job id, one look-up; by id prefix, job type or payload field,
-//! a **bounded scan with a budget**: one page reads at most `budget`
+//! O(page); by job id, one look-up; by id prefix, job type, batch or
+//! payload field, a **bounded scan with a budget**: one page reads at most `budget`
 //! stored jobs (in the jobs hash, `HSCAN`'s `COUNT` is a hint and a step may
 //! return a few more: whole hash buckets), says how many it scanned of how
 //! many there are, and returns

@@ -14,8 +14,8 @@ use axum::response::Html;
 use jobqueue_core::admin::{
     BatchInfo, BatchState, DEFAULT_SEARCH_BUDGET, SearchPage, SearchQuery, millis_to_datetime,
 };
-use uuid::Uuid;
 use maud::{Markup, html};
+use uuid::Uuid;
 
 use crate::actions::batches::{batch_id, state_filter};
 use crate::error::ApiError;
