@@ -192,6 +192,16 @@ async fn jobs_search_by_batch_finds_and_cancels_the_batch_jobs() {
     let stdout = String::from_utf8_lossy(&table.stdout);
     assert!(ids.iter().all(|id| stdout.contains(&id[24..])), "{stdout}");
 
+    let shown = run(&t, &["batch", &batch_id]);
+    assert!(shown.status.success());
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains(&format!(
+            "jobqueue jobs search --batch {batch_id} --queue default"
+        )),
+        "`jobqueue batch` says how to list its jobs: {shown}"
+    );
+
     for bad in [
         vec!["jobs", "search", "--batch", "not-a-uuid"],
         vec!["jobs", "search", "--batch", &batch_id, "--tag", "a"],

@@ -1,6 +1,7 @@
 //! `jobqueue batches` (a queue's batches with their progress) and
-//! `jobqueue batch <id> [--retry-dead | --cancel]` (one batch: counts and
-//! callbacks; retry its dead jobs or cancel it, written to the audit log).
+//! `jobqueue batch <id> [--retry-dead | --cancel]` (one batch: counts,
+//! callbacks, how to search its jobs; retry its dead jobs or cancel it,
+//! written to the audit log).
 
 use clap::Args;
 use jobqueue_core::Client;
@@ -180,6 +181,12 @@ pub(crate) async fn batch(client: &Client, args: &BatchArgs, as_json: bool) -> C
         }
     }
     print_nesting(&info);
+    // A batch keeps no list of its jobs: a search by batch finds them.
+    println!(
+        "its jobs: jobqueue jobs search --batch {} --queue {}",
+        info.id,
+        jobqueue_core::admin::escape_hidden(&info.queue, false)
+    );
     Ok(())
 }
 
