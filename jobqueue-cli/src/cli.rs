@@ -68,7 +68,7 @@ pub enum Command {
     /// `queues key-limits` for the limits of flow key classes.
     Queues(QueuesArgs),
     /// List jobs in a state (ready, keyed, scheduled, retry, dead, active, waiting, cancelled,
-    /// expired, sleeping, waiting-for-signal), or `jobs search` by --tag, --id, --type or
+    /// expired, sleeping, waiting-for-signal), or `jobs search` by --tag, --id, --type, --batch or
     /// --field (and --action retry|delete|cancel on what it finds).
     Jobs(jobs::JobsArgs),
     /// Show one scheduled, retrying, dead, waiting, cancelled or expired job, and its status.

@@ -1,7 +1,7 @@
 //! Reads behind job search: a page of a tag's index (newest first, from a
 //! cursor id), and the bounded scan steps over the jobs hash that a search
-//! by id prefix, job type or payload field takes. Each read is one bounded
-//! command; none runs a script, so no search can hold Redis up.
+//! by id prefix, job type, batch or payload field takes. Each read is one
+//! bounded command; none runs a script, so no search can hold Redis up.
 
 use crate::error::Error;
 use crate::store::handle::Store;
