@@ -192,15 +192,18 @@ fn jobs_section(state: &AppState, queue: &str, id: Uuid, found: &SearchPage) -> 
         p.muted #batch-jobs-summary {
             "A batch keeps no list of its jobs: they are found by a bounded search of the queue ("
             (count(found.scanned)) " of " (count(found.total)) " stored jobs read). "
-            @if more {
+            @if more && !shown.is_empty() {
                 "The first " (shown.len()) " found are shown; the search page has them all."
-            } @else {
+            } @else if !more {
                 "All " (shown.len()) " found are shown."
             }
             " Jobs running on a worker are not found by a search."
         }
         @if shown.is_empty() {
-            p.empty #batch-jobs-none { "No waiting job of this batch found." }
+            p.empty #batch-jobs-none {
+                @if more { "None among the stored jobs read so far: the search page reads on." }
+                @else { "No waiting job of this batch found." }
+            }
         } @else {
             (hits_table(state, queue, "batch-jobs", shown))
         }
