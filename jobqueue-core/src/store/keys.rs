@@ -416,7 +416,13 @@ impl QueueKeys {
 
     /// An idempotency key: `key_digest` is the SHA-256 (hex) of the key.
     pub fn idempotency(&self, key_digest: &str) -> String {
-        format!("{}:idem:{}", self.base, key_digest)
+        // On every idempotent enqueue: one allocation, no formatting.
+        const INFIX: &str = ":idem:";
+        let mut key = String::with_capacity(self.base.len() + INFIX.len() + key_digest.len());
+        key.push_str(&self.base);
+        key.push_str(INFIX);
+        key.push_str(key_digest);
+        key
     }
 
     /// Outbox of finished parents whose children are still to be told.

@@ -33,10 +33,15 @@ pub(crate) fn array_reply(value: Value, op: &'static str) -> Result<Vec<Value>, 
 
 /// A status or bulk-string reply as text; `None` for nil / false.
 pub(crate) fn text_reply(value: &Value) -> Option<String> {
+    text_bytes(value).map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// The bytes of a string reply (bulk, simple or verbatim), in place.
+pub(crate) fn text_bytes(value: &Value) -> Option<&[u8]> {
     match value {
-        Value::BulkString(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
-        Value::SimpleString(text) => Some(text.clone()),
-        Value::VerbatimString { text, .. } => Some(text.clone()),
+        Value::BulkString(bytes) => Some(bytes),
+        Value::SimpleString(text) => Some(text.as_bytes()),
+        Value::VerbatimString { text, .. } => Some(text.as_bytes()),
         _ => None,
     }
 }

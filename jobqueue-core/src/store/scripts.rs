@@ -44,7 +44,23 @@ impl LuaScript {
 
     /// Starts a call with the script's keys.
     pub(crate) fn call(&'static self, keys: &[&str]) -> Call {
-        let mut cmd = Cmd::new();
+        self.call_sized(keys, 0, 0)
+    }
+
+    /// Starts a call with the script's keys whose `ARGV` will be
+    /// `argv_count` values of about `argv_bytes` bytes in all: the
+    /// command's buffers are allocated once (a hot path's call).
+    pub(crate) fn call_sized(
+        &'static self,
+        keys: &[&str],
+        argv_count: usize,
+        argv_bytes: usize,
+    ) -> Call {
+        let key_bytes: usize = keys.iter().map(|key| key.len()).sum();
+        let mut cmd = Cmd::with_capacity(
+            3 + keys.len() + argv_count,
+            "EVALSHA".len() + self.sha.len() + 4 + key_bytes + argv_bytes,
+        );
         cmd.arg("EVALSHA").arg(&self.sha).arg(keys.len());
         for key in keys {
             cmd.arg(*key);

@@ -257,7 +257,13 @@ impl LaneStream {
                 if end != self.buffer.len() {
                     return Err(protocol_error("more than one reply"));
                 }
-                return redis::parse_redis_value(&self.buffer);
+                return match decode_reply(&self.buffer, 0).map_err(protocol_error)? {
+                    Some((value, _end)) => Ok(value),
+                    // A reply holding an error: redis-rs reads it, so its
+                    // kind (NOSCRIPT, a script's error) is what the shared
+                    // connection would report.
+                    None => redis::parse_redis_value(&self.buffer),
+                };
             }
             if self.buffer.len() > MAX_REPLY_BYTES {
                 return Err(protocol_error("an overlong reply"));
@@ -324,6 +330,67 @@ fn reply_end(buffer: &[u8], start: usize, depth: usize) -> Result<Option<usize>,
     }
 }
 
+/// The value of the whole RESP2 reply starting at `start` in `buffer`
+/// (which [`reply_end`] found complete and within its limits), and where
+/// it ends; `None` when it is or holds an error. A direct reader of the
+/// few reply types the lane gets: redis-rs's general parser costs ~10,000
+/// instructions per reply, as much as the rest of a single enqueue's
+/// client side (docs/benchmarks.md, "Idempotent single enqueue").
+fn decode_reply(buffer: &[u8], start: usize) -> Result<Option<(Value, usize)>, &'static str> {
+    const TRUNCATED: &str = "a truncated reply";
+    let rest = buffer.get(start..).ok_or(TRUNCATED)?;
+    let line_len = rest
+        .windows(2)
+        .position(|pair| pair == b"\r\n")
+        .ok_or(TRUNCATED)?;
+    let line = rest.get(1..line_len).ok_or(TRUNCATED)?;
+    let after_line = start + line_len + 2;
+    let number = |line: &[u8]| -> Result<i64, &'static str> {
+        std::str::from_utf8(line)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .ok_or("a malformed number")
+    };
+    let value = match rest.first() {
+        Some(b'-') => return Ok(None),
+        Some(b':') => Value::Int(number(line)?),
+        Some(b'+') => match std::str::from_utf8(line) {
+            Ok("OK") => Value::Okay,
+            Ok(text) => Value::SimpleString(text.to_owned()),
+            Err(_) => return Err("a malformed line"),
+        },
+        Some(b'$') => match usize::try_from(number(line)?) {
+            // `$-1`: a nil bulk string.
+            Err(_) => Value::Nil,
+            Ok(len) => {
+                let bytes = buffer.get(after_line..after_line + len).ok_or(TRUNCATED)?;
+                return Ok(Some((
+                    Value::BulkString(bytes.to_vec()),
+                    after_line + len + 2,
+                )));
+            }
+        },
+        Some(b'*') => match usize::try_from(number(line)?) {
+            // `*-1`: a nil array.
+            Err(_) => Value::Nil,
+            Ok(count) => {
+                let mut items = Vec::with_capacity(count);
+                let mut at = after_line;
+                for _ in 0..count {
+                    let Some((item, end)) = decode_reply(buffer, at)? else {
+                        return Ok(None);
+                    };
+                    items.push(item);
+                    at = end;
+                }
+                return Ok(Some((Value::Array(items), at)));
+            }
+        },
+        _ => return Err("an unknown reply type"),
+    };
+    Ok(Some((value, after_line)))
+}
+
 fn is_stale_connection(error: &std::io::Error) -> bool {
     use std::io::ErrorKind;
     matches!(
@@ -384,6 +451,41 @@ mod tests {
         assert_eq!(reply_end(b"*-1\r\n", 0, 0), Ok(Some(5)));
         assert_eq!(reply_end(b"*0\r\n", 0, 0), Ok(Some(4)));
         assert_eq!(reply_end(b"*1\r\n*1\r\n:1\r\n", 0, 0), Ok(Some(12)));
+    }
+
+    /// Every reply shape the lane reads decodes to what redis-rs's parser
+    /// makes of it; errors are left to redis-rs.
+    #[test]
+    fn replies_decode_as_redis_rs_parses_them() {
+        let replies: [&[u8]; 11] = [
+            b":12\r\n",
+            b":-3\r\n",
+            b"+OK\r\n",
+            b"+QUEUED\r\n",
+            b"$3\r\nabc\r\n",
+            b"$0\r\n\r\n",
+            b"$-1\r\n",
+            b"*-1\r\n",
+            b"*0\r\n",
+            b"*2\r\n$8\r\nenqueued\r\n$36\r\n0193a5b2-7c1d-7e3f-8a9b-0c1d2e3f4a5b\r\n",
+            b"*3\r\n:1\r\n*1\r\n$2\r\n\r\n\r\n$-1\r\n",
+        ];
+        for reply in replies {
+            let expected = redis::parse_redis_value(reply).unwrap();
+            assert_eq!(
+                decode_reply(reply, 0),
+                Ok(Some((expected, reply.len()))),
+                "{}",
+                String::from_utf8_lossy(reply)
+            );
+        }
+        assert_eq!(
+            decode_reply(b"-NOSCRIPT No matching script\r\n", 0),
+            Ok(None)
+        );
+        assert_eq!(decode_reply(b"*2\r\n:1\r\n-ERR x\r\n", 0), Ok(None));
+        assert!(decode_reply(b":x\r\n", 0).is_err());
+        assert!(decode_reply(b"$5\r\nab", 0).is_err());
     }
 
     #[test]

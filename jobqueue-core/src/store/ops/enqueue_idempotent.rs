@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::error::Error;
 use crate::store::keys::QueueKeys;
 use crate::store::ops::enqueue_with_id::{IdEnqueue, new_job_keys, schedule_args};
-use crate::store::reply::{array_reply, text_reply};
+use crate::store::reply::{array_reply, text_bytes};
 use crate::store::scripts::{Call, SCRIPTS};
 
 /// One job enqueued under an idempotency key.
@@ -98,16 +98,20 @@ pub(crate) fn parse_idempotent_replies(reply: Value) -> Result<Vec<KeyOutcome>, 
     parts
         .chunks_exact(2)
         .map(|pair| {
-            let status = text_reply(&pair[0]).unwrap_or_default();
-            let id: Uuid = text_reply(&pair[1])
-                .and_then(|text| text.parse().ok())
+            // Read in place: no copy of either text.
+            let status = text_bytes(&pair[0]).unwrap_or_default();
+            let id = text_bytes(&pair[1])
+                .and_then(|text| Uuid::try_parse_ascii(text).ok())
                 .ok_or_else(|| Error::protocol(OP, "a job id that is not a UUID"))?;
-            match status.as_str() {
-                "enqueued" => Ok(KeyOutcome::Enqueued(id)),
-                "exists" => Ok(KeyOutcome::Exists(id)),
-                "conflict" => Ok(KeyOutcome::Conflict(id)),
-                "taken" => Ok(KeyOutcome::Taken(id)),
-                other => Err(Error::protocol(OP, format!("unknown status {other:?}"))),
+            match status {
+                b"enqueued" => Ok(KeyOutcome::Enqueued(id)),
+                b"exists" => Ok(KeyOutcome::Exists(id)),
+                b"conflict" => Ok(KeyOutcome::Conflict(id)),
+                b"taken" => Ok(KeyOutcome::Taken(id)),
+                other => Err(Error::protocol(
+                    OP,
+                    format!("unknown status {:?}", String::from_utf8_lossy(other)),
+                )),
             }
         })
         .collect()

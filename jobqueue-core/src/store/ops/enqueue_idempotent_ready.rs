@@ -18,9 +18,11 @@ pub(crate) fn takes_ready_path(job: &KeyedEnqueue<'_>) -> bool {
 /// [`takes_ready_path`]), bound for `queue`.
 pub(crate) fn ready_idempotent_call(queue: &QueueKeys, job: &KeyedEnqueue<'_>) -> Call {
     let marker = queue.idempotency(job.key_digest);
+    // ARGV: the channel, the record, the window (≤ 20 digits), the digest.
+    let argv_bytes = queue.events().len() + job.job.record.len() + 20 + job.content_digest.len();
     SCRIPTS
         .enqueue_idempotent_ready
-        .call(&[queue.ready(), &marker])
+        .call_sized(&[queue.ready(), &marker], 4, argv_bytes)
         .arg(queue.events())
         .arg(job.job.record)
         .arg(job.window_ms.max(1))
