@@ -413,6 +413,34 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
         .enqueue((0..3).map(|n| NoopJob { n }))
         .await
         .unwrap();
+    // A parent batch waiting on a child batch on another queue, and jobs
+    // tagged for a customer, waiting (delayed) to be found by the search.
+    let parent = env
+        .client()
+        .batch()
+        .queue("reports")
+        .description("monthly close")
+        .create()
+        .await
+        .unwrap();
+    let child = parent
+        .child()
+        .queue("archive")
+        .description("archive rows")
+        .enqueue((0..2).map(|n| NoopJob { n }))
+        .await
+        .unwrap();
+    parent.seal().await.unwrap();
+    for n in 0..3 {
+        env.client()
+            .job(NoopJob { n })
+            .queue("reports")
+            .tags(["customer:4711", "import:2026-11"])
+            .delay(Duration::from_secs(3600))
+            .enqueue()
+            .await
+            .unwrap();
+    }
     let worker = test_worker(&env).queues(["reports"]).start().await.unwrap();
     assert!(
         eventually(Duration::from_secs(10), || async {
@@ -422,6 +450,34 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
         .await
     );
     worker.shutdown().await;
+    client
+        .goto(&format!("{base}/queues/reports/batches/{}", parent.id()))
+        .await
+        .unwrap();
+    let children = wait_for(&client, "#batch-children").await;
+    assert!(
+        children
+            .text()
+            .await
+            .unwrap()
+            .contains(&child.id().to_string())
+    );
+    shoot(&client, "batch-parent").await;
+    client
+        .goto(&format!(
+            "{base}/queues/reports/search?by=tag&q=customer%3A4711"
+        ))
+        .await
+        .unwrap();
+    let hits = wait_for(&client, "#search-table").await;
+    assert_eq!(
+        hits.find_all(fantoccini::Locator::Css("tbody tr"))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    shoot(&client, "search").await;
     client
         .goto(&format!("{base}/queues/reports/batches/{}", batch.id()))
         .await
