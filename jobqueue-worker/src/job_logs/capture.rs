@@ -1,0 +1,143 @@
+//! One attempt's capture: the lines kept so far under the caps, and how
+//! the runner starts and finishes it on the job's span.
+
+use std::fmt::{self, Write as _};
+use std::time::Instant;
+
+use tracing::Span;
+use tracing::field::{Field, Visit};
+
+use crate::job_logs::layer::CaptureHooks;
+use crate::job_logs::settings::JobLogs;
+
+/// One attempt's log as captured, on its way to be stored.
+#[derive(Debug)]
+pub(crate) struct CapturedAttempt {
+    /// The attempt's number, from 1.
+    pub(crate) attempt: u32,
+    /// Its lines (the last one may say how many were dropped).
+    pub(crate) lines: Vec<String>,
+}
+
+/// The lines one attempt logged, kept under its caps. Lives in the
+/// extensions of the job's span while the attempt runs.
+pub(crate) struct AttemptCapture {
+    settings: JobLogs,
+    started: Instant,
+    lines: Vec<String>,
+    bytes: usize,
+    dropped: u64,
+}
+
+impl AttemptCapture {
+    fn new(settings: &JobLogs) -> Self {
+        Self {
+            settings: settings.clone(),
+            started: Instant::now(),
+            lines: Vec::new(),
+            bytes: 0,
+            dropped: 0,
+        }
+    }
+
+    /// Formats `event` as one line (time since the attempt started, level,
+    /// message, fields), redacts it and keeps it if the caps allow.
+    pub(crate) fn record(&mut self, event: &tracing::Event<'_>) {
+        if self.lines.len() >= self.settings.max_lines || self.bytes >= self.settings.max_bytes {
+            self.dropped += 1;
+            return;
+        }
+        let mut line = format!(
+            "+{}ms {} ",
+            self.started.elapsed().as_millis(),
+            event.metadata().level()
+        );
+        let mut fields = LineFields {
+            line: &mut line,
+            first: true,
+        };
+        event.record(&mut fields);
+        let line = match &self.settings.redact {
+            Some(redact) => redact(&line).into_owned(),
+            None => line,
+        };
+        if self.bytes + line.len() > self.settings.max_bytes {
+            self.dropped += 1;
+            // Nothing after this fits either: later events are dropped too.
+            self.bytes = self.settings.max_bytes;
+            return;
+        }
+        self.bytes += line.len();
+        self.lines.push(line);
+    }
+
+    /// The attempt's lines, with a final `… K lines dropped` line when
+    /// the caps dropped any.
+    fn into_lines(mut self) -> Vec<String> {
+        if self.dropped > 0 {
+            self.lines.push(format!("… {} lines dropped", self.dropped));
+        }
+        self.lines
+    }
+}
+
+/// Writes an event's message first, then its other fields as `name=value`.
+struct LineFields<'a> {
+    line: &'a mut String,
+    first: bool,
+}
+
+impl LineFields<'_> {
+    fn separate(&mut self) {
+        if !self.first {
+            self.line.push(' ');
+        }
+        self.first = false;
+    }
+}
+
+impl Visit for LineFields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.separate();
+        if field.name() == "message" {
+            self.line.push_str(value);
+        } else {
+            let _ = write!(self.line, "{}={value:?}", field.name());
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.separate();
+        if field.name() == "message" {
+            let _ = write!(self.line, "{value:?}");
+        } else {
+            let _ = write!(self.line, "{}={value:?}", field.name());
+        }
+    }
+}
+
+/// Starts capturing the events inside `span` (a job's span) for one
+/// attempt. Returns false when no [`JobLogLayer`](crate::JobLogLayer) is
+/// installed in the span's subscriber: nothing will be captured.
+pub(crate) fn start_capture(span: &Span, settings: &JobLogs) -> bool {
+    span.with_subscriber(|(id, dispatch)| {
+        dispatch
+            .downcast_ref::<CaptureHooks>()
+            .map(|hooks| (hooks.start)(dispatch, id, AttemptCapture::new(settings)))
+            .is_some()
+    })
+    .unwrap_or(false)
+}
+
+/// Ends the capture `start_capture` began on `span`: its lines (none if
+/// it never started).
+pub(crate) fn finish_capture(span: &Span) -> Vec<String> {
+    span.with_subscriber(|(id, dispatch)| {
+        dispatch
+            .downcast_ref::<CaptureHooks>()
+            .and_then(|hooks| (hooks.take)(dispatch, id))
+    })
+    .flatten()
+    .map(AttemptCapture::into_lines)
+    .unwrap_or_default()
+}
