@@ -48,8 +48,8 @@ mod worker;
 pub use config::{DEFAULT_LEASE, Prefetch, QueueOrder, WorkerConfig};
 pub use cron_scheduler::{RunningScheduler, Scheduler, SchedulerBuilder};
 pub use error::WorkerError;
-pub use job_logs::{JobLogLayer, JobLogs};
 pub use inline::{InlineOutcome, InlineRun, InlineWorker};
+pub use job_logs::{JobLogLayer, JobLogs};
 pub use middleware::{Middleware, Next};
 #[cfg(feature = "axum")]
 pub use serve_app::serve_app_and_worker;

@@ -47,16 +47,15 @@ impl AttemptCapture {
             self.dropped += 1;
             return;
         }
-        let mut line = format!(
-            "+{}ms {} ",
-            self.started.elapsed().as_millis(),
-            event.metadata().level()
-        );
-        let mut fields = LineFields {
-            line: &mut line,
-            first: true,
-        };
+        let mut fields = LineFields::default();
         event.record(&mut fields);
+        let line = format!(
+            "+{}ms {} {}{}",
+            self.started.elapsed().as_millis(),
+            event.metadata().level(),
+            fields.message,
+            fields.others
+        );
         let line = match &self.settings.redact {
             Some(redact) => redact(&line).into_owned(),
             None => line,
@@ -81,37 +80,27 @@ impl AttemptCapture {
     }
 }
 
-/// Writes an event's message first, then its other fields as `name=value`.
-struct LineFields<'a> {
-    line: &'a mut String,
-    first: bool,
+/// An event's message, and its other fields as ` name=value`.
+#[derive(Default)]
+struct LineFields {
+    message: String,
+    others: String,
 }
 
-impl LineFields<'_> {
-    fn separate(&mut self) {
-        if !self.first {
-            self.line.push(' ');
-        }
-        self.first = false;
-    }
-}
-
-impl Visit for LineFields<'_> {
+impl Visit for LineFields {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.separate();
         if field.name() == "message" {
-            self.line.push_str(value);
+            self.message.push_str(value);
         } else {
-            let _ = write!(self.line, "{}={value:?}", field.name());
+            let _ = write!(self.others, " {}={value:?}", field.name());
         }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.separate();
         if field.name() == "message" {
-            let _ = write!(self.line, "{value:?}");
+            let _ = write!(self.message, "{value:?}");
         } else {
-            let _ = write!(self.line, "{}={value:?}", field.name());
+            let _ = write!(self.others, " {}={value:?}", field.name());
         }
     }
 }
