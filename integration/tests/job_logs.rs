@@ -214,8 +214,14 @@ async fn a_success_takes_the_earlier_attempts_logs_with_its_record() {
     );
     let first = logs(&env, id).await.remove(0).lines;
     assert_eq!(first.len(), 2, "{first:?}");
-    assert!(first[0].contains("INFO hello attempt 1 line=0"), "{first:?}");
-    assert!(first[1].contains("failed on purpose"), "the worker's own line: {first:?}");
+    assert!(
+        first[0].contains("INFO hello attempt 1 line=0"),
+        "{first:?}"
+    );
+    assert!(
+        first[1].contains("failed on purpose"),
+        "the worker's own line: {first:?}"
+    );
     // Attempt 2 succeeds: record and logs are gone.
     assert!(
         eventually(Duration::from_secs(10), || async {
