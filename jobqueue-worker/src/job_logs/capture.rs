@@ -62,7 +62,8 @@ impl AttemptCapture {
         };
         if self.bytes + line.len() > self.settings.max_bytes {
             self.dropped += 1;
-            // Nothing after this fits either: later events are dropped too.
+            // The log stays a prefix of what the attempt said: later
+            // events are dropped too, even short ones.
             self.bytes = self.settings.max_bytes;
             return;
         }

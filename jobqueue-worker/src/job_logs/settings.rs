@@ -89,7 +89,8 @@ impl JobLogs {
 
     /// Applies `redact` to every line before it is kept (and before the
     /// caps count it): mask secrets here. It runs on the job's task, once
-    /// per event inside a job.
+    /// per event inside a job, while that job's capture is locked: it
+    /// must not emit `tracing` events itself.
     pub fn redact<F>(mut self, redact: F) -> Self
     where
         F: Fn(&str) -> Cow<'_, str> + Send + Sync + 'static,
