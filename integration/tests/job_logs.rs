@@ -96,18 +96,19 @@ async fn logs_key_exists(env: &TestRedis, id: Uuid) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attempts_are_kept_capped_and_redacted_until_the_record_is_deleted() {
     let env = env("job-logs-caps").await;
-    let worker =
-        test_worker(&env)
-            .register::<LoggingJob>()
-            .job_logs(JobLogs::new().max_lines(4).redact(
-                |line: &str| match line.contains("secret") {
-                    true => Cow::Owned(line.replace("secret", "***")),
-                    false => Cow::Borrowed(line),
-                },
-            ))
-            .start()
-            .await
-            .unwrap();
+    let redact = |line: &str| {
+        if line.contains("secret") {
+            Cow::Owned(line.replace("secret", "***"))
+        } else {
+            Cow::Borrowed(line)
+        }
+    };
+    let worker = test_worker(&env)
+        .register::<LoggingJob>()
+        .job_logs(JobLogs::new().max_lines(4).redact(redact))
+        .start()
+        .await
+        .unwrap();
     let id = enqueue(
         &env,
         LoggingJob {

@@ -1,13 +1,11 @@
-//! One attempt's capture: the lines kept so far under the caps, and how
-//! the runner starts and finishes it on the job's span.
+//! One attempt's capture: the lines kept so far under the caps, and the
+//! log it becomes.
 
 use std::fmt::{self, Write as _};
 use std::time::Instant;
 
-use tracing::Span;
 use tracing::field::{Field, Visit};
 
-use crate::job_logs::layer::CaptureHooks;
 use crate::job_logs::settings::JobLogs;
 
 /// One attempt's log as captured, on its way to be stored.
@@ -30,7 +28,8 @@ pub(crate) struct AttemptCapture {
 }
 
 impl AttemptCapture {
-    fn new(settings: &JobLogs) -> Self {
+    /// An empty capture under `settings`' caps, its clock started now.
+    pub(crate) fn new(settings: &JobLogs) -> Self {
         Self {
             settings: settings.clone(),
             started: Instant::now(),
@@ -73,7 +72,7 @@ impl AttemptCapture {
 
     /// The attempt's lines, with a final `… K lines dropped` line when
     /// the caps dropped any.
-    fn into_lines(mut self) -> Vec<String> {
+    pub(crate) fn into_lines(mut self) -> Vec<String> {
         if self.dropped > 0 {
             self.lines.push(format!("… {} lines dropped", self.dropped));
         }
@@ -104,30 +103,4 @@ impl Visit for LineFields {
             let _ = write!(self.others, " {}={value:?}", field.name());
         }
     }
-}
-
-/// Starts capturing the events inside `span` (a job's span) for one
-/// attempt. Returns false when no [`JobLogLayer`](crate::JobLogLayer) is
-/// installed in the span's subscriber: nothing will be captured.
-pub(crate) fn start_capture(span: &Span, settings: &JobLogs) -> bool {
-    span.with_subscriber(|(id, dispatch)| {
-        dispatch
-            .downcast_ref::<CaptureHooks>()
-            .map(|hooks| (hooks.start)(dispatch, id, AttemptCapture::new(settings)))
-            .is_some()
-    })
-    .unwrap_or(false)
-}
-
-/// Ends the capture `start_capture` began on `span`: its lines (none if
-/// it never started).
-pub(crate) fn finish_capture(span: &Span) -> Vec<String> {
-    span.with_subscriber(|(id, dispatch)| {
-        dispatch
-            .downcast_ref::<CaptureHooks>()
-            .and_then(|hooks| (hooks.take)(dispatch, id))
-    })
-    .flatten()
-    .map(AttemptCapture::into_lines)
-    .unwrap_or_default()
 }

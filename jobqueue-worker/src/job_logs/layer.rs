@@ -11,16 +11,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::job_logs::capture::AttemptCapture;
-
-/// How the runner reaches the captures in the span store of a subscriber
-/// whose type it does not know (found by `Dispatch::downcast_ref`, as
-/// `tracing-error` finds its own).
-pub(crate) struct CaptureHooks {
-    /// Puts a capture in a span's extensions.
-    pub(crate) start: fn(&Dispatch, &Id, AttemptCapture),
-    /// Takes it out again.
-    pub(crate) take: fn(&Dispatch, &Id) -> Option<AttemptCapture>,
-}
+use crate::job_logs::span_capture::CaptureHooks;
 
 /// Captures the events emitted inside a job's span into that attempt's
 /// log (see [`JobLogs`](crate::JobLogs)). Add it to the subscriber of the

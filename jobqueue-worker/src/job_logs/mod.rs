@@ -11,8 +11,10 @@
 mod capture;
 mod layer;
 mod settings;
+mod span_capture;
 
 pub use layer::JobLogLayer;
 pub use settings::JobLogs;
 
-pub(crate) use capture::{CapturedAttempt, finish_capture, start_capture};
+pub(crate) use capture::CapturedAttempt;
+pub(crate) use span_capture::{finish_capture, start_capture};
