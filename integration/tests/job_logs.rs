@@ -96,13 +96,13 @@ async fn logs_key_exists(env: &TestRedis, id: Uuid) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attempts_are_kept_capped_and_redacted_until_the_record_is_deleted() {
     let env = env("job-logs-caps").await;
-    let redact = |line: &str| {
+    fn redact(line: &str) -> Cow<'_, str> {
         if line.contains("secret") {
             Cow::Owned(line.replace("secret", "***"))
         } else {
             Cow::Borrowed(line)
         }
-    };
+    }
     let worker = test_worker(&env)
         .register::<LoggingJob>()
         .job_logs(JobLogs::new().max_lines(4).redact(redact))
