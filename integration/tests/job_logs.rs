@@ -5,7 +5,8 @@
 //! with it; a worker without `.job_logs(…)` writes nothing.
 
 use std::borrow::Cow;
-use std::sync::Once;
+use std::collections::BTreeMap;
+use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use jobqueue_core::{AttemptLog, Job, JobContext, JobError, JobSet, JobState};
@@ -16,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use tracing_subscriber::prelude::*;
 use uuid::Uuid;
 
-/// Logs `lines` lines of `text` per attempt, then fails the first
-/// `fail_attempts` attempts (two attempts at most).
+/// Logs `lines` lines of `text` per run, then fails the first
+/// `fail_attempts` runs of jobs with this `text` (two attempts at most).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct LoggingJob {
     lines: u32,
@@ -37,12 +38,21 @@ impl Job for LoggingJob {
         for line in 0..self.lines {
             tracing::info!(line, "{} attempt {}", self.text, ctx.attempt());
         }
-        if ctx.attempt() <= self.fail_attempts {
+        let run = {
+            let mut runs = RUNS.lock().unwrap();
+            let count = runs.entry(self.text.clone()).or_insert(0);
+            *count += 1;
+            *count
+        };
+        if run <= self.fail_attempts {
             return Err(JobError::retry("failed on purpose"));
         }
         Ok(())
     }
 }
+
+/// Runs so far per job text (each test uses its own text).
+static RUNS: Mutex<BTreeMap<String, u32>> = Mutex::new(BTreeMap::new());
 
 /// The process's subscriber: the capture layer, nothing filtered.
 fn install_layer() {
@@ -254,5 +264,46 @@ async fn logs_are_off_by_default() {
     wait_state(&env, id, JobState::Dead).await;
     assert!(!logs_key_exists(&env, id).await, "nothing written");
     assert!(logs(&env, id).await.is_empty());
+    worker.shutdown().await;
+}
+
+/// A dead job an operator retries runs again at attempt 1, with its error
+/// history: its success must still delete the logs its earlier attempts
+/// stored (the worker deletes on a first-attempt success only when the
+/// record shows an earlier run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_dead_job_that_succeeds_takes_its_logs_with_it() {
+    let env = env("job-logs-retried").await;
+    let worker = test_worker(&env)
+        .register::<LoggingJob>()
+        .job_logs(JobLogs::new())
+        .start()
+        .await
+        .unwrap();
+    let id = enqueue(
+        &env,
+        LoggingJob {
+            lines: 1,
+            text: "retried by an operator".into(),
+            fail_attempts: 2,
+        },
+    )
+    .await;
+    wait_state(&env, id, JobState::Dead).await;
+    assert_eq!(logs(&env, id).await.len(), 2);
+    let retried = env
+        .client()
+        .admin()
+        .retry("default", JobSet::Dead, &[id])
+        .await
+        .unwrap();
+    assert_eq!(retried, 1);
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            !logs_key_exists(&env, id).await
+        })
+        .await,
+        "the success at attempt 1 deleted the dead job's logs"
+    );
     worker.shutdown().await;
 }

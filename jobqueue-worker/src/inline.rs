@@ -191,7 +191,7 @@ impl InlineWorker {
             };
             let (outcome, mut after) = runner::run(shared, &leased).await;
             let run = describe(&queue.name, &leased.record, &outcome);
-            let log = log_write(&leased.leased_id(), &outcome, after.log.take());
+            let log = log_write(&leased.leased_id(), &outcome, &mut after);
             let mut batch = CompletionBatch {
                 wake_waiters: limited,
                 ..CompletionBatch::default()

@@ -15,6 +15,11 @@ pub(crate) struct CapturedAttempt {
     pub(crate) attempt: u32,
     /// Its lines (the last one may say how many were dropped).
     pub(crate) lines: Vec<String>,
+    /// An earlier run of the job may have stored a log: this is not its
+    /// first attempt, or its record carries an error history (a dead job
+    /// an operator retried starts again at attempt 1). A success without
+    /// one has no log key to delete.
+    pub(crate) earlier_runs: bool,
 }
 
 /// The lines one attempt logged, kept under its caps. Lives in the

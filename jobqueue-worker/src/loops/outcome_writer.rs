@@ -81,7 +81,7 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
         keyed,
     } in batch
     {
-        if let Some(write) = log_write(&leased_id, &outcome, after.log.take()) {
+        if let Some(write) = log_write(&leased_id, &outcome, &mut after) {
             logs[queue].push(write);
         }
         add_to_batch(&mut per_queue[queue], leased_id, outcome, after, keyed);

@@ -44,7 +44,7 @@ pub(crate) async fn run_job(
     ) {
         // cancel.lua, expire.lua or signal_wait.lua already filed the job:
         // nothing to record but the attempt's log (per-job logs on).
-        if let Some(log) = log_write(&job.leased_id(), &outcome, after.log.take()) {
+        if let Some(log) = log_write(&job.leased_id(), &outcome, &mut after) {
             write_logs(&shared, job.queue, &[log]).await;
         }
         return;

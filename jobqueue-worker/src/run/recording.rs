@@ -11,7 +11,6 @@ use jobqueue_core::store::{BuryEntry, CompletionBatch, RetryEntry, Store};
 
 use uuid::Uuid;
 
-use crate::job_logs::CapturedAttempt;
 use crate::run::outcome::{AfterRun, Outcome};
 use crate::state::shared::Shared;
 
@@ -137,32 +136,42 @@ pub(crate) async fn tell_children(store: &Store, queue: &QueueKeys, releases: &[
     }
 }
 
-/// What storing a finished attempt's log takes: its lines under its
-/// attempt number while the job's record stays (retry, dead, cancelled,
-/// expired, parked); the whole log key deleted when it succeeded, as its
-/// record is gone. `None` when the run captured nothing (logs off).
+/// What storing a finished attempt's log takes (per-job logs on; `None`
+/// when the run captured nothing):
+/// - a success deletes the job's log key, as its record is gone — unless
+///   no earlier run can have stored one (a first attempt without an error
+///   history and without a memo: the common case pays nothing);
+/// - a snooze of a job without a memo keeps nothing: the next run of the
+///   same attempt would replace it, and a success at attempt 1 does not
+///   look for it;
+/// - every other ending keeps the record (retry, dead, cancelled, expired,
+///   parked, a durable sleep) and stores the lines under the attempt.
 pub(crate) fn log_write(
     leased_id: &[u8],
     outcome: &Outcome,
-    log: Option<CapturedAttempt>,
+    after: &mut AfterRun,
 ) -> Option<JobLogWrite> {
-    let log = log?;
+    let log = after.log.take()?;
     let job_id = String::from_utf8_lossy(leased_id).into_owned();
-    if matches!(outcome, Outcome::Succeeded) {
-        return Some(JobLogWrite::Drop { job_id });
-    }
-    let lines_json = match serde_json::to_string(&log.lines) {
-        Ok(json) => json,
-        Err(err) => {
-            tracing::warn!(job.id = %job_id, error = %err, "could not encode a job's log; not stored");
-            return None;
+    match outcome {
+        // A durable job (memo) may have stored a log before a sleep or a
+        // park at the same attempt.
+        Outcome::Succeeded => {
+            (log.earlier_runs || after.memo).then_some(JobLogWrite::Drop { job_id })
         }
-    };
-    Some(JobLogWrite::Attempt {
-        job_id,
-        attempt: log.attempt,
-        lines_json,
-    })
+        Outcome::Retry { failed: false, .. } if !after.memo => None,
+        _ => match serde_json::to_string(&log.lines) {
+            Ok(lines_json) => Some(JobLogWrite::Attempt {
+                job_id,
+                attempt: log.attempt,
+                lines_json,
+            }),
+            Err(err) => {
+                tracing::warn!(job.id = %job_id, error = %err, "could not encode a job's log; not stored");
+                None
+            }
+        },
+    }
 }
 
 /// Stores attempt logs of one queue, right after their endings were

@@ -184,8 +184,18 @@ async fn run_decoded(
     let log = capturing.then(|| CapturedAttempt {
         attempt: admitted.attempt,
         lines: finish_capture(ctx.span()),
+        earlier_runs: admitted.attempt > 1 || has_error_history(&leased.record),
     });
     (outcome, log)
+}
+
+/// The record's envelope (its first line) has an error history: an
+/// earlier run failed (its attempt count may have been reset since, by an
+/// operator's retry of a dead job). A false positive only costs a `DEL`.
+fn has_error_history(record: &[u8]) -> bool {
+    const MEMBER: &[u8] = b",\"errors\":";
+    let envelope = record.split(|&b| b == b'\n').next().unwrap_or_default();
+    envelope.windows(MEMBER.len()).any(|w| w == MEMBER)
 }
 
 /// A job that passed admission: its registered type, the decoded job, and
