@@ -304,6 +304,9 @@ async fn hostile_text_is_escaped_everywhere() {
         logs["attempts"][0]["lines"][0],
         format!("+1ms INFO log line </details></pre>{HOSTILE}")
     );
+    let openapi = dash.get("/api/v1/openapi.json", As::Reader).await.json();
+    assert!(openapi["paths"]["/api/v1/queues/{queue}/job/{id}/logs"]["get"].is_object());
+    assert!(openapi["components"]["schemas"]["AttemptLog"].is_object());
     let bad = dash
         .get("/api/v1/queues/default/job/x/logs", As::Reader)
         .await;
