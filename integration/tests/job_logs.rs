@@ -24,6 +24,9 @@ struct LoggingJob {
     lines: u32,
     text: String,
     fail_attempts: u32,
+    /// After logging, wait until an operator cancels the run.
+    #[serde(default)]
+    wait_for_cancel: bool,
 }
 
 impl Job for LoggingJob {
@@ -44,6 +47,12 @@ impl Job for LoggingJob {
             *count += 1;
             *count
         };
+        if self.wait_for_cancel {
+            ctx.cancellation_token().cancelled().await;
+            // A job that notices its cancellation stops with an error
+            // (one that returns Ok succeeded after all).
+            return Err(JobError::retry("stopped: cancelled"));
+        }
         if run <= self.fail_attempts {
             return Err(JobError::retry("failed on purpose"));
         }
@@ -125,6 +134,7 @@ async fn attempts_are_kept_capped_and_redacted_until_the_record_is_deleted() {
             lines: 10,
             text: "password=secret".into(),
             fail_attempts: 2,
+            ..LoggingJob::default()
         },
     )
     .await;
@@ -178,6 +188,7 @@ async fn the_byte_cap_drops_the_lines_that_do_not_fit() {
             lines: 10,
             text: "x".repeat(300),
             fail_attempts: 1,
+            ..LoggingJob::default()
         },
     )
     .await;
@@ -212,6 +223,7 @@ async fn a_success_takes_the_earlier_attempts_logs_with_its_record() {
             lines: 1,
             text: "hello".into(),
             fail_attempts: 1,
+            ..LoggingJob::default()
         },
     )
     .await;
@@ -258,6 +270,7 @@ async fn logs_are_off_by_default() {
             lines: 3,
             text: "not kept".into(),
             fail_attempts: 2,
+            ..LoggingJob::default()
         },
     )
     .await;
@@ -286,6 +299,7 @@ async fn a_retried_dead_job_that_succeeds_takes_its_logs_with_it() {
             lines: 1,
             text: "retried by an operator".into(),
             fail_attempts: 2,
+            ..LoggingJob::default()
         },
     )
     .await;
@@ -304,6 +318,58 @@ async fn a_retried_dead_job_that_succeeds_takes_its_logs_with_it() {
         })
         .await,
         "the success at attempt 1 deleted the dead job's logs"
+    );
+    worker.shutdown().await;
+}
+
+/// A running job an operator cancels keeps the log of that run (written by
+/// the job's task: `cancel.lua` already filed the job).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_keeps_its_log() {
+    let env = env("job-logs-cancel").await;
+    let worker = test_worker(&env)
+        .register::<LoggingJob>()
+        .job_logs(JobLogs::new())
+        .start()
+        .await
+        .unwrap();
+    let text = "waiting for the operator";
+    let id = enqueue(
+        &env,
+        LoggingJob {
+            lines: 2,
+            text: text.into(),
+            fail_attempts: 0,
+            wait_for_cancel: true,
+        },
+    )
+    .await;
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            RUNS.lock().unwrap().get(text).copied() == Some(1)
+        })
+        .await,
+        "the job started"
+    );
+    env.client().cancel("default", id).await.unwrap();
+    wait_state(&env, id, JobState::Cancelled).await;
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            !logs(&env, id).await.is_empty()
+        })
+        .await,
+        "the cancelled run's log stored"
+    );
+    let kept = logs(&env, id).await;
+    assert_eq!(kept[0].attempt, 1);
+    assert!(
+        kept[0].lines[0].contains("waiting for the operator attempt 1 line=0"),
+        "{kept:?}"
+    );
+    assert!(kept[0].lines[1].contains("line=1"), "{kept:?}");
+    assert!(
+        kept[0].lines.last().unwrap().contains("job cancelled"),
+        "the worker's line: {kept:?}"
     );
     worker.shutdown().await;
 }
