@@ -3,6 +3,8 @@
 //! hands out by `Dispatch::downcast_ref`, so the runner needs no knowledge
 //! of the subscriber's type.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tracing::span::Id;
 use tracing::{Dispatch, Span};
 
@@ -19,17 +21,29 @@ pub(crate) struct CaptureHooks {
     pub(crate) take: fn(&Dispatch, &Id) -> Option<AttemptCapture>,
 }
 
+/// Says once per process that logs are on but nothing can be captured.
+static WARNED_NO_CAPTURE: AtomicBool = AtomicBool::new(false);
+
 /// Starts capturing the events inside `span` (a job's span) for one
 /// attempt. Returns false when no [`JobLogLayer`](crate::JobLogLayer) is
-/// installed in the span's subscriber: nothing will be captured.
+/// installed in the span's subscriber, or the span is disabled: nothing
+/// will be captured (said once per process in a warning).
 pub(crate) fn start_capture(span: &Span, settings: &JobLogs) -> bool {
-    span.with_subscriber(|(id, dispatch)| {
-        dispatch
-            .downcast_ref::<CaptureHooks>()
-            .map(|hooks| (hooks.start)(dispatch, id, AttemptCapture::new(settings)))
-            .is_some()
-    })
-    .unwrap_or(false)
+    let started = span
+        .with_subscriber(|(id, dispatch)| {
+            dispatch
+                .downcast_ref::<CaptureHooks>()
+                .map(|hooks| (hooks.start)(dispatch, id, AttemptCapture::new(settings)))
+                .is_some()
+        })
+        .unwrap_or(false);
+    if !started && !WARNED_NO_CAPTURE.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            "per-job logs are on (WorkerBuilder::job_logs) but the job's span is disabled by a \
+             filter or the subscriber has no JobLogLayer: no log is captured"
+        );
+    }
+    started
 }
 
 /// Ends the capture `start_capture` began on `span`: its lines (none if
