@@ -12,10 +12,10 @@
 //! 1. `charge_card` fails twice (a payment gateway timing out) and
 //!    succeeds on its third attempt, 1 s and 2 s later (exponential backoff).
 //! 2. `import_csv` fails on every attempt (a bug in the importer); after
-//!    its 3 attempts it lands in the dead set with its error history.
+//!    its 3 attempts it lands in the dead set with its error history and,
+//!    as per-job logs are on, what each attempt logged (printed too).
 //! 3. A payload that does not match its job type (written by an old
 //!    producer) is dead-lettered at once, with a readable error.
-//!    Per-job logs are on: what each attempt logged is printed too.
 //! 4. The importer bug is "fixed" and the dead import is retried with
 //!    `client.admin().retry(…)` — the operator API the dashboard and the
 //!    `jobqueue` CLI are built on (from a shell:
