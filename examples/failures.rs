@@ -12,7 +12,8 @@
 //! 1. `charge_card` fails twice (a payment gateway timing out) and
 //!    succeeds on its third attempt, 1 s and 2 s later (exponential backoff).
 //! 2. `import_csv` fails on every attempt (a bug in the importer); after
-//!    its 3 attempts it lands in the dead set with its error history.
+//!    its 3 attempts it lands in the dead set with its error history and,
+//!    as per-job logs are on, what each attempt logged (printed too).
 //! 3. A payload that does not match its job type (written by an old
 //!    producer) is dead-lettered at once, with a readable error.
 //! 4. The importer bug is "fixed" and the dead import is retried with
@@ -25,8 +26,9 @@ use std::time::Duration;
 
 use jobqueue::wire::record::{Envelope, encode_record};
 use jobqueue::{BackoffPolicy, Client, ClientConfig, Job, JobContext, JobError, JobSet, JobState};
-use jobqueue::{Worker, WorkerBuilder};
+use jobqueue::{JobLogLayer, JobLogs, Worker, WorkerBuilder};
 use serde::{Deserialize, Serialize};
+use tracing_subscriber::prelude::*;
 use uuid::Uuid;
 
 /// Stands for a deploy of the importer fix.
@@ -80,7 +82,9 @@ impl Job for ImportCsv {
         Duration::from_millis(500)
     }
 
-    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+    async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
+        // Kept in the job's log of this attempt (per-job logs, see `worker`).
+        tracing::info!(file = %self.file, attempt = ctx.attempt(), "importing");
         if !IMPORTER_FIXED.load(Ordering::Acquire) {
             return Err(JobError::retry(format!(
                 "{}: line 1: unexpected column 'e-mail'",
@@ -92,11 +96,14 @@ impl Job for ImportCsv {
     }
 }
 
-/// The worker of this example (also used by its tests).
+/// The worker of this example (also used by its tests), with per-job
+/// logs on: each attempt's `tracing` events are kept with the job (when
+/// the process's subscriber has a `JobLogLayer`, as `main` installs).
 pub fn worker(client: Client) -> WorkerBuilder {
     Worker::builder(client)
         .register::<ChargeCard>()
         .register::<ImportCsv>()
+        .job_logs(JobLogs::new().max_lines(50))
 }
 
 /// Stands for deploying the importer fix.
@@ -197,6 +204,14 @@ pub async fn run(client: Client) -> Result<Summary, Box<dyn std::error::Error>> 
     for error in &dead.errors {
         println!("  attempt {}: {}", error.attempt, error.message);
     }
+    // What each attempt logged (also on the job page, and from a shell:
+    // `jobqueue job <id> --logs`).
+    for log in admin.job_logs("imports", import).await? {
+        println!("  log of attempt {}:", log.attempt);
+        for line in &log.lines {
+            println!("    {line}");
+        }
+    }
     let bad = wait_for_state(
         &client,
         "imports",
@@ -239,12 +254,17 @@ pub async fn run(client: Client) -> Result<Summary, Box<dyn std::error::Error>> 
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,jobqueue_worker=warn".into()),
+    // The filter applies to the printed output only (per layer): the
+    // capture layer of per-job logs sees every event of a job.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,jobqueue_worker=warn".into());
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_target(false)
+                .with_filter(filter),
         )
-        .with_target(false)
+        .with(JobLogLayer::new())
         .init();
     let client = Client::with_config(ClientConfig::from_env()).await?;
     run(client).await?;

@@ -3,6 +3,7 @@
 //! nesting under a host application that names the user.
 
 use axum::http::{Method, StatusCode};
+use jobqueue_core::store::commands::job_logs::JobLogWrite;
 use jobqueue_integration::dashboard::{
     As, Dashboard, make_dead_jobs, operator_config, serve_config,
 };
@@ -223,6 +224,26 @@ async fn hostile_text_is_escaped_everywhere() {
         .await
         .unwrap();
     let child = parent.child().description(HOSTILE).create().await.unwrap();
+    // The dead job's log holds hostile lines, as a worker (or a worker in
+    // another language) stored them.
+    let store = env.client().store().clone();
+    let hostile_lines = serde_json::to_string(&[
+        format!("+1ms INFO log line </details></pre>{HOSTILE}"),
+        "bidi \u{202e}txt.exe".to_owned(),
+    ])
+    .unwrap();
+    store
+        .write_job_logs(
+            &store.queue_keys("default").unwrap(),
+            &[JobLogWrite::Attempt {
+                job_id: ids[0].to_string(),
+                attempt: 1,
+                lines_json: hostile_lines,
+            }],
+            std::time::Duration::from_secs(600),
+        )
+        .await
+        .unwrap();
     let dash = Dashboard::new(&env, operator_config());
     let hostile_tag: String = form_urlencoded::byte_serialize(HOSTILE.as_bytes()).collect();
     let pages = [
@@ -255,6 +276,52 @@ async fn hostile_text_is_escaped_everywhere() {
         assert_eq!(reply.headers["x-content-type-options"], "nosniff");
         assert_eq!(reply.headers["x-frame-options"], "DENY");
     }
+    // The job page shows the log lines as text.
+    let job_page = dash
+        .get(&format!("/queues/default/job/{}", ids[0]), As::Reader)
+        .await;
+    assert!(job_page.body.contains("id=\"logs\""), "{}", job_page.body);
+    assert!(
+        job_page
+            .body
+            .contains("log line &lt;/details&gt;&lt;/pre&gt;&lt;script&gt;alert"),
+        "{}",
+        job_page.body
+    );
+    assert!(
+        !job_page.body.contains('\u{202e}'),
+        "hidden characters shown"
+    );
+    let logs = dash
+        .get(
+            &format!("/api/v1/queues/default/job/{}/logs", ids[0]),
+            As::Reader,
+        )
+        .await
+        .json();
+    assert_eq!(logs["attempts"][0]["attempt"], 1);
+    assert_eq!(
+        logs["attempts"][0]["lines"][0],
+        format!("+1ms INFO log line </details></pre>{HOSTILE}")
+    );
+    let openapi = dash.get("/api/v1/openapi.json", As::Reader).await.json();
+    assert!(openapi["paths"]["/api/v1/queues/{queue}/job/{id}/logs"]["get"].is_object());
+    assert!(openapi["components"]["schemas"]["AttemptLog"].is_object());
+    let bad = dash
+        .get("/api/v1/queues/default/job/x/logs", As::Reader)
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    let unknown_queue = dash
+        .get(
+            &format!("/api/v1/queues/nope/job/{}/logs", ids[0]),
+            As::Reader,
+        )
+        .await;
+    assert!(
+        unknown_queue.status.is_client_error(),
+        "{}",
+        unknown_queue.body
+    );
     // The JSON API returns the text as data, the page shows it as text.
     let job = dash
         .get(

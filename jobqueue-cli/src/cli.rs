@@ -71,7 +71,8 @@ pub enum Command {
     /// expired, sleeping, waiting-for-signal), or `jobs search` by --tag, --id, --type, --batch or
     /// --field (and --action retry|delete|cancel on what it finds).
     Jobs(jobs::JobsArgs),
-    /// Show one scheduled, retrying, dead, waiting, cancelled or expired job, and its status.
+    /// Show one scheduled, retrying, dead, waiting, cancelled or expired job, and its status;
+    /// --logs for its logs per attempt.
     Job(jobs::JobArgs),
     /// Cancel a waiting or running job.
     Cancel(cancel::CancelArgs),

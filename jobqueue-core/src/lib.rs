@@ -59,8 +59,8 @@ pub mod workflow;
 pub use admin::keys::{ClassLimits, FlowKeyInfo, KeyLimits};
 pub use admin::limits::{QueueLimits, RateLimit, RateMode};
 pub use admin::{
-    Admin, BrowseState, BulkAction, JobFilter, JobInfo, JobPage, JobSet, JobState, QueueInfo,
-    Totals,
+    Admin, AttemptLog, BrowseState, BulkAction, JobFilter, JobInfo, JobPage, JobSet, JobState,
+    QueueInfo, Totals,
 };
 pub use client::batch::{Batch, BatchBuilder};
 pub use client::builder::JobBuilder;

@@ -21,7 +21,7 @@ use crate::error::WorkerError;
 use crate::loops::heartbeat;
 use crate::run::leased::Leased;
 use crate::run::outcome::Outcome;
-use crate::run::recording::{add_to_batch, tell_children};
+use crate::run::recording::{add_to_batch, log_write, tell_children, write_logs};
 use crate::run::runner;
 use crate::state::shared::Shared;
 
@@ -189,8 +189,9 @@ impl InlineWorker {
                 record,
                 keyed,
             };
-            let (outcome, after) = runner::run(shared, &leased).await;
+            let (outcome, mut after) = runner::run(shared, &leased).await;
             let run = describe(&queue.name, &leased.record, &outcome);
+            let log = log_write(&leased.leased_id(), &outcome, &mut after);
             let mut batch = CompletionBatch {
                 wake_waiters: limited,
                 ..CompletionBatch::default()
@@ -205,6 +206,9 @@ impl InlineWorker {
                     shared.config.dead_limits,
                 )
                 .await?;
+            if let Some(log) = log {
+                write_logs(shared, index, &[log]).await;
+            }
             tell_children(&shared.store, &queue.keys, &report.releases).await;
             return Ok(Some(run));
         }

@@ -34,6 +34,7 @@ mod cron_scheduler;
 mod error;
 mod health;
 mod inline;
+mod job_logs;
 mod loops;
 mod metrics;
 mod middleware;
@@ -48,6 +49,7 @@ pub use config::{DEFAULT_LEASE, Prefetch, QueueOrder, WorkerConfig};
 pub use cron_scheduler::{RunningScheduler, Scheduler, SchedulerBuilder};
 pub use error::WorkerError;
 pub use inline::{InlineOutcome, InlineRun, InlineWorker};
+pub use job_logs::{JobLogLayer, JobLogs};
 pub use middleware::{Middleware, Next};
 #[cfg(feature = "axum")]
 pub use serve_app::serve_app_and_worker;

@@ -180,9 +180,9 @@ pub use jobqueue_core::*;
 
 #[cfg(feature = "worker")]
 pub use jobqueue_worker::{
-    InlineOutcome, InlineRun, InlineWorker, Middleware, Next, RunningScheduler, RunningWorker,
-    Scheduler, SchedulerBuilder, Worker, WorkerBuilder, WorkerConfig, WorkerError, WorkerReport,
-    shutdown_signal,
+    InlineOutcome, InlineRun, InlineWorker, JobLogLayer, JobLogs, Middleware, Next,
+    RunningScheduler, RunningWorker, Scheduler, SchedulerBuilder, Worker, WorkerBuilder,
+    WorkerConfig, WorkerError, WorkerReport, shutdown_signal,
 };
 
 /// Serves an axum app and runs a worker under one shutdown signal (feature `axum`).

@@ -52,6 +52,12 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 0)]
     pub tags: u32,
 
+    /// w1 variant: the worker keeps per-job logs (`WorkerBuilder::job_logs`,
+    /// `JobLogLayer` installed); each job logs one line (plain w1 filters
+    /// that line out), so each attempt stores a one-line log.
+    #[arg(long)]
+    pub logs: bool,
+
     /// w2_single variant: every enqueue carries its own idempotency key
     /// (one hour window).
     #[arg(long)]

@@ -39,15 +39,17 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         .await
         .map_err(|e| e.to_string())?;
     let queues = queue_names(args.queues);
-    let worker = Worker::builder(client.clone())
+    let mut builder = Worker::builder(client.clone())
         .register::<BenchJob>()
         .queues(queues.clone())
         // Bench jobs are enqueued to the bench queues, not BenchJob's own.
         .allow_unserved_queues()
-        .concurrency(args.concurrency)
-        .start()
-        .await
-        .map_err(|e| e.to_string())?;
+        .concurrency(args.concurrency);
+    if args.logs {
+        // The subscriber has the capture layer (run.rs, `bench_subscriber`).
+        builder = builder.job_logs(jobqueue_worker::JobLogs::new());
+    }
+    let worker = builder.start().await.map_err(|e| e.to_string())?;
     println!("READY");
 
     measured.all_ran().await;
@@ -145,18 +147,18 @@ impl ChildWorker {
         let jobs = jobs.to_string();
         let concurrency = args.concurrency.to_string();
         let queues = args.queues.to_string();
-        Self::spawn(
-            url,
-            prefix,
-            &[
-                "--jobs",
-                &jobs,
-                "--concurrency",
-                &concurrency,
-                "--queues",
-                &queues,
-            ],
-        )
+        let mut worker_args = vec![
+            "--jobs",
+            &jobs,
+            "--concurrency",
+            &concurrency,
+            "--queues",
+            &queues,
+        ];
+        if args.logs {
+            worker_args.push("--logs");
+        }
+        Self::spawn(url, prefix, &worker_args)
     }
 
     /// Starts a `limits` worker process (it runs until [`ChildWorker::stop`]).

@@ -82,6 +82,9 @@ impl Job for BenchJob {
         if self.fail_once && ctx.attempt() == 1 {
             return Err(JobError::retry("fails once on purpose"));
         }
+        // One log line per job: kept by `w1 --logs`, filtered out (the
+        // CLI logs warnings only) otherwise.
+        tracing::info!(user_id = self.user_id, "welcome sent");
         for i in 0..self.steps {
             let i = u64::from(i);
             ctx.step_n("noop", i, || async move { Ok::<u64, JobError>(i) })

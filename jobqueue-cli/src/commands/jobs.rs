@@ -46,6 +46,10 @@ pub struct JobArgs {
     /// Its queue (default: look in every queue).
     #[arg(long, short)]
     pub queue: Option<String>,
+    /// Show the job's logs per attempt instead (kept by workers with
+    /// per-job logs on); a ready job needs --queue.
+    #[arg(long)]
+    pub logs: bool,
 }
 
 /// `jobqueue jobs`.
@@ -135,6 +139,10 @@ fn browse_cursor(text: Option<&str>) -> Result<u64, CliError> {
 
 /// `jobqueue job`.
 pub(crate) async fn job(client: &Client, args: &JobArgs, as_json: bool) -> CliResult {
+    if args.logs {
+        return super::job_logs::print_job_logs(client, args.id, args.queue.as_deref(), as_json)
+            .await;
+    }
     let admin = client.admin();
     let found = match &args.queue {
         Some(queue) => admin.job(queue, args.id).await?,

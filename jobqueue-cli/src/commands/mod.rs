@@ -9,6 +9,7 @@ pub(crate) mod confirm;
 pub mod cron;
 pub mod exit;
 pub mod filter;
+pub(crate) mod job_logs;
 pub mod jobs;
 pub mod key_limits;
 pub(crate) mod known_queue;

@@ -59,6 +59,7 @@
 //! | `P:{Q}:releases` | zset | `<parent id>\|<outcome>` → when: parents whose children are still to be told (outbox) | [`QueueKeys::releases`] |
 //! | `P:{Q}:status:<job id>` | hash | a tracked job's status: `state`, `percent`, `message`, `stale`, `result`, `error`, `updated_at` (TTL; see `client::status`) | [`QueueKeys::status`] |
 //! | `P:{Q}:steps:<job id>` | hash | a durable job's memo: `step:<name>` → `<ms> <output JSON>`, `sleep:<name>` → wake-at ms, `signal:<name>` → `R <payload JSON>` or `T` (timed out), `wait:<name>` → deadline ms, `~waiting` → the awaited signal (TTL; see `job::steps`) | [`QueueKeys::steps`] |
+//! | `P:{Q}:logs:<job id>` | hash | a job's per-attempt logs: `<attempt>` → JSON array of lines, written by the worker when the attempt ends (TTL, refreshed on every write; deleted with the record by `drop_memos`) | [`QueueKeys::logs`] |
 //! | `P:{Q}:sleeping` | zset | job id → wake time (ms): an index of the jobs in a durable sleep (they are in the retry set), for counting and listing; entries past their time are trimmed by the next write | [`QueueKeys::sleeping`] |
 //! | `P:{Q}:signal_wait` | zset | job id → deadline (ms): an index of the jobs parked waiting for a signal (in the retry set), removed when the signal comes; entries past their time are trimmed by the next write | [`QueueKeys::signal_wait`] |
 //! | `P:{Q}:signals:<job id>` | hash | signals sent to a job that has not consumed them yet: name → payload JSON (TTL) | [`QueueKeys::signals`] |
@@ -412,6 +413,13 @@ impl QueueKeys {
     /// Signals sent to a job and not consumed yet (TTL).
     pub fn signals(&self, job_id: &str) -> String {
         format!("{}:signals:{}", self.base, job_id)
+    }
+
+    /// A job's per-attempt logs (`docs/search-logs-events.md`, "Logs"):
+    /// attempt number → JSON array of lines (TTL; deleted with the job's
+    /// record by `drop_memos`).
+    pub fn logs(&self, job_id: &str) -> String {
+        format!("{}:logs:{}", self.base, job_id)
     }
 
     /// An idempotency key: `key_digest` is the SHA-256 (hex) of the key.

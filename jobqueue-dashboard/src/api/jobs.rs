@@ -1,7 +1,8 @@
 //! Jobs: a page of a queue's jobs in one state, retry or delete them
 //! (`POST .../jobs/{state}/{retry|run|delete}`), dead jobs grouped by
 //! error, one job (in a queue, or found anywhere by id) with its status
-//! and chain, a job's status alone, and cancelling a job.
+//! and chain, a job's status alone, a job's logs per attempt, and
+//! cancelling a job.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use jobqueue_core::admin::{DurableState, JobDependencies, MAX_PAGE_SIZE};
-use jobqueue_core::{JobFilter, JobInfo, JobStatus};
+use jobqueue_core::{AttemptLog, JobFilter, JobInfo, JobStatus};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -26,6 +27,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/queues/{queue}/jobs/{state}/{action}", post(list_action))
         .route("/queues/{queue}/groups", get(groups))
         .route("/queues/{queue}/job/{id}", get(job_in_queue))
+        .route("/queues/{queue}/job/{id}/logs", get(logs))
         .route("/queues/{queue}/job/{id}/cancel", post(cancel))
         .route("/queues/{queue}/job/{id}/signal/{name}", post(signal))
         .route("/jobs/{id}", get(find_job))
@@ -163,6 +165,29 @@ async fn job_in_queue(
         Some(job) => job_detail(&state, job).await,
         None => Err(ApiError::job_not_found(id)),
     }
+}
+
+/// A job's logs, one entry per attempt (empty when none were kept).
+#[derive(Serialize)]
+struct JobLogs {
+    queue: String,
+    id: Uuid,
+    attempts: Vec<AttemptLog>,
+}
+
+/// `GET /queues/{queue}/job/{id}/logs`.
+async fn logs(
+    State(state): State<Arc<AppState>>,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Json<JobLogs>, ApiError> {
+    let id = params::job_id(&id)?;
+    let queue = state.known_queue(&name).await?;
+    let attempts = state.admin.job_logs(&queue, id).await?;
+    Ok(Json(JobLogs {
+        queue,
+        id,
+        attempts,
+    }))
 }
 
 async fn find_job(

@@ -15,6 +15,9 @@
 //! applied it counts nothing twice, and nothing is counted in memory where
 //! a crash would lose it.
 //!
+//! With per-job logs on, the attempts' logs of a queue are written in one
+//! more round trip right after its endings (`recording::write_logs`).
+//!
 //! A batch that cannot be written (Redis down) is retried with backoff until
 //! it is: a finished job stays leased until its outcome is recorded, and if
 //! this process dies first the lease lapses and the job runs again
@@ -24,11 +27,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jobqueue_core::store::CompletionBatch;
+use jobqueue_core::store::commands::job_logs::JobLogWrite;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::loops::retry_backoff::RetryBackoff;
-use crate::run::recording::{Finished, add_to_batch, tell_children};
+use crate::run::recording::{Finished, add_to_batch, log_write, tell_children, write_logs};
 use crate::state::queue::QueueRuntime;
 use crate::state::shared::Shared;
 
@@ -66,14 +70,20 @@ pub(crate) async fn run(
 /// Writes one batch, queue by queue.
 async fn write(shared: &Shared, batch: Vec<Finished>) {
     let mut per_queue: Vec<CompletionBatch> = vec![CompletionBatch::default(); shared.queues.len()];
+    // Attempt logs (per-job logs on), per queue: written right after the
+    // queue's endings.
+    let mut logs: Vec<Vec<JobLogWrite>> = vec![Vec::new(); shared.queues.len()];
     for Finished {
         queue,
         leased_id,
         outcome,
-        after,
+        mut after,
         keyed,
     } in batch
     {
+        if let Some(write) = log_write(&leased_id, &outcome, &mut after) {
+            logs[queue].push(write);
+        }
         add_to_batch(&mut per_queue[queue], leased_id, outcome, after, keyed);
     }
     for (index, (queue, mut batch)) in shared.queues.iter().zip(per_queue).enumerate() {
@@ -81,6 +91,9 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
             // A queue with flow limits: wake workers waiting for a slot.
             batch.wake_waiters = queue.limits.is_active();
             write_queue(shared, index, queue, &batch).await;
+        }
+        if !logs[index].is_empty() {
+            write_logs(shared, index, &logs[index]).await;
         }
     }
 }

@@ -9,7 +9,7 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use crate::run::leased::Leased;
 use crate::run::outcome::Outcome;
-use crate::run::recording::Finished;
+use crate::run::recording::{Finished, log_write, write_logs};
 use crate::run::runner;
 use crate::state::shared::Shared;
 
@@ -24,7 +24,7 @@ pub(crate) async fn run_job(
     // The run's future is large (decode, middleware, the job's own future):
     // boxed once here, it is not copied into and through this task's state
     // (halved the worker's memcpy in w1, about 10% of its instructions).
-    let (outcome, after) = tokio::select! {
+    let (outcome, mut after) = tokio::select! {
         ran = Box::pin(runner::run(&shared, &job)) => ran,
         // Shutdown gave up on this job: drop it; it is handed back.
         () = shared.abort_jobs.cancelled() => return,
@@ -43,7 +43,10 @@ pub(crate) async fn run_job(
         Outcome::Cancelled | Outcome::Expired | Outcome::Parked { .. }
     ) {
         // cancel.lua, expire.lua or signal_wait.lua already filed the job:
-        // nothing to record.
+        // nothing to record but the attempt's log (per-job logs on).
+        if let Some(log) = log_write(&job.leased_id(), &outcome, &mut after) {
+            write_logs(&shared, job.queue, &[log]).await;
+        }
         return;
     }
     crate::metrics::slots(shared.busy(), shared.config.concurrency);

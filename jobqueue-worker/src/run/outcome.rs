@@ -62,6 +62,9 @@ pub(crate) struct AfterRun {
     /// (`jobqueue_core::job::steps`): its success is acknowledged with
     /// `ack_steps.lua`, which deletes the memo with the job.
     pub(crate) memo: bool,
+    /// The attempt's log, when per-job logs are on and the capture ran
+    /// (`job_logs`): written with its ending by the outcome writer.
+    pub(crate) log: Option<crate::job_logs::CapturedAttempt>,
 }
 
 /// Not a failure: run again after `delay` without counting an attempt.

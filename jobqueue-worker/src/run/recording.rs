@@ -1,15 +1,18 @@
 //! How a finished run is recorded: [`Finished`] carries it to the outcome
 //! writer (`loops/outcome_writer.rs`), [`add_to_batch`] files it under the
 //! script call that records its ending, and [`tell_children`] lets the
-//! dependents of a parent that just ended know. The inline worker records
-//! its runs through the same two functions.
+//! dependents of a parent that just ended know; [`log_write`] and
+//! [`write_logs`] store the attempt's log (per-job logs) right after its
+//! ending. The inline worker records its runs through the same functions.
 
+use jobqueue_core::store::commands::job_logs::JobLogWrite;
 use jobqueue_core::store::keys::QueueKeys;
 use jobqueue_core::store::{BuryEntry, CompletionBatch, RetryEntry, Store};
 
 use uuid::Uuid;
 
 use crate::run::outcome::{AfterRun, Outcome};
+use crate::state::shared::Shared;
 
 /// One finished run, on its way to be recorded.
 pub(crate) struct Finished {
@@ -129,6 +132,66 @@ pub(crate) async fn tell_children(store: &Store, queue: &QueueKeys, releases: &[
             parents = releases.len(),
             error = %err,
             "could not tell dependents that their parents ended; the sweeper will"
+        );
+    }
+}
+
+/// What storing a finished attempt's log takes (per-job logs on; `None`
+/// when the run captured nothing):
+/// - a success deletes the job's log key, as its record is gone — unless
+///   no earlier run can have stored one (a first attempt without an error
+///   history and without a memo: the common case pays nothing);
+/// - a snooze of a job without a memo keeps nothing: the next run of the
+///   same attempt would replace it, and a success at attempt 1 does not
+///   look for it;
+/// - every other ending keeps the record (retry, dead, cancelled, expired,
+///   parked, a durable sleep) and stores the lines under the attempt.
+pub(crate) fn log_write(
+    leased_id: &[u8],
+    outcome: &Outcome,
+    after: &mut AfterRun,
+) -> Option<JobLogWrite> {
+    let log = after.log.take()?;
+    let job_id = String::from_utf8_lossy(leased_id).into_owned();
+    match outcome {
+        // A durable job (memo) may have stored a log before a sleep or a
+        // park at the same attempt.
+        Outcome::Succeeded => {
+            (log.earlier_runs || after.memo).then_some(JobLogWrite::Drop { job_id })
+        }
+        Outcome::Retry { failed: false, .. } if !after.memo => None,
+        _ => match serde_json::to_string(&log.lines) {
+            Ok(lines_json) => Some(JobLogWrite::Attempt {
+                job_id,
+                attempt: log.attempt,
+                lines_json,
+            }),
+            Err(err) => {
+                tracing::warn!(job.id = %job_id, error = %err, "could not encode a job's log; not stored");
+                None
+            }
+        },
+    }
+}
+
+/// Stores attempt logs of one queue, right after their endings were
+/// recorded, in one round trip. Not retried: a failure loses these logs
+/// (said in a warning), never the outcomes.
+pub(crate) async fn write_logs(shared: &Shared, queue: usize, writes: &[JobLogWrite]) {
+    let Some(settings) = &shared.job_logs else {
+        return;
+    };
+    let queue = &shared.queues[queue];
+    if let Err(err) = shared
+        .store
+        .write_job_logs(&queue.keys, writes, settings.ttl)
+        .await
+    {
+        tracing::warn!(
+            queue = %queue.name,
+            logs = writes.len(),
+            error = %err,
+            "could not store the logs of finished attempts; they are lost"
         );
     }
 }

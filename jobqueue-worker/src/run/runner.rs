@@ -23,6 +23,7 @@ use jobqueue_core::{JobContext, JobContextParts, JobError, JobErrorAction};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, Span};
 
+use crate::job_logs::{CapturedAttempt, finish_capture, start_capture};
 use crate::middleware::Next;
 use crate::run::leased::Leased;
 use crate::run::outcome::{AfterRun, Outcome, failed, malformed, refuse, snoozed};
@@ -61,7 +62,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
         id,
         head.track,
     );
-    let outcome = run_decoded(shared, leased, head, payload, status.clone()).await;
+    let (outcome, log) = run_decoded(shared, leased, head, payload, status.clone()).await;
     if let Some(entry) = cron_entry {
         crate::run::cron_result::record(shared, leased.queue, &entry, &leased.record, &outcome);
     }
@@ -95,23 +96,25 @@ pub(crate) async fn run(shared: &Arc<Shared>, leased: &Leased) -> (Outcome, Afte
             result,
             batch,
             memo,
+            log,
         },
     )
 }
 
 /// Runs a job whose record head decoded: admission, the expiry check, the
-/// run under its guards, and the verdict on what it came to.
+/// run under its guards, and the verdict on what it came to; with the
+/// attempt's log when per-job logs are on and the run started.
 async fn run_decoded(
     shared: &Arc<Shared>,
     leased: &Leased,
     head: EnvelopeHead<'_>,
     payload: &[u8],
     status: RunStatus,
-) -> Outcome {
+) -> (Outcome, Option<CapturedAttempt>) {
     let queue = &shared.queues[leased.queue];
     let admitted = match admit(shared, leased, &head, payload) {
         Ok(admitted) => admitted,
-        Err(outcome) => return outcome,
+        Err(outcome) => return (outcome, None),
     };
     let span = tracing::info_span!(
         "job",
@@ -125,7 +128,7 @@ async fn run_decoded(
         && Utc::now().timestamp_millis() >= expires_at
         && let Some(outcome) = drop_expired(shared, leased, &head, expires_at).await
     {
-        return outcome;
+        return (outcome, None);
     }
     if let Err(err) = status.started().await {
         tracing::debug!(error = %err, "could not mark the job running in its status");
@@ -133,8 +136,14 @@ async fn run_decoded(
     let Some((ctx, _running)) = start_run(shared, &queue.name, &head, &admitted, span, status)
     else {
         tracing::info!(job.id = %head.id, "job was cancelled before it started");
-        return Outcome::Cancelled;
+        return (Outcome::Cancelled, None);
     };
+    // Per-job logs: only when this worker keeps them (off by default, then
+    // not even the span's subscriber is asked).
+    let capturing = shared
+        .job_logs
+        .as_ref()
+        .is_some_and(|logs| start_capture(ctx.span(), logs));
     let handler = admitted.registered.handler.as_ref();
     let timeout = match head.timeout_ms {
         Some(0) => None,
@@ -171,7 +180,22 @@ async fn run_decoded(
         handler,
         record: &leased.record,
     };
-    verdict(shared, &attempt, timeout, result, ran)
+    let outcome = verdict(shared, &attempt, timeout, result, ran);
+    let log = capturing.then(|| CapturedAttempt {
+        attempt: admitted.attempt,
+        lines: finish_capture(ctx.span()),
+        earlier_runs: admitted.attempt > 1 || has_error_history(&leased.record),
+    });
+    (outcome, log)
+}
+
+/// The record's envelope (its first line) has an error history: an
+/// earlier run failed (its attempt count may have been reset since, by an
+/// operator's retry of a dead job). A false positive only costs a `DEL`.
+fn has_error_history(record: &[u8]) -> bool {
+    const MEMBER: &[u8] = b",\"errors\":";
+    let envelope = record.split(|&b| b == b'\n').next().unwrap_or_default();
+    envelope.windows(MEMBER.len()).any(|w| w == MEMBER)
 }
 
 /// A job that passed admission: its registered type, the decoded job, and

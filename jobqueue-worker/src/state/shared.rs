@@ -38,6 +38,8 @@ pub(crate) struct Shared {
     /// Jobs this worker knows it holds leased.
     pub(crate) held: HeldJobs,
     pub(crate) registry: Registry,
+    /// Per-job logs (`WorkerBuilder::job_logs`); `None`: none captured.
+    pub(crate) job_logs: Option<crate::job_logs::JobLogs>,
     /// The application state jobs receive (`WorkerBuilder::state`).
     pub(crate) state: ErasedState,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,

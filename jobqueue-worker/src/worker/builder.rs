@@ -11,6 +11,7 @@ use jobqueue_core::store::DeadLimits;
 use jobqueue_core::{Client, ClientConfig, ProvidedBy, StatefulJob};
 
 use crate::config::{Prefetch, QueueOrder, WorkerConfig};
+use crate::job_logs::JobLogs;
 use crate::middleware::Middleware;
 use crate::state::registry::{ErasedState, Registry};
 
@@ -107,6 +108,8 @@ pub struct WorkerBuilder<S = ()> {
     /// The state jobs receive, an `Arc<S>` with its type erased.
     pub(super) state: ErasedState,
     pub(super) state_type: PhantomData<fn() -> S>,
+    /// Per-job logs: `None` (the default) captures and writes nothing.
+    pub(super) job_logs: Option<JobLogs>,
 }
 
 impl<S> Clone for WorkerBuilder<S> {
@@ -122,6 +125,7 @@ impl<S> Clone for WorkerBuilder<S> {
             allow_unserved_queues: self.allow_unserved_queues,
             state: self.state.clone(),
             state_type: PhantomData,
+            job_logs: self.job_logs.clone(),
         }
     }
 }
@@ -140,6 +144,7 @@ impl WorkerBuilder {
             allow_unserved_queues: false,
             state: jobqueue_core::job::context::no_state(),
             state_type: PhantomData,
+            job_logs: None,
         }
     }
 
@@ -196,6 +201,7 @@ impl WorkerBuilder {
             allow_unserved_queues: self.allow_unserved_queues,
             state: Arc::new(state),
             state_type: PhantomData,
+            job_logs: self.job_logs,
         }
     }
 }
@@ -343,6 +349,16 @@ impl<S> WorkerBuilder<S> {
     /// update (default 5 minutes, at most 30 days).
     pub fn status_ttl(mut self, ttl: Duration) -> Self {
         self.config.status_ttl = ttl;
+        self
+    }
+
+    /// Keeps per-job logs: the `tracing` events each attempt emits inside
+    /// its job's span, capped and redacted as `logs` says, stored with the
+    /// job when the attempt ends (`Admin::job_logs`, the job page). Needs
+    /// [`JobLogLayer`](crate::JobLogLayer) in the process's subscriber.
+    /// Off by default: without this call nothing is captured or written.
+    pub fn job_logs(mut self, logs: JobLogs) -> Self {
+        self.job_logs = Some(logs);
         self
     }
 

@@ -138,6 +138,7 @@ impl<S> WorkerBuilder<S> {
             held: HeldJobs::new(queues.len()),
             queues,
             registry: self.registry,
+            job_logs: self.job_logs,
             state: self.state,
             middleware: self.middleware,
             wake_fetcher: Notify::new(),

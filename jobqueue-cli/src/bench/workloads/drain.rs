@@ -177,5 +177,8 @@ fn result_line(
     if args.tags > 0 {
         line["tags"] = json!(args.tags);
     }
+    if args.logs {
+        line["logs"] = json!(true);
+    }
     line
 }

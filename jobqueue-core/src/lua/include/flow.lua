@@ -26,7 +26,8 @@ include/new_jobs.lua.
 
 -- Drops the durable memos of jobs whose records are removed for good
 -- (docs/durable-jobs.md, "Limits and costs"): each job's memo
--- P:{Q}:steps:<id> and pending signals P:{Q}:signals:<id>, and its entries
+-- P:{Q}:steps:<id> and pending signals P:{Q}:signals:<id>, its per-attempt
+-- logs P:{Q}:logs:<id> (docs/search-logs-events.md, "Logs"), and its entries
 -- in the sleeping and signal_wait indexes, so a cancelled or deleted job
 -- is not counted there. `base` is `P:{Q}` (flow_base). Keys that do not
 -- exist cost a lookup each; only the paths that remove records (operator
@@ -34,7 +35,8 @@ include/new_jobs.lua.
 local function drop_memos(base, ids)
   if #ids == 0 then return end
   for _, id in ipairs(ids) do
-    redis.call('DEL', queue_key(base, ':steps:' .. id), queue_key(base, ':signals:' .. id))
+    redis.call('DEL', queue_key(base, ':steps:' .. id), queue_key(base, ':signals:' .. id),
+      queue_key(base, ':logs:' .. id))
   end
   redis.call('ZREM', queue_key(base, ':sleeping'), unpack(ids))
   redis.call('ZREM', queue_key(base, ':signal_wait'), unpack(ids))

@@ -6,6 +6,7 @@ pub mod batches;
 pub mod cron;
 pub mod dependencies;
 pub mod flow_keys;
+pub mod job_logs;
 pub mod job_sets;
 pub mod key_space;
 pub mod limits;

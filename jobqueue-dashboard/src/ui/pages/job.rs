@@ -1,5 +1,6 @@
 //! One job: everything stored about it, its status (progress, result),
-//! its chain, its error history and (for operators) its actions.
+//! its chain, its error history, its logs per attempt and (for operators)
+//! its actions.
 
 use std::sync::Arc;
 
@@ -56,7 +57,12 @@ pub(crate) async fn job(
         ),
     };
     let durable = state.admin.durable_state(&name, id).await?;
-    let body = html! { (body) (crate::ui::pages::job_durable::durable_section(&durable)) };
+    let logs = state.admin.job_logs(&name, id).await?;
+    let body = html! {
+        (body)
+        (crate::ui::pages::job_durable::durable_section(&durable))
+        (crate::ui::pages::job_logs::logs_section(&logs))
+    };
     Ok(Html(
         page(
             &state,

@@ -7,6 +7,7 @@ pub(crate) mod cron;
 pub(crate) mod groups;
 pub(crate) mod job;
 pub(crate) mod job_durable;
+pub(crate) mod job_logs;
 pub(crate) mod jobs;
 pub(crate) mod keys;
 pub(crate) mod limits;
