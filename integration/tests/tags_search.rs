@@ -83,6 +83,53 @@ async fn bad_tags_are_refused_before_anything_is_sent() {
     assert_eq!(info.ready, 1, "only the valid job was sent");
 }
 
+/// A tagged job enqueued under an idempotency key (single or bulk) is
+/// indexed by the idempotent enqueue script in the step that creates it;
+/// a repeat answered with the original job indexes nothing new. (Before,
+/// the client refused the combination.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tagged_jobs_with_an_idempotency_key_are_indexed_once() {
+    let env = test_redis("tags-idempotent").await;
+    let client = env.client();
+    let day = Duration::from_secs(86_400);
+    let tag = "order:42";
+    let first = client
+        .job(env.test_job())
+        .tags([tag])
+        .idempotency_key("order-42", day)
+        .enqueue()
+        .await
+        .unwrap();
+    let again = client
+        .job(env.test_job())
+        .tags([tag])
+        .idempotency_key("order-42", day)
+        .enqueue()
+        .await
+        .unwrap();
+    assert_eq!(again, first, "the repeat answers with the original job");
+    let bulk = client
+        .enqueue_prepared([client
+            .job(env.test_job())
+            .tags([tag])
+            .idempotency_key("order-43", day)
+            .prepare()
+            .unwrap()])
+        .await
+        .unwrap();
+    let query = SearchQuery::tag(tag).unwrap();
+    let found: Vec<Uuid> = search_all(&env, &query, 100)
+        .await
+        .into_iter()
+        .flat_map(|page| page.hits.into_iter().map(|hit| hit.id))
+        .collect();
+    let mut expected = vec![first, bulk[0]];
+    expected.sort();
+    let mut got = found.clone();
+    got.sort();
+    assert_eq!(got, expected, "each job indexed once: {found:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tagged_jobs_are_found_by_tag_wherever_they_are() {
     let env = test_redis("tags-places").await;

@@ -93,13 +93,6 @@ fn check_options<J: StatefulJob>(options: &JobOptions) -> Result<&str, Error> {
     if let Some(key) = &options.idempotency {
         crate::client::idempotency::validate(key, options)?;
     }
-    if !options.tags.is_empty() && options.idempotency.is_some() {
-        return Err(Error::invalid(
-            OP,
-            "tags cannot yet be combined with an idempotency key (.idempotency_key): its \
-             enqueue script does not index tags",
-        ));
-    }
     Ok(queue)
 }
 

@@ -20,13 +20,14 @@ id keeps its own guarantee. A generated id (a fresh UUID, 'generated')
 cannot be held by another job, so its marker is neither read nor
 written (its key is still declared, for a fixed key layout). A new job
 is placed as enqueue_with_id.lua places it (place_new_job,
-finish_new_jobs). Jobs of one call are handled in order (a later job sees
+finish_new_jobs), and its tags are indexed in the same step (index_tags,
+include/tags.lua). Jobs of one call are handled in order (a later job sees
 the markers of earlier ones); every job's arguments are checked before
 anything is written.
 
-Only include/lib.lua, include/records.lua and include/new_jobs.lua are
-prepended (not include/flow.lua). The commonest single enqueue — a plain
-job that runs now, with a generated id — takes the leaner
+Only include/lib.lua, keys.lua, records.lua, new_jobs.lua and tags.lua
+are prepended (not include/flow.lua). The commonest single enqueue — a plain
+job that runs now, with a generated id and no tags — takes the leaner
 enqueue_idempotent_ready.lua instead (docs/benchmarks.md).
 
 Called by: store/ops/enqueue_idempotent.rs, when a producer enqueues jobs
@@ -84,6 +85,7 @@ local now = now_ms()
 local to_ready, out = {}, {}
 -- The scheduled set's head is read only when a job may be scheduled.
 local previous_head, head_read, earliest = nil, false, nil
+local base = nil -- P:{Q}, for the tag index (include/tags.lua), once a job is placed
 for i = 1, jobs do
   local a = 3 + 6 * (i - 1)
   local record, when, ms = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
@@ -109,6 +111,8 @@ for i = 1, jobs do
       end
       local at = place_new_job(scheduled_key, jobs_key, record, when, ms, now, to_ready)
       if at and (earliest == nil or at < earliest) then earliest = at end
+      base = base or flow_base(jobs_key, ':jobs')
+      index_tags(base, record, now)
       out[#out + 1] = 'enqueued'
     end
     out[#out + 1] = id

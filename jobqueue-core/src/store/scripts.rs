@@ -93,6 +93,8 @@ macro_rules! lua {
             ),
         )
     };
+    // The idempotent enqueue: what places new jobs and indexes their
+    // tags, without flow.lua.
     (new_jobs $name:literal) => {
         LuaScript::new(
             $name,
@@ -101,6 +103,7 @@ macro_rules! lua {
                 include_str!("../lua/include/keys.lua"),
                 include_str!("../lua/include/records.lua"),
                 include_str!("../lua/include/new_jobs.lua"),
+                include_str!("../lua/include/tags.lua"),
                 include_str!(concat!("../lua/", $name, ".lua"))
             ),
         )

@@ -1,7 +1,8 @@
 --[[ include/tags.lua — the per-queue tag index; prepended after
 include/flow.lua (store/scripts.rs, `lua!(tags …)`) to the scripts that
 enqueue new jobs that may carry tags: enqueue_priority.lua, schedule.lua,
-enqueue_with_id.lua and enqueue_unique.lua; and (`lua_deps!`, after
+enqueue_with_id.lua and enqueue_unique.lua; after include/new_jobs.lua
+(`lua!(new_jobs …)`) to enqueue_idempotent.lua; and (`lua_deps!`, after
 flow.lua) to enqueue_waiting.lua and release_child.lua, of which only
 enqueue_waiting.lua indexes. The plain fetch and ack do not pay for it.
 
