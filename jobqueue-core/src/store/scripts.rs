@@ -72,76 +72,45 @@ impl LuaScript {
     }
 }
 
-macro_rules! lua {
-    ($name:literal) => {
+/// A script with its includes prepended, in the order given:
+/// `script_with!("fetch"; "lib", "keys", "records")` is
+/// `include/lib.lua`, `include/keys.lua`, `include/records.lua`, then
+/// `fetch.lua`. The macros below name the include sets the scripts share.
+macro_rules! script_with {
+    ($name:literal; $($include:literal),+) => {
         LuaScript::new(
             $name,
             concat!(
-                include_str!("../lua/include/lib.lua"),
-                include_str!(concat!("../lua/", $name, ".lua"))
-            ),
-        )
-    };
-    (records $name:literal) => {
-        LuaScript::new(
-            $name,
-            concat!(
-                include_str!("../lua/include/lib.lua"),
-                include_str!("../lua/include/keys.lua"),
-                include_str!("../lua/include/records.lua"),
-                include_str!(concat!("../lua/", $name, ".lua"))
-            ),
-        )
-    };
-    // The idempotent enqueue: what places new jobs and indexes their
-    // tags, without flow.lua.
-    (new_jobs $name:literal) => {
-        LuaScript::new(
-            $name,
-            concat!(
-                include_str!("../lua/include/lib.lua"),
-                include_str!("../lua/include/keys.lua"),
-                include_str!("../lua/include/records.lua"),
-                include_str!("../lua/include/new_jobs.lua"),
-                include_str!("../lua/include/tags.lua"),
-                include_str!(concat!("../lua/", $name, ".lua"))
-            ),
-        )
-    };
-    (flow $name:literal) => {
-        LuaScript::new(
-            $name,
-            concat!(
-                include_str!("../lua/include/lib.lua"),
-                include_str!("../lua/include/keys.lua"),
-                include_str!("../lua/include/records.lua"),
-                include_str!("../lua/include/new_jobs.lua"),
-                include_str!("../lua/include/flow.lua"),
-                include_str!(concat!("../lua/", $name, ".lua"))
-            ),
-        )
-    };
-    // The scripts that enqueue new jobs, which may carry tags: `flow` and
-    // the tag index (`include/tags.lua`).
-    (tags $name:literal) => {
-        LuaScript::new(
-            $name,
-            concat!(
-                include_str!("../lua/include/lib.lua"),
-                include_str!("../lua/include/keys.lua"),
-                include_str!("../lua/include/records.lua"),
-                include_str!("../lua/include/new_jobs.lua"),
-                include_str!("../lua/include/flow.lua"),
-                include_str!("../lua/include/tags.lua"),
+                $(include_str!(concat!("../lua/include/", $include, ".lua")),)+
                 include_str!(concat!("../lua/", $name, ".lua"))
             ),
         )
     };
 }
 
-/// A script that moves jobs waiting for parents: `include/lib.lua`,
-/// `include/records.lua`, `include/flow.lua` (a released job may be keyed) and
-/// `include/deps.lua` prepended.
+/// The include sets of most scripts: `lib` alone (the hot fetch-free
+/// scripts), `records` (leasing or filing records), `new_jobs` (the
+/// idempotent enqueue: what places new jobs and indexes their tags,
+/// without `flow.lua`), `flow` (keyed flow control, filing finished jobs)
+/// and `tags` (the scripts that enqueue new jobs, which may carry tags).
+macro_rules! lua {
+    ($name:literal) => {
+        script_with!($name; "lib")
+    };
+    (records $name:literal) => {
+        script_with!($name; "lib", "keys", "records")
+    };
+    (new_jobs $name:literal) => {
+        script_with!($name; "lib", "keys", "records", "new_jobs", "tags")
+    };
+    (flow $name:literal) => {
+        script_with!($name; "lib", "keys", "records", "new_jobs", "flow")
+    };
+    (tags $name:literal) => {
+        script_with!($name; "lib", "keys", "records", "new_jobs", "flow", "tags")
+    };
+}
+
 /// The batch scripts: `include/batch.lua` after `include/lib.lua` and
 /// `include/keys.lua` (its `queue_key` names the release outbox a child
 /// batch writes to; the hot ones, which end or add jobs, define nothing
@@ -149,48 +118,19 @@ macro_rules! lua {
 /// trim records.
 macro_rules! lua_batch {
     ($name:literal) => {
-        LuaScript::new(
-            $name,
-            concat!(
-                include_str!("../lua/include/lib.lua"),
-                include_str!("../lua/include/keys.lua"),
-                include_str!("../lua/include/batch.lua"),
-                include_str!(concat!("../lua/", $name, ".lua"))
-            ),
-        )
+        script_with!($name; "lib", "keys", "batch")
     };
     (flow $name:literal) => {
-        LuaScript::new(
-            $name,
-            concat!(
-                include_str!("../lua/include/lib.lua"),
-                include_str!("../lua/include/keys.lua"),
-                include_str!("../lua/include/records.lua"),
-                include_str!("../lua/include/new_jobs.lua"),
-                include_str!("../lua/include/flow.lua"),
-                include_str!("../lua/include/batch.lua"),
-                include_str!(concat!("../lua/", $name, ".lua"))
-            ),
-        )
+        script_with!($name; "lib", "keys", "records", "new_jobs", "flow", "batch")
     };
 }
 
+/// A script that moves jobs waiting for parents: everything `flow` has (a
+/// released job may be keyed), `include/tags.lua` (enqueue_waiting.lua
+/// indexes a new job's tags) and `include/deps.lua`.
 macro_rules! lua_deps {
     ($name:literal) => {
-        LuaScript::new(
-            $name,
-            concat!(
-                include_str!("../lua/include/lib.lua"),
-                include_str!("../lua/include/keys.lua"),
-                include_str!("../lua/include/records.lua"),
-                include_str!("../lua/include/new_jobs.lua"),
-                include_str!("../lua/include/flow.lua"),
-                // enqueue_waiting.lua indexes a new job's tags.
-                include_str!("../lua/include/tags.lua"),
-                include_str!("../lua/include/deps.lua"),
-                include_str!(concat!("../lua/", $name, ".lua"))
-            ),
-        )
+        script_with!($name; "lib", "keys", "records", "new_jobs", "flow", "tags", "deps")
     };
 }
 
