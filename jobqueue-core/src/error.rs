@@ -337,6 +337,20 @@ pub enum Error {
         /// The job that holds the key.
         original: Uuid,
     },
+    /// A reader of a queue's event stream resumed from an event the stream
+    /// no longer holds (trimmed at its cap, or events were switched off):
+    /// events after it may be missing. The stream goes on from the oldest
+    /// event it holds.
+    #[error(
+        "events of queue '{queue}' after {after} may be missing: the stream no longer holds that event \
+         (trimmed at its cap, or switched off); reading goes on from the oldest one kept"
+    )]
+    EventsMissed {
+        /// The queue.
+        queue: String,
+        /// The event the reader resumed from.
+        after: String,
+    },
     /// Redis replied with something the caller did not expect.
     #[error("{op}: unexpected reply from Redis: {detail}")]
     Protocol {
@@ -369,7 +383,8 @@ impl Error {
             Error::JobNotFound { .. }
             | Error::CronEntryNotFound { .. }
             | Error::KeyClassNotFound { .. }
-            | Error::BatchNotFound { .. } => ErrorKind::NotFound,
+            | Error::BatchNotFound { .. }
+            | Error::EventsMissed { .. } => ErrorKind::NotFound,
             Error::BatchClosed { .. } | Error::WorkflowConflict { .. } => ErrorKind::Conflict,
             Error::JobNotSucceeded { .. } => ErrorKind::Conflict,
             Error::WaitTimeout { .. } => ErrorKind::Unavailable,

@@ -42,10 +42,12 @@ pub mod cron;
 mod dependencies;
 pub mod durable;
 mod errors;
+pub mod events;
 mod filter;
 pub mod finished;
 mod handle;
 mod history;
+pub mod job_history;
 pub mod job_logs;
 mod jobs;
 mod keyed;
@@ -70,9 +72,14 @@ pub use browse::{BrowseState, BulkAction, JobPage, MAX_SCAN_PER_PAGE};
 pub use dependencies::{ChildRef, JobDependencies, ParentStatus};
 pub use durable::DurableState;
 pub use errors::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};
+pub use events::{EventId, EventPage, EventStart, JobEvent, JobEventKind};
 pub use filter::{JobFilter, error_fingerprint, normalise_error_message};
 pub use handle::{AUDIT_LOG_CAPACITY, Admin, MAX_PAGE_SIZE};
 pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};
+pub use job_history::{
+    DEFAULT_HISTORY_BUDGET, HistoryEntry, HistoryFilter, HistoryPage, HistoryStatus,
+    MAX_HISTORY_BUDGET,
+};
 pub use job_logs::AttemptLog;
 pub use jobs::{JobInfo, JobSet, JobState, millis_to_datetime};
 pub use queues::{QueueInfo, Totals};

@@ -120,6 +120,12 @@ impl Client {
                 self.drop_unused_status(job, outcome).await;
             }
         }
+        self.note_enqueued(
+            jobs.iter()
+                .zip(&outcomes)
+                .filter_map(|(job, outcome)| Some((job, outcome.as_ref().ok()?))),
+        )
+        .await;
         Ok(outcomes)
     }
 }

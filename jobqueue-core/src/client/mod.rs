@@ -14,6 +14,8 @@
 //! | `status.rs` | a job's status: state, progress, result, error |
 //! | `enqueue_status.rs` | a tracked job's first status, written at enqueue |
 //! | `cancel.rs` | cancelling a job wherever it is |
+//! | `events.rs` | [`Client::events`]: a queue's lifecycle events as a stream |
+//! | `enqueue_events.rs` | the `enqueued` events a producer writes when a queue's events are on |
 //! | `batch.rs` | batches: jobs tracked as one, with callbacks |
 
 pub(crate) mod after;
@@ -21,7 +23,9 @@ pub mod batch;
 pub mod builder;
 mod bulk;
 pub mod cancel;
+mod enqueue_events;
 mod enqueue_status;
+pub mod events;
 mod handle;
 mod idempotency;
 pub mod options;

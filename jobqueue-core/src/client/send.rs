@@ -32,6 +32,7 @@ impl Client {
         };
         let outcome = sent.map_err(|err| self.write_error(err))?;
         self.drop_unused_status(&job, &outcome).await;
+        self.note_enqueued([(&job, &outcome)]).await;
         Ok(outcome)
     }
 

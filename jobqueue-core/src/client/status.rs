@@ -347,7 +347,22 @@ impl RunStatus {
                 ],
                 self.running_ttl_ms(),
             )
-            .await
+            .await?;
+        let written = self
+            .inner
+            .writer
+            .store
+            .emit_events(
+                &self.inner.queue,
+                "progress",
+                &[self.inner.id.to_string()],
+                &[("percent", &percent), ("message", message)],
+            )
+            .await;
+        if let Err(err) = written {
+            tracing::warn!(error = %err, "could not write a progress event");
+        }
+        Ok(())
     }
 
     pub(crate) fn set_result(&self, json: String) -> Result<(), Error> {

@@ -22,6 +22,10 @@ KEYS[2]     P:{Q}:stats        hash
 KEYS[2+i]   P:{Q}:unique:<digest> string, the lock of ARGV[i]
 ARGV[…]     job ids: the #KEYS-2 unique ones first, then the others
 
+When the queue's event stream or history is on (include/observe.lua),
+the jobs still leased are read before they are dropped, for a
+`succeeded` entry and their history entries.
+
 Returns: {how many of the ids were still leased by this worker,
           how many locks were released}.
 
@@ -48,6 +52,9 @@ end
 if #ARGV == 0 then
   return {0, released}
 end
+local watch = observe_leaving(flow_base(KEYS[2], ':stats'), KEYS[1], ARGV)
 local acked = redis.call('HDEL', KEYS[1], unpack(ARGV))
-count_ended(KEYS[2], 'processed', acked)
+local now = now_ms()
+count_ended(KEYS[2], 'processed', acked, now)
+observe_left(watch, 'succeeded', 1, now)
 return {acked, released}

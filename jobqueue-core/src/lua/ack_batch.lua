@@ -21,14 +21,19 @@ KEYS[4]  P:{Q}:batch:<bid>  hash, the batch of every id
 ARGV[1]  P:{Q}:events       pub/sub channel
 ARGV[2…] job ids
 
+Watched as ack.lua (include/observe.lua).
+
 Returns: {acked, callbacks enqueued, outbox entry…}: the entry a child
 batch completed here filed for its parent (include/batch.lua), which the
 caller applies at once (Store::apply_releases; the reaper's sweep does,
 should the caller die first).
 ]]
 local now = now_ms()
-local acked = redis.call('HDEL', KEYS[1], unpack(ARGV, 2))
+local ids = {unpack(ARGV, 2)}
+local watch = observe_leaving(flow_base(KEYS[2], ':stats'), KEYS[1], ids)
+local acked = redis.call('HDEL', KEYS[1], unpack(ids))
 count_ended(KEYS[2], 'processed', acked, now)
+observe_left(watch, 'succeeded', 1, now)
 local fired = batch_ended(KEYS[4], KEYS[3], 'succeeded', acked, now)
 if fired > 0 then redis.call('PUBLISH', ARGV[1], 'r') end
 return {acked, fired, unpack(batch_told)}

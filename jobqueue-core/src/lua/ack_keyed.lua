@@ -22,13 +22,18 @@ KEYS[3]  P:{Q}:stats        hash
 ARGV[…]  job ids
 
 Returns: how many of the ids were still leased by this worker.
+
+Watched as ack.lua (include/observe.lua).
 ]]
 local records = redis.call('HMGET', KEYS[1], unpack(ARGV))
-local removed = redis.call('HDEL', KEYS[1], unpack(ARGV))
 local base = flow_base(KEYS[2], ':gready')
+local watch = observe_leaving(base, KEYS[1], ARGV, records)
+local removed = redis.call('HDEL', KEYS[1], unpack(ARGV))
 flow_leave(base, records)
 for i = 1, #ARGV do
   if records[i] then release_unique(base, records[i]) end
 end
-count_ended(KEYS[3], 'processed', removed)
+local now = now_ms()
+count_ended(KEYS[3], 'processed', removed, now)
+observe_left(watch, 'succeeded', 1, now)
 return removed

@@ -29,11 +29,16 @@ ARGV[n+1…2n] each job's result (JSON, from ctx.set_result; '' for none),
           (ctx.parent_result) as long as the hash lives
 
 Returns: {acked, outbox entries filed…}
+
+Watched as ack.lua (include/observe.lua).
 ]]
 local now = now_ms()
 local out = {0}
 local n = #KEYS - 3
-local records, left, acked_ids = redis.call('HMGET', KEYS[1], unpack(ARGV, 1, n)), {}, {}
+local ids = {unpack(ARGV, 1, n)}
+local records, left, acked_ids = redis.call('HMGET', KEYS[1], unpack(ids)), {}, {}
+local base = flow_base(KEYS[2], ':releases')
+local watch = observe_leaving(base, KEYS[1], ids, records)
 for i = 1, n do
   if records[i] and redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
     left[#left + 1] = records[i]
@@ -49,9 +54,9 @@ for i = 1, n do
     end
   end
 end
-local base = flow_base(KEYS[2], ':releases')
 flow_leave(base, left)
 drop_memos(base, acked_ids)
 for _, record in ipairs(left) do release_unique(base, record) end
 count_ended(KEYS[3], 'processed', out[1], now)
+observe_left(watch, 'succeeded', 1, now)
 return out

@@ -21,11 +21,15 @@ KEYS[1+2i]   P:{Q}:steps:<id>      hash, the memo of ARGV[i]
 KEYS[2+2i]   P:{Q}:signals:<id>    hash, the pending signals of ARGV[i]
 ARGV[…]      job ids
 
+Watched as ack.lua (include/observe.lua).
+
 Returns: how many of the jobs were still leased by this worker.
 ]]
 local now = now_ms()
 local acked = 0
 local records, left = redis.call('HMGET', KEYS[1], unpack(ARGV)), {}
+local base = flow_base(KEYS[2], ':stats')
+local watch = observe_leaving(base, KEYS[1], ARGV, records)
 for i = 1, #ARGV do
   if records[i] and redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
     left[#left + 1] = records[i]
@@ -34,8 +38,8 @@ for i = 1, #ARGV do
     redis.call('DEL', steps_key, signals_key)
   end
 end
-local base = flow_base(KEYS[2], ':stats')
 flow_leave(base, left)
 for _, record in ipairs(left) do release_unique(base, record) end
 count_ended(KEYS[2], 'processed', acked, now)
+observe_left(watch, 'succeeded', 1, now)
 return acked

@@ -33,6 +33,10 @@ ARGV[6]  'ready' or 'retry': the place the page is taken from
 
 Returns: {jobs cancelled by this call, next position or -1 when this
 place is done}, or {-1, -1} when there is no such batch.
+
+A `cancelled` entry goes to the queue's event stream, and the job's history
+entry to its history, when they are on (observe_finished in
+include/observe.lua).
 ]]
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {-1, -1} end
@@ -51,6 +55,7 @@ if ARGV[6] == 'ready' then
       and redis.call('LREM', KEYS[2], 1, record) == 1 then
       cancelled = cancelled + 1
       file_finished(KEYS[5], KEYS[4], KEYS[6], 'cancelled', record_id(record), record, now, max_kept, max_age)
+      observe_finished(flow_base(KEYS[4], ':jobs'), 'cancelled', record_id(record), record, now)
     end
   end
   if #page == size then next_start = start + size - cancelled end
@@ -63,6 +68,7 @@ else
       redis.call('ZREM', KEYS[3], id)
       cancelled = cancelled + 1
       file_finished(KEYS[5], KEYS[4], KEYS[6], 'cancelled', id, record, now, max_kept, max_age)
+      observe_finished(flow_base(KEYS[4], ':jobs'), 'cancelled', id, record, now)
     end
   end
   if #ids == size then next_start = start + size - cancelled end

@@ -39,6 +39,9 @@ ARGV[2]  most age of a dead job, ms
 ARGV[3…] triples: id as leased, id in the dead set (differs only for a
          record too damaged to carry a valid id), final record
 
+A `dead` entry goes to the queue's event stream, and the jobs' history
+entries to its history, when they are on (include/observe.lua).
+
 Returns: {buried, trimmed, outbox entries filed…}
 
 The filing, trimming and counting are bury_leased and count_buried in
@@ -49,6 +52,7 @@ local max_jobs, max_age = tonumber(ARGV[1]), tonumber(ARGV[2])
 local leased, leased_ids, buried, twins = bury_leased(KEYS[1], KEYS[2], KEYS[3], ARGV, 3, now)
 if buried > 0 and KEYS[5] then flow_leave(flow_base(KEYS[5], ':gready'), leased) end
 local trimmed = count_buried(KEYS[2], KEYS[3], KEYS[4], buried, twins, max_jobs, max_age, now)
+observe_buried(flow_base(KEYS[2], ':dead'), leased, leased_ids, ARGV, 3, now)
 local out = {buried, trimmed}
 if #KEYS > 5 then
   for n = 1, #leased_ids do

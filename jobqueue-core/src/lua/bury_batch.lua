@@ -30,6 +30,8 @@ ARGV[4…] triples: id as leased, id in the dead set, final record
 Returns: {buried, trimmed, callbacks enqueued, outbox entry…}: the
 entry a child batch completed here filed for its parent, applied by the
 caller at once (as ack_batch.lua).
+
+Watched as bury.lua (include/observe.lua).
 ]]
 local now = now_ms()
 local leased, leased_ids, buried, twins = bury_leased(KEYS[1], KEYS[2], KEYS[3], ARGV, 4, now)
@@ -47,6 +49,7 @@ if in_batch then
 end
 local trimmed = count_buried(KEYS[2], KEYS[3], KEYS[4], buried, twins,
   tonumber(ARGV[1]), tonumber(ARGV[2]), now)
+observe_buried(flow_base(KEYS[2], ':dead'), leased, leased_ids, ARGV, 4, now)
 local fired = 0
 if in_batch then fired = batch_ended(KEYS[6], KEYS[5], 'dead', buried, now) end
 if fired > 0 then redis.call('PUBLISH', ARGV[3], 'r') end

@@ -47,12 +47,17 @@ Returns: {'cancelled', 'ready' | 'scheduled' | 'retry' | 'waiting' | 'active', r
          (a unique job's lock is freed in the same step)
          or {'not_found', '', ''} (never enqueued, finished, dead, already cancelled,
          or — with a candidate record — no longer where the caller saw it).
+
+A `cancelled` entry goes to the queue's event stream, and the job's history
+entry to its history, when they are on (observe_finished in
+include/observe.lua).
 ]]
 local id, candidate = ARGV[2], ARGV[3]
 local now = now_ms()
 
 local function file_cancelled(record)
   file_finished(KEYS[6], KEYS[3], KEYS[7], 'cancelled', id, record, now, tonumber(ARGV[4]), tonumber(ARGV[5]))
+  observe_finished(flow_base(KEYS[3], ':jobs'), 'cancelled', id, record, now)
   resolve_parent(KEYS[10], KEYS[9], id, 'failed', now)
   release_unique(flow_base(KEYS[3], ':jobs'), record)
   batch_job_cancelled(flow_base(KEYS[3], ':jobs'), record, now, ARGV[1])

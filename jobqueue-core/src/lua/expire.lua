@@ -29,6 +29,10 @@ ARGV[5]  '1' when KEYS[5] and KEYS[6] are the outbox and parent keys
 
 Returns: 1 when the job was dropped as expired, 0 when it has not expired
          (or is no longer leased by this worker).
+
+A `expired` entry goes to the queue's event stream, and the job's history
+entry to its history, when they are on (observe_finished in
+include/observe.lua).
 ]]
 local now = now_ms()
 if tonumber(ARGV[2]) > now then
@@ -41,6 +45,7 @@ end
 redis.call('HDEL', KEYS[1], ARGV[1])
 flow_leave(flow_base(KEYS[3], ':jobs'), {record})
 file_finished(KEYS[2], KEYS[3], KEYS[4], 'expired', ARGV[1], record, now, tonumber(ARGV[3]), tonumber(ARGV[4]))
+observe_finished(flow_base(KEYS[3], ':jobs'), 'expired', ARGV[1], record, now)
 local lock = 5
 if ARGV[5] == '1' then
   resolve_parent(KEYS[6], KEYS[5], ARGV[1], 'failed', now)

@@ -29,6 +29,9 @@ the batch: two records pushed under one id) is dead-lettered under a new
 id with a "duplicate job id" error (lease_records in include/records.lua); a
 malformed one goes back to the tail of the ready list.
 
+A `started` entry goes to the queue's event stream when it is on
+(include/observe.lua).
+
 Returns: {status, record…}; status 0 = ok (zero or more records follow),
          1 = queue paused, 2 = this worker holds no lease (heartbeat first).
 ]]
@@ -38,4 +41,9 @@ end
 if not redis.call('ZSCORE', KEYS[4], ARGV[1]) then
   return {2}
 end
-return lease_ready(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[2]))
+local leased = lease_ready(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[2]))
+if #leased > 1 then
+  local base = flow_base(KEYS[1], ':ready')
+  emit_events(base, observe_caps(base), 'started', record_ids(leased, 2))
+end
+return leased

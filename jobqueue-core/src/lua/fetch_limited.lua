@@ -62,6 +62,9 @@ ARGV[3]  ms to wait at the running limit before asking again (the
          fallback: a freed slot wakes the worker sooner)
 ARGV[4…] the worker ids of KEYS[14…], in the same order
 
+A `started` entry goes to the queue's event stream when it is on
+(include/observe.lua).
+
 Returns: as fetch.lua ({0, record…} / {1} paused / {2} no lease),
          {3, retry_after_ms} when the limits allow nothing now, or
          {4, worker id…} when the worker list passed in is out of date.
@@ -230,5 +233,7 @@ if leased == 0 then
   if next_key[2] then
     return {3, math.max(1, math.min(KEYED_RETRY_MS, math.ceil(tonumber(next_key[2]) - now)))}
   end
+else
+  emit_events(base, observe_caps(base), 'started', record_ids(out, 2))
 end
 return out

@@ -34,6 +34,10 @@ ARGV[1]  P:{Q}:events       pub/sub channel
 ARGV[2]  1 when the jobs failed an attempt, 0 when they snoozed
 ARGV[3…] triples: id, delay ms, updated record
 
+A `retrying` entry (a failed attempt; `snoozed` for a snooze) with the
+due times goes to the queue's event stream when it is on
+(include/observe.lua).
+
 Returns: how many jobs left this worker (moved to the retry set, or
          dead-lettered as duplicates).
 ]]
@@ -85,6 +89,18 @@ if #leased_ids > 0 then
     if KEYS[6] and redis.call('EXISTS', KEYS[6]) == 1 then
       redis.call('HINCRBY', KEYS[6], 'failed', #leased_ids)
     end
+  end
+end
+if #scored > 0 then
+  local base = flow_base(KEYS[2], ':retry')
+  local events_cap = observe_caps(base)
+  if events_cap then
+    local ids, due = {}, {}
+    for i = 1, #scored, 2 do
+      due[#due + 1] = scored[i]
+      ids[#ids + 1] = scored[i + 1]
+    end
+    emit_events(base, events_cap, ARGV[2] == '1' and 'retrying' or 'snoozed', ids, due)
   end
 end
 if earliest and (previous_head == nil or earliest < previous_head) then

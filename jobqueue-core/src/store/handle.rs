@@ -11,6 +11,8 @@ use crate::store::scripts;
 pub struct Store {
     pub(in crate::store) conn: RedisConnection,
     pub(in crate::store) keys: Keys,
+    /// The event switches this process read (`commands/observe.rs`).
+    pub(in crate::store) switches: std::sync::Arc<crate::store::commands::observe::SwitchCache>,
 }
 
 impl Store {
@@ -23,7 +25,11 @@ impl Store {
         let keys = Keys::new(prefix)?;
         let mut conn = RedisConnection::connect(url, settings).await?;
         scripts::load_all(&mut conn).await?;
-        Ok(Self { conn, keys })
+        Ok(Self {
+            conn,
+            keys,
+            switches: std::sync::Arc::default(),
+        })
     }
 
     /// The key builder for this store's prefix.

@@ -503,6 +503,30 @@ impl QueueKeys {
         format!("{}:tag:{}", self.base, tag)
     }
 
+    /// The queue's watch switches (`lua/include/observe.lua`): the event
+    /// stream's and the history's caps, the history's counters.
+    pub fn observe(&self) -> String {
+        format!("{}:observe", self.base)
+    }
+
+    /// The queue's live event stream (a capped Redis stream, one entry per
+    /// script call; `lua/include/observe.lua`).
+    pub fn event_stream(&self) -> String {
+        format!("{}:event_stream", self.base)
+    }
+
+    /// The history of the queue's finished jobs (a capped Redis stream,
+    /// one entry per job; `lua/include/observe.lua`).
+    pub fn history(&self) -> String {
+        format!("{}:history", self.base)
+    }
+
+    /// The registered history exporter's progress: `cursor`, the last
+    /// entry it wrote, and `exported`, how many it has written.
+    pub fn history_export(&self) -> String {
+        format!("{}:history:export", self.base)
+    }
+
     /// Set of the names of this queue's cron entries.
     pub fn crons(&self) -> String {
         format!("{}:crons", self.base)
@@ -593,6 +617,10 @@ mod tests {
             q.signals("x"),
             q.idempotency("ab12"),
             q.purging_priority(),
+            q.observe(),
+            q.event_stream(),
+            q.history(),
+            q.history_export(),
         ] {
             assert!(key.starts_with("app1:{mail}:"), "{key}");
         }
@@ -614,6 +642,11 @@ mod tests {
         assert_eq!(q.flow_marker(), format!("{base}:flow"));
         assert_eq!(q.status("x"), format!("{base}:status:x"));
         assert_eq!(q.events(), format!("{base}:events"));
+        // include/observe.lua: queue_key(base, ':observe'), …
+        assert_eq!(q.observe(), format!("{base}:observe"));
+        assert_eq!(q.event_stream(), format!("{base}:event_stream"));
+        assert_eq!(q.history(), format!("{base}:history"));
+        assert_eq!(q.history_export(), format!("{base}:history:export"));
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! control, filing finished jobs, parents' ends) last for the scripts that
 //! need it — not for the plain fetch and ack, nor for the idempotent
 //! enqueue (`new_jobs` only), which would otherwise pay for defining those
-//! helpers on every call; `include/tags.lua` (the tag index) after
+//! helpers on every call; `include/observe.lua` (the event stream and
+//! history, when a queue watches) last for the scripts that start or end
+//! jobs (`observed` in the macros); `include/tags.lua` (the tag index) after
 //! `flow.lua` for the scripts that enqueue new jobs that may carry tags
 //! (`lua!(tags …)`, and `lua_deps!`, whose `enqueue_waiting.lua` is one).
 //! Scripts are called by SHA (`EVALSHA`); when Redis does
@@ -109,6 +111,12 @@ macro_rules! lua {
     (tags $name:literal) => {
         script_with!($name; "lib", "keys", "records", "new_jobs", "flow", "tags")
     };
+    (records observed $name:literal) => {
+        script_with!($name; "lib", "keys", "records", "observe")
+    };
+    (flow observed $name:literal) => {
+        script_with!($name; "lib", "keys", "records", "new_jobs", "flow", "observe")
+    };
 }
 
 /// The batch scripts: `include/batch.lua` after `include/lib.lua` and
@@ -122,6 +130,12 @@ macro_rules! lua_batch {
     };
     (flow $name:literal) => {
         script_with!($name; "lib", "keys", "records", "new_jobs", "flow", "batch")
+    };
+    (observed $name:literal) => {
+        script_with!($name; "lib", "keys", "batch", "observe")
+    };
+    (flow observed $name:literal) => {
+        script_with!($name; "lib", "keys", "records", "new_jobs", "flow", "batch", "observe")
     };
 }
 
@@ -192,15 +206,16 @@ pub(crate) struct Scripts {
     pub signal_send: LuaScript,
     pub enqueue_idempotent: LuaScript,
     pub enqueue_idempotent_ready: LuaScript,
+    pub history_export: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     enqueue_priority: lua!(tags "enqueue_priority"),
     schedule: lua!(tags "schedule"),
-    fetch: lua!(records "fetch"),
-    ack: lua!("ack"),
-    retry: lua!(flow "retry"),
-    bury: lua!(flow "bury"),
+    fetch: lua!(records observed "fetch"),
+    ack: script_with!("ack"; "lib", "keys", "observe"),
+    retry: lua!(flow observed "retry"),
+    bury: lua!(flow observed "bury"),
     promote: lua!(flow "promote"),
     heartbeat: lua!("heartbeat"),
     expired_leases: lua!("expired_leases"),
@@ -215,17 +230,17 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     cron_run_now: lua!(flow "cron_run_now"),
     cron_set: lua!("cron_set"),
     enqueue_unique: lua!(tags "enqueue_unique"),
-    cancel: lua_batch!(flow "cancel"),
-    expire: lua!(flow "expire"),
-    fetch_limited: lua!(flow "fetch_limited"),
+    cancel: lua_batch!(flow observed "cancel"),
+    expire: lua!(flow observed "expire"),
+    fetch_limited: lua!(flow observed "fetch_limited"),
     delete_keyed: lua!(flow "delete_keyed"),
-    ack_keyed: lua!(flow "ack_keyed"),
+    ack_keyed: lua!(flow observed "ack_keyed"),
     purge_keyed: lua!(flow "purge_keyed"),
     parent_open: lua!(flow "parent_open"),
     link_child: lua!("link_child"),
     enqueue_waiting: lua_deps!("enqueue_waiting"),
     release_child: lua_deps!("release_child"),
-    ack_parents: lua!(flow "ack_parents"),
+    ack_parents: lua!(flow observed "ack_parents"),
     audit_refusal: lua!("audit_refusal"),
     session_open: lua!("session_open"),
     session_touch: lua!("session_touch"),
@@ -235,27 +250,28 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     workflow_open: lua!("workflow_open"),
     workflow_mark: lua!("workflow_mark"),
     workflow_gate: lua!(flow "workflow_gate"),
-    ack_batch: lua_batch!("ack_batch"),
-    bury_batch: lua_batch!(flow "bury_batch"),
+    ack_batch: lua_batch!(observed "ack_batch"),
+    bury_batch: lua_batch!(flow observed "bury_batch"),
     batch_open: lua_batch!(flow "batch_open"),
     batch_add: lua_batch!("batch_add"),
     batch_seal: lua_batch!("batch_seal"),
     batch_retry_dead: lua_batch!("batch_retry_dead"),
-    batch_cancel: lua_batch!(flow "batch_cancel"),
+    batch_cancel: lua_batch!(flow observed "batch_cancel"),
     batch_link_child: lua_batch!("batch_link_child"),
     batch_child_update: lua_batch!("batch_child_update"),
     batch_expire_held: lua_batch!("batch_expire_held"),
     step_store: lua!("step_store"),
-    ack_steps: lua!(flow "ack_steps"),
+    ack_steps: lua!(flow observed "ack_steps"),
     signal_wait: lua!(flow "signal_wait"),
     signal_send: lua!("signal_send"),
     enqueue_idempotent: lua!(new_jobs "enqueue_idempotent"),
     enqueue_idempotent_ready: lua!("enqueue_idempotent_ready"),
+    history_export: lua!("history_export"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 56] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 57] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -313,6 +329,7 @@ impl Scripts {
             &self.signal_send,
             &self.enqueue_idempotent,
             &self.enqueue_idempotent_ready,
+            &self.history_export,
         ]
     }
 }

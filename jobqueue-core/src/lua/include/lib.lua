@@ -135,6 +135,38 @@ local function held_key_answer(held, digest)
   return held_digest == digest and 'exists' or 'conflict', original or ''
 end
 
+-- Position of the `]` closing the JSON array whose `[` is at `open` in
+-- `text`, skipping strings (error messages may hold brackets and escaped
+-- quotes); nil when the text ends first.
+local function json_array_end(text, open)
+  local depth, at = 0, open
+  while true do
+    local found = string.find(text, '[%[%]"]', at)
+    if not found then return nil end
+    local c = string.byte(text, found)
+    if c == 34 then -- '"': skip to the closing quote, past escapes
+      local from = found + 1
+      while true do
+        local q = string.find(text, '["\\]', from)
+        if not q then return nil end
+        if string.byte(text, q) == 92 then
+          from = q + 2
+        else
+          at = q + 1
+          break
+        end
+      end
+    elseif c == 91 then -- '['
+      depth = depth + 1
+      at = found + 1
+    else -- ']'
+      depth = depth - 1
+      if depth == 0 then return found end
+      at = found + 1
+    end
+  end
+end
+
 local function min_score(zset_key)
   local head = redis.call('ZRANGE', zset_key, 0, 0, 'WITHSCORES')
   if head[2] then return tonumber(head[2]) end

@@ -31,38 +31,6 @@ purge_keyed.lua, purge_memos.lua, reclaim.lua, release_child.lua, requeue.lua, r
 schedule.lua, ack_steps.lua, signal_wait.lua, enqueue_idempotent.lua.
 ]]
 
--- Position of the `]` closing the JSON array whose `[` is at `open` in
--- `text`, skipping strings (error messages may hold brackets and escaped
--- quotes); nil when the text ends first.
-local function json_array_end(text, open)
-  local depth, at = 0, open
-  while true do
-    local found = string.find(text, '[%[%]"]', at)
-    if not found then return nil end
-    local c = string.byte(text, found)
-    if c == 34 then -- '"': skip to the closing quote, past escapes
-      local from = found + 1
-      while true do
-        local q = string.find(text, '["\\]', from)
-        if not q then return nil end
-        if string.byte(text, q) == 92 then
-          from = q + 2
-        else
-          at = q + 1
-          break
-        end
-      end
-    elseif c == 91 then -- '['
-      depth = depth + 1
-      at = found + 1
-    else -- ']'
-      depth = depth - 1
-      if depth == 0 then return found end
-      at = found + 1
-    end
-  end
-end
-
 -- Renamed duplicates so far in this script call (each gets its own id).
 local renamed_count = 0
 

@@ -10,6 +10,7 @@ pub mod job_logs;
 pub mod job_sets;
 pub mod key_space;
 pub mod limits;
+pub mod observe;
 pub mod queue_info;
 pub mod queue_registry;
 pub mod server;

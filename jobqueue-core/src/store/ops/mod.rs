@@ -37,6 +37,7 @@ pub mod fetch;
 pub mod fetch_limited;
 pub mod handback;
 pub mod heartbeat;
+pub mod history_export;
 pub mod link_child;
 pub mod login_attempt;
 pub mod parent_open;
