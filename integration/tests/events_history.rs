@@ -110,8 +110,7 @@ async fn events_and_history_are_off_by_default_and_write_nothing() {
         .unwrap();
     assert!(
         eventually(Duration::from_secs(10), || async {
-            client.admin().queue("default").await.unwrap().dead == 1
-                && env.done_count().await == 1
+            client.admin().queue("default").await.unwrap().dead == 1 && env.done_count().await == 1
         })
         .await
     );

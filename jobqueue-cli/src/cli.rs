@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::bench::BenchArgs;
 use crate::commands::{
-    batches, cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve,
-    signal, workflows,
+    batches, cancel, cron, events, history, jobs, key_limits, limits, migrate, queue_actions,
+    retry_delete, serve, signal, workflows,
 };
 
 /// jobqueue: operate background job queues on Redis.
@@ -89,6 +89,12 @@ pub enum Command {
     /// Show a workflow and its nodes; --retry-from NODE re-runs a failed node and what is
     /// downstream of it; --cancel cancels it.
     Workflow(workflows::WorkflowArgs),
+    /// A queue's lifecycle events (--follow to keep printing); --enable or
+    /// --disable its event stream.
+    Events(events::EventsArgs),
+    /// A queue's history of finished jobs: enable, disable, status,
+    /// search a day, export as NDJSON.
+    History(history::HistoryArgs),
     /// Retry dead or retrying jobs now (or run scheduled ones now).
     Retry(retry_delete::SelectArgs),
     /// Delete scheduled, retrying or dead jobs.

@@ -11,8 +11,8 @@ use crate::bench;
 use crate::cli::{Cli, Command, QueuesCommand};
 use crate::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
 use crate::commands::{
-    batches, cancel, cron, jobs, key_limits, limits, migrate, queue_actions, retry_delete, serve,
-    signal, stats, workflows,
+    batches, cancel, cron, events, history, jobs, key_limits, limits, migrate, queue_actions,
+    retry_delete, serve, signal, stats, workflows,
 };
 use crate::config_file;
 
@@ -121,6 +121,8 @@ async fn dispatch(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
         Command::Workflow(args) => workflows::workflow(&client, args, json).await,
         Command::Batches(args) => batches::batches(&client, args, json).await,
         Command::Batch(args) => batches::batch(&client, args, json).await,
+        Command::Events(args) => events::events(&client, args, json).await,
+        Command::History(args) => history::history(&client, args, json).await,
         Command::Migrate(_) | Command::Bench(_) => Ok(()),
     }
 }

@@ -59,6 +59,7 @@ pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
         snapshot: SnapshotCache::new(config.snapshot_max_age),
         csrf: CsrfTokens::new(config.csrf_secret.as_deref()),
         header_throttle: HeaderThrottle::default(),
+        event_readers: Arc::new(tokio::sync::Semaphore::new(api::MAX_EVENT_READERS)),
         config,
     });
     // Layers run outside in: headers on every answer, one JSON error shape

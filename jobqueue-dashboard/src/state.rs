@@ -18,6 +18,9 @@ pub(crate) struct AppState {
     pub(crate) csrf: CsrfTokens,
     pub(crate) snapshot: SnapshotCache,
     pub(crate) header_throttle: HeaderThrottle,
+    /// Open event streams (`api/events.rs`), at most
+    /// [`crate::api::MAX_EVENT_READERS`].
+    pub(crate) event_readers: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {

@@ -58,6 +58,16 @@ pub struct BenchArgs {
     #[arg(long)]
     pub logs: bool,
 
+    /// w1 variant: the queues' live event streams are on (cap 10,000
+    /// entries): every fetch and acknowledgement also appends an entry.
+    #[arg(long)]
+    pub events: bool,
+
+    /// w1 variant: the queues' histories of finished jobs are on (cap
+    /// 100,000 entries): every job ended also appends a history entry.
+    #[arg(long)]
+    pub history: bool,
+
     /// w2_single variant: every enqueue carries its own idempotency key
     /// (one hour window).
     #[arg(long)]

@@ -101,7 +101,7 @@ impl Client {
     pub fn events(
         &self,
         queue: &str,
-    ) -> impl Stream<Item = Result<JobEvent, Error>> + Send + 'static {
+    ) -> impl Stream<Item = Result<JobEvent, Error>> + Send + use<> {
         self.events_from(queue, EventStart::Now)
     }
 
@@ -112,14 +112,24 @@ impl Client {
         &self,
         queue: &str,
         start: EventStart,
-    ) -> impl Stream<Item = Result<JobEvent, Error>> + Send + 'static {
-        let reader = Reader {
-            admin: self.admin(),
-            queue: queue.to_owned(),
-            start,
-            buffered: VecDeque::new(),
-            poll_now: true,
-        };
-        stream::unfold(reader, Reader::next)
+    ) -> impl Stream<Item = Result<JobEvent, Error>> + Send + use<> {
+        event_stream(self.admin(), queue, start)
     }
+}
+
+/// The stream behind [`Client::events_from`], over an operator API handle
+/// (the dashboard's Server-Sent Events use it).
+pub fn event_stream(
+    admin: Admin,
+    queue: &str,
+    start: EventStart,
+) -> impl Stream<Item = Result<JobEvent, Error>> + Send + use<> {
+    let reader = Reader {
+        admin,
+        queue: queue.to_owned(),
+        start,
+        buffered: VecDeque::new(),
+        poll_now: true,
+    };
+    stream::unfold(reader, Reader::next)
 }

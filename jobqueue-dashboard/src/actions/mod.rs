@@ -18,4 +18,5 @@ pub(crate) mod outcome;
 pub(crate) mod queues;
 pub(crate) mod search;
 pub(crate) mod signals;
+pub mod watch;
 pub mod workflows;

@@ -6,6 +6,7 @@
 mod audit;
 mod batches;
 mod cron;
+mod events;
 mod jobs;
 mod keys;
 mod limits;
@@ -13,6 +14,7 @@ mod openapi;
 mod queues;
 mod search;
 mod stats;
+pub(crate) mod watch;
 mod workers;
 mod workflows;
 
@@ -21,6 +23,8 @@ use std::sync::Arc;
 use axum::Router;
 
 use crate::state::AppState;
+
+pub(crate) use events::MAX_EVENT_READERS;
 
 /// The `/api/v1` routes.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
@@ -37,4 +41,6 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .merge(workers::routes())
         .merge(audit::routes())
         .merge(workflows::routes())
+        .merge(events::routes())
+        .merge(watch::routes())
 }

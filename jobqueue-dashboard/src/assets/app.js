@@ -62,7 +62,61 @@
     });
   }
 
+  // Live events (the history page, a job's page, a list of jobs): the
+  // queue's Server-Sent Events as a list, newest first, written with
+  // textContent only. A job's page follows its own job and reloads when
+  // the job moves on; a list offers to refresh once it changed.
+  var LIVE_KINDS = ["enqueued", "started", "progress", "succeeded", "failed", "retrying",
+    "snoozed", "dead", "cancelled", "expired"];
+  var MOVES_ON = ["succeeded", "retrying", "snoozed", "dead", "cancelled", "expired"];
+  function liveEvents(section) {
+    if (section.getAttribute("data-on") !== "true" || !window.EventSource) return;
+    var holder = section.parentElement;
+    var job = holder ? holder.getAttribute("data-job") : null;
+    var listName = holder ? holder.getAttribute("data-list") : null;
+    var list = section.querySelector("#live-events-list");
+    var status = section.querySelector("#live-events-status");
+    var url = apiBase + "/queues/" + encodeURIComponent(section.getAttribute("data-queue")) + "/events";
+    var source = new EventSource(url, { withCredentials: true });
+    var shown = 0;
+    var refresh = null;
+    source.onopen = function () { if (shown === 0) setText(status, "Live: waiting for events."); };
+    source.onerror = function () { setText(status, "Live events interrupted; reconnecting…"); };
+    source.addEventListener("missed", function () {
+      setText(status, "Some events were trimmed before they could be shown.");
+    });
+    LIVE_KINDS.forEach(function (kind) {
+      source.addEventListener(kind, function (message) {
+        var event;
+        try { event = JSON.parse(message.data); } catch (e) { return; }
+        if (job && event.job_id !== job) return;
+        var text = event.at + " · " + event.kind + " · " + event.job_id;
+        if (event.kind === "progress") text += " · " + event.percent + "% " + event.message;
+        if (event.run_at) text += " · due " + event.run_at;
+        var item = document.createElement("li");
+        item.setAttribute("data-kind", event.kind);
+        item.textContent = text;
+        list.insertBefore(item, list.firstChild);
+        while (list.children.length > 100) list.removeChild(list.lastChild);
+        shown += 1;
+        setText(status, "Live: " + shown + (shown === 1 ? " event." : " events."));
+        if (job && MOVES_ON.indexOf(event.kind) >= 0) {
+          setTimeout(function () { window.location.reload(); }, 1500);
+        }
+        if (listName && !refresh) {
+          refresh = document.createElement("a");
+          refresh.id = "live-refresh";
+          refresh.href = window.location.href;
+          refresh.textContent = "This list changed: refresh";
+          section.insertBefore(refresh, list);
+        }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var live = document.getElementById("live-events");
+    if (live) liveEvents(live);
     if (document.getElementById("live-stats")) {
       setInterval(function () { if (!document.hidden) poll(); }, 3000);
       setInterval(function () { if (!document.hidden) refreshCharts(); }, 30000);

@@ -42,6 +42,8 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
             "/queues/{queue}/{action}",
             post(forms::queues::queue_action),
         )
+        .route("/queues/{queue}/history", get(pages::history::history))
+        .route("/queues/{queue}/watch", post(forms::watch::set))
         .route("/queues/{queue}/search", get(pages::search::search))
         .route("/queues/{queue}/search/bulk", post(forms::search::bulk))
         .route("/queues/{queue}/jobs/{state}", get(pages::jobs::jobs))

@@ -18,6 +18,7 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     let n = args.jobs.unwrap_or(50_000);
     let (client, prefix) = run_client(&config).await?;
     let queues = queue_names(args.queues);
+    watch_queues(&client, args, &queues).await?;
     let bulk_enqueue_s = enqueue(&client, args, n, &queues).await?;
     if let Some(variant) = args.limits {
         set_never_binding_limits(&client, &queues, variant).await?;
@@ -32,6 +33,26 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     let result = worker.result().await?;
     delete_keys(config.redis_url(), &prefix).await?;
     print_line("w1", result_line(args, n, boot_s, bulk_enqueue_s, &result));
+    Ok(())
+}
+
+/// Switches on the queues' event streams and histories, as the variant says.
+async fn watch_queues(client: &Client, args: &BenchArgs, queues: &[String]) -> Result<(), String> {
+    let admin = client.admin();
+    for queue in queues {
+        if args.events {
+            admin
+                .set_event_stream(queue, Some(10_000))
+                .await
+                .map_err(|err| format!("switching events on: {err}"))?;
+        }
+        if args.history {
+            admin
+                .set_history(queue, Some(100_000), None)
+                .await
+                .map_err(|err| format!("switching history on: {err}"))?;
+        }
+    }
     Ok(())
 }
 
@@ -179,6 +200,12 @@ fn result_line(
     }
     if args.logs {
         line["logs"] = json!(true);
+    }
+    if args.events {
+        line["events"] = json!(true);
+    }
+    if args.history {
+        line["history"] = json!(true);
     }
     line
 }

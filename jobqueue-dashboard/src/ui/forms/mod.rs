@@ -11,4 +11,5 @@ pub(crate) mod limits;
 pub(crate) mod operator_form;
 pub(crate) mod queues;
 pub(crate) mod search;
+pub(crate) mod watch;
 pub(crate) mod workflows;

@@ -58,10 +58,17 @@ pub(crate) async fn job(
     };
     let durable = state.admin.durable_state(&name, id).await?;
     let logs = state.admin.job_logs(&name, id).await?;
+    let events_on = state
+        .admin
+        .watch_settings(&name)
+        .await?
+        .events_cap
+        .is_some();
     let body = html! {
         (body)
         (crate::ui::pages::job_durable::durable_section(&durable))
         (crate::ui::pages::job_logs::logs_section(&logs))
+        div data-job=(id) { (crate::ui::pages::history::live_feed(&name, events_on)) }
     };
     Ok(Html(
         page(

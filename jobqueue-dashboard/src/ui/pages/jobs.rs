@@ -50,6 +50,12 @@ pub(crate) async fn jobs(
     let limit = params.limit()?;
     let info = state.admin.queue(&name).await?;
     let limits = LimitsView::from(state.admin.queue_limits(&name).await?);
+    let events_on = state
+        .admin
+        .watch_settings(&name)
+        .await?
+        .events_cap
+        .is_some();
     let page_of_jobs = state
         .admin
         .browse(&name, job_state, &filter, cursor, limit)
@@ -69,6 +75,9 @@ pub(crate) async fn jobs(
         (list.filter_form())
         (list.bulk_form())
         (list.pager(cursor, limit))
+        @if events_on {
+            div data-list=(job_state.as_str()) { (crate::ui::pages::history::live_feed(&name, true)) }
+        }
     };
     let title = format!("{name} · {}", job_state.as_str());
     Ok(Html(
@@ -110,6 +119,8 @@ impl JobList<'_> {
             p.muted #queue-limits {
                 "Flow limits: " (limits.describe()) " · "
                 a href=(state.link(&format!("/queues/{}/limits", url(queue)))) { @if self.operator() { "change" } @else { "details" } }
+                " · "
+                a #history-link href=(state.link(&format!("/queues/{}/history", url(queue)))) { "history and events" }
                 " · " a #queue-keys href=(state.link(&format!("/queues/{}/keys", url(queue)))) { "flow keys" }
                 @if info.keyed > 0 { " (" (info.keyed) " keyed jobs waiting)" }
                 " · " a #queue-batches href=(state.link(&batches_path(queue))) { "batches" }

@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod batches;
 pub(crate) mod cron;
 pub(crate) mod groups;
+pub(crate) mod history;
 pub(crate) mod job;
 pub(crate) mod job_durable;
 pub(crate) mod job_logs;
