@@ -90,6 +90,7 @@ impl Client {
             }
         }
         self.write_initial_statuses(&jobs).await?;
+        self.note_enqueuing(&jobs).await;
         let plan = BulkPlan::new(&jobs, &queue_keys);
         let window_ms = self.idempotency_window_ms()?;
         let replies = self
@@ -120,12 +121,12 @@ impl Client {
                 self.drop_unused_status(job, outcome).await;
             }
         }
-        self.note_enqueued(
-            jobs.iter()
-                .zip(&outcomes)
-                .filter_map(|(job, outcome)| Some((job, outcome.as_ref().ok()?))),
-        )
-        .await;
+        let stored: Vec<(&PreparedJob, &UniqueOutcome)> = jobs
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(job, outcome)| Some((job, outcome.as_ref().ok()?)))
+            .collect();
+        self.note_enqueued(&stored).await;
         Ok(outcomes)
     }
 }

@@ -25,6 +25,7 @@ impl Client {
             self.write_initial_statuses(std::slice::from_ref(&job))
                 .await?;
         }
+        self.note_enqueuing(std::slice::from_ref(&job)).await;
         let sent = if job.after.is_empty() {
             self.send_alone(&job).await
         } else {
@@ -32,7 +33,7 @@ impl Client {
         };
         let outcome = sent.map_err(|err| self.write_error(err))?;
         self.drop_unused_status(&job, &outcome).await;
-        self.note_enqueued([(&job, &outcome)]).await;
+        self.note_enqueued(&[(&job, &outcome)]).await;
         Ok(outcome)
     }
 
