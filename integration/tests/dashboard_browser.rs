@@ -984,3 +984,82 @@ async fn a_workflow_page_shows_its_graph_in_a_real_browser() {
     let _ = std::fs::remove_dir_all(&profile);
     server.abort();
 }
+
+/// Issue 16, live events: with a queue's events on, a job's page shows its
+/// events as they happen (fed by Server-Sent Events) and reloads into its
+/// new state; the history page lists the job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_page_updates_live_from_the_event_stream() {
+    if !browser_available() {
+        return;
+    }
+    let env = test_redis("dash-browser-live").await;
+    let client = env.client();
+    let admin = client.admin();
+    admin.set_event_stream("default", Some(1000)).await.unwrap();
+    admin
+        .set_history("default", Some(1000), None)
+        .await
+        .unwrap();
+    let id = client
+        .enqueue_in(Duration::from_secs(3600), NoopJob { n: 1 })
+        .await
+        .unwrap();
+    let router = dashboard_router(
+        admin.clone(),
+        DashboardConfig::behind_host_auth(Role::Operator),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let (_driver, port) = start_driver();
+    let (browser, profile) = browser_session(port, &[]).await;
+
+    browser
+        .goto(&format!("{base}/queues/default/job/{id}"))
+        .await
+        .unwrap();
+    wait_for(&browser, "#live-events[data-on=\"true\"]").await;
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            browser
+                .find(Locator::Css("#live-events-status"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                .starts_with("Live")
+        })
+        .await,
+        "the page connected to the event stream"
+    );
+    // Run it now, elsewhere: the page shows it start and succeed, live.
+    admin
+        .retry("default", jobqueue_core::JobSet::Scheduled, &[id])
+        .await
+        .unwrap();
+    let worker = test_worker(&env).start().await.unwrap();
+    let item = wait_for(&browser, "#live-events-list li[data-kind=\"succeeded\"]").await;
+    assert!(item.text().await.unwrap().contains(&id.to_string()));
+    assert!(
+        browser
+            .find(Locator::Css("#live-events-list li[data-kind=\"started\"]"))
+            .await
+            .is_ok()
+    );
+    shoot(&browser, "job-live-events").await;
+    worker.shutdown().await;
+
+    // The history page finds it.
+    browser
+        .goto(&format!("{base}/queues/default/history?job={id}"))
+        .await
+        .unwrap();
+    let row = wait_for(&browser, "#history-results tbody tr").await;
+    assert!(row.text().await.unwrap().contains("succeeded"));
+    shoot(&browser, "history").await;
+    browser.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    server.abort();
+}

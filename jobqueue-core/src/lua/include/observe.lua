@@ -187,12 +187,24 @@ end
 -- has a newer one than the leased record (a dead job's error history).
 local function observe_left(watch, outcome, runs_extra, now, final)
   if not watch then return end
-  local ids, records = {}, {}
-  for i = 1, #watch.ids do
-    local record = watch.held[i]
-    if record then
-      ids[#ids + 1] = watch.ids[i]
-      records[#records + 1] = (final and final[watch.ids[i]]) or record
+  local ids, records = watch.ids, watch.held
+  local all_held = not final
+  for i = 1, #ids do
+    if not records[i] then
+      all_held = false
+      break
+    end
+  end
+  -- The common case (every job still held, no newer records): the
+  -- caller's tables as they are.
+  if not all_held then
+    ids, records = {}, {}
+    for i = 1, #watch.ids do
+      local record = watch.held[i]
+      if record then
+        ids[#ids + 1] = watch.ids[i]
+        records[#records + 1] = (final and final[watch.ids[i]]) or record
+      end
     end
   end
   emit_events(watch.base, watch.events, outcome, ids)
