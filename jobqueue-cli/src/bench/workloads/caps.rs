@@ -16,8 +16,8 @@
 //! The verdict `flat` compares the last sample with the first one taken at
 //! or after N/2 jobs: memory may grow by at most [`FLAT_FLOOR_BYTES`] or
 //! [`FLAT_BYTES_PER_JOB`] per job of the second half, whichever is larger.
-//! A leak of one log per dead job (~150 bytes per dead job, ~15 bytes per
-//! job at one in ten) is ten times that.
+//! A leak of one log per dead job (~400 bytes per dead job, ~40 bytes per
+//! job at one in ten) is forty times that.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
