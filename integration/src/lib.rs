@@ -7,10 +7,16 @@
 //! * [`setup`]: [`test_redis`], that `TestRedis` with log output on.
 //! * [`jobs`], [`probe`]: test jobs that leave a record in Redis each time
 //!   they run; [`traces`] reads them back ([`TestJobTraces`]).
+//! * [`batch_fixtures`]: callback jobs that record their runs, a job that
+//!   dies once, a batch's info: what the batch tests share.
+//! * [`waiting`]: [`waiting::wait_for`] a condition, failing the test if
+//!   it never holds.
 //! * [`durable_job`]: a job of memoised steps, sleeps and signal waits
 //!   that counts every closure run.
 //! * [`in_process_worker`]: [`test_worker`], a worker builder with those
 //!   jobs registered.
+//! * [`job_logs`]: the per-job log capture layer installed in a test
+//!   process, and whether a job's logs key exists.
 //! * [`worker_process`]: the `test_worker` binary as a child process
 //!   ([`WorkerProcess`]), for tests that kill or signal workers.
 //! * [`redis_server`], [`redis_cluster`], [`redis_sentinel`], [`tls_certs`]:
@@ -22,10 +28,12 @@
 //!   fixtures.
 //! * [`chaos`]: the fault-injection harness of the `chaos_*` tests.
 
+pub mod batch_fixtures;
 pub mod chaos;
 pub mod dashboard;
 pub mod durable_job;
 pub mod in_process_worker;
+pub mod job_logs;
 pub mod jobs;
 pub mod locate;
 pub mod probe;
@@ -36,6 +44,7 @@ pub mod setup;
 pub mod step_job;
 pub mod tls_certs;
 pub mod traces;
+pub mod waiting;
 pub mod worker_process;
 
 pub use in_process_worker::test_worker;

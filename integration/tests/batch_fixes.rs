@@ -8,51 +8,12 @@
 
 use std::time::Duration;
 
-use jobqueue_core::admin::{BatchInfo, BatchState};
-use jobqueue_core::{JobOptions, JobSet};
+use jobqueue_core::JobSet;
+use jobqueue_core::admin::BatchState;
+use jobqueue_integration::batch_fixtures::{batch_info, callback, callback_runs, dying};
 use jobqueue_integration::jobs::TestJob;
-use jobqueue_integration::traces::trace_counts;
+use jobqueue_integration::waiting::wait_for;
 use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
-use jobqueue_testing::{TestRedis, eventually};
-use uuid::Uuid;
-
-/// A callback job recording its runs under `<prefix>:cb:<kind>`.
-fn callback(env: &TestRedis, kind: &str) -> TestJob {
-    TestJob::new(env.url(), &format!("{}:cb:{kind}", env.prefix()))
-}
-
-/// How many times the callback `kind` ran.
-async fn callback_runs(env: &TestRedis, kind: &str) -> u64 {
-    trace_counts(env.url(), &format!("{}:cb:{kind}:started", env.prefix()))
-        .await
-        .values()
-        .sum()
-}
-
-async fn info(env: &TestRedis, id: Uuid) -> BatchInfo {
-    env.client().admin().batch("default", id).await.unwrap()
-}
-
-/// A job dying on its first run (one attempt) and succeeding when retried.
-fn dying(env: &TestRedis) -> (TestJob, JobOptions) {
-    (
-        TestJob {
-            fail_first_runs: 1,
-            ..env.test_job()
-        },
-        JobOptions {
-            max_attempts: Some(1),
-            ..JobOptions::default()
-        },
-    )
-}
-
-async fn wait_for(what: &str, secs: u64, check: impl AsyncFn() -> bool) {
-    assert!(
-        eventually(Duration::from_secs(secs), || check()).await,
-        "timed out waiting for {what}"
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_dead_of_nine_thousand_dead_jobs_pages_and_loses_none() {
@@ -69,7 +30,7 @@ async fn retry_dead_of_nine_thousand_dead_jobs_pages_and_loses_none() {
     batch.seal().await.unwrap();
     let worker = test_worker(&env).concurrency(64).start().await.unwrap();
     wait_for("all dead", 120, async || {
-        info(&env, batch.id()).await.dead == N
+        batch_info(&env, "default", batch.id()).await.dead == N
     })
     .await;
     worker.shutdown().await;
@@ -80,7 +41,7 @@ async fn retry_dead_of_nine_thousand_dead_jobs_pages_and_loses_none() {
         .await
         .unwrap();
     assert_eq!(retried, N);
-    let after = info(&env, batch.id()).await;
+    let after = batch_info(&env, "default", batch.id()).await;
     assert_eq!((after.dead, after.pending), (0, N));
     assert_eq!(client.admin().queue("default").await.unwrap().dead, 0);
     // A second retry finds nothing left to place.
@@ -92,7 +53,7 @@ async fn retry_dead_of_nine_thousand_dead_jobs_pages_and_loses_none() {
         callback_runs(&env, "success").await == 1
     })
     .await;
-    let done = info(&env, batch.id()).await;
+    let done = batch_info(&env, "default", batch.id()).await;
     assert_eq!((done.succeeded, done.dead, done.pending), (N, 0, 0));
     worker.shutdown().await;
 }
@@ -114,7 +75,10 @@ async fn a_cancelled_batch_fires_nothing_after_its_dead_jobs_are_retried() {
         .unwrap();
     batch.seal().await.unwrap();
     let worker = test_worker(&env).start().await.unwrap();
-    wait_for("dead", 20, async || info(&env, batch.id()).await.dead == 3).await;
+    wait_for("dead", 20, async || {
+        batch_info(&env, "default", batch.id()).await.dead == 3
+    })
+    .await;
     wait_for("on_complete", 20, async || {
         callback_runs(&env, "complete").await == 1
     })
@@ -133,11 +97,11 @@ async fn a_cancelled_batch_fires_nothing_after_its_dead_jobs_are_retried() {
     let rest = client.admin().batch_retry_dead("default", batch.id()).await;
     assert_eq!(rest.unwrap(), 2);
     wait_for("retried jobs succeed", 20, async || {
-        info(&env, batch.id()).await.succeeded == 3
+        batch_info(&env, "default", batch.id()).await.succeeded == 3
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let after = info(&env, batch.id()).await;
+    let after = batch_info(&env, "default", batch.id()).await;
     assert_eq!(
         (after.state, after.pending, after.dead),
         (BatchState::Cancelled, 0, 0)
@@ -167,7 +131,7 @@ async fn a_job_cancelled_on_its_own_means_no_on_success() {
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let done = info(&env, batch.id()).await;
+    let done = batch_info(&env, "default", batch.id()).await;
     assert_eq!((done.succeeded, done.cancelled, done.pending), (2, 1, 0));
     assert_eq!(callback_runs(&env, "success").await, 0);
     worker.shutdown().await;
@@ -213,7 +177,7 @@ async fn a_batch_never_sealed_is_dropped_after_its_open_timeout_a_sealed_one_is_
         abandoned.add([env.test_job()]).await.unwrap();
         sealed.add([env.test_job()]).await.unwrap();
     }
-    assert!(info(&env, abandoned.id()).await.held);
+    assert!(batch_info(&env, "default", abandoned.id()).await.held);
     sealed.seal().await.unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
     let gone = client.admin().batch("default", abandoned.id()).await;
@@ -221,7 +185,7 @@ async fn a_batch_never_sealed_is_dropped_after_its_open_timeout_a_sealed_one_is_
         matches!(gone, Err(jobqueue_core::Error::BatchNotFound { .. })),
         "{gone:?}"
     );
-    let kept = info(&env, sealed.id()).await;
+    let kept = batch_info(&env, "default", sealed.id()).await;
     assert_eq!(
         (kept.state, kept.pending, kept.held),
         (BatchState::Open, 3, false)
@@ -230,7 +194,7 @@ async fn a_batch_never_sealed_is_dropped_after_its_open_timeout_a_sealed_one_is_
     let worker = test_worker(&env).start().await.unwrap();
     assert!(env.wait_done(6, Duration::from_secs(20)).await);
     wait_for("sealed batch finished", 20, async || {
-        info(&env, sealed.id()).await.state == BatchState::Finished
+        batch_info(&env, "default", sealed.id()).await.state == BatchState::Finished
     })
     .await;
     worker.shutdown().await;
@@ -255,7 +219,7 @@ async fn a_batch_job_deleted_from_the_retry_set_is_counted_and_the_batch_complet
     let worker = test_worker(&env).start().await.unwrap();
     wait_for("one retrying, one succeeded", 20, async || {
         let queue = env.client().admin().queue("default").await.unwrap();
-        queue.retry == 1 && info(&env, batch.id()).await.succeeded == 1
+        queue.retry == 1 && batch_info(&env, "default", batch.id()).await.succeeded == 1
     })
     .await;
     let deleted = client
@@ -269,7 +233,7 @@ async fn a_batch_job_deleted_from_the_retry_set_is_counted_and_the_batch_complet
         .delete("default", JobSet::Retry, &ids[..1])
         .await;
     assert_eq!(again.unwrap(), 0);
-    let done = info(&env, batch.id()).await;
+    let done = batch_info(&env, "default", batch.id()).await;
     assert_eq!(
         (done.state, done.pending, done.cancelled, done.succeeded),
         (BatchState::Finished, 0, 1, 1)
@@ -321,7 +285,7 @@ async fn a_purge_counts_the_batch_jobs_it_drops_as_cancelled() {
 
     let dropped = client.admin().purge("default").await.unwrap();
     assert_eq!(dropped, N + 1);
-    let purged = info(&env, batch.id()).await;
+    let purged = batch_info(&env, "default", batch.id()).await;
     assert_eq!(
         (
             purged.state,
@@ -376,7 +340,7 @@ async fn a_batch_forgets_the_dead_jobs_trimmed_from_the_dead_set() {
         .await
         .unwrap();
     wait_for("all dead", 30, async || {
-        info(&env, batch.id()).await.dead == N
+        batch_info(&env, "default", batch.id()).await.dead == N
     })
     .await;
     worker.shutdown().await;
@@ -400,6 +364,6 @@ async fn a_batch_forgets_the_dead_jobs_trimmed_from_the_dead_set() {
     // Retry-dead still retries every job the dead set kept.
     let retried = client.admin().batch_retry_dead("default", batch.id()).await;
     assert_eq!(retried.unwrap(), in_dead_set);
-    let after = info(&env, batch.id()).await;
+    let after = batch_info(&env, "default", batch.id()).await;
     assert_eq!((after.dead, after.pending), (N - in_dead_set, in_dead_set));
 }

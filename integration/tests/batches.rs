@@ -8,42 +8,24 @@ use std::time::Duration;
 
 use jobqueue_core::admin::{BatchInfo, BatchState};
 use jobqueue_core::{Client, ClientConfig, Error, Job, JobContext, JobError, JobOptions};
+use jobqueue_integration::batch_fixtures::{batch_info, callback, callback_runs, dying};
 use jobqueue_integration::jobs::TestJob;
-use jobqueue_integration::traces::trace_counts;
 use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
 use jobqueue_testing::{TestRedis, eventually};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// A callback job recording its runs under `<prefix>:cb:<kind>`.
-fn callback(env: &TestRedis, kind: &str) -> TestJob {
-    TestJob::new(env.url(), &format!("{}:cb:{kind}", env.prefix()))
-}
-
-/// How many times the callback `kind` ran (starts, not distinct ids: a
-/// callback enqueued twice would run twice).
-async fn callback_runs(env: &TestRedis, kind: &str) -> u64 {
-    trace_counts(env.url(), &format!("{}:cb:{kind}:started", env.prefix()))
-        .await
-        .values()
-        .sum()
-}
-
-async fn info(env: &TestRedis, queue: &str, id: Uuid) -> BatchInfo {
-    env.client().admin().batch(queue, id).await.unwrap()
-}
-
 /// Waits until the batch finished and its callbacks ran.
 async fn finished(env: &TestRedis, queue: &str, id: Uuid) -> BatchInfo {
     assert!(
         eventually(Duration::from_secs(20), || async {
-            info(env, queue, id).await.state == BatchState::Finished
+            batch_info(env, queue, id).await.state == BatchState::Finished
         })
         .await,
         "batch never finished: {:?}",
-        info(env, queue, id).await
+        batch_info(env, queue, id).await
     );
-    info(env, queue, id).await
+    batch_info(env, queue, id).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,7 +41,7 @@ async fn counts_and_each_callback_once_then_retry_dead_brings_on_success() {
         .create()
         .await
         .unwrap();
-    assert!(info(&env, "default", batch.id()).await.held);
+    assert!(batch_info(&env, "default", batch.id()).await.held);
     // 16 plain jobs in two chunks, one failing once, two dying on their
     // only attempt (and succeeding when retried).
     batch.add((0..8).map(|_| env.test_job())).await.unwrap();
@@ -69,24 +51,12 @@ async fn counts_and_each_callback_once_then_retry_dead_brings_on_success() {
         ..env.test_job()
     };
     batch.add([flaky]).await.unwrap();
-    let dying = || {
-        (
-            TestJob {
-                fail_first_runs: 1,
-                ..env.test_job()
-            },
-            JobOptions {
-                max_attempts: Some(1),
-                ..JobOptions::default()
-            },
-        )
-    };
-    batch.add_with([dying(), dying()]).await.unwrap();
+    batch.add_with([dying(&env), dying(&env)]).await.unwrap();
     let worker = test_worker(&env).concurrency(4).start().await.unwrap();
     // Held: the jobs all end, but the batch does not complete.
     assert!(env.wait_done(17, Duration::from_secs(20)).await);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let held = info(&env, "default", batch.id()).await;
+    let held = batch_info(&env, "default", batch.id()).await;
     assert_eq!(
         (held.state, held.pending, held.dead),
         (BatchState::Open, 0, 2)
@@ -120,7 +90,7 @@ async fn counts_and_each_callback_once_then_retry_dead_brings_on_success() {
         .await
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let after = info(&env, "default", batch.id()).await;
+    let after = batch_info(&env, "default", batch.id()).await;
     assert_eq!((after.succeeded, after.dead, after.pending), (19, 0, 0));
     for kind in ["success", "complete", "death"] {
         assert_eq!(callback_runs(&env, kind).await, 1, "{kind} ran once");
@@ -261,12 +231,12 @@ async fn bad_input_is_refused_with_a_clear_error_and_adds_nothing() {
         ..JobOptions::default()
     };
     assert!(batch.add_with([(env.test_job(), elsewhere)]).await.is_err());
-    assert_eq!(info(&env, "default", batch.id()).await.total, 0);
+    assert_eq!(batch_info(&env, "default", batch.id()).await.total, 0);
     // An empty batch completes when sealed; it then takes no more jobs.
     batch.seal().await.unwrap();
     batch.seal().await.unwrap();
     assert_eq!(
-        info(&env, "default", batch.id()).await.state,
+        batch_info(&env, "default", batch.id()).await.state,
         BatchState::Finished
     );
     let late = batch.add([env.test_job()]).await;
@@ -354,7 +324,7 @@ async fn a_cancelled_batch_moves_its_waiting_jobs_to_cancelled_and_fires_nothing
         .await
         .unwrap();
     assert_eq!(cancelled, 2500);
-    let info = info(&env, "default", batch.id()).await;
+    let info = batch_info(&env, "default", batch.id()).await;
     assert_eq!(info.state, BatchState::Cancelled);
     assert_eq!((info.total, info.pending, info.cancelled), (2500, 0, 2500));
     assert!(info.expires_in_ms.is_some(), "retention started: {info:?}");
@@ -375,14 +345,6 @@ async fn a_cancelled_batch_moves_its_waiting_jobs_to_cancelled_and_fires_nothing
 async fn a_dead_batch_job_retried_one_by_one_is_counted_pending_again() {
     let env = test_redis("batch_requeue").await;
     let client = env.client();
-    let dying = TestJob {
-        fail_first_runs: 1,
-        ..env.test_job()
-    };
-    let options = JobOptions {
-        max_attempts: Some(1),
-        ..JobOptions::default()
-    };
     let batch = client
         .batch()
         .on_success(callback(&env, "success"))
@@ -390,7 +352,7 @@ async fn a_dead_batch_job_retried_one_by_one_is_counted_pending_again() {
         .await
         .unwrap();
     let ids = batch
-        .add_with([(dying, options), (env.test_job(), JobOptions::default())])
+        .add_with([dying(&env), (env.test_job(), JobOptions::default())])
         .await
         .unwrap();
     batch.seal().await.unwrap();
@@ -416,7 +378,7 @@ async fn a_dead_batch_job_retried_one_by_one_is_counted_pending_again() {
         })
         .await
     );
-    let after = info(&env, "default", batch.id()).await;
+    let after = batch_info(&env, "default", batch.id()).await;
     assert_eq!(
         (after.total, after.succeeded, after.dead, after.pending),
         (2, 2, 0, 0)
@@ -443,7 +405,7 @@ async fn a_job_of_a_batch_cancelled_on_its_own_is_counted_and_the_batch_complete
             jobqueue_core::CancelOutcome::Cancelled { .. }
         ));
     }
-    let done = info(&env, "default", batch.id()).await;
+    let done = batch_info(&env, "default", batch.id()).await;
     assert_eq!(
         (done.state, done.pending, done.cancelled),
         (BatchState::Finished, 0, 2)

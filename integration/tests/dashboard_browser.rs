@@ -2,7 +2,7 @@
 //! (chromedriver + fantoccini). Opens the overview, sees the chart and the
 //! queue table, opens a dead job, clicks retry and sees it leave the dead
 //! set, opens the cron page and pauses an entry from it, and shows a job's
-//! progress and a queue's limits. Saves screenshots of the main pages under
+//! progress, its logs and a queue's limits. Saves screenshots of the main pages under
 //! `target/dashboard-screenshots/` (or `$JOBQUEUE_SCREENSHOT_DIR`).
 //!
 //! `scripts/test` installs Debian's `chromium` and `chromium-driver`. When
@@ -19,13 +19,16 @@ use fantoccini::{ClientBuilder, Locator};
 use jobqueue_core::cron::CronEntry;
 use jobqueue_dashboard::{DashboardConfig, Role, dashboard_router};
 use jobqueue_integration::dashboard::{make_dead_jobs, serve_config};
+use jobqueue_integration::job_logs::LogLinesJob;
 use jobqueue_integration::jobs::NoopJob;
 use jobqueue_integration::probe::ProbeJob;
+use jobqueue_integration::worker_process::{WorkerProcess, WorkerSpec};
 use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
-use jobqueue_testing::eventually;
+use jobqueue_testing::{TestRedis, eventually};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 
 /// chromedriver, killed when dropped.
 struct Driver(Child);
@@ -501,6 +504,7 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
         .unwrap();
     wait_for(&client, "#job-progress").await;
     shoot(&client, "job-status").await;
+    show_job_logs(&client, &base, &env).await;
     client
         .goto(&format!("{base}/queues/default/limits"))
         .await
@@ -530,6 +534,80 @@ async fn operator_retries_a_dead_job_in_a_real_browser() {
     dark.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&dark_profile);
     server.abort();
+}
+
+/// A job whose two attempts failed, run by a worker process keeping
+/// per-job logs, its lines carrying markup: its page shows the logs
+/// section, the last attempt open with its lines as text (screenshot
+/// `job-logs`).
+async fn show_job_logs(client: &fantoccini::Client, base: &str, env: &TestRedis) {
+    let mut spec = WorkerSpec::new(env.url(), env.prefix());
+    spec.queues = "logs".to_owned();
+    spec.env.push(("JQ_JOB_LOGS".to_owned(), "1".to_owned()));
+    let worker = WorkerProcess::start(WORKER, &spec);
+    let job = LogLinesJob {
+        lines: 4,
+        text: "imported <b>order 4711</b>".to_owned(),
+        fail_attempts: 2,
+    };
+    let id = env.client().job(job).queue("logs").enqueue().await.unwrap();
+    let admin = env.client().admin();
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            admin.job_logs("logs", id).await.unwrap().len() == 2
+        })
+        .await,
+        "both attempts' logs stored"
+    );
+    worker.terminate();
+    assert!(worker.wait(Duration::from_secs(10)), "worker exited");
+
+    client
+        .goto(&format!("{base}/queues/logs/job/{id}"))
+        .await
+        .unwrap();
+    assert!(
+        wait_for(client, "#logs")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    let last = wait_for(client, "#log-attempt-2 pre").await;
+    assert!(
+        last.is_displayed().await.unwrap(),
+        "the last attempt is open"
+    );
+    let text = last.text().await.unwrap();
+    assert!(
+        text.contains("imported <b>order 4711</b> attempt 2 line=3"),
+        "the lines, markup shown as text: {text}"
+    );
+    assert!(
+        text.contains("failed on purpose"),
+        "the worker's line: {text}"
+    );
+    assert!(
+        client
+            .find_all(Locator::Css("#logs ~ details b"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no markup from a log line rendered"
+    );
+    assert!(
+        !wait_for(client, "#log-attempt-1 pre")
+            .await
+            .is_displayed()
+            .await
+            .unwrap(),
+        "earlier attempts start closed"
+    );
+    client
+        .execute("document.getElementById('logs').scrollIntoView()", vec![])
+        .await
+        .unwrap();
+    shoot(client, "job-logs").await;
 }
 
 /// The body of `GET path` from the server at `addr` (HTTP/1.1, by hand).

@@ -7,56 +7,18 @@
 
 use std::time::Duration;
 
-use jobqueue_core::admin::{BatchInfo, BatchState};
-use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError, JobOptions};
+use jobqueue_core::admin::BatchState;
+use jobqueue_core::{Client, ClientConfig, Job, JobContext, JobError};
+use jobqueue_integration::batch_fixtures::{batch_info, callback, callback_runs, dying};
 use jobqueue_integration::jobs::TestJob;
-use jobqueue_integration::traces::trace_counts;
+use jobqueue_integration::waiting::wait_for;
 use jobqueue_integration::{TestJobTraces, test_redis, test_worker};
-use jobqueue_testing::{TestRedis, eventually};
+use jobqueue_testing::TestRedis;
 use jobqueue_worker::RunningWorker;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// The second queue, where the children live.
 const OTHER: &str = "other";
-
-/// A callback job recording its runs under `<prefix>:cb:<name>`.
-fn callback(env: &TestRedis, name: &str) -> TestJob {
-    TestJob::new(env.url(), &format!("{}:cb:{name}", env.prefix()))
-}
-
-/// How many times the callback `name` ran.
-async fn runs(env: &TestRedis, name: &str) -> u64 {
-    trace_counts(env.url(), &format!("{}:cb:{name}:started", env.prefix()))
-        .await
-        .values()
-        .sum()
-}
-
-async fn info(env: &TestRedis, queue: &str, id: Uuid) -> BatchInfo {
-    env.client().admin().batch(queue, id).await.unwrap()
-}
-
-/// A job dying on its first run (one attempt) and succeeding when retried.
-fn dying(env: &TestRedis) -> (TestJob, JobOptions) {
-    (
-        TestJob {
-            fail_first_runs: 1,
-            ..env.test_job()
-        },
-        JobOptions {
-            max_attempts: Some(1),
-            ..JobOptions::default()
-        },
-    )
-}
-
-async fn wait_for(what: &str, secs: u64, check: impl AsyncFn() -> bool) {
-    assert!(
-        eventually(Duration::from_secs(secs), || check()).await,
-        "timed out waiting for {what}"
-    );
-}
 
 /// A worker serving both queues, sweeping the outbox every 200 ms.
 async fn worker(env: &TestRedis) -> RunningWorker {
@@ -89,24 +51,24 @@ async fn a_child_on_another_queue_counts_as_one_job_of_its_parent() {
         .unwrap();
     assert_eq!(child.queue(), OTHER);
     parent.seal().await.unwrap();
-    let held = info(&env, "default", parent.id()).await;
+    let held = batch_info(&env, "default", parent.id()).await;
     assert_eq!((held.total, held.pending), (3, 3));
 
     let worker = worker(&env).await;
     wait_for("parent's on_complete", 20, async || {
-        runs(&env, "parent_complete").await == 1
+        callback_runs(&env, "parent_complete").await == 1
     })
     .await;
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let done = info(&env, "default", parent.id()).await;
+    let done = batch_info(&env, "default", parent.id()).await;
     assert_eq!(
         (done.state, done.total, done.succeeded, done.pending),
         (BatchState::Finished, 3, 3, 0)
     );
-    let child_done = info(&env, OTHER, child.id()).await;
+    let child_done = batch_info(&env, OTHER, child.id()).await;
     assert_eq!((child_done.succeeded, child_done.pending), (3, 0));
-    assert_eq!(runs(&env, "parent_success").await, 1);
-    assert_eq!(runs(&env, "child_success").await, 1);
+    assert_eq!(callback_runs(&env, "parent_success").await, 1);
+    assert_eq!(callback_runs(&env, "child_success").await, 1);
     worker.shutdown().await;
 }
 
@@ -129,22 +91,22 @@ async fn a_dead_child_is_dead_in_its_parent_until_retried_then_counted_once() {
 
     let worker = worker(&env).await;
     wait_for("parent's on_complete", 20, async || {
-        runs(&env, "parent_complete").await == 1
+        callback_runs(&env, "parent_complete").await == 1
     })
     .await;
-    let dead = info(&env, "default", parent.id()).await;
+    let dead = batch_info(&env, "default", parent.id()).await;
     assert_eq!((dead.dead, dead.pending, dead.succeeded), (1, 0, 0));
-    assert_eq!(runs(&env, "parent_death").await, 1);
-    assert_eq!(runs(&env, "parent_success").await, 0);
+    assert_eq!(callback_runs(&env, "parent_death").await, 1);
+    assert_eq!(callback_runs(&env, "parent_success").await, 0);
 
     let retried = client.admin().batch_retry_dead(OTHER, child.id()).await;
     assert_eq!(retried.unwrap(), 2);
     wait_for("parent's on_success", 20, async || {
-        runs(&env, "parent_success").await == 1
+        callback_runs(&env, "parent_success").await == 1
     })
     .await;
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let done = info(&env, "default", parent.id()).await;
+    let done = batch_info(&env, "default", parent.id()).await;
     assert_eq!(
         (
             done.state,
@@ -155,8 +117,8 @@ async fn a_dead_child_is_dead_in_its_parent_until_retried_then_counted_once() {
         ),
         (BatchState::Finished, 0, 1, 0, 1)
     );
-    assert_eq!(runs(&env, "parent_complete").await, 1);
-    assert_eq!(runs(&env, "parent_death").await, 1);
+    assert_eq!(callback_runs(&env, "parent_complete").await, 1);
+    assert_eq!(callback_runs(&env, "parent_death").await, 1);
     worker.shutdown().await;
 }
 
@@ -190,15 +152,15 @@ async fn three_levels_deep_complete_from_the_bottom_up() {
 
     let worker = worker(&env).await;
     wait_for("top's on_success", 30, async || {
-        runs(&env, "top").await == 1
+        callback_runs(&env, "top").await == 1
     })
     .await;
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(runs(&env, "middle").await, 1);
-    assert_eq!(runs(&env, "bottom").await, 1);
-    let m = info(&env, OTHER, middle.id()).await;
+    assert_eq!(callback_runs(&env, "middle").await, 1);
+    assert_eq!(callback_runs(&env, "bottom").await, 1);
+    let m = batch_info(&env, OTHER, middle.id()).await;
     assert_eq!((m.total, m.succeeded, m.pending), (2, 2, 0));
-    let t = info(&env, "default", top.id()).await;
+    let t = batch_info(&env, "default", top.id()).await;
     assert_eq!((t.total, t.succeeded, t.pending), (1, 1, 0));
     worker.shutdown().await;
 }
@@ -227,18 +189,18 @@ async fn a_child_never_sealed_is_cancelled_at_its_open_timeout_and_its_parent_co
 
     let worker = worker(&env).await;
     wait_for("parent's on_complete", 20, async || {
-        runs(&env, "parent_complete").await == 1
+        callback_runs(&env, "parent_complete").await == 1
     })
     .await;
-    let done = info(&env, "default", parent.id()).await;
+    let done = batch_info(&env, "default", parent.id()).await;
     assert_eq!((done.cancelled, done.pending), (1, 0));
-    let c = info(&env, OTHER, child.id()).await;
+    let c = batch_info(&env, OTHER, child.id()).await;
     assert_eq!(
         (c.state, c.succeeded, c.pending),
         (BatchState::Cancelled, 1, 0)
     );
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(runs(&env, "parent_success").await, 0);
+    assert_eq!(callback_runs(&env, "parent_success").await, 0);
     worker.shutdown().await;
 }
 
@@ -262,7 +224,7 @@ async fn a_duplicated_outbox_entry_counts_nothing() {
     parent.seal().await.unwrap();
     let worker = worker(&env).await;
     wait_for("parent's on_complete", 20, async || {
-        runs(&env, "parent_complete").await == 1
+        callback_runs(&env, "parent_complete").await == 1
     })
     .await;
     // The releaser delivered the child's end, then (say it crashed before
@@ -295,12 +257,12 @@ async fn a_duplicated_outbox_entry_counts_nothing() {
         left == 0
     })
     .await;
-    let done = info(&env, "default", parent.id()).await;
+    let done = batch_info(&env, "default", parent.id()).await;
     assert_eq!(
         (done.total, done.succeeded, done.dead, done.pending),
         (2, 2, 0, 0)
     );
-    assert_eq!(runs(&env, "parent_complete").await, 1);
+    assert_eq!(callback_runs(&env, "parent_complete").await, 1);
     worker.shutdown().await;
 }
 
@@ -311,7 +273,7 @@ async fn a_child_of_a_finished_parent_is_refused_and_not_left_held() {
     let parent = client.batch().enqueue([env.test_job()]).await.unwrap();
     let worker = worker(&env).await;
     wait_for("parent finished", 20, async || {
-        info(&env, "default", parent.id()).await.state == BatchState::Finished
+        batch_info(&env, "default", parent.id()).await.state == BatchState::Finished
     })
     .await;
     let err = parent
@@ -358,10 +320,10 @@ async fn the_worker_that_completes_a_child_tells_its_parent_at_once() {
         .await
         .unwrap();
     wait_for("parent's on_complete", 10, async || {
-        runs(&env, "parent_complete").await == 1
+        callback_runs(&env, "parent_complete").await == 1
     })
     .await;
-    assert_eq!(info(&env, "default", parent.id()).await.succeeded, 1);
+    assert_eq!(batch_info(&env, "default", parent.id()).await.succeeded, 1);
     worker.shutdown().await;
 }
 
@@ -421,10 +383,10 @@ async fn a_running_job_creates_a_child_of_its_own_batch() {
         .await
         .unwrap();
     wait_for("parent's on_success", 20, async || {
-        runs(&env, "parent_success").await == 1
+        callback_runs(&env, "parent_success").await == 1
     })
     .await;
-    let done = info(&env, "default", parent.id()).await;
+    let done = batch_info(&env, "default", parent.id()).await;
     // The spawning job and its child, each one unit, both succeeded.
     assert_eq!((done.total, done.succeeded, done.pending), (2, 2, 0));
     assert_eq!(done.children.len(), 1);
@@ -476,7 +438,7 @@ async fn cancelling_a_parent_cancels_its_pending_children_on_any_queue() {
         ("default", grandchild.id()),
     ] {
         assert_eq!(
-            info(&env, queue, id).await.state,
+            batch_info(&env, queue, id).await.state,
             BatchState::Cancelled,
             "{id}"
         );
@@ -498,7 +460,7 @@ async fn cancelling_a_parent_cancels_its_pending_children_on_any_queue() {
     let worker = worker(&env).await;
     // The children's ends reach their parents through the outbox.
     wait_for("the parent to count its child cancelled", 20, async || {
-        info(&env, "default", parent.id()).await.cancelled == 2
+        batch_info(&env, "default", parent.id()).await.cancelled == 2
     })
     .await;
     assert_eq!(
@@ -507,7 +469,7 @@ async fn cancelling_a_parent_cancels_its_pending_children_on_any_queue() {
         "a job of a cancelled batch ran"
     );
     for name in ["parent_complete", "child_complete", "grandchild_complete"] {
-        assert_eq!(runs(&env, name).await, 0, "{name} fired");
+        assert_eq!(callback_runs(&env, name).await, 0, "{name} fired");
     }
     worker.shutdown().await;
 }
@@ -534,10 +496,10 @@ async fn a_parents_retry_dead_retries_its_dead_children_too() {
 
     let worker = worker(&env).await;
     wait_for("parent's on_complete", 20, async || {
-        runs(&env, "parent_complete").await == 1
+        callback_runs(&env, "parent_complete").await == 1
     })
     .await;
-    let dead = info(&env, "default", parent.id()).await;
+    let dead = batch_info(&env, "default", parent.id()).await;
     assert_eq!((dead.dead, dead.succeeded), (2, 0), "{dead:?}");
 
     let retried = client
@@ -550,17 +512,17 @@ async fn a_parents_retry_dead_retries_its_dead_children_too() {
         "the parent's dead job and the child's two"
     );
     wait_for("parent's on_success", 20, async || {
-        runs(&env, "parent_success").await == 1
+        callback_runs(&env, "parent_success").await == 1
     })
     .await;
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let done = info(&env, "default", parent.id()).await;
+    let done = batch_info(&env, "default", parent.id()).await;
     assert_eq!(
         (done.state, done.dead, done.succeeded, done.total),
         (BatchState::Finished, 0, 2, 2),
         "{done:?}"
     );
-    assert_eq!(info(&env, OTHER, child.id()).await.succeeded, 2);
-    assert_eq!(runs(&env, "parent_complete").await, 1);
+    assert_eq!(batch_info(&env, OTHER, child.id()).await.succeeded, 2);
+    assert_eq!(callback_runs(&env, "parent_complete").await, 1);
     worker.shutdown().await;
 }

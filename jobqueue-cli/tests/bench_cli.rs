@@ -168,6 +168,38 @@ fn limits_runs_every_job_across_worker_processes() {
 }
 
 #[test]
+fn caps_samples_every_window_and_gives_a_verdict() {
+    let line = bench(&[
+        "caps",
+        "--jobs",
+        "400",
+        "--logs",
+        "--fail-every",
+        "4",
+        "--dead-max",
+        "10",
+    ]);
+    assert_eq!(line["features"], serde_json::json!(["logs"]), "{line}");
+    assert_eq!(
+        (line["processed"].as_u64(), line["failed"].as_u64()),
+        (Some(300), Some(100))
+    );
+    let samples = line["samples"].as_array().expect("samples");
+    assert_eq!(samples.len(), 21, "{line}");
+    for sample in &samples[1..] {
+        assert_fields(sample, &["jobs", "used_memory", "keys", "dead", "logs"]);
+        assert!(sample["dead"].as_u64() <= Some(10), "{sample}");
+    }
+    assert_eq!(samples[20]["jobs"], 400);
+    assert_eq!(samples[20]["dead"], 10, "the cap is reached: {line}");
+    assert_fields(
+        &line,
+        &["growth_second_half_bytes", "threshold_bytes", "seconds"],
+    );
+    assert!(line["flat"].is_boolean(), "{line}");
+}
+
+#[test]
 fn an_unknown_workload_is_a_clear_error() {
     let output = Command::new(env!("CARGO_BIN_EXE_jobqueue"))
         .args(["--redis-url", &redis_url(), "bench", "w9"])

@@ -21,7 +21,9 @@ use crate::error::WorkerError;
 use crate::loops::heartbeat;
 use crate::run::leased::Leased;
 use crate::run::outcome::Outcome;
-use crate::run::recording::{add_to_batch, log_write, tell_children, write_logs};
+use crate::run::recording::{
+    add_to_batch, goes_before_ending, log_write, tell_children, write_logs,
+};
 use crate::run::runner;
 use crate::state::shared::Shared;
 
@@ -191,7 +193,10 @@ impl InlineWorker {
             };
             let (outcome, mut after) = runner::run(shared, &leased).await;
             let run = describe(&queue.name, &leased.record, &outcome);
-            let log = log_write(&leased.leased_id(), &outcome, &mut after);
+            let mut log = log_write(&leased.leased_id(), &outcome, &mut after);
+            if let Some(kept) = log.take_if(|write| goes_before_ending(write)) {
+                write_logs(shared, index, &[kept]).await;
+            }
             let mut batch = CompletionBatch {
                 wake_waiters: limited,
                 ..CompletionBatch::default()

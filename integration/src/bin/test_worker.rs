@@ -4,6 +4,8 @@
 //!
 //! `JQ_CRON=<entry name>|<cron expression>|<probe list key>` also registers
 //! a cron entry that enqueues a `ProbeJob` recording into that list.
+//! `JQ_JOB_LOGS=1` keeps per-job logs (the capture layer installed,
+//! default caps); `LogLinesJob`s are there to write them.
 
 use std::time::Duration;
 
@@ -11,9 +13,10 @@ use jobqueue_core::ClientConfig;
 use jobqueue_core::cron::CronEntry;
 use jobqueue_core::store::DeadLimits;
 use jobqueue_integration::durable_job::DurableJob;
+use jobqueue_integration::job_logs::{LogLinesJob, install_job_log_layer};
 use jobqueue_integration::jobs::{NoopJob, OutcomeJob, TestJob};
 use jobqueue_integration::probe::ProbeJob;
-use jobqueue_worker::{Worker, shutdown_signal};
+use jobqueue_worker::{JobLogs, Worker, shutdown_signal};
 
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -25,7 +28,12 @@ fn env_u64(name: &str, default: u64) -> u64 {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    jobqueue_integration::init_tracing();
+    let job_logs = env("JQ_JOB_LOGS", "0") == "1";
+    if job_logs {
+        install_job_log_layer();
+    } else {
+        jobqueue_integration::init_tracing();
+    }
     let config =
         ClientConfig::new(env("JQ_URL", "redis://127.0.0.1:6379")).prefix(env("JQ_PREFIX", "jq"));
     let queues: Vec<String> = env("JQ_QUEUES", "default")
@@ -42,8 +50,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         builder = builder.cron_entry(CronEntry::new(name, expression, &ProbeJob::new(&url, key))?);
     }
+    if job_logs {
+        builder = builder.job_logs(JobLogs::new());
+    }
     let worker = builder
         .register::<TestJob>()
+        .register::<LogLinesJob>()
         .register::<NoopJob>()
         .register::<ProbeJob>()
         .register::<OutcomeJob>()

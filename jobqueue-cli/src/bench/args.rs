@@ -5,10 +5,11 @@ use clap::{Args, ValueEnum};
 /// Options of `jobqueue bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// The workload: w1, w2_single, w2_bulk, w3, w4, w5 or limits.
+    /// The workload: w1, w2_single, w2_bulk, w3, w4, w5, limits or caps.
     pub workload: String,
 
-    /// Number of jobs (default per workload: w1 50000, w2 20000, w3 5000, w4 500, w5 50000).
+    /// Number of jobs (default per workload: w1 50000, w2 20000, w3 5000,
+    /// w4 500, w5 50000, caps 1000000).
     #[arg(long)]
     pub jobs: Option<u64>,
 
@@ -54,7 +55,8 @@ pub struct BenchArgs {
 
     /// w1 variant: the worker keeps per-job logs (`WorkerBuilder::job_logs`,
     /// `JobLogLayer` installed); each job logs one line (plain w1 filters
-    /// that line out), so each attempt stores a one-line log.
+    /// that line out), so each attempt stores a one-line log. `caps`: logs
+    /// are one of the capped features sampled.
     #[arg(long)]
     pub logs: bool,
 
@@ -67,6 +69,23 @@ pub struct BenchArgs {
     /// 100,000 entries): every job ended also appends a history entry.
     #[arg(long)]
     pub history: bool,
+
+    /// `caps` workload: the event stream's cap with `--events`, entries.
+    #[arg(long, default_value_t = jobqueue_core::store::commands::observe::DEFAULT_EVENT_STREAM_CAP)]
+    pub events_cap: u64,
+
+    /// `caps` workload: the history's cap with `--history`, entries.
+    #[arg(long, default_value_t = jobqueue_core::store::commands::observe::DEFAULT_HISTORY_CAP)]
+    pub history_cap: u64,
+    /// `caps` workload: one job in this many fails for good and goes dead,
+    /// keeping its log (default 10; 0: none fails).
+    #[arg(long, default_value_t = 10)]
+    pub fail_every: u64,
+
+    /// `caps` workload: the worker's dead-set cap, jobs per queue (default
+    /// 1000, small so the cap is reached early).
+    #[arg(long, default_value_t = 1000)]
+    pub dead_max: u64,
 
     /// w2_single variant: every enqueue carries its own idempotency key
     /// (one hour window).

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::measurements;
 
 /// The no-op benchmark job. It goes through the real path (lease, ack,
-/// stats, retries armed); w3 and w4 jobs also carry a timestamp, and the
-/// retry-path variant of w1 fails each job once.
+/// stats, retries armed); w3 and w4 jobs also carry a timestamp, the
+/// retry-path variant of w1 fails each job once, and `caps` fails a
+/// fraction of its jobs for good.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct BenchJob {
     /// User id.
@@ -40,6 +41,10 @@ pub(crate) struct BenchJob {
     /// w1 `--steps`: no-op memoised steps the job runs.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(crate) steps: u32,
+    /// `caps`: after its log line the job fails with a permanent error, so
+    /// it goes dead at once and keeps its log.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) fail_permanently: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -60,6 +65,7 @@ impl BenchJob {
             fail_once: false,
             work_ms: None,
             steps: 0,
+            fail_permanently: false,
         }
     }
 }
@@ -85,6 +91,9 @@ impl Job for BenchJob {
         // One log line per job: kept by `w1 --logs`, filtered out (the
         // CLI logs warnings only) otherwise.
         tracing::info!(user_id = self.user_id, "welcome sent");
+        if self.fail_permanently {
+            return Err(JobError::permanent("fails for good on purpose"));
+        }
         for i in 0..self.steps {
             let i = u64::from(i);
             ctx.step_n("noop", i, || async move { Ok::<u64, JobError>(i) })

@@ -9,6 +9,7 @@
 //! | `w4` | lateness of delayed jobs (start − due; negative would be early) |
 //! | `w5` | Redis memory per waiting job |
 //! | `limits` | how close limited queues run to their limits, several worker processes |
+//! | `caps` | Redis memory over a long run with capped features on (logs), flat once the caps are reached |
 //!
 //! Each run prints exactly one JSON line on stdout; progress goes to
 //! stderr. Every run works under its own fresh key prefix (derived from
@@ -34,6 +35,9 @@ mod workloads;
 use jobqueue_core::ClientConfig;
 
 pub use args::{BenchArgs, FlowBench, NeverBindingLimits};
+pub use workloads::caps::{
+    CappedFeature, CapsReport, CapsSample, FLAT_BYTES_PER_JOB, FLAT_FLOOR_BYTES, run_caps,
+};
 
 /// Runs a workload (or the worker child) and prints its JSON line on stdout.
 pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
@@ -46,8 +50,9 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         "w4" => workloads::delayed::run(config, args).await,
         "w5" => workloads::memory::run(config, args).await,
         "limits" => workloads::limits::run(config, args).await,
+        "caps" => workloads::caps::run(config, args).await,
         other => Err(format!(
-            "unknown workload {other:?}; choose w1, w2_single, w2_bulk, w3, w4, w5 or limits"
+            "unknown workload {other:?}; choose w1, w2_single, w2_bulk, w3, w4, w5, limits or caps"
         )),
     }
 }

@@ -16,7 +16,9 @@
 //! a crash would lose it.
 //!
 //! With per-job logs on, the attempts' logs of a queue are written in one
-//! more round trip right after its endings (`recording::write_logs`).
+//! more round trip: the logs kept (retry, dead) right before its endings,
+//! so a record trimmed or deleted later takes its log with it; the drops
+//! of succeeded jobs right after (`recording::goes_before_ending`).
 //!
 //! A batch that cannot be written (Redis down) is retried with backoff until
 //! it is: a finished job stays leased until its outcome is recorded, and if
@@ -32,7 +34,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::loops::retry_backoff::RetryBackoff;
-use crate::run::recording::{Finished, add_to_batch, log_write, tell_children, write_logs};
+use crate::run::recording::{
+    Finished, add_to_batch, goes_before_ending, log_write, tell_children, write_logs,
+};
 use crate::state::queue::QueueRuntime;
 use crate::state::shared::Shared;
 
@@ -70,7 +74,7 @@ pub(crate) async fn run(
 /// Writes one batch, queue by queue.
 async fn write(shared: &Shared, batch: Vec<Finished>) {
     let mut per_queue: Vec<CompletionBatch> = vec![CompletionBatch::default(); shared.queues.len()];
-    // Attempt logs (per-job logs on), per queue: written right after the
+    // Attempt logs (per-job logs on), per queue: written around the
     // queue's endings.
     let mut logs: Vec<Vec<JobLogWrite>> = vec![Vec::new(); shared.queues.len()];
     for Finished {
@@ -87,13 +91,19 @@ async fn write(shared: &Shared, batch: Vec<Finished>) {
         add_to_batch(&mut per_queue[queue], leased_id, outcome, after, keyed);
     }
     for (index, (queue, mut batch)) in shared.queues.iter().zip(per_queue).enumerate() {
+        let (kept, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut logs[index])
+            .into_iter()
+            .partition(goes_before_ending);
+        if !kept.is_empty() {
+            write_logs(shared, index, &kept).await;
+        }
         if !batch.is_empty() {
             // A queue with flow limits: wake workers waiting for a slot.
             batch.wake_waiters = queue.limits.is_active();
             write_queue(shared, index, queue, &batch).await;
         }
-        if !logs[index].is_empty() {
-            write_logs(shared, index, &logs[index]).await;
+        if !dropped.is_empty() {
+            write_logs(shared, index, &dropped).await;
         }
     }
 }

@@ -174,9 +174,25 @@ pub(crate) fn log_write(
     }
 }
 
-/// Stores attempt logs of one queue, right after their endings were
-/// recorded, in one round trip. Not retried: a failure loses these logs
-/// (said in a warning), never the outcomes.
+/// Whether a log write goes to Redis *before* its job's ending is recorded.
+///
+/// A kept attempt's log does: whatever removes the record later — this
+/// very ending's dead-set trim (more jobs buried at once than the cap),
+/// another worker's trim, a delete — finds the log and removes it with the
+/// record (`drop_memos`). Written after, a record removed in between left
+/// its log behind until the TTL (180 days by default): with a small dead
+/// cap, nearly every dead job's log leaked (`integration/tests/caps_memory.rs`).
+/// A drop goes after the success it follows: the success removes the
+/// record, and a success that is not recorded (the lease lapsed) keeps the
+/// earlier logs for the run that follows.
+pub(crate) fn goes_before_ending(write: &JobLogWrite) -> bool {
+    matches!(write, JobLogWrite::Attempt { .. })
+}
+
+/// Stores attempt logs of one queue in one round trip (kept logs before
+/// their endings are recorded, drops after: [`goes_before_ending`]). Not
+/// retried: a failure loses these logs (said in a warning), never the
+/// outcomes.
 pub(crate) async fn write_logs(shared: &Shared, queue: usize, writes: &[JobLogWrite]) {
     let Some(settings) = &shared.job_logs else {
         return;

@@ -43,7 +43,8 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     Ok(())
 }
 
-async fn used_memory(url: &str) -> Result<u64, String> {
+/// Redis's `used_memory` (`INFO memory`), bytes.
+pub(crate) async fn used_memory(url: &str) -> Result<u64, String> {
     let mut conn = redis::Client::open(url)
         .map_err(|e| e.to_string())?
         .get_multiplexed_async_connection()

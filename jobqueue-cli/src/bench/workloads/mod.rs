@@ -1,5 +1,6 @@
 //! One module per workload.
 
+pub(crate) mod caps;
 pub(crate) mod delayed;
 pub(crate) mod drain;
 pub(crate) mod enqueue;
