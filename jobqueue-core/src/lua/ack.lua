@@ -23,8 +23,9 @@ KEYS[2+i]   P:{Q}:unique:<digest> string, the lock of ARGV[i]
 ARGV[…]     job ids: the #KEYS-2 unique ones first, then the others
 
 When the queue's event stream or history is on (include/observe.lua),
-the jobs still leased are read before they are dropped, for a
-`succeeded` entry and their history entries.
+a `succeeded` entry goes to the stream, and with the history on the jobs
+still leased are read before they are dropped, for their history
+entries.
 
 Returns: {how many of the ids were still leased by this worker,
           how many locks were released}.
@@ -56,5 +57,5 @@ local watch = observe_leaving(flow_base(KEYS[2], ':stats'), KEYS[1], ARGV)
 local acked = redis.call('HDEL', KEYS[1], unpack(ARGV))
 local now = now_ms()
 count_ended(KEYS[2], 'processed', acked, now)
-observe_left(watch, 'succeeded', 1, now)
+observe_left(watch, 'succeeded', 1, now, nil, acked)
 return {acked, released}

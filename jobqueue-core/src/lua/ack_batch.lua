@@ -33,7 +33,7 @@ local ids = {unpack(ARGV, 2)}
 local watch = observe_leaving(flow_base(KEYS[2], ':stats'), KEYS[1], ids)
 local acked = redis.call('HDEL', KEYS[1], unpack(ids))
 count_ended(KEYS[2], 'processed', acked, now)
-observe_left(watch, 'succeeded', 1, now)
+observe_left(watch, 'succeeded', 1, now, nil, acked)
 local fired = batch_ended(KEYS[4], KEYS[3], 'succeeded', acked, now)
 if fired > 0 then redis.call('PUBLISH', ARGV[1], 'r') end
 return {acked, fired, unpack(batch_told)}

@@ -41,9 +41,10 @@ end
 if not redis.call('ZSCORE', KEYS[4], ARGV[1]) then
   return {2}
 end
-local leased = lease_ready(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[2]))
+local leased, leased_ids = lease_ready(KEYS[1], KEYS[2], KEYS[3], tonumber(ARGV[2]))
 if #leased > 1 then
   local base = flow_base(KEYS[1], ':ready')
-  emit_events(base, observe_caps(base), 'started', record_ids(leased, 2))
+  local events_cap = observe_caps(base)
+  if events_cap then emit_events(base, events_cap, 'started', leased_ids or record_ids(leased, 2)) end
 end
 return leased

@@ -166,28 +166,36 @@ local function append_history(base, cap, outcome, records, runs_extra, now)
 end
 
 -- Before jobs `ids` leave a worker's active hash: what the queue watches,
--- with the records the worker still holds (one HMGET, only when events or
--- history are on; `held` when the caller has read them already), for
--- observe_left once they are gone; nil when the queue watches nothing.
+-- for observe_left once they are gone; nil when the queue watches
+-- nothing. With the history on, the records the worker still holds are
+-- read first (one HMGET; `held` when the caller has read them already):
+-- the history needs them. Events alone need no records: observe_left
+-- goes by how many of the ids the caller found held.
 local function observe_leaving(base, active_key, ids, held)
   local events_cap, history_cap = observe_caps(base)
   if not events_cap and not history_cap then return nil end
-  return {
-    base = base,
-    events = events_cap,
-    history = history_cap,
-    held = held or (#ids > 0 and redis.call('HMGET', active_key, unpack(ids))) or {},
-    ids = ids,
-  }
+  if history_cap and not held and #ids > 0 then
+    held = redis.call('HMGET', active_key, unpack(ids))
+  end
+  return { base = base, events = events_cap, history = history_cap, held = held, ids = ids }
 end
 
 -- After the jobs of `watch` (from observe_leaving) left with `outcome`:
 -- the event entry and history entries for those that were still held.
 -- `final` maps an id to the record the job ended with, when the caller
 -- has a newer one than the leased record (a dead job's error history).
-local function observe_left(watch, outcome, runs_extra, now, final)
+-- `left` is how many of the ids the caller found held; without records
+-- (events alone) every id is reported when any was held — the one
+-- imprecision: a worker whose lease lapsed and that leased again before
+-- acknowledging reports the reclaimed jobs' successes too (their handlers
+-- did succeed; they run again elsewhere, at least once).
+local function observe_left(watch, outcome, runs_extra, now, final, left)
   if not watch then return end
   local ids, records = watch.ids, watch.held
+  if not records then
+    if left and left > 0 then emit_events(watch.base, watch.events, outcome, ids) end
+    return
+  end
   local all_held = not final
   for i = 1, #ids do
     if not records[i] then

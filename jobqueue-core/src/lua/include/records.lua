@@ -97,7 +97,7 @@ end
 -- and is leased once the other is gone (the worker dead-letters it with
 -- the reason). Also returns the dead-lettered records and the malformed
 -- ones put back, for callers that account for them (keyed jobs release
--- their keys).
+-- their keys), and the leased ids in order when nothing was set aside.
 --
 -- The common case costs one HMGET (nothing held under these ids) and the
 -- one HSET that leases the batch, whose reply (fields added) proves no id
@@ -153,6 +153,9 @@ local function lease_records(base, active_key, ready_key, records)
       end
     end
   end
+  -- The leased ids in reply order, when they are exactly the valid ids
+  -- (no repeat, no malformed record): the event stream reuses them.
+  local leased_ids = (#twins == 0 and #malformed == 0 and #leased == n + 1) and ids or nil
   local requeued = {}
   for _, record in ipairs(malformed) do
     if redis.call('HSETNX', active_key, record_id(record), record) == 1 then
@@ -162,13 +165,14 @@ local function lease_records(base, active_key, ready_key, records)
       requeued[#requeued + 1] = record
     end
   end
-  return leased, twins, requeued
+  return leased, twins, requeued, leased_ids
 end
 
 -- Leases up to `want` ready jobs into a worker's active hash: prioritised
 -- jobs whose effective ready time is not later than the ready list's head
 -- first, the rest from the list head (FIFO). Returns {0, record…}, the
--- fetch reply (fetch.lua and fetch_limited.lua).
+-- fetch reply (fetch.lua and fetch_limited.lua), and the leased ids in
+-- order when nothing was set aside (else nil).
 local function lease_ready(ready_key, priority_key, active_key, want)
   local picked_all = {}
   if redis.call('ZCARD', priority_key) > 0 then
@@ -191,6 +195,7 @@ local function lease_ready(ready_key, priority_key, active_key, want)
   if #picked_all == 0 then
     return {0}
   end
-  return (lease_records(flow_base(ready_key, ':ready'), active_key, ready_key, picked_all))
+  local leased, _, _, leased_ids = lease_records(flow_base(ready_key, ':ready'), active_key, ready_key, picked_all)
+  return leased, leased_ids
 end
 
