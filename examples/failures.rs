@@ -20,10 +20,15 @@
 //!    `client.admin().retry(…)` — the operator API the dashboard and the
 //!    `jobqueue` CLI are built on (from a shell:
 //!    `jobqueue retry --all-dead --queue imports`) — and succeeds.
+//! 5. The imports queue has its live events and its history on: the
+//!    import's whole life is printed from the event stream (from a shell:
+//!    `jobqueue events --queue imports`), and "did it run today?" is
+//!    answered from the history (`jobqueue history --queue imports search`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use jobqueue::admin::{EventStart, HistoryFilter};
 use jobqueue::wire::record::{Envelope, encode_record};
 use jobqueue::{BackoffPolicy, Client, ClientConfig, Job, JobContext, JobError, JobSet, JobState};
 use jobqueue::{JobLogLayer, JobLogs, Worker, WorkerBuilder};
@@ -121,6 +126,10 @@ pub struct Summary {
     pub import_errors: Vec<String>,
     /// Why the bad payload is dead.
     pub bad_payload_error: String,
+    /// The import's lifecycle events, in order (`enqueued`, `started`, …).
+    pub import_events: Vec<&'static str>,
+    /// The import's history entries today: one per time it finished.
+    pub import_outcomes: Vec<String>,
 }
 
 /// Enqueues an `import_csv` job whose payload misses its field, as a
@@ -179,6 +188,17 @@ async fn wait_until_settled(
 /// The whole story; returns what it saw.
 pub async fn run(client: Client) -> Result<Summary, Box<dyn std::error::Error>> {
     let admin = client.admin();
+    // Watch the imports queue (off by default): its live events, and the
+    // history of its finished jobs (`jobqueue events --queue imports
+    // --enable`, `jobqueue history --queue imports enable`, or the
+    // dashboard's "history and events" page do the same).
+    client.store().register_queues([ImportCsv::QUEUE]).await?;
+    admin
+        .set_event_stream(ImportCsv::QUEUE, Some(10_000))
+        .await?;
+    admin
+        .set_history(ImportCsv::QUEUE, Some(100_000), None)
+        .await?;
     let charge = client.enqueue(ChargeCard { order_id: 42 }).await?;
     let import = client
         .enqueue(ImportCsv {
@@ -237,6 +257,49 @@ pub async fn run(client: Client) -> Result<Summary, Box<dyn std::error::Error>> 
     println!("import_csv succeeded after the retry");
 
     running.shutdown().await;
+
+    // Its whole life, from the queue's event stream.
+    let mut import_events = Vec::new();
+    let mut start = EventStart::Oldest;
+    loop {
+        let page = admin.events_after("imports", start, 1000).await?;
+        let Some(next) = page.next.filter(|_| !page.events.is_empty()) else {
+            break;
+        };
+        for event in page.events.iter().filter(|e| e.job_id == import) {
+            import_events.push(event.kind.name());
+        }
+        start = EventStart::After(next);
+    }
+    println!(
+        "
+import_csv's events: {}",
+        import_events.join(" → ")
+    );
+    // Did it run today? The history says when and how it finished.
+    let today = chrono::Utc::now().date_naive();
+    let filter = HistoryFilter {
+        job_id: Some(import.to_string()),
+        ..HistoryFilter::default()
+    };
+    let page = admin
+        .history_search("imports", today, &filter, None, 10_000)
+        .await?;
+    for entry in &page.entries {
+        println!(
+            "  finished {} at {} after {} runs{}",
+            entry.outcome,
+            entry.finished_at,
+            entry.attempts,
+            entry
+                .error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        );
+    }
+    let import_outcomes = page.entries.iter().map(|e| e.outcome.clone()).collect();
+
     let imports = admin.queue("imports").await?;
     let billing = admin.queue("billing").await?;
     println!(
@@ -249,6 +312,8 @@ pub async fn run(client: Client) -> Result<Summary, Box<dyn std::error::Error>> 
         bad_payload,
         import_errors: dead.errors.iter().map(|e| e.message.clone()).collect(),
         bad_payload_error,
+        import_events,
+        import_outcomes,
     })
 }
 

@@ -80,6 +80,25 @@ async fn flaky_jobs_retry_poison_jobs_die_and_dead_jobs_can_be_retried()
         "{}",
         summary.bad_payload_error
     );
+    assert_eq!(
+        summary.import_events,
+        [
+            "enqueued",
+            "started",
+            "failed",
+            "retrying",
+            "started",
+            "failed",
+            "retrying",
+            "started",
+            "failed",
+            "dead",
+            "started",
+            "succeeded"
+        ],
+        "three failed attempts, dead, retried by the operator, succeeded"
+    );
+    assert_eq!(summary.import_outcomes, ["dead", "succeeded"]);
     let admin = t.client().admin();
     let imports = admin.queue("imports").await?;
     let billing = admin.queue("billing").await?;
