@@ -41,6 +41,7 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod actions;
+pub mod alerts;
 mod api;
 mod audit_log;
 mod config;

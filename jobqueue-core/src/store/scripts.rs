@@ -192,6 +192,8 @@ pub(crate) struct Scripts {
     pub signal_send: LuaScript,
     pub enqueue_idempotent: LuaScript,
     pub enqueue_idempotent_ready: LuaScript,
+    pub alert_lease: LuaScript,
+    pub alert_fire: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -251,11 +253,13 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     signal_send: lua!("signal_send"),
     enqueue_idempotent: lua!(new_jobs "enqueue_idempotent"),
     enqueue_idempotent_ready: lua!("enqueue_idempotent_ready"),
+    alert_lease: lua!("alert_lease"),
+    alert_fire: lua!("alert_fire"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 56] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 58] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -313,6 +317,8 @@ impl Scripts {
             &self.signal_send,
             &self.enqueue_idempotent,
             &self.enqueue_idempotent_ready,
+            &self.alert_lease,
+            &self.alert_fire,
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! directly; every state change goes through [`crate::actions`], as the
 //! forms' do.
 
+mod alerts;
 mod audit;
 mod batches;
 mod cron;
@@ -36,5 +37,6 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .merge(batches::routes())
         .merge(workers::routes())
         .merge(audit::routes())
+        .merge(alerts::routes())
         .merge(workflows::routes())
 }

@@ -18,6 +18,7 @@ pub(crate) enum Nav {
     Workers,
     Workflows,
     Audit,
+    Alerts,
 }
 
 /// A full page around `body`.
@@ -58,6 +59,7 @@ pub(crate) fn page(
                         (item(Nav::Cron, "/cron", "Cron"))
                         (item(Nav::Workers, "/workers", "Workers"))
                         (item(Nav::Workflows, "/workflows", "Workflows"))
+                        (item(Nav::Alerts, "/alerts", "Alerts"))
                         (item(Nav::Audit, "/audit", "Audit log"))
                     }
                     span.who title="signed in as" {

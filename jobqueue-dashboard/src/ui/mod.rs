@@ -86,6 +86,7 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
             post(forms::workflows::retry_from),
         )
         .route("/audit", get(pages::audit::audit))
+        .route("/alerts", get(pages::alerts::alerts))
         .layer(axum::middleware::from_fn_with_state(
             state,
             error_page::html_errors,

@@ -1,0 +1,127 @@
+//! Evaluating one rule: what holds now, as findings (a fingerprint and a
+//! message each). Reads are bounded: a `dead_rate` rule costs one `ZCOUNT`
+//! per queue it watches, a `latency_slo` rule one queue snapshot per
+//! queue, a `cron_missed` rule one hash per cron entry, a `new_error` rule
+//! its sample of dead jobs per queue plus one `ZADD` per fingerprint.
+
+use jobqueue_core::Admin;
+use jobqueue_core::Error;
+
+use crate::alerts::config::{AlertRule, QueueScope, RuleKind};
+use crate::format::short;
+
+/// One thing a rule found wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Finding {
+    /// What it is about: firings are deduplicated on (rule, fingerprint).
+    pub(crate) fingerprint: String,
+    /// What is wrong, in words.
+    pub(crate) message: String,
+}
+
+/// Longest error message quoted in a finding, in characters.
+const MAX_QUOTED_ERROR: usize = 300;
+
+async fn queues_in(admin: &Admin, scope: &QueueScope) -> Result<Vec<String>, Error> {
+    match scope {
+        QueueScope::All => admin.queue_names().await,
+        QueueScope::One(queue) => Ok(vec![queue.clone()]),
+    }
+}
+
+/// What `rule` finds now.
+pub(crate) async fn findings(admin: &Admin, rule: &AlertRule) -> Result<Vec<Finding>, Error> {
+    match &rule.kind {
+        RuleKind::DeadRate {
+            queue,
+            per_minute,
+            window,
+        } => {
+            let mut died = 0;
+            for name in queues_in(admin, queue).await? {
+                died += admin.dead_within(&name, *window).await?;
+            }
+            let minutes = window.as_secs_f64() / 60.0;
+            let rate = died as f64 / minutes;
+            if rate <= *per_minute {
+                return Ok(Vec::new());
+            }
+            let target = match queue {
+                QueueScope::All => "*",
+                QueueScope::One(name) => name,
+            };
+            Ok(vec![Finding {
+                fingerprint: format!("dead_rate:{target}"),
+                message: format!(
+                    "{died} jobs died in the last {}s on {} ({rate:.1}/min, limit {per_minute}/min)",
+                    window.as_secs_f64(),
+                    queue.describe()
+                ),
+            }])
+        }
+        RuleKind::LatencySlo { queue, max_latency } => {
+            let max_ms = u64::try_from(max_latency.as_millis()).unwrap_or(u64::MAX);
+            let mut found = Vec::new();
+            for name in queues_in(admin, queue).await? {
+                let info = admin.queue(&name).await?;
+                if info.latency_ms > max_ms && !info.paused {
+                    found.push(Finding {
+                        fingerprint: format!("latency:{name}"),
+                        message: format!(
+                            "queue {name}: oldest ready job waited {:.1}s (SLO {}s, {} ready)",
+                            info.latency_ms as f64 / 1000.0,
+                            max_latency.as_secs_f64(),
+                            info.ready
+                        ),
+                    });
+                }
+            }
+            Ok(found)
+        }
+        RuleKind::CronMissed { cron, queue, grace } => Ok(admin
+            .missed_cron_ticks(*grace)
+            .await?
+            .into_iter()
+            .filter(|tick| cron.as_ref().is_none_or(|name| *name == tick.name))
+            .filter(|tick| queue.as_ref().is_none_or(|q| *q == tick.queue))
+            .map(|tick| Finding {
+                fingerprint: format!(
+                    "cron:{}/{}@{}",
+                    tick.queue,
+                    tick.name,
+                    tick.tick.timestamp_millis()
+                ),
+                message: format!(
+                    "cron {} on queue {}: the tick of {} did not run (more than {}s late)",
+                    tick.name,
+                    tick.queue,
+                    tick.tick.to_rfc3339(),
+                    grace.as_secs_f64()
+                ),
+            })
+            .collect()),
+        RuleKind::NewError { queue, sample } => {
+            let mut found = Vec::new();
+            for name in queues_in(admin, queue).await? {
+                let errors = admin.newest_dead_errors(&name, *sample).await?;
+                let fingerprints: Vec<String> =
+                    errors.iter().map(|e| e.fingerprint.clone()).collect();
+                let first_seen = admin.first_seen_errors(&rule.name, &fingerprints).await?;
+                for (error, new) in errors.into_iter().zip(first_seen) {
+                    if new {
+                        found.push(Finding {
+                            fingerprint: format!("error:{}", error.fingerprint),
+                            message: format!(
+                                "new error on queue {name}: {} died with \"{}\" (job {})",
+                                error.job_type,
+                                short(&error.message, MAX_QUOTED_ERROR),
+                                error.job_id
+                            ),
+                        });
+                    }
+                }
+            }
+            Ok(found)
+        }
+    }
+}
