@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use jobqueue_core::admin::MAX_NEW_ERROR_SAMPLE;
+
 use crate::alerts::AlertError;
 
 /// Default time between two evaluations.
@@ -326,62 +328,68 @@ impl SinkFile {
 }
 
 impl RuleFile {
+    /// `rule "<name>" (<kind>): <field>`, how errors name a field.
+    fn at(&self, field: &str) -> String {
+        format!("rule {:?} ({}): {field}", self.name, self.kind)
+    }
+
+    fn required(&self, value: Option<f64>, field: &str) -> Result<f64, AlertError> {
+        value.ok_or_else(|| invalid(format!("{} is required", self.at(field))))
+    }
+
     fn build(self) -> Result<AlertRule, AlertError> {
         check_name(&self.name, "rule")?;
-        let at = |field: &str| format!("rule {:?} ({}): {field}", self.name, self.kind);
-        let required = |value: Option<f64>, field: &str| {
-            value.ok_or_else(|| invalid(format!("{} is required", at(field))))
-        };
-        let unused = |present: bool, field: &str| {
-            if present {
-                Err(invalid(format!(
-                    "{} does not apply to this kind",
-                    at(field)
-                )))
-            } else {
-                Ok(())
-            }
-        };
-        let kind = match self.kind.as_str() {
+        let kind = self.kind()?;
+        self.refuse_foreign_fields(&kind)?;
+        Ok(AlertRule {
+            cooldown: self.cooldown_secs.map_or(Ok(DEFAULT_COOLDOWN), |s| {
+                seconds(s, &self.at("cooldown_secs"))
+            })?,
+            sinks: self.sinks.unwrap_or_default(),
+            kind,
+            name: self.name,
+        })
+    }
+
+    fn kind(&self) -> Result<RuleKind, AlertError> {
+        let queue = || QueueScope::parse(self.queue.clone());
+        Ok(match self.kind.as_str() {
             "dead_rate" => {
-                unused(self.cron.is_some(), "cron")?;
-                let per_minute = required(self.per_minute, "per_minute")?;
+                let per_minute = self.required(self.per_minute, "per_minute")?;
                 if !(per_minute.is_finite() && per_minute >= 0.0) {
-                    return Err(invalid(format!("{} must be 0 or more", at("per_minute"))));
+                    return Err(invalid(format!(
+                        "{} must be 0 or more",
+                        self.at("per_minute")
+                    )));
                 }
                 RuleKind::DeadRate {
-                    queue: QueueScope::parse(self.queue.clone()),
+                    queue: queue(),
                     per_minute,
-                    window: seconds(self.window_secs.unwrap_or(300.0), &at("window_secs"))?,
+                    window: seconds(self.window_secs.unwrap_or(300.0), &self.at("window_secs"))?,
                 }
             }
-            "latency_slo" => {
-                unused(self.cron.is_some(), "cron")?;
-                RuleKind::LatencySlo {
-                    queue: QueueScope::parse(self.queue.clone()),
-                    max_latency: seconds(
-                        required(self.max_latency_secs, "max_latency_secs")?,
-                        &at("max_latency_secs"),
-                    )?,
-                }
-            }
+            "latency_slo" => RuleKind::LatencySlo {
+                queue: queue(),
+                max_latency: seconds(
+                    self.required(self.max_latency_secs, "max_latency_secs")?,
+                    &self.at("max_latency_secs"),
+                )?,
+            },
             "cron_missed" => RuleKind::CronMissed {
                 cron: self.cron.clone().filter(|c| c != "*"),
                 queue: self.queue.clone().filter(|q| q != "*"),
-                grace: seconds(self.grace_secs.unwrap_or(60.0), &at("grace_secs"))?,
+                grace: seconds(self.grace_secs.unwrap_or(60.0), &self.at("grace_secs"))?,
             },
             "new_error" => {
-                unused(self.cron.is_some(), "cron")?;
                 let sample = self.sample.unwrap_or(DEFAULT_NEW_ERROR_SAMPLE);
-                if !(1..=jobqueue_core::admin::MAX_NEW_ERROR_SAMPLE).contains(&sample) {
+                if !(1..=MAX_NEW_ERROR_SAMPLE).contains(&sample) {
                     return Err(invalid(format!(
-                        "{} must be 1 to {}",
-                        at("sample"),
-                        jobqueue_core::admin::MAX_NEW_ERROR_SAMPLE
+                        "{} must be 1 to {MAX_NEW_ERROR_SAMPLE}",
+                        self.at("sample")
                     )));
                 }
                 RuleKind::NewError {
-                    queue: QueueScope::parse(self.queue.clone()),
+                    queue: queue(),
                     sample,
                 }
             }
@@ -391,34 +399,33 @@ impl RuleFile {
                     self.name
                 )));
             }
-        };
-        let kind_fields = [
-            (
-                self.per_minute.is_some() || self.window_secs.is_some(),
-                "dead_rate",
-                "per_minute/window_secs",
-            ),
+        })
+    }
+
+    /// Refuses the fields of other kinds (a typo for another kind's rule).
+    fn refuse_foreign_fields(&self, kind: &RuleKind) -> Result<(), AlertError> {
+        let fields = [
+            (self.per_minute.is_some(), "dead_rate", "per_minute"),
+            (self.window_secs.is_some(), "dead_rate", "window_secs"),
             (
                 self.max_latency_secs.is_some(),
                 "latency_slo",
                 "max_latency_secs",
             ),
+            (self.cron.is_some(), "cron_missed", "cron"),
             (self.grace_secs.is_some(), "cron_missed", "grace_secs"),
             (self.sample.is_some(), "new_error", "sample"),
         ];
-        for (present, owner, field) in kind_fields {
-            if owner != kind.name() {
-                unused(present, field)?;
-            }
+        match fields
+            .iter()
+            .find(|(present, owner, _)| *present && *owner != kind.name())
+        {
+            Some((_, _, field)) => Err(invalid(format!(
+                "{} does not apply to this kind",
+                self.at(field)
+            ))),
+            None => Ok(()),
         }
-        Ok(AlertRule {
-            cooldown: self
-                .cooldown_secs
-                .map_or(Ok(DEFAULT_COOLDOWN), |s| seconds(s, &at("cooldown_secs")))?,
-            sinks: self.sinks.unwrap_or_default(),
-            kind,
-            name: self.name,
-        })
     }
 }
 

@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jobqueue_core::Admin;
-use jobqueue_core::admin::AuditEntry;
+use jobqueue_core::admin::{AuditEntry, SinkDecision};
 use serde::Serialize;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::alerts::AlertError;
-use crate::alerts::config::{AlertRule, AlertsConfig};
+use crate::alerts::config::{AlertRule, AlertsConfig, WebhookSink};
 use crate::alerts::leader::LeaderLease;
 use crate::alerts::rules::{Finding, findings};
 use crate::alerts::webhook::{WebhookBody, deliver};
@@ -216,7 +216,7 @@ async fn fire(
     finding: &Finding,
     test: bool,
 ) -> Result<Vec<Delivery>, AlertError> {
-    let sinks: Vec<_> = shared.config.sinks_of(rule).collect();
+    let sinks: Vec<&WebhookSink> = shared.config.sinks_of(rule).collect();
     let limits: Vec<(&str, u32)> = sinks
         .iter()
         .map(|sink| (sink.name.as_str(), sink.max_per_minute))
@@ -235,33 +235,46 @@ async fn fire(
     else {
         return Ok(Vec::new());
     };
+    let deliveries = deliver_all(shared, rule, finding, test, &sinks, &decisions).await?;
+    record(shared, rule, finding, test, &deliveries).await;
+    Ok(deliveries)
+}
+
+/// Sends the firing to each sink its decision lets through, concurrently.
+async fn deliver_all(
+    shared: &Shared,
+    rule: &AlertRule,
+    finding: &Finding,
+    test: bool,
+    sinks: &[&WebhookSink],
+    decisions: &[SinkDecision],
+) -> Result<Vec<Delivery>, AlertError> {
+    let delivery = |sink: String, outcome| Delivery {
+        rule: rule.name.clone(),
+        fingerprint: finding.fingerprint.clone(),
+        sink,
+        outcome,
+    };
     let fired_at = chrono::Utc::now().to_rfc3339();
-    let prefix = shared.admin.store().keys().prefix();
     let mut sends = JoinSet::new();
     let mut deliveries = Vec::new();
-    for (sink, decision) in sinks.iter().zip(&decisions) {
+    for (sink, decision) in sinks.iter().zip(decisions) {
         if !decision.send {
-            deliveries.push(Delivery {
-                rule: rule.name.clone(),
-                fingerprint: finding.fingerprint.clone(),
-                sink: sink.name.clone(),
-                outcome: DeliveryOutcome::Suppressed,
-            });
+            deliveries.push(delivery(sink.name.clone(), DeliveryOutcome::Suppressed));
             continue;
         }
-        let body = WebhookBody {
+        let body = serde_json::to_vec(&WebhookBody {
             text: text_line(rule, finding, test, decision.suppressed_before),
             rule: &rule.name,
             kind: rule.kind.name(),
             fingerprint: &finding.fingerprint,
             message: &finding.message,
             fired_at: fired_at.clone(),
-            prefix,
+            prefix: shared.admin.store().keys().prefix(),
             test,
             suppressed_before: decision.suppressed_before,
-        };
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| AlertError::Config(format!("cannot encode a firing: {e}")))?;
+        })
+        .map_err(|e| AlertError::Config(format!("cannot encode a firing: {e}")))?;
         let (http, sink) = (shared.http.clone(), (*sink).clone());
         sends.spawn(async move {
             let outcome = match deliver(&http, &sink, &body).await {
@@ -277,14 +290,21 @@ async fn fire(
     while let Some(joined) = sends.join_next().await {
         let (sink, outcome) =
             joined.map_err(|e| AlertError::Config(format!("delivery task: {e}")))?;
-        deliveries.push(Delivery {
-            rule: rule.name.clone(),
-            fingerprint: finding.fingerprint.clone(),
-            sink,
-            outcome,
-        });
+        deliveries.push(delivery(sink, outcome));
     }
-    let summary = delivery_summary(&deliveries);
+    Ok(deliveries)
+}
+
+/// Records how the firing's deliveries went: on the rule, in the audit
+/// log, and in the log for failures.
+async fn record(
+    shared: &Shared,
+    rule: &AlertRule,
+    finding: &Finding,
+    test: bool,
+    deliveries: &[Delivery],
+) {
+    let summary = delivery_summary(deliveries);
     if let Err(err) = shared
         .admin
         .record_alert_delivery(&rule.name, &summary)
@@ -301,12 +321,11 @@ async fn fire(
     if let Err(err) = shared.admin.record_audit(&entry).await {
         tracing::warn!(rule = %rule.name, error = %err, "could not write an alert to the audit log");
     }
-    for delivery in &deliveries {
+    for delivery in deliveries {
         if let DeliveryOutcome::Failed { error, .. } = &delivery.outcome {
             tracing::warn!(rule = %rule.name, sink = %delivery.sink, %error, "alert not delivered");
         }
     }
-    Ok(deliveries)
 }
 
 /// The `text` field: what a chat shows.
