@@ -45,15 +45,18 @@ pub struct DeadError {
 }
 
 impl Admin {
-    /// Jobs of `queue` in the dead set that died within the last `window`
-    /// (Redis clock): one `ZCOUNT`. Jobs retried or deleted since are not
-    /// counted.
-    pub async fn dead_within(&self, queue: &str, window: Duration) -> Result<u64, Error> {
-        let q = self.store.queue_keys(queue)?;
+    /// Jobs of the dead sets of `queues` that died within the last
+    /// `window` (Redis clock), in total: one round trip of one `ZCOUNT`
+    /// per queue. Jobs retried or deleted since are not counted.
+    pub async fn dead_within(&self, queues: &[String], window: Duration) -> Result<u64, Error> {
+        let keys = queues
+            .iter()
+            .map(|queue| self.store.queue_keys(queue))
+            .collect::<Result<Vec<_>, _>>()?;
         let now_ms = self.store.redis_time_ms().await?;
         let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
         self.store
-            .dead_since(&q, now_ms.saturating_sub(window_ms))
+            .dead_since(&keys, now_ms.saturating_sub(window_ms))
             .await
     }
 

@@ -4,10 +4,12 @@
 //! queue, a `cron_missed` rule one hash per cron entry, a `new_error` rule
 //! its sample of dead jobs per queue plus one `ZADD` per fingerprint.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use jobqueue_core::Admin;
 use jobqueue_core::Error;
+use jobqueue_core::admin::DeadError;
 
 use crate::alerts::config::{AlertRule, QueueScope, RuleKind};
 use crate::format::short;
@@ -55,10 +57,9 @@ async fn dead_rate(
     per_minute: f64,
     window: Duration,
 ) -> Result<Vec<Finding>, Error> {
-    let mut died = 0;
-    for name in queues_in(admin, scope).await? {
-        died += admin.dead_within(&name, window).await?;
-    }
+    let died = admin
+        .dead_within(&queues_in(admin, scope).await?, window)
+        .await?;
     let rate = died as f64 / (window.as_secs_f64() / 60.0);
     if rate <= per_minute {
         return Ok(Vec::new());
@@ -136,32 +137,38 @@ async fn cron_missed(
 }
 
 /// Error fingerprints among the newest `sample` dead jobs of each queue
-/// of `scope` that rule `rule` never saw: a page of dead jobs and one
-/// `ZADD` per distinct fingerprint, per queue.
+/// of `scope` that rule `rule` never saw: a page of dead jobs per queue,
+/// then one `ZADD` per distinct fingerprint in one round trip.
 async fn new_errors(
     admin: &Admin,
     rule: &str,
     scope: &QueueScope,
     sample: usize,
 ) -> Result<Vec<Finding>, Error> {
-    let mut found = Vec::new();
+    let mut errors: Vec<(String, DeadError)> = Vec::new();
+    let mut listed = HashSet::new();
     for name in queues_in(admin, scope).await? {
-        let errors = admin.newest_dead_errors(&name, sample).await?;
-        let fingerprints: Vec<String> = errors.iter().map(|e| e.fingerprint.clone()).collect();
-        let first_seen = admin.first_seen_errors(rule, &fingerprints).await?;
-        for (error, new) in errors.into_iter().zip(first_seen) {
-            if new {
-                found.push(Finding {
-                    fingerprint: format!("error:{}", error.fingerprint),
-                    message: format!(
-                        "new error on queue {name}: {} died with \"{}\" (job {})",
-                        error.job_type,
-                        short(&error.message, MAX_QUOTED_ERROR),
-                        error.job_id
-                    ),
-                });
+        for error in admin.newest_dead_errors(&name, sample).await? {
+            // The first queue a fingerprint is seen on names it.
+            if listed.insert(error.fingerprint.clone()) {
+                errors.push((name.clone(), error));
             }
         }
     }
-    Ok(found)
+    let fingerprints: Vec<String> = errors.iter().map(|(_, e)| e.fingerprint.clone()).collect();
+    let first_seen = admin.first_seen_errors(rule, &fingerprints).await?;
+    Ok(errors
+        .into_iter()
+        .zip(first_seen)
+        .filter(|(_, new)| *new)
+        .map(|((queue, error), _)| Finding {
+            fingerprint: format!("error:{}", error.fingerprint),
+            message: format!(
+                "new error on queue {queue}: {} died with \"{}\" (job {})",
+                error.job_type,
+                short(&error.message, MAX_QUOTED_ERROR),
+                error.job_id
+            ),
+        })
+        .collect())
 }

@@ -162,15 +162,21 @@ impl Store {
         Ok(added.into_iter().map(|n| n > 0).collect())
     }
 
-    /// Jobs of `queue`'s dead set that died at or after `since_ms` (the
-    /// dead set is scored by the time of death): one `ZCOUNT`.
-    pub async fn dead_since(&self, queue: &QueueKeys, since_ms: i64) -> Result<u64, Error> {
-        redis::cmd("ZCOUNT")
-            .arg(queue.dead())
-            .arg(since_ms)
-            .arg("+inf")
+    /// Jobs of the dead sets of `queues` that died at or after
+    /// `since_ms` (a dead set is scored by the time of death), in total:
+    /// one `ZCOUNT` per queue, in one round trip.
+    pub async fn dead_since(&self, queues: &[QueueKeys], since_ms: i64) -> Result<u64, Error> {
+        if queues.is_empty() {
+            return Ok(0);
+        }
+        let mut pipe = redis::pipe();
+        for queue in queues {
+            pipe.zcount(queue.dead(), since_ms, "+inf");
+        }
+        let counts: Vec<u64> = pipe
             .query_async(&mut self.conn.clone())
             .await
-            .map_err(Error::redis("dead_since"))
+            .map_err(Error::redis("dead_since"))?;
+        Ok(counts.iter().sum())
     }
 }
