@@ -23,7 +23,7 @@
 //! | `P:{alerts}:rule:<rule>` | hash | one alert rule's state: `status` (`ok` \| `firing`), `checked` (ms), `findings`, `last_fired` (ms), `last_fingerprint`, `last_message`, `fired`, `deduped`, `suppressed`, `last_delivery`, `delivered` (ms) (TTL 30 days after the last check) | [`Keys::alert_rule`] |
 //! | `P:{alerts}:dedup:<rule>:<fingerprint>` | string | present while firings of one rule and fingerprint are deduplicated (PX the rule's cool-down; `alert_fire.lua`) | [`Keys::alert_dedup`] |
 //! | `P:{alerts}:sink:<sink>` | hash | one alert sink's rate limit: `window` (start of the minute, ms), `sent` in it, `pending` (suppressed since the last sent firing), `suppressed_total` (TTL 1 day) | [`Keys::alert_sink`] |
-//! | `P:{alerts}:seen:<rule>` | zset | error fingerprint → last seen (ms): what a `new_error` rule has seen (capped to the newest 10,000) | [`Keys::alert_seen_errors`] |
+//! | `P:{alerts}:seen:<rule>` | zset | error fingerprint → last seen (ms): what a `new_error` rule has seen (capped to the newest 10,000; TTL 30 days after the last evaluation) | [`Keys::alert_seen_errors`] |
 //! | `P:stats:minute:<epoch minute>` | hash | legacy: global per-minute bucket of workers from before the per-queue counters (TTL 2 h), still added to the minute history | [`Keys::legacy_stats_minute`] |
 //! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) | [`QueueKeys::ready`] |
 //! | `P:{Q}:purging` | list | the ready records an operator's purge took aside and drops a page at a time (`purge.lua`, which counts batch jobs as cancelled and drops their durable memos); absent otherwise | [`QueueKeys::purging`] |

@@ -339,6 +339,10 @@ impl RuleFile {
 
     fn build(self) -> Result<AlertRule, AlertError> {
         check_name(&self.name, "rule")?;
+        if let Some(queue) = self.queue.as_deref().filter(|q| *q != "*") {
+            jobqueue_core::store::keys::validate_queue_name(queue)
+                .map_err(|e| invalid(format!("{}: {e}", self.at("queue"))))?;
+        }
         let kind = self.kind()?;
         self.refuse_foreign_fields(&kind)?;
         Ok(AlertRule {
@@ -670,6 +674,10 @@ mod tests {
             message(r#"{"name": "a", "kind": "new_error", "colour": 1}"#).contains("unknown field")
         );
         assert!(message(r#"{"name": "", "kind": "new_error"}"#).contains("rule name"));
+        assert!(
+            message(r#"{"name": "a", "kind": "new_error", "queue": "a{b}"}"#)
+                .contains("rule \"a\" (new_error): queue")
+        );
         let no_sink = AlertsConfig::from_json_with(
             r#"{"rules": [{"name": "a", "kind": "new_error"}]}"#,
             &no_env,

@@ -154,6 +154,10 @@ impl Store {
             .arg(&key)
             .arg(0)
             .arg(-(cap as i64) - 1)
+            .ignore()
+            // A rule removed from the configuration leaves nothing behind
+            // for long.
+            .pexpire(&key, RULE_STATE_TTL_MS as i64)
             .ignore();
         let added: Vec<u64> = pipe
             .query_async(&mut self.conn.clone())
