@@ -2,7 +2,8 @@
 //! Slack-shaped webhooks; deduplication within the cool-down; the per-sink
 //! rate limit; each rule kind firing when its condition holds and not
 //! otherwise; retries; one leader among evaluators and failover when it
-//! stops; the audit entry; the Alerts page and API (hostile names escaped).
+//! stops; the audit entry; HTTPS with certificate checks; the Alerts page
+//! and API (hostile names escaped).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use jobqueue_dashboard::alerts::{
 use jobqueue_integration::dashboard::{As, Dashboard, make_dead_jobs, operator_config};
 use jobqueue_integration::jobs::NoopJob;
 use jobqueue_integration::test_redis;
+use jobqueue_integration::tls_certs::TlsCerts;
 use jobqueue_testing::{TestRedis, eventually};
 use sha2::{Digest, Sha256};
 
@@ -635,4 +637,103 @@ async fn the_alerts_page_and_api_list_rules_with_hostile_names_escaped() {
         bare.get("/api/v1/alerts", As::Reader).await.json()["configured"],
         false
     );
+}
+
+/// An HTTPS receiver with a certificate of `certs`' CA: accepts one
+/// request per connection, answers 200, hands back each request's body.
+async fn https_receiver(
+    certs: &TlsCerts,
+) -> (String, tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_native_tls::native_tls;
+
+    let read = |name: &str| std::fs::read(certs.ca().with_file_name(name)).unwrap();
+    let identity =
+        native_tls::Identity::from_pkcs8(&read("server.crt"), &read("server.key")).unwrap();
+    let acceptor =
+        tokio_native_tls::TlsAcceptor::from(native_tls::TlsAcceptor::new(identity).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "https://localhost:{}/hook",
+        listener.local_addr().unwrap().port()
+    );
+    let (sent, bodies) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, sent) = (acceptor.clone(), sent.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Headers, then Content-Length bytes of body.
+                let body_start = loop {
+                    let Ok(n) = tls.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break end + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&request[..body_start]).to_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while request.len() < body_start + length {
+                    let Ok(n) = tls.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                }
+                let _ = sent.send(request[body_start..body_start + length].to_vec());
+                let _ = tls
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    )
+                    .await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (url, bodies)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_sinks_verify_the_certificate() {
+    let env = test_redis("alerts-https").await;
+    let certs = TlsCerts::generate();
+    let (url, mut bodies) = https_receiver(&certs).await;
+    let sink = |extra: &str| {
+        Arc::new(
+            AlertsConfig::from_json(&format!(
+                r#"{{"sinks": [{{"name": "tls", "url": "{url}", "timeout_secs": 5, "attempts": 1 {extra}}}],
+                     "rules": [{{"name": "r", "kind": "new_error"}}]}}"#
+            ))
+            .unwrap(),
+        )
+    };
+    // Trusting the receiver's CA: delivered over TLS.
+    let trusting = sink(&format!(r#", "ca_file": "{}""#, certs.ca().display()));
+    let deliveries = evaluator(&env, &trusting).send_test("r").await.unwrap();
+    assert_eq!(deliveries[0].outcome, DeliveryOutcome::Sent { attempts: 1 });
+    let body: serde_json::Value = serde_json::from_slice(&bodies.recv().await.unwrap()).unwrap();
+    assert_eq!(body["rule"], "r");
+
+    // With the public roots only, the private CA's certificate is refused.
+    let deliveries = evaluator(&env, &sink("")).send_test("r").await.unwrap();
+    let DeliveryOutcome::Failed { attempts: 1, error } = &deliveries[0].outcome else {
+        panic!("{deliveries:?}");
+    };
+    assert!(error.contains("certificate"), "says why: {error}");
+    assert!(bodies.try_recv().is_err(), "nothing reached the receiver");
 }

@@ -153,7 +153,7 @@ pub struct AlertRule {
 }
 
 /// A webhook that receives firings as JSON.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct WebhookSink {
     /// Its name.
     pub name: String,
@@ -169,6 +169,9 @@ pub struct WebhookSink {
     pub timeout: Duration,
     /// Tries per delivery (retried with backoff on errors and 5xx/429).
     pub attempts: u32,
+    /// A CA certificate (PEM) trusted for this sink besides the public
+    /// roots: a receiver behind a private CA.
+    pub(crate) extra_root: Option<reqwest::Certificate>,
 }
 
 impl std::fmt::Debug for WebhookSink {
@@ -181,6 +184,7 @@ impl std::fmt::Debug for WebhookSink {
             .field("max_per_minute", &self.max_per_minute)
             .field("timeout", &self.timeout)
             .field("attempts", &self.attempts)
+            .field("extra_root", &self.extra_root.is_some())
             .finish()
     }
 }
@@ -193,7 +197,7 @@ impl WebhookSink {
 }
 
 /// Everything the alert evaluator needs: rules, sinks, timing.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct AlertsConfig {
     /// Time between two evaluations.
     pub interval: Duration,
@@ -227,6 +231,7 @@ struct SinkFile {
     max_per_minute: Option<u32>,
     timeout_secs: Option<f64>,
     attempts: Option<u32>,
+    ca_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -314,9 +319,23 @@ impl SinkFile {
         if !(1..=10).contains(&attempts) {
             return Err(invalid(format!("{} must be 1 to 10", at("attempts"))));
         }
+        let extra_root = match &self.ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| invalid(format!("{}: cannot read {path}: {e}", at("ca_file"))))?;
+                Some(reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                    invalid(format!(
+                        "{}: {path} is not a PEM certificate: {e}",
+                        at("ca_file")
+                    ))
+                })?)
+            }
+            None => None,
+        };
         Ok(WebhookSink {
             url,
             secret,
+            extra_root,
             max_per_minute,
             timeout: self
                 .timeout_secs
@@ -509,6 +528,7 @@ impl AlertsConfig {
                 max_per_minute: None,
                 timeout_secs: None,
                 attempts: None,
+                ca_file: None,
             });
         }
         if let Some(interval) = env("JOBQUEUE_ALERTS_INTERVAL_SECS") {
@@ -696,6 +716,16 @@ mod tests {
             &no_env,
         );
         assert!(bad_url.unwrap_err().to_string().contains("http or https"));
+        let missing_ca = AlertsConfig::from_json_with(
+            r#"{"sinks": [{"name": "x", "url": "https://h/x", "ca_file": "/nonexistent/ca.pem"}]}"#,
+            &no_env,
+        );
+        assert!(
+            missing_ca
+                .unwrap_err()
+                .to_string()
+                .contains("sink \"x\": ca_file: cannot read")
+        );
     }
 
     #[test]

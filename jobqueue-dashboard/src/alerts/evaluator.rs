@@ -9,6 +9,7 @@
 //! sink's timeout and attempts; none of it runs on a request's task, so
 //! the dashboard answers as usual whatever a sink does.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,7 +66,8 @@ pub struct Delivery {
 struct Shared {
     admin: Admin,
     config: Arc<AlertsConfig>,
-    http: reqwest::Client,
+    /// One HTTP client per sink (by name): each trusts its own extra CA.
+    http: HashMap<String, reqwest::Client>,
 }
 
 /// Evaluates the alert rules while it holds the leader lease. Run one per
@@ -100,10 +102,26 @@ impl Drop for AlertEvaluatorHandle {
 impl AlertEvaluator {
     /// An evaluator of `config`'s rules over `admin`'s Redis.
     pub fn new(admin: Admin, config: Arc<AlertsConfig>) -> Result<Self, AlertError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("jobqueue-alerts/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| AlertError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let http = config
+            .sinks
+            .iter()
+            .map(|sink| {
+                let mut builder = reqwest::Client::builder()
+                    .user_agent(concat!("jobqueue-alerts/", env!("CARGO_PKG_VERSION")));
+                if let Some(root) = &sink.extra_root {
+                    builder = builder.add_root_certificate(root.clone());
+                }
+                builder
+                    .build()
+                    .map(|client| (sink.name.clone(), client))
+                    .map_err(|e| {
+                        AlertError::Config(format!(
+                            "sink {:?}: cannot build its HTTP client: {e}",
+                            sink.name
+                        ))
+                    })
+            })
+            .collect::<Result<HashMap<_, _>, _>>()?;
         Ok(Self {
             lease: LeaderLease::new(config.lease),
             shared: Arc::new(Shared {
@@ -275,7 +293,17 @@ async fn deliver_all(
             suppressed_before: decision.suppressed_before,
         })
         .map_err(|e| AlertError::Config(format!("cannot encode a firing: {e}")))?;
-        let (http, sink) = (shared.http.clone(), (*sink).clone());
+        let Some(http) = shared.http.get(&sink.name).cloned() else {
+            deliveries.push(delivery(
+                sink.name.clone(),
+                DeliveryOutcome::Failed {
+                    attempts: 0,
+                    error: "no HTTP client for this sink".to_owned(),
+                },
+            ));
+            continue;
+        };
+        let sink = (*sink).clone();
         sends.spawn(async move {
             let outcome = match deliver(&http, &sink, &body).await {
                 Ok(attempts) => DeliveryOutcome::Sent { attempts },

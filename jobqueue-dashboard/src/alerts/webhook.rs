@@ -120,14 +120,27 @@ pub(crate) async fn deliver(
     }
 }
 
+/// The error in words, with its causes (a TLS refusal says why), never
+/// the URL.
 fn describe(err: &reqwest::Error) -> String {
     if err.is_timeout() {
-        "timed out".to_owned()
-    } else if err.is_connect() {
+        return "timed out".to_owned();
+    }
+    let mut text = if err.is_connect() {
         "could not connect".to_owned()
     } else {
         err.to_string()
+    };
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
     }
+    text
 }
 
 #[cfg(test)]
