@@ -1,8 +1,10 @@
 //! How the dashboard authenticates and what it lets people do.
 
+#[cfg(feature = "alerts")]
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "alerts")]
 use crate::alerts::AlertsConfig;
 
 /// What a caller may do.
@@ -130,6 +132,7 @@ pub struct DashboardConfig {
     pub(crate) host_login_url: Option<String>,
     /// The alert rules the Alerts page lists (the evaluator is started
     /// beside the router, see [`crate::alerts`]).
+    #[cfg(feature = "alerts")]
     pub(crate) alerts: Option<Arc<AlertsConfig>>,
 }
 
@@ -146,6 +149,7 @@ impl DashboardConfig {
             allowed_hosts: None,
             sign_in: SignInSettings::default(),
             host_login_url: None,
+            #[cfg(feature = "alerts")]
             alerts: None,
         }
     }
@@ -304,7 +308,9 @@ impl DashboardConfig {
 
     /// The alert rules and sinks the Alerts page (and `GET /api/v1/alerts`)
     /// lists with their state; give the same to the
-    /// [`crate::alerts::AlertEvaluator`] that evaluates them.
+    /// [`crate::alerts::AlertEvaluator`] that evaluates them (feature
+    /// `alerts`).
+    #[cfg(feature = "alerts")]
     pub fn alerts(mut self, alerts: Arc<AlertsConfig>) -> Self {
         self.alerts = Some(alerts);
         self

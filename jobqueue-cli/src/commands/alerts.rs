@@ -50,6 +50,7 @@ fn cli_error(err: AlertError) -> CliError {
         AlertError::Config(_) => CliError::new(EXIT_USAGE, err.to_string()),
         AlertError::UnknownRule(_) => CliError::new(EXIT_NOT_FOUND, err.to_string()),
         AlertError::Redis(err) => err.into(),
+        AlertError::Delivery(_) => CliError::new(EXIT_ERROR, err.to_string()),
     }
 }
 

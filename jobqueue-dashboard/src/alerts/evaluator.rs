@@ -292,7 +292,7 @@ async fn deliver_all(
             test,
             suppressed_before: decision.suppressed_before,
         })
-        .map_err(|e| AlertError::Config(format!("cannot encode a firing: {e}")))?;
+        .map_err(|e| AlertError::Delivery(format!("cannot encode a firing: {e}")))?;
         let Some(http) = shared.http.get(&sink.name).cloned() else {
             deliveries.push(delivery(
                 sink.name.clone(),
@@ -317,7 +317,7 @@ async fn deliver_all(
     }
     while let Some(joined) = sends.join_next().await {
         let (sink, outcome) =
-            joined.map_err(|e| AlertError::Config(format!("delivery task: {e}")))?;
+            joined.map_err(|e| AlertError::Delivery(format!("delivery task: {e}")))?;
         deliveries.push(delivery(sink, outcome));
     }
     Ok(deliveries)

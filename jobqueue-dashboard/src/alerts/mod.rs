@@ -58,4 +58,7 @@ pub enum AlertError {
     /// Redis failed.
     #[error(transparent)]
     Redis(#[from] jobqueue_core::Error),
+    /// A firing could not be prepared or its delivery task failed.
+    #[error("alert delivery: {0}")]
+    Delivery(String),
 }

@@ -3,6 +3,7 @@
 //! directly; every state change goes through [`crate::actions`], as the
 //! forms' do.
 
+#[cfg(feature = "alerts")]
 mod alerts;
 mod audit;
 mod batches;
@@ -25,7 +26,7 @@ use crate::state::AppState;
 
 /// The `/api/v1` routes.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
+    let router = Router::new()
         .merge(openapi::routes())
         .merge(stats::routes())
         .merge(queues::routes())
@@ -37,6 +38,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .merge(batches::routes())
         .merge(workers::routes())
         .merge(audit::routes())
-        .merge(alerts::routes())
-        .merge(workflows::routes())
+        .merge(workflows::routes());
+    #[cfg(feature = "alerts")]
+    let router = router.merge(alerts::routes());
+    router
 }
