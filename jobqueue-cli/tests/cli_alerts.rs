@@ -181,3 +181,59 @@ async fn a_serving_dashboard_evaluates_its_rules() {
     assert_eq!(got[0]["fingerprint"], "latency:default");
     assert_eq!(got[0]["test"], false);
 }
+
+/// The pid part of an evaluator id (`<pid>-<random>`).
+fn leader_pid(t: &TestRedis, file: &std::path::Path) -> Option<u32> {
+    let out = run(t, Some(file), &["alerts", "list", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    json["leader"].as_str()?.split('-').next()?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_leading_dashboard_is_killed_another_takes_over() {
+    let t = TestRedis::named("cli-alerts-failover")
+        .await
+        .expect("test Redis");
+    let (url, _bodies) = receiver().await;
+    let file = alert_file(&t, &url, r#"{"name": "r", "kind": "new_error"}"#);
+    let serve = || {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        command(&t, Some(&file))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run jobqueue serve")
+    };
+    let mut servers = vec![serve(), serve()];
+    let wait_for_leader = |among: Vec<u32>| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(pid) = leader_pid(&t, &file).filter(|pid| among.contains(pid)) {
+                return Some(pid);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let pids: Vec<u32> = servers.iter().map(std::process::Child::id).collect();
+    let first = wait_for_leader(pids.clone()).expect("one of the two leads");
+    // SIGKILL the leader: no chance to hand over; its lease (2 s) lapses.
+    let index = pids.iter().position(|pid| *pid == first).unwrap();
+    let mut killed = servers.remove(index);
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let other = pids[1 - index];
+    let second = wait_for_leader(vec![other]);
+    for mut server in servers {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+    let _ = std::fs::remove_file(file);
+    assert_eq!(second, Some(other), "the surviving dashboard took over");
+}
