@@ -504,11 +504,15 @@ async fn a_new_error_fires_once_even_across_restarts() {
     drop(first);
     let fingerprint = body["fingerprint"].as_str().unwrap();
     let mut conn = env.connection().await.unwrap();
+    let digest: String = Sha256::new()
+        .chain_update(b"new\0")
+        .chain_update(fingerprint.as_bytes())
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let removed: u64 = redis::cmd("DEL")
-        .arg(format!(
-            "{}:{{alerts}}:dedup:new:{fingerprint}",
-            env.prefix()
-        ))
+        .arg(format!("{}:{{alerts}}:dedup:{digest}", env.prefix()))
         .query_async(&mut conn)
         .await
         .unwrap();

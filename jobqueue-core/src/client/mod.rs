@@ -23,7 +23,7 @@ mod bulk;
 pub mod cancel;
 mod enqueue_status;
 mod handle;
-mod idempotency;
+pub(crate) mod idempotency;
 pub mod options;
 mod prepare;
 pub mod prepared;

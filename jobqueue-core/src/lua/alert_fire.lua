@@ -18,7 +18,7 @@ Called by: store/ops/alert_fire.rs, from Admin::alert_fire
 `jobqueue alerts test` (cool-down 0: a test firing is never deduplicated).
 
 KEYS[1]    P:{alerts}:rule:<rule>                  hash    last_fired, last_fingerprint, last_message, fired, deduped, suppressed
-KEYS[2]    P:{alerts}:dedup:<rule>:<fingerprint>   string  present during the cool-down
+KEYS[2]    P:{alerts}:dedup:<sha256>               string  present during the cool-down (SHA-256 of <rule>\0<fingerprint>)
 KEYS[3…]   P:{alerts}:sink:<sink>                  hash    window, sent, pending, suppressed_total
 ARGV[1]    cool-down, ms (0: no deduplication)
 ARGV[2]    the fingerprint

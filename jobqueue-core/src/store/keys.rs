@@ -21,7 +21,7 @@
 //! | `P:{login}:attempts:<scope>` | string | dashboard sign-in attempts in the current window, per client address (`ip:<address>`) or user name (`user:<sha256>`) (TTL the window) | [`Keys::login_attempts`] |
 //! | `P:{alerts}:leader` | string | id of the dashboard process evaluating the alert rules (PX the lease; `alert_lease.lua`) | [`Keys::alerts_leader`] |
 //! | `P:{alerts}:rule:<rule>` | hash | one alert rule's state: `status` (`ok` \| `firing`), `checked` (ms), `findings`, `last_fired` (ms), `last_fingerprint`, `last_message`, `fired`, `deduped`, `suppressed`, `last_delivery`, `delivered` (ms) (TTL 30 days after the last check) | [`Keys::alert_rule`] |
-//! | `P:{alerts}:dedup:<rule>:<fingerprint>` | string | present while firings of one rule and fingerprint are deduplicated (PX the rule's cool-down; `alert_fire.lua`) | [`Keys::alert_dedup`] |
+//! | `P:{alerts}:dedup:<sha256>` | string | present while firings of one rule and fingerprint are deduplicated, named by the SHA-256 (hex) of `<rule>\0<fingerprint>` (PX the rule's cool-down; `alert_fire.lua`) | [`Keys::alert_dedup`] |
 //! | `P:{alerts}:sink:<sink>` | hash | one alert sink's rate limit: `window` (start of the minute, ms), `sent` in it, `pending` (suppressed since the last sent firing), `suppressed_total` (TTL 1 day) | [`Keys::alert_sink`] |
 //! | `P:{alerts}:seen:<rule>` | zset | error fingerprint → last seen (ms): what a `new_error` rule has seen (capped to the newest 10,000; TTL 30 days after the last evaluation) | [`Keys::alert_seen_errors`] |
 //! | `P:stats:minute:<epoch minute>` | hash | legacy: global per-minute bucket of workers from before the per-queue counters (TTL 2 h), still added to the minute history | [`Keys::legacy_stats_minute`] |
@@ -198,10 +198,12 @@ impl Keys {
         format!("{}:{{alerts}}:rule:{}", self.prefix, rule)
     }
 
-    /// Present while firings of `rule` with `fingerprint` are deduplicated
-    /// (PX the rule's cool-down).
-    pub fn alert_dedup(&self, rule: &str, fingerprint: &str) -> String {
-        format!("{}:{{alerts}}:dedup:{}:{}", self.prefix, rule, fingerprint)
+    /// Present while firings of one rule with one fingerprint are
+    /// deduplicated (PX the rule's cool-down); `digest` is the SHA-256
+    /// (hex) of `<rule>\0<fingerprint>` (unambiguous whatever the names
+    /// hold, and bounded in length).
+    pub fn alert_dedup(&self, digest: &str) -> String {
+        format!("{}:{{alerts}}:dedup:{}", self.prefix, digest)
     }
 
     /// One alert sink's rate-limit window and suppressed counts.
@@ -665,7 +667,7 @@ mod tests {
             keys.legacy_stats_minute(1),
             keys.alerts_leader(),
             keys.alert_rule("r"),
-            keys.alert_dedup("r", "f"),
+            keys.alert_dedup("ab"),
             keys.alert_sink("s"),
             keys.alert_seen_errors("r"),
         ] {

@@ -5,7 +5,9 @@
 //! finding of the leading alert evaluator, and for test firings.
 
 use redis::Value;
+use sha2::{Digest, Sha256};
 
+use crate::client::idempotency::lower_hex;
 use crate::error::Error;
 use crate::store::handle::Store;
 use crate::store::scripts::SCRIPTS;
@@ -35,9 +37,14 @@ impl Store {
         cooldown_ms: u64,
         sinks: &[(&str, u32)],
     ) -> Result<Option<Vec<SinkDecision>>, Error> {
+        let digest = Sha256::new()
+            .chain_update(rule.as_bytes())
+            .chain_update([0])
+            .chain_update(fingerprint.as_bytes())
+            .finalize();
         let mut keys = vec![
             self.keys.alert_rule(rule),
-            self.keys.alert_dedup(rule, fingerprint),
+            self.keys.alert_dedup(&lower_hex(&digest)),
         ];
         keys.extend(sinks.iter().map(|(name, _)| self.keys.alert_sink(name)));
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
