@@ -106,8 +106,11 @@ impl AlertEvaluator {
             .sinks
             .iter()
             .map(|sink| {
+                // No redirects: a signed firing goes to the configured URL
+                // or nowhere (a 3xx is a failed delivery).
                 let mut builder = reqwest::Client::builder()
-                    .user_agent(concat!("jobqueue-alerts/", env!("CARGO_PKG_VERSION")));
+                    .user_agent(concat!("jobqueue-alerts/", env!("CARGO_PKG_VERSION")))
+                    .redirect(reqwest::redirect::Policy::none());
                 if let Some(root) = &sink.extra_root {
                     builder = builder.add_root_certificate(root.clone());
                 }
