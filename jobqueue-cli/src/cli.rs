@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::bench::BenchArgs;
 use crate::commands::{
-    batches, cancel, cron, events, history, jobs, key_limits, limits, migrate, queue_actions,
-    retry_delete, serve, signal, workflows,
+    alerts, batches, cancel, cron, events, history, jobs, key_limits, limits, migrate,
+    queue_actions, retry_delete, serve, signal, workflows,
 };
 
 /// jobqueue: operate background job queues on Redis.
@@ -20,6 +20,7 @@ use crate::commands::{
 ///   jobqueue jobs dead --queue mail        newest dead jobs of queue "mail"
 ///   jobqueue retry --all-dead --queue mail --type send_email
 ///   jobqueue cron list                     cron entries, next and last runs
+///   jobqueue alerts list                   alert rules, state and last firing
 ///   jobqueue queues limits mail --max-running 20 --rate 100/1s
 ///   jobqueue queues key-limits mail customer --rate 10/1s
 ///   jobqueue serve --bind 0.0.0.0:9090 --token "$TOKEN"
@@ -84,6 +85,8 @@ pub enum Command {
     Signal(signal::SignalArgs),
     /// Cron entries: list, pause, resume, run now, remove.
     Cron(cron::CronArgs),
+    /// Alert rules: list them with their state, or send a test firing.
+    Alerts(alerts::AlertsArgs),
     /// List workflows (newest first), with filters.
     Workflows(workflows::WorkflowsArgs),
     /// Show a workflow and its nodes; --retry-from NODE re-runs a failed node and what is

@@ -11,8 +11,8 @@ use crate::bench;
 use crate::cli::{Cli, Command, QueuesCommand};
 use crate::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
 use crate::commands::{
-    batches, cancel, cron, events, history, jobs, key_limits, limits, migrate, queue_actions,
-    retry_delete, serve, signal, stats, workflows,
+    alerts, batches, cancel, cron, events, history, jobs, key_limits, limits, migrate,
+    queue_actions, retry_delete, serve, signal, stats, workflows,
 };
 use crate::config_file;
 
@@ -129,6 +129,7 @@ async fn dispatch(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
         Command::Cancel(args) => cancel::cancel(&client, args, json).await,
         Command::Signal(args) => signal::signal(&client, args, json).await,
         Command::Cron(args) => cron::cron(&client, args, json).await,
+        Command::Alerts(args) => alerts::alerts(&client, args, json).await,
         Command::Workflows(args) => workflows::list(&client, args, json).await,
         Command::Workflow(args) => workflows::workflow(&client, args, json).await,
         Command::Batches(args) => batches::batches(&client, args, json).await,

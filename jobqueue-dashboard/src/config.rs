@@ -1,6 +1,11 @@
 //! How the dashboard authenticates and what it lets people do.
 
+#[cfg(feature = "alerts")]
+use std::sync::Arc;
 use std::time::Duration;
+
+#[cfg(feature = "alerts")]
+use crate::alerts::AlertsConfig;
 
 /// What a caller may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -125,6 +130,10 @@ pub struct DashboardConfig {
     pub(crate) sign_in: SignInSettings,
     /// Where a browser without a [`crate::HostUser`] is sent (host auth).
     pub(crate) host_login_url: Option<String>,
+    /// The alert rules the Alerts page lists (the evaluator is started
+    /// beside the router, see [`crate::alerts`]).
+    #[cfg(feature = "alerts")]
+    pub(crate) alerts: Option<Arc<AlertsConfig>>,
 }
 
 impl DashboardConfig {
@@ -140,6 +149,8 @@ impl DashboardConfig {
             allowed_hosts: None,
             sign_in: SignInSettings::default(),
             host_login_url: None,
+            #[cfg(feature = "alerts")]
+            alerts: None,
         }
     }
 
@@ -293,6 +304,16 @@ impl DashboardConfig {
     /// credential is configured.
     pub fn has_sign_in(&self) -> bool {
         self.has_credentials()
+    }
+
+    /// The alert rules and sinks the Alerts page (and `GET /api/v1/alerts`)
+    /// lists with their state; give the same to the
+    /// [`crate::alerts::AlertEvaluator`] that evaluates them (feature
+    /// `alerts`).
+    #[cfg(feature = "alerts")]
+    pub fn alerts(mut self, alerts: Arc<AlertsConfig>) -> Self {
+        self.alerts = Some(alerts);
+        self
     }
 
     /// The role a caller gets, capped by the read-only switch.

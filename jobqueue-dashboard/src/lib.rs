@@ -16,10 +16,11 @@
 //! An HTTP/1 axum router and its middleware, `maud` for the server-rendered
 //! pages (no JavaScript framework, no CDN: the CSS and script are embedded),
 //! HMAC-SHA256 for the CSRF tokens, base64 for basic auth and the session
-//! cookie, and `getrandom` for session ids. It does not
-//! pull in the worker runtime, a command-line parser or a TLS library: TLS
-//! to Redis (`rediss://`) is the `tls` feature, off by default here (the
-//! `jobqueue` CLI turns it on).
+//! cookie, and `getrandom` for session ids. It does not pull in the
+//! worker runtime, a command-line parser or a TLS library: TLS to Redis
+//! (`rediss://`) is the `tls` feature, and alerts (an HTTP client with
+//! rustls for HTTPS webhooks) the `alerts` feature, both off by default
+//! here (the `jobqueue` CLI turns them on).
 //!
 //! ## Layout
 //!
@@ -34,6 +35,8 @@
 //!   on; the API and the forms both call it, and the CLI shares its
 //!   operator-API half.
 //! - `snapshot.rs` (the cached overview) and `metrics.rs` (`/metrics`).
+//! - `alerts/` (feature `alerts`): alert rules, their leader-elected
+//!   evaluator and webhook sinks (`docs/alerts.md`).
 #![warn(missing_docs, unreachable_pub)]
 #![warn(clippy::too_many_lines)]
 // Dev-dependencies are in scope for the unit tests too, so the check runs
@@ -41,6 +44,8 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod actions;
+#[cfg(feature = "alerts")]
+pub mod alerts;
 mod api;
 mod audit_log;
 mod config;

@@ -13,6 +13,7 @@
 //! | --- | --- | --- |
 //! | `worker` | yes | [`Worker`] and the runtime that runs jobs, the cron [`Scheduler`], [`InlineWorker`] |
 //! | `dashboard` | | `dashboard::dashboard_router`: the web UI, JSON API and `/metrics` to mount in an axum app |
+//! | `alerts` | | `dashboard::alerts`: alert rules evaluated by one leader among the dashboards, sent to signed webhooks (HTTPS via rustls) |
 //! | `testing` | | `jobqueue::testing`: a test Redis per test, `assert_enqueued`, draining queues inline |
 //! | `tls` | | `rediss://` URLs (the platform's TLS library) |
 //! | `opentelemetry` | | jobs continue the producer's trace |

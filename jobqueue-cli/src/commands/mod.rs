@@ -2,6 +2,7 @@
 //! ([`exit`]), tables and JSON (`output.rs`), the filter options
 //! ([`filter`]), the known-queue check and the audit-log entry.
 
+pub mod alerts;
 pub(crate) mod audit;
 pub mod batches;
 pub mod cancel;

@@ -276,7 +276,28 @@ pub fn plan(args: &ServeArgs) -> Result<DashboardConfig, CliError> {
 
 /// Runs the server until Ctrl-C / SIGTERM.
 pub(crate) async fn run(client: &Client, args: &ServeArgs) -> CliResult {
-    let config = plan(args)?;
+    let mut config = plan(args)?;
+    // Alert rules (JOBQUEUE_ALERTS_FILE, …): listed on the Alerts page and
+    // evaluated by whichever serving process holds the leader lease. The
+    // evaluator stops with the server (its handle is dropped).
+    let _evaluator = match super::alerts::config_from_env()? {
+        Some(alerts) => {
+            let alerts = std::sync::Arc::new(alerts);
+            config = config.alerts(alerts.clone());
+            eprintln!(
+                "alerts: {} rules, {} sinks, evaluated every {:?} by one dashboard process",
+                alerts.rules.len(),
+                alerts.sinks.len(),
+                alerts.interval
+            );
+            Some(
+                jobqueue_dashboard::alerts::AlertEvaluator::new(client.admin(), alerts)
+                    .map_err(|e| CliError::new(EXIT_USAGE, e.to_string()))?
+                    .spawn(),
+            )
+        }
+        None => None,
+    };
     if !config.has_credentials() {
         eprintln!(
             "warning: no authentication configured: anyone who can reach {} has operator rights",

@@ -28,6 +28,8 @@
 //! | `cron.rs` | cron entries: next run, last result, pause, resume, run now, remove |
 //! | `workers.rs` | live workers and what each is running |
 //! | `history.rs` | per-minute and per-day processed/failed buckets |
+//! | `alerts.rs` | alert state: leader lease, firing with deduplication and rate limits, rule status, seen error fingerprints |
+//! | `alert_signals.rs` | what alert rules watch: recent deaths, missed cron ticks, newest dead errors |
 //! | `audit.rs` | the bounded audit log of operator actions and refused requests |
 //! | `server.rs` | Redis version and memory |
 //! | `prefix_purge.rs` | counting and removing every key under the prefix |
@@ -35,6 +37,8 @@
 //! | `visible_text.rs` | escaping characters a reader cannot see (controls, bidi) |
 
 mod actions;
+mod alert_signals;
+pub mod alerts;
 pub mod audit;
 pub mod batches;
 mod browse;
@@ -63,6 +67,8 @@ mod sessions;
 mod visible_text;
 mod workers;
 
+pub use alert_signals::{DeadError, MAX_NEW_ERROR_SAMPLE, MissedCronTick};
+pub use alerts::{AlertRuleState, AlertSinkState, MAX_SEEN_ERRORS, SinkDecision};
 pub use audit::{AuditEntry, OUTCOME_DONE, REFUSALS_PER_MINUTE, RefusalReason};
 pub use batches::{
     BatchCallback, BatchChild, BatchInfo, BatchLink, BatchState, MAX_BATCHES_PER_PAGE,

@@ -79,7 +79,7 @@ pub(crate) fn content_digest(job_type: &str, record: &[u8]) -> String {
 
 /// `bytes` as lowercase hex (on every idempotent enqueue: no formatting
 /// machinery, one allocation).
-fn lower_hex(bytes: &[u8]) -> String {
+pub(crate) fn lower_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(bytes.len() * 2);
     for byte in bytes {

@@ -27,7 +27,7 @@ mod enqueue_events;
 mod enqueue_status;
 pub mod events;
 mod handle;
-mod idempotency;
+pub(crate) mod idempotency;
 pub mod options;
 mod prepare;
 pub mod prepared;

@@ -19,6 +19,11 @@
 //! | `P:audit:refusals:<reason>` | hash | refusals of one kind logged and suppressed in the current window: `window`, `logged`, `suppressed` (TTL) | [`Keys::audit_refusals`] |
 //! | `P:dashboard:session:<sha256>` | hash | one dashboard sign-in session, keyed by the SHA-256 (hex) of the random id its cookie holds: `name`, `kind`, `role`, `expires` (ms, Redis clock); TTL the idle timeout | [`Keys::dashboard_session`] |
 //! | `P:{login}:attempts:<scope>` | string | dashboard sign-in attempts in the current window, per client address (`ip:<address>`) or user name (`user:<sha256>`) (TTL the window) | [`Keys::login_attempts`] |
+//! | `P:{alerts}:leader` | string | id of the dashboard process evaluating the alert rules (PX the lease; `alert_lease.lua`) | [`Keys::alerts_leader`] |
+//! | `P:{alerts}:rule:<rule>` | hash | one alert rule's state: `status` (`ok` \| `firing`), `checked` (ms), `findings`, `last_fired` (ms), `last_fingerprint`, `last_message`, `fired`, `deduped`, `suppressed`, `last_delivery`, `delivered` (ms) (TTL 30 days after the last check) | [`Keys::alert_rule`] |
+//! | `P:{alerts}:dedup:<sha256>` | string | present while firings of one rule and fingerprint are deduplicated, named by the SHA-256 (hex) of `<rule>\0<fingerprint>` (PX the rule's cool-down; `alert_fire.lua`) | [`Keys::alert_dedup`] |
+//! | `P:{alerts}:sink:<sink>` | hash | one alert sink's rate limit: `window` (start of the minute, ms), `sent` in it, `pending` (suppressed since the last sent firing), `suppressed_total` (TTL 1 day) | [`Keys::alert_sink`] |
+//! | `P:{alerts}:seen:<rule>` | zset | error fingerprint → last seen (ms): what a `new_error` rule has seen (capped to the newest 10,000; TTL 30 days after the last evaluation) | [`Keys::alert_seen_errors`] |
 //! | `P:stats:minute:<epoch minute>` | hash | legacy: global per-minute bucket of workers from before the per-queue counters (TTL 2 h), still added to the minute history | [`Keys::legacy_stats_minute`] |
 //! | `P:{Q}:ready` | list | records ready to run, FIFO (push right, pop left) | [`QueueKeys::ready`] |
 //! | `P:{Q}:purging` | list | the ready records an operator's purge took aside and drops a page at a time (`purge.lua`, which counts batch jobs as cancelled and drops their durable memos); absent otherwise | [`QueueKeys::purging`] |
@@ -179,6 +184,36 @@ impl Keys {
     /// hash tag, so one script counts an address and a user together.
     pub fn login_attempts(&self, scope: &str) -> String {
         format!("{}:{{login}}:attempts:{}", self.prefix, scope)
+    }
+
+    /// The alert evaluators' leader lease: the id of the dashboard process
+    /// that evaluates the alert rules (PX the lease). Every alert key
+    /// carries the `{alerts}` hash tag, so one script reaches them all.
+    pub fn alerts_leader(&self) -> String {
+        format!("{}:{{alerts}}:leader", self.prefix)
+    }
+
+    /// One alert rule's state: status, last check, last firing and counts.
+    pub fn alert_rule(&self, rule: &str) -> String {
+        format!("{}:{{alerts}}:rule:{}", self.prefix, rule)
+    }
+
+    /// Present while firings of one rule with one fingerprint are
+    /// deduplicated (PX the rule's cool-down); `digest` is the SHA-256
+    /// (hex) of `<rule>\0<fingerprint>` (unambiguous whatever the names
+    /// hold, and bounded in length).
+    pub fn alert_dedup(&self, digest: &str) -> String {
+        format!("{}:{{alerts}}:dedup:{}", self.prefix, digest)
+    }
+
+    /// One alert sink's rate-limit window and suppressed counts.
+    pub fn alert_sink(&self, sink: &str) -> String {
+        format!("{}:{{alerts}}:sink:{}", self.prefix, sink)
+    }
+
+    /// The error fingerprints a `new_error` rule has seen (capped).
+    pub fn alert_seen_errors(&self, rule: &str) -> String {
+        format!("{}:{{alerts}}:seen:{}", self.prefix, rule)
     }
 
     /// Legacy global per-minute history bucket (`epoch_minute` is Unix
@@ -663,6 +698,11 @@ mod tests {
             keys.dashboard_session("ab"),
             keys.login_attempts("ip:127.0.0.1"),
             keys.legacy_stats_minute(1),
+            keys.alerts_leader(),
+            keys.alert_rule("r"),
+            keys.alert_dedup("ab"),
+            keys.alert_sink("s"),
+            keys.alert_seen_errors("r"),
         ] {
             assert!(key.starts_with("p:"), "{key}");
         }

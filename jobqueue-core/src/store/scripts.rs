@@ -207,6 +207,8 @@ pub(crate) struct Scripts {
     pub enqueue_idempotent: LuaScript,
     pub enqueue_idempotent_ready: LuaScript,
     pub history_export: LuaScript,
+    pub alert_lease: LuaScript,
+    pub alert_fire: LuaScript,
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
@@ -267,11 +269,13 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     enqueue_idempotent: lua!(new_jobs "enqueue_idempotent"),
     enqueue_idempotent_ready: lua!("enqueue_idempotent_ready"),
     history_export: lua!("history_export"),
+    alert_lease: lua!("alert_lease"),
+    alert_fire: lua!("alert_fire"),
 });
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 57] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 59] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -330,6 +334,8 @@ impl Scripts {
             &self.enqueue_idempotent,
             &self.enqueue_idempotent_ready,
             &self.history_export,
+            &self.alert_lease,
+            &self.alert_fire,
         ]
     }
 }

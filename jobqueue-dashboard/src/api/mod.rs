@@ -3,6 +3,8 @@
 //! directly; every state change goes through [`crate::actions`], as the
 //! forms' do.
 
+#[cfg(feature = "alerts")]
+mod alerts;
 mod audit;
 mod batches;
 mod cron;
@@ -28,7 +30,7 @@ pub(crate) use events::MAX_EVENT_READERS;
 
 /// The `/api/v1` routes.
 pub(crate) fn routes() -> Router<Arc<AppState>> {
-    Router::new()
+    let router = Router::new()
         .merge(openapi::routes())
         .merge(stats::routes())
         .merge(queues::routes())
@@ -42,5 +44,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .merge(audit::routes())
         .merge(workflows::routes())
         .merge(events::routes())
-        .merge(watch::routes())
+        .merge(watch::routes());
+    #[cfg(feature = "alerts")]
+    let router = router.merge(alerts::routes());
+    router
 }

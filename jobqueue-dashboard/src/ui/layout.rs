@@ -18,6 +18,8 @@ pub(crate) enum Nav {
     Workers,
     Workflows,
     Audit,
+    #[cfg(feature = "alerts")]
+    Alerts,
 }
 
 /// A full page around `body`.
@@ -35,6 +37,10 @@ pub(crate) fn page(
             a href=(link(path)) class={ @if nav == target { "current" } } { (label) }
         }
     };
+    #[cfg(feature = "alerts")]
+    let alerts_item = item(Nav::Alerts, "/alerts", "Alerts");
+    #[cfg(not(feature = "alerts"))]
+    let alerts_item = html! {};
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -58,6 +64,7 @@ pub(crate) fn page(
                         (item(Nav::Cron, "/cron", "Cron"))
                         (item(Nav::Workers, "/workers", "Workers"))
                         (item(Nav::Workflows, "/workflows", "Workflows"))
+                        (alerts_item)
                         (item(Nav::Audit, "/audit", "Audit log"))
                     }
                     span.who title="signed in as" {

@@ -30,7 +30,7 @@ use crate::state::AppState;
 
 /// The page routes (`GET`) and the routes the forms post to.
 pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
-    Router::new()
+    let router = Router::new()
         .route("/", get(pages::overview::overview))
         .route("/charts/{resolution}", get(pages::overview::chart))
         .route("/queues", get(pages::queues::queues))
@@ -87,9 +87,11 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
             "/workflows/{id}/retry-from/{node}",
             post(forms::workflows::retry_from),
         )
-        .route("/audit", get(pages::audit::audit))
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            error_page::html_errors,
-        ))
+        .route("/audit", get(pages::audit::audit));
+    #[cfg(feature = "alerts")]
+    let router = router.route("/alerts", get(pages::alerts::alerts));
+    router.layer(axum::middleware::from_fn_with_state(
+        state,
+        error_page::html_errors,
+    ))
 }

@@ -1,6 +1,7 @@
 //! Plain (non-script) commands of the store: each reads or writes what one
 //! Lua transition does not, named for what it touches.
 
+pub mod alerts;
 pub mod audit;
 pub mod batches;
 pub mod cron;

@@ -7,6 +7,8 @@ pub mod ack_batch;
 pub mod ack_keyed;
 pub mod ack_parents;
 pub mod ack_steps;
+pub mod alert_fire;
+pub mod alert_lease;
 pub mod audit_refusal;
 pub mod batch_add;
 pub mod batch_cancel;

@@ -1,6 +1,8 @@
 //! One file per page: what it reads from the operator API and how it
 //! shows it (and, for operators, the forms it offers).
 
+#[cfg(feature = "alerts")]
+pub(crate) mod alerts;
 pub(crate) mod audit;
 pub(crate) mod batches;
 pub(crate) mod cron;
