@@ -22,6 +22,12 @@ fn fixture() -> &'static (Runtime, Dashboard, TestRedis) {
             for _ in 0..3 {
                 env.client().enqueue(env.test_job()).await.expect("enqueue");
             }
+            // The history on, so its searches read a real stream.
+            env.client()
+                .admin()
+                .set_history("default", Some(1000), None)
+                .await
+                .expect("history on");
             (Dashboard::new(&env, operator_config()), env)
         });
         (runtime, dash, env)
@@ -59,6 +65,11 @@ fn query() -> impl Strategy<Value = String> {
         Just("page"),
         Just("id"),
         Just("queue"),
+        Just("date"),
+        Just("job"),
+        Just("tag"),
+        Just("outcome"),
+        Just("budget"),
         Just("zzz"),
     ];
     (
@@ -108,7 +119,7 @@ fn segment() -> impl Strategy<Value = String> {
 }
 
 fn path() -> impl Strategy<Value = String> {
-    (0usize..9, segment(), segment(), query()).prop_map(|(shape, a, b, q)| {
+    (0usize..12, segment(), segment(), query()).prop_map(|(shape, a, b, q)| {
         let base = match shape {
             0 => format!("/api/v1/queues/{a}/jobs/{b}"),
             1 => format!("/queues/{a}/jobs/{b}"),
@@ -118,6 +129,9 @@ fn path() -> impl Strategy<Value = String> {
             5 => format!("/queues/{a}/job/{b}"),
             6 => format!("/api/v1/queues/{a}"),
             7 => "/api/v1/audit".to_owned(),
+            8 => format!("/queues/{a}/history"),
+            9 => format!("/api/v1/queues/{a}/history"),
+            10 => format!("/api/v1/queues/{a}/watch"),
             _ => format!("/{a}"),
         };
         if q.is_empty() {
