@@ -34,14 +34,23 @@ pub(crate) const MAX_RECORDS_PER_CALL: usize = 1000;
 #[derive(Debug)]
 pub(crate) struct LuaScript {
     name: &'static str,
+    /// The include files prepended, in order (`lib`, `keys`, …); read by
+    /// the test that keeps docs/protocol.md's table of includes true.
+    #[cfg_attr(not(test), allow(dead_code))]
+    includes: &'static [&'static str],
     source: &'static str,
     sha: String,
 }
 
 impl LuaScript {
-    fn new(name: &'static str, source: &'static str) -> Self {
+    fn new(name: &'static str, includes: &'static [&'static str], source: &'static str) -> Self {
         let sha = sha1_smol::Sha1::from(source).digest().to_string();
-        Self { name, source, sha }
+        Self {
+            name,
+            includes,
+            source,
+            sha,
+        }
     }
 
     /// Starts a call with the script's keys.
@@ -82,6 +91,7 @@ macro_rules! script_with {
     ($name:literal; $($include:literal),+) => {
         LuaScript::new(
             $name,
+            &[$($include),+],
             concat!(
                 $(include_str!(concat!("../lua/include/", $include, ".lua")),)+
                 include_str!(concat!("../lua/", $name, ".lua"))
@@ -513,4 +523,64 @@ async fn load(
 
 fn is_noscript(error: &redis::RedisError) -> bool {
     error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript)
+}
+
+#[cfg(test)]
+mod protocol_table {
+    use std::collections::BTreeMap;
+
+    use super::SCRIPTS;
+
+    /// docs/protocol.md tells other languages which includes each script
+    /// takes (its SHA is over them): the table must match the registry.
+    #[test]
+    fn the_protocol_doc_lists_every_scripts_includes() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md"))
+                .expect("docs/protocol.md");
+        let mut documented: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let table = doc
+            .split("| includes | scripts |")
+            .nth(1)
+            .expect("the table of includes in docs/protocol.md");
+        for row in table
+            .lines()
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+        {
+            let cells: Vec<&str> = row.trim_matches('|').split('|').collect();
+            let names = |cell: &str| -> Vec<String> {
+                cell.split(',')
+                    .map(|part| {
+                        let part = part.trim().trim_matches('`');
+                        part.split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .trim_matches('`')
+                            .trim_end_matches(".lua")
+                            .to_owned()
+                    })
+                    .filter(|part| !part.is_empty())
+                    .collect()
+            };
+            let includes = names(cells[0]);
+            for script in names(cells[1]) {
+                documented.insert(script, includes.clone());
+            }
+        }
+        let registry: BTreeMap<String, Vec<String>> = SCRIPTS
+            .all()
+            .iter()
+            .map(|script| {
+                (
+                    script.name.to_owned(),
+                    script.includes.iter().map(|i| (*i).to_owned()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            documented, registry,
+            "docs/protocol.md's table of includes is out of date"
+        );
+    }
 }

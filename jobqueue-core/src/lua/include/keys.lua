@@ -6,7 +6,7 @@ does without it.
 
 Included by (`lua!(records …)`, `lua!(flow …)`, `lua_deps!` and
 `lua_batch!` in store/scripts.rs): every script that takes
-include/records.lua, and ack_batch.lua, batch_add.lua, batch_child_update.lua,
+include/records.lua, ack.lua (for include/observe.lua), and ack_batch.lua, batch_add.lua, batch_child_update.lua,
 batch_expire_held.lua, batch_link_child.lua, batch_retry_dead.lua,
 batch_seal.lua.
 ]]
