@@ -12,7 +12,7 @@ pub struct Store {
     pub(in crate::store) conn: RedisConnection,
     pub(in crate::store) keys: Keys,
     /// The event switches this process read (`commands/observe.rs`).
-    pub(in crate::store) switches: std::sync::Arc<crate::store::commands::observe::SwitchCache>,
+    pub(in crate::store) switches: std::sync::Arc<crate::store::switch_cache::SwitchCache>,
 }
 
 impl Store {

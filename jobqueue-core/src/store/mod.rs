@@ -37,6 +37,7 @@ pub mod releases;
 pub(crate) mod reply;
 pub mod schema;
 pub(crate) mod scripts;
+mod switch_cache;
 mod waiting_keys;
 
 pub use commands::cron::CronState;

@@ -11,16 +11,10 @@
 //! and for up to a second after the switch is turned on a producer may not
 //! yet write `enqueued` events (docs/search-logs-events.md).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use crate::error::Error;
 use crate::store::handle::Store;
 use crate::store::keys::QueueKeys;
-
-/// How long a process trusts a queue's event switch it read.
-pub const SWITCH_REFRESH: Duration = Duration::from_secs(1);
+pub use crate::store::switch_cache::SWITCH_REFRESH;
 
 /// Entries kept in a queue's event stream when switched on without a cap.
 pub const DEFAULT_EVENT_STREAM_CAP: u64 = 10_000;
@@ -76,26 +70,6 @@ impl StreamEntry {
             .next()
             .and_then(|ms| ms.parse().ok())
             .unwrap_or(0)
-    }
-}
-
-/// The event switches a process read, per queue, with when it read them.
-#[derive(Debug, Default)]
-pub(crate) struct SwitchCache {
-    events: Mutex<HashMap<String, (Option<u64>, Instant)>>,
-}
-
-impl SwitchCache {
-    fn fresh(&self, queue: &str) -> Option<Option<u64>> {
-        let cache = self.events.lock().ok()?;
-        let (cap, read_at) = cache.get(queue)?;
-        (read_at.elapsed() < SWITCH_REFRESH).then_some(*cap)
-    }
-
-    fn remember(&self, queue: &str, cap: Option<u64>) {
-        if let Ok(mut cache) = self.events.lock() {
-            cache.insert(queue.to_owned(), (cap, Instant::now()));
-        }
     }
 }
 
