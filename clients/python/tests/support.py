@@ -1,0 +1,25 @@
+"""Shared test helpers: a unique key prefix per test on a real Redis."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import unittest
+
+import redis
+
+REDIS_URL = os.environ.get("JOBQUEUE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+class RedisTestCase(unittest.IsolatedAsyncioTestCase):
+    """Gives each test ``self.prefix`` (unique) and deletes its keys afterwards."""
+
+    def setUp(self) -> None:
+        self.prefix = f"pyclient-{secrets.token_hex(6)}"
+        self.sync = redis.Redis.from_url(REDIS_URL)
+
+    def tearDown(self) -> None:
+        keys = list(self.sync.scan_iter(match=f"{self.prefix}:*", count=1000))
+        if keys:
+            self.sync.delete(*keys)
+        self.sync.close()

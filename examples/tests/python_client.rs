@@ -1,0 +1,169 @@
+//! The Python client (`clients/python`, package `jobqueue_client`) beside
+//! the Rust crates: both build the same Lua scripts (same SHA), a Rust
+//! producer feeds the Python worker (`examples/interop/worker.py`, whose
+//! failures land in the dead set with the Python traceback), and a Python
+//! producer feeds the Rust worker. Needs `python3` with the package
+//! installed (`pip install ./clients/python`; `scripts/test` does it).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use jobqueue::testing::TestRedis;
+use jobqueue::wire::record::FailureKind;
+use jobqueue::{Job, JobContext, JobError, JobState};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Greet {
+    name: String,
+    times: u32,
+}
+
+impl Job for Greet {
+    const NAME: &'static str = "interop.greet";
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        Ok(())
+    }
+}
+
+/// A job type only the Python example worker runs; without `width` it fails there.
+#[derive(Debug, Serialize, Deserialize)]
+struct Resize {
+    image: String,
+}
+
+impl Job for Resize {
+    const NAME: &'static str = "interop.resize";
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        Err(JobError::permanent("runs in Python"))
+    }
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the examples package sits in the repository")
+        .to_owned()
+}
+
+/// Runs `python3 args…`; returns stdout, failing the test with stderr.
+fn python(args: &[&str]) -> String {
+    let output = Command::new("python3")
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("python3 must be installed to run the Python client tests");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("No module named 'jobqueue_client'"),
+        "install the Python client first: python3 -m pip install ./clients/python (scripts/test does it)"
+    );
+    assert!(output.status.success(), "python3 {args:?} failed: {stderr}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn python_builds_every_script_it_calls_with_the_rust_sha() {
+    let rust: BTreeMap<&str, &str> = jobqueue::store::script_digests().into_iter().collect();
+    let listed = python(&["-m", "jobqueue_client.scripts"]);
+    let mut compared = 0;
+    for line in listed.lines() {
+        let (name, sha) = line.split_once(' ').expect("`<name> <sha>` lines");
+        assert_eq!(rust.get(name), Some(&sha), "script {name}");
+        compared += 1;
+    }
+    assert!(compared >= 10, "only {compared} scripts listed: {listed}");
+}
+
+#[tokio::test]
+async fn a_rust_producer_feeds_the_python_worker() -> Result<(), Box<dyn std::error::Error>> {
+    let t = TestRedis::named("py-worker").await?;
+    let client = t.client();
+    let greet = client
+        .enqueue(Greet {
+            name: "Ada".into(),
+            times: 2,
+        })
+        .await?;
+    let resize = client
+        .enqueue(Resize {
+            image: "cat.png".into(),
+        })
+        .await?;
+
+    let worker = tokio::process::Command::new("python3")
+        .arg(repo_root().join("examples/interop/worker.py"))
+        .args(["--url", t.url(), "--prefix", t.prefix()])
+        .args([
+            "--queues",
+            "default",
+            "--concurrency",
+            "4",
+            "--exit-when-idle",
+        ])
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(30), worker).await??;
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the Python worker failed: {log}");
+    assert!(log.contains("hello, Ada"), "{log}");
+
+    let admin = client.admin();
+    assert!(
+        admin.job("default", greet).await?.is_none(),
+        "Greet ran and left"
+    );
+    let dead = admin
+        .job("default", resize)
+        .await?
+        .ok_or("Resize is gone")?;
+    assert_eq!((dead.state, dead.attempt), (JobState::Dead, 3));
+    let last = dead.errors.last().ok_or("no error history")?;
+    assert_eq!(last.kind, FailureKind::Error);
+    assert!(
+        last.message.starts_with("KeyError: 'width'"),
+        "{}",
+        last.message
+    );
+    assert!(
+        last.message.contains("Traceback (most recent call last)")
+            && last.message.contains("in resize"),
+        "{}",
+        last.message
+    );
+    let queue = admin.queue("default").await?;
+    assert_eq!((queue.processed, queue.failed, queue.dead), (1, 3, 1));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_python_producer_feeds_the_rust_worker() -> Result<(), Box<dyn std::error::Error>> {
+    let t = TestRedis::named("py-producer").await?;
+    let program = format!(
+        "from jobqueue_client import Client, Job\n\
+         c = Client.from_url({url:?}, prefix={prefix:?})\n\
+         print(c.enqueue('interop.greet', {{'name': 'Ada', 'times': 1}}))\n\
+         print(c.enqueue('interop.greet', {{'name': 'Grace', 'times': 2}}, priority=10, tags=['py']))\n\
+         for i in c.enqueue_many([Job('interop.greet', {{'name': n, 'times': 3}}) for n in ('Alan', 'Barbara')]): print(i)\n",
+        url = t.url(),
+        prefix = t.prefix(),
+    );
+    let ids: Vec<uuid::Uuid> = python(&["-c", &program])
+        .lines()
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    assert_eq!(ids.len(), 4);
+
+    let report = t.drain(t.worker().register::<Greet>()).await?;
+    let ran: Vec<_> = report.runs.iter().filter_map(|run| run.id).collect();
+    assert_eq!(
+        ran,
+        [ids[1], ids[0], ids[2], ids[3]],
+        "priority first, then FIFO"
+    );
+    assert_eq!(report.succeeded(), 4);
+    Ok(())
+}
