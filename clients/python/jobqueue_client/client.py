@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Set
 
 import redis
 import redis.asyncio
@@ -27,6 +27,7 @@ class Client:
         self.prefix = check_prefix(prefix)
         self.scripts = scripts or shared()
         self.id_window_ms = id_window_ms
+        self._listed: Set[str] = set()  # queues already added to P:queues
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "jq") -> "Client":
@@ -41,11 +42,12 @@ class Client:
 
     def enqueue_many(self, jobs: Sequence[Job]) -> List[str]:
         """Enqueues ``jobs`` in one round trip (two when a wake-up is due); returns their ids."""
-        steps = plan(self.prefix, self.scripts, jobs, self.id_window_ms)
+        steps = plan(self.prefix, self.scripts, jobs, self.id_window_ms, self._listed)
         results = run(self.redis, steps.commands)
         wake_ups = steps.follow_up(results)
         if wake_ups:
             run(self.redis, wake_ups)
+        self._listed.update(steps.queues)
         return steps.ids
 
     def close(self) -> None:
@@ -63,6 +65,7 @@ class AsyncClient:
         self.prefix = check_prefix(prefix)
         self.scripts = scripts or shared()
         self.id_window_ms = id_window_ms
+        self._listed: Set[str] = set()  # queues already added to P:queues
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "jq") -> "AsyncClient":
@@ -75,11 +78,12 @@ class AsyncClient:
 
     async def enqueue_many(self, jobs: Sequence[Job]) -> List[str]:
         """See :meth:`Client.enqueue_many`."""
-        steps = plan(self.prefix, self.scripts, jobs, self.id_window_ms)
+        steps = plan(self.prefix, self.scripts, jobs, self.id_window_ms, self._listed)
         results = await run_async(self.redis, steps.commands)
         wake_ups = steps.follow_up(results)
         if wake_ups:
             await run_async(self.redis, wake_ups)
+        self._listed.update(steps.queues)
         return steps.ids
 
     async def close(self) -> None:

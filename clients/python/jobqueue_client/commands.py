@@ -62,6 +62,11 @@ def run(client: "redis.Redis", commands: Sequence[Command]) -> List[Any]:
 
 
 def _pipeline(client: "redis.Redis", commands: Sequence[Command]) -> List[Any]:
+    if len(commands) == 1:  # one command: no pipeline to build
+        try:
+            return [client.execute_command(*commands[0].args)]
+        except ResponseError as err:
+            return [err]
     pipe = client.pipeline(transaction=False)
     for command in commands:
         pipe.execute_command(*command.args)
@@ -82,6 +87,11 @@ async def run_async(client: "redis.asyncio.Redis", commands: Sequence[Command]) 
 
 
 async def _pipeline_async(client: "redis.asyncio.Redis", commands: Sequence[Command]) -> List[Any]:
+    if len(commands) == 1:  # one command: no pipeline to build
+        try:
+            return [await client.execute_command(*commands[0].args)]
+        except ResponseError as err:
+            return [err]
     pipe = client.pipeline(transaction=False)
     for command in commands:
         pipe.execute_command(*command.args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import AbstractSet, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .commands import Command
 from .keys import QueueKeys, check_name
@@ -111,6 +111,8 @@ class Plan:
     pushes: Dict[int, Tuple[int, str]]
     # index of each enqueue_with_id call → its jobs' ids
     given: Dict[int, List[str]]
+    # the queues the jobs went to
+    queues: List[str] = field(default_factory=list)
 
     def follow_up(self, results: List[Any]) -> List[Command]:
         """The wake-ups to publish; raises when a given id was taken."""
@@ -129,8 +131,9 @@ def _text(value: Any) -> str:
 
 
 def plan(prefix: str, scripts: Scripts, jobs: Sequence[Job],
-         id_window_ms: int = DEFAULT_ID_WINDOW_MS) -> Plan:
-    """Builds the commands that enqueue ``jobs``, in order per queue."""
+         id_window_ms: int = DEFAULT_ID_WINDOW_MS, listed: AbstractSet[str] = frozenset()) -> Plan:
+    """Builds the commands that enqueue ``jobs``, in order per queue.
+    ``listed`` names queues this producer already added to ``P:queues``."""
     ids: List[str] = []
     by_queue: Dict[str, List[Tuple[Job, str, bytes]]] = {}
     for job in jobs:
@@ -140,8 +143,9 @@ def plan(prefix: str, scripts: Scripts, jobs: Sequence[Job],
         record = encode_record(job.envelope(job_id), payload)
         ids.append(job_id)
         by_queue.setdefault(job.queue, []).append((job, job_id, record))
-    commands: List[Command] = [Command("SADD", f"{prefix}:queues", *by_queue)] if by_queue else []
-    result = Plan(ids, commands, {}, {})
+    unlisted = [queue for queue in by_queue if queue not in listed]
+    commands: List[Command] = [Command("SADD", f"{prefix}:queues", *unlisted)] if unlisted else []
+    result = Plan(ids, commands, {}, {}, list(by_queue))
     for queue, entries in by_queue.items():
         keys = QueueKeys(prefix, queue)
         plain: List[bytes] = []
