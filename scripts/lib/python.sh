@@ -30,6 +30,16 @@ ensure_python_redis() {
 # clients/python for python3.
 ensure_python_client() {
   ensure_python_redis
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    if [ "$(id -u)" != "0" ]; then
+      echo "pip is missing; install it (Debian: apt-get install python3-pip) and retry" >&2
+      return 1
+    fi
+    echo "installing python3-pip (apt-get)…" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq python3-pip >/dev/null
+  fi
   local quiet=(--quiet --disable-pip-version-check --no-warn-script-location)
   python3 -m pip install "${quiet[@]}" --force-reinstall --no-deps ./clients/python 2>/dev/null \
     || python3 -m pip install "${quiet[@]}" --force-reinstall --no-deps --break-system-packages ./clients/python \

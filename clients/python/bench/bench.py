@@ -58,7 +58,7 @@ async def drain(url: str, prefix: str, n: int, concurrency: int) -> dict:
     worker.stop()
     await task
     failed = int(await conn.hget(stats, "failed") or 0)
-    await conn.aclose()
+    await (conn.aclose() if hasattr(conn, "aclose") else conn.close())
     drain_s = end - first_start[0]
     return {"n": n, "c": concurrency, "jobs_per_s": round(n / drain_s), "drain_s": round(drain_s, 3),
             "boot_s": round(first_start[0] - boot, 3), "processed": done, "failed": failed}

@@ -5,10 +5,16 @@ from __future__ import annotations
 import os
 import secrets
 import unittest
+from typing import Any
 
 import redis
 
 REDIS_URL = os.environ.get("JOBQUEUE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+async def close_async(conn: Any) -> None:
+    """Closes an asyncio client (``aclose`` from redis-py 5, ``close`` before)."""
+    await (conn.aclose() if hasattr(conn, "aclose") else conn.close())
 
 
 class RedisTestCase(unittest.IsolatedAsyncioTestCase):

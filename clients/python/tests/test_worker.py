@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 import redis.asyncio
 
 from jobqueue_client import Backoff, Client, JobContext, PermanentError, Worker
-from support import REDIS_URL, RedisTestCase
+from support import REDIS_URL, RedisTestCase, close_async
 
 
 class WorkerTests(RedisTestCase):
@@ -26,7 +26,7 @@ class WorkerTests(RedisTestCase):
         self.base = f"{self.prefix}:{{default}}"
 
     async def asyncTearDown(self) -> None:
-        await self.conn.aclose()
+        await close_async(self.conn)
 
     def worker(self, **options: Any) -> Worker:
         options.setdefault("idle_poll_s", 0.2)
