@@ -167,3 +167,45 @@ async fn a_python_producer_feeds_the_rust_worker() -> Result<(), Box<dyn std::er
     assert_eq!(report.succeeded(), 4);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_python_worker_shows_with_its_language_and_leaves_on_sigterm()
+-> Result<(), Box<dyn std::error::Error>> {
+    let t = TestRedis::named("py-shows").await?;
+    let mut worker = tokio::process::Command::new("python3")
+        .arg(repo_root().join("examples/interop/worker.py"))
+        .args(["--url", t.url(), "--prefix", t.prefix()])
+        .args(["--queues", "default,images", "--concurrency", "7"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let admin = t.client().admin();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let shown = loop {
+        if let Some(info) = admin.workers().await?.into_iter().next() {
+            break info;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the Python worker never showed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(shown.language, "python");
+    assert!(shown.version.contains("python"), "{}", shown.version);
+    assert_eq!(
+        (shown.queues.as_slice(), shown.concurrency),
+        (&["default".to_owned(), "images".to_owned()][..], 7)
+    );
+    assert_eq!(shown.pid, worker.id().ok_or("no pid")?);
+
+    let pid = worker.id().ok_or("no pid")?.to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status()?;
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(20), worker.wait()).await??;
+    assert!(
+        exit.success(),
+        "the Python worker did not stop cleanly: {exit}"
+    );
+    assert!(admin.workers().await?.is_empty(), "it left the worker list");
+    Ok(())
+}
