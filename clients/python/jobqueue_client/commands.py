@@ -8,7 +8,7 @@ again. The sync and asyncio clients share everything but the I/O.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, cast
 
 import redis
 from redis.exceptions import NoScriptError, ResponseError
@@ -41,6 +41,16 @@ def _missing(commands: Sequence[Command], results: List[Any]) -> List[int]:
             if commands[i].script is not None and _is_noscript(result)]
 
 
+def _scripts_of(commands: Sequence[Command], indices: List[int]) -> List[LuaScript]:
+    """The distinct scripts of the commands at ``indices``."""
+    found: Dict[str, LuaScript] = {}
+    for i in indices:
+        script = commands[i].script
+        if script is not None:
+            found[script.sha] = script
+    return list(found.values())
+
+
 def _raise_first_error(results: List[Any]) -> List[Any]:
     for result in results:
         if isinstance(result, Exception):
@@ -53,7 +63,7 @@ def run(client: "redis.Redis", commands: Sequence[Command]) -> List[Any]:
     results = _pipeline(client, commands)
     missing = _missing(commands, results)
     if missing:
-        for script in {commands[i].script.sha: commands[i].script for i in missing}.values():  # type: ignore[union-attr]
+        for script in _scripts_of(commands, missing):
             client.script_load(script.source)
         again = _pipeline(client, [commands[i] for i in missing])
         for i, result in zip(missing, again):
@@ -64,13 +74,13 @@ def run(client: "redis.Redis", commands: Sequence[Command]) -> List[Any]:
 def _pipeline(client: "redis.Redis", commands: Sequence[Command]) -> List[Any]:
     if len(commands) == 1:  # one command: no pipeline to build
         try:
-            return [client.execute_command(*commands[0].args)]
+            return [cast(Any, client).execute_command(*commands[0].args)]
         except ResponseError as err:
             return [err]
-    pipe = client.pipeline(transaction=False)
+    pipe = cast(Any, client.pipeline(transaction=False))
     for command in commands:
         pipe.execute_command(*command.args)
-    return pipe.execute(raise_on_error=False)
+    return list(pipe.execute(raise_on_error=False))
 
 
 async def run_async(client: "redis.asyncio.Redis", commands: Sequence[Command]) -> List[Any]:
@@ -78,7 +88,7 @@ async def run_async(client: "redis.asyncio.Redis", commands: Sequence[Command]) 
     results = await _pipeline_async(client, commands)
     missing = _missing(commands, results)
     if missing:
-        for script in {commands[i].script.sha: commands[i].script for i in missing}.values():  # type: ignore[union-attr]
+        for script in _scripts_of(commands, missing):
             await client.script_load(script.source)
         again = await _pipeline_async(client, [commands[i] for i in missing])
         for i, result in zip(missing, again):
@@ -89,10 +99,10 @@ async def run_async(client: "redis.asyncio.Redis", commands: Sequence[Command]) 
 async def _pipeline_async(client: "redis.asyncio.Redis", commands: Sequence[Command]) -> List[Any]:
     if len(commands) == 1:  # one command: no pipeline to build
         try:
-            return [await client.execute_command(*commands[0].args)]
+            return [await cast(Any, client).execute_command(*commands[0].args)]
         except ResponseError as err:
             return [err]
-    pipe = client.pipeline(transaction=False)
+    pipe = cast(Any, client.pipeline(transaction=False))
     for command in commands:
         pipe.execute_command(*command.args)
-    return await pipe.execute(raise_on_error=False)
+    return list(await pipe.execute(raise_on_error=False))

@@ -303,7 +303,7 @@ class Worker:
     @staticmethod
     async def _call(handler: Handler, payload: Any, ctx: JobContext) -> Any:
         if inspect.iscoroutinefunction(handler):
-            return await handler(payload, ctx)  # type: ignore[misc]
+            return await handler(payload, ctx)
         result = await asyncio.to_thread(handler, payload, ctx)
         if inspect.isawaitable(result):
             return await result
@@ -473,20 +473,19 @@ class Worker:
                 if int(moved) > 0:
                     log.info("reclaimed %s jobs of lapsed worker %s on %s", moved, wid, keys.queue)
         workers_key = f"{self.prefix}:workers"
-        members = await self.redis.zrange(workers_key, 0, 999)
+        (members,) = await run_async(self.redis, [Command("ZRANGE", workers_key, 0, 999)])
         if members:
-            pipe = self.redis.pipeline(transaction=False)
-            for member in members:
-                pipe.exists(f"{self.prefix}:worker:{member.decode()}")
-            alive = await pipe.execute()
+            alive = await run_async(self.redis, [
+                Command("EXISTS", f"{self.prefix}:worker:{member.decode()}") for member in members])
             gone = [m for m, live in zip(members, alive) if not live]
             if gone:
-                await self.redis.zrem(workers_key, *gone)
+                await run_async(self.redis, [Command("ZREM", workers_key, *gone)])
 
     async def _reconcile(self, keys: QueueKeys) -> None:
         """Hands back jobs in the active hash this worker never received (a lost fetch reply)."""
         try:
-            leased = {k.decode() for k in await self.redis.hkeys(keys.active(self.id))}
+            (fields,) = await run_async(self.redis, [Command("HKEYS", keys.active(self.id))])
+            leased = {field.decode() for field in fields}
             strays = sorted(leased - self._held[keys.queue])
             if strays:
                 await self._hand_back(keys, strays, release=False)
@@ -573,10 +572,10 @@ async def _stop_when_idle(worker: Worker) -> None:
     """Stops ``worker`` once its queues have nothing ready, scheduled or retrying and no job runs."""
     while True:
         await asyncio.sleep(0.2)
-        pipe = worker.redis.pipeline(transaction=False)
-        for keys in worker.queues:
-            pipe.llen(keys.ready).zcard(keys.priority).zcard(keys.scheduled).zcard(keys.retry)
-        counts = await pipe.execute()
+        counts = await run_async(worker.redis, [
+            command for keys in worker.queues for command in (
+                Command("LLEN", keys.ready), Command("ZCARD", keys.priority),
+                Command("ZCARD", keys.scheduled), Command("ZCARD", keys.retry))])
         if not any(counts) and worker.busy == 0 and not worker._outcomes:
             worker.stop()
             return
