@@ -569,16 +569,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 async def _stop_when_idle(worker: Worker) -> None:
-    """Stops ``worker`` once its queues have nothing ready, scheduled or retrying and no job runs."""
-    while True:
-        await asyncio.sleep(0.2)
+    """Stops ``worker`` once its queues have nothing ready, scheduled or
+    retrying, nothing is leased to it and no job runs, twice in a row (a
+    fetch in flight leases jobs before the worker holds them)."""
+    idle_rounds = 0
+    while idle_rounds < 2:
+        await asyncio.sleep(0.1)
         counts = await run_async(worker.redis, [
             command for keys in worker.queues for command in (
                 Command("LLEN", keys.ready), Command("ZCARD", keys.priority),
-                Command("ZCARD", keys.scheduled), Command("ZCARD", keys.retry))])
-        if not any(counts) and worker.busy == 0 and not worker._outcomes:
-            worker.stop()
-            return
+                Command("ZCARD", keys.scheduled), Command("ZCARD", keys.retry),
+                Command("HLEN", keys.active(worker.id)))])
+        idle = not any(counts) and worker.busy == 0 and not worker._outcomes
+        idle_rounds = idle_rounds + 1 if idle else 0
+    worker.stop()
 
 
 if __name__ == "__main__":
