@@ -415,19 +415,27 @@ class Worker:
                 log.warning("heartbeat failed: %s", err)
 
     async def _listen(self) -> None:
-        pubsub = self.redis.pubsub()
-        try:
-            await pubsub.subscribe(*(q.events for q in self.queues))
-            async for message in pubsub.listen():
-                if message.get("type") != "message":
-                    continue
-                data = message.get("data")
-                if data in (b"r", b"u", b"w"):
-                    self._wake.set()
-                elif data == b"s":
-                    self._promote_now.set()
-        finally:
-            await pubsub.aclose() if hasattr(pubsub, "aclose") else await pubsub.close()
+        """Wake-ups from the queues' events channels; reconnects after an error
+        (meanwhile the idle poll and the promoter's own timer cover)."""
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(*(q.events for q in self.queues))
+                self._wake.set()  # anything published while unsubscribed
+                self._promote_now.set()
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    data = message.get("data")
+                    if data in (b"r", b"u", b"w"):
+                        self._wake.set()
+                    elif data == b"s":
+                        self._promote_now.set()
+            except Exception as err:  # noqa: BLE001 - subscribe again after a pause
+                log.warning("events subscription failed: %s", err)
+                await asyncio.sleep(1.0)
+            finally:
+                await pubsub.aclose() if hasattr(pubsub, "aclose") else await pubsub.close()
 
     async def _promote_loop(self) -> None:
         while True:

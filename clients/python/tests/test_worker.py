@@ -202,6 +202,24 @@ class WorkerTests(RedisTestCase):
         await self.run_until(worker, done)
         self.assertGreaterEqual(ran[0] - enqueued, 0.45)
 
+    async def test_an_idle_worker_is_woken_by_the_enqueue(self) -> None:
+        ran = asyncio.Event()
+
+        async def noop(payload: Any, ctx: JobContext) -> None:
+            ran.set()
+
+        # A poll far beyond the test's patience: only the `r` wake-up can bring the job.
+        worker = self.worker(idle_poll_s=300)
+        worker.register("noop", noop)
+        task = asyncio.create_task(worker.run(install_signal_handlers=False))
+        await asyncio.sleep(0.5)  # idle, subscribed
+        self.client.enqueue("noop", {})
+        try:
+            await asyncio.wait_for(ran.wait(), 5)
+        finally:
+            worker.stop()
+            await asyncio.wait_for(task, 10)
+
     def test_sigterm_stops_the_command_line_worker_and_hands_jobs_back(self) -> None:
         handlers = Path(__file__).with_name("slow_handlers.py")
         ids = [self.client.enqueue("slow", {}) for _ in range(3)]
