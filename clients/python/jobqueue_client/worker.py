@@ -272,7 +272,9 @@ class Worker:
             return
         if attempt > max_attempts:
             self._fail(keys, leased_id, envelope, payload_bytes, attempt - 1, "exhausted",
-                       f"attempts exhausted ({attempt - 1} of {max_attempts} made)", final=True)
+                       f"attempt {attempt} exceeds the limit of {max_attempts} attempts; the runs "
+                       "after the last recorded error were lost with their worker (lease expired)",
+                       final=True)
             return
         try:
             payload = json.loads(payload_bytes)
@@ -317,6 +319,7 @@ class Worker:
               attempt: int, kind: str, message: str, final: bool,
               backoff: Optional[Backoff] = None) -> None:
         envelope["attempt"] = attempt
+        envelope.pop("run_at", None)  # as the Rust worker: the scripts write the next one
         push_error(envelope, error_entry(attempt, kind, message))
         record = encode_envelope(envelope) + b"\n" + payload
         if final:
