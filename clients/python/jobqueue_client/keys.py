@@ -38,6 +38,7 @@ class QueueKeys:
         self.scheduled = f"{base}:scheduled"
         self.retry = f"{base}:retry"
         self.dead = f"{base}:dead"
+        self.expired = f"{base}:expired"
         self.jobs = f"{base}:jobs"
         self.leases = f"{base}:leases"
         self.stats = f"{base}:stats"

@@ -30,6 +30,7 @@ INCLUDES: Dict[str, Tuple[str, ...]] = {
     "handback": _FLOW,
     "reclaim": _FLOW,
     "promote": _FLOW,
+    "expire": _FLOW + ("observe",),
     "enqueue_priority": _FLOW + ("tags",),
     "schedule": _FLOW + ("tags",),
     "enqueue_with_id": _FLOW + ("tags",),

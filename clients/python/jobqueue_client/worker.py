@@ -49,10 +49,13 @@ log = logging.getLogger("jobqueue_client.worker")
 
 #: Envelope members of features this worker does not run yet: such jobs are
 #: handed back untouched for a Rust worker (docs/other-languages.md).
-UNSUPPORTED_MEMBERS = ("batch", "dependents", "flow", "expires_at", "workflow", "after")
+UNSUPPORTED_MEMBERS = ("batch", "dependents", "flow", "workflow", "after")
 #: Dead set bounds passed to bury.lua (the Rust defaults).
 DEAD_MAX_JOBS = 10_000
 DEAD_MAX_AGE_MS = 180 * 24 * 3600 * 1000
+#: Expired set bounds passed to expire.lua (the Rust defaults).
+EXPIRED_MAX_JOBS = 10_000
+EXPIRED_MAX_AGE_MS = 7 * 24 * 3600 * 1000
 
 
 class PermanentError(Exception):
@@ -260,6 +263,10 @@ class Worker:
             self._backed_off[keys.queue] = time.monotonic() + self.idle_poll_s
             await self._hand_back(keys, [leased_id], release=False)
             return
+        expires_at = envelope.get("expires_at")
+        if isinstance(expires_at, int) and expires_at <= time.time() * 1000 \
+                and await self._expire(keys, leased_id, expires_at, envelope.get("unique")):
+            return  # not started in time: dropped as expired (Redis's clock decided)
         job_type = self.job_types.get(envelope["type"])
         attempt = int(envelope.get("attempt") or 0) + 1
         max_attempts = int(envelope.get("max_attempts") or
@@ -310,6 +317,18 @@ class Worker:
         if inspect.isawaitable(result):
             return await result
         return result
+
+    async def _expire(self, keys: QueueKeys, job_id: str, expires_at: int,
+                      unique: Optional[str]) -> bool:
+        """Offers the job to expire.lua; True when it was dropped as expired."""
+        lock = [keys.unique(unique)] if unique else []
+        (dropped,) = await run_async(self.redis, [Command.evalsha(
+            self.scripts["expire"], [keys.active(self.id), keys.expired, keys.jobs, keys.stats, *lock],
+            [job_id, expires_at, EXPIRED_MAX_JOBS, EXPIRED_MAX_AGE_MS, 0])])
+        if int(dropped) == 1:
+            self._held[keys.queue].discard(job_id)
+            return True
+        return False
 
     def _ack(self, keys: QueueKeys, job_id: str, unique: Optional[str]) -> None:
         self._outcomes.acks.setdefault(keys.queue, []).append((job_id, unique))

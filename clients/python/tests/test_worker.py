@@ -220,6 +220,29 @@ class WorkerTests(RedisTestCase):
             worker.stop()
             await asyncio.wait_for(task, 10)
 
+    async def test_a_job_past_its_expiry_is_dropped_not_run(self) -> None:
+        ran: list = []
+
+        async def noop(payload: Any, ctx: JobContext) -> None:
+            ran.append(ctx.id)
+
+        worker = self.worker()
+        worker.register("noop", noop)
+        stale = self.client.enqueue("noop", {"n": 1})
+        fresh = self.client.enqueue("noop", {"n": 2})
+        # A Rust producer's `expires_in`: the envelope's expires_at member (past, then future).
+        records = await self.conn.lrange(f"{self.base}:ready", 0, -1)
+        await self.conn.delete(f"{self.base}:ready")
+        for record, at in zip(records, (1_000, 4_102_444_800_000)):
+            await self.conn.rpush(f"{self.base}:ready", record.replace(
+                b'"type":"noop"', b'"type":"noop","expires_at":%d' % at))
+
+        async def done() -> bool:
+            return bool(ran) and await self.stat("expired") == 1
+        await self.run_until(worker, done)
+        self.assertEqual(ran, [fresh])
+        self.assertIsNotNone(await self.conn.zscore(f"{self.base}:expired", stale))
+
     def test_sigterm_stops_the_command_line_worker_and_hands_jobs_back(self) -> None:
         handlers = Path(__file__).with_name("slow_handlers.py")
         ids = [self.client.enqueue("slow", {}) for _ in range(3)]
