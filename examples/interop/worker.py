@@ -28,12 +28,14 @@ from jobqueue_client.worker import main
 log = logging.getLogger("interop.worker")
 
 
-async def greet(payload: dict, ctx: JobContext) -> None:
-    """The Rust job's fields, as serde serialized them."""
+async def greet(payload: dict, ctx: JobContext) -> dict:
+    """The Rust job's fields, as serde serialized them. What it returns is
+    the job's result (`Client::wait_result` on the Rust side)."""
     if not payload.get("name"):
         raise PermanentError("no name")  # dead at once, like JobError::permanent
     for _ in range(payload.get("times", 1)):
         log.info("hello, %s (job %s, attempt %d)", payload["name"], ctx.id, ctx.attempt)
+    return {"greeted": payload["name"], "times": payload.get("times", 1)}
 
 
 def resize(payload: dict, ctx: JobContext) -> None:

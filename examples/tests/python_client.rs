@@ -84,10 +84,12 @@ async fn a_rust_producer_feeds_the_python_worker() -> Result<(), Box<dyn std::er
     let t = TestRedis::named("py-worker").await?;
     let client = t.client();
     let greet = client
-        .enqueue(Greet {
+        .job(Greet {
             name: "Ada".into(),
             times: 2,
         })
+        .track()
+        .enqueue()
         .await?;
     let resize = client
         .enqueue(Resize {
@@ -115,6 +117,13 @@ async fn a_rust_producer_feeds_the_python_worker() -> Result<(), Box<dyn std::er
     assert!(
         admin.job("default", greet).await?.is_none(),
         "Greet ran and left"
+    );
+    // The Python handler's return value is the tracked job's result.
+    let result: Option<serde_json::Value> =
+        client.wait_result(greet, Duration::from_secs(5)).await?;
+    assert_eq!(
+        result,
+        Some(serde_json::json!({"greeted": "Ada", "times": 2}))
     );
     let dead = admin
         .job("default", resize)

@@ -37,7 +37,8 @@ class Client:
     def enqueue(self, job_type: str, payload: Any = None, **options: Any) -> str:
         """Enqueues one job; returns its id. ``options`` are :class:`Job`'s
         fields: ``queue``, ``delay``, ``run_at``, ``priority``, ``tags``,
-        ``max_attempts``, ``timeout_ms``, ``backoff``, ``version``, ``id``."""
+        ``max_attempts``, ``timeout_ms``, ``backoff``, ``version``, ``id``,
+        ``track`` (a status from enqueue to end, for ``Client::wait_result``)."""
         return self.enqueue_many([Job(job_type, payload, **options)])[0]
 
     def enqueue_many(self, jobs: Sequence[Job]) -> List[str]:

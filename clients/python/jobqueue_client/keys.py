@@ -55,6 +55,10 @@ class QueueKeys:
         """The idempotency marker of a producer-given id."""
         return f"{self.base}:id:{job_id}"
 
+    def status(self, job_id: str) -> str:
+        """A tracked job's status hash."""
+        return f"{self.base}:status:{job_id}"
+
     def unique(self, digest: str) -> str:
         """A uniqueness lock."""
         return f"{self.base}:unique:{digest}"

@@ -4,6 +4,7 @@ asyncio clients (which share everything here but the I/O)."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import AbstractSet, Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -47,6 +48,7 @@ class Job:
     backoff: Optional[Backoff] = None
     version: int = 0
     id: Optional[str] = None
+    track: bool = False
 
     def envelope(self, job_id: str) -> Dict[str, Any]:
         """The envelope, members holding their default left out."""
@@ -61,6 +63,8 @@ class Job:
             envelope["backoff"] = self.backoff.to_json()
         if self.version:
             envelope["version"] = self.version
+        if self.track:
+            envelope["track"] = True
         if self.tags:
             envelope["tags"] = list(dict.fromkeys(self.tags))
         return envelope
@@ -154,6 +158,8 @@ def plan(prefix: str, scripts: Scripts, jobs: Sequence[Job],
         given: List[Tuple[str, List[Any]]] = []
         for job, job_id, record in entries:
             when, ms = job.when()
+            if job.track:
+                commands += _status_init(keys.status(job_id), when, ms)
             if job.id is not None:
                 given.append((job_id, [record, when, ms]))
             elif when != "now":
@@ -180,6 +186,20 @@ def plan(prefix: str, scripts: Scripts, jobs: Sequence[Job],
                  *(keys.id_marker(job_id) for job_id, _ in chunk)],
                 [keys.events, id_window_ms, *(arg for _, args in chunk for arg in args)]))
     return result
+
+
+#: A tracked job's status TTL while it waits (Rust: PENDING_STATUS_TTL), ms.
+PENDING_STATUS_TTL_MS = 7 * 24 * 3600 * 1000
+
+
+def _status_init(key: str, when: str, ms: int) -> List[Command]:
+    """A tracked job's first status, sent before its record (docs/protocol.md,
+    "A tracked job"): only where no status exists under its id yet."""
+    now_ms = int(time.time() * 1000)
+    delay = ms if when == "in" else max(0, ms - now_ms) if when == "at" else 0
+    return [Command("HSETNX", key, "state", "queued" if when == "now" else "scheduled"),
+            Command("HSETNX", key, "updated_at", now_ms),
+            Command("PEXPIRE", key, PENDING_STATUS_TTL_MS + delay, "NX")]
 
 
 def _chunks(items: List[Any], size: int) -> List[List[Any]]:

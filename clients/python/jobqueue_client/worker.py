@@ -41,7 +41,7 @@ from . import __version__
 from .commands import Command, run_async
 from .keys import QueueKeys, check_name, check_prefix
 from .record import (DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_S, Backoff,
-                     MalformedRecord, encode_envelope, error_entry, malformed_record,
+                     MalformedRecord, encode_envelope, to_json, error_entry, malformed_record,
                      push_error, record_id, split_record)
 from .scripts import Scripts, shared
 
@@ -56,6 +56,13 @@ DEAD_MAX_AGE_MS = 180 * 24 * 3600 * 1000
 #: Expired set bounds passed to expire.lua (the Rust defaults).
 EXPIRED_MAX_JOBS = 10_000
 EXPIRED_MAX_AGE_MS = 7 * 24 * 3600 * 1000
+#: A tracked job's status TTL while it runs or will retry (Rust: PENDING_STATUS_TTL).
+PENDING_STATUS_TTL_MS = 7 * 24 * 3600 * 1000
+#: Largest result kept in a status, bytes (Rust: MAX_RESULT_BYTES).
+MAX_RESULT_BYTES = 65_536
+#: Debug names of the failure kinds, as the Rust worker's `last_error` writes them.
+_KIND_NAMES = {"panic": "Panic", "timeout": "Timeout", "lost": "Lost", "payload": "Payload",
+               "unknown_type": "UnknownType", "malformed": "Malformed", "exhausted": "Exhausted"}
 
 
 class PermanentError(Exception):
@@ -93,11 +100,13 @@ class Outcomes:
 
     def __init__(self) -> None:
         self.acks: Dict[str, List[Tuple[str, Optional[str]]]] = {}
+        # tracked jobs' status writes, sent after the outcome scripts
+        self.statuses: List[Command] = []
         self.retries: Dict[str, List[Any]] = {}
         self.burials: Dict[str, List[Any]] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.acks or self.retries or self.burials)
+        return bool(self.acks or self.retries or self.burials or self.statuses)
 
 
 class Worker:
@@ -111,7 +120,8 @@ class Worker:
     def __init__(self, redis_client: "redis.asyncio.Redis", queues: Sequence[str] = ("default",),
                  prefix: str = "jq", concurrency: int = 10, lease_ms: int = 30_000,
                  fetch_batch: int = 100, idle_poll_s: float = 2.0, reap_interval_s: float = 5.0,
-                 shutdown_grace_s: float = 25.0, scripts: Optional[Scripts] = None) -> None:
+                 shutdown_grace_s: float = 25.0, status_ttl_ms: int = 300_000,
+                 scripts: Optional[Scripts] = None) -> None:
         self.redis = redis_client
         self.prefix = check_prefix(prefix)
         self.queues = [QueueKeys(prefix, check_name("queue", q)) for q in queues]
@@ -121,6 +131,7 @@ class Worker:
         self.idle_poll_s = idle_poll_s
         self.reap_interval_s = reap_interval_s
         self.shutdown_grace_s = shutdown_grace_s
+        self.status_ttl_ms = status_ttl_ms
         self.scripts = scripts or shared()
         self.id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
         self.job_types: Dict[str, JobType] = {}
@@ -144,8 +155,9 @@ class Worker:
                  backoff: Backoff = DEFAULT_BACKOFF) -> None:
         """Runs jobs of ``job_type`` with ``handler(payload, ctx)`` (async or
         plain; a plain function runs in a thread). ``payload`` is the
-        decoded JSON. Returning ends the job; raising fails the attempt
-        (:class:`PermanentError`: no retry)."""
+        decoded JSON. Returning ends the job (a value other than None is
+        kept, as JSON, as the job's result in its status); raising fails the
+        attempt (:class:`PermanentError`: no retry)."""
         self.job_types[check_name("job type", job_type)] = JobType(
             handler, max_attempts, timeout_s, backoff)
 
@@ -290,10 +302,13 @@ class Worker:
                        f"payload is not JSON: {err}", final=True)
             return
         ctx = JobContext(leased_id, envelope["type"], keys.queue, attempt, max_attempts, envelope)
+        tracked = envelope.get("track") is True
+        if tracked:
+            await self._status_started(keys, leased_id)
         timeout_ms = envelope.get("timeout_ms")
         timeout = timeout_ms / 1000 if isinstance(timeout_ms, int) and timeout_ms > 0 else job_type.timeout_s
         try:
-            await asyncio.wait_for(self._call(job_type.handler, payload, ctx), timeout)
+            result = await asyncio.wait_for(self._call(job_type.handler, payload, ctx), timeout)
         except asyncio.CancelledError:
             raise  # shutdown past its grace: the job is handed back
         except asyncio.TimeoutError:
@@ -308,6 +323,8 @@ class Worker:
                        _describe(err), final=attempt >= max_attempts, backoff=job_type.backoff)
         else:
             self._ack(keys, leased_id, envelope.get("unique"))
+            if tracked or result is not None:
+                self._status_finished(keys, leased_id, "succeeded", result=result)
 
     @staticmethod
     async def _call(handler: Handler, payload: Any, ctx: JobContext) -> Any:
@@ -330,6 +347,37 @@ class Worker:
             return True
         return False
 
+    async def _status_started(self, keys: QueueKeys, job_id: str) -> None:
+        """A tracked job's status becomes ``running`` as it starts."""
+        key = keys.status(job_id)
+        try:
+            await run_async(self.redis, [
+                Command("HSET", key, "updated_at", int(time.time() * 1000), "state", "running"),
+                Command("PEXPIRE", key, PENDING_STATUS_TTL_MS)])
+        except Exception as err:  # noqa: BLE001 - a status is a report, not the job
+            log.debug("could not mark job %s running: %s", job_id, err)
+
+    def _status_finished(self, keys: QueueKeys, job_id: str, state: str,
+                         result: Any = None, error: Optional[str] = None) -> None:
+        """The status a run ended in, written with the outcomes (after them)."""
+        fields: List[Any] = ["updated_at", int(time.time() * 1000), "state", state]
+        if result is not None and state == "succeeded":
+            try:
+                text = to_json(result)
+            except (TypeError, ValueError) as err:
+                log.warning("job %s returned a result that is not JSON: %s", job_id, err)
+            else:
+                if len(text.encode()) <= MAX_RESULT_BYTES:
+                    fields += ["result", text]
+                else:
+                    log.warning("job %s returned a result over %d bytes: not kept",
+                                job_id, MAX_RESULT_BYTES)
+        if error is not None:
+            fields += ["error", error]
+        ttl = PENDING_STATUS_TTL_MS if state == "retrying" else self.status_ttl_ms
+        key = keys.status(job_id)
+        self._outcomes.statuses += [Command("HSET", key, *fields), Command("PEXPIRE", key, ttl)]
+
     def _ack(self, keys: QueueKeys, job_id: str, unique: Optional[str]) -> None:
         self._outcomes.acks.setdefault(keys.queue, []).append((job_id, unique))
         self._outcome_ready.set()
@@ -341,6 +389,10 @@ class Worker:
         envelope.pop("run_at", None)  # as the Rust worker: the scripts write the next one
         push_error(envelope, error_entry(attempt, kind, message))
         record = encode_envelope(envelope) + b"\n" + payload
+        if envelope.get("track") is True:
+            error = message if kind == "error" else f"{_KIND_NAMES.get(kind, kind)}: {message}"
+            self._status_finished(keys, leased_id, "dead" if final else "retrying",
+                                  error=error[:2048])
         if final:
             self._bury(keys, leased_id, leased_id, record)
             return
@@ -391,6 +443,7 @@ class Worker:
                 self.scripts["bury"], [keys.active(self.id), keys.dead, keys.jobs, keys.stats],
                 [DEAD_MAX_JOBS, DEAD_MAX_AGE_MS, *triples]))
             ended.append((queue, [str(x) for x in triples[0::3]]))
+        commands += outcomes.statuses
         for attempt in range(5):
             try:
                 await run_async(self.redis, commands)

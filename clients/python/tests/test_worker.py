@@ -243,6 +243,29 @@ class WorkerTests(RedisTestCase):
         self.assertEqual(ran, [fresh])
         self.assertIsNotNone(await self.conn.zscore(f"{self.base}:expired", stale))
 
+    async def test_tracked_jobs_get_their_status_and_result(self) -> None:
+        async def answer(payload: Any, ctx: JobContext) -> Any:
+            if payload["fail"]:
+                raise RuntimeError("no answer")
+            return {"answer": 42}
+
+        worker = self.worker()
+        worker.register("answer", answer, max_attempts=1)
+        good = self.client.enqueue("answer", {"fail": False}, track=True)
+        bad = self.client.enqueue("answer", {"fail": True}, track=True)
+        self.assertEqual(self.sync.hget(f"{self.base}:status:{good}", "state"), b"queued")
+        self.assertGreater(self.sync.pttl(f"{self.base}:status:{good}"), 6 * 24 * 3600 * 1000)
+
+        async def done() -> bool:
+            states = [await self.conn.hget(f"{self.base}:status:{i}", "state") for i in (good, bad)]
+            return states == [b"succeeded", b"dead"]
+        await self.run_until(worker, done)
+        status = self.sync.hgetall(f"{self.base}:status:{good}")
+        self.assertEqual(json.loads(status[b"result"]), {"answer": 42})
+        self.assertLessEqual(self.sync.pttl(f"{self.base}:status:{good}"), 300_000)
+        error = self.sync.hget(f"{self.base}:status:{bad}", "error").decode()
+        self.assertTrue(error.startswith("RuntimeError: no answer"), error)
+
     def test_sigterm_stops_the_command_line_worker_and_hands_jobs_back(self) -> None:
         handlers = Path(__file__).with_name("slow_handlers.py")
         ids = [self.client.enqueue("slow", {}) for _ in range(3)]
