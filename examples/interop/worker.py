@@ -8,7 +8,8 @@ the `jobqueue_client` package (pip install ./clients/python):
     examples/tests/interop.rs: its payload arrives as the dict serde wrote;
   * `interop.resize` — a job type only Python handles; a payload without
     `width` fails with a traceback, retried twice, then dead (see the
-    dashboard's Dead page, or `jobqueue jobs dead`).
+    dashboard's Dead page, or `jobqueue jobs dead`);
+  * `interop.wait` — sleeps `seconds`: a running job to cancel.
 
 Run (from the repository root, a Redis 7+ at JOBQUEUE_REDIS_URL):
 
@@ -18,6 +19,7 @@ Run (from the repository root, a Redis 7+ at JOBQUEUE_REDIS_URL):
 `register` function of any module; Ctrl-C or SIGTERM stops gracefully.
 """
 
+import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -44,9 +46,16 @@ def resize(payload: dict, ctx: JobContext) -> None:
     log.info("resized %s to %d px", payload.get("image"), width)
 
 
+async def wait(payload: dict, ctx: JobContext) -> None:
+    """A long job: an operator's cancel (dashboard, `jobqueue cancel`,
+    `Client::cancel`) stops it while it sleeps."""
+    await asyncio.sleep(payload["seconds"])
+
+
 def register(worker: Worker) -> None:
     """Called by `python -m jobqueue_client.worker --handlers <this module>`."""
     worker.register("interop.greet", greet)
+    worker.register("interop.wait", wait)
     worker.register("interop.resize", resize, max_attempts=3, backoff=Backoff.fixed(200))
 
 

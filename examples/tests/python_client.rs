@@ -43,6 +43,20 @@ impl Job for Resize {
     }
 }
 
+/// A long job the Python example worker runs (`interop.wait`).
+#[derive(Debug, Serialize, Deserialize)]
+struct Wait {
+    seconds: u32,
+}
+
+impl Job for Wait {
+    const NAME: &'static str = "interop.wait";
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        Err(JobError::permanent("runs in Python"))
+    }
+}
+
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -216,5 +230,57 @@ async fn the_python_worker_shows_with_its_language_and_leaves_on_sigterm()
         "the Python worker did not stop cleanly: {exit}"
     );
     assert!(admin.workers().await?.is_empty(), "it left the worker list");
+    Ok(())
+}
+
+#[tokio::test]
+async fn cancelling_a_job_stops_it_on_the_python_worker() -> Result<(), Box<dyn std::error::Error>>
+{
+    let t = TestRedis::named("py-cancel").await?;
+    let client = t.client();
+    let id = client.enqueue(Wait { seconds: 60 }).await?;
+    let worker = tokio::process::Command::new("python3")
+        .arg(repo_root().join("examples/interop/worker.py"))
+        .args([
+            "--url",
+            t.url(),
+            "--prefix",
+            t.prefix(),
+            "--queues",
+            "default",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let admin = client.admin();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while admin.job("default", id).await?.map(|job| job.state) != Some(JobState::Active) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job never started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    client.cancel("default", id).await?;
+    // The worker's only job stopped: a SIGTERM now ends it at once, not
+    // after the 25 s grace period a running job would get.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = worker.id().ok_or("no pid")?.to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()?
+            .success()
+    );
+    let output = tokio::time::timeout(Duration::from_secs(10), worker.wait_with_output()).await??;
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    assert!(log.contains("cancelled by an operator"), "{log}");
+    let job = admin.job("default", id).await?.ok_or("the job is gone")?;
+    assert_eq!(job.state, JobState::Cancelled);
+    assert_eq!(
+        admin.queue("default").await?.ready,
+        0,
+        "nothing handed back"
+    );
     Ok(())
 }

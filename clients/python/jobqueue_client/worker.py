@@ -144,6 +144,7 @@ class Worker:
         self._slot_freed = asyncio.Event()
         self._draining = False
         self._running: Set["asyncio.Task[None]"] = set()
+        self._by_id: Dict[str, "asyncio.Task[None]"] = {}
         self._held: Dict[str, Set[str]] = {q.queue: set() for q in self.queues}
         self._beaten = False
         self._backed_off: Dict[str, float] = {}
@@ -249,14 +250,28 @@ class Worker:
         return []
 
     def _start(self, keys: QueueKeys, record: bytes) -> None:
-        self._held[keys.queue].add(record_id(record))
+        job_id = record_id(record)
+        self._held[keys.queue].add(job_id)
         task = asyncio.create_task(self._run_job(keys, record))
         self._running.add(task)
-        task.add_done_callback(self._job_done)
+        self._by_id[job_id] = task
+        task.add_done_callback(lambda done: self._job_done(job_id, done))
 
-    def _job_done(self, task: "asyncio.Task[None]") -> None:
+    def _job_done(self, job_id: str, task: "asyncio.Task[None]") -> None:
         self._running.discard(task)
+        if self._by_id.get(job_id) is task:
+            del self._by_id[job_id]
         self._slot_freed.set()
+
+    def _cancel(self, job_id: str) -> None:
+        """``c<id>``: an operator cancelled the job (cancel.lua already took it
+        out of the active hash): stop it; its outcome calls would change nothing."""
+        task = self._by_id.get(job_id)
+        if task is not None and not task.done():
+            log.info("job %s cancelled by an operator: stopping it", job_id)
+            task.cancel()
+            for held in self._held.values():
+                held.discard(job_id)
 
     # -- one job -----------------------------------------------------------
 
@@ -506,6 +521,8 @@ class Worker:
                         self._wake.set()
                     elif data == b"s":
                         self._promote_now.set()
+                    elif isinstance(data, bytes) and data.startswith(b"c"):
+                        self._cancel(data[1:].decode("utf-8", "replace"))
             except Exception as err:  # noqa: BLE001 - subscribe again after a pause
                 log.warning("events subscription failed: %s", err)
                 await asyncio.sleep(1.0)
