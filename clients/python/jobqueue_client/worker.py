@@ -204,6 +204,8 @@ class Worker:
     async def _fetch_loop(self) -> None:
         while not self._stopping.is_set():
             got_any = False
+            # Cleared before the round: a wake-up that comes during it is kept.
+            self._wake.clear()
             for keys in self.queues:
                 if self._stopping.is_set():
                     break
@@ -222,7 +224,6 @@ class Worker:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
             elif not got_any:
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.idle_poll_s)
                 except asyncio.TimeoutError:
@@ -235,18 +236,18 @@ class Worker:
         for _ in range(2):
             try:
                 (reply,) = await run_async(self.redis, [call])
+                status = int(reply[0])
+                if status == 0:
+                    return list(reply[1:])
+                if status == 2:  # no lease (it lapsed): beat, then fetch again
+                    await self._heartbeat()
+                    continue
+                return []  # paused
             except Exception as err:  # noqa: BLE001 - a lost reply: reconcile, then go on
                 log.warning("fetch from %s failed: %s", keys.queue, err)
                 await self._reconcile(keys)
                 await asyncio.sleep(0.5)
                 return []
-            status = int(reply[0])
-            if status == 0:
-                return list(reply[1:])
-            if status == 2:  # no lease (it lapsed): beat, then fetch again
-                await self._heartbeat()
-                continue
-            return []  # paused
         return []
 
     def _start(self, keys: QueueKeys, record: bytes) -> None:
