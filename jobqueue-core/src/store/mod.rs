@@ -38,6 +38,18 @@ pub(crate) mod reply;
 pub mod schema;
 pub(crate) mod scripts;
 mod switch_cache;
+
+/// Every Lua script as `(name, SHA1 of its full source)`: the include files
+/// then the script, as docs/protocol.md defines. Clients in other languages
+/// build the same source from the same files; their tests compare against
+/// this list (`clients/python`, `examples/tests/python_client.rs`).
+pub fn script_digests() -> Vec<(&'static str, &'static str)> {
+    scripts::SCRIPTS
+        .all()
+        .iter()
+        .map(|script| (script.name(), script.sha()))
+        .collect()
+}
 mod waiting_keys;
 
 pub use commands::cron::CronState;

@@ -53,6 +53,16 @@ impl LuaScript {
         }
     }
 
+    /// The script's name: its file is `src/lua/<name>.lua`.
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The SHA1 (lowercase hex) of its full source, its name in `EVALSHA`.
+    pub(crate) fn sha(&self) -> &str {
+        &self.sha
+    }
+
     /// Starts a call with the script's keys.
     pub(crate) fn call(&'static self, keys: &[&str]) -> Call {
         self.call_sized(keys, 0, 0)

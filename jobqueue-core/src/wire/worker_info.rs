@@ -9,6 +9,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The language of the Rust worker, and of a worker hash without the field.
+pub const RUST: &str = "rust";
+
 /// A live worker process.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerInfo {
@@ -30,8 +33,12 @@ pub struct WorkerInfo {
     /// Its last heartbeat.
     #[serde(serialize_with = "crate::json_time::datetime")]
     pub last_beat_at: DateTime<Utc>,
-    /// Version of jobqueue it runs.
+    /// Version of jobqueue it runs (for another language's client: that
+    /// client's version).
     pub version: String,
+    /// Language of the worker: `rust`, or the client's (`python`); a hash
+    /// without the field was written by a Rust worker.
+    pub language: String,
     /// True once it stopped fetching (shutting down).
     pub stopping: bool,
 }
@@ -52,6 +59,7 @@ impl WorkerInfo {
                 self.last_beat_at.timestamp_millis().to_string(),
             ),
             ("version", self.version.clone()),
+            ("language", self.language.clone()),
             ("stopping", u8::from(self.stopping).to_string()),
         ]
     }
@@ -79,6 +87,7 @@ impl WorkerInfo {
             started_at: time("started_at")?,
             last_beat_at: time("last_beat_at")?,
             version: get("version").unwrap_or_default().to_owned(),
+            language: get("language").unwrap_or(RUST).to_owned(),
             stopping: get("stopping") == Some("1"),
         })
     }
@@ -101,6 +110,7 @@ mod tests {
             started_at: now,
             last_beat_at: now,
             version: "0.1.0".into(),
+            language: "python".into(),
             stopping: true,
         };
         let fields: HashMap<String, String> = info

@@ -88,6 +88,7 @@ pub(crate) async fn publish_info(shared: &Shared) -> Result<(), jobqueue_core::E
         started_at: shared.started_at,
         last_beat_at: now,
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        language: jobqueue_core::wire::worker_info::RUST.to_owned(),
         stopping: shared.stop_fetching.is_cancelled(),
     };
     let ttl_ms = u64::try_from(shared.config.lease.as_millis()).unwrap_or(u64::MAX);

@@ -38,7 +38,7 @@ pub(crate) async fn workers(
             p.empty { "No live workers." }
         } @else {
             div.table-wrap { table #workers-table {
-                thead { tr { th { "Identity" } th { "Host" } th.num { "PID" } th { "Queues" } th.num { "Busy" } th { "Running now" } th { "Started" } th { "Last beat" } th { "Version" } } }
+                thead { tr { th { "Identity" } th { "Host" } th.num { "PID" } th { "Queues" } th.num { "Busy" } th { "Running now" } th { "Started" } th { "Last beat" } th { "Language" } th { "Version" } } }
                 tbody {
                     @for view in &shown {
                         @let w = &view.info;
@@ -65,6 +65,7 @@ pub(crate) async fn workers(
                             }
                             td title=(time(Some(w.started_at))) { (ago(Some(w.started_at))) }
                             td { (ago(Some(w.last_beat_at))) }
+                            td { (Visible(&w.language)) }
                             td { (Visible(&w.version)) }
                         }
                     }

@@ -1,0 +1,690 @@
+"""The asyncio worker: the worker contract of docs/protocol.md.
+
+It leases jobs with ``fetch.lua`` under a lease renewed by ``heartbeat.lua``,
+runs them with at most ``concurrency`` at once, records outcomes in batches
+(``ack.lua``, ``retry.lua``, ``bury.lua``: one pipelined round trip per
+flush), promotes due jobs (``promote.lua``), reclaims the jobs of workers
+whose lease lapsed (``expired_leases.lua`` + ``reclaim.lua``), publishes
+itself in ``P:worker:<wid>`` for the dashboard, and on SIGTERM / SIGINT
+stops fetching, lets running jobs finish within a grace period and hands
+everything else back (``handback.lua``).
+
+Run it from the command line with a module that registers handlers::
+
+    python -m jobqueue_client.worker --url redis://127.0.0.1:6379 \\
+        --prefix jq --queues default,mail --concurrency 10 --handlers myapp.jobs
+
+where ``myapp/jobs.py`` defines ``def register(worker): worker.register(...)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+
+import redis.asyncio
+
+from . import __version__
+from .commands import Command, run_async
+from .keys import QueueKeys, check_name, check_prefix
+from .record import (DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_S, Backoff,
+                     MalformedRecord, encode_envelope, to_json, error_entry, malformed_record,
+                     push_error, record_id, split_record)
+from .scripts import Scripts, shared
+
+log = logging.getLogger("jobqueue_client.worker")
+
+#: Envelope members of features this worker does not run yet: such jobs are
+#: handed back untouched for a Rust worker (docs/other-languages.md).
+UNSUPPORTED_MEMBERS = ("batch", "dependents", "flow", "workflow", "after")
+#: Dead set bounds passed to bury.lua (the Rust defaults).
+DEAD_MAX_JOBS = 10_000
+DEAD_MAX_AGE_MS = 180 * 24 * 3600 * 1000
+#: Expired set bounds passed to expire.lua (the Rust defaults).
+EXPIRED_MAX_JOBS = 10_000
+EXPIRED_MAX_AGE_MS = 7 * 24 * 3600 * 1000
+#: A tracked job's status TTL while it runs or will retry (Rust: PENDING_STATUS_TTL).
+PENDING_STATUS_TTL_MS = 7 * 24 * 3600 * 1000
+#: Largest result kept in a status, bytes (Rust: MAX_RESULT_BYTES).
+MAX_RESULT_BYTES = 65_536
+#: Debug names of the failure kinds, as the Rust worker's `last_error` writes them.
+_KIND_NAMES = {"panic": "Panic", "timeout": "Timeout", "lost": "Lost", "payload": "Payload",
+               "unknown_type": "UnknownType", "malformed": "Malformed", "exhausted": "Exhausted"}
+
+
+class PermanentError(Exception):
+    """Raised by a handler for a failure that retrying cannot fix: the job
+    goes to the dead set at once, with this message."""
+
+
+@dataclass
+class JobContext:
+    """What a handler learns about the run."""
+
+    id: str
+    job_type: str
+    queue: str
+    attempt: int
+    max_attempts: int
+    envelope: Dict[str, Any]
+
+
+Handler = Callable[[Any, JobContext], Union[Awaitable[Any], Any]]
+
+
+@dataclass
+class JobType:
+    """A registered handler and its defaults (the Rust ``Job`` constants)."""
+
+    handler: Handler
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    timeout_s: Optional[float] = DEFAULT_TIMEOUT_S
+    backoff: Backoff = DEFAULT_BACKOFF
+
+
+class Outcomes:
+    """Outcomes waiting to be written, per queue."""
+
+    def __init__(self) -> None:
+        self.acks: Dict[str, List[Tuple[str, Optional[str]]]] = {}
+        # tracked jobs' status writes, sent after the outcome scripts
+        self.statuses: List[Command] = []
+        self.retries: Dict[str, List[Any]] = {}
+        self.burials: Dict[str, List[Any]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.acks or self.retries or self.burials or self.statuses)
+
+
+class Worker:
+    """An asyncio worker serving ``queues`` of one prefix.
+
+    >>> worker = Worker(redis.asyncio.Redis.from_url(url), queues=["default"])
+    >>> worker.register("send_email", send_email, max_attempts=5)
+    >>> await worker.run()   # until SIGTERM / SIGINT or worker.stop()
+    """
+
+    def __init__(self, redis_client: "redis.asyncio.Redis", queues: Sequence[str] = ("default",),
+                 prefix: str = "jq", concurrency: int = 10, lease_ms: int = 30_000,
+                 fetch_batch: int = 100, idle_poll_s: float = 2.0, reap_interval_s: float = 5.0,
+                 shutdown_grace_s: float = 25.0, status_ttl_ms: int = 300_000,
+                 scripts: Optional[Scripts] = None) -> None:
+        self.redis = redis_client
+        self.prefix = check_prefix(prefix)
+        self.queues = [QueueKeys(prefix, check_name("queue", q)) for q in queues]
+        self.concurrency = max(1, concurrency)
+        self.lease_ms = lease_ms
+        self.fetch_batch = max(1, min(fetch_batch, 1000))
+        self.idle_poll_s = idle_poll_s
+        self.reap_interval_s = reap_interval_s
+        self.shutdown_grace_s = shutdown_grace_s
+        self.status_ttl_ms = status_ttl_ms
+        self.scripts = scripts or shared()
+        self.id = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
+        self.job_types: Dict[str, JobType] = {}
+        self.started_at_ms = int(time.time() * 1000)
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._promote_now = asyncio.Event()
+        self._outcomes = Outcomes()
+        self._outcome_ready = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+        self._draining = False
+        self._running: Set["asyncio.Task[None]"] = set()
+        self._by_id: Dict[str, "asyncio.Task[None]"] = {}
+        self._held: Dict[str, Set[str]] = {q.queue: set() for q in self.queues}
+        self._beaten = False
+        self._backed_off: Dict[str, float] = {}
+
+    # -- registration ------------------------------------------------------
+
+    def register(self, job_type: str, handler: Handler, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+                 timeout_s: Optional[float] = DEFAULT_TIMEOUT_S,
+                 backoff: Backoff = DEFAULT_BACKOFF) -> None:
+        """Runs jobs of ``job_type`` with ``handler(payload, ctx)`` (async or
+        plain; a plain function runs in a thread). ``payload`` is the
+        decoded JSON. Returning ends the job (a value other than None is
+        kept, as JSON, as the job's result in its status); raising fails the
+        attempt (:class:`PermanentError`: no retry)."""
+        self.job_types[check_name("job type", job_type)] = JobType(
+            handler, max_attempts, timeout_s, backoff)
+
+    def job(self, job_type: str, **options: Any) -> Callable[[Handler], Handler]:
+        """Decorator form of :meth:`register`."""
+        def decorate(handler: Handler) -> Handler:
+            self.register(job_type, handler, **options)
+            return handler
+        return decorate
+
+    @property
+    def busy(self) -> int:
+        """Jobs running now."""
+        return len(self._running)
+
+    def stop(self) -> None:
+        """Asks the worker to stop (what SIGTERM does)."""
+        self._stopping.set()
+        self._wake.set()
+        self._slot_freed.set()
+
+    # -- the run -----------------------------------------------------------
+
+    async def run(self, install_signal_handlers: bool = True) -> None:
+        """Serves the queues until :meth:`stop` (or SIGTERM / SIGINT), then shuts down gracefully."""
+        loop = asyncio.get_running_loop()
+        if install_signal_handlers:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop)
+        await self._heartbeat()
+        loops = [asyncio.create_task(coro) for coro in (
+            self._heartbeat_loop(), self._listen(), self._promote_loop(), self._reap_loop())]
+        writer = asyncio.create_task(self._outcome_loop())
+        log.info("worker %s serving %s", self.id, ",".join(q.queue for q in self.queues))
+        try:
+            await self._fetch_loop()
+        finally:
+            await self._shutdown(loops, writer)
+            if install_signal_handlers:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(sig)
+
+    async def _fetch_loop(self) -> None:
+        while not self._stopping.is_set():
+            got_any = False
+            # Cleared before the round: a wake-up that comes during it is kept.
+            self._wake.clear()
+            for keys in self.queues:
+                if self._stopping.is_set():
+                    break
+                if self._backed_off.get(keys.queue, 0.0) > time.monotonic():
+                    continue
+                free = self.concurrency - len(self._running)
+                if free <= 0:
+                    break
+                records = await self._fetch(keys, min(free, self.fetch_batch))
+                for record in records:
+                    got_any = True
+                    self._start(keys, record)
+            if self._stopping.is_set():
+                break
+            if len(self._running) >= self.concurrency:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+            elif not got_any:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.idle_poll_s)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def _fetch(self, keys: QueueKeys, count: int) -> List[bytes]:
+        script = self.scripts["fetch"]
+        call = Command.evalsha(script, [keys.ready, keys.priority, keys.active(self.id),
+                                        keys.leases, keys.paused], [self.id, count])
+        for _ in range(2):
+            try:
+                (reply,) = await run_async(self.redis, [call])
+                status = int(reply[0])
+                if status == 0:
+                    return list(reply[1:])
+                if status == 2:  # no lease (it lapsed): beat, then fetch again
+                    await self._heartbeat()
+                    continue
+                return []  # paused
+            except Exception as err:  # noqa: BLE001 - a lost reply: reconcile, then go on
+                log.warning("fetch from %s failed: %s", keys.queue, err)
+                await self._reconcile(keys)
+                await asyncio.sleep(0.5)
+                return []
+        return []
+
+    def _start(self, keys: QueueKeys, record: bytes) -> None:
+        job_id = record_id(record)
+        self._held[keys.queue].add(job_id)
+        task = asyncio.create_task(self._run_job(keys, record))
+        self._running.add(task)
+        self._by_id[job_id] = task
+        task.add_done_callback(lambda done: self._job_done(job_id, done))
+
+    def _job_done(self, job_id: str, task: "asyncio.Task[None]") -> None:
+        self._running.discard(task)
+        if self._by_id.get(job_id) is task:
+            del self._by_id[job_id]
+        self._slot_freed.set()
+
+    def _cancel(self, job_id: str) -> None:
+        """``c<id>``: an operator cancelled the job (cancel.lua already took it
+        out of the active hash): stop it; its outcome calls would change nothing."""
+        task = self._by_id.get(job_id)
+        if task is not None and not task.done():
+            log.info("job %s cancelled by an operator: stopping it", job_id)
+            task.cancel()
+            for held in self._held.values():
+                held.discard(job_id)
+
+    # -- one job -----------------------------------------------------------
+
+    async def _run_job(self, keys: QueueKeys, record: bytes) -> None:
+        leased_id = record_id(record)
+        try:
+            envelope, payload_bytes = split_record(record)
+        except MalformedRecord as err:
+            dead_id, final = malformed_record(record, str(err))
+            self._bury(keys, leased_id, dead_id, final)
+            return
+        unsupported = [m for m in UNSUPPORTED_MEMBERS if m in envelope]
+        if unsupported:
+            log.warning("job %s uses %s, which this worker does not run: handed back",
+                        leased_id, ",".join(unsupported))
+            self._backed_off[keys.queue] = time.monotonic() + self.idle_poll_s
+            await self._hand_back(keys, [leased_id], release=False)
+            return
+        expires_at = envelope.get("expires_at")
+        if isinstance(expires_at, int) and expires_at <= time.time() * 1000 \
+                and await self._expire(keys, leased_id, expires_at, envelope.get("unique")):
+            return  # not started in time: dropped as expired (Redis's clock decided)
+        job_type = self.job_types.get(envelope["type"])
+        attempt = int(envelope.get("attempt") or 0) + 1
+        max_attempts = int(envelope.get("max_attempts") or
+                           (job_type.max_attempts if job_type else DEFAULT_MAX_ATTEMPTS))
+        if job_type is None:
+            known = ", ".join(sorted(self.job_types)) or "none"
+            self._fail(keys, leased_id, envelope, payload_bytes, attempt, "unknown_type",
+                       f"no handler registered for job type {envelope['type']!r} "
+                       f"on this Python worker (registered: {known})", final=True)
+            return
+        if attempt > max_attempts:
+            self._fail(keys, leased_id, envelope, payload_bytes, attempt - 1, "exhausted",
+                       f"attempt {attempt} exceeds the limit of {max_attempts} attempts; the runs "
+                       "after the last recorded error were lost with their worker (lease expired)",
+                       final=True)
+            return
+        try:
+            payload = json.loads(payload_bytes)
+        except ValueError as err:
+            self._fail(keys, leased_id, envelope, payload_bytes, attempt, "payload",
+                       f"payload is not JSON: {err}", final=True)
+            return
+        ctx = JobContext(leased_id, envelope["type"], keys.queue, attempt, max_attempts, envelope)
+        tracked = envelope.get("track") is True
+        if tracked:
+            await self._status_started(keys, leased_id)
+        timeout_ms = envelope.get("timeout_ms")
+        timeout = timeout_ms / 1000 if isinstance(timeout_ms, int) and timeout_ms > 0 else job_type.timeout_s
+        try:
+            result = await asyncio.wait_for(self._call(job_type.handler, payload, ctx), timeout)
+        except asyncio.CancelledError:
+            raise  # shutdown past its grace: the job is handed back
+        except asyncio.TimeoutError:
+            self._fail(keys, leased_id, envelope, payload_bytes, attempt, "timeout",
+                       f"timed out after {timeout} s", final=attempt >= max_attempts,
+                       backoff=job_type.backoff)
+        except PermanentError as err:
+            self._fail(keys, leased_id, envelope, payload_bytes, attempt, "error",
+                       _describe(err), final=True)
+        except Exception as err:  # noqa: BLE001 - every handler error is recorded
+            self._fail(keys, leased_id, envelope, payload_bytes, attempt, "error",
+                       _describe(err), final=attempt >= max_attempts, backoff=job_type.backoff)
+        else:
+            self._ack(keys, leased_id, envelope.get("unique"))
+            if tracked or result is not None:
+                self._status_finished(keys, leased_id, "succeeded", result=result)
+
+    @staticmethod
+    async def _call(handler: Handler, payload: Any, ctx: JobContext) -> Any:
+        if inspect.iscoroutinefunction(handler):
+            return await handler(payload, ctx)
+        result = await asyncio.to_thread(handler, payload, ctx)
+        if inspect.isawaitable(result):
+            return await result
+        return result
+
+    async def _expire(self, keys: QueueKeys, job_id: str, expires_at: int,
+                      unique: Optional[str]) -> bool:
+        """Offers the job to expire.lua; True when it was dropped as expired."""
+        lock = [keys.unique(unique)] if unique else []
+        (dropped,) = await run_async(self.redis, [Command.evalsha(
+            self.scripts["expire"], [keys.active(self.id), keys.expired, keys.jobs, keys.stats, *lock],
+            [job_id, expires_at, EXPIRED_MAX_JOBS, EXPIRED_MAX_AGE_MS, 0])])
+        if int(dropped) == 1:
+            self._held[keys.queue].discard(job_id)
+            return True
+        return False
+
+    async def _status_started(self, keys: QueueKeys, job_id: str) -> None:
+        """A tracked job's status becomes ``running`` as it starts."""
+        key = keys.status(job_id)
+        try:
+            await run_async(self.redis, [
+                Command("HSET", key, "updated_at", int(time.time() * 1000), "state", "running"),
+                Command("PEXPIRE", key, PENDING_STATUS_TTL_MS)])
+        except Exception as err:  # noqa: BLE001 - a status is a report, not the job
+            log.debug("could not mark job %s running: %s", job_id, err)
+
+    def _status_finished(self, keys: QueueKeys, job_id: str, state: str,
+                         result: Any = None, error: Optional[str] = None) -> None:
+        """The status a run ended in, written with the outcomes (after them)."""
+        fields: List[Any] = ["updated_at", int(time.time() * 1000), "state", state]
+        if result is not None and state == "succeeded":
+            try:
+                text = to_json(result)
+            except (TypeError, ValueError) as err:
+                log.warning("job %s returned a result that is not JSON: %s", job_id, err)
+            else:
+                if len(text.encode()) <= MAX_RESULT_BYTES:
+                    fields += ["result", text]
+                else:
+                    log.warning("job %s returned a result over %d bytes: not kept",
+                                job_id, MAX_RESULT_BYTES)
+        if error is not None:
+            fields += ["error", error]
+        ttl = PENDING_STATUS_TTL_MS if state == "retrying" else self.status_ttl_ms
+        key = keys.status(job_id)
+        self._outcomes.statuses += [Command("HSET", key, *fields), Command("PEXPIRE", key, ttl)]
+
+    def _ack(self, keys: QueueKeys, job_id: str, unique: Optional[str]) -> None:
+        self._outcomes.acks.setdefault(keys.queue, []).append((job_id, unique))
+        self._outcome_ready.set()
+
+    def _fail(self, keys: QueueKeys, leased_id: str, envelope: Dict[str, Any], payload: bytes,
+              attempt: int, kind: str, message: str, final: bool,
+              backoff: Optional[Backoff] = None) -> None:
+        envelope["attempt"] = attempt
+        envelope.pop("run_at", None)  # as the Rust worker: the scripts write the next one
+        push_error(envelope, error_entry(attempt, kind, message))
+        record = encode_envelope(envelope) + b"\n" + payload
+        if envelope.get("track") is True:
+            error = message if kind == "error" else f"{_KIND_NAMES.get(kind, kind)}: {message}"
+            self._status_finished(keys, leased_id, "dead" if final else "retrying",
+                                  error=error[:2048])
+        if final:
+            self._bury(keys, leased_id, leased_id, record)
+            return
+        policy = Backoff.from_json(envelope.get("backoff")) or backoff or DEFAULT_BACKOFF
+        self._outcomes.retries.setdefault(keys.queue, []).extend(
+            [leased_id, policy.delay_ms_for(attempt), record])
+        self._outcome_ready.set()
+
+    def _bury(self, keys: QueueKeys, leased_id: str, dead_id: str, record: bytes) -> None:
+        self._outcomes.burials.setdefault(keys.queue, []).extend([leased_id, dead_id, record])
+        self._outcome_ready.set()
+
+    # -- outcomes ----------------------------------------------------------
+
+    async def _outcome_loop(self) -> None:
+        while not (self._draining and not self._outcomes):
+            await self._outcome_ready.wait()
+            self._outcome_ready.clear()
+            await self._flush_outcomes()
+
+    async def _flush_outcomes(self) -> None:
+        outcomes, self._outcomes = self._outcomes, Outcomes()
+        if not outcomes:
+            return
+        by_queue = {q.queue: q for q in self.queues}
+        commands: List[Command] = []
+        ended: List[Tuple[str, List[str]]] = []
+        for queue, acks in outcomes.acks.items():
+            keys = by_queue[queue]
+            for start in range(0, len(acks), 1000):
+                chunk = acks[start:start + 1000]
+                unique = [(i, d) for i, d in chunk if d]
+                plain = [i for i, d in chunk if not d]
+                commands.append(Command.evalsha(
+                    self.scripts["ack"],
+                    [keys.active(self.id), keys.stats, *(keys.unique(d) for _, d in unique)],
+                    [*(i for i, _ in unique), *plain]))
+                ended.append((queue, [i for i, _ in chunk]))
+        for queue, triples in outcomes.retries.items():
+            keys = by_queue[queue]
+            commands.append(Command.evalsha(
+                self.scripts["retry"], [keys.active(self.id), keys.retry, keys.jobs, keys.stats],
+                [keys.events, 1, *triples]))
+            ended.append((queue, [str(x) for x in triples[0::3]]))
+        for queue, triples in outcomes.burials.items():
+            keys = by_queue[queue]
+            commands.append(Command.evalsha(
+                self.scripts["bury"], [keys.active(self.id), keys.dead, keys.jobs, keys.stats],
+                [DEAD_MAX_JOBS, DEAD_MAX_AGE_MS, *triples]))
+            ended.append((queue, [str(x) for x in triples[0::3]]))
+        commands += outcomes.statuses
+        for attempt in range(5):
+            try:
+                await run_async(self.redis, commands)
+                break
+            except Exception as err:  # noqa: BLE001 - retried: the scripts are idempotent
+                log.warning("recording outcomes failed (attempt %d): %s", attempt + 1, err)
+                await asyncio.sleep(0.2 * (attempt + 1))
+        for queue, ids in ended:
+            self._held[queue].difference_update(ids)
+
+    # -- housekeeping ------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        now_ms = int(time.time() * 1000)
+        commands = [Command.evalsha(self.scripts["heartbeat"], [q.leases], [self.id, self.lease_ms])
+                    for q in self.queues]
+        info_key = f"{self.prefix}:worker:{self.id}"
+        commands += [
+            Command("HSET", info_key, *self._info_fields(now_ms)),
+            Command("PEXPIRE", info_key, self.lease_ms),
+            Command("ZADD", f"{self.prefix}:workers", now_ms, self.id),
+        ]
+        replies = await run_async(self.redis, commands)
+        if self._beaten and any(int(r) == 0 for r in replies[:len(self.queues)]):
+            log.warning("worker %s lost its lease: its jobs were reclaimed and may run twice", self.id)
+        self._beaten = True
+
+    def _info_fields(self, now_ms: int) -> List[Any]:
+        fields = {
+            "id": self.id, "host": socket.gethostname(), "pid": os.getpid(),
+            "queues": ",".join(q.queue for q in self.queues), "concurrency": self.concurrency,
+            "busy": len(self._running), "started_at": self.started_at_ms, "last_beat_at": now_ms,
+            "version": f"{__version__} (python {sys.version.split()[0]})", "language": "python",
+            "stopping": int(self._stopping.is_set()),
+        }
+        return [part for pair in fields.items() for part in pair]
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease_ms / 6000)
+            try:
+                await self._heartbeat()
+            except Exception as err:  # noqa: BLE001 - the next beat tries again
+                log.warning("heartbeat failed: %s", err)
+
+    async def _listen(self) -> None:
+        """Wake-ups from the queues' events channels; reconnects after an error
+        (meanwhile the idle poll and the promoter's own timer cover)."""
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(*(q.events for q in self.queues))
+                self._wake.set()  # anything published while unsubscribed
+                self._promote_now.set()
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    data = message.get("data")
+                    if data in (b"r", b"u", b"w"):
+                        self._wake.set()
+                    elif data == b"s":
+                        self._promote_now.set()
+                    elif isinstance(data, bytes) and data.startswith(b"c"):
+                        self._cancel(data[1:].decode("utf-8", "replace"))
+            except Exception as err:  # noqa: BLE001 - subscribe again after a pause
+                log.warning("events subscription failed: %s", err)
+                await asyncio.sleep(1.0)
+            finally:
+                await pubsub.aclose() if hasattr(pubsub, "aclose") else await pubsub.close()
+
+    async def _promote_loop(self) -> None:
+        while True:
+            wait = self.idle_poll_s * 5
+            for keys in self.queues:
+                try:
+                    (reply,) = await run_async(self.redis, [Command.evalsha(
+                        self.scripts["promote"],
+                        [keys.scheduled, keys.retry, keys.jobs, keys.ready, keys.priority],
+                        [keys.events, 1000])])
+                except Exception as err:  # noqa: BLE001 - tried again on the next round
+                    log.warning("promote on %s failed: %s", keys.queue, err)
+                    continue
+                moved, next_at, now = int(reply[0]), reply[1], float(reply[2])
+                if moved >= 1000:
+                    wait = 0.0
+                elif next_at not in (b"", ""):
+                    wait = min(wait, max(0.0, (float(next_at) - now) / 1000))
+            self._promote_now.clear()
+            try:
+                await asyncio.wait_for(self._promote_now.wait(), wait)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _reap_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.reap_interval_s * (0.8 + 0.4 * secrets.randbelow(1000) / 1000))
+            try:
+                await self._reap()
+            except Exception as err:  # noqa: BLE001 - tried again on the next round
+                log.warning("reaping failed: %s", err)
+
+    async def _reap(self) -> None:
+        for keys in self.queues:
+            (lapsed,) = await run_async(self.redis, [Command.evalsha(
+                self.scripts["expired_leases"], [keys.leases], [100])])
+            for wid in (w.decode() for w in lapsed):
+                if wid == self.id:
+                    continue
+                (moved,) = await run_async(self.redis, [Command.evalsha(
+                    self.scripts["reclaim"],
+                    [keys.leases, keys.active(wid), keys.ready, keys.stats], [wid, keys.events])])
+                if int(moved) > 0:
+                    log.info("reclaimed %s jobs of lapsed worker %s on %s", moved, wid, keys.queue)
+        workers_key = f"{self.prefix}:workers"
+        (members,) = await run_async(self.redis, [Command("ZRANGE", workers_key, 0, 999)])
+        if members:
+            alive = await run_async(self.redis, [
+                Command("EXISTS", f"{self.prefix}:worker:{member.decode()}") for member in members])
+            gone = [m for m, live in zip(members, alive) if not live]
+            if gone:
+                await run_async(self.redis, [Command("ZREM", workers_key, *gone)])
+
+    async def _reconcile(self, keys: QueueKeys) -> None:
+        """Hands back jobs in the active hash this worker never received (a lost fetch reply)."""
+        try:
+            (fields,) = await run_async(self.redis, [Command("HKEYS", keys.active(self.id))])
+            leased = {field.decode() for field in fields}
+            strays = sorted(leased - self._held[keys.queue])
+            if strays:
+                await self._hand_back(keys, strays, release=False)
+        except Exception as err:  # noqa: BLE001 - the next failed fetch tries again
+            log.warning("reconciling %s failed: %s", keys.queue, err)
+
+    async def _hand_back(self, keys: QueueKeys, ids: Sequence[str], release: bool) -> int:
+        (count,) = await run_async(self.redis, [Command.evalsha(
+            self.scripts["handback"], [keys.active(self.id), keys.ready, keys.leases],
+            [self.id, keys.events, int(release), *ids])])
+        self._held[keys.queue].difference_update(ids)
+        return int(count)
+
+    async def _shutdown(self, loops: List["asyncio.Task[None]"],
+                        writer: "asyncio.Task[None]") -> None:
+        self._stopping.set()
+        log.info("worker %s stopping: %d jobs running", self.id, len(self._running))
+        try:
+            await self._heartbeat()  # shows `stopping` in the dashboard
+        except Exception as err:  # noqa: BLE001
+            log.warning("heartbeat failed: %s", err)
+        if self._running:
+            _, late = await asyncio.wait(set(self._running), timeout=self.shutdown_grace_s)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
+        # The outcome writer ends once everything recorded is written.
+        self._draining = True
+        self._outcome_ready.set()
+        await asyncio.gather(writer, return_exceptions=True)
+        for keys in self.queues:
+            # Everything still in the active hash (unstarted or cut short) goes back.
+            handed = await self._hand_back(keys, [], release=True)
+            if handed:
+                log.info("handed back %d jobs on %s", handed, keys.queue)
+        await self.redis.delete(f"{self.prefix}:worker:{self.id}")
+        await self.redis.zrem(f"{self.prefix}:workers", self.id)
+
+
+def _describe(err: BaseException) -> str:
+    """The error's type and message, then the Python traceback."""
+    text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    return f"{type(err).__name__}: {err}\n{text}"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m jobqueue_client.worker``: runs a worker with the handlers of a module."""
+    parser = argparse.ArgumentParser(description="Run a jobqueue worker in Python.")
+    parser.add_argument("--url", default=os.environ.get("JOBQUEUE_REDIS_URL", "redis://127.0.0.1:6379"))
+    parser.add_argument("--prefix", default=os.environ.get("JOBQUEUE_PREFIX") or "jq")
+    parser.add_argument("--queues", default="default", help="comma-separated queue names")
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--handlers", required=True,
+                        help="module whose register(worker) function registers the job handlers")
+    parser.add_argument("--lease-ms", type=int, default=30_000)
+    parser.add_argument("--exit-when-idle", action="store_true",
+                        help="stop once the queues are empty and nothing runs (tests, benchmarks)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("JOBQUEUE_LOG", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.path.insert(0, os.getcwd())
+    module = importlib.import_module(args.handlers)
+
+    async def serve() -> None:
+        client = redis.asyncio.Redis.from_url(args.url)
+        worker = Worker(client, [q for q in args.queues.split(",") if q], args.prefix,
+                        args.concurrency, args.lease_ms)
+        module.register(worker)
+        watcher = asyncio.create_task(_stop_when_idle(worker)) if args.exit_when_idle else None
+        await worker.run()
+        if watcher:
+            watcher.cancel()
+        await client.aclose() if hasattr(client, "aclose") else await client.close()
+
+    asyncio.run(serve())
+    return 0
+
+
+async def _stop_when_idle(worker: Worker) -> None:
+    """Stops ``worker`` once its queues have nothing ready, scheduled or
+    retrying, nothing is leased to it and no job runs, twice in a row (a
+    fetch in flight leases jobs before the worker holds them)."""
+    idle_rounds = 0
+    while idle_rounds < 2:
+        await asyncio.sleep(0.1)
+        counts = await run_async(worker.redis, [
+            command for keys in worker.queues for command in (
+                Command("LLEN", keys.ready), Command("ZCARD", keys.priority),
+                Command("ZCARD", keys.scheduled), Command("ZCARD", keys.retry),
+                Command("HLEN", keys.active(worker.id)))])
+        idle = not any(counts) and worker.busy == 0 and not worker._outcomes
+        idle_rounds = idle_rounds + 1 if idle else 0
+    worker.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
