@@ -80,6 +80,24 @@ fn kinds_per_job(events: &[JobEvent]) -> BTreeMap<Uuid, Vec<&'static str>> {
     per_job
 }
 
+/// Enqueues a job that fails once then succeeds, and one that fails for
+/// good; returns their ids.
+async fn enqueue_flaky_and_doomed(env: &TestRedis) -> (Uuid, Uuid) {
+    let client = env.client();
+    let flaky = TestJob {
+        fail_times: 1,
+        ..env.test_job()
+    };
+    let doomed = TestJob {
+        permanent: true,
+        ..env.test_job()
+    };
+    (
+        client.job(flaky).enqueue().await.unwrap(),
+        client.job(doomed).enqueue().await.unwrap(),
+    )
+}
+
 /// A job reporting its progress twice.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ReportingJob;
@@ -153,22 +171,7 @@ async fn every_lifecycle_step_of_jobs_run_by_two_processes_is_an_event_in_order(
     for _ in 0..40 {
         plain.push(client.job(env.test_job()).enqueue().await.unwrap());
     }
-    let flaky = client
-        .job(TestJob {
-            fail_times: 1,
-            ..env.test_job()
-        })
-        .enqueue()
-        .await
-        .unwrap();
-    let doomed = client
-        .job(TestJob {
-            permanent: true,
-            ..env.test_job()
-        })
-        .enqueue()
-        .await
-        .unwrap();
+    let (flaky, doomed) = enqueue_flaky_and_doomed(&env).await;
     let later = client
         .job(env.test_job())
         .delay(Duration::from_secs(3600))
@@ -325,22 +328,7 @@ async fn the_history_answers_whether_a_job_ran_on_a_day() {
             tagged.insert(id);
         }
     }
-    let flaky = client
-        .job(TestJob {
-            fail_times: 1,
-            ..env.test_job()
-        })
-        .enqueue()
-        .await
-        .unwrap();
-    let doomed = client
-        .job(TestJob {
-            permanent: true,
-            ..env.test_job()
-        })
-        .enqueue()
-        .await
-        .unwrap();
+    let (flaky, doomed) = enqueue_flaky_and_doomed(&env).await;
     let spec = WorkerSpec::new(env.url(), env.prefix());
     let workers = [
         WorkerProcess::start(WORKER, &spec),
