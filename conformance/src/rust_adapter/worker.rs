@@ -66,6 +66,7 @@ pub async fn run(settings: WorkerSettings) -> Result<(), WorkerModeError> {
         .register::<Sleep>()
         .register::<Crash>()
         .queues(settings.queues.iter().cloned())
+        .allow_unserved_queues()
         .concurrency(settings.concurrency);
     if let Some(lease) = settings.lease {
         builder = builder.lease(lease);
