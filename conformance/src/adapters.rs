@@ -70,6 +70,27 @@ impl Discovery {
     }
 }
 
+impl Discovery {
+    /// Adapter `name` when available; `Ok(None)` when it is absent and not
+    /// required (the caller skips it); `Err` (why) when it is required.
+    pub fn wanted(&self, name: &str) -> Result<Option<Adapter>, String> {
+        match self.missing_reason(name) {
+            None => Ok(self.get(name).cloned()),
+            Some(why) if required().iter().any(|r| r == name) => Err(format!(
+                "adapter {name} is required ({ENV_REQUIRE}) but not available: {why}"
+            )),
+            Some(_) => Ok(None),
+        }
+    }
+
+    /// Fails (with why) when an adapter `JOBQUEUE_CONFORMANCE_REQUIRE` names is absent.
+    pub fn check_required(&self) -> Result<(), String> {
+        required()
+            .iter()
+            .try_for_each(|name| self.wanted(name).map(|_| ()))
+    }
+}
+
 /// The adapter names `JOBQUEUE_CONFORMANCE_REQUIRE` lists.
 pub fn required() -> Vec<String> {
     std::env::var(ENV_REQUIRE)

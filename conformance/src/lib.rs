@@ -28,3 +28,8 @@ pub mod failure;
 pub mod process;
 pub mod protocol;
 pub mod rust_adapter;
+pub mod known_failing;
+pub mod probe;
+pub mod scenario;
+pub mod scenarios;
+pub mod suite;

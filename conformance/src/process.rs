@@ -363,6 +363,35 @@ impl Producer {
             .ok_or_else(|| Failure::new(format!("enqueue reply without an id: {reply}")))
     }
 
+    /// Reads job `id`'s status until its state is `state` (at most `within`).
+    pub async fn wait_status(
+        &mut self,
+        queue: &str,
+        id: &str,
+        state: &str,
+        within: Duration,
+    ) -> Outcome<Reply> {
+        let deadline = tokio::time::Instant::now() + within;
+        let request = Request::Status {
+            queue: queue.to_owned(),
+            id: id.to_owned(),
+        };
+        loop {
+            let reply = self.ok(&request).await?;
+            let found = reply.0.pointer("/status/state").and_then(Value::as_str);
+            if found == Some(state) {
+                return Ok(reply);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Failure::new(format!(
+                    "status of job {id} is not {state:?} after {} ms: {reply}",
+                    within.as_millis()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Closes stdin; the adapter must exit 0 at EOF.
     pub async fn finish(mut self) -> Outcome {
         drop(self.stdin);
