@@ -7,6 +7,10 @@ use std::process::Command;
 
 /// `name=command words;name=command words`: the adapters to run, instead of the defaults.
 pub const ENV_ADAPTERS: &str = "JOBQUEUE_CONFORMANCE_ADAPTERS";
+/// A deliberate protocol break an adapter applies (the suite's test of
+/// itself only): `error_history` makes a worker bury jobs without their
+/// error entries. Adapters must ignore it unless told to honour it.
+pub const ENV_BREAK: &str = "JOBQUEUE_CONFORMANCE_BREAK";
 /// Comma-separated adapter names that must be available (`scripts/test` sets it).
 pub const ENV_REQUIRE: &str = "JOBQUEUE_CONFORMANCE_REQUIRE";
 

@@ -17,6 +17,9 @@ use uuid::Uuid;
 
 use crate::failure::{Failure, Outcome};
 
+/// Most ready jobs looked through to find one by id.
+const READY_SCAN: usize = 1_000;
+
 /// One run as `conformance.record` (or `sleep` / `crash` with a key) wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RunEntry {
@@ -93,9 +96,18 @@ impl Probe {
             .collect()
     }
 
-    /// The job as the operator API sees it (`None`: in no place any more).
+    /// The job as the operator API sees it, ready jobs included (`None`:
+    /// in no place any more). `Admin::job` does not index the ready list
+    /// and priority set; they are listed here (scenarios keep them short).
     pub async fn job(&self, queue: &str, id: &str) -> Outcome<Option<JobInfo>> {
-        Ok(self.admin().job(queue, parse_id(id)?).await?)
+        let uuid = parse_id(id)?;
+        if let Some(job) = self.admin().job(queue, uuid).await? {
+            return Ok(Some(job));
+        }
+        let admin = self.admin();
+        let mut ready = admin.list_ready(queue, 0, READY_SCAN).await?;
+        ready.extend(admin.list_prioritised(queue, 0, READY_SCAN).await?);
+        Ok(ready.into_iter().find(|job| job.id == uuid))
     }
 
     /// The job's stored record split into its envelope (parsed) and payload

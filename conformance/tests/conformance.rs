@@ -13,7 +13,7 @@ async fn passes_every_scenario(name: &str) {
         eprintln!("SKIPPED: adapter {name} is not available and not required");
         return;
     };
-    let results = suite::run(&Pairing::alone(&adapter), &scenarios::all()).await;
+    let results = suite::run(&Pairing::alone(&adapter), &scenarios::selected()).await;
     suite::assert_passed(&results);
 }
 

@@ -151,7 +151,10 @@ fn prepare(
         <Sleep as StatefulJob>::NAME => build(client, Sleep(payload), queue, options, link),
         <Crash as StatefulJob>::NAME => build(client, Crash(payload), queue, options, link),
         other => Err(Refusal::new(
-            error_kind::UNSUPPORTED,
+            match jobqueue::validate_job_type(other) {
+                Err(_) => error_kind::INVALID,
+                Ok(()) => error_kind::UNSUPPORTED,
+            },
             format!("the Rust adapter produces only the conformance job types, not {other:?}"),
         )),
     }

@@ -80,6 +80,7 @@ pub(crate) async fn running_job_stops(ctx: Ctx) -> Outcome {
 
 /// A job cancelled while it waits (delayed) never runs.
 pub(crate) async fn waiting_job_never_runs(ctx: Ctx) -> Outcome {
+    const DELAY_MS: u64 = 3_000;
     let key = ctx.runs_key("runs");
     let _worker = ctx.worker(&WorkerSpec::on(QUEUE, 2)).await?;
     let mut producer = ctx.producer().await?;
@@ -89,7 +90,7 @@ pub(crate) async fn waiting_job_never_runs(ctx: Ctx) -> Outcome {
             "conformance.record",
             json!({"key": key}),
             Options {
-                delay_ms: Some(800),
+                delay_ms: Some(DELAY_MS),
                 ..Options::default()
             },
         )
@@ -97,6 +98,7 @@ pub(crate) async fn waiting_job_never_runs(ctx: Ctx) -> Outcome {
     let control = producer
         .enqueue(QUEUE, "conformance.record", json!({"key": key}), Options::default())
         .await?;
+    let enqueued = std::time::Instant::now();
     producer.finish().await?;
     let outcome = ctx.probe().admin().cancel(QUEUE, uuid(&id)?).await?;
     ensure_eq(
@@ -106,7 +108,10 @@ pub(crate) async fn waiting_job_never_runs(ctx: Ctx) -> Outcome {
             from: CancelledFrom::Scheduled,
         },
     )?;
-    tokio::time::sleep(Duration::from_millis(1_800)).await;
+    ctx.runs(&key, 1, Duration::from_secs(10)).await?;
+    // Past the cancelled job's run-at, with time for a worker to take it.
+    let past_due = Duration::from_millis(DELAY_MS + 800);
+    tokio::time::sleep(past_due.saturating_sub(enqueued.elapsed())).await;
     let runs = ctx.probe().runs(&key).await?;
     let ran: Vec<&str> = runs.iter().map(|run| run.id.as_str()).collect();
     ensure_eq("jobs that ran (the cancelled one must not)", ran, vec![control.as_str()])?;

@@ -45,6 +45,20 @@ pub fn all() -> Vec<Scenario> {
     ]
 }
 
+/// Names a subset of the scenarios to run: comma-separated parts of their
+/// names (`JOBQUEUE_CONFORMANCE_SCENARIOS=lease.,status`); unset runs all.
+pub const ENV_SCENARIOS: &str = "JOBQUEUE_CONFORMANCE_SCENARIOS";
+
+/// [`all`], narrowed by `JOBQUEUE_CONFORMANCE_SCENARIOS` when it is set.
+pub fn selected() -> Vec<Scenario> {
+    let filter = std::env::var(ENV_SCENARIOS).unwrap_or_default();
+    let parts: Vec<&str> = filter.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    all()
+        .into_iter()
+        .filter(|s| parts.is_empty() || parts.iter().any(|part| s.name.contains(part)))
+        .collect()
+}
+
 /// The basic path run for every producer × every worker.
 pub fn cross() -> Scenario {
     scenario!("cross.enqueue_run_result", "enqueue → run → result across implementations", status::enqueue_run_result)

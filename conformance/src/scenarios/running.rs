@@ -25,7 +25,7 @@ pub(crate) async fn fetch_with_lease(ctx: Ctx) -> Outcome {
         .enqueue(
             QUEUE,
             "conformance.sleep",
-            json!({"key": key, "ms": 1_500}),
+            json!({"key": key, "ms": 4_000}),
             Options::default(),
         )
         .await?;
