@@ -14,7 +14,7 @@
 //! * [`process`]: worker and producer processes;
 //! * [`protocol`]: the producer requests and replies;
 //! * [`probe`]: reading the state the scenarios check;
-//! * [`scenario`] and [`scenarios`]: the scenarios, each under its own key prefix;
+//! * [`scenario`](mod@scenario) and [`scenarios`]: the scenarios, each under its own key prefix;
 //! * [`suite`]: running scenarios for a producer × worker pairing, and the report;
 //! * [`known_failing`]: the one list of (adapter, scenario) pairs known to fail;
 //! * [`rust_adapter`]: the Rust implementation's adapter (binary
@@ -25,11 +25,11 @@
 
 pub mod adapters;
 pub mod failure;
+pub mod known_failing;
+pub mod probe;
 pub mod process;
 pub mod protocol;
 pub mod rust_adapter;
-pub mod known_failing;
-pub mod probe;
 pub mod scenario;
 pub mod scenarios;
 pub mod suite;

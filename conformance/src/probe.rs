@@ -121,7 +121,11 @@ impl Probe {
             records.push(record);
         }
         records.extend(redis.lrange::<_, Vec<Vec<u8>>>(keys.ready(), 0, -1).await?);
-        records.extend(redis.zrange::<_, Vec<Vec<u8>>>(keys.priority(), 0, -1).await?);
+        records.extend(
+            redis
+                .zrange::<_, Vec<Vec<u8>>>(keys.priority(), 0, -1)
+                .await?,
+        );
         let leased: Vec<String> = redis.zrange(keys.leases(), 0, -1).await?;
         for worker in leased {
             if let Some(record) = redis
@@ -229,10 +233,9 @@ fn parse_id(id: &str) -> Outcome<Uuid> {
 
 /// Splits a record at its first newline and parses the envelope.
 fn split(record: &[u8]) -> Outcome<(Value, String)> {
-    let newline = record
-        .iter()
-        .position(|b| *b == b'\n')
-        .ok_or_else(|| Failure::new("a stored record has no newline between envelope and payload"))?;
+    let newline = record.iter().position(|b| *b == b'\n').ok_or_else(|| {
+        Failure::new("a stored record has no newline between envelope and payload")
+    })?;
     let envelope: Value = serde_json::from_slice(&record[..newline]).map_err(|err| {
         Failure::new(format!(
             "a stored envelope is not JSON ({err}): {}",

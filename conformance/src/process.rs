@@ -136,7 +136,12 @@ pub struct WorkerProcess {
 
 impl WorkerProcess {
     /// Starts `adapter`'s worker and waits for its ready line.
-    pub async fn start(adapter: &Adapter, url: &str, prefix: &str, spec: &WorkerSpec) -> Outcome<Self> {
+    pub async fn start(
+        adapter: &Adapter,
+        url: &str,
+        prefix: &str,
+        spec: &WorkerSpec,
+    ) -> Outcome<Self> {
         let mut command = command(adapter, "worker", url, prefix)?;
         command.args([
             "--queues",

@@ -9,6 +9,8 @@ use serde_json::Value;
 /// One request line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
+// One request at a time is built, sent and dropped: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Request {
     /// Enqueue one job.
     Enqueue {

@@ -111,7 +111,10 @@ impl Ctx {
         eventually(within, || async {
             let runs = self.probe.runs(key).await?;
             ensure(runs.len() >= count, || {
-                format!("expected {count} run(s) of the job(s), saw {}: {runs:?}", runs.len())
+                format!(
+                    "expected {count} run(s) of the job(s), saw {}: {runs:?}",
+                    runs.len()
+                )
             })?;
             Ok(runs)
         })

@@ -20,8 +20,7 @@ async fn a_worker_that_drops_the_error_history_fails_the_suite() {
         eprintln!("SKIPPED: the Python adapter is not available and not required");
         return;
     };
-    let scenario =
-        scenarios::named("worker.bury_with_error_history").expect("the scenario exists");
+    let scenario = scenarios::named("worker.bury_with_error_history").expect("the scenario exists");
     let broken = python.clone().with_env(ENV_BREAK, "error_history");
     let (honest, broken) = (Pairing::alone(&python), Pairing::alone(&broken));
     let (honest, broken) = tokio::join!(
@@ -29,9 +28,16 @@ async fn a_worker_that_drops_the_error_history_fails_the_suite() {
         suite::run_one(&broken, scenario),
     );
     eprintln!("{}", suite::report(&[honest.clone(), broken.clone()]));
-    assert_eq!(honest.verdict, Verdict::Passed, "the unbroken adapter passes");
+    assert_eq!(
+        honest.verdict,
+        Verdict::Passed,
+        "the unbroken adapter passes"
+    );
     let Verdict::Failed(why) = &broken.verdict else {
-        panic!("the broken adapter must fail the scenario, got {:?}", broken.verdict);
+        panic!(
+            "the broken adapter must fail the scenario, got {:?}",
+            broken.verdict
+        );
     };
     assert!(
         why.contains("error entries") && why.contains("the error history was not written"),

@@ -66,7 +66,16 @@ async fn handle(client: &Client, request: Request) -> Result<Value, Refusal> {
             payload,
             options,
         } => {
-            let job = prepare(client, &queue, &JobSpec { job_type, payload, options }, None)?;
+            let job = prepare(
+                client,
+                &queue,
+                &JobSpec {
+                    job_type,
+                    payload,
+                    options,
+                },
+                None,
+            )?;
             let outcome = single_outcome(client.enqueue_prepared_outcomes([job]).await?)?;
             Ok(match outcome {
                 UniqueOutcome::Duplicate { existing } | UniqueOutcome::Debounced { existing } => {
@@ -116,12 +125,16 @@ fn single_outcome(
 ) -> Result<UniqueOutcome, Refusal> {
     match outcomes.pop() {
         Some(outcome) => Ok(outcome?),
-        None => Err(Refusal::new(error_kind::OTHER, "the client returned no outcome")),
+        None => Err(Refusal::new(
+            error_kind::OTHER,
+            "the client returned no outcome",
+        )),
     }
 }
 
 fn parse_id(id: &str) -> Result<Uuid, Refusal> {
-    Uuid::parse_str(id).map_err(|err| Refusal::new(error_kind::INVALID, format!("id {id:?}: {err}")))
+    Uuid::parse_str(id)
+        .map_err(|err| Refusal::new(error_kind::INVALID, format!("id {id:?}: {err}")))
 }
 
 /// Where a chain's job sits: after which job, and whether one follows it.
@@ -145,9 +158,7 @@ fn prepare(
         <Echo as StatefulJob>::NAME => build(client, Echo(payload), queue, options, link),
         <Record as StatefulJob>::NAME => build(client, Record(payload), queue, options, link),
         <Fail as StatefulJob>::NAME => build(client, Fail(payload), queue, options, link),
-        <Permanent as StatefulJob>::NAME => {
-            build(client, Permanent(payload), queue, options, link)
-        }
+        <Permanent as StatefulJob>::NAME => build(client, Permanent(payload), queue, options, link),
         <Sleep as StatefulJob>::NAME => build(client, Sleep(payload), queue, options, link),
         <Crash as StatefulJob>::NAME => build(client, Crash(payload), queue, options, link),
         other => Err(Refusal::new(
@@ -173,7 +184,10 @@ fn build<J: StatefulJob>(
     }
     if let Some(priority) = options.priority {
         let priority = i16::try_from(priority).map_err(|_| {
-            Refusal::new(error_kind::INVALID, format!("priority {priority} is out of range"))
+            Refusal::new(
+                error_kind::INVALID,
+                format!("priority {priority} is out of range"),
+            )
         })?;
         builder = builder.priority(priority);
     }

@@ -75,13 +75,17 @@ pub async fn run(settings: WorkerSettings) -> Result<(), WorkerModeError> {
         builder = builder.shutdown_grace(grace);
     }
     let running = builder.start().await?;
-    let ready = json!({"ready": true, "worker_id": running.worker_id(), "language": settings.language});
+    let ready =
+        json!({"ready": true, "worker_id": running.worker_id(), "language": settings.language});
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{ready}")?;
     stdout.flush()?;
     drop(stdout);
     jobqueue::shutdown_signal().await;
     let report = running.shutdown().await;
-    tracing::info!(handed_back = report.handed_back, "conformance worker stopped");
+    tracing::info!(
+        handed_back = report.handed_back,
+        "conformance worker stopped"
+    );
     Ok(())
 }

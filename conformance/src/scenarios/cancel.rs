@@ -47,7 +47,12 @@ pub(crate) async fn running_job_stops(ctx: Ctx) -> Outcome {
     )?;
     // One slot: the next job can only run once the cancelled one let go of it.
     producer
-        .enqueue(QUEUE, "conformance.record", json!({"key": after_key}), Options::default())
+        .enqueue(
+            QUEUE,
+            "conformance.record",
+            json!({"key": after_key}),
+            Options::default(),
+        )
         .await?;
     producer.finish().await?;
     ctx.runs(&after_key, 1, Duration::from_secs(5))
@@ -68,7 +73,11 @@ pub(crate) async fn running_job_stops(ctx: Ctx) -> Outcome {
     ctx.counter("processed", 1, Duration::from_secs(3)).await?;
     let counters = ctx.probe().counters(QUEUE).await?;
     ensure_eq("failed counter after a cancel", counters.get("failed"), 0)?;
-    ensure_eq("runs of the cancelled job", ctx.probe().runs(&key).await?.len(), 1)?;
+    ensure_eq(
+        "runs of the cancelled job",
+        ctx.probe().runs(&key).await?.len(),
+        1,
+    )?;
     ensure(
         !ctx.probe()
             .active_ids(QUEUE, &worker.worker_id)
@@ -96,7 +105,12 @@ pub(crate) async fn waiting_job_never_runs(ctx: Ctx) -> Outcome {
         )
         .await?;
     let control = producer
-        .enqueue(QUEUE, "conformance.record", json!({"key": key}), Options::default())
+        .enqueue(
+            QUEUE,
+            "conformance.record",
+            json!({"key": key}),
+            Options::default(),
+        )
         .await?;
     let enqueued = std::time::Instant::now();
     producer.finish().await?;
@@ -114,10 +128,18 @@ pub(crate) async fn waiting_job_never_runs(ctx: Ctx) -> Outcome {
     tokio::time::sleep(past_due.saturating_sub(enqueued.elapsed())).await;
     let runs = ctx.probe().runs(&key).await?;
     let ran: Vec<&str> = runs.iter().map(|run| run.id.as_str()).collect();
-    ensure_eq("jobs that ran (the cancelled one must not)", ran, vec![control.as_str()])?;
+    ensure_eq(
+        "jobs that ran (the cancelled one must not)",
+        ran,
+        vec![control.as_str()],
+    )?;
     eventually(Duration::from_secs(2), || async {
         let state = ctx.probe().job(QUEUE, &id).await?.map(|job| job.state);
-        ensure_eq("the cancelled job's state", state, Some(JobState::Cancelled))
+        ensure_eq(
+            "the cancelled job's state",
+            state,
+            Some(JobState::Cancelled),
+        )
     })
     .await
 }

@@ -16,7 +16,12 @@ use crate::scenario::{Ctx, QUEUE};
 pub(crate) async fn runs_in_order(ctx: Ctx) -> Outcome {
     let key = ctx.runs_key("runs");
     let jobs = (0..3)
-        .map(|n| JobSpec::new("conformance.sleep", json!({"key": key, "ms": 300, "link": n})))
+        .map(|n| {
+            JobSpec::new(
+                "conformance.sleep",
+                json!({"key": key, "ms": 300, "link": n}),
+            )
+        })
         .collect();
     let mut producer = ctx.producer().await?;
     let ids = producer
@@ -58,7 +63,10 @@ pub(crate) async fn dead_parent_stops_the_rest(ctx: Ctx) -> Outcome {
     let key = ctx.runs_key("runs");
     let jobs = vec![
         JobSpec::new("conformance.record", json!({"key": key})),
-        JobSpec::new("conformance.permanent", json!({"message": "link 2 gives up"})),
+        JobSpec::new(
+            "conformance.permanent",
+            json!({"message": "link 2 gives up"}),
+        ),
         JobSpec::new("conformance.record", json!({"key": key})),
     ];
     let mut producer = ctx.producer().await?;
@@ -76,7 +84,11 @@ pub(crate) async fn dead_parent_stops_the_rest(ctx: Ctx) -> Outcome {
     let _worker = ctx.worker(&WorkerSpec::on(QUEUE, 3)).await?;
     eventually(Duration::from_secs(10), || async {
         let state = ctx.probe().job(QUEUE, last).await?.map(|job| job.state);
-        ensure_eq("state of the link after a dead one", state, Some(JobState::Dead))
+        ensure_eq(
+            "state of the link after a dead one",
+            state,
+            Some(JobState::Dead),
+        )
     })
     .await?;
     let runs = ctx.probe().runs(&key).await?;

@@ -21,13 +21,16 @@ pub(crate) async fn single(ctx: Ctx) -> Outcome {
     let id = producer
         .enqueue(QUEUE, RECORD, payload.clone(), Options::default())
         .await?;
-    let job = ctx
-        .probe()
-        .job(QUEUE, &id)
-        .await?
-        .ok_or_else(|| crate::failure::Failure::new(format!("enqueued job {id} is not stored")))?;
+    let job =
+        ctx.probe().job(QUEUE, &id).await?.ok_or_else(|| {
+            crate::failure::Failure::new(format!("enqueued job {id} is not stored"))
+        })?;
     ensure_eq("the stored job's state", job.state, JobState::Ready)?;
-    ensure_eq("the stored job's type", job.job_type.as_deref(), Some(RECORD))?;
+    ensure_eq(
+        "the stored job's type",
+        job.job_type.as_deref(),
+        Some(RECORD),
+    )?;
     ensure_eq("the stored job's attempt", job.attempt, 0)?;
     let stored: Value = serde_json::from_str(&job.payload).map_err(|err| {
         crate::failure::Failure::new(format!("stored payload is not JSON: {err}"))
@@ -44,7 +47,11 @@ pub(crate) async fn single(ctx: Ctx) -> Outcome {
     ensure(ctx.probe().job(QUEUE, &id).await?.is_none(), || {
         format!("job {id} succeeded but is still stored")
     })?;
-    ensure_eq("runs of a job that succeeded", ctx.probe().runs(&key).await?.len(), 1)
+    ensure_eq(
+        "runs of a job that succeeded",
+        ctx.probe().runs(&key).await?.len(),
+        1,
+    )
 }
 
 /// Many jobs in one call: distinct ids, stored in order, run in order (FIFO).
@@ -143,10 +150,26 @@ pub(crate) async fn with_options(ctx: Ctx) -> Outcome {
         .await?;
     ensure_eq("the id of a job enqueued with a given id", &id, &given)?;
     let envelope = ctx.envelope(&id).await?;
-    ensure_eq("envelope priority", envelope.get("priority"), Some(&json!(5)))?;
-    ensure_eq("envelope max_attempts", envelope.get("max_attempts"), Some(&json!(7)))?;
-    ensure_eq("envelope timeout_ms", envelope.get("timeout_ms"), Some(&json!(60_000)))?;
-    ensure_eq("envelope tags", envelope.get("tags"), Some(&json!(["customer:42", "conformance"])))?;
+    ensure_eq(
+        "envelope priority",
+        envelope.get("priority"),
+        Some(&json!(5)),
+    )?;
+    ensure_eq(
+        "envelope max_attempts",
+        envelope.get("max_attempts"),
+        Some(&json!(7)),
+    )?;
+    ensure_eq(
+        "envelope timeout_ms",
+        envelope.get("timeout_ms"),
+        Some(&json!(60_000)),
+    )?;
+    ensure_eq(
+        "envelope tags",
+        envelope.get("tags"),
+        Some(&json!(["customer:42", "conformance"])),
+    )?;
     let backoff = envelope.get("backoff").cloned().unwrap_or(Value::Null);
     ensure(
         backoff.get("kind") == Some(&json!("exponential"))
@@ -159,12 +182,24 @@ pub(crate) async fn with_options(ctx: Ctx) -> Outcome {
     let again = producer.enqueue(QUEUE, RECORD, payload, options).await?;
     ensure_eq("the id of the repeated enqueue", &again, &given)?;
     let prioritised = ctx.probe().admin().list_prioritised(QUEUE, 0, 100).await?;
-    let copies = prioritised.iter().filter(|job| job.id.to_string() == given).count();
-    ensure_eq("copies stored of a job enqueued twice with one id", copies, 1)?;
+    let copies = prioritised
+        .iter()
+        .filter(|job| job.id.to_string() == given)
+        .count();
+    ensure_eq(
+        "copies stored of a job enqueued twice with one id",
+        copies,
+        1,
+    )?;
 
     // Priority: a later job with a higher priority runs first.
     let low = producer
-        .enqueue(QUEUE, RECORD, json!({"key": key, "which": "low"}), Options::default())
+        .enqueue(
+            QUEUE,
+            RECORD,
+            json!({"key": key, "which": "low"}),
+            Options::default(),
+        )
         .await?;
     let high = producer
         .enqueue(
@@ -273,7 +308,11 @@ pub(crate) async fn refuses_invalid(ctx: Ctx) -> Outcome {
         Some("invalid"),
     )?;
     let after = ctx.probe().key_count().await?;
-    ensure_eq("keys under the prefix after refused requests", after, before)?;
+    ensure_eq(
+        "keys under the prefix after refused requests",
+        after,
+        before,
+    )?;
     ensure_eq(
         "jobs in the ready list after refused requests",
         ctx.probe().admin().list_ready(QUEUE, 0, 100).await?.len(),

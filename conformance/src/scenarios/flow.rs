@@ -43,7 +43,12 @@ pub(crate) async fn one_job_per_key(ctx: Ctx) -> Outcome {
     let flow_of: HashMap<String, &str> = ids
         .iter()
         .enumerate()
-        .map(|(n, id)| (id.clone(), if n % 2 == 0 { "account:1" } else { "account:2" }))
+        .map(|(n, id)| {
+            (
+                id.clone(),
+                if n % 2 == 0 { "account:1" } else { "account:2" },
+            )
+        })
         .collect();
     let _worker = ctx.worker(&WorkerSpec::on(QUEUE, 6)).await?;
     let runs = ctx.runs(&key, 6, Duration::from_secs(15)).await?;
@@ -63,12 +68,22 @@ pub(crate) async fn one_job_per_key(ctx: Ctx) -> Outcome {
             })?;
         }
     }
-    let first = |flow: &str| by_flow.get(flow).and_then(|runs| runs.first()).map(|run| run.at_ms);
+    let first = |flow: &str| {
+        by_flow
+            .get(flow)
+            .and_then(|runs| runs.first())
+            .map(|run| run.at_ms)
+    };
     let (Some(one), Some(two)) = (first("account:1"), first("account:2")) else {
-        return Err(crate::failure::Failure::new(format!("runs of both keys expected: {runs:?}")));
+        return Err(crate::failure::Failure::new(format!(
+            "runs of both keys expected: {runs:?}"
+        )));
     };
     ensure((one - two).abs() < RUN_MS, || {
-        format!("the first jobs of two flow keys started {} ms apart: keys did not run in parallel", (one - two).abs())
+        format!(
+            "the first jobs of two flow keys started {} ms apart: keys did not run in parallel",
+            (one - two).abs()
+        )
     })
 }
 
@@ -113,7 +128,13 @@ pub(crate) async fn queue_running_limit(ctx: Ctx) -> Outcome {
         }
         tokio::time::sleep(Duration::from_millis(40)).await;
     }
-    let mut starts: Vec<i64> = ctx.probe().runs(&key).await?.iter().map(|r| r.at_ms).collect();
+    let mut starts: Vec<i64> = ctx
+        .probe()
+        .runs(&key)
+        .await?
+        .iter()
+        .map(|r| r.at_ms)
+        .collect();
     starts.sort_unstable();
     for window in starts.windows(3) {
         let gap = window[2] - window[0];

@@ -31,7 +31,10 @@ pub(crate) async fn dead_lettered_with_reason(ctx: Ctx) -> Outcome {
             "this is no record at all, just forty-odd bytes of text".to_owned(),
             "malformed",
         ),
-        (format!(r#"{{"id":"{}","type":"#, id()) + "\n{}", "malformed"),
+        (
+            format!(r#"{{"id":"{}","type":"#, id()) + "\n{}",
+            "malformed",
+        ),
     ];
     let _worker = ctx.worker(&WorkerSpec::on(QUEUE, 2)).await?;
     for (record, _) in &poison {
@@ -40,14 +43,27 @@ pub(crate) async fn dead_lettered_with_reason(ctx: Ctx) -> Outcome {
     // A good job after the poison still runs: the worker kept going.
     let mut producer = ctx.producer().await?;
     producer
-        .enqueue(QUEUE, "conformance.record", json!({"key": key}), Options::default())
+        .enqueue(
+            QUEUE,
+            "conformance.record",
+            json!({"key": key}),
+            Options::default(),
+        )
         .await?;
     producer.finish().await?;
     ctx.runs(&key, 1, Duration::from_secs(10)).await?;
     let dead = eventually(Duration::from_secs(10), || async {
-        let dead = ctx.probe().admin().list(QUEUE, JobSet::Dead, 0, 100).await?;
+        let dead = ctx
+            .probe()
+            .admin()
+            .list(QUEUE, JobSet::Dead, 0, 100)
+            .await?;
         ensure(dead.len() == poison.len(), || {
-            format!("{} of {} poison records are in the dead set", dead.len(), poison.len())
+            format!(
+                "{} of {} poison records are in the dead set",
+                dead.len(),
+                poison.len()
+            )
         })?;
         Ok(dead)
     })
@@ -60,7 +76,10 @@ pub(crate) async fn dead_lettered_with_reason(ctx: Ctx) -> Outcome {
             .and_then(|kind| kind.as_str().map(str::to_owned))
             .unwrap_or_else(|| "no error entry".into());
         ensure(last.is_some_and(|entry| !entry.message.is_empty()), || {
-            format!("dead poison job {} has no readable error: {:?}", job.id, job.errors)
+            format!(
+                "dead poison job {} has no readable error: {:?}",
+                job.id, job.errors
+            )
         })?;
         *kinds.entry(kind).or_default() += 1;
     }
@@ -68,13 +87,18 @@ pub(crate) async fn dead_lettered_with_reason(ctx: Ctx) -> Outcome {
     for (_, kind) in &poison {
         *expected.entry((*kind).to_owned()).or_default() += 1;
     }
-    ensure_eq("the error kinds of the dead poison records", kinds, expected)?;
+    ensure_eq(
+        "the error kinds of the dead poison records",
+        kinds,
+        expected,
+    )?;
     for id in [&unknown, &not_json] {
         let job = ctx.probe().job(QUEUE, id).await?;
         ensure(job.is_some(), || {
             format!("poison job {id} was not kept under its own id in the dead set")
         })?;
     }
-    ctx.counter("dead", poison.len() as i64, Duration::from_secs(3)).await?;
+    ctx.counter("dead", poison.len() as i64, Duration::from_secs(3))
+        .await?;
     ctx.counter("processed", 1, Duration::from_secs(3)).await
 }

@@ -41,7 +41,11 @@ pub(crate) async fn reclaim_after_kill(ctx: Ctx) -> Outcome {
         runs[1].attempt,
         2,
     )?;
-    ensure_eq("the rerun's language", &runs[1].language, &survivor.language)?;
+    ensure_eq(
+        "the rerun's language",
+        &runs[1].language,
+        &survivor.language,
+    )?;
     ctx.counter("reclaimed", 1, Duration::from_secs(3)).await?;
     ctx.counter("processed", 1, Duration::from_secs(10)).await?;
     ensure_eq("runs of the job", ctx.probe().runs(&key).await?.len(), 2)
@@ -83,9 +87,15 @@ pub(crate) async fn crashed_job_out_of_attempts(ctx: Ctx) -> Outcome {
         .ok_or_else(|| Failure::new("the exhausted job has no error entry"))?;
     let kind = serde_json::to_value(last.kind).unwrap_or(Value::Null);
     ensure(kind == json!("exhausted") || kind == json!("lost"), || {
-        format!("the last error of a job lost on its only attempt is {kind}, expected exhausted: {last:?}")
+        format!(
+            "the last error of a job lost on its only attempt is {kind}, expected exhausted: {last:?}"
+        )
     })?;
-    ensure_eq("runs of a job with one attempt", ctx.probe().runs(&key).await?.len(), 1)?;
+    ensure_eq(
+        "runs of a job with one attempt",
+        ctx.probe().runs(&key).await?.len(),
+        1,
+    )?;
     ctx.counter("reclaimed", 1, Duration::from_secs(3)).await?;
     ctx.counter("dead", 1, Duration::from_secs(3)).await
 }
@@ -108,7 +118,12 @@ pub(crate) async fn shutdown_hands_back(ctx: Ctx) -> Outcome {
         )
         .await?;
     let next = producer
-        .enqueue(QUEUE, "conformance.record", json!({"key": key}), Options::default())
+        .enqueue(
+            QUEUE,
+            "conformance.record",
+            json!({"key": key}),
+            Options::default(),
+        )
         .await?;
     producer.finish().await?;
     ctx.runs(&key, 1, Duration::from_secs(10)).await?;
@@ -121,7 +136,11 @@ pub(crate) async fn shutdown_hands_back(ctx: Ctx) -> Outcome {
             .job(QUEUE, id)
             .await?
             .ok_or_else(|| Failure::new(format!("job {id} was lost at shutdown")))?;
-        ensure_eq(&format!("state of job {id} after the stop"), job.state, JobState::Ready)?;
+        ensure_eq(
+            &format!("state of job {id} after the stop"),
+            job.state,
+            JobState::Ready,
+        )?;
         ensure_eq(&format!("attempt of job {id} handed back"), job.attempt, 0)?;
     }
     let ready = probe.admin().list_ready(QUEUE, 0, 10).await?;
@@ -132,18 +151,30 @@ pub(crate) async fn shutdown_hands_back(ctx: Ctx) -> Outcome {
     )?;
     ensure_eq("runs after the stop", probe.runs(&key).await?.len(), 1)?;
     ensure(
-        probe.lease_deadline(QUEUE, &worker.worker_id).await?.is_none(),
+        probe
+            .lease_deadline(QUEUE, &worker.worker_id)
+            .await?
+            .is_none(),
         || "the stopped worker still holds its lease".into(),
     )?;
-    ensure(probe.worker_info(&worker.worker_id).await?.is_empty(), || {
-        "the stopped worker's hash P:worker:<wid> is still there".into()
-    })?;
+    ensure(
+        probe.worker_info(&worker.worker_id).await?.is_empty(),
+        || "the stopped worker's hash P:worker:<wid> is still there".into(),
+    )?;
     ensure(!probe.listed_worker(&worker.worker_id).await?, || {
         "P:workers still lists the stopped worker".into()
     })?;
     let counters = probe.counters(QUEUE).await?;
-    ensure_eq("failed counter after a hand-back", counters.get("failed"), 0)?;
-    ensure_eq("processed counter after a hand-back", counters.get("processed"), 0)
+    ensure_eq(
+        "failed counter after a hand-back",
+        counters.get("failed"),
+        0,
+    )?;
+    ensure_eq(
+        "processed counter after a hand-back",
+        counters.get("processed"),
+        0,
+    )
 }
 
 /// SIGTERM with a job that ends within the grace: it finishes, is acked,

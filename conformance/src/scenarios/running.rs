@@ -43,7 +43,12 @@ pub(crate) async fn fetch_with_lease(ctx: Ctx) -> Outcome {
     })?;
     ensure(
         deadline > now && deadline <= now + LEASE_MS as f64 + 500.0,
-        || format!("lease deadline is {} ms from now, expected within (0, {LEASE_MS}]", deadline - now),
+        || {
+            format!(
+                "lease deadline is {} ms from now, expected within (0, {LEASE_MS}]",
+                deadline - now
+            )
+        },
     )?;
     let info = probe.worker_info(&worker.worker_id).await?;
     ensure_eq(
@@ -60,8 +65,16 @@ pub(crate) async fn fetch_with_lease(ctx: Ctx) -> Outcome {
         "P:workers does not list the running worker".into()
     })?;
     eventually(Duration::from_secs(3), || async {
-        let busy = probe.worker_info(&worker.worker_id).await?.get("busy").cloned();
-        ensure_eq("the worker hash's busy slots while a job runs", busy.as_deref(), Some("1"))
+        let busy = probe
+            .worker_info(&worker.worker_id)
+            .await?
+            .get("busy")
+            .cloned();
+        ensure_eq(
+            "the worker hash's busy slots while a job runs",
+            busy.as_deref(),
+            Some("1"),
+        )
     })
     .await?;
     ctx.counter("processed", 1, Duration::from_secs(5)).await?;
@@ -102,7 +115,9 @@ pub(crate) async fn heartbeat(ctx: Ctx) -> Outcome {
         let now = probe.now_ms().await? as f64;
         let deadline = probe.lease_deadline(QUEUE, &worker.worker_id).await?;
         let deadline = deadline.ok_or_else(|| {
-            Failure::new("the worker's lease vanished while its job ran (heartbeat not renewing it)")
+            Failure::new(
+                "the worker's lease vanished while its job ran (heartbeat not renewing it)",
+            )
         })?;
         ensure(deadline > now, || {
             format!(
@@ -119,7 +134,11 @@ pub(crate) async fn heartbeat(ctx: Ctx) -> Outcome {
     ensure(renewed >= 1_500.0, || {
         format!("over a {RUN_MS} ms run the lease deadline moved only {renewed} ms: not renewed")
     })?;
-    ensure_eq("runs of a job whose lease was kept", probe.runs(&key).await?.len(), 1)?;
+    ensure_eq(
+        "runs of a job whose lease was kept",
+        probe.runs(&key).await?.len(),
+        1,
+    )?;
     ensure_eq(
         "jobs reclaimed from a live worker",
         probe.counters(QUEUE).await?.get("reclaimed"),
@@ -148,7 +167,12 @@ pub(crate) async fn ack_with_result(ctx: Ctx) -> Outcome {
     ctx.counter("processed", 1, Duration::from_secs(10)).await?;
     let uuid = uuid::Uuid::parse_str(&id).map_err(|err| Failure::new(err.to_string()))?;
     let status = eventually(Duration::from_secs(3), || async {
-        let status = ctx.probe().client().store().job_status_in(QUEUE, uuid).await?;
+        let status = ctx
+            .probe()
+            .client()
+            .store()
+            .job_status_in(QUEUE, uuid)
+            .await?;
         status
             .filter(|s| s.state.as_str() == "succeeded")
             .ok_or_else(|| Failure::new(format!("job {id} has no succeeded status")))
@@ -158,7 +182,11 @@ pub(crate) async fn ack_with_result(ctx: Ctx) -> Outcome {
     ensure(ctx.probe().job(QUEUE, &id).await?.is_none(), || {
         format!("job {id} succeeded but is still stored")
     })?;
-    ensure_eq("failed counter", ctx.probe().counters(QUEUE).await?.get("failed"), 0)?;
+    ensure_eq(
+        "failed counter",
+        ctx.probe().counters(QUEUE).await?.get("failed"),
+        0,
+    )?;
     ensure_eq(
         "the worker's active hash after the ack",
         ctx.probe().active_ids(QUEUE, &worker.worker_id).await?,
@@ -196,7 +224,10 @@ async fn watch_retries(ctx: &Ctx, id: &str, count: usize) -> Outcome<Vec<(u64, f
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     ensure(seen.len() >= count, || {
-        format!("saw {} of {count} retries of job {id} in the retry set: {seen:?}", seen.len())
+        format!(
+            "saw {} of {count} retries of job {id} in the retry set: {seen:?}",
+            seen.len()
+        )
     })?;
     Ok(seen)
 }
@@ -232,8 +263,10 @@ pub(crate) async fn retry_with_backoff(ctx: Ctx) -> Outcome {
             }),
         )
         .await?;
-    let (fixed_retries, exponential_retries) =
-        tokio::join!(watch_retries(&ctx, &fixed, 2), watch_retries(&ctx, &exponential, 2));
+    let (fixed_retries, exponential_retries) = tokio::join!(
+        watch_retries(&ctx, &fixed, 2),
+        watch_retries(&ctx, &exponential, 2)
+    );
     let close = |delay: f64, expected: f64| (delay - expected).abs() <= 150.0;
     let fixed_retries = fixed_retries?;
     ensure(
@@ -294,7 +327,10 @@ pub(crate) async fn bury_with_error_history(ctx: Ctx) -> Outcome {
         )
         .await?;
     producer.finish().await?;
-    for (id, attempts, message) in [(&doomed, 3u32, "the disk is on fire"), (&permanent, 1, "no such customer")] {
+    for (id, attempts, message) in [
+        (&doomed, 3u32, "the disk is on fire"),
+        (&permanent, 1, "no such customer"),
+    ] {
         let job = eventually(Duration::from_secs(10), || async {
             ctx.probe()
                 .job(QUEUE, id)
@@ -318,12 +354,21 @@ pub(crate) async fn bury_with_error_history(ctx: Ctx) -> Outcome {
             let kind = serde_json::to_value(entry.kind).unwrap_or(Value::Null);
             ensure_eq("an error entry's kind", kind, json!("error"))?;
             ensure(entry.message.contains(message), || {
-                format!("error entry message {:?} does not carry the handler's {message:?}", entry.message)
+                format!(
+                    "error entry message {:?} does not carry the handler's {message:?}",
+                    entry.message
+                )
             })?;
-            ensure(entry.at > 0, || format!("error entry without a time: {entry:?}"))?;
+            ensure(entry.at > 0, || {
+                format!("error entry without a time: {entry:?}")
+            })?;
         }
     }
     ctx.counter("dead", 2, Duration::from_secs(5)).await?;
     ctx.counter("failed", 4, Duration::from_secs(5)).await?;
-    ensure_eq("processed counter", ctx.probe().counters(QUEUE).await?.get("processed"), 0)
+    ensure_eq(
+        "processed counter",
+        ctx.probe().counters(QUEUE).await?.get("processed"),
+        0,
+    )
 }

@@ -60,18 +60,39 @@ pub(crate) async fn lifecycle(ctx: Ctx) -> Outcome {
         )
         .await?;
     let reply = status(&mut producer, &echo).await?;
-    ensure_eq("status before a worker runs it", reply.0.pointer("/status/state").cloned(), Some(json!("queued")))?;
+    ensure_eq(
+        "status before a worker runs it",
+        reply.0.pointer("/status/state").cloned(),
+        Some(json!("queued")),
+    )?;
     let reply = status(&mut producer, &later).await?;
-    ensure_eq("status of a delayed job", reply.0.pointer("/status/state").cloned(), Some(json!("scheduled")))?;
+    ensure_eq(
+        "status of a delayed job",
+        reply.0.pointer("/status/state").cloned(),
+        Some(json!("scheduled")),
+    )?;
     let unknown = uuid::Uuid::now_v7().to_string();
     let reply = status(&mut producer, &unknown).await?;
-    ensure_eq("status of an unknown id", reply.0.get("status").cloned(), Some(Value::Null))?;
+    ensure_eq(
+        "status of an unknown id",
+        reply.0.get("status").cloned(),
+        Some(Value::Null),
+    )?;
 
     let _worker = ctx.worker(&WorkerSpec::on(QUEUE, 2)).await?;
     let reply = final_status(&mut producer, &echo, "succeeded").await?;
-    ensure_eq("the result read back", reply.0.pointer("/status/result").cloned(), Some(payload))?;
+    ensure_eq(
+        "the result read back",
+        reply.0.pointer("/status/result").cloned(),
+        Some(payload),
+    )?;
     let reply = final_status(&mut producer, &doomed, "dead").await?;
-    let error = reply.0.pointer("/status/error").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let error = reply
+        .0
+        .pointer("/status/error")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     ensure(error.contains("card declined"), || {
         format!("the dead job's status error {error:?} does not carry the handler's message")
     })?;
@@ -88,7 +109,11 @@ pub(crate) async fn enqueue_run_result(ctx: Ctx) -> Outcome {
         .enqueue(QUEUE, "conformance.echo", payload.clone(), tracked())
         .await?;
     let reply = final_status(&mut producer, &id, "succeeded").await?;
-    ensure_eq("the result read back", reply.0.pointer("/status/result").cloned(), Some(payload))?;
+    ensure_eq(
+        "the result read back",
+        reply.0.pointer("/status/result").cloned(),
+        Some(payload),
+    )?;
     producer.finish().await?;
     ctx.counter("processed", 1, Duration::from_secs(3)).await?;
     ensure(ctx.probe().job(QUEUE, &id).await?.is_none(), || {

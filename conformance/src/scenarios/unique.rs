@@ -28,25 +28,48 @@ pub(crate) async fn duplicate_returns_the_holder(ctx: Ctx) -> Outcome {
     let first = producer
         .ok(&enqueue(json!({"key": key, "n": 1}), unique(None)))
         .await?;
-    ensure(first.0.get("duplicate").is_none_or(|d| d == &json!(false)), || {
-        format!("the first unique job was answered as a duplicate: {first}")
-    })?;
+    ensure(
+        first.0.get("duplicate").is_none_or(|d| d == &json!(false)),
+        || format!("the first unique job was answered as a duplicate: {first}"),
+    )?;
     let holder = first.str("id").unwrap_or_default().to_owned();
     let again = producer
         .ok(&enqueue(json!({"key": key, "n": 1}), unique(None)))
         .await?;
-    ensure_eq("duplicate flag of an equal job", again.0.get("duplicate"), Some(&json!(true)))?;
-    ensure_eq("id answered for an equal job", again.str("id"), Some(holder.as_str()))?;
+    ensure_eq(
+        "duplicate flag of an equal job",
+        again.0.get("duplicate"),
+        Some(&json!(true)),
+    )?;
+    ensure_eq(
+        "id answered for an equal job",
+        again.str("id"),
+        Some(holder.as_str()),
+    )?;
     // With a unique key the payload does not matter.
     let keyed = producer
-        .ok(&enqueue(json!({"key": key, "n": 2}), unique(Some("report:7"))))
+        .ok(&enqueue(
+            json!({"key": key, "n": 2}),
+            unique(Some("report:7")),
+        ))
         .await?;
     let keyed_id = keyed.str("id").unwrap_or_default().to_owned();
     let keyed_again = producer
-        .ok(&enqueue(json!({"key": key, "n": 3}), unique(Some("report:7"))))
+        .ok(&enqueue(
+            json!({"key": key, "n": 3}),
+            unique(Some("report:7")),
+        ))
         .await?;
-    ensure_eq("duplicate flag of a job with a held unique key", keyed_again.0.get("duplicate"), Some(&json!(true)))?;
-    ensure_eq("id answered for a held unique key", keyed_again.str("id"), Some(keyed_id.as_str()))?;
+    ensure_eq(
+        "duplicate flag of a job with a held unique key",
+        keyed_again.0.get("duplicate"),
+        Some(&json!(true)),
+    )?;
+    ensure_eq(
+        "id answered for a held unique key",
+        keyed_again.str("id"),
+        Some(keyed_id.as_str()),
+    )?;
     ensure_eq(
         "jobs stored after two duplicates",
         ctx.probe().admin().list_ready(QUEUE, 0, 10).await?.len(),
@@ -69,7 +92,9 @@ pub(crate) async fn duplicate_returns_the_holder(ctx: Ctx) -> Outcome {
             .await?;
     }
     ensure(fresh.0.get("duplicate") != Some(&json!(true)), || {
-        format!("after the unique job succeeded an equal job is still a duplicate: {fresh} (the ack must free the lock)")
+        format!(
+            "after the unique job succeeded an equal job is still a duplicate: {fresh} (the ack must free the lock)"
+        )
     })?;
     ensure(fresh.str("id") != Some(holder.as_str()), || {
         "the job enqueued after the holder ended has the holder's id".into()
