@@ -34,12 +34,21 @@ impl Pairing {
         }
     }
 
-    /// `producer→worker`, or the name alone when both are the same.
+    /// `producer→worker`, or the name alone when both are the same; an
+    /// adapter run with extra environment (a deliberate break) shows it.
     pub fn label(&self) -> String {
-        if self.producer.name == self.worker.name {
-            self.producer.name.clone()
+        let name = |adapter: &Adapter| {
+            let env: Vec<String> = adapter.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if env.is_empty() {
+                adapter.name.clone()
+            } else {
+                format!("{}[{}]", adapter.name, env.join(","))
+            }
+        };
+        if self.producer == self.worker {
+            name(&self.producer)
         } else {
-            format!("{}→{}", self.producer.name, self.worker.name)
+            format!("{}→{}", name(&self.producer), name(&self.worker))
         }
     }
 
@@ -144,7 +153,7 @@ pub fn report(results: &[ScenarioResult]) -> String {
             Verdict::PassedButListed => "PASS BUT LISTED AS KNOWN-FAILING: take it off the list",
         };
         text.push_str(&format!(
-            "{:<12} {:<44} {:>6} ms  {mark}\n",
+            "{:<14} {:<44} {:>6} ms  {mark}\n",
             result.pairing,
             result.scenario,
             result.took.as_millis()
