@@ -22,3 +22,24 @@ pub fn is_known_failing(adapter: &str, scenario: &str) -> bool {
         .iter()
         .any(|(a, s)| *a == adapter && *s == scenario)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_pair_names_a_scenario_once() {
+        for (index, (adapter, scenario)) in KNOWN_FAILING.iter().enumerate() {
+            assert!(
+                crate::scenarios::named(scenario).is_some(),
+                "known-failing pair ({adapter}, {scenario}) names no scenario"
+            );
+            assert!(
+                !KNOWN_FAILING[..index].contains(&(adapter, scenario)),
+                "({adapter}, {scenario}) is listed twice"
+            );
+            assert!(is_known_failing(adapter, scenario));
+        }
+        assert!(!is_known_failing("rust", "chain.runs_in_order"));
+    }
+}

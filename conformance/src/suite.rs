@@ -38,7 +38,11 @@ impl Pairing {
     /// adapter run with extra environment (a deliberate break) shows it.
     pub fn label(&self) -> String {
         let name = |adapter: &Adapter| {
-            let env: Vec<String> = adapter.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let env: Vec<String> = adapter
+                .env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             if env.is_empty() {
                 adapter.name.clone()
             } else {

@@ -37,8 +37,8 @@ CRASH_EXIT_CODE = 3
 #: The deliberate break the suite's self-test asks for (see the module docs).
 BREAK_ENV = "JOBQUEUE_CONFORMANCE_BREAK"
 
-#: ADAPTER.md options → how this adapter passes them to ``Job`` (None: the
-#: client does not have the feature yet; the request is answered unsupported).
+#: ADAPTER.md options the Python client has no feature for yet: a request
+#: using one is answered ``unsupported`` (branch python-gaps adds them).
 UNSUPPORTED_OPTIONS = ("unique_for_ms", "unique_key", "idempotency_key", "idempotency_window_ms",
                        "flow_key", "expires_in_ms")
 

@@ -11,6 +11,10 @@ use uuid::Uuid;
 use crate::protocol::{Backoff, JobSpec, Options, Request, error_kind};
 use crate::rust_adapter::handlers::{Crash, Echo, Fail, Permanent, Record, Sleep};
 
+/// An idempotency key's window when the request gives none (the Rust
+/// client's id window, 1 h).
+const DEFAULT_IDEMPOTENCY_WINDOW_MS: u64 = 3_600_000;
+
 /// A refused request: its ADAPTER.md error kind and message.
 #[derive(Debug)]
 pub struct Refusal {
@@ -225,7 +229,9 @@ fn build<J: StatefulJob>(
         }
     }
     if let Some(key) = &options.idempotency_key {
-        let window = options.idempotency_window_ms.unwrap_or(3_600_000);
+        let window = options
+            .idempotency_window_ms
+            .unwrap_or(DEFAULT_IDEMPOTENCY_WINDOW_MS);
         builder = builder.idempotency_key(key.clone(), Duration::from_millis(window));
     }
     if let Some(key) = &options.flow_key {
