@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use jobqueue::JobState;
-use redis::AsyncCommands;
 use serde_json::{Value, json};
 
 use crate::failure::{Failure, Outcome, ensure, ensure_eq, eventually};
@@ -202,10 +201,16 @@ async fn watch_retries(ctx: &Ctx, id: &str, count: usize) -> Outcome<Vec<(u64, f
     let mut seen: Vec<(u64, f64)> = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while seen.len() < count && tokio::time::Instant::now() < deadline {
-        let score: Option<f64> = redis.zscore(keys.retry(), id).await?;
-        if let Some(score) = score
-            && let Some((envelope, _)) = ctx.probe().envelope(QUEUE, id).await?
-        {
+        // One atomic read: the retry-at and the record it belongs to (the
+        // job may be promoted, run and fail again between two reads).
+        let (score, record): (Option<f64>, Option<Vec<u8>>) = redis::pipe()
+            .atomic()
+            .zscore(keys.retry(), id)
+            .hget(keys.jobs(), id)
+            .query_async(&mut redis)
+            .await?;
+        if let (Some(score), Some(record)) = (score, record) {
+            let envelope = envelope_of(&record)?;
             let last = envelope
                 .get("errors")
                 .and_then(Value::as_array)
@@ -230,6 +235,16 @@ async fn watch_retries(ctx: &Ctx, id: &str, count: usize) -> Outcome<Vec<(u64, f
         )
     })?;
     Ok(seen)
+}
+
+/// The envelope of a stored record (the JSON before its first newline).
+fn envelope_of(record: &[u8]) -> Outcome<Value> {
+    let end = record
+        .iter()
+        .position(|b| *b == b'\n')
+        .unwrap_or(record.len());
+    serde_json::from_slice(&record[..end])
+        .map_err(|err| Failure::new(format!("a retrying job's envelope is not JSON: {err}")))
 }
 
 /// Failed attempts go to the retry set after the job's backoff (fixed and
