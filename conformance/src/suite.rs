@@ -14,7 +14,7 @@ use crate::scenario::{Ctx, Scenario};
 /// adapter processes; the machine has 2 cores).
 pub const PARALLEL_SCENARIOS: usize = 6;
 /// Longest a scenario may take before it counts as failed.
-pub const SCENARIO_TIMEOUT: Duration = Duration::from_secs(60);
+pub const SCENARIO_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The producing and the working adapter of a run.
 #[derive(Debug, Clone)]

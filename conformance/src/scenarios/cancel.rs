@@ -89,7 +89,7 @@ pub(crate) async fn running_job_stops(ctx: Ctx) -> Outcome {
 
 /// A job cancelled while it waits (delayed) never runs.
 pub(crate) async fn waiting_job_never_runs(ctx: Ctx) -> Outcome {
-    const DELAY_MS: u64 = 3_000;
+    const DELAY_MS: u64 = 5_000;
     let key = ctx.runs_key("runs");
     let _worker = ctx.worker(&WorkerSpec::on(QUEUE, 2)).await?;
     let mut producer = ctx.producer().await?;
@@ -104,16 +104,7 @@ pub(crate) async fn waiting_job_never_runs(ctx: Ctx) -> Outcome {
             },
         )
         .await?;
-    let control = producer
-        .enqueue(
-            QUEUE,
-            "conformance.record",
-            json!({"key": key}),
-            Options::default(),
-        )
-        .await?;
     let enqueued = std::time::Instant::now();
-    producer.finish().await?;
     let outcome = ctx.probe().admin().cancel(QUEUE, uuid(&id)?).await?;
     ensure_eq(
         "cancelling the delayed job",
@@ -122,6 +113,15 @@ pub(crate) async fn waiting_job_never_runs(ctx: Ctx) -> Outcome {
             from: CancelledFrom::Scheduled,
         },
     )?;
+    let control = producer
+        .enqueue(
+            QUEUE,
+            "conformance.record",
+            json!({"key": key}),
+            Options::default(),
+        )
+        .await?;
+    producer.finish().await?;
     ctx.runs(&key, 1, Duration::from_secs(10)).await?;
     // Past the cancelled job's run-at, with time for a worker to take it.
     let past_due = Duration::from_millis(DELAY_MS + 800);
