@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import redis
 import redis.asyncio
@@ -37,10 +38,22 @@ CRASH_EXIT_CODE = 3
 #: The deliberate break the suite's self-test asks for (see the module docs).
 BREAK_ENV = "JOBQUEUE_CONFORMANCE_BREAK"
 
-#: ADAPTER.md options the Python client has no feature for yet: a request
-#: using one is answered ``unsupported`` (branch python-gaps adds them).
-UNSUPPORTED_OPTIONS = ("unique_for_ms", "unique_key", "idempotency_key", "idempotency_window_ms",
-                       "flow_key", "expires_in_ms")
+#: ADAPTER.md options given to ``Job`` under another name, in seconds
+#: where the client takes a delay. An option whose ``Job`` field the
+#: installed client does not have is answered ``unsupported``: the adapter
+#: uses each feature as soon as the client has it.
+OPTION_FIELDS: Dict[str, Tuple[str, Callable[[Any], Any]]] = {
+    "unique_for_ms": ("unique_for", lambda ms: ms / 1000),
+    "unique_key": ("unique_key", lambda key: key),
+    "idempotency_key": ("idempotency_key", lambda key: key),
+    "idempotency_window_ms": ("idempotency_window", lambda ms: ms / 1000),
+    "flow_key": ("flow_key", lambda key: key),
+    "expires_in_ms": ("expires_in", lambda ms: ms / 1000),
+}
+#: The fields of the installed client's ``Job``.
+JOB_FIELDS = {f.name for f in dataclasses.fields(Job)}
+#: Outcomes of ``Client.enqueue_outcomes`` that mean another job stands for this one.
+DUPLICATE_OUTCOMES = ("duplicate", "debounced")
 
 log = logging.getLogger("conformance.adapter")
 
@@ -149,9 +162,17 @@ class Refused(Exception):
 
 def make_job(queue: str, spec: Dict[str, Any]) -> Job:
     options = spec.get("options") or {}
-    unsupported = [name for name in UNSUPPORTED_OPTIONS if options.get(name) is not None]
-    if unsupported:
-        raise Refused("unsupported", "the Python client has no " + ", ".join(unsupported))
+    extra: Dict[str, Any] = {}
+    missing: List[str] = []
+    for name, (field, convert) in OPTION_FIELDS.items():
+        if options.get(name) is None:
+            continue
+        if field in JOB_FIELDS:
+            extra[field] = convert(options[name])
+        else:
+            missing.append(name)
+    if missing:
+        raise Refused("unsupported", "the Python client has no " + ", ".join(missing))
     backoff: Optional[Backoff] = None
     if "backoff" in options:
         policy = options["backoff"]
@@ -171,12 +192,34 @@ def make_job(queue: str, spec: Dict[str, Any]) -> Job:
                backoff=backoff,
                version=int(options.get("version", 0)),
                id=options.get("id"),
-               track=bool(options.get("track", False)))
+               track=bool(options.get("track", False)),
+               **extra)
+
+
+def enqueue_one(client: Client, job: Job) -> Dict[str, Any]:
+    """One job; a unique job's duplicate answers with the holder's id."""
+    enqueue_outcomes = getattr(client, "enqueue_outcomes", None)
+    if enqueue_outcomes is None:  # a client without unique jobs: ids only
+        return {"ok": True, "id": client.enqueue_many([job])[0]}
+    (outcome,) = enqueue_outcomes([job])
+    if isinstance(outcome, Exception):
+        raise outcome
+    reply: Dict[str, Any] = {"ok": True, "id": outcome.id}
+    if outcome.status in DUPLICATE_OUTCOMES:
+        reply["duplicate"] = True
+    return reply
 
 
 def status(client: Client, queue: str, job_id: str) -> Any:
-    """The tracked-job status as Rust's ``Client::status`` reads it (the
-    Python client has no reader; the hash is plain Redis, docs/protocol.md)."""
+    """The tracked-job status as Rust's ``Client::status`` reads it: the
+    client's ``status`` when it has one, else the hash read directly (plain
+    Redis, docs/protocol.md)."""
+    read = getattr(client, "status", None)
+    if read is not None:
+        found = read(job_id, queue)
+        if found is None:
+            return None
+        return {"state": found.state, "result": found.result, "error": found.error}
     fields = {k.decode(): v.decode() for k, v in
               client.redis.hgetall(QueueKeys(client.prefix, queue).status(job_id)).items()}
     if "state" not in fields:
@@ -193,14 +236,24 @@ def answer(client: Client, request: Dict[str, Any]) -> Dict[str, Any]:
     op = request.get("op")
     queue = request.get("queue", "default")
     if op == "enqueue":
-        return {"ok": True, "id": client.enqueue_many([make_job(queue, request)])[0]}
+        return enqueue_one(client, make_job(queue, request))
     if op == "enqueue_many":
         return {"ok": True, "ids": client.enqueue_many([make_job(queue, j) for j in request["jobs"]])}
     if op == "chain":
-        raise Refused("unsupported", "the Python client has no chains (after / dependents)")
+        chain = getattr(client, "chain", None)
+        if chain is None:
+            raise Refused("unsupported", "the Python client has no chains (after / dependents)")
+        return {"ok": True, "ids": chain([make_job(queue, j) for j in request["jobs"]])}
     if op == "status":
         return {"ok": True, "status": status(client, queue, request["id"])}
     raise Refused("invalid", f"unknown op {op!r}")
+
+
+def _error_kind(err: Exception) -> str:
+    """``duplicate`` for a conflict with another job (the client's
+    ``JobConflict``, or an older client's "held by another job"), else ``invalid``."""
+    conflict = any(cls.__name__ == "JobConflict" for cls in type(err).__mro__)
+    return "duplicate" if conflict or "held by another job" in str(err) else "invalid"
 
 
 def run_producer(args: argparse.Namespace) -> int:
@@ -213,8 +266,8 @@ def run_producer(args: argparse.Namespace) -> int:
         except Refused as err:
             reply = {"ok": False, "error": err.kind, "message": str(err)}
         except (EnqueueError, InvalidName, ValueError, KeyError, TypeError) as err:
-            kind = "duplicate" if "held by another job" in str(err) else "invalid"
-            reply = {"ok": False, "error": kind, "message": f"{type(err).__name__}: {err}"}
+            reply = {"ok": False, "error": _error_kind(err),
+                     "message": f"{type(err).__name__}: {err}"}
         except redis.RedisError as err:
             reply = {"ok": False, "error": "redis", "message": str(err)}
         sys.stdout.write(json.dumps(reply) + "\n")
