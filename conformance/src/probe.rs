@@ -67,11 +67,6 @@ impl Probe {
         self.redis.clone()
     }
 
-    /// The prefix.
-    pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
     /// A key of the scenario's own (for `record` entries), under the prefix.
     pub fn scratch_key(&self, name: &str) -> String {
         format!("{}:conformance:{name}", self.prefix)

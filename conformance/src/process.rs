@@ -245,19 +245,6 @@ impl WorkerProcess {
             ))),
         }
     }
-
-    /// The last lines of its stderr.
-    pub fn stderr(&self) -> String {
-        self.stderr.text()
-    }
-
-    /// Stops it: SIGTERM, then SIGKILL if it has not exited within `within`.
-    pub async fn stop(mut self, within: Duration) {
-        if self.terminate().is_ok() && self.wait_exit(within).await.is_ok() {
-            return;
-        }
-        let _ = self.kill().await;
-    }
 }
 
 /// A producer session of one adapter.
