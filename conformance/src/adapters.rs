@@ -76,11 +76,16 @@ impl Discovery {
 
 impl Discovery {
     /// Adapter `name` when available; `Ok(None)` when it is absent and not
-    /// required (the caller skips it); `Err` (why) when it is required.
+    /// required by `JOBQUEUE_CONFORMANCE_REQUIRE` (the caller skips it);
+    /// `Err` (why) when it is required.
     pub fn wanted(&self, name: &str) -> Result<Option<Adapter>, String> {
+        self.wanted_among(name, &required())
+    }
+
+    fn wanted_among(&self, name: &str, required: &[String]) -> Result<Option<Adapter>, String> {
         match self.missing_reason(name) {
             None => Ok(self.get(name).cloned()),
-            Some(why) if required().iter().any(|r| r == name) => Err(format!(
+            Some(why) if required.iter().any(|r| r == name) => Err(format!(
                 "adapter {name} is required ({ENV_REQUIRE}) but not available: {why}"
             )),
             Some(_) => Ok(None),
@@ -198,5 +203,15 @@ mod tests {
         assert_eq!(found.missing.len(), 1);
         assert!(found.missing_reason("broken").is_some());
         assert!(found.missing_reason("rust").is_none());
+    }
+
+    #[test]
+    fn a_missing_adapter_is_skipped_unless_required() {
+        let found = from_list("rust=/bin/a");
+        let required = vec!["rust".to_owned(), "python".to_owned()];
+        assert!(matches!(found.wanted_among("rust", &required), Ok(Some(_))));
+        assert_eq!(found.wanted_among("typescript", &required), Ok(None));
+        let refused = found.wanted_among("python", &required);
+        assert!(refused.is_err_and(|why| why.contains("python is required")));
     }
 }

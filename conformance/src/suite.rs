@@ -157,7 +157,7 @@ pub fn report(results: &[ScenarioResult]) -> String {
             Verdict::PassedButListed => "PASS BUT LISTED AS KNOWN-FAILING: take it off the list",
         };
         text.push_str(&format!(
-            "{:<14} {:<44} {:>6} ms  {mark}\n",
+            "{:<18} {:<44} {:>6} ms  {mark}\n",
             result.pairing,
             result.scenario,
             result.took.as_millis()
