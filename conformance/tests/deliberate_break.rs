@@ -2,14 +2,16 @@
 //! on purpose must fail the scenario that covers it, with a message naming
 //! what is wrong. `JOBQUEUE_CONFORMANCE_BREAK=error_history` makes the
 //! Python adapter's worker bury jobs without the error entries it must
-//! append (conformance/adapters/python/adapter.py, `apply_break`).
+//! append (conformance/adapters/python/adapter.py, `apply_break`);
+//! `=priority` makes the Rust adapter's producer drop the job's priority
+//! (`rust_adapter::producer::DeliberateBreak`).
 
 // Joining two whole scenario runs makes a deep future type.
 #![recursion_limit = "256"]
 
 mod support;
 
-use jobqueue_conformance::adapters::ENV_BREAK;
+use jobqueue_conformance::adapters::{Adapter, ENV_BREAK};
 use jobqueue_conformance::scenarios;
 use jobqueue_conformance::suite::{self, Pairing, Verdict};
 
@@ -41,6 +43,29 @@ async fn a_worker_that_drops_the_error_history_fails_the_suite() {
     };
     assert!(
         why.contains("error entries") && why.contains("the error history was not written"),
+        "the failure names what is wrong: {why}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_producer_that_drops_the_priority_fails_the_suite() {
+    let found = support::adapters();
+    let rust = found
+        .get("rust")
+        .expect("the Rust adapter is always built")
+        .clone();
+    let scenario = scenarios::named("enqueue.with_options").expect("the scenario exists");
+    let broken = Pairing::alone(&rust.with_env(ENV_BREAK, "priority"));
+    let result = suite::run_one(&broken, scenario).await;
+    eprintln!("{}", suite::report(std::slice::from_ref(&result)));
+    let Verdict::Failed(why) = &result.verdict else {
+        panic!(
+            "the broken adapter must fail the scenario, got {:?}",
+            result.verdict
+        );
+    };
+    assert!(
+        why.contains("envelope priority"),
         "the failure names what is wrong: {why}"
     );
 }

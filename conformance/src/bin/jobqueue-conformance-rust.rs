@@ -94,13 +94,20 @@ async fn produce(url: &str, prefix: &str) -> Result<(), String> {
     let client = Client::with_config(ClientConfig::new(url).prefix(prefix))
         .await
         .map_err(|err| format!("connecting: {err}"))?;
+    let broken = producer::DeliberateBreak::from_env();
+    if let Some(broken) = broken {
+        tracing::warn!(
+            ?broken,
+            "a deliberate protocol break is on (the suite's test of itself)"
+        );
+    }
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = tokio::io::stdout();
     while let Some(line) = lines.next_line().await.map_err(|err| err.to_string())? {
         if line.trim().is_empty() {
             continue;
         }
-        let reply = producer::answer(&client, &line).await;
+        let reply = producer::answer(&client, &line, broken).await;
         stdout
             .write_all(format!("{reply}\n").as_bytes())
             .await

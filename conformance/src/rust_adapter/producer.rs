@@ -48,14 +48,49 @@ impl From<Error> for Refusal {
     }
 }
 
-/// Answers one request line.
-pub async fn answer(client: &Client, line: &str) -> Value {
-    let request: Request = match serde_json::from_str(line) {
+/// A deliberate protocol break, for the suite's test of itself only
+/// (`JOBQUEUE_CONFORMANCE_BREAK`, ADAPTER.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliberateBreak {
+    /// `priority`: jobs are enqueued without their priority.
+    DropPriority,
+}
+
+impl DeliberateBreak {
+    /// The break `JOBQUEUE_CONFORMANCE_BREAK` names, if this adapter has it.
+    pub fn from_env() -> Option<Self> {
+        match std::env::var(crate::adapters::ENV_BREAK).as_deref() {
+            Ok("priority") => Some(Self::DropPriority),
+            _ => None,
+        }
+    }
+
+    fn apply(self, request: &mut Request) {
+        let Self::DropPriority = self;
+        let jobs: Vec<&mut Options> = match request {
+            Request::Enqueue { options, .. } => vec![options],
+            Request::EnqueueMany { jobs, .. } | Request::Chain { jobs, .. } => {
+                jobs.iter_mut().map(|job| &mut job.options).collect()
+            }
+            Request::Status { .. } => Vec::new(),
+        };
+        for options in jobs {
+            options.priority = None;
+        }
+    }
+}
+
+/// Answers one request line (with a deliberate break applied, when one is given).
+pub async fn answer(client: &Client, line: &str, broken: Option<DeliberateBreak>) -> Value {
+    let mut request: Request = match serde_json::from_str(line) {
         Ok(request) => request,
         Err(err) => {
             return Refusal::new(error_kind::INVALID, format!("unreadable request: {err}")).reply();
         }
     };
+    if let Some(broken) = broken {
+        broken.apply(&mut request);
+    }
     match handle(client, request).await {
         Ok(reply) => reply,
         Err(refusal) => refusal.reply(),
