@@ -49,11 +49,11 @@ async fn a_worker_that_drops_the_error_history_fails_the_suite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_producer_that_drops_the_priority_fails_the_suite() {
-    let found = support::adapters();
-    let rust = found
-        .get("rust")
-        .expect("the Rust adapter is always built")
-        .clone();
+    // This package's own binary, whatever JOBQUEUE_CONFORMANCE_ADAPTERS says.
+    let rust = Adapter::new(
+        "rust",
+        vec![env!("CARGO_BIN_EXE_jobqueue-conformance-rust").to_owned()],
+    );
     let scenario = scenarios::named("enqueue.with_options").expect("the scenario exists");
     let broken = Pairing::alone(&rust.with_env(ENV_BREAK, "priority"));
     let result = suite::run_one(&broken, scenario).await;
