@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::security::csrf_tokens::CsrfTokens;
 use crate::security::header_throttle::HeaderThrottle;
 use crate::security::{auth, csrf, headers, host_check};
+use crate::scaling::ScalingCache;
 use crate::snapshot::SnapshotCache;
 use crate::state::AppState;
 use crate::{api, metrics, ui, uniform_errors};
@@ -57,6 +58,7 @@ pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
     let state = Arc::new(AppState {
         admin,
         snapshot: SnapshotCache::new(config.snapshot_max_age),
+        scaling: ScalingCache::new(config.scaling.clone(), config.snapshot_max_age),
         csrf: CsrfTokens::new(config.csrf_secret.as_deref()),
         header_throttle: HeaderThrottle::default(),
         event_readers: Arc::new(tokio::sync::Semaphore::new(api::MAX_EVENT_READERS)),

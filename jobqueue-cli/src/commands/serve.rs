@@ -125,6 +125,9 @@ pub struct ServeArgs {
     /// TLS proxy, and on localhost, leave it off.
     #[arg(long, env = "JOBQUEUE_DASHBOARD_INSECURE_COOKIES")]
     pub insecure_cookies: bool,
+    /// Targets of the autoscaling signal (`/api/v1/scaling`, `/metrics`).
+    #[command(flatten)]
+    pub scaling: super::scaling::ScalingTargetsArg,
 }
 
 fn usage(message: impl Into<String>) -> CliError {
@@ -264,7 +267,8 @@ pub fn plan(args: &ServeArgs) -> Result<DashboardConfig, CliError> {
         .base_path(&args.base_path)
         .session_idle_timeout(Duration::from_secs(args.session_idle_minutes * 60))
         .session_lifetime(Duration::from_secs(args.session_lifetime_hours * 3600))
-        .secure_cookies(!args.insecure_cookies);
+        .secure_cookies(!args.insecure_cookies)
+        .scaling(args.scaling.config()?);
     match &args.csrf_secret {
         Some(secret) if secret.len() < MIN_CSRF_SECRET_LEN => Err(usage(format!(
             "the CSRF secret must be at least {MIN_CSRF_SECRET_LEN} characters"
