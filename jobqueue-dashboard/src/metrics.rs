@@ -121,7 +121,12 @@ fn scaling_families(text: &mut Exposition, scaling: &[QueueScaling]) {
     let per_queue = |value: &dyn Fn(&QueueScaling) -> f64| {
         scaling
             .iter()
-            .map(|q| (format!("{{queue=\"{}\"}}", escape_label(&q.queue)), value(q)))
+            .map(|q| {
+                (
+                    format!("{{queue=\"{}\"}}", escape_label(&q.queue)),
+                    value(q),
+                )
+            })
             .collect::<Vec<_>>()
     };
     text.family(

@@ -10,10 +10,10 @@ use jobqueue_core::Admin;
 
 use crate::config::DashboardConfig;
 use crate::error::ApiError;
+use crate::scaling::ScalingCache;
 use crate::security::csrf_tokens::CsrfTokens;
 use crate::security::header_throttle::HeaderThrottle;
 use crate::security::{auth, csrf, headers, host_check};
-use crate::scaling::ScalingCache;
 use crate::snapshot::SnapshotCache;
 use crate::state::AppState;
 use crate::{api, metrics, ui, uniform_errors};

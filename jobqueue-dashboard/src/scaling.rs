@@ -31,8 +31,6 @@ impl ScalingCache {
         &self,
         admin: &Admin,
     ) -> Result<Arc<Vec<QueueScaling>>, jobqueue_core::Error> {
-        self.signals
-            .get(|_| self.autoscaler.signals(admin))
-            .await
+        self.signals.get(|_| self.autoscaler.signals(admin)).await
     }
 }

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-
 use chrono::{DateTime, Utc};
 use jobqueue_core::admin::ServerInfo;
 use jobqueue_core::{Admin, QueueInfo, Totals, WorkerInfo};

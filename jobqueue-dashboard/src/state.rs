@@ -7,9 +7,9 @@ use jobqueue_core::Admin;
 use crate::config::DashboardConfig;
 use crate::error::ApiError;
 use crate::params;
+use crate::scaling::ScalingCache;
 use crate::security::csrf_tokens::CsrfTokens;
 use crate::security::header_throttle::HeaderThrottle;
-use crate::scaling::ScalingCache;
 use crate::snapshot::SnapshotCache;
 
 /// Shared state of one dashboard router.

@@ -23,6 +23,7 @@ pub struct ScalingArgs {
     /// reading).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub sample_seconds: u64,
+    /// The targets (`--scaling`, `JOBQUEUE_SCALING`).
     #[command(flatten)]
     pub targets: ScalingTargetsArg,
 }
@@ -98,7 +99,14 @@ pub(crate) async fn scaling(client: &Client, args: &ScalingArgs, as_json: bool) 
         .collect();
     table(
         &[
-            "QUEUE", "DESIRED", "PENDING", "RUNNING", "DUE SOON", "JOBS/S", "JOBS/SLOT/S", "MIN-MAX",
+            "QUEUE",
+            "DESIRED",
+            "PENDING",
+            "RUNNING",
+            "DUE SOON",
+            "JOBS/S",
+            "JOBS/SLOT/S",
+            "MIN-MAX",
         ],
         &rows,
     );

@@ -83,7 +83,12 @@ impl ScalingConfig {
             .collect();
         let mut config = Self::default();
         for (queue, settings) in entries.iter().filter(|(q, _)| *q == "*") {
-            apply(&mut config.defaults, Some(&mut config.window), queue, settings)?;
+            apply(
+                &mut config.defaults,
+                Some(&mut config.window),
+                queue,
+                settings,
+            )?;
         }
         for (queue, settings) in entries.iter().filter(|(q, _)| *q != "*") {
             validate_queue_name(queue).map_err(|e| invalid(e.to_string()))?;
@@ -118,7 +123,10 @@ fn apply(
                 "{queue}: expected key=value, got {setting:?}"
             )));
         };
-        let number = value.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0);
+        let number = value
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && *n >= 0.0);
         let Some(number) = number else {
             return Err(invalid(format!(
                 "{queue}: {key} takes a number of 0 or more, got {value:?}"

@@ -61,7 +61,13 @@ impl ThroughputMeter {
     /// Records `queue`'s counter and running jobs at `now_ms` and returns
     /// what the window now shows. A counter that went down or a clock that
     /// went back starts the queue's window afresh.
-    pub fn observe(&mut self, queue: &str, now_ms: i64, processed: u64, running: u64) -> Throughput {
+    pub fn observe(
+        &mut self,
+        queue: &str,
+        now_ms: i64,
+        processed: u64,
+        running: u64,
+    ) -> Throughput {
         let samples = self.samples.entry(queue.to_owned()).or_default();
         if samples
             .back()
