@@ -386,6 +386,14 @@ mod tests {
     }
 
     #[test]
+    fn scaling_targets_are_checked_before_serving() {
+        assert!(plan(&args(&["--scaling", "* max=8; mail min=1"])).is_ok());
+        let refused = plan(&args(&["--scaling", "* min=3 max=2"])).unwrap_err();
+        assert_eq!(refused.code, EXIT_USAGE);
+        assert!(refused.message.contains("--scaling"), "{}", refused.message);
+    }
+
+    #[test]
     fn open_only_on_loopback_unless_told() {
         assert!(plan(&args(&["--bind", "127.0.0.1:9090"])).is_ok());
         assert!(plan(&args(&["--bind", "[::1]:9090"])).is_ok());
