@@ -454,3 +454,71 @@ async fn the_documented_keda_and_hpa_examples_read_a_live_dashboard() {
     );
     env.cleanup().await.unwrap();
 }
+
+/// A job of 200 ms: 5 jobs per slot-second.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Paced {
+    n: u64,
+}
+
+impl Job for Paced {
+    const NAME: &'static str = "paced";
+    const QUEUE: &'static str = "paced";
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pace_of_real_workers_is_measured_per_slot() {
+    let env = test_redis("autoscaling-pace").await;
+    env.client()
+        .enqueue_bulk((0..80).map(|n| Paced { n }))
+        .await
+        .unwrap();
+    // Two workers of 2 slots each: 4 slots of 5 jobs/s, 20 jobs/s in all.
+    let start = || {
+        env.worker()
+            .register::<Paced>()
+            .concurrency(2)
+            .prefetch(jobqueue_worker::Prefetch::Fixed(0))
+            .start()
+    };
+    let workers = [start().await.unwrap(), start().await.unwrap()];
+    // A default far from the truth, so a measured pace shows.
+    let autoscaler =
+        Autoscaler::new(ScalingConfig::parse("* default_throughput=100 window=60").unwrap());
+    let admin = env.client().admin();
+    let mut last = None;
+    for _ in 0..12 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let signals = autoscaler.signals(&admin).await.unwrap();
+        last = signals.into_iter().find(|s| s.queue == "paced");
+    }
+    for worker in workers {
+        worker.shutdown().await;
+    }
+    let paced = last.expect("a signal for the queue");
+    println!(
+        "measured: {:.2} jobs/s, {:?} jobs per slot-second (200 ms jobs: 5)",
+        paced.inputs.jobs_per_second, paced.inputs.measured_jobs_per_slot_second
+    );
+    let per_slot = paced
+        .inputs
+        .measured_jobs_per_slot_second
+        .expect("a pace measured over 3 s of 4 busy slots");
+    assert!(paced.signal.measured);
+    assert_eq!(paced.signal.jobs_per_slot_second, per_slot);
+    assert!(
+        (2.0..=5.5).contains(&per_slot),
+        "{per_slot} jobs per slot-second"
+    );
+    assert!(
+        (8.0..=21.0).contains(&paced.inputs.jobs_per_second),
+        "{} jobs/s",
+        paced.inputs.jobs_per_second
+    );
+    env.cleanup().await.unwrap();
+}
