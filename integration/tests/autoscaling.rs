@@ -522,3 +522,45 @@ async fn the_pace_of_real_workers_is_measured_per_slot() {
     );
     env.cleanup().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cron_tick_within_the_lead_time_wakes_a_worker_unless_paused() {
+    let env = test_redis("autoscaling-cron").await;
+    let admin = env.client().admin();
+    let worker = env
+        .worker()
+        .register::<SendMail>()
+        .cron_entry(
+            jobqueue_core::cron::CronEntry::new("new-year", "0 0 0 1 1 *", &SendMail { n: 0 })
+                .unwrap(),
+        )
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        jobqueue_testing::eventually(Duration::from_secs(10), || async {
+            admin.cron_entries().await.unwrap().len() == 1
+        })
+        .await
+    );
+    worker.shutdown().await;
+    let next_ms = admin.cron_entries().await.unwrap()[0]
+        .next_run
+        .unwrap()
+        .timestamp_millis();
+    let autoscaler = Autoscaler::new(ScalingConfig::parse("* lead_time=120").unwrap());
+    let cron_due_at = |at_ms: i64| {
+        let (autoscaler, admin) = (&autoscaler, &admin);
+        async move {
+            let signals = autoscaler.signals_at(admin, at_ms).await.unwrap();
+            let mail = signals.into_iter().find(|s| s.queue == "mail").unwrap();
+            (mail.inputs.cron_due, mail.signal.desired_workers)
+        }
+    };
+    // 60 s before the tick it is within the 120 s lead time; 200 s before, not.
+    assert_eq!(cron_due_at(next_ms - 60_000).await, (1, 1));
+    assert_eq!(cron_due_at(next_ms - 200_000).await, (0, 0));
+    admin.pause_cron("mail", "new-year").await.unwrap();
+    assert_eq!(cron_due_at(next_ms - 60_000).await.0, 0);
+    env.cleanup().await.unwrap();
+}
