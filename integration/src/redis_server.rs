@@ -109,14 +109,12 @@ impl RedisServer {
             .args(&self.extra_args)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let child = command
-            .spawn()
-            .unwrap_or_else(|err| {
-                panic!(
-                    "start {} (is it installed? scripts/test installs it): {err}",
-                    server_binary()
-                )
-            });
+        let child = command.spawn().unwrap_or_else(|err| {
+            panic!(
+                "start {} (is it installed? scripts/test installs it): {err}",
+                server_binary()
+            )
+        });
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         let addr = format!("127.0.0.1:{}", self.port);

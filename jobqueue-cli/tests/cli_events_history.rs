@@ -110,13 +110,15 @@ async fn events_are_listed_followed_and_resumed() {
     ));
     assert_eq!(rest.lines().count(), 6);
 
-    // --follow prints what happens next.
+    // --follow prints what happens next: from the last event listed, so
+    // a follower slow to start (a loaded machine) misses nothing.
+    let last = events[8]["id"].as_str().unwrap();
     let mut follow = command(&t)
         .args(["--json", "events", "--queue", "default", "--follow"])
+        .args(["--from", last])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
     run_pings(&t, 1).await;
     let mut reader = BufReader::new(follow.stdout.take().unwrap());
     let mut followed = Vec::new();
