@@ -1,12 +1,13 @@
-#!/usr/bin/env node
 /**
- * `node dist/cli.js`: runs a worker with the handlers of a module.
+ * The worker's command line (`node dist/bin.js`, or {@link runWorkerCli}
+ * from a program of one's own): runs a worker with the handlers of a module.
  *
  *     node clients/typescript/dist/cli.js --url redis://127.0.0.1:6379 --prefix jq \
  *         --queues default,mail --concurrency 10 --handlers ./myapp/jobs.js
  *
  * where the module exports `register(worker)`, which registers the handlers.
  * SIGTERM or SIGINT stops it gracefully; exit status 0 after a clean stop.
+ * `--exit-when-idle` stops it once its queues are empty (tests, benchmarks).
  */
 
 import { resolve } from "node:path";
@@ -37,8 +38,16 @@ async function stopWhenIdle(worker: Worker): Promise<void> {
   worker.stop();
 }
 
-/** Parses `argv`, runs the worker until it stops; resolves to the exit status. */
-async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+/** A function that registers job handlers on a worker. */
+export type Register = (worker: Worker) => unknown;
+
+/**
+ * Parses `argv` (`--url --prefix --queues --concurrency --lease-ms
+ * --shutdown-grace-ms --exit-when-idle`, and `--handlers <module>` unless
+ * `register` is given), runs the worker until it stops; resolves to the exit
+ * status.
+ */
+export async function runWorkerCli(argv: string[], register?: Register): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -52,14 +61,18 @@ async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
       "exit-when-idle": { type: "boolean", default: false },
     },
   });
-  if (!values.handlers) {
-    process.stderr.write("--handlers <module> is required: a module whose register(worker) registers the handlers\n");
-    return 2;
-  }
-  const module = (await import(pathToFileURL(resolve(values.handlers)).href)) as { register?: (w: Worker) => unknown };
-  if (typeof module.register !== "function") {
-    process.stderr.write(`${values.handlers} exports no register(worker) function\n`);
-    return 2;
+  let registerHandlers = register;
+  if (!registerHandlers) {
+    if (!values.handlers) {
+      process.stderr.write("--handlers <module> is required: a module whose register(worker) registers the handlers\n");
+      return 2;
+    }
+    const module = (await import(pathToFileURL(resolve(values.handlers)).href)) as { register?: Register };
+    if (typeof module.register !== "function") {
+      process.stderr.write(`${values.handlers} exports no register(worker) function\n`);
+      return 2;
+    }
+    registerHandlers = module.register;
   }
   const redis = new Redis(values.url!, { maxRetriesPerRequest: 3 });
   try {
@@ -70,7 +83,7 @@ async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
       leaseMs: Number(values["lease-ms"]),
       ...(values["shutdown-grace-ms"] ? { shutdownGraceMs: Number(values["shutdown-grace-ms"]) } : {}),
     });
-    await module.register(worker);
+    await registerHandlers(worker);
     const watcher = values["exit-when-idle"] ? stopWhenIdle(worker) : undefined;
     await worker.run();
     await watcher;
@@ -79,8 +92,3 @@ async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
   }
   return 0;
 }
-
-main().then((code) => { process.exitCode = code; }, (err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});

@@ -16,3 +16,5 @@ export type { LuaScript } from "./scripts.js";
 export { PermanentError, Worker, describeError } from "./worker.js";
 export type { Handler, JobContext, JobTypeOptions, WorkerOptions } from "./worker.js";
 export { VERSION } from "./version.js";
+export { runWorkerCli } from "./cli.js";
+export type { Register } from "./cli.js";

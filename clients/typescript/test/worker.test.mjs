@@ -297,7 +297,7 @@ test("SIGTERM stops the command-line worker, which hands its jobs back", async (
   try {
     const ids = [];
     for (let n = 0; n < 3; n++) ids.push(await s.client.enqueue("slow", {}));
-    const child = spawn(process.execPath, [join(HERE, "..", "dist", "cli.js"), "--url", REDIS_URL, "--prefix", s.t.prefix,
+    const child = spawn(process.execPath, [join(HERE, "..", "dist", "bin.js"), "--url", REDIS_URL, "--prefix", s.t.prefix,
       "--queues", "default", "--concurrency", "2", "--handlers", join(HERE, "fixtures", "slow_handlers.mjs")],
     { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
