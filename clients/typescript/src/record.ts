@@ -38,9 +38,22 @@ export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 
 const NEWLINE = 0x0a;
 
+/** Random bytes drawn 4 KiB at a time: one system call per 256 ids, not one per id. */
+const randomPool = { bytes: Buffer.alloc(0), used: 0 };
+
+function random16(): Buffer {
+  if (randomPool.used + 16 > randomPool.bytes.length) {
+    randomPool.bytes = randomBytes(4096);
+    randomPool.used = 0;
+  }
+  const bytes = Buffer.from(randomPool.bytes.subarray(randomPool.used, randomPool.used + 16));
+  randomPool.used += 16;
+  return bytes;
+}
+
 /** A fresh UUID version 7 (48 bits of Unix ms, then random bits), lowercase. */
 export function uuid7(): string {
-  const bytes = randomBytes(16);
+  const bytes = random16();
   const ms = Date.now();
   bytes.writeUIntBE(ms, 0, 6);
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;

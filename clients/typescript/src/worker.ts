@@ -155,6 +155,11 @@ class Outcomes {
   }
 }
 
+/** An exponentially weighted moving average (weight 1/8 for the new sample). */
+function ewma(average: number | undefined, sample: number): number {
+  return average === undefined ? sample : average + (sample - average) / 8;
+}
+
 function push<K, V>(map: Map<K, V[]>, key: K, ...values: V[]): void {
   const list = map.get(key);
   if (list) list.push(...values);
@@ -210,6 +215,11 @@ export class Worker {
   private readonly held = new Map<string, Set<string>>();
   private readonly backedOff = new Map<string, number>();
   private beaten = false;
+  /** Leased jobs waiting for a slot (see {@link prefetchTarget}). */
+  private readonly buffer: [QueueKeys, Buffer][] = [];
+  /** Moving averages of a job's run and of a fetch round trip, µs. */
+  private jobTimeUs: number | undefined;
+  private fetchTimeUs: number | undefined;
   private subscriber: Redis | undefined;
 
   constructor(redis: Redis, options: WorkerOptions = {}) {
@@ -253,9 +263,9 @@ export class Worker {
     return this.running.size;
   }
 
-  /** True while no job runs and no outcome waits to be written. */
+  /** True while no job runs or waits in the buffer and no outcome waits to be written. */
   get idle(): boolean {
-    return this.running.size === 0 && this.outcomes.empty;
+    return this.running.size === 0 && this.buffer.length === 0 && this.outcomes.empty;
   }
 
   /** Asks the worker to stop (what SIGTERM does). */
@@ -299,30 +309,55 @@ export class Worker {
     }
   }
 
+  /**
+   * Jobs this worker may hold leased beyond its free slots: while jobs are
+   * shorter than a fetch round trip, enough to keep every slot busy for two
+   * round trips (at most one fetch batch), so short jobs never wait for a
+   * round trip; none once jobs take longer, when prefetched jobs would only
+   * wait here while another worker could run them (the Rust worker's
+   * `Prefetch::Auto`).
+   */
+  private prefetchTarget(): number {
+    if (this.jobTimeUs === undefined || this.fetchTimeUs === undefined) return 0;
+    const jobTimeUs = Math.max(this.jobTimeUs, 1);
+    if (jobTimeUs >= this.fetchTimeUs) return 0;
+    return Math.min(Math.floor((this.fetchTimeUs / jobTimeUs) * 2 * this.concurrency), this.fetchBatch);
+  }
+
   private async fetchLoop(): Promise<void> {
     while (!this.stopping.value) {
       let gotAny = false;
+      let full = false;
       // Cleared before the round: a wake-up that comes during it is kept.
       this.wake.clear();
       for (const keys of this.queues) {
         if (this.stopping.value) break;
         if ((this.backedOff.get(keys.queue) ?? 0) > Date.now()) continue;
-        const free = this.concurrency - this.running.size;
-        if (free <= 0) break;
-        const records = await this.fetch(keys, Math.min(free, this.fetchBatch));
+        const prefetch = this.prefetchTarget();
+        // Fetch once the buffer ran below half the prefetch (empty, without prefetch) and a slot is free or will be.
+        const room = this.concurrency + prefetch - this.running.size - this.buffer.length;
+        if (room <= 0 || this.buffer.length > prefetch / 2) {
+          full = true;
+          break;
+        }
+        const records = await this.fetch(keys, Math.min(room, this.fetchBatch));
         for (const record of records) {
           gotAny = true;
-          this.start(keys, record);
+          this.held.get(keys.queue)!.add(recordId(record));
+          this.buffer.push([keys, record]);
         }
+        this.startBuffered();
       }
       if (this.stopping.value) break;
-      if (this.running.size >= this.concurrency) {
+      if (full) {
         this.slotFreed.clear();
-        if (this.running.size >= this.concurrency) await waitAny([this.slotFreed]);
+        await waitAny([this.slotFreed]);
       } else if (!gotAny) {
         await waitAny([this.wake], this.idlePollMs);
       }
     }
+    // Leased but never started: they stay in the active hash, which the shutdown hands back.
+    this.buffer.length = 0;
   }
 
   private async fetch(keys: QueueKeys, count: number): Promise<Buffer[]> {
@@ -330,7 +365,9 @@ export class Worker {
       [keys.ready, keys.priority, keys.active(this.id), keys.leases, keys.paused], [this.id, count], true);
     for (let round = 0; round < 2; round++) {
       try {
+        const started = process.hrtime.bigint();
         const reply = (await runOne(this.redis, call)) as unknown[];
+        this.fetchTimeUs = ewma(this.fetchTimeUs, Number(process.hrtime.bigint() - started) / 1000);
         const status = Number(reply[0]);
         if (status === 0) return reply.slice(1) as Buffer[];
         if (status === 2) { // no lease (it lapsed): beat, then fetch again
@@ -348,16 +385,26 @@ export class Worker {
     return [];
   }
 
+  /** Starts buffered jobs while slots are free. */
+  private startBuffered(): void {
+    while (this.running.size < this.concurrency && this.buffer.length > 0 && !this.stopping.value) {
+      const [keys, record] = this.buffer.shift()!;
+      this.start(keys, record);
+    }
+  }
+
   private start(keys: QueueKeys, record: Buffer): void {
     const jobId = recordId(record);
-    this.held.get(keys.queue)!.add(jobId);
     const entry: RunningJob = { controller: new AbortController(), queue: keys.queue };
     this.running.set(jobId, entry);
+    const started = process.hrtime.bigint();
     const task = this.runJob(keys, record, entry.controller)
       .catch((err: unknown) => log.error(`job ${jobId} on ${keys.queue}: ${describeError(err)}`))
       .finally(() => {
+        this.jobTimeUs = ewma(this.jobTimeUs, Number(process.hrtime.bigint() - started) / 1000);
         if (this.running.get(jobId) === entry) this.running.delete(jobId);
         this.tasks.delete(task);
+        this.startBuffered();
         this.slotFreed.set();
       });
     this.tasks.add(task);
@@ -365,9 +412,17 @@ export class Worker {
 
   /**
    * `c<id>`: an operator cancelled the job (cancel.lua already took it out of
-   * the active hash): stop it; its outcome calls would change nothing.
+   * the active hash): stop it, or drop it from the buffer if it has not
+   * started; its outcome calls would change nothing.
    */
   private cancel(jobId: string): void {
+    const buffered = this.buffer.findIndex(([, record]) => recordId(record) === jobId);
+    if (buffered >= 0) {
+      const [[keys]] = this.buffer.splice(buffered, 1);
+      this.held.get(keys!.queue)?.delete(jobId);
+      log.info(`job ${jobId} cancelled by an operator before it started`);
+      return;
+    }
     const entry = this.running.get(jobId);
     if (!entry) return;
     log.info(`job ${jobId} cancelled by an operator: stopping it`);
