@@ -130,6 +130,7 @@ function check(job: JobSpec): string[] {
     throw new EnqueueError((err as Error).message);
   }
   if (!isWhole(job.priority, -100, 100)) throw new EnqueueError("priority must be a whole number within -100..100");
+  if (job.tags !== undefined && !Array.isArray(job.tags)) throw new EnqueueError("tags must be an array of strings");
   const tags = [...new Set(job.tags ?? [])];
   if (tags.length > MAX_TAGS) throw new EnqueueError(`at most ${MAX_TAGS} distinct tags`);
   for (const tag of tags) {

@@ -91,7 +91,7 @@ test("bulk enqueue keeps order across queues and kinds", () => withClient("bulk"
 test("invalid options are refused before anything is written", () => withClient("invalid", async (t, client) => {
   const bad = [{ priority: 101 }, { priority: 1.5 }, { queue: "no spaces" }, { tags: Array.from({ length: 9 }, (_, i) => `t${i}`) },
     { delayMs: -1 }, { tags: ["bad\nline"] }, { maxAttempts: 0 }, { id: "not-a-uuid" }, { flowKey: 'a"b' },
-    { uniqueKey: "k" }, { uniqueForMs: 0 }];
+    { uniqueKey: "k" }, { uniqueForMs: 0 }, { tags: "abc" }];
   for (const options of bad) {
     await assert.rejects(client.enqueue("t", {}, options), EnqueueError, JSON.stringify(options));
   }
