@@ -247,6 +247,44 @@ async fn a_typescript_producer_feeds_the_rust_worker() -> Result<(), Box<dyn std
 }
 
 #[tokio::test]
+async fn a_typescript_chain_runs_in_order_on_the_rust_worker()
+-> Result<(), Box<dyn std::error::Error>> {
+    if skipped() {
+        return Ok(());
+    }
+    let t = TestRedis::named("ts-chain").await?;
+    let index = built("index.js");
+    let program = format!(
+        "import {{ Client }} from {index:?};\n\
+         const c = Client.fromUrl({url:?}, {{ prefix: {prefix:?} }});\n\
+         const ids = await c.chain(['Ada', 'Grace', 'Alan'].map((name) => ({{ type: 'interop.greet', payload: {{ name, times: 1 }} }})));\n\
+         console.log(ids.join('\\n'));\n\
+         await c.close();\n",
+        index = index.to_string_lossy(),
+        url = t.url(),
+        prefix = t.prefix(),
+    );
+    let ids: Vec<uuid::Uuid> = node(&[
+        "--input-type=module".as_ref(),
+        "-e".as_ref(),
+        program.as_ref(),
+    ])
+    .lines()
+    .map(str::parse)
+    .collect::<Result<_, _>>()?;
+    assert_eq!(ids.len(), 3);
+    let admin = t.client().admin();
+    let waiting = admin.job("default", ids[2]).await?.ok_or("Alan is gone")?;
+    assert_eq!(waiting.state, JobState::Waiting);
+
+    let report = t.drain(t.worker().register::<Greet>()).await?;
+    let ran: Vec<_> = report.runs.iter().filter_map(|run| run.id).collect();
+    assert_eq!(ran, ids, "each job after its parent");
+    assert_eq!(report.succeeded(), 3);
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_typescript_worker_shows_with_its_language_and_leaves_on_sigterm()
 -> Result<(), Box<dyn std::error::Error>> {
     if skipped() {

@@ -75,6 +75,26 @@ export class QueueKeys {
     this.events = `${base}:events`;
   }
 
+  /** Jobs waiting for their parents (zset). */
+  get waiting(): string {
+    return `${this.base}:waiting`;
+  }
+
+  /** The release outbox of jobs with dependents (zset). */
+  get releases(): string {
+    return `${this.base}:releases`;
+  }
+
+  /** A waiting job's dependency state. */
+  deps(jobId: string): string {
+    return `${this.base}:deps:${jobId}`;
+  }
+
+  /** The dependency record of a job enqueued with dependents. */
+  parent(jobId: string): string {
+    return `${this.base}:parent:${jobId}`;
+  }
+
   /** The active hash of worker `workerId`. */
   active(workerId: string): string {
     return `${this.base}:active:${workerId}`;

@@ -5,14 +5,17 @@
  * statuses.
  */
 
-import { createHash } from "node:crypto";
-
 import { Redis } from "ioredis";
 
+import { enqueueChain } from "./chain.js";
 import { type Command, command, evalsha, run, text } from "./commands.js";
-import { QueueKeys, checkName, checkPrefix, queuesKey } from "./keys.js";
-import { Backoff, encodeRecord, isUuid, toJson, uuid7 } from "./record.js";
+import { type JobOptions, type JobSpec, type When, EnqueueError, check, envelopeOf, uniqueDigest, when } from "./job.js";
+import { QueueKeys, checkPrefix, queuesKey } from "./keys.js";
+import { encodeRecord, toJson, uuid7 } from "./record.js";
 import { type Scripts, sharedScripts } from "./scripts.js";
+
+export { EnqueueError, uniqueDigest } from "./job.js";
+export type { JobOptions, JobSpec, UniqueMode, When } from "./job.js";
 
 /** Most records in one script call or RPUSH (as the Rust client). */
 export const MAX_RECORDS_PER_CALL = 1000;
@@ -22,62 +25,6 @@ export const MAX_IDS_PER_CALL = 200;
 export const DEFAULT_ID_WINDOW_MS = 3_600_000;
 /** A tracked job's status TTL while it waits (Rust: PENDING_STATUS_TTL), ms. */
 export const PENDING_STATUS_TTL_MS = 7 * 24 * 3600 * 1000;
-/** Most distinct tags of one job. */
-export const MAX_TAGS = 8;
-/** Longest flow key, bytes. */
-export const MAX_FLOW_KEY_BYTES = 200;
-/** Longest unique-for: 2^53 ms (Rust: MAX_UNIQUE_TTL_MS). */
-export const MAX_UNIQUE_TTL_MS = 2 ** 53;
-
-/** A job was refused: invalid options, or its given id is held by another job. */
-export class EnqueueError extends Error {
-  override name = "EnqueueError";
-}
-
-/** What a unique job does when another job holds its key (enqueue_unique.lua). */
-export type UniqueMode = "reject" | "replace" | "debounce";
-
-/** Per-job options; every one is optional. */
-export interface JobOptions {
-  /** The queue (default `default`). */
-  queue?: string;
-  /** Run after this many ms (schedule.lua); 0 or absent: now. */
-  delayMs?: number;
-  /** Run at this instant (schedule.lua). */
-  runAt?: Date;
-  /** −100..100, higher first (enqueue_priority.lua). */
-  priority?: number;
-  /** At most 8 distinct tags, 1-64 bytes each, no control characters; indexed by the script. */
-  tags?: readonly string[];
-  /** Attempts before the job is dead; absent: the job type's. */
-  maxAttempts?: number;
-  /** Time limit of one run, ms; absent: the job type's. */
-  timeoutMs?: number;
-  /** Retry backoff; absent: the job type's. */
-  backoff?: Backoff;
-  /** Payload shape version (Rust `Job::VERSION`). */
-  version?: number;
-  /** A UUID the producer chose: the enqueue is idempotent for an hour (enqueue_with_id.lua). */
-  id?: string;
-  /** A status from enqueue to end (`Client::status` / `wait_result`, {@link Client.status}). */
-  track?: boolean;
-  /** Not started within this many ms → dropped as expired. */
-  expiresInMs?: number;
-  /** At most one job per uniqueness key for this long, ms (enqueue_unique.lua). */
-  uniqueForMs?: number;
-  /** The uniqueness key; absent: the job type and payload. */
-  uniqueKey?: string;
-  /** What a duplicate does (default `reject`). */
-  uniqueMode?: UniqueMode;
-  /** Flow key `class:value`: the job waits in its key's list (flow control). */
-  flowKey?: string;
-}
-
-/** One job to enqueue: its type, payload (any JSON value; an object for a Rust struct) and options. */
-export interface JobSpec extends JobOptions {
-  type: string;
-  payload?: unknown;
-}
 
 /** What happened to one job of an enqueue call. */
 export interface Enqueued {
@@ -99,93 +46,6 @@ export interface JobStatus {
   message: string | null;
   stale: boolean;
   updatedAt: number | null;
-}
-
-type When = ["now" | "in" | "at", number];
-
-function when(job: JobSpec): When {
-  if (job.runAt !== undefined) {
-    const ms = job.runAt.getTime();
-    if (!Number.isFinite(ms)) throw new EnqueueError("runAt is not a valid date");
-    return ["at", ms];
-  }
-  if (job.delayMs !== undefined) {
-    if (!Number.isFinite(job.delayMs) || job.delayMs < 0) throw new EnqueueError("delayMs must not be negative");
-    const ms = Math.floor(job.delayMs);
-    if (ms > 0) return ["in", ms];
-  }
-  return ["now", 0];
-}
-
-function isWhole(value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): boolean {
-  return value === undefined || (Number.isInteger(value) && value >= min && value <= max);
-}
-
-/** Throws {@link EnqueueError} for options the protocol refuses; returns the distinct tags. */
-function check(job: JobSpec): string[] {
-  try {
-    checkName("job type", job.type);
-    checkName("queue", job.queue ?? "default");
-  } catch (err) {
-    throw new EnqueueError((err as Error).message);
-  }
-  if (!isWhole(job.priority, -100, 100)) throw new EnqueueError("priority must be a whole number within -100..100");
-  if (job.tags !== undefined && !Array.isArray(job.tags)) throw new EnqueueError("tags must be an array of strings");
-  const tags = [...new Set(job.tags ?? [])];
-  if (tags.length > MAX_TAGS) throw new EnqueueError(`at most ${MAX_TAGS} distinct tags`);
-  for (const tag of tags) {
-    const bytes = Buffer.byteLength(String(tag));
-    // eslint-disable-next-line no-control-regex
-    if (typeof tag !== "string" || bytes < 1 || bytes > 64 || /[\u0000-\u001f\u007f]/.test(tag)) {
-      throw new EnqueueError(`tag ${JSON.stringify(tag)} must be 1-64 bytes without control characters`);
-    }
-  }
-  if (!isWhole(job.maxAttempts, 1)) throw new EnqueueError("maxAttempts must be a whole number of at least 1");
-  if (!isWhole(job.timeoutMs, 0)) throw new EnqueueError("timeoutMs must be a whole number of ms, at least 0");
-  if (!isWhole(job.version, 0, 2 ** 32 - 1)) throw new EnqueueError("version must be a whole number of at least 0");
-  if (!isWhole(job.expiresInMs, 0)) throw new EnqueueError("expiresInMs must be a whole number of ms, at least 0");
-  if (job.id !== undefined && !isUuid(String(job.id).toLowerCase())) {
-    throw new EnqueueError("a given id must be a hyphenated UUID (36 characters)");
-  }
-  if (job.flowKey !== undefined) {
-    const key = job.flowKey;
-    if (typeof key !== "string" || key.length < 1 || key.length > MAX_FLOW_KEY_BYTES || !/^[ -~]+$/.test(key) || /["\\]/.test(key)) {
-      throw new EnqueueError(`flow key ${JSON.stringify(key)} must be 1-${MAX_FLOW_KEY_BYTES} printable ASCII characters without '"' or '\\'`);
-    }
-  }
-  if (job.uniqueForMs !== undefined) {
-    if (!isWhole(job.uniqueForMs, 1, MAX_UNIQUE_TTL_MS)) throw new EnqueueError("uniqueForMs must be a whole number of ms, at least 1");
-    if (job.id !== undefined) throw new EnqueueError("a unique job takes no given id");
-    if (job.uniqueMode !== undefined && !["reject", "replace", "debounce"].includes(job.uniqueMode)) {
-      throw new EnqueueError("uniqueMode must be reject, replace or debounce");
-    }
-  } else if (job.uniqueKey !== undefined || job.uniqueMode !== undefined) {
-    throw new EnqueueError("uniqueKey and uniqueMode need uniqueForMs");
-  }
-  return tags;
-}
-
-/** The lock's digest of a uniqueness key, as the Rust client computes it. */
-export function uniqueDigest(type: string, key: string | undefined, payload: string): string {
-  const sha = createHash("sha1");
-  sha.update(key !== undefined ? `key\n${key}` : `job\n${type}\n${payload}`);
-  return sha.digest("hex");
-}
-
-/** The envelope of `job` under `id`, members holding their default left out. */
-function envelopeOf(job: JobSpec, id: string, tags: string[], unique: string | undefined): Record<string, unknown> {
-  const envelope: Record<string, unknown> = { id, type: job.type };
-  if (job.maxAttempts !== undefined) envelope.max_attempts = job.maxAttempts;
-  if (job.priority) envelope.priority = job.priority;
-  if (job.timeoutMs !== undefined) envelope.timeout_ms = job.timeoutMs;
-  if (job.backoff !== undefined) envelope.backoff = job.backoff.toJson();
-  if (job.version) envelope.version = job.version;
-  if (unique !== undefined) envelope.unique = unique;
-  if (job.expiresInMs !== undefined) envelope.expires_at = Date.now() + job.expiresInMs;
-  if (job.track) envelope.track = true;
-  if (job.flowKey !== undefined) envelope.flow = job.flowKey;
-  if (tags.length > 0) envelope.tags = tags;
-  return envelope;
 }
 
 /** How to read the reply of one command of a plan. */
@@ -371,6 +231,14 @@ export class Client {
     const wakeUps = followUp(planned, replies);
     if (wakeUps.length > 0) await run(this.redis, wakeUps);
     return planned.results;
+  }
+
+  /**
+   * Enqueues `jobs` as a chain: each runs after the previous one succeeded
+   * (the Rust client's `.after()`; a Rust worker runs them). Returns their ids.
+   */
+  async chain(jobs: readonly JobSpec[]): Promise<string[]> {
+    return enqueueChain(this.redis, this.prefix, this.scripts, jobs);
   }
 
   /** The status of job `id` of `queue`; null when it has none (untracked, unknown or past its TTL). */

@@ -39,6 +39,9 @@ export const INCLUDES: Readonly<Record<string, readonly string[]>> = {
   schedule: [...FLOW, "tags"],
   enqueue_with_id: [...FLOW, "tags"],
   enqueue_unique: [...FLOW, "tags"],
+  parent_open: FLOW,
+  link_child: ["lib"],
+  enqueue_waiting: [...FLOW, "tags", "deps"],
 };
 
 /** The name of a script this package calls. */

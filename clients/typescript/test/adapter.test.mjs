@@ -40,7 +40,7 @@ test("the adapter's produce and worker modes follow ADAPTER.md", { skip: !exists
       { op: "enqueue", queue: "q", type: "u", payload: {}, options: { unique_for_ms: 60_000 } },
       { op: "enqueue", queue: "q", type: "u", payload: {}, options: { unique_for_ms: 60_000 } },
       { op: "enqueue", queue: "q", type: "t", options: { priority: 500 } },
-      { op: "chain", queue: "q", jobs: [] },
+      { op: "chain", queue: "c", jobs: [{ type: "conformance.echo" }, { type: "conformance.echo" }] },
       "not json",
     ]);
     assert.equal(replies.length, 9);
@@ -48,7 +48,8 @@ test("the adapter's produce and worker modes follow ADAPTER.md", { skip: !exists
     assert.ok(echo.ok && fail.ok && permanent.ok && many.ok && many.ids.length === 2);
     assert.deepEqual(duplicate, { ok: true, id: unique.id, duplicate: true });
     assert.deepEqual([bad.ok, bad.error], [false, "invalid"]);
-    assert.deepEqual([chain.ok, chain.error], [false, "unsupported"]);
+    assert.deepEqual([chain.ok, chain.ids.length], [true, 2]);
+    assert.notEqual(await t.redis.zscore(`${t.base("c")}:waiting`, chain.ids[1]), null);
     assert.deepEqual([garbage.ok, garbage.error], [false, "invalid"]);
 
     const child = spawn(process.execPath, [ADAPTER, "worker", "--url", REDIS_URL, "--prefix", t.prefix, "--queues", "q",

@@ -138,3 +138,24 @@ test("a script Redis does not know is loaded and the call repeated", () => withC
   }
   assert.equal(await t.redis.zcard(`${t.base()}:priority`), 1);
 }));
+
+test("a chain: the first job is ready with dependents, the others wait for their parent", () => withClient("chain", async (t, client) => {
+  const ids = await client.chain([
+    { type: "step", payload: { n: 1 } },
+    { type: "step", payload: { n: 2 }, queue: "other" },
+    { type: "step", payload: { n: 3 } },
+  ]);
+  assert.equal(ids.length, 3);
+  const ready = await t.redis.lrange(`${t.base()}:ready`, 0, -1);
+  assert.deepEqual(ready.map(idOf), [ids[0]]);
+  assert.equal(JSON.parse(ready[0].split("\n")[0]).dependents, true);
+  assert.equal(await t.redis.hget(`${t.base()}:parent:${ids[0]}`, "state"), "pending");
+  assert.equal(await t.redis.hget(`${t.base()}:parent:${ids[0]}`, `c|other|${ids[1]}`), "1");
+  assert.notEqual(await t.redis.zscore(`${t.base("other")}:waiting`, ids[1]), null);
+  assert.notEqual(await t.redis.zscore(`${t.base()}:waiting`, ids[2]), null);
+  const second = JSON.parse((await t.redis.hget(`${t.base("other")}:jobs`, ids[1])).split("\n")[0]);
+  assert.deepEqual([second.dependents, second.after], [true, [{ id: ids[0], queue: "default" }]]);
+  const third = JSON.parse((await t.redis.hget(`${t.base()}:jobs`, ids[2])).split("\n")[0]);
+  assert.deepEqual([third.dependents, third.after], [undefined, [{ id: ids[1], queue: "other" }]]);
+  await assert.rejects(client.chain([{ type: "a" }, { type: "b", uniqueForMs: 1000 }]), EnqueueError);
+}));

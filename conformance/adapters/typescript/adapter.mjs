@@ -8,8 +8,10 @@
 // `worker` runs the package's real Worker (clients/typescript, built into
 // dist/) with the conformance handlers and prints the ready line once the
 // worker is registered and fetching; `produce` answers one JSON request per
-// stdin line with the package's Client. Options and operations the client
-// does not have are answered `unsupported`. Logs go to stderr only.
+// stdin line with the package's Client (`chain` with Client.chain: its jobs
+// carry `after` / `dependents`, which the TypeScript worker hands back for a
+// Rust worker to run). Options the client does not have (idempotency keys)
+// are answered `unsupported`. Logs go to stderr only.
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 
@@ -141,7 +143,7 @@ async function answer(client, request) {
     case "enqueue_many":
       return { ok: true, ids: await client.enqueueMany((request.jobs ?? []).map((job) => specOf(queue, job))) };
     case "chain":
-      throw new Refused("unsupported", "the TypeScript client has no chains (after / dependents) yet");
+      return { ok: true, ids: await client.chain((request.jobs ?? []).map((job) => specOf(queue, job))) };
     case "status": {
       const status = await client.status(queue, request.id);
       return { ok: true, status: status && { state: status.state, result: status.result, error: status.error } };
