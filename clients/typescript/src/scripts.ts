@@ -6,7 +6,8 @@
  * `jobqueue-core/src/store/scripts.rs` builds, so the SHA1 is the same and
  * Rust, Python and TypeScript processes share the loaded scripts. The scripts
  * are never re-implemented here: the package's `lua` directory is a symbolic
- * link to `jobqueue-core/src/lua` (the repository's single copy), and
+ * link to `jobqueue-core/src/lua` (the repository's single copy; `npm run
+ * build` copies it into `dist/lua` for a packed package), and
  * `JOBQUEUE_LUA_DIR` may point at another copy of that directory.
  *
  * `node dist/scripts.js` prints `<name> <sha1>` per script (compared with
@@ -14,7 +15,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -59,10 +60,17 @@ function packageDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), "..");
 }
 
-/** Where the script files are read from: `JOBQUEUE_LUA_DIR`, else the package's `lua` link. */
+/**
+ * Where the script files are read from: `JOBQUEUE_LUA_DIR`; else, in the
+ * repository, the package's `lua` link to `jobqueue-core/src/lua`; else (a
+ * packed copy of the package, which has no link) the copy `npm run build`
+ * put in `dist/lua`.
+ */
 export function luaDir(): string {
   const override = process.env.JOBQUEUE_LUA_DIR;
-  return override ? override : join(packageDir(), "lua");
+  if (override) return override;
+  const linked = join(packageDir(), "lua");
+  return existsSync(linked) ? linked : join(packageDir(), "dist", "lua");
 }
 
 /** Builds script `name` from its files, as the Rust registry does. */

@@ -37,6 +37,14 @@ test("the package reads the repository's single copy of the scripts", { skip: !e
   assert.deepEqual(drifted, []);
 });
 
+test("the copy in dist/lua (for a packed package) is the repository's, byte for byte", { skip: !existsSync(SOURCE) }, () => {
+  const copy = join(PACKAGE, "dist", "lua");
+  const names = luaFiles(SOURCE);
+  assert.deepEqual(luaFiles(copy), names, "run npm run build");
+  const drifted = names.filter((n) => !readFileSync(join(copy, n)).equals(readFileSync(join(SOURCE, n))));
+  assert.deepEqual(drifted, [], "dist/lua drifted from jobqueue-core/src/lua: run npm run build");
+});
+
 test("the include sets are the ones docs/protocol.md lists", { skip: !existsSync(SOURCE) }, () => {
   const doc = readFileSync(join(REPO, "docs", "protocol.md"), "utf8");
   const rows = doc.split("| includes | scripts |")[1].split("\n").slice(2);
