@@ -3,8 +3,10 @@
 //! Rust producer feeds the TypeScript worker (`examples/interop/worker.mts`,
 //! whose failures land in the dead set with the JavaScript stack trace), and
 //! a TypeScript producer (`examples/interop/enqueue.mts`) feeds the Rust
-//! worker. Needs Node ≥ 20 and the package built (`npm ci && npm run build`
-//! in clients/typescript; `scripts/test` does it). Skipped, loudly, only
+//! worker; Python and TypeScript producers and workers feed each other.
+//! Needs Node ≥ 20 and the package built (`npm ci && npm run build`
+//! in clients/typescript), and for the Python test `python3` with the
+//! Python client (`scripts/test` does both). Skipped, loudly, only
 //! when `JOBQUEUE_SKIP_TYPESCRIPT` is set (scripts/lib/node.sh sets it when
 //! no Node ≥ 20 is installed).
 
@@ -281,6 +283,79 @@ async fn a_typescript_chain_runs_in_order_on_the_rust_worker()
     let ran: Vec<_> = report.runs.iter().filter_map(|run| run.id).collect();
     assert_eq!(ran, ids, "each job after its parent");
     assert_eq!(report.succeeded(), 3);
+    Ok(())
+}
+
+/// Runs `python3 args…` (the Python client installed, as scripts/test does); returns stdout.
+fn python(args: &[&str]) -> String {
+    let output = Command::new("python3")
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("python3 must be installed to run the Python ↔ TypeScript tests");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("No module named 'jobqueue_client'"),
+        "install the Python client first: python3 -m pip install ./clients/python (scripts/test does it)"
+    );
+    assert!(output.status.success(), "python3 {args:?} failed: {stderr}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn python_and_typescript_feed_each_other() -> Result<(), Box<dyn std::error::Error>> {
+    if skipped() {
+        return Ok(());
+    }
+    let t = TestRedis::named("ts-py").await?;
+    // A Python producer feeds the TypeScript worker; the result is read back in Python.
+    let program = format!(
+        "from jobqueue_client import Client\n\
+         c = Client.from_url({url:?}, prefix={prefix:?})\n\
+         print(c.enqueue('interop.greet', {{'name': 'Ada', 'times': 1}}, track=True))\n",
+        url = t.url(),
+        prefix = t.prefix(),
+    );
+    let id = python(&["-c", &program]);
+    let worker = example_worker(&t, &["--queues", "default", "--exit-when-idle"]).output();
+    let output = tokio::time::timeout(Duration::from_secs(30), worker).await??;
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    assert!(log.contains("hello, Ada"), "{log}");
+    let read = format!(
+        "import json, redis\n\
+         r = redis.Redis.from_url({url:?})\n\
+         print(r.hget('{prefix}:{{default}}:status:{id}', 'result').decode())\n",
+        url = t.url(),
+        prefix = t.prefix(),
+        id = id.trim(),
+    );
+    let result: serde_json::Value = serde_json::from_str(python(&["-c", &read]).trim())?;
+    assert_eq!(result, serde_json::json!({"greeted": "Ada", "times": 1}));
+
+    // A TypeScript producer feeds the Python worker.
+    let enqueue = built("examples/enqueue.mjs");
+    let ids = node(&[
+        enqueue.as_os_str(),
+        "--url".as_ref(),
+        t.url().as_ref(),
+        "--prefix".as_ref(),
+        t.prefix().as_ref(),
+    ]);
+    assert_eq!(ids.lines().count(), 4);
+    let worker = tokio::process::Command::new("python3")
+        .arg(repo_root().join("examples/interop/worker.py"))
+        .args(["--url", t.url(), "--prefix", t.prefix()])
+        .args(["--queues", "default", "--exit-when-idle"])
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(30), worker).await??;
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the Python worker failed: {log}");
+    for name in ["Ada", "Grace", "Alan", "Barbara"] {
+        assert!(log.contains(&format!("hello, {name}")), "{name}: {log}");
+    }
+    let queue = t.client().admin().queue("default").await?;
+    assert_eq!((queue.processed, queue.failed), (5, 0));
     Ok(())
 }
 
