@@ -116,6 +116,11 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** Most jobs per fetch.lua call (default 100, at most 1,000). */
   fetchBatch?: number;
+  /**
+   * Leased jobs held beyond the free slots: `"auto"` (default) while jobs are
+   * shorter than a fetch round trip, or always this many (0: never).
+   */
+  prefetch?: "auto" | number;
   /** Fetch every queue found empty this often even without a wake-up, ms (default 2 s). */
   idlePollMs?: number;
   /** Look for other workers' lapsed leases this often, ms (default 5 s, jittered). */
@@ -219,6 +224,7 @@ export class Worker {
   readonly concurrency: number;
   readonly leaseMs: number;
   readonly fetchBatch: number;
+  readonly prefetch: "auto" | number;
   readonly idlePollMs: number;
   readonly reapIntervalMs: number;
   shutdownGraceMs: number;
@@ -258,6 +264,7 @@ export class Worker {
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 10));
     this.leaseMs = options.leaseMs ?? 30_000;
     this.fetchBatch = Math.max(1, Math.min(options.fetchBatch ?? 100, 1000));
+    this.prefetch = options.prefetch ?? "auto";
     this.idlePollMs = options.idlePollMs ?? 2_000;
     this.reapIntervalMs = options.reapIntervalMs ?? 5_000;
     this.shutdownGraceMs = options.shutdownGraceMs ?? 25_000;
@@ -345,6 +352,7 @@ export class Worker {
    * `Prefetch::Auto`).
    */
   private prefetchTarget(): number {
+    if (this.prefetch !== "auto") return Math.max(0, Math.min(Math.floor(this.prefetch), this.fetchBatch));
     if (this.jobTimeUs === undefined || this.fetchTimeUs === undefined) return 0;
     const jobTimeUs = Math.max(this.jobTimeUs, 1);
     if (jobTimeUs >= this.fetchTimeUs) return 0;

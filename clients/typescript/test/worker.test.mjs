@@ -318,3 +318,36 @@ test("SIGTERM stops the command-line worker, which hands its jobs back", async (
     await s.t.cleanup();
   }
 });
+
+test("prefetched jobs wait in the buffer: a cancelled one never starts, the rest go back at stop", async () => {
+  const s = setup("prefetch");
+  try {
+    const ran = [];
+    let release;
+    const blocker = new Promise((resolve) => { release = resolve; });
+    const worker = s.worker({ concurrency: 1, prefetch: 3, shutdownGraceMs: 5_000 });
+    worker.register("step", async (payload) => {
+      ran.push(payload.n);
+      if (payload.n === 0) await blocker;
+    });
+    const ids = [];
+    for (let n = 0; n < 4; n++) ids.push(await s.client.enqueue("step", { n }));
+    const running = worker.run({ installSignalHandlers: false });
+    // One job runs, three wait leased in the buffer (all four in the active hash).
+    await until(async () => ran.length === 1 && (await s.t.redis.hlen(`${s.base}:active:${worker.id}`)) === 4, 5_000, "the prefetch");
+    assert.equal(await s.t.redis.llen(`${s.base}:ready`), 0);
+    // What cancel.lua does for a leased job: take it from the active hash, publish c<id>.
+    await s.t.redis.hdel(`${s.base}:active:${worker.id}`, ids[1]);
+    await s.t.redis.publish(`${s.base}:events`, `c${ids[1]}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    worker.stop();
+    release();
+    await running;
+    assert.deepEqual(ran, [0], "nothing started after the stop; the cancelled job never");
+    const ready = await s.t.redis.lrange(`${s.base}:ready`, 0, -1);
+    assert.deepEqual(ready.map((r) => r.slice(7, 43)).sort(), [ids[2], ids[3]].sort(), "the unstarted buffered jobs went back");
+    assert.equal(await s.stat("processed"), 1);
+  } finally {
+    await s.t.cleanup();
+  }
+});
