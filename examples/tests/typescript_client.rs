@@ -360,6 +360,56 @@ async fn python_and_typescript_feed_each_other() -> Result<(), Box<dyn std::erro
 }
 
 #[tokio::test]
+async fn rust_and_typescript_share_idempotency_keys() -> Result<(), Box<dyn std::error::Error>> {
+    if skipped() {
+        return Ok(());
+    }
+    let t = TestRedis::named("ts-idem").await?;
+    let index = built("index.js");
+    let program = format!(
+        "import {{ Client }} from {index:?};\n\
+         const c = Client.fromUrl({url:?}, {{ prefix: {prefix:?} }});\n\
+         console.log(await c.enqueue('interop.greet', {{ name: 'Ada', times: 1 }}, {{ idempotencyKey: 'order-1', idempotencyWindowMs: 60000 }}));\n\
+         await c.close();\n",
+        index = index.to_string_lossy(),
+        url = t.url(),
+        prefix = t.prefix(),
+    );
+    let first: uuid::Uuid = node(&[
+        "--input-type=module".as_ref(),
+        "-e".as_ref(),
+        program.as_ref(),
+    ])
+    .trim()
+    .parse()?;
+    let client = t.client();
+    let window = Duration::from_secs(60);
+    let same = client
+        .job(Greet {
+            name: "Ada".into(),
+            times: 1,
+        })
+        .idempotency_key("order-1", window)
+        .enqueue()
+        .await?;
+    assert_eq!(same, first, "the TypeScript job holds the key");
+    let other = client
+        .job(Greet {
+            name: "Grace".into(),
+            times: 1,
+        })
+        .idempotency_key("order-1", window)
+        .enqueue()
+        .await;
+    assert!(
+        matches!(other, Err(jobqueue::Error::IdempotencyConflict { .. })),
+        "{other:?}"
+    );
+    assert_eq!(client.admin().queue("default").await?.ready, 1);
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_typescript_worker_shows_with_its_language_and_leaves_on_sigterm()
 -> Result<(), Box<dyn std::error::Error>> {
     if skipped() {

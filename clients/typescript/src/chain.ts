@@ -50,6 +50,7 @@ export async function enqueueChain(redis: Redis, prefix: string, scripts: Script
     const tags = check(job);
     if (job.uniqueForMs !== undefined) throw new EnqueueError("a job of a chain cannot also be unique");
     if (job.id !== undefined) throw new EnqueueError("a job of a chain takes no given id (not supported yet)");
+    if (job.idempotencyKey !== undefined) throw new EnqueueError("a job of a chain cannot have an idempotency key");
     const at = when(job);
     const id = uuid7();
     const keys = new QueueKeys(prefix, job.queue ?? "default");

@@ -9,6 +9,12 @@ import { createHash } from "node:crypto";
 import { checkName } from "./keys.js";
 import { Backoff, isUuid } from "./record.js";
 
+/** Longest idempotency key, bytes (Rust: MAX_KEY_BYTES). */
+export const MAX_IDEMPOTENCY_KEY_BYTES = 1024;
+/** An idempotency key's window when none is given: 24 h. */
+export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+/** Longest idempotency window: 30 days (Rust: MAX_WINDOW). */
+export const MAX_IDEMPOTENCY_WINDOW_MS = 30 * 24 * 3600 * 1000;
 /** Most distinct tags of one job. */
 export const MAX_TAGS = 8;
 /** Longest flow key, bytes. */
@@ -58,6 +64,15 @@ export interface JobOptions {
   uniqueMode?: UniqueMode;
   /** Flow key `class:value`: the job waits in its key's list (flow control). */
   flowKey?: string;
+  /**
+   * At most one job per key within the window, even after that job finished
+   * (enqueue_idempotent.lua; the Rust client's `idempotency_key`): a repeat
+   * with the same type and payload answers the first job's id, one with
+   * other content is refused. 1-1,024 bytes.
+   */
+  idempotencyKey?: string;
+  /** The idempotency key's window, ms (default 24 h, at most 30 days). */
+  idempotencyWindowMs?: number;
 }
 
 /** One job to enqueue: its type, payload (any JSON value; an object for a Rust struct) and options. */
@@ -129,6 +144,21 @@ export function check(job: JobSpec): string[] {
   } else if (job.uniqueKey !== undefined || job.uniqueMode !== undefined) {
     throw new EnqueueError("uniqueKey and uniqueMode need uniqueForMs");
   }
+  if (job.idempotencyKey !== undefined) {
+    const bytes = typeof job.idempotencyKey === "string" ? Buffer.byteLength(job.idempotencyKey) : 0;
+    if (bytes < 1 || bytes > MAX_IDEMPOTENCY_KEY_BYTES) {
+      throw new EnqueueError(`an idempotency key is 1 to ${MAX_IDEMPOTENCY_KEY_BYTES} bytes`);
+    }
+    if (!isWhole(job.idempotencyWindowMs, 1, MAX_IDEMPOTENCY_WINDOW_MS)) {
+      throw new EnqueueError("an idempotency key's window is 1 ms to 30 days");
+    }
+    // As the Rust client: enqueue_idempotent.lua does not index tags.
+    if (job.uniqueForMs !== undefined || tags.length > 0) {
+      throw new EnqueueError("an idempotency key cannot go with uniqueForMs or tags");
+    }
+  } else if (job.idempotencyWindowMs !== undefined) {
+    throw new EnqueueError("idempotencyWindowMs needs idempotencyKey");
+  }
   return tags;
 }
 
@@ -137,6 +167,16 @@ export function uniqueDigest(type: string, key: string | undefined, payload: str
   const sha = createHash("sha1");
   sha.update(key !== undefined ? `key\n${key}` : `job\n${type}\n${payload}`);
   return sha.digest("hex");
+}
+
+/** What makes two enqueues under one idempotency key "the same job": SHA-1 (hex) of `<type>\n<payload>`. */
+export function contentDigest(type: string, payload: string): string {
+  return createHash("sha1").update(`${type}\n${payload}`).digest("hex");
+}
+
+/** The key name part of an idempotency key: its SHA-256 (hex). */
+export function idempotencyKeyDigest(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
 }
 
 /** The envelope of `job` under `id`, members holding their default left out. */

@@ -110,6 +110,11 @@ export class QueueKeys {
     return `${this.base}:status:${jobId}`;
   }
 
+  /** An idempotency key's marker, named by the key's SHA-256 (hex). */
+  idem(keyDigest: string): string {
+    return `${this.base}:idem:${keyDigest}`;
+  }
+
   /** A uniqueness lock. */
   unique(digest: string): string {
     return `${this.base}:unique:${digest}`;

@@ -9,7 +9,10 @@ import { Redis } from "ioredis";
 
 import { enqueueChain } from "./chain.js";
 import { type Command, command, evalsha, run, text } from "./commands.js";
-import { type JobOptions, type JobSpec, type When, EnqueueError, check, envelopeOf, uniqueDigest, when } from "./job.js";
+import {
+  DEFAULT_IDEMPOTENCY_WINDOW_MS, type JobOptions, type JobSpec, type When, EnqueueError, check, contentDigest,
+  envelopeOf, idempotencyKeyDigest, uniqueDigest, when,
+} from "./job.js";
 import { QueueKeys, checkPrefix, queuesKey } from "./keys.js";
 import { encodeRecord, toJson, uuid7 } from "./record.js";
 import { type Scripts, sharedScripts } from "./scripts.js";
@@ -31,7 +34,7 @@ export interface Enqueued {
   /** The job's id; for a rejected or debounced unique job, the holder's. */
   id: string;
   /**
-   * `enqueued`; `exists` (a given id enqueued before with the same content);
+   * `enqueued`; `exists` (a given id or idempotency key enqueued before with the same content: the first job's id);
    * for unique jobs `duplicate` (rejected), `debounced` or `replaced`.
    */
   status: "enqueued" | "exists" | "duplicate" | "debounced" | "replaced";
@@ -52,7 +55,8 @@ export interface JobStatus {
 type Reading =
   | { kind: "push"; count: number; channel: string }
   | { kind: "given"; slots: number[] }
-  | { kind: "unique"; slots: number[] };
+  | { kind: "unique"; slots: number[] }
+  | { kind: "idempotent"; slots: number[] };
 
 /** The commands of one enqueue call, and how to read their replies. */
 export interface Plan {
@@ -75,7 +79,7 @@ function chunks<T>(items: T[], size: number): T[][] {
  */
 export function plan(prefix: string, scripts: Scripts, jobs: readonly JobSpec[],
   idWindowMs: number = DEFAULT_ID_WINDOW_MS, listed: ReadonlySet<string> = new Set()): Plan {
-  interface Prepared { job: JobSpec; slot: number; id: string; record: string; at: When; unique?: string }
+  interface Prepared { job: JobSpec; slot: number; id: string; payload: string; record: string; at: When; unique?: string }
   const results: Enqueued[] = [];
   const byQueue = new Map<string, Prepared[]>();
   for (const job of jobs) {
@@ -87,7 +91,7 @@ export function plan(prefix: string, scripts: Scripts, jobs: readonly JobSpec[],
     const unique = job.uniqueForMs !== undefined ? uniqueDigest(job.type, job.uniqueKey, payload) : undefined;
     const record = encodeRecord(envelopeOf(job, id, tags, unique), payload);
     const queue = job.queue ?? "default";
-    const prepared: Prepared = { job, slot: results.length, id, record, at, ...(unique ? { unique } : {}) };
+    const prepared: Prepared = { job, slot: results.length, id, payload, record, at, ...(unique ? { unique } : {}) };
     results.push({ id, status: "enqueued" });
     const list = byQueue.get(queue);
     if (list) list.push(prepared);
@@ -103,10 +107,12 @@ export function plan(prefix: string, scripts: Scripts, jobs: readonly JobSpec[],
     const scheduled: (string | number)[] = [];
     const given: Prepared[] = [];
     const uniques: Prepared[] = [];
+    const idempotent: Prepared[] = [];
     for (const entry of entries) {
       const { job, at } = entry;
       if (job.track) commands.push(...statusInit(keys.status(entry.id), at));
       if (entry.unique !== undefined) uniques.push(entry);
+      else if (job.idempotencyKey !== undefined) idempotent.push(entry);
       else if (job.id !== undefined) given.push(entry);
       else if (at[0] !== "now") scheduled.push(entry.record, at[0], at[1]);
       else if (job.priority || job.tags?.length || job.flowKey !== undefined) scripted.push(entry.record);
@@ -135,6 +141,15 @@ export function plan(prefix: string, scripts: Scripts, jobs: readonly JobSpec[],
         [keys.scheduled, keys.retry, keys.jobs, keys.ready, keys.priority, ...chunk.map((e) => keys.unique(e.unique!))],
         [keys.events, ...chunk.flatMap((e) => [e.job.uniqueMode ?? "reject", e.job.uniqueForMs!, e.record, e.at[0], e.at[1]])]));
     }
+    for (const chunk of chunks(idempotent, MAX_IDS_PER_CALL)) {
+      readings.set(commands.length, { kind: "idempotent", slots: chunk.map((e) => e.slot) });
+      commands.push(evalsha(scripts.get("enqueue_idempotent"),
+        [keys.ready, keys.priority, keys.scheduled, keys.jobs,
+          ...chunk.flatMap((e) => [keys.idem(idempotencyKeyDigest(e.job.idempotencyKey!)), keys.idMarker(e.id)])],
+        [keys.events, idWindowMs, ...chunk.flatMap((e) => [e.record, e.at[0], e.at[1],
+          e.job.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS, contentDigest(e.job.type, e.payload),
+          e.job.id !== undefined ? "given" : "generated"])]));
+    }
   }
   return { results, commands, readings, queues: [...byQueue.keys()] };
 }
@@ -152,11 +167,14 @@ export function followUp(planned: Plan, replies: unknown[]): Command[] {
       continue;
     }
     const parts = (reply as unknown[]).map(text);
-    const stride = reading.kind === "given" ? 2 : 3;
+    const stride = reading.kind === "unique" ? 3 : 2;
     reading.slots.forEach((slot, n) => {
       const status = parts[n * stride]!;
       const id = parts[n * stride + 1]!;
       if (status === "taken") throw new EnqueueError(`job id ${id} is held by another job`);
+      if (status === "conflict") {
+        throw new EnqueueError(`the idempotency key is held by job ${id}, enqueued with another type or payload`);
+      }
       planned.results[slot] = { id, status: status as Enqueued["status"] };
     });
   }

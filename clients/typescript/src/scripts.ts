@@ -40,6 +40,7 @@ export const INCLUDES: Readonly<Record<string, readonly string[]>> = {
   schedule: [...FLOW, "tags"],
   enqueue_with_id: [...FLOW, "tags"],
   enqueue_unique: [...FLOW, "tags"],
+  enqueue_idempotent: ["lib", "keys", "records", "new_jobs", "tags"],
   parent_open: FLOW,
   link_child: ["lib"],
   enqueue_waiting: [...FLOW, "tags", "deps"],

@@ -41,10 +41,15 @@ test("the adapter's produce and worker modes follow ADAPTER.md", { skip: !exists
       { op: "enqueue", queue: "q", type: "u", payload: {}, options: { unique_for_ms: 60_000 } },
       { op: "enqueue", queue: "q", type: "t", options: { priority: 500 } },
       { op: "chain", queue: "c", jobs: [{ type: "conformance.echo" }, { type: "conformance.echo" }] },
+      { op: "enqueue", queue: "i", type: "t", payload: { n: 1 }, options: { idempotency_key: "k", idempotency_window_ms: 60_000 } },
+      { op: "enqueue", queue: "i", type: "t", payload: { n: 1 }, options: { idempotency_key: "k", idempotency_window_ms: 60_000 } },
+      { op: "enqueue", queue: "i", type: "t", payload: { n: 2 }, options: { idempotency_key: "k" } },
       "not json",
     ]);
-    assert.equal(replies.length, 9);
-    const [echo, fail, permanent, many, unique, duplicate, bad, chain, garbage] = replies;
+    assert.equal(replies.length, 12);
+    const [echo, fail, permanent, many, unique, duplicate, bad, chain, keyed, keyedAgain, keyedOther, garbage] = replies;
+    assert.deepEqual(keyedAgain, { ok: true, id: keyed.id, duplicate: true });
+    assert.deepEqual([keyedOther.ok, keyedOther.error], [false, "duplicate"]);
     assert.ok(echo.ok && fail.ok && permanent.ok && many.ok && many.ids.length === 2);
     assert.deepEqual(duplicate, { ok: true, id: unique.id, duplicate: true });
     assert.deepEqual([bad.ok, bad.error], [false, "invalid"]);

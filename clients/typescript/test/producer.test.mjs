@@ -1,5 +1,6 @@
 // The producer against a real Redis: what lands where, in which format.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -158,4 +159,23 @@ test("a chain: the first job is ready with dependents, the others wait for their
   const third = JSON.parse((await t.redis.hget(`${t.base()}:jobs`, ids[2])).split("\n")[0]);
   assert.deepEqual([third.dependents, third.after], [undefined, [{ id: ids[1], queue: "other" }]]);
   await assert.rejects(client.chain([{ type: "a" }, { type: "b", uniqueForMs: 1000 }]), EnqueueError);
+}));
+
+test("an idempotency key admits one job per window, with the Rust client's marker", () => withClient("idem", async (t, client) => {
+  const [first] = await client.submit([{ type: "charge", payload: { order: 7 }, idempotencyKey: "checkout-7", idempotencyWindowMs: 60_000 }]);
+  assert.equal(first.status, "enqueued");
+  const [again] = await client.submit([{ type: "charge", payload: { order: 7 }, idempotencyKey: "checkout-7", idempotencyWindowMs: 60_000 }]);
+  assert.deepEqual(again, { id: first.id, status: "exists" });
+  await assert.rejects(client.enqueue("charge", { order: 8 }, { idempotencyKey: "checkout-7" }), /held by job/);
+  const marker = `${t.base()}:idem:${createHash("sha256").update("checkout-7").digest("hex")}`;
+  const digest = createHash("sha1").update('charge\n{"order":7}').digest("hex");
+  assert.equal(await t.redis.get(marker), `${first.id} ${digest}`);
+  const ttl = await t.redis.pttl(marker);
+  assert.ok(ttl > 50_000 && ttl <= 60_000, `ttl ${ttl}`);
+  assert.deepEqual((await t.redis.lrange(`${t.base()}:ready`, 0, -1)).map(idOf), [first.id]);
+  const later = await client.enqueue("charge", { order: 9 }, { idempotencyKey: "checkout-9", delayMs: 60_000 });
+  assert.notEqual(await t.redis.zscore(`${t.base()}:scheduled`, later), null);
+  await assert.rejects(client.enqueue("charge", {}, { idempotencyKey: "k", tags: ["a"] }), EnqueueError);
+  await assert.rejects(client.enqueue("charge", {}, { idempotencyWindowMs: 5 }), EnqueueError);
+  await assert.rejects(client.enqueue("charge", {}, { idempotencyKey: "" }), EnqueueError);
 }));

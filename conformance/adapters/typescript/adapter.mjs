@@ -10,8 +10,10 @@
 // worker is registered and fetching; `produce` answers one JSON request per
 // stdin line with the package's Client (`chain` with Client.chain: its jobs
 // carry `after` / `dependents`, which the TypeScript worker hands back for a
-// Rust worker to run). Options the client does not have (idempotency keys)
-// are answered `unsupported`. Logs go to stderr only.
+// Rust worker to run). Every option of ADAPTER.md maps to one of the
+// client's; an enqueue that found its job already there (a unique job's
+// holder, a given id or idempotency key seen before) answers
+// `"duplicate":true` with that job's id. Logs go to stderr only.
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 
@@ -21,8 +23,6 @@ import {
 
 /** Exit code of `conformance.crash`. */
 const CRASH_EXIT_CODE = 3;
-/** ADAPTER.md options the TypeScript client does not have yet. */
-const UNSUPPORTED_OPTIONS = ["idempotency_key", "idempotency_window_ms"];
 
 // -- worker ------------------------------------------------------------------
 
@@ -111,8 +111,6 @@ function backoffOf(policy) {
 
 function specOf(queue, request) {
   const o = request.options ?? {};
-  const unsupported = UNSUPPORTED_OPTIONS.filter((name) => o[name] !== undefined && o[name] !== null);
-  if (unsupported.length > 0) throw new Refused("unsupported", `the TypeScript client has no ${unsupported.join(", ")}`);
   const spec = { type: request.type, payload: request.payload ?? null, queue };
   const set = (name, value) => { if (value !== undefined && value !== null) spec[name] = value; };
   set("delayMs", o.delay_ms);
@@ -125,6 +123,8 @@ function specOf(queue, request) {
   set("uniqueForMs", o.unique_for_ms);
   set("uniqueKey", o.unique_key);
   set("flowKey", o.flow_key);
+  set("idempotencyKey", o.idempotency_key);
+  set("idempotencyWindowMs", o.idempotency_window_ms);
   set("track", o.track);
   set("expiresInMs", o.expires_in_ms);
   set("version", o.version);
@@ -136,7 +136,7 @@ async function answer(client, request) {
   switch (request.op) {
     case "enqueue": {
       const [result] = await client.submit([specOf(queue, request)]);
-      return result.status === "duplicate" || result.status === "debounced"
+      return result.status === "duplicate" || result.status === "debounced" || result.status === "exists"
         ? { ok: true, id: result.id, duplicate: true }
         : { ok: true, id: result.id };
     }
@@ -156,7 +156,7 @@ async function answer(client, request) {
 function refusal(err) {
   if (err instanceof Refused) return { ok: false, error: err.kind, message: err.message };
   if (err instanceof EnqueueError || err instanceof InvalidName || err instanceof SyntaxError || err instanceof TypeError) {
-    const kind = /held by another job/.test(err.message) ? "duplicate" : "invalid";
+    const kind = /held by another job|held by job/.test(err.message) ? "duplicate" : "invalid";
     return { ok: false, error: kind, message: `${err.name}: ${err.message}` };
   }
   if (err?.name === "ReplyError" || /connect|ECONNREFUSED|Connection/i.test(String(err?.message))) {
