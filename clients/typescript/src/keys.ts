@@ -75,6 +75,11 @@ export class QueueKeys {
     this.events = `${base}:events`;
   }
 
+  /** Flow keys ready to run (zset). */
+  get gready(): string {
+    return `${this.base}:gready`;
+  }
+
   /** Jobs waiting for their parents (zset). */
   get waiting(): string {
     return `${this.base}:waiting`;

@@ -42,6 +42,8 @@ export const INCLUDES: Readonly<Record<string, readonly string[]>> = {
   enqueue_unique: [...FLOW, "tags"],
   enqueue_idempotent: ["lib", "keys", "records", "new_jobs", "tags"],
   parent_open: FLOW,
+  ack_parents: [...FLOW, "observe"],
+  release_child: [...FLOW, "tags", "deps"],
   link_child: ["lib"],
   enqueue_waiting: [...FLOW, "tags", "deps"],
 };

@@ -24,6 +24,7 @@ import {
   encodeEnvelope, errorEntry, malformedRecord, pushError, randomBelow, randomHex, recordId, splitRecord, toJson,
   truncateUtf8,
 } from "./record.js";
+import { applyRelease, sweepReleases } from "./releases.js";
 import { type Scripts, sharedScripts } from "./scripts.js";
 import { Flag, sleep, waitAny } from "./signal.js";
 import { VERSION } from "./version.js";
@@ -34,7 +35,7 @@ const log = new Logger("jobqueue.worker");
  * Envelope members of features this worker does not run yet: such jobs are
  * handed back untouched for a Rust worker (docs/other-languages.md).
  */
-export const UNSUPPORTED_MEMBERS = ["batch", "dependents", "flow", "workflow", "after"] as const;
+export const UNSUPPORTED_MEMBERS = ["batch", "flow", "workflow"] as const;
 /** Dead set bounds passed to bury.lua (the Rust defaults). */
 export const DEAD_MAX_JOBS = 10_000;
 export const DEAD_MAX_AGE_MS = 180 * 24 * 3600 * 1000;
@@ -179,11 +180,16 @@ class Outcomes {
   acks = new Map<string, [string, string | undefined][]>();
   retries = new Map<string, (string | number | Buffer)[]>();
   burials = new Map<string, (string | Buffer)[]>();
+  /** Jobs with dependents (chains): id and result JSON ('' for none), ended with ack_parents.lua. */
+  parentAcks = new Map<string, [string, string][]>();
+  /** Jobs with dependents that will not run again: bury.lua with the outbox and parent keys. */
+  parentBurials = new Map<string, (string | Buffer)[]>();
   /** Tracked jobs' status writes, sent after the outcome scripts. */
   statuses: Command[] = [];
 
   get empty(): boolean {
-    return this.acks.size === 0 && this.retries.size === 0 && this.burials.size === 0 && this.statuses.length === 0;
+    return this.acks.size === 0 && this.retries.size === 0 && this.burials.size === 0 && this.statuses.length === 0
+      && this.parentAcks.size === 0 && this.parentBurials.size === 0;
   }
 }
 
@@ -488,7 +494,7 @@ export class Worker {
     }
     const expiresAt = envelope.expires_at;
     if (typeof expiresAt === "number" && expiresAt <= Date.now()
-        && await this.expire(keys, leasedId, expiresAt, envelope.unique)) {
+        && await this.expire(keys, leasedId, expiresAt, envelope.unique, envelope.dependents === true)) {
       return; // not started in time: dropped as expired (Redis's clock decided)
     }
     const jobType = this.jobTypes.get(envelope.type);
@@ -541,7 +547,11 @@ export class Worker {
       fail(attempt, "error", describeError(err), attempt >= maxAttempts, jobType.backoff);
       return;
     }
-    this.ack(keys, leasedId, typeof envelope.unique === "string" ? envelope.unique : undefined);
+    if (envelope.dependents === true) {
+      this.ackParent(keys, leasedId, result);
+    } else {
+      this.ack(keys, leasedId, typeof envelope.unique === "string" ? envelope.unique : undefined);
+    }
     if (tracked || (result !== undefined && result !== null)) {
       this.statusFinished(keys, leasedId, "succeeded", { result });
     }
@@ -569,13 +579,17 @@ export class Worker {
   }
 
   /** Offers the job to expire.lua; true when it was dropped as expired. */
-  private async expire(keys: QueueKeys, jobId: string, expiresAt: number, unique: unknown): Promise<boolean> {
+  private async expire(keys: QueueKeys, jobId: string, expiresAt: number, unique: unknown,
+    dependents: boolean): Promise<boolean> {
     const lock = typeof unique === "string" ? [keys.unique(unique)] : [];
+    const parent = dependents ? [keys.releases, keys.parent(jobId)] : [];
     const dropped = await runOne(this.redis, evalsha(this.scripts.get("expire"),
-      [keys.active(this.id), keys.expired, keys.jobs, keys.stats, ...lock],
-      [jobId, expiresAt, EXPIRED_MAX_JOBS, EXPIRED_MAX_AGE_MS, 0]));
+      [keys.active(this.id), keys.expired, keys.jobs, keys.stats, ...parent, ...lock],
+      [jobId, expiresAt, EXPIRED_MAX_JOBS, EXPIRED_MAX_AGE_MS, dependents ? 1 : 0]));
     if (Number(dropped) === 1) {
       this.held.get(keys.queue)!.delete(jobId);
+      // A job with dependents that expired is a dead parent.
+      if (dependents) await applyRelease(this.redis, this.scripts, this.prefix, keys, `${jobId}|failed`);
       return true;
     }
     return false;
@@ -616,6 +630,21 @@ export class Worker {
     this.outcomes.statuses.push(command("HSET", key, ...fields), command("PEXPIRE", key, ttl));
   }
 
+  /** A job with dependents succeeded: its result (JSON, if any) is kept for them. */
+  private ackParent(keys: QueueKeys, jobId: string, result: unknown): void {
+    let json = "";
+    if (result !== undefined && result !== null) {
+      try {
+        json = toJson(result);
+      } catch {
+        json = "";
+      }
+      if (Buffer.byteLength(json) > MAX_RESULT_BYTES) json = "";
+    }
+    push(this.outcomes.parentAcks, keys.queue, [jobId, json]);
+    this.outcomeReady.set();
+  }
+
   private ack(keys: QueueKeys, jobId: string, unique: string | undefined): void {
     push(this.outcomes.acks, keys.queue, [jobId, unique]);
     this.outcomeReady.set();
@@ -632,7 +661,12 @@ export class Worker {
       this.statusFinished(keys, leasedId, final ? "dead" : "retrying", { error: truncateUtf8(error, 2048) });
     }
     if (final) {
-      this.bury(keys, leasedId, leasedId, record);
+      if (envelope.dependents === true) {
+        push(this.outcomes.parentBurials, keys.queue, leasedId, leasedId, record);
+        this.outcomeReady.set();
+      } else {
+        this.bury(keys, leasedId, leasedId, record);
+      }
       return;
     }
     const policy = Backoff.fromJson(envelope.backoff) ?? backoff ?? DEFAULT_BACKOFF;
@@ -686,10 +720,30 @@ export class Worker {
         [DEAD_MAX_JOBS, DEAD_MAX_AGE_MS, ...triples]));
       ended.push([queue, triples.filter((_, i) => i % 3 === 0).map((id) => id.toString())]);
     }
+    // Scripts whose replies carry outbox entries: command index, queue, where the entries start.
+    const outboxes: [number, QueueKeys, number][] = [];
+    for (const [queue, entries] of outcomes.parentAcks) {
+      const keys = byQueue.get(queue)!;
+      outboxes.push([commands.length, keys, 1]);
+      commands.push(evalsha(this.scripts.get("ack_parents"),
+        [keys.active(this.id), keys.releases, keys.stats, ...entries.map(([id]) => keys.parent(id))],
+        [...entries.map(([id]) => id), ...entries.map(([, json]) => json)]));
+      ended.push([queue, entries.map(([id]) => id)]);
+    }
+    for (const [queue, triples] of outcomes.parentBurials) {
+      const keys = byQueue.get(queue)!;
+      const ids = triples.filter((_, i) => i % 3 === 0).map((id) => id.toString());
+      outboxes.push([commands.length, keys, 2]);
+      commands.push(evalsha(this.scripts.get("bury"),
+        [keys.active(this.id), keys.dead, keys.jobs, keys.stats, keys.gready, keys.releases, ...ids.map((id) => keys.parent(id))],
+        [DEAD_MAX_JOBS, DEAD_MAX_AGE_MS, ...triples]));
+      ended.push([queue, ids]);
+    }
     commands.push(...outcomes.statuses);
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        await run(this.redis, commands);
+        const replies = await run(this.redis, commands);
+        await this.applyOutboxes(outboxes, replies);
         break;
       } catch (err) { // retried: the scripts act only on jobs still held, so a repeat changes nothing
         log.warn(`recording outcomes failed (attempt ${attempt + 1}): ${(err as Error).message}`);
@@ -699,6 +753,19 @@ export class Worker {
     for (const [queue, ids] of ended) {
       const held = this.held.get(queue)!;
       for (const id of ids) held.delete(id);
+    }
+  }
+
+  /** Releases the children of the parents whose ends the scripts just filed. */
+  private async applyOutboxes(outboxes: [number, QueueKeys, number][], replies: unknown[]): Promise<void> {
+    for (const [index, keys, first] of outboxes) {
+      for (const entry of (replies[index] as unknown[]).slice(first).map(text)) {
+        try {
+          await applyRelease(this.redis, this.scripts, this.prefix, keys, entry);
+        } catch (err) { // the entry stays in the outbox: the reaper's sweep applies it
+          log.warn(`releasing the children of ${entry} on ${keys.queue} failed: ${(err as Error).message}`);
+        }
+      }
     }
   }
 
@@ -815,6 +882,7 @@ export class Worker {
           [keys.leases, keys.active(wid), keys.ready, keys.stats], [wid, keys.events])));
         if (moved > 0) log.info(`reclaimed ${moved} jobs of lapsed worker ${wid} on ${keys.queue}`);
       }
+      await sweepReleases(this.redis, this.scripts, this.prefix, keys);
     }
     const registry = workersKey(this.prefix);
     const members = (await this.redis.zrange(registry, 0, 999));

@@ -351,3 +351,25 @@ test("prefetched jobs wait in the buffer: a cancelled one never starts, the rest
     await s.t.cleanup();
   }
 });
+
+test("a chain runs in order; a dead parent dead-letters the rest", async () => {
+  const s = setup("chain");
+  try {
+    const ran = [];
+    const worker = s.worker({ concurrency: 4 });
+    worker.register("step", (payload) => { ran.push(payload.n); return { n: payload.n }; });
+    worker.register("doomed", () => { throw new PermanentError("parent fails"); });
+    const ok = await s.client.chain([0, 1, 2].map((n) => ({ type: "step", payload: { n } })));
+    const bad = await s.client.chain([{ type: "doomed" }, { type: "step", payload: { n: 99 } }]);
+    await runUntil(worker, async () => ran.length === 3 && (await s.t.redis.zcard(`${s.base}:dead`)) === 2);
+    assert.deepEqual(ran, [0, 1, 2], "each after its parent; the dead parent's child never ran");
+    assert.equal(await s.t.redis.hget(`${s.base}:parent:${ok[0]}`, "state"), "succeeded");
+    assert.equal(await s.t.redis.hget(`${s.base}:parent:${ok[0]}`, "result"), '{"n":0}');
+    assert.equal(await s.t.redis.hget(`${s.base}:parent:${bad[0]}`, "state"), "failed");
+    assert.notEqual(await s.t.redis.zscore(`${s.base}:dead`, bad[1]), null);
+    assert.equal(await s.t.redis.zcard(`${s.base}:releases`), 0, "every outbox entry applied");
+    assert.equal(await s.t.redis.zcard(`${s.base}:waiting`), 0);
+  } finally {
+    await s.t.cleanup();
+  }
+});

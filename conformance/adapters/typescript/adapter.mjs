@@ -8,9 +8,7 @@
 // `worker` runs the package's real Worker (clients/typescript, built into
 // dist/) with the conformance handlers and prints the ready line once the
 // worker is registered and fetching; `produce` answers one JSON request per
-// stdin line with the package's Client (`chain` with Client.chain: its jobs
-// carry `after` / `dependents`, which the TypeScript worker hands back for a
-// Rust worker to run). Every option of ADAPTER.md maps to one of the
+// stdin line with the package's Client (`chain` with Client.chain). Every option of ADAPTER.md maps to one of the
 // client's; an enqueue that found its job already there (a unique job's
 // holder, a given id or idempotency key seen before) answers
 // `"duplicate":true` with that job's id. Logs go to stderr only.
