@@ -10,8 +10,8 @@
  * files it among the jobs waiting for parents (and releases it at once if
  * the parent already succeeded). A job that is not the last also opens its
  * own dependency record first. The workers that run the chain release each
- * job when its parent succeeds (the Rust worker does; the TypeScript and
- * Python workers hand such jobs back, see docs/other-languages.md).
+ * job when its parent succeeds (the Rust and TypeScript workers; see
+ * releases.ts).
  */
 
 import type { Redis } from "ioredis";

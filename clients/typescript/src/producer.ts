@@ -253,7 +253,7 @@ export class Client {
 
   /**
    * Enqueues `jobs` as a chain: each runs after the previous one succeeded
-   * (the Rust client's `.after()`; a Rust worker runs them). Returns their ids.
+   * (the Rust client's `.after()`; Rust and TypeScript workers run them). Returns their ids.
    */
   async chain(jobs: readonly JobSpec[]): Promise<string[]> {
     return enqueueChain(this.redis, this.prefix, this.scripts, jobs);
