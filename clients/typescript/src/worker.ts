@@ -16,13 +16,13 @@ import { hostname } from "node:os";
 
 import type { Redis } from "ioredis";
 
-import { type Command, command, evalsha, run, runOne, text } from "./commands.js";
+import { command, evalsha, run, runOne, text } from "./commands.js";
 import { QueueKeys, checkName, checkPrefix, workerInfoKey, workersKey } from "./keys.js";
 import { Logger } from "./log.js";
+import { OutcomeRecorder, PENDING_STATUS_TTL_MS } from "./outcomes.js";
 import {
   Backoff, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_MS, type Envelope, MalformedRecord,
-  encodeEnvelope, errorEntry, malformedRecord, pushError, randomBelow, randomHex, recordId, splitRecord, toJson,
-  truncateUtf8,
+  malformedRecord, randomBelow, randomHex, recordId, splitRecord,
 } from "./record.js";
 import { applyRelease, sweepReleases } from "./releases.js";
 import { type Scripts, sharedScripts } from "./scripts.js";
@@ -36,23 +36,9 @@ const log = new Logger("jobqueue.worker");
  * handed back untouched for a Rust worker (docs/other-languages.md).
  */
 export const UNSUPPORTED_MEMBERS = ["batch", "flow", "workflow"] as const;
-/** Dead set bounds passed to bury.lua (the Rust defaults). */
-export const DEAD_MAX_JOBS = 10_000;
-export const DEAD_MAX_AGE_MS = 180 * 24 * 3600 * 1000;
 /** Expired set bounds passed to expire.lua (the Rust defaults). */
 export const EXPIRED_MAX_JOBS = 10_000;
 export const EXPIRED_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
-/** A tracked job's status TTL while it runs or will retry (Rust: PENDING_STATUS_TTL), ms. */
-export const PENDING_STATUS_TTL_MS = 7 * 24 * 3600 * 1000;
-/** Largest result kept in a status, bytes (Rust: MAX_RESULT_BYTES). */
-export const MAX_RESULT_BYTES = 65_536;
-/** Most records in one ack.lua call. */
-const MAX_ACKS_PER_CALL = 1000;
-/** Debug names of the failure kinds, as the Rust worker's `last_error` writes them. */
-const KIND_NAMES: Record<string, string> = {
-  panic: "Panic", timeout: "Timeout", lost: "Lost", payload: "Payload",
-  unknown_type: "UnknownType", malformed: "Malformed", exhausted: "Exhausted",
-};
 
 /**
  * Thrown by a handler for a failure that retrying cannot fix: the job goes
@@ -175,33 +161,9 @@ class RunningJob {
   }
 }
 
-/** Outcomes waiting to be written, per queue. */
-class Outcomes {
-  acks = new Map<string, [string, string | undefined][]>();
-  retries = new Map<string, (string | number | Buffer)[]>();
-  burials = new Map<string, (string | Buffer)[]>();
-  /** Jobs with dependents (chains): id and result JSON ('' for none), ended with ack_parents.lua. */
-  parentAcks = new Map<string, [string, string][]>();
-  /** Jobs with dependents that will not run again: bury.lua with the outbox and parent keys. */
-  parentBurials = new Map<string, (string | Buffer)[]>();
-  /** Tracked jobs' status writes, sent after the outcome scripts. */
-  statuses: Command[] = [];
-
-  get empty(): boolean {
-    return this.acks.size === 0 && this.retries.size === 0 && this.burials.size === 0 && this.statuses.length === 0
-      && this.parentAcks.size === 0 && this.parentBurials.size === 0;
-  }
-}
-
 /** An exponentially weighted moving average (weight 1/8 for the new sample). */
 function ewma(average: number | undefined, sample: number): number {
   return average === undefined ? sample : average + (sample - average) / 8;
-}
-
-function push<K, V>(map: Map<K, V[]>, key: K, ...values: V[]): void {
-  const list = map.get(key);
-  if (list) list.push(...values);
-  else map.set(key, [...values]);
 }
 
 /** The error's type and message, then its stack trace (cut later to 2,048 bytes). */
@@ -245,9 +207,8 @@ export class Worker {
   private readonly halt = new Flag();
   private readonly wake = new Flag();
   private readonly promoteNow = new Flag();
-  private readonly outcomeReady = new Flag();
   private readonly slotFreed = new Flag();
-  private outcomes = new Outcomes();
+  private readonly recorder: OutcomeRecorder;
   private draining = false;
   private readonly running = new Map<string, RunningJob>();
   private readonly tasks = new Set<Promise<void>>();
@@ -279,6 +240,8 @@ export class Worker {
     this.scripts = options.scripts ?? sharedScripts();
     this.id = `${hostname()}-${process.pid}-${randomHex(4)}`;
     for (const keys of this.queues) this.held.set(keys.queue, new Set());
+    this.recorder = new OutcomeRecorder(redis, this.scripts, this.prefix, this.id,
+      new Map(this.queues.map((q) => [q.queue, q])), this.statusTtlMs);
   }
 
   // -- registration ------------------------------------------------------
@@ -305,7 +268,7 @@ export class Worker {
 
   /** True while no job runs or waits in the buffer and no outcome waits to be written. */
   get idle(): boolean {
-    return this.running.size === 0 && this.buffer.length === 0 && this.outcomes.empty;
+    return this.running.size === 0 && this.buffer.length === 0 && this.recorder.empty;
   }
 
   /** Asks the worker to stop (what SIGTERM does). */
@@ -482,7 +445,7 @@ export class Worker {
     } catch (err) {
       if (!(err instanceof MalformedRecord)) throw err;
       const dead = malformedRecord(record, err.message);
-      this.bury(keys, leasedId, dead.deadId, dead.record);
+      this.recorder.bury(keys, leasedId, dead.deadId, dead.record);
       return;
     }
     const unsupported = UNSUPPORTED_MEMBERS.filter((member) => member in envelope);
@@ -501,7 +464,7 @@ export class Worker {
     const attempt = (Number(envelope.attempt) || 0) + 1;
     const maxAttempts = Number(envelope.max_attempts) || (jobType ? jobType.maxAttempts : DEFAULT_MAX_ATTEMPTS);
     const fail = (runAttempt: number, kind: string, message: string, final: boolean, backoff?: Backoff): void =>
-      this.fail(keys, leasedId, envelope, payloadBytes, runAttempt, kind, message, final, backoff);
+      this.recorder.fail(keys, leasedId, envelope, payloadBytes, runAttempt, kind, message, final, backoff);
     if (!jobType) {
       const known = [...this.jobTypes.keys()].sort().join(", ") || "none";
       fail(attempt, "unknown_type", `no handler registered for job type ${JSON.stringify(envelope.type)} `
@@ -548,12 +511,12 @@ export class Worker {
       return;
     }
     if (envelope.dependents === true) {
-      this.ackParent(keys, leasedId, result);
+      this.recorder.ackParent(keys, leasedId, result);
     } else {
-      this.ack(keys, leasedId, typeof envelope.unique === "string" ? envelope.unique : undefined);
+      this.recorder.ack(keys, leasedId, typeof envelope.unique === "string" ? envelope.unique : undefined);
     }
     if (tracked || (result !== undefined && result !== null)) {
-      this.statusFinished(keys, leasedId, "succeeded", { result });
+      this.recorder.status(keys, leasedId, "succeeded", { result });
     }
   }
 
@@ -608,163 +571,15 @@ export class Worker {
     }
   }
 
-  /** The status a run ended in, written with the outcomes (after them). */
-  private statusFinished(keys: QueueKeys, jobId: string, state: string,
-    { result, error }: { result?: unknown; error?: string }): void {
-    const fields: (string | number)[] = ["updated_at", Date.now(), "state", state];
-    if (result !== undefined && result !== null && state === "succeeded") {
-      let json: string | undefined;
-      try {
-        json = toJson(result);
-      } catch (err) {
-        log.warn(`job ${jobId} returned a result that is not JSON: ${(err as Error).message}`);
-      }
-      if (json !== undefined) {
-        if (Buffer.byteLength(json) <= MAX_RESULT_BYTES) fields.push("result", json);
-        else log.warn(`job ${jobId} returned a result over ${MAX_RESULT_BYTES} bytes: not kept`);
-      }
-    }
-    if (error !== undefined) fields.push("error", error);
-    const ttl = state === "retrying" ? PENDING_STATUS_TTL_MS : this.statusTtlMs;
-    const key = keys.status(jobId);
-    this.outcomes.statuses.push(command("HSET", key, ...fields), command("PEXPIRE", key, ttl));
-  }
-
-  /** A job with dependents succeeded: its result (JSON, if any) is kept for them. */
-  private ackParent(keys: QueueKeys, jobId: string, result: unknown): void {
-    let json = "";
-    if (result !== undefined && result !== null) {
-      try {
-        json = toJson(result);
-      } catch {
-        json = "";
-      }
-      if (Buffer.byteLength(json) > MAX_RESULT_BYTES) json = "";
-    }
-    push(this.outcomes.parentAcks, keys.queue, [jobId, json]);
-    this.outcomeReady.set();
-  }
-
-  private ack(keys: QueueKeys, jobId: string, unique: string | undefined): void {
-    push(this.outcomes.acks, keys.queue, [jobId, unique]);
-    this.outcomeReady.set();
-  }
-
-  private fail(keys: QueueKeys, leasedId: string, envelope: Envelope, payload: Buffer, attempt: number,
-    kind: string, message: string, final: boolean, backoff?: Backoff): void {
-    envelope.attempt = attempt;
-    delete envelope.run_at; // as the Rust worker: the scripts write the next one
-    pushError(envelope, errorEntry(attempt, kind, message));
-    const record = Buffer.concat([Buffer.from(`${encodeEnvelope(envelope)}\n`), payload]);
-    if (envelope.track === true) {
-      const error = kind === "error" ? message : `${KIND_NAMES[kind] ?? kind}: ${message}`;
-      this.statusFinished(keys, leasedId, final ? "dead" : "retrying", { error: truncateUtf8(error, 2048) });
-    }
-    if (final) {
-      if (envelope.dependents === true) {
-        push(this.outcomes.parentBurials, keys.queue, leasedId, leasedId, record);
-        this.outcomeReady.set();
-      } else {
-        this.bury(keys, leasedId, leasedId, record);
-      }
-      return;
-    }
-    const policy = Backoff.fromJson(envelope.backoff) ?? backoff ?? DEFAULT_BACKOFF;
-    push(this.outcomes.retries, keys.queue, leasedId, policy.delayMsFor(attempt), record);
-    this.outcomeReady.set();
-  }
-
-  private bury(keys: QueueKeys, leasedId: string, deadId: string, record: Buffer): void {
-    push(this.outcomes.burials, keys.queue, leasedId, deadId, record);
-    this.outcomeReady.set();
-  }
-
   // -- outcomes ----------------------------------------------------------
 
   private async outcomeLoop(): Promise<void> {
-    while (!(this.draining && this.outcomes.empty)) {
-      await waitAny([this.outcomeReady]);
-      this.outcomeReady.clear();
-      await this.flushOutcomes();
-    }
-  }
-
-  private async flushOutcomes(): Promise<void> {
-    const outcomes = this.outcomes;
-    this.outcomes = new Outcomes();
-    if (outcomes.empty) return;
-    const byQueue = new Map(this.queues.map((q) => [q.queue, q]));
-    const commands: Command[] = [];
-    const ended: [string, string[]][] = [];
-    for (const [queue, acks] of outcomes.acks) {
-      const keys = byQueue.get(queue)!;
-      for (let start = 0; start < acks.length; start += MAX_ACKS_PER_CALL) {
-        const chunk = acks.slice(start, start + MAX_ACKS_PER_CALL);
-        const unique = chunk.filter(([, digest]) => digest !== undefined);
-        const plain = chunk.filter(([, digest]) => digest === undefined).map(([id]) => id);
-        commands.push(evalsha(this.scripts.get("ack"),
-          [keys.active(this.id), keys.stats, ...unique.map(([, digest]) => keys.unique(digest!))],
-          [...unique.map(([id]) => id), ...plain]));
-        ended.push([queue, chunk.map(([id]) => id)]);
-      }
-    }
-    for (const [queue, triples] of outcomes.retries) {
-      const keys = byQueue.get(queue)!;
-      commands.push(evalsha(this.scripts.get("retry"), [keys.active(this.id), keys.retry, keys.jobs, keys.stats],
-        [keys.events, 1, ...triples]));
-      ended.push([queue, triples.filter((_, i) => i % 3 === 0).map(String)]);
-    }
-    for (const [queue, triples] of outcomes.burials) {
-      const keys = byQueue.get(queue)!;
-      commands.push(evalsha(this.scripts.get("bury"), [keys.active(this.id), keys.dead, keys.jobs, keys.stats],
-        [DEAD_MAX_JOBS, DEAD_MAX_AGE_MS, ...triples]));
-      ended.push([queue, triples.filter((_, i) => i % 3 === 0).map((id) => id.toString())]);
-    }
-    // Scripts whose replies carry outbox entries: command index, queue, where the entries start.
-    const outboxes: [number, QueueKeys, number][] = [];
-    for (const [queue, entries] of outcomes.parentAcks) {
-      const keys = byQueue.get(queue)!;
-      outboxes.push([commands.length, keys, 1]);
-      commands.push(evalsha(this.scripts.get("ack_parents"),
-        [keys.active(this.id), keys.releases, keys.stats, ...entries.map(([id]) => keys.parent(id))],
-        [...entries.map(([id]) => id), ...entries.map(([, json]) => json)]));
-      ended.push([queue, entries.map(([id]) => id)]);
-    }
-    for (const [queue, triples] of outcomes.parentBurials) {
-      const keys = byQueue.get(queue)!;
-      const ids = triples.filter((_, i) => i % 3 === 0).map((id) => id.toString());
-      outboxes.push([commands.length, keys, 2]);
-      commands.push(evalsha(this.scripts.get("bury"),
-        [keys.active(this.id), keys.dead, keys.jobs, keys.stats, keys.gready, keys.releases, ...ids.map((id) => keys.parent(id))],
-        [DEAD_MAX_JOBS, DEAD_MAX_AGE_MS, ...triples]));
-      ended.push([queue, ids]);
-    }
-    commands.push(...outcomes.statuses);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        const replies = await run(this.redis, commands);
-        await this.applyOutboxes(outboxes, replies);
-        break;
-      } catch (err) { // retried: the scripts act only on jobs still held, so a repeat changes nothing
-        log.warn(`recording outcomes failed (attempt ${attempt + 1}): ${(err as Error).message}`);
-        await sleep(200 * (attempt + 1));
-      }
-    }
-    for (const [queue, ids] of ended) {
-      const held = this.held.get(queue)!;
-      for (const id of ids) held.delete(id);
-    }
-  }
-
-  /** Releases the children of the parents whose ends the scripts just filed. */
-  private async applyOutboxes(outboxes: [number, QueueKeys, number][], replies: unknown[]): Promise<void> {
-    for (const [index, keys, first] of outboxes) {
-      for (const entry of (replies[index] as unknown[]).slice(first).map(text)) {
-        try {
-          await applyRelease(this.redis, this.scripts, this.prefix, keys, entry);
-        } catch (err) { // the entry stays in the outbox: the reaper's sweep applies it
-          log.warn(`releasing the children of ${entry} on ${keys.queue} failed: ${(err as Error).message}`);
-        }
+    while (!(this.draining && this.recorder.empty)) {
+      await waitAny([this.recorder.ready]);
+      this.recorder.ready.clear();
+      for (const [queue, ids] of await this.recorder.flush()) {
+        const held = this.held.get(queue)!;
+        for (const id of ids) held.delete(id);
       }
     }
   }
@@ -936,7 +751,7 @@ export class Worker {
     await Promise.allSettled(loops);
     // The outcome writer ends once everything recorded is written.
     this.draining = true;
-    this.outcomeReady.set();
+    this.recorder.ready.set();
     await writer;
     for (const keys of this.queues) {
       // Everything still in the active hash (unstarted or cut short) goes back.
