@@ -160,6 +160,23 @@ impl Job for NoopJob {
     }
 }
 
+/// A job on queue `mail` that does nothing: the autoscaling tests, which
+/// model its run time themselves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailJob {
+    /// Anything.
+    pub n: u64,
+}
+
+impl Job for MailJob {
+    const NAME: &'static str = "mail_job";
+    const QUEUE: &'static str = "mail";
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        Ok(())
+    }
+}
+
 /// A job with no I/O that succeeds, or fails permanently when
 /// `permanent_failure` is set: for volume runs where tracing every job in
 /// Redis would itself be the memory being measured.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::redis_cluster::query;
 use crate::redis_server::RedisServer;
-use crate::redis_server::free_port;
+use crate::redis_server::{free_port, server_binary};
 
 /// The name the sentinels monitor the primary under.
 pub const SERVICE: &str = "main";
@@ -57,7 +57,7 @@ impl SentinelSetup {
                     ),
                 )
                 .expect("write sentinel.conf");
-                let child = Command::new("redis-server")
+                let child = Command::new(server_binary())
                     .arg(&conf)
                     .arg("--sentinel")
                     .stdout(Stdio::null())

@@ -1,4 +1,8 @@
 //! A private `redis-server` for tests that stop or restart Redis.
+//!
+//! The server program is `redis-server` unless `JOBQUEUE_TEST_SERVER_BIN`
+//! names another (`scripts/test` sets it to `valkey-server` for its Valkey
+//! pass), so these tests run against the same server as the rest.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -12,6 +16,15 @@ pub struct RedisServer {
     port: u16,
     dir: PathBuf,
     extra_args: Vec<String>,
+}
+
+/// The server program private deployments start: `JOBQUEUE_TEST_SERVER_BIN`,
+/// else `redis-server`.
+pub fn server_binary() -> String {
+    std::env::var("JOBQUEUE_TEST_SERVER_BIN")
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "redis-server".to_owned())
 }
 
 impl RedisServer {
@@ -83,7 +96,7 @@ impl RedisServer {
     }
 
     fn spawn(&mut self) {
-        let mut command = Command::new("redis-server");
+        let mut command = Command::new(server_binary());
         command
             .arg("--port")
             .arg(self.port.to_string())
@@ -98,7 +111,12 @@ impl RedisServer {
             .stderr(Stdio::null());
         let child = command
             .spawn()
-            .expect("start redis-server (is it installed? scripts/test installs it)");
+            .unwrap_or_else(|err| {
+                panic!(
+                    "start {} (is it installed? scripts/test installs it): {err}",
+                    server_binary()
+                )
+            });
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         let addr = format!("127.0.0.1:{}", self.port);
@@ -111,7 +129,7 @@ impl RedisServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("redis-server on port {} did not start", self.port);
+        panic!("{} on port {} did not start", server_binary(), self.port);
     }
 }
 

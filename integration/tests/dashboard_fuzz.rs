@@ -119,7 +119,7 @@ fn segment() -> impl Strategy<Value = String> {
 }
 
 fn path() -> impl Strategy<Value = String> {
-    (0usize..12, segment(), segment(), query()).prop_map(|(shape, a, b, q)| {
+    (0usize..13, segment(), segment(), query()).prop_map(|(shape, a, b, q)| {
         let base = match shape {
             0 => format!("/api/v1/queues/{a}/jobs/{b}"),
             1 => format!("/queues/{a}/jobs/{b}"),
@@ -132,6 +132,7 @@ fn path() -> impl Strategy<Value = String> {
             8 => format!("/queues/{a}/history"),
             9 => format!("/api/v1/queues/{a}/history"),
             10 => format!("/api/v1/queues/{a}/watch"),
+            11 => "/api/v1/scaling".to_owned(),
             _ => format!("/{a}"),
         };
         if q.is_empty() {

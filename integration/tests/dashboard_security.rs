@@ -22,7 +22,13 @@ async fn authentication_roles_and_csrf() {
     // No or wrong credentials: 401 everywhere, with a basic-auth challenge
     // (but for the public stylesheet and script, which the sign-in page
     // needs).
-    for path in ["/", "/api/v1/stats", "/metrics", "/queues"] {
+    for path in [
+        "/",
+        "/api/v1/stats",
+        "/api/v1/scaling",
+        "/metrics",
+        "/queues",
+    ] {
         let reply = dash.get(path, As::Nobody).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
         assert!(reply.headers.contains_key("www-authenticate"));
@@ -426,6 +432,17 @@ async fn bad_input_gets_a_4xx_with_a_message() {
             StatusCode::BAD_REQUEST,
         ),
         ("/api/v1/workers?limit=-5".into(), StatusCode::BAD_REQUEST),
+        ("/api/v1/scaling?queue=nope".into(), StatusCode::NOT_FOUND),
+        (
+            "/api/v1/scaling?queue=bad%20name".into(),
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/api/v1/scaling?queue=".into(), StatusCode::BAD_REQUEST),
+        ("/api/v1/scaling?speed=9".into(), StatusCode::BAD_REQUEST),
+        (
+            "/api/v1/scaling?queue=default&queue=default".into(),
+            StatusCode::BAD_REQUEST,
+        ),
         (
             format!("/api/v1/queues/default/jobs/dead?type={}", "x".repeat(600)),
             StatusCode::BAD_REQUEST,

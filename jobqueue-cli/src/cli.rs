@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::bench::BenchArgs;
 use crate::commands::{
     alerts, batches, cancel, cron, events, history, jobs, key_limits, limits, migrate,
-    queue_actions, retry_delete, serve, signal, workflows,
+    queue_actions, retry_delete, scaling, serve, signal, workflows,
 };
 
 /// jobqueue: operate background job queues on Redis.
@@ -23,6 +23,7 @@ use crate::commands::{
 ///   jobqueue alerts list                   alert rules, state and last firing
 ///   jobqueue queues limits mail --max-running 20 --rate 100/1s
 ///   jobqueue queues key-limits mail customer --rate 10/1s
+///   jobqueue scaling --queue mail          desired workers for an autoscaler
 ///   jobqueue serve --bind 0.0.0.0:9090 --token "$TOKEN"
 #[derive(Debug, Parser)]
 #[command(name = "jobqueue", version, about, long_about, verbatim_doc_comment)]
@@ -98,6 +99,9 @@ pub enum Command {
     /// A queue's history of finished jobs: enable, disable, status,
     /// search a day, export as NDJSON.
     History(history::HistoryArgs),
+    /// The autoscaling signal: desired workers per queue and what it is
+    /// computed from (reads twice, --sample-seconds apart, to measure throughput).
+    Scaling(scaling::ScalingArgs),
     /// Retry dead or retrying jobs now (or run scheduled ones now).
     Retry(retry_delete::SelectArgs),
     /// Delete scheduled, retrying or dead jobs.

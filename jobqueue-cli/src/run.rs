@@ -12,7 +12,7 @@ use crate::cli::{Cli, Command, QueuesCommand};
 use crate::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
 use crate::commands::{
     alerts, batches, cancel, cron, events, history, jobs, key_limits, limits, migrate,
-    queue_actions, retry_delete, serve, signal, stats, workflows,
+    queue_actions, retry_delete, scaling, serve, signal, stats, workflows,
 };
 use crate::config_file;
 
@@ -126,6 +126,7 @@ async fn dispatch(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
         Command::Pause(args) => queue_actions::pause_resume(&client, args, true, json).await,
         Command::Resume(args) => queue_actions::pause_resume(&client, args, false, json).await,
         Command::Purge(args) => queue_actions::purge(&client, args, json).await,
+        Command::Scaling(args) => scaling::scaling(&client, args, json).await,
         Command::Cancel(args) => cancel::cancel(&client, args, json).await,
         Command::Signal(args) => signal::signal(&client, args, json).await,
         Command::Cron(args) => cron::cron(&client, args, json).await,

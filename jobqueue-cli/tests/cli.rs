@@ -40,6 +40,7 @@ impl Cli {
             .env("JOBQUEUE_REDIS_URL", self.t.url())
             .env("JOBQUEUE_PREFIX", self.t.prefix())
             .env_remove("JOBQUEUE_CONFIG")
+            .env_remove("JOBQUEUE_SCALING")
             .stdin(Stdio::null())
             .output()
             .expect("run jobqueue")
@@ -83,6 +84,52 @@ impl Cli {
 
 fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaling_prints_the_desired_workers_of_each_queue() {
+    let cli = Cli::new("scaling").await;
+    let client = cli.client();
+    client
+        .enqueue_bulk((0..3).map(|n| Ping { n }))
+        .await
+        .unwrap();
+    client
+        .enqueue_in(Duration::from_secs(30), Ping { n: 3 })
+        .await
+        .unwrap();
+    // 3 ready + 1 due within the lead time, 1 job per slot-second, every
+    // job started within 1 s, one slot per worker: 4 workers.
+    let targets = "* latency_target=1 concurrency=1 default_throughput=1";
+    let signals = cli.json(&[
+        "scaling",
+        "--queue",
+        "default",
+        "--sample-seconds",
+        "0",
+        "--scaling",
+        targets,
+        "--json",
+    ]);
+    assert_eq!(signals[0]["queue"], "default");
+    assert_eq!(signals[0]["pending"], 4);
+    assert_eq!(signals[0]["desired_workers"], 4);
+    let table = cli.run(&["scaling", "--sample-seconds", "0", "--scaling", targets]);
+    assert_eq!(code(&table), 0);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.starts_with("QUEUE"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("default") && l.split_whitespace().nth(1) == Some("4")),
+        "{text}"
+    );
+    assert_eq!(
+        code(&cli.run(&["scaling", "--queue", "nope", "--sample-seconds", "0"])),
+        3
+    );
+    let bad = cli.run(&["scaling", "--scaling", "* max=lots"]);
+    assert_eq!(code(&bad), 2);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("max"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use jobqueue_core::admin::scaling::ScalingConfig;
+
 #[cfg(feature = "alerts")]
 use crate::alerts::AlertsConfig;
 
@@ -130,6 +132,8 @@ pub struct DashboardConfig {
     pub(crate) sign_in: SignInSettings,
     /// Where a browser without a [`crate::HostUser`] is sent (host auth).
     pub(crate) host_login_url: Option<String>,
+    /// Targets of the autoscaling signal (`/api/v1/scaling`, `/metrics`).
+    pub(crate) scaling: ScalingConfig,
     /// The alert rules the Alerts page lists (the evaluator is started
     /// beside the router, see [`crate::alerts`]).
     #[cfg(feature = "alerts")]
@@ -149,6 +153,7 @@ impl DashboardConfig {
             allowed_hosts: None,
             sign_in: SignInSettings::default(),
             host_login_url: None,
+            scaling: ScalingConfig::default(),
             #[cfg(feature = "alerts")]
             alerts: None,
         }
@@ -281,6 +286,15 @@ impl DashboardConfig {
     /// another. It never appears on a page.
     pub fn csrf_secret(mut self, secret: &str) -> Self {
         self.csrf_secret = Some(secret.to_owned());
+        self
+    }
+
+    /// The targets of the autoscaling signal (`GET /api/v1/scaling`,
+    /// `jobqueue_desired_workers` on `/metrics`, the queues page) per
+    /// queue, and the window throughput is measured over. Default:
+    /// [`ScalingConfig::default`] for every queue. See `docs/deployment.md`.
+    pub fn scaling(mut self, scaling: ScalingConfig) -> Self {
+        self.scaling = scaling;
         self
     }
 

@@ -34,7 +34,8 @@
 //! - [`actions`]: every state change, one file per thing an operator acts
 //!   on; the API and the forms both call it, and the CLI shares its
 //!   operator-API half.
-//! - `snapshot.rs` (the cached overview) and `metrics.rs` (`/metrics`).
+//! - `snapshot.rs` (the cached overview), `scaling.rs` (the cached
+//!   autoscaling signal, `docs/deployment.md`) and `metrics.rs` (`/metrics`).
 //! - `alerts/` (feature `alerts`): alert rules, their leader-elected
 //!   evaluator and webhook sinks (`docs/alerts.md`).
 #![warn(missing_docs, unreachable_pub)]
@@ -51,9 +52,11 @@ mod audit_log;
 mod config;
 mod error;
 pub mod format;
+mod max_age_cache;
 mod metrics;
 mod params;
 mod router;
+mod scaling;
 mod security;
 mod snapshot;
 mod state;

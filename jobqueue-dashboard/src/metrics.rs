@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use jobqueue_core::QueueInfo;
+use jobqueue_core::admin::scaling::QueueScaling;
 
 use crate::error::ApiError;
 use crate::snapshot::Snapshot;
@@ -17,21 +18,24 @@ use crate::state::AppState;
 /// `GET /metrics`.
 pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let snapshot = state.snapshot.get(&state.admin).await?;
+    let scaling = state.scaling.get(&state.admin).await?;
     Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        render(&snapshot),
+        render(&snapshot, &scaling),
     )
         .into_response())
 }
 
-/// The exposition text of one snapshot: the per-queue families, then the
-/// gauges of the whole deployment (workers, Redis).
-pub(crate) fn render(snapshot: &Snapshot) -> String {
+/// The exposition text of one snapshot and scaling signal: the per-queue
+/// families, the autoscaling families, then the gauges of the whole
+/// deployment (workers, Redis).
+pub(crate) fn render(snapshot: &Snapshot, scaling: &[QueueScaling]) -> String {
     let mut text = Exposition::default();
     queue_families(&mut text, &snapshot.queues);
+    scaling_families(&mut text, scaling);
     deployment_gauges(&mut text, snapshot);
     text.out
 }
@@ -108,6 +112,46 @@ fn queue_families(text: &mut Exposition, queues: &[QueueInfo]) {
         "gauge",
         "1 while the queue is paused.",
         per_queue(&|q| f64::from(u8::from(q.paused))),
+    );
+}
+
+/// The autoscaling signal and the inputs worth graphing beside it, one
+/// series per queue (`docs/deployment.md`).
+fn scaling_families(text: &mut Exposition, scaling: &[QueueScaling]) {
+    let per_queue = |value: &dyn Fn(&QueueScaling) -> f64| {
+        scaling
+            .iter()
+            .map(|q| {
+                (
+                    format!("{{queue=\"{}\"}}", escape_label(&q.queue)),
+                    value(q),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    text.family(
+        "jobqueue_desired_workers",
+        "gauge",
+        "Worker processes the queue wants: the autoscaling signal.",
+        per_queue(&|q| f64::from(q.signal.desired_workers)),
+    );
+    text.family(
+        "jobqueue_scaling_pending_jobs",
+        "gauge",
+        "Jobs the signal counts as pending: ready, and due within the lead time.",
+        per_queue(&|q| q.signal.pending as f64),
+    );
+    text.family(
+        "jobqueue_scaling_jobs_per_second",
+        "gauge",
+        "Jobs succeeded per second over the scaling window.",
+        per_queue(&|q| q.inputs.jobs_per_second),
+    );
+    text.family(
+        "jobqueue_scaling_jobs_per_slot_second",
+        "gauge",
+        "Jobs one worker slot runs per second, as the signal used it (measured, else the default).",
+        per_queue(&|q| q.signal.jobs_per_slot_second),
     );
 }
 

@@ -36,6 +36,11 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The names given, in order (repeats included).
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+
     /// Every value of `name`.
     pub(crate) fn all(&self, name: &str) -> impl Iterator<Item = &str> {
         self.0

@@ -1,7 +1,6 @@
 //! The overview snapshot: queues, totals, workers and Redis info, read at
 //! most once per `snapshot_max_age` however many browsers poll the overview
-//! and however often Prometheus scrapes `/metrics`. Concurrent requests for
-//! a stale snapshot wait for one refresh instead of each reading Redis.
+//! and however often Prometheus scrapes `/metrics` (a [`MaxAgeCache`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +10,8 @@ use chrono::{DateTime, Utc};
 use jobqueue_core::admin::ServerInfo;
 use jobqueue_core::{Admin, QueueInfo, Totals, WorkerInfo};
 use serde::Serialize;
-use tokio::sync::Mutex;
+
+use crate::max_age_cache::MaxAgeCache;
 
 /// Everything the overview and `/metrics` show.
 #[derive(Debug, Clone, Serialize)]
@@ -42,42 +42,17 @@ pub(crate) struct Snapshot {
     pub(crate) redis: ServerInfo,
 }
 
-struct Cached {
-    snapshot: Arc<Snapshot>,
-    read_at: Instant,
-}
-
 /// The cache.
-pub(crate) struct SnapshotCache {
-    max_age: Duration,
-    current: Mutex<Option<Cached>>,
-}
+pub(crate) struct SnapshotCache(MaxAgeCache<Snapshot>);
 
 impl SnapshotCache {
     pub(crate) fn new(max_age: Duration) -> Self {
-        Self {
-            max_age,
-            current: Mutex::new(None),
-        }
+        Self(MaxAgeCache::new(max_age))
     }
 
     /// The current snapshot, refreshed first when older than the max age.
     pub(crate) async fn get(&self, admin: &Admin) -> Result<Arc<Snapshot>, jobqueue_core::Error> {
-        // Holding the lock across the refresh makes concurrent callers wait
-        // for this one read rather than start their own.
-        let mut current = self.current.lock().await;
-        if let Some(cached) = current.as_ref()
-            && cached.read_at.elapsed() < self.max_age
-        {
-            return Ok(cached.snapshot.clone());
-        }
-        let previous = current.as_ref().map(|c| (c.snapshot.clone(), c.read_at));
-        let snapshot = Arc::new(read(admin, previous).await?);
-        *current = Some(Cached {
-            snapshot: snapshot.clone(),
-            read_at: Instant::now(),
-        });
-        Ok(snapshot)
+        self.0.get(|previous| read(admin, previous)).await
     }
 }
 

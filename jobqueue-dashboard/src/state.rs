@@ -1,5 +1,5 @@
 //! What every handler shares: the operator API, the configuration, the
-//! CSRF tokens and the cached snapshot, and the checks every handler that
+//! CSRF tokens, the cached snapshot and scaling signal, and the checks every handler that
 //! names a queue or links to a page needs.
 
 use jobqueue_core::Admin;
@@ -7,6 +7,7 @@ use jobqueue_core::Admin;
 use crate::config::DashboardConfig;
 use crate::error::ApiError;
 use crate::params;
+use crate::scaling::ScalingCache;
 use crate::security::csrf_tokens::CsrfTokens;
 use crate::security::header_throttle::HeaderThrottle;
 use crate::snapshot::SnapshotCache;
@@ -17,6 +18,8 @@ pub(crate) struct AppState {
     pub(crate) config: DashboardConfig,
     pub(crate) csrf: CsrfTokens,
     pub(crate) snapshot: SnapshotCache,
+    /// The autoscaling signal (`scaling.rs`).
+    pub(crate) scaling: ScalingCache,
     pub(crate) header_throttle: HeaderThrottle,
     /// Open event streams (`api/events.rs`), at most
     /// [`crate::api::MAX_EVENT_READERS`].

@@ -22,6 +22,7 @@ pub(crate) mod output;
 pub(crate) mod purge_prefix;
 pub mod queue_actions;
 pub mod retry_delete;
+pub mod scaling;
 pub mod search;
 pub mod serve;
 pub mod signal;

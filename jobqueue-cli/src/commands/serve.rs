@@ -125,6 +125,9 @@ pub struct ServeArgs {
     /// TLS proxy, and on localhost, leave it off.
     #[arg(long, env = "JOBQUEUE_DASHBOARD_INSECURE_COOKIES")]
     pub insecure_cookies: bool,
+    /// Targets of the autoscaling signal (`/api/v1/scaling`, `/metrics`).
+    #[command(flatten)]
+    pub scaling: super::scaling::ScalingTargetsArg,
 }
 
 fn usage(message: impl Into<String>) -> CliError {
@@ -264,7 +267,8 @@ pub fn plan(args: &ServeArgs) -> Result<DashboardConfig, CliError> {
         .base_path(&args.base_path)
         .session_idle_timeout(Duration::from_secs(args.session_idle_minutes * 60))
         .session_lifetime(Duration::from_secs(args.session_lifetime_hours * 3600))
-        .secure_cookies(!args.insecure_cookies);
+        .secure_cookies(!args.insecure_cookies)
+        .scaling(args.scaling.config()?);
     match &args.csrf_secret {
         Some(secret) if secret.len() < MIN_CSRF_SECRET_LEN => Err(usage(format!(
             "the CSRF secret must be at least {MIN_CSRF_SECRET_LEN} characters"
@@ -379,6 +383,14 @@ mod tests {
         let mut argv = vec!["serve"];
         argv.extend_from_slice(list);
         Wrapper::parse_from(argv).args
+    }
+
+    #[test]
+    fn scaling_targets_are_checked_before_serving() {
+        assert!(plan(&args(&["--scaling", "* max=8; mail min=1"])).is_ok());
+        let refused = plan(&args(&["--scaling", "* min=3 max=2"])).unwrap_err();
+        assert_eq!(refused.code, EXIT_USAGE);
+        assert!(refused.message.contains("--scaling"), "{}", refused.message);
     }
 
     #[test]

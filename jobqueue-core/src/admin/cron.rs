@@ -142,6 +142,40 @@ impl Admin {
         Ok(entries)
     }
 
+    /// The cron entries of `queue` (not paused) whose next tick after
+    /// `now_ms` falls at or before `until_ms`: one hash read per entry.
+    /// An entry whose stored definition cannot be read is left out (and
+    /// logged): the cron page reports it.
+    pub async fn cron_ticks_due(
+        &self,
+        queue: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<u64, Error> {
+        let store = self.store();
+        let keys = store.queue_keys(queue)?;
+        let mut due = 0;
+        for name in store.cron_names(&keys).await? {
+            let Some(state) = store.cron_state(&keys, &name).await? else {
+                continue;
+            };
+            match CronEntryInfo::from_state(queue, &name, state, now_ms) {
+                Ok(Some(info))
+                    if info
+                        .next_run
+                        .is_some_and(|next| next.timestamp_millis() <= until_ms) =>
+                {
+                    due += 1;
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(queue, cron = %name, %error, "cron entry left out of scaling");
+                }
+            }
+        }
+        Ok(due)
+    }
+
     /// One cron entry; `None` when there is no such entry.
     pub async fn cron_entry(
         &self,

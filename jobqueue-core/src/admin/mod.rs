@@ -28,6 +28,7 @@
 //! | `cron.rs` | cron entries: next run, last result, pause, resume, run now, remove |
 //! | `workers.rs` | live workers and what each is running |
 //! | `history.rs` | per-minute and per-day processed/failed buckets |
+//! | `scaling/` | the autoscaling signal: desired workers per queue from backlog, due jobs, throughput and targets |
 //! | `alerts.rs` | alert state: leader lease, firing with deduplication and rate limits, rule status, seen error fingerprints |
 //! | `alert_signals.rs` | what alert rules watch: recent deaths, missed cron ticks, newest dead errors |
 //! | `audit.rs` | the bounded audit log of operator actions and refused requests |
@@ -59,6 +60,7 @@ pub mod keys;
 pub mod limits;
 mod prefix_purge;
 mod queues;
+pub mod scaling;
 mod search;
 mod search_actions;
 mod search_query;

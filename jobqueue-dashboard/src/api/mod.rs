@@ -14,6 +14,7 @@ mod keys;
 mod limits;
 mod openapi;
 mod queues;
+mod scaling;
 mod search;
 mod stats;
 pub(crate) mod watch;
@@ -34,6 +35,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .merge(openapi::routes())
         .merge(stats::routes())
         .merge(queues::routes())
+        .merge(scaling::routes())
         .merge(jobs::routes())
         .merge(search::routes())
         .merge(keys::routes())

@@ -14,6 +14,7 @@ pub mod limits;
 pub mod observe;
 pub mod queue_info;
 pub mod queue_registry;
+pub mod scaling;
 pub mod server;
 pub mod sessions;
 pub mod status;

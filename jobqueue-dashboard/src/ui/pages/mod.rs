@@ -16,6 +16,7 @@ pub(crate) mod keys;
 pub(crate) mod limits;
 pub(crate) mod overview;
 pub(crate) mod queues;
+pub(crate) mod scaling;
 pub(crate) mod search;
 pub(crate) mod workers;
 pub(crate) mod workflows;

@@ -17,6 +17,7 @@ use crate::security::principal::Principal;
 use crate::state::AppState;
 use crate::ui::layout::{Nav, action_button, csrf_field, page};
 use crate::ui::links::{jobs_path, url};
+use crate::ui::pages::scaling::scaling_panel;
 
 /// `GET /queues`.
 pub(crate) async fn queues(
@@ -27,10 +28,12 @@ pub(crate) async fn queues(
     // the shared snapshot (they need two readings).
     let queues = state.admin.queues().await?;
     let snap = state.snapshot.get(&state.admin).await?;
+    let scaling = state.scaling.get(&state.admin).await?;
     let body = html! {
         h1 { "Queues" }
         (invalid_names_warning(&snap.invalid_queue_names))
         (queues_table(&state, &who, &queues, &snap.queue_rates))
+        @if !queues.is_empty() { (scaling_panel(&scaling)) }
     };
     Ok(Html(
         page(&state, &who, Nav::Queues, "Queues", None, body).into_string(),
