@@ -309,8 +309,8 @@ export class Worker {
     }
     try {
       await this.heartbeat();
-      await this.loadLimits();
       await this.subscribe();
+      await this.loadLimits(); // after subscribing: an `l` published meanwhile is not missed
       const loops = [this.heartbeatLoop(), this.promoteLoop(), this.reapLoop()];
       const writer = this.outcomeLoop();
       log.info(`worker ${this.id} serving ${this.queues.map((q) => q.queue).join(",")}`);
