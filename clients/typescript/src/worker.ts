@@ -719,7 +719,12 @@ export class Worker {
    */
   private async wakeWaiters(keys: QueueKeys): Promise<void> {
     const flow = this.flow.get(keys.queue)!;
-    if (flow.active) await runOne(this.redis, flow.wakeWaiters(this.scripts));
+    if (!flow.active) return;
+    try {
+      await runOne(this.redis, flow.wakeWaiters(this.scripts));
+    } catch (err) { // the waiting workers ask again after their recheck interval
+      log.warn(`waking the workers waiting on ${keys.queue} failed: ${(err as Error).message}`);
+    }
   }
 
   private async promoteLoop(): Promise<void> {
