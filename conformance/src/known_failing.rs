@@ -14,10 +14,6 @@ pub const KNOWN_FAILING: &[(&str, &str)] = &[
     ("python", "chain.dead_parent_stops_the_rest"),
     ("python", "flow.one_job_per_key_at_a_time"),
     ("python", "flow.queue_running_limit"),
-    // The TypeScript worker does not run keyed jobs or flow-limited queues
-    // (fetch_limited.lua) yet: it hands keyed jobs back.
-    ("typescript", "flow.one_job_per_key_at_a_time"),
-    ("typescript", "flow.queue_running_limit"),
 ];
 
 /// Whether `(adapter, scenario)` is on the list.

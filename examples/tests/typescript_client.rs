@@ -3,7 +3,8 @@
 //! Rust producer feeds the TypeScript worker (`examples/interop/worker.mts`,
 //! whose failures land in the dead set with the JavaScript stack trace), and
 //! a TypeScript producer (`examples/interop/enqueue.mts`) feeds the Rust
-//! worker; Python and TypeScript producers and workers feed each other.
+//! worker; Python and TypeScript producers and workers feed each other; a
+//! queue's running limit holds with a Rust and a TypeScript worker serving it.
 //! Needs Node ≥ 20 and the package built (`npm ci && npm run build`
 //! in clients/typescript), and for the Python test `python3` with the
 //! Python client (`scripts/test` does both). Skipped, loudly, only
@@ -13,11 +14,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use jobqueue::testing::TestRedis;
 use jobqueue::wire::record::FailureKind;
-use jobqueue::{Job, JobContext, JobError, JobState};
+use jobqueue::{Job, JobContext, JobError, JobState, QueueLimits};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -48,17 +50,23 @@ impl Job for Resize {
     }
 }
 
-/// A long job the TypeScript example worker runs (`interop.wait`).
+/// A long job (`interop.wait`): sleeps `seconds`, as the TypeScript example
+/// worker's handler does.
 #[derive(Debug, Serialize, Deserialize)]
 struct Wait {
     seconds: u32,
 }
 
+/// Runs of `Wait` by the Rust worker in this test binary.
+static RUST_WAITS: AtomicU32 = AtomicU32::new(0);
+
 impl Job for Wait {
     const NAME: &'static str = "interop.wait";
 
     async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
-        Err(JobError::permanent("runs in TypeScript"))
+        RUST_WAITS.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(u64::from(self.seconds))).await;
+        Ok(())
     }
 }
 
@@ -494,6 +502,75 @@ async fn cancelling_a_job_stops_it_on_the_typescript_worker()
         admin.queue("default").await?.ready,
         0,
         "nothing handed back"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_running_limit_holds_across_a_rust_and_a_typescript_worker()
+-> Result<(), Box<dyn std::error::Error>> {
+    if skipped() {
+        return Ok(());
+    }
+    const JOBS: u64 = 10;
+    let t = TestRedis::named("ts-limit").await?;
+    let client = t.client();
+    let admin = client.admin();
+    admin
+        .set_queue_limits(
+            "default",
+            QueueLimits {
+                max_running: Some(2),
+                rate: None,
+            },
+        )
+        .await?;
+    for _ in 0..JOBS {
+        client.enqueue(Wait { seconds: 1 }).await?;
+    }
+    // The TypeScript worker takes the two slots first, so both languages run jobs.
+    let mut typescript =
+        example_worker(&t, &["--queues", "default", "--concurrency", "6"]).spawn()?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while admin.queue("default").await?.active < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the TypeScript worker never leased"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let rust = t.worker().register::<Wait>().concurrency(6).start().await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let queue = admin.queue("default").await?;
+        assert!(
+            queue.active <= 2,
+            "{} jobs leased at once under a running limit of 2",
+            queue.active
+        );
+        if queue.processed == JOBS {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the jobs did not all run: {queue:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    rust.shutdown().await;
+    let pid = typescript.id().ok_or("no pid")?.to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()?
+            .success()
+    );
+    let exit = tokio::time::timeout(Duration::from_secs(20), typescript.wait()).await??;
+    assert!(exit.success(), "the TypeScript worker did not stop cleanly");
+    let by_rust = u64::from(RUST_WAITS.load(Ordering::SeqCst));
+    assert!(
+        (1..=JOBS - 2).contains(&by_rust),
+        "both languages ran jobs: {by_rust} of {JOBS} by Rust"
     );
     Ok(())
 }

@@ -80,6 +80,41 @@ export class QueueKeys {
     return `${this.base}:gready`;
   }
 
+  /** Marker set once the queue has had keyed jobs (string). */
+  get flowMarker(): string {
+    return `${this.base}:flow`;
+  }
+
+  /** Flow key → its jobs leased now (hash). */
+  get grun(): string {
+    return `${this.base}:grun`;
+  }
+
+  /** Key class → its limits, `max:rate:per_ms` (hash). */
+  get glimits(): string {
+    return `${this.base}:glimits`;
+  }
+
+  /** The queue's limits: `max_running`, `rate_limit`, `rate_ms`, `rate_mode` (hash). */
+  get limits(): string {
+    return `${this.base}:limits`;
+  }
+
+  /** Token bucket state of the queue's rate limit (hash). */
+  get rate(): string {
+    return `${this.base}:rate`;
+  }
+
+  /** Starts within a strict (sliding-window) rate limit (zset). */
+  get window(): string {
+    return `${this.base}:window`;
+  }
+
+  /** Present while a worker waits for a slot of the running limit (string). */
+  get slotwait(): string {
+    return `${this.base}:slotwait`;
+  }
+
   /** Jobs waiting for their parents (zset). */
   get waiting(): string {
     return `${this.base}:waiting`;

@@ -4,6 +4,11 @@
  * "Recording outcomes"): `ack.lua`, `ack_parents.lua` for jobs with
  * dependents, `retry.lua` with the backoff delay, `bury.lua` (with parent
  * keys for jobs with dependents), and tracked jobs' statuses after them.
+ * A queue's batch that holds keyed jobs (fetched by `fetch_limited.lua`
+ * with a flow key) is acked with `ack_keyed.lua` and retried or buried with
+ * `P:{Q}:gready`, which releases their flow keys; on a queue with flow
+ * limits `wake_waiters.lua` follows the ending scripts in the same round
+ * trip.
  * Each script acts only on jobs still in this worker's active hash, so a
  * repeated flush (a reply lost) changes and counts nothing again.
  */
@@ -11,6 +16,7 @@
 import type { Redis } from "ioredis";
 
 import { type Command, command, evalsha, run, text } from "./commands.js";
+import type { FlowLimits } from "./flow.js";
 import type { QueueKeys } from "./keys.js";
 import { Logger } from "./log.js";
 import {
@@ -48,6 +54,8 @@ class Outcomes {
   parentBurials = new Map<string, (string | Buffer)[]>();
   /** Tracked jobs' status writes, sent after the outcome scripts. */
   statuses: Command[] = [];
+  /** Queues whose batch holds keyed jobs: their ending scripts release flow keys. */
+  keyed = new Set<string>();
 
   get empty(): boolean {
     return this.acks.size === 0 && this.retries.size === 0 && this.burials.size === 0 && this.statuses.length === 0
@@ -75,6 +83,7 @@ export class OutcomeRecorder {
     private readonly workerId: string,
     private readonly queues: ReadonlyMap<string, QueueKeys>,
     private readonly statusTtlMs: number,
+    private readonly flow: ReadonlyMap<string, FlowLimits>,
   ) {}
 
   /** True when nothing waits to be written. */
@@ -119,10 +128,18 @@ export class OutcomeRecorder {
     this.ready.set();
   }
 
-  /** A job succeeded (`unique`: its lock's digest, freed with it). */
-  ack(keys: QueueKeys, jobId: string, unique: string | undefined): void {
+  /**
+   * A job succeeded (`unique`: its lock's digest, freed with it; `keyed`:
+   * it was leased under a flow key, released with it).
+   */
+  ack(keys: QueueKeys, jobId: string, unique: string | undefined, keyed: boolean): void {
     push(this.pending.acks, keys.queue, [jobId, unique]);
+    this.noteKeyed(keys, keyed);
     this.ready.set();
+  }
+
+  private noteKeyed(keys: QueueKeys, keyed: boolean): void {
+    if (keyed) this.pending.keyed.add(keys.queue);
   }
 
   /**
@@ -130,7 +147,8 @@ export class OutcomeRecorder {
    * the backoff delay, or buried when `final`.
    */
   fail(keys: QueueKeys, leasedId: string, envelope: Envelope, payload: Buffer, attempt: number,
-    kind: string, message: string, final: boolean, backoff?: Backoff): void {
+    kind: string, message: string, final: boolean, keyed: boolean, backoff?: Backoff): void {
+    this.noteKeyed(keys, keyed);
     envelope.attempt = attempt;
     delete envelope.run_at; // as the Rust worker: the scripts write the next one
     pushError(envelope, errorEntry(attempt, kind, message));
@@ -144,7 +162,7 @@ export class OutcomeRecorder {
         push(this.pending.parentBurials, keys.queue, leasedId, leasedId, record);
         this.ready.set();
       } else {
-        this.bury(keys, leasedId, leasedId, record);
+        this.bury(keys, leasedId, leasedId, record, keyed);
       }
       return;
     }
@@ -153,9 +171,10 @@ export class OutcomeRecorder {
     this.ready.set();
   }
 
-  /** A job that will not run again goes to the dead set under `deadId`. */
-  bury(keys: QueueKeys, leasedId: string, deadId: string, record: Buffer): void {
+  /** A job that will not run again goes to the dead set under `deadId` (`keyed`: as for {@link ack}). */
+  bury(keys: QueueKeys, leasedId: string, deadId: string, record: Buffer, keyed: boolean): void {
     push(this.pending.burials, keys.queue, leasedId, deadId, record);
+    this.noteKeyed(keys, keyed);
     this.ready.set();
   }
 
@@ -171,6 +190,12 @@ export class OutcomeRecorder {
       const keys = byQueue.get(queue)!;
       for (let start = 0; start < acks.length; start += MAX_ACKS_PER_CALL) {
         const chunk = acks.slice(start, start + MAX_ACKS_PER_CALL);
+        if (outcomes.keyed.has(queue)) { // ack_keyed.lua frees unique locks from the records
+          commands.push(evalsha(this.scripts.get("ack_keyed"), [keys.active(this.workerId), keys.gready, keys.stats],
+            chunk.map(([id]) => id)));
+          ended.push([queue, chunk.map(([id]) => id)]);
+          continue;
+        }
         const unique = chunk.filter(([, digest]) => digest !== undefined);
         const plain = chunk.filter(([, digest]) => digest === undefined).map(([id]) => id);
         commands.push(evalsha(this.scripts.get("ack"),
@@ -181,13 +206,15 @@ export class OutcomeRecorder {
     }
     for (const [queue, triples] of outcomes.retries) {
       const keys = byQueue.get(queue)!;
-      commands.push(evalsha(this.scripts.get("retry"), [keys.active(this.workerId), keys.retry, keys.jobs, keys.stats],
+      commands.push(evalsha(this.scripts.get("retry"),
+        [keys.active(this.workerId), keys.retry, keys.jobs, keys.stats, ...this.flowReady(outcomes, keys)],
         [keys.events, 1, ...triples]));
       ended.push([queue, triples.filter((_, i) => i % 3 === 0).map(String)]);
     }
     for (const [queue, triples] of outcomes.burials) {
       const keys = byQueue.get(queue)!;
-      commands.push(evalsha(this.scripts.get("bury"), [keys.active(this.workerId), keys.dead, keys.jobs, keys.stats],
+      commands.push(evalsha(this.scripts.get("bury"),
+        [keys.active(this.workerId), keys.dead, keys.jobs, keys.stats, ...this.flowReady(outcomes, keys)],
         [DEAD_MAX_JOBS, DEAD_MAX_AGE_MS, ...triples]));
       ended.push([queue, triples.filter((_, i) => i % 3 === 0).map((id) => id.toString())]);
     }
@@ -210,6 +237,11 @@ export class OutcomeRecorder {
         [DEAD_MAX_JOBS, DEAD_MAX_AGE_MS, ...triples]));
       ended.push([queue, ids]);
     }
+    // Last of the ending calls: jobs left queues with flow limits, so a worker waiting for a slot asks again.
+    for (const queue of new Set(ended.map(([queue]) => queue))) {
+      const flow = this.flow.get(queue);
+      if (flow?.active) commands.push(flow.wakeWaiters(this.scripts));
+    }
     commands.push(...outcomes.statuses);
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
@@ -222,6 +254,11 @@ export class OutcomeRecorder {
       }
     }
     return ended;
+  }
+
+  /** `P:{Q}:gready` when the queue's batch holds keyed jobs (the ending scripts then release their flow keys). */
+  private flowReady(outcomes: Outcomes, keys: QueueKeys): string[] {
+    return outcomes.keyed.has(keys.queue) ? [keys.gready] : [];
   }
 
   /** Releases the children of the parents whose ends the scripts just filed. */

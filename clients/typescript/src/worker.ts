@@ -1,7 +1,9 @@
 /**
  * The worker: the worker contract of docs/protocol.md.
  *
- * It leases jobs with `fetch.lua` under a lease renewed by `heartbeat.lua`,
+ * It leases jobs with `fetch.lua` under a lease renewed by `heartbeat.lua`
+ * (`fetch_limited.lua` for a queue with flow limits or keyed jobs, whose
+ * keyed jobs end with the scripts that release their flow keys: flow.ts),
  * runs them with at most `concurrency` at once, records outcomes in batches
  * (`ack.lua`, `retry.lua`, `bury.lua`: one pipelined round trip per flush),
  * promotes due jobs (`promote.lua`), reclaims the jobs of workers whose lease
@@ -16,7 +18,8 @@ import { hostname } from "node:os";
 
 import type { Redis } from "ioredis";
 
-import { command, evalsha, run, runOne, text } from "./commands.js";
+import { type Command, command, evalsha, run, runOne, text } from "./commands.js";
+import { FlowLimits } from "./flow.js";
 import { QueueKeys, checkName, checkPrefix, workerInfoKey, workersKey } from "./keys.js";
 import { Logger } from "./log.js";
 import { OutcomeRecorder, PENDING_STATUS_TTL_MS } from "./outcomes.js";
@@ -35,7 +38,7 @@ const log = new Logger("jobqueue.worker");
  * Envelope members of features this worker does not run yet: such jobs are
  * handed back untouched for a Rust worker (docs/other-languages.md).
  */
-export const UNSUPPORTED_MEMBERS = ["batch", "flow", "workflow"] as const;
+export const UNSUPPORTED_MEMBERS = ["batch", "workflow"] as const;
 /** Expired set bounds passed to expire.lua (the Rust defaults). */
 export const EXPIRED_MAX_JOBS = 10_000;
 export const EXPIRED_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
@@ -110,6 +113,11 @@ export interface WorkerOptions {
   prefetch?: "auto" | number;
   /** Fetch every queue found empty this often even without a wake-up, ms (default 2 s). */
   idlePollMs?: number;
+  /**
+   * How soon a queue held back by its running limit is asked again if no
+   * freed slot woke the worker first, ms (default 50).
+   */
+  limitRecheckMs?: number;
   /** Look for other workers' lapsed leases this often, ms (default 5 s, jittered). */
   reapIntervalMs?: number;
   /** On stop, how long running jobs may finish, ms (default 25 s). */
@@ -194,6 +202,7 @@ export class Worker {
   readonly fetchBatch: number;
   readonly prefetch: "auto" | number;
   readonly idlePollMs: number;
+  readonly limitRecheckMs: number;
   readonly reapIntervalMs: number;
   shutdownGraceMs: number;
   readonly statusTtlMs: number;
@@ -216,7 +225,9 @@ export class Worker {
   private readonly backedOff = new Map<string, number>();
   private beaten = false;
   /** Leased jobs waiting for a slot (see {@link prefetchTarget}). */
-  private readonly buffer: [QueueKeys, Buffer][] = [];
+  private readonly buffer: [QueueKeys, Buffer, boolean][] = [];
+  /** Each queue's flow-limit state, by queue name. */
+  private readonly flow = new Map<string, FlowLimits>();
   /** Moving averages of a job's run and of a fetch round trip, µs. */
   private jobTimeUs: number | undefined;
   private fetchTimeUs: number | undefined;
@@ -233,15 +244,19 @@ export class Worker {
     this.fetchBatch = Math.max(1, Math.min(options.fetchBatch ?? 100, 1000));
     this.prefetch = options.prefetch ?? "auto";
     this.idlePollMs = options.idlePollMs ?? 2_000;
+    this.limitRecheckMs = Math.max(1, options.limitRecheckMs ?? 50);
     this.reapIntervalMs = options.reapIntervalMs ?? 5_000;
     this.shutdownGraceMs = options.shutdownGraceMs ?? 25_000;
     this.statusTtlMs = options.statusTtlMs ?? 300_000;
     this.language = options.language ?? "typescript";
     this.scripts = options.scripts ?? sharedScripts();
     this.id = `${hostname()}-${process.pid}-${randomHex(4)}`;
-    for (const keys of this.queues) this.held.set(keys.queue, new Set());
+    for (const keys of this.queues) {
+      this.held.set(keys.queue, new Set());
+      this.flow.set(keys.queue, new FlowLimits(keys));
+    }
     this.recorder = new OutcomeRecorder(redis, this.scripts, this.prefix, this.id,
-      new Map(this.queues.map((q) => [q.queue, q])), this.statusTtlMs);
+      new Map(this.queues.map((q) => [q.queue, q])), this.statusTtlMs, this.flow);
   }
 
   // -- registration ------------------------------------------------------
@@ -295,6 +310,7 @@ export class Worker {
     try {
       await this.heartbeat();
       await this.subscribe();
+      await this.loadLimits(); // after subscribing: an `l` published meanwhile is not missed
       const loops = [this.heartbeatLoop(), this.promoteLoop(), this.reapLoop()];
       const writer = this.outcomeLoop();
       log.info(`worker ${this.id} serving ${this.queues.map((q) => q.queue).join(",")}`);
@@ -334,9 +350,16 @@ export class Worker {
       let full = false;
       // Cleared before the round: a wake-up that comes during it is kept.
       this.wake.clear();
+      let heldUntil = Infinity;
       for (const keys of this.queues) {
         if (this.stopping.value) break;
         if ((this.backedOff.get(keys.queue) ?? 0) > Date.now()) continue;
+        const flow = this.flow.get(keys.queue)!;
+        const limited = flow.active;
+        if (limited && flow.heldAt(Date.now())) {
+          heldUntil = Math.min(heldUntil, flow.heldUntil);
+          continue;
+        }
         const prefetch = this.prefetchTarget();
         // Fetch once the buffer ran below half the prefetch (empty, without prefetch) and a slot is free or will be.
         const room = this.concurrency + prefetch - this.running.size - this.buffer.length;
@@ -344,11 +367,12 @@ export class Worker {
           full = true;
           break;
         }
-        const records = await this.fetch(keys, Math.min(room, this.fetchBatch));
+        const records = await this.fetch(keys, Math.min(room, this.fetchBatch), limited);
+        if (limited && flow.heldAt(Date.now())) heldUntil = Math.min(heldUntil, flow.heldUntil);
         for (const record of records) {
           gotAny = true;
           this.held.get(keys.queue)!.add(recordId(record));
-          this.buffer.push([keys, record]);
+          this.buffer.push([keys, record, limited]);
         }
         this.startBuffered();
       }
@@ -357,20 +381,29 @@ export class Worker {
         this.slotFreed.clear();
         await waitAny([this.slotFreed]);
       } else if (!gotAny) {
-        await waitAny([this.wake], this.idlePollMs);
+        // A queue held back by its limits is asked again when they may allow more (or a wake-up comes).
+        await waitAny([this.wake], Math.max(1, Math.min(this.idlePollMs, heldUntil - Date.now())));
       }
     }
     // Leased but never started: they stay in the active hash, which the shutdown hands back.
     this.buffer.length = 0;
   }
 
-  private async fetch(keys: QueueKeys, count: number): Promise<Buffer[]> {
+  /**
+   * Leases up to `count` jobs of queue `keys`: `fetch_limited.lua` when the
+   * queue has flow limits or keyed jobs (`limited`; its flow state then
+   * notes a hold), plain `fetch.lua` otherwise.
+   */
+  private async fetch(keys: QueueKeys, count: number, limited: boolean): Promise<Buffer[]> {
     const call = evalsha(this.scripts.get("fetch"),
       [keys.ready, keys.priority, keys.active(this.id), keys.leases, keys.paused], [this.id, count], true);
+    const flow = this.flow.get(keys.queue)!;
     for (let round = 0; round < 2; round++) {
       try {
         const started = process.hrtime.bigint();
-        const reply = (await runOne(this.redis, call)) as unknown[];
+        const reply = limited
+          ? await flow.fetch(this.redis, this.scripts, this.id, count, this.limitRecheckMs)
+          : (await runOne(this.redis, call)) as unknown[];
         this.fetchTimeUs = ewma(this.fetchTimeUs, Number(process.hrtime.bigint() - started) / 1000);
         const status = Number(reply[0]);
         if (status === 0) return reply.slice(1) as Buffer[];
@@ -378,7 +411,7 @@ export class Worker {
           await this.heartbeat();
           continue;
         }
-        return []; // paused
+        return []; // paused, or held back by the flow limits (status 3)
       } catch (err) { // a lost reply: reconcile, then go on
         log.warn(`fetch from ${keys.queue} failed: ${(err as Error).message}`);
         await this.reconcile(keys);
@@ -392,17 +425,17 @@ export class Worker {
   /** Starts buffered jobs while slots are free. */
   private startBuffered(): void {
     while (this.running.size < this.concurrency && this.buffer.length > 0 && !this.stopping.value) {
-      const [keys, record] = this.buffer.shift()!;
-      this.start(keys, record);
+      const [keys, record, limited] = this.buffer.shift()!;
+      this.start(keys, record, limited);
     }
   }
 
-  private start(keys: QueueKeys, record: Buffer): void {
+  private start(keys: QueueKeys, record: Buffer, limited: boolean): void {
     const jobId = recordId(record);
     const entry = new RunningJob(keys.queue);
     this.running.set(jobId, entry);
     const started = process.hrtime.bigint();
-    const task = this.runJob(keys, record, entry)
+    const task = this.runJob(keys, record, entry, limited)
       .catch((err: unknown) => log.error(`job ${jobId} on ${keys.queue}: ${describeError(err)}`))
       .finally(() => {
         this.jobTimeUs = ewma(this.jobTimeUs, Number(process.hrtime.bigint() - started) / 1000);
@@ -436,7 +469,12 @@ export class Worker {
 
   // -- one job -----------------------------------------------------------
 
-  private async runJob(keys: QueueKeys, record: Buffer, entry: RunningJob): Promise<void> {
+  /**
+   * Runs one leased job and records how it ended. `limited`: it was leased
+   * by `fetch_limited.lua`, so a job with a flow key holds its key until
+   * its ending script releases it.
+   */
+  private async runJob(keys: QueueKeys, record: Buffer, entry: RunningJob, limited: boolean): Promise<void> {
     const leasedId = recordId(record);
     let envelope: Envelope;
     let payloadBytes: Buffer;
@@ -445,9 +483,11 @@ export class Worker {
     } catch (err) {
       if (!(err instanceof MalformedRecord)) throw err;
       const dead = malformedRecord(record, err.message);
-      this.recorder.bury(keys, leasedId, dead.deadId, dead.record);
+      // Its flow key, if any, cannot be read here: bury.lua releases it from the leased record.
+      this.recorder.bury(keys, leasedId, dead.deadId, dead.record, limited);
       return;
     }
+    const keyed = limited && typeof envelope.flow === "string";
     const unsupported = UNSUPPORTED_MEMBERS.filter((member) => member in envelope);
     if (unsupported.length > 0) {
       log.warn(`job ${leasedId} uses ${unsupported.join(",")}, which this worker does not run: handed back`);
@@ -464,7 +504,7 @@ export class Worker {
     const attempt = (Number(envelope.attempt) || 0) + 1;
     const maxAttempts = Number(envelope.max_attempts) || (jobType ? jobType.maxAttempts : DEFAULT_MAX_ATTEMPTS);
     const fail = (runAttempt: number, kind: string, message: string, final: boolean, backoff?: Backoff): void =>
-      this.recorder.fail(keys, leasedId, envelope, payloadBytes, runAttempt, kind, message, final, backoff);
+      this.recorder.fail(keys, leasedId, envelope, payloadBytes, runAttempt, kind, message, final, keyed, backoff);
     if (!jobType) {
       const known = [...this.jobTypes.keys()].sort().join(", ") || "none";
       fail(attempt, "unknown_type", `no handler registered for job type ${JSON.stringify(envelope.type)} `
@@ -513,7 +553,7 @@ export class Worker {
     if (envelope.dependents === true) {
       this.recorder.ackParent(keys, leasedId, result);
     } else {
-      this.recorder.ack(keys, leasedId, typeof envelope.unique === "string" ? envelope.unique : undefined);
+      this.recorder.ack(keys, leasedId, typeof envelope.unique === "string" ? envelope.unique : undefined, keyed);
     }
     if (tracked || (result !== undefined && result !== null)) {
       this.recorder.status(keys, leasedId, "succeeded", { result });
@@ -551,6 +591,7 @@ export class Worker {
       [jobId, expiresAt, EXPIRED_MAX_JOBS, EXPIRED_MAX_AGE_MS, dependents ? 1 : 0]));
     if (Number(dropped) === 1) {
       this.held.get(keys.queue)!.delete(jobId);
+      await this.wakeWaiters(keys);
       // A job with dependents that expired is a dead parent.
       if (dependents) await applyRelease(this.redis, this.scripts, this.prefix, keys, `${jobId}|failed`);
       return true;
@@ -625,6 +666,7 @@ export class Worker {
       if (this.halt.value) break;
       try {
         await this.heartbeat();
+        await this.loadLimits(); // in case an `l` message was lost
       } catch (err) { // the next beat tries again
         log.warn(`heartbeat failed: ${(err as Error).message}`);
       }
@@ -644,12 +686,45 @@ export class Worker {
       this.wake.set();
       this.promoteNow.set();
     });
-    subscriber.on("message", (_channel: string, message: string) => {
+    const byChannel = new Map(this.queues.map((q) => [q.events, this.flow.get(q.queue)!]));
+    subscriber.on("message", (channel: string, message: string) => {
+      const flow = byChannel.get(channel);
+      // A slot freed or work arrived: whatever held the queue back is worth asking about again.
+      if (message === "r" || message === "w" || message.startsWith("c")) flow?.release();
       if (message === "r" || message === "u" || message === "w") this.wake.set();
       else if (message === "s") this.promoteNow.set();
+      else if (message === "l" && flow) this.reloadLimits(flow);
       else if (message.startsWith("c")) this.cancel(message.slice(1));
     });
     await subscriber.subscribe(...this.queues.map((q) => q.events));
+  }
+
+  /** Loads every queue's flow limits (start, heartbeat); wakes the fetcher for a queue switched on or off. */
+  private async loadLimits(): Promise<void> {
+    for (const flow of this.flow.values()) {
+      if (await flow.load(this.redis)) this.wake.set();
+    }
+  }
+
+  /** `l`: the queue's limits changed (or it got its first keyed job). */
+  private reloadLimits(flow: FlowLimits): void {
+    flow.load(this.redis, true)
+      .then(() => this.wake.set())
+      .catch((err: unknown) => log.warn(`loading the limits of ${flow.keys.queue} failed: ${(err as Error).message}`));
+  }
+
+  /**
+   * Jobs left queue `keys` (hand-back, reclaim, expiry): on a queue with flow
+   * limits, `wake_waiters.lua` wakes the workers waiting for a slot.
+   */
+  private async wakeWaiters(keys: QueueKeys): Promise<void> {
+    const flow = this.flow.get(keys.queue)!;
+    if (!flow.active) return;
+    try {
+      await runOne(this.redis, flow.wakeWaiters(this.scripts));
+    } catch (err) { // the waiting workers ask again after their recheck interval
+      log.warn(`waking the workers waiting on ${keys.queue} failed: ${(err as Error).message}`);
+    }
   }
 
   private async promoteLoop(): Promise<void> {
@@ -695,7 +770,10 @@ export class Worker {
         if (wid === this.id) continue;
         const moved = Number(await runOne(this.redis, evalsha(this.scripts.get("reclaim"),
           [keys.leases, keys.active(wid), keys.ready, keys.stats], [wid, keys.events])));
-        if (moved > 0) log.info(`reclaimed ${moved} jobs of lapsed worker ${wid} on ${keys.queue}`);
+        if (moved > 0) {
+          log.info(`reclaimed ${moved} jobs of lapsed worker ${wid} on ${keys.queue}`);
+          await this.wakeWaiters(keys);
+        }
       }
       await sweepReleases(this.redis, this.scripts, this.prefix, keys);
     }
@@ -721,8 +799,11 @@ export class Worker {
   }
 
   private async handBack(keys: QueueKeys, ids: readonly string[], release: boolean): Promise<number> {
-    const count = await runOne(this.redis, evalsha(this.scripts.get("handback"),
-      [keys.active(this.id), keys.ready, keys.leases], [this.id, keys.events, release ? 1 : 0, ...ids]));
+    const calls: Command[] = [evalsha(this.scripts.get("handback"),
+      [keys.active(this.id), keys.ready, keys.leases], [this.id, keys.events, release ? 1 : 0, ...ids])];
+    const flow = this.flow.get(keys.queue)!;
+    if (flow.active) calls.push(flow.wakeWaiters(this.scripts));
+    const [count] = await run(this.redis, calls);
     const held = this.held.get(keys.queue)!;
     for (const id of ids) held.delete(id);
     return Number(count);

@@ -6,35 +6,10 @@ import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { Backoff, Client, PermanentError, Worker } from "../dist/index.js";
-import { REDIS_URL, isolated, until } from "./support.mjs";
+import { Backoff, PermanentError } from "../dist/index.js";
+import { REDIS_URL, isolated, runUntil, setup, until } from "./support.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-
-function setup(name) {
-  const t = isolated(name);
-  const client = new Client(t.redis, { prefix: t.prefix });
-  const base = t.base();
-  const stat = async (field) => Number((await t.redis.hget(`${base}:stats`, field)) ?? 0);
-  const deadEnvelope = async (id) => JSON.parse((await t.redis.hget(`${base}:jobs`, id)).split("\n")[0]);
-  const worker = (options = {}) => new Worker(t.redis, { prefix: t.prefix, idlePollMs: 200, ...options });
-  return { t, client, base, stat, deadEnvelope, worker };
-}
-
-/** Runs `worker` until `done()`, then stops it and waits for its clean exit. */
-async function runUntil(worker, done, timeoutMs = 10_000) {
-  let finished = false;
-  const running = worker.run({ installSignalHandlers: false }).finally(() => { finished = true; });
-  try {
-    await until(async () => {
-      assert.equal(finished, false, "the worker stopped early");
-      return done();
-    }, timeoutMs);
-  } finally {
-    worker.stop();
-    await running;
-  }
-}
 
 test("jobs run with their payload and are counted processed", async () => {
   const s = setup("run");
