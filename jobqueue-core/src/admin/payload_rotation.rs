@@ -118,7 +118,10 @@ impl RecordPages {
                 page
             }
             RecordPlace::Jobs => {
-                let (next, page) = admin.store.jobs_hash_page(queue, self.cursor, batch).await?;
+                let (next, page) = admin
+                    .store
+                    .jobs_hash_page(queue, self.cursor, batch)
+                    .await?;
                 self.cursor = next;
                 if next == 0 {
                     self.done = true;
@@ -205,7 +208,8 @@ impl Admin {
                     Err(reason) => {
                         report.failed += 1;
                         if report.failures.len() < QUOTED_FAILURES {
-                            let id = record_id(&record).map_or_else(|| "?".to_owned(), |id| id.to_string());
+                            let id = record_id(&record)
+                                .map_or_else(|| "?".to_owned(), |id| id.to_string());
                             report.failures.push(format!("job {id}: {reason}"));
                         }
                     }
@@ -213,7 +217,9 @@ impl Admin {
             }
             let swapped = self.store.payload_swap(&keys, place, &pairs).await?;
             report.rotated += swapped;
-            report.moved += u64::try_from(pairs.len()).unwrap_or(u64::MAX).saturating_sub(swapped);
+            report.moved += u64::try_from(pairs.len())
+                .unwrap_or(u64::MAX)
+                .saturating_sub(swapped);
         }
         Ok(report)
     }

@@ -92,7 +92,9 @@ pub enum PayloadCodecError {
         key_id: String,
     },
     /// Encrypted under a key the keyring does not hold.
-    #[error("the payload is encrypted with key '{key_id}', which is not in the keyring (keys: {known})")]
+    #[error(
+        "the payload is encrypted with key '{key_id}', which is not in the keyring (keys: {known})"
+    )]
     UnknownKey {
         /// The key the record names.
         key_id: String,
@@ -272,7 +274,10 @@ impl PayloadCodec {
     ) -> Result<Option<EncodedPayload>, PayloadCodecError> {
         let mut inner = Cow::Borrowed(payload);
         let mut compressed = false;
-        if self.compress_above.is_some_and(|above| payload.len() > above) {
+        if self
+            .compress_above
+            .is_some_and(|above| payload.len() > above)
+        {
             let frame = compress(payload)?;
             // Base64 adds a third: keep the frame only if it still saves.
             if base64_len(frame.len()) + 2 < payload.len() {
@@ -418,16 +423,24 @@ mod tests {
     const K2: &str = "k2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
 
     fn big_payload() -> Vec<u8> {
-        let items: Vec<String> = (0..100).map(|i| format!("{{\"item\":{i},\"name\":\"widget\"}}")).collect();
+        let items: Vec<String> = (0..100)
+            .map(|i| format!("{{\"item\":{i},\"name\":\"widget\"}}"))
+            .collect();
         format!("{{\"items\":[{}]}}", items.join(",")).into_bytes()
     }
 
     #[test]
     fn plain_codec_stores_payloads_as_they_are() {
         assert!(PayloadCodec::plain().is_plain());
-        assert_eq!(PayloadCodec::plain().encode("t", &big_payload()).unwrap(), None);
+        assert_eq!(
+            PayloadCodec::plain().encode("t", &big_payload()).unwrap(),
+            None
+        );
         let small = br#"{"a":1}"#;
-        assert_eq!(PayloadCodec::plain().compress().encode("t", small).unwrap(), None);
+        assert_eq!(
+            PayloadCodec::plain().compress().encode("t", small).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -438,7 +451,9 @@ mod tests {
         assert_eq!(encoded.encoding, "zstd");
         assert!(encoded.stored.len() < payload.len() / 4);
         // Any reader decompresses: no key needed.
-        let decoded = PayloadCodec::plain().decode("t", Some("zstd"), &encoded.stored).unwrap();
+        let decoded = PayloadCodec::plain()
+            .decode("t", Some("zstd"), &encoded.stored)
+            .unwrap();
         assert_eq!(decoded.as_ref(), payload.as_slice());
     }
 
@@ -448,17 +463,36 @@ mod tests {
         let payload = big_payload();
         let encoded = codec.encode("t", &payload).unwrap().unwrap();
         assert_eq!(encoded.encoding, "zstd+xchacha20poly1305:k1");
-        let decode = |job_type, enc, stored: &[u8]| codec.decode(job_type, Some(enc), stored).map(|p| p.into_owned());
-        assert_eq!(decode("t", &*encoded.encoding, &encoded.stored).unwrap(), payload);
-        let not_authentic = Err(PayloadCodecError::NotAuthentic { key_id: "k1".to_owned() });
-        assert_eq!(decode("other", &*encoded.encoding, &encoded.stored), not_authentic);
-        assert_eq!(decode("t", "xchacha20poly1305:k1", &encoded.stored), not_authentic);
+        let decode = |job_type, enc, stored: &[u8]| {
+            codec
+                .decode(job_type, Some(enc), stored)
+                .map(|p| p.into_owned())
+        };
+        assert_eq!(
+            decode("t", &*encoded.encoding, &encoded.stored).unwrap(),
+            payload
+        );
+        let not_authentic = Err(PayloadCodecError::NotAuthentic {
+            key_id: "k1".to_owned(),
+        });
+        assert_eq!(
+            decode("other", &*encoded.encoding, &encoded.stored),
+            not_authentic
+        );
+        assert_eq!(
+            decode("t", "xchacha20poly1305:k1", &encoded.stored),
+            not_authentic
+        );
         // One flipped bit of the ciphertext.
         let mut sealed = decode_base64_json_string(&encoded.stored).unwrap();
         sealed[40] ^= 1;
-        assert_eq!(decode("t", &*encoded.encoding, &base64_json_string(&sealed)), not_authentic);
+        assert_eq!(
+            decode("t", &*encoded.encoding, &base64_json_string(&sealed)),
+            not_authentic
+        );
         // Another key under the same id.
-        let impostor = PayloadCodec::plain().encrypt(keyring("k1:AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM="));
+        let impostor = PayloadCodec::plain()
+            .encrypt(keyring("k1:AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM="));
         assert!(matches!(
             impostor.decode("t", Some(&encoded.encoding), &encoded.stored),
             Err(PayloadCodecError::NotAuthentic { .. })
@@ -467,13 +501,32 @@ mod tests {
 
     #[test]
     fn missing_keys_and_unknown_encodings_are_named() {
-        let encoded = PayloadCodec::plain().encrypt(keyring(K1)).encode("t", b"{}").unwrap().unwrap();
-        let message = |codec: PayloadCodec, enc: &str| codec.decode("t", Some(enc), &encoded.stored).unwrap_err().to_string();
+        let encoded = PayloadCodec::plain()
+            .encrypt(keyring(K1))
+            .encode("t", b"{}")
+            .unwrap()
+            .unwrap();
+        let message = |codec: PayloadCodec, enc: &str| {
+            codec
+                .decode("t", Some(enc), &encoded.stored)
+                .unwrap_err()
+                .to_string()
+        };
         assert!(message(PayloadCodec::plain(), &encoded.encoding).contains("no payload keys"));
-        assert!(message(PayloadCodec::plain().encrypt(keyring(K2)), &encoded.encoding).contains("'k1', which is not in the keyring (keys: k2)"));
-        assert!(message(PayloadCodec::plain(), "brotli").contains("unknown payload encoding 'brotli'"));
+        assert!(
+            message(
+                PayloadCodec::plain().encrypt(keyring(K2)),
+                &encoded.encoding
+            )
+            .contains("'k1', which is not in the keyring (keys: k2)")
+        );
+        assert!(
+            message(PayloadCodec::plain(), "brotli").contains("unknown payload encoding 'brotli'")
+        );
         assert!(message(PayloadCodec::plain(), "xchacha20poly1305:").contains("unknown"));
-        let garbage = PayloadCodec::plain().decode("t", Some("zstd"), b"{\"a\":1}").unwrap_err();
+        let garbage = PayloadCodec::plain()
+            .decode("t", Some("zstd"), b"{\"a\":1}")
+            .unwrap_err();
         assert!(matches!(garbage, PayloadCodecError::Malformed(_)));
     }
 
@@ -483,15 +536,34 @@ mod tests {
         let payload = big_payload();
         let encoded = old.encode("t", &payload).unwrap().unwrap();
         let new = PayloadCodec::plain().encrypt(keyring(&format!("{K2},{K1}")));
-        let Rotation::Rotated(rotated) = new.rotate("t", Some(&encoded.encoding), &encoded.stored).unwrap() else {
+        let Rotation::Rotated(rotated) = new
+            .rotate("t", Some(&encoded.encoding), &encoded.stored)
+            .unwrap()
+        else {
             panic!("not rotated");
         };
         assert_eq!(rotated.encoding, "zstd+xchacha20poly1305:k2");
         let k2_only = PayloadCodec::plain().encrypt(keyring(K2));
-        assert_eq!(k2_only.decode("t", Some(&rotated.encoding), &rotated.stored).unwrap().as_ref(), payload.as_slice());
-        assert_eq!(new.rotate("t", Some(&rotated.encoding), &rotated.stored).unwrap(), Rotation::Current);
-        assert_eq!(new.rotate("t", None, b"{}").unwrap(), Rotation::NotEncrypted);
-        assert_eq!(new.rotate("t", Some("zstd"), b"\"\"").unwrap(), Rotation::NotEncrypted);
+        assert_eq!(
+            k2_only
+                .decode("t", Some(&rotated.encoding), &rotated.stored)
+                .unwrap()
+                .as_ref(),
+            payload.as_slice()
+        );
+        assert_eq!(
+            new.rotate("t", Some(&rotated.encoding), &rotated.stored)
+                .unwrap(),
+            Rotation::Current
+        );
+        assert_eq!(
+            new.rotate("t", None, b"{}").unwrap(),
+            Rotation::NotEncrypted
+        );
+        assert_eq!(
+            new.rotate("t", Some("zstd"), b"\"\"").unwrap(),
+            Rotation::NotEncrypted
+        );
     }
 
     #[test]
@@ -501,7 +573,9 @@ mod tests {
         let stored = base64_json_string(&frame);
         assert_eq!(
             PayloadCodec::plain().decode("t", Some("zstd"), &stored),
-            Err(PayloadCodecError::TooLarge { limit: MAX_DECODED_BYTES })
+            Err(PayloadCodecError::TooLarge {
+                limit: MAX_DECODED_BYTES
+            })
         );
     }
 }

@@ -59,7 +59,11 @@ pub(crate) fn decompress(_frame: &[u8], _limit: usize) -> Result<Vec<u8>, Payloa
 /// Encrypts `plain` under `key`, authenticating `aad` with it; returns a
 /// fresh random nonce followed by the ciphertext and its 16-byte tag.
 #[cfg(feature = "encryption")]
-pub(crate) fn seal(key: &PayloadKey, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, PayloadCodecError> {
+pub(crate) fn seal(
+    key: &PayloadKey,
+    aad: &[u8],
+    plain: &[u8],
+) -> Result<Vec<u8>, PayloadCodecError> {
     use chacha20poly1305::aead::{Aead, KeyInit, Payload};
     use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
     let mut nonce = [0u8; NONCE_BYTES];
@@ -78,7 +82,11 @@ pub(crate) fn seal(key: &PayloadKey, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>
 /// Decrypts what [`seal`] made, checking its tag (and `aad`): a changed
 /// byte, another key under the same id or another `aad` fails.
 #[cfg(feature = "encryption")]
-pub(crate) fn open(key: &PayloadKey, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, PayloadCodecError> {
+pub(crate) fn open(
+    key: &PayloadKey,
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Vec<u8>, PayloadCodecError> {
     use chacha20poly1305::aead::{Aead, KeyInit, Payload};
     use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
     if sealed.len() < NONCE_BYTES + 16 {

@@ -262,7 +262,10 @@ fn admit<'a>(
                 &leased.record,
                 attempt,
                 FailureKind::Payload,
-                &format!("payload of job type '{}' cannot be read: {err}", head.job_type),
+                &format!(
+                    "payload of job type '{}' cannot be read: {err}",
+                    head.job_type
+                ),
             ));
         }
     };
