@@ -149,7 +149,10 @@ async fn compressed_payloads_shrink_in_redis_and_run_intact() {
         assert!(envelope.ends_with(r#","enc":"zstd"}"#), "{envelope}");
         assert!(payload.len() * 4 < plain_len, "{} of {plain_len} bytes", payload.len());
     }
-    // Reading a compressed payload needs no key: a plain worker runs it.
+    // Reading a compressed payload needs no key: the test helpers see the
+    // jobs as enqueued, and a plain worker runs them.
+    let enqueued = env.assert_enqueued_count::<OrderJob>(5).await;
+    assert_eq!(enqueued[0].job.items, job.items);
     let worker = Worker::builder(env.client())
         .register::<OrderJob>()
         .queues(["default"])
