@@ -73,12 +73,19 @@ async fn encrypted_jobs_run_on_several_worker_processes_and_redis_never_holds_th
     assert_eq!(stored.len(), 60);
     for record in &stored {
         let (envelope, payload) = record.split_once('\n').expect("two lines");
-        assert!(envelope.ends_with(r#","enc":"xchacha20poly1305:k1"}"#), "{envelope}");
-        assert!(payload.starts_with('"') && !payload.contains("redis://"), "{payload}");
+        assert!(
+            envelope.ends_with(r#","enc":"xchacha20poly1305:k1"}"#),
+            "{envelope}"
+        );
+        assert!(
+            payload.starts_with('"') && !payload.contains("redis://"),
+            "{payload}"
+        );
     }
 
     let mut spec = WorkerSpec::new(env.url(), env.prefix());
-    spec.env.push(("JOBQUEUE_PAYLOAD_KEYS".to_owned(), K1.to_owned()));
+    spec.env
+        .push(("JOBQUEUE_PAYLOAD_KEYS".to_owned(), K1.to_owned()));
     let _workers = [
         WorkerProcess::start(WORKER, &spec),
         WorkerProcess::start(WORKER, &spec),
@@ -147,7 +154,11 @@ async fn compressed_payloads_shrink_in_redis_and_run_intact() {
     for record in ready_records(&env).await {
         let (envelope, payload) = record.split_once('\n').expect("two lines");
         assert!(envelope.ends_with(r#","enc":"zstd"}"#), "{envelope}");
-        assert!(payload.len() * 4 < plain_len, "{} of {plain_len} bytes", payload.len());
+        assert!(
+            payload.len() * 4 < plain_len,
+            "{} of {plain_len} bytes",
+            payload.len()
+        );
     }
     // Reading a compressed payload needs no key: the test helpers see the
     // jobs as enqueued, and a plain worker runs them.
@@ -166,7 +177,11 @@ async fn compressed_payloads_shrink_in_redis_and_run_intact() {
             let mut conn = conn.clone();
             let key = key.clone();
             async move {
-                let n: u64 = redis::cmd("LLEN").arg(&key).query_async(&mut conn).await.unwrap_or(0);
+                let n: u64 = redis::cmd("LLEN")
+                    .arg(&key)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap_or(0);
                 n == 5
             }
         })
@@ -192,7 +207,11 @@ async fn a_missing_or_wrong_key_sends_the_job_to_the_dead_set_unrun_and_a_retry_
 
     // A worker without keys.
     let no_keys = producer.enqueue(env.test_job()).await.expect("enqueue");
-    let worker = test_worker(&env).queues(["default"]).start().await.expect("worker");
+    let worker = test_worker(&env)
+        .queues(["default"])
+        .start()
+        .await
+        .expect("worker");
     assert!(
         eventually(Duration::from_secs(10), || async {
             admin.queue("default").await.is_ok_and(|q| q.dead == 1)
@@ -224,12 +243,25 @@ async fn a_missing_or_wrong_key_sends_the_job_to_the_dead_set_unrun_and_a_retry_
     );
     worker.shutdown().await;
     let reason = dead_reason(&env, wrong_key).await;
-    assert!(reason.contains("'k1', which is not in the keyring (keys: k2)"), "{reason}");
+    assert!(
+        reason.contains("'k1', which is not in the keyring (keys: k2)"),
+        "{reason}"
+    );
     assert!(env.started().await.is_empty(), "neither job ran");
 
     // Nothing was lost: retried under a worker holding k1, both run.
-    assert_eq!(admin.retry_all("default", JobSet::Dead).await.expect("retry"), 2);
-    let both = client_with(&env, PayloadCodec::plain().encrypt(keys(&format!("{K2},{K1}")))).await;
+    assert_eq!(
+        admin
+            .retry_all("default", JobSet::Dead)
+            .await
+            .expect("retry"),
+        2
+    );
+    let both = client_with(
+        &env,
+        PayloadCodec::plain().encrypt(keys(&format!("{K2},{K1}"))),
+    )
+    .await;
     let worker = Worker::builder(both)
         .register::<jobqueue_integration::jobs::TestJob>()
         .queues(["default"])
@@ -321,7 +353,8 @@ async fn rotation_while_jobs_flow_loses_none_and_leaves_every_stored_payload_und
     // Two worker processes that read both keys, running while rotation runs.
     let mut spec = WorkerSpec::new(env.url(), env.prefix());
     spec.concurrency = 4;
-    spec.env.push(("JOBQUEUE_PAYLOAD_KEYS".to_owned(), format!("{K2},{K1}")));
+    spec.env
+        .push(("JOBQUEUE_PAYLOAD_KEYS".to_owned(), format!("{K2},{K1}")));
     let _workers = [
         WorkerProcess::start(WORKER, &spec),
         WorkerProcess::start(WORKER, &spec),
@@ -360,7 +393,10 @@ async fn rotation_while_jobs_flow_loses_none_and_leaves_every_stored_payload_und
     let k2_only = PayloadCodec::plain().encrypt(keys(K2));
     for id in &parked {
         let mut job = admin.job("default", *id).await.expect("job").expect("kept");
-        assert_eq!(job.payload_encoding.as_deref(), Some("xchacha20poly1305:k2"));
+        assert_eq!(
+            job.payload_encoding.as_deref(),
+            Some("xchacha20poly1305:k2")
+        );
         job.reveal_payload(&k2_only).expect("decrypts with k2");
         assert!(job.payload.contains(env.url()), "{}", job.payload);
     }
@@ -388,7 +424,12 @@ async fn the_dashboard_shows_encrypted_payloads_redacted_unless_it_holds_the_key
     let shown = with_keys.get(&api, As::Operator).await;
     assert_eq!(shown.status, 200, "{}", shown.body);
     let shown = shown.json();
-    assert!(shown["payload"].as_str().is_some_and(|p| p.contains(env.url())), "{shown}");
+    assert!(
+        shown["payload"]
+            .as_str()
+            .is_some_and(|p| p.contains(env.url())),
+        "{shown}"
+    );
     assert!(shown.get("payload_redacted").is_none(), "{shown}");
     assert_eq!(shown["payload_encoding"], "xchacha20poly1305:k1");
 
@@ -406,6 +447,9 @@ async fn the_dashboard_shows_encrypted_payloads_redacted_unless_it_holds_the_key
     assert!(html.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!html.body.contains("<script>alert(1)"));
     // Lists never decrypt.
-    let list = with_keys.get("/api/v1/queues/default/jobs/scheduled", As::Operator).await.json();
+    let list = with_keys
+        .get("/api/v1/queues/default/jobs/scheduled", As::Operator)
+        .await
+        .json();
     assert_eq!(list["jobs"][0]["payload"], "encrypted (key k1)", "{list}");
 }

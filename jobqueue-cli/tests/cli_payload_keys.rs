@@ -43,13 +43,19 @@ fn run(t: &TestRedis, keys: Option<&str>, args: &[&str]) -> Output {
 }
 
 fn json_of(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
 #[tokio::test]
 async fn keys_rotate_re_encrypts_every_stored_payload_and_status_counts_them() {
-    let t = TestRedis::named("cli-payload-keys").await.expect("test Redis");
+    let t = TestRedis::named("cli-payload-keys")
+        .await
+        .expect("test Redis");
     let k1 = PayloadCodec::plain().encrypt(Keyring::parse(K1).expect("k1"));
     let producer = Client::with_config(t.client_config().payload_codec(k1))
         .await
@@ -67,7 +73,11 @@ async fn keys_rotate_re_encrypts_every_stored_payload_and_status_counts_them() {
             scheduled.push((n, id));
         }
     }
-    let status = json_of(&run(&t, None, &["keys", "status", "--queue", "default", "--json"]));
+    let status = json_of(&run(
+        &t,
+        None,
+        &["keys", "status", "--queue", "default", "--json"],
+    ));
     assert_eq!(status["by_key"]["k1"], 60, "{status}");
 
     let refused = run(&t, None, &["keys", "rotate", "--queue", "default"]);
@@ -75,22 +85,42 @@ async fn keys_rotate_re_encrypts_every_stored_payload_and_status_counts_them() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("JOBQUEUE_PAYLOAD_KEYS"));
 
     let both = format!("{K2},{K1}");
-    let args = ["keys", "rotate", "--queue", "default", "--batch", "7", "--json"];
+    let args = [
+        "keys", "rotate", "--queue", "default", "--batch", "7", "--json",
+    ];
     let report = json_of(&run(&t, Some(&both), &args));
     assert_eq!(
-        (&report["rotated"], &report["failed"], &report["moved"], &report["active_key"]),
+        (
+            &report["rotated"],
+            &report["failed"],
+            &report["moved"],
+            &report["active_key"]
+        ),
         (&60.into(), &0.into(), &0.into(), &"k2".into()),
         "{report}"
     );
-    let status = json_of(&run(&t, None, &["keys", "status", "--queue", "default", "--json"]));
+    let status = json_of(&run(
+        &t,
+        None,
+        &["keys", "status", "--queue", "default", "--json"],
+    ));
     assert_eq!(status["by_key"], serde_json::json!({"k2": 60}), "{status}");
     let again = json_of(&run(&t, Some(&both), &args));
-    assert_eq!((&again["rotated"], &again["current"]), (&0.into(), &60.into()));
+    assert_eq!(
+        (&again["rotated"], &again["current"]),
+        (&0.into(), &60.into())
+    );
 
     // k2 alone reads them now; nothing else of the job changed.
     let k2_only = PayloadCodec::plain().encrypt(Keyring::parse(K2).expect("k2"));
     for (n, id) in scheduled {
-        let mut job = t.client().admin().job("default", id).await.expect("job").expect("kept");
+        let mut job = t
+            .client()
+            .admin()
+            .job("default", id)
+            .await
+            .expect("job")
+            .expect("kept");
         job.reveal_payload(&k2_only).expect("k2 decrypts it");
         assert_eq!(job.payload, format!("{{\"n\":{n}}}"));
     }

@@ -2,9 +2,9 @@
 //! asserting on them.
 
 use chrono::{DateTime, Utc};
+use jobqueue_core::PayloadCodec;
 use jobqueue_core::admin::millis_to_datetime;
 use jobqueue_core::store::keys::QueueKeys;
-use jobqueue_core::PayloadCodec;
 use jobqueue_core::wire::record::decode_record;
 use jobqueue_core::{JobSet, JobState, StatefulJob};
 use uuid::Uuid;

@@ -10,9 +10,9 @@
 
 use std::time::Duration;
 
-use jobqueue_core::{ClientConfig, PayloadCodec};
 use jobqueue_core::cron::CronEntry;
 use jobqueue_core::store::DeadLimits;
+use jobqueue_core::{ClientConfig, PayloadCodec};
 use jobqueue_integration::durable_job::DurableJob;
 use jobqueue_integration::job_logs::{LogLinesJob, install_job_log_layer};
 use jobqueue_integration::jobs::{NoopJob, OutcomeJob, TestJob};

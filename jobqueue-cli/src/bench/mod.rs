@@ -60,7 +60,7 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
 
 /// The key `--encrypt` uses: fixed so the worker child reads what the
 /// producer wrote; a benchmark key, not a secret.
-const BENCH_PAYLOAD_KEY: &str = "bench:QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=";
+const BENCH_PAYLOAD_KEY: &str = "bench:QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=";
 
 /// The payload codec `--compress` and `--encrypt` ask for (plain without).
 fn payload_codec(args: &BenchArgs) -> Result<PayloadCodec, String> {
@@ -72,4 +72,15 @@ fn payload_codec(args: &BenchArgs) -> Result<PayloadCodec, String> {
         codec = codec.encrypt(Keyring::parse(BENCH_PAYLOAD_KEY).map_err(|e| e.to_string())?);
     }
     Ok(codec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_benchmark_key_makes_a_keyring() {
+        let keyring = Keyring::parse(BENCH_PAYLOAD_KEY).map(|k| k.active().id().to_owned());
+        assert_eq!(keyring.ok().as_deref(), Some("bench"));
+    }
 }

@@ -18,25 +18,52 @@ pub const NONCE_BYTES: usize = 24;
 #[cfg(feature = "compression")]
 const ZSTD_LEVEL: i32 = 3;
 
-/// Compresses `data` into one zstd frame.
+/// Compresses `data` into one zstd frame (its content size recorded, so
+/// [`decompress`] can check it before allocating). Each thread keeps one
+/// compression context: making one per payload would cost more than
+/// compressing a few KiB.
 #[cfg(feature = "compression")]
 pub(crate) fn compress(data: &[u8]) -> Result<Vec<u8>, PayloadCodecError> {
-    zstd::bulk::compress(data, ZSTD_LEVEL)
-        .map_err(|e| PayloadCodecError::Malformed(format!("zstd compression failed: {e}")))
+    use std::cell::RefCell;
+    thread_local! {
+        static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { RefCell::new(None) };
+    }
+    let failed =
+        |e: std::io::Error| PayloadCodecError::Malformed(format!("zstd compression failed: {e}"));
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let compressor = match &mut *slot {
+            Some(compressor) => compressor,
+            empty => empty.insert(zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(failed)?),
+        };
+        compressor.compress(data).map_err(failed)
+    })
 }
 
 /// Decompresses one zstd frame, refusing output past `limit` bytes (a
-/// small frame can claim gigabytes).
+/// small frame can claim gigabytes): the frame's recorded content size is
+/// checked first; a frame without one is streamed up to the limit.
 #[cfg(feature = "compression")]
 pub(crate) fn decompress(frame: &[u8], limit: usize) -> Result<Vec<u8>, PayloadCodecError> {
     use std::io::Read;
-    let decoder = zstd::stream::read::Decoder::new(frame)
-        .map_err(|e| PayloadCodecError::Malformed(format!("not a zstd frame: {e}")))?;
-    let mut out = Vec::with_capacity(frame.len().saturating_mul(4).min(limit));
+    let malformed =
+        |e: &dyn std::fmt::Display| PayloadCodecError::Malformed(format!("not a zstd frame: {e}"));
+    let declared = zstd::zstd_safe::get_frame_content_size(frame)
+        .map_err(|_| PayloadCodecError::Malformed("not a zstd frame".to_owned()))?;
+    if let Some(size) = declared {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        if size > limit {
+            return Err(PayloadCodecError::TooLarge { limit });
+        }
+        return zstd::bulk::decompress(frame, size).map_err(|e| malformed(&e));
+    }
+    let decoder = zstd::stream::read::Decoder::new(frame).map_err(|e| malformed(&e))?;
+    let mut out = Vec::new();
     decoder
         .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
         .read_to_end(&mut out)
-        .map_err(|e| PayloadCodecError::Malformed(format!("not a zstd frame: {e}")))?;
+        .map_err(|e| malformed(&e))?;
     if out.len() > limit {
         return Err(PayloadCodecError::TooLarge { limit });
     }
