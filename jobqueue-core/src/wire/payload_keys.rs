@@ -27,7 +27,7 @@ use std::fmt;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::wire::payload_codec::PayloadCodecError;
+use crate::wire::payload_error::PayloadCodecError;
 
 /// Environment variable holding the keyring: `id:base64,id:base64`, the
 /// first key active (see [`Keyring::from_env`]).

@@ -7,7 +7,7 @@
 //! [`PayloadCodecError::FeatureMissing`], so a build that cannot read an
 //! encoding refuses the job with a readable error instead of mis-running it.
 
-use crate::wire::payload_codec::PayloadCodecError;
+use crate::wire::payload_error::PayloadCodecError;
 use crate::wire::payload_keys::PayloadKey;
 
 /// Bytes of the random nonce in front of every sealed payload (XChaCha20:
