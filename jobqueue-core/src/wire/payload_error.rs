@@ -50,7 +50,8 @@ pub enum PayloadCodecError {
     /// The stored bytes are not what the encoding says.
     #[error("the encoded payload is malformed: {0}")]
     Malformed(String),
-    /// A compressed payload expands past [`MAX_DECODED_BYTES`].
+    /// A compressed payload expands past
+    /// [`crate::wire::payload_codec::MAX_DECODED_BYTES`].
     #[error("the compressed payload expands past {limit} bytes")]
     TooLarge {
         /// The limit.
