@@ -78,6 +78,7 @@ impl PayloadKey {
     }
 
     /// The key material (for the cipher only).
+    #[cfg(feature = "encryption")]
     pub(crate) fn material(&self) -> &[u8; KEY_BYTES] {
         &self.material
     }
