@@ -518,3 +518,27 @@ mod tests {
         );
     }
 }
+
+#[cfg(all(test, not(feature = "compression"), not(feature = "encryption")))]
+mod without_features {
+    use super::*;
+
+    #[test]
+    fn a_build_without_the_features_names_the_one_it_lacks() {
+        let refused = |enc: &str| {
+            PayloadCodec::plain()
+                .encrypt(Keyring::parse("k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=").unwrap())
+                .decode(
+                    "t",
+                    Some(enc),
+                    b"\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"",
+                )
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(refused("zstd").contains("lacks jobqueue's `compression` cargo feature"));
+        assert!(refused("xchacha20poly1305:k1").contains("lacks jobqueue's `encryption`"));
+        // Writing plain payloads needs neither.
+        assert_eq!(PayloadCodec::plain().encode("t", b"{}"), Ok(None));
+    }
+}
