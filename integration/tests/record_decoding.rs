@@ -123,6 +123,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
             workflow: None,
             batch: batch.map(Uuid::from_u128),
             tags,
+            enc: None,
         },
     )
 }

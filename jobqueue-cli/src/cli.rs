@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::bench::BenchArgs;
 use crate::commands::{
     alerts, batches, cancel, cron, events, history, jobs, key_limits, limits, migrate,
-    queue_actions, retry_delete, scaling, serve, signal, workflows,
+    payload_keys, queue_actions, retry_delete, scaling, serve, signal, workflows,
 };
 
 /// jobqueue: operate background job queues on Redis.
@@ -24,6 +24,7 @@ use crate::commands::{
 ///   jobqueue queues limits mail --max-running 20 --rate 100/1s
 ///   jobqueue queues key-limits mail customer --rate 10/1s
 ///   jobqueue scaling --queue mail          desired workers for an autoscaler
+///   JOBQUEUE_PAYLOAD_KEYS=k2:...,k1:... jobqueue keys rotate --queue mail
 ///   jobqueue serve --bind 0.0.0.0:9090 --token "$TOKEN"
 #[derive(Debug, Parser)]
 #[command(name = "jobqueue", version, about, long_about, verbatim_doc_comment)]
@@ -113,6 +114,9 @@ pub enum Command {
     /// Drop every ready job of a queue; or, with --all-keys, remove every key under the key
     /// prefix (asks first, or --yes).
     Purge(queue_actions::PurgeArgs),
+    /// Payload encryption keys: `keys status` counts a queue's payloads per key,
+    /// `keys rotate` re-encrypts them under the active key of JOBQUEUE_PAYLOAD_KEYS.
+    Keys(payload_keys::KeysArgs),
     /// Apply pending data-layout migrations (safe to run repeatedly).
     Migrate(migrate::MigrateArgs),
     /// Measure this Redis the way BENCH.md describes (prints one JSON line).

@@ -12,7 +12,7 @@ use crate::cli::{Cli, Command, QueuesCommand};
 use crate::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
 use crate::commands::{
     alerts, batches, cancel, cron, events, history, jobs, key_limits, limits, migrate,
-    queue_actions, retry_delete, scaling, serve, signal, stats, workflows,
+    payload_keys, queue_actions, retry_delete, scaling, serve, signal, stats, workflows,
 };
 use crate::config_file;
 
@@ -137,6 +137,7 @@ async fn dispatch(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
         Command::Batch(args) => batches::batch(&client, args, json).await,
         Command::Events(args) => events::events(&client, args, json).await,
         Command::History(args) => history::history(&client, args, json).await,
+        Command::Keys(args) => payload_keys::keys(&client, args, json).await,
         Command::Migrate(_) | Command::Bench(_) => Ok(()),
     }
 }

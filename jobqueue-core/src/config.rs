@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::store::ConnectionSettings;
 use crate::store::keys::DEFAULT_PREFIX;
+use crate::wire::payload_codec::PayloadCodec;
 
 /// Default Redis URL.
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -46,6 +47,7 @@ pub struct ClientConfig {
     pub(crate) connection: ConnectionSettings,
     pub(crate) replica_wait: Option<ReplicaWait>,
     pub(crate) idempotency_window: Duration,
+    pub(crate) payload_codec: PayloadCodec,
 }
 
 /// How many replicas must confirm an enqueue before it is acknowledged.
@@ -79,6 +81,7 @@ impl ClientConfig {
             connection: ConnectionSettings::default(),
             replica_wait: None,
             idempotency_window: DEFAULT_IDEMPOTENCY_WINDOW,
+            payload_codec: PayloadCodec::plain(),
         }
     }
 
@@ -91,6 +94,21 @@ impl ClientConfig {
             Ok(prefix) if !prefix.is_empty() => config.prefix(prefix),
             _ => config,
         }
+    }
+
+    /// How payloads are written and read: compressed above a size,
+    /// encrypted under a keyring, both or neither (the default, which
+    /// writes records exactly as without it). A worker built from this
+    /// config decodes what its codec's features and keys allow and
+    /// dead-letters the rest with the reason (docs/payload-encoding.md).
+    pub fn payload_codec(mut self, codec: PayloadCodec) -> Self {
+        self.payload_codec = codec;
+        self
+    }
+
+    /// The payload codec (plain unless [`ClientConfig::payload_codec`] set one).
+    pub fn codec(&self) -> &PayloadCodec {
+        &self.payload_codec
     }
 
     /// Key prefix (default `jq`): apps sharing one Redis use different prefixes.

@@ -167,6 +167,17 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A payload could not be encoded or decoded by the
+    /// [`crate::wire::payload_codec::PayloadCodec`] (a missing key, a
+    /// tampered ciphertext, a feature this build lacks).
+    #[error("{op}: {source}")]
+    Payload {
+        /// The operation that failed.
+        op: &'static str,
+        /// Why the payload could not be encoded or decoded.
+        #[source]
+        source: crate::wire::payload_codec::PayloadCodecError,
+    },
     /// A record read from Redis could not be decoded.
     #[error("{op}: could not decode job record: {message}")]
     Decode {
@@ -379,7 +390,7 @@ impl Error {
             | Error::ResultTooLarge { .. }
             | Error::StepTooLarge { .. } => ErrorKind::InvalidArgument,
             Error::WorkflowNotFound { .. } => ErrorKind::NotFound,
-            Error::Encode { .. } | Error::Decode { .. } => ErrorKind::Codec,
+            Error::Encode { .. } | Error::Decode { .. } | Error::Payload { .. } => ErrorKind::Codec,
             Error::JobNotFound { .. }
             | Error::CronEntryNotFound { .. }
             | Error::KeyClassNotFound { .. }
@@ -403,6 +414,7 @@ impl Error {
             | Error::WorkflowNotFound { op, .. }
             | Error::Encode { op, .. }
             | Error::Decode { op, .. }
+            | Error::Payload { op, .. }
             | Error::JobNotFound { op, .. }
             | Error::CronEntryNotFound { op, .. }
             | Error::KeyClassNotFound { op, .. }

@@ -88,6 +88,8 @@ pub use job::{
     validate_job_type,
 };
 pub use store::ops::cancel::CancelledFrom;
+pub use wire::payload_codec::PayloadCodec;
+pub use wire::payload_keys::{Keyring, PayloadKey};
 pub use wire::worker_info::WorkerInfo;
 pub use workflow::{
     NodeState, NodeStatus, RetryReport, Workflow, WorkflowState, WorkflowStatus, WorkflowSummary,

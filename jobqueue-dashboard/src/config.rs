@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jobqueue_core::admin::scaling::ScalingConfig;
+use jobqueue_core::wire::payload_codec::PayloadCodec;
+use jobqueue_core::wire::payload_keys::Keyring;
 
 #[cfg(feature = "alerts")]
 use crate::alerts::AlertsConfig;
@@ -134,6 +136,11 @@ pub struct DashboardConfig {
     pub(crate) host_login_url: Option<String>,
     /// Targets of the autoscaling signal (`/api/v1/scaling`, `/metrics`).
     pub(crate) scaling: ScalingConfig,
+    /// Keys that decrypt encrypted payloads on the job page and in the
+    /// API's job detail; `None`: they are shown redacted.
+    pub(crate) payload_keys: Option<PayloadCodec>,
+    /// The least role shown decrypted payloads (with `payload_keys`).
+    pub(crate) reveal_payloads_to: Role,
     /// The alert rules the Alerts page lists (the evaluator is started
     /// beside the router, see [`crate::alerts`]).
     #[cfg(feature = "alerts")]
@@ -154,9 +161,36 @@ impl DashboardConfig {
             sign_in: SignInSettings::default(),
             host_login_url: None,
             scaling: ScalingConfig::default(),
+            payload_keys: None,
+            reveal_payloads_to: Role::Operator,
             #[cfg(feature = "alerts")]
             alerts: None,
         }
+    }
+
+    /// Decrypts encrypted payloads with `keyring` for viewers whose role is
+    /// at least [`DashboardConfig::reveal_payloads_to`] (operators by
+    /// default), on the job page and in the API's job detail. Without it,
+    /// and for everyone else, they show as `encrypted (key k1)`; lists
+    /// always do. Compressed payloads are shown decompressed to everyone.
+    pub fn payload_keys(mut self, keyring: Keyring) -> Self {
+        self.payload_keys = Some(PayloadCodec::plain().encrypt(keyring));
+        self
+    }
+
+    /// The least role shown decrypted payloads (default
+    /// [`Role::Operator`]); see [`DashboardConfig::payload_keys`].
+    pub fn reveal_payloads_to(mut self, role: Role) -> Self {
+        self.reveal_payloads_to = role;
+        self
+    }
+
+    /// The codec that decrypts payloads for `role`, when the dashboard holds
+    /// keys and the role may see payloads.
+    pub(crate) fn payload_keys_for(&self, role: Role) -> Option<&PayloadCodec> {
+        self.payload_keys
+            .as_ref()
+            .filter(|_| role >= self.reveal_payloads_to)
     }
 
     /// The host application authenticates: a request must carry the

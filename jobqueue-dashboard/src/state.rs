@@ -2,7 +2,7 @@
 //! CSRF tokens, the cached snapshot and scaling signal, and the checks every handler that
 //! names a queue or links to a page needs.
 
-use jobqueue_core::Admin;
+use jobqueue_core::{Admin, JobInfo};
 
 use crate::config::DashboardConfig;
 use crate::error::ApiError;
@@ -10,6 +10,7 @@ use crate::params;
 use crate::scaling::ScalingCache;
 use crate::security::csrf_tokens::CsrfTokens;
 use crate::security::header_throttle::HeaderThrottle;
+use crate::security::principal::Principal;
 use crate::snapshot::SnapshotCache;
 
 /// Shared state of one dashboard router.
@@ -37,5 +38,16 @@ impl AppState {
     pub(crate) async fn known_queue(&self, name: &str) -> Result<String, ApiError> {
         let known = self.admin.queue_names().await?;
         params::queue(name, &known)
+    }
+
+    /// Decrypts `job`'s payload for `who` when the dashboard holds its key
+    /// and `who`'s role may see payloads; otherwise it stays redacted
+    /// (`encrypted (key k1)`). A key that fails leaves it redacted too.
+    pub(crate) fn reveal_payload(&self, who: &Principal, job: &mut JobInfo) {
+        if let Some(codec) = self.config.payload_keys_for(who.role)
+            && let Err(err) = job.reveal_payload(codec)
+        {
+            tracing::debug!(job.id = %job.id, error = %err, "payload not revealed");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! asserting on them.
 
 use chrono::{DateTime, Utc};
+use jobqueue_core::PayloadCodec;
 use jobqueue_core::admin::millis_to_datetime;
 use jobqueue_core::store::keys::QueueKeys;
 use jobqueue_core::wire::record::decode_record;
@@ -138,6 +139,7 @@ impl TestRedis {
         states: &[JobState],
     ) -> Result<Vec<Result<Enqueued<J>, TestingError>>, TestingError> {
         let store = self.client().store().clone();
+        let codec = self.client().config().codec().clone();
         let mut found = Vec::new();
         for name in store.queue_names().await? {
             let keys = store.queue_keys(&name)?;
@@ -147,7 +149,7 @@ impl TestRedis {
         }
         Ok(found
             .into_iter()
-            .filter_map(|found| decode_as::<J>(found).transpose())
+            .filter_map(|found| decode_as::<J>(found, &codec).transpose())
             .collect())
     }
 
@@ -218,22 +220,29 @@ impl TestRedis {
     }
 }
 
-/// Decodes a record as a `J`, upcasting older payload versions; `None`
-/// when it is a job of another type (or not a job record at all).
-fn decode_as<J: StatefulJob>(found: Found) -> Result<Option<Enqueued<J>>, TestingError> {
-    let Ok((envelope, payload)) = decode_record(&found.record) else {
+/// Decodes a record as a `J` (its payload decompressed or decrypted by the
+/// test client's `codec`), upcasting older payload versions; `None` when it
+/// is a job of another type (or not a job record at all).
+fn decode_as<J: StatefulJob>(
+    found: Found,
+    codec: &PayloadCodec,
+) -> Result<Option<Enqueued<J>>, TestingError> {
+    let Ok((envelope, stored)) = decode_record(&found.record) else {
         return Ok(None);
     };
     if envelope.job_type != J::NAME {
         return Ok(None);
     }
-    let job: J = jobqueue_core::decode_payload(payload, envelope.version).map_err(|err| {
-        TestingError::Decode {
-            id: envelope.id.to_string(),
-            job_type: J::NAME.to_owned(),
-            message: err.to_string(),
-        }
-    })?;
+    let decode_error = |message: String| TestingError::Decode {
+        id: envelope.id.to_string(),
+        job_type: J::NAME.to_owned(),
+        message,
+    };
+    let payload = codec
+        .decode(&envelope.job_type, envelope.enc.as_deref(), stored)
+        .map_err(|err| decode_error(err.to_string()))?;
+    let job: J = jobqueue_core::decode_payload(&payload, envelope.version)
+        .map_err(|err| decode_error(err.to_string()))?;
     Ok(Some(Enqueued {
         id: envelope.id,
         queue: found.queue,
@@ -242,7 +251,7 @@ fn decode_as<J: StatefulJob>(found: Found) -> Result<Option<Enqueued<J>>, Testin
         attempt: envelope.attempt,
         priority: envelope.priority,
         at: found.at_ms.and_then(|ms| millis_to_datetime(ms as i64)),
-        payload: String::from_utf8_lossy(payload).into_owned(),
+        payload: String::from_utf8_lossy(&payload).into_owned(),
     }))
 }
 

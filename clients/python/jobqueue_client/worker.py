@@ -311,6 +311,16 @@ class Worker:
                        "after the last recorded error were lost with their worker (lease expired)",
                        final=True)
             return
+        encoding = envelope.get("enc")
+        if encoding is not None:
+            # A compressed or encrypted payload (docs/payload-encoding.md) is a
+            # JSON string of base64: running the handler on it would mis-run
+            # the job, so it is dead with the reason instead.
+            self._fail(keys, leased_id, envelope, payload_bytes, attempt, "payload",
+                       f"the payload is encoded ({encoding!s:.80}); this Python worker reads "
+                       "only plain payloads: run this job type on a Rust worker holding the "
+                       "payload keys", final=True)
+            return
         try:
             payload = json.loads(payload_bytes)
         except ValueError as err:

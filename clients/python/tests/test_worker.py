@@ -140,6 +140,34 @@ class WorkerTests(RedisTestCase):
         self.assertEqual(kinds[bad_payload][0], "payload")
         self.assertEqual(await self.stat("dead"), 5)
 
+    async def test_an_encoded_payload_is_refused_not_run(self) -> None:
+        ran = []
+
+        async def handler(payload: Any, ctx: JobContext) -> None:
+            ran.append(payload)
+
+        worker = self.worker()
+        worker.register("secret", handler)
+        # As a Rust producer with a payload codec writes them (compressed; encrypted).
+        compressed = "0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9f"
+        encrypted = "0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8ca0"
+        await self.conn.sadd(f"{self.prefix}:queues", "default")
+        await self.conn.rpush(f"{self.base}:ready",
+                              ('{"id":"%s","type":"secret","enc":"zstd"}\n"KLUv/QBYYQAAe30="'
+                               % compressed).encode())
+        await self.conn.rpush(f"{self.base}:ready",
+                              ('{"id":"%s","type":"secret","enc":"xchacha20poly1305:k1"}\n"AAAA"'
+                               % encrypted).encode())
+
+        async def done() -> bool:
+            return await self.conn.zcard(f"{self.base}:dead") == 2
+        await self.run_until(worker, done)
+        self.assertEqual(ran, [])
+        for job_id, encoding in ((compressed, "zstd"), (encrypted, "xchacha20poly1305:k1")):
+            error = (await self.dead_envelope(job_id))["errors"][-1]
+            self.assertEqual(error["kind"], "payload")
+            self.assertIn(f"the payload is encoded ({encoding})", error["message"])
+
     async def test_stopping_hands_back_the_jobs_it_did_not_finish(self) -> None:
         started = asyncio.Event()
 

@@ -6,12 +6,13 @@
 //! a cron entry that enqueues a `ProbeJob` recording into that list.
 //! `JQ_JOB_LOGS=1` keeps per-job logs (the capture layer installed,
 //! default caps); `LogLinesJob`s are there to write them.
+//! `JOBQUEUE_PAYLOAD_KEYS` gives it payload keys (docs/payload-encoding.md).
 
 use std::time::Duration;
 
-use jobqueue_core::ClientConfig;
 use jobqueue_core::cron::CronEntry;
 use jobqueue_core::store::DeadLimits;
+use jobqueue_core::{ClientConfig, PayloadCodec};
 use jobqueue_integration::durable_job::DurableJob;
 use jobqueue_integration::job_logs::{LogLinesJob, install_job_log_layer};
 use jobqueue_integration::jobs::{NoopJob, OutcomeJob, TestJob};
@@ -34,8 +35,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         jobqueue_integration::init_tracing();
     }
-    let config =
-        ClientConfig::new(env("JQ_URL", "redis://127.0.0.1:6379")).prefix(env("JQ_PREFIX", "jq"));
+    // JOBQUEUE_PAYLOAD_KEYS / JOBQUEUE_PAYLOAD_COMPRESS_ABOVE: the payload codec.
+    let config = ClientConfig::new(env("JQ_URL", "redis://127.0.0.1:6379"))
+        .prefix(env("JQ_PREFIX", "jq"))
+        .payload_codec(PayloadCodec::from_env()?);
     let queues: Vec<String> = env("JQ_QUEUES", "default")
         .split(',')
         .map(str::to_owned)

@@ -108,6 +108,21 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 3)]
     pub processes: usize,
 
+    /// Producers and workers compress payloads above 1 KiB with zstd
+    /// (`PayloadCodec::compress`; w1, w2, w5 and the worker child).
+    #[arg(long)]
+    pub compress: bool,
+
+    /// Producers and workers encrypt every payload (XChaCha20-Poly1305,
+    /// under a fixed benchmark key that is not a secret).
+    #[arg(long)]
+    pub encrypt: bool,
+
+    /// w2_bulk and w5: the payload grows to about this many bytes of
+    /// realistic JSON (a list of order items) instead of the ~100-byte one.
+    #[arg(long)]
+    pub payload_bytes: Option<usize>,
+
     /// Internal: the worker process's role (set by the parent).
     #[arg(long, hide = true)]
     pub role: Option<String>,

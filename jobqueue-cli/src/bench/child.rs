@@ -158,6 +158,12 @@ impl ChildWorker {
         if args.logs {
             worker_args.push("--logs");
         }
+        if args.compress {
+            worker_args.push("--compress");
+        }
+        if args.encrypt {
+            worker_args.push("--encrypt");
+        }
         Self::spawn(url, prefix, &worker_args)
     }
 

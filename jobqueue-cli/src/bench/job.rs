@@ -45,6 +45,19 @@ pub(crate) struct BenchJob {
     /// it goes dead at once and keeps its log.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) fail_permanently: bool,
+    /// `--payload-bytes`: order items that grow the payload to a size, as
+    /// varied as real JSON (so compression is measured fairly).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) items: Vec<OrderItem>,
+}
+
+/// One order item of a `--payload-bytes` payload (~90 bytes of JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct OrderItem {
+    sku: String,
+    qty: u64,
+    price_cents: u64,
+    label: String,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -66,7 +79,34 @@ impl BenchJob {
             work_ms: None,
             steps: 0,
             fail_permanently: false,
+            items: Vec::new(),
         }
+    }
+
+    /// The standard payload for user `i`, grown with order items to at
+    /// least `bytes` of JSON when given.
+    pub(crate) fn sized(i: u64, bytes: Option<usize>) -> Self {
+        let mut job = Self::new(i);
+        let Some(bytes) = bytes else {
+            return job;
+        };
+        let mut size = serde_json::to_vec(&job).map_or(0, |v| v.len());
+        let mut k = 0u64;
+        while size < bytes {
+            let item = OrderItem {
+                sku: format!("SKU-{:05}-{k:03}", (i * 7919 + k * 104_729) % 100_000),
+                qty: (i * 31 + k * 7) % 13 + 1,
+                price_cents: (k * 997 + i * 13) % 10_000,
+                label: format!(
+                    "item {k} of order {i}, colour {}",
+                    ["red", "blue", "green", "black"][(k % 4) as usize]
+                ),
+            };
+            size += serde_json::to_vec(&item).map_or(0, |v| v.len()) + 1;
+            job.items.push(item);
+            k += 1;
+        }
+        job
     }
 }
 

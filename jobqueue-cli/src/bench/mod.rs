@@ -32,7 +32,7 @@ mod produce;
 mod report;
 mod workloads;
 
-use jobqueue_core::ClientConfig;
+use jobqueue_core::{ClientConfig, Keyring, PayloadCodec};
 
 pub use args::{BenchArgs, FlowBench, NeverBindingLimits};
 pub use workloads::caps::{
@@ -41,6 +41,7 @@ pub use workloads::caps::{
 
 /// Runs a workload (or the worker child) and prints its JSON line on stdout.
 pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
+    let config = config.payload_codec(payload_codec(args)?);
     match args.workload.as_str() {
         "worker" => child::run(config, args).await,
         "w1" => workloads::drain::run(config, args).await,
@@ -54,5 +55,32 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         other => Err(format!(
             "unknown workload {other:?}; choose w1, w2_single, w2_bulk, w3, w4, w5, limits or caps"
         )),
+    }
+}
+
+/// The key `--encrypt` uses: fixed so the worker child reads what the
+/// producer wrote; a benchmark key, not a secret.
+const BENCH_PAYLOAD_KEY: &str = "bench:QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=";
+
+/// The payload codec `--compress` and `--encrypt` ask for (plain without).
+fn payload_codec(args: &BenchArgs) -> Result<PayloadCodec, String> {
+    let mut codec = PayloadCodec::plain();
+    if args.compress {
+        codec = codec.compress();
+    }
+    if args.encrypt {
+        codec = codec.encrypt(Keyring::parse(BENCH_PAYLOAD_KEY).map_err(|e| e.to_string())?);
+    }
+    Ok(codec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_benchmark_key_makes_a_keyring() {
+        let keyring = Keyring::parse(BENCH_PAYLOAD_KEY).map(|k| k.active().id().to_owned());
+        assert_eq!(keyring.ok().as_deref(), Some("bench"));
     }
 }

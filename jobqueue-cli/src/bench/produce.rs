@@ -57,7 +57,15 @@ pub(crate) async fn enqueue_in_batches(
     Ok(())
 }
 
-/// Prepares the standard benchmark job `i` for the `bench` queue.
-pub(crate) fn bench_job(client: &Client, i: u64) -> Result<PreparedJob, jobqueue_core::Error> {
-    client.job(BenchJob::new(i)).queue("bench").prepare()
+/// Prepares benchmark job `i` for the `bench` queue, its payload grown to
+/// about `bytes` when given (`--payload-bytes`).
+pub(crate) fn sized_bench_job(
+    client: &Client,
+    i: u64,
+    bytes: Option<usize>,
+) -> Result<PreparedJob, jobqueue_core::Error> {
+    client
+        .job(BenchJob::sized(i, bytes))
+        .queue("bench")
+        .prepare()
 }

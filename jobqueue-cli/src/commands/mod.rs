@@ -19,6 +19,7 @@ pub(crate) mod known_queue;
 pub mod limits;
 pub mod migrate;
 pub(crate) mod output;
+pub mod payload_keys;
 pub(crate) mod purge_prefix;
 pub mod queue_actions;
 pub mod retry_delete;

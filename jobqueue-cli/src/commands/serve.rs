@@ -281,6 +281,17 @@ pub fn plan(args: &ServeArgs) -> Result<DashboardConfig, CliError> {
 /// Runs the server until Ctrl-C / SIGTERM.
 pub(crate) async fn run(client: &Client, args: &ServeArgs) -> CliResult {
     let mut config = plan(args)?;
+    // Payload keys (JOBQUEUE_PAYLOAD_KEYS): operators see encrypted payloads
+    // decrypted on the job page and in the API's job detail.
+    let keyring =
+        jobqueue_core::Keyring::from_env().map_err(|e| CliError::new(EXIT_USAGE, e.to_string()))?;
+    if let Some(keyring) = keyring {
+        eprintln!(
+            "payload keys: {} (decrypted for operators)",
+            keyring.ids().collect::<Vec<_>>().join(", ")
+        );
+        config = config.payload_keys(keyring);
+    }
     // Alert rules (JOBQUEUE_ALERTS_FILE, …): listed on the Alerts page and
     // evaluated by whichever serving process holds the leader lease. The
     // evaluator stops with the server (its handle is dropped).

@@ -6,6 +6,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::wire::payload_codec::{PayloadCodec, PayloadCodecError, PayloadEncoding};
+
 use crate::admin::handle::{Admin, MAX_PAGE_SIZE};
 use crate::error::Error;
 use crate::job::dependencies::{OnParentFailure, ParentRef};
@@ -126,8 +128,20 @@ pub struct JobInfo {
     /// Error history, oldest first.
     #[serde(serialize_with = "crate::json_time::error_entries")]
     pub errors: Vec<ErrorEntry>,
-    /// The payload as text (lossy UTF-8 for damaged records).
+    /// The payload as text (lossy UTF-8 for damaged records); a compressed
+    /// payload decompressed; an encrypted one a placeholder such as
+    /// `encrypted (key k1)` until [`JobInfo::reveal_payload`] decrypts it.
     pub payload: String,
+    /// The envelope's `enc` (how the payload is stored), when encoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_encoding: Option<String>,
+    /// True when `payload` is a placeholder, not the payload (encrypted and
+    /// not revealed, or an encoding that could not be read).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub payload_redacted: bool,
+    /// The stored payload of a redacted one, for [`JobInfo::reveal_payload`].
+    #[serde(skip)]
+    stored_payload: Option<Vec<u8>>,
     /// Why the record could not be decoded, when it could not.
     pub decode_error: Option<String>,
     /// Parents the job waits (or waited) for; empty for most jobs.
@@ -155,28 +169,34 @@ impl JobInfo {
     pub fn from_record(queue: &str, state: JobState, record: &[u8], at_ms: Option<i64>) -> Self {
         let at = at_ms.and_then(millis_to_datetime);
         match decode_record(record) {
-            Ok((envelope, payload)) => Self {
-                id: envelope.id,
-                queue: queue.to_owned(),
-                state,
-                enqueued_at: uuid_v7_millis(&envelope.id).and_then(millis_to_datetime),
-                job_type: Some(envelope.job_type),
-                attempt: envelope.attempt,
-                max_attempts: envelope.max_attempts,
-                priority: envelope.priority,
-                flow_key: envelope.flow,
-                at,
-                errors: envelope.errors,
-                payload: String::from_utf8_lossy(payload).into_owned(),
-                decode_error: None,
-                on_parent_failure: (!envelope.after.is_empty())
-                    .then(|| envelope.on_parent_failure.unwrap_or_default()),
-                after: envelope.after,
-                dependents: envelope.dependents,
-                workflow: envelope.workflow,
-                batch: envelope.batch,
-                tags: envelope.tags,
-            },
+            Ok((envelope, payload)) => {
+                let shown = ShownPayload::of(&envelope, payload);
+                Self {
+                    id: envelope.id,
+                    queue: queue.to_owned(),
+                    state,
+                    enqueued_at: uuid_v7_millis(&envelope.id).and_then(millis_to_datetime),
+                    job_type: Some(envelope.job_type),
+                    attempt: envelope.attempt,
+                    max_attempts: envelope.max_attempts,
+                    priority: envelope.priority,
+                    flow_key: envelope.flow,
+                    at,
+                    errors: envelope.errors,
+                    payload: shown.text,
+                    payload_encoding: envelope.enc,
+                    payload_redacted: shown.stored.is_some(),
+                    stored_payload: shown.stored,
+                    decode_error: None,
+                    on_parent_failure: (!envelope.after.is_empty())
+                        .then(|| envelope.on_parent_failure.unwrap_or_default()),
+                    after: envelope.after,
+                    dependents: envelope.dependents,
+                    workflow: envelope.workflow,
+                    batch: envelope.batch,
+                    tags: envelope.tags,
+                }
+            }
             Err(err) => {
                 let id = record_id_bytes(record)
                     .and_then(|bytes| std::str::from_utf8(bytes).ok())
@@ -196,6 +216,9 @@ impl JobInfo {
                     at,
                     errors: Vec::new(),
                     payload: String::from_utf8_lossy(payload).into_owned(),
+                    payload_encoding: None,
+                    payload_redacted: false,
+                    stored_payload: None,
                     decode_error: Some(err.to_string()),
                     after: Vec::new(),
                     on_parent_failure: None,
@@ -205,6 +228,60 @@ impl JobInfo {
                     tags: Vec::new(),
                 }
             }
+        }
+    }
+}
+
+impl JobInfo {
+    /// Decrypts a redacted payload with `codec`'s keys: on success the
+    /// payload is shown and `payload_redacted` cleared; otherwise it stays
+    /// redacted and the reason is returned. A no-op for shown payloads.
+    /// Call it only for viewers allowed to read payloads (the dashboard
+    /// asks for a role, see docs/payload-encoding.md).
+    pub fn reveal_payload(&mut self, codec: &PayloadCodec) -> Result<(), PayloadCodecError> {
+        let (Some(stored), Some(job_type)) = (&self.stored_payload, &self.job_type) else {
+            return Ok(());
+        };
+        let plain = codec.decode(job_type, self.payload_encoding.as_deref(), stored)?;
+        self.payload = String::from_utf8_lossy(&plain).into_owned();
+        self.payload_redacted = false;
+        self.stored_payload = None;
+        Ok(())
+    }
+}
+
+/// What an operator view shows of a payload: the text, and the stored
+/// bytes when the text is a placeholder (an encrypted payload).
+struct ShownPayload {
+    text: String,
+    stored: Option<Vec<u8>>,
+}
+
+impl ShownPayload {
+    /// Plain payloads as text, compressed ones decompressed (no key
+    /// needed), encrypted ones as `encrypted (key k1)`.
+    fn of(envelope: &crate::wire::record::Envelope, payload: &[u8]) -> Self {
+        let Some(enc) = envelope.enc.as_deref() else {
+            return Self {
+                text: String::from_utf8_lossy(payload).into_owned(),
+                stored: None,
+            };
+        };
+        let placeholder = match PayloadEncoding::parse(enc) {
+            Ok(parsed) if parsed.key_id.is_some() => parsed.describe(),
+            _ => match PayloadCodec::plain().decode(&envelope.job_type, Some(enc), payload) {
+                Ok(plain) => {
+                    return Self {
+                        text: String::from_utf8_lossy(&plain).into_owned(),
+                        stored: None,
+                    };
+                }
+                Err(err) => format!("{enc} (cannot be shown: {err})"),
+            },
+        };
+        Self {
+            text: placeholder,
+            stored: Some(payload.to_vec()),
         }
     }
 }

@@ -58,6 +58,7 @@ mod jobs;
 mod keyed;
 pub mod keys;
 pub mod limits;
+mod payload_rotation;
 mod prefix_purge;
 mod queues;
 pub mod scaling;
@@ -90,6 +91,9 @@ pub use job_history::{
 };
 pub use job_logs::AttemptLog;
 pub use jobs::{JobInfo, JobSet, JobState, millis_to_datetime};
+pub use payload_rotation::{
+    DEFAULT_ROTATION_BATCH, MAX_ROTATION_BATCH, PayloadKeyStatus, RotationReport,
+};
 pub use queues::{QueueInfo, Totals};
 pub use search::{DEFAULT_SEARCH_BUDGET, MAX_SEARCH_BUDGET, SearchHit, SearchPage};
 pub use search_actions::{SearchAction, SearchActionReport};

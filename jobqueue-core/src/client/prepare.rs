@@ -12,7 +12,8 @@ use crate::error::Error;
 use crate::job::stateful::StatefulJob;
 use crate::job::validate_job_type;
 use crate::store::ScheduleAt;
-use crate::wire::record::{Envelope, encode_job_record, encode_record};
+use crate::wire::payload_codec::PayloadCodec;
+use crate::wire::record::{Envelope, encode_job_record, encode_record, split_record};
 
 impl Client {
     /// Encodes a job with options into a [`PreparedJob`].
@@ -36,6 +37,7 @@ impl Client {
         let mut envelope = envelope_for(job, options)?;
         envelope.batch = batch;
         let (record, payload_len, unique) = encode(job, &mut envelope, options)?;
+        let record = encode_payload(self.config().codec(), &mut envelope, record)?;
         let limit = self.config().max_payload_bytes;
         if payload_len > limit {
             return Err(Error::PayloadTooLarge {
@@ -165,6 +167,27 @@ fn encode<J: StatefulJob>(
         payload.len(),
         Some(unique),
     ))
+}
+
+/// The record with its payload encoded by `codec` (compressed,
+/// encrypted), or as it is when the codec leaves the payload plain.
+fn encode_payload(
+    codec: &PayloadCodec,
+    envelope: &mut Envelope,
+    record: Vec<u8>,
+) -> Result<Vec<u8>, Error> {
+    if codec.is_plain() {
+        return Ok(record);
+    }
+    let payload = split_record(&record).map_or(&[][..], |(_, payload)| payload);
+    let encoded = codec
+        .encode(&envelope.job_type, payload)
+        .map_err(|source| Error::Payload { op: OP, source })?;
+    let Some(encoded) = encoded else {
+        return Ok(record);
+    };
+    envelope.enc = Some(encoded.encoding);
+    encode_record(envelope, &encoded.stored)
 }
 
 /// Where the job goes: ready (the bare `RPUSH`), the priority set (a

@@ -185,6 +185,7 @@ pub(crate) struct Scripts {
     pub delete_jobs: LuaScript,
     pub purge: LuaScript,
     pub unlock: LuaScript,
+    pub payload_swap: LuaScript,
     pub cron_tick: LuaScript,
     pub cron_resume: LuaScript,
     pub cron_run_now: LuaScript,
@@ -247,6 +248,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     delete_jobs: lua_batch!(flow "delete_jobs"),
     purge: lua_batch!(flow "purge"),
     unlock: lua!("unlock"),
+    payload_swap: lua!("payload_swap"),
     cron_tick: lua!(flow "cron_tick"),
     cron_resume: lua!("cron_resume"),
     cron_run_now: lua!(flow "cron_run_now"),
@@ -295,7 +297,7 @@ pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 
 impl Scripts {
     /// All scripts, for loading them up front.
-    pub(crate) fn all(&'static self) -> [&'static LuaScript; 59] {
+    pub(crate) fn all(&'static self) -> [&'static LuaScript; 60] {
         [
             &self.enqueue_priority,
             &self.schedule,
@@ -312,6 +314,7 @@ impl Scripts {
             &self.delete_jobs,
             &self.purge,
             &self.unlock,
+            &self.payload_swap,
             &self.cron_tick,
             &self.cron_resume,
             &self.cron_run_now,

@@ -114,6 +114,11 @@ pub struct Envelope {
     /// Untagged jobs omit it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// How the payload is encoded (`zstd`, `xchacha20poly1305:<key id>`,
+    /// `zstd+xchacha20poly1305:<key id>`), see
+    /// [`crate::wire::payload_codec`]; plain payloads omit it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc: Option<String>,
 }
 
 impl Envelope {
@@ -142,6 +147,7 @@ impl Envelope {
             workflow: None,
             batch: None,
             tags: Vec::new(),
+            enc: None,
         }
     }
 
@@ -210,6 +216,9 @@ pub struct EnvelopeHead<'a> {
     /// The batch the job belongs to, if any.
     #[serde(default)]
     pub batch: Option<Uuid>,
+    /// How the payload is encoded, when it is (see [`Envelope::enc`]).
+    #[serde(default, borrow)]
+    pub enc: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// Decodes the head of a record's envelope; returns it with the payload bytes.

@@ -139,7 +139,12 @@ struct JobDetail {
     durable: DurableState,
 }
 
-async fn job_detail(state: &AppState, job: JobInfo) -> Result<Json<JobDetail>, ApiError> {
+async fn job_detail(
+    state: &AppState,
+    who: &Principal,
+    mut job: JobInfo,
+) -> Result<Json<JobDetail>, ApiError> {
+    state.reveal_payload(who, &mut job);
     let dependencies = state.admin.dependencies(&job).await?;
     let status = state
         .admin
@@ -157,12 +162,13 @@ async fn job_detail(state: &AppState, job: JobInfo) -> Result<Json<JobDetail>, A
 
 async fn job_in_queue(
     State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Json<JobDetail>, ApiError> {
     let id = params::job_id(&id)?;
     let name = state.known_queue(&name).await?;
     match state.admin.job(&name, id).await? {
-        Some(job) => job_detail(&state, job).await,
+        Some(job) => job_detail(&state, &who, job).await,
         None => Err(ApiError::job_not_found(id)),
     }
 }
@@ -192,11 +198,12 @@ async fn logs(
 
 async fn find_job(
     State(state): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<JobDetail>, ApiError> {
     let id = params::job_id(&id)?;
     match state.admin.find_job(id).await? {
-        Some(job) => job_detail(&state, job).await,
+        Some(job) => job_detail(&state, &who, job).await,
         None => Err(ApiError::job_not_found(id)),
     }
 }

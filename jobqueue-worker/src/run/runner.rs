@@ -249,7 +249,27 @@ fn admit<'a>(
             &message,
         ));
     }
-    match handler.decode(payload, head.version) {
+    // An encoded payload this worker cannot read (no key, a tampered
+    // ciphertext, a build without the feature) is dead with the reason:
+    // it must never run as something else.
+    let payload = match shared
+        .payload_codec
+        .decode(&head.job_type, head.enc.as_deref(), payload)
+    {
+        Ok(payload) => payload,
+        Err(err) => {
+            return Err(refuse(
+                &leased.record,
+                attempt,
+                FailureKind::Payload,
+                &format!(
+                    "payload of job type '{}' cannot be read: {err}",
+                    head.job_type
+                ),
+            ));
+        }
+    };
+    match handler.decode(&payload, head.version) {
         Ok(job) => Ok(Admitted {
             registered,
             job,

@@ -31,6 +31,9 @@ pub(crate) struct Shared {
     /// once per type; touched only when a poll blocked).
     pub(crate) blocking_warned: std::sync::Mutex<std::collections::HashSet<Arc<str>>>,
     pub(crate) redis_url: String,
+    /// Decodes compressed and encrypted payloads (the client config's
+    /// codec); plain payloads pass through it untouched.
+    pub(crate) payload_codec: jobqueue_core::wire::payload_codec::PayloadCodec,
     pub(crate) config: WorkerConfig,
     pub(crate) worker_id: Arc<str>,
     pub(crate) host: String,

@@ -8,7 +8,9 @@ use serde_json::json;
 use crate::bench::args::BenchArgs;
 use crate::bench::job::BenchJob;
 use crate::bench::keyspace::delete_keys;
-use crate::bench::produce::{bench_job, enqueue_in_batches, enqueue_one, run_client, warm_up};
+use crate::bench::produce::{
+    enqueue_in_batches, enqueue_one, run_client, sized_bench_job, warm_up,
+};
 use crate::bench::report::{print_line, progress, round3};
 
 pub(crate) async fn run_single(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
@@ -55,7 +57,10 @@ pub(crate) async fn run_bulk(config: ClientConfig, args: &BenchArgs) -> Result<(
     warm_up(&client).await?;
     progress(format_args!("w2_bulk: {n} jobs in batches of {batch}"));
     let started = Instant::now();
-    enqueue_in_batches(&client, n, batch, bench_job).await?;
+    enqueue_in_batches(&client, n, batch, |client, i| {
+        sized_bench_job(client, i, args.payload_bytes)
+    })
+    .await?;
     let seconds = started.elapsed().as_secs_f64();
     delete_keys(config.redis_url(), &prefix).await?;
     print_line(

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::bench::args::BenchArgs;
 use crate::bench::job::BenchJob;
 use crate::bench::keyspace::delete_keys;
-use crate::bench::produce::{bench_job, enqueue_in_batches, run_client, warm_up};
+use crate::bench::produce::{enqueue_in_batches, run_client, sized_bench_job, warm_up};
 use crate::bench::report::{print_line, progress, round3};
 
 pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), String> {
@@ -26,9 +26,12 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         .map_err(|e| e.to_string())?;
     let before = used_memory(config.redis_url()).await?;
     progress(format_args!("w5: bulk-enqueueing {n} waiting jobs"));
-    enqueue_in_batches(&client, n, 1000, bench_job).await?;
+    enqueue_in_batches(&client, n, 1000, |client, i| {
+        sized_bench_job(client, i, args.payload_bytes)
+    })
+    .await?;
     let after = used_memory(config.redis_url()).await?;
-    let payload_bytes = serde_json::to_vec(&BenchJob::new(n / 2))
+    let payload_bytes = serde_json::to_vec(&BenchJob::sized(n / 2, args.payload_bytes))
         .map(|v| v.len())
         .unwrap_or(0);
     delete_keys(config.redis_url(), &prefix).await?;

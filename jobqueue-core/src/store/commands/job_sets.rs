@@ -142,6 +142,27 @@ impl Store {
             .map_err(Error::redis("stored_records"))
     }
 
+    /// One `HSCAN` page of `queue`'s jobs hash (the records of scheduled,
+    /// retry, dead, waiting, cancelled, expired and keyed jobs): the next
+    /// cursor (0 when the scan is complete) and the records.
+    pub async fn jobs_hash_page(
+        &self,
+        queue: &QueueKeys,
+        cursor: u64,
+        count: usize,
+    ) -> Result<(u64, Vec<Vec<u8>>), Error> {
+        let (next, pairs): (u64, Vec<Vec<u8>>) = redis::cmd("HSCAN")
+            .arg(queue.jobs())
+            .arg(cursor)
+            .arg("COUNT")
+            .arg(count.max(1))
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(Error::redis("jobs_hash_page"))?;
+        // Field, value, field, value, …: keep the values.
+        Ok((next, pairs.into_iter().skip(1).step_by(2).collect()))
+    }
+
     /// Records `offset..offset + count` of the ready list, or of the
     /// priority set with `prioritised`, in the order they will run.
     pub async fn ready_records(

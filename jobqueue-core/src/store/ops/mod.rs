@@ -43,6 +43,7 @@ pub mod history_export;
 pub mod link_child;
 pub mod login_attempt;
 pub mod parent_open;
+pub mod payload_swap;
 pub mod promote;
 pub mod purge;
 pub mod purge_keyed;

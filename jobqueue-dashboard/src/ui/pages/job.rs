@@ -37,7 +37,8 @@ pub(crate) async fn job(
     let params = Params::parse(query.as_deref());
     let status = state.admin.store().job_status_in(&name, id).await?;
     let body = match state.admin.job(&name, id).await? {
-        Some(job) => {
+        Some(mut job) => {
+            state.reveal_payload(&who, &mut job);
             let deps = state.admin.dependencies(&job).await?;
             let page = JobPage {
                 state: &state,
@@ -131,7 +132,11 @@ impl JobPage<'_> {
             }
             @if !deps.is_empty() { (self.chain(deps)) }
             h2 { "Payload" }
-            pre.payload #payload { (Visible(&pretty_payload(&job.payload))) }
+            @if job.payload_redacted {
+                p.payload-redacted #payload { (Visible(&job.payload)) }
+            } @else {
+                pre.payload #payload { (Visible(&pretty_payload(&job.payload))) }
+            }
             (errors_section(job))
         }
     }
