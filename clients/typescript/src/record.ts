@@ -25,7 +25,7 @@ export const ENVELOPE_ORDER = [
   "id", "type", "attempt", "max_attempts", "priority", "timeout_ms", "backoff",
   "run_at", "version", "traceparent", "errors", "cron", "unique", "expires_at",
   "track", "dependents", "after", "on_parent_failure", "flow", "workflow",
-  "batch", "tags",
+  "batch", "tags", "enc",
 ] as const;
 /** Most error entries kept in a job's history (Rust: MAX_ERROR_HISTORY). */
 export const MAX_ERROR_HISTORY = 10;

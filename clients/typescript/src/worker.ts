@@ -516,6 +516,14 @@ export class Worker {
         + "after the last recorded error were lost with their worker (lease expired)", true);
       return;
     }
+    if (envelope.enc !== undefined && envelope.enc !== null) {
+      // A compressed or encrypted payload (docs/payload-encoding.md) is a JSON
+      // string of base64: running the handler on it would mis-run the job.
+      fail(attempt, "payload", `the payload is encoded (${String(envelope.enc).slice(0, 80)}); this `
+        + "TypeScript worker reads only plain payloads: run this job type on a Rust worker holding "
+        + "the payload keys", true);
+      return;
+    }
     let payload: unknown;
     try {
       payload = JSON.parse(payloadBytes.toString("utf8"));

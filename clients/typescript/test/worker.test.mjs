@@ -93,6 +93,31 @@ test("jobs that cannot run go to the dead set with the reason", async () => {
   }
 });
 
+test("an encoded (compressed or encrypted) payload is refused, not run", async () => {
+  const s = setup("encoded");
+  try {
+    const ran = [];
+    const worker = s.worker();
+    worker.register("secret", (payload) => { ran.push(payload); });
+    // As a Rust producer with a payload codec writes them (compressed; encrypted).
+    const compressed = "0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9f";
+    const encrypted = "0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8ca0";
+    await s.t.redis.sadd(`${s.t.prefix}:queues`, "default");
+    await s.t.redis.rpush(`${s.base}:ready`, `{"id":"${compressed}","type":"secret","enc":"zstd"}\n"KLUv/QBYYQAAe30="`);
+    await s.t.redis.rpush(`${s.base}:ready`,
+      `{"id":"${encrypted}","type":"secret","enc":"xchacha20poly1305:k1"}\n"AAAA"`);
+    await runUntil(worker, async () => (await s.t.redis.zcard(`${s.base}:dead`)) === 2);
+    assert.deepEqual(ran, []);
+    for (const [id, encoding] of [[compressed, "zstd"], [encrypted, "xchacha20poly1305:k1"]]) {
+      const error = (await s.deadEnvelope(id)).errors.at(-1);
+      assert.equal(error.kind, "payload");
+      assert.ok(error.message.includes(`the payload is encoded (${encoding})`), error.message);
+    }
+  } finally {
+    await s.t.cleanup();
+  }
+});
+
 test("a job past its time limit fails with kind timeout", async () => {
   const s = setup("timeout");
   try {
