@@ -57,8 +57,8 @@ def resolve_parents(prefix: str, job: PreparedJob) -> Generator[List[Command], L
             if hit:
                 found.setdefault(parent_id, queue)
     resolved: List[Tuple[str, str]] = []
-    for queue, parent_id in parents:
-        home = queue or found.get(parent_id)
+    for given, parent_id in parents:
+        home = given or found.get(parent_id)
         if home is None:
             raise _unknown(parent_id)
         resolved.append((home, parent_id))
