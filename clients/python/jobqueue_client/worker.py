@@ -756,8 +756,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 async def _stop_when_idle(worker: Worker) -> None:
-    """Stops ``worker`` once its queues have nothing ready, scheduled or
-    retrying, nothing is leased to it and no job runs, twice in a row (a
+    """Stops ``worker`` once its queues have nothing ready, scheduled,
+    retrying, waiting for parents or for a flow key, no outbox entry is
+    left, nothing is leased to it and no job runs, twice in a row (a
     fetch in flight leases jobs before the worker holds them)."""
     idle_rounds = 0
     while idle_rounds < 2:
@@ -766,8 +767,11 @@ async def _stop_when_idle(worker: Worker) -> None:
             command for keys in worker.queues for command in (
                 Command("LLEN", keys.ready), Command("ZCARD", keys.priority),
                 Command("ZCARD", keys.scheduled), Command("ZCARD", keys.retry),
+                Command("ZCARD", keys.waiting), Command("ZCARD", keys.releases),
+                Command("GET", f"{keys.base}:gwaiting"),
                 Command("HLEN", keys.active(worker.id)))])
-        idle = not any(counts) and worker.busy == 0 and not worker._outcomes
+        idle = not any(c not in (None, b"0") and c != 0 for c in counts) \
+            and worker.busy == 0 and not worker._outcomes
         idle_rounds = idle_rounds + 1 if idle else 0
     worker.stop()
 
