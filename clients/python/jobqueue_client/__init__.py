@@ -11,8 +11,9 @@ from .keys import InvalidName  # noqa: E402
 from .producer import (DuplicateId, EnqueueError, EnqueueOutcome, IdempotencyConflict,  # noqa: E402
                        InvalidJob, Job, JobConflict, UnknownParent)
 from .record import Backoff  # noqa: E402
+from .status import JobStatus  # noqa: E402
 from .worker import JobContext, PermanentError, Worker  # noqa: E402
 
 __all__ = ["AsyncClient", "Backoff", "Client", "DuplicateId", "EnqueueError", "EnqueueOutcome",
            "IdempotencyConflict", "InvalidJob", "InvalidName", "Job", "JobConflict", "JobContext",
-           "PermanentError", "UnknownParent", "Worker", "__version__"]
+           "JobStatus", "PermanentError", "UnknownParent", "Worker", "__version__"]

@@ -14,6 +14,7 @@ from .enqueue import DEFAULT_ID_WINDOW_MS, Steps, enqueue_steps
 from .keys import check_prefix
 from .producer import EnqueueError, EnqueueOutcome, Job
 from .scripts import Scripts, shared
+from .status import JobStatus, parse_status, status_command
 
 Result = Union[EnqueueOutcome, EnqueueError]
 
@@ -131,6 +132,12 @@ class Client:
             previous = (job.queue, job_id)
         return ids
 
+    def status(self, job_id: str, queue: str = "default") -> Optional[JobStatus]:
+        """Job ``job_id``'s status on ``queue`` (a tracked job has one from its
+        enqueue; others once they report progress or a result); None when none."""
+        (reply,) = run(self.redis, [status_command(self.prefix, queue, job_id)])
+        return parse_status(job_id, reply)
+
     def close(self) -> None:
         """Closes the connection pool."""
         self.redis.close()
@@ -185,6 +192,11 @@ class AsyncClient:
             ids.append(job_id)
             previous = (job.queue, job_id)
         return ids
+
+    async def status(self, job_id: str, queue: str = "default") -> Optional[JobStatus]:
+        """See :meth:`Client.status`."""
+        (reply,) = await run_async(self.redis, [status_command(self.prefix, queue, job_id)])
+        return parse_status(job_id, reply)
 
     async def close(self) -> None:
         """Closes the connection pool."""

@@ -178,9 +178,15 @@ class WorkerFeatureTests(RedisTestCase):
                 self.assertEqual((status[b"state"], status[b"percent"], status[b"stale"]),
                                  (b"running", b"100", b"0"))
                 self.assertEqual(len(status[b"message"]), 512)
+                seen = self.client.status(job_id)
+                self.assertEqual((seen.state, seen.percent, seen.stale) if seen else None,
+                                 ("running", 100, False))
                 finish.set()
             return await self.conn.hget(key, "state") == b"succeeded"
         await self.run_until([worker], done)
+        final = self.client.status(job_id)
+        self.assertEqual(final.state if final else None, "succeeded")
+        self.assertIsNone(self.client.status(job_id, queue="elsewhere"))
 
 
 if __name__ == "__main__":
