@@ -169,6 +169,12 @@ class Job:
             self._check_given_id()
         if self.flow_key is not None:
             check_flow_key(self.flow_key)
+        if self.on_parent_failure != "dead_letter" or self.after or self.is_unique \
+                or self.idempotency_key is not None or self.idempotency_window is not None \
+                or self.expires_at is not None:  # the plain job skips these
+            self._check_features()
+
+    def _check_features(self) -> None:
         if self.expires_in is not None and self.expires_at is not None:
             raise InvalidJob("give expires_in or expires_at, not both")
         if self.expires_at is not None and self.expires_at.tzinfo is None:
