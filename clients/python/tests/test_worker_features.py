@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable, List
 
 import redis.asyncio
 
-from jobqueue_client import Client, Job, JobContext, PermanentError, Worker
+from jobqueue_client import Backoff, Client, Job, JobContext, PermanentError, Worker
 from support import REDIS_URL, RedisTestCase, close_async
 
 
@@ -140,6 +140,31 @@ class WorkerFeatureTests(RedisTestCase):
         self.assertEqual(seen.done, 10)
         self.assertLessEqual(seen.most, 2)  # one per key, two keys
         self.assertEqual(await self.conn.hlen(f"{self.base}:grun"), 0)
+
+    async def test_a_keyed_unique_job_that_fails_is_retried_in_its_key_then_frees_key_and_lock(
+            self) -> None:
+        runs: List[int] = []
+
+        async def flaky(payload: Any, ctx: JobContext) -> None:
+            runs.append(ctx.attempt)
+            if ctx.attempt == 1:
+                raise RuntimeError("first attempt fails")
+
+        worker = self.worker()
+        worker.register("flaky", flaky, backoff=Backoff.fixed(50))
+        outcome = self.client.enqueue_unique("flaky", {}, flow_key="account:1", unique_for=60)
+
+        async def done() -> bool:
+            return await self.stat("processed") == 1
+        await self.run_until([worker], done)
+        self.assertEqual(runs, [1, 2])
+        self.assertEqual(await self.stat("failed"), 1)
+        self.assertEqual(await self.conn.hlen(f"{self.base}:grun"), 0)
+        self.assertEqual(await self.conn.zcard(f"{self.base}:gready"), 0)
+        digest = json.loads((await self.conn.hget(f"{self.base}:jobs", outcome.id) or b"{}\n")
+                            .split(b"\n")[0]).get("unique")
+        self.assertIsNone(digest, "the job left the jobs hash")
+        self.assertEqual(await self.conn.keys(f"{self.base}:unique:*"), [], "the lock was freed")
 
     async def test_a_queues_running_limit_holds_across_workers(self) -> None:
         seen = Concurrency()
