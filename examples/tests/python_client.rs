@@ -243,6 +243,7 @@ async fn the_python_worker_shows_with_its_language_and_leaves_on_sigterm()
         .args(["--url", t.url(), "--prefix", t.prefix()])
         .args(["--queues", "default,images", "--concurrency", "7"])
         .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()?;
     let admin = t.client().admin();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -293,6 +294,7 @@ async fn cancelling_a_job_stops_it_on_the_python_worker() -> Result<(), Box<dyn 
             "default",
         ])
         .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()?;
     let admin = client.admin();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -455,6 +457,28 @@ async fn a_flow_limited_queue_served_by_rust_and_python_workers_keeps_its_limit(
         .await?;
     let key = format!("{}:slot-test", t.prefix());
     const JOBS: u64 = 24;
+    // Both workers are up and idle before the jobs come, so both get some.
+    let python = tokio::process::Command::new("python3")
+        .arg(repo_root().join("examples/interop/worker.py"))
+        .args(["--url", t.url(), "--prefix", t.prefix()])
+        .args(["--queues", "default", "--concurrency", "5"])
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let rust = t.worker().register::<Slot>().concurrency(5).start().await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !admin
+        .workers()
+        .await?
+        .iter()
+        .any(|worker| worker.language == "python")
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the Python worker never showed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     for _ in 0..JOBS {
         client
             .enqueue(Slot {
@@ -464,13 +488,6 @@ async fn a_flow_limited_queue_served_by_rust_and_python_workers_keeps_its_limit(
             })
             .await?;
     }
-    let rust = t.worker().register::<Slot>().concurrency(5).start().await?;
-    let python = tokio::process::Command::new("python3")
-        .arg(repo_root().join("examples/interop/worker.py"))
-        .args(["--url", t.url(), "--prefix", t.prefix()])
-        .args(["--queues", "default", "--concurrency", "5"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while admin.queue("default").await?.processed < JOBS {
         assert!(

@@ -60,6 +60,9 @@ EXPIRED_MAX_AGE_MS = 7 * 24 * 3600 * 1000
 PENDING_STATUS_TTL_MS = 7 * 24 * 3600 * 1000
 #: Largest result kept in a status, bytes (Rust: MAX_RESULT_BYTES).
 MAX_RESULT_BYTES = 65_536
+#: How long a ``c<id>`` for a job this worker does not run is remembered, in
+#: case the fetch that leased the job answers after it, s.
+CANCEL_MEMORY_S = 5.0
 #: Longest progress message, bytes (Rust: MAX_PROGRESS_MESSAGE_BYTES).
 MAX_PROGRESS_MESSAGE_BYTES = 512
 #: Debug names of the failure kinds, as the Rust worker's `last_error` writes them.
@@ -142,6 +145,8 @@ class Worker:
         self._draining = False
         self._running: Set["asyncio.Task[None]"] = set()
         self._by_id: Dict[str, "asyncio.Task[None]"] = {}
+        # `c<id>` for jobs this worker did not run (yet): id → when (monotonic)
+        self._cancelled_unstarted: Dict[str, float] = {}
         self._held: Dict[str, Set[str]] = {q.queue: set() for q in self.queues}
         self._flow: Dict[str, QueueFlow] = {q.queue: QueueFlow() for q in self.queues}
         self._by_channel: Dict[bytes, QueueKeys] = {q.events.encode(): q for q in self.queues}
@@ -308,11 +313,24 @@ class Worker:
             task.cancel()
             for held in self._held.values():
                 held.discard(job_id)
+        elif task is None:
+            # The message may come before the fetch reply that leased the job
+            # (another connection): remembered briefly, checked as it starts.
+            now = time.monotonic()
+            self._cancelled_unstarted = {i: at for i, at in self._cancelled_unstarted.items()
+                                         if now - at < CANCEL_MEMORY_S}
+            if len(self._cancelled_unstarted) < 10_000:
+                self._cancelled_unstarted[job_id] = now
 
     # -- one job -----------------------------------------------------------
 
     async def _run_job(self, keys: QueueKeys, record: bytes) -> None:
         leased_id = record_id(record)
+        if self._cancelled_unstarted.pop(leased_id, None) is not None \
+                and not await self.redis.hexists(keys.active(self.id), leased_id):
+            log.info("job %s cancelled by an operator before it started: not run", leased_id)
+            self._held[keys.queue].discard(leased_id)
+            return
         try:
             envelope, payload_bytes = split_record(record)
         except MalformedRecord as err:

@@ -183,6 +183,28 @@ class WorkerFeatureTests(RedisTestCase):
         await self.run_until(workers, done)
         self.assertEqual(seen.most, 2)
 
+    async def test_a_cancel_that_comes_before_the_fetch_reply_keeps_the_job_from_starting(
+            self) -> None:
+        ran: List[str] = []
+
+        async def noop(payload: Any, ctx: JobContext) -> None:
+            ran.append(ctx.id)
+
+        worker = self.worker()
+        worker.register("noop", noop)
+        keys = worker.queues[0]
+        cancelled = self.client.enqueue("noop", {"n": 1})
+        requeued = self.client.enqueue("noop", {"n": 2})
+        first, second = await self.conn.lrange(f"{self.base}:ready", 0, -1)
+        # `c<id>` for both before their fetch replies; cancel.lua took the
+        # first out of the active hash, the second is leased here (retried since).
+        worker._cancel(cancelled)
+        worker._cancel(requeued)
+        await self.conn.hset(keys.active(worker.id), requeued, second)
+        await worker._run_job(keys, first)
+        await worker._run_job(keys, second)
+        self.assertEqual(ran, [requeued])
+
     async def test_progress_reports_are_written_to_the_status(self) -> None:
         reported = asyncio.Event()
         finish = asyncio.Event()
