@@ -5,16 +5,7 @@
 //! Empty it as implementations catch up: nothing else hides a failure.
 
 /// `(adapter name, scenario name)` pairs expected to fail for now.
-pub const KNOWN_FAILING: &[(&str, &str)] = &[
-    // The Python client has no unique jobs, chains or flow keys yet, and
-    // its worker does not run flow-limited queues (fetch_limited.lua):
-    // branch python-gaps adds them; the lead removes these on merge.
-    ("python", "unique.duplicate_returns_the_holder"),
-    ("python", "chain.runs_in_order"),
-    ("python", "chain.dead_parent_stops_the_rest"),
-    ("python", "flow.one_job_per_key_at_a_time"),
-    ("python", "flow.queue_running_limit"),
-];
+pub const KNOWN_FAILING: &[(&str, &str)] = &[];
 
 /// Whether `(adapter, scenario)` is on the list.
 pub fn is_known_failing(adapter: &str, scenario: &str) -> bool {

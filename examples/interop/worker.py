@@ -24,6 +24,8 @@ import logging
 import sys
 from pathlib import Path
 
+import redis.asyncio
+
 from jobqueue_client import Backoff, JobContext, PermanentError, Worker
 from jobqueue_client.worker import main
 
@@ -52,9 +54,27 @@ async def wait(payload: dict, ctx: JobContext) -> None:
     await asyncio.sleep(payload["seconds"])
 
 
+async def slot(payload: dict, ctx: JobContext) -> None:
+    """Holds a slot for `ms` and counts, in Redis, how many run at once
+    (`<key>:running`, its peak in the zset `<key>:peak`) and who ran them
+    (`<key>:ran`): the Rust `Slot` job of examples/tests/python_client.rs
+    does the same, so a test sees both languages' workers under one limit."""
+    conn = redis.asyncio.Redis.from_url(payload["url"])
+    key = payload["key"]
+    try:
+        running = await conn.incr(f"{key}:running")
+        await conn.zadd(f"{key}:peak", {"peak": running}, gt=True)
+        await conn.hincrby(f"{key}:ran", "python", 1)
+        await asyncio.sleep(payload["ms"] / 1000)
+        await conn.decr(f"{key}:running")
+    finally:
+        await (conn.aclose() if hasattr(conn, "aclose") else conn.close())
+
+
 def register(worker: Worker) -> None:
     """Called by `python -m jobqueue_client.worker --handlers <this module>`."""
     worker.register("interop.greet", greet)
+    worker.register("interop.slot", slot)
     worker.register("interop.wait", wait)
     worker.register("interop.resize", resize, max_attempts=3, backoff=Backoff.fixed(200))
 

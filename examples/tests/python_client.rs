@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use jobqueue::testing::TestRedis;
 use jobqueue::wire::record::FailureKind;
-use jobqueue::{Job, JobContext, JobError, JobState};
+use jobqueue::{Job, JobContext, JobError, JobState, QueueLimits, UniqueOutcome};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -54,6 +54,49 @@ impl Job for Wait {
 
     async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
         Err(JobError::permanent("runs in Python"))
+    }
+}
+
+/// Holds a slot for `ms` and counts in Redis how many run at once (`<key>:running`,
+/// peak in the zset `<key>:peak`) and which language ran it (`<key>:ran`), as
+/// the Python example worker's `interop.slot` does.
+#[derive(Debug, Serialize, Deserialize)]
+struct Slot {
+    url: String,
+    key: String,
+    ms: u64,
+}
+
+impl Job for Slot {
+    const NAME: &'static str = "interop.slot";
+
+    async fn perform(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        let mut conn = redis::Client::open(self.url.as_str())?
+            .get_multiplexed_async_connection()
+            .await?;
+        let running: i64 = redis::cmd("INCR")
+            .arg(format!("{}:running", self.key))
+            .query_async(&mut conn)
+            .await?;
+        redis::cmd("ZADD")
+            .arg(format!("{}:peak", self.key))
+            .arg("GT")
+            .arg(running)
+            .arg("peak")
+            .query_async::<i64>(&mut conn)
+            .await?;
+        redis::cmd("HINCRBY")
+            .arg(format!("{}:ran", self.key))
+            .arg("rust")
+            .arg(1)
+            .query_async::<i64>(&mut conn)
+            .await?;
+        tokio::time::sleep(Duration::from_millis(self.ms)).await;
+        redis::cmd("DECR")
+            .arg(format!("{}:running", self.key))
+            .query_async::<i64>(&mut conn)
+            .await?;
+        Ok(())
     }
 }
 
@@ -284,6 +327,207 @@ async fn cancelling_a_job_stops_it_on_the_python_worker() -> Result<(), Box<dyn 
         admin.queue("default").await?.ready,
         0,
         "nothing handed back"
+    );
+    Ok(())
+}
+
+/// Runs the Python example worker on `default` until its queue is idle; returns its log.
+async fn run_python_worker_until_idle(t: &TestRedis) -> Result<String, Box<dyn std::error::Error>> {
+    let worker = tokio::process::Command::new("python3")
+        .arg(repo_root().join("examples/interop/worker.py"))
+        .args(["--url", t.url(), "--prefix", t.prefix()])
+        .args(["--queues", "default", "--exit-when-idle"])
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(30), worker).await??;
+    let log = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "the Python worker failed: {log}");
+    Ok(log)
+}
+
+#[tokio::test]
+async fn a_rust_chain_parent_run_by_python_releases_its_child()
+-> Result<(), Box<dyn std::error::Error>> {
+    let t = TestRedis::named("py-chain").await?;
+    let client = t.client();
+    let greet = |name: &str| Greet {
+        name: name.into(),
+        times: 1,
+    };
+    let parent = client
+        .job(greet("Parent"))
+        .with_dependents()
+        .enqueue()
+        .await?;
+    let child = client
+        .job(greet("Child"))
+        .after(("default", parent))
+        .enqueue()
+        .await?;
+    let admin = client.admin();
+    assert_eq!(
+        admin.job("default", child).await?.map(|job| job.state),
+        Some(JobState::Waiting)
+    );
+
+    let log = run_python_worker_until_idle(&t).await?;
+    let (first, then) = (log.find("hello, Parent"), log.find("hello, Child"));
+    assert!(
+        first.is_some() && then.is_some() && first < then,
+        "the parent runs, then its released child: {log}"
+    );
+    assert!(
+        admin.job("default", child).await?.is_none(),
+        "the child ran"
+    );
+    let queue = admin.queue("default").await?;
+    assert_eq!((queue.processed, queue.waiting), (2, 0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn unique_jobs_are_deduplicated_across_python_and_rust_producers()
+-> Result<(), Box<dyn std::error::Error>> {
+    let t = TestRedis::named("py-unique").await?;
+    let client = t.client();
+    let rust_first = client
+        .job(Greet {
+            name: "Ada".into(),
+            times: 1,
+        })
+        .unique_for(Duration::from_secs(60))
+        .enqueue_unique()
+        .await?
+        .id();
+    let program = format!(
+        "from jobqueue_client import Client\n\
+         c = Client.from_url({url:?}, prefix={prefix:?})\n\
+         o = c.enqueue_unique('interop.greet', {{'name': 'Ada', 'times': 1}}, unique_for=60)\n\
+         print(o.status, o.id)\n\
+         o = c.enqueue_unique('interop.greet', {{'name': 'Bob', 'times': 1}}, unique_for=60, unique_key='greet-bob')\n\
+         print(o.status, o.id)\n",
+        url = t.url(),
+        prefix = t.prefix(),
+    );
+    let printed = python(&["-c", &program]);
+    let lines: Vec<(&str, &str)> = printed
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .collect();
+    assert_eq!(lines.len(), 2, "{printed}");
+    assert_eq!(
+        lines[0],
+        ("duplicate", rust_first.to_string().as_str()),
+        "Python sees the Rust job's lock (same default key: type + payload)"
+    );
+    assert_eq!(lines[1].0, "enqueued");
+    let python_first: uuid::Uuid = lines[1].1.parse()?;
+    let again = client
+        .job(Greet {
+            name: "Bob".into(),
+            times: 2,
+        })
+        .unique_for(Duration::from_secs(60))
+        .unique_key("greet-bob")
+        .enqueue_unique()
+        .await?;
+    assert_eq!(
+        again,
+        UniqueOutcome::Duplicate {
+            existing: python_first
+        },
+        "Rust sees the Python job's lock (same unique key)"
+    );
+    assert_eq!(client.admin().queue("default").await?.ready, 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_flow_limited_queue_served_by_rust_and_python_workers_keeps_its_limit()
+-> Result<(), Box<dyn std::error::Error>> {
+    let t = TestRedis::named("py-limit").await?;
+    let client = t.client();
+    let admin = client.admin();
+    admin
+        .set_queue_limits(
+            "default",
+            QueueLimits {
+                max_running: Some(2),
+                rate: None,
+            },
+        )
+        .await?;
+    let key = format!("{}:slot-test", t.prefix());
+    const JOBS: u64 = 24;
+    // Both workers are up and idle before the jobs come, so both get some.
+    let python = tokio::process::Command::new("python3")
+        .arg(repo_root().join("examples/interop/worker.py"))
+        .args(["--url", t.url(), "--prefix", t.prefix()])
+        .args(["--queues", "default", "--concurrency", "5"])
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let rust = t.worker().register::<Slot>().concurrency(5).start().await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !admin
+        .workers()
+        .await?
+        .iter()
+        .any(|worker| worker.language == "python")
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the Python worker never showed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for _ in 0..JOBS {
+        client
+            .enqueue(Slot {
+                url: t.url().to_owned(),
+                key: key.clone(),
+                ms: 60,
+            })
+            .await?;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while admin.queue("default").await?.processed < JOBS {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not all jobs ran: {:?}",
+            admin.queue("default").await?
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    rust.shutdown().await;
+    let pid = python.id().ok_or("no pid")?.to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()?
+            .success()
+    );
+    let output = tokio::time::timeout(Duration::from_secs(20), python.wait_with_output()).await??;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let mut conn = t.connection().await?;
+    let peak: Option<f64> = redis::cmd("ZSCORE")
+        .arg(format!("{key}:peak"))
+        .arg("peak")
+        .query_async(&mut conn)
+        .await?;
+    let ran: BTreeMap<String, u64> = redis::cmd("HGETALL")
+        .arg(format!("{key}:ran"))
+        .query_async(&mut conn)
+        .await?;
+    assert_eq!(peak, Some(2.0), "never more than the limit at once");
+    assert_eq!(ran.values().sum::<u64>(), JOBS, "{ran:?}");
+    assert!(
+        ran.get("rust").copied().unwrap_or(0) > 0 && ran.get("python").copied().unwrap_or(0) > 0,
+        "both workers served the queue: {ran:?}"
     );
     Ok(())
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import List
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 PREFIX_RE = re.compile(r"^[^{}\s]{1,64}$")
@@ -46,6 +47,14 @@ class QueueKeys:
         self.events = f"{base}:events"
         self.flow = f"{base}:flow"
         self.limits = f"{base}:limits"
+        self.rate = f"{base}:rate"
+        self.window = f"{base}:window"
+        self.slotwait = f"{base}:slotwait"
+        self.flow_ready = f"{base}:gready"
+        self.flow_running = f"{base}:grun"
+        self.flow_limits = f"{base}:glimits"
+        self.waiting = f"{base}:waiting"
+        self.releases = f"{base}:releases"
 
     def active(self, worker_id: str) -> str:
         """The active hash of worker ``worker_id``."""
@@ -62,3 +71,21 @@ class QueueKeys:
     def unique(self, digest: str) -> str:
         """A uniqueness lock."""
         return f"{self.base}:unique:{digest}"
+
+    def idempotency_key(self, key_digest: str) -> str:
+        """The marker of an idempotency key (named by its SHA-256 hex)."""
+        return f"{self.base}:idem:{key_digest}"
+
+    def deps(self, job_id: str) -> str:
+        """A waiting job's dependency state."""
+        return f"{self.base}:deps:{job_id}"
+
+    def parent(self, job_id: str) -> str:
+        """The dependency record of a job enqueued with dependents."""
+        return f"{self.base}:parent:{job_id}"
+
+    def waiting_keys(self, job_id: str) -> List[str]:
+        """The ten keys of include/deps.lua for job ``job_id`` (enqueue_waiting.lua,
+        release_child.lua)."""
+        return [self.waiting, self.jobs, self.deps(job_id), self.ready, self.priority,
+                self.scheduled, self.dead, self.stats, self.parent(job_id), self.releases]

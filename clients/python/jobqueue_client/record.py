@@ -32,7 +32,8 @@ DEFAULT_MAX_ATTEMPTS = 25
 #: Time limit of one run when neither the job nor its type sets one (Rust: DEFAULT_TIMEOUT).
 DEFAULT_TIMEOUT_S = 30 * 60.0
 
-_COMPACT: Dict[str, Any] = {"separators": (",", ":"), "ensure_ascii": False}
+#: One encoder for every record (json.dumps with options builds a new one per call).
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def uuid7() -> str:
@@ -46,7 +47,7 @@ def uuid7() -> str:
 
 def to_json(value: Any) -> str:
     """Compact JSON as serde_json writes it (no whitespace, UTF-8 kept)."""
-    return json.dumps(value, **_COMPACT)
+    return _COMPACT.encode(value)
 
 
 def encode_envelope(envelope: Dict[str, Any]) -> bytes:

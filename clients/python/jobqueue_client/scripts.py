@@ -34,6 +34,16 @@ INCLUDES: Dict[str, Tuple[str, ...]] = {
     "enqueue_priority": _FLOW + ("tags",),
     "schedule": _FLOW + ("tags",),
     "enqueue_with_id": _FLOW + ("tags",),
+    "enqueue_unique": _FLOW + ("tags",),
+    "enqueue_idempotent": ("lib", "keys", "records", "new_jobs", "tags"),
+    "parent_open": _FLOW,
+    "link_child": ("lib",),
+    "enqueue_waiting": _FLOW + ("tags", "deps"),
+    "release_child": _FLOW + ("tags", "deps"),
+    "fetch_limited": _FLOW + ("observe",),
+    "ack_keyed": _FLOW + ("observe",),
+    "ack_parents": _FLOW + ("observe",),
+    "wake_waiters": ("lib",),
 }
 
 

@@ -1,10 +1,12 @@
 """The asyncio worker: the worker contract of docs/protocol.md.
 
-It leases jobs with ``fetch.lua`` under a lease renewed by ``heartbeat.lua``,
-runs them with at most ``concurrency`` at once, records outcomes in batches
-(``ack.lua``, ``retry.lua``, ``bury.lua``: one pipelined round trip per
-flush), promotes due jobs (``promote.lua``), reclaims the jobs of workers
-whose lease lapsed (``expired_leases.lua`` + ``reclaim.lua``), publishes
+It leases jobs with ``fetch.lua`` (``fetch_limited.lua`` on a queue with
+flow limits or keyed jobs: flow_limits.py) under a lease renewed by
+``heartbeat.lua``, runs them with at most ``concurrency`` at once, records
+outcomes in batches (outcomes.py: one pipelined round trip per flush) and
+applies the release outbox of chains (releases.py), promotes due jobs
+(``promote.lua``), reclaims the jobs of workers whose lease lapsed
+(``expired_leases.lua`` + ``reclaim.lua``), publishes
 itself in ``P:worker:<wid>`` for the dashboard, and on SIGTERM / SIGINT
 stops fetching, lets running jobs finish within a grace period and hands
 everything else back (``handback.lua``).
@@ -19,9 +21,7 @@ where ``myapp/jobs.py`` defines ``def register(worker): worker.register(...)``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import importlib
 import inspect
 import json
 import logging
@@ -32,27 +32,27 @@ import socket
 import sys
 import time
 import traceback
-from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Set, Union
 
 import redis.asyncio
 
 from . import __version__
 from .commands import Command, run_async
+from .flow_limits import QueueFlow, fetch_limited, load_limited, texts
 from .keys import QueueKeys, check_name, check_prefix
+from .outcomes import Outcomes, pack, wake_waiters
 from .record import (DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_S, Backoff,
                      MalformedRecord, encode_envelope, to_json, error_entry, malformed_record,
-                     push_error, record_id, split_record)
+                     push_error, record_id, split_record, truncate_utf8)
+from .releases import apply_releases, sweep_releases
 from .scripts import Scripts, shared
 
 log = logging.getLogger("jobqueue_client.worker")
 
 #: Envelope members of features this worker does not run yet: such jobs are
 #: handed back untouched for a Rust worker (docs/other-languages.md).
-UNSUPPORTED_MEMBERS = ("batch", "dependents", "flow", "workflow", "after")
-#: Dead set bounds passed to bury.lua (the Rust defaults).
-DEAD_MAX_JOBS = 10_000
-DEAD_MAX_AGE_MS = 180 * 24 * 3600 * 1000
+UNSUPPORTED_MEMBERS = ("batch", "workflow")
 #: Expired set bounds passed to expire.lua (the Rust defaults).
 EXPIRED_MAX_JOBS = 10_000
 EXPIRED_MAX_AGE_MS = 7 * 24 * 3600 * 1000
@@ -60,6 +60,11 @@ EXPIRED_MAX_AGE_MS = 7 * 24 * 3600 * 1000
 PENDING_STATUS_TTL_MS = 7 * 24 * 3600 * 1000
 #: Largest result kept in a status, bytes (Rust: MAX_RESULT_BYTES).
 MAX_RESULT_BYTES = 65_536
+#: How long a ``c<id>`` for a job this worker does not run is remembered, in
+#: case the fetch that leased the job answers after it, s.
+CANCEL_MEMORY_S = 5.0
+#: Longest progress message, bytes (Rust: MAX_PROGRESS_MESSAGE_BYTES).
+MAX_PROGRESS_MESSAGE_BYTES = 512
 #: Debug names of the failure kinds, as the Rust worker's `last_error` writes them.
 _KIND_NAMES = {"panic": "Panic", "timeout": "Timeout", "lost": "Lost", "payload": "Payload",
                "unknown_type": "UnknownType", "malformed": "Malformed", "exhausted": "Exhausted"}
@@ -72,7 +77,7 @@ class PermanentError(Exception):
 
 @dataclass
 class JobContext:
-    """What a handler learns about the run."""
+    """What a handler learns about the run, and :meth:`progress` to report to it."""
 
     id: str
     job_type: str
@@ -80,6 +85,15 @@ class JobContext:
     attempt: int
     max_attempts: int
     envelope: Dict[str, Any]
+    _report: Optional[Callable[[int, str], Awaitable[None]]] = field(default=None, repr=False)
+    reported: bool = field(default=False, repr=False)
+
+    async def progress(self, percent: int, message: str = "") -> None:
+        """Reports progress (0-100 and a short message) in the job's status,
+        readable at once with the Rust ``Client::status`` (as ``set_progress``)."""
+        self.reported = True
+        if self._report is not None:
+            await self._report(percent, message)
 
 
 Handler = Callable[[Any, JobContext], Union[Awaitable[Any], Any]]
@@ -93,20 +107,6 @@ class JobType:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     timeout_s: Optional[float] = DEFAULT_TIMEOUT_S
     backoff: Backoff = DEFAULT_BACKOFF
-
-
-class Outcomes:
-    """Outcomes waiting to be written, per queue."""
-
-    def __init__(self) -> None:
-        self.acks: Dict[str, List[Tuple[str, Optional[str]]]] = {}
-        # tracked jobs' status writes, sent after the outcome scripts
-        self.statuses: List[Command] = []
-        self.retries: Dict[str, List[Any]] = {}
-        self.burials: Dict[str, List[Any]] = {}
-
-    def __bool__(self) -> bool:
-        return bool(self.acks or self.retries or self.burials or self.statuses)
 
 
 class Worker:
@@ -145,7 +145,11 @@ class Worker:
         self._draining = False
         self._running: Set["asyncio.Task[None]"] = set()
         self._by_id: Dict[str, "asyncio.Task[None]"] = {}
+        # `c<id>` for jobs this worker did not run (yet): id → when (monotonic)
+        self._cancelled_unstarted: Dict[str, float] = {}
         self._held: Dict[str, Set[str]] = {q.queue: set() for q in self.queues}
+        self._flow: Dict[str, QueueFlow] = {q.queue: QueueFlow() for q in self.queues}
+        self._by_channel: Dict[bytes, QueueKeys] = {q.events.encode(): q for q in self.queues}
         self._beaten = False
         self._backed_off: Dict[str, float] = {}
 
@@ -189,6 +193,7 @@ class Worker:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.stop)
         await self._heartbeat()
+        await self._load_limits()
         loops = [asyncio.create_task(coro) for coro in (
             self._heartbeat_loop(), self._listen(), self._promote_loop(), self._reap_loop())]
         writer = asyncio.create_task(self._outcome_loop())
@@ -209,7 +214,8 @@ class Worker:
             for keys in self.queues:
                 if self._stopping.is_set():
                     break
-                if self._backed_off.get(keys.queue, 0.0) > time.monotonic():
+                if self._backed_off.get(keys.queue, 0.0) > time.monotonic() \
+                        or self._flow[keys.queue].held():
                     continue
                 free = self.concurrency - len(self._running)
                 if free <= 0:
@@ -225,15 +231,26 @@ class Worker:
                 await self._slot_freed.wait()
             elif not got_any:
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self.idle_poll_s)
+                    await asyncio.wait_for(self._wake.wait(), self._idle_wait())
                 except asyncio.TimeoutError:
                     pass
 
+    def _idle_wait(self) -> float:
+        """How long an idle fetcher waits for a wake-up: the idle poll, or less
+        when a queue held back by its flow limits may be asked again sooner."""
+        now = time.monotonic()
+        held = [flow.held_until - now for flow in self._flow.values() if flow.held_until > now]
+        return min([self.idle_poll_s, *held])
+
     async def _fetch(self, keys: QueueKeys, count: int) -> List[bytes]:
-        script = self.scripts["fetch"]
-        call = Command.evalsha(script, [keys.ready, keys.priority, keys.active(self.id),
-                                        keys.leases, keys.paused], [self.id, count])
-        for _ in range(2):
+        flow = self._flow[keys.queue]
+        for _ in range(3):
+            if flow.limited:
+                call = fetch_limited(self.scripts, keys, self.id, count, flow.workers)
+            else:
+                call = Command.evalsha(self.scripts["fetch"], [keys.ready, keys.priority,
+                                                               keys.active(self.id), keys.leases,
+                                                               keys.paused], [self.id, count])
             try:
                 (reply,) = await run_async(self.redis, [call])
                 status = int(reply[0])
@@ -241,6 +258,12 @@ class Worker:
                     return list(reply[1:])
                 if status == 2:  # no lease (it lapsed): beat, then fetch again
                     await self._heartbeat()
+                    continue
+                if status == 3:  # the flow limits allow nothing now
+                    flow.hold(int(reply[1]))
+                    return []
+                if status == 4:  # the leasing workers' list was out of date
+                    flow.workers = texts(reply[1:])
                     continue
                 return []  # paused
             except Exception as err:  # noqa: BLE001 - a lost reply: reconcile, then go on
@@ -264,6 +287,23 @@ class Worker:
             del self._by_id[job_id]
         self._slot_freed.set()
 
+    async def _load_limits(self, only: Optional[QueueKeys] = None) -> None:
+        """Which queues are fetched with ``fetch_limited.lua`` (start, heartbeat, ``l``)."""
+        for keys in [only] if only else self.queues:
+            flow = self._flow[keys.queue]
+            limited = await load_limited(self.redis, keys)
+            if limited != flow.limited or only:
+                log.info("queue %s: flow limits %s", keys.queue, "on" if limited else "off")
+                flow.limited = limited
+                flow.release()
+                self._wake.set()
+
+    def _slots_may_have_freed(self) -> None:
+        """``w``, ``r`` or ``c<id>``: queues held back by their limits are asked again."""
+        for flow in self._flow.values():
+            flow.release()
+        self._wake.set()
+
     def _cancel(self, job_id: str) -> None:
         """``c<id>``: an operator cancelled the job (cancel.lua already took it
         out of the active hash): stop it; its outcome calls would change nothing."""
@@ -273,16 +313,29 @@ class Worker:
             task.cancel()
             for held in self._held.values():
                 held.discard(job_id)
+        elif task is None:
+            # The message may come before the fetch reply that leased the job
+            # (another connection): remembered briefly, checked as it starts.
+            now = time.monotonic()
+            self._cancelled_unstarted = {i: at for i, at in self._cancelled_unstarted.items()
+                                         if now - at < CANCEL_MEMORY_S}
+            if len(self._cancelled_unstarted) < 10_000:
+                self._cancelled_unstarted[job_id] = now
 
     # -- one job -----------------------------------------------------------
 
     async def _run_job(self, keys: QueueKeys, record: bytes) -> None:
         leased_id = record_id(record)
+        if self._cancelled_unstarted.pop(leased_id, None) is not None \
+                and not await self.redis.hexists(keys.active(self.id), leased_id):
+            log.info("job %s cancelled by an operator before it started: not run", leased_id)
+            self._held[keys.queue].discard(leased_id)
+            return
         try:
             envelope, payload_bytes = split_record(record)
         except MalformedRecord as err:
             dead_id, final = malformed_record(record, str(err))
-            self._bury(keys, leased_id, dead_id, final)
+            self._bury(keys, leased_id, dead_id, final, dependents=False)
             return
         unsupported = [m for m in UNSUPPORTED_MEMBERS if m in envelope]
         if unsupported:
@@ -293,7 +346,7 @@ class Worker:
             return
         expires_at = envelope.get("expires_at")
         if isinstance(expires_at, int) and expires_at <= time.time() * 1000 \
-                and await self._expire(keys, leased_id, expires_at, envelope.get("unique")):
+                and await self._expire(keys, leased_id, expires_at, envelope):
             return  # not started in time: dropped as expired (Redis's clock decided)
         job_type = self.job_types.get(envelope["type"])
         attempt = int(envelope.get("attempt") or 0) + 1
@@ -327,8 +380,9 @@ class Worker:
             self._fail(keys, leased_id, envelope, payload_bytes, attempt, "payload",
                        f"payload is not JSON: {err}", final=True)
             return
-        ctx = JobContext(leased_id, envelope["type"], keys.queue, attempt, max_attempts, envelope)
         tracked = envelope.get("track") is True
+        ctx = JobContext(leased_id, envelope["type"], keys.queue, attempt, max_attempts, envelope,
+                         self._reporter(keys, leased_id, tracked))
         if tracked:
             await self._status_started(keys, leased_id)
         timeout_ms = envelope.get("timeout_ms")
@@ -340,17 +394,19 @@ class Worker:
         except asyncio.TimeoutError:
             self._fail(keys, leased_id, envelope, payload_bytes, attempt, "timeout",
                        f"timed out after {timeout} s", final=attempt >= max_attempts,
-                       backoff=job_type.backoff)
+                       backoff=job_type.backoff, reported=ctx.reported)
         except PermanentError as err:
             self._fail(keys, leased_id, envelope, payload_bytes, attempt, "error",
-                       _describe(err), final=True)
+                       _describe(err), final=True, reported=ctx.reported)
         except Exception as err:  # noqa: BLE001 - every handler error is recorded
             self._fail(keys, leased_id, envelope, payload_bytes, attempt, "error",
-                       _describe(err), final=attempt >= max_attempts, backoff=job_type.backoff)
+                       _describe(err), final=attempt >= max_attempts, backoff=job_type.backoff,
+                       reported=ctx.reported)
         else:
-            self._ack(keys, leased_id, envelope.get("unique"))
-            if tracked or result is not None:
-                self._status_finished(keys, leased_id, "succeeded", result=result)
+            result_json = _result_json(leased_id, result)
+            self._ack(keys, leased_id, envelope, result_json)
+            if tracked or ctx.reported or result_json is not None:
+                self._status_finished(keys, leased_id, "succeeded", result_json=result_json)
 
     @staticmethod
     async def _call(handler: Handler, payload: Any, ctx: JobContext) -> Any:
@@ -362,16 +418,26 @@ class Worker:
         return result
 
     async def _expire(self, keys: QueueKeys, job_id: str, expires_at: int,
-                      unique: Optional[str]) -> bool:
-        """Offers the job to expire.lua; True when it was dropped as expired."""
+                      envelope: Dict[str, Any]) -> bool:
+        """Offers the job to expire.lua; True when it was dropped as expired
+        (a job with dependents is then a dead parent to them)."""
+        dependents = envelope.get("dependents") is True
+        unique = envelope.get("unique")
+        parent_keys = [keys.releases, keys.parent(job_id)] if dependents else []
         lock = [keys.unique(unique)] if unique else []
-        (dropped,) = await run_async(self.redis, [Command.evalsha(
-            self.scripts["expire"], [keys.active(self.id), keys.expired, keys.jobs, keys.stats, *lock],
-            [job_id, expires_at, EXPIRED_MAX_JOBS, EXPIRED_MAX_AGE_MS, 0])])
-        if int(dropped) == 1:
-            self._held[keys.queue].discard(job_id)
-            return True
-        return False
+        commands = [Command.evalsha(
+            self.scripts["expire"], [keys.active(self.id), keys.expired, keys.jobs, keys.stats,
+                                     *parent_keys, *lock],
+            [job_id, expires_at, EXPIRED_MAX_JOBS, EXPIRED_MAX_AGE_MS, int(dependents)])]
+        if self._flow[keys.queue].limited:
+            commands.append(wake_waiters(self.scripts, keys))
+        dropped = (await run_async(self.redis, commands))[0]
+        if int(dropped) != 1:
+            return False
+        self._held[keys.queue].discard(job_id)
+        if dependents:
+            await self._tell_children(keys, [f"{job_id}|failed"])
+        return True
 
     async def _status_started(self, keys: QueueKeys, job_id: str) -> None:
         """A tracked job's status becomes ``running`` as it starts."""
@@ -383,52 +449,68 @@ class Worker:
         except Exception as err:  # noqa: BLE001 - a status is a report, not the job
             log.debug("could not mark job %s running: %s", job_id, err)
 
+    def _reporter(self, keys: QueueKeys, job_id: str,
+                  tracked: bool) -> Callable[[int, str], Awaitable[None]]:
+        """What ``ctx.progress`` writes: ``running`` with ``percent``, ``message``
+        and ``stale`` 0 (TTL 7 days for a tracked job, else ``status_ttl_ms``)."""
+        key = keys.status(job_id)
+        ttl = PENDING_STATUS_TTL_MS if tracked else self.status_ttl_ms
+
+        async def report(percent: int, message: str) -> None:
+            percent = min(max(int(percent), 0), 100)
+            text = truncate_utf8(str(message), MAX_PROGRESS_MESSAGE_BYTES)
+            await run_async(self.redis, [
+                Command("HSET", key, "updated_at", int(time.time() * 1000), "state", "running",
+                        "percent", percent, "message", text, "stale", 0),
+                Command("PEXPIRE", key, ttl)])
+        return report
+
     def _status_finished(self, keys: QueueKeys, job_id: str, state: str,
-                         result: Any = None, error: Optional[str] = None) -> None:
+                         result_json: Optional[str] = None, error: Optional[str] = None) -> None:
         """The status a run ended in, written with the outcomes (after them)."""
         fields: List[Any] = ["updated_at", int(time.time() * 1000), "state", state]
-        if result is not None and state == "succeeded":
-            try:
-                text = to_json(result)
-            except (TypeError, ValueError) as err:
-                log.warning("job %s returned a result that is not JSON: %s", job_id, err)
-            else:
-                if len(text.encode()) <= MAX_RESULT_BYTES:
-                    fields += ["result", text]
-                else:
-                    log.warning("job %s returned a result over %d bytes: not kept",
-                                job_id, MAX_RESULT_BYTES)
+        if result_json is not None and state == "succeeded":
+            fields += ["result", result_json]
         if error is not None:
             fields += ["error", error]
         ttl = PENDING_STATUS_TTL_MS if state == "retrying" else self.status_ttl_ms
         key = keys.status(job_id)
         self._outcomes.statuses += [Command("HSET", key, *fields), Command("PEXPIRE", key, ttl)]
 
-    def _ack(self, keys: QueueKeys, job_id: str, unique: Optional[str]) -> None:
-        self._outcomes.acks.setdefault(keys.queue, []).append((job_id, unique))
+    def _ack(self, keys: QueueKeys, job_id: str, envelope: Dict[str, Any],
+             result_json: Optional[str]) -> None:
+        ended = self._outcomes.of(keys.queue)
+        ended.keyed |= "flow" in envelope
+        if envelope.get("dependents") is True:  # ack_parents.lua keeps its result for them
+            ended.parent_acks.append((job_id, result_json or ""))
+        else:
+            ended.acks.append((job_id, envelope.get("unique")))
         self._outcome_ready.set()
 
     def _fail(self, keys: QueueKeys, leased_id: str, envelope: Dict[str, Any], payload: bytes,
               attempt: int, kind: str, message: str, final: bool,
-              backoff: Optional[Backoff] = None) -> None:
+              backoff: Optional[Backoff] = None, reported: bool = False) -> None:
         envelope["attempt"] = attempt
         envelope.pop("run_at", None)  # as the Rust worker: the scripts write the next one
         push_error(envelope, error_entry(attempt, kind, message))
         record = encode_envelope(envelope) + b"\n" + payload
-        if envelope.get("track") is True:
+        if envelope.get("track") is True or reported:
             error = message if kind == "error" else f"{_KIND_NAMES.get(kind, kind)}: {message}"
             self._status_finished(keys, leased_id, "dead" if final else "retrying",
                                   error=error[:2048])
+        ended = self._outcomes.of(keys.queue)
+        ended.keyed |= "flow" in envelope
         if final:
-            self._bury(keys, leased_id, leased_id, record)
+            self._bury(keys, leased_id, leased_id, record, envelope.get("dependents") is True)
             return
         policy = Backoff.from_json(envelope.get("backoff")) or backoff or DEFAULT_BACKOFF
-        self._outcomes.retries.setdefault(keys.queue, []).extend(
-            [leased_id, policy.delay_ms_for(attempt), record])
+        ended.retries.extend([leased_id, policy.delay_ms_for(attempt), record])
         self._outcome_ready.set()
 
-    def _bury(self, keys: QueueKeys, leased_id: str, dead_id: str, record: bytes) -> None:
-        self._outcomes.burials.setdefault(keys.queue, []).extend([leased_id, dead_id, record])
+    def _bury(self, keys: QueueKeys, leased_id: str, dead_id: str, record: bytes,
+              dependents: bool) -> None:
+        ended = self._outcomes.of(keys.queue)
+        (ended.parent_burials if dependents else ended.burials).extend([leased_id, dead_id, record])
         self._outcome_ready.set()
 
     # -- outcomes ----------------------------------------------------------
@@ -444,41 +526,30 @@ class Worker:
         if not outcomes:
             return
         by_queue = {q.queue: q for q in self.queues}
-        commands: List[Command] = []
-        ended: List[Tuple[str, List[str]]] = []
-        for queue, acks in outcomes.acks.items():
-            keys = by_queue[queue]
-            for start in range(0, len(acks), 1000):
-                chunk = acks[start:start + 1000]
-                unique = [(i, d) for i, d in chunk if d]
-                plain = [i for i, d in chunk if not d]
-                commands.append(Command.evalsha(
-                    self.scripts["ack"],
-                    [keys.active(self.id), keys.stats, *(keys.unique(d) for _, d in unique)],
-                    [*(i for i, _ in unique), *plain]))
-                ended.append((queue, [i for i, _ in chunk]))
-        for queue, triples in outcomes.retries.items():
-            keys = by_queue[queue]
-            commands.append(Command.evalsha(
-                self.scripts["retry"], [keys.active(self.id), keys.retry, keys.jobs, keys.stats],
-                [keys.events, 1, *triples]))
-            ended.append((queue, [str(x) for x in triples[0::3]]))
-        for queue, triples in outcomes.burials.items():
-            keys = by_queue[queue]
-            commands.append(Command.evalsha(
-                self.scripts["bury"], [keys.active(self.id), keys.dead, keys.jobs, keys.stats],
-                [DEAD_MAX_JOBS, DEAD_MAX_AGE_MS, *triples]))
-            ended.append((queue, [str(x) for x in triples[0::3]]))
-        commands += outcomes.statuses
+        limited = {queue: flow.limited for queue, flow in self._flow.items()}
+        packed = pack(self.scripts, self.id, by_queue, outcomes, limited)
+        replies: List[Any] = []
         for attempt in range(5):
             try:
-                await run_async(self.redis, commands)
+                replies = await run_async(self.redis, packed.commands)
                 break
             except Exception as err:  # noqa: BLE001 - retried: the scripts are idempotent
                 log.warning("recording outcomes failed (attempt %d): %s", attempt + 1, err)
                 await asyncio.sleep(0.2 * (attempt + 1))
-        for queue, ids in ended:
-            self._held[queue].difference_update(ids)
+        for queue, ended in outcomes.queues.items():
+            self._held[queue].difference_update(ended.ids())
+        if replies:
+            for queue, entries in packed.releases(replies).items():
+                await self._tell_children(by_queue[queue], entries)
+
+    async def _tell_children(self, keys: QueueKeys, entries: List[str]) -> None:
+        """Applies release outbox entries this worker filed; on failure the
+        reapers' sweep applies them later."""
+        try:
+            await apply_releases(self.redis, self.scripts, self.prefix, keys, entries)
+        except Exception as err:  # noqa: BLE001 - left in the outbox for the sweep
+            log.warning("telling the dependents on %s failed (the sweep retries): %s",
+                        keys.queue, err)
 
     # -- housekeeping ------------------------------------------------------
 
@@ -512,6 +583,7 @@ class Worker:
             await asyncio.sleep(self.lease_ms / 6000)
             try:
                 await self._heartbeat()
+                await self._load_limits()
             except Exception as err:  # noqa: BLE001 - the next beat tries again
                 log.warning("heartbeat failed: %s", err)
 
@@ -528,12 +600,19 @@ class Worker:
                     if message.get("type") != "message":
                         continue
                     data = message.get("data")
-                    if data in (b"r", b"u", b"w"):
+                    if data == b"u":
                         self._wake.set()
+                    elif data in (b"r", b"w"):
+                        self._slots_may_have_freed()
                     elif data == b"s":
                         self._promote_now.set()
+                    elif data == b"l":
+                        keys = self._by_channel.get(message.get("channel") or b"")
+                        if keys is not None:
+                            asyncio.create_task(self._load_limits(keys))
                     elif isinstance(data, bytes) and data.startswith(b"c"):
                         self._cancel(data[1:].decode("utf-8", "replace"))
+                        self._slots_may_have_freed()
             except Exception as err:  # noqa: BLE001 - subscribe again after a pause
                 log.warning("events subscription failed: %s", err)
                 await asyncio.sleep(1.0)
@@ -578,11 +657,15 @@ class Worker:
             for wid in (w.decode() for w in lapsed):
                 if wid == self.id:
                     continue
-                (moved,) = await run_async(self.redis, [Command.evalsha(
+                commands = [Command.evalsha(
                     self.scripts["reclaim"],
-                    [keys.leases, keys.active(wid), keys.ready, keys.stats], [wid, keys.events])])
+                    [keys.leases, keys.active(wid), keys.ready, keys.stats], [wid, keys.events])]
+                if self._flow[keys.queue].limited:
+                    commands.append(wake_waiters(self.scripts, keys))
+                moved = (await run_async(self.redis, commands))[0]
                 if int(moved) > 0:
                     log.info("reclaimed %s jobs of lapsed worker %s on %s", moved, wid, keys.queue)
+            await sweep_releases(self.redis, self.scripts, self.prefix, keys)
         workers_key = f"{self.prefix}:workers"
         (members,) = await run_async(self.redis, [Command("ZRANGE", workers_key, 0, 999)])
         if members:
@@ -604,9 +687,12 @@ class Worker:
             log.warning("reconciling %s failed: %s", keys.queue, err)
 
     async def _hand_back(self, keys: QueueKeys, ids: Sequence[str], release: bool) -> int:
-        (count,) = await run_async(self.redis, [Command.evalsha(
+        commands = [Command.evalsha(
             self.scripts["handback"], [keys.active(self.id), keys.ready, keys.leases],
-            [self.id, keys.events, int(release), *ids])])
+            [self.id, keys.events, int(release), *ids])]
+        if self._flow[keys.queue].limited:
+            commands.append(wake_waiters(self.scripts, keys))
+        count = (await run_async(self.redis, commands))[0]
         self._held[keys.queue].difference_update(ids)
         return int(count)
 
@@ -640,6 +726,22 @@ class Worker:
         await self.redis.zrem(f"{self.prefix}:workers", self.id)
 
 
+def _result_json(job_id: str, result: Any) -> Optional[str]:
+    """A handler's return value as JSON for its status (and its dependents),
+    or None: nothing returned, not JSON, or over :data:`MAX_RESULT_BYTES`."""
+    if result is None:
+        return None
+    try:
+        text = to_json(result)
+    except (TypeError, ValueError) as err:
+        log.warning("job %s returned a result that is not JSON: %s", job_id, err)
+        return None
+    if len(text.encode()) > MAX_RESULT_BYTES:
+        log.warning("job %s returned a result over %d bytes: not kept", job_id, MAX_RESULT_BYTES)
+        return None
+    return text
+
+
 def _describe(err: BaseException) -> str:
     """The error's type and message, then the Python traceback."""
     text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
@@ -647,53 +749,9 @@ def _describe(err: BaseException) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m jobqueue_client.worker``: runs a worker with the handlers of a module."""
-    parser = argparse.ArgumentParser(description="Run a jobqueue worker in Python.")
-    parser.add_argument("--url", default=os.environ.get("JOBQUEUE_REDIS_URL", "redis://127.0.0.1:6379"))
-    parser.add_argument("--prefix", default=os.environ.get("JOBQUEUE_PREFIX") or "jq")
-    parser.add_argument("--queues", default="default", help="comma-separated queue names")
-    parser.add_argument("--concurrency", type=int, default=10)
-    parser.add_argument("--handlers", required=True,
-                        help="module whose register(worker) function registers the job handlers")
-    parser.add_argument("--lease-ms", type=int, default=30_000)
-    parser.add_argument("--exit-when-idle", action="store_true",
-                        help="stop once the queues are empty and nothing runs (tests, benchmarks)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("JOBQUEUE_LOG", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.path.insert(0, os.getcwd())
-    module = importlib.import_module(args.handlers)
-
-    async def serve() -> None:
-        client = redis.asyncio.Redis.from_url(args.url)
-        worker = Worker(client, [q for q in args.queues.split(",") if q], args.prefix,
-                        args.concurrency, args.lease_ms)
-        module.register(worker)
-        watcher = asyncio.create_task(_stop_when_idle(worker)) if args.exit_when_idle else None
-        await worker.run()
-        if watcher:
-            watcher.cancel()
-        await client.aclose() if hasattr(client, "aclose") else await client.close()
-
-    asyncio.run(serve())
-    return 0
-
-
-async def _stop_when_idle(worker: Worker) -> None:
-    """Stops ``worker`` once its queues have nothing ready, scheduled or
-    retrying, nothing is leased to it and no job runs, twice in a row (a
-    fetch in flight leases jobs before the worker holds them)."""
-    idle_rounds = 0
-    while idle_rounds < 2:
-        await asyncio.sleep(0.1)
-        counts = await run_async(worker.redis, [
-            command for keys in worker.queues for command in (
-                Command("LLEN", keys.ready), Command("ZCARD", keys.priority),
-                Command("ZCARD", keys.scheduled), Command("ZCARD", keys.retry),
-                Command("HLEN", keys.active(worker.id)))])
-        idle = not any(counts) and worker.busy == 0 and not worker._outcomes
-        idle_rounds = idle_rounds + 1 if idle else 0
-    worker.stop()
+    """``python -m jobqueue_client.worker``: see :func:`jobqueue_client.cli.main`."""
+    from .cli import main as cli_main
+    return cli_main(argv)
 
 
 if __name__ == "__main__":
