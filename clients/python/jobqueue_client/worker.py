@@ -47,6 +47,7 @@ from .record import (DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_S, B
                      push_error, record_id, split_record, truncate_utf8)
 from .releases import apply_releases, sweep_releases
 from .scripts import Scripts, shared
+from .waiting import wait_event
 
 log = logging.getLogger("jobqueue_client.worker")
 
@@ -230,10 +231,7 @@ class Worker:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
             elif not got_any:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self._idle_wait())
-                except asyncio.TimeoutError:
-                    pass
+                await wait_event(self._wake, self._idle_wait())
 
     def _idle_wait(self) -> float:
         """How long an idle fetcher waits for a wake-up: the idle poll, or less
@@ -637,10 +635,7 @@ class Worker:
                 elif next_at not in (b"", ""):
                     wait = min(wait, max(0.0, (float(next_at) - now) / 1000))
             self._promote_now.clear()
-            try:
-                await asyncio.wait_for(self._promote_now.wait(), wait)
-            except asyncio.TimeoutError:
-                pass
+            await wait_event(self._promote_now, wait)
 
     async def _reap_loop(self) -> None:
         while True:
