@@ -77,14 +77,25 @@ fn info_field(info: &str, line_prefix: &str, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-async fn app_connection_ids(conn: &mut redis::aio::MultiplexedConnection) -> HashSet<String> {
+/// The ids of the rotated user's connections, and how many of them are
+/// subscribed (the workers' wake-up connections).
+async fn app_connections(conn: &mut redis::aio::MultiplexedConnection) -> (HashSet<String>, usize) {
     let list: String = admin_query(conn, &["CLIENT", "LIST"]).await;
     let user = format!(" user={USER} ");
-    list.lines()
-        .filter(|line| line.contains(&user))
+    let lines: Vec<&str> = list.lines().filter(|line| line.contains(&user)).collect();
+    let ids = lines
+        .iter()
         .filter_map(|line| line.split(' ').find_map(|f| f.strip_prefix("id=")))
         .map(str::to_owned)
-        .collect()
+        .collect();
+    let subscribed = lines
+        .iter()
+        .filter(|line| {
+            line.split(' ')
+                .any(|f| f.starts_with("sub=") && f != "sub=0")
+        })
+        .count();
+    (ids, subscribed)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,7 +175,19 @@ async fn rotated_passwords_fail_no_enqueue_lose_no_job_and_live_connections_re_a
     let info: String = admin_query(&mut admin, &["INFO", "all"]).await;
     let connections_before = parse_plain(&info, "total_connections_received:");
     let auths_before = info_field(&info, "cmdstat_auth:", "calls");
-    let ids_at_start = app_connection_ids(&mut admin).await;
+    // The workers' pub/sub connections log in too (they subscribe soon
+    // after the workers start).
+    let wait_until = Instant::now() + Duration::from_secs(5);
+    let mut connections = app_connections(&mut admin).await;
+    while connections.1 < 2 && Instant::now() < wait_until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        connections = app_connections(&mut admin).await;
+    }
+    let (ids_at_start, subscribed) = connections;
+    assert_eq!(
+        subscribed, 2,
+        "the workers' pub/sub connections did not log in"
+    );
 
     // Enqueue continuously while the password rotates.
     let producing = tokio::spawn({
@@ -234,8 +257,9 @@ async fn rotated_passwords_fail_no_enqueue_lose_no_job_and_live_connections_re_a
         auths >= 2 * connections + 3 * ROTATIONS as u64,
         "{auths} AUTHs for {connections} new connections: live connections did not re-AUTH"
     );
-    let survivors: Vec<_> = app_connection_ids(&mut admin)
+    let survivors: Vec<_> = app_connections(&mut admin)
         .await
+        .0
         .intersection(&ids_at_start)
         .cloned()
         .collect();
