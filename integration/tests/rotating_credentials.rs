@@ -15,9 +15,9 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use futures_util::future::BoxFuture;
 use jobqueue_core::credentials::{
-    Credentials, CredentialsError, CredentialsProvider, FileCredentials, StaticCredentials,
+    Credentials, CredentialsError, CredentialsFuture, CredentialsProvider, FileCredentials,
+    StaticCredentials,
 };
 use jobqueue_core::{Client, ClientConfig};
 use jobqueue_integration::{RedisServer, TestJobTraces, test_redis, test_worker};
@@ -41,7 +41,7 @@ struct Token {
 struct TokenService(Arc<Mutex<Token>>);
 
 impl CredentialsProvider for TokenService {
-    fn credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
+    fn credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(async {
             let token = self
                 .0

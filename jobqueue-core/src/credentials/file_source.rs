@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
-
-use crate::credentials::provider::{Credentials, CredentialsError, CredentialsProvider};
+use crate::credentials::provider::{
+    Credentials, CredentialsError, CredentialsFuture, CredentialsProvider,
+};
 
 /// Default time between re-reads of the file by live connections.
 pub const DEFAULT_FILE_REFRESH: Duration = Duration::from_secs(30);
@@ -42,7 +42,7 @@ impl FileCredentials {
 }
 
 impl CredentialsProvider for FileCredentials {
-    fn credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
+    fn credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(async {
             let path = self.password_file.clone();
             let text = tokio::task::spawn_blocking(move || std::fs::read_to_string(path))

@@ -16,7 +16,9 @@ mod refresh;
 mod static_source;
 
 pub use file_source::{DEFAULT_FILE_REFRESH, FileCredentials};
-pub use provider::{Credentials, CredentialsError, CredentialsProvider, CredentialsSource};
+pub use provider::{
+    Credentials, CredentialsError, CredentialsFuture, CredentialsProvider, CredentialsSource,
+};
 pub(crate) use refresh::auth_error;
 pub use refresh::{MIN_REFRESH_DELAY, refresh_delay};
 pub use static_source::StaticCredentials;

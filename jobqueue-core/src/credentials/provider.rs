@@ -66,19 +66,22 @@ pub enum CredentialsError {
     Provider(String),
 }
 
+/// What [`CredentialsProvider::credentials`] returns: a boxed future, so a
+/// provider needs no `futures` dependency of its own.
+pub type CredentialsFuture<'a> = BoxFuture<'a, Result<Credentials, CredentialsError>>;
+
 /// Gives the credentials connections log in with; called at every connect
 /// and again before the previous credentials expire.
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use futures_util::future::BoxFuture;
-/// use jobqueue_core::credentials::{Credentials, CredentialsError, CredentialsProvider};
+/// use jobqueue_core::credentials::{Credentials, CredentialsFuture, CredentialsProvider};
 ///
 /// /// Asks a token service for a token valid 15 minutes (IAM style).
 /// struct IamTokens;
 ///
 /// impl CredentialsProvider for IamTokens {
-///     fn credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
+///     fn credentials(&self) -> CredentialsFuture<'_> {
 ///         Box::pin(async {
 ///             let token = "token-from-the-cloud-sdk".to_owned();
 ///             let expiry = SystemTime::now() + Duration::from_secs(15 * 60);
@@ -89,7 +92,7 @@ pub enum CredentialsError {
 /// ```
 pub trait CredentialsProvider: Send + Sync + 'static {
     /// Fresh credentials.
-    fn credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>>;
+    fn credentials(&self) -> CredentialsFuture<'_>;
 
     /// How often live connections fetch credentials and re-`AUTH` when
     /// the credentials carry no expiry (and at most this long apart when

@@ -1,8 +1,6 @@
 //! [`StaticCredentials`]: one username and password that never change.
 
-use futures_util::future::BoxFuture;
-
-use crate::credentials::provider::{Credentials, CredentialsError, CredentialsProvider};
+use crate::credentials::provider::{Credentials, CredentialsFuture, CredentialsProvider};
 
 /// The same credentials every time (no refresh); useful in tests and to
 /// keep a password out of the URL.
@@ -17,7 +15,7 @@ impl StaticCredentials {
 }
 
 impl CredentialsProvider for StaticCredentials {
-    fn credentials(&self) -> BoxFuture<'_, Result<Credentials, CredentialsError>> {
+    fn credentials(&self) -> CredentialsFuture<'_> {
         Box::pin(async { Ok(self.0.clone()) })
     }
 }
