@@ -124,6 +124,38 @@ mod tests {
         assert_eq!(refresh_delay(now, &nearly, None), Some(MIN_REFRESH_DELAY));
     }
 
+    /// Counts its fetches; each gives a new password.
+    struct Counting(std::sync::atomic::AtomicU32);
+
+    impl crate::credentials::CredentialsProvider for Counting {
+        fn credentials(&self) -> crate::credentials::CredentialsFuture<'_> {
+            Box::pin(async {
+                let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok(Credentials::new("u", format!("p{n}")))
+            })
+        }
+
+        fn refresh_interval(&self) -> Option<Duration> {
+            Some(MIN_REFRESH_DELAY)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_stream_gives_credentials_at_once_then_fresh_ones_on_each_refresh() {
+        use futures_util::StreamExt;
+        let source = CredentialsSource::new(Counting(std::sync::atomic::AtomicU32::new(0)));
+        let started = std::time::Instant::now();
+        let passwords: Vec<String> = source
+            .subscribe()
+            .take(3)
+            .map(|auth| auth.unwrap().password().to_owned())
+            .collect()
+            .await;
+        assert_eq!(passwords, ["p0", "p1", "p2"]);
+        // The first at once, then one per refresh delay, not in a busy loop.
+        assert!(started.elapsed() >= 2 * MIN_REFRESH_DELAY);
+    }
+
     #[test]
     fn credentials_without_expiry_refresh_only_on_an_interval() {
         let now = at(Duration::ZERO);
