@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::credentials::{CredentialsProvider, CredentialsSource};
 use crate::store::ConnectionSettings;
 use crate::store::keys::DEFAULT_PREFIX;
 use crate::wire::payload_codec::PayloadCodec;
@@ -135,6 +136,18 @@ impl ClientConfig {
         self
     }
 
+    /// Logs every connection in with credentials from `provider`, fetched
+    /// at connect time, and re-`AUTH`s live command connections before
+    /// they expire (cloud IAM tokens, rotated secrets; see
+    /// [`crate::credentials`] and docs/redis-topologies.md, "Rotating
+    /// credentials"). They replace any username and password in the URL
+    /// for the Redis server (not for Sentinel's own nodes). Single awaited
+    /// enqueues then go over the shared connection (no direct lane).
+    pub fn credentials_provider(mut self, provider: impl CredentialsProvider) -> Self {
+        self.connection.credentials = Some(CredentialsSource::new(provider));
+        self
+    }
+
     /// Acknowledges an enqueue only after `replicas` replicas confirmed it
     /// (Redis `WAIT`), waiting at most `timeout`; fewer confirmations make
     /// the enqueue return [`crate::Error::NotReplicated`] (the job *is*
@@ -189,6 +202,6 @@ impl ClientConfig {
 
     /// The connection timeouts.
     pub fn connection_settings(&self) -> ConnectionSettings {
-        self.connection
+        self.connection.clone()
     }
 }

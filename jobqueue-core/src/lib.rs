@@ -46,6 +46,7 @@
 pub mod admin;
 pub mod client;
 mod config;
+pub mod credentials;
 pub mod cron;
 mod error;
 #[cfg(feature = "axum")]

@@ -17,14 +17,14 @@ pub(crate) fn run_prefix(base: &str) -> String {
 /// connection, one command per key so each goes to its slot's primary.
 pub(crate) async fn delete_keys(url: &str, prefix: &str) -> Result<u64, String> {
     let settings = ConnectionSettings::default();
-    let mut conn = RedisConnection::connect(url, settings)
+    let mut conn = RedisConnection::connect(url, settings.clone())
         .await
         .map_err(|e| e.to_string())?;
     let mut scanned = Vec::new();
     match RedisTopology::parse(url).map_err(|e| e.to_string())? {
         RedisTopology::Cluster { nodes } => {
             for node in nodes {
-                let node_conn = RedisConnection::connect(&node, settings)
+                let node_conn = RedisConnection::connect(&node, settings.clone())
                     .await
                     .map_err(|e| e.to_string())?;
                 scanned.push(node_conn);

@@ -66,7 +66,8 @@ impl Client {
 
     /// Connects with the given settings.
     pub async fn with_config(config: ClientConfig) -> Result<Self, Error> {
-        let store = Store::connect(&config.redis_url, &config.prefix, config.connection).await?;
+        let store =
+            Store::connect(&config.redis_url, &config.prefix, config.connection.clone()).await?;
         Ok(Self {
             inner: Arc::new(ClientInner {
                 store,

@@ -53,7 +53,7 @@ async fn listen(
     backoff: &mut RetryBackoff,
     attempt: usize,
 ) -> Result<(), jobqueue_core::Error> {
-    let mut pubsub = open_pubsub(&shared.redis_url, attempt).await?;
+    let mut pubsub = open_pubsub(&shared.redis_url, attempt, shared.credentials.as_ref()).await?;
     for queue in &shared.queues {
         pubsub
             .subscribe(queue.keys.events())

@@ -31,6 +31,9 @@ pub(crate) struct Shared {
     /// once per type; touched only when a poll blocked).
     pub(crate) blocking_warned: std::sync::Mutex<std::collections::HashSet<Arc<str>>>,
     pub(crate) redis_url: String,
+    /// Where the pub/sub connection gets its credentials (the client
+    /// config's provider), if anywhere but the URL.
+    pub(crate) credentials: Option<jobqueue_core::credentials::CredentialsSource>,
     /// Decodes compressed and encrypted payloads (the client config's
     /// codec); plain payloads pass through it untouched.
     pub(crate) payload_codec: jobqueue_core::wire::payload_codec::PayloadCodec,

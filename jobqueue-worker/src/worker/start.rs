@@ -131,6 +131,7 @@ impl<S> WorkerBuilder<S> {
             blocking_warned: std::sync::Mutex::default(),
             store,
             redis_url: client.config().redis_url().to_owned(),
+            credentials: client.config().connection_settings().credentials,
             payload_codec: client.config().codec().clone(),
             slots: Arc::new(Semaphore::new(self.config.concurrency)),
             config: self.config,

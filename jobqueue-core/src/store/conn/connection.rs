@@ -48,9 +48,11 @@ impl RedisConnection {
         let inner = match RedisTopology::parse(url)? {
             RedisTopology::Single { url } => {
                 let client = open_client(&url)?;
-                if settings.direct_lane {
-                    direct = DirectLane::for_connection(client.get_connection_info(), settings)
-                        .map(Arc::new);
+                // The lane speaks its own handshake: it would not re-AUTH.
+                if settings.direct_lane && settings.credentials.is_none() {
+                    direct =
+                        DirectLane::for_connection(client.get_connection_info(), settings.clone())
+                            .map(Arc::new);
                 }
                 Inner::Single(connect_single(client, settings).await?)
             }
@@ -199,12 +201,15 @@ async fn connect_single(
     client: redis::Client,
     settings: ConnectionSettings,
 ) -> Result<ConnectionManager, Error> {
-    let config = ConnectionManagerConfig::new()
+    let mut config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(settings.connect_timeout))
         .set_response_timeout(Some(settings.response_timeout))
         .set_number_of_retries(settings.reconnect_retries)
         .set_min_delay(Duration::from_millis(50))
         .set_max_delay(Duration::from_secs(1));
+    if let Some(credentials) = settings.credentials {
+        config = config.set_credentials_provider(credentials);
+    }
     ConnectionManager::new_with_config(client, config)
         .await
         .map_err(Error::redis("connect"))
@@ -214,7 +219,11 @@ async fn connect_cluster(
     nodes: &[String],
     settings: ConnectionSettings,
 ) -> Result<ClusterConnection, Error> {
-    let client = redis::cluster::ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+    let mut builder = redis::cluster::ClusterClientBuilder::new(nodes.iter().map(String::as_str));
+    if let Some(credentials) = settings.credentials {
+        builder = builder.set_credentials_provider(credentials);
+    }
+    let client = builder
         .connection_timeout(settings.connect_timeout)
         .response_timeout(settings.response_timeout)
         // Enough retries, with redis-rs's backoff, to ride out a failover

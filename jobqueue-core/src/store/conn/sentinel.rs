@@ -76,9 +76,12 @@ impl SentinelConnection {
         settings: ConnectionSettings,
     ) -> Result<Self, Error> {
         let resolver = build_resolver(&target).map_err(Error::redis("connect"))?;
-        let config = AsyncConnectionConfig::new()
+        let mut config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(settings.connect_timeout))
             .set_response_timeout(Some(settings.response_timeout));
+        if let Some(credentials) = settings.credentials {
+            config = config.set_credentials_provider(credentials);
+        }
         let connection = Self {
             shared: Arc::new(Shared {
                 resolver: tokio::sync::Mutex::new(resolver),

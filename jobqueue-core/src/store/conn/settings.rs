@@ -1,11 +1,14 @@
 //! [`ConnectionSettings`]: timeouts for talking to Redis, and whether
-//! single awaited enqueues may use their own connection.
+//! single awaited enqueues may use their own connection, and where
+//! connections get their credentials.
 
 use std::time::Duration;
 
+use crate::credentials::CredentialsSource;
+
 /// Timeouts for talking to Redis, and whether single awaited enqueues may
-/// use their own connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// use their own connection, and where connections get their credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionSettings {
     /// Limit for establishing one TCP (and TLS) connection.
     pub connect_timeout: Duration,
@@ -18,6 +21,10 @@ pub struct ConnectionSettings {
     /// `store/conn/direct_lane.rs`). Off when producers wait for replicas:
     /// `WAIT` covers only the writes of the connection that sends it.
     pub direct_lane: bool,
+    /// Gives every connection its credentials at connect time and
+    /// re-`AUTH`s live ones before they expire (see [`crate::credentials`]);
+    /// `None`: the URL's credentials.
+    pub credentials: Option<CredentialsSource>,
 }
 
 impl Default for ConnectionSettings {
@@ -27,6 +34,7 @@ impl Default for ConnectionSettings {
             response_timeout: Duration::from_secs(5),
             reconnect_retries: 2,
             direct_lane: true,
+            credentials: None,
         }
     }
 }
