@@ -50,6 +50,18 @@ async fn read_events(
     headers: &[(&str, &str)],
     n: usize,
 ) -> (String, Vec<WireEvent>) {
+    read_events_telling(addr, path, headers, n, None).await
+}
+
+/// As [`read_events`], sending on `headers_read` once the response's
+/// headers are in (a 200's stream has its position then).
+async fn read_events_telling(
+    addr: std::net::SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    n: usize,
+    headers_read: Option<tokio::sync::oneshot::Sender<()>>,
+) -> (String, Vec<WireEvent>) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut request =
         format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n");
@@ -77,6 +89,9 @@ async fn read_events(
         return (status, events);
     }
     assert!(content_type.contains("text/event-stream"), "{content_type}");
+    if let Some(ready) = headers_read {
+        let _ = ready.send(());
+    }
     let (mut event, mut id) = (String::new(), String::new());
     let read = async {
         while events.len() < n {
@@ -148,17 +163,21 @@ async fn events_arrive_as_server_sent_events_and_resume_after_the_last_id() {
     assert_eq!(rest, events[4..]);
 
     // From now: only what happens next.
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let live = tokio::spawn(async move {
         let reader = format!("Bearer {READER_TOKEN}");
-        read_events(
+        read_events_telling(
             addr,
             "/api/v1/queues/default/events",
             &[("Authorization", reader.as_str())],
             3,
+            Some(ready_tx),
         )
         .await
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Once the headers came, the stream's position is fixed: nothing
+    // after it is missed, however slow the machine.
+    ready_rx.await.unwrap();
     run_jobs(&env, 1).await;
     let (_, next) = live.await.unwrap();
     let kinds: Vec<&str> = next.iter().map(|e| e.event.as_str()).collect();

@@ -2,7 +2,8 @@
 //! `GET /queues/{queue}/events`. Each event is `event: <kind>`, `id:
 //! <event id>` and `data: <the JobEvent as JSON>`; a reconnecting browser
 //! sends `Last-Event-ID` and resumes after it (or pass `?after=<id>`, or
-//! `?from=oldest` for every event kept). A miss (the stream no longer
+//! `?from=oldest` for every event kept; by default, from the newest event
+//! when the request came, fixed before the headers are sent). A miss (the stream no longer
 //! holds the event resumed from) is an `event: missed`.
 //!
 //! Reading is the polled, non-blocking read of
@@ -62,7 +63,17 @@ async fn events(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let queue = state.known_queue(&queue).await?;
-    let start = start(&Params::parse(query.as_deref()), &headers)?;
+    let start = match start(&Params::parse(query.as_deref()), &headers)? {
+        // "Now" is fixed before the response starts: a client that has
+        // the headers misses nothing that happens after them.
+        EventStart::Now => state
+            .admin
+            .events_after(&queue, EventStart::Now, 1)
+            .await?
+            .next
+            .map_or(EventStart::Oldest, EventStart::After),
+        start => start,
+    };
     let permit = state
         .event_readers
         .clone()
