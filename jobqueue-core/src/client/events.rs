@@ -82,6 +82,11 @@ impl Client {
     /// ([`Admin::set_event_stream`], `jobqueue events enable`); while it
     /// is off the stream yields nothing.
     ///
+    /// "Now" is when the stream is first polled (the stream is lazy). To
+    /// miss nothing from an earlier moment, note the newest event's id
+    /// then (`admin.events_after(queue, EventStart::Now, 1)`'s `next`) and
+    /// use [`Client::events_from`] with it.
+    ///
     /// The stream never ends by itself. A read that fails yields the
     /// error and the stream goes on; keep the last event's
     /// [`JobEvent::id`] and resume with [`Client::events_from`] after a
