@@ -35,6 +35,8 @@ export const DEAD_MAX_AGE_MS = 180 * 24 * 3600 * 1000;
 export const PENDING_STATUS_TTL_MS = 7 * 24 * 3600 * 1000;
 /** Largest result kept in a status, bytes (Rust: MAX_RESULT_BYTES). */
 export const MAX_RESULT_BYTES = 65_536;
+/** Longest progress message, bytes (Rust: MAX_PROGRESS_MESSAGE_BYTES). */
+export const MAX_PROGRESS_MESSAGE_BYTES = 512;
 /** Most records in one ack.lua call. */
 const MAX_ACKS_PER_CALL = 1000;
 /** Debug names of the failure kinds, as the Rust worker's `last_error` writes them. */
@@ -147,13 +149,14 @@ export class OutcomeRecorder {
    * the backoff delay, or buried when `final`.
    */
   fail(keys: QueueKeys, leasedId: string, envelope: Envelope, payload: Buffer, attempt: number,
-    kind: string, message: string, final: boolean, keyed: boolean, backoff?: Backoff): void {
+    kind: string, message: string, final: boolean, keyed: boolean, backoff?: Backoff,
+    reported = false): void {
     this.noteKeyed(keys, keyed);
     envelope.attempt = attempt;
     delete envelope.run_at; // as the Rust worker: the scripts write the next one
     pushError(envelope, errorEntry(attempt, kind, message));
     const record = Buffer.concat([Buffer.from(`${encodeEnvelope(envelope)}\n`), payload]);
-    if (envelope.track === true) {
+    if (envelope.track === true || reported) {
       const error = kind === "error" ? message : `${KIND_NAMES[kind] ?? kind}: ${message}`;
       this.status(keys, leasedId, final ? "dead" : "retrying", { error: truncateUtf8(error, 2048) });
     }

@@ -22,10 +22,10 @@ import { type Command, command, evalsha, run, runOne, text } from "./commands.js
 import { FlowLimits } from "./flow.js";
 import { QueueKeys, checkName, checkPrefix, workerInfoKey, workersKey } from "./keys.js";
 import { Logger } from "./log.js";
-import { OutcomeRecorder, PENDING_STATUS_TTL_MS } from "./outcomes.js";
+import { MAX_PROGRESS_MESSAGE_BYTES, OutcomeRecorder, PENDING_STATUS_TTL_MS } from "./outcomes.js";
 import {
   Backoff, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_MS, type Envelope, MalformedRecord,
-  malformedRecord, randomBelow, randomHex, recordId, splitRecord,
+  malformedRecord, randomBelow, randomHex, recordId, splitRecord, truncateUtf8,
 } from "./record.js";
 import { applyRelease, sweepReleases } from "./releases.js";
 import { type Scripts, sharedScripts } from "./scripts.js";
@@ -72,6 +72,13 @@ export interface JobContext {
    * work should pass it on (`fetch(url, { signal })`) or check it.
    */
   readonly signal: AbortSignal;
+  /**
+   * Reports progress (0–100, clamped, and a short message, cut at 512
+   * bytes) in the job's status, readable at once with the Rust
+   * `Client::status` (as its `set_progress`). A job that reports progress
+   * gets a status whether or not it was enqueued tracked.
+   */
+  progress(percent: number, message?: string): Promise<void>;
 }
 
 /** A job handler: `payload` is the decoded JSON; what it returns is the job's result. */
@@ -503,8 +510,10 @@ export class Worker {
     const jobType = this.jobTypes.get(envelope.type);
     const attempt = (Number(envelope.attempt) || 0) + 1;
     const maxAttempts = Number(envelope.max_attempts) || (jobType ? jobType.maxAttempts : DEFAULT_MAX_ATTEMPTS);
+    let reported = false; // the handler reported progress: its end goes to the status too
     const fail = (runAttempt: number, kind: string, message: string, final: boolean, backoff?: Backoff): void =>
-      this.recorder.fail(keys, leasedId, envelope, payloadBytes, runAttempt, kind, message, final, keyed, backoff);
+      this.recorder.fail(keys, leasedId, envelope, payloadBytes, runAttempt, kind, message, final, keyed, backoff,
+        reported);
     if (!jobType) {
       const known = [...this.jobTypes.keys()].sort().join(", ") || "none";
       fail(attempt, "unknown_type", `no handler registered for job type ${JSON.stringify(envelope.type)} `
@@ -532,11 +541,15 @@ export class Worker {
       return;
     }
     if (entry.interrupted) return; // cancelled before it started
+    const tracked = envelope.track === true;
     const ctx: JobContext = {
       id: leasedId, type: envelope.type, queue: keys.queue, attempt, maxAttempts, envelope,
       get signal() { return entry.signal; },
+      progress: (percent: number, message = ""): Promise<void> => {
+        reported = true;
+        return this.reportProgress(keys, leasedId, tracked, percent, message);
+      },
     };
-    const tracked = envelope.track === true;
     if (tracked) await this.statusStarted(keys, leasedId);
     const timeoutMs = typeof envelope.timeout_ms === "number" && envelope.timeout_ms > 0
       ? envelope.timeout_ms : jobType.timeoutMs;
@@ -563,7 +576,7 @@ export class Worker {
     } else {
       this.recorder.ack(keys, leasedId, typeof envelope.unique === "string" ? envelope.unique : undefined, keyed);
     }
-    if (tracked || (result !== undefined && result !== null)) {
+    if (tracked || reported || (result !== undefined && result !== null)) {
       this.recorder.status(keys, leasedId, "succeeded", { result });
     }
   }
@@ -605,6 +618,21 @@ export class Worker {
       return true;
     }
     return false;
+  }
+
+  /**
+   * What `ctx.progress` writes: `running` with `percent`, `message` and
+   * `stale` 0 (TTL 7 days for a tracked job, else `statusTtlMs`).
+   */
+  private async reportProgress(keys: QueueKeys, jobId: string, tracked: boolean, percent: number,
+    message: string): Promise<void> {
+    const clamped = Math.min(Math.max(Math.trunc(Number(percent) || 0), 0), 100);
+    const key = keys.status(jobId);
+    await run(this.redis, [
+      command("HSET", key, "updated_at", Date.now(), "state", "running", "percent", clamped,
+        "message", truncateUtf8(String(message), MAX_PROGRESS_MESSAGE_BYTES), "stale", 0),
+      command("PEXPIRE", key, tracked ? PENDING_STATUS_TTL_MS : this.statusTtlMs),
+    ]);
   }
 
   /** A tracked job's status becomes `running` as it starts. */

@@ -267,6 +267,41 @@ test("tracked jobs get their status and result", async () => {
   }
 });
 
+test("progress reports go to the status, tracked or not, and so does the end", async () => {
+  const s = setup("progress");
+  try {
+    let release;
+    const finish = new Promise((resolve) => { release = resolve; });
+    let reported = false;
+    const worker = s.worker();
+    worker.register("report", async (payload, ctx) => {
+      await ctx.progress(140, "x".repeat(600));
+      reported = true;
+      await finish;
+      if (payload.fail) throw new PermanentError("gave up");
+    });
+    const done = await s.client.enqueue("report", { fail: false });
+    const dead = await s.client.enqueue("report", { fail: true });
+    const state = (id) => s.t.redis.hget(`${s.base}:status:${id}`, "state");
+    await runUntil(worker, async () => {
+      if (reported) {
+        const status = await s.t.redis.hgetall(`${s.base}:status:${done}`);
+        if (status.state === "running" && status.percent === "100") {
+          assert.equal(status.stale, "0");
+          assert.equal(Buffer.byteLength(status.message), 512);
+          assert.ok((await s.t.redis.pttl(`${s.base}:status:${done}`)) <= 300_000, "untracked: the status TTL");
+          release();
+        }
+      }
+      return (await state(done)) === "succeeded" && (await state(dead)) === "dead";
+    });
+    const error = (await s.client.status("default", dead)).error;
+    assert.ok(error.startsWith("PermanentError: gave up"), error);
+  } finally {
+    await s.t.cleanup();
+  }
+});
+
 test("an operator's cancel (c<id>) stops the running job and records nothing", async () => {
   const s = setup("cancel");
   try {
