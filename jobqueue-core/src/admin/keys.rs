@@ -45,6 +45,9 @@ pub struct FlowKeyInfo {
     pub running: u64,
     /// The limits that apply to it (its class's, or the default).
     pub limits: KeyLimits,
+    /// Its weight in the round-robin (its own, else its class's, else 1;
+    /// see [`Admin::set_flow_weight`]).
+    pub weight: u32,
 }
 
 impl Admin {
@@ -106,6 +109,7 @@ impl Admin {
         }
         let waiting = self.store().flow_list_lengths(&keys, &names).await?;
         let classes = self.store().key_limits(&keys).await?;
+        let weights = self.store().flow_weights(&keys).await?;
         Ok(names
             .into_iter()
             .zip(waiting)
@@ -115,6 +119,11 @@ impl Admin {
                     .get(key_class(&key))
                     .copied()
                     .unwrap_or(KeyLimits::DEFAULT),
+                weight: weights
+                    .get(&key)
+                    .or_else(|| weights.get(key_class(&key)))
+                    .copied()
+                    .unwrap_or(1),
                 key,
                 waiting,
             })

@@ -48,6 +48,7 @@ mod dependencies;
 pub mod durable;
 mod errors;
 pub mod events;
+pub mod fairness;
 mod filter;
 pub mod finished;
 mod handle;
@@ -82,6 +83,9 @@ pub use dependencies::{ChildRef, JobDependencies, ParentStatus};
 pub use durable::DurableState;
 pub use errors::{DEAD_GROUP_SAMPLE, ErrorGroup, ErrorGroups};
 pub use events::{EventId, EventPage, EventStart, JobEvent, JobEventKind};
+pub use fairness::{
+    FlowWaits, FlowWeight, KeyWait, MAX_FLOW_WEIGHT, MAX_WAIT_KEYS, OTHER_KEYS, WAIT_SAMPLES,
+};
 pub use filter::{JobFilter, error_fingerprint, normalise_error_message};
 pub use handle::{AUDIT_LOG_CAPACITY, Admin, MAX_PAGE_SIZE};
 pub use history::{HistoryPoint, MAX_HISTORY_DAYS, MAX_HISTORY_MINUTES};

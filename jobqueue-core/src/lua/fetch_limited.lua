@@ -30,6 +30,17 @@ worker process:
   turn came before the ready list's head is served first. A key at its
   running limit leaves P:{Q}:gready until one of its jobs leaves its
   worker; a key out of tokens stays in it, scored with when it has one.
+* weighted fairness (only while P:{Q}:gweights exists): deficit
+  round-robin. Each turn gives a key a quantum of its weight (its own
+  entry in P:{Q}:gweights, else its class's, else 1) times the batch's
+  base share; it takes up to its credit (P:{Q}:gcredit), and keeps its
+  place at the front of the round while credit is left and its jobs wait,
+  so a weight-3 key starts three jobs for every one of a weight-1 key
+  however small the workers' batches are.
+* per-key waits: each leased keyed job's wait (lease time − ready time)
+  goes to the capped sample list P:{Q}:gwaits ("<ms>:<key>", newest
+  first, GWAIT_SAMPLES kept), from which the dashboard computes per-key
+  p50/p99 (store/commands/flow_waits.rs).
 
 Jobs held back stay where they wait, in order: they are not failed and no
 attempt is counted. The reply says how long to wait before asking again.
@@ -124,6 +135,9 @@ end
 
 -- Keyed jobs: ready keys whose turn came before the ready list's head.
 local KEYED_RETRY_MS = 100
+-- How many recent keyed waits P:{Q}:gwaits keeps (store/commands/flow_waits.rs
+-- reads them; the same number there).
+local GWAIT_SAMPLES = 5000
 local base = flow_base(KEYS[8], ':gready')
 local keyed = {}
 local turn = now
@@ -149,15 +163,47 @@ local function limits_of(key)
   return found
 end
 -- Each key takes at most its share of the batch, so one busy key cannot
--- crowd the others out of a fetch.
+-- crowd the others out of a fetch. With weights, the share is a deficit
+-- round-robin quantum: weight × base share, kept as credit across fetches.
 local share = math.max(1, math.ceil(want / math.max(1, #keys)))
+local weights_key = queue_key(base, ':gweights')
+local credit_key = queue_key(base, ':gcredit')
+local weighted = #keys > 0 and redis.call('EXISTS', weights_key) == 1
+local weight_of = {}
+if weighted then
+  local total = 0
+  for _, key in ipairs(keys) do
+    local class = string.match(key, '^([^:]*):') or key
+    local found = redis.call('HMGET', weights_key, key, class)
+    local weight = tonumber(found[1]) or tonumber(found[2]) or 1
+    weight_of[key] = weight
+    total = total + weight
+  end
+  share = math.max(1, math.floor(want / total))
+end
+-- When a keyed job began to wait: its run_at if it was scheduled, else its
+-- id's time when that is a UUID v7 (a given id of another version has no
+-- time: no sample).
+local function wait_start(record)
+  local run_at = envelope_number(record, ',"run_at":')
+  if run_at then return run_at end
+  if string.sub(record, 22, 22) == '7' then return record_ready_ms(record) end
+  return nil
+end
+local waits = {}
 for _, key in ipairs(keys) do
   local room = want - #keyed
   if room <= 0 then break end
   local list_key = queue_key(base, ':g:' .. key)
   local limits = limits_of(key)
   local running = tonumber(redis.call('HGET', KEYS[9], key)) or 0
-  local take = math.min(room, share)
+  local credit = nil
+  if weighted then
+    credit = tonumber(redis.call('HGET', credit_key, key)) or 0
+    -- A new turn (the last one used up its credit): one more quantum.
+    if credit < 1 then credit = credit + weight_of[key] * share end
+  end
+  local take = math.min(room, credit or share)
   if limits.max then take = math.min(take, limits.max - running) end
   local bucket_key, key_tokens, window_key, key_wait = nil, nil, nil, nil
   if take > 0 and limits.rate and limits.window then
@@ -179,9 +225,14 @@ for _, key in ipairs(keys) do
       if record then
         keyed[#keyed + 1] = record
         got = got + 1
+        local ready_at = wait_start(record)
+        if ready_at then
+          waits[#waits + 1] = string.format('%d', math.max(0, now - ready_at)) .. ':' .. key
+        end
       end
     end
     running = running + got
+    if credit then credit = credit - got end
     if got > 0 then redis.call('HINCRBY', KEYS[9], key, got) end
     if key_tokens then
       key_tokens = key_tokens - got
@@ -196,14 +247,27 @@ for _, key in ipairs(keys) do
     if room < 1 then key_wait = wait end
   end
   if redis.call('EXISTS', list_key) == 0 or (limits.max and running >= limits.max) then
-    -- Nothing waits, or at its running limit: a leaving job re-readies it.
+    -- Nothing waits, or at its running limit: a leaving job re-readies it
+    -- (with a fresh turn: deficit round-robin forgets an idle key's credit).
     redis.call('ZREM', KEYS[8], key)
+    if weighted then redis.call('HDEL', credit_key, key) end
   elseif key_wait then
     redis.call('ZADD', KEYS[8], ms_text(now + key_wait), key)
+    if weighted then redis.call('HSET', credit_key, key, credit) end
+  elseif credit and credit >= 1 then
+    -- The batch filled before its credit ran out: it keeps its place at
+    -- the front of the round and goes on at the next fetch.
+    redis.call('HSET', credit_key, key, credit)
   else
     -- Served (or skipped for a full batch): to the back of the round.
     redis.call('ZADD', KEYS[8], ms_text(now), key)
+    if weighted then redis.call('HDEL', credit_key, key) end
   end
+end
+if #waits > 0 then
+  local waits_key = queue_key(base, ':gwaits')
+  redis.call('LPUSH', waits_key, unpack(waits))
+  redis.call('LTRIM', waits_key, 0, GWAIT_SAMPLES - 1)
 end
 local out = {0}
 if #keyed > 0 then

@@ -55,6 +55,9 @@
 //! | `P:{Q}:glimits` | hash | key class → `max_running:rate_limit:rate_ms` (0 = none) | [`QueueKeys::flow_limits`] |
 //! | `P:{Q}:gbucket:<key>` | hash | one flow key's token bucket: tokens, at (TTL) | [`QueueKeys::flow_bucket`] |
 //! | `P:{Q}:gwindow:<key>` | zset | one flow key's strict rate window: `<job id>@<ms>` → lease time (TTL) | [`QueueKeys::flow_window`] |
+//! | `P:{Q}:gweights` | hash | weighted fairness: key class or flow key → weight (1-1000); present only while weights are set (`fetch_limited.lua` serves deficit round-robin then) | [`QueueKeys::flow_weights`] |
+//! | `P:{Q}:gcredit` | hash | weighted fairness: flow key → the credit left of its current turn (jobs), for keys mid-turn | [`QueueKeys::flow_credit`] |
+//! | `P:{Q}:gwaits` | list | the waits of the latest keyed job starts, newest first: `<wait ms>:<flow key>` (capped to [`crate::store::commands::flow_waits::WAIT_SAMPLES`]) | [`QueueKeys::flow_waits`] |
 //! | `P:{Q}:unique:<digest>` | string | id of the job holding a uniqueness key (TTL) | [`QueueKeys::unique`] |
 //! | `P:{Q}:id:<job id>` | string | idempotency marker of a job whose producer gave its id ([`crate::JobBuilder::id`]): digest of its type and payload, so a retried enqueue is a no-op (TTL: the idempotency window, [`crate::ClientConfig::idempotency_window`], default 1 h) | [`QueueKeys::id_marker`] |
 //! | `P:{Q}:deps:<id>` | hash | a waiting job's dependency state: parents needed, resolved parents, policy, destination | [`QueueKeys::deps`] |
@@ -515,6 +518,23 @@ impl QueueKeys {
         format!("{}:gwindow:{}", self.base, key)
     }
 
+    /// Hash key class or flow key → its weight in the fetch's deficit
+    /// round-robin (absent while no weight is set).
+    pub fn flow_weights(&self) -> String {
+        format!("{}:gweights", self.base)
+    }
+
+    /// Hash flow key → the credit left of its current round-robin turn.
+    pub fn flow_credit(&self) -> String {
+        format!("{}:gcredit", self.base)
+    }
+
+    /// List of the latest keyed job starts' waits, `<ms>:<flow key>`,
+    /// newest first (capped).
+    pub fn flow_waits(&self) -> String {
+        format!("{}:gwaits", self.base)
+    }
+
     /// Bookkeeping hash of one batch whose home queue is this one.
     pub fn batch(&self, batch_id: &str) -> String {
         format!("{}:batch:{}", self.base, batch_id)
@@ -641,6 +661,9 @@ mod tests {
             q.flow_limits(),
             q.flow_bucket("account:7"),
             q.flow_window("account:7"),
+            q.flow_weights(),
+            q.flow_credit(),
+            q.flow_waits(),
             q.rate_window(),
             q.slot_waiter(),
             q.batch("0192f0c4-8a1e-7c3b-9d2a-4f5e6a7b8c9d"),
@@ -675,6 +698,10 @@ mod tests {
         assert_eq!(q.flow_bucket("a:1"), format!("{base}:gbucket:a:1"));
         assert_eq!(q.flow_window("a:1"), format!("{base}:gwindow:a:1"));
         assert_eq!(q.flow_marker(), format!("{base}:flow"));
+        // fetch_limited.lua: queue_key(base, ':gweights'), ':gcredit', ':gwaits'
+        assert_eq!(q.flow_weights(), format!("{base}:gweights"));
+        assert_eq!(q.flow_credit(), format!("{base}:gcredit"));
+        assert_eq!(q.flow_waits(), format!("{base}:gwaits"));
         assert_eq!(q.status("x"), format!("{base}:status:x"));
         assert_eq!(q.events(), format!("{base}:events"));
         // include/observe.lua: queue_key(base, ':observe'), …

@@ -7,6 +7,8 @@ pub mod batches;
 pub mod cron;
 pub mod dependencies;
 pub mod flow_keys;
+pub mod flow_waits;
+pub mod flow_weights;
 pub mod job_logs;
 pub mod job_sets;
 pub mod key_space;
