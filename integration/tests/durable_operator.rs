@@ -115,3 +115,41 @@ async fn a_parked_job_is_shown_and_woken_from_the_api() {
     );
     worker.shutdown().await;
 }
+
+/// Steps stored within one millisecond are listed in the order they were
+/// stored: the operator's view keeps the memo's microseconds. (A job's
+/// quick steps used to come back in hash order when they shared a
+/// millisecond: a CI run listed `s2` before `s1`.)
+#[tokio::test]
+async fn steps_stored_in_one_millisecond_are_listed_in_order() {
+    let env = test_redis("durable-order").await;
+    let id = uuid::Uuid::now_v7();
+    let memo = env
+        .client()
+        .store()
+        .queue_keys("default")
+        .unwrap()
+        .steps(&id.to_string());
+    let mut conn = env.connection().await.unwrap();
+    let names: Vec<String> = (0..20).map(|i| format!("step-{i:02}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        // `<ms> <output JSON>`, as step_store.lua writes it: all in the
+        // same millisecond, 40 µs apart.
+        let value = format!("1796000000000.{:03} {i}", 100 + 40 * i);
+        let _: () = redis::cmd("HSET")
+            .arg(&memo)
+            .arg(format!("step:{name}"))
+            .arg(value)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    let state = env
+        .client()
+        .admin()
+        .durable_state("default", id)
+        .await
+        .unwrap();
+    let listed: Vec<&str> = state.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(listed, names.iter().map(String::as_str).collect::<Vec<_>>());
+}

@@ -9,7 +9,6 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::admin::Admin;
-use crate::admin::jobs::millis_to_datetime;
 use crate::error::Error;
 
 /// One completed step.
@@ -87,9 +86,11 @@ impl DurableState {
 }
 
 fn ms_time(text: &str) -> Option<DateTime<Utc>> {
+    // Kept to the microsecond the scripts store (`ms_text`): steps stored
+    // within one millisecond still sort in the order they were stored.
     text.parse::<f64>().ok().and_then(|ms| {
         #[allow(clippy::cast_possible_truncation)]
-        millis_to_datetime(ms as i64)
+        DateTime::from_timestamp_micros((ms * 1000.0).round() as i64)
     })
 }
 
