@@ -48,6 +48,17 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 0)]
     pub steps: u32,
 
+    /// w1 variant: every job has a flow key, `tenant:<i mod N>`, over N
+    /// keys whose class has no limits (default 0: plain jobs), so the
+    /// worker serves them round-robin through `fetch_limited.lua`.
+    #[arg(long, default_value_t = 0)]
+    pub flow_keys: u32,
+
+    /// w1 variant with `--flow-keys`: every other key weighs 3
+    /// (`Admin::set_flow_weight`), so the fetch serves deficit round-robin.
+    #[arg(long)]
+    pub weights: bool,
+
     /// w1 variant: every job carries this many tags (`t<k>:<i mod 1000>`),
     /// so it is enqueued by a script that indexes them (default 0: none).
     #[arg(long, default_value_t = 0)]

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use jobqueue_core::{Client, ClientConfig, QueueLimits, RateLimit};
+use jobqueue_core::{Client, ClientConfig, KeyLimits, QueueLimits, RateLimit};
 use serde_json::{Value, json};
 
 use crate::bench::args::{BenchArgs, NeverBindingLimits};
@@ -22,6 +22,9 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
     let bulk_enqueue_s = enqueue(&client, args, n, &queues).await?;
     if let Some(variant) = args.limits {
         set_never_binding_limits(&client, &queues, variant).await?;
+    }
+    if args.flow_keys > 0 {
+        set_flow_keys_free(&client, &queues, args).await?;
     }
 
     progress(format_args!(
@@ -87,6 +90,9 @@ async fn enqueue(
             .queue(queues[(i as usize) % queues.len()].clone());
         if args.tags > 0 {
             builder = builder.tags((0..args.tags).map(|k| format!("t{k}:{}", i % 1000)));
+        }
+        if args.flow_keys > 0 {
+            builder = builder.flow_key(format!("tenant:{}", i % u64::from(args.flow_keys)));
         }
         if args.unique {
             builder.unique_for(Duration::from_secs(3600)).prepare()
@@ -155,6 +161,35 @@ async fn set_never_binding_limits(
     Ok(())
 }
 
+/// Lets the `tenant` keys of `--flow-keys` run side by side (no running
+/// limit), and with `--weights` gives every other key weight 3.
+async fn set_flow_keys_free(
+    client: &Client,
+    queues: &[String],
+    args: &BenchArgs,
+) -> Result<(), String> {
+    let admin = client.admin();
+    let free = KeyLimits {
+        max_running: None,
+        rate: None,
+    };
+    for queue in queues {
+        admin
+            .set_key_limits(queue, "tenant", free)
+            .await
+            .map_err(|e| e.to_string())?;
+        if args.weights {
+            for key in (0..args.flow_keys).step_by(2) {
+                admin
+                    .set_flow_weight(queue, &format!("tenant:{key}"), 3)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The JSON line of a run from the worker process's `result`.
 fn result_line(
     args: &BenchArgs,
@@ -197,6 +232,12 @@ fn result_line(
     }
     if args.tags > 0 {
         line["tags"] = json!(args.tags);
+    }
+    if args.flow_keys > 0 {
+        line["flow_keys"] = json!(args.flow_keys);
+    }
+    if args.weights {
+        line["weights"] = json!(true);
     }
     if args.logs {
         line["logs"] = json!(true);
