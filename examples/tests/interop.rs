@@ -180,6 +180,7 @@ fn the_envelope_schema_names_every_envelope_field() -> Result<(), Box<dyn std::e
     envelope.batch = Some(jobqueue::uuid::Uuid::nil());
     envelope.tags = vec!["customer:1".into()];
     envelope.enc = Some("zstd".into());
+    envelope.digest = Some("0".repeat(40));
     envelope.push_error(ErrorEntry::new(1, 1, FailureKind::Error, "x"));
     let full = serde_json::to_value(&envelope)?;
     let mut fields: Vec<&String> = full.as_object().ok_or("not an object")?.keys().collect();

@@ -453,3 +453,113 @@ async fn the_dashboard_shows_encrypted_payloads_redacted_unless_it_holds_the_key
         .json();
     assert_eq!(list["jobs"][0]["payload"], "encrypted (key k1)", "{list}");
 }
+
+/// A producer that retries the enqueue of an encrypted job — under the
+/// id it gave, or under an idempotency key — is told the job exists, as
+/// with a plain one, though each encryption stores different bytes; a
+/// different payload under the same id or key is still a conflict; and
+/// the stored digest is keyed (not the SHA-1 of the plain payload, which a
+/// reader of Redis could match against guesses).
+#[tokio::test]
+async fn retried_enqueues_of_an_encrypted_job_find_it_by_id_and_by_idempotency_key() {
+    let env = test_redis("enc-retry").await;
+    let producer = client_with(&env, PayloadCodec::plain().encrypt(keys(K1))).await;
+    let job = env.test_job();
+    let id = uuid::Uuid::now_v7();
+    // Scheduled: its record is kept by id (in the jobs hash).
+    let later = Duration::from_secs(60);
+    for attempt in 0..3 {
+        let outcome = producer
+            .job(job.clone())
+            .id(id)
+            .delay(later)
+            .enqueue_unique()
+            .await
+            .expect("enqueue under a given id");
+        match (attempt, outcome) {
+            (0, jobqueue_core::UniqueOutcome::Enqueued { id: got })
+            | (_, jobqueue_core::UniqueOutcome::Exists { existing: got }) => assert_eq!(got, id),
+            (attempt, other) => panic!("attempt {attempt}: {other:?}"),
+        }
+    }
+    let mut other = job.clone();
+    other.tag = 7;
+    let err = producer
+        .job(other.clone())
+        .id(id)
+        .delay(later)
+        .enqueue()
+        .await
+        .expect_err("another payload under the id");
+    assert_eq!(err.kind(), jobqueue_core::ErrorKind::Conflict, "{err}");
+    // Once the marker lapsed, the record stored under the id answers.
+    let mut conn = env.connection().await.expect("connection");
+    let marker = env
+        .client()
+        .store()
+        .queue_keys("default")
+        .expect("queue")
+        .id_marker(&id.to_string());
+    let _: () = redis::cmd("DEL")
+        .arg(&marker)
+        .query_async(&mut conn)
+        .await
+        .expect("DEL");
+    let retried = producer
+        .job(job.clone())
+        .id(id)
+        .delay(later)
+        .enqueue_unique()
+        .await;
+    assert!(
+        matches!(retried, Ok(jobqueue_core::UniqueOutcome::Exists { existing }) if existing == id),
+        "{retried:?}"
+    );
+
+    let window = Duration::from_secs(60);
+    let first = producer
+        .job(job.clone())
+        .idempotency_key("order-4711", window)
+        .enqueue()
+        .await
+        .expect("enqueue under a key");
+    let again = producer
+        .job(job.clone())
+        .idempotency_key("order-4711", window)
+        .enqueue()
+        .await
+        .expect("the retry finds it");
+    assert_eq!(again, first);
+    let err = producer
+        .job(other)
+        .idempotency_key("order-4711", window)
+        .enqueue()
+        .await
+        .expect_err("another payload under the key");
+    assert_eq!(err.kind(), jobqueue_core::ErrorKind::Conflict, "{err}");
+
+    let held: String = redis::cmd("GET")
+        .arg(&marker)
+        .query_async(&mut conn)
+        .await
+        .expect("GET the marker");
+    // Keyed: not the SHA-1 of the plain content, which anyone could match.
+    assert_eq!(held.len(), 40, "{held}");
+    let mut plain_content = Vec::from(&b"test_job\n"[..]);
+    plain_content.extend(serde_json::to_vec(&job).expect("json"));
+    let unkeyed: String = redis::cmd("EVAL")
+        .arg("return redis.sha1hex(ARGV[1])")
+        .arg(0)
+        .arg(&plain_content)
+        .query_async(&mut conn)
+        .await
+        .expect("SHA-1 of the plain content");
+    assert_ne!(held, unkeyed);
+    let ready = ready_records(&env).await;
+    assert_eq!(ready.len(), 1, "the job under the key");
+    assert!(ready[0].contains(",\"digest\":\""), "{}", ready[0]);
+    // A job without a given id or key carries no digest.
+    producer.enqueue(env.test_job()).await.expect("enqueue");
+    let plain = ready_records(&env).await;
+    assert!(!plain[1].contains("digest"), "{}", plain[1]);
+}

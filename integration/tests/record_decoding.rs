@@ -124,6 +124,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
             batch: batch.map(Uuid::from_u128),
             tags,
             enc: None,
+            digest: None,
         },
     )
 }

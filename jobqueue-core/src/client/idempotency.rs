@@ -49,17 +49,20 @@ pub(crate) fn validate(key: &IdempotencyKey, options: &JobOptions) -> Result<(),
 
 /// The key as the store keeps it: its SHA-256 (hex), and the window in ms;
 /// with the content digest of the job (`job_type`, `record`) the key
-/// guards.
+/// guards — the envelope's `digest` when it has one (an encrypted payload,
+/// `encrypted_digest`), as `content_digest` in `include/new_jobs.lua` reads it.
 pub(crate) fn prepare_key(
     key: &IdempotencyKey,
     job_type: &str,
     record: &[u8],
+    encrypted_digest: Option<&str>,
 ) -> PreparedIdempotency {
     let key_digest = lower_hex(&Sha256::digest(key.key.as_bytes()));
     PreparedIdempotency {
         key_digest,
         window_ms: u64::try_from(key.window.as_millis()).unwrap_or(u64::MAX),
-        content_digest: content_digest(job_type, record),
+        content_digest: encrypted_digest
+            .map_or_else(|| content_digest(job_type, record), str::to_owned),
     }
 }
 
@@ -142,6 +145,7 @@ mod tests {
             },
             "noop",
             b"{\"id\":\"x\",\"type\":\"noop\"}\n{}",
+            None,
         );
         assert_eq!(
             prepared.key_digest,

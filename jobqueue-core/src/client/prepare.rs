@@ -37,7 +37,8 @@ impl Client {
         let mut envelope = envelope_for(job, options)?;
         envelope.batch = batch;
         let (record, payload_len, unique) = encode(job, &mut envelope, options)?;
-        let record = encode_payload(self.config().codec(), &mut envelope, record)?;
+        let identified = options.id.is_some() || options.idempotency.is_some();
+        let record = encode_payload(self.config().codec(), &mut envelope, record, identified)?;
         let limit = self.config().max_payload_bytes;
         if payload_len > limit {
             return Err(Error::PayloadTooLarge {
@@ -48,10 +49,14 @@ impl Client {
             });
         }
         let destination = destination_of(options, &envelope, unique.is_some())?;
-        let idempotency = options
-            .idempotency
-            .as_ref()
-            .map(|key| crate::client::idempotency::prepare_key(key, J::NAME, &record));
+        let idempotency = options.idempotency.as_ref().map(|key| {
+            crate::client::idempotency::prepare_key(
+                key,
+                J::NAME,
+                &record,
+                envelope.digest.as_deref(),
+            )
+        });
         Ok(PreparedJob {
             id: envelope.id,
             queue: queue.to_owned(),
@@ -170,22 +175,32 @@ fn encode<J: StatefulJob>(
 }
 
 /// The record with its payload encoded by `codec` (compressed,
-/// encrypted), or as it is when the codec leaves the payload plain.
+/// encrypted), or as it is when the codec leaves the payload plain. An
+/// `identified` job (a given id or an idempotency key: its retried enqueue
+/// is compared with the first) that gets encrypted carries the keyed
+/// digest of its plain content in the envelope.
 fn encode_payload(
     codec: &PayloadCodec,
     envelope: &mut Envelope,
     record: Vec<u8>,
+    identified: bool,
 ) -> Result<Vec<u8>, Error> {
     if codec.is_plain() {
         return Ok(record);
     }
+    let payload_error = |source| Error::Payload { op: OP, source };
     let payload = split_record(&record).map_or(&[][..], |(_, payload)| payload);
     let encoded = codec
         .encode(&envelope.job_type, payload)
-        .map_err(|source| Error::Payload { op: OP, source })?;
+        .map_err(payload_error)?;
     let Some(encoded) = encoded else {
         return Ok(record);
     };
+    if identified {
+        envelope.digest = codec
+            .content_digest(&envelope.job_type, payload)
+            .map_err(payload_error)?;
+    }
     envelope.enc = Some(encoded.encoding);
     encode_record(envelope, &encoded.stored)
 }

@@ -46,7 +46,7 @@ use base64::engine::general_purpose::STANDARD;
 
 pub use crate::wire::payload_error::PayloadCodecError;
 use crate::wire::payload_keys::{Keyring, PayloadKey};
-use crate::wire::payload_primitives::{compress, decompress, open, seal};
+use crate::wire::payload_primitives::{compress, decompress, keyed_digest, open, seal};
 
 /// The size above which [`PayloadCodec::compress`] compresses: 1 KiB.
 /// Smaller JSON rarely shrinks by more than base64 adds back.
@@ -243,6 +243,23 @@ impl PayloadCodec {
         }))
     }
 
+    /// The digest that stands for an encrypted job's content (the
+    /// envelope's `digest`, see [`crate::wire::record::Envelope::digest`]):
+    /// a keyed digest (HMAC-SHA256 under the active key) of `job_type` and
+    /// the plain `payload`, the same for every encryption of it. `None`
+    /// when the codec does not encrypt (a compressed payload is the same
+    /// bytes every time, so the scripts' SHA-1 of it serves).
+    pub fn content_digest(
+        &self,
+        job_type: &str,
+        payload: &[u8],
+    ) -> Result<Option<String>, PayloadCodecError> {
+        match &self.keyring {
+            Some(keyring) => keyed_digest(keyring.active(), job_type, payload).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The payload JSON of a stored payload whose envelope's `enc` is
     /// `encoding` (borrowed as it is when `None`).
     pub fn decode<'a>(
@@ -290,6 +307,7 @@ impl PayloadCodec {
         let inner = open(old_key, &associated_data(job_type, enc), &sealed)?;
         let encoding = encryption_name(parsed.compressed, active);
         let resealed = seal(active, &associated_data(job_type, &encoding), &inner)?;
+        // The record keeps its digest (the envelope's other bytes stay).
         Ok(Rotation::Rotated(EncodedPayload {
             stored: base64_json_string(&resealed),
             encoding,

@@ -137,6 +137,41 @@ pub(crate) fn open(
         })
 }
 
+/// The content digest of an encrypted job (the envelope's `digest`):
+/// HMAC-SHA256 under `key` of `<type>\n<payload JSON>`, cut to 160 bits
+/// (40 lowercase hex digits, the shape of the scripts' SHA-1 digests). What
+/// makes two enqueues of an encrypted job "the same job" for given ids and
+/// idempotency keys (the stored payload differs every time: its nonce is
+/// random); keyed, so the digest tells nothing about the payload to whoever
+/// reads Redis without the key.
+#[cfg(feature = "encryption")]
+pub(crate) fn keyed_digest(
+    key: &PayloadKey,
+    job_type: &str,
+    payload: &[u8],
+) -> Result<String, PayloadCodecError> {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.material())
+        .map_err(|_| PayloadCodecError::Malformed("unusable digest key".to_owned()))?;
+    mac.update(job_type.as_bytes());
+    mac.update(b"\n");
+    mac.update(payload);
+    let tag = mac.finalize().into_bytes();
+    Ok(crate::client::idempotency::lower_hex(&tag[..20]))
+}
+
+#[cfg(not(feature = "encryption"))]
+pub(crate) fn keyed_digest(
+    _key: &PayloadKey,
+    _job_type: &str,
+    _payload: &[u8],
+) -> Result<String, PayloadCodecError> {
+    Err(PayloadCodecError::FeatureMissing {
+        what: "encrypted",
+        feature: "encryption",
+    })
+}
+
 #[cfg(not(feature = "encryption"))]
 pub(crate) fn seal(
     _key: &PayloadKey,

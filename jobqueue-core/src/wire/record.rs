@@ -119,6 +119,12 @@ pub struct Envelope {
     /// [`crate::wire::payload_codec`]; plain payloads omit it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enc: Option<String>,
+    /// The content digest of an encrypted payload (a keyed digest of the
+    /// job's type and plain payload, hex): what the enqueue scripts compare
+    /// for given ids and idempotency keys instead of the SHA-1 of the stored
+    /// payload, which differs at every encryption. Other records omit it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 impl Envelope {
@@ -148,6 +154,7 @@ impl Envelope {
             batch: None,
             tags: Vec::new(),
             enc: None,
+            digest: None,
         }
     }
 

@@ -107,8 +107,12 @@ end
 -- What makes two enqueues "the same job": its type and payload (not the
 -- envelope, which retries and scheduling rewrite): the SHA-1 (hex) of
 -- `<type>\n<payload>`. A client may compute it itself and pass it
--- (enqueue_idempotent.lua takes it as an argument; docs/protocol.md).
+-- (enqueue_idempotent.lua takes it as an argument; docs/protocol.md). An
+-- encrypted payload differs at every encryption: its envelope carries the
+-- digest of the plain payload (`digest`, keyed), which is used instead.
 local function content_digest(record)
+  local given = envelope_text(record, ',"digest":"')
+  if given then return given end
   local job_type = string.match(record, '^,"type":"([^"]*)"', 45) or ''
   local newline = string.find(record, '\n', 45, true)
   local payload = newline and string.sub(record, newline + 1) or ''
