@@ -245,3 +245,53 @@ fn escape_label(value: &str) -> String {
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use jobqueue_core::admin::{FlowWaits, KeyWait};
+
+    use super::*;
+
+    fn wait(key: &str, p50_ms: u64, p99_ms: u64) -> KeyWait {
+        KeyWait {
+            key: key.to_owned(),
+            starts: 1,
+            p50_ms,
+            p99_ms,
+            max_ms: p99_ms,
+        }
+    }
+
+    #[test]
+    fn flow_key_waits_are_one_series_per_key_and_quantile_with_escaped_labels() {
+        let waits = vec![(
+            "mail".to_owned(),
+            FlowWaits {
+                samples: 3,
+                keys: vec![wait("t:\"a\\b\"\n", 1500, 2000)],
+                other: Some(wait("other", 20, 40)),
+            },
+        )];
+        let mut text = Exposition::default();
+        flow_wait_families(&mut text, &waits);
+        let series: Vec<&str> = text.out.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            series,
+            [
+                r#"jobqueue_flow_key_wait_seconds{queue="mail",key="t:\"a\\b\"\n",quantile="0.5"} 1.5"#,
+                r#"jobqueue_flow_key_wait_seconds{queue="mail",key="t:\"a\\b\"\n",quantile="0.99"} 2"#,
+                r#"jobqueue_flow_key_wait_seconds{queue="mail",key="other",quantile="0.5"} 0.02"#,
+                r#"jobqueue_flow_key_wait_seconds{queue="mail",key="other",quantile="0.99"} 0.04"#,
+                r#"jobqueue_flow_key_wait_samples{queue="mail"} 3"#,
+            ]
+        );
+        assert!(
+            text.out
+                .contains("# TYPE jobqueue_flow_key_wait_seconds gauge\n")
+        );
+        // No queue with keyed starts: the families' HELP and TYPE only.
+        let mut empty = Exposition::default();
+        flow_wait_families(&mut empty, &[]);
+        assert_eq!(empty.out.lines().count(), 4, "{}", empty.out);
+    }
+}
