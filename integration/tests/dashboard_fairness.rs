@@ -442,8 +442,8 @@ async fn key_waits_show_in_the_api_the_page_and_metrics() {
         "id=\"key-waits\"".to_owned(),
         format!("over the latest {total} starts"),
         format!("<code>{HOSTILE_ESCAPED}</code>"),
-        "other keys".to_owned(),
-        "<code>t:k19</code>".to_owned(),
+        "<tr class=\"muted\"><td>other keys</td>".to_owned(),
+        "<tr><td><code>t:k19</code></td><td class=\"num\">20</td>".to_owned(),
     ] {
         assert!(page.contains(&expected), "{expected} not in {page}");
     }

@@ -235,7 +235,7 @@ fn waits_section(waits: &FlowWaits) -> Markup {
 
 fn wait_row(wait: &KeyWait, other: bool) -> Markup {
     html! {
-        tr.muted[other] {
+        tr class=[other.then_some("muted")] {
             td {
                 @if other { "other keys" } @else { code { (Visible(&wait.key)) } }
             }
