@@ -57,7 +57,14 @@ pub(crate) async fn keys(
                     tr {
                         td { code { (class.class) } }
                         (limit_cells(&class.limits))
-                        @if operator { (clear_cell(&state, &who, &name, &class.class)) }
+                        @if operator {
+                            (clear_cell(&state, &who, &name, &ClearButton {
+                                what: "key-limits",
+                                field: "class",
+                                value: &class.class,
+                                title: "Back to the default: one running job per key",
+                            }))
+                        }
                     }
                 }
                 tr.muted { td { "any other class" } (limit_cells(&KeyLimits::DEFAULT)) @if operator { td {} } }
@@ -134,15 +141,25 @@ fn set_form(state: &AppState, who: &Principal, queue: &str) -> Markup {
     }
 }
 
-/// The cell with a class's *Clear* button (back to the default).
-fn clear_cell(state: &AppState, who: &Principal, queue: &str, class: &str) -> Markup {
-    let action = state.link(&format!("/queues/{}/key-limits/clear", url(queue)));
+/// What a *Clear* button posts: `field=value` to the queue's `what/clear`
+/// form (`key-limits/clear` for a class's limits, `weights/clear` for a
+/// weight).
+struct ClearButton<'a> {
+    what: &'a str,
+    field: &'a str,
+    value: &'a str,
+    title: &'a str,
+}
+
+/// The cell with a *Clear* button, for a class's limits or a weight.
+fn clear_cell(state: &AppState, who: &Principal, queue: &str, button: &ClearButton) -> Markup {
+    let action = state.link(&format!("/queues/{}/{}/clear", url(queue), button.what));
     html! {
         td {
             form.inline method="post" action=(action) {
                 (csrf_field(state, who))
-                input type="hidden" name="class" value=(class);
-                button.secondary type="submit" title="Back to the default: one running job per key" { "Clear" }
+                input type="hidden" name=(button.field) value=(button.value);
+                button.secondary type="submit" title=(button.title) { "Clear" }
             }
         }
     }
@@ -174,7 +191,14 @@ fn weights_section(
                         tr {
                             td { code { (Visible(&weight.name)) } }
                             td.num { (weight.weight) }
-                            @if operator { (clear_weight_cell(state, who, queue, &weight.name)) }
+                            @if operator {
+                                (clear_cell(state, who, queue, &ClearButton {
+                                    what: "weights",
+                                    field: "name",
+                                    value: &weight.name,
+                                    title: "Its keys weigh 1 again (or their class's weight)",
+                                }))
+                            }
                         }
                     }
                 }
@@ -193,20 +217,6 @@ fn weight_form(state: &AppState, who: &Principal, queue: &str) -> Markup {
             label { "Class or key " input type="text" name="name" required maxlength="200" placeholder="e.g. gold or tenant:4711"; }
             label { "Weight " input type="number" min="1" max=(MAX_FLOW_WEIGHT) name="weight" required placeholder="e.g. 3"; }
             button type="submit" { "Set weight" }
-        }
-    }
-}
-
-/// The cell with a weight's *Clear* button.
-fn clear_weight_cell(state: &AppState, who: &Principal, queue: &str, name: &str) -> Markup {
-    let action = state.link(&format!("/queues/{}/weights/clear", url(queue)));
-    html! {
-        td {
-            form.inline method="post" action=(action) {
-                (csrf_field(state, who))
-                input type="hidden" name="name" value=(name);
-                button.secondary type="submit" title="Its keys weigh 1 again (or their class's weight)" { "Clear" }
-            }
         }
     }
 }
