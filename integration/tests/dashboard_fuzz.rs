@@ -119,7 +119,7 @@ fn segment() -> impl Strategy<Value = String> {
 }
 
 fn path() -> impl Strategy<Value = String> {
-    (0usize..13, segment(), segment(), query()).prop_map(|(shape, a, b, q)| {
+    (0usize..16, segment(), segment(), query()).prop_map(|(shape, a, b, q)| {
         let base = match shape {
             0 => format!("/api/v1/queues/{a}/jobs/{b}"),
             1 => format!("/queues/{a}/jobs/{b}"),
@@ -133,6 +133,9 @@ fn path() -> impl Strategy<Value = String> {
             9 => format!("/api/v1/queues/{a}/history"),
             10 => format!("/api/v1/queues/{a}/watch"),
             11 => "/api/v1/scaling".to_owned(),
+            12 => format!("/api/v1/queues/{a}/weights/{b}"),
+            13 => format!("/api/v1/queues/{a}/keys/waits"),
+            14 => format!("/queues/{a}/weights"),
             _ => format!("/{a}"),
         };
         if q.is_empty() {

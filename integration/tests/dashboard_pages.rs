@@ -328,6 +328,8 @@ async fn every_page_and_endpoint_answers() {
         "/api/v1/queues/default/jobs/active",
         "/api/v1/queues/default/jobs/retrying",
         "/api/v1/queues/default/groups",
+        "/api/v1/queues/default/weights",
+        "/api/v1/queues/default/keys/waits",
         "/api/v1/workers",
         "/api/v1/audit",
     ];

@@ -1279,6 +1279,30 @@ async fn framework_rejections_answer_json_on_the_api() {
             "",
             StatusCode::NOT_FOUND,
         ),
+        (
+            Method::PUT,
+            "/api/v1/queues/default/weights/gold",
+            &huge_body,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            Method::POST,
+            "/api/v1/queues/default/weights/gold",
+            "",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/queues/default/weights/%FF%FE",
+            r#"{"weight": 2}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/queues/default/keys/waits",
+            "",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
     ];
     for (method, path, body, want) in cases {
         let shown = &path[..path.len().min(60)];

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::bench::BenchArgs;
 use crate::commands::{
     alerts, batches, cancel, cron, events, history, jobs, key_limits, limits, migrate,
-    payload_keys, queue_actions, retry_delete, scaling, serve, signal, workflows,
+    payload_keys, queue_actions, retry_delete, scaling, serve, signal, weights, workflows,
 };
 
 /// jobqueue: operate background job queues on Redis.
@@ -23,6 +23,7 @@ use crate::commands::{
 ///   jobqueue alerts list                   alert rules, state and last firing
 ///   jobqueue queues limits mail --max-running 20 --rate 100/1s
 ///   jobqueue queues key-limits mail customer --rate 10/1s
+///   jobqueue queues weights mail gold --weight 3
 ///   jobqueue scaling --queue mail          desired workers for an autoscaler
 ///   JOBQUEUE_PAYLOAD_KEYS=k2:...,k1:... jobqueue keys rotate --queue mail
 ///   jobqueue serve --bind 0.0.0.0:9090 --token "$TOKEN"
@@ -68,7 +69,8 @@ pub enum Command {
     /// Totals, worker count, Redis, and every queue.
     Stats,
     /// Every queue with sizes, latency and paused flag; `queues limits` for flow limits,
-    /// `queues key-limits` for the limits of flow key classes.
+    /// `queues key-limits` for the limits of flow key classes, `queues weights` for the
+    /// weights of flow keys, `queues key-waits` for their waits.
     Queues(QueuesArgs),
     /// List jobs in a state (ready, keyed, scheduled, retry, dead, active, waiting, cancelled,
     /// expired, sleeping, waiting-for-signal), or `jobs search` by --tag, --id, --type, --batch or
@@ -123,7 +125,7 @@ pub enum Command {
     Bench(BenchArgs),
 }
 
-/// `jobqueue queues [limits | key-limits ...]`.
+/// `jobqueue queues [limits | key-limits | weights | key-waits ...]`.
 #[derive(Debug, Args)]
 pub struct QueuesArgs {
     /// Without a subcommand: the queues table.
@@ -139,4 +141,10 @@ pub enum QueuesCommand {
     /// Show the limits of a queue's flow key classes, or set (--max-running,
     /// --rate, --unlimited) or --clear one class's.
     KeyLimits(key_limits::KeyLimitsArgs),
+    /// Show the weights of a queue's key classes and flow keys (weighted
+    /// fairness), or set (--weight) or --clear one.
+    Weights(weights::WeightsArgs),
+    /// How long the busiest flow keys' latest starts waited (p50, p99, max),
+    /// and the other keys' together.
+    KeyWaits(weights::KeyWaitsArgs),
 }

@@ -12,7 +12,7 @@ use crate::cli::{Cli, Command, QueuesCommand};
 use crate::commands::exit::{CliError, EXIT_ERROR, EXIT_USAGE};
 use crate::commands::{
     alerts, batches, cancel, cron, events, history, jobs, key_limits, limits, migrate,
-    payload_keys, queue_actions, retry_delete, scaling, serve, signal, stats, workflows,
+    payload_keys, queue_actions, retry_delete, scaling, serve, signal, stats, weights, workflows,
 };
 use crate::config_file;
 
@@ -117,6 +117,10 @@ async fn dispatch(cli: &Cli, config: ClientConfig) -> Result<(), CliError> {
             Some(QueuesCommand::Limits(args)) => limits::limits(&client, args, json).await,
             Some(QueuesCommand::KeyLimits(args)) => {
                 key_limits::key_limits(&client, args, json).await
+            }
+            Some(QueuesCommand::Weights(args)) => weights::weights(&client, args, json).await,
+            Some(QueuesCommand::KeyWaits(args)) => {
+                weights::key_waits_command(&client, args, json).await
             }
         },
         Command::Jobs(args) => jobs::jobs(&client, args, json).await,

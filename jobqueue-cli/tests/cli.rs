@@ -595,6 +595,190 @@ async fn key_limits_command_shows_sets_and_clears_key_classes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weights_command_lists_sets_and_clears_flow_weights() {
+    let cli = Cli::new("weights").await;
+    let client = cli.client();
+    let admin = client.admin();
+    client
+        .job(Ping { n: 1 })
+        .flow_key("gold:7")
+        .enqueue()
+        .await
+        .unwrap();
+
+    let none = cli.json(&["queues", "weights", "default", "--json"]);
+    assert_eq!(
+        none,
+        serde_json::json!({ "default": 1, "max": 1000, "weights": [] })
+    );
+    let default = cli.json(&["queues", "weights", "default", "gold", "--json"]);
+    assert_eq!(
+        default,
+        serde_json::json!({ "name": "gold", "configured": false, "weight": 1 })
+    );
+
+    let set = cli.json(&[
+        "queues", "weights", "default", "gold", "--weight", "3", "--json",
+    ]);
+    assert_eq!(
+        set,
+        serde_json::json!({ "name": "gold", "configured": true, "weight": 3 })
+    );
+    let key = cli.run(&["queues", "weights", "default", "free:4711", "--weight", "2"]);
+    assert_eq!(
+        String::from_utf8_lossy(&key.stdout).trim(),
+        "default free:4711: weight 2"
+    );
+    let weights: Vec<(String, u32)> = admin
+        .flow_weights("default")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| (w.name, w.weight))
+        .collect();
+    assert_eq!(
+        weights,
+        [("free:4711".to_owned(), 2), ("gold".to_owned(), 3)]
+    );
+    // A key without a weight of its own weighs its class's.
+    let inherited = cli.run(&["queues", "weights", "default", "gold:7"]);
+    assert_eq!(
+        String::from_utf8_lossy(&inherited.stdout).trim(),
+        "default gold:7: as class gold (weight 3)"
+    );
+    let listed = cli.run(&["queues", "weights", "default"]);
+    let table = String::from_utf8_lossy(&listed.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("CLASS OR KEY"), "{table}");
+    assert!(
+        lines[1].starts_with("free:4711") && lines[1].ends_with('2'),
+        "{table}"
+    );
+    assert!(
+        lines[2].starts_with("gold") && lines[2].ends_with('3'),
+        "{table}"
+    );
+    assert!(lines[3].starts_with("(any other)"), "{table}");
+
+    // Bad usage (2), unknown queue or weight (3); nothing changes.
+    let weights_cmd = |rest: &[&'static str]| {
+        let mut args = vec!["queues", "weights"];
+        args.extend_from_slice(rest);
+        args
+    };
+    for (args, want) in [
+        (weights_cmd(&["default", "gold", "--weight", "0"]), 2),
+        (weights_cmd(&["default", "gold", "--weight", "1001"]), 2),
+        (weights_cmd(&["default", "gold", "--weight", "many"]), 2),
+        (
+            weights_cmd(&["default", "gold", "--clear", "--weight", "2"]),
+            2,
+        ),
+        (weights_cmd(&["default", "--weight", "2"]), 2),
+        (weights_cmd(&["default", "--clear"]), 2),
+        (weights_cmd(&["default", "a\"b", "--weight", "2"]), 2),
+        (weights_cmd(&["default", "a\"b"]), 2),
+        (weights_cmd(&["nope", "gold", "--weight", "2"]), 3),
+        (weights_cmd(&["default", "never-set", "--clear"]), 3),
+    ] {
+        let out = cli.run(&args);
+        assert_eq!(
+            code(&out),
+            want,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stderr.is_empty(), "{args:?} printed no error");
+    }
+    assert_eq!(admin.flow_weights("default").await.unwrap().len(), 2);
+
+    let cleared = cli.json(&["queues", "weights", "default", "gold", "--clear", "--json"]);
+    assert_eq!(
+        cleared,
+        serde_json::json!({ "name": "gold", "configured": false, "weight": 1 })
+    );
+    let left = admin.flow_weights("default").await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].name, "free:4711");
+
+    let audit: Vec<String> = admin
+        .audit_log(None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", e.action, e.target))
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            "clear_flow_weight default gold",
+            "set_flow_weight default free:4711 weight 2",
+            "set_flow_weight default gold weight 3",
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_waits_command_shows_the_waits_of_the_busiest_keys() {
+    let cli = Cli::new("key-waits").await;
+    let client = cli.client();
+    // A queue no job was enqueued to is unknown (3).
+    let unknown = cli.run(&["queues", "key-waits", "default"]);
+    assert_eq!(code(&unknown), 3);
+
+    // 12 keys of 1-12 jobs, run inline (through fetch_limited.lua, which
+    // samples the waits).
+    let mut total = 0u64;
+    for i in 0..12u64 {
+        for n in 0..=i {
+            client
+                .job(Ping { n })
+                .flow_key(format!("t:k{i:02}"))
+                .enqueue()
+                .await
+                .unwrap();
+            total += 1;
+        }
+    }
+    let empty = cli.run(&["queues", "key-waits", "default"]);
+    assert_eq!(
+        String::from_utf8_lossy(&empty.stdout).trim(),
+        "default: no keyed job started yet"
+    );
+    let report = cli
+        .t
+        .drain(cli.t.worker().register::<Ping>())
+        .await
+        .unwrap();
+    assert_eq!(report.succeeded() as u64, total);
+
+    let waits = cli.json(&["queues", "key-waits", "default", "--json"]);
+    assert_eq!(waits["samples"], total, "{waits}");
+    let keys = waits["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 10, "{waits}");
+    assert_eq!(keys[0]["key"], "t:k11", "{waits}");
+    assert_eq!(keys[0]["starts"], 12, "{waits}");
+    // The two quietest keys (1 and 2 starts) are "other".
+    assert_eq!(waits["other"]["key"], "other", "{waits}");
+    assert_eq!(waits["other"]["starts"], 3, "{waits}");
+
+    let shown = cli.run(&["queues", "key-waits", "default"]);
+    let table = String::from_utf8_lossy(&shown.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("KEY") && lines[0].contains("P99 MS"),
+        "{table}"
+    );
+    assert!(lines[1].starts_with("t:k11"), "{table}");
+    assert!(lines[11].starts_with("(other keys)"), "{table}");
+    assert_eq!(
+        lines[12],
+        format!("over the latest {total} starts"),
+        "{table}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_keyed_lists_jobs_waiting_in_their_flow_keys() {
     let cli = Cli::new("keyed").await;
     let client = cli.client();

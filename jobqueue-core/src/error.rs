@@ -235,6 +235,17 @@ pub enum Error {
         /// The key class.
         class: String,
     },
+    /// No weight is set for that key class or flow key on that queue (its
+    /// keys weigh their class's, or 1; see `Admin::set_flow_weight`).
+    #[error("{op}: no weight set for '{name}' on queue '{queue}'")]
+    FlowWeightNotFound {
+        /// The operation that failed.
+        op: &'static str,
+        /// The queue looked in.
+        queue: String,
+        /// The key class or flow key.
+        name: String,
+    },
     /// The Redis data was written by a newer jobqueue than this one.
     #[error(
         "the Redis data layout is schema version {found}, newer than this build of jobqueue \
@@ -394,6 +405,7 @@ impl Error {
             Error::JobNotFound { .. }
             | Error::CronEntryNotFound { .. }
             | Error::KeyClassNotFound { .. }
+            | Error::FlowWeightNotFound { .. }
             | Error::BatchNotFound { .. }
             | Error::EventsMissed { .. } => ErrorKind::NotFound,
             Error::BatchClosed { .. } | Error::WorkflowConflict { .. } => ErrorKind::Conflict,
@@ -418,6 +430,7 @@ impl Error {
             | Error::JobNotFound { op, .. }
             | Error::CronEntryNotFound { op, .. }
             | Error::KeyClassNotFound { op, .. }
+            | Error::FlowWeightNotFound { op, .. }
             | Error::JobNotSucceeded { op, .. }
             | Error::WaitTimeout { op, .. }
             | Error::NotReplicated { op, .. }

@@ -35,7 +35,8 @@
 //!   on; the API and the forms both call it, and the CLI shares its
 //!   operator-API half.
 //! - `snapshot.rs` (the cached overview), `scaling.rs` (the cached
-//!   autoscaling signal, `docs/deployment.md`) and `metrics.rs` (`/metrics`).
+//!   autoscaling signal, `docs/deployment.md`), `flow_waits.rs` (the cached
+//!   per-key waits) and `metrics.rs` (`/metrics`).
 //! - `alerts/` (feature `alerts`): alert rules, their leader-elected
 //!   evaluator and webhook sinks (`docs/alerts.md`).
 #![warn(missing_docs, unreachable_pub)]
@@ -51,6 +52,7 @@ mod api;
 mod audit_log;
 mod config;
 mod error;
+mod flow_waits;
 pub mod format;
 mod max_age_cache;
 mod metrics;

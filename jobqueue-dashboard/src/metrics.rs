@@ -1,6 +1,7 @@
 //! `/metrics` in the Prometheus text format, rendered from the cached
-//! snapshot: a scrape never costs Redis more than one snapshot refresh per
-//! `snapshot_max_age`, however often it comes.
+//! snapshot, scaling signal and per-key waits: a scrape never costs Redis
+//! more than one refresh of each per `snapshot_max_age`, however often it
+//! comes.
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use jobqueue_core::QueueInfo;
 use jobqueue_core::admin::scaling::QueueScaling;
+use jobqueue_core::admin::{FlowWaits, KeyWait, WAIT_SAMPLES};
 
 use crate::error::ApiError;
 use crate::snapshot::Snapshot;
@@ -19,23 +21,29 @@ use crate::state::AppState;
 pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let snapshot = state.snapshot.get(&state.admin).await?;
     let scaling = state.scaling.get(&state.admin).await?;
+    let waits = state.flow_waits.get(&state.admin, &snapshot.queues).await?;
     Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        render(&snapshot, &scaling),
+        render(&snapshot, &scaling, &waits),
     )
         .into_response())
 }
 
-/// The exposition text of one snapshot and scaling signal: the per-queue
-/// families, the autoscaling families, then the gauges of the whole
-/// deployment (workers, Redis).
-pub(crate) fn render(snapshot: &Snapshot, scaling: &[QueueScaling]) -> String {
+/// The exposition text of one snapshot, scaling signal and set of per-key
+/// waits: the per-queue families, the autoscaling families, the flow key
+/// waits, then the gauges of the whole deployment (workers, Redis).
+pub(crate) fn render(
+    snapshot: &Snapshot,
+    scaling: &[QueueScaling],
+    waits: &[(String, FlowWaits)],
+) -> String {
     let mut text = Exposition::default();
     queue_families(&mut text, &snapshot.queues);
     scaling_families(&mut text, scaling);
+    flow_wait_families(&mut text, waits);
     deployment_gauges(&mut text, snapshot);
     text.out
 }
@@ -155,6 +163,52 @@ fn scaling_families(text: &mut Exposition, scaling: &[QueueScaling]) {
     );
 }
 
+/// The waits of keyed starts, for the queues that have some: p50 and p99
+/// of each of the busiest keys (at most
+/// [`crate::actions::weights::WAIT_KEYS_SHOWN`]) and of the rest as
+/// `key="other"`, so a queue has at most that many plus one key values.
+fn flow_wait_families(text: &mut Exposition, waits: &[(String, FlowWaits)]) {
+    let mut quantiles = Vec::new();
+    for (queue, waits) in waits {
+        let queue = escape_label(queue);
+        for wait in waits.keys.iter().chain(&waits.other) {
+            quantiles.extend(wait_quantiles(&queue, wait));
+        }
+    }
+    text.family(
+        "jobqueue_flow_key_wait_seconds",
+        "gauge",
+        "Wait from ready to started of a flow key's latest keyed starts, by quantile; \
+         the busiest keys by name, the rest as key=\"other\".",
+        quantiles,
+    );
+    text.family(
+        "jobqueue_flow_key_wait_samples",
+        "gauge",
+        &format!("Keyed starts the flow key waits cover (the latest, at most {WAIT_SAMPLES})."),
+        waits
+            .iter()
+            .map(|(queue, waits)| {
+                (
+                    format!("{{queue=\"{}\"}}", escape_label(queue)),
+                    waits.samples as f64,
+                )
+            })
+            .collect(),
+    );
+}
+
+/// The p50 and p99 rows of one key (`queue` already escaped).
+fn wait_quantiles(queue: &str, wait: &KeyWait) -> [(String, f64); 2] {
+    let key = escape_label(&wait.key);
+    [("0.5", wait.p50_ms), ("0.99", wait.p99_ms)].map(|(quantile, ms)| {
+        (
+            format!("{{queue=\"{queue}\",key=\"{key}\",quantile=\"{quantile}\"}}"),
+            ms as f64 / 1000.0,
+        )
+    })
+}
+
 /// The gauges of the whole deployment: workers, the queue registry, Redis.
 fn deployment_gauges(text: &mut Exposition, snapshot: &Snapshot) {
     text.gauge(
@@ -190,4 +244,54 @@ fn escape_label(value: &str) -> String {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use jobqueue_core::admin::{FlowWaits, KeyWait};
+
+    use super::*;
+
+    fn wait(key: &str, p50_ms: u64, p99_ms: u64) -> KeyWait {
+        KeyWait {
+            key: key.to_owned(),
+            starts: 1,
+            p50_ms,
+            p99_ms,
+            max_ms: p99_ms,
+        }
+    }
+
+    #[test]
+    fn flow_key_waits_are_one_series_per_key_and_quantile_with_escaped_labels() {
+        let waits = vec![(
+            "mail".to_owned(),
+            FlowWaits {
+                samples: 3,
+                keys: vec![wait("t:\"a\\b\"\n", 1500, 2000)],
+                other: Some(wait("other", 20, 40)),
+            },
+        )];
+        let mut text = Exposition::default();
+        flow_wait_families(&mut text, &waits);
+        let series: Vec<&str> = text.out.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            series,
+            [
+                r#"jobqueue_flow_key_wait_seconds{queue="mail",key="t:\"a\\b\"\n",quantile="0.5"} 1.5"#,
+                r#"jobqueue_flow_key_wait_seconds{queue="mail",key="t:\"a\\b\"\n",quantile="0.99"} 2"#,
+                r#"jobqueue_flow_key_wait_seconds{queue="mail",key="other",quantile="0.5"} 0.02"#,
+                r#"jobqueue_flow_key_wait_seconds{queue="mail",key="other",quantile="0.99"} 0.04"#,
+                r#"jobqueue_flow_key_wait_samples{queue="mail"} 3"#,
+            ]
+        );
+        assert!(
+            text.out
+                .contains("# TYPE jobqueue_flow_key_wait_seconds gauge\n")
+        );
+        // No queue with keyed starts: the families' HELP and TYPE only.
+        let mut empty = Exposition::default();
+        flow_wait_families(&mut empty, &[]);
+        assert_eq!(empty.out.lines().count(), 4, "{}", empty.out);
+    }
 }

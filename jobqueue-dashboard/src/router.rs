@@ -10,6 +10,7 @@ use jobqueue_core::Admin;
 
 use crate::config::DashboardConfig;
 use crate::error::ApiError;
+use crate::flow_waits::FlowWaitsCache;
 use crate::scaling::ScalingCache;
 use crate::security::csrf_tokens::CsrfTokens;
 use crate::security::header_throttle::HeaderThrottle;
@@ -59,6 +60,7 @@ pub fn dashboard_router(admin: Admin, config: DashboardConfig) -> Router {
         admin,
         snapshot: SnapshotCache::new(config.snapshot_max_age),
         scaling: ScalingCache::new(config.scaling.clone(), config.snapshot_max_age),
+        flow_waits: FlowWaitsCache::new(config.snapshot_max_age),
         csrf: CsrfTokens::new(config.csrf_secret.as_deref()),
         header_throttle: HeaderThrottle::default(),
         event_readers: Arc::new(tokio::sync::Semaphore::new(api::MAX_EVENT_READERS)),

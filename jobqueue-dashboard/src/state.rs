@@ -1,11 +1,12 @@
 //! What every handler shares: the operator API, the configuration, the
-//! CSRF tokens, the cached snapshot and scaling signal, and the checks every handler that
+//! CSRF tokens, the cached snapshot, scaling signal and key waits, and the checks every handler that
 //! names a queue or links to a page needs.
 
 use jobqueue_core::{Admin, JobInfo};
 
 use crate::config::DashboardConfig;
 use crate::error::ApiError;
+use crate::flow_waits::FlowWaitsCache;
 use crate::params;
 use crate::scaling::ScalingCache;
 use crate::security::csrf_tokens::CsrfTokens;
@@ -21,6 +22,8 @@ pub(crate) struct AppState {
     pub(crate) snapshot: SnapshotCache,
     /// The autoscaling signal (`scaling.rs`).
     pub(crate) scaling: ScalingCache,
+    /// The per-key waits `/metrics` shows (`flow_waits.rs`).
+    pub(crate) flow_waits: FlowWaitsCache,
     pub(crate) header_throttle: HeaderThrottle,
     /// Open event streams (`api/events.rs`), at most
     /// [`crate::api::MAX_EVENT_READERS`].

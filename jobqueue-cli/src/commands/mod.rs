@@ -28,4 +28,5 @@ pub mod search;
 pub mod serve;
 pub mod signal;
 pub(crate) mod stats;
+pub mod weights;
 pub mod workflows;

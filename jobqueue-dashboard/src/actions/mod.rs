@@ -5,7 +5,7 @@
 //! operator API call and, when that changed something, writes the audit
 //! log.
 //!
-//! The operator-API half of the cron, limits and key-class actions (the
+//! The operator-API half of the cron, limits, key-class and weight actions (the
 //! `apply_*` functions, the audit targets and the views) is public: the
 //! `jobqueue` CLI runs the same calls and writes the same audit targets.
 
@@ -19,4 +19,5 @@ pub(crate) mod queues;
 pub(crate) mod search;
 pub(crate) mod signals;
 pub mod watch;
+pub mod weights;
 pub mod workflows;

@@ -63,6 +63,7 @@ struct KeyView {
     waiting: u64,
     running: u64,
     limits: FlatLimitsView,
+    weight: u32,
 }
 
 /// `GET /queues/{queue}/keys`.
@@ -99,6 +100,7 @@ async fn keys_with_work(
                 waiting: k.waiting,
                 running: k.running,
                 limits: k.limits.into(),
+                weight: k.weight,
             })
             .collect(),
     }))

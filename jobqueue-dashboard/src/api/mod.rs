@@ -18,6 +18,7 @@ mod scaling;
 mod search;
 mod stats;
 pub(crate) mod watch;
+mod weights;
 mod workers;
 mod workflows;
 
@@ -39,6 +40,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .merge(jobs::routes())
         .merge(search::routes())
         .merge(keys::routes())
+        .merge(weights::routes())
         .merge(limits::routes())
         .merge(cron::routes())
         .merge(batches::routes())

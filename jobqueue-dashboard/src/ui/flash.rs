@@ -28,6 +28,10 @@ pub(crate) fn flash(params: &Params) -> Option<String> {
         "clear_key_limits" => {
             "Key class limits cleared: its keys run one job at a time again.".to_owned()
         }
+        "set_flow_weight" => "Flow weight set.".to_owned(),
+        "clear_flow_weight" => {
+            "Flow weight cleared: its keys weigh 1 again (or their class's weight).".to_owned()
+        }
         _ => return None,
     })
 }

@@ -67,6 +67,11 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/queues/{queue}/keys", get(pages::keys::keys))
         .route("/queues/{queue}/key-limits", post(forms::keys::set))
         .route("/queues/{queue}/key-limits/clear", post(forms::keys::clear))
+        .route("/queues/{queue}/weights", post(forms::keys::set_weight))
+        .route(
+            "/queues/{queue}/weights/clear",
+            post(forms::keys::clear_weight),
+        )
         .route("/queues/{queue}/batches", get(pages::batches::batches))
         .route("/queues/{queue}/batches/{id}", get(pages::batches::batch))
         .route(

@@ -1,7 +1,8 @@
-//! A queue's keyed flow control: the limits of each key class (with the
-//! forms to set and clear them, for operators; they post to
-//! `forms/keys.rs`), and the keys with work, their waiting and running
-//! jobs.
+//! A queue's keyed flow control: the limits of each key class and the
+//! weights of key classes and flow keys (with the forms to set and clear
+//! them, for operators; they post to `forms/keys.rs`), the keys with work,
+//! their waiting and running jobs and weight, and how long the busiest
+//! keys' latest starts waited.
 
 use std::sync::Arc;
 
@@ -9,11 +10,14 @@ use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Html;
 use jobqueue_core::KeyLimits;
+use jobqueue_core::admin::{FlowWaits, KeyWait, MAX_FLOW_WEIGHT, WAIT_SAMPLES};
 use maud::{Markup, html};
 
 use crate::actions::limits::LimitsView;
+use crate::actions::weights::{self, FlowWeightView};
 use crate::config::Role;
 use crate::error::ApiError;
+use crate::format::{count, duration_ms};
 use crate::params::Params;
 use crate::security::principal::Principal;
 use crate::state::AppState;
@@ -36,6 +40,8 @@ pub(crate) async fn keys(
     let info = state.admin.queue(&name).await?;
     let classes = state.admin.key_limits(&name).await?;
     let keys = state.admin.flow_keys(&name, limit).await?;
+    let weights = weights::flow_weights(&state.admin, &name).await?;
+    let waits = weights::key_waits(&state.admin, &name).await?;
     let body = html! {
         h1 { "Flow keys of " code { (name) } }
         p.muted {
@@ -51,7 +57,14 @@ pub(crate) async fn keys(
                     tr {
                         td { code { (class.class) } }
                         (limit_cells(&class.limits))
-                        @if operator { (clear_cell(&state, &who, &name, &class.class)) }
+                        @if operator {
+                            (clear_cell(&state, &who, &name, &ClearButton {
+                                what: "key-limits",
+                                field: "class",
+                                value: &class.class,
+                                title: "Back to the default: one running job per key",
+                            }))
+                        }
                     }
                 }
                 tr.muted { td { "any other class" } (limit_cells(&KeyLimits::DEFAULT)) @if operator { td {} } }
@@ -63,7 +76,7 @@ pub(crate) async fn keys(
             p.muted #no-keys { "No key has jobs waiting or running." }
         } @else {
             table #flow-keys {
-                thead { tr { th { "key" } th.num { "waiting" } th.num { "running" } th { "max running" } th { "rate" } } }
+                thead { tr { th { "key" } th.num { "waiting" } th.num { "running" } th { "max running" } th { "rate" } th.num { "weight" } } }
                 tbody {
                     @for key in &keys {
                         tr {
@@ -71,6 +84,7 @@ pub(crate) async fn keys(
                             td.num { (key.waiting) }
                             td.num { (key.running) }
                             (limit_cells(&key.limits))
+                            td.num { (key.weight) }
                         }
                     }
                 }
@@ -79,6 +93,8 @@ pub(crate) async fn keys(
                 p.muted { "Showing the first " (limit) " keys; raise ?limit= to see more." }
             }
         }
+        (weights_section(&state, &who, &name, &weights, operator))
+        (waits_section(&waits))
         p { a href=(state.link(&jobs_path(&name, "ready"))) { "Back to queue " (name) } }
     };
     let title = format!("{name} · flow keys");
@@ -125,16 +141,118 @@ fn set_form(state: &AppState, who: &Principal, queue: &str) -> Markup {
     }
 }
 
-/// The cell with a class's *Clear* button (back to the default).
-fn clear_cell(state: &AppState, who: &Principal, queue: &str, class: &str) -> Markup {
-    let action = state.link(&format!("/queues/{}/key-limits/clear", url(queue)));
+/// What a *Clear* button posts: `field=value` to the queue's `what/clear`
+/// form (`key-limits/clear` for a class's limits, `weights/clear` for a
+/// weight).
+struct ClearButton<'a> {
+    what: &'a str,
+    field: &'a str,
+    value: &'a str,
+    title: &'a str,
+}
+
+/// The cell with a *Clear* button, for a class's limits or a weight.
+fn clear_cell(state: &AppState, who: &Principal, queue: &str, button: &ClearButton) -> Markup {
+    let action = state.link(&format!("/queues/{}/{}/clear", url(queue), button.what));
     html! {
         td {
             form.inline method="post" action=(action) {
                 (csrf_field(state, who))
-                input type="hidden" name="class" value=(class);
-                button.secondary type="submit" title="Back to the default: one running job per key" { "Clear" }
+                input type="hidden" name=(button.field) value=(button.value);
+                button.secondary type="submit" title=(button.title) { "Clear" }
             }
+        }
+    }
+}
+
+/// The weights set (with *Clear* beside each, and the form to set one, for
+/// operators).
+fn weights_section(
+    state: &AppState,
+    who: &Principal,
+    queue: &str,
+    weights: &[FlowWeightView],
+    operator: bool,
+) -> Markup {
+    html! {
+        h2 { "Weights" }
+        p.muted {
+            "Ready keys take turns; a key's weight is its share of the starts against the other busy keys "
+            "(weights 3 and 1 start jobs 3:1). A flow key's own weight wins over its class's; "
+            "a key without either weighs 1."
+        }
+        @if weights.is_empty() {
+            p.muted #no-weights { "No weights set: every key weighs 1." }
+        } @else {
+            table #flow-weights {
+                thead { tr { th { "class or key" } th.num { "weight" } @if operator { th {} } } }
+                tbody {
+                    @for weight in weights {
+                        tr {
+                            td { code { (Visible(&weight.name)) } }
+                            td.num { (weight.weight) }
+                            @if operator {
+                                (clear_cell(state, who, queue, &ClearButton {
+                                    what: "weights",
+                                    field: "name",
+                                    value: &weight.name,
+                                    title: "Its keys weigh 1 again (or their class's weight)",
+                                }))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if operator { (weight_form(state, who, queue)) }
+    }
+}
+
+/// The form that sets the weight of a class or key.
+fn weight_form(state: &AppState, who: &Principal, queue: &str) -> Markup {
+    let action = state.link(&format!("/queues/{}/weights", url(queue)));
+    html! {
+        form.filters method="post" action=(action) #weight-form {
+            (csrf_field(state, who))
+            label { "Class or key " input type="text" name="name" required maxlength="200" placeholder="e.g. gold or tenant:4711"; }
+            label { "Weight " input type="number" min="1" max=(MAX_FLOW_WEIGHT) name="weight" required placeholder="e.g. 3"; }
+            button type="submit" { "Set weight" }
+        }
+    }
+}
+
+/// How long the busiest keys' latest starts waited (ready → leased).
+fn waits_section(waits: &FlowWaits) -> Markup {
+    html! {
+        h2 { "Waits" }
+        @if waits.samples == 0 {
+            p.muted #no-waits { "No keyed job started yet." }
+        } @else {
+            p.muted {
+                "How long jobs waited from ready to started, over the latest " (count(waits.samples))
+                " starts (at most " (count(WAIT_SAMPLES as u64)) "); the busiest keys first."
+            }
+            table #key-waits {
+                thead { tr { th { "key" } th.num { "starts" } th.num { "p50" } th.num { "p99" } th.num { "max" } } }
+                tbody {
+                    @for wait in &waits.keys { (wait_row(wait, false)) }
+                    @if let Some(other) = &waits.other { (wait_row(other, true)) }
+                }
+            }
+        }
+    }
+}
+
+fn wait_row(wait: &KeyWait, other: bool) -> Markup {
+    html! {
+        tr class=[other.then_some("muted")] {
+            td {
+                @if other { "other keys" } @else { code { (Visible(&wait.key)) } }
+            }
+            td.num { (count(wait.starts)) }
+            td.num { (duration_ms(wait.p50_ms)) }
+            td.num { (duration_ms(wait.p99_ms)) }
+            td.num { (duration_ms(wait.max_ms)) }
         }
     }
 }
