@@ -207,7 +207,7 @@ async fn weights_three_to_one_serve_two_busy_keys_three_to_one() {
         .await,
         "{COUNTED} jobs started"
     );
-    admin.pause("default").await.expect("pause");
+    pause_and_settle(&env).await;
     let (heavy, light) = (starts(&env, "t:heavy").await, starts(&env, "t:light").await);
     let ratio = heavy as f64 / light.max(1) as f64;
     eprintln!("served {heavy} : {light} = {ratio:.3}");
@@ -285,7 +285,7 @@ async fn weights_three_to_one_serve_two_busy_keys_three_to_one() {
         })
         .await
     );
-    admin.pause("default").await.expect("pause");
+    pause_and_settle(&env).await;
     let heavy = starts(&env, "t:heavy").await - heavy0;
     let light = starts(&env, "t:light").await - light0;
     let ratio = heavy as f64 / light.max(1) as f64;
@@ -294,6 +294,20 @@ async fn weights_three_to_one_serve_two_busy_keys_three_to_one() {
         "unweighted round-robin served {heavy}:{light}"
     );
     stop(workers);
+}
+
+/// Pauses `default` and waits until the jobs leased before the pause ran
+/// (each start is sampled at its lease and recorded when it runs).
+async fn pause_and_settle(env: &TestRedis) {
+    let admin = env.client().admin();
+    admin.pause("default").await.expect("pause");
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            admin.queue("default").await.expect("queue").active == 0
+        })
+        .await,
+        "the leased jobs ran"
+    );
 }
 
 #[tokio::test]
