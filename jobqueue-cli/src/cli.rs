@@ -45,6 +45,32 @@ pub struct Cli {
     #[arg(long, global = true, env = "JOBQUEUE_PREFIX", default_value = "jq")]
     pub prefix: String,
 
+    /// Read the Redis password from this file at every connect and every
+    /// --redis-password-refresh (a mounted secret that is rotated, e.g. a
+    /// cloud IAM token); replaces a password in the URL.
+    #[arg(long, global = true, env = "JOBQUEUE_REDIS_PASSWORD_FILE")]
+    pub redis_password_file: Option<std::path::PathBuf>,
+
+    /// The ACL user of --redis-password-file.
+    #[arg(
+        long,
+        global = true,
+        env = "JOBQUEUE_REDIS_USERNAME",
+        default_value = "default"
+    )]
+    pub redis_username: String,
+
+    /// Seconds between re-reads of --redis-password-file by live connections,
+    /// which then log in again (keep it below the old password's overlap).
+    #[arg(
+        long,
+        global = true,
+        env = "JOBQUEUE_REDIS_PASSWORD_REFRESH",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub redis_password_refresh: u64,
+
     /// Config file of NAME=value lines (e.g. JOBQUEUE_REDIS_URL=redis://db:6379);
     /// flags and environment variables take precedence over it.
     #[arg(long, global = true, env = "JOBQUEUE_CONFIG")]

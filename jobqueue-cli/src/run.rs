@@ -3,8 +3,10 @@
 //! outcome into an exit code.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
+use jobqueue_core::credentials::FileCredentials;
 use jobqueue_core::{BulkAction, Client, ClientConfig};
 
 use crate::bench;
@@ -60,7 +62,13 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = ClientConfig::new(&cli.redis_url).prefix(&cli.prefix);
+    let mut config = ClientConfig::new(&cli.redis_url).prefix(&cli.prefix);
+    if let Some(file) = &cli.redis_password_file {
+        config = config.credentials_provider(
+            FileCredentials::new(&cli.redis_username, file)
+                .refresh_every(Duration::from_secs(cli.redis_password_refresh)),
+        );
+    }
     match runtime.block_on(dispatch(&cli, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
