@@ -1,5 +1,6 @@
 //! The per-key waits `/metrics` shows: every queue's busiest keys' waits
-//! ([`crate::actions::weights::key_waits`]) behind a [`MaxAgeCache`], so
+//! (the [`WAIT_KEYS_SHOWN`] busiest, as every surface shows them) behind a
+//! [`MaxAgeCache`], so
 //! scrapes cost Redis one read of each queue's wait samples per
 //! `snapshot_max_age`. Queues without keyed starts (no samples) are left
 //! out, which keeps the families to the queues that use flow keys.
@@ -11,8 +12,12 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use jobqueue_core::Admin;
 use jobqueue_core::admin::{FlowWaits, QueueInfo};
 
-use crate::actions::weights::key_waits;
 use crate::max_age_cache::MaxAgeCache;
+
+/// How many keys the waits tables, `/metrics` and the CLI name (the rest
+/// are summed up as "other"), so their size stays bounded however many
+/// keys a queue has.
+pub const WAIT_KEYS_SHOWN: usize = 10;
 
 /// Queues whose samples are read at once.
 const CONCURRENT_READS: usize = 8;
@@ -46,7 +51,7 @@ async fn read(
     let names: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
     let all: Vec<(String, FlowWaits)> = stream::iter(names)
         .map(|name| async move {
-            let waits = key_waits(admin, &name).await?;
+            let waits = admin.flow_key_waits(&name, WAIT_KEYS_SHOWN).await?;
             Ok::<_, jobqueue_core::Error>((name, waits))
         })
         .buffered(CONCURRENT_READS)

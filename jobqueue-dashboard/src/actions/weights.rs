@@ -19,10 +19,7 @@ use crate::state::AppState;
 /// The weight of a key without one of its own or of its class.
 pub const DEFAULT_WEIGHT: u32 = 1;
 
-/// How many keys the waits tables, `/metrics` and the CLI name (the rest
-/// are summed up as "other"), so their size stays bounded however many
-/// keys a queue has.
-pub const WAIT_KEYS_SHOWN: usize = 10;
+pub use crate::flow_waits::WAIT_KEYS_SHOWN;
 
 /// The body of `PUT /api/v1/queues/{queue}/weights/{name}`: `{"weight": 3}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
