@@ -292,8 +292,9 @@ async fn weights_three_to_one_serve_two_busy_keys_three_to_one() {
     let heavy = starts(&env, "t:heavy").await - heavy0;
     let light = starts(&env, "t:light").await - light0;
     let ratio = heavy as f64 / light.max(1) as f64;
+    eprintln!("unweighted: served {heavy} : {light} = {ratio:.3}");
     assert!(
-        (0.8..=1.25).contains(&ratio),
+        (0.9..=1.11).contains(&ratio),
         "unweighted round-robin served {heavy}:{light}"
     );
     stop(workers);

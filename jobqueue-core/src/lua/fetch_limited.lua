@@ -191,7 +191,7 @@ local function wait_start(record)
   return nil
 end
 local waits = {}
-for _, key in ipairs(keys) do
+for position, key in ipairs(keys) do
   local room = want - #keyed
   if room <= 0 then break end
   local list_key = queue_key(base, ':g:' .. key)
@@ -204,6 +204,10 @@ for _, key in ipairs(keys) do
     if credit < 1 then credit = credit + weight_of[key] * share end
   end
   local take = math.min(room, credit or share)
+  -- Round-robin: the batch filled before this key had its share, so it
+  -- keeps its place at the front of the round (else the first key listed
+  -- would always get the full share and the next one the rest).
+  local short_of_share = not weighted and room < share
   if limits.max then take = math.min(take, limits.max - running) end
   local bucket_key, key_tokens, window_key, key_wait = nil, nil, nil, nil
   if take > 0 and limits.rate and limits.window then
@@ -258,9 +262,15 @@ for _, key in ipairs(keys) do
     -- The batch filled before its credit ran out: it keeps its place at
     -- the front of the round and goes on at the next fetch.
     redis.call('HSET', credit_key, key, credit)
+  elseif short_of_share then
+    -- Keeps its place: served first at the next fetch.
   else
-    -- Served (or skipped for a full batch): to the back of the round.
-    redis.call('ZADD', KEYS[8], ms_text(now), key)
+    -- Served its share: to the back of the round, behind the keys served
+    -- before it in this fetch (1 µs apart, the last one at now), so keys
+    -- served alike keep their order instead of falling back to name order
+    -- (which would hand the first key by name the larger part of every
+    -- uneven batch).
+    redis.call('ZADD', KEYS[8], ms_text(now - (#keys - position) / 1000), key)
     if weighted then redis.call('HDEL', credit_key, key) end
   end
 end
