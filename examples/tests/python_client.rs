@@ -284,7 +284,7 @@ async fn cancelling_a_job_stops_it_on_the_python_worker() -> Result<(), Box<dyn 
     let t = TestRedis::named("py-cancel").await?;
     let client = t.client();
     let id = client.enqueue(Wait { seconds: 60 }).await?;
-    let worker = tokio::process::Command::new("python3")
+    let mut worker = tokio::process::Command::new("python3")
         .arg(repo_root().join("examples/interop/worker.py"))
         .args([
             "--url",
@@ -297,6 +297,23 @@ async fn cancelling_a_job_stops_it_on_the_python_worker() -> Result<(), Box<dyn 
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
+    // The worker's log, read as it comes.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let stderr = worker.stderr.take().ok_or("no stderr")?;
+    let reader = tokio::spawn({
+        let log = log.clone();
+        async move {
+            use tokio::io::AsyncBufReadExt;
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(mut log) = log.lock() {
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            }
+        }
+    });
+    let logged = |text: &str| log.lock().map(|log| log.contains(text)).unwrap_or(false);
     let admin = client.admin();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while admin.job("default", id).await?.map(|job| job.state) != Some(JobState::Active) {
@@ -307,9 +324,17 @@ async fn cancelling_a_job_stops_it_on_the_python_worker() -> Result<(), Box<dyn 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     client.cancel("default", id).await?;
-    // The worker's only job stopped: a SIGTERM now ends it at once, not
-    // after the 25 s grace period a running job would get.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once the worker says its only job stopped, a SIGTERM ends it at once,
+    // not after the 25 s grace period a running job would get. (A fixed
+    // 300 ms wait here was too short once on a CPU-starved CI machine.)
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !logged("cancelled by an operator") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the worker never stopped the cancelled job"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let pid = worker.id().ok_or("no pid")?.to_string();
     assert!(
         Command::new("kill")
@@ -317,10 +342,10 @@ async fn cancelling_a_job_stops_it_on_the_python_worker() -> Result<(), Box<dyn 
             .status()?
             .success()
     );
-    let output = tokio::time::timeout(Duration::from_secs(10), worker.wait_with_output()).await??;
-    let log = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{log}");
-    assert!(log.contains("cancelled by an operator"), "{log}");
+    let status = tokio::time::timeout(Duration::from_secs(10), worker.wait()).await??;
+    let _ = reader.await;
+    let log = log.lock().map(|log| log.clone()).unwrap_or_default();
+    assert!(status.success(), "{log}");
     let job = admin.job("default", id).await?.ok_or("the job is gone")?;
     assert_eq!(job.state, JobState::Cancelled);
     assert_eq!(
