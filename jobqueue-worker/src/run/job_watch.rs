@@ -24,6 +24,13 @@
 //!   long as it blocked if that is longer: the runtime it now waits on may
 //!   be held as long by other jobs blocking beside it (two jobs blocking
 //!   both threads for 6 s: the first to let go waits for the second).
+//! * the same holds when the deadline passed while *another* job held the
+//!   runtime and this one, woken, could not be polled (its timer could not
+//!   fire either): a poll that comes [`BLOCKING_POLL`] or more after the
+//!   deadline gets the window (once), as long as the hold-up if longer. A
+//!   job starved by a blocking neighbour is not timed out and run again for
+//!   the neighbour's fault; one that really waits too long still times out
+//!   one window later.
 
 use std::future::Future;
 use std::pin::pin;
@@ -71,10 +78,19 @@ pub(crate) async fn run<F: Future>(
             Some(armed) => armed.deadline().into_std(),
             None => started + limit,
         };
-        if !extended && poll_started < deadline && poll_ended >= deadline {
-            // The deadline passed while the job held the thread.
+        // The deadline passed while the job held the thread, or while
+        // something beside it held the runtime (this poll, which its timer
+        // would have been served no sooner than, came a blocking poll's
+        // length or more past the deadline).
+        let held_up = if poll_started < deadline {
+            (poll_ended >= deadline).then_some(held)
+        } else {
+            let late = poll_started - deadline;
+            (late >= BLOCKING_POLL).then_some(late.max(held))
+        };
+        if let (false, Some(held_up)) = (extended, held_up) {
             extended = true;
-            let again = poll_ended + limit.max(held);
+            let again = poll_ended + limit.max(held_up);
             timer.set(Some(tokio::time::sleep_until(again.into())));
         } else if timer.is_none() {
             timer.set(Some(tokio::time::sleep_until(deadline.into())));
@@ -151,6 +167,39 @@ mod tests {
         let (output, ran) = run(job, Some(Duration::from_millis(100)), |_| {}).await;
         assert_eq!(output, None);
         assert!(ran < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_job_a_neighbour_kept_from_its_thread_past_its_deadline_gets_its_window() {
+        // The job waits (its timer armed), then a task beside it holds the
+        // only runtime thread past the job's deadline: the job's wake-up and
+        // its timer are both served late. Its limit could not be enforced on
+        // time, and the job did not hold the thread: it gets one more window
+        // to finish the step it was on, as a job that blocked itself does.
+        let neighbour = tokio::spawn(async {
+            std::thread::sleep(Duration::from_millis(300));
+        });
+        let job = async {
+            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            "finished"
+        };
+        let (output, _) = run(job, Some(Duration::from_millis(100)), |_| {}).await;
+        assert_eq!(output, Some("finished"));
+        neighbour.await.unwrap();
+        // Only once: starved past the second deadline too times it out.
+        let job = async {
+            tokio::task::yield_now().await;
+            tokio::spawn(async { std::thread::sleep(Duration::from_millis(300)) });
+            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            "late"
+        };
+        let starve = tokio::spawn(async { std::thread::sleep(Duration::from_millis(300)) });
+        let (output, ran) = run(job, Some(Duration::from_millis(100)), |_| {}).await;
+        assert_eq!(output, None);
+        assert!(ran < Duration::from_secs(5));
+        starve.await.unwrap();
     }
 
     #[tokio::test]
