@@ -483,28 +483,21 @@ async fn a_flow_limited_queue_served_by_rust_and_python_workers_keeps_its_limit(
         .await?;
     let key = format!("{}:slot-test", t.prefix());
     const JOBS: u64 = 24;
-    // Both workers are up and idle before the jobs come, so both get some.
+    // The Python worker (one slot) starts first and runs jobs; then the
+    // Rust worker (five slots) joins. Both are served whatever the race for
+    // freed slots: the Python worker holds at most one of the limit's two,
+    // so the other is the Rust worker's once it is up; and with six slots
+    // between them, only the limit keeps them from running more than two.
+    // (Both idle before the jobs, the first to fetch could keep both slots
+    // to the end: its own next fetch follows its ack before the other
+    // worker's wake-up arrives — a Python worker once ran all 24.)
     let python = tokio::process::Command::new("python3")
         .arg(repo_root().join("examples/interop/worker.py"))
         .args(["--url", t.url(), "--prefix", t.prefix()])
-        .args(["--queues", "default", "--concurrency", "5"])
+        .args(["--queues", "default", "--concurrency", "1"])
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
-    let rust = t.worker().register::<Slot>().concurrency(5).start().await?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !admin
-        .workers()
-        .await?
-        .iter()
-        .any(|worker| worker.language == "python")
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the Python worker never showed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     for _ in 0..JOBS {
         client
             .enqueue(Slot {
@@ -514,6 +507,24 @@ async fn a_flow_limited_queue_served_by_rust_and_python_workers_keeps_its_limit(
             })
             .await?;
     }
+    let mut conn = t.connection().await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let by_python: Option<u64> = redis::cmd("HGET")
+            .arg(format!("{key}:ran"))
+            .arg("python")
+            .query_async(&mut conn)
+            .await?;
+        if by_python.is_some() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the Python worker ran no job"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let rust = t.worker().register::<Slot>().concurrency(5).start().await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while admin.queue("default").await?.processed < JOBS {
         assert!(
@@ -538,7 +549,6 @@ async fn a_flow_limited_queue_served_by_rust_and_python_workers_keeps_its_limit(
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let mut conn = t.connection().await?;
     let peak: Option<f64> = redis::cmd("ZSCORE")
         .arg(format!("{key}:peak"))
         .arg("peak")
