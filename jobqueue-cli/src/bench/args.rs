@@ -81,7 +81,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub history: bool,
 
-    /// `caps` workload: the event stream's cap with `--events`, entries.
+    /// `w1` and `caps` workloads: the event stream's cap with `--events`.
     #[arg(long, default_value_t = jobqueue_core::store::commands::observe::DEFAULT_EVENT_STREAM_CAP)]
     pub events_cap: u64,
 

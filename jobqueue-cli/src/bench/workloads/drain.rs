@@ -45,7 +45,7 @@ async fn watch_queues(client: &Client, args: &BenchArgs, queues: &[String]) -> R
     for queue in queues {
         if args.events {
             admin
-                .set_event_stream(queue, Some(10_000))
+                .set_event_stream(queue, Some(args.events_cap))
                 .await
                 .map_err(|err| format!("switching events on: {err}"))?;
         }
