@@ -94,10 +94,6 @@ impl Admin {
     pub async fn queue(&self, name: &str) -> Result<QueueInfo, Error> {
         let q = self.store.queue_keys(name)?;
         let snapshot = self.store.queue_snapshot(&q).await?;
-        let counts = self
-            .store
-            .waiting_and_leased(&q, &snapshot.leases, snapshot.now_ms)
-            .await?;
         let latency_ms = snapshot
             .head
             .as_deref()
@@ -113,14 +109,14 @@ impl Admin {
             scheduled: snapshot.scheduled,
             retry: snapshot.retry,
             dead: snapshot.dead,
-            waiting: counts.waiting,
-            active: counts.active,
+            waiting: snapshot.waiting,
+            active: snapshot.active,
             cancelled: snapshot.cancelled,
             expired: snapshot.expired,
             latency_ms,
             paused: snapshot.paused,
-            sleeping: counts.sleeping,
-            waiting_for_signal: counts.waiting_for_signal,
+            sleeping: snapshot.sleeping,
+            waiting_for_signal: snapshot.waiting_for_signal,
             processed: counter("processed"),
             failed: counter("failed"),
             dead_trimmed: counter("dead_trimmed"),
