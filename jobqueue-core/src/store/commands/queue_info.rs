@@ -67,7 +67,7 @@ impl Store {
     /// second reads everything in one `MULTI`/`EXEC`, the lease holders
     /// again among it. Should those have changed in between (a worker
     /// started or stopped), the second is sent again for the new holders,
-    /// up to [`SNAPSHOT_READS`] times. (Read in two pipelines, as it once
+    /// up to three times in all. (Read in two pipelines, as it once
     /// was, a job acknowledged between them was in neither the active
     /// count nor `processed`.)
     pub async fn queue_snapshot(&self, queue: &QueueKeys) -> Result<QueueSnapshot, Error> {
