@@ -203,23 +203,15 @@ fn parse_snapshot(
             ),
         ));
     }
-    let mut replies = replies.into_iter();
-    let mut next = || replies.next().unwrap_or(Value::Nil);
     fn read<T: redis::FromRedisValue>(value: Value) -> Result<T, Error> {
         redis::from_redis_value(value).map_err(|e| Error::protocol("queue_info", e.to_string()))
     }
-    let sizes: [u64; 10] = [
-        read(next())?,
-        read(next())?,
-        read(next())?,
-        read(next())?,
-        read(next())?,
-        read(next())?,
-        read(next())?,
-        read(next())?,
-        read(next())?,
-        read(next())?,
-    ];
+    let mut replies = replies.into_iter();
+    let sizes = replies
+        .by_ref()
+        .take(10)
+        .map(read)
+        .collect::<Result<Vec<u64>, Error>>()?;
     let [
         ready,
         prioritised,
@@ -231,7 +223,14 @@ fn parse_snapshot(
         waiting,
         sleeping,
         waiting_for_signal,
-    ] = sizes;
+    ] = sizes[..]
+    else {
+        return Err(Error::protocol(
+            "queue_info",
+            "a snapshot without its sizes",
+        ));
+    };
+    let mut next = || replies.next().unwrap_or(Value::Nil);
     let (paused, keyed): (Option<String>, Option<u64>) = read(next())?;
     let head: Option<Vec<u8>> = read(next())?;
     let counters: HashMap<String, u64> = read(next())?;
