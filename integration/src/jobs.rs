@@ -80,7 +80,10 @@ impl Job for TestJob {
 
     async fn perform(&self, ctx: &JobContext) -> Result<(), JobError> {
         let started_ms = chrono::Utc::now().timestamp_millis();
-        let mut conn = connection(&self.url).await?;
+        // A job that blocks its thread may wait for its replies as long as
+        // a neighbour blocks the other runtime thread: its connection waits
+        // for them rather than failing after the usual 500 ms.
+        let mut conn = connection(&self.url, self.block_ms > 0).await?;
         let id = ctx.id().to_string();
         let mut pipe = redis::pipe();
         pipe.hincr(format!("{}:started", self.key), &id, 1)
@@ -228,19 +231,47 @@ thread_local! {
 
 /// Connections per URL, cached per thread: a connection belongs to the
 /// tokio runtime that created it, and each test has its own runtime.
-async fn connection(url: &str) -> Result<redis::aio::MultiplexedConnection, JobError> {
-    if let Some(conn) = CONNECTIONS.with(|c| c.borrow().get(url).cloned()) {
+/// `patient` ones wait up to 30 s to connect and for each reply (redis-rs's
+/// defaults: 1 s and 500 ms).
+async fn connection(
+    url: &str,
+    patient: bool,
+) -> Result<redis::aio::MultiplexedConnection, JobError> {
+    let key = connection_key(url, patient);
+    if let Some(conn) = CONNECTIONS.with(|c| c.borrow().get(&key).cloned()) {
         return Ok(conn);
     }
-    let conn = redis::Client::open(url)?
-        .get_multiplexed_async_connection()
-        .await?;
-    CONNECTIONS.with(|c| c.borrow_mut().insert(url.to_owned(), conn.clone()));
+    let client = redis::Client::open(url)?;
+    let conn = if patient {
+        let wait = Some(Duration::from_secs(30));
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(wait)
+            .set_response_timeout(wait);
+        client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?
+    } else {
+        client.get_multiplexed_async_connection().await?
+    };
+    CONNECTIONS.with(|c| c.borrow_mut().insert(key, conn.clone()));
     Ok(conn)
+}
+
+/// The cache key of [`connection`]'s connections.
+fn connection_key(url: &str, patient: bool) -> String {
+    if patient {
+        format!("patient {url}")
+    } else {
+        url.to_owned()
+    }
 }
 
 /// Drops this thread's cached connection after an error (the server may
 /// have restarted), so the next run reconnects.
 fn forget_connection(url: &str) {
-    CONNECTIONS.with(|c| c.borrow_mut().remove(url));
+    CONNECTIONS.with(|c| {
+        let mut cached = c.borrow_mut();
+        cached.remove(&connection_key(url, false));
+        cached.remove(&connection_key(url, true));
+    });
 }

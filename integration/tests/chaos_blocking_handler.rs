@@ -45,11 +45,13 @@ async fn a_blocked_worker_keeps_its_leases_and_its_late_success_counts_once() {
     // hold every thread the jobs run on.
     spec.concurrency = 2;
     let blocked = WorkerProcess::start(WORKER, &spec);
-    // One job first, so the process has its connection for the jobs'
-    // traces: the blocking jobs' first await (recording their start) is
-    // then one round trip, well inside their 1 s limit, not a connect on a
-    // busy machine (a CI run's took longer: the limit fired while the job
-    // waited for it, rightly, and the job ran again).
+    // One job first, so the worker is up and running jobs before the
+    // blocking ones come. Their trace records may still wait as long as the
+    // other one blocks the second runtime thread: the test job's connection
+    // for blocking jobs waits 30 s for a reply (not redis-rs's 500 ms, which
+    // failed such a job once in CI: it ran again), and the worker gives a
+    // job kept from its thread past its limit one more window
+    // (`jobqueue-worker/src/run/job_watch.rs`).
     env.client().enqueue(env.test_job()).await.unwrap();
     assert!(
         env.wait_done(1, Duration::from_secs(10)).await,
