@@ -125,12 +125,14 @@ async fn jobs_enqueued_from_python_run_on_the_rust_worker() -> Result<(), Box<dy
 #[tokio::test]
 async fn a_python_enqueue_wakes_an_idle_rust_worker() -> Result<(), Box<dyn std::error::Error>> {
     let t = TestRedis::named("interop-wake").await?;
-    // A fallback poll far beyond the test's patience: only the PUBLISH of
-    // the enqueue contract can get the job to the worker in time.
+    // A fallback poll far beyond the test's patience, and no ready watch:
+    // only the PUBLISH of the enqueue contract can get the job to the
+    // worker in time.
     let worker = t
         .worker()
         .register::<Greet>()
         .idle_poll_interval(Duration::from_secs(300))
+        .watch_ready(false)
         .start()
         .await?;
     tokio::time::sleep(Duration::from_millis(300)).await; // let it go idle

@@ -377,10 +377,12 @@ async fn wake_ups_reach_the_worker_from_every_primary() {
     let cluster = RedisCluster::start(3, 0);
     let env = cluster_env(&cluster, "cluster-wakeups").await;
     let queues = spread_queues(&cluster, env.prefix(), 1);
-    // Polling so slow that only a pub/sub wake-up can start the jobs in time.
+    // Polling so slow, and no ready watch, so that only a pub/sub wake-up
+    // can start the jobs in time.
     let worker = test_worker(&env)
         .queues(queues.clone())
         .idle_poll_interval(Duration::from_secs(60))
+        .watch_ready(false)
         .start()
         .await
         .unwrap();
@@ -396,6 +398,46 @@ async fn wake_ups_reach_the_worker_from_every_primary() {
     assert!(
         env.wait_done(queues.len(), Duration::from_secs(10)).await,
         "every primary's wake-up reached the worker's single subscription"
+    );
+    worker.shutdown().await;
+}
+
+/// An idle worker's ready watches (one blocking `BLMOVE` per queue, each
+/// on the primary holding the queue's slot) find jobs pushed on every
+/// primary with no wake-up published at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_watches_reach_queues_on_every_primary() {
+    let cluster = RedisCluster::start(3, 0);
+    let env = cluster_env(&cluster, "cluster-watch").await;
+    let queues = spread_queues(&cluster, env.prefix(), 1);
+    let worker = test_worker(&env)
+        .queues(queues.clone())
+        .idle_poll_interval(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let store = env.client().store().clone();
+    let mut conn = store.connection();
+    for queue in &queues {
+        let envelope = jobqueue_core::wire::record::Envelope::new(
+            <jobqueue_integration::jobs::TestJob as jobqueue_core::Job>::NAME,
+        );
+        let record = jobqueue_core::wire::record::encode_record(
+            &envelope,
+            &serde_json::to_vec(&env.test_job()).unwrap(),
+        )
+        .unwrap();
+        let _: i64 = redis::cmd("RPUSH")
+            .arg(store.queue_keys(queue).unwrap().ready())
+            .arg(record)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+    assert!(
+        env.wait_done(queues.len(), Duration::from_secs(10)).await,
+        "a job pushed without a wake-up waited for the minute-long poll"
     );
     worker.shutdown().await;
 }

@@ -1,6 +1,7 @@
 //! Chaos scenario 8: a model of the job states. Proptest drives random
 //! sequences of enqueue / schedule / fetch / ack / fail / lease expiry /
-//! reclaim / promote / hand-back / operator retry and delete against a real
+//! reclaim / promote / hand-back / operator retry and delete / an idle
+//! worker's ready watch (`BLMOVE` back onto the ready list) against a real
 //! Redis through the public store and operator API, and after every step
 //! checks DESIGN.md invariant 1 against the model: every accepted job that
 //! has not succeeded (or been deleted) is in exactly one place — the one
@@ -14,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use jobqueue_core::JobSet;
+use jobqueue_core::store::ready_watch::ReadyWatch;
 use jobqueue_core::store::{BuryEntry, CompletionBatch, DeadLimits, RetryEntry};
 use jobqueue_core::wire::record;
 use jobqueue_integration::chaos::{Figures, param};
@@ -33,15 +35,36 @@ const WORKERS: [&str; 2] = ["model-w0", "model-w1"];
 enum Step {
     Enqueue,
     Schedule,
-    Fetch { worker: usize, max: usize },
-    Ack { pick: usize },
-    FailRetry { pick: usize },
-    FailDead { pick: usize },
-    LeaseExpires { worker: usize },
+    Fetch {
+        worker: usize,
+        max: usize,
+    },
+    Ack {
+        pick: usize,
+    },
+    FailRetry {
+        pick: usize,
+    },
+    FailDead {
+        pick: usize,
+    },
+    LeaseExpires {
+        worker: usize,
+    },
     PromoteRetries,
-    HandBack { worker: usize },
-    OperatorRetry { set: JobSet, pick: usize },
-    OperatorDelete { set: JobSet, pick: usize },
+    HandBack {
+        worker: usize,
+    },
+    OperatorRetry {
+        set: JobSet,
+        pick: usize,
+    },
+    OperatorDelete {
+        set: JobSet,
+        pick: usize,
+    },
+    /// An idle worker's ready watch returns (or times out): nothing moves.
+    WatchReady,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -63,6 +86,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => worker.prop_map(|worker| Step::HandBack { worker }),
         1 => (set.clone(), any::<usize>()).prop_map(|(set, pick)| Step::OperatorRetry { set, pick }),
         1 => (set, any::<usize>()).prop_map(|(set, pick)| Step::OperatorDelete { set, pick }),
+        1 => Just(Step::WatchReady),
     ]
 }
 
@@ -235,6 +259,31 @@ async fn apply(env: &TestRedis, model: &mut Model, step: &Step) {
             assert_eq!(returned, held.len() as u64);
             for id in held {
                 model.jobs.insert(id, Place::Ready);
+            }
+        }
+        Step::WatchReady => {
+            let config = env.client_config();
+            let mut watch = ReadyWatch::open(
+                config.redis_url(),
+                config.connection_settings(),
+                Duration::from_millis(10),
+            )
+            .await
+            .unwrap();
+            let head = watch.wait(&q).await.unwrap();
+            let ready = model.ids(|p| *p == Place::Ready);
+            match head {
+                // The head stays where it was: `check` finds it still ready.
+                Some(record) => {
+                    let id = record::record_id(&record)
+                        .expect("a valid record")
+                        .to_string();
+                    assert!(
+                        ready.contains(&id),
+                        "the watch returned {id}, not a ready job"
+                    );
+                }
+                None => assert!(ready.is_empty(), "the watch timed out over {ready:?}"),
             }
         }
         Step::OperatorRetry { set, pick } | Step::OperatorDelete { set, pick } => {

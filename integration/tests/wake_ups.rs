@@ -2,7 +2,9 @@
 //! worker (the producer's reply or publish was lost in an outage, a
 //! failover, a cut connection) is still picked up promptly — never left
 //! waiting while the worker is busy with other queues, and looked for at
-//! once when Redis answers again after an outage.
+//! once when Redis answers again after an outage. The workers here do not
+//! watch their ready lists (`watch_ready(false)`; tests/ready_watch.rs),
+//! which would find such jobs first: these are the fallbacks behind it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,6 +38,7 @@ async fn a_lost_wake_up_cannot_starve_a_queue_while_others_keep_the_worker_busy(
     // A long lease: its routine reconciliation (which fetches every queue)
     // must not be what finds the job.
     let worker = test_worker(&env)
+        .watch_ready(false)
         .queues(["busy", "quiet"])
         .idle_poll_interval(Duration::from_millis(300))
         .lease(Duration::from_secs(20))
@@ -102,6 +105,7 @@ async fn after_redis_stalls_the_worker_looks_at_every_queue_at_once() {
     .unwrap();
     // So slow a fallback poll that only noticing the outage can find the job.
     let worker = test_worker(&env)
+        .watch_ready(false)
         .idle_poll_interval(Duration::from_secs(120))
         .lease(Duration::from_secs(10))
         .heartbeat_interval(Duration::from_millis(200))
@@ -170,6 +174,7 @@ async fn after_an_outage_a_worker_backing_off_fetches_once_redis_answers() {
     // Fetches keep being tried (the periodic re-check) and failing while
     // Redis is frozen, so the fetcher's backoff grows to its cap (2.5-5 s).
     let worker = test_worker(&env)
+        .watch_ready(false)
         .idle_poll_interval(Duration::from_millis(200))
         .lease(Duration::from_secs(30))
         .heartbeat_interval(Duration::from_millis(200))

@@ -60,6 +60,7 @@ pub enum Prefetch {
 /// | `reap_interval` | lease / 6 (5 s) | how often lapsed leases of other workers are looked for |
 /// | `shutdown_grace` | 25 s | how long in-flight jobs may finish after a stop signal |
 /// | `idle_poll_interval` | 2 s | how often every queue is asked again, idle or busy, in case a wake-up was lost |
+/// | `watch_ready` | on | an idle worker waits in a blocking move on each empty queue's ready list (one connection per queue, the first 16), so a pushed job reaches it in one hop |
 /// | `limit_recheck_interval` | 50 ms | how soon a queue held back by its running limit is asked again if no freed slot woke the worker first |
 /// | `max_fetch_batch` | 100 | most jobs leased per fetch call |
 /// | `prefetch` | auto | extra jobs held beyond free slots (only while jobs are shorter than a fetch) |
@@ -83,6 +84,11 @@ pub struct WorkerConfig {
     /// How often queues found empty are asked again anyway (a wake-up may
     /// have been lost), whether the worker is idle or busy.
     pub idle_poll_interval: Duration,
+    /// Wait on the ready lists of queues found empty with a blocking
+    /// `BLMOVE` (`store/ready_watch.rs` in jobqueue-core), so the next
+    /// push reaches the worker without the producer's published wake-up.
+    /// Off: idle workers wait for the wake-up alone.
+    pub watch_ready: bool,
     /// How soon a queue held back by its running limit is asked again when
     /// no freed slot woke the worker first (the fallback: a job ending
     /// anywhere wakes the waiting workers at once).
@@ -112,6 +118,7 @@ impl Default for WorkerConfig {
             reap_interval: DEFAULT_LEASE / 6,
             shutdown_grace: Duration::from_secs(25),
             idle_poll_interval: Duration::from_secs(2),
+            watch_ready: true,
             limit_recheck_interval: Duration::from_millis(50),
             max_fetch_batch: 100,
             prefetch: Prefetch::Auto,

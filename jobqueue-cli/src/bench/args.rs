@@ -71,6 +71,12 @@ pub struct BenchArgs {
     #[arg(long)]
     pub logs: bool,
 
+    /// Worker variant: idle workers wait for the producer's published
+    /// wake-up alone, not on the ready list (`WorkerBuilder::watch_ready`
+    /// off); to measure what the watch saves in w3.
+    #[arg(long)]
+    pub no_watch_ready: bool,
+
     /// w1 variant: the queues' live event streams are on (cap 10,000
     /// entries): every fetch and acknowledgement also appends an entry.
     #[arg(long)]

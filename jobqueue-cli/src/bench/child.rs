@@ -44,7 +44,8 @@ pub(crate) async fn run(config: ClientConfig, args: &BenchArgs) -> Result<(), St
         .queues(queues.clone())
         // Bench jobs are enqueued to the bench queues, not BenchJob's own.
         .allow_unserved_queues()
-        .concurrency(args.concurrency);
+        .concurrency(args.concurrency)
+        .watch_ready(!args.no_watch_ready);
     if args.logs {
         // The subscriber has the capture layer (run.rs, `bench_subscriber`).
         builder = builder.job_logs(jobqueue_worker::JobLogs::new());
@@ -157,6 +158,9 @@ impl ChildWorker {
         ];
         if args.logs {
             worker_args.push("--logs");
+        }
+        if args.no_watch_ready {
+            worker_args.push("--no-watch-ready");
         }
         if args.compress {
             worker_args.push("--compress");

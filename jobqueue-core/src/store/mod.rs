@@ -18,6 +18,7 @@
 //! | `enqueue.rs` | routing a batch of new jobs to `RPUSH` or the enqueue scripts |
 //! | `completion.rs` | recording a batch of finished jobs: ack, retry and bury calls in one round trip |
 //! | `releases.rs` | the release outbox of job chains: telling dependents their parent ended |
+//! | `ready_watch.rs` | an idle worker's blocking wait on a ready list (one hop from push to fetch) |
 //! | `schema.rs` | the data-layout version and migrations |
 //! | `reply.rs` | reading replies |
 //!
@@ -33,6 +34,7 @@ pub mod enqueue;
 pub mod handle;
 pub mod keys;
 pub mod ops;
+pub mod ready_watch;
 pub mod releases;
 pub(crate) mod reply;
 pub mod schema;

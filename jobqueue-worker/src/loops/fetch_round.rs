@@ -71,6 +71,9 @@ pub(crate) async fn fetch_round(shared: Arc<Shared>, order: Vec<usize>, want: us
             // Drained (or paused: resuming publishes a wake-up too). A
             // limited queue may have held jobs back: not known empty.
             queue.emptiness.mark_drained(generation);
+            if reply.status == FetchStatus::Ok {
+                queue.emptiness.arm_watch();
+            }
         }
         leased.extend(reply.records.into_iter().map(|record| Leased {
             queue: index,

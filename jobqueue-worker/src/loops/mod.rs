@@ -1,7 +1,7 @@
 //! The worker's background loops, one file each, named for what they do:
 //! the fetcher (with its fetch rounds), the outcome writer, lease renewal
 //! (heartbeat), the reaper of lapsed leases, the delayed-job promoter, the
-//! cron loop and the event subscriber; the housekeeping thread that hosts
+//! cron loop, the event subscriber and the ready watchers; the housekeeping thread that hosts
 //! the ones jobs must not starve; and the backoff they retry Redis with.
 
 pub(crate) mod cron_ticks;
@@ -12,5 +12,6 @@ pub(crate) mod heartbeat;
 pub(crate) mod housekeeping;
 pub(crate) mod outcome_writer;
 pub(crate) mod promoter;
+pub(crate) mod ready_watcher;
 pub(crate) mod reaper;
 pub(crate) mod retry_backoff;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use jobqueue_core::store::keys::QueueKeys;
+use tokio::sync::Notify;
 
 use crate::state::flow_limits::FlowLimits;
 
@@ -86,11 +87,17 @@ impl QueueRuntime {
 /// A queue is known empty when a fetch drained it and no wake-up for it
 /// arrived since that fetch was sent: every transition that makes an empty
 /// queue non-empty publishes a wake-up, which bumps the generation.
+///
+/// A fetch that found the queue drained and open (not paused) also arms
+/// its ready watch (`loops/ready_watcher.rs`), which then waits on the
+/// ready list for the next push.
 #[derive(Default)]
 pub(crate) struct QueueEmptiness {
     wake_generation: AtomicU64,
     /// Generation at which a fetch found the queue drained, plus one (0 = not drained).
     drained_at: AtomicU64,
+    /// Notified when a fetch found the queue drained and not paused.
+    watch_armed: Notify,
 }
 
 impl QueueEmptiness {
@@ -102,6 +109,18 @@ impl QueueEmptiness {
     /// A fetch sent at `generation` found nothing more.
     pub(crate) fn mark_drained(&self, generation: u64) {
         self.drained_at.store(generation + 1, Ordering::Release);
+    }
+
+    /// A fetch found the queue drained, and not paused: its ready list
+    /// may be watched for the next push.
+    pub(crate) fn arm_watch(&self) {
+        self.watch_armed.notify_one();
+    }
+
+    /// Waits until [`QueueEmptiness::arm_watch`] was called (at once if it
+    /// was called since the last wait returned).
+    pub(crate) async fn watch_armed(&self) {
+        self.watch_armed.notified().await;
     }
 
     /// New work may have arrived.

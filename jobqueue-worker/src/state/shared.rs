@@ -34,6 +34,9 @@ pub(crate) struct Shared {
     /// Where the pub/sub connection gets its credentials (the client
     /// config's provider), if anywhere but the URL.
     pub(crate) credentials: Option<jobqueue_core::credentials::CredentialsSource>,
+    /// The client's connection settings, for the connections the worker
+    /// opens of its own (the ready watches).
+    pub(crate) connection_settings: jobqueue_core::store::ConnectionSettings,
     /// Decodes compressed and encrypted payloads (the client config's
     /// codec); plain payloads pass through it untouched.
     pub(crate) payload_codec: jobqueue_core::wire::payload_codec::PayloadCodec,

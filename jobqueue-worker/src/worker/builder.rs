@@ -324,6 +324,17 @@ impl<S> WorkerBuilder<S> {
         self
     }
 
+    /// Whether an idle worker waits on each empty queue's ready list with a
+    /// blocking move (default on): the push of a job then reaches it in the
+    /// push's own hop, instead of after the producer's published wake-up.
+    /// Each watched queue (the first 16 served) takes one connection of its
+    /// own; a queue with flow limits is never watched. Off for Redis users
+    /// whose ACL forbids `BLMOVE`: the published wake-up still works.
+    pub fn watch_ready(mut self, watch: bool) -> Self {
+        self.config.watch_ready = watch;
+        self
+    }
+
     /// How soon a queue held back by its running limit is asked again when
     /// no freed slot woke the worker first (default 50 ms; a job ending in
     /// any worker wakes the waiting ones at once, so this is only the

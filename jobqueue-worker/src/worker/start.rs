@@ -22,7 +22,8 @@ use crate::error::WorkerError;
 use crate::inline::InlineWorker;
 use crate::loops::housekeeping::Housekeeping;
 use crate::loops::{
-    cron_ticks, event_subscriber, fetcher, heartbeat, outcome_writer, promoter, reaper,
+    cron_ticks, event_subscriber, fetcher, heartbeat, outcome_writer, promoter, ready_watcher,
+    reaper,
 };
 use crate::state::flow_limits::FlowLimits;
 use crate::state::held_jobs::HeldJobs;
@@ -132,6 +133,7 @@ impl<S> WorkerBuilder<S> {
             store,
             redis_url: client.config().redis_url().to_owned(),
             credentials: client.config().connection_settings().credentials,
+            connection_settings: client.config().connection_settings(),
             payload_codec: client.config().codec().clone(),
             slots: Arc::new(Semaphore::new(self.config.concurrency)),
             config: self.config,
@@ -276,4 +278,9 @@ fn spawn_background(
     background.spawn_on(heartbeat::run(shared.clone()), control);
     background.spawn_on(reaper::run(shared.clone()), control);
     background.spawn(event_subscriber::run(shared.clone()));
+    if shared.config.watch_ready {
+        for index in 0..shared.queues.len().min(ready_watcher::MOST_WATCHED_QUEUES) {
+            background.spawn(ready_watcher::run(shared.clone(), index));
+        }
+    }
 }
