@@ -291,6 +291,12 @@ async fn every_page_and_endpoint_answers() {
     assert!(overview.contains("id=\"queues-table\"") && overview.contains("id=\"chart-hour\""));
     let workers = dash.get("/workers", As::Browser).await.body;
     assert!(workers.contains("id=\"workers-table\""), "{workers}");
+    // The worker serves `other` and watches its ready list when idle.
+    assert!(
+        workers.contains("<th title=\"Queues whose ready list it waits on when idle: a push reaches it in one hop\">Watches</th>")
+            && workers.contains("<td>other</td><td>other</td>"),
+        "{workers}"
+    );
     let job = dash
         .get(&format!("/queues/default/job/{}", ids[0]), As::Browser)
         .await

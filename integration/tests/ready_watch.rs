@@ -81,6 +81,10 @@ async fn idle_workers_get_a_job_pushed_without_a_wake_up_at_once() {
         );
         ids.push(id);
     }
+    // The operator API (and the dashboard's Workers page) show the watch.
+    for info in env.client().admin().workers().await.unwrap() {
+        assert_eq!(info.watching, ["default"], "{info:?}");
+    }
     for worker in workers {
         worker.shutdown().await;
     }
@@ -102,6 +106,8 @@ async fn without_the_watch_a_job_pushed_without_a_wake_up_waits_for_the_poll() {
     env.client().enqueue(env.test_job()).await.unwrap();
     assert!(env.wait_done(1, Duration::from_secs(10)).await);
     tokio::time::sleep(Duration::from_millis(200)).await;
+    let shown = env.client().admin().workers().await.unwrap();
+    assert!(shown[0].watching.is_empty(), "{shown:?}");
     let id = push_without_wake_up(&env, &env.test_job()).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(

@@ -23,6 +23,10 @@ pub struct WorkerInfo {
     pub pid: u32,
     /// Queues it fetches from, in order.
     pub queues: Vec<String>,
+    /// Queues whose ready list it waits on when idle (the ready watch:
+    /// a push reaches it in one hop); empty when it only waits for the
+    /// published wake-up (watch off, or another language's worker).
+    pub watching: Vec<String>,
     /// Most jobs it runs at once.
     pub concurrency: u32,
     /// Jobs running now.
@@ -51,6 +55,7 @@ impl WorkerInfo {
             ("host", self.host.clone()),
             ("pid", self.pid.to_string()),
             ("queues", self.queues.join(",")),
+            ("watching", self.watching.join(",")),
             ("concurrency", self.concurrency.to_string()),
             ("busy", self.busy.to_string()),
             ("started_at", self.started_at.timestamp_millis().to_string()),
@@ -67,6 +72,14 @@ impl WorkerInfo {
     /// Reads the hash fields back; `None` when essential fields are missing.
     pub fn from_fields(fields: &HashMap<String, String>) -> Option<Self> {
         let get = |name: &str| fields.get(name).map(String::as_str);
+        let list = |name: &str| -> Vec<String> {
+            get(name)
+                .unwrap_or_default()
+                .split(',')
+                .filter(|q| !q.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
         let time = |name: &str| {
             get(name)
                 .and_then(|v| v.parse::<i64>().ok())
@@ -76,12 +89,8 @@ impl WorkerInfo {
             id: get("id")?.to_owned(),
             host: get("host").unwrap_or_default().to_owned(),
             pid: get("pid").and_then(|v| v.parse().ok()).unwrap_or(0),
-            queues: get("queues")
-                .unwrap_or_default()
-                .split(',')
-                .filter(|q| !q.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            queues: list("queues"),
+            watching: list("watching"),
             concurrency: get("concurrency").and_then(|v| v.parse().ok()).unwrap_or(0),
             busy: get("busy").and_then(|v| v.parse().ok()).unwrap_or(0),
             started_at: time("started_at")?,
@@ -105,6 +114,7 @@ mod tests {
             host: "host".into(),
             pid: 1,
             queues: vec!["a".into(), "b".into()],
+            watching: vec!["a".into()],
             concurrency: 10,
             busy: 3,
             started_at: now,

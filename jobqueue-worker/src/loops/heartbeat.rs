@@ -83,6 +83,9 @@ pub(crate) async fn publish_info(shared: &Shared) -> Result<(), jobqueue_core::E
         host: shared.host.clone(),
         pid: std::process::id(),
         queues: shared.queues.iter().map(|q| q.name.to_string()).collect(),
+        watching: crate::loops::ready_watcher::watched(shared)
+            .map(|index| shared.queues[index].name.to_string())
+            .collect(),
         concurrency: u32::try_from(shared.config.concurrency).unwrap_or(u32::MAX),
         busy: u32::try_from(shared.busy()).unwrap_or(u32::MAX),
         started_at: shared.started_at,

@@ -36,6 +36,18 @@ use crate::state::shared::Shared;
 /// Most queues of one worker watched (each takes a connection).
 pub(crate) const MOST_WATCHED_QUEUES: usize = 16;
 
+/// The queues (indexes) the worker watches: the first
+/// [`MOST_WATCHED_QUEUES`] it serves, when the watch is on. A queue with
+/// flow limits is among them but never armed (its fetches never find it
+/// drained).
+pub(crate) fn watched(shared: &Shared) -> std::ops::Range<usize> {
+    if shared.config.watch_ready {
+        0..shared.queues.len().min(MOST_WATCHED_QUEUES)
+    } else {
+        0..0
+    }
+}
+
 /// Watches queue `index` until the worker stops fetching.
 pub(crate) async fn run(shared: Arc<Shared>, index: usize) {
     let Some(queue) = shared.queues.get(index) else {
@@ -95,12 +107,18 @@ pub(crate) async fn run(shared: Arc<Shared>, index: usize) {
     }
 }
 
-/// Opens a watch on the worker's Redis, blocking one idle poll at a time.
+/// Longest single wait: a connection that died without a word (a
+/// primary gone after a failover) is noticed within it plus the response
+/// timeout, whatever the idle poll.
+const LONGEST_WAIT: Duration = Duration::from_secs(10);
+
+/// Opens a watch on the worker's Redis, blocking one idle poll (at most
+/// [`LONGEST_WAIT`]) at a time.
 async fn open(shared: &Shared) -> Result<ReadyWatch, jobqueue_core::Error> {
     ReadyWatch::open(
         &shared.redis_url,
         shared.connection_settings.clone(),
-        shared.config.idle_poll_interval,
+        shared.config.idle_poll_interval.min(LONGEST_WAIT),
     )
     .await
 }

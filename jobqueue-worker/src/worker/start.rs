@@ -278,9 +278,7 @@ fn spawn_background(
     background.spawn_on(heartbeat::run(shared.clone()), control);
     background.spawn_on(reaper::run(shared.clone()), control);
     background.spawn(event_subscriber::run(shared.clone()));
-    if shared.config.watch_ready {
-        for index in 0..shared.queues.len().min(ready_watcher::MOST_WATCHED_QUEUES) {
-            background.spawn(ready_watcher::run(shared.clone(), index));
-        }
+    for index in ready_watcher::watched(shared) {
+        background.spawn(ready_watcher::run(shared.clone(), index));
     }
 }

@@ -38,7 +38,7 @@ pub(crate) async fn workers(
             p.empty { "No live workers." }
         } @else {
             div.table-wrap { table #workers-table {
-                thead { tr { th { "Identity" } th { "Host" } th.num { "PID" } th { "Queues" } th.num { "Busy" } th { "Running now" } th { "Started" } th { "Last beat" } th { "Language" } th { "Version" } } }
+                thead { tr { th { "Identity" } th { "Host" } th.num { "PID" } th { "Queues" } th title="Queues whose ready list it waits on when idle: a push reaches it in one hop" { "Watches" } th.num { "Busy" } th { "Running now" } th { "Started" } th { "Last beat" } th { "Language" } th { "Version" } } }
                 tbody {
                     @for view in &shown {
                         @let w = &view.info;
@@ -46,7 +46,8 @@ pub(crate) async fn workers(
                             td { code { (w.id) } @if w.stopping { " " span.badge.warn { "stopping" } } }
                             td { (Visible(&w.host)) }
                             td.num { (w.pid) }
-                            td { (w.queues.join(", ")) }
+                            td { (Visible(&w.queues.join(", "))) }
+                            td { @if w.watching.is_empty() { span.muted { "—" } } @else { (Visible(&w.watching.join(", "))) } }
                             // Leases are live; the heartbeat's busy count can lag a beat.
                             td.num title=(format!("{} busy at the last heartbeat", w.busy)) { (view.running.len()) " / " (w.concurrency) }
                             td.running {
