@@ -6,7 +6,9 @@
 //! worker is SIGKILLed — mid-wait, mid-fetch or mid-job — and replaced.
 //! Nothing pushed may be lost, every duplicate run must be explained by a
 //! killed worker's in-flight jobs, nothing may be left behind, and the
-//! jobs must have run long before any poll could have found them.
+//! jobs must have run long before any poll could have found them. Then,
+//! with the kills over, each of 20 more jobs pushed the same way must
+//! start within a second: only a watch can find them.
 //!
 //! Size: `JQ_CHAOS_WATCH_JOBS` (CI 300), `JQ_CHAOS_WATCH_JOB_MS` (each
 //! job's sleep, CI 20 ms).
@@ -19,6 +21,7 @@ use jobqueue_integration::chaos::{DeliveryAudit, Figures, Fleet, param};
 use jobqueue_integration::jobs::TestJob;
 use jobqueue_integration::worker_process::WorkerSpec;
 use jobqueue_integration::{RedisServer, TestJobTraces, test_redis_on};
+use jobqueue_testing::eventually;
 
 const WORKER: &str = env!("CARGO_BIN_EXE_test_worker");
 const WORKERS: usize = 3;
@@ -74,6 +77,34 @@ async fn idle_workers_killed_while_watching_lose_nothing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let run_time = started.elapsed();
+
+    // The fleet as the kills left it, now left alone: every job pushed
+    // (no wake-up, the poll a minute away, no replacement starting) must
+    // be found by a watch within a second.
+    for tag in jobs..jobs + 20 {
+        let mut job = env.test_job();
+        job.tag = tag;
+        let envelope = Envelope::new(TestJob::NAME);
+        let record = encode_record(&envelope, &serde_json::to_vec(&job).unwrap()).unwrap();
+        let _: i64 = redis::cmd("RPUSH")
+            .arg(queue.ready())
+            .arg(record)
+            .query_async(&mut push)
+            .await
+            .unwrap();
+        ids.push(envelope.id);
+        let id = envelope.id.to_string();
+        let ran = eventually(Duration::from_secs(1), || async {
+            env.done().await.contains_key(&id)
+        })
+        .await;
+        assert!(
+            ran,
+            "job {tag}, pushed after the kills, waited over a second"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let jobs = jobs + 20;
     assert!(
         kills.len() >= 3,
         "only {} kills: the run is too short to test anything",

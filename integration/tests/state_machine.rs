@@ -270,7 +270,23 @@ async fn apply(env: &TestRedis, model: &mut Model, step: &Step) {
             )
             .await
             .unwrap();
+            let list = |conn: redis::aio::MultiplexedConnection| {
+                let key = q.ready().to_owned();
+                async move {
+                    let mut conn = conn;
+                    redis::cmd("LRANGE")
+                        .arg(key)
+                        .arg(0)
+                        .arg(-1)
+                        .query_async::<Vec<Vec<u8>>>(&mut conn)
+                        .await
+                        .unwrap()
+                }
+            };
+            let conn = env.connection().await.unwrap();
+            let before = list(conn.clone()).await;
             let head = watch.wait(&q).await.unwrap();
+            assert_eq!(list(conn).await, before, "the watch moved the ready list");
             let ready = model.ids(|p| *p == Place::Ready);
             match head {
                 // The head stays where it was: `check` finds it still ready.

@@ -60,7 +60,7 @@ pub enum Prefetch {
 /// | `reap_interval` | lease / 6 (5 s) | how often lapsed leases of other workers are looked for |
 /// | `shutdown_grace` | 25 s | how long in-flight jobs may finish after a stop signal |
 /// | `idle_poll_interval` | 2 s | how often every queue is asked again, idle or busy, in case a wake-up was lost |
-/// | `watch_ready` | on | an idle worker waits in a blocking move on each empty queue's ready list (one connection per queue, the first 16), so a pushed job reaches it in one hop |
+/// | `watch_ready` | on | an idle worker waits in a blocking move on each empty queue's ready list (one connection per queue, the first 16; not through Sentinel), so a pushed job reaches it in one hop |
 /// | `limit_recheck_interval` | 50 ms | how soon a queue held back by its running limit is asked again if no freed slot woke the worker first |
 /// | `max_fetch_batch` | 100 | most jobs leased per fetch call |
 /// | `prefetch` | auto | extra jobs held beyond free slots (only while jobs are shorter than a fetch) |

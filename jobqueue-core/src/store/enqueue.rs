@@ -8,10 +8,12 @@
 //! A job that runs now needs no script: appending a record to the ready
 //! list is one `RPUSH`, as cheap as enqueueing gets in Redis (an `EVALSHA`
 //! of even a two-line script costs Redis ~6 µs more per call; see
-//! docs/benchmarks.md). Idle workers block nowhere — they wait for a
-//! wake-up on the queue's events channel — so when the push made an empty
-//! list non-empty (the reply equals the number of records pushed), the
-//! producer publishes `r` on the channel. That publish is a hint, sent
+//! docs/benchmarks.md). Idle workers block on the ready list itself
+//! (`store/ready_watch.rs`), which the push serves, and also wait for a
+//! wake-up on the queue's events channel (for workers that do not watch,
+//! and prioritised jobs) — so when the push made an empty list non-empty
+//! (the reply equals the number of records pushed), the producer
+//! publishes `r` on the channel. That publish is a hint, sent
 //! without waiting for its reply: if it is lost, workers find the job at
 //! their next idle poll. This is the whole enqueue contract for other
 //! languages (docs/protocol.md).

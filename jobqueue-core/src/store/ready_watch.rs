@@ -20,10 +20,19 @@
 //! the key before the push), just as every idle worker hears a published
 //! `r`; one of them leases the job and the others find nothing.
 //!
-//! The connection is a [`RedisConnection`] of its own (one server, Cluster
-//! or Sentinel, with the client's credentials), with a response timeout
-//! that outlasts the block: nothing else ever waits behind the blocked
-//! command.
+//! The connection is a [`RedisConnection`] of its own (one server, or a
+//! Cluster connection, which reaches every primary and routes the wait to
+//! the one holding the queue's slot; with the client's credentials), with
+//! a response timeout that outlasts the block. Only its own re-`AUTH`
+//! when credentials rotate waits behind a blocked command, at most one
+//! block. Through Sentinel the worker does not watch (such a connection
+//! would poll the sentinels every second on its own: see
+//! `jobqueue-worker/src/loops/ready_watcher.rs`).
+//!
+//! Each served wait is a write: Redis propagates it to replicas and the
+//! AOF as an `LMOVE` of the head onto itself (a no-op there too), and
+//! sends the head record to each watcher, so a watched queue of very
+//! large payloads costs that record's bytes per idle watcher per push.
 
 use std::time::Duration;
 
@@ -80,6 +89,40 @@ impl ReadyWatch {
                 "watch_ready",
                 format!("unexpected BLMOVE reply {other:?}"),
             )),
+        }
+    }
+}
+
+/// How a failed [`ReadyWatch::wait`] should be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchFailure {
+    /// Redis refuses `BLMOVE` itself (an ACL without it, a server without
+    /// it): waiting again cannot succeed; stop watching.
+    Refused,
+    /// Redis answered with another error (out of memory, a read-only
+    /// replica, …): the connection is fine; wait again later.
+    Answered,
+    /// No usable reply (the connection dropped, a timeout): reconnect.
+    Lost,
+}
+
+impl WatchFailure {
+    /// Classifies an error from [`ReadyWatch::wait`].
+    pub fn of(error: &Error) -> Self {
+        let Error::Redis { source, .. } = error else {
+            return WatchFailure::Lost;
+        };
+        match source.code() {
+            Some("NOPERM") => WatchFailure::Refused,
+            Some("ERR")
+                if source
+                    .detail()
+                    .is_some_and(|detail| detail.contains("unknown command")) =>
+            {
+                WatchFailure::Refused
+            }
+            Some(_) => WatchFailure::Answered,
+            None => WatchFailure::Lost,
         }
     }
 }

@@ -26,6 +26,7 @@ pub struct WorkerInfo {
     /// Queues whose ready list it waits on when idle (the ready watch:
     /// a push reaches it in one hop); empty when it only waits for the
     /// published wake-up (watch off, or another language's worker).
+    #[serde(default)]
     pub watching: Vec<String>,
     /// Most jobs it runs at once.
     pub concurrency: u32,

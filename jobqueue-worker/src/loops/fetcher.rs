@@ -9,8 +9,9 @@
 //! for a round trip.
 //!
 //! When a queue round finds nothing the loop goes idle until a wake-up
-//! arrives over pub/sub (new jobs in an empty queue, resume, a due job
-//! promoted by this worker). Wake-ups are hints that can be lost (an
+//! arrives: from the queue's ready watch (`loops/ready_watcher.rs`, in the
+//! hop of the push itself) or over pub/sub (new jobs in an empty queue,
+//! resume, a due job promoted by this worker). Wake-ups are hints that can be lost (an
 //! enqueue whose reply was lost in an outage never publishes one, and a
 //! queue that stays non-empty gets no further one), so every
 //! `idle_poll_interval` the loop forgets which queues it found empty and
@@ -88,6 +89,12 @@ pub(crate) async fn run(
                 // Look at every queue again, in case a wake-up was lost.
                 tracing::trace!("periodic re-check of empty queues");
                 shared.forget_emptiness();
+                if fetcher.in_flight.is_some() {
+                    // That round may have asked before the re-check: when
+                    // it comes back empty and the loop goes idle, this
+                    // wake-up sends the re-check's round.
+                    shared.wake_fetcher.notify_one();
+                }
                 fetcher.idle = false;
             }
         }

@@ -83,8 +83,12 @@ pub(crate) async fn publish_info(shared: &Shared) -> Result<(), jobqueue_core::E
         host: shared.host.clone(),
         pid: std::process::id(),
         queues: shared.queues.iter().map(|q| q.name.to_string()).collect(),
-        watching: crate::loops::ready_watcher::watched(shared)
-            .map(|index| shared.queues[index].name.to_string())
+        watching: shared
+            .queues
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| crate::loops::ready_watcher::is_watching(shared, *index))
+            .map(|(_, queue)| queue.name.to_string())
             .collect(),
         concurrency: u32::try_from(shared.config.concurrency).unwrap_or(u32::MAX),
         busy: u32::try_from(shared.busy()).unwrap_or(u32::MAX),

@@ -18,6 +18,9 @@ pub(crate) struct QueueRuntime {
     /// This worker's active hash on the queue.
     pub(crate) active_key: String,
     pub(crate) emptiness: QueueEmptiness,
+    /// Redis refused this worker's ready watch on the queue (`BLMOVE` not
+    /// allowed): it is no longer watched (`loops/ready_watcher.rs`).
+    pub(crate) watch_refused: AtomicBool,
     pub(crate) limits: FlowLimits,
     /// Set when a fetch on this queue failed: Redis may have run it and the
     /// reply been lost, leaving jobs in the active hash that this worker

@@ -328,8 +328,10 @@ impl<S> WorkerBuilder<S> {
     /// blocking move (default on): the push of a job then reaches it in the
     /// push's own hop, instead of after the producer's published wake-up.
     /// Each watched queue (the first 16 served) takes one connection of its
-    /// own; a queue with flow limits is never watched. Off for Redis users
-    /// whose ACL forbids `BLMOVE`: the published wake-up still works.
+    /// own (on a Cluster, a cluster connection); a queue with flow limits
+    /// is never watched, and nothing is watched through Sentinel. If Redis
+    /// refuses `BLMOVE` (an ACL without it) the worker logs a warning and
+    /// stops watching that queue; the published wake-up still works.
     pub fn watch_ready(mut self, watch: bool) -> Self {
         self.config.watch_ready = watch;
         self

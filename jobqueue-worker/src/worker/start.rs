@@ -180,6 +180,7 @@ async fn queue_states(
                 active_key: keys.active(worker_id),
                 keys: Arc::new(keys),
                 emptiness: QueueEmptiness::default(),
+                watch_refused: AtomicBool::new(false),
                 limits: FlowLimits::default(),
                 fetch_uncertain: AtomicBool::new(false),
                 next_reconcile: ReconcileClock::new(lease),
