@@ -22,6 +22,8 @@
 //! * [`redis_server`], [`redis_cluster`], [`redis_sentinel`], [`tls_certs`]:
 //!   private Redis deployments on free ports, for tests that stop, fail
 //!   over or encrypt Redis (never the shared one).
+//! * [`raw_push`]: [`raw_push::push_without_wake_up`], a job pushed with a
+//!   bare `RPUSH` and no published wake-up.
 //! * [`locate`]: where every job of a queue is, in one atomic snapshot
 //!   (DESIGN.md invariant 1).
 //! * [`dashboard`]: the dashboard router over a test's prefix, and its
@@ -37,6 +39,7 @@ pub mod job_logs;
 pub mod jobs;
 pub mod locate;
 pub mod probe;
+pub mod raw_push;
 pub mod redis_cluster;
 pub mod redis_sentinel;
 pub mod redis_server;

@@ -15,10 +15,8 @@
 
 use std::time::{Duration, Instant};
 
-use jobqueue_core::Job;
-use jobqueue_core::wire::record::{Envelope, encode_record};
 use jobqueue_integration::chaos::{DeliveryAudit, Figures, Fleet, param};
-use jobqueue_integration::jobs::TestJob;
+use jobqueue_integration::raw_push::push_without_wake_up;
 use jobqueue_integration::worker_process::WorkerSpec;
 use jobqueue_integration::{RedisServer, TestJobTraces, test_redis_on};
 use jobqueue_testing::eventually;
@@ -49,15 +47,7 @@ async fn idle_workers_killed_while_watching_lose_nothing() {
         let mut job = env.test_job();
         job.tag = tag;
         job.sleep_ms = job_ms;
-        let envelope = Envelope::new(TestJob::NAME);
-        let record = encode_record(&envelope, &serde_json::to_vec(&job).unwrap()).unwrap();
-        let _: i64 = redis::cmd("RPUSH")
-            .arg(queue.ready())
-            .arg(record)
-            .query_async(&mut push)
-            .await
-            .unwrap();
-        ids.push(envelope.id);
+        ids.push(push_without_wake_up(&mut push, &queue, &job).await);
         tokio::time::sleep(Duration::from_millis(fastrand::u64(5..25))).await;
         if Instant::now() >= next_kill {
             let victim = fastrand::usize(..fleet.len());
@@ -84,16 +74,9 @@ async fn idle_workers_killed_while_watching_lose_nothing() {
     for tag in jobs..jobs + 20 {
         let mut job = env.test_job();
         job.tag = tag;
-        let envelope = Envelope::new(TestJob::NAME);
-        let record = encode_record(&envelope, &serde_json::to_vec(&job).unwrap()).unwrap();
-        let _: i64 = redis::cmd("RPUSH")
-            .arg(queue.ready())
-            .arg(record)
-            .query_async(&mut push)
-            .await
-            .unwrap();
-        ids.push(envelope.id);
-        let id = envelope.id.to_string();
+        let pushed = push_without_wake_up(&mut push, &queue, &job).await;
+        ids.push(pushed);
+        let id = pushed.to_string();
         let ran = eventually(Duration::from_secs(1), || async {
             env.done().await.contains_key(&id)
         })

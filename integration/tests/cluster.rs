@@ -420,20 +420,9 @@ async fn ready_watches_reach_queues_on_every_primary() {
     let store = env.client().store().clone();
     let mut conn = store.connection();
     for queue in &queues {
-        let envelope = jobqueue_core::wire::record::Envelope::new(
-            <jobqueue_integration::jobs::TestJob as jobqueue_core::Job>::NAME,
-        );
-        let record = jobqueue_core::wire::record::encode_record(
-            &envelope,
-            &serde_json::to_vec(&env.test_job()).unwrap(),
-        )
-        .unwrap();
-        let _: i64 = redis::cmd("RPUSH")
-            .arg(store.queue_keys(queue).unwrap().ready())
-            .arg(record)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
+        let keys = store.queue_keys(queue).unwrap();
+        jobqueue_integration::raw_push::push_without_wake_up(&mut conn, &keys, &env.test_job())
+            .await;
     }
     assert!(
         env.wait_done(queues.len(), Duration::from_secs(10)).await,

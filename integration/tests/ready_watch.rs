@@ -5,25 +5,18 @@
 
 use std::time::{Duration, Instant};
 
-use jobqueue_core::Job;
-use jobqueue_core::wire::record::{Envelope, encode_record};
 use jobqueue_integration::jobs::TestJob;
+use jobqueue_integration::raw_push;
 use jobqueue_integration::{RedisServer, TestJobTraces, test_redis, test_redis_on, test_worker};
 use jobqueue_testing::{TestRedis, eventually};
 
-/// Pushes a record of `job` onto the default queue's ready list with a raw
-/// `RPUSH` and no published wake-up (a foreign producer, or a wake-up lost).
+/// Pushes `job` onto the default queue's ready list with no published
+/// wake-up (a foreign producer, or a wake-up lost); returns its id.
 async fn push_without_wake_up(env: &TestRedis, job: &TestJob) -> String {
-    let envelope = Envelope::new(TestJob::NAME);
-    let record = encode_record(&envelope, &serde_json::to_vec(job).unwrap()).unwrap();
     let keys = env.client().store().queue_keys("default").unwrap();
-    let _: i64 = redis::cmd("RPUSH")
-        .arg(keys.ready())
-        .arg(record)
-        .query_async(&mut env.connection().await.unwrap())
+    raw_push::push_without_wake_up(&mut env.connection().await.unwrap(), &keys, job)
         .await
-        .unwrap();
-    envelope.id.to_string()
+        .to_string()
 }
 
 /// Calls of `command` the server has served so far.

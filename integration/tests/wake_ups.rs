@@ -13,23 +13,15 @@ use std::time::Duration;
 use jobqueue_core::Job;
 use jobqueue_core::wire::record::{Envelope, encode_record};
 use jobqueue_integration::jobs::TestJob;
+use jobqueue_integration::raw_push;
 use jobqueue_integration::{RedisServer, TestJobTraces, test_redis, test_redis_on, test_worker};
 use jobqueue_testing::{TestRedis, eventually};
 
-/// A record of `job` pushed straight onto `queue`'s ready list with a raw
-/// `RPUSH` and no wake-up: what Redis holds after an enqueue whose reply
-/// (and so its wake-up publish) was lost.
+/// A job pushed onto `queue` with no wake-up: what Redis holds after an
+/// enqueue whose reply (and so its wake-up publish) was lost.
 async fn push_without_wake_up(env: &TestRedis, queue: &str, job: &TestJob) -> uuid::Uuid {
-    let envelope = Envelope::new(TestJob::NAME);
-    let record = encode_record(&envelope, &serde_json::to_vec(job).unwrap()).unwrap();
     let keys = env.client().store().queue_keys(queue).unwrap();
-    let _: i64 = redis::cmd("RPUSH")
-        .arg(keys.ready())
-        .arg(record)
-        .query_async(&mut env.connection().await.unwrap())
-        .await
-        .unwrap();
-    envelope.id
+    raw_push::push_without_wake_up(&mut env.connection().await.unwrap(), &keys, job).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
