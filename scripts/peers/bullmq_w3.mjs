@@ -13,19 +13,9 @@
 // time first and writes start minus enqueue to a Redis list through a
 // connection of its own. Jobs are removed on completion, as jobqueue drops
 // acknowledged jobs.
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { Queue, Worker, bullmqVersion as version, loadIORedis } from "../../clients/typescript/bench/load_bullmq.mjs";
 
-const dir = process.env.BULLMQ_DIR;
-if (!dir) {
-  process.stderr.write("set BULLMQ_DIR to a directory where `npm install bullmq` ran\n");
-  process.exit(2);
-}
-const require = createRequire(join(dir, "package.json"));
-const { Queue, Worker } = await import(pathToFileURL(require.resolve("bullmq")).href);
-const IORedis = (await import(pathToFileURL(require.resolve("ioredis")).href)).default;
-const version = require("bullmq/package.json").version;
+const IORedis = await loadIORedis();
 
 const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const name = process.env.W3_QUEUE ?? "w3";

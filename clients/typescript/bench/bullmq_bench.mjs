@@ -8,19 +8,9 @@
 // Same payload, concurrency and sizes as bench.mjs; jobs are removed on
 // completion (`removeOnComplete`), as jobqueue drops acknowledged jobs.
 import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
-const dir = process.env.BULLMQ_DIR;
-if (!dir) {
-  process.stderr.write("set BULLMQ_DIR to a directory where `npm install bullmq` ran\n");
-  process.exit(2);
-}
-const require = createRequire(join(dir, "package.json"));
-const { Queue, Worker } = await import(pathToFileURL(require.resolve("bullmq")).href);
-const bullmqVersion = require("bullmq/package.json").version;
+import { Queue, Worker, bullmqVersion } from "./load_bullmq.mjs";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
