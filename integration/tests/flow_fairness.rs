@@ -34,15 +34,16 @@ fn stop(workers: Vec<WorkerProcess>) {
     }
 }
 
-/// A [`TestJob`] of `tenant`'s key that records its starts under the
-/// tenant's own trace stem.
+/// A [`TestJob`] of flow key `key` that records its starts under the
+/// trace stem `stem`.
 fn tenant_job(
     client: &Client,
-    env: &TestRedis,
+    url: &str,
+    stem: &str,
     key: &str,
     sleep_ms: u64,
 ) -> Result<PreparedJob, jobqueue_core::Error> {
-    let mut job = TestJob::new(env.url(), &trace_stem(env, key));
+    let mut job = TestJob::new(url, stem);
     job.sleep_ms = sleep_ms;
     client.job(job).flow_key(key).prepare()
 }
@@ -56,17 +57,45 @@ async fn starts(env: &TestRedis, key: &str) -> u64 {
     trace_len(env.url(), &format!("{}:started", trace_stem(env, key))).await
 }
 
-/// Enqueues `n` jobs of `key`, in bulk calls of 10,000.
+/// Enqueues `n` jobs of `key`, in bulk calls of 10,000. Preparing a chunk
+/// takes longer than sending it in a debug build, so the next two
+/// chunks are prepared on blocking threads while one is sent.
 async fn enqueue_many(env: &TestRedis, key: &str, n: usize, sleep_ms: u64) {
+    const CHUNK: usize = 10_000;
+    const PREPARED_AHEAD: usize = 2;
     let client = env.client();
-    let mut left = n;
-    while left > 0 {
-        let chunk = left.min(10_000);
-        let jobs: Vec<PreparedJob> = (0..chunk)
-            .map(|_| tenant_job(&client, env, key, sleep_ms).expect("a valid job"))
-            .collect();
+    let prepare = |chunk: usize| {
+        let (client, url, stem, key) = (
+            client.clone(),
+            env.url().to_owned(),
+            trace_stem(env, key),
+            key.to_owned(),
+        );
+        tokio::task::spawn_blocking(move || {
+            (0..chunk)
+                .map(|_| tenant_job(&client, &url, &stem, &key, sleep_ms).expect("a valid job"))
+                .collect::<Vec<PreparedJob>>()
+        })
+    };
+    let chunks: Vec<usize> = (0..n)
+        .step_by(CHUNK)
+        .map(|from| CHUNK.min(n - from))
+        .collect();
+    let mut ahead = std::collections::VecDeque::new();
+    for &chunk in &chunks {
+        ahead.push_back(prepare(chunk));
+        if ahead.len() > PREPARED_AHEAD {
+            let jobs = ahead
+                .pop_front()
+                .expect("a chunk")
+                .await
+                .expect("jobs prepared");
+            client.enqueue_prepared(jobs).await.expect("bulk enqueue");
+        }
+    }
+    for pending in ahead {
+        let jobs = pending.await.expect("jobs prepared");
         client.enqueue_prepared(jobs).await.expect("bulk enqueue");
-        left -= chunk;
     }
 }
 
