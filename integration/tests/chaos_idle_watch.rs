@@ -10,8 +10,8 @@
 //! with the kills over, each of 20 more jobs pushed the same way must
 //! start within a second: only a watch can find them.
 //!
-//! Size: `JQ_CHAOS_WATCH_JOBS` (CI 300), `JQ_CHAOS_WATCH_JOB_MS` (each
-//! job's sleep, CI 20 ms).
+//! Size: `JQ_CHAOS_WATCH_JOBS` (CI 300, `scripts/chaos` 3,000),
+//! `JQ_CHAOS_WATCH_JOB_MS` (each job's sleep, CI 20 ms).
 
 use std::time::{Duration, Instant};
 
@@ -55,13 +55,16 @@ async fn idle_workers_killed_while_watching_lose_nothing() {
             next_kill = Instant::now() + Duration::from_millis(fastrand::u64(300..600));
         }
     }
-    // Well within the minute-long poll: only the watches (and the reclaim
-    // of killed workers' jobs, which wakes the watches too) find the jobs.
+    // Well within the minute-long poll of the last push: only the watches
+    // (and the reclaim of killed workers' jobs, which wakes the watches
+    // too) find the jobs. (In a long run a worker that outlives a minute
+    // polls too; the second phase below is the strict check.)
+    let pushed = Instant::now();
     let deadline = Duration::from_secs(40);
     while env.done_count().await < jobs {
         assert!(
-            started.elapsed() < deadline,
-            "{} of {jobs} jobs ran within {deadline:?}",
+            pushed.elapsed() < deadline,
+            "{} of {jobs} jobs ran within {deadline:?} of the last push",
             env.done_count().await
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -74,9 +77,9 @@ async fn idle_workers_killed_while_watching_lose_nothing() {
     for tag in jobs..jobs + 20 {
         let mut job = env.test_job();
         job.tag = tag;
-        let pushed = push_without_wake_up(&mut push, &queue, &job).await;
-        ids.push(pushed);
-        let id = pushed.to_string();
+        let id = push_without_wake_up(&mut push, &queue, &job).await;
+        ids.push(id);
+        let id = id.to_string();
         let ran = eventually(Duration::from_secs(1), || async {
             env.done().await.contains_key(&id)
         })
