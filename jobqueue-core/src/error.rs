@@ -453,6 +453,19 @@ impl Error {
         self.kind() == ErrorKind::OutcomeUnknown
     }
 
+    /// True when an open connection closed under the request (broken
+    /// pipe, reset, end of stream) — not when Redis refused to connect:
+    /// the connection reconnects on the next call, so a call that is safe
+    /// to repeat can be sent again at once.
+    pub fn connection_dropped(&self) -> bool {
+        match self {
+            Error::Redis { source, .. } | Error::OutcomeUnknown { source, .. } => {
+                source.is_connection_dropped() && !source.is_connection_refusal()
+            }
+            _ => false,
+        }
+    }
+
     /// For a write sent through a client that retries requests by itself
     /// (see [`Error::OutcomeUnknown`]): every Redis failure becomes an
     /// unknown outcome.
@@ -569,6 +582,21 @@ mod tests {
         assert!(refused.to_string().contains("outcome unknown"), "{refused}");
         let invalid = Error::invalid("enqueue", "bad").after_retrying_client();
         assert_eq!(invalid.kind(), ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn only_a_connection_closed_under_a_request_counts_as_dropped() {
+        assert!(io(std::io::ErrorKind::BrokenPipe).connection_dropped());
+        assert!(io(std::io::ErrorKind::ConnectionReset).connection_dropped());
+        assert!(io(std::io::ErrorKind::UnexpectedEof).connection_dropped());
+        assert!(!io(std::io::ErrorKind::ConnectionRefused).connection_dropped());
+        assert!(!io(std::io::ErrorKind::TimedOut).connection_dropped());
+        let server = redis_error(redis::RedisError::from((
+            redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly),
+            "READONLY",
+        )));
+        assert!(!server.connection_dropped());
+        assert!(!Error::invalid("enqueue", "bad queue name").connection_dropped());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!
 //! `JQ_CRON=<entry name>|<cron expression>|<probe list key>` also registers
 //! a cron entry that enqueues a `ProbeJob` recording into that list.
-//! `JQ_IDLE_POLL_MS` sets the idle poll (default 2000).
+//! `JQ_IDLE_POLL_MS` sets the idle poll (default 2000); `JQ_WATCH_READY=0`
+//! turns the ready watch off (default on).
 //! `JQ_JOB_LOGS=1` keeps per-job logs (the capture layer installed,
 //! default caps); `LogLinesJob`s are there to write them.
 //! `JOBQUEUE_PAYLOAD_KEYS` gives it payload keys (docs/payload-encoding.md).
@@ -76,6 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .shutdown_grace(Duration::from_millis(env_u64("JQ_GRACE_MS", 5000)))
         .limit_recheck_interval(Duration::from_millis(env_u64("JQ_LIMIT_RECHECK_MS", 50)))
         .idle_poll_interval(Duration::from_millis(env_u64("JQ_IDLE_POLL_MS", 2000)))
+        .watch_ready(env_u64("JQ_WATCH_READY", 1) != 0)
         .start()
         .await?;
     println!("READY {}", worker.worker_id());

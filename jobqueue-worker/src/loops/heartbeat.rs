@@ -9,8 +9,10 @@
 //! TTL, so a killed worker vanishes from the dashboard on its own). A lease
 //! found missing means it lapsed and its jobs were reclaimed by another
 //! process: logged loudly, since those jobs may now run twice. A beat that
-//! succeeds after failed ones makes the fetcher ask every queue at once
-//! (wake-ups may have been lost meanwhile).
+//! meets a connection cut since the last one is sent again at once (once),
+//! on the reconnected connection. A beat that succeeds after failed ones
+//! makes the fetcher ask every queue at once (wake-ups may have been lost
+//! meanwhile).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +25,9 @@ use crate::state::shared::Shared;
 /// Beats until the background stop token fires.
 pub(crate) async fn run(shared: Arc<Shared>) {
     let mut failing = false;
+    let mut beat_again_at_once = false;
     loop {
+        let retrying = std::mem::take(&mut beat_again_at_once);
         let pause = match beat(&shared, false).await {
             Ok(()) => {
                 shared.beat_succeeded();
@@ -36,6 +40,16 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                     shared.redis_answers_again();
                 }
                 shared.config.heartbeat_interval
+            }
+            Err(err) if err.connection_dropped() && !retrying => {
+                // The connection was cut since the last beat; the next call
+                // reconnects. Beat again now, not an interval later: when
+                // cuts come more often than beats, every beat would meet a
+                // freshly cut connection and the lease would lapse.
+                failing = true;
+                beat_again_at_once = true;
+                tracing::debug!(error = %err, "heartbeat met a dropped connection; beating again at once");
+                Duration::ZERO
             }
             Err(err) => {
                 failing = true;
