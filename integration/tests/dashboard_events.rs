@@ -120,12 +120,20 @@ async fn read_events_telling(
     (status, events)
 }
 
+/// Runs `n` more test jobs on a worker of its own, and stops it once they
+/// are done. (Done counts every job the test ran so far: waiting for `n`
+/// alone let a second call stop its worker before its job ran, and the job
+/// was handed back unfinished.)
 async fn run_jobs(env: &TestRedis, n: usize) {
+    let done_before = env.done_count().await as usize;
     let worker = test_worker(env).start().await.unwrap();
     for _ in 0..n {
         env.client().job(env.test_job()).enqueue().await.unwrap();
     }
-    assert!(env.wait_done(n, Duration::from_secs(10)).await);
+    assert!(
+        env.wait_done(done_before + n, Duration::from_secs(10))
+            .await
+    );
     worker.shutdown().await;
 }
 

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use jobqueue_integration::chaos::{DeliveryAudit, queue_info};
 use jobqueue_integration::traces::trace_len;
 use jobqueue_integration::{RedisServer, TestJobTraces, test_redis_on, test_worker};
+use jobqueue_testing::eventually;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_outlives_connection_cuts_more_frequent_than_its_beats() {
@@ -27,14 +28,13 @@ async fn a_lease_outlives_connection_cuts_more_frequent_than_its_beats() {
     job.sleep_ms = CUTTING_FOR.as_millis() as u64 + 1000;
     let id = env.client().enqueue(job).await.unwrap();
     let started_key = format!("{}:started", env.trace_key());
-    let began = Instant::now();
-    while trace_len(&traces.url(), &started_key).await == 0 {
-        assert!(
-            began.elapsed() < Duration::from_secs(10),
-            "the job never started"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            trace_len(&traces.url(), &started_key).await > 0
+        })
+        .await,
+        "the job never started"
+    );
     // Started only now, so it cannot take the job: it is there to reclaim
     // the holder's jobs should its lease lapse (a worker never reclaims its
     // own).
@@ -86,14 +86,13 @@ async fn a_lease_outlives_connection_cuts_more_frequent_than_its_beats() {
         "{cut} connections cut"
     );
     let done_key = format!("{}:done", env.trace_key());
-    let finishing = Instant::now();
-    while trace_len(&traces.url(), &done_key).await == 0 {
-        assert!(
-            finishing.elapsed() < Duration::from_secs(15),
-            "the job did not finish"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert!(
+        eventually(Duration::from_secs(15), || async {
+            trace_len(&traces.url(), &done_key).await > 0
+        })
+        .await,
+        "the job did not finish"
+    );
     assert!(
         !lease_gone,
         "the holder's lease lapsed under the cuts and another worker reclaimed it"
