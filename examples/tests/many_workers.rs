@@ -7,7 +7,7 @@ use std::process::Command;
 use jobqueue::testing::TestRedis;
 
 /// The example's binary, (re)built with the same cargo that runs this test
-/// (a no-op when `cargo test --workspace` already built the examples).
+/// (a no-op when `cargo test` already built the examples).
 fn example_binary() -> PathBuf {
     let test_exe = std::env::current_exe().expect("test executable path");
     let profile_dir = test_exe
@@ -16,13 +16,11 @@ fn example_binary() -> PathBuf {
         .expect("target/<profile>/deps")
         .to_owned();
     let mut build = Command::new(env!("CARGO"));
-    // `--workspace`: the features `cargo test --workspace` built it with
-    // (`-p jobqueue-examples` would resolve them for this package alone and
-    // build every dependency again).
     build.args([
         "build",
         "--quiet",
-        "--workspace",
+        "-p",
+        "jobqueue-examples",
         "--example",
         "many_workers",
     ]);
