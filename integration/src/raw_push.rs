@@ -11,6 +11,12 @@ use crate::jobs::TestJob;
 
 /// Pushes a record of `job`, under a fresh id, onto `queue`'s ready list
 /// over `conn` (a plain or a cluster connection); returns the id.
+///
+/// # Panics
+///
+/// When the push does not reach Redis (a test helper: the test fails
+/// there). A `TestJob` always encodes, so the two encoding `expect`s
+/// cannot fire.
 pub async fn push_without_wake_up<C: redis::aio::ConnectionLike>(
     conn: &mut C,
     queue: &QueueKeys,
